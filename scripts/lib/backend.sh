@@ -1,0 +1,44 @@
+# Sourced by the test, bench and demo scripts: start the reference backend on
+# loopback and stop it by its pid (never by name).
+#   start_backend [ENV=VALUE ...]   sets BACKEND_PID, BACKEND_PORT, BACKEND_URL, BACKEND_DIR
+#   stop_backend
+# Extra ENV=VALUE words are passed to the backend's environment, e.g.
+#   start_backend ACCESS_TOKEN_TTL=5 AUTH_TEST_HOOKS=1
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+start_backend() {
+  BACKEND_PORT=${BACKEND_PORT:-$(free_port)}
+  BACKEND_DIR=$(mktemp -d "${TMPDIR:-/tmp}/auth-wasm-backend.XXXXXX")
+  BACKEND_URL="http://127.0.0.1:$BACKEND_PORT"
+  local secret
+  secret=$(python3 -c 'import secrets; print(secrets.token_urlsafe(48))')
+  env BETTER_AUTH_SECRET="$secret" \
+      DATABASE_URL="sqlite:///$BACKEND_DIR/test.db" \
+      "$@" \
+      .venv/bin/python -m backend --host 127.0.0.1 --port "$BACKEND_PORT" \
+      >"$BACKEND_DIR/server.log" 2>&1 &
+  BACKEND_PID=$!
+  BACKEND_SECRET=$secret
+  export BACKEND_PID BACKEND_PORT BACKEND_URL BACKEND_DIR BACKEND_SECRET
+  for _ in $(seq 1 100); do
+    if curl -fsS "$BACKEND_URL/health" >/dev/null 2>&1; then return 0; fi
+    if ! kill -0 "$BACKEND_PID" 2>/dev/null; then break; fi
+    sleep 0.1
+  done
+  echo "backend did not start; its log:" >&2
+  cat "$BACKEND_DIR/server.log" >&2
+  return 1
+}
+
+stop_backend() {
+  if [ -n "${BACKEND_PID:-}" ] && kill -0 "$BACKEND_PID" 2>/dev/null; then
+    kill "$BACKEND_PID" 2>/dev/null || true
+    wait "$BACKEND_PID" 2>/dev/null || true
+  fi
+  BACKEND_PID=
+  [ -n "${BACKEND_DIR:-}" ] && rm -rf "$BACKEND_DIR"
+  BACKEND_DIR=
+}
