@@ -1,0 +1,65 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from .db import init_db, make_engine
+from .deps import AppState
+from .errors import install_error_handlers
+from .ratelimit import SlidingWindowLimiter
+from .routers import auth, notes, sessions, test_hooks
+from .security import Passwords, Tokens
+from .settings import Settings, parse_rate
+
+log = logging.getLogger("backend")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app. Raises settings.ConfigError when the secret is missing or weak."""
+    settings = settings or Settings()
+    secret, generated = settings.resolve_secret()
+    if generated:
+        log.warning(
+            "AUTH_DEV_MODE: generated a random BETTER_AUTH_SECRET for this run; "
+            "tokens will not survive a restart"
+        )
+    engine = make_engine(settings.database_url)
+    app = FastAPI(title="auth-wasm reference backend", version="0.1.0")
+    app.state.auth = AppState(
+        settings=settings,
+        sessions=init_db(engine),
+        passwords=Passwords(settings.password_hash_profile),
+        tokens=Tokens(secret, settings.access_token_ttl, settings.jwt_leeway),
+        auth_limiter=SlidingWindowLimiter(*parse_rate(settings.rate_limit_auth)),
+        refresh_limiter=SlidingWindowLimiter(*parse_rate(settings.rate_limit_refresh)),
+    )
+    app.state.engine = engine
+    install_error_handlers(app)
+
+    @app.get("/health", tags=["meta"])
+    def health() -> dict:
+        return {"status": "ok"}
+
+    app.include_router(auth.router)
+    app.include_router(sessions.router)
+    app.include_router(notes.router)
+    if settings.auth_test_hooks:
+        log.warning("AUTH_TEST_HOOKS is on: /_test/* endpoints are exposed (tests only)")
+        app.state.test_hooks = test_hooks.TestHooks()
+        app.include_router(test_hooks.router)
+        app.add_middleware(test_hooks.TestHooksMiddleware, hooks=app.state.test_hooks)
+    # Added last so it is outermost: every answer, including injected faults, gets CORS.
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origin_list,
+        allow_origin_regex=settings.cors_origin_regex,
+        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+        allow_headers=["Authorization", "Content-Type"],
+        expose_headers=["Retry-After", "Date", "WWW-Authenticate"],
+        max_age=600,
+    )
+    return app

@@ -1,0 +1,90 @@
+"""Request-scoped dependencies: the app state, a DB session, the signed-in user."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.orm import Session, sessionmaker
+
+from . import session_store
+from .db import User
+from .errors import unauthorized
+from .ratelimit import SlidingWindowLimiter
+from .security import AccessClaims, Passwords, Tokens
+from .settings import Settings
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    sessions: sessionmaker
+    passwords: Passwords
+    tokens: Tokens
+    auth_limiter: SlidingWindowLimiter
+    refresh_limiter: SlidingWindowLimiter
+    test_hooks: object | None = field(default=None)
+
+
+def get_state(request: Request) -> AppState:
+    return request.app.state.auth
+
+
+def get_db(state: Annotated[AppState, Depends(get_state)]) -> Iterator[Session]:
+    db = state.sessions()
+    try:
+        yield db
+    finally:
+        db.close()
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def user_agent(request: Request) -> str:
+    return request.headers.get("user-agent", "")
+
+
+# Declares the scheme for OpenAPI (Swagger UI's Authorize button posts to /auth/token);
+# auto_error=False so every failure gets our own 401 body.
+bearer_scheme = OAuth2PasswordBearer(tokenUrl="auth/token", auto_error=False)
+
+
+@dataclass
+class Principal:
+    user: User
+    claims: AccessClaims
+
+
+def get_principal(
+    token: Annotated[str | None, Depends(bearer_scheme)],
+    state: Annotated[AppState, Depends(get_state)],
+    db: Annotated[Session, Depends(get_db)],
+) -> Principal:
+    if not token:
+        raise unauthorized()
+    claims = state.tokens.verify_access(token)
+    if claims is None:
+        raise unauthorized("Invalid or expired token")
+    user = db.get(User, claims.sub)
+    if user is None or not user.is_active:
+        raise unauthorized("Invalid or expired token")
+    # Tokens we issued name their session: a revoked session stops its access tokens
+    # at once rather than at their expiry.
+    if claims.sid is not None and not session_store.is_live(db, claims.sid):
+        raise unauthorized("Session revoked")
+    return Principal(user, claims)
+
+
+def get_current_user(principal: Annotated[Principal, Depends(get_principal)]) -> User:
+    return principal.user
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+Db = Annotated[Session, Depends(get_db)]
+State = Annotated[AppState, Depends(get_state)]

@@ -1,0 +1,155 @@
+"""Sign-up, sign-in (JSON and OAuth2 form), refresh with rotation, logout, me."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request, Response
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from .. import session_store
+from ..db import User, as_utc
+from ..deps import CurrentUser, Db, State, client_ip, user_agent
+from ..errors import ApiError, rate_limited
+from ..schemas import LoginIn, RefreshIn, RegisterIn, TokenPair, UserOut
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+INVALID_CREDENTIALS = "Invalid email or password"
+
+
+def _token_pair(state, user: User, issued: session_store.Issued) -> TokenPair:
+    access = state.tokens.issue_access(user.id, issued.session.id, user.email, user.name)
+    return TokenPair(
+        access_token=access, expires_in=state.tokens.access_ttl, refresh_token=issued.refresh_token
+    )
+
+
+def _limit_auth(state, request: Request, account: str) -> None:
+    wait = state.auth_limiter.hit(f"ip:{client_ip(request)}", f"account:{account}")
+    if wait is not None:
+        raise rate_limited(wait)
+
+
+def _authenticate(state, db, request: Request, identifier: str, password: str) -> User | None:
+    _limit_auth(state, request, identifier)
+    user = db.scalars(select(User).where(User.email == identifier)).first()
+    # Always run one argon2 verification so timing does not reveal whether the account exists.
+    ok = state.passwords.verify(user.password_hash if user else None, password)
+    if not ok or user is None or not user.is_active:
+        return None
+    return user
+
+
+def _sign_in(state, db, request: Request, user: User) -> TokenPair:
+    issued = session_store.start_session(
+        db, user, state.settings.refresh_token_ttl, user_agent(request), client_ip(request)
+    )
+    return _token_pair(state, user, issued)
+
+
+def user_out(user: User) -> UserOut:
+    return UserOut(id=user.id, email=user.email, name=user.name, created_at=as_utc(user.created_at))
+
+
+@router.post("/register", status_code=201, response_model=TokenPair)
+def register(body: RegisterIn, request: Request, state: State, db: Db) -> TokenPair:
+    email = body.email.strip().lower()
+    _limit_auth(state, request, email)
+    user = User(email=email, name=body.name.strip(), password_hash=state.passwords.hash(body.password))
+    db.add(user)
+    try:
+        db.commit()
+    except IntegrityError:
+        db.rollback()
+        raise ApiError(409, "user_exists", "An account with this email already exists") from None
+    return _sign_in(state, db, request, user)
+
+
+@router.post("/login", response_model=TokenPair)
+def login(body: LoginIn, request: Request, state: State, db: Db) -> TokenPair:
+    user = _authenticate(state, db, request, body.identifier, body.password)
+    if user is None:
+        raise ApiError(401, "invalid_credentials", INVALID_CREDENTIALS)
+    return _sign_in(state, db, request, user)
+
+
+def _oauth_error(status: int, error: str, description: str, code: str, headers=None) -> ApiError:
+    """RFC 6749 section 5.2 body, plus our own detail/code."""
+    return ApiError(
+        status,
+        code,
+        description,
+        headers={"Cache-Control": "no-store", **(headers or {})},
+        extra={"error": error, "error_description": description},
+    )
+
+
+@router.post("/token", response_model=TokenPair)
+def token(
+    request: Request,
+    response: Response,
+    state: State,
+    db: Db,
+    grant_type: Annotated[str | None, Form()] = None,
+    username: Annotated[str | None, Form()] = None,
+    password: Annotated[str | None, Form()] = None,
+    refresh_token: Annotated[str | None, Form()] = None,
+    scope: Annotated[str, Form()] = "",
+) -> TokenPair:
+    """OAuth 2.0 token endpoint (RFC 6749 4.3 password grant and 6 refresh grant)."""
+    del scope  # accepted for OAuth2PasswordRequestForm clients; scopes are not used
+    response.headers["Cache-Control"] = "no-store"
+    if grant_type == "password":
+        if not username or not password:
+            raise _oauth_error(400, "invalid_request", "username and password are required", "validation")
+        try:
+            user = _authenticate(state, db, request, username.strip().lower(), password)
+        except ApiError as exc:
+            raise _oauth_error(exc.status, "invalid_request", exc.detail, exc.code, exc.headers) from None
+        if user is None:
+            raise _oauth_error(400, "invalid_grant", INVALID_CREDENTIALS, "invalid_credentials")
+        return _sign_in(state, db, request, user)
+    if grant_type == "refresh_token":
+        if not refresh_token:
+            raise _oauth_error(400, "invalid_request", "refresh_token is required", "validation")
+        try:
+            return _refresh(state, db, request, refresh_token)
+        except ApiError as exc:
+            error = "invalid_grant" if exc.code == "refresh_failed" else "invalid_request"
+            raise _oauth_error(
+                400 if exc.status == 401 else exc.status, error, exc.detail, exc.code, exc.headers
+            ) from None
+    raise _oauth_error(
+        400, "unsupported_grant_type", "grant_type must be password or refresh_token", "validation"
+    )
+
+
+def _refresh(state, db, request: Request, presented: str) -> TokenPair:
+    wait = state.refresh_limiter.hit(f"ip:{client_ip(request)}")
+    if wait is not None:
+        raise rate_limited(wait)
+    try:
+        user, issued = session_store.rotate(db, presented, state.settings.refresh_token_ttl)
+    except session_store.RefreshRejected:
+        raise ApiError(401, "refresh_failed", "Refresh token is invalid, expired or revoked") from None
+    return _token_pair(state, user, issued)
+
+
+@router.post("/refresh", response_model=TokenPair)
+def refresh(body: RefreshIn, request: Request, state: State, db: Db) -> TokenPair:
+    return _refresh(state, db, request, body.refresh_token)
+
+
+@router.post("/logout", status_code=204)
+def logout(body: RefreshIn, db: Db) -> Response:
+    session = session_store.session_of_token(db, body.refresh_token)
+    if session is not None:
+        session_store.revoke(db, session.id)
+    return Response(status_code=204)
+
+
+@router.get("/me", response_model=UserOut)
+def me(user: CurrentUser) -> UserOut:
+    return user_out(user)

@@ -1,0 +1,66 @@
+"""Request and response bodies."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, EmailStr, Field, model_validator
+
+
+class RegisterIn(BaseModel):
+    email: EmailStr
+    password: str = Field(min_length=8, max_length=1024)
+    name: str = Field(default="", max_length=200)
+
+
+class LoginIn(BaseModel):
+    email: str | None = Field(default=None, max_length=320)
+    username: str | None = Field(default=None, max_length=320)
+    password: str = Field(min_length=1, max_length=1024)
+
+    @model_validator(mode="after")
+    def _one_identifier(self) -> "LoginIn":
+        if not (self.email or self.username):
+            raise ValueError("email or username is required")
+        return self
+
+    @property
+    def identifier(self) -> str:
+        return (self.email or self.username or "").strip().lower()
+
+
+class RefreshIn(BaseModel):
+    refresh_token: str = Field(min_length=1, max_length=512)
+
+
+class TokenPair(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_in: int
+    refresh_token: str
+
+
+class UserOut(BaseModel):
+    id: str
+    email: str
+    name: str
+    created_at: datetime
+
+
+class SessionOut(BaseModel):
+    id: str
+    created_at: datetime
+    last_used_at: datetime
+    user_agent: str
+    ip: str
+    current: bool
+
+
+class NoteIn(BaseModel):
+    text: str = Field(min_length=1, max_length=2000)
+
+
+class NoteOut(BaseModel):
+    id: int
+    text: str
+    created_at: datetime

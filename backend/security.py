@@ -1,0 +1,99 @@
+"""Password hashing (argon2id), access tokens (JWT HS256) and opaque refresh tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+import uuid
+from dataclasses import dataclass
+
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+ALGORITHM = "HS256"
+# A JWT this long is not ours; refuse it before doing any work on it.
+MAX_TOKEN_CHARS = 8192
+
+
+def make_password_hasher(profile: str) -> PasswordHasher:
+    if profile == "fast":
+        # Test suites only: same algorithm, tiny cost.
+        return PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    return PasswordHasher()  # argon2id, RFC 9106 low-memory profile
+
+
+class Passwords:
+    def __init__(self, profile: str) -> None:
+        self._hasher = make_password_hasher(profile)
+        # Verified against when the account does not exist, so an unknown email
+        # costs the same time as a wrong password.
+        self._dummy_hash = self._hasher.hash(secrets.token_urlsafe(16))
+
+    def hash(self, password: str) -> str:
+        return self._hasher.hash(password)
+
+    def verify(self, stored_hash: str | None, password: str) -> bool:
+        try:
+            return self._hasher.verify(stored_hash or self._dummy_hash, password) and bool(
+                stored_hash
+            )
+        except (VerificationError, InvalidHashError):
+            return False
+
+
+@dataclass(frozen=True)
+class AccessClaims:
+    sub: str
+    sid: str | None
+    exp: int
+
+
+class Tokens:
+    def __init__(self, secret: str, access_ttl: int, leeway: int) -> None:
+        self._secret = secret
+        self.access_ttl = access_ttl
+        self._leeway = leeway
+
+    def issue_access(self, user_id: str, session_id: str, email: str, name: str) -> str:
+        now = int(time.time())
+        claims = {
+            "sub": user_id,
+            "sid": session_id,
+            "email": email,
+            "name": name,
+            "iat": now,
+            "exp": now + self.access_ttl,
+            "jti": uuid.uuid4().hex,
+        }
+        return jwt.encode(claims, self._secret, algorithm=ALGORITHM)
+
+    def verify_access(self, token: str) -> AccessClaims | None:
+        """Claims of a valid token, or None. HS256 only; exp and sub required."""
+        if not token or len(token) > MAX_TOKEN_CHARS:
+            return None
+        try:
+            claims = jwt.decode(
+                token,
+                self._secret,
+                algorithms=[ALGORITHM],
+                leeway=self._leeway,
+                options={"require": ["exp", "sub"], "verify_aud": False},
+            )
+        except jwt.PyJWTError:
+            return None
+        sub = claims.get("sub")
+        if not isinstance(sub, str) or not sub:
+            return None
+        sid = claims.get("sid")
+        return AccessClaims(sub=sub, sid=sid if isinstance(sid, str) else None, exp=int(claims["exp"]))
+
+
+def new_refresh_token() -> str:
+    """256 random bits, URL-safe."""
+    return secrets.token_urlsafe(32)
+
+
+def hash_refresh_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()

@@ -1,0 +1,113 @@
+"""Sign-in sessions and their refresh-token families: issue, rotate (with reuse
+detection) and revoke. Rotation is a conditional UPDATE, so two requests presenting
+the same token at once cannot both win, whichever worker they reach."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from .db import AuthSession, RefreshToken, User, as_utc, utcnow
+from .security import hash_refresh_token, new_refresh_token
+
+
+@dataclass
+class Issued:
+    session: AuthSession
+    refresh_token: str
+
+
+class RefreshRejected(Exception):
+    """The refresh token is unknown, expired, revoked or was already used."""
+
+
+def start_session(db: Session, user: User, ttl: int, user_agent: str, ip: str) -> Issued:
+    now = utcnow()
+    session = AuthSession(
+        user_id=user.id,
+        created_at=now,
+        last_used_at=now,
+        expires_at=now + timedelta(seconds=ttl),
+        user_agent=user_agent[:512],
+        ip=ip[:64],
+    )
+    db.add(session)
+    db.flush()
+    token = _add_token(db, session.id)
+    db.commit()
+    return Issued(session, token)
+
+
+def _add_token(db: Session, session_id: str) -> str:
+    token = new_refresh_token()
+    db.add(RefreshToken(token_hash=hash_refresh_token(token), session_id=session_id))
+    return token
+
+
+def rotate(db: Session, presented: str, ttl: int) -> tuple[User, Issued]:
+    """Spend `presented` and issue its successor in the same session.
+
+    A token presented a second time revokes its whole session (someone else has it)."""
+    token_hash = hash_refresh_token(presented)
+    row = db.get(RefreshToken, token_hash)
+    if row is None:
+        raise RefreshRejected
+    session = db.get(AuthSession, row.session_id)
+    now = utcnow()
+    if session is None or session.revoked_at is not None or as_utc(session.expires_at) <= now:
+        raise RefreshRejected
+    won = db.execute(
+        update(RefreshToken)
+        .where(RefreshToken.token_hash == token_hash, RefreshToken.used_at.is_(None))
+        .values(used_at=now)
+    ).rowcount
+    if won != 1:
+        db.rollback()
+        revoke(db, session.id)
+        raise RefreshRejected
+    user = db.get(User, session.user_id)
+    if user is None or not user.is_active:
+        db.rollback()
+        raise RefreshRejected
+    session.last_used_at = now
+    # Sliding expiry: an active session lives on, an idle one dies after `ttl`.
+    session.expires_at = now + timedelta(seconds=ttl)
+    token = _add_token(db, session.id)
+    db.commit()
+    return user, Issued(session, token)
+
+
+def revoke(db: Session, session_id: str) -> None:
+    db.execute(
+        update(AuthSession)
+        .where(AuthSession.id == session_id, AuthSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+    db.commit()
+
+
+def session_of_token(db: Session, presented: str) -> AuthSession | None:
+    row = db.get(RefreshToken, hash_refresh_token(presented))
+    return db.get(AuthSession, row.session_id) if row else None
+
+
+def is_live(db: Session, session_id: str) -> bool:
+    session = db.get(AuthSession, session_id)
+    return (
+        session is not None
+        and session.revoked_at is None
+        and as_utc(session.expires_at) > utcnow()
+    )
+
+
+def live_sessions(db: Session, user_id: str) -> list[AuthSession]:
+    now = utcnow()
+    rows = db.scalars(
+        select(AuthSession)
+        .where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))
+        .order_by(AuthSession.last_used_at.desc())
+    ).all()
+    return [s for s in rows if as_utc(s.expires_at) > now]

@@ -1,0 +1,82 @@
+"""Settings from the environment or backend/.env (see backend/README.md for the table)."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from pydantic import field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+BACKEND_DIR = Path(__file__).resolve().parent
+REPO_DIR = BACKEND_DIR.parent
+MIN_SECRET_BYTES = 32
+
+
+class ConfigError(Exception):
+    """A setting that makes the server refuse to start; the message is one line for people."""
+
+
+def parse_rate(value: str) -> tuple[int, int]:
+    """"10/60" -> (10 attempts, 60 seconds)."""
+    try:
+        count, seconds = (int(part) for part in value.split("/", 1))
+    except ValueError as exc:
+        raise ValueError(f"expected ATTEMPTS/SECONDS such as 10/60, got {value!r}") from exc
+    if count < 1 or seconds < 1:
+        raise ValueError("rate limit attempts and seconds must be positive")
+    return count, seconds
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=BACKEND_DIR / ".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    better_auth_secret: str | None = None
+    database_url: str = f"sqlite:///{REPO_DIR / 'var' / 'auth.db'}"
+    access_token_ttl: int = 900
+    refresh_token_ttl: int = 30 * 24 * 3600
+    cors_origins: str = "http://localhost:3000"
+    cors_origin_regex: str | None = None
+    auth_dev_mode: bool = False
+    auth_test_hooks: bool = False
+    rate_limit_auth: str = "10/60"
+    rate_limit_refresh: str = "30/60"
+    # "default" is argon2id at production strength; "fast" is for test suites only.
+    password_hash_profile: str = "default"
+    # Seconds of clock leeway when verifying exp/nbf/iat of access tokens.
+    jwt_leeway: int = 5
+
+    @field_validator("rate_limit_auth", "rate_limit_refresh")
+    @classmethod
+    def _valid_rate(cls, value: str) -> str:
+        parse_rate(value)
+        return value
+
+    @field_validator("password_hash_profile")
+    @classmethod
+    def _valid_profile(cls, value: str) -> str:
+        if value not in ("default", "fast"):
+            raise ValueError("PASSWORD_HASH_PROFILE must be 'default' or 'fast'")
+        return value
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return [o.strip() for o in self.cors_origins.split(",") if o.strip()]
+
+    def resolve_secret(self) -> tuple[str, bool]:
+        """The signing secret and whether it was generated (dev mode only).
+
+        Raises ConfigError when it is missing or shorter than 32 bytes outside dev mode."""
+        secret = self.better_auth_secret or ""
+        if len(secret.encode()) >= MIN_SECRET_BYTES:
+            return secret, False
+        if self.auth_dev_mode:
+            return secrets.token_urlsafe(48), True
+        problem = "is not set" if not secret else f"is shorter than {MIN_SECRET_BYTES} bytes"
+        raise ConfigError(
+            f"BETTER_AUTH_SECRET {problem}: set it to a random string of at least "
+            f"{MIN_SECRET_BYTES} bytes (python3 -c 'import secrets; print(secrets.token_urlsafe(48))'), "
+            "or set AUTH_DEV_MODE=1 to generate a throwaway one"
+        )
