@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+import secrets
+import time
+
+import jwt
+import pytest
+from fastapi.testclient import TestClient
+
+from backend.app import create_app
+from backend.settings import Settings
+
+SECRET = secrets.token_urlsafe(48)
+
+
+def make_settings(tmp_path, **overrides) -> Settings:
+    values = dict(
+        better_auth_secret=SECRET,
+        database_url=f"sqlite:///{tmp_path / 'test.db'}",
+        password_hash_profile="fast",
+        rate_limit_auth="1000/60",
+        rate_limit_refresh="1000/60",
+        cors_origins="http://localhost:3000",
+    )
+    values.update(overrides)
+    return Settings(_env_file=None, **values)
+
+
+@pytest.fixture
+def make_client(tmp_path):
+    clients = []
+
+    def factory(**overrides) -> TestClient:
+        client = TestClient(create_app(make_settings(tmp_path, **overrides)))
+        clients.append(client)
+        return client
+
+    yield factory
+    for c in clients:
+        c.close()
+
+
+@pytest.fixture
+def client(make_client) -> TestClient:
+    return make_client()
+
+
+def register(client: TestClient, email: str = "ada@example.com", password: str = "correct horse", name: str = "Ada"):
+    r = client.post("/auth/register", json={"email": email, "password": password, "name": name})
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def claims_of(token: str) -> dict:
+    return jwt.decode(token, options={"verify_signature": False})
+
+
+def forge(claims: dict, secret: str = SECRET, algorithm: str = "HS256", **kw) -> str:
+    base = {"iat": int(time.time()), "exp": int(time.time()) + 300}
+    base.update(claims)
+    return jwt.encode(base, secret, algorithm=algorithm, **kw)
