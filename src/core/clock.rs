@@ -1,0 +1,132 @@
+//! Time: the client's clock corrected by the server's (`Date` header), and
+//! HTTP-date parsing for `Date` and `Retry-After`.
+
+/// Milliseconds since the epoch.
+pub type Millis = f64;
+
+/// Skew below this is indistinguishable from latency plus the Date header's
+/// one-second resolution, so it is not corrected.
+const MIN_CORRECTED_SKEW_MS: f64 = 2_000.0;
+
+/// The estimated offset `server - client`; every expiry decision uses `now()`.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Clock {
+    pub offset_ms: f64,
+}
+
+impl Clock {
+    /// Server time estimated from the local time.
+    pub fn now(&self, local: Millis) -> Millis {
+        local + self.offset_ms
+    }
+
+    /// Learn from a response's `Date` header received at local time `local`.
+    /// Returns true when the estimate changed.
+    pub fn observe_date(&mut self, date_header: &str, local: Millis) -> bool {
+        let Some(server_secs) = parse_http_date(date_header) else { return false };
+        // The header is truncated to the second: the server's time is on average half
+        // a second later than it says.
+        let raw = server_secs as f64 * 1000.0 + 500.0 - local;
+        let next = if raw.abs() < MIN_CORRECTED_SKEW_MS { 0.0 } else { raw };
+        let changed = (next - self.offset_ms).abs() >= 1000.0;
+        if changed {
+            self.offset_ms = next;
+        }
+        changed
+    }
+}
+
+/// IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`, RFC 9110 5.6.7) to epoch seconds.
+/// The obsolete formats are not produced by any current server and are refused.
+pub fn parse_http_date(text: &str) -> Option<i64> {
+    let mut it = text.split_ascii_whitespace();
+    let _weekday = it.next().filter(|w| w.len() == 4 && w.ends_with(','))?;
+    let day: i64 = it.next()?.parse().ok()?;
+    let month = match it.next()? {
+        "Jan" => 1, "Feb" => 2, "Mar" => 3, "Apr" => 4, "May" => 5, "Jun" => 6,
+        "Jul" => 7, "Aug" => 8, "Sep" => 9, "Oct" => 10, "Nov" => 11, "Dec" => 12,
+        _ => return None,
+    };
+    let year: i64 = it.next()?.parse().ok()?;
+    let mut hms = it.next()?.split(':');
+    let h: i64 = hms.next()?.parse().ok()?;
+    let m: i64 = hms.next()?.parse().ok()?;
+    let s: i64 = hms.next()?.parse().ok()?;
+    if it.next()? != "GMT" || it.next().is_some() || hms.next().is_some() {
+        return None;
+    }
+    if !(1..=31).contains(&day) || h > 23 || m > 59 || s > 60 || !(1970..=9999).contains(&year) {
+        return None;
+    }
+    Some(days_from_civil(year, month, day) * 86_400 + h * 3600 + m * 60 + s)
+}
+
+/// Days since 1970-01-01 (Howard Hinnant's algorithm).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// `Retry-After` as seconds from now: delta-seconds or an HTTP-date (RFC 9110 10.2.3).
+pub fn parse_retry_after(value: &str, now: Millis) -> Option<u32> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u32>() {
+        return Some(secs);
+    }
+    let at = parse_http_date(value)? as f64 * 1000.0;
+    let wait = ((at - now) / 1000.0).ceil();
+    Some(if wait <= 0.0 { 0 } else { wait.min(u32::MAX as f64) as u32 })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_imf_fixdate() {
+        assert_eq!(parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"), Some(784_111_777));
+        assert_eq!(parse_http_date("Thu, 01 Jan 1970 00:00:00 GMT"), Some(0));
+        assert_eq!(parse_http_date("Tue, 29 Feb 2028 23:59:59 GMT"), Some(1_835_481_599));
+    }
+
+    #[test]
+    fn refuses_other_date_shapes() {
+        for bad in ["", "yesterday", "Sunday, 06-Nov-94 08:49:37 GMT", "Sun Nov  6 08:49:37 1994",
+                    "Sun, 06 Nov 1994 08:49:37 UTC", "Sun, 06 Foo 1994 08:49:37 GMT", "Sun, 32 Nov 1994 08:49:37 GMT",
+                    "Sun, 06 Nov 1994 24:00:00 GMT", "Sun, 06 Nov 1994 08:49 GMT"] {
+            assert_eq!(parse_http_date(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn retry_after_in_both_forms() {
+        assert_eq!(parse_retry_after("120", 0.0), Some(120));
+        assert_eq!(parse_retry_after(" 2 ", 0.0), Some(2));
+        let now = 784_111_777_000.0;
+        assert_eq!(parse_retry_after("Sun, 06 Nov 1994 08:49:47 GMT", now), Some(10));
+        assert_eq!(parse_retry_after("Sun, 06 Nov 1994 08:49:00 GMT", now), Some(0));
+        assert_eq!(parse_retry_after("-1", now), None);
+        assert_eq!(parse_retry_after("soon", now), None);
+    }
+
+    #[test]
+    fn skew_is_learned_from_date_headers() {
+        let server = 784_111_777_000.0;
+        let mut clock = Clock::default();
+        // Client 10 minutes fast.
+        assert!(clock.observe_date("Sun, 06 Nov 1994 08:49:37 GMT", server + 600_000.0));
+        assert!((clock.now(server + 600_000.0) - server).abs() <= 1000.0);
+        // Client 10 minutes slow.
+        assert!(clock.observe_date("Sun, 06 Nov 1994 08:49:37 GMT", server - 600_000.0));
+        assert!((clock.now(server - 600_000.0) - server).abs() <= 1000.0);
+        // Within latency: no correction.
+        assert!(clock.observe_date("Sun, 06 Nov 1994 08:49:37 GMT", server + 300.0));
+        assert_eq!(clock.offset_ms, 0.0);
+        assert!(!clock.observe_date("garbage", server));
+    }
+}

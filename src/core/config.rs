@@ -1,0 +1,253 @@
+//! The constructor's options, validated. The shell reads the JS object into
+//! `RawConfig` (plain values); every rule lives here.
+
+use super::error::AuthError;
+use super::url::{is_loopback_origin, origin_of};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    Json,
+    OAuth2Password,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StorageKind {
+    Local,
+    Session,
+    Memory,
+}
+
+impl StorageKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StorageKind::Local => "local",
+            StorageKind::Session => "session",
+            StorageKind::Memory => "memory",
+        }
+    }
+}
+
+/// Paths (or absolute URLs) per operation. None: the protocol has no such call.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Endpoints {
+    pub login: String,
+    pub register: Option<String>,
+    pub refresh: String,
+    pub logout: Option<String>,
+    pub me: Option<String>,
+}
+
+impl Endpoints {
+    fn defaults(protocol: Protocol) -> Self {
+        match protocol {
+            Protocol::Json => Endpoints {
+                login: "/auth/login".into(),
+                register: Some("/auth/register".into()),
+                refresh: "/auth/refresh".into(),
+                logout: Some("/auth/logout".into()),
+                me: Some("/auth/me".into()),
+            },
+            Protocol::OAuth2Password => Endpoints {
+                login: "/token".into(),
+                register: None,
+                refresh: "/token".into(),
+                logout: None,
+                me: None,
+            },
+        }
+    }
+}
+
+/// What the JS caller passed, before validation.
+#[derive(Debug, Clone, Default)]
+pub struct RawConfig {
+    pub base_url: Option<String>,
+    pub protocol: Option<String>,
+    pub storage: Option<String>,
+    pub storage_key: Option<String>,
+    pub refresh_margin: Option<f64>,
+    pub leeway: Option<f64>,
+    pub allowed_origins: Vec<String>,
+    /// (operation, path) pairs from `endpoints`.
+    pub endpoints: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    pub base_url: String,
+    pub base_origin: String,
+    pub protocol: Protocol,
+    pub storage: StorageKind,
+    pub storage_key: String,
+    /// Seconds before `exp` at which a refresh is due.
+    pub refresh_margin: i64,
+    /// Seconds of tolerance on `exp`/`nbf`.
+    pub leeway: i64,
+    /// Origins (normalised) that may receive the bearer, the base origin included.
+    pub allowed_origins: Vec<String>,
+    pub endpoints: Endpoints,
+}
+
+fn seconds(value: Option<f64>, default: i64, name: &str) -> Result<i64, AuthError> {
+    match value {
+        None => Ok(default),
+        Some(v) if v.is_finite() && (0.0..=86_400.0).contains(&v) => Ok(v as i64),
+        Some(_) => Err(AuthError::config(&[name, " must be a number of seconds between 0 and 86400"].concat())),
+    }
+}
+
+impl Config {
+    pub fn validate(raw: RawConfig) -> Result<Config, AuthError> {
+        let base_url = raw.base_url.map(|u| u.trim().to_owned()).unwrap_or_default();
+        if base_url.is_empty() {
+            return Err(AuthError::config("baseUrl is required"));
+        }
+        let base_origin = origin_of(&base_url)
+            .ok_or_else(|| AuthError::config("baseUrl must be an absolute http(s) URL"))?;
+        require_https(&base_origin, "baseUrl")?;
+        let protocol = match raw.protocol.as_deref() {
+            None | Some("json") => Protocol::Json,
+            Some("oauth2-password") => Protocol::OAuth2Password,
+            Some(_) => return Err(AuthError::config("protocol must be \"json\" or \"oauth2-password\"")),
+        };
+        let storage = match raw.storage.as_deref() {
+            None | Some("local") => StorageKind::Local,
+            Some("session") => StorageKind::Session,
+            Some("memory") => StorageKind::Memory,
+            Some(_) => return Err(AuthError::config("storage must be \"local\", \"session\" or \"memory\"")),
+        };
+        let storage_key = raw.storage_key.unwrap_or_else(|| "auth-wasm".into());
+        if storage_key.is_empty() {
+            return Err(AuthError::config("storageKey must not be empty"));
+        }
+        let mut allowed_origins = vec![base_origin.clone()];
+        for url in &raw.allowed_origins {
+            let origin = origin_of(url)
+                .ok_or_else(|| AuthError::config("allowedOrigins entries must be absolute http(s) origins"))?;
+            require_https(&origin, "allowedOrigins")?;
+            if !allowed_origins.contains(&origin) {
+                allowed_origins.push(origin);
+            }
+        }
+        let mut endpoints = Endpoints::defaults(protocol);
+        for (op, path) in raw.endpoints {
+            if path.is_empty() {
+                return Err(AuthError::config("endpoints entries must be non-empty paths"));
+            }
+            match op.as_str() {
+                "login" => endpoints.login = path,
+                "register" => endpoints.register = Some(path),
+                "refresh" => endpoints.refresh = path,
+                "logout" => endpoints.logout = Some(path),
+                "me" => endpoints.me = Some(path),
+                _ => return Err(AuthError::config("endpoints keys are login, register, refresh, logout and me")),
+            }
+        }
+        Ok(Config {
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            base_origin,
+            protocol,
+            storage,
+            storage_key,
+            refresh_margin: seconds(raw.refresh_margin, 60, "refreshMargin")?,
+            leeway: seconds(raw.leeway, 30, "leeway")?,
+            allowed_origins,
+            endpoints,
+        })
+    }
+
+    /// The storage key of the session record.
+    pub fn session_key(&self) -> String {
+        [self.storage_key.as_str(), ":session"].concat()
+    }
+
+    /// Whether a request to `url` (absolute) may carry the bearer.
+    pub fn bearer_allowed(&self, url: &str) -> bool {
+        origin_of(url).is_some_and(|o| self.allowed_origins.contains(&o))
+    }
+}
+
+fn require_https(origin: &str, name: &str) -> Result<(), AuthError> {
+    if origin.starts_with("https://") || is_loopback_origin(origin) {
+        Ok(())
+    } else {
+        Err(AuthError::config(&[name, " must use https: unless it is localhost or 127.0.0.1"].concat()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::error::ErrorCode;
+
+    fn raw(base: &str) -> RawConfig {
+        RawConfig { base_url: Some(base.into()), ..RawConfig::default() }
+    }
+
+    #[test]
+    fn defaults() {
+        let c = Config::validate(raw("http://localhost:8000/")).unwrap();
+        assert_eq!(c.base_url, "http://localhost:8000");
+        assert_eq!(c.protocol, Protocol::Json);
+        assert_eq!(c.storage, StorageKind::Local);
+        assert_eq!(c.session_key(), "auth-wasm:session");
+        assert_eq!((c.refresh_margin, c.leeway), (60, 30));
+        assert_eq!(c.endpoints.login, "/auth/login");
+    }
+
+    #[test]
+    fn base_url_rules() {
+        for bad in [None, Some(""), Some("/api"), Some("localhost:8000"), Some("http://api.example.com"), Some("ftp://x")] {
+            let r = RawConfig { base_url: bad.map(str::to_owned), ..RawConfig::default() };
+            assert_eq!(Config::validate(r).unwrap_err().code, ErrorCode::Config, "{bad:?}");
+        }
+        for good in ["https://api.example.com", "http://127.0.0.1:8000", "http://[::1]:1"] {
+            assert!(Config::validate(raw(good)).is_ok(), "{good}");
+        }
+    }
+
+    #[test]
+    fn unknown_protocol_storage_and_endpoint_are_config_errors() {
+        for r in [
+            RawConfig { protocol: Some("soap".into()), ..raw("http://localhost") },
+            RawConfig { storage: Some("cookie".into()), ..raw("http://localhost") },
+            RawConfig { endpoints: vec![("signin".into(), "/x".into())], ..raw("http://localhost") },
+            RawConfig { refresh_margin: Some(-1.0), ..raw("http://localhost") },
+            RawConfig { leeway: Some(f64::NAN), ..raw("http://localhost") },
+            RawConfig { allowed_origins: vec!["http://cdn.example.com".into()], ..raw("http://localhost") },
+            RawConfig { storage_key: Some(String::new()), ..raw("http://localhost") },
+        ] {
+            assert_eq!(Config::validate(r).unwrap_err().code, ErrorCode::Config);
+        }
+    }
+
+    #[test]
+    fn oauth2_defaults_and_overrides() {
+        let c = Config::validate(RawConfig {
+            protocol: Some("oauth2-password".into()),
+            endpoints: vec![("login".into(), "/auth/token".into()), ("refresh".into(), "/auth/token".into()), ("me".into(), "/auth/me".into())],
+            ..raw("http://localhost:8000")
+        })
+        .unwrap();
+        assert_eq!(c.endpoints.login, "/auth/token");
+        assert_eq!(c.endpoints.me.as_deref(), Some("/auth/me"));
+        assert_eq!(c.endpoints.register, None);
+        assert_eq!(c.endpoints.logout, None);
+    }
+
+    #[test]
+    fn bearer_goes_only_to_allowed_origins() {
+        let c = Config::validate(RawConfig {
+            allowed_origins: vec!["https://files.example.com/ignored/path".into()],
+            ..raw("http://127.0.0.1:8000")
+        })
+        .unwrap();
+        assert!(c.bearer_allowed("http://127.0.0.1:8000/notes"));
+        assert!(c.bearer_allowed("https://files.example.com:443/x"));
+        assert!(!c.bearer_allowed("http://localhost:8000/notes"), "another origin, same server");
+        assert!(!c.bearer_allowed("http://127.0.0.1:8001/"));
+        assert!(!c.bearer_allowed("https://127.0.0.1:8000/"));
+        assert!(!c.bearer_allowed("http://127.0.0.1:8000.evil.com/"));
+        assert!(!c.bearer_allowed("/relative"));
+    }
+}

@@ -1,0 +1,72 @@
+//! `AuthError`: one code per failure class, shared by every layer.
+
+/// The failure classes of design.md; `as_str` is the code JS sees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCode {
+    InvalidCredentials,
+    UserExists,
+    Validation,
+    Unauthorized,
+    SessionExpired,
+    RefreshFailed,
+    RateLimited,
+    Network,
+    Server,
+    InvalidResponse,
+    InvalidToken,
+    Storage,
+    Config,
+    Aborted,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidCredentials => "invalid_credentials",
+            ErrorCode::UserExists => "user_exists",
+            ErrorCode::Validation => "validation",
+            ErrorCode::Unauthorized => "unauthorized",
+            ErrorCode::SessionExpired => "session_expired",
+            ErrorCode::RefreshFailed => "refresh_failed",
+            ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::Network => "network",
+            ErrorCode::Server => "server",
+            ErrorCode::InvalidResponse => "invalid_response",
+            ErrorCode::InvalidToken => "invalid_token",
+            ErrorCode::Storage => "storage",
+            ErrorCode::Config => "config",
+            ErrorCode::Aborted => "aborted",
+        }
+    }
+}
+
+/// A failure with a code for programs and a message for people. Messages never
+/// contain a token, password or secret: they are built from fixed text and the
+/// server's own `detail`.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{message}")]
+pub struct AuthError {
+    pub code: ErrorCode,
+    pub message: String,
+    /// HTTP status when the failure came from a response.
+    pub status: Option<u16>,
+    /// Seconds to wait, for `rate_limited`.
+    pub retry_after: Option<u32>,
+    /// Field name -> message, for `validation`.
+    pub fields: Vec<(String, String)>,
+}
+
+impl AuthError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        AuthError { code, message: message.into(), status: None, retry_after: None, fields: Vec::new() }
+    }
+
+    pub fn with_status(mut self, status: u16) -> Self {
+        self.status = Some(status);
+        self
+    }
+
+    pub fn config(message: &str) -> Self {
+        AuthError::new(ErrorCode::Config, message)
+    }
+}

@@ -1,0 +1,416 @@
+//! A small, strict JSON reader and writer (RFC 8259) for protocol responses, JWT
+//! claims and the stored session. It exists so the core can be tested natively
+//! without linking serde_json into the wasm (see design.md, "Size is a feature").
+//! Hostile input is bounded: nesting depth is limited and nothing panics.
+
+/// A parsed JSON value. Objects keep their key order (and duplicates: `get` takes the last).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Json {
+    Null,
+    Bool(bool),
+    Num(f64),
+    Str(String),
+    Arr(Vec<Json>),
+    Obj(Vec<(String, Json)>),
+}
+
+const MAX_DEPTH: usize = 64;
+
+impl Json {
+    pub fn get(&self, key: &str) -> Option<&Json> {
+        match self {
+            Json::Obj(members) => members.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Json::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Json::Num(n) => Some(*n),
+            _ => None,
+        }
+    }
+
+    /// A string member, or None when absent or of another type.
+    pub fn str_of(&self, key: &str) -> Option<&str> {
+        self.get(key).and_then(Json::as_str)
+    }
+
+    pub fn num_of(&self, key: &str) -> Option<f64> {
+        self.get(key).and_then(Json::as_f64)
+    }
+
+    pub fn is_object(&self) -> bool {
+        matches!(self, Json::Obj(_))
+    }
+
+    /// Serialise back to compact JSON text.
+    pub fn to_text(&self) -> String {
+        let mut out = String::new();
+        self.write(&mut out);
+        out
+    }
+
+    fn write(&self, out: &mut String) {
+        match self {
+            Json::Null => out.push_str("null"),
+            Json::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            Json::Num(n) => write_num(out, *n),
+            Json::Str(s) => write_str(out, s),
+            Json::Arr(items) => {
+                out.push('[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    item.write(out);
+                }
+                out.push(']');
+            }
+            Json::Obj(members) => {
+                out.push('{');
+                for (i, (k, v)) in members.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    write_str(out, k);
+                    out.push(':');
+                    v.write(out);
+                }
+                out.push('}');
+            }
+        }
+    }
+}
+
+/// Integers (every number this crate stores: epoch times) are written exactly
+/// without `core::fmt`'s float machinery; other values go through it.
+fn write_num(out: &mut String, n: f64) {
+    if !n.is_finite() {
+        out.push_str("null");
+    } else if n.fract() == 0.0 && n.abs() < 9.0e15 {
+        write_int(out, n as i64);
+    } else {
+        out.push_str(&n.to_string());
+    }
+}
+
+pub fn write_int(out: &mut String, n: i64) {
+    if n < 0 {
+        out.push('-');
+    }
+    let mut digits = [0u8; 20];
+    let mut len = 0;
+    let mut v = n.unsigned_abs();
+    loop {
+        digits[len] = b'0' + (v % 10) as u8;
+        len += 1;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    for d in digits[..len].iter().rev() {
+        out.push(*d as char);
+    }
+}
+
+/// Append `s` as a JSON string literal.
+pub fn write_str(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                out.push_str("\\u00");
+                out.push(HEX[(c as usize) >> 4] as char);
+                out.push(HEX[(c as usize) & 15] as char);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// Parse a whole JSON text (surrounding whitespace allowed). None when it is not JSON.
+pub fn parse(text: &str) -> Option<Json> {
+    let mut p = Parser { b: text.as_bytes(), i: 0 };
+    let value = p.value(0)?;
+    p.ws();
+    (p.i == p.b.len()).then_some(value)
+}
+
+struct Parser<'a> {
+    b: &'a [u8],
+    i: usize,
+}
+
+impl Parser<'_> {
+    fn ws(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.b.get(self.i) {
+            self.i += 1;
+        }
+    }
+
+    fn eat(&mut self, lit: &[u8]) -> Option<()> {
+        if self.b.get(self.i..self.i + lit.len())? == lit {
+            self.i += lit.len();
+            Some(())
+        } else {
+            None
+        }
+    }
+
+    fn value(&mut self, depth: usize) -> Option<Json> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        self.ws();
+        match *self.b.get(self.i)? {
+            b'n' => self.eat(b"null").map(|_| Json::Null),
+            b't' => self.eat(b"true").map(|_| Json::Bool(true)),
+            b'f' => self.eat(b"false").map(|_| Json::Bool(false)),
+            b'"' => self.string().map(Json::Str),
+            b'[' => {
+                self.i += 1;
+                let mut items = Vec::new();
+                self.ws();
+                if self.eat(b"]").is_some() {
+                    return Some(Json::Arr(items));
+                }
+                loop {
+                    items.push(self.value(depth + 1)?);
+                    self.ws();
+                    match *self.b.get(self.i)? {
+                        b',' => self.i += 1,
+                        b']' => {
+                            self.i += 1;
+                            return Some(Json::Arr(items));
+                        }
+                        _ => return None,
+                    }
+                }
+            }
+            b'{' => {
+                self.i += 1;
+                let mut members = Vec::new();
+                self.ws();
+                if self.eat(b"}").is_some() {
+                    return Some(Json::Obj(members));
+                }
+                loop {
+                    self.ws();
+                    if self.b.get(self.i) != Some(&b'"') {
+                        return None;
+                    }
+                    let key = self.string()?;
+                    self.ws();
+                    self.eat(b":")?;
+                    let value = self.value(depth + 1)?;
+                    members.push((key, value));
+                    self.ws();
+                    match *self.b.get(self.i)? {
+                        b',' => self.i += 1,
+                        b'}' => {
+                            self.i += 1;
+                            return Some(Json::Obj(members));
+                        }
+                        _ => return None,
+                    }
+                }
+            }
+            b'-' | b'0'..=b'9' => self.number().map(Json::Num),
+            _ => None,
+        }
+    }
+
+    fn digits(&mut self) -> Option<(f64, i32)> {
+        let start = self.i;
+        let mut value = 0f64;
+        while let Some(d @ b'0'..=b'9') = self.b.get(self.i) {
+            value = value * 10.0 + f64::from(d - b'0');
+            self.i += 1;
+        }
+        let count = i32::try_from(self.i - start).unwrap_or(i32::MAX);
+        (count > 0).then_some((value, count))
+    }
+
+    /// Hand-rolled so the wasm does not link the float parser; exact for integers
+    /// up to 2^53, within an ulp or so for fractions (claims are integers).
+    fn number(&mut self) -> Option<f64> {
+        let negative = self.eat(b"-").is_some();
+        let int_start = self.i;
+        let (int, int_len) = self.digits()?;
+        if int_len > 1 && self.b[int_start] == b'0' {
+            return None;
+        }
+        let mut value = int;
+        if self.eat(b".").is_some() {
+            let (frac, frac_len) = self.digits()?;
+            value += frac / 10f64.powi(frac_len);
+        }
+        if let Some(b'e' | b'E') = self.b.get(self.i) {
+            self.i += 1;
+            let exp_negative = match self.b.get(self.i) {
+                Some(b'-') => {
+                    self.i += 1;
+                    true
+                }
+                Some(b'+') => {
+                    self.i += 1;
+                    false
+                }
+                _ => false,
+            };
+            let (exp, _) = self.digits()?;
+            let exp = exp.min(400.0) as i32;
+            value *= 10f64.powi(if exp_negative { -exp } else { exp });
+        }
+        Some(if negative { -value } else { value })
+    }
+
+    fn hex4(&mut self) -> Option<u32> {
+        let mut v = 0u32;
+        for _ in 0..4 {
+            let d = char::from(*self.b.get(self.i)?).to_digit(16)?;
+            v = v * 16 + d;
+            self.i += 1;
+        }
+        Some(v)
+    }
+
+    fn string(&mut self) -> Option<String> {
+        self.i += 1; // opening quote
+        let mut out = String::new();
+        loop {
+            let start = self.i;
+            while let Some(&c) = self.b.get(self.i) {
+                if c == b'"' || c == b'\\' || c < 0x20 {
+                    break;
+                }
+                self.i += 1;
+            }
+            // The input is a &str, so a run that stops at an ASCII byte is valid UTF-8.
+            out.push_str(core::str::from_utf8(&self.b[start..self.i]).ok()?);
+            match *self.b.get(self.i)? {
+                b'"' => {
+                    self.i += 1;
+                    return Some(out);
+                }
+                b'\\' => {
+                    self.i += 1;
+                    let esc = *self.b.get(self.i)?;
+                    self.i += 1;
+                    match esc {
+                        b'"' => out.push('"'),
+                        b'\\' => out.push('\\'),
+                        b'/' => out.push('/'),
+                        b'b' => out.push('\u{8}'),
+                        b'f' => out.push('\u{c}'),
+                        b'n' => out.push('\n'),
+                        b'r' => out.push('\r'),
+                        b't' => out.push('\t'),
+                        b'u' => {
+                            let hi = self.hex4()?;
+                            let code = if (0xD800..0xDC00).contains(&hi) {
+                                self.eat(b"\\u")?;
+                                let lo = self.hex4()?;
+                                if !(0xDC00..0xE000).contains(&lo) {
+                                    return None;
+                                }
+                                0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)
+                            } else {
+                                hi
+                            };
+                            out.push(char::from_u32(code)?);
+                        }
+                        _ => return None,
+                    }
+                }
+                _ => return None, // control character
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_every_kind_of_value() {
+        let v = parse(r#" {"a": [1, -2.5, 3e2, true, false, null], "b": {"c": "d"}} "#).unwrap();
+        assert_eq!(
+            v.get("a"),
+            Some(&Json::Arr(vec![
+                Json::Num(1.0),
+                Json::Num(-2.5),
+                Json::Num(300.0),
+                Json::Bool(true),
+                Json::Bool(false),
+                Json::Null
+            ]))
+        );
+        assert_eq!(v.get("b").and_then(|b| b.str_of("c")), Some("d"));
+    }
+
+    #[test]
+    fn decodes_escapes_and_surrogate_pairs() {
+        let v = parse(r#""a\"b\\c\/\n\u00e9\ud83d\ude00""#).unwrap();
+        assert_eq!(v.as_str(), Some("a\"b\\c/\né😀"));
+        assert_eq!(parse(r#""\ud83d""#), None, "lone surrogate");
+        assert_eq!(parse(r#""\ud83dx""#), None);
+    }
+
+    #[test]
+    fn rejects_what_is_not_json() {
+        for bad in [
+            "", " ", "{", "}", "[1,]", "{\"a\":1,}", "{'a':1}", "01", "1.", "-", "tru", "nul",
+            "\"unterminated", "\"tab\there\"", "{\"a\" 1}", "[1 2]", "<!doctype html>", "1 2",
+            "NaN", "{\"a\":1}x",
+        ] {
+            assert_eq!(parse(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_not_a_stack_overflow() {
+        let deep = "[".repeat(100_000);
+        assert_eq!(parse(&deep), None);
+        let ok = format!("{}{}", "[".repeat(60), "]".repeat(60));
+        assert!(parse(&ok).is_some());
+    }
+
+    #[test]
+    fn numbers_are_exact_for_epoch_times() {
+        assert_eq!(parse("1795565944").unwrap().as_f64(), Some(1_795_565_944.0));
+        assert_eq!(parse("9007199254740991").unwrap().as_f64(), Some(9_007_199_254_740_991.0));
+        assert_eq!(parse("-0").unwrap().as_f64(), Some(0.0));
+        assert_eq!(parse("1.5e3").unwrap().as_f64(), Some(1500.0));
+    }
+
+    #[test]
+    fn duplicate_keys_take_the_last() {
+        assert_eq!(parse(r#"{"a":1,"a":2}"#).unwrap().num_of("a"), Some(2.0));
+    }
+
+    #[test]
+    fn writes_what_it_reads() {
+        let text = r#"{"s":"q\"\\\n\u0001é","n":-12,"f":0.5,"a":[null,true],"o":{}}"#;
+        let v = parse(text).unwrap();
+        assert_eq!(parse(&v.to_text()).unwrap(), v);
+        assert_eq!(v.to_text(), r#"{"s":"q\"\\\n\u0001é","n":-12,"f":0.5,"a":[null,true],"o":{}}"#);
+    }
+}

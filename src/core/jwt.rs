@@ -1,0 +1,187 @@
+//! JWT decoding (no signature check: the secret never reaches the browser; the
+//! backend verifies) and the time checks on `exp`/`nbf`, with leeway.
+
+use base64::alphabet::URL_SAFE;
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
+use base64::engine::DecodePaddingMode;
+use base64::Engine;
+
+use super::error::{AuthError, ErrorCode};
+use super::json::{self, Json};
+
+/// Tokens longer than this are refused before any work (a JWT is a few hundred bytes).
+pub const MAX_TOKEN_LEN: usize = 16 * 1024;
+
+/// base64url, with or without `=` padding (some issuers pad).
+const B64URL: GeneralPurpose = GeneralPurpose::new(
+    &URL_SAFE,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
+
+/// The claims the client acts on, plus the payload's JSON text for the snapshot.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Claims {
+    pub exp: Option<i64>,
+    pub nbf: Option<i64>,
+    pub iat: Option<i64>,
+    pub sub: Option<String>,
+    /// The payload object as JSON text (parsed into a JS object by the shell).
+    pub json: String,
+}
+
+fn invalid(message: &str) -> AuthError {
+    AuthError::new(ErrorCode::InvalidToken, message)
+}
+
+fn decode_segment(segment: &str) -> Result<Json, AuthError> {
+    let bytes = B64URL.decode(segment).map_err(|_| invalid("Token segment is not base64url"))?;
+    let text = core::str::from_utf8(&bytes).map_err(|_| invalid("Token segment is not UTF-8"))?;
+    match json::parse(text) {
+        Some(value) if value.is_object() => Ok(value),
+        _ => Err(invalid("Token segment is not a JSON object")),
+    }
+}
+
+/// NumericDate claims may be fractional (RFC 7519 2); we act on whole seconds.
+fn numeric_date(payload: &Json, key: &str) -> Result<Option<i64>, AuthError> {
+    match payload.get(key) {
+        None | Some(Json::Null) => Ok(None),
+        Some(Json::Num(n)) if n.is_finite() => Ok(Some(n.floor() as i64)),
+        Some(_) => Err(invalid("Token time claim is not a number")),
+    }
+}
+
+/// Decode a compact JWS (`header.payload.signature`).
+pub fn decode(token: &str) -> Result<Claims, AuthError> {
+    if token.len() > MAX_TOKEN_LEN {
+        return Err(invalid("Token is too long"));
+    }
+    let mut parts = token.split('.');
+    let (Some(header), Some(payload), Some(_signature), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(invalid("Token does not have three segments"));
+    };
+    decode_segment(header)?;
+    let payload = decode_segment(payload)?;
+    Ok(Claims {
+        exp: numeric_date(&payload, "exp")?,
+        nbf: numeric_date(&payload, "nbf")?,
+        iat: numeric_date(&payload, "iat")?,
+        sub: payload.str_of("sub").map(str::to_owned),
+        json: payload.to_text(),
+    })
+}
+
+/// Whether a token looks like a JWT at all (opaque tokens are used as given).
+pub fn looks_like_jwt(token: &str) -> bool {
+    token.split('.').count() == 3 && token.starts_with("eyJ")
+}
+
+/// Expired at `now` (seconds) given `leeway` seconds of tolerance. A token
+/// without `exp` never expires by its claims.
+pub fn is_expired_at(claims: &Claims, now: i64, leeway: i64) -> bool {
+    claims.exp.is_some_and(|exp| now >= exp.saturating_add(leeway))
+}
+
+/// Not yet valid at `now`: `nbf` further in the future than the leeway.
+pub fn is_premature_at(claims: &Claims, now: i64, leeway: i64) -> bool {
+    claims.nbf.is_some_and(|nbf| now.saturating_add(leeway) < nbf)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn b64(text: &str) -> String {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(text)
+    }
+
+    fn token(payload: &str) -> String {
+        format!("{}.{}.sig", b64(r#"{"alg":"HS256","typ":"JWT"}"#), b64(payload))
+    }
+
+    #[test]
+    fn decodes_standard_claims() {
+        let c = decode(&token(r#"{"sub":"42","exp":2000,"nbf":1000,"iat":999,"email":"a@b.c"}"#)).unwrap();
+        assert_eq!((c.exp, c.nbf, c.iat, c.sub.as_deref()), (Some(2000), Some(1000), Some(999), Some("42")));
+        assert_eq!(c.json, r#"{"sub":"42","exp":2000,"nbf":1000,"iat":999,"email":"a@b.c"}"#);
+    }
+
+    #[test]
+    fn accepts_padding_and_the_url_safe_alphabet() {
+        // "?>" and "~~" encode to "Pz4" and "fn4": url-safe bytes '-' and '_' come from
+        // payloads whose standard encoding has '+' or '/'.
+        let payload = r#"{"sub":"??>>~~","n":"ÿ"}"#;
+        let unpadded = b64(payload);
+        assert!(unpadded.contains('-') || unpadded.contains('_'), "{unpadded}");
+        let padded = base64::engine::general_purpose::URL_SAFE.encode(payload);
+        let header = b64(r#"{"alg":"HS256"}"#);
+        for p in [&unpadded, &padded] {
+            let c = decode(&format!("{header}.{p}.s")).unwrap();
+            assert_eq!(c.sub.as_deref(), Some("??>>~~"));
+        }
+        let standard = base64::engine::general_purpose::STANDARD_NO_PAD.encode(payload);
+        assert!(decode(&format!("{header}.{standard}.s")).is_err(), "+ and / are not base64url");
+    }
+
+    #[test]
+    fn keeps_unicode_claims() {
+        let c = decode(&token(r#"{"sub":"1","name":"Zoë 李 😀","exp":5}"#)).unwrap();
+        assert!(c.json.contains("Zoë 李 😀"));
+    }
+
+    #[test]
+    fn refuses_wrong_segment_counts() {
+        let good = token(r#"{"sub":"1"}"#);
+        let parts: Vec<&str> = good.split('.').collect();
+        for bad in [parts[0].to_string(), parts[..2].join("."), format!("{good}.extra"), format!("{good}.a.b")] {
+            assert_eq!(decode(&bad).unwrap_err().code, ErrorCode::InvalidToken, "{bad}");
+        }
+    }
+
+    #[test]
+    fn refuses_non_json_and_non_object_payloads() {
+        for payload in ["not json", "[1,2]", "42", r#""s""#, "{\"exp\":\"soon\"}"] {
+            assert_eq!(decode(&token(payload)).unwrap_err().code, ErrorCode::InvalidToken, "{payload}");
+        }
+        let bad_header = format!("{}.{}.s", b64("nope"), b64("{}"));
+        assert!(decode(&bad_header).is_err());
+        assert!(decode("a.!!!.c").is_err());
+        let latin1 = format!("{}.{}.s", b64("{}"), base64::engine::general_purpose::URL_SAFE_NO_PAD.encode([0xff, 0xfe]));
+        assert!(decode(&latin1).is_err());
+    }
+
+    #[test]
+    fn refuses_huge_input_quickly() {
+        let huge = token(&format!(r#"{{"pad":"{}"}}"#, "x".repeat(MAX_TOKEN_LEN)));
+        assert_eq!(decode(&huge).unwrap_err().message, "Token is too long");
+        assert!(decode(&".".repeat(1_000_000)).is_err());
+    }
+
+    #[test]
+    fn fractional_dates_round_down() {
+        assert_eq!(decode(&token(r#"{"exp":1000.9}"#)).unwrap().exp, Some(1000));
+    }
+
+    #[test]
+    fn expiry_edges_with_leeway() {
+        let c = decode(&token(r#"{"exp":1000,"nbf":500}"#)).unwrap();
+        assert!(!is_expired_at(&c, 999, 0));
+        assert!(is_expired_at(&c, 1000, 0), "exp is exclusive");
+        assert!(!is_expired_at(&c, 1029, 30));
+        assert!(is_expired_at(&c, 1030, 30));
+        assert!(is_premature_at(&c, 499, 0));
+        assert!(!is_premature_at(&c, 500, 0));
+        assert!(!is_premature_at(&c, 470, 30));
+        assert!(is_premature_at(&c, 469, 30));
+        let forever = decode(&token(r#"{"sub":"x"}"#)).unwrap();
+        assert!(!is_expired_at(&forever, i64::MAX, 30));
+    }
+
+    #[test]
+    fn recognises_jwt_shape() {
+        assert!(looks_like_jwt(&token("{}")));
+        assert!(!looks_like_jwt("opaque-token"));
+    }
+}

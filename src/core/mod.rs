@@ -1,0 +1,11 @@
+//! Pure decisions: no wasm-bindgen, no web-sys. Time is always an input.
+
+pub mod clock;
+pub mod config;
+pub mod error;
+pub mod json;
+pub mod jwt;
+pub mod persist;
+pub mod protocol;
+pub mod session;
+pub mod url;

@@ -1,0 +1,400 @@
+//! Per-protocol request building and response parsing, as plain values.
+//! The shell sends `HttpRequest`s and hands back `HttpResponse`s; every status,
+//! header and body is interpreted here.
+
+use super::clock::{parse_retry_after, Millis};
+use super::config::{Config, Protocol};
+use super::error::{AuthError, ErrorCode};
+use super::json::{self, write_str, Json};
+use super::url::join;
+
+/// An operation, which decides how an error status is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    Login,
+    Register,
+    Refresh,
+    Logout,
+    Me,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct HttpRequest {
+    pub method: &'static str,
+    pub url: String,
+    /// `Content-Type` of `body`, when there is one.
+    pub content_type: Option<&'static str>,
+    pub body: Option<String>,
+    /// Whether the access token goes in `Authorization`.
+    pub bearer: bool,
+}
+
+pub const JSON_TYPE: &str = "application/json";
+pub const FORM_TYPE: &str = "application/x-www-form-urlencoded";
+
+/// What the shell read from a response.
+#[derive(Debug, Clone, Copy)]
+pub struct HttpResponse<'a> {
+    pub status: u16,
+    pub body: &'a str,
+    pub retry_after: Option<&'a str>,
+    /// Local time the response arrived (for an HTTP-date Retry-After).
+    pub now: Millis,
+}
+
+/// Tokens from a sign-in or refresh response.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TokenSet {
+    pub access_token: String,
+    pub refresh_token: Option<String>,
+    /// `expires_in` seconds, for opaque tokens.
+    pub expires_in: Option<f64>,
+}
+
+fn json_object(members: &[(&str, &str)]) -> String {
+    let mut out = String::from("{");
+    for (i, (k, v)) in members.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        write_str(&mut out, k);
+        out.push(':');
+        write_str(&mut out, v);
+    }
+    out.push('}');
+    out
+}
+
+/// application/x-www-form-urlencoded (WHATWG URL "urlencoded serializer").
+fn form(pairs: &[(&str, &str)]) -> String {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let mut out = String::new();
+    for (i, (k, v)) in pairs.iter().enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        for (j, part) in [k, v].iter().enumerate() {
+            if j == 1 {
+                out.push('=');
+            }
+            for b in part.bytes() {
+                match b {
+                    b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'*' | b'-' | b'.' | b'_' => out.push(b as char),
+                    b' ' => out.push('+'),
+                    _ => {
+                        out.push('%');
+                        out.push(HEX[(b >> 4) as usize] as char);
+                        out.push(HEX[(b & 15) as usize] as char);
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+fn post(cfg: &Config, path: &str, content_type: &'static str, body: String) -> HttpRequest {
+    HttpRequest { method: "POST", url: join(&cfg.base_url, path), content_type: Some(content_type), body: Some(body), bearer: false }
+}
+
+/// `identifier` is the username or email; the JSON protocol sends it under the key the caller used.
+pub fn login_request(cfg: &Config, id_key: &str, identifier: &str, password: &str) -> HttpRequest {
+    match cfg.protocol {
+        Protocol::Json => post(cfg, &cfg.endpoints.login, JSON_TYPE, json_object(&[(id_key, identifier), ("password", password)])),
+        Protocol::OAuth2Password => post(
+            cfg,
+            &cfg.endpoints.login,
+            FORM_TYPE,
+            form(&[("grant_type", "password"), ("username", identifier), ("password", password)]),
+        ),
+    }
+}
+
+pub fn register_request(cfg: &Config, email: &str, password: &str, name: Option<&str>) -> Result<HttpRequest, AuthError> {
+    let path = cfg
+        .endpoints
+        .register
+        .as_deref()
+        .ok_or_else(|| AuthError::config("register needs endpoints.register with this protocol"))?;
+    let mut members = vec![("email", email), ("password", password)];
+    if let Some(name) = name {
+        members.push(("name", name));
+    }
+    Ok(post(cfg, path, JSON_TYPE, json_object(&members)))
+}
+
+pub fn refresh_request(cfg: &Config, refresh_token: &str) -> HttpRequest {
+    match cfg.protocol {
+        Protocol::Json => post(cfg, &cfg.endpoints.refresh, JSON_TYPE, json_object(&[("refresh_token", refresh_token)])),
+        Protocol::OAuth2Password => post(
+            cfg,
+            &cfg.endpoints.refresh,
+            FORM_TYPE,
+            form(&[("grant_type", "refresh_token"), ("refresh_token", refresh_token)]),
+        ),
+    }
+}
+
+/// None: the backend has no logout call; signing out is local only.
+pub fn logout_request(cfg: &Config, refresh_token: Option<&str>) -> Option<HttpRequest> {
+    let path = cfg.endpoints.logout.as_deref()?;
+    let body = refresh_token.map_or_else(|| "{}".to_owned(), |t| json_object(&[("refresh_token", t)]));
+    Some(HttpRequest { bearer: true, ..post(cfg, path, JSON_TYPE, body) })
+}
+
+/// None: no `me` endpoint; the user comes from the token's claims.
+pub fn me_request(cfg: &Config) -> Option<HttpRequest> {
+    let path = cfg.endpoints.me.as_deref()?;
+    Some(HttpRequest { method: "GET", url: join(&cfg.base_url, path), content_type: None, body: None, bearer: true })
+}
+
+/// Parse a successful sign-in / refresh response, or map its error.
+pub fn parse_tokens(op: Op, resp: &HttpResponse) -> Result<TokenSet, AuthError> {
+    if !(200..300).contains(&resp.status) {
+        return Err(error_from_response(op, resp));
+    }
+    let body = parse_body(resp)?;
+    let access_token = body
+        .str_of("access_token")
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| invalid_response("The response has no access_token", resp.status))?;
+    if let Some(kind) = body.str_of("token_type") {
+        if !kind.eq_ignore_ascii_case("bearer") {
+            return Err(invalid_response("The token_type is not bearer", resp.status));
+        }
+    }
+    Ok(TokenSet {
+        access_token: access_token.to_owned(),
+        refresh_token: body.str_of("refresh_token").filter(|t| !t.is_empty()).map(str::to_owned),
+        expires_in: body.num_of("expires_in").filter(|n| n.is_finite() && *n >= 0.0),
+    })
+}
+
+/// Whether a 2xx register response carried tokens (else the client logs in).
+pub fn has_tokens(body: &str) -> bool {
+    json::parse(body).is_some_and(|b| b.str_of("access_token").is_some_and(|t| !t.is_empty()))
+}
+
+/// A successful `me` response: a JSON object, returned as JSON text.
+pub fn parse_user(resp: &HttpResponse) -> Result<String, AuthError> {
+    if !(200..300).contains(&resp.status) {
+        return Err(error_from_response(Op::Me, resp));
+    }
+    Ok(parse_body(resp)?.to_text())
+}
+
+fn invalid_response(message: &str, status: u16) -> AuthError {
+    AuthError::new(ErrorCode::InvalidResponse, message).with_status(status)
+}
+
+fn parse_body(resp: &HttpResponse) -> Result<Json, AuthError> {
+    match json::parse(resp.body) {
+        Some(v) if v.is_object() => Ok(v),
+        _ if resp.body.trim().is_empty() => Err(invalid_response("The server sent an empty body", resp.status)),
+        _ => Err(invalid_response("The server did not answer JSON", resp.status)),
+    }
+}
+
+/// The server's own message (`detail`, `message`, `error_description`) when it is short text.
+fn server_message(body: Option<&Json>) -> Option<String> {
+    let body = body?;
+    ["detail", "message", "error_description"]
+        .iter()
+        .find_map(|k| body.str_of(k))
+        .filter(|m| !m.is_empty() && m.len() <= 300)
+        .map(str::to_owned)
+}
+
+/// Field errors from `{"fields": {name: msg}}` or FastAPI's `{"detail": [{loc, msg}]}`.
+fn field_errors(body: Option<&Json>) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    match body.and_then(|b| b.get("fields")) {
+        Some(Json::Obj(members)) => {
+            for (k, v) in members {
+                if let Some(msg) = v.as_str() {
+                    out.push((k.clone(), msg.to_owned()));
+                }
+            }
+        }
+        _ => {
+            if let Some(Json::Arr(items)) = body.and_then(|b| b.get("detail")) {
+                for item in items {
+                    let name = match item.get("loc") {
+                        Some(Json::Arr(loc)) => loc.iter().rev().find_map(Json::as_str).unwrap_or("body").to_owned(),
+                        _ => "body".to_owned(),
+                    };
+                    if let Some(msg) = item.str_of("msg") {
+                        out.push((name, msg.to_owned()));
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// What the error body says about duplicates, in the forms backends use.
+fn says_already_exists(body: Option<&Json>) -> bool {
+    let Some(body) = body else { return false };
+    let code = ["code", "error"].iter().find_map(|k| body.str_of(k)).unwrap_or("").to_ascii_lowercase();
+    let text = server_message(Some(body)).unwrap_or_default().to_ascii_lowercase();
+    code == "user_exists" || code.contains("already_exists") || code.contains("already exists") || text.contains("already exists") || text.contains("already registered")
+}
+
+/// Map a non-2xx response to an AuthError (design.md's table).
+pub fn error_from_response(op: Op, resp: &HttpResponse) -> AuthError {
+    let status = resp.status;
+    let body = json::parse(resp.body).filter(Json::is_object);
+    let body = body.as_ref();
+    let message = server_message(body);
+    let code_in_body = body.and_then(|b| b.str_of("code").or_else(|| b.str_of("error"))).unwrap_or("");
+    let (code, fallback) = match status {
+        429 => (ErrorCode::RateLimited, "Too many attempts; try again later"),
+        500..=599 => (ErrorCode::Server, "The server failed"),
+        _ if body.is_none() && !(400..500).contains(&status) => (ErrorCode::InvalidResponse, "The server answered something unexpected"),
+        _ => match op {
+            Op::Login if status == 422 && code_in_body == "validation" => (ErrorCode::Validation, "Some fields are invalid"),
+            Op::Login if matches!(status, 400 | 401 | 403 | 422) => (ErrorCode::InvalidCredentials, "Invalid email or password"),
+            Op::Register if status == 409 || says_already_exists(body) => (ErrorCode::UserExists, "An account with this email already exists"),
+            Op::Register if matches!(status, 400 | 422) => (ErrorCode::Validation, "Some fields are invalid"),
+            Op::Refresh if matches!(status, 400 | 401 | 403) => (ErrorCode::RefreshFailed, "The session could not be refreshed"),
+            _ if matches!(status, 401 | 403) => (ErrorCode::Unauthorized, "Not signed in"),
+            _ if status == 422 || status == 400 => (ErrorCode::Validation, "Some fields are invalid"),
+            _ => (ErrorCode::InvalidResponse, "The server answered something unexpected"),
+        },
+    };
+    let mut err = AuthError::new(code, message.unwrap_or_else(|| fallback.to_owned())).with_status(status);
+    if code == ErrorCode::RateLimited {
+        err.retry_after = resp.retry_after.and_then(|v| parse_retry_after(v, resp.now));
+    }
+    if code == ErrorCode::Validation {
+        err.fields = field_errors(body);
+    }
+    err
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::config::RawConfig;
+
+    fn cfg(protocol: &str) -> Config {
+        Config::validate(RawConfig {
+            base_url: Some("http://127.0.0.1:8000".into()),
+            protocol: Some(protocol.into()),
+            ..RawConfig::default()
+        })
+        .unwrap()
+    }
+
+    fn resp(status: u16, body: &str) -> HttpResponse<'_> {
+        HttpResponse { status, body, retry_after: None, now: 0.0 }
+    }
+
+    #[test]
+    fn json_login_and_refresh_requests() {
+        let c = cfg("json");
+        let r = login_request(&c, "email", "a\"@b.c", "p\\w");
+        assert_eq!(r.url, "http://127.0.0.1:8000/auth/login");
+        assert_eq!(r.content_type, Some(JSON_TYPE));
+        assert_eq!(r.body.as_deref(), Some(r#"{"email":"a\"@b.c","password":"p\\w"}"#));
+        let r = refresh_request(&c, "rt");
+        assert_eq!((r.url.as_str(), r.body.as_deref()), ("http://127.0.0.1:8000/auth/refresh", Some(r#"{"refresh_token":"rt"}"#)));
+        let r = register_request(&c, "e", "p", Some("N")).unwrap();
+        assert_eq!(r.body.as_deref(), Some(r#"{"email":"e","password":"p","name":"N"}"#));
+        let r = logout_request(&c, Some("rt")).unwrap();
+        assert!(r.bearer);
+        assert_eq!(r.url, "http://127.0.0.1:8000/auth/logout");
+        assert_eq!(me_request(&c).unwrap().url, "http://127.0.0.1:8000/auth/me");
+    }
+
+    #[test]
+    fn oauth2_requests_are_forms() {
+        let c = cfg("oauth2-password");
+        let r = login_request(&c, "username", "a b@c.d", "p&w=1+é");
+        assert_eq!(r.url, "http://127.0.0.1:8000/token");
+        assert_eq!(r.content_type, Some(FORM_TYPE));
+        assert_eq!(r.body.as_deref(), Some("grant_type=password&username=a+b%40c.d&password=p%26w%3D1%2B%C3%A9"));
+        assert_eq!(refresh_request(&c, "r/t").body.as_deref(), Some("grant_type=refresh_token&refresh_token=r%2Ft"));
+        assert_eq!(register_request(&c, "e", "p", None).unwrap_err().code, ErrorCode::Config);
+        assert_eq!(logout_request(&c, Some("rt")), None);
+        assert_eq!(me_request(&c), None);
+    }
+
+    #[test]
+    fn parses_token_responses() {
+        let t = parse_tokens(Op::Login, &resp(200, r#"{"access_token":"a","token_type":"Bearer","expires_in":900,"refresh_token":"r"}"#)).unwrap();
+        assert_eq!(t, TokenSet { access_token: "a".into(), refresh_token: Some("r".into()), expires_in: Some(900.0) });
+        let t = parse_tokens(Op::Login, &resp(200, r#"{"access_token":"a"}"#)).unwrap();
+        assert_eq!((t.refresh_token, t.expires_in), (None, None));
+    }
+
+    #[test]
+    fn bad_success_bodies_are_invalid_response() {
+        for body in ["", "<!doctype html><h1>hi</h1>", "{\"token\":\"x\"}", "[]", "{\"access_token\":\"\"}", "{\"access_token\":\"a\",\"token_type\":\"mac\"}", "{\"access_token\":5}"] {
+            let e = parse_tokens(Op::Login, &resp(200, body)).unwrap_err();
+            assert_eq!(e.code, ErrorCode::InvalidResponse, "{body}");
+            assert_eq!(e.status, Some(200));
+        }
+    }
+
+    #[test]
+    fn maps_error_statuses() {
+        let cases: &[(Op, u16, &str, ErrorCode)] = &[
+            (Op::Login, 401, r#"{"detail":"Invalid email or password","code":"invalid_credentials"}"#, ErrorCode::InvalidCredentials),
+            (Op::Login, 400, r#"{"error":"invalid_grant"}"#, ErrorCode::InvalidCredentials),
+            (Op::Login, 422, r#"{"detail":"bad","code":"validation","fields":{"email":"x"}}"#, ErrorCode::Validation),
+            (Op::Register, 409, r#"{"detail":"exists","code":"user_exists"}"#, ErrorCode::UserExists),
+            (Op::Register, 400, r#"{"detail":"User already exists"}"#, ErrorCode::UserExists),
+            (Op::Register, 422, r#"{"code":"USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL"}"#, ErrorCode::UserExists),
+            (Op::Register, 422, r#"{"detail":[{"loc":["body","password"],"msg":"too short"}]}"#, ErrorCode::Validation),
+            (Op::Refresh, 401, r#"{"code":"refresh_failed"}"#, ErrorCode::RefreshFailed),
+            (Op::Refresh, 400, r#"{"error":"invalid_grant"}"#, ErrorCode::RefreshFailed),
+            (Op::Me, 401, r#"{"code":"unauthorized"}"#, ErrorCode::Unauthorized),
+            (Op::Me, 500, "<html>oops</html>", ErrorCode::Server),
+            (Op::Login, 503, "", ErrorCode::Server),
+            (Op::Login, 429, r#"{"code":"rate_limited"}"#, ErrorCode::RateLimited),
+            (Op::Me, 404, "<html>", ErrorCode::InvalidResponse),
+            (Op::Me, 302, "", ErrorCode::InvalidResponse),
+        ];
+        for (op, status, body, code) in cases {
+            let e = error_from_response(*op, &resp(*status, body));
+            assert_eq!(e.code, *code, "{op:?} {status} {body}");
+            assert_eq!(e.status, Some(*status));
+        }
+    }
+
+    #[test]
+    fn keeps_field_errors_and_the_servers_message() {
+        let e = error_from_response(Op::Register, &resp(422, r#"{"detail":"The request has invalid fields","code":"validation","fields":{"email":"not an email","password":"too short"}}"#));
+        assert_eq!(e.message, "The request has invalid fields");
+        assert_eq!(e.fields, vec![("email".into(), "not an email".into()), ("password".into(), "too short".into())]);
+        let e = error_from_response(Op::Register, &resp(422, r#"{"detail":[{"loc":["body","email"],"msg":"bad"}]}"#));
+        assert_eq!(e.fields, vec![("email".into(), "bad".into())]);
+    }
+
+    #[test]
+    fn rate_limits_carry_retry_after_in_both_forms() {
+        let mut r = resp(429, "{}");
+        r.retry_after = Some("7");
+        assert_eq!(error_from_response(Op::Login, &r).retry_after, Some(7));
+        r.retry_after = Some("Thu, 01 Jan 1970 00:00:30 GMT");
+        r.now = 10_000.0;
+        assert_eq!(error_from_response(Op::Login, &r).retry_after, Some(20));
+        r.retry_after = None;
+        assert_eq!(error_from_response(Op::Login, &r).retry_after, None);
+    }
+
+    #[test]
+    fn register_without_tokens_is_detected() {
+        assert!(has_tokens(r#"{"access_token":"a"}"#));
+        assert!(!has_tokens(r#"{"id":"1","email":"e"}"#));
+        assert!(!has_tokens("<html>"));
+    }
+
+    #[test]
+    fn user_bodies() {
+        assert_eq!(parse_user(&resp(200, r#"{"id":"1"}"#)).unwrap(), r#"{"id":"1"}"#);
+        assert_eq!(parse_user(&resp(200, "null")).unwrap_err().code, ErrorCode::InvalidResponse);
+    }
+}

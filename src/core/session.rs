@@ -1,0 +1,184 @@
+//! The session: tokens plus what the client decides from them (status, whether
+//! a refresh is due, whether the token may be used), all as functions of time.
+
+use super::clock::Millis;
+use super::error::{AuthError, ErrorCode};
+use super::jwt::{self, looks_like_jwt};
+use super::protocol::TokenSet;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Anonymous,
+    Authenticated,
+    Expired,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Anonymous => "anonymous",
+            Status::Authenticated => "authenticated",
+            Status::Expired => "expired",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Session {
+    pub access_token: String,
+    pub refresh_token: Option<String>,
+    /// When the access token expires, ms since the epoch on the server's clock. None: never.
+    pub expires_at: Option<Millis>,
+    /// When it was issued (its `iat`, or when it was received), server clock.
+    pub issued_at: Millis,
+    /// The token's claims as JSON text (None for opaque tokens).
+    pub claims: Option<String>,
+    /// The user from `me()`, JSON text.
+    pub user: Option<String>,
+}
+
+impl Session {
+    /// Build from a sign-in or refresh response received at server time `now`.
+    /// A JWT is decoded for `exp`/`iat`; an opaque token lives `expires_in` seconds.
+    pub fn from_tokens(tokens: TokenSet, now: Millis) -> Result<Session, AuthError> {
+        Session::restore(tokens.access_token, tokens.refresh_token, tokens.expires_in.map(|s| now + s * 1000.0), None, None, now)
+    }
+
+    /// Rebuild from stored or received parts; `expires_at`/`issued_at` are used only
+    /// when the token carries no `exp`/`iat` (opaque tokens).
+    pub fn restore(
+        access_token: String,
+        refresh_token: Option<String>,
+        expires_at: Option<Millis>,
+        issued_at: Option<Millis>,
+        user: Option<String>,
+        now: Millis,
+    ) -> Result<Session, AuthError> {
+        if access_token.is_empty() {
+            return Err(AuthError::new(ErrorCode::InvalidToken, "Empty access token"));
+        }
+        let mut session = Session { access_token, refresh_token, expires_at, issued_at: issued_at.unwrap_or(now), claims: None, user };
+        if looks_like_jwt(&session.access_token) {
+            let claims = jwt::decode(&session.access_token)?;
+            if let Some(exp) = claims.exp {
+                session.expires_at = Some(exp as f64 * 1000.0);
+            }
+            if let Some(iat) = claims.iat {
+                session.issued_at = iat as f64 * 1000.0;
+            }
+            session.claims = Some(claims.json);
+        }
+        Ok(session)
+    }
+
+    /// Expired at `now`, tolerating `leeway` seconds.
+    pub fn is_expired(&self, now: Millis, leeway: i64) -> bool {
+        self.expires_at.is_some_and(|exp| now >= exp + leeway as f64 * 1000.0)
+    }
+
+    pub fn status(&self, now: Millis, leeway: i64) -> Status {
+        if self.is_expired(now, leeway) {
+            Status::Expired
+        } else {
+            Status::Authenticated
+        }
+    }
+
+    /// The margin actually used: `refresh_margin`, capped at half the token's
+    /// lifetime so a short-lived token is not refreshed on every call.
+    pub fn effective_margin(&self, refresh_margin: i64) -> Millis {
+        let margin = refresh_margin as f64 * 1000.0;
+        match self.expires_at {
+            Some(exp) if exp > self.issued_at => margin.min((exp - self.issued_at) / 2.0),
+            _ => margin,
+        }
+    }
+
+    /// When a refresh becomes due (server clock), None when it never does.
+    pub fn refresh_at(&self, refresh_margin: i64) -> Option<Millis> {
+        self.refresh_token.as_ref()?;
+        self.expires_at.map(|exp| exp - self.effective_margin(refresh_margin))
+    }
+
+    pub fn refresh_due(&self, now: Millis, refresh_margin: i64) -> bool {
+        self.refresh_at(refresh_margin).is_some_and(|at| now >= at)
+    }
+}
+
+/// Status of an optional session.
+pub fn status_of(session: Option<&Session>, now: Millis, leeway: i64) -> Status {
+    session.map_or(Status::Anonymous, |s| s.status(now, leeway))
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use base64::Engine;
+
+    pub fn jwt(payload: &str) -> String {
+        let e = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        format!("{}.{}.sig", e.encode(r#"{"alg":"HS256"}"#), e.encode(payload))
+    }
+
+    fn tokens(access: String, refresh: Option<&str>, expires_in: Option<f64>) -> TokenSet {
+        TokenSet { access_token: access, refresh_token: refresh.map(str::to_owned), expires_in }
+    }
+
+    const S: f64 = 1000.0;
+
+    #[test]
+    fn jwt_times_come_from_claims() {
+        let s = Session::from_tokens(tokens(jwt(r#"{"sub":"1","iat":1000,"exp":1900}"#), Some("r"), Some(5.0)), 5_000.0 * S).unwrap();
+        assert_eq!(s.expires_at, Some(1900.0 * S));
+        assert_eq!(s.issued_at, 1000.0 * S);
+        assert_eq!(s.claims.as_deref(), Some(r#"{"sub":"1","iat":1000,"exp":1900}"#));
+    }
+
+    #[test]
+    fn opaque_tokens_use_expires_in() {
+        let s = Session::from_tokens(tokens("opaque".into(), None, Some(600.0)), 1000.0 * S).unwrap();
+        assert_eq!(s.expires_at, Some(1600.0 * S));
+        assert_eq!(s.claims, None);
+        let forever = Session::from_tokens(tokens("opaque".into(), None, None), 0.0).unwrap();
+        assert_eq!(forever.status(f64::MAX, 30), Status::Authenticated);
+    }
+
+    #[test]
+    fn a_malformed_jwt_is_refused() {
+        let bad = format!("eyJ{}", ".garbage.sig");
+        assert_eq!(Session::from_tokens(tokens(bad, None, None), 0.0).unwrap_err().code, ErrorCode::InvalidToken);
+        assert!(Session::from_tokens(tokens(String::new(), None, None), 0.0).is_err());
+    }
+
+    #[test]
+    fn status_with_leeway() {
+        let s = Session::from_tokens(tokens(jwt(r#"{"iat":0,"exp":1000}"#), None, None), 0.0).unwrap();
+        assert_eq!(s.status(999.0 * S, 0), Status::Authenticated);
+        assert_eq!(s.status(1000.0 * S, 0), Status::Expired);
+        assert_eq!(s.status(1029.0 * S, 30), Status::Authenticated);
+        assert_eq!(s.status(1030.0 * S, 30), Status::Expired);
+        assert_eq!(status_of(None, 0.0, 0), Status::Anonymous);
+    }
+
+    #[test]
+    fn refresh_is_due_at_exp_minus_margin() {
+        let s = Session::from_tokens(tokens(jwt(r#"{"iat":0,"exp":900}"#), Some("r"), None), 0.0).unwrap();
+        assert_eq!(s.refresh_at(60), Some(840.0 * S));
+        assert!(!s.refresh_due(839.9 * S, 60));
+        assert!(s.refresh_due(840.0 * S, 60));
+    }
+
+    #[test]
+    fn margin_is_capped_at_half_the_lifetime_of_short_tokens() {
+        let s = Session::from_tokens(tokens(jwt(r#"{"iat":100,"exp":110}"#), Some("r"), None), 0.0).unwrap();
+        assert_eq!(s.refresh_at(60), Some(105.0 * S));
+        assert!(!s.refresh_due(104.0 * S, 60));
+    }
+
+    #[test]
+    fn never_due_without_a_refresh_token() {
+        let s = Session::from_tokens(tokens(jwt(r#"{"iat":0,"exp":900}"#), None, None), 0.0).unwrap();
+        assert_eq!(s.refresh_at(60), None);
+        assert!(!s.refresh_due(10_000.0 * S, 60));
+    }
+}

@@ -1,0 +1,120 @@
+//! Just enough URL handling for origins: the bearer's destination rule and the
+//! https-unless-loopback rule. Full resolution of relative URLs is the browser's job.
+
+/// `scheme://host[:port]` with scheme and host lowercased and default ports dropped.
+/// None for anything that is not an absolute http(s) URL.
+pub fn origin_of(url: &str) -> Option<String> {
+    let url = url.trim();
+    let (scheme, rest) = url.split_once("://")?;
+    let scheme = scheme.to_ascii_lowercase();
+    let default_port = match scheme.as_str() {
+        "http" => "80",
+        "https" => "443",
+        _ => return None,
+    };
+    let authority = rest.split(['/', '?', '#']).next()?;
+    // Credentials in the URL are not part of the origin.
+    let host_port = authority.rsplit('@').next()?;
+    if host_port.is_empty() {
+        return None;
+    }
+    let (host, port) = split_host_port(host_port)?;
+    let mut origin = scheme;
+    origin.push_str("://");
+    origin.push_str(&host.to_ascii_lowercase());
+    if let Some(port) = port.filter(|p| *p != default_port) {
+        origin.push(':');
+        origin.push_str(port);
+    }
+    Some(origin)
+}
+
+fn split_host_port(host_port: &str) -> Option<(&str, Option<&str>)> {
+    if host_port.starts_with('[') {
+        let end = host_port.find(']')?;
+        let (host, rest) = host_port.split_at(end + 1);
+        return match rest.strip_prefix(':') {
+            Some(port) => valid_port(port).then_some((host, Some(port))),
+            None if rest.is_empty() => Some((host, None)),
+            None => None,
+        };
+    }
+    match host_port.split_once(':') {
+        Some((host, port)) => (!host.is_empty() && valid_port(port)).then_some((host, Some(port))),
+        None => Some((host_port, None)),
+    }
+}
+
+fn valid_port(port: &str) -> bool {
+    !port.is_empty() && port.len() <= 5 && port.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Host of an origin produced by `origin_of`.
+fn host_of(origin: &str) -> &str {
+    let rest = origin.split_once("://").map_or(origin, |(_, r)| r);
+    if rest.starts_with('[') {
+        return rest.find(']').map_or(rest, |end| &rest[..=end]);
+    }
+    rest.split(':').next().unwrap_or(rest)
+}
+
+/// localhost, 127.0.0.0/8 and [::1]: where plain http is acceptable.
+pub fn is_loopback_origin(origin: &str) -> bool {
+    let host = host_of(origin);
+    host == "localhost"
+        || host.ends_with(".localhost")
+        || host == "[::1]"
+        || (host.starts_with("127.") && host.split('.').count() == 4 && host.split('.').all(|o| o.parse::<u8>().is_ok()))
+}
+
+/// `base` joined with an endpoint path (`/auth/login`) or used as-is for an absolute URL.
+pub fn join(base: &str, path: &str) -> String {
+    if path.contains("://") {
+        return path.to_owned();
+    }
+    let mut out = base.trim_end_matches('/').to_owned();
+    if !path.starts_with('/') {
+        out.push('/');
+    }
+    out.push_str(path);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origins_are_normalised() {
+        assert_eq!(origin_of("HTTP://LocalHost:80/x?y#z").as_deref(), Some("http://localhost"));
+        assert_eq!(origin_of("https://api.example.com:443").as_deref(), Some("https://api.example.com"));
+        assert_eq!(origin_of("https://api.example.com:8443/a").as_deref(), Some("https://api.example.com:8443"));
+        assert_eq!(origin_of("http://user:pw@127.0.0.1:8000/").as_deref(), Some("http://127.0.0.1:8000"));
+        assert_eq!(origin_of("http://[::1]:3000/").as_deref(), Some("http://[::1]:3000"));
+        assert_eq!(origin_of("http://evil.com?@127.0.0.1/").as_deref(), Some("http://evil.com"));
+    }
+
+    #[test]
+    fn non_http_or_relative_urls_have_no_origin() {
+        for url in ["/auth/login", "auth", "ftp://x", "javascript:alert(1)", "http://", "http://:80", "http://h:x", "http://[::1"] {
+            assert_eq!(origin_of(url), None, "{url}");
+        }
+    }
+
+    #[test]
+    fn loopback_detection() {
+        for o in ["http://localhost:8000", "http://127.0.0.1", "http://127.1.2.3:9", "http://[::1]:3000", "http://app.localhost"] {
+            assert!(is_loopback_origin(o), "{o}");
+        }
+        for o in ["http://example.com", "http://127.0.0.1.evil.com", "http://localhost.evil.com", "http://10.0.0.1"] {
+            assert!(!is_loopback_origin(o), "{o}");
+        }
+    }
+
+    #[test]
+    fn joins_paths() {
+        assert_eq!(join("http://a/", "/auth/login"), "http://a/auth/login");
+        assert_eq!(join("http://a/api", "token"), "http://a/api/token");
+        assert_eq!(join("http://a", "https://b/x"), "https://b/x");
+    }
+}
