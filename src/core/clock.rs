@@ -23,11 +23,17 @@ impl Clock {
     /// Learn from a response's `Date` header received at local time `local`.
     /// Returns true when the estimate changed.
     pub fn observe_date(&mut self, date_header: &str, local: Millis) -> bool {
-        let Some(server_secs) = parse_http_date(date_header) else { return false };
+        let Some(server_secs) = parse_http_date(date_header) else {
+            return false;
+        };
         // The header is truncated to the second: the server's time is on average half
         // a second later than it says.
         let raw = server_secs as f64 * 1000.0 + 500.0 - local;
-        let next = if raw.abs() < MIN_CORRECTED_SKEW_MS { 0.0 } else { raw };
+        let next = if raw.abs() < MIN_CORRECTED_SKEW_MS {
+            0.0
+        } else {
+            raw
+        };
         let changed = (next - self.offset_ms).abs() >= 1000.0;
         if changed {
             self.offset_ms = next;
@@ -43,8 +49,18 @@ pub fn parse_http_date(text: &str) -> Option<i64> {
     let _weekday = it.next().filter(|w| w.len() == 4 && w.ends_with(','))?;
     let day: i64 = it.next()?.parse().ok()?;
     let month = match it.next()? {
-        "Jan" => 1, "Feb" => 2, "Mar" => 3, "Apr" => 4, "May" => 5, "Jun" => 6,
-        "Jul" => 7, "Aug" => 8, "Sep" => 9, "Oct" => 10, "Nov" => 11, "Dec" => 12,
+        "Jan" => 1,
+        "Feb" => 2,
+        "Mar" => 3,
+        "Apr" => 4,
+        "May" => 5,
+        "Jun" => 6,
+        "Jul" => 7,
+        "Aug" => 8,
+        "Sep" => 9,
+        "Oct" => 10,
+        "Nov" => 11,
+        "Dec" => 12,
         _ => return None,
     };
     let year: i64 = it.next()?.parse().ok()?;
@@ -80,7 +96,11 @@ pub fn parse_retry_after(value: &str, now: Millis) -> Option<u32> {
     }
     let at = parse_http_date(value)? as f64 * 1000.0;
     let wait = ((at - now) / 1000.0).ceil();
-    Some(if wait <= 0.0 { 0 } else { wait.min(u32::MAX as f64) as u32 })
+    Some(if wait <= 0.0 {
+        0
+    } else {
+        wait.min(u32::MAX as f64) as u32
+    })
 }
 
 #[cfg(test)]
@@ -89,16 +109,30 @@ mod tests {
 
     #[test]
     fn parses_imf_fixdate() {
-        assert_eq!(parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"), Some(784_111_777));
+        assert_eq!(
+            parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"),
+            Some(784_111_777)
+        );
         assert_eq!(parse_http_date("Thu, 01 Jan 1970 00:00:00 GMT"), Some(0));
-        assert_eq!(parse_http_date("Tue, 29 Feb 2028 23:59:59 GMT"), Some(1_835_481_599));
+        assert_eq!(
+            parse_http_date("Tue, 29 Feb 2028 23:59:59 GMT"),
+            Some(1_835_481_599)
+        );
     }
 
     #[test]
     fn refuses_other_date_shapes() {
-        for bad in ["", "yesterday", "Sunday, 06-Nov-94 08:49:37 GMT", "Sun Nov  6 08:49:37 1994",
-                    "Sun, 06 Nov 1994 08:49:37 UTC", "Sun, 06 Foo 1994 08:49:37 GMT", "Sun, 32 Nov 1994 08:49:37 GMT",
-                    "Sun, 06 Nov 1994 24:00:00 GMT", "Sun, 06 Nov 1994 08:49 GMT"] {
+        for bad in [
+            "",
+            "yesterday",
+            "Sunday, 06-Nov-94 08:49:37 GMT",
+            "Sun Nov  6 08:49:37 1994",
+            "Sun, 06 Nov 1994 08:49:37 UTC",
+            "Sun, 06 Foo 1994 08:49:37 GMT",
+            "Sun, 32 Nov 1994 08:49:37 GMT",
+            "Sun, 06 Nov 1994 24:00:00 GMT",
+            "Sun, 06 Nov 1994 08:49 GMT",
+        ] {
             assert_eq!(parse_http_date(bad), None, "{bad}");
         }
     }
@@ -108,8 +142,14 @@ mod tests {
         assert_eq!(parse_retry_after("120", 0.0), Some(120));
         assert_eq!(parse_retry_after(" 2 ", 0.0), Some(2));
         let now = 784_111_777_000.0;
-        assert_eq!(parse_retry_after("Sun, 06 Nov 1994 08:49:47 GMT", now), Some(10));
-        assert_eq!(parse_retry_after("Sun, 06 Nov 1994 08:49:00 GMT", now), Some(0));
+        assert_eq!(
+            parse_retry_after("Sun, 06 Nov 1994 08:49:47 GMT", now),
+            Some(10)
+        );
+        assert_eq!(
+            parse_retry_after("Sun, 06 Nov 1994 08:49:00 GMT", now),
+            Some(0)
+        );
         assert_eq!(parse_retry_after("-1", now), None);
         assert_eq!(parse_retry_after("soon", now), None);
     }

@@ -92,13 +92,18 @@ fn seconds(value: Option<f64>, default: i64, name: &str) -> Result<i64, AuthErro
     match value {
         None => Ok(default),
         Some(v) if v.is_finite() && (0.0..=86_400.0).contains(&v) => Ok(v as i64),
-        Some(_) => Err(AuthError::config(&[name, " must be a number of seconds between 0 and 86400"].concat())),
+        Some(_) => Err(AuthError::config(
+            &[name, " must be a number of seconds between 0 and 86400"].concat(),
+        )),
     }
 }
 
 impl Config {
     pub fn validate(raw: RawConfig) -> Result<Config, AuthError> {
-        let base_url = raw.base_url.map(|u| u.trim().to_owned()).unwrap_or_default();
+        let base_url = raw
+            .base_url
+            .map(|u| u.trim().to_owned())
+            .unwrap_or_default();
         if base_url.is_empty() {
             return Err(AuthError::config("baseUrl is required"));
         }
@@ -108,13 +113,21 @@ impl Config {
         let protocol = match raw.protocol.as_deref() {
             None | Some("json") => Protocol::Json,
             Some("oauth2-password") => Protocol::OAuth2Password,
-            Some(_) => return Err(AuthError::config("protocol must be \"json\" or \"oauth2-password\"")),
+            Some(_) => {
+                return Err(AuthError::config(
+                    "protocol must be \"json\" or \"oauth2-password\"",
+                ))
+            }
         };
         let storage = match raw.storage.as_deref() {
             None | Some("local") => StorageKind::Local,
             Some("session") => StorageKind::Session,
             Some("memory") => StorageKind::Memory,
-            Some(_) => return Err(AuthError::config("storage must be \"local\", \"session\" or \"memory\"")),
+            Some(_) => {
+                return Err(AuthError::config(
+                    "storage must be \"local\", \"session\" or \"memory\"",
+                ))
+            }
         };
         let storage_key = raw.storage_key.unwrap_or_else(|| "auth-wasm".into());
         if storage_key.is_empty() {
@@ -122,8 +135,9 @@ impl Config {
         }
         let mut allowed_origins = vec![base_origin.clone()];
         for url in &raw.allowed_origins {
-            let origin = origin_of(url)
-                .ok_or_else(|| AuthError::config("allowedOrigins entries must be absolute http(s) origins"))?;
+            let origin = origin_of(url).ok_or_else(|| {
+                AuthError::config("allowedOrigins entries must be absolute http(s) origins")
+            })?;
             require_https(&origin, "allowedOrigins")?;
             if !allowed_origins.contains(&origin) {
                 allowed_origins.push(origin);
@@ -132,7 +146,9 @@ impl Config {
         let mut endpoints = Endpoints::defaults(protocol);
         for (op, path) in raw.endpoints {
             if path.is_empty() {
-                return Err(AuthError::config("endpoints entries must be non-empty paths"));
+                return Err(AuthError::config(
+                    "endpoints entries must be non-empty paths",
+                ));
             }
             match op.as_str() {
                 "login" => endpoints.login = path,
@@ -140,7 +156,11 @@ impl Config {
                 "refresh" => endpoints.refresh = path,
                 "logout" => endpoints.logout = Some(path),
                 "me" => endpoints.me = Some(path),
-                _ => return Err(AuthError::config("endpoints keys are login, register, refresh, logout and me")),
+                _ => {
+                    return Err(AuthError::config(
+                        "endpoints keys are login, register, refresh, logout and me",
+                    ))
+                }
             }
         }
         Ok(Config {
@@ -171,7 +191,9 @@ fn require_https(origin: &str, name: &str) -> Result<(), AuthError> {
     if origin.starts_with("https://") || is_loopback_origin(origin) {
         Ok(())
     } else {
-        Err(AuthError::config(&[name, " must use https: unless it is localhost or 127.0.0.1"].concat()))
+        Err(AuthError::config(
+            &[name, " must use https: unless it is localhost or 127.0.0.1"].concat(),
+        ))
     }
 }
 
@@ -181,7 +203,10 @@ mod tests {
     use crate::core::error::ErrorCode;
 
     fn raw(base: &str) -> RawConfig {
-        RawConfig { base_url: Some(base.into()), ..RawConfig::default() }
+        RawConfig {
+            base_url: Some(base.into()),
+            ..RawConfig::default()
+        }
     }
 
     #[test]
@@ -197,11 +222,29 @@ mod tests {
 
     #[test]
     fn base_url_rules() {
-        for bad in [None, Some(""), Some("/api"), Some("localhost:8000"), Some("http://api.example.com"), Some("ftp://x")] {
-            let r = RawConfig { base_url: bad.map(str::to_owned), ..RawConfig::default() };
-            assert_eq!(Config::validate(r).unwrap_err().code, ErrorCode::Config, "{bad:?}");
+        for bad in [
+            None,
+            Some(""),
+            Some("/api"),
+            Some("localhost:8000"),
+            Some("http://api.example.com"),
+            Some("ftp://x"),
+        ] {
+            let r = RawConfig {
+                base_url: bad.map(str::to_owned),
+                ..RawConfig::default()
+            };
+            assert_eq!(
+                Config::validate(r).unwrap_err().code,
+                ErrorCode::Config,
+                "{bad:?}"
+            );
         }
-        for good in ["https://api.example.com", "http://127.0.0.1:8000", "http://[::1]:1"] {
+        for good in [
+            "https://api.example.com",
+            "http://127.0.0.1:8000",
+            "http://[::1]:1",
+        ] {
             assert!(Config::validate(raw(good)).is_ok(), "{good}");
         }
     }
@@ -209,13 +252,34 @@ mod tests {
     #[test]
     fn unknown_protocol_storage_and_endpoint_are_config_errors() {
         for r in [
-            RawConfig { protocol: Some("soap".into()), ..raw("http://localhost") },
-            RawConfig { storage: Some("cookie".into()), ..raw("http://localhost") },
-            RawConfig { endpoints: vec![("signin".into(), "/x".into())], ..raw("http://localhost") },
-            RawConfig { refresh_margin: Some(-1.0), ..raw("http://localhost") },
-            RawConfig { leeway: Some(f64::NAN), ..raw("http://localhost") },
-            RawConfig { allowed_origins: vec!["http://cdn.example.com".into()], ..raw("http://localhost") },
-            RawConfig { storage_key: Some(String::new()), ..raw("http://localhost") },
+            RawConfig {
+                protocol: Some("soap".into()),
+                ..raw("http://localhost")
+            },
+            RawConfig {
+                storage: Some("cookie".into()),
+                ..raw("http://localhost")
+            },
+            RawConfig {
+                endpoints: vec![("signin".into(), "/x".into())],
+                ..raw("http://localhost")
+            },
+            RawConfig {
+                refresh_margin: Some(-1.0),
+                ..raw("http://localhost")
+            },
+            RawConfig {
+                leeway: Some(f64::NAN),
+                ..raw("http://localhost")
+            },
+            RawConfig {
+                allowed_origins: vec!["http://cdn.example.com".into()],
+                ..raw("http://localhost")
+            },
+            RawConfig {
+                storage_key: Some(String::new()),
+                ..raw("http://localhost")
+            },
         ] {
             assert_eq!(Config::validate(r).unwrap_err().code, ErrorCode::Config);
         }
@@ -225,7 +289,11 @@ mod tests {
     fn oauth2_defaults_and_overrides() {
         let c = Config::validate(RawConfig {
             protocol: Some("oauth2-password".into()),
-            endpoints: vec![("login".into(), "/auth/token".into()), ("refresh".into(), "/auth/token".into()), ("me".into(), "/auth/me".into())],
+            endpoints: vec![
+                ("login".into(), "/auth/token".into()),
+                ("refresh".into(), "/auth/token".into()),
+                ("me".into(), "/auth/me".into()),
+            ],
             ..raw("http://localhost:8000")
         })
         .unwrap();
@@ -244,7 +312,10 @@ mod tests {
         .unwrap();
         assert!(c.bearer_allowed("http://127.0.0.1:8000/notes"));
         assert!(c.bearer_allowed("https://files.example.com:443/x"));
-        assert!(!c.bearer_allowed("http://localhost:8000/notes"), "another origin, same server");
+        assert!(
+            !c.bearer_allowed("http://localhost:8000/notes"),
+            "another origin, same server"
+        );
         assert!(!c.bearer_allowed("http://127.0.0.1:8001/"));
         assert!(!c.bearer_allowed("https://127.0.0.1:8000/"));
         assert!(!c.bearer_allowed("http://127.0.0.1:8000.evil.com/"));

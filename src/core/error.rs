@@ -58,7 +58,13 @@ pub struct AuthError {
 
 impl AuthError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        AuthError { code, message: message.into(), status: None, retry_after: None, fields: Vec::new() }
+        AuthError {
+            code,
+            message: message.into(),
+            status: None,
+            retry_after: None,
+            fields: Vec::new(),
+        }
     }
 
     pub fn with_status(mut self, status: u16) -> Self {
@@ -68,5 +74,58 @@ impl AuthError {
 
     pub fn config(message: &str) -> Self {
         AuthError::new(ErrorCode::Config, message)
+    }
+}
+
+impl ErrorCode {
+    /// The inverse of `as_str`.
+    pub fn parse(code: &str) -> Option<ErrorCode> {
+        use ErrorCode::*;
+        [
+            InvalidCredentials,
+            UserExists,
+            Validation,
+            Unauthorized,
+            SessionExpired,
+            RefreshFailed,
+            RateLimited,
+            Network,
+            Server,
+            InvalidResponse,
+            InvalidToken,
+            Storage,
+            Config,
+            Aborted,
+        ]
+        .into_iter()
+        .find(|c| c.as_str() == code)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_round_trip() {
+        for code in [
+            "invalid_credentials",
+            "user_exists",
+            "validation",
+            "unauthorized",
+            "session_expired",
+            "refresh_failed",
+            "rate_limited",
+            "network",
+            "server",
+            "invalid_response",
+            "invalid_token",
+            "storage",
+            "config",
+            "aborted",
+        ] {
+            assert_eq!(ErrorCode::parse(code).map(ErrorCode::as_str), Some(code));
+        }
+        assert_eq!(ErrorCode::parse("nope"), None);
     }
 }

@@ -90,15 +90,47 @@ impl Json {
     }
 }
 
-/// Integers (every number this crate stores: epoch times) are written exactly
-/// without `core::fmt`'s float machinery; other values go through it.
+/// Written without `core::fmt`'s float machinery (which would add kilobytes to the
+/// wasm): integers exactly (every number this crate stores is an epoch time),
+/// fractions to 9 decimals, huge magnitudes in exponent form.
 fn write_num(out: &mut String, n: f64) {
     if !n.is_finite() {
         out.push_str("null");
-    } else if n.fract() == 0.0 && n.abs() < 9.0e15 {
-        write_int(out, n as i64);
+        return;
+    }
+    if n.abs() >= 9.0e15 {
+        let exp = n.abs().log10().floor() as i32;
+        write_num(out, n / 10f64.powi(exp));
+        out.push('e');
+        write_int(out, i64::from(exp));
+        return;
+    }
+    if n < 0.0 {
+        out.push('-');
+    }
+    let n = n.abs();
+    let whole = n.trunc();
+    let mut frac = ((n - whole) * 1e9).round() as i64;
+    let (whole, carry) = if frac >= 1_000_000_000 {
+        (whole + 1.0, true)
     } else {
-        out.push_str(&n.to_string());
+        (whole, false)
+    };
+    if carry {
+        frac = 0;
+    }
+    write_int(out, whole as i64);
+    if frac > 0 {
+        out.push('.');
+        let mut digits = [b'0'; 9];
+        for slot in digits.iter_mut().rev() {
+            *slot = b'0' + (frac % 10) as u8;
+            frac /= 10;
+        }
+        let end = digits.iter().rposition(|d| *d != b'0').map_or(0, |i| i + 1);
+        for d in &digits[..end] {
+            out.push(*d as char);
+        }
     }
 }
 
@@ -146,7 +178,10 @@ pub fn write_str(out: &mut String, s: &str) {
 
 /// Parse a whole JSON text (surrounding whitespace allowed). None when it is not JSON.
 pub fn parse(text: &str) -> Option<Json> {
-    let mut p = Parser { b: text.as_bytes(), i: 0 };
+    let mut p = Parser {
+        b: text.as_bytes(),
+        i: 0,
+    };
     let value = p.value(0)?;
     p.ws();
     (p.i == p.b.len()).then_some(value)
@@ -377,9 +412,26 @@ mod tests {
     #[test]
     fn rejects_what_is_not_json() {
         for bad in [
-            "", " ", "{", "}", "[1,]", "{\"a\":1,}", "{'a':1}", "01", "1.", "-", "tru", "nul",
-            "\"unterminated", "\"tab\there\"", "{\"a\" 1}", "[1 2]", "<!doctype html>", "1 2",
-            "NaN", "{\"a\":1}x",
+            "",
+            " ",
+            "{",
+            "}",
+            "[1,]",
+            "{\"a\":1,}",
+            "{'a':1}",
+            "01",
+            "1.",
+            "-",
+            "tru",
+            "nul",
+            "\"unterminated",
+            "\"tab\there\"",
+            "{\"a\" 1}",
+            "[1 2]",
+            "<!doctype html>",
+            "1 2",
+            "NaN",
+            "{\"a\":1}x",
         ] {
             assert_eq!(parse(bad), None, "{bad:?}");
         }
@@ -396,7 +448,10 @@ mod tests {
     #[test]
     fn numbers_are_exact_for_epoch_times() {
         assert_eq!(parse("1795565944").unwrap().as_f64(), Some(1_795_565_944.0));
-        assert_eq!(parse("9007199254740991").unwrap().as_f64(), Some(9_007_199_254_740_991.0));
+        assert_eq!(
+            parse("9007199254740991").unwrap().as_f64(),
+            Some(9_007_199_254_740_991.0)
+        );
         assert_eq!(parse("-0").unwrap().as_f64(), Some(0.0));
         assert_eq!(parse("1.5e3").unwrap().as_f64(), Some(1500.0));
     }
@@ -411,6 +466,18 @@ mod tests {
         let text = r#"{"s":"q\"\\\n\u0001é","n":-12,"f":0.5,"a":[null,true],"o":{}}"#;
         let v = parse(text).unwrap();
         assert_eq!(parse(&v.to_text()).unwrap(), v);
-        assert_eq!(v.to_text(), r#"{"s":"q\"\\\n\u0001é","n":-12,"f":0.5,"a":[null,true],"o":{}}"#);
+        assert_eq!(
+            v.to_text(),
+            r#"{"s":"q\"\\\n\u0001é","n":-12,"f":0.5,"a":[null,true],"o":{}}"#
+        );
+        for (n, text) in [
+            (0.125, "0.125"),
+            (-3.5, "-3.5"),
+            (1e20, "1e20"),
+            (2.0000000001, "2"),
+            (0.9999999999, "1"),
+        ] {
+            assert_eq!(Json::Num(n).to_text(), text);
+        }
     }
 }

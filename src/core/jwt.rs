@@ -34,7 +34,9 @@ fn invalid(message: &str) -> AuthError {
 }
 
 fn decode_segment(segment: &str) -> Result<Json, AuthError> {
-    let bytes = B64URL.decode(segment).map_err(|_| invalid("Token segment is not base64url"))?;
+    let bytes = B64URL
+        .decode(segment)
+        .map_err(|_| invalid("Token segment is not base64url"))?;
     let text = core::str::from_utf8(&bytes).map_err(|_| invalid("Token segment is not UTF-8"))?;
     match json::parse(text) {
         Some(value) if value.is_object() => Ok(value),
@@ -81,12 +83,16 @@ pub fn looks_like_jwt(token: &str) -> bool {
 /// Expired at `now` (seconds) given `leeway` seconds of tolerance. A token
 /// without `exp` never expires by its claims.
 pub fn is_expired_at(claims: &Claims, now: i64, leeway: i64) -> bool {
-    claims.exp.is_some_and(|exp| now >= exp.saturating_add(leeway))
+    claims
+        .exp
+        .is_some_and(|exp| now >= exp.saturating_add(leeway))
 }
 
 /// Not yet valid at `now`: `nbf` further in the future than the leeway.
 pub fn is_premature_at(claims: &Claims, now: i64, leeway: i64) -> bool {
-    claims.nbf.is_some_and(|nbf| now.saturating_add(leeway) < nbf)
+    claims
+        .nbf
+        .is_some_and(|nbf| now.saturating_add(leeway) < nbf)
 }
 
 #[cfg(test)]
@@ -98,14 +104,27 @@ mod tests {
     }
 
     fn token(payload: &str) -> String {
-        format!("{}.{}.sig", b64(r#"{"alg":"HS256","typ":"JWT"}"#), b64(payload))
+        format!(
+            "{}.{}.sig",
+            b64(r#"{"alg":"HS256","typ":"JWT"}"#),
+            b64(payload)
+        )
     }
 
     #[test]
     fn decodes_standard_claims() {
-        let c = decode(&token(r#"{"sub":"42","exp":2000,"nbf":1000,"iat":999,"email":"a@b.c"}"#)).unwrap();
-        assert_eq!((c.exp, c.nbf, c.iat, c.sub.as_deref()), (Some(2000), Some(1000), Some(999), Some("42")));
-        assert_eq!(c.json, r#"{"sub":"42","exp":2000,"nbf":1000,"iat":999,"email":"a@b.c"}"#);
+        let c = decode(&token(
+            r#"{"sub":"42","exp":2000,"nbf":1000,"iat":999,"email":"a@b.c"}"#,
+        ))
+        .unwrap();
+        assert_eq!(
+            (c.exp, c.nbf, c.iat, c.sub.as_deref()),
+            (Some(2000), Some(1000), Some(999), Some("42"))
+        );
+        assert_eq!(
+            c.json,
+            r#"{"sub":"42","exp":2000,"nbf":1000,"iat":999,"email":"a@b.c"}"#
+        );
     }
 
     #[test]
@@ -114,7 +133,10 @@ mod tests {
         // payloads whose standard encoding has '+' or '/'.
         let payload = r#"{"sub":"??>>~~","n":"ÿ"}"#;
         let unpadded = b64(payload);
-        assert!(unpadded.contains('-') || unpadded.contains('_'), "{unpadded}");
+        assert!(
+            unpadded.contains('-') || unpadded.contains('_'),
+            "{unpadded}"
+        );
         let padded = base64::engine::general_purpose::URL_SAFE.encode(payload);
         let header = b64(r#"{"alg":"HS256"}"#);
         for p in [&unpadded, &padded] {
@@ -122,7 +144,10 @@ mod tests {
             assert_eq!(c.sub.as_deref(), Some("??>>~~"));
         }
         let standard = base64::engine::general_purpose::STANDARD_NO_PAD.encode(payload);
-        assert!(decode(&format!("{header}.{standard}.s")).is_err(), "+ and / are not base64url");
+        assert!(
+            decode(&format!("{header}.{standard}.s")).is_err(),
+            "+ and / are not base64url"
+        );
     }
 
     #[test]
@@ -135,20 +160,37 @@ mod tests {
     fn refuses_wrong_segment_counts() {
         let good = token(r#"{"sub":"1"}"#);
         let parts: Vec<&str> = good.split('.').collect();
-        for bad in [parts[0].to_string(), parts[..2].join("."), format!("{good}.extra"), format!("{good}.a.b")] {
-            assert_eq!(decode(&bad).unwrap_err().code, ErrorCode::InvalidToken, "{bad}");
+        for bad in [
+            parts[0].to_string(),
+            parts[..2].join("."),
+            format!("{good}.extra"),
+            format!("{good}.a.b"),
+        ] {
+            assert_eq!(
+                decode(&bad).unwrap_err().code,
+                ErrorCode::InvalidToken,
+                "{bad}"
+            );
         }
     }
 
     #[test]
     fn refuses_non_json_and_non_object_payloads() {
         for payload in ["not json", "[1,2]", "42", r#""s""#, "{\"exp\":\"soon\"}"] {
-            assert_eq!(decode(&token(payload)).unwrap_err().code, ErrorCode::InvalidToken, "{payload}");
+            assert_eq!(
+                decode(&token(payload)).unwrap_err().code,
+                ErrorCode::InvalidToken,
+                "{payload}"
+            );
         }
         let bad_header = format!("{}.{}.s", b64("nope"), b64("{}"));
         assert!(decode(&bad_header).is_err());
         assert!(decode("a.!!!.c").is_err());
-        let latin1 = format!("{}.{}.s", b64("{}"), base64::engine::general_purpose::URL_SAFE_NO_PAD.encode([0xff, 0xfe]));
+        let latin1 = format!(
+            "{}.{}.s",
+            b64("{}"),
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode([0xff, 0xfe])
+        );
         assert!(decode(&latin1).is_err());
     }
 

@@ -26,7 +26,11 @@ pub fn encode(session: &Session) -> String {
         None => out.push_str("null"),
     }
     out.push_str(",\"expires_at\":");
-    out.push_str(&session.expires_at.map_or_else(|| "null".to_owned(), |e| Json::Num(e.floor()).to_text()));
+    out.push_str(
+        &session
+            .expires_at
+            .map_or_else(|| "null".to_owned(), |e| Json::Num(e.floor()).to_text()),
+    );
     out.push_str(",\"issued_at\":");
     out.push_str(&Json::Num(session.issued_at.floor()).to_text());
     out.push_str(",\"user\":");
@@ -38,13 +42,18 @@ pub fn encode(session: &Session) -> String {
 /// Read a stored value. Also accepts the unversioned `{access_token, refresh_token}`
 /// object that apps built on the seed stored, migrating it to version 1.
 pub fn decode(text: &str, now: Millis) -> Result<Session, Discard> {
-    let value = json::parse(text).filter(Json::is_object).ok_or(Discard::NotJson)?;
+    let value = json::parse(text)
+        .filter(Json::is_object)
+        .ok_or(Discard::NotJson)?;
     match value.get("v") {
         None => {}
         Some(Json::Num(v)) if *v == VERSION => {}
         Some(_) => return Err(Discard::UnknownVersion),
     }
-    let access = value.str_of("access_token").ok_or(Discard::BadShape)?.to_owned();
+    let access = value
+        .str_of("access_token")
+        .ok_or(Discard::BadShape)?
+        .to_owned();
     let refresh = match value.get("refresh_token") {
         None | Some(Json::Null) => None,
         Some(Json::Str(s)) if !s.is_empty() => Some(s.clone()),
@@ -62,7 +71,8 @@ pub fn decode(text: &str, now: Millis) -> Result<Session, Discard> {
         Some(u @ Json::Obj(_)) => Some(u.to_text()),
         Some(_) => return Err(Discard::BadShape),
     };
-    Session::restore(access, refresh, expires_at, issued_at, user, now).map_err(|_| Discard::BadToken)
+    Session::restore(access, refresh, expires_at, issued_at, user, now)
+        .map_err(|_| Discard::BadToken)
 }
 
 #[cfg(test)]
@@ -71,7 +81,15 @@ mod tests {
     use crate::core::session::tests::jwt;
 
     fn session() -> Session {
-        Session::restore(jwt(r#"{"sub":"1","iat":100,"exp":1000}"#), Some("r\"t".into()), None, None, Some(r#"{"id":"1","name":"Zoë"}"#.into()), 0.0).unwrap()
+        Session::restore(
+            jwt(r#"{"sub":"1","iat":100,"exp":1000}"#),
+            Some("r\"t".into()),
+            None,
+            None,
+            Some(r#"{"id":"1","name":"Zoë"}"#.into()),
+            0.0,
+        )
+        .unwrap()
     }
 
     #[test]
@@ -84,7 +102,15 @@ mod tests {
 
     #[test]
     fn round_trips_opaque_tokens_with_their_times() {
-        let s = Session::restore("opaque".into(), None, Some(123_456.0), Some(100_000.0), None, 0.0).unwrap();
+        let s = Session::restore(
+            "opaque".into(),
+            None,
+            Some(123_456.0),
+            Some(100_000.0),
+            None,
+            0.0,
+        )
+        .unwrap();
         assert_eq!(decode(&encode(&s), 999.0).unwrap(), s);
     }
 
@@ -95,27 +121,54 @@ mod tests {
         assert_eq!(decode("[1]", 0.0), Err(Discard::NotJson));
         assert_eq!(decode("\u{0}\u{1}", 0.0), Err(Discard::NotJson));
         assert_eq!(decode(r#"{"v":1}"#, 0.0), Err(Discard::BadShape));
-        assert_eq!(decode(r#"{"v":1,"access_token":42}"#, 0.0), Err(Discard::BadShape));
-        assert_eq!(decode(r#"{"v":1,"access_token":"x","refresh_token":7}"#, 0.0), Err(Discard::BadShape));
-        assert_eq!(decode(r#"{"v":1,"access_token":"x","expires_at":"soon"}"#, 0.0), Err(Discard::BadShape));
-        assert_eq!(decode(r#"{"v":1,"access_token":"x","user":"bob"}"#, 0.0), Err(Discard::BadShape));
+        assert_eq!(
+            decode(r#"{"v":1,"access_token":42}"#, 0.0),
+            Err(Discard::BadShape)
+        );
+        assert_eq!(
+            decode(r#"{"v":1,"access_token":"x","refresh_token":7}"#, 0.0),
+            Err(Discard::BadShape)
+        );
+        assert_eq!(
+            decode(r#"{"v":1,"access_token":"x","expires_at":"soon"}"#, 0.0),
+            Err(Discard::BadShape)
+        );
+        assert_eq!(
+            decode(r#"{"v":1,"access_token":"x","user":"bob"}"#, 0.0),
+            Err(Discard::BadShape)
+        );
     }
 
     #[test]
     fn unknown_versions_are_discarded() {
-        assert_eq!(decode(r#"{"v":2,"access_token":"x"}"#, 0.0), Err(Discard::UnknownVersion));
-        assert_eq!(decode(r#"{"v":"1","access_token":"x"}"#, 0.0), Err(Discard::UnknownVersion));
+        assert_eq!(
+            decode(r#"{"v":2,"access_token":"x"}"#, 0.0),
+            Err(Discard::UnknownVersion)
+        );
+        assert_eq!(
+            decode(r#"{"v":"1","access_token":"x"}"#, 0.0),
+            Err(Discard::UnknownVersion)
+        );
     }
 
     #[test]
     fn malformed_or_tampered_tokens_are_discarded() {
-        assert_eq!(decode(r#"{"v":1,"access_token":"eyJhbGciOi.bad.sig"}"#, 0.0), Err(Discard::BadToken));
-        assert_eq!(decode(r#"{"v":1,"access_token":""}"#, 0.0), Err(Discard::BadToken));
+        assert_eq!(
+            decode(r#"{"v":1,"access_token":"eyJhbGciOi.bad.sig"}"#, 0.0),
+            Err(Discard::BadToken)
+        );
+        assert_eq!(
+            decode(r#"{"v":1,"access_token":""}"#, 0.0),
+            Err(Discard::BadToken)
+        );
     }
 
     #[test]
     fn migrates_the_unversioned_seed_format() {
-        let text = format!(r#"{{"access_token":"{}","refresh_token":"r"}}"#, jwt(r#"{"sub":"1","exp":50}"#));
+        let text = format!(
+            r#"{{"access_token":"{}","refresh_token":"r"}}"#,
+            jwt(r#"{"sub":"1","exp":50}"#)
+        );
         let s = decode(&text, 0.0).unwrap();
         assert_eq!(s.expires_at, Some(50_000.0));
         assert_eq!(s.refresh_token.as_deref(), Some("r"));

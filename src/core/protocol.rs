@@ -79,7 +79,9 @@ fn form(pairs: &[(&str, &str)]) -> String {
             }
             for b in part.bytes() {
                 match b {
-                    b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'*' | b'-' | b'.' | b'_' => out.push(b as char),
+                    b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'*' | b'-' | b'.' | b'_' => {
+                        out.push(b as char)
+                    }
                     b' ' => out.push('+'),
                     _ => {
                         out.push('%');
@@ -94,28 +96,47 @@ fn form(pairs: &[(&str, &str)]) -> String {
 }
 
 fn post(cfg: &Config, path: &str, content_type: &'static str, body: String) -> HttpRequest {
-    HttpRequest { method: "POST", url: join(&cfg.base_url, path), content_type: Some(content_type), body: Some(body), bearer: false }
+    HttpRequest {
+        method: "POST",
+        url: join(&cfg.base_url, path),
+        content_type: Some(content_type),
+        body: Some(body),
+        bearer: false,
+    }
 }
 
 /// `identifier` is the username or email; the JSON protocol sends it under the key the caller used.
 pub fn login_request(cfg: &Config, id_key: &str, identifier: &str, password: &str) -> HttpRequest {
     match cfg.protocol {
-        Protocol::Json => post(cfg, &cfg.endpoints.login, JSON_TYPE, json_object(&[(id_key, identifier), ("password", password)])),
+        Protocol::Json => post(
+            cfg,
+            &cfg.endpoints.login,
+            JSON_TYPE,
+            json_object(&[(id_key, identifier), ("password", password)]),
+        ),
         Protocol::OAuth2Password => post(
             cfg,
             &cfg.endpoints.login,
             FORM_TYPE,
-            form(&[("grant_type", "password"), ("username", identifier), ("password", password)]),
+            form(&[
+                ("grant_type", "password"),
+                ("username", identifier),
+                ("password", password),
+            ]),
         ),
     }
 }
 
-pub fn register_request(cfg: &Config, email: &str, password: &str, name: Option<&str>) -> Result<HttpRequest, AuthError> {
-    let path = cfg
-        .endpoints
-        .register
-        .as_deref()
-        .ok_or_else(|| AuthError::config("register needs endpoints.register with this protocol"))?;
+pub fn register_request(
+    cfg: &Config,
+    email: &str,
+    password: &str,
+    name: Option<&str>,
+) -> Result<HttpRequest, AuthError> {
+    let path =
+        cfg.endpoints.register.as_deref().ok_or_else(|| {
+            AuthError::config("register needs endpoints.register with this protocol")
+        })?;
     let mut members = vec![("email", email), ("password", password)];
     if let Some(name) = name {
         members.push(("name", name));
@@ -125,12 +146,20 @@ pub fn register_request(cfg: &Config, email: &str, password: &str, name: Option<
 
 pub fn refresh_request(cfg: &Config, refresh_token: &str) -> HttpRequest {
     match cfg.protocol {
-        Protocol::Json => post(cfg, &cfg.endpoints.refresh, JSON_TYPE, json_object(&[("refresh_token", refresh_token)])),
+        Protocol::Json => post(
+            cfg,
+            &cfg.endpoints.refresh,
+            JSON_TYPE,
+            json_object(&[("refresh_token", refresh_token)]),
+        ),
         Protocol::OAuth2Password => post(
             cfg,
             &cfg.endpoints.refresh,
             FORM_TYPE,
-            form(&[("grant_type", "refresh_token"), ("refresh_token", refresh_token)]),
+            form(&[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", refresh_token),
+            ]),
         ),
     }
 }
@@ -138,14 +167,24 @@ pub fn refresh_request(cfg: &Config, refresh_token: &str) -> HttpRequest {
 /// None: the backend has no logout call; signing out is local only.
 pub fn logout_request(cfg: &Config, refresh_token: Option<&str>) -> Option<HttpRequest> {
     let path = cfg.endpoints.logout.as_deref()?;
-    let body = refresh_token.map_or_else(|| "{}".to_owned(), |t| json_object(&[("refresh_token", t)]));
-    Some(HttpRequest { bearer: true, ..post(cfg, path, JSON_TYPE, body) })
+    let body =
+        refresh_token.map_or_else(|| "{}".to_owned(), |t| json_object(&[("refresh_token", t)]));
+    Some(HttpRequest {
+        bearer: true,
+        ..post(cfg, path, JSON_TYPE, body)
+    })
 }
 
 /// None: no `me` endpoint; the user comes from the token's claims.
 pub fn me_request(cfg: &Config) -> Option<HttpRequest> {
     let path = cfg.endpoints.me.as_deref()?;
-    Some(HttpRequest { method: "GET", url: join(&cfg.base_url, path), content_type: None, body: None, bearer: true })
+    Some(HttpRequest {
+        method: "GET",
+        url: join(&cfg.base_url, path),
+        content_type: None,
+        body: None,
+        bearer: true,
+    })
 }
 
 /// Parse a successful sign-in / refresh response, or map its error.
@@ -160,13 +199,21 @@ pub fn parse_tokens(op: Op, resp: &HttpResponse) -> Result<TokenSet, AuthError> 
         .ok_or_else(|| invalid_response("The response has no access_token", resp.status))?;
     if let Some(kind) = body.str_of("token_type") {
         if !kind.eq_ignore_ascii_case("bearer") {
-            return Err(invalid_response("The token_type is not bearer", resp.status));
+            return Err(invalid_response(
+                "The token_type is not bearer",
+                resp.status,
+            ));
         }
     }
     Ok(TokenSet {
         access_token: access_token.to_owned(),
-        refresh_token: body.str_of("refresh_token").filter(|t| !t.is_empty()).map(str::to_owned),
-        expires_in: body.num_of("expires_in").filter(|n| n.is_finite() && *n >= 0.0),
+        refresh_token: body
+            .str_of("refresh_token")
+            .filter(|t| !t.is_empty())
+            .map(str::to_owned),
+        expires_in: body
+            .num_of("expires_in")
+            .filter(|n| n.is_finite() && *n >= 0.0),
     })
 }
 
@@ -190,8 +237,14 @@ fn invalid_response(message: &str, status: u16) -> AuthError {
 fn parse_body(resp: &HttpResponse) -> Result<Json, AuthError> {
     match json::parse(resp.body) {
         Some(v) if v.is_object() => Ok(v),
-        _ if resp.body.trim().is_empty() => Err(invalid_response("The server sent an empty body", resp.status)),
-        _ => Err(invalid_response("The server did not answer JSON", resp.status)),
+        _ if resp.body.trim().is_empty() => Err(invalid_response(
+            "The server sent an empty body",
+            resp.status,
+        )),
+        _ => Err(invalid_response(
+            "The server did not answer JSON",
+            resp.status,
+        )),
     }
 }
 
@@ -220,7 +273,12 @@ fn field_errors(body: Option<&Json>) -> Vec<(String, String)> {
             if let Some(Json::Arr(items)) = body.and_then(|b| b.get("detail")) {
                 for item in items {
                     let name = match item.get("loc") {
-                        Some(Json::Arr(loc)) => loc.iter().rev().find_map(Json::as_str).unwrap_or("body").to_owned(),
+                        Some(Json::Arr(loc)) => loc
+                            .iter()
+                            .rev()
+                            .find_map(Json::as_str)
+                            .unwrap_or("body")
+                            .to_owned(),
                         _ => "body".to_owned(),
                     };
                     if let Some(msg) = item.str_of("msg") {
@@ -236,9 +294,19 @@ fn field_errors(body: Option<&Json>) -> Vec<(String, String)> {
 /// What the error body says about duplicates, in the forms backends use.
 fn says_already_exists(body: Option<&Json>) -> bool {
     let Some(body) = body else { return false };
-    let code = ["code", "error"].iter().find_map(|k| body.str_of(k)).unwrap_or("").to_ascii_lowercase();
-    let text = server_message(Some(body)).unwrap_or_default().to_ascii_lowercase();
-    code == "user_exists" || code.contains("already_exists") || code.contains("already exists") || text.contains("already exists") || text.contains("already registered")
+    let code = ["code", "error"]
+        .iter()
+        .find_map(|k| body.str_of(k))
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let text = server_message(Some(body))
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    code == "user_exists"
+        || code.contains("already_exists")
+        || code.contains("already exists")
+        || text.contains("already exists")
+        || text.contains("already registered")
 }
 
 /// Map a non-2xx response to an AuthError (design.md's table).
@@ -247,25 +315,50 @@ pub fn error_from_response(op: Op, resp: &HttpResponse) -> AuthError {
     let body = json::parse(resp.body).filter(Json::is_object);
     let body = body.as_ref();
     let message = server_message(body);
-    let code_in_body = body.and_then(|b| b.str_of("code").or_else(|| b.str_of("error"))).unwrap_or("");
+    let code_in_body = body
+        .and_then(|b| b.str_of("code").or_else(|| b.str_of("error")))
+        .unwrap_or("");
     let (code, fallback) = match status {
         429 => (ErrorCode::RateLimited, "Too many attempts; try again later"),
         500..=599 => (ErrorCode::Server, "The server failed"),
-        _ if body.is_none() && !(400..500).contains(&status) => (ErrorCode::InvalidResponse, "The server answered something unexpected"),
+        _ if body.is_none() && !(400..500).contains(&status) => (
+            ErrorCode::InvalidResponse,
+            "The server answered something unexpected",
+        ),
         _ => match op {
-            Op::Login if status == 422 && code_in_body == "validation" => (ErrorCode::Validation, "Some fields are invalid"),
-            Op::Login if matches!(status, 400 | 401 | 403 | 422) => (ErrorCode::InvalidCredentials, "Invalid email or password"),
-            Op::Register if status == 409 || says_already_exists(body) => (ErrorCode::UserExists, "An account with this email already exists"),
-            Op::Register if matches!(status, 400 | 422) => (ErrorCode::Validation, "Some fields are invalid"),
-            Op::Refresh if matches!(status, 400 | 401 | 403) => (ErrorCode::RefreshFailed, "The session could not be refreshed"),
+            Op::Login if status == 422 && code_in_body == "validation" => {
+                (ErrorCode::Validation, "Some fields are invalid")
+            }
+            Op::Login if matches!(status, 400 | 401 | 403 | 422) => {
+                (ErrorCode::InvalidCredentials, "Invalid email or password")
+            }
+            Op::Register if status == 409 || says_already_exists(body) => (
+                ErrorCode::UserExists,
+                "An account with this email already exists",
+            ),
+            Op::Register if matches!(status, 400 | 422) => {
+                (ErrorCode::Validation, "Some fields are invalid")
+            }
+            Op::Refresh if matches!(status, 400 | 401 | 403) => (
+                ErrorCode::RefreshFailed,
+                "The session could not be refreshed",
+            ),
             _ if matches!(status, 401 | 403) => (ErrorCode::Unauthorized, "Not signed in"),
-            _ if status == 422 || status == 400 => (ErrorCode::Validation, "Some fields are invalid"),
-            _ => (ErrorCode::InvalidResponse, "The server answered something unexpected"),
+            _ if status == 422 || status == 400 => {
+                (ErrorCode::Validation, "Some fields are invalid")
+            }
+            _ => (
+                ErrorCode::InvalidResponse,
+                "The server answered something unexpected",
+            ),
         },
     };
-    let mut err = AuthError::new(code, message.unwrap_or_else(|| fallback.to_owned())).with_status(status);
+    let mut err =
+        AuthError::new(code, message.unwrap_or_else(|| fallback.to_owned())).with_status(status);
     if code == ErrorCode::RateLimited {
-        err.retry_after = resp.retry_after.and_then(|v| parse_retry_after(v, resp.now));
+        err.retry_after = resp
+            .retry_after
+            .and_then(|v| parse_retry_after(v, resp.now));
     }
     if code == ErrorCode::Validation {
         err.fields = field_errors(body);
@@ -288,7 +381,12 @@ mod tests {
     }
 
     fn resp(status: u16, body: &str) -> HttpResponse<'_> {
-        HttpResponse { status, body, retry_after: None, now: 0.0 }
+        HttpResponse {
+            status,
+            body,
+            retry_after: None,
+            now: 0.0,
+        }
     }
 
     #[test]
@@ -297,11 +395,23 @@ mod tests {
         let r = login_request(&c, "email", "a\"@b.c", "p\\w");
         assert_eq!(r.url, "http://127.0.0.1:8000/auth/login");
         assert_eq!(r.content_type, Some(JSON_TYPE));
-        assert_eq!(r.body.as_deref(), Some(r#"{"email":"a\"@b.c","password":"p\\w"}"#));
+        assert_eq!(
+            r.body.as_deref(),
+            Some(r#"{"email":"a\"@b.c","password":"p\\w"}"#)
+        );
         let r = refresh_request(&c, "rt");
-        assert_eq!((r.url.as_str(), r.body.as_deref()), ("http://127.0.0.1:8000/auth/refresh", Some(r#"{"refresh_token":"rt"}"#)));
+        assert_eq!(
+            (r.url.as_str(), r.body.as_deref()),
+            (
+                "http://127.0.0.1:8000/auth/refresh",
+                Some(r#"{"refresh_token":"rt"}"#)
+            )
+        );
         let r = register_request(&c, "e", "p", Some("N")).unwrap();
-        assert_eq!(r.body.as_deref(), Some(r#"{"email":"e","password":"p","name":"N"}"#));
+        assert_eq!(
+            r.body.as_deref(),
+            Some(r#"{"email":"e","password":"p","name":"N"}"#)
+        );
         let r = logout_request(&c, Some("rt")).unwrap();
         assert!(r.bearer);
         assert_eq!(r.url, "http://127.0.0.1:8000/auth/logout");
@@ -314,9 +424,18 @@ mod tests {
         let r = login_request(&c, "username", "a b@c.d", "p&w=1+é");
         assert_eq!(r.url, "http://127.0.0.1:8000/token");
         assert_eq!(r.content_type, Some(FORM_TYPE));
-        assert_eq!(r.body.as_deref(), Some("grant_type=password&username=a+b%40c.d&password=p%26w%3D1%2B%C3%A9"));
-        assert_eq!(refresh_request(&c, "r/t").body.as_deref(), Some("grant_type=refresh_token&refresh_token=r%2Ft"));
-        assert_eq!(register_request(&c, "e", "p", None).unwrap_err().code, ErrorCode::Config);
+        assert_eq!(
+            r.body.as_deref(),
+            Some("grant_type=password&username=a+b%40c.d&password=p%26w%3D1%2B%C3%A9")
+        );
+        assert_eq!(
+            refresh_request(&c, "r/t").body.as_deref(),
+            Some("grant_type=refresh_token&refresh_token=r%2Ft")
+        );
+        assert_eq!(
+            register_request(&c, "e", "p", None).unwrap_err().code,
+            ErrorCode::Config
+        );
         assert_eq!(logout_request(&c, Some("rt")), None);
         assert_eq!(me_request(&c), None);
     }
@@ -324,14 +443,29 @@ mod tests {
     #[test]
     fn parses_token_responses() {
         let t = parse_tokens(Op::Login, &resp(200, r#"{"access_token":"a","token_type":"Bearer","expires_in":900,"refresh_token":"r"}"#)).unwrap();
-        assert_eq!(t, TokenSet { access_token: "a".into(), refresh_token: Some("r".into()), expires_in: Some(900.0) });
+        assert_eq!(
+            t,
+            TokenSet {
+                access_token: "a".into(),
+                refresh_token: Some("r".into()),
+                expires_in: Some(900.0)
+            }
+        );
         let t = parse_tokens(Op::Login, &resp(200, r#"{"access_token":"a"}"#)).unwrap();
         assert_eq!((t.refresh_token, t.expires_in), (None, None));
     }
 
     #[test]
     fn bad_success_bodies_are_invalid_response() {
-        for body in ["", "<!doctype html><h1>hi</h1>", "{\"token\":\"x\"}", "[]", "{\"access_token\":\"\"}", "{\"access_token\":\"a\",\"token_type\":\"mac\"}", "{\"access_token\":5}"] {
+        for body in [
+            "",
+            "<!doctype html><h1>hi</h1>",
+            "{\"token\":\"x\"}",
+            "[]",
+            "{\"access_token\":\"\"}",
+            "{\"access_token\":\"a\",\"token_type\":\"mac\"}",
+            "{\"access_token\":5}",
+        ] {
             let e = parse_tokens(Op::Login, &resp(200, body)).unwrap_err();
             assert_eq!(e.code, ErrorCode::InvalidResponse, "{body}");
             assert_eq!(e.status, Some(200));
@@ -341,19 +475,74 @@ mod tests {
     #[test]
     fn maps_error_statuses() {
         let cases: &[(Op, u16, &str, ErrorCode)] = &[
-            (Op::Login, 401, r#"{"detail":"Invalid email or password","code":"invalid_credentials"}"#, ErrorCode::InvalidCredentials),
-            (Op::Login, 400, r#"{"error":"invalid_grant"}"#, ErrorCode::InvalidCredentials),
-            (Op::Login, 422, r#"{"detail":"bad","code":"validation","fields":{"email":"x"}}"#, ErrorCode::Validation),
-            (Op::Register, 409, r#"{"detail":"exists","code":"user_exists"}"#, ErrorCode::UserExists),
-            (Op::Register, 400, r#"{"detail":"User already exists"}"#, ErrorCode::UserExists),
-            (Op::Register, 422, r#"{"code":"USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL"}"#, ErrorCode::UserExists),
-            (Op::Register, 422, r#"{"detail":[{"loc":["body","password"],"msg":"too short"}]}"#, ErrorCode::Validation),
-            (Op::Refresh, 401, r#"{"code":"refresh_failed"}"#, ErrorCode::RefreshFailed),
-            (Op::Refresh, 400, r#"{"error":"invalid_grant"}"#, ErrorCode::RefreshFailed),
-            (Op::Me, 401, r#"{"code":"unauthorized"}"#, ErrorCode::Unauthorized),
+            (
+                Op::Login,
+                401,
+                r#"{"detail":"Invalid email or password","code":"invalid_credentials"}"#,
+                ErrorCode::InvalidCredentials,
+            ),
+            (
+                Op::Login,
+                400,
+                r#"{"error":"invalid_grant"}"#,
+                ErrorCode::InvalidCredentials,
+            ),
+            (
+                Op::Login,
+                422,
+                r#"{"detail":"bad","code":"validation","fields":{"email":"x"}}"#,
+                ErrorCode::Validation,
+            ),
+            (
+                Op::Register,
+                409,
+                r#"{"detail":"exists","code":"user_exists"}"#,
+                ErrorCode::UserExists,
+            ),
+            (
+                Op::Register,
+                400,
+                r#"{"detail":"User already exists"}"#,
+                ErrorCode::UserExists,
+            ),
+            (
+                Op::Register,
+                422,
+                r#"{"code":"USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL"}"#,
+                ErrorCode::UserExists,
+            ),
+            (
+                Op::Register,
+                422,
+                r#"{"detail":[{"loc":["body","password"],"msg":"too short"}]}"#,
+                ErrorCode::Validation,
+            ),
+            (
+                Op::Refresh,
+                401,
+                r#"{"code":"refresh_failed"}"#,
+                ErrorCode::RefreshFailed,
+            ),
+            (
+                Op::Refresh,
+                400,
+                r#"{"error":"invalid_grant"}"#,
+                ErrorCode::RefreshFailed,
+            ),
+            (
+                Op::Me,
+                401,
+                r#"{"code":"unauthorized"}"#,
+                ErrorCode::Unauthorized,
+            ),
             (Op::Me, 500, "<html>oops</html>", ErrorCode::Server),
             (Op::Login, 503, "", ErrorCode::Server),
-            (Op::Login, 429, r#"{"code":"rate_limited"}"#, ErrorCode::RateLimited),
+            (
+                Op::Login,
+                429,
+                r#"{"code":"rate_limited"}"#,
+                ErrorCode::RateLimited,
+            ),
             (Op::Me, 404, "<html>", ErrorCode::InvalidResponse),
             (Op::Me, 302, "", ErrorCode::InvalidResponse),
         ];
@@ -366,10 +555,25 @@ mod tests {
 
     #[test]
     fn keeps_field_errors_and_the_servers_message() {
-        let e = error_from_response(Op::Register, &resp(422, r#"{"detail":"The request has invalid fields","code":"validation","fields":{"email":"not an email","password":"too short"}}"#));
+        let e = error_from_response(
+            Op::Register,
+            &resp(
+                422,
+                r#"{"detail":"The request has invalid fields","code":"validation","fields":{"email":"not an email","password":"too short"}}"#,
+            ),
+        );
         assert_eq!(e.message, "The request has invalid fields");
-        assert_eq!(e.fields, vec![("email".into(), "not an email".into()), ("password".into(), "too short".into())]);
-        let e = error_from_response(Op::Register, &resp(422, r#"{"detail":[{"loc":["body","email"],"msg":"bad"}]}"#));
+        assert_eq!(
+            e.fields,
+            vec![
+                ("email".into(), "not an email".into()),
+                ("password".into(), "too short".into())
+            ]
+        );
+        let e = error_from_response(
+            Op::Register,
+            &resp(422, r#"{"detail":[{"loc":["body","email"],"msg":"bad"}]}"#),
+        );
         assert_eq!(e.fields, vec![("email".into(), "bad".into())]);
     }
 
@@ -394,7 +598,13 @@ mod tests {
 
     #[test]
     fn user_bodies() {
-        assert_eq!(parse_user(&resp(200, r#"{"id":"1"}"#)).unwrap(), r#"{"id":"1"}"#);
-        assert_eq!(parse_user(&resp(200, "null")).unwrap_err().code, ErrorCode::InvalidResponse);
+        assert_eq!(
+            parse_user(&resp(200, r#"{"id":"1"}"#)).unwrap(),
+            r#"{"id":"1"}"#
+        );
+        assert_eq!(
+            parse_user(&resp(200, "null")).unwrap_err().code,
+            ErrorCode::InvalidResponse
+        );
     }
 }

@@ -41,7 +41,14 @@ impl Session {
     /// Build from a sign-in or refresh response received at server time `now`.
     /// A JWT is decoded for `exp`/`iat`; an opaque token lives `expires_in` seconds.
     pub fn from_tokens(tokens: TokenSet, now: Millis) -> Result<Session, AuthError> {
-        Session::restore(tokens.access_token, tokens.refresh_token, tokens.expires_in.map(|s| now + s * 1000.0), None, None, now)
+        Session::restore(
+            tokens.access_token,
+            tokens.refresh_token,
+            tokens.expires_in.map(|s| now + s * 1000.0),
+            None,
+            None,
+            now,
+        )
     }
 
     /// Rebuild from stored or received parts; `expires_at`/`issued_at` are used only
@@ -55,9 +62,19 @@ impl Session {
         now: Millis,
     ) -> Result<Session, AuthError> {
         if access_token.is_empty() {
-            return Err(AuthError::new(ErrorCode::InvalidToken, "Empty access token"));
+            return Err(AuthError::new(
+                ErrorCode::InvalidToken,
+                "Empty access token",
+            ));
         }
-        let mut session = Session { access_token, refresh_token, expires_at, issued_at: issued_at.unwrap_or(now), claims: None, user };
+        let mut session = Session {
+            access_token,
+            refresh_token,
+            expires_at,
+            issued_at: issued_at.unwrap_or(now),
+            claims: None,
+            user,
+        };
         if looks_like_jwt(&session.access_token) {
             let claims = jwt::decode(&session.access_token)?;
             if let Some(exp) = claims.exp {
@@ -73,7 +90,8 @@ impl Session {
 
     /// Expired at `now`, tolerating `leeway` seconds.
     pub fn is_expired(&self, now: Millis, leeway: i64) -> bool {
-        self.expires_at.is_some_and(|exp| now >= exp + leeway as f64 * 1000.0)
+        self.expires_at
+            .is_some_and(|exp| now >= exp + leeway as f64 * 1000.0)
     }
 
     pub fn status(&self, now: Millis, leeway: i64) -> Status {
@@ -97,7 +115,8 @@ impl Session {
     /// When a refresh becomes due (server clock), None when it never does.
     pub fn refresh_at(&self, refresh_margin: i64) -> Option<Millis> {
         self.refresh_token.as_ref()?;
-        self.expires_at.map(|exp| exp - self.effective_margin(refresh_margin))
+        self.expires_at
+            .map(|exp| exp - self.effective_margin(refresh_margin))
     }
 
     pub fn refresh_due(&self, now: Millis, refresh_margin: i64) -> bool {
@@ -117,26 +136,46 @@ pub(crate) mod tests {
 
     pub fn jwt(payload: &str) -> String {
         let e = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-        format!("{}.{}.sig", e.encode(r#"{"alg":"HS256"}"#), e.encode(payload))
+        format!(
+            "{}.{}.sig",
+            e.encode(r#"{"alg":"HS256"}"#),
+            e.encode(payload)
+        )
     }
 
     fn tokens(access: String, refresh: Option<&str>, expires_in: Option<f64>) -> TokenSet {
-        TokenSet { access_token: access, refresh_token: refresh.map(str::to_owned), expires_in }
+        TokenSet {
+            access_token: access,
+            refresh_token: refresh.map(str::to_owned),
+            expires_in,
+        }
     }
 
     const S: f64 = 1000.0;
 
     #[test]
     fn jwt_times_come_from_claims() {
-        let s = Session::from_tokens(tokens(jwt(r#"{"sub":"1","iat":1000,"exp":1900}"#), Some("r"), Some(5.0)), 5_000.0 * S).unwrap();
+        let s = Session::from_tokens(
+            tokens(
+                jwt(r#"{"sub":"1","iat":1000,"exp":1900}"#),
+                Some("r"),
+                Some(5.0),
+            ),
+            5_000.0 * S,
+        )
+        .unwrap();
         assert_eq!(s.expires_at, Some(1900.0 * S));
         assert_eq!(s.issued_at, 1000.0 * S);
-        assert_eq!(s.claims.as_deref(), Some(r#"{"sub":"1","iat":1000,"exp":1900}"#));
+        assert_eq!(
+            s.claims.as_deref(),
+            Some(r#"{"sub":"1","iat":1000,"exp":1900}"#)
+        );
     }
 
     #[test]
     fn opaque_tokens_use_expires_in() {
-        let s = Session::from_tokens(tokens("opaque".into(), None, Some(600.0)), 1000.0 * S).unwrap();
+        let s =
+            Session::from_tokens(tokens("opaque".into(), None, Some(600.0)), 1000.0 * S).unwrap();
         assert_eq!(s.expires_at, Some(1600.0 * S));
         assert_eq!(s.claims, None);
         let forever = Session::from_tokens(tokens("opaque".into(), None, None), 0.0).unwrap();
@@ -146,13 +185,19 @@ pub(crate) mod tests {
     #[test]
     fn a_malformed_jwt_is_refused() {
         let bad = format!("eyJ{}", ".garbage.sig");
-        assert_eq!(Session::from_tokens(tokens(bad, None, None), 0.0).unwrap_err().code, ErrorCode::InvalidToken);
+        assert_eq!(
+            Session::from_tokens(tokens(bad, None, None), 0.0)
+                .unwrap_err()
+                .code,
+            ErrorCode::InvalidToken
+        );
         assert!(Session::from_tokens(tokens(String::new(), None, None), 0.0).is_err());
     }
 
     #[test]
     fn status_with_leeway() {
-        let s = Session::from_tokens(tokens(jwt(r#"{"iat":0,"exp":1000}"#), None, None), 0.0).unwrap();
+        let s =
+            Session::from_tokens(tokens(jwt(r#"{"iat":0,"exp":1000}"#), None, None), 0.0).unwrap();
         assert_eq!(s.status(999.0 * S, 0), Status::Authenticated);
         assert_eq!(s.status(1000.0 * S, 0), Status::Expired);
         assert_eq!(s.status(1029.0 * S, 30), Status::Authenticated);
@@ -162,7 +207,8 @@ pub(crate) mod tests {
 
     #[test]
     fn refresh_is_due_at_exp_minus_margin() {
-        let s = Session::from_tokens(tokens(jwt(r#"{"iat":0,"exp":900}"#), Some("r"), None), 0.0).unwrap();
+        let s = Session::from_tokens(tokens(jwt(r#"{"iat":0,"exp":900}"#), Some("r"), None), 0.0)
+            .unwrap();
         assert_eq!(s.refresh_at(60), Some(840.0 * S));
         assert!(!s.refresh_due(839.9 * S, 60));
         assert!(s.refresh_due(840.0 * S, 60));
@@ -170,14 +216,19 @@ pub(crate) mod tests {
 
     #[test]
     fn margin_is_capped_at_half_the_lifetime_of_short_tokens() {
-        let s = Session::from_tokens(tokens(jwt(r#"{"iat":100,"exp":110}"#), Some("r"), None), 0.0).unwrap();
+        let s = Session::from_tokens(
+            tokens(jwt(r#"{"iat":100,"exp":110}"#), Some("r"), None),
+            0.0,
+        )
+        .unwrap();
         assert_eq!(s.refresh_at(60), Some(105.0 * S));
         assert!(!s.refresh_due(104.0 * S, 60));
     }
 
     #[test]
     fn never_due_without_a_refresh_token() {
-        let s = Session::from_tokens(tokens(jwt(r#"{"iat":0,"exp":900}"#), None, None), 0.0).unwrap();
+        let s =
+            Session::from_tokens(tokens(jwt(r#"{"iat":0,"exp":900}"#), None, None), 0.0).unwrap();
         assert_eq!(s.refresh_at(60), None);
         assert!(!s.refresh_due(10_000.0 * S, 60));
     }

@@ -64,7 +64,9 @@ pub fn is_loopback_origin(origin: &str) -> bool {
     host == "localhost"
         || host.ends_with(".localhost")
         || host == "[::1]"
-        || (host.starts_with("127.") && host.split('.').count() == 4 && host.split('.').all(|o| o.parse::<u8>().is_ok()))
+        || (host.starts_with("127.")
+            && host.split('.').count() == 4
+            && host.split('.').all(|o| o.parse::<u8>().is_ok()))
 }
 
 /// `base` joined with an endpoint path (`/auth/login`) or used as-is for an absolute URL.
@@ -86,27 +88,65 @@ mod tests {
 
     #[test]
     fn origins_are_normalised() {
-        assert_eq!(origin_of("HTTP://LocalHost:80/x?y#z").as_deref(), Some("http://localhost"));
-        assert_eq!(origin_of("https://api.example.com:443").as_deref(), Some("https://api.example.com"));
-        assert_eq!(origin_of("https://api.example.com:8443/a").as_deref(), Some("https://api.example.com:8443"));
-        assert_eq!(origin_of("http://user:pw@127.0.0.1:8000/").as_deref(), Some("http://127.0.0.1:8000"));
-        assert_eq!(origin_of("http://[::1]:3000/").as_deref(), Some("http://[::1]:3000"));
-        assert_eq!(origin_of("http://evil.com?@127.0.0.1/").as_deref(), Some("http://evil.com"));
+        assert_eq!(
+            origin_of("HTTP://LocalHost:80/x?y#z").as_deref(),
+            Some("http://localhost")
+        );
+        assert_eq!(
+            origin_of("https://api.example.com:443").as_deref(),
+            Some("https://api.example.com")
+        );
+        assert_eq!(
+            origin_of("https://api.example.com:8443/a").as_deref(),
+            Some("https://api.example.com:8443")
+        );
+        assert_eq!(
+            origin_of("http://user:pw@127.0.0.1:8000/").as_deref(),
+            Some("http://127.0.0.1:8000")
+        );
+        assert_eq!(
+            origin_of("http://[::1]:3000/").as_deref(),
+            Some("http://[::1]:3000")
+        );
+        assert_eq!(
+            origin_of("http://evil.com?@127.0.0.1/").as_deref(),
+            Some("http://evil.com")
+        );
     }
 
     #[test]
     fn non_http_or_relative_urls_have_no_origin() {
-        for url in ["/auth/login", "auth", "ftp://x", "javascript:alert(1)", "http://", "http://:80", "http://h:x", "http://[::1"] {
+        for url in [
+            "/auth/login",
+            "auth",
+            "ftp://x",
+            "javascript:alert(1)",
+            "http://",
+            "http://:80",
+            "http://h:x",
+            "http://[::1",
+        ] {
             assert_eq!(origin_of(url), None, "{url}");
         }
     }
 
     #[test]
     fn loopback_detection() {
-        for o in ["http://localhost:8000", "http://127.0.0.1", "http://127.1.2.3:9", "http://[::1]:3000", "http://app.localhost"] {
+        for o in [
+            "http://localhost:8000",
+            "http://127.0.0.1",
+            "http://127.1.2.3:9",
+            "http://[::1]:3000",
+            "http://app.localhost",
+        ] {
             assert!(is_loopback_origin(o), "{o}");
         }
-        for o in ["http://example.com", "http://127.0.0.1.evil.com", "http://localhost.evil.com", "http://10.0.0.1"] {
+        for o in [
+            "http://example.com",
+            "http://127.0.0.1.evil.com",
+            "http://localhost.evil.com",
+            "http://10.0.0.1",
+        ] {
             assert!(!is_loopback_origin(o), "{o}");
         }
     }

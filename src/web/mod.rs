@@ -1,0 +1,10 @@
+//! The wasm-bindgen shell: performs effects (fetch, storage, events, JS objects)
+//! and asks `core` for every decision.
+
+pub mod client;
+pub mod error;
+pub mod functions;
+pub mod http;
+pub mod js;
+pub mod storage;
+pub mod types;

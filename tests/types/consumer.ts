@@ -1,0 +1,105 @@
+// A consumer of the package, type-checked with `tsc --strict` (scripts/test-wasm).
+// It fails to compile when a public type is missing, loose (`any`) or wrong.
+import {
+  AuthClient,
+  AuthError,
+  decodeJwt,
+  isAuthError,
+  isExpired,
+  type AuthConfig,
+  type AuthErrorCode,
+  type AuthEvent,
+  type AuthSnapshot,
+  type AuthStatus,
+  type JwtClaims,
+} from "auth-wasm";
+
+type IsAny<T> = 0 extends 1 & T ? true : false;
+type Assert<T extends true> = T;
+type Not<T extends boolean> = T extends true ? false : true;
+type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+
+// No `any` on the public surface.
+export type _noAny = [
+  Assert<Not<IsAny<Parameters<AuthClient["login"]>[0]>>>,
+  Assert<Not<IsAny<Awaited<ReturnType<AuthClient["login"]>>>>>,
+  Assert<Not<IsAny<Parameters<AuthClient["register"]>[0]>>>,
+  Assert<Not<IsAny<Awaited<ReturnType<AuthClient["getAccessToken"]>>>>>,
+  Assert<Not<IsAny<Awaited<ReturnType<AuthClient["authHeader"]>>>>>,
+  Assert<Not<IsAny<Awaited<ReturnType<AuthClient["fetch"]>>>>>,
+  Assert<Not<IsAny<Awaited<ReturnType<AuthClient["me"]>>>>>,
+  Assert<Not<IsAny<ReturnType<AuthClient["getSnapshot"]>>>>,
+  Assert<Not<IsAny<Parameters<AuthClient["subscribe"]>[0]>>>,
+  Assert<Not<IsAny<ReturnType<typeof decodeJwt>>>>,
+  Assert<Not<IsAny<ConstructorParameters<typeof AuthClient>[0]>>>,
+];
+
+// Exact shapes.
+export type _exact = [
+  Assert<Equal<AuthStatus, "anonymous" | "authenticated" | "expired">>,
+  Assert<Equal<Awaited<ReturnType<AuthClient["getAccessToken"]>>, string | null>>,
+  Assert<Equal<Awaited<ReturnType<AuthClient["fetch"]>>, Response>>,
+  Assert<Equal<Awaited<ReturnType<AuthClient["logout"]>>, void>>,
+  Assert<Equal<AuthSnapshot["expiresAt"], number | null>>,
+  Assert<Equal<AuthSnapshot["error"], AuthError | null>>,
+  Assert<Equal<AuthSnapshot["storage"], "local" | "session" | "memory">>,
+  Assert<Equal<AuthError["code"], AuthErrorCode>>,
+  Assert<Equal<AuthError["retryAfter"], number | undefined>>,
+  Assert<Equal<ReturnType<typeof isExpired>, boolean>>,
+];
+
+const config: AuthConfig = {
+  baseUrl: "http://localhost:8000",
+  protocol: "oauth2-password",
+  endpoints: { login: "/auth/token", me: "/auth/me" },
+  storage: "session",
+  refreshMargin: 60,
+  leeway: 30,
+  allowedOrigins: ["https://files.example.com"],
+};
+const auth = new AuthClient(config);
+
+export async function flows(): Promise<void> {
+  const snap: AuthSnapshot = await auth.login({ email: "a@b.co", password: "pw" });
+  await auth.login({ username: "ada", password: "pw" });
+  await auth.register({ email: "a@b.co", password: "pw", name: "Ada" });
+  const status: AuthStatus = snap.status;
+  const token: string | null = await auth.getAccessToken();
+  const header = await auth.authHeader();
+  const init: RequestInit = { headers: header };
+  const res: Response = await auth.fetch("http://localhost:8000/notes", init);
+  await auth.fetch(new URL("http://localhost:8000/notes"));
+  await auth.fetch(new Request("http://localhost:8000/notes"), { method: "POST" });
+  const unsubscribe: () => void = auth.subscribe((s: AuthSnapshot, e: AuthEvent) => {
+    void s.refreshing;
+    void e;
+  });
+  unsubscribe();
+  const claims: JwtClaims = decodeJwt(token ?? "");
+  const sub: string | undefined = claims.sub;
+  try {
+    await auth.refresh();
+  } catch (err) {
+    if (isAuthError(err)) {
+      const code: AuthErrorCode = err.code;
+      const wait: number | undefined = err.retryAfter;
+      const field: string | undefined = err.fields?.["email"];
+      void [code, wait, field];
+    }
+    if (err instanceof AuthError && err.code === "rate_limited") {
+      void err.status;
+    }
+  }
+  void [status, res, sub, isExpired(token ?? "", 30)];
+  auth.free();
+}
+
+// Mistakes the types must catch.
+// @ts-expect-error protocol is a closed union
+new AuthClient({ baseUrl: "http://localhost:8000", protocol: "soap" });
+// @ts-expect-error baseUrl is required
+new AuthClient({ storage: "local" });
+// @ts-expect-error login needs a password
+void auth.login({ email: "a@b.co" });
+// @ts-expect-error events are a closed union
+export const badEvent: AuthEvent = "changed";
