@@ -1,0 +1,124 @@
+"use client";
+
+import Link from "next/link";
+import { useRouter } from "next/navigation";
+import { useEffect, useRef, useState, type FormEvent } from "react";
+import { useAuth } from "auth-wasm/react";
+import { describeError, fieldErrors } from "@/lib/errors";
+
+type Mode = "signin" | "signup";
+
+interface Field {
+  name: "name" | "email" | "password";
+  label: string;
+  type: string;
+  autoComplete: string;
+  hint?: string;
+}
+
+const FIELDS: Record<Mode, Field[]> = {
+  signin: [
+    { name: "email", label: "Email", type: "email", autoComplete: "email" },
+    { name: "password", label: "Password", type: "password", autoComplete: "current-password" },
+  ],
+  signup: [
+    { name: "name", label: "Name", type: "text", autoComplete: "name" },
+    { name: "email", label: "Email", type: "email", autoComplete: "email" },
+    { name: "password", label: "Password", type: "password", autoComplete: "new-password", hint: "At least 8 characters." },
+  ],
+};
+
+/** The sign-in and sign-up form: field errors next to their fields, one summary that
+ * takes focus when submission fails. */
+export function AuthForm({ mode }: { mode: Mode }) {
+  const { client } = useAuth();
+  const router = useRouter();
+  const [error, setError] = useState<string | null>(null);
+  const [fields, setFields] = useState<Record<string, string>>({});
+  const [busy, setBusy] = useState(false);
+  const summary = useRef<HTMLDivElement>(null);
+
+  useEffect(() => {
+    if (error) summary.current?.focus();
+  }, [error]);
+
+  async function submit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    if (!client) return;
+    const data = new FormData(event.currentTarget);
+    const email = String(data.get("email") ?? "");
+    const password = String(data.get("password") ?? "");
+    setBusy(true);
+    setError(null);
+    setFields({});
+    try {
+      if (mode === "signup") {
+        await client.register({ email, password, name: String(data.get("name") ?? "") });
+      } else {
+        await client.login({ email, password });
+      }
+      router.replace("/dashboard");
+    } catch (err) {
+      setFields(fieldErrors(err));
+      setError(describeError(err));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  const title = mode === "signin" ? "Sign in" : "Create your account";
+  return (
+    <div className="card narrow">
+      <h1>{title}</h1>
+      {error && (
+        <div ref={summary} className="alert" role="alert" tabIndex={-1} data-testid="form-error">
+          {error}
+        </div>
+      )}
+      <form onSubmit={submit} noValidate>
+        {FIELDS[mode].map((f) => {
+          const message = fields[f.name];
+          const describedBy = [message && `${f.name}-error`, f.hint && `${f.name}-hint`].filter(Boolean).join(" ");
+          return (
+            <div className="field" key={f.name}>
+              <label htmlFor={f.name}>{f.label}</label>
+              <input
+                id={f.name}
+                name={f.name}
+                type={f.type}
+                autoComplete={f.autoComplete}
+                required={f.name !== "name"}
+                aria-invalid={message ? true : undefined}
+                aria-describedby={describedBy || undefined}
+              />
+              {f.hint && (
+                <p id={`${f.name}-hint`} className="hint">
+                  {f.hint}
+                </p>
+              )}
+              {message && (
+                <p id={`${f.name}-error`} className="field-error">
+                  {message}
+                </p>
+              )}
+            </div>
+          );
+        })}
+        <button type="submit" className="button" disabled={busy || !client}>
+          {busy ? "Please wait…" : mode === "signin" ? "Sign in" : "Create account"}
+        </button>
+      </form>
+      <p className="switch">
+        {mode === "signin" ? (
+          <>
+            New here? <Link href="/signup">Create an account</Link>
+          </>
+        ) : (
+          <>
+            Already have an account? <Link href="/signin">Sign in</Link>
+          </>
+        )}
+      </p>
+    </div>
+  );
+}
