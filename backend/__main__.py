@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 
 import uvicorn
 
 from .app import create_app
-from .settings import ConfigError, Settings
+from .settings import BACKEND_DIR, ConfigError, Settings
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -20,7 +21,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
     try:
-        app = create_app(Settings())
+        # BACKEND_ENV_FILE: another settings file (tests point it at nothing).
+        env_file = os.environ.get("BACKEND_ENV_FILE", str(BACKEND_DIR / ".env"))
+        app = create_app(Settings(_env_file=env_file or None))
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

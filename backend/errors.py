@@ -51,14 +51,27 @@ def rate_limited(retry_after: int) -> ApiError:
     )
 
 
+def _friendly(err: dict) -> str:
+    """A sentence for a form, from pydantic's error type. Never echoes the value
+    (it may be a password)."""
+    kind = err.get("type", "")
+    ctx = err.get("ctx") or {}
+    if kind == "string_too_short":
+        return f"Must be at least {ctx.get('min_length')} characters"
+    if kind == "string_too_long":
+        return f"Must be at most {ctx.get('max_length')} characters"
+    if kind == "missing":
+        return "This field is required"
+    if kind == "value_error" and "email" in str(err.get("msg", "")).lower():
+        return "Enter a valid email address"
+    return str(err.get("msg", "Invalid value")).removeprefix("Value error, ")
+
+
 def validation_fields(exc: RequestValidationError) -> dict[str, str]:
     fields: dict[str, str] = {}
     for err in exc.errors():
         loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "form")]
-        name = ".".join(loc) or "body"
-        msg = str(err.get("msg", "invalid"))
-        # Never echo the submitted value (it may be a password).
-        fields.setdefault(name, msg.removeprefix("Value error, "))
+        fields.setdefault(".".join(loc) or "body", _friendly(err))
     return fields
 
 

@@ -48,6 +48,7 @@ export class Backend {
       ...process.env,
       BETTER_AUTH_SECRET: randomBytes(48).toString("base64url"),
       DATABASE_URL: `sqlite:///${this.dir}/e2e.db`,
+      BACKEND_ENV_FILE: "",
       AUTH_TEST_HOOKS: "1",
       PASSWORD_HASH_PROFILE: "fast",
       CORS_ORIGINS: `${WWW},http://localhost:${WWW_PORT}`,

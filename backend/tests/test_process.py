@@ -29,7 +29,8 @@ def free_port() -> int:
 
 def backend_env(tmp_path, **extra) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("BETTER_AUTH_SECRET", "AUTH_DEV_MODE")}
-    env.update(DATABASE_URL=f"sqlite:///{tmp_path / 'proc.db'}", PASSWORD_HASH_PROFILE="fast")
+    # Isolated from a developer's backend/.env (scripts/demo writes a secret there).
+    env.update(DATABASE_URL=f"sqlite:///{tmp_path / 'proc.db'}", PASSWORD_HASH_PROFILE="fast", BACKEND_ENV_FILE="")
     env.update(extra)
     return env
 

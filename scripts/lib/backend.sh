@@ -15,7 +15,7 @@ start_backend() {
   BACKEND_URL="http://127.0.0.1:$BACKEND_PORT"
   local secret
   secret=$(python3 -c 'import secrets; print(secrets.token_urlsafe(48))')
-  env BETTER_AUTH_SECRET="$secret" \
+  env BETTER_AUTH_SECRET="$secret" BACKEND_ENV_FILE= \
       DATABASE_URL="sqlite:///$BACKEND_DIR/test.db" \
       "$@" \
       .venv/bin/python -m backend --host 127.0.0.1 --port "$BACKEND_PORT" \
