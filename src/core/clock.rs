@@ -12,6 +12,8 @@ const MIN_CORRECTED_SKEW_MS: f64 = 2_000.0;
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Clock {
     pub offset_ms: f64,
+    /// Whether a `Date` header was seen; it outranks the cruder `iat` estimate.
+    pub from_date: bool,
 }
 
 impl Clock {
@@ -26,9 +28,31 @@ impl Clock {
         let Some(server_secs) = parse_http_date(date_header) else {
             return false;
         };
+        self.from_date = true;
         // The header is truncated to the second: the server's time is on average half
         // a second later than it says.
         let raw = server_secs as f64 * 1000.0 + 500.0 - local;
+        let next = if raw.abs() < MIN_CORRECTED_SKEW_MS {
+            0.0
+        } else {
+            raw
+        };
+        let changed = (next - self.offset_ms).abs() >= 1000.0;
+        if changed {
+            self.offset_ms = next;
+        }
+        changed
+    }
+}
+
+impl Clock {
+    /// Learn from a fresh token's `iat` when no `Date` header is readable (a
+    /// cross-origin backend that does not expose it). Returns true when changed.
+    pub fn observe_iat(&mut self, iat_secs: i64, local: Millis) -> bool {
+        if self.from_date {
+            return false;
+        }
+        let raw = iat_secs as f64 * 1000.0 + 500.0 - local;
         let next = if raw.abs() < MIN_CORRECTED_SKEW_MS {
             0.0
         } else {
@@ -168,5 +192,14 @@ mod tests {
         assert!(clock.observe_date("Sun, 06 Nov 1994 08:49:37 GMT", server + 300.0));
         assert_eq!(clock.offset_ms, 0.0);
         assert!(!clock.observe_date("garbage", server));
+    }
+
+    #[test]
+    fn iat_estimates_skew_only_without_a_date_header() {
+        let mut clock = Clock::default();
+        assert!(clock.observe_iat(1000, 1_000_000.0 + 600_000.0));
+        assert!((clock.now(1_600_000.0) - 1_000_500.0).abs() < 1.0);
+        clock.observe_date("Thu, 01 Jan 1970 00:16:40 GMT", 1_000_000.0);
+        assert!(!clock.observe_iat(5000, 1_000_000.0), "Date outranks iat");
     }
 }

@@ -2,6 +2,7 @@
 //! `RawConfig` (plain values); every rule lives here.
 
 use super::error::AuthError;
+use super::schedule::Backoff;
 use super::url::{is_loopback_origin, origin_of};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,6 +71,11 @@ pub struct RawConfig {
     pub allowed_origins: Vec<String>,
     /// (operation, path) pairs from `endpoints`.
     pub endpoints: Vec<(String, String)>,
+    /// `retry.baseDelay` / `retry.maxDelay`, ms.
+    pub retry_base_delay: Option<f64>,
+    pub retry_max_delay: Option<f64>,
+    /// `lockTimeout`, ms.
+    pub lock_timeout: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -86,6 +92,25 @@ pub struct Config {
     /// Origins (normalised) that may receive the bearer, the base origin included.
     pub allowed_origins: Vec<String>,
     pub endpoints: Endpoints,
+    /// Backoff of failed refreshes.
+    pub backoff: Backoff,
+    /// How long a tab waits for another tab's refresh lock before going ahead (a
+    /// hung tab must not block the others; a closed one releases it at once).
+    pub lock_timeout_ms: f64,
+}
+
+fn millis(value: Option<f64>, default: f64, name: &str) -> Result<f64, AuthError> {
+    match value {
+        None => Ok(default),
+        Some(v) if v.is_finite() && (0.0..=3_600_000.0).contains(&v) => Ok(v),
+        Some(_) => Err(AuthError::config(
+            &[
+                name,
+                " must be a number of milliseconds between 0 and 3600000",
+            ]
+            .concat(),
+        )),
+    }
 }
 
 fn seconds(value: Option<f64>, default: i64, name: &str) -> Result<i64, AuthError> {
@@ -173,6 +198,19 @@ impl Config {
             leeway: seconds(raw.leeway, 30, "leeway")?,
             allowed_origins,
             endpoints,
+            backoff: Backoff {
+                base_ms: millis(
+                    raw.retry_base_delay,
+                    Backoff::default().base_ms,
+                    "retry.baseDelay",
+                )?,
+                cap_ms: millis(
+                    raw.retry_max_delay,
+                    Backoff::default().cap_ms,
+                    "retry.maxDelay",
+                )?,
+            },
+            lock_timeout_ms: millis(raw.lock_timeout, 10_000.0, "lockTimeout")?,
         })
     }
 
@@ -218,6 +256,23 @@ mod tests {
         assert_eq!(c.session_key(), "auth-wasm:session");
         assert_eq!((c.refresh_margin, c.leeway), (60, 30));
         assert_eq!(c.endpoints.login, "/auth/login");
+        assert_eq!(c.backoff, Backoff::default());
+        assert_eq!(c.lock_timeout_ms, 10_000.0);
+        let tuned = Config::validate(RawConfig {
+            retry_base_delay: Some(200.0),
+            retry_max_delay: Some(800.0),
+            lock_timeout: Some(500.0),
+            ..raw("http://localhost")
+        })
+        .unwrap();
+        assert_eq!(
+            (
+                tuned.backoff.base_ms,
+                tuned.backoff.cap_ms,
+                tuned.lock_timeout_ms
+            ),
+            (200.0, 800.0, 500.0)
+        );
     }
 
     #[test]

@@ -7,5 +7,6 @@ pub mod json;
 pub mod jwt;
 pub mod persist;
 pub mod protocol;
+pub mod schedule;
 pub mod session;
 pub mod url;

@@ -12,9 +12,10 @@ use js_sys::{Array, Function, Object, Promise, Reflect};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::{future_to_promise, JsFuture};
+use wasm_bindgen_futures::future_to_promise;
 use web_sys::{Request, Response, StorageEvent};
 
+use super::coordinate::Coordination;
 use super::http::{self, Reply};
 use super::storage::Store;
 use super::{error, js};
@@ -26,7 +27,7 @@ use crate::core::protocol::{self, HttpRequest, HttpResponse, Op, TokenSet};
 use crate::core::session::{status_of, Session, Status};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Event {
+pub(super) enum Event {
     SignedIn,
     SignedOut,
     TokenRefreshed,
@@ -51,7 +52,7 @@ impl Event {
 }
 
 /// The async operations, run by one future.
-enum Call {
+pub(super) enum Call {
     Login(JsValue),
     Register(JsValue),
     Logout,
@@ -62,23 +63,27 @@ enum Call {
     Me,
     /// The shared refresh request itself (see `Inner::refresh_shared`).
     Flight,
+    /// The refresh, run while holding the cross-tab lock.
+    Locked(String),
 }
 
 /// The `storage` event handler, kept so `free()` can remove it.
 type StorageListener = Closure<dyn FnMut(StorageEvent)>;
 
-struct Inner {
-    cfg: Config,
-    store: Store,
-    session: RefCell<Option<Session>>,
-    clock: Cell<Clock>,
-    error: RefCell<Option<AuthError>>,
-    refreshing: Cell<bool>,
-    flight: RefCell<Option<Promise>>,
+pub(super) struct Inner {
+    pub(super) cfg: Config,
+    pub(super) store: Store,
+    pub(super) session: RefCell<Option<Session>>,
+    pub(super) clock: Cell<Clock>,
+    pub(super) error: RefCell<Option<AuthError>>,
+    pub(super) refreshing: Cell<bool>,
+    pub(super) flight: RefCell<Option<Promise>>,
     listeners: RefCell<Vec<(u32, Function)>>,
     next_listener: Cell<u32>,
     snapshot: RefCell<Option<(Status, JsValue)>>,
     on_storage: RefCell<Option<StorageListener>>,
+    /// Timers, page events, the channel and lock markers (web/coordinate.rs).
+    pub(super) tabs: Coordination,
 }
 
 #[wasm_bindgen]
@@ -147,6 +152,9 @@ fn raw_config(value: &JsValue) -> Result<RawConfig, AuthError> {
         leeway: number("leeway")?,
         allowed_origins: strings("allowedOrigins")?,
         endpoints,
+        retry_base_delay: js::get_f64(&js::get(value, "retry"), "baseDelay"),
+        retry_max_delay: js::get_f64(&js::get(value, "retry"), "maxDelay"),
+        lock_timeout: number("lockTimeout")?,
     })
 }
 
@@ -174,9 +182,11 @@ impl AuthClient {
             next_listener: Cell::new(0),
             snapshot: RefCell::new(None),
             on_storage: RefCell::new(None),
+            tabs: Coordination::default(),
         });
         inner.load();
         Inner::listen_to_other_tabs(&inner);
+        Inner::start_coordination(&inner);
         Ok(AuthClient { inner })
     }
 
@@ -284,10 +294,11 @@ impl Drop for AuthClient {
             }
         }
         self.inner.flight.borrow_mut().take();
+        self.inner.stop_coordination();
     }
 }
 
-async fn run(inner: Rc<Inner>, call: Call) -> Result<JsValue, JsValue> {
+pub(super) async fn run(inner: Rc<Inner>, call: Call) -> Result<JsValue, JsValue> {
     let result = match call {
         Call::Login(credentials) => inner.login(&credentials).await,
         Call::Register(input) => inner.register(&input).await,
@@ -314,16 +325,22 @@ async fn run(inner: Rc<Inner>, call: Call) -> Result<JsValue, JsValue> {
         Call::Fetch(input, init) => inner.fetch(&input, &init).await.map(JsValue::from),
         Call::Me => inner.me().await,
         Call::Flight => inner.refresh_request().await.map(|_| JsValue::TRUE),
+        Call::Locked(refresh_token) => inner
+            .refresh_locked(&refresh_token)
+            .await
+            .map(|_| JsValue::TRUE),
     };
+    // Whatever changed (signed in, out, refreshed), the proactive timer follows.
+    inner.schedule();
     result.map_err(|e| error::to_js(&e))
 }
 
 impl Inner {
-    fn now(&self) -> f64 {
+    pub(super) fn now(&self) -> f64 {
         self.clock.get().now(js::now())
     }
 
-    fn status(&self) -> Status {
+    pub(super) fn status(&self) -> Status {
         status_of(self.session.borrow().as_ref(), self.now(), self.cfg.leeway)
     }
 
@@ -342,25 +359,36 @@ impl Inner {
         *self.session.borrow_mut() = session;
     }
 
-    fn save(&self) {
+    pub(super) fn save(&self) {
         let text = self.session.borrow().as_ref().map(persist::encode);
         if self.store.write(text.as_deref()) {
             self.emit(Event::StorageFallback);
         }
+        self.broadcast_session(text.as_deref());
     }
 
-    fn set_error(&self, err: Option<AuthError>) {
+    pub(super) fn set_error(&self, err: Option<AuthError>) {
         *self.error.borrow_mut() = err;
         self.snapshot.borrow_mut().take();
     }
 
-    fn sign_in(&self, tokens: TokenSet, event: Event) -> Result<(), AuthError> {
+    pub(super) fn sign_in(&self, tokens: TokenSet, event: Event) -> Result<(), AuthError> {
         let mut session = Session::from_tokens(tokens, self.now()).map_err(|e| {
             AuthError::new(
                 ErrorCode::InvalidResponse,
                 ["The server sent a malformed token: ", &e.message].concat(),
             )
         })?;
+        if let Some(iat) = session
+            .claims
+            .as_ref()
+            .map(|_| (session.issued_at / 1000.0) as i64)
+        {
+            let mut clock = self.clock.get();
+            if clock.observe_iat(iat, js::now()) {
+                self.clock.set(clock);
+            }
+        }
         let previous = self.session.borrow_mut().take();
         if let Some(previous) = previous {
             // A refresh keeps who the user is and, when not rotated, the refresh token.
@@ -378,7 +406,7 @@ impl Inner {
         Ok(())
     }
 
-    fn sign_out(&self, event: Event, err: Option<AuthError>) {
+    pub(super) fn sign_out(&self, event: Event, err: Option<AuthError>) {
         *self.session.borrow_mut() = None;
         self.set_error(err);
         self.save();
@@ -425,7 +453,7 @@ impl Inner {
     }
 
     /// The cached snapshot, rebuilt when state changed or time moved the status.
-    fn snapshot(&self) -> JsValue {
+    pub(super) fn snapshot(&self) -> JsValue {
         let status = self.status();
         if let Some((cached_status, value)) = self.snapshot.borrow().as_ref() {
             if *cached_status == status {
@@ -437,7 +465,7 @@ impl Inner {
         value
     }
 
-    fn emit(&self, event: Event) {
+    pub(super) fn emit(&self, event: Event) {
         self.snapshot.borrow_mut().take();
         let snapshot = self.snapshot();
         let name = JsValue::from_str(event.as_str());
@@ -453,7 +481,7 @@ impl Inner {
         }
     }
 
-    fn set_refreshing(&self, on: bool) {
+    pub(super) fn set_refreshing(&self, on: bool) {
         self.refreshing.set(on);
         self.snapshot.borrow_mut().take();
     }
@@ -473,8 +501,8 @@ impl Inner {
             let Some(inner) = weak.upgrade() else { return };
             // key null: storage.clear() in another tab.
             let ours = event.key().is_none_or(|k| k == inner.store.key());
-            if ours {
-                inner.adopt_stored();
+            if ours && inner.adopt_stored() {
+                inner.schedule();
             }
         });
         if window
@@ -487,7 +515,7 @@ impl Inner {
 
     /// Re-read storage; when it differs from memory, take it and tell listeners.
     /// Returns true when the session changed. Never writes back (no ping-pong).
-    fn adopt_stored(&self) -> bool {
+    pub(super) fn adopt_stored(&self) -> bool {
         let (text, _) = self.store.read();
         let stored = text.and_then(|t| persist::decode(&t, self.now()).ok());
         let same = match (&stored, self.session.borrow().as_ref()) {
@@ -511,7 +539,11 @@ impl Inner {
     // ---- network ---------------------------------------------------------------
 
     /// Send an auth request and learn the server's clock from its `Date`.
-    async fn send(&self, req: &HttpRequest, token: Option<&str>) -> Result<Reply, AuthError> {
+    pub(super) async fn send(
+        &self,
+        req: &HttpRequest,
+        token: Option<&str>,
+    ) -> Result<Reply, AuthError> {
         let reply = http::send(req, token).await?;
         self.observe(&reply);
         Ok(reply)
@@ -527,7 +559,7 @@ impl Inner {
         }
     }
 
-    fn response<'a>(reply: &'a Reply) -> HttpResponse<'a> {
+    pub(super) fn response<'a>(reply: &'a Reply) -> HttpResponse<'a> {
         HttpResponse {
             status: reply.status,
             body: &reply.body,
@@ -537,7 +569,7 @@ impl Inner {
     }
 
     /// Remember a failure in the snapshot and pass it on.
-    fn fail<T>(&self, err: AuthError) -> Result<T, AuthError> {
+    pub(super) fn fail<T>(&self, err: AuthError) -> Result<T, AuthError> {
         self.set_error(Some(err.clone()));
         self.emit_quiet();
         Err(err)
@@ -545,7 +577,7 @@ impl Inner {
 
     /// Listeners see a new error without a state event: reuse the current status'
     /// natural event is not possible, so the snapshot is just invalidated.
-    fn emit_quiet(&self) {
+    pub(super) fn emit_quiet(&self) {
         self.snapshot.borrow_mut().take();
     }
 
@@ -629,76 +661,6 @@ impl Inner {
         }
         self.sign_out(Event::SignedOut, None);
         Ok(())
-    }
-
-    /// Join the refresh in flight, or start it.
-    async fn refresh_shared(self: &Rc<Self>) -> Result<(), AuthError> {
-        let existing = self.flight.borrow().clone();
-        let promise = match existing {
-            Some(p) => p,
-            None => {
-                let p = future_to_promise(run(self.clone(), Call::Flight));
-                *self.flight.borrow_mut() = Some(p.clone());
-                p
-            }
-        };
-        JsFuture::from(promise)
-            .await
-            .map(|_| ())
-            .map_err(|e| error::from_js(&e))
-    }
-
-    /// The one refresh request. Clears `flight` when done, whatever the outcome.
-    async fn refresh_request(&self) -> Result<(), AuthError> {
-        let result = self.refresh_once().await;
-        self.flight.borrow_mut().take();
-        if self.refreshing.get() {
-            self.set_refreshing(false);
-            self.emit_quiet();
-        }
-        result
-    }
-
-    async fn refresh_once(&self) -> Result<(), AuthError> {
-        // Another tab may already have refreshed (rotated) the token: use its result
-        // instead of spending a refresh token that is now dead.
-        if self.adopt_stored()
-            && self
-                .session
-                .borrow()
-                .as_ref()
-                .is_some_and(|s| !s.refresh_due(self.now(), self.cfg.refresh_margin))
-        {
-            return Ok(());
-        }
-        let refresh_token = self
-            .session
-            .borrow()
-            .as_ref()
-            .and_then(|s| s.refresh_token.clone());
-        let Some(refresh_token) = refresh_token else {
-            let err = AuthError::new(ErrorCode::SessionExpired, "The session cannot be refreshed");
-            if self.session.borrow().is_some() && self.status() == Status::Expired {
-                self.sign_out(Event::SessionExpired, Some(err.clone()));
-            }
-            return Err(err);
-        };
-        self.set_refreshing(true);
-        let req = protocol::refresh_request(&self.cfg, &refresh_token);
-        let outcome = match self.send(&req, None).await {
-            Ok(reply) => protocol::parse_tokens(Op::Refresh, &Self::response(&reply)),
-            Err(e) => Err(e),
-        };
-        self.refreshing.set(false);
-        match outcome {
-            Ok(tokens) => self.sign_in(tokens, Event::TokenRefreshed),
-            Err(e) if e.code == ErrorCode::RefreshFailed => {
-                self.sign_out(Event::SessionExpired, Some(e.clone()));
-                Err(e)
-            }
-            // Network, server, rate limit: keep the session; the caller decides.
-            Err(e) => self.fail(e),
-        }
     }
 
     /// The token to send now, refreshing first when it is due.

@@ -38,6 +38,10 @@ export interface AuthConfig {
   leeway?: number;
   /** Extra origins that may receive the bearer; baseUrl's origin always may. */
   allowedOrigins?: string[];
+  /** Backoff of failed refreshes (network, 5xx): full jitter, ms. Defaults 1000 / 60000. */
+  retry?: { baseDelay?: number; maxDelay?: number };
+  /** Longest wait for another tab's refresh lock before going ahead, ms (default 10000). */
+  lockTimeout?: number;
 }
 
 /** JWT claims: the registered ones typed, the rest unknown. */
