@@ -1,7 +1,8 @@
 // Starts the real backend and the production build of www on loopback, drives
 // Debian's Chromium with playwright-core, and stops every process by pid.
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { createReadStream, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
@@ -11,6 +12,18 @@ import { chromium } from "playwright-core";
 export const ROOT = path.resolve(import.meta.dirname, "..");
 export const ARTIFACTS = path.join(ROOT, "artifacts", "e2e");
 mkdirSync(ARTIFACTS, { recursive: true });
+
+/** A free loopback port. */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
 
 const BACKEND_PORT = Number(process.env.E2E_BACKEND_PORT);
 const WWW_PORT = Number(process.env.E2E_WWW_PORT);
@@ -42,7 +55,9 @@ function stop(proc) {
 
 /** The backend, restartable on the same port, database and secret (scenario 5). */
 export class Backend {
-  constructor(env = {}) {
+  constructor(env = {}, port = BACKEND_PORT) {
+    this.port = port;
+    this.url = `http://127.0.0.1:${port}`;
     this.dir = mkdtempSync(path.join(tmpdir(), "auth-wasm-e2e-"));
     this.env = {
       ...process.env,
@@ -57,12 +72,12 @@ export class Backend {
     this.proc = null;
   }
   async start() {
-    this.proc = spawn(path.join(ROOT, ".venv/bin/python"), ["-m", "backend", "--host", "127.0.0.1", "--port", String(BACKEND_PORT), "--log-level", "warning"], {
+    this.proc = spawn(path.join(ROOT, ".venv/bin/python"), ["-m", "backend", "--host", "127.0.0.1", "--port", String(this.port), "--log-level", "warning"], {
       cwd: ROOT,
       env: this.env,
       stdio: ["ignore", "inherit", "inherit"],
     });
-    await waitFor(`${API}/health`, this.proc, "backend");
+    await waitFor(`${this.url}/health`, this.proc, "backend");
   }
   async stop() {
     await stop(this.proc);
@@ -73,10 +88,18 @@ export class Backend {
     rmSync(this.dir, { recursive: true, force: true });
   }
   async stats() {
-    return (await (await fetch(`${API}/_test/stats`)).json()).requests;
+    return (await (await fetch(`${this.url}/_test/stats`)).json()).requests;
   }
   async reset() {
-    await fetch(`${API}/_test/reset`, { method: "POST" });
+    await fetch(`${this.url}/_test/reset`, { method: "POST" });
+  }
+  async fault(spec) {
+    const r = await fetch(`${this.url}/_test/faults`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(spec) });
+    if (r.status !== 204) throw new Error(`fault refused: ${r.status}`);
+  }
+  async register(email, password = "correct horse") {
+    const r = await fetch(`${this.url}/auth/register`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ email, password }) });
+    if (r.status !== 201) throw new Error(`register failed: ${r.status}`);
   }
 }
 
@@ -92,6 +115,35 @@ export class Web {
   }
   async stop() {
     await stop(this.proc);
+  }
+}
+
+/** Serves e2e/lab/ and the web-target build of the package (scripts/test-e2e makes
+ * it with wasm-bindgen --target web) for tests that drive the client directly. */
+export class Lab {
+  constructor(pkgDir) {
+    this.roots = { "/pkg/": pkgDir, "/": path.join(ROOT, "e2e", "lab") };
+  }
+  async start() {
+    this.port = await freePort();
+    this.url = `http://127.0.0.1:${this.port}`;
+    const types = { ".html": "text/html", ".js": "text/javascript", ".wasm": "application/wasm" };
+    this.server = createServer((req, res) => {
+      const url = new URL(req.url, this.url);
+      const prefix = url.pathname.startsWith("/pkg/") ? "/pkg/" : "/";
+      const rel = url.pathname.slice(prefix.length) || "index.html";
+      const file = path.join(this.roots[prefix], path.normalize(rel).replace(/^(\.\.[/\\])+/, ""));
+      if (!file.startsWith(this.roots[prefix]) || !existsSync(file) || !statSync(file).isFile()) {
+        res.writeHead(404).end();
+        return;
+      }
+      res.writeHead(200, { "Content-Type": types[path.extname(file)] ?? "application/octet-stream" });
+      createReadStream(file).pipe(res);
+    });
+    await new Promise((resolve) => this.server.listen(this.port, "127.0.0.1", resolve));
+  }
+  async stop() {
+    await new Promise((resolve) => this.server.close(resolve));
   }
 }
 

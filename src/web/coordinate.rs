@@ -208,6 +208,11 @@ impl Inner {
 
     /// The flight: wait out backoff, coordinate with other tabs, record the outcome.
     pub(super) async fn refresh_request(self: &Rc<Self>) -> Result<(), AuthError> {
+        if let Some(postponed) = self.postponed() {
+            // Backing off: nothing was attempted, so the retry state stays as it is.
+            self.flight.borrow_mut().take();
+            return Err(postponed);
+        }
         let result = self.refresh_coordinated().await;
         self.flight.borrow_mut().take();
         let mut retry = self.tabs.retry.get();
@@ -226,6 +231,42 @@ impl Inner {
         result
     }
 
+    /// Remaining backoff (after failures; the floor after a success only paces the
+    /// timer, explicit calls pass it).
+    fn backoff_wait(&self) -> Option<f64> {
+        let retry = self.tabs.retry.get();
+        let now = self.now();
+        retry
+            .not_before
+            .filter(|_| retry.failures > 0 && !retry.allows(now))
+            .map(|t| t - now)
+    }
+
+    /// During backoff or Retry-After, the error to answer at once instead of a
+    /// request: the last one while the token is still usable (callers keep using
+    /// it), `rate_limited` when the wait is too long to sit out.
+    fn postponed(&self) -> Option<AuthError> {
+        let wait = self.backoff_wait()?;
+        let usable = self
+            .session
+            .borrow()
+            .as_ref()
+            .is_some_and(|s| !s.is_expired(self.now(), self.cfg.leeway));
+        if usable {
+            if let Some(last) = self.error.borrow().clone() {
+                return Some(last);
+            }
+        }
+        (wait > MAX_INLINE_WAIT_MS).then(|| {
+            let mut err = AuthError::new(
+                ErrorCode::RateLimited,
+                "Refreshing is paused; try again later",
+            );
+            err.retry_after = Some((wait / 1000.0).ceil() as u32);
+            err
+        })
+    }
+
     async fn refresh_coordinated(self: &Rc<Self>) -> Result<(), AuthError> {
         let Some(refresh_token) = self
             .session
@@ -239,34 +280,8 @@ impl Inner {
             }
             return Err(err);
         };
-        // Backoff or Retry-After: a caller that can still use its token gets the last
-        // error at once; one that cannot waits (briefly) rather than hammering.
-        // (The floor after a success only paces the timer; explicit calls pass.)
-        let retry = self.tabs.retry.get();
-        if let Some(not_before) = retry
-            .not_before
-            .filter(|_| retry.failures > 0 && !retry.allows(self.now()))
-        {
-            let wait = not_before - self.now();
-            let usable = self
-                .session
-                .borrow()
-                .as_ref()
-                .is_some_and(|s| !s.is_expired(self.now(), self.cfg.leeway));
-            let last = self.error.borrow().clone();
-            if usable && last.is_some() {
-                return Err(
-                    last.unwrap_or_else(|| AuthError::new(ErrorCode::Network, "Refresh postponed"))
-                );
-            }
-            if wait > MAX_INLINE_WAIT_MS {
-                let mut err = AuthError::new(
-                    ErrorCode::RateLimited,
-                    "Refreshing is paused; try again later",
-                );
-                err.retry_after = Some((wait / 1000.0).ceil() as u32);
-                return Err(err);
-            }
+        // A caller that cannot use its token any more waits out a short backoff.
+        if let Some(wait) = self.backoff_wait() {
             sync::sleep(wait).await;
         }
         if !sync::online() {

@@ -11,7 +11,8 @@ extern "C" {
 }
 
 pub fn get(obj: &JsValue, key: &str) -> JsValue {
-    if !obj.is_object() {
+    // Functions are objects too (AbortSignal.timeout lives on a constructor).
+    if !obj.is_object() && !obj.is_function() {
         return JsValue::UNDEFINED;
     }
     Reflect::get(obj, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
