@@ -29,8 +29,14 @@ impl Clock {
             return false;
         };
         self.from_date = true;
-        // The header is truncated to the second: the server's time is on average half
-        // a second later than it says.
+        self.adopt_estimate(server_secs, local)
+    }
+
+    /// Take `server_secs` (a whole-second server time seen at `local`) as the new
+    /// estimate when it moves the offset by a second or more.
+    fn adopt_estimate(&mut self, server_secs: i64, local: Millis) -> bool {
+        // Whole seconds are truncated: the server's time is on average half a second
+        // later than they say.
         let raw = server_secs as f64 * 1000.0 + 500.0 - local;
         let next = if raw.abs() < MIN_CORRECTED_SKEW_MS {
             0.0
@@ -49,20 +55,7 @@ impl Clock {
     /// Learn from a fresh token's `iat` when no `Date` header is readable (a
     /// cross-origin backend that does not expose it). Returns true when changed.
     pub fn observe_iat(&mut self, iat_secs: i64, local: Millis) -> bool {
-        if self.from_date {
-            return false;
-        }
-        let raw = iat_secs as f64 * 1000.0 + 500.0 - local;
-        let next = if raw.abs() < MIN_CORRECTED_SKEW_MS {
-            0.0
-        } else {
-            raw
-        };
-        let changed = (next - self.offset_ms).abs() >= 1000.0;
-        if changed {
-            self.offset_ms = next;
-        }
-        changed
+        !self.from_date && self.adopt_estimate(iat_secs, local)
     }
 }
 

@@ -124,6 +124,20 @@ impl Session {
     }
 }
 
+/// Whether two (optional) sessions are the same state: what another tab sends is
+/// adopted only when it differs, so adopting never echoes back and forth.
+pub fn same_state(a: Option<&Session>, b: Option<&Session>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => {
+            a.access_token == b.access_token
+                && a.refresh_token == b.refresh_token
+                && a.user == b.user
+        }
+        (None, None) => true,
+        _ => false,
+    }
+}
+
 /// Status of an optional session.
 pub fn status_of(session: Option<&Session>, now: Millis, leeway: i64) -> Status {
     session.map_or(Status::Anonymous, |s| s.status(now, leeway))

@@ -24,7 +24,7 @@ use crate::core::config::{Config, RawConfig, StorageKind};
 use crate::core::error::{AuthError, ErrorCode};
 use crate::core::persist;
 use crate::core::protocol::{self, HttpRequest, HttpResponse, Op, TokenSet};
-use crate::core::session::{status_of, Session, Status};
+use crate::core::session::{same_state, status_of, Session, Status};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(super) enum Event {
@@ -513,27 +513,21 @@ impl Inner {
         }
     }
 
-    /// Re-read storage; when it differs from memory, take it and tell listeners.
-    /// Returns true when the session changed. Never writes back (no ping-pong).
-    pub(super) fn adopt_stored(&self) -> bool {
-        let (text, _) = self.store.read();
-        let stored = text.and_then(|t| persist::decode(&t, self.now()).ok());
-        let same = match (&stored, self.session.borrow().as_ref()) {
-            (Some(a), Some(b)) => {
-                a.access_token == b.access_token
-                    && a.refresh_token == b.refresh_token
-                    && a.user == b.user
-            }
-            (None, None) => true,
-            _ => false,
-        };
-        if same {
+    /// Take a session another tab produced; true when it differed (listeners told).
+    pub(super) fn adopt(&self, incoming: Option<Session>) -> bool {
+        if same_state(incoming.as_ref(), self.session.borrow().as_ref()) {
             return false;
         }
-        *self.session.borrow_mut() = stored;
+        *self.session.borrow_mut() = incoming;
         self.set_error(None);
         self.emit(Event::Synced);
         true
+    }
+
+    /// Re-read storage and adopt what another tab wrote. Never writes back.
+    pub(super) fn adopt_stored(&self) -> bool {
+        let (text, _) = self.store.read();
+        self.adopt(text.and_then(|t| persist::decode(&t, self.now()).ok()))
     }
 
     // ---- network ---------------------------------------------------------------

@@ -503,17 +503,7 @@ impl Inner {
 
     /// Adopt a session another tab sent (its storage may not have reached us yet).
     fn adopt_text(self: &Rc<Self>, text: Option<&str>) {
-        let incoming = text.and_then(|t| persist::decode(t, self.now()).ok());
-        let same = match (&incoming, self.session.borrow().as_ref()) {
-            (Some(a), Some(b)) => {
-                a.access_token == b.access_token
-                    && a.refresh_token == b.refresh_token
-                    && a.user == b.user
-            }
-            (None, None) => true,
-            _ => false,
-        };
-        if same {
+        if !self.adopt(text.and_then(|t| persist::decode(t, self.now()).ok())) {
             return;
         }
         // sessionStorage and memory are per tab: keep our copy current. localStorage
@@ -521,9 +511,6 @@ impl Inner {
         if self.store.in_use() != StorageKind::Local {
             self.store.write(text);
         }
-        *self.session.borrow_mut() = incoming;
-        self.set_error(None);
-        self.emit(Event::Synced);
         self.schedule();
     }
 }
