@@ -9,6 +9,7 @@ use super::url::{is_loopback_origin, origin_of};
 pub enum Protocol {
     Json,
     OAuth2Password,
+    BetterAuth,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,6 +48,13 @@ impl Endpoints {
                 refresh: "/auth/refresh".into(),
                 logout: Some("/auth/logout".into()),
                 me: Some("/auth/me".into()),
+            },
+            Protocol::BetterAuth => Endpoints {
+                login: "/api/auth/sign-in/email".into(),
+                register: Some("/api/auth/sign-up/email".into()),
+                refresh: "/api/auth/token".into(),
+                logout: Some("/api/auth/sign-out".into()),
+                me: Some("/api/auth/get-session".into()),
             },
             Protocol::OAuth2Password => Endpoints {
                 login: "/token".into(),
@@ -138,9 +146,10 @@ impl Config {
         let protocol = match raw.protocol.as_deref() {
             None | Some("json") => Protocol::Json,
             Some("oauth2-password") => Protocol::OAuth2Password,
+            Some("better-auth") => Protocol::BetterAuth,
             Some(_) => {
                 return Err(AuthError::config(
-                    "protocol must be \"json\" or \"oauth2-password\"",
+                    "protocol must be \"json\", \"oauth2-password\" or \"better-auth\"",
                 ))
             }
         };

@@ -6,7 +6,7 @@ use super::clock::{parse_retry_after, Millis};
 use super::config::{Config, Protocol};
 use super::error::{AuthError, ErrorCode};
 use super::json::{self, write_str, Json};
-use super::url::join;
+use super::url::{find, join};
 
 /// An operation, which decides how an error status is read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,8 +25,19 @@ pub struct HttpRequest {
     /// `Content-Type` of `body`, when there is one.
     pub content_type: Option<&'static str>,
     pub body: Option<String>,
-    /// Whether the access token goes in `Authorization`.
-    pub bearer: bool,
+    /// Which token goes in `Authorization`.
+    pub credential: Credential,
+}
+
+/// The bearer a request carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Credential {
+    None,
+    /// The access token (JWT), as for API calls.
+    Access,
+    /// The refresh credential: Better Auth's session token, which its token,
+    /// session and sign-out endpoints take as the bearer.
+    Refresh,
 }
 
 pub const JSON_TYPE: &str = "application/json";
@@ -101,7 +112,17 @@ fn post(cfg: &Config, path: &str, content_type: &'static str, body: String) -> H
         url: join(&cfg.base_url, path),
         content_type: Some(content_type),
         body: Some(body),
-        bearer: false,
+        credential: Credential::None,
+    }
+}
+
+fn get(cfg: &Config, path: &str, credential: Credential) -> HttpRequest {
+    HttpRequest {
+        method: "GET",
+        url: join(&cfg.base_url, path),
+        content_type: None,
+        body: None,
+        credential,
     }
 }
 
@@ -113,6 +134,13 @@ pub fn login_request(cfg: &Config, id_key: &str, identifier: &str, password: &st
             &cfg.endpoints.login,
             JSON_TYPE,
             json_object(&[(id_key, identifier), ("password", password)]),
+        ),
+        // Better Auth signs in by email only.
+        Protocol::BetterAuth => post(
+            cfg,
+            &cfg.endpoints.login,
+            JSON_TYPE,
+            json_object(&[("email", identifier), ("password", password)]),
         ),
         Protocol::OAuth2Password => post(
             cfg,
@@ -138,14 +166,19 @@ pub fn register_request(
             AuthError::config("register needs endpoints.register with this protocol")
         })?;
     let mut members = vec![("email", email), ("password", password)];
-    if let Some(name) = name {
-        members.push(("name", name));
+    match name {
+        Some(name) => members.push(("name", name)),
+        // Better Auth requires a name; an empty one is accepted.
+        None if cfg.protocol == Protocol::BetterAuth => members.push(("name", "")),
+        None => {}
     }
     Ok(post(cfg, path, JSON_TYPE, json_object(&members)))
 }
 
 pub fn refresh_request(cfg: &Config, refresh_token: &str) -> HttpRequest {
     match cfg.protocol {
+        // The JWT is exchanged again with the session token (jwt plugin).
+        Protocol::BetterAuth => get(cfg, &cfg.endpoints.refresh, Credential::Refresh),
         Protocol::Json => post(
             cfg,
             &cfg.endpoints.refresh,
@@ -167,10 +200,16 @@ pub fn refresh_request(cfg: &Config, refresh_token: &str) -> HttpRequest {
 /// None: the backend has no logout call; signing out is local only.
 pub fn logout_request(cfg: &Config, refresh_token: Option<&str>) -> Option<HttpRequest> {
     let path = cfg.endpoints.logout.as_deref()?;
+    if cfg.protocol == Protocol::BetterAuth {
+        return Some(HttpRequest {
+            credential: Credential::Refresh,
+            ..post(cfg, path, JSON_TYPE, "{}".to_owned())
+        });
+    }
     let body =
         refresh_token.map_or_else(|| "{}".to_owned(), |t| json_object(&[("refresh_token", t)]));
     Some(HttpRequest {
-        bearer: true,
+        credential: Credential::Access,
         ..post(cfg, path, JSON_TYPE, body)
     })
 }
@@ -178,23 +217,57 @@ pub fn logout_request(cfg: &Config, refresh_token: Option<&str>) -> Option<HttpR
 /// None: no `me` endpoint; the user comes from the token's claims.
 pub fn me_request(cfg: &Config) -> Option<HttpRequest> {
     let path = cfg.endpoints.me.as_deref()?;
-    Some(HttpRequest {
-        method: "GET",
-        url: join(&cfg.base_url, path),
-        content_type: None,
-        body: None,
-        bearer: true,
-    })
+    let credential = if cfg.protocol == Protocol::BetterAuth {
+        Credential::Refresh
+    } else {
+        Credential::Access
+    };
+    Some(get(cfg, path, credential))
+}
+
+/// Better Auth's sign-in / sign-up answer: the session token, from the bearer
+/// plugin's `set-auth-token` header or the body's `token`.
+pub fn parse_session_token(
+    op: Op,
+    resp: &HttpResponse,
+    set_auth_token: Option<&str>,
+) -> Result<String, AuthError> {
+    if !(200..300).contains(&resp.status) {
+        return Err(error_from_response(op, resp));
+    }
+    if let Some(token) = set_auth_token.map(str::trim).filter(|t| !t.is_empty()) {
+        return Ok(token.to_owned());
+    }
+    parse_body(resp)?
+        .str_of("token")
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned)
+        .ok_or_else(|| {
+            invalid_response(
+                "The response has no session token (is the bearer plugin enabled?)",
+                resp.status,
+            )
+        })
 }
 
 /// Parse a successful sign-in / refresh response, or map its error.
-pub fn parse_tokens(op: Op, resp: &HttpResponse) -> Result<TokenSet, AuthError> {
+pub fn parse_tokens(
+    protocol: Protocol,
+    op: Op,
+    resp: &HttpResponse,
+) -> Result<TokenSet, AuthError> {
     if !(200..300).contains(&resp.status) {
         return Err(error_from_response(op, resp));
     }
     let body = parse_body(resp)?;
+    // Better Auth's /token answers {"token": "<jwt>"}; the refresh credential stays
+    // the session token the client already holds.
     let access_token = body
         .str_of("access_token")
+        .or_else(|| {
+            body.str_of("token")
+                .filter(|_| protocol == Protocol::BetterAuth)
+        })
         .filter(|t| !t.is_empty())
         .ok_or_else(|| invalid_response("The response has no access_token", resp.status))?;
     if let Some(kind) = body.str_of("token_type") {
@@ -217,17 +290,37 @@ pub fn parse_tokens(op: Op, resp: &HttpResponse) -> Result<TokenSet, AuthError> 
     })
 }
 
-/// Whether a 2xx register response carried tokens (else the client logs in).
-pub fn has_tokens(body: &str) -> bool {
-    json::parse(body).is_some_and(|b| b.str_of("access_token").is_some_and(|t| !t.is_empty()))
+/// Whether a 2xx register response signed the user in (else the client logs in).
+pub fn has_tokens(protocol: Protocol, body: &str, set_auth_token: Option<&str>) -> bool {
+    let key = if protocol == Protocol::BetterAuth {
+        "token"
+    } else {
+        "access_token"
+    };
+    set_auth_token.is_some_and(|t| !t.is_empty() && protocol == Protocol::BetterAuth)
+        || json::parse(body).is_some_and(|b| b.str_of(key).is_some_and(|t| !t.is_empty()))
 }
 
 /// A successful `me` response: a JSON object, returned as JSON text.
-pub fn parse_user(resp: &HttpResponse) -> Result<String, AuthError> {
+pub fn parse_user(protocol: Protocol, resp: &HttpResponse) -> Result<String, AuthError> {
     if !(200..300).contains(&resp.status) {
         return Err(error_from_response(Op::Me, resp));
     }
-    Ok(parse_body(resp)?.to_text())
+    // Better Auth's get-session answers `null` once the session is gone.
+    if protocol == Protocol::BetterAuth && resp.body.trim() == "null" {
+        return Err(
+            AuthError::new(ErrorCode::SessionExpired, "The session has ended")
+                .with_status(resp.status),
+        );
+    }
+    let body = parse_body(resp)?;
+    // Better Auth: {"session": {...}, "user": {...}}.
+    match (body.get("session"), body.get("user")) {
+        (Some(_), Some(user @ Json::Obj(_))) if protocol == Protocol::BetterAuth => {
+            Ok(user.to_text())
+        }
+        _ => Ok(body.to_text()),
+    }
 }
 
 fn invalid_response(message: &str, status: u16) -> AuthError {
@@ -303,10 +396,31 @@ fn says_already_exists(body: Option<&Json>) -> bool {
         .unwrap_or_default()
         .to_ascii_lowercase();
     code == "user_exists"
-        || code.contains("already_exists")
-        || code.contains("already exists")
-        || text.contains("already exists")
-        || text.contains("already registered")
+        || find(&code, "already_exists").is_some()
+        || find(&code, "already exists").is_some()
+        || find(&text, "already exists").is_some()
+        || find(&text, "already registered").is_some()
+}
+
+/// Better Auth's `{message, code}` errors, by code family (design.md): the field
+/// they concern, and the AuthError code.
+fn better_auth_code(code: &str) -> Option<(ErrorCode, Option<&'static str>)> {
+    if code == "INVALID_EMAIL_OR_PASSWORD"
+        || code == "INVALID_PASSWORD"
+        || code == "CREDENTIAL_ACCOUNT_NOT_FOUND"
+    {
+        Some((ErrorCode::InvalidCredentials, None))
+    } else if find(&code, "ALREADY_EXISTS").is_some() {
+        Some((ErrorCode::UserExists, Some("email")))
+    } else if code.starts_with("PASSWORD_TOO_") {
+        Some((ErrorCode::Validation, Some("password")))
+    } else if code.starts_with("INVALID_EMAIL") {
+        Some((ErrorCode::Validation, Some("email")))
+    } else if code == "VALIDATION_ERROR" {
+        Some((ErrorCode::Validation, None))
+    } else {
+        None
+    }
 }
 
 /// Map a non-2xx response to an AuthError (design.md's table).
@@ -318,8 +432,27 @@ pub fn error_from_response(op: Op, resp: &HttpResponse) -> AuthError {
     let code_in_body = body
         .and_then(|b| b.str_of("code").or_else(|| b.str_of("error")))
         .unwrap_or("");
+    let upper = code_in_body
+        .bytes()
+        .all(|b| b.is_ascii_uppercase() || b == b'_')
+        && !code_in_body.is_empty();
+    let better_auth = if upper {
+        better_auth_code(code_in_body)
+    } else {
+        None
+    };
     let (code, fallback) = match status {
         429 => (ErrorCode::RateLimited, "Too many attempts; try again later"),
+        400..=499 if better_auth.is_some() && op != Op::Refresh => match better_auth {
+            Some((ErrorCode::InvalidCredentials, _)) => {
+                (ErrorCode::InvalidCredentials, "Invalid email or password")
+            }
+            Some((ErrorCode::UserExists, _)) => (
+                ErrorCode::UserExists,
+                "An account with this email already exists",
+            ),
+            _ => (ErrorCode::Validation, "Some fields are invalid"),
+        },
         500..=599 => (ErrorCode::Server, "The server failed"),
         _ if body.is_none() && !(400..500).contains(&status) => (
             ErrorCode::InvalidResponse,
@@ -362,6 +495,9 @@ pub fn error_from_response(op: Op, resp: &HttpResponse) -> AuthError {
     }
     if code == ErrorCode::Validation {
         err.fields = field_errors(body);
+        if let (Some((_, Some(field))), true) = (better_auth, err.fields.is_empty()) {
+            err.fields.push((field.to_owned(), err.message.clone()));
+        }
     }
     err
 }
@@ -413,7 +549,7 @@ mod tests {
             Some(r#"{"email":"e","password":"p","name":"N"}"#)
         );
         let r = logout_request(&c, Some("rt")).unwrap();
-        assert!(r.bearer);
+        assert_eq!(r.credential, Credential::Access);
         assert_eq!(r.url, "http://127.0.0.1:8000/auth/logout");
         assert_eq!(me_request(&c).unwrap().url, "http://127.0.0.1:8000/auth/me");
     }
@@ -441,8 +577,167 @@ mod tests {
     }
 
     #[test]
+    fn better_auth_requests() {
+        let c = cfg("better-auth");
+        let r = login_request(&c, "username", "a@b.c", "pw");
+        assert_eq!(r.url, "http://127.0.0.1:8000/api/auth/sign-in/email");
+        assert_eq!(
+            r.body.as_deref(),
+            Some(r#"{"email":"a@b.c","password":"pw"}"#)
+        );
+        let r = register_request(&c, "a@b.c", "pw", None).unwrap();
+        assert_eq!(r.url, "http://127.0.0.1:8000/api/auth/sign-up/email");
+        assert_eq!(
+            r.body.as_deref(),
+            Some(r#"{"email":"a@b.c","password":"pw","name":""}"#)
+        );
+        let r = refresh_request(&c, "session-token");
+        assert_eq!(
+            (r.method, r.url.as_str(), r.body.as_deref(), r.credential),
+            (
+                "GET",
+                "http://127.0.0.1:8000/api/auth/token",
+                None,
+                Credential::Refresh
+            )
+        );
+        let r = logout_request(&c, Some("session-token")).unwrap();
+        assert_eq!(
+            (r.url.as_str(), r.credential),
+            (
+                "http://127.0.0.1:8000/api/auth/sign-out",
+                Credential::Refresh
+            )
+        );
+        let r = me_request(&c).unwrap();
+        assert_eq!(
+            (r.url.as_str(), r.credential),
+            (
+                "http://127.0.0.1:8000/api/auth/get-session",
+                Credential::Refresh
+            )
+        );
+    }
+
+    #[test]
+    fn better_auth_responses() {
+        let ok = resp(
+            200,
+            r#"{"redirect":false,"token":"body-token","user":{"id":"u1"}}"#,
+        );
+        assert_eq!(
+            parse_session_token(Op::Login, &ok, Some("header-token")).unwrap(),
+            "header-token"
+        );
+        assert_eq!(
+            parse_session_token(Op::Login, &ok, None).unwrap(),
+            "body-token"
+        );
+        assert_eq!(
+            parse_session_token(
+                Op::Register,
+                &resp(200, r#"{"token":null,"user":{}}"#),
+                None
+            )
+            .unwrap_err()
+            .code,
+            ErrorCode::InvalidResponse
+        );
+        let jwt = parse_tokens(
+            Protocol::BetterAuth,
+            Op::Refresh,
+            &resp(200, r#"{"token":"eyJ.jwt.sig"}"#),
+        )
+        .unwrap();
+        assert!(parse_tokens(
+            Protocol::Json,
+            Op::Refresh,
+            &resp(200, r#"{"token":"eyJ.jwt.sig"}"#)
+        )
+        .is_err());
+        assert_eq!(
+            (jwt.access_token.as_str(), jwt.refresh_token),
+            ("eyJ.jwt.sig", None)
+        );
+        assert_eq!(
+            parse_user(
+                Protocol::BetterAuth,
+                &resp(
+                    200,
+                    r#"{"session":{"id":"s"},"user":{"id":"u1","email":"a@b.c"}}"#
+                )
+            )
+            .unwrap(),
+            r#"{"id":"u1","email":"a@b.c"}"#
+        );
+        assert_eq!(
+            parse_user(Protocol::BetterAuth, &resp(200, "null"))
+                .unwrap_err()
+                .code,
+            ErrorCode::SessionExpired
+        );
+    }
+
+    #[test]
+    fn better_auth_error_codes_by_family() {
+        let cases: &[(Op, u16, &str, ErrorCode, Option<&str>)] = &[
+            (
+                Op::Login,
+                401,
+                r#"{"message":"Invalid email or password","code":"INVALID_EMAIL_OR_PASSWORD"}"#,
+                ErrorCode::InvalidCredentials,
+                None,
+            ),
+            (
+                Op::Register,
+                422,
+                r#"{"message":"User already exists. Use another email.","code":"USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL"}"#,
+                ErrorCode::UserExists,
+                None,
+            ),
+            (
+                Op::Register,
+                400,
+                r#"{"message":"Password too short","code":"PASSWORD_TOO_SHORT"}"#,
+                ErrorCode::Validation,
+                Some("password"),
+            ),
+            (
+                Op::Register,
+                400,
+                r#"{"message":"Invalid email","code":"INVALID_EMAIL"}"#,
+                ErrorCode::Validation,
+                Some("email"),
+            ),
+            (
+                Op::Register,
+                400,
+                r#"{"message":"Invalid body","code":"VALIDATION_ERROR"}"#,
+                ErrorCode::Validation,
+                None,
+            ),
+            (
+                Op::Refresh,
+                401,
+                r#"{"message":"Unauthorized","code":"UNAUTHORIZED"}"#,
+                ErrorCode::RefreshFailed,
+                None,
+            ),
+            (Op::Refresh, 401, "", ErrorCode::RefreshFailed, None),
+        ];
+        for (op, status, body, code, field) in cases {
+            let e = error_from_response(*op, &resp(*status, body));
+            assert_eq!(e.code, *code, "{body}");
+            assert_eq!(e.fields.first().map(|(f, _)| f.as_str()), *field, "{body}");
+        }
+        let mut r = resp(429, r#"{"message":"Too many requests"}"#);
+        r.retry_after = Some("12");
+        assert_eq!(error_from_response(Op::Login, &r).retry_after, Some(12));
+    }
+
+    #[test]
     fn parses_token_responses() {
-        let t = parse_tokens(Op::Login, &resp(200, r#"{"access_token":"a","token_type":"Bearer","expires_in":900,"refresh_token":"r"}"#)).unwrap();
+        let t = parse_tokens(Protocol::Json, Op::Login, &resp(200, r#"{"access_token":"a","token_type":"Bearer","expires_in":900,"refresh_token":"r"}"#)).unwrap();
         assert_eq!(
             t,
             TokenSet {
@@ -451,7 +746,12 @@ mod tests {
                 expires_in: Some(900.0)
             }
         );
-        let t = parse_tokens(Op::Login, &resp(200, r#"{"access_token":"a"}"#)).unwrap();
+        let t = parse_tokens(
+            Protocol::Json,
+            Op::Login,
+            &resp(200, r#"{"access_token":"a"}"#),
+        )
+        .unwrap();
         assert_eq!((t.refresh_token, t.expires_in), (None, None));
     }
 
@@ -466,7 +766,7 @@ mod tests {
             "{\"access_token\":\"a\",\"token_type\":\"mac\"}",
             "{\"access_token\":5}",
         ] {
-            let e = parse_tokens(Op::Login, &resp(200, body)).unwrap_err();
+            let e = parse_tokens(Protocol::Json, Op::Login, &resp(200, body)).unwrap_err();
             assert_eq!(e.code, ErrorCode::InvalidResponse, "{body}");
             assert_eq!(e.status, Some(200));
         }
@@ -591,19 +891,40 @@ mod tests {
 
     #[test]
     fn register_without_tokens_is_detected() {
-        assert!(has_tokens(r#"{"access_token":"a"}"#));
-        assert!(!has_tokens(r#"{"id":"1","email":"e"}"#));
-        assert!(!has_tokens("<html>"));
+        assert!(has_tokens(Protocol::Json, r#"{"access_token":"a"}"#, None));
+        assert!(!has_tokens(
+            Protocol::Json,
+            r#"{"id":"1","email":"e"}"#,
+            None
+        ));
+        assert!(!has_tokens(Protocol::Json, "<html>", None));
+        assert!(has_tokens(
+            Protocol::BetterAuth,
+            r#"{"token":"s","user":{}}"#,
+            None
+        ));
+        assert!(has_tokens(
+            Protocol::BetterAuth,
+            r#"{"token":null,"user":{}}"#,
+            Some("s")
+        ));
+        assert!(!has_tokens(
+            Protocol::BetterAuth,
+            r#"{"token":null,"user":{}}"#,
+            None
+        ));
     }
 
     #[test]
     fn user_bodies() {
         assert_eq!(
-            parse_user(&resp(200, r#"{"id":"1"}"#)).unwrap(),
+            parse_user(Protocol::Json, &resp(200, r#"{"id":"1"}"#)).unwrap(),
             r#"{"id":"1"}"#
         );
         assert_eq!(
-            parse_user(&resp(200, "null")).unwrap_err().code,
+            parse_user(Protocol::Json, &resp(200, "null"))
+                .unwrap_err()
+                .code,
             ErrorCode::InvalidResponse
         );
     }

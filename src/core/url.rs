@@ -1,11 +1,27 @@
 //! Just enough URL handling for origins: the bearer's destination rule and the
 //! https-unless-loopback rule. Full resolution of relative URLs is the browser's job.
 
+/// Byte offset of `needle` in `hay`. A plain scan: these strings are short, and
+/// `str::find` with a string pattern links a two-way searcher (~1.5 KB of wasm).
+pub fn find(hay: &str, needle: &str) -> Option<usize> {
+    let (h, n) = (hay.as_bytes(), needle.as_bytes());
+    if n.is_empty() {
+        return Some(0);
+    }
+    (0..=h.len().checked_sub(n.len())?).find(|&i| h.get(i..i + n.len()) == Some(n))
+}
+
+/// Split at the first `://`.
+fn split_scheme(url: &str) -> Option<(&str, &str)> {
+    let at = find(url, "://")?;
+    Some((url.get(..at)?, url.get(at + 3..)?))
+}
+
 /// `scheme://host[:port]` with scheme and host lowercased and default ports dropped.
 /// None for anything that is not an absolute http(s) URL.
 pub fn origin_of(url: &str) -> Option<String> {
     let url = url.trim();
-    let (scheme, rest) = url.split_once("://")?;
+    let (scheme, rest) = split_scheme(url)?;
     let scheme = scheme.to_ascii_lowercase();
     let default_port = match scheme.as_str() {
         "http" => "80",
@@ -51,7 +67,7 @@ fn valid_port(port: &str) -> bool {
 
 /// Host of an origin produced by `origin_of`.
 fn host_of(origin: &str) -> &str {
-    let rest = origin.split_once("://").map_or(origin, |(_, r)| r);
+    let rest = split_scheme(origin).map_or(origin, |(_, r)| r);
     if rest.starts_with('[') {
         return rest.find(']').map_or(rest, |end| &rest[..=end]);
     }
@@ -71,7 +87,7 @@ pub fn is_loopback_origin(origin: &str) -> bool {
 
 /// `base` joined with an endpoint path (`/auth/login`) or used as-is for an absolute URL.
 pub fn join(base: &str, path: &str) -> String {
-    if path.contains("://") {
+    if find(path, "://").is_some() {
         return path.to_owned();
     }
     let mut out = base.trim_end_matches('/').to_owned();
@@ -149,6 +165,15 @@ mod tests {
         ] {
             assert!(!is_loopback_origin(o), "{o}");
         }
+    }
+
+    #[test]
+    fn finds_substrings() {
+        assert_eq!(find("http://x", "://"), Some(4));
+        assert_eq!(find("abc", "abcd"), None);
+        assert_eq!(find("aab", "ab"), Some(1));
+        assert_eq!(find("", ""), Some(0));
+        assert_eq!(find("é://", "://"), Some(2));
     }
 
     #[test]

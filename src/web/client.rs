@@ -20,10 +20,11 @@ use super::http::{self, Reply};
 use super::storage::Store;
 use super::{error, js};
 use crate::core::clock::Clock;
+use crate::core::config::Protocol;
 use crate::core::config::{Config, RawConfig, StorageKind};
 use crate::core::error::{AuthError, ErrorCode};
 use crate::core::persist;
-use crate::core::protocol::{self, HttpRequest, HttpResponse, Op, TokenSet};
+use crate::core::protocol::{self, Credential, HttpRequest, HttpResponse, Op, TokenSet};
 use crate::core::session::{same_state, status_of, Session, Status};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -596,15 +597,39 @@ impl Inner {
     }
 
     async fn sign_in_with(&self, req: &HttpRequest, op: Op) -> Result<JsValue, AuthError> {
-        let reply = match self.send(req, None).await {
-            Ok(r) => r,
-            Err(e) => return self.fail(e),
+        let result = match self.send(req, None).await {
+            Ok(reply) => self.tokens_from(op, &reply).await,
+            Err(e) => Err(e),
         };
-        match protocol::parse_tokens(op, &Self::response(&reply))
-            .and_then(|t| self.sign_in(t, Event::SignedIn))
-        {
+        match result.and_then(|t| self.sign_in(t, Event::SignedIn)) {
             Ok(()) => Ok(self.snapshot()),
             Err(e) => self.fail(e),
+        }
+    }
+
+    /// The tokens of a sign-in or sign-up answer. Better Auth answers with a session
+    /// token, exchanged at once for the JWT the API takes.
+    async fn tokens_from(&self, op: Op, reply: &Reply) -> Result<TokenSet, AuthError> {
+        let resp = Self::response(reply);
+        if self.cfg.protocol != Protocol::BetterAuth {
+            return protocol::parse_tokens(self.cfg.protocol, op, &resp);
+        }
+        let session_token = protocol::parse_session_token(op, &resp, reply.auth_token.as_deref())?;
+        let exchange = protocol::refresh_request(&self.cfg, &session_token);
+        let reply = self.send(&exchange, Some(&session_token)).await?;
+        let mut tokens = protocol::parse_tokens(self.cfg.protocol, op, &Self::response(&reply))?;
+        tokens.refresh_token = Some(session_token);
+        Ok(tokens)
+    }
+
+    /// The bearer a request built by the core asks for.
+    pub(super) fn credential(&self, credential: Credential) -> Option<String> {
+        let session = self.session.borrow();
+        let session = session.as_ref()?;
+        match credential {
+            Credential::None => None,
+            Credential::Access => Some(session.access_token.clone()),
+            Credential::Refresh => session.refresh_token.clone(),
         }
     }
 
@@ -631,12 +656,16 @@ impl Inner {
             Ok(r) => r,
             Err(e) => return self.fail(e),
         };
-        if (200..300).contains(&reply.status) && !protocol::has_tokens(&reply.body) {
+        if (200..300).contains(&reply.status)
+            && !protocol::has_tokens(self.cfg.protocol, &reply.body, reply.auth_token.as_deref())
+        {
             // The backend created the account without signing in: log in now.
             let login = protocol::login_request(&self.cfg, "email", &email, &password);
             return self.sign_in_with(&login, Op::Login).await;
         }
-        match protocol::parse_tokens(Op::Register, &Self::response(&reply))
+        match self
+            .tokens_from(Op::Register, &reply)
+            .await
             .and_then(|t| self.sign_in(t, Event::SignedIn))
         {
             Ok(()) => Ok(self.snapshot()),
@@ -650,7 +679,9 @@ impl Inner {
             if let Some(req) = protocol::logout_request(&self.cfg, session.refresh_token.as_deref())
             {
                 // Best effort: signing out here must not depend on the server answering.
-                let _ = self.send(&req, Some(&session.access_token)).await;
+                let _ = self
+                    .send(&req, self.credential(req.credential).as_deref())
+                    .await;
             }
         }
         self.sign_out(Event::SignedOut, None);
@@ -772,11 +803,22 @@ impl Inner {
         if self.session.borrow().is_none() {
             return self.fail(AuthError::new(ErrorCode::SessionExpired, "Not signed in"));
         }
-        let request = http::build(&req, None)?;
-        let reply = http::read(self.authorized(request).await?).await?;
-        self.observe(&reply);
-        let user = match protocol::parse_user(&Self::response(&reply)) {
+        let reply = if req.credential == Credential::Refresh {
+            // Better Auth's get-session takes the session token, not the JWT.
+            self.send(&req, self.credential(Credential::Refresh).as_deref())
+                .await?
+        } else {
+            let reply = http::read(self.authorized(http::build(&req, None)?).await?).await?;
+            self.observe(&reply);
+            reply
+        };
+        let user = match protocol::parse_user(self.cfg.protocol, &Self::response(&reply)) {
             Ok(u) => u,
+            Err(e) if e.code == ErrorCode::SessionExpired => {
+                // The session was revoked (signed out elsewhere): sign out here too.
+                self.sign_out(Event::SessionExpired, Some(e.clone()));
+                return Err(e);
+            }
             Err(e) => return self.fail(e),
         };
         if let Some(session) = self.session.borrow_mut().as_mut() {

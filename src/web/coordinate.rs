@@ -392,8 +392,12 @@ impl Inner {
         self.set_refreshing(true);
         self.emit_quiet();
         let req = protocol::refresh_request(&self.cfg, refresh_token);
-        let outcome = match self.send(&req, None).await {
-            Ok(reply) => protocol::parse_tokens(Op::Refresh, &Self::response(&reply)),
+        // Better Auth's exchange takes the session token as its bearer.
+        let bearer = (req.credential == protocol::Credential::Refresh).then_some(refresh_token);
+        let outcome = match self.send(&req, bearer).await {
+            Ok(reply) => {
+                protocol::parse_tokens(self.cfg.protocol, Op::Refresh, &Self::response(&reply))
+            }
             Err(e) => Err(e),
         };
         match outcome {

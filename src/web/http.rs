@@ -21,6 +21,8 @@ pub struct Reply {
     pub body: String,
     pub date: Option<String>,
     pub retry_after: Option<String>,
+    /// Better Auth's bearer plugin: the session token of a sign-in.
+    pub auth_token: Option<String>,
 }
 
 fn js_error_name(err: &JsValue) -> Option<String> {
@@ -81,7 +83,10 @@ pub fn build(req: &HttpRequest, token: Option<&str>) -> Result<Request, AuthErro
 
 pub async fn read(response: Response) -> Result<Reply, AuthError> {
     let header = |name: &str| response.headers().get(name).ok().flatten();
-    let (date, retry_after) = (header("Date"), header("Retry-After"));
+    let date = header("Date");
+    // Better Auth's rate limiter says X-Retry-After.
+    let retry_after = header("Retry-After").or_else(|| header("X-Retry-After"));
+    let auth_token = header("set-auth-token");
     let status = response.status();
     let text = response.text().map_err(|e| fetch_error(&e))?;
     let body = JsFuture::from(text)
@@ -94,6 +99,7 @@ pub async fn read(response: Response) -> Result<Reply, AuthError> {
         body,
         date,
         retry_after,
+        auth_token,
     })
 }
 

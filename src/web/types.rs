@@ -17,7 +17,7 @@ export type AuthEvent =
   | "user_updated"
   | "synced"
   | "storage_fallback";
-export type AuthProtocol = "json" | "oauth2-password";
+export type AuthProtocol = "json" | "oauth2-password" | "better-auth";
 export type AuthStorage = "local" | "session" | "memory";
 export type AuthOperation = "login" | "register" | "refresh" | "logout" | "me";
 
