@@ -410,7 +410,7 @@ fn better_auth_code(code: &str) -> Option<(ErrorCode, Option<&'static str>)> {
         || code == "CREDENTIAL_ACCOUNT_NOT_FOUND"
     {
         Some((ErrorCode::InvalidCredentials, None))
-    } else if find(&code, "ALREADY_EXISTS").is_some() {
+    } else if find(code, "ALREADY_EXISTS").is_some() {
         Some((ErrorCode::UserExists, Some("email")))
     } else if code.starts_with("PASSWORD_TOO_") {
         Some((ErrorCode::Validation, Some("password")))
