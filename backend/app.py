@@ -33,7 +33,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings=settings,
         sessions=init_db(engine),
         passwords=Passwords(settings.password_hash_profile),
-        tokens=Tokens(secret, settings.access_token_ttl, settings.jwt_leeway),
+        tokens=Tokens(
+            secret,
+            settings.access_token_ttl,
+            settings.jwt_leeway,
+            issuers=settings.jwt_issuer_list,
+            audience=settings.jwt_audience_list,
+        ),
         auth_limiter=SlidingWindowLimiter(*parse_rate(settings.rate_limit_auth)),
         refresh_limiter=SlidingWindowLimiter(*parse_rate(settings.rate_limit_refresh)),
     )

@@ -8,6 +8,8 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from . import session_store
@@ -71,6 +73,8 @@ def get_principal(
     if claims is None:
         raise unauthorized("Invalid or expired token")
     user = db.get(User, claims.sub)
+    if user is None and claims.sid is None and state.settings.external_users == "create":
+        user = adopt_external_user(db, claims)
     if user is None or not user.is_active:
         raise unauthorized("Invalid or expired token")
     # Tokens we issued name their session: a revoked session stops its access tokens
@@ -78,6 +82,27 @@ def get_principal(
     if claims.sid is not None and not session_store.is_live(db, claims.sid):
         raise unauthorized("Session revoked")
     return Principal(user, claims)
+
+
+def adopt_external_user(db: Session, claims: AccessClaims) -> User | None:
+    """The local user for a verified token another issuer (Better Auth) minted with
+    our secret: created on first sight with the token's `sub` as its id, so notes and
+    sessions key on the same id the issuer uses. An email already held by another
+    local account is not taken over: the token is refused."""
+    email = (claims.email or "").strip().lower()
+    if not email:
+        return None
+    if db.scalars(select(User).where(User.email == email)).first() is not None:
+        return None
+    user = User(id=claims.sub, email=email, name=(claims.name or "").strip()[:200])
+    db.add(user)
+    try:
+        db.commit()
+    except IntegrityError:
+        # Another request created it at the same moment.
+        db.rollback()
+        return db.get(User, claims.sub)
+    return user
 
 
 def get_current_user(principal: Annotated[Principal, Depends(get_principal)]) -> User:

@@ -48,13 +48,28 @@ class AccessClaims:
     sub: str
     sid: str | None
     exp: int
+    email: str | None = None
+    name: str | None = None
 
 
 class Tokens:
-    def __init__(self, secret: str, access_ttl: int, leeway: int) -> None:
+    """Issues and verifies access tokens. `issuers`/`audience`, when configured, are
+    required of every token (ours carry the first issuer and the audience), so a
+    token minted for another service with the same secret is refused."""
+
+    def __init__(
+        self,
+        secret: str,
+        access_ttl: int,
+        leeway: int,
+        issuers: list[str] | None = None,
+        audience: list[str] | None = None,
+    ) -> None:
         self._secret = secret
         self.access_ttl = access_ttl
         self._leeway = leeway
+        self._issuers = issuers or []
+        self._audience = audience or []
 
     def issue_access(self, user_id: str, session_id: str, email: str, name: str) -> str:
         now = int(time.time())
@@ -67,27 +82,34 @@ class Tokens:
             "exp": now + self.access_ttl,
             "jti": uuid.uuid4().hex,
         }
+        if self._issuers:
+            claims["iss"] = self._issuers[0]
+        if self._audience:
+            claims["aud"] = self._audience[0]
         return jwt.encode(claims, self._secret, algorithm=ALGORITHM)
 
     def verify_access(self, token: str) -> AccessClaims | None:
         """Claims of a valid token, or None. HS256 only; exp and sub required."""
         if not token or len(token) > MAX_TOKEN_CHARS:
             return None
+        required = ["exp", "sub"] + (["iss"] if self._issuers else []) + (["aud"] if self._audience else [])
         try:
             claims = jwt.decode(
                 token,
                 self._secret,
                 algorithms=[ALGORITHM],
                 leeway=self._leeway,
-                options={"require": ["exp", "sub"], "verify_aud": False},
+                audience=self._audience or None,
+                issuer=self._issuers or None,
+                options={"require": required, "verify_aud": bool(self._audience)},
             )
         except jwt.PyJWTError:
             return None
         sub = claims.get("sub")
         if not isinstance(sub, str) or not sub:
             return None
-        sid = claims.get("sid")
-        return AccessClaims(sub=sub, sid=sid if isinstance(sid, str) else None, exp=int(claims["exp"]))
+        text = lambda key: claims[key] if isinstance(claims.get(key), str) else None  # noqa: E731
+        return AccessClaims(sub=sub, sid=text("sid"), exp=int(claims["exp"]), email=text("email"), name=text("name"))
 
 
 def new_refresh_token() -> str:

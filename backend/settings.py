@@ -47,6 +47,34 @@ class Settings(BaseSettings):
     password_hash_profile: str = "default"
     # Seconds of clock leeway when verifying exp/nbf/iat of access tokens.
     jwt_leeway: int = 5
+    # Comma lists. When set, every access token must carry one of these `iss` /
+    # `aud` values (ours carry the first of each). Better Auth's jwt plugin sets both
+    # to the Next.js app's URL.
+    jwt_issuers: str = ""
+    jwt_audience: str = ""
+    # A verified token without a session (`sid`: issued by Better Auth, not us) whose
+    # `sub` is unknown creates the local user from its `email`/`name` claims on first
+    # sight ("create"), or is refused ("reject").
+    external_users: str = "create"
+
+    @field_validator("external_users")
+    @classmethod
+    def _valid_external(cls, value: str) -> str:
+        if value not in ("create", "reject"):
+            raise ValueError("EXTERNAL_USERS must be 'create' or 'reject'")
+        return value
+
+    @staticmethod
+    def _list(value: str) -> list[str]:
+        return [v.strip() for v in value.split(",") if v.strip()]
+
+    @property
+    def jwt_issuer_list(self) -> list[str]:
+        return self._list(self.jwt_issuers)
+
+    @property
+    def jwt_audience_list(self) -> list[str]:
+        return self._list(self.jwt_audience)
 
     @field_validator("rate_limit_auth", "rate_limit_refresh")
     @classmethod
@@ -63,7 +91,7 @@ class Settings(BaseSettings):
 
     @property
     def cors_origin_list(self) -> list[str]:
-        return [o.strip() for o in self.cors_origins.split(",") if o.strip()]
+        return self._list(self.cors_origins)
 
     def resolve_secret(self) -> tuple[str, bool]:
         """The signing secret and whether it was generated (dev mode only).
