@@ -1,7 +1,7 @@
 import type { Metadata } from "next";
 import type { ReactNode } from "react";
 import { Nav } from "@/components/Nav";
-import { Providers } from "@/components/Providers";
+import { Providers, type AuthMode } from "@/components/Providers";
 import "./globals.css";
 
 export const metadata: Metadata = {
@@ -9,12 +9,16 @@ export const metadata: Metadata = {
   description: "Next.js + FastAPI, signed in through auth-wasm",
 };
 
+// AUTH_MODE is read when a page is served, so one build runs in either mode.
+export const dynamic = "force-dynamic";
+
 export default function RootLayout({ children }: { children: ReactNode }) {
+  const mode: AuthMode = process.env.AUTH_MODE === "better-auth" ? "better-auth" : "fastapi";
   return (
-    <html lang="en">
+    <html lang="en" data-auth-mode={mode}>
       <body>
-        <Providers>
-          <Nav />
+        <Providers mode={mode}>
+          <Nav mode={mode} />
           <main>{children}</main>
         </Providers>
       </body>

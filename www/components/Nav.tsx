@@ -10,7 +10,7 @@ const LINKS = [
   { href: "/sessions", label: "Sessions" },
 ];
 
-export function Nav() {
+export function Nav({ mode }: { mode: "fastapi" | "better-auth" }) {
   const { snapshot, client } = useAuth();
   const pathname = usePathname();
   const router = useRouter();
@@ -28,7 +28,8 @@ export function Nav() {
       </Link>
       {signedIn ? (
         <nav aria-label="Main">
-          {LINKS.map((l) => (
+          {/* Device sessions are FastAPI's; Better Auth keeps its own. */}
+          {LINKS.filter((l) => mode === "fastapi" || l.href !== "/sessions").map((l) => (
             <Link key={l.href} href={l.href} aria-current={pathname === l.href ? "page" : undefined}>
               {l.label}
             </Link>

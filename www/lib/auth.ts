@@ -1,0 +1,56 @@
+// Better Auth, mounted at /api/auth (AUTH_MODE=better-auth): the seed's "Approach 1".
+// It issues JWTs that FastAPI verifies with the same BETTER_AUTH_SECRET: HS256, `sub`
+// = user id, `email`, `name`, `iat`, `exp` (15 min), `iss`/`aud` = this app's URL.
+// Server-only: imported by the route handler, never by client components.
+import { LibsqlDialect } from "@libsql/kysely-libsql";
+import { betterAuth } from "better-auth";
+import { getMigrations } from "better-auth/db/migration";
+import { bearer, jwt } from "better-auth/plugins";
+import { SignJWT } from "jose";
+import path from "node:path";
+
+// Built on first request, not at import: `next build` evaluates route modules, and
+// the secret is a runtime setting.
+function createAuth() {
+  const secret = process.env.BETTER_AUTH_SECRET ?? "";
+  const baseURL = process.env.BETTER_AUTH_URL ?? "http://localhost:3000";
+  // A file next to the backend's SQLite database (var/ is gitignored). libSQL ships its
+  // native binary as an npm package, so it installs on a machine with no compiler.
+  const databaseUrl = process.env.BETTER_AUTH_DATABASE_URL ?? `file:${path.join(process.cwd(), "..", "var", "better-auth.db")}`;
+  return betterAuth({
+  secret,
+  baseURL,
+  database: { dialect: new LibsqlDialect({ url: databaseUrl }), type: "sqlite" },
+  emailAndPassword: { enabled: true, minPasswordLength: 8 },
+  plugins: [
+    // Sign-in answers carry the session token in `set-auth-token`; auth-wasm keeps it
+    // and sends it as a bearer to /token, /get-session and /sign-out.
+    bearer(),
+    jwt({
+      // HS256 with the shared secret has no public key to publish; Better Auth still
+      // wants a JWKS location and algorithm once signing is custom.
+      jwks: { remoteUrl: `${baseURL}/api/auth/jwks`, keyPairConfig: { alg: "EdDSA" } },
+      jwt: {
+        issuer: baseURL,
+        audience: baseURL,
+        expirationTime: process.env.BETTER_AUTH_JWT_TTL ?? "15m",
+        definePayload: ({ user }) => ({ email: user.email, name: user.name }),
+        sign: (payload) =>
+          new SignJWT(payload).setProtectedHeader({ alg: "HS256", typ: "JWT" }).sign(new TextEncoder().encode(secret)),
+      },
+    }),
+  ],
+  });
+}
+
+let instance: ReturnType<typeof createAuth> | null = null;
+let schema: Promise<void> | null = null;
+
+/** The Better Auth instance, its tables created on first use (idempotent). */
+export async function getAuth(): Promise<ReturnType<typeof createAuth>> {
+  instance ??= createAuth();
+  const auth = instance;
+  schema ??= getMigrations(auth.options).then(({ runMigrations }) => runMigrations());
+  await schema;
+  return auth;
+}
