@@ -105,10 +105,14 @@ export class Backend {
 
 /** `next start` of the build scripts/test-e2e made. */
 export class Web {
+  /** `env`: e.g. AUTH_MODE=better-auth with its secret, read when pages are served. */
+  constructor(env = {}) {
+    this.env = env;
+  }
   async start() {
     this.proc = spawn(path.join(ROOT, "www/node_modules/.bin/next"), ["start", "-H", "127.0.0.1", "-p", String(WWW_PORT)], {
       cwd: path.join(ROOT, "www"),
-      env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" },
+      env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1", ...this.env },
       stdio: ["ignore", "ignore", "inherit"],
     });
     await waitFor(WWW, this.proc, "next start");

@@ -1,0 +1,151 @@
+// The Better Auth bridge (AUTH_MODE=better-auth): Better Auth in Next.js issues HS256
+// JWTs, FastAPI verifies them with the same secret, auth-wasm speaks both.
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { after, before, describe, test } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
+import { API, Backend, SESSION_KEY, WWW, Web, launchBrowser, signUp, uniqueEmail, watchConsole } from "./harness.mjs";
+
+const JWT_TTL = 6;
+const secret = randomBytes(48).toString("base64url");
+const dir = mkdtempSync(path.join(tmpdir(), "auth-wasm-ba-"));
+const backend = new Backend({ BETTER_AUTH_SECRET: secret, JWT_ISSUERS: WWW, JWT_AUDIENCE: WWW });
+const web = new Web({
+  AUTH_MODE: "better-auth",
+  BETTER_AUTH_SECRET: secret,
+  BETTER_AUTH_URL: WWW,
+  BETTER_AUTH_DATABASE_URL: `file:${path.join(dir, "better-auth.db")}`,
+  BETTER_AUTH_JWT_TTL: `${JWT_TTL}s`,
+});
+let chromium;
+
+before(async () => {
+  await backend.start();
+  await web.start();
+  chromium = await launchBrowser();
+});
+
+after(async () => {
+  await chromium?.close();
+  await web.stop();
+  await backend.dispose();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const stored = (page) => page.evaluate((key) => JSON.parse(localStorage.getItem(key) ?? "null"), SESSION_KEY);
+const claimsOf = (jwt) => JSON.parse(Buffer.from(jwt.split(".")[1], "base64url").toString());
+
+async function addNote(page, text) {
+  await page.getByLabel("New note").fill(text);
+  await page.getByRole("button", { name: "Add note" }).click();
+  await page.getByTestId("notes").getByText(text).waitFor();
+  assert.equal(await page.getByTestId("notes-error").count(), 0, "no error shown");
+}
+
+describe("Better Auth mode", () => {
+  test("sign up with Better Auth, FastAPI takes its JWT, expiry re-exchanged, sign out ends it", async () => {
+    const context = await chromium.browser.newContext();
+    const page = await context.newPage();
+    const problems = watchConsole(page);
+    const email = uniqueEmail("ba");
+    await signUp(page, email);
+    await page.getByTestId("user-email").filter({ hasText: email }).waitFor();
+    const first = await stored(page);
+    const claims = claimsOf(first.access_token);
+    assert.equal(claims.iss, WWW);
+    assert.equal(claims.aud, WWW);
+    assert.equal(claims.email, email);
+    assert.equal(claims.exp - claims.iat, JWT_TTL);
+    assert.ok(first.refresh_token, "the Better Auth session token is the refresh credential");
+
+    await page.goto(`${WWW}/notes`);
+    await addNote(page, "stored in FastAPI");
+    await sleep((JWT_TTL + 1) * 1000);
+    await addNote(page, "after the JWT expired");
+    const second = await stored(page);
+    assert.notEqual(second.access_token, first.access_token, "re-exchanged");
+    assert.equal(second.refresh_token, first.refresh_token, "same Better Auth session");
+    const stats = await backend.stats();
+    assert.equal(stats["/notes"], 3, `every notes call reached FastAPI once, none replayed: ${JSON.stringify(stats)}`);
+
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.getByRole("heading", { name: "Sign in" }).waitFor();
+    assert.equal(await stored(page), null);
+    // The Better Auth session is gone: its token no longer buys a JWT...
+    const exchange = await fetch(`${WWW}/api/auth/token`, { headers: { Authorization: `Bearer ${first.refresh_token}` } });
+    assert.equal(exchange.status, 401);
+    // ...and the last JWT stops working at FastAPI when it expires.
+    await sleep(Math.max(0, claimsOf(second.access_token).exp * 1000 + 6_000 - Date.now()));
+    const late = await fetch(`${API}/notes`, { headers: { Authorization: `Bearer ${second.access_token}` } });
+    assert.equal(late.status, 401);
+    assert.deepEqual(problems, []);
+    await context.close();
+  });
+
+  test("a session revoked in Better Auth signs the client out at the next exchange", async () => {
+    const context = await chromium.browser.newContext();
+    const page = await context.newPage();
+    const problems = watchConsole(page);
+    await signUp(page, uniqueEmail("revoked"));
+    const { refresh_token: sessionToken } = await stored(page);
+    const revoked = await fetch(`${WWW}/api/auth/sign-out`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${sessionToken}`, Origin: WWW, "Content-Type": "application/json" },
+      body: "{}",
+    });
+    assert.equal(revoked.status, 200);
+    // The proactive exchange (half the JWT's lifetime) fails: signed out, sign-in page.
+    await page.getByRole("heading", { name: "Sign in" }).waitFor({ timeout: JWT_TTL * 1000 + 5_000 });
+    assert.equal(await stored(page), null);
+    assert.deepEqual(problems, []);
+    await context.close();
+  });
+
+  test("Better Auth's errors arrive as AuthError codes", async () => {
+    // Better Auth limits sign-in/up to 3 per 10 s per client: start with empty windows.
+    await sleep(10_500);
+    const context = await chromium.browser.newContext();
+    const page = await context.newPage();
+    const email = uniqueEmail("errors");
+    await signUp(page, email);
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.getByRole("heading", { name: "Sign in" }).waitFor();
+
+    await page.getByLabel("Email").fill(email);
+    await page.getByLabel("Password").fill("wrong password");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByTestId("form-error").filter({ hasText: "don't match an account" }).waitFor();
+
+    await page.goto(`${WWW}/signup`);
+    await page.getByLabel("Email").fill(email);
+    await page.getByLabel("Password").fill("correct horse");
+    await page.getByRole("button", { name: "Create account" }).click();
+    await page.getByTestId("form-error").filter({ hasText: "already exists" }).waitFor();
+
+    await page.getByLabel("Email").fill(uniqueEmail("short"));
+    await page.getByLabel("Password").fill("short");
+    await page.getByRole("button", { name: "Create account" }).click();
+    await page.getByTestId("form-error").filter({ hasText: "fix the highlighted" }).waitFor().catch(async (e) => {
+      throw new Error(`form says: ${await page.getByTestId("form-error").innerText()}`, { cause: e });
+    });
+    await page.locator("#password-error").waitFor();
+    assert.equal(await page.getByLabel("Password").getAttribute("aria-invalid"), "true");
+
+    // Its rate limiter answers 429 with X-Retry-After: rate_limited with the wait.
+    await page.goto(`${WWW}/signin`);
+    let limited = false;
+    for (let i = 0; i < 6 && !limited; i++) {
+      await page.getByLabel("Email").fill(email);
+      await page.getByLabel("Password").fill("wrong password");
+      await page.getByRole("button", { name: "Sign in" }).click();
+      await page.getByRole("button", { name: "Sign in" }).waitFor();
+      await page.getByTestId("form-error").waitFor();
+      limited = /Too many attempts\. Try again in \d+ seconds\./.test(await page.getByTestId("form-error").innerText());
+    }
+    assert.ok(limited, "rate_limited with retryAfter from X-Retry-After");
+    await context.close();
+  });
+});
