@@ -5,35 +5,21 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { API, Backend, SESSION_KEY, WWW, Web, launchBrowser, signUp, uniqueEmail, watchConsole } from "./harness.mjs";
+import { API, Backend, SESSION_KEY, WWW, Web, signUp, uniqueEmail, useStack, watchConsole } from "./harness.mjs";
 
 const JWT_TTL = 6;
 const secret = randomBytes(48).toString("base64url");
 const dir = mkdtempSync(path.join(tmpdir(), "auth-wasm-ba-"));
 const backend = new Backend({ BETTER_AUTH_SECRET: secret, JWT_ISSUERS: WWW, JWT_AUDIENCE: WWW });
-const web = new Web({
+const chromium = useStack(backend, new Web({
   AUTH_MODE: "better-auth",
   BETTER_AUTH_SECRET: secret,
   BETTER_AUTH_URL: WWW,
   BETTER_AUTH_DATABASE_URL: `file:${path.join(dir, "better-auth.db")}`,
   BETTER_AUTH_JWT_TTL: `${JWT_TTL}s`,
-});
-let chromium;
-
-before(async () => {
-  await backend.start();
-  await web.start();
-  chromium = await launchBrowser();
-});
-
-after(async () => {
-  await chromium?.close();
-  await web.stop();
-  await backend.dispose();
-  rmSync(dir, { recursive: true, force: true });
-});
+}), { onStop: () => rmSync(dir, { recursive: true, force: true }) });
 
 const stored = (page) => page.evaluate((key) => JSON.parse(localStorage.getItem(key) ?? "null"), SESSION_KEY);
 const claimsOf = (jwt) => JSON.parse(Buffer.from(jwt.split(".")[1], "base64url").toString());

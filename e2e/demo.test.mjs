@@ -1,28 +1,15 @@
 // End-to-end scenarios of issue 5: the production build of www, the real backend,
 // real Chromium. scripts/test-e2e builds www and picks the ports.
 import assert from "node:assert/strict";
-import { after, before, beforeEach, describe, test } from "node:test";
+import { beforeEach, describe, test } from "node:test";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { API, ARTIFACTS, Backend, SESSION_KEY, WWW, Web, launchBrowser, signIn, signUp, uniqueEmail, watchConsole } from "./harness.mjs";
+import { API, ARTIFACTS, Backend, SESSION_KEY, WWW, Web, signIn, signUp, uniqueEmail, useStack, watchConsole } from "./harness.mjs";
 
 // A few seconds, so scenario 2 can outlive a token; the refresh margin is capped at half.
 const ACCESS_TTL = 4;
 const backend = new Backend({ ACCESS_TOKEN_TTL: String(ACCESS_TTL), RATE_LIMIT_AUTH: "5/60", RATE_LIMIT_REFRESH: "1000/60" });
-const web = new Web();
-let chromium;
-
-before(async () => {
-  await backend.start();
-  await web.start();
-  chromium = await launchBrowser();
-});
-
-after(async () => {
-  await chromium?.close();
-  await web.stop();
-  await backend.dispose();
-});
+const chromium = useStack(backend, new Web());
 
 beforeEach(async () => {
   if (backend.proc) await backend.reset();

@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
+import { after, before } from "node:test";
 import { chromium } from "playwright-core";
 
 export const ROOT = path.resolve(import.meta.dirname, "..");
@@ -171,6 +172,25 @@ export async function launchBrowser() {
       await browser.close();
     },
   };
+}
+
+/** Start `backend` and `web` (and a browser) before a file's tests, stop them after.
+ * Returns a holder whose `browser` is set once started. */
+export function useStack(backend, web, { onStop } = {}) {
+  const stack = { browser: null };
+  before(async () => {
+    await backend.start();
+    await web.start();
+    stack.chromium = await launchBrowser();
+    stack.browser = stack.chromium.browser;
+  });
+  after(async () => {
+    await stack.chromium?.close();
+    await web.stop();
+    await backend.dispose();
+    await onStop?.();
+  });
+  return stack;
 }
 
 /** Uncaught errors, console errors and hydration warnings seen by a page.
