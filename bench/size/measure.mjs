@@ -1,0 +1,76 @@
+// Size of auth-wasm (wasm after wasm-opt + JS glue) beside each peer's minimal usage
+// bundled with esbuild (minified, browser, ESM): raw, gzip -9 and brotli (quality 11).
+import { execSync } from "node:child_process";
+import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
+import path from "node:path";
+import { brotliCompressSync, constants, gzipSync } from "node:zlib";
+import { build } from "esbuild";
+import { PEERS } from "./entries.mjs";
+
+const BENCH = path.resolve(import.meta.dirname, "..");
+const ROOT = path.resolve(BENCH, "..");
+const PKG = path.join(ROOT, "pkg");
+
+function sizes(bytes) {
+  return {
+    raw: bytes.length,
+    gzip: gzipSync(bytes, { level: 9 }).length,
+    brotli: brotliCompressSync(bytes, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length,
+  };
+}
+
+const add = (a, b) => ({ raw: a.raw + b.raw, gzip: a.gzip + b.gzip, brotli: a.brotli + b.brotli });
+
+export async function measureSizes() {
+  const wasm = sizes(readFileSync(path.join(PKG, "auth_wasm_bg.wasm")));
+  const glue = ["auth_wasm_bg.js", "auth_wasm.js", "index.js"].map((f) => sizes(readFileSync(path.join(PKG, f)))).reduce(add);
+  const rows = [
+    { name: "auth-wasm: wasm", ...wasm },
+    { name: "auth-wasm: JS glue", ...glue },
+    { name: "auth-wasm: total", ...add(wasm, glue) },
+  ];
+  const out = path.join(BENCH, ".out");
+  mkdirSync(out, { recursive: true });
+  for (const [name, source] of Object.entries(PEERS)) {
+    const result = await build({
+      stdin: { contents: source, resolveDir: BENCH, loader: "js" },
+      bundle: true,
+      minify: true,
+      format: "esm",
+      platform: "browser",
+      target: "es2022",
+      write: false,
+      logLevel: "silent",
+    });
+    rows.push({ name, ...sizes(Buffer.from(result.outputFiles[0].contents)) });
+  }
+  return rows;
+}
+
+export function provenance() {
+  const git = (cmd) => {
+    try {
+      return execSync(`git ${cmd}`, { cwd: ROOT }).toString().trim();
+    } catch {
+      return "unknown";
+    }
+  };
+  return { commit: git("rev-parse --short HEAD"), dirty: git("status --porcelain") !== "", date: new Date().toISOString() };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const rows = await measureSizes();
+  const meta = provenance();
+  const total = rows.find((r) => r.name === "auth-wasm: total");
+  const table = [
+    `## Size (commit ${meta.commit}${meta.dirty ? "+changes" : ""}, ${meta.date.slice(0, 10)})`,
+    "",
+    "| package | raw | gzip -9 | brotli | gzip vs auth-wasm |",
+    "|---|---:|---:|---:|---:|",
+    ...rows.map((r) => `| ${r.name} | ${r.raw} | ${r.gzip} | ${r.brotli} | ${(r.gzip / total.gzip).toFixed(2)}x |`),
+    "",
+  ].join("\n");
+  writeFileSync(path.join(BENCH, "results.md"), `# auth-wasm benchmarks\n\nReproduce: \`scripts/bench\`.\n\n${table}`);
+  writeFileSync(path.join(BENCH, "results.json"), JSON.stringify({ ...meta, size: rows }, null, 2) + "\n");
+  console.log(table);
+}
