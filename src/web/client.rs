@@ -566,14 +566,7 @@ impl Inner {
     /// Remember a failure in the snapshot and pass it on.
     pub(super) fn fail<T>(&self, err: AuthError) -> Result<T, AuthError> {
         self.set_error(Some(err.clone()));
-        self.emit_quiet();
         Err(err)
-    }
-
-    /// Listeners see a new error without a state event: reuse the current status'
-    /// natural event is not possible, so the snapshot is just invalidated.
-    pub(super) fn emit_quiet(&self) {
-        self.snapshot.borrow_mut().take();
     }
 
     // ---- operations ------------------------------------------------------------

@@ -226,7 +226,6 @@ impl Inner {
         self.tabs.retry.set(retry);
         // Still refreshing while a retry is pending: the snapshot says so.
         self.set_refreshing(retrying && self.session.borrow().is_some());
-        self.emit_quiet();
         self.schedule();
         result
     }
@@ -390,7 +389,6 @@ impl Inner {
     /// The refresh request itself.
     async fn refresh_with(&self, refresh_token: &str) -> Result<(), AuthError> {
         self.set_refreshing(true);
-        self.emit_quiet();
         let req = protocol::refresh_request(&self.cfg, refresh_token);
         // Better Auth's exchange takes the session token as its bearer.
         let bearer = (req.credential == protocol::Credential::Refresh).then_some(refresh_token);
