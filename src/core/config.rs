@@ -1,6 +1,8 @@
 //! The constructor's options, validated. The shell reads the JS object into
 //! `RawConfig` (plain values); every rule lives here.
 
+use crate::prelude::*;
+
 use super::error::AuthError;
 use super::schedule::Backoff;
 use super::url::{is_loopback_origin, origin_of};

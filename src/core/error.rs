@@ -1,5 +1,7 @@
 //! `AuthError`: one code per failure class, shared by every layer.
 
+use crate::prelude::*;
+
 /// The failure classes of design.md; `as_str` is the code JS sees.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorCode {
@@ -43,9 +45,16 @@ impl ErrorCode {
 /// A failure with a code for programs and a message for people. Messages never
 /// contain a token, password or secret: they are built from fixed text and the
 /// server's own `detail`.
+///
+/// Boxed: every `Result` in the crate carries one, and a pointer-sized error keeps
+/// each of them (and the async state machines holding them) small in the wasm.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{message}")]
-pub struct AuthError {
+#[error("{}", .0.message)]
+pub struct AuthError(Box<ErrorDetail>);
+
+/// What an `AuthError` says; reached through `Deref`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ErrorDetail {
     pub code: ErrorCode,
     pub message: String,
     /// HTTP status when the failure came from a response.
@@ -56,15 +65,28 @@ pub struct AuthError {
     pub fields: Vec<(String, String)>,
 }
 
+impl ::core::ops::Deref for AuthError {
+    type Target = ErrorDetail;
+    fn deref(&self) -> &ErrorDetail {
+        &self.0
+    }
+}
+
+impl ::core::ops::DerefMut for AuthError {
+    fn deref_mut(&mut self) -> &mut ErrorDetail {
+        &mut self.0
+    }
+}
+
 impl AuthError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        AuthError {
+        AuthError(Box::new(ErrorDetail {
             code,
             message: message.into(),
             status: None,
             retry_after: None,
             fields: Vec::new(),
-        }
+        }))
     }
 
     pub fn with_status(mut self, status: u16) -> Self {

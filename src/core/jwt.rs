@@ -1,6 +1,8 @@
 //! JWT decoding (no signature check: the secret never reaches the browser; the
 //! backend verifies) and the time checks on `exp`/`nbf`, with leeway.
 
+use crate::prelude::*;
+
 use super::error::{AuthError, ErrorCode};
 use super::json::{self, Json};
 
@@ -66,7 +68,7 @@ fn decode_segment(segment: &str) -> Result<Json, AuthError> {
 fn numeric_date(payload: &Json, key: &str) -> Result<Option<i64>, AuthError> {
     match payload.get(key) {
         None | Some(Json::Null) => Ok(None),
-        Some(Json::Num(n)) if n.is_finite() => Ok(Some(n.floor() as i64)),
+        Some(Json::Num(n)) if n.is_finite() => Ok(Some(libm::floor(*n) as i64)),
         Some(_) => Err(invalid("Token time claim is not a number")),
     }
 }

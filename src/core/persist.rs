@@ -2,6 +2,8 @@
 //! Reading is tolerant: anything unreadable is reported as `Discard` so the shell
 //! removes it and starts anonymous; it never fails the constructor.
 
+use crate::prelude::*;
+
 use super::clock::Millis;
 use super::json::{self, write_str, Json};
 use super::session::Session;
@@ -26,13 +28,12 @@ pub fn encode(session: &Session) -> String {
         None => out.push_str("null"),
     }
     out.push_str(",\"expires_at\":");
-    out.push_str(
-        &session
-            .expires_at
-            .map_or_else(|| "null".to_owned(), |e| Json::Num(e.floor()).to_text()),
-    );
+    out.push_str(&session.expires_at.map_or_else(
+        || "null".to_owned(),
+        |e| Json::Num(libm::floor(e)).to_text(),
+    ));
     out.push_str(",\"issued_at\":");
-    out.push_str(&Json::Num(session.issued_at.floor()).to_text());
+    out.push_str(&Json::Num(libm::floor(session.issued_at)).to_text());
     out.push_str(",\"user\":");
     out.push_str(session.user.as_deref().unwrap_or("null"));
     out.push('}');

@@ -2,6 +2,8 @@
 //! The shell sends `HttpRequest`s and hands back `HttpResponse`s; every status,
 //! header and body is interpreted here.
 
+use crate::prelude::*;
+
 use super::clock::{parse_retry_after, Millis};
 use super::config::{Config, Protocol};
 use super::error::{AuthError, ErrorCode};
@@ -496,7 +498,8 @@ pub fn error_from_response(op: Op, resp: &HttpResponse) -> AuthError {
     if code == ErrorCode::Validation {
         err.fields = field_errors(body);
         if let (Some((_, Some(field))), true) = (better_auth, err.fields.is_empty()) {
-            err.fields.push((field.to_owned(), err.message.clone()));
+            let message = err.message.clone();
+            err.fields.push((field.to_owned(), message));
         }
     }
     err

@@ -26,7 +26,7 @@ impl Default for Backoff {
 impl Backoff {
     /// `random` in [0, 1). Never below `MIN_RETRY_MS`: a retry is never immediate.
     pub fn delay(&self, attempt: u32, random: f64) -> Millis {
-        let ceiling = (self.base_ms * 2f64.powi(attempt.min(30) as i32)).min(self.cap_ms);
+        let ceiling = (self.base_ms * (1u32 << attempt.min(30)) as f64).min(self.cap_ms);
         (ceiling * random.clamp(0.0, 1.0)).max(MIN_RETRY_MS)
     }
 }
@@ -137,6 +137,7 @@ mod tests {
     use super::*;
     use crate::core::clock::Clock;
     use crate::core::session::tests::jwt;
+    use crate::prelude::*;
 
     const S: f64 = 1000.0;
     const VISIBLE: Page = Page {
@@ -157,10 +158,9 @@ mod tests {
     }
 
     fn err(code: ErrorCode, retry_after: Option<u32>) -> AuthError {
-        AuthError {
-            retry_after,
-            ..AuthError::new(code, "x")
-        }
+        let mut e = AuthError::new(code, "x");
+        e.retry_after = retry_after;
+        e
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! The session: tokens plus what the client decides from them (status, whether
 //! a refresh is due, whether the token may be used), all as functions of time.
 
+use crate::prelude::*;
+
 use super::clock::Millis;
 use super::error::{AuthError, ErrorCode};
 use super::jwt::{self, looks_like_jwt};

@@ -1,6 +1,8 @@
 //! Just enough URL handling for origins: the bearer's destination rule and the
 //! https-unless-loopback rule. Full resolution of relative URLs is the browser's job.
 
+use crate::prelude::*;
+
 /// Byte offset of `needle` in `hay`. A plain scan: these strings are short, and
 /// `str::find` with a string pattern links a two-way searcher (~1.5 KB of wasm).
 pub fn find(hay: &str, needle: &str) -> Option<usize> {
@@ -47,8 +49,9 @@ pub fn origin_of(url: &str) -> Option<String> {
 
 fn split_host_port(host_port: &str) -> Option<(&str, Option<&str>)> {
     if host_port.starts_with('[') {
-        let end = host_port.find(']')?;
-        let (host, rest) = host_port.split_at(end + 1);
+        // `get`, not indexing: no panic path (and its formatting) in the wasm.
+        let end = host_port.find(']')? + 1;
+        let (host, rest) = (host_port.get(..end)?, host_port.get(end..)?);
         return match rest.strip_prefix(':') {
             Some(port) => valid_port(port).then_some((host, Some(port))),
             None if rest.is_empty() => Some((host, None)),
@@ -69,7 +72,10 @@ fn valid_port(port: &str) -> bool {
 fn host_of(origin: &str) -> &str {
     let rest = split_scheme(origin).map_or(origin, |(_, r)| r);
     if rest.starts_with('[') {
-        return rest.find(']').map_or(rest, |end| &rest[..=end]);
+        return rest
+            .find(']')
+            .and_then(|end| rest.get(..=end))
+            .unwrap_or(rest);
     }
     rest.split(':').next().unwrap_or(rest)
 }

@@ -5,8 +5,10 @@
 //! instead of one per method), and every refresh goes through one shared promise
 //! (`flight`), so concurrent callers in a tab send a single refresh request.
 
-use std::cell::{Cell, RefCell};
-use std::rc::{Rc, Weak};
+use crate::prelude::*;
+
+use ::core::cell::{Cell, RefCell};
+use alloc::rc::{Rc, Weak};
 
 use js_sys::{Array, Function, Object, Promise, Reflect};
 use wasm_bindgen::closure::Closure;
@@ -428,7 +430,7 @@ impl Inner {
             .as_ref()
             .and_then(|s| s.expires_at)
             .map_or(JsValue::NULL, |e| {
-                JsValue::from_f64((e - self.clock.get().offset_ms).round())
+                JsValue::from_f64(libm::round(e - self.clock.get().offset_ms))
             });
         js::set(&obj, "status", &JsValue::from_str(status.as_str()));
         js::set(&obj, "user", &user);

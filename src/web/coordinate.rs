@@ -9,8 +9,10 @@
 //! one sequential authority, so the next tab sees the marker even when its storage
 //! is stale, and waits for the new tokens instead of spending a dead one.
 
-use std::cell::{Cell, RefCell};
-use std::rc::{Rc, Weak};
+use crate::prelude::*;
+
+use ::core::cell::{Cell, RefCell};
+use alloc::rc::{Rc, Weak};
 
 use js_sys::{Function, Object, Promise};
 use wasm_bindgen::closure::Closure;
@@ -261,7 +263,7 @@ impl Inner {
                 ErrorCode::RateLimited,
                 "Refreshing is paused; try again later",
             );
-            err.retry_after = Some((wait / 1000.0).ceil() as u32);
+            err.retry_after = Some(libm::ceil(wait / 1000.0) as u32);
             err
         })
     }

@@ -19,7 +19,7 @@ pub fn decode_jwt(token: &str) -> Result<JsValue, JsValue> {
 pub fn is_expired(token: &str, leeway: Option<f64>) -> bool {
     let leeway = leeway.filter(|l| l.is_finite() && *l >= 0.0).unwrap_or(0.0) as i64;
     match jwt::decode(token) {
-        Ok(claims) => jwt::is_expired_at(&claims, (js::now() / 1000.0).floor() as i64, leeway),
+        Ok(claims) => jwt::is_expired_at(&claims, libm::floor(js::now() / 1000.0) as i64, leeway),
         Err(_) => true,
     }
 }

@@ -1,5 +1,7 @@
 //! Sending requests with the global `fetch` and reading what the core needs back.
 
+use crate::prelude::*;
+
 use js_sys::{Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;

@@ -1,5 +1,7 @@
 //! Small helpers for reading and building plain JS values.
 
+use crate::prelude::*;
+
 use js_sys::{Function, Reflect, JSON};
 use wasm_bindgen::prelude::*;
 

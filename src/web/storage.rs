@@ -1,7 +1,9 @@
 //! Where the session is kept: localStorage, sessionStorage or memory. Storage that
 //! throws (disabled, private mode, quota) falls back to memory, and says so.
 
-use std::cell::{Cell, RefCell};
+use crate::prelude::*;
+
+use ::core::cell::{Cell, RefCell};
 
 use crate::core::config::StorageKind;
 

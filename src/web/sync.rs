@@ -1,6 +1,8 @@
 //! Cross-tab effects: Web Locks around refreshes, a BroadcastChannel for state,
 //! timers and page events. No decisions: client.rs asks core what to do.
 
+use crate::prelude::*;
+
 use js_sys::{Array, Function, Object, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
