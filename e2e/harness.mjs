@@ -28,7 +28,10 @@ export function freePort() {
 
 const BACKEND_PORT = Number(process.env.E2E_BACKEND_PORT);
 const WWW_PORT = Number(process.env.E2E_WWW_PORT);
-if (!BACKEND_PORT || !WWW_PORT) throw new Error("E2E_BACKEND_PORT and E2E_WWW_PORT are set by scripts/test-e2e");
+// Set by scripts/test-e2e; the benchmarks (bench/) reuse this file without them.
+const needPorts = () => {
+  if (!BACKEND_PORT || !WWW_PORT) throw new Error("E2E_BACKEND_PORT and E2E_WWW_PORT are set by scripts/test-e2e");
+};
 export const API = `http://127.0.0.1:${BACKEND_PORT}`;
 export const WWW = `http://127.0.0.1:${WWW_PORT}`;
 
@@ -73,6 +76,7 @@ export class Backend {
     this.proc = null;
   }
   async start() {
+    if (!this.port) needPorts();
     this.proc = spawn(path.join(ROOT, ".venv/bin/python"), ["-m", "backend", "--host", "127.0.0.1", "--port", String(this.port), "--log-level", "warning"], {
       cwd: ROOT,
       env: this.env,
@@ -111,6 +115,7 @@ export class Web {
     this.env = env;
   }
   async start() {
+    needPorts();
     this.proc = spawn(path.join(ROOT, "www/node_modules/.bin/next"), ["start", "-H", "127.0.0.1", "-p", String(WWW_PORT)], {
       cwd: path.join(ROOT, "www"),
       env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1", ...this.env },

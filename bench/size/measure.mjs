@@ -58,16 +58,22 @@ export function provenance() {
   return { commit: git("rev-parse --short HEAD"), dirty: git("status --porcelain") !== "", date: new Date().toISOString() };
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  const rows = await measureSizes();
-  const meta = provenance();
+export function sizeTable(rows) {
   const total = rows.find((r) => r.name === "auth-wasm: total");
-  const table = [
-    `## Size (commit ${meta.commit}${meta.dirty ? "+changes" : ""}, ${meta.date.slice(0, 10)})`,
-    "",
+  return [
     "| package | raw | gzip -9 | brotli | gzip vs auth-wasm |",
     "|---|---:|---:|---:|---:|",
     ...rows.map((r) => `| ${r.name} | ${r.raw} | ${r.gzip} | ${r.brotli} | ${(r.gzip / total.gzip).toFixed(2)}x |`),
+  ];
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const rows = await measureSizes();
+  const meta = provenance();
+  const table = [
+    `## Size (commit ${meta.commit}${meta.dirty ? "+changes" : ""}, ${meta.date.slice(0, 10)})`,
+    "",
+    ...sizeTable(rows),
     "",
   ].join("\n");
   writeFileSync(path.join(BENCH, "results.md"), `# auth-wasm benchmarks\n\nReproduce: \`scripts/bench\`.\n\n${table}`);

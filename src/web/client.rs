@@ -226,7 +226,10 @@ impl AuthClient {
     /// A usable access token, refreshed first when due; null when signed out or expired.
     #[wasm_bindgen(js_name = getAccessToken, unchecked_return_type = "Promise<string | null>")]
     pub fn get_access_token(&self) -> Promise {
-        self.spawn(Call::AccessToken)
+        match self.inner.ready_token() {
+            Some(token) => Promise::resolve(&JsValue::from_str(&token)),
+            None => self.spawn(Call::AccessToken),
+        }
     }
 
     /// `{ Authorization: "Bearer ..." }`, or `{}` when there is no usable token.
@@ -681,6 +684,19 @@ impl Inner {
         }
         self.sign_out(Event::SignedOut, None);
         Ok(())
+    }
+
+    /// The token when it can be used as it is (not due for a refresh, not
+    /// expired): the common case answers without starting the async machinery.
+    fn ready_token(&self) -> Option<String> {
+        let now = self.now();
+        self.session
+            .borrow()
+            .as_ref()
+            .filter(|s| {
+                !s.refresh_due(now, self.cfg.refresh_margin) && !s.is_expired(now, self.cfg.leeway)
+            })
+            .map(|s| s.access_token.clone())
     }
 
     /// The token to send now, refreshing first when it is due.

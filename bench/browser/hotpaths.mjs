@@ -1,0 +1,129 @@
+// Hot paths, in one page that loaded every client: decode + expiry checks and
+// "give me the token" (ops/s, median of timed rounds), and what auth.fetch adds
+// to a request to a local server (median and p99 latency).
+import { fixed, median, p99, ratio } from "./stats.mjs";
+
+const FETCHES = 300;
+
+/** Runs in the page: median ops/s of each named function over timed rounds. */
+function measureOps(spec) {
+  const { api, token } = spec;
+  const { peers, wasm } = window;
+  const client = new wasm.AuthClient({ baseUrl: api });
+  const supabase = new peers.GoTrueClient({ url: api, storageKey: "bench-supabase", autoRefreshToken: false, detectSessionInUrl: false });
+  const oidc = new peers.UserManager({ authority: api, client_id: "bench", redirect_uri: location.origin + "/cb", automaticSilentRenew: false });
+  const auth0 = new peers.Auth0Client({ domain: "127.0.0.1", clientId: "bench", cacheLocation: "localstorage" });
+  const now = () => Date.now() / 1000;
+  const sync = {
+    "auth-wasm decodeJwt + exp check": () => wasm.decodeJwt(token).exp < now(),
+    "auth-wasm isExpired": () => wasm.isExpired(token),
+    "jose decodeJwt + exp check": () => peers.jose.decodeJwt(token).exp < now(),
+    "jwt-decode + exp check": () => peers.jwtDecode(token).exp < now(),
+  };
+  const async = {
+    "auth-wasm getAccessToken()": async () => { if (!(await client.getAccessToken())) throw new Error("no token"); },
+    "supabase getSession()": async () => { if (!(await supabase.getSession()).data.session?.access_token) throw new Error("no token"); },
+    "oidc-client-ts getUser()": async () => { if (!(await oidc.getUser())?.access_token) throw new Error("no token"); },
+    "auth0 getTokenSilently(cache-only)": async () => { if (!(await auth0.getTokenSilently({ cacheMode: "cache-only" }))) throw new Error("no token"); },
+  };
+  const ROUNDS = 5;
+  const ROUND_MS = 300;
+  const med = (v) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
+  return (async () => {
+    const out = {};
+    for (const [name, fn] of Object.entries(sync)) {
+      const rates = [];
+      for (let r = 0; r < ROUNDS; r++) {
+        let n = 0;
+        const t0 = performance.now();
+        let t = t0;
+        while (t - t0 < ROUND_MS) {
+          for (let i = 0; i < 200; i++) fn();
+          n += 200;
+          t = performance.now();
+        }
+        rates.push(n / ((t - t0) / 1000));
+      }
+      out[name] = med(rates);
+    }
+    for (const [name, fn] of Object.entries(async)) {
+      try {
+        await fn();
+        const rates = [];
+        for (let r = 0; r < ROUNDS; r++) {
+          let n = 0;
+          const t0 = performance.now();
+          let t = t0;
+          while (t - t0 < ROUND_MS) {
+            for (let i = 0; i < 20; i++) await fn();
+            n += 20;
+            t = performance.now();
+          }
+          rates.push(n / ((t - t0) / 1000));
+        }
+        out[name] = med(rates);
+      } catch (e) {
+        out[name] = `n/a: ${e.message}`;
+      }
+    }
+    client.free();
+    return out;
+  })();
+}
+
+/** Runs in the page: latencies of plain fetch, fetch with a manual bearer, and auth.fetch. */
+function measureFetch({ api, token, count }) {
+  const client = new window.wasm.AuthClient({ baseUrl: api });
+  const url = `${api}/health`;
+  const variants = {
+    "fetch": () => fetch(url),
+    "fetch + manual bearer": () => fetch(url, { headers: { Authorization: `Bearer ${token}` } }),
+    "auth.fetch": () => client.fetch(url),
+  };
+  return (async () => {
+    const out = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
+    for (let i = 0; i < 20; i++) for (const fn of Object.values(variants)) await (await fn()).text();
+    for (let i = 0; i < count; i++) {
+      for (const [name, fn] of Object.entries(variants)) {
+        const t0 = performance.now();
+        const r = await fn();
+        await r.text();
+        out[name].push(performance.now() - t0);
+        if (r.status !== 200) throw new Error(`${name}: HTTP ${r.status}`);
+      }
+    }
+    client.free();
+    return out;
+  })();
+}
+
+export async function hotPaths({ page, site, api, session }) {
+  await page.goto(`${site.url}/hot.html?api=${encodeURIComponent(api)}`);
+  await page.waitForFunction(() => window.__ready !== undefined);
+  const ops = await page.evaluate(measureOps, { api, token: session.token });
+  const latencies = await page.evaluate(measureFetch, { api, token: session.token, count: FETCHES });
+  const fetchRows = Object.entries(latencies).map(([name, v]) => ({ name, median_ms: median(v), p99_ms: p99(v) }));
+  return { ops, fetch: fetchRows };
+}
+
+export function hotPathTables({ ops, fetch }) {
+  const base = (name) => ops[name];
+  const decode = ["auth-wasm decodeJwt + exp check", "auth-wasm isExpired", "jose decodeJwt + exp check", "jwt-decode + exp check"];
+  const token = ["auth-wasm getAccessToken()", "supabase getSession()", "oidc-client-ts getUser()", "auth0 getTokenSilently(cache-only)"];
+  const row = (name, vs) => `| ${name} | ${typeof ops[name] === "number" ? Math.round(ops[name]).toLocaleString("en-US") : ops[name]} | ${typeof ops[name] === "number" ? ratio(ops[name], base(vs)) : "n/a"} |`;
+  const plain = fetch.find((r) => r.name === "fetch");
+  const manual = fetch.find((r) => r.name === "fetch + manual bearer");
+  return [
+    `| decode + expiry check | ops/s (median) | vs auth-wasm decodeJwt |`,
+    `|---|---:|---:|`,
+    ...decode.map((n) => row(n, decode[0])),
+    ``,
+    `| token on a valid session | ops/s (median) | vs auth-wasm |`,
+    `|---|---:|---:|`,
+    ...token.map((n) => row(n, token[0])),
+    ``,
+    `| request to a loopback server (${FETCHES} each, interleaved) | median ms | p99 ms | median vs manual bearer | median vs plain fetch |`,
+    `|---|---:|---:|---:|---:|`,
+    ...fetch.map((r) => `| ${r.name} | ${fixed(r.median_ms, 3)} | ${fixed(r.p99_ms, 3)} | ${ratio(r.median_ms, manual.median_ms)} | ${ratio(r.median_ms, plain.median_ms)} |`),
+  ];
+}

@@ -1,0 +1,94 @@
+// The pages the browser benchmarks load: one esbuild bundle per peer (and one with
+// all of them for the hot paths), the web-target build of auth-wasm under /pkg/,
+// served from loopback with `Cache-Control: no-store` so every load fetches,
+// parses and compiles again.
+import { createReadStream, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import path from "node:path";
+import { build } from "esbuild";
+import { freePort } from "../../e2e/harness.mjs";
+
+const BENCH = path.resolve(import.meta.dirname, "..");
+export const OUT = path.join(BENCH, ".out", "site");
+
+/** Start-up candidates: `ready()` resolves once the client holds the stored session. */
+const STARTUP = {
+  "auth-wasm": `import init, { AuthClient } from "/pkg/auth_wasm.js";
+    await init();
+    const client = new AuthClient({ baseUrl: window.API });
+    if (client.getSnapshot().status !== "authenticated") throw new Error("not restored");`,
+  "@supabase/auth-js": `import { GoTrueClient } from "@supabase/auth-js";
+    const client = new GoTrueClient({ url: window.API, storageKey: "bench-supabase", autoRefreshToken: false, detectSessionInUrl: false });
+    const { data } = await client.getSession();
+    if (!data.session) throw new Error("not restored");`,
+  "oidc-client-ts": `import { UserManager } from "oidc-client-ts";
+    const client = new UserManager({ authority: window.API, client_id: "bench", redirect_uri: location.origin + "/cb", automaticSilentRenew: false });
+    const user = await client.getUser();
+    if (!user || user.expired) throw new Error("not restored");`,
+  "@auth0/auth0-spa-js": `import { Auth0Client } from "@auth0/auth0-spa-js";
+    const client = new Auth0Client({ domain: "127.0.0.1", clientId: "bench", cacheLocation: "localstorage" });
+    if (!(await client.isAuthenticated())) throw new Error("not restored");`,
+  // Better Auth's client keeps no session in the browser (cookies, or a fetch of
+  // get-session): creating it is all a page load can do without a request.
+  "better-auth client (created; no local session)": `import { createAuthClient } from "better-auth/client";
+    createAuthClient({ baseURL: window.API });`,
+};
+
+const page = (title, script) => `<!doctype html><html><head><meta charset="utf-8"><title>${title}</title></head><body>
+<script>window.API = new URLSearchParams(location.search).get("api");</script>
+<script type="module">${script}</script></body></html>`;
+
+const readyScript = (bundle) => `import(${JSON.stringify(bundle)}).then(
+  () => { window.__ready = performance.now(); },
+  (e) => { window.__failed = String(e && e.message || e); });`;
+
+export async function buildSite(pkgDir) {
+  rmSync(OUT, { recursive: true, force: true });
+  mkdirSync(path.join(OUT, "startup"), { recursive: true });
+  const bundle = async (source, file) => {
+    await build({
+      stdin: { contents: source, resolveDir: BENCH, loader: "js" },
+      bundle: true,
+      minify: true,
+      format: "esm",
+      platform: "browser",
+      target: "es2022",
+      external: ["/pkg/*"],
+      outfile: path.join(OUT, file),
+      logLevel: "silent",
+    });
+  };
+  const names = Object.keys(STARTUP);
+  for (const [i, name] of names.entries()) {
+    await bundle(STARTUP[name], `startup/${i}.js`);
+    writeFileSync(path.join(OUT, "startup", `${i}.html`), page(name, readyScript(`/startup/${i}.js`)));
+  }
+  writeFileSync(path.join(OUT, "empty.html"), page("empty", "window.__ready = performance.now();"));
+  await bundle(
+    `export * as jose from "jose";
+     export { jwtDecode } from "jwt-decode";
+     export { GoTrueClient } from "@supabase/auth-js";
+     export { UserManager, User } from "oidc-client-ts";
+     export { Auth0Client } from "@auth0/auth0-spa-js";`,
+    "peers.js",
+  );
+  writeFileSync(path.join(OUT, "hot.html"), page("hot paths", `import * as peers from "/peers.js"; import init, * as wasm from "/pkg/auth_wasm.js"; await init(); window.peers = peers; window.wasm = wasm; window.__ready = performance.now();`));
+  writeFileSync(path.join(OUT, "storm.html"), page("storm", `import init, * as wasm from "/pkg/auth_wasm.js"; await init(); window.wasm = wasm; window.__ready = performance.now();`));
+  return names.map((name, i) => ({ name, path: `/startup/${i}.html` }));
+}
+
+/** Serves OUT at / and `pkgDir` at /pkg/. */
+export async function serveSite(pkgDir) {
+  const port = await freePort();
+  const types = { ".html": "text/html", ".js": "text/javascript", ".wasm": "application/wasm" };
+  const server = createServer((req, res) => {
+    const url = new URL(req.url, "http://127.0.0.1");
+    const [root, rel] = url.pathname.startsWith("/pkg/") ? [pkgDir, url.pathname.slice(5)] : [OUT, url.pathname.slice(1)];
+    const file = path.join(root, path.normalize(rel).replace(/^(\.\.[/\\])+/, ""));
+    if (!file.startsWith(root) || !existsSync(file) || !statSync(file).isFile()) return res.writeHead(404).end();
+    res.writeHead(200, { "Content-Type": types[path.extname(file)] ?? "application/octet-stream", "Cache-Control": "no-store" });
+    createReadStream(file).pipe(res);
+  });
+  await new Promise((resolve) => server.listen(port, "127.0.0.1", resolve));
+  return { url: `http://127.0.0.1:${port}`, stop: () => new Promise((resolve) => server.close(resolve)) };
+}

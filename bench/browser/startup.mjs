@@ -1,0 +1,40 @@
+// Start-up: navigation to a usable client with the stored session restored, timed
+// in the page (performance.now() at ready = ms since navigation start).
+import { fixed, median, p95, ratio } from "./stats.mjs";
+
+const LOADS = 30;
+const WARMUP = 3;
+
+async function load(page, url) {
+  await page.goto(url);
+  await page.waitForFunction(() => window.__ready !== undefined || window.__failed !== undefined);
+  return page.evaluate(() => ({ ms: window.__ready, failed: window.__failed }));
+}
+
+export async function startup({ page, site, api, candidates }) {
+  const all = [{ name: "empty page", path: "/empty.html" }, ...candidates];
+  const times = new Map(all.map((c) => [c.name, []]));
+  const failures = new Map();
+  // Round-robin, so drift on a shared machine spreads over every candidate.
+  for (let round = 0; round < WARMUP + LOADS; round++) {
+    for (const c of all) {
+      const r = await load(page, `${site.url}${c.path}?api=${encodeURIComponent(api)}`);
+      if (r.failed) failures.set(c.name, r.failed);
+      else if (round >= WARMUP) times.get(c.name).push(r.ms);
+    }
+  }
+  const empty = median(times.get("empty page"));
+  return all.map((c) => {
+    const t = times.get(c.name);
+    const med = median(t);
+    return { name: c.name, loads: t.length, median_ms: med, p95_ms: p95(t), vs_empty: med / empty, failed: failures.get(c.name) ?? null };
+  });
+}
+
+export function startupTable(rows) {
+  return [
+    `| client | loads | median ms | p95 ms | median vs empty page |`,
+    `|---|---:|---:|---:|---:|`,
+    ...rows.map((r) => `| ${r.name} | ${r.loads} | ${fixed(r.median_ms, 1)} | ${fixed(r.p95_ms, 1)} | ${r.failed ? `failed: ${r.failed}` : ratio(r.vs_empty, 1)} |`),
+  ];
+}

@@ -1,0 +1,95 @@
+// scripts/bench: size, start-up, hot paths and the refresh storm in one run, against
+// the real backend on loopback; writes bench/results.md and bench/results.json.
+import { execFileSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import path from "node:path";
+import { Backend, freePort, launchBrowser, uniqueEmail } from "../e2e/harness.mjs";
+import { measureSizes, provenance, sizeTable } from "./size/measure.mjs";
+import { buildSite, serveSite } from "./browser/site.mjs";
+import { seedPeers, signIn } from "./browser/session.mjs";
+import { startup, startupTable } from "./browser/startup.mjs";
+import { hotPaths, hotPathTables } from "./browser/hotpaths.mjs";
+import { storm, stormTable } from "./browser/storm.mjs";
+
+const BENCH = import.meta.dirname;
+const ROOT = path.resolve(BENCH, "..");
+const PKG_WEB = path.join(BENCH, ".out", "pkg-web");
+const PASSWORD = "correct horse battery";
+const LOOPBACK = { CORS_ORIGIN_REGEX: "http://127\\.0\\.0\\.1(:\\d+)?", RATE_LIMIT_AUTH: "1000/60", RATE_LIMIT_REFRESH: "1000/60" };
+
+/** The web-target glue for the wasm scripts/build made, optimised the same way. */
+function buildWebPackage() {
+  execFileSync(path.join(process.env.HOME, ".cargo/bin/wasm-bindgen"), ["--target", "web", "--out-dir", PKG_WEB, "target/wasm32-unknown-unknown/release/auth_wasm.wasm"], { cwd: ROOT, stdio: "inherit" });
+  const wasm = path.join(PKG_WEB, "auth_wasm_bg.wasm");
+  execFileSync(path.join(ROOT, "node_modules/.bin/wasm-opt"), ["-Oz", "--enable-bulk-memory", "--enable-nontrapping-float-to-int", "--enable-sign-ext", "--enable-mutable-globals", "--enable-reference-types", "--enable-multivalue", "--strip-debug", "--strip-producers", wasm, "-o", wasm], { cwd: ROOT, stdio: "inherit" });
+}
+
+const started = Date.now();
+const meta = provenance();
+const results = { ...meta, size: await measureSizes() };
+buildWebPackage();
+const candidates = await buildSite(PKG_WEB);
+const site = await serveSite(PKG_WEB);
+// Tokens that outlive the start-up and hot-path runs; a 5 s one for the storm.
+const backend = new Backend(LOOPBACK, await freePort());
+const shortLived = new Backend({ ...LOOPBACK, ACCESS_TOKEN_TTL: "5" }, await freePort());
+const chromium = await launchBrowser();
+let failed = false;
+try {
+  await backend.start();
+  await shortLived.start();
+  const email = uniqueEmail("bench");
+  await backend.register(email, PASSWORD);
+  await shortLived.register(email, PASSWORD);
+  const context = await chromium.browser.newContext();
+  const page = await context.newPage();
+  const session = await signIn(page, site, backend.url, email, PASSWORD);
+  await seedPeers(page, site, backend.url, session);
+  console.log("start-up ...");
+  results.startup = await startup({ page, site, api: backend.url, candidates });
+  console.log("hot paths ...");
+  results.hotPaths = await hotPaths({ page, site, api: backend.url, session });
+  await context.close();
+  console.log("refresh storm ...");
+  results.storm = await storm({ browser: chromium.browser, site, backend: shortLived, email, password: PASSWORD });
+  failed = results.storm.some((r) => r.refreshes !== 1);
+} finally {
+  await chromium.close();
+  await site.stop();
+  await backend.dispose();
+  await shortLived.dispose();
+}
+results.seconds = Math.round((Date.now() - started) / 1000);
+
+const stamp = `commit ${meta.commit}${meta.dirty ? "+changes" : ""}, ${meta.date.slice(0, 10)}`;
+const md = [
+  `# auth-wasm benchmarks`,
+  ``,
+  `Reproduce: \`scripts/bench\` (${results.seconds} s for this run). Headless Chromium on loopback, the real FastAPI backend; every figure of a table comes from the same run.`,
+  ``,
+  `## Size (${stamp})`,
+  ``,
+  ...sizeTable(results.size),
+  ``,
+  `## Start-up (${stamp})`,
+  ``,
+  `Navigation to a client holding the restored session (performance.now() when ready), pages served with no-store.`,
+  ``,
+  ...startupTable(results.startup),
+  ``,
+  `## Hot paths (${stamp})`,
+  ``,
+  ...hotPathTables(results.hotPaths),
+  ``,
+  `## Refresh storm (${stamp})`,
+  ``,
+  ...stormTable(results.storm),
+  ``,
+].join("\n");
+writeFileSync(path.join(BENCH, "results.md"), md);
+writeFileSync(path.join(BENCH, "results.json"), JSON.stringify(results, null, 2) + "\n");
+console.log(md);
+if (failed) {
+  console.error("FAIL: a refresh storm sent other than exactly one refresh request");
+  process.exit(1);
+}
