@@ -1,0 +1,776 @@
+//! The client as a sans-IO state machine: config, session, clock, retry state and
+//! the last error. The shell (js/client.js) feeds it what happened (a response,
+//! what storage or another tab holds, the local time) and performs what it answers
+//! (send this request, store this text, emit this event). Nothing here waits,
+//! fetches or touches storage, so every rule is tested natively.
+
+use crate::prelude::*;
+
+use super::clock::{Clock, Millis};
+use super::config::{Config, Protocol};
+use super::error::{AuthError, ErrorCode};
+use super::json::{write_str, Json};
+use super::persist;
+use super::protocol::{self, Credential, HttpRequest, HttpResponse, Op, TokenSet};
+use super::schedule::{self, Page, RetryState, Wake};
+use super::session::{same_state, status_of, Session, Status};
+
+/// Refresh waits longer than this (Retry-After, backoff) fail fast instead.
+const MAX_INLINE_WAIT_MS: Millis = 60_000.0;
+
+/// What listeners are told.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Event {
+    SignedIn,
+    SignedOut,
+    TokenRefreshed,
+    SessionExpired,
+    UserUpdated,
+    Synced,
+}
+
+impl Event {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Event::SignedIn => "signed_in",
+            Event::SignedOut => "signed_out",
+            Event::TokenRefreshed => "token_refreshed",
+            Event::SessionExpired => "session_expired",
+            Event::UserUpdated => "user_updated",
+            Event::Synced => "synced",
+        }
+    }
+}
+
+/// A response as the shell read it.
+#[derive(Debug, Clone, Copy)]
+pub struct Reply<'a> {
+    pub status: u16,
+    pub body: &'a str,
+    pub date: Option<&'a str>,
+    pub retry_after: Option<&'a str>,
+    /// Better Auth's bearer plugin: `set-auth-token`.
+    pub auth_token: Option<&'a str>,
+}
+
+/// A request with the bearer it carries.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outgoing {
+    pub request: HttpRequest,
+    pub bearer: Option<String>,
+}
+
+/// What a sign-in or sign-up answer leads to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SignIn {
+    /// Signed in: store, broadcast, emit `signed_in`.
+    Done,
+    /// Send this next and hand its answer to `sign_in_answer` again (Better Auth's
+    /// session token is exchanged for the JWT).
+    Exchange(Outgoing),
+    /// The account exists but the answer signed nobody in: log in now.
+    LogIn,
+}
+
+/// Whether the current token can be used now.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Access {
+    SignedOut,
+    Use(String),
+    /// Refresh first (then ask again).
+    Refresh,
+    /// Expired with nothing to renew it; `true` the first time (emit the event).
+    Expired(bool),
+}
+
+/// The state machine itself.
+#[derive(Debug)]
+pub struct Engine {
+    pub cfg: Config,
+    session: Option<Session>,
+    clock: Clock,
+    retry: RetryState,
+    error: Option<AuthError>,
+    /// Better Auth: the session token of a sign-in whose JWT exchange is pending.
+    exchanging: Option<String>,
+}
+
+impl Engine {
+    pub fn new(cfg: Config) -> Engine {
+        Engine {
+            cfg,
+            session: None,
+            clock: Clock::default(),
+            retry: RetryState::default(),
+            error: None,
+            exchanging: None,
+        }
+    }
+
+    // ---- time, state, views ------------------------------------------------------
+
+    /// Server time estimated from the local clock.
+    pub fn now(&self, local: Millis) -> Millis {
+        self.clock.now(local)
+    }
+
+    pub fn status(&self, local: Millis) -> Status {
+        status_of(self.session.as_ref(), self.now(local), self.cfg.leeway)
+    }
+
+    pub fn session(&self) -> Option<&Session> {
+        self.session.as_ref()
+    }
+
+    pub fn error(&self) -> Option<&AuthError> {
+        self.error.as_ref()
+    }
+
+    pub fn set_error(&mut self, err: Option<AuthError>) {
+        self.error = err;
+    }
+
+    /// Record a failure (it shows in the snapshot) and pass it on.
+    pub fn fail<T>(&mut self, err: AuthError) -> Result<T, AuthError> {
+        self.error = Some(err.clone());
+        Err(err)
+    }
+
+    /// `{"status","user","claims","expiresAt"}`: the snapshot's session part, with
+    /// `expiresAt` on the device's clock (what `Date.now()` compares with).
+    pub fn view(&self, local: Millis) -> String {
+        let session = self.session.as_ref();
+        let claims = session.and_then(|s| s.claims.as_deref());
+        let user = session.and_then(|s| s.user.as_deref()).or(claims);
+        let mut out = String::from("{\"status\":");
+        write_str(&mut out, self.status(local).as_str());
+        out.push_str(",\"user\":");
+        out.push_str(user.unwrap_or("null"));
+        out.push_str(",\"claims\":");
+        out.push_str(claims.unwrap_or("null"));
+        out.push_str(",\"expiresAt\":");
+        let expires = session
+            .and_then(|s| s.expires_at)
+            .map(|e| Json::Num(libm::round(e - self.clock.offset_ms)));
+        out.push_str(&expires.unwrap_or(Json::Null).to_text());
+        out.push('}');
+        out
+    }
+
+    /// The text to store for the current session (None: remove it).
+    pub fn persisted(&self) -> Option<String> {
+        self.session.as_ref().map(persist::encode)
+    }
+
+    /// Restore what storage held at start-up; false when it was unreadable (the
+    /// shell removes it).
+    pub fn restore(&mut self, text: Option<&str>, local: Millis) -> bool {
+        let Some(text) = text else { return true };
+        match persist::decode(text, self.now(local)) {
+            Ok(session) => {
+                self.session = Some(session);
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    /// Take the session another tab stored or sent; true when it differed (emit
+    /// `synced`). Unreadable text counts as signed out.
+    pub fn adopt(&mut self, text: Option<&str>, local: Millis) -> bool {
+        let incoming = text.and_then(|t| persist::decode(t, self.now(local)).ok());
+        if same_state(incoming.as_ref(), self.session.as_ref()) {
+            return false;
+        }
+        self.session = incoming;
+        self.error = None;
+        true
+    }
+
+    /// Learn the server's clock from a response's `Date`; true when it moved.
+    pub fn observe(&mut self, date: Option<&str>, local: Millis) -> bool {
+        date.is_some_and(|d| self.clock.observe_date(d, local))
+    }
+
+    /// The token a request built here asks for.
+    pub fn bearer(&self, credential: Credential) -> Option<String> {
+        let session = self.session.as_ref()?;
+        match credential {
+            Credential::None => None,
+            Credential::Access => Some(session.access_token.clone()),
+            Credential::Refresh => session.refresh_token.clone(),
+        }
+    }
+
+    fn outgoing(&self, request: HttpRequest) -> Outgoing {
+        let bearer = self.bearer(request.credential);
+        Outgoing { request, bearer }
+    }
+
+    fn response<'a>(reply: &Reply<'a>, local: Millis) -> HttpResponse<'a> {
+        HttpResponse {
+            status: reply.status,
+            body: reply.body,
+            retry_after: reply.retry_after,
+            now: local,
+        }
+    }
+
+    // ---- signing in and out --------------------------------------------------------
+
+    /// The login request for `{username | email, password}`.
+    pub fn login(
+        &mut self,
+        username: Option<&str>,
+        email: Option<&str>,
+        password: Option<&str>,
+    ) -> Result<HttpRequest, AuthError> {
+        let (key, identifier) = match (username, email) {
+            (Some(u), _) => ("username", u),
+            (None, Some(e)) => ("email", e),
+            (None, None) => {
+                return self.fail(missing_field("username", "Enter your email or username"))
+            }
+        };
+        let Some(password) = password else {
+            return self.fail(missing_field("password", "Enter your password"));
+        };
+        self.exchanging = None;
+        Ok(protocol::login_request(
+            &self.cfg, key, identifier, password,
+        ))
+    }
+
+    /// The sign-up request for `{email, password, name?}`.
+    pub fn register(
+        &mut self,
+        email: Option<&str>,
+        password: Option<&str>,
+        name: Option<&str>,
+    ) -> Result<HttpRequest, AuthError> {
+        let (Some(email), Some(password)) = (email, password) else {
+            let field = if email.is_none() { "email" } else { "password" };
+            return self.fail(missing_field(field, "This field is required"));
+        };
+        self.exchanging = None;
+        match protocol::register_request(&self.cfg, email, password, name) {
+            Ok(r) => Ok(r),
+            Err(e) => self.fail(e),
+        }
+    }
+
+    /// The answer to a login or register request (or to the exchange it asked for).
+    pub fn sign_in_answer(
+        &mut self,
+        op: Op,
+        reply: &Reply,
+        local: Millis,
+    ) -> Result<SignIn, AuthError> {
+        self.observe(reply.date, local);
+        let resp = Self::response(reply, local);
+        if op == Op::Register
+            && (200..300).contains(&reply.status)
+            && !protocol::has_tokens(self.cfg.protocol, reply.body, reply.auth_token)
+        {
+            return Ok(SignIn::LogIn);
+        }
+        if self.cfg.protocol == Protocol::BetterAuth {
+            if let Some(session_token) = self.exchanging.take() {
+                let mut tokens = match protocol::parse_tokens(self.cfg.protocol, op, &resp) {
+                    Ok(t) => t,
+                    Err(e) => return self.fail(e),
+                };
+                tokens.refresh_token = Some(session_token);
+                return self
+                    .sign_in(tokens, Event::SignedIn, local)
+                    .map(|_| SignIn::Done);
+            }
+            let session_token = match protocol::parse_session_token(op, &resp, reply.auth_token) {
+                Ok(t) => t,
+                Err(e) => return self.fail(e),
+            };
+            let request = protocol::refresh_request(&self.cfg, &session_token);
+            self.exchanging = Some(session_token.clone());
+            return Ok(SignIn::Exchange(Outgoing {
+                request,
+                bearer: Some(session_token),
+            }));
+        }
+        match protocol::parse_tokens(self.cfg.protocol, op, &resp) {
+            Ok(tokens) => self
+                .sign_in(tokens, Event::SignedIn, local)
+                .map(|_| SignIn::Done),
+            Err(e) => self.fail(e),
+        }
+    }
+
+    /// Take new tokens. A refresh keeps the user and, when not rotated, the
+    /// refresh token.
+    fn sign_in(&mut self, tokens: TokenSet, event: Event, local: Millis) -> Result<(), AuthError> {
+        let mut session = match Session::from_tokens(tokens, self.now(local)) {
+            Ok(s) => s,
+            Err(e) => {
+                return self.fail(AuthError::new(
+                    ErrorCode::InvalidResponse,
+                    ["The server sent a malformed token: ", &e.message].concat(),
+                ))
+            }
+        };
+        if session.claims.is_some() {
+            self.clock
+                .observe_iat((session.issued_at / 1000.0) as i64, local);
+        }
+        if let (Some(previous), Event::TokenRefreshed) = (self.session.take(), event) {
+            session.user = previous.user;
+            if session.refresh_token.is_none() {
+                session.refresh_token = previous.refresh_token;
+            }
+        }
+        self.session = Some(session);
+        self.error = None;
+        Ok(())
+    }
+
+    /// Signed out here (the shell stores, broadcasts and emits `event`).
+    pub fn sign_out(&mut self, err: Option<AuthError>) {
+        self.session = None;
+        self.error = err;
+        self.exchanging = None;
+    }
+
+    /// The best-effort revocation request, when the protocol has one.
+    pub fn logout(&self) -> Option<Outgoing> {
+        let session = self.session.as_ref()?;
+        protocol::logout_request(&self.cfg, session.refresh_token.as_deref())
+            .map(|r| self.outgoing(r))
+    }
+
+    // ---- using the token ---------------------------------------------------------------
+
+    /// The token to send now, or what must happen first.
+    pub fn access(&mut self, local: Millis) -> Access {
+        let now = self.now(local);
+        let Some(s) = self.session.as_ref() else {
+            return Access::SignedOut;
+        };
+        if s.refresh_due(now, self.cfg.refresh_margin) {
+            return Access::Refresh;
+        }
+        if s.is_expired(now, self.cfg.leeway) {
+            let first = self.error.as_ref().map(|e| e.code) != Some(ErrorCode::SessionExpired);
+            if first {
+                self.error = Some(AuthError::new(
+                    ErrorCode::SessionExpired,
+                    "The session has expired",
+                ));
+            }
+            return Access::Expired(first);
+        }
+        Access::Use(s.access_token.clone())
+    }
+
+    /// The token after a refresh attempt (failed or not): still usable, or None.
+    pub fn usable_token(&self, local: Millis) -> Option<String> {
+        let now = self.now(local);
+        self.session
+            .as_ref()
+            .filter(|s| !s.is_expired(now, self.cfg.leeway))
+            .map(|s| s.access_token.clone())
+    }
+
+    /// Whether `url` may receive the bearer.
+    pub fn bearer_allowed(&self, url: &str) -> bool {
+        self.cfg.bearer_allowed(url)
+    }
+
+    // ---- refreshing ------------------------------------------------------------------------
+
+    /// The refresh credential; an error (and, once expired, signed out) when there
+    /// is none.
+    pub fn refresh_token(&mut self, local: Millis) -> Result<String, AuthError> {
+        if let Some(t) = self.session.as_ref().and_then(|s| s.refresh_token.clone()) {
+            return Ok(t);
+        }
+        let err = AuthError::new(ErrorCode::SessionExpired, "The session cannot be refreshed");
+        if self.status(local) == Status::Expired {
+            self.sign_out(Some(err.clone()));
+        }
+        Err(err)
+    }
+
+    /// Whether another tab already replaced `refresh_token` (as far as this one knows).
+    pub fn superseded(&self, refresh_token: &str) -> bool {
+        self.session
+            .as_ref()
+            .and_then(|s| s.refresh_token.as_deref())
+            != Some(refresh_token)
+    }
+
+    pub fn refresh_request(&self, refresh_token: &str) -> Outgoing {
+        let request = protocol::refresh_request(&self.cfg, refresh_token);
+        // Better Auth's exchange takes the session token as its bearer.
+        let bearer = (request.credential == Credential::Refresh).then(|| refresh_token.to_owned());
+        Outgoing { request, bearer }
+    }
+
+    /// The refresh answer: new tokens (`token_refreshed`), or an error; a rejected
+    /// refresh token signs out (`session_expired`), anything else keeps the session.
+    pub fn refresh_answer(&mut self, reply: &Reply, local: Millis) -> Result<Event, AuthError> {
+        self.observe(reply.date, local);
+        let resp = Self::response(reply, local);
+        match protocol::parse_tokens(self.cfg.protocol, Op::Refresh, &resp) {
+            Ok(tokens) => self
+                .sign_in(tokens, Event::TokenRefreshed, local)
+                .map(|_| Event::TokenRefreshed),
+            Err(e) if e.code == ErrorCode::RefreshFailed => {
+                self.sign_out(Some(e.clone()));
+                Err(e)
+            }
+            Err(e) => self.fail(e),
+        }
+    }
+
+    /// Record how the refresh went; true while a retry is pending.
+    pub fn refresh_outcome(&mut self, err: Option<&AuthError>, local: Millis, random: f64) -> bool {
+        let now = self.now(local);
+        match err {
+            None => {
+                self.retry.succeeded(now);
+                false
+            }
+            Some(e) => {
+                self.retry.failed(e, now, &self.cfg.backoff, random) && self.session.is_some()
+            }
+        }
+    }
+
+    /// Remaining backoff after failures (the floor after a success only paces the
+    /// timer; explicit calls pass it).
+    pub fn backoff_wait(&self, local: Millis) -> Option<Millis> {
+        let now = self.now(local);
+        self.retry
+            .not_before
+            .filter(|_| self.retry.failures > 0 && !self.retry.allows(now))
+            .map(|t| t - now)
+    }
+
+    /// During backoff, the error to answer at once instead of a request: the last
+    /// one while the token is still usable, `rate_limited` when the wait is too
+    /// long to sit out; None: go ahead (after `backoff_wait`).
+    pub fn postponed(&self, local: Millis) -> Option<AuthError> {
+        let wait = self.backoff_wait(local)?;
+        if self.usable_token(local).is_some() {
+            if let Some(last) = &self.error {
+                return Some(last.clone());
+            }
+        }
+        (wait > MAX_INLINE_WAIT_MS).then(|| {
+            let mut err = AuthError::new(
+                ErrorCode::RateLimited,
+                "Refreshing is paused; try again later",
+            );
+            err.retry_after = Some(libm::ceil(wait / 1000.0) as u32);
+            err
+        })
+    }
+
+    /// Local-clock delay until the proactive refresh; None: no timer (nothing to
+    /// refresh, hidden, or offline until the browser says otherwise).
+    pub fn next_wake(&self, local: Millis, page: Page) -> Option<Millis> {
+        match schedule::next_wake(
+            self.session.as_ref(),
+            self.cfg.refresh_margin,
+            &self.retry,
+            page,
+        ) {
+            Wake::At(at) => Some(at - self.now(local)),
+            Wake::WhenOnline | Wake::Idle => None,
+        }
+    }
+
+    /// Whether a refresh should start now (timer, tab shown, back online).
+    pub fn refresh_now(&self, local: Millis, page: Page) -> bool {
+        schedule::refresh_now(
+            self.session.as_ref(),
+            self.now(local),
+            self.cfg.refresh_margin,
+            &self.retry,
+            page,
+        )
+    }
+
+    // ---- the user --------------------------------------------------------------------------
+
+    /// The `me` request; None when the protocol has none (the claims are the user).
+    pub fn me(&self) -> Result<Option<Outgoing>, AuthError> {
+        if self.session.is_none() {
+            return Err(not_signed_in());
+        }
+        Ok(protocol::me_request(&self.cfg).map(|r| self.outgoing(r)))
+    }
+
+    /// The claims, for protocols without a `me` endpoint.
+    pub fn claims(&self) -> Option<&str> {
+        self.session.as_ref()?.claims.as_deref()
+    }
+
+    /// The `me` answer: the user as JSON text (`user_updated`); a revoked session
+    /// signs out (`session_expired`).
+    pub fn me_answer(&mut self, reply: &Reply, local: Millis) -> Result<String, AuthError> {
+        self.observe(reply.date, local);
+        match protocol::parse_user(self.cfg.protocol, &Self::response(reply, local)) {
+            Ok(user) => {
+                if let Some(s) = self.session.as_mut() {
+                    s.user = Some(user.clone());
+                }
+                self.error = None;
+                Ok(user)
+            }
+            Err(e) if e.code == ErrorCode::SessionExpired => {
+                self.sign_out(Some(e.clone()));
+                Err(e)
+            }
+            Err(e) => self.fail(e),
+        }
+    }
+}
+
+fn missing_field(field: &str, message: &str) -> AuthError {
+    let mut err = AuthError::new(ErrorCode::Validation, message);
+    err.fields.push((field.to_owned(), message.to_owned()));
+    err
+}
+
+fn not_signed_in() -> AuthError {
+    AuthError::new(ErrorCode::SessionExpired, "Not signed in")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::config::RawConfig;
+    use crate::core::session::tests::jwt;
+
+    fn engine(protocol: &str) -> Engine {
+        Engine::new(
+            Config::validate(RawConfig {
+                base_url: Some("http://127.0.0.1:8000".into()),
+                protocol: Some(protocol.into()),
+                ..RawConfig::default()
+            })
+            .unwrap(),
+        )
+    }
+
+    fn reply(status: u16, body: &str) -> Reply<'_> {
+        Reply {
+            status,
+            body,
+            date: None,
+            retry_after: None,
+            auth_token: None,
+        }
+    }
+
+    const T0: Millis = 1_700_000_000_000.0;
+
+    fn tokens(exp_s: i64, refresh: &str) -> String {
+        let access = jwt(&format!(
+            r#"{{"sub":"u1","iat":{},"exp":{exp_s}}}"#,
+            exp_s - 900
+        ));
+        format!(
+            r#"{{"access_token":"{access}","refresh_token":"{refresh}","token_type":"bearer"}}"#
+        )
+    }
+
+    fn signed_in(e: &mut Engine, refresh: &str) {
+        let body = tokens((T0 / 1000.0) as i64 + 900, refresh);
+        assert_eq!(
+            e.sign_in_answer(Op::Login, &reply(200, &body), T0),
+            Ok(SignIn::Done)
+        );
+    }
+
+    #[test]
+    fn login_validates_then_signs_in_and_persists() {
+        let mut e = engine("json");
+        let err = e.login(None, None, Some("pw")).unwrap_err();
+        assert_eq!(err.code, ErrorCode::Validation);
+        assert_eq!(e.error().map(|e| e.code), Some(ErrorCode::Validation));
+        let req = e.login(None, Some("a@b.c"), Some("pw")).unwrap();
+        assert_eq!(req.url, "http://127.0.0.1:8000/auth/login");
+        signed_in(&mut e, "r1");
+        assert_eq!(e.status(T0), Status::Authenticated);
+        assert!(e.error().is_none());
+        let stored = e.persisted().unwrap();
+        let mut other = engine("json");
+        assert!(other.restore(Some(&stored), T0));
+        assert_eq!(other.bearer(Credential::Refresh).as_deref(), Some("r1"));
+        assert!(!other.restore(Some("garbage"), T0));
+    }
+
+    #[test]
+    fn the_view_carries_status_user_claims_and_expiry() {
+        let mut e = engine("json");
+        assert_eq!(
+            e.view(T0),
+            r#"{"status":"anonymous","user":null,"claims":null,"expiresAt":null}"#
+        );
+        signed_in(&mut e, "r1");
+        let view = crate::core::json::parse(&e.view(T0)).unwrap();
+        assert_eq!(view.str_of("status"), Some("authenticated"));
+        assert_eq!(view.get("user").and_then(|u| u.str_of("sub")), Some("u1"));
+        assert_eq!(view.num_of("expiresAt"), Some(T0 + 900_000.0));
+    }
+
+    #[test]
+    fn access_asks_for_a_refresh_when_due_and_reports_expiry_once() {
+        let mut e = engine("json");
+        assert_eq!(e.access(T0), Access::SignedOut);
+        signed_in(&mut e, "r1");
+        assert!(matches!(e.access(T0), Access::Use(_)));
+        assert_eq!(e.access(T0 + 890_000.0), Access::Refresh);
+        // Without a refresh token, an expired session is reported once.
+        let body = format!(
+            r#"{{"access_token":"{}"}}"#,
+            jwt(&format!(
+                r#"{{"sub":"u1","exp":{}}}"#,
+                (T0 / 1000.0) as i64 + 10
+            ))
+        );
+        let mut e = engine("json");
+        e.sign_in_answer(Op::Login, &reply(200, &body), T0).unwrap();
+        assert_eq!(e.access(T0 + 60_000.0), Access::Expired(true));
+        assert_eq!(e.access(T0 + 61_000.0), Access::Expired(false));
+    }
+
+    #[test]
+    fn a_refresh_rotates_keeps_the_user_and_a_rejected_one_signs_out() {
+        let mut e = engine("json");
+        signed_in(&mut e, "r1");
+        let me = reply(200, r#"{"id":"u1","email":"a@b.c"}"#);
+        assert_eq!(
+            e.me_answer(&me, T0).unwrap(),
+            r#"{"id":"u1","email":"a@b.c"}"#
+        );
+        let out = e.refresh_request("r1");
+        assert_eq!(out.request.url, "http://127.0.0.1:8000/auth/refresh");
+        let body = tokens((T0 / 1000.0) as i64 + 1800, "r2");
+        assert_eq!(
+            e.refresh_answer(&reply(200, &body), T0),
+            Ok(Event::TokenRefreshed)
+        );
+        assert!(e.superseded("r1"));
+        assert!(e.view(T0).contains("a@b.c"), "the user survives a refresh");
+        let err = e
+            .refresh_answer(&reply(401, r#"{"detail":"Refresh token reused"}"#), T0)
+            .unwrap_err();
+        assert_eq!(err.code, ErrorCode::RefreshFailed);
+        assert_eq!(e.status(T0), Status::Anonymous);
+    }
+
+    #[test]
+    fn transient_refresh_failures_back_off_and_then_fail_fast() {
+        let mut e = engine("json");
+        signed_in(&mut e, "r1");
+        let err = e
+            .refresh_answer(&reply(503, "<html>down</html>"), T0)
+            .unwrap_err();
+        assert_eq!(err.code, ErrorCode::Server);
+        assert_eq!(e.status(T0), Status::Authenticated, "the session is kept");
+        assert!(e.refresh_outcome(Some(&err), T0, 0.5));
+        assert!(e.backoff_wait(T0).is_some());
+        // The token is still usable: callers get the last error at once.
+        assert_eq!(e.postponed(T0).map(|e| e.code), Some(ErrorCode::Server));
+        let mut limited = AuthError::new(ErrorCode::RateLimited, "slow down");
+        limited.retry_after = Some(600);
+        assert!(e.refresh_outcome(Some(&limited), T0, 0.5));
+        e.set_error(None);
+        assert_eq!(
+            e.postponed(T0).map(|e| (e.code, e.retry_after)),
+            Some((ErrorCode::RateLimited, Some(600)))
+        );
+        assert!(!e.refresh_outcome(None, T0 + 700_000.0, 0.5));
+        assert_eq!(e.backoff_wait(T0 + 700_000.0), None);
+    }
+
+    #[test]
+    fn better_auth_exchanges_the_session_token_for_the_jwt() {
+        let mut e = engine("better-auth");
+        e.login(None, Some("a@b.c"), Some("pw")).unwrap();
+        let first = Reply {
+            auth_token: Some("sess-1"),
+            ..reply(200, r#"{"token":"sess-1","user":{"id":"u1"}}"#)
+        };
+        let SignIn::Exchange(out) = e.sign_in_answer(Op::Login, &first, T0).unwrap() else {
+            panic!("expected an exchange");
+        };
+        assert_eq!(out.bearer.as_deref(), Some("sess-1"));
+        assert_eq!(out.request.url, "http://127.0.0.1:8000/api/auth/token");
+        let jwt_body = format!(
+            r#"{{"token":"{}"}}"#,
+            jwt(&format!(
+                r#"{{"sub":"u1","exp":{}}}"#,
+                (T0 / 1000.0) as i64 + 900
+            ))
+        );
+        assert_eq!(
+            e.sign_in_answer(Op::Login, &reply(200, &jwt_body), T0),
+            Ok(SignIn::Done)
+        );
+        assert_eq!(e.bearer(Credential::Refresh).as_deref(), Some("sess-1"));
+        assert_eq!(e.logout().and_then(|o| o.bearer).as_deref(), Some("sess-1"));
+    }
+
+    #[test]
+    fn a_register_answer_without_tokens_asks_for_a_login() {
+        let mut e = engine("json");
+        e.register(Some("a@b.c"), Some("pw"), None).unwrap();
+        assert_eq!(
+            e.sign_in_answer(Op::Register, &reply(201, r#"{"id":"u1"}"#), T0),
+            Ok(SignIn::LogIn)
+        );
+        let err = e.register(Some("a@b.c"), None, None).unwrap_err();
+        assert_eq!(
+            err.fields,
+            vec![("password".to_owned(), "This field is required".to_owned())]
+        );
+    }
+
+    #[test]
+    fn adopting_another_tabs_state_reports_only_changes() {
+        let mut a = engine("json");
+        signed_in(&mut a, "r1");
+        let text = a.persisted();
+        let mut b = engine("json");
+        assert!(b.adopt(text.as_deref(), T0));
+        assert!(!b.adopt(text.as_deref(), T0));
+        assert!(b.adopt(None, T0));
+        assert_eq!(b.status(T0), Status::Anonymous);
+    }
+
+    #[test]
+    fn the_proactive_timer_follows_the_session_and_the_page() {
+        let mut e = engine("json");
+        let visible = Page {
+            hidden: false,
+            online: true,
+        };
+        assert_eq!(e.next_wake(T0, visible), None);
+        signed_in(&mut e, "r1");
+        assert_eq!(e.next_wake(T0, visible), Some(840_000.0));
+        assert_eq!(
+            e.next_wake(
+                T0,
+                Page {
+                    hidden: true,
+                    online: true
+                }
+            ),
+            None
+        );
+        assert!(!e.refresh_now(T0, visible));
+        assert!(e.refresh_now(T0 + 850_000.0, visible));
+    }
+}
