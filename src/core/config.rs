@@ -4,6 +4,7 @@
 use crate::prelude::*;
 
 use super::error::AuthError;
+use super::json::{self, Json};
 use super::schedule::Backoff;
 use super::url::{is_loopback_origin, origin_of};
 
@@ -107,6 +108,75 @@ pub struct Config {
     /// How long a tab waits for another tab's refresh lock before going ahead (a
     /// hung tab must not block the others; a closed one releases it at once).
     pub lock_timeout_ms: f64,
+}
+
+impl RawConfig {
+    /// The options object as `JSON.stringify` wrote it. Absent or null members
+    /// take their defaults; a member of the wrong type is a `config` error.
+    pub fn from_json(text: &str) -> Result<RawConfig, AuthError> {
+        let value = json::parse(text)
+            .filter(Json::is_object)
+            .ok_or_else(|| AuthError::config("AuthClient needs a config object with baseUrl"))?;
+        let present = |key: &str| value.get(key).filter(|v| **v != Json::Null);
+        let text = |key: &str| -> Result<Option<String>, AuthError> {
+            present(key)
+                .map(|v| {
+                    v.as_str()
+                        .map(str::to_owned)
+                        .ok_or_else(|| AuthError::config(&[key, " must be a string"].concat()))
+                })
+                .transpose()
+        };
+        let number = |v: Option<&Json>, key: &str| -> Result<Option<f64>, AuthError> {
+            v.filter(|v| **v != Json::Null)
+                .map(|v| {
+                    v.as_f64()
+                        .ok_or_else(|| AuthError::config(&[key, " must be a number"].concat()))
+                })
+                .transpose()
+        };
+        let allowed_origins = match present("allowedOrigins") {
+            None => Vec::new(),
+            Some(Json::Arr(items)) => items
+                .iter()
+                .map(|s| {
+                    s.as_str()
+                        .map(str::to_owned)
+                        .ok_or_else(|| AuthError::config("allowedOrigins must contain strings"))
+                })
+                .collect::<Result<_, _>>()?,
+            Some(_) => {
+                return Err(AuthError::config(
+                    "allowedOrigins must be an array of origins",
+                ))
+            }
+        };
+        let endpoints = match present("endpoints") {
+            Some(Json::Obj(members)) => members
+                .iter()
+                .map(|(name, path)| {
+                    path.as_str()
+                        .map(|p| (name.clone(), p.to_owned()))
+                        .ok_or_else(|| AuthError::config("endpoints values must be strings"))
+                })
+                .collect::<Result<_, _>>()?,
+            _ => Vec::new(),
+        };
+        let retry = present("retry");
+        Ok(RawConfig {
+            base_url: text("baseUrl")?,
+            protocol: text("protocol")?,
+            storage: text("storage")?,
+            storage_key: text("storageKey")?,
+            refresh_margin: number(value.get("refreshMargin"), "refreshMargin")?,
+            leeway: number(value.get("leeway"), "leeway")?,
+            allowed_origins,
+            endpoints,
+            retry_base_delay: number(retry.and_then(|r| r.get("baseDelay")), "retry.baseDelay")?,
+            retry_max_delay: number(retry.and_then(|r| r.get("maxDelay")), "retry.maxDelay")?,
+            lock_timeout: number(value.get("lockTimeout"), "lockTimeout")?,
+        })
+    }
 }
 
 fn millis(value: Option<f64>, default: f64, name: &str) -> Result<f64, AuthError> {
@@ -255,6 +325,63 @@ mod tests {
         RawConfig {
             base_url: Some(base.into()),
             ..RawConfig::default()
+        }
+    }
+
+    fn from_json(text: &str) -> Result<Config, AuthError> {
+        RawConfig::from_json(text).and_then(Config::validate)
+    }
+
+    #[test]
+    fn read_from_the_json_of_the_options_object() {
+        let c = from_json(
+            r#"{"baseUrl":"http://127.0.0.1:8000","protocol":"better-auth","storage":null,
+               "refreshMargin":90,"allowedOrigins":["https://files.example.com"],
+               "endpoints":{"me":"/me"},"retry":{"baseDelay":500,"maxDelay":4000},"lockTimeout":2000}"#,
+        )
+        .unwrap();
+        assert_eq!(c.protocol, Protocol::BetterAuth);
+        assert_eq!(c.storage, StorageKind::Local);
+        assert_eq!(c.refresh_margin, 90);
+        assert_eq!(c.endpoints.me.as_deref(), Some("/me"));
+        assert_eq!((c.backoff.base_ms, c.backoff.cap_ms), (500.0, 4000.0));
+        assert_eq!(c.lock_timeout_ms, 2000.0);
+        assert!(c.bearer_allowed("https://files.example.com/x"));
+    }
+
+    #[test]
+    fn wrong_types_in_the_options_object_are_config_errors() {
+        for (text, message) in [
+            ("[]", "AuthClient needs a config object with baseUrl"),
+            ("not json", "AuthClient needs a config object with baseUrl"),
+            (r#"{"baseUrl":8000}"#, "baseUrl must be a string"),
+            (
+                r#"{"baseUrl":"http://localhost","leeway":"30"}"#,
+                "leeway must be a number",
+            ),
+            (
+                r#"{"baseUrl":"http://localhost","allowedOrigins":"x"}"#,
+                "allowedOrigins must be an array of origins",
+            ),
+            (
+                r#"{"baseUrl":"http://localhost","allowedOrigins":[1]}"#,
+                "allowedOrigins must contain strings",
+            ),
+            (
+                r#"{"baseUrl":"http://localhost","endpoints":{"me":1}}"#,
+                "endpoints values must be strings",
+            ),
+            (
+                r#"{"baseUrl":"http://localhost","retry":{"baseDelay":"x"}}"#,
+                "retry.baseDelay must be a number",
+            ),
+        ] {
+            let err = from_json(text).unwrap_err();
+            assert_eq!(
+                (err.code, err.message.as_str()),
+                (ErrorCode::Config, message),
+                "{text}"
+            );
         }
     }
 

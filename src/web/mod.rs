@@ -3,6 +3,7 @@
 
 pub mod client;
 pub mod coordinate;
+pub mod engine;
 pub mod error;
 pub mod functions;
 pub mod http;
