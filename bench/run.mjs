@@ -17,11 +17,9 @@ const PKG_WEB = path.join(BENCH, ".out", "pkg-web");
 const PASSWORD = "correct horse battery";
 const LOOPBACK = { CORS_ORIGIN_REGEX: "http://127\\.0\\.0\\.1(:\\d+)?", RATE_LIMIT_AUTH: "1000/60", RATE_LIMIT_REFRESH: "1000/60" };
 
-/** The web-target glue for the wasm scripts/build made, optimised the same way. */
+/** The package for pages without a bundler (scripts/lib/web-pkg.sh, as the e2e lab). */
 function buildWebPackage() {
-  execFileSync(path.join(process.env.HOME, ".cargo/bin/wasm-bindgen"), ["--target", "web", "--out-dir", PKG_WEB, "target/wasm32-unknown-unknown/release/auth_wasm.wasm"], { cwd: ROOT, stdio: "inherit" });
-  const wasm = path.join(PKG_WEB, "auth_wasm_bg.wasm");
-  execFileSync(path.join(ROOT, "node_modules/.bin/wasm-opt"), ["-Oz", "--enable-bulk-memory", "--enable-nontrapping-float-to-int", "--enable-sign-ext", "--enable-mutable-globals", "--enable-reference-types", "--enable-multivalue", "--strip-debug", "--strip-producers", wasm, "-o", wasm], { cwd: ROOT, stdio: "inherit" });
+  execFileSync("bash", ["-c", `source scripts/lib/web-pkg.sh && build_web_pkg "$0"`, PKG_WEB], { cwd: ROOT, stdio: "inherit" });
 }
 
 const started = Date.now();

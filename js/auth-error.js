@@ -1,5 +1,5 @@
-// The error class every auth-wasm rejection is an instance of. Defined in JS so that it
-// truly extends Error (stack, instanceof, console display); the wasm shell constructs it.
+// The error class every auth-wasm rejection is an instance of: a real Error
+// (stack, instanceof, console display). The wasm answers errors as JSON text.
 export class AuthError extends Error {
   constructor(code, message, status, retryAfter, fields) {
     super(message);
@@ -13,4 +13,10 @@ export class AuthError extends Error {
 
 export function isAuthError(value) {
   return value instanceof AuthError;
+}
+
+/** An AuthError from the wasm's JSON text (`{code, message, status?, retryAfter?, fields?}`). */
+export function errorFromText(text) {
+  const e = JSON.parse(text);
+  return new AuthError(e.code, e.message, e.status, e.retryAfter, e.fields);
 }

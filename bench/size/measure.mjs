@@ -1,33 +1,22 @@
-// Size of auth-wasm (wasm after wasm-opt + JS glue) beside each peer's minimal usage
+// Size of auth-wasm (wasm after wasm-opt + its JS, bundled and minified) beside each peer's minimal usage
 // bundled with esbuild (minified, browser, ESM): raw, gzip -9 and brotli (quality 11).
 import { execSync } from "node:child_process";
-import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
+import { writeFileSync, mkdirSync } from "node:fs";
 import path from "node:path";
-import { brotliCompressSync, constants, gzipSync } from "node:zlib";
 import { build } from "esbuild";
+import { packageSize, sizes } from "../../scripts/lib/package-size.mjs";
 import { PEERS } from "./entries.mjs";
 
 const BENCH = path.resolve(import.meta.dirname, "..");
 const ROOT = path.resolve(BENCH, "..");
 const PKG = path.join(ROOT, "pkg");
 
-function sizes(bytes) {
-  return {
-    raw: bytes.length,
-    gzip: gzipSync(bytes, { level: 9 }).length,
-    brotli: brotliCompressSync(bytes, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length,
-  };
-}
-
-const add = (a, b) => ({ raw: a.raw + b.raw, gzip: a.gzip + b.gzip, brotli: a.brotli + b.brotli });
-
 export async function measureSizes() {
-  const wasm = sizes(readFileSync(path.join(PKG, "auth_wasm_bg.wasm")));
-  const glue = ["auth_wasm_bg.js", "auth_wasm.js", "index.js"].map((f) => sizes(readFileSync(path.join(PKG, f)))).reduce(add);
+  const { wasm, js, total } = await packageSize(PKG);
   const rows = [
     { name: "auth-wasm: wasm", ...wasm },
-    { name: "auth-wasm: JS glue", ...glue },
-    { name: "auth-wasm: total", ...add(wasm, glue) },
+    { name: "auth-wasm: JS (shell + glue)", ...js },
+    { name: "auth-wasm: total", ...total },
   ];
   const out = path.join(BENCH, ".out");
   mkdirSync(out, { recursive: true });

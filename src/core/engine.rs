@@ -502,11 +502,19 @@ impl Engine {
     // ---- the user --------------------------------------------------------------------------
 
     /// The `me` request; None when the protocol has none (the claims are the user).
-    pub fn me(&self) -> Result<Option<Outgoing>, AuthError> {
+    /// The bearer is set only for the refresh credential (Better Auth's session);
+    /// an access-token request goes through the shell's refresh-and-replay instead.
+    pub fn me(&mut self) -> Result<Option<Outgoing>, AuthError> {
         if self.session.is_none() {
-            return Err(not_signed_in());
+            return self.fail(not_signed_in());
         }
-        Ok(protocol::me_request(&self.cfg).map(|r| self.outgoing(r)))
+        Ok(protocol::me_request(&self.cfg).map(|request| {
+            let bearer = match request.credential {
+                Credential::Refresh => self.bearer(Credential::Refresh),
+                _ => None,
+            };
+            Outgoing { request, bearer }
+        }))
     }
 
     /// The claims, for protocols without a `me` endpoint.

@@ -9,8 +9,8 @@ use wasm_bindgen::prelude::*;
 use crate::core::config::{Config, RawConfig};
 use crate::core::engine::{self, Access, Outgoing, Reply, SignIn};
 use crate::core::error::{AuthError, ErrorCode};
-use crate::core::json::write_str;
-use crate::core::protocol::Op;
+use crate::core::json::{write_str, Json};
+use crate::core::protocol::{Credential, Op};
 use crate::core::schedule::Page;
 
 /// An error as JSON text: `{"code","message","status"?,"retryAfter"?,"fields"?}`.
@@ -82,283 +82,214 @@ fn request_text(out: &Outgoing) -> String {
     text
 }
 
-type Answer<T> = Result<T, String>;
-
-fn err<T>(e: AuthError) -> Answer<T> {
-    Err(error_text(&e))
+/// The operations of `Engine::call`; js/engine-ops.js mirrors these numbers.
+mod op {
+    pub const CONFIGURE: u32 = 0;
+    pub const SETTINGS: u32 = 1;
+    pub const RESTORE: u32 = 2;
+    pub const ADOPT: u32 = 3;
+    pub const PERSISTED: u32 = 4;
+    pub const STATUS: u32 = 5;
+    pub const VIEW: u32 = 6;
+    pub const ERROR: u32 = 7;
+    pub const FAIL: u32 = 8;
+    pub const CLEAR_ERROR: u32 = 9;
+    pub const LOGIN: u32 = 10;
+    pub const REGISTER: u32 = 11;
+    pub const LOGIN_ANSWER: u32 = 12;
+    pub const REGISTER_ANSWER: u32 = 13;
+    pub const SIGN_OUT: u32 = 14;
+    pub const LOGOUT: u32 = 15;
+    pub const ACCESS: u32 = 16;
+    pub const USABLE: u32 = 17;
+    pub const BEARER_ALLOWED: u32 = 18;
+    pub const REFRESH_TOKEN: u32 = 19;
+    pub const SUPERSEDED: u32 = 20;
+    pub const REFRESH_REQUEST: u32 = 21;
+    pub const REFRESH_ANSWER: u32 = 22;
+    pub const REFRESH_OUTCOME: u32 = 23;
+    pub const BACKOFF_WAIT: u32 = 24;
+    pub const POSTPONED: u32 = 25;
+    pub const NEXT_WAKE: u32 = 26;
+    pub const REFRESH_NOW: u32 = 27;
+    pub const ME: u32 = 28;
+    pub const CLAIMS: u32 = 29;
+    pub const ME_ANSWER: u32 = 30;
+    pub const FINGERPRINT: u32 = 31;
+    pub const CURRENT: u32 = 32;
 }
 
-fn op_of(op: u8) -> Op {
-    match op {
-        0 => Op::Login,
-        1 => Op::Register,
-        2 => Op::Refresh,
-        3 => Op::Logout,
-        _ => Op::Me,
+/// An empty argument is an absent one.
+fn opt(s: &str) -> Option<&str> {
+    (!s.is_empty()).then_some(s)
+}
+
+fn flag(on: bool) -> String {
+    if on { "1" } else { "" }.to_owned()
+}
+
+fn num(n: f64) -> String {
+    Json::Num(n).to_text()
+}
+
+/// A failure: `!` and the error's JSON.
+pub(super) fn failure(e: &AuthError) -> String {
+    ["!", &error_text(e)].concat()
+}
+
+fn page(flags: &str) -> Page {
+    Page {
+        hidden: flags.contains('h'),
+        online: flags.contains('o'),
     }
 }
 
+/// A short fingerprint (FNV-1a, 64 bits) naming a refresh token in lock names and
+/// messages without revealing it.
+fn fingerprint(token: &str) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in token.bytes() {
+        hash ^= u64::from(b);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    (0..16)
+        .rev()
+        .map(|i| char::from(HEX[((hash >> (i * 4)) & 15) as usize]))
+        .collect()
+}
+
+/// core::engine for js/client.js. One export: every export is a shim of its own
+/// in the wasm, and one call with string arguments costs less than thirty.
 #[wasm_bindgen]
-pub struct Engine(engine::Engine);
+#[derive(Default)]
+pub struct Engine(Option<engine::Engine>);
 
 #[wasm_bindgen]
 impl Engine {
-    /// `config`: `JSON.stringify` of the options object.
     #[wasm_bindgen(constructor)]
-    pub fn new(config: &str) -> Answer<Engine> {
-        match RawConfig::from_json(config).and_then(Config::validate) {
-            Ok(cfg) => Ok(Engine(engine::Engine::new(cfg))),
-            Err(e) => err(e),
-        }
+    pub fn new() -> Engine {
+        Engine(None)
     }
 
-    /// "local" | "session" | "memory".
-    pub fn storage(&self) -> String {
-        self.0.cfg.storage.as_str().to_owned()
-    }
-
-    /// The storage key; lock and channel names start with it.
-    pub fn key(&self) -> String {
-        self.0.cfg.storage_key.clone()
-    }
-
-    #[wasm_bindgen(js_name = lockTimeout)]
-    pub fn lock_timeout(&self) -> f64 {
-        self.0.cfg.lock_timeout_ms
-    }
-
-    pub fn restore(&mut self, text: Option<String>, now: f64) -> bool {
-        self.0.restore(text.as_deref(), now)
-    }
-
-    pub fn adopt(&mut self, text: Option<String>, now: f64) -> bool {
-        self.0.adopt(text.as_deref(), now)
-    }
-
-    pub fn persisted(&self) -> Option<String> {
-        self.0.persisted()
-    }
-
-    pub fn status(&self, now: f64) -> String {
-        self.0.status(now).as_str().to_owned()
-    }
-
-    pub fn view(&self, now: f64) -> String {
-        self.0.view(now)
-    }
-
-    pub fn error(&self) -> Option<String> {
-        self.0.error().map(error_text)
-    }
-
-    /// Record a failure the shell met (network, aborted); returns it as JSON.
-    pub fn fail(&mut self, code: &str, message: &str) -> String {
-        let e = AuthError::new(
-            ErrorCode::parse(code).unwrap_or(ErrorCode::Network),
-            message,
-        );
-        let text = error_text(&e);
-        self.0.set_error(Some(e));
-        text
-    }
-
-    #[wasm_bindgen(js_name = clearError)]
-    pub fn clear_error(&mut self) {
-        self.0.set_error(None);
-    }
-
-    pub fn login(
-        &mut self,
-        username: Option<String>,
-        email: Option<String>,
-        password: Option<String>,
-    ) -> Answer<String> {
-        match self
-            .0
-            .login(username.as_deref(), email.as_deref(), password.as_deref())
-        {
-            Ok(request) => Ok(request_text(&Outgoing {
-                request,
-                bearer: None,
-            })),
-            Err(e) => err(e),
-        }
-    }
-
-    pub fn register(
-        &mut self,
-        email: Option<String>,
-        password: Option<String>,
-        name: Option<String>,
-    ) -> Answer<String> {
-        match self
-            .0
-            .register(email.as_deref(), password.as_deref(), name.as_deref())
-        {
-            Ok(request) => Ok(request_text(&Outgoing {
-                request,
-                bearer: None,
-            })),
-            Err(e) => err(e),
-        }
-    }
-
-    /// "" signed in; "login": log in now; else the next request (JSON).
-    #[wasm_bindgen(js_name = signInAnswer)]
+    /// `op` (see `mod op`) with numbers `x`, `y` and strings `a`..`d` ("" = absent).
+    /// Answers text; a failure starts with `!` followed by the AuthError as JSON.
     #[allow(clippy::too_many_arguments)]
-    pub fn sign_in_answer(
-        &mut self,
-        op: u8,
-        status: u16,
-        body: &str,
-        date: Option<String>,
-        retry_after: Option<String>,
-        auth_token: Option<String>,
-        now: f64,
-    ) -> Answer<String> {
-        let reply = Reply {
-            status,
-            body,
-            date: date.as_deref(),
-            retry_after: retry_after.as_deref(),
-            auth_token: auth_token.as_deref(),
-        };
-        match self.0.sign_in_answer(op_of(op), &reply, now) {
-            Ok(SignIn::Done) => Ok(String::new()),
-            Ok(SignIn::LogIn) => Ok("login".to_owned()),
-            Ok(SignIn::Exchange(out)) => Ok(request_text(&out)),
-            Err(e) => err(e),
+    pub fn call(&mut self, op: u32, x: f64, y: f64, a: &str, b: &str, c: &str, d: &str) -> String {
+        if op == op::CONFIGURE {
+            return match RawConfig::from_json(a).and_then(Config::validate) {
+                Ok(cfg) => {
+                    self.0 = Some(engine::Engine::new(cfg));
+                    String::new()
+                }
+                Err(e) => failure(&e),
+            };
         }
-    }
-
-    #[wasm_bindgen(js_name = signOut)]
-    pub fn sign_out(&mut self) {
-        self.0.sign_out(None);
-    }
-
-    /// The revocation request (JSON), when the protocol has one.
-    pub fn logout(&self) -> Option<String> {
-        self.0.logout().as_ref().map(request_text)
-    }
-
-    /// 0 signed out, 1 use `usableToken`, 2 refresh first, 3 expired (first time:
-    /// emit `session_expired`), 4 expired (already said).
-    pub fn access(&mut self, now: f64) -> u8 {
-        match self.0.access(now) {
-            Access::SignedOut => 0,
-            Access::Use(_) => 1,
-            Access::Refresh => 2,
-            Access::Expired(true) => 3,
-            Access::Expired(false) => 4,
+        if op == op::FINGERPRINT {
+            return fingerprint(a);
         }
-    }
-
-    #[wasm_bindgen(js_name = usableToken)]
-    pub fn usable_token(&self, now: f64) -> Option<String> {
-        self.0.usable_token(now)
-    }
-
-    #[wasm_bindgen(js_name = bearerAllowed)]
-    pub fn bearer_allowed(&self, url: &str) -> bool {
-        self.0.bearer_allowed(url)
-    }
-
-    #[wasm_bindgen(js_name = refreshToken)]
-    pub fn refresh_token(&mut self, now: f64) -> Answer<String> {
-        self.0.refresh_token(now).or_else(err)
-    }
-
-    pub fn superseded(&self, refresh_token: &str) -> bool {
-        self.0.superseded(refresh_token)
-    }
-
-    #[wasm_bindgen(js_name = refreshRequest)]
-    pub fn refresh_request(&self, refresh_token: &str) -> String {
-        request_text(&self.0.refresh_request(refresh_token))
-    }
-
-    /// Ok: `token_refreshed`. A `refresh_failed` error has signed out.
-    #[wasm_bindgen(js_name = refreshAnswer)]
-    pub fn refresh_answer(
-        &mut self,
-        status: u16,
-        body: &str,
-        date: Option<String>,
-        retry_after: Option<String>,
-        now: f64,
-    ) -> Answer<()> {
+        let Some(e) = self.0.as_mut() else {
+            return failure(&AuthError::config("The client is not configured"));
+        };
         let reply = Reply {
-            status,
-            body,
-            date: date.as_deref(),
-            retry_after: retry_after.as_deref(),
-            auth_token: None,
+            status: y as u16,
+            body: a,
+            date: opt(b),
+            retry_after: opt(c),
+            auth_token: opt(d),
         };
-        self.0.refresh_answer(&reply, now).map(|_| ()).or_else(err)
-    }
-
-    /// After a refresh: `failed` uses the recorded error. True while a retry is pending.
-    #[wasm_bindgen(js_name = refreshOutcome)]
-    pub fn refresh_outcome(&mut self, failed: bool, now: f64, random: f64) -> bool {
-        let error = if failed {
-            self.0.error().cloned()
-        } else {
-            None
+        let request = |r| {
+            request_text(&Outgoing {
+                request: r,
+                bearer: None,
+            })
         };
-        self.0.refresh_outcome(error.as_ref(), now, random)
-    }
-
-    /// Remaining backoff in ms, or -1.
-    #[wasm_bindgen(js_name = backoffWait)]
-    pub fn backoff_wait(&self, now: f64) -> f64 {
-        self.0.backoff_wait(now).unwrap_or(-1.0)
-    }
-
-    pub fn postponed(&self, now: f64) -> Option<String> {
-        self.0.postponed(now).as_ref().map(error_text)
-    }
-
-    /// Delay (local ms) of the proactive refresh, or -1 for no timer.
-    #[wasm_bindgen(js_name = nextWake)]
-    pub fn next_wake(&self, now: f64, hidden: bool, online: bool) -> f64 {
-        self.0
-            .next_wake(now, Page { hidden, online })
-            .unwrap_or(-1.0)
-    }
-
-    #[wasm_bindgen(js_name = refreshNow)]
-    pub fn refresh_now(&self, now: f64, hidden: bool, online: bool) -> bool {
-        self.0.refresh_now(now, Page { hidden, online })
-    }
-
-    /// The `me` request (JSON); None: the claims are the user.
-    pub fn me(&self) -> Answer<Option<String>> {
-        match self.0.me() {
-            Ok(out) => Ok(out.as_ref().map(request_text)),
-            Err(e) => err(e),
+        match op {
+            op::SETTINGS => {
+                let mut out = String::from("{\"storage\":");
+                write_str(&mut out, e.cfg.storage.as_str());
+                out.push_str(",\"key\":");
+                write_str(&mut out, &e.cfg.storage_key);
+                out.push_str(",\"lockTimeout\":");
+                out.push_str(&num(e.cfg.lock_timeout_ms));
+                out.push('}');
+                out
+            }
+            op::RESTORE => flag(e.restore(opt(a), x)),
+            op::ADOPT => flag(e.adopt(opt(a), x)),
+            op::PERSISTED => e.persisted().unwrap_or_default(),
+            op::STATUS => e.status(x).as_str().to_owned(),
+            op::VIEW => e.view(x),
+            op::ERROR => e.error().map(error_text).unwrap_or_default(),
+            op::FAIL => {
+                let mut err = AuthError::new(ErrorCode::parse(a).unwrap_or(ErrorCode::Network), b);
+                err.status = (y > 0.0).then_some(y as u16);
+                let text = error_text(&err);
+                e.set_error(Some(err));
+                text
+            }
+            op::CLEAR_ERROR => {
+                e.set_error(None);
+                String::new()
+            }
+            op::LOGIN => e
+                .login(opt(a), opt(b), opt(c))
+                .map_or_else(|e| failure(&e), request),
+            op::REGISTER => e
+                .register(opt(a), opt(b), opt(c))
+                .map_or_else(|e| failure(&e), request),
+            op::LOGIN_ANSWER | op::REGISTER_ANSWER => {
+                let kind = if op == op::LOGIN_ANSWER {
+                    Op::Login
+                } else {
+                    Op::Register
+                };
+                match e.sign_in_answer(kind, &reply, x) {
+                    Ok(SignIn::Done) => String::new(),
+                    Ok(SignIn::LogIn) => "login".to_owned(),
+                    Ok(SignIn::Exchange(out)) => request_text(&out),
+                    Err(err) => failure(&err),
+                }
+            }
+            op::SIGN_OUT => {
+                e.sign_out(None);
+                String::new()
+            }
+            op::LOGOUT => e.logout().as_ref().map(request_text).unwrap_or_default(),
+            op::ACCESS => match e.access(x) {
+                Access::SignedOut => "0".to_owned(),
+                Access::Use(token) => ["1", &token].concat(),
+                Access::Refresh => "2".to_owned(),
+                Access::Expired(first) => if first { "3" } else { "4" }.to_owned(),
+            },
+            op::USABLE => e.usable_token(x).unwrap_or_default(),
+            op::BEARER_ALLOWED => flag(e.bearer_allowed(a)),
+            op::REFRESH_TOKEN => e.refresh_token(x).unwrap_or_else(|e| failure(&e)),
+            op::SUPERSEDED => flag(e.superseded(a)),
+            op::REFRESH_REQUEST => request_text(&e.refresh_request(a)),
+            op::REFRESH_ANSWER => e
+                .refresh_answer(&reply, x)
+                .map_or_else(|e| failure(&e), |_| String::new()),
+            op::REFRESH_OUTCOME => {
+                let err = if a.is_empty() {
+                    None
+                } else {
+                    e.error().cloned()
+                };
+                flag(e.refresh_outcome(err.as_ref(), x, y))
+            }
+            op::BACKOFF_WAIT => e.backoff_wait(x).map(num).unwrap_or_default(),
+            op::POSTPONED => e.postponed(x).as_ref().map(error_text).unwrap_or_default(),
+            op::NEXT_WAKE => e.next_wake(x, page(a)).map(num).unwrap_or_default(),
+            op::REFRESH_NOW => flag(e.refresh_now(x, page(a))),
+            op::ME => match e.me() {
+                Ok(out) => out.as_ref().map(request_text).unwrap_or_default(),
+                Err(err) => failure(&err),
+            },
+            op::CURRENT => e.bearer(Credential::Access).unwrap_or_default(),
+            op::CLAIMS => e.claims().unwrap_or_default().to_owned(),
+            op::ME_ANSWER => e.me_answer(&reply, x).unwrap_or_else(|e| failure(&e)),
+            _ => failure(&AuthError::config("Unknown engine operation")),
         }
-    }
-
-    pub fn claims(&self) -> Option<String> {
-        self.0.claims().map(str::to_owned)
-    }
-
-    /// The user (JSON). A `session_expired` error has signed out.
-    #[wasm_bindgen(js_name = meAnswer)]
-    pub fn me_answer(
-        &mut self,
-        status: u16,
-        body: &str,
-        date: Option<String>,
-        now: f64,
-    ) -> Answer<String> {
-        let reply = Reply {
-            status,
-            body,
-            date: date.as_deref(),
-            retry_after: None,
-            auth_token: None,
-        };
-        self.0.me_answer(&reply, now).or_else(err)
     }
 }

@@ -1,16 +1,17 @@
-//! Free functions of the JS API: `decodeJwt` and `isExpired`.
+//! The token helpers of the JS API (js/jwt.js wraps them): `decodeJwt` and `isExpired`.
+
+use crate::prelude::*;
 
 use wasm_bindgen::prelude::*;
 
-use super::{error, js};
+use super::engine::failure;
 use crate::core::jwt;
 
-/// The claims of a JWT, without verifying its signature (the backend does that).
-/// Throws an AuthError `invalid_token` when it is not a well-formed JWT.
-#[wasm_bindgen(js_name = decodeJwt, unchecked_return_type = "JwtClaims")]
-pub fn decode_jwt(token: &str) -> Result<JsValue, JsValue> {
-    let claims = jwt::decode(token).map_err(|e| error::to_js(&e))?;
-    Ok(js::parse_json(Some(&claims.json)))
+/// The claims of a JWT as JSON text, without verifying its signature (the backend
+/// does that); `!` and an `invalid_token` error as JSON when it is not a JWT.
+#[wasm_bindgen(js_name = decodeJwtText)]
+pub fn decode_jwt_text(token: &str) -> String {
+    jwt::decode(token).map_or_else(|e| failure(&e), |claims| claims.json)
 }
 
 /// Whether `token` is expired now (device clock), allowing `leeway` seconds
@@ -19,7 +20,11 @@ pub fn decode_jwt(token: &str) -> Result<JsValue, JsValue> {
 pub fn is_expired(token: &str, leeway: Option<f64>) -> bool {
     let leeway = leeway.filter(|l| l.is_finite() && *l >= 0.0).unwrap_or(0.0) as i64;
     match jwt::decode(token) {
-        Ok(claims) => jwt::is_expired_at(&claims, libm::floor(js::now() / 1000.0) as i64, leeway),
+        Ok(claims) => jwt::is_expired_at(
+            &claims,
+            libm::floor(js_sys::Date::now() / 1000.0) as i64,
+            leeway,
+        ),
         Err(_) => true,
     }
 }

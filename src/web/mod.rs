@@ -1,13 +1,5 @@
-//! The wasm-bindgen shell: performs effects (fetch, storage, events, JS objects)
-//! and asks `core` for every decision.
+//! The wasm-bindgen boundary: the engine for the JS shell (js/client.js) and the
+//! token helpers. No effects here: the shell performs them.
 
-pub mod client;
-pub mod coordinate;
 pub mod engine;
-pub mod error;
 pub mod functions;
-pub mod http;
-pub mod js;
-pub mod storage;
-pub mod sync;
-pub mod types;

@@ -1,11 +1,7 @@
-//! The exact TypeScript types of the public API (design.md's contract). Methods
-//! refer to them by name through `unchecked_*_type`, so the .d.ts has no `any`.
-
-use wasm_bindgen::prelude::*;
-
-#[wasm_bindgen(typescript_custom_section)]
-const TYPES: &'static str = r#"
+// The public types of auth-wasm (design.md's contract), written by hand beside the
+// JS shell they describe; tests/types/consumer.ts checks them with tsc --strict.
 import type { AuthError, AuthErrorCode } from "./auth-error";
+export { AuthError, isAuthError } from "./auth-error";
 export type { AuthErrorCode };
 
 export type AuthStatus = "anonymous" | "authenticated" | "expired";
@@ -84,4 +80,40 @@ export interface RegisterInput {
 
 export type AuthListener = (snapshot: AuthSnapshot, event: AuthEvent) => void;
 export type AuthHeader = { Authorization: string } | Record<string, never>;
-"#;
+
+export declare class AuthClient {
+  /** Never throws for what is in storage (garbage is removed); throws AuthError
+   * `config` for an invalid config. */
+  constructor(config: AuthConfig);
+  /** Sign in with `{ username, password }` or `{ email, password }`. */
+  login(credentials: LoginCredentials): Promise<AuthSnapshot>;
+  /** Create an account and sign in (logging in when the response has no tokens). */
+  register(input: RegisterInput): Promise<AuthSnapshot>;
+  /** Sign out here, and revoke the session at the backend when it can. */
+  logout(): Promise<void>;
+  /** Refresh now; concurrent calls share one request. */
+  refresh(): Promise<AuthSnapshot>;
+  /** A usable access token, refreshed first when due; null when signed out or expired. */
+  getAccessToken(): Promise<string | null>;
+  /** `{ Authorization: "Bearer ..." }`, or `{}` when there is no usable token. */
+  authHeader(): Promise<AuthHeader>;
+  /** `fetch` with the bearer for allowed origins; on 401 one refresh and one replay. */
+  fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>;
+  /** The user from the backend's `me` endpoint (or the claims when it has none). */
+  me(): Promise<User>;
+  /** The current state: the identical object until something changes. */
+  getSnapshot(): AuthSnapshot;
+  /** Call `listener(snapshot, event)` on every change; returns the unsubscribe function. */
+  subscribe(listener: AuthListener): () => void;
+  /** Release listeners, timers, the channel and lock markers. */
+  free(): void;
+  [Symbol.dispose](): void;
+}
+
+/** The claims of a JWT, without verifying its signature (the backend does that).
+ * Throws an AuthError `invalid_token` when it is not a well-formed JWT. */
+export declare function decodeJwt(token: string): JwtClaims;
+
+/** Whether `token` is expired now (device clock), allowing `leeway` seconds
+ * (default 0). A malformed token counts as expired: it can never be used. */
+export declare function isExpired(token: string, leeway?: number | null): boolean;

@@ -1,0 +1,603 @@
+// AuthClient: the JS API. A shell over the wasm engine (src/core/engine.rs): the
+// engine decides everything (tokens, expiry, protocols, stored format, retries,
+// schedule); this file only performs it: fetch, storage, locks, the channel
+// between tabs, timers, listeners. Every refresh goes through one shared promise
+// (`flight`), so concurrent callers in a tab send a single refresh request, and
+// through a Web Lock (or a claim round on the channel), so tabs send one between them.
+import { Engine } from "./auth_wasm.js";
+import { AuthError, errorFromText } from "./auth-error.js";
+import { build, fetchRequest, read, send } from "./http.js";
+import * as op from "./ops.js";
+import { Store } from "./storage.js";
+import { MAX_TIMEOUT_MS, TIMED_OUT, holdMarker, isHeld, lockManager, online, pageFlags, sleep, withLock } from "./tabs.js";
+
+/** How long losers of a claim round (no Web Locks) listen for competing claims. */
+const CLAIM_WINDOW_MS = 150;
+/** How long a tab waits for the tokens another tab refreshed to reach it. */
+const SUCCESSOR_WAIT_MS = 5000;
+/** Spent fingerprints remembered from other tabs. */
+const SPENT_MEMORY = 16;
+
+const text = (obj, key) => (obj !== null && typeof obj === "object" && typeof obj[key] === "string" ? obj[key] : "");
+const unauthorized = () => new AuthError("unauthorized", "Not authorized", 401);
+const signedOutByIt = (err) => err.code === "refresh_failed" || err.code === "session_expired";
+
+export class AuthClient {
+  /** Never throws for what is in storage (garbage is removed); throws AuthError
+   * `config` for an invalid config. */
+  constructor(config) {
+    let json;
+    try {
+      json = config !== null && typeof config === "object" ? JSON.stringify(config) : undefined;
+    } catch {
+      json = undefined;
+    }
+    if (json === undefined) throw new AuthError("config", "AuthClient needs a config object with baseUrl");
+    this.engine = new Engine();
+    this.call(op.CONFIGURE, 0, 0, json);
+    this.settings = JSON.parse(this.call(op.SETTINGS));
+    this.store = new Store(this.settings.storage, `${this.settings.key}:session`);
+    this.listeners = new Set();
+    this.snap = null;
+    this.snapStatus = null;
+    this.errText = "";
+    this.errObj = null;
+    this.refreshing = false;
+    this.flight = null;
+    this.timer = null;
+    this.stopped = false;
+    this.spent = [];
+    this.markers = [];
+    this.claim = null;
+    this.lost = false;
+    this.busy = null;
+    this.tabId = Math.random();
+    this.cleanups = [];
+    const stored = this.store.read();
+    if (stored !== null && !this.call(op.RESTORE, Date.now(), 0, stored)) this.store.write(null);
+    this.startCoordination();
+  }
+
+  // ---- the engine ----------------------------------------------------------------
+
+  /** One engine call; a failure (already recorded by the engine) is thrown. */
+  call(operation, x = 0, y = 0, a = "", b = "", c = "", d = "") {
+    const answer = this.engine.call(operation, x, y, a ?? "", b ?? "", c ?? "", d ?? "");
+    if (answer[0] === "!") {
+      this.snap = null;
+      throw errorFromText(answer.slice(1));
+    }
+    return answer;
+  }
+
+  /** Remember a failure the shell met (it shows in the snapshot); returns it. */
+  record(err) {
+    this.snap = null;
+    return errorFromText(this.engine.call(op.FAIL, 0, err.status ?? 0, err.code, err.message, "", ""));
+  }
+
+  // ---- the public API ------------------------------------------------------------------
+
+  /** Sign in with `{ username, password }` or `{ email, password }`. */
+  login(credentials) {
+    return this.run(() => this.loginWith(text(credentials, "username"), text(credentials, "email"), text(credentials, "password")));
+  }
+
+  /** Create an account and sign in (logging in when the response has no tokens). */
+  register(input) {
+    return this.run(async () => {
+      const email = text(input, "email");
+      const password = text(input, "password");
+      const req = JSON.parse(this.call(op.REGISTER, 0, 0, email, password, text(input, "name")));
+      if ((await this.signIn(req, op.REGISTER_ANSWER)) === "login") return this.loginWith("", email, password);
+      return this.snapshot();
+    });
+  }
+
+  /** Sign out here, and revoke the session at the backend when it can. */
+  logout() {
+    return this.run(async () => {
+      const req = this.engine.call(op.LOGOUT, 0, 0, "", "", "", "");
+      if (req) {
+        // Best effort: signing out here must not depend on the server answering.
+        await send(JSON.parse(req)).catch(() => {});
+      }
+      this.call(op.SIGN_OUT);
+      this.changed("signed_out");
+    });
+  }
+
+  /** Refresh now; concurrent calls share one request. */
+  refresh() {
+    return this.run(async () => {
+      await this.refreshShared();
+      return this.snapshot();
+    });
+  }
+
+  /** A usable access token, refreshed first when due; null when signed out or expired. */
+  getAccessToken() {
+    const access = this.call(op.ACCESS, Date.now());
+    // The common case answers without a refresh or a timer change.
+    if (access[0] === "1") return Promise.resolve(access.slice(1));
+    return this.run(() => this.accessToken(access));
+  }
+
+  /** `{ Authorization: "Bearer ..." }`, or `{}` when there is no usable token. */
+  authHeader() {
+    return this.getAccessToken().then((token) => (token ? { Authorization: `Bearer ${token}` } : {}));
+  }
+
+  /** `fetch` with the bearer for allowed origins; on 401 one refresh and one replay. */
+  fetch(input, init) {
+    return this.run(async () => {
+      let request;
+      try {
+        // As fetch would interpret its arguments; a Request is copied, not consumed.
+        request = input instanceof Request && init == null ? input.clone() : new Request(input, init ?? undefined);
+      } catch {
+        throw new AuthError("config", "Invalid fetch input");
+      }
+      return this.authorized(request);
+    });
+  }
+
+  /** The user from the backend's `me` endpoint (or the claims when it has none). */
+  me() {
+    return this.run(async () => {
+      const answer = this.call(op.ME);
+      if (answer === "") {
+        const claims = this.engine.call(op.CLAIMS, 0, 0, "", "", "", "");
+        if (claims) return JSON.parse(claims);
+        throw this.record(new AuthError("session_expired", "Not signed in"));
+      }
+      const req = JSON.parse(answer);
+      // Better Auth's get-session takes the session token; an API's `me` goes
+      // through the bearer rules with refresh-and-replay.
+      const reply = req.bearer ? await send(req) : await read(await this.authorized(build(req)));
+      let user;
+      try {
+        user = this.call(op.ME_ANSWER, Date.now(), reply.status, reply.body, reply.date);
+      } catch (err) {
+        // The session was revoked (signed out elsewhere): signed out here too.
+        if (err.code === "session_expired") this.changed("session_expired");
+        throw err;
+      }
+      this.changed("user_updated");
+      return JSON.parse(user);
+    });
+  }
+
+  /** The current state: the identical object until something changes. */
+  getSnapshot() {
+    return this.snapshot();
+  }
+
+  /** Call `listener(snapshot, event)` on every change; returns the unsubscribe function. */
+  subscribe(listener) {
+    const entry = { listener };
+    this.listeners.add(entry);
+    return () => {
+      this.listeners.delete(entry);
+    };
+  }
+
+  /** Release listeners, timers, the channel and lock markers. */
+  free() {
+    this.listeners.clear();
+    this.flight = null;
+    this.stopped = true;
+    clearTimeout(this.timer);
+    for (const cleanup of this.cleanups.splice(0)) cleanup();
+    for (const release of this.markers.splice(0)) release();
+  }
+
+  [Symbol.dispose]() {
+    this.free();
+  }
+
+  // ---- state, snapshot, listeners ------------------------------------------------------
+
+  /** Whatever an operation changed (signed in, out, refreshed), the timer follows. */
+  async run(operation) {
+    try {
+      return await operation();
+    } finally {
+      this.schedule();
+    }
+  }
+
+  snapshot() {
+    const now = Date.now();
+    const status = this.engine.call(op.STATUS, now, 0, "", "", "", "");
+    if (this.snap && this.snapStatus === status) return this.snap;
+    const view = JSON.parse(this.engine.call(op.VIEW, now, 0, "", "", "", ""));
+    view.refreshing = this.refreshing;
+    view.storage = this.store.kind;
+    view.error = this.errorObject();
+    this.snap = Object.freeze(view);
+    this.snapStatus = view.status;
+    return this.snap;
+  }
+
+  /** The recorded error as one AuthError instance until it changes. */
+  errorObject() {
+    const errText = this.engine.call(op.ERROR, 0, 0, "", "", "", "");
+    if (errText !== this.errText) {
+      this.errText = errText;
+      this.errObj = errText ? errorFromText(errText) : null;
+    }
+    return this.errObj;
+  }
+
+  emit(event) {
+    this.snap = null;
+    const snapshot = this.snapshot();
+    // A copy: a listener may unsubscribe (or subscribe) while we iterate.
+    for (const { listener } of [...this.listeners]) {
+      try {
+        listener(snapshot, event);
+      } catch (err) {
+        // Surfaced, without stopping the other listeners.
+        globalThis.reportError?.(err);
+      }
+    }
+  }
+
+  /** The session changed here: store it, tell other tabs, tell listeners. */
+  changed(event) {
+    const stored = this.engine.call(op.PERSISTED, 0, 0, "", "", "", "") || null;
+    if (this.store.write(stored)) this.emit("storage_fallback");
+    this.broadcastSession(stored);
+    this.emit(event);
+  }
+
+  setRefreshing(on) {
+    this.refreshing = on;
+    this.snap = null;
+  }
+
+  // ---- signing in ---------------------------------------------------------------------------
+
+  async loginWith(username, email, password) {
+    const req = JSON.parse(this.call(op.LOGIN, 0, 0, username, email, password));
+    await this.signIn(req, op.LOGIN_ANSWER);
+    return this.snapshot();
+  }
+
+  /** Send a sign-in (and the exchange it may lead to); "login" when the account
+   * was created without signing in. */
+  async signIn(req, answerOp) {
+    for (;;) {
+      let reply;
+      try {
+        reply = await send(req);
+      } catch (err) {
+        throw this.record(err);
+      }
+      const next = this.call(answerOp, Date.now(), reply.status, reply.body, reply.date, reply.retryAfter, reply.authToken);
+      if (next === "login") return next;
+      if (next === "") break;
+      req = JSON.parse(next);
+    }
+    this.changed("signed_in");
+    return "";
+  }
+
+  // ---- using the token ------------------------------------------------------------------------
+
+  /** The token to send now, refreshing first when it is due. `access`: the
+   * engine's answer when the caller already asked (asking twice would hide the
+   * first "expired"). */
+  async accessToken(access = this.call(op.ACCESS, Date.now())) {
+    switch (access[0]) {
+      case "1":
+        return access.slice(1);
+      case "2":
+        try {
+          await this.refreshShared();
+        } catch (err) {
+          if (!this.engine.call(op.USABLE, Date.now(), 0, "", "", "", "")) {
+            if (signedOutByIt(err)) return null;
+            throw err;
+          }
+        }
+        return this.engine.call(op.USABLE, Date.now(), 0, "", "", "", "") || null;
+      case "3":
+        // Nothing can renew it: said once, the session stays visible as expired.
+        this.emit("session_expired");
+        return null;
+      default:
+        return null;
+    }
+  }
+
+  async authorized(request) {
+    const callerSetAuth = request.headers.has("Authorization");
+    if (callerSetAuth || !this.engine.call(op.BEARER_ALLOWED, 0, 0, request.url, "", "", "")) return fetchRequest(request);
+    const token = await this.accessToken();
+    if (!token) return fetchRequest(request);
+    let replay;
+    try {
+      // Kept unsent (its body unread) for the one replay.
+      replay = request.clone();
+    } catch {
+      throw new AuthError("config", "The request body cannot be replayed");
+    }
+    request.headers.set("Authorization", `Bearer ${token}`);
+    const response = await fetchRequest(request);
+    if (response.status !== 401) return response;
+    // The token may already have been replaced by a concurrent refresh.
+    if (this.engine.call(op.CURRENT, 0, 0, "", "", "", "") === token) {
+      try {
+        await this.refreshShared();
+      } catch (err) {
+        throw signedOutByIt(err) ? unauthorized() : err;
+      }
+    }
+    const fresh = this.engine.call(op.CURRENT, 0, 0, "", "", "", "");
+    if (!fresh) throw unauthorized();
+    replay.headers.set("Authorization", `Bearer ${fresh}`);
+    const again = await fetchRequest(replay);
+    if (again.status === 401) throw this.record(unauthorized());
+    return again;
+  }
+
+  // ---- one refresh per tab ----------------------------------------------------------------------
+
+  /** Join the refresh in flight, or start it. */
+  refreshShared() {
+    if (!this.flight) {
+      const flight = this.refreshRequest();
+      this.flight = flight;
+      // Cleared once settled (first in line, before any caller's continuation),
+      // also when refreshRequest failed before its first await.
+      const clear = () => {
+        if (this.flight === flight) this.flight = null;
+      };
+      flight.then(clear, clear);
+    }
+    return this.flight;
+  }
+
+  /** The flight: wait out backoff, coordinate with other tabs, record the outcome. */
+  async refreshRequest() {
+    const postponed = this.engine.call(op.POSTPONED, Date.now(), 0, "", "", "", "");
+    // Backing off: nothing was attempted, so the retry state stays as it is.
+    if (postponed) throw errorFromText(postponed);
+    let failure = null;
+    try {
+      await this.refreshCoordinated();
+    } catch (err) {
+      failure = err;
+    }
+    const retrying = this.engine.call(op.REFRESH_OUTCOME, Date.now(), Math.random(), failure?.code ?? "", String(failure?.retryAfter ?? ""), "", "");
+    // Still refreshing while a retry is pending: the snapshot says so.
+    this.setRefreshing(retrying === "1");
+    this.schedule();
+    if (failure) throw failure;
+  }
+
+  async refreshCoordinated() {
+    const hadSession = this.engine.call(op.STATUS, Date.now(), 0, "", "", "", "") !== "anonymous";
+    let refreshToken;
+    try {
+      refreshToken = this.call(op.REFRESH_TOKEN, Date.now());
+    } catch (err) {
+      // Expired with nothing to renew it: the engine signed out.
+      if (hadSession && this.engine.call(op.STATUS, Date.now(), 0, "", "", "", "") === "anonymous") this.changed("session_expired");
+      throw err;
+    }
+    // A caller that cannot use its token any more waits out a short backoff.
+    const wait = this.engine.call(op.BACKOFF_WAIT, Date.now(), 0, "", "", "", "");
+    if (wait) await sleep(Number(wait));
+    if (!online()) throw new AuthError("network", "The browser is offline");
+    const locks = lockManager();
+    if (!locks) return this.refreshClaimed(refreshToken);
+    const outcome = await withLock(locks, this.lockName("refresh"), this.settings.lockTimeout, () => this.refreshLocked(refreshToken));
+    // A hung tab holds the lock: go ahead rather than block forever.
+    if (outcome === TIMED_OUT) await this.refreshLocked(refreshToken);
+  }
+
+  // ---- one refresh across tabs ------------------------------------------------------------------
+
+  lockName(suffix) {
+    return `${this.settings.key}:${suffix}`;
+  }
+
+  fingerprint(token) {
+    return this.engine.call(op.FINGERPRINT, 0, 0, token, "", "", "");
+  }
+
+  spentName(refreshToken) {
+    return this.lockName(`spent:${this.fingerprint(refreshToken)}`);
+  }
+
+  /** Under the lock: use another tab's result when there is one, else refresh. */
+  async refreshLocked(refreshToken) {
+    if (this.superseded(refreshToken)) return;
+    const locks = lockManager();
+    if (locks && (await isHeld(locks, this.spentName(refreshToken)))) return this.awaitSuccessor(refreshToken);
+    return this.refreshWith(refreshToken);
+  }
+
+  /** Without Web Locks: announce a claim, listen briefly; the lowest id wins and a
+   * tab already refreshing that token always wins. Losers wait for the result. */
+  async refreshClaimed(refreshToken) {
+    if (this.superseded(refreshToken)) return;
+    const fp = this.fingerprint(refreshToken);
+    if (this.spent.includes(fp)) return this.awaitSuccessor(refreshToken);
+    this.claim = { fp, id: this.tabId };
+    this.lost = false;
+    this.post({ t: "claim", fp, id: this.tabId });
+    await sleep(CLAIM_WINDOW_MS);
+    this.claim = null;
+    if (this.superseded(refreshToken)) return;
+    if (this.lost || this.spent.includes(fp)) return this.awaitSuccessor(refreshToken);
+    this.busy = fp;
+    try {
+      await this.refreshWith(refreshToken);
+    } finally {
+      this.busy = null;
+    }
+  }
+
+  /** Whether another tab's refresh already replaced `refreshToken`, as far as this
+   * tab can see now. */
+  superseded(refreshToken) {
+    this.adoptStored();
+    return this.engine.call(op.SUPERSEDED, 0, 0, refreshToken, "", "", "") === "1";
+  }
+
+  /** Wait until the tokens another tab obtained reach this one. */
+  async awaitSuccessor(refreshToken) {
+    const deadline = Date.now() + SUCCESSOR_WAIT_MS;
+    while (Date.now() < deadline) {
+      if (this.superseded(refreshToken)) return;
+      await sleep(50);
+    }
+    throw new AuthError("network", "Another tab's refresh did not arrive");
+  }
+
+  /** The refresh request itself. */
+  async refreshWith(refreshToken) {
+    this.setRefreshing(true);
+    const req = JSON.parse(this.engine.call(op.REFRESH_REQUEST, 0, 0, refreshToken, "", "", ""));
+    let reply;
+    try {
+      reply = await send(req);
+    } catch (err) {
+      // Network: the session is kept; backoff decides when again.
+      throw this.record(err);
+    }
+    try {
+      this.call(op.REFRESH_ANSWER, Date.now(), reply.status, reply.body, reply.date, reply.retryAfter);
+    } catch (err) {
+      if (err.code === "refresh_failed") this.changed("session_expired");
+      throw err;
+    }
+    // The marker first (lock manager), then the new tokens (storage and channel):
+    // a tab that gets the lock next sees one or the other.
+    this.rememberSpent(refreshToken);
+    this.changed("token_refreshed");
+  }
+
+  rememberSpent(refreshToken) {
+    this.noteSpent(this.fingerprint(refreshToken));
+    const locks = lockManager();
+    if (!locks) return;
+    this.markers.push(holdMarker(locks, this.spentName(refreshToken)));
+    // Older markers name tokens no tab can still hold.
+    while (this.markers.length > 2) this.markers.shift()();
+  }
+
+  noteSpent(fp) {
+    if (this.spent.includes(fp)) return;
+    this.spent.push(fp);
+    if (this.spent.length > SPENT_MEMORY) this.spent.shift();
+  }
+
+  // ---- the proactive timer and page events ------------------------------------------------------
+
+  /** Arm (or clear) the timer for the next refresh, as the engine says. */
+  schedule() {
+    clearTimeout(this.timer);
+    this.timer = null;
+    if (this.stopped || typeof window === "undefined") return;
+    const delay = this.engine.call(op.NEXT_WAKE, Date.now(), 0, pageFlags(), "", "", "");
+    if (delay === "") return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.wake();
+    }, Math.min(Math.max(Number(delay), 0), MAX_TIMEOUT_MS));
+  }
+
+  /** Timer fired, tab shown or focused, network back: refresh if due, else re-arm. */
+  wake() {
+    if (this.stopped) return;
+    if (this.engine.call(op.REFRESH_NOW, Date.now(), 0, pageFlags(), "", "", "") === "1") this.refreshShared().catch(() => {});
+    else this.schedule();
+  }
+
+  startCoordination() {
+    if (typeof window === "undefined") return;
+    const listen = (target, type, handler) => {
+      target.addEventListener(type, handler);
+      this.cleanups.push(() => target.removeEventListener(type, handler));
+    };
+    const wake = () => this.wake();
+    if (typeof document !== "undefined") listen(document, "visibilitychange", wake);
+    for (const type of ["focus", "online", "offline"]) listen(window, type, wake);
+    // Adopt what another tab wrote to localStorage (sign-in, refresh, sign-out).
+    if (this.store.kind === "local") {
+      listen(window, "storage", (event) => {
+        // key null: storage.clear() in another tab.
+        if ((event.key === null || event.key === this.store.key) && this.adoptStored()) this.schedule();
+      });
+    }
+    if (typeof BroadcastChannel === "function") {
+      const channel = new BroadcastChannel(this.lockName("sync"));
+      channel.onmessage = (event) => this.onMessage(event.data);
+      this.channel = channel;
+      this.cleanups.push(() => {
+        channel.onmessage = null;
+        channel.close();
+        this.channel = null;
+      });
+    }
+    this.schedule();
+  }
+
+  // ---- state between tabs ---------------------------------------------------------------------------
+
+  /** Re-read storage and adopt what another tab wrote; never writes back. */
+  adoptStored() {
+    return this.adopt(this.store.read());
+  }
+
+  /** Take a session another tab produced; true when it differed (listeners told). */
+  adopt(stored) {
+    if (this.engine.call(op.ADOPT, Date.now(), 0, stored ?? "", "", "", "") !== "1") return false;
+    this.emit("synced");
+    return true;
+  }
+
+  post(message) {
+    this.channel?.postMessage(message);
+  }
+
+  /** Tell other tabs the new state; the last spent token rides along so they never spend it. */
+  broadcastSession(stored) {
+    const message = { t: "session", text: stored };
+    if (this.spent.length > 0) message.spent = this.spent[this.spent.length - 1];
+    this.post(message);
+  }
+
+  onMessage(data) {
+    const kind = text(data, "t");
+    const fp = text(data, "fp");
+    if (kind === "claim" && fp && typeof data.id === "number") {
+      if (this.busy === fp || this.spent.includes(fp)) this.post({ t: "busy", fp });
+      if (this.claim?.fp === fp) {
+        if (data.id < this.claim.id) this.lost = true;
+        // A tab that claimed after ours went out never heard it: say it again.
+        else if (!this.lost) this.post({ t: "claim", fp, id: this.claim.id });
+      }
+    } else if (kind === "busy" && this.claim?.fp === fp) {
+      this.lost = true;
+    } else if (kind === "session") {
+      const spent = text(data, "spent");
+      if (spent) this.noteSpent(spent);
+      this.adoptText(typeof data.text === "string" ? data.text : null);
+    }
+  }
+
+  /** Adopt a session another tab sent (its storage may not have reached us yet). */
+  adoptText(stored) {
+    if (!this.adopt(stored)) return;
+    // sessionStorage and memory are per tab: keep our copy current. localStorage
+    // is shared: the sender already wrote it.
+    if (this.store.kind !== "local") this.store.write(stored);
+    this.schedule();
+  }
+}

@@ -1,0 +1,53 @@
+// Requests the engine describes, sent with the global fetch and read back whole.
+import { AuthError } from "./auth-error.js";
+
+/** A rejected fetch: aborted by its signal, or a network failure (offline, DNS,
+ * CORS, refused connection); the browser does not say which of the latter. */
+export function fetchError(err) {
+  return err?.name === "AbortError"
+    ? new AuthError("aborted", "The request was aborted")
+    : new AuthError("network", "The server could not be reached");
+}
+
+export async function fetchRequest(request) {
+  try {
+    return await fetch(request);
+  } catch (err) {
+    throw fetchError(err);
+  }
+}
+
+/** A Request from the engine's `{method, url, type?, body?, bearer?}`. */
+export function build(req) {
+  const headers = { Accept: "application/json" };
+  if (req.type) headers["Content-Type"] = req.type;
+  if (req.bearer) headers.Authorization = `Bearer ${req.bearer}`;
+  try {
+    return new Request(req.url, { method: req.method, headers, body: req.body });
+  } catch {
+    throw new AuthError("config", "Could not build the request");
+  }
+}
+
+/** What the engine's answer operations take. */
+export async function read(response) {
+  const header = (name) => response.headers.get(name) ?? "";
+  let body;
+  try {
+    body = await response.text();
+  } catch (err) {
+    throw fetchError(err);
+  }
+  return {
+    status: response.status,
+    body,
+    date: header("Date"),
+    // Better Auth's rate limiter says X-Retry-After.
+    retryAfter: header("Retry-After") || header("X-Retry-After"),
+    authToken: header("set-auth-token"),
+  };
+}
+
+export async function send(req) {
+  return read(await fetchRequest(build(req)));
+}

@@ -1,0 +1,13 @@
+// decodeJwt and isExpired: the wasm decodes; a malformed token throws an AuthError.
+import { decodeJwtText, isExpired as expired } from "./auth_wasm.js";
+import { errorFromText } from "./auth-error.js";
+
+export function decodeJwt(token) {
+  const text = decodeJwtText(String(token));
+  if (text[0] === "!") throw errorFromText(text.slice(1));
+  return JSON.parse(text);
+}
+
+export function isExpired(token, leeway) {
+  return expired(String(token), leeway ?? undefined);
+}

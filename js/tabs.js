@@ -1,0 +1,55 @@
+// Cross-tab primitives: Web Locks (a refresh lock, spent-token markers), sleeping,
+// and the page state the scheduler needs. No decisions: the engine makes them.
+
+/** Longest delay setTimeout honours (2^31 - 1 ms). */
+export const MAX_TIMEOUT_MS = 2147483647;
+export const TIMED_OUT = Symbol("timed out");
+
+export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, Math.min(Math.max(ms, 0), MAX_TIMEOUT_MS)));
+
+/** `navigator.locks`, where the browser has it. */
+export function lockManager() {
+  const locks = globalThis.navigator?.locks;
+  return typeof locks?.request === "function" ? locks : null;
+}
+
+/** Run `callback` holding the exclusive lock `name`, waiting at most `timeoutMs` for
+ * it; TIMED_OUT when the wait ran out (a hung holder). */
+export async function withLock(locks, name, timeoutMs, callback) {
+  const signal = typeof AbortSignal.timeout === "function" ? AbortSignal.timeout(timeoutMs) : undefined;
+  try {
+    return await locks.request(name, signal ? { signal } : {}, callback);
+  } catch (err) {
+    // An AuthError from the callback has a string code; the lock's own abort has not.
+    if ((err?.name === "TimeoutError" || err?.name === "AbortError") && typeof err.code !== "string") return TIMED_OUT;
+    throw err;
+  }
+}
+
+/** Hold the lock `name` until the returned function is called (or the tab closes):
+ * a marker other tabs see through `locks.query()`. */
+export function holdMarker(locks, name) {
+  let release;
+  const held = new Promise((resolve) => (release = resolve));
+  locks.request(name, { ifAvailable: true }, () => held).catch(() => {});
+  return release;
+}
+
+/** Whether some tab holds `name` now (the lock manager is one sequential
+ * authority, unlike storage, which reaches other tabs late). */
+export async function isHeld(locks, name) {
+  try {
+    const state = await locks.query();
+    return (state.held ?? []).some((lock) => lock.name === name);
+  } catch {
+    return false;
+  }
+}
+
+export const online = () => globalThis.navigator?.onLine ?? true;
+
+/** The engine's page flags: h = hidden, o = online. */
+export function pageFlags() {
+  const hidden = typeof document !== "undefined" && document.hidden;
+  return (hidden ? "h" : "") + (online() ? "o" : "");
+}

@@ -1,0 +1,80 @@
+//! The engine and token helpers across the real wasm boundary, in headless
+//! Chromium (the client's behaviour end to end is e2e/client.test.mjs).
+#![cfg(target_arch = "wasm32")]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use auth_wasm::web::engine::Engine;
+use auth_wasm::web::functions::{decode_jwt_text, is_expired};
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const CONFIGURE: u32 = 0;
+const STATUS: u32 = 5;
+const LOGIN: u32 = 10;
+const LOGIN_ANSWER: u32 = 12;
+const ACCESS: u32 = 16;
+
+fn call(e: &mut Engine, op: u32, x: f64, y: f64, a: &str) -> String {
+    e.call(op, x, y, a, "", "", "")
+}
+
+fn b64(s: &str) -> String {
+    let raw = btoa(s);
+    raw.trim_end_matches('=').replace('+', "-").replace('/', "_")
+}
+
+/// `btoa` through js-sys (the crate has no web-sys).
+fn btoa(s: &str) -> String {
+    let btoa: js_sys::Function = js_sys::Reflect::get(&js_sys::global(), &"btoa".into())
+        .unwrap()
+        .into();
+    btoa.call1(&wasm_bindgen::JsValue::NULL, &s.into())
+        .unwrap()
+        .as_string()
+        .unwrap()
+}
+
+fn jwt(exp: i64) -> String {
+    format!(
+        "{}.{}.c2ln",
+        b64(r#"{"alg":"HS256","typ":"JWT"}"#),
+        b64(&format!(r#"{{"sub":"u1","email":"a@b.c","exp":{exp}}}"#))
+    )
+}
+
+#[wasm_bindgen_test]
+fn an_invalid_config_is_a_config_error_and_nothing_else_runs() {
+    let mut e = Engine::new();
+    let answer = call(&mut e, CONFIGURE, 0.0, 0.0, r#"{"baseUrl":"ftp://x"}"#);
+    assert!(answer.starts_with(r#"!{"code":"config""#), "{answer}");
+    let answer = call(&mut e, STATUS, 0.0, 0.0, "");
+    assert!(answer.starts_with(r#"!{"code":"config""#), "{answer}");
+}
+
+#[wasm_bindgen_test]
+fn a_login_round_trip_across_the_boundary() {
+    let mut e = Engine::new();
+    assert_eq!(call(&mut e, CONFIGURE, 0.0, 0.0, r#"{"baseUrl":"http://127.0.0.1:8000"}"#), "");
+    let req = e.call(LOGIN, 0.0, 0.0, "", "a@b.c", "pw", "");
+    assert!(req.contains(r#""url":"http://127.0.0.1:8000/auth/login""#), "{req}");
+    let now = js_sys::Date::now();
+    let token = jwt((now / 1000.0) as i64 + 900);
+    let body = format!(r#"{{"access_token":"{token}","refresh_token":"r1"}}"#);
+    assert_eq!(e.call(LOGIN_ANSWER, now, 200.0, &body, "", "", ""), "");
+    assert_eq!(call(&mut e, STATUS, now, 0.0, ""), "authenticated");
+    assert_eq!(call(&mut e, ACCESS, now, 0.0, ""), ["1", &token].concat());
+    let html = e.call(LOGIN_ANSWER, now, 502.0, "<html>bad gateway</html>", "", "", "");
+    assert!(html.starts_with(r#"!{"code":"server""#), "{html}");
+}
+
+#[wasm_bindgen_test]
+fn token_helpers() {
+    let now = (js_sys::Date::now() / 1000.0) as i64;
+    assert!(decode_jwt_text(&jwt(now + 60)).contains(r#""email":"a@b.c""#));
+    assert!(decode_jwt_text("nope").starts_with(r#"!{"code":"invalid_token""#));
+    assert!(!is_expired(&jwt(now + 60), None));
+    assert!(is_expired(&jwt(now - 60), None));
+    assert!(!is_expired(&jwt(now - 60), Some(120.0)));
+    assert!(is_expired("garbage", None));
+}
