@@ -21,7 +21,9 @@ fn call(e: &mut Engine, op: u32, x: f64, y: f64, a: &str) -> String {
 
 fn b64(s: &str) -> String {
     let raw = btoa(s);
-    raw.trim_end_matches('=').replace('+', "-").replace('/', "_")
+    raw.trim_end_matches('=')
+        .replace('+', "-")
+        .replace('/', "_")
 }
 
 /// `btoa` through js-sys (the crate has no web-sys).
@@ -55,16 +57,36 @@ fn an_invalid_config_is_a_config_error_and_nothing_else_runs() {
 #[wasm_bindgen_test]
 fn a_login_round_trip_across_the_boundary() {
     let mut e = Engine::new();
-    assert_eq!(call(&mut e, CONFIGURE, 0.0, 0.0, r#"{"baseUrl":"http://127.0.0.1:8000"}"#), "");
+    assert_eq!(
+        call(
+            &mut e,
+            CONFIGURE,
+            0.0,
+            0.0,
+            r#"{"baseUrl":"http://127.0.0.1:8000"}"#
+        ),
+        ""
+    );
     let req = e.call(LOGIN, 0.0, 0.0, "", "a@b.c", "pw", "");
-    assert!(req.contains(r#""url":"http://127.0.0.1:8000/auth/login""#), "{req}");
+    assert!(
+        req.contains(r#""url":"http://127.0.0.1:8000/auth/login""#),
+        "{req}"
+    );
     let now = js_sys::Date::now();
     let token = jwt((now / 1000.0) as i64 + 900);
     let body = format!(r#"{{"access_token":"{token}","refresh_token":"r1"}}"#);
     assert_eq!(e.call(LOGIN_ANSWER, now, 200.0, &body, "", "", ""), "");
     assert_eq!(call(&mut e, STATUS, now, 0.0, ""), "authenticated");
     assert_eq!(call(&mut e, ACCESS, now, 0.0, ""), ["1", &token].concat());
-    let html = e.call(LOGIN_ANSWER, now, 502.0, "<html>bad gateway</html>", "", "", "");
+    let html = e.call(
+        LOGIN_ANSWER,
+        now,
+        502.0,
+        "<html>bad gateway</html>",
+        "",
+        "",
+        "",
+    );
     assert!(html.starts_with(r#"!{"code":"server""#), "{html}");
 }
 
