@@ -22,6 +22,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app. Raises settings.ConfigError when the secret is missing or weak."""
     settings = settings or Settings()
     secret, generated = settings.resolve_secret()
+    previous = settings.previous_secrets()
     if generated:
         log.warning(
             "AUTH_DEV_MODE: generated a random BETTER_AUTH_SECRET for this run; "
@@ -39,6 +40,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             settings.jwt_leeway,
             issuers=settings.jwt_issuer_list,
             audience=settings.jwt_audience_list,
+            previous_secrets=previous,
         ),
         auth_limiter=SlidingWindowLimiter(*parse_rate(settings.rate_limit_auth)),
         refresh_limiter=SlidingWindowLimiter(*parse_rate(settings.rate_limit_refresh)),

@@ -64,8 +64,11 @@ class Tokens:
         leeway: int,
         issuers: list[str] | None = None,
         audience: list[str] | None = None,
+        previous_secrets: list[str] | None = None,
     ) -> None:
         self._secret = secret
+        # Verification only: tokens signed before a rotation stay valid until they expire.
+        self._verify_secrets = [secret, *(previous_secrets or [])]
         self.access_ttl = access_ttl
         self._leeway = leeway
         self._issuers = issuers or []
@@ -93,17 +96,24 @@ class Tokens:
         if not token or len(token) > MAX_TOKEN_CHARS:
             return None
         required = ["exp", "sub"] + (["iss"] if self._issuers else []) + (["aud"] if self._audience else [])
-        try:
-            claims = jwt.decode(
-                token,
-                self._secret,
-                algorithms=[ALGORITHM],
-                leeway=self._leeway,
-                audience=self._audience or None,
-                issuer=self._issuers or None,
-                options={"require": required, "verify_aud": bool(self._audience)},
-            )
-        except jwt.PyJWTError:
+        claims = None
+        for secret in self._verify_secrets:
+            try:
+                claims = jwt.decode(
+                    token,
+                    secret,
+                    algorithms=[ALGORITHM],
+                    leeway=self._leeway,
+                    audience=self._audience or None,
+                    issuer=self._issuers or None,
+                    options={"require": required, "verify_aud": bool(self._audience)},
+                )
+                break
+            except jwt.InvalidSignatureError:
+                continue  # perhaps signed with a previous secret
+            except jwt.PyJWTError:
+                return None
+        if claims is None:
             return None
         sub = claims.get("sub")
         if not isinstance(sub, str) or not sub:

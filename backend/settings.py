@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     )
 
     better_auth_secret: str | None = None
+    # Comma list of secrets that signed tokens before a rotation: still accepted for
+    # verification (never used to sign), so rotating the secret signs nobody out.
+    better_auth_secret_previous: str = ""
     database_url: str = f"sqlite:///{REPO_DIR / 'var' / 'auth.db'}"
     access_token_ttl: int = 900
     refresh_token_ttl: int = 30 * 24 * 3600
@@ -92,6 +95,16 @@ class Settings(BaseSettings):
     @property
     def cors_origin_list(self) -> list[str]:
         return self._list(self.cors_origins)
+
+    def previous_secrets(self) -> list[str]:
+        """BETTER_AUTH_SECRET_PREVIOUS, each held to the same strength rule."""
+        previous = self._list(self.better_auth_secret_previous)
+        if any(len(p.encode()) < MIN_SECRET_BYTES for p in previous):
+            raise ConfigError(
+                f"BETTER_AUTH_SECRET_PREVIOUS has an entry shorter than {MIN_SECRET_BYTES} bytes: "
+                "list the old secrets exactly as they were, comma-separated"
+            )
+        return previous
 
     def resolve_secret(self) -> tuple[str, bool]:
         """The signing secret and whether it was generated (dev mode only).
