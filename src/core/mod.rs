@@ -7,6 +7,8 @@ pub mod error;
 pub mod json;
 pub mod jwt;
 pub mod persist;
+#[cfg(test)]
+mod properties;
 pub mod protocol;
 pub mod schedule;
 pub mod session;

@@ -1,0 +1,165 @@
+//! Property tests (proptest): the core's round trips hold and its parsers never
+//! panic for any input; the refresh scheduler keeps its invariants for any times.
+
+use proptest::prelude::*;
+
+use crate::core::clock::parse_retry_after;
+use crate::core::config::{Config, RawConfig};
+use crate::core::engine::{Engine, Reply};
+use crate::core::json::{self, Json};
+use crate::core::persist;
+use crate::core::protocol::{self, HttpResponse, Op};
+use crate::core::schedule::{
+    next_wake, refresh_now, Backoff, Page, RetryState, Wake, MIN_RETRY_MS,
+};
+use crate::core::session::{tests::jwt, Session};
+use crate::core::{jwt as jwt_mod, url};
+use crate::prelude::*;
+
+/// JSON values of bounded depth, numbers as integers (what tokens carry).
+fn json_value() -> impl Strategy<Value = Json> {
+    let leaf = prop_oneof![
+        Just(Json::Null),
+        any::<bool>().prop_map(Json::Bool),
+        (-(1i64 << 52)..(1i64 << 52)).prop_map(|n| Json::Num(n as f64)),
+        ".{0,12}".prop_map(Json::Str),
+    ];
+    leaf.prop_recursive(4, 32, 6, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..6).prop_map(Json::Arr),
+            prop::collection::vec(("[a-z]{1,6}", inner), 0..6).prop_map(Json::Obj),
+        ]
+    })
+}
+
+fn config(protocol: &str) -> Config {
+    Config::validate(RawConfig {
+        base_url: Some("http://127.0.0.1:8000".into()),
+        protocol: Some(protocol.into()),
+        ..RawConfig::default()
+    })
+    .unwrap()
+}
+
+const PROTOCOLS: [&str; 3] = ["json", "oauth2-password", "better-auth"];
+const OPS: [Op; 5] = [Op::Login, Op::Register, Op::Refresh, Op::Logout, Op::Me];
+
+proptest! {
+    #[test]
+    fn json_text_round_trips(value in json_value()) {
+        let text = value.to_text();
+        prop_assert_eq!(json::parse(&text), Some(value));
+    }
+
+    #[test]
+    fn the_parsers_never_panic(text in ".{0,200}", status in 0u16..700, now in 0f64..4e12) {
+        let _ = json::parse(&text);
+        let _ = jwt_mod::decode(&text);
+        let _ = persist::decode(&text, now);
+        let _ = url::origin_of(&text);
+        let _ = parse_retry_after(&text, now);
+        let _ = RawConfig::from_json(&text).and_then(Config::validate);
+        for protocol in PROTOCOLS {
+            let cfg = config(protocol);
+            for op in OPS {
+                let resp = HttpResponse { status, body: &text, retry_after: Some(&text), now };
+                let _ = protocol::parse_tokens(cfg.protocol, op, &resp);
+                let _ = protocol::parse_session_token(op, &resp, Some(&text));
+                let _ = protocol::parse_user(cfg.protocol, &resp);
+                let _ = protocol::error_from_response(op, &resp);
+            }
+        }
+    }
+
+    #[test]
+    fn a_jwt_shaped_string_of_anything_never_panics(a in "[A-Za-z0-9_-]{0,40}", b in "[A-Za-z0-9_-]{0,80}") {
+        let _ = jwt_mod::decode(&[a.as_str(), ".", b.as_str(), ".sig"].concat());
+    }
+
+    #[test]
+    fn claims_survive_decoding(sub in "[a-z0-9]{1,20}", iat in 0i64..4_000_000_000, life in 1i64..1_000_000) {
+        let token = jwt(&format!(r#"{{"sub":"{sub}","iat":{iat},"exp":{}}}"#, iat + life));
+        let claims = jwt_mod::decode(&token).unwrap();
+        prop_assert_eq!(claims.sub.as_deref(), Some(sub.as_str()));
+        prop_assert_eq!((claims.iat, claims.exp), (Some(iat), Some(iat + life)));
+    }
+
+    #[test]
+    fn a_stored_session_round_trips(
+        sub in "[a-z0-9]{1,20}",
+        iat in 1_000_000i64..4_000_000_000,
+        life in 1i64..1_000_000,
+        refresh in proptest::option::of("[A-Za-z0-9_-]{1,40}"),
+        user in proptest::option::of(json_value()),
+    ) {
+        let token = jwt(&format!(r#"{{"sub":"{sub}","iat":{iat},"exp":{}}}"#, iat + life));
+        let user = user.map(|u| Json::Obj(vec![("u".to_owned(), u)]).to_text());
+        let session = Session::restore(token, refresh, None, None, user, iat as f64 * 1000.0).unwrap();
+        let back = persist::decode(&persist::encode(&session), 0.0).unwrap();
+        prop_assert_eq!(back, session);
+    }
+
+    #[test]
+    fn origins_are_idempotent(host in "[a-z]{1,10}(\\.[a-z]{1,5}){0,2}", port in proptest::option::of(1u16..65535), path in "(/[a-z]{0,5}){0,3}") {
+        let url = match port {
+            Some(p) => format!("https://{host}:{p}{path}"),
+            None => format!("https://{host}{path}"),
+        };
+        let origin = url::origin_of(&url).unwrap();
+        prop_assert_eq!(url::origin_of(&origin), Some(origin.clone()));
+        prop_assert!(!origin.ends_with('/'));
+    }
+
+    #[test]
+    fn backoff_stays_between_the_floor_and_the_cap(base in 1f64..10_000.0, cap in 1f64..600_000.0, attempt in 0u32..100, random in 0f64..1.0) {
+        let delay = Backoff { base_ms: base, cap_ms: cap }.delay(attempt, random);
+        prop_assert!(delay >= MIN_RETRY_MS);
+        prop_assert!(delay <= cap.max(MIN_RETRY_MS));
+    }
+
+    #[test]
+    fn the_scheduler_never_wakes_before_it_may_nor_after_expiry(
+        iat in 1_000_000i64..4_000_000_000,
+        life in 1i64..100_000,
+        margin in 0i64..10_000,
+        not_before in proptest::option::of(0f64..5e12),
+        now in 0f64..5e12,
+        hidden in any::<bool>(),
+        online in any::<bool>(),
+    ) {
+        let token = jwt(&format!(r#"{{"sub":"s","iat":{iat},"exp":{}}}"#, iat + life));
+        let session = Session::restore(token, Some("r".into()), None, None, None, 0.0).unwrap();
+        let exp = (iat + life) as f64 * 1000.0;
+        let retry = RetryState { failures: 1, not_before };
+        let page = Page { hidden, online };
+        match next_wake(Some(&session), margin, &retry, page) {
+            Wake::At(at) => {
+                prop_assert!(!hidden && online);
+                prop_assert!(not_before.is_none_or(|t| at >= t), "never before the backoff allows");
+                prop_assert!(at <= exp.max(not_before.unwrap_or(0.0)), "never after expiry unless backing off");
+                prop_assert!(at >= exp - (margin as f64 * 1000.0) - 1.0, "not earlier than the margin");
+            }
+            Wake::WhenOnline => prop_assert!(!online && !hidden),
+            Wake::Idle => prop_assert!(hidden),
+        }
+        if refresh_now(Some(&session), now, margin, &retry, page) {
+            prop_assert!(online && not_before.is_none_or(|t| now >= t));
+            prop_assert!(session.refresh_due(now, margin));
+        }
+    }
+
+    #[test]
+    fn the_engine_answers_any_response_without_panicking(
+        protocol in 0usize..3,
+        status in 0u16..700,
+        body in ".{0,120}",
+        date in proptest::option::of(".{0,40}"),
+    ) {
+        let mut engine = Engine::new(config(PROTOCOLS[protocol]));
+        let reply = Reply { status, body: &body, date: date.as_deref(), retry_after: Some(&body), auth_token: Some(&body) };
+        let _ = engine.sign_in_answer(Op::Login, &reply, 1e12);
+        let _ = engine.refresh_answer(&reply, 1e12);
+        let _ = engine.me_answer(&reply, 1e12);
+        let _ = engine.view(1e12);
+    }
+}
