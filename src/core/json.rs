@@ -338,7 +338,9 @@ impl Parser<'_> {
             let exp = exp.min(400.0) as i32;
             value *= pow10(if exp_negative { -exp } else { exp });
         }
-        Some(if negative { -value } else { value })
+        // Beyond f64 (1e400) there is no number to give back; refusing it keeps
+        // parse(to_text(v)) == v (found by fuzz/fuzz_targets/json.rs).
+        value.is_finite().then_some(if negative { -value } else { value })
     }
 
     fn hex4(&mut self) -> Option<u32> {
@@ -408,6 +410,15 @@ impl Parser<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_beyond_f64_are_refused() {
+        // Fuzzing regression: "42e440" read as infinity and wrote back as null.
+        for text in ["42e440", "-1e999", "[1e309]", r#"{"exp":1e400}"#] {
+            assert_eq!(parse(text), None, "{text}");
+        }
+        assert!(parse("1e308").and_then(|v| v.as_f64()).is_some_and(f64::is_finite));
+    }
 
     #[test]
     fn powers_of_ten_are_exact_where_doubles_can_be() {

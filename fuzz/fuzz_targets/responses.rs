@@ -1,0 +1,47 @@
+//! Every protocol's response parsers, and the engine that uses them, on any status,
+//! body and headers: a typed result, never a panic.
+#![no_main]
+
+use auth_wasm::core::config::{Config, RawConfig};
+use auth_wasm::core::engine::{Engine, Reply};
+use auth_wasm::core::protocol::{self, HttpResponse, Op};
+use libfuzzer_sys::fuzz_target;
+
+const PROTOCOLS: [&str; 3] = ["json", "oauth2-password", "better-auth"];
+const OPS: [Op; 5] = [Op::Login, Op::Register, Op::Refresh, Op::Logout, Op::Me];
+
+fuzz_target!(|input: (u16, u8, &str, &str)| {
+    let (status, pick, body, header) = input;
+    let Ok(cfg) = Config::validate(RawConfig {
+        base_url: Some("http://127.0.0.1:8000".into()),
+        protocol: Some(PROTOCOLS[usize::from(pick) % 3].into()),
+        ..RawConfig::default()
+    }) else {
+        return;
+    };
+    let op = OPS[usize::from(pick / 3) % 5];
+    let resp = HttpResponse {
+        status,
+        body,
+        retry_after: Some(header),
+        now: 1.7e12,
+    };
+    let _ = protocol::parse_tokens(cfg.protocol, op, &resp);
+    let _ = protocol::parse_session_token(op, &resp, Some(header));
+    let _ = protocol::parse_user(cfg.protocol, &resp);
+    let _ = protocol::has_tokens(cfg.protocol, body, Some(header));
+    let err = protocol::error_from_response(op, &resp);
+    assert!(!err.message.is_empty());
+    let mut engine = Engine::new(cfg);
+    let reply = Reply {
+        status,
+        body,
+        date: Some(header),
+        retry_after: Some(header),
+        auth_token: Some(header),
+    };
+    let _ = engine.sign_in_answer(op, &reply, 1.7e12);
+    let _ = engine.refresh_answer(&reply, 1.7e12);
+    let _ = engine.me_answer(&reply, 1.7e12);
+    let _ = engine.view(1.7e12);
+});
