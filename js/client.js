@@ -100,7 +100,7 @@ export class AuthClient {
       const req = this.engine.call(op.LOGOUT, 0, 0, "", "", "", "");
       if (req) {
         // Best effort: signing out here must not depend on the server answering.
-        await send(JSON.parse(req)).catch(() => {});
+        await send(JSON.parse(req), this.settings.timeout).catch(() => {});
       }
       this.call(op.SIGN_OUT);
       this.changed("signed_out");
@@ -154,7 +154,7 @@ export class AuthClient {
       const req = JSON.parse(answer);
       // Better Auth's get-session takes the session token; an API's `me` goes
       // through the bearer rules with refresh-and-replay.
-      const reply = req.bearer ? await send(req) : await read(await this.authorized(build(req)));
+      const reply = req.bearer ? await send(req, this.settings.timeout) : await read(await this.authorized(build(req, this.settings.timeout)));
       let user;
       try {
         user = this.call(op.ME_ANSWER, Date.now(), reply.status, reply.body, reply.date);
@@ -271,7 +271,7 @@ export class AuthClient {
     for (;;) {
       let reply;
       try {
-        reply = await send(req);
+        reply = await send(req, this.settings.timeout);
       } catch (err) {
         throw this.record(err);
       }
@@ -465,7 +465,7 @@ export class AuthClient {
     const req = JSON.parse(this.engine.call(op.REFRESH_REQUEST, 0, 0, refreshToken, "", "", ""));
     let reply;
     try {
-      reply = await send(req);
+      reply = await send(req, this.settings.timeout);
     } catch (err) {
       // Network: the session is kept; backoff decides when again.
       throw this.record(err);

@@ -4,6 +4,7 @@ import { AuthError } from "./auth-error.js";
 /** A rejected fetch: aborted by its signal, or a network failure (offline, DNS,
  * CORS, refused connection); the browser does not say which of the latter. */
 export function fetchError(err) {
+  if (err?.name === "TimeoutError") return new AuthError("network", "The server did not answer in time");
   return err?.name === "AbortError"
     ? new AuthError("aborted", "The request was aborted")
     : new AuthError("network", "The server could not be reached");
@@ -17,13 +18,15 @@ export async function fetchRequest(request) {
   }
 }
 
-/** A Request from the engine's `{method, url, type?, body?, bearer?}`. */
-export function build(req) {
+/** A Request from the engine's `{method, url, type?, body?, bearer?}`; `timeoutMs`
+ * bounds the whole exchange (the client's own requests, not the app's). */
+export function build(req, timeoutMs) {
   const headers = { Accept: "application/json" };
   if (req.type) headers["Content-Type"] = req.type;
   if (req.bearer) headers.Authorization = `Bearer ${req.bearer}`;
   try {
-    return new Request(req.url, { method: req.method, headers, body: req.body });
+    const signal = timeoutMs > 0 && typeof AbortSignal.timeout === "function" ? AbortSignal.timeout(timeoutMs) : undefined;
+    return new Request(req.url, { method: req.method, headers, body: req.body, signal });
   } catch {
     throw new AuthError("config", "Could not build the request");
   }
@@ -48,6 +51,6 @@ export async function read(response) {
   };
 }
 
-export async function send(req) {
-  return read(await fetchRequest(build(req)));
+export async function send(req, timeoutMs) {
+  return read(await fetchRequest(build(req, timeoutMs)));
 }

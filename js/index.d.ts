@@ -38,6 +38,9 @@ export interface AuthConfig {
   retry?: { baseDelay?: number; maxDelay?: number };
   /** Longest wait for another tab's refresh lock before going ahead, ms (default 10000). */
   lockTimeout?: number;
+  /** Longest wait for the backend on the client's own requests (sign-in, refresh,
+   * me, logout), ms (default 15000); then an AuthError `network`, nothing lost. */
+  timeout?: number;
 }
 
 /** JWT claims: the registered ones typed, the rest unknown. */

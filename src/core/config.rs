@@ -87,6 +87,8 @@ pub struct RawConfig {
     pub retry_max_delay: Option<f64>,
     /// `lockTimeout`, ms.
     pub lock_timeout: Option<f64>,
+    /// `timeout`, ms: the longest wait for the backend on the client's own requests.
+    pub timeout: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -108,6 +110,9 @@ pub struct Config {
     /// How long a tab waits for another tab's refresh lock before going ahead (a
     /// hung tab must not block the others; a closed one releases it at once).
     pub lock_timeout_ms: f64,
+    /// How long the client's own requests (sign-in, refresh, me, logout) wait for
+    /// the backend before failing with `network`.
+    pub timeout_ms: f64,
 }
 
 impl RawConfig {
@@ -175,6 +180,7 @@ impl RawConfig {
             retry_base_delay: number(retry.and_then(|r| r.get("baseDelay")), "retry.baseDelay")?,
             retry_max_delay: number(retry.and_then(|r| r.get("maxDelay")), "retry.maxDelay")?,
             lock_timeout: number(value.get("lockTimeout"), "lockTimeout")?,
+            timeout: number(value.get("timeout"), "timeout")?,
         })
     }
 }
@@ -292,6 +298,7 @@ impl Config {
                 )?,
             },
             lock_timeout_ms: millis(raw.lock_timeout, 10_000.0, "lockTimeout")?,
+            timeout_ms: millis(raw.timeout, 15_000.0, "timeout")?,
         })
     }
 
@@ -346,6 +353,7 @@ mod tests {
         assert_eq!(c.endpoints.me.as_deref(), Some("/me"));
         assert_eq!((c.backoff.base_ms, c.backoff.cap_ms), (500.0, 4000.0));
         assert_eq!(c.lock_timeout_ms, 2000.0);
+        assert_eq!(c.timeout_ms, 15_000.0, "the default");
         assert!(c.bearer_allowed("https://files.example.com/x"));
     }
 

@@ -176,9 +176,14 @@ impl Engine {
     }
 
     /// Take the session another tab stored or sent; true when it differed (emit
-    /// `synced`). Unreadable text counts as signed out.
+    /// `synced`). None is a sign-out; unreadable text (another tab, an extension or
+    /// a user writing garbage) is ignored: it must not cost this tab its session.
     pub fn adopt(&mut self, text: Option<&str>, local: Millis) -> bool {
-        let incoming = text.and_then(|t| persist::decode(t, self.now(local)).ok());
+        let incoming = match text.map(|t| persist::decode(t, self.now(local))) {
+            None => None,
+            Some(Ok(session)) => Some(session),
+            Some(Err(_)) => return false,
+        };
         if same_state(incoming.as_ref(), self.session.as_ref()) {
             return false;
         }
@@ -754,6 +759,8 @@ mod tests {
         let mut b = engine("json");
         assert!(b.adopt(text.as_deref(), T0));
         assert!(!b.adopt(text.as_deref(), T0));
+        assert!(!b.adopt(Some("{garbage"), T0), "garbage is ignored");
+        assert_eq!(b.status(T0), Status::Authenticated);
         assert!(b.adopt(None, T0));
         assert_eq!(b.status(T0), Status::Anonymous);
     }

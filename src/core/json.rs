@@ -340,7 +340,9 @@ impl Parser<'_> {
         }
         // Beyond f64 (1e400) there is no number to give back; refusing it keeps
         // parse(to_text(v)) == v (found by fuzz/fuzz_targets/json.rs).
-        value.is_finite().then_some(if negative { -value } else { value })
+        value
+            .is_finite()
+            .then_some(if negative { -value } else { value })
     }
 
     fn hex4(&mut self) -> Option<u32> {
@@ -417,7 +419,9 @@ mod tests {
         for text in ["42e440", "-1e999", "[1e309]", r#"{"exp":1e400}"#] {
             assert_eq!(parse(text), None, "{text}");
         }
-        assert!(parse("1e308").and_then(|v| v.as_f64()).is_some_and(f64::is_finite));
+        assert!(parse("1e308")
+            .and_then(|v| v.as_f64())
+            .is_some_and(f64::is_finite));
     }
 
     #[test]

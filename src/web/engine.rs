@@ -212,6 +212,8 @@ impl Engine {
                 write_str(&mut out, &e.cfg.storage_key);
                 out.push_str(",\"lockTimeout\":");
                 out.push_str(&num(e.cfg.lock_timeout_ms));
+                out.push_str(",\"timeout\":");
+                out.push_str(&num(e.cfg.timeout_ms));
                 out.push('}');
                 out
             }
