@@ -66,7 +66,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_origins=settings.cors_origin_list,
         allow_origin_regex=settings.cors_origin_regex,
         allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
-        allow_headers=["Authorization", "Content-Type"],
+        allow_headers=["Authorization", "Content-Type", "X-CSRF"],
+        # The refresh cookie (REFRESH_TOKEN_TRANSPORT=cookie) crosses origins only
+        # to the origins listed above.
+        allow_credentials=True,
         expose_headers=["Retry-After", "Date", "WWW-Authenticate"],
         max_age=600,
     )

@@ -37,7 +37,8 @@ class TokenPair(BaseModel):
     access_token: str
     token_type: str = "bearer"
     expires_in: int
-    refresh_token: str
+    # None when the refresh token travels as an httpOnly cookie instead.
+    refresh_token: str | None
 
 
 class UserOut(BaseModel):

@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     # `sub` is unknown creates the local user from its `email`/`name` claims on first
     # sight ("create"), or is refused ("reject").
     external_users: str = "create"
+    # "body": refresh tokens travel in JSON (stored by the client). "cookie": an
+    # httpOnly, SameSite=Strict cookie scoped to /auth, CSRF-checked (refresh_cookie.py).
+    refresh_token_transport: str = "body"
 
     @field_validator("external_users")
     @classmethod
@@ -83,6 +86,13 @@ class Settings(BaseSettings):
     @classmethod
     def _valid_rate(cls, value: str) -> str:
         parse_rate(value)
+        return value
+
+    @field_validator("refresh_token_transport")
+    @classmethod
+    def _valid_transport(cls, value: str) -> str:
+        if value not in ("body", "cookie"):
+            raise ValueError("REFRESH_TOKEN_TRANSPORT must be 'body' or 'cookie'")
         return value
 
     @field_validator("password_hash_profile")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request, Response
+from fastapi import APIRouter, Body, Depends, Form, Request, Response
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -12,6 +12,7 @@ from .. import session_store
 from ..db import User, as_utc
 from ..deps import CurrentUser, Db, State, client_ip, user_agent
 from ..errors import ApiError, rate_limited
+from ..refresh_cookie import check_csrf, clear_refresh_cookie, presented_cookie, set_refresh_cookie, uses_cookie
 from ..schemas import LoginIn, RefreshIn, RegisterIn, TokenPair, UserOut
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -49,12 +50,20 @@ def _sign_in(state, db, request: Request, user: User) -> TokenPair:
     return _token_pair(state, user, issued)
 
 
+def _deliver(state, request: Request, response: Response, pair: TokenPair) -> TokenPair:
+    """In cookie transport the refresh token leaves only as the httpOnly cookie."""
+    if uses_cookie(state.settings) and pair.refresh_token is not None:
+        set_refresh_cookie(response, request, pair.refresh_token, state.settings.refresh_token_ttl)
+        pair.refresh_token = None
+    return pair
+
+
 def user_out(user: User) -> UserOut:
     return UserOut(id=user.id, email=user.email, name=user.name, created_at=as_utc(user.created_at))
 
 
 @router.post("/register", status_code=201, response_model=TokenPair)
-def register(body: RegisterIn, request: Request, state: State, db: Db) -> TokenPair:
+def register(body: RegisterIn, request: Request, response: Response, state: State, db: Db) -> TokenPair:
     email = body.email.strip().lower()
     _limit_auth(state, request, email)
     user = User(email=email, name=body.name.strip(), password_hash=state.passwords.hash(body.password))
@@ -64,15 +73,15 @@ def register(body: RegisterIn, request: Request, state: State, db: Db) -> TokenP
     except IntegrityError:
         db.rollback()
         raise ApiError(409, "user_exists", "An account with this email already exists") from None
-    return _sign_in(state, db, request, user)
+    return _deliver(state, request, response, _sign_in(state, db, request, user))
 
 
 @router.post("/login", response_model=TokenPair)
-def login(body: LoginIn, request: Request, state: State, db: Db) -> TokenPair:
+def login(body: LoginIn, request: Request, response: Response, state: State, db: Db) -> TokenPair:
     user = _authenticate(state, db, request, body.identifier, body.password)
     if user is None:
         raise ApiError(401, "invalid_credentials", INVALID_CREDENTIALS)
-    return _sign_in(state, db, request, user)
+    return _deliver(state, request, response, _sign_in(state, db, request, user))
 
 
 def _oauth_error(status: int, error: str, description: str, code: str, headers=None) -> ApiError:
@@ -137,17 +146,56 @@ def _refresh(state, db, request: Request, presented: str) -> TokenPair:
     return _token_pair(state, user, issued)
 
 
-@router.post("/refresh", response_model=TokenPair)
-def refresh(body: RefreshIn, request: Request, state: State, db: Db) -> TokenPair:
-    return _refresh(state, db, request, body.refresh_token)
+def _csrf_guard(request: Request, state: State) -> None:
+    """Cookie transport: the CSRF check, before the body is even read (a cross-site
+    form post is a 403, not a validation error)."""
+    if uses_cookie(state.settings):
+        check_csrf(request, state.settings)
 
 
-@router.post("/logout", status_code=204)
-def logout(body: RefreshIn, db: Db) -> Response:
-    session = session_store.session_of_token(db, body.refresh_token)
+def _presented(state, request: Request, body: RefreshIn | None) -> str | None:
+    """The refresh token of a refresh or logout: the cookie in cookie transport
+    (after `_csrf_guard`), else the JSON body."""
+    if uses_cookie(state.settings):
+        return presented_cookie(request)
+    return body.refresh_token if body is not None else None
+
+
+@router.post("/refresh", response_model=TokenPair, dependencies=[Depends(_csrf_guard)])
+def refresh(
+    request: Request,
+    response: Response,
+    state: State,
+    db: Db,
+    body: Annotated[RefreshIn | None, Body()] = None,
+) -> TokenPair:
+    presented = _presented(state, request, body)
+    if presented is None:
+        if not uses_cookie(state.settings):
+            raise ApiError(422, "validation", "refresh_token is required", fields={"refresh_token": "Field required"})
+        raise ApiError(401, "refresh_failed", "No refresh cookie: sign in again")
+    try:
+        pair = _refresh(state, db, request, presented)
+    except ApiError as exc:
+        if uses_cookie(state.settings) and exc.code == "refresh_failed":
+            # A dead cookie is removed with the 401 (the headers go with the error).
+            dead = Response()
+            clear_refresh_cookie(dead, request)
+            exc.headers = {**exc.headers, "set-cookie": dead.headers["set-cookie"]}
+        raise
+    return _deliver(state, request, response, pair)
+
+
+@router.post("/logout", status_code=204, dependencies=[Depends(_csrf_guard)])
+def logout(request: Request, state: State, db: Db, body: Annotated[RefreshIn | None, Body()] = None) -> Response:
+    presented = _presented(state, request, body)
+    session = session_store.session_of_token(db, presented) if presented else None
     if session is not None:
         session_store.revoke(db, session.id)
-    return Response(status_code=204)
+    response = Response(status_code=204)
+    if uses_cookie(state.settings):
+        clear_refresh_cookie(response, request)
+    return response
 
 
 @router.get("/me", response_model=UserOut)
