@@ -30,7 +30,9 @@ class LoginIn(BaseModel):
 
 
 class RefreshIn(BaseModel):
-    refresh_token: str = Field(min_length=1, max_length=512)
+    # Optional in the schema: with REFRESH_TOKEN_TRANSPORT=cookie the cookie carries it
+    # (and a body of {} is what the client sends); body transport requires it.
+    refresh_token: str | None = Field(default=None, min_length=1, max_length=512)
 
 
 class TokenPair(BaseModel):

@@ -55,6 +55,12 @@ export class AuthClient {
     this.cleanups = [];
     const stored = this.store.read();
     if (stored !== null && !this.call(op.RESTORE, Date.now(), 0, stored)) this.store.write(null);
+    this.restoring = null;
+    // With the refresh token in an httpOnly cookie, a new page holds no tokens:
+    // the session comes back by a silent refresh (operations wait for it).
+    if (this.settings.cookie && typeof window !== "undefined" && this.engine.call(op.STATUS, Date.now(), 0, "", "", "", "") === "anonymous") {
+      this.restoring = this.restoreByCookie();
+    }
     this.startCoordination();
   }
 
@@ -117,6 +123,7 @@ export class AuthClient {
 
   /** A usable access token, refreshed first when due; null when signed out or expired. */
   getAccessToken() {
+    if (this.restoring) return this.run(() => this.accessToken());
     const access = this.call(op.ACCESS, Date.now());
     // The common case answers without a refresh or a timer change.
     if (access[0] === "1") return Promise.resolve(access.slice(1));
@@ -201,6 +208,7 @@ export class AuthClient {
   /** Whatever an operation changed (signed in, out, refreshed), the timer follows. */
   async run(operation) {
     try {
+      if (this.restoring) await this.restoring;
       return await operation();
     } finally {
       this.schedule();
@@ -258,6 +266,33 @@ export class AuthClient {
   }
 
   // ---- signing in ---------------------------------------------------------------------------
+
+  /** Cookie transport, on a page without a session: one silent refresh. No cookie
+   * (or a dead one) is simply signed out, not an error. */
+  async restoreByCookie() {
+    this.setRefreshing(true);
+    let event = "signed_in";
+    try {
+      const req = JSON.parse(this.engine.call(op.REFRESH_REQUEST, 0, 0, "cookie", "", "", ""));
+      let reply;
+      try {
+        reply = await send(req, this.settings.timeout);
+      } catch (err) {
+        throw this.record(err);
+      }
+      this.call(op.REFRESH_ANSWER, Date.now(), reply.status, reply.body, reply.date, reply.retryAfter);
+    } catch (err) {
+      if (err.code === "refresh_failed") this.engine.call(op.CLEAR_ERROR, 0, 0, "", "", "", "");
+      // Settled without a session: listeners still hear that `refreshing` ended.
+      event = "synced";
+    } finally {
+      this.restoring = null;
+      this.setRefreshing(false);
+    }
+    if (event === "signed_in") this.changed(event);
+    else this.emit(event);
+    this.schedule();
+  }
 
   async loginWith(username, email, password) {
     const req = JSON.parse(this.call(op.LOGIN, 0, 0, username, email, password));
@@ -415,6 +450,9 @@ export class AuthClient {
 
   /** Under the lock: use another tab's result when there is one, else refresh. */
   async refreshLocked(refreshToken) {
+    // The cookie is the one refresh credential, and the browser always holds its
+    // latest value: under the lock a refresh can never spend a dead one.
+    if (this.settings.cookie) return this.refreshWith(refreshToken);
     if (this.superseded(refreshToken)) return;
     const locks = lockManager();
     if (locks && (await isHeld(locks, this.spentName(refreshToken)))) return this.awaitSuccessor(refreshToken);
@@ -424,6 +462,8 @@ export class AuthClient {
   /** Without Web Locks: announce a claim, listen briefly; the lowest id wins and a
    * tab already refreshing that token always wins. Losers wait for the result. */
   async refreshClaimed(refreshToken) {
+    // Cookie transport without Web Locks: nothing to claim (see refreshLocked).
+    if (this.settings.cookie) return this.refreshWith(refreshToken);
     if (this.superseded(refreshToken)) return;
     const fp = this.fingerprint(refreshToken);
     if (this.spent.includes(fp)) return this.awaitSuccessor(refreshToken);
@@ -483,6 +523,7 @@ export class AuthClient {
   }
 
   rememberSpent(refreshToken) {
+    if (this.settings.cookie) return;
     this.noteSpent(this.fingerprint(refreshToken));
     const locks = lockManager();
     if (!locks) return;

@@ -18,15 +18,18 @@ export async function fetchRequest(request) {
   }
 }
 
-/** A Request from the engine's `{method, url, type?, body?, bearer?}`; `timeoutMs`
- * bounds the whole exchange (the client's own requests, not the app's). */
+/** A Request from the engine's `{method, url, type?, body?, bearer?, cookie?}`;
+ * `timeoutMs` bounds the whole exchange (the client's own requests, not the app's).
+ * `cookie`: the refresh token is an httpOnly cookie, so credentials go along, with the
+ * header that tells the backend this is no cross-site form post. */
 export function build(req, timeoutMs) {
   const headers = { Accept: "application/json" };
   if (req.type) headers["Content-Type"] = req.type;
   if (req.bearer) headers.Authorization = `Bearer ${req.bearer}`;
+  if (req.cookie) headers["X-CSRF"] = "1";
   try {
     const signal = timeoutMs > 0 && typeof AbortSignal.timeout === "function" ? AbortSignal.timeout(timeoutMs) : undefined;
-    return new Request(req.url, { method: req.method, headers, body: req.body, signal });
+    return new Request(req.url, { method: req.method, headers, body: req.body, signal, credentials: req.cookie ? "include" : "same-origin" });
   } catch {
     throw new AuthError("config", "Could not build the request");
   }

@@ -41,6 +41,11 @@ export interface AuthConfig {
   /** Longest wait for the backend on the client's own requests (sign-in, refresh,
    * me, logout), ms (default 15000); then an AuthError `network`, nothing lost. */
   timeout?: number;
+  /** "cookie": the backend keeps the refresh token in an httpOnly cookie
+   * (REFRESH_TOKEN_TRANSPORT=cookie) that script never sees; pair it with
+   * `storage: "memory"` and the access token lives only in memory. A new page
+   * restores the session by a silent refresh. Protocol "json" only. Default "body". */
+  refreshTransport?: "body" | "cookie";
 }
 
 /** JWT claims: the registered ones typed, the rest unknown. */

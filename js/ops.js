@@ -8,6 +8,7 @@ export const STATUS = 5;
 export const VIEW = 6;
 export const ERROR = 7;
 export const FAIL = 8;
+export const CLEAR_ERROR = 9;
 export const LOGIN = 10;
 export const REGISTER = 11;
 export const LOGIN_ANSWER = 12;

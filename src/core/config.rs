@@ -89,6 +89,8 @@ pub struct RawConfig {
     pub lock_timeout: Option<f64>,
     /// `timeout`, ms: the longest wait for the backend on the client's own requests.
     pub timeout: Option<f64>,
+    /// `refreshTransport`: "body" (default) or "cookie".
+    pub refresh_transport: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -113,6 +115,10 @@ pub struct Config {
     /// How long the client's own requests (sign-in, refresh, me, logout) wait for
     /// the backend before failing with `network`.
     pub timeout_ms: f64,
+    /// The refresh token is an httpOnly cookie the client never sees
+    /// (`refreshTransport: "cookie"`): auth requests carry credentials and the CSRF
+    /// header, refresh and logout send no token.
+    pub refresh_cookie: bool,
 }
 
 impl RawConfig {
@@ -181,6 +187,7 @@ impl RawConfig {
             retry_max_delay: number(retry.and_then(|r| r.get("maxDelay")), "retry.maxDelay")?,
             lock_timeout: number(value.get("lockTimeout"), "lockTimeout")?,
             timeout: number(value.get("timeout"), "timeout")?,
+            refresh_transport: text("refreshTransport")?,
         })
     }
 }
@@ -238,6 +245,18 @@ impl Config {
             Some(_) => {
                 return Err(AuthError::config(
                     "storage must be \"local\", \"session\" or \"memory\"",
+                ))
+            }
+        };
+        let refresh_cookie = match raw.refresh_transport.as_deref() {
+            None | Some("body") => false,
+            Some("cookie") if protocol == Protocol::Json => true,
+            Some("cookie") => return Err(AuthError::config(
+                "refreshTransport \"cookie\" works with protocol \"json\" (the reference backend)",
+            )),
+            Some(_) => {
+                return Err(AuthError::config(
+                    "refreshTransport must be \"body\" or \"cookie\"",
                 ))
             }
         };
@@ -299,6 +318,7 @@ impl Config {
             },
             lock_timeout_ms: millis(raw.lock_timeout, 10_000.0, "lockTimeout")?,
             timeout_ms: millis(raw.timeout, 15_000.0, "timeout")?,
+            refresh_cookie,
         })
     }
 
@@ -355,6 +375,30 @@ mod tests {
         assert_eq!(c.lock_timeout_ms, 2000.0);
         assert_eq!(c.timeout_ms, 15_000.0, "the default");
         assert!(c.bearer_allowed("https://files.example.com/x"));
+    }
+
+    #[test]
+    fn the_cookie_transport_is_for_the_json_protocol() {
+        let c = from_json(
+            r#"{"baseUrl":"http://localhost","storage":"memory","refreshTransport":"cookie"}"#,
+        )
+        .unwrap();
+        assert!(c.refresh_cookie);
+        assert!(
+            !from_json(r#"{"baseUrl":"http://localhost"}"#)
+                .unwrap()
+                .refresh_cookie
+        );
+        for text in [
+            r#"{"baseUrl":"http://localhost","protocol":"better-auth","refreshTransport":"cookie"}"#,
+            r#"{"baseUrl":"http://localhost","refreshTransport":"header"}"#,
+        ] {
+            assert_eq!(
+                from_json(text).unwrap_err().code,
+                ErrorCode::Config,
+                "{text}"
+            );
+        }
     }
 
     #[test]

@@ -18,6 +18,10 @@ use super::session::{same_state, status_of, Session, Status};
 /// Refresh waits longer than this (Retry-After, backoff) fail fast instead.
 const MAX_INLINE_WAIT_MS: Millis = 60_000.0;
 
+/// The refresh credential of a session whose refresh token is an httpOnly cookie:
+/// the client never holds the token, only the knowledge that the browser does.
+pub const COOKIE_CREDENTIAL: &str = "cookie";
+
 /// What listeners are told.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Event {
@@ -324,6 +328,9 @@ impl Engine {
         if session.claims.is_some() {
             self.clock
                 .observe_iat((session.issued_at / 1000.0) as i64, local);
+        }
+        if self.cfg.refresh_cookie && session.refresh_token.is_none() {
+            session.refresh_token = Some(COOKIE_CREDENTIAL.to_owned());
         }
         if let (Some(previous), Event::TokenRefreshed) = (self.session.take(), event) {
             session.user = previous.user;
@@ -748,6 +755,45 @@ mod tests {
         assert_eq!(
             err.fields,
             vec![("password".to_owned(), "This field is required".to_owned())]
+        );
+    }
+
+    #[test]
+    fn with_the_cookie_transport_the_client_never_holds_a_refresh_token() {
+        let mut e = Engine::new(
+            Config::validate(RawConfig {
+                base_url: Some("http://127.0.0.1:8000".into()),
+                storage: Some("memory".into()),
+                refresh_transport: Some("cookie".into()),
+                ..RawConfig::default()
+            })
+            .unwrap(),
+        );
+        let access = jwt(&format!(
+            r#"{{"sub":"u1","exp":{}}}"#,
+            (T0 / 1000.0) as i64 + 900
+        ));
+        let body = format!(r#"{{"access_token":"{access}","refresh_token":null}}"#);
+        assert_eq!(
+            e.sign_in_answer(Op::Login, &reply(200, &body), T0),
+            Ok(SignIn::Done)
+        );
+        let rt = e.refresh_token(T0).unwrap();
+        assert_eq!(rt, COOKIE_CREDENTIAL);
+        let out = e.refresh_request(&rt);
+        assert_eq!(
+            out.request.body.as_deref(),
+            Some("{}"),
+            "the cookie carries the token"
+        );
+        assert_eq!(out.bearer, None);
+        assert_eq!(
+            e.logout().and_then(|o| o.request.body).as_deref(),
+            Some("{}")
+        );
+        assert!(
+            !e.persisted().unwrap().contains("refresh_token\":null"),
+            "refreshable after restore"
         );
     }
 

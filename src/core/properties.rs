@@ -1,6 +1,8 @@
 //! Property tests (proptest): the core's round trips hold and its parsers never
 //! panic for any input; the refresh scheduler keeps its invariants for any times.
 
+#![allow(clippy::unwrap_used, clippy::panic)]
+
 use proptest::prelude::*;
 
 use crate::core::clock::parse_retry_after;

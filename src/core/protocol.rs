@@ -181,6 +181,10 @@ pub fn refresh_request(cfg: &Config, refresh_token: &str) -> HttpRequest {
     match cfg.protocol {
         // The JWT is exchanged again with the session token (jwt plugin).
         Protocol::BetterAuth => get(cfg, &cfg.endpoints.refresh, Credential::Refresh),
+        // The cookie carries the token: nothing to send but the request itself.
+        Protocol::Json if cfg.refresh_cookie => {
+            post(cfg, &cfg.endpoints.refresh, JSON_TYPE, "{}".to_owned())
+        }
         Protocol::Json => post(
             cfg,
             &cfg.endpoints.refresh,
@@ -208,8 +212,10 @@ pub fn logout_request(cfg: &Config, refresh_token: Option<&str>) -> Option<HttpR
             ..post(cfg, path, JSON_TYPE, "{}".to_owned())
         });
     }
-    let body =
-        refresh_token.map_or_else(|| "{}".to_owned(), |t| json_object(&[("refresh_token", t)]));
+    let body = match refresh_token {
+        Some(t) if !cfg.refresh_cookie => json_object(&[("refresh_token", t)]),
+        _ => "{}".to_owned(),
+    };
     Some(HttpRequest {
         credential: Credential::Access,
         ..post(cfg, path, JSON_TYPE, body)

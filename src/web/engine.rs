@@ -59,8 +59,9 @@ fn push_int(out: &mut String, mut n: u32) {
     }
 }
 
-/// A request as JSON text: `{"method","url","type"?,"body"?,"bearer"?}`.
-fn request_text(out: &Outgoing) -> String {
+/// A request as JSON text: `{"method","url","type"?,"body"?,"bearer"?,"cookie"?}`;
+/// `cookie`: send credentials and the CSRF header (the refresh token is a cookie).
+fn request_text(out: &Outgoing, cookie: bool) -> String {
     let r = &out.request;
     let mut text = String::from("{\"method\":");
     write_str(&mut text, r.method);
@@ -77,6 +78,9 @@ fn request_text(out: &Outgoing) -> String {
             text.push_str("\":");
             write_str(&mut text, value);
         }
+    }
+    if cookie {
+        text.push_str(",\"cookie\":true");
     }
     text.push('}');
     text
@@ -198,11 +202,16 @@ impl Engine {
             retry_after: opt(c),
             auth_token: opt(d),
         };
+        // The client's own auth requests carry the refresh cookie (never `me`).
+        let cookie = e.cfg.refresh_cookie;
         let request = |r| {
-            request_text(&Outgoing {
-                request: r,
-                bearer: None,
-            })
+            request_text(
+                &Outgoing {
+                    request: r,
+                    bearer: None,
+                },
+                cookie,
+            )
         };
         match op {
             op::SETTINGS => {
@@ -214,6 +223,9 @@ impl Engine {
                 out.push_str(&num(e.cfg.lock_timeout_ms));
                 out.push_str(",\"timeout\":");
                 out.push_str(&num(e.cfg.timeout_ms));
+                if cookie {
+                    out.push_str(",\"cookie\":true");
+                }
                 out.push('}');
                 out
             }
@@ -249,7 +261,7 @@ impl Engine {
                 match e.sign_in_answer(kind, &reply, x) {
                     Ok(SignIn::Done) => String::new(),
                     Ok(SignIn::LogIn) => "login".to_owned(),
-                    Ok(SignIn::Exchange(out)) => request_text(&out),
+                    Ok(SignIn::Exchange(out)) => request_text(&out, cookie),
                     Err(err) => failure(&err),
                 }
             }
@@ -257,7 +269,10 @@ impl Engine {
                 e.sign_out(None);
                 String::new()
             }
-            op::LOGOUT => e.logout().as_ref().map(request_text).unwrap_or_default(),
+            op::LOGOUT => e
+                .logout()
+                .map(|o| request_text(&o, cookie))
+                .unwrap_or_default(),
             op::ACCESS => match e.access(x) {
                 Access::SignedOut => "0".to_owned(),
                 Access::Use(token) => ["1", &token].concat(),
@@ -268,7 +283,7 @@ impl Engine {
             op::BEARER_ALLOWED => flag(e.bearer_allowed(a)),
             op::REFRESH_TOKEN => e.refresh_token(x).unwrap_or_else(|e| failure(&e)),
             op::SUPERSEDED => flag(e.superseded(a)),
-            op::REFRESH_REQUEST => request_text(&e.refresh_request(a)),
+            op::REFRESH_REQUEST => request_text(&e.refresh_request(a), cookie),
             op::REFRESH_ANSWER => e
                 .refresh_answer(&reply, x)
                 .map_or_else(|e| failure(&e), |_| String::new()),
@@ -285,7 +300,7 @@ impl Engine {
             op::NEXT_WAKE => e.next_wake(x, page(a)).map(num).unwrap_or_default(),
             op::REFRESH_NOW => flag(e.refresh_now(x, page(a))),
             op::ME => match e.me() {
-                Ok(out) => out.as_ref().map(request_text).unwrap_or_default(),
+                Ok(out) => out.map(|o| request_text(&o, false)).unwrap_or_default(),
                 Err(err) => failure(&err),
             },
             op::CURRENT => e.bearer(Credential::Access).unwrap_or_default(),

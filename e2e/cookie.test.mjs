@@ -1,0 +1,137 @@
+// Memory-only mode: the access token only in memory, the refresh token only in an
+// httpOnly cookie (backend REFRESH_TOKEN_TRANSPORT=cookie). A reload comes back by a
+// silent refresh; a cross-site form post can neither refresh nor log out.
+import assert from "node:assert/strict";
+import { after, afterEach, before, beforeEach, test } from "node:test";
+import { Backend, Lab, freePort, launchBrowser, uniqueEmail, watchConsole } from "./harness.mjs";
+
+const CONFIG = { storage: "memory", refreshTransport: "cookie" };
+let backend;
+let lab;
+let chromium;
+let context;
+
+before(async () => {
+  backend = new Backend(
+    {
+      REFRESH_TOKEN_TRANSPORT: "cookie",
+      RATE_LIMIT_AUTH: "1000/60",
+      RATE_LIMIT_REFRESH: "1000/60",
+      // The lab's origin only: a page from another site is a foreign Origin.
+      CORS_ORIGIN_REGEX: "http://127\\.0\\.0\\.1(:\\d+)?",
+    },
+    await freePort(),
+  );
+  await backend.start();
+  lab = new Lab(process.env.E2E_LAB_PKG);
+  await lab.start();
+  chromium = await launchBrowser();
+});
+
+after(async () => {
+  await chromium?.close();
+  await lab?.stop();
+  await backend?.dispose();
+});
+
+beforeEach(async () => {
+  await backend.reset();
+  context = await chromium.browser.newContext();
+});
+afterEach(async () => context.close());
+
+async function open(page) {
+  await page.goto(`${lab.url}/`);
+  await page.waitForFunction(() => window.labReady === true);
+  await page.evaluate((cfg) => {
+    window.auth = new window.AuthClient(cfg);
+    window.events = [];
+    window.auth.subscribe((_s, e) => window.events.push(e));
+  }, { baseUrl: backend.url, ...CONFIG });
+}
+
+const snapshot = (page) => page.evaluate(() => { const s = window.auth.getSnapshot(); return { status: s.status, storage: s.storage, refreshing: s.refreshing, error: s.error?.code ?? null }; });
+
+async function signedIn(page) {
+  const email = uniqueEmail("cookie");
+  await backend.register(email);
+  await open(page);
+  await page.evaluate((email) => window.auth.login({ email, password: "correct horse" }), email);
+  return email;
+}
+
+test("tokens never reach storage or script; a reload restores by a silent refresh", async () => {
+  const page = await context.newPage();
+  const problems = watchConsole(page);
+  const email = await signedIn(page);
+  assert.deepEqual(await snapshot(page), { status: "authenticated", storage: "memory", refreshing: false, error: null });
+  const visible = await page.evaluate(() => ({ local: localStorage.length, session: sessionStorage.length, cookies: document.cookie }));
+  assert.deepEqual(visible, { local: 0, session: 0, cookies: "" }, "nothing readable by script");
+  const cookies = await context.cookies(`${backend.url}/auth/refresh`);
+  const cookie = cookies.find((c) => c.name === "refresh_token");
+  assert.ok(cookie, "the browser holds the refresh cookie");
+  assert.equal(cookie.httpOnly, true);
+  assert.equal(cookie.sameSite, "Strict");
+  assert.equal(cookie.path, "/auth");
+
+  await backend.reset();
+  await page.reload();
+  await open(page);
+  // Operations wait for the restore: the first token is already the restored one.
+  assert.match(await page.evaluate(() => window.auth.getAccessToken()), /^eyJ/);
+  assert.equal((await snapshot(page)).status, "authenticated");
+  assert.equal((await page.evaluate(() => window.auth.me())).email, email);
+  assert.equal((await backend.stats())["/auth/refresh"], 1, "one silent refresh");
+  assert.equal(await page.evaluate((api) => window.auth.fetch(`${api}/notes`).then((r) => r.status), backend.url), 200);
+
+  // refresh() rotates the cookie; logout clears it and revokes the session.
+  const before = (await context.cookies(`${backend.url}/auth/refresh`)).find((c) => c.name === "refresh_token").value;
+  assert.equal(await page.evaluate(() => window.auth.refresh().then((s) => s.status)), "authenticated");
+  const rotated = (await context.cookies(`${backend.url}/auth/refresh`)).find((c) => c.name === "refresh_token").value;
+  assert.notEqual(rotated, before);
+  await page.evaluate(() => window.auth.logout());
+  assert.equal((await context.cookies(`${backend.url}/auth/refresh`)).some((c) => c.name === "refresh_token"), false, "cleared");
+  await page.reload();
+  await open(page);
+  await page.waitForFunction(() => !window.auth.getSnapshot().refreshing);
+  assert.deepEqual(await snapshot(page), { status: "anonymous", storage: "memory", refreshing: false, error: null }, "no cookie: signed out, not an error");
+  assert.deepEqual(problems, []);
+});
+
+test("a cross-site form post can neither refresh nor log out", async () => {
+  const page = await context.newPage();
+  await signedIn(page);
+  const cookie = (await context.cookies(`${backend.url}/auth/refresh`)).find((c) => c.name === "refresh_token").value;
+  await backend.reset();
+  // Another site (localhost is not 127.0.0.1) posts forms at the cookie endpoints.
+  const evil = await context.newPage();
+  const otherSite = lab.url.replace("127.0.0.1", "localhost");
+  for (const path of ["/auth/refresh", "/auth/logout"]) {
+    await evil.goto(`${otherSite}/evil.html?target=${encodeURIComponent(backend.url + path)}`);
+    await evil.waitForURL(`${backend.url}${path}`);
+    const answer = JSON.parse(await evil.locator("body").innerText());
+    assert.equal(answer.code, "csrf", path);
+  }
+  // A same-site script without the header is refused as well.
+  const noHeader = await page.evaluate((api) => fetch(`${api}/auth/refresh`, { method: "POST", credentials: "include" }).then((r) => r.status), backend.url);
+  assert.equal(noHeader, 403);
+  const stats = await backend.stats();
+  assert.equal(stats["/auth/refresh"], 2, "the attacks reached the server");
+  assert.equal(stats["/auth/logout"], 1);
+  // Nothing was spent or revoked: the same cookie still refreshes the session.
+  assert.equal((await context.cookies(`${backend.url}/auth/refresh`)).find((c) => c.name === "refresh_token").value, cookie);
+  assert.equal(await page.evaluate(() => window.auth.refresh().then((s) => s.status)), "authenticated");
+});
+
+test("with Web Locks, tabs in memory mode refresh one after another, never with a spent cookie", async () => {
+  const first = await context.newPage();
+  await signedIn(first);
+  const second = await context.newPage();
+  await open(second);
+  await second.waitForFunction(() => window.auth.getSnapshot().status === "authenticated");
+  await backend.reset();
+  const results = await Promise.all([first, second, first, second].map((p) => p.evaluate(() => window.auth.refresh().then((s) => s.status, (e) => e.code))));
+  assert.deepEqual(results, Array(4).fill("authenticated"));
+  for (const p of [first, second]) assert.equal((await snapshot(p)).status, "authenticated");
+  assert.ok((await backend.stats())["/auth/refresh"] <= 2, "one per tab at most");
+});
