@@ -1,0 +1,130 @@
+"""A bounded load run against a running backend on loopback (scripts/load):
+
+1. reads: N concurrent clients for S seconds on GET /auth/me and GET /notes with
+   real bearer tokens -> every answer 2xx, none 5xx; p50/p99 latency;
+2. sign-in under load: N clients posting /auth/login (argon2 at its configured
+   strength) for S/2 seconds -> the rate limiter answers 429, never a 5xx.
+
+Usage: python -m backend.load http://127.0.0.1:PORT [--clients 50] [--seconds 30]
+Prints the figures; exits 1 when any 5xx (or a transport error) was seen."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import secrets
+import statistics
+import sys
+import time
+from collections import Counter
+
+import httpx
+
+
+def quantile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, int(q * len(ordered) + 0.5) - 1))]
+
+
+async def sign_up(client: httpx.AsyncClient, base: str) -> tuple[str, str]:
+    email = f"load-{secrets.token_hex(6)}@example.com"
+    password = secrets.token_urlsafe(12)
+    r = await client.post(f"{base}/auth/register", json={"email": email, "password": password})
+    r.raise_for_status()
+    return email, r.json()["access_token"]
+
+
+# Sign-ups stay under the default per-IP limit (10 a minute) for both phases.
+READ_ACCOUNTS = 5
+
+
+async def reads(base: str, clients: int, seconds: float) -> tuple[Counter, list[float], int]:
+    statuses: Counter = Counter()
+    latencies: list[float] = []
+    errors = 0
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(limits=limits, timeout=30) as client:
+        tokens = [(await sign_up(client, base))[1] for _ in range(min(clients, READ_ACCOUNTS))]
+        deadline = time.monotonic() + seconds
+
+        async def worker(i: int) -> None:
+            nonlocal errors
+            headers = {"Authorization": f"Bearer {tokens[i % len(tokens)]}"}
+            n = 0
+            while time.monotonic() < deadline:
+                path = "/auth/me" if n % 2 == 0 else "/notes"
+                n += 1
+                started = time.perf_counter()
+                try:
+                    r = await client.get(f"{base}{path}", headers=headers)
+                except httpx.HTTPError:
+                    errors += 1
+                    continue
+                latencies.append((time.perf_counter() - started) * 1000)
+                statuses[r.status_code] += 1
+
+        await asyncio.gather(*(worker(i) for i in range(clients)))
+    return statuses, latencies, errors
+
+
+async def logins(base: str, clients: int, seconds: float) -> tuple[Counter, int]:
+    statuses: Counter = Counter()
+    errors = 0
+    async with httpx.AsyncClient(timeout=60) as client:
+        email, _ = await sign_up(client, base)
+        deadline = time.monotonic() + seconds
+
+        async def worker(i: int) -> None:
+            nonlocal errors
+            while time.monotonic() < deadline:
+                password = "wrong password" if i % 2 else "still wrong"
+                try:
+                    r = await client.post(f"{base}/auth/login", json={"email": email, "password": password})
+                except httpx.HTTPError:
+                    errors += 1
+                    continue
+                statuses[r.status_code] += 1
+
+        await asyncio.gather(*(worker(i) for i in range(clients)))
+    return statuses, errors
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m backend.load")
+    parser.add_argument("base")
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=30)
+    args = parser.parse_args()
+
+    statuses, latencies, read_errors = asyncio.run(reads(args.base, args.clients, args.seconds))
+    served = sum(statuses.values())
+    print(
+        f"load: reads, {args.clients} clients x {args.seconds:.0f} s: {served} requests "
+        f"({served / args.seconds:.0f}/s), statuses {dict(sorted(statuses.items()))}, "
+        f"transport errors {read_errors}, p50 {quantile(latencies, 0.5):.1f} ms, "
+        f"p99 {quantile(latencies, 0.99):.1f} ms, mean {statistics.fmean(latencies) if latencies else float('nan'):.1f} ms"
+    )
+    login_statuses, login_errors = asyncio.run(logins(args.base, args.clients, max(args.seconds / 2, 1)))
+    print(
+        f"load: sign-in storm, {args.clients} clients x {max(args.seconds / 2, 1):.0f} s: "
+        f"{sum(login_statuses.values())} requests, statuses {dict(sorted(login_statuses.items()))}, "
+        f"transport errors {login_errors}"
+    )
+    failures = []
+    if any(s >= 500 for s in statuses) or read_errors:
+        failures.append("reads saw a 5xx or a transport error")
+    if any(s not in (200,) for s in statuses):
+        failures.append(f"reads answered other than 200: {dict(statuses)}")
+    if any(s >= 500 for s in login_statuses) or login_errors:
+        failures.append("sign-ins saw a 5xx or a transport error")
+    if 429 not in login_statuses:
+        failures.append("the sign-in storm was never rate limited")
+    for failure in failures:
+        print(f"load: FAIL {failure}", file=sys.stderr)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
