@@ -1,22 +1,41 @@
 from __future__ import annotations
 
+import hashlib
+import os
 import secrets
 import time
 
 import jwt
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
 
 from backend.app import create_app
 from backend.settings import Settings
 
 SECRET = secrets.token_urlsafe(48)
 
+# Set by scripts/test-backend for its second run: every test then gets a database of
+# its own on that PostgreSQL server instead of a SQLite file.
+POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL")
+
+
+def database_url(tmp_path) -> str:
+    if not POSTGRES_ADMIN_URL:
+        return f"sqlite:///{tmp_path / 'test.db'}"
+    name = "t_" + hashlib.sha256(str(tmp_path).encode()).hexdigest()[:24]
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first() is None:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+
 
 def make_settings(tmp_path, **overrides) -> Settings:
     values = dict(
         better_auth_secret=SECRET,
-        database_url=f"sqlite:///{tmp_path / 'test.db'}",
+        database_url=database_url(tmp_path),
         password_hash_profile="fast",
         rate_limit_auth="1000/60",
         rate_limit_refresh="1000/60",
