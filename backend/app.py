@@ -11,7 +11,8 @@ from .db import init_db, make_engine
 from .deps import AppState
 from .errors import install_error_handlers
 from .ratelimit import SlidingWindowLimiter
-from .routers import auth, notes, sessions, test_hooks
+from .routers import auth, mfa, notes, sessions, test_hooks
+from .mfa import Challenges
 from .security import Passwords, Tokens
 from .settings import Settings, parse_rate
 
@@ -44,6 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ),
         auth_limiter=SlidingWindowLimiter(*parse_rate(settings.rate_limit_auth)),
         refresh_limiter=SlidingWindowLimiter(*parse_rate(settings.rate_limit_refresh)),
+        challenges=Challenges(secret),
     )
     app.state.engine = engine
     install_error_handlers(app)
@@ -53,6 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return {"status": "ok"}
 
     app.include_router(auth.router)
+    app.include_router(mfa.router)
     app.include_router(sessions.router)
     app.include_router(notes.router)
     if settings.auth_test_hooks:

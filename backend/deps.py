@@ -17,6 +17,7 @@ from .db import User
 from .errors import unauthorized
 from .ratelimit import SlidingWindowLimiter
 from .security import AccessClaims, Passwords, Tokens
+from .mfa import Challenges
 from .settings import Settings
 
 
@@ -28,6 +29,7 @@ class AppState:
     tokens: Tokens
     auth_limiter: SlidingWindowLimiter
     refresh_limiter: SlidingWindowLimiter
+    challenges: Challenges
     test_hooks: object | None = field(default=None)
 
 

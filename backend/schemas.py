@@ -67,3 +67,36 @@ class NoteOut(BaseModel):
     id: int
     text: str
     created_at: datetime
+
+
+class MfaChallengeOut(BaseModel):
+    """A password sign-in of an account with two-factor: the second step to take."""
+
+    mfa_required: bool = True
+    challenge: str
+    methods: list[str]
+    expires_in: int
+
+
+class TotpEnrollOut(BaseModel):
+    secret: str
+    otpauth_uri: str
+
+
+class CodeIn(BaseModel):
+    code: str = Field(min_length=1, max_length=64)
+
+
+class MfaVerifyIn(BaseModel):
+    challenge: str = Field(min_length=1, max_length=2048)
+    code: str | None = Field(default=None, max_length=64)
+    recovery_code: str | None = Field(default=None, max_length=64)
+
+
+class RecoveryCodesOut(BaseModel):
+    recovery_codes: list[str]
+
+
+class MfaStatusOut(BaseModel):
+    totp: bool
+    recovery_codes_left: int

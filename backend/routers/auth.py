@@ -13,7 +13,9 @@ from ..db import User, as_utc
 from ..deps import CurrentUser, Db, State, client_ip, user_agent
 from ..errors import ApiError, rate_limited
 from ..refresh_cookie import check_csrf, clear_refresh_cookie, presented_cookie, set_refresh_cookie, uses_cookie
-from ..schemas import LoginIn, RefreshIn, RegisterIn, TokenPair, UserOut
+from .. import mfa
+from ..db import TotpFactor
+from ..schemas import LoginIn, MfaChallengeOut, RefreshIn, RegisterIn, TokenPair, UserOut
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -76,11 +78,19 @@ def register(body: RegisterIn, request: Request, response: Response, state: Stat
     return _deliver(state, request, response, _sign_in(state, db, request, user))
 
 
-@router.post("/login", response_model=TokenPair)
-def login(body: LoginIn, request: Request, response: Response, state: State, db: Db) -> TokenPair:
+def _has_second_factor(db, user: User) -> bool:
+    factor = db.get(TotpFactor, user.id)
+    return factor is not None and factor.enabled
+
+
+@router.post("/login", response_model=TokenPair | MfaChallengeOut)
+def login(body: LoginIn, request: Request, response: Response, state: State, db: Db) -> TokenPair | MfaChallengeOut:
     user = _authenticate(state, db, request, body.identifier, body.password)
     if user is None:
         raise ApiError(401, "invalid_credentials", INVALID_CREDENTIALS)
+    if _has_second_factor(db, user):
+        # No tokens yet: the password was right, the second step is pending.
+        return MfaChallengeOut(challenge=state.challenges.issue(user.id), methods=mfa.METHODS, expires_in=mfa.CHALLENGE_TTL)
     return _deliver(state, request, response, _sign_in(state, db, request, user))
 
 
@@ -119,6 +129,8 @@ def token(
             raise _oauth_error(exc.status, "invalid_request", exc.detail, exc.code, exc.headers) from None
         if user is None:
             raise _oauth_error(400, "invalid_grant", INVALID_CREDENTIALS, "invalid_credentials")
+        if _has_second_factor(db, user):
+            raise _oauth_error(400, "invalid_grant", "This account signs in with a second factor: use /auth/login", "mfa_required")
         return _sign_in(state, db, request, user)
     if grant_type == "refresh_token":
         if not refresh_token:
