@@ -12,7 +12,9 @@ export type AuthErrorCode =
   | "invalid_token"
   | "storage"
   | "config"
-  | "aborted";
+  | "aborted"
+  | "invalid_code"
+  | "challenge_expired";
 
 /** Every rejection and throw of auth-wasm is an AuthError. */
 export declare class AuthError extends Error {

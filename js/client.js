@@ -100,6 +100,16 @@ export class AuthClient {
     });
   }
 
+  /** The second step of a two-factor sign-in (status `mfa_required`): a code from
+   * the authenticator app, or one of the recovery codes. */
+  verifyMfa(input) {
+    return this.run(async () => {
+      const req = JSON.parse(this.call(op.MFA_VERIFY, 0, 0, text(input, "code"), text(input, "recoveryCode")));
+      await this.signIn(req, op.MFA_ANSWER);
+      return this.snapshot();
+    });
+  }
+
   /** Sign out here, and revoke the session at the backend when it can. */
   logout() {
     return this.run(async () => {
@@ -312,6 +322,11 @@ export class AuthClient {
       }
       const next = this.call(answerOp, Date.now(), reply.status, reply.body, reply.date, reply.retryAfter, reply.authToken);
       if (next === "login") return next;
+      if (next === "mfa") {
+        // Password accepted, no session yet: the snapshot says mfa_required.
+        this.emit("mfa_required");
+        return next;
+      }
       if (next === "") break;
       req = JSON.parse(next);
     }

@@ -4,7 +4,9 @@ import type { AuthError, AuthErrorCode } from "./auth-error";
 export { AuthError, isAuthError } from "./auth-error";
 export type { AuthErrorCode };
 
-export type AuthStatus = "anonymous" | "authenticated" | "expired";
+export type AuthStatus = "anonymous" | "authenticated" | "expired" | "mfa_required";
+/** Second factors the backend offers after a password sign-in. */
+export type MfaMethod = "totp" | "recovery_code";
 export type AuthEvent =
   | "signed_in"
   | "signed_out"
@@ -12,7 +14,8 @@ export type AuthEvent =
   | "session_expired"
   | "user_updated"
   | "synced"
-  | "storage_fallback";
+  | "storage_fallback"
+  | "mfa_required";
 export type AuthProtocol = "json" | "oauth2-password" | "better-auth";
 export type AuthStorage = "local" | "session" | "memory";
 export type AuthOperation = "login" | "register" | "refresh" | "logout" | "me";
@@ -74,6 +77,8 @@ export interface AuthSnapshot {
   readonly storage: AuthStorage;
   /** Last error, cleared on success. */
   readonly error: AuthError | null;
+  /** While status is "mfa_required": the second factors offered. */
+  readonly mfa: { readonly methods: readonly MfaMethod[] } | null;
 }
 
 export type LoginCredentials =
@@ -97,6 +102,9 @@ export declare class AuthClient {
   login(credentials: LoginCredentials): Promise<AuthSnapshot>;
   /** Create an account and sign in (logging in when the response has no tokens). */
   register(input: RegisterInput): Promise<AuthSnapshot>;
+  /** The second step of a two-factor sign-in (after `login` resolved with status
+   * "mfa_required"): rejects with `invalid_code` (try again) or `challenge_expired`. */
+  verifyMfa(input: { code: string } | { recoveryCode: string }): Promise<AuthSnapshot>;
   /** Sign out here, and revoke the session at the backend when it can. */
   logout(): Promise<void>;
   /** Refresh now; concurrent calls share one request. */

@@ -32,3 +32,5 @@ export const CLAIMS = 29;
 export const ME_ANSWER = 30;
 export const FINGERPRINT = 31;
 export const CURRENT = 32;
+export const MFA_VERIFY = 33;
+export const MFA_ANSWER = 34;

@@ -10,6 +10,7 @@ export interface LoadingSnapshot {
   readonly refreshing: false;
   readonly storage: "memory";
   readonly error: null;
+  readonly mfa: null;
 }
 export declare const LOADING_SNAPSHOT: LoadingSnapshot;
 

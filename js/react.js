@@ -13,6 +13,7 @@ export const LOADING_SNAPSHOT = Object.freeze({
   refreshing: false,
   storage: "memory",
   error: null,
+  mfa: null,
 });
 
 const AuthContext = createContext(null);

@@ -40,6 +40,8 @@ pub struct Endpoints {
     pub refresh: String,
     pub logout: Option<String>,
     pub me: Option<String>,
+    /// The second step of a two-factor sign-in (the reference backend's).
+    pub mfa: Option<String>,
 }
 
 impl Endpoints {
@@ -51,6 +53,7 @@ impl Endpoints {
                 refresh: "/auth/refresh".into(),
                 logout: Some("/auth/logout".into()),
                 me: Some("/auth/me".into()),
+                mfa: Some("/auth/mfa/verify".into()),
             },
             Protocol::BetterAuth => Endpoints {
                 login: "/api/auth/sign-in/email".into(),
@@ -58,6 +61,7 @@ impl Endpoints {
                 refresh: "/api/auth/token".into(),
                 logout: Some("/api/auth/sign-out".into()),
                 me: Some("/api/auth/get-session".into()),
+                mfa: None,
             },
             Protocol::OAuth2Password => Endpoints {
                 login: "/token".into(),
@@ -65,6 +69,7 @@ impl Endpoints {
                 refresh: "/token".into(),
                 logout: None,
                 me: None,
+                mfa: None,
             },
         }
     }
@@ -287,9 +292,10 @@ impl Config {
                 "refresh" => endpoints.refresh = path,
                 "logout" => endpoints.logout = Some(path),
                 "me" => endpoints.me = Some(path),
+                "mfa" => endpoints.mfa = Some(path),
                 _ => {
                     return Err(AuthError::config(
-                        "endpoints keys are login, register, refresh, logout and me",
+                        "endpoints keys are login, register, refresh, logout, me and mfa",
                     ))
                 }
             }

@@ -74,6 +74,8 @@ pub enum SignIn {
     Exchange(Outgoing),
     /// The account exists but the answer signed nobody in: log in now.
     LogIn,
+    /// The password was right and a second factor is needed (`verify_mfa`).
+    Mfa,
 }
 
 /// Whether the current token can be used now.
@@ -97,6 +99,8 @@ pub struct Engine {
     error: Option<AuthError>,
     /// Better Auth: the session token of a sign-in whose JWT exchange is pending.
     exchanging: Option<String>,
+    /// A two-factor sign-in halfway: the challenge and the methods offered.
+    mfa: Option<(String, Vec<String>)>,
 }
 
 impl Engine {
@@ -108,6 +112,7 @@ impl Engine {
             retry: RetryState::default(),
             error: None,
             exchanging: None,
+            mfa: None,
         }
     }
 
@@ -119,6 +124,9 @@ impl Engine {
     }
 
     pub fn status(&self, local: Millis) -> Status {
+        if self.session.is_none() && self.mfa.is_some() {
+            return Status::MfaRequired;
+        }
         status_of(self.session.as_ref(), self.now(local), self.cfg.leeway)
     }
 
@@ -157,6 +165,16 @@ impl Engine {
             .and_then(|s| s.expires_at)
             .map(|e| Json::Num(libm::round(e - self.clock.offset_ms)));
         out.push_str(&expires.unwrap_or(Json::Null).to_text());
+        out.push_str(",\"mfa\":");
+        match &self.mfa {
+            Some((_, methods)) => {
+                let methods = methods.iter().map(|m| Json::Str(m.clone())).collect();
+                out.push_str(
+                    &Json::Obj(vec![("methods".to_owned(), Json::Arr(methods))]).to_text(),
+                );
+            }
+            None => out.push_str("null"),
+        }
         out.push('}');
         out
     }
@@ -245,6 +263,7 @@ impl Engine {
             return self.fail(missing_field("password", "Enter your password"));
         };
         self.exchanging = None;
+        self.mfa = None;
         Ok(protocol::login_request(
             &self.cfg, key, identifier, password,
         ))
@@ -305,11 +324,60 @@ impl Engine {
                 bearer: Some(session_token),
             }));
         }
+        if op == Op::Login {
+            if let Some(challenge) = protocol::parse_mfa_challenge(&resp) {
+                self.mfa = Some(challenge);
+                self.error = None;
+                return Ok(SignIn::Mfa);
+            }
+        }
         match protocol::parse_tokens(self.cfg.protocol, op, &resp) {
             Ok(tokens) => self
                 .sign_in(tokens, Event::SignedIn, local)
                 .map(|_| SignIn::Done),
             Err(e) => self.fail(e),
+        }
+    }
+
+    /// The second step of a two-factor sign-in: a code from the app, or a recovery code.
+    pub fn verify_mfa(
+        &mut self,
+        code: Option<&str>,
+        recovery_code: Option<&str>,
+    ) -> Result<HttpRequest, AuthError> {
+        let Some((challenge, _)) = self.mfa.as_ref() else {
+            return self.fail(AuthError::new(
+                ErrorCode::ChallengeExpired,
+                "Sign in with your password first",
+            ));
+        };
+        if code.is_none() && recovery_code.is_none() {
+            return self.fail(missing_field("code", "Enter the code from your app"));
+        }
+        match protocol::mfa_request(&self.cfg, challenge, code, recovery_code) {
+            Some(request) => Ok(request),
+            None => self.fail(AuthError::config(
+                "Two-factor sign-in needs the json protocol's mfa endpoint",
+            )),
+        }
+    }
+
+    /// The answer to `verify_mfa`'s request: signed in, or a typed error; a wrong
+    /// code keeps the challenge for another try, an expired one ends it.
+    pub fn mfa_answer(&mut self, reply: &Reply, local: Millis) -> Result<(), AuthError> {
+        self.observe(reply.date, local);
+        let resp = Self::response(reply, local);
+        match protocol::parse_tokens(self.cfg.protocol, Op::Login, &resp) {
+            Ok(tokens) => {
+                self.mfa = None;
+                self.sign_in(tokens, Event::SignedIn, local)
+            }
+            Err(e) => {
+                if e.code != ErrorCode::InvalidCode && e.code != ErrorCode::RateLimited {
+                    self.mfa = None;
+                }
+                self.fail(e)
+            }
         }
     }
 
@@ -348,6 +416,7 @@ impl Engine {
         self.session = None;
         self.error = err;
         self.exchanging = None;
+        self.mfa = None;
     }
 
     /// The best-effort revocation request, when the protocol has one.
@@ -635,7 +704,7 @@ mod tests {
         let mut e = engine("json");
         assert_eq!(
             e.view(T0),
-            r#"{"status":"anonymous","user":null,"claims":null,"expiresAt":null}"#
+            r#"{"status":"anonymous","user":null,"claims":null,"expiresAt":null,"mfa":null}"#
         );
         signed_in(&mut e, "r1");
         let view = crate::core::json::parse(&e.view(T0)).unwrap();
@@ -794,6 +863,57 @@ mod tests {
         assert!(
             !e.persisted().unwrap().contains("refresh_token\":null"),
             "refreshable after restore"
+        );
+    }
+
+    #[test]
+    fn a_two_factor_sign_in_waits_for_the_code() {
+        let mut e = engine("json");
+        e.login(None, Some("a@b.c"), Some("pw")).unwrap();
+        let challenge = reply(
+            200,
+            r#"{"mfa_required":true,"challenge":"ch-1","methods":["totp","recovery_code"],"expires_in":300}"#,
+        );
+        assert_eq!(e.sign_in_answer(Op::Login, &challenge, T0), Ok(SignIn::Mfa));
+        assert_eq!(e.status(T0), Status::MfaRequired);
+        assert!(e
+            .view(T0)
+            .contains(r#""mfa":{"methods":["totp","recovery_code"]}"#));
+        assert_eq!(
+            e.verify_mfa(None, None).unwrap_err().code,
+            ErrorCode::Validation
+        );
+        let req = e.verify_mfa(Some("123456"), None).unwrap();
+        assert_eq!(req.url, "http://127.0.0.1:8000/auth/mfa/verify");
+        assert_eq!(
+            req.body.as_deref(),
+            Some(r#"{"challenge":"ch-1","code":"123456"}"#)
+        );
+        let wrong = reply(
+            401,
+            r#"{"detail":"The code is not valid","code":"invalid_code"}"#,
+        );
+        assert_eq!(
+            e.mfa_answer(&wrong, T0).unwrap_err().code,
+            ErrorCode::InvalidCode
+        );
+        assert_eq!(e.status(T0), Status::MfaRequired, "another try");
+        let body = tokens((T0 / 1000.0) as i64 + 900, "r1");
+        assert_eq!(e.mfa_answer(&reply(200, &body), T0), Ok(()));
+        assert_eq!(e.status(T0), Status::Authenticated);
+        assert!(e.view(T0).contains(r#""mfa":null"#));
+        // A challenge that ran out ends the attempt.
+        e.sign_out(None);
+        e.sign_in_answer(Op::Login, &challenge, T0).unwrap();
+        let late = reply(401, r#"{"detail":"too late","code":"challenge_expired"}"#);
+        assert_eq!(
+            e.mfa_answer(&late, T0).unwrap_err().code,
+            ErrorCode::ChallengeExpired
+        );
+        assert_eq!(e.status(T0), Status::Anonymous);
+        assert_eq!(
+            e.verify_mfa(Some("1"), None).unwrap_err().code,
+            ErrorCode::ChallengeExpired
         );
     }
 

@@ -19,6 +19,8 @@ pub enum ErrorCode {
     Storage,
     Config,
     Aborted,
+    InvalidCode,
+    ChallengeExpired,
 }
 
 impl ErrorCode {
@@ -38,6 +40,8 @@ impl ErrorCode {
             ErrorCode::Storage => "storage",
             ErrorCode::Config => "config",
             ErrorCode::Aborted => "aborted",
+            ErrorCode::InvalidCode => "invalid_code",
+            ErrorCode::ChallengeExpired => "challenge_expired",
         }
     }
 }
@@ -118,6 +122,8 @@ impl ErrorCode {
             Storage,
             Config,
             Aborted,
+            InvalidCode,
+            ChallengeExpired,
         ]
         .into_iter()
         .find(|c| c.as_str() == code)
@@ -145,6 +151,8 @@ mod tests {
             "storage",
             "config",
             "aborted",
+            "invalid_code",
+            "challenge_expired",
         ] {
             assert_eq!(ErrorCode::parse(code).map(ErrorCode::as_str), Some(code));
         }

@@ -298,6 +298,47 @@ pub fn parse_tokens(
     })
 }
 
+/// A 2xx sign-in answer asking for a second factor: the challenge and the methods
+/// offered (`{"mfa_required": true, "challenge", "methods"}`).
+pub fn parse_mfa_challenge(resp: &HttpResponse) -> Option<(String, Vec<String>)> {
+    if !(200..300).contains(&resp.status) {
+        return None;
+    }
+    let body = json::parse(resp.body)?;
+    if body.get("mfa_required") != Some(&Json::Bool(true)) {
+        return None;
+    }
+    let challenge = body
+        .str_of("challenge")
+        .filter(|c| !c.is_empty())?
+        .to_owned();
+    let methods = match body.get("methods") {
+        Some(Json::Arr(items)) => items
+            .iter()
+            .filter_map(|m| m.as_str().map(str::to_owned))
+            .collect(),
+        _ => Vec::new(),
+    };
+    Some((challenge, methods))
+}
+
+/// The second step of a two-factor sign-in; None when the protocol has none.
+pub fn mfa_request(
+    cfg: &Config,
+    challenge: &str,
+    code: Option<&str>,
+    recovery_code: Option<&str>,
+) -> Option<HttpRequest> {
+    let path = cfg.endpoints.mfa.as_deref()?;
+    let mut members = vec![("challenge", challenge)];
+    match (code, recovery_code) {
+        (Some(c), _) => members.push(("code", c)),
+        (None, Some(r)) => members.push(("recovery_code", r)),
+        (None, None) => {}
+    }
+    Some(post(cfg, path, JSON_TYPE, json_object(&members)))
+}
+
 /// Whether a 2xx register response signed the user in (else the client logs in).
 pub fn has_tokens(protocol: Protocol, body: &str, set_auth_token: Option<&str>) -> bool {
     let key = if protocol == Protocol::BetterAuth {
@@ -451,6 +492,14 @@ pub fn error_from_response(op: Op, resp: &HttpResponse) -> AuthError {
     };
     let (code, fallback) = match status {
         429 => (ErrorCode::RateLimited, "Too many attempts; try again later"),
+        // The second step of a two-factor sign-in says which it was.
+        400..=499 if code_in_body == "invalid_code" => {
+            (ErrorCode::InvalidCode, "The code is not valid")
+        }
+        400..=499 if code_in_body == "challenge_expired" => (
+            ErrorCode::ChallengeExpired,
+            "The sign-in took too long: enter your password again",
+        ),
         400..=499 if better_auth.is_some() && op != Op::Refresh => match better_auth {
             Some((ErrorCode::InvalidCredentials, _)) => {
                 (ErrorCode::InvalidCredentials, "Invalid email or password")

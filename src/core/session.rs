@@ -13,6 +13,8 @@ pub enum Status {
     Anonymous,
     Authenticated,
     Expired,
+    /// The password was right; a second factor is pending (no session yet).
+    MfaRequired,
 }
 
 impl Status {
@@ -21,6 +23,7 @@ impl Status {
             Status::Anonymous => "anonymous",
             Status::Authenticated => "authenticated",
             Status::Expired => "expired",
+            Status::MfaRequired => "mfa_required",
         }
     }
 }

@@ -121,6 +121,8 @@ mod op {
     pub const ME_ANSWER: u32 = 30;
     pub const FINGERPRINT: u32 = 31;
     pub const CURRENT: u32 = 32;
+    pub const MFA_VERIFY: u32 = 33;
+    pub const MFA_ANSWER: u32 = 34;
 }
 
 /// An empty argument is an absent one.
@@ -261,6 +263,7 @@ impl Engine {
                 match e.sign_in_answer(kind, &reply, x) {
                     Ok(SignIn::Done) => String::new(),
                     Ok(SignIn::LogIn) => "login".to_owned(),
+                    Ok(SignIn::Mfa) => "mfa".to_owned(),
                     Ok(SignIn::Exchange(out)) => request_text(&out, cookie),
                     Err(err) => failure(&err),
                 }
@@ -304,6 +307,12 @@ impl Engine {
                 Err(err) => failure(&err),
             },
             op::CURRENT => e.bearer(Credential::Access).unwrap_or_default(),
+            op::MFA_VERIFY => e
+                .verify_mfa(opt(a), opt(b))
+                .map_or_else(|e| failure(&e), request),
+            op::MFA_ANSWER => e
+                .mfa_answer(&reply, x)
+                .map_or_else(|e| failure(&e), |_| String::new()),
             op::CLAIMS => e.claims().unwrap_or_default().to_owned(),
             op::ME_ANSWER => e.me_answer(&reply, x).unwrap_or_else(|e| failure(&e)),
             _ => failure(&AuthError::config("Unknown engine operation")),

@@ -36,7 +36,7 @@ export type _noAny = [
 
 // Exact shapes.
 export type _exact = [
-  Assert<Equal<AuthStatus, "anonymous" | "authenticated" | "expired">>,
+  Assert<Equal<AuthStatus, "anonymous" | "authenticated" | "expired" | "mfa_required">>,
   Assert<Equal<Awaited<ReturnType<AuthClient["getAccessToken"]>>, string | null>>,
   Assert<Equal<Awaited<ReturnType<AuthClient["fetch"]>>, Response>>,
   Assert<Equal<Awaited<ReturnType<AuthClient["logout"]>>, void>>,
