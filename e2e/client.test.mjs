@@ -326,3 +326,39 @@ test("decodeJwt returns the claims; isExpired takes a leeway", async () => {
   });
   assert.deepEqual(r, { sub: "7", short: true, long: false });
 });
+
+test("sessions: list the devices, revoke one, sign out everywhere", async () => {
+  const email = uniqueEmail("devices");
+  await backend.register(email);
+  const device = async () => {
+    const ctx = await chromium.browser.newContext();
+    const p = await ctx.newPage();
+    await p.goto(`${lab.url}/`);
+    await p.waitForFunction(() => window.labReady === true);
+    await p.evaluate(({ api, email }) => (window.c = new window.AuthClient({ baseUrl: api })).login({ email, password: "correct horse" }), { api: backend.url, email });
+    return { ctx, p };
+  };
+  const [a, b, c] = [await device(), await device(), await device()];
+  try {
+    const list = await a.p.evaluate(() => window.c.sessions());
+    assert.equal(list.length, 4, "registering signed in too, then three devices");
+    assert.equal(list.filter((s) => s.current).length, 1, "one is this device");
+    assert.deepEqual(Object.keys(list[0]).sort(), ["createdAt", "current", "id", "ip", "lastUsedAt", "userAgent"]);
+    const bSid = await b.p.evaluate(() => window.c.getSnapshot().claims.sid);
+    await a.p.evaluate((id) => window.c.revokeSession(id), bSid);
+    const after = await a.p.evaluate(() => window.c.sessions());
+    assert.equal(after.length, 3);
+    assert.ok(!after.some((s) => s.id === bSid));
+    // The revoked device's next call fails and signs it out.
+    const revoked = await b.p.evaluate((api) => window.c.fetch(`${api}/notes`).then((r) => r.status, (e) => e.code), backend.url);
+    assert.equal(revoked, "unauthorized");
+    assert.equal(await b.p.evaluate(() => window.c.getSnapshot().status), "anonymous");
+    // Everywhere: this device and the others.
+    await a.p.evaluate(() => window.c.logout({ everywhere: true }));
+    assert.equal(await a.p.evaluate(() => window.c.getSnapshot().status), "anonymous");
+    assert.equal(await c.p.evaluate((api) => window.c.fetch(`${api}/notes`).then((r) => r.status, (e) => e.code), backend.url), "unauthorized");
+    assert.equal(await a.p.evaluate(() => window.c.sessions().then(() => "listed", (e) => e.code)), "session_expired");
+  } finally {
+    for (const d of [a, b, c]) await d.ctx.close();
+  }
+});

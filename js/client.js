@@ -110,9 +110,33 @@ export class AuthClient {
     });
   }
 
-  /** Sign out here, and revoke the session at the backend when it can. */
-  logout() {
+  /** The user's sessions (devices), the current one marked. */
+  sessions() {
+    return this.run(() => this.sessionsCall(0, "").then((list) => JSON.parse(list)));
+  }
+
+  /** End one session (device); its tokens stop working at once. */
+  revokeSession(id) {
     return this.run(async () => {
+      await this.sessionsCall(1, String(id));
+    });
+  }
+
+  /** A sessions request through the bearer rules (refresh-and-replay included). */
+  async sessionsCall(which, id) {
+    const req = JSON.parse(this.call(op.SESSIONS, 0, which, id));
+    const reply = await read(await this.authorized(build(req, this.settings.timeout)));
+    return this.call(op.SESSIONS_ANSWER, Date.now(), reply.status, reply.body, reply.date, String(which), id);
+  }
+
+  /** Sign out here, and revoke the session at the backend when it can;
+   * `{ everywhere: true }` ends every session of the user first. */
+  logout(options) {
+    return this.run(async () => {
+      if (options?.everywhere) {
+        // Must reach the server: unlike a plain logout, this one reports failure.
+        await this.sessionsCall(2, "");
+      }
       const req = this.engine.call(op.LOGOUT, 0, 0, "", "", "", "");
       if (req) {
         // Best effort: signing out here must not depend on the server answering.

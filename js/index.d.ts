@@ -65,6 +65,18 @@ export interface JwtClaims {
 
 export type User = Record<string, unknown>;
 
+/** One signed-in device, as the backend's /auth/sessions lists it. */
+export interface AuthSessionInfo {
+  readonly id: string;
+  /** ISO 8601. */
+  readonly createdAt: string;
+  readonly lastUsedAt: string;
+  readonly userAgent: string;
+  readonly ip: string;
+  /** The session this client is signed in with. */
+  readonly current: boolean;
+}
+
 export interface AuthSnapshot {
   readonly status: AuthStatus;
   /** From me(), or from the claims until then. */
@@ -105,8 +117,13 @@ export declare class AuthClient {
   /** The second step of a two-factor sign-in (after `login` resolved with status
    * "mfa_required"): rejects with `invalid_code` (try again) or `challenge_expired`. */
   verifyMfa(input: { code: string } | { recoveryCode: string }): Promise<AuthSnapshot>;
-  /** Sign out here, and revoke the session at the backend when it can. */
-  logout(): Promise<void>;
+  /** Sign out here, and revoke the session at the backend when it can;
+   * `{ everywhere: true }` first ends every session of the user (and rejects if it cannot). */
+  logout(options?: { everywhere?: boolean }): Promise<void>;
+  /** The user's sessions (devices), the current one marked. */
+  sessions(): Promise<AuthSessionInfo[]>;
+  /** End one session (device); its tokens stop working at once. */
+  revokeSession(id: string): Promise<void>;
   /** Refresh now; concurrent calls share one request. */
   refresh(): Promise<AuthSnapshot>;
   /** A usable access token, refreshed first when due; null when signed out or expired. */

@@ -34,3 +34,5 @@ export const FINGERPRINT = 31;
 export const CURRENT = 32;
 export const MFA_VERIFY = 33;
 export const MFA_ANSWER = 34;
+export const SESSIONS = 35;
+export const SESSIONS_ANSWER = 36;

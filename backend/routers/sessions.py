@@ -36,3 +36,11 @@ def revoke_session(session_id: str, principal: CurrentPrincipal, db: Db) -> Resp
         raise ApiError(404, "not_found", "No such session")
     session_store.revoke(db, session_id)
     return Response(status_code=204)
+
+
+@router.delete("", status_code=204)
+def revoke_all_sessions(principal: CurrentPrincipal, db: Db) -> Response:
+    """Sign out everywhere: every session of the user, this one included."""
+    for session in session_store.live_sessions(db, principal.user.id):
+        session_store.revoke(db, session.id)
+    return Response(status_code=204)

@@ -80,3 +80,13 @@ def test_notes_are_isolated_between_users(client):
     assert client.get("/notes", headers=bearer(bob)).json() == []
     assert client.delete(f"/notes/{note['id']}", headers=bearer(bob)).status_code == 404
     assert [n["id"] for n in client.get("/notes", headers=bearer(ada)).json()] == [note["id"]]
+
+
+def test_signing_out_everywhere_revokes_every_session(client):
+    first = register(client)
+    second = client.post("/auth/login", json={"email": "ada@example.com", "password": "correct horse"}).json()
+    assert len(client.get("/auth/sessions", headers=bearer(first["access_token"])).json()) == 2
+    assert client.delete("/auth/sessions", headers=bearer(second["access_token"])).status_code == 204
+    for pair in (first, second):
+        assert client.get("/auth/me", headers=bearer(pair["access_token"])).status_code == 401
+        assert client.post("/auth/refresh", json={"refresh_token": pair["refresh_token"]}).status_code == 401

@@ -42,6 +42,8 @@ pub struct Endpoints {
     pub me: Option<String>,
     /// The second step of a two-factor sign-in (the reference backend's).
     pub mfa: Option<String>,
+    /// The user's sessions (devices): list, revoke one, revoke all.
+    pub sessions: Option<String>,
 }
 
 impl Endpoints {
@@ -54,6 +56,7 @@ impl Endpoints {
                 logout: Some("/auth/logout".into()),
                 me: Some("/auth/me".into()),
                 mfa: Some("/auth/mfa/verify".into()),
+                sessions: Some("/auth/sessions".into()),
             },
             Protocol::BetterAuth => Endpoints {
                 login: "/api/auth/sign-in/email".into(),
@@ -62,6 +65,7 @@ impl Endpoints {
                 logout: Some("/api/auth/sign-out".into()),
                 me: Some("/api/auth/get-session".into()),
                 mfa: None,
+                sessions: None,
             },
             Protocol::OAuth2Password => Endpoints {
                 login: "/token".into(),
@@ -70,6 +74,7 @@ impl Endpoints {
                 logout: None,
                 me: None,
                 mfa: None,
+                sessions: None,
             },
         }
     }
@@ -293,9 +298,10 @@ impl Config {
                 "logout" => endpoints.logout = Some(path),
                 "me" => endpoints.me = Some(path),
                 "mfa" => endpoints.mfa = Some(path),
+                "sessions" => endpoints.sessions = Some(path),
                 _ => {
                     return Err(AuthError::config(
-                        "endpoints keys are login, register, refresh, logout, me and mfa",
+                        "endpoints keys are login, register, refresh, logout, me, mfa and sessions",
                     ))
                 }
             }

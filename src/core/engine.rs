@@ -11,7 +11,7 @@ use super::config::{Config, Protocol};
 use super::error::{AuthError, ErrorCode};
 use super::json::{write_str, Json};
 use super::persist;
-use super::protocol::{self, Credential, HttpRequest, HttpResponse, Op, TokenSet};
+use super::protocol::{self, Credential, HttpRequest, HttpResponse, Op, SessionsOp, TokenSet};
 use super::schedule::{self, Page, RetryState, Wake};
 use super::session::{same_state, status_of, Session, Status};
 
@@ -580,6 +580,38 @@ impl Engine {
         )
     }
 
+    // ---- sessions (devices) ---------------------------------------------------------------
+
+    /// A sessions request (sent through the shell's bearer rules).
+    pub fn sessions(&mut self, what: SessionsOp) -> Result<HttpRequest, AuthError> {
+        if self.session.is_none() {
+            return self.fail(not_signed_in());
+        }
+        match protocol::sessions_request(&self.cfg, what) {
+            Some(request) => Ok(request),
+            None => self.fail(AuthError::config(
+                "Sessions need the json protocol's sessions endpoint",
+            )),
+        }
+    }
+
+    /// The answer to a sessions request: the list as JSON text (for `List`), or "".
+    pub fn sessions_answer(
+        &mut self,
+        what: SessionsOp,
+        reply: &Reply,
+        local: Millis,
+    ) -> Result<String, AuthError> {
+        self.observe(reply.date, local);
+        let resp = Self::response(reply, local);
+        let result = match what {
+            SessionsOp::List => protocol::parse_sessions(&resp),
+            _ if (200..300).contains(&reply.status) => Ok(String::new()),
+            _ => Err(protocol::error_from_response(Op::Me, &resp)),
+        };
+        result.or_else(|e| self.fail(e))
+    }
+
     // ---- the user --------------------------------------------------------------------------
 
     /// The `me` request; None when the protocol has none (the claims are the user).
@@ -914,6 +946,46 @@ mod tests {
         assert_eq!(
             e.verify_mfa(Some("1"), None).unwrap_err().code,
             ErrorCode::ChallengeExpired
+        );
+    }
+
+    #[test]
+    fn sessions_are_listed_in_js_shape_and_revoked_by_id() {
+        let mut e = engine("json");
+        assert_eq!(
+            e.sessions(SessionsOp::List).unwrap_err().code,
+            ErrorCode::SessionExpired
+        );
+        signed_in(&mut e, "r1");
+        let list = e.sessions(SessionsOp::List).unwrap();
+        assert_eq!(
+            (list.method, list.url.as_str()),
+            ("GET", "http://127.0.0.1:8000/auth/sessions")
+        );
+        let body = r#"[{"id":"s1","created_at":"2026-11-25T00:00:00Z","last_used_at":"2026-11-25T01:00:00Z","user_agent":"Chrome","ip":"127.0.0.1","current":true}]"#;
+        assert_eq!(
+            e.sessions_answer(SessionsOp::List, &reply(200, body), T0)
+                .unwrap(),
+            r#"[{"id":"s1","createdAt":"2026-11-25T00:00:00Z","lastUsedAt":"2026-11-25T01:00:00Z","userAgent":"Chrome","ip":"127.0.0.1","current":true}]"#
+        );
+        let revoke = e.sessions(SessionsOp::Revoke("a/b c")).unwrap();
+        assert_eq!(
+            (revoke.method, revoke.url.as_str()),
+            ("DELETE", "http://127.0.0.1:8000/auth/sessions/a%2Fb%20c")
+        );
+        assert_eq!(
+            e.sessions(SessionsOp::RevokeAll).unwrap().url,
+            "http://127.0.0.1:8000/auth/sessions"
+        );
+        let missing = reply(404, r#"{"detail":"No such session","code":"not_found"}"#);
+        assert!(e
+            .sessions_answer(SessionsOp::Revoke("x"), &missing, T0)
+            .is_err());
+        assert_eq!(
+            e.sessions_answer(SessionsOp::List, &reply(200, "<html>"), T0)
+                .unwrap_err()
+                .code,
+            ErrorCode::InvalidResponse
         );
     }
 

@@ -322,6 +322,80 @@ pub fn parse_mfa_challenge(resp: &HttpResponse) -> Option<(String, Vec<String>)>
     Some((challenge, methods))
 }
 
+/// What to do with the user's sessions (devices).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionsOp<'a> {
+    List,
+    Revoke(&'a str),
+    RevokeAll,
+}
+
+/// A sessions request (with the access token, through the shell's bearer rules);
+/// None when the protocol has no sessions endpoint.
+pub fn sessions_request(cfg: &Config, what: SessionsOp) -> Option<HttpRequest> {
+    let base = cfg.endpoints.sessions.as_deref()?;
+    let (method, path) = match what {
+        SessionsOp::List => ("GET", base.to_owned()),
+        SessionsOp::RevokeAll => ("DELETE", base.to_owned()),
+        SessionsOp::Revoke(id) => ("DELETE", [base, "/", &percent_encode(id)].concat()),
+    };
+    Some(HttpRequest {
+        method,
+        url: join(&cfg.base_url, &path),
+        content_type: None,
+        body: None,
+        credential: Credential::Access,
+    })
+}
+
+/// A path segment with everything but unreserved characters percent-encoded.
+fn percent_encode(segment: &str) -> String {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let mut out = String::new();
+    for b in segment.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push('%');
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 15)]));
+        }
+    }
+    out
+}
+
+/// The session list as JSON text for JS: `[{id, createdAt, lastUsedAt, userAgent, ip, current}]`.
+pub fn parse_sessions(resp: &HttpResponse) -> Result<String, AuthError> {
+    if !(200..300).contains(&resp.status) {
+        return Err(error_from_response(Op::Me, resp));
+    }
+    let Some(Json::Arr(items)) = json::parse(resp.body) else {
+        return Err(invalid_response(
+            "The session list is not a JSON array",
+            resp.status,
+        ));
+    };
+    let mut out = Vec::new();
+    for item in &items {
+        let text = |key: &str| Json::Str(item.str_of(key).unwrap_or("").to_owned());
+        let Some(id) = item.str_of("id") else {
+            return Err(invalid_response("A session has no id", resp.status));
+        };
+        out.push(Json::Obj(vec![
+            ("id".to_owned(), Json::Str(id.to_owned())),
+            ("createdAt".to_owned(), text("created_at")),
+            ("lastUsedAt".to_owned(), text("last_used_at")),
+            ("userAgent".to_owned(), text("user_agent")),
+            ("ip".to_owned(), text("ip")),
+            (
+                "current".to_owned(),
+                Json::Bool(item.get("current") == Some(&Json::Bool(true))),
+            ),
+        ]));
+    }
+    Ok(Json::Arr(out).to_text())
+}
+
 /// The second step of a two-factor sign-in; None when the protocol has none.
 pub fn mfa_request(
     cfg: &Config,

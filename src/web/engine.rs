@@ -10,7 +10,7 @@ use crate::core::config::{Config, RawConfig};
 use crate::core::engine::{self, Access, Outgoing, Reply, SignIn};
 use crate::core::error::{AuthError, ErrorCode};
 use crate::core::json::{write_str, Json};
-use crate::core::protocol::{Credential, Op};
+use crate::core::protocol::{Credential, Op, SessionsOp};
 use crate::core::schedule::Page;
 
 /// An error as JSON text: `{"code","message","status"?,"retryAfter"?,"fields"?}`.
@@ -123,6 +123,16 @@ mod op {
     pub const CURRENT: u32 = 32;
     pub const MFA_VERIFY: u32 = 33;
     pub const MFA_ANSWER: u32 = 34;
+    pub const SESSIONS: u32 = 35;
+    pub const SESSIONS_ANSWER: u32 = 36;
+}
+
+fn sessions_op(which: f64, id: &str) -> SessionsOp<'_> {
+    match which as u8 {
+        1 => SessionsOp::Revoke(id),
+        2 => SessionsOp::RevokeAll,
+        _ => SessionsOp::List,
+    }
 }
 
 /// An empty argument is an absent one.
@@ -307,6 +317,25 @@ impl Engine {
                 Err(err) => failure(&err),
             },
             op::CURRENT => e.bearer(Credential::Access).unwrap_or_default(),
+            // `y`: 0 list, 1 revoke `a` (its id), 2 revoke all.
+            op::SESSIONS => e.sessions(sessions_op(y, a)).map_or_else(
+                |e| failure(&e),
+                |r| {
+                    request_text(
+                        &Outgoing {
+                            request: r,
+                            bearer: None,
+                        },
+                        false,
+                    )
+                },
+            ),
+            // `c`: 0 list, 1 revoke, 2 revoke all (as for SESSIONS); `d`: the id.
+            op::SESSIONS_ANSWER => {
+                let which = c.parse::<f64>().unwrap_or(0.0);
+                e.sessions_answer(sessions_op(which, d), &reply, x)
+                    .unwrap_or_else(|e| failure(&e))
+            }
             op::MFA_VERIFY => e
                 .verify_mfa(opt(a), opt(b))
                 .map_or_else(|e| failure(&e), request),
