@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { beforeEach, describe, test } from "node:test";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { API, ARTIFACTS, Backend, SESSION_KEY, WWW, Web, signIn, signUp, uniqueEmail, useStack, watchConsole } from "./harness.mjs";
+import { API, ARTIFACTS, Backend, SESSION_KEY, WWW, Web, signIn, signUp, totp, uniqueEmail, useStack, watchConsole } from "./harness.mjs";
 
 // A few seconds, so scenario 2 can outlive a token; the refresh margin is capped at half.
 const ACCESS_TTL = 4;
@@ -183,6 +183,36 @@ describe("www demo", () => {
     await page.goto(`${WWW}/sessions`);
     await page.getByText("this device").waitFor();
     await page.screenshot({ path: path.join(ARTIFACTS, "sessions.png"), fullPage: true });
+    assert.deepEqual(problems, []);
+    await context.close();
+  });
+
+  test("8. two-factor: turn it on in Security, then sign in with the password and a code", async () => {
+    const context = await chromium.browser.newContext();
+    const { page, problems } = await newPage(context);
+    const email = uniqueEmail("eight");
+    await signUp(page, email);
+    await page.getByRole("link", { name: "Security" }).click();
+    await page.getByRole("button", { name: "Turn on two-factor" }).click();
+    const secret = (await page.getByTestId("totp-secret").innerText()).trim();
+    await page.getByLabel("Code from the app").fill(totp(secret));
+    await page.getByRole("button", { name: "Turn on two-factor" }).click();
+    assert.equal(await page.getByTestId("recovery-codes").locator("li").count(), 10);
+    await page.screenshot({ path: path.join(ARTIFACTS, "security-recovery-codes.png"), fullPage: true });
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.waitForURL(`${WWW}/signin`);
+
+    await signIn(page, email);
+    await page.getByRole("heading", { name: "Two-factor sign-in" }).waitFor();
+    assert.equal(await stored(page), null, "no tokens before the second step");
+    await page.getByLabel("Authentication code").fill(totp(secret, 5));
+    await page.getByRole("button", { name: "Verify" }).click();
+    await page.getByTestId("form-error").getByText("didn't work").waitFor();
+    // The next step's code: enrolment used the current one.
+    await page.getByLabel("Authentication code").fill(totp(secret, 1));
+    await page.getByRole("button", { name: "Verify" }).click();
+    await page.waitForURL(`${WWW}/dashboard`);
+    assert.ok(await stored(page), "signed in");
     assert.deepEqual(problems, []);
     await context.close();
   });

@@ -2,9 +2,8 @@
 // with the password and a code computed here (RFC 6238), a wrong code, a recovery
 // code, and a recovery code used twice.
 import assert from "node:assert/strict";
-import { createHmac } from "node:crypto";
 import { after, before, test } from "node:test";
-import { Backend, Lab, freePort, launchBrowser, uniqueEmail, watchConsole } from "./harness.mjs";
+import { Backend, Lab, freePort, launchBrowser, totp, uniqueEmail, watchConsole } from "./harness.mjs";
 
 let backend;
 let lab;
@@ -23,22 +22,6 @@ after(async () => {
   await lab?.stop();
   await backend?.dispose();
 });
-
-function base32(text) {
-  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-  let bits = "";
-  for (const c of text.replace(/=+$/, "")) bits += alphabet.indexOf(c).toString(2).padStart(5, "0");
-  return Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
-}
-
-/** RFC 6238: HMAC-SHA1 over the 30 s step, dynamic truncation, 6 digits. */
-function totp(secret, stepOffset = 0) {
-  const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 30000) + stepOffset));
-  const mac = createHmac("sha1", base32(secret)).update(counter).digest();
-  const at = mac[mac.length - 1] & 15;
-  return String((mac.readUInt32BE(at) & 0x7fffffff) % 1_000_000).padStart(6, "0");
-}
 
 test("enrol TOTP, then sign in with the password and a code; recovery codes work once", async () => {
   const context = await chromium.browser.newContext();

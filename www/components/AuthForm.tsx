@@ -31,7 +31,7 @@ const FIELDS: Record<Mode, Field[]> = {
 /** The sign-in and sign-up form: field errors next to their fields, one summary that
  * takes focus when submission fails. */
 export function AuthForm({ mode }: { mode: Mode }) {
-  const { client } = useAuth();
+  const { client, snapshot } = useAuth();
   const router = useRouter();
   const [error, setError] = useState<string | null>(null);
   const [fields, setFields] = useState<Record<string, string>>({});
@@ -54,8 +54,9 @@ export function AuthForm({ mode }: { mode: Mode }) {
     try {
       if (mode === "signup") {
         await client.register({ email, password, name: String(data.get("name") ?? "") });
-      } else {
-        await client.login({ email, password });
+      } else if ((await client.login({ email, password })).status === "mfa_required") {
+        // Password accepted; the second step renders below (status mfa_required).
+        return;
       }
       router.replace("/dashboard");
     } catch (err) {
@@ -66,6 +67,7 @@ export function AuthForm({ mode }: { mode: Mode }) {
     }
   }
 
+  if (snapshot.status === "mfa_required") return <SecondFactor />;
   const title = mode === "signin" ? "Sign in" : "Create your account";
   return (
     <div className="card narrow">
@@ -118,6 +120,58 @@ export function AuthForm({ mode }: { mode: Mode }) {
             Already have an account? <Link href="/signin">Sign in</Link>
           </>
         )}
+      </p>
+    </div>
+  );
+}
+
+/** The second step of a two-factor sign-in: a code from the authenticator app, or a
+ * recovery code. A code that came too late sends the user back to the password. */
+function SecondFactor() {
+  const { client } = useAuth();
+  const router = useRouter();
+  const [recovery, setRecovery] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  async function submit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    if (!client) return;
+    const value = String(new FormData(event.currentTarget).get("code") ?? "").trim();
+    setBusy(true);
+    setError(null);
+    try {
+      await client.verifyMfa(recovery ? { recoveryCode: value } : { code: value });
+      router.replace("/dashboard");
+    } catch (err) {
+      setError(describeError(err));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <div className="card narrow">
+      <h1>Two-factor sign-in</h1>
+      {error && (
+        <div className="alert" role="alert" data-testid="form-error">
+          {error}
+        </div>
+      )}
+      <form onSubmit={submit} noValidate>
+        <div className="field">
+          <label htmlFor="code">{recovery ? "Recovery code" : "Authentication code"}</label>
+          <input id="code" name="code" autoComplete="one-time-code" inputMode={recovery ? "text" : "numeric"} required />
+          <p className="hint">{recovery ? "One of the codes you saved when you turned two-factor on." : "The 6-digit code from your authenticator app."}</p>
+        </div>
+        <button type="submit" className="button" disabled={busy || !client}>
+          {busy ? "Please wait…" : "Verify"}
+        </button>
+      </form>
+      <p className="switch">
+        <button type="button" className="link-button" onClick={() => setRecovery(!recovery)}>
+          {recovery ? "Use the authenticator app" : "Use a recovery code"}
+        </button>
       </p>
     </div>
   );

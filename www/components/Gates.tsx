@@ -18,7 +18,8 @@ function Pending() {
 export function Protected({ children }: { children: ReactNode }) {
   const { snapshot } = useAuth();
   const router = useRouter();
-  const anonymous = snapshot.status === "anonymous";
+  // Halfway through a two-factor sign-in is not signed in: /signin asks for the code.
+  const anonymous = snapshot.status === "anonymous" || snapshot.status === "mfa_required";
   useEffect(() => {
     if (anonymous) router.replace("/signin");
   }, [anonymous, router]);

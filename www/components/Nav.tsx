@@ -8,6 +8,7 @@ const LINKS = [
   { href: "/dashboard", label: "Dashboard" },
   { href: "/notes", label: "Notes" },
   { href: "/sessions", label: "Sessions" },
+  { href: "/security", label: "Security" },
 ];
 
 export function Nav({ mode }: { mode: "fastapi" | "better-auth" }) {
@@ -28,8 +29,8 @@ export function Nav({ mode }: { mode: "fastapi" | "better-auth" }) {
       </Link>
       {signedIn ? (
         <nav aria-label="Main">
-          {/* Device sessions are FastAPI's; Better Auth keeps its own. */}
-          {LINKS.filter((l) => mode === "fastapi" || l.href !== "/sessions").map((l) => (
+          {/* Device sessions and two-factor are FastAPI's; Better Auth keeps its own. */}
+          {LINKS.filter((l) => mode === "fastapi" || (l.href !== "/sessions" && l.href !== "/security")).map((l) => (
             <Link key={l.href} href={l.href} aria-current={pathname === l.href ? "page" : undefined}>
               {l.label}
             </Link>

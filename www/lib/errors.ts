@@ -24,6 +24,10 @@ export function describeError(err: unknown): string {
       return "Can't reach the server. Check your connection and try again.";
     case "server":
       return "The server had a problem. Please try again shortly.";
+    case "invalid_code":
+      return "That code didn't work. Enter the current code from your app (each code works once).";
+    case "challenge_expired":
+      return "That took too long. Please sign in with your password again.";
     case "session_expired":
     case "refresh_failed":
     case "unauthorized":

@@ -1,19 +1,11 @@
 "use client";
 
+import { useRouter } from "next/navigation";
 import { useCallback, useEffect, useState } from "react";
+import type { AuthSessionInfo } from "auth-wasm";
 import { useAuth } from "auth-wasm/react";
 import { Protected } from "@/components/Gates";
-import { api } from "@/lib/api";
 import { describeError } from "@/lib/errors";
-
-interface DeviceSession {
-  id: string;
-  created_at: string;
-  last_used_at: string;
-  user_agent: string;
-  ip: string;
-  current: boolean;
-}
 
 function device(ua: string): string {
   if (!ua) return "Unknown device";
@@ -24,13 +16,14 @@ function device(ua: string): string {
 
 function Sessions() {
   const { client } = useAuth();
-  const [sessions, setSessions] = useState<DeviceSession[] | null>(null);
+  const router = useRouter();
+  const [sessions, setSessions] = useState<AuthSessionInfo[] | null>(null);
   const [error, setError] = useState<string | null>(null);
 
   const load = useCallback(async () => {
     if (!client) return;
     try {
-      setSessions(await api<DeviceSession[]>(client, "/auth/sessions"));
+      setSessions(await client.sessions());
       setError(null);
     } catch (err) {
       setError(describeError(err));
@@ -44,8 +37,18 @@ function Sessions() {
   async function revoke(id: string) {
     if (!client) return;
     try {
-      await api<void>(client, `/auth/sessions/${id}`, { method: "DELETE" });
+      await client.revokeSession(id);
       setSessions((prev) => (prev ?? []).filter((s) => s.id !== id));
+    } catch (err) {
+      setError(describeError(err));
+    }
+  }
+
+  async function everywhere() {
+    if (!client) return;
+    try {
+      await client.logout({ everywhere: true });
+      router.replace("/signin");
     } catch (err) {
       setError(describeError(err));
     }
@@ -67,9 +70,9 @@ function Sessions() {
           {sessions.map((s) => (
             <li key={s.id}>
               <div>
-                <strong>{device(s.user_agent)}</strong> {s.current && <span className="badge authenticated">this device</span>}
+                <strong>{device(s.userAgent)}</strong> {s.current && <span className="badge authenticated">this device</span>}
                 <div className="muted small">
-                  {s.ip} · signed in {new Date(s.created_at).toLocaleString()} · last active {new Date(s.last_used_at).toLocaleString()}
+                  {s.ip} · signed in {new Date(s.createdAt).toLocaleString()} · last active {new Date(s.lastUsedAt).toLocaleString()}
                 </div>
               </div>
               {!s.current && (
@@ -81,6 +84,11 @@ function Sessions() {
           ))}
         </ul>
       )}
+      <p>
+        <button type="button" className="button secondary" onClick={() => void everywhere()}>
+          Sign out everywhere
+        </button>
+      </p>
     </div>
   );
 }

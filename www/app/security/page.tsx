@@ -1,0 +1,156 @@
+"use client";
+
+import { useCallback, useEffect, useState, type FormEvent } from "react";
+import QRCode from "qrcode";
+import { useAuth } from "auth-wasm/react";
+import { Protected } from "@/components/Gates";
+import { api } from "@/lib/api";
+import { describeError } from "@/lib/errors";
+
+interface MfaStatus {
+  totp: boolean;
+  recovery_codes_left: number;
+}
+
+type Step =
+  | { kind: "idle" }
+  | { kind: "enrolling"; secret: string; qr: string }
+  | { kind: "codes"; codes: string[] };
+
+/** Two-factor sign-in: turn TOTP on (scan, confirm with a first code, keep the
+ * recovery codes) or off (with a current code). */
+function Security() {
+  const { client } = useAuth();
+  const [status, setStatus] = useState<MfaStatus | null>(null);
+  const [step, setStep] = useState<Step>({ kind: "idle" });
+  const [error, setError] = useState<string | null>(null);
+
+  const load = useCallback(async () => {
+    if (!client) return;
+    try {
+      setStatus(await api<MfaStatus>(client, "/auth/mfa"));
+    } catch (err) {
+      setError(describeError(err));
+    }
+  }, [client]);
+
+  useEffect(() => {
+    void load();
+  }, [load]);
+
+  async function start() {
+    if (!client) return;
+    setError(null);
+    try {
+      const { secret, otpauth_uri } = await api<{ secret: string; otpauth_uri: string }>(client, "/auth/mfa/totp/enroll", { method: "POST" });
+      setStep({ kind: "enrolling", secret, qr: await QRCode.toDataURL(otpauth_uri, { margin: 1, width: 192 }) });
+    } catch (err) {
+      setError(describeError(err));
+    }
+  }
+
+  async function confirm(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    if (!client) return;
+    const code = String(new FormData(event.currentTarget).get("code") ?? "").trim();
+    try {
+      const { recovery_codes } = await api<{ recovery_codes: string[] }>(client, "/auth/mfa/totp/confirm", { method: "POST", body: JSON.stringify({ code }) });
+      setStep({ kind: "codes", codes: recovery_codes });
+      setError(null);
+      await load();
+    } catch (err) {
+      setError(err instanceof Error ? err.message : describeError(err));
+    }
+  }
+
+  async function disable(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    if (!client) return;
+    const code = String(new FormData(event.currentTarget).get("code") ?? "").trim();
+    try {
+      await api<void>(client, "/auth/mfa/totp/disable", { method: "POST", body: JSON.stringify({ code }) });
+      setStep({ kind: "idle" });
+      setError(null);
+      await load();
+    } catch (err) {
+      setError(err instanceof Error ? err.message : describeError(err));
+    }
+  }
+
+  return (
+    <div className="stack narrow-wide">
+      <h1>Security</h1>
+      {error && (
+        <div className="alert" role="alert">
+          {error}
+        </div>
+      )}
+      {status === null ? (
+        !error && <p className="muted">Loading…</p>
+      ) : step.kind === "enrolling" ? (
+        <div className="card">
+          <h2>Scan this with your authenticator app</h2>
+          {/* eslint-disable-next-line @next/next/no-img-element -- a data: URL */}
+          <img src={step.qr} alt="QR code of the two-factor secret" width={192} height={192} />
+          <p className="muted small">
+            Or enter this key: <code data-testid="totp-secret">{step.secret}</code>
+          </p>
+          <form onSubmit={confirm}>
+            <div className="field">
+              <label htmlFor="code">Code from the app</label>
+              <input id="code" name="code" inputMode="numeric" autoComplete="one-time-code" required />
+            </div>
+            <button type="submit" className="button">
+              Turn on two-factor
+            </button>
+          </form>
+        </div>
+      ) : step.kind === "codes" ? (
+        <div className="card">
+          <h2>Two-factor sign-in is on</h2>
+          <p>Keep these recovery codes somewhere safe. Each works once, if you lose your phone.</p>
+          <ul className="codes" data-testid="recovery-codes">
+            {step.codes.map((c) => (
+              <li key={c}>
+                <code>{c}</code>
+              </li>
+            ))}
+          </ul>
+          <button type="button" className="button secondary" onClick={() => setStep({ kind: "idle" })}>
+            Done
+          </button>
+        </div>
+      ) : status.totp ? (
+        <div className="card">
+          <p>
+            Two-factor sign-in is <strong>on</strong>. Recovery codes left: {status.recovery_codes_left}.
+          </p>
+          <form onSubmit={disable}>
+            <div className="field">
+              <label htmlFor="code">Code (or a recovery code) to turn it off</label>
+              <input id="code" name="code" autoComplete="one-time-code" required />
+            </div>
+            <button type="submit" className="button secondary">
+              Turn off
+            </button>
+          </form>
+        </div>
+      ) : (
+        <div className="card">
+          <p>Two-factor sign-in is off. With it on, signing in also asks for a code from an authenticator app.</p>
+          <button type="button" className="button" onClick={() => void start()}>
+            Turn on two-factor
+          </button>
+        </div>
+      )}
+    </div>
+  );
+}
+
+export default function SecurityPage() {
+  return (
+    <Protected>
+      <Security />
+    </Protected>
+  );
+}
