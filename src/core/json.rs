@@ -416,6 +416,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn integers_up_to_2_pow_53_are_written_exactly() {
+        // Fuzzing regression: 9000002037063323 came back as 9000002037000000.
+        for n in [
+            9_000_002_037_063_323.0,
+            9_007_199_254_740_992.0,
+            -9_007_199_254_740_991.0,
+        ] {
+            let text = Json::Num(n).to_text();
+            assert_eq!(parse(&text).and_then(|v| v.as_f64()), Some(n), "{text}");
+        }
+    }
+
+    #[test]
     fn numbers_beyond_f64_are_refused() {
         // Fuzzing regression: "42e440" read as infinity and wrote back as null.
         for text in ["42e440", "-1e999", "[1e309]", r#"{"exp":1e400}"#] {
