@@ -197,6 +197,7 @@ describe("www demo", () => {
     const secret = (await page.getByTestId("totp-secret").innerText()).trim();
     await page.getByLabel("Code from the app").fill(totp(secret));
     await page.getByRole("button", { name: "Turn on two-factor" }).click();
+    await page.getByTestId("recovery-codes").waitFor();
     assert.equal(await page.getByTestId("recovery-codes").locator("li").count(), 10);
     await page.screenshot({ path: path.join(ARTIFACTS, "security-recovery-codes.png"), fullPage: true });
     await page.getByRole("button", { name: "Sign out" }).click();
