@@ -332,7 +332,7 @@ impl Engine {
             ),
             // `c`: 0 list, 1 revoke, 2 revoke all (as for SESSIONS); `d`: the id.
             op::SESSIONS_ANSWER => {
-                let which = c.parse::<f64>().unwrap_or(0.0);
+                let which = f64::from(c.parse::<u8>().unwrap_or(0));
                 e.sessions_answer(sessions_op(which, d), &reply, x)
                     .unwrap_or_else(|e| failure(&e))
             }
