@@ -11,16 +11,18 @@ from .db import init_db, make_engine
 from .deps import AppState
 from .errors import install_error_handlers
 from .ratelimit import SlidingWindowLimiter
-from .routers import auth, mfa, notes, sessions, test_hooks
+from .routers import auth, mfa, notes, oauth, sessions, test_hooks
 from .mfa import Challenges
+from .oidc import Flows, Providers
 from .security import Passwords, Tokens
 from .settings import Settings, parse_rate
 
 log = logging.getLogger("backend")
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """Build the app. Raises settings.ConfigError when the secret is missing or weak."""
+def create_app(settings: Settings | None = None, oauth_transport=None) -> FastAPI:
+    """Build the app. Raises settings.ConfigError when the secret is missing or weak.
+    `oauth_transport`: an httpx transport standing in for the OpenID providers (tests)."""
     settings = settings or Settings()
     secret, generated = settings.resolve_secret()
     previous = settings.previous_secrets()
@@ -46,6 +48,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         auth_limiter=SlidingWindowLimiter(*parse_rate(settings.rate_limit_auth)),
         refresh_limiter=SlidingWindowLimiter(*parse_rate(settings.rate_limit_refresh)),
         challenges=Challenges(secret),
+        oauth=Providers(settings.oauth_providers, oauth_transport),
+        flows=Flows(secret),
     )
     app.state.engine = engine
     install_error_handlers(app)
@@ -56,6 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(auth.router)
     app.include_router(mfa.router)
+    app.include_router(oauth.router)
     app.include_router(sessions.router)
     app.include_router(notes.router)
     if settings.auth_test_hooks:

@@ -96,6 +96,18 @@ class RecoveryCode(Base):
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
+class OAuthIdentity(Base):
+    """A provider account (issuer's `sub`) linked to a user: the link is found by
+    (provider, subject) first, so a later change of email at the provider keeps it."""
+
+    __tablename__ = "oauth_identities"
+
+    provider: Mapped[str] = mapped_column(String(64), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(255), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class Note(Base):
     __tablename__ = "notes"
 

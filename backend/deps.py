@@ -18,6 +18,7 @@ from .errors import unauthorized
 from .ratelimit import SlidingWindowLimiter
 from .security import AccessClaims, Passwords, Tokens
 from .mfa import Challenges
+from .oidc import Flows, Providers
 from .settings import Settings
 
 
@@ -30,6 +31,8 @@ class AppState:
     auth_limiter: SlidingWindowLimiter
     refresh_limiter: SlidingWindowLimiter
     challenges: Challenges
+    oauth: Providers
+    flows: Flows
     test_hooks: object | None = field(default=None)
 
 

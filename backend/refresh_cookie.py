@@ -6,8 +6,6 @@ script cannot without passing CORS) and an allowed Origin when one is sent."""
 
 from __future__ import annotations
 
-import re
-
 from fastapi import Request, Response
 
 from .errors import ApiError
@@ -57,8 +55,5 @@ def check_csrf(request: Request, settings: Settings) -> None:
     origin = request.headers.get("origin")
     if origin is None:
         return
-    allowed = origin in settings.cors_origin_list or (
-        settings.cors_origin_regex is not None and re.fullmatch(settings.cors_origin_regex, origin) is not None
-    )
-    if not allowed:
+    if not settings.origin_allowed(origin):
         raise ApiError(403, "csrf", "This origin may not use the refresh cookie")

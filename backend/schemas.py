@@ -100,3 +100,32 @@ class RecoveryCodesOut(BaseModel):
 class MfaStatusOut(BaseModel):
     totp: bool
     recovery_codes_left: int
+
+
+# Base64url text (RFC 4648 section 5): PKCE verifiers and challenges, state.
+B64URL = r"^[A-Za-z0-9_-]+$"
+
+
+class OAuthProviderOut(BaseModel):
+    id: str
+    name: str
+
+
+class OAuthStartIn(BaseModel):
+    redirect_uri: str = Field(min_length=1, max_length=2048)
+    # RFC 7636 4.2: S256 of a 43..128 character verifier is 43 characters.
+    code_challenge: str = Field(min_length=43, max_length=43, pattern=B64URL)
+    code_challenge_method: str = Field(default="S256", pattern="^S256$")
+    state: str = Field(min_length=16, max_length=512, pattern=B64URL)
+
+
+class OAuthStartOut(BaseModel):
+    authorization_url: str
+    flow: str
+
+
+class OAuthCallbackIn(BaseModel):
+    code: str = Field(min_length=1, max_length=4096)
+    # RFC 7636 4.1: 43..128 unreserved characters.
+    code_verifier: str = Field(min_length=43, max_length=128, pattern=r"^[A-Za-z0-9._~-]+$")
+    flow: str = Field(min_length=1, max_length=4096)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from pathlib import Path
 
-from pydantic import field_validator
+from pydantic import BaseModel, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 BACKEND_DIR = Path(__file__).resolve().parent
@@ -26,6 +27,37 @@ def parse_rate(value: str) -> tuple[int, int]:
     if count < 1 or seconds < 1:
         raise ValueError("rate limit attempts and seconds must be positive")
     return count, seconds
+
+
+def is_loopback_http(url: str) -> bool:
+    return url.startswith(("http://127.0.0.1", "http://localhost", "http://[::1]"))
+
+
+class OAuthProvider(BaseModel):
+    """One OpenID Connect provider for social sign-in (an entry of OAUTH_PROVIDERS).
+
+    `issuer` is required (it is checked in every ID token); the endpoints come from
+    its discovery document unless all three of authorization, token and jwks are set."""
+
+    name: str = ""
+    issuer: str
+    client_id: str
+    client_secret: str
+    scopes: str = "openid email profile"
+    authorization_endpoint: str | None = None
+    token_endpoint: str | None = None
+    jwks_uri: str | None = None
+    userinfo_endpoint: str | None = None
+
+    @model_validator(mode="after")
+    def _https(self) -> "OAuthProvider":
+        urls = [self.issuer, self.authorization_endpoint, self.token_endpoint, self.jwks_uri, self.userinfo_endpoint]
+        for url in filter(None, urls):
+            if not (url.startswith("https://") or is_loopback_http(url)):
+                raise ValueError(f"OAUTH_PROVIDERS: {url!r} must be https (http only on loopback)")
+        if "openid" not in self.scopes.split():
+            raise ValueError("OAUTH_PROVIDERS: scopes must include openid")
+        return self
 
 
 class Settings(BaseSettings):
@@ -62,6 +94,10 @@ class Settings(BaseSettings):
     # "body": refresh tokens travel in JSON (stored by the client). "cookie": an
     # httpOnly, SameSite=Strict cookie scoped to /auth, CSRF-checked (refresh_cookie.py).
     refresh_token_transport: str = "body"
+    # Social sign-in: JSON object of provider id -> OAuthProvider fields, e.g.
+    # {"acme": {"issuer": "https://id.acme.example", "client_id": "...", "client_secret": "..."}}.
+    # Redirect URIs the SDK names must be on an origin of CORS_ORIGINS / CORS_ORIGIN_REGEX.
+    oauth_providers: dict[str, OAuthProvider] = {}
 
     @field_validator("external_users")
     @classmethod
@@ -105,6 +141,12 @@ class Settings(BaseSettings):
     @property
     def cors_origin_list(self) -> list[str]:
         return self._list(self.cors_origins)
+
+    def origin_allowed(self, origin: str) -> bool:
+        """An origin of the app (CORS_ORIGINS or CORS_ORIGIN_REGEX)."""
+        return origin in self.cors_origin_list or (
+            self.cors_origin_regex is not None and re.fullmatch(self.cors_origin_regex, origin) is not None
+        )
 
     def previous_secrets(self) -> list[str]:
         """BETTER_AUTH_SECRET_PREVIOUS, each held to the same strength rule."""

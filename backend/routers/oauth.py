@@ -1,0 +1,101 @@
+"""Social sign-in endpoints (OpenID Connect, authorization code + PKCE; see oidc.py):
+the configured providers, the start of a sign-in and its finish."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Request, Response
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from .. import mfa, oidc
+from ..db import OAuthIdentity, User
+from ..deps import Db, State, client_ip
+from ..errors import ApiError, rate_limited
+from ..schemas import MfaChallengeOut, OAuthCallbackIn, OAuthProviderOut, OAuthStartIn, OAuthStartOut, TokenPair
+from .auth import _deliver, _has_second_factor, _sign_in
+
+router = APIRouter(prefix="/auth/oauth", tags=["social sign-in"])
+
+
+def _client(state, provider: str) -> oidc.OidcClient:
+    client = state.oauth.get(provider)
+    if client is None:
+        raise ApiError(404, "not_found", "No such sign-in provider", fields={"provider": "Unknown sign-in provider"})
+    return client
+
+
+def _check_redirect(state, uri: str) -> None:
+    """Only back to the app: an origin of CORS_ORIGINS, never a fragment (RFC 6749 3.1.2)."""
+    parts = urlsplit(uri)
+    origin = f"{parts.scheme}://{parts.netloc}"
+    if parts.scheme not in ("http", "https") or parts.fragment or not state.settings.origin_allowed(origin):
+        raise ApiError(422, "validation", "redirect_uri is not a page of this app", fields={"redirect_uri": "Not an allowed origin"})
+
+
+def _limit(state, request: Request) -> None:
+    wait = state.auth_limiter.hit(f"ip:{client_ip(request)}")
+    if wait is not None:
+        raise rate_limited(wait)
+
+
+@router.get("/providers", response_model=list[OAuthProviderOut])
+def providers(state: State) -> list[OAuthProviderOut]:
+    return [OAuthProviderOut(id=c.id, name=c.config.name or c.id) for c in state.oauth.clients.values()]
+
+
+@router.post("/{provider}/start", response_model=OAuthStartOut)
+def start(provider: str, body: OAuthStartIn, state: State) -> OAuthStartOut:
+    """The provider's authorization URL for this browser's PKCE challenge and state."""
+    client = _client(state, provider)
+    _check_redirect(state, body.redirect_uri)
+    nonce = oidc.new_nonce()
+    url = client.authorization_url(body.redirect_uri, body.state, nonce, body.code_challenge)
+    flow = state.flows.issue(oidc.Flow(provider, body.redirect_uri, nonce, body.code_challenge))
+    return OAuthStartOut(authorization_url=url, flow=flow)
+
+
+@router.post("/{provider}/callback", response_model=TokenPair | MfaChallengeOut)
+def callback(
+    provider: str, body: OAuthCallbackIn, request: Request, response: Response, state: State, db: Db
+) -> TokenPair | MfaChallengeOut:
+    """Finish a sign-in: the code the provider gave the browser, with the verifier."""
+    _limit(state, request)
+    client = _client(state, provider)
+    flow = state.flows.read(body.flow)
+    if flow is None or flow.provider != provider:
+        raise ApiError(400, "challenge_expired", "The sign-in took too long: start it again")
+    if oidc.s256(body.code_verifier) != flow.code_challenge:
+        raise ApiError(422, "validation", "code_verifier does not match", fields={"code_verifier": "Does not match the challenge"})
+    identity = client.finish(body.code, body.code_verifier, flow)
+    user = _linked_user(db, provider, identity)
+    if not user.is_active:
+        raise ApiError(403, "unauthorized", "This account is disabled")
+    if _has_second_factor(db, user):
+        return MfaChallengeOut(challenge=state.challenges.issue(user.id), methods=mfa.METHODS, expires_in=mfa.CHALLENGE_TTL)
+    return _deliver(state, request, response, _sign_in(state, db, request, user))
+
+
+def _linked_user(db, provider: str, identity: oidc.Identity) -> User:
+    """The user of this provider account: linked before, or by its verified email
+    (an existing account, else a new one without a password)."""
+    for _ in range(2):
+        link = db.get(OAuthIdentity, (provider, identity.subject))
+        if link is not None:
+            user = db.get(User, link.user_id)
+            if user is not None:
+                return user
+        user = db.scalars(select(User).where(User.email == identity.email)).first()
+        if user is None:
+            user = User(email=identity.email, name=identity.name, password_hash="")
+            db.add(user)
+            db.flush()
+        db.add(OAuthIdentity(provider=provider, subject=identity.subject, user_id=user.id))
+        try:
+            db.commit()
+            return user
+        except IntegrityError:
+            # Two first sign-ins at once: the other one linked it; read its link.
+            db.rollback()
+    raise ApiError(409, "user_exists", "This account is being linked: try again")

@@ -1,0 +1,277 @@
+"""Social sign-in (OpenID Connect, code + PKCE): the backend against a provider whose
+network answers come from `FakeProvider` (real RSA-signed ID tokens, single-use
+codes, PKCE checked as a provider does). The browser suite (e2e/social.test.mjs)
+runs the same flow against the real `oidc-provider` package."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import secrets
+import time
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import jwt
+import pyotp
+import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+from fastapi.testclient import TestClient
+from pydantic import ValidationError
+
+from backend.app import create_app
+from backend.settings import OAuthProvider
+
+from .conftest import bearer, make_settings, register
+
+ISSUER = "https://id.example.test"
+CLIENT_ID = "auth-wasm-demo"
+CLIENT_SECRET = "provider-client-secret-for-tests"
+REDIRECT = "http://localhost:3000/auth/callback"
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def pkce() -> tuple[str, str]:
+    verifier = b64url(secrets.token_bytes(32))
+    return verifier, b64url(hashlib.sha256(verifier.encode()).digest())
+
+
+class FakeProvider:
+    """An OpenID provider's endpoints as an httpx transport. `claims` is the user who
+    signs in; `tamper` rewrites the ID token's claims (or `sign` its signing)."""
+
+    def __init__(self) -> None:
+        self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.claims = {"sub": "alice-1", "email": "alice@example.com", "email_verified": True, "name": "Alice"}
+        self.codes: dict[str, dict] = {}
+        self.tamper = lambda claims: claims
+        self.sign = lambda claims: jwt.encode(claims, self.key, algorithm="RS256", headers={"kid": "k1"})
+        self.id_token_has_email = True
+        self.down = False
+        self.token_requests = 0
+
+    def jwks(self) -> dict:
+        jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(self.key.public_key()))
+        return {"keys": [{**jwk, "kid": "k1", "use": "sig", "alg": "RS256"}]}
+
+    def authorize(self, url: str) -> str:
+        """The user consents: the code the provider would put in the redirect."""
+        params = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+        assert params["client_id"] == CLIENT_ID and params["response_type"] == "code"
+        assert params["code_challenge_method"] == "S256" and "openid" in params["scope"].split()
+        code = secrets.token_urlsafe(16)
+        self.codes[code] = params
+        return code
+
+    def handler(self, request: httpx.Request) -> httpx.Response:
+        if self.down:
+            raise httpx.ConnectError("provider down", request=request)
+        path = request.url.path
+        if path == "/.well-known/openid-configuration":
+            return httpx.Response(200, json={
+                "issuer": ISSUER,
+                "authorization_endpoint": f"{ISSUER}/authorize",
+                "token_endpoint": f"{ISSUER}/token",
+                "jwks_uri": f"{ISSUER}/jwks",
+                "userinfo_endpoint": f"{ISSUER}/userinfo",
+                "id_token_signing_alg_values_supported": ["RS256"],
+                "token_endpoint_auth_methods_supported": ["client_secret_basic"],
+            })
+        if path == "/jwks":
+            return httpx.Response(200, json=self.jwks())
+        if path == "/userinfo":
+            assert request.headers["authorization"] == "Bearer provider-access"
+            return httpx.Response(200, json=self.claims)
+        if path == "/token":
+            return self.token(request)
+        return httpx.Response(404)
+
+    def token(self, request: httpx.Request) -> httpx.Response:
+        self.token_requests += 1
+        expected = "Basic " + base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
+        if request.headers.get("authorization") != expected:
+            return httpx.Response(401, json={"error": "invalid_client"})
+        form = {k: v[0] for k, v in parse_qs(request.content.decode()).items()}
+        params = self.codes.pop(form.get("code", ""), None)
+        verifier_ok = params is not None and b64url(hashlib.sha256(form["code_verifier"].encode()).digest()) == params["code_challenge"]
+        if params is None or not verifier_ok or form["redirect_uri"] != params["redirect_uri"]:
+            return httpx.Response(400, json={"error": "invalid_grant"})
+        now = int(time.time())
+        claims = {"iss": ISSUER, "aud": CLIENT_ID, "iat": now, "exp": now + 300, "nonce": params["nonce"], **self.claims}
+        if not self.id_token_has_email:
+            claims = {k: v for k, v in claims.items() if k not in ("email", "email_verified")}
+        return httpx.Response(200, json={"access_token": "provider-access", "token_type": "Bearer", "id_token": self.sign(self.tamper(claims))})
+
+
+@pytest.fixture
+def provider() -> FakeProvider:
+    return FakeProvider()
+
+
+@pytest.fixture
+def app_client(tmp_path, provider):
+    settings = make_settings(
+        tmp_path,
+        oauth_providers={"acme": {"name": "Acme ID", "issuer": ISSUER, "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET}},
+    )
+    with TestClient(create_app(settings, oauth_transport=httpx.MockTransport(provider.handler))) as client:
+        yield client
+
+
+def start(client, redirect_uri=REDIRECT, provider_id="acme"):
+    verifier, challenge = pkce()
+    r = client.post(f"/auth/oauth/{provider_id}/start", json={"redirect_uri": redirect_uri, "code_challenge": challenge, "state": b64url(secrets.token_bytes(16))})
+    return r, verifier
+
+
+def sign_in(client, provider, **callback_overrides):
+    r, verifier = start(client)
+    assert r.status_code == 200, r.text
+    code = provider.authorize(r.json()["authorization_url"])
+    body = {"code": code, "code_verifier": verifier, "flow": r.json()["flow"], **callback_overrides}
+    return client.post("/auth/oauth/acme/callback", json=body), body
+
+
+def test_providers_are_listed_without_secrets(app_client):
+    r = app_client.get("/auth/oauth/providers")
+    assert r.json() == [{"id": "acme", "name": "Acme ID"}]
+
+
+def test_authorization_url_carries_pkce_state_and_nonce(app_client):
+    r, _ = start(app_client)
+    url = r.json()["authorization_url"]
+    assert url.startswith(f"{ISSUER}/authorize?")
+    params = parse_qs(urlsplit(url).query)
+    assert params["redirect_uri"] == [REDIRECT] and params["code_challenge_method"] == ["S256"]
+    assert len(params["nonce"][0]) >= 32 and len(params["state"][0]) >= 16
+    assert CLIENT_SECRET not in url and CLIENT_SECRET not in r.text
+
+
+def test_first_sign_in_creates_the_user_and_the_next_one_finds_it(app_client, provider):
+    r, _ = sign_in(app_client, provider)
+    assert r.status_code == 200, r.text
+    me = app_client.get("/auth/me", headers=bearer(r.json()["access_token"])).json()
+    assert me["email"] == "alice@example.com" and me["name"] == "Alice"
+    # Same provider account, email changed at the provider: still the same user.
+    provider.claims["email"] = "alice@new.example.com"
+    again, _ = sign_in(app_client, provider)
+    assert app_client.get("/auth/me", headers=bearer(again.json()["access_token"])).json()["id"] == me["id"]
+    # No password was set: the account cannot be signed in with an empty one.
+    login = app_client.post("/auth/login", json={"email": "alice@example.com", "password": ""})
+    assert login.status_code in (401, 422)
+
+
+def test_an_existing_account_is_linked_by_verified_email(app_client, provider):
+    pair = register(app_client, email="alice@example.com")
+    user_id = app_client.get("/auth/me", headers=bearer(pair["access_token"])).json()["id"]
+    r, _ = sign_in(app_client, provider)
+    assert app_client.get("/auth/me", headers=bearer(r.json()["access_token"])).json()["id"] == user_id
+    assert app_client.post("/auth/login", json={"email": "alice@example.com", "password": "correct horse"}).status_code == 200
+
+
+def test_an_unverified_email_is_refused_and_links_nothing(app_client, provider):
+    register(app_client, email="alice@example.com")
+    provider.claims["email_verified"] = False
+    r, _ = sign_in(app_client, provider)
+    assert (r.status_code, r.json()["code"]) == (403, "email_unverified")
+
+
+def test_email_from_userinfo_when_the_id_token_has_none(app_client, provider):
+    provider.id_token_has_email = False
+    r, _ = sign_in(app_client, provider)
+    assert r.status_code == 200, r.text
+    assert app_client.get("/auth/me", headers=bearer(r.json()["access_token"])).json()["email"] == "alice@example.com"
+
+
+def test_a_used_code_is_refused(app_client, provider):
+    first, body = sign_in(app_client, provider)
+    assert first.status_code == 200
+    replay = app_client.post("/auth/oauth/acme/callback", json=body)
+    assert (replay.status_code, replay.json()["code"]) == (400, "code_used")
+
+
+def test_a_verifier_that_does_not_match_the_challenge_is_refused_before_the_provider(app_client, provider):
+    other, _ = pkce()
+    r, _ = sign_in(app_client, provider, code_verifier=other)
+    assert (r.status_code, r.json()["code"]) == (422, "validation")
+    assert provider.token_requests == 0
+
+
+def test_a_forged_or_foreign_flow_is_refused(app_client, provider):
+    r, _ = sign_in(app_client, provider, flow="not-a-flow")
+    assert (r.status_code, r.json()["code"]) == (400, "challenge_expired")
+    forged = jwt.encode({"purpose": "oauth", "prv": "acme", "ruri": REDIRECT, "nonce": "n", "cc": "c", "exp": int(time.time()) + 60}, "x" * 40, algorithm="HS256")
+    r, _ = sign_in(app_client, provider, flow=forged)
+    assert r.json()["code"] == "challenge_expired"
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        pytest.param(lambda c: {**c, "nonce": "another-sign-in"}, id="nonce"),
+        pytest.param(lambda c: {**c, "aud": "someone-else"}, id="audience"),
+        pytest.param(lambda c: {**c, "iss": "https://evil.example.test"}, id="issuer"),
+        pytest.param(lambda c: {**c, "exp": int(time.time()) - 3600, "iat": int(time.time()) - 7200}, id="expired"),
+        pytest.param(lambda c: {k: v for k, v in c.items() if k != "nonce"}, id="no-nonce"),
+        pytest.param(lambda c: {**c, "aud": [CLIENT_ID, "other"], "azp": "other"}, id="azp"),
+    ],
+)
+def test_id_tokens_that_fail_verification_sign_nobody_in(app_client, provider, tamper):
+    provider.tamper = tamper
+    r, _ = sign_in(app_client, provider)
+    assert (r.status_code, r.json()["code"]) == (502, "provider_error"), r.text
+    assert "access_token" not in r.json()
+
+
+@pytest.mark.parametrize("how", ["other-key", "hs256-client-secret", "none"])
+def test_id_tokens_not_signed_by_the_providers_key_are_refused(app_client, provider, how):
+    other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    provider.sign = {
+        "other-key": lambda c: jwt.encode(c, other, algorithm="RS256", headers={"kid": "k1"}),
+        "hs256-client-secret": lambda c: jwt.encode(c, CLIENT_SECRET, algorithm="HS256"),
+        "none": lambda c: jwt.encode(c, None, algorithm="none"),
+    }[how]
+    r, _ = sign_in(app_client, provider)
+    assert (r.status_code, r.json()["code"]) == (502, "provider_error")
+
+
+def test_redirects_only_back_to_the_app(app_client):
+    for uri in ("https://evil.example.test/cb", "http://localhost:3000/cb#frag", "javascript:alert(1)"):
+        r, _ = start(app_client, redirect_uri=uri)
+        assert (r.status_code, r.json()["code"]) == (422, "validation"), uri
+
+
+def test_unknown_provider_and_bad_pkce_input(app_client):
+    r, _ = start(app_client, provider_id="nope")
+    assert r.status_code == 404
+    r = app_client.post("/auth/oauth/acme/start", json={"redirect_uri": REDIRECT, "code_challenge": "short", "state": "s" * 16})
+    assert r.status_code == 422
+    r = app_client.post("/auth/oauth/acme/start", json={"redirect_uri": REDIRECT, "code_challenge": "a" * 43, "code_challenge_method": "plain", "state": "s" * 16})
+    assert r.status_code == 422
+
+
+def test_an_unreachable_provider_is_a_clear_502(app_client, provider):
+    provider.down = True
+    r, _ = start(app_client)
+    assert (r.status_code, r.json()["code"]) == (502, "provider_error")
+
+
+def test_an_account_with_two_factor_gets_the_challenge(app_client, provider):
+    first, _ = sign_in(app_client, provider)
+    token = first.json()["access_token"]
+    secret = app_client.post("/auth/mfa/totp/enroll", headers=bearer(token)).json()["secret"]
+    assert app_client.post("/auth/mfa/totp/confirm", json={"code": pyotp.TOTP(secret).now()}, headers=bearer(token)).status_code == 200
+    r, _ = sign_in(app_client, provider)
+    assert r.json()["mfa_required"] is True and "access_token" not in r.json()
+
+
+def test_provider_settings_refuse_plain_http_off_loopback():
+    with pytest.raises(ValidationError):
+        OAuthProvider(issuer="http://id.example.test", client_id="c", client_secret="s")
+    with pytest.raises(ValidationError):
+        OAuthProvider(issuer=ISSUER, client_id="c", client_secret="s", scopes="email")
+    assert OAuthProvider(issuer="http://127.0.0.1:9999", client_id="c", client_secret="s").scopes == "openid email profile"
