@@ -14,7 +14,11 @@ export type AuthErrorCode =
   | "config"
   | "aborted"
   | "invalid_code"
-  | "challenge_expired";
+  | "challenge_expired"
+  | "state_mismatch"
+  | "consent_denied"
+  | "code_used"
+  | "provider_error";
 
 /** Every rejection and throw of auth-wasm is an AuthError. */
 export declare class AuthError extends Error {

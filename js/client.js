@@ -9,6 +9,7 @@ import { AuthError, errorFromText } from "./auth-error.js";
 import { build, fetchRequest, read, send } from "./http.js";
 import * as op from "./ops.js";
 import { Store } from "./storage.js";
+import { Pending, challengeOf, randomText } from "./social.js";
 import { MAX_TIMEOUT_MS, TIMED_OUT, holdMarker, isHeld, lockManager, online, pageFlags, sleep, withLock } from "./tabs.js";
 
 /** How long losers of a claim round (no Web Locks) listen for competing claims. */
@@ -106,6 +107,49 @@ export class AuthClient {
     return this.run(async () => {
       const req = JSON.parse(this.call(op.MFA_VERIFY, 0, 0, text(input, "code"), text(input, "recoveryCode")));
       await this.signIn(req, op.MFA_ANSWER);
+      return this.snapshot();
+    });
+  }
+
+  /** Social sign-in: off to the provider (through the backend), which sends the user
+   * back to `redirectTo`, where `handleRedirect()` finishes. Resolves as the page
+   * starts to navigate. */
+  signInWith(provider, options) {
+    return this.run(async () => {
+      const verifier = randomText(32);
+      const state = randomText(16);
+      const challenge = await challengeOf(verifier);
+      const req = JSON.parse(this.call(op.SOCIAL_START, 0, 0, String(provider ?? ""), text(options, "redirectTo"), challenge, state));
+      let reply;
+      try {
+        reply = await send(req, this.settings.timeout);
+      } catch (err) {
+        throw this.record(err);
+      }
+      const { url, flow } = JSON.parse(this.call(op.SOCIAL_STARTED, Date.now(), reply.status, reply.body, reply.date, reply.retryAfter));
+      new Pending(this.settings.key).save(JSON.stringify({ provider, state, verifier, flow }));
+      location.assign(url);
+    });
+  }
+
+  /** On the page the provider sent the user back to: finish the sign-in (the
+   * snapshot; status "mfa_required" when a second factor follows), or null when the
+   * URL is no sign-in callback. The callback parameters leave the address bar. */
+  handleRedirect(url) {
+    return this.run(async () => {
+      const here = new URL(url ?? location.href);
+      const query = here.searchParams;
+      const names = ["state", "code", "error", "error_description", "iss", "session_state"];
+      const returned = ["state", "code", "error"].map((name) => query.get(name) ?? "");
+      if (!returned.some(Boolean)) return null;
+      if (here.href === location.href) {
+        for (const name of names) query.delete(name);
+        history.replaceState(history.state, "", here.href);
+      }
+      // Taken only now: a page without callback parameters leaves a pending sign-in be.
+      const next = this.call(op.SOCIAL_FINISH, 0, 0, new Pending(this.settings.key).take(), ...returned);
+      if (!next) return null;
+      await this.signIn(JSON.parse(next), op.SOCIAL_ANSWER);
       return this.snapshot();
     });
   }

@@ -103,6 +103,12 @@ export interface RegisterInput {
   name?: string;
 }
 
+export interface SocialSignInOptions {
+  /** Absolute URL of the page the provider returns to; its origin must be one the
+   * backend allows (CORS_ORIGINS), and the provider must know it. */
+  redirectTo: string;
+}
+
 export type AuthListener = (snapshot: AuthSnapshot, event: AuthEvent) => void;
 export type AuthHeader = { Authorization: string } | Record<string, never>;
 
@@ -117,6 +123,19 @@ export declare class AuthClient {
   /** The second step of a two-factor sign-in (after `login` resolved with status
    * "mfa_required"): rejects with `invalid_code` (try again) or `challenge_expired`. */
   verifyMfa(input: { code: string } | { recoveryCode: string }): Promise<AuthSnapshot>;
+  /** Social sign-in (OpenID Connect through the backend, code + PKCE): navigates to
+   * the provider, which sends the user back to `redirectTo` (a page of this app that
+   * calls `handleRedirect()`). Resolves as navigation starts; rejects with `config`
+   * (bad provider id or URL, no secure context), `validation` (provider unknown to the
+   * backend, redirect not allowed), `provider_error`, `storage` or `network`. */
+  signInWith(provider: string, options: SocialSignInOptions): Promise<void>;
+  /** On the `redirectTo` page: finishes a social sign-in started in this tab
+   * (status "authenticated", or "mfa_required" when a second factor follows), or null
+   * when the URL (default: the current one) is no sign-in callback. Rejects with
+   * `state_mismatch` (not started here, or forged), `consent_denied`, `code_used`,
+   * `challenge_expired` (took over ten minutes), `provider_error` or `unauthorized`
+   * (e.g. the provider has not verified the email). */
+  handleRedirect(url?: string): Promise<AuthSnapshot | null>;
   /** Sign out here, and revoke the session at the backend when it can;
    * `{ everywhere: true }` first ends every session of the user (and rejects if it cannot). */
   logout(options?: { everywhere?: boolean }): Promise<void>;

@@ -36,3 +36,7 @@ export const MFA_VERIFY = 33;
 export const MFA_ANSWER = 34;
 export const SESSIONS = 35;
 export const SESSIONS_ANSWER = 36;
+export const SOCIAL_START = 37;
+export const SOCIAL_STARTED = 38;
+export const SOCIAL_FINISH = 39;
+export const SOCIAL_ANSWER = 40;

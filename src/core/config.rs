@@ -44,6 +44,8 @@ pub struct Endpoints {
     pub mfa: Option<String>,
     /// The user's sessions (devices): list, revoke one, revoke all.
     pub sessions: Option<String>,
+    /// Social sign-in: `{social}/{provider}/start` and `/callback`.
+    pub social: Option<String>,
 }
 
 impl Endpoints {
@@ -57,6 +59,7 @@ impl Endpoints {
                 me: Some("/auth/me".into()),
                 mfa: Some("/auth/mfa/verify".into()),
                 sessions: Some("/auth/sessions".into()),
+                social: Some("/auth/oauth".into()),
             },
             Protocol::BetterAuth => Endpoints {
                 login: "/api/auth/sign-in/email".into(),
@@ -66,6 +69,7 @@ impl Endpoints {
                 me: Some("/api/auth/get-session".into()),
                 mfa: None,
                 sessions: None,
+                social: None,
             },
             Protocol::OAuth2Password => Endpoints {
                 login: "/token".into(),
@@ -75,6 +79,7 @@ impl Endpoints {
                 me: None,
                 mfa: None,
                 sessions: None,
+                social: None,
             },
         }
     }
@@ -299,9 +304,10 @@ impl Config {
                 "me" => endpoints.me = Some(path),
                 "mfa" => endpoints.mfa = Some(path),
                 "sessions" => endpoints.sessions = Some(path),
+                "social" => endpoints.social = Some(path),
                 _ => {
                     return Err(AuthError::config(
-                        "endpoints keys are login, register, refresh, logout, me, mfa and sessions",
+                        "endpoints keys are login, register, refresh, logout, me, mfa, sessions and social",
                     ))
                 }
             }

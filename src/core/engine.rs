@@ -14,6 +14,7 @@ use super::persist;
 use super::protocol::{self, Credential, HttpRequest, HttpResponse, Op, SessionsOp, TokenSet};
 use super::schedule::{self, Page, RetryState, Wake};
 use super::session::{same_state, status_of, Session, Status};
+use super::social::{self, Returned};
 
 /// Refresh waits longer than this (Retry-After, backoff) fail fast instead.
 const MAX_INLINE_WAIT_MS: Millis = 60_000.0;
@@ -324,7 +325,7 @@ impl Engine {
                 bearer: Some(session_token),
             }));
         }
-        if op == Op::Login {
+        if matches!(op, Op::Login | Op::Social) {
             if let Some(challenge) = protocol::parse_mfa_challenge(&resp) {
                 self.mfa = Some(challenge);
                 self.error = None;
@@ -578,6 +579,37 @@ impl Engine {
             &self.retry,
             page,
         )
+    }
+
+    // ---- social sign-in ---------------------------------------------------------------
+
+    /// The request that starts a social sign-in (see core::social).
+    pub fn social_start(
+        &mut self,
+        provider: &str,
+        redirect_to: &str,
+        challenge: &str,
+        state: &str,
+    ) -> Result<HttpRequest, AuthError> {
+        self.mfa = None;
+        social::start_request(&self.cfg, provider, redirect_to, challenge, state)
+            .or_else(|e| self.fail(e))
+    }
+
+    /// Its answer: `{"url", "flow"}` (see core::social::parse_started).
+    pub fn social_started(&mut self, reply: &Reply, local: Millis) -> Result<String, AuthError> {
+        self.observe(reply.date, local);
+        social::parse_started(&Self::response(reply, local)).or_else(|e| self.fail(e))
+    }
+
+    /// The callback request (answered through `sign_in_answer(Op::Social, ..)`),
+    /// or None when the page is no callback.
+    pub fn social_finish(
+        &mut self,
+        pending: Option<&str>,
+        returned: Returned,
+    ) -> Result<Option<HttpRequest>, AuthError> {
+        social::finish_request(&self.cfg, pending, returned).or_else(|e| self.fail(e))
     }
 
     // ---- sessions (devices) ---------------------------------------------------------------

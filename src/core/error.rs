@@ -21,6 +21,10 @@ pub enum ErrorCode {
     Aborted,
     InvalidCode,
     ChallengeExpired,
+    StateMismatch,
+    ConsentDenied,
+    CodeUsed,
+    ProviderError,
 }
 
 impl ErrorCode {
@@ -42,6 +46,10 @@ impl ErrorCode {
             ErrorCode::Aborted => "aborted",
             ErrorCode::InvalidCode => "invalid_code",
             ErrorCode::ChallengeExpired => "challenge_expired",
+            ErrorCode::StateMismatch => "state_mismatch",
+            ErrorCode::ConsentDenied => "consent_denied",
+            ErrorCode::CodeUsed => "code_used",
+            ErrorCode::ProviderError => "provider_error",
         }
     }
 }
@@ -124,6 +132,10 @@ impl ErrorCode {
             Aborted,
             InvalidCode,
             ChallengeExpired,
+            StateMismatch,
+            ConsentDenied,
+            CodeUsed,
+            ProviderError,
         ]
         .into_iter()
         .find(|c| c.as_str() == code)
@@ -153,6 +165,10 @@ mod tests {
             "aborted",
             "invalid_code",
             "challenge_expired",
+            "state_mismatch",
+            "consent_denied",
+            "code_used",
+            "provider_error",
         ] {
             assert_eq!(ErrorCode::parse(code).map(ErrorCode::as_str), Some(code));
         }

@@ -12,4 +12,5 @@ mod properties;
 pub mod protocol;
 pub mod schedule;
 pub mod session;
+pub mod social;
 pub mod url;

@@ -18,6 +18,8 @@ pub enum Op {
     Refresh,
     Logout,
     Me,
+    /// The callback of a social sign-in.
+    Social,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -64,7 +66,7 @@ pub struct TokenSet {
     pub expires_in: Option<f64>,
 }
 
-fn json_object(members: &[(&str, &str)]) -> String {
+pub(super) fn json_object(members: &[(&str, &str)]) -> String {
     let mut out = String::from("{");
     for (i, (k, v)) in members.iter().enumerate() {
         if i > 0 {
@@ -108,7 +110,12 @@ fn form(pairs: &[(&str, &str)]) -> String {
     out
 }
 
-fn post(cfg: &Config, path: &str, content_type: &'static str, body: String) -> HttpRequest {
+pub(super) fn post(
+    cfg: &Config,
+    path: &str,
+    content_type: &'static str,
+    body: String,
+) -> HttpRequest {
     HttpRequest {
         method: "POST",
         url: join(&cfg.base_url, path),
@@ -446,7 +453,7 @@ pub fn parse_user(protocol: Protocol, resp: &HttpResponse) -> Result<String, Aut
     }
 }
 
-fn invalid_response(message: &str, status: u16) -> AuthError {
+pub(super) fn invalid_response(message: &str, status: u16) -> AuthError {
     AuthError::new(ErrorCode::InvalidResponse, message).with_status(status)
 }
 
@@ -584,6 +591,14 @@ pub fn error_from_response(op: Op, resp: &HttpResponse) -> AuthError {
             ),
             _ => (ErrorCode::Validation, "Some fields are invalid"),
         },
+        // A social sign-in's code works once (a reload or a replayed link).
+        400..=499 if code_in_body == "code_used" => (
+            ErrorCode::CodeUsed,
+            "This sign-in link was already used: sign in again",
+        ),
+        _ if code_in_body == "provider_error" => {
+            (ErrorCode::ProviderError, "The sign-in provider failed")
+        }
         500..=599 => (ErrorCode::Server, "The server failed"),
         _ if body.is_none() && !(400..500).contains(&status) => (
             ErrorCode::InvalidResponse,

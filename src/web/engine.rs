@@ -12,6 +12,7 @@ use crate::core::error::{AuthError, ErrorCode};
 use crate::core::json::{write_str, Json};
 use crate::core::protocol::{Credential, Op, SessionsOp};
 use crate::core::schedule::Page;
+use crate::core::social::Returned;
 
 /// An error as JSON text: `{"code","message","status"?,"retryAfter"?,"fields"?}`.
 fn error_text(err: &AuthError) -> String {
@@ -125,6 +126,10 @@ mod op {
     pub const MFA_ANSWER: u32 = 34;
     pub const SESSIONS: u32 = 35;
     pub const SESSIONS_ANSWER: u32 = 36;
+    pub const SOCIAL_START: u32 = 37;
+    pub const SOCIAL_STARTED: u32 = 38;
+    pub const SOCIAL_FINISH: u32 = 39;
+    pub const SOCIAL_ANSWER: u32 = 40;
 }
 
 fn sessions_op(which: f64, id: &str) -> SessionsOp<'_> {
@@ -264,17 +269,32 @@ impl Engine {
             op::REGISTER => e
                 .register(opt(a), opt(b), opt(c))
                 .map_or_else(|e| failure(&e), request),
-            op::LOGIN_ANSWER | op::REGISTER_ANSWER => {
-                let kind = if op == op::LOGIN_ANSWER {
-                    Op::Login
-                } else {
-                    Op::Register
+            op::LOGIN_ANSWER | op::REGISTER_ANSWER | op::SOCIAL_ANSWER => {
+                let kind = match op {
+                    op::LOGIN_ANSWER => Op::Login,
+                    op::REGISTER_ANSWER => Op::Register,
+                    _ => Op::Social,
                 };
                 match e.sign_in_answer(kind, &reply, x) {
                     Ok(SignIn::Done) => String::new(),
                     Ok(SignIn::LogIn) => "login".to_owned(),
                     Ok(SignIn::Mfa) => "mfa".to_owned(),
                     Ok(SignIn::Exchange(out)) => request_text(&out, cookie),
+                    Err(err) => failure(&err),
+                }
+            }
+            op::SOCIAL_START => e
+                .social_start(a, b, c, d)
+                .map_or_else(|e| failure(&e), request),
+            op::SOCIAL_STARTED => e.social_started(&reply, x).unwrap_or_else(|e| failure(&e)),
+            op::SOCIAL_FINISH => {
+                let returned = Returned {
+                    state: opt(b),
+                    code: opt(c),
+                    error: opt(d),
+                };
+                match e.social_finish(opt(a), returned) {
+                    Ok(r) => r.map(request).unwrap_or_default(),
                     Err(err) => failure(&err),
                 }
             }

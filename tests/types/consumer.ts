@@ -46,6 +46,8 @@ export type _exact = [
   Assert<Equal<AuthError["code"], AuthErrorCode>>,
   Assert<Equal<AuthError["retryAfter"], number | undefined>>,
   Assert<Equal<ReturnType<typeof isExpired>, boolean>>,
+  Assert<Equal<Awaited<ReturnType<AuthClient["signInWith"]>>, void>>,
+  Assert<Equal<Awaited<ReturnType<AuthClient["handleRedirect"]>>, AuthSnapshot | null>>,
 ];
 
 const config: AuthConfig = {
@@ -90,6 +92,15 @@ export async function flows(): Promise<void> {
       void err.status;
     }
   }
+  await auth.signInWith("acme", { redirectTo: "http://localhost:3000/auth/callback" });
+  try {
+    const back: AuthSnapshot | null = await auth.handleRedirect();
+    void back?.status;
+  } catch (err) {
+    if (isAuthError(err) && (err.code === "state_mismatch" || err.code === "consent_denied" || err.code === "code_used")) {
+      void err.message;
+    }
+  }
   void [status, res, sub, isExpired(token ?? "", 30)];
   auth.free();
 }
@@ -101,5 +112,9 @@ new AuthClient({ baseUrl: "http://localhost:8000", protocol: "soap" });
 new AuthClient({ storage: "local" });
 // @ts-expect-error login needs a password
 void auth.login({ email: "a@b.co" });
+// @ts-expect-error signInWith needs where to come back to
+void auth.signInWith("acme");
+// @ts-expect-error handleRedirect takes a URL string
+void auth.handleRedirect(42);
 // @ts-expect-error events are a closed union
 export const badEvent: AuthEvent = "changed";

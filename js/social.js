@@ -1,0 +1,42 @@
+// Social sign-in's browser side: the PKCE verifier and state (crypto.getRandomValues),
+// the S256 challenge (SubtleCrypto), and the pending sign-in kept in sessionStorage
+// across the redirect (per tab, as the verifier must be). The engine decides the rest
+// (src/core/social.rs).
+import { AuthError } from "./auth-error.js";
+
+const base64url = (bytes) => btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+
+/** `bytes` random bytes as base64url (32 bytes: a 43-character PKCE verifier). */
+export const randomText = (bytes) => base64url(crypto.getRandomValues(new Uint8Array(bytes)));
+
+/** RFC 7636 S256: base64url(SHA-256(verifier)). */
+export async function challengeOf(verifier) {
+  if (!globalThis.crypto?.subtle) throw new AuthError("config", "Social sign-in needs a secure context (https or localhost)");
+  return base64url(new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier))));
+}
+
+/** The pending sign-in of this tab, in sessionStorage (it must survive the redirect). */
+export class Pending {
+  constructor(key) {
+    this.key = `${key}:social`;
+  }
+
+  save(value) {
+    try {
+      sessionStorage.setItem(this.key, value);
+    } catch {
+      throw new AuthError("storage", "Social sign-in needs sessionStorage to survive the redirect");
+    }
+  }
+
+  /** The pending sign-in (or ""), removed: a callback is handled once. */
+  take() {
+    try {
+      const value = sessionStorage.getItem(this.key) ?? "";
+      sessionStorage.removeItem(this.key);
+      return value;
+    } catch {
+      return "";
+    }
+  }
+}

@@ -1,0 +1,313 @@
+//! Social sign-in through the backend (OpenID Connect, authorization code + PKCE):
+//! the start request, its answer, and what the page the provider sends the user
+//! back to means. The shell makes the verifier and state (crypto.getRandomValues),
+//! hashes the challenge (SubtleCrypto), keeps the pending sign-in in
+//! sessionStorage across the redirect, and navigates.
+
+use crate::prelude::*;
+
+use super::config::Config;
+use super::error::{AuthError, ErrorCode};
+use super::json::{self, Json};
+use super::protocol::{
+    error_from_response, invalid_response, json_object, post, HttpRequest, HttpResponse, Op,
+    JSON_TYPE,
+};
+use super::url::origin_of;
+
+/// `POST {social}/{provider}/start` with the PKCE challenge, the state and where
+/// the provider must send the user back.
+pub fn start_request(
+    cfg: &Config,
+    provider: &str,
+    redirect_to: &str,
+    challenge: &str,
+    state: &str,
+) -> Result<HttpRequest, AuthError> {
+    let Some(base) = cfg.endpoints.social.as_deref() else {
+        return Err(AuthError::config(
+            "Social sign-in needs the json protocol's social endpoint",
+        ));
+    };
+    if !is_provider_id(provider) {
+        return Err(AuthError::config(
+            "signInWith needs a provider id (letters, digits, - and _)",
+        ));
+    }
+    if origin_of(redirect_to).is_none() {
+        return Err(AuthError::config(
+            "redirectTo must be an absolute http(s) URL of this app",
+        ));
+    }
+    let path = [base, "/", provider, "/start"].concat();
+    let body = json_object(&[
+        ("redirect_uri", redirect_to),
+        ("code_challenge", challenge),
+        ("code_challenge_method", "S256"),
+        ("state", state),
+    ]);
+    Ok(post(cfg, &path, JSON_TYPE, body))
+}
+
+fn is_provider_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 64
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// The start answer as `{"url", "flow"}` for the shell: where to navigate, and the
+/// backend's signed record of this sign-in to hand back with the code.
+pub fn parse_started(resp: &HttpResponse) -> Result<String, AuthError> {
+    if !(200..300).contains(&resp.status) {
+        return Err(error_from_response(Op::Social, resp));
+    }
+    let body = json::parse(resp.body).filter(Json::is_object);
+    let url = body.as_ref().and_then(|b| b.str_of("authorization_url"));
+    let flow = body.as_ref().and_then(|b| b.str_of("flow"));
+    match (url, flow) {
+        (Some(url), Some(flow)) if origin_of(url).is_some() && !flow.is_empty() => {
+            Ok(json_object(&[("url", url), ("flow", flow)]))
+        }
+        _ => Err(invalid_response(
+            "The start of the sign-in has no authorization URL",
+            resp.status,
+        )),
+    }
+}
+
+/// What came back in the callback URL's query.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Returned<'a> {
+    pub state: Option<&'a str>,
+    pub code: Option<&'a str>,
+    pub error: Option<&'a str>,
+}
+
+/// The callback request for the page the provider sent the user back to; None
+/// when the URL is no callback at all (no state, code or error).
+///
+/// `pending`: what the shell kept from the start (`{"provider", "state",
+/// "verifier", "flow"}`), None when this tab started nothing. The state is checked
+/// first, so a forged callback (even one saying "denied") is reported as such.
+pub fn finish_request(
+    cfg: &Config,
+    pending: Option<&str>,
+    returned: Returned,
+) -> Result<Option<HttpRequest>, AuthError> {
+    if returned.state.is_none() && returned.code.is_none() && returned.error.is_none() {
+        return Ok(None);
+    }
+    let pending = pending.and_then(json::parse).filter(Json::is_object);
+    let field = |key| pending.as_ref().and_then(|p| p.str_of(key));
+    let (Some(provider), Some(state), Some(verifier), Some(flow)) = (
+        field("provider"),
+        field("state"),
+        field("verifier"),
+        field("flow"),
+    ) else {
+        return Err(mismatch());
+    };
+    // Not secret-dependent timing: the state is not a secret once it is in a URL.
+    if returned.state != Some(state) {
+        return Err(mismatch());
+    }
+    match returned.error {
+        Some("access_denied") => {
+            return Err(AuthError::new(
+                ErrorCode::ConsentDenied,
+                "Access was not allowed at the provider",
+            ))
+        }
+        Some(_) => {
+            return Err(AuthError::new(
+                ErrorCode::ProviderError,
+                "The sign-in provider refused the request",
+            ))
+        }
+        None => {}
+    }
+    let (Some(code), Some(base)) = (returned.code, cfg.endpoints.social.as_deref()) else {
+        return Err(AuthError::new(
+            ErrorCode::ProviderError,
+            "The sign-in provider sent no code",
+        ));
+    };
+    let path = [base, "/", provider, "/callback"].concat();
+    let body = json_object(&[("code", code), ("code_verifier", verifier), ("flow", flow)]);
+    Ok(Some(post(cfg, &path, JSON_TYPE, body)))
+}
+
+fn mismatch() -> AuthError {
+    AuthError::new(
+        ErrorCode::StateMismatch,
+        "This sign-in was not started in this tab (state mismatch): start it again",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::config::RawConfig;
+
+    fn cfg(protocol: &str) -> Config {
+        Config::validate(RawConfig {
+            base_url: Some("http://127.0.0.1:8000".into()),
+            protocol: Some(protocol.into()),
+            ..RawConfig::default()
+        })
+        .unwrap()
+    }
+
+    fn resp(status: u16, body: &str) -> HttpResponse<'_> {
+        HttpResponse {
+            status,
+            body,
+            retry_after: None,
+            now: 0.0,
+        }
+    }
+
+    const PENDING: &str =
+        r#"{"provider":"acme","state":"s-123","verifier":"v-456","flow":"f.l.w"}"#;
+
+    fn returned<'a>(state: &'a str, code: &'a str, error: &'a str) -> Returned<'a> {
+        let opt = |s: &'a str| (!s.is_empty()).then_some(s);
+        Returned {
+            state: opt(state),
+            code: opt(code),
+            error: opt(error),
+        }
+    }
+
+    #[test]
+    fn start_posts_the_challenge_and_state_to_the_providers_path() {
+        let r = start_request(
+            &cfg("json"),
+            "acme",
+            "http://localhost:3000/cb?x=1",
+            "ch",
+            "st",
+        )
+        .unwrap();
+        assert_eq!(r.url, "http://127.0.0.1:8000/auth/oauth/acme/start");
+        assert_eq!(
+            r.body.as_deref(),
+            Some(
+                r#"{"redirect_uri":"http://localhost:3000/cb?x=1","code_challenge":"ch","code_challenge_method":"S256","state":"st"}"#
+            )
+        );
+    }
+
+    #[test]
+    fn start_refuses_bad_input_and_other_protocols() {
+        let c = cfg("json");
+        for (provider, redirect) in [
+            ("", "http://localhost:3000/cb"),
+            ("../admin", "http://localhost:3000/cb"),
+            ("acme", "/relative"),
+            ("acme", "javascript:alert(1)"),
+        ] {
+            let err = start_request(&c, provider, redirect, "c", "s").unwrap_err();
+            assert_eq!(err.code, ErrorCode::Config, "{provider} {redirect}");
+        }
+        let err =
+            start_request(&cfg("better-auth"), "acme", "http://x.test/", "c", "s").unwrap_err();
+        assert_eq!(err.code, ErrorCode::Config);
+    }
+
+    #[test]
+    fn the_start_answer_must_name_an_http_url_and_a_flow() {
+        let ok = r#"{"authorization_url":"https://id.test/auth?a=1","flow":"f"}"#;
+        assert_eq!(
+            parse_started(&resp(200, ok)).unwrap(),
+            r#"{"url":"https://id.test/auth?a=1","flow":"f"}"#
+        );
+        for bad in [
+            r#"{"authorization_url":"javascript:alert(1)","flow":"f"}"#,
+            r#"{"authorization_url":"https://id.test/"}"#,
+            "<html>",
+        ] {
+            assert_eq!(
+                parse_started(&resp(200, bad)).unwrap_err().code,
+                ErrorCode::InvalidResponse
+            );
+        }
+        let down =
+            r#"{"detail":"The sign-in provider could not be reached","code":"provider_error"}"#;
+        assert_eq!(
+            parse_started(&resp(502, down)).unwrap_err().code,
+            ErrorCode::ProviderError
+        );
+    }
+
+    #[test]
+    fn a_page_without_callback_parameters_is_not_a_callback() {
+        assert_eq!(
+            finish_request(&cfg("json"), Some(PENDING), Returned::default()),
+            Ok(None)
+        );
+        assert_eq!(
+            finish_request(&cfg("json"), None, Returned::default()),
+            Ok(None)
+        );
+    }
+
+    #[test]
+    fn the_callback_sends_code_verifier_and_flow() {
+        let r = finish_request(
+            &cfg("json"),
+            Some(PENDING),
+            returned("s-123", "the-code", ""),
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(r.url, "http://127.0.0.1:8000/auth/oauth/acme/callback");
+        assert_eq!(
+            r.body.as_deref(),
+            Some(r#"{"code":"the-code","code_verifier":"v-456","flow":"f.l.w"}"#)
+        );
+    }
+
+    #[test]
+    fn state_is_checked_before_anything_the_url_says() {
+        let c = cfg("json");
+        for (pending, ret) in [
+            (Some(PENDING), returned("other", "code", "")),
+            (Some(PENDING), returned("", "code", "")),
+            (Some(PENDING), returned("other", "", "access_denied")),
+            (None, returned("s-123", "code", "")),
+            (Some("garbage"), returned("s-123", "code", "")),
+            (Some(r#"{"state":"s-123"}"#), returned("s-123", "code", "")),
+        ] {
+            assert_eq!(
+                finish_request(&c, pending, ret).unwrap_err().code,
+                ErrorCode::StateMismatch
+            );
+        }
+    }
+
+    #[test]
+    fn provider_errors_are_typed() {
+        let c = cfg("json");
+        let denied = finish_request(&c, Some(PENDING), returned("s-123", "", "access_denied"));
+        assert_eq!(denied.unwrap_err().code, ErrorCode::ConsentDenied);
+        let other = finish_request(&c, Some(PENDING), returned("s-123", "", "server_error"));
+        assert_eq!(other.unwrap_err().code, ErrorCode::ProviderError);
+        let no_code = finish_request(&c, Some(PENDING), returned("s-123", "", ""));
+        assert_eq!(no_code.unwrap_err().code, ErrorCode::ProviderError);
+    }
+
+    #[test]
+    fn a_used_code_is_its_own_error() {
+        let body = r#"{"detail":"This sign-in code was already used","code":"code_used"}"#;
+        let err = error_from_response(Op::Social, &resp(400, body));
+        assert_eq!((err.code, err.status), (ErrorCode::CodeUsed, Some(400)));
+        let unverified =
+            r#"{"detail":"The provider has not verified an email","code":"email_unverified"}"#;
+        let err = error_from_response(Op::Social, &resp(403, unverified));
+        assert_eq!(err.code, ErrorCode::Unauthorized);
+        assert_eq!(err.message, "The provider has not verified an email");
+    }
+}
