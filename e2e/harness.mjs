@@ -251,3 +251,50 @@ export function totp(secret, stepOffset = 0) {
   const at = mac[mac.length - 1] & 15;
   return String((mac.readUInt32BE(at) & 0x7fffffff) % 1_000_000).padStart(6, "0");
 }
+
+/** The real OpenID provider (npm `oidc-provider`, scripts/lib/oidc-provider.mjs) on
+ * loopback, with one confidential client whose redirect URIs are `redirectUris`.
+ * Accounts: alice@example.com (email verified), bob@example.com (not verified), both
+ * with the password OIDC_PASSWORD. */
+export const OIDC_PASSWORD = "wonderland";
+
+export class OidcProvider {
+  constructor(redirectUris) {
+    this.redirectUris = redirectUris;
+    this.clientId = "auth-wasm-e2e";
+    this.clientSecret = randomBytes(24).toString("base64url");
+  }
+  async start() {
+    this.port = await freePort();
+    this.issuer = `http://127.0.0.1:${this.port}`;
+    this.proc = spawn(process.execPath, [path.join(ROOT, "scripts/lib/oidc-provider.mjs")], {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        OIDC_PORT: String(this.port),
+        OIDC_CLIENT_ID: this.clientId,
+        OIDC_CLIENT_SECRET: this.clientSecret,
+        OIDC_REDIRECT_URIS: this.redirectUris.join(","),
+        OIDC_PASSWORD,
+      },
+      // Its start-up warnings (in-memory adapter, Node version) are expected noise.
+      stdio: ["ignore", "ignore", "inherit"],
+    });
+    await waitFor(`${this.issuer}/.well-known/openid-configuration`, this.proc, "oidc-provider");
+  }
+  /** OAUTH_PROVIDERS for the backend: this provider as `loopback`. */
+  backendSetting() {
+    return JSON.stringify({ loopback: { name: "Loopback ID", issuer: this.issuer, client_id: this.clientId, client_secret: this.clientSecret } });
+  }
+  async stop() {
+    await stop(this.proc);
+  }
+}
+
+/** On the provider's own pages: sign in as `email`, then allow (or deny) access. */
+export async function consentAtProvider(page, email, { allow = true } = {}) {
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(OIDC_PASSWORD);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: allow ? "Allow" : "Deny" }).click();
+}

@@ -5,6 +5,7 @@ import { useRouter } from "next/navigation";
 import { useEffect, useRef, useState, type FormEvent } from "react";
 import { useAuth } from "auth-wasm/react";
 import { describeError, fieldErrors } from "@/lib/errors";
+import { SocialSignIn } from "./SocialSignIn";
 
 type Mode = "signin" | "signup";
 
@@ -110,6 +111,7 @@ export function AuthForm({ mode }: { mode: Mode }) {
           {busy ? "Please wait…" : mode === "signin" ? "Sign in" : "Create account"}
         </button>
       </form>
+      {mode === "signin" && <SocialSignIn />}
       <p className="switch">
         {mode === "signin" ? (
           <>

@@ -28,6 +28,14 @@ export function describeError(err: unknown): string {
       return "That code didn't work. Enter the current code from your app (each code works once).";
     case "challenge_expired":
       return "That took too long. Please sign in with your password again.";
+    case "consent_denied":
+      return "Access wasn't allowed at the provider, so you're not signed in.";
+    case "state_mismatch":
+      return "This sign-in link wasn't started in this browser tab. Please start again.";
+    case "code_used":
+      return "This sign-in link was already used. Please start again.";
+    case "provider_error":
+      return "The sign-in provider had a problem. Please try again, or use your password.";
     case "session_expired":
     case "refresh_failed":
     case "unauthorized":

@@ -1,0 +1,164 @@
+// Social sign-in end to end against a real OpenID provider on loopback (the npm
+// `oidc-provider` package): the backend is its confidential client (code + PKCE,
+// nonce), auth-wasm starts the redirect and finishes it. On the lab page: a full
+// sign-in, the code replayed, a denied consent, a callback this tab never started, an
+// unverified email. In the demo: the provider's button, then FastAPI notes.
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { Backend, Lab, OidcProvider, WWW, Web, consentAtProvider, launchBrowser, watchConsole } from "./harness.mjs";
+
+let lab;
+let provider;
+let backend;
+let web;
+let chromium;
+
+before(async () => {
+  lab = new Lab(process.env.E2E_LAB_PKG);
+  await lab.start();
+  provider = new OidcProvider([`${lab.url}/`, `${WWW}/auth/callback`]);
+  await provider.start();
+  // The www build talks to the backend on its fixed test port.
+  backend = new Backend({ OAUTH_PROVIDERS: provider.backendSetting(), CORS_ORIGIN_REGEX: "http://127\\.0\\.0\\.1(:\\d+)?" });
+  await backend.start();
+  web = new Web();
+  await web.start();
+  chromium = await launchBrowser();
+});
+
+after(async () => {
+  await chromium?.close();
+  await web?.stop();
+  await backend?.dispose();
+  await provider?.stop();
+  await lab?.stop();
+});
+
+/** A fresh browser on the lab page, with a client in `window.auth`. */
+async function labPage() {
+  const context = await chromium.browser.newContext();
+  const page = await context.newPage();
+  const problems = watchConsole(page);
+  await openLab(page);
+  return { context, page, problems };
+}
+
+async function openLab(page, url = `${lab.url}/`) {
+  if (page.url() !== url) await page.goto(url);
+  await page.waitForFunction(() => window.labReady === true);
+  await page.evaluate((api) => {
+    window.auth = new window.AuthClient({ baseUrl: api });
+  }, backend.url);
+}
+
+/** signInWith from the lab page, through the provider's pages, back to the lab. */
+async function throughProvider(page, email, options) {
+  await page.evaluate(() => {
+    window.auth.signInWith("loopback", { redirectTo: `${location.origin}/` });
+  });
+  await page.waitForURL((url) => url.origin === provider.issuer);
+  await consentAtProvider(page, email, options);
+  await page.waitForURL((url) => url.origin === lab.url && url.searchParams.has("state"));
+  const back = page.url();
+  await openLab(page, back);
+  return back;
+}
+
+const finish = (page, url) =>
+  page.evaluate(
+    (url) =>
+      window.auth.handleRedirect(url).then(
+        (s) => ({ status: s?.status ?? null, email: s?.user?.email ?? null }),
+        (e) => ({ error: e.code, isError: e instanceof Error, message: e.message }),
+      ),
+    url,
+  );
+
+test("sign in with the provider: PKCE, state and nonce round trip; the code works once", async () => {
+  const { context, page, problems } = await labPage();
+  const back = await throughProvider(page, "alice@example.com");
+  const query = new URL(back).searchParams;
+  assert.ok(query.get("code") && query.get("state"), "the provider sent a code and our state");
+  const pending = await page.evaluate(() => sessionStorage.getItem("auth-wasm:social"));
+  const kept = JSON.parse(pending);
+  assert.equal(kept.verifier.length, 43, "a 32-byte verifier");
+  assert.equal(kept.state, query.get("state"));
+
+  assert.deepEqual(await finish(page), { status: "authenticated", email: "alice@example.com" });
+  assert.equal(new URL(page.url()).search, "", "code and state left the address bar");
+  assert.equal(await page.evaluate(() => sessionStorage.getItem("auth-wasm:social")), null, "the pending sign-in is spent");
+  // The backend's tokens work on its API.
+  const status = await page.evaluate(async (api) => {
+    const r = await window.auth.fetch(`${api}/notes`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ text: "from the provider" }) });
+    return r.status;
+  }, backend.url);
+  assert.equal(status, 201);
+  // Nothing to handle on a plain page.
+  assert.deepEqual(await finish(page), { status: null, email: null });
+
+  // The same callback again (the pending record put back, as a replayed link would
+  // have it): the provider refuses the spent code.
+  await page.evaluate((p) => sessionStorage.setItem("auth-wasm:social", p), pending);
+  const replay = await finish(page, back);
+  assert.equal(replay.error, "code_used");
+  assert.equal(replay.isError, true);
+  assert.equal((await backend.stats())["/auth/oauth/loopback/callback"], 2, "the sign-in and its replay reached the backend");
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test("a denied consent is consent_denied, and nobody is signed in", async () => {
+  const { context, page } = await labPage();
+  const back = await throughProvider(page, "alice@example.com", { allow: false });
+  assert.equal(new URL(back).searchParams.get("error"), "access_denied");
+  const result = await finish(page);
+  assert.equal(result.error, "consent_denied");
+  assert.equal(await page.evaluate(() => window.auth.getSnapshot().status), "anonymous");
+  await context.close();
+});
+
+test("a callback this tab did not start is a state mismatch and never reaches the backend", async () => {
+  const { context, page } = await labPage();
+  const back = await throughProvider(page, "alice@example.com");
+  // Another browser (no pending sign-in) opens the same callback URL: a login CSRF.
+  const other = await chromium.browser.newContext();
+  const victim = await other.newPage();
+  await openLab(victim, back);
+  await backend.reset();
+  assert.equal((await finish(victim)).error, "state_mismatch");
+  // And a tampered state in the right tab.
+  const forged = new URL(back);
+  forged.searchParams.set("state", "forged-state-value");
+  assert.equal((await finish(page, forged.href)).error, "state_mismatch");
+  assert.equal((await backend.stats())["/auth/oauth/loopback/callback"] ?? 0, 0);
+  await other.close();
+  await context.close();
+});
+
+test("an account whose email the provider has not verified is refused", async () => {
+  const { context, page } = await labPage();
+  await throughProvider(page, "bob@example.com");
+  const result = await finish(page);
+  assert.equal(result.error, "unauthorized");
+  assert.match(result.message, /not verified/);
+  assert.equal(await page.evaluate(() => window.auth.getSnapshot().status), "anonymous");
+  await context.close();
+});
+
+test("demo: continue with the provider, land signed in, and FastAPI notes work", async () => {
+  const context = await chromium.browser.newContext();
+  const page = await context.newPage();
+  const problems = watchConsole(page);
+  await page.goto(`${WWW}/signin`);
+  await page.getByRole("button", { name: "Continue with Loopback ID" }).click();
+  await page.waitForURL((url) => url.origin === provider.issuer);
+  await consentAtProvider(page, "alice@example.com");
+  await page.waitForURL(`${WWW}/dashboard`);
+  await page.getByTestId("user-email").filter({ hasText: "alice@example.com" }).waitFor();
+  await page.goto(`${WWW}/notes`);
+  await page.getByLabel("New note").fill("signed in with the provider");
+  await page.getByRole("button", { name: "Add note" }).click();
+  await page.getByTestId("notes").getByText("signed in with the provider").waitFor();
+  assert.deepEqual(problems, []);
+  await context.close();
+});
