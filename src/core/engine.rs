@@ -931,6 +931,54 @@ mod tests {
     }
 
     #[test]
+    fn a_social_sign_in_signs_in_like_a_password_one_and_records_its_errors() {
+        let mut e = engine("json");
+        let pending = r#"{"provider":"acme","state":"st","verifier":"v","flow":"f"}"#;
+        let returned = |state| Returned {
+            state: Some(state),
+            code: Some("c"),
+            error: None,
+        };
+        assert_eq!(
+            e.social_finish(Some(pending), returned("forged"))
+                .unwrap_err()
+                .code,
+            ErrorCode::StateMismatch
+        );
+        assert_eq!(
+            e.error().map(|err| err.code),
+            Some(ErrorCode::StateMismatch),
+            "shown in the snapshot"
+        );
+        let req = e
+            .social_finish(Some(pending), returned("st"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(req.url, "http://127.0.0.1:8000/auth/oauth/acme/callback");
+        let challenge = reply(
+            200,
+            r#"{"mfa_required":true,"challenge":"ch-2","methods":["totp"],"expires_in":300}"#,
+        );
+        assert_eq!(
+            e.sign_in_answer(Op::Social, &challenge, T0),
+            Ok(SignIn::Mfa)
+        );
+        assert_eq!(e.status(T0), Status::MfaRequired);
+        let used = reply(400, r#"{"detail":"used","code":"code_used"}"#);
+        assert_eq!(
+            e.sign_in_answer(Op::Social, &used, T0).unwrap_err().code,
+            ErrorCode::CodeUsed
+        );
+        let body = tokens((T0 / 1000.0) as i64 + 900, "r1");
+        assert_eq!(
+            e.sign_in_answer(Op::Social, &reply(200, &body), T0),
+            Ok(SignIn::Done)
+        );
+        assert_eq!(e.status(T0), Status::Authenticated);
+        assert_eq!(e.error(), None);
+    }
+
+    #[test]
     fn a_two_factor_sign_in_waits_for_the_code() {
         let mut e = engine("json");
         e.login(None, Some("a@b.c"), Some("pw")).unwrap();
