@@ -650,11 +650,11 @@ pub fn error_from_response(op: Op, resp: &HttpResponse) -> AuthError {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::core::config::RawConfig;
 
-    fn cfg(protocol: &str) -> Config {
+    pub(crate) fn cfg(protocol: &str) -> Config {
         Config::validate(RawConfig {
             base_url: Some("http://127.0.0.1:8000".into()),
             protocol: Some(protocol.into()),
@@ -663,7 +663,7 @@ mod tests {
         .unwrap()
     }
 
-    fn resp(status: u16, body: &str) -> HttpResponse<'_> {
+    pub(crate) fn resp(status: u16, body: &str) -> HttpResponse<'_> {
         HttpResponse {
             status,
             body,

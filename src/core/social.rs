@@ -149,25 +149,7 @@ fn mismatch() -> AuthError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::config::RawConfig;
-
-    fn cfg(protocol: &str) -> Config {
-        Config::validate(RawConfig {
-            base_url: Some("http://127.0.0.1:8000".into()),
-            protocol: Some(protocol.into()),
-            ..RawConfig::default()
-        })
-        .unwrap()
-    }
-
-    fn resp(status: u16, body: &str) -> HttpResponse<'_> {
-        HttpResponse {
-            status,
-            body,
-            retry_after: None,
-            now: 0.0,
-        }
-    }
+    use crate::core::protocol::tests::{cfg, resp};
 
     const PENDING: &str =
         r#"{"provider":"acme","state":"s-123","verifier":"v-456","flow":"f.l.w"}"#;
