@@ -60,19 +60,24 @@ return 0
 """
 
 
+def client_for(url: str) -> redis.Redis:
+    """A client for REDIS_URL that gives up fast (not yet connected)."""
+    return redis.Redis.from_url(
+        url,
+        socket_connect_timeout=TIMEOUT,
+        socket_timeout=TIMEOUT,
+        # One immediate retry, for a pooled connection that a Redis restart broke;
+        # the library's default (10 retries with backoff) would hold a request for
+        # a minute when Redis is down.
+        retry=Retry(NoBackoff(), 1, supported_errors=(redis.ConnectionError,)),
+    )
+
+
 def connect(url: str) -> redis.Redis:
     """A client for REDIS_URL, checked with a PING. Raises ConfigError (one line, no
     URL: it may hold a password) when the URL is malformed or Redis does not answer."""
     try:
-        client = redis.Redis.from_url(
-            url,
-            socket_connect_timeout=TIMEOUT,
-            socket_timeout=TIMEOUT,
-            # One immediate retry, for a pooled connection that a Redis restart broke;
-            # the library's default (10 retries with backoff) would hold a request for
-            # a minute when Redis is down.
-            retry=Retry(NoBackoff(), 1, supported_errors=(redis.ConnectionError,)),
-        )
+        client = client_for(url)
         client.ping()
     except ValueError as exc:
         raise ConfigError(f"REDIS_URL is not a valid Redis URL ({exc.__class__.__name__}): use redis://host:port/db") from None
