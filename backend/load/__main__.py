@@ -5,13 +5,17 @@
 2. sign-in under load: N clients posting /auth/login (argon2 at its configured
    strength) for S/2 seconds -> the rate limiter answers 429, never a 5xx.
 
-Usage: python -m backend.load http://127.0.0.1:PORT [--clients 50] [--seconds 30]
-Prints the figures; exits 1 when any 5xx (or a transport error) was seen."""
+Usage: python -m backend.load BASE[,BASE...] [--clients 50] [--seconds 30] [--summary FILE]
+Several bases (workers of one cluster): client i talks to base i mod n, as behind an
+L4 balancer that pins each keep-alive connection to one worker.
+Prints the figures (and writes them as JSON to --summary); exits 1 when any 5xx (or a
+transport error) was seen."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import secrets
 import statistics
 import sys
@@ -40,17 +44,18 @@ async def sign_up(client: httpx.AsyncClient, base: str) -> tuple[str, str]:
 READ_ACCOUNTS = 5
 
 
-async def reads(base: str, clients: int, seconds: float) -> tuple[Counter, list[float], int]:
+async def reads(bases: list[str], clients: int, seconds: float) -> tuple[Counter, list[float], int]:
     statuses: Counter = Counter()
     latencies: list[float] = []
     errors = 0
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     async with httpx.AsyncClient(limits=limits, timeout=30) as client:
-        tokens = [(await sign_up(client, base))[1] for _ in range(min(clients, READ_ACCOUNTS))]
+        tokens = [(await sign_up(client, bases[0]))[1] for _ in range(min(clients, READ_ACCOUNTS))]
         deadline = time.monotonic() + seconds
 
         async def worker(i: int) -> None:
             nonlocal errors
+            base = bases[i % len(bases)]
             headers = {"Authorization": f"Bearer {tokens[i % len(tokens)]}"}
             n = 0
             while time.monotonic() < deadline:
@@ -69,15 +74,16 @@ async def reads(base: str, clients: int, seconds: float) -> tuple[Counter, list[
     return statuses, latencies, errors
 
 
-async def logins(base: str, clients: int, seconds: float) -> tuple[Counter, int]:
+async def logins(bases: list[str], clients: int, seconds: float) -> tuple[Counter, int]:
     statuses: Counter = Counter()
     errors = 0
     async with httpx.AsyncClient(timeout=60) as client:
-        email, _ = await sign_up(client, base)
+        email, _ = await sign_up(client, bases[0])
         deadline = time.monotonic() + seconds
 
         async def worker(i: int) -> None:
             nonlocal errors
+            base = bases[i % len(bases)]
             while time.monotonic() < deadline:
                 password = "wrong password" if i % 2 else "still wrong"
                 try:
@@ -93,20 +99,42 @@ async def logins(base: str, clients: int, seconds: float) -> tuple[Counter, int]
 
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m backend.load")
-    parser.add_argument("base")
+    parser.add_argument("base", help="one URL, or several comma-separated (the workers)")
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument("--summary", help="write the read figures here as JSON")
     args = parser.parse_args()
+    bases = [b for b in args.base.split(",") if b]
 
-    statuses, latencies, read_errors = asyncio.run(reads(args.base, args.clients, args.seconds))
+    # The load client shares the machine with the server: its own CPU use says how
+    # much of the machine the server had (on 2 cores, one busy client caps a ratio).
+    cpu0, wall0 = time.process_time(), time.monotonic()
+    statuses, latencies, read_errors = asyncio.run(reads(bases, args.clients, args.seconds))
+    client_cpu = (time.process_time() - cpu0) / max(time.monotonic() - wall0, 1e-9)
     served = sum(statuses.values())
+    summary = {
+        "targets": len(bases),
+        "clients": args.clients,
+        "seconds": args.seconds,
+        "requests": served,
+        "throughput": served / args.seconds,
+        "p50_ms": quantile(latencies, 0.5),
+        "p99_ms": quantile(latencies, 0.99),
+        "status_5xx": sum(n for s, n in statuses.items() if s >= 500),
+        "transport_errors": read_errors,
+        "client_cpu": client_cpu,
+    }
     print(
-        f"load: reads, {args.clients} clients x {args.seconds:.0f} s: {served} requests "
+        f"load: reads, {args.clients} clients x {args.seconds:.0f} s on {len(bases)} target(s): {served} requests "
         f"({served / args.seconds:.0f}/s), statuses {dict(sorted(statuses.items()))}, "
         f"transport errors {read_errors}, p50 {quantile(latencies, 0.5):.1f} ms, "
-        f"p99 {quantile(latencies, 0.99):.1f} ms, mean {statistics.fmean(latencies) if latencies else float('nan'):.1f} ms"
+        f"p99 {quantile(latencies, 0.99):.1f} ms, mean {statistics.fmean(latencies) if latencies else float('nan'):.1f} ms, "
+        f"load client CPU {client_cpu:.0%} of a core"
     )
-    login_statuses, login_errors = asyncio.run(logins(args.base, args.clients, max(args.seconds / 2, 1)))
+    if args.summary:
+        with open(args.summary, "w") as f:
+            json.dump(summary, f)
+    login_statuses, login_errors = asyncio.run(logins(bases, args.clients, max(args.seconds / 2, 1)))
     print(
         f"load: sign-in storm, {args.clients} clients x {max(args.seconds / 2, 1):.0f} s: "
         f"{sum(login_statuses.values())} requests, statuses {dict(sorted(login_statuses.items()))}, "

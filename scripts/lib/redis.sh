@@ -44,4 +44,7 @@ stop_redis() {
   fi
   [ -n "${REDIS_DIR:-}" ] && rm -rf "$REDIS_DIR"
   REDIS_DIR= REDIS_PID=
+  # Exported by start_redis: a backend started later by the same script (say,
+  # start_backend) must not inherit a URL to a server that is gone.
+  unset REDIS_URL
 }
