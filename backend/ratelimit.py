@@ -10,10 +10,9 @@ import math
 import threading
 import time
 from collections import deque
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
-if TYPE_CHECKING:
-    from .settings import Settings
+from .settings import Settings, parse_rate
 
 
 class Limiter(Protocol):
@@ -59,8 +58,6 @@ class SlidingWindowLimiter:
 def make_limiters(settings: Settings) -> tuple[Limiter, Limiter]:
     """The sign-in and refresh limiters: in Redis when REDIS_URL is set (shared by
     every worker), else in this process. Raises ConfigError when Redis is unreachable."""
-    from .settings import parse_rate
-
     auth_rate = parse_rate(settings.rate_limit_auth)
     refresh_rate = parse_rate(settings.rate_limit_refresh)
     if not settings.redis_url:
