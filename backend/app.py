@@ -10,12 +10,12 @@ from fastapi.middleware.cors import CORSMiddleware
 from .db import init_db, make_engine
 from .deps import AppState
 from .errors import install_error_handlers
-from .ratelimit import SlidingWindowLimiter
+from .ratelimit import make_limiters
 from .routers import auth, mfa, notes, oauth, sessions, test_hooks
 from .mfa import Challenges
 from .oidc import Flows, Providers
 from .security import Passwords, Tokens
-from .settings import Settings, parse_rate
+from .settings import Settings
 
 log = logging.getLogger("backend")
 
@@ -32,6 +32,7 @@ def create_app(settings: Settings | None = None, oauth_transport=None) -> FastAP
             "tokens will not survive a restart"
         )
     engine = make_engine(settings.database_url)
+    auth_limiter, refresh_limiter = make_limiters(settings)
     app = FastAPI(title="auth-wasm reference backend", version="0.1.0")
     app.state.auth = AppState(
         settings=settings,
@@ -45,11 +46,11 @@ def create_app(settings: Settings | None = None, oauth_transport=None) -> FastAP
             audience=settings.jwt_audience_list,
             previous_secrets=previous,
         ),
-        auth_limiter=SlidingWindowLimiter(*parse_rate(settings.rate_limit_auth)),
-        refresh_limiter=SlidingWindowLimiter(*parse_rate(settings.rate_limit_refresh)),
-        challenges=Challenges(secret),
+        auth_limiter=auth_limiter,
+        refresh_limiter=refresh_limiter,
+        challenges=Challenges(secret, previous),
         oauth=Providers(settings.oauth_providers, oauth_transport),
-        flows=Flows(secret),
+        flows=Flows(secret, previous),
     )
     app.state.engine = engine
     install_error_handlers(app)

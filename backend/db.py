@@ -16,6 +16,7 @@ from sqlalchemy import (
     Text,
     create_engine,
     event,
+    text,
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
@@ -140,6 +141,19 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
+# Any constant: the advisory lock that serialises table creation on PostgreSQL.
+_SCHEMA_LOCK = 0x61757468  # "auth"
+
+
 def init_db(engine: Engine) -> sessionmaker:
-    Base.metadata.create_all(engine)
+    if engine.dialect.name == "postgresql":
+        # Workers starting at once on an empty database would each see no tables and
+        # race their CREATE TABLEs (one wins, the others crash on a duplicate type).
+        # A transaction-scoped advisory lock lets one create while the others wait,
+        # then find the tables there.
+        with engine.begin() as conn:
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK})
+            Base.metadata.create_all(conn)
+    else:
+        Base.metadata.create_all(engine)
     return sessionmaker(bind=engine, expire_on_commit=False)

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from . import session_store
 from .db import User
 from .errors import unauthorized
-from .ratelimit import SlidingWindowLimiter
+from .ratelimit import Limiter
 from .security import AccessClaims, Passwords, Tokens
 from .mfa import Challenges
 from .oidc import Flows, Providers
@@ -28,8 +28,8 @@ class AppState:
     sessions: sessionmaker
     passwords: Passwords
     tokens: Tokens
-    auth_limiter: SlidingWindowLimiter
-    refresh_limiter: SlidingWindowLimiter
+    auth_limiter: Limiter
+    refresh_limiter: Limiter
     challenges: Challenges
     oauth: Providers
     flows: Flows

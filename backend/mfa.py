@@ -14,12 +14,12 @@ import secrets
 import time
 from datetime import datetime, timezone
 
-import jwt
 import pyotp
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from .db import RecoveryCode, TotpFactor, utcnow
+from .security import PurposeSigner
 
 ISSUER = "auth-wasm"
 CHALLENGE_TTL = 300
@@ -84,18 +84,17 @@ def recovery_codes_left(db: Session, user_id: str) -> int:
 class Challenges:
     """Issues and reads the pending second step of a sign-in."""
 
-    def __init__(self, secret: str) -> None:
-        self._key = hmac.new(secret.encode(), b"auth-wasm mfa challenge", hashlib.sha256).digest()
+    def __init__(self, secret: str, previous: list[str] | tuple[str, ...] = ()) -> None:
+        self._signer = PurposeSigner(b"auth-wasm mfa challenge", secret, previous)
 
     def issue(self, user_id: str) -> str:
         now = int(time.time())
         claims = {"sub": user_id, "purpose": "mfa", "iat": now, "exp": now + CHALLENGE_TTL, "jti": secrets.token_hex(8)}
-        return jwt.encode(claims, self._key, algorithm="HS256")
+        return self._signer.sign(claims)
 
     def read(self, challenge: str) -> str | None:
         """The user id, or None for an expired or forged challenge."""
-        try:
-            claims = jwt.decode(challenge, self._key, algorithms=["HS256"], options={"require": ["exp", "sub"]})
-        except jwt.PyJWTError:
+        claims = self._signer.read(challenge, ["exp", "sub"])
+        if claims is None:
             return None
         return claims["sub"] if claims.get("purpose") == "mfa" and isinstance(claims.get("sub"), str) else None

@@ -23,6 +23,7 @@ import httpx
 import jwt
 
 from .errors import ApiError
+from .security import PurposeSigner
 from .settings import OAuthProvider
 
 log = logging.getLogger("backend")
@@ -58,8 +59,8 @@ class Flows:
     """The signed record of a started sign-in, under a key derived for this purpose
     only (it can never pass as an access token or an MFA challenge)."""
 
-    def __init__(self, secret: str) -> None:
-        self._key = hmac.new(secret.encode(), b"auth-wasm oauth flow", hashlib.sha256).digest()
+    def __init__(self, secret: str, previous: list[str] | tuple[str, ...] = ()) -> None:
+        self._signer = PurposeSigner(b"auth-wasm oauth flow", secret, previous)
 
     def issue(self, flow: Flow) -> str:
         now = int(time.time())
@@ -72,13 +73,12 @@ class Flows:
             "iat": now,
             "exp": now + FLOW_TTL,
         }
-        return jwt.encode(claims, self._key, algorithm="HS256")
+        return self._signer.sign(claims)
 
     def read(self, token: str) -> Flow | None:
         """The flow, or None when expired or forged."""
-        try:
-            c = jwt.decode(token, self._key, algorithms=["HS256"], options={"require": ["exp"]})
-        except jwt.PyJWTError:
+        c = self._signer.read(token, ["exp"])
+        if c is None:
             return None
         fields = [c.get(k) for k in ("prv", "ruri", "nonce", "cc")]
         if c.get("purpose") != "oauth" or not all(isinstance(f, str) for f in fields):

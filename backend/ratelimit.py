@@ -1,7 +1,8 @@
-"""Rate limiting: a sliding-window counter per key, in this process.
+"""Rate limiting: a sliding-window counter per key.
 
-The interface (`hit`, `reset`) is all the routes use, so a shared store (Redis) can
-replace this class for several workers."""
+`SlidingWindowLimiter` keeps its windows in this process: right for one worker.
+With REDIS_URL set, `make_limiters` returns the Redis one (ratelimit_redis.py)
+instead, so a limit holds across every worker. The routes see only `Limiter`."""
 
 from __future__ import annotations
 
@@ -9,6 +10,18 @@ import math
 import threading
 import time
 from collections import deque
+from typing import Protocol
+
+from .settings import Settings, parse_rate
+
+
+class Limiter(Protocol):
+    def hit(self, *keys: str) -> int | None:
+        """Record one attempt under every key: None when allowed, else the seconds
+        to wait (Retry-After). A refused attempt is not recorded."""
+
+    def reset(self) -> None:
+        """Forget every window (test hooks only)."""
 
 
 class SlidingWindowLimiter:
@@ -40,3 +53,20 @@ class SlidingWindowLimiter:
     def reset(self) -> None:
         with self._lock:
             self._hits.clear()
+
+
+def make_limiters(settings: Settings) -> tuple[Limiter, Limiter]:
+    """The sign-in and refresh limiters: in Redis when REDIS_URL is set (shared by
+    every worker), else in this process. Raises ConfigError when Redis is unreachable."""
+    auth_rate = parse_rate(settings.rate_limit_auth)
+    refresh_rate = parse_rate(settings.rate_limit_refresh)
+    if not settings.redis_url:
+        return SlidingWindowLimiter(*auth_rate), SlidingWindowLimiter(*refresh_rate)
+    # Imported here so the single-process default never touches the redis package.
+    from .ratelimit_redis import RedisSlidingWindowLimiter, connect
+
+    client = connect(settings.redis_url)
+    return (
+        RedisSlidingWindowLimiter(client, "auth", *auth_rate),
+        RedisSlidingWindowLimiter(client, "refresh", *refresh_rate),
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 import time
 import uuid
@@ -129,3 +130,28 @@ def new_refresh_token() -> str:
 
 def hash_refresh_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+class PurposeSigner:
+    """Short-lived HS256 tokens for one purpose (a two-factor challenge, a social
+    sign-in flow) under a key derived from the secret for that purpose only, so none of
+    them can pass as an access token or as each other. Signed with the current secret;
+    read with it or a previous one, so a sign-in started on a worker before a secret
+    rotation finishes on one after it."""
+
+    def __init__(self, purpose: bytes, secret: str, previous: list[str] | tuple[str, ...] = ()) -> None:
+        self._keys = [hmac.new(s.encode(), purpose, hashlib.sha256).digest() for s in (secret, *previous)]
+
+    def sign(self, claims: dict) -> str:
+        return jwt.encode(claims, self._keys[0], algorithm="HS256")
+
+    def read(self, token: str, require: list[str]) -> dict | None:
+        """The claims, or None when expired, malformed or signed by no known key."""
+        for key in self._keys:
+            try:
+                return jwt.decode(token, key, algorithms=["HS256"], options={"require": require})
+            except jwt.InvalidSignatureError:
+                continue
+            except jwt.PyJWTError:
+                return None
+        return None

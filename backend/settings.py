@@ -70,6 +70,9 @@ class Settings(BaseSettings):
     # verification (never used to sign), so rotating the secret signs nobody out.
     better_auth_secret_previous: str = ""
     database_url: str = f"sqlite:///{REPO_DIR / 'var' / 'auth.db'}"
+    # redis://host:port/db. When set, rate-limit windows live in Redis so a limit holds
+    # across every worker; unset, they live in this process (one worker only).
+    redis_url: str | None = None
     access_token_ttl: int = 900
     refresh_token_ttl: int = 30 * 24 * 3600
     cors_origins: str = "http://localhost:3000"

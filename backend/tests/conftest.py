@@ -18,6 +18,19 @@ SECRET = secrets.token_urlsafe(48)
 # Set by scripts/test-backend for its second run: every test then gets a database of
 # its own on that PostgreSQL server instead of a SQLite file.
 POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL")
+# Set by scripts/test-backend for that same run: every app's rate limits then live in
+# this Redis (emptied before each test), as in a deployment with several workers.
+REDIS_URL = os.environ.get("TEST_REDIS_URL")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_redis():
+    if REDIS_URL:
+        import redis
+
+        with redis.Redis.from_url(REDIS_URL) as r:
+            r.flushdb()
+    yield
 
 
 def database_url(tmp_path) -> str:
@@ -40,6 +53,7 @@ def make_settings(tmp_path, **overrides) -> Settings:
         rate_limit_auth="1000/60",
         rate_limit_refresh="1000/60",
         cors_origins="http://localhost:3000",
+        redis_url=REDIS_URL,
     )
     values.update(overrides)
     return Settings(_env_file=None, **values)

@@ -48,3 +48,20 @@ def test_an_expired_token_is_not_rescued_by_a_previous_secret(make_client):
 def test_a_weak_previous_secret_is_refused_at_start(tmp_path):
     with pytest.raises(ConfigError, match="BETTER_AUTH_SECRET_PREVIOUS"):
         create_app(make_settings(tmp_path, better_auth_secret_previous="short"))
+
+
+def test_pending_sign_in_steps_cross_a_rotation_but_not_a_drop():
+    """A two-factor challenge or a social sign-in flow issued by a worker on the old
+    secret is finished by one on the new secret (a rolling restart mid-sign-in)."""
+    from backend.mfa import Challenges
+    from backend.oidc import Flow, Flows
+
+    flow = Flow("acme", "http://localhost:3000/cb", "nonce", "c" * 43)
+    old_challenge, old_flow = Challenges(SECRET).issue("user-1"), Flows(SECRET).issue(flow)
+    assert Challenges(NEW, [SECRET]).read(old_challenge) == "user-1"
+    assert Flows(NEW, [SECRET]).read(old_flow) == flow
+    assert Challenges(NEW).read(old_challenge) is None
+    assert Flows(NEW).read(old_flow) is None
+    # Purposes stay apart under every key.
+    assert Flows(NEW, [SECRET]).read(old_challenge) is None
+    assert Challenges(NEW, [SECRET]).read(old_flow) is None
