@@ -9,6 +9,19 @@ free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
 
+# Waits until `url`/health answers; fails (printing `log`) when `pid` exits first or
+# after 30 s.
+wait_healthy() {  # url pid log
+  for _ in $(seq 1 300); do
+    if curl -fsS "$1/health" >/dev/null 2>&1; then return 0; fi
+    if ! kill -0 "$2" 2>/dev/null; then break; fi
+    sleep 0.1
+  done
+  echo "not answering at $1; its log:" >&2
+  cat "$3" >&2
+  return 1
+}
+
 start_backend() {
   BACKEND_PORT=${BACKEND_PORT:-$(free_port)}
   BACKEND_DIR=$(mktemp -d "${TMPDIR:-/tmp}/auth-wasm-backend.XXXXXX")
@@ -23,14 +36,7 @@ start_backend() {
   BACKEND_PID=$!
   BACKEND_SECRET=$secret
   export BACKEND_PID BACKEND_PORT BACKEND_URL BACKEND_DIR BACKEND_SECRET
-  for _ in $(seq 1 100); do
-    if curl -fsS "$BACKEND_URL/health" >/dev/null 2>&1; then return 0; fi
-    if ! kill -0 "$BACKEND_PID" 2>/dev/null; then break; fi
-    sleep 0.1
-  done
-  echo "backend did not start; its log:" >&2
-  cat "$BACKEND_DIR/server.log" >&2
-  return 1
+  wait_healthy "$BACKEND_URL" "$BACKEND_PID" "$BACKEND_DIR/server.log"
 }
 
 stop_backend() {

@@ -17,17 +17,6 @@ source "$_cluster_lib/redis.sh"
 CLUSTER_PIDS=()
 CLUSTER_PROXY_PID=
 
-_wait_healthy() {  # url pid log
-  for _ in $(seq 1 300); do
-    if curl -fsS "$1/health" >/dev/null 2>&1; then return 0; fi
-    if ! kill -0 "$2" 2>/dev/null; then break; fi
-    sleep 0.1
-  done
-  echo "not answering at $1; its log:" >&2
-  cat "$3" >&2
-  return 1
-}
-
 start_cluster() {
   local workers=${1:-2}
   shift || true
@@ -57,14 +46,14 @@ start_cluster() {
     logs+=("$CLUSTER_DIR/worker-$i.log")
   done
   for i in "${!urls[@]}"; do
-    _wait_healthy "${urls[$i]}" "${CLUSTER_PIDS[$i]}" "${logs[$i]}" || return 1
+    wait_healthy "${urls[$i]}" "${CLUSTER_PIDS[$i]}" "${logs[$i]}" || return 1
   done
   port=${PROXY_PORT:-$(free_port)}
   python3 "$_cluster_lib/rrproxy.py" --listen "127.0.0.1:$port" "${upstreams[@]}" \
     >"$CLUSTER_DIR/proxy.log" 2>&1 &
   CLUSTER_PROXY_PID=$!
   CLUSTER_URL="http://127.0.0.1:$port"
-  _wait_healthy "$CLUSTER_URL" "$CLUSTER_PROXY_PID" "$CLUSTER_DIR/proxy.log" || return 1
+  wait_healthy "$CLUSTER_URL" "$CLUSTER_PROXY_PID" "$CLUSTER_DIR/proxy.log" || return 1
   CLUSTER_URLS=$(IFS=,; echo "${urls[*]}")
   export CLUSTER_URL CLUSTER_URLS CLUSTER_DIR CLUSTER_DATABASE_URL
 }
