@@ -135,6 +135,22 @@ test("a callback this tab did not start is a state mismatch and never reaches th
   await context.close();
 });
 
+test("signInWith refuses what cannot work before leaving the page", async () => {
+  const { context, page } = await labPage();
+  const attempt = (provider, redirectTo) =>
+    page.evaluate(
+      ({ provider, redirectTo }) => window.auth.signInWith(provider, { redirectTo }).then(() => "navigated", (e) => ({ code: e.code, fields: e.fields ?? null })),
+      { provider, redirectTo },
+    );
+  assert.deepEqual(await attempt("nope", `${lab.url}/`), { code: "validation", fields: { provider: "Unknown sign-in provider" } });
+  assert.deepEqual(await attempt("loopback", "https://evil.example.test/"), { code: "validation", fields: { redirect_uri: "Not an allowed origin" } });
+  assert.equal((await attempt("loopback", "/relative")).code, "config");
+  assert.equal((await attempt("../x", `${lab.url}/`)).code, "config");
+  assert.equal(page.url(), `${lab.url}/`, "still on the page");
+  assert.equal(await page.evaluate(() => sessionStorage.getItem("auth-wasm:social")), null, "nothing pending");
+  await context.close();
+});
+
 test("an account whose email the provider has not verified is refused", async () => {
   const { context, page } = await labPage();
   await throughProvider(page, "bob@example.com");

@@ -22,7 +22,8 @@ router = APIRouter(prefix="/auth/oauth", tags=["social sign-in"])
 def _client(state, provider: str) -> oidc.OidcClient:
     client = state.oauth.get(provider)
     if client is None:
-        raise ApiError(404, "not_found", "No such sign-in provider", fields={"provider": "Unknown sign-in provider"})
+        # The caller's input names it: a validation error, as a bad redirect_uri is.
+        raise ApiError(422, "validation", "No such sign-in provider", fields={"provider": "Unknown sign-in provider"})
     return client
 
 

@@ -247,7 +247,7 @@ def test_redirects_only_back_to_the_app(app_client):
 
 def test_unknown_provider_and_bad_pkce_input(app_client):
     r, _ = start(app_client, provider_id="nope")
-    assert r.status_code == 404
+    assert (r.status_code, r.json()["fields"]) == (422, {"provider": "Unknown sign-in provider"})
     r = app_client.post("/auth/oauth/acme/start", json={"redirect_uri": REDIRECT, "code_challenge": "short", "state": "s" * 16})
     assert r.status_code == 422
     r = app_client.post("/auth/oauth/acme/start", json={"redirect_uri": REDIRECT, "code_challenge": "a" * 43, "code_challenge_method": "plain", "state": "s" * 16})
