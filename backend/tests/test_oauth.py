@@ -112,12 +112,12 @@ def provider() -> FakeProvider:
     return FakeProvider()
 
 
+PROVIDERS = {"acme": {"name": "Acme ID", "issuer": ISSUER, "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET}}
+
+
 @pytest.fixture
 def app_client(tmp_path, provider):
-    settings = make_settings(
-        tmp_path,
-        oauth_providers={"acme": {"name": "Acme ID", "issuer": ISSUER, "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET}},
-    )
+    settings = make_settings(tmp_path, oauth_providers=PROVIDERS)
     with TestClient(create_app(settings, oauth_transport=httpx.MockTransport(provider.handler))) as client:
         yield client
 
@@ -275,3 +275,14 @@ def test_provider_settings_refuse_plain_http_off_loopback():
     with pytest.raises(ValidationError):
         OAuthProvider(issuer=ISSUER, client_id="c", client_secret="s", scopes="email")
     assert OAuthProvider(issuer="http://127.0.0.1:9999", client_id="c", client_secret="s").scopes == "openid email profile"
+
+
+def test_cookie_transport_delivers_the_refresh_token_only_as_the_cookie(tmp_path, provider):
+    settings = make_settings(tmp_path, oauth_providers=PROVIDERS, refresh_token_transport="cookie")
+    app = create_app(settings, oauth_transport=httpx.MockTransport(provider.handler))
+    with TestClient(app, base_url="http://127.0.0.1") as client:
+        r, _ = sign_in(client, provider)
+        assert r.status_code == 200, r.text
+        assert r.json()["refresh_token"] is None
+        assert "httponly" in r.headers["set-cookie"].lower()
+        assert client.cookies.get("refresh_token")
