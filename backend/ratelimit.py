@@ -12,6 +12,7 @@ import time
 from collections import deque
 from typing import Protocol
 
+from .errors import rate_limited
 from .settings import Settings, parse_rate
 
 
@@ -22,6 +23,13 @@ class Limiter(Protocol):
 
     def reset(self) -> None:
         """Forget every window (test hooks only)."""
+
+
+def enforce(limiter: Limiter, *keys: str) -> None:
+    """Record one attempt under `keys`, or refuse it: 429 with Retry-After."""
+    wait = limiter.hit(*keys)
+    if wait is not None:
+        raise rate_limited(wait)
 
 
 class SlidingWindowLimiter:

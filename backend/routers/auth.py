@@ -11,7 +11,8 @@ from sqlalchemy.exc import IntegrityError
 from .. import session_store
 from ..db import User, as_utc
 from ..deps import CurrentUser, Db, State, client_ip, user_agent
-from ..errors import ApiError, rate_limited
+from ..errors import ApiError
+from ..ratelimit import enforce
 from ..refresh_cookie import check_csrf, clear_refresh_cookie, presented_cookie, set_refresh_cookie, uses_cookie
 from .. import mfa
 from ..db import TotpFactor
@@ -30,9 +31,7 @@ def _token_pair(state, user: User, issued: session_store.Issued) -> TokenPair:
 
 
 def _limit_auth(state, request: Request, account: str) -> None:
-    wait = state.auth_limiter.hit(f"ip:{client_ip(request)}", f"account:{account}")
-    if wait is not None:
-        raise rate_limited(wait)
+    enforce(state.auth_limiter, f"ip:{client_ip(request)}", f"account:{account}")
 
 
 def _authenticate(state, db, request: Request, identifier: str, password: str) -> User | None:
@@ -148,9 +147,7 @@ def token(
 
 
 def _refresh(state, db, request: Request, presented: str) -> TokenPair:
-    wait = state.refresh_limiter.hit(f"ip:{client_ip(request)}")
-    if wait is not None:
-        raise rate_limited(wait)
+    enforce(state.refresh_limiter, f"ip:{client_ip(request)}")
     try:
         user, issued = session_store.rotate(db, presented, state.settings.refresh_token_ttl)
     except session_store.RefreshRejected:

@@ -8,7 +8,8 @@ from fastapi import APIRouter, Request, Response
 from .. import mfa
 from ..db import RecoveryCode, TotpFactor, User
 from ..deps import CurrentUser, Db, State
-from ..errors import ApiError, rate_limited
+from ..errors import ApiError
+from ..ratelimit import enforce
 from ..schemas import CodeIn, MfaStatusOut, MfaVerifyIn, RecoveryCodesOut, TokenPair, TotpEnrollOut
 from .auth import _deliver, _sign_in
 
@@ -20,9 +21,7 @@ def invalid_code() -> ApiError:
 
 
 def _limit(state, user_id: str) -> None:
-    wait = state.auth_limiter.hit(f"mfa:{user_id}")
-    if wait is not None:
-        raise rate_limited(wait)
+    enforce(state.auth_limiter, f"mfa:{user_id}")
 
 
 @router.get("", response_model=MfaStatusOut)

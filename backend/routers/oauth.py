@@ -12,7 +12,8 @@ from sqlalchemy.exc import IntegrityError
 from .. import mfa, oidc
 from ..db import OAuthIdentity, User
 from ..deps import Db, State, client_ip
-from ..errors import ApiError, rate_limited
+from ..errors import ApiError
+from ..ratelimit import enforce
 from ..schemas import MfaChallengeOut, OAuthCallbackIn, OAuthProviderOut, OAuthStartIn, OAuthStartOut, TokenPair
 from .auth import _deliver, _has_second_factor, _sign_in
 
@@ -33,12 +34,6 @@ def _check_redirect(state, uri: str) -> None:
     origin = f"{parts.scheme}://{parts.netloc}"
     if parts.scheme not in ("http", "https") or parts.fragment or not state.settings.origin_allowed(origin):
         raise ApiError(422, "validation", "redirect_uri is not a page of this app", fields={"redirect_uri": "Not an allowed origin"})
-
-
-def _limit(state, request: Request) -> None:
-    wait = state.auth_limiter.hit(f"ip:{client_ip(request)}")
-    if wait is not None:
-        raise rate_limited(wait)
 
 
 @router.get("/providers", response_model=list[OAuthProviderOut])
@@ -62,7 +57,7 @@ def callback(
     provider: str, body: OAuthCallbackIn, request: Request, response: Response, state: State, db: Db
 ) -> TokenPair | MfaChallengeOut:
     """Finish a sign-in: the code the provider gave the browser, with the verifier."""
-    _limit(state, request)
+    enforce(state.auth_limiter, f"ip:{client_ip(request)}")
     client = _client(state, provider)
     flow = state.flows.read(body.flow)
     if flow is None or flow.provider != provider:
