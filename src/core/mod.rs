@@ -7,7 +7,6 @@ pub mod error;
 pub mod json;
 pub mod jwt;
 pub mod persist;
-#[cfg(all(test, not(target_arch = "wasm32")))]
 mod properties;
 pub mod protocol;
 pub mod schedule;

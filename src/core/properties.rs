@@ -1,6 +1,8 @@
 //! Property tests (proptest): the core's round trips hold and its parsers never
 //! panic for any input; the refresh scheduler keeps its invariants for any times.
 
+// Test-only (native: proptest is a dev-dependency), so unwrap and panic are the point.
+#![cfg(all(test, not(target_arch = "wasm32")))]
 #![allow(clippy::unwrap_used, clippy::panic)]
 
 use proptest::prelude::*;
