@@ -3,7 +3,7 @@
 import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import path from "node:path";
-import { Backend, freePort, launchBrowser, uniqueEmail } from "../e2e/harness.mjs";
+import { labBackend, launchBrowser, uniqueEmail } from "../e2e/harness.mjs";
 import { measureSizes, provenance, sizeTable } from "./size/measure.mjs";
 import { buildSite, serveSite } from "./browser/site.mjs";
 import { seedPeers, signIn } from "./browser/session.mjs";
@@ -15,7 +15,6 @@ const BENCH = import.meta.dirname;
 const ROOT = path.resolve(BENCH, "..");
 const PKG_WEB = path.join(BENCH, ".out", "pkg-web");
 const PASSWORD = "correct horse battery";
-const LOOPBACK = { CORS_ORIGIN_REGEX: "http://127\\.0\\.0\\.1(:\\d+)?", RATE_LIMIT_AUTH: "1000/60", RATE_LIMIT_REFRESH: "1000/60" };
 
 /** The package for pages without a bundler (scripts/lib/web-pkg.sh, as the e2e lab). */
 function buildWebPackage() {
@@ -39,9 +38,9 @@ try {
   const site = await serveSite(PKG_WEB);
   stops.push(site.stop);
   // Tokens that outlive the start-up and hot-path runs; a 5 s one for the storm.
-  const backend = new Backend(LOOPBACK, await freePort());
+  const backend = labBackend();
   stops.push(() => backend.dispose());
-  const shortLived = new Backend({ ...LOOPBACK, ACCESS_TOKEN_TTL: "5" }, await freePort());
+  const shortLived = labBackend({ ACCESS_TOKEN_TTL: "5" });
   stops.push(() => shortLived.dispose());
   await backend.start();
   await shortLived.start();

@@ -2,40 +2,23 @@
 // protocols, restore, garbage storage, refresh-and-replay, the bearer's origins,
 // every error code produced for real, snapshots and listeners.
 import assert from "node:assert/strict";
-import { after, afterEach, before, beforeEach, test } from "node:test";
-import { Backend, Lab, freePort, launchBrowser, uniqueEmail, watchConsole } from "./harness.mjs";
+import { afterEach, beforeEach, test } from "node:test";
+import { Lab, labBackend, openLab, uniqueEmail, useLab, watchConsole } from "./harness.mjs";
 
-let backend;
-let lab;
-let chromium;
 let context;
 let page;
 let problems;
 
-before(async () => {
-  backend = new Backend(
-    { RATE_LIMIT_AUTH: "1000/60", RATE_LIMIT_REFRESH: "1000/60", CORS_ORIGIN_REGEX: "http://127\\.0\\.0\\.1(:\\d+)?" },
-    await freePort(),
-  );
-  await backend.start();
-  lab = new Lab(process.env.E2E_LAB_PKG);
-  await lab.start();
-  chromium = await launchBrowser();
-});
-
-after(async () => {
-  await chromium?.close();
-  await lab?.stop();
-  await backend?.dispose();
-});
+const backend = labBackend();
+const lab = new Lab(process.env.E2E_LAB_PKG);
+const chromium = useLab(backend, lab);
 
 beforeEach(async () => {
   await backend.reset();
   context = await chromium.browser.newContext();
   page = await context.newPage();
   problems = watchConsole(page);
-  await page.goto(`${lab.url}/`);
-  await page.waitForFunction(() => window.labReady === true);
+  await openLab(page, lab);
   // In-page helpers: a client on the test backend, and what a rejection was.
   await page.evaluate((api) => {
     window.API = api;
@@ -333,8 +316,7 @@ test("sessions: list the devices, revoke one, sign out everywhere", async () => 
   const device = async () => {
     const ctx = await chromium.browser.newContext();
     const p = await ctx.newPage();
-    await p.goto(`${lab.url}/`);
-    await p.waitForFunction(() => window.labReady === true);
+    await openLab(p, lab);
     await p.evaluate(({ api, email }) => (window.c = new window.AuthClient({ baseUrl: api })).login({ email, password: "correct horse" }), { api: backend.url, email });
     return { ctx, p };
   };

@@ -2,37 +2,15 @@
 // httpOnly cookie (backend REFRESH_TOKEN_TRANSPORT=cookie). A reload comes back by a
 // silent refresh; a cross-site form post can neither refresh nor log out.
 import assert from "node:assert/strict";
-import { after, afterEach, before, beforeEach, test } from "node:test";
-import { Backend, Lab, freePort, launchBrowser, uniqueEmail, watchConsole } from "./harness.mjs";
+import { afterEach, beforeEach, test } from "node:test";
+import { Lab, labBackend, openLab, uniqueEmail, useLab, watchConsole } from "./harness.mjs";
 
 const CONFIG = { storage: "memory", refreshTransport: "cookie" };
-let backend;
-let lab;
-let chromium;
 let context;
 
-before(async () => {
-  backend = new Backend(
-    {
-      REFRESH_TOKEN_TRANSPORT: "cookie",
-      RATE_LIMIT_AUTH: "1000/60",
-      RATE_LIMIT_REFRESH: "1000/60",
-      // The lab's origin only: a page from another site is a foreign Origin.
-      CORS_ORIGIN_REGEX: "http://127\\.0\\.0\\.1(:\\d+)?",
-    },
-    await freePort(),
-  );
-  await backend.start();
-  lab = new Lab(process.env.E2E_LAB_PKG);
-  await lab.start();
-  chromium = await launchBrowser();
-});
-
-after(async () => {
-  await chromium?.close();
-  await lab?.stop();
-  await backend?.dispose();
-});
+const backend = labBackend({ REFRESH_TOKEN_TRANSPORT: "cookie" });
+const lab = new Lab(process.env.E2E_LAB_PKG);
+const chromium = useLab(backend, lab);
 
 beforeEach(async () => {
   await backend.reset();
@@ -41,8 +19,7 @@ beforeEach(async () => {
 afterEach(async () => context.close());
 
 async function open(page) {
-  await page.goto(`${lab.url}/`);
-  await page.waitForFunction(() => window.labReady === true);
+  await openLab(page, lab);
   await page.evaluate((cfg) => {
     window.auth = new window.AuthClient(cfg);
     window.events = [];

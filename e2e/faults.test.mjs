@@ -3,30 +3,14 @@
 // answers HTML, nothing, a 200 without a token, or too slowly. Each case ends in a
 // typed error or a documented fallback, and loses nothing it did not have to.
 import assert from "node:assert/strict";
-import { after, afterEach, before, beforeEach, describe, test } from "node:test";
-import { Backend, Lab, freePort, launchBrowser, uniqueEmail, watchConsole } from "./harness.mjs";
+import { afterEach, beforeEach, describe, test } from "node:test";
+import { Lab, labBackend, openLab, uniqueEmail, useLab, watchConsole } from "./harness.mjs";
 
-let backend;
-let lab;
-let chromium;
 const contexts = [];
 
-before(async () => {
-  backend = new Backend(
-    { RATE_LIMIT_AUTH: "1000/60", RATE_LIMIT_REFRESH: "1000/60", CORS_ORIGIN_REGEX: "http://127\\.0\\.0\\.1(:\\d+)?" },
-    await freePort(),
-  );
-  await backend.start();
-  lab = new Lab(process.env.E2E_LAB_PKG);
-  await lab.start();
-  chromium = await launchBrowser();
-});
-
-after(async () => {
-  await chromium?.close();
-  await lab?.stop();
-  await backend?.dispose();
-});
+const backend = labBackend();
+const lab = new Lab(process.env.E2E_LAB_PKG);
+const chromium = useLab(backend, lab);
 
 beforeEach(async () => backend.reset());
 afterEach(async () => {
@@ -38,8 +22,7 @@ afterEach(async () => {
 async function tab(context, config = {}) {
   const page = await context.newPage();
   const problems = watchConsole(page);
-  await page.goto(`${lab.url}/`);
-  await page.waitForFunction(() => window.labReady === true);
+  await openLab(page, lab);
   await page.evaluate((cfg) => {
     window.auth = new window.AuthClient(cfg);
     window.events = [];

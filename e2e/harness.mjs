@@ -57,11 +57,11 @@ function stop(proc) {
   });
 }
 
-/** The backend, restartable on the same port, database and secret (scenario 5). */
+/** The backend, restartable on the same port, database and secret (scenario 5).
+ * `port` null: a free one, chosen at the first start. */
 export class Backend {
   constructor(env = {}, port = BACKEND_PORT) {
     this.port = port;
-    this.url = `http://127.0.0.1:${port}`;
     this.dir = mkdtempSync(path.join(tmpdir(), "auth-wasm-e2e-"));
     this.env = {
       ...process.env,
@@ -75,7 +75,11 @@ export class Backend {
     };
     this.proc = null;
   }
+  get url() {
+    return `http://127.0.0.1:${this.port}`;
+  }
   async start() {
+    if (this.port === null) this.port = await freePort();
     if (!this.port) needPorts();
     this.proc = spawn(path.join(ROOT, ".venv/bin/python"), ["-m", "backend", "--host", "127.0.0.1", "--port", String(this.port), "--log-level", "warning"], {
       cwd: ROOT,
@@ -157,6 +161,21 @@ export class Lab {
   }
 }
 
+/** Any loopback origin: the lab page's port is chosen at run time. */
+export const LOOPBACK_ORIGINS = "http://127\\.0\\.0\\.1(:\\d+)?";
+
+/** A backend of its own on a free port for tests that drive the client on the lab
+ * page: limits out of the way, the lab's origin allowed; `env` adds or overrides. */
+export function labBackend(env = {}) {
+  return new Backend({ RATE_LIMIT_AUTH: "1000/60", RATE_LIMIT_REFRESH: "1000/60", CORS_ORIGIN_REGEX: LOOPBACK_ORIGINS, ...env }, null);
+}
+
+/** Go to the lab page (`url`: one of its addresses) and wait until its client loaded. */
+export async function openLab(page, lab, url = `${lab.url}/`) {
+  await page.goto(url);
+  await page.waitForFunction(() => window.labReady === true);
+}
+
 /** Playwright gives every launch a fresh, empty profile of its own. */
 export async function launchBrowser() {
   const browser = await chromium.launch({
@@ -194,6 +213,24 @@ export function useStack(backend, web, { onStop } = {}) {
     await web.stop();
     await backend.dispose();
     await onStop?.();
+  });
+  return stack;
+}
+
+/** Start `backend`, then `lab` (and a browser) before a file's tests, stop them after.
+ * Returns a holder whose `browser` is set once started (as useStack does). */
+export function useLab(backend, lab) {
+  const stack = { browser: null };
+  before(async () => {
+    await backend.start();
+    await lab.start();
+    stack.chromium = await launchBrowser();
+    stack.browser = stack.chromium.browser;
+  });
+  after(async () => {
+    await stack.chromium?.close();
+    if (lab.server) await lab.stop();
+    await backend.dispose();
   });
   return stack;
 }

@@ -3,31 +3,17 @@
 // errors, every error message and snapshot, storage, cookies visible to script) and
 // searched for the password and the refresh tokens.
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import { Backend, Lab, freePort, launchBrowser, uniqueEmail } from "./harness.mjs";
+import { test } from "node:test";
+import { Lab, labBackend, openLab, uniqueEmail, useLab } from "./harness.mjs";
 
 // Distinctive, so a hit can only be a leak.
 const PASSWORD = "Leak-Canary-Passphrase-7d1f";
-let backend;
-let lab;
-let chromium;
 
-before(async () => {
-  backend = new Backend(
-    { RATE_LIMIT_AUTH: "1000/60", RATE_LIMIT_REFRESH: "1000/60", CORS_ORIGIN_REGEX: "http://127\\.0\\.0\\.1(:\\d+)?" },
-    await freePort(),
-  );
-  await backend.start();
-  lab = new Lab(process.env.E2E_LAB_PKG);
-  await lab.start();
-  chromium = await launchBrowser();
-});
-
-after(async () => {
-  await chromium?.close();
-  await lab?.stop();
-  await backend?.dispose();
-});
+// Reassigned by the cookie-transport test (exercise() talks to `backend`); useLab
+// stops the one it was given.
+let backend = labBackend();
+const lab = new Lab(process.env.E2E_LAB_PKG);
+const chromium = useLab(backend, lab);
 
 /** Drive a session through every path that reports something; return what a page
  * saw and the refresh tokens the backend handed out on the way. */
@@ -42,8 +28,7 @@ async function exercise(page, config) {
     if (value && value !== '""') cookies.push(value);
   });
   page.on("pageerror", (e) => seen.push(`pageerror: ${e.message}\n${e.stack}`));
-  await page.goto(`${lab.url}/`);
-  await page.waitForFunction(() => window.labReady === true);
+  await openLab(page, lab);
   const email = uniqueEmail("leak");
   const report = await page.evaluate(async ({ api, email, password, config }) => {
     const out = [];
@@ -113,10 +98,7 @@ test("body transport: no password anywhere; refresh tokens only in the stored se
 });
 
 test("cookie transport: neither the password nor any refresh token is visible to the page at all", async () => {
-  const cookieBackend = new Backend(
-    { REFRESH_TOKEN_TRANSPORT: "cookie", RATE_LIMIT_AUTH: "1000/60", RATE_LIMIT_REFRESH: "1000/60", CORS_ORIGIN_REGEX: "http://127\\.0\\.0\\.1(:\\d+)?" },
-    await freePort(),
-  );
+  const cookieBackend = labBackend({ REFRESH_TOKEN_TRANSPORT: "cookie" });
   await cookieBackend.start();
   const saved = backend;
   backend = cookieBackend;

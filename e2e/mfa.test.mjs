@@ -2,33 +2,19 @@
 // with the password and a code computed here (RFC 6238), a wrong code, a recovery
 // code, and a recovery code used twice.
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import { Backend, Lab, freePort, launchBrowser, totp, uniqueEmail, watchConsole } from "./harness.mjs";
+import { test } from "node:test";
+import { Lab, labBackend, openLab, totp, uniqueEmail, useLab, watchConsole } from "./harness.mjs";
 
-let backend;
-let lab;
-let chromium;
 
-before(async () => {
-  backend = new Backend({ RATE_LIMIT_AUTH: "1000/60", RATE_LIMIT_REFRESH: "1000/60", CORS_ORIGIN_REGEX: "http://127\\.0\\.0\\.1(:\\d+)?" }, await freePort());
-  await backend.start();
-  lab = new Lab(process.env.E2E_LAB_PKG);
-  await lab.start();
-  chromium = await launchBrowser();
-});
-
-after(async () => {
-  await chromium?.close();
-  await lab?.stop();
-  await backend?.dispose();
-});
+const backend = labBackend();
+const lab = new Lab(process.env.E2E_LAB_PKG);
+const chromium = useLab(backend, lab);
 
 test("enrol TOTP, then sign in with the password and a code; recovery codes work once", async () => {
   const context = await chromium.browser.newContext();
   const page = await context.newPage();
   const problems = watchConsole(page);
-  await page.goto(`${lab.url}/`);
-  await page.waitForFunction(() => window.labReady === true);
+  await openLab(page, lab);
   const email = uniqueEmail("mfa");
   await backend.register(email);
   await page.evaluate(async ({ api, email }) => {

@@ -1,31 +1,15 @@
 // Refresh that never races (issue 6), against the real backend's rotation and reuse
 // detection: many tabs at expiry, no Web Locks, 503s, 429, skewed clocks, dead tabs.
 import assert from "node:assert/strict";
-import { after, afterEach, before, beforeEach, describe, test } from "node:test";
+import { afterEach, beforeEach, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { Backend, Lab, freePort, launchBrowser, uniqueEmail, watchConsole } from "./harness.mjs";
+import { Lab, labBackend, openLab, uniqueEmail, useLab, watchConsole } from "./harness.mjs";
 
 const TTL = 6;
-let backend;
-let lab;
-let chromium;
 
-before(async () => {
-  backend = new Backend(
-    { ACCESS_TOKEN_TTL: String(TTL), RATE_LIMIT_AUTH: "1000/60", RATE_LIMIT_REFRESH: "1000/60", CORS_ORIGIN_REGEX: "http://127\\.0\\.0\\.1(:\\d+)?" },
-    await freePort(),
-  );
-  await backend.start();
-  lab = new Lab(process.env.E2E_LAB_PKG);
-  await lab.start();
-  chromium = await launchBrowser();
-});
-
-after(async () => {
-  await chromium?.close();
-  await lab?.stop();
-  await backend?.dispose();
-});
+const backend = labBackend({ ACCESS_TOKEN_TTL: String(TTL) });
+const lab = new Lab(process.env.E2E_LAB_PKG);
+const chromium = useLab(backend, lab);
 
 // Every context a test opens is closed after it, pass or fail: a leftover tab's
 // client would keep refreshing and skew the next test's counts.
@@ -45,8 +29,7 @@ afterEach(async () => {
 async function tab(context, config = {}) {
   const page = await context.newPage();
   const problems = watchConsole(page);
-  await page.goto(`${lab.url}/`);
-  await page.waitForFunction(() => window.labReady === true);
+  await openLab(page, lab);
   await page.evaluate((cfg) => {
     window.auth = new window.AuthClient(cfg);
     window.events = [];

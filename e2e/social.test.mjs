@@ -5,7 +5,7 @@
 // unverified email. In the demo: the provider's button, then FastAPI notes.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { Backend, Lab, OidcProvider, WWW, Web, consentAtProvider, launchBrowser, watchConsole } from "./harness.mjs";
+import { Backend, LOOPBACK_ORIGINS, Lab, OidcProvider, WWW, Web, consentAtProvider, launchBrowser, openLab, watchConsole } from "./harness.mjs";
 
 let lab;
 let provider;
@@ -19,7 +19,7 @@ before(async () => {
   provider = new OidcProvider([`${lab.url}/`, `${WWW}/auth/callback`]);
   await provider.start();
   // The www build talks to the backend on its fixed test port.
-  backend = new Backend({ OAUTH_PROVIDERS: provider.backendSetting(), CORS_ORIGIN_REGEX: "http://127\\.0\\.0\\.1(:\\d+)?" });
+  backend = new Backend({ OAUTH_PROVIDERS: provider.backendSetting(), CORS_ORIGIN_REGEX: LOOPBACK_ORIGINS });
   await backend.start();
   web = new Web();
   await web.start();
@@ -39,13 +39,13 @@ async function labPage() {
   const context = await chromium.browser.newContext();
   const page = await context.newPage();
   const problems = watchConsole(page);
-  await openLab(page);
+  await openLabClient(page);
   return { context, page, problems };
 }
 
-async function openLab(page, url = `${lab.url}/`) {
-  if (page.url() !== url) await page.goto(url);
-  await page.waitForFunction(() => window.labReady === true);
+async function openLabClient(page, url = `${lab.url}/`) {
+  if (page.url() !== url) await openLab(page, lab, url);
+  else await page.waitForFunction(() => window.labReady === true);
   await page.evaluate((api) => {
     window.auth = new window.AuthClient({ baseUrl: api });
   }, backend.url);
@@ -60,7 +60,7 @@ async function throughProvider(page, email, options) {
   await consentAtProvider(page, email, options);
   await page.waitForURL((url) => url.origin === lab.url && url.searchParams.has("state"));
   const back = page.url();
-  await openLab(page, back);
+  await openLabClient(page, back);
   return back;
 }
 
@@ -123,7 +123,7 @@ test("a callback this tab did not start is a state mismatch and never reaches th
   // Another browser (no pending sign-in) opens the same callback URL: a login CSRF.
   const other = await chromium.browser.newContext();
   const victim = await other.newPage();
-  await openLab(victim, back);
+  await openLabClient(victim, back);
   await backend.reset();
   assert.equal((await finish(victim)).error, "state_mismatch");
   // And a tampered state in the right tab.
