@@ -83,6 +83,16 @@ export class AuthClient {
     return errorFromText(this.engine.call(op.FAIL, 0, err.status ?? 0, err.code, err.message, "", ""));
   }
 
+  /** Send one of the client's own requests; a failure to get an answer (network,
+   * timeout) is recorded, so it shows in the snapshot, and thrown. */
+  async sendRecorded(req) {
+    try {
+      return await send(req, this.settings.timeout);
+    } catch (err) {
+      throw this.record(err);
+    }
+  }
+
   // ---- the public API ------------------------------------------------------------------
 
   /** Sign in with `{ username, password }` or `{ email, password }`. */
@@ -120,12 +130,7 @@ export class AuthClient {
       const state = randomText(16);
       const challenge = await challengeOf(verifier);
       const req = JSON.parse(this.call(op.SOCIAL_START, 0, 0, String(provider ?? ""), text(options, "redirectTo"), challenge, state));
-      let reply;
-      try {
-        reply = await send(req, this.settings.timeout);
-      } catch (err) {
-        throw this.record(err);
-      }
+      const reply = await this.sendRecorded(req);
       const { url, flow } = JSON.parse(this.call(op.SOCIAL_STARTED, Date.now(), reply.status, reply.body, reply.date, reply.retryAfter));
       new Pending(this.settings.key).save(JSON.stringify({ provider, state, verifier, flow }));
       location.assign(url);
@@ -352,12 +357,7 @@ export class AuthClient {
     let event = "signed_in";
     try {
       const req = JSON.parse(this.engine.call(op.REFRESH_REQUEST, 0, 0, "cookie", "", "", ""));
-      let reply;
-      try {
-        reply = await send(req, this.settings.timeout);
-      } catch (err) {
-        throw this.record(err);
-      }
+      const reply = await this.sendRecorded(req);
       this.call(op.REFRESH_ANSWER, Date.now(), reply.status, reply.body, reply.date, reply.retryAfter);
     } catch (err) {
       if (err.code === "refresh_failed") this.engine.call(op.CLEAR_ERROR, 0, 0, "", "", "", "");
@@ -382,12 +382,7 @@ export class AuthClient {
    * was created without signing in. */
   async signIn(req, answerOp) {
     for (;;) {
-      let reply;
-      try {
-        reply = await send(req, this.settings.timeout);
-      } catch (err) {
-        throw this.record(err);
-      }
+      const reply = await this.sendRecorded(req);
       const next = this.call(answerOp, Date.now(), reply.status, reply.body, reply.date, reply.retryAfter, reply.authToken);
       if (next === "login") return next;
       if (next === "mfa") {
@@ -586,13 +581,8 @@ export class AuthClient {
   async refreshWith(refreshToken) {
     this.setRefreshing(true);
     const req = JSON.parse(this.engine.call(op.REFRESH_REQUEST, 0, 0, refreshToken, "", "", ""));
-    let reply;
-    try {
-      reply = await send(req, this.settings.timeout);
-    } catch (err) {
-      // Network: the session is kept; backoff decides when again.
-      throw this.record(err);
-    }
+    // Network: the session is kept; backoff decides when again.
+    const reply = await this.sendRecorded(req);
     try {
       this.call(op.REFRESH_ANSWER, Date.now(), reply.status, reply.body, reply.date, reply.retryAfter);
     } catch (err) {
