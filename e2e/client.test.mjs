@@ -3,7 +3,7 @@
 // every error code produced for real, snapshots and listeners.
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, test } from "node:test";
-import { Lab, labBackend, openLab, uniqueEmail, useLab, watchConsole } from "./harness.mjs";
+import { Lab, labBackend, openLab, uniqueEmail, useStack, watchConsole } from "./harness.mjs";
 
 let context;
 let page;
@@ -11,7 +11,7 @@ let problems;
 
 const backend = labBackend();
 const lab = new Lab(process.env.E2E_LAB_PKG);
-const chromium = useLab(backend, lab);
+const chromium = useStack(backend, lab);
 
 beforeEach(async () => {
   await backend.reset();

@@ -3,14 +3,14 @@
 // silent refresh; a cross-site form post can neither refresh nor log out.
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, test } from "node:test";
-import { Lab, labBackend, openLab, uniqueEmail, useLab, watchConsole } from "./harness.mjs";
+import { Lab, labBackend, openLab, uniqueEmail, useStack, watchConsole } from "./harness.mjs";
 
 const CONFIG = { storage: "memory", refreshTransport: "cookie" };
 let context;
 
 const backend = labBackend({ REFRESH_TOKEN_TRANSPORT: "cookie" });
 const lab = new Lab(process.env.E2E_LAB_PKG);
-const chromium = useLab(backend, lab);
+const chromium = useStack(backend, lab);
 
 beforeEach(async () => {
   await backend.reset();

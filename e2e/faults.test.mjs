@@ -4,13 +4,13 @@
 // typed error or a documented fallback, and loses nothing it did not have to.
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, test } from "node:test";
-import { Lab, labBackend, openLab, uniqueEmail, useLab, watchConsole } from "./harness.mjs";
+import { Lab, labBackend, openLab, uniqueEmail, useStack, watchConsole } from "./harness.mjs";
 
 const contexts = [];
 
 const backend = labBackend();
 const lab = new Lab(process.env.E2E_LAB_PKG);
-const chromium = useLab(backend, lab);
+const chromium = useStack(backend, lab);
 
 beforeEach(async () => backend.reset());
 afterEach(async () => {

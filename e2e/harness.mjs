@@ -157,7 +157,8 @@ export class Lab {
     await new Promise((resolve) => this.server.listen(this.port, "127.0.0.1", resolve));
   }
   async stop() {
-    await new Promise((resolve) => this.server.close(resolve));
+    // Not started (an earlier start failed): nothing to close.
+    if (this.server) await new Promise((resolve) => this.server.close(resolve));
   }
 }
 
@@ -198,8 +199,8 @@ export async function launchBrowser() {
   };
 }
 
-/** Start `backend` and `web` (and a browser) before a file's tests, stop them after.
- * Returns a holder whose `browser` is set once started. */
+/** Start `backend` and `web` (the www app, or the lab page) and a browser before a
+ * file's tests, stop them after. Returns a holder whose `browser` is set once started. */
 export function useStack(backend, web, { onStop } = {}) {
   const stack = { browser: null };
   before(async () => {
@@ -213,24 +214,6 @@ export function useStack(backend, web, { onStop } = {}) {
     await web.stop();
     await backend.dispose();
     await onStop?.();
-  });
-  return stack;
-}
-
-/** Start `backend`, then `lab` (and a browser) before a file's tests, stop them after.
- * Returns a holder whose `browser` is set once started (as useStack does). */
-export function useLab(backend, lab) {
-  const stack = { browser: null };
-  before(async () => {
-    await backend.start();
-    await lab.start();
-    stack.chromium = await launchBrowser();
-    stack.browser = stack.chromium.browser;
-  });
-  after(async () => {
-    await stack.chromium?.close();
-    if (lab.server) await lab.stop();
-    await backend.dispose();
   });
   return stack;
 }

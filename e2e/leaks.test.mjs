@@ -4,16 +4,16 @@
 // searched for the password and the refresh tokens.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { Lab, labBackend, openLab, uniqueEmail, useLab } from "./harness.mjs";
+import { Lab, labBackend, openLab, uniqueEmail, useStack } from "./harness.mjs";
 
 // Distinctive, so a hit can only be a leak.
 const PASSWORD = "Leak-Canary-Passphrase-7d1f";
 
-// Reassigned by the cookie-transport test (exercise() talks to `backend`); useLab
+// Reassigned by the cookie-transport test (exercise() talks to `backend`); useStack
 // stops the one it was given.
 let backend = labBackend();
 const lab = new Lab(process.env.E2E_LAB_PKG);
-const chromium = useLab(backend, lab);
+const chromium = useStack(backend, lab);
 
 /** Drive a session through every path that reports something; return what a page
  * saw and the refresh tokens the backend handed out on the way. */

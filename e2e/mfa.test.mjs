@@ -3,12 +3,12 @@
 // code, and a recovery code used twice.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { Lab, labBackend, openLab, totp, uniqueEmail, useLab, watchConsole } from "./harness.mjs";
+import { Lab, labBackend, openLab, totp, uniqueEmail, useStack, watchConsole } from "./harness.mjs";
 
 
 const backend = labBackend();
 const lab = new Lab(process.env.E2E_LAB_PKG);
-const chromium = useLab(backend, lab);
+const chromium = useStack(backend, lab);
 
 test("enrol TOTP, then sign in with the password and a code; recovery codes work once", async () => {
   const context = await chromium.browser.newContext();

@@ -3,13 +3,13 @@
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { Lab, labBackend, openLab, uniqueEmail, useLab, watchConsole } from "./harness.mjs";
+import { Lab, labBackend, openLab, uniqueEmail, useStack, watchConsole } from "./harness.mjs";
 
 const TTL = 6;
 
 const backend = labBackend({ ACCESS_TOKEN_TTL: String(TTL) });
 const lab = new Lab(process.env.E2E_LAB_PKG);
-const chromium = useLab(backend, lab);
+const chromium = useStack(backend, lab);
 
 // Every context a test opens is closed after it, pass or fail: a leftover tab's
 // client would keep refreshing and skew the next test's counts.
