@@ -146,6 +146,7 @@ test("signInWith refuses what cannot work before leaving the page", async () => 
   assert.deepEqual(await attempt("loopback", "https://evil.example.test/"), { code: "validation", fields: { redirect_uri: "Not an allowed origin" } });
   assert.equal((await attempt("loopback", "/relative")).code, "config");
   assert.equal((await attempt("../x", `${lab.url}/`)).code, "config");
+  assert.equal((await finish(page, "not a url")).error, "config");
   assert.equal(page.url(), `${lab.url}/`, "still on the page");
   assert.equal(await page.evaluate(() => sessionStorage.getItem("auth-wasm:social")), null, "nothing pending");
   await context.close();

@@ -129,10 +129,11 @@ export class AuthClient {
       const verifier = randomText(32);
       const state = randomText(16);
       const challenge = await challengeOf(verifier);
-      const req = JSON.parse(this.call(op.SOCIAL_START, 0, 0, String(provider ?? ""), text(options, "redirectTo"), challenge, state));
+      const id = String(provider ?? "");
+      const req = JSON.parse(this.call(op.SOCIAL_START, 0, 0, id, text(options, "redirectTo"), challenge, state));
       const reply = await this.sendRecorded(req);
       const { url, flow } = JSON.parse(this.call(op.SOCIAL_STARTED, Date.now(), reply.status, reply.body, reply.date, reply.retryAfter));
-      new Pending(this.settings.key).save(JSON.stringify({ provider, state, verifier, flow }));
+      new Pending(this.settings.key).save(JSON.stringify({ provider: id, state, verifier, flow }));
       location.assign(url);
     });
   }
@@ -142,7 +143,12 @@ export class AuthClient {
    * URL is no sign-in callback. The callback parameters leave the address bar. */
   handleRedirect(url) {
     return this.run(async () => {
-      const here = new URL(url ?? location.href);
+      let here;
+      try {
+        here = new URL(url ?? location.href);
+      } catch {
+        throw new AuthError("config", "handleRedirect needs an absolute URL");
+      }
       const query = here.searchParams;
       const names = ["state", "code", "error", "error_description", "iss", "session_state"];
       const returned = ["state", "code", "error"].map((name) => query.get(name) ?? "");
