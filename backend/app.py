@@ -11,8 +11,10 @@ from .db import init_db, make_engine
 from .deps import AppState
 from .errors import install_error_handlers
 from .ratelimit import make_limiters
-from .routers import auth, mfa, notes, oauth, sessions, test_hooks
+from .routers import auth, identities, mfa, notes, oauth, sessions, test_hooks
 from .mfa import Challenges
+from .email_verification import EmailVerifier
+from .mailer import make_mailer
 from .oidc import Flows, Providers
 from .security import Passwords, Tokens
 from .settings import Settings
@@ -51,6 +53,8 @@ def create_app(settings: Settings | None = None, oauth_transport=None) -> FastAP
         challenges=Challenges(secret, previous),
         oauth=Providers(settings.oauth_providers, oauth_transport),
         flows=Flows(secret, previous),
+        mailer=make_mailer(settings),
+        verifier=EmailVerifier(secret, previous, settings.verify_link_prefix),
     )
     app.state.engine = engine
     install_error_handlers(app)
@@ -62,6 +66,7 @@ def create_app(settings: Settings | None = None, oauth_transport=None) -> FastAP
     app.include_router(auth.router)
     app.include_router(mfa.router)
     app.include_router(oauth.router)
+    app.include_router(identities.router)
     app.include_router(sessions.router)
     app.include_router(notes.router)
     if settings.auth_test_hooks:

@@ -13,11 +13,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from . import session_store
-from .db import User
+from .db import OAuthIdentity, User
 from .errors import unauthorized
 from .ratelimit import Limiter
 from .security import AccessClaims, Passwords, Tokens
 from .mfa import Challenges
+from .email_verification import EmailVerifier
+from .mailer import Mailer
 from .oidc import Flows, Providers
 from .settings import Settings
 
@@ -33,6 +35,8 @@ class AppState:
     challenges: Challenges
     oauth: Providers
     flows: Flows
+    mailer: Mailer
+    verifier: EmailVerifier
     test_hooks: object | None = field(default=None)
 
 
@@ -79,7 +83,7 @@ def get_principal(
         raise unauthorized("Invalid or expired token")
     user = db.get(User, claims.sub)
     if user is None and claims.sid is None and state.settings.external_users == "create":
-        user = adopt_external_user(db, claims)
+        user = adopt_external_user(db, claims, trusted_issuer=bool(state.settings.jwt_issuer_list))
     if user is None or not user.is_active:
         raise unauthorized("Invalid or expired token")
     # Tokens we issued name their session: a revoked session stops its access tokens
@@ -89,17 +93,39 @@ def get_principal(
     return Principal(user, claims)
 
 
-def adopt_external_user(db: Session, claims: AccessClaims) -> User | None:
+# OAuthIdentity.provider of a foreign token's subject linked to a local account.
+EXTERNAL_TOKEN = "jwt:external"  # a colon: never a provider id the SDK can name
+
+
+def adopt_external_user(db: Session, claims: AccessClaims, trusted_issuer: bool) -> User | None:
     """The local user for a verified token another issuer (Better Auth) minted with
     our secret: created on first sight with the token's `sub` as its id, so notes and
-    sessions key on the same id the issuer uses. An email already held by another
-    local account is not taken over: the token is refused."""
+    sessions key on the same id the issuer uses.
+
+    An email already held by a local account is matched only when the token is
+    vouched for: a configured issuer (JWT_ISSUERS, checked in every token) that says
+    `email_verified: true`, and an account whose address is verified too; the
+    subject is then linked to it. Otherwise the token is refused: anyone holding a
+    token with only `sub` + `email` would take the account over. A new user is
+    verified only on that same word of a configured issuer."""
+    vouched = trusted_issuer and claims.email_verified
+    link = db.get(OAuthIdentity, (EXTERNAL_TOKEN, claims.sub))
+    if link is not None:
+        return db.get(User, link.user_id)
     email = (claims.email or "").strip().lower()
     if not email:
         return None
-    if db.scalars(select(User).where(User.email == email)).first() is not None:
-        return None
-    user = User(id=claims.sub, email=email, name=(claims.name or "").strip()[:200])
+    holder = db.scalars(select(User).where(User.email == email)).first()
+    if holder is not None:
+        if not (vouched and holder.email_verified):
+            return None
+        db.add(OAuthIdentity(provider=EXTERNAL_TOKEN, subject=claims.sub, user_id=holder.id))
+        try:
+            db.commit()
+        except IntegrityError:
+            db.rollback()
+        return holder
+    user = User(id=claims.sub, email=email, name=(claims.name or "").strip()[:200], email_verified=vouched)
     db.add(user)
     try:
         db.commit()

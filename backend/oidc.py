@@ -53,6 +53,8 @@ class Flow:
     redirect_uri: str
     nonce: str
     code_challenge: str
+    # Link mode: the signed-in user the provider account is to be linked to.
+    link_user: str | None = None
 
 
 class Flows:
@@ -70,6 +72,7 @@ class Flows:
             "ruri": flow.redirect_uri,
             "nonce": flow.nonce,
             "cc": flow.code_challenge,
+            **({"link": flow.link_user} if flow.link_user is not None else {}),
             "iat": now,
             "exp": now + FLOW_TTL,
         }
@@ -81,9 +84,10 @@ class Flows:
         if c is None:
             return None
         fields = [c.get(k) for k in ("prv", "ruri", "nonce", "cc")]
-        if c.get("purpose") != "oauth" or not all(isinstance(f, str) for f in fields):
+        link = c.get("link")
+        if c.get("purpose") != "oauth" or not all(isinstance(f, str) for f in fields) or not isinstance(link, (str, type(None))):
             return None
-        return Flow(*fields)
+        return Flow(*fields, link_user=link)
 
 
 @dataclass(frozen=True)

@@ -51,6 +51,8 @@ class AccessClaims:
     exp: int
     email: str | None = None
     name: str | None = None
+    # The issuer's word that it verified `email` (a JSON true, nothing else).
+    email_verified: bool = False
 
 
 class Tokens:
@@ -120,7 +122,14 @@ class Tokens:
         if not isinstance(sub, str) or not sub:
             return None
         text = lambda key: claims[key] if isinstance(claims.get(key), str) else None  # noqa: E731
-        return AccessClaims(sub=sub, sid=text("sid"), exp=int(claims["exp"]), email=text("email"), name=text("name"))
+        return AccessClaims(
+            sub=sub,
+            sid=text("sid"),
+            exp=int(claims["exp"]),
+            email=text("email"),
+            name=text("name"),
+            email_verified=claims.get("email_verified") is True,
+        )
 
 
 def new_refresh_token() -> str:
@@ -145,11 +154,14 @@ class PurposeSigner:
     def sign(self, claims: dict) -> str:
         return jwt.encode(claims, self._keys[0], algorithm="HS256")
 
-    def read(self, token: str, require: list[str]) -> dict | None:
-        """The claims, or None when expired, malformed or signed by no known key."""
+    def read(self, token: str, require: list[str], *, verify_exp: bool = True) -> dict | None:
+        """The claims, or None when expired, malformed or signed by no known key.
+        `verify_exp=False`: an expired token's claims too (the caller checks `exp`
+        itself to say "expired" rather than "invalid")."""
         for key in self._keys:
             try:
-                return jwt.decode(token, key, algorithms=["HS256"], options={"require": require})
+                options = {"require": require, "verify_exp": verify_exp}
+                return jwt.decode(token, key, algorithms=["HS256"], options=options)
             except jwt.InvalidSignatureError:
                 continue
             except jwt.PyJWTError:

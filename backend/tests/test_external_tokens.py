@@ -8,7 +8,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from .conftest import SECRET, bearer, forge, register
+from .conftest import SECRET, bearer, forge, register, verify_email
 
 NEXT = "http://localhost:3000"
 
@@ -81,3 +81,40 @@ def test_an_email_held_by_another_account_is_not_taken_over(bridged):
 def test_external_users_can_be_refused(make_client):
     client = make_client(external_users="reject")
     assert client.get("/auth/me", headers=bearer(forge({"sub": "new-user", "email": "n@example.com"}))).status_code == 401
+
+
+def test_an_email_is_matched_only_for_a_configured_issuer_that_verified_it(bridged, make_client):
+    """Issue 16 finding 1 (deps.py): a foreign token joins an existing account by email
+    only when a configured issuer says `email_verified: true` and the account's own
+    address is verified; otherwise it is refused, and a new user is unverified."""
+    unverified = register(bridged, email="unverified@example.com")
+    vouched = better_auth_token(sub="ba-u", email="unverified@example.com", email_verified=True)
+    assert bridged.get("/auth/me", headers=bearer(vouched)).status_code == 401, "the account's address is unverified"
+    verified = register(bridged, email="verified@example.com")
+    verify_email(bridged, verified["access_token"])
+    local_id = bridged.get("/auth/me", headers=bearer(verified["access_token"])).json()["id"]
+    for claim in ({}, {"email_verified": "true"}, {"email_verified": False}):
+        token = better_auth_token(sub="ba-v", email="verified@example.com", **claim)
+        assert bridged.get("/auth/me", headers=bearer(token)).status_code == 401, claim
+    token = better_auth_token(sub="ba-v", email="verified@example.com", email_verified=True)
+    me = bridged.get("/auth/me", headers=bearer(token))
+    assert (me.status_code, me.json()["id"]) == (200, local_id)
+    # Not listed as a sign-in method of the account.
+    assert bridged.get("/auth/identities", headers=bearer(verified["access_token"])).json()["identities"] == []
+    del unverified
+    # Without JWT_ISSUERS nobody vouches, whatever the token says.
+    plain = make_client()
+    mine = register(plain, email="mine@example.com")
+    verify_email(plain, mine["access_token"])
+    token = forge({"sub": "x-1", "email": "mine@example.com", "email_verified": True})
+    assert plain.get("/auth/me", headers=bearer(token)).status_code == 401
+
+
+def test_a_new_adopted_user_is_verified_only_on_a_configured_issuers_word(bridged, make_client):
+    vouched = better_auth_token(sub="ba-new-1", email="one@example.com", email_verified=True)
+    assert bridged.get("/auth/me", headers=bearer(vouched)).json()["email_verified"] is True
+    silent = better_auth_token(sub="ba-new-2", email="two@example.com")
+    assert bridged.get("/auth/me", headers=bearer(silent)).json()["email_verified"] is False
+    plain = make_client()
+    token = forge({"sub": "x-2", "email": "three@example.com", "email_verified": True})
+    assert plain.get("/auth/me", headers=bearer(token)).json()["email_verified"] is False
