@@ -185,7 +185,7 @@ def test_pre_account_takeover_an_unverified_account_is_never_linked_by_email(app
     their own; the victim's later social sign-in must not hand them the account."""
     attacker = register(app_client, email="alice@example.com", password="attacker's password")
     r, _ = sign_in(app_client, provider)
-    assert (r.status_code, r.json()["code"]) == (409, "user_exists"), r.text
+    assert (r.status_code, r.json().get("code")) == (409, "user_exists"), r.text
     assert "access_token" not in r.json()
     # Nothing was linked: the attacker's account has no provider, and a second try
     # is refused the same way.
@@ -202,9 +202,9 @@ def test_pre_account_takeover_through_an_adopted_foreign_token(app_client, provi
     social sign-in must not join."""
     token = forge({"sub": "attacker-1", "email": "alice@example.com"})
     me = app_client.get("/auth/me", headers=bearer(token))
-    assert me.status_code == 200 and me.json()["email_verified"] is False
+    assert me.status_code == 200 and me.json().get("email_verified") is not True
     r, _ = sign_in(app_client, provider)
-    assert (r.status_code, r.json()["code"]) == (409, "user_exists"), r.text
+    assert (r.status_code, r.json().get("code")) == (409, "user_exists"), r.text
 
 
 def test_a_user_created_by_social_sign_in_is_verified(app_client, provider):
