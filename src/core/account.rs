@@ -101,15 +101,12 @@ pub fn parse_answer(op: AccountOp, resp: &HttpResponse) -> Result<String, AuthEr
     if op != AccountOp::Identities {
         return Ok(String::new());
     }
-    let items = match json::parse(resp.body) {
-        Some(body) => match body.get("identities") {
-            Some(Json::Arr(items)) => items.clone(),
-            _ => return Err(not_a_list(resp.status)),
-        },
-        None => return Err(not_a_list(resp.status)),
+    let body = json::parse(resp.body);
+    let Some(Json::Arr(items)) = body.as_ref().and_then(|b| b.get("identities")) else {
+        return Err(not_a_list(resp.status));
     };
     let mut out = Vec::new();
-    for item in &items {
+    for item in items {
         let Some(provider) = item.str_of("provider") else {
             return Err(not_a_list(resp.status));
         };
