@@ -80,7 +80,7 @@ test("the verify page works signed out too, and a forged link is refused", async
   await page.getByTestId("form-error").filter({ hasText: "not valid" }).waitFor();
   await page.goto(link);
   await page.getByTestId("verify-result").waitFor();
-  await page.getByRole("link", { name: "Sign in" }).waitFor();
+  await page.getByRole("main").getByRole("link", { name: "Sign in" }).waitFor();
   await context.close();
 });
 
@@ -126,6 +126,8 @@ test("link the provider on the security page, sign in with it, unlink it", async
   // Signed out, "Continue with Loopback ID" as alice now opens this account.
   await page.getByRole("button", { name: "Sign out" }).click();
   await page.waitForURL(`${WWW}/signin`);
+  // Forget the provider's own session, so it asks who signs in again.
+  await context.clearCookies();
   await page.getByRole("button", { name: "Continue with Loopback ID" }).click();
   await page.waitForURL((url) => url.origin === provider.issuer);
   await consentAtProvider(page, "alice@example.com");
