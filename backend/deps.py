@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from . import session_store
 from .db import User
-from .errors import unauthorized
+from .errors import ApiError, unauthorized
 from .ratelimit import Limiter
 from .security import AccessClaims, Passwords, Tokens
 from .mfa import Challenges
@@ -108,6 +108,20 @@ def adopt_external_user(db: Session, claims: AccessClaims) -> User | None:
         db.rollback()
         return db.get(User, claims.sub)
     return user
+
+
+def require_local_accounts(state: Annotated[AppState, Depends(get_state)]) -> None:
+    """LOCAL_ACCOUNTS=0 (Better Auth owns the accounts): the routes that create
+    accounts or sessions here do not exist."""
+    if not state.settings.local_accounts:
+        raise ApiError(
+            404,
+            "local_accounts_disabled",
+            "Accounts are managed by another service here (LOCAL_ACCOUNTS=0): sign in there",
+        )
+
+
+LocalAccounts = [Depends(require_local_accounts)]
 
 
 def get_current_user(principal: Annotated[Principal, Depends(get_principal)]) -> User:
