@@ -90,8 +90,8 @@ def get_principal(
 
 
 def adopt_external_user(db: Session, claims: AccessClaims) -> User | None:
-    """The local user for a verified token another issuer (Better Auth) minted with
-    our secret: created on first sight with the token's `sub` as its id, so notes and
+    """The local user for a verified token another issuer (a Better Auth app) signed
+    with the access-token key derived from the shared secret: created on first sight with the token's `sub` as its id, so notes and
     sessions key on the same id the issuer uses. An email already held by another
     local account is not taken over: the token is refused."""
     email = (claims.email or "").strip().lower()
