@@ -57,6 +57,15 @@ def test_our_tokens_are_signed_with_the_derived_key_not_the_raw_secret(client):
         jwt.decode(token, SECRET, algorithms=["HS256"], audience=DEFAULT_AUDIENCE)
 
 
+def test_the_derived_key_is_the_one_nodes_hkdfsync_gives():
+    """www/lib/access-token.ts: hkdfSync("sha256", secret, empty salt, label, 32), output
+    taken from Node for this secret: the two signers cannot drift apart unnoticed."""
+    from backend.security import derive_access_key
+
+    expected = "112b5b6b492794b9590224b917ebff7f6fec2a96e8362e6a325f34abe69b5f64"
+    assert derive_access_key("example-secret-of-at-least-32-bytes-long!!").hex() == expected
+
+
 # RFC 8725 3.11/3.12: Better Auth signs JWTs of its own with the raw secret (its
 # email-verification links carry `email` and, here, everything an access token has).
 # Such a token is never an access token, even with the right iss/aud.
