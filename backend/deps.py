@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from . import session_store
 from .db import OAuthIdentity, User
-from .errors import unauthorized
+from .errors import ApiError, unauthorized
 from .ratelimit import Limiter
 from .security import AccessClaims, Passwords, Tokens
 from .mfa import Challenges
@@ -98,14 +98,15 @@ EXTERNAL_TOKEN = "jwt:external"  # a colon: never a provider id the SDK can name
 
 
 def adopt_external_user(db: Session, claims: AccessClaims, trusted_issuer: bool) -> User | None:
-    """The local user for a verified token another issuer (Better Auth) minted with
-    our secret: created on first sight with the token's `sub` as its id, so notes and
-    sessions key on the same id the issuer uses.
+    """The local user for a verified token another issuer (a Better Auth app) signed
+    with the access-token key derived from the shared secret: created on first sight
+    with the token's `sub` as its id, so notes and sessions key on the same id the
+    issuer uses.
 
     An email already held by a local account is matched only when the token is
-    vouched for: a configured issuer (JWT_ISSUERS, checked in every token) that says
-    `email_verified: true`, and an account whose address is verified too; the
-    subject is then linked to it. Otherwise the token is refused: anyone holding a
+    vouched for: it comes from a configured issuer (JWT_ISSUERS, checked in every
+    token) and says `email_verified: true`, and the account's address is verified
+    too; the subject is then linked to it. Otherwise the token is refused: anyone holding a
     token with only `sub` + `email` would take the account over. A new user is
     verified only on that same word of a configured issuer."""
     vouched = trusted_issuer and claims.email_verified
@@ -134,6 +135,20 @@ def adopt_external_user(db: Session, claims: AccessClaims, trusted_issuer: bool)
         db.rollback()
         return db.get(User, claims.sub)
     return user
+
+
+def require_local_accounts(state: Annotated[AppState, Depends(get_state)]) -> None:
+    """LOCAL_ACCOUNTS=0 (Better Auth owns the accounts): the routes that create
+    accounts or sessions here do not exist."""
+    if not state.settings.local_accounts:
+        raise ApiError(
+            404,
+            "local_accounts_disabled",
+            "Accounts are managed by another service here (LOCAL_ACCOUNTS=0): sign in there",
+        )
+
+
+LocalAccounts = [Depends(require_local_accounts)]
 
 
 def get_current_user(principal: Annotated[Principal, Depends(get_principal)]) -> User:
