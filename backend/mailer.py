@@ -67,7 +67,9 @@ class SmtpMailer:
         message["From"] = self._sender
         message["To"] = mail.to
         message["Subject"] = mail.subject
-        message.set_content(mail.body)
+        # 7bit when it can be: the link stays one line a person can copy from the raw
+        # mail (quoted-printable would cut it); lines stay far under SMTP's 998.
+        message.set_content(mail.body, cte="7bit" if mail.body.isascii() else None)
         c = self._config
         if c.implicit_tls:
             smtp: smtplib.SMTP = smtplib.SMTP_SSL(c.host, c.port, timeout=SMTP_TIMEOUT, context=ssl.create_default_context())
