@@ -36,7 +36,7 @@ def create_app(settings: Settings | None = None, oauth_transport=None) -> FastAP
     app = FastAPI(title="auth-wasm reference backend", version="0.1.0")
     app.state.auth = AppState(
         settings=settings,
-        sessions=init_db(engine),
+        sessions=init_db(engine, settings.auto_migrate),
         passwords=Passwords(settings.password_hash_profile),
         tokens=Tokens(
             secret,

@@ -70,6 +70,9 @@ class Settings(BaseSettings):
     # verification (never used to sign), so rotating the secret signs nobody out.
     better_auth_secret_previous: str = ""
     database_url: str = f"sqlite:///{REPO_DIR / 'var' / 'auth.db'}"
+    # Upgrade the schema to this code's revision at start (under a lock). 0: a release
+    # step runs `python -m backend migrate` first; the server refuses to start until it has.
+    auto_migrate: bool = True
     # redis://host:port/db. When set, rate-limit windows live in Redis so a limit holds
     # across every worker; unset, they live in this process (one worker only).
     redis_url: str | None = None
