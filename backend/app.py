@@ -10,10 +10,10 @@ from fastapi.middleware.cors import CORSMiddleware
 from .db import init_db, make_engine
 from .deps import AppState
 from .errors import install_error_handlers
-from .ratelimit import make_limiters
-from .routers import auth, mfa, notes, oauth, sessions, test_hooks
 from .mfa import Challenges
 from .oidc import Flows, Providers
+from .ratelimit import make_limiters
+from .routers import auth, mfa, notes, oauth, sessions, test_hooks
 from .security import Passwords, Tokens
 from .settings import Settings
 

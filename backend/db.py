@@ -4,7 +4,7 @@ PostgreSQL through DATABASE_URL."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import (
@@ -26,7 +26,7 @@ from .settings import ConfigError
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def new_id() -> str:
@@ -134,7 +134,7 @@ class Note(Base):
 
 def as_utc(value: datetime) -> datetime:
     """SQLite returns naive datetimes; everything stored is UTC."""
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def make_engine(url: str) -> Engine:

@@ -15,10 +15,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from . import session_store
 from .db import User
 from .errors import unauthorized
-from .ratelimit import Limiter
-from .security import AccessClaims, Passwords, Tokens
 from .mfa import Challenges
 from .oidc import Flows, Providers
+from .ratelimit import Limiter
+from .security import AccessClaims, Passwords, Tokens
 from .settings import Settings
 
 

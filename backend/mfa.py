@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import secrets
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pyotp
 from sqlalchemy import select, update
@@ -41,7 +41,7 @@ def accept_totp(db: Session, factor: TotpFactor, code: str, now: float | None = 
     if not (code.isdigit() and len(code) == 6):
         return False
     totp = pyotp.TOTP(factor.secret)
-    current = totp.timecode(datetime.fromtimestamp(now if now is not None else time.time(), timezone.utc))
+    current = totp.timecode(datetime.fromtimestamp(now if now is not None else time.time(), UTC))
     for step in (current - 1, current, current + 1):
         if step > factor.last_step and hmac.compare_digest(totp.generate_otp(step), code):
             won = db.execute(
@@ -78,7 +78,11 @@ def accept_recovery_code(db: Session, user_id: str, code: str) -> bool:
 
 
 def recovery_codes_left(db: Session, user_id: str) -> int:
-    return len(db.scalars(select(RecoveryCode.code_hash).where(RecoveryCode.user_id == user_id, RecoveryCode.used_at.is_(None))).all())
+    return len(
+        db.scalars(
+            select(RecoveryCode.code_hash).where(RecoveryCode.user_id == user_id, RecoveryCode.used_at.is_(None))
+        ).all()
+    )
 
 
 class Challenges:

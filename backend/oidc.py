@@ -182,7 +182,12 @@ class OidcClient:
 
     def _exchange(self, code: str, verifier: str, redirect_uri: str) -> dict:
         metadata = self.metadata()
-        data = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri, "code_verifier": verifier}
+        data = {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": redirect_uri,
+            "code_verifier": verifier,
+        }
         methods = metadata.get("token_endpoint_auth_methods_supported") or ["client_secret_basic"]
         auth = None
         if "client_secret_basic" in methods:
@@ -190,7 +195,9 @@ class OidcClient:
         else:
             data |= {"client_id": self.config.client_id, "client_secret": self.config.client_secret}
         try:
-            response = self._http.post(metadata["token_endpoint"], data=data, auth=auth, headers={"Accept": "application/json"})
+            response = self._http.post(
+                metadata["token_endpoint"], data=data, auth=auth, headers={"Accept": "application/json"}
+            )
         except httpx.HTTPError:
             raise provider_error("The sign-in provider could not be reached (token)") from None
         if response.status_code == 400 and _oauth_error(response) == "invalid_grant":
@@ -240,7 +247,9 @@ class OidcClient:
                     self._jwks = jwt.PyJWKSet.from_dict(body)
                 except jwt.PyJWTError:
                     raise provider_error("The provider's key set is unusable") from None
-            candidates = [k for k in self._jwks.keys if (kid is None or k.key_id == kid) and k.public_key_use in (None, "sig")]
+            candidates = [
+                k for k in self._jwks.keys if (kid is None or k.key_id == kid) and k.public_key_use in (None, "sig")
+            ]
             if kid is None and len(candidates) > 1:
                 candidates = [k for k in candidates if k.algorithm_name == alg] or candidates
             if candidates:

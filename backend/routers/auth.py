@@ -8,14 +8,12 @@ from fastapi import APIRouter, Body, Depends, Form, Request, Response
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from .. import session_store
-from ..db import User, as_utc
+from .. import mfa, session_store
+from ..db import TotpFactor, User, as_utc
 from ..deps import CurrentUser, Db, State, client_ip, user_agent
 from ..errors import ApiError
 from ..ratelimit import enforce
 from ..refresh_cookie import check_csrf, clear_refresh_cookie, presented_cookie, set_refresh_cookie, uses_cookie
-from .. import mfa
-from ..db import TotpFactor
 from ..schemas import LoginIn, MfaChallengeOut, RefreshIn, RegisterIn, TokenPair, UserOut
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -89,7 +87,9 @@ def login(body: LoginIn, request: Request, response: Response, state: State, db:
         raise ApiError(401, "invalid_credentials", INVALID_CREDENTIALS)
     if _has_second_factor(db, user):
         # No tokens yet: the password was right, the second step is pending.
-        return MfaChallengeOut(challenge=state.challenges.issue(user.id), methods=mfa.METHODS, expires_in=mfa.CHALLENGE_TTL)
+        return MfaChallengeOut(
+            challenge=state.challenges.issue(user.id), methods=mfa.METHODS, expires_in=mfa.CHALLENGE_TTL
+        )
     return _deliver(state, request, response, _sign_in(state, db, request, user))
 
 
@@ -129,7 +129,9 @@ def token(
         if user is None:
             raise _oauth_error(400, "invalid_grant", INVALID_CREDENTIALS, "invalid_credentials")
         if _has_second_factor(db, user):
-            raise _oauth_error(400, "invalid_grant", "This account signs in with a second factor: use /auth/login", "mfa_required")
+            raise _oauth_error(
+                400, "invalid_grant", "This account signs in with a second factor: use /auth/login", "mfa_required"
+            )
         return _sign_in(state, db, request, user)
     if grant_type == "refresh_token":
         if not refresh_token:
@@ -141,9 +143,7 @@ def token(
             raise _oauth_error(
                 400 if exc.status == 401 else exc.status, error, exc.detail, exc.code, exc.headers
             ) from None
-    raise _oauth_error(
-        400, "unsupported_grant_type", "grant_type must be password or refresh_token", "validation"
-    )
+    raise _oauth_error(400, "unsupported_grant_type", "grant_type must be password or refresh_token", "validation")
 
 
 def _refresh(state, db, request: Request, presented: str) -> TokenPair:

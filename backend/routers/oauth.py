@@ -33,7 +33,12 @@ def _check_redirect(state, uri: str) -> None:
     parts = urlsplit(uri)
     origin = f"{parts.scheme}://{parts.netloc}"
     if parts.scheme not in ("http", "https") or parts.fragment or not state.settings.origin_allowed(origin):
-        raise ApiError(422, "validation", "redirect_uri is not a page of this app", fields={"redirect_uri": "Not an allowed origin"})
+        raise ApiError(
+            422,
+            "validation",
+            "redirect_uri is not a page of this app",
+            fields={"redirect_uri": "Not an allowed origin"},
+        )
 
 
 @router.get("/providers", response_model=list[OAuthProviderOut])
@@ -63,13 +68,17 @@ def callback(
     if flow is None or flow.provider != provider:
         raise ApiError(400, "challenge_expired", "The sign-in took too long: start it again")
     if oidc.s256(body.code_verifier) != flow.code_challenge:
-        raise ApiError(422, "validation", "code_verifier does not match", fields={"code_verifier": "Does not match the challenge"})
+        raise ApiError(
+            422, "validation", "code_verifier does not match", fields={"code_verifier": "Does not match the challenge"}
+        )
     identity = client.finish(body.code, body.code_verifier, flow)
     user = _linked_user(db, provider, identity)
     if not user.is_active:
         raise ApiError(403, "unauthorized", "This account is disabled")
     if _has_second_factor(db, user):
-        return MfaChallengeOut(challenge=state.challenges.issue(user.id), methods=mfa.METHODS, expires_in=mfa.CHALLENGE_TTL)
+        return MfaChallengeOut(
+            challenge=state.challenges.issue(user.id), methods=mfa.METHODS, expires_in=mfa.CHALLENGE_TTL
+        )
     return _deliver(state, request, response, _sign_in(state, db, request, user))
 
 

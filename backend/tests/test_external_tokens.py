@@ -34,7 +34,9 @@ def test_a_better_auth_token_is_accepted_and_creates_the_user_on_first_sight(bri
     note = bridged.post("/notes", json={"text": "from Better Auth"}, headers=bearer(token))
     assert note.status_code == 201
     # Second sight: the same local user.
-    assert [n["text"] for n in bridged.get("/notes", headers=bearer(better_auth_token())).json()] == ["from Better Auth"]
+    assert [n["text"] for n in bridged.get("/notes", headers=bearer(better_auth_token())).json()] == [
+        "from Better Auth"
+    ]
 
 
 def test_our_own_tokens_carry_and_pass_the_configured_iss_and_aud(bridged):
@@ -80,4 +82,6 @@ def test_an_email_held_by_another_account_is_not_taken_over(bridged):
 
 def test_external_users_can_be_refused(make_client):
     client = make_client(external_users="reject")
-    assert client.get("/auth/me", headers=bearer(forge({"sub": "new-user", "email": "n@example.com"}))).status_code == 401
+    assert (
+        client.get("/auth/me", headers=bearer(forge({"sub": "new-user", "email": "n@example.com"}))).status_code == 401
+    )

@@ -18,7 +18,9 @@ ORIGIN = "http://localhost:3000"
 def cookie_client(tmp_path):
     # A loopback address: the cookie is not Secure there, so it travels over http
     # (elsewhere it is Secure: see the first test).
-    with TestClient(create_app(make_settings(tmp_path, refresh_token_transport="cookie")), base_url="http://127.0.0.1:8000") as client:
+    with TestClient(
+        create_app(make_settings(tmp_path, refresh_token_transport="cookie")), base_url="http://127.0.0.1:8000"
+    ) as client:
         yield client
 
 
