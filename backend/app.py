@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+import httpx
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
@@ -20,7 +21,7 @@ from .settings import Settings
 log = logging.getLogger("backend")
 
 
-def create_app(settings: Settings | None = None, oauth_transport=None) -> FastAPI:
+def create_app(settings: Settings | None = None, oauth_transport: httpx.BaseTransport | None = None) -> FastAPI:
     """Build the app. Raises settings.ConfigError when the secret is missing or weak.
     `oauth_transport`: an httpx transport standing in for the OpenID providers (tests)."""
     settings = settings or Settings()
@@ -56,7 +57,7 @@ def create_app(settings: Settings | None = None, oauth_transport=None) -> FastAP
     install_error_handlers(app)
 
     @app.get("/health", tags=["meta"])
-    def health() -> dict:
+    def health() -> dict[str, str]:
         return {"status": "ok"}
 
     app.include_router(auth.router)

@@ -25,7 +25,7 @@ from .settings import Settings
 @dataclass
 class AppState:
     settings: Settings
-    sessions: sessionmaker
+    sessions: sessionmaker[Session]
     passwords: Passwords
     tokens: Tokens
     auth_limiter: Limiter
@@ -37,7 +37,8 @@ class AppState:
 
 
 def get_state(request: Request) -> AppState:
-    return request.app.state.auth
+    state: AppState = request.app.state.auth
+    return state
 
 
 def get_db(state: Annotated[AppState, Depends(get_state)]) -> Iterator[Session]:

@@ -18,7 +18,7 @@ import pyotp
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from .db import RecoveryCode, TotpFactor, utcnow
+from .db import RecoveryCode, TotpFactor, rowcount, utcnow
 from .security import PurposeSigner
 
 ISSUER = "auth-wasm"
@@ -44,11 +44,11 @@ def accept_totp(db: Session, factor: TotpFactor, code: str, now: float | None = 
     current = totp.timecode(datetime.fromtimestamp(now if now is not None else time.time(), UTC))
     for step in (current - 1, current, current + 1):
         if step > factor.last_step and hmac.compare_digest(totp.generate_otp(step), code):
-            won = db.execute(
+            won = rowcount(db.execute(
                 update(TotpFactor)
                 .where(TotpFactor.user_id == factor.user_id, TotpFactor.last_step < step)
                 .values(last_step=step)
-            ).rowcount
+            ))
             db.commit()
             return won == 1
     return False
@@ -68,11 +68,11 @@ def new_recovery_codes(db: Session, user_id: str) -> list[str]:
 
 
 def accept_recovery_code(db: Session, user_id: str, code: str) -> bool:
-    won = db.execute(
+    won = rowcount(db.execute(
         update(RecoveryCode)
         .where(RecoveryCode.code_hash == _hash(code), RecoveryCode.user_id == user_id, RecoveryCode.used_at.is_(None))
         .values(used_at=utcnow())
-    ).rowcount
+    ))
     db.commit()
     return won == 1
 

@@ -10,7 +10,7 @@ from datetime import timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from .db import AuthSession, RefreshToken, User, as_utc, utcnow
+from .db import AuthSession, RefreshToken, User, as_utc, rowcount, utcnow
 from .security import hash_refresh_token, new_refresh_token
 
 
@@ -59,11 +59,11 @@ def rotate(db: Session, presented: str, ttl: int) -> tuple[User, Issued]:
     now = utcnow()
     if session is None or session.revoked_at is not None or as_utc(session.expires_at) <= now:
         raise RefreshRejected
-    won = db.execute(
+    won = rowcount(db.execute(
         update(RefreshToken)
         .where(RefreshToken.token_hash == token_hash, RefreshToken.used_at.is_(None))
         .values(used_at=now)
-    ).rowcount
+    ))
     if won != 1:
         db.rollback()
         revoke(db, session.id)

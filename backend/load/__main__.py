@@ -97,8 +97,8 @@ class Connection:
         self.reader = self.writer = None
 
 
-async def reads(bases: list[str], clients: int, seconds: float) -> tuple[Counter, list[float], int]:
-    statuses: Counter = Counter()
+async def reads(bases: list[str], clients: int, seconds: float) -> tuple[Counter[int], list[float], int]:
+    statuses: Counter[int] = Counter()
     latencies: list[float] = []
     errors = 0
     async with httpx.AsyncClient(timeout=30) as client:
@@ -127,8 +127,8 @@ async def reads(bases: list[str], clients: int, seconds: float) -> tuple[Counter
     return statuses, latencies, errors
 
 
-async def logins(bases: list[str], clients: int, seconds: float) -> tuple[Counter, int]:
-    statuses: Counter = Counter()
+async def logins(bases: list[str], clients: int, seconds: float) -> tuple[Counter[int], int]:
+    statuses: Counter[int] = Counter()
     errors = 0
     async with httpx.AsyncClient(timeout=60) as client:
         email, _ = await sign_up(client, bases[0])

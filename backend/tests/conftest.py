@@ -4,6 +4,7 @@ import hashlib
 import os
 import secrets
 import time
+from typing import TYPE_CHECKING, Any
 
 import jwt
 import pytest
@@ -12,6 +13,9 @@ from sqlalchemy import create_engine, text
 
 from backend.app import create_app
 from backend.settings import Settings
+
+if TYPE_CHECKING:
+    from jwt.algorithms import AllowedPrivateKeys
 
 SECRET = secrets.token_urlsafe(48)
 
@@ -46,7 +50,7 @@ def database_url(tmp_path) -> str:
 
 
 def make_settings(tmp_path, **overrides) -> Settings:
-    values = dict(
+    values: dict[str, Any] = dict(
         better_auth_secret=SECRET,
         database_url=database_url(tmp_path),
         password_hash_profile="fast",
@@ -92,7 +96,7 @@ def claims_of(token: str) -> dict:
     return jwt.decode(token, options={"verify_signature": False})
 
 
-def forge(claims: dict, secret: str = SECRET, algorithm: str = "HS256", **kw) -> str:
+def forge(claims: dict, secret: str | AllowedPrivateKeys = SECRET, algorithm: str = "HS256", **kw) -> str:
     base = {"iat": int(time.time()), "exp": int(time.time()) + 300}
     base.update(claims)
     return jwt.encode(base, secret, algorithm=algorithm, **kw)

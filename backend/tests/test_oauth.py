@@ -260,7 +260,7 @@ def test_id_tokens_not_signed_by_the_providers_key_are_refused(app_client, provi
     provider.sign = {
         "other-key": lambda c: jwt.encode(c, other, algorithm="RS256", headers={"kid": "k1"}),
         "hs256-client-secret": lambda c: jwt.encode(c, CLIENT_SECRET, algorithm="HS256"),
-        "none": lambda c: jwt.encode(c, None, algorithm="none"),
+        "none": lambda c: jwt.encode(c, "", algorithm="none"),
     }[how]
     r, _ = sign_in(app_client, provider)
     assert (r.status_code, r.json()["code"]) == (502, "provider_error")
