@@ -9,12 +9,15 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection, Engine
 
-from .settings import BACKEND_DIR
+from .settings import BACKEND_DIR, ConfigError
 
 log = logging.getLogger("backend.migrate")
+# Alembic says "Context impl ..." at every start; what changed is logged below instead.
+logging.getLogger("alembic").setLevel(logging.WARNING)
 
 MIGRATIONS_DIR = BACKEND_DIR / "migrations"
 # The revision that is the schema `Base.metadata.create_all` made before migrations
@@ -40,7 +43,7 @@ def current_revision(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
 
-def _lock(connection: Connection) -> None:
+def hold_migration_lock(connection: Connection) -> None:
     """Held until the transaction ends (PostgreSQL; SQLite serves one worker)."""
     if connection.dialect.name == "postgresql":
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
@@ -55,13 +58,20 @@ def upgrade(engine: Engine) -> str | None:
     """Upgrade to head under the lock; returns the revision the database is then at.
     On PostgreSQL the whole upgrade is one transaction: a failure leaves nothing half done."""
     with engine.begin() as connection:
-        _lock(connection)
+        hold_migration_lock(connection)
         config = alembic_config(connection)
         if _is_unversioned_legacy(connection):
             log.info("database created before migrations: stamping it as %s", BASELINE_REVISION)
             command.stamp(config, BASELINE_REVISION)
         before = current_revision(connection)
-        command.upgrade(config, "head")
+        try:
+            command.upgrade(config, "head")
+        except CommandError:
+            # Typically a database migrated by a newer release than this code.
+            raise ConfigError(
+                f"the database schema is at revision {before}, which this code does not know "
+                f"(its newest is {head_revision()}): run the release that migrated it"
+            ) from None
         after = current_revision(connection)
         if after != before:
             log.info("database schema upgraded from %s to %s", before or "nothing", after)

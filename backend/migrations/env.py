@@ -6,11 +6,14 @@ from the app's settings, so both see the same DATABASE_URL."""
 
 from __future__ import annotations
 
+import os
+
 from alembic import context
 from sqlalchemy.engine import Connection
 
 from backend.db import Base, make_engine
-from backend.settings import Settings
+from backend.migrate import hold_migration_lock
+from backend.settings import BACKEND_DIR, Settings
 
 
 def run(connection: Connection) -> None:
@@ -33,11 +36,13 @@ def main() -> None:
         return
     if context.is_offline_mode():
         raise SystemExit("offline (--sql) migrations are not supported: run them against the database")
-    engine = make_engine(Settings().database_url)
+    # The settings file as `python -m backend` reads it (BACKEND_ENV_FILE= : none).
+    env_file = os.environ.get("BACKEND_ENV_FILE", str(BACKEND_DIR / ".env"))
+    engine = make_engine(Settings(_env_file=env_file or None).database_url)
     try:
-        with engine.connect() as connection:
+        with engine.begin() as connection:
+            hold_migration_lock(connection)
             run(connection)
-            connection.commit()
     finally:
         engine.dispose()
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from alembic import command
-from sqlalchemy import Engine, inspect, select
+from sqlalchemy import Engine, inspect, select, text
 
 from backend.db import Base, make_engine, utcnow
 from backend.migrate import BASELINE_REVISION, alembic_config, head_revision, revisions, upgrade
@@ -131,6 +131,14 @@ def test_auto_migrate_off_refuses_to_start_until_the_release_step_migrated(tmp_p
     assert f"at revision {head_revision()}" in done.stdout
     client = make_client(auto_migrate=False)
     assert client.get("/health").status_code == 200
+
+
+def test_a_database_from_a_newer_release_refuses_to_start_with_one_line(engine, make_client):
+    upgrade(engine)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = 'f999'"))
+    with pytest.raises(ConfigError, match="revision f999, which this code does not know"):
+        make_client()
 
 
 @pytest.mark.skipif(not POSTGRES_ADMIN_URL, reason="PostgreSQL only (TEST_POSTGRES_URL): SQLite serves one worker")

@@ -1,7 +1,8 @@
-"""The schema as `Base.metadata.create_all` made it before migrations existed: users,
-sessions and their refresh tokens, TOTP factors, recovery codes, OAuth identities, notes.
-A database made that way (no alembic_version table) is stamped with this revision
-(backend/migrate.py) instead of being created again.
+"""Initial schema, as create_all made it before migrations.
+
+Users, sessions and their refresh tokens, TOTP factors, recovery codes, OAuth
+identities, notes. A database made that way (no alembic_version table) is stamped with
+this revision (backend/migrate.py) instead of being created again.
 
 Revision ID: 0001
 Revises: (none)
