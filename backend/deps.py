@@ -15,17 +15,17 @@ from sqlalchemy.orm import Session, sessionmaker
 from . import session_store
 from .db import User
 from .errors import ApiError, unauthorized
-from .ratelimit import Limiter
-from .security import AccessClaims, Passwords, Tokens
 from .mfa import Challenges
 from .oidc import Flows, Providers
+from .ratelimit import Limiter
+from .security import AccessClaims, Passwords, Tokens
 from .settings import Settings
 
 
 @dataclass
 class AppState:
     settings: Settings
-    sessions: sessionmaker
+    sessions: sessionmaker[Session]
     passwords: Passwords
     tokens: Tokens
     auth_limiter: Limiter
@@ -37,7 +37,8 @@ class AppState:
 
 
 def get_state(request: Request) -> AppState:
-    return request.app.state.auth
+    state: AppState = request.app.state.auth
+    return state
 
 
 def get_db(state: Annotated[AppState, Depends(get_state)]) -> Iterator[Session]:
