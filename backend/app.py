@@ -4,25 +4,26 @@ from __future__ import annotations
 
 import logging
 
+import httpx
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from .db import init_db, make_engine
 from .deps import AppState, LocalAccounts
+from .email_verification import EmailVerifier
 from .errors import install_error_handlers
+from .mailer import make_mailer
+from .mfa import Challenges
+from .oidc import Flows, Providers
 from .ratelimit import make_limiters
 from .routers import auth, identities, mfa, notes, oauth, sessions, test_hooks
-from .mfa import Challenges
-from .email_verification import EmailVerifier
-from .mailer import make_mailer
-from .oidc import Flows, Providers
 from .security import Passwords, Tokens
 from .settings import Settings
 
 log = logging.getLogger("backend")
 
 
-def create_app(settings: Settings | None = None, oauth_transport=None) -> FastAPI:
+def create_app(settings: Settings | None = None, oauth_transport: httpx.BaseTransport | None = None) -> FastAPI:
     """Build the app. Raises settings.ConfigError when the secret is missing or weak.
     `oauth_transport`: an httpx transport standing in for the OpenID providers (tests)."""
     settings = settings or Settings()
@@ -43,7 +44,7 @@ def create_app(settings: Settings | None = None, oauth_transport=None) -> FastAP
     app = FastAPI(title="auth-wasm reference backend", version="0.1.0")
     app.state.auth = AppState(
         settings=settings,
-        sessions=init_db(engine),
+        sessions=init_db(engine, settings.auto_migrate),
         passwords=Passwords(settings.password_hash_profile),
         tokens=Tokens(
             secret,
@@ -66,7 +67,7 @@ def create_app(settings: Settings | None = None, oauth_transport=None) -> FastAP
     install_error_handlers(app)
 
     @app.get("/health", tags=["meta"])
-    def health() -> dict:
+    def health() -> dict[str, str]:
         return {"status": "ok"}
 
     app.include_router(auth.router)

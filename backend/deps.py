@@ -14,20 +14,20 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from . import session_store
 from .db import OAuthIdentity, User
+from .email_verification import EmailVerifier
 from .errors import ApiError, unauthorized
+from .mailer import Mailer
+from .mfa import Challenges
+from .oidc import Flows, Providers
 from .ratelimit import Limiter
 from .security import AccessClaims, Passwords, Tokens
-from .mfa import Challenges
-from .email_verification import EmailVerifier
-from .mailer import Mailer
-from .oidc import Flows, Providers
 from .settings import Settings
 
 
 @dataclass
 class AppState:
     settings: Settings
-    sessions: sessionmaker
+    sessions: sessionmaker[Session]
     passwords: Passwords
     tokens: Tokens
     auth_limiter: Limiter
@@ -41,7 +41,8 @@ class AppState:
 
 
 def get_state(request: Request) -> AppState:
-    return request.app.state.auth
+    state: AppState = request.app.state.auth
+    return state
 
 
 def get_db(state: Annotated[AppState, Depends(get_state)]) -> Iterator[Session]:
@@ -94,7 +95,7 @@ def get_principal(
 
 
 # OAuthIdentity.provider of a foreign token's subject linked to a local account.
-EXTERNAL_TOKEN = "jwt:external"  # a colon: never a provider id the SDK can name
+FOREIGN_SUBJECT = "jwt:external"  # a colon: never a provider id the SDK can name
 
 
 def adopt_external_user(db: Session, claims: AccessClaims, trusted_issuer: bool) -> User | None:
@@ -110,7 +111,7 @@ def adopt_external_user(db: Session, claims: AccessClaims, trusted_issuer: bool)
     token with only `sub` + `email` would take the account over. A new user is
     verified only on that same word of a configured issuer."""
     vouched = trusted_issuer and claims.email_verified
-    link = db.get(OAuthIdentity, (EXTERNAL_TOKEN, claims.sub))
+    link = db.get(OAuthIdentity, (FOREIGN_SUBJECT, claims.sub))
     if link is not None:
         return db.get(User, link.user_id)
     email = (claims.email or "").strip().lower()
@@ -120,7 +121,7 @@ def adopt_external_user(db: Session, claims: AccessClaims, trusted_issuer: bool)
     if holder is not None:
         if not (vouched and holder.email_verified):
             return None
-        db.add(OAuthIdentity(provider=EXTERNAL_TOKEN, subject=claims.sub, user_id=holder.id))
+        db.add(OAuthIdentity(provider=FOREIGN_SUBJECT, subject=claims.sub, user_id=holder.id))
         try:
             db.commit()
         except IntegrityError:

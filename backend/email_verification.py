@@ -15,7 +15,7 @@ from urllib.parse import quote
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from .db import User
+from .db import User, rowcount
 from .errors import ApiError
 from .mailer import Mail
 from .security import PurposeSigner
@@ -79,9 +79,9 @@ class EmailVerifier:
             return Outcome.USED, None
         if exp < time.time():
             return Outcome.EXPIRED, None
-        won = db.execute(
-            update(User).where(User.id == sub, User.email == email, User.email_verified.is_(False)).values(email_verified=True)
-        ).rowcount
+        won = rowcount(
+            db.execute(update(User).where(User.id == sub, User.email == email, User.email_verified.is_(False)).values(email_verified=True))
+        )
         db.commit()
         return (Outcome.VERIFIED, user) if won == 1 else (Outcome.USED, None)
 

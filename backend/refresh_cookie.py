@@ -22,7 +22,7 @@ CSRF_HEADER = "X-CSRF"
 
 
 def uses_cookie(settings: Settings) -> bool:
-    return settings.refresh_token_transport == "cookie"
+    return settings.refresh_token_transport == "cookie"  # noqa: S105 (a setting, not a secret)
 
 
 def cookie_name(settings: Settings) -> str:

@@ -9,6 +9,7 @@ import secrets
 import time
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 import jwt
 from argon2 import PasswordHasher
@@ -60,7 +61,7 @@ class AccessClaims:
 
 # RFC 9068's media type for JWT access tokens: a JWT of another kind signed with a
 # key we share (an email-verification link, an ID token) never says it.
-ACCESS_TOKEN_TYP = "at+jwt"
+ACCESS_TOKEN_TYP = "at+jwt"  # noqa: S105 (a JWT header value, not a password)
 # HKDF "info" for the access-token key. Changing it signs everyone out; a Better Auth
 # app that signs access tokens for this backend uses the same label (README.md).
 ACCESS_KEY_LABEL = b"auth-wasm access token v1"
@@ -153,7 +154,10 @@ class Tokens:
         sub = claims.get("sub")
         if not isinstance(sub, str) or not sub:
             return None
-        text = lambda key: claims[key] if isinstance(claims.get(key), str) else None  # noqa: E731
+        def text(key: str) -> str | None:
+            value = claims.get(key)
+            return value if isinstance(value, str) else None
+
         return AccessClaims(
             sub=sub,
             sid=text("sid"),
@@ -183,17 +187,16 @@ class PurposeSigner:
     def __init__(self, purpose: bytes, secret: str, previous: list[str] | tuple[str, ...] = ()) -> None:
         self._keys = [hmac.new(s.encode(), purpose, hashlib.sha256).digest() for s in (secret, *previous)]
 
-    def sign(self, claims: dict) -> str:
+    def sign(self, claims: dict[str, Any]) -> str:
         return jwt.encode(claims, self._keys[0], algorithm="HS256")
 
-    def read(self, token: str, require: list[str], *, verify_exp: bool = True) -> dict | None:
+    def read(self, token: str, require: list[str], *, verify_exp: bool = True) -> dict[str, Any] | None:
         """The claims, or None when expired, malformed or signed by no known key.
         `verify_exp=False`: an expired token's claims too (the caller checks `exp`
         itself to say "expired" rather than "invalid")."""
         for key in self._keys:
             try:
-                options = {"require": require, "verify_exp": verify_exp}
-                return jwt.decode(token, key, algorithms=["HS256"], options=options)
+                return jwt.decode(token, key, algorithms=["HS256"], options={"require": require, "verify_exp": verify_exp})
             except jwt.InvalidSignatureError:
                 continue
             except jwt.PyJWTError:

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from .db import AuthSession, RefreshToken, User, as_utc, utcnow
+from .db import AuthSession, RefreshToken, User, as_utc, rowcount, utcnow
 from .security import hash_refresh_token, new_refresh_token
 
 
@@ -77,11 +77,11 @@ def rotate(db: Session, presented: str, ttl: int, max_age: int | None = None) ->
     # Checked here too: a session started before SESSION_MAX_AGE was lowered.
     if max_age is not None and as_utc(session.created_at) + timedelta(seconds=max_age) <= now:
         raise RefreshRejected
-    won = db.execute(
+    won = rowcount(db.execute(
         update(RefreshToken)
         .where(RefreshToken.token_hash == token_hash, RefreshToken.used_at.is_(None))
         .values(used_at=now)
-    ).rowcount
+    ))
     if won != 1:
         db.rollback()
         revoke(db, session.id)

@@ -53,7 +53,7 @@ class OAuthProvider(BaseModel):
     userinfo_endpoint: str | None = None
 
     @model_validator(mode="after")
-    def _https(self) -> "OAuthProvider":
+    def _https(self) -> OAuthProvider:
         urls = [self.issuer, self.authorization_endpoint, self.token_endpoint, self.jwks_uri, self.userinfo_endpoint]
         for url in filter(None, urls):
             if not (url.startswith("https://") or is_loopback_http(url)):
@@ -73,6 +73,9 @@ class Settings(BaseSettings):
     # verification (never used to sign), so rotating the secret signs nobody out.
     better_auth_secret_previous: str = ""
     database_url: str = f"sqlite:///{REPO_DIR / 'var' / 'auth.db'}"
+    # Upgrade the schema to this code's revision at start (under a lock). 0: a release
+    # step runs `python -m backend migrate` first; the server refuses to start until it has.
+    auto_migrate: bool = True
     # redis://host:port/db. When set, rate-limit windows live in Redis so a limit holds
     # across every worker; unset, they live in this process (one worker only).
     redis_url: str | None = None
@@ -84,7 +87,7 @@ class Settings(BaseSettings):
     rate_limit_auth: str = "10/60"
     rate_limit_refresh: str = "30/60"
     # "default" is argon2id at production strength; "fast" is for test suites only.
-    password_hash_profile: str = "default"
+    password_hash_profile: str = "default"  # noqa: S105 (a setting, not a secret)
     # Seconds of clock leeway when verifying exp/nbf/iat of access tokens.
     jwt_leeway: int = 5
     # Comma lists; every access token must carry one of these `iss` and one of these
@@ -115,7 +118,7 @@ class Settings(BaseSettings):
     external_users: str = "create"
     # "body": refresh tokens travel in JSON (stored by the client). "cookie": an
     # httpOnly, SameSite=Strict cookie scoped to /auth, CSRF-checked (refresh_cookie.py).
-    refresh_token_transport: str = "body"
+    refresh_token_transport: str = "body"  # noqa: S105 (a setting, not a secret)
     # Social sign-in: JSON object of provider id -> OAuthProvider fields, e.g.
     # {"acme": {"issuer": "https://id.acme.example", "client_id": "...", "client_secret": "..."}}.
     # Redirect URIs the SDK names must be on an origin of CORS_ORIGINS / CORS_ORIGIN_REGEX.

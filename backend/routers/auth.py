@@ -7,15 +7,14 @@ from typing import Annotated
 from fastapi import APIRouter, BackgroundTasks, Body, Depends, Form, Request, Response
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
-from .. import email_verification, mailer, session_store
-from ..db import User, as_utc
-from ..deps import CurrentUser, Db, LocalAccounts, State, client_ip, user_agent
+from .. import email_verification, mailer, mfa, session_store
+from ..db import TotpFactor, User, as_utc
+from ..deps import AppState, CurrentUser, Db, LocalAccounts, State, client_ip, user_agent
 from ..errors import ApiError
 from ..ratelimit import enforce
 from ..refresh_cookie import check_csrf, clear_refresh_cookie, presented_cookie, set_refresh_cookie, uses_cookie
-from .. import mfa
-from ..db import TotpFactor
 from ..schemas import LoginIn, MfaChallengeOut, RefreshIn, RegisterIn, TokenPair, UserOut, VerifyEmailIn
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -23,18 +22,18 @@ router = APIRouter(prefix="/auth", tags=["auth"])
 INVALID_CREDENTIALS = "Invalid email or password"
 
 
-def _token_pair(state, user: User, issued: session_store.Issued) -> TokenPair:
+def _token_pair(state: AppState, user: User, issued: session_store.Issued) -> TokenPair:
     access = state.tokens.issue_access(user.id, issued.session.id, user.email, user.name)
     return TokenPair(
         access_token=access, expires_in=state.tokens.access_ttl, refresh_token=issued.refresh_token
     )
 
 
-def _limit_auth(state, request: Request, account: str) -> None:
+def _limit_auth(state: AppState, request: Request, account: str) -> None:
     enforce(state.auth_limiter, f"ip:{client_ip(request)}", f"account:{account}")
 
 
-def _authenticate(state, db, request: Request, identifier: str, password: str) -> User | None:
+def _authenticate(state: AppState, db: Session, request: Request, identifier: str, password: str) -> User | None:
     _limit_auth(state, request, identifier)
     user = db.scalars(select(User).where(User.email == identifier)).first()
     # Always run one argon2 verification so timing does not reveal whether the account exists.
@@ -44,7 +43,7 @@ def _authenticate(state, db, request: Request, identifier: str, password: str) -
     return user
 
 
-def _sign_in(state, db, request: Request, user: User) -> TokenPair:
+def _sign_in(state: AppState, db: Session, request: Request, user: User) -> TokenPair:
     issued = session_store.start_session(
         db,
         user,
@@ -56,7 +55,7 @@ def _sign_in(state, db, request: Request, user: User) -> TokenPair:
     return _token_pair(state, user, issued)
 
 
-def _deliver(state, request: Request, response: Response, pair: TokenPair) -> TokenPair:
+def _deliver(state: AppState, request: Request, response: Response, pair: TokenPair) -> TokenPair:
     """In cookie transport the refresh token leaves only as the httpOnly cookie."""
     if uses_cookie(state.settings) and pair.refresh_token is not None:
         set_refresh_cookie(response, pair.refresh_token, state.settings)
@@ -70,7 +69,7 @@ def user_out(user: User) -> UserOut:
     )
 
 
-def _send_verification(state, tasks: BackgroundTasks, user: User) -> None:
+def _send_verification(state: AppState, tasks: BackgroundTasks, user: User) -> None:
     tasks.add_task(mailer.deliver, state.mailer, state.verifier.mail(user))
 
 
@@ -113,7 +112,7 @@ def resend_verification(request: Request, tasks: BackgroundTasks, user: CurrentU
     return Response(status_code=204)
 
 
-def _has_second_factor(db, user: User) -> bool:
+def _has_second_factor(db: Session, user: User) -> bool:
     factor = db.get(TotpFactor, user.id)
     return factor is not None and factor.enabled
 
@@ -125,11 +124,15 @@ def login(body: LoginIn, request: Request, response: Response, state: State, db:
         raise ApiError(401, "invalid_credentials", INVALID_CREDENTIALS)
     if _has_second_factor(db, user):
         # No tokens yet: the password was right, the second step is pending.
-        return MfaChallengeOut(challenge=state.challenges.issue(user.id), methods=mfa.METHODS, expires_in=mfa.CHALLENGE_TTL)
+        return MfaChallengeOut(
+            challenge=state.challenges.issue(user.id), methods=mfa.METHODS, expires_in=mfa.CHALLENGE_TTL
+        )
     return _deliver(state, request, response, _sign_in(state, db, request, user))
 
 
-def _oauth_error(status: int, error: str, description: str, code: str, headers=None) -> ApiError:
+def _oauth_error(
+    status: int, error: str, description: str, code: str, headers: dict[str, str] | None = None
+) -> ApiError:
     """RFC 6749 section 5.2 body, plus our own detail/code."""
     return ApiError(
         status,
@@ -165,7 +168,9 @@ def token(
         if user is None:
             raise _oauth_error(400, "invalid_grant", INVALID_CREDENTIALS, "invalid_credentials")
         if _has_second_factor(db, user):
-            raise _oauth_error(400, "invalid_grant", "This account signs in with a second factor: use /auth/login", "mfa_required")
+            raise _oauth_error(
+                400, "invalid_grant", "This account signs in with a second factor: use /auth/login", "mfa_required"
+            )
         return _sign_in(state, db, request, user)
     if grant_type == "refresh_token":
         if not refresh_token:
@@ -177,12 +182,10 @@ def token(
             raise _oauth_error(
                 400 if exc.status == 401 else exc.status, error, exc.detail, exc.code, exc.headers
             ) from None
-    raise _oauth_error(
-        400, "unsupported_grant_type", "grant_type must be password or refresh_token", "validation"
-    )
+    raise _oauth_error(400, "unsupported_grant_type", "grant_type must be password or refresh_token", "validation")
 
 
-def _refresh(state, db, request: Request, presented: str) -> TokenPair:
+def _refresh(state: AppState, db: Session, request: Request, presented: str) -> TokenPair:
     enforce(state.refresh_limiter, f"ip:{client_ip(request)}")
     try:
         user, issued = session_store.rotate(
@@ -200,7 +203,7 @@ def _csrf_guard(request: Request, state: State) -> None:
         check_csrf(request, state.settings)
 
 
-def _presented(state, request: Request, body: RefreshIn | None) -> str | None:
+def _presented(state: AppState, request: Request, body: RefreshIn | None) -> str | None:
     """The refresh token of a refresh or logout: the cookie in cookie transport
     (after `_csrf_guard`), else the JSON body."""
     if uses_cookie(state.settings):

@@ -6,18 +6,19 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
 
 from ..db import OAuthIdentity, as_utc
-from ..deps import EXTERNAL_TOKEN, CurrentUser, Db  # EXTERNAL_TOKEN: a foreign token's link, not a sign-in method here
+from ..deps import FOREIGN_SUBJECT, CurrentUser, Db  # FOREIGN_SUBJECT: a foreign token's link, not a sign-in method here
 from ..errors import ApiError
 from ..schemas import IdentitiesOut, IdentityOut
 
 router = APIRouter(prefix="/auth/identities", tags=["identities"])
 
 
-def _identities(db, user_id: str) -> list[OAuthIdentity]:
+def _identities(db: Session, user_id: str) -> list[OAuthIdentity]:
     rows = db.scalars(select(OAuthIdentity).where(OAuthIdentity.user_id == user_id).order_by(OAuthIdentity.created_at))
-    return [r for r in rows if r.provider != EXTERNAL_TOKEN]
+    return [r for r in rows if r.provider != FOREIGN_SUBJECT]
 
 
 @router.get("", response_model=IdentitiesOut)
@@ -31,7 +32,7 @@ def list_identities(user: CurrentUser, db: Db) -> IdentitiesOut:
 @router.delete("/{provider}", status_code=204)
 def unlink(provider: str, user: CurrentUser, db: Db) -> Response:
     linked = _identities(db, user.id)
-    if provider == EXTERNAL_TOKEN or not any(i.provider == provider for i in linked):
+    if provider == FOREIGN_SUBJECT or not any(i.provider == provider for i in linked):
         raise ApiError(404, "not_found", "This provider is not linked to the account")
     if not user.password_hash and len(linked) == 1:
         raise ApiError(

@@ -4,6 +4,7 @@ import hashlib
 import os
 import secrets
 import time
+from typing import TYPE_CHECKING, Any
 
 import jwt
 import pytest
@@ -13,6 +14,9 @@ from sqlalchemy import create_engine, text
 from backend.app import create_app
 from backend.security import derive_access_key
 from backend.settings import DEFAULT_AUDIENCE, DEFAULT_ISSUER, Settings
+
+if TYPE_CHECKING:
+    from jwt.algorithms import AllowedPrivateKeys
 
 SECRET = secrets.token_urlsafe(48)
 
@@ -47,7 +51,7 @@ def database_url(tmp_path) -> str:
 
 
 def make_settings(tmp_path, **overrides) -> Settings:
-    values = dict(
+    values: dict[str, Any] = dict(
         better_auth_secret=SECRET,
         database_url=database_url(tmp_path),
         password_hash_profile="fast",
@@ -97,7 +101,7 @@ def access_key(secret: str = SECRET) -> bytes:
     return derive_access_key(secret)
 
 
-def forge(claims: dict, secret: str | bytes | None = None, algorithm: str = "HS256", typ: str | None = "at+jwt", **kw) -> str:
+def forge(claims: dict, secret: str | bytes | AllowedPrivateKeys | None = None, algorithm: str = "HS256", typ: str | None = "at+jwt", **kw) -> str:
     """A token as an issuer sharing the secret makes one: signed with the derived
     access-token key unless `secret` is given, `typ` at+jwt and the default iss/aud
     unless overridden (None drops a claim or the typ)."""
@@ -113,6 +117,7 @@ class Mailbox:
 
     def __init__(self) -> None:
         self.messages: list = []
+        self.url = ""
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
         import email
@@ -153,7 +158,7 @@ def verify_email(client: TestClient, access_token: str) -> None:
     """Mark the token's user verified the way its owner would: a link token, used."""
     from backend.db import User
 
-    state = client.app.state.auth
+    state = client.app.state.auth  # type: ignore[attr-defined]
     with state.sessions() as db:
         user = db.get(User, claims_of(access_token)["sub"])
         token = state.verifier.issue(user)

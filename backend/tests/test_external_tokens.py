@@ -39,7 +39,9 @@ def test_a_better_auth_token_is_accepted_and_creates_the_user_on_first_sight(bri
     note = bridged.post("/notes", json={"text": "from Better Auth"}, headers=bearer(token))
     assert note.status_code == 201
     # Second sight: the same local user.
-    assert [n["text"] for n in bridged.get("/notes", headers=bearer(better_auth_token())).json()] == ["from Better Auth"]
+    assert [n["text"] for n in bridged.get("/notes", headers=bearer(better_auth_token())).json()] == [
+        "from Better Auth"
+    ]
 
 
 def test_our_own_tokens_carry_typ_and_the_configured_iss_and_aud(bridged):
