@@ -12,7 +12,7 @@ from .deps import AppState
 from .errors import install_error_handlers
 from .ratelimit import make_limiters
 from .routers import auth, mfa, notes, oauth, sessions, test_hooks
-from .mfa import Challenges
+from .mfa import Challenges, RecoveryCodes
 from .oidc import Flows, Providers
 from .security import Passwords, Tokens
 from .settings import Settings
@@ -49,6 +49,7 @@ def create_app(settings: Settings | None = None, oauth_transport=None) -> FastAP
         auth_limiter=auth_limiter,
         refresh_limiter=refresh_limiter,
         challenges=Challenges(secret, previous),
+        recovery_codes=RecoveryCodes(secret, previous),
         oauth=Providers(settings.oauth_providers, oauth_transport),
         flows=Flows(secret, previous),
     )

@@ -80,6 +80,11 @@ class Settings(BaseSettings):
     auth_dev_mode: bool = False
     auth_test_hooks: bool = False
     rate_limit_auth: str = "10/60"
+    # Sign-in: RATE_LIMIT_AUTH counts per (account, client); this higher ceiling counts
+    # per account from all clients (past it, each client gets one try per 30 s rather
+    # than a refusal, so a flood cannot lock the owner out) and per client over all
+    # accounts (past it, refused: one client trying many accounts).
+    rate_limit_login_ceiling: str = "100/60"
     rate_limit_refresh: str = "30/60"
     # "default" is argon2id at production strength; "fast" is for test suites only.
     password_hash_profile: str = "default"
@@ -121,7 +126,7 @@ class Settings(BaseSettings):
     def jwt_audience_list(self) -> list[str]:
         return self._list(self.jwt_audience)
 
-    @field_validator("rate_limit_auth", "rate_limit_refresh")
+    @field_validator("rate_limit_auth", "rate_limit_refresh", "rate_limit_login_ceiling")
     @classmethod
     def _valid_rate(cls, value: str) -> str:
         parse_rate(value)

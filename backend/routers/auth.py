@@ -10,9 +10,10 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import session_store
 from ..db import User, as_utc
-from ..deps import CurrentUser, Db, State, client_ip, user_agent
+from ..deps import CurrentUser, Db, State, client_ip, client_key, user_agent
 from ..errors import ApiError
 from ..ratelimit import enforce
+from ..settings import parse_rate
 from ..refresh_cookie import check_csrf, clear_refresh_cookie, presented_cookie, set_refresh_cookie, uses_cookie
 from .. import mfa
 from ..db import TotpFactor
@@ -31,11 +32,29 @@ def _token_pair(state, user: User, issued: session_store.Issued) -> TokenPair:
 
 
 def _limit_auth(state, request: Request, account: str) -> None:
-    enforce(state.auth_limiter, f"ip:{client_ip(request)}", f"account:{account}")
+    enforce(state.auth_limiter, f"ip:{client_key(request)}", f"account:{account}")
+
+
+# Past the account-wide ceiling, each (account, client) gets one try per this window:
+# a flood from many addresses slows the owner down (a short Retry-After) but cannot
+# lock them out, since their own address has not been trying.
+OVERLOADED_ACCOUNT_RATE = (1, 30)
+
+
+def _limit_sign_in(state, request: Request, account: str) -> None:
+    """Password attempts: RATE_LIMIT_AUTH per (account, client); RATE_LIMIT_LOGIN_CEILING
+    per client over all accounts (refused) and per account over all clients (slowed)."""
+    client = client_key(request)
+    ceiling = parse_rate(state.settings.rate_limit_login_ceiling)
+    pair = f"sign-in:{account}|{client}"
+    enforce(state.auth_limiter, pair)
+    enforce(state.auth_limiter, f"sign-in-client:{client}", rate=ceiling)
+    if state.auth_limiter.hit(f"sign-in-account:{account}", rate=ceiling) is not None:
+        enforce(state.auth_limiter, f"sign-in-slow:{pair}", rate=OVERLOADED_ACCOUNT_RATE)
 
 
 def _authenticate(state, db, request: Request, identifier: str, password: str) -> User | None:
-    _limit_auth(state, request, identifier)
+    _limit_sign_in(state, request, identifier)
     user = db.scalars(select(User).where(User.email == identifier)).first()
     # Always run one argon2 verification so timing does not reveal whether the account exists.
     ok = state.passwords.verify(user.password_hash if user else None, password)
@@ -147,7 +166,7 @@ def token(
 
 
 def _refresh(state, db, request: Request, presented: str) -> TokenPair:
-    enforce(state.refresh_limiter, f"ip:{client_ip(request)}")
+    enforce(state.refresh_limiter, f"ip:{client_key(request)}")
     try:
         user, issued = session_store.rotate(db, presented, state.settings.refresh_token_ttl)
     except session_store.RefreshRejected:

@@ -42,7 +42,11 @@ def test_refused_attempts_do_not_extend_the_window():
 def test_register_token_and_refresh_are_limited(make_client):
     client = make_client(rate_limit_auth="2/60", rate_limit_refresh="1/60")
     pair = register(client)
-    client.post("/auth/register", json={"email": "b@example.com", "password": "long enough"})
+    assert client.post("/auth/register", json={"email": "b@example.com", "password": "long enough"}).status_code == 201
+    assert client.post("/auth/register", json={"email": "c@example.com", "password": "long enough"}).status_code == 429
+    # The password grant is a sign-in: limited per (account, client).
+    for _ in range(2):
+        client.post("/auth/token", data={"grant_type": "password", "username": "c@example.com", "password": "x"})
     r = client.post("/auth/token", data={"grant_type": "password", "username": "c@example.com", "password": "x"})
     assert r.status_code == 429
     assert "retry-after" in r.headers

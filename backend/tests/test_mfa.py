@@ -12,12 +12,15 @@ import pytest
 from .conftest import SECRET, bearer, register
 
 
+PASSWORD = "correct horse"
+
+
 def enroll(client, token: str) -> tuple[pyotp.TOTP, list[str]]:
-    r = client.post("/auth/mfa/totp/enroll", headers=bearer(token))
+    r = client.post("/auth/mfa/totp/enroll", json={"password": PASSWORD}, headers=bearer(token))
     assert r.status_code == 200, r.text
     assert r.json()["otpauth_uri"].startswith("otpauth://totp/auth-wasm:")
     totp = pyotp.TOTP(r.json()["secret"])
-    confirmed = client.post("/auth/mfa/totp/confirm", json={"code": totp.now()}, headers=bearer(token))
+    confirmed = client.post("/auth/mfa/totp/confirm", json={"code": totp.now(), "password": PASSWORD}, headers=bearer(token))
     assert confirmed.status_code == 200, confirmed.text
     codes = confirmed.json()["recovery_codes"]
     assert len(codes) == 10 and len(set(codes)) == 10
@@ -113,8 +116,8 @@ def test_attempts_are_rate_limited(make_client):
 def test_disabling_takes_a_code_and_restores_password_only_sign_in(enrolled):
     client, totp, codes = enrolled
     token = client.post("/auth/mfa/verify", json={"challenge": login(client).json()["challenge"], "recovery_code": codes[1]}).json()["access_token"]
-    assert client.post("/auth/mfa/totp/disable", json={"code": "000000"}, headers=bearer(token)).status_code in (401, 429)
-    assert client.post("/auth/mfa/totp/disable", json={"code": codes[2]}, headers=bearer(token)).status_code == 204
+    assert client.post("/auth/mfa/totp/disable", json={"code": "000000", "password": PASSWORD}, headers=bearer(token)).status_code in (401, 429)
+    assert client.post("/auth/mfa/totp/disable", json={"code": codes[2], "password": PASSWORD}, headers=bearer(token)).status_code == 204
     assert "access_token" in login(client).json()
     assert client.get("/auth/mfa", headers=bearer(token)).json() == {"totp": False, "recovery_codes_left": 0}
 
@@ -122,6 +125,6 @@ def test_disabling_takes_a_code_and_restores_password_only_sign_in(enrolled):
 def test_enrolling_twice_while_on_is_refused_and_oauth2_password_grant_says_mfa_required(enrolled):
     client, _, codes = enrolled
     token = client.post("/auth/mfa/verify", json={"challenge": login(client).json()["challenge"], "recovery_code": codes[3]}).json()["access_token"]
-    assert client.post("/auth/mfa/totp/enroll", headers=bearer(token)).status_code == 409
+    assert client.post("/auth/mfa/totp/enroll", json={"password": PASSWORD}, headers=bearer(token)).status_code == 409
     r = client.post("/auth/token", data={"grant_type": "password", "username": "ada@example.com", "password": "correct horse"})
     assert (r.status_code, r.json()["code"]) == (400, "mfa_required")
