@@ -4,7 +4,9 @@ with step-up: the password again), and the second step of a sign-in."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Request, Response
 
 from .. import mfa
 from ..db import RecoveryCode, TotpFactor, User
@@ -26,6 +28,9 @@ from ..step_up import require_step_up
 from .auth import _deliver, _sign_in
 
 router = APIRouter(prefix="/auth/mfa", tags=["two-factor"])
+
+# No body at all is allowed where the password is the only field (social-only accounts).
+OptionalStepUp = Annotated[StepUpIn | None, Body()]
 
 
 def invalid_code() -> ApiError:
@@ -60,10 +65,10 @@ def status(user: CurrentUser, db: Db) -> MfaStatusOut:
 
 
 @router.post("/totp/enroll", response_model=TotpEnrollOut)
-def enroll(body: StepUpIn, principal: CurrentPrincipal, state: State, db: Db) -> TotpEnrollOut:
+def enroll(principal: CurrentPrincipal, state: State, db: Db, body: OptionalStepUp = None) -> TotpEnrollOut:
     """A new secret to scan; it takes effect once confirmed with a code from it."""
     user = principal.user
-    require_step_up(state, db, principal, body.password)
+    require_step_up(state, db, principal, body.password if body else None)
     factor = db.get(TotpFactor, user.id)
     if factor is not None and factor.enabled:
         raise ApiError(409, "already_enabled", "Two-factor sign-in is already on: disable it first")
@@ -94,10 +99,10 @@ def confirm(body: TotpConfirmIn, principal: CurrentPrincipal, state: State, db: 
 
 
 @router.post("/recovery-codes", response_model=RecoveryCodesOut)
-def new_recovery_codes(body: StepUpIn, principal: CurrentPrincipal, state: State, db: Db) -> RecoveryCodesOut:
+def new_recovery_codes(principal: CurrentPrincipal, state: State, db: Db, body: OptionalStepUp = None) -> RecoveryCodesOut:
     """Ten new recovery codes; the earlier ones stop working."""
     user = principal.user
-    require_step_up(state, db, principal, body.password)
+    require_step_up(state, db, principal, body.password if body else None)
     factor = db.get(TotpFactor, user.id)
     if factor is None or not factor.enabled:
         raise ApiError(409, "not_enabled", "Two-factor sign-in is off")
