@@ -165,11 +165,14 @@ def test_one_client_is_limited_per_account_and_over_all_accounts(make_client):
 
 
 def test_ipv6_clients_are_counted_by_their_64(make_client):
-    client = make_client(rate_limit_auth="3/60")
+    client = make_client(rate_limit_auth="3/60", rate_limit_login_ceiling="4/60")
     for host in ("2001:db8:1:2::1", "2001:db8:1:2::2", "2001:db8:1:2:ffff:ffff:ffff:ffff"):
         assert wrong_password(from_address(client, host)).status_code == 401
     assert wrong_password(from_address(client, "2001:db8:1:2::abcd")).status_code == 429, "same /64"
     assert wrong_password(from_address(client, "2001:db8:1:3::1")).status_code == 401, "another /64"
+    # One /64 trying many accounts from many of its addresses is one client.
+    spray = [wrong_password(from_address(client, f"2001:db8:9:9::{i}"), f"user{i}@example.com").status_code for i in range(1, 6)]
+    assert spray == [401, 401, 401, 401, 429]
 
 
 def test_client_key_of_addresses():
