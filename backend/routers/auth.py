@@ -13,7 +13,6 @@ from ..db import User, as_utc
 from ..deps import CurrentUser, Db, State, client_ip, client_key, user_agent
 from ..errors import ApiError
 from ..ratelimit import enforce
-from ..settings import parse_rate
 from ..refresh_cookie import check_csrf, clear_refresh_cookie, presented_cookie, set_refresh_cookie, uses_cookie
 from .. import mfa
 from ..db import TotpFactor
@@ -45,7 +44,7 @@ def _limit_sign_in(state, request: Request, account: str) -> None:
     """Password attempts: RATE_LIMIT_AUTH per (account, client); RATE_LIMIT_LOGIN_CEILING
     per client over all accounts (refused) and per account over all clients (slowed)."""
     client = client_key(request)
-    ceiling = parse_rate(state.settings.rate_limit_login_ceiling)
+    ceiling = state.settings.login_ceiling
     pair = f"sign-in:{account}|{client}"
     enforce(state.auth_limiter, pair)
     enforce(state.auth_limiter, f"sign-in-client:{client}", rate=ceiling)
