@@ -137,7 +137,7 @@ def lockout_delay(failures: int) -> int:
     """Seconds the factor is locked after its `failures`-th wrong code in a row."""
     if failures <= FREE_FAILURES:
         return 0
-    return min(LOCKOUT_MAX, LOCKOUT_BASE * 2 ** min(failures - FREE_FAILURES - 1, 16))
+    return min(LOCKOUT_MAX, LOCKOUT_BASE << min(failures - FREE_FAILURES - 1, 16))
 
 
 def locked_for(factor: TotpFactor, now: float | None = None) -> int | None:

@@ -151,7 +151,7 @@ def test_a_challenge_gives_one_session(enrolled):
 def test_a_challenge_used_on_one_worker_is_refused_on_another(make_client):
     a, b = make_client(), make_client()  # two apps, one database: two workers
     pair = register(a)
-    totp, codes = enroll(a, pair["access_token"])
+    _, codes = enroll(a, pair["access_token"])
     challenge = login(a).json()["challenge"]
     assert a.post("/auth/mfa/verify", json={"challenge": challenge, "recovery_code": codes[0]}).status_code == 200
     r = b.post("/auth/mfa/verify", json={"challenge": challenge, "recovery_code": codes[1]})
@@ -235,7 +235,7 @@ def test_changing_two_factor_needs_the_password_again(client, caplog):
 
     logged = "\n".join(r.getMessage() for r in caplog.records)
     for what in ("totp_enabled", "recovery_codes_regenerated", "totp_disabled"):
-        assert f"security notice for user " in logged and what in logged, what
+        assert "security notice for user " in logged and what in logged, what
     for secret_text in (secret, PASSWORD, *codes, *old_codes):
         assert secret_text not in logged, "notices carry no secrets"
 
