@@ -33,8 +33,13 @@ router = APIRouter(prefix="/auth/mfa", tags=["two-factor"])
 OptionalStepUp = Annotated[StepUpIn | None, Body()]
 
 
-def invalid_code() -> ApiError:
-    return ApiError(401, "invalid_code", "The code is not valid (or was already used)")
+def invalid_code(status: int = 401) -> ApiError:
+    return ApiError(status, "invalid_code", "The code is not valid (or was already used)")
+
+
+# Signed-in endpoints answer a wrong code with 403: a 401 would make auth.fetch refresh
+# the session and replay the request, counting one wrong code twice.
+WRONG_CODE_SIGNED_IN = 403
 
 
 def challenge_expired(detail: str = "The sign-in took too long: enter your password again") -> ApiError:
@@ -90,7 +95,7 @@ def confirm(body: TotpConfirmIn, principal: CurrentPrincipal, state: State, db: 
     if factor is None or factor.enabled:
         raise ApiError(409, "not_enrolling", "Start with /auth/mfa/totp/enroll")
     if not mfa.accept_totp(db, factor, body.code):
-        raise invalid_code()
+        raise invalid_code(WRONG_CODE_SIGNED_IN)
     factor.enabled, factor.failed_attempts, factor.locked_until = True, 0, 0
     db.commit()
     codes = state.recovery_codes.issue(db, user.id)
@@ -123,7 +128,7 @@ def disable(body: TotpDisableIn, principal: CurrentPrincipal, state: State, db: 
     _not_locked(factor)
     if not (mfa.accept_totp(db, factor, body.code) or state.recovery_codes.accept(db, user.id, body.code)):
         _wrong_code(state, db, user)
-        raise invalid_code()
+        raise invalid_code(WRONG_CODE_SIGNED_IN)
     db.delete(factor)
     db.query(RecoveryCode).filter(RecoveryCode.user_id == user.id).delete()
     db.commit()
