@@ -126,8 +126,8 @@ def recovery_codes_left(db: Session, user_id: str) -> int:
 # --- lockout --------------------------------------------------------------------
 
 # Wrong codes (across challenges) before each further one locks the factor for a while:
-# 30 s, then 60 s, 120 s, ... at most an hour. About 130 guesses a day at worst, so
-# finding one of the three codes a 1e6 space accepts at a time takes years.
+# 30 s, then 60 s, 120 s, ... at most an hour. A guesser then gets about 24 tries a day;
+# with three codes in a million accepted at a time, a year of it succeeds under 3%.
 FREE_FAILURES = 5
 LOCKOUT_BASE = 30
 LOCKOUT_MAX = 3600
