@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from .db import init_db, make_engine
-from .deps import AppState
+from .deps import AppState, LocalAccounts
 from .errors import install_error_handlers
 from .ratelimit import make_limiters
 from .routers import auth, mfa, notes, oauth, sessions, test_hooks
@@ -31,6 +31,11 @@ def create_app(settings: Settings | None = None, oauth_transport=None) -> FastAP
             "AUTH_DEV_MODE: generated a random BETTER_AUTH_SECRET for this run; "
             "tokens will not survive a restart"
         )
+    if settings.jwt_raw_secret:
+        log.warning(
+            "JWT_RAW_SECRET is on: access tokens use the raw BETTER_AUTH_SECRET, so any JWT "
+            "signed with it whose iss/aud match is taken as an access token"
+        )
     engine = make_engine(settings.database_url)
     auth_limiter, refresh_limiter = make_limiters(settings)
     app = FastAPI(title="auth-wasm reference backend", version="0.1.0")
@@ -45,6 +50,7 @@ def create_app(settings: Settings | None = None, oauth_transport=None) -> FastAP
             issuers=settings.jwt_issuer_list,
             audience=settings.jwt_audience_list,
             previous_secrets=previous,
+            raw_secret=settings.jwt_raw_secret,
         ),
         auth_limiter=auth_limiter,
         refresh_limiter=refresh_limiter,
@@ -61,8 +67,9 @@ def create_app(settings: Settings | None = None, oauth_transport=None) -> FastAP
         return {"status": "ok"}
 
     app.include_router(auth.router)
-    app.include_router(mfa.router)
-    app.include_router(oauth.router)
+    # Both end in a session of ours: off with LOCAL_ACCOUNTS=0, like sign-in itself.
+    app.include_router(mfa.router, dependencies=LocalAccounts)
+    app.include_router(oauth.router, dependencies=LocalAccounts)
     app.include_router(sessions.router)
     app.include_router(notes.router)
     if settings.auth_test_hooks:

@@ -596,8 +596,11 @@ export class AuthClient {
       throw err;
     }
     // The marker first (lock manager), then the new tokens (storage and channel):
-    // a tab that gets the lock next sees one or the other.
-    this.rememberSpent(refreshToken);
+    // a tab that gets the lock next sees one or the other. Only a credential the
+    // answer replaced is spent: Better Auth's session token survives its exchange,
+    // and marking it would make this tab's next exchange wait for a successor that
+    // never comes.
+    if (this.engine.call(op.SUPERSEDED, 0, 0, refreshToken, "", "", "") === "1") this.rememberSpent(refreshToken);
     this.changed("token_refreshed");
   }
 

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import session_store
 from ..db import User, as_utc
-from ..deps import CurrentUser, Db, State, client_ip, client_key, user_agent
+from ..deps import CurrentUser, Db, LocalAccounts, State, client_ip, client_key, user_agent
 from ..errors import ApiError
 from ..ratelimit import enforce
 from ..refresh_cookie import check_csrf, clear_refresh_cookie, presented_cookie, set_refresh_cookie, uses_cookie
@@ -64,7 +64,12 @@ def _authenticate(state, db, request: Request, identifier: str, password: str) -
 
 def _sign_in(state, db, request: Request, user: User) -> TokenPair:
     issued = session_store.start_session(
-        db, user, state.settings.refresh_token_ttl, user_agent(request), client_ip(request)
+        db,
+        user,
+        state.settings.session_idle_ttl,
+        user_agent(request),
+        client_ip(request),
+        max_age=state.settings.session_max_age,
     )
     return _token_pair(state, user, issued)
 
@@ -72,7 +77,7 @@ def _sign_in(state, db, request: Request, user: User) -> TokenPair:
 def _deliver(state, request: Request, response: Response, pair: TokenPair) -> TokenPair:
     """In cookie transport the refresh token leaves only as the httpOnly cookie."""
     if uses_cookie(state.settings) and pair.refresh_token is not None:
-        set_refresh_cookie(response, request, pair.refresh_token, state.settings.refresh_token_ttl)
+        set_refresh_cookie(response, pair.refresh_token, state.settings)
         pair.refresh_token = None
     return pair
 
@@ -81,7 +86,7 @@ def user_out(user: User) -> UserOut:
     return UserOut(id=user.id, email=user.email, name=user.name, created_at=as_utc(user.created_at))
 
 
-@router.post("/register", status_code=201, response_model=TokenPair)
+@router.post("/register", status_code=201, response_model=TokenPair, dependencies=LocalAccounts)
 def register(body: RegisterIn, request: Request, response: Response, state: State, db: Db) -> TokenPair:
     email = body.email.strip().lower()
     _limit_auth(state, request, email)
@@ -100,7 +105,7 @@ def _has_second_factor(db, user: User) -> bool:
     return factor is not None and factor.enabled
 
 
-@router.post("/login", response_model=TokenPair | MfaChallengeOut)
+@router.post("/login", response_model=TokenPair | MfaChallengeOut, dependencies=LocalAccounts)
 def login(body: LoginIn, request: Request, response: Response, state: State, db: Db) -> TokenPair | MfaChallengeOut:
     user = _authenticate(state, db, request, body.identifier, body.password)
     if user is None:
@@ -122,7 +127,7 @@ def _oauth_error(status: int, error: str, description: str, code: str, headers=N
     )
 
 
-@router.post("/token", response_model=TokenPair)
+@router.post("/token", response_model=TokenPair, dependencies=LocalAccounts)
 def token(
     request: Request,
     response: Response,
@@ -167,7 +172,9 @@ def token(
 def _refresh(state, db, request: Request, presented: str) -> TokenPair:
     enforce(state.refresh_limiter, f"ip:{client_key(request)}")
     try:
-        user, issued = session_store.rotate(db, presented, state.settings.refresh_token_ttl)
+        user, issued = session_store.rotate(
+            db, presented, state.settings.session_idle_ttl, state.settings.session_max_age
+        )
     except session_store.RefreshRejected:
         raise ApiError(401, "refresh_failed", "Refresh token is invalid, expired or revoked") from None
     return _token_pair(state, user, issued)
@@ -184,11 +191,11 @@ def _presented(state, request: Request, body: RefreshIn | None) -> str | None:
     """The refresh token of a refresh or logout: the cookie in cookie transport
     (after `_csrf_guard`), else the JSON body."""
     if uses_cookie(state.settings):
-        return presented_cookie(request)
+        return presented_cookie(request, state.settings)
     return body.refresh_token if body is not None else None
 
 
-@router.post("/refresh", response_model=TokenPair, dependencies=[Depends(_csrf_guard)])
+@router.post("/refresh", response_model=TokenPair, dependencies=[*LocalAccounts, Depends(_csrf_guard)])
 def refresh(
     request: Request,
     response: Response,
@@ -207,7 +214,7 @@ def refresh(
         if uses_cookie(state.settings) and exc.code == "refresh_failed":
             # A dead cookie is removed with the 401 (the headers go with the error).
             dead = Response()
-            clear_refresh_cookie(dead, request)
+            clear_refresh_cookie(dead, state.settings)
             exc.headers = {**exc.headers, "set-cookie": dead.headers["set-cookie"]}
         raise
     return _deliver(state, request, response, pair)
@@ -221,7 +228,7 @@ def logout(request: Request, state: State, db: Db, body: Annotated[RefreshIn | N
         session_store.revoke(db, session.id)
     response = Response(status_code=204)
     if uses_cookie(state.settings):
-        clear_refresh_cookie(response, request)
+        clear_refresh_cookie(response, state.settings)
     return response
 
 

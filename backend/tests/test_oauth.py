@@ -285,4 +285,4 @@ def test_cookie_transport_delivers_the_refresh_token_only_as_the_cookie(tmp_path
         assert r.status_code == 200, r.text
         assert r.json()["refresh_token"] is None
         assert "httponly" in r.headers["set-cookie"].lower()
-        assert client.cookies.get("refresh_token")
+        assert client.cookies.get("__Secure-refresh_token")
