@@ -52,7 +52,7 @@ export async function buildSite(pkgDir) {
       format: "esm",
       platform: "browser",
       target: "es2022",
-      // The JS of the package is bundled like the peers'; its wasm is fetched from /pkg/.
+      // The JS of the package (its wasm inlined) is bundled like the peers'.
       alias: { "@pkg": pkgDir },
       outfile: path.join(OUT, file),
       logLevel: "silent",
