@@ -1,7 +1,12 @@
 // What a page pays for auth-wasm, bundled and minified by esbuild as the benchmarks
-// bundle each peer: the default entry (its JS with the wasm inlined as base64: all a
+// bundle each peer: the default entry (its JS with the wasm inlined in hex: all a
 // page loads), and the ./slim entry's JS plus the separate .wasm it fetches. Used by
 // scripts/test-wasm (the budget) and bench/.
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { brotliCompressSync, constants, gzipSync } from "node:zlib";
+import { build } from "esbuild";
+
 export function sizes(bytes) {
   return {
     raw: bytes.length,
