@@ -100,6 +100,18 @@ export function run(cmd, args, options = {}) {
   return output;
 }
 
+/** As run(), without blocking this process: for commands that call a server of this file. */
+export function runAsync(cmd, args, options = {}) {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(cmd, args, { ...options, env: { ...process.env, ...options.env }, stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    proc.stdout.on("data", (d) => (output += d));
+    proc.stderr.on("data", (d) => (output += d));
+    proc.on("error", reject);
+    proc.on("close", (code) => (code === 0 ? resolve(output) : reject(new Error(`${cmd} ${args.join(" ")} exited ${code}:\n${output.slice(-6000)}`))));
+  });
+}
+
 /** Starts a server process, waits until `url` answers, and stops it by pid after the file. */
 export async function startServer(cmd, args, url, options = {}) {
   const proc = spawn(cmd, args, { ...options, env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1", ...options.env }, stdio: ["ignore", "pipe", "pipe"] });

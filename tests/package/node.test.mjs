@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import path from "node:path";
 import test from "node:test";
-import { EXPECTED_CHECKS, TOKEN, fixture, run, startStubBackend } from "./lib.mjs";
+import { EXPECTED_CHECKS, TOKEN, fixture, run, runAsync, startStubBackend } from "./lib.mjs";
 
 const dir = fixture("node");
 const NODES = { 20: process.execPath, 22: path.join(dir, "node_modules", ".bin", "node") };
@@ -12,9 +12,9 @@ const api = await startStubBackend();
 const lastLine = (text) => JSON.parse(text.trim().split("\n").at(-1));
 
 for (const [major, node] of Object.entries(NODES)) {
-  test(`Node ${major}: import, decodeJwt, sign-in and auth.fetch`, () => {
+  test(`Node ${major}: import, decodeJwt, sign-in and auth.fetch`, async () => {
     assert.match(run(node, ["--version"]), new RegExp(`^v${major}\\.`));
-    const output = run(node, ["check.mjs", api, TOKEN], { cwd: dir });
+    const output = await runAsync(node, ["check.mjs", api, TOKEN], { cwd: dir });
     assert.doesNotMatch(output, /ExperimentalWarning|Warning:/, output);
     assert.deepEqual(lastLine(output), EXPECTED_CHECKS);
   });

@@ -43,5 +43,7 @@ test("every export of package.json names a file in the tarball, types first", ()
 
 test("npm publish --dry-run is clean", () => {
   const output = run("npm", ["publish", "--dry-run", "--ignore-scripts", TARBALL], { cwd: ROOT });
-  assert.doesNotMatch(output, /npm (warn|WARN|ERR)/, output);
+  // Not logged in to a registry here: npm says so, and that is the only warning allowed.
+  const warnings = output.split("\n").filter((line) => /npm (warn|ERR)/i.test(line) && !/requires you to be logged in/.test(line));
+  assert.deepEqual(warnings, [], output);
 });
