@@ -159,7 +159,8 @@ export async function pageResult(url) {
   const context = await (await sharedBrowser()).newContext();
   const page = await context.newPage();
   const errors = [];
-  page.on("console", (msg) => msg.type() === "error" && errors.push(msg.text()));
+  // A page without an icon makes the browser ask for /favicon.ico: not the package's error.
+  page.on("console", (msg) => msg.type() === "error" && !msg.location().url?.endsWith("/favicon.ico") && errors.push(msg.text()));
   page.on("pageerror", (err) => errors.push(String(err)));
   try {
     await page.goto(url);
