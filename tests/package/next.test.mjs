@@ -15,7 +15,8 @@ const { expired: _clientSkipsExpiry, ...clientChecks } = EXPECTED_CHECKS;
 for (const bundler of ["turbopack", "webpack"]) {
   test(`next build (${bundler}), next start, the pages in Chromium`, async () => {
     const env = { NEXT_DIST_DIR: `.next-${bundler}` };
-    run(next, ["build", bundler === "webpack" ? "--webpack" : "--turbopack"], { cwd: dir, env });
+    const build = run(next, ["build", bundler === "webpack" ? "--webpack" : "--turbopack"], { cwd: dir, env });
+    assert.doesNotMatch(build, /⚠|warn/i, build);
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
     const server = await startServer(next, ["start", "--port", String(port), "--hostname", "127.0.0.1"], `${base}/`, { cwd: dir, env });
