@@ -1,7 +1,7 @@
 // Next 16 App Router with no configuration for the package, built with Turbopack (the
 // default) and with webpack: a Server Component decodes the token at request time, a
-// route handler reads a bearer, and a client component signs in and calls auth.fetch
-// in Chromium, with no console error.
+// route handler reads a bearer, the proxy (middleware, Node runtime) a cookie, and a
+// client component signs in and calls auth.fetch in Chromium, with no console error.
 import assert from "node:assert/strict";
 import path from "node:path";
 import test from "node:test";
@@ -27,6 +27,9 @@ for (const bundler of ["turbopack", "webpack"]) {
 
     const claims = await fetch(`${base}/api/claims`, { headers: { authorization: `Bearer ${TOKEN}` } });
     assert.deepEqual(await claims.json(), { sub: "ada", expired: false });
+
+    const viaCookie = await fetch(`${base}/api/claims`, { headers: { cookie: `token=${TOKEN}` } });
+    assert.equal(viaCookie.headers.get("x-auth-sub"), "ada", "the proxy (middleware) decoded the cookie's token");
     await server.stop();
   });
 }

@@ -21,6 +21,7 @@ for (const [major, node] of Object.entries(NODES)) {
 
   test(`Node ${major}: require() of the package`, () => {
     const output = run(node, ["check.cjs", TOKEN], { cwd: dir });
+    assert.doesNotMatch(output, /ExperimentalWarning|Warning:/, output);
     assert.deepEqual(lastLine(output), { sub: "ada", status: "anonymous", authError: "function" });
   });
 }
