@@ -24,4 +24,9 @@ for (const [major, node] of Object.entries(NODES)) {
     assert.doesNotMatch(output, /ExperimentalWarning|Warning:/, output);
     assert.deepEqual(lastLine(output), { sub: "ada", status: "anonymous", authError: "function" });
   });
+
+  test(`Node ${major}: auth-wasm/slim after init(bytes)`, () => {
+    const output = run(node, ["slim.mjs", TOKEN], { cwd: dir });
+    assert.deepEqual(lastLine(output), { before: "config", sub: "ada" });
+  });
 }

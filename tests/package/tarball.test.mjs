@@ -24,7 +24,9 @@ test("every module the shipped JS and .d.ts import is in the tarball", () => {
   const missing = [];
   for (const name of files) {
     if (!/\.(m?js|d\.ts)$/.test(name)) continue;
-    for (const [, spec] of readFileSync(path.join(dir, name), "utf8").matchAll(specifier)) {
+    // Comments out first: JSDoc's import("./x") types are for TypeScript, not modules.
+    const code = readFileSync(path.join(dir, name), "utf8").replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "");
+    for (const [, spec] of code.matchAll(specifier)) {
       const target = path.relative(dir, path.resolve(dir, spec));
       if (!files.has(target)) missing.push(`${name} imports ${spec}`);
     }
