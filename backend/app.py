@@ -13,7 +13,7 @@ from .deps import AppState, LocalAccounts
 from .email_verification import EmailVerifier
 from .errors import install_error_handlers
 from .mailer import make_mailer
-from .mfa import Challenges
+from .mfa import Challenges, RecoveryCodes
 from .oidc import Flows, Providers
 from .ratelimit import make_limiters
 from .routers import auth, identities, mfa, notes, oauth, sessions, test_hooks
@@ -58,6 +58,7 @@ def create_app(settings: Settings | None = None, oauth_transport: httpx.BaseTran
         auth_limiter=auth_limiter,
         refresh_limiter=refresh_limiter,
         challenges=Challenges(secret, previous),
+        recovery_codes=RecoveryCodes(secret, previous),
         oauth=Providers(settings.oauth_providers, oauth_transport),
         flows=Flows(secret, previous),
         mailer=make_mailer(settings),

@@ -4,8 +4,8 @@ Existing accounts start unverified: nothing recorded says who owns an address. T
 exception is an account a social sign-in created (no password, a linked provider): the
 provider had verified its email, as the code that created it required.
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0003
+Revises: 0002
 Create Date: 2026-11-30
 """
 
@@ -14,8 +14,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0002"
-down_revision: str | None = "0001"
+revision: str = "0003"
+down_revision: str | None = "0002"
 branch_labels: str | None = None
 depends_on: str | None = None
 
