@@ -429,3 +429,10 @@ def test_cookie_transport_delivers_the_refresh_token_only_as_the_cookie(tmp_path
         assert r.json()["refresh_token"] is None
         assert "httponly" in r.headers["set-cookie"].lower()
         assert client.cookies.get("__Secure-refresh_token")
+
+
+def test_linking_a_provider_that_verified_the_same_address_verifies_the_account(app_client, provider):
+    # The owner proved both: the password (signed in) and the address (at the provider).
+    pair = register(app_client, email="alice@example.com")
+    assert link(app_client, provider, pair["access_token"]).status_code == 200
+    assert app_client.get("/auth/me", headers=bearer(pair["access_token"])).json()["email_verified"] is True
