@@ -10,11 +10,13 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from .db import init_db, make_engine
 from .deps import AppState, LocalAccounts
+from .email_verification import EmailVerifier
 from .errors import install_error_handlers
+from .mailer import make_mailer
 from .mfa import Challenges, RecoveryCodes
 from .oidc import Flows, Providers
 from .ratelimit import make_limiters
-from .routers import auth, mfa, notes, oauth, sessions, test_hooks
+from .routers import auth, identities, mfa, notes, oauth, sessions, test_hooks
 from .security import Passwords, Tokens
 from .settings import Settings
 
@@ -59,6 +61,8 @@ def create_app(settings: Settings | None = None, oauth_transport: httpx.BaseTran
         recovery_codes=RecoveryCodes(secret, previous),
         oauth=Providers(settings.oauth_providers, oauth_transport),
         flows=Flows(secret, previous),
+        mailer=make_mailer(settings),
+        verifier=EmailVerifier(secret, previous, settings.verify_link_prefix),
     )
     app.state.engine = engine
     install_error_handlers(app)
@@ -68,9 +72,10 @@ def create_app(settings: Settings | None = None, oauth_transport: httpx.BaseTran
         return {"status": "ok"}
 
     app.include_router(auth.router)
-    # Both end in a session of ours: off with LOCAL_ACCOUNTS=0, like sign-in itself.
+    # These end in a session of ours (or link to one): off with LOCAL_ACCOUNTS=0, like sign-in itself.
     app.include_router(mfa.router, dependencies=LocalAccounts)
     app.include_router(oauth.router, dependencies=LocalAccounts)
+    app.include_router(identities.router, dependencies=LocalAccounts)
     app.include_router(sessions.router)
     app.include_router(notes.router)
     if settings.auth_test_hooks:

@@ -57,6 +57,8 @@ class Flow:
     redirect_uri: str
     nonce: str
     code_challenge: str
+    # Link mode: the signed-in user the provider account is to be linked to.
+    link_user: str | None = None
 
 
 class Flows:
@@ -74,6 +76,7 @@ class Flows:
             "ruri": flow.redirect_uri,
             "nonce": flow.nonce,
             "cc": flow.code_challenge,
+            **({"link": flow.link_user} if flow.link_user is not None else {}),
             "iat": now,
             "exp": now + FLOW_TTL,
         }
@@ -85,9 +88,11 @@ class Flows:
         if c is None:
             return None
         fields = [f for f in (c.get(k) for k in ("prv", "ruri", "nonce", "cc")) if isinstance(f, str)]
-        if c.get("purpose") != "oauth" or len(fields) != 4:
+        link = c.get("link")
+        if c.get("purpose") != "oauth" or len(fields) != 4 or not (link is None or isinstance(link, str)):
             return None
-        return Flow(*fields)
+        provider, redirect_uri, nonce, code_challenge = fields
+        return Flow(provider, redirect_uri, nonce, code_challenge, link_user=link)
 
 
 @dataclass(frozen=True)

@@ -48,7 +48,24 @@ class UserOut(BaseModel):
     id: str
     email: str
     name: str
+    email_verified: bool
     created_at: datetime
+
+
+class VerifyEmailIn(BaseModel):
+    token: str = Field(min_length=1, max_length=2048)
+
+
+class IdentityOut(BaseModel):
+    provider: str
+    created_at: datetime
+
+
+class IdentitiesOut(BaseModel):
+    """The user's ways to sign in: linked providers, and whether a password is set."""
+
+    identities: list[IdentityOut]
+    has_password: bool
 
 
 class SessionOut(BaseModel):
@@ -146,11 +163,19 @@ class OAuthStartIn(BaseModel):
     code_challenge: str = Field(min_length=43, max_length=43, pattern=B64URL)
     code_challenge_method: str = Field(default="S256", pattern="^S256$")
     state: str = Field(min_length=16, max_length=512, pattern=B64URL)
+    # Link this provider to the signed-in user (bearer required) instead of signing in.
+    link: bool = False
 
 
 class OAuthStartOut(BaseModel):
     authorization_url: str
     flow: str
+
+
+class LinkedOut(BaseModel):
+    """A link-mode callback's answer: the provider now linked to the signed-in user."""
+
+    linked: str
 
 
 class OAuthCallbackIn(BaseModel):

@@ -129,6 +129,14 @@ class Settings(BaseSettings):
     # {"acme": {"issuer": "https://id.acme.example", "client_id": "...", "client_secret": "..."}}.
     # Redirect URIs the SDK names must be on an origin of CORS_ORIGINS / CORS_ORIGIN_REGEX.
     oauth_providers: dict[str, OAuthProvider] = {}
+    # Verification mail (mailer.py): smtp://[user:pass@]host[:port] or smtps://...
+    # Unset: in dev mode the mail is written to the log, otherwise it is not sent.
+    smtp_url: str | None = None
+    mail_from: str = "auth-wasm <no-reply@localhost>"
+    # Where verification links point: EMAIL_VERIFY_URL + token, else
+    # APP_URL + "/verify-email?token=", else the first CORS origin's /verify-email page.
+    app_url: str | None = None
+    email_verify_url: str | None = None
 
     @field_validator("external_users")
     @classmethod
@@ -194,6 +202,13 @@ class Settings(BaseSettings):
         if self.refresh_cookie_secure is not None:
             return self.refresh_cookie_secure
         return not self.auth_dev_mode
+
+    @property
+    def verify_link_prefix(self) -> str:
+        if self.email_verify_url:
+            return self.email_verify_url
+        app = self.app_url or (self.cors_origin_list or ["http://localhost:3000"])[0]
+        return app.rstrip("/") + "/verify-email?token="
 
     @property
     def cors_origin_list(self) -> list[str]:

@@ -27,7 +27,17 @@ export type AuthEvent =
   | "mfa_required";
 export type AuthProtocol = "json" | "oauth2-password" | "better-auth";
 export type AuthStorage = "local" | "session" | "memory";
-export type AuthOperation = "login" | "register" | "refresh" | "logout" | "me";
+export type AuthOperation =
+  | "login"
+  | "register"
+  | "refresh"
+  | "logout"
+  | "me"
+  | "mfa"
+  | "sessions"
+  | "social"
+  | "verifyEmail"
+  | "identities";
 
 export interface AuthConfig {
   /** Backend address; https required unless localhost / 127.0.0.1. */
@@ -84,6 +94,14 @@ export interface AuthSessionInfo {
   readonly ip: string;
   /** The session this client is signed in with. */
   readonly current: boolean;
+}
+
+/** A provider linked to the signed-in user, as the backend's /auth/identities lists it. */
+export interface Identity {
+  /** The provider id, as `signInWith` / `linkWith` / `unlink` take it. */
+  readonly provider: string;
+  /** ISO 8601: when it was linked. */
+  readonly createdAt: string;
 }
 
 export interface AuthSnapshot {
@@ -145,6 +163,24 @@ export declare class AuthClient {
    * `challenge_expired` (took over ten minutes), `provider_error` or `unauthorized`
    * (e.g. the provider has not verified the email). */
   handleRedirect(url?: string): Promise<AuthSnapshot | null>;
+  /** Link a provider to the signed-in user: the same trip through the provider as
+   * `signInWith`, finished by `handleRedirect()` on the `redirectTo` page (it resolves
+   * with the unchanged session). Rejects with `session_expired` when signed out, and
+   * as `signInWith` does; `handleRedirect` rejects with `user_exists` when the provider
+   * account belongs to another user. */
+  linkWith(provider: string, options: SocialSignInOptions): Promise<void>;
+  /** The providers linked to the signed-in user. */
+  identities(): Promise<Identity[]>;
+  /** Unlink a provider from the signed-in user. Rejects with `validation` when it is
+   * the account's last way to sign in (no password, no other provider). */
+  unlink(provider: string): Promise<void>;
+  /** Follow an email verification link: the `token` from its URL (no sign-in needed).
+   * When signed in, the user is fetched again, so `snapshot.user.email_verified` is
+   * true. Rejects with `code_used` (already used) or `invalid_token` (expired or forged). */
+  verifyEmail(token: string): Promise<AuthSnapshot>;
+  /** Mail the signed-in user another verification link (resolves at once when the
+   * address is already verified). Rejects with `rate_limited` (retryAfter set). */
+  resendVerification(): Promise<void>;
   /** Sign out here, and revoke the session at the backend when it can;
    * `{ everywhere: true }` first ends every session of the user (and rejects if it cannot). */
   logout(options?: { everywhere?: boolean }): Promise<void>;

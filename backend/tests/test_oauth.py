@@ -23,7 +23,7 @@ from pydantic import ValidationError
 from backend.app import create_app
 from backend.settings import OAuthProvider
 
-from .conftest import bearer, make_settings, register
+from .conftest import bearer, claims_of, forge, make_settings, register, verify_email
 
 ISSUER = "https://id.example.test"
 CLIENT_ID = "auth-wasm-demo"
@@ -185,8 +185,9 @@ def test_first_sign_in_creates_the_user_and_the_next_one_finds_it(app_client, pr
     assert login.status_code in (401, 422)
 
 
-def test_an_existing_account_is_linked_by_verified_email(app_client, provider):
+def test_an_existing_verified_account_is_linked_by_verified_email(app_client, provider):
     pair = register(app_client, email="alice@example.com")
+    verify_email(app_client, pair["access_token"])
     user_id = app_client.get("/auth/me", headers=bearer(pair["access_token"])).json()["id"]
     r, _ = sign_in(app_client, provider)
     assert app_client.get("/auth/me", headers=bearer(r.json()["access_token"])).json()["id"] == user_id
@@ -194,6 +195,104 @@ def test_an_existing_account_is_linked_by_verified_email(app_client, provider):
         app_client.post("/auth/login", json={"email": "alice@example.com", "password": "correct horse"}).status_code
         == 200
     )
+
+
+def identities(client, token):
+    r = client.get("/auth/identities", headers=bearer(token))
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def test_pre_account_takeover_an_unverified_account_is_never_linked_by_email(app_client, provider):
+    """Issue 16 finding 1: someone registers the victim's address with a password of
+    their own; the victim's later social sign-in must not hand them the account."""
+    attacker = register(app_client, email="alice@example.com", password="attacker's password")
+    r, _ = sign_in(app_client, provider)
+    assert (r.status_code, r.json().get("code")) == (409, "user_exists"), r.text
+    assert "access_token" not in r.json()
+    # Nothing was linked: the attacker's account has no provider, and a second try
+    # is refused the same way.
+    again = app_client.post("/auth/login", json={"email": "alice@example.com", "password": "attacker's password"})
+    assert identities(app_client, again.json()["access_token"]) == {"identities": [], "has_password": True}
+    assert identities(app_client, attacker["access_token"])["identities"] == []
+    r2, _ = sign_in(app_client, provider)
+    assert r2.status_code == 409
+
+
+def test_pre_account_takeover_through_an_adopted_foreign_token(app_client, provider):
+    """The same through deps.py: an HS256 token with only sub + email (no issuer
+    vouching for the address) creates an unverified local user, which the victim's
+    social sign-in must not join."""
+    token = forge({"sub": "attacker-1", "email": "alice@example.com"})
+    me = app_client.get("/auth/me", headers=bearer(token))
+    assert me.status_code == 200 and me.json().get("email_verified") is not True
+    r, _ = sign_in(app_client, provider)
+    assert (r.status_code, r.json().get("code")) == (409, "user_exists"), r.text
+
+
+def test_a_user_created_by_social_sign_in_is_verified(app_client, provider):
+    r, _ = sign_in(app_client, provider)
+    assert app_client.get("/auth/me", headers=bearer(r.json()["access_token"])).json()["email_verified"] is True
+
+
+def link(client, provider, token, provider_id="acme"):
+    verifier, challenge = pkce()
+    body = {"redirect_uri": REDIRECT, "code_challenge": challenge, "state": b64url(secrets.token_bytes(16)), "link": True}
+    started = client.post(f"/auth/oauth/{provider_id}/start", json=body, headers=bearer(token) if token else {})
+    if started.status_code != 200:
+        return started
+    code = provider.authorize(started.json()["authorization_url"])
+    callback = {"code": code, "code_verifier": verifier, "flow": started.json()["flow"]}
+    return client.post(f"/auth/oauth/{provider_id}/callback", json=callback, headers=bearer(token) if token else {})
+
+
+def test_a_signed_in_user_links_a_provider_and_then_signs_in_with_it(app_client, provider):
+    pair = register(app_client, email="bob@example.com")
+    user_id = claims_of(pair["access_token"])["sub"]
+    assert link(app_client, provider, None).status_code == 401, "link mode needs the bearer"
+    r = link(app_client, provider, pair["access_token"])
+    assert (r.status_code, r.json()) == (200, {"linked": "acme"}), r.text
+    listed = identities(app_client, pair["access_token"])
+    assert [i["provider"] for i in listed["identities"]] == ["acme"] and listed["has_password"] is True
+    # The provider account (alice@... at the provider) now signs in as bob.
+    signed, _ = sign_in(app_client, provider)
+    assert claims_of(signed.json()["access_token"])["sub"] == user_id
+    # Linking it again is harmless; another user cannot take it.
+    assert link(app_client, provider, pair["access_token"]).status_code == 200
+    other = register(app_client, email="carol@example.com")
+    taken = link(app_client, provider, other["access_token"])
+    assert (taken.status_code, taken.json()["code"]) == (409, "user_exists")
+
+
+def test_a_link_is_finished_only_by_the_user_who_started_it(app_client, provider):
+    bob = register(app_client, email="bob@example.com")
+    mallory = register(app_client, email="mallory@example.com")
+    verifier, challenge = pkce()
+    body = {"redirect_uri": REDIRECT, "code_challenge": challenge, "state": b64url(secrets.token_bytes(16)), "link": True}
+    started = app_client.post("/auth/oauth/acme/start", json=body, headers=bearer(bob["access_token"]))
+    code = provider.authorize(started.json()["authorization_url"])
+    callback = {"code": code, "code_verifier": verifier, "flow": started.json()["flow"]}
+    for headers in ({}, bearer(mallory["access_token"])):
+        r = app_client.post("/auth/oauth/acme/callback", json=callback, headers=headers)
+        assert r.status_code in (401, 403), r.text
+    assert identities(app_client, bob["access_token"])["identities"] == []
+
+
+def test_unlink_never_removes_the_last_way_to_sign_in(app_client, provider):
+    # A password account: its provider can go.
+    pair = register(app_client, email="bob@example.com")
+    link(app_client, provider, pair["access_token"])
+    assert app_client.delete("/auth/identities/acme", headers=bearer(pair["access_token"])).status_code == 204
+    assert identities(app_client, pair["access_token"])["identities"] == []
+    gone = app_client.delete("/auth/identities/acme", headers=bearer(pair["access_token"]))
+    assert gone.status_code == 404
+    # An account made by social sign-in has no password: its only provider stays.
+    provider.claims = {"sub": "dave-1", "email": "dave@example.com", "email_verified": True, "name": "Dave"}
+    r, _ = sign_in(app_client, provider)
+    token = r.json()["access_token"]
+    last = app_client.delete("/auth/identities/acme", headers=bearer(token))
+    assert (last.status_code, last.json()["code"]) == (422, "last_sign_in_method")
+    assert [i["provider"] for i in identities(app_client, token)["identities"]] == ["acme"]
 
 
 def test_an_unverified_email_is_refused_and_links_nothing(app_client, provider):
@@ -330,3 +429,10 @@ def test_cookie_transport_delivers_the_refresh_token_only_as_the_cookie(tmp_path
         assert r.json()["refresh_token"] is None
         assert "httponly" in r.headers["set-cookie"].lower()
         assert client.cookies.get("__Secure-refresh_token")
+
+
+def test_linking_a_provider_that_verified_the_same_address_verifies_the_account(app_client, provider):
+    # The owner proved both: the password (signed in) and the address (at the provider).
+    pair = register(app_client, email="alice@example.com")
+    assert link(app_client, provider, pair["access_token"]).status_code == 200
+    assert app_client.get("/auth/me", headers=bearer(pair["access_token"])).json()["email_verified"] is True

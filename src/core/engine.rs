@@ -6,6 +6,7 @@
 
 use crate::prelude::*;
 
+use super::account::{self, AccountOp};
 use super::clock::{Clock, Millis};
 use super::config::{Config, Protocol};
 use super::error::{AuthError, ErrorCode};
@@ -589,16 +590,23 @@ impl Engine {
 
     // ---- social sign-in ---------------------------------------------------------------
 
-    /// The request that starts a social sign-in (see core::social).
+    /// The request that starts a social sign-in (see core::social); `link`: a link
+    /// of the provider to the signed-in user instead.
     pub fn social_start(
         &mut self,
         provider: &str,
         redirect_to: &str,
         challenge: &str,
         state: &str,
+        link: bool,
     ) -> Result<HttpRequest, AuthError> {
-        self.mfa = None;
-        social::start_request(&self.cfg, provider, redirect_to, challenge, state)
+        if link && self.session.is_none() {
+            return self.fail(not_signed_in());
+        }
+        if !link {
+            self.mfa = None;
+        }
+        social::start_request(&self.cfg, provider, redirect_to, challenge, state, link)
             .or_else(|e| self.fail(e))
     }
 
@@ -616,6 +624,33 @@ impl Engine {
         returned: Returned,
     ) -> Result<Option<HttpRequest>, AuthError> {
         social::finish_request(&self.cfg, pending, returned).or_else(|e| self.fail(e))
+    }
+
+    // ---- the account: email verification, linked providers ----------------------------
+
+    /// An account request (the user's ones go through the shell's bearer rules).
+    pub fn account(&mut self, op: AccountOp) -> Result<HttpRequest, AuthError> {
+        if op.needs_session() && self.session.is_none() {
+            return self.fail(not_signed_in());
+        }
+        account::request(&self.cfg, op).or_else(|e| self.fail(e))
+    }
+
+    /// Its answer: the identity list as JSON text (for `Identities`), or "".
+    pub fn account_answer(
+        &mut self,
+        op: AccountOp,
+        reply: &Reply,
+        local: Millis,
+    ) -> Result<String, AuthError> {
+        self.observe(reply.date, local);
+        match account::parse_answer(op, &Self::response(reply, local)) {
+            Ok(text) => {
+                self.error = None;
+                Ok(text)
+            }
+            Err(e) => self.fail(e),
+        }
     }
 
     // ---- sessions (devices) ---------------------------------------------------------------
@@ -982,6 +1017,51 @@ mod tests {
         );
         assert_eq!(e.status(T0), Status::Authenticated);
         assert_eq!(e.error(), None);
+    }
+
+    #[test]
+    fn account_calls_of_the_user_need_a_session_and_record_their_errors() {
+        let mut e = engine("json");
+        assert_eq!(
+            e.account(AccountOp::Identities).unwrap_err().code,
+            ErrorCode::SessionExpired
+        );
+        assert_eq!(
+            e.social_start("acme", "http://localhost:3000/cb", "c", "s", true)
+                .unwrap_err()
+                .code,
+            ErrorCode::SessionExpired,
+            "a link needs someone to link to"
+        );
+        // Following a link needs no session.
+        let req = e.account(AccountOp::VerifyEmail("tok")).unwrap();
+        assert_eq!(req.credential, Credential::None);
+        let used = reply(400, r#"{"detail":"used","code":"verification_used"}"#);
+        assert_eq!(
+            e.account_answer(AccountOp::VerifyEmail("tok"), &used, T0)
+                .unwrap_err()
+                .code,
+            ErrorCode::CodeUsed
+        );
+        assert_eq!(e.error().map(|err| err.code), Some(ErrorCode::CodeUsed));
+        signed_in(&mut e, "r1");
+        assert_eq!(
+            e.account(AccountOp::Unlink("acme")).unwrap().credential,
+            Credential::Access
+        );
+        let start = e
+            .social_start("acme", "http://localhost:3000/cb", "c", "s", true)
+            .unwrap();
+        assert_eq!(start.credential, Credential::Access);
+        assert_eq!(
+            e.account_answer(AccountOp::Linked, &reply(200, r#"{"linked":"acme"}"#), T0),
+            Ok(String::new())
+        );
+        assert_eq!(
+            e.status(T0),
+            Status::Authenticated,
+            "a link keeps the session"
+        );
     }
 
     #[test]

@@ -10,19 +10,21 @@ use super::config::Config;
 use super::error::{AuthError, ErrorCode};
 use super::json::{self, Json};
 use super::protocol::{
-    error_from_response, invalid_response, json_object, post, HttpRequest, HttpResponse, Op,
-    JSON_TYPE,
+    error_from_response, invalid_response, json_object, post, Credential, HttpRequest,
+    HttpResponse, Op, JSON_TYPE,
 };
 use super::url::origin_of;
 
 /// `POST {social}/{provider}/start` with the PKCE challenge, the state and where
-/// the provider must send the user back.
+/// the provider must send the user back. `link`: link the provider to the
+/// signed-in user (the request carries the access token) instead of signing in.
 pub fn start_request(
     cfg: &Config,
     provider: &str,
     redirect_to: &str,
     challenge: &str,
     state: &str,
+    link: bool,
 ) -> Result<HttpRequest, AuthError> {
     let Some(base) = cfg.endpoints.social.as_deref() else {
         return Err(AuthError::config(
@@ -40,16 +42,23 @@ pub fn start_request(
         ));
     }
     let path = [base, "/", provider, "/start"].concat();
-    let body = json_object(&[
+    let mut body = json_object(&[
         ("redirect_uri", redirect_to),
         ("code_challenge", challenge),
         ("code_challenge_method", "S256"),
         ("state", state),
     ]);
-    Ok(post(cfg, &path, JSON_TYPE, body))
+    if !link {
+        return Ok(post(cfg, &path, JSON_TYPE, body));
+    }
+    body.pop();
+    body.push_str(",\"link\":true}");
+    let mut request = post(cfg, &path, JSON_TYPE, body);
+    request.credential = Credential::Access;
+    Ok(request)
 }
 
-fn is_provider_id(id: &str) -> bool {
+pub(super) fn is_provider_id(id: &str) -> bool {
     !id.is_empty()
         && id.len() <= 64
         && id
@@ -89,8 +98,10 @@ pub struct Returned<'a> {
 /// when the URL is no callback at all (no state, code or error).
 ///
 /// `pending`: what the shell kept from the start (`{"provider", "state",
-/// "verifier", "flow"}`), None when this tab started nothing. The state is checked
-/// first, so a forged callback (even one saying "denied") is reported as such.
+/// "verifier", "flow", "link"?}`), None when this tab started nothing. The state is
+/// checked first, so a forged callback (even one saying "denied") is reported as
+/// such. A link's callback carries the access token (`Credential::Access`): the
+/// backend attaches the provider to the user who started it.
 pub fn finish_request(
     cfg: &Config,
     pending: Option<&str>,
@@ -136,7 +147,11 @@ pub fn finish_request(
     };
     let path = [base, "/", provider, "/callback"].concat();
     let body = json_object(&[("code", code), ("code_verifier", verifier), ("flow", flow)]);
-    Ok(Some(post(cfg, &path, JSON_TYPE, body)))
+    let mut request = post(cfg, &path, JSON_TYPE, body);
+    if pending.as_ref().and_then(|p| p.get("link")) == Some(&Json::Bool(true)) {
+        request.credential = Credential::Access;
+    }
+    Ok(Some(request))
 }
 
 fn mismatch() -> AuthError {
@@ -171,6 +186,7 @@ mod tests {
             "http://localhost:3000/cb?x=1",
             "ch",
             "st",
+            false,
         )
         .unwrap();
         assert_eq!(r.url, "http://127.0.0.1:8000/auth/oauth/acme/start");
@@ -183,6 +199,28 @@ mod tests {
     }
 
     #[test]
+    fn a_link_starts_and_finishes_with_the_access_token() {
+        let c = cfg("json");
+        let start =
+            start_request(&c, "acme", "http://localhost:3000/cb", "ch", "st", true).unwrap();
+        assert_eq!(start.credential, Credential::Access);
+        assert!(start
+            .body
+            .as_deref()
+            .is_some_and(|b| b.ends_with(r#""state":"st","link":true}"#)));
+        let pending =
+            r#"{"provider":"acme","state":"s-123","verifier":"v-456","flow":"f.l.w","link":true}"#;
+        let finish = finish_request(&c, Some(pending), returned("s-123", "code", ""))
+            .unwrap()
+            .unwrap();
+        assert_eq!(finish.credential, Credential::Access);
+        let sign_in = finish_request(&c, Some(PENDING), returned("s-123", "code", ""))
+            .unwrap()
+            .unwrap();
+        assert_eq!(sign_in.credential, Credential::None);
+    }
+
+    #[test]
     fn start_refuses_bad_input_and_other_protocols() {
         let c = cfg("json");
         for (provider, redirect) in [
@@ -191,11 +229,18 @@ mod tests {
             ("acme", "/relative"),
             ("acme", "javascript:alert(1)"),
         ] {
-            let err = start_request(&c, provider, redirect, "c", "s").unwrap_err();
+            let err = start_request(&c, provider, redirect, "c", "s", false).unwrap_err();
             assert_eq!(err.code, ErrorCode::Config, "{provider} {redirect}");
         }
-        let err =
-            start_request(&cfg("better-auth"), "acme", "http://x.test/", "c", "s").unwrap_err();
+        let err = start_request(
+            &cfg("better-auth"),
+            "acme",
+            "http://x.test/",
+            "c",
+            "s",
+            false,
+        )
+        .unwrap_err();
         assert_eq!(err.code, ErrorCode::Config);
     }
 

@@ -3,9 +3,110 @@
 import { useCallback, useEffect, useState, type FormEvent } from "react";
 import QRCode from "qrcode";
 import { useAuth } from "auth-wasm/react";
+import type { Identity } from "auth-wasm";
 import { Protected } from "@/components/Gates";
 import { api } from "@/lib/api";
+import { AFTER_CALLBACK, BACKEND_URL } from "@/lib/config";
 import { describeError } from "@/lib/errors";
+
+interface Provider {
+  id: string;
+  name: string;
+}
+
+/** The providers linked to the account, each with "Unlink"; the others with "Link"
+ * (a trip through the provider that comes back to /auth/callback, then here). */
+function LinkedProviders() {
+  const { client } = useAuth();
+  const [linked, setLinked] = useState<Identity[] | null>(null);
+  const [providers, setProviders] = useState<Provider[]>([]);
+  const [error, setError] = useState<string | null>(null);
+
+  const load = useCallback(async () => {
+    if (!client) return;
+    try {
+      setLinked(await client.identities());
+    } catch (err) {
+      setError(err instanceof Error && "code" in err && err.code === "validation" ? err.message : describeError(err));
+    }
+  }, [client]);
+
+  useEffect(() => {
+    void load();
+    fetch(`${BACKEND_URL}/auth/oauth/providers`)
+      .then((r) => (r.ok ? r.json() : []))
+      .then((list: Provider[]) => setProviders(Array.isArray(list) ? list : []))
+      .catch(() => {});
+  }, [load]);
+
+  async function link(provider: Provider) {
+    if (!client) return;
+    setError(null);
+    try {
+      sessionStorage.setItem(AFTER_CALLBACK, "/security");
+      await client.linkWith(provider.id, { redirectTo: `${window.location.origin}/auth/callback` });
+    } catch (err) {
+      sessionStorage.removeItem(AFTER_CALLBACK);
+      setError(describeError(err));
+    }
+  }
+
+  async function unlink(provider: string) {
+    if (!client) return;
+    setError(null);
+    try {
+      await client.unlink(provider);
+      await load();
+    } catch (err) {
+      // "validation": the last way to sign in; the backend's message says so.
+      setError(err instanceof Error && "code" in err && err.code === "validation" ? err.message : describeError(err));
+    }
+  }
+
+  if (providers.length === 0 && (linked?.length ?? 0) === 0) return null;
+  const nameOf = (id: string) => providers.find((p) => p.id === id)?.name ?? id;
+  return (
+    <div className="card" data-testid="identities">
+      <h2>Sign-in providers</h2>
+      {error && (
+        <div className="alert" role="alert" data-testid="identities-error">
+          {error}
+        </div>
+      )}
+      <ul className="list">
+        {providers.map((p) => {
+          const isLinked = linked?.some((i) => i.provider === p.id) ?? false;
+          return (
+            <li key={p.id} data-testid={`identity-${p.id}`}>
+              <span>
+                {p.name} {isLinked && <span className="badge authenticated">linked</span>}
+              </span>
+              {isLinked ? (
+                <button type="button" className="link-button danger" onClick={() => void unlink(p.id)}>
+                  Unlink
+                </button>
+              ) : (
+                <button type="button" className="link-button" disabled={linked === null} onClick={() => void link(p)}>
+                  Link
+                </button>
+              )}
+            </li>
+          );
+        })}
+        {linked
+          ?.filter((i) => !providers.some((p) => p.id === i.provider))
+          .map((i) => (
+            <li key={i.provider} data-testid={`identity-${i.provider}`}>
+              <span>{nameOf(i.provider)}</span>
+              <button type="button" className="link-button danger" onClick={() => void unlink(i.provider)}>
+                Unlink
+              </button>
+            </li>
+          ))}
+      </ul>
+    </div>
+  );
+}
 
 interface MfaStatus {
   totp: boolean;
@@ -117,6 +218,7 @@ function Security() {
   return (
     <div className="stack narrow-wide">
       <h1>Security</h1>
+      <LinkedProviders />
       {error && (
         <div className="alert" role="alert">
           {error}
