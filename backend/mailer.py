@@ -1,8 +1,8 @@
 """Outgoing mail (verification links): SMTP when SMTP_URL is set; in dev mode without
 it, the message goes to the backend log; otherwise nothing is sent (a warning at start).
 
-SMTP_URL is `smtp://[user:pass@]host[:port]` (plain, STARTTLS when the server offers
-it and the host is not loopback) or `smtps://...` (TLS from the first byte)."""
+SMTP_URL is `smtp://[user:pass@]host[:port]` (STARTTLS required unless the host is
+loopback) or `smtps://...` (TLS from the first byte)."""
 
 from __future__ import annotations
 
@@ -77,7 +77,11 @@ class SmtpMailer:
             smtp = smtplib.SMTP(c.host, c.port, timeout=SMTP_TIMEOUT)
         with smtp:
             smtp.ehlo()
-            if not c.implicit_tls and c.host not in LOOPBACK_HOSTS and smtp.has_extn("starttls"):
+            if not c.implicit_tls and c.host not in LOOPBACK_HOSTS:
+                # Never in clear past this machine: the mail carries a sign-in link and
+                # the login a password, and an attacker on the path can strip the offer.
+                if not smtp.has_extn("starttls"):
+                    raise smtplib.SMTPNotSupportedError("the SMTP server offers no STARTTLS")
                 smtp.starttls(context=ssl.create_default_context())
                 smtp.ehlo()
             if c.user is not None:

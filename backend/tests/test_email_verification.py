@@ -118,3 +118,31 @@ def test_smtp_url_errors_never_echo_the_value():
     assert "hunter2" not in str(err.value)
     parsed = parse_smtp_url("smtps://me%40x:p%3Ass@mail.example")
     assert (parsed.host, parsed.port, parsed.implicit_tls, parsed.user, parsed.password) == ("mail.example", 465, True, "me@x", "p:ss")
+
+
+def test_mail_is_never_sent_in_clear_to_a_server_without_starttls():
+    """Past loopback a server that offers no STARTTLS (or an attacker who stripped the
+    offer) gets nothing: the mail carries a sign-in link. 127.0.0.2 is loopback to the
+    kernel but not to the mailer's allow-list, so it stands in for a remote host."""
+    import smtplib
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    from backend.mailer import Mail, SmtpMailer
+
+    from .conftest import Mailbox
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.2", 0))
+        port = s.getsockname()[1]
+    box = Mailbox()
+    controller = Controller(box, hostname="127.0.0.2", port=port)
+    controller.start()
+    try:
+        mailer = SmtpMailer(parse_smtp_url(f"smtp://127.0.0.2:{port}"), "auth@example.com")
+        with pytest.raises(smtplib.SMTPNotSupportedError):
+            mailer.send(Mail(to="a@example.com", subject="s", body="link"))
+        assert box.messages == []
+    finally:
+        controller.stop()

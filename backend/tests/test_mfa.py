@@ -341,3 +341,25 @@ def test_confirm_takes_only_ascii_digits(client):
     client.post("/auth/mfa/totp/enroll", json={"password": PASSWORD}, headers=bearer(token))
     r = client.post("/auth/mfa/totp/confirm", json={"code": "١٢٣٤٥٦", "password": PASSWORD}, headers=bearer(token))
     assert (r.status_code, r.json()["code"]) == (422, "validation")
+
+
+def test_the_owner_is_told_by_mail_of_two_factor_changes(make_client, mailbox):
+    """The notices reach a real SMTP server on loopback, and carry no secret."""
+    client = make_client(smtp_url=mailbox.url)
+    token = register(client, email="told@example.com")["access_token"]
+    secret = client.post("/auth/mfa/totp/enroll", json={"password": PASSWORD}, headers=bearer(token)).json()["secret"]
+    codes = client.post(
+        "/auth/mfa/totp/confirm", json={"code": pyotp.TOTP(secret).now(), "password": PASSWORD}, headers=bearer(token)
+    ).json()["recovery_codes"]
+    assert client.post("/auth/mfa/totp/disable", json={"code": codes[0], "password": PASSWORD}, headers=bearer(token)).status_code == 204
+
+    wanted = {"Two-factor sign-in was turned on", "Two-factor sign-in was turned off"}
+    deadline = time.monotonic() + 10  # the notices leave on their own thread
+    while not wanted <= {m["Subject"] for m in mailbox.messages} and time.monotonic() < deadline:
+        time.sleep(0.05)
+    notices = [m for m in mailbox.messages if m["Subject"] in wanted]
+    assert {m["Subject"] for m in notices} == wanted
+    for message in notices:
+        assert message["To"] == "told@example.com"
+        text = message.get_body(preferencelist=("plain",)).get_content()
+        assert secret not in text and PASSWORD not in text and not any(c in text for c in codes)
