@@ -11,7 +11,7 @@ from .db import init_db, make_engine
 from .deps import AppState
 from .errors import install_error_handlers
 from .ratelimit import make_limiters
-from .routers import auth, mfa, notes, oauth, sessions, test_hooks
+from .routers import auth, mfa, notes, oauth, sessions
 from .mfa import Challenges
 from .oidc import Flows, Providers
 from .security import Passwords, Tokens
@@ -21,9 +21,11 @@ log = logging.getLogger("backend")
 
 
 def create_app(settings: Settings | None = None, oauth_transport=None) -> FastAPI:
-    """Build the app. Raises settings.ConfigError when the secret is missing or weak.
+    """Build the app. Raises settings.ConfigError when the secret is missing or weak, or
+    the test hooks are asked for outside dev mode.
     `oauth_transport`: an httpx transport standing in for the OpenID providers (tests)."""
     settings = settings or Settings()
+    settings.check_test_hooks()
     secret, generated = settings.resolve_secret()
     previous = settings.previous_secrets()
     if generated:
@@ -65,10 +67,13 @@ def create_app(settings: Settings | None = None, oauth_transport=None) -> FastAP
     app.include_router(sessions.router)
     app.include_router(notes.router)
     if settings.auth_test_hooks:
+        # Imported only here: production processes never load the test package.
+        from .testing import hooks
+
         log.warning("AUTH_TEST_HOOKS is on: /_test/* endpoints are exposed (tests only)")
-        app.state.test_hooks = test_hooks.TestHooks()
-        app.include_router(test_hooks.router)
-        app.add_middleware(test_hooks.TestHooksMiddleware, hooks=app.state.test_hooks)
+        app.state.test_hooks = hooks.TestHooks()
+        app.include_router(hooks.router)
+        app.add_middleware(hooks.TestHooksMiddleware, hooks=app.state.test_hooks)
     # Added last so it is outermost: every answer, including injected faults, gets CORS.
     app.add_middleware(
         CORSMiddleware,
