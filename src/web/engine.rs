@@ -9,7 +9,7 @@ use wasm_bindgen::prelude::*;
 use crate::core::config::{Config, RawConfig};
 use crate::core::engine::{self, Access, Outgoing, Reply, SignIn};
 use crate::core::error::{AuthError, ErrorCode};
-use crate::core::json::{write_str, Json};
+use crate::core::json::{self, write_str, Json};
 use crate::core::protocol::{Credential, Op, SessionsOp};
 use crate::core::schedule::Page;
 use crate::core::social::Returned;
@@ -288,11 +288,9 @@ impl Engine {
                 .map_or_else(|e| failure(&e), request),
             op::SOCIAL_STARTED => e.social_started(&reply, x).unwrap_or_else(|e| failure(&e)),
             op::SOCIAL_FINISH => {
-                let returned = Returned {
-                    state: opt(b),
-                    code: opt(c),
-                    error: opt(d),
-                };
+                // b: the callback as `{"state","code","error","iss","at"}` (js/client.js).
+                let parsed = json::parse(b).filter(Json::is_object);
+                let returned = parsed.as_ref().map(Returned::from_json).unwrap_or_default();
                 match e.social_finish(opt(a), returned) {
                     Ok(r) => r.map(request).unwrap_or_default(),
                     Err(err) => failure(&err),
