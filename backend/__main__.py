@@ -22,7 +22,8 @@ def describe(exc: ValidationError) -> str:
         name = ".".join(str(part) for part in error["loc"])
         where = name.split(".", 1)
         field = where[0].upper() + (f".{where[1]}" if len(where) > 1 else "")
-        problems.append(f"{field}: {error['msg']}" if field else error["msg"])
+        message = error["msg"].removeprefix("Value error, ")
+        problems.append(f"{field}: {message}" if field else message)
     return "; ".join(problems)
 
 

@@ -24,8 +24,8 @@ def parse_rate(value: str) -> tuple[int, int]:
     """"10/60" -> (10 attempts, 60 seconds)."""
     try:
         count, seconds = (int(part) for part in value.split("/", 1))
-    except ValueError as exc:
-        raise ValueError(f"expected ATTEMPTS/SECONDS such as 10/60, got {value!r}") from exc
+    except ValueError:
+        raise ValueError("expected ATTEMPTS/SECONDS such as 10/60") from None
     if count < 1 or seconds < 1:
         raise ValueError("rate limit attempts and seconds must be positive")
     return count, seconds

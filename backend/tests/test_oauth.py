@@ -334,7 +334,7 @@ def test_mix_up_a_code_from_the_honest_provider_never_reaches_the_attackers(two_
             "/auth/oauth/acme/callback",
             json={"code": stolen[0]["code"], "code_verifier": stolen[0]["code_verifier"], "flow": attacker["flow"]},
         )
-        assert "access_token" not in redeemed.json(), "the attacker signed in as the victim"
+        assert redeemed.status_code != 200, "the attacker signed in as the victim"
     assert stolen == [], "the honest provider's code and the verifier reached the attacker's token endpoint"
     assert (victim.status_code, victim.json()["code"]) == (400, "state_mismatch")
 

@@ -120,7 +120,12 @@ PROVIDER_SECRET = "client-secret-that-must-never-be-printed-9f3k"
 )
 def test_bad_settings_refuse_to_start_with_one_line_that_echoes_no_value(tmp_path, setting, extra, named):
     proc = run_backend(tmp_path, free_port(), BETTER_AUTH_SECRET=secrets.token_urlsafe(48), **extra)
-    _out, err = proc.communicate(timeout=60)
+    try:
+        _out, err = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        pytest.fail(f"the backend started with {setting}")
     assert proc.returncode == 2, err
     lines = err.strip().splitlines()
     assert len(lines) == 1, err
