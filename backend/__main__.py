@@ -1,4 +1,5 @@
-"""`python -m backend --host 127.0.0.1 --port 8000`"""
+"""`python -m backend --host 127.0.0.1 --port 8000` serves the API;
+`python -m backend migrate` upgrades the database schema to this code's revision and exits."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ import uvicorn
 from pydantic import ValidationError
 
 from .app import create_app
+from .db import make_engine
+from .migrate import upgrade
 from .settings import BACKEND_DIR, ConfigError, Settings
 
 
@@ -27,8 +30,20 @@ def describe(exc: ValidationError) -> str:
     return "; ".join(problems)
 
 
+def migrate(settings: Settings) -> int:
+    """The release step of a deployment with AUTO_MIGRATE=0 (also safe while workers run)."""
+    engine = make_engine(settings.database_url)
+    try:
+        revision = upgrade(engine)
+    finally:
+        engine.dispose()
+    print(f"database schema at revision {revision}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m backend", description=__doc__)
+    parser.add_argument("command", nargs="?", choices=("serve", "migrate"), default="serve")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--log-level", default="info")
@@ -37,7 +52,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         # BACKEND_ENV_FILE: another settings file (tests point it at nothing).
         env_file = os.environ.get("BACKEND_ENV_FILE", str(BACKEND_DIR / ".env"))
-        app = create_app(Settings(_env_file=env_file or None))
+        settings = Settings(_env_file=env_file or None)
+        if args.command == "migrate":
+            return migrate(settings)
+        app = create_app(settings)
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

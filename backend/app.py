@@ -4,23 +4,24 @@ from __future__ import annotations
 
 import logging
 
+import httpx
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from .db import init_db, make_engine
-from .deps import AppState
+from .deps import AppState, LocalAccounts
 from .errors import install_error_handlers
-from .ratelimit import make_limiters
-from .routers import auth, mfa, notes, oauth, sessions
 from .mfa import Challenges
 from .oidc import Flows, Providers
+from .ratelimit import make_limiters
+from .routers import auth, mfa, notes, oauth, sessions
 from .security import Passwords, Tokens
 from .settings import Settings
 
 log = logging.getLogger("backend")
 
 
-def create_app(settings: Settings | None = None, oauth_transport=None) -> FastAPI:
+def create_app(settings: Settings | None = None, oauth_transport: httpx.BaseTransport | None = None) -> FastAPI:
     """Build the app. Raises settings.ConfigError when the secret is missing or weak, or
     the test hooks are asked for outside dev mode.
     `oauth_transport`: an httpx transport standing in for the OpenID providers (tests)."""
@@ -33,12 +34,17 @@ def create_app(settings: Settings | None = None, oauth_transport=None) -> FastAP
             "AUTH_DEV_MODE: generated a random BETTER_AUTH_SECRET for this run; "
             "tokens will not survive a restart"
         )
+    if settings.jwt_raw_secret:
+        log.warning(
+            "JWT_RAW_SECRET is on: access tokens use the raw BETTER_AUTH_SECRET, so any JWT "
+            "signed with it whose iss/aud match is taken as an access token"
+        )
     engine = make_engine(settings.database_url)
     auth_limiter, refresh_limiter = make_limiters(settings)
     app = FastAPI(title="auth-wasm reference backend", version="0.1.0")
     app.state.auth = AppState(
         settings=settings,
-        sessions=init_db(engine),
+        sessions=init_db(engine, settings.auto_migrate),
         passwords=Passwords(settings.password_hash_profile),
         tokens=Tokens(
             secret,
@@ -47,6 +53,7 @@ def create_app(settings: Settings | None = None, oauth_transport=None) -> FastAP
             issuers=settings.jwt_issuer_list,
             audience=settings.jwt_audience_list,
             previous_secrets=previous,
+            raw_secret=settings.jwt_raw_secret,
         ),
         auth_limiter=auth_limiter,
         refresh_limiter=refresh_limiter,
@@ -58,12 +65,13 @@ def create_app(settings: Settings | None = None, oauth_transport=None) -> FastAP
     install_error_handlers(app)
 
     @app.get("/health", tags=["meta"])
-    def health() -> dict:
+    def health() -> dict[str, str]:
         return {"status": "ok"}
 
     app.include_router(auth.router)
-    app.include_router(mfa.router)
-    app.include_router(oauth.router)
+    # Both end in a session of ours: off with LOCAL_ACCOUNTS=0, like sign-in itself.
+    app.include_router(mfa.router, dependencies=LocalAccounts)
+    app.include_router(oauth.router, dependencies=LocalAccounts)
     app.include_router(sessions.router)
     app.include_router(notes.router)
     if settings.auth_test_hooks:

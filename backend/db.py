@@ -4,26 +4,30 @@ PostgreSQL through DATABASE_URL."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, cast
 
 from sqlalchemy import (
     Boolean,
     DateTime,
     ForeignKey,
     Integer,
+    MetaData,
     String,
     Text,
     create_engine,
     event,
-    text,
 )
-from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
+from sqlalchemy.engine import CursorResult, Engine, Result
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+
+from .migrate import revisions, upgrade
+from .settings import ConfigError
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def new_id() -> str:
@@ -31,7 +35,18 @@ def new_id() -> str:
 
 
 class Base(DeclarativeBase):
-    pass
+    # Named constraints (PostgreSQL's own default names), so a migration can drop or
+    # alter one by name on SQLite too. Every schema change comes with a migration
+    # (backend/README.md, "Schema migrations"); tests/test_migrations.py checks they agree.
+    metadata = MetaData(
+        naming_convention={
+            "ix": "ix_%(column_0_label)s",
+            "uq": "%(table_name)s_%(column_0_name)s_key",
+            "ck": "%(table_name)s_%(constraint_name)s_check",
+            "fk": "%(table_name)s_%(column_0_name)s_fkey",
+            "pk": "%(table_name)s_pkey",
+        }
+    )
 
 
 class User(Base):
@@ -120,7 +135,12 @@ class Note(Base):
 
 def as_utc(value: datetime) -> datetime:
     """SQLite returns naive datetimes; everything stored is UTC."""
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def rowcount(result: Result[Any]) -> int:
+    """The rows an UPDATE or DELETE matched (its Result is a CursorResult at run time)."""
+    return cast("CursorResult[Any]", result).rowcount
 
 
 def make_engine(url: str) -> Engine:
@@ -131,7 +151,7 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
         @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_conn, _record):  # noqa: ANN001
+        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA journal_mode=WAL")
@@ -141,19 +161,16 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
-# Any constant: the advisory lock that serialises table creation on PostgreSQL.
-_SCHEMA_LOCK = 0x61757468  # "auth"
-
-
-def init_db(engine: Engine) -> sessionmaker:
-    if engine.dialect.name == "postgresql":
-        # Workers starting at once on an empty database would each see no tables and
-        # race their CREATE TABLEs (one wins, the others crash on a duplicate type).
-        # A transaction-scoped advisory lock lets one create while the others wait,
-        # then find the tables there.
-        with engine.begin() as conn:
-            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK})
-            Base.metadata.create_all(conn)
+def init_db(engine: Engine, auto_migrate: bool = True) -> sessionmaker[Session]:
+    """Bring the schema to the code's revision (AUTO_MIGRATE, the default), or refuse to
+    start when a release step was meant to do it and has not (`python -m backend migrate`)."""
+    if auto_migrate:
+        upgrade(engine)
     else:
-        Base.metadata.create_all(engine)
+        current, head = revisions(engine)
+        if current != head:
+            raise ConfigError(
+                f"the database schema is at revision {current or 'none'}, this code needs {head}: "
+                "run `python -m backend migrate` (or set AUTO_MIGRATE=1)"
+            )
     return sessionmaker(bind=engine, expire_on_commit=False)

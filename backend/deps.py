@@ -14,18 +14,18 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from . import session_store
 from .db import User
-from .errors import unauthorized
-from .ratelimit import Limiter
-from .security import AccessClaims, Passwords, Tokens
+from .errors import ApiError, unauthorized
 from .mfa import Challenges
 from .oidc import Flows, Providers
+from .ratelimit import Limiter
+from .security import AccessClaims, Passwords, Tokens
 from .settings import Settings
 
 
 @dataclass
 class AppState:
     settings: Settings
-    sessions: sessionmaker
+    sessions: sessionmaker[Session]
     passwords: Passwords
     tokens: Tokens
     auth_limiter: Limiter
@@ -37,7 +37,8 @@ class AppState:
 
 
 def get_state(request: Request) -> AppState:
-    return request.app.state.auth
+    state: AppState = request.app.state.auth
+    return state
 
 
 def get_db(state: Annotated[AppState, Depends(get_state)]) -> Iterator[Session]:
@@ -90,8 +91,8 @@ def get_principal(
 
 
 def adopt_external_user(db: Session, claims: AccessClaims) -> User | None:
-    """The local user for a verified token another issuer (Better Auth) minted with
-    our secret: created on first sight with the token's `sub` as its id, so notes and
+    """The local user for a verified token another issuer (a Better Auth app) signed
+    with the access-token key derived from the shared secret: created on first sight with the token's `sub` as its id, so notes and
     sessions key on the same id the issuer uses. An email already held by another
     local account is not taken over: the token is refused."""
     email = (claims.email or "").strip().lower()
@@ -108,6 +109,20 @@ def adopt_external_user(db: Session, claims: AccessClaims) -> User | None:
         db.rollback()
         return db.get(User, claims.sub)
     return user
+
+
+def require_local_accounts(state: Annotated[AppState, Depends(get_state)]) -> None:
+    """LOCAL_ACCOUNTS=0 (Better Auth owns the accounts): the routes that create
+    accounts or sessions here do not exist."""
+    if not state.settings.local_accounts:
+        raise ApiError(
+            404,
+            "local_accounts_disabled",
+            "Accounts are managed by another service here (LOCAL_ACCOUNTS=0): sign in there",
+        )
+
+
+LocalAccounts = [Depends(require_local_accounts)]
 
 
 def get_current_user(principal: Annotated[Principal, Depends(get_principal)]) -> User:

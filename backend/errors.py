@@ -4,6 +4,8 @@ Codes are the SDK's AuthError codes."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
@@ -32,7 +34,7 @@ class ApiError(Exception):
         self.extra = extra or {}
 
     def response(self) -> JSONResponse:
-        body: dict = {"detail": self.detail, "code": self.code, **self.extra}
+        body: dict[str, Any] = {"detail": self.detail, "code": self.code, **self.extra}
         if self.fields:
             body["fields"] = self.fields
         return JSONResponse(body, status_code=self.status, headers=self.headers)
@@ -51,7 +53,7 @@ def rate_limited(retry_after: int) -> ApiError:
     )
 
 
-def _friendly(err: dict) -> str:
+def _friendly(err: Mapping[str, Any]) -> str:
     """A sentence for a form, from pydantic's error type. Never echoes the value
     (it may be a password)."""
     kind = err.get("type", "")
@@ -101,7 +103,7 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _http(_request: Request, exc: HTTPException) -> JSONResponse:
         code = _STATUS_CODES.get(exc.status_code, "server" if exc.status_code >= 500 else "error")
         detail = exc.detail if isinstance(exc.detail, str) else "Request failed"
-        return ApiError(exc.status_code, code, detail, headers=exc.headers or {}).response()
+        return ApiError(exc.status_code, code, detail, headers=dict(exc.headers or {})).response()
 
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:

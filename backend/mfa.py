@@ -12,13 +12,13 @@ import hashlib
 import hmac
 import secrets
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pyotp
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from .db import RecoveryCode, TotpFactor, utcnow
+from .db import RecoveryCode, TotpFactor, rowcount, utcnow
 from .security import PurposeSigner
 
 ISSUER = "auth-wasm"
@@ -41,14 +41,14 @@ def accept_totp(db: Session, factor: TotpFactor, code: str, now: float | None = 
     if not (code.isdigit() and len(code) == 6):
         return False
     totp = pyotp.TOTP(factor.secret)
-    current = totp.timecode(datetime.fromtimestamp(now if now is not None else time.time(), timezone.utc))
+    current = totp.timecode(datetime.fromtimestamp(now if now is not None else time.time(), UTC))
     for step in (current - 1, current, current + 1):
         if step > factor.last_step and hmac.compare_digest(totp.generate_otp(step), code):
-            won = db.execute(
+            won = rowcount(db.execute(
                 update(TotpFactor)
                 .where(TotpFactor.user_id == factor.user_id, TotpFactor.last_step < step)
                 .values(last_step=step)
-            ).rowcount
+            ))
             db.commit()
             return won == 1
     return False
@@ -68,17 +68,21 @@ def new_recovery_codes(db: Session, user_id: str) -> list[str]:
 
 
 def accept_recovery_code(db: Session, user_id: str, code: str) -> bool:
-    won = db.execute(
+    won = rowcount(db.execute(
         update(RecoveryCode)
         .where(RecoveryCode.code_hash == _hash(code), RecoveryCode.user_id == user_id, RecoveryCode.used_at.is_(None))
         .values(used_at=utcnow())
-    ).rowcount
+    ))
     db.commit()
     return won == 1
 
 
 def recovery_codes_left(db: Session, user_id: str) -> int:
-    return len(db.scalars(select(RecoveryCode.code_hash).where(RecoveryCode.user_id == user_id, RecoveryCode.used_at.is_(None))).all())
+    return len(
+        db.scalars(
+            select(RecoveryCode.code_hash).where(RecoveryCode.user_id == user_id, RecoveryCode.used_at.is_(None))
+        ).all()
+    )
 
 
 class Challenges:

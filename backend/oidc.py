@@ -20,6 +20,7 @@ import logging
 import secrets
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
 
 import httpx
@@ -28,6 +29,9 @@ import jwt
 from .errors import ApiError
 from .security import PurposeSigner
 from .settings import OAuthProvider, is_secure_url
+
+if TYPE_CHECKING:
+    from jwt.algorithms import AllowedPublicKeys
 
 log = logging.getLogger("backend")
 
@@ -85,8 +89,8 @@ class Flows:
         c = self._signer.read(token, ["exp"])
         if c is None:
             return None
-        fields = [c.get(k) for k in ("prv", "ruri", "nonce", "cc", "idp")]
-        if c.get("purpose") != "oauth" or not all(isinstance(f, str) for f in fields):
+        fields = [f for f in (c.get(k) for k in ("prv", "ruri", "nonce", "cc", "idp")) if isinstance(f, str)]
+        if c.get("purpose") != "oauth" or len(fields) != 5:
             return None
         return Flow(*fields)
 
@@ -109,16 +113,16 @@ class OidcClient:
         self.id = provider_id
         self.config = config
         self._http = http
-        self._metadata: dict | None = None
+        self._metadata: dict[str, Any] | None = None
         self._metadata_at = 0.0
         self._jwks: jwt.PyJWKSet | None = None
 
     # ---- provider metadata ------------------------------------------------------------
 
-    def metadata(self) -> dict:
+    def metadata(self) -> dict[str, Any]:
         """Discovery (cached), with any endpoint set in the config taking precedence."""
         if self._metadata is None or time.monotonic() - self._metadata_at > DISCOVERY_TTL:
-            found: dict = {}
+            found: dict[str, Any] = {}
             explicit = self.config.authorization_endpoint and self.config.token_endpoint and self.config.jwks_uri
             if not explicit:
                 url = self.config.issuer.rstrip("/") + "/.well-known/openid-configuration"
@@ -141,7 +145,7 @@ class OidcClient:
             self._metadata, self._metadata_at = found, time.monotonic()
         return self._metadata
 
-    def _get_json(self, url: str, what: str, headers: dict | None = None) -> dict:
+    def _get_json(self, url: str, what: str, headers: dict[str, Any] | None = None) -> dict[str, Any]:
         try:
             response = self._http.get(url, headers=headers)
         except httpx.HTTPError:
@@ -149,7 +153,7 @@ class OidcClient:
         return self._json(response, what)
 
     @staticmethod
-    def _json(response: httpx.Response, what: str) -> dict:
+    def _json(response: httpx.Response, what: str) -> dict[str, Any]:
         try:
             body = response.json()
         except ValueError:
@@ -194,27 +198,35 @@ class OidcClient:
         verified = claims.get("email_verified") in (True, "true")
         if not isinstance(email, str) or not email or not verified:
             raise ApiError(403, "email_unverified", "The provider has not verified an email address for this account")
-        name = claims.get("name") if isinstance(claims.get("name"), str) else ""
-        return Identity(subject=claims["sub"], email=email.strip().lower(), name=name[:200])
+        name = claims.get("name")
+        name = name[:200] if isinstance(name, str) else ""
+        return Identity(subject=claims["sub"], email=email.strip().lower(), name=name)
 
-    def _exchange(self, code: str, verifier: str, redirect_uri: str) -> dict:
+    def _exchange(self, code: str, verifier: str, redirect_uri: str) -> dict[str, Any]:
         metadata = self.metadata()
-        data = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri, "code_verifier": verifier}
+        data = {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": redirect_uri,
+            "code_verifier": verifier,
+        }
         methods = metadata.get("token_endpoint_auth_methods_supported") or ["client_secret_basic"]
-        auth = None
+        auth = httpx.Auth()  # none: the secret goes in the form
         if "client_secret_basic" in methods:
             auth = httpx.BasicAuth(self.config.client_id, self.config.client_secret)
         else:
             data |= {"client_id": self.config.client_id, "client_secret": self.config.client_secret}
         try:
-            response = self._http.post(metadata["token_endpoint"], data=data, auth=auth, headers={"Accept": "application/json"})
+            response = self._http.post(
+                metadata["token_endpoint"], data=data, auth=auth, headers={"Accept": "application/json"}
+            )
         except httpx.HTTPError:
             raise provider_error("The sign-in provider could not be reached (token)") from None
         if response.status_code == 400 and _oauth_error(response) == "invalid_grant":
             raise ApiError(400, "code_used", "This sign-in code was already used or has expired: sign in again")
         return self._json(response, "token request")
 
-    def _verify_id_token(self, id_token: str, nonce: str) -> dict:
+    def _verify_id_token(self, id_token: str, nonce: str) -> dict[str, Any]:
         try:
             header = jwt.get_unverified_header(id_token)
         except jwt.PyJWTError:
@@ -248,7 +260,7 @@ class OidcClient:
             raise provider_error("The provider's ID token has no subject")
         return claims
 
-    def _signing_key(self, kid: str | None, alg: str):
+    def _signing_key(self, kid: str | None, alg: str) -> AllowedPublicKeys:
         """The JWKS key for `kid` (fetched again once when the provider rotated keys)."""
         for attempt in range(2):
             if self._jwks is None or attempt == 1:
@@ -257,14 +269,17 @@ class OidcClient:
                     self._jwks = jwt.PyJWKSet.from_dict(body)
                 except jwt.PyJWTError:
                     raise provider_error("The provider's key set is unusable") from None
-            candidates = [k for k in self._jwks.keys if (kid is None or k.key_id == kid) and k.public_key_use in (None, "sig")]
+            candidates = [
+                k for k in self._jwks.keys if (kid is None or k.key_id == kid) and k.public_key_use in (None, "sig")
+            ]
             if kid is None and len(candidates) > 1:
                 candidates = [k for k in candidates if k.algorithm_name == alg] or candidates
             if candidates:
-                return candidates[0].key
+                key: AllowedPublicKeys = candidates[0].key
+                return key
         raise provider_error("The provider's ID token is signed with an unknown key")
 
-    def _userinfo(self, access_token: str, subject: str) -> dict:
+    def _userinfo(self, access_token: str, subject: str) -> dict[str, Any]:
         endpoint = self.metadata().get("userinfo_endpoint")
         if not isinstance(endpoint, str):
             return {}

@@ -10,6 +10,7 @@ import math
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from typing import Protocol
 
 from .errors import rate_limited
@@ -33,7 +34,7 @@ def enforce(limiter: Limiter, *keys: str) -> None:
 
 
 class SlidingWindowLimiter:
-    def __init__(self, attempts: int, seconds: int, clock=time.monotonic) -> None:
+    def __init__(self, attempts: int, seconds: int, clock: Callable[[], float] = time.monotonic) -> None:
         self._attempts = attempts
         self._seconds = seconds
         self._clock = clock

@@ -80,7 +80,9 @@ def connect(url: str) -> redis.Redis:
         client = client_for(url)
         client.ping()
     except ValueError as exc:
-        raise ConfigError(f"REDIS_URL is not a valid Redis URL ({exc.__class__.__name__}): use redis://host:port/db") from None
+        raise ConfigError(
+            f"REDIS_URL is not a valid Redis URL ({exc.__class__.__name__}): use redis://host:port/db"
+        ) from None
     except redis.RedisError as exc:
         raise ConfigError(
             f"REDIS_URL: Redis did not answer ({exc.__class__.__name__}): start it, or unset REDIS_URL "

@@ -12,39 +12,45 @@ from .errors import ApiError
 from .settings import Settings
 
 COOKIE = "refresh_token"
+# With Secure, the name carries the __Secure- prefix: a browser then accepts the
+# cookie only from an https answer with Secure set, so a plain-http answer (or a
+# sibling subdomain over http) cannot plant or overwrite it.
+SECURE_COOKIE = "__Secure-refresh_token"
 # Sent only to the endpoints that take it (/auth/refresh, /auth/logout).
 COOKIE_PATH = "/auth"
 CSRF_HEADER = "X-CSRF"
 
 
 def uses_cookie(settings: Settings) -> bool:
-    return settings.refresh_token_transport == "cookie"
+    return settings.refresh_token_transport == "cookie"  # noqa: S105 (a setting, not a secret)
 
 
-def _loopback(request: Request) -> bool:
-    host = request.url.hostname or ""
-    return host in ("localhost", "127.0.0.1", "::1") or host.endswith(".localhost")
+def cookie_name(settings: Settings) -> str:
+    return SECURE_COOKIE if settings.cookie_secure else COOKIE
 
 
-def set_refresh_cookie(response: Response, request: Request, token: str, max_age: int) -> None:
+def set_refresh_cookie(response: Response, token: str, settings: Settings) -> None:
+    # Secure comes from configuration (REFRESH_COOKIE_SECURE, else on unless
+    # AUTH_DEV_MODE), never from the request: its Host header is the client's to choose.
     response.set_cookie(
-        COOKIE,
+        cookie_name(settings),
         token,
-        max_age=max_age,
+        max_age=min(settings.session_idle_ttl, settings.session_max_age),
         path=COOKIE_PATH,
         httponly=True,
-        # Plain http is only ever acceptable on loopback (the demo, the tests).
-        secure=not _loopback(request),
+        secure=settings.cookie_secure,
         samesite="strict",
     )
 
 
-def clear_refresh_cookie(response: Response, request: Request) -> None:
-    response.delete_cookie(COOKIE, path=COOKIE_PATH, httponly=True, secure=not _loopback(request), samesite="strict")
+def clear_refresh_cookie(response: Response, settings: Settings) -> None:
+    response.delete_cookie(
+        cookie_name(settings), path=COOKIE_PATH, httponly=True, secure=settings.cookie_secure, samesite="strict"
+    )
 
 
-def presented_cookie(request: Request) -> str | None:
-    token = request.cookies.get(COOKIE)
+def presented_cookie(request: Request, settings: Settings) -> str | None:
+    token = request.cookies.get(cookie_name(settings))
     return token if token and len(token) <= 512 else None
 
 

@@ -19,7 +19,7 @@ class LoginIn(BaseModel):
     password: str = Field(min_length=1, max_length=1024)
 
     @model_validator(mode="after")
-    def _one_identifier(self) -> "LoginIn":
+    def _one_identifier(self) -> LoginIn:
         if not (self.email or self.username):
             raise ValueError("email or username is required")
         return self
@@ -37,7 +37,7 @@ class RefreshIn(BaseModel):
 
 class TokenPair(BaseModel):
     access_token: str
-    token_type: str = "bearer"
+    token_type: str = "bearer"  # noqa: S105 (a setting, not a secret)
     expires_in: int
     # None when the refresh token travels as an httpOnly cookie instead.
     refresh_token: str | None

@@ -1,4 +1,5 @@
-"""Password hashing (argon2id), access tokens (JWT HS256) and opaque refresh tokens."""
+"""Password hashing (argon2id), access tokens (JWT HS256 under a derived key) and
+opaque refresh tokens."""
 
 from __future__ import annotations
 
@@ -8,10 +9,13 @@ import secrets
 import time
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from cryptography.hazmat.primitives.hashes import SHA256
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 ALGORITHM = "HS256"
 # A JWT this long is not ours; refuse it before doing any work on it.
@@ -53,31 +57,55 @@ class AccessClaims:
     name: str | None = None
 
 
+# RFC 9068's media type for JWT access tokens: a JWT of another kind signed with a
+# key we share (an email-verification link, an ID token) never says it.
+ACCESS_TOKEN_TYP = "at+jwt"  # noqa: S105 (a JWT header value, not a password)
+# HKDF "info" for the access-token key. Changing it signs everyone out; a Better Auth
+# app that signs access tokens for this backend uses the same label (README.md).
+ACCESS_KEY_LABEL = b"auth-wasm access token v1"
+
+
+def derive_access_key(secret: str) -> bytes:
+    """HKDF-SHA256 (RFC 5869, empty salt) of the shared secret for access tokens only,
+    so the raw secret that other software (Better Auth) signs its own JWTs with never
+    verifies an access token (RFC 8725 3.11/3.12). Node: hkdfSync("sha256", secret,
+    "", label, 32)."""
+    return HKDF(algorithm=SHA256(), length=32, salt=None, info=ACCESS_KEY_LABEL).derive(secret.encode())
+
+
 class Tokens:
-    """Issues and verifies access tokens. `issuers`/`audience`, when configured, are
-    required of every token (ours carry the first issuer and the audience), so a
-    token minted for another service with the same secret is refused."""
+    """Issues and verifies access tokens: HS256 under the derived key (or the raw
+    secret with `raw_secret`, the seed's setup), `typ: at+jwt`, and an `iss` of
+    `issuers` and an `aud` of `audience`, both required (ours carry the first of
+    each). A token of another kind or for another service is refused."""
 
     def __init__(
         self,
         secret: str,
         access_ttl: int,
         leeway: int,
-        issuers: list[str] | None = None,
-        audience: list[str] | None = None,
+        issuers: list[str],
+        audience: list[str],
         previous_secrets: list[str] | None = None,
+        raw_secret: bool = False,
     ) -> None:
-        self._secret = secret
+        if not issuers or not audience:
+            raise ValueError("access tokens need an issuer and an audience")
+        key = (lambda s: s.encode()) if raw_secret else derive_access_key
         # Verification only: tokens signed before a rotation stay valid until they expire.
-        self._verify_secrets = [secret, *(previous_secrets or [])]
+        self._keys = [key(s) for s in (secret, *(previous_secrets or []))]
+        # Raw mode accepts the seed's tokens, which carry no (or another) `typ`.
+        self._require_typ = not raw_secret
         self.access_ttl = access_ttl
         self._leeway = leeway
-        self._issuers = issuers or []
-        self._audience = audience or []
+        self._issuers = issuers
+        self._audience = audience
 
     def issue_access(self, user_id: str, session_id: str, email: str, name: str) -> str:
         now = int(time.time())
         claims = {
+            "iss": self._issuers[0],
+            "aud": self._audience[0],
             "sub": user_id,
             "sid": session_id,
             "email": email,
@@ -86,28 +114,33 @@ class Tokens:
             "exp": now + self.access_ttl,
             "jti": uuid.uuid4().hex,
         }
-        if self._issuers:
-            claims["iss"] = self._issuers[0]
-        if self._audience:
-            claims["aud"] = self._audience[0]
-        return jwt.encode(claims, self._secret, algorithm=ALGORITHM)
+        return jwt.encode(claims, self._keys[0], algorithm=ALGORITHM, headers={"typ": ACCESS_TOKEN_TYP})
 
     def verify_access(self, token: str) -> AccessClaims | None:
-        """Claims of a valid token, or None. HS256 only; exp and sub required."""
+        """Claims of a valid token, or None. HS256 only; typ, exp, sub, iss, aud required."""
         if not token or len(token) > MAX_TOKEN_CHARS:
             return None
-        required = ["exp", "sub"] + (["iss"] if self._issuers else []) + (["aud"] if self._audience else [])
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError:
+            return None
+        # RFC 8725 3.11: "at+jwt", or its full media type, case-insensitively.
+        typ = header.get("typ")
+        if self._require_typ and not (
+            isinstance(typ, str) and typ.lower() in (ACCESS_TOKEN_TYP, "application/" + ACCESS_TOKEN_TYP)
+        ):
+            return None
         claims = None
-        for secret in self._verify_secrets:
+        for key in self._keys:
             try:
                 claims = jwt.decode(
                     token,
-                    secret,
+                    key,
                     algorithms=[ALGORITHM],
                     leeway=self._leeway,
-                    audience=self._audience or None,
-                    issuer=self._issuers or None,
-                    options={"require": required, "verify_aud": bool(self._audience)},
+                    audience=self._audience,
+                    issuer=self._issuers,
+                    options={"require": ["exp", "sub", "iss", "aud"]},
                 )
                 break
             except jwt.InvalidSignatureError:
@@ -119,7 +152,10 @@ class Tokens:
         sub = claims.get("sub")
         if not isinstance(sub, str) or not sub:
             return None
-        text = lambda key: claims[key] if isinstance(claims.get(key), str) else None  # noqa: E731
+        def text(key: str) -> str | None:
+            value = claims.get(key)
+            return value if isinstance(value, str) else None
+
         return AccessClaims(sub=sub, sid=text("sid"), exp=int(claims["exp"]), email=text("email"), name=text("name"))
 
 
@@ -142,10 +178,10 @@ class PurposeSigner:
     def __init__(self, purpose: bytes, secret: str, previous: list[str] | tuple[str, ...] = ()) -> None:
         self._keys = [hmac.new(s.encode(), purpose, hashlib.sha256).digest() for s in (secret, *previous)]
 
-    def sign(self, claims: dict) -> str:
+    def sign(self, claims: dict[str, Any]) -> str:
         return jwt.encode(claims, self._keys[0], algorithm="HS256")
 
-    def read(self, token: str, require: list[str]) -> dict | None:
+    def read(self, token: str, require: list[str]) -> dict[str, Any] | None:
         """The claims, or None when expired, malformed or signed by no known key."""
         for key in self._keys:
             try:

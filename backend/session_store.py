@@ -1,16 +1,20 @@
 """Sign-in sessions and their refresh-token families: issue, rotate (with reuse
 detection) and revoke. Rotation is a conditional UPDATE, so two requests presenting
-the same token at once cannot both win, whichever worker they reach."""
+the same token at once cannot both win, whichever worker they reach.
+
+A session has two limits: an idle one (no refresh for `idle_ttl` seconds) and an
+absolute one (`max_age` seconds after sign-in, however busy). `expires_at` is the
+earlier of the two, moved on at every refresh but never past the absolute end."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from .db import AuthSession, RefreshToken, User, as_utc, utcnow
+from .db import AuthSession, RefreshToken, User, as_utc, rowcount, utcnow
 from .security import hash_refresh_token, new_refresh_token
 
 
@@ -24,13 +28,23 @@ class RefreshRejected(Exception):
     """The refresh token is unknown, expired, revoked or was already used."""
 
 
-def start_session(db: Session, user: User, ttl: int, user_agent: str, ip: str) -> Issued:
+def _expiry(created_at: datetime, now: datetime, idle_ttl: int, max_age: int | None) -> datetime:
+    idle_end = now + timedelta(seconds=idle_ttl)
+    if max_age is None:
+        return idle_end
+    return min(idle_end, created_at + timedelta(seconds=max_age))
+
+
+def start_session(
+    db: Session, user: User, ttl: int, user_agent: str, ip: str, max_age: int | None = None
+) -> Issued:
+    """`ttl`: the idle limit; `max_age`: the absolute one (None: none)."""
     now = utcnow()
     session = AuthSession(
         user_id=user.id,
         created_at=now,
         last_used_at=now,
-        expires_at=now + timedelta(seconds=ttl),
+        expires_at=_expiry(now, now, ttl, max_age),
         user_agent=user_agent[:512],
         ip=ip[:64],
     )
@@ -47,8 +61,9 @@ def _add_token(db: Session, session_id: str) -> str:
     return token
 
 
-def rotate(db: Session, presented: str, ttl: int) -> tuple[User, Issued]:
-    """Spend `presented` and issue its successor in the same session.
+def rotate(db: Session, presented: str, ttl: int, max_age: int | None = None) -> tuple[User, Issued]:
+    """Spend `presented` and issue its successor in the same session, which lives
+    `ttl` more idle seconds but never beyond `max_age` after sign-in.
 
     A token presented a second time revokes its whole session (someone else has it)."""
     token_hash = hash_refresh_token(presented)
@@ -59,11 +74,14 @@ def rotate(db: Session, presented: str, ttl: int) -> tuple[User, Issued]:
     now = utcnow()
     if session is None or session.revoked_at is not None or as_utc(session.expires_at) <= now:
         raise RefreshRejected
-    won = db.execute(
+    # Checked here too: a session started before SESSION_MAX_AGE was lowered.
+    if max_age is not None and as_utc(session.created_at) + timedelta(seconds=max_age) <= now:
+        raise RefreshRejected
+    won = rowcount(db.execute(
         update(RefreshToken)
         .where(RefreshToken.token_hash == token_hash, RefreshToken.used_at.is_(None))
         .values(used_at=now)
-    ).rowcount
+    ))
     if won != 1:
         db.rollback()
         revoke(db, session.id)
@@ -73,8 +91,9 @@ def rotate(db: Session, presented: str, ttl: int) -> tuple[User, Issued]:
         db.rollback()
         raise RefreshRejected
     session.last_used_at = now
-    # Sliding expiry: an active session lives on, an idle one dies after `ttl`.
-    session.expires_at = now + timedelta(seconds=ttl)
+    # Sliding up to the absolute end: an idle session dies after `ttl`, an active
+    # one at `max_age`.
+    session.expires_at = _expiry(as_utc(session.created_at), now, ttl, max_age)
     token = _add_token(db, session.id)
     db.commit()
     return user, Issued(session, token)

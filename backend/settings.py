@@ -8,12 +8,15 @@ import secrets
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, field_validator, model_validator
+from pydantic import AliasChoices, BaseModel, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 BACKEND_DIR = Path(__file__).resolve().parent
 REPO_DIR = BACKEND_DIR.parent
 MIN_SECRET_BYTES = 32
+# What this backend's access tokens say by default (JWT_ISSUERS / JWT_AUDIENCE).
+DEFAULT_ISSUER = "urn:auth-wasm:backend"
+DEFAULT_AUDIENCE = "urn:auth-wasm:api"
 
 
 class ConfigError(Exception):
@@ -89,7 +92,7 @@ class OAuthProvider(BaseModel):
     userinfo_endpoint: str | None = None
 
     @model_validator(mode="after")
-    def _https(self) -> "OAuthProvider":
+    def _https(self) -> OAuthProvider:
         urls = {
             "issuer": self.issuer,
             "authorization_endpoint": self.authorization_endpoint,
@@ -117,11 +120,13 @@ class Settings(BaseSettings):
     # verification (never used to sign), so rotating the secret signs nobody out.
     better_auth_secret_previous: str = ""
     database_url: str = f"sqlite:///{REPO_DIR / 'var' / 'auth.db'}"
+    # Upgrade the schema to this code's revision at start (under a lock). 0: a release
+    # step runs `python -m backend migrate` first; the server refuses to start until it has.
+    auto_migrate: bool = True
     # redis://host:port/db. When set, rate-limit windows live in Redis so a limit holds
     # across every worker; unset, they live in this process (one worker only).
     redis_url: str | None = None
     access_token_ttl: int = 900
-    refresh_token_ttl: int = 30 * 24 * 3600
     cors_origins: str = "http://localhost:3000"
     cors_origin_regex: str | None = None
     auth_dev_mode: bool = False
@@ -129,21 +134,38 @@ class Settings(BaseSettings):
     rate_limit_auth: str = "10/60"
     rate_limit_refresh: str = "30/60"
     # "default" is argon2id at production strength; "fast" is for test suites only.
-    password_hash_profile: str = "default"
+    password_hash_profile: str = "default"  # noqa: S105 (a setting, not a secret)
     # Seconds of clock leeway when verifying exp/nbf/iat of access tokens.
     jwt_leeway: int = 5
-    # Comma lists. When set, every access token must carry one of these `iss` /
-    # `aud` values (ours carry the first of each). Better Auth's jwt plugin sets both
-    # to the Next.js app's URL.
-    jwt_issuers: str = ""
-    jwt_audience: str = ""
+    # Comma lists; every access token must carry one of these `iss` and one of these
+    # `aud` values, and ours carry the first of each. In AUTH_MODE=better-auth the
+    # issuer is the Next.js app's URL (Better Auth's jwt plugin signs with it).
+    jwt_issuers: str = DEFAULT_ISSUER
+    jwt_audience: str = DEFAULT_AUDIENCE
+    # The seed's setup: access tokens signed and verified with the raw
+    # BETTER_AUTH_SECRET instead of the key derived from it, and without `typ`. Any
+    # other JWT made with that secret (Better Auth signs its email-verification links
+    # with it) then also verifies here when its iss/aud match: a compatibility switch.
+    jwt_raw_secret: bool = False
+    # Off (AUTH_MODE=better-auth, where Better Auth owns the accounts): FastAPI's own
+    # sign-up, sign-in, token, refresh, two-factor and social sign-in routes answer
+    # 404 `local_accounts_disabled`; only tokens another issuer signs are accepted.
+    local_accounts: bool = True
+    # A session ends SESSION_IDLE_TTL seconds after its last refresh (each refresh
+    # moves that on; REFRESH_TOKEN_TTL is its former name, still read) and at the
+    # latest SESSION_MAX_AGE seconds after sign-in, however busy (ASVS 3.3.2).
+    session_idle_ttl: int = Field(7 * 24 * 3600, validation_alias=AliasChoices("session_idle_ttl", "refresh_token_ttl"))
+    session_max_age: int = 30 * 24 * 3600
+    # The refresh cookie's Secure attribute (and its __Secure- name): on unless
+    # AUTH_DEV_MODE=1 (plain http on loopback); set to force it either way.
+    refresh_cookie_secure: bool | None = None
     # A verified token without a session (`sid`: issued by Better Auth, not us) whose
     # `sub` is unknown creates the local user from its `email`/`name` claims on first
     # sight ("create"), or is refused ("reject").
     external_users: str = "create"
     # "body": refresh tokens travel in JSON (stored by the client). "cookie": an
     # httpOnly, SameSite=Strict cookie scoped to /auth, CSRF-checked (refresh_cookie.py).
-    refresh_token_transport: str = "body"
+    refresh_token_transport: str = "body"  # noqa: S105 (a setting, not a secret)
     # Social sign-in: JSON object of provider id -> OAuthProvider fields, e.g.
     # {"acme": {"issuer": "https://id.acme.example", "client_id": "...", "client_secret": "..."}}.
     # Redirect URIs the SDK names must be on an origin of CORS_ORIGINS / CORS_ORIGIN_REGEX.
@@ -187,6 +209,24 @@ class Settings(BaseSettings):
         if value not in ("default", "fast"):
             raise ValueError("PASSWORD_HASH_PROFILE must be 'default' or 'fast'")
         return value
+
+    @field_validator("jwt_issuers", "jwt_audience")
+    @classmethod
+    def _not_empty(cls, value: str) -> str:
+        if not cls._list(value):
+            raise ValueError("JWT_ISSUERS and JWT_AUDIENCE need at least one value (access tokens must carry iss and aud)")
+        return value
+
+    @property
+    def refresh_token_ttl(self) -> int:
+        """The idle limit under its former name (a refresh token lives that long unused)."""
+        return self.session_idle_ttl
+
+    @property
+    def cookie_secure(self) -> bool:
+        if self.refresh_cookie_secure is not None:
+            return self.refresh_cookie_secure
+        return not self.auth_dev_mode
 
     @property
     def cors_origin_list(self) -> list[str]:

@@ -6,9 +6,13 @@ import { afterEach, beforeEach, test } from "node:test";
 import { Lab, labBackend, openLab, uniqueEmail, useStack, watchConsole } from "./harness.mjs";
 
 const CONFIG = { storage: "memory", refreshTransport: "cookie" };
+// Secure, as in production (the test hooks need dev mode, which would turn it off:
+// REFRESH_COOKIE_SECURE keeps it), hence the __Secure- name: Chromium keeps such a
+// cookie from http on loopback, a potentially trustworthy origin.
+const REFRESH_COOKIE = "__Secure-refresh_token";
 let context;
 
-const backend = labBackend({ REFRESH_TOKEN_TRANSPORT: "cookie" });
+const backend = labBackend({ REFRESH_TOKEN_TRANSPORT: "cookie", REFRESH_COOKIE_SECURE: "1" });
 const lab = new Lab(process.env.E2E_LAB_PKG);
 const chromium = useStack(backend, lab);
 
@@ -45,9 +49,10 @@ test("tokens never reach storage or script; a reload restores by a silent refres
   const visible = await page.evaluate(() => ({ local: localStorage.length, session: sessionStorage.length, cookies: document.cookie }));
   assert.deepEqual(visible, { local: 0, session: 0, cookies: "" }, "nothing readable by script");
   const cookies = await context.cookies(`${backend.url}/auth/refresh`);
-  const cookie = cookies.find((c) => c.name === "refresh_token");
+  const cookie = cookies.find((c) => c.name === REFRESH_COOKIE);
   assert.ok(cookie, "the browser holds the refresh cookie");
   assert.equal(cookie.httpOnly, true);
+  assert.equal(cookie.secure, true);
   assert.equal(cookie.sameSite, "Strict");
   assert.equal(cookie.path, "/auth");
 
@@ -62,12 +67,12 @@ test("tokens never reach storage or script; a reload restores by a silent refres
   assert.equal(await page.evaluate((api) => window.auth.fetch(`${api}/notes`).then((r) => r.status), backend.url), 200);
 
   // refresh() rotates the cookie; logout clears it and revokes the session.
-  const before = (await context.cookies(`${backend.url}/auth/refresh`)).find((c) => c.name === "refresh_token").value;
+  const before = (await context.cookies(`${backend.url}/auth/refresh`)).find((c) => c.name === REFRESH_COOKIE).value;
   assert.equal(await page.evaluate(() => window.auth.refresh().then((s) => s.status)), "authenticated");
-  const rotated = (await context.cookies(`${backend.url}/auth/refresh`)).find((c) => c.name === "refresh_token").value;
+  const rotated = (await context.cookies(`${backend.url}/auth/refresh`)).find((c) => c.name === REFRESH_COOKIE).value;
   assert.notEqual(rotated, before);
   await page.evaluate(() => window.auth.logout());
-  assert.equal((await context.cookies(`${backend.url}/auth/refresh`)).some((c) => c.name === "refresh_token"), false, "cleared");
+  assert.equal((await context.cookies(`${backend.url}/auth/refresh`)).some((c) => c.name === REFRESH_COOKIE), false, "cleared");
   await page.reload();
   await open(page);
   await page.waitForFunction(() => !window.auth.getSnapshot().refreshing);
@@ -78,7 +83,7 @@ test("tokens never reach storage or script; a reload restores by a silent refres
 test("a cross-site form post can neither refresh nor log out", async () => {
   const page = await context.newPage();
   await signedIn(page);
-  const cookie = (await context.cookies(`${backend.url}/auth/refresh`)).find((c) => c.name === "refresh_token").value;
+  const cookie = (await context.cookies(`${backend.url}/auth/refresh`)).find((c) => c.name === REFRESH_COOKIE).value;
   await backend.reset();
   // Another site (localhost is not 127.0.0.1) posts forms at the cookie endpoints.
   const evil = await context.newPage();
@@ -96,7 +101,7 @@ test("a cross-site form post can neither refresh nor log out", async () => {
   assert.equal(stats["/auth/refresh"], 2, "the attacks reached the server");
   assert.equal(stats["/auth/logout"], 1);
   // Nothing was spent or revoked: the same cookie still refreshes the session.
-  assert.equal((await context.cookies(`${backend.url}/auth/refresh`)).find((c) => c.name === "refresh_token").value, cookie);
+  assert.equal((await context.cookies(`${backend.url}/auth/refresh`)).find((c) => c.name === REFRESH_COOKIE).value, cookie);
   assert.equal(await page.evaluate(() => window.auth.refresh().then((s) => s.status)), "authenticated");
 });
 

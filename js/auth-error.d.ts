@@ -35,3 +35,15 @@ export declare class AuthError extends Error {
 }
 
 export declare function isAuthError(value: unknown): value is AuthError;
+
+/** @internal For the package's own modules (index.d.ts does not re-export it). */
+export declare function authError(
+  code: AuthErrorCode,
+  message: string,
+  status?: number,
+  retryAfter?: number,
+  fields?: Readonly<Record<string, string>>,
+): AuthError;
+
+/** @internal The AuthError the wasm answered as JSON text (`{code, message, ...}`). */
+export declare function errorFromText(text: string): AuthError;

@@ -5,7 +5,7 @@
 // (`flight`), so concurrent callers in a tab send a single refresh request, and
 // through a Web Lock (or a claim round on the channel), so tabs send one between them.
 import { Engine } from "./auth_wasm.js";
-import { AuthError, errorFromText } from "./auth-error.js";
+import { authError, errorFromText } from "./auth-error.js";
 import { build, fetchRequest, read, send } from "./http.js";
 import * as op from "./ops.js";
 import { Store } from "./storage.js";
@@ -19,13 +19,19 @@ const SUCCESSOR_WAIT_MS = 5000;
 /** Spent fingerprints remembered from other tabs. */
 const SPENT_MEMORY = 16;
 
-const text = (obj, key) => (obj !== null && typeof obj === "object" && typeof obj[key] === "string" ? obj[key] : "");
-const unauthorized = () => new AuthError("unauthorized", "Not authorized", 401);
-const signedOutByIt = (err) => err.code === "refresh_failed" || err.code === "session_expired";
+/** @typedef {import("./http.js").EngineRequest} EngineRequest */
+/** @typedef {import("./auth-error").AuthError} AuthError */
+/** @typedef {import("./index").AuthEvent} AuthEvent */
+/** @typedef {import("./index").AuthListener} AuthListener */
+
+const text = (/** @type {any} */ obj, /** @type {string} */ key) => (obj !== null && typeof obj === "object" && typeof obj[key] === "string" ? obj[key] : "");
+const unauthorized = () => authError("unauthorized", "Not authorized", 401);
+const signedOutByIt = (/** @type {AuthError} */ err) => err.code === "refresh_failed" || err.code === "session_expired";
 
 export class AuthClient {
   /** Never throws for what is in storage (garbage is removed); throws AuthError
-   * `config` for an invalid config. */
+   * `config` for an invalid config.
+   * @param {import("./index").AuthConfig} config */
   constructor(config) {
     let json;
     try {
@@ -33,11 +39,13 @@ export class AuthClient {
     } catch {
       json = undefined;
     }
-    if (json === undefined) throw new AuthError("config", "AuthClient needs a config object with baseUrl");
+    if (json === undefined) throw authError("config", "AuthClient needs a config object with baseUrl");
+    /** @type {Engine} */
     this.engine = new Engine();
     this.call(op.CONFIGURE, 0, 0, json);
     this.settings = JSON.parse(this.call(op.SETTINGS));
     this.store = new Store(this.settings.storage, `${this.settings.key}:session`);
+    /** @type {Set<{ listener: AuthListener }>} */
     this.listeners = new Set();
     this.snap = null;
     this.snapStatus = null;
@@ -47,12 +55,15 @@ export class AuthClient {
     this.flight = null;
     this.timer = null;
     this.stopped = false;
+    /** @type {string[]} fingerprints of refresh tokens spent (newest last) */
     this.spent = [];
+    /** @type {(() => void)[]} */
     this.markers = [];
     this.claim = null;
     this.lost = false;
     this.busy = null;
     this.tabId = Math.random();
+    /** @type {(() => void)[]} */
     this.cleanups = [];
     const stored = this.store.read();
     if (stored !== null && !this.call(op.RESTORE, Date.now(), 0, stored)) this.store.write(null);
@@ -68,7 +79,7 @@ export class AuthClient {
   // ---- the engine ----------------------------------------------------------------
 
   /** One engine call; a failure (already recorded by the engine) is thrown. */
-  call(operation, x = 0, y = 0, a = "", b = "", c = "", d = "") {
+  call(/** @type {number} */ operation, x = 0, y = 0, a = "", b = "", c = "", d = "") {
     const answer = this.engine.call(operation, x, y, a ?? "", b ?? "", c ?? "", d ?? "");
     if (answer[0] === "!") {
       this.snap = null;
@@ -78,14 +89,14 @@ export class AuthClient {
   }
 
   /** Remember a failure the shell met (it shows in the snapshot); returns it. */
-  record(err) {
+  record(/** @type {AuthError} */ err) {
     this.snap = null;
     return errorFromText(this.engine.call(op.FAIL, 0, err.status ?? 0, err.code, err.message, "", ""));
   }
 
   /** Send one of the client's own requests; a failure to get an answer (network,
    * timeout) is recorded, so it shows in the snapshot, and thrown. */
-  async sendRecorded(req) {
+  async sendRecorded(/** @type {EngineRequest} */ req) {
     try {
       return await send(req, this.settings.timeout);
     } catch (err) {
@@ -96,12 +107,12 @@ export class AuthClient {
   // ---- the public API ------------------------------------------------------------------
 
   /** Sign in with `{ username, password }` or `{ email, password }`. */
-  login(credentials) {
+  login(/** @type {import("./index").LoginCredentials} */ credentials) {
     return this.run(() => this.loginWith(text(credentials, "username"), text(credentials, "email"), text(credentials, "password")));
   }
 
   /** Create an account and sign in (logging in when the response has no tokens). */
-  register(input) {
+  register(/** @type {import("./index").RegisterInput} */ input) {
     return this.run(async () => {
       const email = text(input, "email");
       const password = text(input, "password");
@@ -113,7 +124,7 @@ export class AuthClient {
 
   /** The second step of a two-factor sign-in (status `mfa_required`): a code from
    * the authenticator app, or one of the recovery codes. */
-  verifyMfa(input) {
+  verifyMfa(/** @type {{ code: string } | { recoveryCode: string }} */ input) {
     return this.run(async () => {
       const req = JSON.parse(this.call(op.MFA_VERIFY, 0, 0, text(input, "code"), text(input, "recoveryCode")));
       await this.signIn(req, op.MFA_ANSWER);
@@ -124,7 +135,7 @@ export class AuthClient {
   /** Social sign-in: off to the provider (through the backend), which sends the user
    * back to `redirectTo`, where `handleRedirect()` finishes. Resolves as the page
    * starts to navigate. */
-  signInWith(provider, options) {
+  signInWith(/** @type {string} */ provider, /** @type {import("./index").SocialSignInOptions} */ options) {
     return this.run(async () => {
       const verifier = randomText(32);
       const state = randomText(16);
@@ -145,18 +156,18 @@ export class AuthClient {
   /** On the page the provider sent the user back to: finish the sign-in (the
    * snapshot; status "mfa_required" when a second factor follows), or null when the
    * URL is no sign-in callback. The callback parameters leave the address bar. */
-  handleRedirect(url) {
+  handleRedirect(/** @type {string | undefined} */ url) {
     return this.run(async () => {
       let here;
       try {
         here = new URL(url ?? location.href);
       } catch {
-        throw new AuthError("config", "handleRedirect needs an absolute URL");
+        throw authError("config", "handleRedirect needs an absolute URL");
       }
       const query = here.searchParams;
       const names = ["state", "code", "error", "error_description", "iss", "session_state"];
-      const returned = { at: arrivalOf(here.href) };
-      for (const name of ["state", "code", "error", "iss"]) returned[name] = query.get(name) ?? "";
+      const param = (/** @type {string} */ name) => query.get(name) ?? "";
+      const returned = { state: param("state"), code: param("code"), error: param("error"), iss: param("iss"), at: arrivalOf(here.href) };
       if (!returned.state && !returned.code && !returned.error) return null;
       if (here.href === location.href) {
         for (const name of names) query.delete(name);
@@ -176,14 +187,14 @@ export class AuthClient {
   }
 
   /** End one session (device); its tokens stop working at once. */
-  revokeSession(id) {
+  revokeSession(/** @type {string} */ id) {
     return this.run(async () => {
       await this.sessionsCall(1, String(id));
     });
   }
 
   /** A sessions request through the bearer rules (refresh-and-replay included). */
-  async sessionsCall(which, id) {
+  async sessionsCall(/** @type {number} */ which, /** @type {string} */ id) {
     const req = JSON.parse(this.call(op.SESSIONS, 0, which, id));
     const reply = await read(await this.authorized(build(req, this.settings.timeout)));
     return this.call(op.SESSIONS_ANSWER, Date.now(), reply.status, reply.body, reply.date, String(which), id);
@@ -191,7 +202,7 @@ export class AuthClient {
 
   /** Sign out here, and revoke the session at the backend when it can;
    * `{ everywhere: true }` ends every session of the user first. */
-  logout(options) {
+  logout(/** @type {{ everywhere?: boolean } | undefined} */ options) {
     return this.run(async () => {
       if (options?.everywhere) {
         // Must reach the server: unlike a plain logout, this one reports failure.
@@ -230,14 +241,14 @@ export class AuthClient {
   }
 
   /** `fetch` with the bearer for allowed origins; on 401 one refresh and one replay. */
-  fetch(input, init) {
+  fetch(/** @type {RequestInfo | URL} */ input, /** @type {RequestInit | undefined} */ init) {
     return this.run(async () => {
       let request;
       try {
         // As fetch would interpret its arguments; a Request is copied, not consumed.
         request = input instanceof Request && init == null ? input.clone() : new Request(input, init ?? undefined);
       } catch {
-        throw new AuthError("config", "Invalid fetch input");
+        throw authError("config", "Invalid fetch input");
       }
       return this.authorized(request);
     });
@@ -250,7 +261,7 @@ export class AuthClient {
       if (answer === "") {
         const claims = this.engine.call(op.CLAIMS, 0, 0, "", "", "", "");
         if (claims) return JSON.parse(claims);
-        throw this.record(new AuthError("session_expired", "Not signed in"));
+        throw this.record(authError("session_expired", "Not signed in"));
       }
       const req = JSON.parse(answer);
       // Better Auth's get-session takes the session token; an API's `me` goes
@@ -275,7 +286,7 @@ export class AuthClient {
   }
 
   /** Call `listener(snapshot, event)` on every change; returns the unsubscribe function. */
-  subscribe(listener) {
+  subscribe(/** @type {AuthListener} */ listener) {
     const entry = { listener };
     this.listeners.add(entry);
     return () => {
@@ -299,7 +310,10 @@ export class AuthClient {
 
   // ---- state, snapshot, listeners ------------------------------------------------------
 
-  /** Whatever an operation changed (signed in, out, refreshed), the timer follows. */
+  /** Whatever an operation changed (signed in, out, refreshed), the timer follows.
+   * @template T
+   * @param {() => Promise<T> | T} operation
+   * @returns {Promise<T>} */
   async run(operation) {
     try {
       if (this.restoring) await this.restoring;
@@ -332,7 +346,7 @@ export class AuthClient {
     return this.errObj;
   }
 
-  emit(event) {
+  emit(/** @type {AuthEvent} */ event) {
     this.snap = null;
     const snapshot = this.snapshot();
     // A copy: a listener may unsubscribe (or subscribe) while we iterate.
@@ -347,14 +361,14 @@ export class AuthClient {
   }
 
   /** The session changed here: store it, tell other tabs, tell listeners. */
-  changed(event) {
+  changed(/** @type {AuthEvent} */ event) {
     const stored = this.engine.call(op.PERSISTED, 0, 0, "", "", "", "") || null;
     if (this.store.write(stored)) this.emit("storage_fallback");
     this.broadcastSession(stored);
     this.emit(event);
   }
 
-  setRefreshing(on) {
+  setRefreshing(/** @type {boolean} */ on) {
     this.refreshing = on;
     this.snap = null;
   }
@@ -365,6 +379,7 @@ export class AuthClient {
    * (or a dead one) is simply signed out, not an error. */
   async restoreByCookie() {
     this.setRefreshing(true);
+    /** @type {AuthEvent} */
     let event = "signed_in";
     try {
       const req = JSON.parse(this.engine.call(op.REFRESH_REQUEST, 0, 0, "cookie", "", "", ""));
@@ -383,7 +398,7 @@ export class AuthClient {
     this.schedule();
   }
 
-  async loginWith(username, email, password) {
+  async loginWith(/** @type {string} */ username, /** @type {string} */ email, /** @type {string} */ password) {
     const req = JSON.parse(this.call(op.LOGIN, 0, 0, username, email, password));
     await this.signIn(req, op.LOGIN_ANSWER);
     return this.snapshot();
@@ -391,7 +406,7 @@ export class AuthClient {
 
   /** Send a sign-in (and the exchange it may lead to); "login" when the account
    * was created without signing in. */
-  async signIn(req, answerOp) {
+  async signIn(/** @type {EngineRequest} */ req, /** @type {number} */ answerOp) {
     for (;;) {
       const reply = await this.sendRecorded(req);
       const next = this.call(answerOp, Date.now(), reply.status, reply.body, reply.date, reply.retryAfter, reply.authToken);
@@ -436,7 +451,7 @@ export class AuthClient {
     }
   }
 
-  async authorized(request) {
+  async authorized(/** @type {Request} */ request) {
     const callerSetAuth = request.headers.has("Authorization");
     if (callerSetAuth || !this.engine.call(op.BEARER_ALLOWED, 0, 0, request.url, "", "", "")) return fetchRequest(request);
     const token = await this.accessToken();
@@ -446,7 +461,7 @@ export class AuthClient {
       // Kept unsent (its body unread) for the one replay.
       replay = request.clone();
     } catch {
-      throw new AuthError("config", "The request body cannot be replayed");
+      throw authError("config", "The request body cannot be replayed");
     }
     request.headers.set("Authorization", `Bearer ${token}`);
     const response = await fetchRequest(request);
@@ -515,7 +530,7 @@ export class AuthClient {
     // A caller that cannot use its token any more waits out a short backoff.
     const wait = this.engine.call(op.BACKOFF_WAIT, Date.now(), 0, "", "", "", "");
     if (wait) await sleep(Number(wait));
-    if (!online()) throw new AuthError("network", "The browser is offline");
+    if (!online()) throw authError("network", "The browser is offline");
     const locks = lockManager();
     if (!locks) return this.refreshClaimed(refreshToken);
     const outcome = await withLock(locks, this.lockName("refresh"), this.settings.lockTimeout, () => this.refreshLocked(refreshToken));
@@ -525,20 +540,20 @@ export class AuthClient {
 
   // ---- one refresh across tabs ------------------------------------------------------------------
 
-  lockName(suffix) {
+  lockName(/** @type {string} */ suffix) {
     return `${this.settings.key}:${suffix}`;
   }
 
-  fingerprint(token) {
+  fingerprint(/** @type {string} */ token) {
     return this.engine.call(op.FINGERPRINT, 0, 0, token, "", "", "");
   }
 
-  spentName(refreshToken) {
+  spentName(/** @type {string} */ refreshToken) {
     return this.lockName(`spent:${this.fingerprint(refreshToken)}`);
   }
 
   /** Under the lock: use another tab's result when there is one, else refresh. */
-  async refreshLocked(refreshToken) {
+  async refreshLocked(/** @type {string} */ refreshToken) {
     // The cookie is the one refresh credential, and the browser always holds its
     // latest value: under the lock a refresh can never spend a dead one.
     if (this.settings.cookie) return this.refreshWith(refreshToken);
@@ -550,7 +565,7 @@ export class AuthClient {
 
   /** Without Web Locks: announce a claim, listen briefly; the lowest id wins and a
    * tab already refreshing that token always wins. Losers wait for the result. */
-  async refreshClaimed(refreshToken) {
+  async refreshClaimed(/** @type {string} */ refreshToken) {
     // Cookie transport without Web Locks: nothing to claim (see refreshLocked).
     if (this.settings.cookie) return this.refreshWith(refreshToken);
     if (this.superseded(refreshToken)) return;
@@ -573,23 +588,23 @@ export class AuthClient {
 
   /** Whether another tab's refresh already replaced `refreshToken`, as far as this
    * tab can see now. */
-  superseded(refreshToken) {
+  superseded(/** @type {string} */ refreshToken) {
     this.adoptStored();
     return this.engine.call(op.SUPERSEDED, 0, 0, refreshToken, "", "", "") === "1";
   }
 
   /** Wait until the tokens another tab obtained reach this one. */
-  async awaitSuccessor(refreshToken) {
+  async awaitSuccessor(/** @type {string} */ refreshToken) {
     const deadline = Date.now() + SUCCESSOR_WAIT_MS;
     while (Date.now() < deadline) {
       if (this.superseded(refreshToken)) return;
       await sleep(50);
     }
-    throw new AuthError("network", "Another tab's refresh did not arrive");
+    throw authError("network", "Another tab's refresh did not arrive");
   }
 
   /** The refresh request itself. */
-  async refreshWith(refreshToken) {
+  async refreshWith(/** @type {string} */ refreshToken) {
     this.setRefreshing(true);
     const req = JSON.parse(this.engine.call(op.REFRESH_REQUEST, 0, 0, refreshToken, "", "", ""));
     // Network: the session is kept; backoff decides when again.
@@ -601,22 +616,25 @@ export class AuthClient {
       throw err;
     }
     // The marker first (lock manager), then the new tokens (storage and channel):
-    // a tab that gets the lock next sees one or the other.
-    this.rememberSpent(refreshToken);
+    // a tab that gets the lock next sees one or the other. Only a credential the
+    // answer replaced is spent: Better Auth's session token survives its exchange,
+    // and marking it would make this tab's next exchange wait for a successor that
+    // never comes.
+    if (this.engine.call(op.SUPERSEDED, 0, 0, refreshToken, "", "", "") === "1") this.rememberSpent(refreshToken);
     this.changed("token_refreshed");
   }
 
-  rememberSpent(refreshToken) {
+  rememberSpent(/** @type {string} */ refreshToken) {
     if (this.settings.cookie) return;
     this.noteSpent(this.fingerprint(refreshToken));
     const locks = lockManager();
     if (!locks) return;
     this.markers.push(holdMarker(locks, this.spentName(refreshToken)));
     // Older markers name tokens no tab can still hold.
-    while (this.markers.length > 2) this.markers.shift()();
+    while (this.markers.length > 2) this.markers.shift()?.();
   }
 
-  noteSpent(fp) {
+  noteSpent(/** @type {string} */ fp) {
     if (this.spent.includes(fp)) return;
     this.spent.push(fp);
     if (this.spent.length > SPENT_MEMORY) this.spent.shift();
@@ -646,7 +664,7 @@ export class AuthClient {
 
   startCoordination() {
     if (typeof window === "undefined") return;
-    const listen = (target, type, handler) => {
+    const listen = (/** @type {EventTarget} */ target, /** @type {string} */ type, /** @type {(event: any) => void} */ handler) => {
       target.addEventListener(type, handler);
       this.cleanups.push(() => target.removeEventListener(type, handler));
     };
@@ -681,24 +699,25 @@ export class AuthClient {
   }
 
   /** Take a session another tab produced; true when it differed (listeners told). */
-  adopt(stored) {
+  adopt(/** @type {string | null} */ stored) {
     if (this.engine.call(op.ADOPT, Date.now(), 0, stored ?? "", "", "", "") !== "1") return false;
     this.emit("synced");
     return true;
   }
 
-  post(message) {
+  post(/** @type {object} */ message) {
     this.channel?.postMessage(message);
   }
 
   /** Tell other tabs the new state; the last spent token rides along so they never spend it. */
-  broadcastSession(stored) {
+  broadcastSession(/** @type {string | null} */ stored) {
+    /** @type {{ t: "session", text: string | null, spent?: string }} */
     const message = { t: "session", text: stored };
     if (this.spent.length > 0) message.spent = this.spent[this.spent.length - 1];
     this.post(message);
   }
 
-  onMessage(data) {
+  onMessage(/** @type {any} */ data) {
     const kind = text(data, "t");
     const fp = text(data, "fp");
     if (kind === "claim" && fp && typeof data.id === "number") {
@@ -718,7 +737,7 @@ export class AuthClient {
   }
 
   /** Adopt a session another tab sent (its storage may not have reached us yet). */
-  adoptText(stored) {
+  adoptText(/** @type {string | null} */ stored) {
     if (!this.adopt(stored)) return;
     // sessionStorage and memory are per tab: keep our copy current. localStorage
     // is shared: the sender already wrote it.

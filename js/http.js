@@ -1,15 +1,22 @@
 // Requests the engine describes, sent with the global fetch and read back whole.
-import { AuthError } from "./auth-error.js";
+import { authError } from "./auth-error.js";
+
+/** A request as the engine describes it.
+ * @typedef {{ method: string, url: string, type?: string, body?: string, bearer?: string, cookie?: boolean }} EngineRequest */
+/** A response as the engine's answer operations take it.
+ * @typedef {{ status: number, body: string, date: string, retryAfter: string, authToken: string }} Reply */
 
 /** A rejected fetch: aborted by its signal, or a network failure (offline, DNS,
- * CORS, refused connection); the browser does not say which of the latter. */
+ * CORS, refused connection); the browser does not say which of the latter.
+ * @param {any} err whatever fetch threw */
 export function fetchError(err) {
-  if (err?.name === "TimeoutError") return new AuthError("network", "The server did not answer in time");
+  if (err?.name === "TimeoutError") return authError("network", "The server did not answer in time");
   return err?.name === "AbortError"
-    ? new AuthError("aborted", "The request was aborted")
-    : new AuthError("network", "The server could not be reached");
+    ? authError("aborted", "The request was aborted")
+    : authError("network", "The server could not be reached");
 }
 
+/** @param {Request} request */
 export async function fetchRequest(request) {
   try {
     return await fetch(request);
@@ -21,8 +28,11 @@ export async function fetchRequest(request) {
 /** A Request from the engine's `{method, url, type?, body?, bearer?, cookie?}`;
  * `timeoutMs` bounds the whole exchange (the client's own requests, not the app's).
  * `cookie`: the refresh token is an httpOnly cookie, so credentials go along, with the
- * header that tells the backend this is no cross-site form post. */
+ * header that tells the backend this is no cross-site form post.
+ * @param {EngineRequest} req
+ * @param {number} timeoutMs */
 export function build(req, timeoutMs) {
+  /** @type {Record<string, string>} */
   const headers = { Accept: "application/json" };
   if (req.type) headers["Content-Type"] = req.type;
   if (req.bearer) headers.Authorization = `Bearer ${req.bearer}`;
@@ -31,13 +41,15 @@ export function build(req, timeoutMs) {
     const signal = timeoutMs > 0 && typeof AbortSignal.timeout === "function" ? AbortSignal.timeout(timeoutMs) : undefined;
     return new Request(req.url, { method: req.method, headers, body: req.body, signal, credentials: req.cookie ? "include" : "same-origin" });
   } catch {
-    throw new AuthError("config", "Could not build the request");
+    throw authError("config", "Could not build the request");
   }
 }
 
-/** What the engine's answer operations take. */
+/** What the engine's answer operations take.
+ * @param {Response} response
+ * @returns {Promise<Reply>} */
 export async function read(response) {
-  const header = (name) => response.headers.get(name) ?? "";
+  const header = (/** @type {string} */ name) => response.headers.get(name) ?? "";
   let body;
   try {
     body = await response.text();
@@ -54,6 +66,8 @@ export async function read(response) {
   };
 }
 
+/** @param {EngineRequest} req
+ * @param {number} timeoutMs */
 export async function send(req, timeoutMs) {
   return read(await fetchRequest(build(req, timeoutMs)));
 }

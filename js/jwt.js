@@ -2,12 +2,16 @@
 import { decodeJwtText, isExpired as expired } from "./auth_wasm.js";
 import { errorFromText } from "./auth-error.js";
 
+/** @param {string} token
+ * @returns {import("./index").JwtClaims} */
 export function decodeJwt(token) {
   const text = decodeJwtText(String(token));
   if (text[0] === "!") throw errorFromText(text.slice(1));
   return JSON.parse(text);
 }
 
+/** @param {string} token
+ * @param {number | null} [leeway] */
 export function isExpired(token, leeway) {
   return expired(String(token), leeway ?? undefined);
 }

@@ -16,10 +16,14 @@ export const LOADING_SNAPSHOT = Object.freeze({
   mfa: null,
 });
 
-const AuthContext = createContext(null);
+/** @typedef {import("./index").AuthClient} AuthClient */
+
+const AuthContext = createContext(/** @type {AuthClient | null} */ (null));
 const noSubscription = () => () => {};
+/** @returns {import("./react").LoadingSnapshot | import("./index").AuthSnapshot} */
 const loading = () => LOADING_SNAPSHOT;
 
+/** @param {import("./react").AuthProviderProps} props */
 export function AuthProvider({ client, config, children }) {
   const [auth, setAuth] = useState(client ?? null);
   // Recreate only when the config's content changes, not its identity.
@@ -30,10 +34,11 @@ export function AuthProvider({ client, config, children }) {
       return undefined;
     }
     let cancelled = false;
+    /** @type {AuthClient | null} */
     let created = null;
     import("./index.js").then(({ AuthClient }) => {
       if (cancelled) return;
-      created = new AuthClient(JSON.parse(configKey));
+      created = new AuthClient(JSON.parse(/** @type {string} */ (configKey)));
       setAuth(created);
     });
     return () => {

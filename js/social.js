@@ -2,42 +2,46 @@
 // the S256 challenge (SubtleCrypto), and the pending sign-in kept in sessionStorage
 // across the redirect (per tab, as the verifier must be). The engine decides the rest
 // (src/core/social.rs).
-import { AuthError } from "./auth-error.js";
+import { authError } from "./auth-error.js";
 
-const base64url = (bytes) => btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+const base64url = (/** @type {Uint8Array} */ bytes) => btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 
 /** `bytes` random bytes as base64url (32 bytes: a 43-character PKCE verifier). */
-export const randomText = (bytes) => base64url(crypto.getRandomValues(new Uint8Array(bytes)));
+export const randomText = (/** @type {number} */ bytes) => base64url(crypto.getRandomValues(new Uint8Array(bytes)));
 
 /** RFC 7636 S256: base64url(SHA-256(verifier)). */
+/** @param {string} verifier */
 export async function challengeOf(verifier) {
-  if (!globalThis.crypto?.subtle) throw new AuthError("config", "Social sign-in needs a secure context (https or localhost)");
+  if (!globalThis.crypto?.subtle) throw authError("config", "Social sign-in needs a secure context (https or localhost)");
   return base64url(new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier))));
 }
 
 /** Where a callback arrived (or must arrive): the URL's origin and path as the URL
  * parser normalises them (the browser's address bar does the same), without query or
  * fragment. */
+/** @param {string} href */
 export function arrivalOf(href) {
   try {
     const url = new URL(href);
     return url.origin + url.pathname;
   } catch {
-    throw new AuthError("config", "redirectTo must be an absolute http(s) URL of this app");
+    throw authError("config", "redirectTo must be an absolute http(s) URL of this app");
   }
 }
 
 /** The pending sign-in of this tab, in sessionStorage (it must survive the redirect). */
 export class Pending {
+  /** @param {string} key the client's storageKey */
   constructor(key) {
     this.key = `${key}:social`;
   }
 
+  /** @param {string} value */
   save(value) {
     try {
       sessionStorage.setItem(this.key, value);
     } catch {
-      throw new AuthError("storage", "Social sign-in needs sessionStorage to survive the redirect");
+      throw authError("storage", "Social sign-in needs sessionStorage to survive the redirect");
     }
   }
 

@@ -1,5 +1,6 @@
 // Where the session is kept: localStorage, sessionStorage or memory. Storage that
 // throws (disabled, private mode, quota) falls back to memory, and says so.
+/** @param {string} kind "local" | "session" | "memory" */
 function openWeb(kind) {
   if (kind === "memory" || typeof window === "undefined") return null;
   try {
@@ -13,11 +14,14 @@ function openWeb(kind) {
 }
 
 export class Store {
+  /** @param {string} kind
+   * @param {string} key */
   constructor(kind, key) {
     this.key = key;
     this.web = openWeb(kind);
     /** What is really in use. */
     this.kind = this.web ? kind : "memory";
+    /** @type {string | null} */
     this.memory = null;
   }
 
@@ -40,7 +44,8 @@ export class Store {
     return this.memory;
   }
 
-  /** Store `value` (null removes). True when storage just fell back to memory. */
+  /** Store `value` (null removes). True when storage just fell back to memory.
+   * @param {string | null} value */
   write(value) {
     this.memory = value;
     if (!this.web) return false;

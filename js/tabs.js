@@ -5,7 +5,7 @@
 export const MAX_TIMEOUT_MS = 2147483647;
 export const TIMED_OUT = Symbol("timed out");
 
-export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, Math.min(Math.max(ms, 0), MAX_TIMEOUT_MS)));
+export const sleep = (/** @type {number} */ ms) => new Promise((resolve) => setTimeout(resolve, Math.min(Math.max(ms, 0), MAX_TIMEOUT_MS)));
 
 /** `navigator.locks`, where the browser has it. */
 export function lockManager() {
@@ -14,7 +14,13 @@ export function lockManager() {
 }
 
 /** Run `callback` holding the exclusive lock `name`, waiting at most `timeoutMs` for
- * it; TIMED_OUT when the wait ran out (a hung holder). */
+ * it; TIMED_OUT when the wait ran out (a hung holder).
+ * @template T
+ * @param {LockManager} locks
+ * @param {string} name
+ * @param {number} timeoutMs
+ * @param {() => Promise<T>} callback
+ * @returns {Promise<T | typeof TIMED_OUT>} */
 export async function withLock(locks, name, timeoutMs, callback) {
   const signal = typeof AbortSignal.timeout === "function" ? AbortSignal.timeout(timeoutMs) : undefined;
   try {
@@ -27,16 +33,22 @@ export async function withLock(locks, name, timeoutMs, callback) {
 }
 
 /** Hold the lock `name` until the returned function is called (or the tab closes):
- * a marker other tabs see through `locks.query()`. */
+ * a marker other tabs see through `locks.query()`.
+ * @param {LockManager} locks
+ * @param {string} name
+ * @returns {() => void} */
 export function holdMarker(locks, name) {
-  let release;
-  const held = new Promise((resolve) => (release = resolve));
+  /** @type {() => void} */
+  let release = () => {};
+  const held = new Promise((resolve) => (release = () => resolve(undefined)));
   locks.request(name, { ifAvailable: true }, () => held).catch(() => {});
   return release;
 }
 
 /** Whether some tab holds `name` now (the lock manager is one sequential
- * authority, unlike storage, which reaches other tabs late). */
+ * authority, unlike storage, which reaches other tabs late).
+ * @param {LockManager} locks
+ * @param {string} name */
 export async function isHeld(locks, name) {
   try {
     const state = await locks.query();

@@ -73,7 +73,8 @@ class Connection:
     async def get(self, path: str, headers: str) -> int:
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
-        assert self.reader is not None
+        if self.reader is None:
+            raise ConnectionError("no connection")
         try:
             self.writer.write(f"GET {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n{headers}\r\n".encode())
             head = await asyncio.wait_for(self.reader.readuntil(b"\r\n\r\n"), timeout=30)
@@ -96,8 +97,8 @@ class Connection:
         self.reader = self.writer = None
 
 
-async def reads(bases: list[str], clients: int, seconds: float) -> tuple[Counter, list[float], int]:
-    statuses: Counter = Counter()
+async def reads(bases: list[str], clients: int, seconds: float) -> tuple[Counter[int], list[float], int]:
+    statuses: Counter[int] = Counter()
     latencies: list[float] = []
     errors = 0
     async with httpx.AsyncClient(timeout=30) as client:
@@ -115,7 +116,7 @@ async def reads(bases: list[str], clients: int, seconds: float) -> tuple[Counter
             started = time.perf_counter()
             try:
                 status = await conn.get(path, headers)
-            except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, asyncio.TimeoutError, ValueError):
+            except (TimeoutError, OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError):
                 errors += 1
                 continue
             latencies.append((time.perf_counter() - started) * 1000)
@@ -126,8 +127,8 @@ async def reads(bases: list[str], clients: int, seconds: float) -> tuple[Counter
     return statuses, latencies, errors
 
 
-async def logins(bases: list[str], clients: int, seconds: float) -> tuple[Counter, int]:
-    statuses: Counter = Counter()
+async def logins(bases: list[str], clients: int, seconds: float) -> tuple[Counter[int], int]:
+    statuses: Counter[int] = Counter()
     errors = 0
     async with httpx.AsyncClient(timeout=60) as client:
         email, _ = await sign_up(client, bases[0])
@@ -183,11 +184,12 @@ def main() -> int:
         "client_cpu": client_cpu,
         "machine_busy": machine_busy,
     }
+    mean = statistics.fmean(latencies) if latencies else float("nan")
     print(
         f"load: reads, {args.clients} clients x {args.seconds:.0f} s on {len(bases)} target(s): {served} requests "
         f"({served / args.seconds:.0f}/s), statuses {dict(sorted(statuses.items()))}, "
         f"transport errors {read_errors}, p50 {quantile(latencies, 0.5):.1f} ms, "
-        f"p99 {quantile(latencies, 0.99):.1f} ms, mean {statistics.fmean(latencies) if latencies else float('nan'):.1f} ms, "
+        f"p99 {quantile(latencies, 0.99):.1f} ms, mean {mean:.1f} ms, "
         f"load client CPU {client_cpu:.0%} of a core, machine CPU busy {machine_busy:.0%}"
     )
     if args.summary:

@@ -7,15 +7,14 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Depends, Form, Request, Response
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
-from .. import session_store
-from ..db import User, as_utc
-from ..deps import CurrentUser, Db, State, client_ip, user_agent
+from .. import mfa, session_store
+from ..db import TotpFactor, User, as_utc
+from ..deps import AppState, CurrentUser, Db, LocalAccounts, State, client_ip, user_agent
 from ..errors import ApiError
 from ..ratelimit import enforce
 from ..refresh_cookie import check_csrf, clear_refresh_cookie, presented_cookie, set_refresh_cookie, uses_cookie
-from .. import mfa
-from ..db import TotpFactor
 from ..schemas import LoginIn, MfaChallengeOut, RefreshIn, RegisterIn, TokenPair, UserOut
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -23,18 +22,18 @@ router = APIRouter(prefix="/auth", tags=["auth"])
 INVALID_CREDENTIALS = "Invalid email or password"
 
 
-def _token_pair(state, user: User, issued: session_store.Issued) -> TokenPair:
+def _token_pair(state: AppState, user: User, issued: session_store.Issued) -> TokenPair:
     access = state.tokens.issue_access(user.id, issued.session.id, user.email, user.name)
     return TokenPair(
         access_token=access, expires_in=state.tokens.access_ttl, refresh_token=issued.refresh_token
     )
 
 
-def _limit_auth(state, request: Request, account: str) -> None:
+def _limit_auth(state: AppState, request: Request, account: str) -> None:
     enforce(state.auth_limiter, f"ip:{client_ip(request)}", f"account:{account}")
 
 
-def _authenticate(state, db, request: Request, identifier: str, password: str) -> User | None:
+def _authenticate(state: AppState, db: Session, request: Request, identifier: str, password: str) -> User | None:
     _limit_auth(state, request, identifier)
     user = db.scalars(select(User).where(User.email == identifier)).first()
     # Always run one argon2 verification so timing does not reveal whether the account exists.
@@ -44,17 +43,22 @@ def _authenticate(state, db, request: Request, identifier: str, password: str) -
     return user
 
 
-def _sign_in(state, db, request: Request, user: User) -> TokenPair:
+def _sign_in(state: AppState, db: Session, request: Request, user: User) -> TokenPair:
     issued = session_store.start_session(
-        db, user, state.settings.refresh_token_ttl, user_agent(request), client_ip(request)
+        db,
+        user,
+        state.settings.session_idle_ttl,
+        user_agent(request),
+        client_ip(request),
+        max_age=state.settings.session_max_age,
     )
     return _token_pair(state, user, issued)
 
 
-def _deliver(state, request: Request, response: Response, pair: TokenPair) -> TokenPair:
+def _deliver(state: AppState, request: Request, response: Response, pair: TokenPair) -> TokenPair:
     """In cookie transport the refresh token leaves only as the httpOnly cookie."""
     if uses_cookie(state.settings) and pair.refresh_token is not None:
-        set_refresh_cookie(response, request, pair.refresh_token, state.settings.refresh_token_ttl)
+        set_refresh_cookie(response, pair.refresh_token, state.settings)
         pair.refresh_token = None
     return pair
 
@@ -63,7 +67,7 @@ def user_out(user: User) -> UserOut:
     return UserOut(id=user.id, email=user.email, name=user.name, created_at=as_utc(user.created_at))
 
 
-@router.post("/register", status_code=201, response_model=TokenPair)
+@router.post("/register", status_code=201, response_model=TokenPair, dependencies=LocalAccounts)
 def register(body: RegisterIn, request: Request, response: Response, state: State, db: Db) -> TokenPair:
     email = body.email.strip().lower()
     _limit_auth(state, request, email)
@@ -77,23 +81,27 @@ def register(body: RegisterIn, request: Request, response: Response, state: Stat
     return _deliver(state, request, response, _sign_in(state, db, request, user))
 
 
-def _has_second_factor(db, user: User) -> bool:
+def _has_second_factor(db: Session, user: User) -> bool:
     factor = db.get(TotpFactor, user.id)
     return factor is not None and factor.enabled
 
 
-@router.post("/login", response_model=TokenPair | MfaChallengeOut)
+@router.post("/login", response_model=TokenPair | MfaChallengeOut, dependencies=LocalAccounts)
 def login(body: LoginIn, request: Request, response: Response, state: State, db: Db) -> TokenPair | MfaChallengeOut:
     user = _authenticate(state, db, request, body.identifier, body.password)
     if user is None:
         raise ApiError(401, "invalid_credentials", INVALID_CREDENTIALS)
     if _has_second_factor(db, user):
         # No tokens yet: the password was right, the second step is pending.
-        return MfaChallengeOut(challenge=state.challenges.issue(user.id), methods=mfa.METHODS, expires_in=mfa.CHALLENGE_TTL)
+        return MfaChallengeOut(
+            challenge=state.challenges.issue(user.id), methods=mfa.METHODS, expires_in=mfa.CHALLENGE_TTL
+        )
     return _deliver(state, request, response, _sign_in(state, db, request, user))
 
 
-def _oauth_error(status: int, error: str, description: str, code: str, headers=None) -> ApiError:
+def _oauth_error(
+    status: int, error: str, description: str, code: str, headers: dict[str, str] | None = None
+) -> ApiError:
     """RFC 6749 section 5.2 body, plus our own detail/code."""
     return ApiError(
         status,
@@ -104,7 +112,7 @@ def _oauth_error(status: int, error: str, description: str, code: str, headers=N
     )
 
 
-@router.post("/token", response_model=TokenPair)
+@router.post("/token", response_model=TokenPair, dependencies=LocalAccounts)
 def token(
     request: Request,
     response: Response,
@@ -129,7 +137,9 @@ def token(
         if user is None:
             raise _oauth_error(400, "invalid_grant", INVALID_CREDENTIALS, "invalid_credentials")
         if _has_second_factor(db, user):
-            raise _oauth_error(400, "invalid_grant", "This account signs in with a second factor: use /auth/login", "mfa_required")
+            raise _oauth_error(
+                400, "invalid_grant", "This account signs in with a second factor: use /auth/login", "mfa_required"
+            )
         return _sign_in(state, db, request, user)
     if grant_type == "refresh_token":
         if not refresh_token:
@@ -141,15 +151,15 @@ def token(
             raise _oauth_error(
                 400 if exc.status == 401 else exc.status, error, exc.detail, exc.code, exc.headers
             ) from None
-    raise _oauth_error(
-        400, "unsupported_grant_type", "grant_type must be password or refresh_token", "validation"
-    )
+    raise _oauth_error(400, "unsupported_grant_type", "grant_type must be password or refresh_token", "validation")
 
 
-def _refresh(state, db, request: Request, presented: str) -> TokenPair:
+def _refresh(state: AppState, db: Session, request: Request, presented: str) -> TokenPair:
     enforce(state.refresh_limiter, f"ip:{client_ip(request)}")
     try:
-        user, issued = session_store.rotate(db, presented, state.settings.refresh_token_ttl)
+        user, issued = session_store.rotate(
+            db, presented, state.settings.session_idle_ttl, state.settings.session_max_age
+        )
     except session_store.RefreshRejected:
         raise ApiError(401, "refresh_failed", "Refresh token is invalid, expired or revoked") from None
     return _token_pair(state, user, issued)
@@ -162,15 +172,15 @@ def _csrf_guard(request: Request, state: State) -> None:
         check_csrf(request, state.settings)
 
 
-def _presented(state, request: Request, body: RefreshIn | None) -> str | None:
+def _presented(state: AppState, request: Request, body: RefreshIn | None) -> str | None:
     """The refresh token of a refresh or logout: the cookie in cookie transport
     (after `_csrf_guard`), else the JSON body."""
     if uses_cookie(state.settings):
-        return presented_cookie(request)
+        return presented_cookie(request, state.settings)
     return body.refresh_token if body is not None else None
 
 
-@router.post("/refresh", response_model=TokenPair, dependencies=[Depends(_csrf_guard)])
+@router.post("/refresh", response_model=TokenPair, dependencies=[*LocalAccounts, Depends(_csrf_guard)])
 def refresh(
     request: Request,
     response: Response,
@@ -189,7 +199,7 @@ def refresh(
         if uses_cookie(state.settings) and exc.code == "refresh_failed":
             # A dead cookie is removed with the 401 (the headers go with the error).
             dead = Response()
-            clear_refresh_cookie(dead, request)
+            clear_refresh_cookie(dead, state.settings)
             exc.headers = {**exc.headers, "set-cookie": dead.headers["set-cookie"]}
         raise
     return _deliver(state, request, response, pair)
@@ -203,7 +213,7 @@ def logout(request: Request, state: State, db: Db, body: Annotated[RefreshIn | N
         session_store.revoke(db, session.id)
     response = Response(status_code=204)
     if uses_cookie(state.settings):
-        clear_refresh_cookie(response, request)
+        clear_refresh_cookie(response, state.settings)
     return response
 
 

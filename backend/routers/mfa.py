@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request, Response
 
 from .. import mfa
 from ..db import RecoveryCode, TotpFactor, User
-from ..deps import CurrentUser, Db, State
+from ..deps import AppState, CurrentUser, Db, State
 from ..errors import ApiError
 from ..ratelimit import enforce
 from ..schemas import CodeIn, MfaStatusOut, MfaVerifyIn, RecoveryCodesOut, TokenPair, TotpEnrollOut
@@ -20,7 +20,7 @@ def invalid_code() -> ApiError:
     return ApiError(401, "invalid_code", "The code is not valid (or was already used)")
 
 
-def _limit(state, user_id: str) -> None:
+def _limit(state: AppState, user_id: str) -> None:
     enforce(state.auth_limiter, f"mfa:{user_id}")
 
 

@@ -8,10 +8,11 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Request, Response
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from .. import mfa, oidc
 from ..db import OAuthIdentity, User
-from ..deps import Db, State, client_ip
+from ..deps import AppState, Db, State, client_ip
 from ..errors import ApiError
 from ..ratelimit import enforce
 from ..schemas import MfaChallengeOut, OAuthCallbackIn, OAuthProviderOut, OAuthStartIn, OAuthStartOut, TokenPair
@@ -20,7 +21,7 @@ from .auth import _deliver, _has_second_factor, _sign_in
 router = APIRouter(prefix="/auth/oauth", tags=["social sign-in"])
 
 
-def _client(state, provider: str) -> oidc.OidcClient:
+def _client(state: AppState, provider: str) -> oidc.OidcClient:
     client = state.oauth.get(provider)
     if client is None:
         # The caller's input names it: a validation error, as a bad redirect_uri is.
@@ -28,12 +29,17 @@ def _client(state, provider: str) -> oidc.OidcClient:
     return client
 
 
-def _check_redirect(state, uri: str) -> None:
+def _check_redirect(state: AppState, uri: str) -> None:
     """Only back to the app: an origin of CORS_ORIGINS, never a fragment (RFC 6749 3.1.2)."""
     parts = urlsplit(uri)
     origin = f"{parts.scheme}://{parts.netloc}"
     if parts.scheme not in ("http", "https") or parts.fragment or not state.settings.origin_allowed(origin):
-        raise ApiError(422, "validation", "redirect_uri is not a page of this app", fields={"redirect_uri": "Not an allowed origin"})
+        raise ApiError(
+            422,
+            "validation",
+            "redirect_uri is not a page of this app",
+            fields={"redirect_uri": "Not an allowed origin"},
+        )
 
 
 @router.get("/providers", response_model=list[OAuthProviderOut])
@@ -67,13 +73,17 @@ def callback(
         raise ApiError(400, "challenge_expired", "The sign-in took too long: start it again")
     _check_issuer(client, flow, body.iss)
     if oidc.s256(body.code_verifier) != flow.code_challenge:
-        raise ApiError(422, "validation", "code_verifier does not match", fields={"code_verifier": "Does not match the challenge"})
+        raise ApiError(
+            422, "validation", "code_verifier does not match", fields={"code_verifier": "Does not match the challenge"}
+        )
     identity = client.finish(body.code, body.code_verifier, flow)
     user = _linked_user(db, provider, identity)
     if not user.is_active:
         raise ApiError(403, "unauthorized", "This account is disabled")
     if _has_second_factor(db, user):
-        return MfaChallengeOut(challenge=state.challenges.issue(user.id), methods=mfa.METHODS, expires_in=mfa.CHALLENGE_TTL)
+        return MfaChallengeOut(
+            challenge=state.challenges.issue(user.id), methods=mfa.METHODS, expires_in=mfa.CHALLENGE_TTL
+        )
     return _deliver(state, request, response, _sign_in(state, db, request, user))
 
 
@@ -95,7 +105,7 @@ def _check_issuer(client: oidc.OidcClient, flow: oidc.Flow, iss: str | None) -> 
         )
 
 
-def _linked_user(db, provider: str, identity: oidc.Identity) -> User:
+def _linked_user(db: Session, provider: str, identity: oidc.Identity) -> User:
     """The user of this provider account: linked before, or by its verified email
     (an existing account, else a new one without a password)."""
     for _ in range(2):

@@ -105,11 +105,12 @@ router = APIRouter(prefix="/_test", tags=["test hooks"], include_in_schema=False
 
 
 def _hooks(request: Request) -> TestHooks:
-    return request.app.state.test_hooks
+    hooks: TestHooks = request.app.state.test_hooks
+    return hooks
 
 
 @router.get("/stats")
-def stats(request: Request) -> dict:
+def stats(request: Request) -> dict[str, object]:
     return {"requests": dict(_hooks(request).requests)}
 
 
@@ -132,6 +133,6 @@ def add_fault(body: FaultIn, request: Request) -> Response:
 
 
 @router.get("/echo")
-def echo(request: Request) -> dict:
+def echo(request: Request) -> dict[str, object]:
     # Whether a bearer arrived, never its value.
     return {"has_authorization": "authorization" in request.headers}

@@ -4,6 +4,7 @@ import hashlib
 import os
 import secrets
 import time
+from typing import TYPE_CHECKING, Any
 
 import jwt
 import pytest
@@ -11,7 +12,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
 from backend.app import create_app
-from backend.settings import Settings
+from backend.security import derive_access_key
+from backend.settings import DEFAULT_AUDIENCE, DEFAULT_ISSUER, Settings
+
+if TYPE_CHECKING:
+    from jwt.algorithms import AllowedPrivateKeys
 
 SECRET = secrets.token_urlsafe(48)
 
@@ -46,7 +51,7 @@ def database_url(tmp_path) -> str:
 
 
 def make_settings(tmp_path, **overrides) -> Settings:
-    values = dict(
+    values: dict[str, Any] = dict(
         better_auth_secret=SECRET,
         database_url=database_url(tmp_path),
         password_hash_profile="fast",
@@ -92,7 +97,16 @@ def claims_of(token: str) -> dict:
     return jwt.decode(token, options={"verify_signature": False})
 
 
-def forge(claims: dict, secret: str = SECRET, algorithm: str = "HS256", **kw) -> str:
-    base = {"iat": int(time.time()), "exp": int(time.time()) + 300}
+def access_key(secret: str = SECRET) -> bytes:
+    return derive_access_key(secret)
+
+
+def forge(claims: dict, secret: str | bytes | AllowedPrivateKeys | None = None, algorithm: str = "HS256", typ: str | None = "at+jwt", **kw) -> str:
+    """A token as an issuer sharing the secret makes one: signed with the derived
+    access-token key unless `secret` is given, `typ` at+jwt and the default iss/aud
+    unless overridden (None drops a claim or the typ)."""
+    base = {"iat": int(time.time()), "exp": int(time.time()) + 300, "iss": DEFAULT_ISSUER, "aud": DEFAULT_AUDIENCE}
     base.update(claims)
-    return jwt.encode(base, secret, algorithm=algorithm, **kw)
+    base = {k: v for k, v in base.items() if v is not None}
+    key = access_key() if secret is None else secret
+    return jwt.encode(base, key, algorithm=algorithm, headers={"typ": typ} if typ else None, **kw)

@@ -66,7 +66,9 @@ def test_login_without_identifier_is_validation(client):
 
 def test_oauth2_password_grant_and_refresh_grant(client):
     register(client)
-    r = client.post("/auth/token", data={"grant_type": "password", "username": "ada@example.com", "password": "correct horse"})
+    r = client.post(
+        "/auth/token", data={"grant_type": "password", "username": "ada@example.com", "password": "correct horse"}
+    )
     assert r.status_code == 200, r.text
     assert r.headers["cache-control"] == "no-store"
     pair = r.json()

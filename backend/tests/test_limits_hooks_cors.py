@@ -93,7 +93,10 @@ def test_test_hooks_count_requests_and_inject_faults(make_client):
     assert stats["/auth/register"] == 1
     assert stats["/auth/refresh"] == 1
 
-    assert client.post("/_test/faults", json={"path": "/auth/me", "status": 503, "times": 2, "retry_after": 3}).status_code == 204
+    assert (
+        client.post("/_test/faults", json={"path": "/auth/me", "status": 503, "times": 2, "retry_after": 3}).status_code
+        == 204
+    )
     first = client.get("/auth/me", headers={**bearer(pair["access_token"]), "Origin": "http://localhost:3000"})
     assert first.status_code == 503
     assert first.headers["retry-after"] == "3"

@@ -55,7 +55,9 @@ def test_a_password_sign_in_answers_with_a_challenge_not_tokens(enrolled):
 def test_a_wrong_code_and_a_replayed_code_are_refused(enrolled):
     client, totp, _ = enrolled
     challenge = login(client).json()["challenge"]
-    wrong = client.post("/auth/mfa/verify", json={"challenge": challenge, "code": "000000" if totp.now() != "000000" else "111111"})
+    wrong = client.post(
+        "/auth/mfa/verify", json={"challenge": challenge, "code": "000000" if totp.now() != "000000" else "111111"}
+    )
     assert (wrong.status_code, wrong.json()["code"]) == (401, "invalid_code")
     code = code_at(totp, 1)
     assert client.post("/auth/mfa/verify", json={"challenge": challenge, "code": code}).status_code == 200
@@ -73,9 +75,13 @@ def test_codes_outside_one_step_of_drift_are_refused(enrolled):
 
 def test_recovery_codes_work_once_each(enrolled):
     client, _, codes = enrolled
-    first = client.post("/auth/mfa/verify", json={"challenge": login(client).json()["challenge"], "recovery_code": codes[0]})
+    first = client.post(
+        "/auth/mfa/verify", json={"challenge": login(client).json()["challenge"], "recovery_code": codes[0]}
+    )
     assert first.status_code == 200, first.text
-    reused = client.post("/auth/mfa/verify", json={"challenge": login(client).json()["challenge"], "recovery_code": codes[0]})
+    reused = client.post(
+        "/auth/mfa/verify", json={"challenge": login(client).json()["challenge"], "recovery_code": codes[0]}
+    )
     assert reused.json()["code"] == "invalid_code"
     token = first.json()["access_token"]
     assert client.get("/auth/mfa", headers=bearer(token)).json() == {"totp": True, "recovery_codes_left": 9}
@@ -106,14 +112,23 @@ def test_attempts_are_rate_limited(make_client):
         if challenge.status_code != 200:
             statuses.append(challenge.status_code)
             continue
-        statuses.append(client.post("/auth/mfa/verify", json={"challenge": challenge.json()["challenge"], "code": "123456"}).status_code)
+        statuses.append(
+            client.post(
+                "/auth/mfa/verify", json={"challenge": challenge.json()["challenge"], "code": "123456"}
+            ).status_code
+        )
     assert 429 in statuses
 
 
 def test_disabling_takes_a_code_and_restores_password_only_sign_in(enrolled):
     client, totp, codes = enrolled
-    token = client.post("/auth/mfa/verify", json={"challenge": login(client).json()["challenge"], "recovery_code": codes[1]}).json()["access_token"]
-    assert client.post("/auth/mfa/totp/disable", json={"code": "000000"}, headers=bearer(token)).status_code in (401, 429)
+    token = client.post(
+        "/auth/mfa/verify", json={"challenge": login(client).json()["challenge"], "recovery_code": codes[1]}
+    ).json()["access_token"]
+    assert client.post("/auth/mfa/totp/disable", json={"code": "000000"}, headers=bearer(token)).status_code in (
+        401,
+        429,
+    )
     assert client.post("/auth/mfa/totp/disable", json={"code": codes[2]}, headers=bearer(token)).status_code == 204
     assert "access_token" in login(client).json()
     assert client.get("/auth/mfa", headers=bearer(token)).json() == {"totp": False, "recovery_codes_left": 0}
@@ -121,7 +136,11 @@ def test_disabling_takes_a_code_and_restores_password_only_sign_in(enrolled):
 
 def test_enrolling_twice_while_on_is_refused_and_oauth2_password_grant_says_mfa_required(enrolled):
     client, _, codes = enrolled
-    token = client.post("/auth/mfa/verify", json={"challenge": login(client).json()["challenge"], "recovery_code": codes[3]}).json()["access_token"]
+    token = client.post(
+        "/auth/mfa/verify", json={"challenge": login(client).json()["challenge"], "recovery_code": codes[3]}
+    ).json()["access_token"]
     assert client.post("/auth/mfa/totp/enroll", headers=bearer(token)).status_code == 409
-    r = client.post("/auth/token", data={"grant_type": "password", "username": "ada@example.com", "password": "correct horse"})
+    r = client.post(
+        "/auth/token", data={"grant_type": "password", "username": "ada@example.com", "password": "correct horse"}
+    )
     assert (r.status_code, r.json()["code"]) == (400, "mfa_required")

@@ -104,14 +104,31 @@ class FakeProvider:
         form = {k: v[0] for k, v in parse_qs(request.content.decode()).items()}
         self.codes_received.append(form)
         params = self.codes.pop(form.get("code", ""), None)
-        verifier_ok = params is not None and b64url(hashlib.sha256(form["code_verifier"].encode()).digest()) == params["code_challenge"]
+        verifier_ok = (
+            params is not None
+            and b64url(hashlib.sha256(form["code_verifier"].encode()).digest()) == params["code_challenge"]
+        )
         if params is None or not verifier_ok or form["redirect_uri"] != params["redirect_uri"]:
             return httpx.Response(400, json={"error": "invalid_grant"})
         now = int(time.time())
-        claims = {"iss": self.issuer, "aud": CLIENT_ID, "iat": now, "exp": now + 300, "nonce": params["nonce"], **self.claims}
+        claims = {
+            "iss": self.issuer,
+            "aud": CLIENT_ID,
+            "iat": now,
+            "exp": now + 300,
+            "nonce": params["nonce"],
+            **self.claims,
+        }
         if not self.id_token_has_email:
             claims = {k: v for k, v in claims.items() if k not in ("email", "email_verified")}
-        return httpx.Response(200, json={"access_token": "provider-access", "token_type": "Bearer", "id_token": self.sign(self.tamper(claims))})
+        return httpx.Response(
+            200,
+            json={
+                "access_token": "provider-access",
+                "token_type": "Bearer",
+                "id_token": self.sign(self.tamper(claims)),
+            },
+        )
 
 
 @pytest.fixture
@@ -131,7 +148,10 @@ def app_client(tmp_path, provider):
 
 def start(client, redirect_uri=REDIRECT, provider_id="acme"):
     verifier, challenge = pkce()
-    r = client.post(f"/auth/oauth/{provider_id}/start", json={"redirect_uri": redirect_uri, "code_challenge": challenge, "state": b64url(secrets.token_bytes(16))})
+    r = client.post(
+        f"/auth/oauth/{provider_id}/start",
+        json={"redirect_uri": redirect_uri, "code_challenge": challenge, "state": b64url(secrets.token_bytes(16))},
+    )
     return r, verifier
 
 
@@ -177,7 +197,10 @@ def test_an_existing_account_is_linked_by_verified_email(app_client, provider):
     user_id = app_client.get("/auth/me", headers=bearer(pair["access_token"])).json()["id"]
     r, _ = sign_in(app_client, provider)
     assert app_client.get("/auth/me", headers=bearer(r.json()["access_token"])).json()["id"] == user_id
-    assert app_client.post("/auth/login", json={"email": "alice@example.com", "password": "correct horse"}).status_code == 200
+    assert (
+        app_client.post("/auth/login", json={"email": "alice@example.com", "password": "correct horse"}).status_code
+        == 200
+    )
 
 
 def test_an_unverified_email_is_refused_and_links_nothing(app_client, provider):
@@ -211,7 +234,11 @@ def test_a_verifier_that_does_not_match_the_challenge_is_refused_before_the_prov
 def test_a_forged_or_foreign_flow_is_refused(app_client, provider):
     r, _ = sign_in(app_client, provider, flow="not-a-flow")
     assert (r.status_code, r.json()["code"]) == (400, "challenge_expired")
-    forged = jwt.encode({"purpose": "oauth", "prv": "acme", "ruri": REDIRECT, "nonce": "n", "cc": "c", "exp": int(time.time()) + 60}, "x" * 40, algorithm="HS256")
+    forged = jwt.encode(
+        {"purpose": "oauth", "prv": "acme", "ruri": REDIRECT, "nonce": "n", "cc": "c", "exp": int(time.time()) + 60},
+        "x" * 40,
+        algorithm="HS256",
+    )
     r, _ = sign_in(app_client, provider, flow=forged)
     assert r.json()["code"] == "challenge_expired"
 
@@ -240,7 +267,7 @@ def test_id_tokens_not_signed_by_the_providers_key_are_refused(app_client, provi
     provider.sign = {
         "other-key": lambda c: jwt.encode(c, other, algorithm="RS256", headers={"kid": "k1"}),
         "hs256-client-secret": lambda c: jwt.encode(c, CLIENT_SECRET, algorithm="HS256"),
-        "none": lambda c: jwt.encode(c, None, algorithm="none"),
+        "none": lambda c: jwt.encode(c, "", algorithm="none"),
     }[how]
     r, _ = sign_in(app_client, provider)
     assert (r.status_code, r.json()["code"]) == (502, "provider_error")
@@ -255,9 +282,19 @@ def test_redirects_only_back_to_the_app(app_client):
 def test_unknown_provider_and_bad_pkce_input(app_client):
     r, _ = start(app_client, provider_id="nope")
     assert (r.status_code, r.json()["fields"]) == (422, {"provider": "Unknown sign-in provider"})
-    r = app_client.post("/auth/oauth/acme/start", json={"redirect_uri": REDIRECT, "code_challenge": "short", "state": "s" * 16})
+    r = app_client.post(
+        "/auth/oauth/acme/start", json={"redirect_uri": REDIRECT, "code_challenge": "short", "state": "s" * 16}
+    )
     assert r.status_code == 422
-    r = app_client.post("/auth/oauth/acme/start", json={"redirect_uri": REDIRECT, "code_challenge": "a" * 43, "code_challenge_method": "plain", "state": "s" * 16})
+    r = app_client.post(
+        "/auth/oauth/acme/start",
+        json={
+            "redirect_uri": REDIRECT,
+            "code_challenge": "a" * 43,
+            "code_challenge_method": "plain",
+            "state": "s" * 16,
+        },
+    )
     assert r.status_code == 422
 
 
@@ -271,7 +308,12 @@ def test_an_account_with_two_factor_gets_the_challenge(app_client, provider):
     first, _ = sign_in(app_client, provider)
     token = first.json()["access_token"]
     secret = app_client.post("/auth/mfa/totp/enroll", headers=bearer(token)).json()["secret"]
-    assert app_client.post("/auth/mfa/totp/confirm", json={"code": pyotp.TOTP(secret).now()}, headers=bearer(token)).status_code == 200
+    assert (
+        app_client.post(
+            "/auth/mfa/totp/confirm", json={"code": pyotp.TOTP(secret).now()}, headers=bearer(token)
+        ).status_code
+        == 200
+    )
     r, _ = sign_in(app_client, provider)
     assert r.json()["mfa_required"] is True and "access_token" not in r.json()
 
@@ -281,7 +323,9 @@ def test_provider_settings_refuse_plain_http_off_loopback():
         OAuthProvider(issuer="http://id.example.test", client_id="c", client_secret="s")
     with pytest.raises(ValidationError):
         OAuthProvider(issuer=ISSUER, client_id="c", client_secret="s", scopes="email")
-    assert OAuthProvider(issuer="http://127.0.0.1:9999", client_id="c", client_secret="s").scopes == "openid email profile"
+    assert (
+        OAuthProvider(issuer="http://127.0.0.1:9999", client_id="c", client_secret="s").scopes == "openid email profile"
+    )
 
 
 def test_cookie_transport_delivers_the_refresh_token_only_as_the_cookie(tmp_path, provider):
@@ -292,7 +336,7 @@ def test_cookie_transport_delivers_the_refresh_token_only_as_the_cookie(tmp_path
         assert r.status_code == 200, r.text
         assert r.json()["refresh_token"] is None
         assert "httponly" in r.headers["set-cookie"].lower()
-        assert client.cookies.get("refresh_token")
+        assert client.cookies.get("__Secure-refresh_token")
 
 
 # ---- mix-up (RFC 9700 4.4, RFC 9207) ---------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import socket
@@ -103,14 +104,18 @@ def test_real_server_process_over_http(tmp_path):
 PROVIDER_SECRET = "client-secret-that-must-never-be-printed-9f3k"
 
 
+def provider_entry(**fields: str) -> str:
+    return json.dumps({"acme": {**fields, "client_secret": PROVIDER_SECRET}})
+
+
 @pytest.mark.parametrize(
     ("setting", "extra", "named"),
     [
         # An http issuer off loopback: pydantic's own message would echo the entry,
         # client secret included.
-        ("oauth-http", {"OAUTH_PROVIDERS": '{"acme": {"issuer": "http://id.example.test", "client_id": "c", "client_secret": "%s"}}' % PROVIDER_SECRET}, "OAUTH_PROVIDERS"),
-        ("oauth-no-client-id", {"OAUTH_PROVIDERS": '{"acme": {"issuer": "https://id.example.test", "client_secret": "%s"}}' % PROVIDER_SECRET}, "OAUTH_PROVIDERS.acme.client_id"),
-        ("oauth-not-json", {"OAUTH_PROVIDERS": '{"acme": {"client_secret": "%s"' % PROVIDER_SECRET}, "oauth_providers"),
+        ("oauth-http", {"OAUTH_PROVIDERS": provider_entry(issuer="http://id.example.test", client_id="c")}, "OAUTH_PROVIDERS"),
+        ("oauth-no-client-id", {"OAUTH_PROVIDERS": provider_entry(issuer="https://id.example.test")}, "OAUTH_PROVIDERS.acme.client_id"),
+        ("oauth-not-json", {"OAUTH_PROVIDERS": provider_entry(issuer="https://id.example.test")[:-2]}, "oauth_providers"),
         ("cors-star", {"CORS_ORIGINS": "*"}, "CORS_ORIGINS"),
         ("cors-star-in-list", {"CORS_ORIGINS": "http://localhost:3000,*"}, "CORS_ORIGINS"),
         ("cors-regex-all", {"CORS_ORIGIN_REGEX": ".*"}, "CORS_ORIGIN_REGEX"),

@@ -16,9 +16,10 @@ ORIGIN = "http://localhost:3000"
 
 @pytest.fixture
 def cookie_client(tmp_path):
-    # A loopback address: the cookie is not Secure there, so it travels over http
-    # (elsewhere it is Secure: see the first test).
-    with TestClient(create_app(make_settings(tmp_path, refresh_token_transport="cookie")), base_url="http://127.0.0.1:8000") as client:
+    # Secure off by configuration (as AUTH_DEV_MODE would), so it travels over the
+    # test client's http (by default it is Secure: see the first tests).
+    settings = make_settings(tmp_path, refresh_token_transport="cookie", refresh_cookie_secure=False)
+    with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as client:
         yield client
 
 
@@ -39,13 +40,37 @@ def cookie_of(response) -> str:
 
 
 def test_sign_in_sets_an_httponly_strict_secure_cookie_and_no_refresh_token_in_the_body(make_client):
-    remote = make_client(refresh_token_transport="cookie")  # http://testserver: not loopback
+    remote = make_client(refresh_token_transport="cookie")
     r = register(remote)
     assert r.json()["refresh_token"] is None
     header = cookie_of(r).lower()
-    for attribute in ("refresh_token=", "httponly", "samesite=strict", "path=/auth", "max-age=", "secure"):
+    for attribute in ("__secure-refresh_token=", "httponly", "samesite=strict", "path=/auth", "max-age=", "secure"):
         assert attribute in header, header
     assert remote.get("/auth/me", headers=bearer(r.json()["access_token"])).status_code == 200
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1:8000", "localhost", "[::1]:8000", "app.localhost"])
+def test_a_spoofed_loopback_host_does_not_drop_secure(tmp_path, host):
+    """Secure follows configuration, not the Host header a client sends."""
+    app = create_app(make_settings(tmp_path, refresh_token_transport="cookie"))
+    with TestClient(app, base_url="https://api.example") as client:
+        r = client.post("/auth/register", json={"email": "spoof@example.com", "password": "correct horse"}, headers={"Host": host})
+        assert r.status_code == 201, r.text
+        header = cookie_of(r).lower()
+        assert header.startswith("__secure-refresh_token="), header
+        assert "; secure" in header, header
+
+
+@pytest.mark.parametrize(
+    "overrides,secure",
+    [({"auth_dev_mode": True}, False), ({"auth_dev_mode": True, "refresh_cookie_secure": True}, True), ({"refresh_cookie_secure": False}, False)],
+)
+def test_secure_is_off_only_in_dev_mode_or_when_configured_off(tmp_path, overrides, secure):
+    app = create_app(make_settings(tmp_path, refresh_token_transport="cookie", **overrides))
+    with TestClient(app, base_url="https://api.example") as client:
+        header = cookie_of(register(client)).lower()
+    assert header.startswith("__secure-refresh_token=" if secure else "refresh_token="), header
+    assert ("; secure" in header) is secure, header
 
 
 def test_refresh_by_cookie_rotates_it(cookie_client):
@@ -102,5 +127,21 @@ def test_a_cookie_from_body_transport_is_ignored_and_the_body_still_works(make_c
     assert client.post("/auth/refresh", json={"refresh_token": r.json()["refresh_token"]}).status_code == 200
 
 
-def test_a_loopback_backend_sends_the_cookie_without_secure(cookie_client):
+def test_secure_configured_off_sends_the_plain_name_without_secure(cookie_client):
     assert "secure" not in cookie_of(register(cookie_client, "loop@example.com")).lower()
+
+
+def test_the_secure_cookie_refreshes_under_its_prefixed_name(tmp_path):
+    app = create_app(make_settings(tmp_path, refresh_token_transport="cookie"))
+    with TestClient(app, base_url="https://api.example") as client:
+        register(client)
+        first = client.cookies.get("__Secure-refresh_token")
+        assert first
+        r = client.post("/auth/refresh", headers=CSRF)
+        assert r.status_code == 200, r.text
+        assert client.cookies.get("__Secure-refresh_token") not in (None, first)
+        # The unprefixed name (which an http answer could plant) is not read.
+        current = client.cookies.get("__Secure-refresh_token")
+        client.cookies.clear()
+        client.cookies.set("refresh_token", current, domain="api.example", path="/auth")
+        assert client.post("/auth/refresh", headers=CSRF).json()["code"] == "refresh_failed"

@@ -20,6 +20,10 @@ from .conftest import REDIS_URL, bearer, claims_of, make_settings, register
 needs_redis = pytest.mark.skipif(not REDIS_URL, reason="TEST_REDIS_URL not set (scripts/test-backend sets it)")
 
 
+def _text(key: bytes | str) -> str:
+    return key.decode() if isinstance(key, bytes) else key
+
+
 # --- two workers, one database --------------------------------------------------
 
 
@@ -69,7 +73,7 @@ def test_login_limit_holds_across_workers(make_client):
 
 @needs_redis
 def test_redis_limiter_has_the_in_process_rules():
-    client = redis.Redis.from_url(REDIS_URL)
+    client = redis.Redis.from_url(str(REDIS_URL))
     limiter = RedisSlidingWindowLimiter(client, "rules", 2, 2)
     assert limiter.hit("ip:1", "account:a") is None
     assert limiter.hit("ip:2", "account:a") is None
@@ -84,7 +88,7 @@ def test_redis_limiter_has_the_in_process_rules():
 @needs_redis
 def test_redis_limiter_is_atomic_under_concurrency():
     # Two clients (two workers), 40 threads, one key, 10 slots: exactly 10 get in.
-    workers = [RedisSlidingWindowLimiter(redis.Redis.from_url(REDIS_URL), "atomic", 10, 60) for _ in range(2)]
+    workers = [RedisSlidingWindowLimiter(redis.Redis.from_url(str(REDIS_URL)), "atomic", 10, 60) for _ in range(2)]
     barrier = threading.Barrier(40)
     results: list[int | None] = []
 
@@ -103,17 +107,17 @@ def test_redis_limiter_is_atomic_under_concurrency():
 
 @needs_redis
 def test_redis_keys_are_hashed_expire_and_reset_per_limiter():
-    client = redis.Redis.from_url(REDIS_URL)
+    client = redis.Redis.from_url(str(REDIS_URL))
     auth = RedisSlidingWindowLimiter(client, "auth", 5, 60)
     refresh = RedisSlidingWindowLimiter(client, "refresh", 5, 60)
     auth.hit("account:ada@example.com")
     refresh.hit("ip:127.0.0.1")
-    keys = [k.decode() for k in client.keys("*")]
+    keys = [_text(k) for k in client.keys("*")]
     assert len(keys) == 2
     assert not any("ada@example.com" in k or "127.0.0.1" in k for k in keys)
     assert all(0 < client.pttl(k) <= 60_000 for k in keys)
     auth.reset()
-    assert [k.decode() for k in client.keys("*")] == [k for k in keys if ":refresh:" in k]
+    assert [_text(k) for k in client.keys("*")] == [k for k in keys if ":refresh:" in k]
 
 
 # --- Redis down: a clear error, never a hang ----------------------------------------

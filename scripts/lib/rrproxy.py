@@ -52,7 +52,7 @@ class Proxy:
             host, port = self.upstreams[(first + i) % len(self.upstreams)]
             try:
                 return await asyncio.wait_for(asyncio.open_connection(host, port), timeout=5)
-            except (OSError, asyncio.TimeoutError):
+            except (TimeoutError, OSError):
                 continue
         return None
 

@@ -19,6 +19,8 @@ export function SocialSignIn() {
   const [busy, setBusy] = useState(false);
 
   useEffect(() => {
+    // Better Auth mode: FastAPI's social sign-in is off (LOCAL_ACCOUNTS=0).
+    if (document.documentElement.dataset.authMode === "better-auth") return;
     const controller = new AbortController();
     fetch(`${BACKEND_URL}/auth/oauth/providers`, { signal: controller.signal })
       .then((r) => (r.ok ? r.json() : []))

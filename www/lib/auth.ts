@@ -1,19 +1,22 @@
 // Better Auth, mounted at /api/auth (AUTH_MODE=better-auth): the seed's "Approach 1".
-// It issues JWTs that FastAPI verifies with the same BETTER_AUTH_SECRET: HS256, `sub`
-// = user id, `email`, `name`, `iat`, `exp` (15 min), `iss`/`aud` = this app's URL.
+// It issues JWTs that FastAPI verifies with a key both derive from BETTER_AUTH_SECRET
+// (access-token.ts): HS256, `typ: at+jwt`, `sub` = user id, `email`, `name`, `iat`,
+// `exp` (15 min), `iss` = this app's URL, `aud` = the API (JWT_AUDIENCE).
 // Server-only: imported by the route handler, never by client components.
 import { LibsqlDialect } from "@libsql/kysely-libsql";
 import { betterAuth } from "better-auth";
 import { getMigrations } from "better-auth/db/migration";
 import { bearer, jwt } from "better-auth/plugins";
-import { SignJWT } from "jose";
 import path from "node:path";
+import { DEFAULT_AUDIENCE, accessTokenKey, signAccessToken } from "./access-token";
 
 // Built on first request, not at import: `next build` evaluates route modules, and
 // the secret is a runtime setting.
 function createAuth() {
   const secret = process.env.BETTER_AUTH_SECRET ?? "";
   const baseURL = process.env.BETTER_AUTH_URL ?? "http://localhost:3000";
+  const audience = process.env.JWT_AUDIENCE || DEFAULT_AUDIENCE;
+  const key = accessTokenKey(secret);
   // A file next to the backend's SQLite database (var/ is gitignored). libSQL ships its
   // native binary as an npm package, so it installs on a machine with no compiler.
   const databaseUrl = process.env.BETTER_AUTH_DATABASE_URL ?? `file:${path.join(process.cwd(), "..", "var", "better-auth.db")}`;
@@ -32,11 +35,10 @@ function createAuth() {
       jwks: { remoteUrl: `${baseURL}/api/auth/jwks`, keyPairConfig: { alg: "EdDSA" } },
       jwt: {
         issuer: baseURL,
-        audience: baseURL,
+        audience,
         expirationTime: process.env.BETTER_AUTH_JWT_TTL ?? "15m",
         definePayload: ({ user }) => ({ email: user.email, name: user.name }),
-        sign: (payload) =>
-          new SignJWT(payload).setProtectedHeader({ alg: "HS256", typ: "JWT" }).sign(new TextEncoder().encode(secret)),
+        sign: (payload) => signAccessToken(payload, key),
       },
     }),
   ],

@@ -13,12 +13,11 @@ test never spill into another and the workers run with the production defaults."
 from __future__ import annotations
 
 import os
-import random
 import secrets
 import threading
 import time
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import httpx
 import jwt
@@ -36,7 +35,7 @@ pytestmark = pytest.mark.skipif(
     len(URLS) < 2, reason="needs a running cluster of two or more workers (scripts/test-cluster)"
 )
 
-_RUN = random.randrange(256)
+_RUN = secrets.randbelow(256)
 _ips = iter(f"10.{_RUN}.{n // 250}.{n % 250 + 1}" for n in range(64000))
 
 
@@ -82,7 +81,15 @@ def test_same_refresh_token_to_two_workers_at_once_has_one_winner(workers, capsy
         barrier = threading.Barrier(2)
         results: dict[str, tuple[httpx.Response, float, float]] = {}
 
-        def spend(name: str, client: httpx.Client) -> None:
+        # The loop's values bound now: each race's threads see their own.
+        def spend(
+            name: str,
+            client: httpx.Client,
+            barrier: threading.Barrier = barrier,
+            pair: dict[str, str] = pair,
+            ip: dict[str, str] = ip,
+            results: dict[str, tuple[httpx.Response, float, float]] = results,
+        ) -> None:
             barrier.wait()
             started = time.perf_counter()
             r = client.post("/auth/refresh", json={"refresh_token": pair["refresh_token"]}, headers=ip)
@@ -158,7 +165,8 @@ def test_revoked_session_is_refused_by_every_worker_at_once(workers):
     assert a.delete(f"/auth/sessions/{sid}", headers=bearer(pair["access_token"])).status_code == 204
     for client in (b, a):
         assert client.get("/auth/me", headers=bearer(pair["access_token"])).status_code == 401
-        assert client.post("/auth/refresh", json={"refresh_token": pair["refresh_token"]}, headers=ip).status_code == 401
+        r = client.post("/auth/refresh", json={"refresh_token": pair["refresh_token"]}, headers=ip)
+        assert r.status_code == 401
 
 
 def test_logout_and_sign_out_everywhere_reach_every_worker(workers):
@@ -169,7 +177,9 @@ def test_logout_and_sign_out_everywhere_reach_every_worker(workers):
     assert a.get("/auth/me", headers=bearer(pair["access_token"])).status_code == 401
     assert a.post("/auth/refresh", json={"refresh_token": pair["refresh_token"]}, headers=ip).status_code == 401
 
-    logins = [c.post("/auth/login", json={"email": email, "password": "correct horse"}, headers=ip).json() for c in (a, b)]
+    logins = [
+        c.post("/auth/login", json={"email": email, "password": "correct horse"}, headers=ip).json() for c in (a, b)
+    ]
     assert b.delete("/auth/sessions", headers=bearer(logins[1]["access_token"])).status_code == 204
     for login in logins:
         assert a.get("/auth/me", headers=bearer(login["access_token"])).status_code == 401
@@ -181,9 +191,11 @@ def test_totp_code_used_on_one_worker_is_refused_on_the_other(workers):
     email, pair = register(a, ip)
     secret = a.post("/auth/mfa/totp/enroll", headers=bearer(pair["access_token"])).json()["secret"]
     totp = pyotp.TOTP(secret)
-    now = totp.timecode(datetime.now(timezone.utc))
+    now = totp.timecode(datetime.now(UTC))
     code = totp.generate_otp(now)
-    assert a.post("/auth/mfa/totp/confirm", json={"code": code}, headers=bearer(pair["access_token"])).status_code == 200
+    assert (
+        a.post("/auth/mfa/totp/confirm", json={"code": code}, headers=bearer(pair["access_token"])).status_code == 200
+    )
 
     def challenge(client: httpx.Client) -> str:
         r = client.post("/auth/login", json={"email": email, "password": "correct horse"}, headers=ip)
@@ -195,7 +207,9 @@ def test_totp_code_used_on_one_worker_is_refused_on_the_other(workers):
     assert r.status_code == 401 and r.json()["code"] == "invalid_code"
     # The next step's code (within the one step of drift allowed) works once, anywhere.
     following = totp.generate_otp(now + 1)
-    assert a.post("/auth/mfa/verify", json={"challenge": challenge(a), "code": following}, headers=ip).status_code == 200
+    assert (
+        a.post("/auth/mfa/verify", json={"challenge": challenge(a), "code": following}, headers=ip).status_code == 200
+    )
     r = b.post("/auth/mfa/verify", json={"challenge": challenge(b), "code": following}, headers=ip)
     assert r.status_code == 401 and r.json()["code"] == "invalid_code"
 

@@ -18,13 +18,23 @@ function Notes() {
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const input = useRef<HTMLInputElement>(null);
+  // Counts this page's own changes (add, delete). A list that was read before one of
+  // them answers late (its request waited behind a token exchange, say) and would
+  // undo it on screen: it is read again instead of shown.
+  const changes = useRef(0);
 
   const fail = (err: unknown) => setError(err instanceof Error && err.name === "ApiError" ? err.message : describeError(err));
 
   const load = useCallback(async () => {
     if (!client) return;
     try {
-      setNotes(await api<Note[]>(client, "/notes"));
+      let list: Note[];
+      let before: number;
+      do {
+        before = changes.current;
+        list = await api<Note[]>(client, "/notes");
+      } while (changes.current !== before);
+      setNotes(list);
       setError(null);
     } catch (err) {
       fail(err);
@@ -42,6 +52,7 @@ function Notes() {
     setBusy(true);
     try {
       const note = await api<Note>(client, "/notes", { method: "POST", body: JSON.stringify({ text }) });
+      changes.current += 1;
       setNotes((prev) => [note, ...(prev ?? [])]);
       setError(null);
       if (input.current) input.current.value = "";
@@ -56,6 +67,7 @@ function Notes() {
     if (!client) return;
     try {
       await api<void>(client, `/notes/${id}`, { method: "DELETE" });
+      changes.current += 1;
       setNotes((prev) => (prev ?? []).filter((n) => n.id !== id));
       setError(null);
     } catch (err) {
