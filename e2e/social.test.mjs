@@ -157,11 +157,15 @@ async function signedOutAndNothingStored(page) {
 test("mix-up: a code the honest provider issued for a sign-in started with another is refused, never sent", async () => {
   const { context, page } = await labPage();
   // The victim starts a sign-in with the other (attacker's) provider...
+  const authorization = page.waitForRequest((request) => {
+    const url = new URL(request.url());
+    return url.origin === otherProvider.issuer && url.searchParams.has("code_challenge");
+  });
   await page.evaluate(() => {
     window.auth.signInWith("other", { redirectTo: `${location.origin}/` });
   });
-  await page.waitForURL((url) => url.origin === otherProvider.issuer);
-  const asked = new URL(page.url()).searchParams;
+  // (what the attacker's authorization endpoint receives)
+  const asked = new URL((await authorization).url()).searchParams;
   // ...whose authorization endpoint starts a sign-in at the honest provider with the
   // victim's PKCE challenge and state, and sends the victim there.
   const attackerStart = await fetch(`${backend.url}/auth/oauth/loopback/start`, {
