@@ -11,7 +11,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from .db import init_db, make_engine
 from .deps import AppState, LocalAccounts
 from .errors import install_error_handlers
-from .mfa import Challenges
+from .mfa import Challenges, RecoveryCodes
 from .oidc import Flows, Providers
 from .ratelimit import make_limiters
 from .routers import auth, mfa, notes, oauth, sessions
@@ -58,6 +58,7 @@ def create_app(settings: Settings | None = None, oauth_transport: httpx.BaseTran
         auth_limiter=auth_limiter,
         refresh_limiter=refresh_limiter,
         challenges=Challenges(secret, previous),
+        recovery_codes=RecoveryCodes(secret, previous),
         oauth=Providers(settings.oauth_providers, oauth_transport),
         flows=Flows(secret, previous),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Annotated
@@ -15,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from . import session_store
 from .db import User
 from .errors import ApiError, unauthorized
-from .mfa import Challenges
+from .mfa import Challenges, RecoveryCodes
 from .oidc import Flows, Providers
 from .ratelimit import Limiter
 from .security import AccessClaims, Passwords, Tokens
@@ -31,6 +32,7 @@ class AppState:
     auth_limiter: Limiter
     refresh_limiter: Limiter
     challenges: Challenges
+    recovery_codes: RecoveryCodes
     oauth: Providers
     flows: Flows
     test_hooks: object | None = field(default=None)
@@ -51,6 +53,22 @@ def get_db(state: Annotated[AppState, Depends(get_state)]) -> Iterator[Session]:
 
 def client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
+
+
+def client_key(request: Request) -> str:
+    """The client as rate limits count it: an IPv4 address, or an IPv6 client's /64
+    (one subscriber usually holds a whole /64, so counting single addresses would
+    give it 2^64 windows)."""
+    host = client_ip(request)
+    try:
+        address = ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        return host
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)
 
 
 def user_agent(request: Request) -> str:

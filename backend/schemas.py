@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import BaseModel, EmailStr, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, EmailStr, Field, model_validator
 
 
 class RegisterIn(BaseModel):
@@ -83,14 +84,42 @@ class TotpEnrollOut(BaseModel):
     otpauth_uri: str
 
 
-class CodeIn(BaseModel):
-    code: str = Field(min_length=1, max_length=64)
+# A TOTP code: six ASCII digits (spaces, as apps display "123 456", are dropped
+# first). str.isdigit would also take other scripts' digits.
+TOTP_CODE = r"^[0-9]{6}$"
+# A recovery code (xxxx-xxxx-xxxx-xxxx, any case, spaces allowed), or a TOTP code
+# where either is accepted.
+RECOVERY_CODE = r"^[A-Za-z0-9 -]+$"
+
+
+def _without_spaces(value: object) -> object:
+    return value.replace(" ", "") if isinstance(value, str) else value
+
+
+TotpCode = Annotated[str, BeforeValidator(_without_spaces), Field(pattern=TOTP_CODE)]
+
+
+class StepUpIn(BaseModel):
+    """Changing two-factor settings asks for the password again (step-up). Accounts
+    without a password (social sign-in only) leave it out and need a recent sign-in."""
+
+    password: str | None = Field(default=None, max_length=1024)
+
+
+class TotpConfirmIn(StepUpIn):
+    code: TotpCode
+
+
+class TotpDisableIn(StepUpIn):
+    """`code`: a current TOTP code or a recovery code."""
+
+    code: str = Field(min_length=6, max_length=64, pattern=RECOVERY_CODE)
 
 
 class MfaVerifyIn(BaseModel):
     challenge: str = Field(min_length=1, max_length=2048)
-    code: str | None = Field(default=None, max_length=64)
-    recovery_code: str | None = Field(default=None, max_length=64)
+    code: TotpCode | None = None
+    recovery_code: str | None = Field(default=None, max_length=64, pattern=RECOVERY_CODE)
 
 
 class RecoveryCodesOut(BaseModel):

@@ -132,6 +132,12 @@ class Settings(BaseSettings):
     auth_dev_mode: bool = False
     auth_test_hooks: bool = False
     rate_limit_auth: str = "10/60"
+    # Sign-in: RATE_LIMIT_AUTH counts per (account, client); this higher ceiling counts
+    # per account from all clients (past it, each client gets one try per 30 s rather
+    # than a refusal, so a flood cannot lock the owner out) and per client over all
+    # accounts (past it, refused: one client trying many accounts). Unset: ten times
+    # RATE_LIMIT_AUTH over the same window.
+    rate_limit_login_ceiling: str | None = None
     rate_limit_refresh: str = "30/60"
     # "default" is argon2id at production strength; "fast" is for test suites only.
     password_hash_profile: str = "default"  # noqa: S105 (a setting, not a secret)
@@ -190,11 +196,19 @@ class Settings(BaseSettings):
     def jwt_audience_list(self) -> list[str]:
         return self._list(self.jwt_audience)
 
-    @field_validator("rate_limit_auth", "rate_limit_refresh")
+    @field_validator("rate_limit_auth", "rate_limit_refresh", "rate_limit_login_ceiling")
     @classmethod
-    def _valid_rate(cls, value: str) -> str:
-        parse_rate(value)
+    def _valid_rate(cls, value: str | None) -> str | None:
+        if value:  # empty is unset
+            parse_rate(value)
         return value
+
+    @property
+    def login_ceiling(self) -> tuple[int, int]:
+        if self.rate_limit_login_ceiling:
+            return parse_rate(self.rate_limit_login_ceiling)
+        attempts, seconds = parse_rate(self.rate_limit_auth)
+        return attempts * 10, seconds
 
     @field_validator("refresh_token_transport")
     @classmethod

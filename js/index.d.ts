@@ -1,8 +1,17 @@
 // The public types of auth-wasm (design.md's contract), written by hand beside the
 // JS shell they describe; tests/types/consumer.ts checks them with tsc --strict.
-import type { AuthError, AuthErrorCode } from "./auth-error";
-export { AuthError, isAuthError } from "./auth-error";
+import type { AuthError, AuthErrorCode } from "./auth-error.js";
+export { AuthError, isAuthError } from "./auth-error.js";
 export type { AuthErrorCode };
+
+// `Symbol.dispose` for consumers whose `lib` lacks esnext.disposable (declared as
+// @types/node declares it, so it merges with that lib): AuthClient's
+// [Symbol.dispose] then type-checks under any lib, and `using` works where it exists.
+declare global {
+  interface SymbolConstructor {
+    readonly dispose: unique symbol;
+  }
+}
 
 export type AuthStatus = "anonymous" | "authenticated" | "expired" | "mfa_required";
 /** Second factors the backend offers after a password sign-in. */

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from .. import mfa, session_store
 from ..db import TotpFactor, User, as_utc
-from ..deps import AppState, CurrentUser, Db, LocalAccounts, State, client_ip, user_agent
+from ..deps import AppState, CurrentUser, Db, LocalAccounts, State, client_ip, client_key, user_agent
 from ..errors import ApiError
 from ..ratelimit import enforce
 from ..refresh_cookie import check_csrf, clear_refresh_cookie, presented_cookie, set_refresh_cookie, uses_cookie
@@ -30,11 +30,29 @@ def _token_pair(state: AppState, user: User, issued: session_store.Issued) -> To
 
 
 def _limit_auth(state: AppState, request: Request, account: str) -> None:
-    enforce(state.auth_limiter, f"ip:{client_ip(request)}", f"account:{account}")
+    enforce(state.auth_limiter, f"ip:{client_key(request)}", f"account:{account}")
+
+
+# Past the account-wide ceiling, each (account, client) gets one try per this window:
+# a flood from many addresses slows the owner down (a short Retry-After) but cannot
+# lock them out, since their own address has not been trying.
+OVERLOADED_ACCOUNT_RATE = (1, 30)
+
+
+def _limit_sign_in(state: AppState, request: Request, account: str) -> None:
+    """Password attempts: RATE_LIMIT_AUTH per (account, client); RATE_LIMIT_LOGIN_CEILING
+    per client over all accounts (refused) and per account over all clients (slowed)."""
+    client = client_key(request)
+    ceiling = state.settings.login_ceiling
+    pair = f"sign-in:{account}|{client}"
+    enforce(state.auth_limiter, pair)
+    enforce(state.auth_limiter, f"sign-in-client:{client}", rate=ceiling)
+    if state.auth_limiter.hit(f"sign-in-account:{account}", rate=ceiling) is not None:
+        enforce(state.auth_limiter, f"sign-in-slow:{pair}", rate=OVERLOADED_ACCOUNT_RATE)
 
 
 def _authenticate(state: AppState, db: Session, request: Request, identifier: str, password: str) -> User | None:
-    _limit_auth(state, request, identifier)
+    _limit_sign_in(state, request, identifier)
     user = db.scalars(select(User).where(User.email == identifier)).first()
     # Always run one argon2 verification so timing does not reveal whether the account exists.
     ok = state.passwords.verify(user.password_hash if user else None, password)
@@ -155,7 +173,7 @@ def token(
 
 
 def _refresh(state: AppState, db: Session, request: Request, presented: str) -> TokenPair:
-    enforce(state.refresh_limiter, f"ip:{client_ip(request)}")
+    enforce(state.refresh_limiter, f"ip:{client_key(request)}")
     try:
         user, issued = session_store.rotate(
             db, presented, state.settings.session_idle_ttl, state.settings.session_max_age

@@ -374,7 +374,13 @@ impl Engine {
                 self.sign_in(tokens, Event::SignedIn, local)
             }
             Err(e) => {
-                if e.code != ErrorCode::InvalidCode && e.code != ErrorCode::RateLimited {
+                // A mistyped code (422: not six digits), a wrong one, or a wait keep the
+                // challenge for another try; the backend ends it after five wrong codes.
+                let retry = matches!(
+                    e.code,
+                    ErrorCode::InvalidCode | ErrorCode::RateLimited | ErrorCode::Validation
+                );
+                if !retry {
                     self.mfa = None;
                 }
                 self.fail(e)
@@ -1012,6 +1018,15 @@ mod tests {
             ErrorCode::InvalidCode
         );
         assert_eq!(e.status(T0), Status::MfaRequired, "another try");
+        let mistyped = reply(
+            422,
+            r#"{"detail":"The request has invalid fields","code":"validation","fields":{"code":"String should match pattern"}}"#,
+        );
+        assert_eq!(
+            e.mfa_answer(&mistyped, T0).unwrap_err().code,
+            ErrorCode::Validation
+        );
+        assert_eq!(e.status(T0), Status::MfaRequired, "a typo is another try");
         let body = tokens((T0 / 1000.0) as i64 + 900, "r1");
         assert_eq!(e.mfa_answer(&reply(200, &body), T0), Ok(()));
         assert_eq!(e.status(T0), Status::Authenticated);

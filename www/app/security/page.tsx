@@ -14,11 +14,30 @@ interface MfaStatus {
 
 type Step =
   | { kind: "idle" }
-  | { kind: "enrolling"; secret: string; qr: string }
+  // The password given to start enrolling is sent once more with the first code
+  // (both steps are step-up), then dropped.
+  | { kind: "enrolling"; secret: string; qr: string; password: string }
   | { kind: "codes"; codes: string[] };
 
+/** The step-up field: changing two-factor asks for the password again. Accounts that
+ * sign in only with a provider leave it empty (a recent sign-in stands in for it). */
+function PasswordField({ id }: { id: string }) {
+  return (
+    <div className="field">
+      <label htmlFor={id}>Your password</label>
+      <input id={id} name="password" type="password" autoComplete="current-password" />
+      <p className="muted small">Leave it empty if you only sign in with a provider (then sign in again first if it was over 10 minutes ago).</p>
+    </div>
+  );
+}
+
+function passwordOf(form: HTMLFormElement): string | undefined {
+  return String(new FormData(form).get("password") ?? "") || undefined;
+}
+
 /** Two-factor sign-in: turn TOTP on (scan, confirm with a first code, keep the
- * recovery codes) or off (with a current code). */
+ * recovery codes), get new recovery codes, or turn it off (with a current code);
+ * each with the password again. */
 function Security() {
   const { client } = useAuth();
   const [status, setStatus] = useState<MfaStatus | null>(null);
@@ -38,23 +57,40 @@ function Security() {
     void load();
   }, [load]);
 
-  async function start() {
+  async function start(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
     if (!client) return;
     setError(null);
+    const password = passwordOf(event.currentTarget);
     try {
-      const { secret, otpauth_uri } = await api<{ secret: string; otpauth_uri: string }>(client, "/auth/mfa/totp/enroll", { method: "POST" });
-      setStep({ kind: "enrolling", secret, qr: await QRCode.toDataURL(otpauth_uri, { margin: 1, width: 192 }) });
+      const { secret, otpauth_uri } = await api<{ secret: string; otpauth_uri: string }>(client, "/auth/mfa/totp/enroll", { method: "POST", body: JSON.stringify({ password }) });
+      setStep({ kind: "enrolling", secret, qr: await QRCode.toDataURL(otpauth_uri, { margin: 1, width: 192 }), password: password ?? "" });
     } catch (err) {
-      setError(describeError(err));
+      setError(err instanceof Error ? err.message : describeError(err));
     }
   }
 
   async function confirm(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
-    if (!client) return;
+    if (!client || step.kind !== "enrolling") return;
     const code = String(new FormData(event.currentTarget).get("code") ?? "").trim();
     try {
-      const { recovery_codes } = await api<{ recovery_codes: string[] }>(client, "/auth/mfa/totp/confirm", { method: "POST", body: JSON.stringify({ code }) });
+      const body = JSON.stringify({ code, password: step.password || undefined });
+      const { recovery_codes } = await api<{ recovery_codes: string[] }>(client, "/auth/mfa/totp/confirm", { method: "POST", body });
+      setStep({ kind: "codes", codes: recovery_codes });
+      setError(null);
+      await load();
+    } catch (err) {
+      setError(err instanceof Error ? err.message : describeError(err));
+    }
+  }
+
+  async function newCodes(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    if (!client) return;
+    const password = passwordOf(event.currentTarget);
+    try {
+      const { recovery_codes } = await api<{ recovery_codes: string[] }>(client, "/auth/mfa/recovery-codes", { method: "POST", body: JSON.stringify({ password }) });
       setStep({ kind: "codes", codes: recovery_codes });
       setError(null);
       await load();
@@ -67,8 +103,9 @@ function Security() {
     event.preventDefault();
     if (!client) return;
     const code = String(new FormData(event.currentTarget).get("code") ?? "").trim();
+    const password = passwordOf(event.currentTarget);
     try {
-      await api<void>(client, "/auth/mfa/totp/disable", { method: "POST", body: JSON.stringify({ code }) });
+      await api<void>(client, "/auth/mfa/totp/disable", { method: "POST", body: JSON.stringify({ code, password }) });
       setStep({ kind: "idle" });
       setError(null);
       await load();
@@ -103,11 +140,14 @@ function Security() {
             <button type="submit" className="button">
               Turn on two-factor
             </button>
+            <button type="button" className="button secondary" onClick={() => setStep({ kind: "idle" })}>
+              Cancel
+            </button>
           </form>
         </div>
       ) : step.kind === "codes" ? (
         <div className="card">
-          <h2>Two-factor sign-in is on</h2>
+          <h2>Your recovery codes</h2>
           <p>Keep these recovery codes somewhere safe. Each works once, if you lose your phone.</p>
           <ul className="codes" data-testid="recovery-codes">
             {step.codes.map((c) => (
@@ -125,11 +165,18 @@ function Security() {
           <p>
             Two-factor sign-in is <strong>on</strong>. Recovery codes left: {status.recovery_codes_left}.
           </p>
-          <form onSubmit={disable}>
+          <form onSubmit={newCodes} aria-label="New recovery codes">
+            <PasswordField id="codes-password" />
+            <button type="submit" className="button secondary">
+              New recovery codes
+            </button>
+          </form>
+          <form onSubmit={disable} aria-label="Turn off two-factor">
             <div className="field">
               <label htmlFor="code">Code (or a recovery code) to turn it off</label>
               <input id="code" name="code" autoComplete="one-time-code" required />
             </div>
+            <PasswordField id="disable-password" />
             <button type="submit" className="button secondary">
               Turn off
             </button>
@@ -138,9 +185,12 @@ function Security() {
       ) : (
         <div className="card">
           <p>Two-factor sign-in is off. With it on, signing in also asks for a code from an authenticator app.</p>
-          <button type="button" className="button" onClick={() => void start()}>
-            Turn on two-factor
-          </button>
+          <form onSubmit={start}>
+            <PasswordField id="enroll-password" />
+            <button type="submit" className="button">
+              Turn on two-factor
+            </button>
+          </form>
         </div>
       )}
     </div>
