@@ -16,7 +16,7 @@ from .mailer import make_mailer
 from .mfa import Challenges, RecoveryCodes
 from .oidc import Flows, Providers
 from .ratelimit import make_limiters
-from .routers import auth, identities, mfa, notes, oauth, sessions, test_hooks
+from .routers import auth, identities, mfa, notes, oauth, sessions
 from .security import Passwords, Tokens
 from .settings import Settings
 
@@ -24,9 +24,11 @@ log = logging.getLogger("backend")
 
 
 def create_app(settings: Settings | None = None, oauth_transport: httpx.BaseTransport | None = None) -> FastAPI:
-    """Build the app. Raises settings.ConfigError when the secret is missing or weak.
+    """Build the app. Raises settings.ConfigError when the secret is missing or weak, or
+    the test hooks are asked for outside dev mode.
     `oauth_transport`: an httpx transport standing in for the OpenID providers (tests)."""
     settings = settings or Settings()
+    settings.check_test_hooks()
     secret, generated = settings.resolve_secret()
     previous = settings.previous_secrets()
     if generated:
@@ -79,10 +81,13 @@ def create_app(settings: Settings | None = None, oauth_transport: httpx.BaseTran
     app.include_router(sessions.router)
     app.include_router(notes.router)
     if settings.auth_test_hooks:
+        # Imported only here: production processes never load the test package.
+        from .testing import hooks
+
         log.warning("AUTH_TEST_HOOKS is on: /_test/* endpoints are exposed (tests only)")
-        app.state.test_hooks = test_hooks.TestHooks()
-        app.include_router(test_hooks.router)
-        app.add_middleware(test_hooks.TestHooksMiddleware, hooks=app.state.test_hooks)
+        app.state.test_hooks = hooks.TestHooks()
+        app.include_router(hooks.router)
+        app.add_middleware(hooks.TestHooksMiddleware, hooks=app.state.test_hooks)
     # Added last so it is outermost: every answer, including injected faults, gets CORS.
     app.add_middleware(
         CORSMiddleware,

@@ -170,6 +170,10 @@ class OAuthStartIn(BaseModel):
 class OAuthStartOut(BaseModel):
     authorization_url: str
     flow: str
+    # RFC 9207: the provider's issuer, which the callback's `iss` must equal, and
+    # whether the provider always sends `iss` (then a callback without it is refused).
+    issuer: str
+    iss_parameter_supported: bool
 
 
 class LinkedOut(BaseModel):
@@ -183,3 +187,5 @@ class OAuthCallbackIn(BaseModel):
     # RFC 7636 4.1: 43..128 unreserved characters.
     code_verifier: str = Field(min_length=43, max_length=128, pattern=r"^[A-Za-z0-9._~-]+$")
     flow: str = Field(min_length=1, max_length=4096)
+    # The `iss` of the authorization response, as the browser received it (RFC 9207).
+    iss: str | None = Field(default=None, min_length=1, max_length=2048)

@@ -6,12 +6,13 @@ import { afterEach, beforeEach, test } from "node:test";
 import { Lab, labBackend, openLab, uniqueEmail, useStack, watchConsole } from "./harness.mjs";
 
 const CONFIG = { storage: "memory", refreshTransport: "cookie" };
-// Secure (the backend is not in dev mode), hence the __Secure- name: Chromium keeps
-// such a cookie from http on loopback, a potentially trustworthy origin.
+// Secure, as in production (the test hooks need dev mode, which would turn it off:
+// REFRESH_COOKIE_SECURE keeps it), hence the __Secure- name: Chromium keeps such a
+// cookie from http on loopback, a potentially trustworthy origin.
 const REFRESH_COOKIE = "__Secure-refresh_token";
 let context;
 
-const backend = labBackend({ REFRESH_TOKEN_TRANSPORT: "cookie" });
+const backend = labBackend({ REFRESH_TOKEN_TRANSPORT: "cookie", REFRESH_COOKIE_SECURE: "1" });
 const lab = new Lab(process.env.E2E_LAB_PKG);
 const chromium = useStack(backend, lab);
 

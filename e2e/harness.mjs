@@ -69,7 +69,9 @@ export class Backend {
       BETTER_AUTH_SECRET: randomBytes(48).toString("base64url"),
       DATABASE_URL: `sqlite:///${this.dir}/e2e.db`,
       BACKEND_ENV_FILE: "",
+      // The test hooks (/_test/*) open only together with dev mode.
       AUTH_TEST_HOOKS: "1",
+      AUTH_DEV_MODE: "1",
       PASSWORD_HASH_PROFILE: "fast",
       CORS_ORIGINS: `${WWW},http://localhost:${WWW_PORT}`,
       ...env,

@@ -9,7 +9,7 @@ import { authError, errorFromText } from "./auth-error.js";
 import { build, fetchRequest, read, send } from "./http.js";
 import * as op from "./ops.js";
 import { Store } from "./storage.js";
-import { Pending, challengeOf, randomText } from "./social.js";
+import { Pending, arrivalOf, challengeOf, randomText } from "./social.js";
 import { MAX_TIMEOUT_MS, TIMED_OUT, holdMarker, isHeld, lockManager, online, pageFlags, sleep, withLock } from "./tabs.js";
 
 /** How long losers of a claim round (no Web Locks) listen for competing claims. */
@@ -154,12 +154,16 @@ export class AuthClient {
     const state = randomText(16);
     const challenge = await challengeOf(verifier);
     const id = String(provider ?? "");
-    const req = JSON.parse(this.call(op.SOCIAL_START, link ? 1 : 0, 0, id, text(options, "redirectTo"), challenge, state));
+    const redirectTo = text(options, "redirectTo");
+    const req = JSON.parse(this.call(op.SOCIAL_START, link ? 1 : 0, 0, id, redirectTo, challenge, state));
+    // The redirect URI and the issuer let the callback prove it answers this sign-in,
+    // not another provider's (RFC 9207, mix-up).
+    const redirect = arrivalOf(redirectTo);
     // A link starts as the signed-in user (bearer rules, refresh-and-replay).
     const reply = link ? await this.sendAuthorized(req) : await this.sendRecorded(req);
-    const { url, flow } = JSON.parse(this.call(op.SOCIAL_STARTED, Date.now(), reply.status, reply.body, reply.date, reply.retryAfter));
-    /** @type {{ provider: string, state: string, verifier: string, flow: string, link?: true }} */
-    const pending = { provider: id, state, verifier, flow };
+    const { url, flow, issuer, issRequired } = JSON.parse(this.call(op.SOCIAL_STARTED, Date.now(), reply.status, reply.body, reply.date, reply.retryAfter));
+    /** @type {{ provider: string, state: string, verifier: string, flow: string, issuer: string, issRequired: boolean, redirect: string, link?: true }} */
+    const pending = { provider: id, state, verifier, flow, issuer, issRequired, redirect };
     if (link) pending.link = true;
     new Pending(this.settings.key).save(JSON.stringify(pending));
     location.assign(url);
@@ -184,14 +188,15 @@ export class AuthClient {
       }
       const query = here.searchParams;
       const names = ["state", "code", "error", "error_description", "iss", "session_state"];
-      const returned = ["state", "code", "error"].map((name) => query.get(name) ?? "");
-      if (!returned.some(Boolean)) return null;
+      const param = (/** @type {string} */ name) => query.get(name) ?? "";
+      const returned = { state: param("state"), code: param("code"), error: param("error"), iss: param("iss"), at: arrivalOf(here.href) };
+      if (!returned.state && !returned.code && !returned.error) return null;
       if (here.href === location.href) {
         for (const name of names) query.delete(name);
         history.replaceState(history.state, "", here.href);
       }
       // Taken only now: a page without callback parameters leaves a pending sign-in be.
-      const next = this.call(op.SOCIAL_FINISH, 0, 0, new Pending(this.settings.key).take(), ...returned);
+      const next = this.call(op.SOCIAL_FINISH, 0, 0, new Pending(this.settings.key).take(), JSON.stringify(returned));
       if (!next) return null;
       const req = JSON.parse(next);
       if (req.link) {

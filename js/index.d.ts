@@ -152,14 +152,18 @@ export declare class AuthClient {
   verifyMfa(input: { code: string } | { recoveryCode: string }): Promise<AuthSnapshot>;
   /** Social sign-in (OpenID Connect through the backend, code + PKCE): navigates to
    * the provider, which sends the user back to `redirectTo` (a page of this app that
-   * calls `handleRedirect()`). Resolves as navigation starts; rejects with `config`
+   * calls `handleRedirect()`; one redirect URI per provider, such as
+   * `/auth/callback/<provider>`, is the mix-up defence for providers that send no
+   * `iss`). Resolves as navigation starts; rejects with `config`
    * (bad provider id or URL, no secure context), `validation` (provider unknown to the
    * backend, redirect not allowed), `provider_error`, `storage` or `network`. */
   signInWith(provider: string, options: SocialSignInOptions): Promise<void>;
   /** On the `redirectTo` page: finishes a social sign-in started in this tab
    * (status "authenticated", or "mfa_required" when a second factor follows), or null
    * when the URL (default: the current one) is no sign-in callback. Rejects with
-   * `state_mismatch` (not started here, or forged), `consent_denied`, `code_used`,
+   * `state_mismatch` (not started here, forged, or answered by another provider than
+   * the one it started with: an `iss` that differs, none when the provider promises
+   * it, or a callback on another redirect URI; RFC 9207), `consent_denied`, `code_used`,
    * `challenge_expired` (took over ten minutes), `provider_error` or `unauthorized`
    * (e.g. the provider has not verified the email). */
   handleRedirect(url?: string): Promise<AuthSnapshot | null>;

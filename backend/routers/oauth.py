@@ -62,8 +62,11 @@ def start(provider: str, body: OAuthStartIn, state: State, db: Db, token: Bearer
     link_user = get_principal(token, state, db).user.id if body.link else None
     nonce = oidc.new_nonce()
     url = client.authorization_url(body.redirect_uri, body.state, nonce, body.code_challenge)
-    flow = state.flows.issue(oidc.Flow(provider, body.redirect_uri, nonce, body.code_challenge, link_user))
-    return OAuthStartOut(authorization_url=url, flow=flow)
+    issuer = client.config.issuer
+    flow = state.flows.issue(oidc.Flow(provider, body.redirect_uri, nonce, body.code_challenge, issuer, link_user))
+    return OAuthStartOut(
+        authorization_url=url, flow=flow, issuer=issuer, iss_parameter_supported=client.iss_parameter_supported()
+    )
 
 
 @router.post("/{provider}/callback", response_model=TokenPair | MfaChallengeOut | LinkedOut)
@@ -76,6 +79,7 @@ def callback(
     flow = state.flows.read(body.flow)
     if flow is None or flow.provider != provider:
         raise ApiError(400, "challenge_expired", "The sign-in took too long: start it again")
+    _check_issuer(client, flow, body.iss)
     if oidc.s256(body.code_verifier) != flow.code_challenge:
         raise ApiError(
             422, "validation", "code_verifier does not match", fields={"code_verifier": "Does not match the challenge"}
@@ -115,6 +119,24 @@ def _link(db: Session, provider: str, identity: oidc.Identity, user_id: str) -> 
         # The provider verified this very address, and the user just proved both.
         user.email_verified = True
         db.commit()
+
+
+def _check_issuer(client: oidc.OidcClient, flow: oidc.Flow, iss: str | None) -> None:
+    """RFC 9207: the authorization response came from the provider this sign-in
+    started with. Checked before the code goes anywhere: a code another provider
+    issued must never reach this provider's token endpoint (RFC 9700 4.4, mix-up)."""
+    # Plain comparison: issuers are public (and compare_digest refuses non-ASCII text).
+    same_provider = flow.issuer == client.config.issuer
+    if iss is None:
+        ok = same_provider and not client.iss_parameter_supported()
+    else:
+        ok = same_provider and iss == flow.issuer
+    if not ok:
+        raise ApiError(
+            400,
+            "state_mismatch",
+            "The answer came from another sign-in provider than the one this sign-in started with: start it again",
+        )
 
 
 def _linked_user(db: Session, provider: str, identity: oidc.Identity) -> User:

@@ -90,7 +90,7 @@ def test_test_hooks_are_absent_by_default(client):
 
 
 def test_test_hooks_count_requests_and_inject_faults(make_client):
-    client = make_client(auth_test_hooks=True, cors_origins="http://localhost:3000")
+    client = make_client(auth_test_hooks=True, auth_dev_mode=True, cors_origins="http://localhost:3000")
     pair = register(client)
     client.post("/auth/refresh", json={"refresh_token": pair["refresh_token"]})
     stats = client.get("/_test/stats").json()["requests"]

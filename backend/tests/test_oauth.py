@@ -44,7 +44,10 @@ class FakeProvider:
     """An OpenID provider's endpoints as an httpx transport. `claims` is the user who
     signs in; `tamper` rewrites the ID token's claims (or `sign` its signing)."""
 
-    def __init__(self) -> None:
+    def __init__(self, issuer: str = ISSUER, iss_parameter_supported: bool = False) -> None:
+        self.issuer = issuer
+        self.iss_parameter_supported = iss_parameter_supported
+        self.discovery_overrides: dict = {}
         self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self.claims = {"sub": "alice-1", "email": "alice@example.com", "email_verified": True, "name": "Alice"}
         self.codes: dict[str, dict] = {}
@@ -53,6 +56,7 @@ class FakeProvider:
         self.id_token_has_email = True
         self.down = False
         self.token_requests = 0
+        self.codes_received: list[dict] = []
 
     def jwks(self) -> dict:
         jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(self.key.public_key()))
@@ -73,13 +77,15 @@ class FakeProvider:
         path = request.url.path
         if path == "/.well-known/openid-configuration":
             return httpx.Response(200, json={
-                "issuer": ISSUER,
-                "authorization_endpoint": f"{ISSUER}/authorize",
-                "token_endpoint": f"{ISSUER}/token",
-                "jwks_uri": f"{ISSUER}/jwks",
-                "userinfo_endpoint": f"{ISSUER}/userinfo",
+                "issuer": self.issuer,
+                "authorization_endpoint": f"{self.issuer}/authorize",
+                "token_endpoint": f"{self.issuer}/token",
+                "jwks_uri": f"{self.issuer}/jwks",
+                "userinfo_endpoint": f"{self.issuer}/userinfo",
                 "id_token_signing_alg_values_supported": ["RS256"],
                 "token_endpoint_auth_methods_supported": ["client_secret_basic"],
+                "authorization_response_iss_parameter_supported": self.iss_parameter_supported,
+                **self.discovery_overrides,
             })
         if path == "/jwks":
             return httpx.Response(200, json=self.jwks())
@@ -96,6 +102,7 @@ class FakeProvider:
         if request.headers.get("authorization") != expected:
             return httpx.Response(401, json={"error": "invalid_client"})
         form = {k: v[0] for k, v in parse_qs(request.content.decode()).items()}
+        self.codes_received.append(form)
         params = self.codes.pop(form.get("code", ""), None)
         verifier_ok = (
             params is not None
@@ -105,7 +112,7 @@ class FakeProvider:
             return httpx.Response(400, json={"error": "invalid_grant"})
         now = int(time.time())
         claims = {
-            "iss": ISSUER,
+            "iss": self.issuer,
             "aud": CLIENT_ID,
             "iat": now,
             "exp": now + 300,
@@ -436,3 +443,114 @@ def test_linking_a_provider_that_verified_the_same_address_verifies_the_account(
     pair = register(app_client, email="alice@example.com")
     assert link(app_client, provider, pair["access_token"]).status_code == 200
     assert app_client.get("/auth/me", headers=bearer(pair["access_token"])).json()["email_verified"] is True
+
+
+# ---- mix-up (RFC 9700 4.4, RFC 9207) ---------------------------------------------------
+
+EVIL_ISSUER = "https://evil-id.example.test"
+
+
+@pytest.fixture
+def two_providers(tmp_path):
+    """An honest provider and an attacker's, both configured, sharing one redirect URI."""
+    honest = FakeProvider(iss_parameter_supported=True)
+    evil = FakeProvider(issuer=EVIL_ISSUER)
+    by_host = {urlsplit(ISSUER).hostname: honest, urlsplit(EVIL_ISSUER).hostname: evil}
+    transport = httpx.MockTransport(lambda request: by_host[request.url.host].handler(request))
+    providers = {**PROVIDERS, "evil": {"issuer": EVIL_ISSUER, "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET}}
+    with TestClient(create_app(make_settings(tmp_path, oauth_providers=providers), oauth_transport=transport)) as client:
+        yield client, honest, evil
+
+
+def test_mix_up_a_code_from_the_honest_provider_never_reaches_the_attackers(two_providers):
+    client, honest, evil = two_providers
+    # The victim starts a sign-in with the attacker's provider (say, a link that picked it).
+    victim_start, victim_verifier = start(client, provider_id="evil")
+    victim_url = parse_qs(urlsplit(victim_start.json()["authorization_url"]).query)
+    state, challenge = victim_url["state"][0], victim_url["code_challenge"][0]
+    # The attacker's authorization endpoint starts a sign-in at the honest provider with
+    # the victim's PKCE challenge and state, and sends the victim there.
+    attacker = client.post("/auth/oauth/acme/start", json={"redirect_uri": REDIRECT, "code_challenge": challenge, "state": state}).json()
+    # The victim (signed in at the honest provider) comes back with its code, its state
+    # (which matches the pending sign-in) and the honest issuer in `iss`.
+    code = honest.authorize(attacker["authorization_url"])
+    victim = client.post(
+        "/auth/oauth/evil/callback",
+        json={"code": code, "code_verifier": victim_verifier, "flow": victim_start.json()["flow"], "iss": ISSUER},
+    )
+    stolen = evil.codes_received
+    if stolen:  # what the attacker would do with them (the hole this test closes)
+        redeemed = client.post(
+            "/auth/oauth/acme/callback",
+            json={"code": stolen[0]["code"], "code_verifier": stolen[0]["code_verifier"], "flow": attacker["flow"]},
+        )
+        assert redeemed.status_code != 200, "the attacker signed in as the victim"
+    assert stolen == [], "the honest provider's code and the verifier reached the attacker's token endpoint"
+    assert (victim.status_code, victim.json()["code"]) == (400, "state_mismatch")
+
+
+def test_start_names_the_issuer_and_whether_it_sends_iss(two_providers):
+    client, _honest, _evil = two_providers
+    honest, _ = start(client)
+    assert (honest.json()["issuer"], honest.json()["iss_parameter_supported"]) == (ISSUER, True)
+    evil, _ = start(client, provider_id="evil")
+    assert (evil.json()["issuer"], evil.json()["iss_parameter_supported"]) == (EVIL_ISSUER, False)
+
+
+def test_callback_iss_must_be_the_flows_issuer_and_is_required_when_advertised(two_providers):
+    client, honest, _evil = two_providers
+
+    def callback(**extra):
+        r, verifier = start(client)
+        code = honest.authorize(r.json()["authorization_url"])
+        body = {"code": code, "code_verifier": verifier, "flow": r.json()["flow"], **extra}
+        return client.post("/auth/oauth/acme/callback", json=body)
+
+    for extra in ({}, {"iss": EVIL_ISSUER}, {"iss": ISSUER + "/"}):
+        refused = callback(**extra)
+        assert (refused.status_code, refused.json()["code"]) == (400, "state_mismatch"), extra
+    assert honest.token_requests == 0, "refused before the code went anywhere"
+    assert callback(iss=ISSUER).status_code == 200
+
+
+def test_a_flow_of_one_provider_cannot_finish_at_another(two_providers):
+    client, _honest, evil = two_providers
+    r, verifier = start(client, provider_id="evil")
+    code = evil.authorize(r.json()["authorization_url"])
+    body = {"code": code, "code_verifier": verifier, "flow": r.json()["flow"], "iss": EVIL_ISSUER}
+    moved = client.post("/auth/oauth/acme/callback", json=body)
+    assert moved.json()["code"] == "challenge_expired"
+    assert client.post("/auth/oauth/evil/callback", json=body).status_code == 200
+
+
+# ---- loopback and https rules ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://localhost.evil.example",
+        "http://127.0.0.1.evil.example:9000",
+        "http://localhost@evil.example",
+        "http://[::1].evil.example",
+        "http://evil.example/http://localhost",
+        "ftp://localhost",
+        "https://",
+    ],
+)
+def test_only_an_exact_loopback_host_may_use_plain_http(url):
+    with pytest.raises(ValidationError):
+        OAuthProvider(issuer=url, client_id="c", client_secret="s")
+
+
+@pytest.mark.parametrize("url", ["http://localhost:9400", "http://127.0.0.1", "http://127.8.0.1:1/x", "http://[::1]:9400/"])
+def test_loopback_hosts_may_use_plain_http(url):
+    assert OAuthProvider(issuer=url, client_id="c", client_secret="s").issuer == url
+
+
+@pytest.mark.parametrize("key", ["authorization_endpoint", "token_endpoint", "jwks_uri", "userinfo_endpoint"])
+def test_discovered_endpoints_must_be_https_off_loopback(app_client, provider, key):
+    provider.discovery_overrides = {key: "http://localhost.evil.example/steal"}
+    r, _ = start(app_client)
+    assert (r.status_code, r.json()["code"]) == (502, "provider_error")
+    assert "authorization_url" not in r.json()

@@ -974,11 +974,13 @@ mod tests {
     #[test]
     fn a_social_sign_in_signs_in_like_a_password_one_and_records_its_errors() {
         let mut e = engine("json");
-        let pending = r#"{"provider":"acme","state":"st","verifier":"v","flow":"f"}"#;
+        let pending = r#"{"provider":"acme","state":"st","verifier":"v","flow":"f","issuer":"https://id.test","redirect":"http://localhost:3000/cb"}"#;
         let returned = |state| Returned {
             state: Some(state),
             code: Some("c"),
             error: None,
+            iss: Some("https://id.test"),
+            at: Some("http://localhost:3000/cb"),
         };
         assert_eq!(
             e.social_finish(Some(pending), returned("forged"))

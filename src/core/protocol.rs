@@ -605,6 +605,11 @@ pub fn error_from_response(op: Op, resp: &HttpResponse) -> AuthError {
             ErrorCode::InvalidToken,
             "This verification link is not valid",
         ),
+        // The backend's own RFC 9207 check: the answer is from another provider.
+        400..=499 if code_in_body == "state_mismatch" => (
+            ErrorCode::StateMismatch,
+            "This sign-in answer came from another provider: start it again",
+        ),
         // A social sign-in's code works once (a reload or a replayed link).
         400..=499 if code_in_body == "code_used" => (
             ErrorCode::CodeUsed,

@@ -10,7 +10,7 @@ use crate::core::account::AccountOp;
 use crate::core::config::{Config, RawConfig};
 use crate::core::engine::{self, Access, Outgoing, Reply, SignIn};
 use crate::core::error::{AuthError, ErrorCode};
-use crate::core::json::{write_str, Json};
+use crate::core::json::{self, write_str, Json};
 use crate::core::protocol::{Credential, HttpRequest, Op, SessionsOp};
 use crate::core::schedule::Page;
 use crate::core::social::Returned;
@@ -304,11 +304,9 @@ impl Engine {
                 .map_or_else(|e| failure(&e), request),
             op::SOCIAL_STARTED => e.social_started(&reply, x).unwrap_or_else(|e| failure(&e)),
             op::SOCIAL_FINISH => {
-                let returned = Returned {
-                    state: opt(b),
-                    code: opt(c),
-                    error: opt(d),
-                };
+                // b: the callback as `{"state","code","error","iss","at"}` (js/client.js).
+                let parsed = json::parse(b).filter(Json::is_object);
+                let returned = parsed.as_ref().map(Returned::from_json).unwrap_or_default();
                 match e.social_finish(opt(a), returned) {
                     // A link's callback: `"link":true`, answered through ACCOUNT_ANSWER.
                     Ok(Some(r)) if r.credential == Credential::Access => {
