@@ -136,8 +136,11 @@ fn account_calls_and_a_link_across_the_boundary() {
         "s",
     );
     assert!(link.starts_with(r#"!{"code":"session_expired""#), "{link}");
-    let pending = r#"{"provider":"acme","state":"s","verifier":"v","flow":"f","link":true}"#;
-    let finish = e.call(SOCIAL_FINISH, 0.0, 0.0, pending, "s", "code", "");
+    // a: the pending record (with the provider's issuer and the redirect path, RFC 9207);
+    // b: the callback as the shell reads it from the URL.
+    let pending = r#"{"provider":"acme","state":"s","verifier":"v","flow":"f","issuer":"https://id.acme.test","issRequired":false,"redirect":"http://localhost:3000/cb","link":true}"#;
+    let callback = r#"{"state":"s","code":"code","iss":"https://id.acme.test","at":"http://localhost:3000/cb"}"#;
+    let finish = e.call(SOCIAL_FINISH, 0.0, 0.0, pending, callback, "", "");
     assert!(finish.ends_with(r#","link":true}"#), "{finish}");
 }
 
