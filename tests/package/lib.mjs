@@ -203,3 +203,10 @@ export function assertSeparateWasm(outputDir, installed) {
   assert.deepEqual(inlined, [], "no JS carries the wasm inlined in hex");
   return emitted[0];
 }
+
+/** A build that keeps the inlined wasm: no .wasm file, and some JS holds the hex. */
+export function assertInlinedWasm(outputDir) {
+  const files = filesUnder(outputDir);
+  assert.deepEqual(files.filter((file) => file.endsWith(".wasm")), [], `no .wasm is emitted under ${outputDir}`);
+  assert.ok(files.some((file) => /\.m?js$/.test(file) && readFileSync(file, "latin1").includes(INLINE_WASM_MARK)), "some JS carries the wasm inlined in hex");
+}
