@@ -1,7 +1,8 @@
 // Next 16 App Router with no configuration for the package, built with Turbopack (the
 // default) and with webpack: a Server Component decodes the token at request time, a
 // route handler reads a bearer, the proxy (middleware, Node runtime) a cookie, and a
-// client component signs in and calls auth.fetch in Chromium, with no console error.
+// client component signs in and calls auth.fetch in Chromium, with no console error, and
+// a page of the React binding (auth-wasm/react) gets a client from the same entry.
 // Turbopack's client bundles get the browser entry (the .wasm emitted under static/);
 // webpack's keep the inlined one (the `webpack` condition: Next's client compile has no
 // target with async functions, so webpack warned about the browser entry's top-level
@@ -31,6 +32,12 @@ for (const bundler of ["turbopack", "webpack"]) {
     const { result, errors } = await pageResult(`${base}/${pageQuery(api)}`);
     assert.deepEqual(result, { main: clientChecks, server: { sub: "ada", expired: false } });
     assert.deepEqual(errors, []);
+
+    // The React binding works from the same entry: with Turbopack, assertSeparateWasm above
+    // also proves its import of the package did not bring the inlined engine along.
+    const react = await pageResult(`${base}/react`);
+    assert.deepEqual(react.result, { status: "anonymous", sameClass: true });
+    assert.deepEqual(react.errors, []);
 
     const claims = await fetch(`${base}/api/claims`, { headers: { authorization: `Bearer ${TOKEN}` } });
     assert.deepEqual(await claims.json(), { sub: "ada", expired: false });
