@@ -1,0 +1,233 @@
+// WebKitGTK through WebKitWebDriver (WebDriver classic over HTTP) and MiniBrowser on a
+// private Xvfb display, behind the part of Playwright's API the suites use. A
+// context is a WebDriver session (its own MiniBrowser, its own storage); a page is a
+// window of it. WebDriver classic runs one command at a time per session, so a
+// page's evaluate starts the function and then polls for its result: the pages of a
+// context run their scripts concurrently, as tabs do. What classic WebDriver cannot
+// give (scripts before load, console, responses) is listed in harness.mjs.
+import { spawn } from "node:child_process";
+import { existsSync, readdirSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
+import { locators, waitForUrl } from "./dom.mjs";
+
+export const WEBDRIVER = "/usr/bin/WebKitWebDriver";
+
+/** MiniBrowser ships inside the WebKitGTK library package, under the multiarch dir. */
+export function miniBrowser() {
+  if (process.env.E2E_MINIBROWSER) return process.env.E2E_MINIBROWSER;
+  for (const arch of readdirSync("/usr/lib")) {
+    for (const api of ["webkitgtk-6.0", "webkit2gtk-4.1", "webkit2gtk-4.0"]) {
+      const candidate = `/usr/lib/${arch}/${api}/MiniBrowser`;
+      if (existsSync(candidate)) return candidate;
+    }
+  }
+  throw new Error("MiniBrowser not found (Debian: libwebkit2gtk-4.1-0)");
+}
+
+function stop(proc) {
+  return new Promise((resolve) => {
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return resolve();
+    proc.once("exit", () => resolve());
+    proc.kill("SIGTERM");
+  });
+}
+
+/** Xvfb picks a free display itself and writes its number to fd 3. */
+async function startXvfb() {
+  const proc = spawn("Xvfb", ["-displayfd", "3", "-screen", "0", "1280x1024x24", "-nolisten", "tcp"], { stdio: ["ignore", "ignore", "ignore", "pipe"] });
+  const display = await new Promise((resolve, reject) => {
+    let out = "";
+    proc.once("exit", (code) => reject(new Error(`Xvfb exited with ${code}`)));
+    proc.stdio[3].on("data", (chunk) => {
+      out += chunk;
+      if (out.includes("\n")) resolve(`:${out.trim()}`);
+    });
+  });
+  return { proc, display };
+}
+
+async function freeLoopbackPort() {
+  const { createServer } = await import("node:net");
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+class WebDriverError extends Error {}
+
+async function call(base, method, path, body) {
+  const response = await fetch(`${base}${path}`, {
+    method,
+    headers: body === undefined ? {} : { "Content-Type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const json = await response.json().catch(() => ({}));
+  if (!response.ok || json.value?.error) throw new WebDriverError(`${method} ${path}: ${json.value?.error ?? response.status}: ${json.value?.message ?? ""}`);
+  return json.value;
+}
+
+// In the page: start the function, report its result if it settles at once, else
+// leave it in a slot for `COLLECT` to pick up.
+const START = (source) => `
+  const [arg, id, done] = arguments;
+  const slots = (window.__e2eSlots ??= {});
+  const slot = (slots[id] = { done: false });
+  const settle = (ok, value) => { slot.done = true; slot.ok = ok; slot.value = value === undefined ? null : value; };
+  Promise.resolve().then(() => (${source})(arg)).then((v) => settle(true, v), (e) => settle(false, String((e && e.stack) || e)));
+  setTimeout(() => { if (slot.done) delete slots[id]; done(slot.done ? slot : { pending: true }); }, 0);`;
+const COLLECT = `
+  const slots = window.__e2eSlots ?? {};
+  const slot = slots[arguments[0]];
+  if (!slot) return { lost: true };
+  if (slot.done) delete slots[arguments[0]];
+  return slot;`;
+
+class Session {
+  constructor(base) {
+    this.base = base;
+    this.queue = Promise.resolve();
+    this.current = null;
+  }
+  async create() {
+    const value = await call(this.base, "POST", "/session", {
+      capabilities: { alwaysMatch: { "webkitgtk:browserOptions": { binary: miniBrowser(), args: ["--automation"] } } },
+    });
+    this.id = value.sessionId;
+    this.home = await call(this.base, "GET", `/session/${this.id}/window`);
+    this.current = this.home;
+  }
+  /** Run `fn` alone on this session with `handle` the current window. */
+  on(handle, fn) {
+    const run = this.queue.then(async () => {
+      if (handle && this.current !== handle) {
+        await this.cmd("POST", "/window", { handle });
+        this.current = handle;
+      }
+      return fn();
+    });
+    this.queue = run.catch(() => {});
+    return run;
+  }
+  cmd(method, path, body) {
+    return call(this.base, method, `/session/${this.id}${path}`, body);
+  }
+  async dispose() {
+    await this.queue;
+    await call(this.base, "DELETE", `/session/${this.id}`).catch(() => {});
+  }
+}
+
+function page(session, handle) {
+  const evaluateSource = async (source, arg) => {
+    const id = randomBytes(6).toString("hex");
+    let slot = await session.on(handle, () => session.cmd("POST", "/execute/async", { script: START(source), args: [arg ?? null, id] }));
+    while (slot.pending) {
+      await sleep(20);
+      slot = await session.on(handle, () => session.cmd("POST", "/execute/sync", { script: COLLECT, args: [id] }));
+    }
+    if (slot.lost) throw new Error("evaluate: the page navigated away before the result");
+    if (!slot.ok) throw new Error(`evaluate: ${slot.value}`);
+    return slot.value;
+  };
+  const evaluate = (fn, arg) => evaluateSource(fn.toString(), arg);
+  const url = () => session.on(handle, () => session.cmd("GET", "/url"));
+  return {
+    evaluate,
+    goto: (to) => session.on(handle, () => session.cmd("POST", "/url", { url: to })),
+    reload: () => session.on(handle, () => session.cmd("POST", "/refresh", {})),
+    url,
+    close: () =>
+      session.on(handle, async () => {
+        await session.cmd("DELETE", "/window");
+        session.current = null;
+      }),
+    async waitForFunction(fn, arg, { timeout = 30_000 } = {}) {
+      const deadline = Date.now() + timeout;
+      while (!(await evaluate(fn, arg))) {
+        if (Date.now() > deadline) throw new Error(`waitForFunction timed out: ${fn}`);
+        await sleep(50);
+      }
+    },
+    waitForTimeout: (ms) => sleep(ms),
+    waitForURL: (expected, { timeout } = {}) => waitForUrl(url, expected, timeout),
+    // WebDriver classic reports neither console messages nor page errors.
+    on(event) {
+      if (event !== "console" && event !== "pageerror") throw new Error(`page.on(${event}) is not available over WebDriver classic`);
+    },
+    ...locators(evaluateSource),
+  };
+}
+
+class Context {
+  constructor(session) {
+    this.session = session;
+  }
+  async newPage() {
+    // The session's first window stays blank: closing a session's last window would
+    // end the session, and a test may close every page it opened.
+    const { handle } = await this.session.on(null, () => this.session.cmd("POST", "/window/new", { type: "window" }));
+    return page(this.session, handle);
+  }
+  async addInitScript() {
+    throw new Error("addInitScript: WebDriver classic cannot run a script before a page's own");
+  }
+  /** The cookies a request to `url` would carry, read from a blank window sent there. */
+  cookies(url) {
+    return this.session.on(this.session.home, async () => {
+      await this.session.cmd("POST", "/url", { url });
+      const cookies = await this.session.cmd("GET", "/cookie");
+      await this.session.cmd("POST", "/url", { url: "about:blank" });
+      return cookies.map((c) => ({ name: c.name, value: c.value, path: c.path, domain: c.domain, httpOnly: c.httpOnly, secure: c.secure, sameSite: c.sameSite }));
+    });
+  }
+  close() {
+    return this.session.dispose();
+  }
+}
+
+export async function launchWebKit() {
+  const xvfb = await startXvfb();
+  const port = await freeLoopbackPort();
+  const driver = spawn(WEBDRIVER, [`--port=${port}`, "--host=127.0.0.1"], { env: { ...process.env, DISPLAY: xvfb.display }, stdio: ["ignore", "ignore", "inherit"] });
+  const base = `http://127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    try {
+      await call(base, "GET", "/status");
+      break;
+    } catch (e) {
+      if (driver.exitCode !== null || i > 200) {
+        await stop(xvfb.proc);
+        throw new Error(`WebKitWebDriver did not start: ${e.message}`);
+      }
+      await sleep(50);
+    }
+  }
+  const sessions = new Set();
+  return {
+    browser: {
+      async newContext() {
+        const session = new Session(base);
+        await session.create();
+        sessions.add(session);
+        const context = new Context(session);
+        const close = context.close.bind(context);
+        context.close = async () => {
+          sessions.delete(session);
+          await close();
+        };
+        return context;
+      },
+    },
+    async close() {
+      for (const session of sessions) await session.dispose();
+      await stop(driver);
+      await stop(xvfb.proc);
+    },
+  };
+}
