@@ -79,8 +79,8 @@ const START = (source) => `
   const slots = (window.__e2eSlots ??= {});
   const slot = (slots[id] = { done: false });
   const settle = (ok, value) => { slot.done = true; slot.ok = ok; slot.value = value === undefined ? null : value; };
-  Promise.resolve().then(() => (${source})(arg)).then((v) => settle(true, v), (e) => settle(false, String((e && e.stack) || e)));
-  setTimeout(() => { if (slot.done) delete slots[id]; done(slot.done ? slot : { pending: true }); }, 0);`;
+  Promise.resolve().then(() => (${source})(arg)).then((v) => settle(true, v), (e) => settle(false, e instanceof Error ? e.name + ": " + e.message : String(e)));
+  setTimeout(() => { if (slot.done) delete slots[id]; done(slot); }, 0);`;
 const COLLECT = `
   const slots = window.__e2eSlots ?? {};
   const slot = slots[arguments[0]];
@@ -127,7 +127,7 @@ function page(session, handle) {
   const evaluateSource = async (source, arg) => {
     const id = randomBytes(6).toString("hex");
     let slot = await session.on(handle, () => session.cmd("POST", "/execute/async", { script: START(source), args: [arg ?? null, id] }));
-    while (slot.pending) {
+    while (!slot.done && !slot.lost) {
       await sleep(20);
       slot = await session.on(handle, () => session.cmd("POST", "/execute/sync", { script: COLLECT, args: [id] }));
     }
@@ -191,42 +191,53 @@ class Context {
   }
 }
 
-export async function launchWebKit() {
-  const xvfb = await startXvfb();
+/** One WebKitWebDriver per context: the driver serves a single session at a time. */
+async function startDriver(display) {
   const port = await freeLoopbackPort();
-  const driver = spawn(WEBDRIVER, [`--port=${port}`, "--host=127.0.0.1"], { env: { ...process.env, DISPLAY: xvfb.display }, stdio: ["ignore", "ignore", "inherit"] });
+  const proc = spawn(WEBDRIVER, [`--port=${port}`], { env: { ...process.env, DISPLAY: display }, stdio: ["ignore", "ignore", "inherit"] });
   const base = `http://127.0.0.1:${port}`;
   for (let i = 0; ; i++) {
     try {
       await call(base, "GET", "/status");
-      break;
+      return { proc, base };
     } catch (e) {
-      if (driver.exitCode !== null || i > 200) {
-        await stop(xvfb.proc);
+      if (proc.exitCode !== null || i > 200) {
+        await stop(proc);
         throw new Error(`WebKitWebDriver did not start: ${e.message}`);
       }
-      await sleep(50);
+      await sleep(25);
     }
   }
-  const sessions = new Set();
+}
+
+export async function launchWebKit() {
+  const xvfb = await startXvfb();
+  const open = new Set();
   return {
     browser: {
       async newContext() {
-        const session = new Session(base);
-        await session.create();
-        sessions.add(session);
+        const driver = await startDriver(xvfb.display);
+        const session = new Session(driver.base);
+        try {
+          await session.create();
+        } catch (e) {
+          await stop(driver.proc);
+          throw e;
+        }
         const context = new Context(session);
-        const close = context.close.bind(context);
-        context.close = async () => {
-          sessions.delete(session);
-          await close();
+        const closeSession = context.close.bind(context);
+        const entry = async () => {
+          open.delete(entry);
+          await closeSession();
+          await stop(driver.proc);
         };
+        open.add(entry);
+        context.close = entry;
         return context;
       },
     },
     async close() {
-      for (const session of sessions) await session.dispose();
-      await stop(driver);
+      for (const close of [...open]) await close();
       await stop(xvfb.proc);
     },
   };
