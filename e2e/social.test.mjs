@@ -5,7 +5,7 @@
 // unverified email. In the demo: the provider's button, then FastAPI notes.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { Backend, LOOPBACK_ORIGINS, Lab, OidcProvider, WWW, Web, consentAtProvider, launchBrowser, openLab, watchConsole } from "./harness.mjs";
+import { Backend, LOOPBACK_ORIGINS, Lab, OidcProvider, WWW, Web, consentAtProvider, launchBrowser, needs, openLab, watchConsole } from "./harness.mjs";
 
 let lab;
 let provider;
@@ -21,8 +21,11 @@ before(async () => {
   // The www build talks to the backend on its fixed test port.
   backend = new Backend({ OAUTH_PROVIDERS: provider.backendSetting(), CORS_ORIGIN_REGEX: LOOPBACK_ORIGINS });
   await backend.start();
-  web = new Web();
-  await web.start();
+  // Only the demo's scenario uses the www app.
+  if (!needs("demo")) {
+    web = new Web();
+    await web.start();
+  }
   chromium = await launchBrowser();
 });
 
@@ -162,7 +165,7 @@ test("an account whose email the provider has not verified is refused", async ()
   await context.close();
 });
 
-test("demo: continue with the provider, land signed in, and FastAPI notes work", async () => {
+test("demo: continue with the provider, land signed in, and FastAPI notes work", { skip: needs("demo") }, async () => {
   const context = await chromium.browser.newContext();
   const page = await context.newPage();
   const problems = watchConsole(page);
