@@ -80,12 +80,13 @@ const START = (source) => `
   const slot = (slots[id] = { done: false });
   const settle = (ok, value) => { slot.done = true; slot.ok = ok; slot.value = value === undefined ? null : value; };
   Promise.resolve().then(() => (${source})(arg)).then((v) => settle(true, v), (e) => settle(false, e instanceof Error ? e.name + ": " + e.message : String(e)));
-  setTimeout(() => { if (slot.done) delete slots[id]; done(slot); }, 0);`;
+  setTimeout(() => { if (slot.done) delete slots[id]; slot.href = location.href; done(slot); }, 0);`;
 const COLLECT = `
   const slots = window.__e2eSlots ?? {};
   const slot = slots[arguments[0]];
   if (!slot) return { lost: true };
   if (slot.done) delete slots[arguments[0]];
+  slot.href = location.href;
   return slot;`;
 
 class Session {
@@ -124,6 +125,9 @@ class Session {
 }
 
 function page(session, handle) {
+  // Playwright's page.url() is synchronous: here the address as of the last command
+  // that saw it (goto, reload, waitForURL, and every evaluate reports location.href).
+  let lastUrl = "about:blank";
   const evaluateSource = async (source, arg) => {
     const id = randomBytes(6).toString("hex");
     let slot = await session.on(handle, () => session.cmd("POST", "/execute/async", { script: START(source), args: [arg ?? null, id] }));
@@ -131,17 +135,24 @@ function page(session, handle) {
       await sleep(20);
       slot = await session.on(handle, () => session.cmd("POST", "/execute/sync", { script: COLLECT, args: [id] }));
     }
+    if (slot.href) lastUrl = slot.href;
     if (slot.lost) throw new Error("evaluate: the page navigated away before the result");
     if (!slot.ok) throw new Error(`evaluate: ${slot.value}`);
     return slot.value;
   };
   const evaluate = (fn, arg) => evaluateSource(fn.toString(), arg);
-  const url = () => session.on(handle, () => session.cmd("GET", "/url"));
+  const currentUrl = async () => (lastUrl = await session.on(handle, () => session.cmd("GET", "/url")));
   return {
     evaluate,
-    goto: (to) => session.on(handle, () => session.cmd("POST", "/url", { url: to })),
-    reload: () => session.on(handle, () => session.cmd("POST", "/refresh", {})),
-    url,
+    async goto(to) {
+      await session.on(handle, () => session.cmd("POST", "/url", { url: to }));
+      await currentUrl();
+    },
+    async reload() {
+      await session.on(handle, () => session.cmd("POST", "/refresh", {}));
+      await currentUrl();
+    },
+    url: () => lastUrl,
     close: () =>
       session.on(handle, async () => {
         await session.cmd("DELETE", "/window");
@@ -155,7 +166,7 @@ function page(session, handle) {
       }
     },
     waitForTimeout: (ms) => sleep(ms),
-    waitForURL: (expected, { timeout } = {}) => waitForUrl(url, expected, timeout),
+    waitForURL: (expected, { timeout } = {}) => waitForUrl(currentUrl, expected, timeout),
     // WebDriver classic reports neither console messages nor page errors.
     on(event) {
       if (event !== "console" && event !== "pageerror") throw new Error(`page.on(${event}) is not available over WebDriver classic`);
