@@ -1,6 +1,7 @@
 // Memory-only mode: the access token only in memory, the refresh token only in an
 // httpOnly cookie (backend REFRESH_TOKEN_TRANSPORT=cookie). A reload comes back by a
 // silent refresh; a cross-site form post can neither refresh nor log out.
+// e2e-engines: chromium firefox webkit
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, test } from "node:test";
 import { ENGINE, Lab, labBackend, openLab, uniqueEmail, useStack, watchConsole } from "./harness.mjs";

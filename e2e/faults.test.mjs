@@ -2,6 +2,7 @@
 // throws or fills up, storage cleared or scribbled on by another tab, a backend that
 // answers HTML, nothing, a 200 without a token, or too slowly. Each case ends in a
 // typed error or a documented fallback, and loses nothing it did not have to.
+// e2e-engines: chromium firefox webkit
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, test } from "node:test";
 import { Lab, labBackend, needs, openLab, uniqueEmail, useStack, watchConsole } from "./harness.mjs";

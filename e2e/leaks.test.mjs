@@ -2,6 +2,7 @@
 // refresh and sign-out, everything a page can see is collected (console output, page
 // errors, every error message and snapshot, storage, cookies visible to script) and
 // searched for the password and the refresh tokens.
+// e2e-engines: chromium firefox webkit
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Lab, labBackend, needs, openLab, uniqueEmail, useStack } from "./harness.mjs";

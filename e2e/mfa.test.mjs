@@ -1,6 +1,7 @@
 // Two-factor sign-in end to end: enrol TOTP against the real backend, then sign in
 // with the password and a code computed here (RFC 6238), a wrong code, a recovery
 // code, and a recovery code used twice.
+// e2e-engines: chromium firefox webkit
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Lab, labBackend, openLab, totp, uniqueEmail, useStack, watchConsole } from "./harness.mjs";

@@ -1,5 +1,6 @@
 // Refresh that never races (issue 6), against the real backend's rotation and reuse
 // detection: many tabs at expiry, no Web Locks, 503s, 429, skewed clocks, dead tabs.
+// e2e-engines: chromium firefox webkit
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";

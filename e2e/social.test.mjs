@@ -3,6 +3,7 @@
 // nonce), auth-wasm starts the redirect and finishes it. On the lab page: a full
 // sign-in, the code replayed, a denied consent, a callback this tab never started, an
 // unverified email. In the demo: the provider's button, then FastAPI notes.
+// e2e-engines: chromium firefox webkit
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { Backend, LOOPBACK_ORIGINS, Lab, OidcProvider, WWW, Web, consentAtProvider, launchBrowser, needs, openLab, watchConsole } from "./harness.mjs";
