@@ -25,8 +25,12 @@ beforeEach(async () => {
 });
 afterEach(async () => context.close());
 
-async function open(page) {
-  await openLab(page, lab);
+/** A client on the lab page; `reloaded`: the page was just reloaded, so wait for its
+ * client to load instead of navigating again (a second navigation would cut the
+ * reload's module and wasm fetches short, which Firefox reports as page errors). */
+async function open(page, { reloaded = false } = {}) {
+  if (reloaded) await page.waitForFunction(() => window.labReady === true);
+  else await openLab(page, lab);
   await page.evaluate((cfg) => {
     window.auth = new window.AuthClient(cfg);
     window.events = [];
@@ -61,7 +65,7 @@ test("tokens never reach storage or script; a reload restores by a silent refres
 
   await backend.reset();
   await page.reload();
-  await open(page);
+  await open(page, { reloaded: true });
   // Operations wait for the restore: the first token is already the restored one.
   assert.match(await page.evaluate(() => window.auth.getAccessToken()), /^eyJ/);
   assert.equal((await snapshot(page)).status, "authenticated");
@@ -77,7 +81,7 @@ test("tokens never reach storage or script; a reload restores by a silent refres
   await page.evaluate(() => window.auth.logout());
   assert.equal((await context.cookies(`${backend.url}/auth/refresh`)).some((c) => c.name === REFRESH_COOKIE), false, "cleared");
   await page.reload();
-  await open(page);
+  await open(page, { reloaded: true });
   await page.waitForFunction(() => !window.auth.getSnapshot().refreshing);
   assert.deepEqual(await snapshot(page), { status: "anonymous", storage: "memory", refreshing: false, error: null }, "no cookie: signed out, not an error");
   assert.deepEqual(problems, []);
