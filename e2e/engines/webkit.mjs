@@ -4,7 +4,7 @@
 // window of it. WebDriver classic runs one command at a time per session, so a
 // page's evaluate starts the function and then polls for its result: the pages of a
 // context run their scripts concurrently, as tabs do. What classic WebDriver cannot
-// give (scripts before load, console, responses) is listed in harness.mjs.
+// give (scripts before load, network responses) is listed in harness.mjs.
 import { spawn } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
 import { randomBytes } from "node:crypto";
@@ -72,21 +72,40 @@ async function call(base, method, path, body) {
   return json.value;
 }
 
+// In the page: what WebDriver classic does not report (console output, uncaught
+// errors and rejections), kept from the page's first evaluate on and handed back with
+// every result. Earlier output (the page's own start) is not seen.
+const WATCH = `
+  if (!window.__e2eSeen) {
+    const seen = (window.__e2eSeen = []);
+    const text = (v) => (v instanceof Error ? v.name + ": " + v.message : typeof v === "string" ? v : (() => { try { return JSON.stringify(v); } catch { return String(v); } })());
+    addEventListener("error", (e) => seen.push({ kind: "pageerror", text: e.error ? text(e.error) : e.message }));
+    addEventListener("unhandledrejection", (e) => seen.push({ kind: "pageerror", text: text(e.reason) }));
+    for (const [method, type] of [["log", "log"], ["info", "info"], ["warn", "warning"], ["error", "error"], ["debug", "debug"]]) {
+      const original = console[method];
+      console[method] = function (...args) {
+        seen.push({ kind: "console", type, text: args.map(text).join(" ") });
+        return original.apply(this, args);
+      };
+    }
+  }`;
+
 // In the page: start the function, report its result if it settles at once, else
 // leave it in a slot for `COLLECT` to pick up.
-const START = (source) => `
+const START = (source) => `${WATCH}
   const [arg, id, done] = arguments;
   const slots = (window.__e2eSlots ??= {});
   const slot = (slots[id] = { done: false });
   const settle = (ok, value) => { slot.done = true; slot.ok = ok; slot.value = value === undefined ? null : value; };
   Promise.resolve().then(() => (${source})(arg)).then((v) => settle(true, v), (e) => settle(false, e instanceof Error ? e.name + ": " + e.message : String(e)));
-  setTimeout(() => { if (slot.done) delete slots[id]; slot.href = location.href; done(slot); }, 0);`;
+  setTimeout(() => { if (slot.done) delete slots[id]; slot.href = location.href; slot.seen = window.__e2eSeen.splice(0); done(slot); }, 0);`;
 const COLLECT = `
   const slots = window.__e2eSlots ?? {};
   const slot = slots[arguments[0]];
   if (!slot) return { lost: true };
   if (slot.done) delete slots[arguments[0]];
   slot.href = location.href;
+  slot.seen = (window.__e2eSeen ?? []).splice(0);
   return slot;`;
 
 class Session {
@@ -128,14 +147,23 @@ function page(session, handle) {
   // Playwright's page.url() is synchronous: here the address as of the last command
   // that saw it (goto, reload, waitForURL, and every evaluate reports location.href).
   let lastUrl = "about:blank";
+  const handlers = { console: [], pageerror: [] };
+  const report = (seen = []) => {
+    for (const item of seen) {
+      if (item.kind === "console") for (const h of handlers.console) h({ type: () => item.type, text: () => item.text });
+      else for (const h of handlers.pageerror) h(new Error(item.text));
+    }
+  };
   const evaluateSource = async (source, arg) => {
     const id = randomBytes(6).toString("hex");
     let slot = await session.on(handle, () => session.cmd("POST", "/execute/async", { script: START(source), args: [arg ?? null, id] }));
     while (!slot.done && !slot.lost) {
+      report(slot.seen);
       await sleep(20);
       slot = await session.on(handle, () => session.cmd("POST", "/execute/sync", { script: COLLECT, args: [id] }));
     }
     if (slot.href) lastUrl = slot.href;
+    report(slot.seen);
     if (slot.lost) throw new Error("evaluate: the page navigated away before the result");
     if (!slot.ok) throw new Error(`evaluate: ${slot.value}`);
     return slot.value;
@@ -167,9 +195,10 @@ function page(session, handle) {
     },
     waitForTimeout: (ms) => sleep(ms),
     waitForURL: (expected, { timeout } = {}) => waitForUrl(currentUrl, expected, timeout),
-    // WebDriver classic reports neither console messages nor page errors.
-    on(event) {
-      if (event !== "console" && event !== "pageerror") throw new Error(`page.on(${event}) is not available over WebDriver classic`);
+    // Console output and page errors as the page's watcher saw them (WATCH).
+    on(event, handler) {
+      if (!handlers[event]) throw new Error(`page.on(${event}) is not available over WebDriver classic`);
+      handlers[event].push(handler);
     },
     ...locators(evaluateSource),
   };
