@@ -27,12 +27,11 @@ const ENGINE_LACKS = {
   firefox: {
     clock: "page.clock is Playwright's (Chromium here)",
     cdp: "the DevTools protocol is Chromium's",
-    demo: "the www demo's scenarios run in Chromium",
   },
   webkit: {
     clock: "page.clock is Playwright's (Chromium here)",
     cdp: "the DevTools protocol is Chromium's",
-    demo: "the www demo's scenarios run in Chromium",
+    demo: "the www demo runs in Chromium and Firefox",
     initScript: "WebDriver classic cannot run a script before the page's own",
     responses: "WebDriver classic does not expose network responses",
   },
