@@ -32,7 +32,6 @@ const ENGINE_LACKS = {
     clock: "page.clock is Playwright's (Chromium here)",
     cdp: "the DevTools protocol is Chromium's",
     demo: "the www demo runs in Chromium and Firefox",
-    initScript: "WebDriver classic cannot run a script before the page's own",
     responses: "WebDriver classic does not expose network responses",
   },
 };

@@ -4,7 +4,8 @@
 // window of it. WebDriver classic runs one command at a time per session, so a
 // page's evaluate starts the function and then polls for its result: the pages of a
 // context run their scripts concurrently, as tabs do. What classic WebDriver cannot
-// give (scripts before load, network responses) is listed in harness.mjs.
+// give (network responses; scripts before load only on the lab page) is listed in
+// harness.mjs.
 import { spawn } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
 import { randomBytes } from "node:crypto";
@@ -96,7 +97,7 @@ const START = (source) => `${WATCH}
   const [arg, id, done] = arguments;
   const slots = (window.__e2eSlots ??= {});
   const slot = (slots[id] = { done: false });
-  const settle = (ok, value) => { slot.done = true; slot.ok = ok; slot.value = value === undefined ? null : value; };
+  const settle = (ok, value) => { slot.done = true; slot.ok = ok; slot.undefined = value === undefined; slot.value = value === undefined ? null : value; };
   Promise.resolve().then(() => (${source})(arg)).then((v) => settle(true, v), (e) => settle(false, e instanceof Error ? e.name + ": " + e.message : String(e)));
   setTimeout(() => { if (slot.done) delete slots[id]; slot.href = location.href; slot.seen = window.__e2eSeen.splice(0); done(slot); }, 0);`;
 const COLLECT = `
@@ -113,6 +114,7 @@ class Session {
     this.base = base;
     this.queue = Promise.resolve();
     this.current = null;
+    this.initScripts = [];
   }
   async create() {
     const value = await call(this.base, "POST", "/session", {
@@ -166,13 +168,15 @@ function page(session, handle) {
     report(slot.seen);
     if (slot.lost) throw new Error("evaluate: the page navigated away before the result");
     if (!slot.ok) throw new Error(`evaluate: ${slot.value}`);
-    return slot.value;
+    // JSON has no undefined: the page says when the result was.
+    return slot.undefined ? undefined : slot.value;
   };
   const evaluate = (fn, arg) => evaluateSource(fn.toString(), arg);
   const currentUrl = async () => (lastUrl = await session.on(handle, () => session.cmd("GET", "/url")));
   return {
     evaluate,
     async goto(to) {
+      if (session.initScripts.length && /^https?:/.test(to)) to = `${to.split("#")[0]}#e2e-init=${encodeURIComponent(JSON.stringify(session.initScripts))}`;
       await session.on(handle, () => session.cmd("POST", "/url", { url: to }));
       await currentUrl();
     },
@@ -184,7 +188,9 @@ function page(session, handle) {
     close: () =>
       session.on(handle, async () => {
         await session.cmd("DELETE", "/window");
-        session.current = null;
+        // New Window needs an open current window: back to the blank one.
+        await session.cmd("POST", "/window", { handle: session.home });
+        session.current = session.home;
       }),
     async waitForFunction(fn, arg, { timeout = 30_000 } = {}) {
       const deadline = Date.now() + timeout;
@@ -214,8 +220,10 @@ class Context {
     const { handle } = await this.session.on(null, () => this.session.cmd("POST", "/window/new", { type: "window" }));
     return page(this.session, handle);
   }
-  async addInitScript() {
-    throw new Error("addInitScript: WebDriver classic cannot run a script before a page's own");
+  /** WebDriver classic cannot run a script before a page's own: the lab page runs
+   * the ones its address carries (e2e/lab/index.html), so `goto` adds them there. */
+  async addInitScript(fn) {
+    this.session.initScripts.push(fn.toString());
   }
   /** The cookies a request to `url` would carry, read from a blank window sent there. */
   cookies(url) {
