@@ -9,11 +9,25 @@ import os
 import sys
 
 import uvicorn
+from pydantic import ValidationError
 
 from .app import create_app
 from .db import make_engine
 from .migrate import upgrade
 from .settings import BACKEND_DIR, ConfigError, Settings
+
+
+def describe(exc: ValidationError) -> str:
+    """Each failing setting by name with pydantic's message, never the input: str(exc)
+    echoes the value (OAUTH_PROVIDERS' would show part of a client secret)."""
+    problems = []
+    for error in exc.errors(include_input=False, include_url=False, include_context=False):
+        name = ".".join(str(part) for part in error["loc"])
+        where = name.split(".", 1)
+        field = where[0].upper() + (f".{where[1]}" if len(where) > 1 else "")
+        message = error["msg"].removeprefix("Value error, ")
+        problems.append(f"{field}: {message}" if field else message)
+    return "; ".join(problems)
 
 
 def migrate(settings: Settings) -> int:
@@ -45,9 +59,11 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except ValueError as exc:  # pydantic's ValidationError for a malformed setting
-        first = str(exc).splitlines()
-        print(f"error: invalid setting: {' '.join(first[:3])}", file=sys.stderr)
+    except ValidationError as exc:
+        print(f"error: invalid setting: {describe(exc)}", file=sys.stderr)
+        return 2
+    except ValueError as exc:  # pydantic-settings' SettingsError (names the field only)
+        print(f"error: invalid setting: {str(exc).splitlines()[0]}", file=sys.stderr)
         return 2
     # access_log off: request lines would carry query strings; nothing we log names a token.
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=False)

@@ -10,11 +10,13 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from .db import init_db, make_engine
 from .deps import AppState, LocalAccounts
+from .email_verification import EmailVerifier
 from .errors import install_error_handlers
-from .mfa import Challenges
+from .mailer import make_mailer
+from .mfa import Challenges, RecoveryCodes
 from .oidc import Flows, Providers
 from .ratelimit import make_limiters
-from .routers import auth, mfa, notes, oauth, sessions, test_hooks
+from .routers import auth, identities, mfa, notes, oauth, sessions
 from .security import Passwords, Tokens
 from .settings import Settings
 
@@ -22,9 +24,11 @@ log = logging.getLogger("backend")
 
 
 def create_app(settings: Settings | None = None, oauth_transport: httpx.BaseTransport | None = None) -> FastAPI:
-    """Build the app. Raises settings.ConfigError when the secret is missing or weak.
+    """Build the app. Raises settings.ConfigError when the secret is missing or weak, or
+    the test hooks are asked for outside dev mode.
     `oauth_transport`: an httpx transport standing in for the OpenID providers (tests)."""
     settings = settings or Settings()
+    settings.check_test_hooks()
     secret, generated = settings.resolve_secret()
     previous = settings.previous_secrets()
     if generated:
@@ -56,8 +60,11 @@ def create_app(settings: Settings | None = None, oauth_transport: httpx.BaseTran
         auth_limiter=auth_limiter,
         refresh_limiter=refresh_limiter,
         challenges=Challenges(secret, previous),
+        recovery_codes=RecoveryCodes(secret, previous),
         oauth=Providers(settings.oauth_providers, oauth_transport),
         flows=Flows(secret, previous),
+        mailer=make_mailer(settings),
+        verifier=EmailVerifier(secret, previous, settings.verify_link_prefix),
     )
     app.state.engine = engine
     install_error_handlers(app)
@@ -67,16 +74,20 @@ def create_app(settings: Settings | None = None, oauth_transport: httpx.BaseTran
         return {"status": "ok"}
 
     app.include_router(auth.router)
-    # Both end in a session of ours: off with LOCAL_ACCOUNTS=0, like sign-in itself.
+    # These end in a session of ours (or link to one): off with LOCAL_ACCOUNTS=0, like sign-in itself.
     app.include_router(mfa.router, dependencies=LocalAccounts)
     app.include_router(oauth.router, dependencies=LocalAccounts)
+    app.include_router(identities.router, dependencies=LocalAccounts)
     app.include_router(sessions.router)
     app.include_router(notes.router)
     if settings.auth_test_hooks:
+        # Imported only here: production processes never load the test package.
+        from .testing import hooks
+
         log.warning("AUTH_TEST_HOOKS is on: /_test/* endpoints are exposed (tests only)")
-        app.state.test_hooks = test_hooks.TestHooks()
-        app.include_router(test_hooks.router)
-        app.add_middleware(test_hooks.TestHooksMiddleware, hooks=app.state.test_hooks)
+        app.state.test_hooks = hooks.TestHooks()
+        app.include_router(hooks.router)
+        app.add_middleware(hooks.TestHooksMiddleware, hooks=app.state.test_hooks)
     # Added last so it is outermost: every answer, including injected faults, gets CORS.
     app.add_middleware(
         CORSMiddleware,

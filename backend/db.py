@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     DateTime,
     ForeignKey,
@@ -18,6 +19,7 @@ from sqlalchemy import (
     Text,
     create_engine,
     event,
+    text,
 )
 from sqlalchemy.engine import CursorResult, Engine, Result
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
@@ -58,6 +60,9 @@ class User(Base):
     # Empty for users created from a verified external token (they sign in elsewhere).
     password_hash: Mapped[str] = mapped_column(String(255), default="")
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Whether the owner of `email` proved it (verification link, or a provider that
+    # verified it). Only a verified account is ever linked to by email.
+    email_verified: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
@@ -100,16 +105,35 @@ class TotpFactor(Base):
     enabled: Mapped[bool] = mapped_column(Boolean, default=False)
     last_step: Mapped[int] = mapped_column(Integer, default=-1)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Wrong codes since the last right one (any challenge), and the time before which
+    # no code is checked at all: the growing delay of mfa.record_failure.
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_until: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")  # epoch seconds
 
 
 class RecoveryCode(Base):
-    """A one-time recovery code, stored only as its SHA-256 hash."""
+    """A one-time recovery code, stored only as its HMAC (mfa.RecoveryCodes)."""
 
     __tablename__ = "recovery_codes"
 
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
-    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class MfaChallenge(Base):
+    """What the database knows of a two-factor challenge (a signed token, mfa.Challenges):
+    created at its first use, so every worker sees that it was used and how often it
+    was wrong. `claimed_at` is set while a code is being checked and for good once one
+    was right; `expires_at` (epoch seconds) lets old rows be swept."""
+
+    __tablename__ = "mfa_challenges"
+
+    jti: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    expires_at: Mapped[int] = mapped_column(BigInteger, index=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class OAuthIdentity(Base):

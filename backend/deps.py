@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Annotated
@@ -13,9 +14,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from . import session_store
-from .db import User
+from .db import OAuthIdentity, User
+from .email_verification import EmailVerifier
 from .errors import ApiError, unauthorized
-from .mfa import Challenges
+from .mailer import Mailer
+from .mfa import Challenges, RecoveryCodes
 from .oidc import Flows, Providers
 from .ratelimit import Limiter
 from .security import AccessClaims, Passwords, Tokens
@@ -31,8 +34,11 @@ class AppState:
     auth_limiter: Limiter
     refresh_limiter: Limiter
     challenges: Challenges
+    recovery_codes: RecoveryCodes
     oauth: Providers
     flows: Flows
+    mailer: Mailer
+    verifier: EmailVerifier
     test_hooks: object | None = field(default=None)
 
 
@@ -51,6 +57,22 @@ def get_db(state: Annotated[AppState, Depends(get_state)]) -> Iterator[Session]:
 
 def client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
+
+
+def client_key(request: Request) -> str:
+    """The client as rate limits count it: an IPv4 address, or an IPv6 client's /64
+    (one subscriber usually holds a whole /64, so counting single addresses would
+    give it 2^64 windows)."""
+    host = client_ip(request)
+    try:
+        address = ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        return host
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)
 
 
 def user_agent(request: Request) -> str:
@@ -80,7 +102,7 @@ def get_principal(
         raise unauthorized("Invalid or expired token")
     user = db.get(User, claims.sub)
     if user is None and claims.sid is None and state.settings.external_users == "create":
-        user = adopt_external_user(db, claims)
+        user = adopt_external_user(db, claims, trusted_issuer=bool(state.settings.jwt_issuer_list))
     if user is None or not user.is_active:
         raise unauthorized("Invalid or expired token")
     # Tokens we issued name their session: a revoked session stops its access tokens
@@ -90,17 +112,40 @@ def get_principal(
     return Principal(user, claims)
 
 
-def adopt_external_user(db: Session, claims: AccessClaims) -> User | None:
+# OAuthIdentity.provider of a foreign token's subject linked to a local account.
+FOREIGN_SUBJECT = "jwt:external"  # a colon: never a provider id the SDK can name
+
+
+def adopt_external_user(db: Session, claims: AccessClaims, trusted_issuer: bool) -> User | None:
     """The local user for a verified token another issuer (a Better Auth app) signed
-    with the access-token key derived from the shared secret: created on first sight with the token's `sub` as its id, so notes and
-    sessions key on the same id the issuer uses. An email already held by another
-    local account is not taken over: the token is refused."""
+    with the access-token key derived from the shared secret: created on first sight
+    with the token's `sub` as its id, so notes and sessions key on the same id the
+    issuer uses.
+
+    An email already held by a local account is matched only when the token is
+    vouched for: it comes from a configured issuer (JWT_ISSUERS, checked in every
+    token) and says `email_verified: true`, and the account's address is verified
+    too; the subject is then linked to it. Otherwise the token is refused: anyone holding a
+    token with only `sub` + `email` would take the account over. A new user is
+    verified only on that same word of a configured issuer."""
+    vouched = trusted_issuer and claims.email_verified
+    link = db.get(OAuthIdentity, (FOREIGN_SUBJECT, claims.sub))
+    if link is not None:
+        return db.get(User, link.user_id)
     email = (claims.email or "").strip().lower()
     if not email:
         return None
-    if db.scalars(select(User).where(User.email == email)).first() is not None:
-        return None
-    user = User(id=claims.sub, email=email, name=(claims.name or "").strip()[:200])
+    holder = db.scalars(select(User).where(User.email == email)).first()
+    if holder is not None:
+        if not (vouched and holder.email_verified):
+            return None
+        db.add(OAuthIdentity(provider=FOREIGN_SUBJECT, subject=claims.sub, user_id=holder.id))
+        try:
+            db.commit()
+        except IntegrityError:
+            db.rollback()
+        return holder
+    user = User(id=claims.sub, email=email, name=(claims.name or "").strip()[:200], email_verified=vouched)
     db.add(user)
     try:
         db.commit()

@@ -6,6 +6,9 @@ the app, not here, so the backend keeps no per-sign-in state: `start` returns th
 authorization URL and a signed `flow` (provider, redirect URI, nonce, PKCE challenge),
 and `finish` takes the code, the verifier and that flow back, exchanges the code and
 verifies the ID token (signature from the provider's JWKS, iss, aud, exp, nonce).
+The flow also names the provider's issuer: the authorization response's `iss`
+(RFC 9207) must be that one, so a code from another provider is never sent to this
+one's token endpoint (the mix-up attack, RFC 9700 4.4).
 Any worker can finish what another started."""
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ import jwt
 
 from .errors import ApiError
 from .security import PurposeSigner
-from .settings import OAuthProvider
+from .settings import OAuthProvider, is_secure_url
 
 if TYPE_CHECKING:
     from jwt.algorithms import AllowedPublicKeys
@@ -57,6 +60,9 @@ class Flow:
     redirect_uri: str
     nonce: str
     code_challenge: str
+    issuer: str
+    # Link mode: the signed-in user the provider account is to be linked to.
+    link_user: str | None = None
 
 
 class Flows:
@@ -74,6 +80,8 @@ class Flows:
             "ruri": flow.redirect_uri,
             "nonce": flow.nonce,
             "cc": flow.code_challenge,
+            "idp": flow.issuer,
+            **({"link": flow.link_user} if flow.link_user is not None else {}),
             "iat": now,
             "exp": now + FLOW_TTL,
         }
@@ -84,10 +92,12 @@ class Flows:
         c = self._signer.read(token, ["exp"])
         if c is None:
             return None
-        fields = [f for f in (c.get(k) for k in ("prv", "ruri", "nonce", "cc")) if isinstance(f, str)]
-        if c.get("purpose") != "oauth" or len(fields) != 4:
+        fields = [f for f in (c.get(k) for k in ("prv", "ruri", "nonce", "cc", "idp")) if isinstance(f, str)]
+        link = c.get("link")
+        if c.get("purpose") != "oauth" or len(fields) != 5 or not (link is None or isinstance(link, str)):
             return None
-        return Flow(*fields)
+        provider, redirect_uri, nonce, code_challenge, issuer = fields
+        return Flow(provider, redirect_uri, nonce, code_challenge, issuer, link_user=link)
 
 
 @dataclass(frozen=True)
@@ -130,6 +140,13 @@ class OidcClient:
                     found[key] = value
             if not all(isinstance(found.get(k), str) for k in ("authorization_endpoint", "token_endpoint", "jwks_uri")):
                 raise provider_error("The provider's metadata lacks an endpoint")
+            # The same rule as the configured URLs: a discovery document must not send the
+            # code, the client secret or the key fetch over plain http off loopback.
+            for key in ("authorization_endpoint", "token_endpoint", "jwks_uri", "userinfo_endpoint"):
+                value = found.get(key)
+                if value is not None and not (isinstance(value, str) and is_secure_url(value)):
+                    log.warning("Provider %s: its discovery document names a %s that is not https", self.id, key)
+                    raise provider_error("The provider's metadata names an endpoint that is not https")
             self._metadata, self._metadata_at = found, time.monotonic()
         return self._metadata
 
@@ -149,6 +166,11 @@ class OidcClient:
         if response.status_code != 200 or not isinstance(body, dict):
             raise provider_error(f"The sign-in provider answered its {what} with HTTP {response.status_code}")
         return body
+
+    def iss_parameter_supported(self) -> bool:
+        """Whether the provider says it puts `iss` in every authorization response
+        (RFC 9207): then a response without one is refused."""
+        return self.metadata().get("authorization_response_iss_parameter_supported") is True
 
     # ---- the two steps --------------------------------------------------------------------
 

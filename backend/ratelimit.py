@@ -16,19 +16,23 @@ from typing import Protocol
 from .errors import rate_limited
 from .settings import Settings, parse_rate
 
+# (attempts, seconds): a window's size, for the calls that do not use the limiter's own.
+Rate = tuple[int, int]
+
 
 class Limiter(Protocol):
-    def hit(self, *keys: str) -> int | None:
+    def hit(self, *keys: str, rate: Rate | None = None) -> int | None:
         """Record one attempt under every key: None when allowed, else the seconds
-        to wait (Retry-After). A refused attempt is not recorded."""
+        to wait (Retry-After). A refused attempt is not recorded. `rate` replaces the
+        limiter's own for these keys (a key must always be hit with the same rate)."""
 
     def reset(self) -> None:
         """Forget every window (test hooks only)."""
 
 
-def enforce(limiter: Limiter, *keys: str) -> None:
+def enforce(limiter: Limiter, *keys: str, rate: Rate | None = None) -> None:
     """Record one attempt under `keys`, or refuse it: 429 with Retry-After."""
-    wait = limiter.hit(*keys)
+    wait = limiter.hit(*keys, rate=rate)
     if wait is not None:
         raise rate_limited(wait)
 
@@ -41,18 +45,19 @@ class SlidingWindowLimiter:
         self._hits: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
 
-    def hit(self, *keys: str) -> int | None:
+    def hit(self, *keys: str, rate: Rate | None = None) -> int | None:
         """Record one attempt under every key. Returns None when allowed, else the
         seconds to wait (for Retry-After). A refused attempt is not recorded."""
+        attempts, seconds = rate or (self._attempts, self._seconds)
         now = self._clock()
         with self._lock:
             wait = 0.0
             for key in keys:
                 window = self._hits.setdefault(key, deque())
-                while window and window[0] <= now - self._seconds:
+                while window and window[0] <= now - seconds:
                     window.popleft()
-                if len(window) >= self._attempts:
-                    wait = max(wait, window[0] + self._seconds - now)
+                if len(window) >= attempts:
+                    wait = max(wait, window[0] + seconds - now)
             if wait > 0:
                 return max(1, math.ceil(wait))
             for key in keys:

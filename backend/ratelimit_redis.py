@@ -108,13 +108,14 @@ class RedisSlidingWindowLimiter:
     def _key(self, key: str) -> str:
         return self._prefix + hashlib.sha256(key.encode()).hexdigest()[:32]
 
-    def hit(self, *keys: str) -> int | None:
+    def hit(self, *keys: str, rate: tuple[int, int] | None = None) -> int | None:
         """As SlidingWindowLimiter.hit. Raises ApiError 503 when Redis fails."""
+        attempts, window_us = (rate[0], rate[1] * 1_000_000) if rate else (self._attempts, self._window_us)
         try:
             wait_us = int(
                 self._script(
                     keys=[self._key(k) for k in keys],
-                    args=[self._attempts, self._window_us, secrets.token_hex(8)],
+                    args=[attempts, window_us, secrets.token_hex(8)],
                 )
             )
         except redis.RedisError as exc:

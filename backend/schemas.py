@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import BaseModel, EmailStr, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, EmailStr, Field, model_validator
 
 
 class RegisterIn(BaseModel):
@@ -47,7 +48,24 @@ class UserOut(BaseModel):
     id: str
     email: str
     name: str
+    email_verified: bool
     created_at: datetime
+
+
+class VerifyEmailIn(BaseModel):
+    token: str = Field(min_length=1, max_length=2048)
+
+
+class IdentityOut(BaseModel):
+    provider: str
+    created_at: datetime
+
+
+class IdentitiesOut(BaseModel):
+    """The user's ways to sign in: linked providers, and whether a password is set."""
+
+    identities: list[IdentityOut]
+    has_password: bool
 
 
 class SessionOut(BaseModel):
@@ -83,14 +101,42 @@ class TotpEnrollOut(BaseModel):
     otpauth_uri: str
 
 
-class CodeIn(BaseModel):
-    code: str = Field(min_length=1, max_length=64)
+# A TOTP code: six ASCII digits (spaces, as apps display "123 456", are dropped
+# first). str.isdigit would also take other scripts' digits.
+TOTP_CODE = r"^[0-9]{6}$"
+# A recovery code (xxxx-xxxx-xxxx-xxxx, any case, spaces allowed), or a TOTP code
+# where either is accepted.
+RECOVERY_CODE = r"^[A-Za-z0-9 -]+$"
+
+
+def _without_spaces(value: object) -> object:
+    return value.replace(" ", "") if isinstance(value, str) else value
+
+
+TotpCode = Annotated[str, BeforeValidator(_without_spaces), Field(pattern=TOTP_CODE)]
+
+
+class StepUpIn(BaseModel):
+    """Changing two-factor settings asks for the password again (step-up). Accounts
+    without a password (social sign-in only) leave it out and need a recent sign-in."""
+
+    password: str | None = Field(default=None, max_length=1024)
+
+
+class TotpConfirmIn(StepUpIn):
+    code: TotpCode
+
+
+class TotpDisableIn(StepUpIn):
+    """`code`: a current TOTP code or a recovery code."""
+
+    code: str = Field(min_length=6, max_length=64, pattern=RECOVERY_CODE)
 
 
 class MfaVerifyIn(BaseModel):
     challenge: str = Field(min_length=1, max_length=2048)
-    code: str | None = Field(default=None, max_length=64)
-    recovery_code: str | None = Field(default=None, max_length=64)
+    code: TotpCode | None = None
+    recovery_code: str | None = Field(default=None, max_length=64, pattern=RECOVERY_CODE)
 
 
 class RecoveryCodesOut(BaseModel):
@@ -117,11 +163,23 @@ class OAuthStartIn(BaseModel):
     code_challenge: str = Field(min_length=43, max_length=43, pattern=B64URL)
     code_challenge_method: str = Field(default="S256", pattern="^S256$")
     state: str = Field(min_length=16, max_length=512, pattern=B64URL)
+    # Link this provider to the signed-in user (bearer required) instead of signing in.
+    link: bool = False
 
 
 class OAuthStartOut(BaseModel):
     authorization_url: str
     flow: str
+    # RFC 9207: the provider's issuer, which the callback's `iss` must equal, and
+    # whether the provider always sends `iss` (then a callback without it is refused).
+    issuer: str
+    iss_parameter_supported: bool
+
+
+class LinkedOut(BaseModel):
+    """A link-mode callback's answer: the provider now linked to the signed-in user."""
+
+    linked: str
 
 
 class OAuthCallbackIn(BaseModel):
@@ -129,3 +187,5 @@ class OAuthCallbackIn(BaseModel):
     # RFC 7636 4.1: 43..128 unreserved characters.
     code_verifier: str = Field(min_length=43, max_length=128, pattern=r"^[A-Za-z0-9._~-]+$")
     flow: str = Field(min_length=1, max_length=4096)
+    # The `iss` of the authorization response, as the browser received it (RFC 9207).
+    iss: str | None = Field(default=None, min_length=1, max_length=2048)

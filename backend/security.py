@@ -55,6 +55,8 @@ class AccessClaims:
     exp: int
     email: str | None = None
     name: str | None = None
+    # The issuer's word that it verified `email` (a JSON true, nothing else).
+    email_verified: bool = False
 
 
 # RFC 9068's media type for JWT access tokens: a JWT of another kind signed with a
@@ -156,7 +158,14 @@ class Tokens:
             value = claims.get(key)
             return value if isinstance(value, str) else None
 
-        return AccessClaims(sub=sub, sid=text("sid"), exp=int(claims["exp"]), email=text("email"), name=text("name"))
+        return AccessClaims(
+            sub=sub,
+            sid=text("sid"),
+            exp=int(claims["exp"]),
+            email=text("email"),
+            name=text("name"),
+            email_verified=claims.get("email_verified") is True,
+        )
 
 
 def new_refresh_token() -> str:
@@ -181,11 +190,13 @@ class PurposeSigner:
     def sign(self, claims: dict[str, Any]) -> str:
         return jwt.encode(claims, self._keys[0], algorithm="HS256")
 
-    def read(self, token: str, require: list[str]) -> dict[str, Any] | None:
-        """The claims, or None when expired, malformed or signed by no known key."""
+    def read(self, token: str, require: list[str], *, verify_exp: bool = True) -> dict[str, Any] | None:
+        """The claims, or None when expired, malformed or signed by no known key.
+        `verify_exp=False`: an expired token's claims too (the caller checks `exp`
+        itself to say "expired" rather than "invalid")."""
         for key in self._keys:
             try:
-                return jwt.decode(token, key, algorithms=["HS256"], options={"require": require})
+                return jwt.decode(token, key, algorithms=["HS256"], options={"require": require, "verify_exp": verify_exp})
             except jwt.InvalidSignatureError:
                 continue
             except jwt.PyJWTError:

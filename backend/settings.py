@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, BaseModel, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -25,15 +27,52 @@ def parse_rate(value: str) -> tuple[int, int]:
     """"10/60" -> (10 attempts, 60 seconds)."""
     try:
         count, seconds = (int(part) for part in value.split("/", 1))
-    except ValueError as exc:
-        raise ValueError(f"expected ATTEMPTS/SECONDS such as 10/60, got {value!r}") from exc
+    except ValueError:
+        raise ValueError("expected ATTEMPTS/SECONDS such as 10/60") from None
     if count < 1 or seconds < 1:
         raise ValueError("rate limit attempts and seconds must be positive")
     return count, seconds
 
 
+# host[:port] with nothing else: no userinfo, and a bracketed host only for IPv6
+# (urlsplit alone reads `http://[::1].evil.example` as host ::1).
+HOST_PORT = re.compile(r"(?:\[(?P<v6>[0-9A-Fa-f:.]+)\]|(?P<name>[^:@\[\]]+))(?::\d{1,5})?")
+
+
 def is_loopback_http(url: str) -> bool:
-    return url.startswith(("http://127.0.0.1", "http://localhost", "http://[::1]"))
+    """An http URL whose host is exactly loopback (localhost, 127.0.0.0/8, ::1).
+
+    The host is parsed, not prefix-matched: `http://localhost.evil.example` and
+    `http://127.0.0.1@evil.example` name other hosts."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    match = HOST_PORT.fullmatch(parts.netloc)
+    if parts.scheme != "http" or match is None:
+        return False
+    if match["name"] is not None and match["name"].lower() == "localhost":
+        return True
+    try:
+        address = ipaddress.ip_address(match["v6"] or match["name"])
+    except ValueError:
+        return False
+    return address.is_loopback and (address.version == 6) == (match["v6"] is not None)
+
+
+def is_secure_url(url: str) -> bool:
+    """https, or plain http to a loopback host (the provider rule)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    return (parts.scheme == "https" and bool(parts.hostname)) or is_loopback_http(url)
+
+
+# Origins no app of ours is: a CORS_ORIGIN_REGEX that accepts one of them accepts
+# everybody (`.*`, `https?://.*`), and with credentials that hands any site the
+# user's refresh cookie and bearer-authenticated answers.
+FOREIGN_ORIGINS = ("https://attacker.invalid", "http://attacker.invalid", "null")
 
 
 class OAuthProvider(BaseModel):
@@ -54,18 +93,26 @@ class OAuthProvider(BaseModel):
 
     @model_validator(mode="after")
     def _https(self) -> OAuthProvider:
-        urls = [self.issuer, self.authorization_endpoint, self.token_endpoint, self.jwks_uri, self.userinfo_endpoint]
-        for url in filter(None, urls):
-            if not (url.startswith("https://") or is_loopback_http(url)):
-                raise ValueError(f"OAUTH_PROVIDERS: {url!r} must be https (http only on loopback)")
+        urls = {
+            "issuer": self.issuer,
+            "authorization_endpoint": self.authorization_endpoint,
+            "token_endpoint": self.token_endpoint,
+            "jwks_uri": self.jwks_uri,
+            "userinfo_endpoint": self.userinfo_endpoint,
+        }
+        for key, url in urls.items():
+            if url is not None and not is_secure_url(url):
+                # The field's name, never its value (settings errors never echo input).
+                raise ValueError(f"OAUTH_PROVIDERS: {key} must be https (http only on loopback)")
         if "openid" not in self.scopes.split():
             raise ValueError("OAUTH_PROVIDERS: scopes must include openid")
         return self
 
 
 class Settings(BaseSettings):
+    # env_ignore_empty: `AUTH_DEV_MODE=` means unset, not a value that fails to parse.
     model_config = SettingsConfigDict(
-        env_file=BACKEND_DIR / ".env", env_file_encoding="utf-8", extra="ignore"
+        env_file=BACKEND_DIR / ".env", env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True
     )
 
     better_auth_secret: str | None = None
@@ -85,6 +132,12 @@ class Settings(BaseSettings):
     auth_dev_mode: bool = False
     auth_test_hooks: bool = False
     rate_limit_auth: str = "10/60"
+    # Sign-in: RATE_LIMIT_AUTH counts per (account, client); this higher ceiling counts
+    # per account from all clients (past it, each client gets one try per 30 s rather
+    # than a refusal, so a flood cannot lock the owner out) and per client over all
+    # accounts (past it, refused: one client trying many accounts). Unset: ten times
+    # RATE_LIMIT_AUTH over the same window.
+    rate_limit_login_ceiling: str | None = None
     rate_limit_refresh: str = "30/60"
     # "default" is argon2id at production strength; "fast" is for test suites only.
     password_hash_profile: str = "default"  # noqa: S105 (a setting, not a secret)
@@ -123,6 +176,14 @@ class Settings(BaseSettings):
     # {"acme": {"issuer": "https://id.acme.example", "client_id": "...", "client_secret": "..."}}.
     # Redirect URIs the SDK names must be on an origin of CORS_ORIGINS / CORS_ORIGIN_REGEX.
     oauth_providers: dict[str, OAuthProvider] = {}
+    # Verification mail (mailer.py): smtp://[user:pass@]host[:port] or smtps://...
+    # Unset: in dev mode the mail is written to the log, otherwise it is not sent.
+    smtp_url: str | None = None
+    mail_from: str = "auth-wasm <no-reply@localhost>"
+    # Where verification links point: EMAIL_VERIFY_URL + token, else
+    # APP_URL + "/verify-email?token=", else the first CORS origin's /verify-email page.
+    app_url: str | None = None
+    email_verify_url: str | None = None
 
     @field_validator("external_users")
     @classmethod
@@ -143,11 +204,19 @@ class Settings(BaseSettings):
     def jwt_audience_list(self) -> list[str]:
         return self._list(self.jwt_audience)
 
-    @field_validator("rate_limit_auth", "rate_limit_refresh")
+    @field_validator("rate_limit_auth", "rate_limit_refresh", "rate_limit_login_ceiling")
     @classmethod
-    def _valid_rate(cls, value: str) -> str:
-        parse_rate(value)
+    def _valid_rate(cls, value: str | None) -> str | None:
+        if value:  # empty is unset
+            parse_rate(value)
         return value
+
+    @property
+    def login_ceiling(self) -> tuple[int, int]:
+        if self.rate_limit_login_ceiling:
+            return parse_rate(self.rate_limit_login_ceiling)
+        attempts, seconds = parse_rate(self.rate_limit_auth)
+        return attempts * 10, seconds
 
     @field_validator("refresh_token_transport")
     @classmethod
@@ -182,8 +251,45 @@ class Settings(BaseSettings):
         return not self.auth_dev_mode
 
     @property
+    def verify_link_prefix(self) -> str:
+        if self.email_verify_url:
+            return self.email_verify_url
+        app = self.app_url or (self.cors_origin_list or ["http://localhost:3000"])[0]
+        return app.rstrip("/") + "/verify-email?token="
+
+    @property
     def cors_origin_list(self) -> list[str]:
         return self._list(self.cors_origins)
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _no_wildcard_origin(cls, value: str) -> str:
+        if "*" in cls._list(value):
+            raise ValueError(
+                "CORS_ORIGINS must list the app's origins: '*' with credentials would let any site read signed-in answers"
+            )
+        return value
+
+    @field_validator("cors_origin_regex")
+    @classmethod
+    def _no_match_all_regex(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            pattern = re.compile(value)
+        except re.error:
+            raise ValueError("CORS_ORIGIN_REGEX is not a valid regular expression") from None
+        if any(pattern.fullmatch(origin) for origin in FOREIGN_ORIGINS):
+            raise ValueError(
+                "CORS_ORIGIN_REGEX accepts any origin: anchor it to the app's hosts, e.g. https://app\\.example\\.com"
+            )
+        return value
+
+    def check_test_hooks(self) -> None:
+        """AUTH_TEST_HOOKS opens anonymous rate-limit resets and fault injection: only
+        together with AUTH_DEV_MODE, so one stray variable cannot open it in production."""
+        if self.auth_test_hooks and not self.auth_dev_mode:
+            raise ConfigError("AUTH_TEST_HOOKS=1 needs AUTH_DEV_MODE=1 as well (the test hooks are for tests only)")
 
     def origin_allowed(self, origin: str) -> bool:
         """An origin of the app (CORS_ORIGINS or CORS_ORIGIN_REGEX)."""

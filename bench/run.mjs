@@ -5,6 +5,7 @@ import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { labBackend, launchBrowser, uniqueEmail } from "../e2e/harness.mjs";
 import { measureSizes, provenance, sizeTable } from "./size/measure.mjs";
+import { viteGrowth, viteGrowthTable } from "./size/vite-growth.mjs";
 import { buildSite, serveSite } from "./browser/site.mjs";
 import { seedPeers, signIn } from "./browser/session.mjs";
 import { startup, startupTable } from "./browser/startup.mjs";
@@ -23,7 +24,7 @@ function buildWebPackage() {
 
 const started = Date.now();
 const meta = provenance();
-const results = { ...meta, size: await measureSizes() };
+const results = { ...meta, size: await measureSizes(), viteGrowth: await viteGrowth() };
 buildWebPackage();
 const candidates = await buildSite(PKG_WEB);
 
@@ -75,6 +76,10 @@ const md = [
   `## Size (${stamp})`,
   ``,
   ...sizeTable(results.size),
+  ``,
+  `What a minimal Vite app's production build grows by (bench/size/vite-growth.mjs):`,
+  ``,
+  ...viteGrowthTable(results.viteGrowth),
   ``,
   `## Start-up (${stamp})`,
   ``,

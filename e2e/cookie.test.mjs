@@ -7,15 +7,16 @@ import { afterEach, beforeEach, test } from "node:test";
 import { ENGINE, Lab, labBackend, openLab, uniqueEmail, useStack, watchConsole } from "./harness.mjs";
 
 const CONFIG = { storage: "memory", refreshTransport: "cookie" };
-// Secure (the backend is not in dev mode), hence the __Secure- name: Chromium and
-// Firefox keep such a cookie from http on loopback, a potentially trustworthy origin.
-// WebKit drops a Secure cookie set by a plain-http answer, loopback or not: there the
-// backend runs as plain-http development must, with REFRESH_COOKIE_SECURE=0.
+// Secure, as in production (the test hooks need dev mode, which would turn it off:
+// REFRESH_COOKIE_SECURE keeps it), hence the __Secure- name: Chromium and Firefox keep
+// such a cookie from http on loopback, a potentially trustworthy origin. WebKit drops a
+// Secure cookie set by a plain-http answer, loopback or not: there the backend runs as
+// plain-http development must, with REFRESH_COOKIE_SECURE=0.
 const SECURE = ENGINE !== "webkit";
 const REFRESH_COOKIE = SECURE ? "__Secure-refresh_token" : "refresh_token";
 let context;
 
-const backend = labBackend({ REFRESH_TOKEN_TRANSPORT: "cookie", ...(SECURE ? {} : { REFRESH_COOKIE_SECURE: "0" }) });
+const backend = labBackend({ REFRESH_TOKEN_TRANSPORT: "cookie", REFRESH_COOKIE_SECURE: SECURE ? "1" : "0" });
 const lab = new Lab(process.env.E2E_LAB_PKG);
 const chromium = useStack(backend, lab);
 

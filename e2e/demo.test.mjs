@@ -193,6 +193,11 @@ describe("www demo", () => {
     const email = uniqueEmail("eight");
     await signUp(page, email);
     await page.getByRole("link", { name: "Security" }).click();
+    // Changing two-factor asks for the password again (step-up).
+    await page.getByLabel("Your password").fill("not my password");
+    await page.getByRole("button", { name: "Turn on two-factor" }).click();
+    await page.getByRole("alert").getByText("current password").waitFor();
+    await page.getByLabel("Your password").fill("correct horse");
     await page.getByRole("button", { name: "Turn on two-factor" }).click();
     const secret = (await page.getByTestId("totp-secret").innerText()).trim();
     await page.getByLabel("Code from the app").fill(totp(secret));

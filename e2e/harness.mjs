@@ -5,8 +5,9 @@
 // WebKitGTK over WebDriver classic through adapters (e2e/engines/) that give the
 // part of Playwright's API the SDK suites use.
 import { spawn } from "node:child_process";
-import { createReadStream, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { createReadStream, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
 import { createServer } from "node:http";
+import { createConnection } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { createHmac, randomBytes } from "node:crypto";
@@ -101,7 +102,9 @@ export class Backend {
       BETTER_AUTH_SECRET: randomBytes(48).toString("base64url"),
       DATABASE_URL: `sqlite:///${this.dir}/e2e.db`,
       BACKEND_ENV_FILE: "",
+      // The test hooks (/_test/*) open only together with dev mode.
       AUTH_TEST_HOOKS: "1",
+      AUTH_DEV_MODE: "1",
       PASSWORD_HASH_PROFILE: "fast",
       CORS_ORIGINS: `${WWW},http://localhost:${WWW_PORT}`,
       ...env,
@@ -343,6 +346,62 @@ export class OidcProvider {
   }
   async stop() {
     await stop(this.proc);
+  }
+}
+
+/** A real SMTP server on loopback (aiosmtpd from the backend's dev requirements) that
+ * keeps every message it receives in a Maildir; `url` is the backend's SMTP_URL. */
+export class Mailbox {
+  async start() {
+    this.port = await freePort();
+    this.dir = mkdtempSync(path.join(tmpdir(), "auth-wasm-mail-"));
+    this.proc = spawn(
+      path.join(ROOT, ".venv/bin/python"),
+      ["-m", "aiosmtpd", "-n", "-l", `127.0.0.1:${this.port}`, "-c", "aiosmtpd.handlers.Mailbox", path.join(this.dir, "maildir")],
+      { cwd: ROOT, stdio: ["ignore", "ignore", "inherit"] },
+    );
+    for (let i = 0; !(await this.listening()); i++) {
+      if (this.proc.exitCode !== null || i > 600) throw new Error("aiosmtpd did not start");
+      await sleep(100);
+    }
+  }
+  listening() {
+    return new Promise((resolve) => {
+      const socket = createConnection({ host: "127.0.0.1", port: this.port }, () => {
+        socket.end();
+        resolve(true);
+      });
+      socket.on("error", () => resolve(false));
+    });
+  }
+  get url() {
+    return `smtp://127.0.0.1:${this.port}`;
+  }
+  /** Every message received so far: headers as sent, a quoted-printable body decoded
+   * (long lines such as the link come that way), as a mail client shows it. */
+  messages() {
+    const fresh = path.join(this.dir, "maildir", "new");
+    if (!existsSync(fresh)) return [];
+    const decode = (text) => (/^Content-Transfer-Encoding: quoted-printable/im.test(text) ? text.replace(/=\r?\n/g, "").replace(/=([0-9A-F]{2})/g, (_, hex) => String.fromCharCode(parseInt(hex, 16))) : text);
+    return readdirSync(fresh)
+      .map((name) => ({ name, at: statSync(path.join(fresh, name)).mtimeMs }))
+      .sort((a, b) => a.at - b.at)
+      .map(({ name }) => decode(readFileSync(path.join(fresh, name), "utf8")));
+  }
+  /** The verification links mailed to `to`, oldest first, once there are `count`. */
+  async links(to, count = 1) {
+    for (;;) {
+      const links = this.messages()
+        .filter((m) => m.includes(`To: ${to}`))
+        .flatMap((m) => m.match(/https?:\/\/\S+\/verify-email\?token=\S+/g) ?? []);
+      if (links.length >= count) return links;
+      if (this.proc.exitCode !== null) throw new Error("aiosmtpd stopped");
+      await sleep(100);
+    }
+  }
+  async stop() {
+    await stop(this.proc);
+    if (this.dir) rmSync(this.dir, { recursive: true, force: true });
   }
 }
 

@@ -3,6 +3,9 @@
 // nonce), auth-wasm starts the redirect and finishes it. On the lab page: a full
 // sign-in, the code replayed, a denied consent, a callback this tab never started, an
 // unverified email. In the demo: the provider's button, then FastAPI notes.
+// Mix-up (RFC 9700 4.4, RFC 9207): a second provider shares the lab's redirect URI;
+// an answer from the other provider (its `iss`, a missing `iss`, another path) is
+// refused before its code reaches anyone.
 // e2e-engines: chromium firefox webkit
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
@@ -10,6 +13,7 @@ import { Backend, LOOPBACK_ORIGINS, Lab, OidcProvider, WWW, Web, consentAtProvid
 
 let lab;
 let provider;
+let otherProvider;
 let backend;
 let web;
 let chromium;
@@ -19,8 +23,13 @@ before(async () => {
   await lab.start();
   provider = new OidcProvider([`${lab.url}/`, `${WWW}/auth/callback`]);
   await provider.start();
+  // Another provider with the same redirect URI: the mix-up attacker's (its own
+  // issuer and keys; as a real provider it advertises and sends `iss`).
+  otherProvider = new OidcProvider([`${lab.url}/`]);
+  await otherProvider.start();
+  const providers = { ...JSON.parse(provider.backendSetting()), other: { ...JSON.parse(otherProvider.backendSetting()).loopback, name: "Other ID" } };
   // The www build talks to the backend on its fixed test port.
-  backend = new Backend({ OAUTH_PROVIDERS: provider.backendSetting(), CORS_ORIGIN_REGEX: LOOPBACK_ORIGINS });
+  backend = new Backend({ OAUTH_PROVIDERS: JSON.stringify(providers), CORS_ORIGIN_REGEX: LOOPBACK_ORIGINS });
   await backend.start();
   // Only the demo's scenario uses the www app.
   if (!needs("demo")) {
@@ -35,6 +44,7 @@ after(async () => {
   await web?.stop();
   await backend?.dispose();
   await provider?.stop();
+  await otherProvider?.stop();
   await lab?.stop();
 });
 
@@ -136,6 +146,75 @@ test("a callback this tab did not start is a state mismatch and never reaches th
   assert.equal((await finish(page, forged.href)).error, "state_mismatch");
   assert.equal((await backend.stats())["/auth/oauth/loopback/callback"] ?? 0, 0);
   await other.close();
+  await context.close();
+});
+
+/** Nothing signed in and nothing stored: the refused answer left no trace. */
+async function signedOutAndNothingStored(page) {
+  return page.evaluate(() => ({
+    status: window.auth.getSnapshot().status,
+    session: localStorage.getItem("auth-wasm:session"),
+    pending: sessionStorage.getItem("auth-wasm:social"),
+  }));
+}
+
+test("mix-up: a code the honest provider issued for a sign-in started with another is refused, never sent", async () => {
+  const { context, page } = await labPage();
+  // The victim starts a sign-in with the other (attacker's) provider...
+  const authorization = page.waitForRequest((request) => {
+    const url = new URL(request.url());
+    return url.origin === otherProvider.issuer && url.searchParams.has("code_challenge");
+  });
+  await page.evaluate(() => {
+    window.auth.signInWith("other", { redirectTo: `${location.origin}/` });
+  });
+  // (what the attacker's authorization endpoint receives)
+  const asked = new URL((await authorization).url()).searchParams;
+  // ...whose authorization endpoint starts a sign-in at the honest provider with the
+  // victim's PKCE challenge and state, and sends the victim there.
+  const attackerStart = await fetch(`${backend.url}/auth/oauth/loopback/start`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ redirect_uri: `${lab.url}/`, code_challenge: asked.get("code_challenge"), state: asked.get("state") }),
+  }).then((r) => r.json());
+  await page.goto(attackerStart.authorization_url);
+  await consentAtProvider(page, "alice@example.com");
+  await page.waitForURL((url) => url.origin === lab.url && url.searchParams.has("state"));
+  const back = page.url();
+  assert.equal(new URL(back).searchParams.get("iss"), provider.issuer, "the honest provider names itself");
+  await openLabClient(page, back);
+  await backend.reset();
+  // The state matches the pending sign-in; the issuer does not.
+  const result = await finish(page, back);
+  assert.equal(result.error, "state_mismatch");
+  assert.equal(result.isError, true);
+  assert.equal((await backend.stats())["/auth/oauth/other/callback"] ?? 0, 0, "the code and verifier went nowhere");
+  assert.deepEqual(await signedOutAndNothingStored(page), { status: "anonymous", session: null, pending: null });
+  await context.close();
+});
+
+test("a callback without iss from a provider that promises it is refused", async () => {
+  const { context, page } = await labPage();
+  const back = new URL(await throughProvider(page, "alice@example.com"));
+  assert.ok(back.searchParams.has("iss"));
+  back.searchParams.delete("iss");
+  await backend.reset();
+  assert.equal((await finish(page, back.href)).error, "state_mismatch");
+  assert.equal((await backend.stats())["/auth/oauth/loopback/callback"] ?? 0, 0);
+  assert.deepEqual(await signedOutAndNothingStored(page), { status: "anonymous", session: null, pending: null });
+  await context.close();
+});
+
+test("a callback on another provider's redirect path is refused", async () => {
+  const { context, page } = await labPage();
+  const back = new URL(await throughProvider(page, "alice@example.com"));
+  // The sign-in named `${lab}/`; the same answer arriving on another provider's path
+  // (one redirect URI per provider, /auth/callback/<provider>) is not its answer.
+  const elsewhere = new URL(`/auth/callback/other${back.search}`, back);
+  await backend.reset();
+  assert.equal((await finish(page, elsewhere.href)).error, "state_mismatch");
+  assert.equal((await backend.stats())["/auth/oauth/loopback/callback"] ?? 0, 0);
+  assert.deepEqual(await signedOutAndNothingStored(page), { status: "anonymous", session: null, pending: null });
   await context.close();
 });
 

@@ -9,7 +9,7 @@ import { authError, errorFromText } from "./auth-error.js";
 import { build, fetchRequest, read, send } from "./http.js";
 import * as op from "./ops.js";
 import { Store } from "./storage.js";
-import { Pending, challengeOf, randomText } from "./social.js";
+import { Pending, arrivalOf, challengeOf, randomText } from "./social.js";
 import { MAX_TIMEOUT_MS, TIMED_OUT, holdMarker, isHeld, lockManager, online, pageFlags, sleep, withLock } from "./tabs.js";
 
 /** How long losers of a claim round (no Web Locks) listen for competing claims. */
@@ -136,17 +136,43 @@ export class AuthClient {
    * back to `redirectTo`, where `handleRedirect()` finishes. Resolves as the page
    * starts to navigate. */
   signInWith(/** @type {string} */ provider, /** @type {import("./index").SocialSignInOptions} */ options) {
-    return this.run(async () => {
-      const verifier = randomText(32);
-      const state = randomText(16);
-      const challenge = await challengeOf(verifier);
-      const id = String(provider ?? "");
-      const req = JSON.parse(this.call(op.SOCIAL_START, 0, 0, id, text(options, "redirectTo"), challenge, state));
-      const reply = await this.sendRecorded(req);
-      const { url, flow } = JSON.parse(this.call(op.SOCIAL_STARTED, Date.now(), reply.status, reply.body, reply.date, reply.retryAfter));
-      new Pending(this.settings.key).save(JSON.stringify({ provider: id, state, verifier, flow }));
-      location.assign(url);
-    });
+    return this.run(() => this.startSocial(provider, options, false));
+  }
+
+  /** Link a provider to the signed-in user: the same trip through the provider as
+   * `signInWith`, finished by `handleRedirect()` on the page it comes back to. */
+  linkWith(/** @type {string} */ provider, /** @type {import("./index").SocialSignInOptions} */ options) {
+    return this.run(() => this.startSocial(provider, options, true));
+  }
+
+  /** signInWith and linkWith: PKCE, state, the start request, the pending record, off.
+   * @param {string} provider
+   * @param {import("./index").SocialSignInOptions} options
+   * @param {boolean} link */
+  async startSocial(provider, options, link) {
+    const verifier = randomText(32);
+    const state = randomText(16);
+    const challenge = await challengeOf(verifier);
+    const id = String(provider ?? "");
+    const redirectTo = text(options, "redirectTo");
+    const req = JSON.parse(this.call(op.SOCIAL_START, link ? 1 : 0, 0, id, redirectTo, challenge, state));
+    // The redirect URI and the issuer let the callback prove it answers this sign-in,
+    // not another provider's (RFC 9207, mix-up).
+    const redirect = arrivalOf(redirectTo);
+    // A link starts as the signed-in user (bearer rules, refresh-and-replay).
+    const reply = link ? await this.sendAuthorized(req) : await this.sendRecorded(req);
+    const { url, flow, issuer, issRequired } = JSON.parse(this.call(op.SOCIAL_STARTED, Date.now(), reply.status, reply.body, reply.date, reply.retryAfter));
+    /** @type {{ provider: string, state: string, verifier: string, flow: string, issuer: string, issRequired: boolean, redirect: string, link?: true }} */
+    const pending = { provider: id, state, verifier, flow, issuer, issRequired, redirect };
+    if (link) pending.link = true;
+    new Pending(this.settings.key).save(JSON.stringify(pending));
+    location.assign(url);
+  }
+
+  /** One of the client's requests that carries the access token (refresh-and-replay).
+   * @param {EngineRequest} req */
+  async sendAuthorized(req) {
+    return read(await this.authorized(build(req, this.settings.timeout)));
   }
 
   /** On the page the provider sent the user back to: finish the sign-in (the
@@ -162,18 +188,68 @@ export class AuthClient {
       }
       const query = here.searchParams;
       const names = ["state", "code", "error", "error_description", "iss", "session_state"];
-      const returned = ["state", "code", "error"].map((name) => query.get(name) ?? "");
-      if (!returned.some(Boolean)) return null;
+      const param = (/** @type {string} */ name) => query.get(name) ?? "";
+      const returned = { state: param("state"), code: param("code"), error: param("error"), iss: param("iss"), at: arrivalOf(here.href) };
+      if (!returned.state && !returned.code && !returned.error) return null;
       if (here.href === location.href) {
         for (const name of names) query.delete(name);
         history.replaceState(history.state, "", here.href);
       }
       // Taken only now: a page without callback parameters leaves a pending sign-in be.
-      const next = this.call(op.SOCIAL_FINISH, 0, 0, new Pending(this.settings.key).take(), ...returned);
+      const next = this.call(op.SOCIAL_FINISH, 0, 0, new Pending(this.settings.key).take(), JSON.stringify(returned));
       if (!next) return null;
-      await this.signIn(JSON.parse(next), op.SOCIAL_ANSWER);
+      const req = JSON.parse(next);
+      if (req.link) {
+        // A link: the provider is now the signed-in user's; the session is unchanged.
+        await this.accountAnswer(op.LINKED, "", await this.sendAuthorized(req));
+        return this.snapshot();
+      }
+      await this.signIn(req, op.SOCIAL_ANSWER);
       return this.snapshot();
     });
+  }
+
+  /** Follow an email verification link: its `token`. When signed in, the user is
+   * fetched again, so `snapshot.user.email_verified` says true. */
+  verifyEmail(/** @type {string} */ token) {
+    return this.run(async () => {
+      const req = JSON.parse(this.call(op.ACCOUNT, 0, op.VERIFY_EMAIL, String(token ?? "")));
+      await this.accountAnswer(op.VERIFY_EMAIL, "", await this.sendRecorded(req));
+      if (this.engine.call(op.STATUS, Date.now(), 0, "", "", "", "") !== "anonymous") await this.me();
+      return this.snapshot();
+    });
+  }
+
+  /** Mail the signed-in user another verification link. */
+  resendVerification() {
+    return this.run(async () => {
+      await this.accountCall(op.RESEND_VERIFICATION, "");
+    });
+  }
+
+  /** The providers linked to the signed-in user. */
+  identities() {
+    return this.run(() => this.accountCall(op.IDENTITIES, "").then((list) => JSON.parse(list)));
+  }
+
+  /** Unlink a provider from the signed-in user (never the last way to sign in). */
+  unlink(/** @type {string} */ provider) {
+    return this.run(async () => {
+      await this.accountCall(op.UNLINK, String(provider ?? ""));
+    });
+  }
+
+  /** One of the signed-in user's account calls through the bearer rules.
+   * @param {number} which op.VERIFY_EMAIL .. op.LINKED
+   * @param {string} arg the token or provider, or "" */
+  async accountCall(which, arg) {
+    const req = JSON.parse(this.call(op.ACCOUNT, 0, which, arg));
+    return this.accountAnswer(which, arg, await this.sendAuthorized(req));
+  }
+
+  /** @param {number} which @param {string} arg @param {import("./http.js").Reply} reply */
+  accountAnswer(which, arg, reply) {
+    return this.call(op.ACCOUNT_ANSWER, Date.now(), reply.status, reply.body, reply.date, reply.retryAfter, `${which}${arg}`);
   }
 
   /** The user's sessions (devices), the current one marked. */
@@ -191,7 +267,7 @@ export class AuthClient {
   /** A sessions request through the bearer rules (refresh-and-replay included). */
   async sessionsCall(/** @type {number} */ which, /** @type {string} */ id) {
     const req = JSON.parse(this.call(op.SESSIONS, 0, which, id));
-    const reply = await read(await this.authorized(build(req, this.settings.timeout)));
+    const reply = await this.sendAuthorized(req);
     return this.call(op.SESSIONS_ANSWER, Date.now(), reply.status, reply.body, reply.date, String(which), id);
   }
 

@@ -1,8 +1,17 @@
 // The public types of auth-wasm (design.md's contract), written by hand beside the
 // JS shell they describe; tests/types/consumer.ts checks them with tsc --strict.
-import type { AuthError, AuthErrorCode } from "./auth-error";
-export { AuthError, isAuthError } from "./auth-error";
+import type { AuthError, AuthErrorCode } from "./auth-error.js";
+export { AuthError, isAuthError } from "./auth-error.js";
 export type { AuthErrorCode };
+
+// `Symbol.dispose` for consumers whose `lib` lacks esnext.disposable (declared as
+// @types/node declares it, so it merges with that lib): AuthClient's
+// [Symbol.dispose] then type-checks under any lib, and `using` works where it exists.
+declare global {
+  interface SymbolConstructor {
+    readonly dispose: unique symbol;
+  }
+}
 
 export type AuthStatus = "anonymous" | "authenticated" | "expired" | "mfa_required";
 /** Second factors the backend offers after a password sign-in. */
@@ -18,7 +27,17 @@ export type AuthEvent =
   | "mfa_required";
 export type AuthProtocol = "json" | "oauth2-password" | "better-auth";
 export type AuthStorage = "local" | "session" | "memory";
-export type AuthOperation = "login" | "register" | "refresh" | "logout" | "me";
+export type AuthOperation =
+  | "login"
+  | "register"
+  | "refresh"
+  | "logout"
+  | "me"
+  | "mfa"
+  | "sessions"
+  | "social"
+  | "verifyEmail"
+  | "identities";
 
 export interface AuthConfig {
   /** Backend address; https required unless localhost / 127.0.0.1. */
@@ -77,6 +96,14 @@ export interface AuthSessionInfo {
   readonly current: boolean;
 }
 
+/** A provider linked to the signed-in user, as the backend's /auth/identities lists it. */
+export interface Identity {
+  /** The provider id, as `signInWith` / `linkWith` / `unlink` take it. */
+  readonly provider: string;
+  /** ISO 8601: when it was linked. */
+  readonly createdAt: string;
+}
+
 export interface AuthSnapshot {
   readonly status: AuthStatus;
   /** From me(), or from the claims until then. */
@@ -125,17 +152,39 @@ export declare class AuthClient {
   verifyMfa(input: { code: string } | { recoveryCode: string }): Promise<AuthSnapshot>;
   /** Social sign-in (OpenID Connect through the backend, code + PKCE): navigates to
    * the provider, which sends the user back to `redirectTo` (a page of this app that
-   * calls `handleRedirect()`). Resolves as navigation starts; rejects with `config`
+   * calls `handleRedirect()`; one redirect URI per provider, such as
+   * `/auth/callback/<provider>`, is the mix-up defence for providers that send no
+   * `iss`). Resolves as navigation starts; rejects with `config`
    * (bad provider id or URL, no secure context), `validation` (provider unknown to the
    * backend, redirect not allowed), `provider_error`, `storage` or `network`. */
   signInWith(provider: string, options: SocialSignInOptions): Promise<void>;
   /** On the `redirectTo` page: finishes a social sign-in started in this tab
    * (status "authenticated", or "mfa_required" when a second factor follows), or null
    * when the URL (default: the current one) is no sign-in callback. Rejects with
-   * `state_mismatch` (not started here, or forged), `consent_denied`, `code_used`,
+   * `state_mismatch` (not started here, forged, or answered by another provider than
+   * the one it started with: an `iss` that differs, none when the provider promises
+   * it, or a callback on another redirect URI; RFC 9207), `consent_denied`, `code_used`,
    * `challenge_expired` (took over ten minutes), `provider_error` or `unauthorized`
    * (e.g. the provider has not verified the email). */
   handleRedirect(url?: string): Promise<AuthSnapshot | null>;
+  /** Link a provider to the signed-in user: the same trip through the provider as
+   * `signInWith`, finished by `handleRedirect()` on the `redirectTo` page (it resolves
+   * with the unchanged session). Rejects with `session_expired` when signed out, and
+   * as `signInWith` does; `handleRedirect` rejects with `user_exists` when the provider
+   * account belongs to another user. */
+  linkWith(provider: string, options: SocialSignInOptions): Promise<void>;
+  /** The providers linked to the signed-in user. */
+  identities(): Promise<Identity[]>;
+  /** Unlink a provider from the signed-in user. Rejects with `validation` when it is
+   * the account's last way to sign in (no password, no other provider). */
+  unlink(provider: string): Promise<void>;
+  /** Follow an email verification link: the `token` from its URL (no sign-in needed).
+   * When signed in, the user is fetched again, so `snapshot.user.email_verified` is
+   * true. Rejects with `code_used` (already used) or `invalid_token` (expired or forged). */
+  verifyEmail(token: string): Promise<AuthSnapshot>;
+  /** Mail the signed-in user another verification link (resolves at once when the
+   * address is already verified). Rejects with `rate_limited` (retryAfter set). */
+  resendVerification(): Promise<void>;
   /** Sign out here, and revoke the session at the backend when it can;
    * `{ everywhere: true }` first ends every session of the user (and rejects if it cannot). */
   logout(options?: { everywhere?: boolean }): Promise<void>;

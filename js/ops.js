@@ -40,3 +40,11 @@ export const SOCIAL_START = 37;
 export const SOCIAL_STARTED = 38;
 export const SOCIAL_FINISH = 39;
 export const SOCIAL_ANSWER = 40;
+export const ACCOUNT = 41;
+export const ACCOUNT_ANSWER = 42;
+// ACCOUNT's `y` / ACCOUNT_ANSWER's `c`: which account call.
+export const VERIFY_EMAIL = 0;
+export const RESEND_VERIFICATION = 1;
+export const IDENTITIES = 2;
+export const UNLINK = 3;
+export const LINKED = 4;

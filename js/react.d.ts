@@ -1,5 +1,5 @@
 import type { ReactNode } from "react";
-import type { AuthClient, AuthConfig, AuthSnapshot } from "./index";
+import type { AuthClient, AuthConfig, AuthSnapshot } from "./index.js";
 
 /** The snapshot before the client exists: during server rendering and hydration. */
 export interface LoadingSnapshot {

@@ -16,6 +16,19 @@ export async function challengeOf(verifier) {
   return base64url(new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier))));
 }
 
+/** Where a callback arrived (or must arrive): the URL's origin and path as the URL
+ * parser normalises them (the browser's address bar does the same), without query or
+ * fragment. */
+/** @param {string} href */
+export function arrivalOf(href) {
+  try {
+    const url = new URL(href);
+    return url.origin + url.pathname;
+  } catch {
+    throw authError("config", "redirectTo must be an absolute http(s) URL of this app");
+  }
+}
+
 /** The pending sign-in of this tab, in sessionStorage (it must survive the redirect). */
 export class Pending {
   /** @param {string} key the client's storageKey */

@@ -14,6 +14,10 @@ const STATUS: u32 = 5;
 const LOGIN: u32 = 10;
 const LOGIN_ANSWER: u32 = 12;
 const ACCESS: u32 = 16;
+const SOCIAL_START: u32 = 37;
+const SOCIAL_FINISH: u32 = 39;
+const ACCOUNT: u32 = 41;
+const ACCOUNT_ANSWER: u32 = 42;
 
 fn call(e: &mut Engine, op: u32, x: f64, y: f64, a: &str) -> String {
     e.call(op, x, y, a, "", "", "")
@@ -88,6 +92,56 @@ fn a_login_round_trip_across_the_boundary() {
         "",
     );
     assert!(html.starts_with(r#"!{"code":"server""#), "{html}");
+}
+
+#[wasm_bindgen_test]
+fn account_calls_and_a_link_across_the_boundary() {
+    let mut e = Engine::new();
+    call(
+        &mut e,
+        CONFIGURE,
+        0.0,
+        0.0,
+        r#"{"baseUrl":"http://127.0.0.1:8000"}"#,
+    );
+    // y = 0: verify email, no sign-in needed.
+    let req = e.call(ACCOUNT, 0.0, 0.0, "tok", "", "", "");
+    assert!(
+        req.contains(r#""url":"http://127.0.0.1:8000/auth/verify-email""#),
+        "{req}"
+    );
+    // d: which (0) then its argument; c: Retry-After.
+    let used = e.call(
+        ACCOUNT_ANSWER,
+        0.0,
+        400.0,
+        r#"{"detail":"used","code":"verification_used"}"#,
+        "",
+        "",
+        "0tok",
+    );
+    assert!(used.starts_with(r#"!{"code":"code_used""#), "{used}");
+    let limited = e.call(ACCOUNT_ANSWER, 0.0, 429.0, "{}", "", "30", "1");
+    assert!(limited.contains(r#""retryAfter":30"#), "{limited}");
+    // The user's calls and a link need a session.
+    let list = e.call(ACCOUNT, 0.0, 2.0, "", "", "", "");
+    assert!(list.starts_with(r#"!{"code":"session_expired""#), "{list}");
+    let link = e.call(
+        SOCIAL_START,
+        1.0,
+        0.0,
+        "acme",
+        "http://localhost:3000/cb",
+        "c",
+        "s",
+    );
+    assert!(link.starts_with(r#"!{"code":"session_expired""#), "{link}");
+    // a: the pending record (with the provider's issuer and the redirect path, RFC 9207);
+    // b: the callback as the shell reads it from the URL.
+    let pending = r#"{"provider":"acme","state":"s","verifier":"v","flow":"f","issuer":"https://id.acme.test","issRequired":false,"redirect":"http://localhost:3000/cb","link":true}"#;
+    let callback = r#"{"state":"s","code":"code","iss":"https://id.acme.test","at":"http://localhost:3000/cb"}"#;
+    let finish = e.call(SOCIAL_FINISH, 0.0, 0.0, pending, callback, "", "");
+    assert!(finish.ends_with(r#","link":true}"#), "{finish}");
 }
 
 #[wasm_bindgen_test]

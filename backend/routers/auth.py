@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Form, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Body, Depends, Form, Request, Response
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from .. import mfa, session_store
+from .. import email_verification, mailer, mfa, session_store
 from ..db import TotpFactor, User, as_utc
-from ..deps import AppState, CurrentUser, Db, LocalAccounts, State, client_ip, user_agent
+from ..deps import AppState, CurrentUser, Db, LocalAccounts, State, client_ip, client_key, user_agent
 from ..errors import ApiError
 from ..ratelimit import enforce
 from ..refresh_cookie import check_csrf, clear_refresh_cookie, presented_cookie, set_refresh_cookie, uses_cookie
-from ..schemas import LoginIn, MfaChallengeOut, RefreshIn, RegisterIn, TokenPair, UserOut
+from ..schemas import LoginIn, MfaChallengeOut, RefreshIn, RegisterIn, TokenPair, UserOut, VerifyEmailIn
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -30,11 +30,29 @@ def _token_pair(state: AppState, user: User, issued: session_store.Issued) -> To
 
 
 def _limit_auth(state: AppState, request: Request, account: str) -> None:
-    enforce(state.auth_limiter, f"ip:{client_ip(request)}", f"account:{account}")
+    enforce(state.auth_limiter, f"ip:{client_key(request)}", f"account:{account}")
+
+
+# Past the account-wide ceiling, each (account, client) gets one try per this window:
+# a flood from many addresses slows the owner down (a short Retry-After) but cannot
+# lock them out, since their own address has not been trying.
+OVERLOADED_ACCOUNT_RATE = (1, 30)
+
+
+def _limit_sign_in(state: AppState, request: Request, account: str) -> None:
+    """Password attempts: RATE_LIMIT_AUTH per (account, client); RATE_LIMIT_LOGIN_CEILING
+    per client over all accounts (refused) and per account over all clients (slowed)."""
+    client = client_key(request)
+    ceiling = state.settings.login_ceiling
+    pair = f"sign-in:{account}|{client}"
+    enforce(state.auth_limiter, pair)
+    enforce(state.auth_limiter, f"sign-in-client:{client}", rate=ceiling)
+    if state.auth_limiter.hit(f"sign-in-account:{account}", rate=ceiling) is not None:
+        enforce(state.auth_limiter, f"sign-in-slow:{pair}", rate=OVERLOADED_ACCOUNT_RATE)
 
 
 def _authenticate(state: AppState, db: Session, request: Request, identifier: str, password: str) -> User | None:
-    _limit_auth(state, request, identifier)
+    _limit_sign_in(state, request, identifier)
     user = db.scalars(select(User).where(User.email == identifier)).first()
     # Always run one argon2 verification so timing does not reveal whether the account exists.
     ok = state.passwords.verify(user.password_hash if user else None, password)
@@ -64,21 +82,52 @@ def _deliver(state: AppState, request: Request, response: Response, pair: TokenP
 
 
 def user_out(user: User) -> UserOut:
-    return UserOut(id=user.id, email=user.email, name=user.name, created_at=as_utc(user.created_at))
+    return UserOut(
+        id=user.id, email=user.email, name=user.name, email_verified=user.email_verified, created_at=as_utc(user.created_at)
+    )
+
+
+def _send_verification(state: AppState, tasks: BackgroundTasks, user: User) -> None:
+    tasks.add_task(mailer.deliver, state.mailer, state.verifier.mail(user))
 
 
 @router.post("/register", status_code=201, response_model=TokenPair, dependencies=LocalAccounts)
-def register(body: RegisterIn, request: Request, response: Response, state: State, db: Db) -> TokenPair:
+def register(
+    body: RegisterIn, request: Request, response: Response, tasks: BackgroundTasks, state: State, db: Db
+) -> TokenPair:
+    """A new account, signed in at once but unverified until the owner of the address
+    follows the link mailed to it (nothing links to an unverified account by email)."""
     email = body.email.strip().lower()
     _limit_auth(state, request, email)
-    user = User(email=email, name=body.name.strip(), password_hash=state.passwords.hash(body.password))
+    user = User(email=email, name=body.name.strip(), password_hash=state.passwords.hash(body.password), email_verified=False)
     db.add(user)
     try:
         db.commit()
     except IntegrityError:
         db.rollback()
         raise ApiError(409, "user_exists", "An account with this email already exists") from None
+    _send_verification(state, tasks, user)
     return _deliver(state, request, response, _sign_in(state, db, request, user))
+
+
+@router.post("/verify-email", response_model=UserOut, dependencies=LocalAccounts)
+def verify_email(body: VerifyEmailIn, request: Request, state: State, db: Db) -> UserOut:
+    """Follow a verification link (no sign-in needed: the token is the proof)."""
+    enforce(state.auth_limiter, f"ip:{client_key(request)}")
+    outcome, user = state.verifier.use(db, body.token)
+    if outcome is not email_verification.Outcome.VERIFIED or user is None:
+        raise email_verification.refusal(outcome)
+    return user_out(user)
+
+
+@router.post("/verify-email/resend", status_code=204, dependencies=LocalAccounts)
+def resend_verification(request: Request, tasks: BackgroundTasks, user: CurrentUser, state: State) -> Response:
+    """Another verification mail for the signed-in user (rate-limited per account)."""
+    if user.email_verified:
+        raise ApiError(409, "already_verified", "This email address is already verified")
+    enforce(state.auth_limiter, f"ip:{client_key(request)}", f"verify:{user.id}")
+    _send_verification(state, tasks, user)
+    return Response(status_code=204)
 
 
 def _has_second_factor(db: Session, user: User) -> bool:
@@ -155,7 +204,7 @@ def token(
 
 
 def _refresh(state: AppState, db: Session, request: Request, presented: str) -> TokenPair:
-    enforce(state.refresh_limiter, f"ip:{client_ip(request)}")
+    enforce(state.refresh_limiter, f"ip:{client_key(request)}")
     try:
         user, issued = session_store.rotate(
             db, presented, state.settings.session_idle_ttl, state.settings.session_max_age

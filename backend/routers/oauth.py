@@ -1,21 +1,24 @@
 """Social sign-in endpoints (OpenID Connect, authorization code + PKCE; see oidc.py):
-the configured providers, the start of a sign-in and its finish."""
+the configured providers, the start of a sign-in and its finish. In link mode (a
+signed-in user's `link: true`) the same flow attaches the provider account to that
+user instead of signing in."""
 
 from __future__ import annotations
 
+from typing import Annotated
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from .. import mfa, oidc
 from ..db import OAuthIdentity, User
-from ..deps import AppState, Db, State, client_ip
+from ..deps import AppState, Db, State, bearer_scheme, client_ip, get_principal
 from ..errors import ApiError
 from ..ratelimit import enforce
-from ..schemas import MfaChallengeOut, OAuthCallbackIn, OAuthProviderOut, OAuthStartIn, OAuthStartOut, TokenPair
+from ..schemas import LinkedOut, MfaChallengeOut, OAuthCallbackIn, OAuthProviderOut, OAuthStartIn, OAuthStartOut, TokenPair
 from .auth import _deliver, _has_second_factor, _sign_in
 
 router = APIRouter(prefix="/auth/oauth", tags=["social sign-in"])
@@ -47,31 +50,47 @@ def providers(state: State) -> list[OAuthProviderOut]:
     return [OAuthProviderOut(id=c.id, name=c.config.name or c.id) for c in state.oauth.clients.values()]
 
 
+Bearer = Annotated[str | None, Depends(bearer_scheme)]
+
+
 @router.post("/{provider}/start", response_model=OAuthStartOut)
-def start(provider: str, body: OAuthStartIn, state: State) -> OAuthStartOut:
-    """The provider's authorization URL for this browser's PKCE challenge and state."""
+def start(provider: str, body: OAuthStartIn, state: State, db: Db, token: Bearer) -> OAuthStartOut:
+    """The provider's authorization URL for this browser's PKCE challenge and state.
+    `link: true` (with the bearer): the flow names the signed-in user to link to."""
     client = _client(state, provider)
     _check_redirect(state, body.redirect_uri)
+    link_user = get_principal(token, state, db).user.id if body.link else None
     nonce = oidc.new_nonce()
     url = client.authorization_url(body.redirect_uri, body.state, nonce, body.code_challenge)
-    flow = state.flows.issue(oidc.Flow(provider, body.redirect_uri, nonce, body.code_challenge))
-    return OAuthStartOut(authorization_url=url, flow=flow)
+    issuer = client.config.issuer
+    flow = state.flows.issue(oidc.Flow(provider, body.redirect_uri, nonce, body.code_challenge, issuer, link_user))
+    return OAuthStartOut(
+        authorization_url=url, flow=flow, issuer=issuer, iss_parameter_supported=client.iss_parameter_supported()
+    )
 
 
-@router.post("/{provider}/callback", response_model=TokenPair | MfaChallengeOut)
+@router.post("/{provider}/callback", response_model=TokenPair | MfaChallengeOut | LinkedOut)
 def callback(
-    provider: str, body: OAuthCallbackIn, request: Request, response: Response, state: State, db: Db
-) -> TokenPair | MfaChallengeOut:
-    """Finish a sign-in: the code the provider gave the browser, with the verifier."""
+    provider: str, body: OAuthCallbackIn, request: Request, response: Response, state: State, db: Db, token: Bearer
+) -> TokenPair | MfaChallengeOut | LinkedOut:
+    """Finish a sign-in (or a link): the code the provider gave the browser, with the verifier."""
     enforce(state.auth_limiter, f"ip:{client_ip(request)}")
     client = _client(state, provider)
     flow = state.flows.read(body.flow)
     if flow is None or flow.provider != provider:
         raise ApiError(400, "challenge_expired", "The sign-in took too long: start it again")
+    _check_issuer(client, flow, body.iss)
     if oidc.s256(body.code_verifier) != flow.code_challenge:
         raise ApiError(
             422, "validation", "code_verifier does not match", fields={"code_verifier": "Does not match the challenge"}
         )
+    if flow.link_user is not None:
+        # The same user must finish what they started (their bearer, again).
+        if get_principal(token, state, db).user.id != flow.link_user:
+            raise ApiError(403, "unauthorized", "This link was started by another account")
+        identity = client.finish(body.code, body.code_verifier, flow)
+        _link(db, provider, identity, flow.link_user)
+        return LinkedOut(linked=provider)
     identity = client.finish(body.code, body.code_verifier, flow)
     user = _linked_user(db, provider, identity)
     if not user.is_active:
@@ -83,9 +102,47 @@ def callback(
     return _deliver(state, request, response, _sign_in(state, db, request, user))
 
 
+def _link(db: Session, provider: str, identity: oidc.Identity, user_id: str) -> None:
+    """Attach the provider account to `user_id`; 409 when another user has it."""
+    link = db.get(OAuthIdentity, (provider, identity.subject))
+    if link is None:
+        db.add(OAuthIdentity(provider=provider, subject=identity.subject, user_id=user_id))
+        try:
+            db.commit()
+        except IntegrityError:
+            db.rollback()
+            link = db.get(OAuthIdentity, (provider, identity.subject))
+    if link is not None and link.user_id != user_id:
+        raise ApiError(409, "user_exists", "This provider account is already linked to another user")
+    user = db.get(User, user_id)
+    if user is not None and not user.email_verified and user.email == identity.email:
+        # The provider verified this very address, and the user just proved both.
+        user.email_verified = True
+        db.commit()
+
+
+def _check_issuer(client: oidc.OidcClient, flow: oidc.Flow, iss: str | None) -> None:
+    """RFC 9207: the authorization response came from the provider this sign-in
+    started with. Checked before the code goes anywhere: a code another provider
+    issued must never reach this provider's token endpoint (RFC 9700 4.4, mix-up)."""
+    # Plain comparison: issuers are public (and compare_digest refuses non-ASCII text).
+    same_provider = flow.issuer == client.config.issuer
+    if iss is None:
+        ok = same_provider and not client.iss_parameter_supported()
+    else:
+        ok = same_provider and iss == flow.issuer
+    if not ok:
+        raise ApiError(
+            400,
+            "state_mismatch",
+            "The answer came from another sign-in provider than the one this sign-in started with: start it again",
+        )
+
+
 def _linked_user(db: Session, provider: str, identity: oidc.Identity) -> User:
-    """The user of this provider account: linked before, or by its verified email
-    (an existing account, else a new one without a password)."""
+    """The user of this provider account: linked before, or by its verified email to a
+    VERIFIED account (an unverified one may belong to someone who merely typed the
+    address: 409, nothing linked), else a new verified user without a password."""
     for _ in range(2):
         link = db.get(OAuthIdentity, (provider, identity.subject))
         if link is not None:
@@ -93,8 +150,15 @@ def _linked_user(db: Session, provider: str, identity: oidc.Identity) -> User:
             if user is not None:
                 return user
         user = db.scalars(select(User).where(User.email == identity.email)).first()
+        if user is not None and not user.email_verified:
+            raise ApiError(
+                409,
+                "user_exists",
+                "An account with this email exists but its address is not verified: sign in with its password, "
+                "verify the address, then link this provider from the account's security page",
+            )
         if user is None:
-            user = User(email=identity.email, name=identity.name, password_hash="")
+            user = User(email=identity.email, name=identity.name, password_hash="", email_verified=True)
             db.add(user)
             db.flush()
         db.add(OAuthIdentity(provider=provider, subject=identity.subject, user_id=user.id))

@@ -110,3 +110,57 @@ def forge(claims: dict, secret: str | bytes | AllowedPrivateKeys | None = None, 
     base = {k: v for k, v in base.items() if v is not None}
     key = access_key() if secret is None else secret
     return jwt.encode(base, key, algorithm=algorithm, headers={"typ": typ} if typ else None, **kw)
+
+
+class Mailbox:
+    """What a real SMTP server on loopback (aiosmtpd) received."""
+
+    def __init__(self) -> None:
+        self.messages: list = []
+        self.url = ""
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
+        import email
+        from email import policy
+
+        self.messages.append(email.message_from_bytes(envelope.original_content, policy=policy.default))
+        return "250 Message accepted for delivery"
+
+    def links(self, prefix: str = "http://localhost:3000/verify-email?token=") -> list[str]:
+        import re
+
+        found = []
+        for message in self.messages:
+            text = message.get_body(preferencelist=("plain",)).get_content()
+            found += re.findall(re.escape(prefix) + r"\S+", text)
+        return found
+
+
+@pytest.fixture
+def mailbox():
+    """An SMTP server on 127.0.0.1 for the test; `mailbox.url` is its SMTP_URL."""
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    box = Mailbox()
+    controller = Controller(box, hostname="127.0.0.1", port=port)
+    controller.start()
+    box.url = f"smtp://127.0.0.1:{port}"
+    yield box
+    controller.stop()
+
+
+def verify_email(client: TestClient, access_token: str) -> None:
+    """Mark the token's user verified the way its owner would: a link token, used."""
+    from backend.db import User
+
+    state = client.app.state.auth  # type: ignore[attr-defined]
+    with state.sessions() as db:
+        user = db.get(User, claims_of(access_token)["sub"])
+        token = state.verifier.issue(user)
+    r = client.post("/auth/verify-email", json={"token": token})
+    assert r.status_code == 200, r.text

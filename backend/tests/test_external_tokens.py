@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from backend.settings import DEFAULT_AUDIENCE
 
-from .conftest import SECRET, access_key, bearer, forge, register
+from .conftest import SECRET, access_key, bearer, forge, register, verify_email
 
 NEXT = "http://localhost:3000"
 
@@ -177,3 +177,32 @@ def test_without_local_accounts_fastapi_issues_no_sessions(make_client, method, 
     assert r.json()["code"] == "local_accounts_disabled"
     # Better Auth's tokens still work.
     assert client.get("/auth/me", headers=bearer(better_auth_token())).status_code == 200
+
+
+def test_an_email_is_matched_only_for_a_configured_issuer_that_verified_it(bridged):
+    """Issue 16 finding 1 (deps.py): a foreign token joins an existing account by email
+    only when a configured issuer says `email_verified: true` and the account's own
+    address is verified; otherwise it is refused, and a new user is unverified."""
+    unverified = register(bridged, email="unverified@example.com")
+    vouched = better_auth_token(sub="ba-u", email="unverified@example.com", email_verified=True)
+    assert bridged.get("/auth/me", headers=bearer(vouched)).status_code == 401, "the account's address is unverified"
+    verified = register(bridged, email="verified@example.com")
+    verify_email(bridged, verified["access_token"])
+    local_id = bridged.get("/auth/me", headers=bearer(verified["access_token"])).json()["id"]
+    for claim in ({}, {"email_verified": "true"}, {"email_verified": False}):
+        token = better_auth_token(sub="ba-v", email="verified@example.com", **claim)
+        assert bridged.get("/auth/me", headers=bearer(token)).status_code == 401, claim
+    token = better_auth_token(sub="ba-v", email="verified@example.com", email_verified=True)
+    me = bridged.get("/auth/me", headers=bearer(token))
+    assert (me.status_code, me.json()["id"]) == (200, local_id)
+    # Not listed as a sign-in method of the account.
+    assert bridged.get("/auth/identities", headers=bearer(verified["access_token"])).json()["identities"] == []
+    del unverified
+
+
+def test_a_new_adopted_user_is_verified_only_on_a_configured_issuers_word(bridged):
+    vouched = better_auth_token(sub="ba-new-1", email="one@example.com", email_verified=True)
+    assert bridged.get("/auth/me", headers=bearer(vouched)).json()["email_verified"] is True
+    for sub, claim in (("ba-new-2", {}), ("ba-new-3", {"email_verified": "true"})):
+        silent = better_auth_token(sub=sub, email=f"{sub}@example.com", **claim)
+        assert bridged.get("/auth/me", headers=bearer(silent)).json()["email_verified"] is False

@@ -66,7 +66,7 @@ def test_pending_sign_in_steps_cross_a_rotation_but_not_a_drop():
     from backend.mfa import Challenges
     from backend.oidc import Flow, Flows
 
-    flow = Flow("acme", "http://localhost:3000/cb", "nonce", "c" * 43)
+    flow = Flow("acme", "http://localhost:3000/cb", "nonce", "c" * 43, "https://id.acme.test")
     old_challenge, old_flow = Challenges(SECRET).issue("user-1"), Flows(SECRET).issue(flow)
     assert Challenges(NEW, [SECRET]).read(old_challenge) == "user-1"
     assert Flows(NEW, [SECRET]).read(old_flow) == flow

@@ -13,9 +13,7 @@ export const OUT = path.join(BENCH, ".out", "site");
 
 /** Start-up candidates: `ready()` resolves once the client holds the stored session. */
 const STARTUP = {
-  "auth-wasm": `import init from "@pkg/auth_wasm.js";
-    import { AuthClient } from "@pkg/index.js";
-    await init({ module_or_path: "/pkg/auth_wasm_bg.wasm" });
+  "auth-wasm": `import { AuthClient } from "@pkg/index.js";
     const client = new AuthClient({ baseUrl: window.API });
     if (client.getSnapshot().status !== "authenticated") throw new Error("not restored");`,
   "@supabase/auth-js": `import { GoTrueClient } from "@supabase/auth-js";
@@ -54,7 +52,7 @@ export async function buildSite(pkgDir) {
       format: "esm",
       platform: "browser",
       target: "es2022",
-      // The JS of the package is bundled like the peers'; its wasm is fetched from /pkg/.
+      // The JS of the package (its wasm inlined) is bundled like the peers'.
       alias: { "@pkg": pkgDir },
       outfile: path.join(OUT, file),
       logLevel: "silent",
@@ -67,9 +65,7 @@ export async function buildSite(pkgDir) {
   }
   writeFileSync(path.join(OUT, "empty.html"), page("empty", "window.__ready = performance.now();"));
   await bundle(
-    `import init from "@pkg/auth_wasm.js";
-     await init({ module_or_path: "/pkg/auth_wasm_bg.wasm" });
-     export { AuthClient, decodeJwt, isExpired } from "@pkg/index.js";`,
+    `export { AuthClient, decodeJwt, isExpired } from "@pkg/index.js";`,
     "auth-wasm.js",
   );
   await bundle(

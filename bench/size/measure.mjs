@@ -1,4 +1,4 @@
-// Size of auth-wasm (wasm after wasm-opt + its JS, bundled and minified) beside each peer's minimal usage
+// Size of auth-wasm (the default entry, its wasm inlined; ./slim: JS + the separate wasm) beside each peer's minimal usage
 // bundled with esbuild (minified, browser, ESM): raw, gzip -9 and brotli (quality 11).
 import { execSync } from "node:child_process";
 import { writeFileSync, mkdirSync } from "node:fs";
@@ -12,11 +12,12 @@ const ROOT = path.resolve(BENCH, "..");
 const PKG = path.join(ROOT, "pkg");
 
 export async function measureSizes() {
-  const { wasm, js, total } = await packageSize(PKG);
+  const { total, slim } = await packageSize(PKG);
   const rows = [
-    { name: "auth-wasm: wasm", ...wasm },
-    { name: "auth-wasm: JS (shell + glue)", ...js },
     { name: "auth-wasm: total", ...total },
+    { name: "auth-wasm/slim: JS (shell + glue)", ...slim.js },
+    { name: "auth-wasm/slim: wasm", ...slim.wasm },
+    { name: "auth-wasm/slim: total", ...slim.total },
   ];
   const out = path.join(BENCH, ".out");
   mkdirSync(out, { recursive: true });

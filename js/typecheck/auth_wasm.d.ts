@@ -1,5 +1,5 @@
 // The declarations wasm-bindgen generates into pkg/auth_wasm.d.ts (src/web/engine.rs,
-// src/web/functions.rs), for checking js/ before any build. The build's own file is
+// src/web/functions.rs, and the web target's loaders), for checking js/ before any build. The build's own file is
 // the one shipped; scripts/test-wasm type-checks the built package against index.d.ts.
 
 /** core::engine behind one call: `op` from js/ops.js, numbers `x`, `y`, strings `a`..`d` ("" = absent). */
@@ -14,3 +14,11 @@ export function decodeJwtText(token: string): string;
 
 /** Whether `token` is expired now, allowing `leeway` seconds (default 0). */
 export function isExpired(token: string, leeway?: number | null): boolean;
+
+/** wasm-bindgen's async loader (web target), used by the ./slim entry's init(). */
+export default function init(options: {
+  module_or_path: string | URL | Request | Response | BufferSource | WebAssembly.Module;
+}): Promise<unknown>;
+
+/** wasm-bindgen's synchronous loader, used by the generated engine-inline.js. */
+export function initSync(options: { module: BufferSource | WebAssembly.Module }): unknown;

@@ -3,7 +3,8 @@
 #   start_backend [ENV=VALUE ...]   sets BACKEND_PID, BACKEND_PORT, BACKEND_URL, BACKEND_DIR
 #   stop_backend
 # Extra ENV=VALUE words are passed to the backend's environment, e.g.
-#   start_backend ACCESS_TOKEN_TTL=5 AUTH_TEST_HOOKS=1
+#   start_backend ACCESS_TOKEN_TTL=5 AUTH_TEST_HOOKS=1 AUTH_DEV_MODE=1
+# (the test hooks refuse to start without dev mode)
 
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'

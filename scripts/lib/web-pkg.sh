@@ -1,12 +1,9 @@
-# Sourced by scripts/test-e2e (and run by bench/run.mjs through scripts/web-pkg): the
-# package for pages without a bundler. The same wasm scripts/build made, with
-# wasm-bindgen's web-target glue (`await init()` before use) and the JS shell.
+# Sourced by scripts/test-e2e (and run by bench/run.mjs): the package for pages without a
+# bundler. pkg/ itself works as plain ES modules (the wasm is inlined and instantiated on
+# import), so this is a copy of it that a rebuild during a run cannot change underneath.
 build_web_pkg() {
   local out="$1"
+  [ -f pkg/index.js ] || { echo "pkg/ is missing: run scripts/build first" >&2; return 1; }
   rm -rf "$out"
-  "$HOME/.cargo/bin/wasm-bindgen" --target web --out-dir "$out" target/wasm32-unknown-unknown/release/auth_wasm.wasm
-  node_modules/.bin/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
-    --enable-mutable-globals --enable-reference-types --enable-multivalue \
-    --strip-debug --strip-producers "$out/auth_wasm_bg.wasm" -o "$out/auth_wasm_bg.wasm"
-  cp js/*.js "$out/"
+  cp -R pkg "$out"
 }

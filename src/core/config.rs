@@ -46,6 +46,10 @@ pub struct Endpoints {
     pub sessions: Option<String>,
     /// Social sign-in: `{social}/{provider}/start` and `/callback`.
     pub social: Option<String>,
+    /// Email verification: POST the link's token here; `{verify_email}/resend`.
+    pub verify_email: Option<String>,
+    /// The user's linked providers; `{identities}/{provider}` unlinks one.
+    pub identities: Option<String>,
 }
 
 impl Endpoints {
@@ -60,6 +64,8 @@ impl Endpoints {
                 mfa: Some("/auth/mfa/verify".into()),
                 sessions: Some("/auth/sessions".into()),
                 social: Some("/auth/oauth".into()),
+                verify_email: Some("/auth/verify-email".into()),
+                identities: Some("/auth/identities".into()),
             },
             Protocol::BetterAuth => Endpoints {
                 login: "/api/auth/sign-in/email".into(),
@@ -70,6 +76,8 @@ impl Endpoints {
                 mfa: None,
                 sessions: None,
                 social: None,
+                verify_email: None,
+                identities: None,
             },
             Protocol::OAuth2Password => Endpoints {
                 login: "/token".into(),
@@ -80,6 +88,8 @@ impl Endpoints {
                 mfa: None,
                 sessions: None,
                 social: None,
+                verify_email: None,
+                identities: None,
             },
         }
     }
@@ -305,9 +315,11 @@ impl Config {
                 "mfa" => endpoints.mfa = Some(path),
                 "sessions" => endpoints.sessions = Some(path),
                 "social" => endpoints.social = Some(path),
+                "verifyEmail" => endpoints.verify_email = Some(path),
+                "identities" => endpoints.identities = Some(path),
                 _ => {
                     return Err(AuthError::config(
-                        "endpoints keys are login, register, refresh, logout, me, mfa, sessions and social",
+                        "endpoints keys are login, register, refresh, logout, me, mfa, sessions, social, verifyEmail and identities",
                     ))
                 }
             }

@@ -6,6 +6,7 @@
 
 use crate::prelude::*;
 
+use super::account::{self, AccountOp};
 use super::clock::{Clock, Millis};
 use super::config::{Config, Protocol};
 use super::error::{AuthError, ErrorCode};
@@ -374,7 +375,13 @@ impl Engine {
                 self.sign_in(tokens, Event::SignedIn, local)
             }
             Err(e) => {
-                if e.code != ErrorCode::InvalidCode && e.code != ErrorCode::RateLimited {
+                // A mistyped code (422: not six digits), a wrong one, or a wait keep the
+                // challenge for another try; the backend ends it after five wrong codes.
+                let retry = matches!(
+                    e.code,
+                    ErrorCode::InvalidCode | ErrorCode::RateLimited | ErrorCode::Validation
+                );
+                if !retry {
                     self.mfa = None;
                 }
                 self.fail(e)
@@ -583,16 +590,23 @@ impl Engine {
 
     // ---- social sign-in ---------------------------------------------------------------
 
-    /// The request that starts a social sign-in (see core::social).
+    /// The request that starts a social sign-in (see core::social); `link`: a link
+    /// of the provider to the signed-in user instead.
     pub fn social_start(
         &mut self,
         provider: &str,
         redirect_to: &str,
         challenge: &str,
         state: &str,
+        link: bool,
     ) -> Result<HttpRequest, AuthError> {
-        self.mfa = None;
-        social::start_request(&self.cfg, provider, redirect_to, challenge, state)
+        if link && self.session.is_none() {
+            return self.fail(not_signed_in());
+        }
+        if !link {
+            self.mfa = None;
+        }
+        social::start_request(&self.cfg, provider, redirect_to, challenge, state, link)
             .or_else(|e| self.fail(e))
     }
 
@@ -610,6 +624,33 @@ impl Engine {
         returned: Returned,
     ) -> Result<Option<HttpRequest>, AuthError> {
         social::finish_request(&self.cfg, pending, returned).or_else(|e| self.fail(e))
+    }
+
+    // ---- the account: email verification, linked providers ----------------------------
+
+    /// An account request (the user's ones go through the shell's bearer rules).
+    pub fn account(&mut self, op: AccountOp) -> Result<HttpRequest, AuthError> {
+        if op.needs_session() && self.session.is_none() {
+            return self.fail(not_signed_in());
+        }
+        account::request(&self.cfg, op).or_else(|e| self.fail(e))
+    }
+
+    /// Its answer: the identity list as JSON text (for `Identities`), or "".
+    pub fn account_answer(
+        &mut self,
+        op: AccountOp,
+        reply: &Reply,
+        local: Millis,
+    ) -> Result<String, AuthError> {
+        self.observe(reply.date, local);
+        match account::parse_answer(op, &Self::response(reply, local)) {
+            Ok(text) => {
+                self.error = None;
+                Ok(text)
+            }
+            Err(e) => self.fail(e),
+        }
     }
 
     // ---- sessions (devices) ---------------------------------------------------------------
@@ -933,11 +974,13 @@ mod tests {
     #[test]
     fn a_social_sign_in_signs_in_like_a_password_one_and_records_its_errors() {
         let mut e = engine("json");
-        let pending = r#"{"provider":"acme","state":"st","verifier":"v","flow":"f"}"#;
+        let pending = r#"{"provider":"acme","state":"st","verifier":"v","flow":"f","issuer":"https://id.test","redirect":"http://localhost:3000/cb"}"#;
         let returned = |state| Returned {
             state: Some(state),
             code: Some("c"),
             error: None,
+            iss: Some("https://id.test"),
+            at: Some("http://localhost:3000/cb"),
         };
         assert_eq!(
             e.social_finish(Some(pending), returned("forged"))
@@ -979,6 +1022,51 @@ mod tests {
     }
 
     #[test]
+    fn account_calls_of_the_user_need_a_session_and_record_their_errors() {
+        let mut e = engine("json");
+        assert_eq!(
+            e.account(AccountOp::Identities).unwrap_err().code,
+            ErrorCode::SessionExpired
+        );
+        assert_eq!(
+            e.social_start("acme", "http://localhost:3000/cb", "c", "s", true)
+                .unwrap_err()
+                .code,
+            ErrorCode::SessionExpired,
+            "a link needs someone to link to"
+        );
+        // Following a link needs no session.
+        let req = e.account(AccountOp::VerifyEmail("tok")).unwrap();
+        assert_eq!(req.credential, Credential::None);
+        let used = reply(400, r#"{"detail":"used","code":"verification_used"}"#);
+        assert_eq!(
+            e.account_answer(AccountOp::VerifyEmail("tok"), &used, T0)
+                .unwrap_err()
+                .code,
+            ErrorCode::CodeUsed
+        );
+        assert_eq!(e.error().map(|err| err.code), Some(ErrorCode::CodeUsed));
+        signed_in(&mut e, "r1");
+        assert_eq!(
+            e.account(AccountOp::Unlink("acme")).unwrap().credential,
+            Credential::Access
+        );
+        let start = e
+            .social_start("acme", "http://localhost:3000/cb", "c", "s", true)
+            .unwrap();
+        assert_eq!(start.credential, Credential::Access);
+        assert_eq!(
+            e.account_answer(AccountOp::Linked, &reply(200, r#"{"linked":"acme"}"#), T0),
+            Ok(String::new())
+        );
+        assert_eq!(
+            e.status(T0),
+            Status::Authenticated,
+            "a link keeps the session"
+        );
+    }
+
+    #[test]
     fn a_two_factor_sign_in_waits_for_the_code() {
         let mut e = engine("json");
         e.login(None, Some("a@b.c"), Some("pw")).unwrap();
@@ -1010,6 +1098,15 @@ mod tests {
             ErrorCode::InvalidCode
         );
         assert_eq!(e.status(T0), Status::MfaRequired, "another try");
+        let mistyped = reply(
+            422,
+            r#"{"detail":"The request has invalid fields","code":"validation","fields":{"code":"String should match pattern"}}"#,
+        );
+        assert_eq!(
+            e.mfa_answer(&mistyped, T0).unwrap_err().code,
+            ErrorCode::Validation
+        );
+        assert_eq!(e.status(T0), Status::MfaRequired, "a typo is another try");
         let body = tokens((T0 / 1000.0) as i64 + 900, "r1");
         assert_eq!(e.mfa_answer(&reply(200, &body), T0), Ok(()));
         assert_eq!(e.status(T0), Status::Authenticated);

@@ -1,5 +1,6 @@
 //! Pure decisions: no wasm-bindgen, no web-sys. Time is always an input.
 
+pub mod account;
 pub mod clock;
 pub mod config;
 pub mod engine;

@@ -356,7 +356,7 @@ pub fn sessions_request(cfg: &Config, what: SessionsOp) -> Option<HttpRequest> {
 }
 
 /// A path segment with everything but unreserved characters percent-encoded.
-fn percent_encode(segment: &str) -> String {
+pub(super) fn percent_encode(segment: &str) -> String {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let mut out = String::new();
     for b in segment.bytes() {
@@ -591,6 +591,25 @@ pub fn error_from_response(op: Op, resp: &HttpResponse) -> AuthError {
             ),
             _ => (ErrorCode::Validation, "Some fields are invalid"),
         },
+        // An unverified account holds the provider's email: nothing was linked.
+        409 if code_in_body == "user_exists" => (
+            ErrorCode::UserExists,
+            "An account with this email already exists",
+        ),
+        // A verification link works once, for 24 hours, and only as signed.
+        400..=499 if code_in_body == "verification_used" => (
+            ErrorCode::CodeUsed,
+            "This verification link was already used",
+        ),
+        400..=499 if code_in_body.starts_with("verification_") => (
+            ErrorCode::InvalidToken,
+            "This verification link is not valid",
+        ),
+        // The backend's own RFC 9207 check: the answer is from another provider.
+        400..=499 if code_in_body == "state_mismatch" => (
+            ErrorCode::StateMismatch,
+            "This sign-in answer came from another provider: start it again",
+        ),
         // A social sign-in's code works once (a reload or a replayed link).
         400..=499 if code_in_body == "code_used" => (
             ErrorCode::CodeUsed,

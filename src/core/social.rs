@@ -3,6 +3,12 @@
 //! back to means. The shell makes the verifier and state (crypto.getRandomValues),
 //! hashes the challenge (SubtleCrypto), keeps the pending sign-in in
 //! sessionStorage across the redirect, and navigates.
+//!
+//! Mix-up defence (RFC 9700 4.4, RFC 9207): the pending sign-in names the provider's
+//! issuer and the redirect URI it started with. A callback whose `iss` is another
+//! issuer (or lacks `iss` when the provider always sends it), or that arrives on
+//! another path (one redirect URI per provider, `/auth/callback/<provider>`), came
+//! from another provider's sign-in: its code must not go to this provider.
 
 use crate::prelude::*;
 
@@ -10,19 +16,21 @@ use super::config::Config;
 use super::error::{AuthError, ErrorCode};
 use super::json::{self, Json};
 use super::protocol::{
-    error_from_response, invalid_response, json_object, post, HttpRequest, HttpResponse, Op,
-    JSON_TYPE,
+    error_from_response, invalid_response, json_object, post, Credential, HttpRequest,
+    HttpResponse, Op, JSON_TYPE,
 };
 use super::url::origin_of;
 
 /// `POST {social}/{provider}/start` with the PKCE challenge, the state and where
-/// the provider must send the user back.
+/// the provider must send the user back. `link`: link the provider to the
+/// signed-in user (the request carries the access token) instead of signing in.
 pub fn start_request(
     cfg: &Config,
     provider: &str,
     redirect_to: &str,
     challenge: &str,
     state: &str,
+    link: bool,
 ) -> Result<HttpRequest, AuthError> {
     let Some(base) = cfg.endpoints.social.as_deref() else {
         return Err(AuthError::config(
@@ -40,16 +48,23 @@ pub fn start_request(
         ));
     }
     let path = [base, "/", provider, "/start"].concat();
-    let body = json_object(&[
+    let mut body = json_object(&[
         ("redirect_uri", redirect_to),
         ("code_challenge", challenge),
         ("code_challenge_method", "S256"),
         ("state", state),
     ]);
-    Ok(post(cfg, &path, JSON_TYPE, body))
+    if !link {
+        return Ok(post(cfg, &path, JSON_TYPE, body));
+    }
+    body.pop();
+    body.push_str(",\"link\":true}");
+    let mut request = post(cfg, &path, JSON_TYPE, body);
+    request.credential = Credential::Access;
+    Ok(request)
 }
 
-fn is_provider_id(id: &str) -> bool {
+pub(super) fn is_provider_id(id: &str) -> bool {
     !id.is_empty()
         && id.len() <= 64
         && id
@@ -57,40 +72,73 @@ fn is_provider_id(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-/// The start answer as `{"url", "flow"}` for the shell: where to navigate, and the
-/// backend's signed record of this sign-in to hand back with the code.
+/// The start answer as `{"url", "flow", "issuer", "issRequired"}` for the shell:
+/// where to navigate, the backend's signed record of this sign-in to hand back with
+/// the code, the provider's issuer and whether its callback must carry `iss`.
 pub fn parse_started(resp: &HttpResponse) -> Result<String, AuthError> {
     if !(200..300).contains(&resp.status) {
         return Err(error_from_response(Op::Social, resp));
     }
     let body = json::parse(resp.body).filter(Json::is_object);
-    let url = body.as_ref().and_then(|b| b.str_of("authorization_url"));
-    let flow = body.as_ref().and_then(|b| b.str_of("flow"));
-    match (url, flow) {
-        (Some(url), Some(flow)) if origin_of(url).is_some() && !flow.is_empty() => {
-            Ok(json_object(&[("url", url), ("flow", flow)]))
+    let field = |key| body.as_ref().and_then(|b| b.str_of(key));
+    let iss_required =
+        body.as_ref().and_then(|b| b.get("iss_parameter_supported")) == Some(&Json::Bool(true));
+    match (field("authorization_url"), field("flow"), field("issuer")) {
+        (Some(url), Some(flow), Some(issuer))
+            if origin_of(url).is_some() && !flow.is_empty() && !issuer.is_empty() =>
+        {
+            let mut out = json_object(&[("url", url), ("flow", flow), ("issuer", issuer)]);
+            out.pop();
+            out.push_str(if iss_required {
+                ",\"issRequired\":true}"
+            } else {
+                ",\"issRequired\":false}"
+            });
+            Ok(out)
         }
         _ => Err(invalid_response(
-            "The start of the sign-in has no authorization URL",
+            "The start of the sign-in has no authorization URL or issuer",
             resp.status,
         )),
     }
 }
 
-/// What came back in the callback URL's query.
+/// What came back: the callback URL's query, and where it arrived (`at`: the URL's
+/// origin and path, without query or fragment).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Returned<'a> {
     pub state: Option<&'a str>,
     pub code: Option<&'a str>,
     pub error: Option<&'a str>,
+    pub iss: Option<&'a str>,
+    pub at: Option<&'a str>,
+}
+
+impl<'a> Returned<'a> {
+    /// From the shell's `{"state", "code", "error", "iss", "at"}` (absent or empty
+    /// members are None).
+    pub fn from_json(value: &'a Json) -> Self {
+        let field = |key| value.str_of(key).filter(|s| !s.is_empty());
+        Returned {
+            state: field("state"),
+            code: field("code"),
+            error: field("error"),
+            iss: field("iss"),
+            at: field("at"),
+        }
+    }
 }
 
 /// The callback request for the page the provider sent the user back to; None
 /// when the URL is no callback at all (no state, code or error).
 ///
 /// `pending`: what the shell kept from the start (`{"provider", "state",
-/// "verifier", "flow"}`), None when this tab started nothing. The state is checked
-/// first, so a forged callback (even one saying "denied") is reported as such.
+/// "verifier", "flow", "issuer", "issRequired", "redirect", "link"?}`), None when this
+/// tab started nothing. The state is checked first, so a forged callback (even one
+/// saying "denied") is reported as such; then that the answer is from the provider
+/// this sign-in went to (path and `iss`), also before an error is believed. A link's
+/// callback carries the access token (`Credential::Access`): the backend attaches the
+/// provider to the user who started it.
 pub fn finish_request(
     cfg: &Config,
     pending: Option<&str>,
@@ -101,17 +149,35 @@ pub fn finish_request(
     }
     let pending = pending.and_then(json::parse).filter(Json::is_object);
     let field = |key| pending.as_ref().and_then(|p| p.str_of(key));
-    let (Some(provider), Some(state), Some(verifier), Some(flow)) = (
+    let (Some(provider), Some(state), Some(verifier), Some(flow), Some(issuer), Some(redirect)) = (
         field("provider"),
         field("state"),
         field("verifier"),
         field("flow"),
+        field("issuer"),
+        field("redirect"),
     ) else {
         return Err(mismatch());
     };
     // Not secret-dependent timing: the state is not a secret once it is in a URL.
     if returned.state != Some(state) {
         return Err(mismatch());
+    }
+    if returned.at != Some(redirect) {
+        return Err(other_provider(
+            "This sign-in answer arrived on another redirect URI than the sign-in named: start it again",
+        ));
+    }
+    let iss_required =
+        pending.as_ref().and_then(|p| p.get("issRequired")) == Some(&Json::Bool(true));
+    let iss_ok = match returned.iss {
+        Some(iss) => iss == issuer,
+        None => !iss_required,
+    };
+    if !iss_ok {
+        return Err(other_provider(
+            "This sign-in answer came from another provider than the one it was started with: start it again",
+        ));
     }
     match returned.error {
         Some("access_denied") => {
@@ -135,8 +201,17 @@ pub fn finish_request(
         ));
     };
     let path = [base, "/", provider, "/callback"].concat();
-    let body = json_object(&[("code", code), ("code_verifier", verifier), ("flow", flow)]);
-    Ok(Some(post(cfg, &path, JSON_TYPE, body)))
+    let mut members = vec![("code", code), ("code_verifier", verifier), ("flow", flow)];
+    // Forwarded so the backend checks it too (RFC 9207 is the client's check; the
+    // backend's flow knows the issuer as well).
+    if let Some(iss) = returned.iss {
+        members.push(("iss", iss));
+    }
+    let mut request = post(cfg, &path, JSON_TYPE, json_object(&members));
+    if pending.as_ref().and_then(|p| p.get("link")) == Some(&Json::Bool(true)) {
+        request.credential = Credential::Access;
+    }
+    Ok(Some(request))
 }
 
 fn mismatch() -> AuthError {
@@ -146,20 +221,32 @@ fn mismatch() -> AuthError {
     )
 }
 
+/// The mix-up case: same code as a state mismatch (the answer belongs to another
+/// sign-in), its own message.
+fn other_provider(message: &str) -> AuthError {
+    AuthError::new(ErrorCode::StateMismatch, message)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::core::protocol::tests::{cfg, resp};
 
-    const PENDING: &str =
-        r#"{"provider":"acme","state":"s-123","verifier":"v-456","flow":"f.l.w"}"#;
+    const ISSUER: &str = "https://id.acme.test";
+    const CALLBACK: &str = "http://localhost:3000/auth/callback/acme";
+    const PENDING: &str = r#"{"provider":"acme","state":"s-123","verifier":"v-456","flow":"f.l.w","issuer":"https://id.acme.test","issRequired":false,"redirect":"http://localhost:3000/auth/callback/acme"}"#;
+    /// The same sign-in with a provider that always sends `iss` (RFC 9207).
+    const PENDING_ISS: &str = r#"{"provider":"acme","state":"s-123","verifier":"v-456","flow":"f.l.w","issuer":"https://id.acme.test","issRequired":true,"redirect":"http://localhost:3000/auth/callback/acme"}"#;
 
+    /// A callback on the pending sign-in's redirect URI with this provider's `iss`.
     fn returned<'a>(state: &'a str, code: &'a str, error: &'a str) -> Returned<'a> {
         let opt = |s: &'a str| (!s.is_empty()).then_some(s);
         Returned {
             state: opt(state),
             code: opt(code),
             error: opt(error),
+            iss: Some(ISSUER),
+            at: Some(CALLBACK),
         }
     }
 
@@ -171,6 +258,7 @@ mod tests {
             "http://localhost:3000/cb?x=1",
             "ch",
             "st",
+            false,
         )
         .unwrap();
         assert_eq!(r.url, "http://127.0.0.1:8000/auth/oauth/acme/start");
@@ -183,6 +271,27 @@ mod tests {
     }
 
     #[test]
+    fn a_link_starts_and_finishes_with_the_access_token() {
+        let c = cfg("json");
+        let start =
+            start_request(&c, "acme", "http://localhost:3000/cb", "ch", "st", true).unwrap();
+        assert_eq!(start.credential, Credential::Access);
+        assert!(start
+            .body
+            .as_deref()
+            .is_some_and(|b| b.ends_with(r#""state":"st","link":true}"#)));
+        let pending = [PENDING.trim_end_matches('}'), r#","link":true}"#].concat();
+        let finish = finish_request(&c, Some(&pending), returned("s-123", "code", ""))
+            .unwrap()
+            .unwrap();
+        assert_eq!(finish.credential, Credential::Access);
+        let sign_in = finish_request(&c, Some(PENDING), returned("s-123", "code", ""))
+            .unwrap()
+            .unwrap();
+        assert_eq!(sign_in.credential, Credential::None);
+    }
+
+    #[test]
     fn start_refuses_bad_input_and_other_protocols() {
         let c = cfg("json");
         for (provider, redirect) in [
@@ -191,24 +300,38 @@ mod tests {
             ("acme", "/relative"),
             ("acme", "javascript:alert(1)"),
         ] {
-            let err = start_request(&c, provider, redirect, "c", "s").unwrap_err();
+            let err = start_request(&c, provider, redirect, "c", "s", false).unwrap_err();
             assert_eq!(err.code, ErrorCode::Config, "{provider} {redirect}");
         }
-        let err =
-            start_request(&cfg("better-auth"), "acme", "http://x.test/", "c", "s").unwrap_err();
+        let err = start_request(
+            &cfg("better-auth"),
+            "acme",
+            "http://x.test/",
+            "c",
+            "s",
+            false,
+        )
+        .unwrap_err();
         assert_eq!(err.code, ErrorCode::Config);
     }
 
     #[test]
     fn the_start_answer_must_name_an_http_url_and_a_flow() {
-        let ok = r#"{"authorization_url":"https://id.test/auth?a=1","flow":"f"}"#;
+        let ok = r#"{"authorization_url":"https://id.test/auth?a=1","flow":"f","issuer":"https://id.test","iss_parameter_supported":true}"#;
         assert_eq!(
             parse_started(&resp(200, ok)).unwrap(),
-            r#"{"url":"https://id.test/auth?a=1","flow":"f"}"#
+            r#"{"url":"https://id.test/auth?a=1","flow":"f","issuer":"https://id.test","issRequired":true}"#
         );
+        let silent =
+            r#"{"authorization_url":"https://id.test/a","flow":"f","issuer":"https://id.test"}"#;
+        assert!(parse_started(&resp(200, silent))
+            .unwrap()
+            .ends_with(r#""issRequired":false}"#));
         for bad in [
-            r#"{"authorization_url":"javascript:alert(1)","flow":"f"}"#,
-            r#"{"authorization_url":"https://id.test/"}"#,
+            r#"{"authorization_url":"javascript:alert(1)","flow":"f","issuer":"https://id.test"}"#,
+            r#"{"authorization_url":"https://id.test/","issuer":"https://id.test"}"#,
+            r#"{"authorization_url":"https://id.test/","flow":"f"}"#,
+            r#"{"authorization_url":"https://id.test/","flow":"f","issuer":""}"#,
             "<html>",
         ] {
             assert_eq!(
@@ -248,7 +371,90 @@ mod tests {
         assert_eq!(r.url, "http://127.0.0.1:8000/auth/oauth/acme/callback");
         assert_eq!(
             r.body.as_deref(),
-            Some(r#"{"code":"the-code","code_verifier":"v-456","flow":"f.l.w"}"#)
+            Some(
+                r#"{"code":"the-code","code_verifier":"v-456","flow":"f.l.w","iss":"https://id.acme.test"}"#
+            )
+        );
+        let without_iss = Returned {
+            iss: None,
+            ..returned("s-123", "the-code", "")
+        };
+        let r = finish_request(&cfg("json"), Some(PENDING), without_iss)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            r.body.as_deref(),
+            Some(r#"{"code":"the-code","code_verifier":"v-456","flow":"f.l.w"}"#),
+            "a provider that does not send iss"
+        );
+    }
+
+    /// RFC 9700 4.4: a sign-in started with one provider must not send a code that
+    /// another provider issued (and the verifier) to the first one's token endpoint.
+    #[test]
+    fn an_answer_from_another_provider_is_refused_before_the_code_goes_anywhere() {
+        let c = cfg("json");
+        let other_iss = Returned {
+            iss: Some("https://evil.test"),
+            ..returned("s-123", "code", "")
+        };
+        let no_iss = Returned {
+            iss: None,
+            ..returned("s-123", "code", "")
+        };
+        let other_path = Returned {
+            at: Some("http://localhost:3000/auth/callback/evil"),
+            ..returned("s-123", "code", "")
+        };
+        let no_path = Returned {
+            at: None,
+            ..returned("s-123", "code", "")
+        };
+        let denied_elsewhere = Returned {
+            iss: Some("https://evil.test"),
+            ..returned("s-123", "", "access_denied")
+        };
+        for (pending, ret) in [
+            (PENDING, other_iss),
+            (PENDING_ISS, other_iss),
+            (PENDING_ISS, no_iss),
+            (PENDING, other_path),
+            (PENDING_ISS, other_path),
+            (PENDING, no_path),
+            (PENDING, denied_elsewhere),
+        ] {
+            let err = finish_request(&c, Some(pending), ret).unwrap_err();
+            assert_eq!(err.code, ErrorCode::StateMismatch, "{ret:?}");
+        }
+        // A pending record from before issuers were kept is no proof either.
+        let old = r#"{"provider":"acme","state":"s-123","verifier":"v-456","flow":"f.l.w"}"#;
+        assert_eq!(
+            finish_request(&c, Some(old), returned("s-123", "code", ""))
+                .unwrap_err()
+                .code,
+            ErrorCode::StateMismatch
+        );
+        // The right provider, with or without iss as it advertised, goes through.
+        assert!(finish_request(&c, Some(PENDING_ISS), returned("s-123", "code", "")).is_ok());
+        assert!(finish_request(&c, Some(PENDING), no_iss).is_ok());
+    }
+
+    #[test]
+    fn the_callback_is_read_from_the_shells_json() {
+        let parsed = json::parse(
+            r#"{"state":"s","code":"c","error":"","iss":"https://id.test","at":"http://x.test/cb"}"#,
+        )
+        .unwrap();
+        let r = Returned::from_json(&parsed);
+        assert_eq!(
+            (r.state, r.code, r.error, r.iss, r.at),
+            (
+                Some("s"),
+                Some("c"),
+                None,
+                Some("https://id.test"),
+                Some("http://x.test/cb")
+            )
         );
     }
 
@@ -286,6 +492,10 @@ mod tests {
         let body = r#"{"detail":"This sign-in code was already used","code":"code_used"}"#;
         let err = error_from_response(Op::Social, &resp(400, body));
         assert_eq!((err.code, err.status), (ErrorCode::CodeUsed, Some(400)));
+        let mixed =
+            r#"{"detail":"The answer came from another sign-in provider","code":"state_mismatch"}"#;
+        let err = error_from_response(Op::Social, &resp(400, mixed));
+        assert_eq!(err.code, ErrorCode::StateMismatch);
         let unverified =
             r#"{"detail":"The provider has not verified an email","code":"email_unverified"}"#;
         let err = error_from_response(Op::Social, &resp(403, unverified));

@@ -6,11 +6,12 @@ use crate::prelude::*;
 
 use wasm_bindgen::prelude::*;
 
+use crate::core::account::AccountOp;
 use crate::core::config::{Config, RawConfig};
 use crate::core::engine::{self, Access, Outgoing, Reply, SignIn};
 use crate::core::error::{AuthError, ErrorCode};
-use crate::core::json::{write_str, Json};
-use crate::core::protocol::{Credential, Op, SessionsOp};
+use crate::core::json::{self, write_str, Json};
+use crate::core::protocol::{Credential, HttpRequest, Op, SessionsOp};
 use crate::core::schedule::Page;
 use crate::core::social::Returned;
 
@@ -130,6 +131,20 @@ mod op {
     pub const SOCIAL_STARTED: u32 = 38;
     pub const SOCIAL_FINISH: u32 = 39;
     pub const SOCIAL_ANSWER: u32 = 40;
+    pub const ACCOUNT: u32 = 41;
+    pub const ACCOUNT_ANSWER: u32 = 42;
+}
+
+/// `which`: 0 verify email (`arg`: the token), 1 resend verification, 2 identities,
+/// 3 unlink (`arg`: the provider), 4 a link's callback.
+fn account_op(which: f64, arg: &str) -> AccountOp<'_> {
+    match which as u8 {
+        0 => AccountOp::VerifyEmail(arg),
+        1 => AccountOp::ResendVerification,
+        3 => AccountOp::Unlink(arg),
+        4 => AccountOp::Linked,
+        _ => AccountOp::Identities,
+    }
 }
 
 fn sessions_op(which: f64, id: &str) -> SessionsOp<'_> {
@@ -283,17 +298,23 @@ impl Engine {
                     Err(err) => failure(&err),
                 }
             }
+            // `x`: 1 for a link of the provider to the signed-in user.
             op::SOCIAL_START => e
-                .social_start(a, b, c, d)
+                .social_start(a, b, c, d, x == 1.0)
                 .map_or_else(|e| failure(&e), request),
             op::SOCIAL_STARTED => e.social_started(&reply, x).unwrap_or_else(|e| failure(&e)),
             op::SOCIAL_FINISH => {
-                let returned = Returned {
-                    state: opt(b),
-                    code: opt(c),
-                    error: opt(d),
-                };
+                // b: the callback as `{"state","code","error","iss","at"}` (js/client.js).
+                let parsed = json::parse(b).filter(Json::is_object);
+                let returned = parsed.as_ref().map(Returned::from_json).unwrap_or_default();
                 match e.social_finish(opt(a), returned) {
+                    // A link's callback: `"link":true`, answered through ACCOUNT_ANSWER.
+                    Ok(Some(r)) if r.credential == Credential::Access => {
+                        let mut text = request(r);
+                        text.pop();
+                        text.push_str(",\"link\":true}");
+                        text
+                    }
                     Ok(r) => r.map(request).unwrap_or_default(),
                     Err(err) => failure(&err),
                 }
@@ -354,6 +375,26 @@ impl Engine {
             op::SESSIONS_ANSWER => {
                 let which = f64::from(c.parse::<u8>().unwrap_or(0));
                 e.sessions_answer(sessions_op(which, d), &reply, x)
+                    .unwrap_or_else(|e| failure(&e))
+            }
+            // `y`: which (see `account_op`); `a`: its argument.
+            op::ACCOUNT => e.account(account_op(y, a)).map_or_else(
+                |e| failure(&e),
+                |r: HttpRequest| {
+                    request_text(
+                        &Outgoing {
+                            request: r,
+                            bearer: None,
+                        },
+                        false,
+                    )
+                },
+            ),
+            // `c`: Retry-After; `d`: which (one digit, as ACCOUNT's `y`) then its argument.
+            op::ACCOUNT_ANSWER => {
+                let which = d.get(..1).and_then(|w| w.parse::<u8>().ok()).unwrap_or(2);
+                let arg = d.get(1..).unwrap_or("");
+                e.account_answer(account_op(f64::from(which), arg), &reply, x)
                     .unwrap_or_else(|e| failure(&e))
             }
             op::MFA_VERIFY => e

@@ -11,6 +11,7 @@ import {
   type AuthEvent,
   type AuthSnapshot,
   type AuthStatus,
+  type Identity,
   type JwtClaims,
 } from "auth-wasm";
 
@@ -48,6 +49,12 @@ export type _exact = [
   Assert<Equal<ReturnType<typeof isExpired>, boolean>>,
   Assert<Equal<Awaited<ReturnType<AuthClient["signInWith"]>>, void>>,
   Assert<Equal<Awaited<ReturnType<AuthClient["handleRedirect"]>>, AuthSnapshot | null>>,
+  Assert<Equal<Awaited<ReturnType<AuthClient["verifyEmail"]>>, AuthSnapshot>>,
+  Assert<Equal<Awaited<ReturnType<AuthClient["resendVerification"]>>, void>>,
+  Assert<Equal<Awaited<ReturnType<AuthClient["linkWith"]>>, void>>,
+  Assert<Equal<Awaited<ReturnType<AuthClient["identities"]>>, Identity[]>>,
+  Assert<Equal<Awaited<ReturnType<AuthClient["unlink"]>>, void>>,
+  Assert<Equal<Identity["provider"], string>>,
 ];
 
 const config: AuthConfig = {
@@ -101,6 +108,11 @@ export async function flows(): Promise<void> {
       void err.message;
     }
   }
+  const verified: AuthSnapshot = await auth.verifyEmail("token-from-the-link");
+  void verified.user?.email_verified;
+  await auth.resendVerification();
+  await auth.linkWith("acme", { redirectTo: "http://localhost:3000/auth/callback" });
+  for (const identity of await auth.identities()) await auth.unlink(identity.provider);
   void [status, res, sub, isExpired(token ?? "", 30)];
   auth.free();
 }
@@ -114,6 +126,10 @@ new AuthClient({ storage: "local" });
 void auth.login({ email: "a@b.co" });
 // @ts-expect-error signInWith needs where to come back to
 void auth.signInWith("acme");
+// @ts-expect-error linkWith needs where to come back to
+void auth.linkWith("acme");
+// @ts-expect-error verifyEmail needs the link's token
+void auth.verifyEmail();
 // @ts-expect-error handleRedirect takes a URL string
 void auth.handleRedirect(42);
 // @ts-expect-error events are a closed union

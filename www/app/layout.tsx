@@ -2,6 +2,7 @@ import type { Metadata } from "next";
 import type { ReactNode } from "react";
 import { Nav } from "@/components/Nav";
 import { Providers, type AuthMode } from "@/components/Providers";
+import { VerifyBanner } from "@/components/VerifyBanner";
 import "./globals.css";
 
 export const metadata: Metadata = {
@@ -19,6 +20,8 @@ export default function RootLayout({ children }: { children: ReactNode }) {
       <body>
         <Providers mode={mode}>
           <Nav mode={mode} />
+          {/* Email verification is FastAPI's; Better Auth keeps its own. */}
+          {mode === "fastapi" && <VerifyBanner />}
           <main>{children}</main>
         </Providers>
       </body>

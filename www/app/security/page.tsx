@@ -3,9 +3,110 @@
 import { useCallback, useEffect, useState, type FormEvent } from "react";
 import QRCode from "qrcode";
 import { useAuth } from "auth-wasm/react";
+import type { Identity } from "auth-wasm";
 import { Protected } from "@/components/Gates";
 import { api } from "@/lib/api";
+import { AFTER_CALLBACK, BACKEND_URL } from "@/lib/config";
 import { describeError } from "@/lib/errors";
+
+interface Provider {
+  id: string;
+  name: string;
+}
+
+/** The providers linked to the account, each with "Unlink"; the others with "Link"
+ * (a trip through the provider that comes back to /auth/callback, then here). */
+function LinkedProviders() {
+  const { client } = useAuth();
+  const [linked, setLinked] = useState<Identity[] | null>(null);
+  const [providers, setProviders] = useState<Provider[]>([]);
+  const [error, setError] = useState<string | null>(null);
+
+  const load = useCallback(async () => {
+    if (!client) return;
+    try {
+      setLinked(await client.identities());
+    } catch (err) {
+      setError(err instanceof Error && "code" in err && err.code === "validation" ? err.message : describeError(err));
+    }
+  }, [client]);
+
+  useEffect(() => {
+    void load();
+    fetch(`${BACKEND_URL}/auth/oauth/providers`)
+      .then((r) => (r.ok ? r.json() : []))
+      .then((list: Provider[]) => setProviders(Array.isArray(list) ? list : []))
+      .catch(() => {});
+  }, [load]);
+
+  async function link(provider: Provider) {
+    if (!client) return;
+    setError(null);
+    try {
+      sessionStorage.setItem(AFTER_CALLBACK, "/security");
+      await client.linkWith(provider.id, { redirectTo: `${window.location.origin}/auth/callback` });
+    } catch (err) {
+      sessionStorage.removeItem(AFTER_CALLBACK);
+      setError(describeError(err));
+    }
+  }
+
+  async function unlink(provider: string) {
+    if (!client) return;
+    setError(null);
+    try {
+      await client.unlink(provider);
+      await load();
+    } catch (err) {
+      // "validation": the last way to sign in; the backend's message says so.
+      setError(err instanceof Error && "code" in err && err.code === "validation" ? err.message : describeError(err));
+    }
+  }
+
+  if (providers.length === 0 && (linked?.length ?? 0) === 0) return null;
+  const nameOf = (id: string) => providers.find((p) => p.id === id)?.name ?? id;
+  return (
+    <div className="card" data-testid="identities">
+      <h2>Sign-in providers</h2>
+      {error && (
+        <div className="alert" role="alert" data-testid="identities-error">
+          {error}
+        </div>
+      )}
+      <ul className="list">
+        {providers.map((p) => {
+          const isLinked = linked?.some((i) => i.provider === p.id) ?? false;
+          return (
+            <li key={p.id} data-testid={`identity-${p.id}`}>
+              <span>
+                {p.name} {isLinked && <span className="badge authenticated">linked</span>}
+              </span>
+              {isLinked ? (
+                <button type="button" className="link-button danger" onClick={() => void unlink(p.id)}>
+                  Unlink
+                </button>
+              ) : (
+                <button type="button" className="link-button" disabled={linked === null} onClick={() => void link(p)}>
+                  Link
+                </button>
+              )}
+            </li>
+          );
+        })}
+        {linked
+          ?.filter((i) => !providers.some((p) => p.id === i.provider))
+          .map((i) => (
+            <li key={i.provider} data-testid={`identity-${i.provider}`}>
+              <span>{nameOf(i.provider)}</span>
+              <button type="button" className="link-button danger" onClick={() => void unlink(i.provider)}>
+                Unlink
+              </button>
+            </li>
+          ))}
+      </ul>
+    </div>
+  );
+}
 
 interface MfaStatus {
   totp: boolean;
@@ -14,11 +115,30 @@ interface MfaStatus {
 
 type Step =
   | { kind: "idle" }
-  | { kind: "enrolling"; secret: string; qr: string }
+  // The password given to start enrolling is sent once more with the first code
+  // (both steps are step-up), then dropped.
+  | { kind: "enrolling"; secret: string; qr: string; password: string }
   | { kind: "codes"; codes: string[] };
 
+/** The step-up field: changing two-factor asks for the password again. Accounts that
+ * sign in only with a provider leave it empty (a recent sign-in stands in for it). */
+function PasswordField({ id }: { id: string }) {
+  return (
+    <div className="field">
+      <label htmlFor={id}>Your password</label>
+      <input id={id} name="password" type="password" autoComplete="current-password" />
+      <p className="muted small">Leave it empty if you only sign in with a provider (then sign in again first if it was over 10 minutes ago).</p>
+    </div>
+  );
+}
+
+function passwordOf(form: HTMLFormElement): string | undefined {
+  return String(new FormData(form).get("password") ?? "") || undefined;
+}
+
 /** Two-factor sign-in: turn TOTP on (scan, confirm with a first code, keep the
- * recovery codes) or off (with a current code). */
+ * recovery codes), get new recovery codes, or turn it off (with a current code);
+ * each with the password again. */
 function Security() {
   const { client } = useAuth();
   const [status, setStatus] = useState<MfaStatus | null>(null);
@@ -38,23 +158,40 @@ function Security() {
     void load();
   }, [load]);
 
-  async function start() {
+  async function start(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
     if (!client) return;
     setError(null);
+    const password = passwordOf(event.currentTarget);
     try {
-      const { secret, otpauth_uri } = await api<{ secret: string; otpauth_uri: string }>(client, "/auth/mfa/totp/enroll", { method: "POST" });
-      setStep({ kind: "enrolling", secret, qr: await QRCode.toDataURL(otpauth_uri, { margin: 1, width: 192 }) });
+      const { secret, otpauth_uri } = await api<{ secret: string; otpauth_uri: string }>(client, "/auth/mfa/totp/enroll", { method: "POST", body: JSON.stringify({ password }) });
+      setStep({ kind: "enrolling", secret, qr: await QRCode.toDataURL(otpauth_uri, { margin: 1, width: 192 }), password: password ?? "" });
     } catch (err) {
-      setError(describeError(err));
+      setError(err instanceof Error ? err.message : describeError(err));
     }
   }
 
   async function confirm(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
-    if (!client) return;
+    if (!client || step.kind !== "enrolling") return;
     const code = String(new FormData(event.currentTarget).get("code") ?? "").trim();
     try {
-      const { recovery_codes } = await api<{ recovery_codes: string[] }>(client, "/auth/mfa/totp/confirm", { method: "POST", body: JSON.stringify({ code }) });
+      const body = JSON.stringify({ code, password: step.password || undefined });
+      const { recovery_codes } = await api<{ recovery_codes: string[] }>(client, "/auth/mfa/totp/confirm", { method: "POST", body });
+      setStep({ kind: "codes", codes: recovery_codes });
+      setError(null);
+      await load();
+    } catch (err) {
+      setError(err instanceof Error ? err.message : describeError(err));
+    }
+  }
+
+  async function newCodes(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    if (!client) return;
+    const password = passwordOf(event.currentTarget);
+    try {
+      const { recovery_codes } = await api<{ recovery_codes: string[] }>(client, "/auth/mfa/recovery-codes", { method: "POST", body: JSON.stringify({ password }) });
       setStep({ kind: "codes", codes: recovery_codes });
       setError(null);
       await load();
@@ -67,8 +204,9 @@ function Security() {
     event.preventDefault();
     if (!client) return;
     const code = String(new FormData(event.currentTarget).get("code") ?? "").trim();
+    const password = passwordOf(event.currentTarget);
     try {
-      await api<void>(client, "/auth/mfa/totp/disable", { method: "POST", body: JSON.stringify({ code }) });
+      await api<void>(client, "/auth/mfa/totp/disable", { method: "POST", body: JSON.stringify({ code, password }) });
       setStep({ kind: "idle" });
       setError(null);
       await load();
@@ -80,6 +218,7 @@ function Security() {
   return (
     <div className="stack narrow-wide">
       <h1>Security</h1>
+      <LinkedProviders />
       {error && (
         <div className="alert" role="alert">
           {error}
@@ -103,11 +242,14 @@ function Security() {
             <button type="submit" className="button">
               Turn on two-factor
             </button>
+            <button type="button" className="button secondary" onClick={() => setStep({ kind: "idle" })}>
+              Cancel
+            </button>
           </form>
         </div>
       ) : step.kind === "codes" ? (
         <div className="card">
-          <h2>Two-factor sign-in is on</h2>
+          <h2>Your recovery codes</h2>
           <p>Keep these recovery codes somewhere safe. Each works once, if you lose your phone.</p>
           <ul className="codes" data-testid="recovery-codes">
             {step.codes.map((c) => (
@@ -125,11 +267,18 @@ function Security() {
           <p>
             Two-factor sign-in is <strong>on</strong>. Recovery codes left: {status.recovery_codes_left}.
           </p>
-          <form onSubmit={disable}>
+          <form onSubmit={newCodes} aria-label="New recovery codes">
+            <PasswordField id="codes-password" />
+            <button type="submit" className="button secondary">
+              New recovery codes
+            </button>
+          </form>
+          <form onSubmit={disable} aria-label="Turn off two-factor">
             <div className="field">
               <label htmlFor="code">Code (or a recovery code) to turn it off</label>
               <input id="code" name="code" autoComplete="one-time-code" required />
             </div>
+            <PasswordField id="disable-password" />
             <button type="submit" className="button secondary">
               Turn off
             </button>
@@ -138,9 +287,12 @@ function Security() {
       ) : (
         <div className="card">
           <p>Two-factor sign-in is off. With it on, signing in also asks for a code from an authenticator app.</p>
-          <button type="button" className="button" onClick={() => void start()}>
-            Turn on two-factor
-          </button>
+          <form onSubmit={start}>
+            <PasswordField id="enroll-password" />
+            <button type="submit" className="button">
+              Turn on two-factor
+            </button>
+          </form>
         </div>
       )}
     </div>

@@ -5,6 +5,7 @@ import { useRouter } from "next/navigation";
 import { useEffect, useRef, useState } from "react";
 import { useAuth } from "auth-wasm/react";
 import { describeError } from "@/lib/errors";
+import { AFTER_CALLBACK } from "@/lib/config";
 
 /** Where the sign-in provider sends the user back: auth-wasm checks the state and
  * finishes the sign-in with the backend, then on to the dashboard (or to the second
@@ -21,10 +22,16 @@ export default function SocialCallback() {
     handled.current = true;
     client.handleRedirect().then(
       (snapshot) => {
+        // A link (started on the security page) goes back there.
+        const after = sessionStorage.getItem(AFTER_CALLBACK);
+        sessionStorage.removeItem(AFTER_CALLBACK);
         if (snapshot === null) router.replace("/signin");
-        else router.replace(snapshot.status === "mfa_required" ? "/signin" : "/dashboard");
+        else if (snapshot.status === "mfa_required") router.replace("/signin");
+        else router.replace(after === "/security" ? after : "/dashboard");
       },
-      (err: unknown) => setError(describeError(err)),
+      // user_exists: the message says why (an unverified account holds the address,
+      // or the provider is linked to another user).
+      (err: unknown) => setError(err instanceof Error && "code" in err && err.code === "user_exists" ? err.message : describeError(err)),
     );
   }, [client, router]);
 

@@ -1,4 +1,4 @@
-"""Test hooks, mounted only when AUTH_TEST_HOOKS=1: request counters, injected
+"""Test hooks, mounted only when AUTH_TEST_HOOKS=1 and AUTH_DEV_MODE=1: request counters, injected
 faults and a header echo, so browser tests can assert what reached the server
 (for example: exactly one refresh) and produce every failure for real."""
 

@@ -1,0 +1,235 @@
+//! The account's own calls beside signing in: following an email verification
+//! link, asking for another one, and the providers linked to the account (listed,
+//! unlinked; linking itself is a social flow in link mode, see core::social).
+
+use crate::prelude::*;
+
+use super::config::Config;
+use super::error::{AuthError, ErrorCode};
+use super::json::{self, Json};
+use super::protocol::{
+    error_from_response, invalid_response, json_object, percent_encode, post, Credential,
+    HttpRequest, HttpResponse, Op, JSON_TYPE,
+};
+use super::social::is_provider_id;
+use super::url::join;
+
+/// Which account call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountOp<'a> {
+    /// The token from a verification link (no sign-in needed).
+    VerifyEmail(&'a str),
+    /// Another verification mail for the signed-in user.
+    ResendVerification,
+    /// The providers linked to the signed-in user.
+    Identities,
+    /// Unlink this provider from the signed-in user.
+    Unlink(&'a str),
+    /// The callback of a social flow in link mode (its request is core::social's).
+    Linked,
+}
+
+impl AccountOp<'_> {
+    /// Whether the call is the signed-in user's (sent with the access token).
+    pub fn needs_session(self) -> bool {
+        !matches!(self, AccountOp::VerifyEmail(_))
+    }
+}
+
+/// The request for `op`; `config` when the protocol has no such endpoint.
+pub fn request(cfg: &Config, op: AccountOp) -> Result<HttpRequest, AuthError> {
+    let missing = || AuthError::config("This call needs the json protocol's account endpoints");
+    match op {
+        AccountOp::VerifyEmail(token) => {
+            let path = cfg.endpoints.verify_email.as_deref().ok_or_else(missing)?;
+            if token.is_empty() {
+                let mut err = AuthError::new(ErrorCode::Validation, "The link has no token");
+                err.fields.push(("token".to_owned(), "Required".to_owned()));
+                return Err(err);
+            }
+            Ok(post(cfg, path, JSON_TYPE, json_object(&[("token", token)])))
+        }
+        AccountOp::ResendVerification => {
+            let path = cfg.endpoints.verify_email.as_deref().ok_or_else(missing)?;
+            let mut r = post(cfg, &[path, "/resend"].concat(), JSON_TYPE, "{}".to_owned());
+            r.credential = Credential::Access;
+            Ok(r)
+        }
+        AccountOp::Identities | AccountOp::Unlink(_) => {
+            let base = cfg.endpoints.identities.as_deref().ok_or_else(missing)?;
+            let (method, path) = match op {
+                AccountOp::Unlink(provider) => {
+                    if !is_provider_id(provider) {
+                        return Err(AuthError::config(
+                            "unlink needs a provider id (letters, digits, - and _)",
+                        ));
+                    }
+                    ("DELETE", [base, "/", &percent_encode(provider)].concat())
+                }
+                _ => ("GET", base.to_owned()),
+            };
+            Ok(HttpRequest {
+                method,
+                url: join(&cfg.base_url, &path),
+                content_type: None,
+                body: None,
+                credential: Credential::Access,
+            })
+        }
+        AccountOp::Linked => Err(AuthError::config("A link is started with linkWith")),
+    }
+}
+
+/// The answer to `op`: the identities as JSON text for `Identities`, else "".
+pub fn parse_answer(op: AccountOp, resp: &HttpResponse) -> Result<String, AuthError> {
+    if !(200..300).contains(&resp.status) {
+        let body = json::parse(resp.body).filter(Json::is_object);
+        // Asking again for an address already verified: done, nothing to send.
+        if op == AccountOp::ResendVerification
+            && resp.status == 409
+            && body.as_ref().and_then(|b| b.str_of("code")) == Some("already_verified")
+        {
+            return Ok(String::new());
+        }
+        let kind = if op == AccountOp::Linked {
+            Op::Social
+        } else {
+            Op::Me
+        };
+        return Err(error_from_response(kind, resp));
+    }
+    if op != AccountOp::Identities {
+        return Ok(String::new());
+    }
+    let body = json::parse(resp.body);
+    let Some(Json::Arr(items)) = body.as_ref().and_then(|b| b.get("identities")) else {
+        return Err(not_a_list(resp.status));
+    };
+    let mut out = Vec::new();
+    for item in items {
+        let Some(provider) = item.str_of("provider") else {
+            return Err(not_a_list(resp.status));
+        };
+        out.push(Json::Obj(vec![
+            ("provider".to_owned(), Json::Str(provider.to_owned())),
+            (
+                "createdAt".to_owned(),
+                Json::Str(item.str_of("created_at").unwrap_or("").to_owned()),
+            ),
+        ]));
+    }
+    Ok(Json::Arr(out).to_text())
+}
+
+fn not_a_list(status: u16) -> AuthError {
+    invalid_response("The identity list is not what the backend sends", status)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::protocol::tests::{cfg, resp};
+
+    #[test]
+    fn verify_posts_the_token_without_a_bearer() {
+        let r = request(&cfg("json"), AccountOp::VerifyEmail("t.o.k")).unwrap();
+        assert_eq!(
+            (r.method, r.url.as_str(), r.credential),
+            (
+                "POST",
+                "http://127.0.0.1:8000/auth/verify-email",
+                Credential::None
+            )
+        );
+        assert_eq!(r.body.as_deref(), Some(r#"{"token":"t.o.k"}"#));
+        let empty = request(&cfg("json"), AccountOp::VerifyEmail("")).unwrap_err();
+        assert_eq!(empty.code, ErrorCode::Validation);
+    }
+
+    #[test]
+    fn the_users_calls_carry_the_access_token() {
+        let c = cfg("json");
+        let resend = request(&c, AccountOp::ResendVerification).unwrap();
+        assert_eq!(
+            (resend.url.as_str(), resend.credential),
+            (
+                "http://127.0.0.1:8000/auth/verify-email/resend",
+                Credential::Access
+            )
+        );
+        let list = request(&c, AccountOp::Identities).unwrap();
+        assert_eq!(
+            (list.method, list.url.as_str()),
+            ("GET", "http://127.0.0.1:8000/auth/identities")
+        );
+        let unlink = request(&c, AccountOp::Unlink("acme")).unwrap();
+        assert_eq!(
+            (unlink.method, unlink.url.as_str()),
+            ("DELETE", "http://127.0.0.1:8000/auth/identities/acme")
+        );
+        assert_eq!(
+            request(&c, AccountOp::Unlink("../x")).unwrap_err().code,
+            ErrorCode::Config
+        );
+        assert_eq!(
+            request(&cfg("better-auth"), AccountOp::Identities)
+                .unwrap_err()
+                .code,
+            ErrorCode::Config
+        );
+    }
+
+    #[test]
+    fn verification_refusals_are_typed() {
+        let used =
+            r#"{"detail":"This verification link was already used","code":"verification_used"}"#;
+        let err = parse_answer(AccountOp::VerifyEmail("t"), &resp(400, used)).unwrap_err();
+        assert_eq!(
+            (err.code, err.message.as_str()),
+            (
+                ErrorCode::CodeUsed,
+                "This verification link was already used"
+            )
+        );
+        for code in ["verification_expired", "verification_invalid"] {
+            let body = ["{\"detail\":\"no\",\"code\":\"", code, "\"}"].concat();
+            let err = parse_answer(AccountOp::VerifyEmail("t"), &resp(400, &body)).unwrap_err();
+            assert_eq!(err.code, ErrorCode::InvalidToken, "{code}");
+        }
+        assert_eq!(
+            parse_answer(AccountOp::VerifyEmail("t"), &resp(200, r#"{"id":"u"}"#)),
+            Ok(String::new())
+        );
+        let done = r#"{"detail":"already","code":"already_verified"}"#;
+        assert_eq!(
+            parse_answer(AccountOp::ResendVerification, &resp(409, done)),
+            Ok(String::new())
+        );
+    }
+
+    #[test]
+    fn identities_are_listed_in_js_shape_and_link_errors_typed() {
+        let body = r#"{"identities":[{"provider":"acme","created_at":"2026-11-30T00:00:00Z"}],"has_password":true}"#;
+        assert_eq!(
+            parse_answer(AccountOp::Identities, &resp(200, body)).unwrap(),
+            r#"[{"provider":"acme","createdAt":"2026-11-30T00:00:00Z"}]"#
+        );
+        assert_eq!(
+            parse_answer(AccountOp::Identities, &resp(200, "[]"))
+                .unwrap_err()
+                .code,
+            ErrorCode::InvalidResponse
+        );
+        let last = r#"{"detail":"This is the account's only way to sign in","code":"last_sign_in_method"}"#;
+        let err = parse_answer(AccountOp::Unlink("acme"), &resp(422, last)).unwrap_err();
+        assert_eq!(err.code, ErrorCode::Validation);
+        assert_eq!(err.message, "This is the account's only way to sign in");
+        let taken = r#"{"detail":"linked to another user","code":"user_exists"}"#;
+        assert_eq!(
+            parse_answer(AccountOp::Linked, &resp(409, taken))
+                .unwrap_err()
+                .code,
+            ErrorCode::UserExists
+        );
+    }
+}
