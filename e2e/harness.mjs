@@ -33,7 +33,7 @@ const ENGINE_LACKS = {
     clock: "page.clock is Playwright's (Chromium here)",
     cdp: "the DevTools protocol is Chromium's",
     demo: "the www demo runs in Chromium and Firefox",
-    responses: "WebDriver classic does not expose network responses",
+    network: "WebDriver classic exposes no network requests or responses",
   },
 };
 

@@ -23,7 +23,7 @@ async function exercise(page, config) {
   const cookies = [];
   page.on("console", (m) => seen.push(`console.${m.type()}: ${m.text()}`));
   // Refresh cookies as the backend set them (script never sees these headers).
-  if (!needs("responses")) page.on("response", async (response) => {
+  if (!needs("network")) page.on("response", async (response) => {
     const header = await response.headerValue("set-cookie").catch(() => null);
     const value = header?.match(/refresh_token=([^;]+)/)?.[1];
     if (value && value !== '""') cookies.push(value);
@@ -98,7 +98,7 @@ test("body transport: no password anywhere; refresh tokens only in the stored se
   }
 });
 
-test("cookie transport: neither the password nor any refresh token is visible to the page at all", { skip: needs("responses") }, async () => {
+test("cookie transport: neither the password nor any refresh token is visible to the page at all", { skip: needs("network") }, async () => {
   const cookieBackend = labBackend({ REFRESH_TOKEN_TRANSPORT: "cookie" });
   await cookieBackend.start();
   const saved = backend;

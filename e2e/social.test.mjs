@@ -158,7 +158,7 @@ async function signedOutAndNothingStored(page) {
   }));
 }
 
-test("mix-up: a code the honest provider issued for a sign-in started with another is refused, never sent", async () => {
+test("mix-up: a code the honest provider issued for a sign-in started with another is refused, never sent", { skip: needs("network") }, async () => {
   const { context, page } = await labPage();
   // The victim starts a sign-in with the other (attacker's) provider...
   const authorization = page.waitForRequest((request) => {

@@ -40,6 +40,8 @@ function wrapPage(page) {
       return handle.dispose();
     },
     waitForTimeout: (ms) => sleep(ms),
+    /** Playwright's: the first request `predicate` accepts (it gets `url()`). */
+    waitForRequest: (predicate, { timeout = 30_000 } = {}) => page.waitForRequest((request) => predicate({ url: () => request.url() }), { timeout }),
     waitForURL: (expected, { timeout } = {}) => waitForUrl(async () => page.url(), expected, timeout),
     on(event, handler) {
       if (event === "response") {
