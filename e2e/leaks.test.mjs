@@ -23,10 +23,16 @@ async function exercise(page, config) {
   const cookies = [];
   page.on("console", (m) => seen.push(`console.${m.type()}: ${m.text()}`));
   // Refresh cookies as the backend set them (script never sees these headers).
-  if (!needs("network")) page.on("response", async (response) => {
-    const header = await response.headerValue("set-cookie").catch(() => null);
-    const value = header?.match(/refresh_token=([^;]+)/)?.[1];
-    if (value && value !== '""') cookies.push(value);
+  // Each header is read asynchronously: the reads are kept and awaited before the
+  // count is used (a read still in flight at the end made the count short).
+  const reads = [];
+  if (!needs("network")) page.on("response", (response) => {
+    reads.push(
+      response.headerValue("set-cookie").then((header) => {
+        const value = header?.match(/refresh_token=([^;]+)/)?.[1];
+        if (value && value !== '""') cookies.push(value);
+      }, () => {}),
+    );
   });
   page.on("pageerror", (e) => seen.push(`pageerror: ${e.message}\n${e.stack}`));
   await openLab(page, lab);
@@ -74,6 +80,7 @@ async function exercise(page, config) {
     note("after logout", { ...localStorage });
     return { out, tokens: tokens.filter(Boolean) };
   }, { api: backend.url, email, password: PASSWORD, config });
+  await Promise.all(reads);
   return { seen: [...seen, ...report.out], tokens: report.tokens, cookies };
 }
 

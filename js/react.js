@@ -36,7 +36,9 @@ export function AuthProvider({ client, config, children }) {
     let cancelled = false;
     /** @type {AuthClient | null} */
     let created = null;
-    import("./index.js").then(({ AuthClient }) => {
+    // By name, not "./index.js": the entry the app resolved (browser.js in a browser
+    // production build), so a bundle holds one engine.
+    import("auth-wasm").then(({ AuthClient }) => {
       if (cancelled) return;
       created = new AuthClient(JSON.parse(/** @type {string} */ (configKey)));
       setAuth(created);

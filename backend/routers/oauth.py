@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from .. import mfa, oidc
 from ..db import OAuthIdentity, User
-from ..deps import AppState, Db, State, bearer_scheme, client_ip, get_principal
+from ..deps import AppState, Db, State, bearer_scheme, client_key, get_principal
 from ..errors import ApiError
 from ..ratelimit import enforce
 from ..schemas import LinkedOut, MfaChallengeOut, OAuthCallbackIn, OAuthProviderOut, OAuthStartIn, OAuthStartOut, TokenPair
@@ -74,7 +74,7 @@ def callback(
     provider: str, body: OAuthCallbackIn, request: Request, response: Response, state: State, db: Db, token: Bearer
 ) -> TokenPair | MfaChallengeOut | LinkedOut:
     """Finish a sign-in (or a link): the code the provider gave the browser, with the verifier."""
-    enforce(state.auth_limiter, f"ip:{client_ip(request)}")
+    enforce(state.auth_limiter, f"ip:{client_key(request)}")  # IPv6 by its /64, as sign-in
     client = _client(state, provider)
     flow = state.flows.read(body.flow)
     if flow is None or flow.provider != provider:

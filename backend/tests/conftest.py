@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import secrets
 import time
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import jwt
@@ -136,22 +138,31 @@ class Mailbox:
         return found
 
 
-@pytest.fixture
-def mailbox():
-    """An SMTP server on 127.0.0.1 for the test; `mailbox.url` is its SMTP_URL."""
+@contextlib.contextmanager
+def serve_mailbox(host: str = "127.0.0.1") -> Iterator[Mailbox]:
+    """A real SMTP server (aiosmtpd) on a free port of `host`; `.url` is its SMTP_URL."""
     import socket
 
     from aiosmtpd.controller import Controller
 
     with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
+        s.bind((host, 0))
         port = s.getsockname()[1]
     box = Mailbox()
-    controller = Controller(box, hostname="127.0.0.1", port=port)
+    controller = Controller(box, hostname=host, port=port)
     controller.start()
-    box.url = f"smtp://127.0.0.1:{port}"
-    yield box
-    controller.stop()
+    box.url = f"smtp://{host}:{port}"
+    try:
+        yield box
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def mailbox() -> Iterator[Mailbox]:
+    """An SMTP server on 127.0.0.1 for the test; `mailbox.url` is its SMTP_URL."""
+    with serve_mailbox() as box:
+        yield box
 
 
 def verify_email(client: TestClient, access_token: str) -> None:

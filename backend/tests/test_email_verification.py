@@ -125,24 +125,13 @@ def test_mail_is_never_sent_in_clear_to_a_server_without_starttls():
     offer) gets nothing: the mail carries a sign-in link. 127.0.0.2 is loopback to the
     kernel but not to the mailer's allow-list, so it stands in for a remote host."""
     import smtplib
-    import socket
-
-    from aiosmtpd.controller import Controller
 
     from backend.mailer import Mail, SmtpMailer
 
-    from .conftest import Mailbox
+    from .conftest import serve_mailbox
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.2", 0))
-        port = s.getsockname()[1]
-    box = Mailbox()
-    controller = Controller(box, hostname="127.0.0.2", port=port)
-    controller.start()
-    try:
-        mailer = SmtpMailer(parse_smtp_url(f"smtp://127.0.0.2:{port}"), "auth@example.com")
+    with serve_mailbox("127.0.0.2") as box:
+        mailer = SmtpMailer(parse_smtp_url(box.url), "auth@example.com")
         with pytest.raises(smtplib.SMTPNotSupportedError):
             mailer.send(Mail(to="a@example.com", subject="s", body="link"))
         assert box.messages == []
-    finally:
-        controller.stop()

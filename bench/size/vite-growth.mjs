@@ -26,7 +26,8 @@ async function emitted(name, source) {
     root: dir,
     configFile: false,
     logLevel: "silent",
-    resolve: { alias: [{ find: /^auth-wasm$/, replacement: path.join(PKG, "index.js") }] },
+    // The package folder, so its export conditions choose the entry as for a user.
+    resolve: { alias: [{ find: /^auth-wasm$/, replacement: PKG }] },
     build: { outDir: path.join(dir, "dist"), emptyOutDir: true },
   });
   const assets = path.join(dir, "dist", "assets");

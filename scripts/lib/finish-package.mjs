@@ -19,9 +19,18 @@ if (glue.split(DEFAULT_URL).length !== 2) {
   throw new Error(`${GLUE}: expected one ${DEFAULT_URL} (wasm-bindgen's web target changed?)`);
 }
 if (!/\bfunction initSync\(/.test(glue)) throw new Error(`${GLUE}: no initSync (wasm-bindgen's web target changed?)`);
+// The loaders' branches for wasm-bindgen's deprecated positional arguments (a console.warn
+// each) go too: the package's loaders always pass the options object. 70 B gzip less.
+const DEPRECATED_ARGS =
+  /if \((module|module_or_path) !== undefined\) \{\s*if \(Object\.getPrototypeOf\(\1\) === Object\.prototype\) \{\s*\(\{\1\} = \1\)\s*\} else \{\s*console\.warn\('using deprecated parameters[^']*'\)\s*\}\s*\}/g;
+if ((glue.match(DEPRECATED_ARGS) ?? []).length !== 2) {
+  throw new Error(`${GLUE}: expected two deprecated-argument branches (wasm-bindgen's web target changed?)`);
+}
 writeFileSync(
   pkg(GLUE),
-  glue.replace(DEFAULT_URL, `(() => { throw new Error("auth-wasm/slim: init() needs the wasm's URL or bytes"); })()`),
+  glue
+    .replace(DEFAULT_URL, `(() => { throw new Error("auth-wasm/slim: init() needs the wasm's URL or bytes"); })()`)
+    .replace(DEPRECATED_ARGS, "({$1} = $1);"),
 );
 
 // Hex, not base64: it keeps the wasm's byte boundaries, so gzip and brotli still see its

@@ -1,8 +1,10 @@
 // Shared by the package tests: where scripts/test-package put the tarball and the
 // installed fixtures, a stub backend on loopback, a static file server, processes
-// stopped by pid, and a Chromium page whose checks print JSON into #result.
+// stopped by pid, a Chromium page whose checks print JSON into #result, and the check
+// that a browser production build emitted the .wasm instead of inlining it.
+import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { createReadStream, existsSync, statSync } from "node:fs";
+import { createReadStream, existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { createServer } from "node:http";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -179,3 +181,32 @@ export async function pageResult(url) {
 
 /** The query string every fixture page reads: the backend and a sample token. */
 export const pageQuery = (api) => `?api=${encodeURIComponent(api)}&token=${encodeURIComponent(TOKEN)}`;
+
+/** Every file under `dir`, recursively. */
+export function filesUnder(dir) {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => path.join(entry.parentPath, entry.name));
+}
+
+// The wasm's first 8 bytes ("\0asm", version 1) as engine-inline.js spells them in hex.
+const INLINE_WASM_MARK = "0061736d01000000";
+
+/** A browser production build's output: the package's .wasm emitted as a file of its own
+ * (byte for byte) and no JS holding the inlined hex. Returns the .wasm's path. */
+export function assertSeparateWasm(outputDir, installed) {
+  const wasm = readFileSync(path.join(installed, "node_modules", "auth-wasm", "auth_wasm_bg.wasm"));
+  const files = filesUnder(outputDir);
+  const emitted = files.filter((file) => file.endsWith(".wasm") && readFileSync(file).equals(wasm));
+  assert.equal(emitted.length, 1, `the package's .wasm is emitted once under ${outputDir}: ${files.filter((f) => f.endsWith(".wasm"))}`);
+  const inlined = files.filter((file) => /\.m?js$/.test(file) && readFileSync(file, "latin1").includes(INLINE_WASM_MARK));
+  assert.deepEqual(inlined, [], "no JS carries the wasm inlined in hex");
+  return emitted[0];
+}
+
+/** A build that keeps the inlined wasm: no .wasm file, and some JS holds the hex. */
+export function assertInlinedWasm(outputDir) {
+  const files = filesUnder(outputDir);
+  assert.deepEqual(files.filter((file) => file.endsWith(".wasm")), [], `no .wasm is emitted under ${outputDir}`);
+  assert.ok(files.some((file) => /\.m?js$/.test(file) && readFileSync(file, "latin1").includes(INLINE_WASM_MARK)), "some JS carries the wasm inlined in hex");
+}

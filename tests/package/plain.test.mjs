@@ -1,5 +1,6 @@
 // No bundler: static files, <script type="module"> importing node_modules/auth-wasm/index.js
-// and a module Worker doing the same, under a CSP whose only allowance is 'wasm-unsafe-eval'.
+// and a module Worker doing the same, under a CSP whose only allowance is 'wasm-unsafe-eval';
+// then the same page with an import map sending it to browser.js, which fetches the .wasm.
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
@@ -9,17 +10,29 @@ import { EXPECTED_CHECKS, fixture, pageQuery, pageResult, serveStatic, startStub
 
 const dir = fixture("plain");
 
-function inlineScriptHash() {
-  const html = readFileSync(path.join(dir, "index.html"), "utf8");
-  const script = html.match(/<script type="module">([\s\S]*?)<\/script>/)[1];
-  return createHash("sha256").update(script).digest("base64");
+/** The CSP sources allowing the page's inline scripts (the module script, an import map). */
+function inlineScriptHashes(page) {
+  const html = readFileSync(path.join(dir, page), "utf8");
+  return [...html.matchAll(/<script type="(?:module|importmap)">([\s\S]*?)<\/script>/g)]
+    .map(([, script]) => `'sha256-${createHash("sha256").update(script).digest("base64")}'`)
+    .join(" ");
+}
+
+async function checkPage(page) {
+  const api = await startStubBackend();
+  const csp = `default-src 'self'; script-src 'self' 'wasm-unsafe-eval' ${inlineScriptHashes(page)}; connect-src 'self' ${api}`;
+  const url = await serveStatic(dir, { "content-security-policy": csp });
+  return pageResult(`${url}/${page}${pageQuery(api)}`);
 }
 
 test("a page with no bundler and its module Worker, under a strict CSP", async () => {
-  const api = await startStubBackend();
-  const csp = `default-src 'self'; script-src 'self' 'wasm-unsafe-eval' 'sha256-${inlineScriptHash()}'; connect-src 'self' ${api}`;
-  const url = await serveStatic(dir, { "content-security-policy": csp });
-  const { result, errors } = await pageResult(`${url}/${pageQuery(api)}`);
+  const { result, errors } = await checkPage("index.html");
   assert.deepEqual(result, { main: EXPECTED_CHECKS, worker: EXPECTED_CHECKS });
+  assert.deepEqual(errors, []);
+});
+
+test("the page through browser.js (the .wasm fetched beside it), under the same CSP", async () => {
+  const { result, errors } = await checkPage("browser.html");
+  assert.deepEqual(result, { main: EXPECTED_CHECKS, worker: EXPECTED_CHECKS, wasmFetched: true });
   assert.deepEqual(errors, []);
 });

@@ -34,10 +34,13 @@ test("every module the shipped JS and .d.ts import is in the tarball", () => {
   assert.deepEqual(missing, []);
 });
 
+/** The files a conditional export names, at any depth (`"browser": { "production": ... }`). */
+const exportTargets = (target) => (typeof target === "string" ? [target] : Object.values(target).flatMap(exportTargets));
+
 test("every export of package.json names a file in the tarball, types first", () => {
   const manifest = JSON.parse(readFileSync(path.join(dir, "package.json"), "utf8"));
   for (const [entry, target] of Object.entries(manifest.exports)) {
-    const targets = typeof target === "string" ? [target] : Object.values(target);
+    const targets = exportTargets(target);
     if (typeof target !== "string") assert.equal(Object.keys(target)[0], "types", `${entry}: types must come first`);
     for (const file of targets) assert.ok(files.has(path.basename(file)), `${entry} -> ${file} missing`);
   }

@@ -1,11 +1,13 @@
-// Vite 7 with no configuration: the production build (served by vite preview) and the
-// dev server, each driven in Chromium: the page and a module Worker create a client,
-// decode a token, sign in against the stub and call auth.fetch, with no console error.
+// Vite 7: the production build (served by vite preview) and the dev server, each driven in
+// Chromium: the page and a module Worker create a client, decode a token, sign in against
+// the stub and call auth.fetch, with no console error. The build gets the browser entry
+// (the .wasm emitted beside the JS); dev, whose pre-bundling moves the package's files,
+// the inlined one (the `development` condition). The fixture's only setting is
+// worker.format "es" (see its vite.config.js).
 import assert from "node:assert/strict";
-import { readdirSync } from "node:fs";
 import path from "node:path";
 import test from "node:test";
-import { EXPECTED_CHECKS, fixture, freePort, pageQuery, pageResult, run, startServer, startStubBackend } from "./lib.mjs";
+import { EXPECTED_CHECKS, assertSeparateWasm, fixture, freePort, pageQuery, pageResult, run, startServer, startStubBackend } from "./lib.mjs";
 
 const dir = fixture("vite");
 const vite = path.join(dir, "node_modules", ".bin", "vite");
@@ -19,8 +21,7 @@ async function assertPage(url) {
 
 test("vite build, then vite preview in Chromium", async () => {
   run(vite, ["build"], { cwd: dir });
-  const assets = readdirSync(path.join(dir, "dist", "assets"));
-  assert.ok(!assets.some((name) => name.endsWith(".wasm")), `no separate .wasm is emitted: ${assets}`);
+  assertSeparateWasm(path.join(dir, "dist"), dir);
   const port = await freePort();
   const server = await startServer(vite, ["preview", "--port", String(port), "--strictPort", "--host", "127.0.0.1"], `http://127.0.0.1:${port}/`, { cwd: dir });
   await assertPage(`http://127.0.0.1:${port}/`);
