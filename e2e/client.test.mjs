@@ -1,6 +1,7 @@
 // The client's API in headless Chromium against the real backend: both token
 // protocols, restore, garbage storage, refresh-and-replay, the bearer's origins,
 // every error code produced for real, snapshots and listeners.
+// e2e-engines: chromium firefox webkit
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, test } from "node:test";
 import { Lab, labBackend, openLab, uniqueEmail, useStack, watchConsole } from "./harness.mjs";

@@ -2,9 +2,10 @@
 // throws or fills up, storage cleared or scribbled on by another tab, a backend that
 // answers HTML, nothing, a 200 without a token, or too slowly. Each case ends in a
 // typed error or a documented fallback, and loses nothing it did not have to.
+// e2e-engines: chromium firefox webkit
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, test } from "node:test";
-import { Lab, labBackend, openLab, uniqueEmail, useStack, watchConsole } from "./harness.mjs";
+import { Lab, labBackend, needs, openLab, uniqueEmail, useStack, watchConsole } from "./harness.mjs";
 
 const contexts = [];
 
@@ -48,7 +49,7 @@ async function signIn(page) {
 const state = (page) => page.evaluate(() => { const s = window.auth.getSnapshot(); return { status: s.status, storage: s.storage, error: s.error?.code ?? null }; });
 
 describe("storage faults", () => {
-  test("localStorage that throws on access (SecurityError): memory, and it works", async () => {
+  test("localStorage that throws on access (SecurityError): memory, and it works", { skip: needs("initScript") }, async () => {
     const context = await newContext(() => {
       Object.defineProperty(window, "localStorage", { get() { throw new DOMException("The operation is insecure.", "SecurityError"); } });
     });
@@ -60,7 +61,7 @@ describe("storage faults", () => {
     assert.deepEqual(problems, []);
   });
 
-  test("QuotaExceededError on write: falls back to memory, says so, keeps the session", async () => {
+  test("QuotaExceededError on write: falls back to memory, says so, keeps the session", { skip: needs("initScript") }, async () => {
     const context = await newContext(() => {
       Storage.prototype.setItem = function () { throw new DOMException("The quota has been exceeded.", "QuotaExceededError"); };
     });

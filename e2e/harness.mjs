@@ -1,5 +1,9 @@
-// Starts the real backend and the production build of www on loopback, drives
-// Debian's Chromium with playwright-core, and stops every process by pid.
+// Starts the real backend and the production build of www on loopback, drives a
+// browser, and stops every process by pid. The browser is E2E_BROWSER (one engine
+// per test process; scripts/test-e2e runs the suites once per engine): Debian's
+// Chromium with playwright-core (the default), Firefox ESR over WebDriver BiDi or
+// WebKitGTK over WebDriver classic through adapters (e2e/engines/) that give the
+// part of Playwright's API the SDK suites use.
 import { spawn } from "node:child_process";
 import { createReadStream, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
 import { createServer } from "node:http";
@@ -10,6 +14,35 @@ import { createHmac, randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { after, before } from "node:test";
 import { chromium } from "playwright-core";
+import { launchFirefox } from "./engines/firefox.mjs";
+import { launchWebKit } from "./engines/webkit.mjs";
+
+export const ENGINES = ["chromium", "firefox", "webkit"];
+/** The engine this test process drives. */
+export const ENGINE = process.env.E2E_BROWSER || "chromium";
+if (!ENGINES.includes(ENGINE)) throw new Error(`E2E_BROWSER=${ENGINE}: one of ${ENGINES.join(", ")}`);
+
+/** What a driver cannot do for a test, by engine (the browsers themselves have it). */
+const ENGINE_LACKS = {
+  chromium: {},
+  firefox: {
+    clock: "page.clock is Playwright's (Chromium here)",
+    cdp: "the DevTools protocol is Chromium's",
+  },
+  webkit: {
+    clock: "page.clock is Playwright's (Chromium here)",
+    cdp: "the DevTools protocol is Chromium's",
+    demo: "the www demo runs in Chromium and Firefox",
+    network: "WebDriver classic exposes no network requests or responses",
+  },
+};
+
+/** A test's `skip` option: false where this engine's driver has every feature named
+ * (a Chromium-only test says so with needs("cdp"), etc.), else the reason. */
+export function needs(...features) {
+  const missing = features.map((f) => ENGINE_LACKS[ENGINE][f]).filter(Boolean);
+  return missing.length ? `${ENGINE}: ${missing.join("; ")}` : false;
+}
 
 export const ROOT = path.resolve(import.meta.dirname, "..");
 export const ARTIFACTS = path.join(ROOT, "artifacts", "e2e");
@@ -180,8 +213,10 @@ export async function openLab(page, lab, url = `${lab.url}/`) {
   await page.waitForFunction(() => window.labReady === true);
 }
 
-/** Playwright gives every launch a fresh, empty profile of its own. */
-export async function launchBrowser() {
+/** A fresh, empty profile per launch. `browser.newContext()` is isolated storage. */
+export async function launchBrowser(engine = ENGINE) {
+  if (engine === "firefox") return launchFirefox();
+  if (engine === "webkit") return launchWebKit();
   const browser = await chromium.launch({
     executablePath: "/usr/bin/chromium",
     args: [

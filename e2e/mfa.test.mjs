@@ -2,6 +2,7 @@
 // password again: step-up), then sign in with the password and a code computed here
 // (RFC 6238), a wrong code, a recovery code, a recovery code used twice, a challenge
 // that dies after five wrong codes, and a code in another script's digits.
+// e2e-engines: chromium firefox webkit
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Lab, labBackend, openLab, totp, uniqueEmail, useStack, watchConsole } from "./harness.mjs";

@@ -1,9 +1,10 @@
 // Refresh that never races (issue 6), against the real backend's rotation and reuse
 // detection: many tabs at expiry, no Web Locks, 503s, 429, skewed clocks, dead tabs.
+// e2e-engines: chromium firefox webkit
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { Lab, labBackend, openLab, uniqueEmail, useStack, watchConsole } from "./harness.mjs";
+import { Lab, labBackend, needs, openLab, uniqueEmail, useStack, watchConsole } from "./harness.mjs";
 
 const TTL = 6;
 
@@ -83,7 +84,7 @@ describe("refresh across tabs", () => {
     await stormAtExpiry(context);
   });
 
-  test("the same without navigator.locks (BroadcastChannel claims): one refresh", async () => {
+  test("the same without navigator.locks (BroadcastChannel claims): one refresh", { skip: needs("initScript") }, async () => {
     const context = await newContext();
     await context.addInitScript(() => Object.defineProperty(Navigator.prototype, "locks", { get: () => undefined, configurable: true }));
     const { page } = await tab(context);
@@ -132,7 +133,7 @@ describe("refresh across tabs", () => {
   });
 
   for (const [name, skew] of [["10 minutes fast", 600_000], ["10 minutes slow", -600_000]]) {
-    test(`a page clock ${name}: no refresh loop, no expired token sent`, async () => {
+    test(`a page clock ${name}: no refresh loop, no expired token sent`, { skip: needs("clock") }, async () => {
       const context = await newContext();
       const page0 = await context.newPage();
       await page0.clock.install({ time: Date.now() + skew });

@@ -6,9 +6,10 @@
 // Mix-up (RFC 9700 4.4, RFC 9207): a second provider shares the lab's redirect URI;
 // an answer from the other provider (its `iss`, a missing `iss`, another path) is
 // refused before its code reaches anyone.
+// e2e-engines: chromium firefox webkit
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { Backend, LOOPBACK_ORIGINS, Lab, OidcProvider, WWW, Web, consentAtProvider, launchBrowser, openLab, watchConsole } from "./harness.mjs";
+import { Backend, LOOPBACK_ORIGINS, Lab, OidcProvider, WWW, Web, consentAtProvider, launchBrowser, needs, openLab, watchConsole } from "./harness.mjs";
 
 let lab;
 let provider;
@@ -30,8 +31,11 @@ before(async () => {
   // The www build talks to the backend on its fixed test port.
   backend = new Backend({ OAUTH_PROVIDERS: JSON.stringify(providers), CORS_ORIGIN_REGEX: LOOPBACK_ORIGINS });
   await backend.start();
-  web = new Web();
-  await web.start();
+  // Only the demo's scenario uses the www app.
+  if (!needs("demo")) {
+    web = new Web();
+    await web.start();
+  }
   chromium = await launchBrowser();
 });
 
@@ -154,7 +158,7 @@ async function signedOutAndNothingStored(page) {
   }));
 }
 
-test("mix-up: a code the honest provider issued for a sign-in started with another is refused, never sent", async () => {
+test("mix-up: a code the honest provider issued for a sign-in started with another is refused, never sent", { skip: needs("network") }, async () => {
   const { context, page } = await labPage();
   // The victim starts a sign-in with the other (attacker's) provider...
   const authorization = page.waitForRequest((request) => {
@@ -241,7 +245,7 @@ test("an account whose email the provider has not verified is refused", async ()
   await context.close();
 });
 
-test("demo: continue with the provider, land signed in, and FastAPI notes work", async () => {
+test("demo: continue with the provider, land signed in, and FastAPI notes work", { skip: needs("demo") }, async () => {
   const context = await chromium.browser.newContext();
   const page = await context.newPage();
   const problems = watchConsole(page);

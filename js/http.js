@@ -8,9 +8,14 @@ import { authError } from "./auth-error.js";
 
 /** A rejected fetch: aborted by its signal, or a network failure (offline, DNS,
  * CORS, refused connection); the browser does not say which of the latter.
- * @param {any} err whatever fetch threw */
-export function fetchError(err) {
-  if (err?.name === "TimeoutError") return authError("network", "The server did not answer in time");
+ * WebKit rejects a fetch whose `AbortSignal.timeout` fired with an AbortError, not
+ * the signal's TimeoutError (Chromium and Firefox throw the reason): the signal's
+ * own reason tells a timeout from the caller's abort in every engine.
+ * @param {any} err whatever fetch threw
+ * @param {AbortSignal} [signal] the request's signal */
+export function fetchError(err, signal) {
+  const timedOut = err?.name === "TimeoutError" || (signal?.aborted === true && signal.reason?.name === "TimeoutError");
+  if (timedOut) return authError("network", "The server did not answer in time");
   return err?.name === "AbortError"
     ? authError("aborted", "The request was aborted")
     : authError("network", "The server could not be reached");
@@ -21,7 +26,7 @@ export async function fetchRequest(request) {
   try {
     return await fetch(request);
   } catch (err) {
-    throw fetchError(err);
+    throw fetchError(err, request.signal);
   }
 }
 
