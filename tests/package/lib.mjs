@@ -1,5 +1,6 @@
 // Shared by the package tests: where scripts/test-package put the tarball and the
-// installed fixtures, a stub backend on loopback, a static file server, processes
+// installed fixtures, a stub backend on loopback, the reference backend (e2e's harness
+// starts it) with a registered account, a static file server, processes
 // stopped by pid, a Chromium page whose checks print JSON into #result, and the check
 // that a browser production build emitted the .wasm instead of inlining it.
 import assert from "node:assert/strict";
@@ -65,6 +66,26 @@ export async function startStubBackend() {
   await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
   after(() => new Promise((resolve) => server.close(resolve)));
   return `http://127.0.0.1:${server.address().port}`;
+}
+
+/** The reference backend (backend/, from the repository's .venv) on a free loopback port
+ * with its own SQLite file, as e2e's lab tests start it (dev mode, the fast password hash,
+ * any loopback origin allowed by CORS), stopped by pid after the file; and an account
+ * registered on it. The harness is loaded only by the files that call this. */
+export async function startRealBackend() {
+  const { labBackend, uniqueEmail } = await import("../../e2e/harness.mjs");
+  const backend = labBackend();
+  after(() => backend.dispose());
+  await backend.start();
+  const account = { email: uniqueEmail("package"), password: "correct horse" };
+  await backend.register(account.email, account.password);
+  return { api: backend.url, account };
+}
+
+/** What a page's checks print after signing in to the reference backend as `email`. */
+export function expectedRealChecks(email) {
+  const { data: _stubOnly, ...checks } = EXPECTED_CHECKS;
+  return { ...checks, me: { status: 200, email } };
 }
 
 const TYPES = { ".html": "text/html", ".js": "text/javascript", ".mjs": "text/javascript", ".json": "application/json", ".wasm": "application/wasm" };
@@ -179,8 +200,9 @@ export async function pageResult(url) {
   }
 }
 
-/** The query string every fixture page reads: the backend and a sample token. */
-export const pageQuery = (api) => `?api=${encodeURIComponent(api)}&token=${encodeURIComponent(TOKEN)}`;
+/** The query string every fixture page reads: the backend and a sample token, and for the
+ * pages that sign in to the reference backend, the account's email and password. */
+export const pageQuery = (api, account = {}) => `?${new URLSearchParams({ api, token: TOKEN, ...account })}`;
 
 /** Every file under `dir`, recursively. */
 export function filesUnder(dir) {

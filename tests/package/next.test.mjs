@@ -1,8 +1,9 @@
 // Next 16 App Router with no configuration for the package, built with Turbopack (the
 // default) and with webpack: a Server Component decodes the token at request time, a
-// route handler reads a bearer, the proxy (middleware, Node runtime) a cookie, and a
-// client component signs in and calls auth.fetch in Chromium, with no console error, and
-// a page of the React binding (auth-wasm/react) gets a client from the same entry.
+// route handler reads a bearer, the proxy (middleware, Node runtime) a cookie, a client
+// component signs in to the reference backend (backend/, an account registered by this
+// file) and calls auth.fetch of the user's /auth/me in Chromium, with no console error,
+// and a page of the React binding (auth-wasm/react) gets a client from the same entry.
 // Turbopack's client bundles get the browser entry (the .wasm emitted under static/);
 // webpack's keep the inlined one (the `webpack` condition: Next's client compile has no
 // target with async functions, so webpack warned about the browser entry's top-level
@@ -10,12 +11,12 @@
 import assert from "node:assert/strict";
 import path from "node:path";
 import test from "node:test";
-import { EXPECTED_CHECKS, TOKEN, assertInlinedWasm, assertSeparateWasm, fixture, freePort, pageQuery, pageResult, run, startServer, startStubBackend } from "./lib.mjs";
+import { TOKEN, assertInlinedWasm, assertSeparateWasm, expectedRealChecks, fixture, freePort, pageQuery, pageResult, run, startRealBackend, startServer } from "./lib.mjs";
 
 const dir = fixture("next");
 const next = path.join(dir, "node_modules", ".bin", "next");
-const api = await startStubBackend();
-const { expired: _clientSkipsExpiry, ...clientChecks } = EXPECTED_CHECKS;
+const { api, account } = await startRealBackend();
+const { expired: _clientSkipsExpiry, ...clientChecks } = expectedRealChecks(account.email);
 
 for (const bundler of ["turbopack", "webpack"]) {
   test(`next build (${bundler}), next start, the pages in Chromium`, async () => {
@@ -32,7 +33,7 @@ for (const bundler of ["turbopack", "webpack"]) {
     const base = `http://127.0.0.1:${port}`;
     const server = await startServer(next, ["start", "--port", String(port), "--hostname", "127.0.0.1"], `${base}/`, { cwd: dir, env });
 
-    const { result, errors } = await pageResult(`${base}/${pageQuery(api)}`);
+    const { result, errors } = await pageResult(`${base}/${pageQuery(api, account)}`);
     assert.deepEqual(result, { main: clientChecks, server: { sub: "ada", expired: false } });
     assert.deepEqual(errors, []);
 

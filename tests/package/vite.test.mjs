@@ -1,21 +1,23 @@
 // Vite 7: the production build (served by vite preview) and the dev server, each driven in
-// Chromium: the page and a module Worker create a client, decode a token, sign in against
-// the stub and call auth.fetch, with no console error. The build gets the browser entry
+// Chromium: the page and a module Worker create a client, decode a token, sign in to the
+// reference backend (backend/, an account registered by this file) and call auth.fetch of
+// the user's /auth/me, with no console error. The build gets the browser entry
 // (the .wasm emitted beside the JS); dev, whose pre-bundling moves the package's files,
 // the inlined one (the `development` condition). The fixture's only setting is
 // worker.format "es" (see its vite.config.js).
 import assert from "node:assert/strict";
 import path from "node:path";
 import test from "node:test";
-import { EXPECTED_CHECKS, assertSeparateWasm, fixture, freePort, pageQuery, pageResult, run, startServer, startStubBackend } from "./lib.mjs";
+import { assertSeparateWasm, expectedRealChecks, fixture, freePort, pageQuery, pageResult, run, startRealBackend, startServer } from "./lib.mjs";
 
 const dir = fixture("vite");
 const vite = path.join(dir, "node_modules", ".bin", "vite");
-const api = await startStubBackend();
+const { api, account } = await startRealBackend();
+const expected = expectedRealChecks(account.email);
 
 async function assertPage(url) {
-  const { result, errors } = await pageResult(`${url}${pageQuery(api)}`);
-  assert.deepEqual(result, { main: EXPECTED_CHECKS, worker: EXPECTED_CHECKS });
+  const { result, errors } = await pageResult(`${url}${pageQuery(api, account)}`);
+  assert.deepEqual(result, { main: expected, worker: expected });
   assert.deepEqual(errors, []);
 }
 
