@@ -170,6 +170,10 @@ test("mix-up: a code the honest provider issued for a sign-in started with anoth
   });
   // (what the attacker's authorization endpoint receives)
   const asked = new URL((await authorization).url()).searchParams;
+  // Let that navigation land before sending the page elsewhere: Firefox can leave a
+  // navigation that interrupts another one waiting for a load that never comes.
+  const otherOrigin = new URL(otherProvider.issuer).origin;
+  await page.waitForURL((url) => url.origin === otherOrigin);
   // ...whose authorization endpoint starts a sign-in at the honest provider with the
   // victim's PKCE challenge and state, and sends the victim there.
   const attackerStart = await fetch(`${backend.url}/auth/oauth/loopback/start`, {
