@@ -48,6 +48,11 @@ export const ROOT = path.resolve(import.meta.dirname, "..");
 export const ARTIFACTS = path.join(ROOT, "artifacts", "e2e");
 mkdirSync(ARTIFACTS, { recursive: true });
 
+/** A file in ARTIFACTS: Chromium's keep their names, another engine's say which it is. */
+export function artifact(name) {
+  return path.join(ARTIFACTS, ENGINE === "chromium" ? name : name.replace(/(\.\w+)$/, `-${ENGINE}$1`));
+}
+
 /** A free loopback port. */
 export function freePort() {
   return new Promise((resolve, reject) => {
