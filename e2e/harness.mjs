@@ -267,7 +267,13 @@ export function useStack(backend, web, { onStop } = {}) {
  * application errors, so they are kept apart. */
 export function watchConsole(page) {
   const problems = [];
-  page.on("pageerror", (err) => problems.push(`pageerror: ${err.message}`));
+  page.on("pageerror", (err) => {
+    // Firefox's own report of a cross-origin request that got no answer (a stopped
+    // backend), which Chromium logs as "Failed to load resource"; a refused CORS check
+    // gives another reason and is still a problem.
+    if (/^Cross-Origin Request Blocked: .*\(Reason: CORS request did not succeed\)/.test(err.message)) return;
+    problems.push(`pageerror: ${err.message}`);
+  });
   page.on("console", (msg) => {
     const text = msg.text();
     if (/hydrat/i.test(text)) problems.push(`hydration: ${text}`);

@@ -39,8 +39,10 @@ function findAll(steps) {
     }
     if (step.kind === "testid") return [...root.querySelectorAll(`[data-testid="${CSS.escape(step.text)}"]`)];
     if (step.kind === "text") {
-      // The innermost elements whose text contains it.
-      const all = [...root.querySelectorAll("*")].filter((el) => el.tagName !== "SCRIPT" && el.tagName !== "STYLE" && contains(el.textContent, step.text));
+      // The innermost elements whose text contains it, the scope itself included (as
+      // Playwright's: getByRole("alert").getByText(...) finds the alert's own text).
+      const scope = root instanceof Element ? [root] : [];
+      const all = [...scope, ...root.querySelectorAll("*")].filter((el) => el.tagName !== "SCRIPT" && el.tagName !== "STYLE" && contains(el.textContent, step.text));
       return all.filter((el) => !all.some((other) => other !== el && el.contains(other)));
     }
     if (step.kind === "hasText") return contains(root.textContent, step.text) ? [root] : [];
