@@ -1,6 +1,7 @@
 // Debian's Firefox ESR over WebDriver BiDi (puppeteer-core), behind the part of
-// Playwright's Browser/BrowserContext/Page API the suites use, so a scenario is
-// written once. What BiDi cannot give is listed in harness.mjs (ENGINE_LACKS).
+// Playwright's Browser/BrowserContext/Page API the suites use (the demo's routes,
+// screenshots and request waits included), so a scenario is written once. What BiDi
+// cannot give is listed in harness.mjs (ENGINE_LACKS).
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
