@@ -1,7 +1,6 @@
 // The Better Auth bridge (AUTH_MODE=better-auth): Better Auth in Next.js issues HS256
 // access tokens under a key both derive from the shared secret, FastAPI verifies them
 // (its own accounts off), auth-wasm speaks both.
-// e2e-engines: chromium firefox
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";

@@ -56,7 +56,8 @@ function routeOf(request) {
     continue: () => request.continue(),
     abort: () => request.abort(),
     async fetch() {
-      const headers = { ...request.headers() };
+      // Node's fetch sets the connection's own headers itself.
+      const headers = Object.fromEntries(Object.entries(request.headers()).filter(([name]) => !["host", "connection", "content-length", "keep-alive", "transfer-encoding"].includes(name.toLowerCase())));
       const answer = await fetch(request.url(), { method: request.method(), headers, body: request.hasPostData() ? await request.fetchPostData() : undefined, redirect: "manual" });
       return { status: answer.status, headers: Object.fromEntries(answer.headers), body: Buffer.from(await answer.arrayBuffer()) };
     },
@@ -165,7 +166,7 @@ class Context {
   /** Every page of the context, those open and those to come. */
   async route(pattern, handler) {
     this.routes.unshift({ matches: urlMatcher(pattern), handler });
-    for (const page of this.pages) await page.routes.intercept();
+    for (const page of this.pages) if (!page.raw.isClosed()) await page.routes.intercept();
   }
   /** Playwright's shape: the cookies a request to `url` would carry. */
   async cookies(url) {
