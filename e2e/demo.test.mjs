@@ -1,10 +1,10 @@
 // End-to-end scenarios of issue 5: the production build of www, the real backend,
-// real Chromium. scripts/test-e2e builds www and picks the ports.
+// a real browser. scripts/test-e2e builds www and picks the ports.
+// e2e-engines: chromium firefox
 import assert from "node:assert/strict";
 import { beforeEach, describe, test } from "node:test";
-import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { API, ARTIFACTS, Backend, SESSION_KEY, WWW, Web, signIn, signUp, totp, uniqueEmail, useStack, watchConsole } from "./harness.mjs";
+import { API, artifact, Backend, SESSION_KEY, WWW, Web, signIn, signUp, totp, uniqueEmail, useStack, watchConsole } from "./harness.mjs";
 
 // A few seconds, so scenario 2 can outlive a token; the refresh margin is capped at half.
 const ACCESS_TTL = 4;
@@ -163,7 +163,7 @@ describe("www demo", () => {
     for (const route of ["/", "/signin", "/signup"]) {
       await page.goto(`${WWW}${route}`);
       await page.waitForLoadState("networkidle");
-      await page.screenshot({ path: path.join(ARTIFACTS, `${route === "/" ? "home" : route.slice(1)}.png`), fullPage: true });
+      await page.screenshot({ path: artifact(`${route === "/" ? "home" : route.slice(1)}.png`), fullPage: true });
     }
     // A failed sign-up, to show field errors.
     await page.getByLabel("Email").fill("not-an-email");
@@ -171,18 +171,18 @@ describe("www demo", () => {
     await page.getByRole("button", { name: "Create account" }).click();
     await page.locator(".field-error").first().waitFor();
     assert.equal(await page.locator("[aria-invalid=true]").count(), 2);
-    await page.screenshot({ path: path.join(ARTIFACTS, "signup-errors.png"), fullPage: true });
+    await page.screenshot({ path: artifact("signup-errors.png"), fullPage: true });
     await signUp(page, uniqueEmail("seven"));
     await page.getByTestId("countdown").waitFor();
-    await page.screenshot({ path: path.join(ARTIFACTS, "dashboard.png"), fullPage: true });
+    await page.screenshot({ path: artifact("dashboard.png"), fullPage: true });
     await page.goto(`${WWW}/notes`);
     await page.getByLabel("New note").fill("Buy milk");
     await page.getByRole("button", { name: "Add note" }).click();
     await page.getByTestId("notes").getByText("Buy milk").waitFor();
-    await page.screenshot({ path: path.join(ARTIFACTS, "notes.png"), fullPage: true });
+    await page.screenshot({ path: artifact("notes.png"), fullPage: true });
     await page.goto(`${WWW}/sessions`);
     await page.getByText("this device").waitFor();
-    await page.screenshot({ path: path.join(ARTIFACTS, "sessions.png"), fullPage: true });
+    await page.screenshot({ path: artifact("sessions.png"), fullPage: true });
     assert.deepEqual(problems, []);
     await context.close();
   });
@@ -204,7 +204,7 @@ describe("www demo", () => {
     await page.getByRole("button", { name: "Turn on two-factor" }).click();
     await page.getByTestId("recovery-codes").waitFor();
     assert.equal(await page.getByTestId("recovery-codes").locator("li").count(), 10);
-    await page.screenshot({ path: path.join(ARTIFACTS, "security-recovery-codes.png"), fullPage: true });
+    await page.screenshot({ path: artifact("security-recovery-codes.png"), fullPage: true });
     await page.getByRole("button", { name: "Sign out" }).click();
     await page.waitForURL(`${WWW}/signin`);
 

@@ -48,6 +48,11 @@ export const ROOT = path.resolve(import.meta.dirname, "..");
 export const ARTIFACTS = path.join(ROOT, "artifacts", "e2e");
 mkdirSync(ARTIFACTS, { recursive: true });
 
+/** A file in ARTIFACTS: Chromium's keep their names, another engine's say which it is. */
+export function artifact(name) {
+  return path.join(ARTIFACTS, ENGINE === "chromium" ? name : name.replace(/(\.\w+)$/, `-${ENGINE}$1`));
+}
+
 /** A free loopback port. */
 export function freePort() {
   return new Promise((resolve, reject) => {
@@ -262,7 +267,13 @@ export function useStack(backend, web, { onStop } = {}) {
  * application errors, so they are kept apart. */
 export function watchConsole(page) {
   const problems = [];
-  page.on("pageerror", (err) => problems.push(`pageerror: ${err.message}`));
+  page.on("pageerror", (err) => {
+    // Firefox's own report of a cross-origin request that got no answer (a stopped
+    // backend), which Chromium logs as "Failed to load resource"; a refused CORS check
+    // gives another reason and is still a problem.
+    if (/^Cross-Origin Request Blocked: .*\(Reason: CORS request did not succeed\)/.test(err.message)) return;
+    problems.push(`pageerror: ${err.message}`);
+  });
   page.on("console", (msg) => {
     const text = msg.text();
     if (/hydrat/i.test(text)) problems.push(`hydration: ${text}`);

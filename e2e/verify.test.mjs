@@ -2,6 +2,7 @@
 // loopback (aiosmtpd), and social linking against the real OpenID provider
 // (oidc-provider): an unverified account is never linked by email; a signed-in user
 // links and unlinks a provider with linkWith / identities / unlink.
+// e2e-engines: chromium firefox
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { Backend, Mailbox, OidcProvider, WWW, Web, consentAtProvider, launchBrowser, signUp, uniqueEmail, watchConsole } from "./harness.mjs";

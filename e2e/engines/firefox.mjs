@@ -1,6 +1,7 @@
 // Debian's Firefox ESR over WebDriver BiDi (puppeteer-core), behind the part of
-// Playwright's Browser/BrowserContext/Page API the suites use, so a scenario is
-// written once. What BiDi cannot give is listed in harness.mjs (ENGINE_LACKS).
+// Playwright's Browser/BrowserContext/Page API the suites use (the demo's routes,
+// screenshots and request waits included), so a scenario is written once. What BiDi
+// cannot give is listed in harness.mjs (ENGINE_LACKS).
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -26,10 +27,83 @@ const PREFS = {
 /** A one-argument function from its source: puppeteer sends functions by source. */
 const fromSource = (source) => new Function("arg", `return (${source})(arg);`);
 
-function wrapPage(page) {
-  const listeners = [];
+/** Playwright's Request and Response shapes over puppeteer's. */
+const requestShape = (request) => ({ url: () => request.url(), method: () => request.method(), headers: () => request.headers() });
+const responseShape = (response) => ({
+  url: () => response.url(),
+  status: () => response.status(),
+  request: () => requestShape(response.request()),
+  headerValue: async (name) => response.headers()[name.toLowerCase()] ?? null,
+});
+
+/** Playwright's route URL: the exact address, or a glob where `*` stays within a path
+ * segment and `**` does not. */
+function urlMatcher(pattern) {
+  if (typeof pattern === "function") return (url) => pattern(new URL(url));
+  if (pattern instanceof RegExp) return (url) => pattern.test(url);
+  if (!pattern.includes("*")) return (url) => url === pattern;
+  const source = pattern.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\*\*|\*/g, (m) => (m === "**" ? ".*" : "[^/]*"));
+  const glob = new RegExp(`^${source}$`);
+  return (url) => glob.test(url);
+}
+
+/** Playwright's Route over an intercepted puppeteer request: continue, abort, fulfill
+ * (also with `response`, what `fetch` got) and fetch (made here, in Node, with the
+ * request's method, headers and body: the page's cookies go only as far as its headers). */
+function routeOf(request) {
+  return {
+    request: () => requestShape(request),
+    continue: () => request.continue(),
+    abort: () => request.abort(),
+    async fetch() {
+      // Node's fetch sets the connection's own headers itself.
+      const headers = Object.fromEntries(Object.entries(request.headers()).filter(([name]) => !["host", "connection", "content-length", "keep-alive", "transfer-encoding"].includes(name.toLowerCase())));
+      const answer = await fetch(request.url(), { method: request.method(), headers, body: request.hasPostData() ? await request.fetchPostData() : undefined, redirect: "manual" });
+      return { status: answer.status, headers: Object.fromEntries(answer.headers), body: Buffer.from(await answer.arrayBuffer()) };
+    },
+    async fulfill({ response, status, headers, contentType, body } = {}) {
+      await request.respond({
+        status: status ?? response?.status ?? 200,
+        headers: headers ?? response?.headers ?? {},
+        contentType,
+        body: body ?? response?.body ?? "",
+      });
+    },
+  };
+}
+
+/** Routes of a page and of its context (Playwright's order: the page's first, the
+ * newest first). Interception starts with the first route: until then requests go
+ * untouched, as before. */
+class Routes {
+  constructor(page, contextRoutes) {
+    this.page = page;
+    this.own = [];
+    this.contextRoutes = contextRoutes;
+    this.intercepting = false;
+  }
+  async add(pattern, handler) {
+    this.own.unshift({ matches: urlMatcher(pattern), handler });
+    await this.intercept();
+  }
+  async intercept() {
+    if (this.intercepting) return;
+    this.intercepting = true;
+    await this.page.setRequestInterception(true);
+    this.page.on("request", (request) => {
+      if (request.isInterceptResolutionHandled()) return;
+      const route = [...this.own, ...this.contextRoutes].find((r) => r.matches(request.url()));
+      if (!route) return void request.continue().catch(() => {});
+      Promise.resolve(route.handler(routeOf(request), requestShape(request))).catch((error) => console.error(`route handler for ${request.url()}:`, error));
+    });
+  }
+}
+
+function wrapPage(page, contextRoutes) {
+  const routes = new Routes(page, contextRoutes);
   const wrapped = {
     raw: page,
+    routes,
     goto: (url) => page.goto(url),
     reload: () => page.reload(),
     url: () => page.url(),
@@ -40,18 +114,29 @@ function wrapPage(page) {
       return handle.dispose();
     },
     waitForTimeout: (ms) => sleep(ms),
-    /** Playwright's: the first request `predicate` accepts (it gets `url()`). */
-    waitForRequest: (predicate, { timeout = 30_000 } = {}) => page.waitForRequest((request) => predicate({ url: () => request.url() }), { timeout }),
+    /** Playwright's: the first request (or response) `predicate` accepts. */
+    waitForRequest: async (predicate, { timeout = 30_000 } = {}) => requestShape(await page.waitForRequest((request) => predicate(requestShape(request)), { timeout })),
+    waitForResponse: async (predicate, { timeout = 30_000 } = {}) => responseShape(await page.waitForResponse((response) => predicate(responseShape(response)), { timeout })),
     waitForURL: (expected, { timeout } = {}) => waitForUrl(async () => page.url(), expected, timeout),
+    /** "networkidle" as Playwright's: no request for 500 ms. */
+    async waitForLoadState(state = "load", { timeout = 30_000 } = {}) {
+      if (state === "networkidle") return page.waitForNetworkIdle({ idleTime: 500, timeout });
+      const ready = state === "domcontentloaded" ? ["interactive", "complete"] : ["complete"];
+      await page.waitForFunction((states) => states.includes(document.readyState), { timeout, polling: 50 }, ready);
+    },
+    addInitScript: async (fn, arg) => {
+      await page.evaluateOnNewDocument(fn, arg);
+    },
+    screenshot: ({ path: file, fullPage = false } = {}) => page.screenshot({ path: file, fullPage }),
+    route: (pattern, handler) => routes.add(pattern, handler),
     on(event, handler) {
       if (event === "response") {
-        page.on("response", (response) => handler({ headerValue: async (name) => response.headers()[name.toLowerCase()] ?? null }));
+        page.on("response", (response) => handler(responseShape(response)));
       } else if (event === "console" || event === "pageerror") {
         page.on(event, handler);
       } else {
         throw new Error(`page.on(${event}) is not adapted for Firefox`);
       }
-      listeners.push(event);
     },
     ...locators((source, arg) => page.evaluate(fromSource(source), arg)),
   };
@@ -59,17 +144,29 @@ function wrapPage(page) {
 }
 
 class Context {
-  constructor(context) {
+  constructor(context, { viewport } = {}) {
     this.context = context;
+    this.viewport = viewport;
     this.initScripts = [];
+    this.routes = [];
+    this.pages = [];
   }
   async newPage() {
     const page = await this.context.newPage({ type: "window" });
-    for (const script of this.initScripts) await page.evaluateOnNewDocument(script);
-    return wrapPage(page);
+    if (this.viewport) await page.setViewport(this.viewport);
+    for (const { fn, arg } of this.initScripts) await page.evaluateOnNewDocument(fn, arg);
+    const wrapped = wrapPage(page, this.routes);
+    if (this.routes.length) await wrapped.routes.intercept();
+    this.pages.push(wrapped);
+    return wrapped;
   }
-  async addInitScript(fn) {
-    this.initScripts.push(fn);
+  async addInitScript(fn, arg) {
+    this.initScripts.push({ fn, arg });
+  }
+  /** Every page of the context, those open and those to come. */
+  async route(pattern, handler) {
+    this.routes.unshift({ matches: urlMatcher(pattern), handler });
+    for (const page of this.pages) if (!page.raw.isClosed()) await page.routes.intercept();
   }
   /** Playwright's shape: the cookies a request to `url` would carry. */
   async cookies(url) {
@@ -78,6 +175,10 @@ class Context {
     return all
       .filter((c) => (c.domain.replace(/^\./, "") === target.hostname) && target.pathname.startsWith(c.path))
       .map((c) => ({ name: c.name, value: c.value, path: c.path, domain: c.domain, httpOnly: c.httpOnly, secure: c.secure, sameSite: c.sameSite }));
+  }
+  async clearCookies() {
+    const all = await this.context.cookies();
+    if (all.length) await this.context.deleteCookie(...all);
   }
   close() {
     return this.context.close();
@@ -96,8 +197,8 @@ export async function launchFirefox() {
   });
   return {
     browser: {
-      async newContext() {
-        return new Context(await browser.createBrowserContext());
+      async newContext(options) {
+        return new Context(await browser.createBrowserContext(), options);
       },
     },
     async close() {
