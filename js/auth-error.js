@@ -1,6 +1,6 @@
 // The error class every auth-wasm rejection is an instance of: a real Error
 // (stack, instanceof, console display). The wasm answers errors as JSON text.
-/** @typedef {import("./auth-error").AuthErrorCode} AuthErrorCode */
+/** @typedef {import("./auth-error.js").AuthErrorCode} AuthErrorCode */
 
 export class AuthError extends Error {
   /** @param {AuthErrorCode} code

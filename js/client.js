@@ -20,9 +20,9 @@ const SUCCESSOR_WAIT_MS = 5000;
 const SPENT_MEMORY = 16;
 
 /** @typedef {import("./http.js").EngineRequest} EngineRequest */
-/** @typedef {import("./auth-error").AuthError} AuthError */
-/** @typedef {import("./index").AuthEvent} AuthEvent */
-/** @typedef {import("./index").AuthListener} AuthListener */
+/** @typedef {import("./auth-error.js").AuthError} AuthError */
+/** @typedef {import("./index.js").AuthEvent} AuthEvent */
+/** @typedef {import("./index.js").AuthListener} AuthListener */
 
 const text = (/** @type {any} */ obj, /** @type {string} */ key) => (obj !== null && typeof obj === "object" && typeof obj[key] === "string" ? obj[key] : "");
 const unauthorized = () => authError("unauthorized", "Not authorized", 401);
@@ -31,7 +31,7 @@ const signedOutByIt = (/** @type {AuthError} */ err) => err.code === "refresh_fa
 export class AuthClient {
   /** Never throws for what is in storage (garbage is removed); throws AuthError
    * `config` for an invalid config.
-   * @param {import("./index").AuthConfig} config */
+   * @param {import("./index.js").AuthConfig} config */
   constructor(config) {
     let json;
     try {
@@ -107,12 +107,12 @@ export class AuthClient {
   // ---- the public API ------------------------------------------------------------------
 
   /** Sign in with `{ username, password }` or `{ email, password }`. */
-  login(/** @type {import("./index").LoginCredentials} */ credentials) {
+  login(/** @type {import("./index.js").LoginCredentials} */ credentials) {
     return this.run(() => this.loginWith(text(credentials, "username"), text(credentials, "email"), text(credentials, "password")));
   }
 
   /** Create an account and sign in (logging in when the response has no tokens). */
-  register(/** @type {import("./index").RegisterInput} */ input) {
+  register(/** @type {import("./index.js").RegisterInput} */ input) {
     return this.run(async () => {
       const email = text(input, "email");
       const password = text(input, "password");
@@ -135,19 +135,19 @@ export class AuthClient {
   /** Social sign-in: off to the provider (through the backend), which sends the user
    * back to `redirectTo`, where `handleRedirect()` finishes. Resolves as the page
    * starts to navigate. */
-  signInWith(/** @type {string} */ provider, /** @type {import("./index").SocialSignInOptions} */ options) {
+  signInWith(/** @type {string} */ provider, /** @type {import("./index.js").SocialSignInOptions} */ options) {
     return this.run(() => this.startSocial(provider, options, false));
   }
 
   /** Link a provider to the signed-in user: the same trip through the provider as
    * `signInWith`, finished by `handleRedirect()` on the page it comes back to. */
-  linkWith(/** @type {string} */ provider, /** @type {import("./index").SocialSignInOptions} */ options) {
+  linkWith(/** @type {string} */ provider, /** @type {import("./index.js").SocialSignInOptions} */ options) {
     return this.run(() => this.startSocial(provider, options, true));
   }
 
   /** signInWith and linkWith: PKCE, state, the start request, the pending record, off.
    * @param {string} provider
-   * @param {import("./index").SocialSignInOptions} options
+   * @param {import("./index.js").SocialSignInOptions} options
    * @param {boolean} link */
   async startSocial(provider, options, link) {
     const verifier = randomText(32);

@@ -3,7 +3,7 @@ import { decodeJwtText, isExpired as expired } from "./auth_wasm.js";
 import { errorFromText } from "./auth-error.js";
 
 /** @param {string} token
- * @returns {import("./index").JwtClaims} */
+ * @returns {import("./index.js").JwtClaims} */
 export function decodeJwt(token) {
   const text = decodeJwtText(String(token));
   if (text[0] === "!") throw errorFromText(text.slice(1));

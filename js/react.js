@@ -16,14 +16,14 @@ export const LOADING_SNAPSHOT = Object.freeze({
   mfa: null,
 });
 
-/** @typedef {import("./index").AuthClient} AuthClient */
+/** @typedef {import("./index.js").AuthClient} AuthClient */
 
 const AuthContext = createContext(/** @type {AuthClient | null} */ (null));
 const noSubscription = () => () => {};
-/** @returns {import("./react").LoadingSnapshot | import("./index").AuthSnapshot} */
+/** @returns {import("./react.js").LoadingSnapshot | import("./index.js").AuthSnapshot} */
 const loading = () => LOADING_SNAPSHOT;
 
-/** @param {import("./react").AuthProviderProps} props */
+/** @param {import("./react.js").AuthProviderProps} props */
 export function AuthProvider({ client, config, children }) {
   const [auth, setAuth] = useState(client ?? null);
   // Recreate only when the config's content changes, not its identity.

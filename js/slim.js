@@ -11,7 +11,7 @@ export { decodeJwt, isExpired } from "./jwt.js";
 /** @type {Promise<void> | null} */
 let ready = null;
 
-/** @param {import("./slim").EngineSource} wasm
+/** @param {import("./slim.js").EngineSource} wasm
  * @returns {Promise<void>} */
 export function init(wasm) {
   if (wasm === undefined || wasm === null) {
