@@ -91,9 +91,16 @@ def test_real_server_process_over_http(tmp_path):
         token = r.json()["access_token"]
         me = httpx.get(f"{base}/auth/me", headers={"Authorization": f"Bearer {token}"})
         assert me.json()["email"] == "p@example.com"
-        # A 100 KB header over a real socket: refused, never a 500.
-        big = httpx.get(f"{base}/auth/me", headers={"Authorization": "Bearer " + "a" * 100_000})
-        assert big.status_code in (400, 401, 431)
+        # A 100 KB header over a real socket: refused, never a 500. The server answers 4xx
+        # and closes; when it closes while the client is still sending, the kernel resets
+        # the connection before the answer is read (a race of the transport, seen on a
+        # loaded machine), which is a refusal too. Either way the server lives on.
+        try:
+            big = httpx.get(f"{base}/auth/me", headers={"Authorization": "Bearer " + "a" * 100_000})
+            assert big.status_code in (400, 401, 431)
+        except (httpx.ReadError, httpx.RemoteProtocolError, httpx.WriteError):
+            pass
+        assert httpx.get(f"{base}/health", timeout=5).status_code == 200
     finally:
         proc.terminate()
         _out, err = proc.communicate(timeout=30)
