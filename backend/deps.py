@@ -20,6 +20,7 @@ from .errors import ApiError, unauthorized
 from .mailer import Mailer
 from .mfa import Challenges, RecoveryCodes
 from .oidc import Flows, Providers
+from .passkeys import RelyingParty
 from .ratelimit import Limiter
 from .security import AccessClaims, Passwords, Tokens
 from .settings import Settings
@@ -39,6 +40,7 @@ class AppState:
     flows: Flows
     mailer: Mailer
     verifier: EmailVerifier
+    passkeys: RelyingParty
     test_hooks: object | None = field(default=None)
 
 
