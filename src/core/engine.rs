@@ -11,6 +11,7 @@ use super::clock::{Clock, Millis};
 use super::config::{Config, Protocol};
 use super::error::{AuthError, ErrorCode};
 use super::json::{write_str, Json};
+use super::passkey::{self, PasskeyOp};
 use super::persist;
 use super::protocol::{self, Credential, HttpRequest, HttpResponse, Op, SessionsOp, TokenSet};
 use super::schedule::{self, Page, RetryState, Wake};
@@ -653,6 +654,37 @@ impl Engine {
         }
     }
 
+    // ---- passkeys ----------------------------------------------------------------------
+
+    /// A passkey request (the user's ones go through the shell's bearer rules; the
+    /// answers of `SignUp` and `SignIn` go to `sign_in_answer(Op::Passkey, ..)`).
+    pub fn passkey(&mut self, op: PasskeyOp) -> Result<HttpRequest, AuthError> {
+        if op.needs_session() && self.session.is_none() {
+            return self.fail(not_signed_in());
+        }
+        if op.signs_in() {
+            self.mfa = None;
+        }
+        passkey::request(&self.cfg, op).or_else(|e| self.fail(e))
+    }
+
+    /// Its answer (not a sign-in's): options, a passkey, the list, or "".
+    pub fn passkey_answer(
+        &mut self,
+        op: PasskeyOp,
+        reply: &Reply,
+        local: Millis,
+    ) -> Result<String, AuthError> {
+        self.observe(reply.date, local);
+        match passkey::parse_answer(op, &Self::response(reply, local)) {
+            Ok(text) => {
+                self.error = None;
+                Ok(text)
+            }
+            Err(e) => self.fail(e),
+        }
+    }
+
     // ---- sessions (devices) ---------------------------------------------------------------
 
     /// A sessions request (sent through the shell's bearer rules).
@@ -802,6 +834,52 @@ mod tests {
         assert!(other.restore(Some(&stored), T0));
         assert_eq!(other.bearer(Credential::Refresh).as_deref(), Some("r1"));
         assert!(!other.restore(Some("garbage"), T0));
+    }
+
+    #[test]
+    fn a_passkey_sign_in_signs_in_like_a_password_and_never_asks_for_a_second_factor() {
+        let mut e = engine("json");
+        let add = PasskeyOp::RegisterOptions { password: None };
+        assert_eq!(e.passkey(add).unwrap_err().code, ErrorCode::SessionExpired);
+        assert!(
+            e.passkey(PasskeyOp::SignInOptions).is_ok(),
+            "no session needed"
+        );
+        let wrong = reply(
+            401,
+            r#"{"detail":"This passkey is not registered here","code":"invalid_credentials"}"#,
+        );
+        let err = e.sign_in_answer(Op::Passkey, &wrong, T0).unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidCredentials);
+        assert_eq!(
+            e.error().map(|e| e.code),
+            Some(ErrorCode::InvalidCredentials)
+        );
+        // A body that looks like a two-factor challenge is no tokens, not a second step.
+        let challenge = reply(
+            200,
+            r#"{"mfa_required":true,"challenge":"c","methods":["totp"],"expires_in":300}"#,
+        );
+        assert_eq!(
+            e.sign_in_answer(Op::Passkey, &challenge, T0)
+                .unwrap_err()
+                .code,
+            ErrorCode::InvalidResponse
+        );
+        let body = tokens((T0 / 1000.0) as i64 + 900, "r1");
+        assert_eq!(
+            e.sign_in_answer(Op::Passkey, &reply(200, &body), T0),
+            Ok(SignIn::Done)
+        );
+        assert_eq!(e.status(T0), Status::Authenticated);
+        assert!(e.error().is_none());
+        let list = e.passkey(PasskeyOp::List).unwrap();
+        assert_eq!(list.credential, Credential::Access);
+        let gone = reply(204, "");
+        assert_eq!(
+            e.passkey_answer(PasskeyOp::Remove { id: "ab" }, &gone, T0),
+            Ok(String::new())
+        );
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod engine;
 pub mod error;
 pub mod json;
 pub mod jwt;
+pub mod passkey;
 pub mod persist;
 mod properties;
 pub mod protocol;
