@@ -9,6 +9,7 @@ import { authError, errorFromText } from "./auth-error.js";
 import { build, fetchRequest, read, send } from "./http.js";
 import * as op from "./ops.js";
 import { Store } from "./storage.js";
+import { autofillSupported, createCredential, getCredential, passkeysSupported } from "./passkeys.js";
 import { Pending, arrivalOf, challengeOf, randomText } from "./social.js";
 import { MAX_TIMEOUT_MS, TIMED_OUT, holdMarker, isHeld, lockManager, online, pageFlags, sleep, withLock } from "./tabs.js";
 
@@ -26,6 +27,12 @@ const SPENT_MEMORY = 16;
 
 const text = (/** @type {any} */ obj, /** @type {string} */ key) => (obj !== null && typeof obj === "object" && typeof obj[key] === "string" ? obj[key] : "");
 const unauthorized = () => authError("unauthorized", "Not authorized", 401);
+/** The passkey calls of the signed-in user (sent with the access token). */
+const needsBearer = (/** @type {number} */ which) => ![op.PASSKEY_SIGN_UP_OPTIONS, op.PASSKEY_SIGN_IN_OPTIONS].includes(which);
+const signalOf = (/** @type {any} */ options) => (options?.signal instanceof AbortSignal ? options.signal : undefined);
+const usePasskeys = () => {
+  if (!passkeysSupported()) throw authError("config", "This browser has no passkeys (WebAuthn needs a secure context: https or localhost)");
+};
 const signedOutByIt = (/** @type {AuthError} */ err) => err.code === "refresh_failed" || err.code === "session_expired";
 
 export class AuthClient {
@@ -63,6 +70,8 @@ export class AuthClient {
     this.lost = false;
     this.busy = null;
     this.tabId = Math.random();
+    /** @type {AbortController | null} a passkey ceremony waiting (the autofill's) */
+    this.passkeyWait = null;
     /** @type {(() => void)[]} */
     this.cleanups = [];
     const stored = this.store.read();
@@ -239,6 +248,83 @@ export class AuthClient {
     });
   }
 
+  // ---- passkeys (the ceremony itself is js/passkeys.js) ------------------------------------
+
+  /** Add a passkey to the signed-in account; `password`: the step-up an account with
+   * a password needs (without one, a sign-in in the last 10 minutes is the proof). */
+  registerPasskey(/** @type {import("./index.js").RegisterPasskeyOptions | undefined} */ options) {
+    return this.run(async () => {
+      usePasskeys();
+      const started = await this.passkeyCall(op.PASSKEY_REGISTER_OPTIONS, text(options, "password"));
+      const { ceremony, publicKey } = JSON.parse(started);
+      const credential = await createCredential(publicKey, signalOf(options));
+      return JSON.parse(await this.passkeyCall(op.PASSKEY_REGISTER, ceremony, credential, text(options, "name")));
+    });
+  }
+
+  /** Create an account with a passkey only (no password) and sign in. */
+  signUpWithPasskey(/** @type {import("./index.js").PasskeySignUpInput} */ input) {
+    return this.run(async () => {
+      usePasskeys();
+      const started = await this.passkeyCall(op.PASSKEY_SIGN_UP_OPTIONS, text(input, "email"), text(input, "name"));
+      const { ceremony, publicKey } = JSON.parse(started);
+      const credential = await createCredential(publicKey, signalOf(input));
+      await this.signIn(JSON.parse(this.call(op.PASSKEY, 0, op.PASSKEY_SIGN_UP, ceremony, credential, text(input, "passkeyName"))), op.PASSKEY_SIGN_IN_ANSWER);
+      return this.snapshot();
+    });
+  }
+
+  /** Sign in with a passkey (no email asked: the authenticator offers its passkeys).
+   * `autofill`: offer them in the autofill of a field with `autocomplete="username
+   * webauthn"` instead of a dialog (resolves once one is picked; null when the browser
+   * has no such autofill). A newer passkey ceremony aborts a waiting autofill. */
+  signInWithPasskey(/** @type {import("./index.js").PasskeySignInOptions | undefined} */ options) {
+    return this.run(async () => {
+      usePasskeys();
+      const autofill = options?.autofill === true;
+      if (autofill && !(await autofillSupported())) return null;
+      // One ceremony at a time: a browser refuses a second while one waits.
+      this.passkeyWait?.abort();
+      const wait = new AbortController();
+      this.passkeyWait = wait;
+      const caller = signalOf(options);
+      const signal = caller ? AbortSignal.any([caller, wait.signal]) : wait.signal;
+      try {
+        const { ceremony, publicKey } = JSON.parse(await this.passkeyCall(op.PASSKEY_SIGN_IN_OPTIONS));
+        const credential = await getCredential(publicKey, autofill, signal);
+        await this.signIn(JSON.parse(this.call(op.PASSKEY, 0, op.PASSKEY_SIGN_IN, ceremony, credential)), op.PASSKEY_SIGN_IN_ANSWER);
+      } finally {
+        if (this.passkeyWait === wait) this.passkeyWait = null;
+      }
+      return this.snapshot();
+    });
+  }
+
+  /** The signed-in user's passkeys. */
+  passkeys() {
+    return this.run(async () => JSON.parse(await this.passkeyCall(op.PASSKEY_LIST)));
+  }
+
+  /** Rename one of the signed-in user's passkeys. */
+  renamePasskey(/** @type {string} */ id, /** @type {string} */ name) {
+    return this.run(async () => JSON.parse(await this.passkeyCall(op.PASSKEY_RENAME, String(id ?? ""), String(name ?? ""))));
+  }
+
+  /** Remove one of the signed-in user's passkeys (never the last way to sign in). */
+  removePasskey(/** @type {string} */ id) {
+    return this.run(async () => {
+      await this.passkeyCall(op.PASSKEY_REMOVE, String(id ?? ""));
+    });
+  }
+
+  /** A passkey request that is no sign-in: the user's go through the bearer rules.
+   * @param {number} which op.PASSKEY_REGISTER_OPTIONS .. op.PASSKEY_REMOVE */
+  async passkeyCall(which, a = "", b = "", c = "") {
+    const req = JSON.parse(this.call(op.PASSKEY, 0, which, a, b, c));
+    const reply = needsBearer(which) ? await this.sendAuthorized(req) : await this.sendRecorded(req);
+    return this.call(op.PASSKEY_ANSWER, Date.now(), reply.status, reply.body, reply.date, reply.retryAfter, String(which));
+  }
+
   /** One of the signed-in user's account calls through the bearer rules.
    * @param {number} which op.VERIFY_EMAIL .. op.LINKED
    * @param {string} arg the token or provider, or "" */
@@ -370,6 +456,7 @@ export class AuthClient {
     this.listeners.clear();
     this.flight = null;
     this.stopped = true;
+    this.passkeyWait?.abort();
     clearTimeout(this.timer);
     for (const cleanup of this.cleanups.splice(0)) cleanup();
     for (const release of this.markers.splice(0)) release();

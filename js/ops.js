@@ -42,9 +42,22 @@ export const SOCIAL_FINISH = 39;
 export const SOCIAL_ANSWER = 40;
 export const ACCOUNT = 41;
 export const ACCOUNT_ANSWER = 42;
+export const PASSKEY = 43;
+export const PASSKEY_ANSWER = 44;
+export const PASSKEY_SIGN_IN_ANSWER = 45;
 // ACCOUNT's `y` / ACCOUNT_ANSWER's `c`: which account call.
 export const VERIFY_EMAIL = 0;
 export const RESEND_VERIFICATION = 1;
 export const IDENTITIES = 2;
 export const UNLINK = 3;
 export const LINKED = 4;
+// PASSKEY's `y` / PASSKEY_ANSWER's `d`: which passkey call.
+export const PASSKEY_REGISTER_OPTIONS = 0;
+export const PASSKEY_REGISTER = 1;
+export const PASSKEY_SIGN_UP_OPTIONS = 2;
+export const PASSKEY_SIGN_UP = 3;
+export const PASSKEY_SIGN_IN_OPTIONS = 4;
+export const PASSKEY_SIGN_IN = 5;
+export const PASSKEY_LIST = 6;
+export const PASSKEY_RENAME = 7;
+export const PASSKEY_REMOVE = 8;

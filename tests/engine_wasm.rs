@@ -18,6 +18,9 @@ const SOCIAL_START: u32 = 37;
 const SOCIAL_FINISH: u32 = 39;
 const ACCOUNT: u32 = 41;
 const ACCOUNT_ANSWER: u32 = 42;
+const PASSKEY: u32 = 43;
+const PASSKEY_ANSWER: u32 = 44;
+const PASSKEY_SIGN_IN_ANSWER: u32 = 45;
 
 fn call(e: &mut Engine, op: u32, x: f64, y: f64, a: &str) -> String {
     e.call(op, x, y, a, "", "", "")
@@ -153,4 +156,56 @@ fn token_helpers() {
     assert!(is_expired(&jwt(now - 60), None));
     assert!(!is_expired(&jwt(now - 60), Some(120.0)));
     assert!(is_expired("garbage", None));
+}
+
+#[wasm_bindgen_test]
+fn passkey_calls_cross_the_boundary() {
+    let mut e = Engine::new();
+    call(
+        &mut e,
+        CONFIGURE,
+        0.0,
+        0.0,
+        r#"{"baseUrl":"http://127.0.0.1:8000"}"#,
+    );
+    // y = 4: sign-in options, no session needed.
+    let options = e.call(PASSKEY, 0.0, 4.0, "", "", "", "");
+    assert!(
+        options.contains(r#""url":"http://127.0.0.1:8000/auth/passkeys/signin/options""#),
+        "{options}"
+    );
+    let answer = e.call(
+        PASSKEY_ANSWER,
+        0.0,
+        200.0,
+        r#"{"ceremony":"c1","options":{"challenge":"AAEC","rpId":"localhost"}}"#,
+        "",
+        "",
+        "4",
+    );
+    assert_eq!(
+        answer,
+        r#"{"ceremony":"c1","publicKey":{"challenge":"AAEC","rpId":"localhost"}}"#
+    );
+    // y = 5: the assertion (a: ceremony, b: the credential's JSON).
+    let credential =
+        r#"{"id":"AQI","rawId":"AQI","type":"public-key","response":{"signature":"AA"}}"#;
+    let signin = e.call(PASSKEY, 0.0, 5.0, "c1", credential, "", "");
+    assert!(signin.contains(r#"/auth/passkeys/signin""#), "{signin}");
+    let unknown = e.call(
+        PASSKEY_SIGN_IN_ANSWER,
+        0.0,
+        401.0,
+        r#"{"detail":"This passkey is not registered here","code":"invalid_credentials"}"#,
+        "",
+        "",
+        "",
+    );
+    assert!(
+        unknown.starts_with(r#"!{"code":"invalid_credentials""#),
+        "{unknown}"
+    );
+    // The list is the signed-in user's.
+    let list = e.call(PASSKEY, 0.0, 6.0, "", "", "", "");
+    assert!(list.starts_with(r#"!{"code":"session_expired""#), "{list}");
 }

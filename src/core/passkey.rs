@@ -134,7 +134,7 @@ pub fn request(cfg: &Config, op: PasskeyOp) -> Result<HttpRequest, AuthError> {
         PasskeyOp::Rename { id, name } => {
             let mut r = post(
                 cfg,
-                &at(&["/", &passkey_id(id)?].concat()),
+                &at(&["/", passkey_id(id)?].concat()),
                 JSON_TYPE,
                 Json::Obj(vec![("name".to_owned(), text(name))]).to_text(),
             );
@@ -143,7 +143,7 @@ pub fn request(cfg: &Config, op: PasskeyOp) -> Result<HttpRequest, AuthError> {
         }
         PasskeyOp::Remove { id } => HttpRequest {
             method: "DELETE",
-            url: join(&cfg.base_url, &at(&["/", &passkey_id(id)?].concat())),
+            url: join(&cfg.base_url, &at(&["/", passkey_id(id)?].concat())),
             content_type: None,
             body: None,
             credential: Credential::None,

@@ -11,6 +11,7 @@ use crate::core::config::{Config, RawConfig};
 use crate::core::engine::{self, Access, Outgoing, Reply, SignIn};
 use crate::core::error::{AuthError, ErrorCode};
 use crate::core::json::{self, write_str, Json};
+use crate::core::passkey::{Finish, PasskeyOp};
 use crate::core::protocol::{Credential, HttpRequest, Op, SessionsOp};
 use crate::core::schedule::Page;
 use crate::core::social::Returned;
@@ -133,6 +134,9 @@ mod op {
     pub const SOCIAL_ANSWER: u32 = 40;
     pub const ACCOUNT: u32 = 41;
     pub const ACCOUNT_ANSWER: u32 = 42;
+    pub const PASSKEY: u32 = 43;
+    pub const PASSKEY_ANSWER: u32 = 44;
+    pub const PASSKEY_SIGN_IN_ANSWER: u32 = 45;
 }
 
 /// `which`: 0 verify email (`arg`: the token), 1 resend verification, 2 identities,
@@ -144,6 +148,29 @@ fn account_op(which: f64, arg: &str) -> AccountOp<'_> {
         3 => AccountOp::Unlink(arg),
         4 => AccountOp::Linked,
         _ => AccountOp::Identities,
+    }
+}
+
+/// PASSKEY's `y` (and PASSKEY_ANSWER's `d`): which passkey call, with its arguments.
+fn passkey_op<'a>(which: f64, a: &'a str, b: &'a str, c: &'a str) -> PasskeyOp<'a> {
+    let finish = Finish {
+        ceremony: a,
+        credential: b,
+        name: opt(c),
+    };
+    match which as u8 {
+        0 => PasskeyOp::RegisterOptions { password: opt(a) },
+        1 => PasskeyOp::Register(finish),
+        2 => PasskeyOp::SignUpOptions {
+            email: a,
+            name: opt(b),
+        },
+        3 => PasskeyOp::SignUp(finish),
+        4 => PasskeyOp::SignInOptions,
+        5 => PasskeyOp::SignIn(finish),
+        7 => PasskeyOp::Rename { id: a, name: b },
+        8 => PasskeyOp::Remove { id: a },
+        _ => PasskeyOp::List,
     }
 }
 
@@ -284,10 +311,14 @@ impl Engine {
             op::REGISTER => e
                 .register(opt(a), opt(b), opt(c))
                 .map_or_else(|e| failure(&e), request),
-            op::LOGIN_ANSWER | op::REGISTER_ANSWER | op::SOCIAL_ANSWER => {
+            op::LOGIN_ANSWER
+            | op::REGISTER_ANSWER
+            | op::SOCIAL_ANSWER
+            | op::PASSKEY_SIGN_IN_ANSWER => {
                 let kind = match op {
                     op::LOGIN_ANSWER => Op::Login,
                     op::REGISTER_ANSWER => Op::Register,
+                    op::PASSKEY_SIGN_IN_ANSWER => Op::Passkey,
                     _ => Op::Social,
                 };
                 match e.sign_in_answer(kind, &reply, x) {
@@ -395,6 +426,25 @@ impl Engine {
                 let which = d.get(..1).and_then(|w| w.parse::<u8>().ok()).unwrap_or(2);
                 let arg = d.get(1..).unwrap_or("");
                 e.account_answer(account_op(f64::from(which), arg), &reply, x)
+                    .unwrap_or_else(|e| failure(&e))
+            }
+            // `y`: which (see `passkey_op`); `a`..`c`: its arguments.
+            op::PASSKEY => e.passkey(passkey_op(y, a, b, c)).map_or_else(
+                |e| failure(&e),
+                |r: HttpRequest| {
+                    request_text(
+                        &Outgoing {
+                            request: r,
+                            bearer: None,
+                        },
+                        false,
+                    )
+                },
+            ),
+            // `d`: which (as PASSKEY's `y`); the answer of a call that is no sign-in.
+            op::PASSKEY_ANSWER => {
+                let which = f64::from(d.parse::<u8>().unwrap_or(6));
+                e.passkey_answer(passkey_op(which, "", "", ""), &reply, x)
                     .unwrap_or_else(|e| failure(&e))
             }
             op::MFA_VERIFY => e
