@@ -69,6 +69,14 @@ def is_secure_url(url: str) -> bool:
     return (parts.scheme == "https" and bool(parts.hostname)) or is_loopback_http(url)
 
 
+def is_ip_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
 def origin_on_rp_id(origin: str, rp_id: str) -> bool:
     """A bare origin (scheme://host[:port]) whose host is `rp_id` or a subdomain of it."""
     try:
@@ -305,10 +313,15 @@ class Settings(BaseSettings):
 
     @property
     def passkey_rp_id(self) -> str:
+        """WEBAUTHN_RP_ID, else the host of the first CORS origin named by a domain
+        (WebAuthn refuses IP addresses), else localhost."""
         if self.webauthn_rp_id:
             return self.webauthn_rp_id.strip().lower()
-        first = (self.cors_origin_list or ["http://localhost:3000"])[0]
-        return (urlsplit(first).hostname or "localhost").lower()
+        for origin in self.cors_origin_list:
+            host = (urlsplit(origin).hostname or "").lower()
+            if host and not is_ip_address(host):
+                return host
+        return "localhost"
 
     @property
     def passkey_origins(self) -> list[str]:
@@ -321,11 +334,8 @@ class Settings(BaseSettings):
         """Every WebAuthn origin must be on RP_ID (the browser refuses the rest anyway)
         and https, or http on loopback; RP_ID is a domain, never an IP address."""
         rp_id = self.passkey_rp_id
-        try:
-            ipaddress.ip_address(rp_id.strip("[]"))
+        if is_ip_address(rp_id):
             raise ConfigError("WEBAUTHN_RP_ID must be a domain name (WebAuthn refuses IP addresses), e.g. localhost")
-        except ValueError:
-            pass
         for origin in self.passkey_origins:
             if not (origin_on_rp_id(origin, rp_id) and is_secure_url(origin)):
                 raise ConfigError(

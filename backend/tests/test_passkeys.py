@@ -252,6 +252,10 @@ def test_a_password_account_may_remove_all_its_passkeys(client):
 def test_rp_id_and_origins_come_from_settings_and_are_checked(tmp_path, make_client):
     s = make_settings(tmp_path, cors_origins="https://app.example.com,http://127.0.0.1:3000")
     assert (s.passkey_rp_id, s.passkey_origins) == ("app.example.com", ["https://app.example.com"])
+    # An IP address is no RP ID: the first origin named by a domain gives it.
+    s = make_settings(tmp_path, cors_origins="http://127.0.0.1:3000,http://localhost:3000")
+    assert (s.passkey_rp_id, s.passkey_origins) == ("localhost", ["http://localhost:3000"])
+    s.check_passkeys()
     s = make_settings(tmp_path, cors_origins="https://app.example.com", webauthn_rp_id="example.com")
     assert s.passkey_origins == ["https://app.example.com"]
     for bad in (
