@@ -255,10 +255,9 @@ export class AuthClient {
   registerPasskey(/** @type {import("./index.js").RegisterPasskeyOptions | undefined} */ options) {
     return this.run(async () => {
       usePasskeys();
-      const started = await this.passkeyCall(op.PASSKEY_REGISTER_OPTIONS, text(options, "password"));
-      const { ceremony, publicKey } = JSON.parse(started);
-      const credential = await createCredential(publicKey, signalOf(options));
-      return JSON.parse(await this.passkeyCall(op.PASSKEY_REGISTER, ceremony, credential, text(options, "name")));
+      const started = JSON.parse(await this.passkeyCall(op.PASSKEY_REGISTER_OPTIONS, text(options, "password")));
+      const credential = await createCredential(started.options, signalOf(options));
+      return JSON.parse(await this.passkeyCall(op.PASSKEY_REGISTER, started.ceremony, credential, text(options, "name")));
     });
   }
 
@@ -266,10 +265,9 @@ export class AuthClient {
   signUpWithPasskey(/** @type {import("./index.js").PasskeySignUpInput} */ input) {
     return this.run(async () => {
       usePasskeys();
-      const started = await this.passkeyCall(op.PASSKEY_SIGN_UP_OPTIONS, text(input, "email"), text(input, "name"));
-      const { ceremony, publicKey } = JSON.parse(started);
-      const credential = await createCredential(publicKey, signalOf(input));
-      await this.signIn(JSON.parse(this.call(op.PASSKEY, 0, op.PASSKEY_SIGN_UP, ceremony, credential, text(input, "passkeyName"))), op.PASSKEY_SIGN_IN_ANSWER);
+      const started = JSON.parse(await this.passkeyCall(op.PASSKEY_SIGN_UP_OPTIONS, text(input, "email"), text(input, "name")));
+      const credential = await createCredential(started.options, signalOf(input));
+      await this.signIn(JSON.parse(this.call(op.PASSKEY, 0, op.PASSKEY_SIGN_UP, started.ceremony, credential, text(input, "passkeyName"))), op.PASSKEY_SIGN_IN_ANSWER);
       return this.snapshot();
     });
   }
@@ -290,9 +288,9 @@ export class AuthClient {
       const caller = signalOf(options);
       const signal = caller ? AbortSignal.any([caller, wait.signal]) : wait.signal;
       try {
-        const { ceremony, publicKey } = JSON.parse(await this.passkeyCall(op.PASSKEY_SIGN_IN_OPTIONS));
-        const credential = await getCredential(publicKey, autofill, signal);
-        await this.signIn(JSON.parse(this.call(op.PASSKEY, 0, op.PASSKEY_SIGN_IN, ceremony, credential)), op.PASSKEY_SIGN_IN_ANSWER);
+        const started = JSON.parse(await this.passkeyCall(op.PASSKEY_SIGN_IN_OPTIONS));
+        const credential = await getCredential(started.options, autofill, signal);
+        await this.signIn(JSON.parse(this.call(op.PASSKEY, 0, op.PASSKEY_SIGN_IN, started.ceremony, credential)), op.PASSKEY_SIGN_IN_ANSWER);
       } finally {
         if (this.passkeyWait === wait) this.passkeyWait = null;
       }

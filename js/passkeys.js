@@ -45,7 +45,7 @@ export async function autofillSupported() {
 /** @param {any[] | undefined} list */
 const descriptors = (list) => (Array.isArray(list) ? list.map((d) => ({ ...d, id: fromBase64url(String(d.id)) })) : undefined);
 
-/** navigator.credentials.create with the engine's `publicKey` options (base64url
+/** navigator.credentials.create with the ceremony's options (base64url
  * fields decoded here); the new credential as JSON. */
 export async function createCredential(/** @type {any} */ publicKey, /** @type {AbortSignal | undefined} */ signal) {
   const options = {
@@ -63,7 +63,7 @@ export async function createCredential(/** @type {any} */ publicKey, /** @type {
   });
 }
 
-/** navigator.credentials.get with the engine's `publicKey` options; `conditional`:
+/** navigator.credentials.get with the ceremony's options; `conditional`:
  * the passkeys wait in the autofill of a field with `autocomplete="... webauthn"`
  * until the person picks one. The assertion as JSON. */
 export async function getCredential(/** @type {any} */ publicKey, /** @type {boolean} */ conditional, /** @type {AbortSignal | undefined} */ signal) {

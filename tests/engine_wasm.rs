@@ -183,9 +183,10 @@ fn passkey_calls_cross_the_boundary() {
         "",
         "4",
     );
+    // Handed to the shell as the backend wrote them.
     assert_eq!(
         answer,
-        r#"{"ceremony":"c1","publicKey":{"challenge":"AAEC","rpId":"localhost"}}"#
+        r#"{"ceremony":"c1","options":{"challenge":"AAEC","rpId":"localhost"}}"#
     );
     // y = 5: the assertion (a: ceremony, b: the credential's JSON).
     let credential =

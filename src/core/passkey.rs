@@ -9,15 +9,15 @@ use crate::prelude::*;
 
 use super::config::Config;
 use super::error::{AuthError, ErrorCode};
-use super::json::{self, Json};
+use super::json::{self, write_str, Json};
 use super::protocol::{
-    error_from_response, invalid_response, post, Credential, HttpRequest, HttpResponse, Op,
+    error_from_response, invalid_response, json_object, Credential, HttpRequest, HttpResponse, Op,
     JSON_TYPE,
 };
 use super::url::join;
 
 /// Which passkey call.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub enum PasskeyOp<'a> {
     /// Options to add a passkey to the signed-in account (`password`: step-up).
     RegisterOptions {
@@ -49,7 +49,7 @@ pub enum PasskeyOp<'a> {
 
 /// The second request of a ceremony: the signed ceremony from the options, the
 /// credential's JSON from the shell, and the passkey's name where one is made.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub struct Finish<'a> {
     pub ceremony: &'a str,
     pub credential: &'a str,
@@ -59,13 +59,12 @@ pub struct Finish<'a> {
 impl PasskeyOp<'_> {
     /// Whether the call is the signed-in user's (sent with the access token).
     pub fn needs_session(self) -> bool {
-        matches!(
+        !matches!(
             self,
-            PasskeyOp::RegisterOptions { .. }
-                | PasskeyOp::Register(_)
-                | PasskeyOp::List
-                | PasskeyOp::Rename { .. }
-                | PasskeyOp::Remove { .. }
+            PasskeyOp::SignUpOptions { .. }
+                | PasskeyOp::SignUp(_)
+                | PasskeyOp::SignInOptions
+                | PasskeyOp::SignIn(_)
         )
     }
 
@@ -73,20 +72,6 @@ impl PasskeyOp<'_> {
     pub fn signs_in(self) -> bool {
         matches!(self, PasskeyOp::SignUp(_) | PasskeyOp::SignIn(_))
     }
-
-    /// Whether its answer is a ceremony's options.
-    fn is_options(self) -> bool {
-        matches!(
-            self,
-            PasskeyOp::RegisterOptions { .. }
-                | PasskeyOp::SignUpOptions { .. }
-                | PasskeyOp::SignInOptions
-        )
-    }
-}
-
-fn text(s: &str) -> Json {
-    Json::Str(s.to_owned())
 }
 
 /// The request for `op`; `config` when the protocol has no passkey endpoints.
@@ -95,64 +80,53 @@ pub fn request(cfg: &Config, op: PasskeyOp) -> Result<HttpRequest, AuthError> {
         cfg.endpoints.passkeys.as_deref().ok_or_else(|| {
             AuthError::config("Passkeys need the json protocol's passkey endpoints")
         })?;
-    let at = |rest: &str| [base, rest].concat();
-    let mut r = match op {
-        PasskeyOp::RegisterOptions { password } => {
-            let body = password.map_or(Json::Obj(Vec::new()), |p| {
-                Json::Obj(vec![("password".to_owned(), text(p))])
-            });
-            post(cfg, &at("/register/options"), JSON_TYPE, body.to_text())
-        }
+    // (method, path under `base`, the id it ends with, the JSON body or "").
+    let (method, path, id, body) = match op {
+        PasskeyOp::RegisterOptions { password } => (
+            "POST",
+            "/register/options",
+            "",
+            password.map_or_else(|| "{}".to_owned(), |p| json_object(&[("password", p)])),
+        ),
         PasskeyOp::SignUpOptions { email, name } => {
             if email.is_empty() {
                 let mut err = AuthError::new(ErrorCode::Validation, "Enter your email");
                 err.fields.push(("email".to_owned(), "Required".to_owned()));
                 return Err(err);
             }
-            let mut members = vec![("email".to_owned(), text(email))];
-            if let Some(name) = name {
-                members.push(("name".to_owned(), text(name)));
-            }
-            post(
-                cfg,
-                &at("/signup/options"),
-                JSON_TYPE,
-                Json::Obj(members).to_text(),
-            )
+            let body = json_object(&[("email", email), ("name", name.unwrap_or(""))]);
+            ("POST", "/signup/options", "", body)
         }
-        PasskeyOp::SignInOptions => post(cfg, &at("/signin/options"), JSON_TYPE, "{}".to_owned()),
-        PasskeyOp::Register(f) => post(cfg, &at("/register"), JSON_TYPE, finish_body(f)?),
-        PasskeyOp::SignUp(f) => post(cfg, &at("/signup"), JSON_TYPE, finish_body(f)?),
-        PasskeyOp::SignIn(f) => post(cfg, &at("/signin"), JSON_TYPE, finish_body(f)?),
-        PasskeyOp::List => HttpRequest {
-            method: "GET",
-            url: join(&cfg.base_url, base),
-            content_type: None,
-            body: None,
-            credential: Credential::None,
-        },
-        PasskeyOp::Rename { id, name } => {
-            let mut r = post(
-                cfg,
-                &at(&["/", passkey_id(id)?].concat()),
-                JSON_TYPE,
-                Json::Obj(vec![("name".to_owned(), text(name))]).to_text(),
-            );
-            r.method = "PATCH";
-            r
+        PasskeyOp::SignInOptions => ("POST", "/signin/options", "", "{}".to_owned()),
+        PasskeyOp::Register(f) | PasskeyOp::SignUp(f) | PasskeyOp::SignIn(f) => {
+            let path = match op {
+                PasskeyOp::Register(_) => "/register",
+                PasskeyOp::SignUp(_) => "/signup",
+                _ => "/signin",
+            };
+            ("POST", path, "", finish_body(f)?)
         }
-        PasskeyOp::Remove { id } => HttpRequest {
-            method: "DELETE",
-            url: join(&cfg.base_url, &at(&["/", passkey_id(id)?].concat())),
-            content_type: None,
-            body: None,
-            credential: Credential::None,
-        },
+        PasskeyOp::List => ("GET", "", "", String::new()),
+        PasskeyOp::Rename { id, name } => (
+            "PATCH",
+            "/",
+            passkey_id(id)?,
+            json_object(&[("name", name)]),
+        ),
+        PasskeyOp::Remove { id } => ("DELETE", "/", passkey_id(id)?, String::new()),
     };
-    if op.needs_session() {
-        r.credential = Credential::Access;
-    }
-    Ok(r)
+    let has_body = !body.is_empty();
+    Ok(HttpRequest {
+        method,
+        url: join(&cfg.base_url, &[base, path, id].concat()),
+        content_type: has_body.then_some(JSON_TYPE),
+        body: has_body.then_some(body),
+        credential: if op.needs_session() {
+            Credential::Access
+        } else {
+            Credential::None
+        },
+    })
 }
 
 /// A passkey id as the backend makes them (hex); anything else never reaches a path.
@@ -164,110 +138,114 @@ fn passkey_id(id: &str) -> Result<&str, AuthError> {
     }
 }
 
-/// `{"ceremony","credential","name"?}`: the credential must be the JSON of a public-key
+/// `{"ceremony","name","credential"}`: the credential must be the JSON of a public-key
 /// credential (id, rawId and type "public-key", a `response` object).
 fn finish_body(f: Finish) -> Result<String, AuthError> {
-    let credential = json::parse(f.credential).filter(Json::is_object);
-    let shaped = credential.as_ref().is_some_and(|c| {
+    let parsed = json::parse(f.credential);
+    let shaped = parsed.as_ref().is_some_and(|c| {
         c.str_of("type") == Some("public-key")
             && c.str_of("id").is_some_and(|id| !id.is_empty())
             && c.str_of("rawId") == c.str_of("id")
             && c.get("response").is_some_and(Json::is_object)
     });
-    let (Some(credential), true) = (credential, shaped) else {
+    if !shaped || f.ceremony.is_empty() {
         return Err(AuthError::new(
             ErrorCode::InvalidResponse,
             "The authenticator's answer is not a public-key credential",
         ));
-    };
-    if f.ceremony.is_empty() {
-        return Err(AuthError::config("A passkey answer needs its ceremony"));
     }
-    let mut members = vec![
-        ("ceremony".to_owned(), text(f.ceremony)),
-        ("credential".to_owned(), credential),
-    ];
-    if let Some(name) = f.name {
-        members.push(("name".to_owned(), text(name)));
-    }
-    Ok(Json::Obj(members).to_text())
+    // The credential as the shell wrote it (just parsed: well-formed JSON).
+    let mut body = json_object(&[("ceremony", f.ceremony), ("name", f.name.unwrap_or(""))]);
+    body.pop();
+    body.push_str(",\"credential\":");
+    body.push_str(f.credential.trim());
+    body.push('}');
+    Ok(body)
 }
 
 /// The answer to `op` (not a sign-in: those go through the engine's sign-in path):
-/// options as `{"ceremony","publicKey"}`, a passkey, the list, or "".
+/// options as `{"ceremony","options"}`, a passkey, the list, or "".
 pub fn parse_answer(op: PasskeyOp, resp: &HttpResponse) -> Result<String, AuthError> {
     if !(200..300).contains(&resp.status) {
         return Err(error_from_response(Op::Passkey, resp));
     }
-    if matches!(op, PasskeyOp::Remove { .. }) {
+    if let PasskeyOp::Remove { .. } = op {
         return Ok(String::new());
     }
-    let body = json::parse(resp.body).filter(Json::is_object);
-    let Some(body) = body else {
-        return Err(not_what_was_asked(resp.status));
-    };
-    if op.is_options() {
-        return options(op, &body).ok_or_else(|| not_what_was_asked(resp.status));
+    let body = json::parse(resp.body);
+    let mut out = String::new();
+    let read = body.as_ref().and_then(|body| match op {
+        PasskeyOp::RegisterOptions { .. }
+        | PasskeyOp::SignUpOptions { .. }
+        | PasskeyOp::SignInOptions => {
+            options(matches!(op, PasskeyOp::SignInOptions), body)?;
+            out.push_str(resp.body);
+            Some(())
+        }
+        PasskeyOp::List => {
+            let Some(Json::Arr(items)) = body.get("passkeys") else {
+                return None;
+            };
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                passkey(&mut out, item)?;
+            }
+            out.push(']');
+            Some(())
+        }
+        _ => passkey(&mut out, body),
+    });
+    match read {
+        Some(()) => Ok(out),
+        None => Err(invalid_response(
+            "The passkey answer is not what the backend sends",
+            resp.status,
+        )),
     }
-    if op == PasskeyOp::List {
-        let Some(Json::Arr(items)) = body.get("passkeys") else {
-            return Err(not_what_was_asked(resp.status));
-        };
-        let list: Option<Vec<Json>> = items.iter().map(passkey).collect();
-        return list
-            .map(|l| Json::Arr(l).to_text())
-            .ok_or_else(|| not_what_was_asked(resp.status));
-    }
-    passkey(&body)
-        .map(|p| p.to_text())
-        .ok_or_else(|| not_what_was_asked(resp.status))
 }
 
-/// The options for `navigator.credentials`: what a creation needs (rp, user, a
-/// challenge) or a request (a challenge), with the ceremony to send back.
-fn options(op: PasskeyOp, body: &Json) -> Option<String> {
-    let ceremony = body.str_of("ceremony").filter(|c| !c.is_empty())?;
-    let options = body.get("options").filter(|o| o.is_object())?;
+/// Whether `body` is a ceremony's options: the ceremony to send back, and what a
+/// creation needs (rp, user, a challenge) or a request (a challenge). They go to the
+/// shell as the backend wrote them, `{"ceremony","options"}`.
+fn options(request: bool, body: &Json) -> Option<()> {
+    body.str_of("ceremony").filter(|c| !c.is_empty())?;
+    let options = body.get("options")?;
     options.str_of("challenge").filter(|c| !c.is_empty())?;
-    if op != PasskeyOp::SignInOptions {
+    if !request {
         options.get("rp")?.str_of("name")?;
         options.get("user")?.str_of("id")?;
         options.get("pubKeyCredParams")?;
     }
-    Some(
-        Json::Obj(vec![
-            ("ceremony".to_owned(), text(ceremony)),
-            ("publicKey".to_owned(), options.clone()),
-        ])
-        .to_text(),
-    )
+    Some(())
 }
 
-/// A passkey as the JS API shows it.
-fn passkey(item: &Json) -> Option<Json> {
+/// A passkey as the JS API shows it, written to `out`.
+fn passkey(out: &mut String, item: &Json) -> Option<()> {
     let flag = |key: &str| match item.get(key) {
-        Some(Json::Bool(b)) => Some(Json::Bool(*b)),
+        Some(Json::Bool(b)) => Some(if *b { "true" } else { "false" }),
         _ => None,
     };
-    let last_used = match item.get("last_used_at") {
-        Some(Json::Str(s)) => text(s),
-        _ => Json::Null,
-    };
-    Some(Json::Obj(vec![
-        ("id".to_owned(), text(item.str_of("id")?)),
-        ("name".to_owned(), text(item.str_of("name")?)),
-        (
-            "createdAt".to_owned(),
-            text(item.str_of("created_at").unwrap_or("")),
-        ),
-        ("lastUsedAt".to_owned(), last_used),
-        ("backupEligible".to_owned(), flag("backup_eligible")?),
-        ("backedUp".to_owned(), flag("backed_up")?),
-    ]))
-}
-
-fn not_what_was_asked(status: u16) -> AuthError {
-    invalid_response("The passkey answer is not what the backend sends", status)
+    let (eligible, backed_up) = (flag("backup_eligible")?, flag("backed_up")?);
+    out.push_str("{\"id\":");
+    write_str(out, item.str_of("id")?);
+    out.push_str(",\"name\":");
+    write_str(out, item.str_of("name")?);
+    out.push_str(",\"createdAt\":");
+    write_str(out, item.str_of("created_at").unwrap_or(""));
+    out.push_str(",\"lastUsedAt\":");
+    match item.str_of("last_used_at") {
+        Some(at) => write_str(out, at),
+        None => out.push_str("null"),
+    }
+    out.push_str(",\"backupEligible\":");
+    out.push_str(eligible);
+    out.push_str(",\"backedUp\":");
+    out.push_str(backed_up);
+    out.push('}');
+    Some(())
 }
 
 #[cfg(test)]
@@ -366,9 +344,9 @@ mod tests {
         assert_eq!(
             body,
             [
-                r#"{"ceremony":"c.e.r","credential":"#,
+                r#"{"ceremony":"c.e.r","name":"Laptop","credential":"#,
                 CREDENTIAL,
-                r#","name":"Laptop"}"#
+                "}"
             ]
             .concat()
         );
@@ -383,6 +361,18 @@ mod tests {
         assert_eq!(
             options.body.as_deref(),
             Some(r#"{"email":"a\"@b.c","name":"Ada"}"#)
+        );
+        let no_name = request(
+            &c,
+            PasskeyOp::SignUpOptions {
+                email: "a@b.c",
+                name: None,
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            no_name.body.as_deref(),
+            Some(r#"{"email":"a@b.c","name":""}"#)
         );
         let step_up = request(&c, PasskeyOp::RegisterOptions { password: None }).unwrap();
         assert_eq!(step_up.body.as_deref(), Some("{}"));
@@ -436,7 +426,7 @@ mod tests {
         let signin = r#"{"ceremony":"c1","options":{"challenge":"AAEC","timeout":120000,"rpId":"localhost","allowCredentials":[],"userVerification":"required"}}"#;
         assert_eq!(
             parse_answer(PasskeyOp::SignInOptions, &resp(200, signin)).unwrap(),
-            r#"{"ceremony":"c1","publicKey":{"challenge":"AAEC","timeout":120000,"rpId":"localhost","allowCredentials":[],"userVerification":"required"}}"#
+            signin
         );
         let create = r#"{"ceremony":"c2","options":{"rp":{"name":"auth-wasm","id":"localhost"},"user":{"id":"dTE","name":"a@b.c","displayName":"A"},"challenge":"AAEC","pubKeyCredParams":[{"type":"public-key","alg":-7}]}}"#;
         let out = parse_answer(
@@ -447,10 +437,7 @@ mod tests {
             &resp(200, create),
         )
         .unwrap();
-        assert!(
-            out.starts_with(r#"{"ceremony":"c2","publicKey":{"rp":"#),
-            "{out}"
-        );
+        assert_eq!(out, create);
         // Options without what the browser needs are no options.
         for broken in [
             r#"{"ceremony":"c","options":{}}"#,
