@@ -142,24 +142,45 @@ describe("passkeys on the lab page", () => {
     await context.close();
   });
 
-  test("the autofill waits for a pick; a button's sign-in takes over from it", async () => {
-    const { context, page, problems } = await labPage();
+  test("the autofill signs in with the passkey picked; a button's sign-in takes over a waiting one", async () => {
+    const { context, page, problems, device } = await labPage();
     assert.equal((await run(page, "signUpWithPasskey", { email: uniqueEmail("pk4") })).status, "authenticated");
     await run(page, "logout");
-    const available = await page.evaluate(() => PublicKeyCredential.isConditionalMediationAvailable());
-    assert.equal(available, true, "Chromium offers passkeys in autofill");
+    assert.equal(await page.evaluate(() => PublicKeyCredential.isConditionalMediationAvailable()), true, "Chromium offers passkeys in autofill");
+    await page.evaluate(() => document.body.insertAdjacentHTML("beforeend", '<input id="email" autocomplete="username webauthn">'));
+    // The virtual authenticator answers a conditional request at once, as a person
+    // picking the passkey from the field's suggestions would.
+    assert.equal((await run(page, "signInWithPasskey", { autofill: true })).status, "authenticated");
+    await run(page, "logout");
+
+    // Nobody picks anything: the autofill waits, until a button's ceremony takes over.
+    await device.cdp.send("WebAuthn.setAutomaticPresenceSimulation", { authenticatorId: device.id, enabled: false });
     await page.evaluate(() => {
-      document.body.insertAdjacentHTML("beforeend", '<input id="email" autocomplete="username webauthn">');
       window.autofill = window.auth.signInWithPasskey({ autofill: true }).then(
         (s) => (s ? s.status : null),
         (err) => err.code,
       );
     });
-    // Nothing is picked from the field's suggestions: the request stays pending.
     const pending = await page.evaluate(() => Promise.race([window.autofill, new Promise((r) => setTimeout(() => r("pending"), 500))]));
     assert.equal(pending, "pending");
+    const button = await page.evaluate(() => {
+      const stop = new AbortController();
+      setTimeout(() => stop.abort(), 300);
+      return window.auth.signInWithPasskey({ signal: stop.signal }).then(
+        (s) => s.status,
+        (err) => err.code,
+      );
+    });
+    assert.deepEqual([await page.evaluate(() => window.autofill), button], ["aborted", "aborted"], "the autofill's wait ended when the button's began");
+    await device.cdp.send("WebAuthn.setAutomaticPresenceSimulation", { authenticatorId: device.id, enabled: true });
     assert.equal((await run(page, "signInWithPasskey")).status, "authenticated");
-    assert.equal(await page.evaluate(() => window.autofill), "aborted", "the autofill's wait ended");
+
+    // A browser without passkey autofill: nothing to wait for.
+    await run(page, "logout");
+    await page.evaluate(() => {
+      PublicKeyCredential.isConditionalMediationAvailable = async () => false;
+    });
+    assert.equal(await run(page, "signInWithPasskey", { autofill: true }), null);
     assert.deepEqual(problems, []);
     await context.close();
   });
@@ -211,13 +232,28 @@ describe("the demo's passkeys", () => {
     await section.getByRole("button", { name: "Save" }).click();
     await section.getByTestId("passkey").filter({ hasText: "Ada's laptop" }).waitFor();
 
+    // Signed out, the sign-in page offers the passkey in the email field's autofill; the
+    // virtual authenticator picks it at once, as a person choosing it there would.
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.waitForURL(`${DEMO}/dashboard`);
+    await page.getByTestId("user-email").filter({ hasText: email }).waitFor();
+    let stats = await demoBackend.stats();
+    assert.deepEqual([stats["/auth/logout"], stats["/auth/passkeys/signin"]], [1, 1]);
+
+    // Where the browser has no passkey autofill: the button.
+    await page.addInitScript(() => {
+      PublicKeyCredential.isConditionalMediationAvailable = async () => false;
+    });
+    await page.reload();
+    await page.getByTestId("user-email").filter({ hasText: email }).waitFor();
     await page.getByRole("button", { name: "Sign out" }).click();
     await page.waitForURL(`${DEMO}/signin`);
-    // The email field offers the passkey in its autofill.
     assert.equal(await page.getByLabel("Email").getAttribute("autocomplete"), "username webauthn");
     await page.getByRole("button", { name: "Sign in with a passkey" }).click();
     await page.waitForURL(`${DEMO}/dashboard`);
     await page.getByTestId("user-email").filter({ hasText: email }).waitFor();
+    stats = await demoBackend.stats();
+    assert.deepEqual([stats["/auth/logout"], stats["/auth/passkeys/signin"]], [2, 2]);
 
     await page.goto(`${DEMO}/security`);
     await section.getByTestId("passkey").filter({ hasText: "Ada's laptop" }).getByRole("button", { name: "Remove" }).click();
