@@ -72,7 +72,7 @@ def register_options(body: PasskeyRegisterOptionsIn, principal: CurrentPrincipal
     """Options to create a passkey for the signed-in user (after step-up: a stolen
     access token alone must not add the thief's passkey)."""
     user = principal.user
-    require_step_up(state, db, principal, body.password)
+    require_step_up(state, db, principal, body.password, "add a passkey")
     token, options = state.passkeys.registration(REGISTER, user.id, user.email, user.name, passkeys.passkeys_of(db, user.id))
     return _options(token, options)
 

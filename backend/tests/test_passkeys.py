@@ -82,6 +82,7 @@ def test_adding_a_passkey_needs_the_password_again(client):
     token = register(client)["access_token"]
     r = client.post("/auth/passkeys/register/options", json={}, headers=bearer(token))
     assert (r.status_code, r.json()["code"]) == (403, "invalid_credentials")
+    assert r.json()["detail"] == "Enter your current password to add a passkey"
     auth = SoftAuthenticator()
     added = add_passkey(client, token, auth)
     assert added.status_code == 201, added.text
@@ -240,6 +241,21 @@ def test_passkeys_are_listed_renamed_and_removed_by_their_owner_never_the_last_w
     left = client.get("/auth/passkeys", headers=bearer(token)).json()["passkeys"]
     assert [p["name"] for p in left] == ["Work phone"]
     assert client.delete(f"/auth/passkeys/{left[0]['id']}", headers=bearer(token)).status_code == 422
+
+
+def test_a_provider_may_be_unlinked_when_a_passkey_remains(client):
+    from backend.db import OAuthIdentity
+
+    auth = SoftAuthenticator()
+    token = sign_up(client, auth).json()["access_token"]
+    user_id = claims_of(token)["sub"]
+    with client.app.state.auth.sessions() as db:
+        db.add(OAuthIdentity(provider="acme", subject="s-1", user_id=user_id))
+        db.commit()
+    assert client.delete("/auth/identities/acme", headers=bearer(token)).status_code == 204
+    # Now the passkey is the last way in.
+    only = client.get("/auth/passkeys", headers=bearer(token)).json()["passkeys"][0]["id"]
+    assert client.delete(f"/auth/passkeys/{only}", headers=bearer(token)).status_code == 422
 
 
 def test_a_password_account_may_remove_all_its_passkeys(client):
