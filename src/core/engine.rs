@@ -676,7 +676,7 @@ impl Engine {
         local: Millis,
     ) -> Result<String, AuthError> {
         self.observe(reply.date, local);
-        match passkey::parse_answer(op, &Self::response(reply, local)) {
+        match passkey::parse_answer(op.answer(), &Self::response(reply, local)) {
             Ok(text) => {
                 self.error = None;
                 Ok(text)

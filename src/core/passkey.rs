@@ -163,26 +163,53 @@ fn finish_body(f: Finish) -> Result<String, AuthError> {
     Ok(body)
 }
 
-/// The answer to `op` (not a sign-in: those go through the engine's sign-in path):
-/// options as `{"ceremony","options"}`, a passkey, the list, or "".
-pub fn parse_answer(op: PasskeyOp, resp: &HttpResponse) -> Result<String, AuthError> {
+/// What the answer to a passkey call holds (no borrowed arguments: it is kept while
+/// the request is out).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answer {
+    /// A ceremony's options; `request`: a sign-in's (no rp or user to check).
+    Options { request: bool },
+    /// One passkey (added or renamed).
+    Passkey,
+    /// The user's passkeys.
+    List,
+    /// Nothing to read (removed).
+    Nothing,
+}
+
+impl PasskeyOp<'_> {
+    /// How its answer is read (the sign-ins' go through the engine's sign-in path).
+    pub fn answer(self) -> Answer {
+        match self {
+            PasskeyOp::RegisterOptions { .. } | PasskeyOp::SignUpOptions { .. } => {
+                Answer::Options { request: false }
+            }
+            PasskeyOp::SignInOptions => Answer::Options { request: true },
+            PasskeyOp::List => Answer::List,
+            PasskeyOp::Remove { .. } => Answer::Nothing,
+            _ => Answer::Passkey,
+        }
+    }
+}
+
+/// The answer to a passkey call that is no sign-in: options as
+/// `{"ceremony","options"}`, a passkey, the list, or "".
+pub fn parse_answer(kind: Answer, resp: &HttpResponse) -> Result<String, AuthError> {
     if !(200..300).contains(&resp.status) {
         return Err(error_from_response(Op::Passkey, resp));
     }
-    if let PasskeyOp::Remove { .. } = op {
+    if kind == Answer::Nothing {
         return Ok(String::new());
     }
     let body = json::parse(resp.body);
     let mut out = String::new();
-    let read = body.as_ref().and_then(|body| match op {
-        PasskeyOp::RegisterOptions { .. }
-        | PasskeyOp::SignUpOptions { .. }
-        | PasskeyOp::SignInOptions => {
-            options(matches!(op, PasskeyOp::SignInOptions), body)?;
+    let read = body.as_ref().and_then(|body| match kind {
+        Answer::Options { request } => {
+            options(request, body)?;
             out.push_str(resp.body);
             Some(())
         }
-        PasskeyOp::List => {
+        Answer::List => {
             let Some(Json::Arr(items)) = body.get("passkeys") else {
                 return None;
             };
@@ -425,7 +452,7 @@ mod tests {
     fn options_are_handed_on_with_their_ceremony() {
         let signin = r#"{"ceremony":"c1","options":{"challenge":"AAEC","timeout":120000,"rpId":"localhost","allowCredentials":[],"userVerification":"required"}}"#;
         assert_eq!(
-            parse_answer(PasskeyOp::SignInOptions, &resp(200, signin)).unwrap(),
+            parse_answer(PasskeyOp::SignInOptions.answer(), &resp(200, signin)).unwrap(),
             signin
         );
         let create = r#"{"ceremony":"c2","options":{"rp":{"name":"auth-wasm","id":"localhost"},"user":{"id":"dTE","name":"a@b.c","displayName":"A"},"challenge":"AAEC","pubKeyCredParams":[{"type":"public-key","alg":-7}]}}"#;
@@ -433,7 +460,8 @@ mod tests {
             PasskeyOp::SignUpOptions {
                 email: "a@b.c",
                 name: None,
-            },
+            }
+            .answer(),
             &resp(200, create),
         )
         .unwrap();
@@ -445,7 +473,7 @@ mod tests {
             r#"{"ceremony":"c","options":{"challenge":"AAEC"}}"#,
         ] {
             let err = parse_answer(
-                PasskeyOp::RegisterOptions { password: None },
+                PasskeyOp::RegisterOptions { password: None }.answer(),
                 &resp(200, broken),
             )
             .unwrap_err();
@@ -457,18 +485,18 @@ mod tests {
     fn passkeys_are_listed_in_js_shape() {
         let body = r#"{"passkeys":[{"id":"ab","name":"Laptop","created_at":"2026-11-30T00:00:00Z","last_used_at":null,"backup_eligible":true,"backed_up":false}]}"#;
         assert_eq!(
-            parse_answer(PasskeyOp::List, &resp(200, body)).unwrap(),
+            parse_answer(Answer::List, &resp(200, body)).unwrap(),
             r#"[{"id":"ab","name":"Laptop","createdAt":"2026-11-30T00:00:00Z","lastUsedAt":null,"backupEligible":true,"backedUp":false}]"#
         );
         let missing_flag = r#"{"passkeys":[{"id":"ab","name":"L","created_at":"x"}]}"#;
         assert_eq!(
-            parse_answer(PasskeyOp::List, &resp(200, missing_flag))
+            parse_answer(Answer::List, &resp(200, missing_flag))
                 .unwrap_err()
                 .code,
             ErrorCode::InvalidResponse
         );
         assert_eq!(
-            parse_answer(PasskeyOp::Remove { id: "ab" }, &resp(204, "")),
+            parse_answer(PasskeyOp::Remove { id: "ab" }.answer(), &resp(204, "")),
             Ok(String::new())
         );
     }
@@ -486,7 +514,7 @@ mod tests {
         ];
         for (status, code, want) in cases {
             let body = ["{\"detail\":\"why\",\"code\":\"", code, "\"}"].concat();
-            let err = parse_answer(PasskeyOp::List, &resp(status, &body)).unwrap_err();
+            let err = parse_answer(Answer::List, &resp(status, &body)).unwrap_err();
             assert_eq!((err.code, err.message.as_str()), (want, "why"), "{code}");
         }
     }
