@@ -29,7 +29,8 @@ export function Passkeys() {
   const [renaming, setRenaming] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
-  // Known after mount (the server renders without a window); no WebAuthn: no card.
+  // Known after mount (the server renders without a window). No WebAuthn, or Better
+  // Auth mode (the backend's passkeys are off with LOCAL_ACCOUNTS=0): no card.
   const [supported, setSupported] = useState(true);
 
   const load = useCallback(async () => {
@@ -42,8 +43,9 @@ export function Passkeys() {
   }, [client]);
 
   useEffect(() => {
-    setSupported(typeof window.PublicKeyCredential === "function");
-    void load();
+    const usable = typeof window.PublicKeyCredential === "function" && document.documentElement.dataset.authMode !== "better-auth";
+    setSupported(usable);
+    if (usable) void load();
   }, [load]);
 
   async function act(work: () => Promise<unknown>) {
