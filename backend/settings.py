@@ -325,10 +325,13 @@ class Settings(BaseSettings):
 
     @property
     def passkey_origins(self) -> list[str]:
-        """The exact origins a passkey ceremony may come from."""
+        """The exact origins a passkey ceremony may come from: WEBAUTHN_ORIGINS, else the
+        CORS origins on RP_ID that a browser would run WebAuthn on (https, or http on
+        loopback; none of them: passkeys are simply unusable, the API still serves)."""
         if self.webauthn_origins:
             return self._list(self.webauthn_origins)
-        return [o for o in self.cors_origin_list if origin_on_rp_id(o, self.passkey_rp_id)]
+        rp_id = self.passkey_rp_id
+        return [o for o in self.cors_origin_list if origin_on_rp_id(o, rp_id) and is_secure_url(o)]
 
     def check_passkeys(self) -> None:
         """Every WebAuthn origin must be on RP_ID (the browser refuses the rest anyway)

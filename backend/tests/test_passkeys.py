@@ -274,6 +274,10 @@ def test_rp_id_and_origins_come_from_settings_and_are_checked(tmp_path, make_cli
     s.check_passkeys()
     s = make_settings(tmp_path, cors_origins="https://app.example.com", webauthn_rp_id="example.com")
     assert s.passkey_origins == ["https://app.example.com"]
+    # Derived origins a browser would not run WebAuthn on are left out, not fatal.
+    s = make_settings(tmp_path, cors_origins="http://app.example.com,http://localhost:NaN")
+    assert (s.passkey_rp_id, s.passkey_origins) == ("app.example.com", [])
+    s.check_passkeys()
     for bad in (
         dict(webauthn_rp_id="127.0.0.1"),
         dict(webauthn_rp_id="example.com", webauthn_origins="https://example.org"),
