@@ -136,10 +136,11 @@ def signup(
 
 
 @router.post("/signin/options", response_model=PasskeyOptionsOut)
-def signin_options(request: Request, state: State) -> PasskeyOptionsOut:
+def signin_options(state: State) -> PasskeyOptionsOut:
     """Options for a usernameless sign-in; the same serve the autofill (conditional
-    mediation), which the browser keeps pending until the person picks a passkey."""
-    enforce(state.auth_limiter, f"ip:{client_key(request)}")
+    mediation), which the browser keeps pending until the person picks a passkey. Not
+    rate-limited: every view of a sign-in page asks for them, and they cost a random
+    challenge and an HMAC, nothing stored (the answer, /signin, is limited)."""
     token, options = state.passkeys.authentication()
     return _options(token, options)
 
@@ -147,7 +148,7 @@ def signin_options(request: Request, state: State) -> PasskeyOptionsOut:
 @router.post("/signin", response_model=TokenPair)
 def signin(body: PasskeyCredentialIn, request: Request, response: Response, state: State, db: Db) -> TokenPair:
     """Tokens and a session as a password sign-in gives, without a two-factor step."""
-    enforce(state.auth_limiter, f"ip:{client_key(request)}")
+    enforce(state.auth_limiter, f"passkey:{client_key(request)}")
     ceremony = state.passkeys.read(body.ceremony, SIGN_IN)
     passkeys.use_ceremony(db, ceremony)
     passkey = state.passkeys.verify_authentication(db, ceremony, body.credential)

@@ -30,8 +30,10 @@ export function PasskeySignIn() {
         if (snapshot?.status === "authenticated") router.replace("/dashboard");
       },
       (err: unknown) => {
-        // Ended by the button's ceremony or by leaving the page: nothing to say.
-        if (!isCode(err, "aborted")) setError(describeError(err));
+        // The autofill is passive: only a passkey the person picked and the backend
+        // refused is worth saying. Ended by the button's ceremony, by leaving the page,
+        // or no options (offline, backend down): the password form is still there.
+        if (isCode(err, "invalid_credentials")) setError("This passkey is not registered for an account here.");
       },
     );
     return () => stop.abort();
