@@ -209,4 +209,17 @@ fn passkey_calls_cross_the_boundary() {
     // The list is the signed-in user's.
     let list = e.call(PASSKEY, 0.0, 6.0, "", "", "", "");
     assert!(list.starts_with(r#"!{"code":"session_expired""#), "{list}");
+    // With the refresh token in a cookie, the sign-ins carry it as a password sign-in
+    // does (their answer sets it); the options do not need it.
+    call(
+        &mut e,
+        CONFIGURE,
+        0.0,
+        0.0,
+        r#"{"baseUrl":"http://127.0.0.1:8000","refreshTransport":"cookie","storage":"memory"}"#,
+    );
+    let signin = e.call(PASSKEY, 0.0, 5.0, "c1", credential, "", "");
+    assert!(signin.ends_with(r#","cookie":true}"#), "{signin}");
+    let options = e.call(PASSKEY, 0.0, 4.0, "", "", "", "");
+    assert!(!options.contains("cookie"), "{options}");
 }

@@ -428,19 +428,23 @@ impl Engine {
                 e.account_answer(account_op(f64::from(which), arg), &reply, x)
                     .unwrap_or_else(|e| failure(&e))
             }
-            // `y`: which (see `passkey_op`); `a`..`c`: its arguments.
-            op::PASSKEY => e.passkey(passkey_op(y, a, b, c)).map_or_else(
-                |e| failure(&e),
-                |r: HttpRequest| {
-                    request_text(
-                        &Outgoing {
-                            request: r,
-                            bearer: None,
-                        },
-                        false,
-                    )
-                },
-            ),
+            // `y`: which (see `passkey_op`); `a`..`c`: its arguments. The sign-ins carry
+            // the refresh cookie as a password sign-in does (its answer sets it).
+            op::PASSKEY => {
+                let call = passkey_op(y, a, b, c);
+                e.passkey(call).map_or_else(
+                    |e| failure(&e),
+                    |r: HttpRequest| {
+                        request_text(
+                            &Outgoing {
+                                request: r,
+                                bearer: None,
+                            },
+                            cookie && call.signs_in(),
+                        )
+                    },
+                )
+            }
             // `d`: which (as PASSKEY's `y`); the answer of a call that is no sign-in.
             op::PASSKEY_ANSWER => {
                 let which = f64::from(d.parse::<u8>().unwrap_or(6));
