@@ -193,7 +193,7 @@ describe("Better Auth mode", () => {
 
     await page.getByLabel("Email").fill(email);
     await page.getByLabel("Password").fill("wrong password");
-    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
     await page.getByTestId("form-error").filter({ hasText: "don't match an account" }).waitFor();
 
     await page.goto(`${WWW}/signup`);
@@ -217,8 +217,8 @@ describe("Better Auth mode", () => {
     for (let i = 0; i < 6 && !limited; i++) {
       await page.getByLabel("Email").fill(email);
       await page.getByLabel("Password").fill("wrong password");
-      await page.getByRole("button", { name: "Sign in" }).click();
-      await page.getByRole("button", { name: "Sign in" }).waitFor();
+      await page.getByRole("button", { name: "Sign in", exact: true }).click();
+      await page.getByRole("button", { name: "Sign in", exact: true }).waitFor();
       await page.getByTestId("form-error").waitFor();
       limited = /Too many attempts\. Try again in \d+ seconds\./.test(await page.getByTestId("form-error").innerText());
     }

@@ -301,7 +301,8 @@ export async function signIn(page, email, password = "correct horse") {
   await page.goto(`${WWW}/signin`);
   await page.getByLabel("Email").fill(email);
   await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  // Exact: the page also has "Sign in with a passkey".
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
 }
 
 export const SESSION_KEY = "auth-wasm:session";

@@ -224,7 +224,7 @@ describe("the demo's passkeys", () => {
     await page.goto(`${DEMO}/security`);
     const section = page.getByTestId("passkeys");
     await section.getByLabel("Name of the new passkey").fill("Demo laptop");
-    await section.getByLabel("Your password").fill("correct horse");
+    await section.getByLabel("Current password").fill("correct horse");
     await section.getByRole("button", { name: "Add a passkey" }).click();
     await section.getByTestId("passkey").filter({ hasText: "Demo laptop" }).waitFor();
     await section.getByRole("button", { name: "Rename" }).click();

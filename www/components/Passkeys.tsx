@@ -137,7 +137,7 @@ export function Passkeys() {
           <input id="passkey-name" name="passkey-name" placeholder="e.g. Laptop" maxLength={100} />
         </div>
         <div className="field">
-          <label htmlFor="passkey-password">Your password</label>
+          <label htmlFor="passkey-password">Current password</label>
           <input id="passkey-password" name="password" type="password" autoComplete="current-password" />
           <p className="muted small">Leave it empty if your account has no password (then sign in again first if it was over 10 minutes ago).</p>
         </div>
