@@ -14,6 +14,8 @@ const STATUS: u32 = 5;
 const LOGIN: u32 = 10;
 const LOGIN_ANSWER: u32 = 12;
 const ACCESS: u32 = 16;
+const REFRESH_OUTCOME: u32 = 23;
+const BACKOFF_WAIT: u32 = 24;
 const SOCIAL_START: u32 = 37;
 const SOCIAL_FINISH: u32 = 39;
 const ACCOUNT: u32 = 41;
@@ -153,4 +155,29 @@ fn token_helpers() {
     assert!(is_expired(&jwt(now - 60), None));
     assert!(!is_expired(&jwt(now - 60), Some(120.0)));
     assert!(is_expired("garbage", None));
+}
+
+/// A refresh that failed in the shell (offline, a sibling tab's refresh that never
+/// arrived) is a failure the engine never saw: it must still count as one (a retry
+/// pending, a backoff), never as a success that resets the backoff.
+#[wasm_bindgen_test]
+fn a_refresh_failure_the_shell_met_counts_as_a_failure() {
+    let mut e = Engine::new();
+    call(
+        &mut e,
+        CONFIGURE,
+        0.0,
+        0.0,
+        r#"{"baseUrl":"http://127.0.0.1:8000"}"#,
+    );
+    let now = js_sys::Date::now();
+    let token = jwt((now / 1000.0) as i64 + 900);
+    let body = format!(r#"{{"access_token":"{token}","refresh_token":"r1"}}"#);
+    e.call(LOGIN, 0.0, 0.0, "", "a@b.c", "pw", "");
+    assert_eq!(e.call(LOGIN_ANSWER, now, 200.0, &body, "", "", ""), "");
+    // The shell met "offline" before any request: nothing recorded in the engine.
+    let retrying = e.call(REFRESH_OUTCOME, now, 0.5, "network", "", "", "");
+    assert_eq!(retrying, "1", "a retry is pending after a failure");
+    let wait = call(&mut e, BACKOFF_WAIT, now, 0.0, "");
+    assert!(!wait.is_empty(), "the failure starts a backoff");
 }
