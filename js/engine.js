@@ -1,0 +1,287 @@
+// The wasm engine (src/core/engine.rs) behind named methods with typed results: the
+// only JS that knows its op numbers, packs their arguments and decodes their answers
+// (src/web/engine.rs is the other side of that encoding). One way to call: a method
+// returns its result or throws the AuthError the engine met (and recorded: it shows in
+// the snapshot); methods that cannot fail never throw.
+import { Engine as Wasm } from "./auth_wasm.js";
+import { errorFromText } from "./auth-error.js";
+
+// The op table: a copy of src/web/engine.rs `mod op` (tests/ops-table.test.mjs).
+const CONFIGURE = 0;
+const SETTINGS = 1;
+const RESTORE = 2;
+const ADOPT = 3;
+const PERSISTED = 4;
+const STATUS = 5;
+const VIEW = 6;
+const ERROR = 7;
+const FAIL = 8;
+const CLEAR_ERROR = 9;
+const LOGIN = 10;
+const REGISTER = 11;
+const MFA_VERIFY = 12;
+const SOCIAL_START = 13;
+const SOCIAL_FINISH = 14;
+const REFRESH_REQUEST = 15;
+const LOGOUT = 16;
+const ME = 17;
+const SESSIONS = 18;
+const ACCOUNT = 19;
+const REPLY = 20;
+const SIGN_OUT = 21;
+const ACCESS = 22;
+const USABLE = 23;
+const BEARER_ALLOWED = 24;
+const REFRESH_TOKEN = 25;
+const SUPERSEDED = 26;
+const REFRESH_OUTCOME = 27;
+const BACKOFF_WAIT = 28;
+const POSTPONED = 29;
+const NEXT_WAKE = 30;
+const REFRESH_NOW = 31;
+const CLAIMS = 32;
+const FINGERPRINT = 33;
+const CURRENT = 34;
+
+/** @typedef {import("./auth-error.js").AuthError} AuthError */
+/** @typedef {import("./http.js").EngineRequest} EngineRequest */
+/** @typedef {import("./http.js").Reply} Reply */
+/** @typedef {{ storage: "local" | "session" | "memory", key: string, lockTimeout: number, timeout: number, cookie?: true }} Settings */
+/** @typedef {"anonymous" | "authenticated" | "expired" | "mfa_required"} Status */
+/** What the current token allows: use it, refresh first, or none (`expired`: said
+ * once, the first time; `none` after that or when signed out).
+ * @typedef {{ token: string } | "refresh" | "expired" | "none"} Access */
+/** @typedef {"list" | "revoke" | "revokeAll"} SessionsCall */
+/** @typedef {"verifyEmail" | "resendVerification" | "identities" | "unlink"} AccountCall */
+/** The callback parameters of a social sign-in, as read from the URL.
+ * @typedef {{ state: string, code: string, error: string, iss: string, at: string }} Returned */
+
+const SESSIONS_CALLS = ["list", "revoke", "revokeAll"];
+const ACCOUNT_CALLS = ["verifyEmail", "resendVerification", "identities", "unlink"];
+const request = (/** @type {string} */ text) => /** @type {EngineRequest} */ (JSON.parse(text));
+const maybeRequest = (/** @type {string} */ text) => (text ? request(text) : null);
+
+export class Engine {
+  /** Throws AuthError `config` for an invalid config.
+   * @param {string} config the config as JSON text
+   * @param {() => void} onFailure told before a failure is thrown (the recorded error changed) */
+  constructor(config, onFailure) {
+    this.wasm = new Wasm();
+    this.onFailure = onFailure;
+    this.errText = "";
+    /** @type {AuthError | null} */
+    this.errObj = null;
+    this.call(CONFIGURE, config);
+  }
+
+  /** The op with its strings `a`..`d` ("" = absent), a count `n` and a number `y`;
+   * every op also gets the local time.
+   * @returns {string} */
+  call(/** @type {number} */ op, a = "", b = "", c = "", d = "", n = 0, y = 0) {
+    const answer = this.wasm.call(op, n, Date.now(), y, a, b, c, d);
+    if (answer[0] === "!") {
+      this.onFailure();
+      throw errorFromText(answer.slice(1));
+    }
+    return answer;
+  }
+
+  // ---- state -----------------------------------------------------------------------
+
+  /** @returns {Settings} */
+  settings() {
+    return JSON.parse(this.call(SETTINGS));
+  }
+
+  /** Take the stored session at start; false when it was unreadable (remove it). */
+  restore(/** @type {string} */ stored) {
+    return this.call(RESTORE, stored) === "1";
+  }
+
+  /** Take what another tab stored or sent (null: signed out); true when it differed. */
+  adopt(/** @type {string | null} */ stored) {
+    return this.call(ADOPT, stored ?? "") === "1";
+  }
+
+  /** The text to store for the session; null: remove it. */
+  persisted() {
+    return this.call(PERSISTED) || null;
+  }
+
+  /** @returns {Status} */
+  status() {
+    return /** @type {Status} */ (this.call(STATUS));
+  }
+
+  /** The snapshot's session part.
+   * @returns {{ status: Status, user: object | null, claims: object | null, expiresAt: number | null, mfa: { methods: string[] } | null }} */
+  view() {
+    return JSON.parse(this.call(VIEW));
+  }
+
+  /** The recorded error: the same AuthError instance until it changes. */
+  error() {
+    const text = this.call(ERROR);
+    if (text !== this.errText) {
+      this.errText = text;
+      this.errObj = text ? errorFromText(text) : null;
+    }
+    return this.errObj;
+  }
+
+  /** Record a failure the shell met (it shows in the snapshot); returns the engine's copy. */
+  fail(/** @type {AuthError} */ err) {
+    this.onFailure();
+    return errorFromText(this.call(FAIL, err.code, err.message, "", "", 0, err.status));
+  }
+
+  clearError() {
+    this.call(CLEAR_ERROR);
+  }
+
+  signOut() {
+    this.call(SIGN_OUT);
+  }
+
+  // ---- requests: each carries an id (the engine keeps its kind); `reply` takes every answer
+
+  /** @param {string} username @param {string} email @param {string} password */
+  login(username, email, password) {
+    return request(this.call(LOGIN, username, email, password));
+  }
+
+  /** @param {string} email @param {string} password @param {string} name */
+  register(email, password, name) {
+    return request(this.call(REGISTER, email, password, name));
+  }
+
+  /** @param {string} code @param {string} recoveryCode */
+  verifyMfa(code, recoveryCode) {
+    return request(this.call(MFA_VERIFY, code, recoveryCode));
+  }
+
+  /** @param {string} provider @param {string} redirectTo @param {string} challenge
+   * @param {string} state @param {boolean} link */
+  socialStart(provider, redirectTo, challenge, state, link) {
+    return request(this.call(SOCIAL_START, provider, redirectTo, challenge, state, link ? 1 : 0));
+  }
+
+  /** The callback's request (`link` set for a link's), or null when the
+   * page is no callback. @param {string} pending @param {Returned} returned */
+  socialFinish(pending, returned) {
+    return maybeRequest(this.call(SOCIAL_FINISH, pending, JSON.stringify(returned)));
+  }
+
+  /** @param {string} refreshToken the credential `refreshToken()` gave */
+  refreshRequest(refreshToken) {
+    return request(this.call(REFRESH_REQUEST, refreshToken));
+  }
+
+  /** The best-effort revocation, when the protocol has one. */
+  logout() {
+    return maybeRequest(this.call(LOGOUT));
+  }
+
+  /** The `me` request, or null when the protocol has none (see `claims`). */
+  me() {
+    return maybeRequest(this.call(ME));
+  }
+
+  /** @param {SessionsCall} which @param {string} id the session to revoke, or "" */
+  sessions(which, id) {
+    return request(this.call(SESSIONS, id, "", "", "", SESSIONS_CALLS.indexOf(which)));
+  }
+
+  /** @param {AccountCall} which @param {string} arg the token or provider, or "" */
+  account(which, arg) {
+    return request(this.call(ACCOUNT, arg, "", "", "", ACCOUNT_CALLS.indexOf(which)));
+  }
+
+  /** The answer to `req`: a request to send next (Better Auth's exchange), or the
+   * answer's text: "" (done), "login" (log in now), "mfa" (a second factor follows),
+   * or the JSON text of what was asked for (the user, a list, the provider's URL).
+   * @param {EngineRequest} req @param {Reply} reply
+   * @returns {EngineRequest | string} */
+  reply(req, reply) {
+    const answer = this.call(REPLY, reply.body, reply.date, reply.retryAfter, reply.authToken, req.id, reply.status);
+    return answer[0] === ">" ? request(answer.slice(1)) : answer;
+  }
+
+  // ---- the token ------------------------------------------------------------------------
+
+  /** @returns {Access} */
+  access() {
+    const answer = this.call(ACCESS);
+    if (answer[0] === "1") return { token: answer.slice(1) };
+    return answer === "2" ? "refresh" : answer === "3" ? "expired" : "none";
+  }
+
+  /** The token after a refresh attempt (failed or not), or null. */
+  usable() {
+    return this.call(USABLE) || null;
+  }
+
+  /** The access token held now (expired or not), or "". */
+  current() {
+    return this.call(CURRENT);
+  }
+
+  /** Whether a request to `url` may carry the bearer. */
+  bearerAllowed(/** @type {string} */ url) {
+    return this.call(BEARER_ALLOWED, url) === "1";
+  }
+
+  /** The claims of the access token, for protocols without `me`. @returns {object | null} */
+  claims() {
+    const text = this.call(CLAIMS);
+    return text ? JSON.parse(text) : null;
+  }
+
+  // ---- refreshing -------------------------------------------------------------------
+
+  /** The refresh credential; throws when there is none (and, once expired, signs out). */
+  refreshToken() {
+    return this.call(REFRESH_TOKEN);
+  }
+
+  /** Whether another tab's refresh already replaced `refreshToken`. */
+  superseded(/** @type {string} */ refreshToken) {
+    return this.call(SUPERSEDED, refreshToken) === "1";
+  }
+
+  /** A short fingerprint naming a refresh token without revealing it. */
+  fingerprint(/** @type {string} */ token) {
+    return this.call(FINGERPRINT, token);
+  }
+
+  /** Record how a refresh went: `failure` is the error the shell met (null: it
+   * succeeded). True while a retry is pending. @param {AuthError | null} failure */
+  refreshOutcome(failure) {
+    // A failure without a code (not an AuthError) is counted as a network one.
+    return this.call(REFRESH_OUTCOME, failure ? String(failure.code) : "", "", "", "", failure?.retryAfter, Math.random()) === "1";
+  }
+
+  /** The backoff to sit out before refreshing, in ms, or null. */
+  backoffWait() {
+    const wait = this.call(BACKOFF_WAIT);
+    return wait ? Number(wait) : null;
+  }
+
+  /** During backoff: the error to answer at once instead of refreshing, or null. */
+  postponed() {
+    const text = this.call(POSTPONED);
+    return text ? errorFromText(text) : null;
+  }
+
+  /** Delay until the proactive refresh in ms, or null for no timer.
+   * @param {string} page the page's state (tabs.js `pageFlags`) */
+  nextWake(page) {
+    const delay = this.call(NEXT_WAKE, page);
+    return delay ? Number(delay) : null;
+  }
+
+  /** Whether to refresh now (timer, tab shown, back online). @param {string} page */
+  refreshNow(page) {
+    return this.call(REFRESH_NOW, page) === "1";
+  }
+}
