@@ -75,18 +75,13 @@ export class AuthClient {
 
   // ---- the engine ----------------------------------------------------------------
 
-  /** Remember a failure the shell met (it shows in the snapshot); returns it. */
-  record(/** @type {AuthError} */ err) {
-    return this.engine.fail(err);
-  }
-
   /** Send one of the client's own requests; a failure to get an answer (network,
    * timeout) is recorded, so it shows in the snapshot, and thrown. */
   async sendRecorded(/** @type {EngineRequest} */ req) {
     try {
       return await send(req, this.settings.timeout);
     } catch (err) {
-      throw this.record(err);
+      throw this.engine.fail(err);
     }
   }
 
@@ -197,7 +192,7 @@ export class AuthClient {
    * fetched again, so `snapshot.user.email_verified` says true. */
   verifyEmail(/** @type {string} */ token) {
     return this.run(async () => {
-      const req = this.engine.account("verifyEmail", String(token ?? ""));
+      const req = this.engine.account(0 /* verify email */, String(token ?? ""));
       this.engine.reply(req, await this.sendRecorded(req));
       if (this.engine.status() !== "anonymous") await this.me();
       return this.snapshot();
@@ -207,19 +202,19 @@ export class AuthClient {
   /** Mail the signed-in user another verification link. */
   resendVerification() {
     return this.run(async () => {
-      await this.accountCall("resendVerification", "");
+      await this.accountCall(1 /* resend verification */, "");
     });
   }
 
   /** The providers linked to the signed-in user. */
   identities() {
-    return this.run(() => this.accountCall("identities", "").then((list) => JSON.parse(list)));
+    return this.run(() => this.accountCall(2 /* identities */, "").then((list) => JSON.parse(list)));
   }
 
   /** Unlink a provider from the signed-in user (never the last way to sign in). */
   unlink(/** @type {string} */ provider) {
     return this.run(async () => {
-      await this.accountCall("unlink", String(provider ?? ""));
+      await this.accountCall(3 /* unlink */, String(provider ?? ""));
     });
   }
 
@@ -233,13 +228,13 @@ export class AuthClient {
 
   /** The user's sessions (devices), the current one marked. */
   sessions() {
-    return this.run(() => this.sessionsCall("list", "").then((list) => JSON.parse(list)));
+    return this.run(() => this.sessionsCall(0 /* list */, "").then((list) => JSON.parse(list)));
   }
 
   /** End one session (device); its tokens stop working at once. */
   revokeSession(/** @type {string} */ id) {
     return this.run(async () => {
-      await this.sessionsCall("revoke", String(id));
+      await this.sessionsCall(1 /* revoke */, String(id));
     });
   }
 
@@ -255,7 +250,7 @@ export class AuthClient {
     return this.run(async () => {
       if (options?.everywhere) {
         // Must reach the server: unlike a plain logout, this one reports failure.
-        await this.sessionsCall("revokeAll", "");
+        await this.sessionsCall(2 /* revoke all */, "");
       }
       const req = this.engine.logout();
       if (req) {
@@ -310,7 +305,7 @@ export class AuthClient {
       if (!req) {
         const claims = this.engine.claims();
         if (claims) return claims;
-        throw this.record(authError("session_expired", "Not signed in"));
+        throw this.engine.fail(authError("session_expired", "Not signed in"));
       }
       // Better Auth's get-session takes the session token; an API's `me` goes
       // through the bearer rules with refresh-and-replay.
@@ -508,7 +503,7 @@ export class AuthClient {
     if (!fresh) throw unauthorized();
     replay.headers.set("Authorization", `Bearer ${fresh}`);
     const again = await fetchRequest(replay);
-    if (again.status === 401) throw this.record(unauthorized());
+    if (again.status === 401) throw this.engine.fail(unauthorized());
     return again;
   }
 

@@ -69,20 +69,6 @@ pub struct Outgoing {
     pub bearer: Option<String>,
 }
 
-/// What a sign-in or sign-up answer leads to.
-#[derive(Debug, Clone, PartialEq)]
-pub enum SignIn {
-    /// Signed in: store, broadcast, emit `signed_in`.
-    Done,
-    /// Send this next and hand its answer to `sign_in_answer` again (Better Auth's
-    /// session token is exchanged for the JWT).
-    Exchange(Outgoing),
-    /// The account exists but the answer signed nobody in: log in now.
-    LogIn,
-    /// The password was right and a second factor is needed (`verify_mfa`).
-    Mfa,
-}
-
 /// Whether the current token can be used now.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Access {
@@ -294,20 +280,21 @@ impl Engine {
         }
     }
 
-    /// The answer to a login or register request (or to the exchange it asked for).
+    /// The answer to a login, register or social callback request (or to the exchange
+    /// it asked for): done, a next request (Better Auth's exchange), log in, or a second factor.
     pub fn sign_in_answer(
         &mut self,
         op: Op,
         reply: &Reply,
         local: Millis,
-    ) -> Result<SignIn, AuthError> {
+    ) -> Result<Answer, AuthError> {
         self.observe(reply.date, local);
         let resp = Self::response(reply, local);
         if op == Op::Register
             && (200..300).contains(&reply.status)
             && !protocol::has_tokens(self.cfg.protocol, reply.body, reply.auth_token)
         {
-            return Ok(SignIn::LogIn);
+            return Ok(Answer::LogIn);
         }
         if self.cfg.protocol == Protocol::BetterAuth {
             if let Some(session_token) = self.exchanging.take() {
@@ -318,7 +305,7 @@ impl Engine {
                 tokens.refresh_token = Some(session_token);
                 return self
                     .sign_in(tokens, Event::SignedIn, local)
-                    .map(|_| SignIn::Done);
+                    .map(|_| Answer::Done);
             }
             let session_token = match protocol::parse_session_token(op, &resp, reply.auth_token) {
                 Ok(t) => t,
@@ -326,22 +313,24 @@ impl Engine {
             };
             let request = protocol::refresh_request(&self.cfg, &session_token);
             self.exchanging = Some(session_token.clone());
-            return Ok(SignIn::Exchange(Outgoing {
+            // Sent next, answered as a sign-in again (`exchanging` says which step).
+            let out = Outgoing {
                 request,
                 bearer: Some(session_token),
-            }));
+            };
+            return Ok(Answer::Next(self.issue(Kind::SignIn(op), out)));
         }
         if matches!(op, Op::Login | Op::Social) {
             if let Some(challenge) = protocol::parse_mfa_challenge(&resp) {
                 self.mfa = Some(challenge);
                 self.error = None;
-                return Ok(SignIn::Mfa);
+                return Ok(Answer::Mfa);
             }
         }
         match protocol::parse_tokens(self.cfg.protocol, op, &resp) {
             Ok(tokens) => self
                 .sign_in(tokens, Event::SignedIn, local)
-                .map(|_| SignIn::Done),
+                .map(|_| Answer::Done),
             Err(e) => self.fail(e),
         }
     }
@@ -806,7 +795,7 @@ mod tests {
         let body = tokens((T0 / 1000.0) as i64 + 900, refresh);
         assert_eq!(
             e.sign_in_answer(Op::Login, &reply(200, &body), T0),
-            Ok(SignIn::Done)
+            Ok(Answer::Done)
         );
     }
 
@@ -921,7 +910,8 @@ mod tests {
             auth_token: Some("sess-1"),
             ..reply(200, r#"{"token":"sess-1","user":{"id":"u1"}}"#)
         };
-        let SignIn::Exchange(out) = e.sign_in_answer(Op::Login, &first, T0).unwrap() else {
+        let Answer::Next(Issued { out, .. }) = e.sign_in_answer(Op::Login, &first, T0).unwrap()
+        else {
             panic!("expected an exchange");
         };
         assert_eq!(out.bearer.as_deref(), Some("sess-1"));
@@ -935,7 +925,7 @@ mod tests {
         );
         assert_eq!(
             e.sign_in_answer(Op::Login, &reply(200, &jwt_body), T0),
-            Ok(SignIn::Done)
+            Ok(Answer::Done)
         );
         assert_eq!(e.bearer(Credential::Refresh).as_deref(), Some("sess-1"));
         assert_eq!(
@@ -950,7 +940,7 @@ mod tests {
         e.register(Some("a@b.c"), Some("pw"), None).unwrap();
         assert_eq!(
             e.sign_in_answer(Op::Register, &reply(201, r#"{"id":"u1"}"#), T0),
-            Ok(SignIn::LogIn)
+            Ok(Answer::LogIn)
         );
         let err = e.register(Some("a@b.c"), None, None).unwrap_err();
         assert_eq!(
@@ -977,7 +967,7 @@ mod tests {
         let body = format!(r#"{{"access_token":"{access}","refresh_token":null}}"#);
         assert_eq!(
             e.sign_in_answer(Op::Login, &reply(200, &body), T0),
-            Ok(SignIn::Done)
+            Ok(Answer::Done)
         );
         let rt = e.refresh_token(T0).unwrap();
         assert_eq!(rt, COOKIE_CREDENTIAL);
@@ -1034,7 +1024,7 @@ mod tests {
         );
         assert_eq!(
             e.sign_in_answer(Op::Social, &challenge, T0),
-            Ok(SignIn::Mfa)
+            Ok(Answer::Mfa)
         );
         assert_eq!(e.status(T0), Status::MfaRequired);
         let used = reply(400, r#"{"detail":"used","code":"code_used"}"#);
@@ -1045,7 +1035,7 @@ mod tests {
         let body = tokens((T0 / 1000.0) as i64 + 900, "r1");
         assert_eq!(
             e.sign_in_answer(Op::Social, &reply(200, &body), T0),
-            Ok(SignIn::Done)
+            Ok(Answer::Done)
         );
         assert_eq!(e.status(T0), Status::Authenticated);
         assert_eq!(e.error(), None);
@@ -1108,7 +1098,7 @@ mod tests {
             200,
             r#"{"mfa_required":true,"challenge":"ch-1","methods":["totp","recovery_code"],"expires_in":300}"#,
         );
-        assert_eq!(e.sign_in_answer(Op::Login, &challenge, T0), Ok(SignIn::Mfa));
+        assert_eq!(e.sign_in_answer(Op::Login, &challenge, T0), Ok(Answer::Mfa));
         assert_eq!(e.status(T0), Status::MfaRequired);
         assert!(e
             .view(T0)

@@ -7,7 +7,7 @@
 
 use crate::prelude::*;
 
-use super::{Engine, Outgoing, Reply, SignIn};
+use super::{Engine, Outgoing, Reply};
 use crate::core::account::AccountOp;
 use crate::core::clock::Millis;
 use crate::core::error::AuthError;
@@ -91,12 +91,7 @@ impl Engine {
             return Err(AuthError::config("No request is waiting for this answer"));
         };
         match kind {
-            Kind::SignIn(op) => Ok(match self.sign_in_answer(op, reply, local)? {
-                SignIn::Done => Answer::Done,
-                SignIn::LogIn => Answer::LogIn,
-                SignIn::Mfa => Answer::Mfa,
-                SignIn::Exchange(out) => Answer::Next(self.issue(kind, out)),
-            }),
+            Kind::SignIn(op) => self.sign_in_answer(op, reply, local),
             Kind::Mfa => self.mfa_answer(reply, local).map(|()| Answer::Done),
             Kind::Refresh => self.refresh_answer(reply, local).map(|_| Answer::Done),
             // Sent best effort: signing out never waits for, nor reads, its answer.
@@ -118,6 +113,8 @@ impl Engine {
         )
     }
 
+    // Not inlined: every request-building method ends here.
+    #[inline(never)]
     pub(super) fn issue(&mut self, kind: Kind, out: Outgoing) -> Issued {
         let pending = &mut self.requests;
         pending.next_id = pending.next_id.wrapping_add(1);
