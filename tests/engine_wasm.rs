@@ -197,3 +197,28 @@ fn a_refresh_failure_the_shell_met_counts_as_a_failure() {
     let wait = call(&mut e, BACKOFF_WAIT, now, 0.0, "");
     assert!(!wait.is_empty(), "the failure starts a backoff");
 }
+
+/// Better Auth's exchange: the answer to the sign-in is the next request (`>` and its
+/// JSON, a new id), and its answer, given by that id alone, signs in.
+#[wasm_bindgen_test]
+fn a_next_request_is_answered_by_its_own_id() {
+    let mut e = Engine::new();
+    call(
+        &mut e,
+        CONFIGURE,
+        0.0,
+        0.0,
+        r#"{"baseUrl":"http://127.0.0.1:3000","protocol":"better-auth"}"#,
+    );
+    let login = e.call(LOGIN, 0, 0.0, 0.0, "", "a@b.c", "pw", "");
+    let now = js_sys::Date::now();
+    let body = r#"{"token":"sess-1","user":{"id":"u1"}}"#;
+    let next = e.call(REPLY, id_of(&login), now, 200.0, body, "", "", "sess-1");
+    let exchange = next.strip_prefix('>').unwrap();
+    assert_ne!(id_of(exchange), id_of(&login));
+    assert!(exchange.contains(r#""bearer":"sess-1""#), "{exchange}");
+    let token = jwt((now / 1000.0) as i64 + 900);
+    let jwt_body = format!(r#"{{"token":"{token}"}}"#);
+    assert_eq!(reply(&mut e, exchange, now, 200.0, &jwt_body), "");
+    assert_eq!(call(&mut e, STATUS, now, 0.0, ""), "authenticated");
+}
