@@ -89,9 +89,7 @@ fn a_login_round_trip_across_the_boundary() {
     );
     let req = e.call(LOGIN, 0, 0.0, 0.0, "", "a@b.c", "pw", "");
     assert!(
-        req.starts_with(
-            r#"{"id":1,"kind":"login","method":"POST","url":"http://127.0.0.1:8000/auth/login""#
-        ),
+        req.starts_with(r#"{"id":1,"method":"POST","url":"http://127.0.0.1:8000/auth/login""#),
         "{req}"
     );
     let now = js_sys::Date::now();
@@ -121,9 +119,7 @@ fn account_calls_and_a_link_across_the_boundary() {
     // n = 0: verify email, no sign-in needed.
     let req = e.call(ACCOUNT, 0, 0.0, 0.0, "tok", "", "", "");
     assert!(
-        req.contains(
-            r#""kind":"account","method":"POST","url":"http://127.0.0.1:8000/auth/verify-email""#
-        ),
+        req.contains(r#""id":1,"method":"POST","url":"http://127.0.0.1:8000/auth/verify-email""#),
         "{req}"
     );
     let used = reply(
