@@ -32,7 +32,7 @@ from webauthn import (
     verify_registration_response,
 )
 from webauthn.helpers import base64url_to_bytes, bytes_to_base64url, parse_authentication_credential_json
-from webauthn.helpers.exceptions import InvalidAuthenticationResponse, InvalidJSONStructure, InvalidRegistrationResponse
+from webauthn.helpers.exceptions import WebAuthnException
 from webauthn.helpers.structs import (
     AuthenticatorSelectionCriteria,
     PublicKeyCredentialDescriptor,
@@ -49,6 +49,9 @@ CEREMONY_TTL = 300
 # What the browser is told to wait for the person (a hint; the token's TTL is the rule).
 TIMEOUT_MS = 120_000
 REGISTER, SIGN_UP, SIGN_IN = "register", "signup", "signin"
+# What a hostile or broken credential makes py_webauthn raise: its own refusals, and
+# the errors of fields of the wrong type or encoding (never a 500).
+MALFORMED = (WebAuthnException, ValueError, KeyError, TypeError, AttributeError, IndexError)
 
 
 @dataclass(frozen=True)
@@ -147,7 +150,7 @@ class RelyingParty:
                 expected_origin=self.origins,
                 require_user_verification=True,
             )
-        except (InvalidRegistrationResponse, InvalidJSONStructure, ValueError, KeyError, TypeError) as exc:
+        except MALFORMED as exc:
             raise passkey_invalid(exc) from None
         transports = credential.get("response", {}).get("transports") if isinstance(credential.get("response"), dict) else None
         return Passkey(
@@ -166,7 +169,7 @@ class RelyingParty:
         another account), 400 `passkey_invalid` for an answer that does not verify."""
         try:
             parsed = parse_authentication_credential_json(credential)
-        except (InvalidJSONStructure, ValueError, KeyError, TypeError) as exc:
+        except MALFORMED as exc:
             raise passkey_invalid(exc) from None
         passkey = db.scalars(select(Passkey).where(Passkey.credential_id == bytes_to_base64url(parsed.raw_id))).first()
         handle = parsed.response.user_handle
@@ -182,7 +185,7 @@ class RelyingParty:
                 credential_current_sign_count=passkey.sign_count,
                 require_user_verification=True,
             )
-        except (InvalidAuthenticationResponse, ValueError, TypeError) as exc:
+        except MALFORMED as exc:
             raise passkey_invalid(exc) from None
         # Only from the count this check saw: two answers racing with one count, or a
         # cloned authenticator's, cannot both pass.

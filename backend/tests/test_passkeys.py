@@ -290,3 +290,29 @@ def test_rp_id_and_origins_come_from_settings_and_are_checked(tmp_path, make_cli
     client = make_client(cors_origins="http://localhost:3000,http://localhost.evil.example:3000")
     r = sign_up(client, SoftAuthenticator(origin="http://localhost.evil.example:3000"))
     assert (r.status_code, r.json()["code"]) == (400, "passkey_invalid")
+
+
+MALFORMED = [
+    {},
+    {"id": 5, "rawId": 5, "type": "public-key", "response": {}},
+    {"id": "AQ", "rawId": "AQ", "type": "public-key", "response": []},
+    {"id": "AQ", "rawId": "AQ", "type": "public-key", "response": {"clientDataJSON": "!!", "attestationObject": "!!", "authenticatorData": "!!", "signature": "!!"}},
+    {"id": "AQ", "rawId": "AQ", "type": "public-key", "response": {"clientDataJSON": "e30", "attestationObject": "oA", "authenticatorData": "AA", "signature": "AA", "userHandle": 7}},
+    {"id": "AQ", "rawId": "AQ", "type": "other", "response": {"clientDataJSON": "e30", "attestationObject": "oA"}},
+]
+
+
+@pytest.mark.parametrize("credential", MALFORMED)
+def test_a_malformed_credential_is_refused_never_a_server_error(client, credential):
+    auth = SoftAuthenticator()
+    assert sign_up(client, auth, email="real@example.com").status_code == 201
+    for kind, body in (("signup", {"email": "x@example.com"}), ("signin", None)):
+        started = client.post(f"/auth/passkeys/{kind}/options", json=body).json()
+        r = client.post(f"/auth/passkeys/{kind}", json={"ceremony": started["ceremony"], "credential": credential})
+        assert r.status_code in (400, 401), (kind, r.status_code, r.text)
+        assert r.json()["code"] in ("passkey_invalid", "invalid_credentials")
+    # A malformed answer under the known passkey's id: the same.
+    started = sign_in_options(client)
+    known = {**credential, "id": added_id(auth), "rawId": added_id(auth)} if credential else credential
+    r = client.post("/auth/passkeys/signin", json={"ceremony": started["ceremony"], "credential": known})
+    assert r.status_code in (400, 401), r.text
