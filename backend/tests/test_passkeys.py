@@ -292,12 +292,14 @@ def test_rp_id_and_origins_come_from_settings_and_are_checked(tmp_path, make_cli
     assert (r.status_code, r.json()["code"]) == (400, "passkey_invalid")
 
 
+BAD = {"clientDataJSON": "!!", "attestationObject": "!!", "authenticatorData": "!!", "signature": "!!"}
+ODD = {"clientDataJSON": "e30", "attestationObject": "oA", "authenticatorData": "AA", "signature": "AA", "userHandle": 7}
 MALFORMED = [
     {},
     {"id": 5, "rawId": 5, "type": "public-key", "response": {}},
     {"id": "AQ", "rawId": "AQ", "type": "public-key", "response": []},
-    {"id": "AQ", "rawId": "AQ", "type": "public-key", "response": {"clientDataJSON": "!!", "attestationObject": "!!", "authenticatorData": "!!", "signature": "!!"}},
-    {"id": "AQ", "rawId": "AQ", "type": "public-key", "response": {"clientDataJSON": "e30", "attestationObject": "oA", "authenticatorData": "AA", "signature": "AA", "userHandle": 7}},
+    {"id": "AQ", "rawId": "AQ", "type": "public-key", "response": BAD},
+    {"id": "AQ", "rawId": "AQ", "type": "public-key", "response": ODD},
     {"id": "AQ", "rawId": "AQ", "type": "other", "response": {"clientDataJSON": "e30", "attestationObject": "oA"}},
 ]
 
