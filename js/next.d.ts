@@ -48,11 +48,12 @@ export interface AuthenticatedSession {
   readonly expiresAt: number;
 }
 
-/** No cookie, or a genuine token past its `exp` (server clock): not "signed out". Render
- * a state the browser resolves: it refreshes, the cookie follows, router.refresh(). */
+/** No cookie, a genuine token past its `exp` (server clock), or (without `secret`) a
+ * backend that could not be asked: not "signed out". Render a state the browser
+ * resolves: it refreshes, the cookie follows, router.refresh(). */
 export interface UnknownSession {
   readonly status: "unknown";
-  readonly reason: "missing" | "expired";
+  readonly reason: "missing" | "expired" | "unverified";
   readonly user: null;
   readonly claims: null;
   readonly expiresAt: null;

@@ -22,7 +22,7 @@ const MAX_TOKEN_CHARS = 8192;
 /** @typedef {import("./index.js").JwtClaims} JwtClaims */
 
 const SIGNED_OUT = Object.freeze({ status: "signed_out", user: null, claims: null, expiresAt: null });
-const unknown = (/** @type {"missing" | "expired"} */ reason) => Object.freeze({ status: "unknown", reason, user: null, claims: null, expiresAt: null });
+const unknown = (/** @type {"missing" | "expired" | "unverified"} */ reason) => Object.freeze({ status: "unknown", reason, user: null, claims: null, expiresAt: null });
 
 /** @param {string} text */
 function base64urlBytes(text) {
@@ -170,13 +170,19 @@ export function createNextAuth(options = {}) {
       return Object.freeze({ status: "authenticated", user: userFromClaims(claims), claims, expiresAt });
     }
     // No key here: the backend says whether the token is good (and who it is).
-    const answer = await fetch(new URL(mePath, /** @type {URL} */ (apiUrl)), {
-      headers: { Authorization: `Bearer ${token}`, Accept: "application/json" },
-      cache: "no-store",
-    });
-    if (answer.status === 401 || answer.status === 403) return SIGNED_OUT;
-    if (!answer.ok) throw new Error(`auth-wasm/next: the backend's me answered ${answer.status}`);
-    const body = await answer.json();
+    let body;
+    try {
+      const answer = await fetch(new URL(mePath, /** @type {URL} */ (apiUrl)), {
+        headers: { Authorization: `Bearer ${token}`, Accept: "application/json" },
+        cache: "no-store",
+      });
+      if (answer.status === 401 || answer.status === 403) return SIGNED_OUT;
+      if (!answer.ok) return unknown("unverified");
+      body = await answer.json();
+    } catch {
+      // The backend is down or said nothing usable: not known, not signed out.
+      return unknown("unverified");
+    }
     const user = body !== null && typeof body === "object" ? { ...userFromClaims(claims), ...body, id: String(body.id ?? claims.sub) } : userFromClaims(claims);
     return Object.freeze({ status: "authenticated", user, claims, expiresAt });
   }
