@@ -252,7 +252,8 @@ export function createNextAuth(options = {}) {
       if (session.status === "authenticated" || (session.status === "unknown" && session.reason === "expired")) return undefined;
       const target = new URL(signInPath, url.origin);
       target.searchParams.set(returnParam, `${url.pathname}${url.search}`);
-      return redirect(request, `${target.pathname}${target.search}`, token !== undefined);
+      // Absolute: Next's proxy refuses a relative Location.
+      return redirect(request, target.href, token !== undefined);
     },
 
     /** `fetch` to the API with the bearer from the cookie (never to another origin); no
