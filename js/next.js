@@ -106,6 +106,23 @@ export function matchesPath(path, patterns) {
   });
 }
 
+/** The hosts a request was addressed to: Next's request.url says "localhost" for any
+ * server address, so the Host header (and a proxy's X-Forwarded-Host) count too.
+ * @param {Request} request */
+const requestHosts = (request) =>
+  [request.headers.get("x-forwarded-host"), request.headers.get("host"), new URL(request.url).host].filter(
+    /** @returns {host is string} */ (host) => typeof host === "string" && host !== "",
+  );
+
+/** @param {string} host "name:port" */
+function hostnameOf(host) {
+  try {
+    return new URL(`http://${host}`).hostname;
+  } catch {
+    return "";
+  }
+}
+
 /** @param {string} host */
 const isLoopback = (host) => host === "localhost" || host === "127.0.0.1" || host === "[::1]" || host.endsWith(".localhost");
 
@@ -203,7 +220,7 @@ export function createNextAuth(options = {}) {
 
   /** @param {Request} request @param {string} value @param {number} maxAge */
   function cookieHeader(request, value, maxAge) {
-    const secure = !isLoopback(new URL(request.url).hostname);
+    const secure = !requestHosts(request).every((host) => isLoopback(hostnameOf(host)));
     return `${cookieName}=${value}; Path=/; Max-Age=${Math.max(0, Math.floor(maxAge))}; HttpOnly; SameSite=Lax${secure ? "; Secure" : ""}`;
   }
 
@@ -212,8 +229,14 @@ export function createNextAuth(options = {}) {
   function sameOrigin(/** @type {Request} */ request) {
     const origin = request.headers.get("origin");
     const site = request.headers.get("sec-fetch-site");
-    if (site !== null && site !== "same-origin") return false;
-    return origin !== null && origin === new URL(request.url).origin;
+    if (origin === null || (site !== null && site !== "same-origin")) return false;
+    let host;
+    try {
+      host = new URL(origin).host;
+    } catch {
+      return false;
+    }
+    return requestHosts(request).includes(host);
   }
 
   const json = (/** @type {unknown} */ body, status = 200, /** @type {string[]} */ cookies = []) => {
