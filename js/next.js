@@ -265,10 +265,11 @@ export function createNextAuth(options = {}) {
      * a valid or expired-but-genuine token, else undefined (the request goes on). No
      * backend call: with `secret` the signature is checked here; without, only the
      * token's shape and claims (the page's getSession and the API verify it).
-     * @param {Request & { nextUrl?: URL }} request
+     * @param {Request} request
      * @param {{ paths: ReadonlyArray<string | RegExp> }} protect */
     async protect(request, protect) {
-      const url = request.nextUrl ?? new URL(request.url);
+      // request.url, not nextUrl: the query goes back exactly as it came (nextUrl re-encodes it).
+      const url = new URL(request.url);
       if (!matchesPath(url.pathname, protect.paths)) return undefined;
       const token = cookieFrom(request.headers.get("cookie"), cookieName);
       const session = await readSession(token, { network: false });
