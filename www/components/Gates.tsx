@@ -53,12 +53,25 @@ export function SignedInContent({ children }: { children: ReactNode }) {
  * nor "signed out". The browser refreshes, the cookie follows, and the mirror's
  * router.refresh() renders the page again with the user; signed out goes to sign in. */
 export function SessionUnknown() {
-  const { snapshot } = useAuth();
+  const { snapshot, client } = useAuth();
   const router = useRouter();
   const anonymous = snapshot.status === "anonymous" || snapshot.status === "mfa_required";
+  const signedIn = snapshot.status === "authenticated";
   useEffect(() => {
     if (anonymous) router.replace(`/signin?returnTo=${encodeURIComponent(window.location.pathname + window.location.search)}`);
   }, [anonymous, router]);
+  // Another tab may have renewed the cookie first (then this tab's post changes nothing
+  // on the server and onServerChange stays silent): render again once ours is through.
+  useEffect(() => {
+    if (!signedIn || !client) return;
+    let cancelled = false;
+    void serverSessionSynced(client).then(() => {
+      if (!cancelled) router.refresh();
+    });
+    return () => {
+      cancelled = true;
+    };
+  }, [signedIn, client, router]);
   return (
     <div data-testid="session-unknown">
       <Pending label="Checking your session…" />
