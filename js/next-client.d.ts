@@ -17,8 +17,9 @@ export interface MirrorOptions {
  * on every change. Returns the function that stops it. */
 export declare function mirrorAccessToken(client: AuthClient, options?: MirrorOptions): () => void;
 
-/** Resolves once the cookie reflects the session as of this call (at once with no mirror). */
-export declare function serverSessionSynced(client: AuthClient): Promise<void>;
+/** Resolves once the cookie reflects the session as of this call: true when the server
+ * holds the client's access token, false when signed out, refused, or no mirror runs. */
+export declare function serverSessionSynced(client: AuthClient): Promise<boolean>;
 
 export interface ServerSessionMirrorProps extends MirrorOptions {}
 

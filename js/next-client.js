@@ -15,7 +15,7 @@ export const DEFAULT_SESSION_ENDPOINT = "/api/auth-wasm/session";
 /** @typedef {import("./index.js").AuthClient} AuthClient */
 /** @typedef {import("./next-client.js").MirrorOptions} MirrorOptions */
 
-/** @type {WeakMap<AuthClient, () => Promise<void>>} the running mirror of each client */
+/** @type {WeakMap<AuthClient, () => Promise<boolean>>} the running mirror of each client */
 const mirrors = new WeakMap();
 
 /** Keep the server's cookie in step with `client`: POST the access token when it
@@ -68,7 +68,7 @@ export function mirrorAccessToken(client, options = {}) {
     void sync();
   });
   void sync();
-  mirrors.set(client, () => chain);
+  mirrors.set(client, () => chain.then(() => typeof posted === "string"));
   return () => {
     stopped = true;
     unsubscribe();
@@ -76,11 +76,14 @@ export function mirrorAccessToken(client, options = {}) {
   };
 }
 
-/** Resolves when the cookie reflects `client`'s session as of this call (at once when
- * no mirror runs): await it after signing in, before navigating to a protected page.
- * @param {AuthClient} client */
+/** Resolves once the cookie reflects `client`'s session as of this call: true when the
+ * server holds its access token, false when signed out or the server refused the token
+ * (a forged one; at once with no mirror). Await it after signing in, before navigating
+ * to a protected page.
+ * @param {AuthClient} client
+ * @returns {Promise<boolean>} */
 export function serverSessionSynced(client) {
-  return mirrors.get(client)?.() ?? Promise.resolve();
+  return mirrors.get(client)?.() ?? Promise.resolve(false);
 }
 
 /** Inside <AuthProvider>: runs mirrorAccessToken for the provider's client. Pass

@@ -88,8 +88,12 @@ export function GuestOnly({ children }: { children: ReactNode }) {
   useEffect(() => {
     if (!signedIn || !client) return;
     let cancelled = false;
-    void serverSessionSynced(client).then(() => {
-      if (!cancelled) router.replace(afterSignIn());
+    void serverSessionSynced(client).then((held) => {
+      if (cancelled) return;
+      if (held) router.replace(afterSignIn());
+      // The server refused the stored token (forged, say): the backend judges it, and a
+      // bad one signs out here, which shows the form.
+      else void client.me().catch(() => undefined);
     });
     return () => {
       cancelled = true;
