@@ -1,12 +1,18 @@
 "use client";
 
+import { useEffect } from "react";
 import type { JwtClaims } from "auth-wasm";
 import { useAuth } from "auth-wasm/react";
 import { Countdown } from "./Countdown";
 
-/** The session as the browser holds it: status, expiry, storage. */
+/** The session as the browser holds it: status, expiry, storage. It also has the client
+ * fetch the user once (what `/auth/me` adds to the claims, e.g. `email_verified` for the
+ * verification banner); failures show in snapshot.error. */
 export function LiveSession() {
-  const { snapshot } = useAuth();
+  const { snapshot, client } = useAuth();
+  useEffect(() => {
+    client?.me().catch(() => undefined);
+  }, [client]);
   return (
     <>
       <dt>Status</dt>
