@@ -92,7 +92,8 @@ export function NotesList({ initial }: { initial: Note[] | null }) {
           New note
         </label>
         <input id="note" ref={input} placeholder="Write a note…" maxLength={2000} autoComplete="off" />
-        <button type="submit" className="button" disabled={busy}>
+        {/* Server-rendered: usable once the browser's client exists. */}
+        <button type="submit" className="button" disabled={busy || !client}>
           Add note
         </button>
       </form>
