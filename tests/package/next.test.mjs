@@ -3,7 +3,10 @@
 // route handler reads a bearer, the proxy (middleware, Node runtime) a cookie, a client
 // component signs in to the reference backend (backend/, an account registered by this
 // file) and calls auth.fetch of the user's /auth/me in Chromium, with no console error,
-// and a page of the React binding (auth-wasm/react) gets a client from the same entry.
+// and a page of the React binding (auth-wasm/react) gets a client from the same entry
+// (and bundles auth-wasm/next/client's mirror). auth-wasm/next on the server: the proxy
+// protects /members, a route handler sets the HttpOnly cookie from a genuine token only,
+// and a Server Component reads the session from it.
 // Turbopack's client bundles get the browser entry (the .wasm emitted under static/);
 // webpack's keep the inlined one (the `webpack` condition: Next's client compile has no
 // target with async functions, so webpack warned about the browser entry's top-level
