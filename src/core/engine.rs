@@ -165,7 +165,7 @@ impl Engine {
         out.push_str(",\"expiresAt\":");
         let expires = session
             .and_then(|s| s.expires_at)
-            .map(|e| Json::Num(libm::round(e - self.clock.offset_ms)));
+            .map(|e| Json::Num(libm::round(e - self.clock.offset_ms).into()));
         out.push_str(&expires.unwrap_or(Json::Null).to_text());
         out.push_str(",\"mfa\":");
         match &self.mfa {

@@ -30,10 +30,10 @@ pub fn encode(session: &Session) -> String {
     out.push_str(",\"expires_at\":");
     out.push_str(&session.expires_at.map_or_else(
         || "null".to_owned(),
-        |e| Json::Num(libm::floor(e)).to_text(),
+        |e| Json::Num(libm::floor(e).into()).to_text(),
     ));
     out.push_str(",\"issued_at\":");
-    out.push_str(&Json::Num(libm::floor(session.issued_at)).to_text());
+    out.push_str(&Json::Num(libm::floor(session.issued_at).into()).to_text());
     out.push_str(",\"user\":");
     out.push_str(session.user.as_deref().unwrap_or("null"));
     out.push('}');
@@ -48,7 +48,7 @@ pub fn decode(text: &str, now: Millis) -> Result<Session, Discard> {
         .ok_or(Discard::NotJson)?;
     match value.get("v") {
         None => {}
-        Some(Json::Num(v)) if *v == VERSION => {}
+        Some(Json::Num(v)) if v.value() == VERSION => {}
         Some(_) => return Err(Discard::UnknownVersion),
     }
     let access = value
@@ -62,7 +62,7 @@ pub fn decode(text: &str, now: Millis) -> Result<Session, Discard> {
     };
     let time = |key: &str| match value.get(key) {
         None | Some(Json::Null) => Ok(None),
-        Some(Json::Num(n)) if n.is_finite() => Ok(Some(*n)),
+        Some(Json::Num(n)) if n.value().is_finite() => Ok(Some(n.value())),
         Some(_) => Err(Discard::BadShape),
     };
     let expires_at = time("expires_at")?;
@@ -113,6 +113,16 @@ mod tests {
         )
         .unwrap();
         assert_eq!(decode(&encode(&s), 999.0).unwrap(), s);
+    }
+
+    #[test]
+    fn numbers_in_the_user_survive_storing() {
+        // Fuzzing regression (fuzz/regressions/stored_session/tiny-number-in-user): the
+        // user was stored as {"a":-0} and read back as {"a":0}.
+        let text = r#"{"access_token":"x","user":{"a":-11e-11}}"#;
+        let s = decode(text, 0.0).unwrap();
+        assert_eq!(s.user.as_deref(), Some(r#"{"a":-11e-11}"#));
+        assert_eq!(decode(&encode(&s), 0.0), Ok(s));
     }
 
     #[test]

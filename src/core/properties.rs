@@ -20,12 +20,22 @@ use crate::core::session::{tests::jwt, Session};
 use crate::core::{jwt as jwt_mod, url};
 use crate::prelude::*;
 
-/// JSON values of bounded depth, numbers as integers (what tokens carry).
+/// Any JSON number text (RFC 8259's grammar) that is a finite double, as read.
+fn json_number() -> impl Strategy<Value = Json> {
+    prop_oneof![
+        "-?(0|[1-9][0-9]{0,24})(\\.[0-9]{1,24})?([eE][+-]?[0-9]{1,2})?",
+        any::<f64>().prop_map(|n| format!("{n}")),
+        any::<f64>().prop_map(|n| format!("{n:e}")),
+    ]
+    .prop_filter_map("beyond a double", |text| json::parse(&text))
+}
+
+/// JSON values of bounded depth, numbers of every form as read from text.
 fn json_value() -> impl Strategy<Value = Json> {
     let leaf = prop_oneof![
         Just(Json::Null),
         any::<bool>().prop_map(Json::Bool),
-        (-(1i64 << 52)..(1i64 << 52)).prop_map(|n| Json::Num(n as f64)),
+        json_number(),
         ".{0,12}".prop_map(Json::Str),
     ];
     leaf.prop_recursive(4, 32, 6, |inner| {
@@ -51,8 +61,18 @@ const OPS: [Op; 5] = [Op::Login, Op::Register, Op::Refresh, Op::Logout, Op::Me];
 proptest! {
     #[test]
     fn json_text_round_trips(value in json_value()) {
+        // Read -> write -> read keeps every number exactly, and the text is stable.
         let text = value.to_text();
-        prop_assert_eq!(json::parse(&text), Some(value));
+        let again = json::parse(&text).unwrap();
+        prop_assert_eq!(again.to_text(), text);
+        prop_assert_eq!(again, value);
+    }
+
+    #[test]
+    fn computed_integers_are_written_exactly(n in -(1i64 << 53)..=(1i64 << 53)) {
+        let text = Json::Num((n as f64).into()).to_text();
+        prop_assert_eq!(&text, &n.to_string());
+        prop_assert_eq!(json::parse(&text).and_then(|v| v.as_f64()), Some(n as f64));
     }
 
     #[test]
