@@ -12,9 +12,9 @@ use super::config::{Config, Protocol};
 use super::error::{AuthError, ErrorCode};
 use super::json::{write_str, Json};
 use super::persist;
-use super::protocol::{self, Credential, HttpRequest, HttpResponse, Op, SessionsOp, TokenSet};
+use super::protocol::{self, Credential, HttpRequest, HttpResponse, Op, SessionsOp};
 use super::schedule::{self, Page, RetryState, Wake};
-use super::session::{same_state, status_of, Session, Status};
+use super::session::{same_state, status_of, Session, Status, TokenSet};
 use super::social::{self, Returned};
 
 /// Refresh waits longer than this (Retry-After, backoff) fail fast instead.

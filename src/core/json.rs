@@ -1,6 +1,6 @@
 //! A small, strict JSON reader and writer (RFC 8259) for protocol responses, JWT
 //! claims and the stored session. It exists so the core can be tested natively
-//! without linking serde_json into the wasm (see design.md, "Size is a feature").
+//! without linking serde_json into the wasm (docs/design-notes.md, "Size").
 //! Hostile input is bounded: nesting depth is limited and nothing panics.
 
 use crate::prelude::*;
