@@ -17,6 +17,8 @@ pub enum Discard {
     UnknownVersion,
     BadShape,
     BadToken,
+    /// An opaque (non-JWT) access token stored without its expiry.
+    NoExpiry,
 }
 
 pub fn encode(session: &Session) -> String {
@@ -76,6 +78,18 @@ pub fn decode(text: &str, now: Millis) -> Result<Session, Discard> {
         .map_err(|_| Discard::BadToken)
 }
 
+/// Read the stored value at start-up. An opaque (non-JWT) access token is kept only
+/// with the expiry the record stored: with neither `exp` nor `expires_at` nothing says
+/// when it stops working, so it is removed like any unreadable value. (A sibling tab's
+/// session is adopted with `decode`: a tab must not sign out because another signed in.)
+pub fn decode_at_start(text: &str, now: Millis) -> Result<Session, Discard> {
+    let session = decode(text, now)?;
+    if session.claims.is_none() && session.expires_at.is_none() {
+        return Err(Discard::NoExpiry);
+    }
+    Ok(session)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -123,6 +137,26 @@ mod tests {
         let s = decode(text, 0.0).unwrap();
         assert_eq!(s.user.as_deref(), Some(r#"{"a":-11e-11}"#));
         assert_eq!(decode(&encode(&s), 0.0), Ok(s));
+    }
+
+    #[test]
+    fn an_opaque_token_without_a_stored_expiry_is_discarded_at_start() {
+        let bare = r#"{"v":1,"access_token":"opaque","refresh_token":"r","expires_at":null}"#;
+        assert_eq!(decode_at_start(bare, 0.0), Err(Discard::NoExpiry));
+        assert_eq!(
+            decode_at_start(r#"{"access_token":"opaque"}"#, 0.0),
+            Err(Discard::NoExpiry)
+        );
+        let dated = r#"{"v":1,"access_token":"opaque","expires_at":5000}"#;
+        assert_eq!(
+            decode_at_start(dated, 0.0).map(|s| s.expires_at),
+            Ok(Some(5000.0))
+        );
+        // A JWT carries its own claims: kept without a stored expiry, with or without `exp`.
+        for claims in [r#"{"sub":"1","exp":50}"#, r#"{"sub":"1"}"#] {
+            let text = format!(r#"{{"v":1,"access_token":"{}"}}"#, jwt(claims));
+            assert!(decode_at_start(&text, 0.0).is_ok(), "{claims}");
+        }
     }
 
     #[test]
