@@ -3,6 +3,8 @@
 
 use crate::prelude::*;
 
+use super::clock::decimal;
+
 /// Byte offset of `needle` in `hay`. A plain scan: these strings are short, and
 /// `str::find` with a string pattern links a two-way searcher (~1.5 KB of wasm).
 pub fn find(hay: &str, needle: &str) -> Option<usize> {
@@ -32,7 +34,7 @@ pub fn origin_of(url: &str) -> Option<String> {
     };
     let authority = rest.split(['/', '?', '#']).next()?;
     // Credentials in the URL are not part of the origin.
-    let host_port = authority.rsplit('@').next()?;
+    let host_port = authority.get(authority.rfind('@').map_or(0, |at| at + 1)..)?;
     if host_port.is_empty() {
         return None;
     }
@@ -88,7 +90,9 @@ pub fn is_loopback_origin(origin: &str) -> bool {
         || host == "[::1]"
         || (host.starts_with("127.")
             && host.split('.').count() == 4
-            && host.split('.').all(|o| o.parse::<u8>().is_ok()))
+            && host
+                .split('.')
+                .all(|o| decimal(o).is_some_and(|n| n <= 255)))
 }
 
 /// `base` joined with an endpoint path (`/auth/login`) or used as-is for an absolute URL.
