@@ -27,7 +27,7 @@ const MAX_DEPTH: usize = 64;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Number {
     value: f64,
-    lexeme: Option<Box<str>>,
+    lexeme: Option<String>,
 }
 
 impl Number {
@@ -237,6 +237,7 @@ pub fn write_str(out: &mut String, s: &str) {
 /// Parse a whole JSON text (surrounding whitespace allowed). None when it is not JSON.
 pub fn parse(text: &str) -> Option<Json> {
     let mut p = Parser {
+        text,
         b: text.as_bytes(),
         i: 0,
     };
@@ -246,6 +247,9 @@ pub fn parse(text: &str) -> Option<Json> {
 }
 
 struct Parser<'a> {
+    /// The input, for slices that end at ASCII bytes (char boundaries): `get`, not
+    /// `from_utf8` or indexing, so no validation and no panic path in the wasm.
+    text: &'a str,
     b: &'a [u8],
     i: usize,
 }
@@ -327,11 +331,9 @@ impl Parser<'_> {
             b'-' | b'0'..=b'9' => {
                 let start = self.i;
                 let value = self.number()?;
-                // The grammar checked it is ASCII digits, signs, '.' and 'e'.
-                let lexeme = core::str::from_utf8(&self.b[start..self.i]).ok()?;
                 Some(Json::Num(Number {
                     value,
-                    lexeme: Some(lexeme.into()),
+                    lexeme: Some(self.text.get(start..self.i)?.to_owned()),
                 }))
             }
             _ => None,
@@ -355,7 +357,7 @@ impl Parser<'_> {
         let negative = self.eat(b"-").is_some();
         let int_start = self.i;
         let (int, int_len) = self.digits()?;
-        if int_len > 1 && self.b[int_start] == b'0' {
+        if int_len > 1 && self.b.get(int_start) == Some(&b'0') {
             return None;
         }
         let mut value = int;
@@ -408,8 +410,8 @@ impl Parser<'_> {
                 }
                 self.i += 1;
             }
-            // The input is a &str, so a run that stops at an ASCII byte is valid UTF-8.
-            out.push_str(core::str::from_utf8(&self.b[start..self.i]).ok()?);
+            // The run stops at an ASCII byte (or the end): a char boundary.
+            out.push_str(self.text.get(start..self.i)?);
             match *self.b.get(self.i)? {
                 b'"' => {
                     self.i += 1;
