@@ -180,35 +180,30 @@ fn write_num(out: &mut String, n: f64) {
     write_int(out, whole as i64);
     if frac > 0 {
         out.push('.');
-        let mut digits = [b'0'; 9];
-        for slot in digits.iter_mut().rev() {
-            *slot = b'0' + (frac % 10) as u8;
-            frac /= 10;
-        }
-        let end = digits.iter().rposition(|d| *d != b'0').map_or(0, |i| i + 1);
-        for d in &digits[..end] {
-            out.push(*d as char);
+        // Nine places, leading zeros kept, trailing zeros left off.
+        let mut place = 100_000_000;
+        while frac > 0 {
+            out.push(char::from(b'0' + (frac / place) as u8));
+            frac %= place;
+            place /= 10;
         }
     }
 }
 
+/// Digits by place value, most significant first: no buffer to index (and so no
+/// bounds-check panic path in the wasm).
 pub fn write_int(out: &mut String, n: i64) {
     if n < 0 {
         out.push('-');
     }
-    let mut digits = [0u8; 20];
-    let mut len = 0;
-    let mut v = n.unsigned_abs();
-    loop {
-        digits[len] = b'0' + (v % 10) as u8;
-        len += 1;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
+    let v = n.unsigned_abs();
+    let mut place = 1;
+    while v / place >= 10 {
+        place *= 10;
     }
-    for d in digits[..len].iter().rev() {
-        out.push(*d as char);
+    while place > 0 {
+        out.push(char::from(b'0' + (v / place % 10) as u8));
+        place /= 10;
     }
 }
 
@@ -585,6 +580,25 @@ mod tests {
         );
         assert_eq!(parse("-0").unwrap().as_f64(), Some(0.0));
         assert_eq!(parse("1.5e3").unwrap().as_f64(), Some(1500.0));
+    }
+
+    #[test]
+    fn integers_are_written_in_full() {
+        for (n, text) in [
+            (0, "0"),
+            (7, "7"),
+            (-10, "-10"),
+            (1_000_000_007, "1000000007"),
+            (i64::MAX, "9223372036854775807"),
+            (i64::MIN, "-9223372036854775808"),
+        ] {
+            let mut out = String::new();
+            write_int(&mut out, n);
+            assert_eq!(out, text);
+        }
+        for (n, text) in [(0.05, "0.05"), (1.000000001, "1.000000001"), (-0.5, "-0.5")] {
+            assert_eq!(Json::Num(n.into()).to_text(), text);
+        }
     }
 
     #[test]
