@@ -181,30 +181,29 @@ fn write_num(out: &mut String, n: f64) {
     if frac > 0 {
         out.push('.');
         // Nine places, leading zeros kept, trailing zeros left off.
-        let mut place = 100_000_000;
-        while frac > 0 {
-            out.push(char::from(b'0' + (frac / place) as u8));
-            frac %= place;
-            place /= 10;
+        let mut places = 9;
+        while frac % 10 == 0 {
+            frac /= 10;
+            places -= 1;
         }
+        write_digits(out, frac as u64, places);
     }
 }
 
-/// Digits by place value, most significant first: no buffer to index (and so no
-/// bounds-check panic path in the wasm).
 pub fn write_int(out: &mut String, n: i64) {
     if n < 0 {
         out.push('-');
     }
-    let v = n.unsigned_abs();
-    let mut place = 1;
-    while v / place >= 10 {
-        place *= 10;
+    write_digits(out, n.unsigned_abs(), 1);
+}
+
+/// `v` in decimal, zero-padded to `width` digits. Recursive with constant divisors: no
+/// digit buffer to index and no division that can fail (no panic path in the wasm).
+fn write_digits(out: &mut String, v: u64, width: u32) {
+    if v >= 10 || width > 1 {
+        write_digits(out, v / 10, width.saturating_sub(1));
     }
-    while place > 0 {
-        out.push(char::from(b'0' + (v / place % 10) as u8));
-        place /= 10;
-    }
+    out.push(char::from(b'0' + (v % 10) as u8));
 }
 
 /// Append `s` as a JSON string literal.
@@ -218,10 +217,17 @@ pub fn write_str(out: &mut String, s: &str) {
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
             c if (c as u32) < 0x20 => {
-                const HEX: &[u8; 16] = b"0123456789abcdef";
-                out.push_str("\\u00");
-                out.push(HEX[(c as usize) >> 4] as char);
-                out.push(HEX[(c as usize) & 15] as char);
+                out.push_str(if (c as u32) < 0x10 {
+                    "\\u000"
+                } else {
+                    "\\u001"
+                });
+                let low = (c as u8) & 15;
+                out.push(char::from(if low < 10 {
+                    b'0' + low
+                } else {
+                    b'a' + low - 10
+                }));
             }
             c => out.push(c),
         }
@@ -598,6 +604,25 @@ mod tests {
         }
         for (n, text) in [(0.05, "0.05"), (1.000000001, "1.000000001"), (-0.5, "-0.5")] {
             assert_eq!(Json::Num(n.into()).to_text(), text);
+        }
+    }
+
+    #[test]
+    fn control_characters_are_escaped() {
+        for c in (0u8..0x20).map(char::from) {
+            let mut out = String::new();
+            write_str(&mut out, &c.to_string());
+            let expected = match c {
+                '\n' => "\"\\n\"".to_owned(),
+                '\r' => "\"\\r\"".to_owned(),
+                '\t' => "\"\\t\"".to_owned(),
+                _ => format!("\"\\u{:04x}\"", c as u32),
+            };
+            assert_eq!(out, expected);
+            assert_eq!(
+                parse(&out).and_then(|v| v.as_str().map(str::to_owned)),
+                Some(c.to_string())
+            );
         }
     }
 
