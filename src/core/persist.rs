@@ -10,6 +10,9 @@ use super::session::Session;
 
 pub const VERSION: f64 = 1.0;
 
+/// 2^53: the largest magnitude below which every whole number is a double.
+const MAX_EXACT_MS: f64 = 9_007_199_254_740_992.0;
+
 /// Why a stored value was not used; the shell removes it either way.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Discard {
@@ -62,9 +65,12 @@ pub fn decode(text: &str, now: Millis) -> Result<Session, Discard> {
         Some(Json::Str(s)) if !s.is_empty() => Some(s.clone()),
         Some(_) => return Err(Discard::BadShape),
     };
+    // Whole milliseconds, as `encode` writes them, within 2^53 (exact in a double: the
+    // year 285,616); anything else is not a time this crate stored (a fuzz run found
+    // 1111111111111111111111111112 and 1.5 changing on a second write).
     let time = |key: &str| match value.get(key) {
         None | Some(Json::Null) => Ok(None),
-        Some(Json::Num(n)) if n.value().is_finite() => Ok(Some(n.value())),
+        Some(Json::Num(n)) if n.value().abs() <= MAX_EXACT_MS => Ok(Some(libm::floor(n.value()))),
         Some(_) => Err(Discard::BadShape),
     };
     let expires_at = time("expires_at")?;
@@ -127,6 +133,27 @@ mod tests {
         )
         .unwrap();
         assert_eq!(decode(&encode(&s), 999.0).unwrap(), s);
+    }
+
+    #[test]
+    fn stored_times_are_whole_milliseconds_within_2_pow_53() {
+        // Fuzzing regressions (fuzz/regressions/stored_session/): a huge or a fractional
+        // time was written back as another number.
+        let huge =
+            "{\"access_token\":\"~\",\"okn\":\"\",\"expires_at\":\r1111111111111111111111111112}";
+        assert_eq!(decode(huge, 0.0), Err(Discard::BadShape));
+        let s = decode(
+            r#"{"access_token":"~","expires_at":1.5,"issued_at":-0.5}"#,
+            0.0,
+        )
+        .unwrap();
+        assert_eq!((s.expires_at, s.issued_at), (Some(1.0), -1.0));
+        assert_eq!(decode(&encode(&s), 0.0), Ok(s));
+        let edge = r#"{"access_token":"~","expires_at":9007199254740992}"#;
+        let s = decode(edge, 0.0).unwrap();
+        assert_eq!(decode(&encode(&s), 0.0), Ok(s));
+        let beyond = r#"{"access_token":"~","expires_at":9007199254740994}"#;
+        assert_eq!(decode(beyond, 0.0), Err(Discard::BadShape));
     }
 
     #[test]
