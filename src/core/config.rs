@@ -153,7 +153,7 @@ impl RawConfig {
         let value = json::parse(text)
             .filter(Json::is_object)
             .ok_or_else(|| AuthError::config("AuthClient needs a config object with baseUrl"))?;
-        let present = |key: &str| value.get(key).filter(|v| **v != Json::Null);
+        let present = |key: &str| value.get(key).filter(|v| !matches!(v, Json::Null));
         let text = |key: &str| -> Result<Option<String>, AuthError> {
             present(key)
                 .map(|v| {
@@ -164,7 +164,7 @@ impl RawConfig {
                 .transpose()
         };
         let number = |v: Option<&Json>, key: &str| -> Result<Option<f64>, AuthError> {
-            v.filter(|v| **v != Json::Null)
+            v.filter(|v| !matches!(v, Json::Null))
                 .map(|v| {
                     v.as_f64()
                         .ok_or_else(|| AuthError::config(&[key, " must be a number"].concat()))

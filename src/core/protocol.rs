@@ -304,7 +304,7 @@ pub fn parse_mfa_challenge(resp: &HttpResponse) -> Option<(String, Vec<String>)>
         return None;
     }
     let body = json::parse(resp.body)?;
-    if body.get("mfa_required") != Some(&Json::Bool(true)) {
+    if !matches!(body.get("mfa_required"), Some(Json::Bool(true))) {
         return None;
     }
     let challenge = body
@@ -388,7 +388,7 @@ pub fn parse_sessions(resp: &HttpResponse) -> Result<String, AuthError> {
             ("ip".to_owned(), text("ip")),
             (
                 "current".to_owned(),
-                Json::Bool(item.get("current") == Some(&Json::Bool(true))),
+                Json::Bool(matches!(item.get("current"), Some(Json::Bool(true)))),
             ),
         ]));
     }
