@@ -3,7 +3,9 @@
 import { useRouter } from "next/navigation";
 import { useEffect, useState } from "react";
 import { useAuth } from "auth-wasm/react";
+import { serverSessionSynced } from "auth-wasm/next/client";
 import { describeError } from "@/lib/errors";
+import { afterSignIn } from "./Gates";
 
 const isCode = (err: unknown, code: string) => err instanceof Error && "code" in err && err.code === code;
 
@@ -26,8 +28,11 @@ export function PasskeySignIn() {
     if (!client || !enabled) return;
     const stop = new AbortController();
     client.signInWithPasskey({ autofill: true, signal: stop.signal }).then(
-      (snapshot) => {
-        if (snapshot?.status === "authenticated") router.replace("/dashboard");
+      async (snapshot) => {
+        if (snapshot?.status !== "authenticated") return;
+        // As the password form does: the server's view of the session first.
+        await serverSessionSynced(client);
+        router.replace(afterSignIn());
       },
       (err: unknown) => {
         // The autofill is passive: only a passkey the person picked and the backend
@@ -45,7 +50,8 @@ export function PasskeySignIn() {
     setError(null);
     try {
       await client.signInWithPasskey();
-      router.replace("/dashboard");
+      await serverSessionSynced(client);
+      router.replace(afterSignIn());
     } catch (err) {
       setError(isCode(err, "aborted") ? "The passkey request was cancelled." : isCode(err, "invalid_credentials") ? "This passkey is not registered for an account here." : describeError(err));
       setBusy(false);
