@@ -1,6 +1,7 @@
 //! Pure decisions: no wasm-bindgen, no web-sys. Time is always an input.
 
 pub mod account;
+pub mod better_auth;
 pub mod clock;
 pub mod config;
 pub mod engine;

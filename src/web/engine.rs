@@ -400,9 +400,12 @@ impl Engine {
             op::MFA_VERIFY => e
                 .verify_mfa(opt(a), opt(b))
                 .map_or_else(|e| failure(&e), request),
-            op::MFA_ANSWER => e
-                .mfa_answer(&reply, x)
-                .map_or_else(|e| failure(&e), |_| String::new()),
+            // "" when signed in, or the exchange to send next (Better Auth).
+            op::MFA_ANSWER => match e.mfa_answer(&reply, x) {
+                Ok(SignIn::Exchange(out)) => request_text(&out, cookie),
+                Ok(_) => String::new(),
+                Err(err) => failure(&err),
+            },
             op::CLAIMS => e.claims().unwrap_or_default().to_owned(),
             op::ME_ANSWER => e.me_answer(&reply, x).unwrap_or_else(|e| failure(&e)),
             _ => failure(&AuthError::config("Unknown engine operation")),
