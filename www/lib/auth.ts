@@ -10,9 +10,10 @@
 import { LibsqlDialect } from "@libsql/kysely-libsql";
 import { betterAuth } from "better-auth";
 import { getMigrations } from "better-auth/db/migration";
-import { bearer, jwt } from "better-auth/plugins";
+import { bearer, genericOAuth, jwt, twoFactor } from "better-auth/plugins";
 import path from "node:path";
 import { DEFAULT_AUDIENCE, accessTokenKey, signAccessToken } from "./access-token";
+import { genericOAuthConfigs } from "./social-providers";
 
 // Built on first request, not at import: `next build` evaluates route modules, and
 // the secret is a runtime setting.
@@ -23,6 +24,7 @@ function createAuth() {
   const key = accessTokenKey(secret);
   const expirationTime = process.env.BETTER_AUTH_JWT_TTL ?? "15m";
   const rotation = Number(process.env.BETTER_AUTH_JWKS_ROTATION ?? 0);
+  const providers = genericOAuthConfigs();
   // A file next to the backend's SQLite database (var/ is gitignored). libSQL ships its
   // native binary as an npm package, so it installs on a machine with no compiler.
   const databaseUrl = process.env.BETTER_AUTH_DATABASE_URL ?? `file:${path.join(process.cwd(), "..", "var", "better-auth.db")}`;
@@ -35,6 +37,12 @@ function createAuth() {
     // Sign-in answers carry the session token in `set-auth-token`; auth-wasm keeps it
     // and sends it as a bearer to /token, /get-session and /sign-out.
     bearer(),
+    // Two-factor sign-in (TOTP, backup codes): a password sign-in of an enrolled user
+    // answers `twoFactorRedirect`, which auth-wasm reports as mfa_required.
+    twoFactor(),
+    // Social sign-in with OpenID providers (BETTER_AUTH_OIDC_PROVIDERS), through
+    // auth-wasm's signInWith / handleRedirect.
+    ...(providers.length ? [genericOAuth({ config: providers })] : []),
     process.env.AUTH_MODE === "better-auth-jwks"
       ? jwt({
           // BETTER_AUTH_JWKS_ROTATION (seconds): a new key pair after that long; the
