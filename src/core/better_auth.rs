@@ -112,7 +112,8 @@ pub fn no_session() -> AuthError {
 }
 
 /// A password sign-in answered `{"twoFactorRedirect": true, "twoFactorMethods"}`:
-/// the methods (`totp`, `otp`), and `recovery_code` (its backup codes).
+/// `totp` when offered (its `otp`, a code sent by mail or SMS, is not wired), and
+/// `recovery_code` (its backup codes, which every enrolment has).
 pub fn two_factor_methods(resp: &HttpResponse) -> Option<Vec<String>> {
     if !(200..300).contains(&resp.status) {
         return None;
@@ -124,7 +125,9 @@ pub fn two_factor_methods(resp: &HttpResponse) -> Option<Vec<String>> {
     let mut methods: Vec<String> = match body.get("twoFactorMethods") {
         Some(Json::Arr(items)) => items
             .iter()
-            .filter_map(|m| m.as_str().map(str::to_owned))
+            .filter_map(Json::as_str)
+            .filter(|m| *m == "totp")
+            .map(str::to_owned)
             .collect(),
         _ => Vec::new(),
     };
@@ -229,7 +232,7 @@ mod tests {
     fn a_two_factor_redirect_is_a_challenge() {
         let methods = two_factor_methods(&resp(
             200,
-            r#"{"twoFactorRedirect":true,"twoFactorMethods":["totp"]}"#,
+            r#"{"twoFactorRedirect":true,"twoFactorMethods":["totp","otp"]}"#,
         ));
         assert_eq!(
             methods,
