@@ -27,7 +27,9 @@ export function betterAuthScenarios({ jwks = false, web = {}, backend: backendEn
   const secret = randomBytes(48).toString("base64url");
   const dir = mkdtempSync(path.join(tmpdir(), "auth-wasm-ba-"));
   const backend = new Backend({
-    BETTER_AUTH_SECRET: secret,
+    // With the JWKS, FastAPI keeps a secret of its own (Backend makes one): it holds
+    // nothing that could mint a Better Auth token.
+    ...(jwks ? {} : { BETTER_AUTH_SECRET: secret }),
     JWT_ISSUERS: WWW,
     LOCAL_ACCOUNTS: "0",
     ...(jwks ? { JWT_JWKS_URL: `${WWW}/api/auth/jwks` } : {}),
