@@ -50,10 +50,9 @@ pub fn social_start_request(
 /// `url` with `state=<state>` added to its query (before any fragment). The state is
 /// base64url, which needs no escaping.
 fn with_state(url: &str, state: &str) -> String {
-    let (head, fragment) = match find(url, "#") {
-        Some(at) => url.split_at(at),
-        None => (url, ""),
-    };
+    // `get`, not `split_at`: no panic path (and its formatting code) in the wasm.
+    let at = find(url, "#").unwrap_or(url.len());
+    let (head, fragment) = (url.get(..at).unwrap_or(url), url.get(at..).unwrap_or(""));
     let joiner = if find(head, "?").is_some() { "&" } else { "?" };
     [head, joiner, "state=", state, fragment].concat()
 }
@@ -122,15 +121,12 @@ pub fn two_factor_methods(resp: &HttpResponse) -> Option<Vec<String>> {
     if body.get("twoFactorRedirect") != Some(&Json::Bool(true)) {
         return None;
     }
-    let mut methods: Vec<String> = match body.get("twoFactorMethods") {
-        Some(Json::Arr(items)) => items
-            .iter()
-            .filter_map(Json::as_str)
-            .filter(|m| *m == "totp")
-            .map(str::to_owned)
-            .collect(),
-        _ => Vec::new(),
-    };
+    let totp = matches!(body.get("twoFactorMethods"), Some(Json::Arr(items))
+        if items.iter().any(|m| m.as_str() == Some("totp")));
+    let mut methods = Vec::with_capacity(2);
+    if totp {
+        methods.push("totp".to_owned());
+    }
     methods.push("recovery_code".to_owned());
     Some(methods)
 }
