@@ -386,11 +386,7 @@ impl Engine {
         if self.cfg.protocol == Protocol::BetterAuth
             && (self.exchanging.is_some() || (200..300).contains(&reply.status))
         {
-            let next = self.sign_in_answer(Op::Login, reply, local);
-            if !matches!(next, Ok(SignIn::Exchange(_))) {
-                self.mfa = None;
-            }
-            return next;
+            return self.sign_in_answer(Op::Login, reply, local);
         }
         self.observe(reply.date, local);
         let resp = Self::response(reply, local);
@@ -442,6 +438,11 @@ impl Engine {
         }
         self.session = Some(session);
         self.error = None;
+        if event == Event::SignedIn {
+            // Signed in: a pending second factor (Better Auth's, answered through an
+            // exchange) is over.
+            self.mfa = None;
+        }
         Ok(())
     }
 
