@@ -95,7 +95,7 @@ describe("Better Auth's social sign-in and two-factor through auth-wasm", () => 
     await context.close();
   });
 
-  test("a password sign-in that needs the second factor is mfa_required; verifyMfa finishes it", async () => {
+  test("a password sign-in that needs the second factor is mfa_required; verifyMfa finishes it (a code, then a recovery code)", async () => {
     // Better Auth allows 3 sign-in/up and 3 two-factor calls per 10 s per client.
     await sleep(10_500);
     const email = uniqueEmail("ba-2fa");
@@ -130,6 +130,18 @@ describe("Better Auth's social sign-in and two-factor through auth-wasm", () => 
     const session = await stored(page);
     assert.equal(claimsOf(session.access_token).email, email);
     await noteThroughFastApi(page, "after the second factor");
+
+    // Again with one of the recovery codes (Better Auth's backup codes).
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.getByRole("heading", { name: "Sign in" }).waitFor();
+    await page.getByLabel("Email").fill(email);
+    await page.getByLabel("Password").fill("correct horse");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("button", { name: "Use a recovery code" }).click();
+    await page.getByLabel("Recovery code").fill(backupCodes[0]);
+    await page.getByRole("button", { name: "Verify" }).click();
+    await page.getByTestId("user-email").filter({ hasText: email }).waitFor();
+    assert.notEqual((await stored(page)).refresh_token, session.refresh_token, "a new Better Auth session");
     assert.deepEqual(problems, []);
     await context.close();
   });
