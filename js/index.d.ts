@@ -156,7 +156,10 @@ export declare class AuthClient {
    * `/auth/callback/<provider>`, is the mix-up defence for providers that send no
    * `iss`). Resolves as navigation starts; rejects with `config`
    * (bad provider id or URL, no secure context), `validation` (provider unknown to the
-   * backend, redirect not allowed), `provider_error`, `storage` or `network`. */
+   * backend, redirect not allowed), `provider_error`, `storage` or `network`.
+   * With `protocol: "better-auth"`: through Better Auth's social endpoint (it runs the
+   * OAuth flow and sends the user back to `redirectTo` with this tab's `state`); Better
+   * Auth must be on the page's origin. `linkWith` is `config` there. */
   signInWith(provider: string, options: SocialSignInOptions): Promise<void>;
   /** On the `redirectTo` page: finishes a social sign-in started in this tab
    * (status "authenticated", or "mfa_required" when a second factor follows), or null

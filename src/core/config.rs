@@ -73,9 +73,10 @@ impl Endpoints {
                 refresh: "/api/auth/token".into(),
                 logout: Some("/api/auth/sign-out".into()),
                 me: Some("/api/auth/get-session".into()),
-                mfa: None,
+                // The two-factor plugin's base path (verify-totp, verify-backup-code).
+                mfa: Some("/api/auth/two-factor".into()),
                 sessions: None,
-                social: None,
+                social: Some("/api/auth/sign-in/social".into()),
                 verify_email: None,
                 identities: None,
             },

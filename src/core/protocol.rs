@@ -403,6 +403,14 @@ pub fn mfa_request(
     recovery_code: Option<&str>,
 ) -> Option<HttpRequest> {
     let path = cfg.endpoints.mfa.as_deref()?;
+    if cfg.protocol == Protocol::BetterAuth {
+        return Some(super::better_auth::two_factor_request(
+            cfg,
+            path,
+            code,
+            recovery_code,
+        ));
+    }
     let mut members = vec![("challenge", challenge)];
     match (code, recovery_code) {
         (Some(c), _) => members.push(("code", c)),
@@ -540,6 +548,12 @@ fn better_auth_code(code: &str) -> Option<(ErrorCode, Option<&'static str>)> {
         Some((ErrorCode::Validation, Some("email")))
     } else if code == "VALIDATION_ERROR" {
         Some((ErrorCode::Validation, None))
+    } else if code == "INVALID_CODE" || code == "INVALID_BACKUP_CODE" {
+        // The two-factor plugin's second step: another try.
+        Some((ErrorCode::InvalidCode, None))
+    } else if code == "INVALID_TWO_FACTOR_COOKIE" || code == "TOO_MANY_ATTEMPTS_REQUEST_NEW_CODE" {
+        // Its pending sign-in is gone (expired, used, or too many wrong codes).
+        Some((ErrorCode::ChallengeExpired, None))
     } else {
         None
     }
@@ -580,6 +594,11 @@ pub fn error_from_response(op: Op, resp: &HttpResponse) -> AuthError {
             Some((ErrorCode::UserExists, _)) => (
                 ErrorCode::UserExists,
                 "An account with this email already exists",
+            ),
+            Some((ErrorCode::InvalidCode, _)) => (ErrorCode::InvalidCode, "The code is not valid"),
+            Some((ErrorCode::ChallengeExpired, _)) => (
+                ErrorCode::ChallengeExpired,
+                "The sign-in took too long: enter your password again",
             ),
             _ => (ErrorCode::Validation, "Some fields are invalid"),
         },
