@@ -26,10 +26,10 @@ fuzz_target!(|input: (u16, u8, &str, &str)| {
         retry_after: Some(header),
         now: 1.7e12,
     };
-    let _ = protocol::parse_tokens(cfg.protocol, op, &resp);
+    let _ = protocol::parse_tokens(&cfg, op, &resp);
     let _ = protocol::parse_session_token(op, &resp, Some(header));
     let _ = protocol::parse_user(cfg.protocol, &resp);
-    let _ = protocol::has_tokens(cfg.protocol, body, Some(header));
+    let _ = protocol::has_tokens(&cfg, body, Some(header));
     let err = protocol::error_from_response(op, &resp);
     assert!(!err.message.is_empty());
     let mut engine = Engine::new(cfg);

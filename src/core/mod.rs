@@ -5,6 +5,7 @@ pub mod clock;
 pub mod config;
 pub mod engine;
 pub mod error;
+pub mod fields;
 pub mod json;
 pub mod jwt;
 pub mod persist;

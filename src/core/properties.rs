@@ -67,7 +67,7 @@ proptest! {
             let cfg = config(protocol);
             for op in OPS {
                 let resp = HttpResponse { status, body: &text, retry_after: Some(&text), now };
-                let _ = protocol::parse_tokens(cfg.protocol, op, &resp);
+                let _ = protocol::parse_tokens(&cfg, op, &resp);
                 let _ = protocol::parse_session_token(op, &resp, Some(&text));
                 let _ = protocol::parse_user(cfg.protocol, &resp);
                 let _ = protocol::error_from_response(op, &resp);

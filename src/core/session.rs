@@ -51,7 +51,7 @@ impl Session {
             tokens.refresh_token,
             tokens.expires_in.map(|s| now + s * 1000.0),
             None,
-            None,
+            tokens.user,
             now,
         )
     }
@@ -167,6 +167,7 @@ pub(crate) mod tests {
             access_token: access,
             refresh_token: refresh.map(str::to_owned),
             expires_in,
+            user: None,
         }
     }
 
