@@ -192,29 +192,32 @@ impl RawConfig {
                 ))
             }
         };
-        let endpoints = match present("endpoints") {
-            Some(Json::Obj(members)) => members
-                .iter()
-                .map(|(name, path)| {
-                    path.as_str()
-                        .map(|p| (name.clone(), p.to_owned()))
-                        .ok_or_else(|| AuthError::config("endpoints values must be strings"))
-                })
-                .collect::<Result<_, _>>()?,
-            _ => Vec::new(),
+        // `endpoints` and `fields`: objects of strings, read by one function (each
+        // instance of the iterator chain costs the wasm).
+        let pairs = |key: &str| -> Result<Vec<(String, String)>, AuthError> {
+            let mut out = Vec::new();
+            match present(key) {
+                None => {}
+                Some(Json::Obj(members)) => {
+                    for (name, v) in members {
+                        let Some(path) = v.as_str() else {
+                            return Err(AuthError::config(
+                                &[key, " values must be strings"].concat(),
+                            ));
+                        };
+                        out.push((name.clone(), path.to_owned()));
+                    }
+                }
+                Some(_) => {
+                    return Err(AuthError::config(
+                        &[key, " must be an object of paths"].concat(),
+                    ))
+                }
+            }
+            Ok(out)
         };
-        let fields = match present("fields") {
-            None => Vec::new(),
-            Some(Json::Obj(members)) => members
-                .iter()
-                .map(|(name, path)| {
-                    path.as_str()
-                        .map(|p| (name.clone(), p.to_owned()))
-                        .ok_or_else(|| AuthError::config("fields values must be strings"))
-                })
-                .collect::<Result<_, _>>()?,
-            Some(_) => return Err(AuthError::config("fields must be an object of paths")),
-        };
+        let endpoints = pairs("endpoints")?;
+        let fields = pairs("fields")?;
         let retry = present("retry");
         Ok(RawConfig {
             base_url: text("baseUrl")?,
@@ -489,6 +492,10 @@ mod tests {
             (
                 r#"{"baseUrl":"http://localhost","endpoints":{"me":1}}"#,
                 "endpoints values must be strings",
+            ),
+            (
+                r#"{"baseUrl":"http://localhost","endpoints":"/auth"}"#,
+                "endpoints must be an object of paths",
             ),
             (
                 r#"{"baseUrl":"http://localhost","retry":{"baseDelay":"x"}}"#,
