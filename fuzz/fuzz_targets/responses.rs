@@ -12,9 +12,26 @@ const OPS: [Op; 5] = [Op::Login, Op::Register, Op::Refresh, Op::Logout, Op::Me];
 
 fuzz_target!(|input: (u16, u8, &str, &str)| {
     let (status, pick, body, header) = input;
+    // Every other json client reads nested `fields` (a token server with other names).
+    let nested = usize::from(pick) % 3 == 0 && pick & 0x80 != 0;
+    let fields = if nested {
+        [
+            ("accessToken", "data.token"),
+            ("refreshToken", "data.refresh"),
+            ("expiresIn", "data.ttl"),
+            ("user", "data.user"),
+            ("refreshBody", "refresh"),
+        ]
+        .iter()
+        .map(|(k, v)| ((*k).into(), (*v).into()))
+        .collect()
+    } else {
+        Vec::new()
+    };
     let Ok(cfg) = Config::validate(RawConfig {
         base_url: Some("http://127.0.0.1:8000".into()),
         protocol: Some(PROTOCOLS[usize::from(pick) % 3].into()),
+        fields,
         ..RawConfig::default()
     }) else {
         return;

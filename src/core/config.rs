@@ -312,17 +312,6 @@ impl Config {
                 "fields works with protocol \"json\" or \"oauth2-password\"",
             ));
         }
-        // With the cookie transport the client never sees nor sends a refresh token.
-        if refresh_cookie
-            && raw
-                .fields
-                .iter()
-                .any(|(name, _)| name == "refreshToken" || name == "refreshBody")
-        {
-            return Err(AuthError::config(
-                "fields.refreshToken and fields.refreshBody do not apply with refreshTransport \"cookie\"",
-            ));
-        }
         let fields = Fields::from_pairs(raw.fields)?;
         let storage_key = raw.storage_key.unwrap_or_else(|| "auth-wasm".into());
         if storage_key.is_empty() {
@@ -571,7 +560,7 @@ mod tests {
             ),
             (
                 r#"{"baseUrl":"http://localhost","fields":{"accessToken":"data..token"}}"#,
-                "fields.accessToken must be member names joined by dots, like \"access\" or \"data.token\"",
+                "fields.accessToken must be member names joined by dots, like \"data.token\"",
             ),
             (
                 r#"{"baseUrl":"http://localhost","fields":{"access":"access"}}"#,
@@ -581,10 +570,6 @@ mod tests {
                 r#"{"baseUrl":"http://localhost","protocol":"better-auth","fields":{"accessToken":"token"}}"#,
                 "fields works with protocol \"json\" or \"oauth2-password\"",
             ),
-            (
-                r#"{"baseUrl":"http://localhost","refreshTransport":"cookie","fields":{"refreshBody":"refresh"}}"#,
-                "fields.refreshToken and fields.refreshBody do not apply with refreshTransport \"cookie\"",
-            ),
         ] {
             let err = from_json(text).unwrap_err();
             assert_eq!(
@@ -593,11 +578,6 @@ mod tests {
                 "{text}"
             );
         }
-        assert!(
-            from_json(r#"{"baseUrl":"http://localhost","refreshTransport":"cookie","fields":{"accessToken":"access"}}"#)
-                .is_ok(),
-            "the cookie transport still reads the access token where it is"
-        );
     }
 
     #[test]

@@ -48,47 +48,44 @@ impl Fields {
     pub fn from_pairs(pairs: Vec<(String, String)>) -> Result<Fields, AuthError> {
         let mut fields = Fields::default();
         for (name, value) in pairs {
-            let key = ["fields.", &name].concat();
-            match name.as_str() {
-                "accessToken" => fields.access_token = path(&key, value)?,
-                "refreshToken" => fields.refresh_token = path(&key, value)?,
-                "expiresIn" => fields.expires_in = path(&key, value)?,
-                "user" => fields.user = Some(path(&key, value)?),
-                "refreshBody" => {
-                    if value.contains('.') {
-                        return Err(AuthError::config(
-                            "fields.refreshBody is one body field name (no dots)",
-                        ));
-                    }
-                    fields.refresh_body = path(&key, value)?;
-                }
+            let (slot, one_name) = match name.as_str() {
+                "accessToken" => (&mut fields.access_token, false),
+                "refreshToken" => (&mut fields.refresh_token, false),
+                "expiresIn" => (&mut fields.expires_in, false),
+                "user" => (fields.user.insert(String::new()), false),
+                "refreshBody" => (&mut fields.refresh_body, true),
                 _ => return Err(AuthError::config(
                     "fields keys are accessToken, refreshToken, expiresIn, user and refreshBody",
                 )),
+            };
+            if !well_formed(&value) || (one_name && value.contains('.')) {
+                let shape = if one_name {
+                    " must be one field name"
+                } else {
+                    " must be member names joined by dots, like \"data.token\""
+                };
+                return Err(AuthError::config(&["fields.", &name, shape].concat()));
             }
+            *slot = value;
         }
         Ok(fields)
     }
 }
 
-/// A path as written, when every segment is a plausible member name: not empty, no
-/// ASCII space or control characters (`"data. token"` is a typo, not a member).
-fn path(key: &str, value: String) -> Result<String, AuthError> {
-    // Bytes, not chars: Unicode's white space tables would cost the wasm a kilobyte.
-    let well_formed = value
-        .split('.')
-        .all(|s| !s.is_empty() && !s.bytes().any(|b| b <= b' ' || b == 0x7f));
-    if well_formed && value.split('.').count() <= MAX_SEGMENTS && value.len() <= 200 {
-        Ok(value)
-    } else {
-        Err(AuthError::config(
-            &[
-                key,
-                " must be member names joined by dots, like \"access\" or \"data.token\"",
-            ]
-            .concat(),
-        ))
+/// Whether every segment of a path is a plausible member name: not empty, no ASCII
+/// space or control characters (`"data. token"` is a typo, not a member). One pass over
+/// the bytes: Unicode's white space tables or a split iterator would cost the wasm more.
+fn well_formed(path: &str) -> bool {
+    let mut previous = b'.';
+    let mut dots = 0;
+    for &byte in path.as_bytes() {
+        if byte <= b' ' || byte == 0x7f || (byte == b'.' && previous == b'.') {
+            return false;
+        }
+        dots += usize::from(byte == b'.');
+        previous = byte;
     }
+    previous != b'.' && dots < MAX_SEGMENTS && path.len() <= 200
 }
 
 /// The value at `path` (validated by `Fields::from_pairs`) in `body`.
@@ -210,10 +207,19 @@ mod tests {
             assert_eq!(err.code, ErrorCode::Config, "{key}: {value:?}");
             assert!(err.message.starts_with("fields"), "{}", err.message);
         }
-        let err = Fields::from_pairs(pairs(&[("accessToken", "data..token")])).unwrap_err();
+        let message = |key: &str, value: &str| {
+            Fields::from_pairs(pairs(&[(key, value)]))
+                .unwrap_err()
+                .message
+                .clone()
+        };
         assert_eq!(
-            err.message,
-            "fields.accessToken must be member names joined by dots, like \"access\" or \"data.token\""
+            message("accessToken", "data..token"),
+            "fields.accessToken must be member names joined by dots, like \"data.token\""
+        );
+        assert_eq!(
+            message("refreshBody", "data.refresh"),
+            "fields.refreshBody must be one field name"
         );
     }
 }
