@@ -55,3 +55,11 @@ SIMPLE_JWT = {
 
 # The test page is served from another loopback port.
 CORS_ALLOWED_ORIGIN_REGEXES = [r"^http://127\.0\.0\.1:\d+$"]
+
+# runserver logs every request; the suite's output keeps only server errors.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {"django.server": {"handlers": ["console"], "level": "ERROR", "propagate": False}},
+}
