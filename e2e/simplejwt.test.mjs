@@ -147,7 +147,7 @@ describe("Django REST framework SimpleJWT", () => {
     assert.deepEqual(problems, []);
   });
 
-  test("errors: 401 is invalid_credentials, 400 field errors are validation with fields", async () => {
+  test("errors: 401 is invalid_credentials, 400 field errors are validation with fields, a bad path is config", async () => {
     const context = await newContext();
     const { page } = await tab(context);
     assert.deepEqual(await login(page, server.username, "not the password"), {
@@ -169,5 +169,15 @@ describe("Django REST framework SimpleJWT", () => {
     });
     assert.equal((await snapshot(page)).error, "validation");
     assert.equal(context.refreshes, 0);
+    // A mistyped path fails the constructor, before any request.
+    const bad = await page.evaluate((cfg) => {
+      try {
+        new window.AuthClient({ ...cfg, fields: { ...cfg.fields, accessToken: "data..access" } });
+        return null;
+      } catch (e) {
+        return { code: e.code, message: e.message, isAuthError: e instanceof window.authWasm.AuthError };
+      }
+    }, recipe(server.url));
+    assert.deepEqual(bad, { code: "config", message: 'fields.accessToken must be member names joined by dots, like "data.token"', isAuthError: true });
   });
 });
