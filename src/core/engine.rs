@@ -293,13 +293,13 @@ impl Engine {
         let resp = Self::response(reply, local);
         if op == Op::Register
             && (200..300).contains(&reply.status)
-            && !protocol::has_tokens(self.cfg.protocol, reply.body, reply.auth_token)
+            && !protocol::has_tokens(&self.cfg, reply.body, reply.auth_token)
         {
             return Ok(Answer::LogIn);
         }
         if self.cfg.protocol == Protocol::BetterAuth {
             if let Some(session_token) = self.exchanging.take() {
-                let mut tokens = match protocol::parse_tokens(self.cfg.protocol, op, &resp) {
+                let mut tokens = match protocol::parse_tokens(&self.cfg, op, &resp) {
                     Ok(t) => t,
                     Err(e) => return self.fail(e),
                 };
@@ -341,7 +341,7 @@ impl Engine {
                 return Ok(Answer::Mfa);
             }
         }
-        match protocol::parse_tokens(self.cfg.protocol, op, &resp) {
+        match protocol::parse_tokens(&self.cfg, op, &resp) {
             Ok(tokens) => self
                 .sign_in(tokens, Event::SignedIn, local)
                 .map(|_| Answer::Done),
@@ -382,7 +382,7 @@ impl Engine {
         }
         self.observe(reply.date, local);
         let resp = Self::response(reply, local);
-        match protocol::parse_tokens(self.cfg.protocol, Op::Login, &resp) {
+        match protocol::parse_tokens(&self.cfg, Op::Login, &resp) {
             Ok(tokens) => {
                 self.mfa = None;
                 self.sign_in(tokens, Event::SignedIn, local)
@@ -423,7 +423,10 @@ impl Engine {
             session.refresh_token = Some(COOKIE_CREDENTIAL.to_owned());
         }
         if let (Some(previous), Event::TokenRefreshed) = (self.session.take(), event) {
-            session.user = previous.user;
+            // A refresh answer that carries the user (`fields.user`) updates it.
+            if session.user.is_none() {
+                session.user = previous.user;
+            }
             if session.refresh_token.is_none() {
                 session.refresh_token = previous.refresh_token;
             }
@@ -527,7 +530,7 @@ impl Engine {
     pub fn refresh_answer(&mut self, reply: &Reply, local: Millis) -> Result<Event, AuthError> {
         self.observe(reply.date, local);
         let resp = Self::response(reply, local);
-        match protocol::parse_tokens(self.cfg.protocol, Op::Refresh, &resp) {
+        match protocol::parse_tokens(&self.cfg, Op::Refresh, &resp) {
             Ok(tokens) => self
                 .sign_in(tokens, Event::TokenRefreshed, local)
                 .map(|_| Event::TokenRefreshed),
@@ -1367,5 +1370,120 @@ mod tests {
         );
         assert!(!e.refresh_now(T0, visible));
         assert!(e.refresh_now(T0 + 850_000.0, visible));
+    }
+
+    /// An engine for a token server with other field names (`fields`).
+    fn engine_with_fields(fields: &[(&str, &str)]) -> Engine {
+        Engine::new(
+            Config::validate(RawConfig {
+                base_url: Some("http://127.0.0.1:8000".into()),
+                fields: fields
+                    .iter()
+                    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                    .collect(),
+                ..RawConfig::default()
+            })
+            .unwrap(),
+        )
+    }
+
+    #[test]
+    fn a_simplejwt_session_signs_in_refreshes_with_rotation_and_signs_out_when_blacklisted() {
+        let mut e = engine_with_fields(&[
+            ("accessToken", "access"),
+            ("refreshToken", "refresh"),
+            ("refreshBody", "refresh"),
+        ]);
+        let exp = (T0 / 1000.0) as i64 + 300;
+        let access = |exp: i64| {
+            jwt(&format!(
+                r#"{{"user_id":"7","iat":{},"exp":{exp}}}"#,
+                exp - 300
+            ))
+        };
+        let login = format!(r#"{{"refresh":"r1","access":"{}"}}"#, access(exp));
+        assert_eq!(
+            e.sign_in_answer(Op::Login, &reply(200, &login), T0),
+            Ok(Answer::Done)
+        );
+        assert_eq!(e.status(T0), Status::Authenticated);
+        assert!(
+            e.view(T0).contains(r#""user_id":"7""#),
+            "the user from the claims"
+        );
+        let out = e.refresh_request("r1");
+        assert_eq!(out.out.request.body.as_deref(), Some(r#"{"refresh":"r1"}"#));
+        // ROTATE_REFRESH_TOKENS: a new refresh token with the access token.
+        let rotated = format!(r#"{{"access":"{}","refresh":"r2"}}"#, access(exp + 300));
+        assert_eq!(
+            e.refresh_answer(&reply(200, &rotated), T0),
+            Ok(Event::TokenRefreshed)
+        );
+        assert!(e.superseded("r1"));
+        assert_eq!(
+            e.refresh_request("r2").out.request.body.as_deref(),
+            Some(r#"{"refresh":"r2"}"#)
+        );
+        // Without rotation only the access token comes back: r2 is kept.
+        let plain = format!(r#"{{"access":"{}"}}"#, access(exp + 600));
+        e.refresh_answer(&reply(200, &plain), T0).unwrap();
+        assert!(!e.superseded("r2"));
+        assert!(e.persisted().unwrap().contains(r#""refresh_token":"r2""#));
+        // BLACKLIST_AFTER_ROTATION: a spent or blacklisted token is a 401 that signs out.
+        let err = e
+            .refresh_answer(
+                &reply(
+                    401,
+                    r#"{"detail":"Token is blacklisted","code":"token_not_valid"}"#,
+                ),
+                T0,
+            )
+            .unwrap_err();
+        assert_eq!(err.code, ErrorCode::RefreshFailed);
+        assert_eq!(e.status(T0), Status::Anonymous);
+        assert_eq!(e.persisted(), None);
+    }
+
+    #[test]
+    fn the_user_an_answer_carries_is_the_snapshots_until_a_newer_one() {
+        let mut e = engine_with_fields(&[
+            ("accessToken", "data.token"),
+            ("refreshToken", "data.refresh"),
+            ("expiresIn", "data.ttl"),
+            ("user", "data.user"),
+        ]);
+        let answer = |user: &str| {
+            format!(r#"{{"data":{{"token":"opaque-1","refresh":"r1","ttl":600,"user":{user}}}}}"#)
+        };
+        e.sign_in_answer(
+            Op::Login,
+            &reply(200, &answer(r#"{"id":1,"name":"Ada"}"#)),
+            T0,
+        )
+        .unwrap();
+        let view = crate::core::json::parse(&e.view(T0)).unwrap();
+        assert_eq!(view.get("user").and_then(|u| u.str_of("name")), Some("Ada"));
+        assert_eq!(
+            view.get("expiresAt").and_then(Json::as_f64),
+            Some(T0 + 600_000.0),
+            "an opaque token lives expiresIn seconds"
+        );
+        let mut restored = engine_with_fields(&[]);
+        assert!(restored.restore(e.persisted().as_deref(), T0));
+        assert!(
+            restored.view(T0).contains("Ada"),
+            "the user is stored with the session"
+        );
+        e.refresh_answer(&reply(200, &answer("null")), T0).unwrap();
+        assert!(
+            e.view(T0).contains("Ada"),
+            "a refresh without a user keeps it"
+        );
+        e.refresh_answer(&reply(200, &answer(r#"{"id":1,"name":"Ada L."}"#)), T0)
+            .unwrap();
+        assert!(
+            e.view(T0).contains("Ada L."),
+            "a refresh with one replaces it"
+        );
     }
 }

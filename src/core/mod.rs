@@ -9,6 +9,7 @@ pub(crate) mod clock;
 pub mod config;
 pub mod engine;
 pub mod error;
+pub mod fields;
 pub mod json;
 pub mod jwt;
 #[cfg(test)]
