@@ -364,7 +364,17 @@ impl Engine {
         if code.is_none() && recovery_code.is_none() {
             return self.fail(missing_field("code", "Enter the code from your app"));
         }
-        match protocol::mfa_request(&self.cfg, challenge, code, recovery_code) {
+        // Better Auth's two-factor plugin has its own routes (core::better_auth).
+        let request = match (self.cfg.protocol, self.cfg.endpoints.mfa.as_deref()) {
+            (Protocol::BetterAuth, Some(path)) => Some(better_auth::two_factor_request(
+                &self.cfg,
+                path,
+                code,
+                recovery_code,
+            )),
+            _ => protocol::mfa_request(&self.cfg, challenge, code, recovery_code),
+        };
+        match request {
             Some(request) => Ok(self.issue_request(Kind::Mfa, request)),
             None => self.fail(AuthError::config(
                 "Two-factor sign-in needs the json protocol's mfa endpoint",

@@ -410,7 +410,8 @@ pub fn parse_sessions(resp: &HttpResponse) -> Result<String, AuthError> {
     Ok(Json::Arr(out).to_text())
 }
 
-/// The second step of a two-factor sign-in; None when the protocol has none.
+/// The second step of a two-factor sign-in (json protocol; Better Auth's is
+/// core::better_auth::two_factor_request); None when there is no mfa endpoint.
 pub fn mfa_request(
     cfg: &Config,
     challenge: &str,
@@ -418,14 +419,6 @@ pub fn mfa_request(
     recovery_code: Option<&str>,
 ) -> Option<HttpRequest> {
     let path = cfg.endpoints.mfa.as_deref()?;
-    if cfg.protocol == Protocol::BetterAuth {
-        return Some(super::better_auth::two_factor_request(
-            cfg,
-            path,
-            code,
-            recovery_code,
-        ));
-    }
     let mut members = vec![("challenge", challenge)];
     match (code, recovery_code) {
         (Some(c), _) => members.push(("code", c)),
