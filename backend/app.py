@@ -16,8 +16,9 @@ from .jwks import JwksVerifier
 from .mailer import make_mailer
 from .mfa import Challenges, RecoveryCodes
 from .oidc import Flows, Providers
+from .passkeys import RelyingParty
 from .ratelimit import make_limiters
-from .routers import auth, identities, mfa, notes, oauth, sessions
+from .routers import auth, identities, mfa, notes, oauth, passkeys, sessions
 from .security import Passwords, Tokens
 from .settings import Settings
 
@@ -30,6 +31,7 @@ def create_app(settings: Settings | None = None, oauth_transport: httpx.BaseTran
     `oauth_transport`: an httpx transport standing in for the OpenID providers (tests)."""
     settings = settings or Settings()
     settings.check_test_hooks()
+    settings.check_passkeys()
     secret, generated = settings.resolve_secret()
     previous = settings.previous_secrets()
     if generated:
@@ -75,6 +77,7 @@ def create_app(settings: Settings | None = None, oauth_transport: httpx.BaseTran
         )
         if settings.jwt_jwks_url
         else None,
+        passkeys=RelyingParty(settings, secret, previous),
     )
     app.state.engine = engine
     install_error_handlers(app)
@@ -88,6 +91,7 @@ def create_app(settings: Settings | None = None, oauth_transport: httpx.BaseTran
     app.include_router(mfa.router, dependencies=LocalAccounts)
     app.include_router(oauth.router, dependencies=LocalAccounts)
     app.include_router(identities.router, dependencies=LocalAccounts)
+    app.include_router(passkeys.router, dependencies=LocalAccounts)
     app.include_router(sessions.router)
     app.include_router(notes.router)
     if settings.auth_test_hooks:

@@ -21,6 +21,7 @@ from .jwks import JwksVerifier
 from .mailer import Mailer
 from .mfa import Challenges, RecoveryCodes
 from .oidc import Flows, Providers
+from .passkeys import RelyingParty
 from .ratelimit import Limiter
 from .security import AccessClaims, Passwords, Tokens
 from .settings import Settings
@@ -40,6 +41,7 @@ class AppState:
     flows: Flows
     mailer: Mailer
     verifier: EmailVerifier
+    passkeys: RelyingParty
     test_hooks: object | None = field(default=None)
     # JWT_JWKS_URL: tokens another issuer signs with its own key pair.
     jwks: JwksVerifier | None = field(default=None)

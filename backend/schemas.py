@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, EmailStr, Field, model_validator
 
@@ -189,3 +189,52 @@ class OAuthCallbackIn(BaseModel):
     flow: str = Field(min_length=1, max_length=4096)
     # The `iss` of the authorization response, as the browser received it (RFC 9207).
     iss: str | None = Field(default=None, min_length=1, max_length=2048)
+
+
+# --- passkeys (WebAuthn) -----------------------------------------------------------
+
+PasskeyName = Annotated[str, Field(max_length=100)]
+
+
+class PasskeyOptionsOut(BaseModel):
+    """A ceremony's first step: the options for navigator.credentials (WebAuthn's JSON
+    form, binary fields in base64url) and the signed `ceremony` to send back with the
+    credential (five minutes, one use)."""
+
+    ceremony: str
+    options: dict[str, Any]
+
+
+class PasskeyRegisterOptionsIn(StepUpIn):
+    """Adding a passkey is a change of how the account signs in: step-up as for
+    two-factor (the password, or a recent sign-in for an account without one)."""
+
+
+class PasskeySignUpOptionsIn(BaseModel):
+    email: EmailStr
+    name: str = Field(default="", max_length=200)
+
+
+class PasskeyCredentialIn(BaseModel):
+    ceremony: str = Field(min_length=1, max_length=4096)
+    # The PublicKeyCredential as JSON (toJSON(): id, rawId, type, response{...}).
+    credential: dict[str, Any]
+    name: PasskeyName | None = None
+
+
+class PasskeyOut(BaseModel):
+    id: str
+    name: str
+    created_at: datetime
+    last_used_at: datetime | None
+    # A synced passkey (backup eligible) and whether it is backed up now.
+    backup_eligible: bool
+    backed_up: bool
+
+
+class PasskeysOut(BaseModel):
+    passkeys: list[PasskeyOut]
+
+
+class PasskeyRenameIn(BaseModel):
+    name: PasskeyName

@@ -69,6 +69,25 @@ def is_secure_url(url: str) -> bool:
     return (parts.scheme == "https" and bool(parts.hostname)) or is_loopback_http(url)
 
 
+def is_ip_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
+def origin_on_rp_id(origin: str, rp_id: str) -> bool:
+    """A bare origin (scheme://host[:port]) whose host is `rp_id` or a subdomain of it."""
+    try:
+        parts = urlsplit(origin)
+    except ValueError:
+        return False
+    host = (parts.hostname or "").lower()
+    bare = parts.scheme in ("http", "https") and not parts.path and not parts.query and not parts.fragment
+    return bare and bool(host) and (host == rp_id or host.endswith("." + rp_id))
+
+
 # Origins no app of ours is: a CORS_ORIGIN_REGEX that accepts one of them accepts
 # everybody (`.*`, `https?://.*`), and with credentials that hands any site the
 # user's refresh cookie and bearer-authenticated answers.
@@ -191,6 +210,13 @@ class Settings(BaseSettings):
     # APP_URL + "/verify-email?token=", else the first CORS origin's /verify-email page.
     app_url: str | None = None
     email_verify_url: str | None = None
+    # Passkeys (WebAuthn relying party, passkeys.py). WEBAUTHN_RP_ID: the domain the
+    # passkeys are bound to (default: the first CORS origin's host); WEBAUTHN_ORIGINS:
+    # comma list of the exact origins ceremonies may come from (default: the
+    # CORS_ORIGINS on RP_ID or a subdomain of it). Compared exactly, never as a pattern.
+    webauthn_rp_id: str | None = None
+    webauthn_rp_name: str = "auth-wasm"
+    webauthn_origins: str | None = None
 
     @field_validator("external_users")
     @classmethod
@@ -298,6 +324,40 @@ class Settings(BaseSettings):
                 "CORS_ORIGIN_REGEX accepts any origin: anchor it to the app's hosts, e.g. https://app\\.example\\.com"
             )
         return value
+
+    @property
+    def passkey_rp_id(self) -> str:
+        """WEBAUTHN_RP_ID, else the host of the first CORS origin named by a domain
+        (WebAuthn refuses IP addresses), else localhost."""
+        if self.webauthn_rp_id:
+            return self.webauthn_rp_id.strip().lower()
+        for origin in self.cors_origin_list:
+            host = (urlsplit(origin).hostname or "").lower()
+            if host and not is_ip_address(host):
+                return host
+        return "localhost"
+
+    @property
+    def passkey_origins(self) -> list[str]:
+        """The exact origins a passkey ceremony may come from: WEBAUTHN_ORIGINS, else the
+        CORS origins on RP_ID that a browser would run WebAuthn on (https, or http on
+        loopback; none of them: passkeys are simply unusable, the API still serves)."""
+        if self.webauthn_origins:
+            return self._list(self.webauthn_origins)
+        rp_id = self.passkey_rp_id
+        return [o for o in self.cors_origin_list if origin_on_rp_id(o, rp_id) and is_secure_url(o)]
+
+    def check_passkeys(self) -> None:
+        """Every WebAuthn origin must be on RP_ID (the browser refuses the rest anyway)
+        and https, or http on loopback; RP_ID is a domain, never an IP address."""
+        rp_id = self.passkey_rp_id
+        if is_ip_address(rp_id):
+            raise ConfigError("WEBAUTHN_RP_ID must be a domain name (WebAuthn refuses IP addresses), e.g. localhost")
+        for origin in self.passkey_origins:
+            if not (origin_on_rp_id(origin, rp_id) and is_secure_url(origin)):
+                raise ConfigError(
+                    "WEBAUTHN_ORIGINS must be https origins (http only on localhost) on WEBAUTHN_RP_ID or a subdomain of it"
+                )
 
     def check_test_hooks(self) -> None:
         """AUTH_TEST_HOOKS opens anonymous rate-limit resets and fault injection: only

@@ -20,7 +20,9 @@ from .ratelimit import enforce
 STEP_UP_MAX_AGE = 600
 
 
-def require_step_up(state: AppState, db: Session, principal: Principal, password: str | None) -> None:
+def require_step_up(
+    state: AppState, db: Session, principal: Principal, password: str | None, action: str = "change two-factor settings"
+) -> None:
     """Returns when the request proved it; else 403 `invalid_credentials` (wrong or
     missing password) or 403 `recent_sign_in_required` (no password, old sign-in)."""
     user = principal.user
@@ -28,12 +30,12 @@ def require_step_up(state: AppState, db: Session, principal: Principal, password
     enforce(state.auth_limiter, f"step-up:{user.id}")
     if user.password_hash:
         if not password or not state.passwords.verify(user.password_hash, password):
-            raise ApiError(403, "invalid_credentials", "Enter your current password to change two-factor settings")
+            raise ApiError(403, "invalid_credentials", f"Enter your current password to {action}")
         return
     session = db.get(AuthSession, principal.claims.sid) if principal.claims.sid else None
     if session is None or as_utc(session.created_at) < utcnow() - timedelta(seconds=STEP_UP_MAX_AGE):
         raise ApiError(
             403,
             "recent_sign_in_required",
-            f"Sign in again (within {STEP_UP_MAX_AGE // 60} minutes) to change two-factor settings",
+            f"Sign in again (within {STEP_UP_MAX_AGE // 60} minutes) to {action}",
         )

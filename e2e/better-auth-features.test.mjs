@@ -116,7 +116,7 @@ describe("Better Auth's social sign-in and two-factor through auth-wasm", () => 
     await page.goto(`${WWW}/signin`);
     await page.getByLabel("Email").fill(email);
     await page.getByLabel("Password").fill("correct horse");
-    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
     // mfa_required: the demo's second step, no session yet.
     await page.getByRole("heading", { name: "Two-factor sign-in" }).waitFor();
     assert.equal(await stored(page), null);
@@ -136,7 +136,7 @@ describe("Better Auth's social sign-in and two-factor through auth-wasm", () => 
     await page.getByRole("heading", { name: "Sign in" }).waitFor();
     await page.getByLabel("Email").fill(email);
     await page.getByLabel("Password").fill("correct horse");
-    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
     await page.getByRole("button", { name: "Use a recovery code" }).click();
     await page.getByLabel("Recovery code").fill(backupCodes[0]);
     await page.getByRole("button", { name: "Verify" }).click();

@@ -222,7 +222,7 @@ export function betterAuthScenarios({ jwks = false, web = {}, backend: backendEn
 
       await page.getByLabel("Email").fill(email);
       await page.getByLabel("Password").fill("wrong password");
-      await page.getByRole("button", { name: "Sign in" }).click();
+      await page.getByRole("button", { name: "Sign in", exact: true }).click();
       await page.getByTestId("form-error").filter({ hasText: "don't match an account" }).waitFor();
 
       await page.goto(`${WWW}/signup`);
@@ -246,8 +246,8 @@ export function betterAuthScenarios({ jwks = false, web = {}, backend: backendEn
       for (let i = 0; i < 6 && !limited; i++) {
         await page.getByLabel("Email").fill(email);
         await page.getByLabel("Password").fill("wrong password");
-        await page.getByRole("button", { name: "Sign in" }).click();
-        await page.getByRole("button", { name: "Sign in" }).waitFor();
+        await page.getByRole("button", { name: "Sign in", exact: true }).click();
+        await page.getByRole("button", { name: "Sign in", exact: true }).waitFor();
         await page.getByTestId("form-error").waitFor();
         limited = /Too many attempts\. Try again in \d+ seconds\./.test(await page.getByTestId("form-error").innerText());
       }

@@ -97,8 +97,8 @@ describe("www demo", () => {
     assert.equal(await page.evaluate(() => document.activeElement?.getAttribute("data-testid")), "form-error", "focus moves to the error");
     let limited = false;
     for (let i = 0; i < 8 && !limited; i++) {
-      await page.getByRole("button", { name: "Sign in" }).click();
-      await page.getByRole("button", { name: "Sign in" }).waitFor();
+      await page.getByRole("button", { name: "Sign in", exact: true }).click();
+      await page.getByRole("button", { name: "Sign in", exact: true }).waitFor();
       limited = /Too many attempts\. Try again in \d+ seconds\./.test(await alert.innerText());
     }
     assert.ok(limited, "the rate-limit message with its wait");

@@ -176,11 +176,13 @@ export class Web {
 /** Serves e2e/lab/ and the web-target build of the package (scripts/test-e2e makes
  * it with wasm-bindgen --target web) for tests that drive the client directly. */
 export class Lab {
-  constructor(pkgDir) {
+  /** `port`: a port chosen beforehand (when the backend must know the lab's origin). */
+  constructor(pkgDir, port = null) {
     this.roots = { "/pkg/": pkgDir, "/": path.join(ROOT, "e2e", "lab") };
+    this.port = port;
   }
   async start() {
-    this.port = await freePort();
+    this.port ??= await freePort();
     this.url = `http://127.0.0.1:${this.port}`;
     const types = { ".html": "text/html", ".js": "text/javascript", ".wasm": "application/wasm" };
     this.server = createServer((req, res) => {
@@ -299,7 +301,8 @@ export async function signIn(page, email, password = "correct horse") {
   await page.goto(`${WWW}/signin`);
   await page.getByLabel("Email").fill(email);
   await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  // Exact: the page also has "Sign in with a passkey".
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
 }
 
 export const SESSION_KEY = "auth-wasm:session";

@@ -71,7 +71,7 @@ describe("Next.js server (auth-wasm/next), FastAPI tokens", () => {
     await page.waitForURL(`${WWW}/signin?returnTo=%2Fnotes`);
     await page.getByLabel("Email").fill(email);
     await page.getByLabel("Password").fill("correct horse");
-    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
     await page.waitForURL(`${WWW}/notes`);
     await page.getByText("No notes yet.").waitFor();
 

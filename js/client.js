@@ -8,6 +8,7 @@ import { authError } from "./auth-error.js";
 import { Engine } from "./engine.js";
 import { build, fetchRequest, read, send } from "./http.js";
 import { Store } from "./storage.js";
+import { autofillSupported, createCredential, getCredential, passkeysSupported } from "./passkeys.js";
 import { Pending, arrivalOf, challengeOf, randomText } from "./social.js";
 import { MAX_TIMEOUT_MS, TIMED_OUT, holdMarker, isHeld, lockManager, online, pageFlags, sleep, withLock } from "./tabs.js";
 
@@ -25,6 +26,10 @@ const SPENT_MEMORY = 16;
 
 const text = (/** @type {any} */ obj, /** @type {string} */ key) => (obj !== null && typeof obj === "object" && typeof obj[key] === "string" ? obj[key] : "");
 const unauthorized = () => authError("unauthorized", "Not authorized", 401);
+const signalOf = (/** @type {any} */ options) => (options?.signal instanceof AbortSignal ? options.signal : undefined);
+const usePasskeys = () => {
+  if (!passkeysSupported()) throw authError("config", "This browser has no passkeys (WebAuthn needs a secure context: https or localhost)");
+};
 const signedOutByIt = (/** @type {AuthError} */ err) => err.code === "refresh_failed" || err.code === "session_expired";
 
 export class AuthClient {
@@ -60,6 +65,8 @@ export class AuthClient {
     this.lost = false;
     this.busy = null;
     this.tabId = Math.random();
+    /** @type {AbortController | null} a passkey ceremony waiting (the autofill's) */
+    this.passkeyWait = null;
     /** @type {(() => void)[]} */
     this.cleanups = [];
     const stored = this.store.read();
@@ -218,6 +225,81 @@ export class AuthClient {
     });
   }
 
+  // ---- passkeys (the ceremony itself is js/passkeys.js) ------------------------------------
+
+  /** Add a passkey to the signed-in account; `password`: the step-up an account with
+   * a password needs (without one, a sign-in in the last 10 minutes is the proof). */
+  registerPasskey(/** @type {import("./index.js").RegisterPasskeyOptions | undefined} */ options) {
+    return this.run(async () => {
+      usePasskeys();
+      const started = JSON.parse(await this.passkeyCall(0 /* register options */, text(options, "password")));
+      const credential = await createCredential(started.options, signalOf(options));
+      return JSON.parse(await this.passkeyCall(1 /* register */, started.ceremony, credential, text(options, "name")));
+    });
+  }
+
+  /** Create an account with a passkey only (no password) and sign in. */
+  signUpWithPasskey(/** @type {import("./index.js").PasskeySignUpInput} */ input) {
+    return this.run(async () => {
+      usePasskeys();
+      const started = JSON.parse(await this.passkeyCall(2 /* sign-up options */, text(input, "email"), text(input, "name")));
+      const credential = await createCredential(started.options, signalOf(input));
+      await this.signIn(this.engine.passkey(3 /* sign up */, started.ceremony, credential, text(input, "passkeyName")));
+      return this.snapshot();
+    });
+  }
+
+  /** Sign in with a passkey (no email asked: the authenticator offers its passkeys).
+   * `autofill`: offer them in the autofill of a field with `autocomplete="username
+   * webauthn"` instead of a dialog (resolves once one is picked; null when the browser
+   * has no such autofill). A newer passkey ceremony aborts a waiting autofill. */
+  signInWithPasskey(/** @type {import("./index.js").PasskeySignInOptions | undefined} */ options) {
+    return this.run(async () => {
+      usePasskeys();
+      const autofill = options?.autofill === true;
+      if (autofill && !(await autofillSupported())) return null;
+      // One ceremony at a time: a browser refuses a second while one waits.
+      this.passkeyWait?.abort();
+      const wait = new AbortController();
+      this.passkeyWait = wait;
+      const caller = signalOf(options);
+      const signal = caller ? AbortSignal.any([caller, wait.signal]) : wait.signal;
+      try {
+        const started = JSON.parse(await this.passkeyCall(4 /* sign-in options */));
+        const credential = await getCredential(started.options, autofill, signal);
+        await this.signIn(this.engine.passkey(5 /* sign in */, started.ceremony, credential));
+      } finally {
+        if (this.passkeyWait === wait) this.passkeyWait = null;
+      }
+      return this.snapshot();
+    });
+  }
+
+  /** The signed-in user's passkeys. */
+  passkeys() {
+    return this.run(async () => JSON.parse(await this.passkeyCall(6 /* list */)));
+  }
+
+  /** Rename one of the signed-in user's passkeys. */
+  renamePasskey(/** @type {string} */ id, /** @type {string} */ name) {
+    return this.run(async () => JSON.parse(await this.passkeyCall(7 /* rename */, String(id ?? ""), String(name ?? ""))));
+  }
+
+  /** Remove one of the signed-in user's passkeys (never the last way to sign in). */
+  removePasskey(/** @type {string} */ id) {
+    return this.run(async () => {
+      await this.passkeyCall(8 /* remove */, String(id ?? ""));
+    });
+  }
+
+  /** A passkey request that is no sign-in (its text); the user's go through the
+   * bearer rules. @param {import("./engine.js").PasskeyCall} which */
+  async passkeyCall(which, a = "", b = "", c = "") {
+    const req = this.engine.passkey(which, a, b, c);
+    const reply = which === 2 || which === 4 ? await this.sendRecorded(req) : await this.sendAuthorized(req);
+    return /** @type {string} */ (this.engine.reply(req, reply));
+  }
+
   /** One of the signed-in user's account calls through the bearer rules; its text.
    * @param {import("./engine.js").AccountCall} which
    * @param {string} arg the token or provider, or "" */
@@ -342,6 +424,7 @@ export class AuthClient {
     this.listeners.clear();
     this.flight = null;
     this.stopped = true;
+    this.passkeyWait?.abort();
     clearTimeout(this.timer);
     for (const cleanup of this.cleanups.splice(0)) cleanup();
     for (const release of this.markers.splice(0)) release();

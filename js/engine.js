@@ -22,6 +22,9 @@ import { errorFromText } from "./auth-error.js";
  * @typedef {0 | 1 | 2} SessionsCall */
 /** Which account call: 0 verify email, 1 resend verification, 2 identities, 3 unlink.
  * @typedef {0 | 1 | 2 | 3} AccountCall */
+/** Which passkey call: 0 register options, 1 register, 2 sign-up options, 3 sign up,
+ * 4 sign-in options, 5 sign in, 6 list, 7 rename, 8 remove.
+ * @typedef {0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8} PasskeyCall */
 /** The callback parameters of a social sign-in, as read from the URL.
  * @typedef {{ state: string, code: string, error: string, iss: string, at: string }} Returned */
 
@@ -162,6 +165,14 @@ export class Engine {
   /** @param {AccountCall} which @param {string} arg the token or provider, or "" */
   account(which, arg) {
     return request(this.call(19 /* ACCOUNT */, arg, "", "", "", which));
+  }
+
+  /** A passkey request (core::passkey); `a`..`c` are the call's arguments: the
+   * password (0), the email and name (2), the ceremony, the credential's JSON and the
+   * passkey's name (1, 3, 5), the id and the new name (7), the id (8).
+   * @param {PasskeyCall} which @param {string} a @param {string} b @param {string} c */
+  passkey(which, a = "", b = "", c = "") {
+    return request(this.call(35 /* PASSKEY */, a, b, c, "", which));
   }
 
   /** The answer to `req`: a request to send next (Better Auth's exchange), or the

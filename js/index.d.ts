@@ -37,7 +37,8 @@ export type AuthOperation =
   | "sessions"
   | "social"
   | "verifyEmail"
-  | "identities";
+  | "identities"
+  | "passkeys";
 
 export interface AuthConfig {
   /** Backend address; https required unless localhost / 127.0.0.1. */
@@ -127,6 +128,45 @@ export interface Identity {
   readonly createdAt: string;
 }
 
+/** A passkey of the signed-in user, as the backend's /auth/passkeys lists it. */
+export interface Passkey {
+  /** The id `renamePasskey` / `removePasskey` take (not the WebAuthn credential id). */
+  readonly id: string;
+  readonly name: string;
+  /** ISO 8601. */
+  readonly createdAt: string;
+  /** ISO 8601, or null before its first sign-in. */
+  readonly lastUsedAt: string | null;
+  /** A synced (multi-device) passkey, and whether it is backed up now. */
+  readonly backupEligible: boolean;
+  readonly backedUp: boolean;
+}
+
+export interface RegisterPasskeyOptions {
+  /** Shown in the passkey list (default "Passkey"). */
+  name?: string;
+  /** The account's password (step-up); leave it out for an account without one,
+   * which needs a sign-in in the last 10 minutes instead. */
+  password?: string;
+  /** Aborts the ceremony (rejects with `aborted`). */
+  signal?: AbortSignal;
+}
+
+export interface PasskeySignUpInput {
+  email: string;
+  name?: string;
+  /** The new passkey's name in the list (default "Passkey"). */
+  passkeyName?: string;
+  signal?: AbortSignal;
+}
+
+export interface PasskeySignInOptions {
+  /** Offer the passkeys in the autofill of a field with `autocomplete="username
+   * webauthn"` (conditional mediation) rather than in a dialog. */
+  autofill?: boolean;
+  signal?: AbortSignal;
+}
+
 export interface AuthSnapshot {
   readonly status: AuthStatus;
   /** From me(), or from the claims until then. */
@@ -204,6 +244,32 @@ export declare class AuthClient {
   /** Unlink a provider from the signed-in user. Rejects with `validation` when it is
    * the account's last way to sign in (no password, no other provider). */
   unlink(provider: string): Promise<void>;
+  /** Add a passkey to the signed-in account (WebAuthn: the browser asks the person to
+   * create one). Rejects with `aborted` (cancelled, timed out or `signal` aborted),
+   * `invalid_credentials` (wrong `password`), `unauthorized` (an account without a
+   * password whose sign-in is over 10 minutes old: sign in again), `validation`
+   * (this authenticator already holds one of the account's passkeys), `config` (no
+   * WebAuthn here, or the page is not on the backend's RP ID) or `session_expired`. */
+  registerPasskey(options?: RegisterPasskeyOptions): Promise<Passkey>;
+  /** Create an account whose only way in is a passkey, and sign in. Rejects with
+   * `user_exists`, `aborted`, `invalid_credentials` (the answer did not verify),
+   * `challenge_expired` (over five minutes) or `config`. */
+  signUpWithPasskey(input: PasskeySignUpInput): Promise<AuthSnapshot>;
+  /** Sign in with a passkey; no email asked (the authenticator offers the passkeys it
+   * holds for this site). Satisfies two-factor: the same session as a password sign-in
+   * with its second step. `autofill: true` waits for a pick in a field's autofill and
+   * resolves null when the browser has no such autofill. Rejects with `aborted`
+   * (cancelled, or replaced by a newer passkey sign-in), `invalid_credentials` (a
+   * passkey this backend does not know, or an answer that did not verify),
+   * `challenge_expired` or `config` (no WebAuthn). */
+  signInWithPasskey(options?: PasskeySignInOptions): Promise<AuthSnapshot | null>;
+  /** The signed-in user's passkeys. */
+  passkeys(): Promise<Passkey[]>;
+  /** Rename one of them (`validation` for an unknown id). */
+  renamePasskey(id: string, name: string): Promise<Passkey>;
+  /** Remove one. Rejects with `validation` when it is the account's last way to sign in
+   * (no password, no linked provider, no other passkey). */
+  removePasskey(id: string): Promise<void>;
   /** Follow an email verification link: the `token` from its URL (no sign-in needed).
    * When signed in, the user is fetched again, so `snapshot.user.email_verified` is
    * true. Rejects with `code_used` (already used) or `invalid_token` (expired or forged). */

@@ -19,6 +19,7 @@ const REPLY: u32 = 20;
 const ACCESS: u32 = 22;
 const REFRESH_OUTCOME: u32 = 27;
 const BACKOFF_WAIT: u32 = 28;
+const PASSKEY: u32 = 35;
 
 fn call(e: &mut Engine, op: u32, x: f64, y: f64, a: &str) -> String {
     e.call(op, 0, x, y, a, "", "", "")
@@ -217,4 +218,57 @@ fn a_next_request_is_answered_by_its_own_id() {
     let jwt_body = format!(r#"{{"token":"{token}"}}"#);
     assert_eq!(reply(&mut e, exchange, now, 200.0, &jwt_body), "");
     assert_eq!(call(&mut e, STATUS, now, 0.0, ""), "authenticated");
+}
+
+#[wasm_bindgen_test]
+fn passkey_calls_cross_the_boundary() {
+    let mut e = Engine::new();
+    call(
+        &mut e,
+        CONFIGURE,
+        0.0,
+        0.0,
+        r#"{"baseUrl":"http://127.0.0.1:8000"}"#,
+    );
+    // n = 4: sign-in options, no session needed.
+    let options = e.call(PASSKEY, 4, 0.0, 0.0, "", "", "", "");
+    assert!(
+        options.contains(r#""url":"http://127.0.0.1:8000/auth/passkeys/signin/options""#),
+        "{options}"
+    );
+    // Handed to the shell as the backend wrote them.
+    let body = r#"{"ceremony":"c1","options":{"challenge":"AAEC","rpId":"localhost"}}"#;
+    assert_eq!(reply(&mut e, &options, 0.0, 200.0, body), body);
+    // n = 5: the assertion (a: ceremony, b: the credential's JSON); read as a sign-in.
+    let credential =
+        r#"{"id":"AQI","rawId":"AQI","type":"public-key","response":{"signature":"AA"}}"#;
+    let signin = e.call(PASSKEY, 5, 0.0, 0.0, "c1", credential, "", "");
+    assert!(signin.contains(r#"/auth/passkeys/signin""#), "{signin}");
+    let unknown = reply(
+        &mut e,
+        &signin,
+        0.0,
+        401.0,
+        r#"{"detail":"This passkey is not registered here","code":"invalid_credentials"}"#,
+    );
+    assert!(
+        unknown.starts_with(r#"!{"code":"invalid_credentials""#),
+        "{unknown}"
+    );
+    // The list is the signed-in user's.
+    let list = e.call(PASSKEY, 6, 0.0, 0.0, "", "", "", "");
+    assert!(list.starts_with(r#"!{"code":"session_expired""#), "{list}");
+    // With the refresh token in a cookie, the sign-ins carry it as a password sign-in
+    // does (their answer sets it); the options do not need it.
+    call(
+        &mut e,
+        CONFIGURE,
+        0.0,
+        0.0,
+        r#"{"baseUrl":"http://127.0.0.1:8000","refreshTransport":"cookie","storage":"memory"}"#,
+    );
+    let signin = e.call(PASSKEY, 5, 0.0, 0.0, "c1", credential, "", "");
+    assert!(signin.ends_with(r#","cookie":true}"#), "{signin}");
+    let options = e.call(PASSKEY, 4, 0.0, 0.0, "", "", "", "");
+    assert!(!options.contains("cookie"), "{options}");
 }

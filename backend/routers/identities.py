@@ -1,6 +1,6 @@
 """The signed-in user's ways to sign in: linked providers (linked through the social
-flow in link mode, routers/oauth.py) and the password; unlinking never removes the
-last one."""
+flow in link mode, routers/oauth.py) and the password (passkeys: routers/passkeys.py);
+unlinking never removes the last one."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from fastapi import APIRouter, Response
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from ..db import OAuthIdentity, as_utc
+from ..db import OAuthIdentity, Passkey, as_utc
 from ..deps import FOREIGN_SUBJECT, CurrentUser, Db  # FOREIGN_SUBJECT: a foreign token's link, not a sign-in method here
 from ..errors import ApiError
 from ..schemas import IdentitiesOut, IdentityOut
@@ -34,11 +34,12 @@ def unlink(provider: str, user: CurrentUser, db: Db) -> Response:
     linked = _identities(db, user.id)
     if provider == FOREIGN_SUBJECT or not any(i.provider == provider for i in linked):
         raise ApiError(404, "not_found", "This provider is not linked to the account")
-    if not user.password_hash and len(linked) == 1:
+    has_passkey = db.scalars(select(Passkey.id).where(Passkey.user_id == user.id)).first() is not None
+    if not user.password_hash and len(linked) == 1 and not has_passkey:
         raise ApiError(
             422,
             "last_sign_in_method",
-            "This is the account's only way to sign in: link another provider or set a password first",
+            "This is the account's only way to sign in: link another provider or add a passkey first",
         )
     db.execute(delete(OAuthIdentity).where(OAuthIdentity.user_id == user.id, OAuthIdentity.provider == provider))
     db.commit()

@@ -51,6 +51,9 @@ pub struct Endpoints {
     pub verify_email: Option<String>,
     /// The user's linked providers; `{identities}/{provider}` unlinks one.
     pub identities: Option<String>,
+    /// Passkeys (WebAuthn): `{passkeys}/signin/options`, `/signin`, `/signup...`,
+    /// `/register...`, the list, and `{passkeys}/{id}` to rename or remove one.
+    pub passkeys: Option<String>,
 }
 
 impl Endpoints {
@@ -67,6 +70,7 @@ impl Endpoints {
                 social: Some("/auth/oauth".into()),
                 verify_email: Some("/auth/verify-email".into()),
                 identities: Some("/auth/identities".into()),
+                passkeys: Some("/auth/passkeys".into()),
             },
             Protocol::BetterAuth => Endpoints {
                 login: "/api/auth/sign-in/email".into(),
@@ -80,6 +84,7 @@ impl Endpoints {
                 social: Some("/api/auth/sign-in/social".into()),
                 verify_email: None,
                 identities: None,
+                passkeys: None,
             },
             Protocol::OAuth2Password => Endpoints {
                 login: "/token".into(),
@@ -92,6 +97,7 @@ impl Endpoints {
                 social: None,
                 verify_email: None,
                 identities: None,
+                passkeys: None,
             },
         }
     }
@@ -348,9 +354,10 @@ impl Config {
                 "social" => endpoints.social = Some(path),
                 "verifyEmail" => endpoints.verify_email = Some(path),
                 "identities" => endpoints.identities = Some(path),
+                "passkeys" => endpoints.passkeys = Some(path),
                 _ => {
                     return Err(AuthError::config(
-                        "endpoints keys are login, register, refresh, logout, me, mfa, sessions, social, verifyEmail and identities",
+                        "endpoints keys are login, register, refresh, logout, me, mfa, sessions, social, verifyEmail, identities and passkeys",
                     ))
                 }
             }

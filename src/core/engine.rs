@@ -12,6 +12,7 @@ use super::clock::{Clock, Millis};
 use super::config::{Config, Protocol};
 use super::error::{AuthError, ErrorCode};
 use super::json::{write_str, Json};
+use super::passkey::{self, PasskeyOp};
 use super::persist;
 use super::protocol::{self, Credential, HttpRequest, HttpResponse, Op, SessionsOp};
 use super::schedule::{self, Page, RetryState, Wake};
@@ -709,6 +710,43 @@ impl Engine {
         }
     }
 
+    // ---- passkeys ----------------------------------------------------------------------
+
+    /// A passkey request (the user's ones go through the shell's bearer rules; the
+    /// sign-ins' answers are read as a password sign-in's).
+    pub fn passkey(&mut self, op: PasskeyOp) -> Result<Issued, AuthError> {
+        if op.needs_session() && self.session.is_none() {
+            return self.fail(not_signed_in());
+        }
+        let kind = if op.signs_in() {
+            self.mfa = None;
+            Kind::SignIn(Op::Passkey)
+        } else {
+            Kind::Passkey(op.answer())
+        };
+        match passkey::request(&self.cfg, op) {
+            Ok(request) => Ok(self.issue_request(kind, request)),
+            Err(e) => self.fail(e),
+        }
+    }
+
+    /// The answer to a passkey call that is no sign-in: options, a passkey, the list, or "".
+    pub fn passkey_answer(
+        &mut self,
+        kind: passkey::Answer,
+        reply: &Reply,
+        local: Millis,
+    ) -> Result<String, AuthError> {
+        self.observe(reply.date, local);
+        match passkey::parse_answer(kind, &Self::response(reply, local)) {
+            Ok(text) => {
+                self.error = None;
+                Ok(text)
+            }
+            Err(e) => self.fail(e),
+        }
+    }
+
     // ---- sessions (devices) ---------------------------------------------------------------
 
     /// A sessions request (sent through the shell's bearer rules).
@@ -859,6 +897,59 @@ mod tests {
         assert!(other.restore(Some(&stored), T0));
         assert_eq!(other.bearer(Credential::Refresh).as_deref(), Some("r1"));
         assert!(!other.restore(Some("garbage"), T0));
+    }
+
+    #[test]
+    fn a_passkey_sign_in_signs_in_like_a_password_and_never_asks_for_a_second_factor() {
+        use crate::core::passkey::Finish;
+        let mut e = engine("json");
+        let add = PasskeyOp::RegisterOptions { password: None };
+        assert_eq!(e.passkey(add).unwrap_err().code, ErrorCode::SessionExpired);
+        let options = e.passkey(PasskeyOp::SignInOptions).unwrap();
+        assert_eq!(
+            options.kind,
+            Kind::Passkey(passkey::Answer::Options { request: true })
+        );
+        let credential = r#"{"id":"AQ","rawId":"AQ","type":"public-key","response":{}}"#;
+        let finish = Finish {
+            ceremony: "c",
+            credential,
+            name: None,
+        };
+        let first = e.passkey(PasskeyOp::SignIn(finish)).unwrap();
+        assert_eq!(first.kind, Kind::SignIn(Op::Passkey));
+        let wrong = reply(
+            401,
+            r#"{"detail":"This passkey is not registered here","code":"invalid_credentials"}"#,
+        );
+        let err = e.reply(first.id, &wrong, T0).unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidCredentials);
+        assert_eq!(
+            e.error().map(|e| e.code),
+            Some(ErrorCode::InvalidCredentials)
+        );
+        // A body that looks like a two-factor challenge is no tokens, not a second step.
+        let challenge = reply(
+            200,
+            r#"{"mfa_required":true,"challenge":"c","methods":["totp"],"expires_in":300}"#,
+        );
+        let second = e.passkey(PasskeyOp::SignIn(finish)).unwrap();
+        assert_eq!(
+            e.reply(second.id, &challenge, T0).unwrap_err().code,
+            ErrorCode::InvalidResponse
+        );
+        let body = tokens((T0 / 1000.0) as i64 + 900, "r1");
+        let third = e.passkey(PasskeyOp::SignIn(finish)).unwrap();
+        assert_eq!(e.reply(third.id, &reply(200, &body), T0), Ok(Answer::Done));
+        assert_eq!(e.status(T0), Status::Authenticated);
+        assert!(e.error().is_none());
+        let list = e.passkey(PasskeyOp::List).unwrap();
+        assert_eq!(list.out.request.credential, Credential::Access);
+        let remove = e.passkey(PasskeyOp::Remove { id: "ab" }).unwrap();
+        assert_eq!(
+            e.reply(remove.id, &reply(204, ""), T0),
+            Ok(Answer::Text(String::new()))
+        );
     }
 
     #[test]

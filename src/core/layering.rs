@@ -4,7 +4,7 @@
 
 use crate::prelude::*;
 
-const MODULES: [(&str, &str); 15] = [
+const MODULES: [(&str, &str); 16] = [
     ("account", include_str!("account.rs")),
     ("clock", include_str!("clock.rs")),
     ("config", include_str!("config.rs")),
@@ -12,6 +12,7 @@ const MODULES: [(&str, &str); 15] = [
     ("error", include_str!("error.rs")),
     ("json", include_str!("json.rs")),
     ("jwt", include_str!("jwt.rs")),
+    ("passkey", include_str!("passkey.rs")),
     ("persist", include_str!("persist.rs")),
     ("protocol", include_str!("protocol.rs")),
     ("schedule", include_str!("schedule.rs")),

@@ -14,6 +14,7 @@ pub mod json;
 pub mod jwt;
 #[cfg(test)]
 mod layering;
+pub(crate) mod passkey;
 pub mod persist;
 mod properties;
 pub mod protocol;

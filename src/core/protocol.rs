@@ -22,6 +22,8 @@ pub enum Op {
     Me,
     /// The callback of a social sign-in.
     Social,
+    /// A passkey call (core::passkey): its sign-ins and the list's changes.
+    Passkey,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -679,6 +681,12 @@ pub fn error_from_response(op: Op, resp: &HttpResponse) -> AuthError {
             Op::Register if matches!(status, 400 | 422) => {
                 (ErrorCode::Validation, "Some fields are invalid")
             }
+            // An unknown passkey, an answer that did not verify, a wrong step-up password.
+            Op::Passkey if matches!(code_in_body, "invalid_credentials" | "passkey_invalid") => (
+                ErrorCode::InvalidCredentials,
+                "This passkey was not accepted",
+            ),
+            Op::Passkey if status == 404 => (ErrorCode::Validation, "No such passkey"),
             Op::Refresh if matches!(status, 400 | 401 | 403) => (
                 ErrorCode::RefreshFailed,
                 "The session could not be refreshed",

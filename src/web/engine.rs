@@ -11,6 +11,7 @@ use crate::core::config::{Config, RawConfig};
 use crate::core::engine::{self, Access, Answer, Issued, Kind, Reply};
 use crate::core::error::{AuthError, ErrorCode};
 use crate::core::json::{self, write_str, Json};
+use crate::core::passkey::{Finish, PasskeyOp};
 use crate::core::protocol::{Credential, SessionsOp};
 use crate::core::schedule::Page;
 use crate::core::social::Returned;
@@ -134,6 +135,7 @@ mod op {
     pub const CLAIMS: u32 = 32;
     pub const FINGERPRINT: u32 = 33;
     pub const CURRENT: u32 = 34;
+    pub const PASSKEY: u32 = 35;
 }
 
 /// `which`: 0 verify email (`arg`: the token), 1 resend verification, 2 identities,
@@ -144,6 +146,32 @@ fn account_op(which: u32, arg: &str) -> AccountOp<'_> {
         1 => AccountOp::ResendVerification,
         3 => AccountOp::Unlink(arg),
         _ => AccountOp::Identities,
+    }
+}
+
+/// `which`: 0 register options (`a`: the password), 1 register, 3 sign up, 5 sign in
+/// (`a`: the ceremony, `b`: the credential's JSON, `c`: the passkey's name), 2 sign-up
+/// options (`a`: email, `b`: name), 4 sign-in options, 6 list, 7 rename (`a`: id, `b`:
+/// name), 8 remove (`a`: id).
+fn passkey_op<'a>(which: u32, a: &'a str, b: &'a str, c: &'a str) -> PasskeyOp<'a> {
+    let finish = Finish {
+        ceremony: a,
+        credential: b,
+        name: opt(c),
+    };
+    match which {
+        0 => PasskeyOp::RegisterOptions { password: opt(a) },
+        1 => PasskeyOp::Register(finish),
+        2 => PasskeyOp::SignUpOptions {
+            email: a,
+            name: opt(b),
+        },
+        3 => PasskeyOp::SignUp(finish),
+        4 => PasskeyOp::SignInOptions,
+        5 => PasskeyOp::SignIn(finish),
+        7 => PasskeyOp::Rename { id: a, name: b },
+        8 => PasskeyOp::Remove { id: a },
+        _ => PasskeyOp::List,
     }
 }
 
@@ -364,6 +392,8 @@ fn request_op(
         op::SESSIONS => e.sessions(sessions_op(n, a)).map(Some),
         // `n`: which (see `account_op`); `a`: its argument.
         op::ACCOUNT => e.account(account_op(n, a)).map(Some),
+        // `n`: which (see `passkey_op`); `a`..`c`: its arguments.
+        op::PASSKEY => e.passkey(passkey_op(n, a, b, c)).map(Some),
         _ => return None,
     })
 }

@@ -14,6 +14,7 @@ import {
   type AuthStatus,
   type Identity,
   type JwtClaims,
+  type Passkey,
 } from "auth-wasm";
 
 type IsAny<T> = 0 extends 1 & T ? true : false;
@@ -56,6 +57,13 @@ export type _exact = [
   Assert<Equal<Awaited<ReturnType<AuthClient["identities"]>>, Identity[]>>,
   Assert<Equal<Awaited<ReturnType<AuthClient["unlink"]>>, void>>,
   Assert<Equal<Identity["provider"], string>>,
+  Assert<Equal<Awaited<ReturnType<AuthClient["registerPasskey"]>>, Passkey>>,
+  Assert<Equal<Awaited<ReturnType<AuthClient["signUpWithPasskey"]>>, AuthSnapshot>>,
+  Assert<Equal<Awaited<ReturnType<AuthClient["signInWithPasskey"]>>, AuthSnapshot | null>>,
+  Assert<Equal<Awaited<ReturnType<AuthClient["passkeys"]>>, Passkey[]>>,
+  Assert<Equal<Awaited<ReturnType<AuthClient["renamePasskey"]>>, Passkey>>,
+  Assert<Equal<Awaited<ReturnType<AuthClient["removePasskey"]>>, void>>,
+  Assert<Equal<Passkey["lastUsedAt"], string | null>>,
 ];
 
 const config: AuthConfig = {
@@ -121,6 +129,16 @@ export async function flows(): Promise<void> {
   await auth.resendVerification();
   await auth.linkWith("acme", { redirectTo: "http://localhost:3000/auth/callback" });
   for (const identity of await auth.identities()) await auth.unlink(identity.provider);
+  const added: Passkey = await auth.registerPasskey({ name: "Laptop", password: "pw" });
+  await auth.renamePasskey(added.id, "Work laptop");
+  try {
+    const back: AuthSnapshot | null = await auth.signInWithPasskey({ autofill: true, signal: AbortSignal.timeout(60_000) });
+    void back?.status;
+  } catch (err) {
+    if (isAuthError(err) && (err.code === "aborted" || err.code === "invalid_credentials" || err.code === "config")) void err.message;
+  }
+  await auth.signUpWithPasskey({ email: "a@b.co", name: "Ada", passkeyName: "Phone" });
+  for (const passkey of await auth.passkeys()) if (!passkey.backedUp) await auth.removePasskey(passkey.id);
   void [status, res, sub, isExpired(token ?? "", 30)];
   auth.free();
 }
@@ -136,6 +154,10 @@ void auth.login({ email: "a@b.co" });
 void auth.signInWith("acme");
 // @ts-expect-error linkWith needs where to come back to
 void auth.linkWith("acme");
+// @ts-expect-error a passkey sign-up needs the email
+void auth.signUpWithPasskey({ name: "Ada" });
+// @ts-expect-error renamePasskey needs the new name
+void auth.renamePasskey("id");
 // @ts-expect-error verifyEmail needs the link's token
 void auth.verifyEmail();
 // @ts-expect-error handleRedirect takes a URL string

@@ -7,6 +7,7 @@ import { useAuth } from "auth-wasm/react";
 import { serverSessionSynced } from "auth-wasm/next/client";
 import { afterSignIn } from "./Gates";
 import { describeError, fieldErrors } from "@/lib/errors";
+import { PasskeySignIn } from "./PasskeySignIn";
 import { SocialSignIn } from "./SocialSignIn";
 
 type Mode = "signin" | "signup";
@@ -21,7 +22,8 @@ interface Field {
 
 const FIELDS: Record<Mode, Field[]> = {
   signin: [
-    { name: "email", label: "Email", type: "email", autoComplete: "email" },
+    // `webauthn`: the browser offers passkeys in this field's autofill (PasskeySignIn).
+    { name: "email", label: "Email", type: "email", autoComplete: "username webauthn" },
     { name: "password", label: "Password", type: "password", autoComplete: "current-password" },
   ],
   signup: [
@@ -115,6 +117,7 @@ export function AuthForm({ mode }: { mode: Mode }) {
           {busy ? "Please wait…" : mode === "signin" ? "Sign in" : "Create account"}
         </button>
       </form>
+      {mode === "signin" && <PasskeySignIn />}
       {mode === "signin" && <SocialSignIn />}
       <p className="switch">
         {mode === "signin" ? (

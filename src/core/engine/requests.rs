@@ -11,6 +11,7 @@ use super::{Engine, Outgoing, Reply};
 use crate::core::account::AccountOp;
 use crate::core::clock::Millis;
 use crate::core::error::AuthError;
+use crate::core::passkey;
 use crate::core::protocol::{HttpRequest, Op, SessionsOp};
 
 /// Requests awaiting an answer are forgotten beyond this many (a logout sent best
@@ -31,6 +32,8 @@ pub enum Kind {
     Account(AccountOp<'static>),
     /// The start of a social sign-in (or link): the provider's URL comes back.
     SocialStart,
+    /// A passkey call that is no sign-in (the sign-ins are `SignIn(Op::Passkey)`).
+    Passkey(passkey::Answer),
 }
 
 impl Kind {
@@ -41,6 +44,7 @@ impl Kind {
             self,
             Kind::Me
                 | Kind::Sessions(_)
+                | Kind::Passkey(_)
                 | Kind::Account(
                     AccountOp::VerifyEmail(_)
                         | AccountOp::ResendVerification
@@ -100,6 +104,7 @@ impl Engine {
             Kind::Sessions(what) => self.sessions_answer(what, reply, local).map(Answer::Text),
             Kind::Account(op) => self.account_answer(op, reply, local).map(Answer::Text),
             Kind::SocialStart => self.social_started(reply, local).map(Answer::Text),
+            Kind::Passkey(kind) => self.passkey_answer(kind, reply, local).map(Answer::Text),
         }
     }
 

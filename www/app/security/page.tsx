@@ -5,6 +5,7 @@ import QRCode from "qrcode";
 import { useAuth } from "auth-wasm/react";
 import type { Identity } from "auth-wasm";
 import { Protected } from "@/components/Gates";
+import { Passkeys } from "@/components/Passkeys";
 import { api } from "@/lib/api";
 import { AFTER_CALLBACK, BACKEND_URL } from "@/lib/config";
 import { describeError } from "@/lib/errors";
@@ -219,6 +220,7 @@ function Security() {
     <div className="stack narrow-wide">
       <h1>Security</h1>
       <LinkedProviders />
+      <Passkeys />
       {error && (
         <div className="alert" role="alert">
           {error}

@@ -1,0 +1,521 @@
+//! Passkeys (WebAuthn): the requests of each ceremony and of the passkey list, and
+//! what their answers mean. A ceremony is two requests: its options (read here into
+//! the `publicKey` options the shell hands `navigator.credentials`, binary fields
+//! still base64url text) and the credential the browser made (the shell's JSON of it,
+//! checked here and sent back with the signed `ceremony`). The shell converts
+//! base64url <-> ArrayBuffer (js/passkeys.js); nothing here touches the browser.
+
+use crate::prelude::*;
+
+use super::config::Config;
+use super::error::{AuthError, ErrorCode};
+use super::json::{self, write_str, Json};
+use super::protocol::{
+    error_from_response, invalid_response, json_object, Credential, HttpRequest, HttpResponse, Op,
+    JSON_TYPE,
+};
+use super::url::join;
+
+/// Which passkey call.
+#[derive(Debug, Clone, Copy)]
+pub enum PasskeyOp<'a> {
+    /// Options to add a passkey to the signed-in account (`password`: step-up).
+    RegisterOptions {
+        password: Option<&'a str>,
+    },
+    /// The credential that adds it.
+    Register(Finish<'a>),
+    /// Options to create an account with a passkey only.
+    SignUpOptions {
+        email: &'a str,
+        name: Option<&'a str>,
+    },
+    /// The credential that creates it (answered by a sign-in).
+    SignUp(Finish<'a>),
+    /// Options to sign in (usernameless; the autofill uses the same).
+    SignInOptions,
+    /// The assertion that signs in (answered by a sign-in).
+    SignIn(Finish<'a>),
+    /// The signed-in user's passkeys.
+    List,
+    Rename {
+        id: &'a str,
+        name: &'a str,
+    },
+    Remove {
+        id: &'a str,
+    },
+}
+
+/// The second request of a ceremony: the signed ceremony from the options, the
+/// credential's JSON from the shell, and the passkey's name where one is made.
+#[derive(Debug, Clone, Copy)]
+pub struct Finish<'a> {
+    pub ceremony: &'a str,
+    pub credential: &'a str,
+    pub name: Option<&'a str>,
+}
+
+impl PasskeyOp<'_> {
+    /// Whether the call is the signed-in user's (sent with the access token).
+    pub fn needs_session(self) -> bool {
+        !matches!(
+            self,
+            PasskeyOp::SignUpOptions { .. }
+                | PasskeyOp::SignUp(_)
+                | PasskeyOp::SignInOptions
+                | PasskeyOp::SignIn(_)
+        )
+    }
+
+    /// Whether its answer is a sign-in (tokens), read like a password sign-in's.
+    pub fn signs_in(self) -> bool {
+        matches!(self, PasskeyOp::SignUp(_) | PasskeyOp::SignIn(_))
+    }
+}
+
+/// The request for `op`; `config` when the protocol has no passkey endpoints.
+pub fn request(cfg: &Config, op: PasskeyOp) -> Result<HttpRequest, AuthError> {
+    let base =
+        cfg.endpoints.passkeys.as_deref().ok_or_else(|| {
+            AuthError::config("Passkeys need the json protocol's passkey endpoints")
+        })?;
+    // (method, path under `base`, the id it ends with, the JSON body or "").
+    let (method, path, id, body) = match op {
+        PasskeyOp::RegisterOptions { password } => (
+            "POST",
+            "/register/options",
+            "",
+            password.map_or_else(|| "{}".to_owned(), |p| json_object(&[("password", p)])),
+        ),
+        PasskeyOp::SignUpOptions { email, name } => {
+            if email.is_empty() {
+                let mut err = AuthError::new(ErrorCode::Validation, "Enter your email");
+                err.fields.push(("email".to_owned(), "Required".to_owned()));
+                return Err(err);
+            }
+            let body = json_object(&[("email", email), ("name", name.unwrap_or(""))]);
+            ("POST", "/signup/options", "", body)
+        }
+        PasskeyOp::SignInOptions => ("POST", "/signin/options", "", "{}".to_owned()),
+        PasskeyOp::Register(f) | PasskeyOp::SignUp(f) | PasskeyOp::SignIn(f) => {
+            let path = match op {
+                PasskeyOp::Register(_) => "/register",
+                PasskeyOp::SignUp(_) => "/signup",
+                _ => "/signin",
+            };
+            ("POST", path, "", finish_body(f)?)
+        }
+        PasskeyOp::List => ("GET", "", "", String::new()),
+        PasskeyOp::Rename { id, name } => (
+            "PATCH",
+            "/",
+            passkey_id(id)?,
+            json_object(&[("name", name)]),
+        ),
+        PasskeyOp::Remove { id } => ("DELETE", "/", passkey_id(id)?, String::new()),
+    };
+    let has_body = !body.is_empty();
+    Ok(HttpRequest {
+        method,
+        url: join(&cfg.base_url, &[base, path, id].concat()),
+        content_type: has_body.then_some(JSON_TYPE),
+        body: has_body.then_some(body),
+        credential: if op.needs_session() {
+            Credential::Access
+        } else {
+            Credential::None
+        },
+    })
+}
+
+/// A passkey id as the backend makes them (hex); anything else never reaches a path.
+fn passkey_id(id: &str) -> Result<&str, AuthError> {
+    if !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        Ok(id)
+    } else {
+        Err(AuthError::config("A passkey id is what passkeys() lists"))
+    }
+}
+
+/// `{"ceremony","name","credential"}`: the credential must be the JSON of a public-key
+/// credential (id, rawId and type "public-key", a `response` object).
+fn finish_body(f: Finish) -> Result<String, AuthError> {
+    let parsed = json::parse(f.credential);
+    let shaped = parsed.as_ref().is_some_and(|c| {
+        c.str_of("type") == Some("public-key")
+            && c.str_of("id").is_some_and(|id| !id.is_empty())
+            && c.str_of("rawId") == c.str_of("id")
+            && c.get("response").is_some_and(Json::is_object)
+    });
+    if !shaped || f.ceremony.is_empty() {
+        return Err(AuthError::new(
+            ErrorCode::InvalidResponse,
+            "The authenticator's answer is not a public-key credential",
+        ));
+    }
+    // The credential as the shell wrote it (just parsed: well-formed JSON).
+    let mut body = json_object(&[("ceremony", f.ceremony), ("name", f.name.unwrap_or(""))]);
+    body.pop();
+    body.push_str(",\"credential\":");
+    body.push_str(f.credential.trim());
+    body.push('}');
+    Ok(body)
+}
+
+/// What the answer to a passkey call holds (no borrowed arguments: it is kept while
+/// the request is out).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answer {
+    /// A ceremony's options; `request`: a sign-in's (no rp or user to check).
+    Options { request: bool },
+    /// One passkey (added or renamed).
+    Passkey,
+    /// The user's passkeys.
+    List,
+    /// Nothing to read (removed).
+    Nothing,
+}
+
+impl PasskeyOp<'_> {
+    /// How its answer is read (the sign-ins' go through the engine's sign-in path).
+    pub fn answer(self) -> Answer {
+        match self {
+            PasskeyOp::RegisterOptions { .. } | PasskeyOp::SignUpOptions { .. } => {
+                Answer::Options { request: false }
+            }
+            PasskeyOp::SignInOptions => Answer::Options { request: true },
+            PasskeyOp::List => Answer::List,
+            PasskeyOp::Remove { .. } => Answer::Nothing,
+            _ => Answer::Passkey,
+        }
+    }
+}
+
+/// The answer to a passkey call that is no sign-in: options as
+/// `{"ceremony","options"}`, a passkey, the list, or "".
+pub fn parse_answer(kind: Answer, resp: &HttpResponse) -> Result<String, AuthError> {
+    if !(200..300).contains(&resp.status) {
+        return Err(error_from_response(Op::Passkey, resp));
+    }
+    if kind == Answer::Nothing {
+        return Ok(String::new());
+    }
+    let body = json::parse(resp.body);
+    let mut out = String::new();
+    let read = body.as_ref().and_then(|body| match kind {
+        Answer::Options { request } => {
+            options(request, body)?;
+            out.push_str(resp.body);
+            Some(())
+        }
+        Answer::List => {
+            let Some(Json::Arr(items)) = body.get("passkeys") else {
+                return None;
+            };
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                passkey(&mut out, item)?;
+            }
+            out.push(']');
+            Some(())
+        }
+        _ => passkey(&mut out, body),
+    });
+    match read {
+        Some(()) => Ok(out),
+        None => Err(invalid_response(
+            "The passkey answer is not what the backend sends",
+            resp.status,
+        )),
+    }
+}
+
+/// Whether `body` is a ceremony's options: the ceremony to send back, and what a
+/// creation needs (rp, user, a challenge) or a request (a challenge). They go to the
+/// shell as the backend wrote them, `{"ceremony","options"}`.
+fn options(request: bool, body: &Json) -> Option<()> {
+    body.str_of("ceremony").filter(|c| !c.is_empty())?;
+    let options = body.get("options")?;
+    options.str_of("challenge").filter(|c| !c.is_empty())?;
+    if !request {
+        options.get("rp")?.str_of("name")?;
+        options.get("user")?.str_of("id")?;
+        options.get("pubKeyCredParams")?;
+    }
+    Some(())
+}
+
+/// A passkey as the JS API shows it, written to `out`.
+fn passkey(out: &mut String, item: &Json) -> Option<()> {
+    let flag = |key: &str| match item.get(key) {
+        Some(Json::Bool(b)) => Some(if *b { "true" } else { "false" }),
+        _ => None,
+    };
+    let (eligible, backed_up) = (flag("backup_eligible")?, flag("backed_up")?);
+    out.push_str("{\"id\":");
+    write_str(out, item.str_of("id")?);
+    out.push_str(",\"name\":");
+    write_str(out, item.str_of("name")?);
+    out.push_str(",\"createdAt\":");
+    write_str(out, item.str_of("created_at").unwrap_or(""));
+    out.push_str(",\"lastUsedAt\":");
+    match item.str_of("last_used_at") {
+        Some(at) => write_str(out, at),
+        None => out.push_str("null"),
+    }
+    out.push_str(",\"backupEligible\":");
+    out.push_str(eligible);
+    out.push_str(",\"backedUp\":");
+    out.push_str(backed_up);
+    out.push('}');
+    Some(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::protocol::tests::{cfg, resp};
+
+    const CREDENTIAL: &str = r#"{"id":"AQI","rawId":"AQI","type":"public-key","response":{"clientDataJSON":"e30","attestationObject":"oA"},"clientExtensionResults":{}}"#;
+
+    fn finish<'a>(credential: &'a str) -> Finish<'a> {
+        Finish {
+            ceremony: "c.e.r",
+            credential,
+            name: Some("Laptop"),
+        }
+    }
+
+    #[test]
+    fn each_call_has_its_request_and_the_users_carry_the_access_token() {
+        let c = cfg("json");
+        let cases: [(PasskeyOp, &str, &str, Credential); 9] = [
+            (
+                PasskeyOp::RegisterOptions {
+                    password: Some("pw"),
+                },
+                "POST",
+                "/auth/passkeys/register/options",
+                Credential::Access,
+            ),
+            (
+                PasskeyOp::Register(finish(CREDENTIAL)),
+                "POST",
+                "/auth/passkeys/register",
+                Credential::Access,
+            ),
+            (
+                PasskeyOp::SignUpOptions {
+                    email: "a@b.c",
+                    name: None,
+                },
+                "POST",
+                "/auth/passkeys/signup/options",
+                Credential::None,
+            ),
+            (
+                PasskeyOp::SignUp(finish(CREDENTIAL)),
+                "POST",
+                "/auth/passkeys/signup",
+                Credential::None,
+            ),
+            (
+                PasskeyOp::SignInOptions,
+                "POST",
+                "/auth/passkeys/signin/options",
+                Credential::None,
+            ),
+            (
+                PasskeyOp::SignIn(finish(CREDENTIAL)),
+                "POST",
+                "/auth/passkeys/signin",
+                Credential::None,
+            ),
+            (PasskeyOp::List, "GET", "/auth/passkeys", Credential::Access),
+            (
+                PasskeyOp::Rename {
+                    id: "ab12",
+                    name: "Phone",
+                },
+                "PATCH",
+                "/auth/passkeys/ab12",
+                Credential::Access,
+            ),
+            (
+                PasskeyOp::Remove { id: "ab12" },
+                "DELETE",
+                "/auth/passkeys/ab12",
+                Credential::Access,
+            ),
+        ];
+        for (op, method, path, credential) in cases {
+            let r = request(&c, op).unwrap();
+            assert_eq!(
+                (r.method, r.url.as_str(), r.credential),
+                (
+                    method,
+                    ["http://127.0.0.1:8000", path].concat().as_str(),
+                    credential
+                ),
+                "{op:?}"
+            );
+        }
+        let body = request(&c, PasskeyOp::SignIn(finish(CREDENTIAL)))
+            .unwrap()
+            .body
+            .unwrap();
+        assert_eq!(
+            body,
+            [
+                r#"{"ceremony":"c.e.r","name":"Laptop","credential":"#,
+                CREDENTIAL,
+                "}"
+            ]
+            .concat()
+        );
+        let options = request(
+            &c,
+            PasskeyOp::SignUpOptions {
+                email: "a\"@b.c",
+                name: Some("Ada"),
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            options.body.as_deref(),
+            Some(r#"{"email":"a\"@b.c","name":"Ada"}"#)
+        );
+        let no_name = request(
+            &c,
+            PasskeyOp::SignUpOptions {
+                email: "a@b.c",
+                name: None,
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            no_name.body.as_deref(),
+            Some(r#"{"email":"a@b.c","name":""}"#)
+        );
+        let step_up = request(&c, PasskeyOp::RegisterOptions { password: None }).unwrap();
+        assert_eq!(step_up.body.as_deref(), Some("{}"));
+    }
+
+    #[test]
+    fn bad_input_never_becomes_a_request() {
+        let c = cfg("json");
+        assert_eq!(
+            request(&cfg("better-auth"), PasskeyOp::SignInOptions)
+                .unwrap_err()
+                .code,
+            ErrorCode::Config
+        );
+        for id in ["", "../me", "a/b", "a%2F"] {
+            assert_eq!(
+                request(&c, PasskeyOp::Remove { id }).unwrap_err().code,
+                ErrorCode::Config,
+                "{id}"
+            );
+        }
+        let not_a_credential = [
+            "",
+            "[]",
+            r#"{"id":"AQI","rawId":"AQI","type":"password","response":{}}"#,
+            r#"{"id":"AQI","rawId":"BQI","type":"public-key","response":{}}"#,
+            r#"{"id":"AQI","rawId":"AQI","type":"public-key"}"#,
+        ];
+        for credential in not_a_credential {
+            assert_eq!(
+                request(&c, PasskeyOp::SignIn(finish(credential)))
+                    .unwrap_err()
+                    .code,
+                ErrorCode::InvalidResponse,
+                "{credential}"
+            );
+        }
+        let no_email = request(
+            &c,
+            PasskeyOp::SignUpOptions {
+                email: "",
+                name: None,
+            },
+        )
+        .unwrap_err();
+        assert_eq!(no_email.code, ErrorCode::Validation);
+    }
+
+    #[test]
+    fn options_are_handed_on_with_their_ceremony() {
+        let signin = r#"{"ceremony":"c1","options":{"challenge":"AAEC","timeout":120000,"rpId":"localhost","allowCredentials":[],"userVerification":"required"}}"#;
+        assert_eq!(
+            parse_answer(PasskeyOp::SignInOptions.answer(), &resp(200, signin)).unwrap(),
+            signin
+        );
+        let create = r#"{"ceremony":"c2","options":{"rp":{"name":"auth-wasm","id":"localhost"},"user":{"id":"dTE","name":"a@b.c","displayName":"A"},"challenge":"AAEC","pubKeyCredParams":[{"type":"public-key","alg":-7}]}}"#;
+        let out = parse_answer(
+            PasskeyOp::SignUpOptions {
+                email: "a@b.c",
+                name: None,
+            }
+            .answer(),
+            &resp(200, create),
+        )
+        .unwrap();
+        assert_eq!(out, create);
+        // Options without what the browser needs are no options.
+        for broken in [
+            r#"{"ceremony":"c","options":{}}"#,
+            r#"{"options":{"challenge":"AAEC"}}"#,
+            r#"{"ceremony":"c","options":{"challenge":"AAEC"}}"#,
+        ] {
+            let err = parse_answer(
+                PasskeyOp::RegisterOptions { password: None }.answer(),
+                &resp(200, broken),
+            )
+            .unwrap_err();
+            assert_eq!(err.code, ErrorCode::InvalidResponse, "{broken}");
+        }
+    }
+
+    #[test]
+    fn passkeys_are_listed_in_js_shape() {
+        let body = r#"{"passkeys":[{"id":"ab","name":"Laptop","created_at":"2026-11-30T00:00:00Z","last_used_at":null,"backup_eligible":true,"backed_up":false}]}"#;
+        assert_eq!(
+            parse_answer(Answer::List, &resp(200, body)).unwrap(),
+            r#"[{"id":"ab","name":"Laptop","createdAt":"2026-11-30T00:00:00Z","lastUsedAt":null,"backupEligible":true,"backedUp":false}]"#
+        );
+        let missing_flag = r#"{"passkeys":[{"id":"ab","name":"L","created_at":"x"}]}"#;
+        assert_eq!(
+            parse_answer(Answer::List, &resp(200, missing_flag))
+                .unwrap_err()
+                .code,
+            ErrorCode::InvalidResponse
+        );
+        assert_eq!(
+            parse_answer(PasskeyOp::Remove { id: "ab" }.answer(), &resp(204, "")),
+            Ok(String::new())
+        );
+    }
+
+    #[test]
+    fn refusals_are_typed() {
+        let cases = [
+            (401, "invalid_credentials", ErrorCode::InvalidCredentials),
+            (400, "passkey_invalid", ErrorCode::InvalidCredentials),
+            (403, "invalid_credentials", ErrorCode::InvalidCredentials),
+            (400, "challenge_expired", ErrorCode::ChallengeExpired),
+            (409, "user_exists", ErrorCode::UserExists),
+            (422, "last_sign_in_method", ErrorCode::Validation),
+            (404, "not_found", ErrorCode::Validation),
+        ];
+        for (status, code, want) in cases {
+            let body = ["{\"detail\":\"why\",\"code\":\"", code, "\"}"].concat();
+            let err = parse_answer(Answer::List, &resp(status, &body)).unwrap_err();
+            assert_eq!((err.code, err.message.as_str()), (want, "why"), "{code}");
+        }
+    }
+}
