@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use auth_wasm::web::engine::Engine;
-use auth_wasm::web::functions::{decode_jwt_text, is_expired};
+use auth_wasm::web::functions::{decode_jwt, decode_jwt_text, is_expired};
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -153,4 +153,55 @@ fn token_helpers() {
     assert!(is_expired(&jwt(now - 60), None));
     assert!(!is_expired(&jwt(now - 60), Some(120.0)));
     assert!(is_expired("garbage", None));
+    assert!(
+        is_expired(&format!("{}.", jwt(now + 60)), None),
+        "four segments"
+    );
+}
+
+/// decodeJwt's fast path (the scratch buffer js/jwt.js writes into): the payload's own
+/// text comes back, for JSON.parse, not a re-serialisation of it; and it refuses what
+/// the slow path refuses.
+#[wasm_bindgen_test]
+fn token_helpers_leave_the_payload_text_as_sent() {
+    let b64 = |text: &str| {
+        let bytes = text.as_bytes();
+        let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        let mut out = String::new();
+        for chunk in bytes.chunks(3) {
+            let n = chunk
+                .iter()
+                .enumerate()
+                .fold(0u32, |acc, (i, b)| acc | u32::from(*b) << (16 - 8 * i));
+            for i in 0..=chunk.len() {
+                out.push(char::from(alphabet[(n >> (18 - 6 * i) & 63) as usize]));
+            }
+        }
+        out
+    };
+    let header = b64(r#"{"alg":"HS256"}"#);
+    let payload = r#"{ "sub": "42", "ratio": 0.12345678912345, "big": 12345678901234567890, "name": "Zoë 😀" }"#;
+    let token = format!("{header}.{}.sig", b64(payload));
+    assert_eq!(decode_jwt(&token).as_deref(), Some(payload));
+    assert_eq!(
+        decode_jwt(&format!("{header}.{}", b64(payload))),
+        None,
+        "two segments"
+    );
+    for bad in [
+        "",
+        "a.b.c",
+        "nope",
+        &format!("{header}.{}.s", b64("[1]")),
+        &format!("{header}.{}.s", b64(r#"{"exp":"soon"}"#)),
+    ] {
+        assert_eq!(decode_jwt(bad), None, "{bad}");
+        assert!(decode_jwt_text(bad).starts_with('!'), "{bad}");
+    }
+    let huge = format!(
+        "{header}.{}.s",
+        b64(&format!(r#"{{"pad":"{}"}}"#, "x".repeat(20_000)))
+    );
+    assert_eq!(decode_jwt(&huge), None, "longer than the buffer");
+    assert!(decode_jwt_text(&huge).contains("too long"));
 }
