@@ -83,9 +83,6 @@ fn numeric_date(payload: &Json, key: &str) -> Result<Option<i64>, AuthError> {
 
 /// Decode a compact JWS (`header.payload.signature`).
 pub fn decode(token: &str) -> Result<Claims, AuthError> {
-    if token.len() > MAX_TOKEN_LEN {
-        return Err(invalid("Token is too long"));
-    }
     let (payload, _) = decode_in_place(&mut token.as_bytes().to_vec())?;
     Ok(Claims {
         exp: numeric_date(&payload, "exp")?,
@@ -96,14 +93,19 @@ pub fn decode(token: &str) -> Result<Claims, AuthError> {
     })
 }
 
+/// A token over `MAX_TOKEN_LEN` bytes is refused with this before any work.
+pub fn too_long() -> AuthError {
+    invalid("Token is too long")
+}
+
 /// The one judge of a token, for `decode` and for the wasm's fast `decodeJwt` (which
 /// hands the payload's own text to `JSON.parse`, src/web/functions.rs): `buf` holds the
 /// token's bytes; on success its payload's JSON text is left at `buf[..len]` and the
-/// payload is returned parsed, with `len`. The time claims are checked here too, so both
+/// payload is returned parsed, with `len`. The time claims are checked here, so both
 /// callers accept exactly the same tokens.
 pub fn decode_in_place(buf: &mut [u8]) -> Result<(Json, usize), AuthError> {
     if buf.len() > MAX_TOKEN_LEN {
-        return Err(invalid("Token is too long"));
+        return Err(too_long());
     }
     let mut dots = buf
         .iter()
