@@ -26,11 +26,16 @@ fn scratch() -> &'static mut [u8; MAX_TOKEN_LEN] {
     unsafe { &mut *SCRATCH.0.get() }
 }
 
-/// Where the scratch buffer starts in the wasm's memory (`engineMemory()`); it holds
-/// `MAX_TOKEN_LEN` bytes: a longer token is refused.
+/// Where the scratch buffer starts in the wasm's memory (`engineMemory()`).
 #[wasm_bindgen(js_name = jwtScratch)]
 pub fn jwt_scratch() -> usize {
     SCRATCH.0.get() as usize
+}
+
+/// The scratch buffer's length (`MAX_TOKEN_LEN`: a longer token is refused).
+#[wasm_bindgen(js_name = jwtScratchLength)]
+pub fn jwt_scratch_length() -> usize {
+    MAX_TOKEN_LEN
 }
 
 /// The wasm's memory, for js/jwt.js's view of the scratch buffer.
