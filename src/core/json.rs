@@ -205,21 +205,44 @@ pub fn write_str(out: &mut String, s: &str) {
 
 /// Parse a whole JSON text (surrounding whitespace allowed). None when it is not JSON.
 pub fn parse(text: &str) -> Option<Json> {
-    let mut p = Parser {
-        b: text.as_bytes(),
-        i: 0,
-    };
-    let value = p.value(0)?;
-    p.ws();
-    (p.i == p.b.len()).then_some(value)
+    Parser::new(text, None).whole()
 }
 
-struct Parser<'a> {
+/// Checks a whole JSON text exactly as `parse` does, but builds only the members of the
+/// top-level object named in `keep` (in full); everything else is checked and dropped
+/// (strings and containers as `Null`). For the hot path of `decodeJwt`, which hands the
+/// text itself to `JSON.parse` and needs only the time claims: no tree to allocate.
+pub fn skim(text: &str, keep: &[&str]) -> Option<Json> {
+    Parser::new(text, Some(keep)).whole()
+}
+
+struct Parser<'a, 'k> {
     b: &'a [u8],
     i: usize,
+    /// The last string read (cleared by each `string`), so skimming allocates nothing.
+    text: String,
+    /// Skimming: the top-level members to keep (`None`: building everything).
+    keep: Option<&'k [&'k str]>,
 }
 
-impl Parser<'_> {
+impl<'a, 'k> Parser<'a, 'k> {
+    fn new(text: &'a str, keep: Option<&'k [&'k str]>) -> Self {
+        Parser {
+            b: text.as_bytes(),
+            i: 0,
+            text: String::new(),
+            keep,
+        }
+    }
+
+    fn whole(mut self) -> Option<Json> {
+        let value = self.value(0)?;
+        self.ws();
+        (self.i == self.b.len()).then_some(value)
+    }
+}
+
+impl Parser<'_, '_> {
     fn ws(&mut self) {
         while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.b.get(self.i) {
             self.i += 1;
@@ -244,7 +267,13 @@ impl Parser<'_> {
             b'n' => self.eat(b"null").map(|_| Json::Null),
             b't' => self.eat(b"true").map(|_| Json::Bool(true)),
             b'f' => self.eat(b"false").map(|_| Json::Bool(false)),
-            b'"' => self.string().map(Json::Str),
+            b'"' => {
+                self.string()?;
+                Some(match self.keep {
+                    None => Json::Str(self.text.clone()),
+                    Some(_) => Json::Null,
+                })
+            }
             b'[' => {
                 self.i += 1;
                 let mut items = Vec::new();
@@ -253,7 +282,10 @@ impl Parser<'_> {
                     return Some(Json::Arr(items));
                 }
                 loop {
-                    items.push(self.value(depth + 1)?);
+                    let item = self.value(depth + 1)?;
+                    if self.keep.is_none() {
+                        items.push(item);
+                    }
                     self.ws();
                     match *self.b.get(self.i)? {
                         b',' => self.i += 1,
@@ -277,11 +309,31 @@ impl Parser<'_> {
                     if self.b.get(self.i) != Some(&b'"') {
                         return None;
                     }
-                    let key = self.string()?;
+                    self.string()?;
+                    // Skimming builds a top-level member it keeps in full: the rest is
+                    // checked and dropped.
+                    let skimming = self.keep;
+                    let kept = match skimming {
+                        None => true,
+                        Some(keep) => depth == 0 && keep.contains(&self.text.as_str()),
+                    };
+                    let key = if kept {
+                        self.text.clone()
+                    } else {
+                        String::new()
+                    };
                     self.ws();
                     self.eat(b":")?;
-                    let value = self.value(depth + 1)?;
-                    members.push((key, value));
+                    if kept {
+                        self.keep = None;
+                    }
+                    let value = self.value(depth + 1);
+                    self.keep = skimming;
+                    if kept {
+                        members.push((key, value?));
+                    } else {
+                        value?;
+                    }
                     self.ws();
                     match *self.b.get(self.i)? {
                         b',' => self.i += 1,
@@ -357,9 +409,12 @@ impl Parser<'_> {
         Some(v)
     }
 
-    fn string(&mut self) -> Option<String> {
+    /// Reads a string literal into `self.text`.
+    fn string(&mut self) -> Option<()> {
         self.i += 1; // opening quote
-        let mut out = String::new();
+                     // Taken while reading (its capacity is reused; a failure ends the parse anyway).
+        let mut out = core::mem::take(&mut self.text);
+        out.clear();
         loop {
             let start = self.i;
             while let Some(&c) = self.b.get(self.i) {
@@ -373,7 +428,8 @@ impl Parser<'_> {
             match *self.b.get(self.i)? {
                 b'"' => {
                     self.i += 1;
-                    return Some(out);
+                    self.text = out;
+                    return Some(());
                 }
                 b'\\' => {
                     self.i += 1;

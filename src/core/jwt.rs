@@ -59,14 +59,27 @@ fn invalid(message: &str) -> AuthError {
     AuthError::new(ErrorCode::InvalidToken, message)
 }
 
+/// The claims `decode_in_place` checks; the fast path builds nothing else.
+const TIME_CLAIMS: &[&str] = &["exp", "nbf", "iat"];
+
 /// The segment `buf[start..end]` decoded in place (from `buf[start]`), which must be a
-/// JSON object in UTF-8: the parsed object and the length of its text.
-fn decode_segment(buf: &mut [u8], start: usize, end: usize) -> Result<(Json, usize), AuthError> {
+/// JSON object in UTF-8: the object (in full, or only the members in `skim`: see
+/// `json::skim`) and the length of its text.
+fn decode_segment(
+    buf: &mut [u8],
+    start: usize,
+    end: usize,
+    skim: Option<&[&str]>,
+) -> Result<(Json, usize), AuthError> {
     let len = base64url_decode_in_place(buf, start, end)
         .ok_or_else(|| invalid("Token segment is not base64url"))?;
     let bytes = buf.get(start..start + len).unwrap_or_default();
     let text = core::str::from_utf8(bytes).map_err(|_| invalid("Token segment is not UTF-8"))?;
-    match json::parse(text) {
+    let value = match skim {
+        None => json::parse(text),
+        Some(keep) => json::skim(text, keep),
+    };
+    match value {
         Some(value) if value.is_object() => Ok((value, len)),
         _ => Err(invalid("Token segment is not a JSON object")),
     }
@@ -83,7 +96,7 @@ fn numeric_date(payload: &Json, key: &str) -> Result<Option<i64>, AuthError> {
 
 /// Decode a compact JWS (`header.payload.signature`).
 pub fn decode(token: &str) -> Result<Claims, AuthError> {
-    let (payload, _) = decode_in_place(&mut token.as_bytes().to_vec())?;
+    let (payload, _) = decode_in_place(&mut token.as_bytes().to_vec(), true)?;
     Ok(Claims {
         exp: numeric_date(&payload, "exp")?,
         nbf: numeric_date(&payload, "nbf")?,
@@ -101,9 +114,9 @@ pub fn too_long() -> AuthError {
 /// The one judge of a token, for `decode` and for the wasm's fast `decodeJwt` (which
 /// hands the payload's own text to `JSON.parse`, src/web/functions.rs): `buf` holds the
 /// token's bytes; on success its payload's JSON text is left at `buf[..len]` and the
-/// payload is returned parsed, with `len`. The time claims are checked here, so both
-/// callers accept exactly the same tokens.
-pub fn decode_in_place(buf: &mut [u8]) -> Result<(Json, usize), AuthError> {
+/// payload is returned with `len`: parsed in full, or (not `full`) only its time claims.
+/// The time claims are checked here, so every caller accepts exactly the same tokens.
+pub fn decode_in_place(buf: &mut [u8], full: bool) -> Result<(Json, usize), AuthError> {
     if buf.len() > MAX_TOKEN_LEN {
         return Err(too_long());
     }
@@ -115,8 +128,8 @@ pub fn decode_in_place(buf: &mut [u8]) -> Result<(Json, usize), AuthError> {
     let (Some(first), Some(second), None) = (dots.next(), dots.next(), dots.next()) else {
         return Err(invalid("Token does not have three segments"));
     };
-    decode_segment(buf, 0, first)?;
-    let (payload, len) = decode_segment(buf, first + 1, second)?;
+    decode_segment(buf, 0, first, Some(&[]))?;
+    let (payload, len) = decode_segment(buf, first + 1, second, (!full).then_some(TIME_CLAIMS))?;
     buf.copy_within(first + 1..first + 1 + len, 0);
     for key in ["exp", "nbf", "iat"] {
         numeric_date(&payload, key)?;
@@ -127,7 +140,7 @@ pub fn decode_in_place(buf: &mut [u8]) -> Result<(Json, usize), AuthError> {
 /// `is_expired_at` for the token in `buf` (see `decode_in_place`); a malformed token
 /// counts as expired: it can never be used.
 pub fn is_expired_in_place(buf: &mut [u8], now: i64, leeway: i64) -> bool {
-    match decode_in_place(buf).and_then(|(payload, _)| numeric_date(&payload, "exp")) {
+    match decode_in_place(buf, false).and_then(|(payload, _)| numeric_date(&payload, "exp")) {
         Ok(exp) => exp.is_some_and(|exp| now >= exp.saturating_add(leeway)),
         Err(_) => true,
     }
@@ -252,16 +265,28 @@ mod tests {
     fn in_place_leaves_the_payload_text_as_sent() {
         let payload = r#"{ "sub":"42", "exp": 1e3, "r": 0.12345678912345, "n":"Zoë 😀" }"#;
         let mut buf = token(payload).into_bytes();
-        let (claims, len) = decode_in_place(&mut buf).unwrap();
+        let (claims, len) = decode_in_place(&mut buf, true).unwrap();
         assert_eq!(core::str::from_utf8(&buf[..len]), Ok(payload));
         assert_eq!(claims.str_of("sub"), Some("42"));
-        for bad in ["[1]", r#"{"exp":"soon"}"#, r#"{"nbf":true}"#, "{"] {
-            assert!(
-                decode_in_place(&mut token(bad).into_bytes()).is_err(),
-                "{bad}"
-            );
+        // The fast path: the same text, only the time claims built.
+        let mut buf = token(payload).into_bytes();
+        let (times, len) = decode_in_place(&mut buf, false).unwrap();
+        assert_eq!(core::str::from_utf8(&buf[..len]), Ok(payload));
+        assert_eq!(times.get("exp").and_then(Json::as_f64), Some(1000.0));
+        assert_eq!(times.get("sub"), None);
+        for bad in [
+            "[1]",
+            r#"{"exp":"soon"}"#,
+            r#"{"nbf":true}"#,
+            "{",
+            r#"{"a":[1e400]}"#,
+        ] {
+            for full in [true, false] {
+                let mut buf = token(bad).into_bytes();
+                assert!(decode_in_place(&mut buf, full).is_err(), "{bad}");
+            }
         }
-        assert!(decode_in_place(&mut vec![b'.'; MAX_TOKEN_LEN + 1]).is_err());
+        assert!(decode_in_place(&mut vec![b'.'; MAX_TOKEN_LEN + 1], false).is_err());
         assert!(is_expired_in_place(
             &mut token(r#"{"exp":1000}"#).into_bytes(),
             1000,
