@@ -29,14 +29,15 @@ function measureOps(spec) {
     "oidc-client-ts getUser()": async () => { if (!(await oidc.getUser())?.access_token) throw new Error("no token"); },
     "auth0 getTokenSilently(cache-only)": async () => { if (!(await auth0.getTokenSilently({ cacheMode: "cache-only" }))) throw new Error("no token"); },
   };
-  const ROUNDS = 5;
+  const ROUNDS = 9;
   const ROUND_MS = 300;
   const med = (v) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
   return (async () => {
     const out = {};
-    for (const [name, fn] of Object.entries(sync)) {
-      const rates = [];
-      for (let r = 0; r < ROUNDS; r++) {
+    // Round-robin over the functions, so drift on a shared machine spreads over all of them.
+    const rates = Object.fromEntries(Object.keys(sync).map((name) => [name, []]));
+    for (let r = 0; r < ROUNDS; r++) {
+      for (const [name, fn] of Object.entries(sync)) {
         let n = 0;
         const t0 = performance.now();
         let t = t0;
@@ -45,10 +46,10 @@ function measureOps(spec) {
           n += 200;
           t = performance.now();
         }
-        rates.push(n / ((t - t0) / 1000));
+        rates[name].push(n / ((t - t0) / 1000));
       }
-      out[name] = med(rates);
     }
+    for (const name of Object.keys(sync)) out[name] = med(rates[name]);
     for (const [name, fn] of Object.entries(async)) {
       try {
         await fn();

@@ -268,7 +268,7 @@ impl Parser<'_, '_> {
             b't' => self.eat(b"true").map(|_| Json::Bool(true)),
             b'f' => self.eat(b"false").map(|_| Json::Bool(false)),
             b'"' => {
-                self.string()?;
+                self.string(self.keep.is_none())?;
                 Some(match self.keep {
                     None => Json::Str(self.text.clone()),
                     Some(_) => Json::Null,
@@ -309,7 +309,7 @@ impl Parser<'_, '_> {
                     if self.b.get(self.i) != Some(&b'"') {
                         return None;
                     }
-                    self.string()?;
+                    self.string(self.keep.is_none() || depth == 0)?;
                     // Skimming builds a top-level member it keeps in full: the rest is
                     // checked and dropped.
                     let skimming = self.keep;
@@ -409,8 +409,8 @@ impl Parser<'_, '_> {
         Some(v)
     }
 
-    /// Reads a string literal into `self.text`.
-    fn string(&mut self) -> Option<()> {
+    /// Reads a string literal: into `self.text` when `store`, else only checked.
+    fn string(&mut self, store: bool) -> Option<()> {
         self.i += 1; // opening quote
                      // Taken while reading (its capacity is reused; a failure ends the parse anyway).
         let mut out = core::mem::take(&mut self.text);
@@ -424,8 +424,10 @@ impl Parser<'_, '_> {
                 self.i += 1;
             }
             // The input is a &str, so a run that stops at an ASCII byte is valid UTF-8.
-            out.push_str(core::str::from_utf8(&self.b[start..self.i]).ok()?);
-            match *self.b.get(self.i)? {
+            if store {
+                out.push_str(core::str::from_utf8(self.b.get(start..self.i)?).ok()?);
+            }
+            let escaped = match *self.b.get(self.i)? {
                 b'"' => {
                     self.i += 1;
                     self.text = out;
@@ -436,14 +438,14 @@ impl Parser<'_, '_> {
                     let esc = *self.b.get(self.i)?;
                     self.i += 1;
                     match esc {
-                        b'"' => out.push('"'),
-                        b'\\' => out.push('\\'),
-                        b'/' => out.push('/'),
-                        b'b' => out.push('\u{8}'),
-                        b'f' => out.push('\u{c}'),
-                        b'n' => out.push('\n'),
-                        b'r' => out.push('\r'),
-                        b't' => out.push('\t'),
+                        b'"' => '"',
+                        b'\\' => '\\',
+                        b'/' => '/',
+                        b'b' => '\u{8}',
+                        b'f' => '\u{c}',
+                        b'n' => '\n',
+                        b'r' => '\r',
+                        b't' => '\t',
                         b'u' => {
                             let hi = self.hex4()?;
                             let code = if (0xD800..0xDC00).contains(&hi) {
@@ -456,12 +458,15 @@ impl Parser<'_, '_> {
                             } else {
                                 hi
                             };
-                            out.push(char::from_u32(code)?);
+                            char::from_u32(code)?
                         }
                         _ => return None,
                     }
                 }
                 _ => return None, // control character
+            };
+            if store {
+                out.push(escaped);
             }
         }
     }
