@@ -90,10 +90,12 @@ export function expectedRealChecks(email) {
 
 const TYPES = { ".html": "text/html", ".js": "text/javascript", ".mjs": "text/javascript", ".json": "application/json", ".wasm": "application/wasm" };
 
-/** Serves `dir` as static files on loopback: a page with no bundler. */
-export async function serveStatic(dir, headers = {}) {
+/** Serves `dir` as static files on loopback: a page with no bundler. `onRequest` sees
+ * each request's path. */
+export async function serveStatic(dir, headers = {}, onRequest = () => {}) {
   const server = createServer((req, res) => {
     const rel = decodeURIComponent(new URL(req.url, "http://static").pathname);
+    onRequest(rel);
     let file = path.join(dir, rel);
     if (!file.startsWith(dir)) return res.writeHead(403).end();
     if (existsSync(file) && statSync(file).isDirectory()) file = path.join(file, "index.html");
