@@ -7,7 +7,7 @@
 // and roughly doubled the wasm's apparent round trip.
 import { fixed, median, p95, ratio } from "./stats.mjs";
 
-const LOADS = 30;
+const LOADS = 40;
 const WARMUP = 3;
 /** The console message a start-up page prints when its client is ready (or failed). */
 export const READY = "bench-startup";
