@@ -15,7 +15,8 @@ function scratch() {
   return view;
 }
 
-/** Writes `token` into the buffer: its length in bytes, or one more than fits (refused). */
+/** Writes `token` into the buffer: its length in bytes, or one more than fits (refused).
+ * @param {string} token */
 function put(token) {
   const { read, written } = encoder.encodeInto(token, scratch());
   return read < token.length ? view.length + 1 : written;
