@@ -7,7 +7,7 @@ import { labBackend, launchBrowser, uniqueEmail } from "../e2e/harness.mjs";
 import { measureSizes, provenance, sizeTable } from "./size/measure.mjs";
 import { viteGrowth, viteGrowthTable } from "./size/vite-growth.mjs";
 import { buildSite, serveSite } from "./browser/site.mjs";
-import { seedPeers, signIn } from "./browser/session.mjs";
+import { distinctTokens, seedPeers, signIn } from "./browser/session.mjs";
 import { startup, startupTable } from "./browser/startup.mjs";
 import { hotPaths, hotPathTables } from "./browser/hotpaths.mjs";
 import { storm, stormPassed, stormTable } from "./browser/storm.mjs";
@@ -54,6 +54,7 @@ try {
   const page = await context.newPage();
   const session = await signIn(page, site, backend.url, email, PASSWORD);
   await seedPeers(page, site, backend.url, session);
+  session.tokens = await distinctTokens(backend.url, email, PASSWORD, 32);
   console.log("start-up ...");
   results.startup = await startup({ page, site, api: backend.url, candidates });
   console.log("hot paths ...");

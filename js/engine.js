@@ -3,7 +3,14 @@
 // (src/web/engine.rs is the other side of that encoding). One way to call: a method
 // returns its result or throws the AuthError the engine met (and recorded: it shows in
 // the snapshot); methods that cannot fail never throw.
-import { Engine as Wasm } from "./auth_wasm.js";
+import {
+  Engine as Wasm,
+  decodeJwtScratch,
+  engineMemory,
+  isExpiredScratch,
+  jwtScratch,
+  jwtScratchLength,
+} from "./auth_wasm.js";
 import { errorFromText } from "./auth-error.js";
 
 // The op numbers are written where they are used, each with its name as in
@@ -262,4 +269,48 @@ export class Engine {
   refreshNow(page) {
     return this.call(31 /* REFRESH_NOW */, page) === "1";
   }
+}
+
+// ---- tokens (decodeJwt, isExpired: src/web/functions.rs) ------------------------------
+// A token crosses through a buffer in the wasm's memory: its UTF-8 is written there, the
+// engine checks it in place and leaves the payload's own JSON text (or the error's) at
+// the buffer's start, for JSON.parse. No allocation or char-by-char copy to cross.
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+let tokenView = new Uint8Array(0);
+
+/** The buffer's bytes; made again after the wasm's memory grew (the old view is then empty). */
+function tokenBuffer() {
+  if (tokenView.byteLength === 0) {
+    const memory = /** @type {WebAssembly.Memory} */ (engineMemory());
+    tokenView = new Uint8Array(memory.buffer, jwtScratch(), jwtScratchLength());
+  }
+  return tokenView;
+}
+
+/** Writes `token` into the buffer: its length in bytes, or one more than fits (refused).
+ * @param {string} token */
+function putToken(token) {
+  const { read, written } = encoder.encodeInto(token, tokenBuffer());
+  return read < token.length ? tokenView.length + 1 : written;
+}
+
+/** The claims of a JWT (not verified: the backend does that); throws AuthError
+ * `invalid_token` when it is not one.
+ * @param {string} token
+ * @returns {import("./index.js").JwtClaims} */
+export function decodeToken(token) {
+  const answer = decodeJwtScratch(putToken(token));
+  const text = decoder.decode(tokenBuffer().subarray(0, answer < 0 ? -1 - answer : answer));
+  if (answer < 0) throw errorFromText(text);
+  return JSON.parse(text);
+}
+
+/** Whether `token` is expired now (device clock), allowing `leeway` seconds; a malformed
+ * token counts as expired.
+ * @param {string} token
+ * @param {number | undefined} leeway */
+export function tokenExpired(token, leeway) {
+  return isExpiredScratch(putToken(token), leeway);
 }

@@ -1,17 +1,15 @@
-// decodeJwt and isExpired: the wasm decodes; a malformed token throws an AuthError.
-import { decodeJwtText, isExpired as expired } from "./auth_wasm.js";
-import { errorFromText } from "./auth-error.js";
+// decodeJwt and isExpired: the engine judges the token (js/engine.js `decodeToken`,
+// `tokenExpired`); a malformed token throws an AuthError.
+import { decodeToken, tokenExpired } from "./engine.js";
 
 /** @param {string} token
  * @returns {import("./index.js").JwtClaims} */
 export function decodeJwt(token) {
-  const text = decodeJwtText(String(token));
-  if (text[0] === "!") throw errorFromText(text.slice(1));
-  return JSON.parse(text);
+  return decodeToken(String(token));
 }
 
 /** @param {string} token
  * @param {number | null} [leeway] */
 export function isExpired(token, leeway) {
-  return expired(String(token), leeway ?? undefined);
+  return tokenExpired(String(token), leeway ?? undefined);
 }

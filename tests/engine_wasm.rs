@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use auth_wasm::web::engine::Engine;
-use auth_wasm::web::functions::{decode_jwt_text, is_expired};
+use auth_wasm::web::functions::{decode_jwt, is_expired};
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -162,12 +162,60 @@ fn account_calls_and_a_link_across_the_boundary() {
 #[wasm_bindgen_test]
 fn token_helpers() {
     let now = (js_sys::Date::now() / 1000.0) as i64;
-    assert!(decode_jwt_text(&jwt(now + 60)).contains(r#""email":"a@b.c""#));
-    assert!(decode_jwt_text("nope").starts_with(r#"!{"code":"invalid_token""#));
+    assert!(decode_jwt(&jwt(now + 60)).is_ok_and(|claims| claims.contains(r#""email":"a@b.c""#)));
+    assert!(decode_jwt("nope").is_err_and(|e| e.starts_with(r#"{"code":"invalid_token""#)));
     assert!(!is_expired(&jwt(now + 60), None));
     assert!(is_expired(&jwt(now - 60), None));
     assert!(!is_expired(&jwt(now - 60), Some(120.0)));
     assert!(is_expired("garbage", None));
+    assert!(
+        is_expired(&format!("{}.", jwt(now + 60)), None),
+        "four segments"
+    );
+}
+
+/// decodeJwt's fast path (the scratch buffer js/jwt.js writes into): the payload's own
+/// text comes back, for JSON.parse, not a re-serialisation of it; and it refuses what
+/// the slow path refuses.
+#[wasm_bindgen_test]
+fn token_helpers_leave_the_payload_text_as_sent() {
+    let b64 = |text: &str| {
+        let bytes = text.as_bytes();
+        let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        let mut out = String::new();
+        for chunk in bytes.chunks(3) {
+            let n = chunk
+                .iter()
+                .enumerate()
+                .fold(0u32, |acc, (i, b)| acc | u32::from(*b) << (16 - 8 * i));
+            for i in 0..=chunk.len() {
+                out.push(char::from(alphabet[(n >> (18 - 6 * i) & 63) as usize]));
+            }
+        }
+        out
+    };
+    let header = b64(r#"{"alg":"HS256"}"#);
+    let payload = r#"{ "sub": "42", "ratio": 0.12345678912345, "big": 12345678901234567890, "name": "Zoë 😀" }"#;
+    let token = format!("{header}.{}.sig", b64(payload));
+    assert_eq!(decode_jwt(&token).as_deref(), Ok(payload));
+    let two = format!("{header}.{}", b64(payload));
+    let array = format!("{header}.{}.s", b64("[1]"));
+    let text_exp = format!("{header}.{}.s", b64(r#"{"exp":"soon"}"#));
+    for bad in ["", "a.b.c", "nope", &two, &array, &text_exp] {
+        let error = decode_jwt(bad).expect_err(bad);
+        assert!(
+            error.starts_with(r#"{"code":"invalid_token""#),
+            "{bad}: {error}"
+        );
+    }
+    let huge = format!(
+        "{header}.{}.s",
+        b64(&format!(r#"{{"pad":"{}"}}"#, "x".repeat(20_000)))
+    );
+    let error = decode_jwt(&huge).expect_err("longer than the buffer");
+    assert!(error.contains("too long"), "{error}");
+    // After an error the buffer serves the next token as before.
+    assert_eq!(decode_jwt(&token).as_deref(), Ok(payload));
 }
 
 /// A refresh that failed in the shell (offline, a sibling tab's refresh that never

@@ -36,3 +36,21 @@ export async function seedPeers(page, site, api, session) {
     }));
   }, { api, session });
 }
+
+/** `count` distinct access tokens from the real backend (one sign-in each: their `iat`,
+ * `sid` and `jti` differ), so the decode benchmarks never see one string over again,
+ * which no app does and which engines may cache work on. */
+export async function distinctTokens(api, email, password, count) {
+  const tokens = [];
+  for (let i = 0; i < count; i++) {
+    const response = await fetch(`${api}/auth/login`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ email, password }),
+    });
+    if (!response.ok) throw new Error(`sign-in for a bench token: HTTP ${response.status}`);
+    tokens.push((await response.json()).access_token);
+  }
+  if (new Set(tokens).size !== count) throw new Error("the backend issued the same token twice");
+  return tokens;
+}

@@ -2,20 +2,35 @@
 // all of them for the hot paths), the web-target build of auth-wasm under /pkg/,
 // served from loopback with `Cache-Control: no-store` so every load fetches,
 // parses and compiles again.
-import { createReadStream, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, createReadStream, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import path from "node:path";
 import { build } from "esbuild";
 import { freePort } from "../../e2e/harness.mjs";
+import { READY } from "./startup.mjs";
 
 const BENCH = path.resolve(import.meta.dirname, "..");
 export const OUT = path.join(BENCH, ".out", "site");
 
-/** Start-up candidates: `ready()` resolves once the client holds the stored session. */
-const STARTUP = {
-  "auth-wasm": `import { AuthClient } from "@pkg/index.js";
+/** auth-wasm's start-up page: the client restores the stored session when created. */
+const authWasm = (entry) => `import { AuthClient } from "@pkg/${entry}";
     const client = new AuthClient({ baseUrl: window.API });
-    if (client.getSnapshot().status !== "authenticated") throw new Error("not restored");`,
+    if (client.getSnapshot().status !== "authenticated") throw new Error("not restored");`;
+
+/** Where a start-up bundle's `new URL("./auth_wasm_bg.wasm", import.meta.url)` points. */
+const WASM_PATH = "/startup/auth_wasm_bg.wasm";
+/** The preload hint README documents for the browser build: the .wasm is fetched while
+ * the page's JS is, instead of after it ran. */
+const WASM_HINT = `<link rel="preload" href="${WASM_PATH}" as="fetch" crossorigin>`;
+
+/** Start-up candidates: the bundle's evaluation ends once the client holds the stored
+ * session. A string is the bundle's source; an object adds the page's <head>. */
+const STARTUP = {
+  // What a browser production build gets (the `browser` + `production` conditions).
+  "auth-wasm (browser build, .wasm preloaded)": { source: authWasm("browser.js"), head: WASM_HINT },
+  "auth-wasm (browser build, no hint)": authWasm("browser.js"),
+  // The universal entry (dev servers, Node, webpack's client): the wasm inlined in hex.
+  "auth-wasm (wasm inlined, index.js)": authWasm("index.js"),
   "@supabase/auth-js": `import { GoTrueClient } from "@supabase/auth-js";
     const client = new GoTrueClient({ url: window.API, storageKey: "bench-supabase", autoRefreshToken: false, detectSessionInUrl: false });
     const { data } = await client.getSession();
@@ -33,13 +48,16 @@ const STARTUP = {
     createAuthClient({ baseURL: window.API });`,
 };
 
-const page = (title, script) => `<!doctype html><html><head><meta charset="utf-8"><title>${title}</title></head><body>
+const page = (title, script, head = "") => `<!doctype html><html><head><meta charset="utf-8"><title>${title}</title>${head}</head><body>
 <script>window.API = new URLSearchParams(location.search).get("api");</script>
 <script type="module">${script}</script></body></html>`;
 
+/** The page reports to the runner itself (startup.mjs): one console message, after
+ * the time is taken. */
+const report = (value) => `console.log(${JSON.stringify(READY + " ")} + JSON.stringify(${value}))`;
 const readyScript = (bundle) => `import(${JSON.stringify(bundle)}).then(
-  () => { window.__ready = performance.now(); },
-  (e) => { window.__failed = String(e && e.message || e); });`;
+  () => ${report("{ ready: performance.now() }")},
+  (e) => ${report("{ failed: String(e && e.message || e) }")});`;
 
 export async function buildSite(pkgDir) {
   rmSync(OUT, { recursive: true, force: true });
@@ -52,7 +70,8 @@ export async function buildSite(pkgDir) {
       format: "esm",
       platform: "browser",
       target: "es2022",
-      // The JS of the package (its wasm inlined) is bundled like the peers'.
+      // The JS of the package is bundled like the peers' (browser.js's .wasm stays beside
+      // the bundle, copied below; index.js carries it inlined).
       alias: { "@pkg": pkgDir },
       outfile: path.join(OUT, file),
       logLevel: "silent",
@@ -60,10 +79,12 @@ export async function buildSite(pkgDir) {
   };
   const names = Object.keys(STARTUP);
   for (const [i, name] of names.entries()) {
-    await bundle(STARTUP[name], `startup/${i}.js`);
-    writeFileSync(path.join(OUT, "startup", `${i}.html`), page(name, readyScript(`/startup/${i}.js`)));
+    const { source, head } = typeof STARTUP[name] === "string" ? { source: STARTUP[name] } : STARTUP[name];
+    await bundle(source, `startup/${i}.js`);
+    writeFileSync(path.join(OUT, "startup", `${i}.html`), page(name, readyScript(`/startup/${i}.js`), head));
   }
-  writeFileSync(path.join(OUT, "empty.html"), page("empty", "window.__ready = performance.now();"));
+  copyFileSync(path.join(pkgDir, "auth_wasm_bg.wasm"), path.join(OUT, WASM_PATH));
+  writeFileSync(path.join(OUT, "empty.html"), page("empty", report("{ ready: performance.now() }")));
   await bundle(
     `export { AuthClient, decodeJwt, isExpired } from "@pkg/index.js";`,
     "auth-wasm.js",

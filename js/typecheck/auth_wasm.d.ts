@@ -10,11 +10,19 @@ export class Engine {
   call(op: number, n: number, x: number, y: number, a: string, b: string, c: string, d: string): string;
 }
 
-/** The claims of a JWT as JSON text; `!` and an AuthError as JSON when it is not a JWT. */
-export function decodeJwtText(token: string): string;
+/** Where the token buffer starts in the wasm's memory, and its length in bytes. */
+export function jwtScratch(): number;
+export function jwtScratchLength(): number;
 
-/** Whether `token` is expired now, allowing `leeway` seconds (default 0). */
-export function isExpired(token: string, leeway?: number | null): boolean;
+/** The wasm's memory (a WebAssembly.Memory). */
+export function engineMemory(): any;
+
+/** Decodes the token of `len` bytes in the buffer: the payload's JSON text left at its
+ * start and its length, or the AuthError's JSON there and -1 - its length. */
+export function decodeJwtScratch(len: number): number;
+
+/** Whether the token of `len` bytes in the buffer is expired now, allowing `leeway` seconds. */
+export function isExpiredScratch(len: number, leeway?: number | null): boolean;
 
 /** wasm-bindgen's async loader (web target), used by the ./slim entry's init(). */
 export default function init(options: {

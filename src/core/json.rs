@@ -237,25 +237,48 @@ pub fn write_str(out: &mut String, s: &str) {
 
 /// Parse a whole JSON text (surrounding whitespace allowed). None when it is not JSON.
 pub fn parse(text: &str) -> Option<Json> {
-    let mut p = Parser {
-        text,
-        b: text.as_bytes(),
-        i: 0,
-    };
-    let value = p.value(0)?;
-    p.ws();
-    (p.i == p.b.len()).then_some(value)
+    Parser::new(text, None).whole()
 }
 
-struct Parser<'a> {
+/// Checks a whole JSON text exactly as `parse` does, but builds only the members of the
+/// top-level object named in `keep` (in full); everything else is checked and dropped
+/// (strings and containers as `Null`). For the hot path of `decodeJwt`, which hands the
+/// text itself to `JSON.parse` and needs only the time claims: no tree to allocate.
+pub fn skim(text: &str, keep: &[&str]) -> Option<Json> {
+    Parser::new(text, Some(keep)).whole()
+}
+
+struct Parser<'a, 'k> {
     /// The input, for slices that end at ASCII bytes (char boundaries): `get`, not
     /// `from_utf8` or indexing, so no validation and no panic path in the wasm.
     text: &'a str,
     b: &'a [u8],
     i: usize,
+    /// The last string read (cleared by each `string`), so skimming allocates nothing.
+    last: String,
+    /// Skimming: the top-level members to keep (`None`: building everything).
+    keep: Option<&'k [&'k str]>,
 }
 
-impl Parser<'_> {
+impl<'a, 'k> Parser<'a, 'k> {
+    fn new(text: &'a str, keep: Option<&'k [&'k str]>) -> Self {
+        Parser {
+            text,
+            b: text.as_bytes(),
+            i: 0,
+            last: String::new(),
+            keep,
+        }
+    }
+
+    fn whole(mut self) -> Option<Json> {
+        let value = self.value(0)?;
+        self.ws();
+        (self.i == self.b.len()).then_some(value)
+    }
+}
+
+impl Parser<'_, '_> {
     fn ws(&mut self) {
         while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.b.get(self.i) {
             self.i += 1;
@@ -280,7 +303,13 @@ impl Parser<'_> {
             b'n' => self.eat(b"null").map(|_| Json::Null),
             b't' => self.eat(b"true").map(|_| Json::Bool(true)),
             b'f' => self.eat(b"false").map(|_| Json::Bool(false)),
-            b'"' => self.string().map(Json::Str),
+            b'"' => {
+                self.string(self.keep.is_none())?;
+                Some(match self.keep {
+                    None => Json::Str(self.last.clone()),
+                    Some(_) => Json::Null,
+                })
+            }
             b'[' => {
                 self.i += 1;
                 let mut items = Vec::new();
@@ -289,7 +318,10 @@ impl Parser<'_> {
                     return Some(Json::Arr(items));
                 }
                 loop {
-                    items.push(self.value(depth + 1)?);
+                    let item = self.value(depth + 1)?;
+                    if self.keep.is_none() {
+                        items.push(item);
+                    }
                     self.ws();
                     match *self.b.get(self.i)? {
                         b',' => self.i += 1,
@@ -313,11 +345,31 @@ impl Parser<'_> {
                     if self.b.get(self.i) != Some(&b'"') {
                         return None;
                     }
-                    let key = self.string()?;
+                    self.string(self.keep.is_none() || depth == 0)?;
+                    // Skimming builds a top-level member it keeps in full: the rest is
+                    // checked and dropped.
+                    let skimming = self.keep;
+                    let kept = match skimming {
+                        None => true,
+                        Some(keep) => depth == 0 && keep.contains(&self.last.as_str()),
+                    };
+                    let key = if kept {
+                        self.last.clone()
+                    } else {
+                        String::new()
+                    };
                     self.ws();
                     self.eat(b":")?;
-                    let value = self.value(depth + 1)?;
-                    members.push((key, value));
+                    if kept {
+                        self.keep = None;
+                    }
+                    let value = self.value(depth + 1);
+                    self.keep = skimming;
+                    if kept {
+                        members.push((key, value?));
+                    } else {
+                        value?;
+                    }
                     self.ws();
                     match *self.b.get(self.i)? {
                         b',' => self.i += 1,
@@ -332,10 +384,12 @@ impl Parser<'_> {
             b'-' | b'0'..=b'9' => {
                 let start = self.i;
                 let value = self.number()?;
-                Some(Json::Num(Number {
-                    value,
-                    lexeme: Some(self.text.get(start..self.i)?.to_owned()),
-                }))
+                // Skimmed, a number is checked, not kept: its text is not copied.
+                let lexeme = match self.keep {
+                    None => Some(self.text.get(start..self.i)?.to_owned()),
+                    Some(_) => None,
+                };
+                Some(Json::Num(Number { value, lexeme }))
             }
             _ => None,
         }
@@ -400,9 +454,12 @@ impl Parser<'_> {
         Some(v)
     }
 
-    fn string(&mut self) -> Option<String> {
+    /// Reads a string literal: into `self.last` when `store`, else only checked.
+    fn string(&mut self, store: bool) -> Option<()> {
         self.i += 1; // opening quote
-        let mut out = String::new();
+                     // Taken while reading (its capacity is reused; a failure ends the parse anyway).
+        let mut out = core::mem::take(&mut self.last);
+        out.clear();
         loop {
             let start = self.i;
             while let Some(&c) = self.b.get(self.i) {
@@ -412,25 +469,28 @@ impl Parser<'_> {
                 self.i += 1;
             }
             // The run stops at an ASCII byte (or the end): a char boundary.
-            out.push_str(self.text.get(start..self.i)?);
-            match *self.b.get(self.i)? {
+            if store {
+                out.push_str(self.text.get(start..self.i)?);
+            }
+            let escaped = match *self.b.get(self.i)? {
                 b'"' => {
                     self.i += 1;
-                    return Some(out);
+                    self.last = out;
+                    return Some(());
                 }
                 b'\\' => {
                     self.i += 1;
                     let esc = *self.b.get(self.i)?;
                     self.i += 1;
                     match esc {
-                        b'"' => out.push('"'),
-                        b'\\' => out.push('\\'),
-                        b'/' => out.push('/'),
-                        b'b' => out.push('\u{8}'),
-                        b'f' => out.push('\u{c}'),
-                        b'n' => out.push('\n'),
-                        b'r' => out.push('\r'),
-                        b't' => out.push('\t'),
+                        b'"' => '"',
+                        b'\\' => '\\',
+                        b'/' => '/',
+                        b'b' => '\u{8}',
+                        b'f' => '\u{c}',
+                        b'n' => '\n',
+                        b'r' => '\r',
+                        b't' => '\t',
                         b'u' => {
                             let hi = self.hex4()?;
                             let code = if (0xD800..0xDC00).contains(&hi) {
@@ -443,12 +503,15 @@ impl Parser<'_> {
                             } else {
                                 hi
                             };
-                            out.push(char::from_u32(code)?);
+                            char::from_u32(code)?
                         }
                         _ => return None,
                     }
                 }
                 _ => return None, // control character
+            };
+            if store {
+                out.push(escaped);
             }
         }
     }

@@ -9,21 +9,25 @@ use super::json::{self, Json};
 /// Tokens longer than this are refused before any work (a JWT is a few hundred bytes).
 pub const MAX_TOKEN_LEN: usize = 16 * 1024;
 
-/// base64url (RFC 4648 5), with or without `=` padding (some issuers pad).
+/// base64url (RFC 4648 5), with or without `=` padding (some issuers pad), decoded in
+/// place: the bytes of `buf[start..end]` are replaced from `buf[start]` on by what they
+/// encode (the output never overtakes the input), and its length is returned.
 /// Hand-written: the base64 crate's general engine costs ~3 KB of wasm for the
 /// one alphabet a JWT uses. Non-canonical trailing bits are refused, as it does.
-fn base64url_decode(text: &str) -> Option<Vec<u8>> {
-    let text = text.trim_end_matches('=');
-    if text.len() % 4 == 1 {
+fn base64url_decode_in_place(buf: &mut [u8], start: usize, end: usize) -> Option<usize> {
+    let mut end = end;
+    while end > start && buf.get(end - 1) == Some(&b'=') {
+        end -= 1;
+    }
+    if (end - start) % 4 == 1 {
         return None;
     }
-    let mut out = Vec::with_capacity(text.len() * 3 / 4);
-    let (mut acc, mut bits) = (0u32, 0u32);
-    for b in text.bytes() {
-        let v = match b {
-            b'A'..=b'Z' => b - b'A',
-            b'a'..=b'z' => b - b'a' + 26,
-            b'0'..=b'9' => b - b'0' + 52,
+    let (mut acc, mut bits, mut out) = (0u32, 0u32, start);
+    for i in start..end {
+        let v = match *buf.get(i)? {
+            b @ b'A'..=b'Z' => b - b'A',
+            b @ b'a'..=b'z' => b - b'a' + 26,
+            b @ b'0'..=b'9' => b - b'0' + 52,
             b'-' => 62,
             b'_' => 63,
             _ => return None,
@@ -32,11 +36,12 @@ fn base64url_decode(text: &str) -> Option<Vec<u8>> {
         bits += 6;
         if bits >= 8 {
             bits -= 8;
-            out.push((acc >> bits) as u8);
+            *buf.get_mut(out)? = (acc >> bits) as u8;
+            out += 1;
             acc &= (1 << bits) - 1;
         }
     }
-    (acc == 0).then_some(out)
+    (acc == 0).then_some(out - start)
 }
 
 /// The claims the client acts on, plus the payload's JSON text for the snapshot.
@@ -54,12 +59,28 @@ fn invalid(message: &str) -> AuthError {
     AuthError::new(ErrorCode::InvalidToken, message)
 }
 
-fn decode_segment(segment: &str) -> Result<Json, AuthError> {
-    let bytes =
-        base64url_decode(segment).ok_or_else(|| invalid("Token segment is not base64url"))?;
-    let text = core::str::from_utf8(&bytes).map_err(|_| invalid("Token segment is not UTF-8"))?;
-    match json::parse(text) {
-        Some(value) if value.is_object() => Ok(value),
+/// The claims `decode_in_place` checks; the fast path builds nothing else.
+const TIME_CLAIMS: &[&str] = &["exp", "nbf", "iat"];
+
+/// The segment `buf[start..end]` decoded in place (from `buf[start]`), which must be a
+/// JSON object in UTF-8: the object (in full, or only the members in `skim`: see
+/// `json::skim`) and the length of its text.
+fn decode_segment(
+    buf: &mut [u8],
+    start: usize,
+    end: usize,
+    skim: Option<&[&str]>,
+) -> Result<(Json, usize), AuthError> {
+    let len = base64url_decode_in_place(buf, start, end)
+        .ok_or_else(|| invalid("Token segment is not base64url"))?;
+    let bytes = buf.get(start..start + len).unwrap_or_default();
+    let text = core::str::from_utf8(bytes).map_err(|_| invalid("Token segment is not UTF-8"))?;
+    let value = match skim {
+        None => json::parse(text),
+        Some(keep) => json::skim(text, keep),
+    };
+    match value {
+        Some(value) if value.is_object() => Ok((value, len)),
         _ => Err(invalid("Token segment is not a JSON object")),
     }
 }
@@ -75,17 +96,7 @@ fn numeric_date(payload: &Json, key: &str) -> Result<Option<i64>, AuthError> {
 
 /// Decode a compact JWS (`header.payload.signature`).
 pub fn decode(token: &str) -> Result<Claims, AuthError> {
-    if token.len() > MAX_TOKEN_LEN {
-        return Err(invalid("Token is too long"));
-    }
-    let mut parts = token.split('.');
-    let (Some(header), Some(payload), Some(_signature), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Err(invalid("Token does not have three segments"));
-    };
-    decode_segment(header)?;
-    let payload = decode_segment(payload)?;
+    let (payload, _) = decode_in_place(&mut token.as_bytes().to_vec(), true)?;
     Ok(Claims {
         exp: numeric_date(&payload, "exp")?,
         nbf: numeric_date(&payload, "nbf")?,
@@ -93,6 +104,46 @@ pub fn decode(token: &str) -> Result<Claims, AuthError> {
         sub: payload.str_of("sub").map(str::to_owned),
         json: payload.to_text(),
     })
+}
+
+/// A token over `MAX_TOKEN_LEN` bytes is refused with this before any work.
+pub fn too_long() -> AuthError {
+    invalid("Token is too long")
+}
+
+/// The one judge of a token, for `decode` and for the wasm's fast `decodeJwt` (which
+/// hands the payload's own text to `JSON.parse`, src/web/functions.rs): `buf` holds the
+/// token's bytes; on success its payload's JSON text is left at `buf[..len]` and the
+/// payload is returned with `len`: parsed in full, or (not `full`) only its time claims.
+/// The time claims are checked here, so every caller accepts exactly the same tokens.
+pub fn decode_in_place(buf: &mut [u8], full: bool) -> Result<(Json, usize), AuthError> {
+    if buf.len() > MAX_TOKEN_LEN {
+        return Err(too_long());
+    }
+    let mut dots = buf
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| **b == b'.')
+        .map(|(i, _)| i);
+    let (Some(first), Some(second), None) = (dots.next(), dots.next(), dots.next()) else {
+        return Err(invalid("Token does not have three segments"));
+    };
+    decode_segment(buf, 0, first, Some(&[]))?;
+    let (payload, len) = decode_segment(buf, first + 1, second, (!full).then_some(TIME_CLAIMS))?;
+    buf.copy_within(first + 1..first + 1 + len, 0);
+    for key in ["exp", "nbf", "iat"] {
+        numeric_date(&payload, key)?;
+    }
+    Ok((payload, len))
+}
+
+/// `is_expired_at` for the token in `buf` (see `decode_in_place`); a malformed token
+/// counts as expired: it can never be used.
+pub fn is_expired_in_place(buf: &mut [u8], now: i64, leeway: i64) -> bool {
+    match decode_in_place(buf, false).and_then(|(payload, _)| numeric_date(&payload, "exp")) {
+        Ok(exp) => exp.is_some_and(|exp| now >= exp.saturating_add(leeway)),
+        Err(_) => true,
+    }
 }
 
 /// Whether a token looks like a JWT at all (opaque tokens are used as given).
@@ -120,6 +171,14 @@ mod tests {
     use super::*;
 
     use base64::Engine;
+
+    fn base64url_decode(text: &str) -> Option<Vec<u8>> {
+        let mut buf = text.as_bytes().to_vec();
+        let end = buf.len();
+        let len = base64url_decode_in_place(&mut buf, 0, end)?;
+        buf.truncate(len);
+        Some(buf)
+    }
 
     fn b64(text: &str) -> String {
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(text)
@@ -200,6 +259,55 @@ mod tests {
             .ok();
             assert_eq!(ours, theirs, "{bad}");
         }
+    }
+
+    #[test]
+    fn in_place_leaves_the_payload_text_as_sent() {
+        let payload = r#"{ "sub":"42", "exp": 1e3, "r": 0.12345678912345, "n":"Zoë 😀" }"#;
+        let mut buf = token(payload).into_bytes();
+        let (claims, len) = decode_in_place(&mut buf, true).unwrap();
+        assert_eq!(core::str::from_utf8(&buf[..len]), Ok(payload));
+        assert_eq!(claims.str_of("sub"), Some("42"));
+        // The fast path: the same text, only the time claims built.
+        let mut buf = token(payload).into_bytes();
+        let (times, len) = decode_in_place(&mut buf, false).unwrap();
+        assert_eq!(core::str::from_utf8(&buf[..len]), Ok(payload));
+        assert_eq!(times.get("exp").and_then(Json::as_f64), Some(1000.0));
+        assert_eq!(times.get("sub"), None);
+        for bad in [
+            "[1]",
+            r#"{"exp":"soon"}"#,
+            r#"{"nbf":true}"#,
+            "{",
+            r#"{"a":[1e400]}"#,
+        ] {
+            for full in [true, false] {
+                let mut buf = token(bad).into_bytes();
+                assert!(decode_in_place(&mut buf, full).is_err(), "{bad}");
+            }
+        }
+        assert!(decode_in_place(&mut vec![b'.'; MAX_TOKEN_LEN + 1], false).is_err());
+        assert!(is_expired_in_place(
+            &mut token(r#"{"exp":1000}"#).into_bytes(),
+            1000,
+            0
+        ));
+        assert!(!is_expired_in_place(
+            &mut token(r#"{"exp":1000}"#).into_bytes(),
+            999,
+            0
+        ));
+        assert!(!is_expired_in_place(
+            &mut token(r#"{"exp":1000}"#).into_bytes(),
+            1029,
+            30
+        ));
+        assert!(!is_expired_in_place(
+            &mut token(r#"{"sub":"x"}"#).into_bytes(),
+            i64::MAX,
+            0
+        ));
+        assert!(is_expired_in_place(&mut b"garbage".to_vec(), 0, 0));
     }
 
     #[test]
