@@ -17,7 +17,7 @@ from . import session_store
 from .db import OAuthIdentity, User
 from .dpop import DpopError, DpopVerifier
 from .email_verification import EmailVerifier
-from .errors import ApiError, unauthorized
+from .errors import ApiError
 from .mailer import Mailer
 from .mfa import Challenges, RecoveryCodes
 from .oidc import Flows, Providers
@@ -107,11 +107,11 @@ def get_principal(
     if user is None and claims.sid is None and state.settings.external_users == "create":
         user = adopt_external_user(db, claims, trusted_issuer=bool(state.settings.jwt_issuer_list))
     if user is None or not user.is_active:
-        raise unauthorized("Invalid or expired token")
+        raise state.guard.refuse("Invalid or expired token")
     # Tokens we issued name their session: a revoked session stops its access tokens
     # at once rather than at their expiry.
     if claims.sid is not None and not session_store.is_live(db, claims.sid):
-        raise unauthorized("Session revoked")
+        raise state.guard.refuse("Session revoked")
     return Principal(user, claims)
 
 

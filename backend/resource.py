@@ -33,12 +33,12 @@ class AccessGuard:
         self.verifier = verifier
         self.mode = mode
 
-    def _refuse(self, detail: str, error: str | None = None, *, dpop: bool | None = None, nonce: bool = False) -> HTTPException:
+    def refuse(self, detail: str, error: str | None = None, *, dpop: bool | None = None, nonce: bool = False) -> HTTPException:
         use_dpop = self.mode == "required" if dpop is None else dpop
         if use_dpop:
             headers = {"WWW-Authenticate": challenge(error, detail if error else None)}
         else:
-            headers = {"WWW-Authenticate": f'Bearer error="{error}"' if error else "Bearer"}
+            headers = {"WWW-Authenticate": "Bearer"}
             if self.mode == "optional":
                 # Both schemes are accepted: say so (RFC 9449 7.1, RFC 9110 11.6.1).
                 headers["WWW-Authenticate"] += ", " + challenge(None)
@@ -52,28 +52,28 @@ class AccessGuard:
         scheme, _, token = request.headers.get("authorization", "").strip().partition(" ")
         scheme, token = scheme.lower(), token.strip()
         if not token or scheme not in ("bearer", "dpop"):
-            raise self._refuse("Not authenticated")
+            raise self.refuse("Not authenticated")
         if scheme == "bearer":
             if self.mode == "required":
-                raise self._refuse("This service takes DPoP-bound tokens only", "invalid_token", dpop=True)
+                raise self.refuse("This service takes DPoP-bound tokens only", "invalid_token", dpop=True)
             claims = self.tokens.verify_access(token)
             if claims is None:
-                raise self._refuse("Invalid or expired token", "invalid_token")
+                raise self.refuse("Invalid or expired token", "invalid_token")
             if claims.jkt is not None:
                 # RFC 9449 7.2: a bound token is no bearer token; its thief has no key.
-                raise self._refuse("This token is DPoP-bound: send it with the DPoP scheme and a proof", "invalid_token", dpop=True)
+                raise self.refuse("This token is DPoP-bound: send it with the DPoP scheme and a proof", "invalid_token", dpop=True)
             return claims
         if self.mode == "off":
-            raise self._refuse("DPoP is not enabled here", "invalid_token")
+            raise self.refuse("DPoP is not enabled here", "invalid_token")
         claims = self.tokens.verify_access(token)
         if claims is None or claims.jkt is None:
-            raise self._refuse("Invalid, expired or unbound token", "invalid_token", dpop=True)
+            raise self.refuse("Invalid, expired or unbound token", "invalid_token", dpop=True)
         try:
             proof = self.verifier.verify(request.headers.getlist("dpop"), request.method, str(request.url), token)
         except DpopError as exc:
-            raise self._refuse(exc.description, exc.error, dpop=True, nonce=exc.error == "use_dpop_nonce") from None
+            raise self.refuse(exc.description, exc.error, dpop=True, nonce=exc.error == "use_dpop_nonce") from None
         if proof.jkt != claims.jkt:
-            raise self._refuse("The DPoP proof is signed by another key than the token's", "invalid_dpop_proof", dpop=True)
+            raise self.refuse("The DPoP proof is signed by another key than the token's", "invalid_dpop_proof", dpop=True)
         if response is not None and self.verifier.require_nonce:
             response.headers["DPoP-Nonce"] = self.verifier.nonces.current()
         return claims

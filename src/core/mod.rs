@@ -3,6 +3,7 @@
 pub mod account;
 pub mod clock;
 pub mod config;
+pub mod dpop;
 pub mod engine;
 pub mod error;
 pub mod json;
