@@ -6,6 +6,7 @@
 // through a Web Lock (or a claim round on the channel), so tabs send one between them.
 import { Engine } from "./auth_wasm.js";
 import { authError, errorFromText } from "./auth-error.js";
+import { DpopSigner } from "./dpop.js";
 import { build, fetchRequest, read, send } from "./http.js";
 import * as op from "./ops.js";
 import { Store } from "./storage.js";
@@ -45,6 +46,9 @@ export class AuthClient {
     this.call(op.CONFIGURE, 0, 0, json);
     this.settings = JSON.parse(this.call(op.SETTINGS));
     this.store = new Store(this.settings.storage, `${this.settings.key}:session`);
+    // dpop: true where no key can be kept throws `config` here: never a silent bearer.
+    /** @type {DpopSigner | null} */
+    this.dpop = this.settings.dpop ? new DpopSigner(this.settings.key) : null;
     /** @type {Set<{ listener: AuthListener }>} */
     this.listeners = new Set();
     this.snap = null;
@@ -98,7 +102,7 @@ export class AuthClient {
    * timeout) is recorded, so it shows in the snapshot, and thrown. */
   async sendRecorded(/** @type {EngineRequest} */ req) {
     try {
-      return await send(req, this.settings.timeout);
+      return await (this.dpop ? this.dpop.send(req, this.settings.timeout) : send(req, this.settings.timeout));
     } catch (err) {
       throw this.record(err);
     }
@@ -282,9 +286,12 @@ export class AuthClient {
       const req = this.engine.call(op.LOGOUT, 0, 0, "", "", "", "");
       if (req) {
         // Best effort: signing out here must not depend on the server answering.
-        await send(JSON.parse(req), this.settings.timeout).catch(() => {});
+        const logoutReq = JSON.parse(req);
+        await (this.dpop ? this.dpop.send(logoutReq, this.settings.timeout) : send(logoutReq, this.settings.timeout)).catch(() => {});
       }
       this.call(op.SIGN_OUT);
+      // A new key for the next sign-in: nothing bound to this one stays usable.
+      await this.dpop?.drop();
       this.changed("signed_out");
     });
   }
@@ -306,9 +313,30 @@ export class AuthClient {
     return this.run(() => this.accessToken(access));
   }
 
-  /** `{ Authorization: "Bearer ..." }`, or `{}` when there is no usable token. */
+  /** `{ Authorization: "Bearer ..." }`, or `{}` when there is no usable token.
+   * With DPoP a header alone cannot carry the proof: `config` (use dpopHeaders). */
   authHeader() {
+    if (this.dpop) return Promise.reject(authError("config", "With dpop: true use dpopHeaders(url, method) or auth.fetch: a bound token needs a proof per request"));
     return this.getAccessToken().then((token) => (token ? { Authorization: `Bearer ${token}` } : {}));
+  }
+
+  /** With DPoP: `{ Authorization: "DPoP ...", DPoP: proof }` for one `method` request
+   * to `url` (an allowed origin), or `{}` when there is no usable token. */
+  dpopHeaders(/** @type {string} */ url, /** @type {string} */ method = "GET") {
+    return this.run(async () => {
+      const dpop = this.dpop;
+      if (!dpop) throw authError("config", "dpopHeaders needs dpop: true");
+      let absolute;
+      try {
+        absolute = new URL(url, typeof location === "undefined" ? undefined : location.href).href;
+      } catch {
+        throw authError("config", "dpopHeaders needs a URL");
+      }
+      if (!this.engine.call(op.BEARER_ALLOWED, 0, 0, absolute, "", "", "")) throw authError("config", "The token goes only to baseUrl's origin and allowedOrigins");
+      const token = await this.accessToken();
+      if (!token) return {};
+      return { Authorization: `DPoP ${token}`, DPoP: await dpop.proof(method, absolute, token) };
+    });
   }
 
   /** `fetch` with the bearer for allowed origins; on 401 one refresh and one replay. */
@@ -534,8 +562,7 @@ export class AuthClient {
     } catch {
       throw authError("config", "The request body cannot be replayed");
     }
-    request.headers.set("Authorization", `Bearer ${token}`);
-    const response = await fetchRequest(request);
+    const response = await this.withToken(request, token);
     if (response.status !== 401) return response;
     // The token may already have been replaced by a concurrent refresh.
     if (this.engine.call(op.CURRENT, 0, 0, "", "", "", "") === token) {
@@ -547,10 +574,17 @@ export class AuthClient {
     }
     const fresh = this.engine.call(op.CURRENT, 0, 0, "", "", "", "");
     if (!fresh) throw unauthorized();
-    replay.headers.set("Authorization", `Bearer ${fresh}`);
-    const again = await fetchRequest(replay);
+    const again = await this.withToken(replay, fresh);
     if (again.status === 401) throw this.record(unauthorized());
     return again;
+  }
+
+  /** Send `request` with the access token: a DPoP-bound one with its proof, else as bearer.
+   * @param {Request} request @param {string} token */
+  withToken(request, token) {
+    if (this.dpop) return this.dpop.fetch(request, token);
+    request.headers.set("Authorization", `Bearer ${token}`);
+    return fetchRequest(request);
   }
 
   // ---- one refresh per tab ----------------------------------------------------------------------

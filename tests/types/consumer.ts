@@ -27,6 +27,7 @@ export type _noAny = [
   Assert<Not<IsAny<Parameters<AuthClient["register"]>[0]>>>,
   Assert<Not<IsAny<Awaited<ReturnType<AuthClient["getAccessToken"]>>>>>,
   Assert<Not<IsAny<Awaited<ReturnType<AuthClient["authHeader"]>>>>>,
+  Assert<Not<IsAny<Awaited<ReturnType<AuthClient["dpopHeaders"]>>>>>,
   Assert<Not<IsAny<Awaited<ReturnType<AuthClient["fetch"]>>>>>,
   Assert<Not<IsAny<Awaited<ReturnType<AuthClient["me"]>>>>>,
   Assert<Not<IsAny<ReturnType<AuthClient["getSnapshot"]>>>>,
@@ -75,6 +76,12 @@ export async function flows(): Promise<void> {
   const status: AuthStatus = snap.status;
   const token: string | null = await auth.getAccessToken();
   const header = await auth.authHeader();
+  const bound = new AuthClient({ baseUrl: "http://localhost:8000", dpop: true });
+  const proofHeaders = await bound.dpopHeaders("http://localhost:8000/notes", "POST");
+  if ("DPoP" in proofHeaders) {
+    const pair: { Authorization: string; DPoP: string } = proofHeaders;
+    void pair;
+  }
   const init: RequestInit = { headers: header };
   const res: Response = await auth.fetch("http://localhost:8000/notes", init);
   await auth.fetch(new URL("http://localhost:8000/notes"));
