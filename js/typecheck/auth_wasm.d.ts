@@ -9,6 +9,17 @@ export class Engine {
   call(op: number, x: number, y: number, a: string, b: string, c: string, d: string): string;
 }
 
+/** core::dpop (src/web/dpop.rs): the claims of a proof, the nonces, what an answer means. */
+export class Dpop {
+  free(): void;
+  constructor();
+  /** The claims as JSON text, "" when `url` is no absolute http(s) URL; `ath` "" for none. */
+  claims(method: string, url: string, jti: string, now: number, ath: string): string;
+  /** 0: as it is; 1: send again with a fresh proof; 2: tokens the backend did not bind. */
+  answer(url: string, status: number, nonce: string, www: string, body: string, date: string, now: number): number;
+  clear(): void;
+}
+
 /** The claims of a JWT as JSON text; `!` and an AuthError as JSON when it is not a JWT. */
 export function decodeJwtText(token: string): string;
 

@@ -6,6 +6,11 @@ use wasm_bindgen::prelude::*;
 
 use crate::core::dpop::{self, Verdict};
 
+/// An empty argument is an absent one.
+fn some(s: &str) -> Option<&str> {
+    (!s.is_empty()).then_some(s)
+}
+
 /// The DPoP decisions of one client: the claims to sign, the nonces, the verdicts.
 #[wasm_bindgen]
 #[derive(Default)]
@@ -29,7 +34,6 @@ impl Dpop {
     /// 0: as it is; 1: send again with a fresh proof; 2: tokens the backend did not bind.
     #[allow(clippy::too_many_arguments)]
     pub fn answer(&mut self, url: &str, status: u16, nonce: &str, www: &str, body: &str, date: &str, now: f64) -> u8 {
-        let some = |s: &str| (!s.is_empty()).then_some(s);
         match self.0.answer(url, status, some(nonce), www, body, some(date), now) {
             Verdict::Done => 0,
             Verdict::Retry => 1,
