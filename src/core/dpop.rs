@@ -41,7 +41,11 @@ const MAX_ORIGINS: usize = 16;
 pub fn htu(url: &str) -> Option<&str> {
     origin_of(url)?;
     let url = url.trim();
-    let end = url.find(['?', '#']).unwrap_or(url.len());
+    // A byte scan: a char-pattern search links a searcher the wasm does not need.
+    let end = url
+        .bytes()
+        .position(|b| b == b'?' || b == b'#')
+        .unwrap_or(url.len());
     url.get(..end)
 }
 
@@ -111,7 +115,9 @@ impl Dpop {
                 slot.1 = nonce.to_owned();
             } else {
                 if self.nonces.len() >= MAX_ORIGINS {
-                    self.nonces.remove(0);
+                    // The oldest goes (retain, not remove(0): no panicking index path).
+                    let mut first = true;
+                    self.nonces.retain(|_| !core::mem::take(&mut first));
                 }
                 self.nonces.push((origin, nonce.to_owned()));
             }
