@@ -275,10 +275,14 @@ def refresh(
     return _deliver(state, request, response, pair)
 
 
-@router.post("/logout", status_code=204, dependencies=[Depends(_csrf_guard)])
+@router.post("/logout", status_code=204, dependencies=[Depends(_csrf_guard), *DpopBinding])
 def logout(request: Request, state: State, db: Db, body: Annotated[RefreshIn | None, Body()] = None) -> Response:
     presented = _presented(state, request, body)
     session = session_store.session_of_token(db, presented) if presented else None
+    # A DPoP-bound session ends only with a proof from its key: a stolen refresh token
+    # alone must not sign its owner out either.
+    if session is not None and session.dpop_jkt not in (None, getattr(request.state, "dpop_jkt", None)):
+        session = None
     if session is not None:
         session_store.revoke(db, session.id)
     response = Response(status_code=204)

@@ -316,6 +316,18 @@ def test_a_bound_refresh_token_needs_a_proof_from_its_key(client):
     assert refresh(client, r.json()["refresh_token"], key).status_code == 200
 
 
+def test_a_bound_session_is_logged_out_only_with_a_proof_from_its_key(client):
+    key = Key()
+    pair = sign_up(client, key)
+    assert client.post("/auth/logout", json={"refresh_token": pair["refresh_token"]}).status_code == 204
+    thief = {"DPoP": Key().proof("POST", f"{BASE}/auth/logout", nonce=nonce_of(client))}
+    assert client.post("/auth/logout", json={"refresh_token": pair["refresh_token"]}, headers=thief).status_code == 204
+    assert dpop_get(client, key, pair["access_token"]).status_code == 200, "still signed in"
+    owner = {"DPoP": key.proof("POST", f"{BASE}/auth/logout", nonce=nonce_of(client))}
+    assert client.post("/auth/logout", json={"refresh_token": pair["refresh_token"]}, headers=owner).status_code == 204
+    assert dpop_get(client, key, pair["access_token"]).status_code == 401, "signed out"
+
+
 # ---- modes ----------------------------------------------------------------------------------
 
 
