@@ -78,10 +78,11 @@ export async function flows(): Promise<void> {
   const header = await auth.authHeader();
   const bound = new AuthClient({ baseUrl: "http://localhost:8000", dpop: true });
   const proofHeaders = await bound.dpopHeaders("http://localhost:8000/notes", "POST");
-  if ("DPoP" in proofHeaders) {
-    const pair: { Authorization: string; DPoP: string } = proofHeaders;
-    void pair;
-  }
+  // Both headers or none: straight into fetch's headers.
+  const proofInit: RequestInit = { headers: proofHeaders };
+  void proofInit;
+  const _dpopExact: Assert<Equal<typeof proofHeaders, { Authorization: string; DPoP: string } | Record<string, never>>> = true;
+  void _dpopExact;
   const init: RequestInit = { headers: header };
   const res: Response = await auth.fetch("http://localhost:8000/notes", init);
   await auth.fetch(new URL("http://localhost:8000/notes"));
