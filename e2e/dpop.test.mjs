@@ -196,6 +196,19 @@ test("a reload and a second tab keep working with the same key", async () => {
   assert.equal(back, 200);
 });
 
+test("without IndexedDB, dpop: true is a config error at construction, never a bearer client", async () => {
+  const r = await page.evaluate(() => {
+    Object.defineProperty(window, "indexedDB", { value: undefined, configurable: true });
+    try {
+      window.client();
+      return { threw: false };
+    } catch (e) {
+      return { threw: true, isAuthError: e instanceof window.authWasm.AuthError, code: e.code };
+    }
+  });
+  assert.deepEqual(r, { threw: true, isAuthError: true, code: "config" });
+});
+
 test("logout deletes the key: the next sign-in binds to a new one", async () => {
   await signUp(page);
   const r = await page.evaluate(async () => {
