@@ -4,8 +4,8 @@
 // per storageKey, so every tab and every reload of the app signs with the same one.
 // What a proof claims, which nonce it carries and what an answer means are the
 // engine's decisions (src/core/dpop.rs).
-import { Dpop as DpopEngine } from "./auth_wasm.js";
 import { authError } from "./auth-error.js";
+import { DpopDecisions } from "./engine.js";
 import { build, fetchRequest, read } from "./http.js";
 
 const DB_NAME = "auth-wasm-dpop";
@@ -118,7 +118,7 @@ export class DpopSigner {
   constructor(storageKey) {
     if (!dpopSupported()) throw unavailable();
     this.id = storageKey;
-    this.engine = new DpopEngine();
+    this.decide = new DpopDecisions();
   }
 
   /** A fresh proof for `method` `url`; with `token`, for a request that carries it
@@ -127,7 +127,7 @@ export class DpopSigner {
   async proof(method, url, token) {
     const key = await keyOf(this.id);
     const ath = token ? b64url(await crypto.subtle.digest("SHA-256", encoder.encode(token))) : "";
-    const claims = this.engine.claims(method.toUpperCase(), url, crypto.randomUUID(), Date.now(), ath);
+    const claims = this.decide.claims(method.toUpperCase(), url, crypto.randomUUID(), ath);
     if (!claims) throw authError("config", "A DPoP proof needs an absolute http(s) URL");
     const input = `${b64url(encoder.encode(JSON.stringify({ typ: "dpop+jwt", alg: "ES256", jwk: key.jwk })))}.${b64url(encoder.encode(claims))}`;
     const signature = await crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, key.privateKey, encoder.encode(input));
@@ -144,12 +144,11 @@ export class DpopSigner {
       if (token) request.headers.set("Authorization", `DPoP ${token}`);
       request.headers.set("DPoP", await this.proof(request.method, request.url, token));
       const response = await fetchRequest(request);
-      const header = (/** @type {string} */ name) => response.headers.get(name) ?? "";
       // The body matters for a token route's answer (an error, or the token type).
       const body = tokens && response.status < 500 ? await response.clone().text().catch(() => "") : "";
-      const verdict = this.engine.answer(request.url, response.status, header("DPoP-Nonce"), header("WWW-Authenticate"), body, header("Date"), Date.now());
-      if (verdict === 2) throw authError("invalid_response", "The backend did not bind the tokens to this browser's DPoP key (is DPoP on there?)");
-      if (verdict !== 1 || spare === null) return response;
+      const verdict = this.decide.answer(request.url, response, body);
+      if (verdict === "unbound") throw authError("invalid_response", "The backend did not bind the tokens to this browser's DPoP key (is DPoP on there?)");
+      if (verdict !== "retry" || spare === null) return response;
       request = spare;
     }
   }
@@ -162,7 +161,7 @@ export class DpopSigner {
 
   /** Signed out: the key is deleted (the next sign-in makes a new one), the nonces forgotten. */
   async drop() {
-    this.engine.clear();
+    this.decide.clear();
     await withStore("readwrite", (/** @type {IDBObjectStore} */ store) => {
       store.delete(this.id);
     }).catch(() => {});
