@@ -13,6 +13,7 @@ from .deps import AppState, LocalAccounts
 from .dpop import DpopVerifier, Nonces, make_replay_cache
 from .email_verification import EmailVerifier
 from .errors import install_error_handlers
+from .jwks import JwksVerifier
 from .mailer import make_mailer
 from .mfa import Challenges, RecoveryCodes
 from .oidc import Flows, Providers
@@ -62,6 +63,17 @@ def create_app(settings: Settings | None = None, oauth_transport: httpx.BaseTran
         leeway=settings.jwt_leeway,
         require_nonce=settings.dpop_nonce,
     )
+    jwks = (
+        JwksVerifier(
+            settings.jwt_jwks_url,
+            settings.jwt_issuer_list,
+            settings.jwt_audience_list,
+            settings.jwt_leeway,
+            min_refetch=settings.jwt_jwks_min_refetch,
+        )
+        if settings.jwt_jwks_url
+        else None
+    )
     app.state.auth = AppState(
         settings=settings,
         sessions=init_db(engine, settings.auto_migrate),
@@ -75,7 +87,8 @@ def create_app(settings: Settings | None = None, oauth_transport: httpx.BaseTran
         flows=Flows(secret, previous),
         mailer=make_mailer(settings),
         verifier=EmailVerifier(secret, previous, settings.verify_link_prefix),
-        guard=AccessGuard(tokens, dpop_verifier, settings.dpop),
+        guard=AccessGuard(tokens, dpop_verifier, settings.dpop, fallback=jwks.verify if jwks else None),
+        jwks=jwks,
     )
     app.state.engine = engine
     install_error_handlers(app)

@@ -18,6 +18,7 @@ from .db import OAuthIdentity, User
 from .dpop import DpopError, DpopVerifier
 from .email_verification import EmailVerifier
 from .errors import ApiError
+from .jwks import JwksVerifier
 from .mailer import Mailer
 from .mfa import Challenges, RecoveryCodes
 from .oidc import Flows, Providers
@@ -43,6 +44,8 @@ class AppState:
     verifier: EmailVerifier
     guard: AccessGuard
     test_hooks: object | None = field(default=None)
+    # JWT_JWKS_URL: tokens another issuer signs with its own key pair.
+    jwks: JwksVerifier | None = field(default=None)
 
 
 def get_state(request: Request) -> AppState:
@@ -100,8 +103,9 @@ def get_principal(
     db: Annotated[Session, Depends(get_db)],
     _scheme: Annotated[str | None, Depends(bearer_scheme)] = None,
 ) -> Principal:
-    """The signed-in user: a Bearer token, or a DPoP-bound one with its proof
-    (resource.AccessGuard). `_scheme` only declares the scheme for OpenAPI."""
+    """The signed-in user: a Bearer token (ours, or with JWT_JWKS_URL another
+    issuer's), or a DPoP-bound one with its proof (resource.AccessGuard). `_scheme`
+    only declares the scheme for OpenAPI."""
     claims = state.guard.authenticate(request, response)
     user = db.get(User, claims.sub)
     if user is None and claims.sid is None and state.settings.external_users == "create":

@@ -26,10 +26,18 @@ class AccessGuard:
     """`mode`: "off" (Bearer only; a DPoP-bound token is still refused as Bearer),
     "optional" (either; a bound token only with its proof), "required" (DPoP only)."""
 
-    def __init__(self, tokens: Tokens, verifier: DpopVerifier, mode: str) -> None:
+    def __init__(
+        self,
+        tokens: Tokens,
+        verifier: DpopVerifier,
+        mode: str,
+        fallback: Callable[[str], AccessClaims | None] | None = None,
+    ) -> None:
+        """`fallback`: another verifier for tokens that are not ours (JWT_JWKS_URL)."""
         if mode not in MODES:
             raise ValueError("DPOP must be off, optional or required")
         self.tokens = tokens
+        self.fallback = fallback
         self.verifier = verifier
         self.mode = mode
 
@@ -46,6 +54,12 @@ class AccessGuard:
             headers["DPoP-Nonce"] = self.verifier.nonces.current()
         return HTTPException(401, detail, headers=headers)
 
+    def verify_token(self, token: str) -> AccessClaims | None:
+        claims = self.tokens.verify_access(token)
+        if claims is None and self.fallback is not None:
+            claims = self.fallback(token)
+        return claims
+
     def authenticate(self, request: Request, response: Response | None = None) -> AccessClaims:
         """The claims of the request's valid access token, its proof checked when it
         is DPoP-bound; else HTTPException 401."""
@@ -56,7 +70,7 @@ class AccessGuard:
         if scheme == "bearer":
             if self.mode == "required":
                 raise self.refuse("This service takes DPoP-bound tokens only", "invalid_token", dpop=True)
-            claims = self.tokens.verify_access(token)
+            claims = self.verify_token(token)
             if claims is None:
                 raise self.refuse("Invalid or expired token", "invalid_token")
             if claims.jkt is not None:
@@ -65,7 +79,7 @@ class AccessGuard:
             return claims
         if self.mode == "off":
             raise self.refuse("DPoP is not enabled here", "invalid_token")
-        claims = self.tokens.verify_access(token)
+        claims = self.verify_token(token)
         if claims is None or claims.jkt is None:
             raise self.refuse("Invalid, expired or unbound token", "invalid_token", dpop=True)
         try:

@@ -4,6 +4,7 @@
 use crate::prelude::*;
 
 use super::error::AuthError;
+use super::fields::Fields;
 use super::json::{self, Json};
 use super::schedule::Backoff;
 use super::url::{is_loopback_origin, origin_of};
@@ -73,9 +74,10 @@ impl Endpoints {
                 refresh: "/api/auth/token".into(),
                 logout: Some("/api/auth/sign-out".into()),
                 me: Some("/api/auth/get-session".into()),
-                mfa: None,
+                // The two-factor plugin's base path (verify-totp, verify-backup-code).
+                mfa: Some("/api/auth/two-factor".into()),
                 sessions: None,
-                social: None,
+                social: Some("/api/auth/sign-in/social".into()),
                 verify_email: None,
                 identities: None,
             },
@@ -118,6 +120,8 @@ pub struct RawConfig {
     pub refresh_transport: Option<String>,
     /// `dpop`: bind tokens to a key of this browser (RFC 9449).
     pub dpop: Option<bool>,
+    /// (name, path) pairs from `fields`.
+    pub fields: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -150,6 +154,8 @@ pub struct Config {
     /// carries a proof signed by the browser's key; the token goes as `DPoP`, never
     /// as `Bearer`.
     pub dpop: bool,
+    /// Where the token answers keep the tokens, expiry and user; the refresh body's field.
+    pub fields: Fields,
 }
 
 impl RawConfig {
@@ -159,7 +165,7 @@ impl RawConfig {
         let value = json::parse(text)
             .filter(Json::is_object)
             .ok_or_else(|| AuthError::config("AuthClient needs a config object with baseUrl"))?;
-        let present = |key: &str| value.get(key).filter(|v| **v != Json::Null);
+        let present = |key: &str| value.get(key).filter(|v| !matches!(v, Json::Null));
         let text = |key: &str| -> Result<Option<String>, AuthError> {
             present(key)
                 .map(|v| {
@@ -170,40 +176,57 @@ impl RawConfig {
                 .transpose()
         };
         let number = |v: Option<&Json>, key: &str| -> Result<Option<f64>, AuthError> {
-            v.filter(|v| **v != Json::Null)
+            v.filter(|v| !matches!(v, Json::Null))
                 .map(|v| {
                     v.as_f64()
                         .ok_or_else(|| AuthError::config(&[key, " must be a number"].concat()))
                 })
                 .transpose()
         };
-        let allowed_origins = match present("allowedOrigins") {
-            None => Vec::new(),
-            Some(Json::Arr(items)) => items
-                .iter()
-                .map(|s| {
-                    s.as_str()
-                        .map(str::to_owned)
-                        .ok_or_else(|| AuthError::config("allowedOrigins must contain strings"))
-                })
-                .collect::<Result<_, _>>()?,
+        // Loops, not `collect::<Result<..>>`: that adapter costs half a KB of wasm.
+        let mut allowed_origins = Vec::new();
+        match present("allowedOrigins") {
+            None => {}
+            Some(Json::Arr(items)) => {
+                for item in items {
+                    let origin = item
+                        .as_str()
+                        .ok_or_else(|| AuthError::config("allowedOrigins must contain strings"))?;
+                    allowed_origins.push(origin.to_owned());
+                }
+            }
             Some(_) => {
                 return Err(AuthError::config(
                     "allowedOrigins must be an array of origins",
                 ))
             }
+        }
+        // `endpoints` and `fields`: objects of strings, read by one function (each
+        // instance of the iterator chain costs the wasm).
+        let pairs = |key: &str| -> Result<Vec<(String, String)>, AuthError> {
+            let mut out = Vec::new();
+            match present(key) {
+                None => {}
+                Some(Json::Obj(members)) => {
+                    for (name, v) in members {
+                        let Some(path) = v.as_str() else {
+                            return Err(AuthError::config(
+                                &[key, " values must be strings"].concat(),
+                            ));
+                        };
+                        out.push((name.clone(), path.to_owned()));
+                    }
+                }
+                Some(_) => {
+                    return Err(AuthError::config(
+                        &[key, " must be an object of paths"].concat(),
+                    ))
+                }
+            }
+            Ok(out)
         };
-        let endpoints = match present("endpoints") {
-            Some(Json::Obj(members)) => members
-                .iter()
-                .map(|(name, path)| {
-                    path.as_str()
-                        .map(|p| (name.clone(), p.to_owned()))
-                        .ok_or_else(|| AuthError::config("endpoints values must be strings"))
-                })
-                .collect::<Result<_, _>>()?,
-            _ => Vec::new(),
-        };
+        let endpoints = pairs("endpoints")?;
+        let fields = pairs("fields")?;
         let retry = present("retry");
         Ok(RawConfig {
             base_url: text("baseUrl")?,
@@ -224,6 +247,7 @@ impl RawConfig {
                 Some(Json::Bool(on)) => Some(*on),
                 Some(_) => return Err(AuthError::config("dpop must be true or false")),
             },
+            fields,
         })
     }
 }
@@ -304,6 +328,13 @@ impl Config {
                 "dpop works with protocol \"json\" or \"oauth2-password\" (Better Auth does not bind tokens)",
             ));
         }
+        // Better Auth's answers have one shape (its session token and `{token}`).
+        if protocol == Protocol::BetterAuth && !raw.fields.is_empty() {
+            return Err(AuthError::config(
+                "fields works with protocol \"json\" or \"oauth2-password\"",
+            ));
+        }
+        let fields = Fields::from_pairs(raw.fields)?;
         let storage_key = raw.storage_key.unwrap_or_else(|| "auth-wasm".into());
         if storage_key.is_empty() {
             return Err(AuthError::config("storageKey must not be empty"));
@@ -369,6 +400,7 @@ impl Config {
             timeout_ms: millis(raw.timeout, 15_000.0, "timeout")?,
             refresh_cookie,
             dpop,
+            fields,
         })
     }
 
@@ -487,8 +519,92 @@ mod tests {
                 "endpoints values must be strings",
             ),
             (
+                r#"{"baseUrl":"http://localhost","endpoints":"/auth"}"#,
+                "endpoints must be an object of paths",
+            ),
+            (
                 r#"{"baseUrl":"http://localhost","retry":{"baseDelay":"x"}}"#,
                 "retry.baseDelay must be a number",
+            ),
+        ] {
+            let err = from_json(text).unwrap_err();
+            assert_eq!(
+                (err.code, err.message.as_str()),
+                (ErrorCode::Config, message),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn fields_are_read_from_the_options_object() {
+        let c = from_json(
+            r#"{"baseUrl":"http://localhost","fields":{"accessToken":"access","refreshToken":"refresh",
+               "refreshBody":"refresh","user":"data.user","expiresIn":"data.ttl"}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            (
+                c.fields.access_token.as_str(),
+                c.fields.refresh_token.as_str(),
+                c.fields.refresh_body.as_str(),
+                c.fields.user.as_deref(),
+                c.fields.expires_in.as_str()
+            ),
+            (
+                "access",
+                "refresh",
+                "refresh",
+                Some("data.user"),
+                "data.ttl"
+            )
+        );
+        for text in [
+            r#"{"baseUrl":"http://localhost","fields":null}"#,
+            r#"{"baseUrl":"http://localhost","fields":{}}"#,
+        ] {
+            assert_eq!(from_json(text).unwrap().fields, Fields::default(), "{text}");
+        }
+        let c = from_json(
+            r#"{"baseUrl":"http://localhost","protocol":"oauth2-password","fields":{"refreshBody":"refresh"}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            c.fields.refresh_body, "refresh",
+            "oauth2-password takes fields too"
+        );
+    }
+
+    #[test]
+    fn bad_fields_are_config_errors_at_construction() {
+        for (text, message) in [
+            (
+                r#"{"baseUrl":"http://localhost","fields":"access"}"#,
+                "fields must be an object of paths",
+            ),
+            (
+                r#"{"baseUrl":"http://localhost","fields":["access"]}"#,
+                "fields must be an object of paths",
+            ),
+            (
+                r#"{"baseUrl":"http://localhost","fields":{"accessToken":["data","token"]}}"#,
+                "fields values must be strings",
+            ),
+            (
+                r#"{"baseUrl":"http://localhost","fields":{"accessToken":null}}"#,
+                "fields values must be strings",
+            ),
+            (
+                r#"{"baseUrl":"http://localhost","fields":{"accessToken":"data..token"}}"#,
+                "fields.accessToken must be member names joined by dots, like \"data.token\"",
+            ),
+            (
+                r#"{"baseUrl":"http://localhost","fields":{"access":"access"}}"#,
+                "fields keys are accessToken, refreshToken, expiresIn, user and refreshBody",
+            ),
+            (
+                r#"{"baseUrl":"http://localhost","protocol":"better-auth","fields":{"accessToken":"token"}}"#,
+                "fields works with protocol \"json\" or \"oauth2-password\"",
             ),
         ] {
             let err = from_json(text).unwrap_err();

@@ -6,7 +6,18 @@ use crate::prelude::*;
 use super::clock::Millis;
 use super::error::{AuthError, ErrorCode};
 use super::jwt::{self, looks_like_jwt};
-use super::protocol::TokenSet;
+
+/// Tokens from a sign-in or refresh response (core::protocol reads them from the
+/// response; defined here so the session does not depend on the protocols).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TokenSet {
+    pub access_token: String,
+    pub refresh_token: Option<String>,
+    /// `expires_in` seconds, for opaque tokens.
+    pub expires_in: Option<f64>,
+    /// The user object as JSON text, when `fields.user` finds one in the answer.
+    pub user: Option<String>,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
@@ -51,7 +62,7 @@ impl Session {
             tokens.refresh_token,
             tokens.expires_in.map(|s| now + s * 1000.0),
             None,
-            None,
+            tokens.user,
             now,
         )
     }
@@ -167,6 +178,7 @@ pub(crate) mod tests {
             access_token: access,
             refresh_token: refresh.map(str::to_owned),
             expires_in,
+            user: None,
         }
     }
 
