@@ -10,6 +10,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from .db import init_db, make_engine
 from .deps import AppState, LocalAccounts
+from .dpop import DpopVerifier, Nonces, make_replay_cache
 from .email_verification import EmailVerifier
 from .errors import install_error_handlers
 from .jwks import JwksVerifier
@@ -18,6 +19,7 @@ from .mfa import Challenges, RecoveryCodes
 from .oidc import Flows, Providers
 from .passkeys import RelyingParty
 from .ratelimit import make_limiters
+from .resource import AccessGuard
 from .routers import auth, identities, mfa, notes, oauth, passkeys, sessions
 from .security import Passwords, Tokens
 from .settings import Settings
@@ -47,19 +49,38 @@ def create_app(settings: Settings | None = None, oauth_transport: httpx.BaseTran
     engine = make_engine(settings.database_url)
     auth_limiter, refresh_limiter = make_limiters(settings)
     app = FastAPI(title="auth-wasm reference backend", version="0.1.0")
+    tokens = Tokens(
+        secret,
+        settings.access_token_ttl,
+        settings.jwt_leeway,
+        issuers=settings.jwt_issuer_list,
+        audience=settings.jwt_audience_list,
+        previous_secrets=previous,
+        raw_secret=settings.jwt_raw_secret,
+    )
+    dpop_verifier = DpopVerifier(
+        Nonces([secret, *previous], settings.dpop_nonce_ttl),
+        make_replay_cache(settings.redis_url),
+        max_age=settings.dpop_proof_max_age,
+        leeway=settings.jwt_leeway,
+        require_nonce=settings.dpop_nonce,
+    )
+    jwks = (
+        JwksVerifier(
+            settings.jwt_jwks_url,
+            settings.jwt_issuer_list,
+            settings.jwt_audience_list,
+            settings.jwt_leeway,
+            min_refetch=settings.jwt_jwks_min_refetch,
+        )
+        if settings.jwt_jwks_url
+        else None
+    )
     app.state.auth = AppState(
         settings=settings,
         sessions=init_db(engine, settings.auto_migrate),
         passwords=Passwords(settings.password_hash_profile),
-        tokens=Tokens(
-            secret,
-            settings.access_token_ttl,
-            settings.jwt_leeway,
-            issuers=settings.jwt_issuer_list,
-            audience=settings.jwt_audience_list,
-            previous_secrets=previous,
-            raw_secret=settings.jwt_raw_secret,
-        ),
+        tokens=tokens,
         auth_limiter=auth_limiter,
         refresh_limiter=refresh_limiter,
         challenges=Challenges(secret, previous),
@@ -68,15 +89,8 @@ def create_app(settings: Settings | None = None, oauth_transport: httpx.BaseTran
         flows=Flows(secret, previous),
         mailer=make_mailer(settings),
         verifier=EmailVerifier(secret, previous, settings.verify_link_prefix),
-        jwks=JwksVerifier(
-            settings.jwt_jwks_url,
-            settings.jwt_issuer_list,
-            settings.jwt_audience_list,
-            settings.jwt_leeway,
-            min_refetch=settings.jwt_jwks_min_refetch,
-        )
-        if settings.jwt_jwks_url
-        else None,
+        guard=AccessGuard(tokens, dpop_verifier, settings.dpop, fallback=jwks.verify if jwks else None),
+        jwks=jwks,
         passkeys=RelyingParty(settings, secret, previous),
     )
     app.state.engine = engine
@@ -108,11 +122,11 @@ def create_app(settings: Settings | None = None, oauth_transport: httpx.BaseTran
         allow_origins=settings.cors_origin_list,
         allow_origin_regex=settings.cors_origin_regex,
         allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
-        allow_headers=["Authorization", "Content-Type", "X-CSRF"],
+        allow_headers=["Authorization", "Content-Type", "X-CSRF", "DPoP"],
         # The refresh cookie (REFRESH_TOKEN_TRANSPORT=cookie) crosses origins only
         # to the origins listed above.
         allow_credentials=True,
-        expose_headers=["Retry-After", "Date", "WWW-Authenticate"],
+        expose_headers=["Retry-After", "Date", "WWW-Authenticate", "DPoP-Nonce"],
         max_age=600,
     )
     return app

@@ -80,6 +80,9 @@ class AuthSession(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     user_agent: Mapped[str] = mapped_column(String(512), default="")
     ip: Mapped[str] = mapped_column(String(64), default="")
+    # RFC 7638 thumbprint of the DPoP key the session's refresh tokens are bound to
+    # (RFC 9449 5): a refresh needs a proof signed by that key. None: unbound.
+    dpop_jkt: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class RefreshToken(Base):

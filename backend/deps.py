@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -15,14 +15,16 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from . import session_store
 from .db import OAuthIdentity, User
+from .dpop import DpopError, DpopVerifier
 from .email_verification import EmailVerifier
-from .errors import ApiError, unauthorized
+from .errors import ApiError
 from .jwks import JwksVerifier
 from .mailer import Mailer
 from .mfa import Challenges, RecoveryCodes
 from .oidc import Flows, Providers
 from .passkeys import RelyingParty
 from .ratelimit import Limiter
+from .resource import AccessGuard
 from .security import AccessClaims, Passwords, Tokens
 from .settings import Settings
 
@@ -42,6 +44,7 @@ class AppState:
     mailer: Mailer
     verifier: EmailVerifier
     passkeys: RelyingParty
+    guard: AccessGuard
     test_hooks: object | None = field(default=None)
     # JWT_JWKS_URL: tokens another issuer signs with its own key pair.
     jwks: JwksVerifier | None = field(default=None)
@@ -96,26 +99,25 @@ class Principal:
 
 
 def get_principal(
-    token: Annotated[str | None, Depends(bearer_scheme)],
+    request: Request,
+    response: Response,
     state: Annotated[AppState, Depends(get_state)],
     db: Annotated[Session, Depends(get_db)],
+    _scheme: Annotated[str | None, Depends(bearer_scheme)] = None,
 ) -> Principal:
-    if not token:
-        raise unauthorized()
-    claims = state.tokens.verify_access(token)
-    if claims is None and state.jwks is not None:
-        claims = state.jwks.verify(token)
-    if claims is None:
-        raise unauthorized("Invalid or expired token")
+    """The signed-in user: a Bearer token (ours, or with JWT_JWKS_URL another
+    issuer's), or a DPoP-bound one with its proof (resource.AccessGuard). `_scheme`
+    only declares the scheme for OpenAPI."""
+    claims = state.guard.authenticate(request, response)
     user = db.get(User, claims.sub)
     if user is None and claims.sid is None and state.settings.external_users == "create":
         user = adopt_external_user(db, claims, trusted_issuer=bool(state.settings.jwt_issuer_list))
     if user is None or not user.is_active:
-        raise unauthorized("Invalid or expired token")
+        raise state.guard.refuse("Invalid or expired token")
     # Tokens we issued name their session: a revoked session stops its access tokens
     # at once rather than at their expiry.
     if claims.sid is not None and not session_store.is_live(db, claims.sid):
-        raise unauthorized("Session revoked")
+        raise state.guard.refuse("Session revoked")
     return Principal(user, claims)
 
 
@@ -161,6 +163,44 @@ def adopt_external_user(db: Session, claims: AccessClaims, trusted_issuer: bool)
         db.rollback()
         return db.get(User, claims.sub)
     return user
+
+
+def dpop_binding(request: Request, response: Response, state: Annotated[AppState, Depends(get_state)]) -> None:
+    """On routes that issue tokens: check the request's DPoP proof (RFC 9449 5) and
+    keep its key's thumbprint for `issuance_jkt`. A request that also carries an
+    access token (a link's callback) has its proof checked by the access guard."""
+    request.state.dpop_jkt = None
+    guard = state.guard
+    values = request.headers.getlist("dpop")
+    if guard.mode == "off" or not values or request.headers.get("authorization", "").lower().startswith("dpop "):
+        return
+    try:
+        proof = guard.verifier.verify(values, request.method, str(request.url))
+    except DpopError as exc:
+        raise dpop_refusal(guard.verifier, exc.error, exc.description) from None
+    request.state.dpop_jkt = proof.jkt
+    if guard.verifier.require_nonce:
+        response.headers["DPoP-Nonce"] = guard.verifier.nonces.current()
+
+
+def dpop_refusal(verifier: DpopVerifier, error: str, description: str) -> ApiError:
+    """RFC 9449 5/8 at a token-issuing route: 400 with `error`, and a fresh nonce."""
+    headers = {"Cache-Control": "no-store"}
+    if verifier.require_nonce:
+        headers["DPoP-Nonce"] = verifier.nonces.current()
+    return ApiError(400, "unauthorized", description, headers=headers, extra={"error": error, "error_description": description})
+
+
+def issuance_jkt(state: AppState, request: Request) -> str | None:
+    """The DPoP key the tokens issued for this request bind to (None: unbound).
+    DPOP=required: no proof, no tokens."""
+    jkt: str | None = getattr(request.state, "dpop_jkt", None)
+    if jkt is None and state.guard.mode == "required":
+        raise dpop_refusal(state.guard.verifier, "invalid_dpop_proof", "A DPoP proof is required")
+    return jkt
+
+
+DpopBinding = [Depends(dpop_binding)]
 
 
 def require_local_accounts(state: Annotated[AppState, Depends(get_state)]) -> None:

@@ -57,6 +57,8 @@ class AccessClaims:
     name: str | None = None
     # The issuer's word that it verified `email` (a JSON true, nothing else).
     email_verified: bool = False
+    # RFC 9449 6.1 `cnf.jkt`: the token is DPoP-bound to the key with this thumbprint.
+    jkt: str | None = None
 
 
 # RFC 9068's media type for JWT access tokens: a JWT of another kind signed with a
@@ -103,9 +105,10 @@ class Tokens:
         self._issuers = issuers
         self._audience = audience
 
-    def issue_access(self, user_id: str, session_id: str, email: str, name: str) -> str:
+    def issue_access(self, user_id: str, session_id: str, email: str, name: str, jkt: str | None = None) -> str:
+        """`jkt`: bind the token to that DPoP key (`cnf.jkt`)."""
         now = int(time.time())
-        claims = {
+        claims: dict[str, Any] = {
             "iss": self._issuers[0],
             "aud": self._audience[0],
             "sub": user_id,
@@ -116,6 +119,8 @@ class Tokens:
             "exp": now + self.access_ttl,
             "jti": uuid.uuid4().hex,
         }
+        if jkt is not None:
+            claims["cnf"] = {"jkt": jkt}
         return jwt.encode(claims, self._keys[0], algorithm=ALGORITHM, headers={"typ": ACCESS_TOKEN_TYP})
 
     def verify_access(self, token: str) -> AccessClaims | None:
@@ -158,7 +163,12 @@ class Tokens:
             value = claims.get(key)
             return value if isinstance(value, str) else None
 
+        cnf = claims.get("cnf")
+        jkt = cnf.get("jkt") if isinstance(cnf, dict) else None
+        if cnf is not None and not isinstance(jkt, str):
+            return None  # a confirmation we cannot check is no token we accept
         return AccessClaims(
+            jkt=jkt,
             sub=sub,
             sid=text("sid"),
             exp=int(claims["exp"]),

@@ -36,9 +36,10 @@ def _expiry(created_at: datetime, now: datetime, idle_ttl: int, max_age: int | N
 
 
 def start_session(
-    db: Session, user: User, ttl: int, user_agent: str, ip: str, max_age: int | None = None
+    db: Session, user: User, ttl: int, user_agent: str, ip: str, max_age: int | None = None, dpop_jkt: str | None = None
 ) -> Issued:
-    """`ttl`: the idle limit; `max_age`: the absolute one (None: none)."""
+    """`ttl`: the idle limit; `max_age`: the absolute one (None: none); `dpop_jkt`:
+    the DPoP key its refresh tokens are bound to."""
     now = utcnow()
     session = AuthSession(
         user_id=user.id,
@@ -47,6 +48,7 @@ def start_session(
         expires_at=_expiry(now, now, ttl, max_age),
         user_agent=user_agent[:512],
         ip=ip[:64],
+        dpop_jkt=dpop_jkt,
     )
     db.add(session)
     db.flush()
@@ -61,11 +63,16 @@ def _add_token(db: Session, session_id: str) -> str:
     return token
 
 
-def rotate(db: Session, presented: str, ttl: int, max_age: int | None = None) -> tuple[User, Issued]:
+def rotate(
+    db: Session, presented: str, ttl: int, max_age: int | None = None, dpop_jkt: str | None = None
+) -> tuple[User, Issued]:
     """Spend `presented` and issue its successor in the same session, which lives
     `ttl` more idle seconds but never beyond `max_age` after sign-in.
 
-    A token presented a second time revokes its whole session (someone else has it)."""
+    A token presented a second time revokes its whole session (someone else has it).
+    A DPoP-bound session's token is refused unless `dpop_jkt` (the key of the
+    request's proof) is its key, and then nothing is spent: a thief without the key
+    cannot burn the owner's token."""
     token_hash = hash_refresh_token(presented)
     row = db.get(RefreshToken, token_hash)
     if row is None:
@@ -76,6 +83,8 @@ def rotate(db: Session, presented: str, ttl: int, max_age: int | None = None) ->
         raise RefreshRejected
     # Checked here too: a session started before SESSION_MAX_AGE was lowered.
     if max_age is not None and as_utc(session.created_at) + timedelta(seconds=max_age) <= now:
+        raise RefreshRejected
+    if session.dpop_jkt is not None and session.dpop_jkt != dpop_jkt:
         raise RefreshRejected
     won = rowcount(db.execute(
         update(RefreshToken)

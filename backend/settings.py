@@ -217,6 +217,23 @@ class Settings(BaseSettings):
     webauthn_rp_id: str | None = None
     webauthn_rp_name: str = "auth-wasm"
     webauthn_origins: str | None = None
+    # DPoP (RFC 9449, dpop.py): "optional" (a proof at sign-in binds the tokens to the
+    # client's key; bearer clients still work), "required" (no proof, no tokens; no
+    # Bearer on protected routes) or "off" (proofs ignored, the DPoP scheme refused).
+    dpop: str = "optional"
+    # Proofs must carry a server nonce (DPoP-Nonce / use_dpop_nonce), a new one every
+    # DPOP_NONCE_TTL seconds (the previous one stays good for as long again).
+    dpop_nonce: bool = True
+    dpop_nonce_ttl: int = Field(300, ge=10, le=86_400)
+    # How old (by its iat) a proof may be; the replay cache keeps proof ids that long.
+    dpop_proof_max_age: int = Field(60, ge=5, le=3600)
+
+    @field_validator("dpop")
+    @classmethod
+    def _valid_dpop(cls, value: str) -> str:
+        if value not in ("off", "optional", "required"):
+            raise ValueError("DPOP must be 'off', 'optional' or 'required'")
+        return value
 
     @field_validator("external_users")
     @classmethod

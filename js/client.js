@@ -5,6 +5,7 @@
 // (`flight`), so concurrent callers in a tab send a single refresh request, and
 // through a Web Lock (or a claim round on the channel), so tabs send one between them.
 import { authError } from "./auth-error.js";
+import { DpopSigner } from "./dpop.js";
 import { Engine } from "./engine.js";
 import { build, fetchRequest, read, send } from "./http.js";
 import { Store } from "./storage.js";
@@ -49,6 +50,9 @@ export class AuthClient {
     });
     this.settings = this.engine.settings();
     this.store = new Store(this.settings.storage, `${this.settings.key}:session`);
+    // dpop: true where no key can be kept throws `config` here: never a silent bearer.
+    /** @type {DpopSigner | null} */
+    this.dpop = this.settings.dpop ? new DpopSigner(this.settings.key) : null;
     /** @type {Set<{ listener: AuthListener }>} */
     this.listeners = new Set();
     this.snap = null;
@@ -86,7 +90,7 @@ export class AuthClient {
    * timeout) is recorded, so it shows in the snapshot, and thrown. */
   async sendRecorded(/** @type {EngineRequest} */ req) {
     try {
-      return await send(req, this.settings.timeout);
+      return await (this.dpop ? this.dpop.send(req, this.settings.timeout) : send(req, this.settings.timeout));
     } catch (err) {
       throw this.engine.fail(err);
     }
@@ -337,9 +341,11 @@ export class AuthClient {
       const req = this.engine.logout();
       if (req) {
         // Best effort: signing out here must not depend on the server answering.
-        await send(req, this.settings.timeout).catch(() => {});
+        await (this.dpop ? this.dpop.send(req, this.settings.timeout) : send(req, this.settings.timeout)).catch(() => {});
       }
       this.engine.signOut();
+      // A new key for the next sign-in: nothing bound to this one stays usable.
+      await this.dpop?.drop();
       this.changed("signed_out");
     });
   }
@@ -361,9 +367,30 @@ export class AuthClient {
     return this.run(() => this.accessToken(access));
   }
 
-  /** `{ Authorization: "Bearer ..." }`, or `{}` when there is no usable token. */
+  /** `{ Authorization: "Bearer ..." }`, or `{}` when there is no usable token.
+   * With DPoP a header alone cannot carry the proof: `config` (use dpopHeaders). */
   authHeader() {
+    if (this.dpop) return Promise.reject(authError("config", "With dpop: true use dpopHeaders(url, method) or auth.fetch: a bound token needs a proof per request"));
     return this.getAccessToken().then((token) => (token ? { Authorization: `Bearer ${token}` } : {}));
+  }
+
+  /** With DPoP: `{ Authorization: "DPoP ...", DPoP: proof }` for one `method` request
+   * to `url` (an allowed origin), or `{}` when there is no usable token. */
+  dpopHeaders(/** @type {string} */ url, /** @type {string} */ method = "GET") {
+    return this.run(async () => {
+      const dpop = this.dpop;
+      if (!dpop) throw authError("config", "dpopHeaders needs dpop: true");
+      let absolute;
+      try {
+        absolute = new URL(url, typeof location === "undefined" ? undefined : location.href).href;
+      } catch {
+        throw authError("config", "dpopHeaders needs a URL");
+      }
+      if (!this.engine.bearerAllowed(absolute)) throw authError("config", "The token goes only to baseUrl's origin and allowedOrigins");
+      const token = await this.accessToken();
+      if (!token) return {};
+      return { Authorization: `DPoP ${token}`, DPoP: await dpop.proof(method, absolute, token) };
+    });
   }
 
   /** `fetch` with the bearer for allowed origins; on 401 one refresh and one replay. */
@@ -571,8 +598,7 @@ export class AuthClient {
     } catch {
       throw authError("config", "The request body cannot be replayed");
     }
-    request.headers.set("Authorization", `Bearer ${token}`);
-    const response = await fetchRequest(request);
+    const response = await this.withToken(request, token);
     if (response.status !== 401) return response;
     // The token may already have been replaced by a concurrent refresh.
     if (this.engine.current() === token) {
@@ -584,10 +610,17 @@ export class AuthClient {
     }
     const fresh = this.engine.current();
     if (!fresh) throw unauthorized();
-    replay.headers.set("Authorization", `Bearer ${fresh}`);
-    const again = await fetchRequest(replay);
+    const again = await this.withToken(replay, fresh);
     if (again.status === 401) throw this.engine.fail(unauthorized());
     return again;
+  }
+
+  /** Send `request` with the access token: a DPoP-bound one with its proof, else as bearer.
+   * @param {Request} request @param {string} token */
+  withToken(request, token) {
+    if (this.dpop) return this.dpop.fetch(request, token);
+    request.headers.set("Authorization", `Bearer ${token}`);
+    return fetchRequest(request);
   }
 
   // ---- one refresh per tab ----------------------------------------------------------------------

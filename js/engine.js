@@ -4,6 +4,7 @@
 // returns its result or throws the AuthError the engine met (and recorded: it shows in
 // the snapshot); methods that cannot fail never throw.
 import {
+  Dpop as WasmDpop,
   Engine as Wasm,
   decodeJwtScratch,
   engineMemory,
@@ -20,7 +21,7 @@ import { errorFromText } from "./auth-error.js";
 /** @typedef {import("./auth-error.js").AuthError} AuthError */
 /** @typedef {import("./http.js").EngineRequest} EngineRequest */
 /** @typedef {import("./http.js").Reply} Reply */
-/** @typedef {{ storage: "local" | "session" | "memory", key: string, lockTimeout: number, timeout: number, cookie?: true }} Settings */
+/** @typedef {{ storage: "local" | "session" | "memory", key: string, lockTimeout: number, timeout: number, cookie?: true, dpop?: true }} Settings */
 /** @typedef {"anonymous" | "authenticated" | "expired" | "mfa_required"} Status */
 /** What the current token allows: use it, refresh first, or none (`expired`: said
  * once, the first time; `none` after that or when signed out).
@@ -313,4 +314,38 @@ export function decodeToken(token) {
  * @param {number | undefined} leeway */
 export function tokenExpired(token, leeway) {
   return isExpiredScratch(putToken(token), leeway);
+}
+
+/** What an answer means for DPoP: as it is; send again with a fresh proof (a new nonce,
+ * a corrected clock); tokens the backend did not bind (never used as bearer).
+ * @typedef {"done" | "retry" | "unbound"} DpopVerdict */
+const VERDICTS = /** @type {const} */ (["done", "retry", "unbound"]);
+
+/** The DPoP decisions (src/core/dpop.rs, src/web/dpop.rs) behind named methods: what a
+ * proof claims, the nonces per origin, what an answer means. js/dpop.js signs. */
+export class DpopDecisions {
+  constructor() {
+    this.wasm = new WasmDpop();
+  }
+
+  /** The claims to sign as JSON text, or null when `url` is no absolute http(s) URL.
+   * @param {string} method @param {string} url @param {string} jti
+   * @param {string} ath the access token's hash, "" for an auth request */
+  claims(method, url, jti, ath) {
+    return this.wasm.claims(method, url, jti, Date.now(), ath) || null;
+  }
+
+  /** @param {string} url the request's @param {Response} response
+   * @param {string} body its text where it matters (token routes), else ""
+   * @returns {DpopVerdict} */
+  answer(url, response, body) {
+    const header = (/** @type {string} */ name) => response.headers.get(name) ?? "";
+    const verdict = this.wasm.answer(url, response.status, header("DPoP-Nonce"), header("WWW-Authenticate"), body, header("Date"), Date.now());
+    return VERDICTS[verdict] ?? "done";
+  }
+
+  /** Signed out: the nonces go with the key. */
+  clear() {
+    this.wasm.clear();
+  }
 }

@@ -69,6 +69,13 @@ export interface AuthConfig {
    * `storage: "memory"` and the access token lives only in memory. A new page
    * restores the session by a silent refresh. Protocol "json" only. Default "body". */
   refreshTransport?: "body" | "cookie";
+  /** DPoP (RFC 9449): tokens bound to a P-256 key this browser cannot export (kept in
+   * IndexedDB per storageKey, the same across tabs and reloads, a new one after
+   * logout); every auth request and every `fetch` to an allowed origin carries a
+   * fresh proof. Throws `config` at construction without IndexedDB or WebCrypto, and
+   * the first sign-in rejects with `config` when no non-extractable key can be made:
+   * never a silent fall back to bearer. Protocols "json" and "oauth2-password". */
+  dpop?: boolean;
   /** Where a token server with other field names keeps the tokens, expiry and user in
    * its sign-in and refresh answers, and the field it takes the refresh token in
    * (docs/backends.md has recipes). Protocols "json" and "oauth2-password"; a bad path
@@ -201,6 +208,8 @@ export interface SocialSignInOptions {
 
 export type AuthListener = (snapshot: AuthSnapshot, event: AuthEvent) => void;
 export type AuthHeader = { Authorization: string } | Record<string, never>;
+/** `Authorization: DPoP <token>` and its proof, for one request (DPoP only). */
+export type DpopHeaders = { Authorization: string; DPoP: string } | Record<string, never>;
 
 export declare class AuthClient {
   /** Never throws for what is in storage (garbage is removed); throws AuthError
@@ -288,8 +297,13 @@ export declare class AuthClient {
   refresh(): Promise<AuthSnapshot>;
   /** A usable access token, refreshed first when due; null when signed out or expired. */
   getAccessToken(): Promise<string | null>;
-  /** `{ Authorization: "Bearer ..." }`, or `{}` when there is no usable token. */
+  /** `{ Authorization: "Bearer ..." }`, or `{}` when there is no usable token.
+   * With `dpop: true` it rejects with `config`: use `dpopHeaders` or `fetch`. */
   authHeader(): Promise<AuthHeader>;
+  /** With `dpop: true`: the two headers for one `method` (default "GET") request to
+   * `url` (an allowed origin; else `config`), or `{}` when there is no usable token.
+   * A proof is good once: ask again for every request. */
+  dpopHeaders(url: string, method?: string): Promise<DpopHeaders>;
   /** `fetch` with the bearer for allowed origins; on 401 one refresh and one replay. */
   fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>;
   /** The user from the backend's `me` endpoint (or the claims when it has none). */

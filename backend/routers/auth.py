@@ -11,7 +11,18 @@ from sqlalchemy.orm import Session
 
 from .. import email_verification, mailer, mfa, session_store
 from ..db import TotpFactor, User, as_utc
-from ..deps import AppState, CurrentUser, Db, LocalAccounts, State, client_ip, client_key, user_agent
+from ..deps import (
+    AppState,
+    CurrentUser,
+    Db,
+    DpopBinding,
+    LocalAccounts,
+    State,
+    client_ip,
+    client_key,
+    issuance_jkt,
+    user_agent,
+)
 from ..errors import ApiError
 from ..ratelimit import enforce
 from ..refresh_cookie import check_csrf, clear_refresh_cookie, presented_cookie, set_refresh_cookie, uses_cookie
@@ -22,10 +33,14 @@ router = APIRouter(prefix="/auth", tags=["auth"])
 INVALID_CREDENTIALS = "Invalid email or password"
 
 
-def _token_pair(state: AppState, user: User, issued: session_store.Issued) -> TokenPair:
-    access = state.tokens.issue_access(user.id, issued.session.id, user.email, user.name)
+def _token_pair(state: AppState, user: User, issued: session_store.Issued, jkt: str | None) -> TokenPair:
+    """`jkt`: the DPoP key the access token is bound to (token_type "DPoP")."""
+    access = state.tokens.issue_access(user.id, issued.session.id, user.email, user.name, jkt=jkt)
     return TokenPair(
-        access_token=access, expires_in=state.tokens.access_ttl, refresh_token=issued.refresh_token
+        access_token=access,
+        token_type="DPoP" if jkt else "bearer",  # noqa: S106 (a token type, not a secret)
+        expires_in=state.tokens.access_ttl,
+        refresh_token=issued.refresh_token,
     )
 
 
@@ -62,6 +77,8 @@ def _authenticate(state: AppState, db: Session, request: Request, identifier: st
 
 
 def _sign_in(state: AppState, db: Session, request: Request, user: User) -> TokenPair:
+    """A new session; bound to the request's DPoP key when it proved one."""
+    jkt = issuance_jkt(state, request)
     issued = session_store.start_session(
         db,
         user,
@@ -69,8 +86,9 @@ def _sign_in(state: AppState, db: Session, request: Request, user: User) -> Toke
         user_agent(request),
         client_ip(request),
         max_age=state.settings.session_max_age,
+        dpop_jkt=jkt,
     )
-    return _token_pair(state, user, issued)
+    return _token_pair(state, user, issued, jkt)
 
 
 def _deliver(state: AppState, request: Request, response: Response, pair: TokenPair) -> TokenPair:
@@ -91,7 +109,7 @@ def _send_verification(state: AppState, tasks: BackgroundTasks, user: User) -> N
     tasks.add_task(mailer.deliver, state.mailer, state.verifier.mail(user))
 
 
-@router.post("/register", status_code=201, response_model=TokenPair, dependencies=LocalAccounts)
+@router.post("/register", status_code=201, response_model=TokenPair, dependencies=[*LocalAccounts, *DpopBinding])
 def register(
     body: RegisterIn, request: Request, response: Response, tasks: BackgroundTasks, state: State, db: Db
 ) -> TokenPair:
@@ -135,7 +153,7 @@ def _has_second_factor(db: Session, user: User) -> bool:
     return factor is not None and factor.enabled
 
 
-@router.post("/login", response_model=TokenPair | MfaChallengeOut, dependencies=LocalAccounts)
+@router.post("/login", response_model=TokenPair | MfaChallengeOut, dependencies=[*LocalAccounts, *DpopBinding])
 def login(body: LoginIn, request: Request, response: Response, state: State, db: Db) -> TokenPair | MfaChallengeOut:
     user = _authenticate(state, db, request, body.identifier, body.password)
     if user is None:
@@ -161,7 +179,7 @@ def _oauth_error(
     )
 
 
-@router.post("/token", response_model=TokenPair, dependencies=LocalAccounts)
+@router.post("/token", response_model=TokenPair, dependencies=[*LocalAccounts, *DpopBinding])
 def token(
     request: Request,
     response: Response,
@@ -205,13 +223,16 @@ def token(
 
 def _refresh(state: AppState, db: Session, request: Request, presented: str) -> TokenPair:
     enforce(state.refresh_limiter, f"ip:{client_key(request)}")
+    # A bound session needs a proof from its key; an unbound one may get a bound
+    # access token (its refresh token stays as it was).
+    jkt = issuance_jkt(state, request)
     try:
         user, issued = session_store.rotate(
-            db, presented, state.settings.session_idle_ttl, state.settings.session_max_age
+            db, presented, state.settings.session_idle_ttl, state.settings.session_max_age, dpop_jkt=jkt
         )
     except session_store.RefreshRejected:
         raise ApiError(401, "refresh_failed", "Refresh token is invalid, expired or revoked") from None
-    return _token_pair(state, user, issued)
+    return _token_pair(state, user, issued, jkt)
 
 
 def _csrf_guard(request: Request, state: State) -> None:
@@ -229,7 +250,7 @@ def _presented(state: AppState, request: Request, body: RefreshIn | None) -> str
     return body.refresh_token if body is not None else None
 
 
-@router.post("/refresh", response_model=TokenPair, dependencies=[*LocalAccounts, Depends(_csrf_guard)])
+@router.post("/refresh", response_model=TokenPair, dependencies=[*LocalAccounts, Depends(_csrf_guard), *DpopBinding])
 def refresh(
     request: Request,
     response: Response,
@@ -254,10 +275,14 @@ def refresh(
     return _deliver(state, request, response, pair)
 
 
-@router.post("/logout", status_code=204, dependencies=[Depends(_csrf_guard)])
+@router.post("/logout", status_code=204, dependencies=[Depends(_csrf_guard), *DpopBinding])
 def logout(request: Request, state: State, db: Db, body: Annotated[RefreshIn | None, Body()] = None) -> Response:
     presented = _presented(state, request, body)
     session = session_store.session_of_token(db, presented) if presented else None
+    # A DPoP-bound session ends only with a proof from its key: a stolen refresh token
+    # alone must not sign its owner out either.
+    if session is not None and session.dpop_jkt not in (None, getattr(request.state, "dpop_jkt", None)):
+        session = None
     if session is not None:
         session_store.revoke(db, session.id)
     response = Response(status_code=204)

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from .. import mfa, oidc
 from ..db import OAuthIdentity, User
-from ..deps import AppState, Db, State, bearer_scheme, client_key, get_principal
+from ..deps import AppState, Db, DpopBinding, State, bearer_scheme, client_key, get_principal
 from ..errors import ApiError
 from ..ratelimit import enforce
 from ..schemas import LinkedOut, MfaChallengeOut, OAuthCallbackIn, OAuthProviderOut, OAuthStartIn, OAuthStartOut, TokenPair
@@ -54,12 +54,15 @@ Bearer = Annotated[str | None, Depends(bearer_scheme)]
 
 
 @router.post("/{provider}/start", response_model=OAuthStartOut)
-def start(provider: str, body: OAuthStartIn, state: State, db: Db, token: Bearer) -> OAuthStartOut:
+def start(
+    provider: str, body: OAuthStartIn, request: Request, response: Response, state: State, db: Db, token: Bearer
+) -> OAuthStartOut:
     """The provider's authorization URL for this browser's PKCE challenge and state.
     `link: true` (with the bearer): the flow names the signed-in user to link to."""
     client = _client(state, provider)
     _check_redirect(state, body.redirect_uri)
-    link_user = get_principal(token, state, db).user.id if body.link else None
+    del token  # declared for OpenAPI; get_principal reads the header (Bearer or DPoP)
+    link_user = get_principal(request, response, state, db).user.id if body.link else None
     nonce = oidc.new_nonce()
     url = client.authorization_url(body.redirect_uri, body.state, nonce, body.code_challenge)
     issuer = client.config.issuer
@@ -69,11 +72,12 @@ def start(provider: str, body: OAuthStartIn, state: State, db: Db, token: Bearer
     )
 
 
-@router.post("/{provider}/callback", response_model=TokenPair | MfaChallengeOut | LinkedOut)
+@router.post("/{provider}/callback", response_model=TokenPair | MfaChallengeOut | LinkedOut, dependencies=DpopBinding)
 def callback(
     provider: str, body: OAuthCallbackIn, request: Request, response: Response, state: State, db: Db, token: Bearer
 ) -> TokenPair | MfaChallengeOut | LinkedOut:
     """Finish a sign-in (or a link): the code the provider gave the browser, with the verifier."""
+    del token  # declared for OpenAPI; get_principal reads the header (Bearer or DPoP)
     enforce(state.auth_limiter, f"ip:{client_key(request)}")  # IPv6 by its /64, as sign-in
     client = _client(state, provider)
     flow = state.flows.read(body.flow)
@@ -86,7 +90,7 @@ def callback(
         )
     if flow.link_user is not None:
         # The same user must finish what they started (their bearer, again).
-        if get_principal(token, state, db).user.id != flow.link_user:
+        if get_principal(request, response, state, db).user.id != flow.link_user:
             raise ApiError(403, "unauthorized", "This link was started by another account")
         identity = client.finish(body.code, body.code_verifier, flow)
         _link(db, provider, identity, flow.link_user)

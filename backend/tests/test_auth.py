@@ -153,5 +153,5 @@ def test_logout_revokes_the_family_and_is_idempotent(client):
 def test_me_requires_a_token(client):
     r = client.get("/auth/me")
     assert r.status_code == 401
-    assert r.headers["www-authenticate"] == "Bearer"
+    assert r.headers["www-authenticate"] == 'Bearer, DPoP algs="ES256 ES384 EdDSA"'
     assert r.json()["code"] == "unauthorized"

@@ -26,7 +26,8 @@ def assert_refused(client, token_or_header, *, raw_header=False):
     headers = {"Authorization": token_or_header} if raw_header else bearer(token_or_header)
     r = client.get("/auth/me", headers=headers)
     assert r.status_code == 401, r.text
-    assert r.headers["www-authenticate"] == "Bearer"
+    # Bearer first; DPoP (RFC 9449 7.1) advertised beside it in the default optional mode.
+    assert r.headers["www-authenticate"] == 'Bearer, DPoP algs="ES256 ES384 EdDSA"'
     assert r.json()["code"] == "unauthorized"
 
 

@@ -124,6 +124,8 @@ pub struct RawConfig {
     pub timeout: Option<f64>,
     /// `refreshTransport`: "body" (default) or "cookie".
     pub refresh_transport: Option<String>,
+    /// `dpop`: bind tokens to a key of this browser (RFC 9449).
+    pub dpop: Option<bool>,
     /// (name, path) pairs from `fields`.
     pub fields: Vec<(String, String)>,
 }
@@ -154,6 +156,10 @@ pub struct Config {
     /// (`refreshTransport: "cookie"`): auth requests carry credentials and the CSRF
     /// header, refresh and logout send no token.
     pub refresh_cookie: bool,
+    /// DPoP (RFC 9449): every auth request and every request with the access token
+    /// carries a proof signed by the browser's key; the token goes as `DPoP`, never
+    /// as `Bearer`.
+    pub dpop: bool,
     /// Where the token answers keep the tokens, expiry and user; the refresh body's field.
     pub fields: Fields,
 }
@@ -242,6 +248,11 @@ impl RawConfig {
             lock_timeout: number(value.get("lockTimeout"), "lockTimeout")?,
             timeout: number(value.get("timeout"), "timeout")?,
             refresh_transport: text("refreshTransport")?,
+            dpop: match present("dpop") {
+                None => None,
+                Some(Json::Bool(on)) => Some(*on),
+                Some(_) => return Err(AuthError::config("dpop must be true or false")),
+            },
             fields,
         })
     }
@@ -315,6 +326,14 @@ impl Config {
                 ))
             }
         };
+        let dpop = raw.dpop.unwrap_or(false);
+        if dpop && protocol == Protocol::BetterAuth {
+            // Better Auth issues no DPoP-bound tokens: the proof would be ignored and
+            // the tokens bearer tokens after all.
+            return Err(AuthError::config(
+                "dpop works with protocol \"json\" or \"oauth2-password\" (Better Auth does not bind tokens)",
+            ));
+        }
         // Better Auth's answers have one shape (its session token and `{token}`).
         if protocol == Protocol::BetterAuth && !raw.fields.is_empty() {
             return Err(AuthError::config(
@@ -387,6 +406,7 @@ impl Config {
             lock_timeout_ms: millis(raw.lock_timeout, 10_000.0, "lockTimeout")?,
             timeout_ms: millis(raw.timeout, 15_000.0, "timeout")?,
             refresh_cookie,
+            dpop,
             fields,
         })
     }
@@ -426,6 +446,19 @@ mod tests {
 
     fn from_json(text: &str) -> Result<Config, AuthError> {
         RawConfig::from_json(text).and_then(Config::validate)
+    }
+
+    #[test]
+    fn dpop_is_a_boolean_for_the_protocols_that_bind_tokens() {
+        assert!(!from_json(r#"{"baseUrl":"http://localhost"}"#).unwrap().dpop);
+        assert!(from_json(r#"{"baseUrl":"http://localhost","dpop":true}"#).unwrap().dpop);
+        assert!(from_json(r#"{"baseUrl":"http://localhost","protocol":"oauth2-password","dpop":true}"#).unwrap().dpop);
+        for bad in [
+            r#"{"baseUrl":"http://localhost","dpop":"yes"}"#,
+            r#"{"baseUrl":"http://localhost","protocol":"better-auth","dpop":true}"#,
+        ] {
+            assert_eq!(from_json(bad).unwrap_err().code, ErrorCode::Config, "{bad}");
+        }
     }
 
     #[test]

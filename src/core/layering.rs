@@ -21,6 +21,7 @@ const MODULES: [(&str, &str); 16] = [
     ("url", include_str!("url.rs")),
     ("better_auth", include_str!("better_auth.rs")),
     ("fields", include_str!("fields.rs")),
+    ("dpop", include_str!("dpop.rs")),
 ];
 
 /// The core modules `source` names (`super::x` or `crate::core::x`) outside its tests.

@@ -7,6 +7,7 @@ pub(crate) mod account;
 pub(crate) mod better_auth;
 pub(crate) mod clock;
 pub mod config;
+pub mod dpop;
 pub mod engine;
 pub mod error;
 pub mod fields;

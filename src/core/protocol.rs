@@ -296,10 +296,12 @@ pub fn parse_tokens(cfg: &Config, op: Op, resp: &HttpResponse) -> Result<TokenSe
             ))
         }
     };
+    // "DPoP" (RFC 9449 5): a token bound to the key whose proof went with the request;
+    // with `dpop: true` an answer that is not is refused before this (core::dpop).
     if let Some(kind) = body.str_of("token_type") {
-        if !kind.eq_ignore_ascii_case("bearer") {
+        if !kind.eq_ignore_ascii_case("bearer") && !kind.eq_ignore_ascii_case("dpop") {
             return Err(invalid_response(
-                "The token_type is not bearer",
+                "The token_type is not bearer or DPoP",
                 resp.status,
             ));
         }
@@ -954,6 +956,8 @@ pub(crate) mod tests {
     #[test]
     fn parses_token_responses() {
         let t = parse_tokens(&cfg("json"), Op::Login, &resp(200, r#"{"access_token":"a","token_type":"Bearer","expires_in":900,"refresh_token":"r"}"#)).unwrap();
+        let bound = r#"{"access_token":"a","token_type":"DPoP","refresh_token":"r"}"#;
+        assert!(parse_tokens(&cfg("json"), Op::Login, &resp(200, bound)).is_ok());
         assert_eq!(
             t,
             TokenSet {

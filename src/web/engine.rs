@@ -291,6 +291,9 @@ impl Engine {
                 if cookie {
                     out.push_str(",\"cookie\":true");
                 }
+                if e.cfg.dpop {
+                    out.push_str(",\"dpop\":true");
+                }
                 out.push('}');
                 out
             }

@@ -29,6 +29,7 @@ export type _noAny = [
   Assert<Not<IsAny<Parameters<AuthClient["register"]>[0]>>>,
   Assert<Not<IsAny<Awaited<ReturnType<AuthClient["getAccessToken"]>>>>>,
   Assert<Not<IsAny<Awaited<ReturnType<AuthClient["authHeader"]>>>>>,
+  Assert<Not<IsAny<Awaited<ReturnType<AuthClient["dpopHeaders"]>>>>>,
   Assert<Not<IsAny<Awaited<ReturnType<AuthClient["fetch"]>>>>>,
   Assert<Not<IsAny<Awaited<ReturnType<AuthClient["me"]>>>>>,
   Assert<Not<IsAny<ReturnType<AuthClient["getSnapshot"]>>>>,
@@ -91,6 +92,13 @@ export async function flows(): Promise<void> {
   const status: AuthStatus = snap.status;
   const token: string | null = await auth.getAccessToken();
   const header = await auth.authHeader();
+  const bound = new AuthClient({ baseUrl: "http://localhost:8000", dpop: true });
+  const proofHeaders = await bound.dpopHeaders("http://localhost:8000/notes", "POST");
+  // Both headers or none: straight into fetch's headers.
+  const proofInit: RequestInit = { headers: proofHeaders };
+  void proofInit;
+  const _dpopExact: Assert<Equal<typeof proofHeaders, { Authorization: string; DPoP: string } | Record<string, never>>> = true;
+  void _dpopExact;
   const init: RequestInit = { headers: header };
   const res: Response = await auth.fetch("http://localhost:8000/notes", init);
   await auth.fetch(new URL("http://localhost:8000/notes"));

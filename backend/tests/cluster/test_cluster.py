@@ -231,3 +231,34 @@ def test_the_entry_url_serves_a_whole_session():
         assert r.status_code == 200
     with httpx.Client(base_url=ENTRY) as c:
         assert c.get("/auth/me", headers=bearer(r.json()["access_token"])).status_code == 200
+
+
+
+def test_dpop_nonces_hold_on_every_worker_and_a_proof_is_good_once_on_all(workers):
+    """A nonce one worker gave is taken by the other (both derive it from the secret);
+    a proof one worker accepted is refused by the other (the replay cache is Redis)."""
+    from ..test_dpop import Key
+
+    a, b = workers
+    key = Key()
+    ip = new_ip()
+    # Both workers answer for one public host, as behind a load balancer: the Host
+    # header names worker A's address on requests to either.
+    public = URLS[0]
+    host = {**ip, "Host": public.removeprefix("http://")}
+    body = {"email": f"d-{secrets.token_hex(6)}@example.com", "password": "correct horse"}
+    r = a.post("/auth/register", json=body, headers={**host, "DPoP": key.proof("POST", f"{public}/auth/register")})
+    assert r.status_code == 400 and r.json()["error"] == "use_dpop_nonce", r.text
+    nonce = r.headers["DPoP-Nonce"]
+    r = b.post("/auth/register", json=body, headers={**host, "DPoP": key.proof("POST", f"{public}/auth/register", nonce=nonce)})
+    assert r.status_code == 201, r.text
+    assert r.json()["token_type"] == "DPoP"
+    token = r.json()["access_token"]
+    headers = {**host, "Authorization": f"DPoP {token}", "DPoP": key.proof("GET", f"{public}/auth/me", nonce=nonce, token=token)}
+    assert a.get("/auth/me", headers=headers).status_code == 200
+    r = b.get("/auth/me", headers=headers)
+    assert r.status_code == 401, r.text
+    assert r.headers["WWW-Authenticate"].startswith('DPoP error="invalid_dpop_proof"')
+    # A fresh proof is fine on either.
+    fresh = key.proof("GET", f"{public}/auth/me", nonce=nonce, token=token)
+    assert b.get("/auth/me", headers={**headers, "DPoP": fresh}).status_code == 200

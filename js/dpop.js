@@ -1,0 +1,169 @@
+// DPoP (RFC 9449), the shell's part: the key and the signatures. The key pair is made
+// by WebCrypto with a private key that cannot be exported (script, an extension or
+// XSS can use it only while the page runs, never copy it away) and kept in IndexedDB
+// per storageKey, so every tab and every reload of the app signs with the same one.
+// What a proof claims, which nonce it carries and what an answer means are the
+// engine's decisions (src/core/dpop.rs).
+import { authError } from "./auth-error.js";
+import { DpopDecisions } from "./engine.js";
+import { build, fetchRequest, read } from "./http.js";
+
+const DB_NAME = "auth-wasm-dpop";
+const STORE = "keys";
+const encoder = new TextEncoder();
+const ECDSA_P256 = { name: "ECDSA", namedCurve: "P-256" };
+
+/** @typedef {{ privateKey: CryptoKey, jwk: { kty: string, crv: string, x: string, y: string } }} DpopKey */
+
+/** Whether this browser can keep a DPoP key: IndexedDB and WebCrypto (a secure
+ * context). Whether it makes non-extractable P-256 keys shows only when it tries
+ * (the first proof): that rejects with `config` too. */
+export function dpopSupported() {
+  return typeof indexedDB === "object" && indexedDB !== null && typeof crypto === "object" && typeof crypto.subtle?.sign === "function";
+}
+
+const b64url = (/** @type {ArrayBuffer | Uint8Array} */ bytes) => {
+  let binary = "";
+  for (const b of new Uint8Array(bytes)) binary += String.fromCharCode(b);
+  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+};
+
+const unavailable = () => authError("config", "dpop: true needs IndexedDB and WebCrypto P-256 keys, which this browser did not give");
+
+/** One transaction on the key store. `body` queues its requests and calls `done(value)`;
+ * the promise settles when the transaction has committed.
+ * @template T
+ * @param {IDBTransactionMode} mode
+ * @param {(store: IDBObjectStore, done: (value: T) => void) => void} body
+ * @returns {Promise<T | undefined>} */
+function withStore(mode, body) {
+  return new Promise((resolve, reject) => {
+    let open;
+    try {
+      open = indexedDB.open(DB_NAME, 1);
+    } catch {
+      reject(unavailable());
+      return;
+    }
+    open.onupgradeneeded = () => open.result.createObjectStore(STORE);
+    open.onerror = () => reject(unavailable());
+    open.onsuccess = () => {
+      const db = open.result;
+      /** @type {T | undefined} */
+      let result;
+      try {
+        const tx = db.transaction(STORE, mode);
+        tx.oncomplete = () => {
+          db.close();
+          resolve(result);
+        };
+        tx.onerror = tx.onabort = () => {
+          db.close();
+          reject(unavailable());
+        };
+        body(tx.objectStore(STORE), (value) => {
+          result = value;
+        });
+      } catch {
+        db.close();
+        reject(unavailable());
+      }
+    };
+  });
+}
+
+/** The stored key of `id`, or undefined.
+ * @param {string} id */
+const loadKey = (id) =>
+  withStore("readonly", (/** @type {IDBObjectStore} */ store, /** @type {(v: DpopKey) => void} */ done) => {
+    const get = store.get(id);
+    get.onsuccess = () => done(get.result);
+  });
+
+/** The key of `id`: the stored one, else a new one stored, unless another tab stored
+ * one first (one read-write transaction decides, so all tabs end up with the same).
+ * @param {string} id
+ * @returns {Promise<DpopKey>} */
+async function keyOf(id) {
+  const found = await loadKey(id);
+  if (found) return found;
+  /** @type {DpopKey} */
+  let made;
+  try {
+    const pair = /** @type {CryptoKeyPair} */ (await crypto.subtle.generateKey(ECDSA_P256, false, ["sign", "verify"]));
+    const { kty, crv, x, y } = await crypto.subtle.exportKey("jwk", pair.publicKey);
+    if (pair.privateKey.extractable || !kty || !crv || !x || !y) throw unavailable();
+    made = { privateKey: pair.privateKey, jwk: { kty, crv, x, y } };
+  } catch {
+    throw unavailable();
+  }
+  const kept = await withStore("readwrite", (/** @type {IDBObjectStore} */ store, /** @type {(v: DpopKey) => void} */ done) => {
+    const get = store.get(id);
+    get.onsuccess = () => {
+      if (get.result) {
+        done(get.result);
+      } else {
+        store.put(made, id);
+        done(made);
+      }
+    };
+  });
+  return kept ?? made;
+}
+
+/** Signs proofs with this client's key and sends requests with them. */
+export class DpopSigner {
+  /** Throws AuthError `config` where no key can be kept (no IndexedDB or WebCrypto).
+   * @param {string} storageKey the client's storageKey: one key per app */
+  constructor(storageKey) {
+    if (!dpopSupported()) throw unavailable();
+    this.id = storageKey;
+    this.decide = new DpopDecisions();
+  }
+
+  /** A fresh proof for `method` `url`; with `token`, for a request that carries it
+   * (`ath`). The key is read each time: another tab may have signed out and in again.
+   * @param {string} method @param {string} url @param {string} [token] */
+  async proof(method, url, token) {
+    const key = await keyOf(this.id);
+    const ath = token ? b64url(await crypto.subtle.digest("SHA-256", encoder.encode(token))) : "";
+    const claims = this.decide.claims(method.toUpperCase(), url, crypto.randomUUID(), ath);
+    if (!claims) throw authError("config", "A DPoP proof needs an absolute http(s) URL");
+    const input = `${b64url(encoder.encode(JSON.stringify({ typ: "dpop+jwt", alg: "ES256", jwk: key.jwk })))}.${b64url(encoder.encode(claims))}`;
+    const signature = await crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, key.privateKey, encoder.encode(input));
+    return `${input}.${b64url(signature)}`;
+  }
+
+  /** `request` with a fresh proof (and `token` under the DPoP scheme); sent once more
+   * when the engine says the answer asks for it (a new nonce, a corrected clock).
+   * `tokens`: the answer may issue tokens, which must be bound (else `invalid_response`).
+   * @param {Request} request @param {string} [token] @param {boolean} [tokens] */
+  async fetch(request, token, tokens = false) {
+    for (let attempt = 0; ; attempt++) {
+      const spare = attempt === 0 ? request.clone() : null;
+      if (token) request.headers.set("Authorization", `DPoP ${token}`);
+      request.headers.set("DPoP", await this.proof(request.method, request.url, token));
+      const response = await fetchRequest(request);
+      // The body matters for a token route's answer (an error, or the token type).
+      const body = tokens && response.status < 500 ? await response.clone().text().catch(() => "") : "";
+      const verdict = this.decide.answer(request.url, response, body);
+      if (verdict === "unbound") throw authError("invalid_response", "The backend did not bind the tokens to this browser's DPoP key (is DPoP on there?)");
+      if (verdict !== "retry" || spare === null) return response;
+      request = spare;
+    }
+  }
+
+  /** One of the client's own requests as the engine describes it, with a proof.
+   * @param {import("./http.js").EngineRequest} req @param {number} timeoutMs */
+  async send(req, timeoutMs) {
+    return read(await this.fetch(build(req, timeoutMs), req.bearer, true));
+  }
+
+  /** Signed out: the key is deleted (the next sign-in makes a new one), the nonces forgotten. */
+  async drop() {
+    this.decide.clear();
+    await withStore("readwrite", (/** @type {IDBObjectStore} */ store) => {
+      store.delete(this.id);
+    }).catch(() => {});
+  }
+}

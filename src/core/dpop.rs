@@ -1,0 +1,264 @@
+//! DPoP (RFC 9449) decisions for the shell that signs: what a proof claims, which
+//! server nonce goes in it, and what an answer means for it (retry once with the new
+//! nonce, or not). The key and the signature are the shell's (js/dpop.js): WebCrypto
+//! holds a key that cannot be exported, and signing is an effect.
+
+use crate::prelude::*;
+
+use super::clock::{Clock, Millis};
+use super::json::{self, write_int, write_str, Json};
+use super::url::{find, origin_of};
+
+/// What an answer means for DPoP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Nothing to do with DPoP: the caller reads the answer as usual.
+    Done,
+    /// Send again, once, with a fresh proof: `use_dpop_nonce` (RFC 9449 8, 9) with
+    /// the nonce it carried, or a proof refused while this device's clock was off
+    /// (the answer's `Date` corrected it, so the next `iat` is the server's time).
+    Retry,
+    /// Tokens issued without binding (`token_type` not DPoP): the backend ignored the
+    /// proof. With `dpop: true` that is refused, never used as a bearer (no silent downgrade).
+    Unbound,
+}
+
+/// The last server nonce per origin (RFC 9449 8: a nonce is the server's, and a
+/// proof for another server must not carry it).
+#[derive(Debug, Clone, Default)]
+pub struct Dpop {
+    nonces: Vec<(String, String)>,
+    /// The server's clock, from answers' `Date`: a proof's `iat` is checked against it
+    /// within a minute, tighter than the clock of many devices.
+    clock: Clock,
+}
+
+/// Most origins a client talks to: its backend and a few APIs.
+const MAX_ORIGINS: usize = 16;
+
+/// `htu` (RFC 9449 4.2): the URL without query and fragment. None for anything that
+/// is not an absolute http(s) URL.
+pub fn htu(url: &str) -> Option<&str> {
+    origin_of(url)?;
+    let url = url.trim();
+    // A byte scan: a char-pattern search links a searcher the wasm does not need.
+    let end = url
+        .bytes()
+        .position(|b| b == b'?' || b == b'#')
+        .unwrap_or(url.len());
+    url.get(..end)
+}
+
+impl Dpop {
+    pub fn new() -> Dpop {
+        Dpop::default()
+    }
+
+    fn nonce_for(&self, origin: &str) -> Option<&str> {
+        self.nonces
+            .iter()
+            .find(|(o, _)| o == origin)
+            .map(|(_, n)| n.as_str())
+    }
+
+    /// The claims of a proof for `method` `url`, as JSON text: `jti` (the shell's
+    /// random id), `htm`, `htu`, `iat` (seconds, from `now_ms` on the server's clock
+    /// as the engine corrects it), the origin's nonce when one is known, and `ath`
+    /// (base64url SHA-256 of the access token, the shell's hash) for a resource
+    /// request. None when `url` is no absolute http(s) URL (no proof can name it).
+    pub fn claims(&self, method: &str, url: &str, jti: &str, now_ms: Millis, ath: Option<&str>) -> Option<String> {
+        let htu = htu(url)?;
+        let origin = origin_of(url)?;
+        let mut out = String::from("{\"jti\":");
+        write_str(&mut out, jti);
+        out.push_str(",\"htm\":");
+        write_str(&mut out, method);
+        out.push_str(",\"htu\":");
+        write_str(&mut out, htu);
+        out.push_str(",\"iat\":");
+        write_int(&mut out, (self.clock.now(now_ms) / 1000.0) as i64);
+        if let Some(nonce) = self.nonce_for(&origin) {
+            out.push_str(",\"nonce\":");
+            write_str(&mut out, nonce);
+        }
+        if let Some(ath) = ath {
+            out.push_str(",\"ath\":");
+            write_str(&mut out, ath);
+        }
+        out.push('}');
+        Some(out)
+    }
+
+    /// An answer from `url`: remember its `DPoP-Nonce` for the origin, and say
+    /// whether the request must go again with it. `use_dpop_nonce` comes as a 400
+    /// with `{"error":"use_dpop_nonce"}` from a token endpoint (RFC 9449 8) or as a
+    /// 401 whose `WWW-Authenticate` says so from a resource (RFC 9449 9); without a
+    /// new nonce there is nothing a retry could change.
+    #[allow(clippy::too_many_arguments)]
+    pub fn answer(
+        &mut self,
+        url: &str,
+        status: u16,
+        nonce: Option<&str>,
+        www_authenticate: &str,
+        body: &str,
+        date: Option<&str>,
+        now_ms: Millis,
+    ) -> Verdict {
+        let Some(origin) = origin_of(url) else {
+            return Verdict::Done;
+        };
+        let clock_moved = date.is_some_and(|d| self.clock.observe_date(d, now_ms));
+        let nonce = nonce.map(str::trim).filter(|n| valid_nonce(n));
+        if let Some(nonce) = nonce {
+            if let Some(slot) = self.nonces.iter_mut().find(|(o, _)| *o == origin) {
+                slot.1 = nonce.to_owned();
+            } else {
+                if self.nonces.len() >= MAX_ORIGINS {
+                    // The oldest goes (retain, not remove(0): no panicking index path).
+                    let mut first = true;
+                    self.nonces.retain(|_| !core::mem::take(&mut first));
+                }
+                self.nonces.push((origin, nonce.to_owned()));
+            }
+        }
+        let parsed = || json::parse(body);
+        let error = |code: &str| match status {
+            401 => find(www_authenticate, code).is_some(),
+            _ => parsed().as_ref().and_then(|b| b.str_of("error")) == Some(code),
+        };
+        let asks = match status {
+            400 | 401 if clock_moved && error("invalid_dpop_proof") => return Verdict::Retry,
+            400 | 401 => error("use_dpop_nonce"),
+            200..=299 => {
+                return match parsed() {
+                    Some(b) if b.get("access_token").is_some() && !token_type_is_dpop(&b) => Verdict::Unbound,
+                    _ => Verdict::Done,
+                }
+            }
+            _ => false,
+        };
+        if asks && nonce.is_some() {
+            Verdict::Retry
+        } else {
+            Verdict::Done
+        }
+    }
+
+    /// Forget every nonce (signed out: the next key starts afresh).
+    pub fn clear(&mut self) {
+        self.nonces.clear();
+    }
+}
+
+/// RFC 9449 8.1: `nonce = 1*NQCHAR` (printable ASCII but `"` and `\`); bounded.
+fn valid_nonce(n: &str) -> bool {
+    !n.is_empty() && n.len() <= 512 && n.bytes().all(|b| (0x21..=0x7e).contains(&b) && b != b'"' && b != b'\\')
+}
+
+/// A token answer's `token_type` (RFC 9449 5: "DPoP" when the token is bound).
+fn token_type_is_dpop(body: &Json) -> bool {
+    body.str_of("token_type")
+        .is_some_and(|t| t.eq_ignore_ascii_case("dpop"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claims(d: &Dpop, url: &str, ath: Option<&str>) -> Json {
+        json::parse(&d.claims("GET", url, "id-1", 1_700_000_000_500.0, ath).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn a_proof_names_the_request_without_query_or_fragment() {
+        let d = Dpop::new();
+        let c = claims(&d, "https://api.example.com/notes?x=1#top", None);
+        assert_eq!(c.str_of("htu"), Some("https://api.example.com/notes"));
+        assert_eq!(c.str_of("htm"), Some("GET"));
+        assert_eq!(c.str_of("jti"), Some("id-1"));
+        assert_eq!(c.num_of("iat"), Some(1_700_000_000.0));
+        assert_eq!(c.get("nonce"), None);
+        assert_eq!(c.get("ath"), None);
+        assert_eq!(d.claims("GET", "/relative", "id", 0.0, None), None);
+        assert_eq!(d.claims("GET", "ftp://x.example/", "id", 0.0, None), None);
+    }
+
+    #[test]
+    fn a_resource_proof_carries_the_token_hash() {
+        let c = claims(&Dpop::new(), "https://api.example.com/notes", Some("hash"));
+        assert_eq!(c.str_of("ath"), Some("hash"));
+    }
+
+    #[test]
+    fn nonces_are_remembered_per_origin_and_go_only_there() {
+        let mut d = Dpop::new();
+        assert_eq!(d.answer("https://a.example/auth/login", 200, Some("n1"), "", "", None, 0.0), Verdict::Done);
+        assert_eq!(claims(&d, "https://a.example/notes", None).str_of("nonce"), Some("n1"));
+        assert_eq!(claims(&d, "https://A.example:443/x", None).str_of("nonce"), Some("n1"));
+        assert_eq!(claims(&d, "https://b.example/notes", None).get("nonce"), None);
+        d.answer("https://a.example/", 200, Some("n2"), "", "", None, 0.0);
+        assert_eq!(claims(&d, "https://a.example/notes", None).str_of("nonce"), Some("n2"));
+        d.clear();
+        assert_eq!(claims(&d, "https://a.example/notes", None).get("nonce"), None);
+    }
+
+    #[test]
+    fn use_dpop_nonce_is_retried_only_with_a_new_nonce() {
+        let mut d = Dpop::new();
+        let body = r#"{"error":"use_dpop_nonce"}"#;
+        assert_eq!(d.answer("https://a.example/token", 400, Some("n"), "", body, None, 0.0), Verdict::Retry);
+        assert_eq!(d.answer("https://a.example/token", 400, None, "", body, None, 0.0), Verdict::Done);
+        let challenge = r#"DPoP error="use_dpop_nonce", algs="ES256""#;
+        assert_eq!(d.answer("https://a.example/notes", 401, Some("m"), challenge, "", None, 0.0), Verdict::Retry);
+        // Another error, or a 400 that is a wrong password: the caller's answer.
+        assert_eq!(d.answer("https://a.example/notes", 401, Some("m"), r#"DPoP error="invalid_dpop_proof""#, "", None, 0.0), Verdict::Done);
+        assert_eq!(d.answer("https://a.example/token", 400, Some("n"), "", r#"{"error":"invalid_grant"}"#, None, 0.0), Verdict::Done);
+        assert_eq!(d.answer("https://a.example/token", 400, Some("n"), "", "not json", None, 0.0), Verdict::Done);
+    }
+
+    #[test]
+    fn iat_is_the_servers_time_and_a_clock_fix_earns_one_retry() {
+        let mut d = Dpop::new();
+        // The device is 10 minutes behind the server (Sun, 06 Nov 1994 08:49:37 GMT).
+        let server_ms = 784_111_777_000.0;
+        let local = server_ms - 600_000.0;
+        let refused = r#"DPoP error="invalid_dpop_proof""#;
+        let date = Some("Sun, 06 Nov 1994 08:49:37 GMT");
+        assert_eq!(d.answer("https://a.example/x", 401, None, refused, "", date, local), Verdict::Retry);
+        let c = json::parse(&d.claims("GET", "https://a.example/x", "j", local, None).unwrap()).unwrap();
+        assert!((c.num_of("iat").unwrap() - server_ms / 1000.0).abs() <= 1.0);
+        // The clock already right: the refusal is the caller's answer (no loop).
+        assert_eq!(d.answer("https://a.example/x", 401, None, refused, "", date, local), Verdict::Done);
+    }
+
+    #[test]
+    fn a_nonce_that_cannot_go_in_a_proof_is_ignored() {
+        let mut d = Dpop::new();
+        let body = r#"{"error":"use_dpop_nonce"}"#;
+        assert_eq!(d.answer("https://a.example/t", 400, Some("a\"b"), "", body, None, 0.0), Verdict::Done);
+        assert_eq!(d.answer("https://a.example/t", 400, Some(""), "", body, None, 0.0), Verdict::Done);
+        assert_eq!(claims(&d, "https://a.example/notes", None).get("nonce"), None);
+    }
+
+    #[test]
+    fn the_origins_remembered_are_bounded() {
+        let mut d = Dpop::new();
+        for i in 0..40 {
+            d.answer(&["https://h", &i.to_string(), ".example/"].concat(), 200, Some("n"), "", "", None, 0.0);
+        }
+        assert_eq!(d.nonces.len(), MAX_ORIGINS);
+        assert_eq!(claims(&d, "https://h39.example/", None).str_of("nonce"), Some("n"));
+    }
+
+    #[test]
+    fn tokens_the_backend_did_not_bind_are_refused() {
+        let mut d = Dpop::new();
+        let url = "https://a.example/auth/login";
+        assert_eq!(d.answer(url, 200, None, "", r#"{"access_token":"t","token_type":"DPoP"}"#, None, 0.0), Verdict::Done);
+        assert_eq!(d.answer(url, 201, None, "", r#"{"access_token":"t","token_type":"bearer"}"#, None, 0.0), Verdict::Unbound);
+        assert_eq!(d.answer(url, 200, None, "", r#"{"access_token":"t"}"#, None, 0.0), Verdict::Unbound);
+        // Not a token answer (a two-factor challenge, a user): nothing to say.
+        assert_eq!(d.answer(url, 200, None, "", r#"{"challenge":"c"}"#, None, 0.0), Verdict::Done);
+    }
+}
