@@ -451,8 +451,16 @@ mod tests {
     #[test]
     fn dpop_is_a_boolean_for_the_protocols_that_bind_tokens() {
         assert!(!from_json(r#"{"baseUrl":"http://localhost"}"#).unwrap().dpop);
-        assert!(from_json(r#"{"baseUrl":"http://localhost","dpop":true}"#).unwrap().dpop);
-        assert!(from_json(r#"{"baseUrl":"http://localhost","protocol":"oauth2-password","dpop":true}"#).unwrap().dpop);
+        assert!(
+            from_json(r#"{"baseUrl":"http://localhost","dpop":true}"#)
+                .unwrap()
+                .dpop
+        );
+        assert!(
+            from_json(r#"{"baseUrl":"http://localhost","protocol":"oauth2-password","dpop":true}"#)
+                .unwrap()
+                .dpop
+        );
         for bad in [
             r#"{"baseUrl":"http://localhost","dpop":"yes"}"#,
             r#"{"baseUrl":"http://localhost","protocol":"better-auth","dpop":true}"#,

@@ -66,7 +66,14 @@ impl Dpop {
     /// as the engine corrects it), the origin's nonce when one is known, and `ath`
     /// (base64url SHA-256 of the access token, the shell's hash) for a resource
     /// request. None when `url` is no absolute http(s) URL (no proof can name it).
-    pub fn claims(&self, method: &str, url: &str, jti: &str, now_ms: Millis, ath: Option<&str>) -> Option<String> {
+    pub fn claims(
+        &self,
+        method: &str,
+        url: &str,
+        jti: &str,
+        now_ms: Millis,
+        ath: Option<&str>,
+    ) -> Option<String> {
         let htu = htu(url)?;
         let origin = origin_of(url)?;
         let mut out = String::from("{\"jti\":");
@@ -132,7 +139,9 @@ impl Dpop {
             400 | 401 => error("use_dpop_nonce"),
             200..=299 => {
                 return match parsed() {
-                    Some(b) if b.get("access_token").is_some() && !token_type_is_dpop(&b) => Verdict::Unbound,
+                    Some(b) if b.get("access_token").is_some() && !token_type_is_dpop(&b) => {
+                        Verdict::Unbound
+                    }
                     _ => Verdict::Done,
                 }
             }
@@ -153,7 +162,10 @@ impl Dpop {
 
 /// RFC 9449 8.1: `nonce = 1*NQCHAR` (printable ASCII but `"` and `\`); bounded.
 fn valid_nonce(n: &str) -> bool {
-    !n.is_empty() && n.len() <= 512 && n.bytes().all(|b| (0x21..=0x7e).contains(&b) && b != b'"' && b != b'\\')
+    !n.is_empty()
+        && n.len() <= 512
+        && n.bytes()
+            .all(|b| (0x21..=0x7e).contains(&b) && b != b'"' && b != b'\\')
 }
 
 /// A token answer's `token_type` (RFC 9449 5: "DPoP" when the token is bound).
@@ -167,7 +179,11 @@ mod tests {
     use super::*;
 
     fn claims(d: &Dpop, url: &str, ath: Option<&str>) -> Json {
-        json::parse(&d.claims("GET", url, "id-1", 1_700_000_000_500.0, ath).unwrap()).unwrap()
+        json::parse(
+            &d.claims("GET", url, "id-1", 1_700_000_000_500.0, ath)
+                .unwrap(),
+        )
+        .unwrap()
     }
 
     #[test]
@@ -193,28 +209,112 @@ mod tests {
     #[test]
     fn nonces_are_remembered_per_origin_and_go_only_there() {
         let mut d = Dpop::new();
-        assert_eq!(d.answer("https://a.example/auth/login", 200, Some("n1"), "", "", None, 0.0), Verdict::Done);
-        assert_eq!(claims(&d, "https://a.example/notes", None).str_of("nonce"), Some("n1"));
-        assert_eq!(claims(&d, "https://A.example:443/x", None).str_of("nonce"), Some("n1"));
-        assert_eq!(claims(&d, "https://b.example/notes", None).get("nonce"), None);
+        assert_eq!(
+            d.answer(
+                "https://a.example/auth/login",
+                200,
+                Some("n1"),
+                "",
+                "",
+                None,
+                0.0
+            ),
+            Verdict::Done
+        );
+        assert_eq!(
+            claims(&d, "https://a.example/notes", None).str_of("nonce"),
+            Some("n1")
+        );
+        assert_eq!(
+            claims(&d, "https://A.example:443/x", None).str_of("nonce"),
+            Some("n1")
+        );
+        assert_eq!(
+            claims(&d, "https://b.example/notes", None).get("nonce"),
+            None
+        );
         d.answer("https://a.example/", 200, Some("n2"), "", "", None, 0.0);
-        assert_eq!(claims(&d, "https://a.example/notes", None).str_of("nonce"), Some("n2"));
+        assert_eq!(
+            claims(&d, "https://a.example/notes", None).str_of("nonce"),
+            Some("n2")
+        );
         d.clear();
-        assert_eq!(claims(&d, "https://a.example/notes", None).get("nonce"), None);
+        assert_eq!(
+            claims(&d, "https://a.example/notes", None).get("nonce"),
+            None
+        );
     }
 
     #[test]
     fn use_dpop_nonce_is_retried_only_with_a_new_nonce() {
         let mut d = Dpop::new();
         let body = r#"{"error":"use_dpop_nonce"}"#;
-        assert_eq!(d.answer("https://a.example/token", 400, Some("n"), "", body, None, 0.0), Verdict::Retry);
-        assert_eq!(d.answer("https://a.example/token", 400, None, "", body, None, 0.0), Verdict::Done);
+        assert_eq!(
+            d.answer(
+                "https://a.example/token",
+                400,
+                Some("n"),
+                "",
+                body,
+                None,
+                0.0
+            ),
+            Verdict::Retry
+        );
+        assert_eq!(
+            d.answer("https://a.example/token", 400, None, "", body, None, 0.0),
+            Verdict::Done
+        );
         let challenge = r#"DPoP error="use_dpop_nonce", algs="ES256""#;
-        assert_eq!(d.answer("https://a.example/notes", 401, Some("m"), challenge, "", None, 0.0), Verdict::Retry);
+        assert_eq!(
+            d.answer(
+                "https://a.example/notes",
+                401,
+                Some("m"),
+                challenge,
+                "",
+                None,
+                0.0
+            ),
+            Verdict::Retry
+        );
         // Another error, or a 400 that is a wrong password: the caller's answer.
-        assert_eq!(d.answer("https://a.example/notes", 401, Some("m"), r#"DPoP error="invalid_dpop_proof""#, "", None, 0.0), Verdict::Done);
-        assert_eq!(d.answer("https://a.example/token", 400, Some("n"), "", r#"{"error":"invalid_grant"}"#, None, 0.0), Verdict::Done);
-        assert_eq!(d.answer("https://a.example/token", 400, Some("n"), "", "not json", None, 0.0), Verdict::Done);
+        assert_eq!(
+            d.answer(
+                "https://a.example/notes",
+                401,
+                Some("m"),
+                r#"DPoP error="invalid_dpop_proof""#,
+                "",
+                None,
+                0.0
+            ),
+            Verdict::Done
+        );
+        assert_eq!(
+            d.answer(
+                "https://a.example/token",
+                400,
+                Some("n"),
+                "",
+                r#"{"error":"invalid_grant"}"#,
+                None,
+                0.0
+            ),
+            Verdict::Done
+        );
+        assert_eq!(
+            d.answer(
+                "https://a.example/token",
+                400,
+                Some("n"),
+                "",
+                "not json",
+                None,
+                0.0
+            ),
+            Verdict::Done
+        );
     }
 
     #[test]
@@ -225,40 +325,106 @@ mod tests {
         let local = server_ms - 600_000.0;
         let refused = r#"DPoP error="invalid_dpop_proof""#;
         let date = Some("Sun, 06 Nov 1994 08:49:37 GMT");
-        assert_eq!(d.answer("https://a.example/x", 401, None, refused, "", date, local), Verdict::Retry);
-        let c = json::parse(&d.claims("GET", "https://a.example/x", "j", local, None).unwrap()).unwrap();
+        assert_eq!(
+            d.answer("https://a.example/x", 401, None, refused, "", date, local),
+            Verdict::Retry
+        );
+        let c = json::parse(
+            &d.claims("GET", "https://a.example/x", "j", local, None)
+                .unwrap(),
+        )
+        .unwrap();
         assert!((c.num_of("iat").unwrap() - server_ms / 1000.0).abs() <= 1.0);
         // The clock already right: the refusal is the caller's answer (no loop).
-        assert_eq!(d.answer("https://a.example/x", 401, None, refused, "", date, local), Verdict::Done);
+        assert_eq!(
+            d.answer("https://a.example/x", 401, None, refused, "", date, local),
+            Verdict::Done
+        );
     }
 
     #[test]
     fn a_nonce_that_cannot_go_in_a_proof_is_ignored() {
         let mut d = Dpop::new();
         let body = r#"{"error":"use_dpop_nonce"}"#;
-        assert_eq!(d.answer("https://a.example/t", 400, Some("a\"b"), "", body, None, 0.0), Verdict::Done);
-        assert_eq!(d.answer("https://a.example/t", 400, Some(""), "", body, None, 0.0), Verdict::Done);
-        assert_eq!(claims(&d, "https://a.example/notes", None).get("nonce"), None);
+        assert_eq!(
+            d.answer(
+                "https://a.example/t",
+                400,
+                Some("a\"b"),
+                "",
+                body,
+                None,
+                0.0
+            ),
+            Verdict::Done
+        );
+        assert_eq!(
+            d.answer("https://a.example/t", 400, Some(""), "", body, None, 0.0),
+            Verdict::Done
+        );
+        assert_eq!(
+            claims(&d, "https://a.example/notes", None).get("nonce"),
+            None
+        );
     }
 
     #[test]
     fn the_origins_remembered_are_bounded() {
         let mut d = Dpop::new();
         for i in 0..40 {
-            d.answer(&["https://h", &i.to_string(), ".example/"].concat(), 200, Some("n"), "", "", None, 0.0);
+            d.answer(
+                &["https://h", &i.to_string(), ".example/"].concat(),
+                200,
+                Some("n"),
+                "",
+                "",
+                None,
+                0.0,
+            );
         }
         assert_eq!(d.nonces.len(), MAX_ORIGINS);
-        assert_eq!(claims(&d, "https://h39.example/", None).str_of("nonce"), Some("n"));
+        assert_eq!(
+            claims(&d, "https://h39.example/", None).str_of("nonce"),
+            Some("n")
+        );
     }
 
     #[test]
     fn tokens_the_backend_did_not_bind_are_refused() {
         let mut d = Dpop::new();
         let url = "https://a.example/auth/login";
-        assert_eq!(d.answer(url, 200, None, "", r#"{"access_token":"t","token_type":"DPoP"}"#, None, 0.0), Verdict::Done);
-        assert_eq!(d.answer(url, 201, None, "", r#"{"access_token":"t","token_type":"bearer"}"#, None, 0.0), Verdict::Unbound);
-        assert_eq!(d.answer(url, 200, None, "", r#"{"access_token":"t"}"#, None, 0.0), Verdict::Unbound);
+        assert_eq!(
+            d.answer(
+                url,
+                200,
+                None,
+                "",
+                r#"{"access_token":"t","token_type":"DPoP"}"#,
+                None,
+                0.0
+            ),
+            Verdict::Done
+        );
+        assert_eq!(
+            d.answer(
+                url,
+                201,
+                None,
+                "",
+                r#"{"access_token":"t","token_type":"bearer"}"#,
+                None,
+                0.0
+            ),
+            Verdict::Unbound
+        );
+        assert_eq!(
+            d.answer(url, 200, None, "", r#"{"access_token":"t"}"#, None, 0.0),
+            Verdict::Unbound
+        );
         // Not a token answer (a two-factor challenge, a user): nothing to say.
-        assert_eq!(d.answer(url, 200, None, "", r#"{"challenge":"c"}"#, None, 0.0), Verdict::Done);
+        assert_eq!(
+            d.answer(url, 200, None, "", r#"{"challenge":"c"}"#, None, 0.0),
+            Verdict::Done
+        );
     }
 }

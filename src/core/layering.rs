@@ -4,7 +4,7 @@
 
 use crate::prelude::*;
 
-const MODULES: [(&str, &str); 16] = [
+const MODULES: [(&str, &str); 17] = [
     ("account", include_str!("account.rs")),
     ("clock", include_str!("clock.rs")),
     ("config", include_str!("config.rs")),

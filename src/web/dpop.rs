@@ -33,8 +33,20 @@ impl Dpop {
 
     /// 0: as it is; 1: send again with a fresh proof; 2: tokens the backend did not bind.
     #[allow(clippy::too_many_arguments)]
-    pub fn answer(&mut self, url: &str, status: u16, nonce: &str, www: &str, body: &str, date: &str, now: f64) -> u8 {
-        match self.0.answer(url, status, some(nonce), www, body, some(date), now) {
+    pub fn answer(
+        &mut self,
+        url: &str,
+        status: u16,
+        nonce: &str,
+        www: &str,
+        body: &str,
+        date: &str,
+        now: f64,
+    ) -> u8 {
+        match self
+            .0
+            .answer(url, status, some(nonce), www, body, some(date), now)
+        {
             Verdict::Done => 0,
             Verdict::Retry => 1,
             Verdict::Unbound => 2,
