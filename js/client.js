@@ -46,21 +46,7 @@ export class AuthClient {
     this.flight = null;
     this.timer = null;
     this.stopped = false;
-    this.coordination = new Coordination({
-      key: this.settings.key,
-      cookie: this.settings.cookie === true,
-      lockTimeout: this.settings.lockTimeout,
-      locks: lockManager(),
-      channel: null,
-      clock: { now: () => Date.now(), sleep },
-      id: Math.random(),
-      fingerprint: (token) => this.engine.fingerprint(token),
-      replaced: (token) => this.engine.superseded(token),
-      adoptStored: () => this.adoptStored(),
-      adopt: (stored) => this.adoptText(stored),
-      send: (token) => this.refreshWith(token),
-      refreshed: () => this.changed("token_refreshed"),
-    });
+    this.coordination = new Coordination(this, { locks: lockManager(), channel: null, clock: { now: () => Date.now(), sleep }, id: Math.random() });
     /** @type {(() => void)[]} */
     this.cleanups = [];
     const stored = this.store.read();
@@ -619,11 +605,11 @@ export class AuthClient {
       const channel = new BroadcastChannel(this.coordination.lockName("sync"));
       const coordination = this.coordination;
       channel.onmessage = (event) => coordination.onMessage(event.data);
-      coordination.deps.channel = channel;
+      coordination.channel = channel;
       this.cleanups.push(() => {
         channel.onmessage = null;
         channel.close();
-        coordination.deps.channel = null;
+        coordination.channel = null;
       });
     }
     this.schedule();

@@ -16,34 +16,40 @@ const SUCCESSOR_POLL_MS = 50;
 /** Spent fingerprints remembered from other tabs. */
 const SPENT_MEMORY = 16;
 
-/** What coordination needs from the page and from the client.
- * @typedef {object} CoordinationDeps
- * @property {string} key the storage key: lock and message names start with it
- * @property {boolean} cookie the refresh token is an httpOnly cookie: the browser holds its
- *   latest value, so there is nothing to claim or mark
- * @property {number} lockTimeout how long to wait for the refresh lock (a hung holder)
- * @property {LockManager | null} locks `navigator.locks`, or null without Web Locks
- * @property {{ postMessage(message: unknown): void } | null} channel where messages to the
- *   other tabs go (theirs arrive through `onMessage`), or null
+/** What coordination needs from the client (js/client.js; the unit tests' fake tabs).
+ * @typedef {object} Host
+ * @property {{ key: string, cookie?: boolean, lockTimeout: number }} settings lock and message
+ *   names start with `key`; `cookie`: the refresh token is an httpOnly cookie, whose latest
+ *   value the browser holds, so there is nothing to claim or mark; `lockTimeout`: how long
+ *   to wait for the refresh lock (a hung holder)
+ * @property {{ fingerprint(token: string): string, superseded(token: string): boolean }} engine
+ *   a name for a token that does not reveal it; whether the session no longer holds a token
+ * @property {() => unknown} adoptStored take what another tab wrote to storage
+ * @property {(stored: string | null) => void} adoptText take a session another tab sent
+ * @property {(token: string) => Promise<void>} refreshWith send the refresh request and take
+ *   its answer (throws its failure); the new session is not yet stored nor told to anyone
+ * @property {(event: "token_refreshed") => void} changed store the new session, tell the
+ *   tabs and listeners */
+
+/** The page's means: `navigator.locks` (null without Web Locks), where messages to the
+ * other tabs go (theirs arrive through `onMessage`; null without a channel), the clock.
+ * @typedef {object} Means
+ * @property {LockManager | null} locks
+ * @property {{ postMessage(message: unknown): void } | null} channel
  * @property {{ now(): number, sleep(ms: number): Promise<void> }} clock
- * @property {number} id this tab's claim id (random; the lowest claim wins)
- * @property {(token: string) => string} fingerprint a name for a token that does not reveal it
- * @property {(token: string) => boolean} replaced whether the session here no longer holds `token`
- * @property {() => void} adoptStored take what another tab wrote to storage
- * @property {(stored: string | null) => void} adopt take a session another tab sent
- * @property {(token: string) => Promise<void>} send the refresh request and its answer
- *   (throws its failure); the new session is not yet stored nor told to anyone
- * @property {() => void} refreshed store the new session, tell the tabs and listeners */
+ * @property {number} id this tab's claim id (random; the lowest claim wins) */
 
 /** A message between tabs.
  * @typedef {{ t: "claim", fp: string, id: number } | { t: "busy", fp: string } | { t: "session", text: string | null, spent?: string }} Message */
 
-const text = (/** @type {any} */ obj, /** @type {string} */ key) => (obj !== null && typeof obj === "object" && typeof obj[key] === "string" ? obj[key] : "");
-
 export class Coordination {
-  /** @param {CoordinationDeps} deps */
-  constructor(deps) {
-    this.deps = deps;
+  /** @param {Host} host @param {Means} means */
+  constructor(host, { locks, channel, clock, id }) {
+    this.host = host;
+    this.locks = locks;
+    this.channel = channel;
+    this.clock = clock;
+    this.id = id;
     /** @type {string[]} fingerprints of refresh tokens spent (newest last) */
     this.spent = [];
     /** @type {(() => void)[]} releases of the spent markers held */
@@ -56,19 +62,19 @@ export class Coordination {
   }
 
   lockName(/** @type {string} */ suffix) {
-    return `${this.deps.key}:${suffix}`;
+    return `${this.host.settings.key}:${suffix}`;
   }
 
   spentName(/** @type {string} */ refreshToken) {
-    return this.lockName(`spent:${this.deps.fingerprint(refreshToken)}`);
+    return this.lockName(`spent:${this.host.engine.fingerprint(refreshToken)}`);
   }
 
   /** Refresh `refreshToken` once across tabs: this tab sends the request, or takes the
    * tokens another tab's refresh of the same token produced. */
   async refresh(/** @type {string} */ refreshToken) {
-    const { locks } = this.deps;
+    const { locks } = this;
     if (!locks) return this.refreshClaimed(refreshToken);
-    const outcome = await withLock(locks, this.lockName("refresh"), this.deps.lockTimeout, () => this.refreshLocked(refreshToken));
+    const outcome = await withLock(locks, this.lockName("refresh"), this.host.settings.lockTimeout, () => this.refreshLocked(refreshToken));
     // A hung tab holds the lock: go ahead rather than block forever.
     if (outcome === TIMED_OUT) await this.refreshLocked(refreshToken);
   }
@@ -77,32 +83,32 @@ export class Coordination {
   async refreshLocked(/** @type {string} */ refreshToken) {
     // The cookie is the one refresh credential, and the browser always holds its
     // latest value: under the lock a refresh can never spend a dead one.
-    if (this.deps.cookie) return this.refreshWith(refreshToken);
+    if (this.host.settings.cookie) return this.refreshHere(refreshToken);
     if (this.superseded(refreshToken)) return;
-    const { locks } = this.deps;
+    const { locks } = this;
     if (locks && (await isHeld(locks, this.spentName(refreshToken)))) return this.awaitSuccessor(refreshToken);
-    return this.refreshWith(refreshToken);
+    return this.refreshHere(refreshToken);
   }
 
   /** Without Web Locks: announce a claim, listen briefly; the lowest id wins and a
    * tab already refreshing that token always wins. Losers wait for the result. */
   async refreshClaimed(/** @type {string} */ refreshToken) {
     // Cookie transport without Web Locks: nothing to claim (see refreshLocked).
-    if (this.deps.cookie) return this.refreshWith(refreshToken);
+    if (this.host.settings.cookie) return this.refreshHere(refreshToken);
     if (this.superseded(refreshToken)) return;
-    const fp = this.deps.fingerprint(refreshToken);
+    const fp = this.host.engine.fingerprint(refreshToken);
     if (this.spent.includes(fp)) return this.awaitSuccessor(refreshToken);
-    const { id } = this.deps;
+    const { id } = this;
     this.claim = { fp, id };
     this.lost = false;
     this.post({ t: "claim", fp, id });
-    await this.deps.clock.sleep(CLAIM_WINDOW_MS);
+    await this.clock.sleep(CLAIM_WINDOW_MS);
     this.claim = null;
     if (this.superseded(refreshToken)) return;
     if (this.lost || this.spent.includes(fp)) return this.awaitSuccessor(refreshToken);
     this.busy = fp;
     try {
-      await this.refreshWith(refreshToken);
+      await this.refreshHere(refreshToken);
     } finally {
       this.busy = null;
     }
@@ -111,13 +117,13 @@ export class Coordination {
   /** Whether another tab's refresh already replaced `refreshToken`, as far as this
    * tab can see now. */
   superseded(/** @type {string} */ refreshToken) {
-    this.deps.adoptStored();
-    return this.deps.replaced(refreshToken);
+    this.host.adoptStored();
+    return this.host.engine.superseded(refreshToken);
   }
 
   /** Wait until the tokens another tab obtained reach this one. */
   async awaitSuccessor(/** @type {string} */ refreshToken) {
-    const { clock } = this.deps;
+    const { clock } = this;
     const deadline = clock.now() + SUCCESSOR_WAIT_MS;
     while (clock.now() < deadline) {
       if (this.superseded(refreshToken)) return;
@@ -126,22 +132,22 @@ export class Coordination {
     throw authError("network", "Another tab's refresh did not arrive");
   }
 
-  /** The refresh itself, then the marker, then the news. */
-  async refreshWith(/** @type {string} */ refreshToken) {
-    await this.deps.send(refreshToken);
+  /** This tab refreshes: the request, then the marker, then the news. */
+  async refreshHere(/** @type {string} */ refreshToken) {
+    await this.host.refreshWith(refreshToken);
     // The marker first (lock manager), then the new tokens (storage and channel): a
     // tab that gets the lock next sees one or the other. Only a credential the answer
     // replaced is spent: Better Auth's session token survives its exchange, and
     // marking it would make this tab's next exchange wait for a successor that never
     // comes.
-    if (this.deps.replaced(refreshToken)) this.rememberSpent(refreshToken);
-    this.deps.refreshed();
+    if (this.host.engine.superseded(refreshToken)) this.rememberSpent(refreshToken);
+    this.host.changed("token_refreshed");
   }
 
   rememberSpent(/** @type {string} */ refreshToken) {
-    if (this.deps.cookie) return;
-    this.noteSpent(this.deps.fingerprint(refreshToken));
-    const { locks } = this.deps;
+    if (this.host.settings.cookie) return;
+    this.noteSpent(this.host.engine.fingerprint(refreshToken));
+    const { locks } = this;
     if (!locks) return;
     this.markers.push(holdMarker(locks, this.spentName(refreshToken)));
     // Older markers name tokens no tab can still hold.
@@ -155,7 +161,7 @@ export class Coordination {
   }
 
   post(/** @type {Message} */ message) {
-    this.deps.channel?.postMessage(message);
+    this.channel?.postMessage(message);
   }
 
   /** Tell other tabs the new state; the last spent token rides along so they never spend it. */
@@ -167,24 +173,21 @@ export class Coordination {
   }
 
   /** A message from another tab (anything else on the channel is ignored). */
-  onMessage(/** @type {unknown} */ data) {
-    const kind = text(data, "t");
-    const fp = text(data, "fp");
-    const id = /** @type {any} */ (data)?.id;
-    if (kind === "claim" && fp && typeof id === "number") {
+  onMessage(/** @type {any} */ data) {
+    if (data === null || typeof data !== "object") return;
+    const { t, fp, id, spent, text } = data;
+    if (t === "claim" && typeof fp === "string" && fp && typeof id === "number") {
       if (this.busy === fp || this.spent.includes(fp)) this.post({ t: "busy", fp });
       if (this.claim?.fp === fp) {
         if (id < this.claim.id) this.lost = true;
         // A tab that claimed after ours went out never heard it: say it again.
         else if (!this.lost) this.post({ t: "claim", fp, id: this.claim.id });
       }
-    } else if (kind === "busy" && this.claim?.fp === fp) {
+    } else if (t === "busy" && this.claim !== null && this.claim.fp === fp) {
       this.lost = true;
-    } else if (kind === "session") {
-      const spent = text(data, "spent");
-      if (spent) this.noteSpent(spent);
-      const stored = /** @type {any} */ (data).text;
-      this.deps.adopt(typeof stored === "string" ? stored : null);
+    } else if (t === "session") {
+      if (typeof spent === "string" && spent) this.noteSpent(spent);
+      this.host.adoptText(typeof text === "string" ? text : null);
     }
   }
 

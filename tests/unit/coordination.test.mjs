@@ -106,33 +106,28 @@ function browser({ locks = true, channelDelay = 5, storageDelay = 5, cookie = fa
       posted.push(message);
       for (const other of tabs) if (other !== tab) clock.after(channelDelay, () => other.coordination.onMessage(structuredClone(message)));
     };
-    tab.coordination = new Coordination({
-      key: "k",
-      cookie,
-      lockTimeout: 10_000,
-      locks: lockManager,
-      channel: { postMessage: deliver },
-      clock,
-      id,
-      fingerprint: (token) => `fp-${token}`,
-      replaced: (token) => state.token !== token,
+    /** @type {import("../../js/coordination.js").Host} */
+    const host = {
+      settings: { key: "k", cookie, lockTimeout: 10_000 },
+      engine: { fingerprint: (token) => `fp-${token}`, superseded: (token) => state.token !== token },
       adoptStored: () => {
         state.token = tab.stored;
       },
-      adopt: (stored) => {
+      adoptText: (stored) => {
         if (stored !== null) state.token = stored;
       },
-      send: async (token) => {
+      refreshWith: async (token) => {
         await clock.sleep(20);
         const next = server.rotate(token);
         if (rotates) state.token = next;
       },
-      refreshed: () => {
+      changed: () => {
         tab.stored = state.token;
         for (const other of tabs) if (other !== tab) clock.after(storageDelay, () => (other.stored = state.token));
         tab.coordination.broadcast(state.token);
       },
-    });
+    };
+    tab.coordination = new Coordination(host, { locks: lockManager, channel: { postMessage: deliver }, clock, id });
     tabs.push(tab);
     return tab;
   }
@@ -237,7 +232,7 @@ test("a successor that never arrives fails as network after SUCCESSOR_WAIT_MS, w
 test("a hung tab holding the refresh lock is outwaited after lockTimeout", async () => {
   const b = browser();
   const tab = b.open(0.3);
-  tab.coordination.deps.lockTimeout = 50;
+  tab.coordination.host.settings.lockTimeout = 50;
   b.locks?.holdForever("k:refresh");
   // The lock wait's timeout is a real (unref'd) timer: keep the process up for it.
   const keepAlive = setInterval(() => {}, 1000);
