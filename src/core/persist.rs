@@ -6,6 +6,7 @@ use crate::prelude::*;
 
 use super::clock::Millis;
 use super::json::{self, write_str, Json};
+use super::jwt::looks_like_jwt;
 use super::session::Session;
 
 pub const VERSION: f64 = 1.0;
@@ -72,6 +73,11 @@ pub fn decode(text: &str, now: Millis) -> Result<Session, Discard> {
         Some(u @ Json::Obj(_)) => Some(u.to_text()),
         Some(_) => return Err(Discard::BadShape),
     };
+    // design.md "Contract details": a token that is not a JWT says nothing of its
+    // expiry; without the record's it could never expire.
+    if expires_at.is_none() && !looks_like_jwt(&access) {
+        return Err(Discard::BadToken);
+    }
     Session::restore(access, refresh, expires_at, issued_at, user, now)
         .map_err(|_| Discard::BadToken)
 }
@@ -162,6 +168,28 @@ mod tests {
             decode(r#"{"v":1,"access_token":""}"#, 0.0),
             Err(Discard::BadToken)
         );
+    }
+
+    /// design.md "Contract details": an access token that is not a JWT says nothing of
+    /// its expiry, so a record without `expires_at` could never expire: removed.
+    #[test]
+    fn a_non_jwt_access_token_without_its_expiry_is_discarded() {
+        assert_eq!(
+            decode(
+                r#"{"v":1,"access_token":"opaque","refresh_token":"r"}"#,
+                0.0
+            ),
+            Err(Discard::BadToken)
+        );
+        assert_eq!(
+            decode(r#"{"access_token":"opaque","expires_at":null}"#, 0.0),
+            Err(Discard::BadToken)
+        );
+        let kept = decode(r#"{"v":1,"access_token":"opaque","expires_at":5000}"#, 0.0).unwrap();
+        assert_eq!(kept.expires_at, Some(5000.0));
+        // A JWT carries its own `exp` (or none, and then it never expires by design).
+        let text = format!(r#"{{"v":1,"access_token":"{}"}}"#, jwt(r#"{"sub":"1"}"#));
+        assert!(decode(&text, 0.0).is_ok());
     }
 
     #[test]
