@@ -14,8 +14,9 @@ use crate::core::error::AuthError;
 use crate::core::protocol::{HttpRequest, Op, SessionsOp};
 
 /// Requests awaiting an answer are forgotten beyond this many (a logout sent best
-/// effort, a request whose fetch failed): the shell never answers those.
-const REMEMBERED: usize = 8;
+/// effort, a request whose fetch failed): the shell never answers those. Far more than
+/// a page has in flight at once (one refresh, a few user calls).
+const REMEMBERED: usize = 32;
 
 /// What a request is. Calls with an argument keep only which call it was: their
 /// answers never read the argument (a revoked session's id, a verification token).
