@@ -78,10 +78,20 @@ pub enum Answer {
 
 /// The requests awaiting an answer: request `id` in slot `id % REMEMBERED`, so a
 /// new request takes the place of the one issued `REMEMBERED` requests before it.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Pending {
     next_id: u32,
     open: [(u32, Option<Kind>); REMEMBERED],
+}
+
+impl Default for Pending {
+    // An array repeat, not the derived element-by-element default (smaller in the wasm).
+    fn default() -> Self {
+        Pending {
+            next_id: 0,
+            open: [(0, None); REMEMBERED],
+        }
+    }
 }
 
 impl Engine {
