@@ -1,13 +1,22 @@
 //! The stored-session parser: garbage is discarded, never a panic; what is read
-//! back writes out to text that reads back the same.
+//! back writes out to text that reads back the same. What start-up keeps
+//! (`decode_at_start`) is what `decode` reads, minus opaque tokens without expiry.
 #![no_main]
 
 use auth_wasm::core::persist;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|text: &str| {
-    if let Ok(session) = persist::decode(text, 1.7e12) {
-        let again = persist::decode(&persist::encode(&session), 1.7e12);
-        assert_eq!(again.as_ref(), Ok(&session));
+    let read = persist::decode(text, 1.7e12);
+    if let Ok(session) = &read {
+        let again = persist::decode(&persist::encode(session), 1.7e12);
+        assert_eq!(again.as_ref(), Ok(session));
+    }
+    match persist::decode_at_start(text, 1.7e12) {
+        Ok(kept) => assert_eq!(read, Ok(kept)),
+        Err(persist::Discard::NoExpiry) => {
+            assert!(read.is_ok_and(|s| s.claims.is_none() && s.expires_at.is_none()));
+        }
+        Err(why) => assert_eq!(read, Err(why)),
     }
 });

@@ -61,37 +61,39 @@ impl Clock {
 
 /// IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`, RFC 9110 5.6.7) to epoch seconds.
 /// The obsolete formats are not produced by any current server and are refused.
+/// Read by fixed positions (the format has one length): no generic splitting or
+/// number parsing in the wasm.
 pub fn parse_http_date(text: &str) -> Option<i64> {
-    let mut it = text.split_ascii_whitespace();
-    let _weekday = it.next().filter(|w| w.len() == 4 && w.ends_with(','))?;
-    let day: i64 = it.next()?.parse().ok()?;
-    let month = match it.next()? {
-        "Jan" => 1,
-        "Feb" => 2,
-        "Mar" => 3,
-        "Apr" => 4,
-        "May" => 5,
-        "Jun" => 6,
-        "Jul" => 7,
-        "Aug" => 8,
-        "Sep" => 9,
-        "Oct" => 10,
-        "Nov" => 11,
-        "Dec" => 12,
-        _ => return None,
-    };
-    let year: i64 = it.next()?.parse().ok()?;
-    let mut hms = it.next()?.split(':');
-    let h: i64 = hms.next()?.parse().ok()?;
-    let m: i64 = hms.next()?.parse().ok()?;
-    let s: i64 = hms.next()?.parse().ok()?;
-    if it.next()? != "GMT" || it.next().is_some() || hms.next().is_some() {
+    const SHAPE: &[u8; 29] = b"aaa, 00 aaa 0000 00:00:00 GMT";
+    const MONTHS: &[u8; 36] = b"JanFebMarAprMayJunJulAugSepOctNovDec";
+    let b = text.as_bytes();
+    if b.len() != SHAPE.len() {
         return None;
     }
-    if !(1..=31).contains(&day) || h > 23 || m > 59 || s > 60 || !(1970..=9999).contains(&year) {
+    let fits = b.iter().zip(SHAPE).all(|(c, s)| match s {
+        b'a' => c.is_ascii_alphabetic(),
+        b'0' => c.is_ascii_digit(),
+        _ => c == s,
+    });
+    let field = |at: usize, len: usize| decimal(text.get(at..at + len)?).map(i64::from);
+    let month = MONTHS.chunks(3).position(|m| b.get(8..11) == Some(m))? as i64 + 1;
+    let (day, year) = (field(5, 2)?, field(12, 4)?);
+    let (h, m, s) = (field(17, 2)?, field(20, 2)?, field(23, 2)?);
+    if !fits || !(1..=31).contains(&day) || h > 23 || m > 59 || s > 60 || year < 1970 {
         return None;
     }
     Some(days_from_civil(year, month, day) * 86_400 + h * 3600 + m * 60 + s)
+}
+
+/// A non-empty run of ASCII digits as a number; None for anything else or beyond u32.
+pub(crate) fn decimal(text: &str) -> Option<u32> {
+    if text.is_empty() {
+        return None;
+    }
+    text.bytes().try_fold(0u32, |n, b| {
+        let digit = char::from(b).to_digit(10)?;
+        n.checked_mul(10)?.checked_add(digit)
+    })
 }
 
 /// Days since 1970-01-01 (Howard Hinnant's algorithm).
@@ -108,7 +110,7 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
 /// `Retry-After` as seconds from now: delta-seconds or an HTTP-date (RFC 9110 10.2.3).
 pub fn parse_retry_after(value: &str, now: Millis) -> Option<u32> {
     let value = value.trim();
-    if let Ok(secs) = value.parse::<u32>() {
+    if let Some(secs) = decimal(value) {
         return Some(secs);
     }
     let at = parse_http_date(value)? as f64 * 1000.0;
@@ -149,8 +151,30 @@ mod tests {
             "Sun, 32 Nov 1994 08:49:37 GMT",
             "Sun, 06 Nov 1994 24:00:00 GMT",
             "Sun, 06 Nov 1994 08:49 GMT",
+            "Sun, 6 Nov 1994 08:49:37 GMT",
+            "Sun,  06 Nov 1994 08:49:37 GMT",
+            "Sun, +6 Nov 1994 08:49:37 GMT",
+            "Sun, 06 Nov 1994 08:49:37 GMT ",
+            "Sun, 06 Nov 1969 23:59:59 GMT",
+            "Sun, 00 Nov 1994 08:49:37 GMT",
+            "Sun, 06 Nov 1994 08:60:37 GMT",
+            "Sun, 06 nov 1994 08:49:37 GMT",
+            "Sun; 06 Nov 1994 08:49:37 GMT",
+            "Sun, 06 Nov 1994 08:49:37 GMTX",
+            "Sun, 06 Nov 1994 08:49:37 gmt",
+            "Sün, 06 Nov 1994 08:49:37 GMT",
         ] {
             assert_eq!(parse_http_date(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn decimals_are_digits_only() {
+        assert_eq!(decimal("0"), Some(0));
+        assert_eq!(decimal("0042"), Some(42));
+        assert_eq!(decimal("4294967295"), Some(u32::MAX));
+        for bad in ["", "4294967296", "+1", "-1", " 1", "1 ", "1.0", "١"] {
+            assert_eq!(decimal(bad), None, "{bad:?}");
         }
     }
 

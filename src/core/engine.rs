@@ -12,9 +12,9 @@ use super::config::{Config, Protocol};
 use super::error::{AuthError, ErrorCode};
 use super::json::{write_str, Json};
 use super::persist;
-use super::protocol::{self, Credential, HttpRequest, HttpResponse, Op, SessionsOp, TokenSet};
+use super::protocol::{self, Credential, HttpRequest, HttpResponse, Op, SessionsOp};
 use super::schedule::{self, Page, RetryState, Wake};
-use super::session::{same_state, status_of, Session, Status};
+use super::session::{same_state, status_of, Session, Status, TokenSet};
 use super::social::{self, Returned};
 
 mod requests;
@@ -157,7 +157,7 @@ impl Engine {
         out.push_str(",\"expiresAt\":");
         let expires = session
             .and_then(|s| s.expires_at)
-            .map(|e| Json::Num(libm::round(e - self.clock.offset_ms)));
+            .map(|e| Json::Num(libm::round(e - self.clock.offset_ms).into()));
         out.push_str(&expires.unwrap_or(Json::Null).to_text());
         out.push_str(",\"mfa\":");
         match &self.mfa {
@@ -182,7 +182,7 @@ impl Engine {
     /// shell removes it).
     pub fn restore(&mut self, text: Option<&str>, local: Millis) -> bool {
         let Some(text) = text else { return true };
-        match persist::decode(text, self.now(local)) {
+        match persist::decode_at_start(text, self.now(local)) {
             Ok(session) => {
                 self.session = Some(session);
                 true
@@ -815,6 +815,22 @@ mod tests {
         assert!(other.restore(Some(&stored), T0));
         assert_eq!(other.bearer(Credential::Refresh).as_deref(), Some("r1"));
         assert!(!other.restore(Some("garbage"), T0));
+    }
+
+    #[test]
+    fn a_stored_opaque_token_without_expiry_is_removed_at_start() {
+        // design contract: such a session is removed like any unreadable value.
+        let mut e = engine("json");
+        let bare = r#"{"v":1,"access_token":"opaque","refresh_token":"r","expires_at":null}"#;
+        assert!(!e.restore(Some(bare), T0), "the shell must remove it");
+        assert_eq!(e.status(T0), Status::Anonymous);
+        assert_eq!(e.persisted(), None);
+        let dated = format!(
+            r#"{{"v":1,"access_token":"opaque","refresh_token":"r","expires_at":{}}}"#,
+            T0 + 60_000.0
+        );
+        assert!(e.restore(Some(&dated), T0));
+        assert_eq!(e.status(T0), Status::Authenticated);
     }
 
     #[test]

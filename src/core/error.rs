@@ -2,7 +2,8 @@
 
 use crate::prelude::*;
 
-/// The failure classes of design.md; `as_str` is the code JS sees.
+/// The failure classes (README.md, "Using auth-wasm": the table of `code`s); `as_str` is
+/// the code JS sees.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorCode {
     InvalidCredentials,

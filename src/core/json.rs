@@ -1,6 +1,6 @@
 //! A small, strict JSON reader and writer (RFC 8259) for protocol responses, JWT
 //! claims and the stored session. It exists so the core can be tested natively
-//! without linking serde_json into the wasm (see design.md, "Size is a feature").
+//! without linking serde_json into the wasm (docs/design-notes.md, "Size").
 //! Hostile input is bounded: nesting depth is limited and nothing panics.
 
 use crate::prelude::*;
@@ -10,13 +10,41 @@ use crate::prelude::*;
 pub enum Json {
     Null,
     Bool(bool),
-    Num(f64),
+    Num(Number),
     Str(String),
     Arr(Vec<Json>),
     Obj(Vec<(String, Json)>),
 }
 
 const MAX_DEPTH: usize = 64;
+
+/// A number and, when it was read, its source text. Writing gives that text back
+/// unchanged, so every number read survives read -> write -> read exactly and its
+/// text is stable (a fuzz run found `-11e-11` written as `-0`). A shortest round-trip
+/// float formatter with a correctly rounded parser would do the same at a cost of
+/// kilobytes of wasm (docs/design-notes.md, "Size"); the text is already validated
+/// JSON, and JS reads it (`JSON.parse`) to the same value JSON.stringify started from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Number {
+    value: f64,
+    lexeme: Option<String>,
+}
+
+impl Number {
+    pub fn value(&self) -> f64 {
+        self.value
+    }
+}
+
+/// A number the crate computed (an epoch time): written by `write_num`.
+impl From<f64> for Number {
+    fn from(value: f64) -> Self {
+        Number {
+            value,
+            lexeme: None,
+        }
+    }
+}
 
 impl Json {
     pub fn get(&self, key: &str) -> Option<&Json> {
@@ -35,7 +63,7 @@ impl Json {
 
     pub fn as_f64(&self) -> Option<f64> {
         match self {
-            Json::Num(n) => Some(*n),
+            Json::Num(n) => Some(n.value),
             _ => None,
         }
     }
@@ -64,7 +92,10 @@ impl Json {
         match self {
             Json::Null => out.push_str("null"),
             Json::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-            Json::Num(n) => write_num(out, *n),
+            Json::Num(Number {
+                lexeme: Some(text), ..
+            }) => out.push_str(text),
+            Json::Num(n) => write_num(out, n.value),
             Json::Str(s) => write_str(out, s),
             Json::Arr(items) => {
                 out.push('[');
@@ -149,15 +180,13 @@ fn write_num(out: &mut String, n: f64) {
     write_int(out, whole as i64);
     if frac > 0 {
         out.push('.');
-        let mut digits = [b'0'; 9];
-        for slot in digits.iter_mut().rev() {
-            *slot = b'0' + (frac % 10) as u8;
+        // Nine places, leading zeros kept, trailing zeros left off.
+        let mut places = 9;
+        while frac % 10 == 0 {
             frac /= 10;
+            places -= 1;
         }
-        let end = digits.iter().rposition(|d| *d != b'0').map_or(0, |i| i + 1);
-        for d in &digits[..end] {
-            out.push(*d as char);
-        }
+        write_digits(out, frac as u64, places);
     }
 }
 
@@ -165,20 +194,16 @@ pub fn write_int(out: &mut String, n: i64) {
     if n < 0 {
         out.push('-');
     }
-    let mut digits = [0u8; 20];
-    let mut len = 0;
-    let mut v = n.unsigned_abs();
-    loop {
-        digits[len] = b'0' + (v % 10) as u8;
-        len += 1;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
+    write_digits(out, n.unsigned_abs(), 1);
+}
+
+/// `v` in decimal, zero-padded to `width` digits. Recursive with constant divisors: no
+/// digit buffer to index and no division that can fail (no panic path in the wasm).
+fn write_digits(out: &mut String, v: u64, width: u32) {
+    if v >= 10 || width > 1 {
+        write_digits(out, v / 10, width.saturating_sub(1));
     }
-    for d in digits[..len].iter().rev() {
-        out.push(*d as char);
-    }
+    out.push(char::from(b'0' + (v % 10) as u8));
 }
 
 /// Append `s` as a JSON string literal.
@@ -192,10 +217,17 @@ pub fn write_str(out: &mut String, s: &str) {
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
             c if (c as u32) < 0x20 => {
-                const HEX: &[u8; 16] = b"0123456789abcdef";
-                out.push_str("\\u00");
-                out.push(HEX[(c as usize) >> 4] as char);
-                out.push(HEX[(c as usize) & 15] as char);
+                out.push_str(if (c as u32) < 0x10 {
+                    "\\u000"
+                } else {
+                    "\\u001"
+                });
+                let low = (c as u8) & 15;
+                out.push(char::from(if low < 10 {
+                    b'0' + low
+                } else {
+                    b'a' + low - 10
+                }));
             }
             c => out.push(c),
         }
@@ -206,6 +238,7 @@ pub fn write_str(out: &mut String, s: &str) {
 /// Parse a whole JSON text (surrounding whitespace allowed). None when it is not JSON.
 pub fn parse(text: &str) -> Option<Json> {
     let mut p = Parser {
+        text,
         b: text.as_bytes(),
         i: 0,
     };
@@ -215,6 +248,9 @@ pub fn parse(text: &str) -> Option<Json> {
 }
 
 struct Parser<'a> {
+    /// The input, for slices that end at ASCII bytes (char boundaries): `get`, not
+    /// `from_utf8` or indexing, so no validation and no panic path in the wasm.
+    text: &'a str,
     b: &'a [u8],
     i: usize,
 }
@@ -293,7 +329,14 @@ impl Parser<'_> {
                     }
                 }
             }
-            b'-' | b'0'..=b'9' => self.number().map(Json::Num),
+            b'-' | b'0'..=b'9' => {
+                let start = self.i;
+                let value = self.number()?;
+                Some(Json::Num(Number {
+                    value,
+                    lexeme: Some(self.text.get(start..self.i)?.to_owned()),
+                }))
+            }
             _ => None,
         }
     }
@@ -315,7 +358,7 @@ impl Parser<'_> {
         let negative = self.eat(b"-").is_some();
         let int_start = self.i;
         let (int, int_len) = self.digits()?;
-        if int_len > 1 && self.b[int_start] == b'0' {
+        if int_len > 1 && self.b.get(int_start) == Some(&b'0') {
             return None;
         }
         let mut value = int;
@@ -368,8 +411,8 @@ impl Parser<'_> {
                 }
                 self.i += 1;
             }
-            // The input is a &str, so a run that stops at an ASCII byte is valid UTF-8.
-            out.push_str(core::str::from_utf8(&self.b[start..self.i]).ok()?);
+            // The run stops at an ASCII byte (or the end): a char boundary.
+            out.push_str(self.text.get(start..self.i)?);
             match *self.b.get(self.i)? {
                 b'"' => {
                     self.i += 1;
@@ -423,7 +466,7 @@ mod tests {
             9_007_199_254_740_992.0,
             -9_007_199_254_740_991.0,
         ] {
-            let text = Json::Num(n).to_text();
+            let text = Json::Num(n.into()).to_text();
             assert_eq!(parse(&text).and_then(|v| v.as_f64()), Some(n), "{text}");
         }
     }
@@ -440,6 +483,29 @@ mod tests {
     }
 
     #[test]
+    fn every_number_read_is_written_back_as_it_was() {
+        // Fuzzing regression (stored_session): -11e-11 was written as -0 and read back as 0.
+        for text in [
+            "-11e-11",
+            "1.5E+3",
+            "0.1",
+            "-0",
+            "-0.0",
+            "5e-324",
+            "1e308",
+            "123456789012345678901234567890",
+            "0.30000000000000004",
+        ] {
+            let value = parse(text).unwrap();
+            assert_eq!(value.to_text(), text);
+            assert_eq!(parse(&value.to_text()), Some(value), "{text}");
+        }
+        let user = parse(r#"{"a":-11e-11}"#).unwrap();
+        assert_eq!(user.to_text(), r#"{"a":-11e-11}"#);
+        assert!(user.num_of("a").is_some_and(|a| a < 0.0 && a > -1e-9));
+    }
+
+    #[test]
     fn powers_of_ten_are_exact_where_doubles_can_be() {
         let mut expected = 1.0;
         for e in 0..=22 {
@@ -449,22 +515,20 @@ mod tests {
         }
         assert_eq!(parse("1e22").unwrap().as_f64(), Some(1e22));
         assert_eq!(parse("25e-1").unwrap().as_f64(), Some(2.5));
-        assert_eq!(Json::Num(1.5e20).to_text(), "1.5e20");
+        assert_eq!(Json::Num(1.5e20.into()).to_text(), "1.5e20");
     }
 
     #[test]
     fn parses_every_kind_of_value() {
         let v = parse(r#" {"a": [1, -2.5, 3e2, true, false, null], "b": {"c": "d"}} "#).unwrap();
+        let Some(Json::Arr(items)) = v.get("a") else {
+            panic!("not an array: {v:?}");
+        };
+        let numbers: Vec<_> = items[..3].iter().map(Json::as_f64).collect();
+        assert_eq!(numbers, [Some(1.0), Some(-2.5), Some(300.0)]);
         assert_eq!(
-            v.get("a"),
-            Some(&Json::Arr(vec![
-                Json::Num(1.0),
-                Json::Num(-2.5),
-                Json::Num(300.0),
-                Json::Bool(true),
-                Json::Bool(false),
-                Json::Null
-            ]))
+            items[3..],
+            [Json::Bool(true), Json::Bool(false), Json::Null]
         );
         assert_eq!(v.get("b").and_then(|b| b.str_of("c")), Some("d"));
     }
@@ -525,6 +589,44 @@ mod tests {
     }
 
     #[test]
+    fn integers_are_written_in_full() {
+        for (n, text) in [
+            (0, "0"),
+            (7, "7"),
+            (-10, "-10"),
+            (1_000_000_007, "1000000007"),
+            (i64::MAX, "9223372036854775807"),
+            (i64::MIN, "-9223372036854775808"),
+        ] {
+            let mut out = String::new();
+            write_int(&mut out, n);
+            assert_eq!(out, text);
+        }
+        for (n, text) in [(0.05, "0.05"), (1.000000001, "1.000000001"), (-0.5, "-0.5")] {
+            assert_eq!(Json::Num(n.into()).to_text(), text);
+        }
+    }
+
+    #[test]
+    fn control_characters_are_escaped() {
+        for c in (0u8..0x20).map(char::from) {
+            let mut out = String::new();
+            write_str(&mut out, &c.to_string());
+            let expected = match c {
+                '\n' => "\"\\n\"".to_owned(),
+                '\r' => "\"\\r\"".to_owned(),
+                '\t' => "\"\\t\"".to_owned(),
+                _ => format!("\"\\u{:04x}\"", c as u32),
+            };
+            assert_eq!(out, expected);
+            assert_eq!(
+                parse(&out).and_then(|v| v.as_str().map(str::to_owned)),
+                Some(c.to_string())
+            );
+        }
+    }
+
+    #[test]
     fn duplicate_keys_take_the_last() {
         assert_eq!(parse(r#"{"a":1,"a":2}"#).unwrap().num_of("a"), Some(2.0));
     }
@@ -545,7 +647,7 @@ mod tests {
             (2.0000000001, "2"),
             (0.9999999999, "1"),
         ] {
-            assert_eq!(Json::Num(n).to_text(), text);
+            assert_eq!(Json::Num(n.into()).to_text(), text);
         }
     }
 }

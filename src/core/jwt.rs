@@ -68,7 +68,7 @@ fn decode_segment(segment: &str) -> Result<Json, AuthError> {
 fn numeric_date(payload: &Json, key: &str) -> Result<Option<i64>, AuthError> {
     match payload.get(key) {
         None | Some(Json::Null) => Ok(None),
-        Some(Json::Num(n)) if n.is_finite() => Ok(Some(libm::floor(*n) as i64)),
+        Some(Json::Num(n)) if n.value().is_finite() => Ok(Some(libm::floor(n.value()) as i64)),
         Some(_) => Err(invalid("Token time claim is not a number")),
     }
 }

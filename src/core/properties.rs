@@ -7,7 +7,7 @@
 
 use proptest::prelude::*;
 
-use crate::core::clock::parse_retry_after;
+use crate::core::clock::{parse_http_date, parse_retry_after};
 use crate::core::config::{Config, RawConfig};
 use crate::core::engine::{Engine, Reply};
 use crate::core::json::{self, Json};
@@ -20,12 +20,22 @@ use crate::core::session::{tests::jwt, Session};
 use crate::core::{jwt as jwt_mod, url};
 use crate::prelude::*;
 
-/// JSON values of bounded depth, numbers as integers (what tokens carry).
+/// Any JSON number text (RFC 8259's grammar) that is a finite double, as read.
+fn json_number() -> impl Strategy<Value = Json> {
+    prop_oneof![
+        "-?(0|[1-9][0-9]{0,24})(\\.[0-9]{1,24})?([eE][+-]?[0-9]{1,2})?",
+        any::<f64>().prop_map(|n| format!("{n}")),
+        any::<f64>().prop_map(|n| format!("{n:e}")),
+    ]
+    .prop_filter_map("beyond a double", |text| json::parse(&text))
+}
+
+/// JSON values of bounded depth, numbers of every form as read from text.
 fn json_value() -> impl Strategy<Value = Json> {
     let leaf = prop_oneof![
         Just(Json::Null),
         any::<bool>().prop_map(Json::Bool),
-        (-(1i64 << 52)..(1i64 << 52)).prop_map(|n| Json::Num(n as f64)),
+        json_number(),
         ".{0,12}".prop_map(Json::Str),
     ];
     leaf.prop_recursive(4, 32, 6, |inner| {
@@ -45,14 +55,81 @@ fn config(protocol: &str) -> Config {
     .unwrap()
 }
 
+/// The HTTP-date parser before it read by fixed positions (str::split and str::parse):
+/// the oracle the new one must agree with wherever it accepts.
+fn http_date_by_splitting(text: &str) -> Option<i64> {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let mut it = text.split_ascii_whitespace();
+    let _weekday = it.next().filter(|w| w.len() == 4 && w.ends_with(','))?;
+    let day: i64 = it.next()?.parse().ok()?;
+    let month = it.next()?;
+    let month = MONTHS.iter().position(|m| *m == month)? as i64 + 1;
+    let year: i64 = it.next()?.parse().ok()?;
+    let mut hms = it.next()?.split(':');
+    let h: i64 = hms.next()?.parse().ok()?;
+    let m: i64 = hms.next()?.parse().ok()?;
+    let s: i64 = hms.next()?.parse().ok()?;
+    if it.next()? != "GMT" || it.next().is_some() || hms.next().is_some() {
+        return None;
+    }
+    if !(1..=31).contains(&day) || h > 23 || m > 59 || s > 60 || !(1970..=9999).contains(&year) {
+        return None;
+    }
+    // Days since 1970-01-01 (Howard Hinnant's algorithm), as core::clock computes them.
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * ((month + 9) % 12) + 2) / 5 + day - 1;
+    let days = era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468;
+    Some(days * 86_400 + h * 3600 + m * 60 + s)
+}
+
+/// IMF-fixdates with any field in or out of range (two-digit day, four-digit year).
+fn http_date_text() -> impl Strategy<Value = String> {
+    (
+        "[A-Z][a-z]{2}",
+        0u32..40,
+        prop::sample::select(vec!["Jan", "Feb", "Mar", "Jun", "Sep", "Dec", "Foo"]),
+        1960u32..10000,
+        (0u32..26, 0u32..62, 0u32..62),
+    )
+        .prop_map(|(weekday, day, month, year, (h, m, s))| {
+            format!("{weekday}, {day:02} {month} {year:04} {h:02}:{m:02}:{s:02} GMT")
+        })
+}
+
 const PROTOCOLS: [&str; 3] = ["json", "oauth2-password", "better-auth"];
 const OPS: [Op; 5] = [Op::Login, Op::Register, Op::Refresh, Op::Logout, Op::Me];
 
 proptest! {
     #[test]
+    fn http_dates_read_as_the_splitting_parser_read_them(text in http_date_text()) {
+        prop_assert_eq!(parse_http_date(&text), http_date_by_splitting(&text), "{}", text);
+    }
+
+    #[test]
+    fn what_the_http_date_parser_accepts_the_old_one_did(text in ".{0,40}") {
+        if let Some(at) = parse_http_date(&text) {
+            prop_assert_eq!(Some(at), http_date_by_splitting(&text));
+        }
+    }
+
+    #[test]
     fn json_text_round_trips(value in json_value()) {
+        // Read -> write -> read keeps every number exactly, and the text is stable.
         let text = value.to_text();
-        prop_assert_eq!(json::parse(&text), Some(value));
+        let again = json::parse(&text).unwrap();
+        prop_assert_eq!(again.to_text(), text);
+        prop_assert_eq!(again, value);
+    }
+
+    #[test]
+    fn computed_integers_are_written_exactly(n in -(1i64 << 53)..=(1i64 << 53)) {
+        let text = Json::Num((n as f64).into()).to_text();
+        prop_assert_eq!(&text, &n.to_string());
+        prop_assert_eq!(json::parse(&text).and_then(|v| v.as_f64()), Some(n as f64));
     }
 
     #[test]

@@ -8,6 +8,7 @@ use super::clock::{parse_retry_after, Millis};
 use super::config::{Config, Protocol};
 use super::error::{AuthError, ErrorCode};
 use super::json::{self, write_str, Json};
+use super::session::TokenSet;
 use super::url::{find, join};
 
 /// An operation, which decides how an error status is read.
@@ -55,15 +56,6 @@ pub struct HttpResponse<'a> {
     pub retry_after: Option<&'a str>,
     /// Local time the response arrived (for an HTTP-date Retry-After).
     pub now: Millis,
-}
-
-/// Tokens from a sign-in or refresh response.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TokenSet {
-    pub access_token: String,
-    pub refresh_token: Option<String>,
-    /// `expires_in` seconds, for opaque tokens.
-    pub expires_in: Option<f64>,
 }
 
 pub(super) fn json_object(members: &[(&str, &str)]) -> String {
@@ -312,7 +304,7 @@ pub fn parse_mfa_challenge(resp: &HttpResponse) -> Option<(String, Vec<String>)>
         return None;
     }
     let body = json::parse(resp.body)?;
-    if body.get("mfa_required") != Some(&Json::Bool(true)) {
+    if !matches!(body.get("mfa_required"), Some(Json::Bool(true))) {
         return None;
     }
     let challenge = body
@@ -396,7 +388,7 @@ pub fn parse_sessions(resp: &HttpResponse) -> Result<String, AuthError> {
             ("ip".to_owned(), text("ip")),
             (
                 "current".to_owned(),
-                Json::Bool(item.get("current") == Some(&Json::Bool(true))),
+                Json::Bool(matches!(item.get("current"), Some(Json::Bool(true)))),
             ),
         ]));
     }
@@ -532,7 +524,7 @@ fn says_already_exists(body: Option<&Json>) -> bool {
         || find(&text, "already registered").is_some()
 }
 
-/// Better Auth's `{message, code}` errors, by code family (design.md): the field
+/// Better Auth's `{message, code}` errors, by code family: the field
 /// they concern, and the AuthError code.
 fn better_auth_code(code: &str) -> Option<(ErrorCode, Option<&'static str>)> {
     if code == "INVALID_EMAIL_OR_PASSWORD"
@@ -553,7 +545,7 @@ fn better_auth_code(code: &str) -> Option<(ErrorCode, Option<&'static str>)> {
     }
 }
 
-/// Map a non-2xx response to an AuthError (design.md's table).
+/// Map a non-2xx response to an AuthError (README.md: the table of `code`s under "Using auth-wasm").
 pub fn error_from_response(op: Op, resp: &HttpResponse) -> AuthError {
     let status = resp.status;
     let body = json::parse(resp.body).filter(Json::is_object);

@@ -6,7 +6,16 @@ use crate::prelude::*;
 use super::clock::Millis;
 use super::error::{AuthError, ErrorCode};
 use super::jwt::{self, looks_like_jwt};
-use super::protocol::TokenSet;
+
+/// Tokens from a sign-in or refresh response (core::protocol reads them from the
+/// response; defined here so the session does not depend on the protocols).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TokenSet {
+    pub access_token: String,
+    pub refresh_token: Option<String>,
+    /// `expires_in` seconds, for opaque tokens.
+    pub expires_in: Option<f64>,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {

@@ -81,8 +81,10 @@ pub fn parse_started(resp: &HttpResponse) -> Result<String, AuthError> {
     }
     let body = json::parse(resp.body).filter(Json::is_object);
     let field = |key| body.as_ref().and_then(|b| b.str_of(key));
-    let iss_required =
-        body.as_ref().and_then(|b| b.get("iss_parameter_supported")) == Some(&Json::Bool(true));
+    let iss_required = matches!(
+        body.as_ref().and_then(|b| b.get("iss_parameter_supported")),
+        Some(Json::Bool(true))
+    );
     match (field("authorization_url"), field("flow"), field("issuer")) {
         (Some(url), Some(flow), Some(issuer))
             if origin_of(url).is_some() && !flow.is_empty() && !issuer.is_empty() =>
@@ -168,8 +170,10 @@ pub fn finish_request(
             "This sign-in answer arrived on another redirect URI than the sign-in named: start it again",
         ));
     }
-    let iss_required =
-        pending.as_ref().and_then(|p| p.get("issRequired")) == Some(&Json::Bool(true));
+    let iss_required = matches!(
+        pending.as_ref().and_then(|p| p.get("issRequired")),
+        Some(Json::Bool(true))
+    );
     let iss_ok = match returned.iss {
         Some(iss) => iss == issuer,
         None => !iss_required,
@@ -208,7 +212,10 @@ pub fn finish_request(
         members.push(("iss", iss));
     }
     let mut request = post(cfg, &path, JSON_TYPE, json_object(&members));
-    if pending.as_ref().and_then(|p| p.get("link")) == Some(&Json::Bool(true)) {
+    if matches!(
+        pending.as_ref().and_then(|p| p.get("link")),
+        Some(Json::Bool(true))
+    ) {
         request.credential = Credential::Access;
     }
     Ok(Some(request))

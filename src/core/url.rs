@@ -30,9 +30,13 @@ pub fn origin_of(url: &str) -> Option<String> {
         "https" => "443",
         _ => return None,
     };
-    let authority = rest.split(['/', '?', '#']).next()?;
+    let end = rest
+        .bytes()
+        .position(|b| matches!(b, b'/' | b'?' | b'#'))
+        .unwrap_or(rest.len());
+    let authority = rest.get(..end)?;
     // Credentials in the URL are not part of the origin.
-    let host_port = authority.rsplit('@').next()?;
+    let host_port = authority.get(authority.rfind('@').map_or(0, |at| at + 1)..)?;
     if host_port.is_empty() {
         return None;
     }
@@ -86,9 +90,28 @@ pub fn is_loopback_origin(origin: &str) -> bool {
     host == "localhost"
         || host.ends_with(".localhost")
         || host == "[::1]"
-        || (host.starts_with("127.")
-            && host.split('.').count() == 4
-            && host.split('.').all(|o| o.parse::<u8>().is_ok()))
+        || (host.starts_with("127.") && is_ipv4(host))
+}
+
+/// Four dot-separated decimal octets (leading zeros allowed, as before). A byte scan:
+/// `str::split` links a searcher and an iterator per call site.
+fn is_ipv4(host: &str) -> bool {
+    let (mut octets, mut value, mut digits) = (0, 0u32, 0);
+    for b in host.bytes().chain(core::iter::once(b'.')) {
+        if b == b'.' {
+            if digits == 0 || value > 255 {
+                return false;
+            }
+            octets += 1;
+            (value, digits) = (0, 0);
+        } else if b.is_ascii_digit() {
+            value = (value * 10 + u32::from(b - b'0')).min(1000);
+            digits += 1;
+        } else {
+            return false;
+        }
+    }
+    octets == 4
 }
 
 /// `base` joined with an endpoint path (`/auth/login`) or used as-is for an absolute URL.
@@ -170,6 +193,16 @@ mod tests {
             "http://10.0.0.1",
         ] {
             assert!(!is_loopback_origin(o), "{o}");
+        }
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    proptest::proptest! {
+        #[test]
+        fn ipv4_is_the_splitting_rule(host in "[0-9.a]{0,18}") {
+            let splitting = host.split('.').count() == 4
+                && host.split('.').all(|o| o.parse::<u8>().is_ok());
+            proptest::prop_assert_eq!(is_ipv4(&host), splitting, "{}", host);
         }
     }
 

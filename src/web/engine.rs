@@ -165,7 +165,7 @@ fn flag(on: bool) -> String {
 }
 
 fn num(n: f64) -> String {
-    Json::Num(n).to_text()
+    Json::Num(n.into()).to_text()
 }
 
 /// A failure: `!` and the error's JSON.

@@ -1,0 +1,89 @@
+//! The core's modules depend on one another without a cycle (a cycle such as
+//! config -> schedule -> session -> protocol -> config makes no module testable or
+//! understandable alone). Reads each module's source before its tests.
+
+use crate::prelude::*;
+
+const MODULES: [(&str, &str); 13] = [
+    ("account", include_str!("account.rs")),
+    ("clock", include_str!("clock.rs")),
+    ("config", include_str!("config.rs")),
+    ("engine", include_str!("engine.rs")),
+    ("error", include_str!("error.rs")),
+    ("json", include_str!("json.rs")),
+    ("jwt", include_str!("jwt.rs")),
+    ("persist", include_str!("persist.rs")),
+    ("protocol", include_str!("protocol.rs")),
+    ("schedule", include_str!("schedule.rs")),
+    ("session", include_str!("session.rs")),
+    ("social", include_str!("social.rs")),
+    ("url", include_str!("url.rs")),
+];
+
+/// The core modules `source` names (`super::x` or `crate::core::x`) outside its tests.
+fn dependencies(source: &str) -> Vec<&'static str> {
+    let code = source.split("#[cfg(test)]").next().unwrap_or("");
+    MODULES
+        .iter()
+        .map(|(name, _)| *name)
+        .filter(|name| {
+            [["super::", name].concat(), ["crate::core::", name].concat()]
+                .iter()
+                .any(|path| {
+                    code.match_indices(path.as_str()).any(|(at, _)| {
+                        !code[at + path.len()..]
+                            .starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
+                    })
+                })
+        })
+        .collect()
+}
+
+/// A path of modules from `from` back to `to`, if there is one.
+fn path_to(from: &str, to: &str, seen: &mut Vec<&'static str>) -> Option<Vec<&'static str>> {
+    let (_, source) = MODULES.iter().find(|(name, _)| *name == from)?;
+    for dep in dependencies(source) {
+        if dep == to {
+            return Some(vec![dep]);
+        }
+        if !seen.contains(&dep) {
+            seen.push(dep);
+            if let Some(mut rest) = path_to(dep, to, seen) {
+                rest.insert(0, dep);
+                return Some(rest);
+            }
+        }
+    }
+    None
+}
+
+#[test]
+fn the_core_modules_form_no_cycle() {
+    for (name, _) in MODULES {
+        if let Some(cycle) = path_to(name, name, &mut Vec::new()) {
+            panic!("module cycle: {name} -> {}", cycle.join(" -> "));
+        }
+    }
+}
+
+#[test]
+fn the_cycle_check_sees_dependencies() {
+    assert_eq!(dependencies(MODULES[6].1), ["error", "json"], "jwt");
+    assert!(dependencies("use super::configx;").is_empty());
+    assert_eq!(dependencies("use super::url::{find, join};"), ["url"]);
+}
+
+#[test]
+fn every_core_module_is_checked() {
+    for line in include_str!("mod.rs").lines() {
+        let Some(name) = line.strip_suffix(';').and_then(|l| l.rsplit("mod ").next()) else {
+            continue;
+        };
+        if !["properties", "layering"].contains(&name) {
+            assert!(
+                MODULES.iter().any(|(known, _)| *known == name),
+                "core::{name} is not in core::layering's MODULES"
+            );
+        }
+    }
+}
