@@ -4,7 +4,7 @@
 
 use crate::prelude::*;
 
-const MODULES: [(&str, &str); 13] = [
+const MODULES: [(&str, &str); 15] = [
     ("account", include_str!("account.rs")),
     ("clock", include_str!("clock.rs")),
     ("config", include_str!("config.rs")),
@@ -18,6 +18,8 @@ const MODULES: [(&str, &str); 13] = [
     ("session", include_str!("session.rs")),
     ("social", include_str!("social.rs")),
     ("url", include_str!("url.rs")),
+    ("better_auth", include_str!("better_auth.rs")),
+    ("fields", include_str!("fields.rs")),
 ];
 
 /// The core modules `source` names (`super::x` or `crate::core::x`) outside its tests.
