@@ -11,14 +11,8 @@ import { build, fetchRequest, read, send } from "./http.js";
 import { Store } from "./storage.js";
 import { autofillSupported, createCredential, getCredential, passkeysSupported } from "./passkeys.js";
 import { Pending, arrivalOf, challengeOf, randomText } from "./social.js";
-import { MAX_TIMEOUT_MS, TIMED_OUT, holdMarker, isHeld, lockManager, online, pageFlags, sleep, withLock } from "./tabs.js";
-
-/** How long losers of a claim round (no Web Locks) listen for competing claims. */
-const CLAIM_WINDOW_MS = 150;
-/** How long a tab waits for the tokens another tab refreshed to reach it. */
-const SUCCESSOR_WAIT_MS = 5000;
-/** Spent fingerprints remembered from other tabs. */
-const SPENT_MEMORY = 16;
+import { Coordination } from "./coordination.js";
+import { MAX_TIMEOUT_MS, lockManager, online, pageFlags, sleep } from "./tabs.js";
 
 /** @typedef {import("./http.js").EngineRequest} EngineRequest */
 /** @typedef {import("./auth-error.js").AuthError} AuthError */
@@ -61,14 +55,7 @@ export class AuthClient {
     this.flight = null;
     this.timer = null;
     this.stopped = false;
-    /** @type {string[]} fingerprints of refresh tokens spent (newest last) */
-    this.spent = [];
-    /** @type {(() => void)[]} */
-    this.markers = [];
-    this.claim = null;
-    this.lost = false;
-    this.busy = null;
-    this.tabId = Math.random();
+    this.coordination = new Coordination(this, { locks: lockManager(), channel: null, clock: { now: () => Date.now(), sleep }, id: Math.random() });
     /** @type {AbortController | null} a passkey ceremony waiting (the autofill's) */
     this.passkeyWait = null;
     /** @type {(() => void)[]} */
@@ -454,7 +441,7 @@ export class AuthClient {
     this.passkeyWait?.abort();
     clearTimeout(this.timer);
     for (const cleanup of this.cleanups.splice(0)) cleanup();
-    for (const release of this.markers.splice(0)) release();
+    this.coordination.free();
   }
 
   [Symbol.dispose]() {
@@ -507,7 +494,7 @@ export class AuthClient {
   changed(/** @type {AuthEvent} */ event) {
     const stored = this.engine.persisted();
     if (this.store.write(stored)) this.emit("storage_fallback");
-    this.broadcastSession(stored);
+    this.coordination.broadcast(stored);
     this.emit(event);
   }
 
@@ -674,79 +661,11 @@ export class AuthClient {
     const wait = this.engine.backoffWait();
     if (wait !== null) await sleep(wait);
     if (!online()) throw authError("network", "The browser is offline");
-    const locks = lockManager();
-    if (!locks) return this.refreshClaimed(refreshToken);
-    const outcome = await withLock(locks, this.lockName("refresh"), this.settings.lockTimeout, () => this.refreshLocked(refreshToken));
-    // A hung tab holds the lock: go ahead rather than block forever.
-    if (outcome === TIMED_OUT) await this.refreshLocked(refreshToken);
+    return this.coordination.refresh(refreshToken);
   }
 
-  // ---- one refresh across tabs ------------------------------------------------------------------
-
-  lockName(/** @type {string} */ suffix) {
-    return `${this.settings.key}:${suffix}`;
-  }
-
-  fingerprint(/** @type {string} */ token) {
-    return this.engine.fingerprint(token);
-  }
-
-  spentName(/** @type {string} */ refreshToken) {
-    return this.lockName(`spent:${this.fingerprint(refreshToken)}`);
-  }
-
-  /** Under the lock: use another tab's result when there is one, else refresh. */
-  async refreshLocked(/** @type {string} */ refreshToken) {
-    // The cookie is the one refresh credential, and the browser always holds its
-    // latest value: under the lock a refresh can never spend a dead one.
-    if (this.settings.cookie) return this.refreshWith(refreshToken);
-    if (this.superseded(refreshToken)) return;
-    const locks = lockManager();
-    if (locks && (await isHeld(locks, this.spentName(refreshToken)))) return this.awaitSuccessor(refreshToken);
-    return this.refreshWith(refreshToken);
-  }
-
-  /** Without Web Locks: announce a claim, listen briefly; the lowest id wins and a
-   * tab already refreshing that token always wins. Losers wait for the result. */
-  async refreshClaimed(/** @type {string} */ refreshToken) {
-    // Cookie transport without Web Locks: nothing to claim (see refreshLocked).
-    if (this.settings.cookie) return this.refreshWith(refreshToken);
-    if (this.superseded(refreshToken)) return;
-    const fp = this.fingerprint(refreshToken);
-    if (this.spent.includes(fp)) return this.awaitSuccessor(refreshToken);
-    this.claim = { fp, id: this.tabId };
-    this.lost = false;
-    this.post({ t: "claim", fp, id: this.tabId });
-    await sleep(CLAIM_WINDOW_MS);
-    this.claim = null;
-    if (this.superseded(refreshToken)) return;
-    if (this.lost || this.spent.includes(fp)) return this.awaitSuccessor(refreshToken);
-    this.busy = fp;
-    try {
-      await this.refreshWith(refreshToken);
-    } finally {
-      this.busy = null;
-    }
-  }
-
-  /** Whether another tab's refresh already replaced `refreshToken`, as far as this
-   * tab can see now. */
-  superseded(/** @type {string} */ refreshToken) {
-    this.adoptStored();
-    return this.engine.superseded(refreshToken);
-  }
-
-  /** Wait until the tokens another tab obtained reach this one. */
-  async awaitSuccessor(/** @type {string} */ refreshToken) {
-    const deadline = Date.now() + SUCCESSOR_WAIT_MS;
-    while (Date.now() < deadline) {
-      if (this.superseded(refreshToken)) return;
-      await sleep(50);
-    }
-    throw authError("network", "Another tab's refresh did not arrive");
-  }
-
-  /** The refresh request itself. */
+  /** The refresh request itself and its answer (js/coordination.js decides which tab
+   * sends it, then stores and tells). */
   async refreshWith(/** @type {string} */ refreshToken) {
     this.setRefreshing(true);
     const req = this.engine.refreshRequest(refreshToken);
@@ -758,29 +677,6 @@ export class AuthClient {
       if (err.code === "refresh_failed") this.changed("session_expired");
       throw err;
     }
-    // The marker first (lock manager), then the new tokens (storage and channel):
-    // a tab that gets the lock next sees one or the other. Only a credential the
-    // answer replaced is spent: Better Auth's session token survives its exchange,
-    // and marking it would make this tab's next exchange wait for a successor that
-    // never comes.
-    if (this.engine.superseded(refreshToken)) this.rememberSpent(refreshToken);
-    this.changed("token_refreshed");
-  }
-
-  rememberSpent(/** @type {string} */ refreshToken) {
-    if (this.settings.cookie) return;
-    this.noteSpent(this.fingerprint(refreshToken));
-    const locks = lockManager();
-    if (!locks) return;
-    this.markers.push(holdMarker(locks, this.spentName(refreshToken)));
-    // Older markers name tokens no tab can still hold.
-    while (this.markers.length > 2) this.markers.shift()?.();
-  }
-
-  noteSpent(/** @type {string} */ fp) {
-    if (this.spent.includes(fp)) return;
-    this.spent.push(fp);
-    if (this.spent.length > SPENT_MEMORY) this.spent.shift();
   }
 
   // ---- the proactive timer and page events ------------------------------------------------------
@@ -822,13 +718,14 @@ export class AuthClient {
       });
     }
     if (typeof BroadcastChannel === "function") {
-      const channel = new BroadcastChannel(this.lockName("sync"));
-      channel.onmessage = (event) => this.onMessage(event.data);
-      this.channel = channel;
+      const channel = new BroadcastChannel(this.coordination.lockName("sync"));
+      const coordination = this.coordination;
+      channel.onmessage = (event) => coordination.onMessage(event.data);
+      coordination.channel = channel;
       this.cleanups.push(() => {
         channel.onmessage = null;
         channel.close();
-        this.channel = null;
+        coordination.channel = null;
       });
     }
     this.schedule();
@@ -846,37 +743,6 @@ export class AuthClient {
     if (!this.engine.adopt(stored)) return false;
     this.emit("synced");
     return true;
-  }
-
-  post(/** @type {object} */ message) {
-    this.channel?.postMessage(message);
-  }
-
-  /** Tell other tabs the new state; the last spent token rides along so they never spend it. */
-  broadcastSession(/** @type {string | null} */ stored) {
-    /** @type {{ t: "session", text: string | null, spent?: string }} */
-    const message = { t: "session", text: stored };
-    if (this.spent.length > 0) message.spent = this.spent[this.spent.length - 1];
-    this.post(message);
-  }
-
-  onMessage(/** @type {any} */ data) {
-    const kind = text(data, "t");
-    const fp = text(data, "fp");
-    if (kind === "claim" && fp && typeof data.id === "number") {
-      if (this.busy === fp || this.spent.includes(fp)) this.post({ t: "busy", fp });
-      if (this.claim?.fp === fp) {
-        if (data.id < this.claim.id) this.lost = true;
-        // A tab that claimed after ours went out never heard it: say it again.
-        else if (!this.lost) this.post({ t: "claim", fp, id: this.claim.id });
-      }
-    } else if (kind === "busy" && this.claim?.fp === fp) {
-      this.lost = true;
-    } else if (kind === "session") {
-      const spent = text(data, "spent");
-      if (spent) this.noteSpent(spent);
-      this.adoptText(typeof data.text === "string" ? data.text : null);
-    }
   }
 
   /** Adopt a session another tab sent (its storage may not have reached us yet). */

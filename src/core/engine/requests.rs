@@ -15,8 +15,9 @@ use crate::core::passkey;
 use crate::core::protocol::{HttpRequest, Op, SessionsOp};
 
 /// Requests awaiting an answer are forgotten beyond this many (a logout sent best
-/// effort, a request whose fetch failed): the shell never answers those.
-const REMEMBERED: usize = 8;
+/// effort, a request whose fetch failed): the shell never answers those. Far more than
+/// a page has in flight at once (one refresh, a few user calls).
+const REMEMBERED: usize = 32;
 
 /// What a request is. Calls with an argument keep only which call it was: their
 /// answers never read the argument (a revoked session's id, a verification token).
@@ -81,10 +82,20 @@ pub enum Answer {
 
 /// The requests awaiting an answer: request `id` in slot `id % REMEMBERED`, so a
 /// new request takes the place of the one issued `REMEMBERED` requests before it.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Pending {
     next_id: u32,
     open: [(u32, Option<Kind>); REMEMBERED],
+}
+
+impl Default for Pending {
+    // An array repeat, not the derived element-by-element default (smaller in the wasm).
+    fn default() -> Self {
+        Pending {
+            next_id: 0,
+            open: [(0, None); REMEMBERED],
+        }
+    }
 }
 
 impl Engine {
