@@ -4,10 +4,9 @@
 // between tabs, timers, listeners. Every refresh goes through one shared promise
 // (`flight`), so concurrent callers in a tab send a single refresh request, and
 // through a Web Lock (or a claim round on the channel), so tabs send one between them.
-import { Engine } from "./auth_wasm.js";
-import { authError, errorFromText } from "./auth-error.js";
+import { authError } from "./auth-error.js";
+import { Engine } from "./engine.js";
 import { build, fetchRequest, read, send } from "./http.js";
-import * as op from "./ops.js";
 import { Store } from "./storage.js";
 import { Pending, arrivalOf, challengeOf, randomText } from "./social.js";
 import { MAX_TIMEOUT_MS, TIMED_OUT, holdMarker, isHeld, lockManager, online, pageFlags, sleep, withLock } from "./tabs.js";
@@ -40,17 +39,15 @@ export class AuthClient {
       json = undefined;
     }
     if (json === undefined) throw authError("config", "AuthClient needs a config object with baseUrl");
-    /** @type {Engine} */
-    this.engine = new Engine();
-    this.call(op.CONFIGURE, 0, 0, json);
-    this.settings = JSON.parse(this.call(op.SETTINGS));
+    this.engine = new Engine(json, () => {
+      this.snap = null;
+    });
+    this.settings = this.engine.settings();
     this.store = new Store(this.settings.storage, `${this.settings.key}:session`);
     /** @type {Set<{ listener: AuthListener }>} */
     this.listeners = new Set();
     this.snap = null;
     this.snapStatus = null;
-    this.errText = "";
-    this.errObj = null;
     this.refreshing = false;
     this.flight = null;
     this.timer = null;
@@ -66,11 +63,11 @@ export class AuthClient {
     /** @type {(() => void)[]} */
     this.cleanups = [];
     const stored = this.store.read();
-    if (stored !== null && !this.call(op.RESTORE, Date.now(), 0, stored)) this.store.write(null);
+    if (stored !== null && !this.engine.restore(stored)) this.store.write(null);
     this.restoring = null;
     // With the refresh token in an httpOnly cookie, a new page holds no tokens:
     // the session comes back by a silent refresh (operations wait for it).
-    if (this.settings.cookie && typeof window !== "undefined" && this.engine.call(op.STATUS, Date.now(), 0, "", "", "", "") === "anonymous") {
+    if (this.settings.cookie && typeof window !== "undefined" && this.engine.status() === "anonymous") {
       this.restoring = this.restoreByCookie();
     }
     this.startCoordination();
@@ -78,29 +75,13 @@ export class AuthClient {
 
   // ---- the engine ----------------------------------------------------------------
 
-  /** One engine call; a failure (already recorded by the engine) is thrown. */
-  call(/** @type {number} */ operation, x = 0, y = 0, a = "", b = "", c = "", d = "") {
-    const answer = this.engine.call(operation, x, y, a ?? "", b ?? "", c ?? "", d ?? "");
-    if (answer[0] === "!") {
-      this.snap = null;
-      throw errorFromText(answer.slice(1));
-    }
-    return answer;
-  }
-
-  /** Remember a failure the shell met (it shows in the snapshot); returns it. */
-  record(/** @type {AuthError} */ err) {
-    this.snap = null;
-    return errorFromText(this.engine.call(op.FAIL, 0, err.status ?? 0, err.code, err.message, "", ""));
-  }
-
   /** Send one of the client's own requests; a failure to get an answer (network,
    * timeout) is recorded, so it shows in the snapshot, and thrown. */
   async sendRecorded(/** @type {EngineRequest} */ req) {
     try {
       return await send(req, this.settings.timeout);
     } catch (err) {
-      throw this.record(err);
+      throw this.engine.fail(err);
     }
   }
 
@@ -116,8 +97,8 @@ export class AuthClient {
     return this.run(async () => {
       const email = text(input, "email");
       const password = text(input, "password");
-      const req = JSON.parse(this.call(op.REGISTER, 0, 0, email, password, text(input, "name")));
-      if ((await this.signIn(req, op.REGISTER_ANSWER)) === "login") return this.loginWith("", email, password);
+      const req = this.engine.register(email, password, text(input, "name"));
+      if ((await this.signIn(req)) === "login") return this.loginWith("", email, password);
       return this.snapshot();
     });
   }
@@ -126,8 +107,7 @@ export class AuthClient {
    * the authenticator app, or one of the recovery codes. */
   verifyMfa(/** @type {{ code: string } | { recoveryCode: string }} */ input) {
     return this.run(async () => {
-      const req = JSON.parse(this.call(op.MFA_VERIFY, 0, 0, text(input, "code"), text(input, "recoveryCode")));
-      await this.signIn(req, op.MFA_ANSWER);
+      await this.signIn(this.engine.verifyMfa(text(input, "code"), text(input, "recoveryCode")));
       return this.snapshot();
     });
   }
@@ -155,13 +135,13 @@ export class AuthClient {
     const challenge = await challengeOf(verifier);
     const id = String(provider ?? "");
     const redirectTo = text(options, "redirectTo");
-    const req = JSON.parse(this.call(op.SOCIAL_START, link ? 1 : 0, 0, id, redirectTo, challenge, state));
+    const req = this.engine.socialStart(id, redirectTo, challenge, state, link);
     // The redirect URI and the issuer let the callback prove it answers this sign-in,
     // not another provider's (RFC 9207, mix-up).
     const redirect = arrivalOf(redirectTo);
     // A link starts as the signed-in user (bearer rules, refresh-and-replay).
     const reply = link ? await this.sendAuthorized(req) : await this.sendRecorded(req);
-    const { url, flow, issuer, issRequired } = JSON.parse(this.call(op.SOCIAL_STARTED, Date.now(), reply.status, reply.body, reply.date, reply.retryAfter));
+    const { url, flow, issuer, issRequired } = JSON.parse(/** @type {string} */ (this.engine.reply(req, reply)));
     /** @type {{ provider: string, state: string, verifier: string, flow: string, issuer: string, issRequired: boolean, redirect: string, link?: true }} */
     const pending = { provider: id, state, verifier, flow, issuer, issRequired, redirect };
     if (link) pending.link = true;
@@ -196,15 +176,14 @@ export class AuthClient {
         history.replaceState(history.state, "", here.href);
       }
       // Taken only now: a page without callback parameters leaves a pending sign-in be.
-      const next = this.call(op.SOCIAL_FINISH, 0, 0, new Pending(this.settings.key).take(), JSON.stringify(returned));
-      if (!next) return null;
-      const req = JSON.parse(next);
+      const req = this.engine.socialFinish(new Pending(this.settings.key).take(), returned);
+      if (!req) return null;
       if (req.link) {
         // A link: the provider is now the signed-in user's; the session is unchanged.
-        await this.accountAnswer(op.LINKED, "", await this.sendAuthorized(req));
+        this.engine.reply(req, await this.sendAuthorized(req));
         return this.snapshot();
       }
-      await this.signIn(req, op.SOCIAL_ANSWER);
+      await this.signIn(req);
       return this.snapshot();
     });
   }
@@ -213,9 +192,9 @@ export class AuthClient {
    * fetched again, so `snapshot.user.email_verified` says true. */
   verifyEmail(/** @type {string} */ token) {
     return this.run(async () => {
-      const req = JSON.parse(this.call(op.ACCOUNT, 0, op.VERIFY_EMAIL, String(token ?? "")));
-      await this.accountAnswer(op.VERIFY_EMAIL, "", await this.sendRecorded(req));
-      if (this.engine.call(op.STATUS, Date.now(), 0, "", "", "", "") !== "anonymous") await this.me();
+      const req = this.engine.account(0 /* verify email */, String(token ?? ""));
+      this.engine.reply(req, await this.sendRecorded(req));
+      if (this.engine.status() !== "anonymous") await this.me();
       return this.snapshot();
     });
   }
@@ -223,52 +202,46 @@ export class AuthClient {
   /** Mail the signed-in user another verification link. */
   resendVerification() {
     return this.run(async () => {
-      await this.accountCall(op.RESEND_VERIFICATION, "");
+      await this.accountCall(1 /* resend verification */, "");
     });
   }
 
   /** The providers linked to the signed-in user. */
   identities() {
-    return this.run(() => this.accountCall(op.IDENTITIES, "").then((list) => JSON.parse(list)));
+    return this.run(() => this.accountCall(2 /* identities */, "").then((list) => JSON.parse(list)));
   }
 
   /** Unlink a provider from the signed-in user (never the last way to sign in). */
   unlink(/** @type {string} */ provider) {
     return this.run(async () => {
-      await this.accountCall(op.UNLINK, String(provider ?? ""));
+      await this.accountCall(3 /* unlink */, String(provider ?? ""));
     });
   }
 
-  /** One of the signed-in user's account calls through the bearer rules.
-   * @param {number} which op.VERIFY_EMAIL .. op.LINKED
+  /** One of the signed-in user's account calls through the bearer rules; its text.
+   * @param {import("./engine.js").AccountCall} which
    * @param {string} arg the token or provider, or "" */
   async accountCall(which, arg) {
-    const req = JSON.parse(this.call(op.ACCOUNT, 0, which, arg));
-    return this.accountAnswer(which, arg, await this.sendAuthorized(req));
-  }
-
-  /** @param {number} which @param {string} arg @param {import("./http.js").Reply} reply */
-  accountAnswer(which, arg, reply) {
-    return this.call(op.ACCOUNT_ANSWER, Date.now(), reply.status, reply.body, reply.date, reply.retryAfter, `${which}${arg}`);
+    const req = this.engine.account(which, arg);
+    return /** @type {string} */ (this.engine.reply(req, await this.sendAuthorized(req)));
   }
 
   /** The user's sessions (devices), the current one marked. */
   sessions() {
-    return this.run(() => this.sessionsCall(0, "").then((list) => JSON.parse(list)));
+    return this.run(() => this.sessionsCall(0 /* list */, "").then((list) => JSON.parse(list)));
   }
 
   /** End one session (device); its tokens stop working at once. */
   revokeSession(/** @type {string} */ id) {
     return this.run(async () => {
-      await this.sessionsCall(1, String(id));
+      await this.sessionsCall(1 /* revoke */, String(id));
     });
   }
 
-  /** A sessions request through the bearer rules (refresh-and-replay included). */
-  async sessionsCall(/** @type {number} */ which, /** @type {string} */ id) {
-    const req = JSON.parse(this.call(op.SESSIONS, 0, which, id));
-    const reply = await this.sendAuthorized(req);
-    return this.call(op.SESSIONS_ANSWER, Date.now(), reply.status, reply.body, reply.date, String(which), id);
+  /** A sessions request through the bearer rules (refresh-and-replay included); its text. */
+  async sessionsCall(/** @type {import("./engine.js").SessionsCall} */ which, /** @type {string} */ id) {
+    const req = this.engine.sessions(which, id);
+    return /** @type {string} */ (this.engine.reply(req, await this.sendAuthorized(req)));
   }
 
   /** Sign out here, and revoke the session at the backend when it can;
@@ -277,14 +250,14 @@ export class AuthClient {
     return this.run(async () => {
       if (options?.everywhere) {
         // Must reach the server: unlike a plain logout, this one reports failure.
-        await this.sessionsCall(2, "");
+        await this.sessionsCall(2 /* revoke all */, "");
       }
-      const req = this.engine.call(op.LOGOUT, 0, 0, "", "", "", "");
+      const req = this.engine.logout();
       if (req) {
         // Best effort: signing out here must not depend on the server answering.
-        await send(JSON.parse(req), this.settings.timeout).catch(() => {});
+        await send(req, this.settings.timeout).catch(() => {});
       }
-      this.call(op.SIGN_OUT);
+      this.engine.signOut();
       this.changed("signed_out");
     });
   }
@@ -300,9 +273,9 @@ export class AuthClient {
   /** A usable access token, refreshed first when due; null when signed out or expired. */
   getAccessToken() {
     if (this.restoring) return this.run(() => this.accessToken());
-    const access = this.call(op.ACCESS, Date.now());
+    const access = this.engine.access();
     // The common case answers without a refresh or a timer change.
-    if (access[0] === "1") return Promise.resolve(access.slice(1));
+    if (typeof access === "object") return Promise.resolve(access.token);
     return this.run(() => this.accessToken(access));
   }
 
@@ -328,19 +301,18 @@ export class AuthClient {
   /** The user from the backend's `me` endpoint (or the claims when it has none). */
   me() {
     return this.run(async () => {
-      const answer = this.call(op.ME);
-      if (answer === "") {
-        const claims = this.engine.call(op.CLAIMS, 0, 0, "", "", "", "");
-        if (claims) return JSON.parse(claims);
-        throw this.record(authError("session_expired", "Not signed in"));
+      const req = this.engine.me();
+      if (!req) {
+        const claims = this.engine.claims();
+        if (claims) return claims;
+        throw this.engine.fail(authError("session_expired", "Not signed in"));
       }
-      const req = JSON.parse(answer);
       // Better Auth's get-session takes the session token; an API's `me` goes
       // through the bearer rules with refresh-and-replay.
       const reply = req.bearer ? await send(req, this.settings.timeout) : await read(await this.authorized(build(req, this.settings.timeout)));
       let user;
       try {
-        user = this.call(op.ME_ANSWER, Date.now(), reply.status, reply.body, reply.date);
+        user = /** @type {string} */ (this.engine.reply(req, reply));
       } catch (err) {
         // The session was revoked (signed out elsewhere): signed out here too.
         if (err.code === "session_expired") this.changed("session_expired");
@@ -395,26 +367,16 @@ export class AuthClient {
   }
 
   snapshot() {
-    const now = Date.now();
-    const status = this.engine.call(op.STATUS, now, 0, "", "", "", "");
+    const status = this.engine.status();
     if (this.snap && this.snapStatus === status) return this.snap;
-    const view = JSON.parse(this.engine.call(op.VIEW, now, 0, "", "", "", ""));
+    /** @type {any} */
+    const view = this.engine.view();
     view.refreshing = this.refreshing;
     view.storage = this.store.kind;
-    view.error = this.errorObject();
+    view.error = this.engine.error();
     this.snap = Object.freeze(view);
     this.snapStatus = view.status;
     return this.snap;
-  }
-
-  /** The recorded error as one AuthError instance until it changes. */
-  errorObject() {
-    const errText = this.engine.call(op.ERROR, 0, 0, "", "", "", "");
-    if (errText !== this.errText) {
-      this.errText = errText;
-      this.errObj = errText ? errorFromText(errText) : null;
-    }
-    return this.errObj;
   }
 
   emit(/** @type {AuthEvent} */ event) {
@@ -433,7 +395,7 @@ export class AuthClient {
 
   /** The session changed here: store it, tell other tabs, tell listeners. */
   changed(/** @type {AuthEvent} */ event) {
-    const stored = this.engine.call(op.PERSISTED, 0, 0, "", "", "", "") || null;
+    const stored = this.engine.persisted();
     if (this.store.write(stored)) this.emit("storage_fallback");
     this.broadcastSession(stored);
     this.emit(event);
@@ -453,11 +415,10 @@ export class AuthClient {
     /** @type {AuthEvent} */
     let event = "signed_in";
     try {
-      const req = JSON.parse(this.engine.call(op.REFRESH_REQUEST, 0, 0, "cookie", "", "", ""));
-      const reply = await this.sendRecorded(req);
-      this.call(op.REFRESH_ANSWER, Date.now(), reply.status, reply.body, reply.date, reply.retryAfter);
+      const req = this.engine.refreshRequest("cookie");
+      this.engine.reply(req, await this.sendRecorded(req));
     } catch (err) {
-      if (err.code === "refresh_failed") this.engine.call(op.CLEAR_ERROR, 0, 0, "", "", "", "");
+      if (err.code === "refresh_failed") this.engine.clearError();
       // Settled without a session: listeners still hear that `refreshing` ended.
       event = "synced";
     } finally {
@@ -470,25 +431,23 @@ export class AuthClient {
   }
 
   async loginWith(/** @type {string} */ username, /** @type {string} */ email, /** @type {string} */ password) {
-    const req = JSON.parse(this.call(op.LOGIN, 0, 0, username, email, password));
-    await this.signIn(req, op.LOGIN_ANSWER);
+    await this.signIn(this.engine.login(username, email, password));
     return this.snapshot();
   }
 
   /** Send a sign-in (and the exchange it may lead to); "login" when the account
    * was created without signing in. */
-  async signIn(/** @type {EngineRequest} */ req, /** @type {number} */ answerOp) {
+  async signIn(/** @type {EngineRequest} */ req) {
     for (;;) {
-      const reply = await this.sendRecorded(req);
-      const next = this.call(answerOp, Date.now(), reply.status, reply.body, reply.date, reply.retryAfter, reply.authToken);
+      const next = this.engine.reply(req, await this.sendRecorded(req));
       if (next === "login") return next;
       if (next === "mfa") {
         // Password accepted, no session yet: the snapshot says mfa_required.
         this.emit("mfa_required");
         return next;
       }
-      if (next === "") break;
-      req = JSON.parse(next);
+      if (typeof next === "string") break;
+      req = next;
     }
     this.changed("signed_in");
     return "";
@@ -499,32 +458,27 @@ export class AuthClient {
   /** The token to send now, refreshing first when it is due. `access`: the
    * engine's answer when the caller already asked (asking twice would hide the
    * first "expired"). */
-  async accessToken(access = this.call(op.ACCESS, Date.now())) {
-    switch (access[0]) {
-      case "1":
-        return access.slice(1);
-      case "2":
-        try {
-          await this.refreshShared();
-        } catch (err) {
-          if (!this.engine.call(op.USABLE, Date.now(), 0, "", "", "", "")) {
-            if (signedOutByIt(err)) return null;
-            throw err;
-          }
+  async accessToken(access = this.engine.access()) {
+    if (typeof access === "object") return access.token;
+    if (access === "refresh") {
+      try {
+        await this.refreshShared();
+      } catch (err) {
+        if (!this.engine.usable()) {
+          if (signedOutByIt(err)) return null;
+          throw err;
         }
-        return this.engine.call(op.USABLE, Date.now(), 0, "", "", "", "") || null;
-      case "3":
-        // Nothing can renew it: said once, the session stays visible as expired.
-        this.emit("session_expired");
-        return null;
-      default:
-        return null;
+      }
+      return this.engine.usable();
     }
+    // Nothing can renew it: said once, the session stays visible as expired.
+    if (access === "expired") this.emit("session_expired");
+    return null;
   }
 
   async authorized(/** @type {Request} */ request) {
     const callerSetAuth = request.headers.has("Authorization");
-    if (callerSetAuth || !this.engine.call(op.BEARER_ALLOWED, 0, 0, request.url, "", "", "")) return fetchRequest(request);
+    if (callerSetAuth || !this.engine.bearerAllowed(request.url)) return fetchRequest(request);
     const token = await this.accessToken();
     if (!token) return fetchRequest(request);
     let replay;
@@ -538,18 +492,18 @@ export class AuthClient {
     const response = await fetchRequest(request);
     if (response.status !== 401) return response;
     // The token may already have been replaced by a concurrent refresh.
-    if (this.engine.call(op.CURRENT, 0, 0, "", "", "", "") === token) {
+    if (this.engine.current() === token) {
       try {
         await this.refreshShared();
       } catch (err) {
         throw signedOutByIt(err) ? unauthorized() : err;
       }
     }
-    const fresh = this.engine.call(op.CURRENT, 0, 0, "", "", "", "");
+    const fresh = this.engine.current();
     if (!fresh) throw unauthorized();
     replay.headers.set("Authorization", `Bearer ${fresh}`);
     const again = await fetchRequest(replay);
-    if (again.status === 401) throw this.record(unauthorized());
+    if (again.status === 401) throw this.engine.fail(unauthorized());
     return again;
   }
 
@@ -572,35 +526,37 @@ export class AuthClient {
 
   /** The flight: wait out backoff, coordinate with other tabs, record the outcome. */
   async refreshRequest() {
-    const postponed = this.engine.call(op.POSTPONED, Date.now(), 0, "", "", "", "");
+    const postponed = this.engine.postponed();
     // Backing off: nothing was attempted, so the retry state stays as it is.
-    if (postponed) throw errorFromText(postponed);
+    if (postponed) throw postponed;
     let failure = null;
     try {
       await this.refreshCoordinated();
     } catch (err) {
       failure = err;
     }
-    const retrying = this.engine.call(op.REFRESH_OUTCOME, Date.now(), Math.random(), failure?.code ?? "", String(failure?.retryAfter ?? ""), "", "");
+    // The failure this shell met, whether or not the engine saw it (offline, a
+    // sibling tab's refresh that never arrived): never recorded as a success.
+    const retrying = this.engine.refreshOutcome(failure);
     // Still refreshing while a retry is pending: the snapshot says so.
-    this.setRefreshing(retrying === "1");
+    this.setRefreshing(retrying);
     this.schedule();
     if (failure) throw failure;
   }
 
   async refreshCoordinated() {
-    const hadSession = this.engine.call(op.STATUS, Date.now(), 0, "", "", "", "") !== "anonymous";
+    const hadSession = this.engine.status() !== "anonymous";
     let refreshToken;
     try {
-      refreshToken = this.call(op.REFRESH_TOKEN, Date.now());
+      refreshToken = this.engine.refreshToken();
     } catch (err) {
       // Expired with nothing to renew it: the engine signed out.
-      if (hadSession && this.engine.call(op.STATUS, Date.now(), 0, "", "", "", "") === "anonymous") this.changed("session_expired");
+      if (hadSession && this.engine.status() === "anonymous") this.changed("session_expired");
       throw err;
     }
     // A caller that cannot use its token any more waits out a short backoff.
-    const wait = this.engine.call(op.BACKOFF_WAIT, Date.now(), 0, "", "", "", "");
-    if (wait) await sleep(Number(wait));
+    const wait = this.engine.backoffWait();
+    if (wait !== null) await sleep(wait);
     if (!online()) throw authError("network", "The browser is offline");
     const locks = lockManager();
     if (!locks) return this.refreshClaimed(refreshToken);
@@ -616,7 +572,7 @@ export class AuthClient {
   }
 
   fingerprint(/** @type {string} */ token) {
-    return this.engine.call(op.FINGERPRINT, 0, 0, token, "", "", "");
+    return this.engine.fingerprint(token);
   }
 
   spentName(/** @type {string} */ refreshToken) {
@@ -661,7 +617,7 @@ export class AuthClient {
    * tab can see now. */
   superseded(/** @type {string} */ refreshToken) {
     this.adoptStored();
-    return this.engine.call(op.SUPERSEDED, 0, 0, refreshToken, "", "", "") === "1";
+    return this.engine.superseded(refreshToken);
   }
 
   /** Wait until the tokens another tab obtained reach this one. */
@@ -677,11 +633,11 @@ export class AuthClient {
   /** The refresh request itself. */
   async refreshWith(/** @type {string} */ refreshToken) {
     this.setRefreshing(true);
-    const req = JSON.parse(this.engine.call(op.REFRESH_REQUEST, 0, 0, refreshToken, "", "", ""));
+    const req = this.engine.refreshRequest(refreshToken);
     // Network: the session is kept; backoff decides when again.
     const reply = await this.sendRecorded(req);
     try {
-      this.call(op.REFRESH_ANSWER, Date.now(), reply.status, reply.body, reply.date, reply.retryAfter);
+      this.engine.reply(req, reply);
     } catch (err) {
       if (err.code === "refresh_failed") this.changed("session_expired");
       throw err;
@@ -691,7 +647,7 @@ export class AuthClient {
     // answer replaced is spent: Better Auth's session token survives its exchange,
     // and marking it would make this tab's next exchange wait for a successor that
     // never comes.
-    if (this.engine.call(op.SUPERSEDED, 0, 0, refreshToken, "", "", "") === "1") this.rememberSpent(refreshToken);
+    if (this.engine.superseded(refreshToken)) this.rememberSpent(refreshToken);
     this.changed("token_refreshed");
   }
 
@@ -718,18 +674,18 @@ export class AuthClient {
     clearTimeout(this.timer);
     this.timer = null;
     if (this.stopped || typeof window === "undefined") return;
-    const delay = this.engine.call(op.NEXT_WAKE, Date.now(), 0, pageFlags(), "", "", "");
-    if (delay === "") return;
+    const delay = this.engine.nextWake(pageFlags());
+    if (delay === null) return;
     this.timer = setTimeout(() => {
       this.timer = null;
       this.wake();
-    }, Math.min(Math.max(Number(delay), 0), MAX_TIMEOUT_MS));
+    }, Math.min(Math.max(delay, 0), MAX_TIMEOUT_MS));
   }
 
   /** Timer fired, tab shown or focused, network back: refresh if due, else re-arm. */
   wake() {
     if (this.stopped) return;
-    if (this.engine.call(op.REFRESH_NOW, Date.now(), 0, pageFlags(), "", "", "") === "1") this.refreshShared().catch(() => {});
+    if (this.engine.refreshNow(pageFlags())) this.refreshShared().catch(() => {});
     else this.schedule();
   }
 
@@ -771,7 +727,7 @@ export class AuthClient {
 
   /** Take a session another tab produced; true when it differed (listeners told). */
   adopt(/** @type {string | null} */ stored) {
-    if (this.engine.call(op.ADOPT, Date.now(), 0, stored ?? "", "", "", "") !== "1") return false;
+    if (!this.engine.adopt(stored)) return false;
     this.emit("synced");
     return true;
   }

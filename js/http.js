@@ -1,9 +1,10 @@
 // Requests the engine describes, sent with the global fetch and read back whole.
 import { authError } from "./auth-error.js";
 
-/** A request as the engine describes it.
- * @typedef {{ method: string, url: string, type?: string, body?: string, bearer?: string, cookie?: boolean }} EngineRequest */
-/** A response as the engine's answer operations take it.
+/** A request as the engine describes it: `id` names it in the answer (js/engine.js
+ * `reply`); `link`: a link's callback (the signed-in user's call).
+ * @typedef {{ id: number, method: string, url: string, type?: string, body?: string, bearer?: string, cookie?: boolean, link?: boolean }} EngineRequest */
+/** A response as the engine's `reply` takes it.
  * @typedef {{ status: number, body: string, date: string, retryAfter: string, authToken: string }} Reply */
 
 /** A rejected fetch: aborted by its signal, or a network failure (offline, DNS,
@@ -50,7 +51,7 @@ export function build(req, timeoutMs) {
   }
 }
 
-/** What the engine's answer operations take.
+/** What the engine's `reply` takes.
  * @param {Response} response
  * @returns {Promise<Reply>} */
 export async function read(response) {

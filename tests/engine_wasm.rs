@@ -12,15 +12,31 @@ wasm_bindgen_test_configure!(run_in_browser);
 const CONFIGURE: u32 = 0;
 const STATUS: u32 = 5;
 const LOGIN: u32 = 10;
-const LOGIN_ANSWER: u32 = 12;
-const ACCESS: u32 = 16;
-const SOCIAL_START: u32 = 37;
-const SOCIAL_FINISH: u32 = 39;
-const ACCOUNT: u32 = 41;
-const ACCOUNT_ANSWER: u32 = 42;
+const SOCIAL_START: u32 = 13;
+const SOCIAL_FINISH: u32 = 14;
+const ACCOUNT: u32 = 19;
+const REPLY: u32 = 20;
+const ACCESS: u32 = 22;
+const REFRESH_OUTCOME: u32 = 27;
+const BACKOFF_WAIT: u32 = 28;
 
 fn call(e: &mut Engine, op: u32, x: f64, y: f64, a: &str) -> String {
-    e.call(op, x, y, a, "", "", "")
+    e.call(op, 0, x, y, a, "", "", "")
+}
+
+/// The id a request's JSON text carries (`{"id":N,...}`).
+fn id_of(request: &str) -> u32 {
+    let digits: String = request
+        .trim_start_matches("{\"id\":")
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.parse().unwrap()
+}
+
+/// The answer to `request`: status and body.
+fn reply(e: &mut Engine, request: &str, now: f64, status: f64, body: &str) -> String {
+    e.call(REPLY, id_of(request), now, status, body, "", "", "")
 }
 
 fn b64(s: &str) -> String {
@@ -71,26 +87,22 @@ fn a_login_round_trip_across_the_boundary() {
         ),
         ""
     );
-    let req = e.call(LOGIN, 0.0, 0.0, "", "a@b.c", "pw", "");
+    let req = e.call(LOGIN, 0, 0.0, 0.0, "", "a@b.c", "pw", "");
     assert!(
-        req.contains(r#""url":"http://127.0.0.1:8000/auth/login""#),
+        req.starts_with(r#"{"id":1,"method":"POST","url":"http://127.0.0.1:8000/auth/login""#),
         "{req}"
     );
     let now = js_sys::Date::now();
     let token = jwt((now / 1000.0) as i64 + 900);
     let body = format!(r#"{{"access_token":"{token}","refresh_token":"r1"}}"#);
-    assert_eq!(e.call(LOGIN_ANSWER, now, 200.0, &body, "", "", ""), "");
+    assert_eq!(reply(&mut e, &req, now, 200.0, &body), "");
     assert_eq!(call(&mut e, STATUS, now, 0.0, ""), "authenticated");
     assert_eq!(call(&mut e, ACCESS, now, 0.0, ""), ["1", &token].concat());
-    let html = e.call(
-        LOGIN_ANSWER,
-        now,
-        502.0,
-        "<html>bad gateway</html>",
-        "",
-        "",
-        "",
-    );
+    // An answer is taken once: a second one for the same id is no answer to anything.
+    let again = reply(&mut e, &req, now, 200.0, &body);
+    assert!(again.starts_with(r#"!{"code":"config""#), "{again}");
+    let req = e.call(LOGIN, 0, 0.0, 0.0, "", "a@b.c", "pw", "");
+    let html = reply(&mut e, &req, now, 502.0, "<html>bad gateway</html>");
     assert!(html.starts_with(r#"!{"code":"server""#), "{html}");
 }
 
@@ -104,31 +116,31 @@ fn account_calls_and_a_link_across_the_boundary() {
         0.0,
         r#"{"baseUrl":"http://127.0.0.1:8000"}"#,
     );
-    // y = 0: verify email, no sign-in needed.
-    let req = e.call(ACCOUNT, 0.0, 0.0, "tok", "", "", "");
+    // n = 0: verify email, no sign-in needed.
+    let req = e.call(ACCOUNT, 0, 0.0, 0.0, "tok", "", "", "");
     assert!(
-        req.contains(r#""url":"http://127.0.0.1:8000/auth/verify-email""#),
+        req.contains(r#""id":1,"method":"POST","url":"http://127.0.0.1:8000/auth/verify-email""#),
         "{req}"
     );
-    // d: which (0) then its argument; c: Retry-After.
-    let used = e.call(
-        ACCOUNT_ANSWER,
+    let used = reply(
+        &mut e,
+        &req,
         0.0,
         400.0,
         r#"{"detail":"used","code":"verification_used"}"#,
-        "",
-        "",
-        "0tok",
     );
     assert!(used.starts_with(r#"!{"code":"code_used""#), "{used}");
-    let limited = e.call(ACCOUNT_ANSWER, 0.0, 429.0, "{}", "", "30", "1");
+    // c: Retry-After.
+    let req = e.call(ACCOUNT, 0, 0.0, 0.0, "tok", "", "", "");
+    let limited = e.call(REPLY, id_of(&req), 0.0, 429.0, "{}", "", "30", "");
     assert!(limited.contains(r#""retryAfter":30"#), "{limited}");
     // The user's calls and a link need a session.
-    let list = e.call(ACCOUNT, 0.0, 2.0, "", "", "", "");
+    let list = e.call(ACCOUNT, 2, 0.0, 0.0, "", "", "", "");
     assert!(list.starts_with(r#"!{"code":"session_expired""#), "{list}");
     let link = e.call(
         SOCIAL_START,
-        1.0,
+        1,
+        0.0,
         0.0,
         "acme",
         "http://localhost:3000/cb",
@@ -140,8 +152,10 @@ fn account_calls_and_a_link_across_the_boundary() {
     // b: the callback as the shell reads it from the URL.
     let pending = r#"{"provider":"acme","state":"s","verifier":"v","flow":"f","issuer":"https://id.acme.test","issRequired":false,"redirect":"http://localhost:3000/cb","link":true}"#;
     let callback = r#"{"state":"s","code":"code","iss":"https://id.acme.test","at":"http://localhost:3000/cb"}"#;
-    let finish = e.call(SOCIAL_FINISH, 0.0, 0.0, pending, callback, "", "");
+    let finish = e.call(SOCIAL_FINISH, 0, 0.0, 0.0, pending, callback, "", "");
     assert!(finish.ends_with(r#","link":true}"#), "{finish}");
+    let linked = reply(&mut e, &finish, 0.0, 200.0, r#"{"linked":"acme"}"#);
+    assert_eq!(linked, "");
 }
 
 #[wasm_bindgen_test]
@@ -153,4 +167,54 @@ fn token_helpers() {
     assert!(is_expired(&jwt(now - 60), None));
     assert!(!is_expired(&jwt(now - 60), Some(120.0)));
     assert!(is_expired("garbage", None));
+}
+
+/// A refresh that failed in the shell (offline, a sibling tab's refresh that never
+/// arrived) is a failure the engine never saw: it must still count as one (a retry
+/// pending, a backoff), never as a success that resets the backoff.
+#[wasm_bindgen_test]
+fn a_refresh_failure_the_shell_met_counts_as_a_failure() {
+    let mut e = Engine::new();
+    call(
+        &mut e,
+        CONFIGURE,
+        0.0,
+        0.0,
+        r#"{"baseUrl":"http://127.0.0.1:8000"}"#,
+    );
+    let now = js_sys::Date::now();
+    let token = jwt((now / 1000.0) as i64 + 900);
+    let body = format!(r#"{{"access_token":"{token}","refresh_token":"r1"}}"#);
+    let req = e.call(LOGIN, 0, 0.0, 0.0, "", "a@b.c", "pw", "");
+    assert_eq!(reply(&mut e, &req, now, 200.0, &body), "");
+    // The shell met "offline" before any request: nothing recorded in the engine.
+    let retrying = e.call(REFRESH_OUTCOME, 0, now, 0.5, "network", "", "", "");
+    assert_eq!(retrying, "1", "a retry is pending after a failure");
+    let wait = call(&mut e, BACKOFF_WAIT, now, 0.0, "");
+    assert!(!wait.is_empty(), "the failure starts a backoff");
+}
+
+/// Better Auth's exchange: the answer to the sign-in is the next request (`>` and its
+/// JSON, a new id), and its answer, given by that id alone, signs in.
+#[wasm_bindgen_test]
+fn a_next_request_is_answered_by_its_own_id() {
+    let mut e = Engine::new();
+    call(
+        &mut e,
+        CONFIGURE,
+        0.0,
+        0.0,
+        r#"{"baseUrl":"http://127.0.0.1:3000","protocol":"better-auth"}"#,
+    );
+    let login = e.call(LOGIN, 0, 0.0, 0.0, "", "a@b.c", "pw", "");
+    let now = js_sys::Date::now();
+    let body = r#"{"token":"sess-1","user":{"id":"u1"}}"#;
+    let next = e.call(REPLY, id_of(&login), now, 200.0, body, "", "", "sess-1");
+    let exchange = next.strip_prefix('>').unwrap();
+    assert_ne!(id_of(exchange), id_of(&login));
+    assert!(exchange.contains(r#""bearer":"sess-1""#), "{exchange}");
+    let token = jwt((now / 1000.0) as i64 + 900);
+    let jwt_body = format!(r#"{{"token":"{token}"}}"#);
+    assert_eq!(reply(&mut e, exchange, now, 200.0, &jwt_body), "");
+    assert_eq!(call(&mut e, STATUS, now, 0.0, ""), "authenticated");
 }

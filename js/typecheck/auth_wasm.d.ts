@@ -2,11 +2,12 @@
 // src/web/functions.rs, and the web target's loaders), for checking js/ before any build. The build's own file is
 // the one shipped; scripts/test-wasm type-checks the built package against index.d.ts.
 
-/** core::engine behind one call: `op` from js/ops.js, numbers `x`, `y`, strings `a`..`d` ("" = absent). */
+/** core::engine behind one call (js/engine.js is its one caller): `op`, a count `n`,
+ * numbers `x`, `y`, strings `a`..`d` ("" = absent). */
 export class Engine {
   free(): void;
   constructor();
-  call(op: number, x: number, y: number, a: string, b: string, c: string, d: string): string;
+  call(op: number, n: number, x: number, y: number, a: string, b: string, c: string, d: string): string;
 }
 
 /** The claims of a JWT as JSON text; `!` and an AuthError as JSON when it is not a JWT. */

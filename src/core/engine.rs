@@ -17,6 +17,9 @@ use super::schedule::{self, Page, RetryState, Wake};
 use super::session::{same_state, status_of, Session, Status, TokenSet};
 use super::social::{self, Returned};
 
+mod requests;
+pub use requests::{Answer, Issued, Kind};
+
 /// Refresh waits longer than this (Retry-After, backoff) fail fast instead.
 const MAX_INLINE_WAIT_MS: Millis = 60_000.0;
 
@@ -66,20 +69,6 @@ pub struct Outgoing {
     pub bearer: Option<String>,
 }
 
-/// What a sign-in or sign-up answer leads to.
-#[derive(Debug, Clone, PartialEq)]
-pub enum SignIn {
-    /// Signed in: store, broadcast, emit `signed_in`.
-    Done,
-    /// Send this next and hand its answer to `sign_in_answer` again (Better Auth's
-    /// session token is exchanged for the JWT).
-    Exchange(Outgoing),
-    /// The account exists but the answer signed nobody in: log in now.
-    LogIn,
-    /// The password was right and a second factor is needed (`verify_mfa`).
-    Mfa,
-}
-
 /// Whether the current token can be used now.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Access {
@@ -103,6 +92,8 @@ pub struct Engine {
     exchanging: Option<String>,
     /// A two-factor sign-in halfway: the challenge and the methods offered.
     mfa: Option<(String, Vec<String>)>,
+    /// The requests the shell sent and has not answered (see requests.rs).
+    requests: requests::Pending,
 }
 
 impl Engine {
@@ -115,6 +106,7 @@ impl Engine {
             error: None,
             exchanging: None,
             mfa: None,
+            requests: requests::Pending::default(),
         }
     }
 
@@ -253,7 +245,7 @@ impl Engine {
         username: Option<&str>,
         email: Option<&str>,
         password: Option<&str>,
-    ) -> Result<HttpRequest, AuthError> {
+    ) -> Result<Issued, AuthError> {
         let (key, identifier) = match (username, email) {
             (Some(u), _) => ("username", u),
             (None, Some(e)) => ("email", e),
@@ -266,9 +258,8 @@ impl Engine {
         };
         self.exchanging = None;
         self.mfa = None;
-        Ok(protocol::login_request(
-            &self.cfg, key, identifier, password,
-        ))
+        let request = protocol::login_request(&self.cfg, key, identifier, password);
+        Ok(self.issue_request(Kind::SignIn(Op::Login), request))
     }
 
     /// The sign-up request for `{email, password, name?}`.
@@ -277,32 +268,33 @@ impl Engine {
         email: Option<&str>,
         password: Option<&str>,
         name: Option<&str>,
-    ) -> Result<HttpRequest, AuthError> {
+    ) -> Result<Issued, AuthError> {
         let (Some(email), Some(password)) = (email, password) else {
             let field = if email.is_none() { "email" } else { "password" };
             return self.fail(missing_field(field, "This field is required"));
         };
         self.exchanging = None;
         match protocol::register_request(&self.cfg, email, password, name) {
-            Ok(r) => Ok(r),
+            Ok(r) => Ok(self.issue_request(Kind::SignIn(Op::Register), r)),
             Err(e) => self.fail(e),
         }
     }
 
-    /// The answer to a login or register request (or to the exchange it asked for).
+    /// The answer to a login, register or social callback request (or to the exchange
+    /// it asked for): done, a next request (Better Auth's exchange), log in, or a second factor.
     pub fn sign_in_answer(
         &mut self,
         op: Op,
         reply: &Reply,
         local: Millis,
-    ) -> Result<SignIn, AuthError> {
+    ) -> Result<Answer, AuthError> {
         self.observe(reply.date, local);
         let resp = Self::response(reply, local);
         if op == Op::Register
             && (200..300).contains(&reply.status)
             && !protocol::has_tokens(self.cfg.protocol, reply.body, reply.auth_token)
         {
-            return Ok(SignIn::LogIn);
+            return Ok(Answer::LogIn);
         }
         if self.cfg.protocol == Protocol::BetterAuth {
             if let Some(session_token) = self.exchanging.take() {
@@ -313,7 +305,7 @@ impl Engine {
                 tokens.refresh_token = Some(session_token);
                 return self
                     .sign_in(tokens, Event::SignedIn, local)
-                    .map(|_| SignIn::Done);
+                    .map(|_| Answer::Done);
             }
             let session_token = match protocol::parse_session_token(op, &resp, reply.auth_token) {
                 Ok(t) => t,
@@ -321,22 +313,24 @@ impl Engine {
             };
             let request = protocol::refresh_request(&self.cfg, &session_token);
             self.exchanging = Some(session_token.clone());
-            return Ok(SignIn::Exchange(Outgoing {
+            // Sent next, answered as a sign-in again (`exchanging` says which step).
+            let out = Outgoing {
                 request,
                 bearer: Some(session_token),
-            }));
+            };
+            return Ok(Answer::Next(self.issue(Kind::SignIn(op), out)));
         }
         if matches!(op, Op::Login | Op::Social) {
             if let Some(challenge) = protocol::parse_mfa_challenge(&resp) {
                 self.mfa = Some(challenge);
                 self.error = None;
-                return Ok(SignIn::Mfa);
+                return Ok(Answer::Mfa);
             }
         }
         match protocol::parse_tokens(self.cfg.protocol, op, &resp) {
             Ok(tokens) => self
                 .sign_in(tokens, Event::SignedIn, local)
-                .map(|_| SignIn::Done),
+                .map(|_| Answer::Done),
             Err(e) => self.fail(e),
         }
     }
@@ -346,7 +340,7 @@ impl Engine {
         &mut self,
         code: Option<&str>,
         recovery_code: Option<&str>,
-    ) -> Result<HttpRequest, AuthError> {
+    ) -> Result<Issued, AuthError> {
         let Some((challenge, _)) = self.mfa.as_ref() else {
             return self.fail(AuthError::new(
                 ErrorCode::ChallengeExpired,
@@ -357,7 +351,7 @@ impl Engine {
             return self.fail(missing_field("code", "Enter the code from your app"));
         }
         match protocol::mfa_request(&self.cfg, challenge, code, recovery_code) {
-            Some(request) => Ok(request),
+            Some(request) => Ok(self.issue_request(Kind::Mfa, request)),
             None => self.fail(AuthError::config(
                 "Two-factor sign-in needs the json protocol's mfa endpoint",
             )),
@@ -428,10 +422,11 @@ impl Engine {
     }
 
     /// The best-effort revocation request, when the protocol has one.
-    pub fn logout(&self) -> Option<Outgoing> {
+    pub fn logout(&mut self) -> Option<Issued> {
         let session = self.session.as_ref()?;
-        protocol::logout_request(&self.cfg, session.refresh_token.as_deref())
-            .map(|r| self.outgoing(r))
+        let out = protocol::logout_request(&self.cfg, session.refresh_token.as_deref())
+            .map(|r| self.outgoing(r))?;
+        Some(self.issue(Kind::Logout, out))
     }
 
     // ---- using the token ---------------------------------------------------------------
@@ -495,11 +490,11 @@ impl Engine {
             != Some(refresh_token)
     }
 
-    pub fn refresh_request(&self, refresh_token: &str) -> Outgoing {
+    pub fn refresh_request(&mut self, refresh_token: &str) -> Issued {
         let request = protocol::refresh_request(&self.cfg, refresh_token);
         // Better Auth's exchange takes the session token as its bearer.
         let bearer = (request.credential == Credential::Refresh).then(|| refresh_token.to_owned());
-        Outgoing { request, bearer }
+        self.issue(Kind::Refresh, Outgoing { request, bearer })
     }
 
     /// The refresh answer: new tokens (`token_refreshed`), or an error; a rejected
@@ -599,15 +594,17 @@ impl Engine {
         challenge: &str,
         state: &str,
         link: bool,
-    ) -> Result<HttpRequest, AuthError> {
+    ) -> Result<Issued, AuthError> {
         if link && self.session.is_none() {
             return self.fail(not_signed_in());
         }
         if !link {
             self.mfa = None;
         }
-        social::start_request(&self.cfg, provider, redirect_to, challenge, state, link)
-            .or_else(|e| self.fail(e))
+        match social::start_request(&self.cfg, provider, redirect_to, challenge, state, link) {
+            Ok(request) => Ok(self.issue_request(Kind::SocialStart, request)),
+            Err(e) => self.fail(e),
+        }
     }
 
     /// Its answer: `{"url", "flow"}` (see core::social::parse_started).
@@ -616,24 +613,39 @@ impl Engine {
         social::parse_started(&Self::response(reply, local)).or_else(|e| self.fail(e))
     }
 
-    /// The callback request (answered through `sign_in_answer(Op::Social, ..)`),
-    /// or None when the page is no callback.
+    /// The callback request, or None when the page is no callback: a sign-in's
+    /// (answered as `sign_in_answer(Op::Social, ..)`), or a link's, the signed-in
+    /// user's call (answered as `account_answer(AccountOp::Linked, ..)`).
     pub fn social_finish(
         &mut self,
         pending: Option<&str>,
         returned: Returned,
-    ) -> Result<Option<HttpRequest>, AuthError> {
-        social::finish_request(&self.cfg, pending, returned).or_else(|e| self.fail(e))
+    ) -> Result<Option<Issued>, AuthError> {
+        match social::finish_request(&self.cfg, pending, returned) {
+            Ok(Some(request)) => {
+                let kind = if request.credential == Credential::Access {
+                    Kind::Account(AccountOp::Linked)
+                } else {
+                    Kind::SignIn(Op::Social)
+                };
+                Ok(Some(self.issue_request(kind, request)))
+            }
+            Ok(None) => Ok(None),
+            Err(e) => self.fail(e),
+        }
     }
 
     // ---- the account: email verification, linked providers ----------------------------
 
     /// An account request (the user's ones go through the shell's bearer rules).
-    pub fn account(&mut self, op: AccountOp) -> Result<HttpRequest, AuthError> {
+    pub fn account(&mut self, op: AccountOp) -> Result<Issued, AuthError> {
         if op.needs_session() && self.session.is_none() {
             return self.fail(not_signed_in());
         }
-        account::request(&self.cfg, op).or_else(|e| self.fail(e))
+        match account::request(&self.cfg, op) {
+            Ok(request) => Ok(self.issue_request(Kind::Account(op.blank()), request)),
+            Err(e) => self.fail(e),
+        }
     }
 
     /// Its answer: the identity list as JSON text (for `Identities`), or "".
@@ -656,12 +668,12 @@ impl Engine {
     // ---- sessions (devices) ---------------------------------------------------------------
 
     /// A sessions request (sent through the shell's bearer rules).
-    pub fn sessions(&mut self, what: SessionsOp) -> Result<HttpRequest, AuthError> {
+    pub fn sessions(&mut self, what: SessionsOp) -> Result<Issued, AuthError> {
         if self.session.is_none() {
             return self.fail(not_signed_in());
         }
         match protocol::sessions_request(&self.cfg, what) {
-            Some(request) => Ok(request),
+            Some(request) => Ok(self.issue_request(Kind::Sessions(what.blank()), request)),
             None => self.fail(AuthError::config(
                 "Sessions need the json protocol's sessions endpoint",
             )),
@@ -690,17 +702,18 @@ impl Engine {
     /// The `me` request; None when the protocol has none (the claims are the user).
     /// The bearer is set only for the refresh credential (Better Auth's session);
     /// an access-token request goes through the shell's refresh-and-replay instead.
-    pub fn me(&mut self) -> Result<Option<Outgoing>, AuthError> {
+    pub fn me(&mut self) -> Result<Option<Issued>, AuthError> {
         if self.session.is_none() {
             return self.fail(not_signed_in());
         }
-        Ok(protocol::me_request(&self.cfg).map(|request| {
-            let bearer = match request.credential {
-                Credential::Refresh => self.bearer(Credential::Refresh),
-                _ => None,
-            };
-            Outgoing { request, bearer }
-        }))
+        let Some(request) = protocol::me_request(&self.cfg) else {
+            return Ok(None);
+        };
+        let bearer = match request.credential {
+            Credential::Refresh => self.bearer(Credential::Refresh),
+            _ => None,
+        };
+        Ok(Some(self.issue(Kind::Me, Outgoing { request, bearer })))
     }
 
     /// The claims, for protocols without a `me` endpoint.
@@ -782,7 +795,7 @@ mod tests {
         let body = tokens((T0 / 1000.0) as i64 + 900, refresh);
         assert_eq!(
             e.sign_in_answer(Op::Login, &reply(200, &body), T0),
-            Ok(SignIn::Done)
+            Ok(Answer::Done)
         );
     }
 
@@ -793,7 +806,7 @@ mod tests {
         assert_eq!(err.code, ErrorCode::Validation);
         assert_eq!(e.error().map(|e| e.code), Some(ErrorCode::Validation));
         let req = e.login(None, Some("a@b.c"), Some("pw")).unwrap();
-        assert_eq!(req.url, "http://127.0.0.1:8000/auth/login");
+        assert_eq!(req.out.request.url, "http://127.0.0.1:8000/auth/login");
         signed_in(&mut e, "r1");
         assert_eq!(e.status(T0), Status::Authenticated);
         assert!(e.error().is_none());
@@ -865,7 +878,7 @@ mod tests {
             r#"{"id":"u1","email":"a@b.c"}"#
         );
         let out = e.refresh_request("r1");
-        assert_eq!(out.request.url, "http://127.0.0.1:8000/auth/refresh");
+        assert_eq!(out.out.request.url, "http://127.0.0.1:8000/auth/refresh");
         let body = tokens((T0 / 1000.0) as i64 + 1800, "r2");
         assert_eq!(
             e.refresh_answer(&reply(200, &body), T0),
@@ -913,7 +926,8 @@ mod tests {
             auth_token: Some("sess-1"),
             ..reply(200, r#"{"token":"sess-1","user":{"id":"u1"}}"#)
         };
-        let SignIn::Exchange(out) = e.sign_in_answer(Op::Login, &first, T0).unwrap() else {
+        let Answer::Next(Issued { out, .. }) = e.sign_in_answer(Op::Login, &first, T0).unwrap()
+        else {
             panic!("expected an exchange");
         };
         assert_eq!(out.bearer.as_deref(), Some("sess-1"));
@@ -927,10 +941,13 @@ mod tests {
         );
         assert_eq!(
             e.sign_in_answer(Op::Login, &reply(200, &jwt_body), T0),
-            Ok(SignIn::Done)
+            Ok(Answer::Done)
         );
         assert_eq!(e.bearer(Credential::Refresh).as_deref(), Some("sess-1"));
-        assert_eq!(e.logout().and_then(|o| o.bearer).as_deref(), Some("sess-1"));
+        assert_eq!(
+            e.logout().and_then(|o| o.out.bearer).as_deref(),
+            Some("sess-1")
+        );
     }
 
     #[test]
@@ -939,7 +956,7 @@ mod tests {
         e.register(Some("a@b.c"), Some("pw"), None).unwrap();
         assert_eq!(
             e.sign_in_answer(Op::Register, &reply(201, r#"{"id":"u1"}"#), T0),
-            Ok(SignIn::LogIn)
+            Ok(Answer::LogIn)
         );
         let err = e.register(Some("a@b.c"), None, None).unwrap_err();
         assert_eq!(
@@ -966,19 +983,19 @@ mod tests {
         let body = format!(r#"{{"access_token":"{access}","refresh_token":null}}"#);
         assert_eq!(
             e.sign_in_answer(Op::Login, &reply(200, &body), T0),
-            Ok(SignIn::Done)
+            Ok(Answer::Done)
         );
         let rt = e.refresh_token(T0).unwrap();
         assert_eq!(rt, COOKIE_CREDENTIAL);
         let out = e.refresh_request(&rt);
         assert_eq!(
-            out.request.body.as_deref(),
+            out.out.request.body.as_deref(),
             Some("{}"),
             "the cookie carries the token"
         );
-        assert_eq!(out.bearer, None);
+        assert_eq!(out.out.bearer, None);
         assert_eq!(
-            e.logout().and_then(|o| o.request.body).as_deref(),
+            e.logout().and_then(|o| o.out.request.body).as_deref(),
             Some("{}")
         );
         assert!(
@@ -1013,14 +1030,17 @@ mod tests {
             .social_finish(Some(pending), returned("st"))
             .unwrap()
             .unwrap();
-        assert_eq!(req.url, "http://127.0.0.1:8000/auth/oauth/acme/callback");
+        assert_eq!(
+            req.out.request.url,
+            "http://127.0.0.1:8000/auth/oauth/acme/callback"
+        );
         let challenge = reply(
             200,
             r#"{"mfa_required":true,"challenge":"ch-2","methods":["totp"],"expires_in":300}"#,
         );
         assert_eq!(
             e.sign_in_answer(Op::Social, &challenge, T0),
-            Ok(SignIn::Mfa)
+            Ok(Answer::Mfa)
         );
         assert_eq!(e.status(T0), Status::MfaRequired);
         let used = reply(400, r#"{"detail":"used","code":"code_used"}"#);
@@ -1031,7 +1051,7 @@ mod tests {
         let body = tokens((T0 / 1000.0) as i64 + 900, "r1");
         assert_eq!(
             e.sign_in_answer(Op::Social, &reply(200, &body), T0),
-            Ok(SignIn::Done)
+            Ok(Answer::Done)
         );
         assert_eq!(e.status(T0), Status::Authenticated);
         assert_eq!(e.error(), None);
@@ -1053,7 +1073,7 @@ mod tests {
         );
         // Following a link needs no session.
         let req = e.account(AccountOp::VerifyEmail("tok")).unwrap();
-        assert_eq!(req.credential, Credential::None);
+        assert_eq!(req.out.request.credential, Credential::None);
         let used = reply(400, r#"{"detail":"used","code":"verification_used"}"#);
         assert_eq!(
             e.account_answer(AccountOp::VerifyEmail("tok"), &used, T0)
@@ -1064,13 +1084,17 @@ mod tests {
         assert_eq!(e.error().map(|err| err.code), Some(ErrorCode::CodeUsed));
         signed_in(&mut e, "r1");
         assert_eq!(
-            e.account(AccountOp::Unlink("acme")).unwrap().credential,
+            e.account(AccountOp::Unlink("acme"))
+                .unwrap()
+                .out
+                .request
+                .credential,
             Credential::Access
         );
         let start = e
             .social_start("acme", "http://localhost:3000/cb", "c", "s", true)
             .unwrap();
-        assert_eq!(start.credential, Credential::Access);
+        assert_eq!(start.out.request.credential, Credential::Access);
         assert_eq!(
             e.account_answer(AccountOp::Linked, &reply(200, r#"{"linked":"acme"}"#), T0),
             Ok(String::new())
@@ -1090,7 +1114,7 @@ mod tests {
             200,
             r#"{"mfa_required":true,"challenge":"ch-1","methods":["totp","recovery_code"],"expires_in":300}"#,
         );
-        assert_eq!(e.sign_in_answer(Op::Login, &challenge, T0), Ok(SignIn::Mfa));
+        assert_eq!(e.sign_in_answer(Op::Login, &challenge, T0), Ok(Answer::Mfa));
         assert_eq!(e.status(T0), Status::MfaRequired);
         assert!(e
             .view(T0)
@@ -1100,9 +1124,9 @@ mod tests {
             ErrorCode::Validation
         );
         let req = e.verify_mfa(Some("123456"), None).unwrap();
-        assert_eq!(req.url, "http://127.0.0.1:8000/auth/mfa/verify");
+        assert_eq!(req.out.request.url, "http://127.0.0.1:8000/auth/mfa/verify");
         assert_eq!(
-            req.body.as_deref(),
+            req.out.request.body.as_deref(),
             Some(r#"{"challenge":"ch-1","code":"123456"}"#)
         );
         let wrong = reply(
@@ -1152,7 +1176,7 @@ mod tests {
         signed_in(&mut e, "r1");
         let list = e.sessions(SessionsOp::List).unwrap();
         assert_eq!(
-            (list.method, list.url.as_str()),
+            (list.out.request.method, list.out.request.url.as_str()),
             ("GET", "http://127.0.0.1:8000/auth/sessions")
         );
         let body = r#"[{"id":"s1","created_at":"2026-11-25T00:00:00Z","last_used_at":"2026-11-25T01:00:00Z","user_agent":"Chrome","ip":"127.0.0.1","current":true}]"#;
@@ -1163,11 +1187,11 @@ mod tests {
         );
         let revoke = e.sessions(SessionsOp::Revoke("a/b c")).unwrap();
         assert_eq!(
-            (revoke.method, revoke.url.as_str()),
+            (revoke.out.request.method, revoke.out.request.url.as_str()),
             ("DELETE", "http://127.0.0.1:8000/auth/sessions/a%2Fb%20c")
         );
         assert_eq!(
-            e.sessions(SessionsOp::RevokeAll).unwrap().url,
+            e.sessions(SessionsOp::RevokeAll).unwrap().out.request.url,
             "http://127.0.0.1:8000/auth/sessions"
         );
         let missing = reply(404, r#"{"detail":"No such session","code":"not_found"}"#);

@@ -8,10 +8,10 @@ use wasm_bindgen::prelude::*;
 
 use crate::core::account::AccountOp;
 use crate::core::config::{Config, RawConfig};
-use crate::core::engine::{self, Access, Outgoing, Reply, SignIn};
+use crate::core::engine::{self, Access, Answer, Issued, Kind, Reply};
 use crate::core::error::{AuthError, ErrorCode};
 use crate::core::json::{self, write_str, Json};
-use crate::core::protocol::{Credential, HttpRequest, Op, SessionsOp};
+use crate::core::protocol::{Credential, SessionsOp};
 use crate::core::schedule::Page;
 use crate::core::social::Returned;
 
@@ -61,11 +61,16 @@ fn push_int(out: &mut String, mut n: u32) {
     }
 }
 
-/// A request as JSON text: `{"method","url","type"?,"body"?,"bearer"?,"cookie"?}`;
-/// `cookie`: send credentials and the CSRF header (the refresh token is a cookie).
-fn request_text(out: &Outgoing, cookie: bool) -> String {
+/// A request as JSON text: `{"id","method","url","type"?,"body"?,"bearer"?,"cookie"?,"link"?}`;
+/// `id` names it in the answer (`REPLY`); `cookie`: send credentials and the CSRF
+/// header (the refresh token is a cookie); `link`: a link's callback, the signed-in
+/// user's call. The shell needs no other part of the request's kind.
+fn request_text(issued: &Issued, cookie: bool) -> String {
+    let out = &issued.out;
     let r = &out.request;
-    let mut text = String::from("{\"method\":");
+    let mut text = String::from("{\"id\":");
+    push_int(&mut text, issued.id);
+    text.push_str(",\"method\":");
     write_str(&mut text, r.method);
     text.push_str(",\"url\":");
     write_str(&mut text, &r.url);
@@ -81,14 +86,18 @@ fn request_text(out: &Outgoing, cookie: bool) -> String {
             write_str(&mut text, value);
         }
     }
-    if cookie {
+    if cookie && issued.kind.carries_cookie() {
         text.push_str(",\"cookie\":true");
+    }
+    if issued.kind == Kind::Account(AccountOp::Linked) {
+        text.push_str(",\"link\":true");
     }
     text.push('}');
     text
 }
 
-/// The operations of `Engine::call`; js/engine-ops.js mirrors these numbers.
+/// The operations of `Engine::call`: the one table, which js/engine.js and
+/// tests/engine_wasm.rs copy (tests/ops-table.test.mjs fails when a copy differs).
 mod op {
     pub const CONFIGURE: u32 = 0;
     pub const SETTINGS: u32 = 1;
@@ -102,53 +111,44 @@ mod op {
     pub const CLEAR_ERROR: u32 = 9;
     pub const LOGIN: u32 = 10;
     pub const REGISTER: u32 = 11;
-    pub const LOGIN_ANSWER: u32 = 12;
-    pub const REGISTER_ANSWER: u32 = 13;
-    pub const SIGN_OUT: u32 = 14;
-    pub const LOGOUT: u32 = 15;
-    pub const ACCESS: u32 = 16;
-    pub const USABLE: u32 = 17;
-    pub const BEARER_ALLOWED: u32 = 18;
-    pub const REFRESH_TOKEN: u32 = 19;
-    pub const SUPERSEDED: u32 = 20;
-    pub const REFRESH_REQUEST: u32 = 21;
-    pub const REFRESH_ANSWER: u32 = 22;
-    pub const REFRESH_OUTCOME: u32 = 23;
-    pub const BACKOFF_WAIT: u32 = 24;
-    pub const POSTPONED: u32 = 25;
-    pub const NEXT_WAKE: u32 = 26;
-    pub const REFRESH_NOW: u32 = 27;
-    pub const ME: u32 = 28;
-    pub const CLAIMS: u32 = 29;
-    pub const ME_ANSWER: u32 = 30;
-    pub const FINGERPRINT: u32 = 31;
-    pub const CURRENT: u32 = 32;
-    pub const MFA_VERIFY: u32 = 33;
-    pub const MFA_ANSWER: u32 = 34;
-    pub const SESSIONS: u32 = 35;
-    pub const SESSIONS_ANSWER: u32 = 36;
-    pub const SOCIAL_START: u32 = 37;
-    pub const SOCIAL_STARTED: u32 = 38;
-    pub const SOCIAL_FINISH: u32 = 39;
-    pub const SOCIAL_ANSWER: u32 = 40;
-    pub const ACCOUNT: u32 = 41;
-    pub const ACCOUNT_ANSWER: u32 = 42;
+    pub const MFA_VERIFY: u32 = 12;
+    pub const SOCIAL_START: u32 = 13;
+    pub const SOCIAL_FINISH: u32 = 14;
+    pub const REFRESH_REQUEST: u32 = 15;
+    pub const LOGOUT: u32 = 16;
+    pub const ME: u32 = 17;
+    pub const SESSIONS: u32 = 18;
+    pub const ACCOUNT: u32 = 19;
+    pub const REPLY: u32 = 20;
+    pub const SIGN_OUT: u32 = 21;
+    pub const ACCESS: u32 = 22;
+    pub const USABLE: u32 = 23;
+    pub const BEARER_ALLOWED: u32 = 24;
+    pub const REFRESH_TOKEN: u32 = 25;
+    pub const SUPERSEDED: u32 = 26;
+    pub const REFRESH_OUTCOME: u32 = 27;
+    pub const BACKOFF_WAIT: u32 = 28;
+    pub const POSTPONED: u32 = 29;
+    pub const NEXT_WAKE: u32 = 30;
+    pub const REFRESH_NOW: u32 = 31;
+    pub const CLAIMS: u32 = 32;
+    pub const FINGERPRINT: u32 = 33;
+    pub const CURRENT: u32 = 34;
 }
 
 /// `which`: 0 verify email (`arg`: the token), 1 resend verification, 2 identities,
-/// 3 unlink (`arg`: the provider), 4 a link's callback.
-fn account_op(which: f64, arg: &str) -> AccountOp<'_> {
-    match which as u8 {
+/// 3 unlink (`arg`: the provider).
+fn account_op(which: u32, arg: &str) -> AccountOp<'_> {
+    match which {
         0 => AccountOp::VerifyEmail(arg),
         1 => AccountOp::ResendVerification,
         3 => AccountOp::Unlink(arg),
-        4 => AccountOp::Linked,
         _ => AccountOp::Identities,
     }
 }
 
-fn sessions_op(which: f64, id: &str) -> SessionsOp<'_> {
-    match which as u8 {
+fn sessions_op(which: u32, id: &str) -> SessionsOp<'_> {
+    match which {
         1 => SessionsOp::Revoke(id),
         2 => SessionsOp::RevokeAll,
         _ => SessionsOp::List,
@@ -174,9 +174,11 @@ pub(super) fn failure(e: &AuthError) -> String {
 }
 
 fn page(flags: &str) -> Page {
+    // Bytes, not `str::contains(char)`: its char searcher costs the wasm more.
+    let has = |flag| flags.bytes().any(|b| b == flag);
     Page {
-        hidden: flags.contains('h'),
-        online: flags.contains('o'),
+        hidden: has(b'h'),
+        online: has(b'o'),
     }
 }
 
@@ -189,10 +191,11 @@ fn fingerprint(token: &str) -> String {
         hash = hash.wrapping_mul(0x0100_0000_01b3);
     }
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    (0..16)
-        .rev()
-        .map(|i| char::from(HEX[((hash >> (i * 4)) & 15) as usize]))
-        .collect()
+    let mut out = String::with_capacity(16);
+    for i in (0..16).rev() {
+        out.push(char::from(HEX[((hash >> (i * 4)) & 15) as usize]));
+    }
+    out
 }
 
 /// core::engine for js/client.js. One export: every export is a shim of its own
@@ -208,10 +211,21 @@ impl Engine {
         Engine(None)
     }
 
-    /// `op` (see `mod op`) with numbers `x`, `y` and strings `a`..`d` ("" = absent).
+    /// `op` (see `mod op`) with a count `n`, numbers `x`, `y` and strings `a`..`d`
+    /// ("" = absent); js/engine.js is the one caller and says what each op takes.
     /// Answers text; a failure starts with `!` followed by the AuthError as JSON.
     #[allow(clippy::too_many_arguments)]
-    pub fn call(&mut self, op: u32, x: f64, y: f64, a: &str, b: &str, c: &str, d: &str) -> String {
+    pub fn call(
+        &mut self,
+        op: u32,
+        n: u32,
+        x: f64,
+        y: f64,
+        a: &str,
+        b: &str,
+        c: &str,
+        d: &str,
+    ) -> String {
         if op == op::CONFIGURE {
             return match RawConfig::from_json(a).and_then(Config::validate) {
                 Ok(cfg) => {
@@ -227,24 +241,15 @@ impl Engine {
         let Some(e) = self.0.as_mut() else {
             return failure(&AuthError::config("The client is not configured"));
         };
-        let reply = Reply {
-            status: y as u16,
-            body: a,
-            date: opt(b),
-            retry_after: opt(c),
-            auth_token: opt(d),
-        };
-        // The client's own auth requests carry the refresh cookie (never `me`).
         let cookie = e.cfg.refresh_cookie;
-        let request = |r| {
-            request_text(
-                &Outgoing {
-                    request: r,
-                    bearer: None,
-                },
-                cookie,
-            )
-        };
+        if let Some(issued) = request_op(e, op, n, a, b, c, d) {
+            return match issued {
+                Ok(issued) => issued
+                    .map(|issued| request_text(&issued, cookie))
+                    .unwrap_or_default(),
+                Err(err) => failure(&err),
+            };
+        }
         match op {
             op::SETTINGS => {
                 let mut out = String::from("{\"storage\":");
@@ -268,8 +273,7 @@ impl Engine {
             op::VIEW => e.view(x),
             op::ERROR => e.error().map(error_text).unwrap_or_default(),
             op::FAIL => {
-                let mut err = AuthError::new(ErrorCode::parse(a).unwrap_or(ErrorCode::Network), b);
-                err.status = (y > 0.0).then_some(y as u16);
+                let err = shell_error(a, b, y, 0);
                 let text = error_text(&err);
                 e.set_error(Some(err));
                 text
@@ -278,44 +282,22 @@ impl Engine {
                 e.set_error(None);
                 String::new()
             }
-            op::LOGIN => e
-                .login(opt(a), opt(b), opt(c))
-                .map_or_else(|e| failure(&e), request),
-            op::REGISTER => e
-                .register(opt(a), opt(b), opt(c))
-                .map_or_else(|e| failure(&e), request),
-            op::LOGIN_ANSWER | op::REGISTER_ANSWER | op::SOCIAL_ANSWER => {
-                let kind = match op {
-                    op::LOGIN_ANSWER => Op::Login,
-                    op::REGISTER_ANSWER => Op::Register,
-                    _ => Op::Social,
+            // `n`: the request's id; `y`: the status; `a`..`d`: body, Date,
+            // Retry-After, set-auth-token. A next request starts with `>`.
+            op::REPLY => {
+                let reply = Reply {
+                    status: y as u16,
+                    body: a,
+                    date: opt(b),
+                    retry_after: opt(c),
+                    auth_token: opt(d),
                 };
-                match e.sign_in_answer(kind, &reply, x) {
-                    Ok(SignIn::Done) => String::new(),
-                    Ok(SignIn::LogIn) => "login".to_owned(),
-                    Ok(SignIn::Mfa) => "mfa".to_owned(),
-                    Ok(SignIn::Exchange(out)) => request_text(&out, cookie),
-                    Err(err) => failure(&err),
-                }
-            }
-            // `x`: 1 for a link of the provider to the signed-in user.
-            op::SOCIAL_START => e
-                .social_start(a, b, c, d, x == 1.0)
-                .map_or_else(|e| failure(&e), request),
-            op::SOCIAL_STARTED => e.social_started(&reply, x).unwrap_or_else(|e| failure(&e)),
-            op::SOCIAL_FINISH => {
-                // b: the callback as `{"state","code","error","iss","at"}` (js/client.js).
-                let parsed = json::parse(b).filter(Json::is_object);
-                let returned = parsed.as_ref().map(Returned::from_json).unwrap_or_default();
-                match e.social_finish(opt(a), returned) {
-                    // A link's callback: `"link":true`, answered through ACCOUNT_ANSWER.
-                    Ok(Some(r)) if r.credential == Credential::Access => {
-                        let mut text = request(r);
-                        text.pop();
-                        text.push_str(",\"link\":true}");
-                        text
-                    }
-                    Ok(r) => r.map(request).unwrap_or_default(),
+                match e.reply(n, &reply, x) {
+                    Ok(Answer::Done) => String::new(),
+                    Ok(Answer::LogIn) => "login".to_owned(),
+                    Ok(Answer::Mfa) => "mfa".to_owned(),
+                    Ok(Answer::Text(text)) => text,
+                    Ok(Answer::Next(next)) => [">", &request_text(&next, cookie)].concat(),
                     Err(err) => failure(&err),
                 }
             }
@@ -323,10 +305,6 @@ impl Engine {
                 e.sign_out(None);
                 String::new()
             }
-            op::LOGOUT => e
-                .logout()
-                .map(|o| request_text(&o, cookie))
-                .unwrap_or_default(),
             op::ACCESS => match e.access(x) {
                 Access::SignedOut => "0".to_owned(),
                 Access::Use(token) => ["1", &token].concat(),
@@ -337,75 +315,67 @@ impl Engine {
             op::BEARER_ALLOWED => flag(e.bearer_allowed(a)),
             op::REFRESH_TOKEN => e.refresh_token(x).unwrap_or_else(|e| failure(&e)),
             op::SUPERSEDED => flag(e.superseded(a)),
-            op::REFRESH_REQUEST => request_text(&e.refresh_request(a), cookie),
-            op::REFRESH_ANSWER => e
-                .refresh_answer(&reply, x)
-                .map_or_else(|e| failure(&e), |_| String::new()),
+            // The failure the shell met (`a`: its code, "" for none; `n`: its
+            // Retry-After in seconds, 0 for none), never the engine's last error: a
+            // failure the engine never saw (offline, a sibling tab's refresh that never
+            // arrived) must not count as a success.
             op::REFRESH_OUTCOME => {
-                let err = if a.is_empty() {
-                    None
-                } else {
-                    e.error().cloned()
-                };
+                let err = opt(a).map(|code| shell_error(code, "", 0.0, n));
                 flag(e.refresh_outcome(err.as_ref(), x, y))
             }
             op::BACKOFF_WAIT => e.backoff_wait(x).map(num).unwrap_or_default(),
             op::POSTPONED => e.postponed(x).as_ref().map(error_text).unwrap_or_default(),
             op::NEXT_WAKE => e.next_wake(x, page(a)).map(num).unwrap_or_default(),
             op::REFRESH_NOW => flag(e.refresh_now(x, page(a))),
-            op::ME => match e.me() {
-                Ok(out) => out.map(|o| request_text(&o, false)).unwrap_or_default(),
-                Err(err) => failure(&err),
-            },
             op::CURRENT => e.bearer(Credential::Access).unwrap_or_default(),
-            // `y`: 0 list, 1 revoke `a` (its id), 2 revoke all.
-            op::SESSIONS => e.sessions(sessions_op(y, a)).map_or_else(
-                |e| failure(&e),
-                |r| {
-                    request_text(
-                        &Outgoing {
-                            request: r,
-                            bearer: None,
-                        },
-                        false,
-                    )
-                },
-            ),
-            // `c`: 0 list, 1 revoke, 2 revoke all (as for SESSIONS); `d`: the id.
-            op::SESSIONS_ANSWER => {
-                let which = f64::from(c.parse::<u8>().unwrap_or(0));
-                e.sessions_answer(sessions_op(which, d), &reply, x)
-                    .unwrap_or_else(|e| failure(&e))
-            }
-            // `y`: which (see `account_op`); `a`: its argument.
-            op::ACCOUNT => e.account(account_op(y, a)).map_or_else(
-                |e| failure(&e),
-                |r: HttpRequest| {
-                    request_text(
-                        &Outgoing {
-                            request: r,
-                            bearer: None,
-                        },
-                        false,
-                    )
-                },
-            ),
-            // `c`: Retry-After; `d`: which (one digit, as ACCOUNT's `y`) then its argument.
-            op::ACCOUNT_ANSWER => {
-                let which = d.get(..1).and_then(|w| w.parse::<u8>().ok()).unwrap_or(2);
-                let arg = d.get(1..).unwrap_or("");
-                e.account_answer(account_op(f64::from(which), arg), &reply, x)
-                    .unwrap_or_else(|e| failure(&e))
-            }
-            op::MFA_VERIFY => e
-                .verify_mfa(opt(a), opt(b))
-                .map_or_else(|e| failure(&e), request),
-            op::MFA_ANSWER => e
-                .mfa_answer(&reply, x)
-                .map_or_else(|e| failure(&e), |_| String::new()),
             op::CLAIMS => e.claims().unwrap_or_default().to_owned(),
-            op::ME_ANSWER => e.me_answer(&reply, x).unwrap_or_else(|e| failure(&e)),
             _ => failure(&AuthError::config("Unknown engine operation")),
         }
     }
+}
+
+/// The ops that ask for a request: the request (None: nothing to send) or the
+/// failure; None for every other op.
+fn request_op(
+    e: &mut engine::Engine,
+    op: u32,
+    n: u32,
+    a: &str,
+    b: &str,
+    c: &str,
+    d: &str,
+) -> Option<Result<Option<Issued>, AuthError>> {
+    Some(match op {
+        op::LOGIN => e.login(opt(a), opt(b), opt(c)).map(Some),
+        op::REGISTER => e.register(opt(a), opt(b), opt(c)).map(Some),
+        op::MFA_VERIFY => e.verify_mfa(opt(a), opt(b)).map(Some),
+        // `n`: 1 for a link of the provider to the signed-in user.
+        op::SOCIAL_START => e.social_start(a, b, c, d, n == 1).map(Some),
+        op::SOCIAL_FINISH => {
+            // b: the callback as `{"state","code","error","iss","at"}` (js/engine.js).
+            let parsed = json::parse(b).filter(Json::is_object);
+            let returned = parsed.as_ref().map(Returned::from_json).unwrap_or_default();
+            e.social_finish(opt(a), returned)
+        }
+        op::REFRESH_REQUEST => Ok(Some(e.refresh_request(a))),
+        op::LOGOUT => Ok(e.logout()),
+        op::ME => e.me(),
+        // `n`: 0 list, 1 revoke `a` (its id), 2 revoke all.
+        op::SESSIONS => e.sessions(sessions_op(n, a)).map(Some),
+        // `n`: which (see `account_op`); `a`: its argument.
+        op::ACCOUNT => e.account(account_op(n, a)).map(Some),
+        _ => return None,
+    })
+}
+
+/// An error the shell met, from its code (unknown: `network`), message, status
+/// (0: none) and Retry-After in seconds (0: none).
+fn shell_error(code: &str, message: &str, status: f64, retry_after: u32) -> AuthError {
+    let mut err = AuthError::new(
+        ErrorCode::parse(code).unwrap_or(ErrorCode::Network),
+        message,
+    );
+    err.status = (status > 0.0).then_some(status as u16);
+    err.retry_after = (retry_after > 0).then_some(retry_after);
+    err
 }

@@ -1,0 +1,254 @@
+// The wasm engine (src/core/engine.rs) behind named methods with typed results: the
+// only JS that knows its op numbers, packs their arguments and decodes their answers
+// (src/web/engine.rs is the other side of that encoding). One way to call: a method
+// returns its result or throws the AuthError the engine met (and recorded: it shows in
+// the snapshot); methods that cannot fail never throw.
+import { Engine as Wasm } from "./auth_wasm.js";
+import { errorFromText } from "./auth-error.js";
+
+// The op numbers are written where they are used, each with its name as in
+// src/web/engine.rs `mod op`, the one source (tests/ops-table.test.mjs checks the copies):
+// a constant per op would cost the bundle a declaration each.
+
+/** @typedef {import("./auth-error.js").AuthError} AuthError */
+/** @typedef {import("./http.js").EngineRequest} EngineRequest */
+/** @typedef {import("./http.js").Reply} Reply */
+/** @typedef {{ storage: "local" | "session" | "memory", key: string, lockTimeout: number, timeout: number, cookie?: true }} Settings */
+/** @typedef {"anonymous" | "authenticated" | "expired" | "mfa_required"} Status */
+/** What the current token allows: use it, refresh first, or none (`expired`: said
+ * once, the first time; `none` after that or when signed out).
+ * @typedef {{ token: string } | "refresh" | "expired" | "none"} Access */
+/** Which sessions call: 0 list, 1 revoke one, 2 revoke all.
+ * @typedef {0 | 1 | 2} SessionsCall */
+/** Which account call: 0 verify email, 1 resend verification, 2 identities, 3 unlink.
+ * @typedef {0 | 1 | 2 | 3} AccountCall */
+/** The callback parameters of a social sign-in, as read from the URL.
+ * @typedef {{ state: string, code: string, error: string, iss: string, at: string }} Returned */
+
+const request = (/** @type {string} */ text) => /** @type {EngineRequest} */ (JSON.parse(text));
+const maybeRequest = (/** @type {string} */ text) => (text ? request(text) : null);
+
+export class Engine {
+  /** Throws AuthError `config` for an invalid config.
+   * @param {string} config the config as JSON text
+   * @param {() => void} onFailure told before a failure is thrown (the recorded error changed) */
+  constructor(config, onFailure) {
+    this.wasm = new Wasm();
+    this.onFailure = onFailure;
+    this.errText = "";
+    /** @type {AuthError | null} */
+    this.errObj = null;
+    this.call(0 /* CONFIGURE */, config);
+  }
+
+  /** The op with its strings `a`..`d` ("" = absent), a count `n` and a number `y`;
+   * every op also gets the local time.
+   * @returns {string} */
+  call(/** @type {number} */ op, a = "", b = "", c = "", d = "", n = 0, y = 0) {
+    const answer = this.wasm.call(op, n, Date.now(), y, a, b, c, d);
+    if (answer[0] === "!") {
+      this.onFailure();
+      throw errorFromText(answer.slice(1));
+    }
+    return answer;
+  }
+
+  // ---- state -----------------------------------------------------------------------
+
+  /** @returns {Settings} */
+  settings() {
+    return JSON.parse(this.call(1 /* SETTINGS */));
+  }
+
+  /** Take the stored session at start; false when it was unreadable (remove it). */
+  restore(/** @type {string} */ stored) {
+    return this.call(2 /* RESTORE */, stored) === "1";
+  }
+
+  /** Take what another tab stored or sent (null: signed out); true when it differed. */
+  adopt(/** @type {string | null} */ stored) {
+    return this.call(3 /* ADOPT */, stored ?? "") === "1";
+  }
+
+  /** The text to store for the session; null: remove it. */
+  persisted() {
+    return this.call(4 /* PERSISTED */) || null;
+  }
+
+  /** @returns {Status} */
+  status() {
+    return /** @type {Status} */ (this.call(5 /* STATUS */));
+  }
+
+  /** The snapshot's session part.
+   * @returns {{ status: Status, user: object | null, claims: object | null, expiresAt: number | null, mfa: { methods: string[] } | null }} */
+  view() {
+    return JSON.parse(this.call(6 /* VIEW */));
+  }
+
+  /** The recorded error: the same AuthError instance until it changes. */
+  error() {
+    const text = this.call(7 /* ERROR */);
+    if (text !== this.errText) {
+      this.errText = text;
+      this.errObj = text ? errorFromText(text) : null;
+    }
+    return this.errObj;
+  }
+
+  /** Record a failure the shell met (it shows in the snapshot); returns the engine's copy. */
+  fail(/** @type {AuthError} */ err) {
+    this.onFailure();
+    return errorFromText(this.call(8 /* FAIL */, err.code, err.message, "", "", 0, err.status));
+  }
+
+  clearError() {
+    this.call(9 /* CLEAR_ERROR */);
+  }
+
+  signOut() {
+    this.call(21 /* SIGN_OUT */);
+  }
+
+  // ---- requests: each carries an id (the engine keeps its kind); `reply` takes every answer
+
+  /** @param {string} username @param {string} email @param {string} password */
+  login(username, email, password) {
+    return request(this.call(10 /* LOGIN */, username, email, password));
+  }
+
+  /** @param {string} email @param {string} password @param {string} name */
+  register(email, password, name) {
+    return request(this.call(11 /* REGISTER */, email, password, name));
+  }
+
+  /** @param {string} code @param {string} recoveryCode */
+  verifyMfa(code, recoveryCode) {
+    return request(this.call(12 /* MFA_VERIFY */, code, recoveryCode));
+  }
+
+  /** @param {string} provider @param {string} redirectTo @param {string} challenge
+   * @param {string} state @param {boolean} link */
+  socialStart(provider, redirectTo, challenge, state, link) {
+    return request(this.call(13 /* SOCIAL_START */, provider, redirectTo, challenge, state, link ? 1 : 0));
+  }
+
+  /** The callback's request (`link` set for a link's), or null when the
+   * page is no callback. @param {string} pending @param {Returned} returned */
+  socialFinish(pending, returned) {
+    return maybeRequest(this.call(14 /* SOCIAL_FINISH */, pending, JSON.stringify(returned)));
+  }
+
+  /** @param {string} refreshToken the credential `refreshToken()` gave */
+  refreshRequest(refreshToken) {
+    return request(this.call(15 /* REFRESH_REQUEST */, refreshToken));
+  }
+
+  /** The best-effort revocation, when the protocol has one. */
+  logout() {
+    return maybeRequest(this.call(16 /* LOGOUT */));
+  }
+
+  /** The `me` request, or null when the protocol has none (see `claims`). */
+  me() {
+    return maybeRequest(this.call(17 /* ME */));
+  }
+
+  /** @param {SessionsCall} which @param {string} id the session to revoke, or "" */
+  sessions(which, id) {
+    return request(this.call(18 /* SESSIONS */, id, "", "", "", which));
+  }
+
+  /** @param {AccountCall} which @param {string} arg the token or provider, or "" */
+  account(which, arg) {
+    return request(this.call(19 /* ACCOUNT */, arg, "", "", "", which));
+  }
+
+  /** The answer to `req`: a request to send next (Better Auth's exchange), or the
+   * answer's text: "" (done), "login" (log in now), "mfa" (a second factor follows),
+   * or the JSON text of what was asked for (the user, a list, the provider's URL).
+   * @param {EngineRequest} req @param {Reply} reply
+   * @returns {EngineRequest | string} */
+  reply(req, reply) {
+    const answer = this.call(20 /* REPLY */, reply.body, reply.date, reply.retryAfter, reply.authToken, req.id, reply.status);
+    return answer[0] === ">" ? request(answer.slice(1)) : answer;
+  }
+
+  // ---- the token ------------------------------------------------------------------------
+
+  /** @returns {Access} */
+  access() {
+    const answer = this.call(22 /* ACCESS */);
+    if (answer[0] === "1") return { token: answer.slice(1) };
+    return answer === "2" ? "refresh" : answer === "3" ? "expired" : "none";
+  }
+
+  /** The token after a refresh attempt (failed or not), or null. */
+  usable() {
+    return this.call(23 /* USABLE */) || null;
+  }
+
+  /** The access token held now (expired or not), or "". */
+  current() {
+    return this.call(34 /* CURRENT */);
+  }
+
+  /** Whether a request to `url` may carry the bearer. */
+  bearerAllowed(/** @type {string} */ url) {
+    return this.call(24 /* BEARER_ALLOWED */, url) === "1";
+  }
+
+  /** The claims of the access token, for protocols without `me`. @returns {object | null} */
+  claims() {
+    const text = this.call(32 /* CLAIMS */);
+    return text ? JSON.parse(text) : null;
+  }
+
+  // ---- refreshing -------------------------------------------------------------------
+
+  /** The refresh credential; throws when there is none (and, once expired, signs out). */
+  refreshToken() {
+    return this.call(25 /* REFRESH_TOKEN */);
+  }
+
+  /** Whether another tab's refresh already replaced `refreshToken`. */
+  superseded(/** @type {string} */ refreshToken) {
+    return this.call(26 /* SUPERSEDED */, refreshToken) === "1";
+  }
+
+  /** A short fingerprint naming a refresh token without revealing it. */
+  fingerprint(/** @type {string} */ token) {
+    return this.call(33 /* FINGERPRINT */, token);
+  }
+
+  /** Record how a refresh went: `failure` is the error the shell met (null: it
+   * succeeded). True while a retry is pending. @param {AuthError | null} failure */
+  refreshOutcome(failure) {
+    // A failure without a code (not an AuthError) is counted as a network one.
+    return this.call(27 /* REFRESH_OUTCOME */, failure ? String(failure.code) : "", "", "", "", failure?.retryAfter, Math.random()) === "1";
+  }
+
+  /** The backoff to sit out before refreshing, in ms, or null. */
+  backoffWait() {
+    const wait = this.call(28 /* BACKOFF_WAIT */);
+    return wait ? Number(wait) : null;
+  }
+
+  /** During backoff: the error to answer at once instead of refreshing, or null. */
+  postponed() {
+    const text = this.call(29 /* POSTPONED */);
+    return text ? errorFromText(text) : null;
+  }
+
+  /** Delay until the proactive refresh in ms, or null for no timer.
+   * @param {string} page the page's state (tabs.js `pageFlags`) */
+  nextWake(page) {
+    const delay = this.call(30 /* NEXT_WAKE */, page);
+    return delay ? Number(delay) : null;
+  }
+
+  /** Whether to refresh now (timer, tab shown, back online). @param {string} page */
+  refreshNow(page) {
+    return this.call(31 /* REFRESH_NOW */, page) === "1";
+  }
+}

@@ -1,0 +1,314 @@
+//! The engine's requests as the shell sees them: every request the engine asks for
+//! (login, refresh_request, me, ...) carries an id and a kind, and one input (`reply`) takes every answer; the
+//! engine remembers what each id was (as quinn-proto's `Connection` keeps its streams,
+//! and matrix-sdk-crypto's `mark_request_as_sent(id, type, response)` is answered by id).
+//! So the shell never says which answer it is handing back, nor repeats the context
+//! (which sessions call, which account call) it started with.
+
+use crate::prelude::*;
+
+use super::{Engine, Outgoing, Reply};
+use crate::core::account::AccountOp;
+use crate::core::clock::Millis;
+use crate::core::error::AuthError;
+use crate::core::protocol::{HttpRequest, Op, SessionsOp};
+
+/// Requests awaiting an answer are forgotten beyond this many (a logout sent best
+/// effort, a request whose fetch failed): the shell never answers those.
+const REMEMBERED: usize = 8;
+
+/// What a request is. Calls with an argument keep only which call it was: their
+/// answers never read the argument (a revoked session's id, a verification token).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Login, register, a social callback, and Better Auth's exchange after them.
+    SignIn(Op),
+    Mfa,
+    Refresh,
+    Logout,
+    Me,
+    Sessions(SessionsOp<'static>),
+    Account(AccountOp<'static>),
+    /// The start of a social sign-in (or link): the provider's URL comes back.
+    SocialStart,
+}
+
+impl Kind {
+    /// The client's own auth requests carry the refresh cookie (with the cookie
+    /// transport); the user's API calls (me, sessions, account) do not.
+    pub fn carries_cookie(self) -> bool {
+        !matches!(
+            self,
+            Kind::Me
+                | Kind::Sessions(_)
+                | Kind::Account(
+                    AccountOp::VerifyEmail(_)
+                        | AccountOp::ResendVerification
+                        | AccountOp::Identities
+                        | AccountOp::Unlink(_)
+                )
+        )
+    }
+}
+
+/// A request for the shell to send; `id` comes back with its answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Issued {
+    pub id: u32,
+    pub kind: Kind,
+    pub out: Outgoing,
+}
+
+/// What an answer leads to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Answer {
+    /// Done: signed in (store, broadcast, emit `signed_in`), refreshed, or a call
+    /// with nothing to return.
+    Done,
+    /// Send this next and answer it the same way (Better Auth's exchange).
+    Next(Issued),
+    /// The account exists but the answer signed nobody in: log in now.
+    LogIn,
+    /// The password was right and a second factor is needed.
+    Mfa,
+    /// What was asked for, as JSON text: the user, a list, the provider's URL.
+    Text(String),
+}
+
+/// The requests awaiting an answer: request `id` in slot `id % REMEMBERED`, so a
+/// new request takes the place of the one issued `REMEMBERED` requests before it.
+#[derive(Debug, Default)]
+pub struct Pending {
+    next_id: u32,
+    open: [(u32, Option<Kind>); REMEMBERED],
+}
+
+impl Engine {
+    /// The one input for every answer: the reply to the request `id`.
+    pub fn reply(&mut self, id: u32, reply: &Reply, local: Millis) -> Result<Answer, AuthError> {
+        let slot = self.requests.open.get_mut(id as usize % REMEMBERED);
+        let Some(kind) = slot.and_then(|(open, kind)| kind.take_if(|_| *open == id)) else {
+            return Err(AuthError::config("No request is waiting for this answer"));
+        };
+        match kind {
+            Kind::SignIn(op) => self.sign_in_answer(op, reply, local),
+            Kind::Mfa => self.mfa_answer(reply, local).map(|()| Answer::Done),
+            Kind::Refresh => self.refresh_answer(reply, local).map(|_| Answer::Done),
+            // Sent best effort: signing out never waits for, nor reads, its answer.
+            Kind::Logout => Ok(Answer::Done),
+            Kind::Me => self.me_answer(reply, local).map(Answer::Text),
+            Kind::Sessions(what) => self.sessions_answer(what, reply, local).map(Answer::Text),
+            Kind::Account(op) => self.account_answer(op, reply, local).map(Answer::Text),
+            Kind::SocialStart => self.social_started(reply, local).map(Answer::Text),
+        }
+    }
+
+    pub(super) fn issue_request(&mut self, kind: Kind, request: HttpRequest) -> Issued {
+        self.issue(
+            kind,
+            Outgoing {
+                request,
+                bearer: None,
+            },
+        )
+    }
+
+    // Not inlined: every request-building method ends here.
+    #[inline(never)]
+    pub(super) fn issue(&mut self, kind: Kind, out: Outgoing) -> Issued {
+        let pending = &mut self.requests;
+        pending.next_id = pending.next_id.wrapping_add(1);
+        let id = pending.next_id;
+        if let Some(slot) = pending.open.get_mut(id as usize % REMEMBERED) {
+            *slot = (id, Some(kind));
+        }
+        Issued { id, kind, out }
+    }
+}
+
+impl SessionsOp<'_> {
+    /// Which call it was, without its argument.
+    pub fn blank(self) -> SessionsOp<'static> {
+        match self {
+            SessionsOp::List => SessionsOp::List,
+            SessionsOp::Revoke(_) => SessionsOp::Revoke(""),
+            SessionsOp::RevokeAll => SessionsOp::RevokeAll,
+        }
+    }
+}
+
+impl AccountOp<'_> {
+    /// Which call it was, without its argument.
+    pub fn blank(self) -> AccountOp<'static> {
+        match self {
+            AccountOp::VerifyEmail(_) => AccountOp::VerifyEmail(""),
+            AccountOp::ResendVerification => AccountOp::ResendVerification,
+            AccountOp::Identities => AccountOp::Identities,
+            AccountOp::Unlink(_) => AccountOp::Unlink(""),
+            AccountOp::Linked => AccountOp::Linked,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::config::{Config, RawConfig};
+    use crate::core::error::ErrorCode;
+    use crate::core::session::tests::jwt;
+    use crate::core::session::Status;
+    use crate::core::social::Returned;
+
+    const T0: Millis = 1_700_000_000_000.0;
+
+    fn engine(protocol: &str) -> Engine {
+        Engine::new(
+            Config::validate(RawConfig {
+                base_url: Some("http://127.0.0.1:8000".into()),
+                protocol: Some(protocol.into()),
+                ..RawConfig::default()
+            })
+            .unwrap(),
+        )
+    }
+
+    fn reply(status: u16, body: &str) -> Reply<'_> {
+        Reply {
+            status,
+            body,
+            date: None,
+            retry_after: None,
+            auth_token: None,
+        }
+    }
+
+    fn login(e: &mut Engine) -> Issued {
+        e.login(None, Some("a@b.c"), Some("pw")).unwrap()
+    }
+
+    fn tokens() -> String {
+        let exp = (T0 / 1000.0) as i64 + 900;
+        let access = jwt(&format!(r#"{{"sub":"u1","exp":{exp}}}"#));
+        format!(r#"{{"access_token":"{access}","refresh_token":"r1"}}"#)
+    }
+
+    #[test]
+    fn each_request_has_its_own_id_and_its_answer_is_read_as_its_kind() {
+        let mut e = engine("json");
+        let first = login(&mut e);
+        assert_eq!(first.kind, Kind::SignIn(Op::Login));
+        let second = login(&mut e);
+        assert_ne!(first.id, second.id);
+        // Answered out of order: each answer is read as what its request was.
+        assert_eq!(
+            e.reply(second.id, &reply(200, &tokens()), T0),
+            Ok(Answer::Done)
+        );
+        assert_eq!(e.status(T0), Status::Authenticated);
+        let me = e.me().unwrap().unwrap();
+        let list = e.sessions(SessionsOp::List).unwrap();
+        let revoke = e.sessions(SessionsOp::Revoke("s1")).unwrap();
+        assert_eq!(revoke.kind, Kind::Sessions(SessionsOp::Revoke("")));
+        // The shell never says which sessions call it was: the engine remembers.
+        assert_eq!(
+            e.reply(list.id, &reply(200, "[]"), T0),
+            Ok(Answer::Text("[]".into()))
+        );
+        assert_eq!(
+            e.reply(revoke.id, &reply(204, ""), T0),
+            Ok(Answer::Text(String::new()))
+        );
+        assert_eq!(
+            e.reply(me.id, &reply(200, r#"{"id":"u1"}"#), T0),
+            Ok(Answer::Text(r#"{"id":"u1"}"#.into()))
+        );
+        // The first login's answer still comes in as a sign-in's.
+        let err = e
+            .reply(
+                first.id,
+                &reply(401, r#"{"detail":"no","code":"invalid_credentials"}"#),
+                T0,
+            )
+            .unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidCredentials);
+    }
+
+    #[test]
+    fn an_answer_is_taken_once_and_an_unknown_id_is_a_config_error() {
+        let mut e = engine("json");
+        let req = login(&mut e);
+        assert_eq!(
+            e.reply(req.id, &reply(200, &tokens()), T0),
+            Ok(Answer::Done)
+        );
+        for id in [req.id, req.id + 1, 0] {
+            let err = e.reply(id, &reply(200, &tokens()), T0).unwrap_err();
+            assert_eq!(err.code, ErrorCode::Config);
+        }
+    }
+
+    #[test]
+    fn unanswered_requests_are_forgotten_beyond_a_few() {
+        let mut e = engine("json");
+        let oldest = login(&mut e);
+        let rest: Vec<Issued> = (0..REMEMBERED).map(|_| login(&mut e)).collect();
+        assert_eq!(
+            e.reply(oldest.id, &reply(200, &tokens()), T0)
+                .unwrap_err()
+                .code,
+            ErrorCode::Config
+        );
+        for req in &rest {
+            assert!(e.reply(req.id, &reply(200, &tokens()), T0).is_ok());
+        }
+        for req in &rest {
+            assert!(e.reply(req.id, &reply(200, &tokens()), T0).is_err());
+        }
+    }
+
+    #[test]
+    fn better_auth_exchange_is_the_next_request_of_the_same_kind() {
+        let mut e = engine("better-auth");
+        let req = login(&mut e);
+        let first = Reply {
+            auth_token: Some("sess-1"),
+            ..reply(200, r#"{"token":"sess-1","user":{"id":"u1"}}"#)
+        };
+        let Ok(Answer::Next(next)) = e.reply(req.id, &first, T0) else {
+            panic!("expected the exchange");
+        };
+        assert_eq!(next.kind, Kind::SignIn(Op::Login));
+        assert_ne!(next.id, req.id);
+        assert_eq!(next.out.bearer.as_deref(), Some("sess-1"));
+        let exp = (T0 / 1000.0) as i64 + 900;
+        let body = format!(
+            r#"{{"token":"{}"}}"#,
+            jwt(&format!(r#"{{"sub":"u1","exp":{exp}}}"#))
+        );
+        assert_eq!(e.reply(next.id, &reply(200, &body), T0), Ok(Answer::Done));
+        assert_eq!(e.status(T0), Status::Authenticated);
+    }
+
+    #[test]
+    fn a_social_callback_is_a_sign_in_or_a_link_by_its_credential() {
+        let mut e = engine("json");
+        let pending = r#"{"provider":"acme","state":"st","verifier":"v","flow":"f","issuer":"https://id.test","redirect":"http://localhost:3000/cb","link":true}"#;
+        let returned = Returned {
+            state: Some("st"),
+            code: Some("c"),
+            error: None,
+            iss: Some("https://id.test"),
+            at: Some("http://localhost:3000/cb"),
+        };
+        let link = e.social_finish(Some(pending), returned).unwrap().unwrap();
+        assert_eq!(link.kind, Kind::Account(AccountOp::Linked));
+        // As today: a link's callback goes with the client's own requests' cookie.
+        assert!(link.kind.carries_cookie());
+        let no_callback = e.social_finish(Some(pending), Returned::default());
+        assert_eq!(no_callback, Ok(None));
+        assert!(!Kind::Me.carries_cookie());
+        assert!(!Kind::Sessions(SessionsOp::List).carries_cookie());
+        assert!(!Kind::Account(AccountOp::Identities).carries_cookie());
+        assert!(Kind::Refresh.carries_cookie());
+    }
+}
