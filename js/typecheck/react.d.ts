@@ -10,6 +10,7 @@ declare module "react" {
   export function createElement(type: unknown, props?: Record<string, unknown> | null, ...children: unknown[]): unknown;
   export function useContext<T>(context: Context<T>): T;
   export function useEffect(effect: () => void | (() => void), deps?: readonly unknown[]): void;
+  export function useRef<T>(initial: T): { current: T };
   export function useState<S>(initial: S | (() => S)): [S, (next: S | ((previous: S) => S)) => void];
   export function useSyncExternalStore<T>(
     subscribe: (onStoreChange: () => void) => () => void,

@@ -4,6 +4,8 @@ import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useEffect, useRef, useState, type FormEvent } from "react";
 import { useAuth } from "auth-wasm/react";
+import { serverSessionSynced } from "auth-wasm/next/client";
+import { afterSignIn } from "./Gates";
 import { describeError, fieldErrors } from "@/lib/errors";
 import { SocialSignIn } from "./SocialSignIn";
 
@@ -59,7 +61,9 @@ export function AuthForm({ mode }: { mode: Mode }) {
         // Password accepted; the second step renders below (status mfa_required).
         return;
       }
-      router.replace("/dashboard");
+      // The server must know the user before the proxy sees the next page.
+      await serverSessionSynced(client);
+      router.replace(afterSignIn());
     } catch (err) {
       setFields(fieldErrors(err));
       setError(describeError(err));
@@ -144,7 +148,8 @@ function SecondFactor() {
     setError(null);
     try {
       await client.verifyMfa(recovery ? { recoveryCode: value } : { code: value });
-      router.replace("/dashboard");
+      await serverSessionSynced(client);
+      router.replace(afterSignIn());
     } catch (err) {
       setError(describeError(err));
     } finally {

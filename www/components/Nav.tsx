@@ -3,6 +3,7 @@
 import Link from "next/link";
 import { usePathname, useRouter } from "next/navigation";
 import { useAuth } from "auth-wasm/react";
+import { serverSessionSynced } from "auth-wasm/next/client";
 
 const LINKS = [
   { href: "/dashboard", label: "Dashboard" },
@@ -18,7 +19,11 @@ export function Nav({ mode }: { mode: "fastapi" | "better-auth" }) {
   const signedIn = snapshot.status === "authenticated" || snapshot.status === "expired";
 
   async function signOut() {
-    await client?.logout();
+    if (client) {
+      await client.logout();
+      // The cookie is cleared before the next page is asked for.
+      await serverSessionSynced(client);
+    }
     router.replace("/signin");
   }
 

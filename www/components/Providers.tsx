@@ -1,6 +1,8 @@
 "use client";
 
 import { AuthProvider } from "auth-wasm/react";
+import { ServerSessionMirror } from "auth-wasm/next/client";
+import { useRouter } from "next/navigation";
 import type { ReactNode } from "react";
 import type { AuthConfig } from "auth-wasm";
 import { BACKEND_URL } from "@/lib/config";
@@ -17,5 +19,14 @@ function configFor(mode: AuthMode): AuthConfig {
 }
 
 export function Providers({ mode, children }: { mode: AuthMode; children: ReactNode }) {
-  return <AuthProvider config={configFor(mode)}>{children}</AuthProvider>;
+  const router = useRouter();
+  return (
+    <AuthProvider config={configFor(mode)}>
+      {/* The access token (never the refresh token) into the server's cookie; when the
+          server's view changes (signed in, renewed after "unknown", signed out), the
+          server-rendered pages render again. */}
+      <ServerSessionMirror onServerChange={() => router.refresh()} />
+      {children}
+    </AuthProvider>
+  );
 }

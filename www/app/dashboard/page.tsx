@@ -1,58 +1,38 @@
-"use client";
+// Rendered on the server with the user the cookie names (auth-wasm/next); the live parts
+// (status, countdown, claims as the browser holds them) are the client's.
+import { SessionUnknown, SignedInContent } from "@/components/Gates";
+import { LiveClaims, LiveSession } from "@/components/LiveSession";
+import { serverAuth } from "@/lib/server-auth";
+import { redirect } from "next/navigation";
 
-import { useEffect } from "react";
-import { useAuth } from "auth-wasm/react";
-import { Countdown } from "@/components/Countdown";
-import { Protected } from "@/components/Gates";
-
-function Dashboard() {
-  const { snapshot, client } = useAuth();
-  useEffect(() => {
-    // Fetch the user once; failures show in snapshot.error.
-    client?.me().catch(() => undefined);
-  }, [client]);
-  const user = snapshot.user ?? {};
-  const name = typeof user.name === "string" && user.name ? user.name : null;
-  const email = typeof user.email === "string" ? user.email : null;
+export default async function DashboardPage() {
+  const session = await serverAuth().getSession();
+  if (session.status === "unknown") return <SessionUnknown />;
+  if (session.status === "signed_out") redirect("/signin?returnTo=%2Fdashboard");
+  const { user, claims } = session;
   return (
-    <div className="stack">
-      <h1>Welcome{name ? `, ${name}` : ""}</h1>
-      <div className="grid">
-        <section className="card" aria-labelledby="account">
-          <h2 id="account">Account</h2>
-          <dl>
-            <dt>Email</dt>
-            <dd data-testid="user-email">{email ?? "—"}</dd>
-            <dt>User id</dt>
-            <dd>
-              <code>{typeof user.id === "string" ? user.id : String(snapshot.claims?.sub ?? "—")}</code>
-            </dd>
-            <dt>Status</dt>
-            <dd>
-              <span className={`badge ${snapshot.status}`}>{snapshot.status}</span>
-              {snapshot.refreshing && <span className="badge">refreshing</span>}
-            </dd>
-            <dt>Access token expires in</dt>
-            <dd>
-              <Countdown at={snapshot.expiresAt} />
-            </dd>
-            <dt>Stored in</dt>
-            <dd>{snapshot.storage}Storage</dd>
-          </dl>
-        </section>
-        <section className="card" aria-labelledby="claims">
-          <h2 id="claims">Token claims</h2>
-          <pre data-testid="claims">{JSON.stringify(snapshot.claims, null, 2)}</pre>
-        </section>
+    <SignedInContent>
+      <div className="stack">
+        <h1>Welcome{user.name ? `, ${user.name}` : ""}</h1>
+        <div className="grid">
+          <section className="card" aria-labelledby="account">
+            <h2 id="account">Account</h2>
+            <dl>
+              <dt>Email</dt>
+              <dd data-testid="user-email">{user.email ?? "—"}</dd>
+              <dt>User id</dt>
+              <dd>
+                <code>{user.id}</code>
+              </dd>
+              <LiveSession />
+            </dl>
+          </section>
+          <section className="card" aria-labelledby="claims">
+            <h2 id="claims">Token claims</h2>
+            <LiveClaims serverClaims={claims} />
+          </section>
+        </div>
       </div>
-    </div>
-  );
-}
-
-export default function DashboardPage() {
-  return (
-    <Protected>
-      <Dashboard />
-    </Protected>
+    </SignedInContent>
   );
 }

@@ -1,124 +1,27 @@
-"use client";
+// Rendered on the server: the notes are fetched here, from the API, with the bearer from
+// the cookie (auth-wasm/next's fetch); adding and deleting are the browser's.
+import { redirect } from "next/navigation";
+import { SessionUnknown, SignedInContent } from "@/components/Gates";
+import { NotesList, type Note } from "@/components/NotesList";
+import { serverAuth } from "@/lib/server-auth";
 
-import { useCallback, useEffect, useRef, useState, type FormEvent } from "react";
-import { useAuth } from "auth-wasm/react";
-import { Protected } from "@/components/Gates";
-import { api } from "@/lib/api";
-import { describeError } from "@/lib/errors";
-
-interface Note {
-  id: number;
-  text: string;
-  created_at: string;
+async function readNotes(): Promise<Note[] | null> {
+  try {
+    const answer = await serverAuth().fetch("/notes");
+    return answer.ok ? ((await answer.json()) as Note[]) : null;
+  } catch {
+    // The API is down: the browser reads them (and says so).
+    return null;
+  }
 }
 
-function Notes() {
-  const { client } = useAuth();
-  const [notes, setNotes] = useState<Note[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  const input = useRef<HTMLInputElement>(null);
-  // Counts this page's own changes (add, delete). A list that was read before one of
-  // them answers late (its request waited behind a token exchange, say) and would
-  // undo it on screen: it is read again instead of shown.
-  const changes = useRef(0);
-
-  const fail = (err: unknown) => setError(err instanceof Error && err.name === "ApiError" ? err.message : describeError(err));
-
-  const load = useCallback(async () => {
-    if (!client) return;
-    try {
-      let list: Note[];
-      let before: number;
-      do {
-        before = changes.current;
-        list = await api<Note[]>(client, "/notes");
-      } while (changes.current !== before);
-      setNotes(list);
-      setError(null);
-    } catch (err) {
-      fail(err);
-    }
-  }, [client]);
-
-  useEffect(() => {
-    void load();
-  }, [load]);
-
-  async function add(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    const text = input.current?.value.trim() ?? "";
-    if (!client || !text) return;
-    setBusy(true);
-    try {
-      const note = await api<Note>(client, "/notes", { method: "POST", body: JSON.stringify({ text }) });
-      changes.current += 1;
-      setNotes((prev) => [note, ...(prev ?? [])]);
-      setError(null);
-      if (input.current) input.current.value = "";
-    } catch (err) {
-      fail(err);
-    } finally {
-      setBusy(false);
-    }
-  }
-
-  async function remove(id: number) {
-    if (!client) return;
-    try {
-      await api<void>(client, `/notes/${id}`, { method: "DELETE" });
-      changes.current += 1;
-      setNotes((prev) => (prev ?? []).filter((n) => n.id !== id));
-      setError(null);
-    } catch (err) {
-      fail(err);
-    }
-  }
-
+export default async function NotesPage() {
+  const session = await serverAuth().getSession();
+  if (session.status === "unknown") return <SessionUnknown />;
+  if (session.status === "signed_out") redirect("/signin?returnTo=%2Fnotes");
   return (
-    <div className="stack narrow-wide">
-      <h1>Notes</h1>
-      {error && (
-        <div className="alert" role="alert" data-testid="notes-error">
-          {error}{" "}
-          <button type="button" className="link-button" onClick={() => void load()}>
-            Retry
-          </button>
-        </div>
-      )}
-      <form className="inline-form" onSubmit={add}>
-        <label htmlFor="note" className="visually-hidden">
-          New note
-        </label>
-        <input id="note" ref={input} placeholder="Write a note…" maxLength={2000} autoComplete="off" />
-        <button type="submit" className="button" disabled={busy}>
-          Add note
-        </button>
-      </form>
-      {notes === null ? (
-        !error && <p className="muted">Loading notes…</p>
-      ) : notes.length === 0 ? (
-        <p className="muted">No notes yet.</p>
-      ) : (
-        <ul className="list" data-testid="notes">
-          {notes.map((n) => (
-            <li key={n.id}>
-              <span>{n.text}</span>
-              <button type="button" className="link-button danger" onClick={() => void remove(n.id)} aria-label={`Delete note: ${n.text}`}>
-                Delete
-              </button>
-            </li>
-          ))}
-        </ul>
-      )}
-    </div>
-  );
-}
-
-export default function NotesPage() {
-  return (
-    <Protected>
-      <Notes />
-    </Protected>
+    <SignedInContent>
+      <NotesList initial={await readNotes()} />
+    </SignedInContent>
   );
 }

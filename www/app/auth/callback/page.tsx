@@ -4,6 +4,7 @@ import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useEffect, useRef, useState } from "react";
 import { useAuth } from "auth-wasm/react";
+import { serverSessionSynced } from "auth-wasm/next/client";
 import { describeError } from "@/lib/errors";
 import { AFTER_CALLBACK } from "@/lib/config";
 
@@ -21,7 +22,9 @@ export default function SocialCallback() {
     // Once: the code in the URL works a single time.
     handled.current = true;
     client.handleRedirect().then(
-      (snapshot) => {
+      async (snapshot) => {
+        // Signed in: the server's cookie first, or the proxy sends the user back to sign in.
+        await serverSessionSynced(client);
         // A link (started on the security page) goes back there.
         const after = sessionStorage.getItem(AFTER_CALLBACK);
         sessionStorage.removeItem(AFTER_CALLBACK);
