@@ -12,6 +12,7 @@ from .db import init_db, make_engine
 from .deps import AppState, LocalAccounts
 from .email_verification import EmailVerifier
 from .errors import install_error_handlers
+from .jwks import JwksVerifier
 from .mailer import make_mailer
 from .mfa import Challenges, RecoveryCodes
 from .oidc import Flows, Providers
@@ -65,6 +66,15 @@ def create_app(settings: Settings | None = None, oauth_transport: httpx.BaseTran
         flows=Flows(secret, previous),
         mailer=make_mailer(settings),
         verifier=EmailVerifier(secret, previous, settings.verify_link_prefix),
+        jwks=JwksVerifier(
+            settings.jwt_jwks_url,
+            settings.jwt_issuer_list,
+            settings.jwt_audience_list,
+            settings.jwt_leeway,
+            min_refetch=settings.jwt_jwks_min_refetch,
+        )
+        if settings.jwt_jwks_url
+        else None,
     )
     app.state.engine = engine
     install_error_handlers(app)

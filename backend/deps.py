@@ -17,6 +17,7 @@ from . import session_store
 from .db import OAuthIdentity, User
 from .email_verification import EmailVerifier
 from .errors import ApiError, unauthorized
+from .jwks import JwksVerifier
 from .mailer import Mailer
 from .mfa import Challenges, RecoveryCodes
 from .oidc import Flows, Providers
@@ -40,6 +41,8 @@ class AppState:
     mailer: Mailer
     verifier: EmailVerifier
     test_hooks: object | None = field(default=None)
+    # JWT_JWKS_URL: tokens another issuer signs with its own key pair.
+    jwks: JwksVerifier | None = field(default=None)
 
 
 def get_state(request: Request) -> AppState:
@@ -98,6 +101,8 @@ def get_principal(
     if not token:
         raise unauthorized()
     claims = state.tokens.verify_access(token)
+    if claims is None and state.jwks is not None:
+        claims = state.jwks.verify(token)
     if claims is None:
         raise unauthorized("Invalid or expired token")
     user = db.get(User, claims.sub)

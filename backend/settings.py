@@ -148,6 +148,13 @@ class Settings(BaseSettings):
     # issuer is the Next.js app's URL (Better Auth's jwt plugin signs with it).
     jwt_issuers: str = DEFAULT_ISSUER
     jwt_audience: str = DEFAULT_AUDIENCE
+    # Where another issuer publishes the public keys it signs access tokens with
+    # (Better Auth's jwt plugin as it ships: {BETTER_AUTH_URL}/api/auth/jwks). Set, an
+    # EdDSA, ES256 or RS256 token whose iss/aud match JWT_ISSUERS/JWT_AUDIENCE is
+    # accepted (backend/jwks.py); https, or http on loopback only.
+    jwt_jwks_url: str | None = None
+    # Seconds between re-reads of that key set for a token naming a key not held yet.
+    jwt_jwks_min_refetch: int = Field(60, ge=1)
     # The seed's setup: access tokens signed and verified with the raw
     # BETTER_AUTH_SECRET instead of the key derived from it, and without `typ`. Any
     # other JWT made with that secret (Better Auth signs its email-verification links
@@ -230,6 +237,13 @@ class Settings(BaseSettings):
     def _valid_profile(cls, value: str) -> str:
         if value not in ("default", "fast"):
             raise ValueError("PASSWORD_HASH_PROFILE must be 'default' or 'fast'")
+        return value
+
+    @field_validator("jwt_jwks_url")
+    @classmethod
+    def _secure_jwks_url(cls, value: str | None) -> str | None:
+        if value and not is_secure_url(value):
+            raise ValueError("JWT_JWKS_URL must be https (plain http only on a loopback host)")
         return value
 
     @field_validator("jwt_issuers", "jwt_audience")

@@ -68,6 +68,29 @@ export interface AuthConfig {
    * `storage: "memory"` and the access token lives only in memory. A new page
    * restores the session by a silent refresh. Protocol "json" only. Default "body". */
   refreshTransport?: "body" | "cookie";
+  /** Where a token server with other field names keeps the tokens, expiry and user in
+   * its sign-in and refresh answers, and the field it takes the refresh token in
+   * (docs/backends.md has recipes). Protocols "json" and "oauth2-password"; a bad path
+   * is an AuthError `config` at construction. */
+  fields?: AuthFields;
+}
+
+/** Member names joined by dots, e.g. "access" or "data.token" (no empty names, no
+ * spaces, at most 8 names). */
+export type FieldPath = string;
+
+export interface AuthFields {
+  /** The access token. Default "access_token". */
+  accessToken?: FieldPath;
+  /** The refresh token; an answer without it keeps the one the client holds. Default "refresh_token". */
+  refreshToken?: FieldPath;
+  /** Seconds the access token lives (an opaque token; a JWT's `exp` wins). Default "expires_in". */
+  expiresIn?: FieldPath;
+  /** The user object, when the answers carry one: `snapshot.user` from sign-in on. No default. */
+  user?: FieldPath;
+  /** The one body field (JSON member, or form field with "oauth2-password") the refresh
+   * token is sent in on refresh and logout. Default "refresh_token". */
+  refreshBody?: string;
 }
 
 /** JWT claims: the registered ones typed, the rest unknown. */
@@ -156,7 +179,10 @@ export declare class AuthClient {
    * `/auth/callback/<provider>`, is the mix-up defence for providers that send no
    * `iss`). Resolves as navigation starts; rejects with `config`
    * (bad provider id or URL, no secure context), `validation` (provider unknown to the
-   * backend, redirect not allowed), `provider_error`, `storage` or `network`. */
+   * backend, redirect not allowed), `provider_error`, `storage` or `network`.
+   * With `protocol: "better-auth"`: through Better Auth's social endpoint (it runs the
+   * OAuth flow and sends the user back to `redirectTo` with this tab's `state`); Better
+   * Auth must be on the page's origin. `linkWith` is `config` there. */
   signInWith(provider: string, options: SocialSignInOptions): Promise<void>;
   /** On the `redirectTo` page: finishes a social sign-in started in this tab
    * (status "authenticated", or "mfa_required" when a second factor follows), or null

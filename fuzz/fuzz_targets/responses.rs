@@ -12,9 +12,26 @@ const OPS: [Op; 5] = [Op::Login, Op::Register, Op::Refresh, Op::Logout, Op::Me];
 
 fuzz_target!(|input: (u16, u8, &str, &str)| {
     let (status, pick, body, header) = input;
+    // Every other json client reads nested `fields` (a token server with other names).
+    let nested = usize::from(pick) % 3 == 0 && pick & 0x80 != 0;
+    let fields = if nested {
+        [
+            ("accessToken", "data.token"),
+            ("refreshToken", "data.refresh"),
+            ("expiresIn", "data.ttl"),
+            ("user", "data.user"),
+            ("refreshBody", "refresh"),
+        ]
+        .iter()
+        .map(|(k, v)| ((*k).into(), (*v).into()))
+        .collect()
+    } else {
+        Vec::new()
+    };
     let Ok(cfg) = Config::validate(RawConfig {
         base_url: Some("http://127.0.0.1:8000".into()),
         protocol: Some(PROTOCOLS[usize::from(pick) % 3].into()),
+        fields,
         ..RawConfig::default()
     }) else {
         return;
@@ -26,10 +43,10 @@ fuzz_target!(|input: (u16, u8, &str, &str)| {
         retry_after: Some(header),
         now: 1.7e12,
     };
-    let _ = protocol::parse_tokens(cfg.protocol, op, &resp);
+    let _ = protocol::parse_tokens(&cfg, op, &resp);
     let _ = protocol::parse_session_token(op, &resp, Some(header));
     let _ = protocol::parse_user(cfg.protocol, &resp);
-    let _ = protocol::has_tokens(cfg.protocol, body, Some(header));
+    let _ = protocol::has_tokens(&cfg, body, Some(header));
     let err = protocol::error_from_response(op, &resp);
     assert!(!err.message.is_empty());
     let mut engine = Engine::new(cfg);

@@ -4,6 +4,7 @@
 use crate::prelude::*;
 
 use super::error::AuthError;
+use super::fields::Fields;
 use super::json::{self, Json};
 use super::schedule::Backoff;
 use super::url::{is_loopback_origin, origin_of};
@@ -73,9 +74,10 @@ impl Endpoints {
                 refresh: "/api/auth/token".into(),
                 logout: Some("/api/auth/sign-out".into()),
                 me: Some("/api/auth/get-session".into()),
-                mfa: None,
+                // The two-factor plugin's base path (verify-totp, verify-backup-code).
+                mfa: Some("/api/auth/two-factor".into()),
                 sessions: None,
-                social: None,
+                social: Some("/api/auth/sign-in/social".into()),
                 verify_email: None,
                 identities: None,
             },
@@ -116,6 +118,8 @@ pub struct RawConfig {
     pub timeout: Option<f64>,
     /// `refreshTransport`: "body" (default) or "cookie".
     pub refresh_transport: Option<String>,
+    /// (name, path) pairs from `fields`.
+    pub fields: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -144,6 +148,8 @@ pub struct Config {
     /// (`refreshTransport: "cookie"`): auth requests carry credentials and the CSRF
     /// header, refresh and logout send no token.
     pub refresh_cookie: bool,
+    /// Where the token answers keep the tokens, expiry and user; the refresh body's field.
+    pub fields: Fields,
 }
 
 impl RawConfig {
@@ -189,15 +195,32 @@ impl RawConfig {
                 ))
             }
         }
-        let mut endpoints = Vec::new();
-        if let Some(Json::Obj(members)) = present("endpoints") {
-            for (name, path) in members {
-                let path = path
-                    .as_str()
-                    .ok_or_else(|| AuthError::config("endpoints values must be strings"))?;
-                endpoints.push((name.clone(), path.to_owned()));
+        // `endpoints` and `fields`: objects of strings, read by one function (each
+        // instance of the iterator chain costs the wasm).
+        let pairs = |key: &str| -> Result<Vec<(String, String)>, AuthError> {
+            let mut out = Vec::new();
+            match present(key) {
+                None => {}
+                Some(Json::Obj(members)) => {
+                    for (name, v) in members {
+                        let Some(path) = v.as_str() else {
+                            return Err(AuthError::config(
+                                &[key, " values must be strings"].concat(),
+                            ));
+                        };
+                        out.push((name.clone(), path.to_owned()));
+                    }
+                }
+                Some(_) => {
+                    return Err(AuthError::config(
+                        &[key, " must be an object of paths"].concat(),
+                    ))
+                }
             }
-        }
+            Ok(out)
+        };
+        let endpoints = pairs("endpoints")?;
+        let fields = pairs("fields")?;
         let retry = present("retry");
         Ok(RawConfig {
             base_url: text("baseUrl")?,
@@ -213,6 +236,7 @@ impl RawConfig {
             lock_timeout: number(value.get("lockTimeout"), "lockTimeout")?,
             timeout: number(value.get("timeout"), "timeout")?,
             refresh_transport: text("refreshTransport")?,
+            fields,
         })
     }
 }
@@ -285,6 +309,13 @@ impl Config {
                 ))
             }
         };
+        // Better Auth's answers have one shape (its session token and `{token}`).
+        if protocol == Protocol::BetterAuth && !raw.fields.is_empty() {
+            return Err(AuthError::config(
+                "fields works with protocol \"json\" or \"oauth2-password\"",
+            ));
+        }
+        let fields = Fields::from_pairs(raw.fields)?;
         let storage_key = raw.storage_key.unwrap_or_else(|| "auth-wasm".into());
         if storage_key.is_empty() {
             return Err(AuthError::config("storageKey must not be empty"));
@@ -349,6 +380,7 @@ impl Config {
             lock_timeout_ms: millis(raw.lock_timeout, 10_000.0, "lockTimeout")?,
             timeout_ms: millis(raw.timeout, 15_000.0, "timeout")?,
             refresh_cookie,
+            fields,
         })
     }
 
@@ -454,8 +486,92 @@ mod tests {
                 "endpoints values must be strings",
             ),
             (
+                r#"{"baseUrl":"http://localhost","endpoints":"/auth"}"#,
+                "endpoints must be an object of paths",
+            ),
+            (
                 r#"{"baseUrl":"http://localhost","retry":{"baseDelay":"x"}}"#,
                 "retry.baseDelay must be a number",
+            ),
+        ] {
+            let err = from_json(text).unwrap_err();
+            assert_eq!(
+                (err.code, err.message.as_str()),
+                (ErrorCode::Config, message),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn fields_are_read_from_the_options_object() {
+        let c = from_json(
+            r#"{"baseUrl":"http://localhost","fields":{"accessToken":"access","refreshToken":"refresh",
+               "refreshBody":"refresh","user":"data.user","expiresIn":"data.ttl"}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            (
+                c.fields.access_token.as_str(),
+                c.fields.refresh_token.as_str(),
+                c.fields.refresh_body.as_str(),
+                c.fields.user.as_deref(),
+                c.fields.expires_in.as_str()
+            ),
+            (
+                "access",
+                "refresh",
+                "refresh",
+                Some("data.user"),
+                "data.ttl"
+            )
+        );
+        for text in [
+            r#"{"baseUrl":"http://localhost","fields":null}"#,
+            r#"{"baseUrl":"http://localhost","fields":{}}"#,
+        ] {
+            assert_eq!(from_json(text).unwrap().fields, Fields::default(), "{text}");
+        }
+        let c = from_json(
+            r#"{"baseUrl":"http://localhost","protocol":"oauth2-password","fields":{"refreshBody":"refresh"}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            c.fields.refresh_body, "refresh",
+            "oauth2-password takes fields too"
+        );
+    }
+
+    #[test]
+    fn bad_fields_are_config_errors_at_construction() {
+        for (text, message) in [
+            (
+                r#"{"baseUrl":"http://localhost","fields":"access"}"#,
+                "fields must be an object of paths",
+            ),
+            (
+                r#"{"baseUrl":"http://localhost","fields":["access"]}"#,
+                "fields must be an object of paths",
+            ),
+            (
+                r#"{"baseUrl":"http://localhost","fields":{"accessToken":["data","token"]}}"#,
+                "fields values must be strings",
+            ),
+            (
+                r#"{"baseUrl":"http://localhost","fields":{"accessToken":null}}"#,
+                "fields values must be strings",
+            ),
+            (
+                r#"{"baseUrl":"http://localhost","fields":{"accessToken":"data..token"}}"#,
+                "fields.accessToken must be member names joined by dots, like \"data.token\"",
+            ),
+            (
+                r#"{"baseUrl":"http://localhost","fields":{"access":"access"}}"#,
+                "fields keys are accessToken, refreshToken, expiresIn, user and refreshBody",
+            ),
+            (
+                r#"{"baseUrl":"http://localhost","protocol":"better-auth","fields":{"accessToken":"token"}}"#,
+                "fields works with protocol \"json\" or \"oauth2-password\"",
             ),
         ] {
             let err = from_json(text).unwrap_err();

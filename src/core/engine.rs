@@ -7,6 +7,7 @@
 use crate::prelude::*;
 
 use super::account::{self, AccountOp};
+use super::better_auth;
 use super::clock::{Clock, Millis};
 use super::config::{Config, Protocol};
 use super::error::{AuthError, ErrorCode};
@@ -292,13 +293,13 @@ impl Engine {
         let resp = Self::response(reply, local);
         if op == Op::Register
             && (200..300).contains(&reply.status)
-            && !protocol::has_tokens(self.cfg.protocol, reply.body, reply.auth_token)
+            && !protocol::has_tokens(&self.cfg, reply.body, reply.auth_token)
         {
             return Ok(Answer::LogIn);
         }
         if self.cfg.protocol == Protocol::BetterAuth {
             if let Some(session_token) = self.exchanging.take() {
-                let mut tokens = match protocol::parse_tokens(self.cfg.protocol, op, &resp) {
+                let mut tokens = match protocol::parse_tokens(&self.cfg, op, &resp) {
                     Ok(t) => t,
                     Err(e) => return self.fail(e),
                 };
@@ -307,7 +308,20 @@ impl Engine {
                     .sign_in(tokens, Event::SignedIn, local)
                     .map(|_| Answer::Done);
             }
-            let session_token = match protocol::parse_session_token(op, &resp, reply.auth_token) {
+            if op == Op::Login {
+                if let Some(methods) = better_auth::two_factor_methods(&resp) {
+                    // The challenge is Better Auth's cookie; nothing to keep but the methods.
+                    self.mfa = Some((String::new(), methods));
+                    self.error = None;
+                    return Ok(Answer::Mfa);
+                }
+            }
+            let session_token = if op == Op::Social && (200..300).contains(&resp.status) {
+                better_auth::session_token_of(resp.body).ok_or_else(better_auth::no_session)
+            } else {
+                protocol::parse_session_token(op, &resp, reply.auth_token)
+            };
+            let session_token = match session_token {
                 Ok(t) => t,
                 Err(e) => return self.fail(e),
             };
@@ -327,7 +341,7 @@ impl Engine {
                 return Ok(Answer::Mfa);
             }
         }
-        match protocol::parse_tokens(self.cfg.protocol, op, &resp) {
+        match protocol::parse_tokens(&self.cfg, op, &resp) {
             Ok(tokens) => self
                 .sign_in(tokens, Event::SignedIn, local)
                 .map(|_| Answer::Done),
@@ -350,7 +364,17 @@ impl Engine {
         if code.is_none() && recovery_code.is_none() {
             return self.fail(missing_field("code", "Enter the code from your app"));
         }
-        match protocol::mfa_request(&self.cfg, challenge, code, recovery_code) {
+        // Better Auth's two-factor plugin has its own routes (core::better_auth).
+        let request = match (self.cfg.protocol, self.cfg.endpoints.mfa.as_deref()) {
+            (Protocol::BetterAuth, Some(path)) => Some(better_auth::two_factor_request(
+                &self.cfg,
+                path,
+                code,
+                recovery_code,
+            )),
+            _ => protocol::mfa_request(&self.cfg, challenge, code, recovery_code),
+        };
+        match request {
             Some(request) => Ok(self.issue_request(Kind::Mfa, request)),
             None => self.fail(AuthError::config(
                 "Two-factor sign-in needs the json protocol's mfa endpoint",
@@ -359,14 +383,20 @@ impl Engine {
     }
 
     /// The answer to `verify_mfa`'s request: signed in, or a typed error; a wrong
-    /// code keeps the challenge for another try, an expired one ends it.
-    pub fn mfa_answer(&mut self, reply: &Reply, local: Millis) -> Result<(), AuthError> {
+    /// code keeps the challenge for another try, an expired one ends it. Better Auth
+    /// answers with a session token: exchanged for the JWT as after a password (the
+    /// exchange is answered as a sign-in, which ends the challenge).
+    pub fn mfa_answer(&mut self, reply: &Reply, local: Millis) -> Result<Answer, AuthError> {
+        if self.cfg.protocol == Protocol::BetterAuth && (200..300).contains(&reply.status) {
+            return self.sign_in_answer(Op::Login, reply, local);
+        }
         self.observe(reply.date, local);
         let resp = Self::response(reply, local);
-        match protocol::parse_tokens(self.cfg.protocol, Op::Login, &resp) {
+        match protocol::parse_tokens(&self.cfg, Op::Login, &resp) {
             Ok(tokens) => {
                 self.mfa = None;
                 self.sign_in(tokens, Event::SignedIn, local)
+                    .map(|_| Answer::Done)
             }
             Err(e) => {
                 // A mistyped code (422: not six digits), a wrong one, or a wait keep the
@@ -403,13 +433,21 @@ impl Engine {
             session.refresh_token = Some(COOKIE_CREDENTIAL.to_owned());
         }
         if let (Some(previous), Event::TokenRefreshed) = (self.session.take(), event) {
-            session.user = previous.user;
+            // A refresh answer that carries the user (`fields.user`) updates it.
+            if session.user.is_none() {
+                session.user = previous.user;
+            }
             if session.refresh_token.is_none() {
                 session.refresh_token = previous.refresh_token;
             }
         }
         self.session = Some(session);
         self.error = None;
+        if event == Event::SignedIn {
+            // Signed in: a pending second factor (Better Auth's, answered through an
+            // exchange) is over.
+            self.mfa = None;
+        }
         Ok(())
     }
 
@@ -502,7 +540,7 @@ impl Engine {
     pub fn refresh_answer(&mut self, reply: &Reply, local: Millis) -> Result<Event, AuthError> {
         self.observe(reply.date, local);
         let resp = Self::response(reply, local);
-        match protocol::parse_tokens(self.cfg.protocol, Op::Refresh, &resp) {
+        match protocol::parse_tokens(&self.cfg, Op::Refresh, &resp) {
             Ok(tokens) => self
                 .sign_in(tokens, Event::TokenRefreshed, local)
                 .map(|_| Event::TokenRefreshed),
@@ -610,7 +648,13 @@ impl Engine {
     /// Its answer: `{"url", "flow"}` (see core::social::parse_started).
     pub fn social_started(&mut self, reply: &Reply, local: Millis) -> Result<String, AuthError> {
         self.observe(reply.date, local);
-        social::parse_started(&Self::response(reply, local)).or_else(|e| self.fail(e))
+        let resp = Self::response(reply, local);
+        let started = if self.cfg.protocol == Protocol::BetterAuth {
+            better_auth::parse_social_started(&resp)
+        } else {
+            social::parse_started(&resp)
+        };
+        started.or_else(|e| self.fail(e))
     }
 
     /// The callback request, or None when the page is no callback: a sign-in's
@@ -918,6 +962,100 @@ mod tests {
         assert_eq!(e.backoff_wait(T0 + 700_000.0), None);
     }
 
+    fn better_auth_jwt_body() -> String {
+        format!(
+            r#"{{"token":"{}"}}"#,
+            jwt(&format!(
+                r#"{{"sub":"u1","exp":{}}}"#,
+                (T0 / 1000.0) as i64 + 900
+            ))
+        )
+    }
+
+    /// The two-factor plugin: the password answer asks for a second factor, a wrong
+    /// code is another try, the right one gives a session token, exchanged for the JWT
+    /// (each answer routed by its request's id, as the shell hands them in).
+    #[test]
+    fn better_auth_two_factor_is_mfa_required_then_verify_mfa() {
+        let mut e = engine("better-auth");
+        let login = e.login(None, Some("a@b.c"), Some("pw")).unwrap();
+        let asked = reply(
+            200,
+            r#"{"twoFactorRedirect":true,"twoFactorMethods":["totp"]}"#,
+        );
+        assert_eq!(e.reply(login.id, &asked, T0), Ok(Answer::Mfa));
+        assert_eq!(e.status(T0), Status::MfaRequired);
+        assert!(e
+            .view(T0)
+            .contains(r#""mfa":{"methods":["totp","recovery_code"]}"#));
+        let req = e.verify_mfa(Some("123456"), None).unwrap();
+        assert_eq!(
+            req.out.request.url,
+            "http://127.0.0.1:8000/api/auth/two-factor/verify-totp"
+        );
+        let wrong = reply(401, r#"{"code":"INVALID_CODE","message":"Invalid code"}"#);
+        assert_eq!(
+            e.reply(req.id, &wrong, T0).unwrap_err().code,
+            ErrorCode::InvalidCode
+        );
+        assert_eq!(e.status(T0), Status::MfaRequired, "another try");
+        let again = e.verify_mfa(Some("654321"), None).unwrap();
+        let verified = Reply {
+            auth_token: Some("sess-2"),
+            ..reply(200, r#"{"token":"sess-2","user":{"id":"u1"}}"#)
+        };
+        let Ok(Answer::Next(exchange)) = e.reply(again.id, &verified, T0) else {
+            panic!("expected an exchange");
+        };
+        assert_eq!(exchange.out.bearer.as_deref(), Some("sess-2"));
+        assert_eq!(
+            e.reply(exchange.id, &reply(200, &better_auth_jwt_body()), T0),
+            Ok(Answer::Done)
+        );
+        assert_eq!(e.status(T0), Status::Authenticated);
+        assert!(e.view(T0).contains(r#""mfa":null"#));
+        assert_eq!(e.bearer(Credential::Refresh).as_deref(), Some("sess-2"));
+        // A pending sign-in Better Auth no longer knows ends the challenge.
+        let login = e.login(None, Some("a@b.c"), Some("pw")).unwrap();
+        assert_eq!(e.reply(login.id, &asked, T0), Ok(Answer::Mfa));
+        let backup = e.verify_mfa(None, Some("abcde-fghij")).unwrap();
+        assert_eq!(
+            backup.out.request.url,
+            "http://127.0.0.1:8000/api/auth/two-factor/verify-backup-code"
+        );
+        let gone = reply(
+            401,
+            r#"{"code":"INVALID_TWO_FACTOR_COOKIE","message":"Invalid two factor cookie"}"#,
+        );
+        assert_eq!(
+            e.reply(backup.id, &gone, T0).unwrap_err().code,
+            ErrorCode::ChallengeExpired
+        );
+        assert_ne!(e.status(T0), Status::MfaRequired);
+    }
+
+    /// Social sign-in: back from Better Auth, its get-session answer (read with its
+    /// cookie) gives the session token, exchanged like a password sign-in's.
+    #[test]
+    fn better_auth_social_reads_the_session_then_exchanges() {
+        let mut e = engine("better-auth");
+        let session = reply(200, r#"{"session":{"token":"sess-3"},"user":{"id":"u1"}}"#);
+        let Ok(Answer::Next(exchange)) = e.sign_in_answer(Op::Social, &session, T0) else {
+            panic!("expected an exchange");
+        };
+        assert_eq!(exchange.out.bearer.as_deref(), Some("sess-3"));
+        assert_eq!(
+            e.reply(exchange.id, &reply(200, &better_auth_jwt_body()), T0),
+            Ok(Answer::Done)
+        );
+        assert_eq!(e.bearer(Credential::Refresh).as_deref(), Some("sess-3"));
+        let mut e = engine("better-auth");
+        let err = e
+            .sign_in_answer(Op::Social, &reply(200, "null"), T0)
+            .unwrap_err();
+        assert_eq!(err.code, ErrorCode::ProviderError);
+    }
+
     #[test]
     fn better_auth_exchanges_the_session_token_for_the_jwt() {
         let mut e = engine("better-auth");
@@ -1148,7 +1286,7 @@ mod tests {
         );
         assert_eq!(e.status(T0), Status::MfaRequired, "a typo is another try");
         let body = tokens((T0 / 1000.0) as i64 + 900, "r1");
-        assert_eq!(e.mfa_answer(&reply(200, &body), T0), Ok(()));
+        assert_eq!(e.mfa_answer(&reply(200, &body), T0), Ok(Answer::Done));
         assert_eq!(e.status(T0), Status::Authenticated);
         assert!(e.view(T0).contains(r#""mfa":null"#));
         // A challenge that ran out ends the attempt.
@@ -1242,5 +1380,120 @@ mod tests {
         );
         assert!(!e.refresh_now(T0, visible));
         assert!(e.refresh_now(T0 + 850_000.0, visible));
+    }
+
+    /// An engine for a token server with other field names (`fields`).
+    fn engine_with_fields(fields: &[(&str, &str)]) -> Engine {
+        Engine::new(
+            Config::validate(RawConfig {
+                base_url: Some("http://127.0.0.1:8000".into()),
+                fields: fields
+                    .iter()
+                    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                    .collect(),
+                ..RawConfig::default()
+            })
+            .unwrap(),
+        )
+    }
+
+    #[test]
+    fn a_simplejwt_session_signs_in_refreshes_with_rotation_and_signs_out_when_blacklisted() {
+        let mut e = engine_with_fields(&[
+            ("accessToken", "access"),
+            ("refreshToken", "refresh"),
+            ("refreshBody", "refresh"),
+        ]);
+        let exp = (T0 / 1000.0) as i64 + 300;
+        let access = |exp: i64| {
+            jwt(&format!(
+                r#"{{"user_id":"7","iat":{},"exp":{exp}}}"#,
+                exp - 300
+            ))
+        };
+        let login = format!(r#"{{"refresh":"r1","access":"{}"}}"#, access(exp));
+        assert_eq!(
+            e.sign_in_answer(Op::Login, &reply(200, &login), T0),
+            Ok(Answer::Done)
+        );
+        assert_eq!(e.status(T0), Status::Authenticated);
+        assert!(
+            e.view(T0).contains(r#""user_id":"7""#),
+            "the user from the claims"
+        );
+        let out = e.refresh_request("r1");
+        assert_eq!(out.out.request.body.as_deref(), Some(r#"{"refresh":"r1"}"#));
+        // ROTATE_REFRESH_TOKENS: a new refresh token with the access token.
+        let rotated = format!(r#"{{"access":"{}","refresh":"r2"}}"#, access(exp + 300));
+        assert_eq!(
+            e.refresh_answer(&reply(200, &rotated), T0),
+            Ok(Event::TokenRefreshed)
+        );
+        assert!(e.superseded("r1"));
+        assert_eq!(
+            e.refresh_request("r2").out.request.body.as_deref(),
+            Some(r#"{"refresh":"r2"}"#)
+        );
+        // Without rotation only the access token comes back: r2 is kept.
+        let plain = format!(r#"{{"access":"{}"}}"#, access(exp + 600));
+        e.refresh_answer(&reply(200, &plain), T0).unwrap();
+        assert!(!e.superseded("r2"));
+        assert!(e.persisted().unwrap().contains(r#""refresh_token":"r2""#));
+        // BLACKLIST_AFTER_ROTATION: a spent or blacklisted token is a 401 that signs out.
+        let err = e
+            .refresh_answer(
+                &reply(
+                    401,
+                    r#"{"detail":"Token is blacklisted","code":"token_not_valid"}"#,
+                ),
+                T0,
+            )
+            .unwrap_err();
+        assert_eq!(err.code, ErrorCode::RefreshFailed);
+        assert_eq!(e.status(T0), Status::Anonymous);
+        assert_eq!(e.persisted(), None);
+    }
+
+    #[test]
+    fn the_user_an_answer_carries_is_the_snapshots_until_a_newer_one() {
+        let mut e = engine_with_fields(&[
+            ("accessToken", "data.token"),
+            ("refreshToken", "data.refresh"),
+            ("expiresIn", "data.ttl"),
+            ("user", "data.user"),
+        ]);
+        let answer = |user: &str| {
+            format!(r#"{{"data":{{"token":"opaque-1","refresh":"r1","ttl":600,"user":{user}}}}}"#)
+        };
+        e.sign_in_answer(
+            Op::Login,
+            &reply(200, &answer(r#"{"id":1,"name":"Ada"}"#)),
+            T0,
+        )
+        .unwrap();
+        let view = crate::core::json::parse(&e.view(T0)).unwrap();
+        assert_eq!(view.get("user").and_then(|u| u.str_of("name")), Some("Ada"));
+        assert_eq!(
+            view.get("expiresAt").and_then(Json::as_f64),
+            Some(T0 + 600_000.0),
+            "an opaque token lives expiresIn seconds"
+        );
+        let mut restored = engine_with_fields(&[]);
+        assert!(restored.restore(e.persisted().as_deref(), T0));
+        assert!(
+            restored.view(T0).contains("Ada"),
+            "the user is stored with the session"
+        );
+        e.refresh_answer(&reply(200, &answer("null")), T0).unwrap();
+        assert!(
+            e.view(T0).contains("Ada"),
+            "a refresh without a user keeps it"
+        );
+        e.refresh_answer(&reply(200, &answer(r#"{"id":1,"name":"Ada L."}"#)), T0)
+            .unwrap();
+        assert!(
+            e.view(T0).contains("Ada L."),
+            "a refresh with one replaces it"
+        );
     }
 }

@@ -5,7 +5,7 @@
 use crate::prelude::*;
 
 /// Each module's source; a module with submodules (engine/) is listed once per file.
-const MODULES: [(&str, &str); 14] = [
+const MODULES: [(&str, &str); 16] = [
     ("account", include_str!("account.rs")),
     ("clock", include_str!("clock.rs")),
     ("config", include_str!("config.rs")),
@@ -20,6 +20,8 @@ const MODULES: [(&str, &str); 14] = [
     ("session", include_str!("session.rs")),
     ("social", include_str!("social.rs")),
     ("url", include_str!("url.rs")),
+    ("better_auth", include_str!("better_auth.rs")),
+    ("fields", include_str!("fields.rs")),
 ];
 
 /// The core modules `source` names (`super::x` or `crate::core::x`) outside its tests.

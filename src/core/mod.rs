@@ -4,10 +4,12 @@
 //! crate's own. The modules form no cycle (core::layering's test keeps it so).
 
 pub(crate) mod account;
+pub(crate) mod better_auth;
 pub(crate) mod clock;
 pub mod config;
 pub mod engine;
 pub mod error;
+pub mod fields;
 pub mod json;
 pub mod jwt;
 #[cfg(test)]

@@ -10,6 +10,7 @@ use proptest::prelude::*;
 use crate::core::clock::{parse_http_date, parse_retry_after};
 use crate::core::config::{Config, RawConfig};
 use crate::core::engine::{Engine, Reply};
+use crate::core::fields::{lookup, Fields};
 use crate::core::json::{self, Json};
 use crate::core::persist;
 use crate::core::protocol::{self, HttpResponse, Op};
@@ -144,11 +145,39 @@ proptest! {
             let cfg = config(protocol);
             for op in OPS {
                 let resp = HttpResponse { status, body: &text, retry_after: Some(&text), now };
-                let _ = protocol::parse_tokens(cfg.protocol, op, &resp);
+                let _ = protocol::parse_tokens(&cfg, op, &resp);
                 let _ = protocol::parse_session_token(op, &resp, Some(&text));
                 let _ = protocol::parse_user(cfg.protocol, &resp);
                 let _ = protocol::error_from_response(op, &resp);
             }
+        }
+    }
+
+    #[test]
+    fn a_token_at_any_valid_path_is_read_there(
+        names in prop::collection::vec("[A-Za-z_$-][A-Za-z0-9_$-]{0,7}", 1..=8),
+        token in "[A-Za-z0-9._-]{1,40}",
+        decoy in json_value(),
+    ) {
+        let path = names.join(".");
+        let fields = Fields::from_pairs(vec![("accessToken".to_owned(), path.clone())]).unwrap();
+        // {"n1": {"n2": ... {"nk": token}}} beside a decoy member.
+        let mut body = Json::Str(token.clone());
+        for name in names.iter().rev() {
+            body = Json::Obj(vec![("decoy".to_owned(), decoy.clone()), (name.clone(), body)]);
+        }
+        prop_assert_eq!(lookup(&body, &fields.access_token).and_then(Json::as_str), Some(token.as_str()));
+        let cfg = Config { fields, ..config("json") };
+        let text = body.to_text();
+        let resp = HttpResponse { status: 200, body: &text, retry_after: None, now: 0.0 };
+        prop_assert_eq!(protocol::parse_tokens(&cfg, Op::Login, &resp).unwrap().access_token, token);
+    }
+
+    #[test]
+    fn any_fields_value_is_a_path_or_a_config_error(key in "accessToken|refreshToken|expiresIn|user|refreshBody|other", value in ".{0,40}") {
+        match Fields::from_pairs(vec![(key, value.clone())]) {
+            Ok(_) => prop_assert!(!value.is_empty() && !value.starts_with('.') && !value.ends_with('.') && !value.contains("..")),
+            Err(e) => prop_assert_eq!(e.code, crate::core::error::ErrorCode::Config),
         }
     }
 

@@ -7,6 +7,7 @@ use crate::prelude::*;
 use super::clock::{parse_retry_after, Millis};
 use super::config::{Config, Protocol};
 use super::error::{AuthError, ErrorCode};
+use super::fields::lookup;
 use super::json::{self, write_str, Json};
 use super::session::TokenSet;
 use super::url::{find, join};
@@ -188,7 +189,7 @@ pub fn refresh_request(cfg: &Config, refresh_token: &str) -> HttpRequest {
             cfg,
             &cfg.endpoints.refresh,
             JSON_TYPE,
-            json_object(&[("refresh_token", refresh_token)]),
+            json_object(&[(&cfg.fields.refresh_body, refresh_token)]),
         ),
         Protocol::OAuth2Password => post(
             cfg,
@@ -196,7 +197,7 @@ pub fn refresh_request(cfg: &Config, refresh_token: &str) -> HttpRequest {
             FORM_TYPE,
             form(&[
                 ("grant_type", "refresh_token"),
-                ("refresh_token", refresh_token),
+                (&cfg.fields.refresh_body, refresh_token),
             ]),
         ),
     }
@@ -212,7 +213,7 @@ pub fn logout_request(cfg: &Config, refresh_token: Option<&str>) -> Option<HttpR
         });
     }
     let body = match refresh_token {
-        Some(t) if !cfg.refresh_cookie => json_object(&[("refresh_token", t)]),
+        Some(t) if !cfg.refresh_cookie => json_object(&[(&cfg.fields.refresh_body, t)]),
         _ => "{}".to_owned(),
     };
     Some(HttpRequest {
@@ -257,26 +258,42 @@ pub fn parse_session_token(
         })
 }
 
-/// Parse a successful sign-in / refresh response, or map its error.
-pub fn parse_tokens(
-    protocol: Protocol,
-    op: Op,
-    resp: &HttpResponse,
-) -> Result<TokenSet, AuthError> {
+/// Parse a successful sign-in / refresh response (read where `cfg.fields` says), or
+/// map its error.
+pub fn parse_tokens(cfg: &Config, op: Op, resp: &HttpResponse) -> Result<TokenSet, AuthError> {
     if !(200..300).contains(&resp.status) {
         return Err(error_from_response(op, resp));
     }
     let body = parse_body(resp)?;
+    let fields = &cfg.fields;
+    let text_at = |path: &str| {
+        lookup(&body, path)
+            .and_then(Json::as_str)
+            .filter(|t| !t.is_empty())
+    };
     // Better Auth's /token answers {"token": "<jwt>"}; the refresh credential stays
     // the session token the client already holds.
-    let access_token = body
-        .str_of("access_token")
+    let access_token = text_at(&fields.access_token)
         .or_else(|| {
             body.str_of("token")
-                .filter(|_| protocol == Protocol::BetterAuth)
+                .filter(|_| cfg.protocol == Protocol::BetterAuth)
         })
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| invalid_response("The response has no access_token", resp.status))?;
+        .ok_or_else(|| {
+            invalid_response(
+                &["The response has no access token at ", &fields.access_token].concat(),
+                resp.status,
+            )
+        })?;
+    let user = match fields.user.as_deref().and_then(|p| lookup(&body, p)) {
+        None | Some(Json::Null) => None,
+        Some(user @ Json::Obj(_)) => Some(user.to_text()),
+        Some(_) => {
+            return Err(invalid_response(
+                "The user in the response is not an object",
+                resp.status,
+            ))
+        }
+    };
     if let Some(kind) = body.str_of("token_type") {
         if !kind.eq_ignore_ascii_case("bearer") {
             return Err(invalid_response(
@@ -287,13 +304,11 @@ pub fn parse_tokens(
     }
     Ok(TokenSet {
         access_token: access_token.to_owned(),
-        refresh_token: body
-            .str_of("refresh_token")
-            .filter(|t| !t.is_empty())
-            .map(str::to_owned),
-        expires_in: body
-            .num_of("expires_in")
+        refresh_token: text_at(&fields.refresh_token).map(str::to_owned),
+        expires_in: lookup(&body, &fields.expires_in)
+            .and_then(Json::as_f64)
             .filter(|n| n.is_finite() && *n >= 0.0),
+        user,
     })
 }
 
@@ -395,7 +410,8 @@ pub fn parse_sessions(resp: &HttpResponse) -> Result<String, AuthError> {
     Ok(Json::Arr(out).to_text())
 }
 
-/// The second step of a two-factor sign-in; None when the protocol has none.
+/// The second step of a two-factor sign-in (json protocol; Better Auth's is
+/// core::better_auth::two_factor_request); None when there is no mfa endpoint.
 pub fn mfa_request(
     cfg: &Config,
     challenge: &str,
@@ -413,14 +429,19 @@ pub fn mfa_request(
 }
 
 /// Whether a 2xx register response signed the user in (else the client logs in).
-pub fn has_tokens(protocol: Protocol, body: &str, set_auth_token: Option<&str>) -> bool {
-    let key = if protocol == Protocol::BetterAuth {
+pub fn has_tokens(cfg: &Config, body: &str, set_auth_token: Option<&str>) -> bool {
+    let better_auth = cfg.protocol == Protocol::BetterAuth;
+    let path = if better_auth {
         "token"
     } else {
-        "access_token"
+        &cfg.fields.access_token
     };
-    set_auth_token.is_some_and(|t| !t.is_empty() && protocol == Protocol::BetterAuth)
-        || json::parse(body).is_some_and(|b| b.str_of(key).is_some_and(|t| !t.is_empty()))
+    set_auth_token.is_some_and(|t| !t.is_empty() && better_auth)
+        || json::parse(body).is_some_and(|b| {
+            lookup(&b, path)
+                .and_then(Json::as_str)
+                .is_some_and(|t| !t.is_empty())
+        })
 }
 
 /// A successful `me` response: a JSON object, returned as JSON text.
@@ -473,7 +494,8 @@ fn server_message(body: Option<&Json>) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// Field errors from `{"fields": {name: msg}}` or FastAPI's `{"detail": [{loc, msg}]}`.
+/// Field errors from `{"fields": {name: msg}}`, FastAPI's `{"detail": [{loc, msg}]}`
+/// or Django REST framework's `{name: [msg, ...]}`.
 fn field_errors(body: Option<&Json>) -> Vec<(String, String)> {
     let mut out = Vec::new();
     match body.and_then(|b| b.get("fields")) {
@@ -485,6 +507,18 @@ fn field_errors(body: Option<&Json>) -> Vec<(String, String)> {
             }
         }
         _ => {
+            // DRF: a list of messages per field; `non_field_errors` (and a generic
+            // `errors` list) concern the whole form, not a field.
+            if let Some(Json::Obj(members)) = body {
+                for (k, v) in members {
+                    if let (Json::Arr(items), false) = (v, k == "non_field_errors" || k == "errors")
+                    {
+                        if let Some(Json::Str(msg)) = items.first() {
+                            out.push((k.clone(), msg.clone()));
+                        }
+                    }
+                }
+            }
             if let Some(Json::Arr(items)) = body.and_then(|b| b.get("detail")) {
                 for item in items {
                     let name = match item.get("loc") {
@@ -540,6 +574,12 @@ fn better_auth_code(code: &str) -> Option<(ErrorCode, Option<&'static str>)> {
         Some((ErrorCode::Validation, Some("email")))
     } else if code == "VALIDATION_ERROR" {
         Some((ErrorCode::Validation, None))
+    } else if code == "INVALID_CODE" || code == "INVALID_BACKUP_CODE" {
+        // The two-factor plugin's second step: another try.
+        Some((ErrorCode::InvalidCode, None))
+    } else if code == "INVALID_TWO_FACTOR_COOKIE" || code == "TOO_MANY_ATTEMPTS_REQUEST_NEW_CODE" {
+        // Its pending sign-in is gone (expired, used, or too many wrong codes).
+        Some((ErrorCode::ChallengeExpired, None))
     } else {
         None
     }
@@ -581,6 +621,11 @@ pub fn error_from_response(op: Op, resp: &HttpResponse) -> AuthError {
                 ErrorCode::UserExists,
                 "An account with this email already exists",
             ),
+            Some((ErrorCode::InvalidCode, _)) => (ErrorCode::InvalidCode, "The code is not valid"),
+            Some((ErrorCode::ChallengeExpired, _)) => (
+                ErrorCode::ChallengeExpired,
+                "The sign-in took too long: enter your password again",
+            ),
             _ => (ErrorCode::Validation, "Some fields are invalid"),
         },
         // An unverified account holds the provider's email: nothing was linked.
@@ -617,6 +662,11 @@ pub fn error_from_response(op: Op, resp: &HttpResponse) -> AuthError {
         ),
         _ => match op {
             Op::Login if status == 422 && code_in_body == "validation" => {
+                (ErrorCode::Validation, "Some fields are invalid")
+            }
+            // A 400 naming fields (DRF: `{"password": ["This field may not be
+            // blank."]}`) refuses the form, not the credentials.
+            Op::Login if status == 400 && !field_errors(body).is_empty() => {
                 (ErrorCode::Validation, "Some fields are invalid")
             }
             Op::Login if matches!(status, 400 | 401 | 403 | 422) => {
@@ -663,7 +713,7 @@ pub fn error_from_response(op: Op, resp: &HttpResponse) -> AuthError {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::core::config::RawConfig;
+    use crate::core::config::{Endpoints, RawConfig};
 
     pub(crate) fn cfg(protocol: &str) -> Config {
         Config::validate(RawConfig {
@@ -802,13 +852,13 @@ pub(crate) mod tests {
             ErrorCode::InvalidResponse
         );
         let jwt = parse_tokens(
-            Protocol::BetterAuth,
+            &cfg("better-auth"),
             Op::Refresh,
             &resp(200, r#"{"token":"eyJ.jwt.sig"}"#),
         )
         .unwrap();
         assert!(parse_tokens(
-            Protocol::Json,
+            &cfg("json"),
             Op::Refresh,
             &resp(200, r#"{"token":"eyJ.jwt.sig"}"#)
         )
@@ -895,22 +945,185 @@ pub(crate) mod tests {
 
     #[test]
     fn parses_token_responses() {
-        let t = parse_tokens(Protocol::Json, Op::Login, &resp(200, r#"{"access_token":"a","token_type":"Bearer","expires_in":900,"refresh_token":"r"}"#)).unwrap();
+        let t = parse_tokens(&cfg("json"), Op::Login, &resp(200, r#"{"access_token":"a","token_type":"Bearer","expires_in":900,"refresh_token":"r"}"#)).unwrap();
         assert_eq!(
             t,
             TokenSet {
                 access_token: "a".into(),
                 refresh_token: Some("r".into()),
-                expires_in: Some(900.0)
+                expires_in: Some(900.0),
+                user: None,
             }
         );
         let t = parse_tokens(
-            Protocol::Json,
+            &cfg("json"),
             Op::Login,
             &resp(200, r#"{"access_token":"a"}"#),
         )
         .unwrap();
         assert_eq!((t.refresh_token, t.expires_in), (None, None));
+    }
+
+    fn with_fields(protocol: &str, fields: &[(&str, &str)]) -> Config {
+        Config::validate(RawConfig {
+            base_url: Some("http://127.0.0.1:8000".into()),
+            protocol: Some(protocol.into()),
+            fields: fields
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+            ..RawConfig::default()
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn fields_name_the_refresh_body_in_json_and_form_requests() {
+        let c = with_fields("json", &[("refreshBody", "refresh")]);
+        assert_eq!(
+            refresh_request(&c, "r1").body.as_deref(),
+            Some(r#"{"refresh":"r1"}"#)
+        );
+        let c = Config {
+            endpoints: Endpoints {
+                logout: Some("/api/token/blacklist/".into()),
+                ..c.endpoints.clone()
+            },
+            ..c
+        };
+        let out = logout_request(&c, Some("r1")).unwrap();
+        assert_eq!(
+            (out.url.as_str(), out.body.as_deref()),
+            (
+                "http://127.0.0.1:8000/api/token/blacklist/",
+                Some(r#"{"refresh":"r1"}"#)
+            ),
+            "the blacklist takes the token under the same name"
+        );
+        let c = with_fields("oauth2-password", &[("refreshBody", "refresh")]);
+        assert_eq!(
+            refresh_request(&c, "r/1").body.as_deref(),
+            Some("grant_type=refresh_token&refresh=r%2F1")
+        );
+    }
+
+    #[test]
+    fn fields_read_tokens_expiry_and_user_where_the_server_puts_them() {
+        // Django REST framework SimpleJWT: {"refresh", "access"}; rotation answers both.
+        let simplejwt = with_fields(
+            "json",
+            &[("accessToken", "access"), ("refreshToken", "refresh")],
+        );
+        let t = parse_tokens(
+            &simplejwt,
+            Op::Login,
+            &resp(200, r#"{"refresh":"r1","access":"a1"}"#),
+        )
+        .unwrap();
+        assert_eq!(
+            t,
+            TokenSet {
+                access_token: "a1".into(),
+                refresh_token: Some("r1".into()),
+                expires_in: None,
+                user: None
+            }
+        );
+        let t = parse_tokens(&simplejwt, Op::Refresh, &resp(200, r#"{"access":"a2"}"#)).unwrap();
+        assert_eq!(
+            (t.access_token.as_str(), t.refresh_token),
+            ("a2", None),
+            "no rotation: the refresh keeps the token it has"
+        );
+        // The default names are not read once other paths are set.
+        let e = parse_tokens(
+            &simplejwt,
+            Op::Login,
+            &resp(200, r#"{"access_token":"a","refresh_token":"r"}"#),
+        )
+        .unwrap_err();
+        assert_eq!(
+            (e.code, e.message.as_str()),
+            (
+                ErrorCode::InvalidResponse,
+                "The response has no access token at access"
+            )
+        );
+        // An envelope: {"data": {"token", "refreshToken", "expiresIn", "user"}}.
+        let nested = with_fields(
+            "json",
+            &[
+                ("accessToken", "data.token"),
+                ("refreshToken", "data.refreshToken"),
+                ("expiresIn", "data.expiresIn"),
+                ("user", "data.user"),
+            ],
+        );
+        let t = parse_tokens(
+            &nested,
+            Op::Login,
+            &resp(
+                200,
+                r#"{"ok":true,"data":{"token":"opaque","refreshToken":"r","expiresIn":300,"user":{"id":7,"email":"a@b.c"}}}"#,
+            ),
+        )
+        .unwrap();
+        assert_eq!(
+            t,
+            TokenSet {
+                access_token: "opaque".into(),
+                refresh_token: Some("r".into()),
+                expires_in: Some(300.0),
+                user: Some(r#"{"id":7,"email":"a@b.c"}"#.into())
+            }
+        );
+        let t = parse_tokens(
+            &nested,
+            Op::Refresh,
+            &resp(200, r#"{"data":{"token":"t","user":null}}"#),
+        )
+        .unwrap();
+        assert_eq!((t.refresh_token, t.expires_in, t.user), (None, None, None));
+        for body in [
+            r#"{"data":{"token":"t","user":"u1"}}"#,
+            r#"{"data":{"token":"t","user":[{"id":1}]}}"#,
+        ] {
+            let e = parse_tokens(&nested, Op::Login, &resp(200, body)).unwrap_err();
+            assert_eq!(
+                (e.code, e.message.as_str()),
+                (
+                    ErrorCode::InvalidResponse,
+                    "The user in the response is not an object"
+                ),
+                "{body}"
+            );
+        }
+        for body in [
+            r#"{"token":"t"}"#,
+            r#"{"data":"t"}"#,
+            r#"{"data":{"token":""}}"#,
+            r#"{"data":{"token":5}}"#,
+            r#"{"data":{"token":"t","token_type":"mac"}}"#,
+        ] {
+            let e = parse_tokens(&nested, Op::Login, &resp(200, body));
+            if body.contains("mac") {
+                assert!(e.is_ok(), "token_type is read at the top level only");
+                continue;
+            }
+            assert_eq!(e.unwrap_err().code, ErrorCode::InvalidResponse, "{body}");
+        }
+        assert!(has_tokens(&nested, r#"{"data":{"token":"t"}}"#, None));
+        assert!(!has_tokens(&nested, r#"{"access_token":"t"}"#, None));
+        assert!(has_tokens(
+            &simplejwt,
+            r#"{"access":"t","refresh":"r"}"#,
+            None
+        ));
+        assert!(!has_tokens(
+            &simplejwt,
+            r#"{"id":1,"username":"ada"}"#,
+            None
+        ));
     }
 
     #[test]
@@ -924,7 +1137,7 @@ pub(crate) mod tests {
             "{\"access_token\":\"a\",\"token_type\":\"mac\"}",
             "{\"access_token\":5}",
         ] {
-            let e = parse_tokens(Protocol::Json, Op::Login, &resp(200, body)).unwrap_err();
+            let e = parse_tokens(&cfg("json"), Op::Login, &resp(200, body)).unwrap_err();
             assert_eq!(e.code, ErrorCode::InvalidResponse, "{body}");
             assert_eq!(e.status, Some(200));
         }
@@ -1036,6 +1249,74 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn django_rest_framework_errors_are_mapped() {
+        // SimpleJWT's answers (djangorestframework-simplejwt 5.5, DRF 3.18), as sent.
+        let e = error_from_response(
+            Op::Login,
+            &resp(
+                401,
+                r#"{"detail":"No active account found with the given credentials"}"#,
+            ),
+        );
+        assert_eq!(
+            (e.code, e.message.as_str()),
+            (
+                ErrorCode::InvalidCredentials,
+                "No active account found with the given credentials"
+            )
+        );
+        let e = error_from_response(
+            Op::Login,
+            &resp(
+                400,
+                r#"{"username":["This field may not be blank."],"password":["This field is required.","Second."]}"#,
+            ),
+        );
+        assert_eq!(e.code, ErrorCode::Validation);
+        assert_eq!(
+            e.fields,
+            vec![
+                ("username".into(), "This field may not be blank.".into()),
+                ("password".into(), "This field is required.".into())
+            ]
+        );
+        // A form-level refusal (dj-rest-auth's wrong password) and OAuth 2's are credentials.
+        for body in [
+            r#"{"non_field_errors":["Unable to log in with provided credentials."]}"#,
+            r#"{"errors":["Invalid credentials"]}"#,
+            r#"{"error":"invalid_grant","error_description":"Bad credentials"}"#,
+            r#"{"detail":"Incorrect username or password"}"#,
+        ] {
+            let e = error_from_response(Op::Login, &resp(400, body));
+            assert_eq!(
+                (e.code, e.fields.len()),
+                (ErrorCode::InvalidCredentials, 0),
+                "{body}"
+            );
+        }
+        let e = error_from_response(
+            Op::Register,
+            &resp(400, r#"{"email":["Enter a valid email address."]}"#),
+        );
+        assert_eq!(
+            (e.code, e.fields.clone()),
+            (
+                ErrorCode::Validation,
+                vec![("email".into(), "Enter a valid email address.".into())]
+            )
+        );
+        // A blacklisted or rotated-away refresh token.
+        let e = error_from_response(
+            Op::Refresh,
+            &resp(
+                401,
+                r#"{"detail":"Token is blacklisted","code":"token_not_valid"}"#,
+            ),
+        );
+        assert_eq!(e.code, ErrorCode::RefreshFailed);
+    }
+
+    #[test]
     fn rate_limits_carry_retry_after_in_both_forms() {
         let mut r = resp(429, "{}");
         r.retry_after = Some("7");
@@ -1049,25 +1330,21 @@ pub(crate) mod tests {
 
     #[test]
     fn register_without_tokens_is_detected() {
-        assert!(has_tokens(Protocol::Json, r#"{"access_token":"a"}"#, None));
-        assert!(!has_tokens(
-            Protocol::Json,
-            r#"{"id":"1","email":"e"}"#,
-            None
-        ));
-        assert!(!has_tokens(Protocol::Json, "<html>", None));
+        assert!(has_tokens(&cfg("json"), r#"{"access_token":"a"}"#, None));
+        assert!(!has_tokens(&cfg("json"), r#"{"id":"1","email":"e"}"#, None));
+        assert!(!has_tokens(&cfg("json"), "<html>", None));
         assert!(has_tokens(
-            Protocol::BetterAuth,
+            &cfg("better-auth"),
             r#"{"token":"s","user":{}}"#,
             None
         ));
         assert!(has_tokens(
-            Protocol::BetterAuth,
+            &cfg("better-auth"),
             r#"{"token":null,"user":{}}"#,
             Some("s")
         ));
         assert!(!has_tokens(
-            Protocol::BetterAuth,
+            &cfg("better-auth"),
             r#"{"token":null,"user":{}}"#,
             None
         ));

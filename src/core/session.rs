@@ -15,6 +15,8 @@ pub struct TokenSet {
     pub refresh_token: Option<String>,
     /// `expires_in` seconds, for opaque tokens.
     pub expires_in: Option<f64>,
+    /// The user object as JSON text, when `fields.user` finds one in the answer.
+    pub user: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,7 +62,7 @@ impl Session {
             tokens.refresh_token,
             tokens.expires_in.map(|s| now + s * 1000.0),
             None,
-            None,
+            tokens.user,
             now,
         )
     }
@@ -176,6 +178,7 @@ pub(crate) mod tests {
             access_token: access,
             refresh_token: refresh.map(str::to_owned),
             expires_in,
+            user: None,
         }
     }
 

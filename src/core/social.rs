@@ -12,7 +12,8 @@
 
 use crate::prelude::*;
 
-use super::config::Config;
+use super::better_auth;
+use super::config::{Config, Protocol};
 use super::error::{AuthError, ErrorCode};
 use super::json::{self, Json};
 use super::protocol::{
@@ -47,6 +48,20 @@ pub fn start_request(
             "redirectTo must be an absolute http(s) URL of this app",
         ));
     }
+    if cfg.protocol == Protocol::BetterAuth {
+        if link {
+            return Err(AuthError::config(
+                "linkWith is not available with better-auth: link accounts in Better Auth",
+            ));
+        }
+        return Ok(better_auth::social_start_request(
+            cfg,
+            base,
+            provider,
+            redirect_to,
+            state,
+        ));
+    }
     let path = [base, "/", provider, "/start"].concat();
     let mut body = json_object(&[
         ("redirect_uri", redirect_to),
@@ -72,7 +87,8 @@ pub(super) fn is_provider_id(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-/// The start answer as `{"url", "flow", "issuer", "issRequired"}` for the shell:
+/// The start answer as `{"url", "flow", "issuer", "issRequired"}` for the shell
+/// (Better Auth's: core::better_auth::parse_social_started):
 /// where to navigate, the backend's signed record of this sign-in to hand back with
 /// the code, the provider's issuer and whether its callback must carry `iss`.
 pub fn parse_started(resp: &HttpResponse) -> Result<String, AuthError> {
@@ -198,6 +214,10 @@ pub fn finish_request(
         }
         None => {}
     }
+    if cfg.protocol == Protocol::BetterAuth {
+        // Better Auth took the code on its own callback and set its session cookie.
+        return better_auth::session_request(cfg).map(Some);
+    }
     let (Some(code), Some(base)) = (returned.code, cfg.endpoints.social.as_deref()) else {
         return Err(AuthError::new(
             ErrorCode::ProviderError,
@@ -311,7 +331,7 @@ mod tests {
             assert_eq!(err.code, ErrorCode::Config, "{provider} {redirect}");
         }
         let err = start_request(
-            &cfg("better-auth"),
+            &cfg("oauth2-password"),
             "acme",
             "http://x.test/",
             "c",
@@ -320,6 +340,57 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(err.code, ErrorCode::Config);
+        // Better Auth signs in through its social endpoint; it links accounts itself.
+        let ba = cfg("better-auth");
+        let started = start_request(&ba, "acme", "http://x.test/cb", "c", "s", false).unwrap();
+        assert_eq!(started.url, "http://127.0.0.1:8000/api/auth/sign-in/social");
+        let err = start_request(&ba, "acme", "http://x.test/cb", "c", "s", true).unwrap_err();
+        assert_eq!(err.code, ErrorCode::Config);
+        let err = start_request(&ba, "../x", "http://x.test/cb", "c", "s", false).unwrap_err();
+        assert_eq!(err.code, ErrorCode::Config);
+    }
+
+    /// Back from Better Auth: the tab's state and page are checked as for our backend;
+    /// then its session is read with the cookie its callback set. Its error redirect
+    /// says why (`error=access_denied` from the provider).
+    #[test]
+    fn better_auth_callbacks_read_the_session_after_the_same_checks() {
+        let ba = cfg("better-auth");
+        let pending = r#"{"provider":"acme","state":"s-1","verifier":"v","flow":"better-auth","issuer":"better-auth","issRequired":false,"redirect":"http://localhost:3000/auth/callback"}"#;
+        let back = |state, error| Returned {
+            state: Some(state),
+            error,
+            at: Some("http://localhost:3000/auth/callback"),
+            ..Returned::default()
+        };
+        let req = finish_request(&ba, Some(pending), back("s-1", None))
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (req.method, req.url.as_str()),
+            ("GET", "http://127.0.0.1:8000/api/auth/get-session")
+        );
+        assert_eq!(req.credential, Credential::None);
+        let forged = finish_request(&ba, Some(pending), back("s-2", None)).unwrap_err();
+        assert_eq!(forged.code, ErrorCode::StateMismatch);
+        let nothing_pending = finish_request(&ba, None, back("s-1", None)).unwrap_err();
+        assert_eq!(nothing_pending.code, ErrorCode::StateMismatch);
+        let denied =
+            finish_request(&ba, Some(pending), back("s-1", Some("access_denied"))).unwrap_err();
+        assert_eq!(denied.code, ErrorCode::ConsentDenied);
+        let failed =
+            finish_request(&ba, Some(pending), back("s-1", Some("email_not_found"))).unwrap_err();
+        assert_eq!(failed.code, ErrorCode::ProviderError);
+        let elsewhere = Returned {
+            at: Some("http://localhost:3000/other"),
+            ..back("s-1", None)
+        };
+        assert_eq!(
+            finish_request(&ba, Some(pending), elsewhere)
+                .unwrap_err()
+                .code,
+            ErrorCode::StateMismatch
+        );
     }
 
     #[test]

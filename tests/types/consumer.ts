@@ -9,6 +9,7 @@ import {
   type AuthConfig,
   type AuthErrorCode,
   type AuthEvent,
+  type AuthFields,
   type AuthSnapshot,
   type AuthStatus,
   type Identity,
@@ -67,6 +68,13 @@ const config: AuthConfig = {
   allowedOrigins: ["https://files.example.com"],
 };
 const auth = new AuthClient(config);
+// Django REST framework SimpleJWT (docs/backends.md).
+const fields: AuthFields = { accessToken: "access", refreshToken: "refresh", refreshBody: "refresh", user: "data.user", expiresIn: "data.ttl" };
+new AuthClient({ baseUrl: "http://127.0.0.1:8000", endpoints: { login: "/api/token/", refresh: "/api/token/refresh/" }, fields });
+// @ts-expect-error fields keys are closed
+new AuthClient({ baseUrl: "http://127.0.0.1:8000", fields: { access: "access" } });
+// @ts-expect-error a path is a string, not an array of names
+new AuthClient({ baseUrl: "http://127.0.0.1:8000", fields: { accessToken: ["data", "token"] } });
 
 export async function flows(): Promise<void> {
   const snap: AuthSnapshot = await auth.login({ email: "a@b.co", password: "pw" });

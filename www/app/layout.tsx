@@ -14,7 +14,8 @@ export const metadata: Metadata = {
 export const dynamic = "force-dynamic";
 
 export default function RootLayout({ children }: { children: ReactNode }) {
-  const mode: AuthMode = process.env.AUTH_MODE === "better-auth" ? "better-auth" : "fastapi";
+  // better-auth-jwks differs only in how Better Auth signs (lib/auth.ts), not in the page.
+  const mode: AuthMode = process.env.AUTH_MODE?.startsWith("better-auth") ? "better-auth" : "fastapi";
   return (
     <html lang="en" data-auth-mode={mode}>
       <body>

@@ -10,8 +10,8 @@ interface Provider {
   name: string;
 }
 
-/** "Continue with …" for every provider the backend is configured with (none: nothing
- * shows). The provider sends the user back to /auth/callback. */
+/** "Continue with …" for every provider the backend (or Better Auth) is configured with
+ * (none: nothing shows). The sign-in comes back to /auth/callback. */
 export function SocialSignIn() {
   const { client } = useAuth();
   const [providers, setProviders] = useState<Provider[]>([]);
@@ -19,10 +19,10 @@ export function SocialSignIn() {
   const [busy, setBusy] = useState(false);
 
   useEffect(() => {
-    // Better Auth mode: FastAPI's social sign-in is off (LOCAL_ACCOUNTS=0).
-    if (document.documentElement.dataset.authMode === "better-auth") return;
+    // Better Auth mode: Better Auth's providers (FastAPI's social sign-in is off there).
+    const list = document.documentElement.dataset.authMode === "better-auth" ? "/api/providers" : `${BACKEND_URL}/auth/oauth/providers`;
     const controller = new AbortController();
-    fetch(`${BACKEND_URL}/auth/oauth/providers`, { signal: controller.signal })
+    fetch(list, { signal: controller.signal })
       .then((r) => (r.ok ? r.json() : []))
       .then((list: Provider[]) => setProviders(Array.isArray(list) ? list : []))
       // No list (the backend is down, or predates social sign-in): no buttons.

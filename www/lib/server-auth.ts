@@ -15,10 +15,12 @@ let instance: NextAuth | null = null;
  * and mode are runtime settings. */
 export function serverAuth(): NextAuth {
   instance ??= createNextAuth({
-    secret: process.env.BETTER_AUTH_SECRET || undefined,
+    // With Better Auth's JWKS (EdDSA) there is no shared key to verify with: the backend's
+    // /auth/me decides.
+    secret: process.env.AUTH_MODE === "better-auth-jwks" ? undefined : process.env.BETTER_AUTH_SECRET || undefined,
     rawSecret: process.env.JWT_RAW_SECRET === "1",
     // Better Auth in this app signs with its own URL as the issuer; FastAPI with its own.
-    issuer: process.env.AUTH_MODE === "better-auth" ? (process.env.BETTER_AUTH_URL ?? "http://localhost:3000") : (process.env.JWT_ISSUERS?.split(",") ?? BACKEND_ISSUER),
+    issuer: process.env.AUTH_MODE?.startsWith("better-auth") ? (process.env.BETTER_AUTH_URL ?? "http://localhost:3000") : (process.env.JWT_ISSUERS?.split(",") ?? BACKEND_ISSUER),
     audience: process.env.JWT_AUDIENCE || DEFAULT_AUDIENCE,
     apiUrl: BACKEND_URL,
   });

@@ -92,7 +92,7 @@ impl Engine {
         };
         match kind {
             Kind::SignIn(op) => self.sign_in_answer(op, reply, local),
-            Kind::Mfa => self.mfa_answer(reply, local).map(|()| Answer::Done),
+            Kind::Mfa => self.mfa_answer(reply, local),
             Kind::Refresh => self.refresh_answer(reply, local).map(|_| Answer::Done),
             // Sent best effort: signing out never waits for, nor reads, its answer.
             Kind::Logout => Ok(Answer::Done),

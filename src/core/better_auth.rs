@@ -1,0 +1,258 @@
+//! Better Auth's own sign-in features through the same client (`protocol:
+//! "better-auth"`): social sign-in through its social endpoint (built-in providers and
+//! those of its generic OAuth plugin), and the second step of its two-factor plugin.
+//!
+//! Better Auth runs the OAuth flow itself: its own state, PKCE and callback per
+//! provider (`/api/auth/callback/<id>`, where it checks the provider's answer, `iss`
+//! included), ending in its session cookie and a redirect to the app. A pending
+//! two-factor sign-in is a signed cookie of its own. Both cookies belong to Better
+//! Auth's origin, so these features need Better Auth on the app's origin (requests
+//! carry same-origin cookies only). The client's part: start, come back to the page
+//! that started it (its state in the URL proves the trip began in this tab), read the
+//! session token, and exchange it for a JWT as after a password.
+
+use crate::prelude::*;
+
+use super::config::Config;
+use super::error::{AuthError, ErrorCode};
+use super::json::{self, Json};
+use super::protocol::{
+    error_from_response, invalid_response, json_object, post, Credential, HttpRequest,
+    HttpResponse, Op, JSON_TYPE,
+};
+use super::url::{find, join};
+
+/// What the pending record says in place of an issuer: Better Auth checked the
+/// provider's, so no `iss` comes back to the app.
+pub const FLOW: &str = "better-auth";
+
+/// `POST {social}` with `{provider, callbackURL, errorCallbackURL, disableRedirect}`.
+/// Both URLs are `redirect_to` with the tab's `state` added: Better Auth sends the
+/// user back to one of them, and the state must match the one this tab kept.
+pub fn social_start_request(
+    cfg: &Config,
+    path: &str,
+    provider: &str,
+    redirect_to: &str,
+    state: &str,
+) -> HttpRequest {
+    let back = with_state(redirect_to, state);
+    let mut body = json_object(&[
+        ("provider", provider),
+        ("callbackURL", &back),
+        ("errorCallbackURL", &back),
+    ]);
+    body.pop();
+    body.push_str(",\"disableRedirect\":true}");
+    post(cfg, path, JSON_TYPE, body)
+}
+
+/// `url` with `state=<state>` added to its query (before any fragment). The state is
+/// base64url, which needs no escaping.
+fn with_state(url: &str, state: &str) -> String {
+    // `get`, not `split_at`: no panic path (and its formatting code) in the wasm.
+    let at = find(url, "#").unwrap_or(url.len());
+    let (head, fragment) = (url.get(..at).unwrap_or(url), url.get(at..).unwrap_or(""));
+    let joiner = if find(head, "?").is_some() { "&" } else { "?" };
+    [head, joiner, "state=", state, fragment].concat()
+}
+
+/// Better Auth's start answer `{url, redirect}` as the shell's `{"url", "flow",
+/// "issuer", "issRequired"}`.
+pub fn parse_social_started(resp: &HttpResponse) -> Result<String, AuthError> {
+    if !(200..300).contains(&resp.status) {
+        return Err(error_from_response(Op::Social, resp));
+    }
+    let body = json::parse(resp.body).filter(Json::is_object);
+    match body.as_ref().and_then(|b| b.str_of("url")) {
+        Some(url) if super::url::origin_of(url).is_some() => {
+            let mut out = json_object(&[("url", url), ("flow", FLOW), ("issuer", FLOW)]);
+            out.pop();
+            out.push_str(",\"issRequired\":false}");
+            Ok(out)
+        }
+        _ => Err(invalid_response(
+            "The start of the sign-in has no authorization URL",
+            resp.status,
+        )),
+    }
+}
+
+/// Back from the provider (state and page already checked): Better Auth's session,
+/// read with the session cookie its callback set (`me`: its get-session).
+pub fn session_request(cfg: &Config) -> Result<HttpRequest, AuthError> {
+    let path = cfg.endpoints.me.as_deref().ok_or_else(|| {
+        AuthError::config("Social sign-in with better-auth needs endpoints.me (get-session)")
+    })?;
+    Ok(HttpRequest {
+        method: "GET",
+        url: join(&cfg.base_url, path),
+        content_type: None,
+        body: None,
+        credential: Credential::None,
+    })
+}
+
+/// The session token of a get-session answer (`{"session": {"token"}, "user"}`). Its
+/// `null` (no session cookie came back) means the sign-in did not finish.
+pub fn session_token_of(body: &str) -> Option<String> {
+    let body = json::parse(body)?;
+    body.get("session")?
+        .str_of("token")
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned)
+}
+
+pub fn no_session() -> AuthError {
+    AuthError::new(
+        ErrorCode::ProviderError,
+        "The sign-in did not finish at Better Auth: start it again",
+    )
+}
+
+/// A password sign-in answered `{"twoFactorRedirect": true, "twoFactorMethods"}`:
+/// `totp` when offered (its `otp`, a code sent by mail or SMS, is not wired), and
+/// `recovery_code` (its backup codes, which every enrolment has).
+pub fn two_factor_methods(resp: &HttpResponse) -> Option<Vec<String>> {
+    if !(200..300).contains(&resp.status) {
+        return None;
+    }
+    let body = json::parse(resp.body)?;
+    if body.get("twoFactorRedirect") != Some(&Json::Bool(true)) {
+        return None;
+    }
+    let totp = matches!(body.get("twoFactorMethods"), Some(Json::Arr(items))
+        if items.iter().any(|m| m.as_str() == Some("totp")));
+    let mut methods = Vec::with_capacity(2);
+    if totp {
+        methods.push("totp".to_owned());
+    }
+    methods.push("recovery_code".to_owned());
+    Some(methods)
+}
+
+/// The second step: `{mfa}/verify-totp` with the app's code, or
+/// `{mfa}/verify-backup-code` with a recovery code (the pending sign-in travels in
+/// Better Auth's cookie).
+pub fn two_factor_request(
+    cfg: &Config,
+    base: &str,
+    code: Option<&str>,
+    recovery_code: Option<&str>,
+) -> HttpRequest {
+    let (path, code) = match (code, recovery_code) {
+        (Some(c), _) => ("/verify-totp", c),
+        (None, Some(r)) => ("/verify-backup-code", r),
+        (None, None) => ("/verify-totp", ""),
+    };
+    let path = [base.trim_end_matches('/'), path].concat();
+    post(cfg, &path, JSON_TYPE, json_object(&[("code", code)]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::protocol::tests::{cfg, resp};
+
+    #[test]
+    fn social_start_asks_for_the_url_and_comes_back_with_the_state() {
+        let c = cfg("better-auth");
+        let r = social_start_request(
+            &c,
+            "/api/auth/sign-in/social",
+            "acme",
+            "http://localhost:3000/auth/callback",
+            "s-1",
+        );
+        assert_eq!(r.url, "http://127.0.0.1:8000/api/auth/sign-in/social");
+        assert_eq!(r.credential, Credential::None);
+        assert_eq!(
+            r.body.as_deref(),
+            Some(
+                r#"{"provider":"acme","callbackURL":"http://localhost:3000/auth/callback?state=s-1","errorCallbackURL":"http://localhost:3000/auth/callback?state=s-1","disableRedirect":true}"#
+            )
+        );
+        assert_eq!(
+            with_state("http://a.test/cb?x=1#top", "s"),
+            "http://a.test/cb?x=1&state=s#top"
+        );
+    }
+
+    #[test]
+    fn the_start_answer_gives_the_url() {
+        let started = parse_social_started(&resp(
+            200,
+            r#"{"url":"http://127.0.0.1:9000/auth?x=1","redirect":false}"#,
+        ))
+        .unwrap();
+        assert_eq!(
+            started,
+            r#"{"url":"http://127.0.0.1:9000/auth?x=1","flow":"better-auth","issuer":"better-auth","issRequired":false}"#
+        );
+        assert_eq!(
+            parse_social_started(&resp(200, r#"{"redirect":false}"#))
+                .unwrap_err()
+                .code,
+            ErrorCode::InvalidResponse
+        );
+        assert_eq!(
+            parse_social_started(&resp(200, r#"{"url":"javascript:alert(1)"}"#))
+                .unwrap_err()
+                .code,
+            ErrorCode::InvalidResponse
+        );
+        let unknown = parse_social_started(&resp(
+            404,
+            r#"{"code":"PROVIDER_NOT_FOUND","message":"Provider not found"}"#,
+        ))
+        .unwrap_err();
+        assert_eq!(unknown.status, Some(404));
+    }
+
+    #[test]
+    fn the_session_token_is_read_from_get_session() {
+        assert_eq!(
+            session_token_of(r#"{"session":{"token":"st-1","id":"x"},"user":{}}"#).as_deref(),
+            Some("st-1")
+        );
+        assert_eq!(session_token_of("null"), None);
+        assert_eq!(session_token_of(r#"{"session":{"token":""}}"#), None);
+        let r = session_request(&cfg("better-auth")).unwrap();
+        assert_eq!(
+            (r.method, r.url.as_str()),
+            ("GET", "http://127.0.0.1:8000/api/auth/get-session")
+        );
+    }
+
+    #[test]
+    fn a_two_factor_redirect_is_a_challenge() {
+        let methods = two_factor_methods(&resp(
+            200,
+            r#"{"twoFactorRedirect":true,"twoFactorMethods":["totp","otp"]}"#,
+        ));
+        assert_eq!(
+            methods,
+            Some(vec!["totp".to_owned(), "recovery_code".to_owned()])
+        );
+        assert_eq!(
+            two_factor_methods(&resp(200, r#"{"token":"t","user":{}}"#)),
+            None
+        );
+        assert_eq!(
+            two_factor_methods(&resp(401, r#"{"twoFactorRedirect":true}"#)),
+            None
+        );
+        let c = cfg("better-auth");
+        let totp = two_factor_request(&c, "/api/auth/two-factor", Some("123456"), None);
+        assert_eq!(
+            totp.url,
+            "http://127.0.0.1:8000/api/auth/two-factor/verify-totp"
+        );
+        assert_eq!(totp.body.as_deref(), Some(r#"{"code":"123456"}"#));
+        let backup = two_factor_request(&c, "/api/auth/two-factor/", None, Some("ab-cd"));
+        assert_eq!(
+            backup.url,
+            "http://127.0.0.1:8000/api/auth/two-factor/verify-backup-code"
+        );
+    }
+}
