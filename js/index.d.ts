@@ -1,4 +1,4 @@
-// The public types of auth-wasm (design.md's contract), written by hand beside the
+// The public types of auth-wasm (the API README.md documents), written by hand beside the
 // JS shell they describe; tests/types/consumer.ts checks them with tsc --strict.
 import type { AuthError, AuthErrorCode } from "./auth-error.js";
 export { AuthError, isAuthError } from "./auth-error.js";
