@@ -835,12 +835,13 @@ fn not_signed_in() -> AuthError {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::core::config::RawConfig;
     use crate::core::session::tests::jwt;
 
-    fn engine(protocol: &str) -> Engine {
+    /// An engine for `protocol` on a loopback backend (also core::engine::requests' tests).
+    pub(crate) fn engine(protocol: &str) -> Engine {
         Engine::new(
             Config::validate(RawConfig {
                 base_url: Some("http://127.0.0.1:8000".into()),
@@ -851,7 +852,8 @@ mod tests {
         )
     }
 
-    fn reply(status: u16, body: &str) -> Reply<'_> {
+    /// A bare answer: a status and a body, no headers.
+    pub(crate) fn reply(status: u16, body: &str) -> Reply<'_> {
         Reply {
             status,
             body,

@@ -169,34 +169,13 @@ impl AccountOp<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::config::{Config, RawConfig};
+    use crate::core::engine::tests::{engine, reply};
     use crate::core::error::ErrorCode;
     use crate::core::session::tests::jwt;
     use crate::core::session::Status;
     use crate::core::social::Returned;
 
     const T0: Millis = 1_700_000_000_000.0;
-
-    fn engine(protocol: &str) -> Engine {
-        Engine::new(
-            Config::validate(RawConfig {
-                base_url: Some("http://127.0.0.1:8000".into()),
-                protocol: Some(protocol.into()),
-                ..RawConfig::default()
-            })
-            .unwrap(),
-        )
-    }
-
-    fn reply(status: u16, body: &str) -> Reply<'_> {
-        Reply {
-            status,
-            body,
-            date: None,
-            retry_after: None,
-            auth_token: None,
-        }
-    }
 
     fn login(e: &mut Engine) -> Issued {
         e.login(None, Some("a@b.c"), Some("pw")).unwrap()
