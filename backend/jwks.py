@@ -23,7 +23,7 @@ import httpx
 import jwt
 
 from .errors import ApiError
-from .security import MAX_TOKEN_CHARS, AccessClaims
+from .security import MAX_TOKEN_CHARS, AccessClaims, claim_text
 
 log = logging.getLogger("backend")
 
@@ -147,15 +147,10 @@ def _signing_keys(body: Any) -> dict[str, jwt.PyJWK]:
 
 
 def _access_claims(claims: dict[str, Any]) -> AccessClaims | None:
-    sub = claims.get("sub")
-    if not isinstance(sub, str) or not sub:
+    sub = claim_text(claims, "sub")
+    if not sub:
         return None
-
-    def text(key: str) -> str | None:
-        value = claims.get(key)
-        return value if isinstance(value, str) else None
-
     # No `sid` (these tokens name no session of ours) and never `email_verified`: a
     # user the key set's issuer vouches for is created on first sight, but never
     # linked by email to an account that exists here.
-    return AccessClaims(sub=sub, sid=None, exp=int(claims["exp"]), email=text("email"), name=text("name"))
+    return AccessClaims(sub=sub, sid=None, exp=int(claims["exp"]), email=claim_text(claims, "email"), name=claim_text(claims, "name"))

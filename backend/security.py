@@ -61,6 +61,12 @@ class AccessClaims:
     jkt: str | None = None
 
 
+def claim_text(claims: dict[str, Any], key: str) -> str | None:
+    """A claim that is a string, else None (a token's other types are never trusted as text)."""
+    value = claims.get(key)
+    return value if isinstance(value, str) else None
+
+
 # RFC 9068's media type for JWT access tokens: a JWT of another kind signed with a
 # key we share (an email-verification link, an ID token) never says it.
 ACCESS_TOKEN_TYP = "at+jwt"  # noqa: S105 (a JWT header value, not a password)
@@ -156,13 +162,9 @@ class Tokens:
                 return None
         if claims is None:
             return None
-        sub = claims.get("sub")
-        if not isinstance(sub, str) or not sub:
+        sub = claim_text(claims, "sub")
+        if not sub:
             return None
-        def text(key: str) -> str | None:
-            value = claims.get(key)
-            return value if isinstance(value, str) else None
-
         cnf = claims.get("cnf")
         jkt = cnf.get("jkt") if isinstance(cnf, dict) else None
         if cnf is not None and not isinstance(jkt, str):
@@ -170,10 +172,10 @@ class Tokens:
         return AccessClaims(
             jkt=jkt,
             sub=sub,
-            sid=text("sid"),
+            sid=claim_text(claims, "sid"),
             exp=int(claims["exp"]),
-            email=text("email"),
-            name=text("name"),
+            email=claim_text(claims, "email"),
+            name=claim_text(claims, "name"),
             email_verified=claims.get("email_verified") is True,
         )
 
