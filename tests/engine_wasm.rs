@@ -25,6 +25,13 @@ fn call(e: &mut Engine, op: u32, x: f64, y: f64, a: &str) -> String {
     e.call(op, 0, x, y, a, "", "", "")
 }
 
+/// An engine configured with `config` (JSON text).
+fn configured(config: &str) -> Engine {
+    let mut e = Engine::new();
+    call(&mut e, CONFIGURE, 0.0, 0.0, config);
+    e
+}
+
 /// The id a request's JSON text carries (`{"id":N,...}`).
 fn id_of(request: &str) -> u32 {
     let digits: String = request
@@ -109,14 +116,7 @@ fn a_login_round_trip_across_the_boundary() {
 
 #[wasm_bindgen_test]
 fn account_calls_and_a_link_across_the_boundary() {
-    let mut e = Engine::new();
-    call(
-        &mut e,
-        CONFIGURE,
-        0.0,
-        0.0,
-        r#"{"baseUrl":"http://127.0.0.1:8000"}"#,
-    );
+    let mut e = configured(r#"{"baseUrl":"http://127.0.0.1:8000"}"#);
     // n = 0: verify email, no sign-in needed.
     let req = e.call(ACCOUNT, 0, 0.0, 0.0, "tok", "", "", "");
     assert!(
@@ -223,14 +223,7 @@ fn token_helpers_leave_the_payload_text_as_sent() {
 /// pending, a backoff), never as a success that resets the backoff.
 #[wasm_bindgen_test]
 fn a_refresh_failure_the_shell_met_counts_as_a_failure() {
-    let mut e = Engine::new();
-    call(
-        &mut e,
-        CONFIGURE,
-        0.0,
-        0.0,
-        r#"{"baseUrl":"http://127.0.0.1:8000"}"#,
-    );
+    let mut e = configured(r#"{"baseUrl":"http://127.0.0.1:8000"}"#);
     let now = js_sys::Date::now();
     let token = jwt((now / 1000.0) as i64 + 900);
     let body = format!(r#"{{"access_token":"{token}","refresh_token":"r1"}}"#);
@@ -247,14 +240,7 @@ fn a_refresh_failure_the_shell_met_counts_as_a_failure() {
 /// JSON, a new id), and its answer, given by that id alone, signs in.
 #[wasm_bindgen_test]
 fn a_next_request_is_answered_by_its_own_id() {
-    let mut e = Engine::new();
-    call(
-        &mut e,
-        CONFIGURE,
-        0.0,
-        0.0,
-        r#"{"baseUrl":"http://127.0.0.1:3000","protocol":"better-auth"}"#,
-    );
+    let mut e = configured(r#"{"baseUrl":"http://127.0.0.1:3000","protocol":"better-auth"}"#);
     let login = e.call(LOGIN, 0, 0.0, 0.0, "", "a@b.c", "pw", "");
     let now = js_sys::Date::now();
     let body = r#"{"token":"sess-1","user":{"id":"u1"}}"#;
@@ -270,14 +256,7 @@ fn a_next_request_is_answered_by_its_own_id() {
 
 #[wasm_bindgen_test]
 fn passkey_calls_cross_the_boundary() {
-    let mut e = Engine::new();
-    call(
-        &mut e,
-        CONFIGURE,
-        0.0,
-        0.0,
-        r#"{"baseUrl":"http://127.0.0.1:8000"}"#,
-    );
+    let mut e = configured(r#"{"baseUrl":"http://127.0.0.1:8000"}"#);
     // n = 4: sign-in options, no session needed.
     let options = e.call(PASSKEY, 4, 0.0, 0.0, "", "", "", "");
     assert!(
