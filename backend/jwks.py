@@ -23,7 +23,7 @@ import httpx
 import jwt
 
 from .errors import ApiError
-from .security import MAX_TOKEN_CHARS, AccessClaims, claim_text
+from .security import AccessClaims, access_token_header, claim_text
 
 log = logging.getLogger("backend")
 
@@ -73,11 +73,8 @@ class JwksVerifier:
     def verify(self, token: str) -> AccessClaims | None:
         """Claims of a valid token, or None. Raises ApiError 503 `server` when the key
         set is needed and cannot be fetched."""
-        if not token or len(token) > MAX_TOKEN_CHARS:
-            return None
-        try:
-            header = jwt.get_unverified_header(token)
-        except jwt.PyJWTError:
+        header = access_token_header(token)
+        if header is None:
             return None
         alg, kid = header.get("alg"), header.get("kid")
         if alg not in ALGORITHMS or not isinstance(kid, str) or not kid:

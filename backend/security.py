@@ -61,6 +61,16 @@ class AccessClaims:
     jkt: str | None = None
 
 
+def access_token_header(token: str) -> dict[str, Any] | None:
+    """The (unverified) header of a bearer token of a size we read, or None."""
+    if not token or len(token) > MAX_TOKEN_CHARS:
+        return None
+    try:
+        return jwt.get_unverified_header(token)
+    except jwt.PyJWTError:
+        return None
+
+
 def claim_text(claims: dict[str, Any], key: str) -> str | None:
     """A claim that is a string, else None (a token's other types are never trusted as text)."""
     value = claims.get(key)
@@ -131,11 +141,8 @@ class Tokens:
 
     def verify_access(self, token: str) -> AccessClaims | None:
         """Claims of a valid token, or None. HS256 only; typ, exp, sub, iss, aud required."""
-        if not token or len(token) > MAX_TOKEN_CHARS:
-            return None
-        try:
-            header = jwt.get_unverified_header(token)
-        except jwt.PyJWTError:
+        header = access_token_header(token)
+        if header is None:
             return None
         # RFC 8725 3.11: "at+jwt", or its full media type, case-insensitively.
         typ = header.get("typ")
