@@ -46,7 +46,7 @@ export class AuthClient {
     this.store = new Store(this.settings.storage, `${this.settings.key}:session`);
     // dpop: true where no key can be kept throws `config` here: never a silent bearer.
     /** @type {DpopSigner | null} */
-    this.dpop = this.settings.dpop ? new DpopSigner(this.settings.key) : null;
+    this.dpop = this.settings.dpop ? new DpopSigner(this.settings.key, this.engine) : null;
     /** @type {Set<{ listener: AuthListener }>} */
     this.listeners = new Set();
     this.snap = null;

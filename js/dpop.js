@@ -5,7 +5,6 @@
 // What a proof claims, which nonce it carries and what an answer means are the
 // engine's decisions (src/core/dpop.rs).
 import { authError } from "./auth-error.js";
-import { DpopDecisions } from "./engine.js";
 import { build, fetchRequest, read } from "./http.js";
 
 const DB_NAME = "auth-wasm-dpop";
@@ -114,11 +113,12 @@ async function keyOf(id) {
 /** Signs proofs with this client's key and sends requests with them. */
 export class DpopSigner {
   /** Throws AuthError `config` where no key can be kept (no IndexedDB or WebCrypto).
-   * @param {string} storageKey the client's storageKey: one key per app */
-  constructor(storageKey) {
+   * @param {string} storageKey the client's storageKey: one key per app
+   * @param {import("./engine.js").Engine} engine the client's engine: it decides claims and verdicts */
+  constructor(storageKey, engine) {
     if (!dpopSupported()) throw unavailable();
     this.id = storageKey;
-    this.decide = new DpopDecisions();
+    this.decide = engine;
   }
 
   /** A fresh proof for `method` `url`; with `token`, for a request that carries it
@@ -127,7 +127,7 @@ export class DpopSigner {
   async proof(method, url, token) {
     const key = await keyOf(this.id);
     const ath = token ? b64url(await crypto.subtle.digest("SHA-256", encoder.encode(token))) : "";
-    const claims = this.decide.claims(method.toUpperCase(), url, crypto.randomUUID(), ath);
+    const claims = this.decide.dpopClaims(method.toUpperCase(), url, crypto.randomUUID(), ath);
     if (!claims) throw authError("config", "A DPoP proof needs an absolute http(s) URL");
     const input = `${b64url(encoder.encode(JSON.stringify({ typ: "dpop+jwt", alg: "ES256", jwk: key.jwk })))}.${b64url(encoder.encode(claims))}`;
     const signature = await crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, key.privateKey, encoder.encode(input));
@@ -146,7 +146,7 @@ export class DpopSigner {
       const response = await fetchRequest(request);
       // The body matters for a token route's answer (an error, or the token type).
       const body = tokens && response.status < 500 ? await response.clone().text().catch(() => "") : "";
-      const verdict = this.decide.answer(request.url, response, body);
+      const verdict = this.decide.dpopAnswer(request.url, response, body);
       if (verdict === "unbound") throw authError("invalid_response", "The backend did not bind the tokens to this browser's DPoP key (is DPoP on there?)");
       if (verdict !== "retry" || spare === null) return response;
       request = spare;
@@ -161,7 +161,7 @@ export class DpopSigner {
 
   /** Signed out: the key is deleted (the next sign-in makes a new one), the nonces forgotten. */
   async drop() {
-    this.decide.clear();
+    this.decide.dpopClear();
     await withStore("readwrite", (/** @type {IDBObjectStore} */ store) => {
       store.delete(this.id);
     }).catch(() => {});

@@ -3,15 +3,7 @@
 // (src/web/engine.rs is the other side of that encoding). One way to call: a method
 // returns its result or throws the AuthError the engine met (and recorded: it shows in
 // the snapshot); methods that cannot fail never throw.
-import {
-  Dpop as WasmDpop,
-  Engine as Wasm,
-  decodeJwtScratch,
-  engineMemory,
-  isExpiredScratch,
-  jwtScratch,
-  jwtScratchLength,
-} from "./auth_wasm.js";
+import { Engine as Wasm, decodeJwtScratch, engineMemory, isExpiredScratch, jwtScratch, jwtScratchLength } from "./auth_wasm.js";
 import { errorFromText } from "./auth-error.js";
 
 // The op numbers are written where they are used, each with its name as in
@@ -23,6 +15,9 @@ import { errorFromText } from "./auth-error.js";
 /** @typedef {import("./http.js").Reply} Reply */
 /** @typedef {{ storage: "local" | "session" | "memory", key: string, lockTimeout: number, timeout: number, cookie?: true, dpop?: true }} Settings */
 /** @typedef {"anonymous" | "authenticated" | "expired" | "mfa_required"} Status */
+/** What an answer means for DPoP: as it is; send again with a fresh proof (a new nonce,
+ * a corrected clock); tokens the backend did not bind (never used as bearer).
+ * @typedef {"done" | "retry" | "unbound"} DpopVerdict */
 /** What the current token allows: use it, refresh first, or none (`expired`: said
  * once, the first time; `none` after that or when signed out).
  * @typedef {{ token: string } | "refresh" | "expired" | "none"} Access */
@@ -270,6 +265,32 @@ export class Engine {
   refreshNow(page) {
     return this.call(31 /* REFRESH_NOW */, page) === "1";
   }
+
+  // ---- DPoP (src/core/dpop.rs decides; js/dpop.js holds the key and signs) ------------
+
+  /** The claims of a proof as JSON text, or null when `url` is no absolute http(s) URL.
+   * @param {string} method @param {string} url @param {string} jti
+   * @param {string} ath the access token's hash, "" for an auth request */
+  dpopClaims(method, url, jti, ath) {
+    return this.call(36 /* DPOP_CLAIMS */, method, url, jti, ath) || null;
+  }
+
+  /** What `response` to a request for `url` means for DPoP (its nonce is remembered).
+   * @param {string} url @param {Response} response
+   * @param {string} body its text where it matters (token routes), else ""
+   * @returns {DpopVerdict} */
+  dpopAnswer(url, response, body) {
+    const header = (/** @type {string} */ name) => response.headers.get(name) ?? "";
+    // One string for both: a 401 is read by its WWW-Authenticate, any other by its body.
+    const said = response.status === 401 ? header("WWW-Authenticate") : body;
+    const verdict = this.call(37 /* DPOP_ANSWER */, url, header("DPoP-Nonce"), header("Date"), said, 0, response.status);
+    return verdict === "1" ? "retry" : verdict === "2" ? "unbound" : "done";
+  }
+
+  /** Signed out: the nonces go with the key. */
+  dpopClear() {
+    this.call(38 /* DPOP_CLEAR */);
+  }
 }
 
 // ---- tokens (decodeJwt, isExpired: src/web/functions.rs) ------------------------------
@@ -314,38 +335,4 @@ export function decodeToken(token) {
  * @param {number | undefined} leeway */
 export function tokenExpired(token, leeway) {
   return isExpiredScratch(putToken(token), leeway);
-}
-
-/** What an answer means for DPoP: as it is; send again with a fresh proof (a new nonce,
- * a corrected clock); tokens the backend did not bind (never used as bearer).
- * @typedef {"done" | "retry" | "unbound"} DpopVerdict */
-const VERDICTS = /** @type {const} */ (["done", "retry", "unbound"]);
-
-/** The DPoP decisions (src/core/dpop.rs, src/web/dpop.rs) behind named methods: what a
- * proof claims, the nonces per origin, what an answer means. js/dpop.js signs. */
-export class DpopDecisions {
-  constructor() {
-    this.wasm = new WasmDpop();
-  }
-
-  /** The claims to sign as JSON text, or null when `url` is no absolute http(s) URL.
-   * @param {string} method @param {string} url @param {string} jti
-   * @param {string} ath the access token's hash, "" for an auth request */
-  claims(method, url, jti, ath) {
-    return this.wasm.claims(method, url, jti, Date.now(), ath) || null;
-  }
-
-  /** @param {string} url the request's @param {Response} response
-   * @param {string} body its text where it matters (token routes), else ""
-   * @returns {DpopVerdict} */
-  answer(url, response, body) {
-    const header = (/** @type {string} */ name) => response.headers.get(name) ?? "";
-    const verdict = this.wasm.answer(url, response.status, header("DPoP-Nonce"), header("WWW-Authenticate"), body, header("Date"), Date.now());
-    return VERDICTS[verdict] ?? "done";
-  }
-
-  /** Signed out: the nonces go with the key. */
-  clear() {
-    this.wasm.clear();
-  }
 }

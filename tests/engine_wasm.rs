@@ -20,6 +20,9 @@ const ACCESS: u32 = 22;
 const REFRESH_OUTCOME: u32 = 27;
 const BACKOFF_WAIT: u32 = 28;
 const PASSKEY: u32 = 35;
+const DPOP_CLAIMS: u32 = 36;
+const DPOP_ANSWER: u32 = 37;
+const DPOP_CLEAR: u32 = 38;
 
 fn call(e: &mut Engine, op: u32, x: f64, y: f64, a: &str) -> String {
     e.call(op, 0, x, y, a, "", "", "")
@@ -298,4 +301,50 @@ fn passkey_calls_cross_the_boundary() {
     assert!(signin.ends_with(r#","cookie":true}"#), "{signin}");
     let options = e.call(PASSKEY, 4, 0.0, 0.0, "", "", "", "");
     assert!(!options.contains("cookie"), "{options}");
+}
+
+/// DPoP's decisions through the engine's one call: the argument packing js/engine.js
+/// uses (`d`: WWW-Authenticate for a 401, the body otherwise) reaches core::dpop whole.
+#[wasm_bindgen_test]
+fn dpop_decisions_cross_the_boundary() {
+    let mut e = configured(r#"{"baseUrl":"http://127.0.0.1:8000","dpop":true}"#);
+    let url = "http://127.0.0.1:8000/auth/login?x=1";
+    let now = js_sys::Date::now();
+    let claims = e.call(DPOP_CLAIMS, 0, now, 0.0, "POST", url, "j1", "");
+    assert!(
+        claims.starts_with(
+            r#"{"jti":"j1","htm":"POST","htu":"http://127.0.0.1:8000/auth/login","iat":"#
+        ),
+        "{claims}"
+    );
+    assert!(
+        !claims.contains("nonce") && !claims.contains("ath"),
+        "{claims}"
+    );
+    assert_eq!(
+        e.call(DPOP_CLAIMS, 0, now, 0.0, "GET", "/relative", "j", ""),
+        ""
+    );
+    // A token route's 400 use_dpop_nonce with a nonce: send again, with it.
+    let body = r#"{"error":"use_dpop_nonce"}"#;
+    assert_eq!(
+        e.call(DPOP_ANSWER, 0, now, 400.0, url, "n-1", "", body),
+        "1"
+    );
+    let claims = e.call(DPOP_CLAIMS, 0, now, 0.0, "GET", url, "j2", "h");
+    assert!(claims.ends_with(r#","nonce":"n-1","ath":"h"}"#), "{claims}");
+    // A resource's 401 is read by its WWW-Authenticate.
+    let www = r#"DPoP error="use_dpop_nonce""#;
+    assert_eq!(e.call(DPOP_ANSWER, 0, now, 401.0, url, "n-2", "", www), "1");
+    assert_eq!(
+        e.call(DPOP_ANSWER, 0, now, 401.0, url, "n-3", "", "DPoP"),
+        "0"
+    );
+    // Tokens issued as bearer under dpop: true are refused.
+    let bearer = r#"{"access_token":"t","token_type":"Bearer"}"#;
+    assert_eq!(e.call(DPOP_ANSWER, 0, now, 200.0, url, "", "", bearer), "2");
+    // Signed out: the nonce is forgotten.
+    assert_eq!(e.call(DPOP_CLEAR, 0, now, 0.0, "", "", "", ""), "");
+    let claims = e.call(DPOP_CLAIMS, 0, now, 0.0, "GET", url, "j3", "");
+    assert!(!claims.contains("nonce"), "{claims}");
 }

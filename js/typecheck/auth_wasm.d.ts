@@ -13,17 +13,6 @@ export class Engine {
 /** Where the token buffer starts in the wasm's memory, and its length in bytes. */
 export function jwtScratch(): number;
 export function jwtScratchLength(): number;
-/** core::dpop (src/web/dpop.rs): the claims of a proof, the nonces, what an answer means. */
-export class Dpop {
-  free(): void;
-  constructor();
-  /** The claims as JSON text, "" when `url` is no absolute http(s) URL; `ath` "" for none. */
-  claims(method: string, url: string, jti: string, now: number, ath: string): string;
-  /** 0: as it is; 1: send again with a fresh proof; 2: tokens the backend did not bind. */
-  answer(url: string, status: number, nonce: string, www: string, body: string, date: string, now: number): number;
-  clear(): void;
-}
-
 
 /** The wasm's memory (a WebAssembly.Memory). */
 export function engineMemory(): any;

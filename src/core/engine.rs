@@ -10,6 +10,7 @@ use super::account::{self, AccountOp};
 use super::better_auth;
 use super::clock::{Clock, Millis};
 use super::config::{Config, Protocol};
+use super::dpop::Dpop;
 use super::error::{AuthError, ErrorCode};
 use super::json::{write_str, Json};
 use super::passkey::{self, PasskeyOp};
@@ -96,6 +97,8 @@ pub struct Engine {
     mfa: Option<(String, Vec<String>)>,
     /// The requests the shell sent and has not answered (see requests.rs).
     requests: requests::Pending,
+    /// The DPoP decisions (nonces, the server's clock) for js/dpop.js, which signs.
+    pub dpop: Dpop,
 }
 
 impl Engine {
@@ -109,6 +112,7 @@ impl Engine {
             exchanging: None,
             mfa: None,
             requests: requests::Pending::default(),
+            dpop: Dpop::default(),
         }
     }
 

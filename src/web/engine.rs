@@ -8,6 +8,7 @@ use wasm_bindgen::prelude::*;
 
 use crate::core::account::AccountOp;
 use crate::core::config::{Config, RawConfig};
+use crate::core::dpop::Verdict;
 use crate::core::engine::{self, Access, Answer, Issued, Kind, Reply};
 use crate::core::error::{AuthError, ErrorCode};
 use crate::core::json::{self, write_str, Json};
@@ -136,6 +137,9 @@ mod op {
     pub const FINGERPRINT: u32 = 33;
     pub const CURRENT: u32 = 34;
     pub const PASSKEY: u32 = 35;
+    pub const DPOP_CLAIMS: u32 = 36;
+    pub const DPOP_ANSWER: u32 = 37;
+    pub const DPOP_CLEAR: u32 = 38;
 }
 
 /// `which`: 0 verify email (`arg`: the token), 1 resend verification, 2 identities,
@@ -360,6 +364,26 @@ impl Engine {
             op::REFRESH_NOW => flag(e.refresh_now(x, page(a))),
             op::CURRENT => e.bearer(Credential::Access).unwrap_or_default(),
             op::CLAIMS => e.claims().unwrap_or_default().to_owned(),
+            // The claims of a proof (`a`: method, `b`: url, `c`: jti, `d`: ath or ""),
+            // "" when `b` is no absolute http(s) URL.
+            op::DPOP_CLAIMS => e.dpop.claims(a, b, c, x, opt(d)).unwrap_or_default(),
+            // An answer's verdict, "0" as it is, "1" retry, "2" unbound. `a`: url, `y`:
+            // status, `b`: DPoP-Nonce, `c`: Date, `d`: WWW-Authenticate for a 401, else
+            // the body (core::dpop reads only the one that status makes relevant).
+            op::DPOP_ANSWER => {
+                let status = y as u16;
+                let (www, body) = if status == 401 { (d, "") } else { ("", d) };
+                match e.dpop.answer(a, status, opt(b), www, body, opt(c), x) {
+                    Verdict::Done => "0",
+                    Verdict::Retry => "1",
+                    Verdict::Unbound => "2",
+                }
+                .to_owned()
+            }
+            op::DPOP_CLEAR => {
+                e.dpop.clear();
+                String::new()
+            }
             _ => failure(&AuthError::config("Unknown engine operation")),
         }
     }
