@@ -14,8 +14,9 @@ export class Engine {
 export function jwtScratch(): number;
 export function jwtScratchLength(): number;
 
-/** The wasm's memory (a WebAssembly.Memory). */
-export function engineMemory(): any;
+/** The wasm's memory: added to the glue by scripts/lib/finish-package.mjs (the export
+ * read in JS, not a wasm function). */
+export function engineMemory(): WebAssembly.Memory;
 
 /** Decodes the token of `len` bytes in the buffer: the payload's JSON text left at its
  * start and its length, or the AuthError's JSON there and -1 - its length. */

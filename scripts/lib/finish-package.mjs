@@ -26,11 +26,18 @@ const DEPRECATED_ARGS =
 if ((glue.match(DEPRECATED_ARGS) ?? []).length !== 2) {
   throw new Error(`${GLUE}: expected two deprecated-argument branches (wasm-bindgen's web target changed?)`);
 }
+// `engineMemory()` (js/engine.js's view of the token buffer) reads the instance's memory
+// export here: a Rust function returning `wasm_bindgen::memory()` crossed as an externref,
+// whose table and shim cost the wasm ~700 B.
+if (!/\bwasm = instance\.exports;/.test(glue) || /\bexport (function|const) engineMemory\b/.test(glue)) {
+  throw new Error(`${GLUE}: expected \`wasm = instance.exports\` and no engineMemory (wasm-bindgen's web target changed?)`);
+}
 writeFileSync(
   pkg(GLUE),
   glue
     .replace(DEFAULT_URL, `(() => { throw new Error("auth-wasm/slim: init() needs the wasm's URL or bytes"); })()`)
-    .replace(DEPRECATED_ARGS, "({$1} = $1);"),
+    .replace(DEPRECATED_ARGS, "({$1} = $1);") +
+    "\n/** The wasm's memory (added by scripts/lib/finish-package.mjs). */\nexport const engineMemory = () => wasm.memory;\n",
 );
 
 // Hex, not base64: it keeps the wasm's byte boundaries, so gzip and brotli still see its

@@ -26,7 +26,9 @@ fn scratch() -> &'static mut [u8; MAX_TOKEN_LEN] {
     unsafe { &mut *SCRATCH.0.get() }
 }
 
-/// Where the scratch buffer starts in the wasm's memory (`engineMemory()`).
+/// Where the scratch buffer starts in the wasm's memory (`engineMemory()`, which
+/// scripts/lib/finish-package.mjs adds to the glue: the memory export read in JS, not
+/// a wasm function returning it, whose externref shim cost the wasm ~700 B).
 #[wasm_bindgen(js_name = jwtScratch)]
 pub fn jwt_scratch() -> usize {
     SCRATCH.0.get() as usize
@@ -36,12 +38,6 @@ pub fn jwt_scratch() -> usize {
 #[wasm_bindgen(js_name = jwtScratchLength)]
 pub fn jwt_scratch_length() -> usize {
     MAX_TOKEN_LEN
-}
-
-/// The wasm's memory, for js/jwt.js's view of the scratch buffer.
-#[wasm_bindgen(js_name = engineMemory)]
-pub fn engine_memory() -> JsValue {
-    wasm_bindgen::memory()
 }
 
 /// Decodes the token of `len` bytes in the scratch buffer (a `len` beyond the buffer:
