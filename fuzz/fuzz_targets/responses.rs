@@ -57,6 +57,7 @@ fuzz_target!(|input: (u16, u8, &str, &str)| {
         retry_after: Some(header),
         auth_token: Some(header),
     };
+    let _ = engine.observe(reply.date, 1.7e12);
     let _ = engine.sign_in_answer(op, &reply, 1.7e12);
     let _ = engine.refresh_answer(&reply, 1.7e12);
     let _ = engine.me_answer(&reply, 1.7e12);

@@ -168,10 +168,17 @@ impl Engine {
         out.push_str(",\"mfa\":");
         match &self.mfa {
             Some((_, methods)) => {
-                let methods = methods.iter().map(|m| Json::Str(m.clone())).collect();
-                out.push_str(
-                    &Json::Obj(vec![("methods".to_owned(), Json::Arr(methods))]).to_text(),
-                );
+                // Written directly: a Json tree built only to be written costs more.
+                let mut sep = "{\"methods\":[";
+                for m in methods {
+                    out.push_str(sep);
+                    write_str(&mut out, m);
+                    sep = ",";
+                }
+                if methods.is_empty() {
+                    out.push_str(sep);
+                }
+                out.push_str("]}");
             }
             None => out.push_str("null"),
         }
@@ -214,7 +221,8 @@ impl Engine {
         true
     }
 
-    /// Learn the server's clock from a response's `Date`; true when it moved.
+    /// Learn the server's clock from a response's `Date`; true when it moved. `reply`
+    /// does it for every answer before reading it (the `*_answer` methods do not).
     pub fn observe(&mut self, date: Option<&str>, local: Millis) -> bool {
         date.is_some_and(|d| self.clock.observe_date(d, local))
     }
@@ -294,7 +302,6 @@ impl Engine {
         reply: &Reply,
         local: Millis,
     ) -> Result<Answer, AuthError> {
-        self.observe(reply.date, local);
         let resp = Self::response(reply, local);
         if op == Op::Register
             && (200..300).contains(&reply.status)
@@ -395,7 +402,6 @@ impl Engine {
         if self.cfg.protocol == Protocol::BetterAuth && (200..300).contains(&reply.status) {
             return self.sign_in_answer(Op::Login, reply, local);
         }
-        self.observe(reply.date, local);
         let resp = Self::response(reply, local);
         match protocol::parse_tokens(&self.cfg, Op::Login, &resp) {
             Ok(tokens) => {
@@ -543,7 +549,6 @@ impl Engine {
     /// The refresh answer: new tokens (`token_refreshed`), or an error; a rejected
     /// refresh token signs out (`session_expired`), anything else keeps the session.
     pub fn refresh_answer(&mut self, reply: &Reply, local: Millis) -> Result<Event, AuthError> {
-        self.observe(reply.date, local);
         let resp = Self::response(reply, local);
         match protocol::parse_tokens(&self.cfg, Op::Refresh, &resp) {
             Ok(tokens) => self
@@ -652,7 +657,6 @@ impl Engine {
 
     /// Its answer: `{"url", "flow"}` (see core::social::parse_started).
     pub fn social_started(&mut self, reply: &Reply, local: Millis) -> Result<String, AuthError> {
-        self.observe(reply.date, local);
         let resp = Self::response(reply, local);
         let started = if self.cfg.protocol == Protocol::BetterAuth {
             better_auth::parse_social_started(&resp)
@@ -704,7 +708,6 @@ impl Engine {
         reply: &Reply,
         local: Millis,
     ) -> Result<String, AuthError> {
-        self.observe(reply.date, local);
         match account::parse_answer(op, &Self::response(reply, local)) {
             Ok(text) => {
                 self.error = None;
@@ -741,7 +744,6 @@ impl Engine {
         reply: &Reply,
         local: Millis,
     ) -> Result<String, AuthError> {
-        self.observe(reply.date, local);
         match passkey::parse_answer(kind, &Self::response(reply, local)) {
             Ok(text) => {
                 self.error = None;
@@ -773,7 +775,6 @@ impl Engine {
         reply: &Reply,
         local: Millis,
     ) -> Result<String, AuthError> {
-        self.observe(reply.date, local);
         let resp = Self::response(reply, local);
         let result = match what {
             SessionsOp::List => protocol::parse_sessions(&resp),
@@ -810,7 +811,6 @@ impl Engine {
     /// The `me` answer: the user as JSON text (`user_updated`); a revoked session
     /// signs out (`session_expired`).
     pub fn me_answer(&mut self, reply: &Reply, local: Millis) -> Result<String, AuthError> {
-        self.observe(reply.date, local);
         match protocol::parse_user(self.cfg.protocol, &Self::response(reply, local)) {
             Ok(user) => {
                 if let Some(s) = self.session.as_mut() {

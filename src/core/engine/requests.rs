@@ -105,6 +105,8 @@ impl Engine {
         let Some(kind) = slot.and_then(|(open, kind)| kind.take_if(|_| *open == id)) else {
             return Err(AuthError::config("No request is waiting for this answer"));
         };
+        // Every answer's `Date` tells the server's clock, once here for all kinds.
+        self.observe(reply.date, local);
         match kind {
             Kind::SignIn(op) => self.sign_in_answer(op, reply, local),
             Kind::Mfa => self.mfa_answer(reply, local),
