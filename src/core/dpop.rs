@@ -6,7 +6,8 @@
 use crate::prelude::*;
 
 use super::clock::{Clock, Millis};
-use super::json::{self, write_int, write_str, Json};
+use super::json::{self, Json};
+use super::object::Object;
 use super::url::{find, origin_of};
 
 /// What an answer means for DPoP.
@@ -76,24 +77,16 @@ impl Dpop {
     ) -> Option<String> {
         let htu = htu(url)?;
         let origin = origin_of(url)?;
-        let mut out = String::from("{\"jti\":");
-        write_str(&mut out, jti);
-        out.push_str(",\"htm\":");
-        write_str(&mut out, method);
-        out.push_str(",\"htu\":");
-        write_str(&mut out, htu);
-        out.push_str(",\"iat\":");
-        write_int(&mut out, (self.clock.now(now_ms) / 1000.0) as i64);
-        if let Some(nonce) = self.nonce_for(&origin) {
-            out.push_str(",\"nonce\":");
-            write_str(&mut out, nonce);
-        }
-        if let Some(ath) = ath {
-            out.push_str(",\"ath\":");
-            write_str(&mut out, ath);
-        }
-        out.push('}');
-        Some(out)
+        Some(
+            Object::new()
+                .str("jti", jti)
+                .str("htm", method)
+                .str("htu", htu)
+                .int("iat", (self.clock.now(now_ms) / 1000.0) as i64)
+                .opt_str("nonce", self.nonce_for(&origin))
+                .opt_str("ath", ath)
+                .end(),
+        )
     }
 
     /// An answer from `url`: remember its `DPoP-Nonce` for the origin, and say

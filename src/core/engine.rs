@@ -13,6 +13,7 @@ use super::config::{Config, Protocol};
 use super::dpop::Dpop;
 use super::error::{AuthError, ErrorCode};
 use super::json::{write_str, Json};
+use super::object::Object;
 use super::passkey::{self, PasskeyOp};
 use super::persist;
 use super::protocol::{self, Credential, HttpRequest, HttpResponse, Op, SessionsOp};
@@ -154,36 +155,27 @@ impl Engine {
         let session = self.session.as_ref();
         let claims = session.and_then(|s| s.claims.as_deref());
         let user = session.and_then(|s| s.user.as_deref()).or(claims);
-        let mut out = String::from("{\"status\":");
-        write_str(&mut out, self.status(local).as_str());
-        out.push_str(",\"user\":");
-        out.push_str(user.unwrap_or("null"));
-        out.push_str(",\"claims\":");
-        out.push_str(claims.unwrap_or("null"));
-        out.push_str(",\"expiresAt\":");
         let expires = session
             .and_then(|s| s.expires_at)
             .map(|e| Json::Num(libm::round(e - self.clock.offset_ms).into()));
-        out.push_str(&expires.unwrap_or(Json::Null).to_text());
-        out.push_str(",\"mfa\":");
-        match &self.mfa {
-            Some((_, methods)) => {
-                // Written directly: a Json tree built only to be written costs more.
-                let mut sep = "{\"methods\":[";
-                for m in methods {
-                    out.push_str(sep);
-                    write_str(&mut out, m);
-                    sep = ",";
+        let mfa = self.mfa.as_ref().map(|(_, methods)| {
+            let mut list = String::from("[");
+            for (i, m) in methods.iter().enumerate() {
+                if i > 0 {
+                    list.push(',');
                 }
-                if methods.is_empty() {
-                    out.push_str(sep);
-                }
-                out.push_str("]}");
+                write_str(&mut list, m);
             }
-            None => out.push_str("null"),
-        }
-        out.push('}');
-        out
+            list.push(']');
+            Object::new().raw("methods", &list).end()
+        });
+        Object::new()
+            .str("status", self.status(local).as_str())
+            .raw("user", user.unwrap_or("null"))
+            .raw("claims", claims.unwrap_or("null"))
+            .raw("expiresAt", &expires.unwrap_or(Json::Null).to_text())
+            .raw("mfa", mfa.as_deref().unwrap_or("null"))
+            .end()
     }
 
     /// The text to store for the current session (None: remove it).

@@ -5,7 +5,7 @@
 use crate::prelude::*;
 
 /// Each module's source; a module with submodules (engine/) is listed once per file.
-const MODULES: [(&str, &str); 18] = [
+const MODULES: [(&str, &str); 19] = [
     ("account", include_str!("account.rs")),
     ("clock", include_str!("clock.rs")),
     ("config", include_str!("config.rs")),
@@ -24,6 +24,7 @@ const MODULES: [(&str, &str); 18] = [
     ("better_auth", include_str!("better_auth.rs")),
     ("fields", include_str!("fields.rs")),
     ("dpop", include_str!("dpop.rs")),
+    ("object", include_str!("object.rs")),
 ];
 
 /// The core modules `source` names (`super::x` or `crate::core::x`) outside its tests.

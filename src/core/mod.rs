@@ -15,6 +15,7 @@ pub mod json;
 pub mod jwt;
 #[cfg(test)]
 mod layering;
+pub(crate) mod object;
 pub(crate) mod passkey;
 pub mod persist;
 mod properties;

@@ -9,7 +9,8 @@ use crate::prelude::*;
 
 use super::config::Config;
 use super::error::{AuthError, ErrorCode};
-use super::json::{self, write_str, Json};
+use super::json::{self, Json};
+use super::object::Object;
 use super::protocol::{
     error_from_response, invalid_response, json_object, Credential, HttpRequest, HttpResponse, Op,
     JSON_TYPE,
@@ -155,12 +156,11 @@ fn finish_body(f: Finish) -> Result<String, AuthError> {
         ));
     }
     // The credential as the shell wrote it (just parsed: well-formed JSON).
-    let mut body = json_object(&[("ceremony", f.ceremony), ("name", f.name.unwrap_or(""))]);
-    body.pop();
-    body.push_str(",\"credential\":");
-    body.push_str(f.credential.trim());
-    body.push('}');
-    Ok(body)
+    Ok(Object::new()
+        .str("ceremony", f.ceremony)
+        .str("name", f.name.unwrap_or(""))
+        .raw("credential", f.credential.trim())
+        .end())
 }
 
 /// What the answer to a passkey call holds (no borrowed arguments: it is kept while
@@ -256,22 +256,22 @@ fn passkey(out: &mut String, item: &Json) -> Option<()> {
         _ => None,
     };
     let (eligible, backed_up) = (flag("backup_eligible")?, flag("backed_up")?);
-    out.push_str("{\"id\":");
-    write_str(out, item.str_of("id")?);
-    out.push_str(",\"name\":");
-    write_str(out, item.str_of("name")?);
-    out.push_str(",\"createdAt\":");
-    write_str(out, item.str_of("created_at").unwrap_or(""));
-    out.push_str(",\"lastUsedAt\":");
-    match item.str_of("last_used_at") {
-        Some(at) => write_str(out, at),
-        None => out.push_str("null"),
-    }
-    out.push_str(",\"backupEligible\":");
-    out.push_str(eligible);
-    out.push_str(",\"backedUp\":");
-    out.push_str(backed_up);
-    out.push('}');
+    let last_used = item.str_of("last_used_at");
+    let mut object = Object::new();
+    object
+        .str("id", item.str_of("id")?)
+        .str("name", item.str_of("name")?)
+        .str("createdAt", item.str_of("created_at").unwrap_or(""));
+    match last_used {
+        Some(at) => object.str("lastUsedAt", at),
+        None => object.raw("lastUsedAt", "null"),
+    };
+    out.push_str(
+        &object
+            .raw("backupEligible", eligible)
+            .raw("backedUp", backed_up)
+            .end(),
+    );
     Some(())
 }
 

@@ -11,7 +11,8 @@ use crate::core::config::{Config, RawConfig};
 use crate::core::dpop::Verdict;
 use crate::core::engine::{self, Access, Answer, Issued, Kind, Reply};
 use crate::core::error::{AuthError, ErrorCode};
-use crate::core::json::{self, write_int, write_str, Json};
+use crate::core::json::{self, Json};
+use crate::core::object::Object;
 use crate::core::passkey::{Finish, PasskeyOp};
 use crate::core::protocol::{Credential, SessionsOp};
 use crate::core::schedule::Page;
@@ -19,32 +20,23 @@ use crate::core::social::Returned;
 
 /// An error as JSON text: `{"code","message","status"?,"retryAfter"?,"fields"?}`.
 fn error_text(err: &AuthError) -> String {
-    let mut out = String::from("{\"code\":");
-    write_str(&mut out, err.code.as_str());
-    out.push_str(",\"message\":");
-    write_str(&mut out, &err.message);
+    let mut out = Object::new();
+    out.str("code", err.code.as_str())
+        .str("message", &err.message);
     if let Some(status) = err.status {
-        out.push_str(",\"status\":");
-        write_int(&mut out, i64::from(status));
+        out.int("status", status.into());
     }
     if let Some(wait) = err.retry_after {
-        out.push_str(",\"retryAfter\":");
-        write_int(&mut out, i64::from(wait));
+        out.int("retryAfter", wait.into());
     }
     if !err.fields.is_empty() {
-        out.push_str(",\"fields\":{");
-        for (i, (k, v)) in err.fields.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            write_str(&mut out, k);
-            out.push(':');
-            write_str(&mut out, v);
+        let mut fields = Object::new();
+        for (k, v) in &err.fields {
+            fields.str(k, v);
         }
-        out.push('}');
+        out.raw("fields", &fields.end());
     }
-    out.push('}');
-    out
+    out.end()
 }
 
 /// A request as JSON text: `{"id","method","url","type"?,"body"?,"bearer"?,"cookie"?,"link"?}`;
@@ -54,32 +46,20 @@ fn error_text(err: &AuthError) -> String {
 fn request_text(issued: &Issued, cookie: bool) -> String {
     let out = &issued.out;
     let r = &out.request;
-    let mut text = String::from("{\"id\":");
-    write_int(&mut text, i64::from(issued.id));
-    text.push_str(",\"method\":");
-    write_str(&mut text, r.method);
-    text.push_str(",\"url\":");
-    write_str(&mut text, &r.url);
-    for (key, value) in [
-        ("type", r.content_type),
-        ("body", r.body.as_deref()),
-        ("bearer", out.bearer.as_deref()),
-    ] {
-        if let Some(value) = value {
-            text.push_str(",\"");
-            text.push_str(key);
-            text.push_str("\":");
-            write_str(&mut text, value);
-        }
-    }
+    let mut text = Object::new();
+    text.int("id", issued.id.into())
+        .str("method", r.method)
+        .str("url", &r.url)
+        .opt_str("type", r.content_type)
+        .opt_str("body", r.body.as_deref())
+        .opt_str("bearer", out.bearer.as_deref());
     if cookie && issued.kind.carries_cookie() {
-        text.push_str(",\"cookie\":true");
+        text.raw("cookie", "true");
     }
     if issued.kind == Kind::Account(AccountOp::Linked) {
-        text.push_str(",\"link\":true");
+        text.raw("link", "true");
     }
-    text.push('}');
-    text
+    text.end()
 }
 
 /// The operations of `Engine::call`: the one table, which js/engine.js and
@@ -268,22 +248,18 @@ impl Engine {
         }
         match op {
             op::SETTINGS => {
-                let mut out = String::from("{\"storage\":");
-                write_str(&mut out, e.cfg.storage.as_str());
-                out.push_str(",\"key\":");
-                write_str(&mut out, &e.cfg.storage_key);
-                out.push_str(",\"lockTimeout\":");
-                out.push_str(&num(e.cfg.lock_timeout_ms));
-                out.push_str(",\"timeout\":");
-                out.push_str(&num(e.cfg.timeout_ms));
+                let mut out = Object::new();
+                out.str("storage", e.cfg.storage.as_str())
+                    .str("key", &e.cfg.storage_key)
+                    .raw("lockTimeout", &num(e.cfg.lock_timeout_ms))
+                    .raw("timeout", &num(e.cfg.timeout_ms));
                 if cookie {
-                    out.push_str(",\"cookie\":true");
+                    out.raw("cookie", "true");
                 }
                 if e.cfg.dpop {
-                    out.push_str(",\"dpop\":true");
+                    out.raw("dpop", "true");
                 }
-                out.push('}');
-                out
+                out.end()
             }
             op::RESTORE => flag(e.restore(opt(a), x)),
             op::ADOPT => flag(e.adopt(opt(a), x)),
