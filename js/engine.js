@@ -334,5 +334,6 @@ export function decodeToken(token) {
  * @param {string} token
  * @param {number | undefined} leeway */
 export function tokenExpired(token, leeway) {
-  return isExpiredScratch(putToken(token), leeway);
+  // `leeway` as a number: undefined is NaN there, which the engine reads as none.
+  return isExpiredScratch(putToken(token), /** @type {number} */ (leeway), Date.now());
 }

@@ -22,8 +22,8 @@ export function engineMemory(): WebAssembly.Memory;
  * start and its length, or the AuthError's JSON there and -1 - its length. */
 export function decodeJwtScratch(len: number): number;
 
-/** Whether the token of `len` bytes in the buffer is expired now, allowing `leeway` seconds. */
-export function isExpiredScratch(len: number, leeway?: number | null): boolean;
+/** Whether the token of `len` bytes in the buffer is expired at `nowMs`, allowing `leeway` seconds (NaN: none). */
+export function isExpiredScratch(len: number, leeway: number, nowMs: number): boolean;
 
 /** wasm-bindgen's async loader (web target), used by the ./slim entry's init(). */
 export default function init(options: {

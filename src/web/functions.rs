@@ -64,12 +64,18 @@ pub fn decode_jwt_scratch(len: usize) -> i32 {
     }
 }
 
-/// Whether the token of `len` bytes in the scratch buffer is expired now (device
-/// clock), allowing `leeway` seconds (default 0). A malformed token counts as expired.
+/// Whether the token of `len` bytes in the scratch buffer is expired at `now_ms` (the
+/// device's clock, from the caller: no import for it), allowing `leeway` seconds (NaN,
+/// as JS passes `undefined`, or anything not finite and >= 0: none). A malformed token
+/// counts as expired.
 #[wasm_bindgen(js_name = isExpiredScratch)]
-pub fn is_expired_scratch(len: usize, leeway: Option<f64>) -> bool {
-    let leeway = leeway.filter(|l| l.is_finite() && *l >= 0.0).unwrap_or(0.0) as i64;
-    let now = libm::floor(js_sys::Date::now() / 1000.0) as i64;
+pub fn is_expired_scratch(len: usize, leeway: f64, now_ms: f64) -> bool {
+    let leeway = if leeway.is_finite() && leeway >= 0.0 {
+        leeway as i64
+    } else {
+        0
+    };
+    let now = libm::floor(now_ms / 1000.0) as i64;
     scratch()
         .get_mut(..len)
         .is_none_or(|token| jwt::is_expired_in_place(token, now, leeway))
@@ -103,7 +109,7 @@ pub fn is_expired(token: &str, leeway: Option<f64>) -> bool {
     match scratch().get_mut(..bytes.len()) {
         Some(buf) => {
             buf.copy_from_slice(bytes);
-            is_expired_scratch(bytes.len(), leeway)
+            is_expired_scratch(bytes.len(), leeway.unwrap_or(f64::NAN), js_sys::Date::now())
         }
         None => true,
     }
