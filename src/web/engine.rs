@@ -19,7 +19,7 @@ use crate::core::schedule::Page;
 use crate::core::social::Returned;
 
 /// An error as JSON text: `{"code","message","status"?,"retryAfter"?,"fields"?}`.
-fn error_text(err: &AuthError) -> String {
+pub(super) fn error_text(err: &AuthError) -> String {
     let mut out = Object::new();
     out.str("code", err.code.as_str())
         .str("message", &err.message);
@@ -165,7 +165,7 @@ fn num(n: f64) -> String {
 }
 
 /// A failure: `!` and the error's JSON.
-pub(super) fn failure(e: &AuthError) -> String {
+fn failure(e: &AuthError) -> String {
     ["!", &error_text(e)].concat()
 }
 

@@ -11,7 +11,7 @@ use crate::prelude::*;
 use core::cell::UnsafeCell;
 use wasm_bindgen::prelude::*;
 
-use super::engine::failure;
+use super::engine::error_text;
 use crate::core::jwt::{self, MAX_TOKEN_LEN};
 
 /// Zero-initialised, so it costs the wasm file nothing (no data segment).
@@ -53,9 +53,8 @@ pub fn decode_jwt_scratch(len: usize) -> i32 {
     match decoded {
         Ok(n) => n as i32,
         Err(e) => {
-            let text = failure(&e);
-            // `failure` is "!" + the error as JSON: the JSON goes back.
-            let json = text.as_bytes().get(1..).unwrap_or_default();
+            let text = error_text(&e);
+            let json = text.as_bytes();
             for (to, from) in buf.iter_mut().zip(json) {
                 *to = *from;
             }
