@@ -16,6 +16,7 @@ use crate::prelude::*;
 use super::config::Config;
 use super::error::{AuthError, ErrorCode};
 use super::json::{self, Json};
+use super::object::Object;
 use super::protocol::{
     error_from_response, invalid_response, json_object, post, Credential, HttpRequest,
     HttpResponse, Op, JSON_TYPE,
@@ -37,13 +38,12 @@ pub fn social_start_request(
     state: &str,
 ) -> HttpRequest {
     let back = with_state(redirect_to, state);
-    let mut body = json_object(&[
-        ("provider", provider),
-        ("callbackURL", &back),
-        ("errorCallbackURL", &back),
-    ]);
-    body.pop();
-    body.push_str(",\"disableRedirect\":true}");
+    let body = Object::new()
+        .str("provider", provider)
+        .str("callbackURL", &back)
+        .str("errorCallbackURL", &back)
+        .raw("disableRedirect", "true")
+        .end();
     post(cfg, path, JSON_TYPE, body)
 }
 
@@ -65,12 +65,12 @@ pub fn parse_social_started(resp: &HttpResponse) -> Result<String, AuthError> {
     }
     let body = json::parse(resp.body).filter(Json::is_object);
     match body.as_ref().and_then(|b| b.str_of("url")) {
-        Some(url) if super::url::origin_of(url).is_some() => {
-            let mut out = json_object(&[("url", url), ("flow", FLOW), ("issuer", FLOW)]);
-            out.pop();
-            out.push_str(",\"issRequired\":false}");
-            Ok(out)
-        }
+        Some(url) if super::url::origin_of(url).is_some() => Ok(Object::new()
+            .str("url", url)
+            .str("flow", FLOW)
+            .str("issuer", FLOW)
+            .raw("issRequired", "false")
+            .end()),
         _ => Err(invalid_response(
             "The start of the sign-in has no authorization URL",
             resp.status,

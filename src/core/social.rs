@@ -16,6 +16,7 @@ use super::better_auth;
 use super::config::{Config, Protocol};
 use super::error::{AuthError, ErrorCode};
 use super::json::{self, Json};
+use super::object::Object;
 use super::protocol::{
     error_from_response, invalid_response, json_object, post, Credential, HttpRequest,
     HttpResponse, Op, JSON_TYPE,
@@ -63,18 +64,15 @@ pub fn start_request(
         ));
     }
     let path = [base, "/", provider, "/start"].concat();
-    let mut body = json_object(&[
-        ("redirect_uri", redirect_to),
-        ("code_challenge", challenge),
-        ("code_challenge_method", "S256"),
-        ("state", state),
-    ]);
+    let mut body = Object::new();
+    body.str("redirect_uri", redirect_to)
+        .str("code_challenge", challenge)
+        .str("code_challenge_method", "S256")
+        .str("state", state);
     if !link {
-        return Ok(post(cfg, &path, JSON_TYPE, body));
+        return Ok(post(cfg, &path, JSON_TYPE, body.end()));
     }
-    body.pop();
-    body.push_str(",\"link\":true}");
-    let mut request = post(cfg, &path, JSON_TYPE, body);
+    let mut request = post(cfg, &path, JSON_TYPE, body.raw("link", "true").end());
     request.credential = Credential::Access;
     Ok(request)
 }
@@ -105,14 +103,12 @@ pub fn parse_started(resp: &HttpResponse) -> Result<String, AuthError> {
         (Some(url), Some(flow), Some(issuer))
             if origin_of(url).is_some() && !flow.is_empty() && !issuer.is_empty() =>
         {
-            let mut out = json_object(&[("url", url), ("flow", flow), ("issuer", issuer)]);
-            out.pop();
-            out.push_str(if iss_required {
-                ",\"issRequired\":true}"
-            } else {
-                ",\"issRequired\":false}"
-            });
-            Ok(out)
+            Ok(Object::new()
+                .str("url", url)
+                .str("flow", flow)
+                .str("issuer", issuer)
+                .raw("issRequired", if iss_required { "true" } else { "false" })
+                .end())
         }
         _ => Err(invalid_response(
             "The start of the sign-in has no authorization URL or issuer",
