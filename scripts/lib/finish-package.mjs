@@ -2,19 +2,26 @@
 // package. `node scripts/lib/finish-package.mjs <pkg dir> <version>`.
 // - auth_wasm.js (wasm-bindgen's glue) loses what the package never runs
 //   (scripts/lib/glue.mjs: among it the default `new URL("auth_wasm_bg.wasm",
-//   import.meta.url)`, which bundlers would emit as an asset for every app).
+//   import.meta.url)`, which bundlers would emit as an asset for every app), and takes
+//   the wasm's minified import and export names.
 // - engine-inline.js carries the wasm in hex and instantiates it synchronously on
 //   import, so no bundler, runtime or test runner needs to understand .wasm.
 // - package.json's `files` is what the build emitted, so the tarball cannot miss a module.
 import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { finishGlue } from "./glue.mjs";
+import { finishGlue, minifyWasmNames } from "./glue.mjs";
 
 const [dir, version] = process.argv.slice(2);
 const pkg = (name) => path.join(dir, name);
 
 const GLUE = "auth_wasm.js";
-writeFileSync(pkg(GLUE), finishGlue(readFileSync(pkg(GLUE), "utf8")));
+// scripts/build's mapping of the wasm's minified import and export names (not shipped).
+const NAMES = "wasm-names.json";
+const names = JSON.parse(readFileSync(pkg(NAMES), "utf8"));
+rmSync(pkg(NAMES));
+const modules = new Set(WebAssembly.Module.imports(new WebAssembly.Module(readFileSync(pkg("auth_wasm_bg.wasm")))).map((i) => i.module));
+if (modules.size !== 1) throw new Error(`auth_wasm_bg.wasm: expected one import module, found ${[...modules].join(", ")}`);
+writeFileSync(pkg(GLUE), minifyWasmNames(finishGlue(readFileSync(pkg(GLUE), "utf8")), names, [...modules][0]));
 
 // Hex, not base64: it keeps the wasm's byte boundaries, so gzip and brotli still see its
 // repeats (measured on this wasm: base64 costs +8.9 KB gzip over the .wasm, hex +2.9 KB;

@@ -75,3 +75,28 @@ export function finishGlue(glue) {
   expect(!/__destroy_into_raw|\.prototype\.free\b/.test(out), "a use of free() left");
   return out;
 }
+
+/** The glue with the wasm's minified names (scripts/build's `wasm-opt
+ * --minify-imports-and-exports-and-modules`, whose printed mapping is `names`; `module`:
+ * the one import module the wasm now names): the import object's module and functions and
+ * every `wasm.<export>` renamed. A name the glue uses that the mapping lacks fails the build.
+ * @param {string} glue
+ * @param {{ imports: [string, string, string][], exports: [string, string][] }} names
+ * @param {string} module */
+export function minifyWasmNames(glue, names, module) {
+  const modules = new Set(names.imports.map(([from]) => from));
+  expect(modules.size === 1, `expected the imports from one module, found ${[...modules].join(", ")}`);
+  const [from] = modules;
+  const quoted = JSON.stringify(from).replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+  let out = replace(glue, new RegExp(`(\\n\\s+)${quoted}: import0,`, "g"), `$1${JSON.stringify(module)}: import0,`, 1, `import module ${from}`);
+  for (const [, name, short] of names.imports) {
+    out = replace(out, new RegExp(`(\\n\\s+)${name}: function\\(`, "g"), `$1${short}: function(`, 1, `import ${name}`);
+  }
+  const exports = new Map(names.exports);
+  out = out.replace(/\bwasm\.(\w+)\b/g, (_, name) => {
+    const short = exports.get(name);
+    expect(short !== undefined, `wasm.${name} is no export the mapping names`);
+    return `wasm.${short}`;
+  });
+  return out;
+}
