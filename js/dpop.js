@@ -6,6 +6,7 @@
 // engine's decisions (src/core/dpop.rs).
 import { authError } from "./auth-error.js";
 import { DpopDecisions } from "./engine.js";
+import { toBase64url as b64url } from "./base64url.js";
 import { build, fetchRequest, read } from "./http.js";
 
 const DB_NAME = "auth-wasm-dpop";
@@ -21,12 +22,6 @@ const ECDSA_P256 = { name: "ECDSA", namedCurve: "P-256" };
 export function dpopSupported() {
   return typeof indexedDB === "object" && indexedDB !== null && typeof crypto === "object" && typeof crypto.subtle?.sign === "function";
 }
-
-const b64url = (/** @type {ArrayBuffer | Uint8Array} */ bytes) => {
-  let binary = "";
-  for (const b of new Uint8Array(bytes)) binary += String.fromCharCode(b);
-  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-};
 
 const unavailable = () => authError("config", "dpop: true needs IndexedDB and WebCrypto P-256 keys, which this browser did not give");
 

@@ -3,14 +3,7 @@
 // options and checks and sends the credential (src/core/passkey.rs); this module only
 // performs the ceremony and says in AuthError terms how it ended.
 import { authError } from "./auth-error.js";
-
-/** @param {ArrayBuffer | ArrayBufferView} data */
-export function toBase64url(data) {
-  const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  let binary = "";
-  for (const b of bytes) binary += String.fromCharCode(b);
-  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-}
+import { toBase64url } from "./base64url.js";
 
 /** @param {string} text base64url, padded or not */
 export function fromBase64url(text) {
