@@ -73,6 +73,20 @@ export function finishGlue(glue) {
   );
   out = replace(out, /\nif \(Symbol\.dispose\) (\w+)\.prototype\[Symbol\.dispose\] = \1\.prototype\.free;/g, "", classes, "Symbol.dispose per class");
   expect(!/__destroy_into_raw|\.prototype\.free\b/.test(out), "a use of free() left");
+
+  // The stand-in for a missing FinalizationRegistry: ES2021, in every browser, Worker and
+  // Node the package supports.
+  out = replace(
+    out,
+    /\(typeof FinalizationRegistry === 'undefined'\)\n\s*\? \{ register: \(\) => \{\}, unregister: \(\) => \{\} \}\n\s*: new FinalizationRegistry/g,
+    "new FinalizationRegistry",
+    classes,
+    "FinalizationRegistry stand-ins",
+  );
+  // The module and instance kept in variables nothing reads.
+  out = replace(out, /\nlet wasmModule, wasmInstance, wasm;\n/g, "\nlet wasm;\n", 1, "unread module and instance variables");
+  out = replace(out, /\n {4}wasmInstance = instance;\n|\n {4}wasmModule = module;\n/g, "\n", 2, "assignments of the unread variables");
+  expect(!/wasmModule|wasmInstance/.test(out), "a use of wasmModule or wasmInstance left");
   return out;
 }
 

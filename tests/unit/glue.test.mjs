@@ -21,6 +21,8 @@ test("the code the package never runs is gone", () => {
     "__destroy_into_raw",
     "Symbol.dispose",
     "free() {",
+    "typeof FinalizationRegistry",
+    "wasmModule",
   ]) {
     assert.ok(raw.includes(gone), `the excerpt has ${gone}`);
     assert.ok(!finished.includes(gone), `${gone} left`);
@@ -70,6 +72,8 @@ test("glue it does not recognise fails the build", () => {
     raw.replace("if (!('encodeInto' in cachedTextEncoder)) {", "if (!cachedTextEncoder.encodeInto) {"),
     raw.replace("            } catch (e) {\n", "            } catch (err) {\n"),
     raw.replace("    __destroy_into_raw() {", "    __destroy() {"),
+    raw.replace("(typeof FinalizationRegistry === 'undefined')", "(typeof FinalizationRegistry !== 'function')"),
+    raw.replace("    wasmModule = module;", "    wasmModule ??= module;"),
     raw.replace(/console\.warn\('using deprecated parameters for `initSync\(\)`/, "console.warn('deprecated"),
   ];
   for (const glue of broken) {
