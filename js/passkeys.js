@@ -24,6 +24,9 @@ export function passkeysSupported() {
   return typeof PublicKeyCredential === "function" && typeof navigator !== "undefined" && !!navigator.credentials;
 }
 
+/** The rejection of a passkey method where passkeysSupported() is false. */
+export const noPasskeys = () => authError("config", "This browser has no passkeys (WebAuthn needs https or localhost)");
+
 /** Whether it offers passkeys in the autofill of a field (conditional mediation). */
 export async function autofillSupported() {
   if (!passkeysSupported()) return false;
@@ -91,7 +94,7 @@ function credentialJSON(credential, response) {
  * account (`validation`), the page may not use this RP ID or WebAuthn at all (`config`).
  * @param {() => Promise<Credential | null>} start */
 async function ceremony(start) {
-  if (!passkeysSupported()) throw authError("config", "This browser has no passkeys (WebAuthn needs a secure context: https or localhost)");
+  if (!passkeysSupported()) throw noPasskeys();
   let credential;
   try {
     credential = await start();
@@ -112,7 +115,7 @@ export function ceremonyError(err) {
       return authError("validation", "This authenticator already holds a passkey for this account");
     case "SecurityError":
     case "NotSupportedError":
-      return authError("config", "Passkeys are not available on this page (its domain must be the backend's WEBAUTHN_RP_ID or below it)");
+      return authError("config", "Passkeys are not allowed on this page (its domain must be WEBAUTHN_RP_ID or under it)");
     default:
       return authError("aborted", "The passkey request did not complete");
   }
