@@ -1,4 +1,4 @@
-// The second half of scripts/build: turns wasm-pack's web-target output in pkg/ into the
+// The second half of scripts/build: turns wasm-bindgen's web-target output in pkg/ into the
 // package. `node scripts/lib/finish-package.mjs <pkg dir> <version>`.
 // - auth_wasm.js (wasm-bindgen's glue) loses its default `new URL("auth_wasm_bg.wasm",
 //   import.meta.url)`: bundlers would emit the .wasm as an asset for every app, and the
