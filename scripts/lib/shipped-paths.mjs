@@ -2,16 +2,23 @@
 // that built it or a package registry's host: rustc writes source paths into panic
 // locations, and a dependency's are under the cargo home's registry folder. scripts/build
 // remaps them; this keeps it so. Usage: node scripts/lib/shipped-paths.mjs [pkg]
-import { readFileSync, readdirSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
 const dir = process.argv[2] ?? "pkg";
 const cargoHome = process.env.CARGO_HOME ?? path.join(os.homedir(), ".cargo");
-// This machine's own folders, then what names a registry or a build machine anywhere.
-const needles = [process.cwd(), os.homedir(), cargoHome]
+// The registries' folder names (host and hash) in the cargo home, this machine's own
+// folders, then what names a registry or a build machine anywhere.
+// A folder is "<host>-<hash>" (crates.io's host with an "index." prefix).
+const registries = ["src", "index", "cache"]
+  .map((kind) => path.join(cargoHome, "registry", kind))
+  .filter((folder) => existsSync(folder))
+  .flatMap((folder) => readdirSync(folder))
+  .flatMap((name) => [name, name.replace(/-[0-9a-f]+$/, "").replace(/^index\./, "")]);
+const needles = [process.cwd(), os.homedir(), cargoHome, ...registries]
   .filter((p) => p.length > 1)
-  .concat([".cargo/", "registry/src/", "/.rustup/", "crates.io", "/home/", "/Users/", "/root/", ":\\Users\\"]);
+  .concat([".cargo/", "registry/src/", "/.rustup/", "/home/", "/Users/", "/root/", ":\\Users\\"]);
 
 const shipped = readdirSync(dir).filter((name) => /\.(js|mjs|cjs|d\.ts|wasm)$/.test(name));
 const found = [];
