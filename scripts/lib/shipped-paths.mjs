@@ -9,7 +9,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 /** What no shipped file may contain: the registries' folder names in the cargo home
- * ("<host>-<hash>", crates.io's with an "index." prefix) and their hosts, this machine's
+ * ("<host>-<hash>", the default registry's host with an "index." prefix) and their hosts, this machine's
  * own folders, then what names a registry or a build machine anywhere.
  * @param {string} cargoHome @param {string[]} machineFolders @returns {string[]} */
 export function forbiddenNames(cargoHome, machineFolders) {
@@ -20,7 +20,7 @@ export function forbiddenNames(cargoHome, machineFolders) {
     .flatMap((name) => [name, name.replace(/-[0-9a-f]+$/, "").replace(/^index\./, "")]);
   return [...machineFolders, cargoHome, ...registries]
     .filter((name) => name.length > 1)
-    .concat([".cargo/", "registry/src/", "/.rustup/", "/home/", "/Users/", "/root/", ":\\Users\\"]);
+    .concat([".cargo/", "registry/src/", "/.rustup/", "/home/", "/Users/", ":\\Users\\"]);
 }
 
 /** Each shipped file of `dir` (JS, types, wasm) that contains one of `needles`, with the
