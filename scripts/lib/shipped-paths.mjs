@@ -9,8 +9,9 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 /** What no shipped file may contain: the registries' folder names in the cargo home
- * ("<host>-<hash>", the default registry's host with an "index." prefix) and their hosts, this machine's
- * own folders, then what names a registry or a build machine anywhere.
+ * ("<host>-<hash>", the default registry's host with an "index." prefix) and their
+ * hosts, this machine's own folders, then what names a registry or a build machine
+ * anywhere.
  * @param {string} cargoHome @param {string[]} machineFolders @returns {string[]} */
 export function forbiddenNames(cargoHome, machineFolders) {
   const registries = ["src", "index", "cache"]
