@@ -164,15 +164,16 @@ fn account_calls_and_a_link_across_the_boundary() {
 
 #[wasm_bindgen_test]
 fn token_helpers() {
-    let now = (js_sys::Date::now() / 1000.0) as i64;
+    let now_ms = js_sys::Date::now();
+    let now = (now_ms / 1000.0) as i64;
     assert!(decode_jwt(&jwt(now + 60)).is_ok_and(|claims| claims.contains(r#""email":"a@b.c""#)));
     assert!(decode_jwt("nope").is_err_and(|e| e.starts_with(r#"{"code":"invalid_token""#)));
-    assert!(!is_expired(&jwt(now + 60), None));
-    assert!(is_expired(&jwt(now - 60), None));
-    assert!(!is_expired(&jwt(now - 60), Some(120.0)));
-    assert!(is_expired("garbage", None));
+    assert!(!is_expired(&jwt(now + 60), None, now_ms));
+    assert!(is_expired(&jwt(now - 60), None, now_ms));
+    assert!(!is_expired(&jwt(now - 60), Some(120.0), now_ms));
+    assert!(is_expired("garbage", None, now_ms));
     assert!(
-        is_expired(&format!("{}.", jwt(now + 60)), None),
+        is_expired(&format!("{}.", jwt(now + 60)), None, now_ms),
         "four segments"
     );
 }

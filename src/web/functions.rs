@@ -102,13 +102,14 @@ pub fn decode_jwt(token: &str) -> Result<String, String> {
     }
 }
 
-/// js/jwt.js's `isExpired`, from Rust (the wasm tests): through the scratch buffer.
-pub fn is_expired(token: &str, leeway: Option<f64>) -> bool {
+/// js/jwt.js's `isExpired`, from Rust (the wasm tests): through the scratch buffer, at
+/// `now_ms` (the caller's `Date.now()`).
+pub fn is_expired(token: &str, leeway: Option<f64>, now_ms: f64) -> bool {
     let bytes = token.as_bytes();
     match scratch().get_mut(..bytes.len()) {
         Some(buf) => {
             buf.copy_from_slice(bytes);
-            is_expired_scratch(bytes.len(), leeway.unwrap_or(f64::NAN), js_sys::Date::now())
+            is_expired_scratch(bytes.len(), leeway.unwrap_or(f64::NAN), now_ms)
         }
         None => true,
     }
