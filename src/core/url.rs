@@ -13,6 +13,16 @@ pub fn find(hay: &str, needle: &str) -> Option<usize> {
     (0..=h.len().checked_sub(n.len())?).find(|&i| h.get(i..i + n.len()) == Some(n))
 }
 
+/// Whether `hay` contains `needle`, ASCII letters compared without case: no
+/// lowercased copies.
+pub fn contains_ignore_case(hay: &str, needle: &str) -> bool {
+    let (h, n) = (hay.as_bytes(), needle.as_bytes());
+    (0..=h.len().saturating_sub(n.len())).any(|i| {
+        h.get(i..i + n.len())
+            .is_some_and(|w| w.eq_ignore_ascii_case(n))
+    })
+}
+
 /// Split at the first `://`.
 fn split_scheme(url: &str) -> Option<(&str, &str)> {
     let at = find(url, "://")?;
@@ -36,7 +46,10 @@ pub fn origin_of(url: &str) -> Option<String> {
     };
     let authority = rest.get(..position(rest, |b| matches!(b, b'/' | b'?' | b'#')))?;
     // Credentials in the URL are not part of the origin.
-    let at = authority.bytes().rposition(|b| b == b'@').map_or(0, |at| at + 1);
+    let at = authority
+        .bytes()
+        .rposition(|b| b == b'@')
+        .map_or(0, |at| at + 1);
     let (host, port) = split_host_port(authority.get(at..)?)?;
     let mut origin = String::from(prefix);
     origin.push_str(host);
@@ -80,7 +93,9 @@ fn valid_port(port: &str) -> bool {
 fn host_of(origin: &str) -> &str {
     let rest = split_scheme(origin).map_or(origin, |(_, r)| r);
     let end = if rest.starts_with('[') {
-        rest.bytes().position(|b| b == b']').map_or(rest.len(), |end| end + 1)
+        rest.bytes()
+            .position(|b| b == b']')
+            .map_or(rest.len(), |end| end + 1)
     } else {
         position(rest, |b| b == b':')
     };
@@ -223,6 +238,26 @@ mod tests {
         assert_eq!(find("aab", "ab"), Some(1));
         assert_eq!(find("", ""), Some(0));
         assert_eq!(find("é://", "://"), Some(2));
+    }
+
+    #[test]
+    fn contains_ignoring_ascii_case() {
+        assert!(contains_ignore_case(
+            "User Already Exists",
+            "already exists"
+        ));
+        assert!(contains_ignore_case("ALREADY_EXISTS", "already_exists"));
+        assert!(contains_ignore_case("x", ""));
+        assert!(!contains_ignore_case("already", "already exists"));
+        assert!(!contains_ignore_case("", "a"));
+        assert!(!contains_ignore_case("alreadyexists", "already exists"));
+    }
+
+    #[test]
+    fn trims_trailing_slashes_only() {
+        assert_eq!(trim_end_slashes("http://a//"), "http://a");
+        assert_eq!(trim_end_slashes("/"), "");
+        assert_eq!(trim_end_slashes("http://a/b"), "http://a/b");
     }
 
     #[test]
