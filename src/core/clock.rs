@@ -114,7 +114,7 @@ pub fn parse_retry_after(value: &str, now: Millis) -> Option<u32> {
         return Some(secs);
     }
     let at = parse_http_date(value)? as f64 * 1000.0;
-    let wait = libm::ceil((at - now) / 1000.0);
+    let wait = super::float::ceil((at - now) / 1000.0);
     Some(if wait <= 0.0 {
         0
     } else {

@@ -5,6 +5,8 @@
 
 use crate::prelude::*;
 
+use super::float;
+
 /// A parsed JSON value. Objects keep their key order (and duplicates: `get` takes the last).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Json {
@@ -167,8 +169,8 @@ fn write_num(out: &mut String, n: f64) {
         out.push('-');
     }
     let n = n.abs();
-    let whole = libm::trunc(n);
-    let mut frac = libm::round((n - whole) * 1e9) as i64;
+    let whole = float::trunc(n);
+    let mut frac = float::round((n - whole) * 1e9) as i64;
     let (whole, carry) = if frac >= 1_000_000_000 {
         (whole + 1.0, true)
     } else {
@@ -306,80 +308,66 @@ impl Parser<'_, '_> {
             b'"' => {
                 self.string(self.keep.is_none())?;
                 Some(match self.keep {
-                    None => Json::Str(self.last.clone()),
+                    // Taken, not cloned: `string` starts each literal afresh.
+                    None => Json::Str(core::mem::take(&mut self.last)),
                     Some(_) => Json::Null,
                 })
             }
-            b'[' => {
+            // Arrays and objects share one loop (an object's member is a key, then a
+            // value like an item): one copy of it in the wasm.
+            open @ (b'[' | b'{') => {
+                let object = open == b'{';
+                let close = open + 2; // `]` and `}` follow `[` and `{` two places on.
                 self.i += 1;
-                let mut items = Vec::new();
+                let (mut items, mut members) = (Vec::new(), Vec::new());
                 self.ws();
-                if self.eat(b"]").is_some() {
-                    return Some(Json::Arr(items));
-                }
-                loop {
-                    let item = self.value(depth + 1)?;
-                    if self.keep.is_none() {
-                        items.push(item);
-                    }
-                    self.ws();
-                    match *self.b.get(self.i)? {
-                        b',' => self.i += 1,
-                        b']' => {
-                            self.i += 1;
-                            return Some(Json::Arr(items));
+                if self.b.get(self.i) != Some(&close) {
+                    loop {
+                        let skimming = self.keep;
+                        let mut kept = skimming.is_none();
+                        let mut key = String::new();
+                        if object {
+                            self.ws();
+                            if self.b.get(self.i) != Some(&b'"') {
+                                return None;
+                            }
+                            self.string(kept || depth == 0)?;
+                            // Skimming builds a top-level member it keeps in full: the
+                            // rest is checked and dropped.
+                            if let Some(keep) = skimming {
+                                kept = depth == 0 && keep.contains(&self.last.as_str());
+                            }
+                            if kept {
+                                key = core::mem::take(&mut self.last);
+                                self.keep = None;
+                            }
+                            self.ws();
+                            self.eat(b":")?;
                         }
-                        _ => return None,
+                        let value = self.value(depth + 1);
+                        self.keep = skimming;
+                        let value = value?;
+                        if kept {
+                            if object {
+                                members.push((key, value));
+                            } else {
+                                items.push(value);
+                            }
+                        }
+                        self.ws();
+                        match *self.b.get(self.i)? {
+                            b',' => self.i += 1,
+                            c if c == close => break,
+                            _ => return None,
+                        }
                     }
                 }
-            }
-            b'{' => {
                 self.i += 1;
-                let mut members = Vec::new();
-                self.ws();
-                if self.eat(b"}").is_some() {
-                    return Some(Json::Obj(members));
-                }
-                loop {
-                    self.ws();
-                    if self.b.get(self.i) != Some(&b'"') {
-                        return None;
-                    }
-                    self.string(self.keep.is_none() || depth == 0)?;
-                    // Skimming builds a top-level member it keeps in full: the rest is
-                    // checked and dropped.
-                    let skimming = self.keep;
-                    let kept = match skimming {
-                        None => true,
-                        Some(keep) => depth == 0 && keep.contains(&self.last.as_str()),
-                    };
-                    let key = if kept {
-                        self.last.clone()
-                    } else {
-                        String::new()
-                    };
-                    self.ws();
-                    self.eat(b":")?;
-                    if kept {
-                        self.keep = None;
-                    }
-                    let value = self.value(depth + 1);
-                    self.keep = skimming;
-                    if kept {
-                        members.push((key, value?));
-                    } else {
-                        value?;
-                    }
-                    self.ws();
-                    match *self.b.get(self.i)? {
-                        b',' => self.i += 1,
-                        b'}' => {
-                            self.i += 1;
-                            return Some(Json::Obj(members));
-                        }
-                        _ => return None,
-                    }
-                }
+                Some(if object {
+                    Json::Obj(members)
+                } else {
+                    Json::Arr(items)
+                })
             }
             b'-' | b'0'..=b'9' => {
                 let start = self.i;

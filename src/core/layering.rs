@@ -5,13 +5,14 @@
 use crate::prelude::*;
 
 /// Each module's source; a module with submodules (engine/) is listed once per file.
-const MODULES: [(&str, &str); 18] = [
+const MODULES: [(&str, &str); 19] = [
     ("account", include_str!("account.rs")),
     ("clock", include_str!("clock.rs")),
     ("config", include_str!("config.rs")),
     ("engine", include_str!("engine.rs")),
     ("engine", include_str!("engine/requests.rs")),
     ("error", include_str!("error.rs")),
+    ("float", include_str!("float.rs")),
     ("json", include_str!("json.rs")),
     ("jwt", include_str!("jwt.rs")),
     ("passkey", include_str!("passkey.rs")),

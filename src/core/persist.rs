@@ -5,6 +5,7 @@
 use crate::prelude::*;
 
 use super::clock::Millis;
+use super::float;
 use super::json::{self, write_str, Json};
 use super::session::Session;
 
@@ -35,10 +36,10 @@ pub fn encode(session: &Session) -> String {
     out.push_str(",\"expires_at\":");
     out.push_str(&session.expires_at.map_or_else(
         || "null".to_owned(),
-        |e| Json::Num(libm::floor(e).into()).to_text(),
+        |e| Json::Num(float::floor(e).into()).to_text(),
     ));
     out.push_str(",\"issued_at\":");
-    out.push_str(&Json::Num(libm::floor(session.issued_at).into()).to_text());
+    out.push_str(&Json::Num(float::floor(session.issued_at).into()).to_text());
     out.push_str(",\"user\":");
     out.push_str(session.user.as_deref().unwrap_or("null"));
     out.push('}');
@@ -70,7 +71,7 @@ pub fn decode(text: &str, now: Millis) -> Result<Session, Discard> {
     // 1111111111111111111111111112 and 1.5 changing on a second write).
     let time = |key: &str| match value.get(key) {
         None | Some(Json::Null) => Ok(None),
-        Some(Json::Num(n)) if n.value().abs() <= MAX_EXACT_MS => Ok(Some(libm::floor(n.value()))),
+        Some(Json::Num(n)) if n.value().abs() <= MAX_EXACT_MS => Ok(Some(float::floor(n.value()))),
         Some(_) => Err(Discard::BadShape),
     };
     let expires_at = time("expires_at")?;
