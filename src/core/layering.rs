@@ -84,7 +84,7 @@ fn the_cycle_check_sees_dependencies() {
         .iter()
         .find(|(name, _)| *name == "jwt")
         .map_or("", |(_, s)| s);
-    assert_eq!(dependencies(jwt), ["error", "json"], "jwt");
+    assert_eq!(dependencies(jwt), ["error", "float", "json"], "jwt");
     assert!(dependencies("use super::configx;").is_empty());
     assert_eq!(dependencies("use super::url::{find, join};"), ["url"]);
 }
