@@ -159,7 +159,7 @@ impl Engine {
         out.push_str(",\"expiresAt\":");
         let expires = session
             .and_then(|s| s.expires_at)
-            .map(|e| Json::Num(libm::round(e - self.clock.offset_ms).into()));
+            .map(|e| Json::Num(crate::core::float::round(e - self.clock.offset_ms).into()));
         out.push_str(&expires.unwrap_or(Json::Null).to_text());
         out.push_str(",\"mfa\":");
         match &self.mfa {
@@ -592,7 +592,7 @@ impl Engine {
                 ErrorCode::RateLimited,
                 "Refreshing is paused; try again later",
             );
-            err.retry_after = Some(libm::ceil(wait / 1000.0) as u32);
+            err.retry_after = Some(crate::core::float::ceil(wait / 1000.0) as u32);
             err
         })
     }

@@ -73,7 +73,7 @@ pub fn decode_jwt_scratch(len: usize) -> i32 {
 #[wasm_bindgen(js_name = isExpiredScratch)]
 pub fn is_expired_scratch(len: usize, leeway: Option<f64>) -> bool {
     let leeway = leeway.filter(|l| l.is_finite() && *l >= 0.0).unwrap_or(0.0) as i64;
-    let now = libm::floor(js_sys::Date::now() / 1000.0) as i64;
+    let now = crate::core::float::floor(js_sys::Date::now() / 1000.0) as i64;
     scratch()
         .get_mut(..len)
         .is_none_or(|token| jwt::is_expired_in_place(token, now, leeway))
