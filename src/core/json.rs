@@ -208,32 +208,32 @@ fn write_digits(out: &mut String, v: u64, width: u32) {
     out.push(char::from(b'0' + (v % 10) as u8));
 }
 
-/// Append `s` as a JSON string literal.
+/// Append `s` as a JSON string literal. By bytes: only ASCII is escaped, and the runs
+/// between escapes are copied whole (no UTF-8 decoding and re-encoding per char).
 pub fn write_str(out: &mut String, s: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => {
-                out.push_str(if (c as u32) < 0x10 {
-                    "\\u000"
-                } else {
-                    "\\u001"
-                });
-                let low = (c as u8) & 15;
-                out.push(char::from(if low < 10 {
-                    b'0' + low
-                } else {
-                    b'a' + low - 10
-                }));
-            }
-            c => out.push(c),
+    let mut run = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let escape = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0..=0x1f => "\\u00",
+            _ => continue,
+        };
+        // `i` is at an ASCII byte: both ends of the run are char boundaries.
+        out.push_str(s.get(run..i).unwrap_or_default());
+        run = i + 1;
+        out.push_str(escape);
+        if b < 0x20 && !matches!(b, b'\n' | b'\r' | b'\t') {
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 15)]));
         }
     }
+    out.push_str(s.get(run..).unwrap_or_default());
     out.push('"');
 }
 

@@ -77,32 +77,36 @@ pub(super) fn json_object(members: &[(&str, &str)]) -> String {
 
 /// application/x-www-form-urlencoded (WHATWG URL "urlencoded serializer").
 fn form(pairs: &[(&str, &str)]) -> String {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let mut out = String::new();
     for (i, (k, v)) in pairs.iter().enumerate() {
         if i > 0 {
             out.push('&');
         }
-        for (j, part) in [k, v].iter().enumerate() {
-            if j == 1 {
-                out.push('=');
-            }
-            for b in part.bytes() {
-                match b {
-                    b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'*' | b'-' | b'.' | b'_' => {
-                        out.push(b as char)
-                    }
-                    b' ' => out.push('+'),
-                    _ => {
-                        out.push('%');
-                        out.push(HEX[(b >> 4) as usize] as char);
-                        out.push(HEX[(b & 15) as usize] as char);
-                    }
-                }
-            }
-        }
+        escape_into(&mut out, k, true);
+        out.push('=');
+        escape_into(&mut out, v, true);
     }
     out
+}
+
+/// Percent-encodes `text` onto `out`: for a form (`*` kept, space as `+`) or a path
+/// segment (`~` kept). One loop for both: each copy costs the wasm.
+fn escape_into(out: &mut String, text: &str, form: bool) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric()
+            || matches!(b, b'-' | b'.' | b'_')
+            || b == if form { b'*' } else { b'~' }
+        {
+            out.push(char::from(b));
+        } else if form && b == b' ' {
+            out.push('+');
+        } else {
+            out.push('%');
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 15)]));
+        }
+    }
 }
 
 pub(super) fn post(
@@ -368,17 +372,8 @@ pub fn sessions_request(cfg: &Config, what: SessionsOp) -> Option<HttpRequest> {
 
 /// A path segment with everything but unreserved characters percent-encoded.
 pub(super) fn percent_encode(segment: &str) -> String {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let mut out = String::new();
-    for b in segment.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push('%');
-            out.push(char::from(HEX[usize::from(b >> 4)]));
-            out.push(char::from(HEX[usize::from(b & 15)]));
-        }
-    }
+    escape_into(&mut out, segment, false);
     out
 }
 
@@ -739,6 +734,13 @@ pub(crate) mod tests {
         assert_eq!(r.credential, Credential::Access);
         assert_eq!(r.url, "http://127.0.0.1:8000/auth/logout");
         assert_eq!(me_request(&c).unwrap().url, "http://127.0.0.1:8000/auth/me");
+    }
+
+    #[test]
+    fn forms_and_path_segments_keep_their_own_unreserved_sets() {
+        // A form keeps `*` and writes a space as `+`; a path segment keeps `~`.
+        assert_eq!(form(&[("k y", "a*~ é")]), "k+y=a*%7E+%C3%A9");
+        assert_eq!(percent_encode("a*~ é/-._"), "a%2A~%20%C3%A9%2F-._");
     }
 
     #[test]
