@@ -85,6 +85,7 @@ mod tests {
         }
     }
 
+    #[cfg(not(target_arch = "wasm32"))]
     proptest::proptest! {
         #[test]
         fn any_double_matches_std(bits in proptest::prelude::any::<u64>()) {
