@@ -146,7 +146,7 @@ fn pow10(exp: i32) -> f64 {
 /// Written without `core::fmt`'s float machinery (which would add kilobytes to the
 /// wasm): integers exactly (every number this crate stores is an epoch time),
 /// fractions to 9 decimals, huge magnitudes in exponent form.
-fn write_num(out: &mut String, n: f64) {
+pub fn write_num(out: &mut String, n: f64) {
     if !n.is_finite() {
         out.push_str("null");
         return;

@@ -6,7 +6,7 @@ use crate::prelude::*;
 
 use super::clock::Millis;
 use super::float;
-use super::json::{self, write_str, Json};
+use super::json::{self, write_num, write_str, Json};
 use super::session::Session;
 
 pub const VERSION: f64 = 1.0;
@@ -34,12 +34,13 @@ pub fn encode(session: &Session) -> String {
         None => out.push_str("null"),
     }
     out.push_str(",\"expires_at\":");
-    out.push_str(&session.expires_at.map_or_else(
-        || "null".to_owned(),
-        |e| Json::Num(float::floor(e).into()).to_text(),
-    ));
+    // Written in place (not through a `Json` value and its own string).
+    match session.expires_at {
+        Some(e) => write_num(&mut out, float::floor(e)),
+        None => out.push_str("null"),
+    }
     out.push_str(",\"issued_at\":");
-    out.push_str(&Json::Num(float::floor(session.issued_at).into()).to_text());
+    write_num(&mut out, float::floor(session.issued_at));
     out.push_str(",\"user\":");
     out.push_str(session.user.as_deref().unwrap_or("null"));
     out.push('}');

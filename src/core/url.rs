@@ -7,10 +7,15 @@ use crate::prelude::*;
 /// `str::find` with a string pattern links a two-way searcher (~1.5 KB of wasm).
 pub fn find(hay: &str, needle: &str) -> Option<usize> {
     let (h, n) = (hay.as_bytes(), needle.as_bytes());
-    if n.is_empty() {
-        return Some(0);
+    // A loop, not `(0..).find(..)`: the iterator's closure is a function of its own.
+    let mut i = 0;
+    while let Some(window) = h.get(i..i + n.len()) {
+        if window == n {
+            return Some(i);
+        }
+        i += 1;
     }
-    (0..=h.len().checked_sub(n.len())?).find(|&i| h.get(i..i + n.len()) == Some(n))
+    None
 }
 
 /// Whether `hay` contains `needle`, ASCII letters compared without case: no
