@@ -172,22 +172,20 @@ impl RawConfig {
             .filter(Json::is_object)
             .ok_or_else(|| AuthError::config("AuthClient needs a config object with baseUrl"))?;
         let present = |key: &str| value.get(key).filter(|v| !matches!(v, Json::Null));
+        // Matches, not `map(..).transpose()`: less code per closure.
         let text = |key: &str| -> Result<Option<String>, AuthError> {
-            present(key)
-                .map(|v| {
-                    v.as_str()
-                        .map(str::to_owned)
-                        .ok_or_else(|| AuthError::config_named(key, " must be a string"))
-                })
-                .transpose()
+            match present(key) {
+                None => Ok(None),
+                Some(Json::Str(s)) => Ok(Some(s.clone())),
+                Some(_) => Err(AuthError::config_named(key, " must be a string")),
+            }
         };
         let number = |v: Option<&Json>, key: &str| -> Result<Option<f64>, AuthError> {
-            v.filter(|v| !matches!(v, Json::Null))
-                .map(|v| {
-                    v.as_f64()
-                        .ok_or_else(|| AuthError::config_named(key, " must be a number"))
-                })
-                .transpose()
+            match v {
+                None | Some(Json::Null) => Ok(None),
+                Some(Json::Num(n)) => Ok(Some(n.value())),
+                Some(_) => Err(AuthError::config_named(key, " must be a number")),
+            }
         };
         // Loops, not `collect::<Result<..>>`: that adapter costs half a KB of wasm.
         let mut allowed_origins = Vec::new();
