@@ -8,7 +8,12 @@ use crate::prelude::*;
 use super::float;
 
 /// A parsed JSON value. Objects keep their key order (and duplicates: `get` takes the last).
-#[derive(Debug, Clone, PartialEq)]
+///
+/// Equality only for tests and the fuzz targets: the derived `PartialEq` is 400 B of
+/// wasm that a `==` in library code would link (`matches!` tests a value for free), so
+/// library code cannot compare values.
+#[derive(Debug, Clone)]
+#[cfg_attr(any(test, fuzzing), derive(PartialEq))]
 pub enum Json {
     Null,
     Bool(bool),
@@ -26,7 +31,8 @@ const MAX_DEPTH: usize = 64;
 /// float formatter with a correctly rounded parser would do the same at a cost of
 /// kilobytes of wasm (docs/design-notes.md, "Size"); the text is already validated
 /// JSON, and JS reads it (`JSON.parse`) to the same value JSON.stringify started from.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
+#[cfg_attr(any(test, fuzzing), derive(PartialEq))]
 pub struct Number {
     value: f64,
     lexeme: Option<String>,
