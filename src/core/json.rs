@@ -327,14 +327,14 @@ impl Parser<'_, '_> {
                 self.i += 1;
                 let (mut items, mut members) = (Vec::new(), Vec::new());
                 self.ws();
-                if self.b.get(self.i) != Some(&close) {
+                if self.b.get(self.i).copied() != Some(close) {
                     loop {
                         let skimming = self.keep;
                         let mut kept = skimming.is_none();
                         let mut key = String::new();
                         if object {
                             self.ws();
-                            if self.b.get(self.i) != Some(&b'"') {
+                            if self.b.get(self.i).copied() != Some(b'"') {
                                 return None;
                             }
                             self.string(kept || depth == 0)?;
@@ -406,7 +406,7 @@ impl Parser<'_, '_> {
         let negative = self.eat(b"-").is_some();
         let int_start = self.i;
         let (int, int_len) = self.digits()?;
-        if int_len > 1 && self.b.get(int_start) == Some(&b'0') {
+        if int_len > 1 && self.b.get(int_start).copied() == Some(b'0') {
             return None;
         }
         let mut value = int;

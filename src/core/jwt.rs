@@ -17,7 +17,7 @@ pub const MAX_TOKEN_LEN: usize = 16 * 1024;
 /// one alphabet a JWT uses. Non-canonical trailing bits are refused, as it does.
 fn base64url_decode_in_place(buf: &mut [u8], start: usize, end: usize) -> Option<usize> {
     let mut end = end;
-    while end > start && buf.get(end - 1) == Some(&b'=') {
+    while end > start && buf.get(end - 1).copied() == Some(b'=') {
         end -= 1;
     }
     if (end - start) % 4 == 1 {
