@@ -19,12 +19,12 @@ async function load(page, url) {
   return { ms: report.ready, failed: report.failed };
 }
 
-export async function startup({ page, site, api, candidates }) {
+export async function startup({ page, site, api, candidates, loads = LOADS }) {
   const all = [{ name: "empty page", path: "/empty.html" }, ...candidates];
   const times = new Map(all.map((c) => [c.name, []]));
   const failures = new Map();
   // Round-robin, so drift on a shared machine spreads over every candidate.
-  for (let round = 0; round < WARMUP + LOADS; round++) {
+  for (let round = 0; round < WARMUP + loads; round++) {
     for (const c of all) {
       const r = await load(page, `${site.url}${c.path}?api=${encodeURIComponent(api)}`);
       if (r.failed) failures.set(c.name, r.failed);
