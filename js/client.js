@@ -67,7 +67,7 @@ export class AuthClient {
     // snapshot: they start in the next task, so a page's start-up does not wait for them
     // (about 1 ms in Chromium), or at once when a change or a refresh needs the channel.
     /** @type {ReturnType<typeof setTimeout> | null} */
-    this.pendingStart = typeof window === "undefined" ? null : setTimeout(() => this.startPending(true), 0);
+    this.pendingStart = setTimeout(() => this.startPending(true));
     // With the refresh token in an httpOnly cookie, a new page holds no tokens:
     // the session comes back by a silent refresh (operations wait for it).
     if (this.settings.cookie && typeof window !== "undefined" && this.engine.status() === "anonymous") {
@@ -442,7 +442,6 @@ export class AuthClient {
     this.listeners.clear();
     this.flight = null;
     this.stopped = true;
-    this.startPending();
     this.passkeyWait?.abort();
     clearTimeout(this.timer);
     for (const cleanup of this.cleanups.splice(0)) cleanup();
@@ -711,14 +710,15 @@ export class AuthClient {
   /** Start the constructor's deferred part now if it has not started (never after free()).
    * @param {boolean} [catchUp] also adopt what another tab stored before the storage
    * listener existed (in the deferred task; not when this tab is about to change it) */
-  startPending(catchUp = false) {
+  startPending(catchUp) {
     if (this.pendingStart === null) return;
     clearTimeout(this.pendingStart);
     this.pendingStart = null;
     if (!this.stopped) this.startCoordination(catchUp);
   }
 
-  startCoordination(/** @type {boolean} */ catchUp) {
+  startCoordination(/** @type {boolean | undefined} */ catchUp) {
+    if (typeof window === "undefined") return;
     const listen = (/** @type {EventTarget} */ target, /** @type {string} */ type, /** @type {(event: any) => void} */ handler) => {
       target.addEventListener(type, handler);
       this.cleanups.push(() => target.removeEventListener(type, handler));

@@ -12,12 +12,11 @@ import { initSync } from "./auth_wasm.js";
 import { authError } from "./auth-error.js";
 
 const url = new URL("./auth_wasm_bg.wasm", import.meta.url);
-async function load() {
-  try {
-    initSync({ module: await WebAssembly.compileStreaming(fetch(url)) });
-  } catch (err) {
-    throw authError("network", `auth-wasm: could not load ${url} (${err instanceof Error ? err.message : String(err)})`);
-  }
-}
 /** Settles once the engine is ready (or could not load: AuthError `network`). */
-export const engineLoaded = load();
+export const engineLoaded = WebAssembly.compileStreaming(fetch(url))
+  .then((module) => {
+    initSync({ module });
+  })
+  .catch((err) => {
+    throw authError("network", `auth-wasm: could not load ${url} (${err instanceof Error ? err.message : String(err)})`);
+  });
