@@ -1,7 +1,9 @@
 // The start-up part of scripts/bench alone (after scripts/build), for work on start-up:
 //   node bench/startup-only.mjs [LOADS] [name-filter]
 // prints the start-up table (the empty page and every candidate whose name matches the
-// filter (a regular expression), round-robin as in run.mjs); writes nothing. With TRACE=<file.json>, one more
+// filter (a regular expression), round-robin as in run.mjs); writes nothing. BASELINE=<dir>
+// adds the browser build of another package directory's JS (before a change, say) with
+// the same .wasm, preloaded, to the same run. With TRACE=<file.json>, one more
 // load of each matching candidate is recorded as a Chromium trace (<file>-<i>.json:
 // devtools categories, with the V8 CPU profile) for the Performance panel.
 import { execFileSync } from "node:child_process";
@@ -19,7 +21,7 @@ const [loads = "40", filter = ""] = process.argv.slice(2);
 
 mkdirSync(path.dirname(PKG_WEB), { recursive: true });
 execFileSync("bash", ["-c", `source scripts/lib/web-pkg.sh && build_web_pkg "$0"`, PKG_WEB], { cwd: ROOT, stdio: "inherit" });
-const candidates = (await buildSite(PKG_WEB)).filter((c) => new RegExp(filter).test(c.name));
+const candidates = (await buildSite(PKG_WEB, process.env.BASELINE ? path.resolve(process.env.BASELINE) : null)).filter((c) => new RegExp(filter).test(c.name));
 
 const stops = [];
 try {

@@ -59,7 +59,7 @@ const readyScript = (bundle) => `import(${JSON.stringify(bundle)}).then(
   () => ${report("{ ready: performance.now() }")},
   (e) => ${report("{ failed: String(e && e.message || e) }")});`;
 
-export async function buildSite(pkgDir) {
+export async function buildSite(pkgDir, baselineDir = null) {
   rmSync(OUT, { recursive: true, force: true });
   mkdirSync(path.join(OUT, "startup"), { recursive: true });
   const bundle = async (source, file) => {
@@ -83,6 +83,19 @@ export async function buildSite(pkgDir) {
     await bundle(source, `startup/${i}.js`);
     writeFileSync(path.join(OUT, "startup", `${i}.html`), page(name, readyScript(`/startup/${i}.js`), head));
   }
+  // Another build of the package's JS (same .wasm) beside this one, in the same run:
+  // before/after figures for start-up work (bench/startup-only.mjs BASELINE=<pkg dir>).
+  const extra = [];
+  if (baselineDir) {
+    await build({
+      stdin: { contents: authWasm("browser.js"), resolveDir: BENCH, loader: "js" },
+      bundle: true, minify: true, format: "esm", platform: "browser", target: "es2022",
+      alias: { "@pkg": baselineDir }, outfile: path.join(OUT, "startup/baseline.js"), logLevel: "silent",
+    });
+    const name = "baseline: browser build, .wasm preloaded";
+    writeFileSync(path.join(OUT, "startup", "baseline.html"), page(name, readyScript("/startup/baseline.js"), WASM_HINT));
+    extra.push({ name, path: "/startup/baseline.html" });
+  }
   copyFileSync(path.join(pkgDir, "auth_wasm_bg.wasm"), path.join(OUT, WASM_PATH));
   writeFileSync(path.join(OUT, "empty.html"), page("empty", report("{ ready: performance.now() }")));
   await bundle(
@@ -99,7 +112,7 @@ export async function buildSite(pkgDir) {
   );
   writeFileSync(path.join(OUT, "hot.html"), page("hot paths", `import * as peers from "/peers.js"; import * as wasm from "/auth-wasm.js"; window.peers = peers; window.wasm = wasm; window.__ready = performance.now();`));
   writeFileSync(path.join(OUT, "storm.html"), page("storm", `import * as wasm from "/auth-wasm.js"; window.wasm = wasm; window.__ready = performance.now();`));
-  return names.map((name, i) => ({ name, path: `/startup/${i}.html` }));
+  return [...names.map((name, i) => ({ name, path: `/startup/${i}.html` })), ...extra];
 }
 
 /** Serves OUT at / and `pkgDir` at /pkg/. */
