@@ -4,7 +4,7 @@
 // e2e-engines: chromium firefox webkit
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, test } from "node:test";
-import { ENGINE, Lab, labBackend, openLab, uniqueEmail, useStack, watchConsole } from "./harness.mjs";
+import { ENGINE, Lab, labBackend, openLab, uniqueEmail, useStack, watchConsole, startLabClient } from "./harness.mjs";
 
 const CONFIG = { storage: "memory", refreshTransport: "cookie" };
 // Secure, as in production (the test hooks need dev mode, which would turn it off:
@@ -32,11 +32,7 @@ afterEach(async () => context.close());
 async function open(page, { reloaded = false } = {}) {
   if (reloaded) await page.waitForFunction(() => window.labReady === true);
   else await openLab(page, lab);
-  await page.evaluate((cfg) => {
-    window.auth = new window.AuthClient(cfg);
-    window.events = [];
-    window.auth.subscribe((_s, e) => window.events.push(e));
-  }, { baseUrl: backend.url, ...CONFIG });
+  await startLabClient(page, { baseUrl: backend.url, ...CONFIG });
 }
 
 const snapshot = (page) => page.evaluate(() => { const s = window.auth.getSnapshot(); return { status: s.status, storage: s.storage, refreshing: s.refreshing, error: s.error?.code ?? null }; });

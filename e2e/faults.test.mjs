@@ -5,7 +5,7 @@
 // e2e-engines: chromium firefox webkit
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, test } from "node:test";
-import { Lab, labBackend, needs, openLab, uniqueEmail, useStack, watchConsole } from "./harness.mjs";
+import { Lab, labBackend, needs, openLab, uniqueEmail, useStack, watchConsole, startLabClient } from "./harness.mjs";
 
 const contexts = [];
 
@@ -24,12 +24,7 @@ async function tab(context, config = {}) {
   const page = await context.newPage();
   const problems = watchConsole(page);
   await openLab(page, lab);
-  await page.evaluate((cfg) => {
-    window.auth = new window.AuthClient(cfg);
-    window.events = [];
-    window.auth.subscribe((_s, e) => window.events.push(e));
-    window.outcome = (p) => p.then(() => "ok", (e) => (e instanceof window.authWasm.AuthError ? e.code : `not an AuthError: ${e}`));
-  }, { baseUrl: backend.url, ...config });
+  await startLabClient(page, { baseUrl: backend.url, ...config });
   return { page, problems };
 }
 

@@ -220,6 +220,17 @@ export async function openLab(page, lab, url = `${lab.url}/`) {
   await page.waitForFunction(() => window.labReady === true);
 }
 
+/** A client in the lab page's `window.auth` (config passed as is), the events it
+ * reports in `window.events`, and `window.outcome(promise)`: "ok" or the AuthError's code. */
+export async function startLabClient(page, config) {
+  await page.evaluate((cfg) => {
+    window.auth = new window.AuthClient(cfg);
+    window.events = [];
+    window.auth.subscribe((_s, e) => window.events.push(e));
+    window.outcome = (p) => p.then(() => "ok", (e) => (e instanceof window.authWasm.AuthError ? e.code : `not an AuthError: ${e}`));
+  }, config);
+}
+
 /** A fresh, empty profile per launch. `browser.newContext()` is isolated storage. */
 export async function launchBrowser(engine = ENGINE) {
   if (engine === "firefox") return launchFirefox();

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { afterEach, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { Lab, openLab, useStack, watchConsole } from "./harness.mjs";
+import { Lab, openLab, useStack, watchConsole, startLabClient } from "./harness.mjs";
 import { OAuth2PasswordServer } from "./backends/servers.mjs";
 
 const TTL = 6;
@@ -29,11 +29,7 @@ async function tab() {
   const requests = [];
   page.on("request", (r) => requests.push({ method: r.method(), url: r.url(), type: r.headers()["content-type"] ?? null }));
   await openLab(page, lab);
-  await page.evaluate((cfg) => {
-    window.auth = new window.AuthClient(cfg);
-    window.events = [];
-    window.auth.subscribe((_s, e) => window.events.push(e));
-  }, recipe(server.url));
+  await startLabClient(page, recipe(server.url));
   return { page, problems, requests };
 }
 

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { Lab, labBackend, needs, openLab, uniqueEmail, useStack, watchConsole } from "./harness.mjs";
+import { Lab, labBackend, needs, openLab, uniqueEmail, useStack, watchConsole, startLabClient } from "./harness.mjs";
 
 const TTL = 6;
 
@@ -31,11 +31,7 @@ async function tab(context, config = {}) {
   const page = await context.newPage();
   const problems = watchConsole(page);
   await openLab(page, lab);
-  await page.evaluate((cfg) => {
-    window.auth = new window.AuthClient(cfg);
-    window.events = [];
-    window.auth.subscribe((_s, e) => window.events.push(e));
-  }, { baseUrl: backend.url, ...config });
+  await startLabClient(page, { baseUrl: backend.url, ...config });
   return { page, problems };
 }
 

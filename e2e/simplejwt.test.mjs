@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { afterEach, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { Lab, openLab, useStack, watchConsole } from "./harness.mjs";
+import { Lab, openLab, useStack, watchConsole, startLabClient } from "./harness.mjs";
 import { SimpleJwtServer } from "./backends/servers.mjs";
 
 // Short access tokens, so the storm meets real expiry; the tests that must not see a
@@ -44,11 +44,7 @@ async function tab(context) {
   const page = await context.newPage();
   const problems = watchConsole(page);
   await openLab(page, lab);
-  await page.evaluate((cfg) => {
-    window.auth = new window.AuthClient(cfg);
-    window.events = [];
-    window.auth.subscribe((_s, e) => window.events.push(e));
-  }, recipe(server.url));
+  await startLabClient(page, recipe(server.url));
   return { page, problems };
 }
 
