@@ -12,7 +12,7 @@ import path from "node:path";
 import { labBackend, launchBrowser, uniqueEmail } from "../e2e/harness.mjs";
 import { buildSite, serveSite } from "./browser/site.mjs";
 import { seedPeers, signIn } from "./browser/session.mjs";
-import { READY, startup, startupTable } from "./browser/startup.mjs";
+import { READY, startup, startupFetchTable, startupTable } from "./browser/startup.mjs";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
 const PKG_WEB = path.join(import.meta.dirname, ".out", "pkg-web");
@@ -39,7 +39,7 @@ try {
   const session = await signIn(page, site, backend.url, email, PASSWORD);
   await seedPeers(page, site, backend.url, session);
   const rows = await startup({ page, site, api: backend.url, candidates, loads: Number(loads) });
-  console.log(startupTable(rows).join("\n"));
+  console.log([...startupTable(rows), "", ...startupFetchTable(rows)].join("\n"));
   // One trace per candidate: tracing starts (and the profiler's start-up cost is paid)
   // on a load of the empty page, then the candidate's load is the one to read.
   for (const [i, c] of (process.env.TRACE ? candidates : []).entries()) {

@@ -55,8 +55,11 @@ const page = (title, script, head = "") => `<!doctype html><html><head><meta cha
 /** The page reports to the runner itself (startup.mjs): one console message, after
  * the time is taken. */
 const report = (value) => `console.log(${JSON.stringify(READY + " ")} + JSON.stringify(${value}))`;
+/** After the time is taken: when each resource was requested and had arrived (ms since
+ * navigation start), for the runner's breakdown of where a load's time went. */
+const RESOURCES = `performance.getEntriesByType("resource").map((e) => [e.name.replace(/^.*\\/|\\?.*$/g, ""), e.startTime, e.responseEnd])`;
 const readyScript = (bundle) => `import(${JSON.stringify(bundle)}).then(
-  () => ${report("{ ready: performance.now() }")},
+  () => ${report(`{ ready: performance.now(), resources: ${RESOURCES} }`)},
   (e) => ${report("{ failed: String(e && e.message || e) }")});`;
 
 export async function buildSite(pkgDir, baselineDir = null) {
