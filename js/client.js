@@ -9,7 +9,7 @@ import { DpopSigner } from "./dpop.js";
 import { Engine } from "./engine.js";
 import { build, fetchRequest, read, send } from "./http.js";
 import { Store } from "./storage.js";
-import { autofillSupported, createCredential, getCredential, passkeysSupported } from "./passkeys.js";
+import { autofillSupported, createCredential, getCredential, noPasskeys, passkeysSupported } from "./passkeys.js";
 import { Pending, arrivalOf, challengeOf, randomText } from "./social.js";
 import { Coordination } from "./coordination.js";
 import { MAX_TIMEOUT_MS, lockManager, online, pageFlags, sleep } from "./tabs.js";
@@ -23,7 +23,7 @@ const text = (/** @type {any} */ obj, /** @type {string} */ key) => (obj !== nul
 const unauthorized = () => authError("unauthorized", "Not authorized", 401);
 const signalOf = (/** @type {any} */ options) => (options?.signal instanceof AbortSignal ? options.signal : undefined);
 const usePasskeys = () => {
-  if (!passkeysSupported()) throw authError("config", "This browser has no passkeys (WebAuthn needs a secure context: https or localhost)");
+  if (!passkeysSupported()) throw noPasskeys();
 };
 const signedOutByIt = (/** @type {AuthError} */ err) => err.code === "refresh_failed" || err.code === "session_expired";
 
@@ -361,7 +361,7 @@ export class AuthClient {
   /** `{ Authorization: "Bearer ..." }`, or `{}` when there is no usable token.
    * With DPoP a header alone cannot carry the proof: `config` (use dpopHeaders). */
   authHeader() {
-    if (this.dpop) return Promise.reject(authError("config", "With dpop: true use dpopHeaders(url, method) or auth.fetch: a bound token needs a proof per request"));
+    if (this.dpop) return Promise.reject(authError("config", "With dpop: true use dpopHeaders() or fetch(): each request needs its own proof"));
     return this.getAccessToken().then((token) => (token ? { Authorization: `Bearer ${token}` } : {}));
   }
 

@@ -6,6 +6,7 @@
 // engine's decisions (src/core/dpop.rs).
 import { authError } from "./auth-error.js";
 import { DpopDecisions } from "./engine.js";
+import { toBase64url as b64url } from "./base64url.js";
 import { build, fetchRequest, read } from "./http.js";
 
 const DB_NAME = "auth-wasm-dpop";
@@ -22,13 +23,7 @@ export function dpopSupported() {
   return typeof indexedDB === "object" && indexedDB !== null && typeof crypto === "object" && typeof crypto.subtle?.sign === "function";
 }
 
-const b64url = (/** @type {ArrayBuffer | Uint8Array} */ bytes) => {
-  let binary = "";
-  for (const b of new Uint8Array(bytes)) binary += String.fromCharCode(b);
-  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-};
-
-const unavailable = () => authError("config", "dpop: true needs IndexedDB and WebCrypto P-256 keys, which this browser did not give");
+const unavailable = () => authError("config", "dpop: true needs IndexedDB and WebCrypto P-256 keys, not available here");
 
 /** One transaction on the key store. `body` queues its requests and calls `done(value)`;
  * the promise settles when the transaction has committed.
@@ -147,7 +142,7 @@ export class DpopSigner {
       // The body matters for a token route's answer (an error, or the token type).
       const body = tokens && response.status < 500 ? await response.clone().text().catch(() => "") : "";
       const verdict = this.decide.answer(request.url, response, body);
-      if (verdict === "unbound") throw authError("invalid_response", "The backend did not bind the tokens to this browser's DPoP key (is DPoP on there?)");
+      if (verdict === "unbound") throw authError("invalid_response", "The backend did not bind the tokens to the DPoP key (is DPoP on there?)");
       if (verdict !== "retry" || spare === null) return response;
       request = spare;
     }

@@ -3,14 +3,7 @@
 // options and checks and sends the credential (src/core/passkey.rs); this module only
 // performs the ceremony and says in AuthError terms how it ended.
 import { authError } from "./auth-error.js";
-
-/** @param {ArrayBuffer | ArrayBufferView} data */
-export function toBase64url(data) {
-  const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  let binary = "";
-  for (const b of bytes) binary += String.fromCharCode(b);
-  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-}
+import { toBase64url } from "./base64url.js";
 
 /** @param {string} text base64url, padded or not */
 export function fromBase64url(text) {
@@ -30,6 +23,9 @@ export function fromBase64url(text) {
 export function passkeysSupported() {
   return typeof PublicKeyCredential === "function" && typeof navigator !== "undefined" && !!navigator.credentials;
 }
+
+/** The rejection of a passkey method where passkeysSupported() is false. */
+export const noPasskeys = () => authError("config", "This browser has no passkeys (WebAuthn needs https or localhost)");
 
 /** Whether it offers passkeys in the autofill of a field (conditional mediation). */
 export async function autofillSupported() {
@@ -98,7 +94,7 @@ function credentialJSON(credential, response) {
  * account (`validation`), the page may not use this RP ID or WebAuthn at all (`config`).
  * @param {() => Promise<Credential | null>} start */
 async function ceremony(start) {
-  if (!passkeysSupported()) throw authError("config", "This browser has no passkeys (WebAuthn needs a secure context: https or localhost)");
+  if (!passkeysSupported()) throw noPasskeys();
   let credential;
   try {
     credential = await start();
@@ -119,7 +115,7 @@ export function ceremonyError(err) {
       return authError("validation", "This authenticator already holds a passkey for this account");
     case "SecurityError":
     case "NotSupportedError":
-      return authError("config", "Passkeys are not available on this page (its domain must be the backend's WEBAUTHN_RP_ID or below it)");
+      return authError("config", "Passkeys are not allowed on this page (its domain must be WEBAUTHN_RP_ID or under it)");
     default:
       return authError("aborted", "The passkey request did not complete");
   }

@@ -1,37 +1,27 @@
 // The second half of scripts/build: turns wasm-pack's web-target output in pkg/ into the
 // package. `node scripts/lib/finish-package.mjs <pkg dir> <version>`.
-// - auth_wasm.js (wasm-bindgen's glue) loses its default `new URL("auth_wasm_bg.wasm",
-//   import.meta.url)`: bundlers would emit the .wasm as an asset for every app, and the
-//   default entry never fetches it (the ./slim entry's init() is given a URL or bytes).
+// - auth_wasm.js (wasm-bindgen's glue) loses what the package never runs
+//   (scripts/lib/glue.mjs: among it the default `new URL("auth_wasm_bg.wasm",
+//   import.meta.url)`, which bundlers would emit as an asset for every app), and takes
+//   the wasm's minified import and export names.
 // - engine-inline.js carries the wasm in hex and instantiates it synchronously on
 //   import, so no bundler, runtime or test runner needs to understand .wasm.
 // - package.json's `files` is what the build emitted, so the tarball cannot miss a module.
 import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { finishGlue, minifyWasmNames } from "./glue.mjs";
 
 const [dir, version] = process.argv.slice(2);
 const pkg = (name) => path.join(dir, name);
 
 const GLUE = "auth_wasm.js";
-const DEFAULT_URL = "new URL('auth_wasm_bg.wasm', import.meta.url)";
-const glue = readFileSync(pkg(GLUE), "utf8");
-if (glue.split(DEFAULT_URL).length !== 2) {
-  throw new Error(`${GLUE}: expected one ${DEFAULT_URL} (wasm-bindgen's web target changed?)`);
-}
-if (!/\bfunction initSync\(/.test(glue)) throw new Error(`${GLUE}: no initSync (wasm-bindgen's web target changed?)`);
-// The loaders' branches for wasm-bindgen's deprecated positional arguments (a console.warn
-// each) go too: the package's loaders always pass the options object. 70 B gzip less.
-const DEPRECATED_ARGS =
-  /if \((module|module_or_path) !== undefined\) \{\s*if \(Object\.getPrototypeOf\(\1\) === Object\.prototype\) \{\s*\(\{\1\} = \1\)\s*\} else \{\s*console\.warn\('using deprecated parameters[^']*'\)\s*\}\s*\}/g;
-if ((glue.match(DEPRECATED_ARGS) ?? []).length !== 2) {
-  throw new Error(`${GLUE}: expected two deprecated-argument branches (wasm-bindgen's web target changed?)`);
-}
-writeFileSync(
-  pkg(GLUE),
-  glue
-    .replace(DEFAULT_URL, `(() => { throw new Error("auth-wasm/slim: init() needs the wasm's URL or bytes"); })()`)
-    .replace(DEPRECATED_ARGS, "({$1} = $1);"),
-);
+// scripts/build's mapping of the wasm's minified import and export names (not shipped).
+const NAMES = "wasm-names.json";
+const names = JSON.parse(readFileSync(pkg(NAMES), "utf8"));
+rmSync(pkg(NAMES));
+const modules = new Set(WebAssembly.Module.imports(new WebAssembly.Module(readFileSync(pkg("auth_wasm_bg.wasm")))).map((i) => i.module));
+if (modules.size !== 1) throw new Error(`auth_wasm_bg.wasm: expected one import module, found ${[...modules].join(", ")}`);
+writeFileSync(pkg(GLUE), minifyWasmNames(finishGlue(readFileSync(pkg(GLUE), "utf8")), names, [...modules][0]));
 
 // Hex, not base64: it keeps the wasm's byte boundaries, so gzip and brotli still see its
 // repeats (measured on this wasm: base64 costs +8.9 KB gzip over the .wasm, hex +2.9 KB;

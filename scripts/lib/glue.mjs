@@ -1,0 +1,116 @@
+// The edits scripts/lib/finish-package.mjs makes to wasm-bindgen's web-target glue
+// (auth_wasm.js). Each removes code the package never runs, and each insists on finding
+// what it removes (else the build fails: wasm-bindgen's output changed, look again), so
+// nothing is dropped by a pattern that half-matched. Unit-tested in tests/unit/glue.test.mjs.
+
+const DEFAULT_URL = "new URL('auth_wasm_bg.wasm', import.meta.url)";
+
+/** @param {string} what @param {boolean} ok */
+function expect(ok, what) {
+  if (!ok) throw new Error(`auth_wasm.js: ${what} (wasm-bindgen's web target changed?)`);
+}
+
+/** Replace every match of `pattern` (global) with `replacement`, expecting `count` of them
+ * (a number, or "some": at least one). @param {string} text @param {RegExp} pattern
+ * @param {string | ((...groups: string[]) => string)} replacement @param {number | "some"} count
+ * @param {string} what */
+function replace(text, pattern, replacement, count, what) {
+  const found = (text.match(pattern) ?? []).length;
+  expect(count === "some" ? found > 0 : found === count, `expected ${count === "some" ? "some" : count} ${what}, found ${found}`);
+  return text.replace(pattern, /** @type {any} */ (replacement));
+}
+
+/** @param {string} glue wasm-bindgen's auth_wasm.js @returns {string} the package's */
+export function finishGlue(glue) {
+  expect(/\bfunction initSync\(/.test(glue), "no initSync");
+  // Its default `new URL("auth_wasm_bg.wasm", import.meta.url)` goes: bundlers would emit
+  // the .wasm as an asset for every app, and the default entry never fetches it (the
+  // ./slim entry's init() is given a URL or bytes).
+  expect(glue.split(DEFAULT_URL).length === 2, `expected one ${DEFAULT_URL}`);
+  let out = glue.replace(DEFAULT_URL, `(() => { throw new Error("auth-wasm/slim: init() needs the wasm's URL or bytes"); })()`);
+
+  // The loaders' branches for wasm-bindgen's deprecated positional arguments (a
+  // console.warn each): the package's loaders always pass the options object. 70 B gzip.
+  out = replace(
+    out,
+    /if \((module|module_or_path) !== undefined\) \{\s*if \(Object\.getPrototypeOf\(\1\) === Object\.prototype\) \{\s*\(\{\1\} = \1\)\s*\} else \{\s*console\.warn\('using deprecated parameters[^']*'\)\s*\}\s*\}/g,
+    "({$1} = $1);",
+    2,
+    "deprecated-argument branches",
+  );
+
+  // passStringToWasm0's branch for a call without `realloc`: every call passes
+  // wasm.__wbindgen_realloc.
+  expect(!/passStringToWasm0\([^)]*\bmalloc\)/.test(out), "a passStringToWasm0 call without realloc");
+  out = replace(out, /\n {4}if \(realloc === undefined\) \{\n[\s\S]*?\n {4}\}\n/g, "\n", 1, "branches for a missing realloc");
+
+  // The fallback for a TextEncoder without encodeInto: every browser and Node the package
+  // supports has it (js/engine.js's decodeJwt uses it directly).
+  out = replace(out, /\nif \(!\('encodeInto' in cachedTextEncoder\)\) \{\n[\s\S]*?\n\}\n/g, "\n", 1, "encodeInto fallbacks");
+
+  // The try/catch around the copies of a call's string arguments, which frees the ones
+  // already copied when a later copy throws: a copy throws only when the wasm's allocator
+  // traps (the instance is then unusable) or for an argument that is no string, which
+  // js/engine.js never passes. The copies stay, in the same order.
+  out = replace(
+    out,
+    /\n( *)let ((?:ptr\d+, len\d+)(?:, ptr\d+, len\d+)*);\n *try \{\n([\s\S]*?)\n *\} catch \(e\) \{\n(?: *if \(ptr\d+\) \{ wasm\.__wbindgen_free\(ptr\d+, len\d+ \* 1, 1\); \}\n)+ *throw e;\n *\}/g,
+    (_, indent, names, copies) => `\n${indent}let ${names};\n${copies.replace(/^ {4}/gm, "")}`,
+    "some",
+    "guarded argument copies",
+  );
+  expect(!/catch \(e\) \{\s*if \(ptr/.test(out), "a guarded argument copy left");
+
+  // The classes' explicit free() (and Symbol.dispose, its alias): the shell never frees
+  // an engine by hand; the FinalizationRegistry beside each class frees it once collected.
+  const classes = (out.match(/^export class \w+ \{$/gm) ?? []).length;
+  out = replace(
+    out,
+    /\n {4}__destroy_into_raw\(\) \{\n[^}]*\n {4}\}\n {4}free\(\) \{\n[^}]*\n {4}\}/g,
+    "",
+    classes,
+    "free() per class",
+  );
+  out = replace(out, /\nif \(Symbol\.dispose\) (\w+)\.prototype\[Symbol\.dispose\] = \1\.prototype\.free;/g, "", classes, "Symbol.dispose per class");
+  expect(!/__destroy_into_raw|\.prototype\.free\b/.test(out), "a use of free() left");
+
+  // The stand-in for a missing FinalizationRegistry: ES2021, in every browser, Worker and
+  // Node the package supports.
+  out = replace(
+    out,
+    /\(typeof FinalizationRegistry === 'undefined'\)\n\s*\? \{ register: \(\) => \{\}, unregister: \(\) => \{\} \}\n\s*: new FinalizationRegistry/g,
+    "new FinalizationRegistry",
+    classes,
+    "FinalizationRegistry stand-ins",
+  );
+  // The module and instance kept in variables nothing reads.
+  out = replace(out, /\nlet wasmModule, wasmInstance, wasm;\n/g, "\nlet wasm;\n", 1, "unread module and instance variables");
+  out = replace(out, /\n {4}wasmInstance = instance;\n|\n {4}wasmModule = module;\n/g, "\n", 2, "assignments of the unread variables");
+  expect(!/wasmModule|wasmInstance/.test(out), "a use of wasmModule or wasmInstance left");
+  return out;
+}
+
+/** The glue with the wasm's minified names (scripts/build's `wasm-opt
+ * --minify-imports-and-exports-and-modules`, whose printed mapping is `names`; `module`:
+ * the one import module the wasm now names): the import object's module and functions and
+ * every `wasm.<export>` renamed. A name the glue uses that the mapping lacks fails the build.
+ * @param {string} glue
+ * @param {{ imports: [string, string, string][], exports: [string, string][] }} names
+ * @param {string} module */
+export function minifyWasmNames(glue, names, module) {
+  const modules = new Set(names.imports.map(([from]) => from));
+  expect(modules.size === 1, `expected the imports from one module, found ${[...modules].join(", ")}`);
+  const [from] = modules;
+  const quoted = JSON.stringify(from).replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+  let out = replace(glue, new RegExp(`(\\n\\s+)${quoted}: import0,`, "g"), `$1${JSON.stringify(module)}: import0,`, 1, `import module ${from}`);
+  for (const [, name, short] of names.imports) {
+    out = replace(out, new RegExp(`(\\n\\s+)${name}: function\\(`, "g"), `$1${short}: function(`, 1, `import ${name}`);
+  }
+  const exports = new Map(names.exports);
+  out = out.replace(/\bwasm\.(\w+)\b/g, (_, name) => {
+    const short = exports.get(name);
+    expect(short !== undefined, `wasm.${name} is no export the mapping names`);
+    return `wasm.${short}`;
+  });
+  return out;
+}
