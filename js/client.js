@@ -67,7 +67,7 @@ export class AuthClient {
     // the first snapshot: they start in the next task, so a page's start-up does not wait
     // for them (about 1 ms in Chromium), or at once when a change or a refresh needs them.
     /** @type {ReturnType<typeof setTimeout> | null} */
-    this.pendingStart = setTimeout(() => this.startPending(true));
+    this.pendingStart = setTimeout(() => this.startCoordination(true));
     // With the refresh token in an httpOnly cookie, a new page holds no tokens:
     // the session comes back by a silent refresh (operations wait for it).
     if (this.settings.cookie && typeof window !== "undefined" && this.engine.status() === "anonymous") {
@@ -496,7 +496,7 @@ export class AuthClient {
 
   /** The session changed here: store it, tell other tabs, tell listeners. */
   changed(/** @type {AuthEvent} */ event) {
-    this.startPending();
+    this.startCoordination();
     const stored = this.engine.persisted();
     if (this.store.write(stored)) this.emit("storage_fallback");
     this.coordination.broadcast(stored);
@@ -666,7 +666,7 @@ export class AuthClient {
     const wait = this.engine.backoffWait();
     if (wait !== null) await sleep(wait);
     if (!online()) throw authError("network", "The browser is offline");
-    this.startPending();
+    this.startCoordination();
     return this.coordination.refresh(refreshToken);
   }
 
@@ -707,20 +707,16 @@ export class AuthClient {
     else this.schedule();
   }
 
-  /** Start the constructor's deferred part now if it has not started (never after free()).
+  /** The constructor's deferred part, once, now if it has not run (nothing after free()).
    * @param {boolean} [catchUp] also adopt what another tab stored before the storage
    * listener existed (in the deferred task; not when this tab is about to change it) */
-  startPending(catchUp) {
+  startCoordination(catchUp) {
     if (!this.pendingStart) return;
     clearTimeout(this.pendingStart);
     this.pendingStart = null;
     // Here too: the first use of navigator.locks costs about 0.15 ms in Chromium.
     this.coordination.locks = lockManager();
-    if (!this.stopped) this.startCoordination(catchUp);
-  }
-
-  startCoordination(/** @type {boolean | undefined} */ catchUp) {
-    if (typeof window === "undefined") return;
+    if (this.stopped || typeof window === "undefined") return;
     const listen = (/** @type {EventTarget} */ target, /** @type {string} */ type, /** @type {(event: any) => void} */ handler) => {
       target.addEventListener(type, handler);
       this.cleanups.push(() => target.removeEventListener(type, handler));

@@ -14,9 +14,7 @@ import { authError } from "./auth-error.js";
 const url = new URL("./auth_wasm_bg.wasm", import.meta.url);
 /** Settles once the engine is ready (or could not load: AuthError `network`). */
 export const engineLoaded = WebAssembly.compileStreaming(fetch(url))
-  .then((module) => {
-    initSync({ module });
-  })
+  .then((module) => initSync({ module }))
   .catch((err) => {
     throw authError("network", `auth-wasm: could not load ${url} (${err instanceof Error ? err.message : String(err)})`);
   });
