@@ -27,6 +27,10 @@ fn panic(_: &::core::panic::PanicInfo) -> ! {
     ::core::arch::wasm32::unreachable()
 }
 
+/// talc over memory it grows, each growth a heap of its own (`WasmGrowAndClaim`) rather
+/// than an extension of the last (`new_wasm_dynamic_allocator`): 78 B gzip less code for
+/// a little fragmentation at the few page boundaries the engine's small heap crosses.
 #[cfg(all(target_arch = "wasm32", not(feature = "std")))]
 #[global_allocator]
-static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+static ALLOCATOR: talc::cell::TalcSyncCell<talc::wasm::WasmGrowAndClaim, talc::wasm::WasmBinning> =
+    talc::cell::TalcSyncCell::new_wasm(talc::wasm::WasmGrowAndClaim);

@@ -24,11 +24,11 @@ fn error_text(err: &AuthError) -> String {
     write_str(&mut out, &err.message);
     if let Some(status) = err.status {
         out.push_str(",\"status\":");
-        push_int(&mut out, u32::from(status));
+        json::write_int(&mut out, i64::from(status));
     }
     if let Some(wait) = err.retry_after {
         out.push_str(",\"retryAfter\":");
-        push_int(&mut out, wait);
+        json::write_int(&mut out, i64::from(wait));
     }
     if !err.fields.is_empty() {
         out.push_str(",\"fields\":{");
@@ -46,22 +46,6 @@ fn error_text(err: &AuthError) -> String {
     out
 }
 
-fn push_int(out: &mut String, mut n: u32) {
-    let mut digits = [0u8; 10];
-    let mut i = digits.len();
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    for d in digits.iter().skip(i) {
-        out.push(char::from(*d));
-    }
-}
-
 /// A request as JSON text: `{"id","method","url","type"?,"body"?,"bearer"?,"cookie"?,"link"?}`;
 /// `id` names it in the answer (`REPLY`); `cookie`: send credentials and the CSRF
 /// header (the refresh token is a cookie); `link`: a link's callback, the signed-in
@@ -70,7 +54,7 @@ fn request_text(issued: &Issued, cookie: bool) -> String {
     let out = &issued.out;
     let r = &out.request;
     let mut text = String::from("{\"id\":");
-    push_int(&mut text, issued.id);
+    json::write_int(&mut text, i64::from(issued.id));
     text.push_str(",\"method\":");
     write_str(&mut text, r.method);
     text.push_str(",\"url\":");

@@ -68,12 +68,21 @@ pub fn decode_jwt_scratch(len: usize) -> i32 {
     }
 }
 
+#[wasm_bindgen]
+extern "C" {
+    /// `Date.now()`, bound here rather than through js-sys: that crate's `#[no_mangle]`
+    /// JSPI task export (futures/jspi.rs) would be linked with it, and its panic location
+    /// data stays in the wasm after wasm-bindgen deletes the export.
+    #[wasm_bindgen(js_namespace = Date, js_name = now)]
+    fn date_now() -> f64;
+}
+
 /// Whether the token of `len` bytes in the scratch buffer is expired now (device
 /// clock), allowing `leeway` seconds (default 0). A malformed token counts as expired.
 #[wasm_bindgen(js_name = isExpiredScratch)]
 pub fn is_expired_scratch(len: usize, leeway: Option<f64>) -> bool {
     let leeway = leeway.filter(|l| l.is_finite() && *l >= 0.0).unwrap_or(0.0) as i64;
-    let now = libm::floor(js_sys::Date::now() / 1000.0) as i64;
+    let now = libm::floor(date_now() / 1000.0) as i64;
     scratch()
         .get_mut(..len)
         .is_none_or(|token| jwt::is_expired_in_place(token, now, leeway))
