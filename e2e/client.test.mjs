@@ -110,6 +110,23 @@ test("a new client restores the stored session", async () => {
   assert.match(r.header.Authorization, /^Bearer eyJ/);
 });
 
+test("a sign-out another tab stored while the client started is adopted", async () => {
+  const r = await run(async () => {
+    await window.signUp(window.client());
+    const c = window.client();
+    const events = [];
+    c.subscribe((snap, event) => events.push([snap.status, event]));
+    const restored = c.getSnapshot().status;
+    // Written before the client listens for storage events (it starts to a task after
+    // the constructor): a page gets no storage event for its own write either, so only
+    // the start's catch-up can see it.
+    localStorage.removeItem("auth-wasm:session");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    return { restored, now: c.getSnapshot().status, events };
+  });
+  assert.deepEqual(r, { restored: "authenticated", now: "anonymous", events: [["anonymous", "synced"]] });
+});
+
 test("garbage or tampered storage starts anonymous and is removed", async () => {
   for (const garbage of ["not json", '{"v":99,"access_token":"x"}', '{"v":1,"access_token":"eyJhbGci.bad.sig"}', "[]"]) {
     const r = await run(async (garbage) => {

@@ -89,6 +89,29 @@ describe("refresh across tabs", () => {
     await stormAtExpiry(context);
   });
 
+  test("tabs that refresh in the task that created their client still send one refresh", async () => {
+    const context = await newContext();
+    const first = await tab(context);
+    await signIn(first.page);
+    // This tab's client goes, so nothing refreshes before the new tabs do.
+    await first.page.evaluate(() => window.auth.free());
+    await untilExpired(first.page);
+    const pages = [];
+    for (let i = 0; i < 3; i++) {
+      const page = await context.newPage();
+      await openLab(page, lab);
+      pages.push(page);
+    }
+    // A client's locks and channel start a task after its constructor, unless a refresh
+    // needs them first, as here: created and asked for a token in one task.
+    const tokens = await Promise.all(
+      pages.map((page) => page.evaluate((baseUrl) => new window.AuthClient({ baseUrl }).getAccessToken(), backend.url)),
+    );
+    assert.ok(tokens.every((t) => typeof t === "string" && t.length > 0), "every tab has a token");
+    assert.equal(new Set(tokens).size, 1, "the tabs share the one refreshed token");
+    assert.equal((await backend.stats())["/auth/refresh"], 1);
+  });
+
   test("503 twice then 200: the session is kept and refreshes after backoff", async () => {
     const context = await newContext();
     const { page, problems } = await tab(context, { retry: { baseDelay: 200, maxDelay: 1000 } });

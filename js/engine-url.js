@@ -5,14 +5,16 @@
 // this module. The fetch starts as this module is evaluated (README's preload hint starts
 // it with the page instead, and this fetch then reuses it) and the wasm compiles while it
 // downloads (streaming: the server must send `application/wasm`, as bundlers' servers and
-// static hosts do). The entry exports after it (top-level await), so `new AuthClient()`
-// stays synchronous.
+// static hosts do). No top-level await here: the rest of the package's modules evaluate
+// while the wasm compiles; browser.js, evaluated last, awaits `engineLoaded` before it
+// exports (top-level await), so `new AuthClient()` stays synchronous.
 import { initSync } from "./auth_wasm.js";
 import { authError } from "./auth-error.js";
 
 const url = new URL("./auth_wasm_bg.wasm", import.meta.url);
-try {
-  initSync({ module: await WebAssembly.compileStreaming(fetch(url)) });
-} catch (err) {
-  throw authError("network", `auth-wasm: could not load ${url} (${err instanceof Error ? err.message : String(err)})`);
-}
+/** Settles once the engine is ready (or could not load: AuthError `network`). */
+export const engineLoaded = WebAssembly.compileStreaming(fetch(url))
+  .then((module) => initSync({ module }))
+  .catch((err) => {
+    throw authError("network", `auth-wasm: could not load ${url} (${err instanceof Error ? err.message : String(err)})`);
+  });

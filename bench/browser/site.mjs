@@ -55,11 +55,14 @@ const page = (title, script, head = "") => `<!doctype html><html><head><meta cha
 /** The page reports to the runner itself (startup.mjs): one console message, after
  * the time is taken. */
 const report = (value) => `console.log(${JSON.stringify(READY + " ")} + JSON.stringify(${value}))`;
+/** After the time is taken: when each resource was requested and had arrived (ms since
+ * navigation start), for the runner's breakdown of where a load's time went. */
+const RESOURCES = `performance.getEntriesByType("resource").map((e) => [e.name.replace(/^.*\\/|\\?.*$/g, ""), e.startTime, e.responseEnd])`;
 const readyScript = (bundle) => `import(${JSON.stringify(bundle)}).then(
-  () => ${report("{ ready: performance.now() }")},
+  () => ${report(`{ ready: performance.now(), resources: ${RESOURCES} }`)},
   (e) => ${report("{ failed: String(e && e.message || e) }")});`;
 
-export async function buildSite(pkgDir) {
+export async function buildSite(pkgDir, baselineDir = null) {
   rmSync(OUT, { recursive: true, force: true });
   mkdirSync(path.join(OUT, "startup"), { recursive: true });
   const bundle = async (source, file) => {
@@ -83,6 +86,19 @@ export async function buildSite(pkgDir) {
     await bundle(source, `startup/${i}.js`);
     writeFileSync(path.join(OUT, "startup", `${i}.html`), page(name, readyScript(`/startup/${i}.js`), head));
   }
+  // Another build of the package's JS (same .wasm) beside this one, in the same run:
+  // before/after figures for start-up work (bench/startup-only.mjs BASELINE=<pkg dir>).
+  const extra = [];
+  if (baselineDir) {
+    await build({
+      stdin: { contents: authWasm("browser.js"), resolveDir: BENCH, loader: "js" },
+      bundle: true, minify: true, format: "esm", platform: "browser", target: "es2022",
+      alias: { "@pkg": baselineDir }, outfile: path.join(OUT, "startup/baseline.js"), logLevel: "silent",
+    });
+    const name = "baseline: browser build, .wasm preloaded";
+    writeFileSync(path.join(OUT, "startup", "baseline.html"), page(name, readyScript("/startup/baseline.js"), WASM_HINT));
+    extra.push({ name, path: "/startup/baseline.html" });
+  }
   copyFileSync(path.join(pkgDir, "auth_wasm_bg.wasm"), path.join(OUT, WASM_PATH));
   writeFileSync(path.join(OUT, "empty.html"), page("empty", report("{ ready: performance.now() }")));
   await bundle(
@@ -99,7 +115,7 @@ export async function buildSite(pkgDir) {
   );
   writeFileSync(path.join(OUT, "hot.html"), page("hot paths", `import * as peers from "/peers.js"; import * as wasm from "/auth-wasm.js"; window.peers = peers; window.wasm = wasm; window.__ready = performance.now();`));
   writeFileSync(path.join(OUT, "storm.html"), page("storm", `import * as wasm from "/auth-wasm.js"; window.wasm = wasm; window.__ready = performance.now();`));
-  return names.map((name, i) => ({ name, path: `/startup/${i}.html` }));
+  return [...names.map((name, i) => ({ name, path: `/startup/${i}.html` })), ...extra];
 }
 
 /** Serves OUT at / and `pkgDir` at /pkg/. */

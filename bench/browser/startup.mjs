@@ -16,26 +16,37 @@ async function load(page, url) {
   const message = page.waitForEvent("console", { predicate: (m) => m.text().startsWith(`${READY} `), timeout: 60_000 });
   await page.goto(url, { waitUntil: "commit" });
   const report = JSON.parse((await message).text().slice(READY.length + 1));
-  return { ms: report.ready, failed: report.failed };
+  return { ms: report.ready, failed: report.failed, resources: report.resources ?? [] };
 }
 
-export async function startup({ page, site, api, candidates }) {
+export async function startup({ page, site, api, candidates, loads = LOADS }) {
   const all = [{ name: "empty page", path: "/empty.html" }, ...candidates];
   const times = new Map(all.map((c) => [c.name, []]));
+  /** Per candidate, per resource: when it was requested and when it had arrived. */
+  const resources = new Map(all.map((c) => [c.name, new Map()]));
   const failures = new Map();
   // Round-robin, so drift on a shared machine spreads over every candidate.
-  for (let round = 0; round < WARMUP + LOADS; round++) {
+  for (let round = 0; round < WARMUP + loads; round++) {
     for (const c of all) {
       const r = await load(page, `${site.url}${c.path}?api=${encodeURIComponent(api)}`);
       if (r.failed) failures.set(c.name, r.failed);
-      else if (round >= WARMUP) times.get(c.name).push(r.ms);
+      else if (round >= WARMUP) {
+        times.get(c.name).push(r.ms);
+        for (const [name, start, end] of r.resources) {
+          const seen = resources.get(c.name);
+          if (!seen.has(name)) seen.set(name, { start: [], end: [] });
+          seen.get(name).start.push(start);
+          seen.get(name).end.push(end);
+        }
+      }
     }
   }
   const empty = median(times.get("empty page"));
   return all.map((c) => {
     const t = times.get(c.name);
     const med = median(t);
-    return { name: c.name, loads: t.length, median_ms: med, p95_ms: p95(t), vs_empty: med / empty, failed: failures.get(c.name) ?? null };
+    const fetched = [...resources.get(c.name)].map(([name, r]) => ({ name, start_ms: median(r.start), end_ms: median(r.end) }));
+    return { name: c.name, loads: t.length, median_ms: med, p95_ms: p95(t), vs_empty: med / empty, failed: failures.get(c.name) ?? null, fetched };
   });
 }
 
@@ -44,5 +55,15 @@ export function startupTable(rows) {
     `| client | loads | median ms | p95 ms | median vs empty page |`,
     `|---|---:|---:|---:|---:|`,
     ...rows.map((r) => `| ${r.name} | ${r.loads} | ${fixed(r.median_ms, 1)} | ${fixed(r.p95_ms, 1)} | ${r.failed ? `failed: ${r.failed}` : ratio(r.vs_empty, 1)} |`),
+  ];
+}
+
+/** Where the time went: each resource's median request and arrival time beside the
+ * median ready time (ms since navigation start). */
+export function startupFetchTable(rows) {
+  return [
+    `| client | resource: requested -> arrived (median ms) | ready |`,
+    `|---|---|---:|`,
+    ...rows.map((r) => `| ${r.name} | ${r.fetched.map((f) => `${f.name} ${fixed(f.start_ms, 1)} -> ${fixed(f.end_ms, 1)}`).join("; ")} | ${fixed(r.median_ms, 1)} |`),
   ];
 }

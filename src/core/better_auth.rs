@@ -118,7 +118,7 @@ pub fn two_factor_methods(resp: &HttpResponse) -> Option<Vec<String>> {
         return None;
     }
     let body = json::parse(resp.body)?;
-    if body.get("twoFactorRedirect") != Some(&Json::Bool(true)) {
+    if !matches!(body.get("twoFactorRedirect"), Some(Json::Bool(true))) {
         return None;
     }
     let totp = matches!(body.get("twoFactorMethods"), Some(Json::Arr(items))

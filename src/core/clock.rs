@@ -75,11 +75,20 @@ pub fn parse_http_date(text: &str) -> Option<i64> {
         b'0' => c.is_ascii_digit(),
         _ => c == s,
     });
-    let field = |at: usize, len: usize| decimal(text.get(at..at + len)?).map(i64::from);
-    let month = MONTHS.chunks(3).position(|m| b.get(8..11) == Some(m))? as i64 + 1;
-    let (day, year) = (field(5, 2)?, field(12, 4)?);
-    let (h, m, s) = (field(17, 2)?, field(20, 2)?, field(23, 2)?);
-    if !fits || !(1..=31).contains(&day) || h > 23 || m > 59 || s > 60 || year < 1970 {
+    if !fits {
+        return None;
+    }
+    // Digits where the shape has them (just checked): read without further checks.
+    let field = |at: usize, len: usize| {
+        b.iter()
+            .skip(at)
+            .take(len)
+            .fold(0i64, |n, d| n * 10 + i64::from(d.wrapping_sub(b'0')))
+    };
+    let month = (0..12usize).find(|m| MONTHS.get(m * 3..m * 3 + 3) == b.get(8..11))? as i64 + 1;
+    let (day, year) = (field(5, 2), field(12, 4));
+    let (h, m, s) = (field(17, 2), field(20, 2), field(23, 2));
+    if !(1..=31).contains(&day) || h > 23 || m > 59 || s > 60 || year < 1970 {
         return None;
     }
     Some(days_from_civil(year, month, day) * 86_400 + h * 3600 + m * 60 + s)
@@ -114,7 +123,7 @@ pub fn parse_retry_after(value: &str, now: Millis) -> Option<u32> {
         return Some(secs);
     }
     let at = parse_http_date(value)? as f64 * 1000.0;
-    let wait = libm::ceil((at - now) / 1000.0);
+    let wait = super::float::ceil((at - now) / 1000.0);
     Some(if wait <= 0.0 {
         0
     } else {

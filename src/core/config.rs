@@ -172,22 +172,20 @@ impl RawConfig {
             .filter(Json::is_object)
             .ok_or_else(|| AuthError::config("AuthClient needs a config object with baseUrl"))?;
         let present = |key: &str| value.get(key).filter(|v| !matches!(v, Json::Null));
+        // Matches, not `map(..).transpose()`: less code per closure.
         let text = |key: &str| -> Result<Option<String>, AuthError> {
-            present(key)
-                .map(|v| {
-                    v.as_str()
-                        .map(str::to_owned)
-                        .ok_or_else(|| AuthError::config(&[key, " must be a string"].concat()))
-                })
-                .transpose()
+            match present(key) {
+                None => Ok(None),
+                Some(Json::Str(s)) => Ok(Some(s.clone())),
+                Some(_) => Err(AuthError::config_named(key, " must be a string")),
+            }
         };
         let number = |v: Option<&Json>, key: &str| -> Result<Option<f64>, AuthError> {
-            v.filter(|v| !matches!(v, Json::Null))
-                .map(|v| {
-                    v.as_f64()
-                        .ok_or_else(|| AuthError::config(&[key, " must be a number"].concat()))
-                })
-                .transpose()
+            match v {
+                None | Some(Json::Null) => Ok(None),
+                Some(Json::Num(n)) => Ok(Some(n.value())),
+                Some(_) => Err(AuthError::config_named(key, " must be a number")),
+            }
         };
         // Loops, not `collect::<Result<..>>`: that adapter costs half a KB of wasm.
         let mut allowed_origins = Vec::new();
@@ -216,18 +214,12 @@ impl RawConfig {
                 Some(Json::Obj(members)) => {
                     for (name, v) in members {
                         let Some(path) = v.as_str() else {
-                            return Err(AuthError::config(
-                                &[key, " values must be strings"].concat(),
-                            ));
+                            return Err(AuthError::config_named(key, " values must be strings"));
                         };
                         out.push((name.clone(), path.to_owned()));
                     }
                 }
-                Some(_) => {
-                    return Err(AuthError::config(
-                        &[key, " must be an object of paths"].concat(),
-                    ))
-                }
+                Some(_) => return Err(AuthError::config_named(key, " must be an object of paths")),
             }
             Ok(out)
         };
@@ -258,28 +250,42 @@ impl RawConfig {
     }
 }
 
-fn millis(value: Option<f64>, default: f64, name: &str) -> Result<f64, AuthError> {
+/// `value` (or `default`) when it is a number from 0 to `max`; else a config error
+/// naming the option. One function for both units: each copy costs the wasm.
+fn bounded(
+    value: Option<f64>,
+    default: f64,
+    max: f64,
+    name: &str,
+    rule: &str,
+) -> Result<f64, AuthError> {
     match value {
         None => Ok(default),
-        Some(v) if v.is_finite() && (0.0..=3_600_000.0).contains(&v) => Ok(v),
-        Some(_) => Err(AuthError::config(
-            &[
-                name,
-                " must be a number of milliseconds between 0 and 3600000",
-            ]
-            .concat(),
-        )),
+        // NaN and the infinities are outside the range.
+        Some(v) if (0.0..=max).contains(&v) => Ok(v),
+        Some(_) => Err(AuthError::config_named(name, rule)),
     }
 }
 
+fn millis(value: Option<f64>, default: f64, name: &str) -> Result<f64, AuthError> {
+    bounded(
+        value,
+        default,
+        3_600_000.0,
+        name,
+        " must be a number of milliseconds between 0 and 3600000",
+    )
+}
+
 fn seconds(value: Option<f64>, default: i64, name: &str) -> Result<i64, AuthError> {
-    match value {
-        None => Ok(default),
-        Some(v) if v.is_finite() && (0.0..=86_400.0).contains(&v) => Ok(v as i64),
-        Some(_) => Err(AuthError::config(
-            &[name, " must be a number of seconds between 0 and 86400"].concat(),
-        )),
-    }
+    bounded(
+        value,
+        default as f64,
+        86_400.0,
+        name,
+        " must be a number of seconds between 0 and 86400",
+    )
+    .map(|v| v as i64)
 }
 
 impl Config {
@@ -426,8 +432,9 @@ fn require_https(origin: &str, name: &str) -> Result<(), AuthError> {
     if origin.starts_with("https://") || is_loopback_origin(origin) {
         Ok(())
     } else {
-        Err(AuthError::config(
-            &[name, " must use https: unless it is localhost or 127.0.0.1"].concat(),
+        Err(AuthError::config_named(
+            name,
+            " must use https: unless it is localhost or 127.0.0.1",
         ))
     }
 }

@@ -157,7 +157,7 @@ impl Engine {
         let user = session.and_then(|s| s.user.as_deref()).or(claims);
         let expires = session
             .and_then(|s| s.expires_at)
-            .map(|e| Json::Num(libm::round(e - self.clock.offset_ms).into()));
+            .map(|e| Json::Num(crate::core::float::round(e - self.clock.offset_ms).into()));
         let mfa = self.mfa.as_ref().map(|(_, methods)| {
             let mut list = String::from("[");
             for (i, m) in methods.iter().enumerate() {
@@ -593,7 +593,7 @@ impl Engine {
                 ErrorCode::RateLimited,
                 "Refreshing is paused; try again later",
             );
-            err.retry_after = Some(libm::ceil(wait / 1000.0) as u32);
+            err.retry_after = Some(crate::core::float::ceil(wait / 1000.0) as u32);
             err
         })
     }

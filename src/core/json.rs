@@ -5,8 +5,15 @@
 
 use crate::prelude::*;
 
+use super::float;
+
 /// A parsed JSON value. Objects keep their key order (and duplicates: `get` takes the last).
-#[derive(Debug, Clone, PartialEq)]
+///
+/// Equality only for tests and the fuzz targets: the derived `PartialEq` is 400 B of
+/// wasm that a `==` in library code would link (`matches!` tests a value for free), so
+/// library code cannot compare values.
+#[derive(Debug, Clone)]
+#[cfg_attr(any(test, fuzzing), derive(PartialEq))]
 pub enum Json {
     Null,
     Bool(bool),
@@ -24,7 +31,8 @@ const MAX_DEPTH: usize = 64;
 /// float formatter with a correctly rounded parser would do the same at a cost of
 /// kilobytes of wasm (docs/design-notes.md, "Size"); the text is already validated
 /// JSON, and JS reads it (`JSON.parse`) to the same value JSON.stringify started from.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
+#[cfg_attr(any(test, fuzzing), derive(PartialEq))]
 pub struct Number {
     value: f64,
     lexeme: Option<String>,
@@ -144,7 +152,7 @@ fn pow10(exp: i32) -> f64 {
 /// Written without `core::fmt`'s float machinery (which would add kilobytes to the
 /// wasm): integers exactly (every number this crate stores is an epoch time),
 /// fractions to 9 decimals, huge magnitudes in exponent form.
-fn write_num(out: &mut String, n: f64) {
+pub fn write_num(out: &mut String, n: f64) {
     if !n.is_finite() {
         out.push_str("null");
         return;
@@ -167,8 +175,8 @@ fn write_num(out: &mut String, n: f64) {
         out.push('-');
     }
     let n = n.abs();
-    let whole = libm::trunc(n);
-    let mut frac = libm::round((n - whole) * 1e9) as i64;
+    let whole = float::trunc(n);
+    let mut frac = float::round((n - whole) * 1e9) as i64;
     let (whole, carry) = if frac >= 1_000_000_000 {
         (whole + 1.0, true)
     } else {
@@ -206,32 +214,32 @@ fn write_digits(out: &mut String, v: u64, width: u32) {
     out.push(char::from(b'0' + (v % 10) as u8));
 }
 
-/// Append `s` as a JSON string literal.
+/// Append `s` as a JSON string literal. By bytes: only ASCII is escaped, and the runs
+/// between escapes are copied whole (no UTF-8 decoding and re-encoding per char).
 pub fn write_str(out: &mut String, s: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => {
-                out.push_str(if (c as u32) < 0x10 {
-                    "\\u000"
-                } else {
-                    "\\u001"
-                });
-                let low = (c as u8) & 15;
-                out.push(char::from(if low < 10 {
-                    b'0' + low
-                } else {
-                    b'a' + low - 10
-                }));
-            }
-            c => out.push(c),
+    let mut run = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let escape = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0..=0x1f => "\\u00",
+            _ => continue,
+        };
+        // `i` is at an ASCII byte: both ends of the run are char boundaries.
+        out.push_str(s.get(run..i).unwrap_or_default());
+        run = i + 1;
+        out.push_str(escape);
+        if b < 0x20 && !matches!(b, b'\n' | b'\r' | b'\t') {
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 15)]));
         }
     }
+    out.push_str(s.get(run..).unwrap_or_default());
     out.push('"');
 }
 
@@ -306,80 +314,66 @@ impl Parser<'_, '_> {
             b'"' => {
                 self.string(self.keep.is_none())?;
                 Some(match self.keep {
-                    None => Json::Str(self.last.clone()),
+                    // Taken, not cloned: `string` starts each literal afresh.
+                    None => Json::Str(core::mem::take(&mut self.last)),
                     Some(_) => Json::Null,
                 })
             }
-            b'[' => {
+            // Arrays and objects share one loop (an object's member is a key, then a
+            // value like an item): one copy of it in the wasm.
+            open @ (b'[' | b'{') => {
+                let object = open == b'{';
+                let close = open + 2; // `]` and `}` follow `[` and `{` two places on.
                 self.i += 1;
-                let mut items = Vec::new();
+                let (mut items, mut members) = (Vec::new(), Vec::new());
                 self.ws();
-                if self.eat(b"]").is_some() {
-                    return Some(Json::Arr(items));
-                }
-                loop {
-                    let item = self.value(depth + 1)?;
-                    if self.keep.is_none() {
-                        items.push(item);
-                    }
-                    self.ws();
-                    match *self.b.get(self.i)? {
-                        b',' => self.i += 1,
-                        b']' => {
-                            self.i += 1;
-                            return Some(Json::Arr(items));
+                if self.b.get(self.i).copied() != Some(close) {
+                    loop {
+                        let skimming = self.keep;
+                        let mut kept = skimming.is_none();
+                        let mut key = String::new();
+                        if object {
+                            self.ws();
+                            if self.b.get(self.i).copied() != Some(b'"') {
+                                return None;
+                            }
+                            self.string(kept || depth == 0)?;
+                            // Skimming builds a top-level member it keeps in full: the
+                            // rest is checked and dropped.
+                            if let Some(keep) = skimming {
+                                kept = depth == 0 && keep.contains(&self.last.as_str());
+                            }
+                            if kept {
+                                key = core::mem::take(&mut self.last);
+                                self.keep = None;
+                            }
+                            self.ws();
+                            self.eat(b":")?;
                         }
-                        _ => return None,
+                        let value = self.value(depth + 1);
+                        self.keep = skimming;
+                        let value = value?;
+                        if kept {
+                            if object {
+                                members.push((key, value));
+                            } else {
+                                items.push(value);
+                            }
+                        }
+                        self.ws();
+                        match *self.b.get(self.i)? {
+                            b',' => self.i += 1,
+                            c if c == close => break,
+                            _ => return None,
+                        }
                     }
                 }
-            }
-            b'{' => {
                 self.i += 1;
-                let mut members = Vec::new();
-                self.ws();
-                if self.eat(b"}").is_some() {
-                    return Some(Json::Obj(members));
-                }
-                loop {
-                    self.ws();
-                    if self.b.get(self.i) != Some(&b'"') {
-                        return None;
-                    }
-                    self.string(self.keep.is_none() || depth == 0)?;
-                    // Skimming builds a top-level member it keeps in full: the rest is
-                    // checked and dropped.
-                    let skimming = self.keep;
-                    let kept = match skimming {
-                        None => true,
-                        Some(keep) => depth == 0 && keep.contains(&self.last.as_str()),
-                    };
-                    let key = if kept {
-                        self.last.clone()
-                    } else {
-                        String::new()
-                    };
-                    self.ws();
-                    self.eat(b":")?;
-                    if kept {
-                        self.keep = None;
-                    }
-                    let value = self.value(depth + 1);
-                    self.keep = skimming;
-                    if kept {
-                        members.push((key, value?));
-                    } else {
-                        value?;
-                    }
-                    self.ws();
-                    match *self.b.get(self.i)? {
-                        b',' => self.i += 1,
-                        b'}' => {
-                            self.i += 1;
-                            return Some(Json::Obj(members));
-                        }
-                        _ => return None,
-                    }
-                }
+                Some(if object {
+                    Json::Obj(members)
+                } else {
+                    Json::Arr(items)
+                })
             }
             b'-' | b'0'..=b'9' => {
                 let start = self.i;
@@ -412,7 +406,7 @@ impl Parser<'_, '_> {
         let negative = self.eat(b"-").is_some();
         let int_start = self.i;
         let (int, int_len) = self.digits()?;
-        if int_len > 1 && self.b.get(int_start) == Some(&b'0') {
+        if int_len > 1 && self.b.get(int_start).copied() == Some(b'0') {
             return None;
         }
         let mut value = int;

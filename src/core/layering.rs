@@ -12,6 +12,7 @@ const MODULES: [(&str, &str); 19] = [
     ("engine", include_str!("engine.rs")),
     ("engine", include_str!("engine/requests.rs")),
     ("error", include_str!("error.rs")),
+    ("float", include_str!("float.rs")),
     ("json", include_str!("json.rs")),
     ("jwt", include_str!("jwt.rs")),
     ("passkey", include_str!("passkey.rs")),
@@ -84,7 +85,7 @@ fn the_cycle_check_sees_dependencies() {
         .iter()
         .find(|(name, _)| *name == "jwt")
         .map_or("", |(_, s)| s);
-    assert_eq!(dependencies(jwt), ["error", "json"], "jwt");
+    assert_eq!(dependencies(jwt), ["error", "float", "json"], "jwt");
     assert!(dependencies("use super::configx;").is_empty());
     assert_eq!(dependencies("use super::url::{find, join};"), ["url"]);
 }

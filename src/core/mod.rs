@@ -11,6 +11,7 @@ pub mod dpop;
 pub mod engine;
 pub mod error;
 pub mod fields;
+pub(crate) mod float;
 pub mod json;
 pub mod jwt;
 #[cfg(test)]

@@ -5,7 +5,8 @@
 use crate::prelude::*;
 
 use super::clock::Millis;
-use super::json::{self, write_str, Json};
+use super::float;
+use super::json::{self, write_num, write_str, Json};
 use super::session::Session;
 
 pub const VERSION: f64 = 1.0;
@@ -33,12 +34,13 @@ pub fn encode(session: &Session) -> String {
         None => out.push_str("null"),
     }
     out.push_str(",\"expires_at\":");
-    out.push_str(&session.expires_at.map_or_else(
-        || "null".to_owned(),
-        |e| Json::Num(libm::floor(e).into()).to_text(),
-    ));
+    // Written in place (not through a `Json` value and its own string).
+    match session.expires_at {
+        Some(e) => write_num(&mut out, float::floor(e)),
+        None => out.push_str("null"),
+    }
     out.push_str(",\"issued_at\":");
-    out.push_str(&Json::Num(libm::floor(session.issued_at).into()).to_text());
+    write_num(&mut out, float::floor(session.issued_at));
     out.push_str(",\"user\":");
     out.push_str(session.user.as_deref().unwrap_or("null"));
     out.push('}');
@@ -70,7 +72,7 @@ pub fn decode(text: &str, now: Millis) -> Result<Session, Discard> {
     // 1111111111111111111111111112 and 1.5 changing on a second write).
     let time = |key: &str| match value.get(key) {
         None | Some(Json::Null) => Ok(None),
-        Some(Json::Num(n)) if n.value().abs() <= MAX_EXACT_MS => Ok(Some(libm::floor(n.value()))),
+        Some(Json::Num(n)) if n.value().abs() <= MAX_EXACT_MS => Ok(Some(float::floor(n.value()))),
         Some(_) => Err(Discard::BadShape),
     };
     let expires_at = time("expires_at")?;

@@ -10,7 +10,7 @@ use super::error::{AuthError, ErrorCode};
 use super::fields::lookup;
 use super::json::{self, write_str, Json};
 use super::session::TokenSet;
-use super::url::{find, join};
+use super::url::{contains_ignore_case, find, join};
 
 /// An operation, which decides how an error status is read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,32 +77,36 @@ pub(super) fn json_object(members: &[(&str, &str)]) -> String {
 
 /// application/x-www-form-urlencoded (WHATWG URL "urlencoded serializer").
 fn form(pairs: &[(&str, &str)]) -> String {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let mut out = String::new();
     for (i, (k, v)) in pairs.iter().enumerate() {
         if i > 0 {
             out.push('&');
         }
-        for (j, part) in [k, v].iter().enumerate() {
-            if j == 1 {
-                out.push('=');
-            }
-            for b in part.bytes() {
-                match b {
-                    b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'*' | b'-' | b'.' | b'_' => {
-                        out.push(b as char)
-                    }
-                    b' ' => out.push('+'),
-                    _ => {
-                        out.push('%');
-                        out.push(HEX[(b >> 4) as usize] as char);
-                        out.push(HEX[(b & 15) as usize] as char);
-                    }
-                }
-            }
-        }
+        escape_into(&mut out, k, true);
+        out.push('=');
+        escape_into(&mut out, v, true);
     }
     out
+}
+
+/// Percent-encodes `text` onto `out`: for a form (`*` kept, space as `+`) or a path
+/// segment (`~` kept). One loop for both: each copy costs the wasm.
+fn escape_into(out: &mut String, text: &str, form: bool) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric()
+            || matches!(b, b'-' | b'.' | b'_')
+            || b == if form { b'*' } else { b'~' }
+        {
+            out.push(char::from(b));
+        } else if form && b == b' ' {
+            out.push('+');
+        } else {
+            out.push('%');
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 15)]));
+        }
+    }
 }
 
 pub(super) fn post(
@@ -368,17 +372,8 @@ pub fn sessions_request(cfg: &Config, what: SessionsOp) -> Option<HttpRequest> {
 
 /// A path segment with everything but unreserved characters percent-encoded.
 pub(super) fn percent_encode(segment: &str) -> String {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let mut out = String::new();
-    for b in segment.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push('%');
-            out.push(char::from(HEX[usize::from(b >> 4)]));
-            out.push(char::from(HEX[usize::from(b & 15)]));
-        }
-    }
+    escape_into(&mut out, segment, false);
     out
 }
 
@@ -489,13 +484,12 @@ fn parse_body(resp: &HttpResponse) -> Result<Json, AuthError> {
 }
 
 /// The server's own message (`detail`, `message`, `error_description`) when it is short text.
-fn server_message(body: Option<&Json>) -> Option<String> {
+fn server_message(body: Option<&Json>) -> Option<&str> {
     let body = body?;
     ["detail", "message", "error_description"]
         .iter()
         .find_map(|k| body.str_of(k))
         .filter(|m| !m.is_empty() && m.len() <= 300)
-        .map(str::to_owned)
 }
 
 /// Field errors from `{"fields": {name: msg}}`, FastAPI's `{"detail": [{loc, msg}]}`
@@ -544,22 +538,20 @@ fn field_errors(body: Option<&Json>) -> Vec<(String, String)> {
     out
 }
 
-/// What the error body says about duplicates, in the forms backends use.
+/// What the error body says about duplicates, in the forms backends use. Compared
+/// without lowercased copies of the body's text.
 fn says_already_exists(body: Option<&Json>) -> bool {
     let Some(body) = body else { return false };
     let code = ["code", "error"]
         .iter()
         .find_map(|k| body.str_of(k))
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    let text = server_message(Some(body))
-        .unwrap_or_default()
-        .to_ascii_lowercase();
-    code == "user_exists"
-        || find(&code, "already_exists").is_some()
-        || find(&code, "already exists").is_some()
-        || find(&text, "already exists").is_some()
-        || find(&text, "already registered").is_some()
+        .unwrap_or("");
+    let text = server_message(Some(body)).unwrap_or("");
+    code.eq_ignore_ascii_case("user_exists")
+        || contains_ignore_case(code, "already_exists")
+        || contains_ignore_case(code, "already exists")
+        || contains_ignore_case(text, "already exists")
+        || contains_ignore_case(text, "already registered")
 }
 
 /// Better Auth's `{message, code}` errors, by code family: the field
@@ -589,12 +581,35 @@ fn better_auth_code(code: &str) -> Option<(ErrorCode, Option<&'static str>)> {
     }
 }
 
+/// The message of an error whose body has none of its own, by code (the few that
+/// say more are chosen in `error_from_response`). One table, not a message per arm.
+fn fallback_message(code: ErrorCode) -> &'static str {
+    match code {
+        ErrorCode::RateLimited => "Too many attempts; try again later",
+        ErrorCode::InvalidCode => "The code is not valid",
+        ErrorCode::ChallengeExpired => "The sign-in took too long: enter your password again",
+        ErrorCode::InvalidCredentials => "Invalid email or password",
+        ErrorCode::UserExists => "An account with this email already exists",
+        ErrorCode::Validation => "Some fields are invalid",
+        ErrorCode::InvalidToken => "This verification link is not valid",
+        ErrorCode::StateMismatch => {
+            "This sign-in answer came from another provider: start it again"
+        }
+        ErrorCode::CodeUsed => "This sign-in link was already used: sign in again",
+        ErrorCode::ProviderError => "The sign-in provider failed",
+        ErrorCode::Server => "The server failed",
+        ErrorCode::RefreshFailed => "The session could not be refreshed",
+        ErrorCode::Unauthorized => "Not signed in",
+        _ => "The server answered something unexpected",
+    }
+}
+
 /// Map a non-2xx response to an AuthError (README.md: the table of `code`s under "Using auth-wasm").
 pub fn error_from_response(op: Op, resp: &HttpResponse) -> AuthError {
+    use ErrorCode::*;
     let status = resp.status;
     let body = json::parse(resp.body).filter(Json::is_object);
     let body = body.as_ref();
-    let message = server_message(body);
     let code_in_body = body
         .and_then(|b| b.str_of("code").or_else(|| b.str_of("error")))
         .unwrap_or("");
@@ -607,110 +622,59 @@ pub fn error_from_response(op: Op, resp: &HttpResponse) -> AuthError {
     } else {
         None
     };
-    let (code, fallback) = match status {
-        429 => (ErrorCode::RateLimited, "Too many attempts; try again later"),
+    let client_error = (400..500).contains(&status);
+    // The code, and a message for the few cases that say more than `fallback_message`.
+    let (code, special): (ErrorCode, Option<&str>) = match status {
+        429 => (RateLimited, None),
         // The second step of a two-factor sign-in says which it was.
-        400..=499 if code_in_body == "invalid_code" => {
-            (ErrorCode::InvalidCode, "The code is not valid")
+        _ if client_error && code_in_body == "invalid_code" => (InvalidCode, None),
+        _ if client_error && code_in_body == "challenge_expired" => (ChallengeExpired, None),
+        _ if client_error && op != Op::Refresh && better_auth.is_some() => {
+            (better_auth.map_or(Validation, |(code, _)| code), None)
         }
-        400..=499 if code_in_body == "challenge_expired" => (
-            ErrorCode::ChallengeExpired,
-            "The sign-in took too long: enter your password again",
-        ),
-        400..=499 if better_auth.is_some() && op != Op::Refresh => match better_auth {
-            Some((ErrorCode::InvalidCredentials, _)) => {
-                (ErrorCode::InvalidCredentials, "Invalid email or password")
-            }
-            Some((ErrorCode::UserExists, _)) => (
-                ErrorCode::UserExists,
-                "An account with this email already exists",
-            ),
-            Some((ErrorCode::InvalidCode, _)) => (ErrorCode::InvalidCode, "The code is not valid"),
-            Some((ErrorCode::ChallengeExpired, _)) => (
-                ErrorCode::ChallengeExpired,
-                "The sign-in took too long: enter your password again",
-            ),
-            _ => (ErrorCode::Validation, "Some fields are invalid"),
-        },
         // An unverified account holds the provider's email: nothing was linked.
-        409 if code_in_body == "user_exists" => (
-            ErrorCode::UserExists,
-            "An account with this email already exists",
-        ),
+        409 if code_in_body == "user_exists" => (UserExists, None),
         // A verification link works once, for 24 hours, and only as signed.
-        400..=499 if code_in_body == "verification_used" => (
-            ErrorCode::CodeUsed,
-            "This verification link was already used",
-        ),
-        400..=499 if code_in_body.starts_with("verification_") => (
-            ErrorCode::InvalidToken,
-            "This verification link is not valid",
-        ),
-        // The backend's own RFC 9207 check: the answer is from another provider.
-        400..=499 if code_in_body == "state_mismatch" => (
-            ErrorCode::StateMismatch,
-            "This sign-in answer came from another provider: start it again",
-        ),
-        // A social sign-in's code works once (a reload or a replayed link).
-        400..=499 if code_in_body == "code_used" => (
-            ErrorCode::CodeUsed,
-            "This sign-in link was already used: sign in again",
-        ),
-        _ if code_in_body == "provider_error" => {
-            (ErrorCode::ProviderError, "The sign-in provider failed")
+        _ if client_error && code_in_body == "verification_used" => {
+            (CodeUsed, Some("This verification link was already used"))
         }
-        500..=599 => (ErrorCode::Server, "The server failed"),
-        _ if body.is_none() && !(400..500).contains(&status) => (
-            ErrorCode::InvalidResponse,
-            "The server answered something unexpected",
-        ),
+        _ if client_error && code_in_body.starts_with("verification_") => (InvalidToken, None),
+        // The backend's own RFC 9207 check: the answer is from another provider.
+        _ if client_error && code_in_body == "state_mismatch" => (StateMismatch, None),
+        // A social sign-in's code works once (a reload or a replayed link).
+        _ if client_error && code_in_body == "code_used" => (CodeUsed, None),
+        _ if code_in_body == "provider_error" => (ProviderError, None),
+        500..=599 => (Server, None),
+        _ if body.is_none() && !client_error => (InvalidResponse, None),
         _ => match op {
-            Op::Login if status == 422 && code_in_body == "validation" => {
-                (ErrorCode::Validation, "Some fields are invalid")
-            }
+            Op::Login if status == 422 && code_in_body == "validation" => (Validation, None),
             // A 400 naming fields (DRF: `{"password": ["This field may not be
             // blank."]}`) refuses the form, not the credentials.
-            Op::Login if status == 400 && !field_errors(body).is_empty() => {
-                (ErrorCode::Validation, "Some fields are invalid")
-            }
-            Op::Login if matches!(status, 400 | 401 | 403 | 422) => {
-                (ErrorCode::InvalidCredentials, "Invalid email or password")
-            }
-            Op::Register if status == 409 || says_already_exists(body) => (
-                ErrorCode::UserExists,
-                "An account with this email already exists",
-            ),
-            Op::Register if matches!(status, 400 | 422) => {
-                (ErrorCode::Validation, "Some fields are invalid")
-            }
+            Op::Login if status == 400 && !field_errors(body).is_empty() => (Validation, None),
+            Op::Login if matches!(status, 400 | 401 | 403 | 422) => (InvalidCredentials, None),
+            Op::Register if status == 409 || says_already_exists(body) => (UserExists, None),
+            Op::Register if matches!(status, 400 | 422) => (Validation, None),
             // An unknown passkey, an answer that did not verify, a wrong step-up password.
-            Op::Passkey if matches!(code_in_body, "invalid_credentials" | "passkey_invalid") => (
-                ErrorCode::InvalidCredentials,
-                "This passkey was not accepted",
-            ),
-            Op::Passkey if status == 404 => (ErrorCode::Validation, "No such passkey"),
-            Op::Refresh if matches!(status, 400 | 401 | 403) => (
-                ErrorCode::RefreshFailed,
-                "The session could not be refreshed",
-            ),
-            _ if matches!(status, 401 | 403) => (ErrorCode::Unauthorized, "Not signed in"),
-            _ if status == 422 || status == 400 => {
-                (ErrorCode::Validation, "Some fields are invalid")
+            Op::Passkey if matches!(code_in_body, "invalid_credentials" | "passkey_invalid") => {
+                (InvalidCredentials, Some("This passkey was not accepted"))
             }
-            _ => (
-                ErrorCode::InvalidResponse,
-                "The server answered something unexpected",
-            ),
+            Op::Passkey if status == 404 => (Validation, Some("No such passkey")),
+            Op::Refresh if matches!(status, 400 | 401 | 403) => (RefreshFailed, None),
+            _ if matches!(status, 401 | 403) => (Unauthorized, None),
+            _ if status == 422 || status == 400 => (Validation, None),
+            _ => (InvalidResponse, None),
         },
     };
-    let mut err =
-        AuthError::new(code, message.unwrap_or_else(|| fallback.to_owned())).with_status(status);
-    if code == ErrorCode::RateLimited {
+    let message = server_message(body)
+        .or(special)
+        .unwrap_or_else(|| fallback_message(code));
+    let mut err = AuthError::new(code, message).with_status(status);
+    if code == RateLimited {
         err.retry_after = resp
             .retry_after
             .and_then(|v| parse_retry_after(v, resp.now));
     }
-    if code == ErrorCode::Validation {
+    if code == Validation {
         err.fields = field_errors(body);
         if let (Some((_, Some(field))), true) = (better_auth, err.fields.is_empty()) {
             let message = err.message.clone();
@@ -770,6 +734,13 @@ pub(crate) mod tests {
         assert_eq!(r.credential, Credential::Access);
         assert_eq!(r.url, "http://127.0.0.1:8000/auth/logout");
         assert_eq!(me_request(&c).unwrap().url, "http://127.0.0.1:8000/auth/me");
+    }
+
+    #[test]
+    fn forms_and_path_segments_keep_their_own_unreserved_sets() {
+        // A form keeps `*` and writes a space as `+`; a path segment keeps `~`.
+        assert_eq!(form(&[("k y", "a*~ é")]), "k+y=a*%7E+%C3%A9");
+        assert_eq!(percent_encode("a*~ é/-._"), "a%2A~%20%C3%A9%2F-._");
     }
 
     #[test]

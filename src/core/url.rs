@@ -7,10 +7,25 @@ use crate::prelude::*;
 /// `str::find` with a string pattern links a two-way searcher (~1.5 KB of wasm).
 pub fn find(hay: &str, needle: &str) -> Option<usize> {
     let (h, n) = (hay.as_bytes(), needle.as_bytes());
-    if n.is_empty() {
-        return Some(0);
+    // A loop, not `(0..).find(..)`: the iterator's closure is a function of its own.
+    let mut i = 0;
+    while let Some(window) = h.get(i..i + n.len()) {
+        if window == n {
+            return Some(i);
+        }
+        i += 1;
     }
-    (0..=h.len().checked_sub(n.len())?).find(|&i| h.get(i..i + n.len()) == Some(n))
+    None
+}
+
+/// Whether `hay` contains `needle`, ASCII letters compared without case: no
+/// lowercased copies.
+pub fn contains_ignore_case(hay: &str, needle: &str) -> bool {
+    let (h, n) = (hay.as_bytes(), needle.as_bytes());
+    (0..=h.len().saturating_sub(n.len())).any(|i| {
+        h.get(i..i + n.len())
+            .is_some_and(|w| w.eq_ignore_ascii_case(n))
+    })
 }
 
 /// Split at the first `://`.
@@ -21,29 +36,28 @@ fn split_scheme(url: &str) -> Option<(&str, &str)> {
 
 /// `scheme://host[:port]` with scheme and host lowercased and default ports dropped.
 /// None for anything that is not an absolute http(s) URL.
+///
+/// Byte scans: `split_once(char)`, `rfind(char)` and `to_ascii_lowercase` each link a
+/// generic searcher or a copy. (`str::trim` stays: other modules link it anyway.)
 pub fn origin_of(url: &str) -> Option<String> {
-    let url = url.trim();
-    let (scheme, rest) = split_scheme(url)?;
-    let scheme = scheme.to_ascii_lowercase();
-    let default_port = match scheme.as_str() {
-        "http" => "80",
-        "https" => "443",
-        _ => return None,
-    };
-    let end = rest
-        .bytes()
-        .position(|b| matches!(b, b'/' | b'?' | b'#'))
-        .unwrap_or(rest.len());
-    let authority = rest.get(..end)?;
-    // Credentials in the URL are not part of the origin.
-    let host_port = authority.get(authority.rfind('@').map_or(0, |at| at + 1)..)?;
-    if host_port.is_empty() {
+    let (scheme, rest) = split_scheme(url.trim())?;
+    let (prefix, default_port) = if scheme.eq_ignore_ascii_case("https") {
+        ("https://", "443")
+    } else if scheme.eq_ignore_ascii_case("http") {
+        ("http://", "80")
+    } else {
         return None;
-    }
-    let (host, port) = split_host_port(host_port)?;
-    let mut origin = scheme;
-    origin.push_str("://");
-    origin.push_str(&host.to_ascii_lowercase());
+    };
+    let authority = rest.get(..position(rest, |b| matches!(b, b'/' | b'?' | b'#')))?;
+    // Credentials in the URL are not part of the origin.
+    let at = authority
+        .bytes()
+        .rposition(|b| b == b'@')
+        .map_or(0, |at| at + 1);
+    let (host, port) = split_host_port(authority.get(at..)?)?;
+    let mut origin = String::from(prefix);
+    origin.push_str(host);
+    origin.make_ascii_lowercase();
     if let Some(port) = port.filter(|p| *p != default_port) {
         origin.push(':');
         origin.push_str(port);
@@ -51,20 +65,27 @@ pub fn origin_of(url: &str) -> Option<String> {
     Some(origin)
 }
 
+/// Offset of the first byte matching `stop`, or the length.
+fn position(text: &str, stop: impl Fn(u8) -> bool) -> usize {
+    text.bytes().position(stop).unwrap_or(text.len())
+}
+
+/// The host (non-empty; an IPv6 literal with its brackets) and the port, if any.
 fn split_host_port(host_port: &str) -> Option<(&str, Option<&str>)> {
-    if host_port.starts_with('[') {
+    let end = if host_port.starts_with('[') {
         // `get`, not indexing: no panic path (and its formatting) in the wasm.
-        let end = host_port.find(']')? + 1;
-        let (host, rest) = (host_port.get(..end)?, host_port.get(end..)?);
-        return match rest.strip_prefix(':') {
-            Some(port) => valid_port(port).then_some((host, Some(port))),
-            None if rest.is_empty() => Some((host, None)),
-            None => None,
-        };
+        host_port.bytes().position(|b| b == b']')? + 1
+    } else {
+        position(host_port, |b| b == b':')
+    };
+    let (host, rest) = (host_port.get(..end)?, host_port.get(end..)?);
+    if host.is_empty() {
+        return None;
     }
-    match host_port.split_once(':') {
-        Some((host, port)) => (!host.is_empty() && valid_port(port)).then_some((host, Some(port))),
-        None => Some((host_port, None)),
+    match rest.strip_prefix(':') {
+        Some(port) => valid_port(port).then_some((host, Some(port))),
+        None if rest.is_empty() => Some((host, None)),
+        None => None,
     }
 }
 
@@ -75,13 +96,14 @@ fn valid_port(port: &str) -> bool {
 /// Host of an origin produced by `origin_of`.
 fn host_of(origin: &str) -> &str {
     let rest = split_scheme(origin).map_or(origin, |(_, r)| r);
-    if rest.starts_with('[') {
-        return rest
-            .find(']')
-            .and_then(|end| rest.get(..=end))
-            .unwrap_or(rest);
-    }
-    rest.split(':').next().unwrap_or(rest)
+    let end = if rest.starts_with('[') {
+        rest.bytes()
+            .position(|b| b == b']')
+            .map_or(rest.len(), |end| end + 1)
+    } else {
+        position(rest, |b| b == b':')
+    };
+    rest.get(..end).unwrap_or(rest)
 }
 
 /// localhost, 127.0.0.0/8 and [::1]: where plain http is acceptable.
@@ -119,12 +141,19 @@ pub fn join(base: &str, path: &str) -> String {
     if find(path, "://").is_some() {
         return path.to_owned();
     }
-    let mut out = base.trim_end_matches('/').to_owned();
+    let mut out = trim_end_slashes(base).to_owned();
     if !path.starts_with('/') {
         out.push('/');
     }
     out.push_str(path);
     out
+}
+
+/// `base` without its trailing slashes; `trim_end_matches('/')` links a reverse
+/// UTF-8 decoder for what is a byte scan.
+pub fn trim_end_slashes(base: &str) -> &str {
+    let end = base.bytes().rposition(|b| b != b'/').map_or(0, |i| i + 1);
+    base.get(..end).unwrap_or(base)
 }
 
 #[cfg(test)]
@@ -156,6 +185,11 @@ mod tests {
         assert_eq!(
             origin_of("http://evil.com?@127.0.0.1/").as_deref(),
             Some("http://evil.com")
+        );
+        // Surrounding whitespace goes, Unicode spaces included (as `str::trim`).
+        assert_eq!(
+            origin_of(" \u{a0}https://A.example\t\n").as_deref(),
+            Some("https://a.example")
         );
     }
 
@@ -213,6 +247,26 @@ mod tests {
         assert_eq!(find("aab", "ab"), Some(1));
         assert_eq!(find("", ""), Some(0));
         assert_eq!(find("é://", "://"), Some(2));
+    }
+
+    #[test]
+    fn contains_ignoring_ascii_case() {
+        assert!(contains_ignore_case(
+            "User Already Exists",
+            "already exists"
+        ));
+        assert!(contains_ignore_case("ALREADY_EXISTS", "already_exists"));
+        assert!(contains_ignore_case("x", ""));
+        assert!(!contains_ignore_case("already", "already exists"));
+        assert!(!contains_ignore_case("", "a"));
+        assert!(!contains_ignore_case("alreadyexists", "already exists"));
+    }
+
+    #[test]
+    fn trims_trailing_slashes_only() {
+        assert_eq!(trim_end_slashes("http://a//"), "http://a");
+        assert_eq!(trim_end_slashes("/"), "");
+        assert_eq!(trim_end_slashes("http://a/b"), "http://a/b");
     }
 
     #[test]

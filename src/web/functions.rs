@@ -74,7 +74,7 @@ pub fn is_expired_scratch(len: usize, leeway: f64, now_ms: f64) -> bool {
     } else {
         0
     };
-    let now = libm::floor(now_ms / 1000.0) as i64;
+    let now = crate::core::float::floor(now_ms / 1000.0) as i64;
     scratch()
         .get_mut(..len)
         .is_none_or(|token| jwt::is_expired_in_place(token, now, leeway))

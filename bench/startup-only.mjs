@@ -1,0 +1,67 @@
+// The start-up part of scripts/bench alone (after scripts/build), for work on start-up:
+//   node bench/startup-only.mjs [LOADS] [name-filter]
+// prints the start-up table (the empty page and every candidate whose name matches the
+// filter (a regular expression), round-robin as in run.mjs); writes nothing. BASELINE=<dir>
+// adds the browser build of another package directory's JS (before a change, say) with
+// the same .wasm, preloaded, to the same run. With TRACE=<file.json>, one more
+// load of each matching candidate is recorded as a Chromium trace (<file>-<i>.json:
+// devtools categories, with the V8 CPU profile) for the Performance panel.
+import { execFileSync } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { labBackend, launchBrowser, uniqueEmail } from "../e2e/harness.mjs";
+import { buildSite, serveSite } from "./browser/site.mjs";
+import { seedPeers, signIn } from "./browser/session.mjs";
+import { READY, startup, startupFetchTable, startupTable } from "./browser/startup.mjs";
+
+const ROOT = path.resolve(import.meta.dirname, "..");
+const PKG_WEB = path.join(import.meta.dirname, ".out", "pkg-web");
+const PASSWORD = "correct horse battery";
+const [loads = "40", filter = ""] = process.argv.slice(2);
+
+mkdirSync(path.dirname(PKG_WEB), { recursive: true });
+execFileSync("bash", ["-c", `source scripts/lib/web-pkg.sh && build_web_pkg "$0"`, PKG_WEB], { cwd: ROOT, stdio: "inherit" });
+const candidates = (await buildSite(PKG_WEB, process.env.BASELINE ? path.resolve(process.env.BASELINE) : null)).filter((c) => new RegExp(filter).test(c.name));
+
+const stops = [];
+try {
+  const site = await serveSite(PKG_WEB);
+  stops.push(site.stop);
+  const backend = labBackend();
+  stops.push(() => backend.dispose());
+  await backend.start();
+  const chromium = await launchBrowser();
+  stops.push(chromium.close);
+  const email = uniqueEmail("bench");
+  await backend.register(email, PASSWORD);
+  const context = await chromium.browser.newContext();
+  const page = await context.newPage();
+  const session = await signIn(page, site, backend.url, email, PASSWORD);
+  await seedPeers(page, site, backend.url, session);
+  const rows = await startup({ page, site, api: backend.url, candidates, loads: Number(loads) });
+  console.log([...startupTable(rows), "", ...startupFetchTable(rows)].join("\n"));
+  // One trace per candidate: tracing starts (and the profiler's start-up cost is paid)
+  // on a load of the empty page, then the candidate's load is the one to read.
+  for (const [i, c] of (process.env.TRACE ? candidates : []).entries()) {
+    const cdp = await context.newCDPSession(page);
+    const events = [];
+    cdp.on("Tracing.dataCollected", (e) => events.push(...e.value));
+    const done = new Promise((resolve) => cdp.once("Tracing.tracingComplete", resolve));
+    await cdp.send("Tracing.start", {
+      transferMode: "ReportEvents",
+      traceConfig: { includedCategories: ["devtools.timeline", "disabled-by-default-devtools.timeline", "v8.execute", "disabled-by-default-v8.cpu_profiler", "v8", "v8.wasm", "blink.user_timing", "loading", "disabled-by-default-devtools.timeline.frame"] },
+    });
+    for (const url of [`${site.url}/empty.html`, `${site.url}${c.path}`]) {
+      const ready = page.waitForEvent("console", { predicate: (m) => m.text().startsWith(`${READY} `) });
+      await page.goto(`${url}?api=${encodeURIComponent(backend.url)}`, { waitUntil: "commit" });
+      console.log(`traced ${url}: ${(await ready).text()}`);
+    }
+    await page.waitForTimeout(200);
+    await cdp.send("Tracing.end");
+    await done;
+    await cdp.detach();
+    writeFileSync(process.env.TRACE.replace(/(\.json)?$/, `-${i}.json`), JSON.stringify({ traceEvents: events }));
+  }
+} finally {
+  for (const stop of stops.reverse()) await stop().catch((e) => console.error(`stop failed: ${e.message}`));
+}
