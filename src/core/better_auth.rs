@@ -21,7 +21,7 @@ use super::protocol::{
     error_from_response, invalid_response, json_object, post, Credential, HttpRequest,
     HttpResponse, Op, JSON_TYPE,
 };
-use super::url::{find, join};
+use super::url::{find, join, trim_end_slashes};
 
 /// What the pending record says in place of an issuer: Better Auth checked the
 /// provider's, so no `iss` comes back to the app.
@@ -145,7 +145,7 @@ pub fn two_factor_request(
         (None, Some(r)) => ("/verify-backup-code", r),
         (None, None) => ("/verify-totp", ""),
     };
-    let path = [base.trim_end_matches('/'), path].concat();
+    let path = [trim_end_slashes(base), path].concat();
     post(cfg, &path, JSON_TYPE, json_object(&[("code", code)]))
 }
 

@@ -5,7 +5,7 @@
 use crate::prelude::*;
 
 /// Each module's source; a module with submodules (engine/) is listed once per file.
-const MODULES: [(&str, &str); 19] = [
+const MODULES: [(&str, &str); 20] = [
     ("account", include_str!("account.rs")),
     ("clock", include_str!("clock.rs")),
     ("config", include_str!("config.rs")),
