@@ -7,7 +7,7 @@ use super::error::AuthError;
 use super::fields::Fields;
 use super::json::{self, Json};
 use super::schedule::Backoff;
-use super::url::{is_loopback_origin, origin_of};
+use super::url::{is_loopback_origin, origin_of, trim_end_slashes};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Protocol {
@@ -388,7 +388,7 @@ impl Config {
             }
         }
         Ok(Config {
-            base_url: base_url.trim_end_matches('/').to_owned(),
+            base_url: trim_end_slashes(&base_url).to_owned(),
             base_origin,
             protocol,
             storage,
