@@ -67,12 +67,18 @@ function withStore(mode, body) {
   });
 }
 
+/** Whether `record` is a key this module stored: anything else under the id (another
+ * script's record, a broken write) is no key, and is replaced by a new one.
+ * @param {any} record @returns {record is DpopKey} */
+const isKeyRecord = (record) =>
+  record?.privateKey instanceof CryptoKey && !record.privateKey.extractable && ["kty", "crv", "x", "y"].every((k) => typeof record.jwk?.[k] === "string");
+
 /** The stored key of `id`, or undefined.
  * @param {string} id */
 const loadKey = (id) =>
-  withStore("readonly", (/** @type {IDBObjectStore} */ store, /** @type {(v: DpopKey) => void} */ done) => {
+  withStore("readonly", (/** @type {IDBObjectStore} */ store, /** @type {(v: DpopKey | undefined) => void} */ done) => {
     const get = store.get(id);
-    get.onsuccess = () => done(get.result);
+    get.onsuccess = () => done(isKeyRecord(get.result) ? get.result : undefined);
   });
 
 /** The key of `id`: the stored one, else a new one stored, unless another tab stored
@@ -95,7 +101,7 @@ async function keyOf(id) {
   const kept = await withStore("readwrite", (/** @type {IDBObjectStore} */ store, /** @type {(v: DpopKey) => void} */ done) => {
     const get = store.get(id);
     get.onsuccess = () => {
-      if (get.result) {
+      if (isKeyRecord(get.result)) {
         done(get.result);
       } else {
         store.put(made, id);
