@@ -131,7 +131,8 @@ export class DpopSigner {
     const claims = this.decide.claims(method.toUpperCase(), url, crypto.randomUUID(), ath);
     if (!claims) throw authError("config", "A DPoP proof needs an absolute http(s) URL");
     const input = `${b64url(encoder.encode(JSON.stringify({ typ: "dpop+jwt", alg: "ES256", jwk: key.jwk })))}.${b64url(encoder.encode(claims))}`;
-    const signature = await crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, key.privateKey, encoder.encode(input));
+    // A key the platform will not use (an evicted or broken store) fails typed, not as a DOMException.
+    const signature = await crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, key.privateKey, encoder.encode(input)).catch(() => Promise.reject(unavailable()));
     return `${input}.${b64url(signature)}`;
   }
 
