@@ -223,3 +223,34 @@ test("logout deletes the key: the next sign-in binds to a new one", async () => 
   });
   assert.deepEqual(r, { changed: true, gone: null, notes: 200 });
 });
+
+test("garbage where the key should be (another script's record) is an AuthError, and the next sign-in makes a key", async () => {
+  const email = await signUp(page);
+  const r = await page.evaluate(async (email) => {
+    // What the client stored replaced by something that is not a key record.
+    await new Promise((resolve, reject) => {
+      const open = indexedDB.open("auth-wasm-dpop", 1);
+      open.onerror = () => reject(open.error);
+      open.onsuccess = () => {
+        const tx = open.result.transaction("keys", "readwrite");
+        tx.objectStore("keys").put({ privateKey: "not a key", jwk: 7 }, "auth-wasm");
+        tx.oncomplete = () => {
+          open.result.close();
+          resolve();
+        };
+      };
+    });
+    const fetched = await window.rejection(window.c.fetch(`${window.API}/notes`));
+    const status = window.c.getSnapshot().status;
+    await window.c.login({ email, password: "correct horse" }).catch(() => {});
+    const notes = await window.c.fetch(`${window.API}/notes`).then((res) => res.status, (e) => `rejected: ${e.code ?? e}`);
+    const key = await window.keyRecord().catch(() => null);
+    return { fetched, status, notes, keyIsRecord: typeof key?.x === "string" && key.extractable === false };
+  }, email);
+  // The tokens were bound to the lost key: the backend refuses them and the client
+  // signs out, with a typed error, never a TypeError from a broken record.
+  assert.equal(r.fetched.isAuthError, true, JSON.stringify(r.fetched));
+  assert.equal(r.status, "anonymous");
+  assert.equal(r.notes, 200, "a new sign-in replaces the garbage with a key of its own");
+  assert.equal(r.keyIsRecord, true);
+});

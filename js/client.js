@@ -4,7 +4,7 @@
 // between tabs, timers, listeners. Every refresh goes through one shared promise
 // (`flight`), so concurrent callers in a tab send a single refresh request, and
 // through a Web Lock (or a claim round on the channel), so tabs send one between them.
-import { authError } from "./auth-error.js";
+import { authError, isAuthError } from "./auth-error.js";
 import { DpopSigner } from "./dpop.js";
 import { Engine } from "./engine.js";
 import { build, fetchRequest, read, send } from "./http.js";
@@ -83,7 +83,8 @@ export class AuthClient {
     try {
       return await (this.dpop ? this.dpop.send(req, this.settings.timeout) : send(req, this.settings.timeout));
     } catch (err) {
-      throw this.engine.fail(err);
+      // Anything not typed yet (a TypeError from a broken platform API) fails as fetch does.
+      throw this.engine.fail(isAuthError(err) ? err : authError("network", "The request could not be sent"));
     }
   }
 

@@ -66,12 +66,18 @@ function withStore(mode, body) {
   });
 }
 
+/** Whether `record` is a key this module stored: anything else under the id (another
+ * script's record, a broken write) is no key, and is replaced by a new one.
+ * @param {any} record @returns {record is DpopKey} */
+const isKeyRecord = (record) =>
+  record?.privateKey instanceof CryptoKey && !record.privateKey.extractable && ["kty", "crv", "x", "y"].every((k) => typeof record.jwk?.[k] === "string");
+
 /** The stored key of `id`, or undefined.
  * @param {string} id */
 const loadKey = (id) =>
-  withStore("readonly", (/** @type {IDBObjectStore} */ store, /** @type {(v: DpopKey) => void} */ done) => {
+  withStore("readonly", (/** @type {IDBObjectStore} */ store, /** @type {(v: DpopKey | undefined) => void} */ done) => {
     const get = store.get(id);
-    get.onsuccess = () => done(get.result);
+    get.onsuccess = () => done(isKeyRecord(get.result) ? get.result : undefined);
   });
 
 /** The key of `id`: the stored one, else a new one stored, unless another tab stored
@@ -94,7 +100,7 @@ async function keyOf(id) {
   const kept = await withStore("readwrite", (/** @type {IDBObjectStore} */ store, /** @type {(v: DpopKey) => void} */ done) => {
     const get = store.get(id);
     get.onsuccess = () => {
-      if (get.result) {
+      if (isKeyRecord(get.result)) {
         done(get.result);
       } else {
         store.put(made, id);
@@ -125,7 +131,8 @@ export class DpopSigner {
     const claims = this.decide.dpopClaims(method.toUpperCase(), url, crypto.randomUUID(), ath);
     if (!claims) throw authError("config", "A DPoP proof needs an absolute http(s) URL");
     const input = `${b64url(encoder.encode(JSON.stringify({ typ: "dpop+jwt", alg: "ES256", jwk: key.jwk })))}.${b64url(encoder.encode(claims))}`;
-    const signature = await crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, key.privateKey, encoder.encode(input));
+    // A key the platform will not use (an evicted or broken store) fails typed, not as a DOMException.
+    const signature = await crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, key.privateKey, encoder.encode(input)).catch(() => Promise.reject(unavailable()));
     return `${input}.${b64url(signature)}`;
   }
 
