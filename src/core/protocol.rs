@@ -592,13 +592,16 @@ fn fallback_message(code: ErrorCode) -> &'static str {
         ErrorCode::UserExists => "An account with this email already exists",
         ErrorCode::Validation => "Some fields are invalid",
         ErrorCode::InvalidToken => "This verification link is not valid",
+        // Word for word the text src/core/social.rs uses for the same refusal: one copy
+        // in the wasm's data.
         ErrorCode::StateMismatch => {
-            "This sign-in answer came from another provider: start it again"
+            "This sign-in answer came from another provider than the one it was started with: start it again"
         }
         ErrorCode::CodeUsed => "This sign-in link was already used: sign in again",
         ErrorCode::ProviderError => "The sign-in provider failed",
         ErrorCode::Server => "The server failed",
-        ErrorCode::RefreshFailed => "The session could not be refreshed",
+        // The engine's text for the same outcome (src/core/engine.rs): one copy in the data.
+        ErrorCode::RefreshFailed => "The session cannot be refreshed",
         ErrorCode::Unauthorized => "Not signed in",
         _ => "The server answered something unexpected",
     }
