@@ -60,6 +60,10 @@ fn invalid(message: &str) -> AuthError {
     AuthError::new(ErrorCode::InvalidToken, message)
 }
 
+/// The one text for a segment that is not base64url, not UTF-8 or not a JSON object:
+/// callers act on the code, and one text is one copy in the wasm's data.
+const MALFORMED_SEGMENT: &str = "Token segment is not a base64url JSON object";
+
 /// The claims `decode_in_place` checks; the fast path builds nothing else.
 const TIME_CLAIMS: &[&str] = &["exp", "nbf", "iat"];
 
@@ -72,17 +76,17 @@ fn decode_segment(
     end: usize,
     skim: Option<&[&str]>,
 ) -> Result<(Json, usize), AuthError> {
-    let len = base64url_decode_in_place(buf, start, end)
-        .ok_or_else(|| invalid("Token segment is not base64url"))?;
+    let len =
+        base64url_decode_in_place(buf, start, end).ok_or_else(|| invalid(MALFORMED_SEGMENT))?;
     let bytes = buf.get(start..start + len).unwrap_or_default();
-    let text = core::str::from_utf8(bytes).map_err(|_| invalid("Token segment is not UTF-8"))?;
+    let text = core::str::from_utf8(bytes).map_err(|_| invalid(MALFORMED_SEGMENT))?;
     let value = match skim {
         None => json::parse(text),
         Some(keep) => json::skim(text, keep),
     };
     match value {
         Some(value) if value.is_object() => Ok((value, len)),
-        _ => Err(invalid("Token segment is not a JSON object")),
+        _ => Err(invalid(MALFORMED_SEGMENT)),
     }
 }
 
