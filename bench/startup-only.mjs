@@ -5,7 +5,8 @@
 // adds the browser build of another package directory's JS (before a change, say) with
 // the same .wasm, preloaded, to the same run. With TRACE=<file.json>, one more
 // load of each matching candidate is recorded as a Chromium trace (<file>-<i>.json:
-// devtools categories, with the V8 CPU profile) for the Performance panel.
+// devtools categories, with the V8 CPU profile) for the Performance panel. GZIP=0 serves
+// the files uncompressed (run.mjs measures both; gzip is what production hosts send).
 import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -26,6 +27,7 @@ const candidates = (await buildSite(PKG_WEB, process.env.BASELINE ? path.resolve
 const stops = [];
 try {
   const site = await serveSite(PKG_WEB);
+  site.gzip = process.env.GZIP !== "0";
   stops.push(site.stop);
   const backend = labBackend();
   stops.push(() => backend.dispose());

@@ -2,9 +2,10 @@
 // all of them for the hot paths), the web-target build of auth-wasm under /pkg/,
 // served from loopback with `Cache-Control: no-store` so every load fetches,
 // parses and compiles again.
-import { copyFileSync, createReadStream, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, createReadStream, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import path from "node:path";
+import { gzipSync } from "node:zlib";
 import { build } from "esbuild";
 import { freePort } from "../../e2e/harness.mjs";
 import { READY } from "./startup.mjs";
@@ -118,10 +119,15 @@ export async function buildSite(pkgDir, baselineDir = null) {
   return [...names.map((name, i) => ({ name, path: `/startup/${i}.html` })), ...extra];
 }
 
-/** Serves OUT at / and `pkgDir` at /pkg/. */
+/** Serves OUT at / and `pkgDir` at /pkg/. With `site.gzip` on, JS, HTML and wasm go
+ * out gzip-encoded (level 9, with Content-Length) to a client that accepts it, as
+ * production hosts send them; the same for every candidate. */
 export async function serveSite(pkgDir) {
   const port = await freePort();
   const types = { ".html": "text/html", ".js": "text/javascript", ".wasm": "application/wasm" };
+  /** @type {Map<string, Buffer>} compressed once per file */
+  const gzipped = new Map();
+  const site = { url: "", gzip: false, stop: () => Promise.resolve() };
   const server = createServer((req, res) => {
     const url = new URL(req.url, "http://127.0.0.1");
     const [root, rel] = url.pathname.startsWith("/pkg/") ? [pkgDir, url.pathname.slice(5)] : [OUT, url.pathname.slice(1)];
@@ -132,9 +138,17 @@ export async function serveSite(pkgDir) {
     // 5 µs instead of 100 µs, fine enough for the fetch overhead (CORS fetches to the
     // backend are allowed under require-corp).
     if (url.pathname === "/hot.html") Object.assign(headers, { "Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Embedder-Policy": "require-corp" });
+    if (site.gzip && path.extname(file) in types && /\bgzip\b/.test(req.headers["accept-encoding"] ?? "")) {
+      if (!gzipped.has(file)) gzipped.set(file, gzipSync(readFileSync(file), { level: 9 }));
+      const body = /** @type {Buffer} */ (gzipped.get(file));
+      res.writeHead(200, { ...headers, "Content-Encoding": "gzip", "Content-Length": String(body.length), Vary: "Accept-Encoding" });
+      return res.end(body);
+    }
     res.writeHead(200, headers);
     createReadStream(file).pipe(res);
   });
   await new Promise((resolve) => server.listen(port, "127.0.0.1", resolve));
-  return { url: `http://127.0.0.1:${port}`, stop: () => new Promise((resolve) => server.close(resolve)) };
+  site.url = `http://127.0.0.1:${port}`;
+  site.stop = () => new Promise((resolve) => server.close(resolve));
+  return site;
 }
