@@ -8,7 +8,8 @@ use super::clock::{parse_retry_after, Millis};
 use super::config::{Config, Protocol};
 use super::error::{AuthError, ErrorCode};
 use super::fields::lookup;
-use super::json::{self, write_str, Json};
+use super::json::{self, Json};
+use super::object::Object;
 use super::session::TokenSet;
 use super::url::{contains_ignore_case, find, join};
 
@@ -61,18 +62,13 @@ pub struct HttpResponse<'a> {
     pub now: Millis,
 }
 
+/// A JSON object of string members, through the engine's one object writer.
 pub(super) fn json_object(members: &[(&str, &str)]) -> String {
-    let mut out = String::from("{");
-    for (i, (k, v)) in members.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        write_str(&mut out, k);
-        out.push(':');
-        write_str(&mut out, v);
+    let mut object = Object::new();
+    for (key, value) in members {
+        object.str(key, value);
     }
-    out.push('}');
-    out
+    object.end()
 }
 
 /// application/x-www-form-urlencoded (WHATWG URL "urlencoded serializer").
