@@ -1,12 +1,15 @@
 // The start-up part of scripts/bench alone (after scripts/build), for work on start-up:
 //   node bench/startup-only.mjs [LOADS] [name-filter]
 // prints the start-up table (the empty page and every candidate whose name matches the
-// filter (a regular expression), round-robin as in run.mjs); writes nothing. BASELINE=<dir>
-// adds the browser build of another package directory's JS (before a change, say) with
-// the same .wasm, preloaded, to the same run. With TRACE=<file.json>, one more
+// filter (a regular expression), round-robin as in run.mjs); writes nothing.
+// BASELINE=<dir>[,<dir>...] adds the browser build of other package directories' JS
+// (before a change, say, or variants of one) with the same .wasm, preloaded, to the same
+// run (named "baseline <dir>: ... preloaded", for the filter). With TRACE=<file.json>, one more
 // load of each matching candidate is recorded as a Chromium trace (<file>-<i>.json:
 // devtools categories, with the V8 CPU profile) for the Performance panel. GZIP=0 serves
 // the files uncompressed (run.mjs measures both; gzip is what production hosts send).
+// ISOLATED=1 serves every page cross-origin isolated, so performance.now() and the marks
+// an instrumented package copy sets (reported after the JS's arrival) tick in 5 µs.
 import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -22,12 +25,13 @@ const [loads = "40", filter = ""] = process.argv.slice(2);
 
 mkdirSync(path.dirname(PKG_WEB), { recursive: true });
 execFileSync("bash", ["-c", `source scripts/lib/web-pkg.sh && build_web_pkg "$0"`, PKG_WEB], { cwd: ROOT, stdio: "inherit" });
-const candidates = (await buildSite(PKG_WEB, process.env.BASELINE ? path.resolve(process.env.BASELINE) : null)).filter((c) => new RegExp(filter).test(c.name));
+const candidates = (await buildSite(PKG_WEB, process.env.BASELINE ? process.env.BASELINE.split(",").map((dir) => path.resolve(dir)) : null)).filter((c) => new RegExp(filter).test(c.name));
 
 const stops = [];
 try {
   const site = await serveSite(PKG_WEB);
   site.gzip = process.env.GZIP !== "0";
+  site.isolated = process.env.ISOLATED === "1";
   stops.push(site.stop);
   const backend = labBackend();
   stops.push(() => backend.dispose());

@@ -59,16 +59,19 @@ const report = (value) => `console.log(${JSON.stringify(READY + " ")} + JSON.str
 /** After the time is taken: when each resource was requested and had arrived (ms since
  * navigation start), for the runner's breakdown of where a load's time went. */
 const RESOURCES = `performance.getEntriesByType("resource").map((e) => [e.name.replace(/^.*\\/|\\?.*$/g, ""), e.startTime, e.responseEnd])`;
+/** `performance.mark`s a package copy set (instrumented for start-up work), by name. */
+const MARKS = `performance.getEntriesByType("mark").map((e) => [e.name, e.startTime])`;
 const readyScript = (bundle) => `import(${JSON.stringify(bundle)}).then(
-  () => ${report(`{ ready: performance.now(), resources: ${RESOURCES} }`)},
+  () => ${report(`{ ready: performance.now(), resources: ${RESOURCES}, marks: ${MARKS} }`)},
   (e) => ${report("{ failed: String(e && e.message || e) }")});`;
 
+/** @param {string} pkgDir @param {string[] | null} [baselineDir] other package directories */
 export async function buildSite(pkgDir, baselineDir = null) {
   rmSync(OUT, { recursive: true, force: true });
   mkdirSync(path.join(OUT, "startup"), { recursive: true });
   const bundle = async (source, file) => {
     await build({
-      stdin: { contents: source, resolveDir: BENCH, loader: "js" },
+      stdin: { contents: source.startsWith("import") ? `import "./browser/bundle-start.mjs";\n${source}` : source, resolveDir: BENCH, loader: "js" },
       bundle: true,
       minify: true,
       format: "esm",
@@ -87,18 +90,18 @@ export async function buildSite(pkgDir, baselineDir = null) {
     await bundle(source, `startup/${i}.js`);
     writeFileSync(path.join(OUT, "startup", `${i}.html`), page(name, readyScript(`/startup/${i}.js`), head));
   }
-  // Another build of the package's JS (same .wasm) beside this one, in the same run:
-  // before/after figures for start-up work (bench/startup-only.mjs BASELINE=<pkg dir>).
+  // Other builds of the package's JS (same .wasm) beside this one, in the same run:
+  // before/after figures for start-up work (bench/startup-only.mjs BASELINE=<pkg dir>[,...]).
   const extra = [];
-  if (baselineDir) {
+  for (const [i, dir] of (baselineDir ?? []).entries()) {
     await build({
-      stdin: { contents: authWasm("browser.js"), resolveDir: BENCH, loader: "js" },
+      stdin: { contents: `import "./browser/bundle-start.mjs";\n${authWasm("browser.js")}`, resolveDir: BENCH, loader: "js" },
       bundle: true, minify: true, format: "esm", platform: "browser", target: "es2022",
-      alias: { "@pkg": baselineDir }, outfile: path.join(OUT, "startup/baseline.js"), logLevel: "silent",
+      alias: { "@pkg": dir }, outfile: path.join(OUT, `startup/baseline-${i}.js`), logLevel: "silent",
     });
-    const name = "baseline: browser build, .wasm preloaded";
-    writeFileSync(path.join(OUT, "startup", "baseline.html"), page(name, readyScript("/startup/baseline.js"), WASM_HINT));
-    extra.push({ name, path: "/startup/baseline.html" });
+    const name = `baseline ${path.basename(dir)}: browser build, .wasm preloaded`;
+    writeFileSync(path.join(OUT, "startup", `baseline-${i}.html`), page(name, readyScript(`/startup/baseline-${i}.js`), WASM_HINT));
+    extra.push({ name, path: `/startup/baseline-${i}.html` });
   }
   copyFileSync(path.join(pkgDir, "auth_wasm_bg.wasm"), path.join(OUT, WASM_PATH));
   writeFileSync(path.join(OUT, "empty.html"), page("empty", report("{ ready: performance.now() }")));
@@ -127,7 +130,7 @@ export async function serveSite(pkgDir) {
   const types = { ".html": "text/html", ".js": "text/javascript", ".wasm": "application/wasm" };
   /** @type {Map<string, Buffer>} compressed once per file */
   const gzipped = new Map();
-  const site = { url: "", gzip: false, stop: () => Promise.resolve() };
+  const site = { url: "", gzip: false, isolated: false, stop: () => Promise.resolve() };
   const server = createServer((req, res) => {
     const url = new URL(req.url, "http://127.0.0.1");
     const [root, rel] = url.pathname.startsWith("/pkg/") ? [pkgDir, url.pathname.slice(5)] : [OUT, url.pathname.slice(1)];
@@ -136,8 +139,9 @@ export async function serveSite(pkgDir) {
     const headers = { "Content-Type": types[path.extname(file)] ?? "application/octet-stream", "Cache-Control": "no-store" };
     // The hot-path page is cross-origin isolated: performance.now() then ticks in
     // 5 µs instead of 100 µs, fine enough for the fetch overhead (CORS fetches to the
-    // backend are allowed under require-corp).
-    if (url.pathname === "/hot.html") Object.assign(headers, { "Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Embedder-Policy": "require-corp" });
+    // backend are allowed under require-corp). `site.isolated` does the same for every
+    // page (bench/startup-only.mjs ISOLATED=1: marks at 5 µs).
+    if (url.pathname === "/hot.html" || (site.isolated && url.pathname.endsWith(".html"))) Object.assign(headers, { "Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Embedder-Policy": "require-corp" });
     if (site.gzip && path.extname(file) in types && /\bgzip\b/.test(req.headers["accept-encoding"] ?? "")) {
       if (!gzipped.has(file)) gzipped.set(file, gzipSync(readFileSync(file), { level: 9 }));
       const body = /** @type {Buffer} */ (gzipped.get(file));

@@ -16,7 +16,10 @@ async function load(page, url) {
   const message = page.waitForEvent("console", { predicate: (m) => m.text().startsWith(`${READY} `), timeout: 60_000 });
   await page.goto(url, { waitUntil: "commit" });
   const report = JSON.parse((await message).text().slice(READY.length + 1));
-  return { ms: report.ready, failed: report.failed, resources: report.resources ?? [] };
+  // The bundle's arrival: the last script of the page's own to arrive (the .wasm aside).
+  const scripts = (report.resources ?? []).filter(([name]) => name.endsWith(".js"));
+  const arrived = scripts.length ? Math.max(...scripts.map(([, , end]) => end)) : null;
+  return { ms: report.ready, failed: report.failed, resources: report.resources ?? [], marks: report.marks ?? [], arrived };
 }
 
 export async function startup({ page, site, api, candidates, loads = LOADS }) {
@@ -24,6 +27,8 @@ export async function startup({ page, site, api, candidates, loads = LOADS }) {
   const times = new Map(all.map((c) => [c.name, []]));
   /** Per candidate, per resource: when it was requested and when it had arrived. */
   const resources = new Map(all.map((c) => [c.name, new Map()]));
+  /** Per candidate: ready minus the bundle's arrival, and each mark's time after it. */
+  const after = new Map(all.map((c) => [c.name, { ready: [], marks: new Map() }]));
   const failures = new Map();
   // Round-robin, so drift on a shared machine spreads over every candidate.
   for (let round = 0; round < WARMUP + loads; round++) {
@@ -32,6 +37,14 @@ export async function startup({ page, site, api, candidates, loads = LOADS }) {
       if (r.failed) failures.set(c.name, r.failed);
       else if (round >= WARMUP) {
         times.get(c.name).push(r.ms);
+        if (r.arrived !== null) {
+          const a = after.get(c.name);
+          a.ready.push(r.ms - r.arrived);
+          for (const [name, at] of r.marks) {
+            if (!a.marks.has(name)) a.marks.set(name, []);
+            a.marks.get(name).push(at - r.arrived);
+          }
+        }
         for (const [name, start, end] of r.resources) {
           const seen = resources.get(c.name);
           if (!seen.has(name)) seen.set(name, { start: [], end: [] });
@@ -46,7 +59,9 @@ export async function startup({ page, site, api, candidates, loads = LOADS }) {
     const t = times.get(c.name);
     const med = median(t);
     const fetched = [...resources.get(c.name)].map(([name, r]) => ({ name, start_ms: median(r.start), end_ms: median(r.end) }));
-    return { name: c.name, loads: t.length, median_ms: med, p95_ms: p95(t), vs_empty: med / empty, failed: failures.get(c.name) ?? null, fetched };
+    const a = after.get(c.name);
+    const marks = [...a.marks].map(([name, ms]) => ({ name, ms: median(ms) }));
+    return { name: c.name, loads: t.length, median_ms: med, p95_ms: p95(t), vs_empty: med / empty, failed: failures.get(c.name) ?? null, fetched, after_js_ms: a.ready.length ? median(a.ready) : null, marks };
   });
 }
 
@@ -59,11 +74,12 @@ export function startupTable(rows) {
 }
 
 /** Where the time went: each resource's median request and arrival time beside the
- * median ready time (ms since navigation start). */
+ * median ready time (ms since navigation start), and the median time from the bundle's
+ * arrival to ready (the client's own share), with any marks the page set (ms after it). */
 export function startupFetchTable(rows) {
   return [
-    `| client | resource: requested -> arrived (median ms) | ready |`,
-    `|---|---|---:|`,
-    ...rows.map((r) => `| ${r.name} | ${r.fetched.map((f) => `${f.name} ${fixed(f.start_ms, 1)} -> ${fixed(f.end_ms, 1)}`).join("; ")} | ${fixed(r.median_ms, 1)} |`),
+    `| client | resource: requested -> arrived (median ms) | ready | ready after the JS arrived | marks after the JS arrived |`,
+    `|---|---|---:|---:|---|`,
+    ...rows.map((r) => `| ${r.name} | ${r.fetched.map((f) => `${f.name} ${fixed(f.start_ms, 1)} -> ${fixed(f.end_ms, 1)}`).join("; ")} | ${fixed(r.median_ms, 1)} | ${r.after_js_ms === null ? "" : fixed(r.after_js_ms, 2)} | ${r.marks.map((m) => `${m.name} ${fixed(m.ms, 2)}`).join("; ")} |`),
   ];
 }
