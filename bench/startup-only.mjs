@@ -9,7 +9,8 @@
 // devtools categories, with the V8 CPU profile) for the Performance panel. GZIP=0 serves
 // the files uncompressed (run.mjs measures both; gzip is what production hosts send).
 // ISOLATED=1 serves every page cross-origin isolated, so performance.now() and the marks
-// an instrumented package copy sets (reported after the JS's arrival) tick in 5 µs.
+// an instrumented package copy sets (bench/startup-marks.mjs; reported after the JS's
+// arrival) tick in 5 µs.
 import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
