@@ -344,12 +344,12 @@ impl Parser<'_, '_> {
                 let full = self.keep.is_none();
                 self.string(full)?;
                 // Taken, not cloned: `string` starts each literal it stores afresh.
-                // Skimmed: empty (no allocation).
-                Some(Json::Str(if full {
-                    core::mem::take(&mut self.last)
+                // Skimmed, only its kind matters: a value with nothing to free.
+                Some(if full {
+                    Json::Str(core::mem::take(&mut self.last))
                 } else {
-                    String::new()
-                }))
+                    Json::Bool(false)
+                })
             }
             // Arrays and objects share one loop (an object's member is a key, then a
             // value like an item): one copy of it in the wasm.
@@ -364,7 +364,7 @@ impl Parser<'_, '_> {
                         let full = self.keep.is_none();
                         // Skimming: which of the keys asked for this member is.
                         let mut slot = None;
-                        let mut key = String::new();
+                        let mut key = None;
                         if object {
                             self.ws();
                             if self.b.get(self.i).copied() != Some(b'"') {
@@ -373,7 +373,7 @@ impl Parser<'_, '_> {
                             let from = self.i;
                             let escaped = self.string(full)?;
                             if full {
-                                key = core::mem::take(&mut self.last);
+                                key = Some(core::mem::take(&mut self.last));
                             } else if let (0, Some(keep)) = (depth, self.keep) {
                                 // Compared as written, or read again to compare it
                                 // unescaped (`"e\u0078p"` is `exp`).
@@ -391,7 +391,7 @@ impl Parser<'_, '_> {
                         let value = self.value(depth + 1)?;
                         if full {
                             if object {
-                                members.push((key, value));
+                                members.push((key.unwrap_or_default(), value));
                             } else {
                                 items.push(value);
                             }
@@ -490,9 +490,9 @@ impl Parser<'_, '_> {
     /// whether it held an escape.
     fn string(&mut self, store: bool) -> Option<bool> {
         self.i += 1; // opening quote
-                     // Taken while reading (its capacity is reused; a failure ends the parse anyway).
-        let mut out = core::mem::take(&mut self.last);
-        out.clear();
+        if store {
+            self.last.clear();
+        }
         let mut any_escape = false;
         loop {
             // The run to the next quote, escape or control byte, on a local index (the
@@ -507,12 +507,11 @@ impl Parser<'_, '_> {
             self.i = i;
             // The run stops at an ASCII byte (or the end): a char boundary.
             if store {
-                out.push_str(self.text.get(start..i)?);
+                self.last.push_str(self.text.get(start..i)?);
             }
             let escaped = match *self.b.get(i)? {
                 b'"' => {
                     self.i += 1;
-                    self.last = out;
                     return Some(any_escape);
                 }
                 b'\\' => {
@@ -549,7 +548,7 @@ impl Parser<'_, '_> {
                 _ => return None, // control character
             };
             if store {
-                out.push(escaped);
+                self.last.push(escaped);
             }
         }
     }
