@@ -74,12 +74,12 @@ fn decode_segment(
     start: usize,
     end: usize,
 ) -> Result<([Seen; SKIM_KEYS], &str), AuthError> {
-    let len =
-        base64url_decode_in_place(buf, start, end, 0).ok_or_else(|| invalid(MALFORMED_SEGMENT))?;
-    let bytes = buf.get(..len).unwrap_or_default();
-    let text = core::str::from_utf8(bytes).map_err(|_| invalid(MALFORMED_SEGMENT))?;
-    let times = json::skim(text, TIME_CLAIMS).ok_or_else(|| invalid(MALFORMED_SEGMENT))?;
-    Ok((times, text))
+    let len = base64url_decode_in_place(buf, start, end, 0);
+    let buf: &[u8] = buf;
+    // One error for the three ways to fail (one copy of it in the wasm).
+    len.and_then(move |len| core::str::from_utf8(buf.get(..len)?).ok())
+        .and_then(|text| Some((json::skim(text, TIME_CLAIMS)?, text)))
+        .ok_or_else(|| invalid(MALFORMED_SEGMENT))
 }
 
 /// NumericDate claims may be fractional (RFC 7519 2); we act on whole seconds.
