@@ -744,7 +744,14 @@ mod tests {
         assert_eq!(skim(r#"{"sub":null}"#, &["sub"]).unwrap()[0], Seen::Nothing);
         assert_eq!(skim(r#"{"sub":{}}"#, &["sub"]).unwrap()[0], Seen::Other);
         assert_eq!(skim("{}", &["exp"]).unwrap(), [Seen::Nothing; SKIM_KEYS]);
-        for not_an_object in ["[1]", "1", r#""exp""#, "null", r#"{"exp":1"#, r#"{"exp":1}x"#] {
+        for not_an_object in [
+            "[1]",
+            "1",
+            r#""exp""#,
+            "null",
+            r#"{"exp":1"#,
+            r#"{"exp":1}x"#,
+        ] {
             assert_eq!(skim(not_an_object, &["exp"]), None, "{not_an_object}");
         }
     }

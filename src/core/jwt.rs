@@ -138,7 +138,10 @@ pub fn decode_in_place(buf: &mut [u8]) -> Result<([Option<i64>; 3], &str), AuthE
     // The header only has to be an object (its time claims, if any, are not the token's).
     decode_segment(buf, 0, first)?;
     let ([exp, nbf, iat], text) = decode_segment(buf, first + 1, second)?;
-    Ok(([numeric_date(exp)?, numeric_date(nbf)?, numeric_date(iat)?], text))
+    Ok((
+        [numeric_date(exp)?, numeric_date(nbf)?, numeric_date(iat)?],
+        text,
+    ))
 }
 
 /// `is_expired_at` for the token in `buf` (see `decode_in_place`); a malformed token
