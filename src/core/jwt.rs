@@ -334,6 +334,40 @@ mod tests {
     }
 
     #[test]
+    fn a_dot_too_many_is_the_refusal_that_counts() {
+        let good = token(r#"{"sub":"1"}"#);
+        let (h, rest) = good.split_once('.').unwrap();
+        let p = rest.split('.').next().unwrap();
+        // Whatever else is wrong, a token with a third dot does not have three segments.
+        for bad in [
+            format!("!!.{p}.s.x"),
+            format!("{h}.{p}.s.x"),
+            format!("{h}.!{p}.s.x"),
+            format!("{h}.{p}!.s.x"),
+            format!("{h}.{p}=.s.x"),
+            format!("{h}.a.b.c"),
+            format!("{h}.{p}.s."),
+            format!(".{p}.s.x"),
+            format!("{h}..."),
+        ] {
+            let error = decode(&bad).unwrap_err();
+            assert_eq!(error.message, "Token does not have three segments", "{bad}");
+        }
+        // Two dots: the segment's own refusal.
+        for bad in [
+            format!("!!.{p}.s"),
+            format!("{h}.!{p}.s"),
+            format!("{h}..s"),
+        ] {
+            assert_eq!(
+                decode(&bad).unwrap_err().message,
+                MALFORMED_SEGMENT,
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
     fn refuses_non_json_and_non_object_payloads() {
         for payload in ["not json", "[1,2]", "42", r#""s""#, "{\"exp\":\"soon\"}"] {
             assert_eq!(
