@@ -248,12 +248,38 @@ pub fn parse(text: &str) -> Option<Json> {
     Parser::new(text, None).whole()
 }
 
-/// Checks a whole JSON text exactly as `parse` does, but builds only the members of the
-/// top-level object named in `keep` (in full); everything else is checked and dropped
-/// (strings and containers as `Null`). For the hot path of `decodeJwt`, which hands the
-/// text itself to `JSON.parse` and needs only the time claims: no tree to allocate.
-pub fn skim(text: &str, keep: &[&str]) -> Option<Json> {
-    Parser::new(text, Some(keep)).whole()
+/// What `skim` read of a member it was asked for (the last one of that name, as `get`
+/// takes): absent or `null`, a number, or a value of another kind.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Seen {
+    Nothing,
+    Num(f64),
+    Other,
+}
+
+impl Seen {
+    /// How `skim` sees a value `parse` read.
+    pub fn of(value: Option<&Json>) -> Seen {
+        match value {
+            None | Some(Json::Null) => Seen::Nothing,
+            Some(Json::Num(n)) => Seen::Num(n.value),
+            Some(_) => Seen::Other,
+        }
+    }
+}
+
+/// The most members `skim` reads (decodeJwt's `exp`, `nbf` and `iat`).
+pub const SKIM_KEYS: usize = 3;
+
+/// Checks a whole JSON text exactly as `parse` does, without building it, for the hot
+/// path of `decodeJwt` (which hands the text itself to `JSON.parse`): None unless the
+/// text is JSON and an object; else the values of the top-level members named in `keys`
+/// (up to `SKIM_KEYS`), in their order. Allocates nothing (a key with escapes is read
+/// into one string).
+pub fn skim(text: &str, keys: &[&str]) -> Option<[Seen; SKIM_KEYS]> {
+    let mut parser = Parser::new(text, Some(keys));
+    let value = parser.whole()?;
+    value.is_object().then_some(parser.found)
 }
 
 struct Parser<'a, 'k> {
@@ -262,10 +288,12 @@ struct Parser<'a, 'k> {
     text: &'a str,
     b: &'a [u8],
     i: usize,
-    /// The last string read (cleared by each `string`), so skimming allocates nothing.
+    /// The last string read when it was stored (cleared by each `string` that stores).
     last: String,
-    /// Skimming: the top-level members to keep (`None`: building everything).
+    /// Skimming: the top-level members to read (`None`: building everything).
     keep: Option<&'k [&'k str]>,
+    /// Skimming: what was read of them, in `keep`'s order.
+    found: [Seen; SKIM_KEYS],
 }
 
 impl<'a, 'k> Parser<'a, 'k> {
@@ -276,10 +304,11 @@ impl<'a, 'k> Parser<'a, 'k> {
             i: 0,
             last: String::new(),
             keep,
+            found: [Seen::Nothing; SKIM_KEYS],
         }
     }
 
-    fn whole(mut self) -> Option<Json> {
+    fn whole(&mut self) -> Option<Json> {
         let value = self.value(0)?;
         self.ws();
         (self.i == self.b.len()).then_some(value)
@@ -293,13 +322,16 @@ impl Parser<'_, '_> {
         }
     }
 
+    /// Byte by byte: a slice comparison is a call to `memcmp` in the wasm, for literals
+    /// mostly one byte long (`:` after every key).
     fn eat(&mut self, lit: &[u8]) -> Option<()> {
-        if self.b.get(self.i..self.i + lit.len())? == lit {
-            self.i += lit.len();
-            Some(())
-        } else {
-            None
+        for &c in lit {
+            if self.b.get(self.i) != Some(&c) {
+                return None;
+            }
+            self.i += 1;
         }
+        Some(())
     }
 
     fn value(&mut self, depth: usize) -> Option<Json> {
@@ -312,11 +344,14 @@ impl Parser<'_, '_> {
             b't' => self.eat(b"true").map(|_| Json::Bool(true)),
             b'f' => self.eat(b"false").map(|_| Json::Bool(false)),
             b'"' => {
-                self.string(self.keep.is_none())?;
-                Some(match self.keep {
-                    // Taken, not cloned: `string` starts each literal afresh.
-                    None => Json::Str(core::mem::take(&mut self.last)),
-                    Some(_) => Json::Null,
+                let full = self.keep.is_none();
+                self.string(full)?;
+                // Taken, not cloned: `string` starts each literal it stores afresh.
+                // Skimmed, only its kind matters: a value with nothing to free.
+                Some(if full {
+                    Json::Str(core::mem::take(&mut self.last))
+                } else {
+                    Json::Bool(false)
                 })
             }
             // Arrays and objects share one loop (an object's member is a key, then a
@@ -329,36 +364,47 @@ impl Parser<'_, '_> {
                 self.ws();
                 if self.b.get(self.i).copied() != Some(close) {
                     loop {
-                        let skimming = self.keep;
-                        let mut kept = skimming.is_none();
-                        let mut key = String::new();
+                        let full = self.keep.is_none();
+                        // Skimming: which of the keys asked for this member is.
+                        let mut slot = None;
+                        let mut key = None;
                         if object {
                             self.ws();
                             if self.b.get(self.i).copied() != Some(b'"') {
                                 return None;
                             }
-                            self.string(kept || depth == 0)?;
-                            // Skimming builds a top-level member it keeps in full: the
-                            // rest is checked and dropped.
-                            if let Some(keep) = skimming {
-                                kept = depth == 0 && keep.contains(&self.last.as_str());
-                            }
-                            if kept {
-                                key = core::mem::take(&mut self.last);
-                                self.keep = None;
+                            let from = self.i;
+                            let escaped = self.string(full)?;
+                            if full {
+                                key = Some(core::mem::take(&mut self.last));
+                            } else if let (0, Some(keep)) = (depth, self.keep) {
+                                // Compared as written, or read again to compare it
+                                // unescaped (`"e\u0078p"` is `exp`).
+                                let mut name = self.text.get(from + 1..self.i - 1)?;
+                                if escaped {
+                                    self.i = from;
+                                    self.string(true)?;
+                                    name = &self.last;
+                                }
+                                // First bytes compared inline: most keys differ there
+                                // (a string comparison is three calls in the wasm).
+                                let first = name.as_bytes().first();
+                                slot = keep
+                                    .iter()
+                                    .position(|k| k.as_bytes().first() == first && *k == name);
                             }
                             self.ws();
                             self.eat(b":")?;
                         }
-                        let value = self.value(depth + 1);
-                        self.keep = skimming;
-                        let value = value?;
-                        if kept {
+                        let value = self.value(depth + 1)?;
+                        if full {
                             if object {
-                                members.push((key, value));
+                                members.push((key.unwrap_or_default(), value));
                             } else {
                                 items.push(value);
                             }
+                        } else if let Some(found) = slot.and_then(|j| self.found.get_mut(j)) {
+                            *found = Seen::of(Some(&value));
                         }
                         self.ws();
                         match *self.b.get(self.i)? {
@@ -448,31 +494,36 @@ impl Parser<'_, '_> {
         Some(v)
     }
 
-    /// Reads a string literal: into `self.last` when `store`, else only checked.
-    fn string(&mut self, store: bool) -> Option<()> {
+    /// Reads a string literal: into `self.last` when `store`, else only checked. Answers
+    /// whether it held an escape.
+    fn string(&mut self, store: bool) -> Option<bool> {
         self.i += 1; // opening quote
-                     // Taken while reading (its capacity is reused; a failure ends the parse anyway).
-        let mut out = core::mem::take(&mut self.last);
-        out.clear();
+        if store {
+            self.last.clear();
+        }
+        let mut any_escape = false;
         loop {
-            let start = self.i;
-            while let Some(&c) = self.b.get(self.i) {
+            // The run to the next quote, escape or control byte, on a local index (the
+            // hottest loop of decodeJwt).
+            let (start, mut i) = (self.i, self.i);
+            while let Some(&c) = self.b.get(i) {
                 if c == b'"' || c == b'\\' || c < 0x20 {
                     break;
                 }
-                self.i += 1;
+                i += 1;
             }
+            self.i = i;
             // The run stops at an ASCII byte (or the end): a char boundary.
             if store {
-                out.push_str(self.text.get(start..self.i)?);
+                self.last.push_str(self.text.get(start..i)?);
             }
-            let escaped = match *self.b.get(self.i)? {
+            let escaped = match *self.b.get(i)? {
                 b'"' => {
                     self.i += 1;
-                    self.last = out;
-                    return Some(());
+                    return Some(any_escape);
                 }
                 b'\\' => {
+                    any_escape = true;
                     self.i += 1;
                     let esc = *self.b.get(self.i)?;
                     self.i += 1;
@@ -505,7 +556,7 @@ impl Parser<'_, '_> {
                 _ => return None, // control character
             };
             if store {
-                out.push(escaped);
+                self.last.push(escaped);
             }
         }
     }
@@ -680,6 +731,28 @@ mod tests {
                 parse(&out).and_then(|v| v.as_str().map(str::to_owned)),
                 Some(c.to_string())
             );
+        }
+    }
+
+    #[test]
+    fn skimming_reads_the_members_asked_for_without_building_the_rest() {
+        let text = r#"{"exp":1,"x":{"exp":2},"e\u0078p":3.5,"nbf":"soon","iat":[1],"sub":null}"#;
+        let [exp, nbf, iat] = skim(text, &["exp", "nbf", "iat"]).unwrap();
+        // The last top-level `exp` (an escaped key is the same key); nested ones are not.
+        assert_eq!(exp, Seen::Num(3.5));
+        assert_eq!((nbf, iat), (Seen::Other, Seen::Other));
+        assert_eq!(skim(r#"{"sub":null}"#, &["sub"]).unwrap()[0], Seen::Nothing);
+        assert_eq!(skim(r#"{"sub":{}}"#, &["sub"]).unwrap()[0], Seen::Other);
+        assert_eq!(skim("{}", &["exp"]).unwrap(), [Seen::Nothing; SKIM_KEYS]);
+        for not_an_object in [
+            "[1]",
+            "1",
+            r#""exp""#,
+            "null",
+            r#"{"exp":1"#,
+            r#"{"exp":1}x"#,
+        ] {
+            assert_eq!(skim(not_an_object, &["exp"]), None, "{not_an_object}");
         }
     }
 

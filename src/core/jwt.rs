@@ -5,17 +5,17 @@ use crate::prelude::*;
 
 use super::error::{AuthError, ErrorCode};
 use super::float;
-use super::json::{self, Json};
+use super::json::{self, Seen, SKIM_KEYS};
 
 /// Tokens longer than this are refused before any work (a JWT is a few hundred bytes).
 pub const MAX_TOKEN_LEN: usize = 16 * 1024;
 
 /// base64url (RFC 4648 5), with or without `=` padding (some issuers pad), decoded in
-/// place: the bytes of `buf[start..end]` are replaced from `buf[start]` on by what they
-/// encode (the output never overtakes the input), and its length is returned.
-/// Hand-written: the base64 crate's general engine costs ~3 KB of wasm for the
-/// one alphabet a JWT uses. Non-canonical trailing bits are refused, as it does.
-fn base64url_decode_in_place(buf: &mut [u8], start: usize, end: usize) -> Option<usize> {
+/// place: the bytes of `buf[start..end]` are replaced from `buf[to]` on (`to <= start`:
+/// the output never overtakes the input) by what they encode, and its length is returned.
+/// Hand-written: the base64 crate's general engine costs ~3 KB of wasm for the one
+/// alphabet a JWT uses. Non-canonical trailing bits are refused, as it does.
+fn base64url_decode_in_place(buf: &mut [u8], start: usize, end: usize, to: usize) -> Option<usize> {
     let mut end = end;
     while end > start && buf.get(end - 1).copied() == Some(b'=') {
         end -= 1;
@@ -23,7 +23,7 @@ fn base64url_decode_in_place(buf: &mut [u8], start: usize, end: usize) -> Option
     if (end - start) % 4 == 1 {
         return None;
     }
-    let (mut acc, mut bits, mut out) = (0u32, 0u32, start);
+    let (mut acc, mut bits, mut out) = (0u32, 0u32, to);
     for i in start..end {
         let v = match *buf.get(i)? {
             b @ b'A'..=b'Z' => b - b'A',
@@ -42,7 +42,7 @@ fn base64url_decode_in_place(buf: &mut [u8], start: usize, end: usize) -> Option
             acc &= (1 << bits) - 1;
         }
     }
-    (acc == 0).then_some(out - start)
+    (acc == 0).then_some(out - to)
 }
 
 /// The claims the client acts on, plus the payload's JSON text for the snapshot.
@@ -64,48 +64,43 @@ fn invalid(message: &str) -> AuthError {
 /// callers act on the code, and one text is one copy in the wasm's data.
 const MALFORMED_SEGMENT: &str = "Token segment is not a base64url JSON object";
 
-/// The claims `decode_in_place` checks; the fast path builds nothing else.
+/// The time claims every decoding checks (`decode_in_place` answers them in this order).
 const TIME_CLAIMS: &[&str] = &["exp", "nbf", "iat"];
 
-/// The segment `buf[start..end]` decoded in place (from `buf[start]`), which must be a
-/// JSON object in UTF-8: the object (in full, or only the members in `skim`: see
-/// `json::skim`) and the length of its text.
+/// The segment `buf[start..end]` decoded in place to the buffer's start, which must be a
+/// JSON object in UTF-8: its time claims as skimmed (`json::skim`), and its text.
 fn decode_segment(
     buf: &mut [u8],
     start: usize,
     end: usize,
-    skim: Option<&[&str]>,
-) -> Result<(Json, usize), AuthError> {
-    let len =
-        base64url_decode_in_place(buf, start, end).ok_or_else(|| invalid(MALFORMED_SEGMENT))?;
-    let bytes = buf.get(start..start + len).unwrap_or_default();
-    let text = core::str::from_utf8(bytes).map_err(|_| invalid(MALFORMED_SEGMENT))?;
-    let value = match skim {
-        None => json::parse(text),
-        Some(keep) => json::skim(text, keep),
-    };
-    match value {
-        Some(value) if value.is_object() => Ok((value, len)),
-        _ => Err(invalid(MALFORMED_SEGMENT)),
-    }
+) -> Result<([Seen; SKIM_KEYS], &str), AuthError> {
+    let len = base64url_decode_in_place(buf, start, end, 0);
+    let buf: &[u8] = buf;
+    // One error for the three ways to fail (one copy of it in the wasm).
+    len.and_then(move |len| core::str::from_utf8(buf.get(..len)?).ok())
+        .and_then(|text| Some((json::skim(text, TIME_CLAIMS)?, text)))
+        .ok_or_else(|| invalid(MALFORMED_SEGMENT))
 }
 
 /// NumericDate claims may be fractional (RFC 7519 2); we act on whole seconds.
-fn numeric_date(payload: &Json, key: &str) -> Result<Option<i64>, AuthError> {
-    match payload.get(key) {
-        None | Some(Json::Null) => Ok(None),
-        Some(Json::Num(n)) if n.value().is_finite() => Ok(Some(float::floor(n.value()) as i64)),
-        Some(_) => Err(invalid("Token time claim is not a number")),
+fn numeric_date(seen: Seen) -> Result<Option<i64>, AuthError> {
+    match seen {
+        Seen::Nothing => Ok(None),
+        Seen::Num(n) if n.is_finite() => Ok(Some(float::floor(n) as i64)),
+        _ => Err(invalid("Token time claim is not a number")),
     }
 }
 
 /// Decode a compact JWS (`header.payload.signature`).
 pub fn decode(token: &str) -> Result<Claims, AuthError> {
-    let (payload, _) = decode_in_place(&mut token.as_bytes().to_vec(), true)?;
+    let mut buf = token.as_bytes().to_vec();
+    let ([exp, nbf, iat], text) = decode_in_place(&mut buf)?;
+    // Judged by `decode_in_place`; read in full for `sub` and the text.
+    let payload = json::parse(text).ok_or_else(|| invalid(MALFORMED_SEGMENT))?;
     Ok(Claims {
-        exp: numeric_date(&payload, "exp")?,
-        nbf: numeric_date(&payload, "nbf")?,
-        iat: numeric_date(&payload, "iat")?,
+        exp,
+        nbf,
+        iat,
         sub: payload.str_of("sub").map(str::to_owned),
         json: payload.to_text(),
     })
@@ -118,10 +113,10 @@ pub fn too_long() -> AuthError {
 
 /// The one judge of a token, for `decode` and for the wasm's fast `decodeJwt` (which
 /// hands the payload's own text to `JSON.parse`, src/web/functions.rs): `buf` holds the
-/// token's bytes; on success its payload's JSON text is left at `buf[..len]` and the
-/// payload is returned with `len`: parsed in full, or (not `full`) only its time claims.
-/// The time claims are checked here, so every caller accepts exactly the same tokens.
-pub fn decode_in_place(buf: &mut [u8], full: bool) -> Result<(Json, usize), AuthError> {
+/// token's bytes; on success its payload's JSON text is left at the buffer's start and
+/// returned with its time claims `[exp, nbf, iat]`. The payload is checked without being
+/// built (`json::skim`), so every caller accepts exactly the same tokens.
+pub fn decode_in_place(buf: &mut [u8]) -> Result<([Option<i64>; 3], &str), AuthError> {
     if buf.len() > MAX_TOKEN_LEN {
         return Err(too_long());
     }
@@ -140,28 +135,20 @@ pub fn decode_in_place(buf: &mut [u8], full: bool) -> Result<(Json, usize), Auth
     if dots != 2 {
         return Err(invalid("Token does not have three segments"));
     }
-    decode_segment(buf, 0, first, Some(&[]))?;
-    let (payload, len) = decode_segment(buf, first + 1, second, (!full).then_some(TIME_CLAIMS))?;
-    // Moved to the front byte by byte: `copy_within` links a panic for a range it
-    // cannot prove in bounds (with its message and this file's name).
-    for i in 0..len {
-        if let Some(&b) = buf.get(first + 1 + i) {
-            if let Some(to) = buf.get_mut(i) {
-                *to = b;
-            }
-        }
-    }
-    for key in ["exp", "nbf", "iat"] {
-        numeric_date(&payload, key)?;
-    }
-    Ok((payload, len))
+    // The header only has to be an object (its time claims, if any, are not the token's).
+    decode_segment(buf, 0, first)?;
+    let ([exp, nbf, iat], text) = decode_segment(buf, first + 1, second)?;
+    Ok((
+        [numeric_date(exp)?, numeric_date(nbf)?, numeric_date(iat)?],
+        text,
+    ))
 }
 
 /// `is_expired_at` for the token in `buf` (see `decode_in_place`); a malformed token
 /// counts as expired: it can never be used.
 pub fn is_expired_in_place(buf: &mut [u8], now: i64, leeway: i64) -> bool {
-    match decode_in_place(buf, false).and_then(|(payload, _)| numeric_date(&payload, "exp")) {
-        Ok(exp) => exp.is_some_and(|exp| now >= exp.saturating_add(leeway)),
+    match decode_in_place(buf) {
+        Ok(([exp, ..], _)) => exp.is_some_and(|exp| now >= exp.saturating_add(leeway)),
         Err(_) => true,
     }
 }
@@ -195,7 +182,7 @@ mod tests {
     fn base64url_decode(text: &str) -> Option<Vec<u8>> {
         let mut buf = text.as_bytes().to_vec();
         let end = buf.len();
-        let len = base64url_decode_in_place(&mut buf, 0, end)?;
+        let len = base64url_decode_in_place(&mut buf, 0, end, 0)?;
         buf.truncate(len);
         Some(buf)
     }
@@ -285,15 +272,9 @@ mod tests {
     fn in_place_leaves_the_payload_text_as_sent() {
         let payload = r#"{ "sub":"42", "exp": 1e3, "r": 0.12345678912345, "n":"Zoë 😀" }"#;
         let mut buf = token(payload).into_bytes();
-        let (claims, len) = decode_in_place(&mut buf, true).unwrap();
-        assert_eq!(core::str::from_utf8(&buf[..len]), Ok(payload));
-        assert_eq!(claims.str_of("sub"), Some("42"));
-        // The fast path: the same text, only the time claims built.
-        let mut buf = token(payload).into_bytes();
-        let (times, len) = decode_in_place(&mut buf, false).unwrap();
-        assert_eq!(core::str::from_utf8(&buf[..len]), Ok(payload));
-        assert_eq!(times.get("exp").and_then(Json::as_f64), Some(1000.0));
-        assert_eq!(times.get("sub"), None);
+        let (times, text) = decode_in_place(&mut buf).unwrap();
+        assert_eq!((times, text), ([Some(1000), None, None], payload));
+        assert!(buf.starts_with(payload.as_bytes()));
         for bad in [
             "[1]",
             r#"{"exp":"soon"}"#,
@@ -301,12 +282,10 @@ mod tests {
             "{",
             r#"{"a":[1e400]}"#,
         ] {
-            for full in [true, false] {
-                let mut buf = token(bad).into_bytes();
-                assert!(decode_in_place(&mut buf, full).is_err(), "{bad}");
-            }
+            let mut buf = token(bad).into_bytes();
+            assert!(decode_in_place(&mut buf).is_err(), "{bad}");
         }
-        assert!(decode_in_place(&mut vec![b'.'; MAX_TOKEN_LEN + 1], false).is_err());
+        assert!(decode_in_place(&mut vec![b'.'; MAX_TOKEN_LEN + 1]).is_err());
         assert!(is_expired_in_place(
             &mut token(r#"{"exp":1000}"#).into_bytes(),
             1000,
@@ -349,6 +328,40 @@ mod tests {
             assert_eq!(
                 decode(&bad).unwrap_err().code,
                 ErrorCode::InvalidToken,
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_dot_too_many_is_the_refusal_that_counts() {
+        let good = token(r#"{"sub":"1"}"#);
+        let (h, rest) = good.split_once('.').unwrap();
+        let p = rest.split('.').next().unwrap();
+        // Whatever else is wrong, a token with a third dot does not have three segments.
+        for bad in [
+            format!("!!.{p}.s.x"),
+            format!("{h}.{p}.s.x"),
+            format!("{h}.!{p}.s.x"),
+            format!("{h}.{p}!.s.x"),
+            format!("{h}.{p}=.s.x"),
+            format!("{h}.a.b.c"),
+            format!("{h}.{p}.s."),
+            format!(".{p}.s.x"),
+            format!("{h}..."),
+        ] {
+            let error = decode(&bad).unwrap_err();
+            assert_eq!(error.message, "Token does not have three segments", "{bad}");
+        }
+        // Two dots: the segment's own refusal.
+        for bad in [
+            format!("!!.{p}.s"),
+            format!("{h}.!{p}.s"),
+            format!("{h}..s"),
+        ] {
+            assert_eq!(
+                decode(&bad).unwrap_err().message,
+                MALFORMED_SEGMENT,
                 "{bad}"
             );
         }

@@ -47,7 +47,7 @@ pub fn jwt_scratch_length() -> usize {
 pub fn decode_jwt_scratch(len: usize) -> i32 {
     let buf = scratch();
     let decoded = match buf.get_mut(..len) {
-        Some(token) => jwt::decode_in_place(token, false).map(|(_, n)| n),
+        Some(token) => jwt::decode_in_place(token).map(|(_, text)| text.len()),
         None => Err(jwt::too_long()),
     };
     match decoded {
