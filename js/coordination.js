@@ -51,14 +51,18 @@ export class Coordination {
   /** @type {{ fp: string, id: number } | null} this tab's claim during a claim round */
   #claim = null;
   #lost = false;
+  /** @type {Means["clock"]} */
+  #clock;
+  /** @type {number} */
+  #id;
 
   /** @param {Host} host @param {Means} means */
   constructor(host, { locks, channel, clock, id }) {
     this.#host = host;
     this.locks = locks;
     this.channel = channel;
-    this.clock = clock;
-    this.id = id;
+    this.#clock = clock;
+    this.#id = id;
     /** @type {string[]} fingerprints of refresh tokens spent (newest last) */
     this.spent = [];
     /** @type {string | null} the fingerprint this tab is refreshing (claim rounds) */
@@ -102,11 +106,11 @@ export class Coordination {
     if (this.#superseded(refreshToken)) return;
     const fp = this.#host.engine.fingerprint(refreshToken);
     if (this.spent.includes(fp)) return this.#awaitSuccessor(refreshToken);
-    const { id } = this;
+    const id = this.#id;
     this.#claim = { fp, id };
     this.#lost = false;
     this.#post({ t: "claim", fp, id });
-    await this.clock.sleep(CLAIM_WINDOW_MS);
+    await this.#clock.sleep(CLAIM_WINDOW_MS);
     this.#claim = null;
     if (this.#superseded(refreshToken)) return;
     if (this.#lost || this.spent.includes(fp)) return this.#awaitSuccessor(refreshToken);
@@ -127,7 +131,7 @@ export class Coordination {
 
   /** Wait until the tokens another tab obtained reach this one. */
   async #awaitSuccessor(/** @type {string} */ refreshToken) {
-    const { clock } = this;
+    const clock = this.#clock;
     const deadline = clock.now() + SUCCESSOR_WAIT_MS;
     while (clock.now() < deadline) {
       if (this.#superseded(refreshToken)) return;
