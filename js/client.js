@@ -94,11 +94,17 @@ export class AuthClient {
    * timeout) is recorded, so it shows in the snapshot, and thrown. */
   async #sendRecorded(/** @type {EngineRequest} */ req) {
     try {
-      return await (this.#dpop ? this.#dpop.send(req, this.settings.timeout) : send(req, this.settings.timeout));
+      return await this.#sendOwn(req);
     } catch (err) {
       // Anything not typed yet (a TypeError from a broken platform API) fails as fetch does.
       throw this.engine.fail(isAuthError(err) ? err : authError("network", "The request could not be sent"));
     }
+  }
+
+  /** Send one of the client's own requests (with a proof under DPoP); not recorded.
+   * @param {EngineRequest} req */
+  #sendOwn(req) {
+    return this.#dpop ? this.#dpop.send(req, this.settings.timeout) : send(req, this.settings.timeout);
   }
 
   // ---- the public API ------------------------------------------------------------------
@@ -171,6 +177,12 @@ export class AuthClient {
     return read(await this.#authorized(build(req, this.settings.timeout)));
   }
 
+  /** Send `req` through the bearer rules; the engine's answer (its text).
+   * @param {EngineRequest} req */
+  async #askAuthorized(req) {
+    return /** @type {string} */ (this.engine.reply(req, await this.#sendAuthorized(req)));
+  }
+
   /** On the page the provider sent the user back to: finish the sign-in (the
    * snapshot; status "mfa_required" when a second factor follows), or null when the
    * URL is no sign-in callback. The callback parameters leave the address bar. */
@@ -196,7 +208,7 @@ export class AuthClient {
       if (!req) return null;
       if (req.link) {
         // A link: the provider is now the signed-in user's; the session is unchanged.
-        this.engine.reply(req, await this.#sendAuthorized(req));
+        await this.#askAuthorized(req);
         return this.#snapshot();
       }
       await this.#signIn(req);
@@ -218,19 +230,19 @@ export class AuthClient {
   /** Mail the signed-in user another verification link. */
   resendVerification() {
     return this.#run(async () => {
-      await this.#accountCall(1 /* resend verification */, "");
+      await this.#askAuthorized(this.engine.account(1 /* resend verification */, ""));
     });
   }
 
   /** The providers linked to the signed-in user. */
   identities() {
-    return this.#run(() => this.#accountCall(2 /* identities */, "").then((list) => JSON.parse(list)));
+    return this.#run(() => this.#askAuthorized(this.engine.account(2 /* identities */, "")).then((list) => JSON.parse(list)));
   }
 
   /** Unlink a provider from the signed-in user (never the last way to sign in). */
   unlink(/** @type {string} */ provider) {
     return this.#run(async () => {
-      await this.#accountCall(3 /* unlink */, String(provider ?? ""));
+      await this.#askAuthorized(this.engine.account(3 /* unlink */, String(provider ?? "")));
     });
   }
 
@@ -309,30 +321,16 @@ export class AuthClient {
     return /** @type {string} */ (this.engine.reply(req, reply));
   }
 
-  /** One of the signed-in user's account calls through the bearer rules; its text.
-   * @param {import("./engine.js").AccountCall} which
-   * @param {string} arg the token or provider, or "" */
-  async #accountCall(which, arg) {
-    const req = this.engine.account(which, arg);
-    return /** @type {string} */ (this.engine.reply(req, await this.#sendAuthorized(req)));
-  }
-
   /** The user's sessions (devices), the current one marked. */
   sessions() {
-    return this.#run(() => this.#sessionsCall(0 /* list */, "").then((list) => JSON.parse(list)));
+    return this.#run(() => this.#askAuthorized(this.engine.sessions(0 /* list */, "")).then((list) => JSON.parse(list)));
   }
 
   /** End one session (device); its tokens stop working at once. */
   revokeSession(/** @type {string} */ id) {
     return this.#run(async () => {
-      await this.#sessionsCall(1 /* revoke */, String(id));
+      await this.#askAuthorized(this.engine.sessions(1 /* revoke */, String(id)));
     });
-  }
-
-  /** A sessions request through the bearer rules (refresh-and-replay included); its text. */
-  async #sessionsCall(/** @type {import("./engine.js").SessionsCall} */ which, /** @type {string} */ id) {
-    const req = this.engine.sessions(which, id);
-    return /** @type {string} */ (this.engine.reply(req, await this.#sendAuthorized(req)));
   }
 
   /** Sign out here, and revoke the session at the backend when it can;
@@ -341,12 +339,12 @@ export class AuthClient {
     return this.#run(async () => {
       if (options?.everywhere) {
         // Must reach the server: unlike a plain logout, this one reports failure.
-        await this.#sessionsCall(2 /* revoke all */, "");
+        await this.#askAuthorized(this.engine.sessions(2 /* revoke all */, ""));
       }
       const req = this.engine.logout();
       if (req) {
         // Best effort: signing out here must not depend on the server answering.
-        await (this.#dpop ? this.#dpop.send(req, this.settings.timeout) : send(req, this.settings.timeout)).catch(() => {});
+        await this.#sendOwn(req).catch(() => {});
       }
       this.engine.signOut();
       // A new key for the next sign-in: nothing bound to this one stays usable.
@@ -423,7 +421,7 @@ export class AuthClient {
       }
       // Better Auth's get-session takes the session token; an API's `me` goes
       // through the bearer rules with refresh-and-replay.
-      const reply = req.bearer ? await send(req, this.settings.timeout) : await read(await this.#authorized(build(req, this.settings.timeout)));
+      const reply = req.bearer ? await send(req, this.settings.timeout) : await this.#sendAuthorized(req);
       let user;
       try {
         user = /** @type {string} */ (this.engine.reply(req, reply));
