@@ -51,6 +51,8 @@ export class Coordination {
   /** @type {{ fp: string, id: number } | null} this tab's claim during a claim round */
   #claim = null;
   #lost = false;
+  /** @type {string[]} fingerprints of refresh tokens spent (newest last) */
+  #spent = [];
   /** @type {Means["clock"]} */
   #clock;
   /** @type {number} */
@@ -63,8 +65,6 @@ export class Coordination {
     this.channel = channel;
     this.#clock = clock;
     this.#id = id;
-    /** @type {string[]} fingerprints of refresh tokens spent (newest last) */
-    this.spent = [];
     /** @type {string | null} the fingerprint this tab is refreshing (claim rounds) */
     this.busy = null;
   }
@@ -105,7 +105,7 @@ export class Coordination {
     if (this.#host.settings.cookie) return this.#refreshHere(refreshToken);
     if (this.#superseded(refreshToken)) return;
     const fp = this.#host.engine.fingerprint(refreshToken);
-    if (this.spent.includes(fp)) return this.#awaitSuccessor(refreshToken);
+    if (this.#spent.includes(fp)) return this.#awaitSuccessor(refreshToken);
     const id = this.#id;
     this.#claim = { fp, id };
     this.#lost = false;
@@ -113,7 +113,7 @@ export class Coordination {
     await this.#clock.sleep(CLAIM_WINDOW_MS);
     this.#claim = null;
     if (this.#superseded(refreshToken)) return;
-    if (this.#lost || this.spent.includes(fp)) return this.#awaitSuccessor(refreshToken);
+    if (this.#lost || this.#spent.includes(fp)) return this.#awaitSuccessor(refreshToken);
     this.busy = fp;
     try {
       await this.#refreshHere(refreshToken);
@@ -163,9 +163,9 @@ export class Coordination {
   }
 
   #noteSpent(/** @type {string} */ fp) {
-    if (this.spent.includes(fp)) return;
-    this.spent.push(fp);
-    if (this.spent.length > SPENT_MEMORY) this.spent.shift();
+    if (this.#spent.includes(fp)) return;
+    this.#spent.push(fp);
+    if (this.#spent.length > SPENT_MEMORY) this.#spent.shift();
   }
 
   #post(/** @type {Message} */ message) {
@@ -176,7 +176,7 @@ export class Coordination {
   broadcast(/** @type {string | null} */ stored) {
     /** @type {Message} */
     const message = { t: "session", text: stored };
-    if (this.spent.length > 0) message.spent = this.spent[this.spent.length - 1];
+    if (this.#spent.length > 0) message.spent = this.#spent[this.#spent.length - 1];
     this.#post(message);
   }
 
@@ -185,7 +185,7 @@ export class Coordination {
     if (data === null || typeof data !== "object") return;
     const { t, fp, id, spent, text } = data;
     if (t === "claim" && typeof fp === "string" && fp && typeof id === "number") {
-      if (this.busy === fp || this.spent.includes(fp)) this.#post({ t: "busy", fp });
+      if (this.busy === fp || this.#spent.includes(fp)) this.#post({ t: "busy", fp });
       if (this.#claim?.fp === fp) {
         if (id < this.#claim.id) this.#lost = true;
         // A tab that claimed after ours went out never heard it: say it again.

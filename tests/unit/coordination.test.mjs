@@ -265,7 +265,9 @@ test("cookie transport: no claim round and no marker (the browser holds the one 
     assert.equal(b.server.refreshes, 1);
     assert.ok(!b.posted.some((m) => /** @type {any} */ (m).t === "claim"));
     assert.deepEqual((await b.locks?.query())?.held ?? [], []);
-    assert.deepEqual(tab.coordination.spent, []);
+    // Nothing is remembered as spent: the session news carries no spent fingerprint.
+    assert.ok(b.posted.some((m) => /** @type {any} */ (m).t === "session"));
+    assert.ok(!b.posted.some((m) => "spent" in /** @type {any} */ (m)));
   }
 });
 
