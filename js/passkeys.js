@@ -92,9 +92,9 @@ function credentialJSON(credential, response) {
 /** Run a ceremony; its DOMExceptions as AuthErrors: the person cancelled or it timed
  * out or was aborted (`aborted`), the authenticator already holds a passkey of this
  * account (`validation`), the page may not use this RP ID or WebAuthn at all (`config`).
+ * Its callers (js/client.js) have refused a browser without WebAuthn already (noPasskeys).
  * @param {() => Promise<Credential | null>} start */
 async function ceremony(start) {
-  if (!passkeysSupported()) throw noPasskeys();
   let credential;
   try {
     credential = await start();
