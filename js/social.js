@@ -30,15 +30,17 @@ export function arrivalOf(href) {
 
 /** The pending sign-in of this tab, in sessionStorage (it must survive the redirect). */
 export class Pending {
+  #key;
+
   /** @param {string} key the client's storageKey */
   constructor(key) {
-    this.key = `${key}:social`;
+    this.#key = `${key}:social`;
   }
 
   /** @param {string} value */
   save(value) {
     try {
-      sessionStorage.setItem(this.key, value);
+      sessionStorage.setItem(this.#key, value);
     } catch {
       throw authError("storage", "Social sign-in needs sessionStorage to survive the redirect");
     }
@@ -47,8 +49,8 @@ export class Pending {
   /** The pending sign-in (or ""), removed: a callback is handled once. */
   take() {
     try {
-      const value = sessionStorage.getItem(this.key) ?? "";
-      sessionStorage.removeItem(this.key);
+      const value = sessionStorage.getItem(this.#key) ?? "";
+      sessionStorage.removeItem(this.#key);
       return value;
     } catch {
       return "";
