@@ -14,9 +14,7 @@ export function fromBase64url(text) {
   } catch {
     throw authError("invalid_response", "The passkey options are not what the backend sends");
   }
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return bytes.buffer;
+  return Uint8Array.from(binary, (c) => c.charCodeAt(0)).buffer;
 }
 
 /** Whether this browser has WebAuthn at all (a secure context with PublicKeyCredential). */
