@@ -36,8 +36,9 @@ export async function autofillSupported() {
   }
 }
 
-/** @param {any[] | undefined} list */
-const descriptors = (list) => (Array.isArray(list) ? list.map((d) => ({ ...d, id: fromBase64url(String(d.id)) })) : undefined);
+/** Credential descriptors with their ids as bytes; none when the options have none.
+ * @param {any[] | undefined} list */
+const descriptors = (list) => (Array.isArray(list) ? list.map((d) => ({ ...d, id: fromBase64url(String(d.id)) })) : []);
 
 /** navigator.credentials.create with the ceremony's options (base64url
  * fields decoded here); the new credential as JSON. */
@@ -46,7 +47,7 @@ export async function createCredential(/** @type {any} */ publicKey, /** @type {
     ...publicKey,
     challenge: fromBase64url(publicKey.challenge),
     user: { ...publicKey.user, id: fromBase64url(publicKey.user.id) },
-    excludeCredentials: descriptors(publicKey.excludeCredentials) ?? [],
+    excludeCredentials: descriptors(publicKey.excludeCredentials),
   };
   const credential = await ceremony(() => navigator.credentials.create({ publicKey: options, signal }));
   const response = /** @type {AuthenticatorAttestationResponse} */ (credential.response);
@@ -61,7 +62,7 @@ export async function createCredential(/** @type {any} */ publicKey, /** @type {
  * the passkeys wait in the autofill of a field with `autocomplete="... webauthn"`
  * until the person picks one. The assertion as JSON. */
 export async function getCredential(/** @type {any} */ publicKey, /** @type {boolean} */ conditional, /** @type {AbortSignal | undefined} */ signal) {
-  const options = { ...publicKey, challenge: fromBase64url(publicKey.challenge), allowCredentials: descriptors(publicKey.allowCredentials) ?? [] };
+  const options = { ...publicKey, challenge: fromBase64url(publicKey.challenge), allowCredentials: descriptors(publicKey.allowCredentials) };
   /** @type {CredentialRequestOptions} */
   const request = { publicKey: options, signal };
   if (conditional) request.mediation = "conditional";
