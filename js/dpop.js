@@ -133,8 +133,11 @@ export class DpopSigner {
   async proof(method, url, token) {
     const key = await keyOf(this.#id);
     const ath = token ? b64url(await crypto.subtle.digest("SHA-256", encoder.encode(token))) : "";
+    // Every `url` here has claims (core::dpop::claims answers none only where origin_of
+    // does): dpopHeaders and the client's fetch send a proof only where bearerAllowed
+    // (origin_of) said yes, and the client's own requests go to baseUrl, which config
+    // checked by origin_of, as a Request serialised it (http(s), a host, a numeric port).
     const claims = this.#decide.dpopClaims(method.toUpperCase(), url, crypto.randomUUID(), ath);
-    if (!claims) throw authError("config", "A DPoP proof needs an absolute http(s) URL");
     const input = `${b64url(encoder.encode(JSON.stringify({ typ: "dpop+jwt", alg: "ES256", jwk: key.jwk })))}.${b64url(encoder.encode(claims))}`;
     // A key the platform will not use (an evicted or broken store) fails typed, not as a DOMException.
     const signature = await crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, key.privateKey, encoder.encode(input)).catch(() => Promise.reject(unavailable()));

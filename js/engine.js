@@ -274,11 +274,12 @@ export class Engine {
 
   // ---- DPoP (src/core/dpop.rs decides; js/dpop.js holds the key and signs) ------------
 
-  /** The claims of a proof as JSON text, or null when `url` is no absolute http(s) URL.
+  /** The claims of a proof as JSON text ("" when `url` is no absolute http(s) URL, which
+   * no caller passes: see js/dpop.js `proof`).
    * @param {string} method @param {string} url @param {string} jti
    * @param {string} ath the access token's hash, "" for an auth request */
   dpopClaims(method, url, jti, ath) {
-    return this.#call(36 /* DPOP_CLAIMS */, method, url, jti, ath) || null;
+    return this.#call(36 /* DPOP_CLAIMS */, method, url, jti, ath);
   }
 
   /** What `response` to a request for `url` means for DPoP (its nonce is remembered).
