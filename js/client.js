@@ -10,7 +10,7 @@ import { Engine } from "./engine.js";
 import { build, fetchRequest, read, send } from "./http.js";
 import { Store } from "./storage.js";
 import { autofillSupported, createCredential, getCredential, noPasskeys, passkeysSupported } from "./passkeys.js";
-import { Pending, arrivalOf, challengeOf, randomText } from "./social.js";
+import { arrivalOf, challengeOf, randomText, savePending, takePending } from "./social.js";
 import { Coordination } from "./coordination.js";
 import { MAX_TIMEOUT_MS, lockManager, online, pageFlags, sleep } from "./tabs.js";
 
@@ -167,7 +167,7 @@ export class AuthClient {
     /** @type {{ provider: string, state: string, verifier: string, flow: string, issuer: string, issRequired: boolean, redirect: string, link?: true }} */
     const pending = { provider: id, state, verifier, flow, issuer, issRequired, redirect };
     if (link) pending.link = true;
-    new Pending(this.settings.key).save(JSON.stringify(pending));
+    savePending(this.settings.key, JSON.stringify(pending));
     location.assign(url);
   }
 
@@ -204,7 +204,7 @@ export class AuthClient {
         history.replaceState(history.state, "", here.href);
       }
       // Taken only now: a page without callback parameters leaves a pending sign-in be.
-      const req = this.engine.socialFinish(new Pending(this.settings.key).take(), returned);
+      const req = this.engine.socialFinish(takePending(this.settings.key), returned);
       if (!req) return null;
       if (req.link) {
         // A link: the provider is now the signed-in user's; the session is unchanged.
