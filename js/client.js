@@ -10,7 +10,7 @@ import { Engine } from "./engine.js";
 import { build, fetchRequest, read, send } from "./http.js";
 import { Store } from "./storage.js";
 import { autofillSupported, createCredential, getCredential, noPasskeys, passkeysSupported } from "./passkeys.js";
-import { Pending, arrivalOf, challengeOf, randomText } from "./social.js";
+import { arrivalOf, challengeOf, randomText, savePending, takePending } from "./social.js";
 import { Coordination } from "./coordination.js";
 import { MAX_TIMEOUT_MS, lockManager, online, pageFlags, sleep } from "./tabs.js";
 
@@ -28,6 +28,34 @@ const usePasskeys = () => {
 const signedOutByIt = (/** @type {AuthError} */ err) => err.code === "refresh_failed" || err.code === "session_expired";
 
 export class AuthClient {
+  // Private: a minifier shortens `#` names (never property names); nothing outside reads them.
+  /** @type {Store} */
+  #store;
+  /** @type {DpopSigner | null} */
+  #dpop;
+  /** @type {Set<{ listener: AuthListener }>} */
+  #listeners = new Set();
+  /** @type {Readonly<import("./index.js").AuthSnapshot> | null} */
+  #snap = null;
+  /** @type {string | null} */
+  #snapStatus = null;
+  #refreshing = false;
+  /** @type {Promise<void> | null} */
+  #flight = null;
+  /** @type {ReturnType<typeof setTimeout> | undefined} the proactive refresh's (a fired or cleared one is harmless to clear) */
+  #timer;
+  #stopped = false;
+  /** @type {Coordination} */
+  #coordination;
+  /** @type {AbortController | null} a passkey ceremony waiting (the autofill's) */
+  #passkeyWait = null;
+  /** @type {(() => void)[]} */
+  #cleanups = [];
+  /** @type {Promise<void> | null} */
+  #restoring = null;
+  /** @type {ReturnType<typeof setTimeout> | null} */
+  #pendingStart;
+
   /** Never throws for what is in storage (garbage is removed); throws AuthError
    * `config` for an invalid config.
    * @param {import("./index.js").AuthConfig} config */
@@ -40,38 +68,23 @@ export class AuthClient {
     }
     if (json === undefined) throw authError("config", "AuthClient needs a config object with baseUrl");
     this.engine = new Engine(json, () => {
-      this.snap = null;
+      this.#snap = null;
     });
     this.settings = this.engine.settings();
-    this.store = new Store(this.settings.storage, `${this.settings.key}:session`);
+    this.#store = new Store(this.settings.storage, `${this.settings.key}:session`);
     // dpop: true where no key can be kept throws `config` here: never a silent bearer.
-    /** @type {DpopSigner | null} */
-    this.dpop = this.settings.dpop ? new DpopSigner(this.settings.key, this.engine) : null;
-    /** @type {Set<{ listener: AuthListener }>} */
-    this.listeners = new Set();
-    this.snap = null;
-    this.snapStatus = null;
-    this.refreshing = false;
-    this.flight = null;
-    this.timer = null;
-    this.stopped = false;
-    this.coordination = new Coordination(this, { locks: null, channel: null, clock: { now: () => Date.now(), sleep }, id: Math.random() });
-    /** @type {AbortController | null} a passkey ceremony waiting (the autofill's) */
-    this.passkeyWait = null;
-    /** @type {(() => void)[]} */
-    this.cleanups = [];
-    const stored = this.store.read();
-    if (stored !== null && !this.engine.restore(stored)) this.store.write(null);
-    this.restoring = null;
+    this.#dpop = this.settings.dpop ? new DpopSigner(this.settings.key, this.engine) : null;
+    this.#coordination = new Coordination(this, { locks: null, channel: null, clock: { now: () => Date.now(), sleep }, id: Math.random() });
+    const stored = this.#store.read();
+    if (stored !== null && !this.engine.restore(stored)) this.#store.write(null);
     // Page events, storage events, the channel, Web Locks and the timer are not needed for
     // the first snapshot: they start in the next task, so a page's start-up does not wait
     // for them (about 1 ms in Chromium), or at once when a change or a refresh needs them.
-    /** @type {ReturnType<typeof setTimeout> | null} */
-    this.pendingStart = setTimeout(() => this.startCoordination(true));
+    this.#pendingStart = setTimeout(() => this.#startCoordination(true));
     // With the refresh token in an httpOnly cookie, a new page holds no tokens:
     // the session comes back by a silent refresh (operations wait for it).
     if (this.settings.cookie && typeof window !== "undefined" && this.engine.status() === "anonymous") {
-      this.restoring = this.restoreByCookie();
+      this.#restoring = this.#restoreByCookie();
     }
   }
 
@@ -79,39 +92,45 @@ export class AuthClient {
 
   /** Send one of the client's own requests; a failure to get an answer (network,
    * timeout) is recorded, so it shows in the snapshot, and thrown. */
-  async sendRecorded(/** @type {EngineRequest} */ req) {
+  async #sendRecorded(/** @type {EngineRequest} */ req) {
     try {
-      return await (this.dpop ? this.dpop.send(req, this.settings.timeout) : send(req, this.settings.timeout));
+      return await this.#sendOwn(req);
     } catch (err) {
       // Anything not typed yet (a TypeError from a broken platform API) fails as fetch does.
       throw this.engine.fail(isAuthError(err) ? err : authError("network", "The request could not be sent"));
     }
   }
 
+  /** Send one of the client's own requests (with a proof under DPoP); not recorded.
+   * @param {EngineRequest} req */
+  #sendOwn(req) {
+    return this.#dpop ? this.#dpop.send(req, this.settings.timeout) : send(req, this.settings.timeout);
+  }
+
   // ---- the public API ------------------------------------------------------------------
 
   /** Sign in with `{ username, password }` or `{ email, password }`. */
   login(/** @type {import("./index.js").LoginCredentials} */ credentials) {
-    return this.run(() => this.loginWith(text(credentials, "username"), text(credentials, "email"), text(credentials, "password")));
+    return this.#run(() => this.#loginWith(text(credentials, "username"), text(credentials, "email"), text(credentials, "password")));
   }
 
   /** Create an account and sign in (logging in when the response has no tokens). */
   register(/** @type {import("./index.js").RegisterInput} */ input) {
-    return this.run(async () => {
+    return this.#run(async () => {
       const email = text(input, "email");
       const password = text(input, "password");
       const req = this.engine.register(email, password, text(input, "name"));
-      if ((await this.signIn(req)) === "login") return this.loginWith("", email, password);
-      return this.snapshot();
+      if ((await this.#signIn(req)) === "login") return this.#loginWith("", email, password);
+      return this.#snapshot();
     });
   }
 
   /** The second step of a two-factor sign-in (status `mfa_required`): a code from
    * the authenticator app, or one of the recovery codes. */
   verifyMfa(/** @type {{ code: string } | { recoveryCode: string }} */ input) {
-    return this.run(async () => {
-      await this.signIn(this.engine.verifyMfa(text(input, "code"), text(input, "recoveryCode")));
-      return this.snapshot();
+    return this.#run(async () => {
+      await this.#signIn(this.engine.verifyMfa(text(input, "code"), text(input, "recoveryCode")));
+      return this.#snapshot();
     });
   }
 
@@ -119,20 +138,20 @@ export class AuthClient {
    * back to `redirectTo`, where `handleRedirect()` finishes. Resolves as the page
    * starts to navigate. */
   signInWith(/** @type {string} */ provider, /** @type {import("./index.js").SocialSignInOptions} */ options) {
-    return this.run(() => this.startSocial(provider, options, false));
+    return this.#run(() => this.#startSocial(provider, options, false));
   }
 
   /** Link a provider to the signed-in user: the same trip through the provider as
    * `signInWith`, finished by `handleRedirect()` on the page it comes back to. */
   linkWith(/** @type {string} */ provider, /** @type {import("./index.js").SocialSignInOptions} */ options) {
-    return this.run(() => this.startSocial(provider, options, true));
+    return this.#run(() => this.#startSocial(provider, options, true));
   }
 
   /** signInWith and linkWith: PKCE, state, the start request, the pending record, off.
    * @param {string} provider
    * @param {import("./index.js").SocialSignInOptions} options
    * @param {boolean} link */
-  async startSocial(provider, options, link) {
+  async #startSocial(provider, options, link) {
     const verifier = randomText(32);
     const state = randomText(16);
     const challenge = await challengeOf(verifier);
@@ -143,26 +162,32 @@ export class AuthClient {
     // not another provider's (RFC 9207, mix-up).
     const redirect = arrivalOf(redirectTo);
     // A link starts as the signed-in user (bearer rules, refresh-and-replay).
-    const reply = link ? await this.sendAuthorized(req) : await this.sendRecorded(req);
+    const reply = link ? await this.#sendAuthorized(req) : await this.#sendRecorded(req);
     const { url, flow, issuer, issRequired } = JSON.parse(/** @type {string} */ (this.engine.reply(req, reply)));
     /** @type {{ provider: string, state: string, verifier: string, flow: string, issuer: string, issRequired: boolean, redirect: string, link?: true }} */
     const pending = { provider: id, state, verifier, flow, issuer, issRequired, redirect };
     if (link) pending.link = true;
-    new Pending(this.settings.key).save(JSON.stringify(pending));
+    savePending(this.settings.key, JSON.stringify(pending));
     location.assign(url);
   }
 
   /** One of the client's requests that carries the access token (refresh-and-replay).
    * @param {EngineRequest} req */
-  async sendAuthorized(req) {
-    return read(await this.authorized(build(req, this.settings.timeout)));
+  async #sendAuthorized(req) {
+    return read(await this.#authorized(build(req, this.settings.timeout)));
+  }
+
+  /** Send `req` through the bearer rules; the engine's answer (its text).
+   * @param {EngineRequest} req */
+  async #askAuthorized(req) {
+    return /** @type {string} */ (this.engine.reply(req, await this.#sendAuthorized(req)));
   }
 
   /** On the page the provider sent the user back to: finish the sign-in (the
    * snapshot; status "mfa_required" when a second factor follows), or null when the
    * URL is no sign-in callback. The callback parameters leave the address bar. */
   handleRedirect(/** @type {string | undefined} */ url) {
-    return this.run(async () => {
+    return this.#run(async () => {
       let here;
       try {
         here = new URL(url ?? location.href);
@@ -179,45 +204,45 @@ export class AuthClient {
         history.replaceState(history.state, "", here.href);
       }
       // Taken only now: a page without callback parameters leaves a pending sign-in be.
-      const req = this.engine.socialFinish(new Pending(this.settings.key).take(), returned);
+      const req = this.engine.socialFinish(takePending(this.settings.key), returned);
       if (!req) return null;
       if (req.link) {
         // A link: the provider is now the signed-in user's; the session is unchanged.
-        this.engine.reply(req, await this.sendAuthorized(req));
-        return this.snapshot();
+        await this.#askAuthorized(req);
+        return this.#snapshot();
       }
-      await this.signIn(req);
-      return this.snapshot();
+      await this.#signIn(req);
+      return this.#snapshot();
     });
   }
 
   /** Follow an email verification link: its `token`. When signed in, the user is
    * fetched again, so `snapshot.user.email_verified` says true. */
   verifyEmail(/** @type {string} */ token) {
-    return this.run(async () => {
+    return this.#run(async () => {
       const req = this.engine.account(0 /* verify email */, String(token ?? ""));
-      this.engine.reply(req, await this.sendRecorded(req));
+      this.engine.reply(req, await this.#sendRecorded(req));
       if (this.engine.status() !== "anonymous") await this.me();
-      return this.snapshot();
+      return this.#snapshot();
     });
   }
 
   /** Mail the signed-in user another verification link. */
   resendVerification() {
-    return this.run(async () => {
-      await this.accountCall(1 /* resend verification */, "");
+    return this.#run(async () => {
+      await this.#askAuthorized(this.engine.account(1 /* resend verification */, ""));
     });
   }
 
   /** The providers linked to the signed-in user. */
   identities() {
-    return this.run(() => this.accountCall(2 /* identities */, "").then((list) => JSON.parse(list)));
+    return this.#run(() => this.#askAuthorized(this.engine.account(2 /* identities */, "")).then((list) => JSON.parse(list)));
   }
 
   /** Unlink a provider from the signed-in user (never the last way to sign in). */
   unlink(/** @type {string} */ provider) {
-    return this.run(async () => {
-      await this.accountCall(3 /* unlink */, String(provider ?? ""));
+    return this.#run(async () => {
+      await this.#askAuthorized(this.engine.account(3 /* unlink */, String(provider ?? "")));
     });
   }
 
@@ -226,22 +251,22 @@ export class AuthClient {
   /** Add a passkey to the signed-in account; `password`: the step-up an account with
    * a password needs (without one, a sign-in in the last 10 minutes is the proof). */
   registerPasskey(/** @type {import("./index.js").RegisterPasskeyOptions | undefined} */ options) {
-    return this.run(async () => {
+    return this.#run(async () => {
       usePasskeys();
-      const started = JSON.parse(await this.passkeyCall(0 /* register options */, text(options, "password")));
+      const started = JSON.parse(await this.#passkeyCall(0 /* register options */, text(options, "password")));
       const credential = await createCredential(started.options, signalOf(options));
-      return JSON.parse(await this.passkeyCall(1 /* register */, started.ceremony, credential, text(options, "name")));
+      return JSON.parse(await this.#passkeyCall(1 /* register */, started.ceremony, credential, text(options, "name")));
     });
   }
 
   /** Create an account with a passkey only (no password) and sign in. */
   signUpWithPasskey(/** @type {import("./index.js").PasskeySignUpInput} */ input) {
-    return this.run(async () => {
+    return this.#run(async () => {
       usePasskeys();
-      const started = JSON.parse(await this.passkeyCall(2 /* sign-up options */, text(input, "email"), text(input, "name")));
+      const started = JSON.parse(await this.#passkeyCall(2 /* sign-up options */, text(input, "email"), text(input, "name")));
       const credential = await createCredential(started.options, signalOf(input));
-      await this.signIn(this.engine.passkey(3 /* sign up */, started.ceremony, credential, text(input, "passkeyName")));
-      return this.snapshot();
+      await this.#signIn(this.engine.passkey(3 /* sign up */, started.ceremony, credential, text(input, "passkeyName")));
+      return this.#snapshot();
     });
   }
 
@@ -250,127 +275,113 @@ export class AuthClient {
    * webauthn"` instead of a dialog (resolves once one is picked; null when the browser
    * has no such autofill). A newer passkey ceremony aborts a waiting autofill. */
   signInWithPasskey(/** @type {import("./index.js").PasskeySignInOptions | undefined} */ options) {
-    return this.run(async () => {
+    return this.#run(async () => {
       usePasskeys();
       const autofill = options?.autofill === true;
       if (autofill && !(await autofillSupported())) return null;
       // One ceremony at a time: a browser refuses a second while one waits.
-      this.passkeyWait?.abort();
+      this.#passkeyWait?.abort();
       const wait = new AbortController();
-      this.passkeyWait = wait;
+      this.#passkeyWait = wait;
       const caller = signalOf(options);
       const signal = caller ? AbortSignal.any([caller, wait.signal]) : wait.signal;
       try {
-        const started = JSON.parse(await this.passkeyCall(4 /* sign-in options */));
+        const started = JSON.parse(await this.#passkeyCall(4 /* sign-in options */));
         const credential = await getCredential(started.options, autofill, signal);
-        await this.signIn(this.engine.passkey(5 /* sign in */, started.ceremony, credential));
+        await this.#signIn(this.engine.passkey(5 /* sign in */, started.ceremony, credential));
       } finally {
-        if (this.passkeyWait === wait) this.passkeyWait = null;
+        if (this.#passkeyWait === wait) this.#passkeyWait = null;
       }
-      return this.snapshot();
+      return this.#snapshot();
     });
   }
 
   /** The signed-in user's passkeys. */
   passkeys() {
-    return this.run(async () => JSON.parse(await this.passkeyCall(6 /* list */)));
+    return this.#run(async () => JSON.parse(await this.#passkeyCall(6 /* list */)));
   }
 
   /** Rename one of the signed-in user's passkeys. */
   renamePasskey(/** @type {string} */ id, /** @type {string} */ name) {
-    return this.run(async () => JSON.parse(await this.passkeyCall(7 /* rename */, String(id ?? ""), String(name ?? ""))));
+    return this.#run(async () => JSON.parse(await this.#passkeyCall(7 /* rename */, String(id ?? ""), String(name ?? ""))));
   }
 
   /** Remove one of the signed-in user's passkeys (never the last way to sign in). */
   removePasskey(/** @type {string} */ id) {
-    return this.run(async () => {
-      await this.passkeyCall(8 /* remove */, String(id ?? ""));
+    return this.#run(async () => {
+      await this.#passkeyCall(8 /* remove */, String(id ?? ""));
     });
   }
 
   /** A passkey request that is no sign-in (its text); the user's go through the
    * bearer rules. @param {import("./engine.js").PasskeyCall} which */
-  async passkeyCall(which, a = "", b = "", c = "") {
+  async #passkeyCall(which, a = "", b = "", c = "") {
     const req = this.engine.passkey(which, a, b, c);
-    const reply = which === 2 || which === 4 ? await this.sendRecorded(req) : await this.sendAuthorized(req);
+    const reply = which === 2 || which === 4 ? await this.#sendRecorded(req) : await this.#sendAuthorized(req);
     return /** @type {string} */ (this.engine.reply(req, reply));
-  }
-
-  /** One of the signed-in user's account calls through the bearer rules; its text.
-   * @param {import("./engine.js").AccountCall} which
-   * @param {string} arg the token or provider, or "" */
-  async accountCall(which, arg) {
-    const req = this.engine.account(which, arg);
-    return /** @type {string} */ (this.engine.reply(req, await this.sendAuthorized(req)));
   }
 
   /** The user's sessions (devices), the current one marked. */
   sessions() {
-    return this.run(() => this.sessionsCall(0 /* list */, "").then((list) => JSON.parse(list)));
+    return this.#run(() => this.#askAuthorized(this.engine.sessions(0 /* list */, "")).then((list) => JSON.parse(list)));
   }
 
   /** End one session (device); its tokens stop working at once. */
   revokeSession(/** @type {string} */ id) {
-    return this.run(async () => {
-      await this.sessionsCall(1 /* revoke */, String(id));
+    return this.#run(async () => {
+      await this.#askAuthorized(this.engine.sessions(1 /* revoke */, String(id)));
     });
-  }
-
-  /** A sessions request through the bearer rules (refresh-and-replay included); its text. */
-  async sessionsCall(/** @type {import("./engine.js").SessionsCall} */ which, /** @type {string} */ id) {
-    const req = this.engine.sessions(which, id);
-    return /** @type {string} */ (this.engine.reply(req, await this.sendAuthorized(req)));
   }
 
   /** Sign out here, and revoke the session at the backend when it can;
    * `{ everywhere: true }` ends every session of the user first. */
   logout(/** @type {{ everywhere?: boolean } | undefined} */ options) {
-    return this.run(async () => {
+    return this.#run(async () => {
       if (options?.everywhere) {
         // Must reach the server: unlike a plain logout, this one reports failure.
-        await this.sessionsCall(2 /* revoke all */, "");
+        await this.#askAuthorized(this.engine.sessions(2 /* revoke all */, ""));
       }
       const req = this.engine.logout();
       if (req) {
         // Best effort: signing out here must not depend on the server answering.
-        await (this.dpop ? this.dpop.send(req, this.settings.timeout) : send(req, this.settings.timeout)).catch(() => {});
+        await this.#sendOwn(req).catch(() => {});
       }
       this.engine.signOut();
       // A new key for the next sign-in: nothing bound to this one stays usable.
-      await this.dpop?.drop();
+      await this.#dpop?.drop();
       this.changed("signed_out");
     });
   }
 
   /** Refresh now; concurrent calls share one request. */
   refresh() {
-    return this.run(async () => {
-      await this.refreshShared();
-      return this.snapshot();
+    return this.#run(async () => {
+      await this.#refreshShared();
+      return this.#snapshot();
     });
   }
 
   /** A usable access token, refreshed first when due; null when signed out or expired. */
   getAccessToken() {
-    if (this.restoring) return this.run(() => this.accessToken());
+    if (this.#restoring) return this.#run(() => this.#accessToken());
     const access = this.engine.access();
     // The common case answers without a refresh or a timer change.
     if (typeof access === "object") return Promise.resolve(access.token);
-    return this.run(() => this.accessToken(access));
+    return this.#run(() => this.#accessToken(access));
   }
 
   /** `{ Authorization: "Bearer ..." }`, or `{}` when there is no usable token.
    * With DPoP a header alone cannot carry the proof: `config` (use dpopHeaders). */
   authHeader() {
-    if (this.dpop) return Promise.reject(authError("config", "With dpop: true use dpopHeaders() or fetch(): each request needs its own proof"));
+    if (this.#dpop) return Promise.reject(authError("config", "With dpop: true use dpopHeaders() or fetch(): each request needs its own proof"));
     return this.getAccessToken().then((token) => (token ? { Authorization: `Bearer ${token}` } : {}));
   }
 
   /** With DPoP: `{ Authorization: "DPoP ...", DPoP: proof }` for one `method` request
    * to `url` (an allowed origin), or `{}` when there is no usable token. */
   dpopHeaders(/** @type {string} */ url, /** @type {string} */ method = "GET") {
-    return this.run(async () => {
-      const dpop = this.dpop;
+    return this.#run(async () => {
+      const dpop = this.#dpop;
       if (!dpop) throw authError("config", "dpopHeaders needs dpop: true");
       let absolute;
       try {
@@ -379,7 +390,7 @@ export class AuthClient {
         throw authError("config", "dpopHeaders needs a URL");
       }
       if (!this.engine.bearerAllowed(absolute)) throw authError("config", "The token goes only to baseUrl's origin and allowedOrigins");
-      const token = await this.accessToken();
+      const token = await this.#accessToken();
       if (!token) return {};
       return { Authorization: `DPoP ${token}`, DPoP: await dpop.proof(method, absolute, token) };
     });
@@ -387,7 +398,7 @@ export class AuthClient {
 
   /** `fetch` with the bearer for allowed origins; on 401 one refresh and one replay. */
   fetch(/** @type {RequestInfo | URL} */ input, /** @type {RequestInit | undefined} */ init) {
-    return this.run(async () => {
+    return this.#run(async () => {
       let request;
       try {
         // As fetch would interpret its arguments; a Request is copied, not consumed.
@@ -395,13 +406,13 @@ export class AuthClient {
       } catch {
         throw authError("config", "Invalid fetch input");
       }
-      return this.authorized(request);
+      return this.#authorized(request);
     });
   }
 
   /** The user from the backend's `me` endpoint (or the claims when it has none). */
   me() {
-    return this.run(async () => {
+    return this.#run(async () => {
       const req = this.engine.me();
       if (!req) {
         const claims = this.engine.claims();
@@ -410,7 +421,7 @@ export class AuthClient {
       }
       // Better Auth's get-session takes the session token; an API's `me` goes
       // through the bearer rules with refresh-and-replay.
-      const reply = req.bearer ? await send(req, this.settings.timeout) : await read(await this.authorized(build(req, this.settings.timeout)));
+      const reply = req.bearer ? await send(req, this.settings.timeout) : await this.#sendAuthorized(req);
       let user;
       try {
         user = /** @type {string} */ (this.engine.reply(req, reply));
@@ -426,27 +437,27 @@ export class AuthClient {
 
   /** The current state: the identical object until something changes. */
   getSnapshot() {
-    return this.snapshot();
+    return this.#snapshot();
   }
 
   /** Call `listener(snapshot, event)` on every change; returns the unsubscribe function. */
   subscribe(/** @type {AuthListener} */ listener) {
     const entry = { listener };
-    this.listeners.add(entry);
+    this.#listeners.add(entry);
     return () => {
-      this.listeners.delete(entry);
+      this.#listeners.delete(entry);
     };
   }
 
   /** Release listeners, timers, the channel and lock markers. */
   free() {
-    this.listeners.clear();
-    this.flight = null;
-    this.stopped = true;
-    this.passkeyWait?.abort();
-    clearTimeout(this.timer);
-    for (const cleanup of this.cleanups.splice(0)) cleanup();
-    this.coordination.free();
+    this.#listeners.clear();
+    this.#flight = null;
+    this.#stopped = true;
+    this.#passkeyWait?.abort();
+    clearTimeout(this.#timer);
+    for (const cleanup of this.#cleanups.splice(0)) cleanup();
+    this.#coordination.free();
   }
 
   [Symbol.dispose]() {
@@ -459,33 +470,32 @@ export class AuthClient {
    * @template T
    * @param {() => Promise<T> | T} operation
    * @returns {Promise<T>} */
-  async run(operation) {
+  async #run(operation) {
     try {
-      if (this.restoring) await this.restoring;
+      if (this.#restoring) await this.#restoring;
       return await operation();
     } finally {
-      this.schedule();
+      this.#schedule();
     }
   }
 
-  snapshot() {
+  #snapshot() {
     const status = this.engine.status();
-    if (this.snap && this.snapStatus === status) return this.snap;
+    if (this.#snap && this.#snapStatus === status) return this.#snap;
     /** @type {any} */
     const view = this.engine.view();
-    view.refreshing = this.refreshing;
-    view.storage = this.store.kind;
+    view.refreshing = this.#refreshing;
+    view.storage = this.#store.kind;
     view.error = this.engine.error();
-    this.snap = Object.freeze(view);
-    this.snapStatus = view.status;
-    return this.snap;
+    this.#snapStatus = view.status;
+    return (this.#snap = Object.freeze(view));
   }
 
-  emit(/** @type {AuthEvent} */ event) {
-    this.snap = null;
-    const snapshot = this.snapshot();
+  #emit(/** @type {AuthEvent} */ event) {
+    this.#snap = null;
+    const snapshot = this.#snapshot();
     // A copy: a listener may unsubscribe (or subscribe) while we iterate.
-    for (const { listener } of [...this.listeners]) {
+    for (const { listener } of [...this.#listeners]) {
       try {
         listener(snapshot, event);
       } catch (err) {
@@ -497,56 +507,56 @@ export class AuthClient {
 
   /** The session changed here: store it, tell other tabs, tell listeners. */
   changed(/** @type {AuthEvent} */ event) {
-    this.startCoordination();
+    this.#startCoordination();
     const stored = this.engine.persisted();
-    if (this.store.write(stored)) this.emit("storage_fallback");
-    this.coordination.broadcast(stored);
-    this.emit(event);
+    if (this.#store.write(stored)) this.#emit("storage_fallback");
+    this.#coordination.broadcast(stored);
+    this.#emit(event);
   }
 
-  setRefreshing(/** @type {boolean} */ on) {
-    this.refreshing = on;
-    this.snap = null;
+  #setRefreshing(/** @type {boolean} */ on) {
+    this.#refreshing = on;
+    this.#snap = null;
   }
 
   // ---- signing in ---------------------------------------------------------------------------
 
   /** Cookie transport, on a page without a session: one silent refresh. No cookie
    * (or a dead one) is simply signed out, not an error. */
-  async restoreByCookie() {
-    this.setRefreshing(true);
+  async #restoreByCookie() {
+    this.#setRefreshing(true);
     /** @type {AuthEvent} */
     let event = "signed_in";
     try {
       const req = this.engine.refreshRequest("cookie");
-      this.engine.reply(req, await this.sendRecorded(req));
+      this.engine.reply(req, await this.#sendRecorded(req));
     } catch (err) {
       if (err.code === "refresh_failed") this.engine.clearError();
       // Settled without a session: listeners still hear that `refreshing` ended.
       event = "synced";
     } finally {
-      this.restoring = null;
-      this.setRefreshing(false);
+      this.#restoring = null;
+      this.#setRefreshing(false);
     }
     if (event === "signed_in") this.changed(event);
-    else this.emit(event);
-    this.schedule();
+    else this.#emit(event);
+    this.#schedule();
   }
 
-  async loginWith(/** @type {string} */ username, /** @type {string} */ email, /** @type {string} */ password) {
-    await this.signIn(this.engine.login(username, email, password));
-    return this.snapshot();
+  async #loginWith(/** @type {string} */ username, /** @type {string} */ email, /** @type {string} */ password) {
+    await this.#signIn(this.engine.login(username, email, password));
+    return this.#snapshot();
   }
 
   /** Send a sign-in (and the exchange it may lead to); "login" when the account
    * was created without signing in. */
-  async signIn(/** @type {EngineRequest} */ req) {
+  async #signIn(/** @type {EngineRequest} */ req) {
     for (;;) {
-      const next = this.engine.reply(req, await this.sendRecorded(req));
+      const next = this.engine.reply(req, await this.#sendRecorded(req));
       if (next === "login") return next;
       if (next === "mfa") {
         // Password accepted, no session yet: the snapshot says mfa_required.
-        this.emit("mfa_required");
+        this.#emit("mfa_required");
         return next;
       }
       if (typeof next === "string") break;
@@ -561,11 +571,11 @@ export class AuthClient {
   /** The token to send now, refreshing first when it is due. `access`: the
    * engine's answer when the caller already asked (asking twice would hide the
    * first "expired"). */
-  async accessToken(access = this.engine.access()) {
+  async #accessToken(access = this.engine.access()) {
     if (typeof access === "object") return access.token;
     if (access === "refresh") {
       try {
-        await this.refreshShared();
+        await this.#refreshShared();
       } catch (err) {
         if (!this.engine.usable()) {
           if (signedOutByIt(err)) return null;
@@ -575,14 +585,14 @@ export class AuthClient {
       return this.engine.usable();
     }
     // Nothing can renew it: said once, the session stays visible as expired.
-    if (access === "expired") this.emit("session_expired");
+    if (access === "expired") this.#emit("session_expired");
     return null;
   }
 
-  async authorized(/** @type {Request} */ request) {
+  async #authorized(/** @type {Request} */ request) {
     const callerSetAuth = request.headers.has("Authorization");
     if (callerSetAuth || !this.engine.bearerAllowed(request.url)) return fetchRequest(request);
-    const token = await this.accessToken();
+    const token = await this.#accessToken();
     if (!token) return fetchRequest(request);
     let replay;
     try {
@@ -591,27 +601,27 @@ export class AuthClient {
     } catch {
       throw authError("config", "The request body cannot be replayed");
     }
-    const response = await this.withToken(request, token);
+    const response = await this.#withToken(request, token);
     if (response.status !== 401) return response;
     // The token may already have been replaced by a concurrent refresh.
     if (this.engine.current() === token) {
       try {
-        await this.refreshShared();
+        await this.#refreshShared();
       } catch (err) {
         throw signedOutByIt(err) ? unauthorized() : err;
       }
     }
     const fresh = this.engine.current();
     if (!fresh) throw unauthorized();
-    const again = await this.withToken(replay, fresh);
+    const again = await this.#withToken(replay, fresh);
     if (again.status === 401) throw this.engine.fail(unauthorized());
     return again;
   }
 
   /** Send `request` with the access token: a DPoP-bound one with its proof, else as bearer.
    * @param {Request} request @param {string} token */
-  withToken(request, token) {
-    if (this.dpop) return this.dpop.fetch(request, token);
+  #withToken(request, token) {
+    if (this.#dpop) return this.#dpop.fetch(request, token);
     request.headers.set("Authorization", `Bearer ${token}`);
     return fetchRequest(request);
   }
@@ -619,28 +629,28 @@ export class AuthClient {
   // ---- one refresh per tab ----------------------------------------------------------------------
 
   /** Join the refresh in flight, or start it. */
-  refreshShared() {
-    if (!this.flight) {
-      const flight = this.refreshRequest();
-      this.flight = flight;
+  #refreshShared() {
+    if (!this.#flight) {
+      const flight = this.#refreshRequest();
+      this.#flight = flight;
       // Cleared once settled (first in line, before any caller's continuation),
       // also when refreshRequest failed before its first await.
       const clear = () => {
-        if (this.flight === flight) this.flight = null;
+        if (this.#flight === flight) this.#flight = null;
       };
       flight.then(clear, clear);
     }
-    return this.flight;
+    return this.#flight;
   }
 
   /** The flight: wait out backoff, coordinate with other tabs, record the outcome. */
-  async refreshRequest() {
+  async #refreshRequest() {
     const postponed = this.engine.postponed();
     // Backing off: nothing was attempted, so the retry state stays as it is.
     if (postponed) throw postponed;
     let failure = null;
     try {
-      await this.refreshCoordinated();
+      await this.#refreshCoordinated();
     } catch (err) {
       failure = err;
     }
@@ -648,12 +658,12 @@ export class AuthClient {
     // sibling tab's refresh that never arrived): never recorded as a success.
     const retrying = this.engine.refreshOutcome(failure);
     // Still refreshing while a retry is pending: the snapshot says so.
-    this.setRefreshing(retrying);
-    this.schedule();
+    this.#setRefreshing(retrying);
+    this.#schedule();
     if (failure) throw failure;
   }
 
-  async refreshCoordinated() {
+  async #refreshCoordinated() {
     const hadSession = this.engine.status() !== "anonymous";
     let refreshToken;
     try {
@@ -667,17 +677,17 @@ export class AuthClient {
     const wait = this.engine.backoffWait();
     if (wait !== null) await sleep(wait);
     if (!online()) throw authError("network", "The browser is offline");
-    this.startCoordination();
-    return this.coordination.refresh(refreshToken);
+    this.#startCoordination();
+    return this.#coordination.refresh(refreshToken);
   }
 
   /** The refresh request itself and its answer (js/coordination.js decides which tab
    * sends it, then stores and tells). */
   async refreshWith(/** @type {string} */ refreshToken) {
-    this.setRefreshing(true);
+    this.#setRefreshing(true);
     const req = this.engine.refreshRequest(refreshToken);
     // Network: the session is kept; backoff decides when again.
-    const reply = await this.sendRecorded(req);
+    const reply = await this.#sendRecorded(req);
     try {
       this.engine.reply(req, reply);
     } catch (err) {
@@ -689,84 +699,80 @@ export class AuthClient {
   // ---- the proactive timer and page events ------------------------------------------------------
 
   /** Arm (or clear) the timer for the next refresh, as the engine says. */
-  schedule() {
-    clearTimeout(this.timer);
-    this.timer = null;
-    if (this.stopped || typeof window === "undefined") return;
+  #schedule() {
+    clearTimeout(this.#timer);
+    if (this.#stopped || typeof window === "undefined") return;
     const delay = this.engine.nextWake(pageFlags());
     if (delay === null) return;
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      this.wake();
-    }, Math.min(Math.max(delay, 0), MAX_TIMEOUT_MS));
+    this.#timer = setTimeout(() => this.#wake(), Math.min(Math.max(delay, 0), MAX_TIMEOUT_MS));
   }
 
   /** Timer fired, tab shown or focused, network back: refresh if due, else re-arm. */
-  wake() {
-    if (this.stopped) return;
-    if (this.engine.refreshNow(pageFlags())) this.refreshShared().catch(() => {});
-    else this.schedule();
+  #wake() {
+    if (this.#stopped) return;
+    if (this.engine.refreshNow(pageFlags())) this.#refreshShared().catch(() => {});
+    else this.#schedule();
   }
 
   /** The constructor's deferred part, once, now if it has not run (nothing after free()).
    * @param {boolean} [catchUp] also adopt what another tab stored before the storage
    * listener existed (in the deferred task; not when this tab is about to change it) */
-  startCoordination(catchUp) {
-    if (!this.pendingStart) return;
-    clearTimeout(this.pendingStart);
-    this.pendingStart = null;
+  #startCoordination(catchUp) {
+    if (!this.#pendingStart) return;
+    clearTimeout(this.#pendingStart);
+    this.#pendingStart = null;
     // Here too: the first use of navigator.locks costs about 0.15 ms in Chromium.
-    this.coordination.locks = lockManager();
-    if (this.stopped || typeof window === "undefined") return;
+    this.#coordination.locks = lockManager();
+    if (this.#stopped || typeof window === "undefined") return;
     const listen = (/** @type {EventTarget} */ target, /** @type {string} */ type, /** @type {(event: any) => void} */ handler) => {
       target.addEventListener(type, handler);
-      this.cleanups.push(() => target.removeEventListener(type, handler));
+      this.#cleanups.push(() => target.removeEventListener(type, handler));
     };
-    const wake = () => this.wake();
+    const wake = () => this.#wake();
     if (typeof document !== "undefined") listen(document, "visibilitychange", wake);
     for (const type of ["focus", "online", "offline"]) listen(window, type, wake);
     // Adopt what another tab wrote to localStorage (sign-in, refresh, sign-out).
-    if (this.store.kind === "local") {
+    if (this.#store.kind === "local") {
       listen(window, "storage", (event) => {
         // key null: storage.clear() in another tab.
-        if ((event.key === null || event.key === this.store.key) && this.adoptStored()) this.schedule();
+        if ((event.key === null || event.key === this.#store.key) && this.adoptStored()) this.#schedule();
       });
       if (catchUp) this.adoptStored();
     }
     if (typeof BroadcastChannel === "function") {
-      const channel = new BroadcastChannel(this.coordination.lockName("sync"));
-      const coordination = this.coordination;
+      const channel = new BroadcastChannel(this.#coordination.lockName("sync"));
+      const coordination = this.#coordination;
       channel.onmessage = (event) => coordination.onMessage(event.data);
       coordination.channel = channel;
-      this.cleanups.push(() => {
+      this.#cleanups.push(() => {
         channel.onmessage = null;
         channel.close();
         coordination.channel = null;
       });
     }
-    this.schedule();
+    this.#schedule();
   }
 
   // ---- state between tabs ---------------------------------------------------------------------------
 
   /** Re-read storage and adopt what another tab wrote; never writes back. */
   adoptStored() {
-    return this.adopt(this.store.read());
+    return this.#adopt(this.#store.read());
   }
 
   /** Take a session another tab produced; true when it differed (listeners told). */
-  adopt(/** @type {string | null} */ stored) {
+  #adopt(/** @type {string | null} */ stored) {
     if (!this.engine.adopt(stored)) return false;
-    this.emit("synced");
+    this.#emit("synced");
     return true;
   }
 
   /** Adopt a session another tab sent (its storage may not have reached us yet). */
   adoptText(/** @type {string | null} */ stored) {
-    if (!this.adopt(stored)) return;
+    if (!this.#adopt(stored)) return;
     // sessionStorage and memory are per tab: keep our copy current. localStorage
     // is shared: the sender already wrote it.
-    if (this.store.kind !== "local") this.store.write(stored);
-    this.schedule();
+    if (this.#store.kind !== "local") this.#store.write(stored);
+    this.#schedule();
   }
 }

@@ -43,72 +43,80 @@ const SPENT_MEMORY = 16;
  * @typedef {{ t: "claim", fp: string, id: number } | { t: "busy", fp: string } | { t: "session", text: string | null, spent?: string }} Message */
 
 export class Coordination {
+  // Private where nothing outside reads them: a minifier shortens `#` names only.
+  /** @type {Host} */
+  #host;
+  /** @type {(() => void)[]} releases of the spent markers held */
+  #markers = [];
+  /** @type {{ fp: string, id: number } | null} this tab's claim during a claim round */
+  #claim = null;
+  #lost = false;
+  /** @type {string[]} fingerprints of refresh tokens spent (newest last) */
+  #spent = [];
+  /** @type {Means["clock"]} */
+  #clock;
+  /** @type {number} */
+  #id;
+
   /** @param {Host} host @param {Means} means */
   constructor(host, { locks, channel, clock, id }) {
-    this.host = host;
+    this.#host = host;
     this.locks = locks;
     this.channel = channel;
-    this.clock = clock;
-    this.id = id;
-    /** @type {string[]} fingerprints of refresh tokens spent (newest last) */
-    this.spent = [];
-    /** @type {(() => void)[]} releases of the spent markers held */
-    this.markers = [];
-    /** @type {{ fp: string, id: number } | null} this tab's claim during a claim round */
-    this.claim = null;
-    this.lost = false;
+    this.#clock = clock;
+    this.#id = id;
     /** @type {string | null} the fingerprint this tab is refreshing (claim rounds) */
     this.busy = null;
   }
 
   lockName(/** @type {string} */ suffix) {
-    return `${this.host.settings.key}:${suffix}`;
+    return `${this.#host.settings.key}:${suffix}`;
   }
 
-  spentName(/** @type {string} */ refreshToken) {
-    return this.lockName(`spent:${this.host.engine.fingerprint(refreshToken)}`);
+  #spentName(/** @type {string} */ refreshToken) {
+    return this.lockName(`spent:${this.#host.engine.fingerprint(refreshToken)}`);
   }
 
   /** Refresh `refreshToken` once across tabs: this tab sends the request, or takes the
    * tokens another tab's refresh of the same token produced. */
   async refresh(/** @type {string} */ refreshToken) {
     const { locks } = this;
-    if (!locks) return this.refreshClaimed(refreshToken);
-    const outcome = await withLock(locks, this.lockName("refresh"), this.host.settings.lockTimeout, () => this.refreshLocked(refreshToken));
+    if (!locks) return this.#refreshClaimed(refreshToken);
+    const outcome = await withLock(locks, this.lockName("refresh"), this.#host.settings.lockTimeout, () => this.#refreshLocked(refreshToken));
     // A hung tab holds the lock: go ahead rather than block forever.
-    if (outcome === TIMED_OUT) await this.refreshLocked(refreshToken);
+    if (outcome === TIMED_OUT) await this.#refreshLocked(refreshToken);
   }
 
   /** Under the lock: use another tab's result when there is one, else refresh. */
-  async refreshLocked(/** @type {string} */ refreshToken) {
+  async #refreshLocked(/** @type {string} */ refreshToken) {
     // The cookie is the one refresh credential, and the browser always holds its
     // latest value: under the lock a refresh can never spend a dead one.
-    if (this.host.settings.cookie) return this.refreshHere(refreshToken);
-    if (this.superseded(refreshToken)) return;
+    if (this.#host.settings.cookie) return this.#refreshHere(refreshToken);
+    if (this.#superseded(refreshToken)) return;
     const { locks } = this;
-    if (locks && (await isHeld(locks, this.spentName(refreshToken)))) return this.awaitSuccessor(refreshToken);
-    return this.refreshHere(refreshToken);
+    if (locks && (await isHeld(locks, this.#spentName(refreshToken)))) return this.#awaitSuccessor(refreshToken);
+    return this.#refreshHere(refreshToken);
   }
 
   /** Without Web Locks: announce a claim, listen briefly; the lowest id wins and a
    * tab already refreshing that token always wins. Losers wait for the result. */
-  async refreshClaimed(/** @type {string} */ refreshToken) {
+  async #refreshClaimed(/** @type {string} */ refreshToken) {
     // Cookie transport without Web Locks: nothing to claim (see refreshLocked).
-    if (this.host.settings.cookie) return this.refreshHere(refreshToken);
-    if (this.superseded(refreshToken)) return;
-    const fp = this.host.engine.fingerprint(refreshToken);
-    if (this.spent.includes(fp)) return this.awaitSuccessor(refreshToken);
-    const { id } = this;
-    this.claim = { fp, id };
-    this.lost = false;
-    this.post({ t: "claim", fp, id });
-    await this.clock.sleep(CLAIM_WINDOW_MS);
-    this.claim = null;
-    if (this.superseded(refreshToken)) return;
-    if (this.lost || this.spent.includes(fp)) return this.awaitSuccessor(refreshToken);
+    if (this.#host.settings.cookie) return this.#refreshHere(refreshToken);
+    if (this.#superseded(refreshToken)) return;
+    const fp = this.#host.engine.fingerprint(refreshToken);
+    if (this.#spent.includes(fp)) return this.#awaitSuccessor(refreshToken);
+    const id = this.#id;
+    this.#claim = { fp, id };
+    this.#lost = false;
+    this.#post({ t: "claim", fp, id });
+    await this.#clock.sleep(CLAIM_WINDOW_MS);
+    this.#claim = null;
+    if (this.#superseded(refreshToken)) return;
+    if (this.#lost || this.#spent.includes(fp)) return this.#awaitSuccessor(refreshToken);
     this.busy = fp;
     try {
-      await this.refreshHere(refreshToken);
+      await this.#refreshHere(refreshToken);
     } finally {
       this.busy = null;
     }
@@ -116,51 +124,51 @@ export class Coordination {
 
   /** Whether another tab's refresh already replaced `refreshToken`, as far as this
    * tab can see now. */
-  superseded(/** @type {string} */ refreshToken) {
-    this.host.adoptStored();
-    return this.host.engine.superseded(refreshToken);
+  #superseded(/** @type {string} */ refreshToken) {
+    this.#host.adoptStored();
+    return this.#host.engine.superseded(refreshToken);
   }
 
   /** Wait until the tokens another tab obtained reach this one. */
-  async awaitSuccessor(/** @type {string} */ refreshToken) {
-    const { clock } = this;
+  async #awaitSuccessor(/** @type {string} */ refreshToken) {
+    const clock = this.#clock;
     const deadline = clock.now() + SUCCESSOR_WAIT_MS;
     while (clock.now() < deadline) {
-      if (this.superseded(refreshToken)) return;
+      if (this.#superseded(refreshToken)) return;
       await clock.sleep(SUCCESSOR_POLL_MS);
     }
     throw authError("network", "Another tab's refresh did not arrive");
   }
 
   /** This tab refreshes: the request, then the marker, then the news. */
-  async refreshHere(/** @type {string} */ refreshToken) {
-    await this.host.refreshWith(refreshToken);
+  async #refreshHere(/** @type {string} */ refreshToken) {
+    await this.#host.refreshWith(refreshToken);
     // The marker first (lock manager), then the new tokens (storage and channel): a
     // tab that gets the lock next sees one or the other. Only a credential the answer
     // replaced is spent: Better Auth's session token survives its exchange, and
     // marking it would make this tab's next exchange wait for a successor that never
     // comes.
-    if (this.host.engine.superseded(refreshToken)) this.rememberSpent(refreshToken);
-    this.host.changed("token_refreshed");
+    if (this.#host.engine.superseded(refreshToken)) this.#rememberSpent(refreshToken);
+    this.#host.changed("token_refreshed");
   }
 
-  rememberSpent(/** @type {string} */ refreshToken) {
-    if (this.host.settings.cookie) return;
-    this.noteSpent(this.host.engine.fingerprint(refreshToken));
+  #rememberSpent(/** @type {string} */ refreshToken) {
+    if (this.#host.settings.cookie) return;
+    this.#noteSpent(this.#host.engine.fingerprint(refreshToken));
     const { locks } = this;
     if (!locks) return;
-    this.markers.push(holdMarker(locks, this.spentName(refreshToken)));
+    this.#markers.push(holdMarker(locks, this.#spentName(refreshToken)));
     // Older markers name tokens no tab can still hold.
-    while (this.markers.length > 2) this.markers.shift()?.();
+    while (this.#markers.length > 2) this.#markers.shift()?.();
   }
 
-  noteSpent(/** @type {string} */ fp) {
-    if (this.spent.includes(fp)) return;
-    this.spent.push(fp);
-    if (this.spent.length > SPENT_MEMORY) this.spent.shift();
+  #noteSpent(/** @type {string} */ fp) {
+    if (this.#spent.includes(fp)) return;
+    this.#spent.push(fp);
+    if (this.#spent.length > SPENT_MEMORY) this.#spent.shift();
   }
 
-  post(/** @type {Message} */ message) {
+  #post(/** @type {Message} */ message) {
     this.channel?.postMessage(message);
   }
 
@@ -168,8 +176,8 @@ export class Coordination {
   broadcast(/** @type {string | null} */ stored) {
     /** @type {Message} */
     const message = { t: "session", text: stored };
-    if (this.spent.length > 0) message.spent = this.spent[this.spent.length - 1];
-    this.post(message);
+    if (this.#spent.length > 0) message.spent = this.#spent[this.#spent.length - 1];
+    this.#post(message);
   }
 
   /** A message from another tab (anything else on the channel is ignored). */
@@ -177,22 +185,22 @@ export class Coordination {
     if (data === null || typeof data !== "object") return;
     const { t, fp, id, spent, text } = data;
     if (t === "claim" && typeof fp === "string" && fp && typeof id === "number") {
-      if (this.busy === fp || this.spent.includes(fp)) this.post({ t: "busy", fp });
-      if (this.claim?.fp === fp) {
-        if (id < this.claim.id) this.lost = true;
+      if (this.busy === fp || this.#spent.includes(fp)) this.#post({ t: "busy", fp });
+      if (this.#claim?.fp === fp) {
+        if (id < this.#claim.id) this.#lost = true;
         // A tab that claimed after ours went out never heard it: say it again.
-        else if (!this.lost) this.post({ t: "claim", fp, id: this.claim.id });
+        else if (!this.#lost) this.#post({ t: "claim", fp, id: this.#claim.id });
       }
-    } else if (t === "busy" && this.claim !== null && this.claim.fp === fp) {
-      this.lost = true;
+    } else if (t === "busy" && this.#claim !== null && this.#claim.fp === fp) {
+      this.#lost = true;
     } else if (t === "session") {
-      if (typeof spent === "string" && spent) this.noteSpent(spent);
-      this.host.adoptText(typeof text === "string" ? text : null);
+      if (typeof spent === "string" && spent) this.#noteSpent(spent);
+      this.#host.adoptText(typeof text === "string" ? text : null);
     }
   }
 
   /** Release the spent markers this tab holds. */
   free() {
-    for (const release of this.markers.splice(0)) release();
+    for (const release of this.#markers.splice(0)) release();
   }
 }

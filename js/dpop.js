@@ -113,23 +113,31 @@ async function keyOf(id) {
 
 /** Signs proofs with this client's key and sends requests with them. */
 export class DpopSigner {
+  /** @type {string} */
+  #id;
+  /** @type {import("./engine.js").Engine} */
+  #decide;
+
   /** Throws AuthError `config` where no key can be kept (no IndexedDB or WebCrypto).
    * @param {string} storageKey the client's storageKey: one key per app
    * @param {import("./engine.js").Engine} engine the client's engine: it decides claims and verdicts */
   constructor(storageKey, engine) {
     if (!dpopSupported()) throw unavailable();
-    this.id = storageKey;
-    this.decide = engine;
+    this.#id = storageKey;
+    this.#decide = engine;
   }
 
   /** A fresh proof for `method` `url`; with `token`, for a request that carries it
    * (`ath`). The key is read each time: another tab may have signed out and in again.
    * @param {string} method @param {string} url @param {string} [token] */
   async proof(method, url, token) {
-    const key = await keyOf(this.id);
+    const key = await keyOf(this.#id);
     const ath = token ? b64url(await crypto.subtle.digest("SHA-256", encoder.encode(token))) : "";
-    const claims = this.decide.dpopClaims(method.toUpperCase(), url, crypto.randomUUID(), ath);
-    if (!claims) throw authError("config", "A DPoP proof needs an absolute http(s) URL");
+    // Every `url` here has claims (core::dpop::claims answers none only where origin_of
+    // does): dpopHeaders and the client's fetch send a proof only where bearerAllowed
+    // (origin_of) said yes, and the client's own requests go to baseUrl, which config
+    // checked by origin_of, as a Request serialised it (http(s), a host, a numeric port).
+    const claims = this.#decide.dpopClaims(method.toUpperCase(), url, crypto.randomUUID(), ath);
     const input = `${b64url(encoder.encode(JSON.stringify({ typ: "dpop+jwt", alg: "ES256", jwk: key.jwk })))}.${b64url(encoder.encode(claims))}`;
     // A key the platform will not use (an evicted or broken store) fails typed, not as a DOMException.
     const signature = await crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, key.privateKey, encoder.encode(input)).catch(() => Promise.reject(unavailable()));
@@ -148,7 +156,7 @@ export class DpopSigner {
       const response = await fetchRequest(request);
       // The body matters for a token route's answer (an error, or the token type).
       const body = tokens && response.status < 500 ? await response.clone().text().catch(() => "") : "";
-      const verdict = this.decide.dpopAnswer(request.url, response, body);
+      const verdict = this.#decide.dpopAnswer(request.url, response, body);
       if (verdict === "unbound") throw authError("invalid_response", "The backend did not bind the tokens to the DPoP key (is DPoP on there?)");
       if (verdict !== "retry" || spare === null) return response;
       request = spare;
@@ -163,9 +171,9 @@ export class DpopSigner {
 
   /** Signed out: the key is deleted (the next sign-in makes a new one), the nonces forgotten. */
   async drop() {
-    this.decide.dpopClear();
+    this.#decide.dpopClear();
     await withStore("readwrite", (/** @type {IDBObjectStore} */ store) => {
-      store.delete(this.id);
+      store.delete(this.#id);
     }).catch(() => {});
   }
 }

@@ -35,25 +35,31 @@ const request = (/** @type {string} */ text) => /** @type {EngineRequest} */ (JS
 const maybeRequest = (/** @type {string} */ text) => (text ? request(text) : null);
 
 export class Engine {
+  // Private: a minifier shortens `#` names (never property names).
+  /** @type {Wasm} */
+  #wasm;
+  /** @type {() => void} */
+  #onFailure;
+  #errText = "";
+  /** @type {AuthError | null} */
+  #errObj = null;
+
   /** Throws AuthError `config` for an invalid config.
    * @param {string} config the config as JSON text
    * @param {() => void} onFailure told before a failure is thrown (the recorded error changed) */
   constructor(config, onFailure) {
-    this.wasm = new Wasm();
-    this.onFailure = onFailure;
-    this.errText = "";
-    /** @type {AuthError | null} */
-    this.errObj = null;
-    this.call(0 /* CONFIGURE */, config);
+    this.#wasm = new Wasm();
+    this.#onFailure = onFailure;
+    this.#call(0 /* CONFIGURE */, config);
   }
 
   /** The op with its strings `a`..`d` ("" = absent), a count `n` and a number `y`;
    * every op also gets the local time.
    * @returns {string} */
-  call(/** @type {number} */ op, a = "", b = "", c = "", d = "", n = 0, y = 0) {
-    const answer = this.wasm.call(op, n, Date.now(), y, a, b, c, d);
+  #call(/** @type {number} */ op, a = "", b = "", c = "", d = "", n = 0, y = 0) {
+    const answer = this.#wasm.call(op, n, Date.now(), y, a, b, c, d);
     if (answer[0] === "!") {
-      this.onFailure();
+      this.#onFailure();
       throw errorFromText(answer.slice(1));
     }
     return answer;
@@ -63,111 +69,111 @@ export class Engine {
 
   /** @returns {Settings} */
   settings() {
-    return JSON.parse(this.call(1 /* SETTINGS */));
+    return JSON.parse(this.#call(1 /* SETTINGS */));
   }
 
   /** Take the stored session at start; false when it was unreadable (remove it). */
   restore(/** @type {string} */ stored) {
-    return this.call(2 /* RESTORE */, stored) === "1";
+    return this.#call(2 /* RESTORE */, stored) === "1";
   }
 
   /** Take what another tab stored or sent (null: signed out); true when it differed. */
   adopt(/** @type {string | null} */ stored) {
-    return this.call(3 /* ADOPT */, stored ?? "") === "1";
+    return this.#call(3 /* ADOPT */, stored ?? "") === "1";
   }
 
   /** The text to store for the session; null: remove it. */
   persisted() {
-    return this.call(4 /* PERSISTED */) || null;
+    return this.#call(4 /* PERSISTED */) || null;
   }
 
   /** @returns {Status} */
   status() {
-    return /** @type {Status} */ (this.call(5 /* STATUS */));
+    return /** @type {Status} */ (this.#call(5 /* STATUS */));
   }
 
   /** The snapshot's session part.
    * @returns {{ status: Status, user: object | null, claims: object | null, expiresAt: number | null, mfa: { methods: string[] } | null }} */
   view() {
-    return JSON.parse(this.call(6 /* VIEW */));
+    return JSON.parse(this.#call(6 /* VIEW */));
   }
 
   /** The recorded error: the same AuthError instance until it changes. */
   error() {
-    const text = this.call(7 /* ERROR */);
-    if (text !== this.errText) {
-      this.errText = text;
-      this.errObj = text ? errorFromText(text) : null;
+    const text = this.#call(7 /* ERROR */);
+    if (text !== this.#errText) {
+      this.#errText = text;
+      this.#errObj = text ? errorFromText(text) : null;
     }
-    return this.errObj;
+    return this.#errObj;
   }
 
   /** Record a failure the shell met (it shows in the snapshot); returns the engine's copy. */
   fail(/** @type {AuthError} */ err) {
-    this.onFailure();
-    return errorFromText(this.call(8 /* FAIL */, err.code, err.message, "", "", 0, err.status));
+    this.#onFailure();
+    return errorFromText(this.#call(8 /* FAIL */, err.code, err.message, "", "", 0, err.status));
   }
 
   clearError() {
-    this.call(9 /* CLEAR_ERROR */);
+    this.#call(9 /* CLEAR_ERROR */);
   }
 
   signOut() {
-    this.call(21 /* SIGN_OUT */);
+    this.#call(21 /* SIGN_OUT */);
   }
 
   // ---- requests: each carries an id (the engine keeps its kind); `reply` takes every answer
 
   /** @param {string} username @param {string} email @param {string} password */
   login(username, email, password) {
-    return request(this.call(10 /* LOGIN */, username, email, password));
+    return request(this.#call(10 /* LOGIN */, username, email, password));
   }
 
   /** @param {string} email @param {string} password @param {string} name */
   register(email, password, name) {
-    return request(this.call(11 /* REGISTER */, email, password, name));
+    return request(this.#call(11 /* REGISTER */, email, password, name));
   }
 
   /** @param {string} code @param {string} recoveryCode */
   verifyMfa(code, recoveryCode) {
-    return request(this.call(12 /* MFA_VERIFY */, code, recoveryCode));
+    return request(this.#call(12 /* MFA_VERIFY */, code, recoveryCode));
   }
 
   /** @param {string} provider @param {string} redirectTo @param {string} challenge
    * @param {string} state @param {boolean} link */
   socialStart(provider, redirectTo, challenge, state, link) {
-    return request(this.call(13 /* SOCIAL_START */, provider, redirectTo, challenge, state, link ? 1 : 0));
+    return request(this.#call(13 /* SOCIAL_START */, provider, redirectTo, challenge, state, link ? 1 : 0));
   }
 
   /** The callback's request (`link` set for a link's), or null when the
    * page is no callback. @param {string} pending @param {Returned} returned */
   socialFinish(pending, returned) {
-    return maybeRequest(this.call(14 /* SOCIAL_FINISH */, pending, JSON.stringify(returned)));
+    return maybeRequest(this.#call(14 /* SOCIAL_FINISH */, pending, JSON.stringify(returned)));
   }
 
   /** @param {string} refreshToken the credential `refreshToken()` gave */
   refreshRequest(refreshToken) {
-    return request(this.call(15 /* REFRESH_REQUEST */, refreshToken));
+    return request(this.#call(15 /* REFRESH_REQUEST */, refreshToken));
   }
 
   /** The best-effort revocation, when the protocol has one. */
   logout() {
-    return maybeRequest(this.call(16 /* LOGOUT */));
+    return maybeRequest(this.#call(16 /* LOGOUT */));
   }
 
   /** The `me` request, or null when the protocol has none (see `claims`). */
   me() {
-    return maybeRequest(this.call(17 /* ME */));
+    return maybeRequest(this.#call(17 /* ME */));
   }
 
   /** @param {SessionsCall} which @param {string} id the session to revoke, or "" */
   sessions(which, id) {
-    return request(this.call(18 /* SESSIONS */, id, "", "", "", which));
+    return request(this.#call(18 /* SESSIONS */, id, "", "", "", which));
   }
 
   /** @param {AccountCall} which @param {string} arg the token or provider, or "" */
   account(which, arg) {
-    return request(this.call(19 /* ACCOUNT */, arg, "", "", "", which));
+    return request(this.#call(19 /* ACCOUNT */, arg, "", "", "", which));
   }
 
   /** A passkey request (core::passkey); `a`..`c` are the call's arguments: the
@@ -175,7 +181,7 @@ export class Engine {
    * passkey's name (1, 3, 5), the id and the new name (7), the id (8).
    * @param {PasskeyCall} which @param {string} a @param {string} b @param {string} c */
   passkey(which, a = "", b = "", c = "") {
-    return request(this.call(35 /* PASSKEY */, a, b, c, "", which));
+    return request(this.#call(35 /* PASSKEY */, a, b, c, "", which));
   }
 
   /** The answer to `req`: a request to send next (Better Auth's exchange), or the
@@ -184,7 +190,7 @@ export class Engine {
    * @param {EngineRequest} req @param {Reply} reply
    * @returns {EngineRequest | string} */
   reply(req, reply) {
-    const answer = this.call(20 /* REPLY */, reply.body, reply.date, reply.retryAfter, reply.authToken, req.id, reply.status);
+    const answer = this.#call(20 /* REPLY */, reply.body, reply.date, reply.retryAfter, reply.authToken, req.id, reply.status);
     return answer[0] === ">" ? request(answer.slice(1)) : answer;
   }
 
@@ -192,29 +198,29 @@ export class Engine {
 
   /** @returns {Access} */
   access() {
-    const answer = this.call(22 /* ACCESS */);
+    const answer = this.#call(22 /* ACCESS */);
     if (answer[0] === "1") return { token: answer.slice(1) };
     return answer === "2" ? "refresh" : answer === "3" ? "expired" : "none";
   }
 
   /** The token after a refresh attempt (failed or not), or null. */
   usable() {
-    return this.call(23 /* USABLE */) || null;
+    return this.#call(23 /* USABLE */) || null;
   }
 
   /** The access token held now (expired or not), or "". */
   current() {
-    return this.call(34 /* CURRENT */);
+    return this.#call(34 /* CURRENT */);
   }
 
   /** Whether a request to `url` may carry the bearer. */
   bearerAllowed(/** @type {string} */ url) {
-    return this.call(24 /* BEARER_ALLOWED */, url) === "1";
+    return this.#call(24 /* BEARER_ALLOWED */, url) === "1";
   }
 
   /** The claims of the access token, for protocols without `me`. @returns {object | null} */
   claims() {
-    const text = this.call(32 /* CLAIMS */);
+    const text = this.#call(32 /* CLAIMS */);
     return text ? JSON.parse(text) : null;
   }
 
@@ -222,57 +228,58 @@ export class Engine {
 
   /** The refresh credential; throws when there is none (and, once expired, signs out). */
   refreshToken() {
-    return this.call(25 /* REFRESH_TOKEN */);
+    return this.#call(25 /* REFRESH_TOKEN */);
   }
 
   /** Whether another tab's refresh already replaced `refreshToken`. */
   superseded(/** @type {string} */ refreshToken) {
-    return this.call(26 /* SUPERSEDED */, refreshToken) === "1";
+    return this.#call(26 /* SUPERSEDED */, refreshToken) === "1";
   }
 
   /** A short fingerprint naming a refresh token without revealing it. */
   fingerprint(/** @type {string} */ token) {
-    return this.call(33 /* FINGERPRINT */, token);
+    return this.#call(33 /* FINGERPRINT */, token);
   }
 
   /** Record how a refresh went: `failure` is the error the shell met (null: it
    * succeeded). True while a retry is pending. @param {AuthError | null} failure */
   refreshOutcome(failure) {
     // A failure without a code (not an AuthError) is counted as a network one.
-    return this.call(27 /* REFRESH_OUTCOME */, failure ? String(failure.code) : "", "", "", "", failure?.retryAfter, Math.random()) === "1";
+    return this.#call(27 /* REFRESH_OUTCOME */, failure ? String(failure.code) : "", "", "", "", failure?.retryAfter, Math.random()) === "1";
   }
 
   /** The backoff to sit out before refreshing, in ms, or null. */
   backoffWait() {
-    const wait = this.call(28 /* BACKOFF_WAIT */);
+    const wait = this.#call(28 /* BACKOFF_WAIT */);
     return wait ? Number(wait) : null;
   }
 
   /** During backoff: the error to answer at once instead of refreshing, or null. */
   postponed() {
-    const text = this.call(29 /* POSTPONED */);
+    const text = this.#call(29 /* POSTPONED */);
     return text ? errorFromText(text) : null;
   }
 
   /** Delay until the proactive refresh in ms, or null for no timer.
    * @param {string} page the page's state (tabs.js `pageFlags`) */
   nextWake(page) {
-    const delay = this.call(30 /* NEXT_WAKE */, page);
+    const delay = this.#call(30 /* NEXT_WAKE */, page);
     return delay ? Number(delay) : null;
   }
 
   /** Whether to refresh now (timer, tab shown, back online). @param {string} page */
   refreshNow(page) {
-    return this.call(31 /* REFRESH_NOW */, page) === "1";
+    return this.#call(31 /* REFRESH_NOW */, page) === "1";
   }
 
   // ---- DPoP (src/core/dpop.rs decides; js/dpop.js holds the key and signs) ------------
 
-  /** The claims of a proof as JSON text, or null when `url` is no absolute http(s) URL.
+  /** The claims of a proof as JSON text ("" when `url` is no absolute http(s) URL, which
+   * no caller passes: see js/dpop.js `proof`).
    * @param {string} method @param {string} url @param {string} jti
    * @param {string} ath the access token's hash, "" for an auth request */
   dpopClaims(method, url, jti, ath) {
-    return this.call(36 /* DPOP_CLAIMS */, method, url, jti, ath) || null;
+    return this.#call(36 /* DPOP_CLAIMS */, method, url, jti, ath);
   }
 
   /** What `response` to a request for `url` means for DPoP (its nonce is remembered).
@@ -283,13 +290,13 @@ export class Engine {
     const header = (/** @type {string} */ name) => response.headers.get(name) ?? "";
     // One string for both: a 401 is read by its WWW-Authenticate, any other by its body.
     const said = response.status === 401 ? header("WWW-Authenticate") : body;
-    const verdict = this.call(37 /* DPOP_ANSWER */, url, header("DPoP-Nonce"), header("Date"), said, 0, response.status);
+    const verdict = this.#call(37 /* DPOP_ANSWER */, url, header("DPoP-Nonce"), header("Date"), said, 0, response.status);
     return verdict === "1" ? "retry" : verdict === "2" ? "unbound" : "done";
   }
 
   /** Signed out: the nonces go with the key. */
   dpopClear() {
-    this.call(38 /* DPOP_CLEAR */);
+    this.#call(38 /* DPOP_CLEAR */);
   }
 }
 

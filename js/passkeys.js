@@ -14,9 +14,7 @@ export function fromBase64url(text) {
   } catch {
     throw authError("invalid_response", "The passkey options are not what the backend sends");
   }
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return bytes.buffer;
+  return Uint8Array.from(binary, (c) => c.charCodeAt(0)).buffer;
 }
 
 /** Whether this browser has WebAuthn at all (a secure context with PublicKeyCredential). */
@@ -38,8 +36,9 @@ export async function autofillSupported() {
   }
 }
 
-/** @param {any[] | undefined} list */
-const descriptors = (list) => (Array.isArray(list) ? list.map((d) => ({ ...d, id: fromBase64url(String(d.id)) })) : undefined);
+/** Credential descriptors with their ids as bytes; none when the options have none.
+ * @param {any[] | undefined} list */
+const descriptors = (list) => (Array.isArray(list) ? list.map((d) => ({ ...d, id: fromBase64url(String(d.id)) })) : []);
 
 /** navigator.credentials.create with the ceremony's options (base64url
  * fields decoded here); the new credential as JSON. */
@@ -48,7 +47,7 @@ export async function createCredential(/** @type {any} */ publicKey, /** @type {
     ...publicKey,
     challenge: fromBase64url(publicKey.challenge),
     user: { ...publicKey.user, id: fromBase64url(publicKey.user.id) },
-    excludeCredentials: descriptors(publicKey.excludeCredentials) ?? [],
+    excludeCredentials: descriptors(publicKey.excludeCredentials),
   };
   const credential = await ceremony(() => navigator.credentials.create({ publicKey: options, signal }));
   const response = /** @type {AuthenticatorAttestationResponse} */ (credential.response);
@@ -63,7 +62,7 @@ export async function createCredential(/** @type {any} */ publicKey, /** @type {
  * the passkeys wait in the autofill of a field with `autocomplete="... webauthn"`
  * until the person picks one. The assertion as JSON. */
 export async function getCredential(/** @type {any} */ publicKey, /** @type {boolean} */ conditional, /** @type {AbortSignal | undefined} */ signal) {
-  const options = { ...publicKey, challenge: fromBase64url(publicKey.challenge), allowCredentials: descriptors(publicKey.allowCredentials) ?? [] };
+  const options = { ...publicKey, challenge: fromBase64url(publicKey.challenge), allowCredentials: descriptors(publicKey.allowCredentials) };
   /** @type {CredentialRequestOptions} */
   const request = { publicKey: options, signal };
   if (conditional) request.mediation = "conditional";
@@ -92,9 +91,9 @@ function credentialJSON(credential, response) {
 /** Run a ceremony; its DOMExceptions as AuthErrors: the person cancelled or it timed
  * out or was aborted (`aborted`), the authenticator already holds a passkey of this
  * account (`validation`), the page may not use this RP ID or WebAuthn at all (`config`).
+ * Its callers (js/client.js) have refused a browser without WebAuthn already (noPasskeys).
  * @param {() => Promise<Credential | null>} start */
 async function ceremony(start) {
-  if (!passkeysSupported()) throw noPasskeys();
   let credential;
   try {
     credential = await start();

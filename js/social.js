@@ -28,30 +28,27 @@ export function arrivalOf(href) {
   }
 }
 
-/** The pending sign-in of this tab, in sessionStorage (it must survive the redirect). */
-export class Pending {
-  /** @param {string} key the client's storageKey */
-  constructor(key) {
-    this.key = `${key}:social`;
-  }
+// The pending sign-in of this tab, in sessionStorage (it must survive the redirect),
+// under the client's storageKey.
+const pendingKey = (/** @type {string} */ key) => `${key}:social`;
 
-  /** @param {string} value */
-  save(value) {
-    try {
-      sessionStorage.setItem(this.key, value);
-    } catch {
-      throw authError("storage", "Social sign-in needs sessionStorage to survive the redirect");
-    }
+/** @param {string} key the client's storageKey @param {string} value */
+export function savePending(key, value) {
+  try {
+    sessionStorage.setItem(pendingKey(key), value);
+  } catch {
+    throw authError("storage", "Social sign-in needs sessionStorage to survive the redirect");
   }
+}
 
-  /** The pending sign-in (or ""), removed: a callback is handled once. */
-  take() {
-    try {
-      const value = sessionStorage.getItem(this.key) ?? "";
-      sessionStorage.removeItem(this.key);
-      return value;
-    } catch {
-      return "";
-    }
+/** The pending sign-in (or ""), removed: a callback is handled once.
+ * @param {string} key the client's storageKey */
+export function takePending(key) {
+  try {
+    const value = sessionStorage.getItem(pendingKey(key)) ?? "";
+    sessionStorage.removeItem(pendingKey(key));
+    return value;
+  } catch {
+    return "";
   }
 }

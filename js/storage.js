@@ -14,47 +14,50 @@ function openWeb(kind) {
 }
 
 export class Store {
+  /** @type {Storage | null} */
+  #web;
+  /** @type {string | null} */
+  #memory = null;
+
   /** @param {string} kind
    * @param {string} key */
   constructor(kind, key) {
     this.key = key;
-    this.web = openWeb(kind);
+    this.#web = openWeb(kind);
     /** What is really in use. */
-    this.kind = this.web ? kind : "memory";
-    /** @type {string | null} */
-    this.memory = null;
+    this.kind = this.#web ? kind : "memory";
   }
 
   /** Switch to memory; true when this call changed the storage in use. */
-  fallBack() {
-    const wasWeb = this.web !== null;
-    this.web = null;
+  #fallBack() {
+    const wasWeb = this.#web !== null;
+    this.#web = null;
     this.kind = "memory";
     return wasWeb;
   }
 
   read() {
-    if (this.web) {
+    if (this.#web) {
       try {
-        return this.web.getItem(this.key);
+        return this.#web.getItem(this.key);
       } catch {
-        this.fallBack();
+        this.#fallBack();
       }
     }
-    return this.memory;
+    return this.#memory;
   }
 
   /** Store `value` (null removes). True when storage just fell back to memory.
    * @param {string | null} value */
   write(value) {
-    this.memory = value;
-    if (!this.web) return false;
+    this.#memory = value;
+    if (!this.#web) return false;
     try {
-      if (value === null) this.web.removeItem(this.key);
-      else this.web.setItem(this.key, value);
+      if (value === null) this.#web.removeItem(this.key);
+      else this.#web.setItem(this.key, value);
       return false;
     } catch {
-      return this.fallBack();
+      return this.#fallBack();
     }
   }
 }

@@ -1,5 +1,5 @@
 // The engine's op table has one source, src/web/engine.rs (`mod op`), and two copies:
-// js/engine.js (the facade, the only JS that calls the wasm: `this.call(N /* NAME */`
+// js/engine.js (the facade, the only JS that calls the wasm: `this.#call(N /* NAME */`
 // at each use) and tests/engine_wasm.rs
 // (the boundary tests). A mismatch would make the shell call one operation and the
 // engine run another, so this fails when a copy differs (run by scripts/lint).
@@ -21,11 +21,11 @@ function constants(text, pattern) {
   return table;
 }
 
-/** NAME -> number for every `this.call(N /\* NAME *\/` in js/engine.js (an op may be
+/** NAME -> number for every `this.#call(N /\* NAME *\/` in js/engine.js (an op may be
  * called from more than one method, always with the same number). */
 function facadeOps(text) {
   const table = new Map();
-  for (const [, value, name] of text.matchAll(/this\.call\((\d+) \/\* (\w+) \*\//g)) {
+  for (const [, value, name] of text.matchAll(/this\.#call\((\d+) \/\* (\w+) \*\//g)) {
     assert.ok(!table.has(name) || table.get(name) === Number(value), `${name} is called as two numbers`);
     table.set(name, Number(value));
   }
@@ -48,7 +48,7 @@ test("the Rust op table is dense and has no duplicate numbers", () => {
 test("js/engine.js calls every op of the Rust table, by its number", () => {
   assert.deepEqual(Object.fromEntries([...facade].sort()), Object.fromEntries([...source].sort()));
   // No op called without its name: each call names the number it sends.
-  assert.equal([...facadeText.matchAll(/this\.call\(/g)].length, [...facadeText.matchAll(/this\.call\(\d+ \/\* \w+ \*\//g)].length);
+  assert.equal([...facadeText.matchAll(/this\.#call\(/g)].length, [...facadeText.matchAll(/this\.#call\(\d+ \/\* \w+ \*\//g)].length);
 });
 
 test("tests/engine_wasm.rs uses the Rust numbers", () => {

@@ -91,7 +91,7 @@ class Server {
 
 /** Tabs of one browser: the shared lock manager (or none), a channel and localStorage
  * whose writes reach the other tabs `channelDelay` / `storageDelay` ms late. */
-function browser({ locks = true, channelDelay = 5, storageDelay = 5, cookie = false, rotates = true } = {}) {
+function browser({ locks = true, channelDelay = 5, storageDelay = 5, cookie = false, rotates = true, lockTimeout = 10_000 } = {}) {
   const clock = new Clock();
   const server = new Server();
   const lockManager = locks ? new Locks() : null;
@@ -108,7 +108,7 @@ function browser({ locks = true, channelDelay = 5, storageDelay = 5, cookie = fa
     };
     /** @type {import("../../js/coordination.js").Host} */
     const host = {
-      settings: { key: "k", cookie, lockTimeout: 10_000 },
+      settings: { key: "k", cookie, lockTimeout },
       engine: { fingerprint: (token) => `fp-${token}`, superseded: (token) => state.token !== token },
       adoptStored: () => {
         state.token = tab.stored;
@@ -230,9 +230,8 @@ test("a successor that never arrives fails as network after SUCCESSOR_WAIT_MS, w
 });
 
 test("a hung tab holding the refresh lock is outwaited after lockTimeout", async () => {
-  const b = browser();
+  const b = browser({ lockTimeout: 50 });
   const tab = b.open(0.3);
-  tab.coordination.host.settings.lockTimeout = 50;
   b.locks?.holdForever("k:refresh");
   // The lock wait's timeout is a real (unref'd) timer: keep the process up for it.
   const keepAlive = setInterval(() => {}, 1000);
@@ -266,7 +265,9 @@ test("cookie transport: no claim round and no marker (the browser holds the one 
     assert.equal(b.server.refreshes, 1);
     assert.ok(!b.posted.some((m) => /** @type {any} */ (m).t === "claim"));
     assert.deepEqual((await b.locks?.query())?.held ?? [], []);
-    assert.deepEqual(tab.coordination.spent, []);
+    // Nothing is remembered as spent: the session news carries no spent fingerprint.
+    assert.ok(b.posted.some((m) => /** @type {any} */ (m).t === "session"));
+    assert.ok(!b.posted.some((m) => "spent" in /** @type {any} */ (m)));
   }
 });
 
