@@ -660,12 +660,8 @@ impl Engine {
     /// Its answer: `{"url", "flow"}` (see core::social::parse_started).
     pub fn social_started(&mut self, reply: &Reply, local: Millis) -> Result<String, AuthError> {
         let resp = Self::response(reply, local);
-        let started = if self.cfg.protocol == Protocol::BetterAuth {
-            better_auth::parse_social_started(&resp)
-        } else {
-            social::parse_started(&resp)
-        };
-        started.or_else(|e| self.fail(e))
+        let better_auth = self.cfg.protocol == Protocol::BetterAuth;
+        social::parse_started(&resp, better_auth).or_else(|e| self.fail(e))
     }
 
     /// The callback request, or None when the page is no callback: a sign-in's
