@@ -7,6 +7,7 @@ use crate::prelude::*;
 use super::config::Config;
 use super::error::{AuthError, ErrorCode};
 use super::json::{self, Json};
+use super::object::Object;
 use super::protocol::{
     error_from_response, invalid_response, json_object, percent_encode, post, Credential,
     HttpRequest, HttpResponse, Op, JSON_TYPE,
@@ -105,20 +106,23 @@ pub fn parse_answer(op: AccountOp, resp: &HttpResponse) -> Result<String, AuthEr
     let Some(Json::Arr(items)) = body.as_ref().and_then(|b| b.get("identities")) else {
         return Err(not_a_list(resp.status));
     };
-    let mut out = Vec::new();
-    for item in items {
+    // Written as it is read (core::object), not built as a `Json` tree first.
+    let mut out = String::from("[");
+    for (i, item) in items.iter().enumerate() {
         let Some(provider) = item.str_of("provider") else {
             return Err(not_a_list(resp.status));
         };
-        out.push(Json::Obj(vec![
-            ("provider".to_owned(), Json::Str(provider.to_owned())),
-            (
-                "createdAt".to_owned(),
-                Json::Str(item.str_of("created_at").unwrap_or("").to_owned()),
-            ),
-        ]));
+        if i > 0 {
+            out.push(',');
+        }
+        let identity = Object::new()
+            .str("provider", provider)
+            .str("createdAt", item.str_of("created_at").unwrap_or(""))
+            .end();
+        out.push_str(&identity);
     }
-    Ok(Json::Arr(out).to_text())
+    out.push(']');
+    Ok(out)
 }
 
 fn not_a_list(status: u16) -> AuthError {
