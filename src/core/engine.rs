@@ -12,7 +12,7 @@ use super::clock::{Clock, Millis};
 use super::config::{Config, Protocol};
 use super::dpop::Dpop;
 use super::error::{AuthError, ErrorCode};
-use super::json::{write_str, Json};
+use super::json::{write_num, write_str};
 use super::object::Object;
 use super::passkey::{self, PasskeyOp};
 use super::persist;
@@ -164,9 +164,14 @@ impl Engine {
         let session = self.session.as_ref();
         let claims = session.and_then(|s| s.claims.as_deref());
         let user = session.and_then(|s| s.user.as_deref()).or(claims);
-        let expires = session
-            .and_then(|s| s.expires_at)
-            .map(|e| Json::Num(crate::core::float::round(e - self.clock.offset_ms).into()));
+        let mut expires = String::new();
+        match session.and_then(|s| s.expires_at) {
+            Some(e) => write_num(
+                &mut expires,
+                crate::core::float::round(e - self.clock.offset_ms),
+            ),
+            None => expires.push_str("null"),
+        }
         let mfa = self.mfa.as_ref().map(|(_, methods)| {
             let mut list = String::from("[");
             for (i, m) in methods.iter().enumerate() {
@@ -182,7 +187,7 @@ impl Engine {
             .str("status", self.status(local).as_str())
             .raw("user", user.unwrap_or("null"))
             .raw("claims", claims.unwrap_or("null"))
-            .raw("expiresAt", &expires.unwrap_or(Json::Null).to_text())
+            .raw("expiresAt", &expires)
             .raw("mfa", mfa.as_deref().unwrap_or("null"))
             .end()
     }
@@ -862,6 +867,7 @@ fn not_signed_in() -> AuthError {
 pub(crate) mod tests {
     use super::*;
     use crate::core::config::RawConfig;
+    use crate::core::json::Json;
     use crate::core::session::tests::jwt;
 
     /// An engine for `protocol` on a loopback backend (also core::engine::requests' tests).

@@ -143,7 +143,9 @@ fn flag(on: bool) -> String {
 }
 
 fn num(n: f64) -> String {
-    Json::Num(n.into()).to_text()
+    let mut text = String::new();
+    json::write_num(&mut text, n);
+    text
 }
 
 /// A failure: `!` and the error's JSON.
