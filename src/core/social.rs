@@ -18,8 +18,8 @@ use super::error::{AuthError, ErrorCode};
 use super::json::{self, Json};
 use super::object::Object;
 use super::protocol::{
-    error_from_response, invalid_response, json_object, post, Credential, HttpRequest,
-    HttpResponse, Op, JSON_TYPE,
+    error_from_response, invalid_response, post, Credential, HttpRequest, HttpResponse, Op,
+    JSON_TYPE,
 };
 use super::url::origin_of;
 
@@ -233,13 +233,14 @@ pub fn finish_request(
         ));
     };
     let path = [base, "/", provider, "/callback"].concat();
-    let mut members = vec![("code", code), ("code_verifier", verifier), ("flow", flow)];
-    // Forwarded so the backend checks it too (RFC 9207 is the client's check; the
-    // backend's flow knows the issuer as well).
-    if let Some(iss) = returned.iss {
-        members.push(("iss", iss));
-    }
-    let mut request = post(cfg, &path, JSON_TYPE, json_object(&members));
+    let mut body = Object::new();
+    body.str("code", code)
+        .str("code_verifier", verifier)
+        .str("flow", flow)
+        // Forwarded so the backend checks it too (RFC 9207 is the client's check; the
+        // backend's flow knows the issuer as well).
+        .opt_str("iss", returned.iss);
+    let mut request = post(cfg, &path, JSON_TYPE, body.end());
     if matches!(
         pending.as_ref().and_then(|p| p.get("link")),
         Some(Json::Bool(true))
