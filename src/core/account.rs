@@ -44,9 +44,7 @@ pub fn request(cfg: &Config, op: AccountOp) -> Result<HttpRequest, AuthError> {
         AccountOp::VerifyEmail(token) => {
             let path = cfg.endpoints.verify_email.as_deref().ok_or_else(missing)?;
             if token.is_empty() {
-                let mut err = AuthError::new(ErrorCode::Validation, "The link has no token");
-                err.fields.push(("token".to_owned(), "Required".to_owned()));
-                return Err(err);
+                return Err(invalid_field("token", "The link has no token", "Required"));
             }
             Ok(post(cfg, path, JSON_TYPE, json_object(&[("token", token)])))
         }
@@ -123,6 +121,15 @@ pub fn parse_answer(op: AccountOp, resp: &HttpResponse) -> Result<String, AuthEr
     }
     out.push(']');
     Ok(out)
+}
+
+/// A `validation` error whose `fields` name `field` with `note`: one function for the
+/// engine's, the account's and the passkeys' checks of what the caller left out
+/// (core::error belongs to the leaf modules).
+pub(super) fn invalid_field(field: &str, message: &str, note: &str) -> AuthError {
+    let mut err = AuthError::new(ErrorCode::Validation, message);
+    err.fields.push((field.to_owned(), note.to_owned()));
+    err
 }
 
 fn not_a_list(status: u16) -> AuthError {

@@ -854,9 +854,7 @@ pub fn error_json(err: &AuthError) -> String {
 }
 
 fn missing_field(field: &str, message: &str) -> AuthError {
-    let mut err = AuthError::new(ErrorCode::Validation, message);
-    err.fields.push((field.to_owned(), message.to_owned()));
-    err
+    account::invalid_field(field, message, message)
 }
 
 fn not_signed_in() -> AuthError {
