@@ -84,20 +84,20 @@ pub fn parse_answer(op: AccountOp, resp: &HttpResponse) -> Result<String, AuthEr
     if !(200..300).contains(&resp.status) {
         let body = json::parse(resp.body).filter(Json::is_object);
         // Asking again for an address already verified: done, nothing to send.
-        if op == AccountOp::ResendVerification
+        if matches!(op, AccountOp::ResendVerification)
             && resp.status == 409
             && body.as_ref().and_then(|b| b.str_of("code")) == Some("already_verified")
         {
             return Ok(String::new());
         }
-        let kind = if op == AccountOp::Linked {
+        let kind = if matches!(op, AccountOp::Linked) {
             Op::Social
         } else {
             Op::Me
         };
         return Err(error_from_response(kind, resp));
     }
-    if op != AccountOp::Identities {
+    if !matches!(op, AccountOp::Identities) {
         return Ok(String::new());
     }
     let body = json::parse(resp.body);

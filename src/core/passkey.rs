@@ -197,7 +197,7 @@ pub fn parse_answer(kind: Answer, resp: &HttpResponse) -> Result<String, AuthErr
     if !(200..300).contains(&resp.status) {
         return Err(error_from_response(Op::Passkey, resp));
     }
-    if kind == Answer::Nothing {
+    if matches!(kind, Answer::Nothing) {
         return Ok(String::new());
     }
     let body = json::parse(resp.body);

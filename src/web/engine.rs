@@ -38,7 +38,7 @@ fn request_text(issued: &Issued, cookie: bool) -> String {
     if cookie && issued.kind.carries_cookie() {
         text.raw("cookie", "true");
     }
-    if issued.kind == Kind::Account(AccountOp::Linked) {
+    if matches!(issued.kind, Kind::Account(AccountOp::Linked)) {
         text.raw("link", "true");
     }
     text.end()
