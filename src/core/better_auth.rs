@@ -17,10 +17,7 @@ use super::config::Config;
 use super::error::{AuthError, ErrorCode};
 use super::json::{self, Json};
 use super::object::Object;
-use super::protocol::{
-    error_from_response, invalid_response, json_object, post, Credential, HttpRequest,
-    HttpResponse, Op, JSON_TYPE,
-};
+use super::protocol::{json_object, post, Credential, HttpRequest, HttpResponse, JSON_TYPE};
 use super::url::{find, join, trim_end_slashes};
 
 /// What the pending record says in place of an issuer: Better Auth checked the
@@ -55,27 +52,6 @@ fn with_state(url: &str, state: &str) -> String {
     let (head, fragment) = (url.get(..at).unwrap_or(url), url.get(at..).unwrap_or(""));
     let joiner = if find(head, "?").is_some() { "&" } else { "?" };
     [head, joiner, "state=", state, fragment].concat()
-}
-
-/// Better Auth's start answer `{url, redirect}` as the shell's `{"url", "flow",
-/// "issuer", "issRequired"}`.
-pub fn parse_social_started(resp: &HttpResponse) -> Result<String, AuthError> {
-    if !(200..300).contains(&resp.status) {
-        return Err(error_from_response(Op::Social, resp));
-    }
-    let body = json::parse(resp.body).filter(Json::is_object);
-    match body.as_ref().and_then(|b| b.str_of("url")) {
-        Some(url) if super::url::origin_of(url).is_some() => Ok(Object::new()
-            .str("url", url)
-            .str("flow", FLOW)
-            .str("issuer", FLOW)
-            .raw("issRequired", "false")
-            .end()),
-        _ => Err(invalid_response(
-            "The start of the sign-in has no authorization URL",
-            resp.status,
-        )),
-    }
 }
 
 /// Back from the provider (state and page already checked): Better Auth's session,
@@ -180,31 +156,40 @@ mod tests {
 
     #[test]
     fn the_start_answer_gives_the_url() {
-        let started = parse_social_started(&resp(
-            200,
-            r#"{"url":"http://127.0.0.1:9000/auth?x=1","redirect":false}"#,
-        ))
+        let started = crate::core::social::parse_started(
+            &resp(
+                200,
+                r#"{"url":"http://127.0.0.1:9000/auth?x=1","redirect":false}"#,
+            ),
+            true,
+        )
         .unwrap();
         assert_eq!(
             started,
             r#"{"url":"http://127.0.0.1:9000/auth?x=1","flow":"better-auth","issuer":"better-auth","issRequired":false}"#
         );
         assert_eq!(
-            parse_social_started(&resp(200, r#"{"redirect":false}"#))
+            crate::core::social::parse_started(&resp(200, r#"{"redirect":false}"#), true)
                 .unwrap_err()
                 .code,
             ErrorCode::InvalidResponse
         );
         assert_eq!(
-            parse_social_started(&resp(200, r#"{"url":"javascript:alert(1)"}"#))
-                .unwrap_err()
-                .code,
+            crate::core::social::parse_started(
+                &resp(200, r#"{"url":"javascript:alert(1)"}"#),
+                true
+            )
+            .unwrap_err()
+            .code,
             ErrorCode::InvalidResponse
         );
-        let unknown = parse_social_started(&resp(
-            404,
-            r#"{"code":"PROVIDER_NOT_FOUND","message":"Provider not found"}"#,
-        ))
+        let unknown = crate::core::social::parse_started(
+            &resp(
+                404,
+                r#"{"code":"PROVIDER_NOT_FOUND","message":"Provider not found"}"#,
+            ),
+            true,
+        )
         .unwrap_err();
         assert_eq!(unknown.status, Some(404));
     }

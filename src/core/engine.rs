@@ -12,7 +12,7 @@ use super::clock::{Clock, Millis};
 use super::config::{Config, Protocol};
 use super::dpop::Dpop;
 use super::error::{AuthError, ErrorCode};
-use super::json::{write_str, Json};
+use super::json::{write_num, write_str};
 use super::object::Object;
 use super::passkey::{self, PasskeyOp};
 use super::persist;
@@ -91,7 +91,10 @@ pub struct Engine {
     session: Option<Session>,
     clock: Clock,
     retry: RetryState,
-    error: Option<AuthError>,
+    /// The last failure as the snapshot shows it: its code and its JSON text
+    /// (`error_json`). Kept as text, not as an `AuthError`: the error itself goes
+    /// back to the caller, and a second copy would link `AuthError`'s clone.
+    error: Option<(ErrorCode, String)>,
     /// Better Auth: the session token of a sign-in whose JWT exchange is pending.
     exchanging: Option<String>,
     /// A two-factor sign-in halfway: the challenge and the methods offered.
@@ -135,17 +138,23 @@ impl Engine {
         self.session.as_ref()
     }
 
-    pub fn error(&self) -> Option<&AuthError> {
-        self.error.as_ref()
+    /// The last failure's code.
+    pub fn error_code(&self) -> Option<ErrorCode> {
+        self.error.as_ref().map(|(code, _)| *code)
     }
 
-    pub fn set_error(&mut self, err: Option<AuthError>) {
-        self.error = err;
+    /// The last failure as JSON text (`error_json`).
+    pub fn error_json(&self) -> Option<&str> {
+        self.error.as_ref().map(|(_, text)| text.as_str())
+    }
+
+    pub fn set_error(&mut self, err: Option<&AuthError>) {
+        self.error = err.map(|e| (e.code, error_json(e)));
     }
 
     /// Record a failure (it shows in the snapshot) and pass it on.
     pub fn fail<T>(&mut self, err: AuthError) -> Result<T, AuthError> {
-        self.error = Some(err.clone());
+        self.set_error(Some(&err));
         Err(err)
     }
 
@@ -155,9 +164,14 @@ impl Engine {
         let session = self.session.as_ref();
         let claims = session.and_then(|s| s.claims.as_deref());
         let user = session.and_then(|s| s.user.as_deref()).or(claims);
-        let expires = session
-            .and_then(|s| s.expires_at)
-            .map(|e| Json::Num(crate::core::float::round(e - self.clock.offset_ms).into()));
+        let mut expires = String::new();
+        match session.and_then(|s| s.expires_at) {
+            Some(e) => write_num(
+                &mut expires,
+                crate::core::float::round(e - self.clock.offset_ms),
+            ),
+            None => expires.push_str("null"),
+        }
         let mfa = self.mfa.as_ref().map(|(_, methods)| {
             let mut list = String::from("[");
             for (i, m) in methods.iter().enumerate() {
@@ -173,7 +187,7 @@ impl Engine {
             .str("status", self.status(local).as_str())
             .raw("user", user.unwrap_or("null"))
             .raw("claims", claims.unwrap_or("null"))
-            .raw("expiresAt", &expires.unwrap_or(Json::Null).to_text())
+            .raw("expiresAt", &expires)
             .raw("mfa", mfa.as_deref().unwrap_or("null"))
             .end()
     }
@@ -455,9 +469,9 @@ impl Engine {
     }
 
     /// Signed out here (the shell stores, broadcasts and emits `event`).
-    pub fn sign_out(&mut self, err: Option<AuthError>) {
+    pub fn sign_out(&mut self, err: Option<&AuthError>) {
         self.session = None;
-        self.error = err;
+        self.set_error(err);
         self.exchanging = None;
         self.mfa = None;
     }
@@ -482,12 +496,12 @@ impl Engine {
             return Access::Refresh;
         }
         if s.is_expired(now, self.cfg.leeway) {
-            let first = self.error.as_ref().map(|e| e.code) != Some(ErrorCode::SessionExpired);
+            let first = self.error_code() != Some(ErrorCode::SessionExpired);
             if first {
-                self.error = Some(AuthError::new(
+                self.set_error(Some(&AuthError::new(
                     ErrorCode::SessionExpired,
                     "The session has expired",
-                ));
+                )));
             }
             return Access::Expired(first);
         }
@@ -518,7 +532,7 @@ impl Engine {
         }
         let err = AuthError::new(ErrorCode::SessionExpired, "The session cannot be refreshed");
         if self.status(local) == Status::Expired {
-            self.sign_out(Some(err.clone()));
+            self.sign_out(Some(&err));
         }
         Err(err)
     }
@@ -547,7 +561,7 @@ impl Engine {
                 .sign_in(tokens, Event::TokenRefreshed, local)
                 .map(|_| Event::TokenRefreshed),
             Err(e) if e.code == ErrorCode::RefreshFailed => {
-                self.sign_out(Some(e.clone()));
+                self.sign_out(Some(&e));
                 Err(e)
             }
             Err(e) => self.fail(e),
@@ -578,14 +592,15 @@ impl Engine {
             .map(|t| t - now)
     }
 
-    /// During backoff, the error to answer at once instead of a request: the last
-    /// one while the token is still usable, `rate_limited` when the wait is too
-    /// long to sit out; None: go ahead (after `backoff_wait`).
-    pub fn postponed(&self, local: Millis) -> Option<AuthError> {
+    /// During backoff, the error to answer at once instead of a request (as JSON
+    /// text, `error_json`): the last one while the token is still usable,
+    /// `rate_limited` when the wait is too long to sit out; None: go ahead (after
+    /// `backoff_wait`).
+    pub fn postponed(&self, local: Millis) -> Option<String> {
         let wait = self.backoff_wait(local)?;
         if self.usable_token(local).is_some() {
-            if let Some(last) = &self.error {
-                return Some(last.clone());
+            if let Some(last) = self.error_json() {
+                return Some(last.to_owned());
             }
         }
         (wait > MAX_INLINE_WAIT_MS).then(|| {
@@ -594,7 +609,7 @@ impl Engine {
                 "Refreshing is paused; try again later",
             );
             err.retry_after = Some(crate::core::float::ceil(wait / 1000.0) as u32);
-            err
+            error_json(&err)
         })
     }
 
@@ -650,12 +665,8 @@ impl Engine {
     /// Its answer: `{"url", "flow"}` (see core::social::parse_started).
     pub fn social_started(&mut self, reply: &Reply, local: Millis) -> Result<String, AuthError> {
         let resp = Self::response(reply, local);
-        let started = if self.cfg.protocol == Protocol::BetterAuth {
-            better_auth::parse_social_started(&resp)
-        } else {
-            social::parse_started(&resp)
-        };
-        started.or_else(|e| self.fail(e))
+        let better_auth = self.cfg.protocol == Protocol::BetterAuth;
+        social::parse_started(&resp, better_auth).or_else(|e| self.fail(e))
     }
 
     /// The callback request, or None when the page is no callback: a sign-in's
@@ -812,7 +823,7 @@ impl Engine {
                 Ok(user)
             }
             Err(e) if e.code == ErrorCode::SessionExpired => {
-                self.sign_out(Some(e.clone()));
+                self.sign_out(Some(&e));
                 Err(e)
             }
             Err(e) => self.fail(e),
@@ -820,10 +831,30 @@ impl Engine {
     }
 }
 
+/// An error as JSON text, as the shell's `AuthError` takes it:
+/// `{"code","message","status"?,"retryAfter"?,"fields"?}`.
+pub fn error_json(err: &AuthError) -> String {
+    let mut out = Object::new();
+    out.str("code", err.code.as_str())
+        .str("message", &err.message);
+    if let Some(status) = err.status {
+        out.int("status", status.into());
+    }
+    if let Some(wait) = err.retry_after {
+        out.int("retryAfter", wait.into());
+    }
+    if !err.fields.is_empty() {
+        let mut fields = Object::new();
+        for (k, v) in &err.fields {
+            fields.str(k, v);
+        }
+        out.raw("fields", &fields.end());
+    }
+    out.end()
+}
+
 fn missing_field(field: &str, message: &str) -> AuthError {
-    let mut err = AuthError::new(ErrorCode::Validation, message);
-    err.fields.push((field.to_owned(), message.to_owned()));
-    err
+    account::invalid_field(field, message, message)
 }
 
 fn not_signed_in() -> AuthError {
@@ -834,6 +865,7 @@ fn not_signed_in() -> AuthError {
 pub(crate) mod tests {
     use super::*;
     use crate::core::config::RawConfig;
+    use crate::core::json::Json;
     use crate::core::session::tests::jwt;
 
     /// An engine for `protocol` on a loopback backend (also core::engine::requests' tests).
@@ -884,12 +916,12 @@ pub(crate) mod tests {
         let mut e = engine("json");
         let err = e.login(None, None, Some("pw")).unwrap_err();
         assert_eq!(err.code, ErrorCode::Validation);
-        assert_eq!(e.error().map(|e| e.code), Some(ErrorCode::Validation));
+        assert_eq!(e.error_code(), Some(ErrorCode::Validation));
         let req = e.login(None, Some("a@b.c"), Some("pw")).unwrap();
         assert_eq!(req.out.request.url, "http://127.0.0.1:8000/auth/login");
         signed_in(&mut e, "r1");
         assert_eq!(e.status(T0), Status::Authenticated);
-        assert!(e.error().is_none());
+        assert!(e.error_code().is_none());
         let stored = e.persisted().unwrap();
         let mut other = engine("json");
         assert!(other.restore(Some(&stored), T0));
@@ -922,10 +954,7 @@ pub(crate) mod tests {
         );
         let err = e.reply(first.id, &wrong, T0).unwrap_err();
         assert_eq!(err.code, ErrorCode::InvalidCredentials);
-        assert_eq!(
-            e.error().map(|e| e.code),
-            Some(ErrorCode::InvalidCredentials)
-        );
+        assert_eq!(e.error_code(), Some(ErrorCode::InvalidCredentials));
         // A body that looks like a two-factor challenge is no tokens, not a second step.
         let challenge = reply(
             200,
@@ -940,7 +969,7 @@ pub(crate) mod tests {
         let third = e.passkey(PasskeyOp::SignIn(finish)).unwrap();
         assert_eq!(e.reply(third.id, &reply(200, &body), T0), Ok(Answer::Done));
         assert_eq!(e.status(T0), Status::Authenticated);
-        assert!(e.error().is_none());
+        assert!(e.error_code().is_none());
         let list = e.passkey(PasskeyOp::List).unwrap();
         assert_eq!(list.out.request.credential, Credential::Access);
         let remove = e.passkey(PasskeyOp::Remove { id: "ab" }).unwrap();
@@ -1038,15 +1067,17 @@ pub(crate) mod tests {
         assert!(e.refresh_outcome(Some(&err), T0, 0.5));
         assert!(e.backoff_wait(T0).is_some());
         // The token is still usable: callers get the last error at once.
-        assert_eq!(e.postponed(T0).map(|e| e.code), Some(ErrorCode::Server));
+        let code_of = |text: String| {
+            crate::core::json::parse(&text).and_then(|j| j.str_of("code").map(str::to_owned))
+        };
+        assert_eq!(e.postponed(T0).and_then(code_of).as_deref(), Some("server"));
         let mut limited = AuthError::new(ErrorCode::RateLimited, "slow down");
         limited.retry_after = Some(600);
         assert!(e.refresh_outcome(Some(&limited), T0, 0.5));
         e.set_error(None);
-        assert_eq!(
-            e.postponed(T0).map(|e| (e.code, e.retry_after)),
-            Some((ErrorCode::RateLimited, Some(600)))
-        );
+        let limited = crate::core::json::parse(&e.postponed(T0).unwrap()).unwrap();
+        assert_eq!(limited.str_of("code"), Some("rate_limited"));
+        assert_eq!(limited.num_of("retryAfter"), Some(600.0));
         assert!(!e.refresh_outcome(None, T0 + 700_000.0, 0.5));
         assert_eq!(e.backoff_wait(T0 + 700_000.0), None);
     }
@@ -1249,7 +1280,7 @@ pub(crate) mod tests {
             ErrorCode::StateMismatch
         );
         assert_eq!(
-            e.error().map(|err| err.code),
+            e.error_code(),
             Some(ErrorCode::StateMismatch),
             "shown in the snapshot"
         );
@@ -1281,7 +1312,7 @@ pub(crate) mod tests {
             Ok(Answer::Done)
         );
         assert_eq!(e.status(T0), Status::Authenticated);
-        assert_eq!(e.error(), None);
+        assert_eq!(e.error_code(), None);
     }
 
     #[test]
@@ -1308,7 +1339,7 @@ pub(crate) mod tests {
                 .code,
             ErrorCode::CodeUsed
         );
-        assert_eq!(e.error().map(|err| err.code), Some(ErrorCode::CodeUsed));
+        assert_eq!(e.error_code(), Some(ErrorCode::CodeUsed));
         signed_in(&mut e, "r1");
         assert_eq!(
             e.account(AccountOp::Unlink("acme"))

@@ -7,6 +7,7 @@
 
 use crate::prelude::*;
 
+use super::account::invalid_field;
 use super::config::Config;
 use super::error::{AuthError, ErrorCode};
 use super::json::{self, Json};
@@ -91,9 +92,7 @@ pub fn request(cfg: &Config, op: PasskeyOp) -> Result<HttpRequest, AuthError> {
         ),
         PasskeyOp::SignUpOptions { email, name } => {
             if email.is_empty() {
-                let mut err = AuthError::new(ErrorCode::Validation, "Enter your email");
-                err.fields.push(("email".to_owned(), "Required".to_owned()));
-                return Err(err);
+                return Err(invalid_field("email", "Enter your email", "Required"));
             }
             let body = json_object(&[("email", email), ("name", name.unwrap_or(""))]);
             ("POST", "/signup/options", "", body)
@@ -198,7 +197,7 @@ pub fn parse_answer(kind: Answer, resp: &HttpResponse) -> Result<String, AuthErr
     if !(200..300).contains(&resp.status) {
         return Err(error_from_response(Op::Passkey, resp));
     }
-    if kind == Answer::Nothing {
+    if matches!(kind, Answer::Nothing) {
         return Ok(String::new());
     }
     let body = json::parse(resp.body);

@@ -18,8 +18,8 @@ use super::error::{AuthError, ErrorCode};
 use super::json::{self, Json};
 use super::object::Object;
 use super::protocol::{
-    error_from_response, invalid_response, json_object, post, Credential, HttpRequest,
-    HttpResponse, Op, JSON_TYPE,
+    error_from_response, invalid_response, post, Credential, HttpRequest, HttpResponse, Op,
+    JSON_TYPE,
 };
 use super::url::origin_of;
 
@@ -85,21 +85,33 @@ pub(super) fn is_provider_id(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-/// The start answer as `{"url", "flow", "issuer", "issRequired"}` for the shell
-/// (Better Auth's: core::better_auth::parse_social_started):
+/// The start answer as `{"url", "flow", "issuer", "issRequired"}` for the shell:
 /// where to navigate, the backend's signed record of this sign-in to hand back with
 /// the code, the provider's issuer and whether its callback must carry `iss`.
-pub fn parse_started(resp: &HttpResponse) -> Result<String, AuthError> {
+/// `better_auth`: Better Auth's `{url, redirect}`, whose flow is its own (it checks
+/// the provider's answer itself), read by the same code.
+pub fn parse_started(resp: &HttpResponse, better_auth: bool) -> Result<String, AuthError> {
     if !(200..300).contains(&resp.status) {
         return Err(error_from_response(Op::Social, resp));
     }
     let body = json::parse(resp.body).filter(Json::is_object);
     let field = |key| body.as_ref().and_then(|b| b.str_of(key));
-    let iss_required = matches!(
-        body.as_ref().and_then(|b| b.get("iss_parameter_supported")),
-        Some(Json::Bool(true))
-    );
-    match (field("authorization_url"), field("flow"), field("issuer")) {
+    let (url, flow, issuer, iss_required) = if better_auth {
+        let flow = Some(better_auth::FLOW);
+        (field("url"), flow, flow, false)
+    } else {
+        let iss_required = matches!(
+            body.as_ref().and_then(|b| b.get("iss_parameter_supported")),
+            Some(Json::Bool(true))
+        );
+        (
+            field("authorization_url"),
+            field("flow"),
+            field("issuer"),
+            iss_required,
+        )
+    };
+    match (url, flow, issuer) {
         (Some(url), Some(flow), Some(issuer))
             if origin_of(url).is_some() && !flow.is_empty() && !issuer.is_empty() =>
         {
@@ -221,13 +233,14 @@ pub fn finish_request(
         ));
     };
     let path = [base, "/", provider, "/callback"].concat();
-    let mut members = vec![("code", code), ("code_verifier", verifier), ("flow", flow)];
-    // Forwarded so the backend checks it too (RFC 9207 is the client's check; the
-    // backend's flow knows the issuer as well).
-    if let Some(iss) = returned.iss {
-        members.push(("iss", iss));
-    }
-    let mut request = post(cfg, &path, JSON_TYPE, json_object(&members));
+    let mut body = Object::new();
+    body.str("code", code)
+        .str("code_verifier", verifier)
+        .str("flow", flow)
+        // Forwarded so the backend checks it too (RFC 9207 is the client's check; the
+        // backend's flow knows the issuer as well).
+        .opt_str("iss", returned.iss);
+    let mut request = post(cfg, &path, JSON_TYPE, body.end());
     if matches!(
         pending.as_ref().and_then(|p| p.get("link")),
         Some(Json::Bool(true))
@@ -393,12 +406,12 @@ mod tests {
     fn the_start_answer_must_name_an_http_url_and_a_flow() {
         let ok = r#"{"authorization_url":"https://id.test/auth?a=1","flow":"f","issuer":"https://id.test","iss_parameter_supported":true}"#;
         assert_eq!(
-            parse_started(&resp(200, ok)).unwrap(),
+            parse_started(&resp(200, ok), false).unwrap(),
             r#"{"url":"https://id.test/auth?a=1","flow":"f","issuer":"https://id.test","issRequired":true}"#
         );
         let silent =
             r#"{"authorization_url":"https://id.test/a","flow":"f","issuer":"https://id.test"}"#;
-        assert!(parse_started(&resp(200, silent))
+        assert!(parse_started(&resp(200, silent), false)
             .unwrap()
             .ends_with(r#""issRequired":false}"#));
         for bad in [
@@ -409,14 +422,14 @@ mod tests {
             "<html>",
         ] {
             assert_eq!(
-                parse_started(&resp(200, bad)).unwrap_err().code,
+                parse_started(&resp(200, bad), false).unwrap_err().code,
                 ErrorCode::InvalidResponse
             );
         }
         let down =
             r#"{"detail":"The sign-in provider could not be reached","code":"provider_error"}"#;
         assert_eq!(
-            parse_started(&resp(502, down)).unwrap_err().code,
+            parse_started(&resp(502, down), false).unwrap_err().code,
             ErrorCode::ProviderError
         );
     }

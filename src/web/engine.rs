@@ -18,26 +18,8 @@ use crate::core::protocol::{Credential, SessionsOp};
 use crate::core::schedule::Page;
 use crate::core::social::Returned;
 
-/// An error as JSON text: `{"code","message","status"?,"retryAfter"?,"fields"?}`.
-pub(super) fn error_text(err: &AuthError) -> String {
-    let mut out = Object::new();
-    out.str("code", err.code.as_str())
-        .str("message", &err.message);
-    if let Some(status) = err.status {
-        out.int("status", status.into());
-    }
-    if let Some(wait) = err.retry_after {
-        out.int("retryAfter", wait.into());
-    }
-    if !err.fields.is_empty() {
-        let mut fields = Object::new();
-        for (k, v) in &err.fields {
-            fields.str(k, v);
-        }
-        out.raw("fields", &fields.end());
-    }
-    out.end()
-}
+/// An error as JSON text (core::engine writes it: the snapshot keeps that text).
+pub(super) use crate::core::engine::error_json as error_text;
 
 /// A request as JSON text: `{"id","method","url","type"?,"body"?,"bearer"?,"cookie"?,"link"?}`;
 /// `id` names it in the answer (`REPLY`); `cookie`: send credentials and the CSRF
@@ -56,7 +38,7 @@ fn request_text(issued: &Issued, cookie: bool) -> String {
     if cookie && issued.kind.carries_cookie() {
         text.raw("cookie", "true");
     }
-    if issued.kind == Kind::Account(AccountOp::Linked) {
+    if matches!(issued.kind, Kind::Account(AccountOp::Linked)) {
         text.raw("link", "true");
     }
     text.end()
@@ -161,7 +143,9 @@ fn flag(on: bool) -> String {
 }
 
 fn num(n: f64) -> String {
-    Json::Num(n.into()).to_text()
+    let mut text = String::new();
+    json::write_num(&mut text, n);
+    text
 }
 
 /// A failure: `!` and the error's JSON.
@@ -266,12 +250,10 @@ impl Engine {
             op::PERSISTED => e.persisted().unwrap_or_default(),
             op::STATUS => e.status(x).as_str().to_owned(),
             op::VIEW => e.view(x),
-            op::ERROR => e.error().map(error_text).unwrap_or_default(),
+            op::ERROR => e.error_json().unwrap_or_default().to_owned(),
             op::FAIL => {
-                let err = shell_error(a, b, y, 0);
-                let text = error_text(&err);
-                e.set_error(Some(err));
-                text
+                e.set_error(Some(&shell_error(a, b, y, 0)));
+                e.error_json().unwrap_or_default().to_owned()
             }
             op::CLEAR_ERROR => {
                 e.set_error(None);
@@ -319,7 +301,7 @@ impl Engine {
                 flag(e.refresh_outcome(err.as_ref(), x, y))
             }
             op::BACKOFF_WAIT => e.backoff_wait(x).map(num).unwrap_or_default(),
-            op::POSTPONED => e.postponed(x).as_ref().map(error_text).unwrap_or_default(),
+            op::POSTPONED => e.postponed(x).unwrap_or_default(),
             op::NEXT_WAKE => e.next_wake(x, page(a)).map(num).unwrap_or_default(),
             op::REFRESH_NOW => flag(e.refresh_now(x, page(a))),
             op::CURRENT => e.bearer(Credential::Access).unwrap_or_default(),
