@@ -118,7 +118,7 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
 
 /// `Retry-After` as seconds from now: delta-seconds or an HTTP-date (RFC 9110 10.2.3).
 pub fn parse_retry_after(value: &str, now: Millis) -> Option<u32> {
-    let value = value.trim();
+    let value = crate::prelude::trim(value);
     if let Some(secs) = decimal(value) {
         return Some(secs);
     }

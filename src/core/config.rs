@@ -292,7 +292,7 @@ impl Config {
     pub fn validate(raw: RawConfig) -> Result<Config, AuthError> {
         let base_url = raw
             .base_url
-            .map(|u| u.trim().to_owned())
+            .map(|u| trim(&u).to_owned())
             .unwrap_or_default();
         if base_url.is_empty() {
             return Err(AuthError::config("baseUrl is required"));

@@ -245,7 +245,7 @@ pub fn parse_session_token(
     if !(200..300).contains(&resp.status) {
         return Err(error_from_response(op, resp));
     }
-    if let Some(token) = set_auth_token.map(str::trim).filter(|t| !t.is_empty()) {
+    if let Some(token) = set_auth_token.map(trim).filter(|t| !t.is_empty()) {
         return Ok(token.to_owned());
     }
     parse_body(resp)?
@@ -445,7 +445,7 @@ pub fn parse_user(protocol: Protocol, resp: &HttpResponse) -> Result<String, Aut
         return Err(error_from_response(Op::Me, resp));
     }
     // Better Auth's get-session answers `null` once the session is gone.
-    if protocol == Protocol::BetterAuth && resp.body.trim() == "null" {
+    if protocol == Protocol::BetterAuth && trim(resp.body) == "null" {
         return Err(
             AuthError::new(ErrorCode::SessionExpired, "The session has ended")
                 .with_status(resp.status),
@@ -468,7 +468,7 @@ pub(super) fn invalid_response(message: &str, status: u16) -> AuthError {
 fn parse_body(resp: &HttpResponse) -> Result<Json, AuthError> {
     match json::parse(resp.body) {
         Some(v) if v.is_object() => Ok(v),
-        _ if resp.body.trim().is_empty() => Err(invalid_response(
+        _ if trim(resp.body).is_empty() => Err(invalid_response(
             "The server sent an empty body",
             resp.status,
         )),

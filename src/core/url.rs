@@ -38,9 +38,9 @@ fn split_scheme(url: &str) -> Option<(&str, &str)> {
 /// None for anything that is not an absolute http(s) URL.
 ///
 /// Byte scans: `split_once(char)`, `rfind(char)` and `to_ascii_lowercase` each link a
-/// generic searcher or a copy. (`str::trim` stays: other modules link it anyway.)
+/// generic searcher or a copy.
 pub fn origin_of(url: &str) -> Option<String> {
-    let (scheme, rest) = split_scheme(url.trim())?;
+    let (scheme, rest) = split_scheme(trim(url))?;
     let (prefix, default_port) = if scheme.eq_ignore_ascii_case("https") {
         ("https://", "443")
     } else if scheme.eq_ignore_ascii_case("http") {
@@ -186,7 +186,7 @@ mod tests {
             origin_of("http://evil.com?@127.0.0.1/").as_deref(),
             Some("http://evil.com")
         );
-        // Surrounding whitespace goes, Unicode spaces included (as `str::trim`).
+        // Surrounding whitespace goes, Unicode spaces included (`prelude::trim`, as `str::trim`).
         assert_eq!(
             origin_of(" \u{a0}https://A.example\t\n").as_deref(),
             Some("https://a.example")
