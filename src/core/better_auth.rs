@@ -63,7 +63,7 @@ pub fn parse_social_started(resp: &HttpResponse) -> Result<String, AuthError> {
     if !(200..300).contains(&resp.status) {
         return Err(error_from_response(Op::Social, resp));
     }
-    let body = json::parse(resp.body).filter(Json::is_object);
+    let body = json::object(resp.body);
     match body.as_ref().and_then(|b| b.str_of("url")) {
         Some(url) if super::url::origin_of(url).is_some() => Ok(Object::new()
             .str("url", url)

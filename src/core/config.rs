@@ -168,8 +168,7 @@ impl RawConfig {
     /// The options object as `JSON.stringify` wrote it. Absent or null members
     /// take their defaults; a member of the wrong type is a `config` error.
     pub fn from_json(text: &str) -> Result<RawConfig, AuthError> {
-        let value = json::parse(text)
-            .filter(Json::is_object)
+        let value = json::object(text)
             .ok_or_else(|| AuthError::config("AuthClient needs a config object with baseUrl"))?;
         let present = |key: &str| value.get(key).filter(|v| !matches!(v, Json::Null));
         // Matches, not `map(..).transpose()`: less code per closure.

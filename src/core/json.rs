@@ -248,6 +248,16 @@ pub fn parse(text: &str) -> Option<Json> {
     Parser::new(text, None).whole()
 }
 
+/// `parse`, when the text is an object: the one reader of response bodies, stored
+/// values and option objects (a match, not `.filter(Json::is_object)`, whose
+/// `Option::filter` was a function of its own).
+pub fn object(text: &str) -> Option<Json> {
+    match parse(text) {
+        Some(value @ Json::Obj(_)) => Some(value),
+        _ => None,
+    }
+}
+
 /// Checks a whole JSON text exactly as `parse` does, but builds only the members of the
 /// top-level object named in `keep` (in full); everything else is checked and dropped
 /// (strings and containers as `Null`). For the hot path of `decodeJwt`, which hands the

@@ -466,8 +466,8 @@ pub(super) fn invalid_response(message: &str, status: u16) -> AuthError {
 }
 
 fn parse_body(resp: &HttpResponse) -> Result<Json, AuthError> {
-    match json::parse(resp.body) {
-        Some(v) if v.is_object() => Ok(v),
+    match json::object(resp.body) {
+        Some(v) => Ok(v),
         _ if trim(resp.body).is_empty() => Err(invalid_response(
             "The server sent an empty body",
             resp.status,
@@ -607,7 +607,7 @@ fn fallback_message(code: ErrorCode) -> &'static str {
 pub fn error_from_response(op: Op, resp: &HttpResponse) -> AuthError {
     use ErrorCode::*;
     let status = resp.status;
-    let body = json::parse(resp.body).filter(Json::is_object);
+    let body = json::object(resp.body);
     let body = body.as_ref();
     let code_in_body = body
         .and_then(|b| b.str_of("code").or_else(|| b.str_of("error")))

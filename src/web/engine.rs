@@ -368,7 +368,7 @@ fn request_op(
         op::SOCIAL_START => e.social_start(a, b, c, d, n == 1).map(Some),
         op::SOCIAL_FINISH => {
             // b: the callback as `{"state","code","error","iss","at"}` (js/engine.js).
-            let parsed = json::parse(b).filter(Json::is_object);
+            let parsed = json::object(b);
             let returned = parsed.as_ref().map(Returned::from_json).unwrap_or_default();
             e.social_finish(opt(a), returned)
         }
