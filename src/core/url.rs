@@ -6,26 +6,27 @@ use crate::prelude::*;
 /// Byte offset of `needle` in `hay`. A plain scan: these strings are short, and
 /// `str::find` with a string pattern links a two-way searcher (~1.5 KB of wasm).
 pub fn find(hay: &str, needle: &str) -> Option<usize> {
-    let (h, n) = (hay.as_bytes(), needle.as_bytes());
-    // A loop, not `(0..).find(..)`: the iterator's closure is a function of its own.
-    let mut i = 0;
-    while let Some(window) = h.get(i..i + n.len()) {
-        if window == n {
-            return Some(i);
-        }
-        i += 1;
-    }
-    None
+    scan(hay, needle, false)
 }
 
 /// Whether `hay` contains `needle`, ASCII letters compared without case: no
 /// lowercased copies.
 pub fn contains_ignore_case(hay: &str, needle: &str) -> bool {
+    scan(hay, needle, true).is_some()
+}
+
+/// The first window of `hay` equal to `needle` (ASCII case ignored if asked).
+fn scan(hay: &str, needle: &str, ignore_case: bool) -> Option<usize> {
     let (h, n) = (hay.as_bytes(), needle.as_bytes());
-    (0..=h.len().saturating_sub(n.len())).any(|i| {
-        h.get(i..i + n.len())
-            .is_some_and(|w| w.eq_ignore_ascii_case(n))
-    })
+    // A loop, not `(0..).find(..)`: the iterator's closure is a function of its own.
+    let mut i = 0;
+    while let Some(window) = h.get(i..i + n.len()) {
+        if window == n || (ignore_case && window.eq_ignore_ascii_case(n)) {
+            return Some(i);
+        }
+        i += 1;
+    }
+    None
 }
 
 /// Split at the first `://`.
@@ -72,12 +73,7 @@ fn position(text: &str, stop: impl Fn(u8) -> bool) -> usize {
 
 /// The host (non-empty; an IPv6 literal with its brackets) and the port, if any.
 fn split_host_port(host_port: &str) -> Option<(&str, Option<&str>)> {
-    let end = if host_port.starts_with('[') {
-        // `get`, not indexing: no panic path (and its formatting) in the wasm.
-        host_port.bytes().position(|b| b == b']')? + 1
-    } else {
-        position(host_port, |b| b == b':')
-    };
+    let end = host_end(host_port)?;
     let (host, rest) = (host_port.get(..end)?, host_port.get(end..)?);
     if host.is_empty() {
         return None;
@@ -96,14 +92,20 @@ fn valid_port(port: &str) -> bool {
 /// Host of an origin produced by `origin_of`.
 fn host_of(origin: &str) -> &str {
     let rest = split_scheme(origin).map_or(origin, |(_, r)| r);
-    let end = if rest.starts_with('[') {
-        rest.bytes()
-            .position(|b| b == b']')
-            .map_or(rest.len(), |end| end + 1)
+    host_end(rest)
+        .and_then(|end| rest.get(..end))
+        .unwrap_or(rest)
+}
+
+/// Where the host of `host[:port]` ends: after an IPv6 literal's `]` (None when it is
+/// not closed), else at the first `:` or the end.
+fn host_end(host_port: &str) -> Option<usize> {
+    if host_port.starts_with('[') {
+        // `get` by the caller, not indexing: no panic path (and its formatting) in the wasm.
+        Some(host_port.bytes().position(|b| b == b']')? + 1)
     } else {
-        position(rest, |b| b == b':')
-    };
-    rest.get(..end).unwrap_or(rest)
+        Some(position(host_port, |b| b == b':'))
+    }
 }
 
 /// localhost, 127.0.0.0/8 and [::1]: where plain http is acceptable.
