@@ -451,8 +451,13 @@ impl Parser<'_, '_> {
     fn hex4(&mut self) -> Option<u32> {
         let mut v = 0u32;
         for _ in 0..4 {
-            let d = char::from(*self.b.get(self.i)?).to_digit(16)?;
-            v = v * 16 + d;
+            // A match, not `char::to_digit(16)` (a general radix conversion).
+            let d = match *self.b.get(self.i)? {
+                d @ b'0'..=b'9' => d - b'0',
+                d @ (b'a'..=b'f' | b'A'..=b'F') => (d | 0x20) - b'a' + 10,
+                _ => return None,
+            };
+            v = v * 16 + u32::from(d);
             self.i += 1;
         }
         Some(v)
@@ -604,6 +609,19 @@ mod tests {
     fn decodes_escapes_and_surrogate_pairs() {
         let v = parse(r#""a\"b\\c\/\n\u00e9\ud83d\ude00""#).unwrap();
         assert_eq!(v.as_str(), Some("a\"b\\c/\né😀"));
+        assert_eq!(
+            parse(r#""\u00E9\uD83D\uDE00\uaBcD""#),
+            parse(r#""é😀\uabcd""#)
+        );
+        for bad in [
+            r#""\u00g0""#,
+            r#""\u00:0""#,
+            r#""\u00@0""#,
+            r#""\u00`0""#,
+            r#""\u12""#,
+        ] {
+            assert_eq!(parse(bad), None, "{bad}");
+        }
         assert_eq!(parse(r#""\ud83d""#), None, "lone surrogate");
         assert_eq!(parse(r#""\ud83dx""#), None);
     }
