@@ -50,11 +50,11 @@ pub fn origin_of(url: &str) -> Option<String> {
         return None;
     };
     let authority = rest.get(..position(rest, |b| matches!(b, b'/' | b'?' | b'#')))?;
-    // Credentials in the URL are not part of the origin.
-    let at = authority
-        .bytes()
-        .rposition(|b| b == b'@')
-        .map_or(0, |at| at + 1);
+    // Credentials in the URL are not part of the origin: the host follows the last `@`.
+    let mut at = authority.len();
+    while at > 0 && authority.as_bytes().get(at - 1) != Some(&b'@') {
+        at -= 1;
+    }
     let (host, port) = split_host_port(authority.get(at..)?)?;
     let mut origin = String::from(prefix);
     origin.push_str(host);
@@ -66,9 +66,18 @@ pub fn origin_of(url: &str) -> Option<String> {
     Some(origin)
 }
 
-/// Offset of the first byte matching `stop`, or the length.
+/// Offset of the first byte matching `stop`, or the length. These scans are plain
+/// loops: `Iterator::position` and `rposition` over bytes are unrolled, several times
+/// the code.
 fn position(text: &str, stop: impl Fn(u8) -> bool) -> usize {
-    text.bytes().position(stop).unwrap_or(text.len())
+    let mut i = 0;
+    while let Some(&b) = text.as_bytes().get(i) {
+        if stop(b) {
+            break;
+        }
+        i += 1;
+    }
+    i
 }
 
 /// The host (non-empty; an IPv6 literal with its brackets) and the port, if any.
@@ -100,12 +109,19 @@ fn host_of(origin: &str) -> &str {
 /// Where the host of `host[:port]` ends: after an IPv6 literal's `]` (None when it is
 /// not closed), else at the first `:` or the end.
 fn host_end(host_port: &str) -> Option<usize> {
-    if host_port.starts_with('[') {
-        // `get` by the caller, not indexing: no panic path (and its formatting) in the wasm.
-        Some(host_port.bytes().position(|b| b == b']')? + 1)
-    } else {
-        Some(position(host_port, |b| b == b':'))
+    let b = host_port.as_bytes();
+    let literal = b.first() == Some(&b'[');
+    let stop = if literal { b']' } else { b':' };
+    // One loop for both forms; `get` by the caller, not indexing: no panic path (and
+    // its formatting) in the wasm.
+    let mut end = 0;
+    while let Some(&c) = b.get(end) {
+        if c == stop {
+            return Some(end + usize::from(literal));
+        }
+        end += 1;
     }
+    (!literal).then_some(end)
 }
 
 /// localhost, 127.0.0.0/8 and [::1]: where plain http is acceptable.
@@ -154,7 +170,10 @@ pub fn join(base: &str, path: &str) -> String {
 /// `base` without its trailing slashes; `trim_end_matches('/')` links a reverse
 /// UTF-8 decoder for what is a byte scan.
 pub fn trim_end_slashes(base: &str) -> &str {
-    let end = base.bytes().rposition(|b| b != b'/').map_or(0, |i| i + 1);
+    let mut end = base.len();
+    while end > 0 && base.as_bytes().get(end - 1) == Some(&b'/') {
+        end -= 1;
+    }
     base.get(..end).unwrap_or(base)
 }
 
