@@ -93,9 +93,15 @@ impl ::core::ops::DerefMut for AuthError {
 
 impl AuthError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        AuthError::boxed(code, message.into())
+    }
+
+    /// `new`'s body once, not once per message type (`&str`, `String`).
+    #[inline(never)]
+    fn boxed(code: ErrorCode, message: String) -> Self {
         AuthError(Box::new(ErrorDetail {
             code,
-            message: message.into(),
+            message,
             status: None,
             retry_after: None,
             fields: Vec::new(),
