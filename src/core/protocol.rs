@@ -534,15 +534,10 @@ fn field_errors(body: Option<&Json>) -> Vec<(String, String)> {
     out
 }
 
-/// What the error body says about duplicates, in the forms backends use. Compared
+/// What the error body says about duplicates, in the forms backends use: its code
+/// (`code` or `error`) and its message, as `error_from_response` read them. Compared
 /// without lowercased copies of the body's text.
-fn says_already_exists(body: Option<&Json>) -> bool {
-    let Some(body) = body else { return false };
-    let code = ["code", "error"]
-        .iter()
-        .find_map(|k| body.str_of(k))
-        .unwrap_or("");
-    let text = server_message(Some(body)).unwrap_or("");
+fn says_already_exists(code: &str, text: &str) -> bool {
     code.eq_ignore_ascii_case("user_exists")
         || contains_ignore_case(code, "already_exists")
         || contains_ignore_case(code, "already exists")
@@ -612,6 +607,7 @@ pub fn error_from_response(op: Op, resp: &HttpResponse) -> AuthError {
     let code_in_body = body
         .and_then(|b| b.str_of("code").or_else(|| b.str_of("error")))
         .unwrap_or("");
+    let said = server_message(body);
     let upper = code_in_body
         .bytes()
         .all(|b| b.is_ascii_uppercase() || b == b'_')
@@ -651,7 +647,11 @@ pub fn error_from_response(op: Op, resp: &HttpResponse) -> AuthError {
             // blank."]}`) refuses the form, not the credentials.
             Op::Login if status == 400 && !field_errors(body).is_empty() => (Validation, None),
             Op::Login if matches!(status, 400 | 401 | 403 | 422) => (InvalidCredentials, None),
-            Op::Register if status == 409 || says_already_exists(body) => (UserExists, None),
+            Op::Register
+                if status == 409 || says_already_exists(code_in_body, said.unwrap_or("")) =>
+            {
+                (UserExists, None)
+            }
             Op::Register if matches!(status, 400 | 422) => (Validation, None),
             // An unknown passkey, an answer that did not verify, a wrong step-up password.
             Op::Passkey if matches!(code_in_body, "invalid_credentials" | "passkey_invalid") => {
@@ -664,9 +664,7 @@ pub fn error_from_response(op: Op, resp: &HttpResponse) -> AuthError {
             _ => (InvalidResponse, None),
         },
     };
-    let message = server_message(body)
-        .or(special)
-        .unwrap_or_else(|| fallback_message(code));
+    let message = said.or(special).unwrap_or_else(|| fallback_message(code));
     let mut err = AuthError::new(code, message).with_status(status);
     if code == RateLimited {
         err.retry_after = resp
