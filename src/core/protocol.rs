@@ -330,13 +330,15 @@ pub fn parse_mfa_challenge(resp: &HttpResponse) -> Option<(String, Vec<String>)>
         .str_of("challenge")
         .filter(|c| !c.is_empty())?
         .to_owned();
-    let methods = match body.get("methods") {
-        Some(Json::Arr(items)) => items
-            .iter()
-            .filter_map(|m| m.as_str().map(str::to_owned))
-            .collect(),
-        _ => Vec::new(),
-    };
+    // A loop, not `filter_map(..).collect()`: the adapter's `next` is a function of its own.
+    let mut methods = Vec::new();
+    if let Some(Json::Arr(items)) = body.get("methods") {
+        for method in items {
+            if let Some(method) = method.as_str() {
+                methods.push(method.to_owned());
+            }
+        }
+    }
     Some((challenge, methods))
 }
 
