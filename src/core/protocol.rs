@@ -707,6 +707,32 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn mfa_challenges_keep_the_methods_named_by_strings() {
+        let challenge = |body| parse_mfa_challenge(&resp(200, body));
+        assert_eq!(
+            challenge(
+                r#"{"mfa_required":true,"challenge":"c","methods":["totp",1,null,"backup"]}"#
+            ),
+            Some(("c".to_owned(), vec!["totp".to_owned(), "backup".to_owned()]))
+        );
+        assert_eq!(
+            challenge(r#"{"mfa_required":true,"challenge":"c","methods":"totp"}"#),
+            Some(("c".to_owned(), Vec::new()))
+        );
+        for not_one in [
+            r#"{"mfa_required":false,"challenge":"c"}"#,
+            r#"{"mfa_required":true,"challenge":""}"#,
+            r#"{"mfa_required":true}"#,
+        ] {
+            assert_eq!(challenge(not_one), None, "{not_one}");
+        }
+        assert_eq!(
+            parse_mfa_challenge(&resp(401, r#"{"mfa_required":true,"challenge":"c"}"#)),
+            None
+        );
+    }
+
+    #[test]
     fn json_login_and_refresh_requests() {
         let c = cfg("json");
         let r = login_request(&c, "email", "a\"@b.c", "p\\w");
