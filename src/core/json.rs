@@ -56,10 +56,20 @@ impl From<f64> for Number {
 
 impl Json {
     pub fn get(&self, key: &str) -> Option<&Json> {
-        match self {
-            Json::Obj(members) => members.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v),
-            _ => None,
+        // The last of duplicate keys wins (as `JSON.parse`). A loop from the end, not
+        // `iter().rev().find(..)`.
+        let Json::Obj(members) = self else {
+            return None;
+        };
+        let mut i = members.len();
+        while i > 0 {
+            i -= 1;
+            match members.get(i) {
+                Some((k, v)) if k == key => return Some(v),
+                _ => {}
+            }
         }
+        None
     }
 
     pub fn as_str(&self) -> Option<&str> {
