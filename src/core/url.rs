@@ -52,7 +52,7 @@ pub fn origin_of(url: &str) -> Option<String> {
     let authority = rest.get(..position(rest, |b| matches!(b, b'/' | b'?' | b'#')))?;
     // Credentials in the URL are not part of the origin: the host follows the last `@`.
     let mut at = authority.len();
-    while at > 0 && authority.as_bytes().get(at - 1) != Some(&b'@') {
+    while at > 0 && authority.as_bytes().get(at - 1).copied() != Some(b'@') {
         at -= 1;
     }
     let (host, port) = split_host_port(authority.get(at..)?)?;
@@ -110,7 +110,7 @@ fn host_of(origin: &str) -> &str {
 /// not closed), else at the first `:` or the end.
 fn host_end(host_port: &str) -> Option<usize> {
     let b = host_port.as_bytes();
-    let literal = b.first() == Some(&b'[');
+    let literal = b.first().copied() == Some(b'[');
     let stop = if literal { b']' } else { b':' };
     // One loop for both forms; `get` by the caller, not indexing: no panic path (and
     // its formatting) in the wasm.
@@ -171,7 +171,7 @@ pub fn join(base: &str, path: &str) -> String {
 /// UTF-8 decoder for what is a byte scan.
 pub fn trim_end_slashes(base: &str) -> &str {
     let mut end = base.len();
-    while end > 0 && base.as_bytes().get(end - 1) == Some(&b'/') {
+    while end > 0 && base.as_bytes().get(end - 1).copied() == Some(b'/') {
         end -= 1;
     }
     base.get(..end).unwrap_or(base)
