@@ -610,10 +610,10 @@ pub fn error_from_response(op: Op, resp: &HttpResponse) -> AuthError {
         .and_then(|b| b.str_of("code").or_else(|| b.str_of("error")))
         .unwrap_or("");
     let said = server_message(body);
-    let upper = code_in_body
-        .bytes()
-        .all(|b| b.is_ascii_uppercase() || b == b'_')
-        && !code_in_body.is_empty();
+    let mut upper = !code_in_body.is_empty();
+    for b in code_in_body.bytes() {
+        upper &= b.is_ascii_uppercase() || b == b'_';
+    }
     let better_auth = if upper {
         better_auth_code(code_in_body)
     } else {

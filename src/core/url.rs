@@ -95,7 +95,14 @@ fn split_host_port(host_port: &str) -> Option<(&str, Option<&str>)> {
 }
 
 fn valid_port(port: &str) -> bool {
-    !port.is_empty() && port.len() <= 5 && port.bytes().all(|b| b.is_ascii_digit())
+    let mut i = 0;
+    while let Some(b) = port.as_bytes().get(i).copied() {
+        if !b.is_ascii_digit() {
+            return false;
+        }
+        i += 1;
+    }
+    (1..=5).contains(&i)
 }
 
 /// Host of an origin produced by `origin_of`.
@@ -137,7 +144,9 @@ pub fn is_loopback_origin(origin: &str) -> bool {
 /// `str::split` links a searcher and an iterator per call site.
 fn is_ipv4(host: &str) -> bool {
     let (mut octets, mut value, mut digits) = (0, 0u32, 0);
-    for b in host.bytes().chain(core::iter::once(b'.')) {
+    // Indices, not `bytes().chain(once(b'.'))`: the chain's `next` is a function.
+    for i in 0..=host.len() {
+        let b = host.as_bytes().get(i).copied().unwrap_or(b'.');
         if b == b'.' {
             if digits == 0 || value > 255 {
                 return false;
@@ -200,6 +209,10 @@ mod tests {
             Some("http://127.0.0.1:8000")
         );
         assert_eq!(
+            origin_of("http://h:00080/").as_deref(),
+            Some("http://h:00080")
+        );
+        assert_eq!(
             origin_of("http://[::1]:3000/").as_deref(),
             Some("http://[::1]:3000")
         );
@@ -224,6 +237,9 @@ mod tests {
             "http://",
             "http://:80",
             "http://h:x",
+            "http://h:",
+            "http://h:123456",
+            "http://h:8o",
             "http://[::1",
         ] {
             assert_eq!(origin_of(url), None, "{url}");
