@@ -517,15 +517,20 @@ fn field_errors(body: Option<&Json>) -> Vec<(String, String)> {
             }
             if let Some(Json::Arr(items)) = body.and_then(|b| b.get("detail")) {
                 for item in items {
-                    let name = match item.get("loc") {
-                        Some(Json::Arr(loc)) => loc
-                            .iter()
-                            .rev()
-                            .find_map(Json::as_str)
-                            .unwrap_or("body")
-                            .to_owned(),
-                        _ => "body".to_owned(),
-                    };
+                    // The last string of `loc` names the field (a loop from the end,
+                    // not `rev().find_map(..)`).
+                    let mut name = "body";
+                    if let Some(Json::Arr(loc)) = item.get("loc") {
+                        let mut i = loc.len();
+                        while i > 0 {
+                            i -= 1;
+                            if let Some(Json::Str(part)) = loc.get(i) {
+                                name = part;
+                                break;
+                            }
+                        }
+                    }
+                    let name = name.to_owned();
                     if let Some(msg) = item.str_of("msg") {
                         out.push((name, msg.to_owned()));
                     }
@@ -1254,6 +1259,22 @@ pub(crate) mod tests {
             &resp(422, r#"{"detail":[{"loc":["body","email"],"msg":"bad"}]}"#),
         );
         assert_eq!(e.fields, vec![("email".into(), "bad".into())]);
+        // The field is the last string of `loc` (an index after it is skipped); none: "body".
+        let e = error_from_response(
+            Op::Register,
+            &resp(
+                422,
+                r#"{"detail":[{"loc":["body","emails",0],"msg":"bad"},{"loc":[0],"msg":"x"},{"msg":"y"}]}"#,
+            ),
+        );
+        assert_eq!(
+            e.fields,
+            vec![
+                ("emails".into(), "bad".into()),
+                ("body".into(), "x".into()),
+                ("body".into(), "y".into())
+            ]
+        );
     }
 
     #[test]
