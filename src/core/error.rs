@@ -120,10 +120,7 @@ impl AuthError {
     /// A `config` error about the option `name` (`name` then `rule`): one function
     /// for the many call sites that would each inline a `concat`.
     pub fn config_named(name: &str, rule: &str) -> Self {
-        let mut message = String::with_capacity(name.len() + rule.len());
-        message.push_str(name);
-        message.push_str(rule);
-        AuthError::new(ErrorCode::Config, message)
+        AuthError::new(ErrorCode::Config, [name, rule].concat())
     }
 }
 
