@@ -34,9 +34,63 @@ fn cat(parts: &[&str]) -> String {
     out
 }
 
+/// `str::trim`: the same characters go (Unicode's White_Space), found by their UTF-8
+/// bytes. std's `trim` links a generic `trim_matches`, a reverse UTF-8 decoder and a
+/// char-set matcher (about 700 B of wasm); every trim in the crate calls this one.
+pub(crate) fn trim(text: &str) -> &str {
+    let (b, mut start, mut end) = (text.as_bytes(), 0, text.len());
+    while let n @ 1.. = space_len(b.get(start..end).unwrap_or_default()) {
+        start += n;
+    }
+    // From the back: the last character starts after its continuation bytes.
+    while let Some(last) = b
+        .get(start..end)
+        .and_then(|rest| rest.iter().rposition(|&c| c & 0xC0 != 0x80))
+    {
+        if space_len(b.get(start + last..end).unwrap_or_default()) != end - start - last {
+            break;
+        }
+        end = start + last;
+    }
+    // Whole characters went from either end: both are character boundaries.
+    text.get(start..end).unwrap_or_default()
+}
+
+/// Length of the White_Space character `b` starts with, or 0. Its UTF-8 forms:
+/// U+0009..U+000D, U+0020, U+0085, U+00A0, U+1680, U+2000..U+200A, U+2028, U+2029,
+/// U+202F, U+205F, U+3000.
+fn space_len(b: &[u8]) -> usize {
+    match b {
+        [9..=13 | b' ', ..] => 1,
+        [0xC2, 0x85 | 0xA0, ..] => 2,
+        [0xE1, 0x9A, 0x80, ..]
+        | [0xE2, 0x80, 0x80..=0x8A | 0xA8 | 0xA9 | 0xAF, ..]
+        | [0xE2, 0x81, 0x9F, ..]
+        | [0xE3, 0x80, 0x80, ..] => 3,
+        _ => 0,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn trims_what_str_trim_trims() {
+        // Every character alone, around text, and next to a space of each width.
+        for c in (0..=0x10FFFF).filter_map(char::from_u32) {
+            for text in [
+                format!("{c}"),
+                format!("{c}x{c}"),
+                format!(" {c}\u{a0}x\u{3000}{c}\t"),
+                format!("\u{2029}{c}{c}"),
+            ] {
+                assert_eq!(trim(&text), text.trim(), "U+{:04X}", c as u32);
+            }
+        }
+        assert_eq!(trim(""), "");
+        assert_eq!(trim(" \u{85}\u{1680}\u{200a}\u{202f}\u{205f}"), "");
+    }
 
     #[test]
     fn concat_of_str_parts_is_theirs_in_order() {

@@ -82,7 +82,7 @@ pub fn request(cfg: &Config, op: AccountOp) -> Result<HttpRequest, AuthError> {
 /// The answer to `op`: the identities as JSON text for `Identities`, else "".
 pub fn parse_answer(op: AccountOp, resp: &HttpResponse) -> Result<String, AuthError> {
     if !(200..300).contains(&resp.status) {
-        let body = json::parse(resp.body).filter(Json::is_object);
+        let body = json::object(resp.body);
         // Asking again for an address already verified: done, nothing to send.
         if matches!(op, AccountOp::ResendVerification)
             && resp.status == 409

@@ -70,22 +70,32 @@ pub fn parse_http_date(text: &str) -> Option<i64> {
     if b.len() != SHAPE.len() {
         return None;
     }
-    let fits = b.iter().zip(SHAPE).all(|(c, s)| match s {
-        b'a' => c.is_ascii_alphabetic(),
-        b'0' => c.is_ascii_digit(),
-        _ => c == s,
-    });
-    if !fits {
-        return None;
+    // Loops by index, not iterator adapters (`zip`, `all`, `skip`, `take`, `fold`):
+    // each adapter's `next` can be a function of its own.
+    for (i, s) in SHAPE.iter().enumerate() {
+        let c = b.get(i).copied().unwrap_or(0);
+        let fits = match s {
+            b'a' => c.is_ascii_alphabetic(),
+            b'0' => c.is_ascii_digit(),
+            _ => c == *s,
+        };
+        if !fits {
+            return None;
+        }
     }
     // Digits where the shape has them (just checked): read without further checks.
     let field = |at: usize, len: usize| {
-        b.iter()
-            .skip(at)
-            .take(len)
-            .fold(0i64, |n, d| n * 10 + i64::from(d.wrapping_sub(b'0')))
+        let mut n = 0i64;
+        for i in at..at + len {
+            n = n * 10 + i64::from(b.get(i).copied().unwrap_or(b'0').wrapping_sub(b'0'));
+        }
+        n
     };
-    let month = (0..12usize).find(|m| MONTHS.get(m * 3..m * 3 + 3) == b.get(8..11))? as i64 + 1;
+    let mut month = 1;
+    while MONTHS.get(month * 3 - 3..month * 3)? != b.get(8..11)? {
+        month += 1;
+    }
+    let month = month as i64;
     let (day, year) = (field(5, 2), field(12, 4));
     let (h, m, s) = (field(17, 2), field(20, 2), field(23, 2));
     if !(1..=31).contains(&day) || h > 23 || m > 59 || s > 60 || year < 1970 {
@@ -118,7 +128,7 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
 
 /// `Retry-After` as seconds from now: delta-seconds or an HTTP-date (RFC 9110 10.2.3).
 pub fn parse_retry_after(value: &str, now: Millis) -> Option<u32> {
-    let value = value.trim();
+    let value = crate::prelude::trim(value);
     if let Some(secs) = decimal(value) {
         return Some(secs);
     }
@@ -142,6 +152,10 @@ mod tests {
             Some(784_111_777)
         );
         assert_eq!(parse_http_date("Thu, 01 Jan 1970 00:00:00 GMT"), Some(0));
+        assert_eq!(
+            parse_http_date("Fri, 31 Dec 1999 23:59:59 GMT"),
+            Some(946_684_799)
+        );
         assert_eq!(
             parse_http_date("Tue, 29 Feb 2028 23:59:59 GMT"),
             Some(1_835_481_599)

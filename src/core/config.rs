@@ -168,8 +168,7 @@ impl RawConfig {
     /// The options object as `JSON.stringify` wrote it. Absent or null members
     /// take their defaults; a member of the wrong type is a `config` error.
     pub fn from_json(text: &str) -> Result<RawConfig, AuthError> {
-        let value = json::parse(text)
-            .filter(Json::is_object)
+        let value = json::object(text)
             .ok_or_else(|| AuthError::config("AuthClient needs a config object with baseUrl"))?;
         let present = |key: &str| value.get(key).filter(|v| !matches!(v, Json::Null));
         // Matches, not `map(..).transpose()`: less code per closure.
@@ -292,7 +291,7 @@ impl Config {
     pub fn validate(raw: RawConfig) -> Result<Config, AuthError> {
         let base_url = raw
             .base_url
-            .map(|u| u.trim().to_owned())
+            .map(|u| trim(&u).to_owned())
             .unwrap_or_default();
         if base_url.is_empty() {
             return Err(AuthError::config("baseUrl is required"));

@@ -41,7 +41,7 @@ const MAX_ORIGINS: usize = 16;
 /// is not an absolute http(s) URL.
 pub fn htu(url: &str) -> Option<&str> {
     origin_of(url)?;
-    let url = url.trim();
+    let url = trim(url);
     // A byte scan: a char-pattern search links a searcher the wasm does not need.
     let end = url
         .bytes()
@@ -109,7 +109,7 @@ impl Dpop {
             return Verdict::Done;
         };
         let clock_moved = date.is_some_and(|d| self.clock.observe_date(d, now_ms));
-        let nonce = nonce.map(str::trim).filter(|n| valid_nonce(n));
+        let nonce = nonce.map(trim).filter(|n| valid_nonce(n));
         if let Some(nonce) = nonce {
             if let Some(slot) = self.nonces.iter_mut().find(|(o, _)| *o == origin) {
                 slot.1 = nonce.to_owned();

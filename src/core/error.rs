@@ -93,9 +93,15 @@ impl ::core::ops::DerefMut for AuthError {
 
 impl AuthError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        AuthError::boxed(code, message.into())
+    }
+
+    /// `new`'s body once, not once per message type (`&str`, `String`).
+    #[inline(never)]
+    fn boxed(code: ErrorCode, message: String) -> Self {
         AuthError(Box::new(ErrorDetail {
             code,
-            message: message.into(),
+            message,
             status: None,
             retry_after: None,
             fields: Vec::new(),
@@ -114,10 +120,7 @@ impl AuthError {
     /// A `config` error about the option `name` (`name` then `rule`): one function
     /// for the many call sites that would each inline a `concat`.
     pub fn config_named(name: &str, rule: &str) -> Self {
-        let mut message = String::with_capacity(name.len() + rule.len());
-        message.push_str(name);
-        message.push_str(rule);
-        AuthError::new(ErrorCode::Config, message)
+        AuthError::new(ErrorCode::Config, [name, rule].concat())
     }
 }
 

@@ -92,13 +92,13 @@ fn well_formed(path: &str) -> bool {
 pub fn lookup<'a>(body: &'a Json, path: &str) -> Option<&'a Json> {
     // A byte scan for the dots, not `str::split(char)`: its searcher (and memchr) would be
     // linked for this one call.
-    let mut value = body;
-    let mut start = 0;
-    for (i, byte) in path.bytes().enumerate() {
+    let (mut value, mut start, mut i) = (body, 0, 0);
+    while let Some(&byte) = path.as_bytes().get(i) {
         if byte == b'.' {
             value = value.get(path.get(start..i)?)?;
             start = i + 1;
         }
+        i += 1;
     }
     value.get(path.get(start..)?)
 }

@@ -56,10 +56,20 @@ impl From<f64> for Number {
 
 impl Json {
     pub fn get(&self, key: &str) -> Option<&Json> {
-        match self {
-            Json::Obj(members) => members.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v),
-            _ => None,
+        // The last of duplicate keys wins (as `JSON.parse`). A loop from the end, not
+        // `iter().rev().find(..)`.
+        let Json::Obj(members) = self else {
+            return None;
+        };
+        let mut i = members.len();
+        while i > 0 {
+            i -= 1;
+            match members.get(i) {
+                Some((k, v)) if k == key => return Some(v),
+                _ => {}
+            }
         }
+        None
     }
 
     pub fn as_str(&self) -> Option<&str> {
@@ -246,6 +256,16 @@ pub fn write_str(out: &mut String, s: &str) {
 /// Parse a whole JSON text (surrounding whitespace allowed). None when it is not JSON.
 pub fn parse(text: &str) -> Option<Json> {
     Parser::new(text, None).whole()
+}
+
+/// `parse`, when the text is an object: the one reader of response bodies, stored
+/// values and option objects (a match, not `.filter(Json::is_object)`, whose
+/// `Option::filter` was a function of its own).
+pub fn object(text: &str) -> Option<Json> {
+    match parse(text) {
+        Some(value @ Json::Obj(_)) => Some(value),
+        _ => None,
+    }
 }
 
 /// What `skim` read of a member it was asked for (the last one of that name, as `get`
@@ -487,8 +507,13 @@ impl Parser<'_, '_> {
     fn hex4(&mut self) -> Option<u32> {
         let mut v = 0u32;
         for _ in 0..4 {
-            let d = char::from(*self.b.get(self.i)?).to_digit(16)?;
-            v = v * 16 + d;
+            // A match, not `char::to_digit(16)` (a general radix conversion).
+            let d = match *self.b.get(self.i)? {
+                d @ b'0'..=b'9' => d - b'0',
+                d @ (b'a'..=b'f' | b'A'..=b'F') => (d | 0x20) - b'a' + 10,
+                _ => return None,
+            };
+            v = v * 16 + u32::from(d);
             self.i += 1;
         }
         Some(v)
@@ -645,6 +670,19 @@ mod tests {
     fn decodes_escapes_and_surrogate_pairs() {
         let v = parse(r#""a\"b\\c\/\n\u00e9\ud83d\ude00""#).unwrap();
         assert_eq!(v.as_str(), Some("a\"b\\c/\né😀"));
+        assert_eq!(
+            parse(r#""\u00E9\uD83D\uDE00\uaBcD""#),
+            parse(r#""é😀\uabcd""#)
+        );
+        for bad in [
+            r#""\u00g0""#,
+            r#""\u00:0""#,
+            r#""\u00@0""#,
+            r#""\u00`0""#,
+            r#""\u12""#,
+        ] {
+            assert_eq!(parse(bad), None, "{bad}");
+        }
         assert_eq!(parse(r#""\ud83d""#), None, "lone surrogate");
         assert_eq!(parse(r#""\ud83dx""#), None);
     }

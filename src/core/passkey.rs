@@ -158,7 +158,7 @@ fn finish_body(f: Finish) -> Result<String, AuthError> {
     Ok(Object::new()
         .str("ceremony", f.ceremony)
         .str("name", f.name.unwrap_or(""))
-        .raw("credential", f.credential.trim())
+        .raw("credential", trim(f.credential))
         .end())
 }
 

@@ -50,9 +50,7 @@ pub fn encode(session: &Session) -> String {
 /// Read a stored value. Also accepts the unversioned `{access_token, refresh_token}`
 /// object that apps built on the seed stored, migrating it to version 1.
 pub fn decode(text: &str, now: Millis) -> Result<Session, Discard> {
-    let value = json::parse(text)
-        .filter(Json::is_object)
-        .ok_or(Discard::NotJson)?;
+    let value = json::object(text).ok_or(Discard::NotJson)?;
     match value.get("v") {
         None => {}
         Some(Json::Num(v)) if v.value() == VERSION => {}

@@ -245,7 +245,7 @@ pub fn parse_session_token(
     if !(200..300).contains(&resp.status) {
         return Err(error_from_response(op, resp));
     }
-    if let Some(token) = set_auth_token.map(str::trim).filter(|t| !t.is_empty()) {
+    if let Some(token) = set_auth_token.map(trim).filter(|t| !t.is_empty()) {
         return Ok(token.to_owned());
     }
     parse_body(resp)?
@@ -330,13 +330,15 @@ pub fn parse_mfa_challenge(resp: &HttpResponse) -> Option<(String, Vec<String>)>
         .str_of("challenge")
         .filter(|c| !c.is_empty())?
         .to_owned();
-    let methods = match body.get("methods") {
-        Some(Json::Arr(items)) => items
-            .iter()
-            .filter_map(|m| m.as_str().map(str::to_owned))
-            .collect(),
-        _ => Vec::new(),
-    };
+    // A loop, not `filter_map(..).collect()`: the adapter's `next` is a function of its own.
+    let mut methods = Vec::new();
+    if let Some(Json::Arr(items)) = body.get("methods") {
+        for method in items {
+            if let Some(method) = method.as_str() {
+                methods.push(method.to_owned());
+            }
+        }
+    }
     Some((challenge, methods))
 }
 
@@ -445,7 +447,7 @@ pub fn parse_user(protocol: Protocol, resp: &HttpResponse) -> Result<String, Aut
         return Err(error_from_response(Op::Me, resp));
     }
     // Better Auth's get-session answers `null` once the session is gone.
-    if protocol == Protocol::BetterAuth && resp.body.trim() == "null" {
+    if protocol == Protocol::BetterAuth && trim(resp.body) == "null" {
         return Err(
             AuthError::new(ErrorCode::SessionExpired, "The session has ended")
                 .with_status(resp.status),
@@ -466,9 +468,9 @@ pub(super) fn invalid_response(message: &str, status: u16) -> AuthError {
 }
 
 fn parse_body(resp: &HttpResponse) -> Result<Json, AuthError> {
-    match json::parse(resp.body) {
-        Some(v) if v.is_object() => Ok(v),
-        _ if resp.body.trim().is_empty() => Err(invalid_response(
+    match json::object(resp.body) {
+        Some(v) => Ok(v),
+        _ if trim(resp.body).is_empty() => Err(invalid_response(
             "The server sent an empty body",
             resp.status,
         )),
@@ -515,15 +517,20 @@ fn field_errors(body: Option<&Json>) -> Vec<(String, String)> {
             }
             if let Some(Json::Arr(items)) = body.and_then(|b| b.get("detail")) {
                 for item in items {
-                    let name = match item.get("loc") {
-                        Some(Json::Arr(loc)) => loc
-                            .iter()
-                            .rev()
-                            .find_map(Json::as_str)
-                            .unwrap_or("body")
-                            .to_owned(),
-                        _ => "body".to_owned(),
-                    };
+                    // The last string of `loc` names the field (a loop from the end,
+                    // not `rev().find_map(..)`).
+                    let mut name = "body";
+                    if let Some(Json::Arr(loc)) = item.get("loc") {
+                        let mut i = loc.len();
+                        while i > 0 {
+                            i -= 1;
+                            if let Some(Json::Str(part)) = loc.get(i) {
+                                name = part;
+                                break;
+                            }
+                        }
+                    }
+                    let name = name.to_owned();
                     if let Some(msg) = item.str_of("msg") {
                         out.push((name, msg.to_owned()));
                     }
@@ -534,15 +541,10 @@ fn field_errors(body: Option<&Json>) -> Vec<(String, String)> {
     out
 }
 
-/// What the error body says about duplicates, in the forms backends use. Compared
+/// What the error body says about duplicates, in the forms backends use: its code
+/// (`code` or `error`) and its message, as `error_from_response` read them. Compared
 /// without lowercased copies of the body's text.
-fn says_already_exists(body: Option<&Json>) -> bool {
-    let Some(body) = body else { return false };
-    let code = ["code", "error"]
-        .iter()
-        .find_map(|k| body.str_of(k))
-        .unwrap_or("");
-    let text = server_message(Some(body)).unwrap_or("");
+fn says_already_exists(code: &str, text: &str) -> bool {
     code.eq_ignore_ascii_case("user_exists")
         || contains_ignore_case(code, "already_exists")
         || contains_ignore_case(code, "already exists")
@@ -607,15 +609,16 @@ fn fallback_message(code: ErrorCode) -> &'static str {
 pub fn error_from_response(op: Op, resp: &HttpResponse) -> AuthError {
     use ErrorCode::*;
     let status = resp.status;
-    let body = json::parse(resp.body).filter(Json::is_object);
+    let body = json::object(resp.body);
     let body = body.as_ref();
     let code_in_body = body
         .and_then(|b| b.str_of("code").or_else(|| b.str_of("error")))
         .unwrap_or("");
-    let upper = code_in_body
-        .bytes()
-        .all(|b| b.is_ascii_uppercase() || b == b'_')
-        && !code_in_body.is_empty();
+    let said = server_message(body);
+    let mut upper = !code_in_body.is_empty();
+    for b in code_in_body.bytes() {
+        upper &= b.is_ascii_uppercase() || b == b'_';
+    }
     let better_auth = if upper {
         better_auth_code(code_in_body)
     } else {
@@ -651,7 +654,11 @@ pub fn error_from_response(op: Op, resp: &HttpResponse) -> AuthError {
             // blank."]}`) refuses the form, not the credentials.
             Op::Login if status == 400 && !field_errors(body).is_empty() => (Validation, None),
             Op::Login if matches!(status, 400 | 401 | 403 | 422) => (InvalidCredentials, None),
-            Op::Register if status == 409 || says_already_exists(body) => (UserExists, None),
+            Op::Register
+                if status == 409 || says_already_exists(code_in_body, said.unwrap_or("")) =>
+            {
+                (UserExists, None)
+            }
             Op::Register if matches!(status, 400 | 422) => (Validation, None),
             // An unknown passkey, an answer that did not verify, a wrong step-up password.
             Op::Passkey if matches!(code_in_body, "invalid_credentials" | "passkey_invalid") => {
@@ -664,9 +671,7 @@ pub fn error_from_response(op: Op, resp: &HttpResponse) -> AuthError {
             _ => (InvalidResponse, None),
         },
     };
-    let message = server_message(body)
-        .or(special)
-        .unwrap_or_else(|| fallback_message(code));
+    let message = said.or(special).unwrap_or_else(|| fallback_message(code));
     let mut err = AuthError::new(code, message).with_status(status);
     if code == RateLimited {
         err.retry_after = resp
@@ -704,6 +709,32 @@ pub(crate) mod tests {
             retry_after: None,
             now: 0.0,
         }
+    }
+
+    #[test]
+    fn mfa_challenges_keep_the_methods_named_by_strings() {
+        let challenge = |body| parse_mfa_challenge(&resp(200, body));
+        assert_eq!(
+            challenge(
+                r#"{"mfa_required":true,"challenge":"c","methods":["totp",1,null,"backup"]}"#
+            ),
+            Some(("c".to_owned(), vec!["totp".to_owned(), "backup".to_owned()]))
+        );
+        assert_eq!(
+            challenge(r#"{"mfa_required":true,"challenge":"c","methods":"totp"}"#),
+            Some(("c".to_owned(), Vec::new()))
+        );
+        for not_one in [
+            r#"{"mfa_required":false,"challenge":"c"}"#,
+            r#"{"mfa_required":true,"challenge":""}"#,
+            r#"{"mfa_required":true}"#,
+        ] {
+            assert_eq!(challenge(not_one), None, "{not_one}");
+        }
+        assert_eq!(
+            parse_mfa_challenge(&resp(401, r#"{"mfa_required":true,"challenge":"c"}"#)),
+            None
+        );
     }
 
     #[test]
@@ -1228,6 +1259,22 @@ pub(crate) mod tests {
             &resp(422, r#"{"detail":[{"loc":["body","email"],"msg":"bad"}]}"#),
         );
         assert_eq!(e.fields, vec![("email".into(), "bad".into())]);
+        // The field is the last string of `loc` (an index after it is skipped); none: "body".
+        let e = error_from_response(
+            Op::Register,
+            &resp(
+                422,
+                r#"{"detail":[{"loc":["body","emails",0],"msg":"bad"},{"loc":[0],"msg":"x"},{"msg":"y"}]}"#,
+            ),
+        );
+        assert_eq!(
+            e.fields,
+            vec![
+                ("emails".into(), "bad".into()),
+                ("body".into(), "x".into()),
+                ("body".into(), "y".into())
+            ]
+        );
     }
 
     #[test]

@@ -94,7 +94,7 @@ pub fn parse_started(resp: &HttpResponse, better_auth: bool) -> Result<String, A
     if !(200..300).contains(&resp.status) {
         return Err(error_from_response(Op::Social, resp));
     }
-    let body = json::parse(resp.body).filter(Json::is_object);
+    let body = json::object(resp.body);
     let field = |key| body.as_ref().and_then(|b| b.str_of(key));
     let (url, flow, issuer, iss_required) = if better_auth {
         let flow = Some(better_auth::FLOW);
@@ -173,7 +173,7 @@ pub fn finish_request(
     if returned.state.is_none() && returned.code.is_none() && returned.error.is_none() {
         return Ok(None);
     }
-    let pending = pending.and_then(json::parse).filter(Json::is_object);
+    let pending = pending.and_then(json::object);
     let field = |key| pending.as_ref().and_then(|p| p.str_of(key));
     let (Some(provider), Some(state), Some(verifier), Some(flow), Some(issuer), Some(redirect)) = (
         field("provider"),

@@ -6,26 +6,27 @@ use crate::prelude::*;
 /// Byte offset of `needle` in `hay`. A plain scan: these strings are short, and
 /// `str::find` with a string pattern links a two-way searcher (~1.5 KB of wasm).
 pub fn find(hay: &str, needle: &str) -> Option<usize> {
-    let (h, n) = (hay.as_bytes(), needle.as_bytes());
-    // A loop, not `(0..).find(..)`: the iterator's closure is a function of its own.
-    let mut i = 0;
-    while let Some(window) = h.get(i..i + n.len()) {
-        if window == n {
-            return Some(i);
-        }
-        i += 1;
-    }
-    None
+    scan(hay, needle, false)
 }
 
 /// Whether `hay` contains `needle`, ASCII letters compared without case: no
 /// lowercased copies.
 pub fn contains_ignore_case(hay: &str, needle: &str) -> bool {
+    scan(hay, needle, true).is_some()
+}
+
+/// The first window of `hay` equal to `needle` (ASCII case ignored if asked).
+fn scan(hay: &str, needle: &str, ignore_case: bool) -> Option<usize> {
     let (h, n) = (hay.as_bytes(), needle.as_bytes());
-    (0..=h.len().saturating_sub(n.len())).any(|i| {
-        h.get(i..i + n.len())
-            .is_some_and(|w| w.eq_ignore_ascii_case(n))
-    })
+    // A loop, not `(0..).find(..)`: the iterator's closure is a function of its own.
+    let mut i = 0;
+    while let Some(window) = h.get(i..i + n.len()) {
+        if window == n || (ignore_case && window.eq_ignore_ascii_case(n)) {
+            return Some(i);
+        }
+        i += 1;
+    }
+    None
 }
 
 /// Split at the first `://`.
@@ -38,9 +39,9 @@ fn split_scheme(url: &str) -> Option<(&str, &str)> {
 /// None for anything that is not an absolute http(s) URL.
 ///
 /// Byte scans: `split_once(char)`, `rfind(char)` and `to_ascii_lowercase` each link a
-/// generic searcher or a copy. (`str::trim` stays: other modules link it anyway.)
+/// generic searcher or a copy.
 pub fn origin_of(url: &str) -> Option<String> {
-    let (scheme, rest) = split_scheme(url.trim())?;
+    let (scheme, rest) = split_scheme(trim(url))?;
     let (prefix, default_port) = if scheme.eq_ignore_ascii_case("https") {
         ("https://", "443")
     } else if scheme.eq_ignore_ascii_case("http") {
@@ -49,11 +50,11 @@ pub fn origin_of(url: &str) -> Option<String> {
         return None;
     };
     let authority = rest.get(..position(rest, |b| matches!(b, b'/' | b'?' | b'#')))?;
-    // Credentials in the URL are not part of the origin.
-    let at = authority
-        .bytes()
-        .rposition(|b| b == b'@')
-        .map_or(0, |at| at + 1);
+    // Credentials in the URL are not part of the origin: the host follows the last `@`.
+    let mut at = authority.len();
+    while at > 0 && authority.as_bytes().get(at - 1).copied() != Some(b'@') {
+        at -= 1;
+    }
     let (host, port) = split_host_port(authority.get(at..)?)?;
     let mut origin = String::from(prefix);
     origin.push_str(host);
@@ -65,19 +66,23 @@ pub fn origin_of(url: &str) -> Option<String> {
     Some(origin)
 }
 
-/// Offset of the first byte matching `stop`, or the length.
+/// Offset of the first byte matching `stop`, or the length. These scans are plain
+/// loops: `Iterator::position` and `rposition` over bytes are unrolled, several times
+/// the code.
 fn position(text: &str, stop: impl Fn(u8) -> bool) -> usize {
-    text.bytes().position(stop).unwrap_or(text.len())
+    let mut i = 0;
+    while let Some(&b) = text.as_bytes().get(i) {
+        if stop(b) {
+            break;
+        }
+        i += 1;
+    }
+    i
 }
 
 /// The host (non-empty; an IPv6 literal with its brackets) and the port, if any.
 fn split_host_port(host_port: &str) -> Option<(&str, Option<&str>)> {
-    let end = if host_port.starts_with('[') {
-        // `get`, not indexing: no panic path (and its formatting) in the wasm.
-        host_port.bytes().position(|b| b == b']')? + 1
-    } else {
-        position(host_port, |b| b == b':')
-    };
+    let end = host_end(host_port)?;
     let (host, rest) = (host_port.get(..end)?, host_port.get(end..)?);
     if host.is_empty() {
         return None;
@@ -90,20 +95,40 @@ fn split_host_port(host_port: &str) -> Option<(&str, Option<&str>)> {
 }
 
 fn valid_port(port: &str) -> bool {
-    !port.is_empty() && port.len() <= 5 && port.bytes().all(|b| b.is_ascii_digit())
+    let mut i = 0;
+    while let Some(b) = port.as_bytes().get(i).copied() {
+        if !b.is_ascii_digit() {
+            return false;
+        }
+        i += 1;
+    }
+    (1..=5).contains(&i)
 }
 
 /// Host of an origin produced by `origin_of`.
 fn host_of(origin: &str) -> &str {
     let rest = split_scheme(origin).map_or(origin, |(_, r)| r);
-    let end = if rest.starts_with('[') {
-        rest.bytes()
-            .position(|b| b == b']')
-            .map_or(rest.len(), |end| end + 1)
-    } else {
-        position(rest, |b| b == b':')
-    };
-    rest.get(..end).unwrap_or(rest)
+    host_end(rest)
+        .and_then(|end| rest.get(..end))
+        .unwrap_or(rest)
+}
+
+/// Where the host of `host[:port]` ends: after an IPv6 literal's `]` (None when it is
+/// not closed), else at the first `:` or the end.
+fn host_end(host_port: &str) -> Option<usize> {
+    let b = host_port.as_bytes();
+    let literal = b.first().copied() == Some(b'[');
+    let stop = if literal { b']' } else { b':' };
+    // One loop for both forms; `get` by the caller, not indexing: no panic path (and
+    // its formatting) in the wasm.
+    let mut end = 0;
+    while let Some(&c) = b.get(end) {
+        if c == stop {
+            return Some(end + usize::from(literal));
+        }
+        end += 1;
+    }
+    (!literal).then_some(end)
 }
 
 /// localhost, 127.0.0.0/8 and [::1]: where plain http is acceptable.
@@ -119,7 +144,9 @@ pub fn is_loopback_origin(origin: &str) -> bool {
 /// `str::split` links a searcher and an iterator per call site.
 fn is_ipv4(host: &str) -> bool {
     let (mut octets, mut value, mut digits) = (0, 0u32, 0);
-    for b in host.bytes().chain(core::iter::once(b'.')) {
+    // Indices, not `bytes().chain(once(b'.'))`: the chain's `next` is a function.
+    for i in 0..=host.len() {
+        let b = host.as_bytes().get(i).copied().unwrap_or(b'.');
         if b == b'.' {
             if digits == 0 || value > 255 {
                 return false;
@@ -152,7 +179,10 @@ pub fn join(base: &str, path: &str) -> String {
 /// `base` without its trailing slashes; `trim_end_matches('/')` links a reverse
 /// UTF-8 decoder for what is a byte scan.
 pub fn trim_end_slashes(base: &str) -> &str {
-    let end = base.bytes().rposition(|b| b != b'/').map_or(0, |i| i + 1);
+    let mut end = base.len();
+    while end > 0 && base.as_bytes().get(end - 1).copied() == Some(b'/') {
+        end -= 1;
+    }
     base.get(..end).unwrap_or(base)
 }
 
@@ -179,6 +209,10 @@ mod tests {
             Some("http://127.0.0.1:8000")
         );
         assert_eq!(
+            origin_of("http://h:00080/").as_deref(),
+            Some("http://h:00080")
+        );
+        assert_eq!(
             origin_of("http://[::1]:3000/").as_deref(),
             Some("http://[::1]:3000")
         );
@@ -186,7 +220,7 @@ mod tests {
             origin_of("http://evil.com?@127.0.0.1/").as_deref(),
             Some("http://evil.com")
         );
-        // Surrounding whitespace goes, Unicode spaces included (as `str::trim`).
+        // Surrounding whitespace goes, Unicode spaces included (`prelude::trim`, as `str::trim`).
         assert_eq!(
             origin_of(" \u{a0}https://A.example\t\n").as_deref(),
             Some("https://a.example")
@@ -203,6 +237,9 @@ mod tests {
             "http://",
             "http://:80",
             "http://h:x",
+            "http://h:",
+            "http://h:123456",
+            "http://h:8o",
             "http://[::1",
         ] {
             assert_eq!(origin_of(url), None, "{url}");

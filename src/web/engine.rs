@@ -11,7 +11,7 @@ use crate::core::config::{Config, RawConfig};
 use crate::core::dpop::Verdict;
 use crate::core::engine::{self, Access, Answer, Issued, Kind, Reply};
 use crate::core::error::{AuthError, ErrorCode};
-use crate::core::json::{self, Json};
+use crate::core::json;
 use crate::core::object::Object;
 use crate::core::passkey::{Finish, PasskeyOp};
 use crate::core::protocol::{Credential, SessionsOp};
@@ -350,7 +350,7 @@ fn request_op(
         op::SOCIAL_START => e.social_start(a, b, c, d, n == 1).map(Some),
         op::SOCIAL_FINISH => {
             // b: the callback as `{"state","code","error","iss","at"}` (js/engine.js).
-            let parsed = json::parse(b).filter(Json::is_object);
+            let parsed = json::object(b);
             let returned = parsed.as_ref().map(Returned::from_json).unwrap_or_default();
             e.social_finish(opt(a), returned)
         }
