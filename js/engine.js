@@ -31,6 +31,7 @@ import { errorFromText } from "./auth-error.js";
 /** The callback parameters of a social sign-in, as read from the URL.
  * @typedef {{ state: string, code: string, error: string, iss: string, at: string }} Returned */
 
+const decoder = new TextDecoder();
 const request = (/** @type {string} */ text) => /** @type {EngineRequest} */ (JSON.parse(text));
 const maybeRequest = (/** @type {string} */ text) => (text ? request(text) : null);
 
@@ -54,10 +55,16 @@ export class Engine {
   }
 
   /** The op with its strings `a`..`d` ("" = absent), a count `n` and a number `y`;
-   * every op also gets the local time.
+   * every op also gets the local time. The answer's UTF-8 stays in the wasm's memory
+   * until the next call: the wasm answers where its address and length are (little-endian
+   * u32s, as the wasm's memory is). The views are made after the call: it may have grown
+   * the memory (a new buffer).
    * @returns {string} */
   #call(/** @type {number} */ op, a = "", b = "", c = "", d = "", n = 0, y = 0) {
-    const answer = this.#wasm.call(op, n, Date.now(), y, a, b, c, d);
+    const at = this.#wasm.call(op, n, Date.now(), y, a, b, c, d);
+    const { buffer } = /** @type {WebAssembly.Memory} */ (engineMemory());
+    const kept = new DataView(buffer, at, 8);
+    const answer = decoder.decode(new Uint8Array(buffer, kept.getUint32(0, true), kept.getUint32(4, true)));
     if (answer[0] === "!") {
       this.#onFailure();
       throw errorFromText(answer.slice(1));
@@ -306,7 +313,6 @@ export class Engine {
 // the buffer's start, for JSON.parse. No allocation or char-by-char copy to cross.
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 let tokenView = new Uint8Array(0);
 
 /** The buffer's bytes; made again after the wasm's memory grew (the old view is then empty). */

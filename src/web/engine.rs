@@ -4,6 +4,7 @@
 
 use crate::prelude::*;
 
+use core::cell::UnsafeCell;
 use wasm_bindgen::prelude::*;
 
 use crate::core::account::AccountOp;
@@ -178,6 +179,25 @@ fn fingerprint(token: &str) -> String {
     out
 }
 
+/// The last answer of `call`, kept until the next one so that JS reads its UTF-8 in place
+/// (js/engine.js): the text and `[address, length]` of its bytes. Returning a `String`
+/// instead costs wasm-bindgen's copy out (`Vec::into_boxed_slice` with its shrink path and
+/// panic text) and the glue's decode-and-free.
+struct Kept(UnsafeCell<(String, [u32; 2])>);
+// SAFETY: the wasm runs on one thread; see `keep`.
+unsafe impl Sync for Kept {}
+static KEPT: Kept = Kept(UnsafeCell::new((String::new(), [0; 2])));
+
+/// Keeps `answer` (dropping the one before) and answers where its address and length are.
+fn keep(answer: String) -> usize {
+    // SAFETY: one thread; JS reads the kept answer only between calls into the wasm, and
+    // nothing else borrows it.
+    let kept = unsafe { &mut *KEPT.0.get() };
+    kept.1 = [answer.as_ptr() as u32, answer.len() as u32];
+    kept.0 = answer;
+    kept.1.as_ptr() as usize
+}
+
 /// core::engine for js/client.js. One export: every export is a shim of its own
 /// in the wasm, and one call with string arguments costs less than thirty.
 #[wasm_bindgen]
@@ -191,6 +211,26 @@ impl Engine {
         Engine(None)
     }
 
+    /// `call`'s answer left in the wasm's memory: the address of two u32s, the address
+    /// and length of its UTF-8, valid until the next call (js/engine.js decodes it).
+    #[allow(clippy::too_many_arguments)]
+    #[wasm_bindgen(js_name = call)]
+    pub fn call_kept(
+        &mut self,
+        op: u32,
+        n: u32,
+        x: f64,
+        y: f64,
+        a: &str,
+        b: &str,
+        c: &str,
+        d: &str,
+    ) -> usize {
+        keep(self.call(op, n, x, y, a, b, c, d))
+    }
+}
+
+impl Engine {
     /// `op` (see `mod op`) with a count `n`, numbers `x`, `y` and strings `a`..`d`
     /// ("" = absent); js/engine.js is the one caller and says what each op takes.
     /// Answers text; a failure starts with `!` followed by the AuthError as JSON.
