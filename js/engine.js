@@ -3,7 +3,7 @@
 // (src/web/engine.rs is the other side of that encoding). One way to call: a method
 // returns its result or throws the AuthError the engine met (and recorded: it shows in
 // the snapshot); methods that cannot fail never throw.
-import { Engine as Wasm, decodeJwtScratch, engineMemory, isExpiredScratch, jwtScratch, jwtScratchLength } from "./auth_wasm.js";
+import { Engine as Wasm, callInput, decodeJwtScratch, engineMemory, isExpiredScratch, jwtScratch, jwtScratchLength } from "./auth_wasm.js";
 import { errorFromText } from "./auth-error.js";
 
 // The op numbers are written where they are used, each with its name as in
@@ -31,6 +31,7 @@ import { errorFromText } from "./auth-error.js";
 /** The callback parameters of a social sign-in, as read from the URL.
  * @typedef {{ state: string, code: string, error: string, iss: string, at: string }} Returned */
 
+const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 const request = (/** @type {string} */ text) => /** @type {EngineRequest} */ (JSON.parse(text));
 const maybeRequest = (/** @type {string} */ text) => (text ? request(text) : null);
@@ -55,13 +56,23 @@ export class Engine {
   }
 
   /** The op with its strings `a`..`d` ("" = absent), a count `n` and a number `y`;
-   * every op also gets the local time. The answer's UTF-8 stays in the wasm's memory
-   * until the next call: the wasm answers where its address and length are (little-endian
-   * u32s, as the wasm's memory is). The views are made after the call: it may have grown
-   * the memory (a new buffer).
+   * every op also gets the local time. The strings cross as UTF-8 written into the
+   * engine's input buffer; the answer's UTF-8 stays in the wasm's memory until the next
+   * call, which answers where its address and length are (little-endian u32s, as the
+   * wasm's memory is). Each view is made after the call before it, which may have grown
+   * the memory (a new buffer; the old one's views are then empty).
    * @returns {string} */
   #call(/** @type {number} */ op, a = "", b = "", c = "", d = "", n = 0, y = 0) {
-    const at = this.#wasm.call(op, n, Date.now(), y, a, b, c, d);
+    const args = [a, b, c, d];
+    // At most 3 UTF-8 bytes per UTF-16 code unit.
+    let at = callInput(3 * (a.length + b.length + c.length + d.length));
+    const input = new Uint8Array(/** @type {WebAssembly.Memory} */ (engineMemory()).buffer);
+    const [la, lb, lc, ld] = args.map((arg) => {
+      const { written } = encoder.encodeInto(arg, input.subarray(at));
+      at += written;
+      return written;
+    });
+    at = this.#wasm.call(op, n, Date.now(), y, la, lb, lc, ld);
     const { buffer } = /** @type {WebAssembly.Memory} */ (engineMemory());
     const kept = new DataView(buffer, at, 8);
     const answer = decoder.decode(new Uint8Array(buffer, kept.getUint32(0, true), kept.getUint32(4, true)));
@@ -312,7 +323,6 @@ export class Engine {
 // engine checks it in place and leaves the payload's own JSON text (or the error's) at
 // the buffer's start, for JSON.parse. No allocation or char-by-char copy to cross.
 
-const encoder = new TextEncoder();
 let tokenView = new Uint8Array(0);
 
 /** The buffer's bytes; made again after the wasm's memory grew (the old view is then empty). */

@@ -179,20 +179,60 @@ fn fingerprint(token: &str) -> String {
     out
 }
 
-/// The last answer of `call`, kept until the next one so that JS reads its UTF-8 in place
-/// (js/engine.js): the text and `[address, length]` of its bytes. Returning a `String`
-/// instead costs wasm-bindgen's copy out (`Vec::into_boxed_slice` with its shrink path and
-/// panic text) and the glue's decode-and-free.
-struct Kept(UnsafeCell<(String, [u32; 2])>);
-// SAFETY: the wasm runs on one thread; see `keep`.
-unsafe impl Sync for Kept {}
-static KEPT: Kept = Kept(UnsafeCell::new((String::new(), [0; 2])));
+/// A buffer of the wasm's memory that one thread uses between calls from JS.
+struct Shared<T>(UnsafeCell<T>);
+// SAFETY: the wasm runs on one thread; see `input` and `kept`.
+unsafe impl<T> Sync for Shared<T> {}
+
+/// Where js/engine.js writes a call's four string arguments, their UTF-8 one after the
+/// other (`TextEncoder.encodeInto`). Taking `&str` arguments instead costs wasm-bindgen's
+/// copy in per argument (`Box<[u8]>::from_abi`, which links `Vec::into_boxed_slice`'s
+/// shrink path and panic text) and the glue's `passStringToWasm0` and allocator exports.
+static INPUT: Shared<Vec<u8>> = Shared(UnsafeCell::new(Vec::new()));
+
+fn input() -> &'static mut Vec<u8> {
+    // SAFETY: one thread; JS writes the buffer only between calls into the wasm, and
+    // `call_input` and `args` each take it once and let it go before returning (`call`
+    // ends its borrow of the arguments before the next call).
+    unsafe { &mut *INPUT.0.get() }
+}
+
+/// The last answer of `call`, kept until the next one so that JS reads its UTF-8 in place:
+/// the text and `[address, length]` of its bytes. Returning a `String` instead costs
+/// wasm-bindgen's copy out and the glue's decode-and-free.
+static KEPT: Shared<(String, [u32; 2])> = Shared(UnsafeCell::new((String::new(), [0; 2])));
+
+fn kept() -> &'static mut (String, [u32; 2]) {
+    // SAFETY: one thread; JS reads the answer only between calls into the wasm, and
+    // `keep` alone takes it, once per call.
+    unsafe { &mut *KEPT.0.get() }
+}
+
+/// The address of at least `len` bytes for the next call's arguments (the buffer grows
+/// to fit, and the wasm's memory with it: views of it are made after this).
+#[wasm_bindgen(js_name = callInput)]
+pub fn call_input(len: usize) -> usize {
+    let input = input();
+    if input.len() < len {
+        input.resize(len, 0);
+    }
+    input.as_ptr() as usize
+}
+
+/// The arguments of `lens` bytes each, one after the other in the input buffer; one that
+/// does not fit or is no UTF-8 (js/engine.js writes neither) reads as "".
+fn args(lens: [u32; 4]) -> [&'static str; 4] {
+    let mut rest: &[u8] = input();
+    lens.map(|len| {
+        let (arg, tail) = rest.split_at_checked(len as usize).unwrap_or_default();
+        rest = tail;
+        core::str::from_utf8(arg).unwrap_or_default()
+    })
+}
 
 /// Keeps `answer` (dropping the one before) and answers where its address and length are.
 fn keep(answer: String) -> usize {
-    // SAFETY: one thread; JS reads the kept answer only between calls into the wasm, and
-    // nothing else borrows it.
-    let kept = unsafe { &mut *KEPT.0.get() };
+    let kept = kept();
     kept.1 = [answer.as_ptr() as u32, answer.len() as u32];
     kept.0 = answer;
     kept.1.as_ptr() as usize
@@ -211,21 +251,24 @@ impl Engine {
         Engine(None)
     }
 
-    /// `call`'s answer left in the wasm's memory: the address of two u32s, the address
-    /// and length of its UTF-8, valid until the next call (js/engine.js decodes it).
+    /// `call` through the wasm's memory (js/engine.js): its strings `a`..`d` are the
+    /// input buffer's first `la`, `lb`, `lc`, `ld` bytes (`callInput`). Answers the
+    /// address of two u32s, the address and length of the answer's UTF-8, which stays
+    /// until the next call.
     #[allow(clippy::too_many_arguments)]
     #[wasm_bindgen(js_name = call)]
-    pub fn call_kept(
+    pub fn call_in_memory(
         &mut self,
         op: u32,
         n: u32,
         x: f64,
         y: f64,
-        a: &str,
-        b: &str,
-        c: &str,
-        d: &str,
+        la: u32,
+        lb: u32,
+        lc: u32,
+        ld: u32,
     ) -> usize {
+        let [a, b, c, d] = args([la, lb, lc, ld]);
         keep(self.call(op, n, x, y, a, b, c, d))
     }
 }
