@@ -110,6 +110,26 @@ test("a new client restores the stored session", async () => {
   assert.match(r.header.Authorization, /^Bearer eyJ/);
 });
 
+test("strings and answers longer than any buffer, not ASCII, cross the wasm's memory as it grows", async () => {
+  const r = await run(async () => {
+    // 600,000 UTF-16 code units, ~1.4 MB of UTF-8 (up to 1.8 MB asked for): the engine's
+    // input and answer buffers grow past the wasm's first memory (js/engine.js `#call`).
+    const key = "ключ🙂".repeat(100000);
+    const first = window.client({ storageKey: key });
+    const email = `${Date.now()}-${Math.random().toString(16).slice(2)}@example.com`;
+    await first.register({ email, password: "correct horse", name: "Zoë 🙂 Ада" });
+    const second = window.client({ storageKey: key });
+    const user = /** @type {any} */ (second.getSnapshot().user);
+    return {
+      stored: localStorage.getItem(`${key}:session`) !== null,
+      status: second.getSnapshot().status,
+      name: user?.name,
+      email: window.authWasm.decodeJwt(/** @type {string} */ (await second.getAccessToken())).email === email,
+    };
+  });
+  assert.deepEqual(r, { stored: true, status: "authenticated", name: "Zoë 🙂 Ада", email: true });
+});
+
 test("a sign-out another tab stored while the client started is adopted", async () => {
   const r = await run(async () => {
     await window.signUp(window.client());
