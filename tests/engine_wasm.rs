@@ -3,13 +3,14 @@
 #![cfg(target_arch = "wasm32")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use auth_wasm::web::engine::Engine;
+use auth_wasm::web::engine::{call_input, Engine};
 use auth_wasm::web::functions::{decode_jwt, is_expired};
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
 const CONFIGURE: u32 = 0;
+const SETTINGS: u32 = 1;
 const STATUS: u32 = 5;
 const LOGIN: u32 = 10;
 const SOCIAL_START: u32 = 13;
@@ -348,4 +349,47 @@ fn dpop_decisions_cross_the_boundary() {
     assert_eq!(e.call(DPOP_CLEAR, 0, now, 0.0, "", "", "", ""), "");
     let claims = e.call(DPOP_CLAIMS, 0, now, 0.0, "GET", url, "j3", "");
     assert!(!claims.contains("nonce"), "{claims}");
+}
+
+/// What js/engine.js's `#call` does: the arguments' UTF-8 written into the input buffer,
+/// the answer read where the engine says it is.
+fn call_in_memory(e: &mut Engine, op: u32, args: [&str; 4], lens: Option<[u32; 4]>) -> String {
+    let at = call_input(args.iter().map(|a| a.len()).sum()) as *mut u8;
+    let mut written = [0u32; 4];
+    let mut offset = 0;
+    for (i, arg) in args.iter().enumerate() {
+        // SAFETY: call_input gave at least the arguments' total length.
+        unsafe { core::ptr::copy_nonoverlapping(arg.as_ptr(), at.add(offset), arg.len()) };
+        offset += arg.len();
+        written[i] = arg.len() as u32;
+    }
+    let [la, lb, lc, ld] = lens.unwrap_or(written);
+    let kept = e.call_in_memory(op, 0, 0.0, 0.0, la, lb, lc, ld) as *const [u32; 2];
+    // SAFETY: the engine answers the address of [address, length] of its kept answer.
+    let [ptr, len] = unsafe { *kept };
+    let bytes = unsafe { core::slice::from_raw_parts(ptr as *const u8, len as usize) };
+    String::from_utf8(bytes.to_vec()).unwrap()
+}
+
+#[wasm_bindgen_test]
+fn arguments_and_answers_cross_through_the_wasms_memory() {
+    let mut e = Engine::new();
+    // Longer than any fixed buffer, not ASCII: the input and the answer grow the memory.
+    let pages = core::arch::wasm32::memory_size(0);
+    let key = "ключ🙂".repeat(100_000);
+    let config = [r#"{"baseUrl":"http://127.0.0.1:1","storageKey":""#, &key, r#""}"#].concat();
+    assert_eq!(call_in_memory(&mut e, CONFIGURE, [&config, "", "", ""], None), "");
+    let settings = call_in_memory(&mut e, SETTINGS, ["", "", "", ""], None);
+    assert!(core::arch::wasm32::memory_size(0) > pages);
+    assert_eq!(settings, e.call(SETTINGS, 0, 0.0, 0.0, "", "", "", ""));
+    assert!(settings.contains(&[r#""key":""#, &key, "\""].concat()));
+    // The second argument, not the first: each starts where the one before ended.
+    let login = call_in_memory(&mut e, LOGIN, ["", "zoë@b.c", "pw 🙂", ""], None);
+    assert!(login.contains("zoë@b.c") && login.contains("pw 🙂"), "{login}");
+    // Lengths past the buffer, or splitting a character, read as "": a bad argument, no
+    // panic and nothing read beyond what was written.
+    let split = call_in_memory(&mut e, LOGIN, ["", "ë", "pw", ""], Some([0, 1, 2, 0]));
+    assert!(split.starts_with('!') && split.contains("validation"), "{split}");
+    let past = call_in_memory(&mut e, LOGIN, ["", "a@b.c", "pw", ""], Some([0, 5, u32::MAX, 0]));
+    assert!(past.starts_with('!') && past.contains("validation"), "{past}");
 }
