@@ -63,17 +63,16 @@ export class Engine {
    * the memory (a new buffer; the old one's views are then empty).
    * @returns {string} */
   #call(/** @type {number} */ op, a = "", b = "", c = "", d = "", n = 0, y = 0) {
-    const args = [a, b, c, d];
     // At most 3 UTF-8 bytes per UTF-16 code unit.
     let at = callInput(3 * (a.length + b.length + c.length + d.length));
-    const input = new Uint8Array(/** @type {WebAssembly.Memory} */ (engineMemory()).buffer);
-    const [la, lb, lc, ld] = args.map((arg) => {
+    const input = new Uint8Array(engineMemory().buffer);
+    const [la, lb, lc, ld] = [a, b, c, d].map((arg) => {
       const { written } = encoder.encodeInto(arg, input.subarray(at));
       at += written;
       return written;
     });
     at = this.#wasm.call(op, n, Date.now(), y, la, lb, lc, ld);
-    const { buffer } = /** @type {WebAssembly.Memory} */ (engineMemory());
+    const { buffer } = engineMemory();
     const kept = new DataView(buffer, at, 8);
     const answer = decoder.decode(new Uint8Array(buffer, kept.getUint32(0, true), kept.getUint32(4, true)));
     if (answer[0] === "!") {

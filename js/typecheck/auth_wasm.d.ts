@@ -3,12 +3,17 @@
 // the one shipped; scripts/test-wasm type-checks the built package against index.d.ts.
 
 /** core::engine behind one call (js/engine.js is its one caller): `op`, a count `n`,
- * numbers `x`, `y`, strings `a`..`d` ("" = absent). */
+ * numbers `x`, `y`, strings `a`..`d` ("" = absent), the first `la`..`ld` bytes of the
+ * input buffer (`callInput`). Answers the address of two u32s: the address and length of
+ * the answer's UTF-8, kept until the next call. */
 export class Engine {
   free(): void;
   constructor();
-  call(op: number, n: number, x: number, y: number, a: string, b: string, c: string, d: string): string;
+  call(op: number, n: number, x: number, y: number, la: number, lb: number, lc: number, ld: number): number;
 }
+
+/** The address of at least `len` bytes for the next call's string arguments. */
+export function callInput(len: number): number;
 
 /** Where the token buffer starts in the wasm's memory, and its length in bytes. */
 export function jwtScratch(): number;
