@@ -377,19 +377,41 @@ fn arguments_and_answers_cross_through_the_wasms_memory() {
     // Longer than any fixed buffer, not ASCII: the input and the answer grow the memory.
     let pages = core::arch::wasm32::memory_size(0);
     let key = "ключ🙂".repeat(100_000);
-    let config = [r#"{"baseUrl":"http://127.0.0.1:1","storageKey":""#, &key, r#""}"#].concat();
-    assert_eq!(call_in_memory(&mut e, CONFIGURE, [&config, "", "", ""], None), "");
+    let config = [
+        r#"{"baseUrl":"http://127.0.0.1:1","storageKey":""#,
+        &key,
+        r#""}"#,
+    ]
+    .concat();
+    assert_eq!(
+        call_in_memory(&mut e, CONFIGURE, [&config, "", "", ""], None),
+        ""
+    );
     let settings = call_in_memory(&mut e, SETTINGS, ["", "", "", ""], None);
     assert!(core::arch::wasm32::memory_size(0) > pages);
     assert_eq!(settings, e.call(SETTINGS, 0, 0.0, 0.0, "", "", "", ""));
     assert!(settings.contains(&[r#""key":""#, &key, "\""].concat()));
     // The second argument, not the first: each starts where the one before ended.
     let login = call_in_memory(&mut e, LOGIN, ["", "zoë@b.c", "pw 🙂", ""], None);
-    assert!(login.contains("zoë@b.c") && login.contains("pw 🙂"), "{login}");
+    assert!(
+        login.contains("zoë@b.c") && login.contains("pw 🙂"),
+        "{login}"
+    );
     // Lengths past the buffer, or splitting a character, read as "": a bad argument, no
     // panic and nothing read beyond what was written.
     let split = call_in_memory(&mut e, LOGIN, ["", "ë", "pw", ""], Some([0, 1, 2, 0]));
-    assert!(split.starts_with('!') && split.contains("validation"), "{split}");
-    let past = call_in_memory(&mut e, LOGIN, ["", "a@b.c", "pw", ""], Some([0, 5, u32::MAX, 0]));
-    assert!(past.starts_with('!') && past.contains("validation"), "{past}");
+    assert!(
+        split.starts_with('!') && split.contains("validation"),
+        "{split}"
+    );
+    let past = call_in_memory(
+        &mut e,
+        LOGIN,
+        ["", "a@b.c", "pw", ""],
+        Some([0, 5, u32::MAX, 0]),
+    );
+    assert!(
+        past.starts_with('!') && past.contains("validation"),
+        "{past}"
+    );
 }
