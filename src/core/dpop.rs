@@ -42,11 +42,13 @@ const MAX_ORIGINS: usize = 16;
 pub fn htu(url: &str) -> Option<&str> {
     origin_of(url)?;
     let url = trim(url);
-    // A byte scan: a char-pattern search links a searcher the wasm does not need.
-    let end = url
-        .bytes()
-        .position(|b| b == b'?' || b == b'#')
-        .unwrap_or(url.len());
+    // A plain loop: a char-pattern search links a searcher, and `bytes().position`
+    // is unrolled (both larger in the wasm).
+    let bytes = url.as_bytes();
+    let mut end = 0;
+    while end < bytes.len() && bytes[end] != b'?' && bytes[end] != b'#' {
+        end += 1;
+    }
     url.get(..end)
 }
 
