@@ -74,8 +74,9 @@ pub(super) fn json_object(members: &[(&str, &str)]) -> String {
 /// application/x-www-form-urlencoded (WHATWG URL "urlencoded serializer").
 fn form(pairs: &[(&str, &str)]) -> String {
     let mut out = String::new();
-    for (i, (k, v)) in pairs.iter().enumerate() {
-        if i > 0 {
+    for (k, v) in pairs {
+        // No `enumerate`: an `&` before every pair but the first.
+        if !out.is_empty() {
             out.push('&');
         }
         escape_into(&mut out, k, true);
