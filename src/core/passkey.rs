@@ -213,8 +213,9 @@ pub fn parse_answer(kind: Answer, resp: &HttpResponse) -> Result<String, AuthErr
                 return None;
             };
             out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
+            for item in items {
+                // No `enumerate`: a comma after anything but the opening bracket.
+                if out.len() > 1 {
                     out.push(',');
                 }
                 passkey(&mut out, item)?;
