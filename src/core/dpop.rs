@@ -116,9 +116,15 @@ impl Dpop {
         let clock_moved = date.is_some_and(|d| self.clock.observe_date(d, now_ms));
         let nonce = nonce.map(trim).filter(|n| valid_nonce(n));
         if let Some(nonce) = nonce {
-            if let Some(slot) = self.nonces.iter_mut().find(|(o, _)| *o == origin) {
-                slot.1 = nonce.to_owned();
-            } else {
+            // A loop, not `iter_mut().find(..)` (smaller in the wasm).
+            let mut known = false;
+            for (o, n) in &mut self.nonces {
+                if *o == origin {
+                    *n = nonce.to_owned();
+                    known = true;
+                }
+            }
+            if !known {
                 if self.nonces.len() >= MAX_ORIGINS {
                     // The oldest goes (retain, not remove(0): no panicking index path).
                     let mut first = true;
