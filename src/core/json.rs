@@ -88,7 +88,12 @@ impl Json {
 
     /// A string member, or None when absent or of another type.
     pub fn str_of(&self, key: &str) -> Option<&str> {
-        self.get(key).and_then(Json::as_str)
+        // A match, not `and_then(Json::as_str)`: with protocol's two readers written
+        // the same way, that `Option::and_then` leaves the wasm.
+        match self.get(key) {
+            Some(Json::Str(s)) => Some(s),
+            _ => None,
+        }
     }
 
     pub fn num_of(&self, key: &str) -> Option<f64> {

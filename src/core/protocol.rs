@@ -269,10 +269,9 @@ pub fn parse_tokens(cfg: &Config, op: Op, resp: &HttpResponse) -> Result<TokenSe
     }
     let body = parse_body(resp)?;
     let fields = &cfg.fields;
-    let text_at = |path: &str| {
-        lookup(&body, path)
-            .and_then(Json::as_str)
-            .filter(|t| !t.is_empty())
+    let text_at = |path: &str| match lookup(&body, path) {
+        Some(Json::Str(t)) if !t.is_empty() => Some(t.as_str()),
+        _ => None,
     };
     // Better Auth's /token answers {"token": "<jwt>"}; the refresh credential stays
     // the session token the client already holds.
@@ -435,11 +434,8 @@ pub fn has_tokens(cfg: &Config, body: &str, set_auth_token: Option<&str>) -> boo
         &cfg.fields.access_token
     };
     set_auth_token.is_some_and(|t| !t.is_empty() && better_auth)
-        || json::parse(body).is_some_and(|b| {
-            lookup(&b, path)
-                .and_then(Json::as_str)
-                .is_some_and(|t| !t.is_empty())
-        })
+        || json::parse(body)
+            .is_some_and(|b| matches!(lookup(&b, path), Some(Json::Str(t)) if !t.is_empty()))
 }
 
 /// A successful `me` response: a JSON object, returned as JSON text.
