@@ -114,7 +114,12 @@ impl Dpop {
             return Verdict::Done;
         };
         let clock_moved = date.is_some_and(|d| self.clock.observe_date(d, now_ms));
-        let nonce = nonce.map(trim).filter(|n| valid_nonce(n));
+        // A match, not `map(trim).filter(..)` (with protocol's the same, `Option::map`
+        // leaves the wasm).
+        let nonce = match nonce {
+            Some(n) if valid_nonce(trim(n)) => Some(trim(n)),
+            _ => None,
+        };
         if let Some(nonce) = nonce {
             // A loop, not `iter_mut().find(..)` (smaller in the wasm).
             let mut known = false;

@@ -246,8 +246,12 @@ pub fn parse_session_token(
     if !(200..300).contains(&resp.status) {
         return Err(error_from_response(op, resp));
     }
-    if let Some(token) = set_auth_token.map(trim).filter(|t| !t.is_empty()) {
-        return Ok(token.to_owned());
+    // A match, not `map(trim).filter(..)` (see dpop's nonce).
+    if let Some(token) = set_auth_token {
+        let token = trim(token);
+        if !token.is_empty() {
+            return Ok(token.to_owned());
+        }
     }
     parse_body(resp)?
         .str_of("token")
