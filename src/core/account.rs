@@ -106,11 +106,12 @@ pub fn parse_answer(op: AccountOp, resp: &HttpResponse) -> Result<String, AuthEr
     };
     // Written as it is read (core::object), not built as a `Json` tree first.
     let mut out = String::from("[");
-    for (i, item) in items.iter().enumerate() {
+    for item in items {
         let Some(provider) = item.str_of("provider") else {
             return Err(not_a_list(resp.status));
         };
-        if i > 0 {
+        // No `enumerate`: a comma after anything but the opening bracket.
+        if out.len() > 1 {
             out.push(',');
         }
         let identity = Object::new()

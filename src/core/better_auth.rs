@@ -97,8 +97,13 @@ pub fn two_factor_methods(resp: &HttpResponse) -> Option<Vec<String>> {
     if !matches!(body.get("twoFactorRedirect"), Some(Json::Bool(true))) {
         return None;
     }
-    let totp = matches!(body.get("twoFactorMethods"), Some(Json::Arr(items))
-        if items.iter().any(|m| m.as_str() == Some("totp")));
+    // A loop, not `iter().any(..)` (smaller in the wasm).
+    let mut totp = false;
+    if let Some(Json::Arr(items)) = body.get("twoFactorMethods") {
+        for m in items {
+            totp |= matches!(m, Json::Str(s) if s == "totp");
+        }
+    }
     let mut methods = Vec::with_capacity(2);
     if totp {
         methods.push("totp".to_owned());

@@ -42,11 +42,13 @@ const MAX_ORIGINS: usize = 16;
 pub fn htu(url: &str) -> Option<&str> {
     origin_of(url)?;
     let url = trim(url);
-    // A byte scan: a char-pattern search links a searcher the wasm does not need.
-    let end = url
-        .bytes()
-        .position(|b| b == b'?' || b == b'#')
-        .unwrap_or(url.len());
+    // A plain loop: a char-pattern search links a searcher, and `bytes().position`
+    // is unrolled (both larger in the wasm).
+    let bytes = url.as_bytes();
+    let mut end = 0;
+    while end < bytes.len() && bytes[end] != b'?' && bytes[end] != b'#' {
+        end += 1;
+    }
     url.get(..end)
 }
 
@@ -56,10 +58,13 @@ impl Dpop {
     }
 
     fn nonce_for(&self, origin: &str) -> Option<&str> {
-        self.nonces
-            .iter()
-            .find(|(o, _)| o == origin)
-            .map(|(_, n)| n.as_str())
+        // A loop, not `iter().find(..).map(..)` (smaller in the wasm).
+        for (o, n) in &self.nonces {
+            if o == origin {
+                return Some(n);
+            }
+        }
+        None
     }
 
     /// The claims of a proof for `method` `url`, as JSON text: `jti` (the shell's
@@ -109,11 +114,22 @@ impl Dpop {
             return Verdict::Done;
         };
         let clock_moved = date.is_some_and(|d| self.clock.observe_date(d, now_ms));
-        let nonce = nonce.map(trim).filter(|n| valid_nonce(n));
+        // A match, not `map(trim).filter(..)` (with protocol's the same, `Option::map`
+        // leaves the wasm).
+        let nonce = match nonce {
+            Some(n) if valid_nonce(trim(n)) => Some(trim(n)),
+            _ => None,
+        };
         if let Some(nonce) = nonce {
-            if let Some(slot) = self.nonces.iter_mut().find(|(o, _)| *o == origin) {
-                slot.1 = nonce.to_owned();
-            } else {
+            // A loop, not `iter_mut().find(..)` (smaller in the wasm).
+            let mut known = false;
+            for (o, n) in &mut self.nonces {
+                if *o == origin {
+                    *n = nonce.to_owned();
+                    known = true;
+                }
+            }
+            if !known {
                 if self.nonces.len() >= MAX_ORIGINS {
                     // The oldest goes (retain, not remove(0): no panicking index path).
                     let mut first = true;
@@ -155,10 +171,12 @@ impl Dpop {
 
 /// RFC 9449 8.1: `nonce = 1*NQCHAR` (printable ASCII but `"` and `\`); bounded.
 fn valid_nonce(n: &str) -> bool {
-    !n.is_empty()
-        && n.len() <= 512
-        && n.bytes()
-            .all(|b| (0x21..=0x7e).contains(&b) && b != b'"' && b != b'\\')
+    // A plain loop: `bytes().all(..)` is unrolled (larger in the wasm).
+    let mut ok = !n.is_empty() && n.len() <= 512;
+    for &b in n.as_bytes() {
+        ok &= (0x21..=0x7e).contains(&b) && b != b'"' && b != b'\\';
+    }
+    ok
 }
 
 /// A token answer's `token_type` (RFC 9449 5: "DPoP" when the token is bound).

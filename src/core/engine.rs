@@ -174,8 +174,9 @@ impl Engine {
         }
         let mfa = self.mfa.as_ref().map(|(_, methods)| {
             let mut list = String::from("[");
-            for (i, m) in methods.iter().enumerate() {
-                if i > 0 {
+            // No `enumerate`: a comma before every method but the first.
+            for m in methods {
+                if list.len() > 1 {
                     list.push(',');
                 }
                 write_str(&mut list, m);

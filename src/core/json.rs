@@ -88,7 +88,12 @@ impl Json {
 
     /// A string member, or None when absent or of another type.
     pub fn str_of(&self, key: &str) -> Option<&str> {
-        self.get(key).and_then(Json::as_str)
+        // A match, not `and_then(Json::as_str)`: with protocol's two readers written
+        // the same way, that `Option::and_then` leaves the wasm.
+        match self.get(key) {
+            Some(Json::Str(s)) => Some(s),
+            _ => None,
+        }
     }
 
     pub fn num_of(&self, key: &str) -> Option<f64> {
@@ -229,8 +234,13 @@ fn write_digits(out: &mut String, v: u64, width: u32) {
 pub fn write_str(out: &mut String, s: &str) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     out.push('"');
+    let bytes = s.as_bytes();
     let mut run = 0;
-    for (i, b) in s.bytes().enumerate() {
+    // An indexed loop, not `bytes().enumerate()` (smaller in the wasm).
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        i += 1;
         let escape = match b {
             b'"' => "\\\"",
             b'\\' => "\\\\",
@@ -240,9 +250,9 @@ pub fn write_str(out: &mut String, s: &str) {
             0..=0x1f => "\\u00",
             _ => continue,
         };
-        // `i` is at an ASCII byte: both ends of the run are char boundaries.
-        out.push_str(s.get(run..i).unwrap_or_default());
-        run = i + 1;
+        // `i - 1` is at an ASCII byte: both ends of the run are char boundaries.
+        out.push_str(s.get(run..i - 1).unwrap_or_default());
+        run = i;
         out.push_str(escape);
         if b < 0x20 && !matches!(b, b'\n' | b'\r' | b'\t') {
             out.push(char::from(HEX[usize::from(b >> 4)]));

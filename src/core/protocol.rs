@@ -74,8 +74,9 @@ pub(super) fn json_object(members: &[(&str, &str)]) -> String {
 /// application/x-www-form-urlencoded (WHATWG URL "urlencoded serializer").
 fn form(pairs: &[(&str, &str)]) -> String {
     let mut out = String::new();
-    for (i, (k, v)) in pairs.iter().enumerate() {
-        if i > 0 {
+    for (k, v) in pairs {
+        // No `enumerate`: an `&` before every pair but the first.
+        if !out.is_empty() {
             out.push('&');
         }
         escape_into(&mut out, k, true);
@@ -245,8 +246,12 @@ pub fn parse_session_token(
     if !(200..300).contains(&resp.status) {
         return Err(error_from_response(op, resp));
     }
-    if let Some(token) = set_auth_token.map(trim).filter(|t| !t.is_empty()) {
-        return Ok(token.to_owned());
+    // A match, not `map(trim).filter(..)` (see dpop's nonce).
+    if let Some(token) = set_auth_token {
+        let token = trim(token);
+        if !token.is_empty() {
+            return Ok(token.to_owned());
+        }
     }
     parse_body(resp)?
         .str_of("token")
@@ -268,10 +273,9 @@ pub fn parse_tokens(cfg: &Config, op: Op, resp: &HttpResponse) -> Result<TokenSe
     }
     let body = parse_body(resp)?;
     let fields = &cfg.fields;
-    let text_at = |path: &str| {
-        lookup(&body, path)
-            .and_then(Json::as_str)
-            .filter(|t| !t.is_empty())
+    let text_at = |path: &str| match lookup(&body, path) {
+        Some(Json::Str(t)) if !t.is_empty() => Some(t.as_str()),
+        _ => None,
     };
     // Better Auth's /token answers {"token": "<jwt>"}; the refresh credential stays
     // the session token the client already holds.
@@ -434,11 +438,8 @@ pub fn has_tokens(cfg: &Config, body: &str, set_auth_token: Option<&str>) -> boo
         &cfg.fields.access_token
     };
     set_auth_token.is_some_and(|t| !t.is_empty() && better_auth)
-        || json::parse(body).is_some_and(|b| {
-            lookup(&b, path)
-                .and_then(Json::as_str)
-                .is_some_and(|t| !t.is_empty())
-        })
+        || json::parse(body)
+            .is_some_and(|b| matches!(lookup(&b, path), Some(Json::Str(t)) if !t.is_empty()))
 }
 
 /// A successful `me` response: a JSON object, returned as JSON text.
