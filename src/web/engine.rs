@@ -4,9 +4,9 @@
 
 use crate::prelude::*;
 
-use core::cell::UnsafeCell;
 use wasm_bindgen::prelude::*;
 
+use super::Shared;
 use crate::core::account::AccountOp;
 use crate::core::config::{Config, RawConfig};
 use crate::core::dpop::Verdict;
@@ -18,9 +18,6 @@ use crate::core::passkey::{Finish, PasskeyOp};
 use crate::core::protocol::{Credential, SessionsOp};
 use crate::core::schedule::Page;
 use crate::core::social::Returned;
-
-/// An error as JSON text (core::engine writes it: the snapshot keeps that text).
-pub(super) use crate::core::engine::error_json as error_text;
 
 /// A request as JSON text: `{"id","method","url","type"?,"body"?,"bearer"?,"cookie"?,"link"?}`;
 /// `id` names it in the answer (`REPLY`); `cookie`: send credentials and the CSRF
@@ -151,7 +148,7 @@ fn num(n: f64) -> String {
 
 /// A failure: `!` and the error's JSON.
 fn failure(e: &AuthError) -> String {
-    ["!", &error_text(e)].concat()
+    ["!", &engine::error_json(e)].concat()
 }
 
 fn page(flags: &str) -> Page {
@@ -179,33 +176,23 @@ fn fingerprint(token: &str) -> String {
     out
 }
 
-/// A buffer of the wasm's memory that one thread uses between calls from JS.
-struct Shared<T>(UnsafeCell<T>);
-// SAFETY: the wasm runs on one thread; see `input` and `kept`.
-unsafe impl<T> Sync for Shared<T> {}
-
 /// Where js/engine.js writes a call's four string arguments, their UTF-8 one after the
 /// other (`TextEncoder.encodeInto`). Taking `&str` arguments instead costs wasm-bindgen's
 /// copy in per argument (`Box<[u8]>::from_abi`, which links `Vec::into_boxed_slice`'s
 /// shrink path and panic text) and the glue's `passStringToWasm0` and allocator exports.
-static INPUT: Shared<Vec<u8>> = Shared(UnsafeCell::new(Vec::new()));
+static INPUT: Shared<Vec<u8>> = Shared::new(Vec::new());
 
 fn input() -> &'static mut Vec<u8> {
-    // SAFETY: one thread; JS writes the buffer only between calls into the wasm, and
-    // `call_input` and `args` each take it once and let it go before returning (`call`
-    // ends its borrow of the arguments before the next call).
-    unsafe { &mut *INPUT.0.get() }
+    INPUT.get()
 }
 
 /// The last answer of `call`, kept until the next one so that JS reads its UTF-8 in place:
 /// the text and `[address, length]` of its bytes. Returning a `String` instead costs
 /// wasm-bindgen's copy out and the glue's decode-and-free.
-static KEPT: Shared<(String, [u32; 2])> = Shared(UnsafeCell::new((String::new(), [0; 2])));
+static KEPT: Shared<(String, [u32; 2])> = Shared::new((String::new(), [0; 2]));
 
 fn kept() -> &'static mut (String, [u32; 2]) {
-    // SAFETY: one thread; JS reads the answer only between calls into the wasm, and
-    // `keep` alone takes it, once per call.
-    unsafe { &mut *KEPT.0.get() }
+    KEPT.get()
 }
 
 /// The address of at least `len` bytes for the next call's arguments (the buffer grows

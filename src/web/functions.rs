@@ -8,22 +8,17 @@
 
 use crate::prelude::*;
 
-use core::cell::UnsafeCell;
 use wasm_bindgen::prelude::*;
 
-use super::engine::error_text;
+use super::Shared;
+use crate::core::engine::error_json;
 use crate::core::jwt::{self, MAX_TOKEN_LEN};
 
 /// Zero-initialised, so it costs the wasm file nothing (no data segment).
-struct Scratch(UnsafeCell<[u8; MAX_TOKEN_LEN]>);
-// SAFETY: the wasm runs on one thread; see `scratch`.
-unsafe impl Sync for Scratch {}
-static SCRATCH: Scratch = Scratch(UnsafeCell::new([0; MAX_TOKEN_LEN]));
+static SCRATCH: Shared<[u8; MAX_TOKEN_LEN]> = Shared::new([0; MAX_TOKEN_LEN]);
 
 fn scratch() -> &'static mut [u8; MAX_TOKEN_LEN] {
-    // SAFETY: one thread; JS reads and writes the buffer only between calls into the
-    // wasm, and each export below takes it once and lets it go before returning.
-    unsafe { &mut *SCRATCH.0.get() }
+    SCRATCH.get()
 }
 
 /// Where the scratch buffer starts in the wasm's memory (`engineMemory()`, which
@@ -31,7 +26,7 @@ fn scratch() -> &'static mut [u8; MAX_TOKEN_LEN] {
 /// a wasm function returning it, whose externref shim cost the wasm ~700 B).
 #[wasm_bindgen(js_name = jwtScratch)]
 pub fn jwt_scratch() -> usize {
-    SCRATCH.0.get() as usize
+    SCRATCH.address()
 }
 
 /// The scratch buffer's length (`MAX_TOKEN_LEN`: a longer token is refused).
@@ -53,7 +48,7 @@ pub fn decode_jwt_scratch(len: usize) -> i32 {
     match decoded {
         Ok(n) => n as i32,
         Err(e) => {
-            let text = error_text(&e);
+            let text = error_json(&e);
             let json = text.as_bytes();
             for (to, from) in buf.iter_mut().zip(json) {
                 *to = *from;
