@@ -9,7 +9,7 @@ import { DpopSigner } from "./dpop.js";
 import { Engine } from "./engine.js";
 import { build, fetchRequest, read, send } from "./http.js";
 import { Store } from "./storage.js";
-import { autofillSupported, createCredential, getCredential, noPasskeys, passkeysSupported } from "./passkeys.js";
+import { autofillSupported, noPasskeys, passkeyCeremony, passkeysSupported } from "./passkeys.js";
 import { arrivalOf, challengeOf, randomText, savePending, takePending } from "./social.js";
 import { Coordination } from "./coordination.js";
 import { MAX_TIMEOUT_MS, lockManager, online, pageFlags, sleep } from "./tabs.js";
@@ -254,7 +254,7 @@ export class AuthClient {
     return this.#run(async () => {
       usePasskeys();
       const started = JSON.parse(await this.#passkeyCall(0 /* register options */, text(options, "password")));
-      const credential = await createCredential(started.options, signalOf(options));
+      const credential = await passkeyCeremony(true, started.options, signalOf(options));
       return JSON.parse(await this.#passkeyCall(1 /* register */, started.ceremony, credential, text(options, "name")));
     });
   }
@@ -264,7 +264,7 @@ export class AuthClient {
     return this.#run(async () => {
       usePasskeys();
       const started = JSON.parse(await this.#passkeyCall(2 /* sign-up options */, text(input, "email"), text(input, "name")));
-      const credential = await createCredential(started.options, signalOf(input));
+      const credential = await passkeyCeremony(true, started.options, signalOf(input));
       await this.#signIn(this.engine.passkey(3 /* sign up */, started.ceremony, credential, text(input, "passkeyName")));
       return this.#snapshot();
     });
@@ -287,7 +287,7 @@ export class AuthClient {
       const signal = caller ? AbortSignal.any([caller, wait.signal]) : wait.signal;
       try {
         const started = JSON.parse(await this.#passkeyCall(4 /* sign-in options */));
-        const credential = await getCredential(started.options, autofill, signal);
+        const credential = await passkeyCeremony(false, started.options, signal, autofill);
         await this.#signIn(this.engine.passkey(5 /* sign in */, started.ceremony, credential));
       } finally {
         if (this.#passkeyWait === wait) this.#passkeyWait = null;
