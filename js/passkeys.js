@@ -5,16 +5,13 @@
 import { authError } from "./auth-error.js";
 import { toBase64url } from "./base64url.js";
 
-/** @param {string} text base64url, padded or not */
+/** @param {string} text base64url, padded or not (atob's forgiving decode takes either) */
 export function fromBase64url(text) {
-  const b64 = text.replace(/-/g, "+").replace(/_/g, "/");
-  let binary;
   try {
-    binary = atob(b64 + "=".repeat((4 - (b64.length % 4)) % 4));
+    return Uint8Array.from(atob(text.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0)).buffer;
   } catch {
     throw authError("invalid_response", "The passkey options are not what the backend sends");
   }
-  return Uint8Array.from(binary, (c) => c.charCodeAt(0)).buffer;
 }
 
 /** Whether this browser has WebAuthn at all (a secure context with PublicKeyCredential). */
