@@ -72,23 +72,28 @@ function withStore(mode, body) {
 const isKeyRecord = (record) =>
   record?.privateKey instanceof CryptoKey && !record.privateKey.extractable && ["kty", "crv", "x", "y"].every((k) => typeof record.jwk?.[k] === "string");
 
-/** The stored key of `id`, or undefined.
- * @param {string} id */
-const loadKey = (id) =>
-  withStore("readonly", (/** @type {IDBObjectStore} */ store, /** @type {(v: DpopKey | undefined) => void} */ done) => {
-    const get = store.get(id);
-    get.onsuccess = () => done(isKeyRecord(get.result) ? get.result : undefined);
-  });
-
 /** The key of `id`: the stored one, else a new one stored, unless another tab stored
  * one first (one read-write transaction decides, so all tabs end up with the same).
  * @param {string} id
  * @returns {Promise<DpopKey>} */
 async function keyOf(id) {
-  const found = await loadKey(id);
-  if (found) return found;
-  /** @type {DpopKey} */
+  /** @type {DpopKey | undefined} */
   let made;
+  // The stored key; none read-only, else `made` stored unless a key is there by now.
+  const take = (/** @type {IDBTransactionMode} */ mode) =>
+    withStore(mode, (/** @type {IDBObjectStore} */ store, /** @type {(v: DpopKey) => void} */ done) => {
+      const get = store.get(id);
+      get.onsuccess = () => {
+        if (isKeyRecord(get.result)) {
+          done(get.result);
+        } else if (made) {
+          store.put(made, id);
+          done(made);
+        }
+      };
+    });
+  const found = await take("readonly");
+  if (found) return found;
   try {
     const pair = /** @type {CryptoKeyPair} */ (await crypto.subtle.generateKey(ECDSA_P256, false, ["sign", "verify"]));
     const { kty, crv, x, y } = await crypto.subtle.exportKey("jwk", pair.publicKey);
@@ -97,18 +102,7 @@ async function keyOf(id) {
   } catch {
     throw unavailable();
   }
-  const kept = await withStore("readwrite", (/** @type {IDBObjectStore} */ store, /** @type {(v: DpopKey) => void} */ done) => {
-    const get = store.get(id);
-    get.onsuccess = () => {
-      if (isKeyRecord(get.result)) {
-        done(get.result);
-      } else {
-        store.put(made, id);
-        done(made);
-      }
-    };
-  });
-  return kept ?? made;
+  return (await take("readwrite")) ?? made;
 }
 
 /** Signs proofs with this client's key and sends requests with them. */
