@@ -385,7 +385,7 @@ export class AuthClient {
       if (!dpop) throw authError("config", "dpopHeaders needs dpop: true");
       let absolute;
       try {
-        absolute = new URL(url, typeof location === "undefined" ? undefined : location.href).href;
+        absolute = new URL(url, globalThis.location?.href).href;
       } catch {
         throw authError("config", "dpopHeaders needs a URL");
       }
