@@ -25,6 +25,9 @@ const signalOf = (/** @type {any} */ options) => (options?.signal instanceof Abo
 const usePasskeys = () => {
   if (!passkeysSupported()) throw noPasskeys();
 };
+/** The engine's answer to a request that is no sign-in: its JSON parsed, or undefined for
+ * none (""). @returns {any} */
+const parsed = (/** @type {string} */ answer) => (answer ? JSON.parse(answer) : undefined);
 const signedOutByIt = (/** @type {AuthError} */ err) => err.code === "refresh_failed" || err.code === "session_expired";
 
 export class AuthClient {
@@ -177,10 +180,10 @@ export class AuthClient {
     return read(await this.#authorized(build(req, this.settings.timeout)));
   }
 
-  /** Send `req` through the bearer rules; the engine's answer (its text).
+  /** Send `req` through the bearer rules; the engine's answer, parsed.
    * @param {EngineRequest} req */
   async #askAuthorized(req) {
-    return /** @type {string} */ (this.engine.reply(req, await this.#sendAuthorized(req)));
+    return parsed(/** @type {string} */ (this.engine.reply(req, await this.#sendAuthorized(req))));
   }
 
   /** On the page the provider sent the user back to: finish the sign-in (the
@@ -236,7 +239,7 @@ export class AuthClient {
 
   /** The providers linked to the signed-in user. */
   identities() {
-    return this.#run(() => this.#askAuthorized(this.engine.account(2 /* identities */, "")).then((list) => JSON.parse(list)));
+    return this.#run(() => this.#askAuthorized(this.engine.account(2 /* identities */, "")));
   }
 
   /** Unlink a provider from the signed-in user (never the last way to sign in). */
@@ -253,9 +256,9 @@ export class AuthClient {
   registerPasskey(/** @type {import("./index.js").RegisterPasskeyOptions | undefined} */ options) {
     return this.#run(async () => {
       usePasskeys();
-      const started = JSON.parse(await this.#passkeyCall(0 /* register options */, text(options, "password")));
+      const started = await this.#passkeyCall(0 /* register options */, text(options, "password"));
       const credential = await passkeyCeremony(true, started.options, signalOf(options));
-      return JSON.parse(await this.#passkeyCall(1 /* register */, started.ceremony, credential, text(options, "name")));
+      return this.#passkeyCall(1 /* register */, started.ceremony, credential, text(options, "name"));
     });
   }
 
@@ -263,7 +266,7 @@ export class AuthClient {
   signUpWithPasskey(/** @type {import("./index.js").PasskeySignUpInput} */ input) {
     return this.#run(async () => {
       usePasskeys();
-      const started = JSON.parse(await this.#passkeyCall(2 /* sign-up options */, text(input, "email"), text(input, "name")));
+      const started = await this.#passkeyCall(2 /* sign-up options */, text(input, "email"), text(input, "name"));
       const credential = await passkeyCeremony(true, started.options, signalOf(input));
       await this.#signIn(this.engine.passkey(3 /* sign up */, started.ceremony, credential, text(input, "passkeyName")));
       return this.#snapshot();
@@ -286,7 +289,7 @@ export class AuthClient {
       const caller = signalOf(options);
       const signal = caller ? AbortSignal.any([caller, wait.signal]) : wait.signal;
       try {
-        const started = JSON.parse(await this.#passkeyCall(4 /* sign-in options */));
+        const started = await this.#passkeyCall(4 /* sign-in options */);
         const credential = await passkeyCeremony(false, started.options, signal, autofill);
         await this.#signIn(this.engine.passkey(5 /* sign in */, started.ceremony, credential));
       } finally {
@@ -298,12 +301,12 @@ export class AuthClient {
 
   /** The signed-in user's passkeys. */
   passkeys() {
-    return this.#run(async () => JSON.parse(await this.#passkeyCall(6 /* list */)));
+    return this.#run(() => this.#passkeyCall(6 /* list */));
   }
 
   /** Rename one of the signed-in user's passkeys. */
   renamePasskey(/** @type {string} */ id, /** @type {string} */ name) {
-    return this.#run(async () => JSON.parse(await this.#passkeyCall(7 /* rename */, String(id ?? ""), String(name ?? ""))));
+    return this.#run(() => this.#passkeyCall(7 /* rename */, String(id ?? ""), String(name ?? "")));
   }
 
   /** Remove one of the signed-in user's passkeys (never the last way to sign in). */
@@ -313,17 +316,17 @@ export class AuthClient {
     });
   }
 
-  /** A passkey request that is no sign-in (its text); the user's go through the
+  /** A passkey request that is no sign-in (its answer, parsed); the user's go through the
    * bearer rules. @param {import("./engine.js").PasskeyCall} which */
   async #passkeyCall(which, a = "", b = "", c = "") {
     const req = this.engine.passkey(which, a, b, c);
     const reply = which === 2 || which === 4 ? await this.#sendRecorded(req) : await this.#sendAuthorized(req);
-    return /** @type {string} */ (this.engine.reply(req, reply));
+    return parsed(/** @type {string} */ (this.engine.reply(req, reply)));
   }
 
   /** The user's sessions (devices), the current one marked. */
   sessions() {
-    return this.#run(() => this.#askAuthorized(this.engine.sessions(0 /* list */, "")).then((list) => JSON.parse(list)));
+    return this.#run(() => this.#askAuthorized(this.engine.sessions(0 /* list */, "")));
   }
 
   /** End one session (device); its tokens stop working at once. */
