@@ -232,9 +232,7 @@ export class AuthClient {
 
   /** Mail the signed-in user another verification link. */
   resendVerification() {
-    return this.#run(async () => {
-      await this.#askAuthorized(this.engine.account(1 /* resend verification */, ""));
-    });
+    return this.#run(() => this.#askAuthorized(this.engine.account(1 /* resend verification */, "")));
   }
 
   /** The providers linked to the signed-in user. */
@@ -244,9 +242,7 @@ export class AuthClient {
 
   /** Unlink a provider from the signed-in user (never the last way to sign in). */
   unlink(/** @type {string} */ provider) {
-    return this.#run(async () => {
-      await this.#askAuthorized(this.engine.account(3 /* unlink */, String(provider ?? "")));
-    });
+    return this.#run(() => this.#askAuthorized(this.engine.account(3 /* unlink */, String(provider ?? ""))));
   }
 
   // ---- passkeys (the ceremony itself is js/passkeys.js) ------------------------------------
@@ -311,9 +307,7 @@ export class AuthClient {
 
   /** Remove one of the signed-in user's passkeys (never the last way to sign in). */
   removePasskey(/** @type {string} */ id) {
-    return this.#run(async () => {
-      await this.#passkeyCall(8 /* remove */, String(id ?? ""));
-    });
+    return this.#run(() => this.#passkeyCall(8 /* remove */, String(id ?? "")));
   }
 
   /** A passkey request that is no sign-in (its answer, parsed); the user's go through the
@@ -331,9 +325,7 @@ export class AuthClient {
 
   /** End one session (device); its tokens stop working at once. */
   revokeSession(/** @type {string} */ id) {
-    return this.#run(async () => {
-      await this.#askAuthorized(this.engine.sessions(1 /* revoke */, String(id)));
-    });
+    return this.#run(() => this.#askAuthorized(this.engine.sessions(1 /* revoke */, String(id))));
   }
 
   /** Sign out here, and revoke the session at the backend when it can;
