@@ -114,7 +114,7 @@ export class AuthClient {
 
   /** Sign in with `{ username, password }` or `{ email, password }`. */
   login(/** @type {import("./index.js").LoginCredentials} */ credentials) {
-    return this.#run(() => this.#loginWith(text(credentials, "username"), text(credentials, "email"), text(credentials, "password")));
+    return this.#run(() => this.#signIn(this.engine.login(text(credentials, "username"), text(credentials, "email"), text(credentials, "password"))));
   }
 
   /** Create an account and sign in (logging in when the response has no tokens). */
@@ -123,18 +123,15 @@ export class AuthClient {
       const email = text(input, "email");
       const password = text(input, "password");
       const req = this.engine.register(email, password, text(input, "name"));
-      if ((await this.#signIn(req)) === "login") return this.#loginWith("", email, password);
-      return this.#snapshot();
+      const done = await this.#signIn(req);
+      return done === "login" ? this.#signIn(this.engine.login("", email, password)) : done;
     });
   }
 
   /** The second step of a two-factor sign-in (status `mfa_required`): a code from
    * the authenticator app, or one of the recovery codes. */
   verifyMfa(/** @type {{ code: string } | { recoveryCode: string }} */ input) {
-    return this.#run(async () => {
-      await this.#signIn(this.engine.verifyMfa(text(input, "code"), text(input, "recoveryCode")));
-      return this.#snapshot();
-    });
+    return this.#run(() => this.#signIn(this.engine.verifyMfa(text(input, "code"), text(input, "recoveryCode"))));
   }
 
   /** Social sign-in: off to the provider (through the backend), which sends the user
@@ -214,8 +211,7 @@ export class AuthClient {
         await this.#askAuthorized(req);
         return this.#snapshot();
       }
-      await this.#signIn(req);
-      return this.#snapshot();
+      return this.#signIn(req);
     });
   }
 
@@ -264,8 +260,7 @@ export class AuthClient {
       usePasskeys();
       const started = await this.#passkeyCall(2 /* sign-up options */, text(input, "email"), text(input, "name"));
       const credential = await passkeyCeremony(true, started.options, signalOf(input));
-      await this.#signIn(this.engine.passkey(3 /* sign up */, started.ceremony, credential, text(input, "passkeyName")));
-      return this.#snapshot();
+      return this.#signIn(this.engine.passkey(3 /* sign up */, started.ceremony, credential, text(input, "passkeyName")));
     });
   }
 
@@ -287,11 +282,10 @@ export class AuthClient {
       try {
         const started = await this.#passkeyCall(4 /* sign-in options */);
         const credential = await passkeyCeremony(false, started.options, signal, autofill);
-        await this.#signIn(this.engine.passkey(5 /* sign in */, started.ceremony, credential));
+        return await this.#signIn(this.engine.passkey(5 /* sign in */, started.ceremony, credential));
       } finally {
         if (this.#passkeyWait === wait) this.#passkeyWait = null;
       }
-      return this.#snapshot();
     });
   }
 
@@ -538,13 +532,9 @@ export class AuthClient {
     this.#schedule();
   }
 
-  async #loginWith(/** @type {string} */ username, /** @type {string} */ email, /** @type {string} */ password) {
-    await this.#signIn(this.engine.login(username, email, password));
-    return this.#snapshot();
-  }
-
-  /** Send a sign-in (and the exchange it may lead to); "login" when the account
-   * was created without signing in. */
+  /** Send a sign-in (and the exchange it may lead to); the snapshot after it (status
+   * mfa_required when a second factor follows), or "login" when the account was created
+   * without signing in. */
   async #signIn(/** @type {EngineRequest} */ req) {
     for (;;) {
       const next = this.engine.reply(req, await this.#sendRecorded(req));
@@ -552,13 +542,13 @@ export class AuthClient {
       if (next === "mfa") {
         // Password accepted, no session yet: the snapshot says mfa_required.
         this.#emit("mfa_required");
-        return next;
+        return this.#snapshot();
       }
       if (typeof next === "string") break;
       req = next;
     }
     this.changed("signed_in");
-    return "";
+    return this.#snapshot();
   }
 
   // ---- using the token ------------------------------------------------------------------------
