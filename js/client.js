@@ -93,15 +93,18 @@ export class AuthClient {
 
   // ---- the engine ----------------------------------------------------------------
 
-  /** Send one of the client's own requests; a failure to get an answer (network,
-   * timeout) is recorded, so it shows in the snapshot, and thrown. */
-  async #sendRecorded(/** @type {EngineRequest} */ req) {
+  /** Send one of the client's own requests and give the engine its reply: the engine's
+   * answer. A failure to get a reply (network, timeout) is recorded, so it shows in the
+   * snapshot, and thrown. */
+  async #exchange(/** @type {EngineRequest} */ req) {
+    let reply;
     try {
-      return await this.#sendOwn(req);
+      reply = await this.#sendOwn(req);
     } catch (err) {
       // Anything not typed yet (a TypeError from a broken platform API) fails as fetch does.
       throw this.engine.fail(isAuthError(err) ? err : authError("network", "The request could not be sent"));
     }
+    return this.engine.reply(req, reply);
   }
 
   /** Send one of the client's own requests (with a proof under DPoP); not recorded.
@@ -162,8 +165,7 @@ export class AuthClient {
     // not another provider's (RFC 9207, mix-up).
     const redirect = arrivalOf(redirectTo);
     // A link starts as the signed-in user (bearer rules, refresh-and-replay).
-    const reply = link ? await this.#sendAuthorized(req) : await this.#sendRecorded(req);
-    const { url, flow, issuer, issRequired } = JSON.parse(/** @type {string} */ (this.engine.reply(req, reply)));
+    const { url, flow, issuer, issRequired } = link ? await this.#askAuthorized(req) : parsed(/** @type {string} */ (await this.#exchange(req)));
     /** @type {{ provider: string, state: string, verifier: string, flow: string, issuer: string, issRequired: boolean, redirect: string, link?: true }} */
     const pending = { provider: id, state, verifier, flow, issuer, issRequired, redirect };
     if (link) pending.link = true;
@@ -220,7 +222,7 @@ export class AuthClient {
   verifyEmail(/** @type {string} */ token) {
     return this.#run(async () => {
       const req = this.engine.account(0 /* verify email */, String(token ?? ""));
-      this.engine.reply(req, await this.#sendRecorded(req));
+      await this.#exchange(req);
       if (this.engine.status() !== "anonymous") await this.me();
       return this.#snapshot();
     });
@@ -308,8 +310,7 @@ export class AuthClient {
    * bearer rules. @param {import("./engine.js").PasskeyCall} which */
   async #passkeyCall(which, a = "", b = "", c = "") {
     const req = this.engine.passkey(which, a, b, c);
-    const reply = which === 2 || which === 4 ? await this.#sendRecorded(req) : await this.#sendAuthorized(req);
-    return parsed(/** @type {string} */ (this.engine.reply(req, reply)));
+    return which === 2 || which === 4 ? parsed(/** @type {string} */ (await this.#exchange(req))) : this.#askAuthorized(req);
   }
 
   /** The user's sessions (devices), the current one marked. */
@@ -517,8 +518,7 @@ export class AuthClient {
     /** @type {AuthEvent} */
     let event = "signed_in";
     try {
-      const req = this.engine.refreshRequest("cookie");
-      this.engine.reply(req, await this.#sendRecorded(req));
+      await this.#exchange(this.engine.refreshRequest("cookie"));
     } catch (err) {
       if (err.code === "refresh_failed") this.engine.clearError();
       // Settled without a session: listeners still hear that `refreshing` ended.
@@ -537,7 +537,7 @@ export class AuthClient {
    * without signing in. */
   async #signIn(/** @type {EngineRequest} */ req) {
     for (;;) {
-      const next = this.engine.reply(req, await this.#sendRecorded(req));
+      const next = await this.#exchange(req);
       if (next === "login") return next;
       if (next === "mfa") {
         // Password accepted, no session yet: the snapshot says mfa_required.
@@ -671,11 +671,11 @@ export class AuthClient {
   async refreshWith(/** @type {string} */ refreshToken) {
     this.#setRefreshing(true);
     const req = this.engine.refreshRequest(refreshToken);
-    // Network: the session is kept; backoff decides when again.
-    const reply = await this.#sendRecorded(req);
     try {
-      this.engine.reply(req, reply);
+      await this.#exchange(req);
     } catch (err) {
+      // A refused refresh ends the session; a network failure keeps it (backoff
+      // decides when again).
       if (err.code === "refresh_failed") this.changed("session_expired");
       throw err;
     }
