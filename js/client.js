@@ -165,12 +165,11 @@ export class AuthClient {
     // not another provider's (RFC 9207, mix-up).
     const redirect = arrivalOf(redirectTo);
     // A link starts as the signed-in user (bearer rules, refresh-and-replay).
-    const { url, flow, issuer, issRequired } = link ? await this.#askAuthorized(req) : parsed(/** @type {string} */ (await this.#exchange(req)));
-    /** @type {{ provider: string, state: string, verifier: string, flow: string, issuer: string, issRequired: boolean, redirect: string, link?: true }} */
-    const pending = { provider: id, state, verifier, flow, issuer, issRequired, redirect };
-    if (link) pending.link = true;
-    savePending(this.settings.key, JSON.stringify(pending));
-    location.assign(url);
+    /** @type {{ url: string, flow: string, issuer: string, issRequired: boolean }} */
+    const started = link ? await this.#askAuthorized(req) : parsed(/** @type {string} */ (await this.#exchange(req)));
+    // Kept with the start answer's fields as they are (the engine reads what it needs).
+    savePending(this.settings.key, JSON.stringify({ ...started, provider: id, state, verifier, redirect, link: link || undefined }));
+    location.assign(started.url);
   }
 
   /** One of the client's requests that carries the access token (refresh-and-replay).
