@@ -196,9 +196,11 @@ export class AuthClient {
         throw authError("config", "handleRedirect needs an absolute URL");
       }
       const query = here.searchParams;
-      const names = ["state", "code", "error", "error_description", "iss", "session_state"];
-      const param = (/** @type {string} */ name) => query.get(name) ?? "";
-      const returned = { state: param("state"), code: param("code"), error: param("error"), iss: param("iss"), at: arrivalOf(here.href) };
+      const names = ["state", "code", "error", "iss", "error_description", "session_state"];
+      // The engine reads state, code, error, iss and at (an absent one is null).
+      /** @type {any} */
+      const returned = { at: arrivalOf(here.href) };
+      for (const name of names) returned[name] = query.get(name);
       if (!returned.state && !returned.code && !returned.error) return null;
       if (here.href === location.href) {
         for (const name of names) query.delete(name);
