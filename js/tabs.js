@@ -24,7 +24,8 @@ export function lockManager() {
 export async function withLock(locks, name, timeoutMs, callback) {
   const signal = typeof AbortSignal.timeout === "function" ? AbortSignal.timeout(timeoutMs) : undefined;
   try {
-    return await locks.request(name, signal ? { signal } : {}, callback);
+    // An absent signal (undefined) is no option, as WebIDL reads dictionaries.
+    return await locks.request(name, { signal }, callback);
   } catch (err) {
     // An AuthError from the callback has a string code; the lock's own abort has not.
     if ((err?.name === "TimeoutError" || err?.name === "AbortError") && typeof err.code !== "string") return TIMED_OUT;
