@@ -39,10 +39,12 @@ export async function withLock(locks, name, timeoutMs, callback) {
  * @param {string} name
  * @returns {() => void} */
 export function holdMarker(locks, name) {
-  /** @type {() => void} */
-  let release = () => {};
-  const held = new Promise((resolve) => (release = () => resolve(undefined)));
+  /** @type {(value?: unknown) => void} */
+  let release;
+  // The executor runs at once: `release` is set when the promise exists.
+  const held = new Promise((resolve) => (release = resolve));
   locks.request(name, { ifAvailable: true }, () => held).catch(() => {});
+  // @ts-ignore: set by the executor above (tsc cannot see it run)
   return release;
 }
 
