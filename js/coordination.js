@@ -174,10 +174,8 @@ export class Coordination {
 
   /** Tell other tabs the new state; the last spent token rides along so they never spend it. */
   broadcast(/** @type {string | null} */ stored) {
-    /** @type {Message} */
-    const message = { t: "session", text: stored };
-    if (this.#spent.length > 0) message.spent = this.#spent[this.#spent.length - 1];
-    this.#post(message);
+    // No spent token yet: `spent` undefined, which the receivers ignore.
+    this.#post({ t: "session", text: stored, spent: this.#spent.at(-1) });
   }
 
   /** A message from another tab (anything else on the channel is ignored). */
