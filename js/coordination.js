@@ -180,8 +180,8 @@ export class Coordination {
 
   /** A message from another tab (anything else on the channel is ignored). */
   onMessage(/** @type {any} */ data) {
-    if (data === null || typeof data !== "object") return;
-    const { t, fp, id, spent, text } = data;
+    // A primitive has none of these (its `t` is undefined): ignored like any other.
+    const { t, fp, id, spent, text } = data ?? {};
     if (t === "claim" && typeof fp === "string" && fp && typeof id === "number") {
       if (this.busy === fp || this.#spent.includes(fp)) this.#post({ t: "busy", fp });
       if (this.#claim?.fp === fp) {
