@@ -9,7 +9,7 @@ import { DpopSigner } from "./dpop.js";
 import { Engine } from "./engine.js";
 import { build, fetchRequest, read, send } from "./http.js";
 import { Store } from "./storage.js";
-import { autofillSupported, noPasskeys, passkeyCeremony, passkeysSupported } from "./passkeys.js";
+import { autofillSupported, passkeyCeremony, requirePasskeys } from "./passkeys.js";
 import { arrivalOf, challengeOf, randomText, savePending, takePending } from "./social.js";
 import { Coordination } from "./coordination.js";
 import { MAX_TIMEOUT_MS, lockManager, online, pageFlags, sleep } from "./tabs.js";
@@ -22,9 +22,6 @@ import { MAX_TIMEOUT_MS, lockManager, online, pageFlags, sleep } from "./tabs.js
 const text = (/** @type {any} */ obj, /** @type {string} */ key) => (obj !== null && typeof obj === "object" && typeof obj[key] === "string" ? obj[key] : "");
 const unauthorized = () => authError("unauthorized", "Not authorized", 401);
 const signalOf = (/** @type {any} */ options) => (options?.signal instanceof AbortSignal ? options.signal : undefined);
-const usePasskeys = () => {
-  if (!passkeysSupported()) throw noPasskeys();
-};
 /** The engine's answer to a request that is no sign-in: its JSON parsed, or undefined for
  * none (""). @returns {any} */
 const parsed = (/** @type {string} */ answer) => (answer ? JSON.parse(answer) : undefined);
@@ -250,7 +247,7 @@ export class AuthClient {
    * a password needs (without one, a sign-in in the last 10 minutes is the proof). */
   registerPasskey(/** @type {import("./index.js").RegisterPasskeyOptions | undefined} */ options) {
     return this.#run(async () => {
-      usePasskeys();
+      requirePasskeys();
       const started = await this.#passkeyCall(0 /* register options */, text(options, "password"));
       const credential = await passkeyCeremony(true, started.options, signalOf(options));
       return this.#passkeyCall(1 /* register */, started.ceremony, credential, text(options, "name"));
@@ -260,7 +257,7 @@ export class AuthClient {
   /** Create an account with a passkey only (no password) and sign in. */
   signUpWithPasskey(/** @type {import("./index.js").PasskeySignUpInput} */ input) {
     return this.#run(async () => {
-      usePasskeys();
+      requirePasskeys();
       const started = await this.#passkeyCall(2 /* sign-up options */, text(input, "email"), text(input, "name"));
       const credential = await passkeyCeremony(true, started.options, signalOf(input));
       return this.#signIn(this.engine.passkey(3 /* sign up */, started.ceremony, credential, text(input, "passkeyName")));
@@ -273,7 +270,7 @@ export class AuthClient {
    * has no such autofill). A newer passkey ceremony aborts a waiting autofill. */
   signInWithPasskey(/** @type {import("./index.js").PasskeySignInOptions | undefined} */ options) {
     return this.#run(async () => {
-      usePasskeys();
+      requirePasskeys();
       const autofill = options?.autofill === true;
       if (autofill && !(await autofillSupported())) return null;
       // One ceremony at a time: a browser refuses a second while one waits.

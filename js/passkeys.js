@@ -14,20 +14,19 @@ export function fromBase64url(text) {
   }
 }
 
-/** Whether this browser has WebAuthn at all (a secure context with PublicKeyCredential). */
-export function passkeysSupported() {
-  return typeof PublicKeyCredential === "function" && typeof navigator !== "undefined" && !!navigator.credentials;
+/** Refuses (AuthError `config`) where this browser has no WebAuthn at all (a secure
+ * context with PublicKeyCredential): every passkey method asks this first. */
+export function requirePasskeys() {
+  if (typeof PublicKeyCredential !== "function" || typeof navigator === "undefined" || !navigator.credentials) {
+    throw authError("config", "This browser has no passkeys (WebAuthn needs https or localhost)");
+  }
 }
 
-/** The rejection of a passkey method where passkeysSupported() is false. */
-export const noPasskeys = () => authError("config", "This browser has no passkeys (WebAuthn needs https or localhost)");
-
-/** Whether it offers passkeys in the autofill of a field (conditional mediation). */
+/** Whether it offers passkeys in the autofill of a field (conditional mediation).
+ * Its caller (js/client.js) has refused a browser without WebAuthn already. */
 export async function autofillSupported() {
-  if (!passkeysSupported()) return false;
-  const probe = /** @type {any} */ (PublicKeyCredential).isConditionalMediationAvailable;
   try {
-    return typeof probe === "function" && (await probe.call(PublicKeyCredential)) === true;
+    return (await /** @type {any} */ (PublicKeyCredential).isConditionalMediationAvailable?.()) === true;
   } catch {
     return false;
   }
@@ -42,7 +41,7 @@ const descriptors = (list) => (Array.isArray(list) ? list.map((d) => ({ ...d, id
  * wait in the autofill of a field with `autocomplete="... webauthn"` until the person
  * picks one. The credential as WebAuthn's JSON (the attestation's or the assertion's
  * fields, whichever the response has). Its DOMExceptions as AuthErrors (ceremonyError);
- * its callers (js/client.js) have refused a browser without WebAuthn already (noPasskeys).
+ * its callers (js/client.js) have refused a browser without WebAuthn already (requirePasskeys).
  * @param {boolean} create @param {any} publicKey @param {AbortSignal | undefined} signal
  * @param {boolean} [conditional] */
 export async function passkeyCeremony(create, publicKey, signal, conditional) {
