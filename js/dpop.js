@@ -143,8 +143,8 @@ export class DpopSigner {
    * `tokens`: the answer may issue tokens, which must be bound (else `invalid_response`).
    * @param {Request} request @param {string} [token] @param {boolean} [tokens] */
   async fetch(request, token, tokens = false) {
-    for (let attempt = 0; ; attempt++) {
-      const spare = attempt === 0 ? request.clone() : null;
+    // One spare copy for the one retry (none after it).
+    for (let /** @type {Request | null} */ spare = request.clone(); ; spare = null) {
       if (token) request.headers.set("Authorization", `DPoP ${token}`);
       request.headers.set("DPoP", await this.proof(request.method, request.url, token));
       const response = await fetchRequest(request);
@@ -152,7 +152,7 @@ export class DpopSigner {
       const body = tokens && response.status < 500 ? await response.clone().text().catch(() => "") : "";
       const verdict = this.#decide.dpopAnswer(request.url, response, body);
       if (verdict === "unbound") throw authError("invalid_response", "The backend did not bind the tokens to the DPoP key (is DPoP on there?)");
-      if (verdict !== "retry" || spare === null) return response;
+      if (verdict !== "retry" || !spare) return response;
       request = spare;
     }
   }
