@@ -15,13 +15,6 @@ const ECDSA_P256 = { name: "ECDSA", namedCurve: "P-256" };
 
 /** @typedef {{ privateKey: CryptoKey, jwk: { kty: string, crv: string, x: string, y: string } }} DpopKey */
 
-/** Whether this browser can keep a DPoP key: IndexedDB and WebCrypto (a secure
- * context). Whether it makes non-extractable P-256 keys shows only when it tries
- * (the first proof): that rejects with `config` too. */
-export function dpopSupported() {
-  return typeof indexedDB === "object" && indexedDB !== null && typeof crypto === "object" && typeof crypto.subtle?.sign === "function";
-}
-
 const unavailable = () => authError("config", "dpop: true needs IndexedDB and WebCrypto P-256 keys, not available here");
 
 /** One transaction on the key store. `body` queues its requests and calls `done(value)`;
@@ -116,7 +109,10 @@ export class DpopSigner {
    * @param {string} storageKey the client's storageKey: one key per app
    * @param {import("./engine.js").Engine} engine the client's engine: it decides claims and verdicts */
   constructor(storageKey, engine) {
-    if (!dpopSupported()) throw unavailable();
+    // A key can be kept where there are IndexedDB and WebCrypto (a secure context).
+    // Whether it makes non-extractable P-256 keys shows only when it tries (the first
+    // proof): that rejects with `config` too.
+    if (typeof indexedDB !== "object" || indexedDB === null || typeof globalThis.crypto?.subtle?.sign !== "function") throw unavailable();
     this.#id = storageKey;
     this.#decide = engine;
   }
