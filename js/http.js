@@ -15,8 +15,8 @@ import { authError } from "./auth-error.js";
  * @param {any} err whatever fetch threw
  * @param {AbortSignal} [signal] the request's signal */
 export function fetchError(err, signal) {
-  const timedOut = err?.name === "TimeoutError" || (signal?.aborted === true && signal.reason?.name === "TimeoutError");
-  if (timedOut) return authError("network", "The server did not answer in time");
+  // A signal has a reason only once aborted.
+  if (err?.name === "TimeoutError" || signal?.reason?.name === "TimeoutError") return authError("network", "The server did not answer in time");
   return err?.name === "AbortError"
     ? authError("aborted", "The request was aborted")
     : authError("network", "The server could not be reached");
