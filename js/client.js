@@ -62,9 +62,9 @@ export class AuthClient {
   constructor(config) {
     let json;
     try {
-      json = config !== null && typeof config === "object" ? JSON.stringify(config) : undefined;
+      if (config !== null && typeof config === "object") json = JSON.stringify(config);
     } catch {
-      json = undefined;
+      // A config JSON cannot write (a cycle, a BigInt): no config.
     }
     if (json === undefined) throw authError("config", "AuthClient needs a config object with baseUrl");
     this.engine = new Engine(json, () => {
