@@ -8,7 +8,7 @@ import { authError, isAuthError } from "./auth-error.js";
 import { DpopSigner } from "./dpop.js";
 import { Engine } from "./engine.js";
 import { build, fetchRequest, read, send } from "./http.js";
-import { Store } from "./storage.js";
+import { openStore } from "./storage.js";
 import { autofillSupported, passkeyCeremony, requirePasskeys } from "./passkeys.js";
 import { arrivalOf, challengeOf, randomText, savePending, takePending } from "./social.js";
 import { Coordination } from "./coordination.js";
@@ -29,7 +29,7 @@ const signedOutByIt = (/** @type {AuthError} */ err) => err.code === "refresh_fa
 
 export class AuthClient {
   // Private: a minifier shortens `#` names (never property names); nothing outside reads them.
-  /** @type {Store} */
+  /** @type {import("./storage.js").Store} */
   #store;
   /** @type {DpopSigner | null} */
   #dpop;
@@ -71,7 +71,7 @@ export class AuthClient {
       this.#snap = null;
     });
     this.settings = this.engine.settings();
-    this.#store = new Store(this.settings.storage, `${this.settings.key}:session`);
+    this.#store = openStore(this.settings.storage, `${this.settings.key}:session`);
     // dpop: true where no key can be kept throws `config` here: never a silent bearer.
     this.#dpop = this.settings.dpop ? new DpopSigner(this.settings.key, this.engine) : null;
     this.#coordination = new Coordination(this, { locks: null, channel: null, clock: { now: () => Date.now(), sleep }, id: Math.random() });
