@@ -5,7 +5,7 @@
 // (`flight`), so concurrent callers in a tab send a single refresh request, and
 // through a Web Lock (or a claim round on the channel), so tabs send one between them.
 import { authError, isAuthError } from "./auth-error.js";
-import { DpopSigner } from "./dpop.js";
+import { dpopSigner } from "./dpop.js";
 import { Engine } from "./engine.js";
 import { build, fetchRequest, read, send } from "./http.js";
 import { openStore } from "./storage.js";
@@ -31,7 +31,7 @@ export class AuthClient {
   // Private: a minifier shortens `#` names (never property names); nothing outside reads them.
   /** @type {import("./storage.js").Store} */
   #store;
-  /** @type {DpopSigner | null} */
+  /** @type {import("./dpop.js").DpopSigner | null} */
   #dpop;
   /** @type {Set<{ listener: AuthListener }>} */
   #listeners = new Set();
@@ -73,7 +73,7 @@ export class AuthClient {
     this.settings = this.engine.settings();
     this.#store = openStore(this.settings.storage, `${this.settings.key}:session`);
     // dpop: true where no key can be kept throws `config` here: never a silent bearer.
-    this.#dpop = this.settings.dpop ? new DpopSigner(this.settings.key, this.engine) : null;
+    this.#dpop = this.settings.dpop ? dpopSigner(this.settings.key, this.engine) : null;
     this.#coordination = new Coordination(this, { locks: null, channel: null, clock: { now: () => Date.now(), sleep }, id: Math.random() });
     const stored = this.#store.read();
     if (stored !== null && !this.engine.restore(stored)) this.#store.write(null);

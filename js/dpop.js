@@ -98,72 +98,70 @@ async function keyOf(id) {
   return (await take("readwrite")) ?? made;
 }
 
-/** Signs proofs with this client's key and sends requests with them. */
-export class DpopSigner {
-  /** @type {string} */
-  #id;
-  /** @type {import("./engine.js").Engine} */
-  #decide;
+/** What signs proofs with this client's key and sends requests with them.
+ * @typedef {object} DpopSigner
+ * @property {(method: string, url: string, token?: string) => Promise<string>} proof a fresh
+ *   proof for `method` `url`; with `token`, for a request that carries it (`ath`)
+ * @property {(request: Request, token?: string, tokens?: boolean) => Promise<Response>} fetch
+ *   `request` with a fresh proof (and `token` under the DPoP scheme); sent once more when the
+ *   engine says the answer asks for it (a new nonce, a corrected clock). `tokens`: the answer
+ *   may issue tokens, which must be bound (else `invalid_response`)
+ * @property {(req: import("./http.js").EngineRequest, timeoutMs: number) => Promise<import("./http.js").Reply>} send
+ *   one of the client's own requests as the engine describes it, with a proof
+ * @property {() => Promise<void>} drop signed out: the key is deleted (the next sign-in
+ *   makes a new one), the nonces forgotten */
 
-  /** Throws AuthError `config` where no key can be kept (no IndexedDB or WebCrypto).
-   * @param {string} storageKey the client's storageKey: one key per app
-   * @param {import("./engine.js").Engine} engine the client's engine: it decides claims and verdicts */
-  constructor(storageKey, engine) {
-    // A key can be kept where there are IndexedDB and WebCrypto (a secure context).
-    // Whether it makes non-extractable P-256 keys shows only when it tries (the first
-    // proof): that rejects with `config` too.
-    if (typeof indexedDB !== "object" || indexedDB === null || typeof globalThis.crypto?.subtle?.sign !== "function") throw unavailable();
-    this.#id = storageKey;
-    this.#decide = engine;
-  }
+/** Throws AuthError `config` where no key can be kept (no IndexedDB or WebCrypto).
+ * @param {string} storageKey the client's storageKey: one key per app
+ * @param {import("./engine.js").Engine} engine the client's engine: it decides claims and verdicts
+ * @returns {DpopSigner} */
+export function dpopSigner(storageKey, engine) {
+  // A key can be kept where there are IndexedDB and WebCrypto (a secure context).
+  // Whether it makes non-extractable P-256 keys shows only when it tries (the first
+  // proof): that rejects with `config` too.
+  if (typeof indexedDB !== "object" || indexedDB === null || typeof globalThis.crypto?.subtle?.sign !== "function") throw unavailable();
 
-  /** A fresh proof for `method` `url`; with `token`, for a request that carries it
-   * (`ath`). The key is read each time: another tab may have signed out and in again.
-   * @param {string} method @param {string} url @param {string} [token] */
-  async proof(method, url, token) {
-    const key = await keyOf(this.#id);
+  /** @type {DpopSigner["proof"]} */
+  const proof = async (method, url, token) => {
+    // The key is read each time: another tab may have signed out and in again.
+    const key = await keyOf(storageKey);
     const ath = token ? b64url(await crypto.subtle.digest("SHA-256", encoder.encode(token))) : "";
     // Every `url` here has claims (core::dpop::claims answers none only where origin_of
     // does): dpopHeaders and the client's fetch send a proof only where bearerAllowed
     // (origin_of) said yes, and the client's own requests go to baseUrl, which config
     // checked by origin_of, as a Request serialised it (http(s), a host, a numeric port).
-    const claims = this.#decide.dpopClaims(method.toUpperCase(), url, crypto.randomUUID(), ath);
+    const claims = engine.dpopClaims(method.toUpperCase(), url, crypto.randomUUID(), ath);
     const input = `${b64url(encoder.encode(JSON.stringify({ typ: "dpop+jwt", alg: "ES256", jwk: key.jwk })))}.${b64url(encoder.encode(claims))}`;
     // A key the platform will not use (an evicted or broken store) fails typed, not as a DOMException.
     const signature = await crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, key.privateKey, encoder.encode(input)).catch(() => Promise.reject(unavailable()));
     return `${input}.${b64url(signature)}`;
-  }
+  };
 
-  /** `request` with a fresh proof (and `token` under the DPoP scheme); sent once more
-   * when the engine says the answer asks for it (a new nonce, a corrected clock).
-   * `tokens`: the answer may issue tokens, which must be bound (else `invalid_response`).
-   * @param {Request} request @param {string} [token] @param {boolean} [tokens] */
-  async fetch(request, token, tokens = false) {
+  /** @type {DpopSigner["fetch"]} */
+  const fetch = async (request, token, tokens = false) => {
     // One spare copy for the one retry (none after it).
     for (let /** @type {Request | null} */ spare = request.clone(); ; spare = null) {
       if (token) request.headers.set("Authorization", `DPoP ${token}`);
-      request.headers.set("DPoP", await this.proof(request.method, request.url, token));
+      request.headers.set("DPoP", await proof(request.method, request.url, token));
       const response = await fetchRequest(request);
       // The body matters for a token route's answer (an error, or the token type).
       const body = tokens && response.status < 500 ? await response.clone().text().catch(() => "") : "";
-      const verdict = this.#decide.dpopAnswer(request.url, response, body);
+      const verdict = engine.dpopAnswer(request.url, response, body);
       if (verdict === "unbound") throw authError("invalid_response", "The backend did not bind the tokens to the DPoP key (is DPoP on there?)");
       if (verdict !== "retry" || !spare) return response;
       request = spare;
     }
-  }
+  };
 
-  /** One of the client's own requests as the engine describes it, with a proof.
-   * @param {import("./http.js").EngineRequest} req @param {number} timeoutMs */
-  async send(req, timeoutMs) {
-    return read(await this.fetch(build(req, timeoutMs), req.bearer, true));
-  }
-
-  /** Signed out: the key is deleted (the next sign-in makes a new one), the nonces forgotten. */
-  async drop() {
-    this.#decide.dpopClear();
-    await withStore("readwrite", (/** @type {IDBObjectStore} */ store) => {
-      store.delete(this.#id);
-    }).catch(() => {});
-  }
+  return {
+    proof,
+    fetch,
+    send: async (req, timeoutMs) => read(await fetch(build(req, timeoutMs), req.bearer, true)),
+    drop: async () => {
+      engine.dpopClear();
+      await withStore("readwrite", (/** @type {IDBObjectStore} */ store) => {
+        store.delete(storageKey);
+      }).catch(() => {});
+    },
+  };
 }
