@@ -90,11 +90,12 @@ async function keyOf(id) {
   try {
     const pair = /** @type {CryptoKeyPair} */ (await crypto.subtle.generateKey(ECDSA_P256, false, ["sign", "verify"]));
     const { kty, crv, x, y } = await crypto.subtle.exportKey("jwk", pair.publicKey);
-    if (pair.privateKey.extractable || !kty || !crv || !x || !y) throw unavailable();
-    made = { privateKey: pair.privateKey, jwk: { kty, crv, x, y } };
+    made = /** @type {DpopKey} */ ({ privateKey: pair.privateKey, jwk: { kty, crv, x, y } });
   } catch {
     throw unavailable();
   }
+  // The same test as a stored key's: a private key that cannot be exported, a public JWK.
+  if (!isKeyRecord(made)) throw unavailable();
   return (await take("readwrite")) ?? made;
 }
 
