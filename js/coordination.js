@@ -81,29 +81,23 @@ export class Coordination {
    * tokens another tab's refresh of the same token produced. */
   async refresh(/** @type {string} */ refreshToken) {
     const { locks } = this;
-    if (!locks) return this.#refreshClaimed(refreshToken);
-    const outcome = await withLock(locks, this.lockName("refresh"), this.#host.settings.lockTimeout, () => this.#refreshLocked(refreshToken));
+    if (!locks) return this.#refreshOnce(refreshToken, null);
+    const outcome = await withLock(locks, this.lockName("refresh"), this.#host.settings.lockTimeout, () => this.#refreshOnce(refreshToken, locks));
     // A hung tab holds the lock: go ahead rather than block forever.
-    if (outcome === TIMED_OUT) await this.#refreshLocked(refreshToken);
+    if (outcome === TIMED_OUT) await this.#refreshOnce(refreshToken, locks);
   }
 
-  /** Under the lock: use another tab's result when there is one, else refresh. */
-  async #refreshLocked(/** @type {string} */ refreshToken) {
+  /** Under the lock (`locks`): use another tab's result when there is one, else refresh.
+   * Without Web Locks: announce a claim, listen briefly; the lowest id wins and a tab
+   * already refreshing that token always wins. Losers wait for the result.
+   * @param {string} refreshToken @param {LockManager | null} locks */
+  async #refreshOnce(refreshToken, locks) {
     // The cookie is the one refresh credential, and the browser always holds its
-    // latest value: under the lock a refresh can never spend a dead one.
+    // latest value: under the lock a refresh can never spend a dead one, and without
+    // Web Locks there is nothing to claim.
     if (this.#host.settings.cookie) return this.#refreshHere(refreshToken);
     if (this.#superseded(refreshToken)) return;
-    const { locks } = this;
-    if (locks && (await isHeld(locks, this.#spentName(refreshToken)))) return this.#awaitSuccessor(refreshToken);
-    return this.#refreshHere(refreshToken);
-  }
-
-  /** Without Web Locks: announce a claim, listen briefly; the lowest id wins and a
-   * tab already refreshing that token always wins. Losers wait for the result. */
-  async #refreshClaimed(/** @type {string} */ refreshToken) {
-    // Cookie transport without Web Locks: nothing to claim (see refreshLocked).
-    if (this.#host.settings.cookie) return this.#refreshHere(refreshToken);
-    if (this.#superseded(refreshToken)) return;
+    if (locks) return (await isHeld(locks, this.#spentName(refreshToken))) ? this.#awaitSuccessor(refreshToken) : this.#refreshHere(refreshToken);
     const fp = this.#host.engine.fingerprint(refreshToken);
     if (this.#spent.includes(fp)) return this.#awaitSuccessor(refreshToken);
     const id = this.#id;
