@@ -106,8 +106,10 @@ export class AuthClient {
 
   /** Send one of the client's own requests (with a proof under DPoP); not recorded.
    * @param {EngineRequest} req */
-  #sendOwn(req) {
-    return this.#dpop ? this.#dpop.send(req, this.settings.timeout) : send(req, this.settings.timeout);
+  async #sendOwn(req) {
+    const request = build(req, this.settings.timeout);
+    // Under DPoP the answer may issue tokens, which must be bound.
+    return read(await (this.#dpop ? this.#dpop.fetch(request, req.bearer, true) : fetchRequest(request)));
   }
 
   // ---- the public API ------------------------------------------------------------------

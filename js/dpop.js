@@ -6,7 +6,7 @@
 // engine's decisions (src/core/dpop.rs).
 import { authError } from "./auth-error.js";
 import { toBase64url as b64url } from "./base64url.js";
-import { build, fetchRequest, read } from "./http.js";
+import { fetchRequest } from "./http.js";
 
 const DB_NAME = "auth-wasm-dpop";
 const STORE = "keys";
@@ -107,8 +107,6 @@ async function keyOf(id) {
  *   `request` with a fresh proof (and `token` under the DPoP scheme); sent once more when the
  *   engine says the answer asks for it (a new nonce, a corrected clock). `tokens`: the answer
  *   may issue tokens, which must be bound (else `invalid_response`)
- * @property {(req: import("./http.js").EngineRequest, timeoutMs: number) => Promise<import("./http.js").Reply>} send
- *   one of the client's own requests as the engine describes it, with a proof
  * @property {() => Promise<void>} drop signed out: the key is deleted (the next sign-in
  *   makes a new one), the nonces forgotten */
 
@@ -157,7 +155,6 @@ export function dpopSigner(storageKey, engine) {
   return {
     proof,
     fetch,
-    send: async (req, timeoutMs) => read(await fetch(build(req, timeoutMs), req.bearer, true)),
     drop: async () => {
       engine.dpopClear();
       await withStore("readwrite", (/** @type {IDBObjectStore} */ store) => {
