@@ -4,10 +4,7 @@
 function openWeb(kind) {
   if (kind === "memory" || typeof window === "undefined") return null;
   try {
-    const storage = kind === "local" ? window.localStorage : window.sessionStorage;
-    // Some browsers hand out a storage object whose every access throws: probe once.
-    storage.getItem("auth-wasm:probe");
-    return storage;
+    return kind === "local" ? window.localStorage : window.sessionStorage;
   } catch {
     return null;
   }
@@ -15,7 +12,8 @@ function openWeb(kind) {
 
 /** @typedef {{ key: string, kind: string, read(): string | null, write(value: string | null): boolean }} Store
  * `kind`: what is really in use; `write` stores (null removes) and answers true when
- * storage just fell back to memory. */
+ * storage just fell back to memory. Some browsers hand out a storage object whose every
+ * access throws: the first read() (the client's, before its first snapshot) finds out. */
 
 /** @param {string} kind @param {string} key @returns {Store} */
 export function openStore(kind, key) {
