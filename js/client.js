@@ -156,10 +156,9 @@ export class AuthClient {
   async #startSocial(provider, options, link) {
     const verifier = randomText(32);
     const state = randomText(16);
-    const challenge = await challengeOf(verifier);
     const id = String(provider ?? "");
     const redirectTo = text(options, "redirectTo");
-    const req = this.engine.socialStart(id, redirectTo, challenge, state, link);
+    const req = this.engine.socialStart(id, redirectTo, await challengeOf(verifier), state, link);
     // The redirect URI and the issuer let the callback prove it answers this sign-in,
     // not another provider's (RFC 9207, mix-up).
     const redirect = arrivalOf(redirectTo);
@@ -221,8 +220,7 @@ export class AuthClient {
    * fetched again, so `snapshot.user.email_verified` says true. */
   verifyEmail(/** @type {string} */ token) {
     return this.#run(async () => {
-      const req = this.engine.account(0 /* verify email */, String(token ?? ""));
-      await this.#exchange(req);
+      await this.#exchange(this.engine.account(0 /* verify email */, String(token ?? "")));
       if (this.engine.status() !== "anonymous") await this.me();
       return this.#snapshot();
     });
