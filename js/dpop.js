@@ -25,37 +25,35 @@ const unavailable = () => authError("config", "dpop: true needs IndexedDB and We
  * @returns {Promise<T | undefined>} */
 function withStore(mode, body) {
   return new Promise((resolve, reject) => {
-    let open;
     try {
-      open = indexedDB.open(DB_NAME, 1);
-    } catch {
-      reject(unavailable());
-      return;
-    }
-    open.onupgradeneeded = () => open.result.createObjectStore(STORE);
-    open.onerror = () => reject(unavailable());
-    open.onsuccess = () => {
-      const db = open.result;
-      /** @type {T | undefined} */
-      let result;
-      try {
-        const tx = db.transaction(STORE, mode);
-        tx.oncomplete = () => {
-          db.close();
-          resolve(result);
-        };
-        tx.onerror = tx.onabort = () => {
+      const open = indexedDB.open(DB_NAME, 1);
+      open.onupgradeneeded = () => open.result.createObjectStore(STORE);
+      open.onerror = () => reject(unavailable());
+      open.onsuccess = () => {
+        const db = open.result;
+        /** @type {T | undefined} */
+        let result;
+        try {
+          const tx = db.transaction(STORE, mode);
+          tx.oncomplete = () => {
+            db.close();
+            resolve(result);
+          };
+          tx.onerror = tx.onabort = () => {
+            db.close();
+            reject(unavailable());
+          };
+          body(tx.objectStore(STORE), (value) => {
+            result = value;
+          });
+        } catch {
           db.close();
           reject(unavailable());
-        };
-        body(tx.objectStore(STORE), (value) => {
-          result = value;
-        });
-      } catch {
-        db.close();
-        reject(unavailable());
-      }
-    };
+        }
+      };
+    } catch {
+      reject(unavailable());
+    }
   });
 }
 
