@@ -183,7 +183,9 @@ export class Coordination {
         // A tab that claimed after ours went out never heard it: say it again.
         else if (!this.#lost) this.#post({ t: "claim", fp, id: this.#claim.id });
       }
-    } else if (t === "busy" && this.#claim !== null && this.#claim.fp === fp) {
+    } else if (t === "busy" && this.#claim?.fp === fp) {
+      // Also reached outside a claim round by a busy without fp: harmless, each round
+      // starts with #lost false.
       this.#lost = true;
     } else if (t === "session") {
       if (typeof spent === "string" && spent) this.#noteSpent(spent);
