@@ -54,8 +54,7 @@ export function holdMarker(locks, name) {
  * @param {string} name */
 export async function isHeld(locks, name) {
   try {
-    const state = await locks.query();
-    return (state.held ?? []).some((lock) => lock.name === name);
+    return !!(await locks.query()).held?.some((lock) => lock.name === name);
   } catch {
     return false;
   }
