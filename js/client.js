@@ -33,7 +33,7 @@ export class AuthClient {
   #store;
   /** @type {import("./dpop.js").DpopSigner | null} */
   #dpop;
-  /** @type {Set<{ listener: AuthListener }>} */
+  /** @type {Set<AuthListener>} */
   #listeners = new Set();
   /** @type {Readonly<import("./index.js").AuthSnapshot> | null} */
   #snap = null;
@@ -430,7 +430,9 @@ export class AuthClient {
 
   /** Call `listener(snapshot, event)` on every change; returns the unsubscribe function. */
   subscribe(/** @type {AuthListener} */ listener) {
-    const entry = { listener };
+    // A wrapper of its own: the same listener subscribed twice is called twice.
+    /** @type {AuthListener} */
+    const entry = (snapshot, event) => listener(snapshot, event);
     this.#listeners.add(entry);
     return () => {
       this.#listeners.delete(entry);
@@ -483,7 +485,7 @@ export class AuthClient {
     this.#snap = null;
     const snapshot = this.#snapshot();
     // A copy: a listener may unsubscribe (or subscribe) while we iterate.
-    for (const { listener } of [...this.#listeners]) {
+    for (const listener of [...this.#listeners]) {
       try {
         listener(snapshot, event);
       } catch (err) {
