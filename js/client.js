@@ -515,20 +515,19 @@ export class AuthClient {
    * (or a dead one) is simply signed out, not an error. */
   async #restoreByCookie() {
     this.#setRefreshing(true);
-    /** @type {AuthEvent} */
-    let event = "signed_in";
+    let restored = true;
     try {
       await this.#exchange(this.engine.refreshRequest("cookie"));
     } catch (err) {
       if (err.code === "refresh_failed") this.engine.clearError();
-      // Settled without a session: listeners still hear that `refreshing` ended.
-      event = "synced";
+      restored = false;
     } finally {
       this.#restoring = null;
       this.#setRefreshing(false);
     }
-    if (event === "signed_in") this.changed(event);
-    else this.#emit(event);
+    // Settled without a session: listeners still hear that `refreshing` ended.
+    if (restored) this.changed("signed_in");
+    else this.#emit("synced");
     this.#schedule();
   }
 
