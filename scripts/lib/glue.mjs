@@ -64,6 +64,23 @@ export function finishGlue(glue) {
     "\nfunction __wbg_get_imports() {\n    return {};\n}",
   );
 
+  // Each export's wrapper as an arrow function (a minifier keeps `function f(a){return ..}`
+  // but writes `f=a=>..` in one declaration list). wasm-bindgen writes a wrapper of numbers
+  // as a call, `const ret`, and the return's conversion; other wrappers are left as they are.
+  out = replace(
+    out,
+    /\nexport function (\w+)\(([\w, ]*)\) \{\n {4}const ret = (wasm\.\w+\(\2\));\n {4}return ret( >>> 0| !== 0)?;\n\}/g,
+    "\nexport const $1 = ($2) => $3$4;",
+    "some",
+    "wrappers of numbers",
+  );
+  // With nothing imported, the loaders pass an empty import object.
+  const emptyImports = /\nfunction __wbg_get_imports\(\) \{\n {4}return \{\};\n\}\n/;
+  if (emptyImports.test(out)) {
+    out = replace(out.replace(emptyImports, "\n"), /\bconst imports = __wbg_get_imports\(\);/g, "const imports = {};", 2, "import object of each loader");
+    expect(!/__wbg_get_imports/.test(out), "a use of __wbg_get_imports left");
+  }
+
   // The module and instance kept in variables nothing reads.
   out = replace(out, /\nlet wasmModule, wasmInstance, wasm;\n/g, "\nlet wasm;\n", 1, "unread module and instance variables");
   out = replace(out, /\n {4}wasmInstance = instance;\n|\n {4}wasmModule = module;\n/g, "\n", 2, "assignments of the unread variables");

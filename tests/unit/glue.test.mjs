@@ -23,8 +23,20 @@ test("the code the package never runs is gone", () => {
     assert.ok(raw.includes(gone), `the glue has ${gone}`);
     assert.ok(!finished.includes(gone), `${gone} left`);
   }
-  // The wasm imports nothing once scripts/build removed the externref table: no import object.
-  assert.match(finished, /\nfunction __wbg_get_imports\(\) \{\n {4}return \{\};\n\}/);
+  // The wasm imports nothing once scripts/build removed the externref table: an empty
+  // import object in each loader.
+  assert.ok(!finished.includes("__wbg_get_imports"));
+  assert.equal(finished.split("const imports = {};").length, 3);
+});
+
+test("each export's wrapper of numbers is an arrow function with its conversion kept", () => {
+  assert.match(finished, /\nexport const callInput = \(len\) => wasm\.callInput\(len\) >>> 0;/);
+  assert.match(finished, /\nexport const decodeJwtScratch = \(len\) => wasm\.decodeJwtScratch\(len\);/);
+  assert.match(finished, /\nexport const isExpiredScratch = \(len, leeway, now_ms\) => wasm\.isExpiredScratch\(len, leeway, now_ms\) !== 0;/);
+  assert.ok(!/\nexport function /.test(finished));
+  // A wrapper of another shape (here a string's) is left as it is.
+  const other = "\nexport function greeting() {\n    const ret = wasm.greeting();\n    return getStringFromWasm0(ret[0], ret[1]);\n}\n";
+  assert.ok(finishGlue(raw + other).includes(other));
 });
 
 test("no string is copied by the glue and no class wraps the engine: one call over a handle", () => {
