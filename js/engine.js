@@ -3,7 +3,7 @@
 // (src/web/engine.rs is the other side of that encoding). One way to call: a method
 // returns its result or throws the AuthError the engine met (and recorded: it shows in
 // the snapshot); methods that cannot fail never throw.
-import { callInput, decodeJwtScratch, engineCall, engineMemory, isExpiredScratch, jwtScratch, jwtScratchLength } from "./auth_wasm.js";
+import { decodeJwtScratch, engineCall, engineMemory, isExpiredScratch, jwtScratch, jwtScratchLength } from "./auth_wasm.js";
 import { authError, errorFromText } from "./auth-error.js";
 
 // The op numbers are written where they are used, each with its name as in
@@ -37,7 +37,7 @@ const request = (/** @type {string} */ text) => /** @type {EngineRequest} */ (JS
 const maybeRequest = (/** @type {string} */ text) => (text ? request(text) : null);
 // An engine's slot in the wasm is freed once its Engine is collected (the shell never
 // frees one by hand).
-const engines = new FinalizationRegistry((/** @type {number} */ handle) => engineCall(handle, 39 /* FREE */, 0, 0, 0, 0, 0, 0, 0));
+const engines = new FinalizationRegistry((/** @type {number} */ handle) => engineCall(handle, 39 /* FREE */));
 
 export class Engine {
   // Private: a minifier shortens `#` names (never property names).
@@ -71,7 +71,7 @@ export class Engine {
     let answer;
     try {
       // At most 3 UTF-8 bytes per UTF-16 code unit.
-      let at = callInput(3 * (a.length + b.length + c.length + d.length));
+      let at = engineCall(0, 40 /* INPUT */, 3 * (a.length + b.length + c.length + d.length));
       const input = new Uint8Array(engineMemory().buffer);
       const [la, lb, lc, ld] = [a, b, c, d].map((arg) => {
         const { written } = encoder.encodeInto(arg, input.subarray(at));

@@ -3,7 +3,7 @@
 #![cfg(target_arch = "wasm32")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use auth_wasm::web::engine::{call_handle, call_input, engine_call, Engine};
+use auth_wasm::web::engine::{call_handle, engine_call, Engine};
 use auth_wasm::web::functions::{decode_jwt, is_expired};
 use wasm_bindgen_test::*;
 
@@ -25,6 +25,7 @@ const DPOP_CLAIMS: u32 = 36;
 const DPOP_ANSWER: u32 = 37;
 const DPOP_CLEAR: u32 = 38;
 const FREE: u32 = 39;
+const INPUT: u32 = 40;
 
 fn call(e: &mut Engine, op: u32, x: f64, y: f64, a: &str) -> String {
     e.call(op, 0, x, y, a, "", "", "")
@@ -355,11 +356,12 @@ fn dpop_decisions_cross_the_boundary() {
 /// What js/engine.js's `#call` does: the arguments' UTF-8 written into the input buffer,
 /// the answer read where the engine says it is.
 fn call_in_memory(handle: u32, op: u32, args: [&str; 4], lens: Option<[u32; 4]>) -> String {
-    let at = call_input(args.iter().map(|a| a.len()).sum()) as *mut u8;
+    let len = args.iter().map(|a| a.len()).sum::<usize>() as u32;
+    let at = engine_call(0, INPUT, len, 0.0, 0.0, 0, 0, 0, 0) as *mut u8;
     let mut written = [0u32; 4];
     let mut offset = 0;
     for (i, arg) in args.iter().enumerate() {
-        // SAFETY: call_input gave at least the arguments' total length.
+        // SAFETY: INPUT gave at least the arguments' total length.
         unsafe { core::ptr::copy_nonoverlapping(arg.as_ptr(), at.add(offset), arg.len()) };
         offset += arg.len();
         written[i] = arg.len() as u32;

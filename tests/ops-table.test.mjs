@@ -22,11 +22,11 @@ function constants(text, pattern) {
 }
 
 /** NAME -> number for every `this.#call(N /\* NAME *\/` in js/engine.js, and the
- * handle's `engineCall(handle, N /\* NAME *\/` (FREE, once an engine is collected); an op
- * may be called from more than one method, always with the same number. */
+ * direct `engineCall(x, N /\* NAME *\/` (FREE once an engine is collected, INPUT before
+ * each call); an op may be called from more than one method, always with the same number. */
 function facadeOps(text) {
   const table = new Map();
-  for (const [, value, name] of text.matchAll(/(?:this\.#call\(|engineCall\(handle, )(\d+) \/\* (\w+) \*\//g)) {
+  for (const [, value, name] of text.matchAll(/(?:this\.#call\(|engineCall\(\w+, )(\d+) \/\* (\w+) \*\//g)) {
     assert.ok(!table.has(name) || table.get(name) === Number(value), `${name} is called as two numbers`);
     table.set(name, Number(value));
   }

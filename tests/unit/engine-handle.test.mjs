@@ -15,16 +15,16 @@ const ROOT = path.resolve(import.meta.dirname, "../..");
 const dir = mkdtempSync(path.join(tmpdir(), "engine-handle-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 for (const file of ["engine.js", "auth-error.js"]) copyFileSync(path.join(ROOT, "js", file), path.join(dir, file));
-// The stand-in: answers are written at 2048 and their [address, length] at 1024, as the
-// engine keeps its answer; what each call got is recorded; `globalThis.wasmAnswer` says
+// The stand-in: the input buffer is at 4096 (INPUT); answers are written at 2048 and their
+// [address, length] at 1024, as the engine keeps its answer; what each other call got is recorded; `globalThis.wasmAnswer` says
 // what the next call answers (a function: it may throw, as a trap does).
 writeFileSync(
   path.join(dir, "auth_wasm.js"),
   `const memory = new WebAssembly.Memory({ initial: 1 });
 export const calls = [];
 export const engineMemory = () => memory;
-export const callInput = () => 4096;
 export function engineCall(handle, op) {
+  if (op === 40 /* INPUT */) return 4096;
   calls.push([handle, op]);
   const bytes = new TextEncoder().encode(globalThis.wasmAnswer(handle, op));
   new Uint8Array(memory.buffer).set(bytes, 2048);
