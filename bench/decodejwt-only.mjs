@@ -82,7 +82,10 @@ async function measure({ count, rounds, raw }) {
       const encoder = new TextEncoder();
       const decoder = new TextDecoder();
       // Made again for each call: a view is emptied when the wasm's memory grows.
-      const view = () => new Uint8Array(w.engineMemory().buffer, w.jwtScratch(), w.jwtScratchLength());
+      // The buffer's address and length: exports of their own in older builds, else the
+      // op SCRATCH (41) of engineCall.
+      const [at, length] = w.jwtScratch ? [w.jwtScratch(), w.jwtScratchLength()] : [w.engineCall(0, 41), w.engineCall(0, 41, 1)];
+      const view = () => new Uint8Array(w.engineMemory().buffer, at, length);
       fns[`${i} wasm call alone`] = () => w.decodeJwtScratch(encoder.encodeInto(next(), view()).written);
       fns[`${i} wasm call + TextDecoder + JSON.parse`] = () => {
         const v = view();

@@ -3,7 +3,7 @@
 // (src/web/engine.rs is the other side of that encoding). One way to call: a method
 // returns its result or throws the AuthError the engine met (and recorded: it shows in
 // the snapshot); methods that cannot fail never throw.
-import { decodeJwtScratch, engineCall, engineMemory, isExpiredScratch, jwtScratch, jwtScratchLength } from "./auth_wasm.js";
+import { decodeJwtScratch, engineCall, engineMemory, isExpiredScratch } from "./auth_wasm.js";
 import { authError, errorFromText } from "./auth-error.js";
 
 // The op numbers are written where they are used, each with its name as in
@@ -338,7 +338,7 @@ let tokenView = new Uint8Array(0);
 function tokenBuffer() {
   if (tokenView.byteLength === 0) {
     const memory = /** @type {WebAssembly.Memory} */ (engineMemory());
-    tokenView = new Uint8Array(memory.buffer, jwtScratch(), jwtScratchLength());
+    tokenView = new Uint8Array(memory.buffer, engineCall(0, 41 /* SCRATCH */), engineCall(0, 41 /* SCRATCH */, 1));
   }
   return tokenView;
 }

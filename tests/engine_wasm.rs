@@ -3,8 +3,9 @@
 #![cfg(target_arch = "wasm32")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use auth_wasm::core::jwt::MAX_TOKEN_LEN;
 use auth_wasm::web::engine::{call_handle, engine_call, Engine};
-use auth_wasm::web::functions::{decode_jwt, is_expired};
+use auth_wasm::web::functions::{decode_jwt, decode_jwt_scratch, is_expired};
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -26,6 +27,7 @@ const DPOP_ANSWER: u32 = 37;
 const DPOP_CLEAR: u32 = 38;
 const FREE: u32 = 39;
 const INPUT: u32 = 40;
+const SCRATCH: u32 = 41;
 
 fn call(e: &mut Engine, op: u32, x: f64, y: f64, a: &str) -> String {
     e.call(op, 0, x, y, a, "", "", "")
@@ -223,6 +225,26 @@ fn token_helpers_leave_the_payload_text_as_sent() {
     assert!(error.contains("too long"), "{error}");
     // After an error the buffer serves the next token as before.
     assert_eq!(decode_jwt(&token).as_deref(), Ok(payload));
+}
+
+/// What js/engine.js asks once for the token buffer: the op SCRATCH answers its address
+/// (`n` = 0) and its length, and a token written there is what `decodeJwtScratch` judges,
+/// its payload left at that address.
+#[wasm_bindgen_test]
+fn the_token_buffer_is_where_scratch_says() {
+    let at = engine_call(0, SCRATCH, 0, 0.0, 0.0, 0, 0, 0, 0) as *mut u8;
+    assert_eq!(
+        engine_call(0, SCRATCH, 1, 0.0, 0.0, 0, 0, 0, 0),
+        MAX_TOKEN_LEN
+    );
+    // {"alg":"HS256"} . {"sub":"42"} . sig
+    let token = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiI0MiJ9.sig";
+    // SAFETY: SCRATCH answered a buffer of MAX_TOKEN_LEN bytes, longer than the token.
+    unsafe { core::ptr::copy_nonoverlapping(token.as_ptr(), at, token.len()) };
+    let len = decode_jwt_scratch(token.len());
+    assert_eq!(len, 12);
+    let payload = unsafe { core::slice::from_raw_parts(at, 12) };
+    assert_eq!(payload, br#"{"sub":"42"}"#);
 }
 
 /// A refresh that failed in the shell (offline, a sibling tab's refresh that never

@@ -7,13 +7,10 @@
  * numbers `x`, `y`, strings `a`..`d` ("" = absent), the first `la`..`ld` bytes of the
  * input buffer. Answers the address of two u32s: the address and length of the answer's
  * UTF-8, kept until the next call; INPUT answers the address of at least `n` bytes for
- * the next call's strings. An argument left out is 0 (NaN for `x`, `y`): FREE and INPUT
- * read none of the rest. */
+ * the next call's strings; SCRATCH the token buffer's address (`n` = 0) or its length in
+ * bytes. An argument left out is 0 (NaN for `x`, `y`): FREE, INPUT and SCRATCH read none
+ * of the rest. */
 export function engineCall(handle: number, op: number, n?: number, x?: number, y?: number, la?: number, lb?: number, lc?: number, ld?: number): number;
-
-/** Where the token buffer starts in the wasm's memory, and its length in bytes. */
-export function jwtScratch(): number;
-export function jwtScratchLength(): number;
 
 /** The wasm's memory: added to the glue by scripts/lib/finish-package.mjs (the export
  * read in JS, not a wasm function). */

@@ -7,6 +7,7 @@ use crate::prelude::*;
 
 use wasm_bindgen::prelude::*;
 
+use super::functions::jwt_scratch;
 use super::Shared;
 use crate::core::account::AccountOp;
 use crate::core::config::{Config, RawConfig};
@@ -14,6 +15,7 @@ use crate::core::dpop::Verdict;
 use crate::core::engine::{self, Access, Answer, Issued, Kind, Reply};
 use crate::core::error::{AuthError, ErrorCode};
 use crate::core::json;
+use crate::core::jwt::MAX_TOKEN_LEN;
 use crate::core::object::Object;
 use crate::core::passkey::{Finish, PasskeyOp};
 use crate::core::protocol::{Credential, SessionsOp};
@@ -88,6 +90,9 @@ mod op {
     pub const FREE: u32 = 39;
     /// Not the engine's: `engine_call` answers the input buffer's address for it.
     pub const INPUT: u32 = 40;
+    /// Not the engine's either: `engine_call` answers where the token buffer starts
+    /// (`n` = 0) or its length in bytes (else): two exports of their own cost more.
+    pub const SCRATCH: u32 = 41;
 }
 
 /// `which`: 0 verify email (`arg`: the token), 1 resend verification, 2 identities,
@@ -239,7 +244,8 @@ static ENGINES: Shared<Vec<Engine>> = Shared::new(Vec::new());
 /// `call_handle` through the wasm's memory (js/engine.js): its strings `a`..`d` are the
 /// input buffer's first `la`, `lb`, `lc`, `ld` bytes. Answers the address of two u32s,
 /// the address and length of the answer's UTF-8, which stays until the next call; but
-/// INPUT answers the address of at least `n` bytes for that input (`call_input`).
+/// INPUT answers the address of at least `n` bytes for that input (`call_input`), and
+/// SCRATCH the token buffer's address (`n` = 0) or length (src/web/functions.rs).
 #[allow(clippy::too_many_arguments)]
 #[wasm_bindgen(js_name = engineCall)]
 pub fn engine_call(
@@ -255,6 +261,9 @@ pub fn engine_call(
 ) -> usize {
     if op == op::INPUT {
         return call_input(n as usize);
+    }
+    if op == op::SCRATCH {
+        return if n == 0 { jwt_scratch() } else { MAX_TOKEN_LEN };
     }
     let [a, b, c, d] = args([la, lb, lc, ld]);
     keep(call_handle(handle, op, n, x, y, a, b, c, d))

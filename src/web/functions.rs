@@ -23,16 +23,11 @@ fn scratch() -> &'static mut [u8; MAX_TOKEN_LEN] {
 
 /// Where the scratch buffer starts in the wasm's memory (`engineMemory()`, which
 /// scripts/lib/finish-package.mjs adds to the glue: the memory export read in JS, not
-/// a wasm function returning it, whose externref shim cost the wasm ~700 B).
-#[wasm_bindgen(js_name = jwtScratch)]
+/// a wasm function returning it, whose externref shim cost the wasm ~700 B). Its length
+/// is `MAX_TOKEN_LEN` (a longer token is refused). Both are answered by the op SCRATCH
+/// of `engineCall` (src/web/engine.rs), asked once: exports of their own cost 17 B gzip more.
 pub fn jwt_scratch() -> usize {
     SCRATCH.address()
-}
-
-/// The scratch buffer's length (`MAX_TOKEN_LEN`: a longer token is refused).
-#[wasm_bindgen(js_name = jwtScratchLength)]
-pub fn jwt_scratch_length() -> usize {
-    MAX_TOKEN_LEN
 }
 
 /// Decodes the token of `len` bytes in the scratch buffer (a `len` beyond the buffer:

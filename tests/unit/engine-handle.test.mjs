@@ -32,7 +32,7 @@ export function engineCall(handle, op) {
   new DataView(memory.buffer).setUint32(1028, bytes.length, true);
   return 1024;
 }
-export const decodeJwtScratch = () => 0, isExpiredScratch = () => false, jwtScratch = () => 0, jwtScratchLength = () => 0;
+export const decodeJwtScratch = () => 0, isExpiredScratch = () => false;
 `,
 );
 const { Engine } = await import(path.join(dir, "engine.js"));
