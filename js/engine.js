@@ -73,12 +73,13 @@ export class Engine {
       // At most 3 UTF-8 bytes per UTF-16 code unit.
       let at = engineCall(0, 40 /* INPUT */, 3 * (a.length + b.length + c.length + d.length));
       const input = new Uint8Array(engineMemory().buffer);
-      const [la, lb, lc, ld] = [a, b, c, d].map((arg) => {
+      // Each string's length in bytes, passed as `la`..`ld`.
+      const lengths = [a, b, c, d].map((arg) => {
         const { written } = encoder.encodeInto(arg, input.subarray(at));
         at += written;
         return written;
       });
-      at = engineCall(this.#handle, op, n, Date.now(), y, la, lb, lc, ld);
+      at = engineCall(this.#handle, op, n, Date.now(), y, ...lengths);
       const { buffer } = engineMemory();
       const kept = new DataView(buffer, at, 8);
       answer = decoder.decode(new Uint8Array(buffer, kept.getUint32(0, true), kept.getUint32(4, true)));
