@@ -227,8 +227,7 @@ export class Engine {
   /** @returns {Access} */
   access() {
     const answer = this.#call(22 /* ACCESS */);
-    if (answer[0] === "1") return { token: answer.slice(1) };
-    return answer === "2" ? "refresh" : answer === "3" ? "expired" : "none";
+    return answer[0] === "1" ? { token: answer.slice(1) } : /** @type {Access} */ (answer);
   }
 
   /** The token after a refresh attempt (failed or not), or null. */
@@ -318,8 +317,7 @@ export class Engine {
     const header = (/** @type {string} */ name) => response.headers.get(name) ?? "";
     // One string for both: a 401 is read by its WWW-Authenticate, any other by its body.
     const said = response.status === 401 ? header("WWW-Authenticate") : body;
-    const verdict = this.#call(37 /* DPOP_ANSWER */, url, header("DPoP-Nonce"), header("Date"), said, 0, response.status);
-    return verdict === "1" ? "retry" : verdict === "2" ? "unbound" : "done";
+    return /** @type {DpopVerdict} */ (this.#call(37 /* DPOP_ANSWER */, url, header("DPoP-Nonce"), header("Date"), said, 0, response.status));
   }
 
   /** Signed out: the nonces go with the key. */

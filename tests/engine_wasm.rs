@@ -18,6 +18,7 @@ const SOCIAL_START: u32 = 13;
 const SOCIAL_FINISH: u32 = 14;
 const ACCOUNT: u32 = 19;
 const REPLY: u32 = 20;
+const SIGN_OUT: u32 = 21;
 const ACCESS: u32 = 22;
 const REFRESH_OUTCOME: u32 = 27;
 const BACKOFF_WAIT: u32 = 28;
@@ -120,6 +121,9 @@ fn a_login_round_trip_across_the_boundary() {
     let req = e.call(LOGIN, 0, 0.0, 0.0, "", "a@b.c", "pw", "");
     let html = reply(&mut e, &req, now, 502.0, "<html>bad gateway</html>");
     assert!(html.starts_with(r#"!{"code":"server""#), "{html}");
+    // Signed out: no token, said as the word js/engine.js answers.
+    call(&mut e, SIGN_OUT, now, 0.0, "");
+    assert_eq!(call(&mut e, ACCESS, now, 0.0, ""), "none");
 }
 
 #[wasm_bindgen_test]
@@ -355,20 +359,26 @@ fn dpop_decisions_cross_the_boundary() {
     let body = r#"{"error":"use_dpop_nonce"}"#;
     assert_eq!(
         e.call(DPOP_ANSWER, 0, now, 400.0, url, "n-1", "", body),
-        "1"
+        "retry"
     );
     let claims = e.call(DPOP_CLAIMS, 0, now, 0.0, "GET", url, "j2", "h");
     assert!(claims.ends_with(r#","nonce":"n-1","ath":"h"}"#), "{claims}");
     // A resource's 401 is read by its WWW-Authenticate.
     let www = r#"DPoP error="use_dpop_nonce""#;
-    assert_eq!(e.call(DPOP_ANSWER, 0, now, 401.0, url, "n-2", "", www), "1");
+    assert_eq!(
+        e.call(DPOP_ANSWER, 0, now, 401.0, url, "n-2", "", www),
+        "retry"
+    );
     assert_eq!(
         e.call(DPOP_ANSWER, 0, now, 401.0, url, "n-3", "", "DPoP"),
-        "0"
+        "done"
     );
     // Tokens issued as bearer under dpop: true are refused.
     let bearer = r#"{"access_token":"t","token_type":"Bearer"}"#;
-    assert_eq!(e.call(DPOP_ANSWER, 0, now, 200.0, url, "", "", bearer), "2");
+    assert_eq!(
+        e.call(DPOP_ANSWER, 0, now, 200.0, url, "", "", bearer),
+        "unbound"
+    );
     // Signed out: the nonce is forgotten.
     assert_eq!(e.call(DPOP_CLEAR, 0, now, 0.0, "", "", "", ""), "");
     let claims = e.call(DPOP_CLAIMS, 0, now, 0.0, "GET", url, "j3", "");

@@ -416,11 +416,12 @@ impl Engine {
                 e.sign_out(None);
                 String::new()
             }
+            // "1" and the token, or the word js/engine.js answers as it is.
             op::ACCESS => match e.access(x) {
-                Access::SignedOut => "0".to_owned(),
                 Access::Use(token) => ["1", &token].concat(),
-                Access::Refresh => "2".to_owned(),
-                Access::Expired(first) => if first { "3" } else { "4" }.to_owned(),
+                Access::Refresh => "refresh".to_owned(),
+                Access::Expired(true) => "expired".to_owned(),
+                Access::SignedOut | Access::Expired(false) => "none".to_owned(),
             },
             op::USABLE => e.usable_token(x).unwrap_or_default(),
             op::BEARER_ALLOWED => flag(e.bearer_allowed(a)),
@@ -443,16 +444,17 @@ impl Engine {
             // The claims of a proof (`a`: method, `b`: url, `c`: jti, `d`: ath or ""),
             // "" when `b` is no absolute http(s) URL.
             op::DPOP_CLAIMS => e.dpop.claims(a, b, c, x, opt(d)).unwrap_or_default(),
-            // An answer's verdict, "0" as it is, "1" retry, "2" unbound. `a`: url, `y`:
+            // An answer's verdict, as js/engine.js answers it: "done" (as it is), "retry",
+            // "unbound". `a`: url, `y`:
             // status, `b`: DPoP-Nonce, `c`: Date, `d`: WWW-Authenticate for a 401, else
             // the body (core::dpop reads only the one that status makes relevant).
             op::DPOP_ANSWER => {
                 let status = y as u16;
                 let (www, body) = if status == 401 { (d, "") } else { ("", d) };
                 match e.dpop.answer(a, status, opt(b), www, body, opt(c), x) {
-                    Verdict::Done => "0",
-                    Verdict::Retry => "1",
-                    Verdict::Unbound => "2",
+                    Verdict::Done => "done",
+                    Verdict::Retry => "retry",
+                    Verdict::Unbound => "unbound",
                 }
                 .to_owned()
             }
