@@ -336,8 +336,7 @@ let tokenView = new Uint8Array(0);
 /** The buffer's bytes; made again after the wasm's memory grew (the old view is then empty). */
 function tokenBuffer() {
   if (tokenView.byteLength === 0) {
-    const memory = /** @type {WebAssembly.Memory} */ (engineMemory());
-    tokenView = new Uint8Array(memory.buffer, engineCall(0, 41 /* SCRATCH */), engineCall(0, 41 /* SCRATCH */, 1));
+    tokenView = new Uint8Array(engineMemory().buffer, engineCall(0, 41 /* SCRATCH */), engineCall(0, 41 /* SCRATCH */, 1));
   }
   return tokenView;
 }
