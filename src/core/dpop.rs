@@ -121,21 +121,24 @@ impl Dpop {
             _ => None,
         };
         if let Some(nonce) = nonce {
-            // A loop, not `iter_mut().find(..)` (smaller in the wasm).
-            let mut known = false;
+            // Copied once; a loop, not `iter_mut().find(..)` (smaller in the wasm).
+            let nonce = nonce.to_owned();
+            let mut slot = None;
             for (o, n) in &mut self.nonces {
                 if *o == origin {
-                    *n = nonce.to_owned();
-                    known = true;
+                    slot = Some(n);
                 }
             }
-            if !known {
-                if self.nonces.len() >= MAX_ORIGINS {
-                    // The oldest goes (retain, not remove(0): no panicking index path).
-                    let mut first = true;
-                    self.nonces.retain(|_| !core::mem::take(&mut first));
+            match slot {
+                Some(n) => *n = nonce,
+                None => {
+                    if self.nonces.len() >= MAX_ORIGINS {
+                        // The oldest goes (retain, not remove(0): no panicking index path).
+                        let mut first = true;
+                        self.nonces.retain(|_| !core::mem::take(&mut first));
+                    }
+                    self.nonces.push((origin, nonce));
                 }
-                self.nonces.push((origin, nonce.to_owned()));
             }
         }
         let parsed = || json::parse(body);
