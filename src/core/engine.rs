@@ -164,33 +164,33 @@ impl Engine {
         let session = self.session.as_ref();
         let claims = session.and_then(|s| s.claims.as_deref());
         let user = session.and_then(|s| s.user.as_deref()).or(claims);
-        let mut expires = String::new();
+        let mut out = Object::new();
+        out.str("status", self.status(local).as_str())
+            .raw("user", user.unwrap_or("null"))
+            .raw("claims", claims.unwrap_or("null"));
+        // Numbers and the methods written straight into the view (no text of their own).
+        let expires = out.member("expiresAt");
         match session.and_then(|s| s.expires_at) {
-            Some(e) => write_num(
-                &mut expires,
-                crate::core::float::round(e - self.clock.offset_ms),
-            ),
+            Some(e) => write_num(expires, crate::core::float::round(e - self.clock.offset_ms)),
             None => expires.push_str("null"),
         }
-        let mfa = self.mfa.as_ref().map(|(_, methods)| {
-            let mut list = String::from("[");
-            // No `enumerate`: a comma before every method but the first.
-            for m in methods {
-                if list.len() > 1 {
-                    list.push(',');
+        let mfa = out.member("mfa");
+        match self.mfa.as_ref() {
+            Some((_, methods)) => {
+                mfa.push_str("{\"methods\":[");
+                // No `enumerate`: a comma before every method but the first.
+                let start = mfa.len();
+                for m in methods {
+                    if mfa.len() > start {
+                        mfa.push(',');
+                    }
+                    write_str(mfa, m);
                 }
-                write_str(&mut list, m);
+                mfa.push_str("]}");
             }
-            list.push(']');
-            Object::new().raw("methods", &list).end()
-        });
-        Object::new()
-            .str("status", self.status(local).as_str())
-            .raw("user", user.unwrap_or("null"))
-            .raw("claims", claims.unwrap_or("null"))
-            .raw("expiresAt", &expires)
-            .raw("mfa", mfa.as_deref().unwrap_or("null"))
-            .end()
+            None => mfa.push_str("null"),
+        }
+        out.end()
     }
 
     /// The text to store for the current session (None: remove it).
