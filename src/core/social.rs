@@ -192,7 +192,7 @@ pub fn finish_request(
     }
     if returned.at != Some(redirect) {
         return Err(other_provider(
-            "This sign-in answer arrived on another redirect URI than the sign-in named: start it again",
+            "This sign-in answer arrived on another redirect URI: start it again",
         ));
     }
     let iss_required = matches!(
