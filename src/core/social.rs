@@ -97,21 +97,22 @@ pub fn parse_started(resp: &HttpResponse, better_auth: bool) -> Result<String, A
     }
     let body = json::object(resp.body);
     let field = |key| body.as_ref().and_then(|b| b.str_of(key));
-    let (url, flow, issuer, iss_required) = if better_auth {
+    let (url_key, flow, issuer, iss_required) = if better_auth {
         let flow = Some(better_auth::FLOW);
-        (field("url"), flow, flow, false)
+        ("url", flow, flow, false)
     } else {
         let iss_required = matches!(
             body.as_ref().and_then(|b| b.get("iss_parameter_supported")),
             Some(Json::Bool(true))
         );
         (
-            field("authorization_url"),
+            "authorization_url",
             field("flow"),
             field("issuer"),
             iss_required,
         )
     };
+    let url = field(url_key);
     match (url, flow, issuer) {
         (Some(url), Some(flow), Some(issuer))
             if origin_of(url).is_some() && !flow.is_empty() && !issuer.is_empty() =>
