@@ -512,10 +512,10 @@ impl Engine {
     /// The token after a refresh attempt (failed or not): still usable, or None.
     pub fn usable_token(&self, local: Millis) -> Option<String> {
         let now = self.now(local);
-        self.session
-            .as_ref()
-            .filter(|s| !s.is_expired(now, self.cfg.leeway))
-            .map(|s| s.access_token.clone())
+        match self.session.as_ref() {
+            Some(s) if !s.is_expired(now, self.cfg.leeway) => Some(s.access_token.clone()),
+            _ => None,
+        }
     }
 
     /// Whether `url` may receive the bearer.
