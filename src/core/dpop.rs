@@ -37,10 +37,9 @@ pub struct Dpop {
 /// Most origins a client talks to: its backend and a few APIs.
 const MAX_ORIGINS: usize = 16;
 
-/// `htu` (RFC 9449 4.2): the URL without query and fragment. None for anything that
-/// is not an absolute http(s) URL.
-pub fn htu(url: &str) -> Option<&str> {
-    origin_of(url)?;
+/// `htu` (RFC 9449 4.2): the URL without query and fragment, for a URL `origin_of`
+/// accepted (the caller asked it: its origin names the nonce).
+fn htu(url: &str) -> Option<&str> {
     let url = trim(url);
     // A plain loop: a char-pattern search links a searcher, and `bytes().position`
     // is unrolled (both larger in the wasm).
@@ -80,8 +79,8 @@ impl Dpop {
         now_ms: Millis,
         ath: Option<&str>,
     ) -> Option<String> {
-        let htu = htu(url)?;
         let origin = origin_of(url)?;
+        let htu = htu(url)?;
         Some(
             Object::new()
                 .str("jti", jti)
