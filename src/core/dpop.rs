@@ -140,16 +140,18 @@ impl Dpop {
                 }
             }
         }
-        let parsed = || json::parse(body);
+        // The body read once: a 400's `error`, a token answer's `token_type`.
+        let parsed = json::parse(body);
+        let said = parsed.as_ref().and_then(|b| b.str_of("error"));
         let error = |code: &str| match status {
             401 => find(www_authenticate, code).is_some(),
-            _ => parsed().as_ref().and_then(|b| b.str_of("error")) == Some(code),
+            _ => said == Some(code),
         };
         let asks = match status {
             400 | 401 if clock_moved && error("invalid_dpop_proof") => return Verdict::Retry,
             400 | 401 => error("use_dpop_nonce"),
             200..=299 => {
-                return match parsed() {
+                return match parsed {
                     Some(b) if b.get("access_token").is_some() && !token_type_is_dpop(&b) => {
                         Verdict::Unbound
                     }
