@@ -599,7 +599,13 @@ impl Engine {
     /// `backoff_wait`).
     pub fn postponed(&self, local: Millis) -> Option<String> {
         let wait = self.backoff_wait(local)?;
-        if self.usable_token(local).is_some() {
+        // Whether the token is still usable, without a copy of it.
+        let now = self.now(local);
+        if self
+            .session
+            .as_ref()
+            .is_some_and(|s| !s.is_expired(now, self.cfg.leeway))
+        {
             if let Some(last) = self.error_json() {
                 return Some(last.to_owned());
             }
