@@ -215,10 +215,12 @@ impl Engine {
     /// `synced`). None is a sign-out; unreadable text (another tab, an extension or
     /// a user writing garbage) is ignored: it must not cost this tab its session.
     pub fn adopt(&mut self, text: Option<&str>, local: Millis) -> bool {
-        let incoming = match text.map(|t| persist::decode(t, self.now(local))) {
+        let incoming = match text {
             None => None,
-            Some(Ok(session)) => Some(session),
-            Some(Err(_)) => return false,
+            Some(t) => match persist::decode(t, self.now(local)) {
+                Ok(session) => Some(session),
+                Err(_) => return false,
+            },
         };
         if same_state(incoming.as_ref(), self.session.as_ref()) {
             return false;
