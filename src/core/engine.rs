@@ -482,8 +482,8 @@ impl Engine {
     /// The best-effort revocation request, when the protocol has one.
     pub fn logout(&mut self) -> Option<Issued> {
         let session = self.session.as_ref()?;
-        let out = protocol::logout_request(&self.cfg, session.refresh_token.as_deref())
-            .map(|r| self.outgoing(r))?;
+        let request = protocol::logout_request(&self.cfg, session.refresh_token.as_deref())?;
+        let out = self.outgoing(request);
         Some(self.issue(Kind::Logout, out))
     }
 
@@ -530,8 +530,12 @@ impl Engine {
     /// The refresh credential; an error (and, once expired, signed out) when there
     /// is none.
     pub fn refresh_token(&mut self, local: Millis) -> Result<String, AuthError> {
-        if let Some(t) = self.session.as_ref().and_then(|s| s.refresh_token.clone()) {
-            return Ok(t);
+        if let Some(Session {
+            refresh_token: Some(t),
+            ..
+        }) = &self.session
+        {
+            return Ok(t.clone());
         }
         let err = AuthError::new(ErrorCode::SessionExpired, "The session cannot be refreshed");
         if self.status(local) == Status::Expired {
