@@ -88,7 +88,10 @@ pub fn request(cfg: &Config, op: PasskeyOp) -> Result<HttpRequest, AuthError> {
             "POST",
             "/register/options",
             "",
-            password.map_or_else(|| "{}".to_owned(), |p| json_object(&[("password", p)])),
+            match password {
+                Some(p) => json_object(&[("password", p)]),
+                None => "{}".to_owned(),
+            },
         ),
         PasskeyOp::SignUpOptions { email, name } => {
             if email.is_empty() {
