@@ -101,8 +101,11 @@ impl Default for Pending {
 impl Engine {
     /// The one input for every answer: the reply to the request `id`.
     pub fn reply(&mut self, id: u32, reply: &Reply, local: Millis) -> Result<Answer, AuthError> {
-        let slot = self.requests.open.get_mut(id as usize % REMEMBERED);
-        let Some(kind) = slot.and_then(|(open, kind)| kind.take_if(|_| *open == id)) else {
+        let kind = match self.requests.open.get_mut(id as usize % REMEMBERED) {
+            Some((open, kind)) if *open == id => kind.take(),
+            _ => None,
+        };
+        let Some(kind) = kind else {
             return Err(AuthError::config("No request is waiting for this answer"));
         };
         // Every answer's `Date` tells the server's clock, once here for all kinds.
