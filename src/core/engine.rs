@@ -149,7 +149,10 @@ impl Engine {
     }
 
     pub fn set_error(&mut self, err: Option<&AuthError>) {
-        self.error = err.map(|e| (e.code, error_json(e)));
+        self.error = match err {
+            Some(e) => Some((e.code, error_json(e))),
+            None => None,
+        };
     }
 
     /// Record a failure (it shows in the snapshot) and pass it on.
@@ -162,8 +165,11 @@ impl Engine {
     /// `expiresAt` on the device's clock (what `Date.now()` compares with).
     pub fn view(&self, local: Millis) -> String {
         let session = self.session.as_ref();
-        let claims = session.and_then(|s| s.claims.as_deref());
-        let user = session.and_then(|s| s.user.as_deref()).or(claims);
+        let (user, claims) = match session {
+            Some(s) => (s.user.as_deref(), s.claims.as_deref()),
+            None => (None, None),
+        };
+        let user = user.or(claims);
         let mut out = Object::new();
         out.str("status", self.status(local).as_str())
             .raw("user", user.unwrap_or("null"))
