@@ -175,15 +175,16 @@ pub fn finish_request(
     if returned.state.is_none() && returned.code.is_none() && returned.error.is_none() {
         return Ok(None);
     }
-    let pending = pending.and_then(json::object);
-    let field = |key| pending.as_ref().and_then(|p| p.str_of(key));
+    let Some(pending) = pending.and_then(json::object) else {
+        return Err(mismatch());
+    };
     let (Some(provider), Some(state), Some(verifier), Some(flow), Some(issuer), Some(redirect)) = (
-        field("provider"),
-        field("state"),
-        field("verifier"),
-        field("flow"),
-        field("issuer"),
-        field("redirect"),
+        pending.str_of("provider"),
+        pending.str_of("state"),
+        pending.str_of("verifier"),
+        pending.str_of("flow"),
+        pending.str_of("issuer"),
+        pending.str_of("redirect"),
     ) else {
         return Err(mismatch());
     };
@@ -196,10 +197,7 @@ pub fn finish_request(
             "This sign-in answer arrived on another redirect URI: start it again",
         ));
     }
-    let iss_required = matches!(
-        pending.as_ref().and_then(|p| p.get("issRequired")),
-        Some(Json::Bool(true))
-    );
+    let iss_required = matches!(pending.get("issRequired"), Some(Json::Bool(true)));
     let iss_ok = match returned.iss {
         Some(iss) => iss == issuer,
         None => !iss_required,
@@ -243,10 +241,7 @@ pub fn finish_request(
         // backend's flow knows the issuer as well).
         .opt_str("iss", returned.iss);
     let mut request = post(cfg, &path, JSON_TYPE, body.end());
-    if matches!(
-        pending.as_ref().and_then(|p| p.get("link")),
-        Some(Json::Bool(true))
-    ) {
+    if matches!(pending.get("link"), Some(Json::Bool(true))) {
         request.credential = Credential::Access;
     }
     Ok(Some(request))
