@@ -95,40 +95,39 @@ pub fn parse_started(resp: &HttpResponse, better_auth: bool) -> Result<String, A
     if !(200..300).contains(&resp.status) {
         return Err(error_from_response(Op::Social, resp));
     }
-    let body = json::object(resp.body);
-    let field = |key| body.as_ref().and_then(|b| b.str_of(key));
-    let (url_key, flow, issuer, iss_required) = if better_auth {
-        let flow = Some(better_auth::FLOW);
-        ("url", flow, flow, false)
-    } else {
-        let iss_required = matches!(
-            body.as_ref().and_then(|b| b.get("iss_parameter_supported")),
-            Some(Json::Bool(true))
-        );
-        (
-            "authorization_url",
-            field("flow"),
-            field("issuer"),
-            iss_required,
-        )
-    };
-    let url = field(url_key);
-    match (url, flow, issuer) {
-        (Some(url), Some(flow), Some(issuer))
-            if origin_of(url).is_some() && !flow.is_empty() && !issuer.is_empty() =>
-        {
-            Ok(Object::new()
+    let read = json::object(resp.body).and_then(|body| {
+        let (url_key, flow, issuer, iss_required) = if better_auth {
+            let flow = better_auth::FLOW;
+            ("url", flow, flow, false)
+        } else {
+            let iss_required =
+                matches!(body.get("iss_parameter_supported"), Some(Json::Bool(true)));
+            (
+                "authorization_url",
+                body.str_of("flow")?,
+                body.str_of("issuer")?,
+                iss_required,
+            )
+        };
+        let url = body.str_of(url_key)?;
+        if origin_of(url).is_none() || flow.is_empty() || issuer.is_empty() {
+            return None;
+        }
+        Some(
+            Object::new()
                 .str("url", url)
                 .str("flow", flow)
                 .str("issuer", issuer)
                 .raw("issRequired", if iss_required { "true" } else { "false" })
-                .end())
-        }
-        _ => Err(invalid_response(
+                .end(),
+        )
+    });
+    read.ok_or_else(|| {
+        invalid_response(
             "The start of the sign-in has no authorization URL or issuer",
             resp.status,
-        )),
-    }
+        )
+    })
 }
 
 /// What came back: the callback URL's query, and where it arrived (`at`: the URL's
