@@ -205,13 +205,27 @@ pub fn parse_answer(kind: Answer, resp: &HttpResponse) -> Result<String, AuthErr
     if matches!(kind, Answer::Nothing) {
         return Ok(String::new());
     }
-    let body = json::parse(resp.body);
     let mut out = String::new();
-    let read = body.as_ref().and_then(|body| match kind {
+    let read = match json::parse(resp.body) {
+        Some(body) => read_answer(kind, &body, resp.body, &mut out),
+        None => None,
+    };
+    match read {
+        Some(()) => Ok(out),
+        None => Err(invalid_response(
+            "The passkey answer is not what the backend sends",
+            resp.status,
+        )),
+    }
+}
+
+/// `body` (the answer's text `text`, parsed) written to `out` as `kind` says; None when it
+/// is not what the backend sends.
+fn read_answer(kind: Answer, body: &Json, text: &str, out: &mut String) -> Option<()> {
+    match kind {
         Answer::Options { request } => {
             options(request, body)?;
-            out.push_str(resp.body);
-            Some(())
+            out.push_str(text);
         }
         Answer::List => {
             let Some(Json::Arr(items)) = body.get("passkeys") else {
@@ -223,20 +237,13 @@ pub fn parse_answer(kind: Answer, resp: &HttpResponse) -> Result<String, AuthErr
                 if out.len() > 1 {
                     out.push(',');
                 }
-                passkey(&mut out, item)?;
+                passkey(out, item)?;
             }
             out.push(']');
-            Some(())
         }
-        _ => passkey(&mut out, body),
-    });
-    match read {
-        Some(()) => Ok(out),
-        None => Err(invalid_response(
-            "The passkey answer is not what the backend sends",
-            resp.status,
-        )),
+        _ => passkey(out, body)?,
     }
+    Some(())
 }
 
 /// Whether `body` is a ceremony's options: the ceremony to send back, and what a
