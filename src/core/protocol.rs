@@ -170,14 +170,16 @@ pub fn register_request(
         cfg.endpoints.register.as_deref().ok_or_else(|| {
             AuthError::config("register needs endpoints.register with this protocol")
         })?;
-    let mut members = vec![("email", email), ("password", password)];
+    // Written member by member (no `Vec` of pairs grown for the optional name).
+    let mut body = Object::new();
+    body.str("email", email).str("password", password);
     match name {
-        Some(name) => members.push(("name", name)),
+        Some(name) => body.str("name", name),
         // Better Auth requires a name; an empty one is accepted.
-        None if cfg.protocol == Protocol::BetterAuth => members.push(("name", "")),
-        None => {}
-    }
-    Ok(post(cfg, path, JSON_TYPE, json_object(&members)))
+        None if cfg.protocol == Protocol::BetterAuth => body.str("name", ""),
+        None => &mut body,
+    };
+    Ok(post(cfg, path, JSON_TYPE, body.end()))
 }
 
 pub fn refresh_request(cfg: &Config, refresh_token: &str) -> HttpRequest {
@@ -420,13 +422,14 @@ pub fn mfa_request(
     recovery_code: Option<&str>,
 ) -> Option<HttpRequest> {
     let path = cfg.endpoints.mfa.as_deref()?;
-    let mut members = vec![("challenge", challenge)];
+    let mut body = Object::new();
+    body.str("challenge", challenge);
     match (code, recovery_code) {
-        (Some(c), _) => members.push(("code", c)),
-        (None, Some(r)) => members.push(("recovery_code", r)),
-        (None, None) => {}
-    }
-    Some(post(cfg, path, JSON_TYPE, json_object(&members)))
+        (Some(c), _) => body.str("code", c),
+        (None, Some(r)) => body.str("recovery_code", r),
+        (None, None) => &mut body,
+    };
+    Some(post(cfg, path, JSON_TYPE, body.end()))
 }
 
 /// Whether a 2xx register response signed the user in (else the client logs in).
