@@ -392,25 +392,31 @@ pub fn parse_sessions(resp: &HttpResponse) -> Result<String, AuthError> {
             resp.status,
         ));
     };
-    let mut out = Vec::new();
+    // Written as it is read (no `Json` tree of the answer); a comma before every
+    // object but the first.
+    let mut out = String::from("[");
     for item in &items {
-        let text = |key: &str| Json::Str(item.str_of(key).unwrap_or("").to_owned());
         let Some(id) = item.str_of("id") else {
             return Err(invalid_response("A session has no id", resp.status));
         };
-        out.push(Json::Obj(vec![
-            ("id".to_owned(), Json::Str(id.to_owned())),
-            ("createdAt".to_owned(), text("created_at")),
-            ("lastUsedAt".to_owned(), text("last_used_at")),
-            ("userAgent".to_owned(), text("user_agent")),
-            ("ip".to_owned(), text("ip")),
-            (
-                "current".to_owned(),
-                Json::Bool(matches!(item.get("current"), Some(Json::Bool(true)))),
-            ),
-        ]));
+        let text = |key: &str| item.str_of(key).unwrap_or("");
+        let current = matches!(item.get("current"), Some(Json::Bool(true)));
+        if out.len() > 1 {
+            out.push(',');
+        }
+        out.push_str(
+            &Object::new()
+                .str("id", id)
+                .str("createdAt", text("created_at"))
+                .str("lastUsedAt", text("last_used_at"))
+                .str("userAgent", text("user_agent"))
+                .str("ip", text("ip"))
+                .raw("current", if current { "true" } else { "false" })
+                .end(),
+        );
     }
-    Ok(Json::Arr(out).to_text())
+    out.push(']');
+    Ok(out)
 }
 
 /// The second step of a two-factor sign-in (json protocol; Better Auth's is
@@ -738,6 +744,28 @@ pub(crate) mod tests {
         assert_eq!(
             parse_mfa_challenge(&resp(401, r#"{"mfa_required":true,"challenge":"c"}"#)),
             None
+        );
+    }
+
+    #[test]
+    fn session_lists_are_written_in_order_with_missing_texts_empty() {
+        assert_eq!(parse_sessions(&resp(200, "[]")).unwrap(), "[]");
+        assert_eq!(
+            parse_sessions(&resp(
+                200,
+                r#"[{"id":"a","ip":"::1","current":true},{"id":"b\"","user_agent":7,"current":1}]"#
+            ))
+            .unwrap(),
+            concat!(
+                r#"[{"id":"a","createdAt":"","lastUsedAt":"","userAgent":"","ip":"::1","current":true},"#,
+                r#"{"id":"b\"","createdAt":"","lastUsedAt":"","userAgent":"","ip":"","current":false}]"#
+            )
+        );
+        assert_eq!(
+            parse_sessions(&resp(200, r#"[{"id":"a"},{"ip":"x"}]"#))
+                .unwrap_err()
+                .message,
+            "A session has no id"
         );
     }
 
