@@ -397,7 +397,8 @@ impl Parser<'_, '_> {
                         let full = self.keep.is_none();
                         // Skimming: which of the keys asked for this member is.
                         let mut slot = None;
-                        let mut key = None;
+                        // Empty for an array's item or when skimming (no allocation).
+                        let mut key = String::new();
                         if object {
                             self.ws();
                             if self.b.get(self.i).copied() != Some(b'"') {
@@ -406,7 +407,7 @@ impl Parser<'_, '_> {
                             let from = self.i;
                             let escaped = self.string(full)?;
                             if full {
-                                key = Some(core::mem::take(&mut self.last));
+                                key = core::mem::take(&mut self.last);
                             } else if let (0, Some(keep)) = (depth, self.keep) {
                                 // Compared as written, or read again to compare it
                                 // unescaped (`"e\u0078p"` is `exp`).
@@ -429,7 +430,7 @@ impl Parser<'_, '_> {
                         let value = self.value(depth + 1)?;
                         if full {
                             if object {
-                                members.push((key.unwrap_or_default(), value));
+                                members.push((key, value));
                             } else {
                                 items.push(value);
                             }
