@@ -419,10 +419,16 @@ impl Parser<'_, '_> {
                                 }
                                 // First bytes compared inline: most keys differ there
                                 // (a string comparison is three calls in the wasm).
+                                // A loop, not `position` (unrolled in the wasm).
                                 let first = name.as_bytes().first();
-                                slot = keep
-                                    .iter()
-                                    .position(|k| k.as_bytes().first() == first && *k == name);
+                                let mut j = 0;
+                                while let Some(k) = keep.get(j) {
+                                    if k.as_bytes().first() == first && *k == name {
+                                        slot = Some(j);
+                                        break;
+                                    }
+                                    j += 1;
+                                }
                             }
                             self.ws();
                             self.eat(b":")?;
