@@ -361,7 +361,9 @@ impl Config {
             }
         }
         let mut endpoints = Endpoints::defaults(protocol);
-        for (op, path) in raw.endpoints {
+        // By reference (a clone per path): no `vec::IntoIter` in the wasm.
+        for (op, path) in &raw.endpoints {
+            let path = path.clone();
             if path.is_empty() {
                 return Err(AuthError::config(
                     "endpoints entries must be non-empty paths",

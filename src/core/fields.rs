@@ -47,7 +47,9 @@ impl Fields {
     /// From the `fields` option's (name, value) pairs; every value is checked.
     pub fn from_pairs(pairs: Vec<(String, String)>) -> Result<Fields, AuthError> {
         let mut fields = Fields::default();
-        for (name, value) in pairs {
+        // By reference, as config's endpoints: no `vec::IntoIter` (its `next` and drop)
+        // in the wasm.
+        for (name, value) in &pairs {
             let (slot, one_name) = match name.as_str() {
                 "accessToken" => (&mut fields.access_token, false),
                 "refreshToken" => (&mut fields.refresh_token, false),
@@ -58,15 +60,15 @@ impl Fields {
                     "fields keys are accessToken, refreshToken, expiresIn, user and refreshBody",
                 )),
             };
-            if !well_formed(&value) || (one_name && value.contains('.')) {
+            if !well_formed(value) || (one_name && value.contains('.')) {
                 let shape = if one_name {
                     " must be one field name"
                 } else {
                     " must be member names joined by dots, like \"data.token\""
                 };
-                return Err(AuthError::config(&["fields.", &name, shape].concat()));
+                return Err(AuthError::config(&["fields.", name, shape].concat()));
             }
-            *slot = value;
+            *slot = value.clone();
         }
         Ok(fields)
     }
