@@ -289,10 +289,9 @@ fn seconds(value: Option<f64>, default: i64, name: &str) -> Result<i64, AuthErro
 
 impl Config {
     pub fn validate(raw: RawConfig) -> Result<Config, AuthError> {
-        let base_url = raw
-            .base_url
-            .map(|u| trim(&u).to_owned())
-            .unwrap_or_default();
+        // `raw` is read in place, never moved from: a partly moved struct is dropped
+        // field by field at every early return.
+        let base_url = trim(raw.base_url.as_deref().unwrap_or("")).to_owned();
         if base_url.is_empty() {
             return Err(AuthError::config("baseUrl is required"));
         }
@@ -345,8 +344,8 @@ impl Config {
                 "fields works with protocol \"json\" or \"oauth2-password\"",
             ));
         }
-        let fields = Fields::from_pairs(raw.fields)?;
-        let storage_key = raw.storage_key.unwrap_or_else(|| "auth-wasm".into());
+        let fields = Fields::from_pairs(&raw.fields)?;
+        let storage_key = raw.storage_key.as_deref().unwrap_or("auth-wasm").to_owned();
         if storage_key.is_empty() {
             return Err(AuthError::config("storageKey must not be empty"));
         }
