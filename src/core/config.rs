@@ -291,11 +291,11 @@ impl Config {
     pub fn validate(raw: RawConfig) -> Result<Config, AuthError> {
         // `raw` is read in place, never moved from: a partly moved struct is dropped
         // field by field at every early return.
-        let base_url = trim(raw.base_url.as_deref().unwrap_or("")).to_owned();
+        let base_url = trim(raw.base_url.as_deref().unwrap_or(""));
         if base_url.is_empty() {
             return Err(AuthError::config("baseUrl is required"));
         }
-        let base_origin = origin_of(&base_url)
+        let base_origin = origin_of(base_url)
             .ok_or_else(|| AuthError::config("baseUrl must be an absolute http(s) URL"))?;
         require_https(&base_origin, "baseUrl")?;
         let protocol = match raw.protocol.as_deref() {
@@ -388,7 +388,7 @@ impl Config {
             }
         }
         Ok(Config {
-            base_url: trim_end_slashes(&base_url).to_owned(),
+            base_url: trim_end_slashes(base_url).to_owned(),
             base_origin,
             protocol,
             storage,
