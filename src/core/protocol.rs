@@ -294,7 +294,8 @@ pub fn parse_tokens(cfg: &Config, op: Op, resp: &HttpResponse) -> Result<TokenSe
         })?;
     let user = match fields.user.as_deref().and_then(|p| lookup(&body, p)) {
         None | Some(Json::Null) => None,
-        Some(user @ Json::Obj(_)) => Some(user.to_text()),
+        // Written out last, when nothing can refuse the answer any more.
+        Some(user @ Json::Obj(_)) => Some(user),
         Some(_) => {
             return Err(invalid_response(
                 "The user in the response is not an object",
@@ -318,7 +319,7 @@ pub fn parse_tokens(cfg: &Config, op: Op, resp: &HttpResponse) -> Result<TokenSe
         expires_in: lookup(&body, &fields.expires_in)
             .and_then(Json::as_f64)
             .filter(|n| n.is_finite() && *n >= 0.0),
-        user,
+        user: user.map(Json::to_text),
     })
 }
 
