@@ -541,9 +541,8 @@ fn field_errors(body: Option<&Json>) -> Vec<(String, String)> {
                             }
                         }
                     }
-                    let name = name.to_owned();
                     if let Some(msg) = item.str_of("msg") {
-                        out.push((name, msg.to_owned()));
+                        out.push((name.to_owned(), msg.to_owned()));
                     }
                 }
             }
