@@ -172,10 +172,11 @@ impl RawConfig {
             .ok_or_else(|| AuthError::config("AuthClient needs a config object with baseUrl"))?;
         let present = |key: &str| value.get(key).filter(|v| !matches!(v, Json::Null));
         // Matches, not `map(..).transpose()`: less code per closure.
-        let text = |key: &str| -> Result<Option<String>, AuthError> {
+        // Borrowed: copied into the `RawConfig` once every member has been read.
+        let text = |key: &str| -> Result<Option<&str>, AuthError> {
             match present(key) {
                 None => Ok(None),
-                Some(Json::Str(s)) => Ok(Some(s.clone())),
+                Some(Json::Str(s)) => Ok(Some(s)),
                 Some(_) => Err(AuthError::config_named(key, " must be a string")),
             }
         };
@@ -225,25 +226,39 @@ impl RawConfig {
         let endpoints = pairs("endpoints")?;
         let fields = pairs("fields")?;
         let retry = present("retry");
+        // Read in the order the errors are reported.
+        let base_url = text("baseUrl")?;
+        let protocol = text("protocol")?;
+        let storage = text("storage")?;
+        let storage_key = text("storageKey")?;
+        let refresh_margin = number(value.get("refreshMargin"), "refreshMargin")?;
+        let leeway = number(value.get("leeway"), "leeway")?;
+        let retry_base_delay = number(retry.and_then(|r| r.get("baseDelay")), "retry.baseDelay")?;
+        let retry_max_delay = number(retry.and_then(|r| r.get("maxDelay")), "retry.maxDelay")?;
+        let lock_timeout = number(value.get("lockTimeout"), "lockTimeout")?;
+        let timeout = number(value.get("timeout"), "timeout")?;
+        let refresh_transport = text("refreshTransport")?;
+        let dpop = match present("dpop") {
+            None => None,
+            Some(Json::Bool(on)) => Some(*on),
+            Some(_) => return Err(AuthError::config("dpop must be true or false")),
+        };
+        let owned = |text: Option<&str>| text.map(str::to_owned);
         Ok(RawConfig {
-            base_url: text("baseUrl")?,
-            protocol: text("protocol")?,
-            storage: text("storage")?,
-            storage_key: text("storageKey")?,
-            refresh_margin: number(value.get("refreshMargin"), "refreshMargin")?,
-            leeway: number(value.get("leeway"), "leeway")?,
+            base_url: owned(base_url),
+            protocol: owned(protocol),
+            storage: owned(storage),
+            storage_key: owned(storage_key),
+            refresh_margin,
+            leeway,
             allowed_origins,
             endpoints,
-            retry_base_delay: number(retry.and_then(|r| r.get("baseDelay")), "retry.baseDelay")?,
-            retry_max_delay: number(retry.and_then(|r| r.get("maxDelay")), "retry.maxDelay")?,
-            lock_timeout: number(value.get("lockTimeout"), "lockTimeout")?,
-            timeout: number(value.get("timeout"), "timeout")?,
-            refresh_transport: text("refreshTransport")?,
-            dpop: match present("dpop") {
-                None => None,
-                Some(Json::Bool(on)) => Some(*on),
-                Some(_) => return Err(AuthError::config("dpop must be true or false")),
-            },
+            retry_base_delay,
+            retry_max_delay,
+            lock_timeout,
+            timeout,
+            refresh_transport: owned(refresh_transport),
+            dpop,
             fields,
         })
     }
