@@ -305,7 +305,26 @@ fn seconds(value: Option<f64>, default: i64, name: &str) -> Result<i64, AuthErro
 impl Config {
     pub fn validate(raw: RawConfig) -> Result<Config, AuthError> {
         // `raw` is read in place, never moved from: a partly moved struct is dropped
-        // field by field at every early return.
+        // field by field at every early return. The numbers are checked first, while
+        // nothing is owned that a refusal would drop, and their error reported below.
+        let numbers = (|| {
+            Ok((
+                seconds(raw.refresh_margin, 60, "refreshMargin")?,
+                seconds(raw.leeway, 30, "leeway")?,
+                millis(
+                    raw.retry_base_delay,
+                    Backoff::default().base_ms,
+                    "retry.baseDelay",
+                )?,
+                millis(
+                    raw.retry_max_delay,
+                    Backoff::default().cap_ms,
+                    "retry.maxDelay",
+                )?,
+                millis(raw.lock_timeout, 10_000.0, "lockTimeout")?,
+                millis(raw.timeout, 15_000.0, "timeout")?,
+            ))
+        })();
         let base_url = trim(raw.base_url.as_deref().unwrap_or(""));
         if base_url.is_empty() {
             return Err(AuthError::config("baseUrl is required"));
@@ -402,30 +421,21 @@ impl Config {
                 }
             }
         }
+        // Reported after every option before them, as their order in `Config` says.
+        let (refresh_margin, leeway, base_ms, cap_ms, lock_timeout_ms, timeout_ms) = numbers?;
         Ok(Config {
             base_url: trim_end_slashes(base_url).to_owned(),
             base_origin,
             protocol,
             storage,
             storage_key,
-            refresh_margin: seconds(raw.refresh_margin, 60, "refreshMargin")?,
-            leeway: seconds(raw.leeway, 30, "leeway")?,
+            refresh_margin,
+            leeway,
             allowed_origins,
             endpoints,
-            backoff: Backoff {
-                base_ms: millis(
-                    raw.retry_base_delay,
-                    Backoff::default().base_ms,
-                    "retry.baseDelay",
-                )?,
-                cap_ms: millis(
-                    raw.retry_max_delay,
-                    Backoff::default().cap_ms,
-                    "retry.maxDelay",
-                )?,
-            },
-            lock_timeout_ms: millis(raw.lock_timeout, 10_000.0, "lockTimeout")?,
-            timeout_ms: millis(raw.timeout, 15_000.0, "timeout")?,
+            backoff: Backoff { base_ms, cap_ms },
+            lock_timeout_ms,
+            timeout_ms,
             refresh_cookie,
             dpop,
             fields,
@@ -468,6 +478,28 @@ mod tests {
 
     fn from_json(text: &str) -> Result<Config, AuthError> {
         RawConfig::from_json(text).and_then(Config::validate)
+    }
+
+    #[test]
+    fn the_first_wrong_option_is_the_one_reported() {
+        // The numbers are checked first but reported after the options before them.
+        let message = |text: &str| from_json(text).unwrap_err().message.clone();
+        assert_eq!(
+            message(r#"{"baseUrl":"http://localhost","endpoints":{"x":"/x"},"leeway":-1}"#),
+            "endpoints keys are login, register, refresh, logout, me, mfa, sessions, social, verifyEmail, identities and passkeys"
+        );
+        assert_eq!(
+            message(r#"{"baseUrl":"http://example.com","leeway":-1}"#),
+            "baseUrl must use https: unless it is localhost or 127.0.0.1"
+        );
+        assert_eq!(
+            message(r#"{"baseUrl":"http://localhost","leeway":-1,"timeout":-1}"#),
+            "leeway must be a number of seconds between 0 and 86400"
+        );
+        assert_eq!(
+            message(r#"{"baseUrl":1,"protocol":2}"#),
+            "baseUrl must be a string"
+        );
     }
 
     #[test]
