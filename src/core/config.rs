@@ -379,7 +379,7 @@ impl Config {
             ));
         }
         let fields = Fields::from_pairs(&raw.fields)?;
-        let storage_key = raw.storage_key.as_deref().unwrap_or("auth-wasm").to_owned();
+        let storage_key = raw.storage_key.as_deref().unwrap_or("auth-wasm");
         if storage_key.is_empty() {
             return Err(AuthError::config("storageKey must not be empty"));
         }
@@ -428,7 +428,7 @@ impl Config {
             base_origin,
             protocol,
             storage,
-            storage_key,
+            storage_key: storage_key.to_owned(),
             refresh_margin,
             leeway,
             allowed_origins,
