@@ -402,24 +402,32 @@ impl Config {
                     "endpoints entries must be non-empty paths",
                 ));
             }
-            match op.as_str() {
-                "login" => endpoints.login = path,
-                "register" => endpoints.register = Some(path),
-                "refresh" => endpoints.refresh = path,
-                "logout" => endpoints.logout = Some(path),
-                "me" => endpoints.me = Some(path),
-                "mfa" => endpoints.mfa = Some(path),
-                "sessions" => endpoints.sessions = Some(path),
-                "social" => endpoints.social = Some(path),
-                "verifyEmail" => endpoints.verify_email = Some(path),
-                "identities" => endpoints.identities = Some(path),
-                "passkeys" => endpoints.passkeys = Some(path),
-                _ => {
-                    return Err(AuthError::config(
-                        "endpoints keys are login, register, refresh, logout, me, mfa, sessions, social, verifyEmail, identities and passkeys",
-                    ))
+            // The slot chosen first, then one assignment (one drop of the default it
+            // replaces, not one per key).
+            let slot = match op.as_str() {
+                "login" => &mut endpoints.login,
+                "refresh" => &mut endpoints.refresh,
+                optional => {
+                    let slot = match optional {
+                        "register" => &mut endpoints.register,
+                        "logout" => &mut endpoints.logout,
+                        "me" => &mut endpoints.me,
+                        "mfa" => &mut endpoints.mfa,
+                        "sessions" => &mut endpoints.sessions,
+                        "social" => &mut endpoints.social,
+                        "verifyEmail" => &mut endpoints.verify_email,
+                        "identities" => &mut endpoints.identities,
+                        "passkeys" => &mut endpoints.passkeys,
+                        _ => {
+                            return Err(AuthError::config(
+                                "endpoints keys are login, register, refresh, logout, me, mfa, sessions, social, verifyEmail, identities and passkeys",
+                            ))
+                        }
+                    };
+                    slot.insert(String::new())
                 }
-            }
+            };
+            *slot = path;
         }
         // Reported after every option before them, as their order in `Config` says.
         let (refresh_margin, leeway, base_ms, cap_ms, lock_timeout_ms, timeout_ms) = numbers?;
