@@ -3,8 +3,8 @@
 // (src/web/engine.rs is the other side of that encoding). One way to call: a method
 // returns its result or throws the AuthError the engine met (and recorded: it shows in
 // the snapshot); methods that cannot fail never throw.
-import { Engine as Wasm, callInput, decodeJwtScratch, engineMemory, isExpiredScratch, jwtScratch, jwtScratchLength } from "./auth_wasm.js";
-import { errorFromText } from "./auth-error.js";
+import { decodeJwtScratch, engineCall, engineMemory, isExpiredScratch, jwtScratch, jwtScratchLength } from "./auth_wasm.js";
+import { authError, errorFromText } from "./auth-error.js";
 
 // The op numbers are written where they are used, each with its name as in
 // src/web/engine.rs `mod op`, the one source (tests/ops-table.test.mjs checks the copies):
@@ -35,11 +35,15 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 const request = (/** @type {string} */ text) => /** @type {EngineRequest} */ (JSON.parse(text));
 const maybeRequest = (/** @type {string} */ text) => (text ? request(text) : null);
+// An engine's slot in the wasm is freed once its Engine is collected (the shell never
+// frees one by hand).
+const engines = new FinalizationRegistry((/** @type {number} */ handle) => engineCall(handle, 39 /* FREE */));
 
 export class Engine {
   // Private: a minifier shortens `#` names (never property names).
-  /** @type {Wasm} */
-  #wasm;
+  /** The engine's handle in the wasm (src/web/engine.rs `engine_call`).
+   * @type {number} */
+  #handle;
   /** @type {() => void} */
   #onFailure;
   #errText = "";
@@ -50,9 +54,9 @@ export class Engine {
    * @param {string} config the config as JSON text
    * @param {() => void} onFailure told before a failure is thrown (the recorded error changed) */
   constructor(config, onFailure) {
-    this.#wasm = new Wasm();
     this.#onFailure = onFailure;
-    this.#call(0 /* CONFIGURE */, config);
+    this.#handle = +this.#call(0 /* CONFIGURE */, config);
+    engines.register(this, this.#handle);
   }
 
   /** The op with its strings `a`..`d` ("" = absent), a count `n` and a number `y`;
@@ -60,21 +64,27 @@ export class Engine {
    * engine's input buffer; the answer's UTF-8 stays in the wasm's memory until the next
    * call, which answers where its address and length are (little-endian u32s, as the
    * wasm's memory is). Each view is made after the call before it, which may have grown
-   * the memory (a new buffer; the old one's views are then empty).
+   * the memory (a new buffer; the old one's views are then empty). A trap (a bug, or
+   * the memory exhausted) is an AuthError too, never the wasm's RuntimeError.
    * @returns {string} */
   #call(/** @type {number} */ op, a = "", b = "", c = "", d = "", n = 0, y = 0) {
-    // At most 3 UTF-8 bytes per UTF-16 code unit.
-    let at = callInput(3 * (a.length + b.length + c.length + d.length));
-    const input = new Uint8Array(engineMemory().buffer);
-    const [la, lb, lc, ld] = [a, b, c, d].map((arg) => {
-      const { written } = encoder.encodeInto(arg, input.subarray(at));
-      at += written;
-      return written;
-    });
-    at = this.#wasm.call(op, n, Date.now(), y, la, lb, lc, ld);
-    const { buffer } = engineMemory();
-    const kept = new DataView(buffer, at, 8);
-    const answer = decoder.decode(new Uint8Array(buffer, kept.getUint32(0, true), kept.getUint32(4, true)));
+    let answer;
+    try {
+      // At most 3 UTF-8 bytes per UTF-16 code unit.
+      let at = engineCall(0, 40 /* INPUT */, 3 * (a.length + b.length + c.length + d.length));
+      const input = new Uint8Array(engineMemory().buffer);
+      const [la, lb, lc, ld] = [a, b, c, d].map((arg) => {
+        const { written } = encoder.encodeInto(arg, input.subarray(at));
+        at += written;
+        return written;
+      });
+      at = engineCall(this.#handle, op, n, Date.now(), y, la, lb, lc, ld);
+      const { buffer } = engineMemory();
+      const kept = new DataView(buffer, at, 8);
+      answer = decoder.decode(new Uint8Array(buffer, kept.getUint32(0, true), kept.getUint32(4, true)));
+    } catch (err) {
+      throw authError("config", `auth-wasm: the engine failed (${err})`);
+    }
     if (answer[0] === "!") {
       this.#onFailure();
       throw errorFromText(answer.slice(1));

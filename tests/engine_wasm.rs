@@ -3,7 +3,7 @@
 #![cfg(target_arch = "wasm32")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use auth_wasm::web::engine::{call_input, Engine};
+use auth_wasm::web::engine::{call_handle, engine_call, Engine};
 use auth_wasm::web::functions::{decode_jwt, is_expired};
 use wasm_bindgen_test::*;
 
@@ -24,6 +24,8 @@ const PASSKEY: u32 = 35;
 const DPOP_CLAIMS: u32 = 36;
 const DPOP_ANSWER: u32 = 37;
 const DPOP_CLEAR: u32 = 38;
+const FREE: u32 = 39;
+const INPUT: u32 = 40;
 
 fn call(e: &mut Engine, op: u32, x: f64, y: f64, a: &str) -> String {
     e.call(op, 0, x, y, a, "", "", "")
@@ -353,18 +355,19 @@ fn dpop_decisions_cross_the_boundary() {
 
 /// What js/engine.js's `#call` does: the arguments' UTF-8 written into the input buffer,
 /// the answer read where the engine says it is.
-fn call_in_memory(e: &mut Engine, op: u32, args: [&str; 4], lens: Option<[u32; 4]>) -> String {
-    let at = call_input(args.iter().map(|a| a.len()).sum()) as *mut u8;
+fn call_in_memory(handle: u32, op: u32, args: [&str; 4], lens: Option<[u32; 4]>) -> String {
+    let len = args.iter().map(|a| a.len()).sum::<usize>() as u32;
+    let at = engine_call(0, INPUT, len, 0.0, 0.0, 0, 0, 0, 0) as *mut u8;
     let mut written = [0u32; 4];
     let mut offset = 0;
     for (i, arg) in args.iter().enumerate() {
-        // SAFETY: call_input gave at least the arguments' total length.
+        // SAFETY: INPUT gave at least the arguments' total length.
         unsafe { core::ptr::copy_nonoverlapping(arg.as_ptr(), at.add(offset), arg.len()) };
         offset += arg.len();
         written[i] = arg.len() as u32;
     }
     let [la, lb, lc, ld] = lens.unwrap_or(written);
-    let kept = e.call_in_memory(op, 0, 0.0, 0.0, la, lb, lc, ld) as *const [u32; 2];
+    let kept = engine_call(handle, op, 0, 0.0, 0.0, la, lb, lc, ld) as *const [u32; 2];
     // SAFETY: the engine answers the address of [address, length] of its kept answer.
     let [ptr, len] = unsafe { *kept };
     let bytes = unsafe { core::slice::from_raw_parts(ptr as *const u8, len as usize) };
@@ -373,7 +376,6 @@ fn call_in_memory(e: &mut Engine, op: u32, args: [&str; 4], lens: Option<[u32; 4
 
 #[wasm_bindgen_test]
 fn arguments_and_answers_cross_through_the_wasms_memory() {
-    let mut e = Engine::new();
     // Longer than any fixed buffer, not ASCII: the input and the answer grow the memory.
     let pages = core::arch::wasm32::memory_size(0);
     let key = "ключ🙂".repeat(100_000);
@@ -383,35 +385,89 @@ fn arguments_and_answers_cross_through_the_wasms_memory() {
         r#""}"#,
     ]
     .concat();
-    assert_eq!(
-        call_in_memory(&mut e, CONFIGURE, [&config, "", "", ""], None),
-        ""
-    );
-    let settings = call_in_memory(&mut e, SETTINGS, ["", "", "", ""], None);
+    let e: u32 = call_in_memory(0, CONFIGURE, [&config, "", "", ""], None)
+        .parse()
+        .unwrap();
+    let settings = call_in_memory(e, SETTINGS, ["", "", "", ""], None);
     assert!(core::arch::wasm32::memory_size(0) > pages);
-    assert_eq!(settings, e.call(SETTINGS, 0, 0.0, 0.0, "", "", "", ""));
+    assert_eq!(
+        settings,
+        call_handle(e, SETTINGS, 0, 0.0, 0.0, "", "", "", "")
+    );
     assert!(settings.contains(&[r#""key":""#, &key, "\""].concat()));
     // The second argument, not the first: each starts where the one before ended.
-    let login = call_in_memory(&mut e, LOGIN, ["", "zoë@b.c", "pw 🙂", ""], None);
+    let login = call_in_memory(e, LOGIN, ["", "zoë@b.c", "pw 🙂", ""], None);
     assert!(
         login.contains("zoë@b.c") && login.contains("pw 🙂"),
         "{login}"
     );
     // Lengths past the buffer, or splitting a character, read as "": a bad argument, no
     // panic and nothing read beyond what was written.
-    let split = call_in_memory(&mut e, LOGIN, ["", "ë", "pw", ""], Some([0, 1, 2, 0]));
+    let split = call_in_memory(e, LOGIN, ["", "ë", "pw", ""], Some([0, 1, 2, 0]));
     assert!(
         split.starts_with('!') && split.contains("validation"),
         "{split}"
     );
-    let past = call_in_memory(
-        &mut e,
-        LOGIN,
-        ["", "a@b.c", "pw", ""],
-        Some([0, 5, u32::MAX, 0]),
-    );
+    let past = call_in_memory(e, LOGIN, ["", "a@b.c", "pw", ""], Some([0, 5, u32::MAX, 0]));
     assert!(
         past.starts_with('!') && past.contains("validation"),
         "{past}"
     );
+}
+
+/// What js/engine.js does with handles: CONFIGURE answers a new engine's handle, each
+/// handle's engine keeps its own state, FREE (once the JS `Engine` is collected) frees
+/// the slot, and a freed or never-issued handle is refused with a `config` error (an
+/// AuthError in JS), never another engine's answer or a trap. A freed slot is taken again.
+#[wasm_bindgen_test]
+fn engines_are_named_by_handles_and_freed() {
+    let config = r#"{"baseUrl":"http://127.0.0.1:8000"}"#;
+    let handle = |answer: String| -> u32 { answer.parse().expect(&answer) };
+    let first = handle(call_handle(0, CONFIGURE, 0, 0.0, 0.0, config, "", "", ""));
+    let second = handle(call_handle(
+        first, CONFIGURE, 0, 0.0, 0.0, config, "", "", "",
+    ));
+    assert_ne!(first, second);
+    // A refused config answers the error and issues no handle.
+    let refused = call_handle(
+        0,
+        CONFIGURE,
+        0,
+        0.0,
+        0.0,
+        r#"{"baseUrl":"ftp://x"}"#,
+        "",
+        "",
+        "",
+    );
+    assert!(refused.starts_with(r#"!{"code":"config""#), "{refused}");
+    // Each engine's requests are numbered by itself.
+    let login = |h| call_handle(h, LOGIN, 0, 0.0, 0.0, "", "a@b.c", "pw", "");
+    assert!(login(first).starts_with(r#"{"id":1,"#));
+    assert!(login(first).starts_with(r#"{"id":2,"#));
+    assert!(login(second).starts_with(r#"{"id":1,"#));
+    assert_eq!(call_handle(first, FREE, 0, 0.0, 0.0, "", "", "", ""), "");
+    let not_configured = r#"!{"code":"config","message":"The client is not configured"}"#;
+    assert_eq!(
+        call_handle(first, STATUS, 0, 0.0, 0.0, "", "", "", ""),
+        not_configured
+    );
+    assert_eq!(
+        call_handle(u32::MAX, STATUS, 0, 0.0, 0.0, "", "", "", ""),
+        not_configured
+    );
+    // Freeing twice, or a handle never issued, is harmless.
+    assert_eq!(call_handle(first, FREE, 0, 0.0, 0.0, "", "", "", ""), "");
+    assert_eq!(
+        call_handle(u32::MAX, FREE, 0, 0.0, 0.0, "", "", "", ""),
+        not_configured
+    );
+    assert_eq!(
+        call_handle(second, STATUS, 0, 0.0, 0.0, "", "", "", ""),
+        "anonymous"
+    );
+    // The freed slot is taken by the next engine, which starts afresh.
+    let third = handle(call_handle(0, CONFIGURE, 0, 0.0, 0.0, config, "", "", ""));
+    assert_eq!(third, first);
+    assert!(login(third).starts_with(r#"{"id":1,"#));
 }

@@ -2,18 +2,14 @@
 // src/web/functions.rs, and the web target's loaders), for checking js/ before any build. The build's own file is
 // the one shipped; scripts/test-wasm type-checks the built package against index.d.ts.
 
-/** core::engine behind one call (js/engine.js is its one caller): `op`, a count `n`,
+/** core::engine behind one call over a handle (js/engine.js is its one caller): the
+ * engine `handle` names (CONFIGURE answers a new one; FREE frees it), `op`, a count `n`,
  * numbers `x`, `y`, strings `a`..`d` ("" = absent), the first `la`..`ld` bytes of the
- * input buffer (`callInput`). Answers the address of two u32s: the address and length of
- * the answer's UTF-8, kept until the next call. */
-export class Engine {
-  free(): void;
-  constructor();
-  call(op: number, n: number, x: number, y: number, la: number, lb: number, lc: number, ld: number): number;
-}
-
-/** The address of at least `len` bytes for the next call's string arguments. */
-export function callInput(len: number): number;
+ * input buffer. Answers the address of two u32s: the address and length of the answer's
+ * UTF-8, kept until the next call; INPUT answers the address of at least `n` bytes for
+ * the next call's strings. An argument left out is 0 (NaN for `x`, `y`): FREE and INPUT
+ * read none of the rest. */
+export function engineCall(handle: number, op: number, n?: number, x?: number, y?: number, la?: number, lb?: number, lc?: number, ld?: number): number;
 
 /** Where the token buffer starts in the wasm's memory, and its length in bytes. */
 export function jwtScratch(): number;

@@ -43,28 +43,44 @@ export function finishGlue(glue) {
   // arguments into its input buffer), so the glue has no encoder or copy of its own.
   expect(!/passStringToWasm0|cachedTextEncoder|__wbindgen_malloc|__wbindgen_realloc/.test(out), "a string copied by the glue");
 
-  // The classes' explicit free() (and Symbol.dispose, its alias): the shell never frees
-  // an engine by hand; the FinalizationRegistry beside each class frees it once collected.
-  const classes = (out.match(/^export class \w+ \{$/gm) ?? []).length;
-  out = replace(
-    out,
-    /\n {4}__destroy_into_raw\(\) \{\n[^}]*\n {4}\}\n {4}free\(\) \{\n[^}]*\n {4}\}/g,
-    "",
-    classes,
-    "free() per class",
-  );
-  out = replace(out, /\nif \(Symbol\.dispose\) (\w+)\.prototype\[Symbol\.dispose\] = \1\.prototype\.free;/g, "", classes, "Symbol.dispose per class");
-  expect(!/__destroy_into_raw|\.prototype\.free\b/.test(out), "a use of free() left");
+  // No exported class: the engine is one function over a handle (src/web/engine.rs), so
+  // the glue has no class wrapper, free() or FinalizationRegistry (js/engine.js frees).
+  expect(!/^export class /m.test(out) && !/FinalizationRegistry/.test(out), "an exported class");
 
-  // The stand-in for a missing FinalizationRegistry: ES2021, in every browser, Worker and
-  // Node the package supports.
+  // The externref table's initialiser and the start export that ran it: scripts/build
+  // removes both from the wasm (scripts/lib/wasm-unused.mjs), which then imports nothing.
   out = replace(
     out,
-    /\(typeof FinalizationRegistry === 'undefined'\)\n\s*\? \{ register: \(\) => \{\}, unregister: \(\) => \{\} \}\n\s*: new FinalizationRegistry/g,
-    "new FinalizationRegistry",
-    classes,
-    "FinalizationRegistry stand-ins",
+    /\n {8}__wbindgen_init_externref_table: function\(\) \{\n {12}const table = wasm\.__wbindgen_externrefs;\n(?: {12}table\.set\(\d+, \w+\);\n)+ {8}\},/g,
+    "",
+    1,
+    "externref table initialiser",
   );
+  out = replace(out, /\n {4}wasm\.__wbindgen_start\(\);/g, "", 1, "start call");
+  expect(!/__wbindgen_externrefs|__wbindgen_start/.test(out), "a use of the externref table or the start export left");
+  // With nothing else imported, no import object to build.
+  out = out.replace(
+    /\nfunction __wbg_get_imports\(\) \{\n {4}const import0 = \{\n {8}__proto__: null,\n {4}\};\n {4}return \{\n {8}__proto__: null,\n {8}"[^"]+": import0,\n {4}\};\n\}/,
+    "\nfunction __wbg_get_imports() {\n    return {};\n}",
+  );
+
+  // Each export's wrapper as an arrow function (a minifier keeps `function f(a){return ..}`
+  // but writes `f=a=>..` in one declaration list). wasm-bindgen writes a wrapper of numbers
+  // as a call, `const ret`, and the return's conversion; other wrappers are left as they are.
+  out = replace(
+    out,
+    /\nexport function (\w+)\(([\w, ]*)\) \{\n {4}const ret = (wasm\.\w+\(\2\));\n {4}return ret( >>> 0| !== 0)?;\n\}/g,
+    "\nexport const $1 = ($2) => $3$4;",
+    "some",
+    "wrappers of numbers",
+  );
+  // With nothing imported, the loaders pass an empty import object.
+  const emptyImports = /\nfunction __wbg_get_imports\(\) \{\n {4}return \{\};\n\}\n/;
+  if (emptyImports.test(out)) {
+    out = replace(out.replace(emptyImports, "\n"), /\bconst imports = __wbg_get_imports\(\);/g, "const imports = {};", 2, "import object of each loader");
+    expect(!/__wbg_get_imports/.test(out), "a use of __wbg_get_imports left");
+  }
+
   // The module and instance kept in variables nothing reads.
   out = replace(out, /\nlet wasmModule, wasmInstance, wasm;\n/g, "\nlet wasm;\n", 1, "unread module and instance variables");
   out = replace(out, /\n {4}wasmInstance = instance;\n|\n {4}wasmModule = module;\n/g, "\n", 2, "assignments of the unread variables");
@@ -80,17 +96,19 @@ export function finishGlue(glue) {
 
 /** The glue with the wasm's minified names (scripts/build's `wasm-opt
  * --minify-imports-and-exports-and-modules`, whose printed mapping is `names`; `module`:
- * the one import module the wasm now names): the import object's module and functions and
+ * the one import module the wasm now names, none when it imports nothing): the import object's module and functions and
  * every `wasm.<export>` renamed. A name the glue uses that the mapping lacks fails the build.
  * @param {string} glue
  * @param {{ imports: [string, string, string][], exports: [string, string][] }} names
- * @param {string} module */
+ * @param {string | undefined} module */
 export function minifyWasmNames(glue, names, module) {
   const modules = new Set(names.imports.map(([from]) => from));
-  expect(modules.size === 1, `expected the imports from one module, found ${[...modules].join(", ")}`);
-  const [from] = modules;
-  const quoted = JSON.stringify(from).replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
-  let out = replace(glue, new RegExp(`(\\n\\s+)${quoted}: import0,`, "g"), `$1${JSON.stringify(module)}: import0,`, 1, `import module ${from}`);
+  expect(modules.size <= 1, `expected the imports from one module, found ${[...modules].join(", ")}`);
+  let out = glue;
+  for (const from of modules) {
+    const quoted = JSON.stringify(from).replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+    out = replace(out, new RegExp(`(\\n\\s+)${quoted}: import0,`, "g"), `$1${JSON.stringify(module)}: import0,`, 1, `import module ${from}`);
+  }
   for (const [, name, short] of names.imports) {
     out = replace(out, new RegExp(`(\\n\\s+)${name}: function\\(`, "g"), `$1${short}: function(`, 1, `import ${name}`);
   }

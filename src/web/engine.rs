@@ -1,6 +1,7 @@
-//! `Engine`: core::engine behind the boundary, for js/client.js (internal, not the
-//! public API). Only strings, numbers and booleans cross: requests and errors as
-//! JSON text, which the shell turns into fetch calls and `AuthError`s.
+//! core::engine behind the boundary, for js/engine.js (internal, not the public API):
+//! one exported function over a handle, no exported class. Only strings, numbers and
+//! booleans cross: requests and errors as JSON text, which the shell turns into fetch
+//! calls and `AuthError`s.
 
 use crate::prelude::*;
 
@@ -84,6 +85,9 @@ mod op {
     pub const DPOP_CLAIMS: u32 = 36;
     pub const DPOP_ANSWER: u32 = 37;
     pub const DPOP_CLEAR: u32 = 38;
+    pub const FREE: u32 = 39;
+    /// Not the engine's: `engine_call` answers the input buffer's address for it.
+    pub const INPUT: u32 = 40;
 }
 
 /// `which`: 0 verify email (`arg`: the token), 1 resend verification, 2 identities,
@@ -196,9 +200,9 @@ fn kept() -> &'static mut (String, [u32; 2]) {
 }
 
 /// The address of at least `len` bytes for the next call's arguments (the buffer grows
-/// to fit, and the wasm's memory with it: views of it are made after this).
-#[wasm_bindgen(js_name = callInput)]
-pub fn call_input(len: usize) -> usize {
+/// to fit, and the wasm's memory with it: views of it are made after this). The op INPUT
+/// of `engine_call`: an export of its own cost the wasm and the glue 35 B gzip more.
+fn call_input(len: usize) -> usize {
     let input = input();
     if input.len() < len {
         input.resize(len, 0);
@@ -225,38 +229,89 @@ fn keep(answer: String) -> usize {
     kept.1.as_ptr() as usize
 }
 
-/// core::engine for js/client.js. One export: every export is a shim of its own
-/// in the wasm, and one call with string arguments costs less than thirty.
-#[wasm_bindgen]
+/// The engines JS holds, each named by its handle: its index here. A slot whose engine
+/// was freed (or whose config was refused) holds an unconfigured engine, which refuses
+/// every op (`config` error) until CONFIGURE takes the slot again. A plain function over a
+/// handle instead of a wasm-bindgen class: no constructor and free exports, no
+/// `Rc<WasmRefCell<..>>` with its borrow checks and their texts, no class in the glue.
+static ENGINES: Shared<Vec<Engine>> = Shared::new(Vec::new());
+
+/// `call_handle` through the wasm's memory (js/engine.js): its strings `a`..`d` are the
+/// input buffer's first `la`, `lb`, `lc`, `ld` bytes. Answers the address of two u32s,
+/// the address and length of the answer's UTF-8, which stays until the next call; but
+/// INPUT answers the address of at least `n` bytes for that input (`call_input`).
+#[allow(clippy::too_many_arguments)]
+#[wasm_bindgen(js_name = engineCall)]
+pub fn engine_call(
+    handle: u32,
+    op: u32,
+    n: u32,
+    x: f64,
+    y: f64,
+    la: u32,
+    lb: u32,
+    lc: u32,
+    ld: u32,
+) -> usize {
+    if op == op::INPUT {
+        return call_input(n as usize);
+    }
+    let [a, b, c, d] = args([la, lb, lc, ld]);
+    keep(call_handle(handle, op, n, x, y, a, b, c, d))
+}
+
+/// `op` on the engine `handle` names. CONFIGURE (`handle` unread) makes an engine in the
+/// first free slot and answers its handle; FREE frees the handle's slot (js/engine.js,
+/// once its `Engine` is collected); a handle no engine holds is refused as unconfigured.
+#[allow(clippy::too_many_arguments)]
+pub fn call_handle(
+    handle: u32,
+    op: u32,
+    n: u32,
+    x: f64,
+    y: f64,
+    a: &str,
+    b: &str,
+    c: &str,
+    d: &str,
+) -> String {
+    let engines = ENGINES.get();
+    let mut slot = handle as usize;
+    if op == op::CONFIGURE {
+        slot = 0;
+        while engines.get(slot).is_some_and(|e| e.0.is_some()) {
+            slot += 1;
+        }
+        if slot == engines.len() {
+            engines.push(Engine::new());
+        }
+    }
+    let Some(engine) = engines.get_mut(slot) else {
+        return not_configured();
+    };
+    if op == op::FREE {
+        engine.0 = None;
+        return String::new();
+    }
+    let answer = engine.call(op, n, x, y, a, b, c, d);
+    if op == op::CONFIGURE && answer.is_empty() {
+        return num(slot as f64);
+    }
+    answer
+}
+
+fn not_configured() -> String {
+    failure(&AuthError::config("The client is not configured"))
+}
+
+/// core::engine for one client (`None` until configured). Rust's own: JS reaches it
+/// through `engine_call`'s handle.
 #[derive(Default)]
 pub struct Engine(Option<engine::Engine>);
 
-#[wasm_bindgen]
 impl Engine {
-    #[wasm_bindgen(constructor)]
     pub fn new() -> Engine {
         Engine(None)
-    }
-
-    /// `call` through the wasm's memory (js/engine.js): its strings `a`..`d` are the
-    /// input buffer's first `la`, `lb`, `lc`, `ld` bytes (`callInput`). Answers the
-    /// address of two u32s, the address and length of the answer's UTF-8, which stays
-    /// until the next call.
-    #[allow(clippy::too_many_arguments)]
-    #[wasm_bindgen(js_name = call)]
-    pub fn call_in_memory(
-        &mut self,
-        op: u32,
-        n: u32,
-        x: f64,
-        y: f64,
-        la: u32,
-        lb: u32,
-        lc: u32,
-        ld: u32,
-    ) -> usize {
-        let [a, b, c, d] = args([la, lb, lc, ld]);
-        keep(self.call(op, n, x, y, a, b, c, d))
     }
 }
 
@@ -289,7 +344,7 @@ impl Engine {
             return fingerprint(a);
         }
         let Some(e) = self.0.as_mut() else {
-            return failure(&AuthError::config("The client is not configured"));
+            return not_configured();
         };
         let cookie = e.cfg.refresh_cookie;
         if let Some(issued) = request_op(e, op, n, a, b, c, d) {

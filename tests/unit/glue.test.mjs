@@ -15,39 +15,55 @@ test("the code the package never runs is gone", () => {
   for (const gone of [
     "new URL('auth_wasm_bg.wasm', import.meta.url)",
     "using deprecated parameters",
-    "__destroy_into_raw",
-    "Symbol.dispose",
-    "free() {",
-    "typeof FinalizationRegistry",
     "wasmModule",
+    "__wbindgen_init_externref_table",
+    "__wbindgen_externrefs",
+    "__wbindgen_start",
   ]) {
-    assert.ok(raw.includes(gone), `the excerpt has ${gone}`);
+    assert.ok(raw.includes(gone), `the glue has ${gone}`);
     assert.ok(!finished.includes(gone), `${gone} left`);
   }
+  // The wasm imports nothing once scripts/build removed the externref table: an empty
+  // import object in each loader.
+  assert.ok(!finished.includes("__wbg_get_imports"));
+  assert.equal(finished.split("const imports = {};").length, 3);
 });
 
-test("no string is copied by the glue: the call takes its arguments' lengths, and a glue that copies one fails the build", () => {
-  // js/engine.js writes the strings into the engine's input buffer (src/web/engine.rs).
-  assert.match(finished, /wasm\.engine_call\(this\.__wbg_ptr, op, n, x, y, la, lb, lc, ld\)/);
-  assert.match(finished, /FinalizationRegistry\(ptr => wasm\.__wbg_engine_free\(ptr, 1\)\)/);
+test("each export's wrapper of numbers is an arrow function with its conversion kept", () => {
+  assert.match(finished, /\nexport const jwtScratch = \(\) => wasm\.jwtScratch\(\) >>> 0;/);
+  assert.match(finished, /\nexport const decodeJwtScratch = \(len\) => wasm\.decodeJwtScratch\(len\);/);
+  assert.match(finished, /\nexport const isExpiredScratch = \(len, leeway, now_ms\) => wasm\.isExpiredScratch\(len, leeway, now_ms\) !== 0;/);
+  assert.ok(!/\nexport function /.test(finished));
+  // A wrapper of another shape (here a string's) is left as it is.
+  const other = "\nexport function greeting() {\n    const ret = wasm.greeting();\n    return getStringFromWasm0(ret[0], ret[1]);\n}\n";
+  assert.ok(finishGlue(raw + other).includes(other));
+});
+
+test("no string is copied by the glue and no class wraps the engine: one call over a handle", () => {
+  // js/engine.js writes the strings into the engine's input buffer (src/web/engine.rs)
+  // and holds the handle; a class (its free(), finaliser, borrow checks) fails the build.
+  assert.match(finished, /\bwasm\.engineCall\(handle, op, n, x, y, la, lb, lc, ld\)/);
   assert.match(finished, /\(\{module\} = module\);/);
   assert.match(finished, /init\(\) needs the wasm's URL or bytes/);
-  for (const copying of [
+  for (const added of [
     "function passStringToWasm0(arg, malloc, realloc) {}",
     "const cachedTextEncoder = new TextEncoder();",
     "const f = () => wasm.__wbindgen_malloc(1, 1);",
+    "export class Engine {\n}",
+    "const EngineFinalization = new FinalizationRegistry(ptr => wasm.__wbg_engine_free(ptr, 1));",
   ]) {
-    assert.throws(() => finishGlue(`${raw}\n${copying}\n`), /wasm-bindgen's web target changed/);
+    assert.throws(() => finishGlue(`${raw}\n${added}\n`), /wasm-bindgen's web target changed/);
   }
 });
 
 test("glue it does not recognise fails the build", () => {
   const broken = [
     raw.replace("function initSync(", "function initSynchronously("),
-    raw.replace("    __destroy_into_raw() {", "    __destroy() {"),
-    raw.replace("(typeof FinalizationRegistry === 'undefined')", "(typeof FinalizationRegistry !== 'function')"),
     raw.replace("    wasmModule = module;", "    wasmModule ??= module;"),
     raw.replace(/console\.warn\('using deprecated parameters for `initSync\(\)`/, "console.warn('deprecated"),
+    raw.replace("            table.set(0, undefined);", "            table.grow(4);"),
+    raw.replace("    wasm.__wbindgen_start();", "    wasm.__wbindgen_start?.();"),
+    `${raw}\nconst start = () => wasm.__wbindgen_start();\n`,
   ];
   for (const glue of broken) {
     assert.notEqual(glue, raw);
@@ -56,57 +72,76 @@ test("glue it does not recognise fails the build", () => {
 });
 
 test("engineMemory() reads the instance's memory export (decodeJwt's buffer; e2e/client.test.mjs runs it)", () => {
-  assert.ok(!raw.includes("engineMemory"));
+  assert.doesNotMatch(raw, /\bexport (function|const) engineMemory\b/);
   assert.match(finished, /\nexport const engineMemory = \(\) => wasm\.memory;\n$/);
   // A glue with an engineMemory of its own, or that keeps the exports elsewhere: look again.
   assert.throws(() => finishGlue(`${raw}\nexport function engineMemory() {}\n`), /wasm-bindgen's web target changed/);
   assert.throws(() => finishGlue(raw.replace("    wasm = instance.exports;", "    wasm = instance['exports'];")), /wasm-bindgen's web target changed/);
 });
 
-// What `wasm-opt --minify-imports-and-exports-and-modules` printed for this glue's wasm.
+// What `wasm-opt --minify-imports-and-exports-and-modules` printed for this glue's wasm
+// (after scripts/build's wasm-metadce: no imports).
 const NAMES = {
-  imports: [
-    ["./auth_wasm_bg.js", "__wbg___wbindgen_throw_4c88d8bf264fd984", "a"],
-    ["./auth_wasm_bg.js", "__wbg___wbindgen_memory_17a1178bc3328ea3", "b"],
-    ["./auth_wasm_bg.js", "__wbg_now_463ac581d2fc7ea3", "c"],
-    ["./auth_wasm_bg.js", "__wbindgen_init_externref_table", "d"],
-  ],
+  /** @type {[string, string, string][]} */
+  imports: [],
   exports: [
-    ["memory", "e"], ["__wbg_dpop_free", "f"], ["__wbg_engine_free", "g"], ["decodeJwtScratch", "h"],
-    ["dpop_answer", "i"], ["dpop_claims", "j"], ["dpop_clear", "k"], ["dpop_new", "l"],
-    ["engineMemory", "m"], ["engine_call", "n"], ["engine_new", "o"], ["isExpiredScratch", "p"],
-    ["jwtScratch", "q"], ["jwtScratchLength", "r"], ["__abort_handler", "s"], ["__instance_terminated", "t"],
-    ["__wbindgen_externrefs", "u"], ["__wbindgen_free", "x"], ["__wbindgen_start", "y"],
+    ["memory", "a"], ["decodeJwtScratch", "b"], ["engineCall", "c"], ["isExpiredScratch", "d"],
+    ["jwtScratch", "e"], ["jwtScratchLength", "f"],
   ],
 };
 /** @type {[string, string][]} */
 const EXPORTS = /** @type {any} */ (NAMES.exports);
 
-test("the wasm's minified names reach the import object and every use of an export", () => {
-  const minified = minifyWasmNames(finished, /** @type {any} */ (NAMES), "a");
-  for (const [, name] of NAMES.imports) assert.ok(finished.includes(`${name}: function(`) && !minified.includes(name), name);
-  assert.match(minified, /\n\s+"a": import0,/);
-  assert.ok(!minified.includes("./auth_wasm_bg.js"));
-  assert.match(minified, /\n\s+a: function\(arg0, arg1\) \{\n\s+throw new Error/);
-  assert.match(minified, /\n\s+b: function\(\) \{\n\s+const ret = wasm\.e;/);
+test("the wasm's minified names reach every use of an export", () => {
+  const minified = minifyWasmNames(finished, /** @type {any} */ (NAMES), undefined);
   const uses = (/** @type {string} */ text) => [...text.matchAll(/\bwasm\.(\w+)/g)].map((m) => m[1]);
   const short = new Map(EXPORTS);
   assert.ok(uses(finished).length > 5);
   assert.deepEqual(uses(minified), uses(finished).map((name) => short.get(name)));
+  assert.match(minified, /\nexport const engineMemory = \(\) => wasm\.a;\n$/);
+});
+
+// An import, should the engine ever bind a JS function again: its module and name minified too.
+const IMPORTING = `function __wbg_get_imports() {
+    const import0 = {
+        __proto__: null,
+        __wbg_now_463ac581d2fc7ea3: function() {
+            const ret = Date.now();
+            return ret;
+        },
+    };
+    return {
+        __proto__: null,
+        "./auth_wasm_bg.js": import0,
+    };
+}
+const f = () => wasm.engineCall(0, 0, 0, 0, 0, 0, 0, 0, 0);
+`;
+const IMPORTING_NAMES = { imports: [["./auth_wasm_bg.js", "__wbg_now_463ac581d2fc7ea3", "a"]], exports: [["engineCall", "b"]] };
+
+test("an import's module and name are minified", () => {
+  const minified = minifyWasmNames(IMPORTING, /** @type {any} */ (IMPORTING_NAMES), "a");
+  assert.match(minified, /\n\s+"a": import0,/);
+  assert.match(minified, /\n\s+a: function\(\) \{\n\s+const ret = Date\.now\(\);/);
+  assert.match(minified, /wasm\.b\(0,/);
+  assert.ok(!minified.includes("./auth_wasm_bg.js") && !minified.includes("__wbg_now"));
 });
 
 test("a name the glue uses that the mapping lacks fails the build", () => {
-  const names = (/** @type {(n: typeof NAMES) => void} */ edit) => {
-    const copy = structuredClone(NAMES);
+  const names = (/** @type {any} */ base, /** @type {(n: any) => void} */ edit) => {
+    const copy = structuredClone(base);
     edit(copy);
-    return /** @type {any} */ (copy);
+    return copy;
   };
+  assert.throws(
+    () => minifyWasmNames(finished, names(NAMES, (n) => n.exports.splice(n.exports.findIndex(([name]) => name === "engineCall"), 1)), undefined),
+    /wasm-bindgen's web target changed/,
+  );
   for (const broken of [
-    names((n) => n.exports.splice(n.exports.findIndex(([name]) => name === "engine_call"), 1)),
-    names((n) => n.imports[0].splice(1, 1, "__wbg_gone")),
-    names((n) => n.imports.forEach((i) => i.splice(0, 1, "./elsewhere.js"))),
-    names((n) => n.imports[1].splice(0, 1, "./elsewhere.js")),
+    names(IMPORTING_NAMES, (n) => n.imports[0].splice(1, 1, "__wbg_gone")),
+    names(IMPORTING_NAMES, (n) => n.imports.forEach((i) => i.splice(0, 1, "./elsewhere.js"))),
+    names(IMPORTING_NAMES, (n) => n.imports.push(["./other.js", "x", "c"])),
   ]) {
-    assert.throws(() => minifyWasmNames(finished, broken, "a"), /wasm-bindgen's web target changed/);
+    assert.throws(() => minifyWasmNames(IMPORTING, broken, "a"), /wasm-bindgen's web target changed/);
   }
 });
