@@ -33,8 +33,11 @@ import { authError, errorFromText } from "./auth-error.js";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-const request = (/** @type {string} */ text) => /** @type {EngineRequest} */ (JSON.parse(text));
-const maybeRequest = (/** @type {string} */ text) => (text ? request(text) : null);
+// An answer's JSON (a request unless the method says otherwise), and "" as null.
+/** @template [T=EngineRequest] @param {string} text @returns {T} */
+const request = (text) => JSON.parse(text);
+/** @template [T=EngineRequest] @param {string} text @returns {T | null} */
+const maybeRequest = (text) => (text ? request(text) : null);
 // An engine's slot in the wasm is freed once its Engine is collected (the shell never
 // frees one by hand).
 const engines = new FinalizationRegistry((/** @type {number} */ handle) => engineCall(handle, 39 /* FREE */));
@@ -97,7 +100,7 @@ export class Engine {
 
   /** @returns {Settings} */
   settings() {
-    return JSON.parse(this.#call(1 /* SETTINGS */));
+    return request(this.#call(1 /* SETTINGS */));
   }
 
   /** Take the stored session at start; false when it was unreadable (remove it). */
@@ -123,7 +126,7 @@ export class Engine {
   /** The snapshot's session part.
    * @returns {{ status: Status, user: object | null, claims: object | null, expiresAt: number | null, mfa: { methods: string[] } | null }} */
   view() {
-    return JSON.parse(this.#call(6 /* VIEW */));
+    return request(this.#call(6 /* VIEW */));
   }
 
   /** The recorded error: the same AuthError instance until it changes. */
@@ -247,8 +250,7 @@ export class Engine {
 
   /** The claims of the access token, for protocols without `me`. @returns {object | null} */
   claims() {
-    const text = this.#call(32 /* CLAIMS */);
-    return text ? JSON.parse(text) : null;
+    return maybeRequest(this.#call(32 /* CLAIMS */));
   }
 
   // ---- refreshing -------------------------------------------------------------------
