@@ -99,10 +99,17 @@ describe("Next.js server (auth-wasm/next), FastAPI tokens", () => {
     await backend.register(email);
     await page.goto(`${WWW}/notes`);
     await page.waitForURL(`${WWW}/signin?returnTo=%2Fnotes`);
+    const t0 = Date.now();
+    const log = (...x) => console.log(`[dbg ${Date.now() - t0}ms]`, ...x);
+    page.on("request", (r) => { if (!/_next\/static|favicon/.test(r.url())) log("req", r.method(), r.url().replace(WWW, ""), JSON.stringify(Object.fromEntries(Object.entries(r.headers()).filter(([k]) => k.startsWith("next-") || k === "rsc")))); });
+    page.on("response", (r) => { if (!/_next\/static|favicon/.test(r.url())) log("res", r.status(), r.url().replace(WWW, ""), r.headers()["location"] ?? ""); });
+    page.on("framenavigated", (f) => log("nav", f.url()));
+    page.on("console", (m) => log("console", m.text()));
     const firstOf = (request) => (request.redirectedFrom() ? firstOf(request.redirectedFrom()) : request);
     const notesPrefetched = page.waitForEvent("requestfinished", (request) => {
+      // The last hop: the answer the router keeps for /notes (a redirect's hops finish too).
       const first = firstOf(request);
-      return new URL(first.url()).pathname === "/notes" && first.headers()["next-router-prefetch"] !== undefined;
+      return request === first ? false : new URL(first.url()).pathname === "/notes" && first.headers()["next-router-prefetch"] !== undefined;
     });
     await page.route(`${WWW}/api/auth-wasm/session`, async (route) => {
       if (route.request().method() === "POST") await notesPrefetched;
