@@ -88,10 +88,10 @@ describe("Next.js server (auth-wasm/next), FastAPI tokens", () => {
 
   test("sign-in: a protected page the router prefetched before the server knew the user is not remembered as a redirect to sign-in", async () => {
     // Signed in, the nav's links (Notes among them) render and Next prefetches them while
-    // the mirror's POST is still on its way. Held here until that prefetch is answered, the
-    // order a loaded machine produced once in CI: the proxy saw no cookie, and a redirect
-    // it answered would be kept by Next's router as where /notes leads, so the sign-in's
-    // router.replace("/notes") came back to this page and stayed.
+    // the mirror's POST is still on its way. The POST held here until that prefetch is
+    // answered: the order a loaded machine produced once in CI. A proxy that answered the
+    // prefetch (no cookie yet) with its redirect had Next's router keep it as where /notes
+    // leads, and the sign-in's router.replace("/notes") came back here and stayed.
     const context = await stack.browser.newContext();
     const page = await context.newPage();
     const problems = watchConsole(page);
@@ -99,17 +99,13 @@ describe("Next.js server (auth-wasm/next), FastAPI tokens", () => {
     await backend.register(email);
     await page.goto(`${WWW}/notes`);
     await page.waitForURL(`${WWW}/signin?returnTo=%2Fnotes`);
-    const t0 = Date.now();
-    const log = (...x) => console.log(`[dbg ${Date.now() - t0}ms]`, ...x);
-    page.on("request", (r) => { if (!/_next\/static|favicon/.test(r.url())) log("req", r.method(), r.url().replace(WWW, ""), JSON.stringify(Object.fromEntries(Object.entries(r.headers()).filter(([k]) => k.startsWith("next-") || k === "rsc")))); });
-    page.on("response", (r) => { if (!/_next\/static|favicon/.test(r.url())) log("res", r.status(), r.url().replace(WWW, ""), r.headers()["location"] ?? ""); });
-    page.on("framenavigated", (f) => log("nav", f.url()));
-    page.on("console", (m) => log("console", m.text()));
     const firstOf = (request) => (request.redirectedFrom() ? firstOf(request.redirectedFrom()) : request);
-    const notesPrefetched = page.waitForEvent("requestfinished", (request) => {
-      // The last hop: the answer the router keeps for /notes (a redirect's hops finish too).
+    // The last hop (a redirect's hops finish too): the answer the router keeps for /notes.
+    const notesPrefetched = page.waitForEvent("requestfinished", async (request) => {
       const first = firstOf(request);
-      return request === first ? false : new URL(first.url()).pathname === "/notes" && first.headers()["next-router-prefetch"] !== undefined;
+      if (new URL(first.url()).pathname !== "/notes" || first.headers()["next-router-prefetch"] === undefined) return false;
+      const status = (await request.response())?.status() ?? 0;
+      return status < 300 || status >= 400;
     });
     await page.route(`${WWW}/api/auth-wasm/session`, async (route) => {
       if (route.request().method() === "POST") await notesPrefetched;
