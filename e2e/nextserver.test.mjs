@@ -100,13 +100,21 @@ describe("Next.js server (auth-wasm/next), FastAPI tokens", () => {
     await page.goto(`${WWW}/notes`);
     await page.waitForURL(`${WWW}/signin?returnTo=%2Fnotes`);
     const firstOf = (request) => (request.redirectedFrom() ? firstOf(request.redirectedFrom()) : request);
-    // The last hop (a redirect's hops finish too): the answer the router keeps for /notes.
-    const notesPrefetched = page.waitForEvent("requestfinished", async (request) => {
+    // The last hop (not a redirect's), read to its end or until the router had what it
+    // needed and cancelled the rest: the answer the router keeps for /notes.
+    let prefetched = false;
+    let releasePost;
+    const notesPrefetched = new Promise((resolve) => (releasePost = resolve));
+    const settled = async (request) => {
       const first = firstOf(request);
-      if (new URL(first.url()).pathname !== "/notes" || first.headers()["next-router-prefetch"] === undefined) return false;
-      const status = (await request.response())?.status() ?? 0;
-      return status < 300 || status >= 400;
-    });
+      if (new URL(first.url()).pathname !== "/notes" || first.headers()["next-router-prefetch"] === undefined) return;
+      const status = (await request.response().catch(() => null))?.status() ?? 0;
+      if (status >= 300 && status < 400) return;
+      prefetched = true;
+      releasePost();
+    };
+    page.on("requestfinished", settled);
+    page.on("requestfailed", settled);
     await page.route(`${WWW}/api/auth-wasm/session`, async (route) => {
       if (route.request().method() === "POST") await notesPrefetched;
       await route.continue();
@@ -114,8 +122,8 @@ describe("Next.js server (auth-wasm/next), FastAPI tokens", () => {
     await page.getByLabel("Email").fill(email);
     await page.getByLabel("Password").fill("correct horse");
     await page.getByRole("button", { name: "Sign in", exact: true }).click();
-    await notesPrefetched;
     await page.waitForURL(`${WWW}/notes`);
+    assert.ok(prefetched, "the nav's link to /notes was prefetched before the cookie was set");
     await page.getByText("No notes yet.").waitFor();
     assert.deepEqual(problems, []);
     await context.close();
