@@ -5,11 +5,11 @@
 // (`flight`), so concurrent callers in a tab send a single refresh request, and
 // through a Web Lock (or a claim round on the channel), so tabs send one between them.
 import { authError, isAuthError } from "./auth-error.js";
-import { DpopSigner } from "./dpop.js";
+import { dpopSigner } from "./dpop.js";
 import { Engine } from "./engine.js";
 import { build, fetchRequest, read, send } from "./http.js";
-import { Store } from "./storage.js";
-import { autofillSupported, createCredential, getCredential, noPasskeys, passkeysSupported } from "./passkeys.js";
+import { openStore } from "./storage.js";
+import { autofillSupported, passkeyCeremony, requirePasskeys } from "./passkeys.js";
 import { arrivalOf, challengeOf, randomText, savePending, takePending } from "./social.js";
 import { Coordination } from "./coordination.js";
 import { MAX_TIMEOUT_MS, lockManager, online, pageFlags, sleep } from "./tabs.js";
@@ -22,18 +22,18 @@ import { MAX_TIMEOUT_MS, lockManager, online, pageFlags, sleep } from "./tabs.js
 const text = (/** @type {any} */ obj, /** @type {string} */ key) => (obj !== null && typeof obj === "object" && typeof obj[key] === "string" ? obj[key] : "");
 const unauthorized = () => authError("unauthorized", "Not authorized", 401);
 const signalOf = (/** @type {any} */ options) => (options?.signal instanceof AbortSignal ? options.signal : undefined);
-const usePasskeys = () => {
-  if (!passkeysSupported()) throw noPasskeys();
-};
+/** The engine's answer to a request that is no sign-in: its JSON parsed, or undefined for
+ * none (""). @returns {any} */
+const parsed = (/** @type {string} */ answer) => (answer ? JSON.parse(answer) : undefined);
 const signedOutByIt = (/** @type {AuthError} */ err) => err.code === "refresh_failed" || err.code === "session_expired";
 
 export class AuthClient {
   // Private: a minifier shortens `#` names (never property names); nothing outside reads them.
-  /** @type {Store} */
+  /** @type {import("./storage.js").Store} */
   #store;
-  /** @type {DpopSigner | null} */
+  /** @type {import("./dpop.js").DpopSigner | null} */
   #dpop;
-  /** @type {Set<{ listener: AuthListener }>} */
+  /** @type {Set<AuthListener>} */
   #listeners = new Set();
   /** @type {Readonly<import("./index.js").AuthSnapshot> | null} */
   #snap = null;
@@ -62,18 +62,18 @@ export class AuthClient {
   constructor(config) {
     let json;
     try {
-      json = config !== null && typeof config === "object" ? JSON.stringify(config) : undefined;
+      if (config !== null && typeof config === "object") json = JSON.stringify(config);
     } catch {
-      json = undefined;
+      // A config JSON cannot write (a cycle, a BigInt): no config.
     }
     if (json === undefined) throw authError("config", "AuthClient needs a config object with baseUrl");
     this.engine = new Engine(json, () => {
       this.#snap = null;
     });
     this.settings = this.engine.settings();
-    this.#store = new Store(this.settings.storage, `${this.settings.key}:session`);
+    this.#store = openStore(this.settings.storage, `${this.settings.key}:session`);
     // dpop: true where no key can be kept throws `config` here: never a silent bearer.
-    this.#dpop = this.settings.dpop ? new DpopSigner(this.settings.key, this.engine) : null;
+    this.#dpop = this.settings.dpop ? dpopSigner(this.settings.key, this.engine) : null;
     this.#coordination = new Coordination(this, { locks: null, channel: null, clock: { now: () => Date.now(), sleep }, id: Math.random() });
     const stored = this.#store.read();
     if (stored !== null && !this.engine.restore(stored)) this.#store.write(null);
@@ -90,28 +90,33 @@ export class AuthClient {
 
   // ---- the engine ----------------------------------------------------------------
 
-  /** Send one of the client's own requests; a failure to get an answer (network,
-   * timeout) is recorded, so it shows in the snapshot, and thrown. */
-  async #sendRecorded(/** @type {EngineRequest} */ req) {
+  /** Send one of the client's own requests and give the engine its reply: the engine's
+   * answer. A failure to get a reply (network, timeout) is recorded, so it shows in the
+   * snapshot, and thrown. */
+  async #exchange(/** @type {EngineRequest} */ req) {
+    let reply;
     try {
-      return await this.#sendOwn(req);
+      reply = await this.#sendOwn(req);
     } catch (err) {
       // Anything not typed yet (a TypeError from a broken platform API) fails as fetch does.
       throw this.engine.fail(isAuthError(err) ? err : authError("network", "The request could not be sent"));
     }
+    return this.engine.reply(req, reply);
   }
 
   /** Send one of the client's own requests (with a proof under DPoP); not recorded.
    * @param {EngineRequest} req */
-  #sendOwn(req) {
-    return this.#dpop ? this.#dpop.send(req, this.settings.timeout) : send(req, this.settings.timeout);
+  async #sendOwn(req) {
+    const request = build(req, this.settings.timeout);
+    // Under DPoP the answer may issue tokens, which must be bound.
+    return read(await (this.#dpop ? this.#dpop.fetch(request, req.bearer, true) : fetchRequest(request)));
   }
 
   // ---- the public API ------------------------------------------------------------------
 
   /** Sign in with `{ username, password }` or `{ email, password }`. */
   login(/** @type {import("./index.js").LoginCredentials} */ credentials) {
-    return this.#run(() => this.#loginWith(text(credentials, "username"), text(credentials, "email"), text(credentials, "password")));
+    return this.#run(() => this.#signIn(this.engine.login(text(credentials, "username"), text(credentials, "email"), text(credentials, "password"))));
   }
 
   /** Create an account and sign in (logging in when the response has no tokens). */
@@ -120,18 +125,15 @@ export class AuthClient {
       const email = text(input, "email");
       const password = text(input, "password");
       const req = this.engine.register(email, password, text(input, "name"));
-      if ((await this.#signIn(req)) === "login") return this.#loginWith("", email, password);
-      return this.#snapshot();
+      const done = await this.#signIn(req);
+      return done === "login" ? this.#signIn(this.engine.login("", email, password)) : done;
     });
   }
 
   /** The second step of a two-factor sign-in (status `mfa_required`): a code from
    * the authenticator app, or one of the recovery codes. */
   verifyMfa(/** @type {{ code: string } | { recoveryCode: string }} */ input) {
-    return this.#run(async () => {
-      await this.#signIn(this.engine.verifyMfa(text(input, "code"), text(input, "recoveryCode")));
-      return this.#snapshot();
-    });
+    return this.#run(() => this.#signIn(this.engine.verifyMfa(text(input, "code"), text(input, "recoveryCode"))));
   }
 
   /** Social sign-in: off to the provider (through the backend), which sends the user
@@ -154,21 +156,18 @@ export class AuthClient {
   async #startSocial(provider, options, link) {
     const verifier = randomText(32);
     const state = randomText(16);
-    const challenge = await challengeOf(verifier);
     const id = String(provider ?? "");
     const redirectTo = text(options, "redirectTo");
-    const req = this.engine.socialStart(id, redirectTo, challenge, state, link);
+    const req = this.engine.socialStart(id, redirectTo, await challengeOf(verifier), state, link);
     // The redirect URI and the issuer let the callback prove it answers this sign-in,
     // not another provider's (RFC 9207, mix-up).
     const redirect = arrivalOf(redirectTo);
     // A link starts as the signed-in user (bearer rules, refresh-and-replay).
-    const reply = link ? await this.#sendAuthorized(req) : await this.#sendRecorded(req);
-    const { url, flow, issuer, issRequired } = JSON.parse(/** @type {string} */ (this.engine.reply(req, reply)));
-    /** @type {{ provider: string, state: string, verifier: string, flow: string, issuer: string, issRequired: boolean, redirect: string, link?: true }} */
-    const pending = { provider: id, state, verifier, flow, issuer, issRequired, redirect };
-    if (link) pending.link = true;
-    savePending(this.settings.key, JSON.stringify(pending));
-    location.assign(url);
+    /** @type {{ url: string, flow: string, issuer: string, issRequired: boolean }} */
+    const started = link ? await this.#askAuthorized(req) : parsed(/** @type {string} */ (await this.#exchange(req)));
+    // Kept with the start answer's fields as they are (the engine reads what it needs).
+    savePending(this.settings.key, JSON.stringify({ ...started, provider: id, state, verifier, redirect, link: link || undefined }));
+    location.assign(started.url);
   }
 
   /** One of the client's requests that carries the access token (refresh-and-replay).
@@ -177,10 +176,10 @@ export class AuthClient {
     return read(await this.#authorized(build(req, this.settings.timeout)));
   }
 
-  /** Send `req` through the bearer rules; the engine's answer (its text).
+  /** Send `req` through the bearer rules; the engine's answer, parsed.
    * @param {EngineRequest} req */
   async #askAuthorized(req) {
-    return /** @type {string} */ (this.engine.reply(req, await this.#sendAuthorized(req)));
+    return parsed(/** @type {string} */ (this.engine.reply(req, await this.#sendAuthorized(req))));
   }
 
   /** On the page the provider sent the user back to: finish the sign-in (the
@@ -195,9 +194,11 @@ export class AuthClient {
         throw authError("config", "handleRedirect needs an absolute URL");
       }
       const query = here.searchParams;
-      const names = ["state", "code", "error", "error_description", "iss", "session_state"];
-      const param = (/** @type {string} */ name) => query.get(name) ?? "";
-      const returned = { state: param("state"), code: param("code"), error: param("error"), iss: param("iss"), at: arrivalOf(here.href) };
+      const names = ["state", "code", "error", "iss", "error_description", "session_state"];
+      // The engine reads state, code, error, iss and at (an absent one is null).
+      /** @type {any} */
+      const returned = { at: arrivalOf(here.href) };
+      for (const name of names) returned[name] = query.get(name);
       if (!returned.state && !returned.code && !returned.error) return null;
       if (here.href === location.href) {
         for (const name of names) query.delete(name);
@@ -211,8 +212,7 @@ export class AuthClient {
         await this.#askAuthorized(req);
         return this.#snapshot();
       }
-      await this.#signIn(req);
-      return this.#snapshot();
+      return this.#signIn(req);
     });
   }
 
@@ -220,8 +220,7 @@ export class AuthClient {
    * fetched again, so `snapshot.user.email_verified` says true. */
   verifyEmail(/** @type {string} */ token) {
     return this.#run(async () => {
-      const req = this.engine.account(0 /* verify email */, String(token ?? ""));
-      this.engine.reply(req, await this.#sendRecorded(req));
+      await this.#exchange(this.engine.account(0 /* verify email */, String(token ?? "")));
       if (this.engine.status() !== "anonymous") await this.me();
       return this.#snapshot();
     });
@@ -229,21 +228,17 @@ export class AuthClient {
 
   /** Mail the signed-in user another verification link. */
   resendVerification() {
-    return this.#run(async () => {
-      await this.#askAuthorized(this.engine.account(1 /* resend verification */, ""));
-    });
+    return this.#run(() => this.#askAuthorized(this.engine.account(1 /* resend verification */, "")));
   }
 
   /** The providers linked to the signed-in user. */
   identities() {
-    return this.#run(() => this.#askAuthorized(this.engine.account(2 /* identities */, "")).then((list) => JSON.parse(list)));
+    return this.#run(() => this.#askAuthorized(this.engine.account(2 /* identities */, "")));
   }
 
   /** Unlink a provider from the signed-in user (never the last way to sign in). */
   unlink(/** @type {string} */ provider) {
-    return this.#run(async () => {
-      await this.#askAuthorized(this.engine.account(3 /* unlink */, String(provider ?? "")));
-    });
+    return this.#run(() => this.#askAuthorized(this.engine.account(3 /* unlink */, String(provider ?? ""))));
   }
 
   // ---- passkeys (the ceremony itself is js/passkeys.js) ------------------------------------
@@ -252,21 +247,20 @@ export class AuthClient {
    * a password needs (without one, a sign-in in the last 10 minutes is the proof). */
   registerPasskey(/** @type {import("./index.js").RegisterPasskeyOptions | undefined} */ options) {
     return this.#run(async () => {
-      usePasskeys();
-      const started = JSON.parse(await this.#passkeyCall(0 /* register options */, text(options, "password")));
-      const credential = await createCredential(started.options, signalOf(options));
-      return JSON.parse(await this.#passkeyCall(1 /* register */, started.ceremony, credential, text(options, "name")));
+      requirePasskeys();
+      const started = await this.#passkeyCall(0 /* register options */, text(options, "password"));
+      const credential = await passkeyCeremony(true, started.options, signalOf(options));
+      return this.#passkeyCall(1 /* register */, started.ceremony, credential, text(options, "name"));
     });
   }
 
   /** Create an account with a passkey only (no password) and sign in. */
   signUpWithPasskey(/** @type {import("./index.js").PasskeySignUpInput} */ input) {
     return this.#run(async () => {
-      usePasskeys();
-      const started = JSON.parse(await this.#passkeyCall(2 /* sign-up options */, text(input, "email"), text(input, "name")));
-      const credential = await createCredential(started.options, signalOf(input));
-      await this.#signIn(this.engine.passkey(3 /* sign up */, started.ceremony, credential, text(input, "passkeyName")));
-      return this.#snapshot();
+      requirePasskeys();
+      const started = await this.#passkeyCall(2 /* sign-up options */, text(input, "email"), text(input, "name"));
+      const credential = await passkeyCeremony(true, started.options, signalOf(input));
+      return this.#signIn(this.engine.passkey(3 /* sign up */, started.ceremony, credential, text(input, "passkeyName")));
     });
   }
 
@@ -276,7 +270,7 @@ export class AuthClient {
    * has no such autofill). A newer passkey ceremony aborts a waiting autofill. */
   signInWithPasskey(/** @type {import("./index.js").PasskeySignInOptions | undefined} */ options) {
     return this.#run(async () => {
-      usePasskeys();
+      requirePasskeys();
       const autofill = options?.autofill === true;
       if (autofill && !(await autofillSupported())) return null;
       // One ceremony at a time: a browser refuses a second while one waits.
@@ -286,51 +280,45 @@ export class AuthClient {
       const caller = signalOf(options);
       const signal = caller ? AbortSignal.any([caller, wait.signal]) : wait.signal;
       try {
-        const started = JSON.parse(await this.#passkeyCall(4 /* sign-in options */));
-        const credential = await getCredential(started.options, autofill, signal);
-        await this.#signIn(this.engine.passkey(5 /* sign in */, started.ceremony, credential));
+        const started = await this.#passkeyCall(4 /* sign-in options */);
+        const credential = await passkeyCeremony(false, started.options, signal, autofill);
+        return await this.#signIn(this.engine.passkey(5 /* sign in */, started.ceremony, credential));
       } finally {
         if (this.#passkeyWait === wait) this.#passkeyWait = null;
       }
-      return this.#snapshot();
     });
   }
 
   /** The signed-in user's passkeys. */
   passkeys() {
-    return this.#run(async () => JSON.parse(await this.#passkeyCall(6 /* list */)));
+    return this.#run(() => this.#passkeyCall(6 /* list */));
   }
 
   /** Rename one of the signed-in user's passkeys. */
   renamePasskey(/** @type {string} */ id, /** @type {string} */ name) {
-    return this.#run(async () => JSON.parse(await this.#passkeyCall(7 /* rename */, String(id ?? ""), String(name ?? ""))));
+    return this.#run(() => this.#passkeyCall(7 /* rename */, String(id ?? ""), String(name ?? "")));
   }
 
   /** Remove one of the signed-in user's passkeys (never the last way to sign in). */
   removePasskey(/** @type {string} */ id) {
-    return this.#run(async () => {
-      await this.#passkeyCall(8 /* remove */, String(id ?? ""));
-    });
+    return this.#run(() => this.#passkeyCall(8 /* remove */, String(id ?? "")));
   }
 
-  /** A passkey request that is no sign-in (its text); the user's go through the
+  /** A passkey request that is no sign-in (its answer, parsed); the user's go through the
    * bearer rules. @param {import("./engine.js").PasskeyCall} which */
   async #passkeyCall(which, a = "", b = "", c = "") {
     const req = this.engine.passkey(which, a, b, c);
-    const reply = which === 2 || which === 4 ? await this.#sendRecorded(req) : await this.#sendAuthorized(req);
-    return /** @type {string} */ (this.engine.reply(req, reply));
+    return which === 2 || which === 4 ? parsed(/** @type {string} */ (await this.#exchange(req))) : this.#askAuthorized(req);
   }
 
   /** The user's sessions (devices), the current one marked. */
   sessions() {
-    return this.#run(() => this.#askAuthorized(this.engine.sessions(0 /* list */, "")).then((list) => JSON.parse(list)));
+    return this.#run(() => this.#askAuthorized(this.engine.sessions(0 /* list */, "")));
   }
 
   /** End one session (device); its tokens stop working at once. */
   revokeSession(/** @type {string} */ id) {
-    return this.#run(async () => {
-      await this.#askAuthorized(this.engine.sessions(1 /* revoke */, String(id)));
-    });
+    return this.#run(() => this.#askAuthorized(this.engine.sessions(1 /* revoke */, String(id))));
   }
 
   /** Sign out here, and revoke the session at the backend when it can;
@@ -385,7 +373,7 @@ export class AuthClient {
       if (!dpop) throw authError("config", "dpopHeaders needs dpop: true");
       let absolute;
       try {
-        absolute = new URL(url, typeof location === "undefined" ? undefined : location.href).href;
+        absolute = new URL(url, globalThis.location?.href).href;
       } catch {
         throw authError("config", "dpopHeaders needs a URL");
       }
@@ -442,7 +430,9 @@ export class AuthClient {
 
   /** Call `listener(snapshot, event)` on every change; returns the unsubscribe function. */
   subscribe(/** @type {AuthListener} */ listener) {
-    const entry = { listener };
+    // A wrapper of its own: the same listener subscribed twice is called twice.
+    /** @type {AuthListener} */
+    const entry = (snapshot, event) => listener(snapshot, event);
     this.#listeners.add(entry);
     return () => {
       this.#listeners.delete(entry);
@@ -495,7 +485,7 @@ export class AuthClient {
     this.#snap = null;
     const snapshot = this.#snapshot();
     // A copy: a listener may unsubscribe (or subscribe) while we iterate.
-    for (const { listener } of [...this.#listeners]) {
+    for (const listener of [...this.#listeners]) {
       try {
         listener(snapshot, event);
       } catch (err) {
@@ -525,45 +515,39 @@ export class AuthClient {
    * (or a dead one) is simply signed out, not an error. */
   async #restoreByCookie() {
     this.#setRefreshing(true);
-    /** @type {AuthEvent} */
-    let event = "signed_in";
+    let restored = true;
     try {
-      const req = this.engine.refreshRequest("cookie");
-      this.engine.reply(req, await this.#sendRecorded(req));
+      await this.#exchange(this.engine.refreshRequest("cookie"));
     } catch (err) {
       if (err.code === "refresh_failed") this.engine.clearError();
-      // Settled without a session: listeners still hear that `refreshing` ended.
-      event = "synced";
+      restored = false;
     } finally {
       this.#restoring = null;
       this.#setRefreshing(false);
     }
-    if (event === "signed_in") this.changed(event);
-    else this.#emit(event);
+    // Settled without a session: listeners still hear that `refreshing` ended.
+    if (restored) this.changed("signed_in");
+    else this.#emit("synced");
     this.#schedule();
   }
 
-  async #loginWith(/** @type {string} */ username, /** @type {string} */ email, /** @type {string} */ password) {
-    await this.#signIn(this.engine.login(username, email, password));
-    return this.#snapshot();
-  }
-
-  /** Send a sign-in (and the exchange it may lead to); "login" when the account
-   * was created without signing in. */
+  /** Send a sign-in (and the exchange it may lead to); the snapshot after it (status
+   * mfa_required when a second factor follows), or "login" when the account was created
+   * without signing in. */
   async #signIn(/** @type {EngineRequest} */ req) {
     for (;;) {
-      const next = this.engine.reply(req, await this.#sendRecorded(req));
+      const next = await this.#exchange(req);
       if (next === "login") return next;
       if (next === "mfa") {
         // Password accepted, no session yet: the snapshot says mfa_required.
         this.#emit("mfa_required");
-        return next;
+        return this.#snapshot();
       }
       if (typeof next === "string") break;
       req = next;
     }
     this.changed("signed_in");
-    return "";
+    return this.#snapshot();
   }
 
   // ---- using the token ------------------------------------------------------------------------
@@ -686,11 +670,11 @@ export class AuthClient {
   async refreshWith(/** @type {string} */ refreshToken) {
     this.#setRefreshing(true);
     const req = this.engine.refreshRequest(refreshToken);
-    // Network: the session is kept; backoff decides when again.
-    const reply = await this.#sendRecorded(req);
     try {
-      this.engine.reply(req, reply);
+      await this.#exchange(req);
     } catch (err) {
+      // A refused refresh ends the session; a network failure keeps it (backoff
+      // decides when again).
       if (err.code === "refresh_failed") this.changed("session_expired");
       throw err;
     }

@@ -81,29 +81,23 @@ export class Coordination {
    * tokens another tab's refresh of the same token produced. */
   async refresh(/** @type {string} */ refreshToken) {
     const { locks } = this;
-    if (!locks) return this.#refreshClaimed(refreshToken);
-    const outcome = await withLock(locks, this.lockName("refresh"), this.#host.settings.lockTimeout, () => this.#refreshLocked(refreshToken));
+    if (!locks) return this.#refreshOnce(refreshToken, null);
+    const outcome = await withLock(locks, this.lockName("refresh"), this.#host.settings.lockTimeout, () => this.#refreshOnce(refreshToken, locks));
     // A hung tab holds the lock: go ahead rather than block forever.
-    if (outcome === TIMED_OUT) await this.#refreshLocked(refreshToken);
+    if (outcome === TIMED_OUT) await this.#refreshOnce(refreshToken, locks);
   }
 
-  /** Under the lock: use another tab's result when there is one, else refresh. */
-  async #refreshLocked(/** @type {string} */ refreshToken) {
+  /** Under the lock (`locks`): use another tab's result when there is one, else refresh.
+   * Without Web Locks: announce a claim, listen briefly; the lowest id wins and a tab
+   * already refreshing that token always wins. Losers wait for the result.
+   * @param {string} refreshToken @param {LockManager | null} locks */
+  async #refreshOnce(refreshToken, locks) {
     // The cookie is the one refresh credential, and the browser always holds its
-    // latest value: under the lock a refresh can never spend a dead one.
+    // latest value: under the lock a refresh can never spend a dead one, and without
+    // Web Locks there is nothing to claim.
     if (this.#host.settings.cookie) return this.#refreshHere(refreshToken);
     if (this.#superseded(refreshToken)) return;
-    const { locks } = this;
-    if (locks && (await isHeld(locks, this.#spentName(refreshToken)))) return this.#awaitSuccessor(refreshToken);
-    return this.#refreshHere(refreshToken);
-  }
-
-  /** Without Web Locks: announce a claim, listen briefly; the lowest id wins and a
-   * tab already refreshing that token always wins. Losers wait for the result. */
-  async #refreshClaimed(/** @type {string} */ refreshToken) {
-    // Cookie transport without Web Locks: nothing to claim (see refreshLocked).
-    if (this.#host.settings.cookie) return this.#refreshHere(refreshToken);
-    if (this.#superseded(refreshToken)) return;
+    if (locks) return (await isHeld(locks, this.#spentName(refreshToken))) ? this.#awaitSuccessor(refreshToken) : this.#refreshHere(refreshToken);
     const fp = this.#host.engine.fingerprint(refreshToken);
     if (this.#spent.includes(fp)) return this.#awaitSuccessor(refreshToken);
     const id = this.#id;
@@ -174,16 +168,14 @@ export class Coordination {
 
   /** Tell other tabs the new state; the last spent token rides along so they never spend it. */
   broadcast(/** @type {string | null} */ stored) {
-    /** @type {Message} */
-    const message = { t: "session", text: stored };
-    if (this.#spent.length > 0) message.spent = this.#spent[this.#spent.length - 1];
-    this.#post(message);
+    // No spent token yet: `spent` undefined, which the receivers ignore.
+    this.#post({ t: "session", text: stored, spent: this.#spent.at(-1) });
   }
 
   /** A message from another tab (anything else on the channel is ignored). */
   onMessage(/** @type {any} */ data) {
-    if (data === null || typeof data !== "object") return;
-    const { t, fp, id, spent, text } = data;
+    // A primitive has none of these (its `t` is undefined): ignored like any other.
+    const { t, fp, id, spent, text } = data ?? {};
     if (t === "claim" && typeof fp === "string" && fp && typeof id === "number") {
       if (this.busy === fp || this.#spent.includes(fp)) this.#post({ t: "busy", fp });
       if (this.#claim?.fp === fp) {
@@ -191,7 +183,9 @@ export class Coordination {
         // A tab that claimed after ours went out never heard it: say it again.
         else if (!this.#lost) this.#post({ t: "claim", fp, id: this.#claim.id });
       }
-    } else if (t === "busy" && this.#claim !== null && this.#claim.fp === fp) {
+    } else if (t === "busy" && this.#claim?.fp === fp) {
+      // Also reached outside a claim round by a busy without fp: harmless, each round
+      // starts with #lost false.
       this.#lost = true;
     } else if (t === "session") {
       if (typeof spent === "string" && spent) this.#noteSpent(spent);

@@ -6,7 +6,7 @@
 // engine's decisions (src/core/dpop.rs).
 import { authError } from "./auth-error.js";
 import { toBase64url as b64url } from "./base64url.js";
-import { build, fetchRequest, read } from "./http.js";
+import { fetchRequest } from "./http.js";
 
 const DB_NAME = "auth-wasm-dpop";
 const STORE = "keys";
@@ -14,13 +14,6 @@ const encoder = new TextEncoder();
 const ECDSA_P256 = { name: "ECDSA", namedCurve: "P-256" };
 
 /** @typedef {{ privateKey: CryptoKey, jwk: { kty: string, crv: string, x: string, y: string } }} DpopKey */
-
-/** Whether this browser can keep a DPoP key: IndexedDB and WebCrypto (a secure
- * context). Whether it makes non-extractable P-256 keys shows only when it tries
- * (the first proof): that rejects with `config` too. */
-export function dpopSupported() {
-  return typeof indexedDB === "object" && indexedDB !== null && typeof crypto === "object" && typeof crypto.subtle?.sign === "function";
-}
 
 const unavailable = () => authError("config", "dpop: true needs IndexedDB and WebCrypto P-256 keys, not available here");
 
@@ -32,37 +25,35 @@ const unavailable = () => authError("config", "dpop: true needs IndexedDB and We
  * @returns {Promise<T | undefined>} */
 function withStore(mode, body) {
   return new Promise((resolve, reject) => {
-    let open;
     try {
-      open = indexedDB.open(DB_NAME, 1);
-    } catch {
-      reject(unavailable());
-      return;
-    }
-    open.onupgradeneeded = () => open.result.createObjectStore(STORE);
-    open.onerror = () => reject(unavailable());
-    open.onsuccess = () => {
-      const db = open.result;
-      /** @type {T | undefined} */
-      let result;
-      try {
-        const tx = db.transaction(STORE, mode);
-        tx.oncomplete = () => {
-          db.close();
-          resolve(result);
-        };
-        tx.onerror = tx.onabort = () => {
+      const open = indexedDB.open(DB_NAME, 1);
+      open.onupgradeneeded = () => open.result.createObjectStore(STORE);
+      open.onerror = () => reject(unavailable());
+      open.onsuccess = () => {
+        const db = open.result;
+        /** @type {T | undefined} */
+        let result;
+        try {
+          const tx = db.transaction(STORE, mode);
+          tx.oncomplete = () => {
+            db.close();
+            resolve(result);
+          };
+          tx.onerror = tx.onabort = () => {
+            db.close();
+            reject(unavailable());
+          };
+          body(tx.objectStore(STORE), (value) => {
+            result = value;
+          });
+        } catch {
           db.close();
           reject(unavailable());
-        };
-        body(tx.objectStore(STORE), (value) => {
-          result = value;
-        });
-      } catch {
-        db.close();
-        reject(unavailable());
-      }
-    };
+        }
+      };
+    } catch {
+      reject(unavailable());
+    }
   });
 }
 
@@ -72,108 +63,101 @@ function withStore(mode, body) {
 const isKeyRecord = (record) =>
   record?.privateKey instanceof CryptoKey && !record.privateKey.extractable && ["kty", "crv", "x", "y"].every((k) => typeof record.jwk?.[k] === "string");
 
-/** The stored key of `id`, or undefined.
- * @param {string} id */
-const loadKey = (id) =>
-  withStore("readonly", (/** @type {IDBObjectStore} */ store, /** @type {(v: DpopKey | undefined) => void} */ done) => {
-    const get = store.get(id);
-    get.onsuccess = () => done(isKeyRecord(get.result) ? get.result : undefined);
-  });
-
 /** The key of `id`: the stored one, else a new one stored, unless another tab stored
  * one first (one read-write transaction decides, so all tabs end up with the same).
  * @param {string} id
  * @returns {Promise<DpopKey>} */
 async function keyOf(id) {
-  const found = await loadKey(id);
-  if (found) return found;
-  /** @type {DpopKey} */
+  /** @type {DpopKey | undefined} */
   let made;
+  // The stored key; none read-only, else `made` stored unless a key is there by now.
+  const take = (/** @type {IDBTransactionMode} */ mode) =>
+    withStore(mode, (/** @type {IDBObjectStore} */ store, /** @type {(v: DpopKey) => void} */ done) => {
+      const get = store.get(id);
+      get.onsuccess = () => {
+        if (isKeyRecord(get.result)) {
+          done(get.result);
+        } else if (made) {
+          store.put(made, id);
+          done(made);
+        }
+      };
+    });
+  const found = await take("readonly");
+  if (found) return found;
   try {
     const pair = /** @type {CryptoKeyPair} */ (await crypto.subtle.generateKey(ECDSA_P256, false, ["sign", "verify"]));
     const { kty, crv, x, y } = await crypto.subtle.exportKey("jwk", pair.publicKey);
-    if (pair.privateKey.extractable || !kty || !crv || !x || !y) throw unavailable();
-    made = { privateKey: pair.privateKey, jwk: { kty, crv, x, y } };
+    made = /** @type {DpopKey} */ ({ privateKey: pair.privateKey, jwk: { kty, crv, x, y } });
   } catch {
     throw unavailable();
   }
-  const kept = await withStore("readwrite", (/** @type {IDBObjectStore} */ store, /** @type {(v: DpopKey) => void} */ done) => {
-    const get = store.get(id);
-    get.onsuccess = () => {
-      if (isKeyRecord(get.result)) {
-        done(get.result);
-      } else {
-        store.put(made, id);
-        done(made);
-      }
-    };
-  });
-  return kept ?? made;
+  // The same test as a stored key's: a private key that cannot be exported, a public JWK.
+  if (!isKeyRecord(made)) throw unavailable();
+  return (await take("readwrite")) ?? made;
 }
 
-/** Signs proofs with this client's key and sends requests with them. */
-export class DpopSigner {
-  /** @type {string} */
-  #id;
-  /** @type {import("./engine.js").Engine} */
-  #decide;
+/** What signs proofs with this client's key and sends requests with them.
+ * @typedef {object} DpopSigner
+ * @property {(method: string, url: string, token?: string) => Promise<string>} proof a fresh
+ *   proof for `method` `url`; with `token`, for a request that carries it (`ath`)
+ * @property {(request: Request, token?: string, tokens?: boolean) => Promise<Response>} fetch
+ *   `request` with a fresh proof (and `token` under the DPoP scheme); sent once more when the
+ *   engine says the answer asks for it (a new nonce, a corrected clock). `tokens`: the answer
+ *   may issue tokens, which must be bound (else `invalid_response`)
+ * @property {() => Promise<void>} drop signed out: the key is deleted (the next sign-in
+ *   makes a new one), the nonces forgotten */
 
-  /** Throws AuthError `config` where no key can be kept (no IndexedDB or WebCrypto).
-   * @param {string} storageKey the client's storageKey: one key per app
-   * @param {import("./engine.js").Engine} engine the client's engine: it decides claims and verdicts */
-  constructor(storageKey, engine) {
-    if (!dpopSupported()) throw unavailable();
-    this.#id = storageKey;
-    this.#decide = engine;
-  }
+/** Throws AuthError `config` where no key can be kept (no IndexedDB or WebCrypto).
+ * @param {string} storageKey the client's storageKey: one key per app
+ * @param {import("./engine.js").Engine} engine the client's engine: it decides claims and verdicts
+ * @returns {DpopSigner} */
+export function dpopSigner(storageKey, engine) {
+  // A key can be kept where there are IndexedDB and WebCrypto (a secure context).
+  // Whether it makes non-extractable P-256 keys shows only when it tries (the first
+  // proof): that rejects with `config` too.
+  if (typeof indexedDB !== "object" || indexedDB === null || typeof globalThis.crypto?.subtle?.sign !== "function") throw unavailable();
 
-  /** A fresh proof for `method` `url`; with `token`, for a request that carries it
-   * (`ath`). The key is read each time: another tab may have signed out and in again.
-   * @param {string} method @param {string} url @param {string} [token] */
-  async proof(method, url, token) {
-    const key = await keyOf(this.#id);
+  /** @type {DpopSigner["proof"]} */
+  const proof = async (method, url, token) => {
+    // The key is read each time: another tab may have signed out and in again.
+    const key = await keyOf(storageKey);
     const ath = token ? b64url(await crypto.subtle.digest("SHA-256", encoder.encode(token))) : "";
     // Every `url` here has claims (core::dpop::claims answers none only where origin_of
     // does): dpopHeaders and the client's fetch send a proof only where bearerAllowed
     // (origin_of) said yes, and the client's own requests go to baseUrl, which config
     // checked by origin_of, as a Request serialised it (http(s), a host, a numeric port).
-    const claims = this.#decide.dpopClaims(method.toUpperCase(), url, crypto.randomUUID(), ath);
+    const claims = engine.dpopClaims(method.toUpperCase(), url, crypto.randomUUID(), ath);
     const input = `${b64url(encoder.encode(JSON.stringify({ typ: "dpop+jwt", alg: "ES256", jwk: key.jwk })))}.${b64url(encoder.encode(claims))}`;
     // A key the platform will not use (an evicted or broken store) fails typed, not as a DOMException.
     const signature = await crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, key.privateKey, encoder.encode(input)).catch(() => Promise.reject(unavailable()));
     return `${input}.${b64url(signature)}`;
-  }
+  };
 
-  /** `request` with a fresh proof (and `token` under the DPoP scheme); sent once more
-   * when the engine says the answer asks for it (a new nonce, a corrected clock).
-   * `tokens`: the answer may issue tokens, which must be bound (else `invalid_response`).
-   * @param {Request} request @param {string} [token] @param {boolean} [tokens] */
-  async fetch(request, token, tokens = false) {
-    for (let attempt = 0; ; attempt++) {
-      const spare = attempt === 0 ? request.clone() : null;
+  /** @type {DpopSigner["fetch"]} */
+  const fetch = async (request, token, tokens = false) => {
+    // One spare copy for the one retry (none after it).
+    for (let /** @type {Request | null} */ spare = request.clone(); ; spare = null) {
       if (token) request.headers.set("Authorization", `DPoP ${token}`);
-      request.headers.set("DPoP", await this.proof(request.method, request.url, token));
+      request.headers.set("DPoP", await proof(request.method, request.url, token));
       const response = await fetchRequest(request);
       // The body matters for a token route's answer (an error, or the token type).
       const body = tokens && response.status < 500 ? await response.clone().text().catch(() => "") : "";
-      const verdict = this.#decide.dpopAnswer(request.url, response, body);
+      const verdict = engine.dpopAnswer(request.url, response, body);
       if (verdict === "unbound") throw authError("invalid_response", "The backend did not bind the tokens to the DPoP key (is DPoP on there?)");
-      if (verdict !== "retry" || spare === null) return response;
+      if (verdict !== "retry" || !spare) return response;
       request = spare;
     }
-  }
+  };
 
-  /** One of the client's own requests as the engine describes it, with a proof.
-   * @param {import("./http.js").EngineRequest} req @param {number} timeoutMs */
-  async send(req, timeoutMs) {
-    return read(await this.fetch(build(req, timeoutMs), req.bearer, true));
-  }
-
-  /** Signed out: the key is deleted (the next sign-in makes a new one), the nonces forgotten. */
-  async drop() {
-    this.#decide.dpopClear();
-    await withStore("readwrite", (/** @type {IDBObjectStore} */ store) => {
-      store.delete(this.#id);
-    }).catch(() => {});
-  }
+  return {
+    proof,
+    fetch,
+    drop: async () => {
+      engine.dpopClear();
+      await withStore("readwrite", (/** @type {IDBObjectStore} */ store) => {
+        store.delete(storageKey);
+      }).catch(() => {});
+    },
+  };
 }

@@ -15,8 +15,8 @@ import { authError } from "./auth-error.js";
  * @param {any} err whatever fetch threw
  * @param {AbortSignal} [signal] the request's signal */
 export function fetchError(err, signal) {
-  const timedOut = err?.name === "TimeoutError" || (signal?.aborted === true && signal.reason?.name === "TimeoutError");
-  if (timedOut) return authError("network", "The server did not answer in time");
+  // A signal has a reason only once aborted.
+  if (err?.name === "TimeoutError" || signal?.reason?.name === "TimeoutError") return authError("network", "The server did not answer in time");
   return err?.name === "AbortError"
     ? authError("aborted", "The request was aborted")
     : authError("network", "The server could not be reached");
@@ -34,7 +34,8 @@ export async function fetchRequest(request) {
 /** A Request from the engine's `{method, url, type?, body?, bearer?, cookie?}`;
  * `timeoutMs` bounds the whole exchange (the client's own requests, not the app's).
  * `cookie`: the refresh token is an httpOnly cookie, so credentials go along, with the
- * header that tells the backend this is no cross-site form post.
+ * header that tells the backend this is no cross-site form post (else the default,
+ * same-origin).
  * @param {EngineRequest} req
  * @param {number} timeoutMs */
 export function build(req, timeoutMs) {
@@ -45,7 +46,7 @@ export function build(req, timeoutMs) {
   if (req.cookie) headers["X-CSRF"] = "1";
   try {
     const signal = timeoutMs > 0 && typeof AbortSignal.timeout === "function" ? AbortSignal.timeout(timeoutMs) : undefined;
-    return new Request(req.url, { method: req.method, headers, body: req.body, signal, credentials: req.cookie ? "include" : "same-origin" });
+    return new Request(req.url, { method: req.method, headers, body: req.body, signal, credentials: req.cookie ? "include" : undefined });
   } catch {
     throw authError("config", "Could not build the request");
   }

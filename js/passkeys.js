@@ -5,32 +5,28 @@
 import { authError } from "./auth-error.js";
 import { toBase64url } from "./base64url.js";
 
-/** @param {string} text base64url, padded or not */
+/** @param {string} text base64url, padded or not (atob's forgiving decode takes either) */
 export function fromBase64url(text) {
-  const b64 = text.replace(/-/g, "+").replace(/_/g, "/");
-  let binary;
   try {
-    binary = atob(b64 + "=".repeat((4 - (b64.length % 4)) % 4));
+    return Uint8Array.from(atob(text.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0)).buffer;
   } catch {
     throw authError("invalid_response", "The passkey options are not what the backend sends");
   }
-  return Uint8Array.from(binary, (c) => c.charCodeAt(0)).buffer;
 }
 
-/** Whether this browser has WebAuthn at all (a secure context with PublicKeyCredential). */
-export function passkeysSupported() {
-  return typeof PublicKeyCredential === "function" && typeof navigator !== "undefined" && !!navigator.credentials;
+/** Refuses (AuthError `config`) where this browser has no WebAuthn at all (a secure
+ * context with PublicKeyCredential): every passkey method asks this first. */
+export function requirePasskeys() {
+  if (typeof PublicKeyCredential !== "function" || typeof navigator === "undefined" || !navigator.credentials) {
+    throw authError("config", "This browser has no passkeys (WebAuthn needs https or localhost)");
+  }
 }
 
-/** The rejection of a passkey method where passkeysSupported() is false. */
-export const noPasskeys = () => authError("config", "This browser has no passkeys (WebAuthn needs https or localhost)");
-
-/** Whether it offers passkeys in the autofill of a field (conditional mediation). */
+/** Whether it offers passkeys in the autofill of a field (conditional mediation).
+ * Its caller (js/client.js) has refused a browser without WebAuthn already. */
 export async function autofillSupported() {
-  if (!passkeysSupported()) return false;
-  const probe = /** @type {any} */ (PublicKeyCredential).isConditionalMediationAvailable;
   try {
-    return typeof probe === "function" && (await probe.call(PublicKeyCredential)) === true;
+    return (await /** @type {any} */ (PublicKeyCredential).isConditionalMediationAvailable?.()) === true;
   } catch {
     return false;
   }
@@ -40,68 +36,46 @@ export async function autofillSupported() {
  * @param {any[] | undefined} list */
 const descriptors = (list) => (Array.isArray(list) ? list.map((d) => ({ ...d, id: fromBase64url(String(d.id)) })) : []);
 
-/** navigator.credentials.create with the ceremony's options (base64url
- * fields decoded here); the new credential as JSON. */
-export async function createCredential(/** @type {any} */ publicKey, /** @type {AbortSignal | undefined} */ signal) {
-  const options = {
-    ...publicKey,
-    challenge: fromBase64url(publicKey.challenge),
-    user: { ...publicKey.user, id: fromBase64url(publicKey.user.id) },
-    excludeCredentials: descriptors(publicKey.excludeCredentials),
-  };
-  const credential = await ceremony(() => navigator.credentials.create({ publicKey: options, signal }));
-  const response = /** @type {AuthenticatorAttestationResponse} */ (credential.response);
-  return credentialJSON(credential, {
-    clientDataJSON: toBase64url(response.clientDataJSON),
-    attestationObject: toBase64url(response.attestationObject),
-    transports: typeof response.getTransports === "function" ? response.getTransports() : [],
-  });
-}
-
-/** navigator.credentials.get with the ceremony's options; `conditional`:
- * the passkeys wait in the autofill of a field with `autocomplete="... webauthn"`
- * until the person picks one. The assertion as JSON. */
-export async function getCredential(/** @type {any} */ publicKey, /** @type {boolean} */ conditional, /** @type {AbortSignal | undefined} */ signal) {
-  const options = { ...publicKey, challenge: fromBase64url(publicKey.challenge), allowCredentials: descriptors(publicKey.allowCredentials) };
-  /** @type {CredentialRequestOptions} */
+/** One ceremony: navigator.credentials.create (`create`) or .get with the ceremony's
+ * options (their base64url fields decoded here); `conditional` (get only): the passkeys
+ * wait in the autofill of a field with `autocomplete="... webauthn"` until the person
+ * picks one. The credential as WebAuthn's JSON (the attestation's or the assertion's
+ * fields, whichever the response has). Its DOMExceptions as AuthErrors (ceremonyError);
+ * its callers (js/client.js) have refused a browser without WebAuthn already (requirePasskeys).
+ * @param {boolean} create @param {any} publicKey @param {AbortSignal | undefined} signal
+ * @param {boolean} [conditional] */
+export async function passkeyCeremony(create, publicKey, signal, conditional) {
+  const list = create ? "excludeCredentials" : "allowCredentials";
+  const options = { ...publicKey, challenge: fromBase64url(publicKey.challenge), [list]: descriptors(publicKey[list]) };
+  if (create) options.user = { ...publicKey.user, id: fromBase64url(publicKey.user.id) };
+  /** @type {any} */
   const request = { publicKey: options, signal };
   if (conditional) request.mediation = "conditional";
-  const credential = await ceremony(() => navigator.credentials.get(request));
-  const response = /** @type {AuthenticatorAssertionResponse} */ (credential.response);
-  return credentialJSON(credential, {
-    clientDataJSON: toBase64url(response.clientDataJSON),
-    authenticatorData: toBase64url(response.authenticatorData),
-    signature: toBase64url(response.signature),
-    userHandle: response.userHandle ? toBase64url(response.userHandle) : null,
-  });
-}
-
-/** @param {PublicKeyCredential} credential @param {Record<string, unknown>} response */
-function credentialJSON(credential, response) {
+  /** @type {any} */
+  let credential;
+  try {
+    credential = await (create ? navigator.credentials.create(request) : navigator.credentials.get(request));
+  } catch (err) {
+    throw ceremonyError(err);
+  }
+  if (credential?.type !== "public-key") throw authError("aborted", "No passkey was chosen");
+  const { response } = credential;
+  /** @type {Record<string, unknown>} */
+  const fields = {};
+  // An attestation has attestationObject; an assertion authenticatorData, signature and
+  // userHandle (null when the authenticator kept none).
+  for (const name of ["clientDataJSON", "attestationObject", "authenticatorData", "signature", "userHandle"]) {
+    if (name in response) fields[name] = response[name] && toBase64url(response[name]);
+  }
+  if (create) fields.transports = typeof response.getTransports === "function" ? response.getTransports() : [];
   return JSON.stringify({
     id: credential.id,
     rawId: toBase64url(credential.rawId),
     type: credential.type,
-    response,
+    response: fields,
     authenticatorAttachment: credential.authenticatorAttachment ?? null,
     clientExtensionResults: credential.getClientExtensionResults(),
   });
-}
-
-/** Run a ceremony; its DOMExceptions as AuthErrors: the person cancelled or it timed
- * out or was aborted (`aborted`), the authenticator already holds a passkey of this
- * account (`validation`), the page may not use this RP ID or WebAuthn at all (`config`).
- * Its callers (js/client.js) have refused a browser without WebAuthn already (noPasskeys).
- * @param {() => Promise<Credential | null>} start */
-async function ceremony(start) {
-  let credential;
-  try {
-    credential = await start();
-  } catch (err) {
-    throw ceremonyError(err);
-  }
-  if (!credential || /** @type {PublicKeyCredential} */ (credential).type !== "public-key") throw authError("aborted", "No passkey was chosen");
-  return /** @type {PublicKeyCredential} */ (credential);
 }
 
 /** @param {any} err */

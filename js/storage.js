@@ -4,60 +4,54 @@
 function openWeb(kind) {
   if (kind === "memory" || typeof window === "undefined") return null;
   try {
-    const storage = kind === "local" ? window.localStorage : window.sessionStorage;
-    // Some browsers hand out a storage object whose every access throws: probe once.
-    storage.getItem("auth-wasm:probe");
-    return storage;
+    return kind === "local" ? window.localStorage : window.sessionStorage;
   } catch {
     return null;
   }
 }
 
-export class Store {
-  /** @type {Storage | null} */
-  #web;
+/** @typedef {{ key: string, kind: string, read(): string | null, write(value: string | null): boolean }} Store
+ * `kind`: what is really in use; `write` stores (null removes) and answers true when
+ * storage just fell back to memory. Some browsers hand out a storage object whose every
+ * access throws: the first read() (the client's, before its first snapshot) finds out. */
+
+/** @param {string} kind @param {string} key @returns {Store} */
+export function openStore(kind, key) {
+  let web = openWeb(kind);
   /** @type {string | null} */
-  #memory = null;
-
-  /** @param {string} kind
-   * @param {string} key */
-  constructor(kind, key) {
-    this.key = key;
-    this.#web = openWeb(kind);
-    /** What is really in use. */
-    this.kind = this.#web ? kind : "memory";
-  }
-
+  let memory = null;
   /** Switch to memory; true when this call changed the storage in use. */
-  #fallBack() {
-    const wasWeb = this.#web !== null;
-    this.#web = null;
-    this.kind = "memory";
+  const fallBack = () => {
+    const wasWeb = web !== null;
+    web = null;
+    store.kind = "memory";
     return wasWeb;
-  }
-
-  read() {
-    if (this.#web) {
-      try {
-        return this.#web.getItem(this.key);
-      } catch {
-        this.#fallBack();
+  };
+  /** @type {Store} */
+  const store = {
+    key,
+    kind: web ? kind : "memory",
+    read() {
+      if (web) {
+        try {
+          return web.getItem(key);
+        } catch {
+          fallBack();
+        }
       }
-    }
-    return this.#memory;
-  }
-
-  /** Store `value` (null removes). True when storage just fell back to memory.
-   * @param {string | null} value */
-  write(value) {
-    this.#memory = value;
-    if (!this.#web) return false;
-    try {
-      if (value === null) this.#web.removeItem(this.key);
-      else this.#web.setItem(this.key, value);
-      return false;
-    } catch {
-      return this.#fallBack();
-    }
-  }
+      return memory;
+    },
+    write(value) {
+      memory = value;
+      if (!web) return false;
+      try {
+        if (value === null) web.removeItem(key);
+        else web.setItem(key, value);
+        return false;
+      } catch {
+        return fallBack();
+      }
+    },
+  };
+  return store;
 }

@@ -24,7 +24,8 @@ export function lockManager() {
 export async function withLock(locks, name, timeoutMs, callback) {
   const signal = typeof AbortSignal.timeout === "function" ? AbortSignal.timeout(timeoutMs) : undefined;
   try {
-    return await locks.request(name, signal ? { signal } : {}, callback);
+    // An absent signal (undefined) is no option, as WebIDL reads dictionaries.
+    return await locks.request(name, { signal }, callback);
   } catch (err) {
     // An AuthError from the callback has a string code; the lock's own abort has not.
     if ((err?.name === "TimeoutError" || err?.name === "AbortError") && typeof err.code !== "string") return TIMED_OUT;
@@ -38,10 +39,12 @@ export async function withLock(locks, name, timeoutMs, callback) {
  * @param {string} name
  * @returns {() => void} */
 export function holdMarker(locks, name) {
-  /** @type {() => void} */
-  let release = () => {};
-  const held = new Promise((resolve) => (release = () => resolve(undefined)));
+  /** @type {(value?: unknown) => void} */
+  let release;
+  // The executor runs at once: `release` is set when the promise exists.
+  const held = new Promise((resolve) => (release = resolve));
   locks.request(name, { ifAvailable: true }, () => held).catch(() => {});
+  // @ts-ignore: set by the executor above (tsc cannot see it run)
   return release;
 }
 
@@ -51,8 +54,7 @@ export function holdMarker(locks, name) {
  * @param {string} name */
 export async function isHeld(locks, name) {
   try {
-    const state = await locks.query();
-    return (state.held ?? []).some((lock) => lock.name === name);
+    return !!(await locks.query()).held?.some((lock) => lock.name === name);
   } catch {
     return false;
   }

@@ -172,10 +172,11 @@ impl RawConfig {
             .ok_or_else(|| AuthError::config("AuthClient needs a config object with baseUrl"))?;
         let present = |key: &str| value.get(key).filter(|v| !matches!(v, Json::Null));
         // Matches, not `map(..).transpose()`: less code per closure.
-        let text = |key: &str| -> Result<Option<String>, AuthError> {
+        // Borrowed: copied into the `RawConfig` once every member has been read.
+        let text = |key: &str| -> Result<Option<&str>, AuthError> {
             match present(key) {
                 None => Ok(None),
-                Some(Json::Str(s)) => Ok(Some(s.clone())),
+                Some(Json::Str(s)) => Ok(Some(s)),
                 Some(_) => Err(AuthError::config_named(key, " must be a string")),
             }
         };
@@ -225,25 +226,39 @@ impl RawConfig {
         let endpoints = pairs("endpoints")?;
         let fields = pairs("fields")?;
         let retry = present("retry");
+        // Read in the order the errors are reported.
+        let base_url = text("baseUrl")?;
+        let protocol = text("protocol")?;
+        let storage = text("storage")?;
+        let storage_key = text("storageKey")?;
+        let refresh_margin = number(value.get("refreshMargin"), "refreshMargin")?;
+        let leeway = number(value.get("leeway"), "leeway")?;
+        let retry_base_delay = number(retry.and_then(|r| r.get("baseDelay")), "retry.baseDelay")?;
+        let retry_max_delay = number(retry.and_then(|r| r.get("maxDelay")), "retry.maxDelay")?;
+        let lock_timeout = number(value.get("lockTimeout"), "lockTimeout")?;
+        let timeout = number(value.get("timeout"), "timeout")?;
+        let refresh_transport = text("refreshTransport")?;
+        let dpop = match present("dpop") {
+            None => None,
+            Some(Json::Bool(on)) => Some(*on),
+            Some(_) => return Err(AuthError::config("dpop must be true or false")),
+        };
+        let owned = |text: Option<&str>| text.map(str::to_owned);
         Ok(RawConfig {
-            base_url: text("baseUrl")?,
-            protocol: text("protocol")?,
-            storage: text("storage")?,
-            storage_key: text("storageKey")?,
-            refresh_margin: number(value.get("refreshMargin"), "refreshMargin")?,
-            leeway: number(value.get("leeway"), "leeway")?,
+            base_url: owned(base_url),
+            protocol: owned(protocol),
+            storage: owned(storage),
+            storage_key: owned(storage_key),
+            refresh_margin,
+            leeway,
             allowed_origins,
             endpoints,
-            retry_base_delay: number(retry.and_then(|r| r.get("baseDelay")), "retry.baseDelay")?,
-            retry_max_delay: number(retry.and_then(|r| r.get("maxDelay")), "retry.maxDelay")?,
-            lock_timeout: number(value.get("lockTimeout"), "lockTimeout")?,
-            timeout: number(value.get("timeout"), "timeout")?,
-            refresh_transport: text("refreshTransport")?,
-            dpop: match present("dpop") {
-                None => None,
-                Some(Json::Bool(on)) => Some(*on),
-                Some(_) => return Err(AuthError::config("dpop must be true or false")),
-            },
+            retry_base_delay,
+            retry_max_delay,
+            lock_timeout,
+            timeout,
+            refresh_transport: owned(refresh_transport),
+            dpop,
             fields,
         })
     }
@@ -289,14 +304,32 @@ fn seconds(value: Option<f64>, default: i64, name: &str) -> Result<i64, AuthErro
 
 impl Config {
     pub fn validate(raw: RawConfig) -> Result<Config, AuthError> {
-        let base_url = raw
-            .base_url
-            .map(|u| trim(&u).to_owned())
-            .unwrap_or_default();
+        // `raw` is read in place, never moved from: a partly moved struct is dropped
+        // field by field at every early return. The numbers are checked first, while
+        // nothing is owned that a refusal would drop, and their error reported below.
+        let numbers = (|| {
+            Ok((
+                seconds(raw.refresh_margin, 60, "refreshMargin")?,
+                seconds(raw.leeway, 30, "leeway")?,
+                millis(
+                    raw.retry_base_delay,
+                    Backoff::default().base_ms,
+                    "retry.baseDelay",
+                )?,
+                millis(
+                    raw.retry_max_delay,
+                    Backoff::default().cap_ms,
+                    "retry.maxDelay",
+                )?,
+                millis(raw.lock_timeout, 10_000.0, "lockTimeout")?,
+                millis(raw.timeout, 15_000.0, "timeout")?,
+            ))
+        })();
+        let base_url = trim(raw.base_url.as_deref().unwrap_or(""));
         if base_url.is_empty() {
             return Err(AuthError::config("baseUrl is required"));
         }
-        let base_origin = origin_of(&base_url)
+        let base_origin = origin_of(base_url)
             .ok_or_else(|| AuthError::config("baseUrl must be an absolute http(s) URL"))?;
         require_https(&base_origin, "baseUrl")?;
         let protocol = match raw.protocol.as_deref() {
@@ -345,8 +378,8 @@ impl Config {
                 "fields works with protocol \"json\" or \"oauth2-password\"",
             ));
         }
-        let fields = Fields::from_pairs(raw.fields)?;
-        let storage_key = raw.storage_key.unwrap_or_else(|| "auth-wasm".into());
+        let fields = Fields::from_pairs(&raw.fields)?;
+        let storage_key = raw.storage_key.as_deref().unwrap_or("auth-wasm");
         if storage_key.is_empty() {
             return Err(AuthError::config("storageKey must not be empty"));
         }
@@ -361,55 +394,56 @@ impl Config {
             }
         }
         let mut endpoints = Endpoints::defaults(protocol);
-        for (op, path) in raw.endpoints {
+        // By reference (a clone per path): no `vec::IntoIter` in the wasm.
+        for (op, path) in &raw.endpoints {
+            let path = path.clone();
             if path.is_empty() {
                 return Err(AuthError::config(
                     "endpoints entries must be non-empty paths",
                 ));
             }
-            match op.as_str() {
-                "login" => endpoints.login = path,
-                "register" => endpoints.register = Some(path),
-                "refresh" => endpoints.refresh = path,
-                "logout" => endpoints.logout = Some(path),
-                "me" => endpoints.me = Some(path),
-                "mfa" => endpoints.mfa = Some(path),
-                "sessions" => endpoints.sessions = Some(path),
-                "social" => endpoints.social = Some(path),
-                "verifyEmail" => endpoints.verify_email = Some(path),
-                "identities" => endpoints.identities = Some(path),
-                "passkeys" => endpoints.passkeys = Some(path),
-                _ => {
-                    return Err(AuthError::config(
-                        "endpoints keys are login, register, refresh, logout, me, mfa, sessions, social, verifyEmail, identities and passkeys",
-                    ))
+            // The slot chosen first, then one assignment (one drop of the default it
+            // replaces, not one per key).
+            let slot = match op.as_str() {
+                "login" => &mut endpoints.login,
+                "refresh" => &mut endpoints.refresh,
+                optional => {
+                    let slot = match optional {
+                        "register" => &mut endpoints.register,
+                        "logout" => &mut endpoints.logout,
+                        "me" => &mut endpoints.me,
+                        "mfa" => &mut endpoints.mfa,
+                        "sessions" => &mut endpoints.sessions,
+                        "social" => &mut endpoints.social,
+                        "verifyEmail" => &mut endpoints.verify_email,
+                        "identities" => &mut endpoints.identities,
+                        "passkeys" => &mut endpoints.passkeys,
+                        _ => {
+                            return Err(AuthError::config(
+                                "endpoints keys are login, register, refresh, logout, me, mfa, sessions, social, verifyEmail, identities and passkeys",
+                            ))
+                        }
+                    };
+                    slot.insert(String::new())
                 }
-            }
+            };
+            *slot = path;
         }
+        // Reported after every option before them, as their order in `Config` says.
+        let (refresh_margin, leeway, base_ms, cap_ms, lock_timeout_ms, timeout_ms) = numbers?;
         Ok(Config {
-            base_url: trim_end_slashes(&base_url).to_owned(),
+            base_url: trim_end_slashes(base_url).to_owned(),
             base_origin,
             protocol,
             storage,
-            storage_key,
-            refresh_margin: seconds(raw.refresh_margin, 60, "refreshMargin")?,
-            leeway: seconds(raw.leeway, 30, "leeway")?,
+            storage_key: storage_key.to_owned(),
+            refresh_margin,
+            leeway,
             allowed_origins,
             endpoints,
-            backoff: Backoff {
-                base_ms: millis(
-                    raw.retry_base_delay,
-                    Backoff::default().base_ms,
-                    "retry.baseDelay",
-                )?,
-                cap_ms: millis(
-                    raw.retry_max_delay,
-                    Backoff::default().cap_ms,
-                    "retry.maxDelay",
-                )?,
-            },
-            lock_timeout_ms: millis(raw.lock_timeout, 10_000.0, "lockTimeout")?,
-            timeout_ms: millis(raw.timeout, 15_000.0, "timeout")?,
+            backoff: Backoff { base_ms, cap_ms },
+            lock_timeout_ms,
+            timeout_ms,
             refresh_cookie,
             dpop,
             fields,
@@ -452,6 +486,28 @@ mod tests {
 
     fn from_json(text: &str) -> Result<Config, AuthError> {
         RawConfig::from_json(text).and_then(Config::validate)
+    }
+
+    #[test]
+    fn the_first_wrong_option_is_the_one_reported() {
+        // The numbers are checked first but reported after the options before them.
+        let message = |text: &str| from_json(text).unwrap_err().message.clone();
+        assert_eq!(
+            message(r#"{"baseUrl":"http://localhost","endpoints":{"x":"/x"},"leeway":-1}"#),
+            "endpoints keys are login, register, refresh, logout, me, mfa, sessions, social, verifyEmail, identities and passkeys"
+        );
+        assert_eq!(
+            message(r#"{"baseUrl":"http://example.com","leeway":-1}"#),
+            "baseUrl must use https: unless it is localhost or 127.0.0.1"
+        );
+        assert_eq!(
+            message(r#"{"baseUrl":"http://localhost","leeway":-1,"timeout":-1}"#),
+            "leeway must be a number of seconds between 0 and 86400"
+        );
+        assert_eq!(
+            message(r#"{"baseUrl":1,"protocol":2}"#),
+            "baseUrl must be a string"
+        );
     }
 
     #[test]

@@ -450,13 +450,15 @@ impl Engine {
         if self.cfg.refresh_cookie && session.refresh_token.is_none() {
             session.refresh_token = Some(COOKIE_CREDENTIAL.to_owned());
         }
-        if let (Some(previous), Event::TokenRefreshed) = (self.session.take(), event) {
+        // Taken from the previous session in place (no partial move: the old session is
+        // dropped whole when replaced).
+        if let (Some(previous), Event::TokenRefreshed) = (self.session.as_mut(), event) {
             // A refresh answer that carries the user (`fields.user`) updates it.
             if session.user.is_none() {
-                session.user = previous.user;
+                session.user = previous.user.take();
             }
             if session.refresh_token.is_none() {
-                session.refresh_token = previous.refresh_token;
+                session.refresh_token = previous.refresh_token.take();
             }
         }
         self.session = Some(session);

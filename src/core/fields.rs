@@ -45,8 +45,10 @@ impl Default for Fields {
 
 impl Fields {
     /// From the `fields` option's (name, value) pairs; every value is checked.
-    pub fn from_pairs(pairs: Vec<(String, String)>) -> Result<Fields, AuthError> {
+    pub fn from_pairs(pairs: &[(String, String)]) -> Result<Fields, AuthError> {
         let mut fields = Fields::default();
+        // By reference, as config's endpoints: no `vec::IntoIter` (its `next` and drop)
+        // in the wasm.
         for (name, value) in pairs {
             let (slot, one_name) = match name.as_str() {
                 "accessToken" => (&mut fields.access_token, false),
@@ -58,15 +60,15 @@ impl Fields {
                     "fields keys are accessToken, refreshToken, expiresIn, user and refreshBody",
                 )),
             };
-            if !well_formed(&value) || (one_name && value.contains('.')) {
+            if !well_formed(value) || (one_name && value.contains('.')) {
                 let shape = if one_name {
                     " must be one field name"
                 } else {
                     " must be member names joined by dots, like \"data.token\""
                 };
-                return Err(AuthError::config(&["fields.", &name, shape].concat()));
+                return Err(AuthError::config(&["fields.", name, shape].concat()));
             }
-            *slot = value;
+            *slot = value.clone();
         }
         Ok(fields)
     }
@@ -156,7 +158,7 @@ mod tests {
 
     #[test]
     fn defaults_are_oauth_names() {
-        let f = Fields::from_pairs(Vec::new()).unwrap();
+        let f = Fields::from_pairs(&[]).unwrap();
         assert_eq!(f, Fields::default());
         assert_eq!(
             (
@@ -171,7 +173,7 @@ mod tests {
 
     #[test]
     fn every_key_is_read() {
-        let f = Fields::from_pairs(pairs(&[
+        let f = Fields::from_pairs(&pairs(&[
             ("accessToken", "data.access"),
             ("refreshToken", "data.refresh"),
             ("expiresIn", "data.ttl"),
@@ -212,12 +214,12 @@ mod tests {
             ("access", "access"),
             ("token", "data.token"),
         ] {
-            let err = Fields::from_pairs(pairs(&[(key, value)])).unwrap_err();
+            let err = Fields::from_pairs(&pairs(&[(key, value)])).unwrap_err();
             assert_eq!(err.code, ErrorCode::Config, "{key}: {value:?}");
             assert!(err.message.starts_with("fields"), "{}", err.message);
         }
         let message = |key: &str, value: &str| {
-            Fields::from_pairs(pairs(&[(key, value)]))
+            Fields::from_pairs(&pairs(&[(key, value)]))
                 .unwrap_err()
                 .message
                 .clone()

@@ -392,57 +392,82 @@ impl Parser<'_, '_> {
                 self.i += 1;
                 let (mut items, mut members) = (Vec::new(), Vec::new());
                 self.ws();
-                if self.b.get(self.i).copied() != Some(close) {
-                    loop {
-                        let full = self.keep.is_none();
-                        // Skimming: which of the keys asked for this member is.
-                        let mut slot = None;
-                        let mut key = None;
-                        if object {
-                            self.ws();
-                            if self.b.get(self.i).copied() != Some(b'"') {
-                                return None;
-                            }
-                            let from = self.i;
-                            let escaped = self.string(full)?;
-                            if full {
-                                key = Some(core::mem::take(&mut self.last));
-                            } else if let (0, Some(keep)) = (depth, self.keep) {
-                                // Compared as written, or read again to compare it
-                                // unescaped (`"e\u0078p"` is `exp`).
-                                let mut name = self.text.get(from + 1..self.i - 1)?;
-                                if escaped {
-                                    self.i = from;
-                                    self.string(true)?;
-                                    name = &self.last;
-                                }
-                                // First bytes compared inline: most keys differ there
-                                // (a string comparison is three calls in the wasm).
-                                let first = name.as_bytes().first();
-                                slot = keep
-                                    .iter()
-                                    .position(|k| k.as_bytes().first() == first && *k == name);
-                            }
-                            self.ws();
-                            self.eat(b":")?;
-                        }
-                        let value = self.value(depth + 1)?;
-                        if full {
+                // Every refusal leaves by one exit (`break 'read false`): the lists are
+                // dropped in one place, not at each.
+                let read = 'read: {
+                    if self.b.get(self.i).copied() != Some(close) {
+                        loop {
+                            let full = self.keep.is_none();
+                            // Skimming: which of the keys asked for this member is.
+                            let mut slot = None;
+                            // Empty for an array's item or when skimming (no allocation).
+                            let mut key = String::new();
                             if object {
-                                members.push((key.unwrap_or_default(), value));
-                            } else {
-                                items.push(value);
+                                self.ws();
+                                if self.b.get(self.i).copied() != Some(b'"') {
+                                    break 'read false;
+                                }
+                                let from = self.i;
+                                let Some(escaped) = self.string(full) else {
+                                    break 'read false;
+                                };
+                                if full {
+                                    key = core::mem::take(&mut self.last);
+                                } else if let (0, Some(keep)) = (depth, self.keep) {
+                                    // Compared as written, or read again to compare it
+                                    // unescaped (`"e\u0078p"` is `exp`).
+                                    let Some(mut name) = self.text.get(from + 1..self.i - 1) else {
+                                        break 'read false;
+                                    };
+                                    if escaped {
+                                        self.i = from;
+                                        if self.string(true).is_none() {
+                                            break 'read false;
+                                        }
+                                        name = &self.last;
+                                    }
+                                    // First bytes compared inline: most keys differ there
+                                    // (a string comparison is three calls in the wasm).
+                                    // A loop, not `position` (unrolled in the wasm).
+                                    let first = name.as_bytes().first();
+                                    let mut j = 0;
+                                    while let Some(k) = keep.get(j) {
+                                        if k.as_bytes().first() == first && *k == name {
+                                            slot = Some(j);
+                                            break;
+                                        }
+                                        j += 1;
+                                    }
+                                }
+                                self.ws();
+                                if self.eat(b":").is_none() {
+                                    break 'read false;
+                                }
                             }
-                        } else if let Some(found) = slot.and_then(|j| self.found.get_mut(j)) {
-                            *found = Seen::of(Some(&value));
-                        }
-                        self.ws();
-                        match *self.b.get(self.i)? {
-                            b',' => self.i += 1,
-                            c if c == close => break,
-                            _ => return None,
+                            let Some(value) = self.value(depth + 1) else {
+                                break 'read false;
+                            };
+                            if full {
+                                if object {
+                                    members.push((key, value));
+                                } else {
+                                    items.push(value);
+                                }
+                            } else if let Some(found) = slot.and_then(|j| self.found.get_mut(j)) {
+                                *found = Seen::of(Some(&value));
+                            }
+                            self.ws();
+                            match self.b.get(self.i).copied() {
+                                Some(b',') => self.i += 1,
+                                Some(c) if c == close => break,
+                                _ => break 'read false,
+                            }
                         }
                     }
+                    true
+                };
+                if !read {
+                    return None;
                 }
                 self.i += 1;
                 Some(if object {

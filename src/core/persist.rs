@@ -56,13 +56,12 @@ pub fn decode(text: &str, now: Millis) -> Result<Session, Discard> {
         Some(Json::Num(v)) if v.value() == VERSION => {}
         Some(_) => return Err(Discard::UnknownVersion),
     }
-    let access = value
-        .str_of("access_token")
-        .ok_or(Discard::BadShape)?
-        .to_owned();
+    // Everything read and checked borrowed, copied once all of it is (no drops of
+    // copies at the refusals in between).
+    let access = value.str_of("access_token").ok_or(Discard::BadShape)?;
     let refresh = match value.get("refresh_token") {
         None | Some(Json::Null) => None,
-        Some(Json::Str(s)) if !s.is_empty() => Some(s.clone()),
+        Some(Json::Str(s)) if !s.is_empty() => Some(s),
         Some(_) => return Err(Discard::BadShape),
     };
     // Whole milliseconds, as `encode` writes them, within 2^53 (exact in a double: the
@@ -80,8 +79,15 @@ pub fn decode(text: &str, now: Millis) -> Result<Session, Discard> {
         Some(u @ Json::Obj(_)) => Some(u.to_text()),
         Some(_) => return Err(Discard::BadShape),
     };
-    Session::restore(access, refresh, expires_at, issued_at, user, now)
-        .map_err(|_| Discard::BadToken)
+    Session::restore(
+        access.to_owned(),
+        refresh.cloned(),
+        expires_at,
+        issued_at,
+        user,
+        now,
+    )
+    .map_err(|_| Discard::BadToken)
 }
 
 /// Read the stored value at start-up. An opaque (non-JWT) access token is kept only

@@ -170,14 +170,16 @@ pub fn register_request(
         cfg.endpoints.register.as_deref().ok_or_else(|| {
             AuthError::config("register needs endpoints.register with this protocol")
         })?;
-    let mut members = vec![("email", email), ("password", password)];
+    // Written member by member (no `Vec` of pairs grown for the optional name).
+    let mut body = Object::new();
+    body.str("email", email).str("password", password);
     match name {
-        Some(name) => members.push(("name", name)),
+        Some(name) => body.str("name", name),
         // Better Auth requires a name; an empty one is accepted.
-        None if cfg.protocol == Protocol::BetterAuth => members.push(("name", "")),
-        None => {}
-    }
-    Ok(post(cfg, path, JSON_TYPE, json_object(&members)))
+        None if cfg.protocol == Protocol::BetterAuth => body.str("name", ""),
+        None => &mut body,
+    };
+    Ok(post(cfg, path, JSON_TYPE, body.end()))
 }
 
 pub fn refresh_request(cfg: &Config, refresh_token: &str) -> HttpRequest {
@@ -292,7 +294,8 @@ pub fn parse_tokens(cfg: &Config, op: Op, resp: &HttpResponse) -> Result<TokenSe
         })?;
     let user = match fields.user.as_deref().and_then(|p| lookup(&body, p)) {
         None | Some(Json::Null) => None,
-        Some(user @ Json::Obj(_)) => Some(user.to_text()),
+        // Written out last, when nothing can refuse the answer any more.
+        Some(user @ Json::Obj(_)) => Some(user),
         Some(_) => {
             return Err(invalid_response(
                 "The user in the response is not an object",
@@ -316,7 +319,7 @@ pub fn parse_tokens(cfg: &Config, op: Op, resp: &HttpResponse) -> Result<TokenSe
         expires_in: lookup(&body, &fields.expires_in)
             .and_then(Json::as_f64)
             .filter(|n| n.is_finite() && *n >= 0.0),
-        user,
+        user: user.map(Json::to_text),
     })
 }
 
@@ -390,25 +393,31 @@ pub fn parse_sessions(resp: &HttpResponse) -> Result<String, AuthError> {
             resp.status,
         ));
     };
-    let mut out = Vec::new();
+    // Written as it is read (no `Json` tree of the answer); a comma before every
+    // object but the first.
+    let mut out = String::from("[");
     for item in &items {
-        let text = |key: &str| Json::Str(item.str_of(key).unwrap_or("").to_owned());
         let Some(id) = item.str_of("id") else {
             return Err(invalid_response("A session has no id", resp.status));
         };
-        out.push(Json::Obj(vec![
-            ("id".to_owned(), Json::Str(id.to_owned())),
-            ("createdAt".to_owned(), text("created_at")),
-            ("lastUsedAt".to_owned(), text("last_used_at")),
-            ("userAgent".to_owned(), text("user_agent")),
-            ("ip".to_owned(), text("ip")),
-            (
-                "current".to_owned(),
-                Json::Bool(matches!(item.get("current"), Some(Json::Bool(true)))),
-            ),
-        ]));
+        let text = |key: &str| item.str_of(key).unwrap_or("");
+        let current = matches!(item.get("current"), Some(Json::Bool(true)));
+        if out.len() > 1 {
+            out.push(',');
+        }
+        out.push_str(
+            &Object::new()
+                .str("id", id)
+                .str("createdAt", text("created_at"))
+                .str("lastUsedAt", text("last_used_at"))
+                .str("userAgent", text("user_agent"))
+                .str("ip", text("ip"))
+                .raw("current", if current { "true" } else { "false" })
+                .end(),
+        );
     }
-    Ok(Json::Arr(out).to_text())
+    out.push(']');
+    Ok(out)
 }
 
 /// The second step of a two-factor sign-in (json protocol; Better Auth's is
@@ -420,13 +429,14 @@ pub fn mfa_request(
     recovery_code: Option<&str>,
 ) -> Option<HttpRequest> {
     let path = cfg.endpoints.mfa.as_deref()?;
-    let mut members = vec![("challenge", challenge)];
+    let mut body = Object::new();
+    body.str("challenge", challenge);
     match (code, recovery_code) {
-        (Some(c), _) => members.push(("code", c)),
-        (None, Some(r)) => members.push(("recovery_code", r)),
-        (None, None) => {}
-    }
-    Some(post(cfg, path, JSON_TYPE, json_object(&members)))
+        (Some(c), _) => body.str("code", c),
+        (None, Some(r)) => body.str("recovery_code", r),
+        (None, None) => &mut body,
+    };
+    Some(post(cfg, path, JSON_TYPE, body.end()))
 }
 
 /// Whether a 2xx register response signed the user in (else the client logs in).
@@ -531,9 +541,8 @@ fn field_errors(body: Option<&Json>) -> Vec<(String, String)> {
                             }
                         }
                     }
-                    let name = name.to_owned();
                     if let Some(msg) = item.str_of("msg") {
-                        out.push((name, msg.to_owned()));
+                        out.push((name.to_owned(), msg.to_owned()));
                     }
                 }
             }
@@ -735,6 +744,28 @@ pub(crate) mod tests {
         assert_eq!(
             parse_mfa_challenge(&resp(401, r#"{"mfa_required":true,"challenge":"c"}"#)),
             None
+        );
+    }
+
+    #[test]
+    fn session_lists_are_written_in_order_with_missing_texts_empty() {
+        assert_eq!(parse_sessions(&resp(200, "[]")).unwrap(), "[]");
+        assert_eq!(
+            parse_sessions(&resp(
+                200,
+                r#"[{"id":"a","ip":"::1","current":true},{"id":"b\"","user_agent":7,"current":1}]"#
+            ))
+            .unwrap(),
+            concat!(
+                r#"[{"id":"a","createdAt":"","lastUsedAt":"","userAgent":"","ip":"::1","current":true},"#,
+                r#"{"id":"b\"","createdAt":"","lastUsedAt":"","userAgent":"","ip":"","current":false}]"#
+            )
+        );
+        assert_eq!(
+            parse_sessions(&resp(200, r#"[{"id":"a"},{"ip":"x"}]"#))
+                .unwrap_err()
+                .message,
+            "A session has no id"
         );
     }
 

@@ -267,7 +267,7 @@ test("cookie transport: no claim round and no marker (the browser holds the one 
     assert.deepEqual((await b.locks?.query())?.held ?? [], []);
     // Nothing is remembered as spent: the session news carries no spent fingerprint.
     assert.ok(b.posted.some((m) => /** @type {any} */ (m).t === "session"));
-    assert.ok(!b.posted.some((m) => "spent" in /** @type {any} */ (m)));
+    assert.ok(b.posted.every((m) => /** @type {any} */ (m).spent === undefined));
   }
 });
 
