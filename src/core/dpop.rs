@@ -37,10 +37,9 @@ pub struct Dpop {
 /// Most origins a client talks to: its backend and a few APIs.
 const MAX_ORIGINS: usize = 16;
 
-/// `htu` (RFC 9449 4.2): the URL without query and fragment. None for anything that
-/// is not an absolute http(s) URL.
-pub fn htu(url: &str) -> Option<&str> {
-    origin_of(url)?;
+/// `htu` (RFC 9449 4.2): the URL without query and fragment, for a URL `origin_of`
+/// accepted (the caller asked it: its origin names the nonce).
+fn htu(url: &str) -> Option<&str> {
     let url = trim(url);
     // A plain loop: a char-pattern search links a searcher, and `bytes().position`
     // is unrolled (both larger in the wasm).
@@ -80,8 +79,8 @@ impl Dpop {
         now_ms: Millis,
         ath: Option<&str>,
     ) -> Option<String> {
-        let htu = htu(url)?;
         let origin = origin_of(url)?;
+        let htu = htu(url)?;
         Some(
             Object::new()
                 .str("jti", jti)
@@ -121,33 +120,38 @@ impl Dpop {
             _ => None,
         };
         if let Some(nonce) = nonce {
-            // A loop, not `iter_mut().find(..)` (smaller in the wasm).
-            let mut known = false;
+            // Copied once; a loop, not `iter_mut().find(..)` (smaller in the wasm).
+            let nonce = nonce.to_owned();
+            let mut slot = None;
             for (o, n) in &mut self.nonces {
                 if *o == origin {
-                    *n = nonce.to_owned();
-                    known = true;
+                    slot = Some(n);
                 }
             }
-            if !known {
-                if self.nonces.len() >= MAX_ORIGINS {
-                    // The oldest goes (retain, not remove(0): no panicking index path).
-                    let mut first = true;
-                    self.nonces.retain(|_| !core::mem::take(&mut first));
+            match slot {
+                Some(n) => *n = nonce,
+                None => {
+                    if self.nonces.len() >= MAX_ORIGINS {
+                        // The oldest goes (retain, not remove(0): no panicking index path).
+                        let mut first = true;
+                        self.nonces.retain(|_| !core::mem::take(&mut first));
+                    }
+                    self.nonces.push((origin, nonce));
                 }
-                self.nonces.push((origin, nonce.to_owned()));
             }
         }
-        let parsed = || json::parse(body);
+        // The body read once: a 400's `error`, a token answer's `token_type`.
+        let parsed = json::parse(body);
+        let said = parsed.as_ref().and_then(|b| b.str_of("error"));
         let error = |code: &str| match status {
             401 => find(www_authenticate, code).is_some(),
-            _ => parsed().as_ref().and_then(|b| b.str_of("error")) == Some(code),
+            _ => said == Some(code),
         };
         let asks = match status {
             400 | 401 if clock_moved && error("invalid_dpop_proof") => return Verdict::Retry,
             400 | 401 => error("use_dpop_nonce"),
             200..=299 => {
-                return match parsed() {
+                return match parsed {
                     Some(b) if b.get("access_token").is_some() && !token_type_is_dpop(&b) => {
                         Verdict::Unbound
                     }

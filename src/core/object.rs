@@ -24,6 +24,11 @@ impl Object {
         &mut self.0
     }
 
+    /// `key`, its value to be written by the caller (JSON text) into the text returned.
+    pub fn member(&mut self, key: &str) -> &mut String {
+        self.key(key)
+    }
+
     /// `key` with `value` as a JSON string.
     #[inline(never)]
     pub fn str(&mut self, key: &str, value: &str) -> &mut Object {

@@ -88,7 +88,10 @@ pub fn request(cfg: &Config, op: PasskeyOp) -> Result<HttpRequest, AuthError> {
             "POST",
             "/register/options",
             "",
-            password.map_or_else(|| "{}".to_owned(), |p| json_object(&[("password", p)])),
+            match password {
+                Some(p) => json_object(&[("password", p)]),
+                None => "{}".to_owned(),
+            },
         ),
         PasskeyOp::SignUpOptions { email, name } => {
             if email.is_empty() {
@@ -98,14 +101,9 @@ pub fn request(cfg: &Config, op: PasskeyOp) -> Result<HttpRequest, AuthError> {
             ("POST", "/signup/options", "", body)
         }
         PasskeyOp::SignInOptions => ("POST", "/signin/options", "", "{}".to_owned()),
-        PasskeyOp::Register(f) | PasskeyOp::SignUp(f) | PasskeyOp::SignIn(f) => {
-            let path = match op {
-                PasskeyOp::Register(_) => "/register",
-                PasskeyOp::SignUp(_) => "/signup",
-                _ => "/signin",
-            };
-            ("POST", path, "", finish_body(f)?)
-        }
+        PasskeyOp::Register(f) => ("POST", "/register", "", finish_body(f)?),
+        PasskeyOp::SignUp(f) => ("POST", "/signup", "", finish_body(f)?),
+        PasskeyOp::SignIn(f) => ("POST", "/signin", "", finish_body(f)?),
         PasskeyOp::List => ("GET", "", "", String::new()),
         PasskeyOp::Rename { id, name } => (
             "PATCH",
@@ -144,7 +142,9 @@ fn passkey_id(id: &str) -> Result<&str, AuthError> {
 }
 
 /// `{"ceremony","name","credential"}`: the credential must be the JSON of a public-key
-/// credential (id, rawId and type "public-key", a `response` object).
+/// credential (id, rawId and type "public-key", a `response` object). Not inlined: the
+/// three ceremonies' finishing calls each call it.
+#[inline(never)]
 fn finish_body(f: Finish) -> Result<String, AuthError> {
     let parsed = json::parse(f.credential);
     let shaped = parsed.as_ref().is_some_and(|c| {
@@ -205,13 +205,27 @@ pub fn parse_answer(kind: Answer, resp: &HttpResponse) -> Result<String, AuthErr
     if matches!(kind, Answer::Nothing) {
         return Ok(String::new());
     }
-    let body = json::parse(resp.body);
     let mut out = String::new();
-    let read = body.as_ref().and_then(|body| match kind {
+    let read = match json::parse(resp.body) {
+        Some(body) => read_answer(kind, &body, resp.body, &mut out),
+        None => None,
+    };
+    match read {
+        Some(()) => Ok(out),
+        None => Err(invalid_response(
+            "The passkey answer is not what the backend sends",
+            resp.status,
+        )),
+    }
+}
+
+/// `body` (the answer's text `text`, parsed) written to `out` as `kind` says; None when it
+/// is not what the backend sends.
+fn read_answer(kind: Answer, body: &Json, text: &str, out: &mut String) -> Option<()> {
+    match kind {
         Answer::Options { request } => {
             options(request, body)?;
-            out.push_str(resp.body);
-            Some(())
+            out.push_str(text);
         }
         Answer::List => {
             let Some(Json::Arr(items)) = body.get("passkeys") else {
@@ -223,20 +237,13 @@ pub fn parse_answer(kind: Answer, resp: &HttpResponse) -> Result<String, AuthErr
                 if out.len() > 1 {
                     out.push(',');
                 }
-                passkey(&mut out, item)?;
+                passkey(out, item)?;
             }
             out.push(']');
-            Some(())
         }
-        _ => passkey(&mut out, body),
-    });
-    match read {
-        Some(()) => Ok(out),
-        None => Err(invalid_response(
-            "The passkey answer is not what the backend sends",
-            resp.status,
-        )),
+        _ => passkey(out, body)?,
     }
+    Some(())
 }
 
 /// Whether `body` is a ceremony's options: the ceremony to send back, and what a

@@ -47,27 +47,25 @@ pub struct RetryState {
 impl RetryState {
     /// After a failed refresh at `now`. Returns whether to retry at all.
     pub fn failed(&mut self, err: &AuthError, now: Millis, backoff: &Backoff, random: f64) -> bool {
-        match err.code {
-            ErrorCode::Network | ErrorCode::Server | ErrorCode::InvalidResponse => {
-                self.not_before = Some(now + backoff.delay(self.failures, random));
-                self.failures = self.failures.saturating_add(1);
-                true
-            }
-            ErrorCode::RateLimited => {
-                let wait = err.retry_after.map_or_else(
-                    || backoff.delay(self.failures, random),
-                    |s| f64::from(s) * 1000.0,
-                );
-                self.not_before = Some(now + wait.max(MIN_RETRY_MS));
-                self.failures = self.failures.saturating_add(1);
-                true
-            }
+        // One path for both kinds of retry (`delay` is never below `MIN_RETRY_MS`).
+        let wait = match (err.code, err.retry_after) {
+            (ErrorCode::RateLimited, Some(s)) => f64::from(s) * 1000.0,
+            (
+                ErrorCode::Network
+                | ErrorCode::Server
+                | ErrorCode::InvalidResponse
+                | ErrorCode::RateLimited,
+                _,
+            ) => backoff.delay(self.failures, random),
             // refresh_failed / session_expired: signed out, nothing to retry.
             _ => {
                 *self = RetryState::default();
-                false
+                return false;
             }
-        }
+        };
+        self.not_before = Some(now + wait.max(MIN_RETRY_MS));
+        self.failures = self.failures.saturating_add(1);
+        true
     }
 
     pub fn succeeded(&mut self, now: Millis) {

@@ -95,39 +95,39 @@ pub fn parse_started(resp: &HttpResponse, better_auth: bool) -> Result<String, A
     if !(200..300).contains(&resp.status) {
         return Err(error_from_response(Op::Social, resp));
     }
-    let body = json::object(resp.body);
-    let field = |key| body.as_ref().and_then(|b| b.str_of(key));
-    let (url, flow, issuer, iss_required) = if better_auth {
-        let flow = Some(better_auth::FLOW);
-        (field("url"), flow, flow, false)
-    } else {
-        let iss_required = matches!(
-            body.as_ref().and_then(|b| b.get("iss_parameter_supported")),
-            Some(Json::Bool(true))
-        );
-        (
-            field("authorization_url"),
-            field("flow"),
-            field("issuer"),
-            iss_required,
-        )
-    };
-    match (url, flow, issuer) {
-        (Some(url), Some(flow), Some(issuer))
-            if origin_of(url).is_some() && !flow.is_empty() && !issuer.is_empty() =>
-        {
-            Ok(Object::new()
+    let read = json::object(resp.body).and_then(|body| {
+        let (url_key, flow, issuer, iss_required) = if better_auth {
+            let flow = better_auth::FLOW;
+            ("url", flow, flow, false)
+        } else {
+            let iss_required =
+                matches!(body.get("iss_parameter_supported"), Some(Json::Bool(true)));
+            (
+                "authorization_url",
+                body.str_of("flow")?,
+                body.str_of("issuer")?,
+                iss_required,
+            )
+        };
+        let url = body.str_of(url_key)?;
+        if origin_of(url).is_none() || flow.is_empty() || issuer.is_empty() {
+            return None;
+        }
+        Some(
+            Object::new()
                 .str("url", url)
                 .str("flow", flow)
                 .str("issuer", issuer)
                 .raw("issRequired", if iss_required { "true" } else { "false" })
-                .end())
-        }
-        _ => Err(invalid_response(
+                .end(),
+        )
+    });
+    read.ok_or_else(|| {
+        invalid_response(
             "The start of the sign-in has no authorization URL or issuer",
             resp.status,
-        )),
-    }
+        )
+    })
 }
 
 /// What came back: the callback URL's query, and where it arrived (`at`: the URL's
@@ -174,15 +174,16 @@ pub fn finish_request(
     if returned.state.is_none() && returned.code.is_none() && returned.error.is_none() {
         return Ok(None);
     }
-    let pending = pending.and_then(json::object);
-    let field = |key| pending.as_ref().and_then(|p| p.str_of(key));
+    let Some(pending) = pending.and_then(json::object) else {
+        return Err(mismatch());
+    };
     let (Some(provider), Some(state), Some(verifier), Some(flow), Some(issuer), Some(redirect)) = (
-        field("provider"),
-        field("state"),
-        field("verifier"),
-        field("flow"),
-        field("issuer"),
-        field("redirect"),
+        pending.str_of("provider"),
+        pending.str_of("state"),
+        pending.str_of("verifier"),
+        pending.str_of("flow"),
+        pending.str_of("issuer"),
+        pending.str_of("redirect"),
     ) else {
         return Err(mismatch());
     };
@@ -192,13 +193,10 @@ pub fn finish_request(
     }
     if returned.at != Some(redirect) {
         return Err(other_provider(
-            "This sign-in answer arrived on another redirect URI than the sign-in named: start it again",
+            "This sign-in answer arrived on another redirect URI: start it again",
         ));
     }
-    let iss_required = matches!(
-        pending.as_ref().and_then(|p| p.get("issRequired")),
-        Some(Json::Bool(true))
-    );
+    let iss_required = matches!(pending.get("issRequired"), Some(Json::Bool(true)));
     let iss_ok = match returned.iss {
         Some(iss) => iss == issuer,
         None => !iss_required,
@@ -242,10 +240,7 @@ pub fn finish_request(
         // backend's flow knows the issuer as well).
         .opt_str("iss", returned.iss);
     let mut request = post(cfg, &path, JSON_TYPE, body.end());
-    if matches!(
-        pending.as_ref().and_then(|p| p.get("link")),
-        Some(Json::Bool(true))
-    ) {
+    if matches!(pending.get("link"), Some(Json::Bool(true))) {
         request.credential = Credential::Access;
     }
     Ok(Some(request))

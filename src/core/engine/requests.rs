@@ -101,24 +101,29 @@ impl Default for Pending {
 impl Engine {
     /// The one input for every answer: the reply to the request `id`.
     pub fn reply(&mut self, id: u32, reply: &Reply, local: Millis) -> Result<Answer, AuthError> {
-        let slot = self.requests.open.get_mut(id as usize % REMEMBERED);
-        let Some(kind) = slot.and_then(|(open, kind)| kind.take_if(|_| *open == id)) else {
+        let kind = match self.requests.open.get_mut(id as usize % REMEMBERED) {
+            Some((open, kind)) if *open == id => kind.take(),
+            _ => None,
+        };
+        let Some(kind) = kind else {
             return Err(AuthError::config("No request is waiting for this answer"));
         };
         // Every answer's `Date` tells the server's clock, once here for all kinds.
         self.observe(reply.date, local);
-        match kind {
-            Kind::SignIn(op) => self.sign_in_answer(op, reply, local),
-            Kind::Mfa => self.mfa_answer(reply, local),
-            Kind::Refresh => self.refresh_answer(reply, local).map(|_| Answer::Done),
+        // The answers that are text share one conversion to `Answer::Text`.
+        let text = match kind {
+            Kind::SignIn(op) => return self.sign_in_answer(op, reply, local),
+            Kind::Mfa => return self.mfa_answer(reply, local),
+            Kind::Refresh => return self.refresh_answer(reply, local).map(|_| Answer::Done),
             // Sent best effort: signing out never waits for, nor reads, its answer.
-            Kind::Logout => Ok(Answer::Done),
-            Kind::Me => self.me_answer(reply, local).map(Answer::Text),
-            Kind::Sessions(what) => self.sessions_answer(what, reply, local).map(Answer::Text),
-            Kind::Account(op) => self.account_answer(op, reply, local).map(Answer::Text),
-            Kind::SocialStart => self.social_started(reply, local).map(Answer::Text),
-            Kind::Passkey(kind) => self.passkey_answer(kind, reply, local).map(Answer::Text),
-        }
+            Kind::Logout => return Ok(Answer::Done),
+            Kind::Me => self.me_answer(reply, local),
+            Kind::Sessions(what) => self.sessions_answer(what, reply, local),
+            Kind::Account(op) => self.account_answer(op, reply, local),
+            Kind::SocialStart => self.social_started(reply, local),
+            Kind::Passkey(kind) => self.passkey_answer(kind, reply, local),
+        };
+        text.map(Answer::Text)
     }
 
     pub(super) fn issue_request(&mut self, kind: Kind, request: HttpRequest) -> Issued {
