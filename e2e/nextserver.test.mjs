@@ -86,6 +86,49 @@ describe("Next.js server (auth-wasm/next), FastAPI tokens", () => {
     await context.close();
   });
 
+  test("sign-in: a protected page the router prefetched before the server knew the user is not remembered as a redirect to sign-in", async () => {
+    // Signed in, the nav's links (Notes among them) render and Next prefetches them while
+    // the mirror's POST is still on its way. The POST held here until that prefetch is
+    // answered: the order a loaded machine produced once in CI. A proxy that answered the
+    // prefetch (no cookie yet) with its redirect had Next's router keep it as where /notes
+    // leads, and the sign-in's router.replace("/notes") came back here and stayed.
+    const context = await stack.browser.newContext();
+    const page = await context.newPage();
+    const problems = watchConsole(page);
+    const email = uniqueEmail("prefetch");
+    await backend.register(email);
+    await page.goto(`${WWW}/notes`);
+    await page.waitForURL(`${WWW}/signin?returnTo=%2Fnotes`);
+    const firstOf = (request) => (request.redirectedFrom() ? firstOf(request.redirectedFrom()) : request);
+    // The last hop (not a redirect's), read to its end or until the router had what it
+    // needed and cancelled the rest: the answer the router keeps for /notes.
+    let prefetched = false;
+    let releasePost;
+    const notesPrefetched = new Promise((resolve) => (releasePost = resolve));
+    const settled = async (request) => {
+      const first = firstOf(request);
+      if (new URL(first.url()).pathname !== "/notes" || first.headers()["next-router-prefetch"] === undefined) return;
+      const status = (await request.response().catch(() => null))?.status() ?? 0;
+      if (status >= 300 && status < 400) return;
+      prefetched = true;
+      releasePost();
+    };
+    page.on("requestfinished", settled);
+    page.on("requestfailed", settled);
+    await page.route(`${WWW}/api/auth-wasm/session`, async (route) => {
+      if (route.request().method() === "POST") await notesPrefetched;
+      await route.continue();
+    });
+    await page.getByLabel("Email").fill(email);
+    await page.getByLabel("Password").fill("correct horse");
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
+    await page.waitForURL(`${WWW}/notes`);
+    assert.ok(prefetched, "the nav's link to /notes was prefetched before the cookie was set");
+    await page.getByText("No notes yet.").waitFor();
+    assert.deepEqual(problems, []);
+    await context.close();
+  });
+
   test("signed in: the server's HTML holds the user's email and notes; the proxy asks the backend nothing", async () => {
     const context = await stack.browser.newContext();
     const { page, problems, email } = await signedIn(context, "ssr");
