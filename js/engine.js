@@ -38,8 +38,6 @@ const decoder = new TextDecoder();
 const request = (text) => JSON.parse(text);
 /** @template [T=EngineRequest] @param {string} text @returns {T | null} */
 const maybeRequest = (text) => (text ? request(text) : null);
-// An engine's slot in the wasm is freed once its Engine is collected (the shell never
-// frees one by hand).
 // Views of the wasm's memory, made once and again only after it grew (a new buffer: the
 // old views are then empty). A view made per call cost getAccessToken a third of its speed.
 let memoryBytesView = new Uint8Array(0);
@@ -51,6 +49,8 @@ function memoryBytes() {
   }
   return memoryBytesView;
 }
+// An engine's slot in the wasm is freed once its Engine is collected (the shell never
+// frees one by hand).
 const engines = new FinalizationRegistry((/** @type {number} */ handle) => engineCall(handle, 39 /* FREE */));
 
 export class Engine {

@@ -322,9 +322,7 @@ impl Engine {
     pub fn new() -> Engine {
         Engine(None)
     }
-}
 
-impl Engine {
     /// `op` (see `mod op`) with a count `n`, numbers `x`, `y` and strings `a`..`d`
     /// ("" = absent); js/engine.js is the one caller and says what each op takes.
     /// Answers text; a failure starts with `!` followed by the AuthError as JSON.
