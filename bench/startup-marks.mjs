@@ -33,14 +33,14 @@ function wrap(file, anchor, name, replacement) {
 }
 
 // The phases of docs/design-notes.md "Start-up, third pass", in the order they run.
-edit("auth_wasm.js", "export class Engine {", "glue evaluated");
+edit("auth_wasm.js", "let wasm;", "glue evaluated");
 edit("engine-url.js", "export const engineLoaded = ", "fetch called");
 wrap("engine-url.js", "fetch(url)", "fetch returned", (call, m) => `((r) => (${m}, r))(${call})`);
 wrap("engine-url.js", "initSync({ module })", "compiled", (call, m) => `(${m}, ${call})`);
 edit("browser.js", "await engineLoaded;", "modules evaluated");
 edit("browser.js", "await engineLoaded;", "engine ready", "after");
 edit("client.js", "this.engine = new Engine(json", "constructor");
-edit("client.js", "this.store = new Store(", "configured");
-edit("client.js", "const stored = this.store.read();", "storage opened");
-edit("client.js", "this.pendingStart = setTimeout(", "restored");
+edit("client.js", "this.#store = openStore(", "configured");
+edit("client.js", "const stored = this.#store.read();", "storage opened");
+edit("client.js", "this.#pendingStart = setTimeout(", "restored");
 console.log(`${out}: the package with start-up marks`);

@@ -2,12 +2,10 @@
 // all of them for the hot paths), the web-target build of auth-wasm under /pkg/,
 // served from loopback with `Cache-Control: no-store` so every load fetches,
 // parses and compiles again.
-import { copyFileSync, createReadStream, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { createServer } from "node:http";
+import { copyFileSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { gzipSync } from "node:zlib";
+import { Worker } from "node:worker_threads";
 import { build } from "esbuild";
-import { freePort } from "../../e2e/harness.mjs";
 import { READY } from "./startup.mjs";
 
 const BENCH = path.resolve(import.meta.dirname, "..");
@@ -49,24 +47,41 @@ const STARTUP = {
     createAuthClient({ baseURL: window.API });`,
 };
 
+// (A module script in <head> is deferred: it runs after the body's inline script.)
 const page = (title, script, head = "") => `<!doctype html><html><head><meta charset="utf-8"><title>${title}</title>${head}</head><body>
 <script>window.API = new URLSearchParams(location.search).get("api");</script>
-<script type="module">${script}</script></body></html>`;
+${script ? `<script type="module">${script}</script>` : ""}</body></html>`;
 
 /** The page reports to the runner itself (startup.mjs): one console message, after
  * the time is taken. */
 const report = (value) => `console.log(${JSON.stringify(READY + " ")} + JSON.stringify(${value}))`;
-/** After the time is taken: when each resource was requested and had arrived (ms since
- * navigation start), for the runner's breakdown of where a load's time went. */
-const RESOURCES = `performance.getEntriesByType("resource").map((e) => [e.name.replace(/^.*\\/|\\?.*$/g, ""), e.startTime, e.responseEnd])`;
+/** After the time is taken: when each resource was requested, sent to the server, its
+ * first byte came and it had arrived (ms since navigation start), for the runner's
+ * breakdown of where a load's time went. */
+const RESOURCES = `performance.getEntriesByType("resource").map((e) => [e.name.replace(/^.*\\/|\\?.*$/g, ""), e.startTime, e.responseEnd, e.responseStart, e.requestStart])`;
 /** `performance.mark`s a package copy set (instrumented for start-up work), by name. */
 const MARKS = `performance.getEntriesByType("mark").map((e) => [e.name, e.startTime])`;
+const READY_REPORT = report(`{ ready: performance.now(), resources: ${RESOURCES}, marks: ${MARKS} }`);
 const readyScript = (bundle) => `import(${JSON.stringify(bundle)}).then(
-  () => ${report(`{ ready: performance.now(), resources: ${RESOURCES}, marks: ${MARKS} }`)},
+  () => ${READY_REPORT},
   (e) => ${report("{ failed: String(e && e.message || e) }")});`;
+/** The other way to load a start-up bundle (`scriptInHead`): as an app built by Vite or
+ * Next references its entry, a module script in <head> that the preload scanner finds
+ * at once (beside the .wasm's hint), its own last statement reporting ready; a failure
+ * reaches the window's error event. */
+const headScript = (bundle) => `<script type="module" src="${bundle}"></script>`;
+const FAILURE_LISTENER = `addEventListener("error", (e) => ${report("{ failed: String(e.message) }")});`;
 
-/** @param {string} pkgDir @param {string[] | null} [baselineDir] other package directories */
-export async function buildSite(pkgDir, baselineDir = null) {
+/** @param {string} pkgDir @param {string[] | null} [baselineDir] other package directories
+ * @param {{ scriptInHead?: boolean }} [options] start-up bundles as module scripts in
+ * <head> (headScript) instead of imported by the page's inline script */
+export async function buildSite(pkgDir, baselineDir = null, { scriptInHead = false } = {}) {
+  /** A start-up page for `bundle` (its path on the site) of source `source`: the source
+   * to bundle and the page. */
+  const startupPage = (name, source, bundle, head = "") =>
+    scriptInHead
+      ? { source: `${source}\n${READY_REPORT};`, html: page(name, "", `<script>${FAILURE_LISTENER}</script>${head}${headScript(bundle)}`) }
+      : { source, html: page(name, readyScript(bundle), head) };
   rmSync(OUT, { recursive: true, force: true });
   mkdirSync(path.join(OUT, "startup"), { recursive: true });
   const bundle = async (source, file) => {
@@ -87,20 +102,22 @@ export async function buildSite(pkgDir, baselineDir = null) {
   const names = Object.keys(STARTUP);
   for (const [i, name] of names.entries()) {
     const { source, head } = typeof STARTUP[name] === "string" ? { source: STARTUP[name] } : STARTUP[name];
-    await bundle(source, `startup/${i}.js`);
-    writeFileSync(path.join(OUT, "startup", `${i}.html`), page(name, readyScript(`/startup/${i}.js`), head));
+    const built = startupPage(name, source, `/startup/${i}.js`, head);
+    await bundle(built.source, `startup/${i}.js`);
+    writeFileSync(path.join(OUT, "startup", `${i}.html`), built.html);
   }
   // Other builds of the package's JS (same .wasm) beside this one, in the same run:
   // before/after figures for start-up work (bench/startup-only.mjs BASELINE=<pkg dir>[,...]).
   const extra = [];
   for (const [i, dir] of (baselineDir ?? []).entries()) {
+    const name = `baseline ${path.basename(dir)}: browser build, .wasm preloaded`;
+    const built = startupPage(name, authWasm("browser.js"), `/startup/baseline-${i}.js`, WASM_HINT);
     await build({
-      stdin: { contents: `import "./browser/bundle-start.mjs";\n${authWasm("browser.js")}`, resolveDir: BENCH, loader: "js" },
+      stdin: { contents: `import "./browser/bundle-start.mjs";\n${built.source}`, resolveDir: BENCH, loader: "js" },
       bundle: true, minify: true, format: "esm", platform: "browser", target: "es2022",
       alias: { "@pkg": dir }, outfile: path.join(OUT, `startup/baseline-${i}.js`), logLevel: "silent",
     });
-    const name = `baseline ${path.basename(dir)}: browser build, .wasm preloaded`;
-    writeFileSync(path.join(OUT, "startup", `baseline-${i}.html`), page(name, readyScript(`/startup/baseline-${i}.js`), WASM_HINT));
+    writeFileSync(path.join(OUT, "startup", `baseline-${i}.html`), built.html);
     extra.push({ name, path: `/startup/baseline-${i}.html` });
   }
   copyFileSync(path.join(pkgDir, "auth_wasm_bg.wasm"), path.join(OUT, WASM_PATH));
@@ -122,37 +139,23 @@ export async function buildSite(pkgDir, baselineDir = null) {
   return [...names.map((name, i) => ({ name, path: `/startup/${i}.html` })), ...extra];
 }
 
-/** Serves OUT at / and `pkgDir` at /pkg/. With `site.gzip` on, JS, HTML and wasm go
- * out gzip-encoded (level 9, with Content-Length) to a client that accepts it, as
- * production hosts send them; the same for every candidate. */
+/** Serves OUT at / and `pkgDir` at /pkg/ from a worker thread (static-server.mjs). With
+ * `site.gzip` on, JS, HTML and wasm go out gzip-encoded (level 9, with Content-Length) to
+ * a client that accepts it, as production hosts send them; the same for every candidate.
+ * `site.isolated` serves every page cross-origin isolated. */
 export async function serveSite(pkgDir) {
-  const port = await freePort();
-  const types = { ".html": "text/html", ".js": "text/javascript", ".wasm": "application/wasm" };
-  /** @type {Map<string, Buffer>} compressed once per file */
-  const gzipped = new Map();
-  const site = { url: "", gzip: false, isolated: false, stop: () => Promise.resolve() };
-  const server = createServer((req, res) => {
-    const url = new URL(req.url, "http://127.0.0.1");
-    const [root, rel] = url.pathname.startsWith("/pkg/") ? [pkgDir, url.pathname.slice(5)] : [OUT, url.pathname.slice(1)];
-    const file = path.join(root, path.normalize(rel).replace(/^(\.\.[/\\])+/, ""));
-    if (!file.startsWith(root) || !existsSync(file) || !statSync(file).isFile()) return res.writeHead(404).end();
-    const headers = { "Content-Type": types[path.extname(file)] ?? "application/octet-stream", "Cache-Control": "no-store" };
-    // The hot-path page is cross-origin isolated: performance.now() then ticks in
-    // 5 µs instead of 100 µs, fine enough for the fetch overhead (CORS fetches to the
-    // backend are allowed under require-corp). `site.isolated` does the same for every
-    // page (bench/startup-only.mjs ISOLATED=1: marks at 5 µs).
-    if (url.pathname === "/hot.html" || (site.isolated && url.pathname.endsWith(".html"))) Object.assign(headers, { "Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Embedder-Policy": "require-corp" });
-    if (site.gzip && path.extname(file) in types && /\bgzip\b/.test(req.headers["accept-encoding"] ?? "")) {
-      if (!gzipped.has(file)) gzipped.set(file, gzipSync(readFileSync(file), { level: 9 }));
-      const body = /** @type {Buffer} */ (gzipped.get(file));
-      res.writeHead(200, { ...headers, "Content-Encoding": "gzip", "Content-Length": String(body.length), Vary: "Accept-Encoding" });
-      return res.end(body);
-    }
-    res.writeHead(200, headers);
-    createReadStream(file).pipe(res);
+  const flags = new Int32Array(new SharedArrayBuffer(8));
+  const worker = new Worker(new URL("./static-server.mjs", import.meta.url), { workerData: { out: OUT, pkgDir, flags } });
+  const port = await new Promise((resolve, reject) => {
+    worker.once("message", (m) => resolve(m.port));
+    worker.once("error", reject);
   });
-  await new Promise((resolve) => server.listen(port, "127.0.0.1", resolve));
-  site.url = `http://127.0.0.1:${port}`;
-  site.stop = () => new Promise((resolve) => server.close(resolve));
-  return site;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    get gzip() { return Atomics.load(flags, 0) === 1; },
+    set gzip(on) { Atomics.store(flags, 0, on ? 1 : 0); },
+    get isolated() { return Atomics.load(flags, 1) === 1; },
+    set isolated(on) { Atomics.store(flags, 1, on ? 1 : 0); },
+    stop: () => worker.terminate().then(() => undefined),
+  };
 }

@@ -25,7 +25,7 @@ async function load(page, url) {
 export async function startup({ page, site, api, candidates, loads = LOADS }) {
   const all = [{ name: "empty page", path: "/empty.html" }, ...candidates];
   const times = new Map(all.map((c) => [c.name, []]));
-  /** Per candidate, per resource: when it was requested and when it had arrived. */
+  /** Per candidate, per resource: when it was requested, sent, its first byte came and it had arrived. */
   const resources = new Map(all.map((c) => [c.name, new Map()]));
   /** Per candidate: ready minus the bundle's arrival, and each mark's time after it. */
   const after = new Map(all.map((c) => [c.name, { ready: [], marks: new Map() }]));
@@ -45,10 +45,12 @@ export async function startup({ page, site, api, candidates, loads = LOADS }) {
             a.marks.get(name).push(at - r.arrived);
           }
         }
-        for (const [name, start, end] of r.resources) {
+        for (const [name, start, end, first = end, sent = start] of r.resources) {
           const seen = resources.get(c.name);
-          if (!seen.has(name)) seen.set(name, { start: [], end: [] });
+          if (!seen.has(name)) seen.set(name, { start: [], sent: [], first: [], end: [] });
           seen.get(name).start.push(start);
+          seen.get(name).sent.push(sent);
+          seen.get(name).first.push(first);
           seen.get(name).end.push(end);
         }
       }
@@ -58,7 +60,7 @@ export async function startup({ page, site, api, candidates, loads = LOADS }) {
   return all.map((c) => {
     const t = times.get(c.name);
     const med = median(t);
-    const fetched = [...resources.get(c.name)].map(([name, r]) => ({ name, start_ms: median(r.start), end_ms: median(r.end) }));
+    const fetched = [...resources.get(c.name)].map(([name, r]) => ({ name, start_ms: median(r.start), sent_ms: median(r.sent), first_byte_ms: median(r.first), end_ms: median(r.end) }));
     const a = after.get(c.name);
     const marks = [...a.marks].map(([name, ms]) => ({ name, ms: median(ms) }));
     return { name: c.name, loads: t.length, median_ms: med, p95_ms: p95(t), vs_empty: med / empty, failed: failures.get(c.name) ?? null, fetched, after_js_ms: a.ready.length ? median(a.ready) : null, marks };
@@ -73,13 +75,13 @@ export function startupTable(rows) {
   ];
 }
 
-/** Where the time went: each resource's median request and arrival time beside the
+/** Where the time went: each resource's median request, sending, first byte and arrival time beside the
  * median ready time (ms since navigation start), and the median time from the bundle's
  * arrival to ready (the client's own share), with any marks the page set (ms after it). */
 export function startupFetchTable(rows) {
   return [
-    `| client | resource: requested -> arrived (median ms) | ready | ready after the JS arrived | marks after the JS arrived |`,
+    `| client | resource: requested -> sent -> first byte -> arrived (median ms) | ready | ready after the JS arrived | marks after the JS arrived |`,
     `|---|---|---:|---:|---|`,
-    ...rows.map((r) => `| ${r.name} | ${r.fetched.map((f) => `${f.name} ${fixed(f.start_ms, 1)} -> ${fixed(f.end_ms, 1)}`).join("; ")} | ${fixed(r.median_ms, 1)} | ${r.after_js_ms === null ? "" : fixed(r.after_js_ms, 2)} | ${r.marks.map((m) => `${m.name} ${fixed(m.ms, 2)}`).join("; ")} |`),
+    ...rows.map((r) => `| ${r.name} | ${r.fetched.map((f) => `${f.name} ${fixed(f.start_ms, 1)} -> ${fixed(f.sent_ms, 1)} -> ${fixed(f.first_byte_ms, 1)} -> ${fixed(f.end_ms, 1)}`).join("; ")} | ${fixed(r.median_ms, 1)} | ${r.after_js_ms === null ? "" : fixed(r.after_js_ms, 2)} | ${r.marks.map((m) => `${m.name} ${fixed(m.ms, 2)}`).join("; ")} |`),
   ];
 }
