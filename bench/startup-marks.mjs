@@ -36,7 +36,7 @@ function wrap(file, anchor, name, replacement) {
 edit("auth_wasm.js", "let wasm;", "glue evaluated");
 edit("engine-url.js", "export const engineLoaded = ", "fetch called");
 wrap("engine-url.js", "fetch(url)", "fetch returned", (call, m) => `((r) => (${m}, r))(${call})`);
-wrap("engine-url.js", "initSync({ module })", "compiled", (call, m) => `(${m}, ${call})`);
+wrap("engine-url.js", ".then(instantiate)", "compiled", (call, m) => `.then((module) => (${m}, instantiate(module)))`);
 edit("browser.js", "await engineLoaded;", "modules evaluated");
 edit("browser.js", "await engineLoaded;", "engine ready", "after");
 edit("client.js", "this.engine = new Engine(json", "constructor");

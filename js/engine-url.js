@@ -8,13 +8,13 @@
 // static hosts do). No top-level await here: the rest of the package's modules evaluate
 // while the wasm compiles; browser.js, evaluated last, awaits `engineLoaded` before it
 // exports (top-level await), so `new AuthClient()` stays synchronous.
-import { initSync } from "./auth_wasm.js";
+import { instantiate } from "./auth_wasm.js";
 import { authError } from "./auth-error.js";
 
 const url = new URL("./auth_wasm_bg.wasm", import.meta.url);
 /** Settles once the engine is ready (or could not load: AuthError `network`). */
 export const engineLoaded = WebAssembly.compileStreaming(fetch(url))
-  .then((module) => initSync({ module }))
+  .then(instantiate)
   .catch((err) => {
     throw authError("network", `auth-wasm: could not load ${url} (${err instanceof Error ? err.message : String(err)})`);
   });

@@ -7,6 +7,7 @@ import path from "node:path";
 import { Worker } from "node:worker_threads";
 import { build } from "esbuild";
 import { READY } from "./startup.mjs";
+import { startServer } from "./static-server.mjs";
 
 const BENCH = path.resolve(import.meta.dirname, "..");
 export const OUT = path.join(BENCH, ".out", "site");
@@ -111,7 +112,7 @@ export async function buildSite(pkgDir, baselineDir = null, { scriptInHead = fal
   const extra = [];
   for (const [i, dir] of (baselineDir ?? []).entries()) {
     const name = `baseline ${path.basename(dir)}: browser build, .wasm preloaded`;
-    const built = startupPage(name, authWasm("browser.js"), `/startup/baseline-${i}.js`, WASM_HINT);
+    const built = startupPage(name, authWasm("browser.js"), `/startup/baseline-${i}.js`, dir.includes("early") ? `<script>self.authWasmModule = WebAssembly.compileStreaming(fetch("${WASM_PATH}"))</script>` : WASM_HINT);
     await build({
       stdin: { contents: `import "./browser/bundle-start.mjs";\n${built.source}`, resolveDir: BENCH, loader: "js" },
       bundle: true, minify: true, format: "esm", platform: "browser", target: "es2022",
@@ -145,17 +146,25 @@ export async function buildSite(pkgDir, baselineDir = null, { scriptInHead = fal
  * `site.isolated` serves every page cross-origin isolated. */
 export async function serveSite(pkgDir) {
   const flags = new Int32Array(new SharedArrayBuffer(8));
-  const worker = new Worker(new URL("./static-server.mjs", import.meta.url), { workerData: { out: OUT, pkgDir, flags } });
-  const port = await new Promise((resolve, reject) => {
-    worker.once("message", (m) => resolve(m.port));
-    worker.once("error", reject);
-  });
+  let port;
+  let stop;
+  if (process.env.SERVER_THREAD === "main") {
+    // For comparison only: the server on the runner's own event loop, as before.
+    ({ port, close: stop } = await startServer({ out: OUT, pkgDir, flags }));
+  } else {
+    const worker = new Worker(new URL("./static-server.mjs", import.meta.url), { workerData: { staticServer: true, out: OUT, pkgDir, flags } });
+    port = await new Promise((resolve, reject) => {
+      worker.once("message", (m) => resolve(m.port));
+      worker.once("error", reject);
+    });
+    stop = () => worker.terminate().then(() => undefined);
+  }
   return {
     url: `http://127.0.0.1:${port}`,
     get gzip() { return Atomics.load(flags, 0) === 1; },
     set gzip(on) { Atomics.store(flags, 0, on ? 1 : 0); },
     get isolated() { return Atomics.load(flags, 1) === 1; },
     set isolated(on) { Atomics.store(flags, 1, on ? 1 : 0); },
-    stop: () => worker.terminate().then(() => undefined),
+    stop,
   };
 }

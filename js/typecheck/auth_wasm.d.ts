@@ -28,5 +28,6 @@ export default function init(options: {
   module_or_path: string | URL | Request | Response | BufferSource | WebAssembly.Module;
 }): Promise<unknown>;
 
-/** wasm-bindgen's synchronous loader, used by the generated engine-inline.js. */
-export function initSync(options: { module: BufferSource | WebAssembly.Module }): unknown;
+/** Instantiates the compiled engine once (scripts/lib/glue.mjs, in place of wasm-bindgen's
+ * initSync): engine-url.js and the generated engine-inline.js. */
+export function instantiate(module: WebAssembly.Module): void;

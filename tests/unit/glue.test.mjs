@@ -19,6 +19,7 @@ test("the code the package never runs is gone", () => {
     "__wbindgen_init_externref_table",
     "__wbindgen_externrefs",
     "__wbindgen_start",
+    "function initSync(",
   ]) {
     assert.ok(raw.includes(gone), `the glue has ${gone}`);
     assert.ok(!finished.includes(gone), `${gone} left`);
@@ -26,7 +27,8 @@ test("the code the package never runs is gone", () => {
   // The wasm imports nothing once scripts/build removed the externref table: an empty
   // import object in each loader.
   assert.ok(!finished.includes("__wbg_get_imports"));
-  assert.equal(finished.split("const imports = {};").length, 3);
+  assert.equal(finished.split("const imports = {};").length, 2);
+  assert.match(finished, /new WebAssembly\.Instance\(module, \{\}\)/);
 });
 
 test("each export's wrapper of numbers is an arrow function with its conversion kept", () => {
@@ -43,7 +45,7 @@ test("no string is copied by the glue and no class wraps the engine: one call ov
   // js/engine.js writes the strings into the engine's input buffer (src/web/engine.rs)
   // and holds the handle; a class (its free(), finaliser, borrow checks) fails the build.
   assert.match(finished, /\bwasm\.engineCall\(handle, op, n, x, y, la, lb, lc, ld\)/);
-  assert.match(finished, /\(\{module\} = module\);/);
+  assert.match(finished, /\(\{module_or_path\} = module_or_path\);/);
   assert.match(finished, /init\(\) needs the wasm's URL or bytes/);
   for (const added of [
     "function passStringToWasm0(arg, malloc, realloc) {}",
@@ -59,6 +61,7 @@ test("no string is copied by the glue and no class wraps the engine: one call ov
 test("glue it does not recognise fails the build", () => {
   const broken = [
     raw.replace("function initSync(", "function initSynchronously("),
+    raw.replace("export { initSync, __wbg_init as default };", "export { initSync };\nexport default __wbg_init;"),
     raw.replace("    wasmModule = module;", "    wasmModule ??= module;"),
     raw.replace(/console\.warn\('using deprecated parameters for `initSync\(\)`/, "console.warn('deprecated"),
     raw.replace("            table.set(0, undefined);", "            table.grow(4);"),
@@ -69,6 +72,24 @@ test("glue it does not recognise fails the build", () => {
     assert.notEqual(glue, raw);
     assert.throws(() => finishGlue(glue), /wasm-bindgen's web target changed/);
   }
+});
+
+test("instantiate(module) in place of initSync: the engine's instance, made once", async () => {
+  // The finished glue as a module, over a wasm that imports nothing and exports a memory
+  // (the shape scripts/build leaves): engine-url.js hands it a compiled module,
+  // engine-inline.js the module it compiled from its bytes.
+  const wasmBytes = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 5, 3, 1, 0, 1, 7, 10, 1, 6, 109, 101, 109, 111, 114, 121, 2, 0]);
+  const url = `data:text/javascript;base64,${Buffer.from(finished).toString("base64")}`;
+  const glue = await import(url);
+  assert.equal(typeof glue.initSync, "undefined");
+  const first = new WebAssembly.Module(wasmBytes);
+  glue.instantiate(first);
+  const memory = glue.engineMemory();
+  assert.ok(memory instanceof WebAssembly.Memory);
+  // A second call (a second loader evaluated in one app) keeps the first instance: every
+  // engine lives in its memory.
+  glue.instantiate(new WebAssembly.Module(wasmBytes));
+  assert.equal(glue.engineMemory(), memory);
 });
 
 test("engineMemory() reads the instance's memory export (decodeJwt's buffer; e2e/client.test.mjs runs it)", () => {
