@@ -112,7 +112,7 @@ export async function buildSite(pkgDir, baselineDir = null, { scriptInHead = fal
   const extra = [];
   for (const [i, dir] of (baselineDir ?? []).entries()) {
     const name = `baseline ${path.basename(dir)}: browser build, .wasm preloaded`;
-    const built = startupPage(name, authWasm("browser.js"), `/startup/baseline-${i}.js`, dir.includes("early") ? `<script>self.authWasmModule = WebAssembly.compileStreaming(fetch("${WASM_PATH}"))</script>` : WASM_HINT);
+    const built = startupPage(name, authWasm("browser.js"), `/startup/baseline-${i}.js`, WASM_HINT);
     await build({
       stdin: { contents: `import "./browser/bundle-start.mjs";\n${built.source}`, resolveDir: BENCH, loader: "js" },
       bundle: true, minify: true, format: "esm", platform: "browser", target: "es2022",
