@@ -1,9 +1,12 @@
-// The benchmarks' static server, run in a worker thread by site.mjs's serveSite: the
+// The benchmarks' static server, run in a worker thread by site.mjs's serveSite. The
 // runner's own thread also handles Playwright's traffic with the browser (an event for
-// every request and console message of the page), and a server sharing that event loop
-// answered loopback requests 4-13 ms late under load, most for the page that makes two
-// requests at once (the browser build's JS and its .wasm). Its own thread answers as a
-// static host would, alike for every candidate.
+// every request and console message of the page), so a server there answers only between
+// those; in its own thread it answers as a static host would, alike for every candidate.
+// Three alternating runs (40 loads each, machine load 12-15) put the browser build's JS
+// from sent to first byte at 1.2 / 7.2 / 9.3 ms on the runner's thread and 3.7 / 2.1 / 3.9
+// in its own: inside this machine's noise, but in its own thread the server is never the
+// cause. SERVER_THREAD=main
+// serves from the runner's thread, for comparison.
 import { createReadStream, existsSync, readFileSync, statSync } from "node:fs";
 import { createServer } from "node:http";
 import path from "node:path";
