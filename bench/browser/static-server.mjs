@@ -5,8 +5,7 @@
 // Three alternating runs (40 loads each, machine load 12-15) put the browser build's JS
 // from sent to first byte at 1.2 / 7.2 / 9.3 ms on the runner's thread and 3.7 / 2.1 / 3.9
 // in its own: inside this machine's noise, but in its own thread the server is never the
-// cause. SERVER_THREAD=main
-// serves from the runner's thread, for comparison.
+// cause. SERVER_THREAD=main serves from the runner's thread, for comparison.
 import { createReadStream, existsSync, readFileSync, statSync } from "node:fs";
 import { createServer } from "node:http";
 import path from "node:path";
