@@ -16,5 +16,5 @@ const url = new URL("./auth_wasm_bg.wasm", import.meta.url);
 export const engineLoaded = WebAssembly.compileStreaming(fetch(url))
   .then(instantiate)
   .catch((err) => {
-    throw authError("network", `auth-wasm: could not load ${url} (${err instanceof Error ? err.message : String(err)})`);
+    throw authError("network", `auth-wasm: could not load ${url} (${err})`);
   });
