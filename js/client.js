@@ -7,6 +7,7 @@
 import { authError, isAuthError } from "./auth-error.js";
 import { dpopSigner } from "./dpop.js";
 import * as op from "./engine.js";
+import { parsed } from "./engine.js";
 import { build, fetchRequest, read, send } from "./http.js";
 import { openStore } from "./storage.js";
 import { autofillSupported, passkeyCeremony, requirePasskeys } from "./passkeys.js";
@@ -22,9 +23,6 @@ import { MAX_TIMEOUT_MS, lockManager, online, pageFlags, sleep } from "./tabs.js
 const text = (/** @type {any} */ obj, /** @type {string} */ key) => (obj !== null && typeof obj === "object" && typeof obj[key] === "string" ? obj[key] : "");
 const unauthorized = () => authError("unauthorized", "Not authorized", 401);
 const signalOf = (/** @type {any} */ options) => (options?.signal instanceof AbortSignal ? options.signal : undefined);
-/** The engine's answer to a request that is no sign-in: its JSON parsed, or undefined for
- * none (""). @returns {any} */
-const parsed = (/** @type {string} */ answer) => (answer ? JSON.parse(answer) : undefined);
 const signedOutByIt = (/** @type {AuthError} */ err) => err.code === "refresh_failed" || err.code === "session_expired";
 
 export class AuthClient {

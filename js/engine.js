@@ -34,11 +34,12 @@ import { authError, errorFromText } from "./auth-error.js";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-// An answer's JSON (a request unless the method says otherwise), and "" as null.
+// An answer's JSON (a request unless the function says otherwise); `parsed` also reads
+// "" (none) as undefined (js/client.js reads its answers' JSON by it too).
 /** @template [T=EngineRequest] @param {string} text @returns {T} */
 const request = (text) => JSON.parse(text);
-/** @template [T=EngineRequest] @param {string} text @returns {T | null} */
-const maybeRequest = (text) => (text ? request(text) : null);
+/** @template [T=any] @param {string} text @returns {T | undefined} */
+export const parsed = (text) => (text ? request(text) : undefined);
 // Views of the wasm's memory, made once and again only after it grew (a new buffer: the
 // old views are then empty). A view made per call cost getAccessToken a third of its speed.
 let memoryBytesView = new Uint8Array(0);
@@ -194,18 +195,21 @@ export const verifyMfa = (/** @type {Engine} */ engine, code, recoveryCode) => r
  * @param {string} state @param {boolean} link */
 export const socialStart = (/** @type {Engine} */ engine, provider, redirectTo, challenge, state, link) => request(call(engine, 13 /* SOCIAL_START */, provider, redirectTo, challenge, state, link ? 1 : 0));
 
-/** The callback's request (`link` set for a link's), or null when the
- * page is no callback. @param {string} pending @param {Returned} returned */
-export const socialFinish = (/** @type {Engine} */ engine, pending, returned) => maybeRequest(call(engine, 14 /* SOCIAL_FINISH */, pending, JSON.stringify(returned)));
+/** The callback's request (`link` set for a link's), or undefined when the
+ * page is no callback. @param {string} pending @param {Returned} returned
+ * @returns {EngineRequest | undefined} */
+export const socialFinish = (/** @type {Engine} */ engine, pending, returned) => parsed(call(engine, 14 /* SOCIAL_FINISH */, pending, JSON.stringify(returned)));
 
 /** @param {string} refreshToken the credential `refreshToken()` gave */
 export const refreshRequest = (/** @type {Engine} */ engine, refreshToken) => request(call(engine, 15 /* REFRESH_REQUEST */, refreshToken));
 
-/** The best-effort revocation, when the protocol has one. */
-export const logout = (/** @type {Engine} */ engine) => maybeRequest(call(engine, 16 /* LOGOUT */));
+/** The best-effort revocation, when the protocol has one (else undefined).
+ * @returns {EngineRequest | undefined} */
+export const logout = (/** @type {Engine} */ engine) => parsed(call(engine, 16 /* LOGOUT */));
 
-/** The `me` request, or null when the protocol has none (see `claims`). */
-export const me = (/** @type {Engine} */ engine) => maybeRequest(call(engine, 17 /* ME */));
+/** The `me` request, or undefined when the protocol has none (see `claims`).
+ * @returns {EngineRequest | undefined} */
+export const me = (/** @type {Engine} */ engine) => parsed(call(engine, 17 /* ME */));
 
 /** @param {SessionsCall} which @param {string} id the session to revoke, or "" */
 export const sessions = (/** @type {Engine} */ engine, which, id) => request(call(engine, 18 /* SESSIONS */, id, "", "", "", which));
@@ -246,8 +250,8 @@ export const current = (/** @type {Engine} */ engine) => call(engine, 34 /* CURR
 /** Whether a request to `url` may carry the bearer. */
 export const bearerAllowed = (/** @type {Engine} */ engine, /** @type {string} */ url) => call(engine, 24 /* BEARER_ALLOWED */, url) === "1";
 
-/** The claims of the access token, for protocols without `me`. @returns {object | null} */
-export const claims = (/** @type {Engine} */ engine) => maybeRequest(call(engine, 32 /* CLAIMS */));
+/** The claims of the access token, for protocols without `me`. @returns {object | undefined} */
+export const claims = (/** @type {Engine} */ engine) => parsed(call(engine, 32 /* CLAIMS */));
 
 // ---- refreshing -------------------------------------------------------------------
 
