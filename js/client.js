@@ -686,7 +686,7 @@ export class AuthClient {
     if (this.#stopped || typeof window === "undefined") return;
     const delay = op.nextWake(this.engine, pageFlags());
     if (delay === null) return;
-    this.#timer = setTimeout(() => this.#wake(), Math.min(Math.max(delay, 0), MAX_TIMEOUT_MS));
+    this.#timer = setTimeout(() => this.#wake(), Math.min(delay, MAX_TIMEOUT_MS));
   }
 
   /** Timer fired, tab shown or focused, network back: refresh if due, else re-arm. */

@@ -1,11 +1,12 @@
 // Cross-tab primitives: Web Locks (a refresh lock, spent-token markers), sleeping,
 // and the page state the scheduler needs. No decisions: the engine makes them.
 
-/** Longest delay setTimeout honours (2^31 - 1 ms). */
+/** Longest delay setTimeout honours (2^31 - 1 ms; a longer one fires at once). A
+ * negative delay needs no clamp: setTimeout reads it as 0. */
 export const MAX_TIMEOUT_MS = 2147483647;
 export const TIMED_OUT = Symbol("timed out");
 
-export const sleep = (/** @type {number} */ ms) => new Promise((resolve) => setTimeout(resolve, Math.min(Math.max(ms, 0), MAX_TIMEOUT_MS)));
+export const sleep = (/** @type {number} */ ms) => new Promise((resolve) => setTimeout(resolve, Math.min(ms, MAX_TIMEOUT_MS)));
 
 /** `navigator.locks`, where the browser has it. */
 export function lockManager() {
