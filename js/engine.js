@@ -226,10 +226,11 @@ export const passkey = (/** @type {Engine} */ engine, which, a = "", b = "", c =
 /** The answer to `req`: a request to send next (Better Auth's exchange), or the
  * answer's text: "" (done), "login" (log in now), "mfa" (a second factor follows),
  * or the JSON text of what was asked for (the user, a list, the provider's URL).
- * @param {EngineRequest} req @param {Reply} reply
+ * @param {EngineRequest} req @param {Reply} reply the response, as js/http.js `read` gives it
  * @returns {EngineRequest | string} */
 export const reply = (/** @type {Engine} */ engine, req, reply) => {
-  const answer = call(engine, 20 /* REPLY */, reply.body, reply.date, reply.retryAfter, reply.authToken, req.id, reply.status);
+  const [body, date, retryAfter, authToken, status] = reply;
+  const answer = call(engine, 20 /* REPLY */, body, date, retryAfter, authToken, req.id, status);
   return answer[0] === ">" ? request(answer.slice(1)) : answer;
 };
 
