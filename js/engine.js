@@ -86,8 +86,10 @@ export class Engine {
    * wasm's memory is). The views are checked after each call, which may have grown
    * the memory (a new buffer; the old one's views are then empty). A trap (a bug, or
    * the memory exhausted) is an AuthError too, never the wasm's RuntimeError.
+   * @param {number} [n] absent: 0 (the wasm reads `undefined` as 0 for its u32; `y`, an
+   *   f64, would read NaN, hence its default)
    * @returns {string} */
-  #call(/** @type {number} */ op, a = "", b = "", c = "", d = "", n = 0, y = 0) {
+  #call(/** @type {number} */ op, a = "", b = "", c = "", d = "", n, y = 0) {
     let answer;
     try {
       let at = 0;
@@ -97,7 +99,7 @@ export class Engine {
       const lengths = [a, b, c, d].map((arg) => {
         if (!arg) return 0;
         // At most 3 UTF-8 bytes per UTF-16 code unit.
-        at ||= engineCall(0, 40 /* INPUT */, 3 * (a.length + b.length + c.length + d.length));
+        at ||= engineCall(0, 40 /* INPUT */, 3 * (a + b + c + d).length);
         const { written } = encoder.encodeInto(arg, memoryBytes().subarray(at));
         at += written;
         return written;
