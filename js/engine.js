@@ -45,7 +45,7 @@ export const parsed = (text) => (text ? request(text) : undefined);
 let memoryBytesView = new Uint8Array(0);
 let memoryWords = new DataView(memoryBytesView.buffer);
 function memoryBytes() {
-  if (memoryBytesView.byteLength === 0) {
+  if (!memoryBytesView.byteLength) {
     memoryBytesView = new Uint8Array(engineMemory().buffer);
     memoryWords = new DataView(memoryBytesView.buffer);
   }
@@ -323,7 +323,7 @@ let tokenView = new Uint8Array(0);
 
 /** The buffer's bytes; made again after the wasm's memory grew (the old view is then empty). */
 function tokenBuffer() {
-  if (tokenView.byteLength === 0) {
+  if (!tokenView.byteLength) {
     tokenView = new Uint8Array(engineMemory().buffer, engineCall(0, 41 /* SCRATCH */), engineCall(0, 41 /* SCRATCH */, 1));
   }
   return tokenView;
