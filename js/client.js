@@ -60,11 +60,12 @@ export class AuthClient {
   constructor(config) {
     let json;
     try {
-      if (config !== null && typeof config === "object") json = JSON.stringify(config);
+      json = JSON.stringify(config);
     } catch {
-      // A config JSON cannot write (a cycle, a BigInt): no config.
+      // A config JSON cannot write (a cycle, a BigInt): none, as for undefined.
     }
-    if (json === undefined) throw authError("config", "AuthClient needs a config object with baseUrl");
+    // Anything but an options object (none, null, a string, an array) the engine refuses
+    // as it does "": `config`, "AuthClient needs a config object with baseUrl".
     this.engine = new op.Engine(json, () => {
       this.#snap = null;
     });

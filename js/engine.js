@@ -71,7 +71,7 @@ export class Engine {
   #errObj = null;
 
   /** Throws AuthError `config` for an invalid config.
-   * @param {string} config the config as JSON text
+   * @param {string | undefined} config the config as JSON text (undefined: none)
    * @param {() => void} onFailure told before a failure is thrown (the recorded error changed) */
   constructor(config, onFailure) {
     this.#onFailure = onFailure;
