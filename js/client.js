@@ -73,7 +73,7 @@ export class AuthClient {
     this.#store = openStore(this.settings.storage, `${this.settings.key}:session`);
     // dpop: true where no key can be kept throws `config` here: never a silent bearer.
     this.#dpop = this.settings.dpop ? dpopSigner(this.settings.key, this.engine) : null;
-    this.#coordination = new Coordination(this, { locks: null, channel: null, clock: { now: () => Date.now(), sleep }, id: Math.random() });
+    this.#coordination = new Coordination(this);
     const stored = this.#store.read();
     if (stored !== null && !op.restore(this.engine, stored)) this.#store.write(null);
     // Page events, storage events, the channel, Web Locks and the timer are not needed for
