@@ -723,12 +723,11 @@ export class AuthClient {
       if (catchUp) this.adoptStored();
     }
     if (typeof BroadcastChannel === "function") {
-      const channel = new BroadcastChannel(this.#coordination.lockName("sync"));
       const coordination = this.#coordination;
-      channel.onmessage = (event) => coordination.onMessage(event.data);
+      const channel = new BroadcastChannel(coordination.lockName("sync"));
+      listen(channel, "message", (event) => coordination.onMessage(event.data));
       coordination.channel = channel;
       this.#cleanups.push(() => {
-        channel.onmessage = null;
         channel.close();
         coordination.channel = null;
       });
