@@ -388,8 +388,9 @@ export class AuthClient {
     return this.#run(async () => {
       let request;
       try {
-        // As fetch would interpret its arguments; a Request is copied, not consumed.
-        request = input instanceof Request && init == null ? input.clone() : new Request(input, init ?? undefined);
+        // As fetch would interpret its arguments (a null init is none, as WebIDL reads
+        // dictionaries); a Request is copied, not consumed.
+        request = input instanceof Request && init == null ? input.clone() : new Request(input, init);
       } catch {
         throw authError("config", "Invalid fetch input");
       }
