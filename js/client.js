@@ -8,7 +8,7 @@ import { authError, isAuthError } from "./auth-error.js";
 import { dpopSigner } from "./dpop.js";
 import * as op from "./engine.js";
 import { parsed } from "./engine.js";
-import { build, fetchRequest, read, send } from "./http.js";
+import { build, fetchRequest, read } from "./http.js";
 import { openStore } from "./storage.js";
 import { autofillSupported, passkeyCeremony, requirePasskeys } from "./passkeys.js";
 import { arrivalOf, challengeOf, randomText, savePending, takePending } from "./social.js";
@@ -407,19 +407,20 @@ export class AuthClient {
         if (claims) return claims;
         throw this.engine.fail(authError("session_expired", "Not signed in"));
       }
-      // Better Auth's get-session takes the session token; an API's `me` goes
-      // through the bearer rules with refresh-and-replay.
-      const reply = req.bearer ? await send(req, this.settings.timeout) : await this.#sendAuthorized(req);
       let user;
       try {
-        user = /** @type {string} */ (op.reply(this.engine, req, reply));
+        // An API's `me` goes through the bearer rules with refresh-and-replay; Better
+        // Auth's get-session carries the session token, which those rules send as it is.
+        user = await this.#askAuthorized(req);
       } catch (err) {
-        // The session was revoked (signed out elsewhere): signed out here too.
+        // The session was revoked (signed out elsewhere): signed out here too. (Sending
+        // never fails as session_expired: #authorized reports a refused refresh as
+        // unauthorized.)
         if (err.code === "session_expired") this.changed("session_expired");
         throw err;
       }
       this.changed("user_updated");
-      return JSON.parse(user);
+      return user;
     });
   }
 

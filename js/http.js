@@ -67,9 +67,3 @@ export async function read(response) {
   // Better Auth's rate limiter says X-Retry-After.
   return [body, header("Date"), header("Retry-After") || header("X-Retry-After"), header("set-auth-token"), response.status];
 }
-
-/** @param {EngineRequest} req
- * @param {number} timeoutMs */
-export async function send(req, timeoutMs) {
-  return read(await fetchRequest(build(req, timeoutMs)));
-}
