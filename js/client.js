@@ -304,8 +304,9 @@ export class AuthClient {
   }
 
   /** A passkey request that is no sign-in (its answer, parsed); the user's go through the
-   * bearer rules. @param {import("./engine.js").PasskeyCall} which */
-  async #passkeyCall(which, a = "", b = "", c = "") {
+   * bearer rules. @param {import("./engine.js").PasskeyCall} which
+   * @param {string} [a] @param {string} [b] @param {string} [c] absent: "" */
+  async #passkeyCall(which, a, b, c) {
     const req = op.passkey(this.engine, which, a, b, c);
     return which === 2 || which === 4 ? parsed(/** @type {string} */ (await this.#exchange(req))) : this.#askAuthorized(req);
   }

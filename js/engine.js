@@ -222,8 +222,9 @@ export const account = (/** @type {Engine} */ engine, which, arg) => request(cal
 /** A passkey request (core::passkey); `a`..`c` are the call's arguments: the
  * password (0), the email and name (2), the ceremony, the credential's JSON and the
  * passkey's name (1, 3, 5), the id and the new name (7), the id (8).
- * @param {PasskeyCall} which @param {string} a @param {string} b @param {string} c */
-export const passkey = (/** @type {Engine} */ engine, which, a = "", b = "", c = "") => request(call(engine, 35 /* PASSKEY */, a, b, c, "", which));
+ * @param {PasskeyCall} which @param {string} [a] @param {string} [b] @param {string} [c]
+ *   absent: "" (as every op reads an absent string) */
+export const passkey = (/** @type {Engine} */ engine, which, a, b, c) => request(call(engine, 35 /* PASSKEY */, a, b, c, "", which));
 
 /** The answer to `req`: a request to send next (Better Auth's exchange), or the
  * answer's text: "" (done), "login" (log in now), "mfa" (a second factor follows),
