@@ -74,8 +74,7 @@ export class AuthClient {
     // dpop: true where no key can be kept throws `config` here: never a silent bearer.
     this.#dpop = this.settings.dpop ? dpopSigner(this.settings.key, this.engine) : null;
     this.#coordination = new Coordination(this);
-    const stored = this.#store.read();
-    if (stored !== null && !op.restore(this.engine, stored)) this.#store.write(null);
+    if (!op.restore(this.engine, this.#store.read())) this.#store.write(null);
     // Page events, storage events, the channel, Web Locks and the timer are not needed for
     // the first snapshot: they start in the next task, so a page's start-up does not wait
     // for them (about 1 ms in Chromium), or at once when a change or a refresh needs them.

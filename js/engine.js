@@ -79,7 +79,8 @@ export class Engine {
     engines.register(this, this.#handle);
   }
 
-  /** The op with its strings `a`..`d` ("" = absent), a count `n` and a number `y`;
+  /** The op with its strings `a`..`d` ("" = absent; null too, which restore and adopt
+   * pass, typed as strings here), a count `n` and a number `y`;
    * every op also gets the local time. The strings cross as UTF-8 written into the
    * engine's input buffer; the answer's UTF-8 stays in the wasm's memory until the next
    * call, which answers where its address and length are (little-endian u32s, as the
@@ -158,11 +159,11 @@ export class Engine {
 /** @returns {Settings} */
 export const settings = (/** @type {Engine} */ engine) => request(call(engine, 1 /* SETTINGS */));
 
-/** Take the stored session at start; false when it was unreadable (remove it). */
-export const restore = (/** @type {Engine} */ engine, /** @type {string} */ stored) => call(engine, 2 /* RESTORE */, stored) === "1";
+/** Take the stored session at start (null: none); false when it was unreadable (remove it). */
+export const restore = (/** @type {Engine} */ engine, /** @type {string | null} */ stored) => call(engine, 2 /* RESTORE */, /** @type {string} */ (stored)) === "1";
 
 /** Take what another tab stored or sent (null: signed out); true when it differed. */
-export const adopt = (/** @type {Engine} */ engine, /** @type {string | null} */ stored) => call(engine, 3 /* ADOPT */, stored ?? "") === "1";
+export const adopt = (/** @type {Engine} */ engine, /** @type {string | null} */ stored) => call(engine, 3 /* ADOPT */, /** @type {string} */ (stored)) === "1";
 
 /** The text to store for the session; null: remove it. */
 export const persisted = (/** @type {Engine} */ engine) => call(engine, 4 /* PERSISTED */) || null;
