@@ -35,8 +35,6 @@ export class AuthClient {
   #listeners = new Set();
   /** @type {Readonly<import("./index.js").AuthSnapshot> | null} */
   #snap = null;
-  /** @type {string | null} */
-  #snapStatus = null;
   #refreshing = false;
   /** @type {Promise<void> | null} */
   #flight = null;
@@ -472,13 +470,13 @@ export class AuthClient {
 
   #snapshot() {
     const status = op.status(this.engine);
-    if (this.#snap && this.#snapStatus === status) return this.#snap;
+    // The snapshot holds while the engine's status is the one it shows.
+    if (this.#snap?.status === status) return this.#snap;
     /** @type {any} */
     const view = op.view(this.engine);
     view.refreshing = this.#refreshing;
     view.storage = this.#store.kind;
     view.error = this.engine.error();
-    this.#snapStatus = view.status;
     return (this.#snap = Object.freeze(view));
   }
 
