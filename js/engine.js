@@ -331,29 +331,31 @@ function tokenBuffer() {
   return tokenView;
 }
 
-/** Writes `token` into the buffer: its length in bytes, or one more than fits (refused).
+/** Writes `token` (a string, or what String makes of it) into the buffer: its length in
+ * bytes, or one more than fits (refused).
  * @param {string} token */
 function putToken(token) {
-  const { read, written } = encoder.encodeInto(token, tokenBuffer());
-  return read < token.length ? tokenView.length + 1 : written;
+  const text = String(token);
+  const { read, written } = encoder.encodeInto(text, tokenBuffer());
+  return read < text.length ? tokenView.length + 1 : written;
 }
 
 /** The claims of a JWT (not verified: the backend does that); throws AuthError
- * `invalid_token` when it is not one.
+ * `invalid_token` when it is not one. The package's `decodeJwt` (js/jwt.js).
  * @param {string} token
  * @returns {import("./index.js").JwtClaims} */
-export function decodeToken(token) {
+export function decodeJwt(token) {
   const answer = decodeJwtScratch(putToken(token));
   const text = decoder.decode(tokenBuffer().subarray(0, answer < 0 ? -1 - answer : answer));
   if (answer < 0) throw errorFromText(text);
   return JSON.parse(text);
 }
 
-/** Whether `token` is expired now (device clock), allowing `leeway` seconds; a malformed
- * token counts as expired.
+/** Whether `token` is expired now (device clock), allowing `leeway` seconds (none when
+ * absent or null); a malformed token counts as expired. The package's `isExpired`.
  * @param {string} token
- * @param {number | undefined} leeway */
-export function tokenExpired(token, leeway) {
-  // `leeway` as a number: undefined is NaN there, which the engine reads as none.
-  return isExpiredScratch(putToken(token), /** @type {number} */ (leeway), Date.now());
+ * @param {number | null} [leeway] */
+export function isExpired(token, leeway) {
+  // NaN, not null (which the wasm's f64 would read as 0): the engine reads it as none.
+  return isExpiredScratch(putToken(token), leeway ?? NaN, Date.now());
 }
