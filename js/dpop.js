@@ -6,12 +6,11 @@
 // engine's decisions (src/core/dpop.rs).
 import { authError } from "./auth-error.js";
 import { toBase64url as b64url } from "./base64url.js";
-import { dpopAnswer, dpopClaims, dpopClear } from "./engine.js";
+import { dpopAnswer, dpopClaims, dpopClear, encoder } from "./engine.js";
 import { fetchRequest } from "./http.js";
 
 const DB_NAME = "auth-wasm-dpop";
 const STORE = "keys";
-const encoder = new TextEncoder();
 const ECDSA_P256 = { name: "ECDSA", namedCurve: "P-256" };
 
 /** @typedef {{ privateKey: CryptoKey, jwk: { kty: string, crv: string, x: string, y: string } }} DpopKey */

@@ -32,7 +32,8 @@ import { authError, errorFromText } from "./auth-error.js";
 /** The callback parameters of a social sign-in, as read from the URL.
  * @typedef {{ state: string, code: string, error: string, iss: string, at: string }} Returned */
 
-const encoder = new TextEncoder();
+/** UTF-8, for the wasm and for what dpop.js and social.js hash and sign. */
+export const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 // An answer's JSON (a request unless the function says otherwise); `parsed` also reads
 // "" (none) as undefined (js/client.js reads its answers' JSON by it too).
