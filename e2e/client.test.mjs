@@ -290,6 +290,8 @@ test("every error code, produced for real, is an AuthError", async () => {
   assert.equal((await run(() => window.rejection(window.c.refresh()))).code, "session_expired");
 
   const sync = await run(() => {
+    const cyclic = { baseUrl: "http://localhost:8000" };
+    cyclic.self = cyclic;
     const code = (fn) => {
       try {
         fn();
@@ -303,9 +305,20 @@ test("every error code, produced for real, is an AuthError", async () => {
       expired: window.authWasm.isExpired("garbage"),
       config: code(() => new window.AuthClient({ baseUrl: "http://api.example.com" })),
       missing: code(() => new window.AuthClient(undefined)),
+      // No options object (the engine refuses the JSON text, or none when JSON cannot
+      // write it): one message for all.
+      notObject: [undefined, null, "x", [], () => {}, { baseUrl: 1n }, cyclic].map((config) => {
+        try {
+          new window.AuthClient(config);
+          return null;
+        } catch (err) {
+          return `${err.code}: ${err.message}`;
+        }
+      }),
     };
   });
-  assert.deepEqual(sync, { decode: "invalid_token", expired: true, config: "config", missing: "config" });
+  const notObject = "config: AuthClient needs a config object with baseUrl";
+  assert.deepEqual(sync, { decode: "invalid_token", expired: true, config: "config", missing: "config", notObject: Array(7).fill(notObject) });
 
   e = await run(() => {
     const controller = new AbortController();

@@ -6,8 +6,9 @@
 // through a Web Lock (or a claim round on the channel), so tabs send one between them.
 import { authError, isAuthError } from "./auth-error.js";
 import { dpopSigner } from "./dpop.js";
-import { Engine } from "./engine.js";
-import { build, fetchRequest, read, send } from "./http.js";
+import * as op from "./engine.js";
+import { parsed } from "./engine.js";
+import { build, fetchRequest, read } from "./http.js";
 import { openStore } from "./storage.js";
 import { autofillSupported, passkeyCeremony, requirePasskeys } from "./passkeys.js";
 import { arrivalOf, challengeOf, randomText, savePending, takePending } from "./social.js";
@@ -22,9 +23,6 @@ import { MAX_TIMEOUT_MS, lockManager, online, pageFlags, sleep } from "./tabs.js
 const text = (/** @type {any} */ obj, /** @type {string} */ key) => (obj !== null && typeof obj === "object" && typeof obj[key] === "string" ? obj[key] : "");
 const unauthorized = () => authError("unauthorized", "Not authorized", 401);
 const signalOf = (/** @type {any} */ options) => (options?.signal instanceof AbortSignal ? options.signal : undefined);
-/** The engine's answer to a request that is no sign-in: its JSON parsed, or undefined for
- * none (""). @returns {any} */
-const parsed = (/** @type {string} */ answer) => (answer ? JSON.parse(answer) : undefined);
 const signedOutByIt = (/** @type {AuthError} */ err) => err.code === "refresh_failed" || err.code === "session_expired";
 
 export class AuthClient {
@@ -37,8 +35,6 @@ export class AuthClient {
   #listeners = new Set();
   /** @type {Readonly<import("./index.js").AuthSnapshot> | null} */
   #snap = null;
-  /** @type {string | null} */
-  #snapStatus = null;
   #refreshing = false;
   /** @type {Promise<void> | null} */
   #flight = null;
@@ -62,28 +58,28 @@ export class AuthClient {
   constructor(config) {
     let json;
     try {
-      if (config !== null && typeof config === "object") json = JSON.stringify(config);
+      json = JSON.stringify(config);
     } catch {
-      // A config JSON cannot write (a cycle, a BigInt): no config.
+      // A config JSON cannot write (a cycle, a BigInt): none, as for undefined.
     }
-    if (json === undefined) throw authError("config", "AuthClient needs a config object with baseUrl");
-    this.engine = new Engine(json, () => {
+    // Anything but an options object (none, null, a string, an array) the engine refuses
+    // as it does "": `config`, "AuthClient needs a config object with baseUrl".
+    this.engine = new op.Engine(json, () => {
       this.#snap = null;
     });
-    this.settings = this.engine.settings();
+    this.settings = op.settings(this.engine);
     this.#store = openStore(this.settings.storage, `${this.settings.key}:session`);
     // dpop: true where no key can be kept throws `config` here: never a silent bearer.
     this.#dpop = this.settings.dpop ? dpopSigner(this.settings.key, this.engine) : null;
-    this.#coordination = new Coordination(this, { locks: null, channel: null, clock: { now: () => Date.now(), sleep }, id: Math.random() });
-    const stored = this.#store.read();
-    if (stored !== null && !this.engine.restore(stored)) this.#store.write(null);
+    this.#coordination = new Coordination(this);
+    if (!op.restore(this.engine, this.#store.read())) this.#store.write(null);
     // Page events, storage events, the channel, Web Locks and the timer are not needed for
     // the first snapshot: they start in the next task, so a page's start-up does not wait
     // for them (about 1 ms in Chromium), or at once when a change or a refresh needs them.
     this.#pendingStart = setTimeout(() => this.#startCoordination(true));
     // With the refresh token in an httpOnly cookie, a new page holds no tokens:
     // the session comes back by a silent refresh (operations wait for it).
-    if (this.settings.cookie && typeof window !== "undefined" && this.engine.status() === "anonymous") {
+    if (this.settings.cookie && typeof window !== "undefined" && op.status(this.engine) === "anonymous") {
       this.#restoring = this.#restoreByCookie();
     }
   }
@@ -101,7 +97,7 @@ export class AuthClient {
       // Anything not typed yet (a TypeError from a broken platform API) fails as fetch does.
       throw this.engine.fail(isAuthError(err) ? err : authError("network", "The request could not be sent"));
     }
-    return this.engine.reply(req, reply);
+    return op.reply(this.engine, req, reply);
   }
 
   /** Send one of the client's own requests (with a proof under DPoP); not recorded.
@@ -116,7 +112,7 @@ export class AuthClient {
 
   /** Sign in with `{ username, password }` or `{ email, password }`. */
   login(/** @type {import("./index.js").LoginCredentials} */ credentials) {
-    return this.#run(() => this.#signIn(this.engine.login(text(credentials, "username"), text(credentials, "email"), text(credentials, "password"))));
+    return this.#run(() => this.#signIn(op.login(this.engine, text(credentials, "username"), text(credentials, "email"), text(credentials, "password"))));
   }
 
   /** Create an account and sign in (logging in when the response has no tokens). */
@@ -124,16 +120,16 @@ export class AuthClient {
     return this.#run(async () => {
       const email = text(input, "email");
       const password = text(input, "password");
-      const req = this.engine.register(email, password, text(input, "name"));
+      const req = op.register(this.engine, email, password, text(input, "name"));
       const done = await this.#signIn(req);
-      return done === "login" ? this.#signIn(this.engine.login("", email, password)) : done;
+      return done === "login" ? this.#signIn(op.login(this.engine, "", email, password)) : done;
     });
   }
 
   /** The second step of a two-factor sign-in (status `mfa_required`): a code from
    * the authenticator app, or one of the recovery codes. */
   verifyMfa(/** @type {{ code: string } | { recoveryCode: string }} */ input) {
-    return this.#run(() => this.#signIn(this.engine.verifyMfa(text(input, "code"), text(input, "recoveryCode"))));
+    return this.#run(() => this.#signIn(op.verifyMfa(this.engine, text(input, "code"), text(input, "recoveryCode"))));
   }
 
   /** Social sign-in: off to the provider (through the backend), which sends the user
@@ -158,7 +154,7 @@ export class AuthClient {
     const state = randomText(16);
     const id = String(provider ?? "");
     const redirectTo = text(options, "redirectTo");
-    const req = this.engine.socialStart(id, redirectTo, await challengeOf(verifier), state, link);
+    const req = op.socialStart(this.engine, id, redirectTo, await challengeOf(verifier), state, link);
     // The redirect URI and the issuer let the callback prove it answers this sign-in,
     // not another provider's (RFC 9207, mix-up).
     const redirect = arrivalOf(redirectTo);
@@ -179,7 +175,7 @@ export class AuthClient {
   /** Send `req` through the bearer rules; the engine's answer, parsed.
    * @param {EngineRequest} req */
   async #askAuthorized(req) {
-    return parsed(/** @type {string} */ (this.engine.reply(req, await this.#sendAuthorized(req))));
+    return parsed(/** @type {string} */ (op.reply(this.engine, req, await this.#sendAuthorized(req))));
   }
 
   /** On the page the provider sent the user back to: finish the sign-in (the
@@ -205,7 +201,7 @@ export class AuthClient {
         history.replaceState(history.state, "", here.href);
       }
       // Taken only now: a page without callback parameters leaves a pending sign-in be.
-      const req = this.engine.socialFinish(takePending(this.settings.key), returned);
+      const req = op.socialFinish(this.engine, takePending(this.settings.key), returned);
       if (!req) return null;
       if (req.link) {
         // A link: the provider is now the signed-in user's; the session is unchanged.
@@ -220,25 +216,25 @@ export class AuthClient {
    * fetched again, so `snapshot.user.email_verified` says true. */
   verifyEmail(/** @type {string} */ token) {
     return this.#run(async () => {
-      await this.#exchange(this.engine.account(0 /* verify email */, String(token ?? "")));
-      if (this.engine.status() !== "anonymous") await this.me();
+      await this.#exchange(op.account(this.engine, 0 /* verify email */, String(token ?? "")));
+      if (op.status(this.engine) !== "anonymous") await this.me();
       return this.#snapshot();
     });
   }
 
   /** Mail the signed-in user another verification link. */
   resendVerification() {
-    return this.#run(() => this.#askAuthorized(this.engine.account(1 /* resend verification */, "")));
+    return this.#run(() => this.#askAuthorized(op.account(this.engine, 1 /* resend verification */, "")));
   }
 
   /** The providers linked to the signed-in user. */
   identities() {
-    return this.#run(() => this.#askAuthorized(this.engine.account(2 /* identities */, "")));
+    return this.#run(() => this.#askAuthorized(op.account(this.engine, 2 /* identities */, "")));
   }
 
   /** Unlink a provider from the signed-in user (never the last way to sign in). */
   unlink(/** @type {string} */ provider) {
-    return this.#run(() => this.#askAuthorized(this.engine.account(3 /* unlink */, String(provider ?? ""))));
+    return this.#run(() => this.#askAuthorized(op.account(this.engine, 3 /* unlink */, String(provider ?? ""))));
   }
 
   // ---- passkeys (the ceremony itself is js/passkeys.js) ------------------------------------
@@ -260,7 +256,7 @@ export class AuthClient {
       requirePasskeys();
       const started = await this.#passkeyCall(2 /* sign-up options */, text(input, "email"), text(input, "name"));
       const credential = await passkeyCeremony(true, started.options, signalOf(input));
-      return this.#signIn(this.engine.passkey(3 /* sign up */, started.ceremony, credential, text(input, "passkeyName")));
+      return this.#signIn(op.passkey(this.engine, 3 /* sign up */, started.ceremony, credential, text(input, "passkeyName")));
     });
   }
 
@@ -282,7 +278,7 @@ export class AuthClient {
       try {
         const started = await this.#passkeyCall(4 /* sign-in options */);
         const credential = await passkeyCeremony(false, started.options, signal, autofill);
-        return await this.#signIn(this.engine.passkey(5 /* sign in */, started.ceremony, credential));
+        return await this.#signIn(op.passkey(this.engine, 5 /* sign in */, started.ceremony, credential));
       } finally {
         if (this.#passkeyWait === wait) this.#passkeyWait = null;
       }
@@ -305,20 +301,21 @@ export class AuthClient {
   }
 
   /** A passkey request that is no sign-in (its answer, parsed); the user's go through the
-   * bearer rules. @param {import("./engine.js").PasskeyCall} which */
-  async #passkeyCall(which, a = "", b = "", c = "") {
-    const req = this.engine.passkey(which, a, b, c);
+   * bearer rules. @param {import("./engine.js").PasskeyCall} which
+   * @param {string} [a] @param {string} [b] @param {string} [c] absent: "" */
+  async #passkeyCall(which, a, b, c) {
+    const req = op.passkey(this.engine, which, a, b, c);
     return which === 2 || which === 4 ? parsed(/** @type {string} */ (await this.#exchange(req))) : this.#askAuthorized(req);
   }
 
   /** The user's sessions (devices), the current one marked. */
   sessions() {
-    return this.#run(() => this.#askAuthorized(this.engine.sessions(0 /* list */, "")));
+    return this.#run(() => this.#askAuthorized(op.sessions(this.engine, 0 /* list */, "")));
   }
 
   /** End one session (device); its tokens stop working at once. */
   revokeSession(/** @type {string} */ id) {
-    return this.#run(() => this.#askAuthorized(this.engine.sessions(1 /* revoke */, String(id))));
+    return this.#run(() => this.#askAuthorized(op.sessions(this.engine, 1 /* revoke */, String(id))));
   }
 
   /** Sign out here, and revoke the session at the backend when it can;
@@ -327,14 +324,14 @@ export class AuthClient {
     return this.#run(async () => {
       if (options?.everywhere) {
         // Must reach the server: unlike a plain logout, this one reports failure.
-        await this.#askAuthorized(this.engine.sessions(2 /* revoke all */, ""));
+        await this.#askAuthorized(op.sessions(this.engine, 2 /* revoke all */, ""));
       }
-      const req = this.engine.logout();
+      const req = op.logout(this.engine);
       if (req) {
         // Best effort: signing out here must not depend on the server answering.
         await this.#sendOwn(req).catch(() => {});
       }
-      this.engine.signOut();
+      op.signOut(this.engine);
       // A new key for the next sign-in: nothing bound to this one stays usable.
       await this.#dpop?.drop();
       this.changed("signed_out");
@@ -352,7 +349,7 @@ export class AuthClient {
   /** A usable access token, refreshed first when due; null when signed out or expired. */
   getAccessToken() {
     if (this.#restoring) return this.#run(() => this.#accessToken());
-    const access = this.engine.access();
+    const access = op.access(this.engine);
     // The common case answers without a refresh or a timer change.
     if (typeof access === "object") return Promise.resolve(access.token);
     return this.#run(() => this.#accessToken(access));
@@ -377,7 +374,7 @@ export class AuthClient {
       } catch {
         throw authError("config", "dpopHeaders needs a URL");
       }
-      if (!this.engine.bearerAllowed(absolute)) throw authError("config", "The token goes only to baseUrl's origin and allowedOrigins");
+      if (!op.bearerAllowed(this.engine, absolute)) throw authError("config", "The token goes only to baseUrl's origin and allowedOrigins");
       const token = await this.#accessToken();
       if (!token) return {};
       return { Authorization: `DPoP ${token}`, DPoP: await dpop.proof(method, absolute, token) };
@@ -389,8 +386,9 @@ export class AuthClient {
     return this.#run(async () => {
       let request;
       try {
-        // As fetch would interpret its arguments; a Request is copied, not consumed.
-        request = input instanceof Request && init == null ? input.clone() : new Request(input, init ?? undefined);
+        // As fetch would interpret its arguments (a null init is none, as WebIDL reads
+        // dictionaries); a Request is copied, not consumed.
+        request = input instanceof Request && init == null ? input.clone() : new Request(input, init);
       } catch {
         throw authError("config", "Invalid fetch input");
       }
@@ -401,25 +399,26 @@ export class AuthClient {
   /** The user from the backend's `me` endpoint (or the claims when it has none). */
   me() {
     return this.#run(async () => {
-      const req = this.engine.me();
+      const req = op.me(this.engine);
       if (!req) {
-        const claims = this.engine.claims();
+        const claims = op.claims(this.engine);
         if (claims) return claims;
         throw this.engine.fail(authError("session_expired", "Not signed in"));
       }
-      // Better Auth's get-session takes the session token; an API's `me` goes
-      // through the bearer rules with refresh-and-replay.
-      const reply = req.bearer ? await send(req, this.settings.timeout) : await this.#sendAuthorized(req);
       let user;
       try {
-        user = /** @type {string} */ (this.engine.reply(req, reply));
+        // An API's `me` goes through the bearer rules with refresh-and-replay; Better
+        // Auth's get-session carries the session token, which those rules send as it is.
+        user = await this.#askAuthorized(req);
       } catch (err) {
-        // The session was revoked (signed out elsewhere): signed out here too.
+        // The session was revoked (signed out elsewhere): signed out here too. (Sending
+        // never fails as session_expired: #authorized reports a refused refresh as
+        // unauthorized.)
         if (err.code === "session_expired") this.changed("session_expired");
         throw err;
       }
       this.changed("user_updated");
-      return JSON.parse(user);
+      return user;
     });
   }
 
@@ -470,14 +469,14 @@ export class AuthClient {
   }
 
   #snapshot() {
-    const status = this.engine.status();
-    if (this.#snap && this.#snapStatus === status) return this.#snap;
+    const status = op.status(this.engine);
+    // The snapshot holds while the engine's status is the one it shows.
+    if (this.#snap?.status === status) return this.#snap;
     /** @type {any} */
-    const view = this.engine.view();
+    const view = op.view(this.engine);
     view.refreshing = this.#refreshing;
     view.storage = this.#store.kind;
     view.error = this.engine.error();
-    this.#snapStatus = view.status;
     return (this.#snap = Object.freeze(view));
   }
 
@@ -498,7 +497,7 @@ export class AuthClient {
   /** The session changed here: store it, tell other tabs, tell listeners. */
   changed(/** @type {AuthEvent} */ event) {
     this.#startCoordination();
-    const stored = this.engine.persisted();
+    const stored = op.persisted(this.engine);
     if (this.#store.write(stored)) this.#emit("storage_fallback");
     this.#coordination.broadcast(stored);
     this.#emit(event);
@@ -517,9 +516,9 @@ export class AuthClient {
     this.#setRefreshing(true);
     let restored = true;
     try {
-      await this.#exchange(this.engine.refreshRequest("cookie"));
+      await this.#exchange(op.refreshRequest(this.engine, "cookie"));
     } catch (err) {
-      if (err.code === "refresh_failed") this.engine.clearError();
+      if (err.code === "refresh_failed") op.clearError(this.engine);
       restored = false;
     } finally {
       this.#restoring = null;
@@ -555,18 +554,18 @@ export class AuthClient {
   /** The token to send now, refreshing first when it is due. `access`: the
    * engine's answer when the caller already asked (asking twice would hide the
    * first "expired"). */
-  async #accessToken(access = this.engine.access()) {
+  async #accessToken(access = op.access(this.engine)) {
     if (typeof access === "object") return access.token;
     if (access === "refresh") {
       try {
         await this.#refreshShared();
       } catch (err) {
-        if (!this.engine.usable()) {
+        if (!op.usable(this.engine)) {
           if (signedOutByIt(err)) return null;
           throw err;
         }
       }
-      return this.engine.usable();
+      return op.usable(this.engine);
     }
     // Nothing can renew it: said once, the session stays visible as expired.
     if (access === "expired") this.#emit("session_expired");
@@ -575,7 +574,7 @@ export class AuthClient {
 
   async #authorized(/** @type {Request} */ request) {
     const callerSetAuth = request.headers.has("Authorization");
-    if (callerSetAuth || !this.engine.bearerAllowed(request.url)) return fetchRequest(request);
+    if (callerSetAuth || !op.bearerAllowed(this.engine, request.url)) return fetchRequest(request);
     const token = await this.#accessToken();
     if (!token) return fetchRequest(request);
     let replay;
@@ -588,14 +587,14 @@ export class AuthClient {
     const response = await this.#withToken(request, token);
     if (response.status !== 401) return response;
     // The token may already have been replaced by a concurrent refresh.
-    if (this.engine.current() === token) {
+    if (op.current(this.engine) === token) {
       try {
         await this.#refreshShared();
       } catch (err) {
         throw signedOutByIt(err) ? unauthorized() : err;
       }
     }
-    const fresh = this.engine.current();
+    const fresh = op.current(this.engine);
     if (!fresh) throw unauthorized();
     const again = await this.#withToken(replay, fresh);
     if (again.status === 401) throw this.engine.fail(unauthorized());
@@ -629,7 +628,7 @@ export class AuthClient {
 
   /** The flight: wait out backoff, coordinate with other tabs, record the outcome. */
   async #refreshRequest() {
-    const postponed = this.engine.postponed();
+    const postponed = op.postponed(this.engine);
     // Backing off: nothing was attempted, so the retry state stays as it is.
     if (postponed) throw postponed;
     let failure = null;
@@ -640,7 +639,7 @@ export class AuthClient {
     }
     // The failure this shell met, whether or not the engine saw it (offline, a
     // sibling tab's refresh that never arrived): never recorded as a success.
-    const retrying = this.engine.refreshOutcome(failure);
+    const retrying = op.refreshOutcome(this.engine, failure);
     // Still refreshing while a retry is pending: the snapshot says so.
     this.#setRefreshing(retrying);
     this.#schedule();
@@ -648,17 +647,17 @@ export class AuthClient {
   }
 
   async #refreshCoordinated() {
-    const hadSession = this.engine.status() !== "anonymous";
+    const hadSession = op.status(this.engine) !== "anonymous";
     let refreshToken;
     try {
-      refreshToken = this.engine.refreshToken();
+      refreshToken = op.refreshToken(this.engine);
     } catch (err) {
       // Expired with nothing to renew it: the engine signed out.
-      if (hadSession && this.engine.status() === "anonymous") this.changed("session_expired");
+      if (hadSession && op.status(this.engine) === "anonymous") this.changed("session_expired");
       throw err;
     }
     // A caller that cannot use its token any more waits out a short backoff.
-    const wait = this.engine.backoffWait();
+    const wait = op.backoffWait(this.engine);
     if (wait !== null) await sleep(wait);
     if (!online()) throw authError("network", "The browser is offline");
     this.#startCoordination();
@@ -669,7 +668,7 @@ export class AuthClient {
    * sends it, then stores and tells). */
   async refreshWith(/** @type {string} */ refreshToken) {
     this.#setRefreshing(true);
-    const req = this.engine.refreshRequest(refreshToken);
+    const req = op.refreshRequest(this.engine, refreshToken);
     try {
       await this.#exchange(req);
     } catch (err) {
@@ -686,15 +685,15 @@ export class AuthClient {
   #schedule() {
     clearTimeout(this.#timer);
     if (this.#stopped || typeof window === "undefined") return;
-    const delay = this.engine.nextWake(pageFlags());
+    const delay = op.nextWake(this.engine, pageFlags());
     if (delay === null) return;
-    this.#timer = setTimeout(() => this.#wake(), Math.min(Math.max(delay, 0), MAX_TIMEOUT_MS));
+    this.#timer = setTimeout(() => this.#wake(), Math.min(delay, MAX_TIMEOUT_MS));
   }
 
   /** Timer fired, tab shown or focused, network back: refresh if due, else re-arm. */
   #wake() {
     if (this.#stopped) return;
-    if (this.engine.refreshNow(pageFlags())) this.#refreshShared().catch(() => {});
+    if (op.refreshNow(this.engine, pageFlags())) this.#refreshShared().catch(() => {});
     else this.#schedule();
   }
 
@@ -724,12 +723,11 @@ export class AuthClient {
       if (catchUp) this.adoptStored();
     }
     if (typeof BroadcastChannel === "function") {
-      const channel = new BroadcastChannel(this.#coordination.lockName("sync"));
       const coordination = this.#coordination;
-      channel.onmessage = (event) => coordination.onMessage(event.data);
+      const channel = new BroadcastChannel(coordination.lockName("sync"));
+      listen(channel, "message", (event) => coordination.onMessage(event.data));
       coordination.channel = channel;
       this.#cleanups.push(() => {
-        channel.onmessage = null;
         channel.close();
         coordination.channel = null;
       });
@@ -746,7 +744,7 @@ export class AuthClient {
 
   /** Take a session another tab produced; true when it differed (listeners told). */
   #adopt(/** @type {string | null} */ stored) {
-    if (!this.engine.adopt(stored)) return false;
+    if (!op.adopt(this.engine, stored)) return false;
     this.#emit("synced");
     return true;
   }

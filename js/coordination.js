@@ -5,7 +5,7 @@
 // channel and clock are injected (tests/unit/coordination.test.mjs runs every race
 // over fakes); the refresh itself and the session are the client's (js/client.js).
 import { authError } from "./auth-error.js";
-import { TIMED_OUT, holdMarker, isHeld, withLock } from "./tabs.js";
+import { TIMED_OUT, holdMarker, isHeld, sleep, withLock } from "./tabs.js";
 
 /** How long losers of a claim round (no Web Locks) listen for competing claims. */
 export const CLAIM_WINDOW_MS = 150;
@@ -58,8 +58,9 @@ export class Coordination {
   /** @type {number} */
   #id;
 
-  /** @param {Host} host @param {Means} means */
-  constructor(host, { locks, channel, clock, id }) {
+  /** @param {Host} host @param {Partial<Means>} [means] the page's own when absent (the
+   * client's: no locks nor channel until it starts coordinating) */
+  constructor(host, { locks = null, channel = null, clock = { now: () => Date.now(), sleep }, id = Math.random() } = {}) {
     this.#host = host;
     this.locks = locks;
     this.channel = channel;

@@ -6,11 +6,11 @@
 // engine's decisions (src/core/dpop.rs).
 import { authError } from "./auth-error.js";
 import { toBase64url as b64url } from "./base64url.js";
+import { dpopAnswer, dpopClaims, dpopClear, encoder } from "./engine.js";
 import { fetchRequest } from "./http.js";
 
 const DB_NAME = "auth-wasm-dpop";
 const STORE = "keys";
-const encoder = new TextEncoder();
 const ECDSA_P256 = { name: "ECDSA", namedCurve: "P-256" };
 
 /** @typedef {{ privateKey: CryptoKey, jwk: { kty: string, crv: string, x: string, y: string } }} DpopKey */
@@ -127,7 +127,7 @@ export function dpopSigner(storageKey, engine) {
     // does): dpopHeaders and the client's fetch send a proof only where bearerAllowed
     // (origin_of) said yes, and the client's own requests go to baseUrl, which config
     // checked by origin_of, as a Request serialised it (http(s), a host, a numeric port).
-    const claims = engine.dpopClaims(method.toUpperCase(), url, crypto.randomUUID(), ath);
+    const claims = dpopClaims(engine, method.toUpperCase(), url, crypto.randomUUID(), ath);
     const input = `${b64url(encoder.encode(JSON.stringify({ typ: "dpop+jwt", alg: "ES256", jwk: key.jwk })))}.${b64url(encoder.encode(claims))}`;
     // A key the platform will not use (an evicted or broken store) fails typed, not as a DOMException.
     const signature = await crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, key.privateKey, encoder.encode(input)).catch(() => Promise.reject(unavailable()));
@@ -143,7 +143,7 @@ export function dpopSigner(storageKey, engine) {
       const response = await fetchRequest(request);
       // The body matters for a token route's answer (an error, or the token type).
       const body = tokens && response.status < 500 ? await response.clone().text().catch(() => "") : "";
-      const verdict = engine.dpopAnswer(request.url, response, body);
+      const verdict = dpopAnswer(engine, request.url, response, body);
       if (verdict === "unbound") throw authError("invalid_response", "The backend did not bind the tokens to the DPoP key (is DPoP on there?)");
       if (verdict !== "retry" || !spare) return response;
       request = spare;
@@ -154,7 +154,7 @@ export function dpopSigner(storageKey, engine) {
     proof,
     fetch,
     drop: async () => {
-      engine.dpopClear();
+      dpopClear(engine);
       await withStore("readwrite", (/** @type {IDBObjectStore} */ store) => {
         store.delete(storageKey);
       }).catch(() => {});

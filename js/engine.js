@@ -1,8 +1,9 @@
-// The wasm engine (src/core/engine.rs) behind named methods with typed results: the
-// only JS that knows its op numbers, packs their arguments and decodes their answers
-// (src/web/engine.rs is the other side of that encoding). One way to call: a method
-// returns its result or throws the AuthError the engine met (and recorded: it shows in
-// the snapshot); methods that cannot fail never throw.
+// The wasm engine (src/core/engine.rs) behind named functions with typed results, each
+// taking the Engine (a handle in the wasm) first: the only JS that knows its op numbers,
+// packs their arguments and decodes their answers (src/web/engine.rs is the other side
+// of that encoding). One way to call: a function returns its result or throws the
+// AuthError the engine met (and recorded: it shows in the snapshot); those that cannot
+// fail never throw.
 import { decodeJwtScratch, engineCall, engineMemory, isExpiredScratch } from "./auth_wasm.js";
 import { authError, errorFromText } from "./auth-error.js";
 
@@ -31,24 +32,30 @@ import { authError, errorFromText } from "./auth-error.js";
 /** The callback parameters of a social sign-in, as read from the URL.
  * @typedef {{ state: string, code: string, error: string, iss: string, at: string }} Returned */
 
-const encoder = new TextEncoder();
+/** UTF-8, for the wasm and for what dpop.js and social.js hash and sign. */
+export const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-// An answer's JSON (a request unless the method says otherwise), and "" as null.
+// An answer's JSON (a request unless the function says otherwise); `parsed` also reads
+// "" (none) as undefined (js/client.js reads its answers' JSON by it too).
 /** @template [T=EngineRequest] @param {string} text @returns {T} */
 const request = (text) => JSON.parse(text);
-/** @template [T=EngineRequest] @param {string} text @returns {T | null} */
-const maybeRequest = (text) => (text ? request(text) : null);
+/** @template [T=any] @param {string} text @returns {T | undefined} */
+export const parsed = (text) => (text ? request(text) : undefined);
 // Views of the wasm's memory, made once and again only after it grew (a new buffer: the
 // old views are then empty). A view made per call cost getAccessToken a third of its speed.
 let memoryBytesView = new Uint8Array(0);
 let memoryWords = new DataView(memoryBytesView.buffer);
 function memoryBytes() {
-  if (memoryBytesView.byteLength === 0) {
+  if (!memoryBytesView.byteLength) {
     memoryBytesView = new Uint8Array(engineMemory().buffer);
     memoryWords = new DataView(memoryBytesView.buffer);
   }
   return memoryBytesView;
 }
+/** An engine's op: its private `#call`, for the op functions after the class (functions,
+ * not methods: a minifier shortens their names, never a method's).
+ * @type {(engine: Engine, op: number, a?: string, b?: string, c?: string, d?: string, n?: number, y?: number) => string} */
+let call;
 // An engine's slot in the wasm is freed once its Engine is collected (the shell never
 // frees one by hand).
 const engines = new FinalizationRegistry((/** @type {number} */ handle) => engineCall(handle, 39 /* FREE */));
@@ -65,7 +72,7 @@ export class Engine {
   #errObj = null;
 
   /** Throws AuthError `config` for an invalid config.
-   * @param {string} config the config as JSON text
+   * @param {string | undefined} config the config as JSON text (undefined: none)
    * @param {() => void} onFailure told before a failure is thrown (the recorded error changed) */
   constructor(config, onFailure) {
     this.#onFailure = onFailure;
@@ -73,15 +80,18 @@ export class Engine {
     engines.register(this, this.#handle);
   }
 
-  /** The op with its strings `a`..`d` ("" = absent), a count `n` and a number `y`;
+  /** The op with its strings `a`..`d` ("" = absent; null too, which restore and adopt
+   * pass, typed as strings here), a count `n` and a number `y`;
    * every op also gets the local time. The strings cross as UTF-8 written into the
    * engine's input buffer; the answer's UTF-8 stays in the wasm's memory until the next
    * call, which answers where its address and length are (little-endian u32s, as the
    * wasm's memory is). The views are checked after each call, which may have grown
    * the memory (a new buffer; the old one's views are then empty). A trap (a bug, or
    * the memory exhausted) is an AuthError too, never the wasm's RuntimeError.
+   * @param {number} [n] absent: 0 (the wasm reads `undefined` as 0 for its u32; `y`, an
+   *   f64, would read NaN, hence its default)
    * @returns {string} */
-  #call(/** @type {number} */ op, a = "", b = "", c = "", d = "", n = 0, y = 0) {
+  #call(/** @type {number} */ op, a = "", b = "", c = "", d = "", n, y = 0) {
     let answer;
     try {
       let at = 0;
@@ -91,7 +101,7 @@ export class Engine {
       const lengths = [a, b, c, d].map((arg) => {
         if (!arg) return 0;
         // At most 3 UTF-8 bytes per UTF-16 code unit.
-        at ||= engineCall(0, 40 /* INPUT */, 3 * (a.length + b.length + c.length + d.length));
+        at ||= engineCall(0, 40 /* INPUT */, 3 * (a + b + c + d).length);
         const { written } = encoder.encodeInto(arg, memoryBytes().subarray(at));
         at += written;
         return written;
@@ -110,38 +120,13 @@ export class Engine {
     return answer;
   }
 
-  // ---- state -----------------------------------------------------------------------
-
-  /** @returns {Settings} */
-  settings() {
-    return request(this.#call(1 /* SETTINGS */));
+  static {
+    call = (engine, ...args) => engine.#call(...args);
   }
 
-  /** Take the stored session at start; false when it was unreadable (remove it). */
-  restore(/** @type {string} */ stored) {
-    return this.#call(2 /* RESTORE */, stored) === "1";
-  }
-
-  /** Take what another tab stored or sent (null: signed out); true when it differed. */
-  adopt(/** @type {string | null} */ stored) {
-    return this.#call(3 /* ADOPT */, stored ?? "") === "1";
-  }
-
-  /** The text to store for the session; null: remove it. */
-  persisted() {
-    return this.#call(4 /* PERSISTED */) || null;
-  }
-
-  /** @returns {Status} */
-  status() {
-    return /** @type {Status} */ (this.#call(5 /* STATUS */));
-  }
-
-  /** The snapshot's session part.
-   * @returns {{ status: Status, user: object | null, claims: object | null, expiresAt: number | null, mfa: { methods: string[] } | null }} */
-  view() {
-    return request(this.#call(6 /* VIEW */));
-  }
+  // Methods only where a private field is needed besides `#call` (the error's cache,
+  // the failure hook) or where coordination.js's host interface (and its unit tests'
+  // stand-in) asks for them.
 
   /** The recorded error: the same AuthError instance until it changes. */
   error() {
@@ -159,121 +144,6 @@ export class Engine {
     return errorFromText(this.#call(8 /* FAIL */, err.code, err.message, "", "", 0, err.status));
   }
 
-  clearError() {
-    this.#call(9 /* CLEAR_ERROR */);
-  }
-
-  signOut() {
-    this.#call(21 /* SIGN_OUT */);
-  }
-
-  // ---- requests: each carries an id (the engine keeps its kind); `reply` takes every answer
-
-  /** @param {string} username @param {string} email @param {string} password */
-  login(username, email, password) {
-    return request(this.#call(10 /* LOGIN */, username, email, password));
-  }
-
-  /** @param {string} email @param {string} password @param {string} name */
-  register(email, password, name) {
-    return request(this.#call(11 /* REGISTER */, email, password, name));
-  }
-
-  /** @param {string} code @param {string} recoveryCode */
-  verifyMfa(code, recoveryCode) {
-    return request(this.#call(12 /* MFA_VERIFY */, code, recoveryCode));
-  }
-
-  /** @param {string} provider @param {string} redirectTo @param {string} challenge
-   * @param {string} state @param {boolean} link */
-  socialStart(provider, redirectTo, challenge, state, link) {
-    return request(this.#call(13 /* SOCIAL_START */, provider, redirectTo, challenge, state, link ? 1 : 0));
-  }
-
-  /** The callback's request (`link` set for a link's), or null when the
-   * page is no callback. @param {string} pending @param {Returned} returned */
-  socialFinish(pending, returned) {
-    return maybeRequest(this.#call(14 /* SOCIAL_FINISH */, pending, JSON.stringify(returned)));
-  }
-
-  /** @param {string} refreshToken the credential `refreshToken()` gave */
-  refreshRequest(refreshToken) {
-    return request(this.#call(15 /* REFRESH_REQUEST */, refreshToken));
-  }
-
-  /** The best-effort revocation, when the protocol has one. */
-  logout() {
-    return maybeRequest(this.#call(16 /* LOGOUT */));
-  }
-
-  /** The `me` request, or null when the protocol has none (see `claims`). */
-  me() {
-    return maybeRequest(this.#call(17 /* ME */));
-  }
-
-  /** @param {SessionsCall} which @param {string} id the session to revoke, or "" */
-  sessions(which, id) {
-    return request(this.#call(18 /* SESSIONS */, id, "", "", "", which));
-  }
-
-  /** @param {AccountCall} which @param {string} arg the token or provider, or "" */
-  account(which, arg) {
-    return request(this.#call(19 /* ACCOUNT */, arg, "", "", "", which));
-  }
-
-  /** A passkey request (core::passkey); `a`..`c` are the call's arguments: the
-   * password (0), the email and name (2), the ceremony, the credential's JSON and the
-   * passkey's name (1, 3, 5), the id and the new name (7), the id (8).
-   * @param {PasskeyCall} which @param {string} a @param {string} b @param {string} c */
-  passkey(which, a = "", b = "", c = "") {
-    return request(this.#call(35 /* PASSKEY */, a, b, c, "", which));
-  }
-
-  /** The answer to `req`: a request to send next (Better Auth's exchange), or the
-   * answer's text: "" (done), "login" (log in now), "mfa" (a second factor follows),
-   * or the JSON text of what was asked for (the user, a list, the provider's URL).
-   * @param {EngineRequest} req @param {Reply} reply
-   * @returns {EngineRequest | string} */
-  reply(req, reply) {
-    const answer = this.#call(20 /* REPLY */, reply.body, reply.date, reply.retryAfter, reply.authToken, req.id, reply.status);
-    return answer[0] === ">" ? request(answer.slice(1)) : answer;
-  }
-
-  // ---- the token ------------------------------------------------------------------------
-
-  /** @returns {Access} */
-  access() {
-    const answer = this.#call(22 /* ACCESS */);
-    return answer[0] === "1" ? { token: answer.slice(1) } : /** @type {Access} */ (answer);
-  }
-
-  /** The token after a refresh attempt (failed or not), or null. */
-  usable() {
-    return this.#call(23 /* USABLE */) || null;
-  }
-
-  /** The access token held now (expired or not), or "". */
-  current() {
-    return this.#call(34 /* CURRENT */);
-  }
-
-  /** Whether a request to `url` may carry the bearer. */
-  bearerAllowed(/** @type {string} */ url) {
-    return this.#call(24 /* BEARER_ALLOWED */, url) === "1";
-  }
-
-  /** The claims of the access token, for protocols without `me`. @returns {object | null} */
-  claims() {
-    return maybeRequest(this.#call(32 /* CLAIMS */));
-  }
-
-  // ---- refreshing -------------------------------------------------------------------
-
-  /** The refresh credential; throws when there is none (and, once expired, signs out). */
-  refreshToken() {
-    return this.#call(25 /* REFRESH_TOKEN */);
-  }
-
   /** Whether another tab's refresh already replaced `refreshToken`. */
   superseded(/** @type {string} */ refreshToken) {
     return this.#call(26 /* SUPERSEDED */, refreshToken) === "1";
@@ -283,64 +153,169 @@ export class Engine {
   fingerprint(/** @type {string} */ token) {
     return this.#call(33 /* FINGERPRINT */, token);
   }
-
-  /** Record how a refresh went: `failure` is the error the shell met (null: it
-   * succeeded). True while a retry is pending. @param {AuthError | null} failure */
-  refreshOutcome(failure) {
-    // A failure without a code (not an AuthError) is counted as a network one.
-    return this.#call(27 /* REFRESH_OUTCOME */, failure ? String(failure.code) : "", "", "", "", failure?.retryAfter, Math.random()) === "1";
-  }
-
-  /** The backoff to sit out before refreshing, in ms, or null. */
-  backoffWait() {
-    const wait = this.#call(28 /* BACKOFF_WAIT */);
-    return wait ? Number(wait) : null;
-  }
-
-  /** During backoff: the error to answer at once instead of refreshing, or null. */
-  postponed() {
-    const text = this.#call(29 /* POSTPONED */);
-    return text ? errorFromText(text) : null;
-  }
-
-  /** Delay until the proactive refresh in ms, or null for no timer.
-   * @param {string} page the page's state (tabs.js `pageFlags`) */
-  nextWake(page) {
-    const delay = this.#call(30 /* NEXT_WAKE */, page);
-    return delay ? Number(delay) : null;
-  }
-
-  /** Whether to refresh now (timer, tab shown, back online). @param {string} page */
-  refreshNow(page) {
-    return this.#call(31 /* REFRESH_NOW */, page) === "1";
-  }
-
-  // ---- DPoP (src/core/dpop.rs decides; js/dpop.js holds the key and signs) ------------
-
-  /** The claims of a proof as JSON text ("" when `url` is no absolute http(s) URL, which
-   * no caller passes: see js/dpop.js `proof`).
-   * @param {string} method @param {string} url @param {string} jti
-   * @param {string} ath the access token's hash, "" for an auth request */
-  dpopClaims(method, url, jti, ath) {
-    return this.#call(36 /* DPOP_CLAIMS */, method, url, jti, ath);
-  }
-
-  /** What `response` to a request for `url` means for DPoP (its nonce is remembered).
-   * @param {string} url @param {Response} response
-   * @param {string} body its text where it matters (token routes), else ""
-   * @returns {DpopVerdict} */
-  dpopAnswer(url, response, body) {
-    const header = (/** @type {string} */ name) => response.headers.get(name) ?? "";
-    // One string for both: a 401 is read by its WWW-Authenticate, any other by its body.
-    const said = response.status === 401 ? header("WWW-Authenticate") : body;
-    return /** @type {DpopVerdict} */ (this.#call(37 /* DPOP_ANSWER */, url, header("DPoP-Nonce"), header("Date"), said, 0, response.status));
-  }
-
-  /** Signed out: the nonces go with the key. */
-  dpopClear() {
-    this.#call(38 /* DPOP_CLEAR */);
-  }
 }
+
+// ---- state -----------------------------------------------------------------------
+
+/** @returns {Settings} */
+export const settings = (/** @type {Engine} */ engine) => request(call(engine, 1 /* SETTINGS */));
+
+/** Take the stored session at start (null: none); false when it was unreadable (remove it). */
+export const restore = (/** @type {Engine} */ engine, /** @type {string | null} */ stored) => call(engine, 2 /* RESTORE */, /** @type {string} */ (stored)) === "1";
+
+/** Take what another tab stored or sent (null: signed out); true when it differed. */
+export const adopt = (/** @type {Engine} */ engine, /** @type {string | null} */ stored) => call(engine, 3 /* ADOPT */, /** @type {string} */ (stored)) === "1";
+
+/** The text to store for the session; null: remove it. */
+export const persisted = (/** @type {Engine} */ engine) => call(engine, 4 /* PERSISTED */) || null;
+
+/** @returns {Status} */
+export const status = (/** @type {Engine} */ engine) => /** @type {Status} */ (call(engine, 5 /* STATUS */));
+
+/** The snapshot's session part.
+ * @returns {{ status: Status, user: object | null, claims: object | null, expiresAt: number | null, mfa: { methods: string[] } | null }} */
+export const view = (/** @type {Engine} */ engine) => request(call(engine, 6 /* VIEW */));
+
+export const clearError = (/** @type {Engine} */ engine) => {
+  call(engine, 9 /* CLEAR_ERROR */);
+};
+
+export const signOut = (/** @type {Engine} */ engine) => {
+  call(engine, 21 /* SIGN_OUT */);
+};
+
+// ---- requests: each carries an id (the engine keeps its kind); `reply` takes every answer
+
+/** @param {string} username @param {string} email @param {string} password */
+export const login = (/** @type {Engine} */ engine, username, email, password) => request(call(engine, 10 /* LOGIN */, username, email, password));
+
+/** @param {string} email @param {string} password @param {string} name */
+export const register = (/** @type {Engine} */ engine, email, password, name) => request(call(engine, 11 /* REGISTER */, email, password, name));
+
+/** @param {string} code @param {string} recoveryCode */
+export const verifyMfa = (/** @type {Engine} */ engine, code, recoveryCode) => request(call(engine, 12 /* MFA_VERIFY */, code, recoveryCode));
+
+/** @param {string} provider @param {string} redirectTo @param {string} challenge
+ * @param {string} state @param {boolean} link */
+export const socialStart = (/** @type {Engine} */ engine, provider, redirectTo, challenge, state, link) => request(call(engine, 13 /* SOCIAL_START */, provider, redirectTo, challenge, state, link ? 1 : 0));
+
+/** The callback's request (`link` set for a link's), or undefined when the
+ * page is no callback. @param {string} pending @param {Returned} returned
+ * @returns {EngineRequest | undefined} */
+export const socialFinish = (/** @type {Engine} */ engine, pending, returned) => parsed(call(engine, 14 /* SOCIAL_FINISH */, pending, JSON.stringify(returned)));
+
+/** @param {string} refreshToken the credential `refreshToken()` gave */
+export const refreshRequest = (/** @type {Engine} */ engine, refreshToken) => request(call(engine, 15 /* REFRESH_REQUEST */, refreshToken));
+
+/** The best-effort revocation, when the protocol has one (else undefined).
+ * @returns {EngineRequest | undefined} */
+export const logout = (/** @type {Engine} */ engine) => parsed(call(engine, 16 /* LOGOUT */));
+
+/** The `me` request, or undefined when the protocol has none (see `claims`).
+ * @returns {EngineRequest | undefined} */
+export const me = (/** @type {Engine} */ engine) => parsed(call(engine, 17 /* ME */));
+
+/** @param {SessionsCall} which @param {string} id the session to revoke, or "" */
+export const sessions = (/** @type {Engine} */ engine, which, id) => request(call(engine, 18 /* SESSIONS */, id, "", "", "", which));
+
+/** @param {AccountCall} which @param {string} arg the token or provider, or "" */
+export const account = (/** @type {Engine} */ engine, which, arg) => request(call(engine, 19 /* ACCOUNT */, arg, "", "", "", which));
+
+/** A passkey request (core::passkey); `a`..`c` are the call's arguments: the
+ * password (0), the email and name (2), the ceremony, the credential's JSON and the
+ * passkey's name (1, 3, 5), the id and the new name (7), the id (8).
+ * @param {PasskeyCall} which @param {string} [a] @param {string} [b] @param {string} [c]
+ *   absent: "" (as every op reads an absent string) */
+export const passkey = (/** @type {Engine} */ engine, which, a, b, c) => request(call(engine, 35 /* PASSKEY */, a, b, c, "", which));
+
+/** The answer to `req`: a request to send next (Better Auth's exchange), or the
+ * answer's text: "" (done), "login" (log in now), "mfa" (a second factor follows),
+ * or the JSON text of what was asked for (the user, a list, the provider's URL).
+ * @param {EngineRequest} req @param {Reply} reply the response, as js/http.js `read` gives it
+ * @returns {EngineRequest | string} */
+export const reply = (/** @type {Engine} */ engine, req, reply) => {
+  const [body, date, retryAfter, authToken, status] = reply;
+  const answer = call(engine, 20 /* REPLY */, body, date, retryAfter, authToken, req.id, status);
+  return answer[0] === ">" ? request(answer.slice(1)) : answer;
+};
+
+// ---- the token ------------------------------------------------------------------------
+
+/** @returns {Access} */
+export const access = (/** @type {Engine} */ engine) => {
+  const answer = call(engine, 22 /* ACCESS */);
+  return answer[0] === "1" ? { token: answer.slice(1) } : /** @type {Access} */ (answer);
+};
+
+/** The token after a refresh attempt (failed or not), or null. */
+export const usable = (/** @type {Engine} */ engine) => call(engine, 23 /* USABLE */) || null;
+
+/** The access token held now (expired or not), or "". */
+export const current = (/** @type {Engine} */ engine) => call(engine, 34 /* CURRENT */);
+
+/** Whether a request to `url` may carry the bearer. */
+export const bearerAllowed = (/** @type {Engine} */ engine, /** @type {string} */ url) => call(engine, 24 /* BEARER_ALLOWED */, url) === "1";
+
+/** The claims of the access token, for protocols without `me`. @returns {object | undefined} */
+export const claims = (/** @type {Engine} */ engine) => parsed(call(engine, 32 /* CLAIMS */));
+
+// ---- refreshing -------------------------------------------------------------------
+
+/** The refresh credential; throws when there is none (and, once expired, signs out). */
+export const refreshToken = (/** @type {Engine} */ engine) => call(engine, 25 /* REFRESH_TOKEN */);
+
+/** Record how a refresh went: `failure` is the error the shell met (null: it
+ * succeeded). True while a retry is pending. @param {AuthError | null} failure */
+export const refreshOutcome = (/** @type {Engine} */ engine, failure) => {
+  // A failure without a code (not an AuthError) is counted as a network one.
+  return call(engine, 27 /* REFRESH_OUTCOME */, failure ? String(failure.code) : "", "", "", "", failure?.retryAfter, Math.random()) === "1";
+};
+
+/** The backoff to sit out before refreshing, in ms, or null. */
+export const backoffWait = (/** @type {Engine} */ engine) => {
+  const wait = call(engine, 28 /* BACKOFF_WAIT */);
+  return wait ? Number(wait) : null;
+};
+
+/** During backoff: the error to answer at once instead of refreshing, or null. */
+export const postponed = (/** @type {Engine} */ engine) => {
+  const text = call(engine, 29 /* POSTPONED */);
+  return text ? errorFromText(text) : null;
+};
+
+/** Delay until the proactive refresh in ms, or null for no timer.
+ * @param {string} page the page's state (tabs.js `pageFlags`) */
+export const nextWake = (/** @type {Engine} */ engine, page) => {
+  const delay = call(engine, 30 /* NEXT_WAKE */, page);
+  return delay ? Number(delay) : null;
+};
+
+/** Whether to refresh now (timer, tab shown, back online). @param {string} page */
+export const refreshNow = (/** @type {Engine} */ engine, page) => call(engine, 31 /* REFRESH_NOW */, page) === "1";
+
+// ---- DPoP (src/core/dpop.rs decides; js/dpop.js holds the key and signs) ------------
+
+/** The claims of a proof as JSON text ("" when `url` is no absolute http(s) URL, which
+ * no caller passes: see js/dpop.js `proof`).
+ * @param {string} method @param {string} url @param {string} jti
+ * @param {string} ath the access token's hash, "" for an auth request */
+export const dpopClaims = (/** @type {Engine} */ engine, method, url, jti, ath) => call(engine, 36 /* DPOP_CLAIMS */, method, url, jti, ath);
+
+/** What `response` to a request for `url` means for DPoP (its nonce is remembered).
+ * @param {string} url @param {Response} response
+ * @param {string} body its text where it matters (token routes), else ""
+ * @returns {DpopVerdict} */
+export const dpopAnswer = (/** @type {Engine} */ engine, url, response, body) => {
+  const header = (/** @type {string} */ name) => response.headers.get(name) ?? "";
+  // One string for both: a 401 is read by its WWW-Authenticate, any other by its body.
+  const said = response.status === 401 ? header("WWW-Authenticate") : body;
+  return /** @type {DpopVerdict} */ (call(engine, 37 /* DPOP_ANSWER */, url, header("DPoP-Nonce"), header("Date"), said, 0, response.status));
+};
+
+/** Signed out: the nonces go with the key. */
+export const dpopClear = (/** @type {Engine} */ engine) => {
+  call(engine, 38 /* DPOP_CLEAR */);
+};
 
 // ---- tokens (decodeJwt, isExpired: src/web/functions.rs) ------------------------------
 // A token crosses through a buffer in the wasm's memory: its UTF-8 is written there, the
@@ -351,35 +326,37 @@ let tokenView = new Uint8Array(0);
 
 /** The buffer's bytes; made again after the wasm's memory grew (the old view is then empty). */
 function tokenBuffer() {
-  if (tokenView.byteLength === 0) {
+  if (!tokenView.byteLength) {
     tokenView = new Uint8Array(engineMemory().buffer, engineCall(0, 41 /* SCRATCH */), engineCall(0, 41 /* SCRATCH */, 1));
   }
   return tokenView;
 }
 
-/** Writes `token` into the buffer: its length in bytes, or one more than fits (refused).
+/** Writes `token` (a string, or what String makes of it) into the buffer: its length in
+ * bytes, or one more than fits (refused).
  * @param {string} token */
 function putToken(token) {
-  const { read, written } = encoder.encodeInto(token, tokenBuffer());
-  return read < token.length ? tokenView.length + 1 : written;
+  const text = String(token);
+  const { read, written } = encoder.encodeInto(text, tokenBuffer());
+  return read < text.length ? tokenView.length + 1 : written;
 }
 
 /** The claims of a JWT (not verified: the backend does that); throws AuthError
- * `invalid_token` when it is not one.
+ * `invalid_token` when it is not one. The package's `decodeJwt` (js/jwt.js).
  * @param {string} token
  * @returns {import("./index.js").JwtClaims} */
-export function decodeToken(token) {
+export function decodeJwt(token) {
   const answer = decodeJwtScratch(putToken(token));
   const text = decoder.decode(tokenBuffer().subarray(0, answer < 0 ? -1 - answer : answer));
   if (answer < 0) throw errorFromText(text);
   return JSON.parse(text);
 }
 
-/** Whether `token` is expired now (device clock), allowing `leeway` seconds; a malformed
- * token counts as expired.
+/** Whether `token` is expired now (device clock), allowing `leeway` seconds (none when
+ * absent or null); a malformed token counts as expired. The package's `isExpired`.
  * @param {string} token
- * @param {number | undefined} leeway */
-export function tokenExpired(token, leeway) {
-  // `leeway` as a number: undefined is NaN there, which the engine reads as none.
-  return isExpiredScratch(putToken(token), /** @type {number} */ (leeway), Date.now());
+ * @param {number | null} [leeway] */
+export function isExpired(token, leeway) {
+  // NaN, not null (which the wasm's f64 would read as 0): the engine reads it as none.
+  return isExpiredScratch(putToken(token), leeway ?? NaN, Date.now());
 }

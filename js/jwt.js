@@ -1,15 +1,3 @@
-// decodeJwt and isExpired: the engine judges the token (js/engine.js `decodeToken`,
-// `tokenExpired`); a malformed token throws an AuthError.
-import { decodeToken, tokenExpired } from "./engine.js";
-
-/** @param {string} token
- * @returns {import("./index.js").JwtClaims} */
-export function decodeJwt(token) {
-  return decodeToken(String(token));
-}
-
-/** @param {string} token
- * @param {number | null} [leeway] */
-export function isExpired(token, leeway) {
-  return tokenExpired(String(token), leeway ?? undefined);
-}
+// decodeJwt and isExpired: the engine judges the token (js/engine.js, where they are
+// written beside the token buffer they use); a malformed token throws an AuthError.
+export { decodeJwt, isExpired } from "./engine.js";

@@ -4,6 +4,7 @@
 // (src/core/social.rs).
 import { authError } from "./auth-error.js";
 import { toBase64url as base64url } from "./base64url.js";
+import { encoder } from "./engine.js";
 
 /** `bytes` random bytes as base64url (32 bytes: a 43-character PKCE verifier). */
 export const randomText = (/** @type {number} */ bytes) => base64url(crypto.getRandomValues(new Uint8Array(bytes)));
@@ -12,7 +13,7 @@ export const randomText = (/** @type {number} */ bytes) => base64url(crypto.getR
 /** @param {string} verifier */
 export async function challengeOf(verifier) {
   if (!globalThis.crypto?.subtle) throw authError("config", "Social sign-in needs a secure context (https or localhost)");
-  return base64url(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier)));
+  return base64url(await crypto.subtle.digest("SHA-256", encoder.encode(verifier)));
 }
 
 /** Where a callback arrived (or must arrive): the URL's origin and path as the URL

@@ -1,17 +1,18 @@
 // Cross-tab primitives: Web Locks (a refresh lock, spent-token markers), sleeping,
 // and the page state the scheduler needs. No decisions: the engine makes them.
 
-/** Longest delay setTimeout honours (2^31 - 1 ms). */
+/** Longest delay setTimeout honours (2^31 - 1 ms; a longer one fires at once). A
+ * negative delay needs no clamp: setTimeout reads it as 0. */
 export const MAX_TIMEOUT_MS = 2147483647;
 export const TIMED_OUT = Symbol("timed out");
 
-export const sleep = (/** @type {number} */ ms) => new Promise((resolve) => setTimeout(resolve, Math.min(Math.max(ms, 0), MAX_TIMEOUT_MS)));
+export const sleep = (/** @type {number} */ ms) => new Promise((resolve) => setTimeout(resolve, Math.min(ms, MAX_TIMEOUT_MS)));
 
 /** `navigator.locks`, where the browser has it. */
-export function lockManager() {
+export const lockManager = () => {
   const locks = globalThis.navigator?.locks;
   return typeof locks?.request === "function" ? locks : null;
-}
+};
 
 /** Run `callback` holding the exclusive lock `name`, waiting at most `timeoutMs` for
  * it; TIMED_OUT when the wait ran out (a hung holder).
@@ -21,7 +22,7 @@ export function lockManager() {
  * @param {number} timeoutMs
  * @param {() => Promise<T>} callback
  * @returns {Promise<T | typeof TIMED_OUT>} */
-export async function withLock(locks, name, timeoutMs, callback) {
+export const withLock = async (locks, name, timeoutMs, callback) => {
   const signal = typeof AbortSignal.timeout === "function" ? AbortSignal.timeout(timeoutMs) : undefined;
   try {
     // An absent signal (undefined) is no option, as WebIDL reads dictionaries.
@@ -31,14 +32,14 @@ export async function withLock(locks, name, timeoutMs, callback) {
     if ((err?.name === "TimeoutError" || err?.name === "AbortError") && typeof err.code !== "string") return TIMED_OUT;
     throw err;
   }
-}
+};
 
 /** Hold the lock `name` until the returned function is called (or the tab closes):
  * a marker other tabs see through `locks.query()`.
  * @param {LockManager} locks
  * @param {string} name
  * @returns {() => void} */
-export function holdMarker(locks, name) {
+export const holdMarker = (locks, name) => {
   /** @type {(value?: unknown) => void} */
   let release;
   // The executor runs at once: `release` is set when the promise exists.
@@ -46,24 +47,24 @@ export function holdMarker(locks, name) {
   locks.request(name, { ifAvailable: true }, () => held).catch(() => {});
   // @ts-ignore: set by the executor above (tsc cannot see it run)
   return release;
-}
+};
 
 /** Whether some tab holds `name` now (the lock manager is one sequential
  * authority, unlike storage, which reaches other tabs late).
  * @param {LockManager} locks
  * @param {string} name */
-export async function isHeld(locks, name) {
+export const isHeld = async (locks, name) => {
   try {
     return !!(await locks.query()).held?.some((lock) => lock.name === name);
   } catch {
     return false;
   }
-}
+};
 
 export const online = () => globalThis.navigator?.onLine ?? true;
 
 /** The engine's page flags: h = hidden, o = online. */
-export function pageFlags() {
+export const pageFlags = () => {
   const hidden = typeof document !== "undefined" && document.hidden;
   return (hidden ? "h" : "") + (online() ? "o" : "");
-}
+};
