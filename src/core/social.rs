@@ -174,9 +174,21 @@ pub fn finish_request(
     if returned.state.is_none() && returned.code.is_none() && returned.error.is_none() {
         return Ok(None);
     }
-    let Some(pending) = pending.and_then(json::object) else {
-        return Err(mismatch());
-    };
+    match pending.and_then(json::object) {
+        // Read borrowed by one function: the parsed record is dropped here once, not at
+        // each of its refusals.
+        Some(pending) => checked_request(cfg, &pending, returned).map(Some),
+        None => Err(mismatch()),
+    }
+}
+
+/// `finish_request` once there is a pending record: its checks in order, then the
+/// callback request.
+fn checked_request(
+    cfg: &Config,
+    pending: &Json,
+    returned: Returned,
+) -> Result<HttpRequest, AuthError> {
     let (Some(provider), Some(state), Some(verifier), Some(flow), Some(issuer), Some(redirect)) = (
         pending.str_of("provider"),
         pending.str_of("state"),
@@ -223,7 +235,7 @@ pub fn finish_request(
     }
     if cfg.protocol == Protocol::BetterAuth {
         // Better Auth took the code on its own callback and set its session cookie.
-        return better_auth::session_request(cfg).map(Some);
+        return better_auth::session_request(cfg);
     }
     let (Some(code), Some(base)) = (returned.code, cfg.endpoints.social.as_deref()) else {
         return Err(AuthError::new(
@@ -243,7 +255,7 @@ pub fn finish_request(
     if matches!(pending.get("link"), Some(Json::Bool(true))) {
         request.credential = Credential::Access;
     }
-    Ok(Some(request))
+    Ok(request)
 }
 
 fn mismatch() -> AuthError {
