@@ -39,23 +39,30 @@ impl AccountOp<'_> {
 
 /// The request for `op`; `config` when the protocol has no such endpoint.
 pub fn request(cfg: &Config, op: AccountOp) -> Result<HttpRequest, AuthError> {
-    let missing = || AuthError::config("This call needs the json protocol's account endpoints");
+    // The endpoint first, so a protocol without it is refused in one place.
+    let endpoint = match op {
+        AccountOp::VerifyEmail(_) | AccountOp::ResendVerification => &cfg.endpoints.verify_email,
+        AccountOp::Identities | AccountOp::Unlink(_) => &cfg.endpoints.identities,
+        AccountOp::Linked => return Err(AuthError::config("A link is started with linkWith")),
+    };
+    let Some(base) = endpoint.as_deref() else {
+        return Err(AuthError::config(
+            "This call needs the json protocol's account endpoints",
+        ));
+    };
     match op {
         AccountOp::VerifyEmail(token) => {
-            let path = cfg.endpoints.verify_email.as_deref().ok_or_else(missing)?;
             if token.is_empty() {
                 return Err(invalid_field("token", "The link has no token", "Required"));
             }
-            Ok(post(cfg, path, JSON_TYPE, json_object(&[("token", token)])))
+            Ok(post(cfg, base, JSON_TYPE, json_object(&[("token", token)])))
         }
         AccountOp::ResendVerification => {
-            let path = cfg.endpoints.verify_email.as_deref().ok_or_else(missing)?;
-            let mut r = post(cfg, &[path, "/resend"].concat(), JSON_TYPE, "{}".to_owned());
+            let mut r = post(cfg, &[base, "/resend"].concat(), JSON_TYPE, "{}".to_owned());
             r.credential = Credential::Access;
             Ok(r)
         }
-        AccountOp::Identities | AccountOp::Unlink(_) => {
-            let base = cfg.endpoints.identities.as_deref().ok_or_else(missing)?;
+        _ => {
             let (method, path) = match op {
                 AccountOp::Unlink(provider) => {
                     if !is_provider_id(provider) {
@@ -75,7 +82,6 @@ pub fn request(cfg: &Config, op: AccountOp) -> Result<HttpRequest, AuthError> {
                 credential: Credential::Access,
             })
         }
-        AccountOp::Linked => Err(AuthError::config("A link is started with linkWith")),
     }
 }
 
