@@ -366,9 +366,10 @@ impl Engine {
             op::SETTINGS => {
                 let mut out = Object::new();
                 out.str("storage", e.cfg.storage.as_str())
-                    .str("key", &e.cfg.storage_key)
-                    .raw("lockTimeout", &num(e.cfg.lock_timeout_ms))
-                    .raw("timeout", &num(e.cfg.timeout_ms));
+                    .str("key", &e.cfg.storage_key);
+                // Numbers written into the object (no text of their own).
+                json::write_num(out.member("lockTimeout"), e.cfg.lock_timeout_ms);
+                json::write_num(out.member("timeout"), e.cfg.timeout_ms);
                 if cookie {
                     out.raw("cookie", "true");
                 }
