@@ -155,9 +155,10 @@ fn num(n: f64) -> String {
     text
 }
 
-/// A failure: `!` and the error's JSON.
-fn failure(e: &AuthError) -> String {
-    ["!", &engine::error_json(e)].concat()
+/// A failure: `!` and the error's JSON. Taken by value: the error is dropped here, not
+/// at each caller.
+fn failure(e: AuthError) -> String {
+    ["!", &engine::error_json(&e)].concat()
 }
 
 fn page(flags: &str) -> Page {
@@ -310,7 +311,7 @@ pub fn call_handle(
 }
 
 fn not_configured() -> String {
-    failure(&AuthError::config("The client is not configured"))
+    failure(AuthError::config("The client is not configured"))
 }
 
 /// core::engine for one client (`None` until configured). Rust's own: JS reaches it
@@ -344,7 +345,7 @@ impl Engine {
                     self.0 = Some(engine::Engine::new(cfg));
                     String::new()
                 }
-                Err(e) => failure(&e),
+                Err(e) => failure(e),
             };
         }
         if op == op::FINGERPRINT {
@@ -359,7 +360,7 @@ impl Engine {
                 Ok(issued) => issued
                     .map(|issued| request_text(&issued, cookie))
                     .unwrap_or_default(),
-                Err(err) => failure(&err),
+                Err(err) => failure(err),
             };
         }
         match op {
@@ -408,7 +409,7 @@ impl Engine {
                     Ok(Answer::Mfa) => "mfa".to_owned(),
                     Ok(Answer::Text(text)) => text,
                     Ok(Answer::Next(next)) => [">", &request_text(&next, cookie)].concat(),
-                    Err(err) => failure(&err),
+                    Err(err) => failure(err),
                 }
             }
             op::SIGN_OUT => {
@@ -424,7 +425,7 @@ impl Engine {
             },
             op::USABLE => e.usable_token(x).unwrap_or_default(),
             op::BEARER_ALLOWED => flag(e.bearer_allowed(a)),
-            op::REFRESH_TOKEN => e.refresh_token(x).unwrap_or_else(|e| failure(&e)),
+            op::REFRESH_TOKEN => e.refresh_token(x).unwrap_or_else(failure),
             op::SUPERSEDED => flag(e.superseded(a)),
             // The failure the shell met (`a`: its code, "" for none; `n`: its
             // Retry-After in seconds, 0 for none), never the engine's last error: a
@@ -461,7 +462,7 @@ impl Engine {
                 e.dpop.clear();
                 String::new()
             }
-            _ => failure(&AuthError::config("Unknown engine operation")),
+            _ => failure(AuthError::config("Unknown engine operation")),
         }
     }
 }
