@@ -107,15 +107,25 @@ pub fn parse_answer(op: AccountOp, resp: &HttpResponse) -> Result<String, AuthEr
         return Ok(String::new());
     }
     let body = json::parse(resp.body);
-    let Some(Json::Arr(items)) = body.as_ref().and_then(|b| b.get("identities")) else {
-        return Err(not_a_list(resp.status));
+    // Read borrowed by one function: the parsed body is dropped once, not at each refusal.
+    let list = match body.as_ref().and_then(|b| b.get("identities")) {
+        Some(Json::Arr(items)) => identities(items),
+        _ => None,
     };
-    // Written as it is read (core::object), not built as a `Json` tree first.
+    list.ok_or_else(|| {
+        invalid_response(
+            "The identity list is not what the backend sends",
+            resp.status,
+        )
+    })
+}
+
+/// The identities as JSON text for JS, written as they are read (not built as a `Json`
+/// tree first); None when one has no provider.
+fn identities(items: &[Json]) -> Option<String> {
     let mut out = String::from("[");
     for item in items {
-        let Some(provider) = item.str_of("provider") else {
-            return Err(not_a_list(resp.status));
-        };
+        let provider = item.str_of("provider")?;
         // No `enumerate`: a comma after anything but the opening bracket.
         if out.len() > 1 {
             out.push(',');
@@ -127,7 +137,7 @@ pub fn parse_answer(op: AccountOp, resp: &HttpResponse) -> Result<String, AuthEr
         out.push_str(&identity);
     }
     out.push(']');
-    Ok(out)
+    Some(out)
 }
 
 /// A `validation` error whose `fields` name `field` with `note`: one function for the
@@ -137,10 +147,6 @@ pub(super) fn invalid_field(field: &str, message: &str, note: &str) -> AuthError
     let mut err = AuthError::new(ErrorCode::Validation, message);
     err.fields.push((field.to_owned(), note.to_owned()));
     err
-}
-
-fn not_a_list(status: u16) -> AuthError {
-    invalid_response("The identity list is not what the backend sends", status)
 }
 
 #[cfg(test)]
