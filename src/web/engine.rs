@@ -183,10 +183,11 @@ fn fingerprint(token: &str) -> String {
         hash ^= u64::from(b);
         hash = hash.wrapping_mul(0x0100_0000_01b3);
     }
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(16);
-    for i in (0..16).rev() {
-        out.push(char::from(HEX[((hash >> (i * 4)) & 15) as usize]));
+    let mut out = String::new();
+    let mut shift = 64;
+    while shift > 0 {
+        shift -= 4;
+        out.push(char::from(b"0123456789abcdef"[(hash >> shift) as usize & 15]));
     }
     out
 }
