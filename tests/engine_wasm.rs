@@ -22,6 +22,7 @@ const SIGN_OUT: u32 = 21;
 const ACCESS: u32 = 22;
 const REFRESH_OUTCOME: u32 = 27;
 const BACKOFF_WAIT: u32 = 28;
+const FINGERPRINT: u32 = 33;
 const PASSKEY: u32 = 35;
 const DPOP_CLAIMS: u32 = 36;
 const DPOP_ANSWER: u32 = 37;
@@ -502,4 +503,18 @@ fn engines_are_named_by_handles_and_freed() {
     let third = handle(call_handle(0, CONFIGURE, 0, 0.0, 0.0, config, "", "", ""));
     assert_eq!(third, first);
     assert!(login(third).starts_with(r#"{"id":1,"#));
+}
+
+/// A refresh token's fingerprint (lock names, messages) is FNV-1a 64 in 16 lower-case hex
+/// digits (the published values), answered before any config.
+#[wasm_bindgen_test]
+fn a_fingerprint_is_fnv1a_in_sixteen_hex_digits() {
+    let mut e = Engine::new();
+    for (token, hex) in [
+        ("", "cbf29ce484222325"),
+        ("a", "af63dc4c8601ec8c"),
+        ("foobar", "85944171f73967e8"),
+    ] {
+        assert_eq!(call(&mut e, FINGERPRINT, 0.0, 0.0, token), hex);
+    }
 }
