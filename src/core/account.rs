@@ -92,7 +92,10 @@ pub fn parse_answer(op: AccountOp, resp: &HttpResponse) -> Result<String, AuthEr
         // Asking again for an address already verified: done, nothing to send.
         if matches!(op, AccountOp::ResendVerification)
             && resp.status == 409
-            && body.as_ref().and_then(|b| b.str_of("code")) == Some("already_verified")
+            && matches!(
+                body.as_ref().and_then(|b| b.str_of("code")),
+                Some("already_verified")
+            )
         {
             return Ok(String::new());
         }

@@ -187,7 +187,9 @@ fn fingerprint(token: &str) -> String {
     let mut shift = 64;
     while shift > 0 {
         shift -= 4;
-        out.push(char::from(b"0123456789abcdef"[(hash >> shift) as usize & 15]));
+        out.push(char::from(
+            b"0123456789abcdef"[(hash >> shift) as usize & 15],
+        ));
     }
     out
 }
