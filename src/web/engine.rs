@@ -392,9 +392,11 @@ impl Engine {
             op::PERSISTED => e.persisted().unwrap_or_default(),
             op::STATUS => e.status(x).as_str().to_owned(),
             op::VIEW => e.view(x),
-            op::ERROR => e.error_json().unwrap_or_default().to_owned(),
-            op::FAIL => {
-                e.set_error(Some(&shell_error(a, b, y, 0)));
+            // FAIL records the failure the shell met, then answers it as ERROR does.
+            op::ERROR | op::FAIL => {
+                if op == op::FAIL {
+                    e.set_error(Some(&shell_error(a, b, y, 0)));
+                }
                 e.error_json().unwrap_or_default().to_owned()
             }
             op::CLEAR_ERROR => {
