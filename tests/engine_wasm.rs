@@ -302,11 +302,7 @@ fn passkey_calls_cross_the_boundary() {
     assert!(list.starts_with(r#"!{"code":"session_expired""#), "{list}");
     // With the refresh token in a cookie, the sign-ins carry it as a password sign-in
     // does (their answer sets it); the options do not need it.
-    call(
-        e,
-        CONFIGURE,
-        0.0,
-        0.0,
+    let e = configured(
         r#"{"baseUrl":"http://127.0.0.1:8000","refreshTransport":"cookie","storage":"memory"}"#,
     );
     let signin = call_handle(e, PASSKEY, 5, 0.0, 0.0, "c1", credential, "", "");
