@@ -328,13 +328,8 @@ pub fn call_handle(
         return not_configured();
     };
     let cookie = e.cfg.refresh_cookie;
-    if let Some(issued) = request_op(e, op, n, a, b, c, d) {
-        return match issued {
-            Ok(issued) => issued
-                .map(|issued| request_text(&issued, cookie))
-                .unwrap_or_default(),
-            Err(err) => failure(err),
-        };
+    if let Some(text) = request_op(e, op, n, a, b, c, d) {
+        return text;
     }
     match op {
         op::SETTINGS => {
@@ -445,8 +440,8 @@ fn not_configured() -> String {
     failure(AuthError::config("The client is not configured"))
 }
 
-/// The ops that ask for a request: the request (None: nothing to send) or the
-/// failure; None for every other op.
+/// The ops that ask for a request: the request's text ("": nothing to send) or the
+/// failure's; None for every other op.
 fn request_op(
     e: &mut engine::Engine,
     op: u32,
@@ -455,8 +450,8 @@ fn request_op(
     b: &str,
     c: &str,
     d: &str,
-) -> Option<Result<Option<Issued>, AuthError>> {
-    Some(match op {
+) -> Option<String> {
+    let issued = match op {
         op::LOGIN => e.login(opt(a), opt(b), opt(c)).map(Some),
         op::REGISTER => e.register(opt(a), opt(b), opt(c)).map(Some),
         op::MFA_VERIFY => e.verify_mfa(opt(a), opt(b)).map(Some),
@@ -478,6 +473,11 @@ fn request_op(
         // `n`: which (see `passkey_op`); `a`..`c`: its arguments.
         op::PASSKEY => e.passkey(passkey_op(n, a, b, c)).map(Some),
         _ => return None,
+    };
+    Some(match issued {
+        Ok(Some(issued)) => request_text(&issued, e.cfg.refresh_cookie),
+        Ok(None) => String::new(),
+        Err(err) => failure(err),
     })
 }
 
