@@ -451,32 +451,45 @@ fn request_op(
     c: &str,
     d: &str,
 ) -> Option<String> {
+    // The three ops that may have nothing to send answer "" at once; the others' results
+    // are one type, read once below.
+    let nothing = || Some(String::new());
     let issued = match op {
-        op::LOGIN => e.login(opt(a), opt(b), opt(c)).map(Some),
-        op::REGISTER => e.register(opt(a), opt(b), opt(c)).map(Some),
-        op::MFA_VERIFY => e.verify_mfa(opt(a), opt(b)).map(Some),
+        op::LOGIN => e.login(opt(a), opt(b), opt(c)),
+        op::REGISTER => e.register(opt(a), opt(b), opt(c)),
+        op::MFA_VERIFY => e.verify_mfa(opt(a), opt(b)),
         // `n`: 1 for a link of the provider to the signed-in user.
-        op::SOCIAL_START => e.social_start(a, b, c, d, n == 1).map(Some),
+        op::SOCIAL_START => e.social_start(a, b, c, d, n == 1),
         op::SOCIAL_FINISH => {
             // b: the callback as `{"state","code","error","iss","at"}` (js/engine.js).
             let parsed = json::object(b);
             let returned = parsed.as_ref().map(Returned::from_json).unwrap_or_default();
-            e.social_finish(opt(a), returned)
+            match e.social_finish(opt(a), returned) {
+                Ok(Some(issued)) => Ok(issued),
+                Ok(None) => return nothing(),
+                Err(err) => Err(err),
+            }
         }
-        op::REFRESH_REQUEST => Ok(Some(e.refresh_request(a))),
-        op::LOGOUT => Ok(e.logout()),
-        op::ME => e.me(),
+        op::REFRESH_REQUEST => Ok(e.refresh_request(a)),
+        op::LOGOUT => match e.logout() {
+            Some(issued) => Ok(issued),
+            None => return nothing(),
+        },
+        op::ME => match e.me() {
+            Ok(Some(issued)) => Ok(issued),
+            Ok(None) => return nothing(),
+            Err(err) => Err(err),
+        },
         // `n`: 0 list, 1 revoke `a` (its id), 2 revoke all.
-        op::SESSIONS => e.sessions(sessions_op(n, a)).map(Some),
+        op::SESSIONS => e.sessions(sessions_op(n, a)),
         // `n`: which (see `account_op`); `a`: its argument.
-        op::ACCOUNT => e.account(account_op(n, a)).map(Some),
+        op::ACCOUNT => e.account(account_op(n, a)),
         // `n`: which (see `passkey_op`); `a`..`c`: its arguments.
-        op::PASSKEY => e.passkey(passkey_op(n, a, b, c)).map(Some),
+        op::PASSKEY => e.passkey(passkey_op(n, a, b, c)),
         _ => return None,
     };
     Some(match issued {
-        Ok(Some(issued)) => request_text(&issued, e.cfg.refresh_cookie),
-        Ok(None) => String::new(),
+        Ok(issued) => request_text(&issued, e.cfg.refresh_cookie),
         Err(err) => failure(err),
     })
 }
