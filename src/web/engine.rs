@@ -405,9 +405,16 @@ pub fn call_handle(
             let err = opt(a).map(|code| shell_error(code, "", 0.0, n));
             flag(e.refresh_outcome(err.as_ref(), x, y))
         }
-        op::BACKOFF_WAIT => e.backoff_wait(x).map(num).unwrap_or_default(),
+        // Two times in milliseconds, "" for none, written by one arm.
+        op::BACKOFF_WAIT | op::NEXT_WAKE => {
+            let at = if op == op::NEXT_WAKE {
+                e.next_wake(x, page(a))
+            } else {
+                e.backoff_wait(x)
+            };
+            at.map(num).unwrap_or_default()
+        }
         op::POSTPONED => e.postponed(x).unwrap_or_default(),
-        op::NEXT_WAKE => e.next_wake(x, page(a)).map(num).unwrap_or_default(),
         op::REFRESH_NOW => flag(e.refresh_now(x, page(a))),
         op::CURRENT => e.bearer(Credential::Access).unwrap_or_default(),
         op::CLAIMS => e.claims().unwrap_or_default().to_owned(),
