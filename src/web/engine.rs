@@ -470,7 +470,10 @@ fn request_op(
         op::SOCIAL_FINISH => {
             // b: the callback as `{"state","code","error","iss","at"}` (js/engine.js).
             let parsed = json::object(b);
-            let returned = parsed.as_ref().map(Returned::from_json).unwrap_or_default();
+            let returned = match &parsed {
+                Some(callback) => Returned::from_json(callback),
+                None => Returned::default(),
+            };
             match e.social_finish(opt(a), returned) {
                 Ok(Some(issued)) => Ok(issued),
                 Ok(None) => return nothing(),
