@@ -63,6 +63,8 @@ pub fn request(cfg: &Config, op: AccountOp) -> Result<HttpRequest, AuthError> {
             Ok(r)
         }
         _ => {
+            // The list's path borrowed as it is (no copy to join).
+            let provider_path;
             let (method, path) = match op {
                 AccountOp::Unlink(provider) => {
                     if !is_provider_id(provider) {
@@ -70,13 +72,14 @@ pub fn request(cfg: &Config, op: AccountOp) -> Result<HttpRequest, AuthError> {
                             "unlink needs a provider id (letters, digits, - and _)",
                         ));
                     }
-                    ("DELETE", [base, "/", &percent_encode(provider)].concat())
+                    provider_path = [base, "/", &percent_encode(provider)].concat();
+                    ("DELETE", provider_path.as_str())
                 }
-                _ => ("GET", base.to_owned()),
+                _ => ("GET", base),
             };
             Ok(HttpRequest {
                 method,
-                url: join(&cfg.base_url, &path),
+                url: join(&cfg.base_url, path),
                 content_type: None,
                 body: None,
                 credential: Credential::Access,
