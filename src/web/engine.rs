@@ -310,10 +310,12 @@ pub fn call_handle(
         while engines.get(slot).is_some_and(Option::is_some) {
             slot += 1;
         }
-        let engine = Some(engine::Engine::new(cfg));
-        match engines.get_mut(slot) {
-            Some(free) => *free = engine,
-            None => engines.push(engine),
+        if slot == engines.len() {
+            engines.push(None);
+        }
+        // One place the engine is made in (each branch of a push-or-assign made its own).
+        if let Some(free) = engines.get_mut(slot) {
+            *free = Some(engine::Engine::new(cfg));
         }
         return num(slot as f64);
     }
