@@ -471,12 +471,16 @@ fn request_op(
         op::SOCIAL_START => e.social_start(a, b, c, d, n == 1),
         op::SOCIAL_FINISH => {
             // b: the callback as `{"state","code","error","iss","at"}` (js/engine.js).
-            let parsed = json::object(b);
-            let returned = match &parsed {
-                Some(callback) => Returned::from_json(callback),
-                None => Returned::default(),
+            // The parsed callback dropped before the result is read (one drop site).
+            let finished = {
+                let parsed = json::object(b);
+                let returned = match &parsed {
+                    Some(callback) => Returned::from_json(callback),
+                    None => Returned::default(),
+                };
+                e.social_finish(opt(a), returned)
             };
-            match e.social_finish(opt(a), returned) {
+            match finished {
                 Ok(Some(issued)) => Ok(issued),
                 Ok(None) => return nothing(),
                 Err(err) => Err(err),
