@@ -39,23 +39,32 @@ impl AccountOp<'_> {
 
 /// The request for `op`; `config` when the protocol has no such endpoint.
 pub fn request(cfg: &Config, op: AccountOp) -> Result<HttpRequest, AuthError> {
-    let missing = || AuthError::config("This call needs the json protocol's account endpoints");
+    // The endpoint first, so a protocol without it is refused in one place.
+    let endpoint = match op {
+        AccountOp::VerifyEmail(_) | AccountOp::ResendVerification => &cfg.endpoints.verify_email,
+        AccountOp::Identities | AccountOp::Unlink(_) => &cfg.endpoints.identities,
+        AccountOp::Linked => return Err(AuthError::config("A link is started with linkWith")),
+    };
+    let Some(base) = endpoint.as_deref() else {
+        return Err(AuthError::config(
+            "This call needs the json protocol's account endpoints",
+        ));
+    };
     match op {
         AccountOp::VerifyEmail(token) => {
-            let path = cfg.endpoints.verify_email.as_deref().ok_or_else(missing)?;
             if token.is_empty() {
                 return Err(invalid_field("token", "The link has no token", "Required"));
             }
-            Ok(post(cfg, path, JSON_TYPE, json_object(&[("token", token)])))
+            Ok(post(cfg, base, JSON_TYPE, json_object(&[("token", token)])))
         }
         AccountOp::ResendVerification => {
-            let path = cfg.endpoints.verify_email.as_deref().ok_or_else(missing)?;
-            let mut r = post(cfg, &[path, "/resend"].concat(), JSON_TYPE, "{}".to_owned());
+            let mut r = post(cfg, &[base, "/resend"].concat(), JSON_TYPE, "{}".to_owned());
             r.credential = Credential::Access;
             Ok(r)
         }
-        AccountOp::Identities | AccountOp::Unlink(_) => {
-            let base = cfg.endpoints.identities.as_deref().ok_or_else(missing)?;
+        _ => {
+            // The list's path borrowed as it is (no copy to join).
+            let provider_path;
             let (method, path) = match op {
                 AccountOp::Unlink(provider) => {
                     if !is_provider_id(provider) {
@@ -63,19 +72,19 @@ pub fn request(cfg: &Config, op: AccountOp) -> Result<HttpRequest, AuthError> {
                             "unlink needs a provider id (letters, digits, - and _)",
                         ));
                     }
-                    ("DELETE", [base, "/", &percent_encode(provider)].concat())
+                    provider_path = [base, "/", &percent_encode(provider)].concat();
+                    ("DELETE", provider_path.as_str())
                 }
-                _ => ("GET", base.to_owned()),
+                _ => ("GET", base),
             };
             Ok(HttpRequest {
                 method,
-                url: join(&cfg.base_url, &path),
+                url: join(&cfg.base_url, path),
                 content_type: None,
                 body: None,
                 credential: Credential::Access,
             })
         }
-        AccountOp::Linked => Err(AuthError::config("A link is started with linkWith")),
     }
 }
 
@@ -86,7 +95,10 @@ pub fn parse_answer(op: AccountOp, resp: &HttpResponse) -> Result<String, AuthEr
         // Asking again for an address already verified: done, nothing to send.
         if matches!(op, AccountOp::ResendVerification)
             && resp.status == 409
-            && body.as_ref().and_then(|b| b.str_of("code")) == Some("already_verified")
+            && matches!(
+                body.as_ref().and_then(|b| b.str_of("code")),
+                Some("already_verified")
+            )
         {
             return Ok(String::new());
         }
@@ -101,15 +113,25 @@ pub fn parse_answer(op: AccountOp, resp: &HttpResponse) -> Result<String, AuthEr
         return Ok(String::new());
     }
     let body = json::parse(resp.body);
-    let Some(Json::Arr(items)) = body.as_ref().and_then(|b| b.get("identities")) else {
-        return Err(not_a_list(resp.status));
+    // Read borrowed by one function: the parsed body is dropped once, not at each refusal.
+    let list = match body.as_ref().and_then(|b| b.get("identities")) {
+        Some(Json::Arr(items)) => identities(items),
+        _ => None,
     };
-    // Written as it is read (core::object), not built as a `Json` tree first.
+    list.ok_or_else(|| {
+        invalid_response(
+            "The identity list is not what the backend sends",
+            resp.status,
+        )
+    })
+}
+
+/// The identities as JSON text for JS, written as they are read (not built as a `Json`
+/// tree first); None when one has no provider.
+fn identities(items: &[Json]) -> Option<String> {
     let mut out = String::from("[");
     for item in items {
-        let Some(provider) = item.str_of("provider") else {
-            return Err(not_a_list(resp.status));
-        };
+        let provider = item.str_of("provider")?;
         // No `enumerate`: a comma after anything but the opening bracket.
         if out.len() > 1 {
             out.push(',');
@@ -121,7 +143,7 @@ pub fn parse_answer(op: AccountOp, resp: &HttpResponse) -> Result<String, AuthEr
         out.push_str(&identity);
     }
     out.push(']');
-    Ok(out)
+    Some(out)
 }
 
 /// A `validation` error whose `fields` name `field` with `note`: one function for the
@@ -131,10 +153,6 @@ pub(super) fn invalid_field(field: &str, message: &str, note: &str) -> AuthError
     let mut err = AuthError::new(ErrorCode::Validation, message);
     err.fields.push((field.to_owned(), note.to_owned()));
     err
-}
-
-fn not_a_list(status: u16) -> AuthError {
-    invalid_response("The identity list is not what the backend sends", status)
 }
 
 #[cfg(test)]

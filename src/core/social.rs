@@ -174,89 +174,92 @@ pub fn finish_request(
     if returned.state.is_none() && returned.code.is_none() && returned.error.is_none() {
         return Ok(None);
     }
-    let Some(pending) = pending.and_then(json::object) else {
-        return Err(mismatch());
-    };
-    let (Some(provider), Some(state), Some(verifier), Some(flow), Some(issuer), Some(redirect)) = (
-        pending.str_of("provider"),
-        pending.str_of("state"),
-        pending.str_of("verifier"),
-        pending.str_of("flow"),
-        pending.str_of("issuer"),
-        pending.str_of("redirect"),
-    ) else {
-        return Err(mismatch());
-    };
-    // Not secret-dependent timing: the state is not a secret once it is in a URL.
-    if returned.state != Some(state) {
-        return Err(mismatch());
+    match pending.and_then(json::object) {
+        // Read borrowed by one function: the parsed record is dropped here once, not at
+        // each of its refusals.
+        Some(pending) => checked_request(cfg, &pending, returned).map(Some),
+        None => Err(mismatch()),
     }
-    if returned.at != Some(redirect) {
-        return Err(other_provider(
-            "This sign-in answer arrived on another redirect URI: start it again",
-        ));
-    }
-    let iss_required = matches!(pending.get("issRequired"), Some(Json::Bool(true)));
-    let iss_ok = match returned.iss {
-        Some(iss) => iss == issuer,
-        None => !iss_required,
-    };
-    if !iss_ok {
-        return Err(other_provider(
-            "This sign-in answer came from another provider than the one it was started with: start it again",
-        ));
-    }
-    match returned.error {
-        Some("access_denied") => {
-            return Err(AuthError::new(
-                ErrorCode::ConsentDenied,
-                "Access was not allowed at the provider",
-            ))
-        }
-        Some(_) => {
-            return Err(AuthError::new(
-                ErrorCode::ProviderError,
-                "The sign-in provider refused the request",
-            ))
-        }
-        None => {}
-    }
-    if cfg.protocol == Protocol::BetterAuth {
-        // Better Auth took the code on its own callback and set its session cookie.
-        return better_auth::session_request(cfg).map(Some);
-    }
-    let (Some(code), Some(base)) = (returned.code, cfg.endpoints.social.as_deref()) else {
-        return Err(AuthError::new(
-            ErrorCode::ProviderError,
-            "The sign-in provider sent no code",
-        ));
-    };
-    let path = [base, "/", provider, "/callback"].concat();
-    let mut body = Object::new();
-    body.str("code", code)
-        .str("code_verifier", verifier)
-        .str("flow", flow)
-        // Forwarded so the backend checks it too (RFC 9207 is the client's check; the
-        // backend's flow knows the issuer as well).
-        .opt_str("iss", returned.iss);
-    let mut request = post(cfg, &path, JSON_TYPE, body.end());
-    if matches!(pending.get("link"), Some(Json::Bool(true))) {
-        request.credential = Credential::Access;
-    }
-    Ok(Some(request))
 }
+
+/// `finish_request` once there is a pending record: its checks in order, then the
+/// callback request. Every refusal leaves the checks with its code and message, made
+/// into one error in one place.
+fn checked_request(
+    cfg: &Config,
+    pending: &Json,
+    returned: Returned,
+) -> Result<HttpRequest, AuthError> {
+    use ErrorCode::{ConsentDenied, ProviderError, StateMismatch};
+    let (code, message) = 'refused: {
+        let (Some(provider), Some(state), Some(verifier), Some(flow), Some(issuer), Some(redirect)) = (
+            pending.str_of("provider"),
+            pending.str_of("state"),
+            pending.str_of("verifier"),
+            pending.str_of("flow"),
+            pending.str_of("issuer"),
+            pending.str_of("redirect"),
+        ) else {
+            break 'refused (StateMismatch, MISMATCH);
+        };
+        // Not secret-dependent timing: the state is not a secret once it is in a URL.
+        if returned.state != Some(state) {
+            break 'refused (StateMismatch, MISMATCH);
+        }
+        // The mix-up cases: the same code as a state mismatch (the answer belongs to
+        // another sign-in), their own messages.
+        if returned.at != Some(redirect) {
+            break 'refused (
+                StateMismatch,
+                "This sign-in answer arrived on another redirect URI: start it again",
+            );
+        }
+        let iss_required = matches!(pending.get("issRequired"), Some(Json::Bool(true)));
+        let iss_ok = match returned.iss {
+            Some(iss) => iss == issuer,
+            None => !iss_required,
+        };
+        if !iss_ok {
+            break 'refused (
+                StateMismatch,
+                "This sign-in answer came from another provider than the one it was started with: start it again",
+            );
+        }
+        match returned.error {
+            Some("access_denied") => {
+                break 'refused (ConsentDenied, "Access was not allowed at the provider")
+            }
+            Some(_) => break 'refused (ProviderError, "The sign-in provider refused the request"),
+            None => {}
+        }
+        if cfg.protocol == Protocol::BetterAuth {
+            // Better Auth took the code on its own callback and set its session cookie.
+            return better_auth::session_request(cfg);
+        }
+        let (Some(code), Some(base)) = (returned.code, cfg.endpoints.social.as_deref()) else {
+            break 'refused (ProviderError, "The sign-in provider sent no code");
+        };
+        let path = [base, "/", provider, "/callback"].concat();
+        let mut body = Object::new();
+        body.str("code", code)
+            .str("code_verifier", verifier)
+            .str("flow", flow)
+            // Forwarded so the backend checks it too (RFC 9207 is the client's check; the
+            // backend's flow knows the issuer as well).
+            .opt_str("iss", returned.iss);
+        let mut request = post(cfg, &path, JSON_TYPE, body.end());
+        if matches!(pending.get("link"), Some(Json::Bool(true))) {
+            request.credential = Credential::Access;
+        }
+        return Ok(request);
+    };
+    Err(AuthError::new(code, message))
+}
+
+const MISMATCH: &str = "This sign-in was not started in this tab (state mismatch): start it again";
 
 fn mismatch() -> AuthError {
-    AuthError::new(
-        ErrorCode::StateMismatch,
-        "This sign-in was not started in this tab (state mismatch): start it again",
-    )
-}
-
-/// The mix-up case: same code as a state mismatch (the answer belongs to another
-/// sign-in), its own message.
-fn other_provider(message: &str) -> AuthError {
-    AuthError::new(ErrorCode::StateMismatch, message)
+    AuthError::new(ErrorCode::StateMismatch, MISMATCH)
 }
 
 #[cfg(test)]

@@ -45,7 +45,7 @@ fn request_text(issued: &Issued, cookie: bool) -> String {
     text.end()
 }
 
-/// The operations of `Engine::call`: the one table, which js/engine.js and
+/// The operations of `call_handle`: the one table, which js/engine.js and
 /// tests/engine_wasm.rs copy (tests/ops-table.test.mjs fails when a copy differs).
 mod op {
     pub const CONFIGURE: u32 = 0;
@@ -155,18 +155,24 @@ fn num(n: f64) -> String {
     text
 }
 
-/// A failure: `!` and the error's JSON.
-fn failure(e: &AuthError) -> String {
-    ["!", &engine::error_json(e)].concat()
+/// A failure: `!` and the error's JSON. Taken by value: the error is dropped here, not
+/// at each caller.
+fn failure(e: AuthError) -> String {
+    ["!", &engine::error_json(&e)].concat()
 }
 
 fn page(flags: &str) -> Page {
-    // Bytes, not `str::contains(char)`: its char searcher costs the wasm more.
-    let has = |flag| flags.bytes().any(|b| b == flag);
-    Page {
-        hidden: has(b'h'),
-        online: has(b'o'),
+    // One loop over the bytes: `str::contains(char)`'s char searcher and two
+    // `bytes().any(..)` (unrolled) cost the wasm more.
+    let mut page = Page {
+        hidden: false,
+        online: false,
+    };
+    for b in flags.bytes() {
+        page.hidden |= b == b'h';
+        page.online |= b == b'o';
     }
+    page
 }
 
 /// A short fingerprint (FNV-1a, 64 bits) naming a refresh token in lock names and
@@ -177,10 +183,13 @@ fn fingerprint(token: &str) -> String {
         hash ^= u64::from(b);
         hash = hash.wrapping_mul(0x0100_0000_01b3);
     }
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(16);
-    for i in (0..16).rev() {
-        out.push(char::from(HEX[((hash >> (i * 4)) & 15) as usize]));
+    let mut out = String::new();
+    let mut shift = 64;
+    while shift > 0 {
+        shift -= 4;
+        out.push(char::from(
+            b"0123456789abcdef"[(hash >> shift) as usize & 15],
+        ));
     }
     out
 }
@@ -235,11 +244,11 @@ fn keep(answer: String) -> usize {
 }
 
 /// The engines JS holds, each named by its handle: its index here. A slot whose engine
-/// was freed (or whose config was refused) holds an unconfigured engine, which refuses
-/// every op (`config` error) until CONFIGURE takes the slot again. A plain function over a
-/// handle instead of a wasm-bindgen class: no constructor and free exports, no
-/// `Rc<WasmRefCell<..>>` with its borrow checks and their texts, no class in the glue.
-static ENGINES: Shared<Vec<Engine>> = Shared::new(Vec::new());
+/// was freed is `None` and refuses every op (`config` error) until CONFIGURE takes it
+/// again. A plain function over a handle instead of a wasm-bindgen class: no
+/// constructor and free exports, no `Rc<WasmRefCell<..>>` with its borrow checks and
+/// their texts, no class in the glue.
+static ENGINES: Shared<Vec<Option<engine::Engine>>> = Shared::new(Vec::new());
 
 /// `call_handle` through the wasm's memory (js/engine.js): its strings `a`..`d` are the
 /// input buffer's first `la`, `lb`, `lc`, `ld` bytes. Answers the address of two u32s,
@@ -269,9 +278,13 @@ pub fn engine_call(
     keep(call_handle(handle, op, n, x, y, a, b, c, d))
 }
 
-/// `op` on the engine `handle` names. CONFIGURE (`handle` unread) makes an engine in the
-/// first free slot and answers its handle; FREE frees the handle's slot (js/engine.js,
-/// once its `Engine` is collected); a handle no engine holds is refused as unconfigured.
+/// `op` (see `mod op`) on the engine `handle` names, with a count `n`, numbers `x`, `y`
+/// and strings `a`..`d` ("" = absent); js/engine.js is the one caller (through
+/// `engine_call`) and says what each op takes. Answers text; a failure starts with `!`
+/// followed by the AuthError as JSON. CONFIGURE (`handle` unread) makes an engine in the
+/// first free slot and answers its handle (a refused config takes no slot); FREE frees
+/// the handle's slot (js/engine.js, once its `Engine` is collected); a handle no engine
+/// holds is refused as unconfigured. FINGERPRINT reads no engine.
 #[allow(clippy::too_many_arguments)]
 pub fn call_handle(
     handle: u32,
@@ -284,189 +297,160 @@ pub fn call_handle(
     c: &str,
     d: &str,
 ) -> String {
+    if op == op::FINGERPRINT {
+        return fingerprint(a);
+    }
     let engines = ENGINES.get();
-    let mut slot = handle as usize;
     if op == op::CONFIGURE {
-        slot = 0;
-        while engines.get(slot).is_some_and(|e| e.0.is_some()) {
+        let cfg = match RawConfig::from_json(a).and_then(Config::validate) {
+            Ok(cfg) => cfg,
+            Err(e) => return failure(e),
+        };
+        let mut slot = 0;
+        while engines.get(slot).is_some_and(Option::is_some) {
             slot += 1;
         }
         if slot == engines.len() {
-            engines.push(Engine::new());
+            engines.push(None);
         }
+        // One place the engine is made in (each branch of a push-or-assign made its own).
+        if let Some(free) = engines.get_mut(slot) {
+            *free = Some(engine::Engine::new(cfg));
+        }
+        return num(slot as f64);
     }
-    let Some(engine) = engines.get_mut(slot) else {
+    let Some(slot) = engines.get_mut(handle as usize) else {
         return not_configured();
     };
     if op == op::FREE {
-        engine.0 = None;
+        *slot = None;
         return String::new();
     }
-    let answer = engine.call(op, n, x, y, a, b, c, d);
-    if op == op::CONFIGURE && answer.is_empty() {
-        return num(slot as f64);
+    let Some(e) = slot.as_mut() else {
+        return not_configured();
+    };
+    let cookie = e.cfg.refresh_cookie;
+    if let Some(text) = request_op(e, op, n, a, b, c, d) {
+        return text;
     }
-    answer
+    match op {
+        op::SETTINGS => {
+            let mut out = Object::new();
+            out.str("storage", e.cfg.storage.as_str())
+                .str("key", &e.cfg.storage_key);
+            // Numbers written into the object (no text of their own).
+            json::write_num(out.member("lockTimeout"), e.cfg.lock_timeout_ms);
+            json::write_num(out.member("timeout"), e.cfg.timeout_ms);
+            if cookie {
+                out.raw("cookie", "true");
+            }
+            if e.cfg.dpop {
+                out.raw("dpop", "true");
+            }
+            out.end()
+        }
+        op::RESTORE => flag(e.restore(opt(a), x)),
+        op::ADOPT => flag(e.adopt(opt(a), x)),
+        op::PERSISTED => e.persisted().unwrap_or_default(),
+        op::STATUS => e.status(x).as_str().to_owned(),
+        op::VIEW => e.view(x),
+        // FAIL records the failure the shell met, then answers it as ERROR does.
+        op::ERROR | op::FAIL => {
+            if op == op::FAIL {
+                e.set_error(Some(&shell_error(a, b, y, 0)));
+            }
+            e.error_json().unwrap_or_default().to_owned()
+        }
+        op::CLEAR_ERROR => {
+            e.set_error(None);
+            String::new()
+        }
+        // `n`: the request's id; `y`: the status; `a`..`d`: body, Date,
+        // Retry-After, set-auth-token. A next request starts with `>`.
+        op::REPLY => {
+            let reply = Reply {
+                status: y as u16,
+                body: a,
+                date: opt(b),
+                retry_after: opt(c),
+                auth_token: opt(d),
+            };
+            match e.reply(n, &reply, x) {
+                Ok(Answer::Done) => String::new(),
+                Ok(Answer::LogIn) => "login".to_owned(),
+                Ok(Answer::Mfa) => "mfa".to_owned(),
+                Ok(Answer::Text(text)) => text,
+                Ok(Answer::Next(next)) => [">", &request_text(&next, cookie)].concat(),
+                Err(err) => failure(err),
+            }
+        }
+        op::SIGN_OUT => {
+            e.sign_out(None);
+            String::new()
+        }
+        // "1" and the token, or the word js/engine.js answers as it is.
+        op::ACCESS => match e.access(x) {
+            Access::Use(token) => ["1", &token].concat(),
+            Access::Refresh => "refresh".to_owned(),
+            Access::Expired(true) => "expired".to_owned(),
+            Access::SignedOut | Access::Expired(false) => "none".to_owned(),
+        },
+        op::USABLE => e.usable_token(x).unwrap_or_default(),
+        op::BEARER_ALLOWED => flag(e.bearer_allowed(a)),
+        op::REFRESH_TOKEN => e.refresh_token(x).unwrap_or_else(failure),
+        op::SUPERSEDED => flag(e.superseded(a)),
+        // The failure the shell met (`a`: its code, "" for none; `n`: its
+        // Retry-After in seconds, 0 for none), never the engine's last error: a
+        // failure the engine never saw (offline, a sibling tab's refresh that never
+        // arrived) must not count as a success.
+        op::REFRESH_OUTCOME => {
+            let err = opt(a).map(|code| shell_error(code, "", 0.0, n));
+            flag(e.refresh_outcome(err.as_ref(), x, y))
+        }
+        // Two times in milliseconds, "" for none, written by one arm.
+        op::BACKOFF_WAIT | op::NEXT_WAKE => {
+            let at = if op == op::NEXT_WAKE {
+                e.next_wake(x, page(a))
+            } else {
+                e.backoff_wait(x)
+            };
+            at.map(num).unwrap_or_default()
+        }
+        op::POSTPONED => e.postponed(x).unwrap_or_default(),
+        op::REFRESH_NOW => flag(e.refresh_now(x, page(a))),
+        op::CURRENT => e.bearer(Credential::Access).unwrap_or_default(),
+        op::CLAIMS => e.claims().unwrap_or_default().to_owned(),
+        // The claims of a proof (`a`: method, `b`: url, `c`: jti, `d`: ath or ""),
+        // "" when `b` is no absolute http(s) URL.
+        op::DPOP_CLAIMS => e.dpop.claims(a, b, c, x, opt(d)).unwrap_or_default(),
+        // An answer's verdict, as js/engine.js answers it: "done" (as it is), "retry",
+        // "unbound". `a`: url, `y`:
+        // status, `b`: DPoP-Nonce, `c`: Date, `d`: WWW-Authenticate for a 401, else
+        // the body (core::dpop reads only the one that status makes relevant).
+        op::DPOP_ANSWER => {
+            let status = y as u16;
+            let (www, body) = if status == 401 { (d, "") } else { ("", d) };
+            match e.dpop.answer(a, status, opt(b), www, body, opt(c), x) {
+                Verdict::Done => "done",
+                Verdict::Retry => "retry",
+                Verdict::Unbound => "unbound",
+            }
+            .to_owned()
+        }
+        op::DPOP_CLEAR => {
+            e.dpop.clear();
+            String::new()
+        }
+        _ => failure(AuthError::config("Unknown engine operation")),
+    }
 }
 
 fn not_configured() -> String {
-    failure(&AuthError::config("The client is not configured"))
+    failure(AuthError::config("The client is not configured"))
 }
 
-/// core::engine for one client (`None` until configured). Rust's own: JS reaches it
-/// through `engine_call`'s handle.
-#[derive(Default)]
-pub struct Engine(Option<engine::Engine>);
-
-impl Engine {
-    pub fn new() -> Engine {
-        Engine(None)
-    }
-
-    /// `op` (see `mod op`) with a count `n`, numbers `x`, `y` and strings `a`..`d`
-    /// ("" = absent); js/engine.js is the one caller and says what each op takes.
-    /// Answers text; a failure starts with `!` followed by the AuthError as JSON.
-    #[allow(clippy::too_many_arguments)]
-    pub fn call(
-        &mut self,
-        op: u32,
-        n: u32,
-        x: f64,
-        y: f64,
-        a: &str,
-        b: &str,
-        c: &str,
-        d: &str,
-    ) -> String {
-        if op == op::CONFIGURE {
-            return match RawConfig::from_json(a).and_then(Config::validate) {
-                Ok(cfg) => {
-                    self.0 = Some(engine::Engine::new(cfg));
-                    String::new()
-                }
-                Err(e) => failure(&e),
-            };
-        }
-        if op == op::FINGERPRINT {
-            return fingerprint(a);
-        }
-        let Some(e) = self.0.as_mut() else {
-            return not_configured();
-        };
-        let cookie = e.cfg.refresh_cookie;
-        if let Some(issued) = request_op(e, op, n, a, b, c, d) {
-            return match issued {
-                Ok(issued) => issued
-                    .map(|issued| request_text(&issued, cookie))
-                    .unwrap_or_default(),
-                Err(err) => failure(&err),
-            };
-        }
-        match op {
-            op::SETTINGS => {
-                let mut out = Object::new();
-                out.str("storage", e.cfg.storage.as_str())
-                    .str("key", &e.cfg.storage_key)
-                    .raw("lockTimeout", &num(e.cfg.lock_timeout_ms))
-                    .raw("timeout", &num(e.cfg.timeout_ms));
-                if cookie {
-                    out.raw("cookie", "true");
-                }
-                if e.cfg.dpop {
-                    out.raw("dpop", "true");
-                }
-                out.end()
-            }
-            op::RESTORE => flag(e.restore(opt(a), x)),
-            op::ADOPT => flag(e.adopt(opt(a), x)),
-            op::PERSISTED => e.persisted().unwrap_or_default(),
-            op::STATUS => e.status(x).as_str().to_owned(),
-            op::VIEW => e.view(x),
-            op::ERROR => e.error_json().unwrap_or_default().to_owned(),
-            op::FAIL => {
-                e.set_error(Some(&shell_error(a, b, y, 0)));
-                e.error_json().unwrap_or_default().to_owned()
-            }
-            op::CLEAR_ERROR => {
-                e.set_error(None);
-                String::new()
-            }
-            // `n`: the request's id; `y`: the status; `a`..`d`: body, Date,
-            // Retry-After, set-auth-token. A next request starts with `>`.
-            op::REPLY => {
-                let reply = Reply {
-                    status: y as u16,
-                    body: a,
-                    date: opt(b),
-                    retry_after: opt(c),
-                    auth_token: opt(d),
-                };
-                match e.reply(n, &reply, x) {
-                    Ok(Answer::Done) => String::new(),
-                    Ok(Answer::LogIn) => "login".to_owned(),
-                    Ok(Answer::Mfa) => "mfa".to_owned(),
-                    Ok(Answer::Text(text)) => text,
-                    Ok(Answer::Next(next)) => [">", &request_text(&next, cookie)].concat(),
-                    Err(err) => failure(&err),
-                }
-            }
-            op::SIGN_OUT => {
-                e.sign_out(None);
-                String::new()
-            }
-            // "1" and the token, or the word js/engine.js answers as it is.
-            op::ACCESS => match e.access(x) {
-                Access::Use(token) => ["1", &token].concat(),
-                Access::Refresh => "refresh".to_owned(),
-                Access::Expired(true) => "expired".to_owned(),
-                Access::SignedOut | Access::Expired(false) => "none".to_owned(),
-            },
-            op::USABLE => e.usable_token(x).unwrap_or_default(),
-            op::BEARER_ALLOWED => flag(e.bearer_allowed(a)),
-            op::REFRESH_TOKEN => e.refresh_token(x).unwrap_or_else(|e| failure(&e)),
-            op::SUPERSEDED => flag(e.superseded(a)),
-            // The failure the shell met (`a`: its code, "" for none; `n`: its
-            // Retry-After in seconds, 0 for none), never the engine's last error: a
-            // failure the engine never saw (offline, a sibling tab's refresh that never
-            // arrived) must not count as a success.
-            op::REFRESH_OUTCOME => {
-                let err = opt(a).map(|code| shell_error(code, "", 0.0, n));
-                flag(e.refresh_outcome(err.as_ref(), x, y))
-            }
-            op::BACKOFF_WAIT => e.backoff_wait(x).map(num).unwrap_or_default(),
-            op::POSTPONED => e.postponed(x).unwrap_or_default(),
-            op::NEXT_WAKE => e.next_wake(x, page(a)).map(num).unwrap_or_default(),
-            op::REFRESH_NOW => flag(e.refresh_now(x, page(a))),
-            op::CURRENT => e.bearer(Credential::Access).unwrap_or_default(),
-            op::CLAIMS => e.claims().unwrap_or_default().to_owned(),
-            // The claims of a proof (`a`: method, `b`: url, `c`: jti, `d`: ath or ""),
-            // "" when `b` is no absolute http(s) URL.
-            op::DPOP_CLAIMS => e.dpop.claims(a, b, c, x, opt(d)).unwrap_or_default(),
-            // An answer's verdict, as js/engine.js answers it: "done" (as it is), "retry",
-            // "unbound". `a`: url, `y`:
-            // status, `b`: DPoP-Nonce, `c`: Date, `d`: WWW-Authenticate for a 401, else
-            // the body (core::dpop reads only the one that status makes relevant).
-            op::DPOP_ANSWER => {
-                let status = y as u16;
-                let (www, body) = if status == 401 { (d, "") } else { ("", d) };
-                match e.dpop.answer(a, status, opt(b), www, body, opt(c), x) {
-                    Verdict::Done => "done",
-                    Verdict::Retry => "retry",
-                    Verdict::Unbound => "unbound",
-                }
-                .to_owned()
-            }
-            op::DPOP_CLEAR => {
-                e.dpop.clear();
-                String::new()
-            }
-            _ => failure(&AuthError::config("Unknown engine operation")),
-        }
-    }
-}
-
-/// The ops that ask for a request: the request (None: nothing to send) or the
-/// failure; None for every other op.
+/// The ops that ask for a request: the request's text ("": nothing to send) or the
+/// failure's; None for every other op.
 fn request_op(
     e: &mut engine::Engine,
     op: u32,
@@ -475,29 +459,54 @@ fn request_op(
     b: &str,
     c: &str,
     d: &str,
-) -> Option<Result<Option<Issued>, AuthError>> {
-    Some(match op {
-        op::LOGIN => e.login(opt(a), opt(b), opt(c)).map(Some),
-        op::REGISTER => e.register(opt(a), opt(b), opt(c)).map(Some),
-        op::MFA_VERIFY => e.verify_mfa(opt(a), opt(b)).map(Some),
+) -> Option<String> {
+    // The three ops that may have nothing to send answer "" at once; the others' results
+    // are one type, read once below.
+    let nothing = || Some(String::new());
+    let issued = match op {
+        op::LOGIN => e.login(opt(a), opt(b), opt(c)),
+        op::REGISTER => e.register(opt(a), opt(b), opt(c)),
+        op::MFA_VERIFY => e.verify_mfa(opt(a), opt(b)),
         // `n`: 1 for a link of the provider to the signed-in user.
-        op::SOCIAL_START => e.social_start(a, b, c, d, n == 1).map(Some),
+        op::SOCIAL_START => e.social_start(a, b, c, d, n == 1),
         op::SOCIAL_FINISH => {
             // b: the callback as `{"state","code","error","iss","at"}` (js/engine.js).
-            let parsed = json::object(b);
-            let returned = parsed.as_ref().map(Returned::from_json).unwrap_or_default();
-            e.social_finish(opt(a), returned)
+            // The parsed callback dropped before the result is read (one drop site).
+            let finished = {
+                let parsed = json::object(b);
+                let returned = match &parsed {
+                    Some(callback) => Returned::from_json(callback),
+                    None => Returned::default(),
+                };
+                e.social_finish(opt(a), returned)
+            };
+            match finished {
+                Ok(Some(issued)) => Ok(issued),
+                Ok(None) => return nothing(),
+                Err(err) => Err(err),
+            }
         }
-        op::REFRESH_REQUEST => Ok(Some(e.refresh_request(a))),
-        op::LOGOUT => Ok(e.logout()),
-        op::ME => e.me(),
+        op::REFRESH_REQUEST => Ok(e.refresh_request(a)),
+        op::LOGOUT => match e.logout() {
+            Some(issued) => Ok(issued),
+            None => return nothing(),
+        },
+        op::ME => match e.me() {
+            Ok(Some(issued)) => Ok(issued),
+            Ok(None) => return nothing(),
+            Err(err) => Err(err),
+        },
         // `n`: 0 list, 1 revoke `a` (its id), 2 revoke all.
-        op::SESSIONS => e.sessions(sessions_op(n, a)).map(Some),
+        op::SESSIONS => e.sessions(sessions_op(n, a)),
         // `n`: which (see `account_op`); `a`: its argument.
-        op::ACCOUNT => e.account(account_op(n, a)).map(Some),
+        op::ACCOUNT => e.account(account_op(n, a)),
         // `n`: which (see `passkey_op`); `a`..`c`: its arguments.
-        op::PASSKEY => e.passkey(passkey_op(n, a, b, c)).map(Some),
+        op::PASSKEY => e.passkey(passkey_op(n, a, b, c)),
         _ => return None,
+    };
+    Some(match issued {
+        Ok(issued) => request_text(&issued, e.cfg.refresh_cookie),
+        Err(err) => failure(err),
     })
 }
 
