@@ -120,50 +120,50 @@ impl Dpop {
             _ => None,
         };
         if let Some(nonce) = nonce {
-            // Copied once; a loop, not `iter_mut().find(..)` (smaller in the wasm).
-            let nonce = nonce.to_owned();
-            let mut slot = None;
-            for (o, n) in &mut self.nonces {
-                if *o == origin {
-                    slot = Some(n);
-                }
-            }
-            match slot {
-                Some(n) => *n = nonce,
-                None => {
-                    if self.nonces.len() >= MAX_ORIGINS {
-                        // The oldest goes (retain, not remove(0): no panicking index path).
-                        let mut first = true;
-                        self.nonces.retain(|_| !core::mem::take(&mut first));
-                    }
-                    self.nonces.push((origin, nonce));
-                }
-            }
+            self.remember(origin, nonce);
         }
-        // The body read once: a 400's `error`, a token answer's `token_type`.
+        // The body read once: a 400's `error`, a token answer's `token_type`. One
+        // expression, no early return (nothing to drop at each).
         let parsed = json::parse(body);
         let said = parsed.as_ref().and_then(|b| b.str_of("error"));
         let error = |code: &str| match status {
             401 => find(www_authenticate, code).is_some(),
             _ => said == Some(code),
         };
-        let asks = match status {
-            400 | 401 if clock_moved && error("invalid_dpop_proof") => return Verdict::Retry,
-            400 | 401 => error("use_dpop_nonce"),
-            200..=299 => {
-                return match parsed {
-                    Some(b) if b.get("access_token").is_some() && !token_type_is_dpop(&b) => {
-                        Verdict::Unbound
-                    }
-                    _ => Verdict::Done,
+        match status {
+            400 | 401 if clock_moved && error("invalid_dpop_proof") => Verdict::Retry,
+            400 | 401 if nonce.is_some() && error("use_dpop_nonce") => Verdict::Retry,
+            200..=299 => match &parsed {
+                Some(b) if b.get("access_token").is_some() && !token_type_is_dpop(b) => {
+                    Verdict::Unbound
                 }
+                _ => Verdict::Done,
+            },
+            _ => Verdict::Done,
+        }
+    }
+
+    /// `nonce` as `origin`'s last, copied once into its slot or a new one (the oldest
+    /// goes past `MAX_ORIGINS`).
+    fn remember(&mut self, origin: String, nonce: &str) {
+        // A loop, not `iter_mut().find(..)` (smaller in the wasm).
+        let nonce = nonce.to_owned();
+        let mut slot = None;
+        for (o, n) in &mut self.nonces {
+            if *o == origin {
+                slot = Some(n);
             }
-            _ => false,
-        };
-        if asks && nonce.is_some() {
-            Verdict::Retry
-        } else {
-            Verdict::Done
+        }
+        match slot {
+            Some(n) => *n = nonce,
+            None => {
+                if self.nonces.len() >= MAX_ORIGINS {
+                    // The oldest goes (retain, not remove(0): no panicking index path).
+                    let mut first = true;
+                    self.nonces.retain(|_| !core::mem::take(&mut first));
+                }
+                self.nonces.push((origin, nonce));
+            }
         }
     }
 
