@@ -114,9 +114,12 @@ pub fn request(cfg: &Config, op: PasskeyOp) -> Result<HttpRequest, AuthError> {
         PasskeyOp::Remove { id } => ("DELETE", "/", passkey_id(id)?, String::new()),
     };
     let has_body = !body.is_empty();
+    let mut url = join(&cfg.base_url, base);
+    url.push_str(path);
+    url.push_str(id);
     Ok(HttpRequest {
         method,
-        url: join(&cfg.base_url, &[base, path, id].concat()),
+        url,
         content_type: has_body.then_some(JSON_TYPE),
         body: has_body.then_some(body),
         credential: if op.needs_session() {
