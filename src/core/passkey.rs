@@ -82,46 +82,45 @@ pub fn request(cfg: &Config, op: PasskeyOp) -> Result<HttpRequest, AuthError> {
         cfg.endpoints.passkeys.as_deref().ok_or_else(|| {
             AuthError::config("Passkeys need the json protocol's passkey endpoints")
         })?;
-    // (method, path under `base`, the id it ends with, the JSON body or "").
+    // (method, path under `base`, the id it ends with, the JSON body).
     let (method, path, id, body) = match op {
         PasskeyOp::RegisterOptions { password } => (
             "POST",
             "/register/options",
             "",
-            match password {
+            Some(match password {
                 Some(p) => json_object(&[("password", p)]),
                 None => "{}".to_owned(),
-            },
+            }),
         ),
         PasskeyOp::SignUpOptions { email, name } => {
             if email.is_empty() {
                 return Err(invalid_field("email", "Enter your email", "Required"));
             }
             let body = json_object(&[("email", email), ("name", name.unwrap_or(""))]);
-            ("POST", "/signup/options", "", body)
+            ("POST", "/signup/options", "", Some(body))
         }
-        PasskeyOp::SignInOptions => ("POST", "/signin/options", "", "{}".to_owned()),
-        PasskeyOp::Register(f) => ("POST", "/register", "", finish_body(f)?),
-        PasskeyOp::SignUp(f) => ("POST", "/signup", "", finish_body(f)?),
-        PasskeyOp::SignIn(f) => ("POST", "/signin", "", finish_body(f)?),
-        PasskeyOp::List => ("GET", "", "", String::new()),
+        PasskeyOp::SignInOptions => ("POST", "/signin/options", "", Some("{}".to_owned())),
+        PasskeyOp::Register(f) => ("POST", "/register", "", Some(finish_body(f)?)),
+        PasskeyOp::SignUp(f) => ("POST", "/signup", "", Some(finish_body(f)?)),
+        PasskeyOp::SignIn(f) => ("POST", "/signin", "", Some(finish_body(f)?)),
+        PasskeyOp::List => ("GET", "", "", None),
         PasskeyOp::Rename { id, name } => (
             "PATCH",
             "/",
             passkey_id(id)?,
-            json_object(&[("name", name)]),
+            Some(json_object(&[("name", name)])),
         ),
-        PasskeyOp::Remove { id } => ("DELETE", "/", passkey_id(id)?, String::new()),
+        PasskeyOp::Remove { id } => ("DELETE", "/", passkey_id(id)?, None),
     };
-    let has_body = !body.is_empty();
     let mut url = join(&cfg.base_url, base);
     url.push_str(path);
     url.push_str(id);
     Ok(HttpRequest {
         method,
         url,
-        content_type: has_body.then_some(JSON_TYPE),
-        body: has_body.then_some(body),
+        content_type: body.is_some().then_some(JSON_TYPE),
+        body,
         credential: if op.needs_session() {
             Credential::Access
         } else {
