@@ -88,10 +88,7 @@ pub fn request(cfg: &Config, op: PasskeyOp) -> Result<HttpRequest, AuthError> {
             "POST",
             "/register/options",
             "",
-            Some(match password {
-                Some(p) => json_object(&[("password", p)]),
-                None => "{}".to_owned(),
-            }),
+            Some(Object::new().opt_str("password", password).end()),
         ),
         PasskeyOp::SignUpOptions { email, name } => {
             if email.is_empty() {
