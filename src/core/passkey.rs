@@ -13,8 +13,7 @@ use super::error::{AuthError, ErrorCode};
 use super::json::{self, Json};
 use super::object::Object;
 use super::protocol::{
-    error_from_response, invalid_response, json_object, Credential, HttpRequest, HttpResponse, Op,
-    JSON_TYPE,
+    error_from_response, invalid_response, Credential, HttpRequest, HttpResponse, Op, JSON_TYPE,
 };
 use super::url::join;
 
@@ -94,10 +93,13 @@ pub fn request(cfg: &Config, op: PasskeyOp) -> Result<HttpRequest, AuthError> {
             if email.is_empty() {
                 return Err(invalid_field("email", "Enter your email", "Required"));
             }
-            let body = json_object(&[("email", email), ("name", name.unwrap_or(""))]);
+            let body = Object::new()
+                .str("email", email)
+                .str("name", name.unwrap_or(""))
+                .end();
             ("POST", "/signup/options", "", Some(body))
         }
-        PasskeyOp::SignInOptions => ("POST", "/signin/options", "", Some("{}".to_owned())),
+        PasskeyOp::SignInOptions => ("POST", "/signin/options", "", Some(Object::new().end())),
         PasskeyOp::Register(f) => ("POST", "/register", "", Some(finish_body(f)?)),
         PasskeyOp::SignUp(f) => ("POST", "/signup", "", Some(finish_body(f)?)),
         PasskeyOp::SignIn(f) => ("POST", "/signin", "", Some(finish_body(f)?)),
@@ -106,7 +108,7 @@ pub fn request(cfg: &Config, op: PasskeyOp) -> Result<HttpRequest, AuthError> {
             "PATCH",
             "/",
             passkey_id(id)?,
-            Some(json_object(&[("name", name)])),
+            Some(Object::new().str("name", name).end()),
         ),
         PasskeyOp::Remove { id } => ("DELETE", "/", passkey_id(id)?, None),
     };
