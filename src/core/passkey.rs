@@ -148,12 +148,16 @@ fn passkey_id(id: &str) -> Result<&str, AuthError> {
 #[inline(never)]
 fn finish_body(f: Finish) -> Result<String, AuthError> {
     let parsed = json::parse(f.credential);
-    let shaped = parsed.as_ref().is_some_and(|c| {
-        c.str_of("type") == Some("public-key")
-            && c.str_of("id").is_some_and(|id| !id.is_empty())
-            && c.str_of("rawId") == c.str_of("id")
-            && c.get("response").is_some_and(Json::is_object)
-    });
+    let shaped = match &parsed {
+        Some(c) => {
+            let id = c.str_of("id");
+            c.str_of("type") == Some("public-key")
+                && matches!(id, Some(id) if !id.is_empty())
+                && c.str_of("rawId") == id
+                && matches!(c.get("response"), Some(Json::Obj(_)))
+        }
+        None => false,
+    };
     if !shaped || f.ceremony.is_empty() {
         return Err(AuthError::new(
             ErrorCode::InvalidResponse,
