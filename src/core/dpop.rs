@@ -38,7 +38,7 @@ pub struct Dpop {
 const MAX_ORIGINS: usize = 16;
 
 /// `htu` (RFC 9449 4.2): the URL without query and fragment, for a URL `origin_of`
-/// accepted (the caller asked it: its origin names the nonce).
+/// accepts (the caller asks it too: its origin names the nonce).
 fn htu(url: &str) -> Option<&str> {
     let url = trim(url);
     // A plain loop: a char-pattern search links a searcher, and `bytes().position`
@@ -79,8 +79,9 @@ impl Dpop {
         now_ms: Millis,
         ath: Option<&str>,
     ) -> Option<String> {
-        let origin = origin_of(url)?;
+        // `htu` first: nothing owned yet at its early return.
         let htu = htu(url)?;
+        let origin = origin_of(url)?;
         Some(
             Object::new()
                 .str("jti", jti)
