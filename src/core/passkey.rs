@@ -81,12 +81,12 @@ pub fn request(cfg: &Config, op: PasskeyOp) -> Result<HttpRequest, AuthError> {
         cfg.endpoints.passkeys.as_deref().ok_or_else(|| {
             AuthError::config("Passkeys need the json protocol's passkey endpoints")
         })?;
-    // (method, path under `base`, the id it ends with, the JSON body).
+    // (method, path under `base`, what it ends with (an id, `/options`), the JSON body).
     let (method, path, id, body) = match op {
         PasskeyOp::RegisterOptions { password } => (
             "POST",
-            "/register/options",
-            "",
+            "/register",
+            OPTIONS,
             Some(Object::new().opt_str("password", password).end()),
         ),
         PasskeyOp::SignUpOptions { email, name } => {
@@ -97,9 +97,9 @@ pub fn request(cfg: &Config, op: PasskeyOp) -> Result<HttpRequest, AuthError> {
                 .str("email", email)
                 .str("name", name.unwrap_or(""))
                 .end();
-            ("POST", "/signup/options", "", Some(body))
+            ("POST", "/signup", OPTIONS, Some(body))
         }
-        PasskeyOp::SignInOptions => ("POST", "/signin/options", "", Some(Object::new().end())),
+        PasskeyOp::SignInOptions => ("POST", "/signin", OPTIONS, Some(Object::new().end())),
         PasskeyOp::Register(f) => ("POST", "/register", "", Some(finish_body(f)?)),
         PasskeyOp::SignUp(f) => ("POST", "/signup", "", Some(finish_body(f)?)),
         PasskeyOp::SignIn(f) => ("POST", "/signin", "", Some(finish_body(f)?)),
@@ -127,6 +127,8 @@ pub fn request(cfg: &Config, op: PasskeyOp) -> Result<HttpRequest, AuthError> {
         },
     })
 }
+
+const OPTIONS: &str = "/options";
 
 /// A passkey id as the backend makes them (hex); anything else never reaches a path.
 fn passkey_id(id: &str) -> Result<&str, AuthError> {
