@@ -114,10 +114,9 @@ impl Dpop {
             return Verdict::Done;
         };
         let clock_moved = date.is_some_and(|d| self.clock.observe_date(d, now_ms));
-        // A match, not `map(trim).filter(..)` (with protocol's the same, `Option::map`
-        // leaves the wasm).
-        let nonce = match nonce {
-            Some(n) if valid_nonce(trim(n)) => Some(trim(n)),
+        // Trimmed once, checked by a match (not `filter(..)`: a closure).
+        let nonce = match nonce.map(trim) {
+            Some(n) if valid_nonce(n) => Some(n),
             _ => None,
         };
         if let Some(nonce) = nonce {
