@@ -125,14 +125,22 @@ impl Dpop {
         // The body read once: a 400's `error`, a token answer's `token_type`. One
         // expression, no early return (nothing to drop at each).
         let parsed = json::parse(body);
-        let said = parsed.as_ref().and_then(|b| b.str_of("error"));
-        let error = |code: &str| match status {
-            401 => find(www_authenticate, code).is_some(),
-            _ => said == Some(code),
+        // What the refusal says: a 401's `WWW-Authenticate` or a 400's `error`.
+        let (bad_proof, use_nonce) = match status {
+            401 => (
+                find(www_authenticate, "invalid_dpop_proof").is_some(),
+                find(www_authenticate, "use_dpop_nonce").is_some(),
+            ),
+            _ => match parsed.as_ref().and_then(|b| b.str_of("error")) {
+                Some("invalid_dpop_proof") => (true, false),
+                Some("use_dpop_nonce") => (false, true),
+                _ => (false, false),
+            },
         };
         match status {
-            400 | 401 if clock_moved && error("invalid_dpop_proof") => Verdict::Retry,
-            400 | 401 if nonce.is_some() && error("use_dpop_nonce") => Verdict::Retry,
+            400 | 401 if (clock_moved && bad_proof) || (nonce.is_some() && use_nonce) => {
+                Verdict::Retry
+            }
             200..=299 => match &parsed {
                 Some(b) if b.get("access_token").is_some() && !token_type_is_dpop(b) => {
                     Verdict::Unbound
