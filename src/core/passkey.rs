@@ -270,11 +270,7 @@ fn options(request: bool, body: &Json) -> Option<()> {
 
 /// A passkey as the JS API shows it, written to `out`.
 fn passkey(out: &mut String, item: &Json) -> Option<()> {
-    let flag = |key: &str| match item.get(key) {
-        Some(Json::Bool(b)) => Some(if *b { "true" } else { "false" }),
-        _ => None,
-    };
-    let (eligible, backed_up) = (flag("backup_eligible")?, flag("backed_up")?);
+    let (eligible, backed_up) = (flag(item, "backup_eligible")?, flag(item, "backed_up")?);
     let last_used = item.str_of("last_used_at");
     let mut object = Object::new();
     object
@@ -292,6 +288,14 @@ fn passkey(out: &mut String, item: &Json) -> Option<()> {
             .end(),
     );
     Some(())
+}
+
+/// A boolean member of `item` as JSON text; None when it is no boolean.
+fn flag(item: &Json, key: &str) -> Option<&'static str> {
+    match item.get(key) {
+        Some(Json::Bool(b)) => Some(if *b { "true" } else { "false" }),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
