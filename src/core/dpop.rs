@@ -155,7 +155,6 @@ impl Dpop {
     /// goes past `MAX_ORIGINS`).
     fn remember(&mut self, origin: String, nonce: &str) {
         // A loop, not `iter_mut().find(..)` (smaller in the wasm).
-        let nonce = nonce.to_owned();
         let mut slot = None;
         for (o, n) in &mut self.nonces {
             if *o == origin {
@@ -163,14 +162,18 @@ impl Dpop {
             }
         }
         match slot {
-            Some(n) => *n = nonce,
+            // Written over the old one (its buffer kept).
+            Some(n) => {
+                n.clear();
+                n.push_str(nonce);
+            }
             None => {
                 if self.nonces.len() >= MAX_ORIGINS {
                     // The oldest goes (retain, not remove(0): no panicking index path).
                     let mut first = true;
                     self.nonces.retain(|_| !core::mem::take(&mut first));
                 }
-                self.nonces.push((origin, nonce));
+                self.nonces.push((origin, nonce.to_owned()));
             }
         }
     }
