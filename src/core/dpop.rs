@@ -38,7 +38,7 @@ pub struct Dpop {
 const MAX_ORIGINS: usize = 16;
 
 /// `htu` (RFC 9449 4.2): the URL without query and fragment, for a URL `origin_of`
-/// accepted (the caller asked it: its origin names the nonce).
+/// accepts (the caller asks it too: its origin names the nonce).
 fn htu(url: &str) -> Option<&str> {
     let url = trim(url);
     // A plain loop: a char-pattern search links a searcher, and `bytes().position`
@@ -79,8 +79,9 @@ impl Dpop {
         now_ms: Millis,
         ath: Option<&str>,
     ) -> Option<String> {
-        let origin = origin_of(url)?;
+        // `htu` first: nothing owned yet at its early return.
         let htu = htu(url)?;
+        let origin = origin_of(url)?;
         Some(
             Object::new()
                 .str("jti", jti)
@@ -113,57 +114,67 @@ impl Dpop {
             return Verdict::Done;
         };
         let clock_moved = date.is_some_and(|d| self.clock.observe_date(d, now_ms));
-        // A match, not `map(trim).filter(..)` (with protocol's the same, `Option::map`
-        // leaves the wasm).
-        let nonce = match nonce {
-            Some(n) if valid_nonce(trim(n)) => Some(trim(n)),
+        // Trimmed once, checked by a match (not `filter(..)`: a closure).
+        let nonce = match nonce.map(trim) {
+            Some(n) if valid_nonce(n) => Some(n),
             _ => None,
         };
         if let Some(nonce) = nonce {
-            // Copied once; a loop, not `iter_mut().find(..)` (smaller in the wasm).
-            let nonce = nonce.to_owned();
-            let mut slot = None;
-            for (o, n) in &mut self.nonces {
-                if *o == origin {
-                    slot = Some(n);
-                }
+            self.remember(origin, nonce);
+        }
+        // The body read once: a 400's `error`, a token answer's `token_type`. One
+        // expression, no early return (nothing to drop at each).
+        let parsed = json::parse(body);
+        // What the refusal says: a 401's `WWW-Authenticate` or a 400's `error`.
+        let (bad_proof, use_nonce) = match status {
+            401 => (
+                find(www_authenticate, "invalid_dpop_proof").is_some(),
+                find(www_authenticate, "use_dpop_nonce").is_some(),
+            ),
+            _ => match parsed.as_ref().and_then(|b| b.str_of("error")) {
+                Some("invalid_dpop_proof") => (true, false),
+                Some("use_dpop_nonce") => (false, true),
+                _ => (false, false),
+            },
+        };
+        match status {
+            400 | 401 if (clock_moved && bad_proof) || (nonce.is_some() && use_nonce) => {
+                Verdict::Retry
             }
-            match slot {
-                Some(n) => *n = nonce,
-                None => {
-                    if self.nonces.len() >= MAX_ORIGINS {
-                        // The oldest goes (retain, not remove(0): no panicking index path).
-                        let mut first = true;
-                        self.nonces.retain(|_| !core::mem::take(&mut first));
-                    }
-                    self.nonces.push((origin, nonce));
+            200..=299 => match &parsed {
+                Some(b) if b.get("access_token").is_some() && !token_type_is_dpop(b) => {
+                    Verdict::Unbound
                 }
+                _ => Verdict::Done,
+            },
+            _ => Verdict::Done,
+        }
+    }
+
+    /// `nonce` as `origin`'s last, copied once into its slot or a new one (the oldest
+    /// goes past `MAX_ORIGINS`).
+    fn remember(&mut self, origin: String, nonce: &str) {
+        // A loop, not `iter_mut().find(..)` (smaller in the wasm).
+        let mut slot = None;
+        for (o, n) in &mut self.nonces {
+            if *o == origin {
+                slot = Some(n);
             }
         }
-        // The body read once: a 400's `error`, a token answer's `token_type`.
-        let parsed = json::parse(body);
-        let said = parsed.as_ref().and_then(|b| b.str_of("error"));
-        let error = |code: &str| match status {
-            401 => find(www_authenticate, code).is_some(),
-            _ => said == Some(code),
-        };
-        let asks = match status {
-            400 | 401 if clock_moved && error("invalid_dpop_proof") => return Verdict::Retry,
-            400 | 401 => error("use_dpop_nonce"),
-            200..=299 => {
-                return match parsed {
-                    Some(b) if b.get("access_token").is_some() && !token_type_is_dpop(&b) => {
-                        Verdict::Unbound
-                    }
-                    _ => Verdict::Done,
-                }
+        match slot {
+            // Written over the old one (its buffer kept).
+            Some(n) => {
+                n.clear();
+                n.push_str(nonce);
             }
-            _ => false,
-        };
-        if asks && nonce.is_some() {
-            Verdict::Retry
-        } else {
-            Verdict::Done
+            None => {
+                if self.nonces.len() >= MAX_ORIGINS {
+                    // The oldest goes (retain, not remove(0): no panicking index path).
+                    let mut first = true;
+                    self.nonces.retain(|_| !core::mem::take(&mut first));
+                }
+                self.nonces.push((origin, nonce.to_owned()));
+            }
         }
     }
 

@@ -13,8 +13,7 @@ use super::error::{AuthError, ErrorCode};
 use super::json::{self, Json};
 use super::object::Object;
 use super::protocol::{
-    error_from_response, invalid_response, json_object, Credential, HttpRequest, HttpResponse, Op,
-    JSON_TYPE,
+    error_from_response, invalid_response, Credential, HttpRequest, HttpResponse, Op, JSON_TYPE,
 };
 use super::url::join;
 
@@ -82,43 +81,45 @@ pub fn request(cfg: &Config, op: PasskeyOp) -> Result<HttpRequest, AuthError> {
         cfg.endpoints.passkeys.as_deref().ok_or_else(|| {
             AuthError::config("Passkeys need the json protocol's passkey endpoints")
         })?;
-    // (method, path under `base`, the id it ends with, the JSON body or "").
+    // (method, path under `base`, what it ends with (an id, `/options`), the JSON body).
     let (method, path, id, body) = match op {
         PasskeyOp::RegisterOptions { password } => (
             "POST",
-            "/register/options",
-            "",
-            match password {
-                Some(p) => json_object(&[("password", p)]),
-                None => "{}".to_owned(),
-            },
+            "/register",
+            OPTIONS,
+            Some(Object::new().opt_str("password", password).end()),
         ),
         PasskeyOp::SignUpOptions { email, name } => {
             if email.is_empty() {
                 return Err(invalid_field("email", "Enter your email", "Required"));
             }
-            let body = json_object(&[("email", email), ("name", name.unwrap_or(""))]);
-            ("POST", "/signup/options", "", body)
+            let body = Object::new()
+                .str("email", email)
+                .str("name", name.unwrap_or(""))
+                .end();
+            ("POST", "/signup", OPTIONS, Some(body))
         }
-        PasskeyOp::SignInOptions => ("POST", "/signin/options", "", "{}".to_owned()),
-        PasskeyOp::Register(f) => ("POST", "/register", "", finish_body(f)?),
-        PasskeyOp::SignUp(f) => ("POST", "/signup", "", finish_body(f)?),
-        PasskeyOp::SignIn(f) => ("POST", "/signin", "", finish_body(f)?),
-        PasskeyOp::List => ("GET", "", "", String::new()),
+        PasskeyOp::SignInOptions => ("POST", "/signin", OPTIONS, Some(Object::new().end())),
+        PasskeyOp::Register(f) => ("POST", "/register", "", Some(finish_body(f)?)),
+        PasskeyOp::SignUp(f) => ("POST", "/signup", "", Some(finish_body(f)?)),
+        PasskeyOp::SignIn(f) => ("POST", "/signin", "", Some(finish_body(f)?)),
+        PasskeyOp::List => ("GET", "", "", None),
         PasskeyOp::Rename { id, name } => (
             "PATCH",
             "/",
             passkey_id(id)?,
-            json_object(&[("name", name)]),
+            Some(Object::new().str("name", name).end()),
         ),
-        PasskeyOp::Remove { id } => ("DELETE", "/", passkey_id(id)?, String::new()),
+        PasskeyOp::Remove { id } => ("DELETE", "/", passkey_id(id)?, None),
     };
-    let has_body = !body.is_empty();
+    let mut url = join(&cfg.base_url, base);
+    url.push_str(path);
+    url.push_str(id);
     Ok(HttpRequest {
         method,
-        url: join(&cfg.base_url, &[base, path, id].concat()),
-        content_type: has_body.then_some(JSON_TYPE),
-        body: has_body.then_some(body),
+        url,
+        content_type: body.is_some().then_some(JSON_TYPE),
+        body,
         credential: if op.needs_session() {
             Credential::Access
         } else {
@@ -126,6 +127,8 @@ pub fn request(cfg: &Config, op: PasskeyOp) -> Result<HttpRequest, AuthError> {
         },
     })
 }
+
+const OPTIONS: &str = "/options";
 
 /// A passkey id as the backend makes them (hex); anything else never reaches a path.
 fn passkey_id(id: &str) -> Result<&str, AuthError> {
@@ -147,12 +150,16 @@ fn passkey_id(id: &str) -> Result<&str, AuthError> {
 #[inline(never)]
 fn finish_body(f: Finish) -> Result<String, AuthError> {
     let parsed = json::parse(f.credential);
-    let shaped = parsed.as_ref().is_some_and(|c| {
-        c.str_of("type") == Some("public-key")
-            && c.str_of("id").is_some_and(|id| !id.is_empty())
-            && c.str_of("rawId") == c.str_of("id")
-            && c.get("response").is_some_and(Json::is_object)
-    });
+    let shaped = match &parsed {
+        Some(c) => {
+            let id = c.str_of("id");
+            c.str_of("type") == Some("public-key")
+                && matches!(id, Some(id) if !id.is_empty())
+                && c.str_of("rawId") == id
+                && matches!(c.get("response"), Some(Json::Obj(_)))
+        }
+        None => false,
+    };
     if !shaped || f.ceremony.is_empty() {
         return Err(AuthError::new(
             ErrorCode::InvalidResponse,
@@ -263,11 +270,7 @@ fn options(request: bool, body: &Json) -> Option<()> {
 
 /// A passkey as the JS API shows it, written to `out`.
 fn passkey(out: &mut String, item: &Json) -> Option<()> {
-    let flag = |key: &str| match item.get(key) {
-        Some(Json::Bool(b)) => Some(if *b { "true" } else { "false" }),
-        _ => None,
-    };
-    let (eligible, backed_up) = (flag("backup_eligible")?, flag("backed_up")?);
+    let (eligible, backed_up) = (flag(item, "backup_eligible")?, flag(item, "backed_up")?);
     let last_used = item.str_of("last_used_at");
     let mut object = Object::new();
     object
@@ -285,6 +288,14 @@ fn passkey(out: &mut String, item: &Json) -> Option<()> {
             .end(),
     );
     Some(())
+}
+
+/// A boolean member of `item` as JSON text; None when it is no boolean.
+fn flag(item: &Json, key: &str) -> Option<&'static str> {
+    match item.get(key) {
+        Some(Json::Bool(b)) => Some(if *b { "true" } else { "false" }),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
