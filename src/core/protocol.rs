@@ -239,14 +239,16 @@ pub fn me_request(cfg: &Config) -> Option<HttpRequest> {
 }
 
 /// Better Auth's sign-in / sign-up answer: the session token, from the bearer
-/// plugin's `set-auth-token` header or the body's `token`.
+/// plugin's `set-auth-token` header or the body's `token`. `body` is `json::parse` of
+/// `resp.body`: the sign-in answer is read once for every question asked of it.
 pub fn parse_session_token(
     op: Op,
     resp: &HttpResponse,
     set_auth_token: Option<&str>,
+    body: Option<&Json>,
 ) -> Result<String, AuthError> {
     if !(200..300).contains(&resp.status) {
-        return Err(error_from_response(op, resp));
+        return Err(error_from(op, resp, body));
     }
     // A match, not `map(trim).filter(..)` (see dpop's nonce).
     if let Some(token) = set_auth_token {
@@ -255,7 +257,7 @@ pub fn parse_session_token(
             return Ok(token.to_owned());
         }
     }
-    parse_body(resp)?
+    parse_body(resp, body)?
         .str_of("token")
         .filter(|t| !t.is_empty())
         .map(str::to_owned)
@@ -268,14 +270,19 @@ pub fn parse_session_token(
 }
 
 /// Parse a successful sign-in / refresh response (read where `cfg.fields` says), or
-/// map its error.
-pub fn parse_tokens(cfg: &Config, op: Op, resp: &HttpResponse) -> Result<TokenSet, AuthError> {
+/// map its error. `body` is `json::parse` of `resp.body`.
+pub fn parse_tokens(
+    cfg: &Config,
+    op: Op,
+    resp: &HttpResponse,
+    body: Option<&Json>,
+) -> Result<TokenSet, AuthError> {
     if !(200..300).contains(&resp.status) {
-        return Err(error_from_response(op, resp));
+        return Err(error_from(op, resp, body));
     }
-    let body = parse_body(resp)?;
+    let body = parse_body(resp, body)?;
     let fields = &cfg.fields;
-    let text_at = |path: &str| match lookup(&body, path) {
+    let text_at = |path: &str| match lookup(body, path) {
         Some(Json::Str(t)) if !t.is_empty() => Some(t.as_str()),
         _ => None,
     };
@@ -292,7 +299,7 @@ pub fn parse_tokens(cfg: &Config, op: Op, resp: &HttpResponse) -> Result<TokenSe
                 resp.status,
             )
         })?;
-    let user = match fields.user.as_deref().and_then(|p| lookup(&body, p)) {
+    let user = match fields.user.as_deref().and_then(|p| lookup(body, p)) {
         None | Some(Json::Null) => None,
         // Written out last, when nothing can refuse the answer any more.
         Some(user @ Json::Obj(_)) => Some(user),
@@ -316,7 +323,7 @@ pub fn parse_tokens(cfg: &Config, op: Op, resp: &HttpResponse) -> Result<TokenSe
     Ok(TokenSet {
         access_token: access_token.to_owned(),
         refresh_token: text_at(&fields.refresh_token).map(str::to_owned),
-        expires_in: lookup(&body, &fields.expires_in)
+        expires_in: lookup(body, &fields.expires_in)
             .and_then(Json::as_f64)
             .filter(|n| n.is_finite() && *n >= 0.0),
         user: user.map(Json::to_text),
@@ -324,12 +331,13 @@ pub fn parse_tokens(cfg: &Config, op: Op, resp: &HttpResponse) -> Result<TokenSe
 }
 
 /// A 2xx sign-in answer asking for a second factor: the challenge and the methods
-/// offered (`{"mfa_required": true, "challenge", "methods"}`).
-pub fn parse_mfa_challenge(resp: &HttpResponse) -> Option<(String, Vec<String>)> {
-    if !(200..300).contains(&resp.status) {
+/// offered (`{"mfa_required": true, "challenge", "methods"}`). `body` is `json::parse`
+/// of the answer's body.
+pub fn parse_mfa_challenge(status: u16, body: Option<&Json>) -> Option<(String, Vec<String>)> {
+    if !(200..300).contains(&status) {
         return None;
     }
-    let body = json::parse(resp.body)?;
+    let body = body?;
     if !matches!(body.get("mfa_required"), Some(Json::Bool(true))) {
         return None;
     }
@@ -440,7 +448,8 @@ pub fn mfa_request(
 }
 
 /// Whether a 2xx register response signed the user in (else the client logs in).
-pub fn has_tokens(cfg: &Config, body: &str, set_auth_token: Option<&str>) -> bool {
+/// `body` is `json::parse` of the response's body.
+pub fn has_tokens(cfg: &Config, body: Option<&Json>, set_auth_token: Option<&str>) -> bool {
     let better_auth = cfg.protocol == Protocol::BetterAuth;
     let path = if better_auth {
         "token"
@@ -448,8 +457,7 @@ pub fn has_tokens(cfg: &Config, body: &str, set_auth_token: Option<&str>) -> boo
         &cfg.fields.access_token
     };
     set_auth_token.is_some_and(|t| !t.is_empty() && better_auth)
-        || json::parse(body)
-            .is_some_and(|b| matches!(lookup(&b, path), Some(Json::Str(t)) if !t.is_empty()))
+        || body.is_some_and(|b| matches!(lookup(b, path), Some(Json::Str(t)) if !t.is_empty()))
 }
 
 /// A successful `me` response: a JSON object, returned as JSON text.
@@ -464,7 +472,8 @@ pub fn parse_user(protocol: Protocol, resp: &HttpResponse) -> Result<String, Aut
                 .with_status(resp.status),
         );
     }
-    let body = parse_body(resp)?;
+    let parsed = json::parse(resp.body);
+    let body = parse_body(resp, parsed.as_ref())?;
     // Better Auth: {"session": {...}, "user": {...}}.
     match (body.get("session"), body.get("user")) {
         (Some(_), Some(user @ Json::Obj(_))) if protocol == Protocol::BetterAuth => {
@@ -478,9 +487,10 @@ pub(super) fn invalid_response(message: &str, status: u16) -> AuthError {
     AuthError::new(ErrorCode::InvalidResponse, message).with_status(status)
 }
 
-fn parse_body(resp: &HttpResponse) -> Result<Json, AuthError> {
-    match json::object(resp.body) {
-        Some(v) => Ok(v),
+/// The parsed `body` of `resp` when it is an object, or why it is none.
+fn parse_body<'a>(resp: &HttpResponse, body: Option<&'a Json>) -> Result<&'a Json, AuthError> {
+    match body {
+        Some(v @ Json::Obj(_)) => Ok(v),
         _ if trim(resp.body).is_empty() => Err(invalid_response(
             "The server sent an empty body",
             resp.status,
@@ -617,10 +627,17 @@ fn fallback_message(code: ErrorCode) -> &'static str {
 
 /// Map a non-2xx response to an AuthError (README.md: the table of `code`s under "Using auth-wasm").
 pub fn error_from_response(op: Op, resp: &HttpResponse) -> AuthError {
+    error_from(op, resp, json::parse(resp.body).as_ref())
+}
+
+/// `error_from_response` with the body already parsed (`json::parse` of `resp.body`).
+fn error_from(op: Op, resp: &HttpResponse, body: Option<&Json>) -> AuthError {
     use ErrorCode::*;
     let status = resp.status;
-    let body = json::object(resp.body);
-    let body = body.as_ref();
+    let body = match body {
+        Some(b @ Json::Obj(_)) => Some(b),
+        _ => None,
+    };
     let code_in_body = body
         .and_then(|b| b.str_of("code").or_else(|| b.str_of("error")))
         .unwrap_or("");
@@ -712,6 +729,27 @@ pub(crate) mod tests {
         .unwrap()
     }
 
+    // The readers as the engine calls them: the body parsed once, then handed to each.
+    pub(crate) fn tokens(cfg: &Config, op: Op, resp: &HttpResponse) -> Result<TokenSet, AuthError> {
+        parse_tokens(cfg, op, resp, json::parse(resp.body).as_ref())
+    }
+
+    fn session_token(
+        op: Op,
+        resp: &HttpResponse,
+        header: Option<&str>,
+    ) -> Result<String, AuthError> {
+        parse_session_token(op, resp, header, json::parse(resp.body).as_ref())
+    }
+
+    fn challenge_of(resp: &HttpResponse) -> Option<(String, Vec<String>)> {
+        parse_mfa_challenge(resp.status, json::parse(resp.body).as_ref())
+    }
+
+    fn registered_signed_in(cfg: &Config, body: &str, header: Option<&str>) -> bool {
+        has_tokens(cfg, json::parse(body).as_ref(), header)
+    }
+
     pub(crate) fn resp(status: u16, body: &str) -> HttpResponse<'_> {
         HttpResponse {
             status,
@@ -723,7 +761,7 @@ pub(crate) mod tests {
 
     #[test]
     fn mfa_challenges_keep_the_methods_named_by_strings() {
-        let challenge = |body| parse_mfa_challenge(&resp(200, body));
+        let challenge = |body| challenge_of(&resp(200, body));
         assert_eq!(
             challenge(
                 r#"{"mfa_required":true,"challenge":"c","methods":["totp",1,null,"backup"]}"#
@@ -742,7 +780,7 @@ pub(crate) mod tests {
             assert_eq!(challenge(not_one), None, "{not_one}");
         }
         assert_eq!(
-            parse_mfa_challenge(&resp(401, r#"{"mfa_required":true,"challenge":"c"}"#)),
+            challenge_of(&resp(401, r#"{"mfa_required":true,"challenge":"c"}"#)),
             None
         );
     }
@@ -877,15 +915,12 @@ pub(crate) mod tests {
             r#"{"redirect":false,"token":"body-token","user":{"id":"u1"}}"#,
         );
         assert_eq!(
-            parse_session_token(Op::Login, &ok, Some("header-token")).unwrap(),
+            session_token(Op::Login, &ok, Some("header-token")).unwrap(),
             "header-token"
         );
+        assert_eq!(session_token(Op::Login, &ok, None).unwrap(), "body-token");
         assert_eq!(
-            parse_session_token(Op::Login, &ok, None).unwrap(),
-            "body-token"
-        );
-        assert_eq!(
-            parse_session_token(
+            session_token(
                 Op::Register,
                 &resp(200, r#"{"token":null,"user":{}}"#),
                 None
@@ -894,13 +929,13 @@ pub(crate) mod tests {
             .code,
             ErrorCode::InvalidResponse
         );
-        let jwt = parse_tokens(
+        let jwt = tokens(
             &cfg("better-auth"),
             Op::Refresh,
             &resp(200, r#"{"token":"eyJ.jwt.sig"}"#),
         )
         .unwrap();
-        assert!(parse_tokens(
+        assert!(tokens(
             &cfg("json"),
             Op::Refresh,
             &resp(200, r#"{"token":"eyJ.jwt.sig"}"#)
@@ -988,9 +1023,9 @@ pub(crate) mod tests {
 
     #[test]
     fn parses_token_responses() {
-        let t = parse_tokens(&cfg("json"), Op::Login, &resp(200, r#"{"access_token":"a","token_type":"Bearer","expires_in":900,"refresh_token":"r"}"#)).unwrap();
+        let t = tokens(&cfg("json"), Op::Login, &resp(200, r#"{"access_token":"a","token_type":"Bearer","expires_in":900,"refresh_token":"r"}"#)).unwrap();
         let bound = r#"{"access_token":"a","token_type":"DPoP","refresh_token":"r"}"#;
-        assert!(parse_tokens(&cfg("json"), Op::Login, &resp(200, bound)).is_ok());
+        assert!(tokens(&cfg("json"), Op::Login, &resp(200, bound)).is_ok());
         assert_eq!(
             t,
             TokenSet {
@@ -1000,7 +1035,7 @@ pub(crate) mod tests {
                 user: None,
             }
         );
-        let t = parse_tokens(
+        let t = tokens(
             &cfg("json"),
             Op::Login,
             &resp(200, r#"{"access_token":"a"}"#),
@@ -1059,7 +1094,7 @@ pub(crate) mod tests {
             "json",
             &[("accessToken", "access"), ("refreshToken", "refresh")],
         );
-        let t = parse_tokens(
+        let t = tokens(
             &simplejwt,
             Op::Login,
             &resp(200, r#"{"refresh":"r1","access":"a1"}"#),
@@ -1074,14 +1109,14 @@ pub(crate) mod tests {
                 user: None
             }
         );
-        let t = parse_tokens(&simplejwt, Op::Refresh, &resp(200, r#"{"access":"a2"}"#)).unwrap();
+        let t = tokens(&simplejwt, Op::Refresh, &resp(200, r#"{"access":"a2"}"#)).unwrap();
         assert_eq!(
             (t.access_token.as_str(), t.refresh_token),
             ("a2", None),
             "no rotation: the refresh keeps the token it has"
         );
         // The default names are not read once other paths are set.
-        let e = parse_tokens(
+        let e = tokens(
             &simplejwt,
             Op::Login,
             &resp(200, r#"{"access_token":"a","refresh_token":"r"}"#),
@@ -1104,7 +1139,7 @@ pub(crate) mod tests {
                 ("user", "data.user"),
             ],
         );
-        let t = parse_tokens(
+        let t = tokens(
             &nested,
             Op::Login,
             &resp(
@@ -1122,7 +1157,7 @@ pub(crate) mod tests {
                 user: Some(r#"{"id":7,"email":"a@b.c"}"#.into())
             }
         );
-        let t = parse_tokens(
+        let t = tokens(
             &nested,
             Op::Refresh,
             &resp(200, r#"{"data":{"token":"t","user":null}}"#),
@@ -1133,7 +1168,7 @@ pub(crate) mod tests {
             r#"{"data":{"token":"t","user":"u1"}}"#,
             r#"{"data":{"token":"t","user":[{"id":1}]}}"#,
         ] {
-            let e = parse_tokens(&nested, Op::Login, &resp(200, body)).unwrap_err();
+            let e = tokens(&nested, Op::Login, &resp(200, body)).unwrap_err();
             assert_eq!(
                 (e.code, e.message.as_str()),
                 (
@@ -1150,21 +1185,29 @@ pub(crate) mod tests {
             r#"{"data":{"token":5}}"#,
             r#"{"data":{"token":"t","token_type":"mac"}}"#,
         ] {
-            let e = parse_tokens(&nested, Op::Login, &resp(200, body));
+            let e = tokens(&nested, Op::Login, &resp(200, body));
             if body.contains("mac") {
                 assert!(e.is_ok(), "token_type is read at the top level only");
                 continue;
             }
             assert_eq!(e.unwrap_err().code, ErrorCode::InvalidResponse, "{body}");
         }
-        assert!(has_tokens(&nested, r#"{"data":{"token":"t"}}"#, None));
-        assert!(!has_tokens(&nested, r#"{"access_token":"t"}"#, None));
-        assert!(has_tokens(
+        assert!(registered_signed_in(
+            &nested,
+            r#"{"data":{"token":"t"}}"#,
+            None
+        ));
+        assert!(!registered_signed_in(
+            &nested,
+            r#"{"access_token":"t"}"#,
+            None
+        ));
+        assert!(registered_signed_in(
             &simplejwt,
             r#"{"access":"t","refresh":"r"}"#,
             None
         ));
-        assert!(!has_tokens(
+        assert!(!registered_signed_in(
             &simplejwt,
             r#"{"id":1,"username":"ada"}"#,
             None
@@ -1182,7 +1225,7 @@ pub(crate) mod tests {
             "{\"access_token\":\"a\",\"token_type\":\"mac\"}",
             "{\"access_token\":5}",
         ] {
-            let e = parse_tokens(&cfg("json"), Op::Login, &resp(200, body)).unwrap_err();
+            let e = tokens(&cfg("json"), Op::Login, &resp(200, body)).unwrap_err();
             assert_eq!(e.code, ErrorCode::InvalidResponse, "{body}");
             assert_eq!(e.status, Some(200));
         }
@@ -1391,20 +1434,28 @@ pub(crate) mod tests {
 
     #[test]
     fn register_without_tokens_is_detected() {
-        assert!(has_tokens(&cfg("json"), r#"{"access_token":"a"}"#, None));
-        assert!(!has_tokens(&cfg("json"), r#"{"id":"1","email":"e"}"#, None));
-        assert!(!has_tokens(&cfg("json"), "<html>", None));
-        assert!(has_tokens(
+        assert!(registered_signed_in(
+            &cfg("json"),
+            r#"{"access_token":"a"}"#,
+            None
+        ));
+        assert!(!registered_signed_in(
+            &cfg("json"),
+            r#"{"id":"1","email":"e"}"#,
+            None
+        ));
+        assert!(!registered_signed_in(&cfg("json"), "<html>", None));
+        assert!(registered_signed_in(
             &cfg("better-auth"),
             r#"{"token":"s","user":{}}"#,
             None
         ));
-        assert!(has_tokens(
+        assert!(registered_signed_in(
             &cfg("better-auth"),
             r#"{"token":null,"user":{}}"#,
             Some("s")
         ));
-        assert!(!has_tokens(
+        assert!(!registered_signed_in(
             &cfg("better-auth"),
             r#"{"token":null,"user":{}}"#,
             None
