@@ -652,31 +652,35 @@ fn error_from(op: Op, resp: &HttpResponse, body: Option<&Json>) -> AuthError {
         None
     };
     let client_error = (400..500).contains(&status);
+    // The codes of this crate's own (the reference backend's) that a body names, read
+    // once by `ErrorCode::parse`: no comparison of the text per code.
+    let named = ErrorCode::parse(code_in_body);
     // The code, and a message for the few cases that say more than `fallback_message`.
-    let (code, special): (ErrorCode, Option<&str>) = match status {
-        429 => (RateLimited, None),
-        // The second step of a two-factor sign-in says which it was.
-        _ if client_error && code_in_body == "invalid_code" => (InvalidCode, None),
-        _ if client_error && code_in_body == "challenge_expired" => (ChallengeExpired, None),
+    let (code, special): (ErrorCode, Option<&str>) = match (status, named) {
+        (429, _) => (RateLimited, None),
+        // The second step of a two-factor sign-in says which it was; the backend's own
+        // RFC 9207 check says the answer is from another provider; a social sign-in's
+        // code works once (a reload or a replayed link).
+        (_, Some(c @ (InvalidCode | ChallengeExpired | StateMismatch | CodeUsed)))
+            if client_error =>
+        {
+            (c, None)
+        }
         _ if client_error && op != Op::Refresh && better_auth.is_some() => {
             (better_auth.map_or(Validation, |(code, _)| code), None)
         }
         // An unverified account holds the provider's email: nothing was linked.
-        409 if code_in_body == "user_exists" => (UserExists, None),
+        (409, Some(UserExists)) => (UserExists, None),
         // A verification link works once, for 24 hours, and only as signed.
         _ if client_error && code_in_body == "verification_used" => {
             (CodeUsed, Some("This verification link was already used"))
         }
         _ if client_error && code_in_body.starts_with("verification_") => (InvalidToken, None),
-        // The backend's own RFC 9207 check: the answer is from another provider.
-        _ if client_error && code_in_body == "state_mismatch" => (StateMismatch, None),
-        // A social sign-in's code works once (a reload or a replayed link).
-        _ if client_error && code_in_body == "code_used" => (CodeUsed, None),
-        _ if code_in_body == "provider_error" => (ProviderError, None),
-        500..=599 => (Server, None),
+        (_, Some(ProviderError)) => (ProviderError, None),
+        (500..=599, _) => (Server, None),
         _ if body.is_none() && !client_error => (InvalidResponse, None),
         _ => match op {
-            Op::Login if status == 422 && code_in_body == "validation" => (Validation, None),
+            Op::Login if status == 422 && matches!(named, Some(Validation)) => (Validation, None),
             // A 400 naming fields (DRF: `{"password": ["This field may not be
             // blank."]}`) refuses the form, not the credentials.
             Op::Login if status == 400 && !field_errors(body).is_empty() => (Validation, None),
