@@ -575,27 +575,22 @@ fn says_already_exists(code: &str, text: &str) -> bool {
 /// Better Auth's `{message, code}` errors, by code family: the field
 /// they concern, and the AuthError code.
 fn better_auth_code(code: &str) -> Option<(ErrorCode, Option<&'static str>)> {
-    if code == "INVALID_EMAIL_OR_PASSWORD"
-        || code == "INVALID_PASSWORD"
-        || code == "CREDENTIAL_ACCOUNT_NOT_FOUND"
-    {
-        Some((ErrorCode::InvalidCredentials, None))
-    } else if find(code, "ALREADY_EXISTS").is_some() {
-        Some((ErrorCode::UserExists, Some("email")))
-    } else if code.starts_with("PASSWORD_TOO_") {
-        Some((ErrorCode::Validation, Some("password")))
-    } else if code.starts_with("INVALID_EMAIL") {
-        Some((ErrorCode::Validation, Some("email")))
-    } else if code == "VALIDATION_ERROR" {
-        Some((ErrorCode::Validation, None))
-    } else if code == "INVALID_CODE" || code == "INVALID_BACKUP_CODE" {
+    // A match on the text, not `==` per code (each a `&&str` constant in the data).
+    match code {
+        "INVALID_EMAIL_OR_PASSWORD" | "INVALID_PASSWORD" | "CREDENTIAL_ACCOUNT_NOT_FOUND" => {
+            Some((ErrorCode::InvalidCredentials, None))
+        }
+        _ if find(code, "ALREADY_EXISTS").is_some() => Some((ErrorCode::UserExists, Some("email"))),
+        _ if code.starts_with("PASSWORD_TOO_") => Some((ErrorCode::Validation, Some("password"))),
+        _ if code.starts_with("INVALID_EMAIL") => Some((ErrorCode::Validation, Some("email"))),
+        "VALIDATION_ERROR" => Some((ErrorCode::Validation, None)),
         // The two-factor plugin's second step: another try.
-        Some((ErrorCode::InvalidCode, None))
-    } else if code == "INVALID_TWO_FACTOR_COOKIE" || code == "TOO_MANY_ATTEMPTS_REQUEST_NEW_CODE" {
+        "INVALID_CODE" | "INVALID_BACKUP_CODE" => Some((ErrorCode::InvalidCode, None)),
         // Its pending sign-in is gone (expired, used, or too many wrong codes).
-        Some((ErrorCode::ChallengeExpired, None))
-    } else {
-        None
+        "INVALID_TWO_FACTOR_COOKIE" | "TOO_MANY_ATTEMPTS_REQUEST_NEW_CODE" => {
+            Some((ErrorCode::ChallengeExpired, None))
+        }
+        _ => None,
     }
 }
 
