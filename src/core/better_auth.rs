@@ -103,7 +103,7 @@ pub fn two_factor_methods(status: u16, body: Option<&Json>) -> Option<Vec<String
     let mut totp = false;
     if let Some(Json::Arr(items)) = body.get("twoFactorMethods") {
         for m in items {
-            totp |= matches!(m, Json::Str(s) if s == "totp");
+            totp |= matches!(m.as_str(), Some("totp"));
         }
     }
     let mut methods = Vec::with_capacity(2);

@@ -466,7 +466,8 @@ pub fn parse_user(protocol: Protocol, resp: &HttpResponse) -> Result<String, Aut
         return Err(error_from_response(Op::Me, resp));
     }
     // Better Auth's get-session answers `null` once the session is gone.
-    if protocol == Protocol::BetterAuth && trim(resp.body) == "null" {
+    // Matched, not `==`: no `&&str` constant and comparison call.
+    if protocol == Protocol::BetterAuth && matches!(trim(resp.body), "null") {
         return Err(
             AuthError::new(ErrorCode::SessionExpired, "The session has ended")
                 .with_status(resp.status),
@@ -528,7 +529,8 @@ fn field_errors(body: Option<&Json>) -> Vec<(String, String)> {
             // `errors` list) concern the whole form, not a field.
             if let Some(Json::Obj(members)) = body {
                 for (k, v) in members {
-                    if let (Json::Arr(items), false) = (v, k == "non_field_errors" || k == "errors")
+                    if let (Json::Arr(items), false) =
+                        (v, matches!(k.as_str(), "non_field_errors" | "errors"))
                     {
                         if let Some(Json::Str(msg)) = items.first() {
                             out.push((k.clone(), msg.clone()));
