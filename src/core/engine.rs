@@ -422,13 +422,7 @@ impl Engine {
         if self.cfg.protocol == Protocol::BetterAuth && (200..300).contains(&reply.status) {
             return self.sign_in_answer(Op::Login, reply, local);
         }
-        let resp = Self::response(reply, local);
-        match protocol::parse_tokens(
-            &self.cfg,
-            Op::Login,
-            &resp,
-            json::parse(reply.body).as_ref(),
-        ) {
+        match self.tokens(Op::Login, reply, local) {
             Ok(tokens) => {
                 self.mfa = None;
                 self.sign_in(tokens, Event::SignedIn, local)
@@ -447,6 +441,18 @@ impl Engine {
                 self.fail(e)
             }
         }
+    }
+
+    /// A token answer read by `protocol::parse_tokens` (the body parsed here): the
+    /// second factor's and the refresh's, which ask nothing else of it.
+    fn tokens(&self, op: Op, reply: &Reply, local: Millis) -> Result<TokenSet, AuthError> {
+        let parsed = json::parse(reply.body);
+        protocol::parse_tokens(
+            &self.cfg,
+            op,
+            &Self::response(reply, local),
+            parsed.as_ref(),
+        )
     }
 
     /// Take new tokens. A refresh keeps the user and, when not rotated, the
@@ -580,13 +586,7 @@ impl Engine {
     /// The refresh answer: new tokens (`token_refreshed`), or an error; a rejected
     /// refresh token signs out (`session_expired`), anything else keeps the session.
     pub fn refresh_answer(&mut self, reply: &Reply, local: Millis) -> Result<Event, AuthError> {
-        let resp = Self::response(reply, local);
-        match protocol::parse_tokens(
-            &self.cfg,
-            Op::Refresh,
-            &resp,
-            json::parse(reply.body).as_ref(),
-        ) {
+        match self.tokens(Op::Refresh, reply, local) {
             Ok(tokens) => self
                 .sign_in(tokens, Event::TokenRefreshed, local)
                 .map(|_| Event::TokenRefreshed),
