@@ -133,23 +133,18 @@ fn get(cfg: &Config, path: &str, credential: Credential) -> HttpRequest {
 
 /// `identifier` is the username or email; the JSON protocol sends it under the key the caller used.
 pub fn login_request(cfg: &Config, id_key: &str, identifier: &str, password: &str) -> HttpRequest {
-    match cfg.protocol {
-        Protocol::Json => post(
-            cfg,
-            &cfg.endpoints.login,
+    // The body per protocol, then one `post` (not one per arm).
+    let (content_type, body) = match cfg.protocol {
+        Protocol::Json => (
             JSON_TYPE,
             json_object(&[(id_key, identifier), ("password", password)]),
         ),
         // Better Auth signs in by email only.
-        Protocol::BetterAuth => post(
-            cfg,
-            &cfg.endpoints.login,
+        Protocol::BetterAuth => (
             JSON_TYPE,
             json_object(&[("email", identifier), ("password", password)]),
         ),
-        Protocol::OAuth2Password => post(
-            cfg,
-            &cfg.endpoints.login,
+        Protocol::OAuth2Password => (
             FORM_TYPE,
             form(&[
                 ("grant_type", "password"),
@@ -157,7 +152,8 @@ pub fn login_request(cfg: &Config, id_key: &str, identifier: &str, password: &st
                 ("password", password),
             ]),
         ),
-    }
+    };
+    post(cfg, &cfg.endpoints.login, content_type, body)
 }
 
 pub fn register_request(
@@ -183,46 +179,44 @@ pub fn register_request(
 }
 
 pub fn refresh_request(cfg: &Config, refresh_token: &str) -> HttpRequest {
-    match cfg.protocol {
+    let (content_type, body) = match cfg.protocol {
         // The JWT is exchanged again with the session token (jwt plugin).
-        Protocol::BetterAuth => get(cfg, &cfg.endpoints.refresh, Credential::Refresh),
+        Protocol::BetterAuth => return get(cfg, &cfg.endpoints.refresh, Credential::Refresh),
         // The cookie carries the token: nothing to send but the request itself.
-        Protocol::Json if cfg.refresh_cookie => {
-            post(cfg, &cfg.endpoints.refresh, JSON_TYPE, "{}".to_owned())
-        }
-        Protocol::Json => post(
-            cfg,
-            &cfg.endpoints.refresh,
+        Protocol::Json if cfg.refresh_cookie => (JSON_TYPE, "{}".to_owned()),
+        Protocol::Json => (
             JSON_TYPE,
             json_object(&[(&cfg.fields.refresh_body, refresh_token)]),
         ),
-        Protocol::OAuth2Password => post(
-            cfg,
-            &cfg.endpoints.refresh,
+        Protocol::OAuth2Password => (
             FORM_TYPE,
             form(&[
                 ("grant_type", "refresh_token"),
                 (&cfg.fields.refresh_body, refresh_token),
             ]),
         ),
-    }
+    };
+    post(cfg, &cfg.endpoints.refresh, content_type, body)
 }
 
 /// None: the backend has no logout call; signing out is local only.
 pub fn logout_request(cfg: &Config, refresh_token: Option<&str>) -> Option<HttpRequest> {
     let path = cfg.endpoints.logout.as_deref()?;
-    if cfg.protocol == Protocol::BetterAuth {
-        return Some(HttpRequest {
-            credential: Credential::Refresh,
-            ..post(cfg, path, JSON_TYPE, "{}".to_owned())
-        });
-    }
+    // Better Auth's sign-out takes the session token as the bearer and no body; the
+    // others the access token, and the refresh token unless a cookie carries it.
+    let better_auth = cfg.protocol == Protocol::BetterAuth;
     let body = match refresh_token {
-        Some(t) if !cfg.refresh_cookie => json_object(&[(&cfg.fields.refresh_body, t)]),
+        Some(t) if !cfg.refresh_cookie && !better_auth => {
+            json_object(&[(&cfg.fields.refresh_body, t)])
+        }
         _ => "{}".to_owned(),
     };
     Some(HttpRequest {
-        credential: Credential::Access,
+        credential: if better_auth {
+            Credential::Refresh
+        } else {
+            Credential::Access
+        },
         ..post(cfg, path, JSON_TYPE, body)
     })
 }
