@@ -115,18 +115,13 @@ pub fn two_factor_methods(status: u16, body: Option<&Json>) -> Option<Vec<String
 }
 
 /// The second step: `{mfa}/verify-totp` with the app's code, or
-/// `{mfa}/verify-backup-code` with a recovery code (the pending sign-in travels in
-/// Better Auth's cookie).
-pub fn two_factor_request(
-    cfg: &Config,
-    base: &str,
-    code: Option<&str>,
-    recovery_code: Option<&str>,
-) -> HttpRequest {
-    let (path, code) = match (code, recovery_code) {
-        (Some(c), _) => ("/verify-totp", c),
-        (None, Some(r)) => ("/verify-backup-code", r),
-        (None, None) => ("/verify-totp", ""),
+/// `{mfa}/verify-backup-code` with a recovery code (`recovery`; the pending sign-in
+/// travels in Better Auth's cookie).
+pub fn two_factor_request(cfg: &Config, base: &str, recovery: bool, code: &str) -> HttpRequest {
+    let path = if recovery {
+        "/verify-backup-code"
+    } else {
+        "/verify-totp"
     };
     let path = [trim_end_slashes(base), path].concat();
     post(cfg, &path, JSON_TYPE, json_object(&[("code", code)]))
@@ -240,13 +235,13 @@ mod tests {
             None
         );
         let c = cfg("better-auth");
-        let totp = two_factor_request(&c, "/api/auth/two-factor", Some("123456"), None);
+        let totp = two_factor_request(&c, "/api/auth/two-factor", false, "123456");
         assert_eq!(
             totp.url,
             "http://127.0.0.1:8000/api/auth/two-factor/verify-totp"
         );
         assert_eq!(totp.body.as_deref(), Some(r#"{"code":"123456"}"#));
-        let backup = two_factor_request(&c, "/api/auth/two-factor/", None, Some("ab-cd"));
+        let backup = two_factor_request(&c, "/api/auth/two-factor/", true, "ab-cd");
         assert_eq!(
             backup.url,
             "http://127.0.0.1:8000/api/auth/two-factor/verify-backup-code"

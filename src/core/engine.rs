@@ -393,18 +393,20 @@ impl Engine {
                 "Sign in with your password first",
             ));
         };
-        if code.is_none() && recovery_code.is_none() {
-            return self.fail(missing_field("code", "Enter the code from your app"));
-        }
+        // The app's code when given, else a recovery code: chosen once for both protocols.
+        let (recovery, code) = match (code, recovery_code) {
+            (Some(c), _) => (false, c),
+            (None, Some(r)) => (true, r),
+            (None, None) => {
+                return self.fail(missing_field("code", "Enter the code from your app"))
+            }
+        };
         // Better Auth's two-factor plugin has its own routes (core::better_auth).
         let request = match (self.cfg.protocol, self.cfg.endpoints.mfa.as_deref()) {
             (Protocol::BetterAuth, Some(path)) => Some(better_auth::two_factor_request(
-                &self.cfg,
-                path,
-                code,
-                recovery_code,
+                &self.cfg, path, recovery, code,
             )),
-            _ => protocol::mfa_request(&self.cfg, challenge, code, recovery_code),
+            _ => protocol::mfa_request(&self.cfg, challenge, recovery, code),
         };
         match request {
             Some(request) => Ok(self.issue_request(Kind::Mfa, request)),

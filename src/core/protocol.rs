@@ -423,22 +423,21 @@ pub fn parse_sessions(resp: &HttpResponse) -> Result<String, AuthError> {
 }
 
 /// The second step of a two-factor sign-in (json protocol; Better Auth's is
-/// core::better_auth::two_factor_request); None when there is no mfa endpoint.
+/// core::better_auth::two_factor_request) with the app's code, or a recovery code
+/// when `recovery`; None when there is no mfa endpoint.
 pub fn mfa_request(
     cfg: &Config,
     challenge: &str,
-    code: Option<&str>,
-    recovery_code: Option<&str>,
+    recovery: bool,
+    code: &str,
 ) -> Option<HttpRequest> {
     let path = cfg.endpoints.mfa.as_deref()?;
-    let mut body = Object::new();
-    body.str("challenge", challenge);
-    match (code, recovery_code) {
-        (Some(c), _) => body.str("code", c),
-        (None, Some(r)) => body.str("recovery_code", r),
-        (None, None) => &mut body,
-    };
-    Some(post(cfg, path, JSON_TYPE, body.end()))
+    let key = if recovery { "recovery_code" } else { "code" };
+    let body = Object::new()
+        .str("challenge", challenge)
+        .str(key, code)
+        .end();
+    Some(post(cfg, path, JSON_TYPE, body))
 }
 
 /// Whether a 2xx register response signed the user in (else the client logs in).
