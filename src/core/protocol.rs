@@ -591,6 +591,7 @@ fn better_auth_code(code: &str) -> Option<(ErrorCode, Option<&'static str>)> {
 
 /// The message of an error whose body has none of its own, by code (the few that
 /// say more are chosen in `error_from_response`). One table, not a message per arm.
+#[inline(never)]
 fn fallback_message(code: ErrorCode) -> &'static str {
     match code {
         ErrorCode::RateLimited => "Too many attempts; try again later",
