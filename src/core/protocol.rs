@@ -629,9 +629,14 @@ fn error_from(op: Op, resp: &HttpResponse, body: Option<&Json>) -> AuthError {
         Some(b @ Json::Obj(_)) => Some(b),
         _ => None,
     };
-    let code_in_body = body
-        .and_then(|b| b.str_of("code").or_else(|| b.str_of("error")))
-        .unwrap_or("");
+    // Matches, not `and_then`/`or_else` closures.
+    let code_in_body = match body {
+        Some(b) => match b.str_of("code") {
+            Some(code) => code,
+            None => b.str_of("error").unwrap_or(""),
+        },
+        None => "",
+    };
     let said = server_message(body);
     let mut upper = !code_in_body.is_empty();
     for b in code_in_body.bytes() {
