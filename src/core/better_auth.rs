@@ -73,11 +73,10 @@ pub fn session_request(cfg: &Config) -> Result<HttpRequest, AuthError> {
 /// `json::parse` read it. Its `null` (no session cookie came back) means the sign-in
 /// did not finish.
 pub fn session_token_of(body: Option<&Json>) -> Option<String> {
-    body?
-        .get("session")?
-        .str_of("token")
-        .filter(|t| !t.is_empty())
-        .map(str::to_owned)
+    match body?.get("session")?.str_of("token") {
+        Some(token) if !token.is_empty() => Some(token.to_owned()),
+        _ => None,
+    }
 }
 
 pub fn no_session() -> AuthError {

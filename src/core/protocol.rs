@@ -251,16 +251,14 @@ pub fn parse_session_token(
             return Ok(token.to_owned());
         }
     }
-    parse_body(resp, body)?
-        .str_of("token")
-        .filter(|t| !t.is_empty())
-        .map(str::to_owned)
-        .ok_or_else(|| {
-            invalid_response(
-                "The response has no session token (is the bearer plugin enabled?)",
-                resp.status,
-            )
-        })
+    // A match, not `filter`/`map`/`ok_or_else` closures.
+    match parse_body(resp, body)?.str_of("token") {
+        Some(token) if !token.is_empty() => Ok(token.to_owned()),
+        _ => Err(invalid_response(
+            "The response has no session token (is the bearer plugin enabled?)",
+            resp.status,
+        )),
+    }
 }
 
 /// Parse a successful sign-in / refresh response (read where `cfg.fields` says), or
