@@ -105,7 +105,7 @@ pub fn two_factor_methods(status: u16, body: Option<&Json>) -> Option<Vec<String
             totp |= matches!(m.as_str(), Some("totp"));
         }
     }
-    let mut methods = Vec::with_capacity(2);
+    let mut methods = Vec::new();
     if totp {
         methods.push("totp".to_owned());
     }
