@@ -460,7 +460,8 @@ pub fn parse_user(protocol: Protocol, resp: &HttpResponse) -> Result<String, Aut
     // Matched, not `==`: no `&&str` constant and comparison call.
     if protocol == Protocol::BetterAuth && matches!(trim(resp.body), "null") {
         return Err(
-            AuthError::new(ErrorCode::SessionExpired, "The session has ended")
+            // The engine's text for an expired session (one copy in the data).
+            AuthError::new(ErrorCode::SessionExpired, "The session has expired")
                 .with_status(resp.status),
         );
     }
