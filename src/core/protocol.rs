@@ -447,8 +447,14 @@ pub fn has_tokens(cfg: &Config, body: Option<&Json>, set_auth_token: Option<&str
     } else {
         &cfg.fields.access_token
     };
-    set_auth_token.is_some_and(|t| !t.is_empty() && better_auth)
-        || body.is_some_and(|b| matches!(lookup(b, path), Some(Json::Str(t)) if !t.is_empty()))
+    // Matches, not `is_some_and` closures.
+    if better_auth && matches!(set_auth_token, Some(t) if !t.is_empty()) {
+        return true;
+    }
+    match body {
+        Some(b) => matches!(lookup(b, path), Some(Json::Str(t)) if !t.is_empty()),
+        None => false,
+    }
 }
 
 /// A successful `me` response: a JSON object, returned as JSON text.
