@@ -400,7 +400,6 @@ pub fn parse_sessions(resp: &HttpResponse) -> Result<String, AuthError> {
         let Some(id) = item.str_of("id") else {
             return Err(invalid_response("A session has no id", resp.status));
         };
-        let text = |key: &str| item.str_of(key).unwrap_or("");
         let current = matches!(item.get("current"), Some(Json::Bool(true)));
         if out.len() > 1 {
             out.push(',');
@@ -408,10 +407,10 @@ pub fn parse_sessions(resp: &HttpResponse) -> Result<String, AuthError> {
         out.push_str(
             &Object::new()
                 .str("id", id)
-                .str("createdAt", text("created_at"))
-                .str("lastUsedAt", text("last_used_at"))
-                .str("userAgent", text("user_agent"))
-                .str("ip", text("ip"))
+                .str("createdAt", item.str_of("created_at").unwrap_or(""))
+                .str("lastUsedAt", item.str_of("last_used_at").unwrap_or(""))
+                .str("userAgent", item.str_of("user_agent").unwrap_or(""))
+                .str("ip", item.str_of("ip").unwrap_or(""))
                 .raw("current", if current { "true" } else { "false" })
                 .end(),
         );
