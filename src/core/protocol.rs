@@ -291,7 +291,12 @@ pub fn parse_tokens(
                 resp.status,
             )
         })?;
-    let user = match fields.user.as_deref().and_then(|p| lookup(body, p)) {
+    // Matched, not `as_deref().and_then(..)` (a closure).
+    let user = match &fields.user {
+        Some(path) => lookup(body, path),
+        None => None,
+    };
+    let user = match user {
         None | Some(Json::Null) => None,
         // Written out last, when nothing can refuse the answer any more.
         Some(user @ Json::Obj(_)) => Some(user),
