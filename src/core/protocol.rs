@@ -478,12 +478,11 @@ pub fn parse_user(protocol: Protocol, resp: &HttpResponse) -> Result<String, Aut
     let parsed = json::parse(resp.body);
     let body = parse_body(resp, parsed.as_ref())?;
     // Better Auth: {"session": {...}, "user": {...}}.
-    match (body.get("session"), body.get("user")) {
-        (Some(_), Some(user @ Json::Obj(_))) if protocol == Protocol::BetterAuth => {
-            Ok(user.to_text())
-        }
-        _ => Ok(body.to_text()),
-    }
+    let user = match (body.get("session"), body.get("user")) {
+        (Some(_), Some(user @ Json::Obj(_))) if protocol == Protocol::BetterAuth => user,
+        _ => body,
+    };
+    Ok(user.to_text())
 }
 
 pub(super) fn invalid_response(message: &str, status: u16) -> AuthError {
