@@ -451,14 +451,8 @@ pub fn has_tokens(cfg: &Config, body: Option<&Json>, set_auth_token: Option<&str
     } else {
         &cfg.fields.access_token
     };
-    // Matches, not `is_some_and` closures.
-    if better_auth && matches!(set_auth_token, Some(t) if !t.is_empty()) {
-        return true;
-    }
-    match body {
-        Some(b) => matches!(lookup(b, path), Some(Json::Str(t)) if !t.is_empty()),
-        None => false,
-    }
+    set_auth_token.is_some_and(|t| !t.is_empty() && better_auth)
+        || body.is_some_and(|b| matches!(lookup(b, path), Some(Json::Str(t)) if !t.is_empty()))
 }
 
 /// A successful `me` response: a JSON object, returned as JSON text.
@@ -478,11 +472,12 @@ pub fn parse_user(protocol: Protocol, resp: &HttpResponse) -> Result<String, Aut
     let parsed = json::parse(resp.body);
     let body = parse_body(resp, parsed.as_ref())?;
     // Better Auth: {"session": {...}, "user": {...}}.
-    let user = match (body.get("session"), body.get("user")) {
-        (Some(_), Some(user @ Json::Obj(_))) if protocol == Protocol::BetterAuth => user,
-        _ => body,
-    };
-    Ok(user.to_text())
+    match (body.get("session"), body.get("user")) {
+        (Some(_), Some(user @ Json::Obj(_))) if protocol == Protocol::BetterAuth => {
+            Ok(user.to_text())
+        }
+        _ => Ok(body.to_text()),
+    }
 }
 
 pub(super) fn invalid_response(message: &str, status: u16) -> AuthError {
