@@ -4,6 +4,7 @@
 
 use auth_wasm::core::config::{Config, RawConfig};
 use auth_wasm::core::engine::{Engine, Reply};
+use auth_wasm::core::json;
 use auth_wasm::core::protocol::{self, HttpResponse, Op};
 use libfuzzer_sys::fuzz_target;
 
@@ -43,10 +44,11 @@ fuzz_target!(|input: (u16, u8, &str, &str)| {
         retry_after: Some(header),
         now: 1.7e12,
     };
-    let _ = protocol::parse_tokens(&cfg, op, &resp);
-    let _ = protocol::parse_session_token(op, &resp, Some(header));
+    let parsed = json::parse(body);
+    let _ = protocol::parse_tokens(&cfg, op, &resp, parsed.as_ref());
+    let _ = protocol::parse_session_token(op, &resp, Some(header), parsed.as_ref());
     let _ = protocol::parse_user(cfg.protocol, &resp);
-    let _ = protocol::has_tokens(&cfg, body, Some(header));
+    let _ = protocol::has_tokens(&cfg, parsed.as_ref(), Some(header));
     let err = protocol::error_from_response(op, &resp);
     assert!(!err.message.is_empty());
     let mut engine = Engine::new(cfg);

@@ -15,9 +15,9 @@ use crate::prelude::*;
 
 use super::config::Config;
 use super::error::{AuthError, ErrorCode};
-use super::json::{self, Json};
+use super::json::Json;
 use super::object::Object;
-use super::protocol::{json_object, post, Credential, HttpRequest, HttpResponse, JSON_TYPE};
+use super::protocol::{json_object, post, Credential, HttpRequest, JSON_TYPE};
 use super::url::{find, join, trim_end_slashes};
 
 /// What the pending record says in place of an issuer: Better Auth checked the
@@ -69,14 +69,14 @@ pub fn session_request(cfg: &Config) -> Result<HttpRequest, AuthError> {
     })
 }
 
-/// The session token of a get-session answer (`{"session": {"token"}, "user"}`). Its
-/// `null` (no session cookie came back) means the sign-in did not finish.
-pub fn session_token_of(body: &str) -> Option<String> {
-    let body = json::parse(body)?;
-    body.get("session")?
-        .str_of("token")
-        .filter(|t| !t.is_empty())
-        .map(str::to_owned)
+/// The session token of a get-session answer (`{"session": {"token"}, "user"}`), as
+/// `json::parse` read it. Its `null` (no session cookie came back) means the sign-in
+/// did not finish.
+pub fn session_token_of(body: Option<&Json>) -> Option<String> {
+    match body?.get("session")?.str_of("token") {
+        Some(token) if !token.is_empty() => Some(token.to_owned()),
+        _ => None,
+    }
 }
 
 pub fn no_session() -> AuthError {
@@ -88,12 +88,13 @@ pub fn no_session() -> AuthError {
 
 /// A password sign-in answered `{"twoFactorRedirect": true, "twoFactorMethods"}`:
 /// `totp` when offered (its `otp`, a code sent by mail or SMS, is not wired), and
-/// `recovery_code` (its backup codes, which every enrolment has).
-pub fn two_factor_methods(resp: &HttpResponse) -> Option<Vec<String>> {
-    if !(200..300).contains(&resp.status) {
+/// `recovery_code` (its backup codes, which every enrolment has). `body` is
+/// `json::parse` of the answer's body.
+pub fn two_factor_methods(status: u16, body: Option<&Json>) -> Option<Vec<String>> {
+    if !(200..300).contains(&status) {
         return None;
     }
-    let body = json::parse(resp.body)?;
+    let body = body?;
     if !matches!(body.get("twoFactorRedirect"), Some(Json::Bool(true))) {
         return None;
     }
@@ -101,10 +102,10 @@ pub fn two_factor_methods(resp: &HttpResponse) -> Option<Vec<String>> {
     let mut totp = false;
     if let Some(Json::Arr(items)) = body.get("twoFactorMethods") {
         for m in items {
-            totp |= matches!(m, Json::Str(s) if s == "totp");
+            totp |= matches!(m.as_str(), Some("totp"));
         }
     }
-    let mut methods = Vec::with_capacity(2);
+    let mut methods = Vec::new();
     if totp {
         methods.push("totp".to_owned());
     }
@@ -113,18 +114,13 @@ pub fn two_factor_methods(resp: &HttpResponse) -> Option<Vec<String>> {
 }
 
 /// The second step: `{mfa}/verify-totp` with the app's code, or
-/// `{mfa}/verify-backup-code` with a recovery code (the pending sign-in travels in
-/// Better Auth's cookie).
-pub fn two_factor_request(
-    cfg: &Config,
-    base: &str,
-    code: Option<&str>,
-    recovery_code: Option<&str>,
-) -> HttpRequest {
-    let (path, code) = match (code, recovery_code) {
-        (Some(c), _) => ("/verify-totp", c),
-        (None, Some(r)) => ("/verify-backup-code", r),
-        (None, None) => ("/verify-totp", ""),
+/// `{mfa}/verify-backup-code` with a recovery code (`recovery`; the pending sign-in
+/// travels in Better Auth's cookie).
+pub fn two_factor_request(cfg: &Config, base: &str, recovery: bool, code: &str) -> HttpRequest {
+    let path = if recovery {
+        "/verify-backup-code"
+    } else {
+        "/verify-totp"
     };
     let path = [trim_end_slashes(base), path].concat();
     post(cfg, &path, JSON_TYPE, json_object(&[("code", code)]))
@@ -133,7 +129,9 @@ pub fn two_factor_request(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::json;
     use crate::core::protocol::tests::{cfg, resp};
+    use crate::core::protocol::HttpResponse;
 
     #[test]
     fn social_start_asks_for_the_url_and_comes_back_with_the_state() {
@@ -201,6 +199,7 @@ mod tests {
 
     #[test]
     fn the_session_token_is_read_from_get_session() {
+        let session_token_of = |body| session_token_of(json::parse(body).as_ref());
         assert_eq!(
             session_token_of(r#"{"session":{"token":"st-1","id":"x"},"user":{}}"#).as_deref(),
             Some("st-1")
@@ -216,6 +215,8 @@ mod tests {
 
     #[test]
     fn a_two_factor_redirect_is_a_challenge() {
+        let two_factor_methods =
+            |r: &HttpResponse| two_factor_methods(r.status, json::parse(r.body).as_ref());
         let methods = two_factor_methods(&resp(
             200,
             r#"{"twoFactorRedirect":true,"twoFactorMethods":["totp","otp"]}"#,
@@ -233,13 +234,13 @@ mod tests {
             None
         );
         let c = cfg("better-auth");
-        let totp = two_factor_request(&c, "/api/auth/two-factor", Some("123456"), None);
+        let totp = two_factor_request(&c, "/api/auth/two-factor", false, "123456");
         assert_eq!(
             totp.url,
             "http://127.0.0.1:8000/api/auth/two-factor/verify-totp"
         );
         assert_eq!(totp.body.as_deref(), Some(r#"{"code":"123456"}"#));
-        let backup = two_factor_request(&c, "/api/auth/two-factor/", None, Some("ab-cd"));
+        let backup = two_factor_request(&c, "/api/auth/two-factor/", true, "ab-cd");
         assert_eq!(
             backup.url,
             "http://127.0.0.1:8000/api/auth/two-factor/verify-backup-code"

@@ -12,7 +12,7 @@ use super::clock::{Clock, Millis};
 use super::config::{Config, Protocol};
 use super::dpop::Dpop;
 use super::error::{AuthError, ErrorCode};
-use super::json::{write_num, write_str};
+use super::json::{self, write_num, write_str};
 use super::object::Object;
 use super::passkey::{self, PasskeyOp};
 use super::persist;
@@ -320,15 +320,18 @@ impl Engine {
         local: Millis,
     ) -> Result<Answer, AuthError> {
         let resp = Self::response(reply, local);
+        // Read once for every question below (and the error mapping).
+        let parsed = json::parse(reply.body);
+        let body = parsed.as_ref();
         if op == Op::Register
             && (200..300).contains(&reply.status)
-            && !protocol::has_tokens(&self.cfg, reply.body, reply.auth_token)
+            && !protocol::has_tokens(&self.cfg, body, reply.auth_token)
         {
             return Ok(Answer::LogIn);
         }
         if self.cfg.protocol == Protocol::BetterAuth {
             if let Some(session_token) = self.exchanging.take() {
-                let mut tokens = match protocol::parse_tokens(&self.cfg, op, &resp) {
+                let mut tokens = match protocol::parse_tokens(&self.cfg, op, &resp, body) {
                     Ok(t) => t,
                     Err(e) => return self.fail(e),
                 };
@@ -338,7 +341,7 @@ impl Engine {
                     .map(|_| Answer::Done);
             }
             if op == Op::Login {
-                if let Some(methods) = better_auth::two_factor_methods(&resp) {
+                if let Some(methods) = better_auth::two_factor_methods(reply.status, body) {
                     // The challenge is Better Auth's cookie; nothing to keep but the methods.
                     self.mfa = Some((String::new(), methods));
                     self.error = None;
@@ -346,9 +349,9 @@ impl Engine {
                 }
             }
             let session_token = if op == Op::Social && (200..300).contains(&resp.status) {
-                better_auth::session_token_of(resp.body).ok_or_else(better_auth::no_session)
+                better_auth::session_token_of(body).ok_or_else(better_auth::no_session)
             } else {
-                protocol::parse_session_token(op, &resp, reply.auth_token)
+                protocol::parse_session_token(op, &resp, reply.auth_token, body)
             };
             let session_token = match session_token {
                 Ok(t) => t,
@@ -364,13 +367,13 @@ impl Engine {
             return Ok(Answer::Next(self.issue(Kind::SignIn(op), out)));
         }
         if matches!(op, Op::Login | Op::Social) {
-            if let Some(challenge) = protocol::parse_mfa_challenge(&resp) {
+            if let Some(challenge) = protocol::parse_mfa_challenge(reply.status, body) {
                 self.mfa = Some(challenge);
                 self.error = None;
                 return Ok(Answer::Mfa);
             }
         }
-        match protocol::parse_tokens(&self.cfg, op, &resp) {
+        match protocol::parse_tokens(&self.cfg, op, &resp, body) {
             Ok(tokens) => self
                 .sign_in(tokens, Event::SignedIn, local)
                 .map(|_| Answer::Done),
@@ -390,18 +393,20 @@ impl Engine {
                 "Sign in with your password first",
             ));
         };
-        if code.is_none() && recovery_code.is_none() {
-            return self.fail(missing_field("code", "Enter the code from your app"));
-        }
+        // The app's code when given, else a recovery code: chosen once for both protocols.
+        let (recovery, code) = match (code, recovery_code) {
+            (Some(c), _) => (false, c),
+            (None, Some(r)) => (true, r),
+            (None, None) => {
+                return self.fail(missing_field("code", "Enter the code from your app"))
+            }
+        };
         // Better Auth's two-factor plugin has its own routes (core::better_auth).
         let request = match (self.cfg.protocol, self.cfg.endpoints.mfa.as_deref()) {
             (Protocol::BetterAuth, Some(path)) => Some(better_auth::two_factor_request(
-                &self.cfg,
-                path,
-                code,
-                recovery_code,
+                &self.cfg, path, recovery, code,
             )),
-            _ => protocol::mfa_request(&self.cfg, challenge, code, recovery_code),
+            _ => protocol::mfa_request(&self.cfg, challenge, recovery, code),
         };
         match request {
             Some(request) => Ok(self.issue_request(Kind::Mfa, request)),
@@ -419,8 +424,7 @@ impl Engine {
         if self.cfg.protocol == Protocol::BetterAuth && (200..300).contains(&reply.status) {
             return self.sign_in_answer(Op::Login, reply, local);
         }
-        let resp = Self::response(reply, local);
-        match protocol::parse_tokens(&self.cfg, Op::Login, &resp) {
+        match self.tokens(Op::Login, reply, local) {
             Ok(tokens) => {
                 self.mfa = None;
                 self.sign_in(tokens, Event::SignedIn, local)
@@ -439,6 +443,18 @@ impl Engine {
                 self.fail(e)
             }
         }
+    }
+
+    /// A token answer read by `protocol::parse_tokens` (the body parsed here): the
+    /// second factor's and the refresh's, which ask nothing else of it.
+    fn tokens(&self, op: Op, reply: &Reply, local: Millis) -> Result<TokenSet, AuthError> {
+        let parsed = json::parse(reply.body);
+        protocol::parse_tokens(
+            &self.cfg,
+            op,
+            &Self::response(reply, local),
+            parsed.as_ref(),
+        )
     }
 
     /// Take new tokens. A refresh keeps the user and, when not rotated, the
@@ -572,8 +588,7 @@ impl Engine {
     /// The refresh answer: new tokens (`token_refreshed`), or an error; a rejected
     /// refresh token signs out (`session_expired`), anything else keeps the session.
     pub fn refresh_answer(&mut self, reply: &Reply, local: Millis) -> Result<Event, AuthError> {
-        let resp = Self::response(reply, local);
-        match protocol::parse_tokens(&self.cfg, Op::Refresh, &resp) {
+        match self.tokens(Op::Refresh, reply, local) {
             Ok(tokens) => self
                 .sign_in(tokens, Event::TokenRefreshed, local)
                 .map(|_| Event::TokenRefreshed),

@@ -151,7 +151,9 @@ impl ErrorCode {
             ProviderError,
         ]
         .into_iter()
-        .find(|c| c.as_str() == code)
+        // `str` with `str`, not `&str` with `&str` (whose `PartialEq` takes both by
+        // reference: each text spilled to the stack).
+        .find(|c| *c.as_str() == *code)
     }
 }
 

@@ -65,7 +65,9 @@ impl Json {
         while i > 0 {
             i -= 1;
             match members.get(i) {
-                Some((k, v)) if k == key => return Some(v),
+                // `str` with `str`: `&String == &str` goes through `&A == &B`, which
+                // takes both by reference (spilled to the stack).
+                Some((k, v)) if **k == *key => return Some(v),
                 _ => {}
             }
         }
@@ -432,7 +434,7 @@ impl Parser<'_, '_> {
                                     let first = name.as_bytes().first();
                                     let mut j = 0;
                                     while let Some(k) = keep.get(j) {
-                                        if k.as_bytes().first() == first && *k == name {
+                                        if k.as_bytes().first() == first && **k == *name {
                                             slot = Some(j);
                                             break;
                                         }

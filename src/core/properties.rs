@@ -145,8 +145,9 @@ proptest! {
             let cfg = config(protocol);
             for op in OPS {
                 let resp = HttpResponse { status, body: &text, retry_after: Some(&text), now };
-                let _ = protocol::parse_tokens(&cfg, op, &resp);
-                let _ = protocol::parse_session_token(op, &resp, Some(&text));
+                let parsed = json::parse(&text);
+                let _ = protocol::parse_tokens(&cfg, op, &resp, parsed.as_ref());
+                let _ = protocol::parse_session_token(op, &resp, Some(&text), parsed.as_ref());
                 let _ = protocol::parse_user(cfg.protocol, &resp);
                 let _ = protocol::error_from_response(op, &resp);
             }
@@ -170,7 +171,7 @@ proptest! {
         let cfg = Config { fields, ..config("json") };
         let text = body.to_text();
         let resp = HttpResponse { status: 200, body: &text, retry_after: None, now: 0.0 };
-        prop_assert_eq!(protocol::parse_tokens(&cfg, Op::Login, &resp).unwrap().access_token, token);
+        prop_assert_eq!(protocol::parse_tokens(&cfg, Op::Login, &resp, Some(&body)).unwrap().access_token, token);
     }
 
     #[test]

@@ -133,23 +133,18 @@ fn get(cfg: &Config, path: &str, credential: Credential) -> HttpRequest {
 
 /// `identifier` is the username or email; the JSON protocol sends it under the key the caller used.
 pub fn login_request(cfg: &Config, id_key: &str, identifier: &str, password: &str) -> HttpRequest {
-    match cfg.protocol {
-        Protocol::Json => post(
-            cfg,
-            &cfg.endpoints.login,
+    // The body per protocol, then one `post` (not one per arm).
+    let (content_type, body) = match cfg.protocol {
+        Protocol::Json => (
             JSON_TYPE,
             json_object(&[(id_key, identifier), ("password", password)]),
         ),
         // Better Auth signs in by email only.
-        Protocol::BetterAuth => post(
-            cfg,
-            &cfg.endpoints.login,
+        Protocol::BetterAuth => (
             JSON_TYPE,
             json_object(&[("email", identifier), ("password", password)]),
         ),
-        Protocol::OAuth2Password => post(
-            cfg,
-            &cfg.endpoints.login,
+        Protocol::OAuth2Password => (
             FORM_TYPE,
             form(&[
                 ("grant_type", "password"),
@@ -157,7 +152,8 @@ pub fn login_request(cfg: &Config, id_key: &str, identifier: &str, password: &st
                 ("password", password),
             ]),
         ),
-    }
+    };
+    post(cfg, &cfg.endpoints.login, content_type, body)
 }
 
 pub fn register_request(
@@ -183,46 +179,44 @@ pub fn register_request(
 }
 
 pub fn refresh_request(cfg: &Config, refresh_token: &str) -> HttpRequest {
-    match cfg.protocol {
+    let (content_type, body) = match cfg.protocol {
         // The JWT is exchanged again with the session token (jwt plugin).
-        Protocol::BetterAuth => get(cfg, &cfg.endpoints.refresh, Credential::Refresh),
+        Protocol::BetterAuth => return get(cfg, &cfg.endpoints.refresh, Credential::Refresh),
         // The cookie carries the token: nothing to send but the request itself.
-        Protocol::Json if cfg.refresh_cookie => {
-            post(cfg, &cfg.endpoints.refresh, JSON_TYPE, "{}".to_owned())
-        }
-        Protocol::Json => post(
-            cfg,
-            &cfg.endpoints.refresh,
+        Protocol::Json if cfg.refresh_cookie => (JSON_TYPE, "{}".to_owned()),
+        Protocol::Json => (
             JSON_TYPE,
             json_object(&[(&cfg.fields.refresh_body, refresh_token)]),
         ),
-        Protocol::OAuth2Password => post(
-            cfg,
-            &cfg.endpoints.refresh,
+        Protocol::OAuth2Password => (
             FORM_TYPE,
             form(&[
                 ("grant_type", "refresh_token"),
                 (&cfg.fields.refresh_body, refresh_token),
             ]),
         ),
-    }
+    };
+    post(cfg, &cfg.endpoints.refresh, content_type, body)
 }
 
 /// None: the backend has no logout call; signing out is local only.
 pub fn logout_request(cfg: &Config, refresh_token: Option<&str>) -> Option<HttpRequest> {
     let path = cfg.endpoints.logout.as_deref()?;
-    if cfg.protocol == Protocol::BetterAuth {
-        return Some(HttpRequest {
-            credential: Credential::Refresh,
-            ..post(cfg, path, JSON_TYPE, "{}".to_owned())
-        });
-    }
+    // Better Auth's sign-out takes the session token as the bearer and no body; the
+    // others the access token, and the refresh token unless a cookie carries it.
+    let better_auth = cfg.protocol == Protocol::BetterAuth;
     let body = match refresh_token {
-        Some(t) if !cfg.refresh_cookie => json_object(&[(&cfg.fields.refresh_body, t)]),
+        Some(t) if !cfg.refresh_cookie && !better_auth => {
+            json_object(&[(&cfg.fields.refresh_body, t)])
+        }
         _ => "{}".to_owned(),
     };
     Some(HttpRequest {
-        credential: Credential::Access,
+        credential: if better_auth {
+            Credential::Refresh
+        } else {
+            Credential::Access
+        },
         ..post(cfg, path, JSON_TYPE, body)
     })
 }
@@ -239,14 +233,16 @@ pub fn me_request(cfg: &Config) -> Option<HttpRequest> {
 }
 
 /// Better Auth's sign-in / sign-up answer: the session token, from the bearer
-/// plugin's `set-auth-token` header or the body's `token`.
+/// plugin's `set-auth-token` header or the body's `token`. `body` is `json::parse` of
+/// `resp.body`: the sign-in answer is read once for every question asked of it.
 pub fn parse_session_token(
     op: Op,
     resp: &HttpResponse,
     set_auth_token: Option<&str>,
+    body: Option<&Json>,
 ) -> Result<String, AuthError> {
     if !(200..300).contains(&resp.status) {
-        return Err(error_from_response(op, resp));
+        return Err(error_from(op, resp, body));
     }
     // A match, not `map(trim).filter(..)` (see dpop's nonce).
     if let Some(token) = set_auth_token {
@@ -255,27 +251,30 @@ pub fn parse_session_token(
             return Ok(token.to_owned());
         }
     }
-    parse_body(resp)?
-        .str_of("token")
-        .filter(|t| !t.is_empty())
-        .map(str::to_owned)
-        .ok_or_else(|| {
-            invalid_response(
-                "The response has no session token (is the bearer plugin enabled?)",
-                resp.status,
-            )
-        })
+    // A match, not `filter`/`map`/`ok_or_else` closures.
+    match parse_body(resp, body)?.str_of("token") {
+        Some(token) if !token.is_empty() => Ok(token.to_owned()),
+        _ => Err(invalid_response(
+            "The response has no session token (is the bearer plugin enabled?)",
+            resp.status,
+        )),
+    }
 }
 
 /// Parse a successful sign-in / refresh response (read where `cfg.fields` says), or
-/// map its error.
-pub fn parse_tokens(cfg: &Config, op: Op, resp: &HttpResponse) -> Result<TokenSet, AuthError> {
+/// map its error. `body` is `json::parse` of `resp.body`.
+pub fn parse_tokens(
+    cfg: &Config,
+    op: Op,
+    resp: &HttpResponse,
+    body: Option<&Json>,
+) -> Result<TokenSet, AuthError> {
     if !(200..300).contains(&resp.status) {
-        return Err(error_from_response(op, resp));
+        return Err(error_from(op, resp, body));
     }
-    let body = parse_body(resp)?;
+    let body = parse_body(resp, body)?;
     let fields = &cfg.fields;
-    let text_at = |path: &str| match lookup(&body, path) {
+    let text_at = |path: &str| match lookup(body, path) {
         Some(Json::Str(t)) if !t.is_empty() => Some(t.as_str()),
         _ => None,
     };
@@ -292,7 +291,12 @@ pub fn parse_tokens(cfg: &Config, op: Op, resp: &HttpResponse) -> Result<TokenSe
                 resp.status,
             )
         })?;
-    let user = match fields.user.as_deref().and_then(|p| lookup(&body, p)) {
+    // Matched, not `as_deref().and_then(..)` (a closure).
+    let user = match &fields.user {
+        Some(path) => lookup(body, path),
+        None => None,
+    };
+    let user = match user {
         None | Some(Json::Null) => None,
         // Written out last, when nothing can refuse the answer any more.
         Some(user @ Json::Obj(_)) => Some(user),
@@ -316,7 +320,7 @@ pub fn parse_tokens(cfg: &Config, op: Op, resp: &HttpResponse) -> Result<TokenSe
     Ok(TokenSet {
         access_token: access_token.to_owned(),
         refresh_token: text_at(&fields.refresh_token).map(str::to_owned),
-        expires_in: lookup(&body, &fields.expires_in)
+        expires_in: lookup(body, &fields.expires_in)
             .and_then(Json::as_f64)
             .filter(|n| n.is_finite() && *n >= 0.0),
         user: user.map(Json::to_text),
@@ -324,12 +328,13 @@ pub fn parse_tokens(cfg: &Config, op: Op, resp: &HttpResponse) -> Result<TokenSe
 }
 
 /// A 2xx sign-in answer asking for a second factor: the challenge and the methods
-/// offered (`{"mfa_required": true, "challenge", "methods"}`).
-pub fn parse_mfa_challenge(resp: &HttpResponse) -> Option<(String, Vec<String>)> {
-    if !(200..300).contains(&resp.status) {
+/// offered (`{"mfa_required": true, "challenge", "methods"}`). `body` is `json::parse`
+/// of the answer's body.
+pub fn parse_mfa_challenge(status: u16, body: Option<&Json>) -> Option<(String, Vec<String>)> {
+    if !(200..300).contains(&status) {
         return None;
     }
-    let body = json::parse(resp.body)?;
+    let body = body?;
     if !matches!(body.get("mfa_required"), Some(Json::Bool(true))) {
         return None;
     }
@@ -400,7 +405,6 @@ pub fn parse_sessions(resp: &HttpResponse) -> Result<String, AuthError> {
         let Some(id) = item.str_of("id") else {
             return Err(invalid_response("A session has no id", resp.status));
         };
-        let text = |key: &str| item.str_of(key).unwrap_or("");
         let current = matches!(item.get("current"), Some(Json::Bool(true)));
         if out.len() > 1 {
             out.push(',');
@@ -408,10 +412,10 @@ pub fn parse_sessions(resp: &HttpResponse) -> Result<String, AuthError> {
         out.push_str(
             &Object::new()
                 .str("id", id)
-                .str("createdAt", text("created_at"))
-                .str("lastUsedAt", text("last_used_at"))
-                .str("userAgent", text("user_agent"))
-                .str("ip", text("ip"))
+                .str("createdAt", item.str_of("created_at").unwrap_or(""))
+                .str("lastUsedAt", item.str_of("last_used_at").unwrap_or(""))
+                .str("userAgent", item.str_of("user_agent").unwrap_or(""))
+                .str("ip", item.str_of("ip").unwrap_or(""))
                 .raw("current", if current { "true" } else { "false" })
                 .end(),
         );
@@ -421,26 +425,26 @@ pub fn parse_sessions(resp: &HttpResponse) -> Result<String, AuthError> {
 }
 
 /// The second step of a two-factor sign-in (json protocol; Better Auth's is
-/// core::better_auth::two_factor_request); None when there is no mfa endpoint.
+/// core::better_auth::two_factor_request) with the app's code, or a recovery code
+/// when `recovery`; None when there is no mfa endpoint.
 pub fn mfa_request(
     cfg: &Config,
     challenge: &str,
-    code: Option<&str>,
-    recovery_code: Option<&str>,
+    recovery: bool,
+    code: &str,
 ) -> Option<HttpRequest> {
     let path = cfg.endpoints.mfa.as_deref()?;
-    let mut body = Object::new();
-    body.str("challenge", challenge);
-    match (code, recovery_code) {
-        (Some(c), _) => body.str("code", c),
-        (None, Some(r)) => body.str("recovery_code", r),
-        (None, None) => &mut body,
-    };
-    Some(post(cfg, path, JSON_TYPE, body.end()))
+    let key = if recovery { "recovery_code" } else { "code" };
+    let body = Object::new()
+        .str("challenge", challenge)
+        .str(key, code)
+        .end();
+    Some(post(cfg, path, JSON_TYPE, body))
 }
 
 /// Whether a 2xx register response signed the user in (else the client logs in).
-pub fn has_tokens(cfg: &Config, body: &str, set_auth_token: Option<&str>) -> bool {
+/// `body` is `json::parse` of the response's body.
+pub fn has_tokens(cfg: &Config, body: Option<&Json>, set_auth_token: Option<&str>) -> bool {
     let better_auth = cfg.protocol == Protocol::BetterAuth;
     let path = if better_auth {
         "token"
@@ -448,8 +452,7 @@ pub fn has_tokens(cfg: &Config, body: &str, set_auth_token: Option<&str>) -> boo
         &cfg.fields.access_token
     };
     set_auth_token.is_some_and(|t| !t.is_empty() && better_auth)
-        || json::parse(body)
-            .is_some_and(|b| matches!(lookup(&b, path), Some(Json::Str(t)) if !t.is_empty()))
+        || body.is_some_and(|b| matches!(lookup(b, path), Some(Json::Str(t)) if !t.is_empty()))
 }
 
 /// A successful `me` response: a JSON object, returned as JSON text.
@@ -458,13 +461,16 @@ pub fn parse_user(protocol: Protocol, resp: &HttpResponse) -> Result<String, Aut
         return Err(error_from_response(Op::Me, resp));
     }
     // Better Auth's get-session answers `null` once the session is gone.
-    if protocol == Protocol::BetterAuth && trim(resp.body) == "null" {
+    // Matched, not `==`: no `&&str` constant and comparison call.
+    if protocol == Protocol::BetterAuth && matches!(trim(resp.body), "null") {
         return Err(
-            AuthError::new(ErrorCode::SessionExpired, "The session has ended")
+            // The engine's text for an expired session (one copy in the data).
+            AuthError::new(ErrorCode::SessionExpired, "The session has expired")
                 .with_status(resp.status),
         );
     }
-    let body = parse_body(resp)?;
+    let parsed = json::parse(resp.body);
+    let body = parse_body(resp, parsed.as_ref())?;
     // Better Auth: {"session": {...}, "user": {...}}.
     match (body.get("session"), body.get("user")) {
         (Some(_), Some(user @ Json::Obj(_))) if protocol == Protocol::BetterAuth => {
@@ -478,9 +484,10 @@ pub(super) fn invalid_response(message: &str, status: u16) -> AuthError {
     AuthError::new(ErrorCode::InvalidResponse, message).with_status(status)
 }
 
-fn parse_body(resp: &HttpResponse) -> Result<Json, AuthError> {
-    match json::object(resp.body) {
-        Some(v) => Ok(v),
+/// The parsed `body` of `resp` when it is an object, or why it is none.
+fn parse_body<'a>(resp: &HttpResponse, body: Option<&'a Json>) -> Result<&'a Json, AuthError> {
+    match body {
+        Some(v @ Json::Obj(_)) => Ok(v),
         _ if trim(resp.body).is_empty() => Err(invalid_response(
             "The server sent an empty body",
             resp.status,
@@ -518,7 +525,8 @@ fn field_errors(body: Option<&Json>) -> Vec<(String, String)> {
             // `errors` list) concern the whole form, not a field.
             if let Some(Json::Obj(members)) = body {
                 for (k, v) in members {
-                    if let (Json::Arr(items), false) = (v, k == "non_field_errors" || k == "errors")
+                    if let (Json::Arr(items), false) =
+                        (v, matches!(k.as_str(), "non_field_errors" | "errors"))
                     {
                         if let Some(Json::Str(msg)) = items.first() {
                             out.push((k.clone(), msg.clone()));
@@ -565,32 +573,28 @@ fn says_already_exists(code: &str, text: &str) -> bool {
 /// Better Auth's `{message, code}` errors, by code family: the field
 /// they concern, and the AuthError code.
 fn better_auth_code(code: &str) -> Option<(ErrorCode, Option<&'static str>)> {
-    if code == "INVALID_EMAIL_OR_PASSWORD"
-        || code == "INVALID_PASSWORD"
-        || code == "CREDENTIAL_ACCOUNT_NOT_FOUND"
-    {
-        Some((ErrorCode::InvalidCredentials, None))
-    } else if find(code, "ALREADY_EXISTS").is_some() {
-        Some((ErrorCode::UserExists, Some("email")))
-    } else if code.starts_with("PASSWORD_TOO_") {
-        Some((ErrorCode::Validation, Some("password")))
-    } else if code.starts_with("INVALID_EMAIL") {
-        Some((ErrorCode::Validation, Some("email")))
-    } else if code == "VALIDATION_ERROR" {
-        Some((ErrorCode::Validation, None))
-    } else if code == "INVALID_CODE" || code == "INVALID_BACKUP_CODE" {
+    // A match on the text, not `==` per code (each a `&&str` constant in the data).
+    match code {
+        "INVALID_EMAIL_OR_PASSWORD" | "INVALID_PASSWORD" | "CREDENTIAL_ACCOUNT_NOT_FOUND" => {
+            Some((ErrorCode::InvalidCredentials, None))
+        }
+        _ if find(code, "ALREADY_EXISTS").is_some() => Some((ErrorCode::UserExists, Some("email"))),
+        _ if code.starts_with("PASSWORD_TOO_") => Some((ErrorCode::Validation, Some("password"))),
+        _ if code.starts_with("INVALID_EMAIL") => Some((ErrorCode::Validation, Some("email"))),
+        "VALIDATION_ERROR" => Some((ErrorCode::Validation, None)),
         // The two-factor plugin's second step: another try.
-        Some((ErrorCode::InvalidCode, None))
-    } else if code == "INVALID_TWO_FACTOR_COOKIE" || code == "TOO_MANY_ATTEMPTS_REQUEST_NEW_CODE" {
+        "INVALID_CODE" | "INVALID_BACKUP_CODE" => Some((ErrorCode::InvalidCode, None)),
         // Its pending sign-in is gone (expired, used, or too many wrong codes).
-        Some((ErrorCode::ChallengeExpired, None))
-    } else {
-        None
+        "INVALID_TWO_FACTOR_COOKIE" | "TOO_MANY_ATTEMPTS_REQUEST_NEW_CODE" => {
+            Some((ErrorCode::ChallengeExpired, None))
+        }
+        _ => None,
     }
 }
 
 /// The message of an error whose body has none of its own, by code (the few that
 /// say more are chosen in `error_from_response`). One table, not a message per arm.
+#[inline(never)]
 fn fallback_message(code: ErrorCode) -> &'static str {
     match code {
         ErrorCode::RateLimited => "Too many attempts; try again later",
@@ -617,13 +621,25 @@ fn fallback_message(code: ErrorCode) -> &'static str {
 
 /// Map a non-2xx response to an AuthError (README.md: the table of `code`s under "Using auth-wasm").
 pub fn error_from_response(op: Op, resp: &HttpResponse) -> AuthError {
+    error_from(op, resp, json::parse(resp.body).as_ref())
+}
+
+/// `error_from_response` with the body already parsed (`json::parse` of `resp.body`).
+fn error_from(op: Op, resp: &HttpResponse, body: Option<&Json>) -> AuthError {
     use ErrorCode::*;
     let status = resp.status;
-    let body = json::object(resp.body);
-    let body = body.as_ref();
-    let code_in_body = body
-        .and_then(|b| b.str_of("code").or_else(|| b.str_of("error")))
-        .unwrap_or("");
+    let body = match body {
+        Some(b @ Json::Obj(_)) => Some(b),
+        _ => None,
+    };
+    // Matches, not `and_then`/`or_else` closures.
+    let code_in_body = match body {
+        Some(b) => match b.str_of("code") {
+            Some(code) => code,
+            None => b.str_of("error").unwrap_or(""),
+        },
+        None => "",
+    };
     let said = server_message(body);
     let mut upper = !code_in_body.is_empty();
     for b in code_in_body.bytes() {
@@ -635,31 +651,35 @@ pub fn error_from_response(op: Op, resp: &HttpResponse) -> AuthError {
         None
     };
     let client_error = (400..500).contains(&status);
+    // The codes of this crate's own (the reference backend's) that a body names, read
+    // once by `ErrorCode::parse`: no comparison of the text per code.
+    let named = ErrorCode::parse(code_in_body);
     // The code, and a message for the few cases that say more than `fallback_message`.
-    let (code, special): (ErrorCode, Option<&str>) = match status {
-        429 => (RateLimited, None),
-        // The second step of a two-factor sign-in says which it was.
-        _ if client_error && code_in_body == "invalid_code" => (InvalidCode, None),
-        _ if client_error && code_in_body == "challenge_expired" => (ChallengeExpired, None),
+    let (code, special): (ErrorCode, Option<&str>) = match (status, named) {
+        (429, _) => (RateLimited, None),
+        // The second step of a two-factor sign-in says which it was; the backend's own
+        // RFC 9207 check says the answer is from another provider; a social sign-in's
+        // code works once (a reload or a replayed link).
+        (_, Some(c @ (InvalidCode | ChallengeExpired | StateMismatch | CodeUsed)))
+            if client_error =>
+        {
+            (c, None)
+        }
         _ if client_error && op != Op::Refresh && better_auth.is_some() => {
             (better_auth.map_or(Validation, |(code, _)| code), None)
         }
         // An unverified account holds the provider's email: nothing was linked.
-        409 if code_in_body == "user_exists" => (UserExists, None),
+        (409, Some(UserExists)) => (UserExists, None),
         // A verification link works once, for 24 hours, and only as signed.
         _ if client_error && code_in_body == "verification_used" => {
             (CodeUsed, Some("This verification link was already used"))
         }
         _ if client_error && code_in_body.starts_with("verification_") => (InvalidToken, None),
-        // The backend's own RFC 9207 check: the answer is from another provider.
-        _ if client_error && code_in_body == "state_mismatch" => (StateMismatch, None),
-        // A social sign-in's code works once (a reload or a replayed link).
-        _ if client_error && code_in_body == "code_used" => (CodeUsed, None),
-        _ if code_in_body == "provider_error" => (ProviderError, None),
-        500..=599 => (Server, None),
+        (_, Some(ProviderError)) => (ProviderError, None),
+        (500..=599, _) => (Server, None),
         _ if body.is_none() && !client_error => (InvalidResponse, None),
         _ => match op {
-            Op::Login if status == 422 && code_in_body == "validation" => (Validation, None),
+            Op::Login if status == 422 && matches!(named, Some(Validation)) => (Validation, None),
             // A 400 naming fields (DRF: `{"password": ["This field may not be
             // blank."]}`) refuses the form, not the credentials.
             Op::Login if status == 400 && !field_errors(body).is_empty() => (Validation, None),
@@ -712,6 +732,27 @@ pub(crate) mod tests {
         .unwrap()
     }
 
+    // The readers as the engine calls them: the body parsed once, then handed to each.
+    pub(crate) fn tokens(cfg: &Config, op: Op, resp: &HttpResponse) -> Result<TokenSet, AuthError> {
+        parse_tokens(cfg, op, resp, json::parse(resp.body).as_ref())
+    }
+
+    fn session_token(
+        op: Op,
+        resp: &HttpResponse,
+        header: Option<&str>,
+    ) -> Result<String, AuthError> {
+        parse_session_token(op, resp, header, json::parse(resp.body).as_ref())
+    }
+
+    fn challenge_of(resp: &HttpResponse) -> Option<(String, Vec<String>)> {
+        parse_mfa_challenge(resp.status, json::parse(resp.body).as_ref())
+    }
+
+    fn registered_signed_in(cfg: &Config, body: &str, header: Option<&str>) -> bool {
+        has_tokens(cfg, json::parse(body).as_ref(), header)
+    }
+
     pub(crate) fn resp(status: u16, body: &str) -> HttpResponse<'_> {
         HttpResponse {
             status,
@@ -723,7 +764,7 @@ pub(crate) mod tests {
 
     #[test]
     fn mfa_challenges_keep_the_methods_named_by_strings() {
-        let challenge = |body| parse_mfa_challenge(&resp(200, body));
+        let challenge = |body| challenge_of(&resp(200, body));
         assert_eq!(
             challenge(
                 r#"{"mfa_required":true,"challenge":"c","methods":["totp",1,null,"backup"]}"#
@@ -742,7 +783,7 @@ pub(crate) mod tests {
             assert_eq!(challenge(not_one), None, "{not_one}");
         }
         assert_eq!(
-            parse_mfa_challenge(&resp(401, r#"{"mfa_required":true,"challenge":"c"}"#)),
+            challenge_of(&resp(401, r#"{"mfa_required":true,"challenge":"c"}"#)),
             None
         );
     }
@@ -877,15 +918,12 @@ pub(crate) mod tests {
             r#"{"redirect":false,"token":"body-token","user":{"id":"u1"}}"#,
         );
         assert_eq!(
-            parse_session_token(Op::Login, &ok, Some("header-token")).unwrap(),
+            session_token(Op::Login, &ok, Some("header-token")).unwrap(),
             "header-token"
         );
+        assert_eq!(session_token(Op::Login, &ok, None).unwrap(), "body-token");
         assert_eq!(
-            parse_session_token(Op::Login, &ok, None).unwrap(),
-            "body-token"
-        );
-        assert_eq!(
-            parse_session_token(
+            session_token(
                 Op::Register,
                 &resp(200, r#"{"token":null,"user":{}}"#),
                 None
@@ -894,13 +932,13 @@ pub(crate) mod tests {
             .code,
             ErrorCode::InvalidResponse
         );
-        let jwt = parse_tokens(
+        let jwt = tokens(
             &cfg("better-auth"),
             Op::Refresh,
             &resp(200, r#"{"token":"eyJ.jwt.sig"}"#),
         )
         .unwrap();
-        assert!(parse_tokens(
+        assert!(tokens(
             &cfg("json"),
             Op::Refresh,
             &resp(200, r#"{"token":"eyJ.jwt.sig"}"#)
@@ -988,9 +1026,9 @@ pub(crate) mod tests {
 
     #[test]
     fn parses_token_responses() {
-        let t = parse_tokens(&cfg("json"), Op::Login, &resp(200, r#"{"access_token":"a","token_type":"Bearer","expires_in":900,"refresh_token":"r"}"#)).unwrap();
+        let t = tokens(&cfg("json"), Op::Login, &resp(200, r#"{"access_token":"a","token_type":"Bearer","expires_in":900,"refresh_token":"r"}"#)).unwrap();
         let bound = r#"{"access_token":"a","token_type":"DPoP","refresh_token":"r"}"#;
-        assert!(parse_tokens(&cfg("json"), Op::Login, &resp(200, bound)).is_ok());
+        assert!(tokens(&cfg("json"), Op::Login, &resp(200, bound)).is_ok());
         assert_eq!(
             t,
             TokenSet {
@@ -1000,7 +1038,7 @@ pub(crate) mod tests {
                 user: None,
             }
         );
-        let t = parse_tokens(
+        let t = tokens(
             &cfg("json"),
             Op::Login,
             &resp(200, r#"{"access_token":"a"}"#),
@@ -1059,7 +1097,7 @@ pub(crate) mod tests {
             "json",
             &[("accessToken", "access"), ("refreshToken", "refresh")],
         );
-        let t = parse_tokens(
+        let t = tokens(
             &simplejwt,
             Op::Login,
             &resp(200, r#"{"refresh":"r1","access":"a1"}"#),
@@ -1074,14 +1112,14 @@ pub(crate) mod tests {
                 user: None
             }
         );
-        let t = parse_tokens(&simplejwt, Op::Refresh, &resp(200, r#"{"access":"a2"}"#)).unwrap();
+        let t = tokens(&simplejwt, Op::Refresh, &resp(200, r#"{"access":"a2"}"#)).unwrap();
         assert_eq!(
             (t.access_token.as_str(), t.refresh_token),
             ("a2", None),
             "no rotation: the refresh keeps the token it has"
         );
         // The default names are not read once other paths are set.
-        let e = parse_tokens(
+        let e = tokens(
             &simplejwt,
             Op::Login,
             &resp(200, r#"{"access_token":"a","refresh_token":"r"}"#),
@@ -1104,7 +1142,7 @@ pub(crate) mod tests {
                 ("user", "data.user"),
             ],
         );
-        let t = parse_tokens(
+        let t = tokens(
             &nested,
             Op::Login,
             &resp(
@@ -1122,7 +1160,7 @@ pub(crate) mod tests {
                 user: Some(r#"{"id":7,"email":"a@b.c"}"#.into())
             }
         );
-        let t = parse_tokens(
+        let t = tokens(
             &nested,
             Op::Refresh,
             &resp(200, r#"{"data":{"token":"t","user":null}}"#),
@@ -1133,7 +1171,7 @@ pub(crate) mod tests {
             r#"{"data":{"token":"t","user":"u1"}}"#,
             r#"{"data":{"token":"t","user":[{"id":1}]}}"#,
         ] {
-            let e = parse_tokens(&nested, Op::Login, &resp(200, body)).unwrap_err();
+            let e = tokens(&nested, Op::Login, &resp(200, body)).unwrap_err();
             assert_eq!(
                 (e.code, e.message.as_str()),
                 (
@@ -1150,21 +1188,29 @@ pub(crate) mod tests {
             r#"{"data":{"token":5}}"#,
             r#"{"data":{"token":"t","token_type":"mac"}}"#,
         ] {
-            let e = parse_tokens(&nested, Op::Login, &resp(200, body));
+            let e = tokens(&nested, Op::Login, &resp(200, body));
             if body.contains("mac") {
                 assert!(e.is_ok(), "token_type is read at the top level only");
                 continue;
             }
             assert_eq!(e.unwrap_err().code, ErrorCode::InvalidResponse, "{body}");
         }
-        assert!(has_tokens(&nested, r#"{"data":{"token":"t"}}"#, None));
-        assert!(!has_tokens(&nested, r#"{"access_token":"t"}"#, None));
-        assert!(has_tokens(
+        assert!(registered_signed_in(
+            &nested,
+            r#"{"data":{"token":"t"}}"#,
+            None
+        ));
+        assert!(!registered_signed_in(
+            &nested,
+            r#"{"access_token":"t"}"#,
+            None
+        ));
+        assert!(registered_signed_in(
             &simplejwt,
             r#"{"access":"t","refresh":"r"}"#,
             None
         ));
-        assert!(!has_tokens(
+        assert!(!registered_signed_in(
             &simplejwt,
             r#"{"id":1,"username":"ada"}"#,
             None
@@ -1182,7 +1228,7 @@ pub(crate) mod tests {
             "{\"access_token\":\"a\",\"token_type\":\"mac\"}",
             "{\"access_token\":5}",
         ] {
-            let e = parse_tokens(&cfg("json"), Op::Login, &resp(200, body)).unwrap_err();
+            let e = tokens(&cfg("json"), Op::Login, &resp(200, body)).unwrap_err();
             assert_eq!(e.code, ErrorCode::InvalidResponse, "{body}");
             assert_eq!(e.status, Some(200));
         }
@@ -1391,20 +1437,28 @@ pub(crate) mod tests {
 
     #[test]
     fn register_without_tokens_is_detected() {
-        assert!(has_tokens(&cfg("json"), r#"{"access_token":"a"}"#, None));
-        assert!(!has_tokens(&cfg("json"), r#"{"id":"1","email":"e"}"#, None));
-        assert!(!has_tokens(&cfg("json"), "<html>", None));
-        assert!(has_tokens(
+        assert!(registered_signed_in(
+            &cfg("json"),
+            r#"{"access_token":"a"}"#,
+            None
+        ));
+        assert!(!registered_signed_in(
+            &cfg("json"),
+            r#"{"id":"1","email":"e"}"#,
+            None
+        ));
+        assert!(!registered_signed_in(&cfg("json"), "<html>", None));
+        assert!(registered_signed_in(
             &cfg("better-auth"),
             r#"{"token":"s","user":{}}"#,
             None
         ));
-        assert!(has_tokens(
+        assert!(registered_signed_in(
             &cfg("better-auth"),
             r#"{"token":null,"user":{}}"#,
             Some("s")
         ));
-        assert!(!has_tokens(
+        assert!(!registered_signed_in(
             &cfg("better-auth"),
             r#"{"token":null,"user":{}}"#,
             None
