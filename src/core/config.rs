@@ -188,38 +188,35 @@ impl RawConfig {
             }
         };
         // Loops, not `collect::<Result<..>>`: that adapter costs half a KB of wasm.
+        // A list that is not all strings, or an object whose values are not, is
+        // refused with the message for a wrong type: one refusal per option.
         let mut allowed_origins = Vec::new();
-        match present("allowedOrigins") {
-            None => {}
-            Some(Json::Arr(items)) => {
-                for item in items {
-                    let origin = item
-                        .as_str()
-                        .ok_or_else(|| AuthError::config("allowedOrigins must contain strings"))?;
-                    allowed_origins.push(origin.to_owned());
-                }
-            }
-            Some(_) => {
-                return Err(AuthError::config(
-                    "allowedOrigins must be an array of origins",
-                ))
-            }
+        let origins: &[Json] = match present("allowedOrigins") {
+            None => &[],
+            Some(Json::Arr(items)) => items,
+            Some(_) => return Err(wrong_origins()),
+        };
+        for item in origins {
+            let Some(origin) = item.as_str() else {
+                return Err(wrong_origins());
+            };
+            allowed_origins.push(origin.to_owned());
         }
         // `endpoints` and `fields`: objects of strings, read by one function (each
         // instance of the iterator chain costs the wasm).
         let pairs = |key: &str| -> Result<Vec<(String, String)>, AuthError> {
             let mut out = Vec::new();
-            match present(key) {
-                None => {}
-                Some(Json::Obj(members)) => {
-                    for (name, v) in members {
-                        let Some(path) = v.as_str() else {
-                            return Err(AuthError::config_named(key, " values must be strings"));
-                        };
-                        out.push((name.clone(), path.to_owned()));
-                    }
-                }
-                Some(_) => return Err(AuthError::config_named(key, " must be an object of paths")),
+            let wrong = || AuthError::config_named(key, " must be an object of paths");
+            let members: &[(String, Json)] = match present(key) {
+                None => &[],
+                Some(Json::Obj(members)) => members,
+                Some(_) => return Err(wrong()),
+            };
+            for (name, v) in members {
+                let Some(path) = v.as_str() else {
+                    return Err(wrong());
+                };
+                out.push((name.clone(), path.to_owned()));
             }
             Ok(out)
         };
@@ -262,6 +259,10 @@ impl RawConfig {
             fields,
         })
     }
+}
+
+fn wrong_origins() -> AuthError {
+    AuthError::config("allowedOrigins must be an array of origins")
 }
 
 /// `value` (or `default`) when it is a number from 0 to `max`; else a config error
@@ -589,11 +590,11 @@ mod tests {
             ),
             (
                 r#"{"baseUrl":"http://localhost","allowedOrigins":[1]}"#,
-                "allowedOrigins must contain strings",
+                "allowedOrigins must be an array of origins",
             ),
             (
                 r#"{"baseUrl":"http://localhost","endpoints":{"me":1}}"#,
-                "endpoints values must be strings",
+                "endpoints must be an object of paths",
             ),
             (
                 r#"{"baseUrl":"http://localhost","endpoints":"/auth"}"#,
@@ -665,11 +666,11 @@ mod tests {
             ),
             (
                 r#"{"baseUrl":"http://localhost","fields":{"accessToken":["data","token"]}}"#,
-                "fields values must be strings",
+                "fields must be an object of paths",
             ),
             (
                 r#"{"baseUrl":"http://localhost","fields":{"accessToken":null}}"#,
-                "fields values must be strings",
+                "fields must be an object of paths",
             ),
             (
                 r#"{"baseUrl":"http://localhost","fields":{"accessToken":"data..token"}}"#,
