@@ -326,10 +326,8 @@ impl Config {
                 millis(raw.timeout, 15_000.0, "timeout")?,
             ))
         })();
+        // Absent or empty, it is no absolute URL either: one refusal says what it must be.
         let base_url = trim(raw.base_url.as_deref().unwrap_or(""));
-        if base_url.is_empty() {
-            return Err(AuthError::config("baseUrl is required"));
-        }
         let base_origin = origin_of(base_url)
             .ok_or_else(|| AuthError::config("baseUrl must be an absolute http(s) URL"))?;
         require_https(&base_origin, "baseUrl")?;
