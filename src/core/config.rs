@@ -180,11 +180,12 @@ impl RawConfig {
                 Some(_) => Err(AuthError::config_named(key, " must be a string")),
             }
         };
-        let number = |v: Option<&Json>, key: &str| -> Result<Option<f64>, AuthError> {
-            match v {
+        // The member `key` of `object` (the options or `retry`), named `name` in errors.
+        let number = |object: Option<&Json>, key: &str, name: &str| -> Result<Option<f64>, AuthError> {
+            match object.and_then(|o| o.get(key)) {
                 None | Some(Json::Null) => Ok(None),
                 Some(Json::Num(n)) => Ok(Some(n.value())),
-                Some(_) => Err(AuthError::config_named(key, " must be a number")),
+                Some(_) => Err(AuthError::config_named(name, " must be a number")),
             }
         };
         // Loops, not `collect::<Result<..>>`: that adapter costs half a KB of wasm.
@@ -228,12 +229,13 @@ impl RawConfig {
         let protocol = text("protocol")?;
         let storage = text("storage")?;
         let storage_key = text("storageKey")?;
-        let refresh_margin = number(value.get("refreshMargin"), "refreshMargin")?;
-        let leeway = number(value.get("leeway"), "leeway")?;
-        let retry_base_delay = number(retry.and_then(|r| r.get("baseDelay")), "retry.baseDelay")?;
-        let retry_max_delay = number(retry.and_then(|r| r.get("maxDelay")), "retry.maxDelay")?;
-        let lock_timeout = number(value.get("lockTimeout"), "lockTimeout")?;
-        let timeout = number(value.get("timeout"), "timeout")?;
+        let options = Some(&value);
+        let refresh_margin = number(options, "refreshMargin", "refreshMargin")?;
+        let leeway = number(options, "leeway", "leeway")?;
+        let retry_base_delay = number(retry, "baseDelay", "retry.baseDelay")?;
+        let retry_max_delay = number(retry, "maxDelay", "retry.maxDelay")?;
+        let lock_timeout = number(options, "lockTimeout", "lockTimeout")?;
+        let timeout = number(options, "timeout", "timeout")?;
         let refresh_transport = text("refreshTransport")?;
         let dpop = match present("dpop") {
             None => None,
