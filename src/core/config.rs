@@ -168,8 +168,10 @@ impl RawConfig {
     /// The options object as `JSON.stringify` wrote it. Absent or null members
     /// take their defaults; a member of the wrong type is a `config` error.
     pub fn from_json(text: &str) -> Result<RawConfig, AuthError> {
-        let value = json::object(text)
-            .ok_or_else(|| AuthError::config("AuthClient needs a config object with baseUrl"))?;
+        // `let .. else`, not `ok_or_else(..)?`: that monomorph is this module's alone.
+        let Some(value) = json::object(text) else {
+            return Err(AuthError::config("AuthClient needs a config object with baseUrl"));
+        };
         let present = |key: &str| value.get(key).filter(|v| !matches!(v, Json::Null));
         // Matches, not `map(..).transpose()`: less code per closure.
         // Borrowed: copied into the `RawConfig` once every member has been read.
@@ -330,8 +332,9 @@ impl Config {
         })();
         // Absent or empty, it is no absolute URL either: one refusal says what it must be.
         let base_url = trim(raw.base_url.as_deref().unwrap_or(""));
-        let base_origin = origin_of(base_url)
-            .ok_or_else(|| AuthError::config("baseUrl must be an absolute http(s) URL"))?;
+        let Some(base_origin) = origin_of(base_url) else {
+            return Err(AuthError::config("baseUrl must be an absolute http(s) URL"));
+        };
         require_https(&base_origin, "baseUrl")?;
         let protocol = match raw.protocol.as_deref() {
             None | Some("json") => Protocol::Json,
@@ -386,9 +389,11 @@ impl Config {
         }
         let mut allowed_origins = vec![base_origin.clone()];
         for url in &raw.allowed_origins {
-            let origin = origin_of(url).ok_or_else(|| {
-                AuthError::config("allowedOrigins entries must be absolute http(s) origins")
-            })?;
+            let Some(origin) = origin_of(url) else {
+                return Err(AuthError::config(
+                    "allowedOrigins entries must be absolute http(s) origins",
+                ));
+            };
             require_https(&origin, "allowedOrigins")?;
             if !allowed_origins.contains(&origin) {
                 allowed_origins.push(origin);
