@@ -387,7 +387,9 @@ impl Config {
         if storage_key.is_empty() {
             return Err(AuthError::config("storageKey must not be empty"));
         }
-        let mut allowed_origins = vec![base_origin.clone()];
+        // Pushed, not `vec![..]` (a boxed array made into a `Vec`): the push is linked anyway.
+        let mut allowed_origins = Vec::new();
+        allowed_origins.push(base_origin.clone());
         for url in &raw.allowed_origins {
             let Some(origin) = origin_of(url) else {
                 return Err(AuthError::config(
