@@ -133,7 +133,6 @@ pub struct RawConfig {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     pub base_url: String,
-    pub base_origin: String,
     pub protocol: Protocol,
     pub storage: StorageKind,
     pub storage_key: String,
@@ -141,7 +140,7 @@ pub struct Config {
     pub refresh_margin: i64,
     /// Seconds of tolerance on `exp`/`nbf`.
     pub leeway: i64,
-    /// Origins (normalised) that may receive the bearer, the base origin included.
+    /// Origins (normalised) that may receive the bearer, the base URL's first.
     pub allowed_origins: Vec<String>,
     pub endpoints: Endpoints,
     /// Backoff of failed refreshes.
@@ -389,7 +388,7 @@ impl Config {
         }
         // Pushed, not `vec![..]` (a boxed array made into a `Vec`): the push is linked anyway.
         let mut allowed_origins = Vec::new();
-        allowed_origins.push(base_origin.clone());
+        allowed_origins.push(base_origin);
         for url in &raw.allowed_origins {
             let Some(origin) = origin_of(url) else {
                 return Err(AuthError::config(
@@ -441,7 +440,6 @@ impl Config {
         let (refresh_margin, leeway, base_ms, cap_ms, lock_timeout_ms, timeout_ms) = numbers?;
         Ok(Config {
             base_url: trim_end_slashes(base_url).to_owned(),
-            base_origin,
             protocol,
             storage,
             storage_key: storage_key.to_owned(),
