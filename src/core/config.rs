@@ -308,8 +308,13 @@ fn seconds(value: Option<f64>, default: i64, name: &str) -> Result<i64, AuthErro
 
 impl Config {
     pub fn validate(raw: RawConfig) -> Result<Config, AuthError> {
-        // `raw` is read in place, never moved from: a partly moved struct is dropped
-        // field by field at every early return. The numbers are checked first, while
+        // `raw` dropped here, once, whatever `check` answers (taken by value, it
+        // was dropped at each of the refusals').
+        Config::check(&raw)
+    }
+
+    fn check(raw: &RawConfig) -> Result<Config, AuthError> {
+        // `raw` is read in place, never moved from. The numbers are checked first, while
         // nothing is owned that a refusal would drop, and their error reported below.
         let numbers = (|| {
             Ok((
