@@ -360,6 +360,11 @@ impl Config {
                 ))
             }
         };
+        // Next to storage, as in `Config` (and before anything below owns memory).
+        let storage_key = raw.storage_key.as_deref().unwrap_or("auth-wasm");
+        if storage_key.is_empty() {
+            return Err(AuthError::config("storageKey must not be empty"));
+        }
         let refresh_cookie = match raw.refresh_transport.as_deref() {
             None | Some("body") => false,
             Some("cookie") if protocol == Protocol::Json => true,
@@ -387,10 +392,6 @@ impl Config {
             ));
         }
         let fields = Fields::from_pairs(&raw.fields)?;
-        let storage_key = raw.storage_key.as_deref().unwrap_or("auth-wasm");
-        if storage_key.is_empty() {
-            return Err(AuthError::config("storageKey must not be empty"));
-        }
         // Pushed, not `vec![..]` (a boxed array made into a `Vec`): the push is linked anyway.
         let mut allowed_origins = Vec::new();
         allowed_origins.push(base_origin);
@@ -518,6 +519,11 @@ mod tests {
         assert_eq!(
             message(r#"{"baseUrl":1,"protocol":2}"#),
             "baseUrl must be a string"
+        );
+        // storageKey next to storage, before the options after it in `Config`.
+        assert_eq!(
+            message(r#"{"baseUrl":"http://localhost","storageKey":"","fields":{"x":"y"}}"#),
+            "storageKey must not be empty"
         );
     }
 
