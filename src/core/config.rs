@@ -385,13 +385,6 @@ impl Config {
                 "dpop works with protocol \"json\" or \"oauth2-password\" (Better Auth does not bind tokens)",
             ));
         }
-        // Better Auth's answers have one shape (its session token and `{token}`).
-        if protocol == Protocol::BetterAuth && !raw.fields.is_empty() {
-            return Err(AuthError::config(
-                "fields works with protocol \"json\" or \"oauth2-password\"",
-            ));
-        }
-        let fields = Fields::from_pairs(&raw.fields)?;
         // Pushed, not `vec![..]` (a boxed array made into a `Vec`): the push is linked anyway.
         let mut allowed_origins = Vec::new();
         allowed_origins.push(base_origin);
@@ -442,6 +435,13 @@ impl Config {
             };
             *slot = path;
         }
+        // Better Auth's answers have one shape (its session token and `{token}`).
+        if protocol == Protocol::BetterAuth && !raw.fields.is_empty() {
+            return Err(AuthError::config(
+                "fields works with protocol \"json\" or \"oauth2-password\"",
+            ));
+        }
+        let fields = Fields::from_pairs(&raw.fields)?;
         // Reported after every option before them, as their order in `Config` says.
         let (refresh_margin, leeway, base_ms, cap_ms, lock_timeout_ms, timeout_ms) = numbers?;
         Ok(Config {
