@@ -169,7 +169,9 @@ impl RawConfig {
     pub fn from_json(text: &str) -> Result<RawConfig, AuthError> {
         // `let .. else`, not `ok_or_else(..)?`: that monomorph is this module's alone.
         let Some(value) = json::object(text) else {
-            return Err(AuthError::config("AuthClient needs a config object with baseUrl"));
+            return Err(AuthError::config(
+                "AuthClient needs a config object with baseUrl",
+            ));
         };
         let present = |key: &str| value.get(key).filter(|v| !matches!(v, Json::Null));
         // Matches, not `map(..).transpose()`: less code per closure.
@@ -182,13 +184,14 @@ impl RawConfig {
             }
         };
         // The member `key` of `object` (the options or `retry`), named `name` in errors.
-        let number = |object: Option<&Json>, key: &str, name: &str| -> Result<Option<f64>, AuthError> {
-            match object.and_then(|o| o.get(key)) {
-                None | Some(Json::Null) => Ok(None),
-                Some(Json::Num(n)) => Ok(Some(n.value())),
-                Some(_) => Err(AuthError::config_named(name, " must be a number")),
-            }
-        };
+        let number =
+            |object: Option<&Json>, key: &str, name: &str| -> Result<Option<f64>, AuthError> {
+                match object.and_then(|o| o.get(key)) {
+                    None | Some(Json::Null) => Ok(None),
+                    Some(Json::Num(n)) => Ok(Some(n.value())),
+                    Some(_) => Err(AuthError::config_named(name, " must be a number")),
+                }
+            };
         // Loops, not `collect::<Result<..>>`: that adapter costs half a KB of wasm.
         // A list that is not all strings, or an object whose values are not, is
         // refused with the message for a wrong type: one refusal per option.
