@@ -298,15 +298,15 @@ fn millis(value: Option<f64>, default: f64, name: &str) -> Result<f64, AuthError
     )
 }
 
-fn seconds(value: Option<f64>, default: i64, name: &str) -> Result<i64, AuthError> {
+/// Whole seconds are taken by the caller (`as i64`): no `Result::map` of its own.
+fn seconds(value: Option<f64>, default: f64, name: &str) -> Result<f64, AuthError> {
     bounded(
         value,
-        default as f64,
+        default,
         86_400.0,
         name,
         " must be a number of seconds between 0 and 86400",
     )
-    .map(|v| v as i64)
 }
 
 impl Config {
@@ -321,8 +321,8 @@ impl Config {
         // nothing is owned that a refusal would drop, and their error reported below.
         let numbers = (|| {
             Ok((
-                seconds(raw.refresh_margin, 60, "refreshMargin")?,
-                seconds(raw.leeway, 30, "leeway")?,
+                seconds(raw.refresh_margin, 60.0, "refreshMargin")?,
+                seconds(raw.leeway, 30.0, "leeway")?,
                 millis(
                     raw.retry_base_delay,
                     Backoff::default().base_ms,
@@ -452,8 +452,8 @@ impl Config {
             protocol,
             storage,
             storage_key: storage_key.to_owned(),
-            refresh_margin,
-            leeway,
+            refresh_margin: refresh_margin as i64,
+            leeway: leeway as i64,
             allowed_origins,
             endpoints,
             backoff: Backoff { base_ms, cap_ms },
