@@ -405,7 +405,6 @@ impl Config {
         let mut endpoints = Endpoints::defaults(protocol);
         // By reference (a clone per path): no `vec::IntoIter` in the wasm.
         for (op, path) in &raw.endpoints {
-            let path = path.clone();
             if path.is_empty() {
                 return Err(AuthError::config(
                     "endpoints entries must be non-empty paths",
@@ -436,7 +435,7 @@ impl Config {
                     slot.insert(String::new())
                 }
             };
-            *slot = path;
+            *slot = path.clone();
         }
         // Better Auth's answers have one shape (its session token and `{token}`).
         if protocol == Protocol::BetterAuth && !raw.fields.is_empty() {
