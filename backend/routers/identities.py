@@ -8,10 +8,11 @@ from fastapi import APIRouter, Response
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from ..db import OAuthIdentity, Passkey, as_utc
+from ..db import OAuthIdentity, as_utc
 from ..deps import FOREIGN_SUBJECT, CurrentUser, Db  # FOREIGN_SUBJECT: a foreign token's link, not a sign-in method here
 from ..errors import ApiError
 from ..schemas import IdentitiesOut, IdentityOut
+from ..ways_in import hold_ways_in, ways_in
 
 router = APIRouter(prefix="/auth/identities", tags=["identities"])
 
@@ -31,11 +32,11 @@ def list_identities(user: CurrentUser, db: Db) -> IdentitiesOut:
 
 @router.delete("/{provider}", status_code=204)
 def unlink(provider: str, user: CurrentUser, db: Db) -> Response:
-    linked = _identities(db, user.id)
-    if provider == FOREIGN_SUBJECT or not any(i.provider == provider for i in linked):
+    hold_ways_in(db, user.id)  # a concurrent removal waits here until this one commits
+    ways = ways_in(db, user.id)
+    if provider not in ways.providers:
         raise ApiError(404, "not_found", "This provider is not linked to the account")
-    has_passkey = db.scalars(select(Passkey.id).where(Passkey.user_id == user.id)).first() is not None
-    if not user.password_hash and len(linked) == 1 and not has_passkey:
+    if ways.count() == 1:
         raise ApiError(
             422,
             "last_sign_in_method",

@@ -14,8 +14,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from .. import passkeys
-from ..db import OAuthIdentity, Passkey, User, as_utc, new_id
-from ..deps import FOREIGN_SUBJECT, CurrentPrincipal, CurrentUser, Db, State, client_key
+from ..db import Passkey, User, as_utc, new_id
+from ..deps import CurrentPrincipal, CurrentUser, Db, State, client_key
 from ..errors import ApiError
 from ..passkeys import REGISTER, SIGN_IN, SIGN_UP
 from ..ratelimit import enforce
@@ -30,6 +30,7 @@ from ..schemas import (
     TokenPair,
 )
 from ..step_up import require_step_up
+from ..ways_in import hold_ways_in, ways_in
 from .auth import _deliver, _send_verification, _sign_in
 
 router = APIRouter(prefix="/auth/passkeys", tags=["passkeys"])
@@ -181,19 +182,11 @@ def rename(passkey_id: str, body: PasskeyRenameIn, user: CurrentUser, db: Db) ->
     return _out(passkey)
 
 
-def other_ways_in(db: Session, user: User) -> int:
-    """The account's ways to sign in besides passkeys: its password and linked
-    providers (a foreign token's link is no way in here)."""
-    providers = db.scalars(
-        select(OAuthIdentity.provider).where(OAuthIdentity.user_id == user.id, OAuthIdentity.provider != FOREIGN_SUBJECT)
-    ).all()
-    return len(providers) + (1 if user.password_hash else 0)
-
-
 @router.delete("/{passkey_id}", status_code=204)
 def remove(passkey_id: str, user: CurrentUser, db: Db) -> Response:
     passkey = _owned(db, user, passkey_id)
-    if other_ways_in(db, user) == 0 and len(passkeys.passkeys_of(db, user.id)) == 1:
+    hold_ways_in(db, user.id)  # a concurrent removal waits here until this one commits
+    if ways_in(db, user.id).count() == 1:
         raise ApiError(
             422,
             "last_sign_in_method",
