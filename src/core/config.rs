@@ -186,7 +186,12 @@ impl RawConfig {
         // The member `key` of `object` (the options or `retry`), named `name` in errors.
         let number =
             |object: Option<&Json>, key: &str, name: &str| -> Result<Option<f64>, AuthError> {
-                match object.and_then(|o| o.get(key)) {
+                // A match, not `and_then(..)`: that monomorph would be this closure's alone.
+                let member = match object {
+                    Some(object) => object.get(key),
+                    None => None,
+                };
+                match member {
                     None | Some(Json::Null) => Ok(None),
                     Some(Json::Num(n)) => Ok(Some(n.value())),
                     Some(_) => Err(AuthError::config_named(name, " must be a number")),
