@@ -3,10 +3,12 @@
 pub(crate) use alloc::borrow::ToOwned;
 pub(crate) use alloc::boxed::Box;
 pub(crate) use alloc::string::String;
-pub(crate) use alloc::vec;
 pub(crate) use alloc::vec::Vec;
 
-/// What std's prelude gives tests beyond the above.
+/// What std's prelude gives tests beyond the above (`vec!`: the library makes its
+/// vectors by `Vec::new` and `push`, smaller in the wasm).
+#[cfg(test)]
+pub(crate) use alloc::vec;
 #[cfg(test)]
 pub(crate) use std::{format, string::ToString};
 

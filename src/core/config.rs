@@ -133,7 +133,6 @@ pub struct RawConfig {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     pub base_url: String,
-    pub base_origin: String,
     pub protocol: Protocol,
     pub storage: StorageKind,
     pub storage_key: String,
@@ -141,7 +140,7 @@ pub struct Config {
     pub refresh_margin: i64,
     /// Seconds of tolerance on `exp`/`nbf`.
     pub leeway: i64,
-    /// Origins (normalised) that may receive the bearer, the base origin included.
+    /// Origins (normalised) that may receive the bearer, the base URL's first.
     pub allowed_origins: Vec<String>,
     pub endpoints: Endpoints,
     /// Backoff of failed refreshes.
@@ -168,8 +167,12 @@ impl RawConfig {
     /// The options object as `JSON.stringify` wrote it. Absent or null members
     /// take their defaults; a member of the wrong type is a `config` error.
     pub fn from_json(text: &str) -> Result<RawConfig, AuthError> {
-        let value = json::object(text)
-            .ok_or_else(|| AuthError::config("AuthClient needs a config object with baseUrl"))?;
+        // `let .. else`, not `ok_or_else(..)?`: that monomorph is this module's alone.
+        let Some(value) = json::object(text) else {
+            return Err(AuthError::config(
+                "AuthClient needs a config object with baseUrl",
+            ));
+        };
         let present = |key: &str| value.get(key).filter(|v| !matches!(v, Json::Null));
         // Matches, not `map(..).transpose()`: less code per closure.
         // Borrowed: copied into the `RawConfig` once every member has been read.
@@ -180,46 +183,50 @@ impl RawConfig {
                 Some(_) => Err(AuthError::config_named(key, " must be a string")),
             }
         };
-        let number = |v: Option<&Json>, key: &str| -> Result<Option<f64>, AuthError> {
-            match v {
-                None | Some(Json::Null) => Ok(None),
-                Some(Json::Num(n)) => Ok(Some(n.value())),
-                Some(_) => Err(AuthError::config_named(key, " must be a number")),
-            }
-        };
-        // Loops, not `collect::<Result<..>>`: that adapter costs half a KB of wasm.
-        let mut allowed_origins = Vec::new();
-        match present("allowedOrigins") {
-            None => {}
-            Some(Json::Arr(items)) => {
-                for item in items {
-                    let origin = item
-                        .as_str()
-                        .ok_or_else(|| AuthError::config("allowedOrigins must contain strings"))?;
-                    allowed_origins.push(origin.to_owned());
+        // The member `key` of `object` (the options or `retry`), named `name` in errors.
+        let number =
+            |object: Option<&Json>, key: &str, name: &str| -> Result<Option<f64>, AuthError> {
+                // A match, not `and_then(..)`: that monomorph would be this closure's alone.
+                let member = match object {
+                    Some(object) => object.get(key),
+                    None => None,
+                };
+                match member {
+                    None | Some(Json::Null) => Ok(None),
+                    Some(Json::Num(n)) => Ok(Some(n.value())),
+                    Some(_) => Err(AuthError::config_named(name, " must be a number")),
                 }
-            }
-            Some(_) => {
-                return Err(AuthError::config(
-                    "allowedOrigins must be an array of origins",
-                ))
-            }
+            };
+        // Loops, not `collect::<Result<..>>`: that adapter costs half a KB of wasm.
+        // A list that is not all strings, or an object whose values are not, is
+        // refused with the message for a wrong type: one refusal per option.
+        let mut allowed_origins = Vec::new();
+        let origins: &[Json] = match present("allowedOrigins") {
+            None => &[],
+            Some(Json::Arr(items)) => items,
+            Some(_) => return Err(wrong_origins()),
+        };
+        for item in origins {
+            let Some(origin) = item.as_str() else {
+                return Err(wrong_origins());
+            };
+            allowed_origins.push(origin.to_owned());
         }
         // `endpoints` and `fields`: objects of strings, read by one function (each
         // instance of the iterator chain costs the wasm).
         let pairs = |key: &str| -> Result<Vec<(String, String)>, AuthError> {
             let mut out = Vec::new();
-            match present(key) {
-                None => {}
-                Some(Json::Obj(members)) => {
-                    for (name, v) in members {
-                        let Some(path) = v.as_str() else {
-                            return Err(AuthError::config_named(key, " values must be strings"));
-                        };
-                        out.push((name.clone(), path.to_owned()));
-                    }
-                }
-                Some(_) => return Err(AuthError::config_named(key, " must be an object of paths")),
+            let wrong = || AuthError::config_named(key, " must be an object of paths");
+            let members: &[(String, Json)] = match present(key) {
+                None => &[],
+                Some(Json::Obj(members)) => members,
+                Some(_) => return Err(wrong()),
+            };
+            for (name, v) in members {
+                let Some(path) = v.as_str() else {
+                    return Err(wrong());
+                };
+                out.push((name.clone(), path.to_owned()));
             }
             Ok(out)
         };
@@ -231,12 +238,13 @@ impl RawConfig {
         let protocol = text("protocol")?;
         let storage = text("storage")?;
         let storage_key = text("storageKey")?;
-        let refresh_margin = number(value.get("refreshMargin"), "refreshMargin")?;
-        let leeway = number(value.get("leeway"), "leeway")?;
-        let retry_base_delay = number(retry.and_then(|r| r.get("baseDelay")), "retry.baseDelay")?;
-        let retry_max_delay = number(retry.and_then(|r| r.get("maxDelay")), "retry.maxDelay")?;
-        let lock_timeout = number(value.get("lockTimeout"), "lockTimeout")?;
-        let timeout = number(value.get("timeout"), "timeout")?;
+        let options = Some(&value);
+        let refresh_margin = number(options, "refreshMargin", "refreshMargin")?;
+        let leeway = number(options, "leeway", "leeway")?;
+        let retry_base_delay = number(retry, "baseDelay", "retry.baseDelay")?;
+        let retry_max_delay = number(retry, "maxDelay", "retry.maxDelay")?;
+        let lock_timeout = number(options, "lockTimeout", "lockTimeout")?;
+        let timeout = number(options, "timeout", "timeout")?;
         let refresh_transport = text("refreshTransport")?;
         let dpop = match present("dpop") {
             None => None,
@@ -262,6 +270,10 @@ impl RawConfig {
             fields,
         })
     }
+}
+
+fn wrong_origins() -> AuthError {
+    AuthError::config("allowedOrigins must be an array of origins")
 }
 
 /// `value` (or `default`) when it is a number from 0 to `max`; else a config error
@@ -291,26 +303,31 @@ fn millis(value: Option<f64>, default: f64, name: &str) -> Result<f64, AuthError
     )
 }
 
-fn seconds(value: Option<f64>, default: i64, name: &str) -> Result<i64, AuthError> {
+/// Whole seconds are taken by the caller (`as i64`): no `Result::map` of its own.
+fn seconds(value: Option<f64>, default: f64, name: &str) -> Result<f64, AuthError> {
     bounded(
         value,
-        default as f64,
+        default,
         86_400.0,
         name,
         " must be a number of seconds between 0 and 86400",
     )
-    .map(|v| v as i64)
 }
 
 impl Config {
     pub fn validate(raw: RawConfig) -> Result<Config, AuthError> {
-        // `raw` is read in place, never moved from: a partly moved struct is dropped
-        // field by field at every early return. The numbers are checked first, while
+        // `raw` dropped here, once, whatever `check` answers (taken by value, it
+        // was dropped at each of the refusals').
+        Config::check(&raw)
+    }
+
+    fn check(raw: &RawConfig) -> Result<Config, AuthError> {
+        // `raw` is read in place, never moved from. The numbers are checked first, while
         // nothing is owned that a refusal would drop, and their error reported below.
         let numbers = (|| {
             Ok((
-                seconds(raw.refresh_margin, 60, "refreshMargin")?,
-                seconds(raw.leeway, 30, "leeway")?,
+                seconds(raw.refresh_margin, 60.0, "refreshMargin")?,
+                seconds(raw.leeway, 30.0, "leeway")?,
                 millis(
                     raw.retry_base_delay,
                     Backoff::default().base_ms,
@@ -325,12 +342,11 @@ impl Config {
                 millis(raw.timeout, 15_000.0, "timeout")?,
             ))
         })();
+        // Absent or empty, it is no absolute URL either: one refusal says what it must be.
         let base_url = trim(raw.base_url.as_deref().unwrap_or(""));
-        if base_url.is_empty() {
-            return Err(AuthError::config("baseUrl is required"));
-        }
-        let base_origin = origin_of(base_url)
-            .ok_or_else(|| AuthError::config("baseUrl must be an absolute http(s) URL"))?;
+        let Some(base_origin) = origin_of(base_url) else {
+            return Err(AuthError::config("baseUrl must be an absolute http(s) URL"));
+        };
         require_https(&base_origin, "baseUrl")?;
         let protocol = match raw.protocol.as_deref() {
             None | Some("json") => Protocol::Json,
@@ -352,6 +368,11 @@ impl Config {
                 ))
             }
         };
+        // Next to storage, as in `Config` (and before anything below owns memory).
+        let storage_key = raw.storage_key.as_deref().unwrap_or("auth-wasm");
+        if storage_key.is_empty() {
+            return Err(AuthError::config("storageKey must not be empty"));
+        }
         let refresh_cookie = match raw.refresh_transport.as_deref() {
             None | Some("body") => false,
             Some("cookie") if protocol == Protocol::Json => true,
@@ -372,22 +393,15 @@ impl Config {
                 "dpop works with protocol \"json\" or \"oauth2-password\" (Better Auth does not bind tokens)",
             ));
         }
-        // Better Auth's answers have one shape (its session token and `{token}`).
-        if protocol == Protocol::BetterAuth && !raw.fields.is_empty() {
-            return Err(AuthError::config(
-                "fields works with protocol \"json\" or \"oauth2-password\"",
-            ));
-        }
-        let fields = Fields::from_pairs(&raw.fields)?;
-        let storage_key = raw.storage_key.as_deref().unwrap_or("auth-wasm");
-        if storage_key.is_empty() {
-            return Err(AuthError::config("storageKey must not be empty"));
-        }
-        let mut allowed_origins = vec![base_origin.clone()];
+        // Pushed, not `vec![..]` (a boxed array made into a `Vec`): the push is linked anyway.
+        let mut allowed_origins = Vec::new();
+        allowed_origins.push(base_origin);
         for url in &raw.allowed_origins {
-            let origin = origin_of(url).ok_or_else(|| {
-                AuthError::config("allowedOrigins entries must be absolute http(s) origins")
-            })?;
+            let Some(origin) = origin_of(url) else {
+                return Err(AuthError::config(
+                    "allowedOrigins entries must be absolute http(s) origins",
+                ));
+            };
             require_https(&origin, "allowedOrigins")?;
             if !allowed_origins.contains(&origin) {
                 allowed_origins.push(origin);
@@ -396,7 +410,6 @@ impl Config {
         let mut endpoints = Endpoints::defaults(protocol);
         // By reference (a clone per path): no `vec::IntoIter` in the wasm.
         for (op, path) in &raw.endpoints {
-            let path = path.clone();
             if path.is_empty() {
                 return Err(AuthError::config(
                     "endpoints entries must be non-empty paths",
@@ -427,18 +440,24 @@ impl Config {
                     slot.insert(String::new())
                 }
             };
-            *slot = path;
+            *slot = path.clone();
         }
+        // Better Auth's answers have one shape (its session token and `{token}`).
+        if protocol == Protocol::BetterAuth && !raw.fields.is_empty() {
+            return Err(AuthError::config(
+                "fields works with protocol \"json\" or \"oauth2-password\"",
+            ));
+        }
+        let fields = Fields::from_pairs(&raw.fields)?;
         // Reported after every option before them, as their order in `Config` says.
         let (refresh_margin, leeway, base_ms, cap_ms, lock_timeout_ms, timeout_ms) = numbers?;
         Ok(Config {
             base_url: trim_end_slashes(base_url).to_owned(),
-            base_origin,
             protocol,
             storage,
             storage_key: storage_key.to_owned(),
-            refresh_margin,
-            leeway,
+            refresh_margin: refresh_margin as i64,
+            leeway: leeway as i64,
             allowed_origins,
             endpoints,
             backoff: Backoff { base_ms, cap_ms },
@@ -457,7 +476,11 @@ impl Config {
 
     /// Whether a request to `url` (absolute) may carry the bearer.
     pub fn bearer_allowed(&self, url: &str) -> bool {
-        origin_of(url).is_some_and(|o| self.allowed_origins.contains(&o))
+        // A match, not `is_some_and(..)`: that monomorph would be this closure's alone.
+        match origin_of(url) {
+            Some(origin) => self.allowed_origins.contains(&origin),
+            None => false,
+        }
     }
 }
 
@@ -507,6 +530,11 @@ mod tests {
         assert_eq!(
             message(r#"{"baseUrl":1,"protocol":2}"#),
             "baseUrl must be a string"
+        );
+        // storageKey next to storage, before the options after it in `Config`.
+        assert_eq!(
+            message(r#"{"baseUrl":"http://localhost","storageKey":"","fields":{"x":"y"}}"#),
+            "storageKey must not be empty"
         );
     }
 
@@ -589,11 +617,11 @@ mod tests {
             ),
             (
                 r#"{"baseUrl":"http://localhost","allowedOrigins":[1]}"#,
-                "allowedOrigins must contain strings",
+                "allowedOrigins must be an array of origins",
             ),
             (
                 r#"{"baseUrl":"http://localhost","endpoints":{"me":1}}"#,
-                "endpoints values must be strings",
+                "endpoints must be an object of paths",
             ),
             (
                 r#"{"baseUrl":"http://localhost","endpoints":"/auth"}"#,
@@ -665,11 +693,11 @@ mod tests {
             ),
             (
                 r#"{"baseUrl":"http://localhost","fields":{"accessToken":["data","token"]}}"#,
-                "fields values must be strings",
+                "fields must be an object of paths",
             ),
             (
                 r#"{"baseUrl":"http://localhost","fields":{"accessToken":null}}"#,
-                "fields values must be strings",
+                "fields must be an object of paths",
             ),
             (
                 r#"{"baseUrl":"http://localhost","fields":{"accessToken":"data..token"}}"#,

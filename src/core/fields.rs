@@ -60,7 +60,9 @@ impl Fields {
                     "fields keys are accessToken, refreshToken, expiresIn, user and refreshBody",
                 )),
             };
-            if !well_formed(value) || (one_name && value.contains('.')) {
+            // Its dots counted by the check (no second scan for a one-name field).
+            let segments = segments(value);
+            if segments == 0 || (one_name && segments > 1) {
                 let shape = if one_name {
                     " must be one field name"
                 } else {
@@ -74,20 +76,25 @@ impl Fields {
     }
 }
 
-/// Whether every segment of a path is a plausible member name: not empty, no ASCII
-/// space or control characters (`"data. token"` is a typo, not a member). One pass over
-/// the bytes: Unicode's white space tables or a split iterator would cost the wasm more.
-fn well_formed(path: &str) -> bool {
+/// How many segments `path` has when every one is a plausible member name (not empty,
+/// no ASCII space or control characters: `"data. token"` is a typo, not a member);
+/// else 0. One pass over the bytes: Unicode's white space tables or a split iterator
+/// would cost the wasm more.
+fn segments(path: &str) -> usize {
     let mut previous = b'.';
     let mut dots = 0;
     for &byte in path.as_bytes() {
         if byte <= b' ' || byte == 0x7f || (byte == b'.' && previous == b'.') {
-            return false;
+            return 0;
         }
         dots += usize::from(byte == b'.');
         previous = byte;
     }
-    previous != b'.' && dots < MAX_SEGMENTS && path.len() <= 200
+    if previous != b'.' && dots < MAX_SEGMENTS && path.len() <= 200 {
+        dots + 1
+    } else {
+        0
+    }
 }
 
 /// The value at `path` (validated by `Fields::from_pairs`) in `body`.

@@ -61,7 +61,7 @@ pub fn decode(text: &str, now: Millis) -> Result<Session, Discard> {
     let access = value.str_of("access_token").ok_or(Discard::BadShape)?;
     let refresh = match value.get("refresh_token") {
         None | Some(Json::Null) => None,
-        Some(Json::Str(s)) if !s.is_empty() => Some(s),
+        Some(Json::Str(s)) if !s.is_empty() => Some(s.as_str()),
         Some(_) => return Err(Discard::BadShape),
     };
     // Whole milliseconds, as `encode` writes them, within 2^53 (exact in a double: the
@@ -81,7 +81,8 @@ pub fn decode(text: &str, now: Millis) -> Result<Session, Discard> {
     };
     Session::restore(
         access.to_owned(),
-        refresh.cloned(),
+        // `map(str::to_owned)`, as other modules copy an optional text.
+        refresh.map(str::to_owned),
         expires_at,
         issued_at,
         user,

@@ -5,6 +5,7 @@ use crate::prelude::*;
 
 use super::clock::Millis;
 use super::error::{AuthError, ErrorCode};
+use super::json;
 use super::jwt::{self, looks_like_jwt};
 
 /// Tokens from a sign-in or refresh response (core::protocol reads them from the
@@ -92,14 +93,23 @@ impl Session {
             user,
         };
         if looks_like_jwt(&session.access_token) {
-            let claims = jwt::decode(&session.access_token)?;
-            if let Some(exp) = claims.exp {
+            // `jwt::decode` without its `sub`, which nothing here reads (and which the
+            // wasm would copy and drop): the same judge, `decode_in_place`.
+            let mut buf = session.access_token.as_bytes().to_vec();
+            let ([exp, _, iat], text) = jwt::decode_in_place(&mut buf)?;
+            let Some(payload) = json::parse(text) else {
+                return Err(AuthError::new(
+                    ErrorCode::InvalidToken,
+                    "Token segment is not a base64url JSON object",
+                ));
+            };
+            if let Some(exp) = exp {
                 session.expires_at = Some(exp as f64 * 1000.0);
             }
-            if let Some(iat) = claims.iat {
+            if let Some(iat) = iat {
                 session.issued_at = iat as f64 * 1000.0;
             }
-            session.claims = Some(claims.json);
+            session.claims = Some(payload.to_text());
         }
         Ok(session)
     }

@@ -107,10 +107,15 @@ fn valid_port(port: &str) -> bool {
 
 /// Host of an origin produced by `origin_of`.
 fn host_of(origin: &str) -> &str {
-    let rest = split_scheme(origin).map_or(origin, |(_, r)| r);
-    host_end(rest)
-        .and_then(|end| rest.get(..end))
-        .unwrap_or(rest)
+    // Matches, not `map_or`/`and_then` with closures: each a monomorph of its own.
+    let rest = match split_scheme(origin) {
+        Some((_, rest)) => rest,
+        None => origin,
+    };
+    match host_end(rest) {
+        Some(end) => rest.get(..end).unwrap_or(rest),
+        None => rest,
+    }
 }
 
 /// Where the host of `host[:port]` ends: after an IPv6 literal's `]` (None when it is
