@@ -87,7 +87,8 @@ fn split_host_port(host_port: &str) -> Option<(&str, Option<&str>)> {
     if host.is_empty() {
         return None;
     }
-    match rest.strip_prefix(':') {
+    // A `&str` pattern, not a `char`: a `char` pattern links `encode_utf8_raw` for it.
+    match rest.strip_prefix(":") {
         Some(port) => valid_port(port).then_some((host, Some(port))),
         None if rest.is_empty() => Some((host, None)),
         None => None,
@@ -174,7 +175,7 @@ pub fn join(base: &str, path: &str) -> String {
         return path.to_owned();
     }
     let mut out = trim_end_slashes(base).to_owned();
-    if !path.starts_with('/') {
+    if !path.starts_with("/") {
         out.push('/');
     }
     out.push_str(path);
