@@ -73,6 +73,41 @@ fn space_len(b: &[u8]) -> usize {
     }
 }
 
+/// `core::str::from_utf8(bytes).ok()`: the same bytes are accepted (RFC 3629: no overlong
+/// form, no surrogate, nothing above U+10FFFF), checked one character at a time. std's
+/// validator (680 B of wasm, with its word-at-a-time ASCII path) was linked for the
+/// engine's arguments and a JWT's segments alone.
+pub(crate) fn utf8(bytes: &[u8]) -> Option<&str> {
+    let mut i = 0;
+    while let Some(&lead) = bytes.get(i) {
+        // The continuation bytes that follow and the least code point their count may
+        // encode (fewer is an overlong form); 0x80..0xC2 and 0xF5.. start none.
+        let (more, least) = match lead {
+            0..=0x7F => (0, 0),
+            0xC2..=0xDF => (1, 0x80),
+            0xE0..=0xEF => (2, 0x800),
+            0xF0..=0xF4 => (3, 0x1_0000),
+            _ => return None,
+        };
+        let mut point = u32::from(lead) & (0x7F >> more);
+        for _ in 0..more {
+            i += 1;
+            match bytes.get(i) {
+                Some(&next) if next & 0xC0 == 0x80 => point = point << 6 | u32::from(next & 0x3F),
+                _ => return None,
+            }
+        }
+        if point < least || point > 0x10_FFFF || (0xD800..0xE000).contains(&point) {
+            return None;
+        }
+        i += 1;
+    }
+    // SAFETY: every character above is well formed UTF-8 (the rules `from_utf8` checks;
+    // the tests below compare the two on every sequence of up to three bytes and on
+    // every four-byte lead).
+    Some(unsafe { core::str::from_utf8_unchecked(bytes) })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -92,6 +127,37 @@ mod tests {
         }
         assert_eq!(trim(""), "");
         assert_eq!(trim(" \u{85}\u{1680}\u{200a}\u{202f}\u{205f}"), "");
+    }
+
+    #[test]
+    fn utf8_accepts_what_from_utf8_accepts() {
+        let same = |bytes: &[u8]| {
+            assert_eq!(utf8(bytes), core::str::from_utf8(bytes).ok(), "{bytes:x?}");
+        };
+        // Every sequence of one and two bytes, every three bytes that start a multi-byte
+        // form (or are no lead), and every four-byte lead with every second byte and the
+        // edges of the continuation range after it.
+        for a in 0..=255u8 {
+            same(&[a]);
+            for b in 0..=255u8 {
+                same(&[a, b]);
+                if a >= 0x80 {
+                    for c in 0..=255u8 {
+                        same(&[a, b, c]);
+                    }
+                }
+                if a >= 0xE0 {
+                    for c in [0x00, 0x41, 0x7F, 0x80, 0x8F, 0x90, 0xBF, 0xC0, 0xFF] {
+                        for d in [0x00, 0x7F, 0x80, 0xBF, 0xC0, 0xFF] {
+                            same(&[a, b, c, d]);
+                            same(&[b'x', a, b, c, d, b'y']);
+                        }
+                    }
+                }
+            }
+        }
+        same(b"");
+        same("plain ASCII, Zo\u{eb} \u{674e} \u{1f600} \u{10ffff}".as_bytes());
     }
 
     #[test]

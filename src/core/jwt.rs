@@ -142,7 +142,7 @@ fn decode_segment(
     let len = base64url_decode_in_place(buf, start, end);
     let buf: &[u8] = buf;
     // One error for the three ways to fail (one copy of it in the wasm).
-    len.and_then(move |len| core::str::from_utf8(buf.get(..len)?).ok())
+    len.and_then(move |len| utf8(buf.get(..len)?))
         .and_then(|text| Some((json::skim(text, TIME_CLAIMS)?, text)))
         .ok_or_else(|| invalid(MALFORMED_SEGMENT))
 }

@@ -231,7 +231,7 @@ fn args(lens: [u32; 4]) -> [&'static str; 4] {
     lens.map(|len| {
         let (arg, tail) = rest.split_at_checked(len as usize).unwrap_or_default();
         rest = tail;
-        core::str::from_utf8(arg).unwrap_or_default()
+        utf8(arg).unwrap_or_default()
     })
 }
 
