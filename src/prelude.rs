@@ -80,6 +80,13 @@ fn space_len(b: &[u8]) -> usize {
 pub(crate) fn utf8(bytes: &[u8]) -> Option<&str> {
     let mut i = 0;
     while let Some(&lead) = bytes.get(i) {
+        // Eight ASCII bytes a step (no high bit set): decodeJwt's payloads are ASCII.
+        if let Some(Ok(word)) = bytes.get(i..i + 8).map(<[u8; 8]>::try_from) {
+            if u64::from_le_bytes(word) & 0x8080_8080_8080_8080 == 0 {
+                i += 8;
+                continue;
+            }
+        }
         // The continuation bytes that follow and the least code point their count may
         // encode (fewer is an overlong form); 0x80..0xC2 and 0xF5.. start none.
         let (more, least) = match lead {
@@ -151,12 +158,17 @@ mod tests {
                         for d in [0x00, 0x7F, 0x80, 0xBF, 0xC0, 0xFF] {
                             same(&[a, b, c, d]);
                             same(&[b'x', a, b, c, d, b'y']);
+                            // Past and within the eight-byte ASCII steps.
+                            same(&[b'.', b'.', b'.', b'.', b'.', b'.', b'.', a, b, c, d]);
+                            same(&[b'.', b'.', b'.', b'.', b'.', b'.', b'.', b'.', a, b, c, d]);
+                            same(&[a, b, c, d, b'.', b'.', b'.', b'.', b'.', b'.', b'.', b'.']);
                         }
                     }
                 }
             }
         }
         same(b"");
+        same(b"eight ascii bytes then \xff");
         same("plain ASCII, Zo\u{eb} \u{674e} \u{1f600} \u{10ffff}".as_bytes());
     }
 
