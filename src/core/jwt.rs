@@ -142,9 +142,12 @@ fn decode_segment(
     let len = base64url_decode_in_place(buf, start, end);
     let buf: &[u8] = buf;
     // One error for the three ways to fail (one copy of it in the wasm).
-    len.and_then(move |len| utf8(buf.get(..len)?))
-        .and_then(|text| Some((json::skim(text, TIME_CLAIMS)?, text)))
-        .ok_or_else(|| invalid(MALFORMED_SEGMENT))
+    if let Some(text) = len.and_then(|len| utf8(buf.get(..len)?)) {
+        if let Some(seen) = json::skim(text, TIME_CLAIMS) {
+            return Ok((seen, text));
+        }
+    }
+    Err(invalid(MALFORMED_SEGMENT))
 }
 
 /// NumericDate claims may be fractional (RFC 7519 2); we act on whole seconds.
