@@ -104,6 +104,29 @@ fn http_date_text() -> impl Strategy<Value = String> {
 const PROTOCOLS: [&str; 3] = ["json", "oauth2-password", "better-auth"];
 const OPS: [Op; 5] = [Op::Login, Op::Register, Op::Refresh, Op::Logout, Op::Me];
 
+/// Text in pieces: ASCII runs, stray bytes, and two-, three- and four-byte forms from every
+/// lead (overlong, surrogate and out-of-range ones included) with mostly continuation bytes.
+fn utf8_like() -> impl Strategy<Value = Vec<u8>> {
+    let cont = || prop_oneof![15 => 0x80u8..0xC0, 1 => any::<u8>()];
+    let piece = prop_oneof![
+        prop::collection::vec(0x00u8..0x80, 1..9),
+        any::<u8>().prop_map(|b| vec![b]),
+        (0xC0u8..0xE0, cont()).prop_map(|(a, b)| vec![a, b]),
+        (0xE0u8..0xF0, cont(), cont()).prop_map(|(a, b, c)| vec![a, b, c]),
+        (0xF0u8..=0xFF, cont(), cont(), cont()).prop_map(|(a, b, c, d)| vec![a, b, c, d]),
+    ];
+    prop::collection::vec(piece, 0..8).prop_map(|pieces| pieces.concat())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(4000))]
+    #[test]
+    fn the_utf8_check_accepts_exactly_what_std_accepts(bytes in utf8_like()) {
+        // prelude::utf8 (the wasm's own check, ending in from_utf8_unchecked) against core's.
+        prop_assert_eq!(utf8(&bytes), ::core::str::from_utf8(&bytes).ok(), "{:x?}", bytes);
+    }
+}
+
 proptest! {
     #[test]
     fn http_dates_read_as_the_splitting_parser_read_them(text in http_date_text()) {
