@@ -366,14 +366,21 @@ pub enum SessionsOp<'a> {
 /// None when the protocol has no sessions endpoint.
 pub fn sessions_request(cfg: &Config, what: SessionsOp) -> Option<HttpRequest> {
     let base = cfg.endpoints.sessions.as_deref()?;
-    let (method, path) = match what {
-        SessionsOp::List => ("GET", base.to_owned()),
-        SessionsOp::RevokeAll => ("DELETE", base.to_owned()),
-        SessionsOp::Revoke(id) => ("DELETE", [base, "/", &percent_encode(id)].concat()),
+    // The base joined, then the id's segment pushed on (no path copied and joined
+    // again, as passkeys' URLs).
+    let mut url = join(&cfg.base_url, base);
+    let method = match what {
+        SessionsOp::List => "GET",
+        SessionsOp::RevokeAll => "DELETE",
+        SessionsOp::Revoke(id) => {
+            url.push('/');
+            escape_into(&mut url, id, false);
+            "DELETE"
+        }
     };
     Some(HttpRequest {
         method,
-        url: join(&cfg.base_url, &path),
+        url,
         content_type: None,
         body: None,
         credential: Credential::Access,
