@@ -182,12 +182,7 @@ pub fn refresh_request(cfg: &Config, refresh_token: &str) -> HttpRequest {
     let (content_type, body) = match cfg.protocol {
         // The JWT is exchanged again with the session token (jwt plugin).
         Protocol::BetterAuth => return get(cfg, &cfg.endpoints.refresh, Credential::Refresh),
-        // The cookie carries the token: nothing to send but the request itself.
-        Protocol::Json if cfg.refresh_cookie => (JSON_TYPE, "{}".to_owned()),
-        Protocol::Json => (
-            JSON_TYPE,
-            json_object(&[(&cfg.fields.refresh_body, refresh_token)]),
-        ),
+        Protocol::Json => (JSON_TYPE, token_body(cfg, Some(refresh_token))),
         Protocol::OAuth2Password => (
             FORM_TYPE,
             form(&[
@@ -199,18 +194,23 @@ pub fn refresh_request(cfg: &Config, refresh_token: &str) -> HttpRequest {
     post(cfg, &cfg.endpoints.refresh, content_type, body)
 }
 
+/// The JSON body of a refresh or logout: the refresh token under its field, or `{}`
+/// when a cookie carries it (or there is none to send). One writer for both requests.
+fn token_body(cfg: &Config, refresh_token: Option<&str>) -> String {
+    match refresh_token {
+        Some(token) if !cfg.refresh_cookie => json_object(&[(&cfg.fields.refresh_body, token)]),
+        // The cookie carries the token: nothing to send but the request itself.
+        _ => "{}".to_owned(),
+    }
+}
+
 /// None: the backend has no logout call; signing out is local only.
 pub fn logout_request(cfg: &Config, refresh_token: Option<&str>) -> Option<HttpRequest> {
     let path = cfg.endpoints.logout.as_deref()?;
     // Better Auth's sign-out takes the session token as the bearer and no body; the
     // others the access token, and the refresh token unless a cookie carries it.
     let better_auth = cfg.protocol == Protocol::BetterAuth;
-    let body = match refresh_token {
-        Some(t) if !cfg.refresh_cookie && !better_auth => {
-            json_object(&[(&cfg.fields.refresh_body, t)])
-        }
-        _ => "{}".to_owned(),
-    };
+    let body = token_body(cfg, if better_auth { None } else { refresh_token });
     Some(HttpRequest {
         credential: if better_auth {
             Credential::Refresh
