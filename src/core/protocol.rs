@@ -135,15 +135,14 @@ fn get(cfg: &Config, path: &str, credential: Credential) -> HttpRequest {
 pub fn login_request(cfg: &Config, id_key: &str, identifier: &str, password: &str) -> HttpRequest {
     // The body per protocol, then one `post` (not one per arm).
     let (content_type, body) = match cfg.protocol {
-        Protocol::Json => (
-            JSON_TYPE,
-            json_object(&[(id_key, identifier), ("password", password)]),
-        ),
-        // Better Auth signs in by email only.
-        Protocol::BetterAuth => (
-            JSON_TYPE,
-            json_object(&[("email", identifier), ("password", password)]),
-        ),
+        // Better Auth signs in by email only. One body for both JSON protocols.
+        json @ (Protocol::Json | Protocol::BetterAuth) => {
+            let id_key = if json == Protocol::Json { id_key } else { "email" };
+            (
+                JSON_TYPE,
+                json_object(&[(id_key, identifier), ("password", password)]),
+            )
+        }
         Protocol::OAuth2Password => (
             FORM_TYPE,
             form(&[
