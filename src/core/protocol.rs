@@ -137,7 +137,11 @@ pub fn login_request(cfg: &Config, id_key: &str, identifier: &str, password: &st
     let (content_type, body) = match cfg.protocol {
         // Better Auth signs in by email only. One body for both JSON protocols.
         json @ (Protocol::Json | Protocol::BetterAuth) => {
-            let id_key = if json == Protocol::Json { id_key } else { "email" };
+            let id_key = if json == Protocol::Json {
+                id_key
+            } else {
+                "email"
+            };
             (
                 JSON_TYPE,
                 json_object(&[(id_key, identifier), ("password", password)]),
