@@ -507,7 +507,7 @@ mod tests {
 
     fn raw(base: &str) -> RawConfig<'_> {
         RawConfig {
-            base_url: Some(base.into()),
+            base_url: Some(base),
             ..RawConfig::default()
         }
     }
@@ -787,11 +787,11 @@ mod tests {
     fn unknown_protocol_storage_and_endpoint_are_config_errors() {
         for r in [
             RawConfig {
-                protocol: Some("soap".into()),
+                protocol: Some("soap"),
                 ..raw("http://localhost")
             },
             RawConfig {
-                storage: Some("cookie".into()),
+                storage: Some("cookie"),
                 ..raw("http://localhost")
             },
             RawConfig {
@@ -822,7 +822,7 @@ mod tests {
     #[test]
     fn oauth2_defaults_and_overrides() {
         let c = Config::validate(RawConfig {
-            protocol: Some("oauth2-password".into()),
+            protocol: Some("oauth2-password"),
             endpoints: vec![
                 ("login".into(), "/auth/token".into()),
                 ("refresh".into(), "/auth/token".into()),

@@ -49,8 +49,8 @@ fn json_value() -> impl Strategy<Value = Json> {
 
 fn config(protocol: &str) -> Config {
     Config::validate(RawConfig {
-        base_url: Some("http://127.0.0.1:8000".into()),
-        protocol: Some(protocol.into()),
+        base_url: Some("http://127.0.0.1:8000"),
+        protocol: Some(protocol),
         ..RawConfig::default()
     })
     .unwrap()

@@ -735,8 +735,8 @@ pub(crate) mod tests {
 
     pub(crate) fn cfg(protocol: &str) -> Config {
         Config::validate(RawConfig {
-            base_url: Some("http://127.0.0.1:8000".into()),
-            protocol: Some(protocol.into()),
+            base_url: Some("http://127.0.0.1:8000"),
+            protocol: Some(protocol),
             ..RawConfig::default()
         })
         .unwrap()
@@ -1059,8 +1059,8 @@ pub(crate) mod tests {
 
     fn with_fields(protocol: &str, fields: &[(&str, &str)]) -> Config {
         Config::validate(RawConfig {
-            base_url: Some("http://127.0.0.1:8000".into()),
-            protocol: Some(protocol.into()),
+            base_url: Some("http://127.0.0.1:8000"),
+            protocol: Some(protocol),
             fields: fields
                 .iter()
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
