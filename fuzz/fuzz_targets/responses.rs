@@ -30,8 +30,8 @@ fuzz_target!(|input: (u16, u8, &str, &str)| {
         Vec::new()
     };
     let Ok(cfg) = Config::validate(RawConfig {
-        base_url: Some("http://127.0.0.1:8000".into()),
-        protocol: Some(PROTOCOLS[usize::from(pick) % 3].into()),
+        base_url: Some("http://127.0.0.1:8000"),
+        protocol: Some(PROTOCOLS[usize::from(pick) % 3]),
         fields,
         ..RawConfig::default()
     }) else {

@@ -103,13 +103,14 @@ impl Endpoints {
     }
 }
 
-/// What the JS caller passed, before validation.
+/// What the JS caller passed, before validation. Its texts are borrowed from the
+/// parsed options: `validate` copies what it keeps, once.
 #[derive(Debug, Clone, Default)]
-pub struct RawConfig {
-    pub base_url: Option<String>,
-    pub protocol: Option<String>,
-    pub storage: Option<String>,
-    pub storage_key: Option<String>,
+pub struct RawConfig<'a> {
+    pub base_url: Option<&'a str>,
+    pub protocol: Option<&'a str>,
+    pub storage: Option<&'a str>,
+    pub storage_key: Option<&'a str>,
     pub refresh_margin: Option<f64>,
     pub leeway: Option<f64>,
     pub allowed_origins: Vec<String>,
@@ -123,7 +124,7 @@ pub struct RawConfig {
     /// `timeout`, ms: the longest wait for the backend on the client's own requests.
     pub timeout: Option<f64>,
     /// `refreshTransport`: "body" (default) or "cookie".
-    pub refresh_transport: Option<String>,
+    pub refresh_transport: Option<&'a str>,
     /// `dpop`: bind tokens to a key of this browser (RFC 9449).
     pub dpop: Option<bool>,
     /// (name, path) pairs from `fields`.
@@ -163,20 +164,14 @@ pub struct Config {
     pub fields: Fields,
 }
 
-impl RawConfig {
-    /// The options object as `JSON.stringify` wrote it. Absent or null members
+impl<'a> RawConfig<'a> {
+    /// The parsed options object (`JSON.stringify`'s text). Absent or null members
     /// take their defaults; a member of the wrong type is a `config` error.
-    pub fn from_json(text: &str) -> Result<RawConfig, AuthError> {
-        // `let .. else`, not `ok_or_else(..)?`: that monomorph is this module's alone.
-        let Some(value) = json::object(text) else {
-            return Err(AuthError::config(
-                "AuthClient needs a config object with baseUrl",
-            ));
-        };
+    pub fn from_json(value: &'a Json) -> Result<RawConfig<'a>, AuthError> {
         let present = |key: &str| value.get(key).filter(|v| !matches!(v, Json::Null));
         // Matches, not `map(..).transpose()`: less code per closure.
-        // Borrowed: copied into the `RawConfig` once every member has been read.
-        let text = |key: &str| -> Result<Option<&str>, AuthError> {
+        // Borrowed: `validate` copies what it keeps.
+        let text = |key: &str| -> Result<Option<&'a str>, AuthError> {
             match present(key) {
                 None => Ok(None),
                 Some(Json::Str(s)) => Ok(Some(s)),
@@ -238,7 +233,7 @@ impl RawConfig {
         let protocol = text("protocol")?;
         let storage = text("storage")?;
         let storage_key = text("storageKey")?;
-        let options = Some(&value);
+        let options = Some(value);
         let refresh_margin = number(options, "refreshMargin", "refreshMargin")?;
         let leeway = number(options, "leeway", "leeway")?;
         let retry_base_delay = number(retry, "baseDelay", "retry.baseDelay")?;
@@ -251,12 +246,11 @@ impl RawConfig {
             Some(Json::Bool(on)) => Some(*on),
             Some(_) => return Err(AuthError::config("dpop must be true or false")),
         };
-        let owned = |text: Option<&str>| text.map(str::to_owned);
         Ok(RawConfig {
-            base_url: owned(base_url),
-            protocol: owned(protocol),
-            storage: owned(storage),
-            storage_key: owned(storage_key),
+            base_url,
+            protocol,
+            storage,
+            storage_key,
             refresh_margin,
             leeway,
             allowed_origins,
@@ -265,7 +259,7 @@ impl RawConfig {
             retry_max_delay,
             lock_timeout,
             timeout,
-            refresh_transport: owned(refresh_transport),
+            refresh_transport,
             dpop,
             fields,
         })
@@ -315,6 +309,17 @@ fn seconds(value: Option<f64>, default: f64, name: &str) -> Result<f64, AuthErro
 }
 
 impl Config {
+    /// The options as `JSON.stringify` wrote them, read and validated.
+    pub fn from_json(text: &str) -> Result<Config, AuthError> {
+        // `let .. else`, not `ok_or_else(..)?`: that monomorph is this module's alone.
+        let Some(value) = json::object(text) else {
+            return Err(AuthError::config(
+                "AuthClient needs a config object with baseUrl",
+            ));
+        };
+        RawConfig::from_json(&value).and_then(Config::validate)
+    }
+
     pub fn validate(raw: RawConfig) -> Result<Config, AuthError> {
         // `raw` dropped here, once, whatever `check` answers (taken by value, it
         // was dropped at each of the refusals').
@@ -343,12 +348,12 @@ impl Config {
             ))
         })();
         // Absent or empty, it is no absolute URL either: one refusal says what it must be.
-        let base_url = trim(raw.base_url.as_deref().unwrap_or(""));
+        let base_url = trim(raw.base_url.unwrap_or(""));
         let Some(base_origin) = origin_of(base_url) else {
             return Err(AuthError::config("baseUrl must be an absolute http(s) URL"));
         };
         require_https(&base_origin, "baseUrl")?;
-        let protocol = match raw.protocol.as_deref() {
+        let protocol = match raw.protocol {
             None | Some("json") => Protocol::Json,
             Some("oauth2-password") => Protocol::OAuth2Password,
             Some("better-auth") => Protocol::BetterAuth,
@@ -358,7 +363,7 @@ impl Config {
                 ))
             }
         };
-        let storage = match raw.storage.as_deref() {
+        let storage = match raw.storage {
             None | Some("local") => StorageKind::Local,
             Some("session") => StorageKind::Session,
             Some("memory") => StorageKind::Memory,
@@ -369,11 +374,11 @@ impl Config {
             }
         };
         // Next to storage, as in `Config` (and before anything below owns memory).
-        let storage_key = raw.storage_key.as_deref().unwrap_or("auth-wasm");
+        let storage_key = raw.storage_key.unwrap_or("auth-wasm");
         if storage_key.is_empty() {
             return Err(AuthError::config("storageKey must not be empty"));
         }
-        let refresh_cookie = match raw.refresh_transport.as_deref() {
+        let refresh_cookie = match raw.refresh_transport {
             None | Some("body") => false,
             Some("cookie") if protocol == Protocol::Json => true,
             Some("cookie") => return Err(AuthError::config(
@@ -500,15 +505,15 @@ mod tests {
     use super::*;
     use crate::core::error::ErrorCode;
 
-    fn raw(base: &str) -> RawConfig {
+    fn raw(base: &str) -> RawConfig<'_> {
         RawConfig {
-            base_url: Some(base.into()),
+            base_url: Some(base),
             ..RawConfig::default()
         }
     }
 
     fn from_json(text: &str) -> Result<Config, AuthError> {
-        RawConfig::from_json(text).and_then(Config::validate)
+        Config::from_json(text)
     }
 
     #[test]
@@ -760,7 +765,7 @@ mod tests {
             Some("ftp://x"),
         ] {
             let r = RawConfig {
-                base_url: bad.map(str::to_owned),
+                base_url: bad,
                 ..RawConfig::default()
             };
             assert_eq!(
@@ -782,11 +787,11 @@ mod tests {
     fn unknown_protocol_storage_and_endpoint_are_config_errors() {
         for r in [
             RawConfig {
-                protocol: Some("soap".into()),
+                protocol: Some("soap"),
                 ..raw("http://localhost")
             },
             RawConfig {
-                storage: Some("cookie".into()),
+                storage: Some("cookie"),
                 ..raw("http://localhost")
             },
             RawConfig {
@@ -806,7 +811,7 @@ mod tests {
                 ..raw("http://localhost")
             },
             RawConfig {
-                storage_key: Some(String::new()),
+                storage_key: Some(""),
                 ..raw("http://localhost")
             },
         ] {
@@ -817,7 +822,7 @@ mod tests {
     #[test]
     fn oauth2_defaults_and_overrides() {
         let c = Config::validate(RawConfig {
-            protocol: Some("oauth2-password".into()),
+            protocol: Some("oauth2-password"),
             endpoints: vec![
                 ("login".into(), "/auth/token".into()),
                 ("refresh".into(), "/auth/token".into()),

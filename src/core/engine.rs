@@ -910,8 +910,8 @@ pub(crate) mod tests {
     pub(crate) fn engine(protocol: &str) -> Engine {
         Engine::new(
             Config::validate(RawConfig {
-                base_url: Some("http://127.0.0.1:8000".into()),
-                protocol: Some(protocol.into()),
+                base_url: Some("http://127.0.0.1:8000"),
+                protocol: Some(protocol),
                 ..RawConfig::default()
             })
             .unwrap(),
@@ -1265,9 +1265,9 @@ pub(crate) mod tests {
     fn with_the_cookie_transport_the_client_never_holds_a_refresh_token() {
         let mut e = Engine::new(
             Config::validate(RawConfig {
-                base_url: Some("http://127.0.0.1:8000".into()),
-                storage: Some("memory".into()),
-                refresh_transport: Some("cookie".into()),
+                base_url: Some("http://127.0.0.1:8000"),
+                storage: Some("memory"),
+                refresh_transport: Some("cookie"),
                 ..RawConfig::default()
             })
             .unwrap(),
@@ -1544,7 +1544,7 @@ pub(crate) mod tests {
     fn engine_with_fields(fields: &[(&str, &str)]) -> Engine {
         Engine::new(
             Config::validate(RawConfig {
-                base_url: Some("http://127.0.0.1:8000".into()),
+                base_url: Some("http://127.0.0.1:8000"),
                 fields: fields
                     .iter()
                     .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))

@@ -135,15 +135,18 @@ fn get(cfg: &Config, path: &str, credential: Credential) -> HttpRequest {
 pub fn login_request(cfg: &Config, id_key: &str, identifier: &str, password: &str) -> HttpRequest {
     // The body per protocol, then one `post` (not one per arm).
     let (content_type, body) = match cfg.protocol {
-        Protocol::Json => (
-            JSON_TYPE,
-            json_object(&[(id_key, identifier), ("password", password)]),
-        ),
-        // Better Auth signs in by email only.
-        Protocol::BetterAuth => (
-            JSON_TYPE,
-            json_object(&[("email", identifier), ("password", password)]),
-        ),
+        // Better Auth signs in by email only. One body for both JSON protocols.
+        json @ (Protocol::Json | Protocol::BetterAuth) => {
+            let id_key = if json == Protocol::Json {
+                id_key
+            } else {
+                "email"
+            };
+            (
+                JSON_TYPE,
+                json_object(&[(id_key, identifier), ("password", password)]),
+            )
+        }
         Protocol::OAuth2Password => (
             FORM_TYPE,
             form(&[
@@ -182,12 +185,7 @@ pub fn refresh_request(cfg: &Config, refresh_token: &str) -> HttpRequest {
     let (content_type, body) = match cfg.protocol {
         // The JWT is exchanged again with the session token (jwt plugin).
         Protocol::BetterAuth => return get(cfg, &cfg.endpoints.refresh, Credential::Refresh),
-        // The cookie carries the token: nothing to send but the request itself.
-        Protocol::Json if cfg.refresh_cookie => (JSON_TYPE, "{}".to_owned()),
-        Protocol::Json => (
-            JSON_TYPE,
-            json_object(&[(&cfg.fields.refresh_body, refresh_token)]),
-        ),
+        Protocol::Json => (JSON_TYPE, token_body(cfg, Some(refresh_token))),
         Protocol::OAuth2Password => (
             FORM_TYPE,
             form(&[
@@ -199,18 +197,23 @@ pub fn refresh_request(cfg: &Config, refresh_token: &str) -> HttpRequest {
     post(cfg, &cfg.endpoints.refresh, content_type, body)
 }
 
+/// The JSON body of a refresh or logout: the refresh token under its field, or `{}`
+/// when a cookie carries it (or there is none to send). One writer for both requests.
+fn token_body(cfg: &Config, refresh_token: Option<&str>) -> String {
+    match refresh_token {
+        Some(token) if !cfg.refresh_cookie => json_object(&[(&cfg.fields.refresh_body, token)]),
+        // The cookie carries the token: nothing to send but the request itself.
+        _ => "{}".to_owned(),
+    }
+}
+
 /// None: the backend has no logout call; signing out is local only.
 pub fn logout_request(cfg: &Config, refresh_token: Option<&str>) -> Option<HttpRequest> {
     let path = cfg.endpoints.logout.as_deref()?;
     // Better Auth's sign-out takes the session token as the bearer and no body; the
     // others the access token, and the refresh token unless a cookie carries it.
     let better_auth = cfg.protocol == Protocol::BetterAuth;
-    let body = match refresh_token {
-        Some(t) if !cfg.refresh_cookie && !better_auth => {
-            json_object(&[(&cfg.fields.refresh_body, t)])
-        }
-        _ => "{}".to_owned(),
-    };
+    let body = token_body(cfg, if better_auth { None } else { refresh_token });
     Some(HttpRequest {
         credential: if better_auth {
             Credential::Refresh
@@ -366,14 +369,21 @@ pub enum SessionsOp<'a> {
 /// None when the protocol has no sessions endpoint.
 pub fn sessions_request(cfg: &Config, what: SessionsOp) -> Option<HttpRequest> {
     let base = cfg.endpoints.sessions.as_deref()?;
-    let (method, path) = match what {
-        SessionsOp::List => ("GET", base.to_owned()),
-        SessionsOp::RevokeAll => ("DELETE", base.to_owned()),
-        SessionsOp::Revoke(id) => ("DELETE", [base, "/", &percent_encode(id)].concat()),
+    // The base joined, then the id's segment pushed on (no path copied and joined
+    // again, as passkeys' URLs).
+    let mut url = join(&cfg.base_url, base);
+    let method = match what {
+        SessionsOp::List => "GET",
+        SessionsOp::RevokeAll => "DELETE",
+        SessionsOp::Revoke(id) => {
+            url.push('/');
+            escape_into(&mut url, id, false);
+            "DELETE"
+        }
     };
     Some(HttpRequest {
         method,
-        url: join(&cfg.base_url, &path),
+        url,
         content_type: None,
         body: None,
         credential: Credential::Access,
@@ -725,8 +735,8 @@ pub(crate) mod tests {
 
     pub(crate) fn cfg(protocol: &str) -> Config {
         Config::validate(RawConfig {
-            base_url: Some("http://127.0.0.1:8000".into()),
-            protocol: Some(protocol.into()),
+            base_url: Some("http://127.0.0.1:8000"),
+            protocol: Some(protocol),
             ..RawConfig::default()
         })
         .unwrap()
@@ -1049,8 +1059,8 @@ pub(crate) mod tests {
 
     fn with_fields(protocol: &str, fields: &[(&str, &str)]) -> Config {
         Config::validate(RawConfig {
-            base_url: Some("http://127.0.0.1:8000".into()),
-            protocol: Some(protocol.into()),
+            base_url: Some("http://127.0.0.1:8000"),
+            protocol: Some(protocol),
             fields: fields
                 .iter()
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))

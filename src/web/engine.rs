@@ -10,7 +10,7 @@ use wasm_bindgen::prelude::*;
 use super::functions::jwt_scratch;
 use super::Shared;
 use crate::core::account::AccountOp;
-use crate::core::config::{Config, RawConfig};
+use crate::core::config::Config;
 use crate::core::dpop::Verdict;
 use crate::core::engine::{self, Access, Answer, Issued, Kind, Reply};
 use crate::core::error::{AuthError, ErrorCode};
@@ -302,7 +302,7 @@ pub fn call_handle(
     }
     let engines = ENGINES.get();
     if op == op::CONFIGURE {
-        let cfg = match RawConfig::from_json(a).and_then(Config::validate) {
+        let cfg = match Config::from_json(a) {
             Ok(cfg) => cfg,
             Err(e) => return failure(e),
         };
