@@ -166,16 +166,11 @@ export class AuthClient {
     location.assign(started.url);
   }
 
-  /** One of the client's requests that carries the access token (refresh-and-replay).
-   * @param {EngineRequest} req */
-  async #sendAuthorized(req) {
-    return read(await this.#authorized(build(req, this.settings.timeout)));
-  }
-
-  /** Send `req` through the bearer rules; the engine's answer, parsed.
+  /** Send `req` through the bearer rules (it carries the access token: refresh-and-replay);
+   * the engine's answer, parsed.
    * @param {EngineRequest} req */
   async #askAuthorized(req) {
-    return parsed(/** @type {string} */ (op.reply(this.engine, req, await this.#sendAuthorized(req))));
+    return parsed(/** @type {string} */ (op.reply(this.engine, req, await read(await this.#authorized(build(req, this.settings.timeout))))));
   }
 
   /** On the page the provider sent the user back to: finish the sign-in (the
