@@ -176,13 +176,10 @@ export const status = (/** @type {Engine} */ engine) => /** @type {Status} */ (c
  * @returns {{ status: Status, user: object | null, claims: object | null, expiresAt: number | null, mfa: { methods: string[] } | null }} */
 export const view = (/** @type {Engine} */ engine) => request(call(engine, 6 /* VIEW */));
 
-export const clearError = (/** @type {Engine} */ engine) => {
-  call(engine, 9 /* CLEAR_ERROR */);
-};
+// clearError, signOut and dpopClear answer the op's "" (nothing): no block to discard it.
+export const clearError = (/** @type {Engine} */ engine) => call(engine, 9 /* CLEAR_ERROR */);
 
-export const signOut = (/** @type {Engine} */ engine) => {
-  call(engine, 21 /* SIGN_OUT */);
-};
+export const signOut = (/** @type {Engine} */ engine) => call(engine, 21 /* SIGN_OUT */);
 
 // ---- requests: each carries an id (the engine keeps its kind); `reply` takes every answer
 
@@ -313,9 +310,7 @@ export const dpopAnswer = (/** @type {Engine} */ engine, url, response, body) =>
 };
 
 /** Signed out: the nonces go with the key. */
-export const dpopClear = (/** @type {Engine} */ engine) => {
-  call(engine, 38 /* DPOP_CLEAR */);
-};
+export const dpopClear = (/** @type {Engine} */ engine) => call(engine, 38 /* DPOP_CLEAR */);
 
 // ---- tokens (decodeJwt, isExpired: src/web/functions.rs) ------------------------------
 // A token crosses through a buffer in the wasm's memory: its UTF-8 is written there, the
