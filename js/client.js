@@ -29,26 +29,28 @@ export class AuthClient {
   // Private: a minifier shortens `#` names (never property names); nothing outside reads them.
   /** @type {import("./storage.js").Store} */
   #store;
-  /** @type {import("./dpop.js").DpopSigner | null} */
+  /** @type {import("./dpop.js").DpopSigner | undefined} */
   #dpop;
   /** @type {Set<AuthListener>} */
   #listeners = new Set();
-  /** @type {Readonly<import("./index.js").AuthSnapshot> | null} */
-  #snap = null;
+  // Fields left without an initial value start undefined, which each use reads as none.
+  /** @type {Readonly<import("./index.js").AuthSnapshot> | null | undefined} */
+  #snap;
   #refreshing = false;
-  /** @type {Promise<void> | null} */
-  #flight = null;
+  /** @type {Promise<void> | null | undefined} */
+  #flight;
   /** @type {ReturnType<typeof setTimeout> | undefined} the proactive refresh's (a fired or cleared one is harmless to clear) */
   #timer;
-  #stopped = false;
+  /** @type {boolean | undefined} */
+  #stopped;
   /** @type {Coordination} */
   #coordination;
-  /** @type {AbortController | null} a passkey ceremony waiting (the autofill's) */
-  #passkeyWait = null;
+  /** @type {AbortController | null | undefined} a passkey ceremony waiting (the autofill's) */
+  #passkeyWait;
   /** @type {(() => void)[]} */
   #cleanups = [];
-  /** @type {Promise<void> | null} */
-  #restoring = null;
+  /** @type {Promise<void> | null | undefined} */
+  #restoring;
   /** @type {ReturnType<typeof setTimeout> | null} */
   #pendingStart;
 
@@ -70,7 +72,7 @@ export class AuthClient {
     this.settings = op.settings(this.engine);
     this.#store = openStore(this.settings.storage, `${this.settings.key}:session`);
     // dpop: true where no key can be kept throws `config` here: never a silent bearer.
-    this.#dpop = this.settings.dpop ? dpopSigner(this.settings.key, this.engine) : null;
+    this.#dpop = this.settings.dpop && dpopSigner(this.settings.key, this.engine);
     this.#coordination = new Coordination(this);
     if (!op.restore(this.engine, this.#store.read())) this.#store.write(null);
     // Page events, storage events, the channel, Web Locks and the timer are not needed for
