@@ -48,9 +48,10 @@ export class Coordination {
   #host;
   /** @type {(() => void)[]} releases of the spent markers held */
   #markers = [];
-  /** @type {{ fp: string, id: number } | null} this tab's claim during a claim round */
-  #claim = null;
-  #lost = false;
+  /** @type {{ fp: string, id: number } | null | undefined} this tab's claim during a claim round */
+  #claim;
+  /** @type {boolean | undefined} whether it lost (read only during a round, which sets it first) */
+  #lost;
   /** @type {string[]} fingerprints of refresh tokens spent (newest last) */
   #spent = [];
   /** @type {Means["clock"]} */
