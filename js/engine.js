@@ -67,9 +67,11 @@ export class Engine {
   #handle;
   /** @type {() => void} */
   #onFailure;
-  #errText = "";
-  /** @type {AuthError | null} */
-  #errObj = null;
+  // Both start undefined: the first error() finds its text differs and sets them.
+  /** @type {string | undefined} */
+  #errText;
+  /** @type {AuthError | null | undefined} */
+  #errObj;
 
   /** Throws AuthError `config` for an invalid config.
    * @param {string | undefined} config the config as JSON text (undefined: none)
@@ -128,14 +130,16 @@ export class Engine {
   // the failure hook) or where coordination.js's host interface (and its unit tests'
   // stand-in) asks for them.
 
-  /** The recorded error: the same AuthError instance until it changes. */
+  /** The recorded error: the same AuthError instance until it changes (set by the
+   * first call, whose text never equals the undefined it starts with).
+   * @returns {AuthError | null} */
   error() {
     const text = this.#call(7 /* ERROR */);
     if (text !== this.#errText) {
       this.#errText = text;
       this.#errObj = text ? errorFromText(text) : null;
     }
-    return this.#errObj;
+    return /** @type {AuthError | null} */ (this.#errObj);
   }
 
   /** Record a failure the shell met (it shows in the snapshot); returns the engine's copy. */
