@@ -58,17 +58,18 @@ export class Coordination {
   #clock;
   /** @type {number} */
   #id;
+  /** @type {string | null | undefined} the fingerprint this tab is refreshing (claim rounds) */
+  busy;
 
   /** @param {Host} host @param {Partial<Means>} [means] the page's own when absent (the
    * client's: no locks nor channel until it starts coordinating) */
-  constructor(host, { locks = null, channel = null, clock = { now: () => Date.now(), sleep }, id = Math.random() } = {}) {
+  constructor(host, { locks, channel, clock = { now: () => Date.now(), sleep }, id = Math.random() } = {}) {
     this.#host = host;
+    // Absent (undefined) reads as none, as null does.
     this.locks = locks;
     this.channel = channel;
     this.#clock = clock;
     this.#id = id;
-    /** @type {string | null} the fingerprint this tab is refreshing (claim rounds) */
-    this.busy = null;
   }
 
   lockName(/** @type {string} */ suffix) {
