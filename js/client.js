@@ -655,7 +655,7 @@ export class AuthClient {
     }
     // A caller that cannot use its token any more waits out a short backoff.
     const wait = op.backoffWait(this.engine);
-    if (wait !== null) await sleep(wait);
+    if (wait) await sleep(wait);
     if (!online()) throw authError("network", "The browser is offline");
     this.#startCoordination();
     return this.#coordination.refresh(refreshToken);

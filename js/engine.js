@@ -272,11 +272,9 @@ export const refreshOutcome = (/** @type {Engine} */ engine, failure) => {
   return call(engine, 27 /* REFRESH_OUTCOME */, failure ? String(failure.code) : "", "", "", "", failure?.retryAfter, Math.random()) === "1";
 };
 
-/** The backoff to sit out before refreshing, in ms, or null. */
-export const backoffWait = (/** @type {Engine} */ engine) => {
-  const wait = call(engine, 28 /* BACKOFF_WAIT */);
-  return wait ? Number(wait) : null;
-};
+/** The backoff to sit out before refreshing, in ms; 0: none (the engine answers "" for
+ * none and a wait only while it is still ahead: never "0"). */
+export const backoffWait = (/** @type {Engine} */ engine) => Number(call(engine, 28 /* BACKOFF_WAIT */));
 
 /** During backoff: the error to answer at once instead of refreshing, or null. */
 export const postponed = (/** @type {Engine} */ engine) => {
