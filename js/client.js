@@ -683,8 +683,8 @@ export class AuthClient {
     clearTimeout(this.#timer);
     if (this.#stopped || typeof window === "undefined") return;
     const delay = op.nextWake(this.engine, pageFlags());
-    if (delay === null) return;
-    this.#timer = setTimeout(() => this.#wake(), Math.min(delay, MAX_TIMEOUT_MS));
+    if (!delay) return;
+    this.#timer = setTimeout(() => this.#wake(), Math.min(+delay, MAX_TIMEOUT_MS));
   }
 
   /** Timer fired, tab shown or focused, network back: refresh if due, else re-arm. */

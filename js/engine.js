@@ -282,12 +282,10 @@ export const postponed = (/** @type {Engine} */ engine) => {
   return text ? errorFromText(text) : null;
 };
 
-/** Delay until the proactive refresh in ms, or null for no timer.
+/** Delay until the proactive refresh in ms as the engine writes it ("0" and below: now),
+ * or "" for no timer.
  * @param {string} page the page's state (tabs.js `pageFlags`) */
-export const nextWake = (/** @type {Engine} */ engine, page) => {
-  const delay = call(engine, 30 /* NEXT_WAKE */, page);
-  return delay ? Number(delay) : null;
-};
+export const nextWake = (/** @type {Engine} */ engine, page) => call(engine, 30 /* NEXT_WAKE */, page);
 
 /** Whether to refresh now (timer, tab shown, back online). @param {string} page */
 export const refreshNow = (/** @type {Engine} */ engine, page) => call(engine, 31 /* REFRESH_NOW */, page) === "1";
