@@ -628,7 +628,7 @@ export class AuthClient {
     const postponed = op.postponed(this.engine);
     // Backing off: nothing was attempted, so the retry state stays as it is.
     if (postponed) throw postponed;
-    let failure = null;
+    let failure;
     try {
       await this.#refreshCoordinated();
     } catch (err) {

@@ -266,7 +266,7 @@ export const claims = (/** @type {Engine} */ engine) => parsed(call(engine, 32 /
 export const refreshToken = (/** @type {Engine} */ engine) => call(engine, 25 /* REFRESH_TOKEN */);
 
 /** Record how a refresh went: `failure` is the error the shell met (null: it
- * succeeded). True while a retry is pending. @param {AuthError | null} failure */
+ * succeeded). True while a retry is pending. @param {AuthError | null | undefined} failure */
 export const refreshOutcome = (/** @type {Engine} */ engine, failure) => {
   // A failure without a code (not an AuthError) is counted as a network one.
   return call(engine, 27 /* REFRESH_OUTCOME */, failure ? String(failure.code) : "", "", "", "", failure?.retryAfter, Math.random()) === "1";
