@@ -18,43 +18,36 @@ const ECDSA_P256 = { name: "ECDSA", namedCurve: "P-256" };
 const unavailable = () => authError("config", "dpop: true needs IndexedDB and WebCrypto P-256 keys, not available here");
 
 /** One transaction on the key store. `body` queues its requests and calls `done(value)`;
- * the promise settles when the transaction has committed.
+ * the promise settles when the transaction has committed. Every failure (open, the
+ * transaction, a throw of the executor) is `unavailable` once, at the end.
  * @template T
  * @param {IDBTransactionMode} mode
  * @param {(store: IDBObjectStore, done: (value: T) => void) => void} body
  * @returns {Promise<T | undefined>} */
 function withStore(mode, body) {
   return new Promise((resolve, reject) => {
-    try {
-      const open = indexedDB.open(DB_NAME, 1);
-      open.onupgradeneeded = () => open.result.createObjectStore(STORE);
-      open.onerror = () => reject(unavailable());
-      open.onsuccess = () => {
-        const db = open.result;
-        /** @type {T | undefined} */
-        let result;
-        try {
-          const tx = db.transaction(STORE, mode);
-          tx.oncomplete = () => {
-            db.close();
-            resolve(result);
-          };
-          tx.onerror = tx.onabort = () => {
-            db.close();
-            reject(unavailable());
-          };
-          body(tx.objectStore(STORE), (value) => {
-            result = value;
-          });
-        } catch {
-          db.close();
-          reject(unavailable());
-        }
-      };
-    } catch {
-      reject(unavailable());
-    }
-  });
+    const open = indexedDB.open(DB_NAME, 1);
+    open.onupgradeneeded = () => open.result.createObjectStore(STORE);
+    open.onerror = reject;
+    open.onsuccess = () => {
+      const db = open.result;
+      /** @type {T | undefined} */
+      let result;
+      try {
+        const tx = db.transaction(STORE, mode);
+        tx.oncomplete = () => resolve(result);
+        tx.onerror = tx.onabort = reject;
+        body(tx.objectStore(STORE), (value) => {
+          result = value;
+        });
+      } catch {
+        reject();
+      }
+      // Closed once its transaction has finished (IndexedDB waits for it; the body's
+      // requests still run): no close on each way out.
+      db.close();
+    };
+  }).catch(() => Promise.reject(unavailable()));
 }
 
 /** Whether `record` is a key this module stored: anything else under the id (another
