@@ -148,9 +148,7 @@ export function dpopSigner(storageKey, engine) {
     fetch,
     drop: async () => {
       dpopClear(engine);
-      await withStore("readwrite", (/** @type {IDBObjectStore} */ store) => {
-        store.delete(storageKey);
-      }).catch(() => {});
+      await withStore("readwrite", (/** @type {IDBObjectStore} */ store) => store.delete(storageKey)).catch(() => {});
     },
   };
 }
