@@ -221,12 +221,12 @@ export class AuthClient {
 
   /** Mail the signed-in user another verification link. */
   resendVerification() {
-    return this.#run(() => this.#askAuthorized(op.account(this.engine, 1 /* resend verification */, "")));
+    return this.#run(() => this.#askAuthorized(op.account(this.engine, 1 /* resend verification */)));
   }
 
   /** The providers linked to the signed-in user. */
   identities() {
-    return this.#run(() => this.#askAuthorized(op.account(this.engine, 2 /* identities */, "")));
+    return this.#run(() => this.#askAuthorized(op.account(this.engine, 2 /* identities */)));
   }
 
   /** Unlink a provider from the signed-in user (never the last way to sign in). */
@@ -307,7 +307,7 @@ export class AuthClient {
 
   /** The user's sessions (devices), the current one marked. */
   sessions() {
-    return this.#run(() => this.#askAuthorized(op.sessions(this.engine, 0 /* list */, "")));
+    return this.#run(() => this.#askAuthorized(op.sessions(this.engine, 0 /* list */)));
   }
 
   /** End one session (device); its tokens stop working at once. */
@@ -321,7 +321,7 @@ export class AuthClient {
     return this.#run(async () => {
       if (options?.everywhere) {
         // Must reach the server: unlike a plain logout, this one reports failure.
-        await this.#askAuthorized(op.sessions(this.engine, 2 /* revoke all */, ""));
+        await this.#askAuthorized(op.sessions(this.engine, 2 /* revoke all */));
       }
       const req = op.logout(this.engine);
       if (req) {

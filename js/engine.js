@@ -216,10 +216,10 @@ export const logout = (/** @type {Engine} */ engine) => parsed(call(engine, 16 /
  * @returns {EngineRequest | undefined} */
 export const me = (/** @type {Engine} */ engine) => parsed(call(engine, 17 /* ME */));
 
-/** @param {SessionsCall} which @param {string} id the session to revoke, or "" */
+/** @param {SessionsCall} which @param {string} [id] the session to revoke (absent: "") */
 export const sessions = (/** @type {Engine} */ engine, which, id) => request(call(engine, 18 /* SESSIONS */, id, "", "", "", which));
 
-/** @param {AccountCall} which @param {string} arg the token or provider, or "" */
+/** @param {AccountCall} which @param {string} [arg] the token or provider (absent: "") */
 export const account = (/** @type {Engine} */ engine, which, arg) => request(call(engine, 19 /* ACCOUNT */, arg, "", "", "", which));
 
 /** A passkey request (core::passkey); `a`..`c` are the call's arguments: the
