@@ -198,7 +198,7 @@ export const verifyMfa = (/** @type {Engine} */ engine, code, recoveryCode) => r
 
 /** @param {string} provider @param {string} redirectTo @param {string} challenge
  * @param {string} state @param {boolean} link */
-export const socialStart = (/** @type {Engine} */ engine, provider, redirectTo, challenge, state, link) => request(call(engine, 13 /* SOCIAL_START */, provider, redirectTo, challenge, state, link ? 1 : 0));
+export const socialStart = (/** @type {Engine} */ engine, provider, redirectTo, challenge, state, link) => request(call(engine, 13 /* SOCIAL_START */, provider, redirectTo, challenge, state, +link));
 
 /** The callback's request (`link` set for a link's), or undefined when the
  * page is no callback. @param {string} pending @param {Returned} returned
