@@ -469,12 +469,8 @@ export class AuthClient {
     const status = op.status(this.engine);
     // The snapshot holds while the engine's status is the one it shows.
     if (this.#snap?.status === status) return this.#snap;
-    /** @type {any} */
-    const view = op.view(this.engine);
-    view.refreshing = this.#refreshing;
-    view.storage = this.#store.kind;
-    view.error = this.engine.error();
-    return (this.#snap = Object.freeze(view));
+    // The engine's view and the shell's three fields.
+    return (this.#snap = Object.freeze(/** @type {any} */ ({ ...op.view(this.engine), refreshing: this.#refreshing, storage: this.#store.kind, error: this.engine.error() })));
   }
 
   #emit(/** @type {AuthEvent} */ event) {
