@@ -203,7 +203,7 @@ export class AuthClient {
       if (req.link) {
         // A link: the provider is now the signed-in user's; the session is unchanged.
         await this.#askAuthorized(req);
-        return this.#snapshot();
+        return this.getSnapshot();
       }
       return this.#signIn(req);
     });
@@ -215,7 +215,7 @@ export class AuthClient {
     return this.#run(async () => {
       await this.#exchange(op.account(this.engine, 0 /* verify email */, String(token ?? "")));
       if (op.status(this.engine) !== "anonymous") await this.me();
-      return this.#snapshot();
+      return this.getSnapshot();
     });
   }
 
@@ -339,7 +339,7 @@ export class AuthClient {
   refresh() {
     return this.#run(async () => {
       await this.#refreshShared();
-      return this.#snapshot();
+      return this.getSnapshot();
     });
   }
 
@@ -419,11 +419,6 @@ export class AuthClient {
     });
   }
 
-  /** The current state: the identical object until something changes. */
-  getSnapshot() {
-    return this.#snapshot();
-  }
-
   /** Call `listener(snapshot, event)` on every change; returns the unsubscribe function. */
   subscribe(/** @type {AuthListener} */ listener) {
     // A wrapper of its own: the same listener subscribed twice is called twice.
@@ -465,7 +460,8 @@ export class AuthClient {
     }
   }
 
-  #snapshot() {
+  /** The current state: the identical object until something changes. */
+  getSnapshot() {
     const status = op.status(this.engine);
     // The snapshot holds while the engine's status is the one it shows.
     if (this.#snap?.status === status) return this.#snap;
@@ -475,7 +471,7 @@ export class AuthClient {
 
   #emit(/** @type {AuthEvent} */ event) {
     this.#snap = null;
-    const snapshot = this.#snapshot();
+    const snapshot = this.getSnapshot();
     // A copy: a listener may unsubscribe (or subscribe) while we iterate.
     for (const listener of [...this.#listeners]) {
       try {
@@ -533,13 +529,13 @@ export class AuthClient {
       if (next === "mfa") {
         // Password accepted, no session yet: the snapshot says mfa_required.
         this.#emit("mfa_required");
-        return this.#snapshot();
+        return this.getSnapshot();
       }
       if (typeof next === "string") break;
       req = next;
     }
     this.changed("signed_in");
-    return this.#snapshot();
+    return this.getSnapshot();
   }
 
   // ---- using the token ------------------------------------------------------------------------
