@@ -726,13 +726,9 @@ export class AuthClient {
 
   // ---- state between tabs ---------------------------------------------------------------------------
 
-  /** Re-read storage and adopt what another tab wrote; never writes back. */
-  adoptStored() {
-    return this.#adopt(this.#store.read());
-  }
-
-  /** Take a session another tab produced; true when it differed (listeners told). */
-  #adopt(/** @type {string | null} */ stored) {
+  /** Take a session another tab produced: `stored`, or (absent) what it wrote to storage,
+   * re-read; never writes back. True when it differed (listeners told). */
+  adoptStored(/** @type {string | null} */ stored = this.#store.read()) {
     if (!op.adopt(this.engine, stored)) return false;
     this.#emit("synced");
     return true;
@@ -740,7 +736,7 @@ export class AuthClient {
 
   /** Adopt a session another tab sent (its storage may not have reached us yet). */
   adoptText(/** @type {string | null} */ stored) {
-    if (!this.#adopt(stored)) return;
+    if (!this.adoptStored(stored)) return;
     // sessionStorage and memory are per tab: keep our copy current. localStorage
     // is shared: the sender already wrote it.
     if (this.#store.kind !== "local") this.#store.write(stored);
