@@ -713,7 +713,8 @@ export class AuthClient {
     }
     if (typeof BroadcastChannel === "function") {
       const coordination = this.#coordination;
-      const channel = new BroadcastChannel(coordination.lockName("sync"));
+      // Named as coordination.js names its locks: storageKey, then what it is for.
+      const channel = new BroadcastChannel(`${this.settings.key}:sync`);
       listen(channel, "message", (event) => coordination.onMessage(event.data));
       coordination.channel = channel;
       this.#cleanups.push(() => {

@@ -72,12 +72,12 @@ export class Coordination {
     this.#id = id;
   }
 
-  lockName(/** @type {string} */ suffix) {
+  #lockName(/** @type {string} */ suffix) {
     return `${this.#host.settings.key}:${suffix}`;
   }
 
   #spentName(/** @type {string} */ refreshToken) {
-    return this.lockName(`spent:${this.#host.engine.fingerprint(refreshToken)}`);
+    return this.#lockName(`spent:${this.#host.engine.fingerprint(refreshToken)}`);
   }
 
   /** Refresh `refreshToken` once across tabs: this tab sends the request, or takes the
@@ -85,7 +85,7 @@ export class Coordination {
   async refresh(/** @type {string} */ refreshToken) {
     const { locks } = this;
     if (!locks) return this.#refreshOnce(refreshToken, null);
-    const outcome = await withLock(locks, this.lockName("refresh"), this.#host.settings.lockTimeout, () => this.#refreshOnce(refreshToken, locks));
+    const outcome = await withLock(locks, this.#lockName("refresh"), this.#host.settings.lockTimeout, () => this.#refreshOnce(refreshToken, locks));
     // A hung tab holds the lock: go ahead rather than block forever.
     if (outcome === TIMED_OUT) await this.#refreshOnce(refreshToken, locks);
   }
