@@ -156,7 +156,7 @@ export class Coordination {
     if (!locks) return;
     this.#markers.push(holdMarker(locks, this.#spentName(refreshToken)));
     // Older markers name tokens no tab can still hold.
-    while (this.#markers.length > 2) this.#markers.shift()?.();
+    while (this.#markers.length > 2) /** @type {() => void} */ (this.#markers.shift())();
   }
 
   #noteSpent(/** @type {string} */ fp) {
