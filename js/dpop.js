@@ -128,7 +128,7 @@ export function dpopSigner(storageKey, engine) {
   };
 
   /** @type {DpopSigner["fetch"]} */
-  const fetch = async (request, token, tokens = false) => {
+  const fetch = async (request, token, tokens) => {
     // One spare copy for the one retry (none after it).
     for (let /** @type {Request | null} */ spare = request.clone(); ; spare = null) {
       if (token) request.headers.set("Authorization", `DPoP ${token}`);
