@@ -11,7 +11,9 @@ import { fetchRequest } from "./http.js";
 
 const DB_NAME = "auth-wasm-dpop";
 const STORE = "keys";
-const ECDSA_P256 = { name: "ECDSA", namedCurve: "P-256" };
+// ES256: the key's parameters and the signature's in one object (each algorithm's
+// dictionary reads its own members: generateKey the curve, sign the hash).
+const ES256 = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" };
 
 /** @typedef {{ privateKey: CryptoKey, jwk: { kty: string, crv: string, x: string, y: string } }} DpopKey */
 
@@ -79,7 +81,7 @@ async function keyOf(id) {
   const found = await take("readonly");
   if (found) return found;
   try {
-    const pair = /** @type {CryptoKeyPair} */ (await crypto.subtle.generateKey(ECDSA_P256, false, ["sign", "verify"]));
+    const pair = /** @type {CryptoKeyPair} */ (await crypto.subtle.generateKey(ES256, false, ["sign", "verify"]));
     const { kty, crv, x, y } = await crypto.subtle.exportKey("jwk", pair.publicKey);
     made = /** @type {DpopKey} */ ({ privateKey: pair.privateKey, jwk: { kty, crv, x, y } });
   } catch {
@@ -123,7 +125,7 @@ export function dpopSigner(storageKey, engine) {
     const claims = dpopClaims(engine, method.toUpperCase(), url, crypto.randomUUID(), ath);
     const input = `${b64url(encoder.encode(JSON.stringify({ typ: "dpop+jwt", alg: "ES256", jwk: key.jwk })))}.${b64url(encoder.encode(claims))}`;
     // A key the platform will not use (an evicted or broken store) fails typed, not as a DOMException.
-    const signature = await crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, key.privateKey, encoder.encode(input)).catch(() => Promise.reject(unavailable()));
+    const signature = await crypto.subtle.sign(ES256, key.privateKey, encoder.encode(input)).catch(() => Promise.reject(unavailable()));
     return `${input}.${b64url(signature)}`;
   };
 
