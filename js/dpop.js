@@ -81,7 +81,8 @@ async function keyOf(id) {
   const found = await take("readonly");
   if (found) return found;
   try {
-    const pair = /** @type {CryptoKeyPair} */ (await crypto.subtle.generateKey(ES256, false, ["sign", "verify"]));
+    // Only the private key is used (to sign); the public one is exported, never used.
+    const pair = /** @type {CryptoKeyPair} */ (await crypto.subtle.generateKey(ES256, false, ["sign"]));
     const { kty, crv, x, y } = await crypto.subtle.exportKey("jwk", pair.publicKey);
     made = /** @type {DpopKey} */ ({ privateKey: pair.privateKey, jwk: { kty, crv, x, y } });
   } catch {
