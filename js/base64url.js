@@ -6,5 +6,5 @@
 export function toBase64url(data) {
   let binary = "";
   for (const b of new Uint8Array(data)) binary += String.fromCharCode(b);
-  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=/g, "");
 }

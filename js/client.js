@@ -29,27 +29,31 @@ export class AuthClient {
   // Private: a minifier shortens `#` names (never property names); nothing outside reads them.
   /** @type {import("./storage.js").Store} */
   #store;
-  /** @type {import("./dpop.js").DpopSigner | null} */
+  /** @type {import("./dpop.js").DpopSigner | undefined} */
   #dpop;
   /** @type {Set<AuthListener>} */
   #listeners = new Set();
-  /** @type {Readonly<import("./index.js").AuthSnapshot> | null} */
-  #snap = null;
+  // Fields left without an initial value start undefined, which each use reads as none;
+  // the flight, the restore and the deferred start are set to none again as 0 (shorter
+  // than null in the bundle; no timer id is 0).
+  /** @type {Readonly<import("./index.js").AuthSnapshot> | null | undefined} */
+  #snap;
   #refreshing = false;
-  /** @type {Promise<void> | null} */
-  #flight = null;
+  /** @type {Promise<void> | 0 | undefined} */
+  #flight;
   /** @type {ReturnType<typeof setTimeout> | undefined} the proactive refresh's (a fired or cleared one is harmless to clear) */
   #timer;
-  #stopped = false;
+  /** @type {boolean | undefined} */
+  #stopped;
   /** @type {Coordination} */
   #coordination;
-  /** @type {AbortController | null} a passkey ceremony waiting (the autofill's) */
-  #passkeyWait = null;
+  /** @type {AbortController | null | undefined} a passkey ceremony waiting (the autofill's) */
+  #passkeyWait;
   /** @type {(() => void)[]} */
   #cleanups = [];
-  /** @type {Promise<void> | null} */
-  #restoring = null;
-  /** @type {ReturnType<typeof setTimeout> | null} */
+  /** @type {Promise<void> | 0 | undefined} */
+  #restoring;
+  /** @type {ReturnType<typeof setTimeout> | 0} */
   #pendingStart;
 
   /** Never throws for what is in storage (garbage is removed); throws AuthError
@@ -70,7 +74,7 @@ export class AuthClient {
     this.settings = op.settings(this.engine);
     this.#store = openStore(this.settings.storage, `${this.settings.key}:session`);
     // dpop: true where no key can be kept throws `config` here: never a silent bearer.
-    this.#dpop = this.settings.dpop ? dpopSigner(this.settings.key, this.engine) : null;
+    this.#dpop = this.settings.dpop && dpopSigner(this.settings.key, this.engine);
     this.#coordination = new Coordination(this);
     if (!op.restore(this.engine, this.#store.read())) this.#store.write(null);
     // Page events, storage events, the channel, Web Locks and the timer are not needed for
@@ -166,16 +170,11 @@ export class AuthClient {
     location.assign(started.url);
   }
 
-  /** One of the client's requests that carries the access token (refresh-and-replay).
-   * @param {EngineRequest} req */
-  async #sendAuthorized(req) {
-    return read(await this.#authorized(build(req, this.settings.timeout)));
-  }
-
-  /** Send `req` through the bearer rules; the engine's answer, parsed.
+  /** Send `req` through the bearer rules (it carries the access token: refresh-and-replay);
+   * the engine's answer, parsed.
    * @param {EngineRequest} req */
   async #askAuthorized(req) {
-    return parsed(/** @type {string} */ (op.reply(this.engine, req, await this.#sendAuthorized(req))));
+    return parsed(/** @type {string} */ (op.reply(this.engine, req, await read(await this.#authorized(build(req, this.settings.timeout))))));
   }
 
   /** On the page the provider sent the user back to: finish the sign-in (the
@@ -206,7 +205,7 @@ export class AuthClient {
       if (req.link) {
         // A link: the provider is now the signed-in user's; the session is unchanged.
         await this.#askAuthorized(req);
-        return this.#snapshot();
+        return this.getSnapshot();
       }
       return this.#signIn(req);
     });
@@ -218,18 +217,18 @@ export class AuthClient {
     return this.#run(async () => {
       await this.#exchange(op.account(this.engine, 0 /* verify email */, String(token ?? "")));
       if (op.status(this.engine) !== "anonymous") await this.me();
-      return this.#snapshot();
+      return this.getSnapshot();
     });
   }
 
   /** Mail the signed-in user another verification link. */
   resendVerification() {
-    return this.#run(() => this.#askAuthorized(op.account(this.engine, 1 /* resend verification */, "")));
+    return this.#run(() => this.#askAuthorized(op.account(this.engine, 1 /* resend verification */)));
   }
 
   /** The providers linked to the signed-in user. */
   identities() {
-    return this.#run(() => this.#askAuthorized(op.account(this.engine, 2 /* identities */, "")));
+    return this.#run(() => this.#askAuthorized(op.account(this.engine, 2 /* identities */)));
   }
 
   /** Unlink a provider from the signed-in user (never the last way to sign in). */
@@ -310,7 +309,7 @@ export class AuthClient {
 
   /** The user's sessions (devices), the current one marked. */
   sessions() {
-    return this.#run(() => this.#askAuthorized(op.sessions(this.engine, 0 /* list */, "")));
+    return this.#run(() => this.#askAuthorized(op.sessions(this.engine, 0 /* list */)));
   }
 
   /** End one session (device); its tokens stop working at once. */
@@ -324,7 +323,7 @@ export class AuthClient {
     return this.#run(async () => {
       if (options?.everywhere) {
         // Must reach the server: unlike a plain logout, this one reports failure.
-        await this.#askAuthorized(op.sessions(this.engine, 2 /* revoke all */, ""));
+        await this.#askAuthorized(op.sessions(this.engine, 2 /* revoke all */));
       }
       const req = op.logout(this.engine);
       if (req) {
@@ -342,7 +341,7 @@ export class AuthClient {
   refresh() {
     return this.#run(async () => {
       await this.#refreshShared();
-      return this.#snapshot();
+      return this.getSnapshot();
     });
   }
 
@@ -422,11 +421,6 @@ export class AuthClient {
     });
   }
 
-  /** The current state: the identical object until something changes. */
-  getSnapshot() {
-    return this.#snapshot();
-  }
-
   /** Call `listener(snapshot, event)` on every change; returns the unsubscribe function. */
   subscribe(/** @type {AuthListener} */ listener) {
     // A wrapper of its own: the same listener subscribed twice is called twice.
@@ -441,7 +435,7 @@ export class AuthClient {
   /** Release listeners, timers, the channel and lock markers. */
   free() {
     this.#listeners.clear();
-    this.#flight = null;
+    this.#flight = 0;
     this.#stopped = true;
     this.#passkeyWait?.abort();
     clearTimeout(this.#timer);
@@ -468,21 +462,18 @@ export class AuthClient {
     }
   }
 
-  #snapshot() {
+  /** The current state: the identical object until something changes. */
+  getSnapshot() {
     const status = op.status(this.engine);
     // The snapshot holds while the engine's status is the one it shows.
     if (this.#snap?.status === status) return this.#snap;
-    /** @type {any} */
-    const view = op.view(this.engine);
-    view.refreshing = this.#refreshing;
-    view.storage = this.#store.kind;
-    view.error = this.engine.error();
-    return (this.#snap = Object.freeze(view));
+    // The engine's view and the shell's three fields.
+    return (this.#snap = Object.freeze(/** @type {any} */ ({ ...op.view(this.engine), refreshing: this.#refreshing, storage: this.#store.kind, error: this.engine.error() })));
   }
 
   #emit(/** @type {AuthEvent} */ event) {
     this.#snap = null;
-    const snapshot = this.#snapshot();
+    const snapshot = this.getSnapshot();
     // A copy: a listener may unsubscribe (or subscribe) while we iterate.
     for (const listener of [...this.#listeners]) {
       try {
@@ -521,7 +512,7 @@ export class AuthClient {
       if (err.code === "refresh_failed") op.clearError(this.engine);
       restored = false;
     } finally {
-      this.#restoring = null;
+      this.#restoring = 0;
       this.#setRefreshing(false);
     }
     // Settled without a session: listeners still hear that `refreshing` ended.
@@ -540,13 +531,13 @@ export class AuthClient {
       if (next === "mfa") {
         // Password accepted, no session yet: the snapshot says mfa_required.
         this.#emit("mfa_required");
-        return this.#snapshot();
+        return this.getSnapshot();
       }
       if (typeof next === "string") break;
       req = next;
     }
     this.changed("signed_in");
-    return this.#snapshot();
+    return this.getSnapshot();
   }
 
   // ---- using the token ------------------------------------------------------------------------
@@ -619,7 +610,7 @@ export class AuthClient {
       // Cleared once settled (first in line, before any caller's continuation),
       // also when refreshRequest failed before its first await.
       const clear = () => {
-        if (this.#flight === flight) this.#flight = null;
+        if (this.#flight === flight) this.#flight = 0;
       };
       flight.then(clear, clear);
     }
@@ -631,7 +622,7 @@ export class AuthClient {
     const postponed = op.postponed(this.engine);
     // Backing off: nothing was attempted, so the retry state stays as it is.
     if (postponed) throw postponed;
-    let failure = null;
+    let failure;
     try {
       await this.#refreshCoordinated();
     } catch (err) {
@@ -658,7 +649,7 @@ export class AuthClient {
     }
     // A caller that cannot use its token any more waits out a short backoff.
     const wait = op.backoffWait(this.engine);
-    if (wait !== null) await sleep(wait);
+    if (wait) await sleep(wait);
     if (!online()) throw authError("network", "The browser is offline");
     this.#startCoordination();
     return this.#coordination.refresh(refreshToken);
@@ -686,8 +677,8 @@ export class AuthClient {
     clearTimeout(this.#timer);
     if (this.#stopped || typeof window === "undefined") return;
     const delay = op.nextWake(this.engine, pageFlags());
-    if (delay === null) return;
-    this.#timer = setTimeout(() => this.#wake(), Math.min(delay, MAX_TIMEOUT_MS));
+    if (!delay) return;
+    this.#timer = setTimeout(() => this.#wake(), Math.min(+delay, MAX_TIMEOUT_MS));
   }
 
   /** Timer fired, tab shown or focused, network back: refresh if due, else re-arm. */
@@ -703,7 +694,7 @@ export class AuthClient {
   #startCoordination(catchUp) {
     if (!this.#pendingStart) return;
     clearTimeout(this.#pendingStart);
-    this.#pendingStart = null;
+    this.#pendingStart = 0;
     // Here too: the first use of navigator.locks costs about 0.15 ms in Chromium.
     this.#coordination.locks = lockManager();
     if (this.#stopped || typeof window === "undefined") return;
@@ -724,7 +715,8 @@ export class AuthClient {
     }
     if (typeof BroadcastChannel === "function") {
       const coordination = this.#coordination;
-      const channel = new BroadcastChannel(coordination.lockName("sync"));
+      // Named as coordination.js names its locks: storageKey, then what it is for.
+      const channel = new BroadcastChannel(`${this.settings.key}:sync`);
       listen(channel, "message", (event) => coordination.onMessage(event.data));
       coordination.channel = channel;
       this.#cleanups.push(() => {
@@ -737,13 +729,9 @@ export class AuthClient {
 
   // ---- state between tabs ---------------------------------------------------------------------------
 
-  /** Re-read storage and adopt what another tab wrote; never writes back. */
-  adoptStored() {
-    return this.#adopt(this.#store.read());
-  }
-
-  /** Take a session another tab produced; true when it differed (listeners told). */
-  #adopt(/** @type {string | null} */ stored) {
+  /** Take a session another tab produced: `stored`, or (absent) what it wrote to storage,
+   * re-read; never writes back. True when it differed (listeners told). */
+  adoptStored(/** @type {string | null} */ stored = this.#store.read()) {
     if (!op.adopt(this.engine, stored)) return false;
     this.#emit("synced");
     return true;
@@ -751,7 +739,7 @@ export class AuthClient {
 
   /** Adopt a session another tab sent (its storage may not have reached us yet). */
   adoptText(/** @type {string | null} */ stored) {
-    if (!this.#adopt(stored)) return;
+    if (!this.adoptStored(stored)) return;
     // sessionStorage and memory are per tab: keep our copy current. localStorage
     // is shared: the sender already wrote it.
     if (this.#store.kind !== "local") this.#store.write(stored);

@@ -48,34 +48,36 @@ export class Coordination {
   #host;
   /** @type {(() => void)[]} releases of the spent markers held */
   #markers = [];
-  /** @type {{ fp: string, id: number } | null} this tab's claim during a claim round */
-  #claim = null;
-  #lost = false;
+  /** @type {{ fp: string, id: number } | null | undefined} this tab's claim during a claim round */
+  #claim;
+  /** @type {boolean | undefined} whether it lost (read only during a round, which sets it first) */
+  #lost;
   /** @type {string[]} fingerprints of refresh tokens spent (newest last) */
   #spent = [];
   /** @type {Means["clock"]} */
   #clock;
   /** @type {number} */
   #id;
+  /** @type {string | null | undefined} the fingerprint this tab is refreshing (claim rounds) */
+  busy;
 
   /** @param {Host} host @param {Partial<Means>} [means] the page's own when absent (the
    * client's: no locks nor channel until it starts coordinating) */
-  constructor(host, { locks = null, channel = null, clock = { now: () => Date.now(), sleep }, id = Math.random() } = {}) {
+  constructor(host, { locks, channel, clock = { now: () => Date.now(), sleep }, id = Math.random() } = {}) {
     this.#host = host;
+    // Absent (undefined) reads as none, as null does.
     this.locks = locks;
     this.channel = channel;
     this.#clock = clock;
     this.#id = id;
-    /** @type {string | null} the fingerprint this tab is refreshing (claim rounds) */
-    this.busy = null;
   }
 
-  lockName(/** @type {string} */ suffix) {
+  #lockName(/** @type {string} */ suffix) {
     return `${this.#host.settings.key}:${suffix}`;
   }
 
   #spentName(/** @type {string} */ refreshToken) {
-    return this.lockName(`spent:${this.#host.engine.fingerprint(refreshToken)}`);
+    return this.#lockName(`spent:${this.#host.engine.fingerprint(refreshToken)}`);
   }
 
   /** Refresh `refreshToken` once across tabs: this tab sends the request, or takes the
@@ -83,7 +85,7 @@ export class Coordination {
   async refresh(/** @type {string} */ refreshToken) {
     const { locks } = this;
     if (!locks) return this.#refreshOnce(refreshToken, null);
-    const outcome = await withLock(locks, this.lockName("refresh"), this.#host.settings.lockTimeout, () => this.#refreshOnce(refreshToken, locks));
+    const outcome = await withLock(locks, this.#lockName("refresh"), this.#host.settings.lockTimeout, () => this.#refreshOnce(refreshToken, locks));
     // A hung tab holds the lock: go ahead rather than block forever.
     if (outcome === TIMED_OUT) await this.#refreshOnce(refreshToken, locks);
   }
@@ -154,7 +156,7 @@ export class Coordination {
     if (!locks) return;
     this.#markers.push(holdMarker(locks, this.#spentName(refreshToken)));
     // Older markers name tokens no tab can still hold.
-    while (this.#markers.length > 2) this.#markers.shift()?.();
+    while (this.#markers.length > 2) /** @type {() => void} */ (this.#markers.shift())();
   }
 
   #noteSpent(/** @type {string} */ fp) {

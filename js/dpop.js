@@ -11,50 +11,45 @@ import { fetchRequest } from "./http.js";
 
 const DB_NAME = "auth-wasm-dpop";
 const STORE = "keys";
-const ECDSA_P256 = { name: "ECDSA", namedCurve: "P-256" };
+// ES256: the key's parameters and the signature's in one object (each algorithm's
+// dictionary reads its own members: generateKey the curve, sign the hash).
+const ES256 = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" };
 
 /** @typedef {{ privateKey: CryptoKey, jwk: { kty: string, crv: string, x: string, y: string } }} DpopKey */
 
 const unavailable = () => authError("config", "dpop: true needs IndexedDB and WebCrypto P-256 keys, not available here");
 
 /** One transaction on the key store. `body` queues its requests and calls `done(value)`;
- * the promise settles when the transaction has committed.
+ * the promise settles when the transaction has committed. Every failure (open, the
+ * transaction, a throw of the executor) is `unavailable` once, at the end.
  * @template T
  * @param {IDBTransactionMode} mode
  * @param {(store: IDBObjectStore, done: (value: T) => void) => void} body
  * @returns {Promise<T | undefined>} */
 function withStore(mode, body) {
   return new Promise((resolve, reject) => {
-    try {
-      const open = indexedDB.open(DB_NAME, 1);
-      open.onupgradeneeded = () => open.result.createObjectStore(STORE);
-      open.onerror = () => reject(unavailable());
-      open.onsuccess = () => {
-        const db = open.result;
-        /** @type {T | undefined} */
-        let result;
-        try {
-          const tx = db.transaction(STORE, mode);
-          tx.oncomplete = () => {
-            db.close();
-            resolve(result);
-          };
-          tx.onerror = tx.onabort = () => {
-            db.close();
-            reject(unavailable());
-          };
-          body(tx.objectStore(STORE), (value) => {
-            result = value;
-          });
-        } catch {
-          db.close();
-          reject(unavailable());
-        }
-      };
-    } catch {
-      reject(unavailable());
-    }
-  });
+    const open = indexedDB.open(DB_NAME, 1);
+    open.onupgradeneeded = () => open.result.createObjectStore(STORE);
+    open.onerror = reject;
+    open.onsuccess = () => {
+      const db = open.result;
+      /** @type {T | undefined} */
+      let result;
+      try {
+        const tx = db.transaction(STORE, mode);
+        tx.oncomplete = () => resolve(result);
+        tx.onerror = tx.onabort = reject;
+        body(tx.objectStore(STORE), (value) => {
+          result = value;
+        });
+      } catch {
+        reject();
+      }
+      // Closed once its transaction has finished (IndexedDB waits for it; the body's
+      // requests still run): no close on each way out.
+      db.close();
+    };
+  }).catch(() => Promise.reject(unavailable()));
 }
 
 /** Whether `record` is a key this module stored: anything else under the id (another
@@ -86,7 +81,8 @@ async function keyOf(id) {
   const found = await take("readonly");
   if (found) return found;
   try {
-    const pair = /** @type {CryptoKeyPair} */ (await crypto.subtle.generateKey(ECDSA_P256, false, ["sign", "verify"]));
+    // Only the private key is used (to sign); the public one is exported, never used.
+    const pair = /** @type {CryptoKeyPair} */ (await crypto.subtle.generateKey(ES256, false, ["sign"]));
     const { kty, crv, x, y } = await crypto.subtle.exportKey("jwk", pair.publicKey);
     made = /** @type {DpopKey} */ ({ privateKey: pair.privateKey, jwk: { kty, crv, x, y } });
   } catch {
@@ -130,12 +126,12 @@ export function dpopSigner(storageKey, engine) {
     const claims = dpopClaims(engine, method.toUpperCase(), url, crypto.randomUUID(), ath);
     const input = `${b64url(encoder.encode(JSON.stringify({ typ: "dpop+jwt", alg: "ES256", jwk: key.jwk })))}.${b64url(encoder.encode(claims))}`;
     // A key the platform will not use (an evicted or broken store) fails typed, not as a DOMException.
-    const signature = await crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, key.privateKey, encoder.encode(input)).catch(() => Promise.reject(unavailable()));
+    const signature = await crypto.subtle.sign(ES256, key.privateKey, encoder.encode(input)).catch(() => Promise.reject(unavailable()));
     return `${input}.${b64url(signature)}`;
   };
 
   /** @type {DpopSigner["fetch"]} */
-  const fetch = async (request, token, tokens = false) => {
+  const fetch = async (request, token, tokens) => {
     // One spare copy for the one retry (none after it).
     for (let /** @type {Request | null} */ spare = request.clone(); ; spare = null) {
       if (token) request.headers.set("Authorization", `DPoP ${token}`);
@@ -155,9 +151,7 @@ export function dpopSigner(storageKey, engine) {
     fetch,
     drop: async () => {
       dpopClear(engine);
-      await withStore("readwrite", (/** @type {IDBObjectStore} */ store) => {
-        store.delete(storageKey);
-      }).catch(() => {});
+      await withStore("readwrite", (/** @type {IDBObjectStore} */ store) => store.delete(storageKey)).catch(() => {});
     },
   };
 }

@@ -67,9 +67,11 @@ export class Engine {
   #handle;
   /** @type {() => void} */
   #onFailure;
-  #errText = "";
-  /** @type {AuthError | null} */
-  #errObj = null;
+  // Both start undefined: the first error() finds its text differs and sets them.
+  /** @type {string | undefined} */
+  #errText;
+  /** @type {AuthError | null | undefined} */
+  #errObj;
 
   /** Throws AuthError `config` for an invalid config.
    * @param {string | undefined} config the config as JSON text (undefined: none)
@@ -128,14 +130,16 @@ export class Engine {
   // the failure hook) or where coordination.js's host interface (and its unit tests'
   // stand-in) asks for them.
 
-  /** The recorded error: the same AuthError instance until it changes. */
+  /** The recorded error: the same AuthError instance until it changes (set by the
+   * first call, whose text never equals the undefined it starts with).
+   * @returns {AuthError | null} */
   error() {
     const text = this.#call(7 /* ERROR */);
     if (text !== this.#errText) {
       this.#errText = text;
       this.#errObj = text ? errorFromText(text) : null;
     }
-    return this.#errObj;
+    return /** @type {AuthError | null} */ (this.#errObj);
   }
 
   /** Record a failure the shell met (it shows in the snapshot); returns the engine's copy. */
@@ -176,13 +180,10 @@ export const status = (/** @type {Engine} */ engine) => /** @type {Status} */ (c
  * @returns {{ status: Status, user: object | null, claims: object | null, expiresAt: number | null, mfa: { methods: string[] } | null }} */
 export const view = (/** @type {Engine} */ engine) => request(call(engine, 6 /* VIEW */));
 
-export const clearError = (/** @type {Engine} */ engine) => {
-  call(engine, 9 /* CLEAR_ERROR */);
-};
+// clearError, signOut and dpopClear answer the op's "" (nothing): no block to discard it.
+export const clearError = (/** @type {Engine} */ engine) => call(engine, 9 /* CLEAR_ERROR */);
 
-export const signOut = (/** @type {Engine} */ engine) => {
-  call(engine, 21 /* SIGN_OUT */);
-};
+export const signOut = (/** @type {Engine} */ engine) => call(engine, 21 /* SIGN_OUT */);
 
 // ---- requests: each carries an id (the engine keeps its kind); `reply` takes every answer
 
@@ -197,7 +198,7 @@ export const verifyMfa = (/** @type {Engine} */ engine, code, recoveryCode) => r
 
 /** @param {string} provider @param {string} redirectTo @param {string} challenge
  * @param {string} state @param {boolean} link */
-export const socialStart = (/** @type {Engine} */ engine, provider, redirectTo, challenge, state, link) => request(call(engine, 13 /* SOCIAL_START */, provider, redirectTo, challenge, state, link ? 1 : 0));
+export const socialStart = (/** @type {Engine} */ engine, provider, redirectTo, challenge, state, link) => request(call(engine, 13 /* SOCIAL_START */, provider, redirectTo, challenge, state, +link));
 
 /** The callback's request (`link` set for a link's), or undefined when the
  * page is no callback. @param {string} pending @param {Returned} returned
@@ -215,10 +216,10 @@ export const logout = (/** @type {Engine} */ engine) => parsed(call(engine, 16 /
  * @returns {EngineRequest | undefined} */
 export const me = (/** @type {Engine} */ engine) => parsed(call(engine, 17 /* ME */));
 
-/** @param {SessionsCall} which @param {string} id the session to revoke, or "" */
+/** @param {SessionsCall} which @param {string} [id] the session to revoke (absent: "") */
 export const sessions = (/** @type {Engine} */ engine, which, id) => request(call(engine, 18 /* SESSIONS */, id, "", "", "", which));
 
-/** @param {AccountCall} which @param {string} arg the token or provider, or "" */
+/** @param {AccountCall} which @param {string} [arg] the token or provider (absent: "") */
 export const account = (/** @type {Engine} */ engine, which, arg) => request(call(engine, 19 /* ACCOUNT */, arg, "", "", "", which));
 
 /** A passkey request (core::passkey); `a`..`c` are the call's arguments: the
@@ -265,17 +266,15 @@ export const claims = (/** @type {Engine} */ engine) => parsed(call(engine, 32 /
 export const refreshToken = (/** @type {Engine} */ engine) => call(engine, 25 /* REFRESH_TOKEN */);
 
 /** Record how a refresh went: `failure` is the error the shell met (null: it
- * succeeded). True while a retry is pending. @param {AuthError | null} failure */
+ * succeeded). True while a retry is pending. @param {AuthError | null | undefined} failure */
 export const refreshOutcome = (/** @type {Engine} */ engine, failure) => {
   // A failure without a code (not an AuthError) is counted as a network one.
   return call(engine, 27 /* REFRESH_OUTCOME */, failure ? String(failure.code) : "", "", "", "", failure?.retryAfter, Math.random()) === "1";
 };
 
-/** The backoff to sit out before refreshing, in ms, or null. */
-export const backoffWait = (/** @type {Engine} */ engine) => {
-  const wait = call(engine, 28 /* BACKOFF_WAIT */);
-  return wait ? Number(wait) : null;
-};
+/** The backoff to sit out before refreshing, in ms; 0: none (the engine answers "" for
+ * none and a wait only while it is still ahead: never "0"). */
+export const backoffWait = (/** @type {Engine} */ engine) => Number(call(engine, 28 /* BACKOFF_WAIT */));
 
 /** During backoff: the error to answer at once instead of refreshing, or null. */
 export const postponed = (/** @type {Engine} */ engine) => {
@@ -283,12 +282,10 @@ export const postponed = (/** @type {Engine} */ engine) => {
   return text ? errorFromText(text) : null;
 };
 
-/** Delay until the proactive refresh in ms, or null for no timer.
+/** Delay until the proactive refresh in ms as the engine writes it ("0" and below: now),
+ * or "" for no timer.
  * @param {string} page the page's state (tabs.js `pageFlags`) */
-export const nextWake = (/** @type {Engine} */ engine, page) => {
-  const delay = call(engine, 30 /* NEXT_WAKE */, page);
-  return delay ? Number(delay) : null;
-};
+export const nextWake = (/** @type {Engine} */ engine, page) => call(engine, 30 /* NEXT_WAKE */, page);
 
 /** Whether to refresh now (timer, tab shown, back online). @param {string} page */
 export const refreshNow = (/** @type {Engine} */ engine, page) => call(engine, 31 /* REFRESH_NOW */, page) === "1";
@@ -313,9 +310,7 @@ export const dpopAnswer = (/** @type {Engine} */ engine, url, response, body) =>
 };
 
 /** Signed out: the nonces go with the key. */
-export const dpopClear = (/** @type {Engine} */ engine) => {
-  call(engine, 38 /* DPOP_CLEAR */);
-};
+export const dpopClear = (/** @type {Engine} */ engine) => call(engine, 38 /* DPOP_CLEAR */);
 
 // ---- tokens (decodeJwt, isExpired: src/web/functions.rs) ------------------------------
 // A token crosses through a buffer in the wasm's memory: its UTF-8 is written there, the
