@@ -632,11 +632,11 @@ impl Engine {
         let wait = self.backoff_wait(local)?;
         // Whether the token is still usable, without a copy of it.
         let now = self.now(local);
-        if self
-            .session
-            .as_ref()
-            .is_some_and(|s| !s.is_expired(now, self.cfg.leeway))
-        {
+        let usable = match &self.session {
+            Some(s) => !s.is_expired(now, self.cfg.leeway),
+            None => false,
+        };
+        if usable {
             if let Some(last) = self.error_json() {
                 return Some(last.to_owned());
             }
