@@ -349,7 +349,10 @@ impl Engine {
                 }
             }
             let session_token = if op == Op::Social && (200..300).contains(&resp.status) {
-                better_auth::session_token_of(body).ok_or_else(better_auth::no_session)
+                match better_auth::session_token_of(body) {
+                    Some(t) => Ok(t),
+                    None => Err(better_auth::no_session()),
+                }
             } else {
                 protocol::parse_session_token(op, &resp, reply.auth_token, body)
             };
