@@ -595,11 +595,13 @@ impl Engine {
             Ok(tokens) => self
                 .sign_in(tokens, Event::TokenRefreshed, local)
                 .map(|_| Event::TokenRefreshed),
-            Err(e) if e.code == ErrorCode::RefreshFailed => {
-                self.sign_out(Some(&e));
-                Err(e)
+            Err(e) => {
+                // Signed out, the error recorded by the one `fail` below.
+                if e.code == ErrorCode::RefreshFailed {
+                    self.sign_out(None);
+                }
+                self.fail(e)
             }
-            Err(e) => self.fail(e),
         }
     }
 
@@ -863,11 +865,12 @@ impl Engine {
                 self.error = None;
                 Ok(user)
             }
-            Err(e) if e.code == ErrorCode::SessionExpired => {
-                self.sign_out(Some(&e));
-                Err(e)
+            Err(e) => {
+                if e.code == ErrorCode::SessionExpired {
+                    self.sign_out(None);
+                }
+                self.fail(e)
             }
-            Err(e) => self.fail(e),
         }
     }
 }
