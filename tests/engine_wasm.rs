@@ -153,6 +153,36 @@ fn account_calls_and_a_link_across_the_boundary() {
     assert_eq!(linked, "");
 }
 
+/// The ACCOUNT op never asks for a link (its request is SOCIAL_START's): no `which`
+/// reaches a refusal of its own, each is the list's request or the account calls' refusal.
+#[wasm_bindgen_test]
+fn no_account_op_is_a_link() {
+    let e = configured(r#"{"baseUrl":"http://127.0.0.1:8000"}"#);
+    let now = js_sys::Date::now();
+    let login = call_handle(e, LOGIN, 0, 0.0, 0.0, "", "a@b.c", "pw", "");
+    let body = format!(
+        r#"{{"access_token":"{}","refresh_token":"r1"}}"#,
+        jwt((now / 1000.0) as i64 + 900)
+    );
+    assert_eq!(reply(e, &login, now, 200.0, &body), "");
+    for which in [2, 4, 5, 9, u32::MAX] {
+        let req = call_handle(e, ACCOUNT, which, now, 0.0, "acme", "", "", "");
+        assert!(
+            req.contains(r#""method":"GET","url":"http://127.0.0.1:8000/auth/identities""#),
+            "{which}: {req}"
+        );
+    }
+    // Without account endpoints (Better Auth), the account calls' own refusal.
+    let ba = configured(r#"{"baseUrl":"http://127.0.0.1:3000","protocol":"better-auth"}"#);
+    let refused = call_handle(ba, ACCOUNT, 0, now, 0.0, "tok", "", "", "");
+    assert!(
+        refused.starts_with(
+            r#"!{"code":"config","message":"This call needs the json protocol's account endpoints""#
+        ),
+        "{refused}"
+    );
+}
+
 #[wasm_bindgen_test]
 fn token_helpers() {
     let now_ms = js_sys::Date::now();

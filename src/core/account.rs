@@ -42,8 +42,11 @@ pub fn request(cfg: &Config, op: AccountOp) -> Result<HttpRequest, AuthError> {
     // The endpoint first, so a protocol without it is refused in one place.
     let endpoint = match op {
         AccountOp::VerifyEmail(_) | AccountOp::ResendVerification => &cfg.endpoints.verify_email,
-        AccountOp::Identities | AccountOp::Unlink(_) => &cfg.endpoints.identities,
-        AccountOp::Linked => return Err(AuthError::config("A link is started with linkWith")),
+        // `Linked` is only an answer's kind (its request is core::social's): the shell
+        // never asks for it, and it would read as the list.
+        AccountOp::Identities | AccountOp::Unlink(_) | AccountOp::Linked => {
+            &cfg.endpoints.identities
+        }
     };
     let Some(base) = endpoint.as_deref() else {
         return Err(AuthError::config(

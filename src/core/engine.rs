@@ -349,7 +349,10 @@ impl Engine {
                 }
             }
             let session_token = if op == Op::Social && (200..300).contains(&resp.status) {
-                better_auth::session_token_of(body).ok_or_else(better_auth::no_session)
+                match better_auth::session_token_of(body) {
+                    Some(t) => Ok(t),
+                    None => Err(better_auth::no_session()),
+                }
             } else {
                 protocol::parse_session_token(op, &resp, reply.auth_token, body)
             };
@@ -592,11 +595,13 @@ impl Engine {
             Ok(tokens) => self
                 .sign_in(tokens, Event::TokenRefreshed, local)
                 .map(|_| Event::TokenRefreshed),
-            Err(e) if e.code == ErrorCode::RefreshFailed => {
-                self.sign_out(Some(&e));
-                Err(e)
+            Err(e) => {
+                // Signed out, the error recorded by the one `fail` below.
+                if e.code == ErrorCode::RefreshFailed {
+                    self.sign_out(None);
+                }
+                self.fail(e)
             }
-            Err(e) => self.fail(e),
         }
     }
 
@@ -632,11 +637,11 @@ impl Engine {
         let wait = self.backoff_wait(local)?;
         // Whether the token is still usable, without a copy of it.
         let now = self.now(local);
-        if self
-            .session
-            .as_ref()
-            .is_some_and(|s| !s.is_expired(now, self.cfg.leeway))
-        {
+        let usable = match &self.session {
+            Some(s) => !s.is_expired(now, self.cfg.leeway),
+            None => false,
+        };
+        if usable {
             if let Some(last) = self.error_json() {
                 return Some(last.to_owned());
             }
@@ -860,11 +865,12 @@ impl Engine {
                 self.error = None;
                 Ok(user)
             }
-            Err(e) if e.code == ErrorCode::SessionExpired => {
-                self.sign_out(Some(&e));
-                Err(e)
+            Err(e) => {
+                if e.code == ErrorCode::SessionExpired {
+                    self.sign_out(None);
+                }
+                self.fail(e)
             }
-            Err(e) => self.fail(e),
         }
     }
 }

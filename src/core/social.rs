@@ -122,12 +122,13 @@ pub fn parse_started(resp: &HttpResponse, better_auth: bool) -> Result<String, A
                 .end(),
         )
     });
-    read.ok_or_else(|| {
-        invalid_response(
+    match read {
+        Some(text) => Ok(text),
+        None => Err(invalid_response(
             "The start of the sign-in has no authorization URL or issuer",
             resp.status,
-        )
-    })
+        )),
+    }
 }
 
 /// What came back: the callback URL's query, and where it arrived (`at`: the URL's
