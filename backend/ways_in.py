@@ -4,8 +4,8 @@ place for the two removals that must never take the last one away: unlinking a p
 
 A removal checks that another way remains, then deletes. Two removals at once (two tabs,
 two providers) would each see the other's way still there and both delete, leaving an
-account nobody can sign in to; so a removal first holds the account (`hold_ways_in`) and
-reads only then."""
+account nobody can sign in to; so a removal reads them by `ways_in_held`, which first
+holds the account and reads only then."""
 
 from __future__ import annotations
 
@@ -35,10 +35,11 @@ def ways_in(db: Session, user_id: str) -> WaysIn:
     return WaysIn(password=bool(password), providers=list(providers), passkeys=list(passkeys))
 
 
-def hold_ways_in(db: Session, user_id: str) -> None:
-    """Serialise changes to the account's ways in until this transaction ends: a write to
-    its row (a no-op one) takes PostgreSQL's row lock and SQLite's write lock, so a second
-    removal waits here and reads what the first left."""
+def ways_in_held(db: Session, user_id: str) -> WaysIn:
+    """The account's ways in for a removal, read once changes to them are serialised until
+    this transaction ends: a write to its row (a no-op one) takes PostgreSQL's row lock and
+    SQLite's write lock, so a second removal waits here and reads what the first left."""
     db.execute(
         update(User).where(User.id == user_id).values(is_active=User.is_active).execution_options(synchronize_session=False)
     )
+    return ways_in(db, user_id)

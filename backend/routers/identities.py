@@ -12,7 +12,7 @@ from ..db import OAuthIdentity, as_utc
 from ..deps import FOREIGN_SUBJECT, CurrentUser, Db  # FOREIGN_SUBJECT: a foreign token's link, not a sign-in method here
 from ..errors import ApiError
 from ..schemas import IdentitiesOut, IdentityOut
-from ..ways_in import hold_ways_in, ways_in
+from ..ways_in import ways_in_held
 
 router = APIRouter(prefix="/auth/identities", tags=["identities"])
 
@@ -32,8 +32,7 @@ def list_identities(user: CurrentUser, db: Db) -> IdentitiesOut:
 
 @router.delete("/{provider}", status_code=204)
 def unlink(provider: str, user: CurrentUser, db: Db) -> Response:
-    hold_ways_in(db, user.id)  # a concurrent removal waits here until this one commits
-    ways = ways_in(db, user.id)
+    ways = ways_in_held(db, user.id)  # a concurrent removal waits here until this one commits
     if provider not in ways.providers:
         raise ApiError(404, "not_found", "This provider is not linked to the account")
     if ways.count() == 1:

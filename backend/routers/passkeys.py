@@ -30,7 +30,7 @@ from ..schemas import (
     TokenPair,
 )
 from ..step_up import require_step_up
-from ..ways_in import hold_ways_in, ways_in
+from ..ways_in import ways_in_held
 from .auth import _deliver, _send_verification, _sign_in
 
 router = APIRouter(prefix="/auth/passkeys", tags=["passkeys"])
@@ -185,8 +185,7 @@ def rename(passkey_id: str, body: PasskeyRenameIn, user: CurrentUser, db: Db) ->
 @router.delete("/{passkey_id}", status_code=204)
 def remove(passkey_id: str, user: CurrentUser, db: Db) -> Response:
     passkey = _owned(db, user, passkey_id)
-    hold_ways_in(db, user.id)  # a concurrent removal waits here until this one commits
-    if ways_in(db, user.id).count() == 1:
+    if ways_in_held(db, user.id).count() == 1:  # a concurrent removal waits until this one commits
         raise ApiError(
             422,
             "last_sign_in_method",

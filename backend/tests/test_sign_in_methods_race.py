@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 import pytest
 
+from backend import ways_in as ways_module
 from backend.db import OAuthIdentity, Passkey, User
 from backend.errors import ApiError
 from backend.routers import identities, passkeys
@@ -88,10 +89,8 @@ def test_removing_the_last_two_ways_in_at_once_keeps_one(client, monkeypatch, wa
     state = client.app.state.auth
     user_id = _account(state, ways)
     barrier = threading.Barrier(2, timeout=BARRIER_SECONDS)
-    # The read each removal checks before deleting.
-    held = _held_at(barrier, ways_in)
-    monkeypatch.setattr(identities, "ways_in", held)
-    monkeypatch.setattr(passkeys, "ways_in", held)
+    # The read each removal checks before deleting (inside ways_in_held, after its hold).
+    monkeypatch.setattr(ways_module, "ways_in", _held_at(barrier, ways_in))
 
     results: list[int] = []
     threads = [threading.Thread(target=lambda w=w: results.append(_remove(state, user_id, w))) for w in ways]
