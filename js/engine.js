@@ -1,7 +1,7 @@
 // The wasm engine (src/core/engine.rs) behind named functions with typed results, each
-// taking the Engine (a handle in the wasm) first: the only JS that knows its op numbers,
-// packs their arguments and decodes their answers (src/web/engine.rs is the other side
-// of that encoding). One way to call: a function returns its result or throws the
+// taking the client that holds the Engine (a handle in the wasm) first: the only JS that
+// knows its op numbers, packs their arguments and decodes their answers (src/web/engine.rs
+// is the other side of that encoding). One way to call: a function returns its result or throws the
 // AuthError the engine met (and recorded: it shows in the snapshot); those that cannot
 // fail never throw.
 import { decodeJwtScratch, engineCall, engineMemory, isExpiredScratch } from "./auth_wasm.js";
@@ -29,6 +29,9 @@ import { authError, errorFromText } from "./auth-error.js";
 /** Which passkey call: 0 register options, 1 register, 2 sign-up options, 3 sign up,
  * 4 sign-in options, 5 sign in, 6 list, 7 rename, 8 remove.
  * @typedef {0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8} PasskeyCall */
+/** What the op functions take: the AuthClient (js/client.js), or anything holding an
+ * Engine as `engine`.
+ * @typedef {{ engine: Engine }} Client */
 /** The callback parameters of a social sign-in, as read from the URL.
  * @typedef {{ state: string, code: string, error: string, iss: string, at: string }} Returned */
 
@@ -52,9 +55,11 @@ function memoryBytes() {
   }
   return memoryBytesView;
 }
-/** An engine's op: its private `#call`, for the op functions after the class (functions,
- * not methods: a minifier shortens their names, never a method's).
- * @type {(engine: Engine, op: number, a?: string, b?: string, c?: string, d?: string, n?: number, y?: number) => string} */
+/** A client's engine's op: its private `#call`, for the op functions after the class
+ * (functions, not methods: a minifier shortens their names, never a method's). They take
+ * the client, not its engine: `op.status(this)` at each of the client's fifty uses, the
+ * `.engine` read once here.
+ * @type {(client: Client, op: number, a?: string, b?: string, c?: string, d?: string, n?: number, y?: number) => string} */
 let call;
 // An engine's slot in the wasm is freed once its Engine is collected (the shell never
 // frees one by hand).
@@ -123,7 +128,7 @@ export class Engine {
   }
 
   static {
-    call = (engine, ...args) => engine.#call(...args);
+    call = (client, ...args) => client.engine.#call(...args);
   }
 
   // Methods only where a private field is needed besides `#call` (the error's cache,
@@ -162,133 +167,133 @@ export class Engine {
 // ---- state -----------------------------------------------------------------------
 
 /** @returns {Settings} */
-export const settings = (/** @type {Engine} */ engine) => request(call(engine, 1 /* SETTINGS */));
+export const settings = (/** @type {Client} */ client) => request(call(client, 1 /* SETTINGS */));
 
 /** Take the stored session at start (null: none); false when it was unreadable (remove it). */
-export const restore = (/** @type {Engine} */ engine, /** @type {string | null} */ stored) => call(engine, 2 /* RESTORE */, /** @type {string} */ (stored)) === "1";
+export const restore = (/** @type {Client} */ client, /** @type {string | null} */ stored) => call(client, 2 /* RESTORE */, /** @type {string} */ (stored)) === "1";
 
 /** Take what another tab stored or sent (null: signed out); true when it differed. */
-export const adopt = (/** @type {Engine} */ engine, /** @type {string | null} */ stored) => call(engine, 3 /* ADOPT */, /** @type {string} */ (stored)) === "1";
+export const adopt = (/** @type {Client} */ client, /** @type {string | null} */ stored) => call(client, 3 /* ADOPT */, /** @type {string} */ (stored)) === "1";
 
 /** The text to store for the session; null: remove it. */
-export const persisted = (/** @type {Engine} */ engine) => call(engine, 4 /* PERSISTED */) || null;
+export const persisted = (/** @type {Client} */ client) => call(client, 4 /* PERSISTED */) || null;
 
 /** @returns {Status} */
-export const status = (/** @type {Engine} */ engine) => /** @type {Status} */ (call(engine, 5 /* STATUS */));
+export const status = (/** @type {Client} */ client) => /** @type {Status} */ (call(client, 5 /* STATUS */));
 
 /** The snapshot's session part.
  * @returns {{ status: Status, user: object | null, claims: object | null, expiresAt: number | null, mfa: { methods: string[] } | null }} */
-export const view = (/** @type {Engine} */ engine) => request(call(engine, 6 /* VIEW */));
+export const view = (/** @type {Client} */ client) => request(call(client, 6 /* VIEW */));
 
 // clearError, signOut and dpopClear answer the op's "" (nothing): no block to discard it.
-export const clearError = (/** @type {Engine} */ engine) => call(engine, 9 /* CLEAR_ERROR */);
+export const clearError = (/** @type {Client} */ client) => call(client, 9 /* CLEAR_ERROR */);
 
-export const signOut = (/** @type {Engine} */ engine) => call(engine, 21 /* SIGN_OUT */);
+export const signOut = (/** @type {Client} */ client) => call(client, 21 /* SIGN_OUT */);
 
 // ---- requests: each carries an id (the engine keeps its kind); `reply` takes every answer
 
 /** @param {string} username @param {string} email @param {string} password */
-export const login = (/** @type {Engine} */ engine, username, email, password) => request(call(engine, 10 /* LOGIN */, username, email, password));
+export const login = (/** @type {Client} */ client, username, email, password) => request(call(client, 10 /* LOGIN */, username, email, password));
 
 /** @param {string} email @param {string} password @param {string} name */
-export const register = (/** @type {Engine} */ engine, email, password, name) => request(call(engine, 11 /* REGISTER */, email, password, name));
+export const register = (/** @type {Client} */ client, email, password, name) => request(call(client, 11 /* REGISTER */, email, password, name));
 
 /** @param {string} code @param {string} recoveryCode */
-export const verifyMfa = (/** @type {Engine} */ engine, code, recoveryCode) => request(call(engine, 12 /* MFA_VERIFY */, code, recoveryCode));
+export const verifyMfa = (/** @type {Client} */ client, code, recoveryCode) => request(call(client, 12 /* MFA_VERIFY */, code, recoveryCode));
 
 /** @param {string} provider @param {string} redirectTo @param {string} challenge
  * @param {string} state @param {boolean} link */
-export const socialStart = (/** @type {Engine} */ engine, provider, redirectTo, challenge, state, link) => request(call(engine, 13 /* SOCIAL_START */, provider, redirectTo, challenge, state, +link));
+export const socialStart = (/** @type {Client} */ client, provider, redirectTo, challenge, state, link) => request(call(client, 13 /* SOCIAL_START */, provider, redirectTo, challenge, state, +link));
 
 /** The callback's request (`link` set for a link's), or undefined when the
  * page is no callback. @param {string} pending @param {Returned} returned
  * @returns {EngineRequest | undefined} */
-export const socialFinish = (/** @type {Engine} */ engine, pending, returned) => parsed(call(engine, 14 /* SOCIAL_FINISH */, pending, JSON.stringify(returned)));
+export const socialFinish = (/** @type {Client} */ client, pending, returned) => parsed(call(client, 14 /* SOCIAL_FINISH */, pending, JSON.stringify(returned)));
 
 /** @param {string} refreshToken the credential `refreshToken()` gave */
-export const refreshRequest = (/** @type {Engine} */ engine, refreshToken) => request(call(engine, 15 /* REFRESH_REQUEST */, refreshToken));
+export const refreshRequest = (/** @type {Client} */ client, refreshToken) => request(call(client, 15 /* REFRESH_REQUEST */, refreshToken));
 
 /** The best-effort revocation, when the protocol has one (else undefined).
  * @returns {EngineRequest | undefined} */
-export const logout = (/** @type {Engine} */ engine) => parsed(call(engine, 16 /* LOGOUT */));
+export const logout = (/** @type {Client} */ client) => parsed(call(client, 16 /* LOGOUT */));
 
 /** The `me` request, or undefined when the protocol has none (see `claims`).
  * @returns {EngineRequest | undefined} */
-export const me = (/** @type {Engine} */ engine) => parsed(call(engine, 17 /* ME */));
+export const me = (/** @type {Client} */ client) => parsed(call(client, 17 /* ME */));
 
 /** @param {SessionsCall} which @param {string} [id] the session to revoke (absent: "") */
-export const sessions = (/** @type {Engine} */ engine, which, id) => request(call(engine, 18 /* SESSIONS */, id, "", "", "", which));
+export const sessions = (/** @type {Client} */ client, which, id) => request(call(client, 18 /* SESSIONS */, id, "", "", "", which));
 
 /** @param {AccountCall} which @param {string} [arg] the token or provider (absent: "") */
-export const account = (/** @type {Engine} */ engine, which, arg) => request(call(engine, 19 /* ACCOUNT */, arg, "", "", "", which));
+export const account = (/** @type {Client} */ client, which, arg) => request(call(client, 19 /* ACCOUNT */, arg, "", "", "", which));
 
 /** A passkey request (core::passkey); `a`..`c` are the call's arguments: the
  * password (0), the email and name (2), the ceremony, the credential's JSON and the
  * passkey's name (1, 3, 5), the id and the new name (7), the id (8).
  * @param {PasskeyCall} which @param {string} [a] @param {string} [b] @param {string} [c]
  *   absent: "" (as every op reads an absent string) */
-export const passkey = (/** @type {Engine} */ engine, which, a, b, c) => request(call(engine, 35 /* PASSKEY */, a, b, c, "", which));
+export const passkey = (/** @type {Client} */ client, which, a, b, c) => request(call(client, 35 /* PASSKEY */, a, b, c, "", which));
 
 /** The answer to `req`: a request to send next (Better Auth's exchange), or the
  * answer's text: "" (done), "login" (log in now), "mfa" (a second factor follows),
  * or the JSON text of what was asked for (the user, a list, the provider's URL).
  * @param {EngineRequest} req @param {Reply} reply the response, as js/http.js `read` gives it
  * @returns {EngineRequest | string} */
-export const reply = (/** @type {Engine} */ engine, req, reply) => {
+export const reply = (/** @type {Client} */ client, req, reply) => {
   const [body, date, retryAfter, authToken, status] = reply;
-  const answer = call(engine, 20 /* REPLY */, body, date, retryAfter, authToken, req.id, status);
+  const answer = call(client, 20 /* REPLY */, body, date, retryAfter, authToken, req.id, status);
   return answer[0] === ">" ? request(answer.slice(1)) : answer;
 };
 
 // ---- the token ------------------------------------------------------------------------
 
 /** @returns {Access} */
-export const access = (/** @type {Engine} */ engine) => {
-  const answer = call(engine, 22 /* ACCESS */);
+export const access = (/** @type {Client} */ client) => {
+  const answer = call(client, 22 /* ACCESS */);
   return answer[0] === "1" ? { token: answer.slice(1) } : /** @type {Access} */ (answer);
 };
 
 /** The token after a refresh attempt (failed or not), or null. */
-export const usable = (/** @type {Engine} */ engine) => call(engine, 23 /* USABLE */) || null;
+export const usable = (/** @type {Client} */ client) => call(client, 23 /* USABLE */) || null;
 
 /** The access token held now (expired or not), or "". */
-export const current = (/** @type {Engine} */ engine) => call(engine, 34 /* CURRENT */);
+export const current = (/** @type {Client} */ client) => call(client, 34 /* CURRENT */);
 
 /** Whether a request to `url` may carry the bearer. */
-export const bearerAllowed = (/** @type {Engine} */ engine, /** @type {string} */ url) => call(engine, 24 /* BEARER_ALLOWED */, url) === "1";
+export const bearerAllowed = (/** @type {Client} */ client, /** @type {string} */ url) => call(client, 24 /* BEARER_ALLOWED */, url) === "1";
 
 /** The claims of the access token, for protocols without `me`. @returns {object | undefined} */
-export const claims = (/** @type {Engine} */ engine) => parsed(call(engine, 32 /* CLAIMS */));
+export const claims = (/** @type {Client} */ client) => parsed(call(client, 32 /* CLAIMS */));
 
 // ---- refreshing -------------------------------------------------------------------
 
 /** The refresh credential; throws when there is none (and, once expired, signs out). */
-export const refreshToken = (/** @type {Engine} */ engine) => call(engine, 25 /* REFRESH_TOKEN */);
+export const refreshToken = (/** @type {Client} */ client) => call(client, 25 /* REFRESH_TOKEN */);
 
 /** Record how a refresh went: `failure` is the error the shell met (null: it
  * succeeded). True while a retry is pending. @param {AuthError | null | undefined} failure */
-export const refreshOutcome = (/** @type {Engine} */ engine, failure) => {
+export const refreshOutcome = (/** @type {Client} */ client, failure) => {
   // A failure without a code (not an AuthError) is counted as a network one.
-  return call(engine, 27 /* REFRESH_OUTCOME */, failure ? String(failure.code) : "", "", "", "", failure?.retryAfter, Math.random()) === "1";
+  return call(client, 27 /* REFRESH_OUTCOME */, failure ? String(failure.code) : "", "", "", "", failure?.retryAfter, Math.random()) === "1";
 };
 
 /** The backoff to sit out before refreshing, in ms; 0: none (the engine answers "" for
  * none and a wait only while it is still ahead: never "0"). */
-export const backoffWait = (/** @type {Engine} */ engine) => Number(call(engine, 28 /* BACKOFF_WAIT */));
+export const backoffWait = (/** @type {Client} */ client) => Number(call(client, 28 /* BACKOFF_WAIT */));
 
 /** During backoff: the error to answer at once instead of refreshing, or null. */
-export const postponed = (/** @type {Engine} */ engine) => {
-  const text = call(engine, 29 /* POSTPONED */);
+export const postponed = (/** @type {Client} */ client) => {
+  const text = call(client, 29 /* POSTPONED */);
   return text ? errorFromText(text) : null;
 };
 
 /** Delay until the proactive refresh in ms as the engine writes it ("0" and below: now),
  * or "" for no timer.
  * @param {string} page the page's state (tabs.js `pageFlags`) */
-export const nextWake = (/** @type {Engine} */ engine, page) => call(engine, 30 /* NEXT_WAKE */, page);
+export const nextWake = (/** @type {Client} */ client, page) => call(client, 30 /* NEXT_WAKE */, page);
 
 /** Whether to refresh now (timer, tab shown, back online). @param {string} page */
-export const refreshNow = (/** @type {Engine} */ engine, page) => call(engine, 31 /* REFRESH_NOW */, page) === "1";
+export const refreshNow = (/** @type {Client} */ client, page) => call(client, 31 /* REFRESH_NOW */, page) === "1";
 
 // ---- DPoP (src/core/dpop.rs decides; js/dpop.js holds the key and signs) ------------
 
@@ -296,21 +301,21 @@ export const refreshNow = (/** @type {Engine} */ engine, page) => call(engine, 3
  * no caller passes: see js/dpop.js `proof`).
  * @param {string} method @param {string} url @param {string} jti
  * @param {string} ath the access token's hash, "" for an auth request */
-export const dpopClaims = (/** @type {Engine} */ engine, method, url, jti, ath) => call(engine, 36 /* DPOP_CLAIMS */, method, url, jti, ath);
+export const dpopClaims = (/** @type {Client} */ client, method, url, jti, ath) => call(client, 36 /* DPOP_CLAIMS */, method, url, jti, ath);
 
 /** What `response` to a request for `url` means for DPoP (its nonce is remembered).
  * @param {string} url @param {Response} response
  * @param {string} body its text where it matters (token routes), else ""
  * @returns {DpopVerdict} */
-export const dpopAnswer = (/** @type {Engine} */ engine, url, response, body) => {
+export const dpopAnswer = (/** @type {Client} */ client, url, response, body) => {
   const header = (/** @type {string} */ name) => response.headers.get(name) ?? "";
   // One string for both: a 401 is read by its WWW-Authenticate, any other by its body.
   const said = response.status === 401 ? header("WWW-Authenticate") : body;
-  return /** @type {DpopVerdict} */ (call(engine, 37 /* DPOP_ANSWER */, url, header("DPoP-Nonce"), header("Date"), said, 0, response.status));
+  return /** @type {DpopVerdict} */ (call(client, 37 /* DPOP_ANSWER */, url, header("DPoP-Nonce"), header("Date"), said, 0, response.status));
 };
 
 /** Signed out: the nonces go with the key. */
-export const dpopClear = (/** @type {Engine} */ engine) => call(engine, 38 /* DPOP_CLEAR */);
+export const dpopClear = (/** @type {Client} */ client) => call(client, 38 /* DPOP_CLEAR */);
 
 // ---- tokens (decodeJwt, isExpired: src/web/functions.rs) ------------------------------
 // A token crosses through a buffer in the wasm's memory: its UTF-8 is written there, the

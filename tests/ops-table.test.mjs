@@ -1,6 +1,6 @@
 // The engine's op table has one source, src/web/engine.rs (`mod op`), and two copies:
 // js/engine.js (the facade, the only JS that calls the wasm: `this.#call(N /* NAME */` or
-// `call(engine, N /* NAME */` at each use) and tests/engine_wasm.rs (the boundary tests). A mismatch would make the shell call one operation and the
+// `call(client, N /* NAME */` at each use) and tests/engine_wasm.rs (the boundary tests). A mismatch would make the shell call one operation and the
 // engine run another, so this fails when a copy differs (run by scripts/lint).
 import assert from "node:assert/strict";
 import { readFileSync, readdirSync } from "node:fs";
@@ -20,13 +20,13 @@ function constants(text, pattern) {
   return table;
 }
 
-/** NAME -> number for every `this.#call(N /\* NAME *\/` (a method) and `call(engine, N
+/** NAME -> number for every `this.#call(N /\* NAME *\/` (a method) and `call(client, N
  * /\* NAME *\/` (a function) in js/engine.js, and the direct `engineCall(x, N /\* NAME *\/`
  * (FREE once an engine is collected, INPUT before each call); an op may be called from more
  * than one place, always with the same number. */
 function facadeOps(text) {
   const table = new Map();
-  for (const [, value, name] of text.matchAll(/(?:this\.#call\(|\bcall\(engine, |engineCall\(\w+, )(\d+) \/\* (\w+) \*\//g)) {
+  for (const [, value, name] of text.matchAll(/(?:this\.#call\(|\bcall\(client, |engineCall\(\w+, )(\d+) \/\* (\w+) \*\//g)) {
     assert.ok(!table.has(name) || table.get(name) === Number(value), `${name} is called as two numbers`);
     table.set(name, Number(value));
   }
@@ -49,7 +49,7 @@ test("the Rust op table is dense and has no duplicate numbers", () => {
 test("js/engine.js calls every op of the Rust table, by its number", () => {
   assert.deepEqual(Object.fromEntries([...facade].sort()), Object.fromEntries([...source].sort()));
   // No op called without its name: each call names the number it sends.
-  const calls = (/** @type {string} */ after) => [...facadeText.matchAll(new RegExp(`(?:this\\.#call\\(|\\bcall\\(engine, )${after}`, "g"))].length;
+  const calls = (/** @type {string} */ after) => [...facadeText.matchAll(new RegExp(`(?:this\\.#call\\(|\\bcall\\(client, )${after}`, "g"))].length;
   assert.equal(calls(""), calls("\\d+ /\\* \\w+ \\*/"));
 });
 

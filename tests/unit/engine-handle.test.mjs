@@ -51,7 +51,8 @@ const configured = () => {
 test("CONFIGURE's answer is the handle every later call passes", () => {
   calls.length = 0;
   const engine = configured();
-  assert.equal(status(engine), "anonymous");
+  // The op functions take the client: anything holding the Engine as `engine`.
+  assert.equal(status({ engine }), "anonymous");
   assert.deepEqual(calls.slice(-1), [[7, 5]]);
 });
 
@@ -60,7 +61,7 @@ test("a refused handle is an AuthError (config), and the failure is told", () =>
   answering((_, op) => (op === 0 ? "7" : ""));
   const engine = new Engine("{}", () => told++);
   answering(() => '!{"code":"config","message":"The client is not configured"}');
-  assert.throws(() => status(engine), (err) => err instanceof AuthError && err.code === "config" && err.message === "The client is not configured");
+  assert.throws(() => status({ engine }), (err) => err instanceof AuthError && err.code === "config" && err.message === "The client is not configured");
   assert.equal(told, 1);
 });
 
@@ -69,7 +70,7 @@ test("a trap is an AuthError (config), not the wasm's RuntimeError", () => {
   answering(() => {
     throw new WebAssembly.RuntimeError("unreachable");
   });
-  assert.throws(() => status(engine), (err) => err instanceof AuthError && err.code === "config" && /engine failed \(RuntimeError: unreachable\)/.test(err.message));
+  assert.throws(() => status({ engine }), (err) => err instanceof AuthError && err.code === "config" && /engine failed \(RuntimeError: unreachable\)/.test(err.message));
   // The constructor's CONFIGURE too.
   assert.throws(() => new Engine("{}", () => {}), (err) => err instanceof AuthError && err.code === "config");
 });
