@@ -71,19 +71,19 @@ export class AuthClient {
     this.engine = new op.Engine(json, () => {
       this.#snap = null;
     });
-    this.settings = op.settings(this);
+    this.settings = /** @type {op.Settings} */ (op.request(op.call(this, op.SETTINGS)));
     this.#store = openStore(this.settings.storage, `${this.settings.key}:session`);
     // dpop: true where no key can be kept throws `config` here: never a silent bearer.
     this.#dpop = this.settings.dpop && dpopSigner(this.settings.key, this);
     this.#coordination = new Coordination(this);
-    if (!op.restore(this, this.#store.read())) this.#store.write(null);
+    if (!op.call(this, op.RESTORE, this.#store.read())) this.#store.write(null);
     // Page events, storage events, the channel, Web Locks and the timer are not needed for
     // the first snapshot: they start in the next task, so a page's start-up does not wait
     // for them (about 1 ms in Chromium), or at once when a change or a refresh needs them.
     this.#pendingStart = setTimeout(() => this.#startCoordination(true));
     // With the refresh token in an httpOnly cookie, a new page holds no tokens:
     // the session comes back by a silent refresh (operations wait for it).
-    if (this.settings.cookie && typeof window !== "undefined" && op.status(this) === "anonymous") {
+    if (this.settings.cookie && typeof window !== "undefined" && op.call(this, op.STATUS) === "anonymous") {
       this.#restoring = this.#restoreByCookie();
     }
   }
@@ -116,7 +116,7 @@ export class AuthClient {
 
   /** Sign in with `{ username, password }` or `{ email, password }`. */
   login(/** @type {import("./index.js").LoginCredentials} */ credentials) {
-    return this.#run(() => this.#signIn(op.login(this, text(credentials, "username"), text(credentials, "email"), text(credentials, "password"))));
+    return this.#run(() => this.#signIn(op.request(op.call(this, op.LOGIN, text(credentials, "username"), text(credentials, "email"), text(credentials, "password")))));
   }
 
   /** Create an account and sign in (logging in when the response has no tokens). */
@@ -124,16 +124,16 @@ export class AuthClient {
     return this.#run(async () => {
       const email = text(input, "email");
       const password = text(input, "password");
-      const req = op.register(this, email, password, text(input, "name"));
+      const req = op.request(op.call(this, op.REGISTER, email, password, text(input, "name")));
       const done = await this.#signIn(req);
-      return done === "login" ? this.#signIn(op.login(this, "", email, password)) : done;
+      return done === "login" ? this.#signIn(op.request(op.call(this, op.LOGIN, "", email, password))) : done;
     });
   }
 
   /** The second step of a two-factor sign-in (status `mfa_required`): a code from
    * the authenticator app, or one of the recovery codes. */
   verifyMfa(/** @type {{ code: string } | { recoveryCode: string }} */ input) {
-    return this.#run(() => this.#signIn(op.verifyMfa(this, text(input, "code"), text(input, "recoveryCode"))));
+    return this.#run(() => this.#signIn(op.request(op.call(this, op.MFA_VERIFY, text(input, "code"), text(input, "recoveryCode")))));
   }
 
   /** Social sign-in: off to the provider (through the backend), which sends the user
@@ -200,7 +200,7 @@ export class AuthClient {
         history.replaceState(history.state, "", here.href);
       }
       // Taken only now: a page without callback parameters leaves a pending sign-in be.
-      const req = op.socialFinish(this, takePending(this.settings.key), returned);
+      const req = parsed(op.call(this, op.SOCIAL_FINISH, takePending(this.settings.key), JSON.stringify(returned)));
       if (!req) return null;
       if (req.link) {
         // A link: the provider is now the signed-in user's; the session is unchanged.
@@ -216,7 +216,7 @@ export class AuthClient {
   verifyEmail(/** @type {string} */ token) {
     return this.#run(async () => {
       await this.#exchange(op.account(this, 0 /* verify email */, String(token ?? "")));
-      if (op.status(this) !== "anonymous") await this.me();
+      if (op.call(this, op.STATUS) !== "anonymous") await this.me();
       return this.getSnapshot();
     });
   }
@@ -325,12 +325,12 @@ export class AuthClient {
         // Must reach the server: unlike a plain logout, this one reports failure.
         await this.#askAuthorized(op.sessions(this, 2 /* revoke all */));
       }
-      const req = op.logout(this);
+      const req = parsed(op.call(this, op.LOGOUT));
       if (req) {
         // Best effort: signing out here must not depend on the server answering.
         await this.#sendOwn(req).catch(() => {});
       }
-      op.signOut(this);
+      op.call(this, op.SIGN_OUT);
       // A new key for the next sign-in: nothing bound to this one stays usable.
       await this.#dpop?.drop();
       this.changed("signed_out");
@@ -373,7 +373,7 @@ export class AuthClient {
       } catch {
         throw authError("config", "dpopHeaders needs a URL");
       }
-      if (!op.bearerAllowed(this, absolute)) throw authError("config", "The token goes only to baseUrl's origin and allowedOrigins");
+      if (!op.call(this, op.BEARER_ALLOWED, absolute)) throw authError("config", "The token goes only to baseUrl's origin and allowedOrigins");
       const token = await this.#accessToken();
       if (!token) return {};
       return { Authorization: `DPoP ${token}`, DPoP: await dpop.proof(method, absolute, token) };
@@ -398,9 +398,9 @@ export class AuthClient {
   /** The user from the backend's `me` endpoint (or the claims when it has none). */
   me() {
     return this.#run(async () => {
-      const req = op.me(this);
+      const req = parsed(op.call(this, op.ME));
       if (!req) {
-        const claims = op.claims(this);
+        const claims = parsed(op.call(this, op.CLAIMS));
         if (claims) return claims;
         throw this.engine.fail(authError("session_expired", "Not signed in"));
       }
@@ -464,11 +464,11 @@ export class AuthClient {
 
   /** The current state: the identical object until something changes. */
   getSnapshot() {
-    const status = op.status(this);
+    const status = op.call(this, op.STATUS);
     // The snapshot holds while the engine's status is the one it shows.
     if (this.#snap?.status === status) return this.#snap;
     // The engine's view and the shell's three fields.
-    return (this.#snap = Object.freeze(/** @type {any} */ ({ ...op.view(this), refreshing: this.#refreshing, storage: this.#store.kind, error: this.engine.error() })));
+    return (this.#snap = Object.freeze(/** @type {any} */ ({ .../** @type {op.View} */ (op.request(op.call(this, op.VIEW))), refreshing: this.#refreshing, storage: this.#store.kind, error: this.engine.error() })));
   }
 
   #emit(/** @type {AuthEvent} */ event) {
@@ -488,7 +488,7 @@ export class AuthClient {
   /** The session changed here: store it, tell other tabs, tell listeners. */
   changed(/** @type {AuthEvent} */ event) {
     this.#startCoordination();
-    const stored = op.persisted(this);
+    const stored = op.call(this, op.PERSISTED) || null;
     if (this.#store.write(stored)) this.#emit("storage_fallback");
     this.#coordination.broadcast(stored);
     this.#emit(event);
@@ -507,9 +507,9 @@ export class AuthClient {
     this.#setRefreshing(true);
     let restored = true;
     try {
-      await this.#exchange(op.refreshRequest(this, "cookie"));
+      await this.#exchange(op.request(op.call(this, op.REFRESH_REQUEST, "cookie")));
     } catch (err) {
-      if (err.code === "refresh_failed") op.clearError(this);
+      if (err.code === "refresh_failed") op.call(this, op.CLEAR_ERROR);
       restored = false;
     } finally {
       this.#restoring = 0;
@@ -551,12 +551,12 @@ export class AuthClient {
       try {
         await this.#refreshShared();
       } catch (err) {
-        if (!op.usable(this)) {
+        if (!op.call(this, op.USABLE)) {
           if (signedOutByIt(err)) return null;
           throw err;
         }
       }
-      return op.usable(this);
+      return op.call(this, op.USABLE) || null;
     }
     // Nothing can renew it: said once, the session stays visible as expired.
     if (access === "expired") this.#emit("session_expired");
@@ -565,7 +565,7 @@ export class AuthClient {
 
   async #authorized(/** @type {Request} */ request) {
     const callerSetAuth = request.headers.has("Authorization");
-    if (callerSetAuth || !op.bearerAllowed(this, request.url)) return fetchRequest(request);
+    if (callerSetAuth || !op.call(this, op.BEARER_ALLOWED, request.url)) return fetchRequest(request);
     const token = await this.#accessToken();
     if (!token) return fetchRequest(request);
     let replay;
@@ -578,14 +578,14 @@ export class AuthClient {
     const response = await this.#withToken(request, token);
     if (response.status !== 401) return response;
     // The token may already have been replaced by a concurrent refresh.
-    if (op.current(this) === token) {
+    if (op.call(this, op.CURRENT) === token) {
       try {
         await this.#refreshShared();
       } catch (err) {
         throw signedOutByIt(err) ? unauthorized() : err;
       }
     }
-    const fresh = op.current(this);
+    const fresh = op.call(this, op.CURRENT);
     if (!fresh) throw unauthorized();
     const again = await this.#withToken(replay, fresh);
     if (again.status === 401) throw this.engine.fail(unauthorized());
@@ -638,17 +638,17 @@ export class AuthClient {
   }
 
   async #refreshCoordinated() {
-    const hadSession = op.status(this) !== "anonymous";
+    const hadSession = op.call(this, op.STATUS) !== "anonymous";
     let refreshToken;
     try {
-      refreshToken = op.refreshToken(this);
+      refreshToken = op.call(this, op.REFRESH_TOKEN);
     } catch (err) {
       // Expired with nothing to renew it: the engine signed out.
-      if (hadSession && op.status(this) === "anonymous") this.changed("session_expired");
+      if (hadSession && op.call(this, op.STATUS) === "anonymous") this.changed("session_expired");
       throw err;
     }
     // A caller that cannot use its token any more waits out a short backoff.
-    const wait = op.backoffWait(this);
+    const wait = Number(op.call(this, op.BACKOFF_WAIT));
     if (wait) await sleep(wait);
     if (!online()) throw authError("network", "The browser is offline");
     this.#startCoordination();
@@ -659,7 +659,7 @@ export class AuthClient {
    * sends it, then stores and tells). */
   async refreshWith(/** @type {string} */ refreshToken) {
     this.#setRefreshing(true);
-    const req = op.refreshRequest(this, refreshToken);
+    const req = op.request(op.call(this, op.REFRESH_REQUEST, refreshToken));
     try {
       await this.#exchange(req);
     } catch (err) {
@@ -676,7 +676,7 @@ export class AuthClient {
   #schedule() {
     clearTimeout(this.#timer);
     if (this.#stopped || typeof window === "undefined") return;
-    const delay = op.nextWake(this, pageFlags());
+    const delay = op.call(this, op.NEXT_WAKE, pageFlags());
     if (!delay) return;
     this.#timer = setTimeout(() => this.#wake(), Math.min(+delay, MAX_TIMEOUT_MS));
   }
@@ -684,7 +684,7 @@ export class AuthClient {
   /** Timer fired, tab shown or focused, network back: refresh if due, else re-arm. */
   #wake() {
     if (this.#stopped) return;
-    if (op.refreshNow(this, pageFlags())) this.#refreshShared().catch(() => {});
+    if (op.call(this, op.REFRESH_NOW, pageFlags())) this.#refreshShared().catch(() => {});
     else this.#schedule();
   }
 
@@ -732,7 +732,7 @@ export class AuthClient {
   /** Take a session another tab produced: `stored`, or (absent) what it wrote to storage,
    * re-read; never writes back. True when it differed (listeners told). */
   adoptStored(/** @type {string | null} */ stored = this.#store.read()) {
-    if (!op.adopt(this, stored)) return false;
+    if (!op.call(this, op.ADOPT, stored)) return false;
     this.#emit("synced");
     return true;
   }

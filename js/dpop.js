@@ -6,7 +6,7 @@
 // engine's decisions (src/core/dpop.rs).
 import { authError } from "./auth-error.js";
 import { toBase64url as b64url } from "./base64url.js";
-import { dpopAnswer, dpopClaims, dpopClear, encoder } from "./engine.js";
+import { DPOP_CLAIMS, DPOP_CLEAR, call, dpopAnswer, encoder } from "./engine.js";
 import { fetchRequest } from "./http.js";
 
 const DB_NAME = "auth-wasm-dpop";
@@ -123,7 +123,7 @@ export function dpopSigner(storageKey, client) {
     // does): dpopHeaders and the client's fetch send a proof only where bearerAllowed
     // (origin_of) said yes, and the client's own requests go to baseUrl, which config
     // checked by origin_of, as a Request serialised it (http(s), a host, a numeric port).
-    const claims = dpopClaims(client, method.toUpperCase(), url, crypto.randomUUID(), ath);
+    const claims = call(client, DPOP_CLAIMS, method.toUpperCase(), url, crypto.randomUUID(), ath);
     const input = `${b64url(encoder.encode(JSON.stringify({ typ: "dpop+jwt", alg: "ES256", jwk: key.jwk })))}.${b64url(encoder.encode(claims))}`;
     // A key the platform will not use (an evicted or broken store) fails typed, not as a DOMException.
     const signature = await crypto.subtle.sign(ES256, key.privateKey, encoder.encode(input)).catch(() => Promise.reject(unavailable()));
@@ -150,7 +150,7 @@ export function dpopSigner(storageKey, client) {
     proof,
     fetch,
     drop: async () => {
-      dpopClear(client);
+      call(client, DPOP_CLEAR);
       await withStore("readwrite", (/** @type {IDBObjectStore} */ store) => store.delete(storageKey)).catch(() => {});
     },
   };

@@ -1,21 +1,23 @@
-// The wasm engine (src/core/engine.rs) behind named functions with typed results, each
-// taking the client that holds the Engine (a handle in the wasm) first: the only JS that
-// knows its op numbers, packs their arguments and decodes their answers (src/web/engine.rs
-// is the other side of that encoding). One way to call: a function returns its result or throws the
-// AuthError the engine met (and recorded: it shows in the snapshot); those that cannot
-// fail never throw.
+// The wasm engine (src/core/engine.rs) behind its ops (js/ops.js names them, re-exported
+// here): the one `call` that passes an op's arguments and answers its text
+// (src/web/engine.rs is the other side of that encoding), and functions for the ops
+// whose arguments or answers need more than a JSON read or a flag. Each takes the client
+// that holds the Engine (a handle in the wasm) first. One way to call: an op returns its
+// answer or throws the AuthError the engine met (and recorded: it shows in the
+// snapshot); those that cannot fail never throw.
 import { decodeJwtScratch, engineCall, engineMemory, isExpiredScratch } from "./auth_wasm.js";
 import { authError, errorFromText } from "./auth-error.js";
+import { ACCESS, ACCOUNT, CONFIGURE, DPOP_ANSWER, ERROR, FAIL, FINGERPRINT, FREE, INPUT, PASSKEY, POSTPONED, REFRESH_OUTCOME, REPLY, SCRATCH, SESSIONS, SOCIAL_START, SUPERSEDED } from "./ops.js";
 
-// The op numbers are written where they are used, each with its name as in
-// src/web/engine.rs `mod op`, the one source (tests/ops-table.test.mjs checks the copies):
-// a constant per op would cost the bundle a declaration each.
+export * from "./ops.js";
 
 /** @typedef {import("./auth-error.js").AuthError} AuthError */
 /** @typedef {import("./http.js").EngineRequest} EngineRequest */
 /** @typedef {import("./http.js").Reply} Reply */
 /** @typedef {{ storage: "local" | "session" | "memory", key: string, lockTimeout: number, timeout: number, cookie?: true, dpop?: true }} Settings */
 /** @typedef {"anonymous" | "authenticated" | "expired" | "mfa_required"} Status */
+/** The snapshot's session part (VIEW's answer).
+ * @typedef {{ status: Status, user: object | null, claims: object | null, expiresAt: number | null, mfa: { methods: string[] } | null }} View */
 /** What an answer means for DPoP: as it is; send again with a fresh proof (a new nonce,
  * a corrected clock); tokens the backend did not bind (never used as bearer).
  * @typedef {"done" | "retry" | "unbound"} DpopVerdict */
@@ -29,7 +31,7 @@ import { authError, errorFromText } from "./auth-error.js";
 /** Which passkey call: 0 register options, 1 register, 2 sign-up options, 3 sign up,
  * 4 sign-in options, 5 sign in, 6 list, 7 rename, 8 remove.
  * @typedef {0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8} PasskeyCall */
-/** What the op functions take: the AuthClient (js/client.js), or anything holding an
+/** What the ops take: the AuthClient (js/client.js), or anything holding an
  * Engine as `engine`.
  * @typedef {{ engine: Engine }} Client */
 /** The callback parameters of a social sign-in, as read from the URL.
@@ -38,10 +40,10 @@ import { authError, errorFromText } from "./auth-error.js";
 /** UTF-8, for the wasm and for what dpop.js and social.js hash and sign. */
 export const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-// An answer's JSON (a request unless the function says otherwise); `parsed` also reads
-// "" (none) as undefined (js/client.js reads its answers' JSON by it too).
+// An answer's JSON (a request unless its reader says otherwise); `parsed` also reads
+// "" (none) as undefined.
 /** @template [T=EngineRequest] @param {string} text @returns {T} */
-const request = (text) => JSON.parse(text);
+export const request = (text) => JSON.parse(text);
 /** @template [T=any] @param {string} text @returns {T | undefined} */
 export const parsed = (text) => (text ? request(text) : undefined);
 // Views of the wasm's memory, made once and again only after it grew (a new buffer: the
@@ -55,15 +57,16 @@ function memoryBytes() {
   }
   return memoryBytesView;
 }
-/** A client's engine's op: its private `#call`, for the op functions after the class
- * (functions, not methods: a minifier shortens their names, never a method's). They take
- * the client, not its engine: `op.status(this)` at each of the client's fifty uses, the
- * `.engine` read once here.
- * @type {(client: Client, op: number, a?: string, b?: string, c?: string, d?: string, n?: number, y?: number) => string} */
-let call;
+/** An op of the client's engine: its private `#call`, for the client and the functions
+ * after the class (a function, not a method: a minifier shortens its name, never a
+ * method's). It takes the client, not its engine: `op.call(this, ...)` at each of the
+ * client's fifty uses, the `.engine` read once here. Strings `a`..`d` default to "" (null,
+ * which RESTORE and ADOPT pass for none, reads the same); `n` to 0, `y` to 0.
+ * @type {(client: Client, op: number, a?: string | null, b?: string, c?: string, d?: string, n?: number, y?: number) => string} */
+export let call;
 // An engine's slot in the wasm is freed once its Engine is collected (the shell never
 // frees one by hand).
-const engines = new FinalizationRegistry((/** @type {number} */ handle) => engineCall(handle, 39 /* FREE */));
+const engines = new FinalizationRegistry((/** @type {number} */ handle) => engineCall(handle, FREE));
 
 export class Engine {
   // Private: a minifier shortens `#` names (never property names).
@@ -83,12 +86,12 @@ export class Engine {
    * @param {() => void} onFailure told before a failure is thrown (the recorded error changed) */
   constructor(config, onFailure) {
     this.#onFailure = onFailure;
-    this.#handle = +this.#call(0 /* CONFIGURE */, config);
+    this.#handle = +this.#call(CONFIGURE, config);
     engines.register(this, this.#handle);
   }
 
-  /** The op with its strings `a`..`d` ("" = absent; null too, which restore and adopt
-   * pass, typed as strings here), a count `n` and a number `y`;
+  /** The op with its strings `a`..`d` ("" = absent; null too, which RESTORE and ADOPT
+   * pass), a count `n` and a number `y`;
    * every op also gets the local time. The strings cross as UTF-8 written into the
    * engine's input buffer; the answer's UTF-8 stays in the wasm's memory until the next
    * call, which answers where its address and length are (little-endian u32s, as the
@@ -98,7 +101,7 @@ export class Engine {
    * @param {number} [n] absent: 0 (the wasm reads `undefined` as 0 for its u32; `y`, an
    *   f64, would read NaN, hence its default)
    * @returns {string} */
-  #call(/** @type {number} */ op, a = "", b = "", c = "", d = "", n, y = 0) {
+  #call(/** @type {number} */ op, /** @type {string | null} */ a = "", b = "", c = "", d = "", n, y = 0) {
     let answer;
     try {
       let at = 0;
@@ -108,7 +111,7 @@ export class Engine {
       const lengths = [a, b, c, d].map((arg) => {
         if (!arg) return 0;
         // At most 3 UTF-8 bytes per UTF-16 code unit.
-        at ||= engineCall(0, 40 /* INPUT */, 3 * (a + b + c + d).length);
+        at ||= engineCall(0, INPUT, 3 * (a + b + c + d).length);
         const { written } = encoder.encodeInto(arg, memoryBytes().subarray(at));
         at += written;
         return written;
@@ -139,7 +142,7 @@ export class Engine {
    * first call, whose text never equals the undefined it starts with).
    * @returns {AuthError | null} */
   error() {
-    const text = this.#call(7 /* ERROR */);
+    const text = this.#call(ERROR);
     if (text !== this.#errText) {
       this.#errText = text;
       this.#errObj = text ? errorFromText(text) : null;
@@ -150,89 +153,38 @@ export class Engine {
   /** Record a failure the shell met (it shows in the snapshot); returns the engine's copy. */
   fail(/** @type {AuthError} */ err) {
     this.#onFailure();
-    return errorFromText(this.#call(8 /* FAIL */, err.code, err.message, "", "", 0, err.status));
+    return errorFromText(this.#call(FAIL, err.code, err.message, "", "", 0, err.status));
   }
 
   /** Whether another tab's refresh already replaced `refreshToken`. */
   superseded(/** @type {string} */ refreshToken) {
-    return this.#call(26 /* SUPERSEDED */, refreshToken) === "1";
+    return this.#call(SUPERSEDED, refreshToken) === "1";
   }
 
   /** A short fingerprint naming a refresh token without revealing it. */
   fingerprint(/** @type {string} */ token) {
-    return this.#call(33 /* FINGERPRINT */, token);
+    return this.#call(FINGERPRINT, token);
   }
 }
 
-// ---- state -----------------------------------------------------------------------
-
-/** @returns {Settings} */
-export const settings = (/** @type {Client} */ client) => request(call(client, 1 /* SETTINGS */));
-
-/** Take the stored session at start (null: none); false when it was unreadable (remove it). */
-export const restore = (/** @type {Client} */ client, /** @type {string | null} */ stored) => call(client, 2 /* RESTORE */, /** @type {string} */ (stored)) === "1";
-
-/** Take what another tab stored or sent (null: signed out); true when it differed. */
-export const adopt = (/** @type {Client} */ client, /** @type {string | null} */ stored) => call(client, 3 /* ADOPT */, /** @type {string} */ (stored)) === "1";
-
-/** The text to store for the session; null: remove it. */
-export const persisted = (/** @type {Client} */ client) => call(client, 4 /* PERSISTED */) || null;
-
-/** @returns {Status} */
-export const status = (/** @type {Client} */ client) => /** @type {Status} */ (call(client, 5 /* STATUS */));
-
-/** The snapshot's session part.
- * @returns {{ status: Status, user: object | null, claims: object | null, expiresAt: number | null, mfa: { methods: string[] } | null }} */
-export const view = (/** @type {Client} */ client) => request(call(client, 6 /* VIEW */));
-
-// clearError, signOut and dpopClear answer the op's "" (nothing): no block to discard it.
-export const clearError = (/** @type {Client} */ client) => call(client, 9 /* CLEAR_ERROR */);
-
-export const signOut = (/** @type {Client} */ client) => call(client, 21 /* SIGN_OUT */);
-
-// ---- requests: each carries an id (the engine keeps its kind); `reply` takes every answer
-
-/** @param {string} username @param {string} email @param {string} password */
-export const login = (/** @type {Client} */ client, username, email, password) => request(call(client, 10 /* LOGIN */, username, email, password));
-
-/** @param {string} email @param {string} password @param {string} name */
-export const register = (/** @type {Client} */ client, email, password, name) => request(call(client, 11 /* REGISTER */, email, password, name));
-
-/** @param {string} code @param {string} recoveryCode */
-export const verifyMfa = (/** @type {Client} */ client, code, recoveryCode) => request(call(client, 12 /* MFA_VERIFY */, code, recoveryCode));
+// ---- the ops that need a function ------------------------------------------------------
 
 /** @param {string} provider @param {string} redirectTo @param {string} challenge
- * @param {string} state @param {boolean} link */
-export const socialStart = (/** @type {Client} */ client, provider, redirectTo, challenge, state, link) => request(call(client, 13 /* SOCIAL_START */, provider, redirectTo, challenge, state, +link));
-
-/** The callback's request (`link` set for a link's), or undefined when the
- * page is no callback. @param {string} pending @param {Returned} returned
- * @returns {EngineRequest | undefined} */
-export const socialFinish = (/** @type {Client} */ client, pending, returned) => parsed(call(client, 14 /* SOCIAL_FINISH */, pending, JSON.stringify(returned)));
-
-/** @param {string} refreshToken the credential `refreshToken()` gave */
-export const refreshRequest = (/** @type {Client} */ client, refreshToken) => request(call(client, 15 /* REFRESH_REQUEST */, refreshToken));
-
-/** The best-effort revocation, when the protocol has one (else undefined).
- * @returns {EngineRequest | undefined} */
-export const logout = (/** @type {Client} */ client) => parsed(call(client, 16 /* LOGOUT */));
-
-/** The `me` request, or undefined when the protocol has none (see `claims`).
- * @returns {EngineRequest | undefined} */
-export const me = (/** @type {Client} */ client) => parsed(call(client, 17 /* ME */));
+ * @param {string} state @param {boolean} link @returns {EngineRequest} */
+export const socialStart = (/** @type {Client} */ client, provider, redirectTo, challenge, state, link) => request(call(client, SOCIAL_START, provider, redirectTo, challenge, state, +link));
 
 /** @param {SessionsCall} which @param {string} [id] the session to revoke (absent: "") */
-export const sessions = (/** @type {Client} */ client, which, id) => request(call(client, 18 /* SESSIONS */, id, "", "", "", which));
+export const sessions = (/** @type {Client} */ client, which, id) => request(call(client, SESSIONS, id, "", "", "", which));
 
 /** @param {AccountCall} which @param {string} [arg] the token or provider (absent: "") */
-export const account = (/** @type {Client} */ client, which, arg) => request(call(client, 19 /* ACCOUNT */, arg, "", "", "", which));
+export const account = (/** @type {Client} */ client, which, arg) => request(call(client, ACCOUNT, arg, "", "", "", which));
 
 /** A passkey request (core::passkey); `a`..`c` are the call's arguments: the
  * password (0), the email and name (2), the ceremony, the credential's JSON and the
  * passkey's name (1, 3, 5), the id and the new name (7), the id (8).
  * @param {PasskeyCall} which @param {string} [a] @param {string} [b] @param {string} [c]
  *   absent: "" (as every op reads an absent string) */
-export const passkey = (/** @type {Client} */ client, which, a, b, c) => request(call(client, 35 /* PASSKEY */, a, b, c, "", which));
+export const passkey = (/** @type {Client} */ client, which, a, b, c) => request(call(client, PASSKEY, a, b, c, "", which));
 
 /** The answer to `req`: a request to send next (Better Auth's exchange), or the
  * answer's text: "" (done), "login" (log in now), "mfa" (a second factor follows),
@@ -241,67 +193,28 @@ export const passkey = (/** @type {Client} */ client, which, a, b, c) => request
  * @returns {EngineRequest | string} */
 export const reply = (/** @type {Client} */ client, req, reply) => {
   const [body, date, retryAfter, authToken, status] = reply;
-  const answer = call(client, 20 /* REPLY */, body, date, retryAfter, authToken, req.id, status);
+  const answer = call(client, REPLY, body, date, retryAfter, authToken, req.id, status);
   return answer[0] === ">" ? request(answer.slice(1)) : answer;
 };
 
-// ---- the token ------------------------------------------------------------------------
-
 /** @returns {Access} */
 export const access = (/** @type {Client} */ client) => {
-  const answer = call(client, 22 /* ACCESS */);
+  const answer = call(client, ACCESS);
   return answer[0] === "1" ? { token: answer.slice(1) } : /** @type {Access} */ (answer);
 };
-
-/** The token after a refresh attempt (failed or not), or null. */
-export const usable = (/** @type {Client} */ client) => call(client, 23 /* USABLE */) || null;
-
-/** The access token held now (expired or not), or "". */
-export const current = (/** @type {Client} */ client) => call(client, 34 /* CURRENT */);
-
-/** Whether a request to `url` may carry the bearer. */
-export const bearerAllowed = (/** @type {Client} */ client, /** @type {string} */ url) => call(client, 24 /* BEARER_ALLOWED */, url) === "1";
-
-/** The claims of the access token, for protocols without `me`. @returns {object | undefined} */
-export const claims = (/** @type {Client} */ client) => parsed(call(client, 32 /* CLAIMS */));
-
-// ---- refreshing -------------------------------------------------------------------
-
-/** The refresh credential; throws when there is none (and, once expired, signs out). */
-export const refreshToken = (/** @type {Client} */ client) => call(client, 25 /* REFRESH_TOKEN */);
 
 /** Record how a refresh went: `failure` is the error the shell met (null: it
  * succeeded). True while a retry is pending. @param {AuthError | null | undefined} failure */
 export const refreshOutcome = (/** @type {Client} */ client, failure) => {
   // A failure without a code (not an AuthError) is counted as a network one.
-  return call(client, 27 /* REFRESH_OUTCOME */, failure ? String(failure.code) : "", "", "", "", failure?.retryAfter, Math.random()) === "1";
+  return call(client, REFRESH_OUTCOME, failure ? String(failure.code) : "", "", "", "", failure?.retryAfter, Math.random()) === "1";
 };
-
-/** The backoff to sit out before refreshing, in ms; 0: none (the engine answers "" for
- * none and a wait only while it is still ahead: never "0"). */
-export const backoffWait = (/** @type {Client} */ client) => Number(call(client, 28 /* BACKOFF_WAIT */));
 
 /** During backoff: the error to answer at once instead of refreshing, or null. */
 export const postponed = (/** @type {Client} */ client) => {
-  const text = call(client, 29 /* POSTPONED */);
+  const text = call(client, POSTPONED);
   return text ? errorFromText(text) : null;
 };
-
-/** Delay until the proactive refresh in ms as the engine writes it ("0" and below: now),
- * or "" for no timer.
- * @param {string} page the page's state (tabs.js `pageFlags`) */
-export const nextWake = (/** @type {Client} */ client, page) => call(client, 30 /* NEXT_WAKE */, page);
-
-/** Whether to refresh now (timer, tab shown, back online). @param {string} page */
-export const refreshNow = (/** @type {Client} */ client, page) => call(client, 31 /* REFRESH_NOW */, page) === "1";
-
-// ---- DPoP (src/core/dpop.rs decides; js/dpop.js holds the key and signs) ------------
-
-/** The claims of a proof as JSON text ("" when `url` is no absolute http(s) URL, which
- * no caller passes: see js/dpop.js `proof`).
- * @param {string} method @param {string} url @param {string} jti
- * @param {string} ath the access token's hash, "" for an auth request */
-export const dpopClaims = (/** @type {Client} */ client, method, url, jti, ath) => call(client, 36 /* DPOP_CLAIMS */, method, url, jti, ath);
 
 /** What `response` to a request for `url` means for DPoP (its nonce is remembered).
  * @param {string} url @param {Response} response
@@ -311,11 +224,8 @@ export const dpopAnswer = (/** @type {Client} */ client, url, response, body) =>
   const header = (/** @type {string} */ name) => response.headers.get(name) ?? "";
   // One string for both: a 401 is read by its WWW-Authenticate, any other by its body.
   const said = response.status === 401 ? header("WWW-Authenticate") : body;
-  return /** @type {DpopVerdict} */ (call(client, 37 /* DPOP_ANSWER */, url, header("DPoP-Nonce"), header("Date"), said, 0, response.status));
+  return /** @type {DpopVerdict} */ (call(client, DPOP_ANSWER, url, header("DPoP-Nonce"), header("Date"), said, 0, response.status));
 };
-
-/** Signed out: the nonces go with the key. */
-export const dpopClear = (/** @type {Client} */ client) => call(client, 38 /* DPOP_CLEAR */);
 
 // ---- tokens (decodeJwt, isExpired: src/web/functions.rs) ------------------------------
 // A token crosses through a buffer in the wasm's memory: its UTF-8 is written there, the
@@ -327,7 +237,7 @@ let tokenView = new Uint8Array(0);
 /** The buffer's bytes; made again after the wasm's memory grew (the old view is then empty). */
 function tokenBuffer() {
   if (!tokenView.byteLength) {
-    tokenView = new Uint8Array(engineMemory().buffer, engineCall(0, 41 /* SCRATCH */), engineCall(0, 41 /* SCRATCH */, 1));
+    tokenView = new Uint8Array(engineMemory().buffer, engineCall(0, SCRATCH), engineCall(0, SCRATCH, 1));
   }
   return tokenView;
 }

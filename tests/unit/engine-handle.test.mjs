@@ -14,7 +14,7 @@ import { runInNewContext } from "node:vm";
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const dir = mkdtempSync(path.join(tmpdir(), "engine-handle-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
-for (const file of ["engine.js", "auth-error.js"]) copyFileSync(path.join(ROOT, "js", file), path.join(dir, file));
+for (const file of ["engine.js", "ops.js", "auth-error.js"]) copyFileSync(path.join(ROOT, "js", file), path.join(dir, file));
 // The stand-in: the input buffer is at 4096 (INPUT); answers are written at 2048 and their
 // [address, length] at 1024, as the engine keeps its answer; what each other call got is recorded; `globalThis.wasmAnswer` says
 // what the next call answers (a function: it may throw, as a trap does).
@@ -35,7 +35,9 @@ export function engineCall(handle, op) {
 export const decodeJwtScratch = () => 0, isExpiredScratch = () => false;
 `,
 );
-const { Engine, status } = await import(path.join(dir, "engine.js"));
+const { Engine, STATUS, call } = await import(path.join(dir, "engine.js"));
+// The ops take the client: anything holding the Engine as `engine`.
+const status = (/** @type {any} */ engine) => call({ engine }, STATUS);
 const { calls } = await import(path.join(dir, "auth_wasm.js"));
 const { AuthError } = await import(path.join(dir, "auth-error.js"));
 
@@ -51,8 +53,7 @@ const configured = () => {
 test("CONFIGURE's answer is the handle every later call passes", () => {
   calls.length = 0;
   const engine = configured();
-  // The op functions take the client: anything holding the Engine as `engine`.
-  assert.equal(status({ engine }), "anonymous");
+  assert.equal(status(engine), "anonymous");
   assert.deepEqual(calls.slice(-1), [[7, 5]]);
 });
 
@@ -61,7 +62,7 @@ test("a refused handle is an AuthError (config), and the failure is told", () =>
   answering((_, op) => (op === 0 ? "7" : ""));
   const engine = new Engine("{}", () => told++);
   answering(() => '!{"code":"config","message":"The client is not configured"}');
-  assert.throws(() => status({ engine }), (err) => err instanceof AuthError && err.code === "config" && err.message === "The client is not configured");
+  assert.throws(() => status(engine), (err) => err instanceof AuthError && err.code === "config" && err.message === "The client is not configured");
   assert.equal(told, 1);
 });
 
@@ -70,7 +71,7 @@ test("a trap is an AuthError (config), not the wasm's RuntimeError", () => {
   answering(() => {
     throw new WebAssembly.RuntimeError("unreachable");
   });
-  assert.throws(() => status({ engine }), (err) => err instanceof AuthError && err.code === "config" && /engine failed \(RuntimeError: unreachable\)/.test(err.message));
+  assert.throws(() => status(engine), (err) => err instanceof AuthError && err.code === "config" && /engine failed \(RuntimeError: unreachable\)/.test(err.message));
   // The constructor's CONFIGURE too.
   assert.throws(() => new Engine("{}", () => {}), (err) => err instanceof AuthError && err.code === "config");
 });
