@@ -4,7 +4,7 @@
 // between tabs, timers, listeners. Every refresh goes through one shared promise
 // (`flight`), so concurrent callers in a tab send a single refresh request, and
 // through a Web Lock (or a claim round on the channel), so tabs send one between them.
-import { authError, isAuthError } from "./auth-error.js";
+import { authError, errorFromText, isAuthError } from "./auth-error.js";
 import { dpopSigner } from "./dpop.js";
 import * as op from "./engine.js";
 import { parsed } from "./engine.js";
@@ -158,7 +158,7 @@ export class AuthClient {
     const state = randomText(16);
     const id = String(provider ?? "");
     const redirectTo = text(options, "redirectTo");
-    const req = op.socialStart(this, id, redirectTo, await challengeOf(verifier), state, link);
+    const req = op.request(op.call(this, op.SOCIAL_START, id, redirectTo, await challengeOf(verifier), state, +link));
     // The redirect URI and the issuer let the callback prove it answers this sign-in,
     // not another provider's (RFC 9207, mix-up).
     const redirect = arrivalOf(redirectTo);
@@ -619,9 +619,9 @@ export class AuthClient {
 
   /** The flight: wait out backoff, coordinate with other tabs, record the outcome. */
   async #refreshRequest() {
-    const postponed = op.postponed(this);
+    const postponed = op.call(this, op.POSTPONED);
     // Backing off: nothing was attempted, so the retry state stays as it is.
-    if (postponed) throw postponed;
+    if (postponed) throw errorFromText(postponed);
     let failure;
     try {
       await this.#refreshCoordinated();
@@ -629,10 +629,10 @@ export class AuthClient {
       failure = err;
     }
     // The failure this shell met, whether or not the engine saw it (offline, a
-    // sibling tab's refresh that never arrived): never recorded as a success.
-    const retrying = op.refreshOutcome(this, failure);
-    // Still refreshing while a retry is pending: the snapshot says so.
-    this.#setRefreshing(retrying);
+    // sibling tab's refresh that never arrived): never recorded as a success. One
+    // without a code (not an AuthError) is counted as a network one. Still refreshing
+    // while a retry is pending: the snapshot says so.
+    this.#setRefreshing(op.call(this, op.REFRESH_OUTCOME, failure ? String(failure.code) : "", "", "", "", failure?.retryAfter, Math.random()) === "1");
     this.#schedule();
     if (failure) throw failure;
   }

@@ -6,7 +6,7 @@
 // engine's decisions (src/core/dpop.rs).
 import { authError } from "./auth-error.js";
 import { toBase64url as b64url } from "./base64url.js";
-import { DPOP_CLAIMS, DPOP_CLEAR, call, dpopAnswer, encoder } from "./engine.js";
+import { DPOP_ANSWER, DPOP_CLAIMS, DPOP_CLEAR, call, encoder } from "./engine.js";
 import { fetchRequest } from "./http.js";
 
 const DB_NAME = "auth-wasm-dpop";
@@ -137,9 +137,12 @@ export function dpopSigner(storageKey, client) {
       if (token) request.headers.set("Authorization", `DPoP ${token}`);
       request.headers.set("DPoP", await proof(request.method, request.url, token));
       const response = await fetchRequest(request);
-      // The body matters for a token route's answer (an error, or the token type).
-      const body = tokens && response.status < 500 ? await response.clone().text().catch(() => "") : "";
-      const verdict = dpopAnswer(client, request.url, response, body);
+      const { status, headers } = response;
+      const header = (/** @type {string} */ name) => headers.get(name) ?? "";
+      // A 401 is read by its WWW-Authenticate, any other by its body, which matters for
+      // a token route's answer (an error, or the token type).
+      const said = status === 401 ? header("WWW-Authenticate") : tokens && status < 500 ? await response.clone().text().catch(() => "") : "";
+      const verdict = call(client, DPOP_ANSWER, request.url, header("DPoP-Nonce"), header("Date"), said, 0, status);
       if (verdict === "unbound") throw authError("invalid_response", "The backend did not bind the tokens to the DPoP key (is DPoP on there?)");
       if (verdict !== "retry" || !spare) return response;
       request = spare;

@@ -7,7 +7,7 @@
 // snapshot); those that cannot fail never throw.
 import { decodeJwtScratch, engineCall, engineMemory, isExpiredScratch } from "./auth_wasm.js";
 import { authError, errorFromText } from "./auth-error.js";
-import { ACCESS, ACCOUNT, CONFIGURE, DPOP_ANSWER, ERROR, FAIL, FINGERPRINT, FREE, INPUT, PASSKEY, POSTPONED, REFRESH_OUTCOME, REPLY, SCRATCH, SESSIONS, SOCIAL_START, SUPERSEDED } from "./ops.js";
+import { ACCESS, ACCOUNT, CONFIGURE, ERROR, FAIL, FINGERPRINT, FREE, INPUT, PASSKEY, REPLY, SCRATCH, SESSIONS, SUPERSEDED } from "./ops.js";
 
 export * from "./ops.js";
 
@@ -18,9 +18,6 @@ export * from "./ops.js";
 /** @typedef {"anonymous" | "authenticated" | "expired" | "mfa_required"} Status */
 /** The snapshot's session part (VIEW's answer).
  * @typedef {{ status: Status, user: object | null, claims: object | null, expiresAt: number | null, mfa: { methods: string[] } | null }} View */
-/** What an answer means for DPoP: as it is; send again with a fresh proof (a new nonce,
- * a corrected clock); tokens the backend did not bind (never used as bearer).
- * @typedef {"done" | "retry" | "unbound"} DpopVerdict */
 /** What the current token allows: use it, refresh first, or none (`expired`: said
  * once, the first time; `none` after that or when signed out).
  * @typedef {{ token: string } | "refresh" | "expired" | "none"} Access */
@@ -169,9 +166,6 @@ export class Engine {
 
 // ---- the ops that need a function ------------------------------------------------------
 
-/** @param {string} provider @param {string} redirectTo @param {string} challenge
- * @param {string} state @param {boolean} link @returns {EngineRequest} */
-export const socialStart = (/** @type {Client} */ client, provider, redirectTo, challenge, state, link) => request(call(client, SOCIAL_START, provider, redirectTo, challenge, state, +link));
 
 /** @param {SessionsCall} which @param {string} [id] the session to revoke (absent: "") */
 export const sessions = (/** @type {Client} */ client, which, id) => request(call(client, SESSIONS, id, "", "", "", which));
@@ -201,30 +195,6 @@ export const reply = (/** @type {Client} */ client, req, reply) => {
 export const access = (/** @type {Client} */ client) => {
   const answer = call(client, ACCESS);
   return answer[0] === "1" ? { token: answer.slice(1) } : /** @type {Access} */ (answer);
-};
-
-/** Record how a refresh went: `failure` is the error the shell met (null: it
- * succeeded). True while a retry is pending. @param {AuthError | null | undefined} failure */
-export const refreshOutcome = (/** @type {Client} */ client, failure) => {
-  // A failure without a code (not an AuthError) is counted as a network one.
-  return call(client, REFRESH_OUTCOME, failure ? String(failure.code) : "", "", "", "", failure?.retryAfter, Math.random()) === "1";
-};
-
-/** During backoff: the error to answer at once instead of refreshing, or null. */
-export const postponed = (/** @type {Client} */ client) => {
-  const text = call(client, POSTPONED);
-  return text ? errorFromText(text) : null;
-};
-
-/** What `response` to a request for `url` means for DPoP (its nonce is remembered).
- * @param {string} url @param {Response} response
- * @param {string} body its text where it matters (token routes), else ""
- * @returns {DpopVerdict} */
-export const dpopAnswer = (/** @type {Client} */ client, url, response, body) => {
-  const header = (/** @type {string} */ name) => response.headers.get(name) ?? "";
-  // One string for both: a 401 is read by its WWW-Authenticate, any other by its body.
-  const said = response.status === 401 ? header("WWW-Authenticate") : body;
-  return /** @type {DpopVerdict} */ (call(client, DPOP_ANSWER, url, header("DPoP-Nonce"), header("Date"), said, 0, response.status));
 };
 
 // ---- tokens (decodeJwt, isExpired: src/web/functions.rs) ------------------------------

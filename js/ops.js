@@ -38,7 +38,7 @@ export const LOGIN = 10;
 export const REGISTER = 11;
 /** `a`, `b`: the code, the recovery code -> a request. */
 export const MFA_VERIFY = 12;
-/** js/engine.js `socialStart`. */
+/** `a`..`d`: provider, redirectTo, the PKCE challenge, state; `n`: 1 for a link -> a request. */
 export const SOCIAL_START = 13;
 /** `a`: the pending sign-in, `b`: the callback's parameters (js/engine.js `Returned`) as JSON -> the
  * callback's request (`link` set for a link's), or "" when the page is no callback. */
@@ -67,12 +67,14 @@ export const BEARER_ALLOWED = 24;
 export const REFRESH_TOKEN = 25;
 /** `a`: a refresh token -> "1" when the session no longer holds it (another tab's refresh replaced it). */
 export const SUPERSEDED = 26;
-/** js/engine.js `refreshOutcome`. */
+/** How a refresh went, `a`: the code of the error the shell met ("" when it succeeded),
+ * `n`: its Retry-After in seconds, `y`: a random number for the jitter -> "1" while a
+ * retry is pending. */
 export const REFRESH_OUTCOME = 27;
 /** -> the backoff to sit out before refreshing, in ms; "" for none (the engine answers a
  * wait only while it is still ahead: never "0"). */
 export const BACKOFF_WAIT = 28;
-/** js/engine.js `postponed`. */
+/** -> during backoff, the error (JSON) to answer at once instead of refreshing; else "". */
 export const POSTPONED = 29;
 /** `a`: the page's state (tabs.js `pageFlags`) -> the delay until the proactive refresh
  * in ms ("0" and below: now), "" for no timer. */
@@ -91,7 +93,11 @@ export const PASSKEY = 35;
  * claims of a proof as JSON ("" when the URL is no absolute http(s) one, which no caller
  * passes: see js/dpop.js `proof`). */
 export const DPOP_CLAIMS = 36;
-/** js/engine.js `dpopAnswer`. */
+/** What an answer to a request means for DPoP (its nonce is remembered): `a`..`d`: the
+ * request's URL, the answer's DPoP-Nonce and Date, its WWW-Authenticate for a 401 (else
+ * its body where it matters: token routes, else ""); `y`: its status -> "done" (as it
+ * is), "retry" (send again with a fresh proof: a new nonce, a corrected clock) or
+ * "unbound" (tokens the backend did not bind: never used as bearer). */
 export const DPOP_ANSWER = 37;
 /** -> "" (signed out: the nonces go with the key). */
 export const DPOP_CLEAR = 38;
