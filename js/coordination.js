@@ -5,16 +5,7 @@
 // channel and clock are injected (tests/unit/coordination.test.mjs runs every race
 // over fakes); the refresh itself and the session are the client's (js/client.js).
 import { authError } from "./auth-error.js";
-import { TIMED_OUT, holdMarker, isHeld, sleep, withLock } from "./tabs.js";
-
-/** How long losers of a claim round (no Web Locks) listen for competing claims. */
-export const CLAIM_WINDOW_MS = 150;
-/** How long a tab waits for the tokens another tab refreshed to reach it. */
-export const SUCCESSOR_WAIT_MS = 5000;
-/** How often a waiting tab looks for them. */
-const SUCCESSOR_POLL_MS = 50;
-/** Spent fingerprints remembered from other tabs. */
-const SPENT_MEMORY = 16;
+import { CLAIM_WINDOW_MS, SPENT_MEMORY, SUCCESSOR_POLL_MS, SUCCESSOR_WAIT_MS, TIMED_OUT, holdMarker, isHeld, sleep, withLock } from "./tabs.js";
 
 /** What coordination needs from the client (js/client.js; the unit tests' fake tabs).
  * @typedef {object} Host
