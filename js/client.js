@@ -357,7 +357,7 @@ export class AuthClient {
   /** `{ Authorization: "Bearer ..." }`, or `{}` when there is no usable token.
    * With DPoP a header alone cannot carry the proof: `config` (use dpopHeaders). */
   authHeader() {
-    if (this.#dpop) return Promise.reject(authError("config", "With dpop: true use dpopHeaders() or fetch(): each request needs its own proof"));
+    if (this.#dpop) return Promise.reject(authError("config", "With dpop: true use dpopHeaders() or fetch()"));
     return this.getAccessToken().then((token) => (token ? { Authorization: `Bearer ${token}` } : {}));
   }
 

@@ -17,7 +17,7 @@ const ES256 = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" };
 
 /** @typedef {{ privateKey: CryptoKey, jwk: { kty: string, crv: string, x: string, y: string } }} DpopKey */
 
-const unavailable = () => authError("config", "dpop: true needs IndexedDB and WebCrypto P-256 keys, not available here");
+const unavailable = () => authError("config", "dpop: true needs IndexedDB and WebCrypto P-256 keys");
 
 /** One transaction on the key store. `body` queues its requests and calls `done(value)`;
  * the promise settles when the transaction has committed. Every failure (open, the
@@ -143,7 +143,7 @@ export function dpopSigner(storageKey, client) {
       // a token route's answer (an error, or the token type).
       const said = status === 401 ? header("WWW-Authenticate") : tokens && status < 500 ? await response.clone().text().catch(() => "") : "";
       const verdict = call(client, DPOP_ANSWER, request.url, header("DPoP-Nonce"), header("Date"), said, 0, status);
-      if (verdict === "unbound") throw authError("invalid_response", "The backend did not bind the tokens to the DPoP key (is DPoP on there?)");
+      if (verdict === "unbound") throw authError("invalid_response", "The backend did not bind the tokens to the DPoP key");
       if (verdict !== "retry" || !spare) return response;
       request = spare;
     }

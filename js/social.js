@@ -38,7 +38,7 @@ export function savePending(key, value) {
   try {
     sessionStorage.setItem(pendingKey(key), value);
   } catch {
-    throw authError("storage", "Social sign-in needs sessionStorage to survive the redirect");
+    throw authError("storage", "Social sign-in needs sessionStorage");
   }
 }
 
