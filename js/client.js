@@ -101,7 +101,7 @@ export class AuthClient {
       // Anything not typed yet (a TypeError from a broken platform API) fails as fetch does.
       throw this.engine.fail(isAuthError(err) ? err : authError("network", "The request could not be sent"));
     }
-    return op.reply(this, req, reply);
+    return op.reply(this, reply);
   }
 
   /** Send one of the client's own requests (with a proof under DPoP); not recorded.
@@ -109,7 +109,7 @@ export class AuthClient {
   async #sendOwn(req) {
     const request = build(req, this.settings.timeout);
     // Under DPoP the answer may issue tokens, which must be bound.
-    return read(await (this.#dpop ? this.#dpop.fetch(request, req.bearer, true) : fetchRequest(request)));
+    return read(await (this.#dpop ? this.#dpop.fetch(request, req.bearer, true) : fetchRequest(request)), req.id);
   }
 
   // ---- the public API ------------------------------------------------------------------
@@ -174,7 +174,7 @@ export class AuthClient {
    * the engine's answer, parsed.
    * @param {EngineRequest} req */
   async #askAuthorized(req) {
-    return parsed(/** @type {string} */ (op.reply(this, req, await read(await this.#authorized(build(req, this.settings.timeout))))));
+    return parsed(/** @type {string} */ (op.reply(this, await read(await this.#authorized(build(req, this.settings.timeout)), req.id))));
   }
 
   /** On the page the provider sent the user back to: finish the sign-in (the

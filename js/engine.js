@@ -180,14 +180,13 @@ export const account = (/** @type {Client} */ client, which, arg) => request(cal
  *   absent: "" (as every op reads an absent string) */
 export const passkey = (/** @type {Client} */ client, which, a, b, c) => request(call(client, PASSKEY, a, b, c, "", which));
 
-/** The answer to `req`: a request to send next (Better Auth's exchange), or the
+/** The answer to a request: a request to send next (Better Auth's exchange), or the
  * answer's text: "" (done), "login" (log in now), "mfa" (a second factor follows),
  * or the JSON text of what was asked for (the user, a list, the provider's URL).
- * @param {EngineRequest} req @param {Reply} reply the response, as js/http.js `read` gives it
+ * @param {Reply} reply the response, as js/http.js `read` gives it
  * @returns {EngineRequest | string} */
-export const reply = (/** @type {Client} */ client, req, reply) => {
-  const [body, date, retryAfter, authToken, status] = reply;
-  const answer = call(client, REPLY, body, date, retryAfter, authToken, req.id, status);
+export const reply = (/** @type {Client} */ client, reply) => {
+  const answer = call(client, REPLY, ...reply);
   return answer[0] === ">" ? request(answer.slice(1)) : answer;
 };
 
