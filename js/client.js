@@ -348,9 +348,9 @@ export class AuthClient {
   /** A usable access token, refreshed first when due; null when signed out or expired. */
   getAccessToken() {
     if (this.#restoring) return this.#run(() => this.#accessToken());
-    const access = op.access(this);
+    const access = op.call(this, op.ACCESS);
     // The common case answers without a refresh or a timer change.
-    if (typeof access === "object") return Promise.resolve(access.token);
+    if (access[0] === "1") return Promise.resolve(access.slice(1));
     return this.#run(() => this.#accessToken(access));
   }
 
@@ -545,8 +545,8 @@ export class AuthClient {
   /** The token to send now, refreshing first when it is due. `access`: the
    * engine's answer when the caller already asked (asking twice would hide the
    * first "expired"). */
-  async #accessToken(access = op.access(this)) {
-    if (typeof access === "object") return access.token;
+  async #accessToken(access = op.call(this, op.ACCESS)) {
+    if (access[0] === "1") return access.slice(1);
     if (access === "refresh") {
       try {
         await this.#refreshShared();

@@ -7,7 +7,7 @@
 // snapshot); those that cannot fail never throw.
 import { decodeJwtScratch, engineCall, engineMemory, isExpiredScratch } from "./auth_wasm.js";
 import { authError, errorFromText } from "./auth-error.js";
-import { ACCESS, ACCOUNT, CONFIGURE, ERROR, FAIL, FINGERPRINT, FREE, INPUT, PASSKEY, REPLY, SCRATCH, SESSIONS, SUPERSEDED } from "./ops.js";
+import { ACCOUNT, CONFIGURE, ERROR, FAIL, FINGERPRINT, FREE, INPUT, PASSKEY, REPLY, SCRATCH, SESSIONS, SUPERSEDED } from "./ops.js";
 
 export * from "./ops.js";
 
@@ -18,9 +18,6 @@ export * from "./ops.js";
 /** @typedef {"anonymous" | "authenticated" | "expired" | "mfa_required"} Status */
 /** The snapshot's session part (VIEW's answer).
  * @typedef {{ status: Status, user: object | null, claims: object | null, expiresAt: number | null, mfa: { methods: string[] } | null }} View */
-/** What the current token allows: use it, refresh first, or none (`expired`: said
- * once, the first time; `none` after that or when signed out).
- * @typedef {{ token: string } | "refresh" | "expired" | "none"} Access */
 /** Which sessions call: 0 list, 1 revoke one, 2 revoke all.
  * @typedef {0 | 1 | 2} SessionsCall */
 /** Which account call: 0 verify email, 1 resend verification, 2 identities, 3 unlink.
@@ -188,12 +185,6 @@ export const passkey = (/** @type {Client} */ client, which, a, b, c) => request
 export const reply = (/** @type {Client} */ client, reply) => {
   const answer = call(client, REPLY, ...reply);
   return answer[0] === ">" ? request(answer.slice(1)) : answer;
-};
-
-/** @returns {Access} */
-export const access = (/** @type {Client} */ client) => {
-  const answer = call(client, ACCESS);
-  return answer[0] === "1" ? { token: answer.slice(1) } : /** @type {Access} */ (answer);
 };
 
 // ---- tokens (decodeJwt, isExpired: src/web/functions.rs) ------------------------------

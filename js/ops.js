@@ -57,7 +57,8 @@ export const ACCOUNT = 19;
 export const REPLY = 20;
 /** -> "" (signed out). */
 export const SIGN_OUT = 21;
-/** js/engine.js `access`. */
+/** -> what the current token allows: "1" and the token (use it), "refresh" (refresh
+ * first), "expired" (said once, the first time) or "none" (after that, or signed out). */
 export const ACCESS = 22;
 /** -> the token after a refresh attempt (failed or not), or "". */
 export const USABLE = 23;
