@@ -13,8 +13,9 @@ import { CLAIM_WINDOW_MS, SPENT_MEMORY, SUCCESSOR_POLL_MS, SUCCESSOR_WAIT_MS, TI
  *   names start with `key`; `cookie`: the refresh token is an httpOnly cookie, whose latest
  *   value the browser holds, so there is nothing to claim or mark; `lockTimeout`: how long
  *   to wait for the refresh lock (a hung holder)
- * @property {{ fingerprint(token: string): string, superseded(token: string): boolean }} engine
- *   a name for a token that does not reveal it; whether the session no longer holds a token
+ * @property {(token: string) => string} fingerprint a name for a token that does not reveal it
+ * @property {(token: string) => unknown} superseded whether the session no longer holds a
+ *   token (truthy: yes)
  * @property {() => unknown} adoptStored take what another tab wrote to storage
  * @property {(stored: string | null) => void} adoptText take a session another tab sent
  * @property {(token: string) => Promise<void>} refreshWith send the refresh request and take
@@ -68,7 +69,7 @@ export class Coordination {
   }
 
   #spentName(/** @type {string} */ refreshToken) {
-    return this.#lockName(`spent:${this.#host.engine.fingerprint(refreshToken)}`);
+    return this.#lockName(`spent:${this.#host.fingerprint(refreshToken)}`);
   }
 
   /** Refresh `refreshToken` once across tabs: this tab sends the request, or takes the
@@ -92,7 +93,7 @@ export class Coordination {
     if (this.#host.settings.cookie) return this.#refreshHere(refreshToken);
     if (this.#superseded(refreshToken)) return;
     if (locks) return (await isHeld(locks, this.#spentName(refreshToken))) ? this.#awaitSuccessor(refreshToken) : this.#refreshHere(refreshToken);
-    const fp = this.#host.engine.fingerprint(refreshToken);
+    const fp = this.#host.fingerprint(refreshToken);
     if (this.#spent.includes(fp)) return this.#awaitSuccessor(refreshToken);
     const id = this.#id;
     this.#claim = { fp, id };
@@ -114,7 +115,7 @@ export class Coordination {
    * tab can see now. */
   #superseded(/** @type {string} */ refreshToken) {
     this.#host.adoptStored();
-    return this.#host.engine.superseded(refreshToken);
+    return this.#host.superseded(refreshToken);
   }
 
   /** Wait until the tokens another tab obtained reach this one. */
@@ -136,13 +137,13 @@ export class Coordination {
     // replaced is spent: Better Auth's session token survives its exchange, and
     // marking it would make this tab's next exchange wait for a successor that never
     // comes.
-    if (this.#host.engine.superseded(refreshToken)) this.#rememberSpent(refreshToken);
+    if (this.#host.superseded(refreshToken)) this.#rememberSpent(refreshToken);
     this.#host.changed("token_refreshed");
   }
 
   #rememberSpent(/** @type {string} */ refreshToken) {
     if (this.#host.settings.cookie) return;
-    this.#noteSpent(this.#host.engine.fingerprint(refreshToken));
+    this.#noteSpent(this.#host.fingerprint(refreshToken));
     const { locks } = this;
     if (!locks) return;
     this.#markers.push(holdMarker(locks, this.#spentName(refreshToken)));

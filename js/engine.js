@@ -7,7 +7,7 @@
 // snapshot); those that cannot fail never throw.
 import { decodeJwtScratch, engineCall, engineMemory, isExpiredScratch } from "./auth_wasm.js";
 import { authError, errorFromText } from "./auth-error.js";
-import { ACCOUNT, CONFIGURE, ERROR, FAIL, FINGERPRINT, FREE, INPUT, PASSKEY, REPLY, SCRATCH, SESSIONS, SUPERSEDED } from "./ops.js";
+import { ACCOUNT, CONFIGURE, ERROR, FAIL, FREE, INPUT, PASSKEY, REPLY, SCRATCH, SESSIONS } from "./ops.js";
 
 export * from "./ops.js";
 
@@ -129,8 +129,7 @@ export class Engine {
   }
 
   // Methods only where a private field is needed besides `#call` (the error's cache,
-  // the failure hook) or where coordination.js's host interface (and its unit tests'
-  // stand-in) asks for them.
+  // the failure hook).
 
   /** The recorded error: the same AuthError instance until it changes (set by the
    * first call, whose text never equals the undefined it starts with).
@@ -149,20 +148,9 @@ export class Engine {
     this.#onFailure();
     return errorFromText(this.#call(FAIL, err.code, err.message, "", "", 0, err.status));
   }
-
-  /** Whether another tab's refresh already replaced `refreshToken`. */
-  superseded(/** @type {string} */ refreshToken) {
-    return this.#call(SUPERSEDED, refreshToken) === "1";
-  }
-
-  /** A short fingerprint naming a refresh token without revealing it. */
-  fingerprint(/** @type {string} */ token) {
-    return this.#call(FINGERPRINT, token);
-  }
 }
 
 // ---- the ops that need a function ------------------------------------------------------
-
 
 /** @param {SessionsCall} which @param {string} [id] the session to revoke (absent: "") */
 export const sessions = (/** @type {Client} */ client, which, id) => request(call(client, SESSIONS, id, "", "", "", which));

@@ -110,7 +110,8 @@ function browser({ locks = true, channelDelay = 5, storageDelay = 5, cookie = fa
     /** @type {import("../../js/coordination.js").Host} */
     const host = {
       settings: { key: "k", cookie, lockTimeout },
-      engine: { fingerprint: (token) => `fp-${token}`, superseded: (token) => state.token !== token },
+      fingerprint: (token) => `fp-${token}`,
+      superseded: (token) => state.token !== token,
       adoptStored: () => {
         state.token = tab.stored;
       },
