@@ -55,6 +55,12 @@ export class AuthClient {
   #restoring;
   /** @type {ReturnType<typeof setTimeout> | 0} */
   #pendingStart;
+  // The recorded error's text and AuthError: both start undefined, so the first
+  // #recorded() finds the text differs and sets them.
+  /** @type {string | undefined} */
+  #errText;
+  /** @type {AuthError | null | undefined} */
+  #errObj;
 
   /** Never throws for what is in storage (garbage is removed); throws AuthError
    * `config` for an invalid config.
@@ -90,6 +96,23 @@ export class AuthClient {
 
   // ---- the engine ----------------------------------------------------------------
 
+  /** The recorded error: the same AuthError instance until it changes.
+   * @returns {AuthError | null} */
+  #recorded() {
+    const text = op.call(this, op.ERROR);
+    if (text !== this.#errText) {
+      this.#errText = text;
+      this.#errObj = text ? errorFromText(text) : null;
+    }
+    return /** @type {AuthError | null} */ (this.#errObj);
+  }
+
+  /** Record a failure the shell met (it shows in the snapshot); returns the engine's copy. */
+  #fail(/** @type {AuthError} */ err) {
+    this.#snap = null;
+    return errorFromText(op.call(this, op.FAIL, err.code, err.message, "", "", 0, err.status));
+  }
+
   /** Send one of the client's own requests and give the engine its reply: the engine's
    * answer. A failure to get a reply (network, timeout) is recorded, so it shows in the
    * snapshot, and thrown. */
@@ -99,7 +122,7 @@ export class AuthClient {
       reply = await this.#sendOwn(req);
     } catch (err) {
       // Anything not typed yet (a TypeError from a broken platform API) fails as fetch does.
-      throw this.engine.fail(isAuthError(err) ? err : authError("network", "The request could not be sent"));
+      throw this.#fail(isAuthError(err) ? err : authError("network", "The request could not be sent"));
     }
     return op.reply(this, reply);
   }
@@ -402,7 +425,7 @@ export class AuthClient {
       if (!req) {
         const claims = parsed(op.call(this, op.CLAIMS));
         if (claims) return claims;
-        throw this.engine.fail(authError("session_expired", "Not signed in"));
+        throw this.#fail(authError("session_expired", "Not signed in"));
       }
       let user;
       try {
@@ -468,7 +491,7 @@ export class AuthClient {
     // The snapshot holds while the engine's status is the one it shows.
     if (this.#snap?.status === status) return this.#snap;
     // The engine's view and the shell's three fields.
-    return (this.#snap = Object.freeze(/** @type {any} */ ({ .../** @type {op.View} */ (op.request(op.call(this, op.VIEW))), refreshing: this.#refreshing, storage: this.#store.kind, error: this.engine.error() })));
+    return (this.#snap = Object.freeze(/** @type {any} */ ({ .../** @type {op.View} */ (op.request(op.call(this, op.VIEW))), refreshing: this.#refreshing, storage: this.#store.kind, error: this.#recorded() })));
   }
 
   #emit(/** @type {AuthEvent} */ event) {
@@ -588,7 +611,7 @@ export class AuthClient {
     const fresh = op.call(this, op.CURRENT);
     if (!fresh) throw unauthorized();
     const again = await this.#withToken(replay, fresh);
-    if (again.status === 401) throw this.engine.fail(unauthorized());
+    if (again.status === 401) throw this.#fail(unauthorized());
     return again;
   }
 

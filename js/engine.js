@@ -7,7 +7,7 @@
 // snapshot); those that cannot fail never throw.
 import { decodeJwtScratch, engineCall, engineMemory, isExpiredScratch } from "./auth_wasm.js";
 import { authError, errorFromText } from "./auth-error.js";
-import { ACCOUNT, CONFIGURE, ERROR, FAIL, FREE, INPUT, PASSKEY, REPLY, SCRATCH, SESSIONS } from "./ops.js";
+import { ACCOUNT, CONFIGURE, FREE, INPUT, PASSKEY, REPLY, SCRATCH, SESSIONS } from "./ops.js";
 
 export * from "./ops.js";
 
@@ -69,11 +69,6 @@ export class Engine {
   #handle;
   /** @type {() => void} */
   #onFailure;
-  // Both start undefined: the first error() finds its text differs and sets them.
-  /** @type {string | undefined} */
-  #errText;
-  /** @type {AuthError | null | undefined} */
-  #errObj;
 
   /** Throws AuthError `config` for an invalid config.
    * @param {string | undefined} config the config as JSON text (undefined: none)
@@ -128,26 +123,6 @@ export class Engine {
     call = (client, ...args) => client.engine.#call(...args);
   }
 
-  // Methods only where a private field is needed besides `#call` (the error's cache,
-  // the failure hook).
-
-  /** The recorded error: the same AuthError instance until it changes (set by the
-   * first call, whose text never equals the undefined it starts with).
-   * @returns {AuthError | null} */
-  error() {
-    const text = this.#call(ERROR);
-    if (text !== this.#errText) {
-      this.#errText = text;
-      this.#errObj = text ? errorFromText(text) : null;
-    }
-    return /** @type {AuthError | null} */ (this.#errObj);
-  }
-
-  /** Record a failure the shell met (it shows in the snapshot); returns the engine's copy. */
-  fail(/** @type {AuthError} */ err) {
-    this.#onFailure();
-    return errorFromText(this.#call(FAIL, err.code, err.message, "", "", 0, err.status));
-  }
 }
 
 // ---- the ops that need a function ------------------------------------------------------
