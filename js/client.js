@@ -74,7 +74,7 @@ export class AuthClient {
     }
     // Anything but an options object (none, null, a string, an array) the engine refuses
     // as it does "": `config`, "AuthClient needs a config object with baseUrl".
-    this.engine = new op.Engine(json, () => {
+    this.engine = op.engineOf(json, () => {
       this.#snap = null;
     });
     this.settings = /** @type {op.Settings} */ (op.request(op.call(this, op.SETTINGS)));

@@ -51,46 +51,40 @@ function memoryBytes() {
   }
   return memoryBytesView;
 }
-/** An op of the client's engine: its private `#call`, for the client and the functions
- * after the class (a function, not a method: a minifier shortens its name, never a
- * method's). It takes the client, not its engine: `op.call(this, ...)` at each of the
- * client's fifty uses, the `.engine` read once here. Strings `a`..`d` default to "" (null,
- * which RESTORE and ADOPT pass for none, reads the same); `n` to 0, `y` to 0.
- * @type {(client: Client, op: number, a?: string | null, b?: string, c?: string, d?: string, n?: number, y?: number) => string} */
-export let call;
+/** An engine in the wasm, as the function that runs its ops: an op with its strings
+ * `a`..`d` ("" = absent; null too, which RESTORE and ADOPT pass), a count `n` and a
+ * number `y`; its answer's text. A closure over the engine's handle, not a class: no
+ * private fields, accessor nor `static` block to write.
+ * @typedef {(op: number, a?: string | null, b?: string, c?: string, d?: string, n?: number, y?: number) => string} Engine */
+
+/** An op of the client's engine. It takes the client, not its engine: `op.call(this, ...)`
+ * at each of the client's fifty uses, the `.engine` read once here.
+ * @type {(client: Client, ...args: Parameters<Engine>) => string} */
+export const call = (client, ...args) => client.engine(...args);
+
 // An engine's slot in the wasm is freed once its Engine is collected (the shell never
 // frees one by hand).
 const engines = new FinalizationRegistry((/** @type {number} */ handle) => engineCall(handle, FREE));
 
-export class Engine {
-  // Private: a minifier shortens `#` names (never property names).
-  /** The engine's handle in the wasm (src/web/engine.rs `engine_call`).
-   * @type {number} */
-  #handle;
-  /** @type {() => void} */
-  #onFailure;
-
-  /** Throws AuthError `config` for an invalid config.
-   * @param {string | undefined} config the config as JSON text (undefined: none)
-   * @param {() => void} onFailure told before a failure is thrown (the recorded error changed) */
-  constructor(config, onFailure) {
-    this.#onFailure = onFailure;
-    this.#handle = +this.#call(CONFIGURE, config);
-    engines.register(this, this.#handle);
-  }
-
-  /** The op with its strings `a`..`d` ("" = absent; null too, which RESTORE and ADOPT
-   * pass), a count `n` and a number `y`;
-   * every op also gets the local time. The strings cross as UTF-8 written into the
-   * engine's input buffer; the answer's UTF-8 stays in the wasm's memory until the next
-   * call, which answers where its address and length are (little-endian u32s, as the
-   * wasm's memory is). The views are checked after each call, which may have grown
-   * the memory (a new buffer; the old one's views are then empty). A trap (a bug, or
-   * the memory exhausted) is an AuthError too, never the wasm's RuntimeError.
-   * @param {number} [n] absent: 0 (the wasm reads `undefined` as 0 for its u32; `y`, an
-   *   f64, would read NaN, hence its default)
-   * @returns {string} */
-  #call(/** @type {number} */ op, /** @type {string | null} */ a = "", b = "", c = "", d = "", n, y = 0) {
+/** A new engine for `config` (JSON text; undefined: none); throws AuthError `config` for an
+ * invalid one. `onFailure` is told before a failure is thrown (the recorded error changed).
+ *
+ * Every op also gets the local time. The strings cross as UTF-8 written into the engine's
+ * input buffer; the answer's UTF-8 stays in the wasm's memory until the next call, which
+ * answers where its address and length are (little-endian u32s, as the wasm's memory is).
+ * The views are checked after each call, which may have grown the memory (a new buffer;
+ * the old one's views are then empty). A trap (a bug, or the memory exhausted) is an
+ * AuthError too, never the wasm's RuntimeError. `n` absent: 0 (the wasm reads `undefined`
+ * as 0 for its u32; `y`, an f64, would read NaN, hence its default).
+ * @param {string | undefined} config @param {() => void} onFailure
+ * @returns {Engine} */
+export function engineOf(config, onFailure) {
+  /** The engine's handle in the wasm (src/web/engine.rs `engine_call`); none (the wasm
+   * reads undefined as 0) for CONFIGURE, which answers it.
+   * @type {number | undefined} */
+  let handle;
+  /** @type {Engine} */
+  const run = (op, a = "", b = "", c = "", d = "", n, y = 0) => {
     let answer;
     try {
       let at = 0;
@@ -105,7 +99,7 @@ export class Engine {
         at += written;
         return written;
       });
-      at = engineCall(this.#handle, op, n, Date.now(), y, ...lengths);
+      at = engineCall(/** @type {number} */ (handle), op, /** @type {number} */ (n), Date.now(), y, ...lengths);
       const bytes = memoryBytes();
       const start = memoryWords.getUint32(at, true);
       answer = decoder.decode(bytes.subarray(start, start + memoryWords.getUint32(at + 4, true)));
@@ -113,16 +107,14 @@ export class Engine {
       throw authError("config", `auth-wasm: the engine failed (${err})`);
     }
     if (answer[0] === "!") {
-      this.#onFailure();
+      onFailure();
       throw errorFromText(answer.slice(1));
     }
     return answer;
-  }
-
-  static {
-    call = (client, ...args) => client.engine.#call(...args);
-  }
-
+  };
+  handle = +run(CONFIGURE, config);
+  engines.register(run, handle);
+  return run;
 }
 
 // ---- the ops that need a function ------------------------------------------------------
