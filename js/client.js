@@ -181,10 +181,13 @@ export class AuthClient {
     const state = randomText(16);
     const id = String(provider ?? "");
     const redirectTo = text(options, "redirectTo");
-    const req = op.request(op.call(this, op.SOCIAL_START, id, redirectTo, await challengeOf(verifier), state, +link));
     // The redirect URI and the issuer let the callback prove it answers this sign-in,
-    // not another provider's (RFC 9207, mix-up).
+    // not another provider's (RFC 9207, mix-up). An address the URL parser cannot read
+    // goes to the engine as none, which it refuses as it refuses any it cannot read
+    // (`config`, "redirectTo must be an absolute http(s) URL of this app"): the two
+    // parsers differ (an IPv6 host that is none, "http://[x]/", passes the engine's).
     const redirect = arrivalOf(redirectTo);
+    const req = op.request(op.call(this, op.SOCIAL_START, id, redirect && redirectTo, await challengeOf(verifier), state, +link));
     // A link starts as the signed-in user (bearer rules, refresh-and-replay).
     /** @type {{ url: string, flow: string, issuer: string, issRequired: boolean }} */
     const started = link ? await this.#askAuthorized(req) : parsed(/** @type {string} */ (await this.#exchange(req)));
