@@ -514,7 +514,7 @@ export class AuthClient {
   /** The session changed here: store it, tell other tabs, tell listeners. */
   changed(/** @type {AuthEvent} */ event) {
     this.#startCoordination();
-    const stored = op.call(this, op.PERSISTED) || null;
+    const stored = op.call(this, op.PERSISTED);
     if (this.#store.write(stored)) this.#emit("storage_fallback");
     this.#coordination.broadcast(stored);
     this.#emit(event);

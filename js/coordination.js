@@ -31,7 +31,7 @@ import { CLAIM_WINDOW_MS, SPENT_MEMORY, SUCCESSOR_POLL_MS, SUCCESSOR_WAIT_MS, TI
  * @property {{ now(): number, sleep(ms: number): Promise<void> }} clock
  * @property {number} id this tab's claim id (random; the lowest claim wins) */
 
-/** A message between tabs.
+/** A message between tabs (a session's `text`: "" or null when signed out).
  * @typedef {{ t: "claim", fp: string, id: number } | { t: "busy", fp: string } | { t: "session", text: string | null, spent?: string }} Message */
 
 export class Coordination {
