@@ -40,7 +40,7 @@ const descriptors = (list) => (Array.isArray(list) ? list.map((d) => ({ ...d, id
  * options (their base64url fields decoded here); `conditional` (get only): the passkeys
  * wait in the autofill of a field with `autocomplete="... webauthn"` until the person
  * picks one. The credential as WebAuthn's JSON (the attestation's or the assertion's
- * fields, whichever the response has). Its DOMExceptions as AuthErrors (ceremonyError);
+ * fields, whichever the response has). Its DOMExceptions as AuthErrors;
  * its callers (js/client.js) have refused a browser without WebAuthn already (requirePasskeys).
  * @param {boolean} create @param {any} publicKey @param {AbortSignal | undefined} signal
  * @param {boolean} [conditional] */
