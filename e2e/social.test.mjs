@@ -232,6 +232,19 @@ test("signInWith refuses what cannot work before leaving the page", async () => 
   assert.deepEqual(await attempt("nope", `${lab.url}/`), { code: "validation", fields: { provider: "Unknown sign-in provider" } });
   assert.deepEqual(await attempt("loopback", "https://evil.example.test/"), { code: "validation", fields: { redirect_uri: "Not an allowed origin" } });
   assert.equal((await attempt("loopback", "/relative")).code, "config");
+  // An IPv6 host that is none passes the engine's parser (it reads the brackets), not the
+  // URL parser: the engine is given no redirectTo, and refuses it as it refuses any it
+  // cannot read (recorded, as its refusals are).
+  const unreadable = "redirectTo must be an absolute http(s) URL of this app";
+  assert.deepEqual(
+    await page.evaluate(() =>
+      window.auth.signInWith("loopback", { redirectTo: "http://[x]/" }).then(
+        () => "navigated",
+        (e) => [e.code, e.message, window.auth.getSnapshot().error?.message],
+      ),
+    ),
+    ["config", unreadable, unreadable],
+  );
   assert.equal((await attempt("../x", `${lab.url}/`)).code, "config");
   assert.equal((await finish(page, "not a url")).error, "config");
   assert.equal(page.url(), `${lab.url}/`, "still on the page");

@@ -4,7 +4,7 @@
 // between tabs, timers, listeners. Every refresh goes through one shared promise
 // (`flight`), so concurrent callers in a tab send a single refresh request, and
 // through a Web Lock (or a claim round on the channel), so tabs send one between them.
-import { authError, isAuthError } from "./auth-error.js";
+import { authError, errorFromText, isAuthError } from "./auth-error.js";
 import { dpopSigner } from "./dpop.js";
 import * as op from "./engine.js";
 import { parsed } from "./engine.js";
@@ -55,6 +55,12 @@ export class AuthClient {
   #restoring;
   /** @type {ReturnType<typeof setTimeout> | 0} */
   #pendingStart;
+  // The recorded error's text and AuthError: both start undefined, so the first
+  // #recorded() finds the text differs and sets them.
+  /** @type {string | undefined} */
+  #errText;
+  /** @type {AuthError | null | undefined} */
+  #errObj;
 
   /** Never throws for what is in storage (garbage is removed); throws AuthError
    * `config` for an invalid config.
@@ -68,27 +74,44 @@ export class AuthClient {
     }
     // Anything but an options object (none, null, a string, an array) the engine refuses
     // as it does "": `config`, "AuthClient needs a config object with baseUrl".
-    this.engine = new op.Engine(json, () => {
+    this.engine = op.engineOf(json, () => {
       this.#snap = null;
     });
-    this.settings = op.settings(this.engine);
+    this.settings = /** @type {op.Settings} */ (op.request(op.call(this, op.SETTINGS)));
     this.#store = openStore(this.settings.storage, `${this.settings.key}:session`);
     // dpop: true where no key can be kept throws `config` here: never a silent bearer.
-    this.#dpop = this.settings.dpop && dpopSigner(this.settings.key, this.engine);
+    this.#dpop = this.settings.dpop && dpopSigner(this.settings.key, this);
     this.#coordination = new Coordination(this);
-    if (!op.restore(this.engine, this.#store.read())) this.#store.write(null);
+    if (!op.call(this, op.RESTORE, this.#store.read())) this.#store.write(null);
     // Page events, storage events, the channel, Web Locks and the timer are not needed for
     // the first snapshot: they start in the next task, so a page's start-up does not wait
     // for them (about 1 ms in Chromium), or at once when a change or a refresh needs them.
     this.#pendingStart = setTimeout(() => this.#startCoordination(true));
     // With the refresh token in an httpOnly cookie, a new page holds no tokens:
     // the session comes back by a silent refresh (operations wait for it).
-    if (this.settings.cookie && typeof window !== "undefined" && op.status(this.engine) === "anonymous") {
+    if (this.settings.cookie && typeof window !== "undefined" && op.call(this, op.STATUS) === "anonymous") {
       this.#restoring = this.#restoreByCookie();
     }
   }
 
   // ---- the engine ----------------------------------------------------------------
+
+  /** The recorded error: the same AuthError instance until it changes.
+   * @returns {AuthError | null} */
+  #recorded() {
+    const text = op.call(this, op.ERROR);
+    if (text !== this.#errText) {
+      this.#errText = text;
+      this.#errObj = text ? errorFromText(text) : null;
+    }
+    return /** @type {AuthError | null} */ (this.#errObj);
+  }
+
+  /** Record a failure the shell met (it shows in the snapshot); returns the engine's copy. */
+  #fail(/** @type {AuthError} */ err) {
+    this.#snap = null;
+    return errorFromText(op.call(this, op.FAIL, err.code, err.message, "", "", 0, err.status));
+  }
 
   /** Send one of the client's own requests and give the engine its reply: the engine's
    * answer. A failure to get a reply (network, timeout) is recorded, so it shows in the
@@ -99,9 +122,9 @@ export class AuthClient {
       reply = await this.#sendOwn(req);
     } catch (err) {
       // Anything not typed yet (a TypeError from a broken platform API) fails as fetch does.
-      throw this.engine.fail(isAuthError(err) ? err : authError("network", "The request could not be sent"));
+      throw this.#fail(isAuthError(err) ? err : authError("network", "The request could not be sent"));
     }
-    return op.reply(this.engine, req, reply);
+    return op.reply(this, reply);
   }
 
   /** Send one of the client's own requests (with a proof under DPoP); not recorded.
@@ -109,14 +132,14 @@ export class AuthClient {
   async #sendOwn(req) {
     const request = build(req, this.settings.timeout);
     // Under DPoP the answer may issue tokens, which must be bound.
-    return read(await (this.#dpop ? this.#dpop.fetch(request, req.bearer, true) : fetchRequest(request)));
+    return read(await (this.#dpop ? this.#dpop.fetch(request, req.bearer, true) : fetchRequest(request)), req.id);
   }
 
   // ---- the public API ------------------------------------------------------------------
 
   /** Sign in with `{ username, password }` or `{ email, password }`. */
   login(/** @type {import("./index.js").LoginCredentials} */ credentials) {
-    return this.#run(() => this.#signIn(op.login(this.engine, text(credentials, "username"), text(credentials, "email"), text(credentials, "password"))));
+    return this.#run(() => this.#signIn(op.request(op.call(this, op.LOGIN, text(credentials, "username"), text(credentials, "email"), text(credentials, "password")))));
   }
 
   /** Create an account and sign in (logging in when the response has no tokens). */
@@ -124,16 +147,16 @@ export class AuthClient {
     return this.#run(async () => {
       const email = text(input, "email");
       const password = text(input, "password");
-      const req = op.register(this.engine, email, password, text(input, "name"));
+      const req = op.request(op.call(this, op.REGISTER, email, password, text(input, "name")));
       const done = await this.#signIn(req);
-      return done === "login" ? this.#signIn(op.login(this.engine, "", email, password)) : done;
+      return done === "login" ? this.#signIn(op.request(op.call(this, op.LOGIN, "", email, password))) : done;
     });
   }
 
   /** The second step of a two-factor sign-in (status `mfa_required`): a code from
    * the authenticator app, or one of the recovery codes. */
   verifyMfa(/** @type {{ code: string } | { recoveryCode: string }} */ input) {
-    return this.#run(() => this.#signIn(op.verifyMfa(this.engine, text(input, "code"), text(input, "recoveryCode"))));
+    return this.#run(() => this.#signIn(op.request(op.call(this, op.MFA_VERIFY, text(input, "code"), text(input, "recoveryCode")))));
   }
 
   /** Social sign-in: off to the provider (through the backend), which sends the user
@@ -158,10 +181,13 @@ export class AuthClient {
     const state = randomText(16);
     const id = String(provider ?? "");
     const redirectTo = text(options, "redirectTo");
-    const req = op.socialStart(this.engine, id, redirectTo, await challengeOf(verifier), state, link);
     // The redirect URI and the issuer let the callback prove it answers this sign-in,
-    // not another provider's (RFC 9207, mix-up).
+    // not another provider's (RFC 9207, mix-up). An address the URL parser cannot read
+    // goes to the engine as none, which it refuses as it refuses any it cannot read
+    // (`config`, "redirectTo must be an absolute http(s) URL of this app"): the two
+    // parsers differ (an IPv6 host that is none, "http://[x]/", passes the engine's).
     const redirect = arrivalOf(redirectTo);
+    const req = op.request(op.call(this, op.SOCIAL_START, id, redirect && redirectTo, await challengeOf(verifier), state, +link));
     // A link starts as the signed-in user (bearer rules, refresh-and-replay).
     /** @type {{ url: string, flow: string, issuer: string, issRequired: boolean }} */
     const started = link ? await this.#askAuthorized(req) : parsed(/** @type {string} */ (await this.#exchange(req)));
@@ -174,7 +200,7 @@ export class AuthClient {
    * the engine's answer, parsed.
    * @param {EngineRequest} req */
   async #askAuthorized(req) {
-    return parsed(/** @type {string} */ (op.reply(this.engine, req, await read(await this.#authorized(build(req, this.settings.timeout))))));
+    return parsed(/** @type {string} */ (op.reply(this, await read(await this.#authorized(build(req, this.settings.timeout)), req.id))));
   }
 
   /** On the page the provider sent the user back to: finish the sign-in (the
@@ -200,7 +226,7 @@ export class AuthClient {
         history.replaceState(history.state, "", here.href);
       }
       // Taken only now: a page without callback parameters leaves a pending sign-in be.
-      const req = op.socialFinish(this.engine, takePending(this.settings.key), returned);
+      const req = parsed(op.call(this, op.SOCIAL_FINISH, takePending(this.settings.key), JSON.stringify(returned)));
       if (!req) return null;
       if (req.link) {
         // A link: the provider is now the signed-in user's; the session is unchanged.
@@ -215,25 +241,25 @@ export class AuthClient {
    * fetched again, so `snapshot.user.email_verified` says true. */
   verifyEmail(/** @type {string} */ token) {
     return this.#run(async () => {
-      await this.#exchange(op.account(this.engine, 0 /* verify email */, String(token ?? "")));
-      if (op.status(this.engine) !== "anonymous") await this.me();
+      await this.#exchange(op.account(this, 0 /* verify email */, String(token ?? "")));
+      if (op.call(this, op.STATUS) !== "anonymous") await this.me();
       return this.getSnapshot();
     });
   }
 
   /** Mail the signed-in user another verification link. */
   resendVerification() {
-    return this.#run(() => this.#askAuthorized(op.account(this.engine, 1 /* resend verification */)));
+    return this.#run(() => this.#askAuthorized(op.account(this, 1 /* resend verification */)));
   }
 
   /** The providers linked to the signed-in user. */
   identities() {
-    return this.#run(() => this.#askAuthorized(op.account(this.engine, 2 /* identities */)));
+    return this.#run(() => this.#askAuthorized(op.account(this, 2 /* identities */)));
   }
 
   /** Unlink a provider from the signed-in user (never the last way to sign in). */
   unlink(/** @type {string} */ provider) {
-    return this.#run(() => this.#askAuthorized(op.account(this.engine, 3 /* unlink */, String(provider ?? ""))));
+    return this.#run(() => this.#askAuthorized(op.account(this, 3 /* unlink */, String(provider ?? ""))));
   }
 
   // ---- passkeys (the ceremony itself is js/passkeys.js) ------------------------------------
@@ -255,7 +281,7 @@ export class AuthClient {
       requirePasskeys();
       const started = await this.#passkeyCall(2 /* sign-up options */, text(input, "email"), text(input, "name"));
       const credential = await passkeyCeremony(true, started.options, signalOf(input));
-      return this.#signIn(op.passkey(this.engine, 3 /* sign up */, started.ceremony, credential, text(input, "passkeyName")));
+      return this.#signIn(op.passkey(this, 3 /* sign up */, started.ceremony, credential, text(input, "passkeyName")));
     });
   }
 
@@ -277,7 +303,7 @@ export class AuthClient {
       try {
         const started = await this.#passkeyCall(4 /* sign-in options */);
         const credential = await passkeyCeremony(false, started.options, signal, autofill);
-        return await this.#signIn(op.passkey(this.engine, 5 /* sign in */, started.ceremony, credential));
+        return await this.#signIn(op.passkey(this, 5 /* sign in */, started.ceremony, credential));
       } finally {
         if (this.#passkeyWait === wait) this.#passkeyWait = null;
       }
@@ -303,18 +329,18 @@ export class AuthClient {
    * bearer rules. @param {import("./engine.js").PasskeyCall} which
    * @param {string} [a] @param {string} [b] @param {string} [c] absent: "" */
   async #passkeyCall(which, a, b, c) {
-    const req = op.passkey(this.engine, which, a, b, c);
+    const req = op.passkey(this, which, a, b, c);
     return which === 2 || which === 4 ? parsed(/** @type {string} */ (await this.#exchange(req))) : this.#askAuthorized(req);
   }
 
   /** The user's sessions (devices), the current one marked. */
   sessions() {
-    return this.#run(() => this.#askAuthorized(op.sessions(this.engine, 0 /* list */)));
+    return this.#run(() => this.#askAuthorized(op.sessions(this, 0 /* list */)));
   }
 
   /** End one session (device); its tokens stop working at once. */
   revokeSession(/** @type {string} */ id) {
-    return this.#run(() => this.#askAuthorized(op.sessions(this.engine, 1 /* revoke */, String(id))));
+    return this.#run(() => this.#askAuthorized(op.sessions(this, 1 /* revoke */, String(id))));
   }
 
   /** Sign out here, and revoke the session at the backend when it can;
@@ -323,14 +349,14 @@ export class AuthClient {
     return this.#run(async () => {
       if (options?.everywhere) {
         // Must reach the server: unlike a plain logout, this one reports failure.
-        await this.#askAuthorized(op.sessions(this.engine, 2 /* revoke all */));
+        await this.#askAuthorized(op.sessions(this, 2 /* revoke all */));
       }
-      const req = op.logout(this.engine);
+      const req = parsed(op.call(this, op.LOGOUT));
       if (req) {
         // Best effort: signing out here must not depend on the server answering.
         await this.#sendOwn(req).catch(() => {});
       }
-      op.signOut(this.engine);
+      op.call(this, op.SIGN_OUT);
       // A new key for the next sign-in: nothing bound to this one stays usable.
       await this.#dpop?.drop();
       this.changed("signed_out");
@@ -348,16 +374,16 @@ export class AuthClient {
   /** A usable access token, refreshed first when due; null when signed out or expired. */
   getAccessToken() {
     if (this.#restoring) return this.#run(() => this.#accessToken());
-    const access = op.access(this.engine);
+    const access = op.call(this, op.ACCESS);
     // The common case answers without a refresh or a timer change.
-    if (typeof access === "object") return Promise.resolve(access.token);
+    if (access[0] === "1") return Promise.resolve(access.slice(1));
     return this.#run(() => this.#accessToken(access));
   }
 
   /** `{ Authorization: "Bearer ..." }`, or `{}` when there is no usable token.
    * With DPoP a header alone cannot carry the proof: `config` (use dpopHeaders). */
   authHeader() {
-    if (this.#dpop) return Promise.reject(authError("config", "With dpop: true use dpopHeaders() or fetch(): each request needs its own proof"));
+    if (this.#dpop) return Promise.reject(authError("config", "With dpop: true use dpopHeaders() or fetch()"));
     return this.getAccessToken().then((token) => (token ? { Authorization: `Bearer ${token}` } : {}));
   }
 
@@ -373,7 +399,7 @@ export class AuthClient {
       } catch {
         throw authError("config", "dpopHeaders needs a URL");
       }
-      if (!op.bearerAllowed(this.engine, absolute)) throw authError("config", "The token goes only to baseUrl's origin and allowedOrigins");
+      if (!op.call(this, op.BEARER_ALLOWED, absolute)) throw authError("config", "The token goes only to baseUrl's origin and allowedOrigins");
       const token = await this.#accessToken();
       if (!token) return {};
       return { Authorization: `DPoP ${token}`, DPoP: await dpop.proof(method, absolute, token) };
@@ -398,11 +424,11 @@ export class AuthClient {
   /** The user from the backend's `me` endpoint (or the claims when it has none). */
   me() {
     return this.#run(async () => {
-      const req = op.me(this.engine);
+      const req = parsed(op.call(this, op.ME));
       if (!req) {
-        const claims = op.claims(this.engine);
+        const claims = parsed(op.call(this, op.CLAIMS));
         if (claims) return claims;
-        throw this.engine.fail(authError("session_expired", "Not signed in"));
+        throw this.#fail(authError("session_expired", "Not signed in"));
       }
       let user;
       try {
@@ -464,11 +490,11 @@ export class AuthClient {
 
   /** The current state: the identical object until something changes. */
   getSnapshot() {
-    const status = op.status(this.engine);
+    const status = op.call(this, op.STATUS);
     // The snapshot holds while the engine's status is the one it shows.
     if (this.#snap?.status === status) return this.#snap;
     // The engine's view and the shell's three fields.
-    return (this.#snap = Object.freeze(/** @type {any} */ ({ ...op.view(this.engine), refreshing: this.#refreshing, storage: this.#store.kind, error: this.engine.error() })));
+    return (this.#snap = Object.freeze(/** @type {any} */ ({ .../** @type {op.View} */ (op.request(op.call(this, op.VIEW))), refreshing: this.#refreshing, storage: this.#store.kind, error: this.#recorded() })));
   }
 
   #emit(/** @type {AuthEvent} */ event) {
@@ -488,7 +514,7 @@ export class AuthClient {
   /** The session changed here: store it, tell other tabs, tell listeners. */
   changed(/** @type {AuthEvent} */ event) {
     this.#startCoordination();
-    const stored = op.persisted(this.engine);
+    const stored = op.call(this, op.PERSISTED);
     if (this.#store.write(stored)) this.#emit("storage_fallback");
     this.#coordination.broadcast(stored);
     this.#emit(event);
@@ -507,9 +533,9 @@ export class AuthClient {
     this.#setRefreshing(true);
     let restored = true;
     try {
-      await this.#exchange(op.refreshRequest(this.engine, "cookie"));
+      await this.#exchange(op.request(op.call(this, op.REFRESH_REQUEST, "cookie")));
     } catch (err) {
-      if (err.code === "refresh_failed") op.clearError(this.engine);
+      if (err.code === "refresh_failed") op.call(this, op.CLEAR_ERROR);
       restored = false;
     } finally {
       this.#restoring = 0;
@@ -545,18 +571,18 @@ export class AuthClient {
   /** The token to send now, refreshing first when it is due. `access`: the
    * engine's answer when the caller already asked (asking twice would hide the
    * first "expired"). */
-  async #accessToken(access = op.access(this.engine)) {
-    if (typeof access === "object") return access.token;
+  async #accessToken(access = op.call(this, op.ACCESS)) {
+    if (access[0] === "1") return access.slice(1);
     if (access === "refresh") {
       try {
         await this.#refreshShared();
       } catch (err) {
-        if (!op.usable(this.engine)) {
+        if (!op.call(this, op.USABLE)) {
           if (signedOutByIt(err)) return null;
           throw err;
         }
       }
-      return op.usable(this.engine);
+      return op.call(this, op.USABLE) || null;
     }
     // Nothing can renew it: said once, the session stays visible as expired.
     if (access === "expired") this.#emit("session_expired");
@@ -565,7 +591,7 @@ export class AuthClient {
 
   async #authorized(/** @type {Request} */ request) {
     const callerSetAuth = request.headers.has("Authorization");
-    if (callerSetAuth || !op.bearerAllowed(this.engine, request.url)) return fetchRequest(request);
+    if (callerSetAuth || !op.call(this, op.BEARER_ALLOWED, request.url)) return fetchRequest(request);
     const token = await this.#accessToken();
     if (!token) return fetchRequest(request);
     let replay;
@@ -578,17 +604,17 @@ export class AuthClient {
     const response = await this.#withToken(request, token);
     if (response.status !== 401) return response;
     // The token may already have been replaced by a concurrent refresh.
-    if (op.current(this.engine) === token) {
+    if (op.call(this, op.CURRENT) === token) {
       try {
         await this.#refreshShared();
       } catch (err) {
         throw signedOutByIt(err) ? unauthorized() : err;
       }
     }
-    const fresh = op.current(this.engine);
+    const fresh = op.call(this, op.CURRENT);
     if (!fresh) throw unauthorized();
     const again = await this.#withToken(replay, fresh);
-    if (again.status === 401) throw this.engine.fail(unauthorized());
+    if (again.status === 401) throw this.#fail(unauthorized());
     return again;
   }
 
@@ -619,9 +645,9 @@ export class AuthClient {
 
   /** The flight: wait out backoff, coordinate with other tabs, record the outcome. */
   async #refreshRequest() {
-    const postponed = op.postponed(this.engine);
+    const postponed = op.call(this, op.POSTPONED);
     // Backing off: nothing was attempted, so the retry state stays as it is.
-    if (postponed) throw postponed;
+    if (postponed) throw errorFromText(postponed);
     let failure;
     try {
       await this.#refreshCoordinated();
@@ -629,26 +655,26 @@ export class AuthClient {
       failure = err;
     }
     // The failure this shell met, whether or not the engine saw it (offline, a
-    // sibling tab's refresh that never arrived): never recorded as a success.
-    const retrying = op.refreshOutcome(this.engine, failure);
-    // Still refreshing while a retry is pending: the snapshot says so.
-    this.#setRefreshing(retrying);
+    // sibling tab's refresh that never arrived): never recorded as a success. One
+    // without a code (not an AuthError) is counted as a network one. Still refreshing
+    // while a retry is pending: the snapshot says so.
+    this.#setRefreshing(op.call(this, op.REFRESH_OUTCOME, failure ? String(failure.code) : "", "", "", "", failure?.retryAfter, Math.random()) === "1");
     this.#schedule();
     if (failure) throw failure;
   }
 
   async #refreshCoordinated() {
-    const hadSession = op.status(this.engine) !== "anonymous";
+    const hadSession = op.call(this, op.STATUS) !== "anonymous";
     let refreshToken;
     try {
-      refreshToken = op.refreshToken(this.engine);
+      refreshToken = op.call(this, op.REFRESH_TOKEN);
     } catch (err) {
       // Expired with nothing to renew it: the engine signed out.
-      if (hadSession && op.status(this.engine) === "anonymous") this.changed("session_expired");
+      if (hadSession && op.call(this, op.STATUS) === "anonymous") this.changed("session_expired");
       throw err;
     }
     // A caller that cannot use its token any more waits out a short backoff.
-    const wait = op.backoffWait(this.engine);
+    const wait = Number(op.call(this, op.BACKOFF_WAIT));
     if (wait) await sleep(wait);
     if (!online()) throw authError("network", "The browser is offline");
     this.#startCoordination();
@@ -659,7 +685,7 @@ export class AuthClient {
    * sends it, then stores and tells). */
   async refreshWith(/** @type {string} */ refreshToken) {
     this.#setRefreshing(true);
-    const req = op.refreshRequest(this.engine, refreshToken);
+    const req = op.request(op.call(this, op.REFRESH_REQUEST, refreshToken));
     try {
       await this.#exchange(req);
     } catch (err) {
@@ -676,7 +702,7 @@ export class AuthClient {
   #schedule() {
     clearTimeout(this.#timer);
     if (this.#stopped || typeof window === "undefined") return;
-    const delay = op.nextWake(this.engine, pageFlags());
+    const delay = op.call(this, op.NEXT_WAKE, pageFlags());
     if (!delay) return;
     this.#timer = setTimeout(() => this.#wake(), Math.min(+delay, MAX_TIMEOUT_MS));
   }
@@ -684,7 +710,7 @@ export class AuthClient {
   /** Timer fired, tab shown or focused, network back: refresh if due, else re-arm. */
   #wake() {
     if (this.#stopped) return;
-    if (op.refreshNow(this.engine, pageFlags())) this.#refreshShared().catch(() => {});
+    if (op.call(this, op.REFRESH_NOW, pageFlags())) this.#refreshShared().catch(() => {});
     else this.#schedule();
   }
 
@@ -727,12 +753,22 @@ export class AuthClient {
     this.#schedule();
   }
 
-  // ---- state between tabs ---------------------------------------------------------------------------
+  // ---- state between tabs (coordination.js's host) -------------------------------------------------
+
+  /** Whether the session no longer holds `refreshToken` (another tab's refresh replaced it). */
+  superseded(/** @type {string} */ refreshToken) {
+    return op.call(this, op.SUPERSEDED, refreshToken);
+  }
+
+  /** A short fingerprint naming a refresh token without revealing it. */
+  fingerprint(/** @type {string} */ token) {
+    return op.call(this, op.FINGERPRINT, token);
+  }
 
   /** Take a session another tab produced: `stored`, or (absent) what it wrote to storage,
    * re-read; never writes back. True when it differed (listeners told). */
   adoptStored(/** @type {string | null} */ stored = this.#store.read()) {
-    if (!op.adopt(this.engine, stored)) return false;
+    if (!op.call(this, op.ADOPT, stored)) return false;
     this.#emit("synced");
     return true;
   }

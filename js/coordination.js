@@ -5,16 +5,7 @@
 // channel and clock are injected (tests/unit/coordination.test.mjs runs every race
 // over fakes); the refresh itself and the session are the client's (js/client.js).
 import { authError } from "./auth-error.js";
-import { TIMED_OUT, holdMarker, isHeld, sleep, withLock } from "./tabs.js";
-
-/** How long losers of a claim round (no Web Locks) listen for competing claims. */
-export const CLAIM_WINDOW_MS = 150;
-/** How long a tab waits for the tokens another tab refreshed to reach it. */
-export const SUCCESSOR_WAIT_MS = 5000;
-/** How often a waiting tab looks for them. */
-const SUCCESSOR_POLL_MS = 50;
-/** Spent fingerprints remembered from other tabs. */
-const SPENT_MEMORY = 16;
+import { CLAIM_WINDOW_MS, SPENT_MEMORY, SUCCESSOR_POLL_MS, SUCCESSOR_WAIT_MS, TIMED_OUT, holdMarker, isHeld, sleep, withLock } from "./tabs.js";
 
 /** What coordination needs from the client (js/client.js; the unit tests' fake tabs).
  * @typedef {object} Host
@@ -22,8 +13,9 @@ const SPENT_MEMORY = 16;
  *   names start with `key`; `cookie`: the refresh token is an httpOnly cookie, whose latest
  *   value the browser holds, so there is nothing to claim or mark; `lockTimeout`: how long
  *   to wait for the refresh lock (a hung holder)
- * @property {{ fingerprint(token: string): string, superseded(token: string): boolean }} engine
- *   a name for a token that does not reveal it; whether the session no longer holds a token
+ * @property {(token: string) => string} fingerprint a name for a token that does not reveal it
+ * @property {(token: string) => unknown} superseded whether the session no longer holds a
+ *   token (truthy: yes)
  * @property {() => unknown} adoptStored take what another tab wrote to storage
  * @property {(stored: string | null) => void} adoptText take a session another tab sent
  * @property {(token: string) => Promise<void>} refreshWith send the refresh request and take
@@ -39,7 +31,7 @@ const SPENT_MEMORY = 16;
  * @property {{ now(): number, sleep(ms: number): Promise<void> }} clock
  * @property {number} id this tab's claim id (random; the lowest claim wins) */
 
-/** A message between tabs.
+/** A message between tabs (a session's `text`: "" or null when signed out).
  * @typedef {{ t: "claim", fp: string, id: number } | { t: "busy", fp: string } | { t: "session", text: string | null, spent?: string }} Message */
 
 export class Coordination {
@@ -77,7 +69,7 @@ export class Coordination {
   }
 
   #spentName(/** @type {string} */ refreshToken) {
-    return this.#lockName(`spent:${this.#host.engine.fingerprint(refreshToken)}`);
+    return this.#lockName(`spent:${this.#host.fingerprint(refreshToken)}`);
   }
 
   /** Refresh `refreshToken` once across tabs: this tab sends the request, or takes the
@@ -101,7 +93,7 @@ export class Coordination {
     if (this.#host.settings.cookie) return this.#refreshHere(refreshToken);
     if (this.#superseded(refreshToken)) return;
     if (locks) return (await isHeld(locks, this.#spentName(refreshToken))) ? this.#awaitSuccessor(refreshToken) : this.#refreshHere(refreshToken);
-    const fp = this.#host.engine.fingerprint(refreshToken);
+    const fp = this.#host.fingerprint(refreshToken);
     if (this.#spent.includes(fp)) return this.#awaitSuccessor(refreshToken);
     const id = this.#id;
     this.#claim = { fp, id };
@@ -123,7 +115,7 @@ export class Coordination {
    * tab can see now. */
   #superseded(/** @type {string} */ refreshToken) {
     this.#host.adoptStored();
-    return this.#host.engine.superseded(refreshToken);
+    return this.#host.superseded(refreshToken);
   }
 
   /** Wait until the tokens another tab obtained reach this one. */
@@ -145,13 +137,13 @@ export class Coordination {
     // replaced is spent: Better Auth's session token survives its exchange, and
     // marking it would make this tab's next exchange wait for a successor that never
     // comes.
-    if (this.#host.engine.superseded(refreshToken)) this.#rememberSpent(refreshToken);
+    if (this.#host.superseded(refreshToken)) this.#rememberSpent(refreshToken);
     this.#host.changed("token_refreshed");
   }
 
   #rememberSpent(/** @type {string} */ refreshToken) {
     if (this.#host.settings.cookie) return;
-    this.#noteSpent(this.#host.engine.fingerprint(refreshToken));
+    this.#noteSpent(this.#host.fingerprint(refreshToken));
     const { locks } = this;
     if (!locks) return;
     this.#markers.push(holdMarker(locks, this.#spentName(refreshToken)));

@@ -6,7 +6,7 @@
 // engine's decisions (src/core/dpop.rs).
 import { authError } from "./auth-error.js";
 import { toBase64url as b64url } from "./base64url.js";
-import { dpopAnswer, dpopClaims, dpopClear, encoder } from "./engine.js";
+import { DPOP_ANSWER, DPOP_CLAIMS, DPOP_CLEAR, call, encoder } from "./engine.js";
 import { fetchRequest } from "./http.js";
 
 const DB_NAME = "auth-wasm-dpop";
@@ -17,7 +17,7 @@ const ES256 = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" };
 
 /** @typedef {{ privateKey: CryptoKey, jwk: { kty: string, crv: string, x: string, y: string } }} DpopKey */
 
-const unavailable = () => authError("config", "dpop: true needs IndexedDB and WebCrypto P-256 keys, not available here");
+const unavailable = () => authError("config", "dpop: true needs IndexedDB and WebCrypto P-256 keys");
 
 /** One transaction on the key store. `body` queues its requests and calls `done(value)`;
  * the promise settles when the transaction has committed. Every failure (open, the
@@ -106,9 +106,9 @@ async function keyOf(id) {
 
 /** Throws AuthError `config` where no key can be kept (no IndexedDB or WebCrypto).
  * @param {string} storageKey the client's storageKey: one key per app
- * @param {import("./engine.js").Engine} engine the client's engine: it decides claims and verdicts
+ * @param {import("./engine.js").Client} client the client: its engine decides claims and verdicts
  * @returns {DpopSigner} */
-export function dpopSigner(storageKey, engine) {
+export function dpopSigner(storageKey, client) {
   // A key can be kept where there are IndexedDB and WebCrypto (a secure context).
   // Whether it makes non-extractable P-256 keys shows only when it tries (the first
   // proof): that rejects with `config` too.
@@ -123,7 +123,7 @@ export function dpopSigner(storageKey, engine) {
     // does): dpopHeaders and the client's fetch send a proof only where bearerAllowed
     // (origin_of) said yes, and the client's own requests go to baseUrl, which config
     // checked by origin_of, as a Request serialised it (http(s), a host, a numeric port).
-    const claims = dpopClaims(engine, method.toUpperCase(), url, crypto.randomUUID(), ath);
+    const claims = call(client, DPOP_CLAIMS, method.toUpperCase(), url, crypto.randomUUID(), ath);
     const input = `${b64url(encoder.encode(JSON.stringify({ typ: "dpop+jwt", alg: "ES256", jwk: key.jwk })))}.${b64url(encoder.encode(claims))}`;
     // A key the platform will not use (an evicted or broken store) fails typed, not as a DOMException.
     const signature = await crypto.subtle.sign(ES256, key.privateKey, encoder.encode(input)).catch(() => Promise.reject(unavailable()));
@@ -137,10 +137,13 @@ export function dpopSigner(storageKey, engine) {
       if (token) request.headers.set("Authorization", `DPoP ${token}`);
       request.headers.set("DPoP", await proof(request.method, request.url, token));
       const response = await fetchRequest(request);
-      // The body matters for a token route's answer (an error, or the token type).
-      const body = tokens && response.status < 500 ? await response.clone().text().catch(() => "") : "";
-      const verdict = dpopAnswer(engine, request.url, response, body);
-      if (verdict === "unbound") throw authError("invalid_response", "The backend did not bind the tokens to the DPoP key (is DPoP on there?)");
+      const { status, headers } = response;
+      const header = (/** @type {string} */ name) => headers.get(name) ?? "";
+      // A 401 is read by its WWW-Authenticate, any other by its body, which matters for
+      // a token route's answer (an error, or the token type).
+      const said = status === 401 ? header("WWW-Authenticate") : tokens && status < 500 ? await response.clone().text().catch(() => "") : "";
+      const verdict = call(client, DPOP_ANSWER, request.url, header("DPoP-Nonce"), header("Date"), said, 0, status);
+      if (verdict === "unbound") throw authError("invalid_response", "The backend did not bind the tokens to the DPoP key");
       if (verdict !== "retry" || !spare) return response;
       request = spare;
     }
@@ -150,7 +153,7 @@ export function dpopSigner(storageKey, engine) {
     proof,
     fetch,
     drop: async () => {
-      dpopClear(engine);
+      call(client, DPOP_CLEAR);
       await withStore("readwrite", (/** @type {IDBObjectStore} */ store) => store.delete(storageKey)).catch(() => {});
     },
   };

@@ -1,27 +1,23 @@
-// The wasm engine (src/core/engine.rs) behind named functions with typed results, each
-// taking the Engine (a handle in the wasm) first: the only JS that knows its op numbers,
-// packs their arguments and decodes their answers (src/web/engine.rs is the other side
-// of that encoding). One way to call: a function returns its result or throws the
-// AuthError the engine met (and recorded: it shows in the snapshot); those that cannot
-// fail never throw.
+// The wasm engine (src/core/engine.rs) behind its ops (js/ops.js names them, re-exported
+// here): the one `call` that passes an op's arguments and answers its text
+// (src/web/engine.rs is the other side of that encoding), and functions for the ops
+// whose arguments or answers need more than a JSON read or a flag. Each takes the client
+// that holds the Engine (a handle in the wasm) first. One way to call: an op returns its
+// answer or throws the AuthError the engine met (and recorded: it shows in the
+// snapshot); those that cannot fail never throw.
 import { decodeJwtScratch, engineCall, engineMemory, isExpiredScratch } from "./auth_wasm.js";
 import { authError, errorFromText } from "./auth-error.js";
+import { ACCOUNT, CONFIGURE, FREE, INPUT, PASSKEY, REPLY, SCRATCH, SESSIONS } from "./ops.js";
 
-// The op numbers are written where they are used, each with its name as in
-// src/web/engine.rs `mod op`, the one source (tests/ops-table.test.mjs checks the copies):
-// a constant per op would cost the bundle a declaration each.
+export * from "./ops.js";
 
 /** @typedef {import("./auth-error.js").AuthError} AuthError */
 /** @typedef {import("./http.js").EngineRequest} EngineRequest */
 /** @typedef {import("./http.js").Reply} Reply */
 /** @typedef {{ storage: "local" | "session" | "memory", key: string, lockTimeout: number, timeout: number, cookie?: true, dpop?: true }} Settings */
 /** @typedef {"anonymous" | "authenticated" | "expired" | "mfa_required"} Status */
-/** What an answer means for DPoP: as it is; send again with a fresh proof (a new nonce,
- * a corrected clock); tokens the backend did not bind (never used as bearer).
- * @typedef {"done" | "retry" | "unbound"} DpopVerdict */
-/** What the current token allows: use it, refresh first, or none (`expired`: said
- * once, the first time; `none` after that or when signed out).
- * @typedef {{ token: string } | "refresh" | "expired" | "none"} Access */
+/** The snapshot's session part (VIEW's answer).
+ * @typedef {{ status: Status, user: object | null, claims: object | null, expiresAt: number | null, mfa: { methods: string[] } | null }} View */
 /** Which sessions call: 0 list, 1 revoke one, 2 revoke all.
  * @typedef {0 | 1 | 2} SessionsCall */
 /** Which account call: 0 verify email, 1 resend verification, 2 identities, 3 unlink.
@@ -29,16 +25,19 @@ import { authError, errorFromText } from "./auth-error.js";
 /** Which passkey call: 0 register options, 1 register, 2 sign-up options, 3 sign up,
  * 4 sign-in options, 5 sign in, 6 list, 7 rename, 8 remove.
  * @typedef {0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8} PasskeyCall */
+/** What the ops take: the AuthClient (js/client.js), or anything holding an
+ * Engine as `engine`.
+ * @typedef {{ engine: Engine }} Client */
 /** The callback parameters of a social sign-in, as read from the URL.
  * @typedef {{ state: string, code: string, error: string, iss: string, at: string }} Returned */
 
 /** UTF-8, for the wasm and for what dpop.js and social.js hash and sign. */
 export const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-// An answer's JSON (a request unless the function says otherwise); `parsed` also reads
-// "" (none) as undefined (js/client.js reads its answers' JSON by it too).
+// An answer's JSON (a request unless its reader says otherwise); `parsed` also reads
+// "" (none) as undefined.
 /** @template [T=EngineRequest] @param {string} text @returns {T} */
-const request = (text) => JSON.parse(text);
+export const request = (text) => JSON.parse(text);
 /** @template [T=any] @param {string} text @returns {T | undefined} */
 export const parsed = (text) => (text ? request(text) : undefined);
 // Views of the wasm's memory, made once and again only after it grew (a new buffer: the
@@ -52,48 +51,40 @@ function memoryBytes() {
   }
   return memoryBytesView;
 }
-/** An engine's op: its private `#call`, for the op functions after the class (functions,
- * not methods: a minifier shortens their names, never a method's).
- * @type {(engine: Engine, op: number, a?: string, b?: string, c?: string, d?: string, n?: number, y?: number) => string} */
-let call;
+/** An engine in the wasm, as the function that runs its ops: an op with its strings
+ * `a`..`d` ("" = absent; null too, which RESTORE and ADOPT pass), a count `n` and a
+ * number `y`; its answer's text. A closure over the engine's handle, not a class: no
+ * private fields, accessor nor `static` block to write.
+ * @typedef {(op: number, a?: string | null, b?: string, c?: string, d?: string, n?: number, y?: number) => string} Engine */
+
+/** An op of the client's engine. It takes the client, not its engine: `op.call(this, ...)`
+ * at each of the client's fifty uses, the `.engine` read once here.
+ * @type {(client: Client, ...args: Parameters<Engine>) => string} */
+export const call = (client, ...args) => client.engine(...args);
+
 // An engine's slot in the wasm is freed once its Engine is collected (the shell never
 // frees one by hand).
-const engines = new FinalizationRegistry((/** @type {number} */ handle) => engineCall(handle, 39 /* FREE */));
+const engines = new FinalizationRegistry((/** @type {number} */ handle) => engineCall(handle, FREE));
 
-export class Engine {
-  // Private: a minifier shortens `#` names (never property names).
-  /** The engine's handle in the wasm (src/web/engine.rs `engine_call`).
-   * @type {number} */
-  #handle;
-  /** @type {() => void} */
-  #onFailure;
-  // Both start undefined: the first error() finds its text differs and sets them.
-  /** @type {string | undefined} */
-  #errText;
-  /** @type {AuthError | null | undefined} */
-  #errObj;
-
-  /** Throws AuthError `config` for an invalid config.
-   * @param {string | undefined} config the config as JSON text (undefined: none)
-   * @param {() => void} onFailure told before a failure is thrown (the recorded error changed) */
-  constructor(config, onFailure) {
-    this.#onFailure = onFailure;
-    this.#handle = +this.#call(0 /* CONFIGURE */, config);
-    engines.register(this, this.#handle);
-  }
-
-  /** The op with its strings `a`..`d` ("" = absent; null too, which restore and adopt
-   * pass, typed as strings here), a count `n` and a number `y`;
-   * every op also gets the local time. The strings cross as UTF-8 written into the
-   * engine's input buffer; the answer's UTF-8 stays in the wasm's memory until the next
-   * call, which answers where its address and length are (little-endian u32s, as the
-   * wasm's memory is). The views are checked after each call, which may have grown
-   * the memory (a new buffer; the old one's views are then empty). A trap (a bug, or
-   * the memory exhausted) is an AuthError too, never the wasm's RuntimeError.
-   * @param {number} [n] absent: 0 (the wasm reads `undefined` as 0 for its u32; `y`, an
-   *   f64, would read NaN, hence its default)
-   * @returns {string} */
-  #call(/** @type {number} */ op, a = "", b = "", c = "", d = "", n, y = 0) {
+/** A new engine for `config` (JSON text; undefined: none); throws AuthError `config` for an
+ * invalid one. `onFailure` is told before a failure is thrown (the recorded error changed).
+ *
+ * Every op also gets the local time. The strings cross as UTF-8 written into the engine's
+ * input buffer; the answer's UTF-8 stays in the wasm's memory until the next call, which
+ * answers where its address and length are (little-endian u32s, as the wasm's memory is).
+ * The views are checked after each call, which may have grown the memory (a new buffer;
+ * the old one's views are then empty). A trap (a bug, or the memory exhausted) is an
+ * AuthError too, never the wasm's RuntimeError. `n` absent: 0 (the wasm reads `undefined`
+ * as 0 for its u32; `y`, an f64, would read NaN, hence its default).
+ * @param {string | undefined} config @param {() => void} onFailure
+ * @returns {Engine} */
+export function engineOf(config, onFailure) {
+  /** The engine's handle in the wasm (src/web/engine.rs `engine_call`); none (the wasm
+   * reads undefined as 0) for CONFIGURE, which answers it.
+   * @type {number | undefined} */
+  let handle;
+  /** @type {Engine} */
+  const run = (op, a = "", b = "", c = "", d = "", n, y = 0) => {
     let answer;
     try {
       let at = 0;
@@ -103,12 +94,12 @@ export class Engine {
       const lengths = [a, b, c, d].map((arg) => {
         if (!arg) return 0;
         // At most 3 UTF-8 bytes per UTF-16 code unit.
-        at ||= engineCall(0, 40 /* INPUT */, 3 * (a + b + c + d).length);
+        at ||= engineCall(0, INPUT, 3 * (a + b + c + d).length);
         const { written } = encoder.encodeInto(arg, memoryBytes().subarray(at));
         at += written;
         return written;
       });
-      at = engineCall(this.#handle, op, n, Date.now(), y, ...lengths);
+      at = engineCall(/** @type {number} */ (handle), op, /** @type {number} */ (n), Date.now(), y, ...lengths);
       const bytes = memoryBytes();
       const start = memoryWords.getUint32(at, true);
       answer = decoder.decode(bytes.subarray(start, start + memoryWords.getUint32(at + 4, true)));
@@ -116,201 +107,40 @@ export class Engine {
       throw authError("config", `auth-wasm: the engine failed (${err})`);
     }
     if (answer[0] === "!") {
-      this.#onFailure();
+      onFailure();
       throw errorFromText(answer.slice(1));
     }
     return answer;
-  }
-
-  static {
-    call = (engine, ...args) => engine.#call(...args);
-  }
-
-  // Methods only where a private field is needed besides `#call` (the error's cache,
-  // the failure hook) or where coordination.js's host interface (and its unit tests'
-  // stand-in) asks for them.
-
-  /** The recorded error: the same AuthError instance until it changes (set by the
-   * first call, whose text never equals the undefined it starts with).
-   * @returns {AuthError | null} */
-  error() {
-    const text = this.#call(7 /* ERROR */);
-    if (text !== this.#errText) {
-      this.#errText = text;
-      this.#errObj = text ? errorFromText(text) : null;
-    }
-    return /** @type {AuthError | null} */ (this.#errObj);
-  }
-
-  /** Record a failure the shell met (it shows in the snapshot); returns the engine's copy. */
-  fail(/** @type {AuthError} */ err) {
-    this.#onFailure();
-    return errorFromText(this.#call(8 /* FAIL */, err.code, err.message, "", "", 0, err.status));
-  }
-
-  /** Whether another tab's refresh already replaced `refreshToken`. */
-  superseded(/** @type {string} */ refreshToken) {
-    return this.#call(26 /* SUPERSEDED */, refreshToken) === "1";
-  }
-
-  /** A short fingerprint naming a refresh token without revealing it. */
-  fingerprint(/** @type {string} */ token) {
-    return this.#call(33 /* FINGERPRINT */, token);
-  }
+  };
+  handle = +run(CONFIGURE, config);
+  engines.register(run, handle);
+  return run;
 }
 
-// ---- state -----------------------------------------------------------------------
-
-/** @returns {Settings} */
-export const settings = (/** @type {Engine} */ engine) => request(call(engine, 1 /* SETTINGS */));
-
-/** Take the stored session at start (null: none); false when it was unreadable (remove it). */
-export const restore = (/** @type {Engine} */ engine, /** @type {string | null} */ stored) => call(engine, 2 /* RESTORE */, /** @type {string} */ (stored)) === "1";
-
-/** Take what another tab stored or sent (null: signed out); true when it differed. */
-export const adopt = (/** @type {Engine} */ engine, /** @type {string | null} */ stored) => call(engine, 3 /* ADOPT */, /** @type {string} */ (stored)) === "1";
-
-/** The text to store for the session; null: remove it. */
-export const persisted = (/** @type {Engine} */ engine) => call(engine, 4 /* PERSISTED */) || null;
-
-/** @returns {Status} */
-export const status = (/** @type {Engine} */ engine) => /** @type {Status} */ (call(engine, 5 /* STATUS */));
-
-/** The snapshot's session part.
- * @returns {{ status: Status, user: object | null, claims: object | null, expiresAt: number | null, mfa: { methods: string[] } | null }} */
-export const view = (/** @type {Engine} */ engine) => request(call(engine, 6 /* VIEW */));
-
-// clearError, signOut and dpopClear answer the op's "" (nothing): no block to discard it.
-export const clearError = (/** @type {Engine} */ engine) => call(engine, 9 /* CLEAR_ERROR */);
-
-export const signOut = (/** @type {Engine} */ engine) => call(engine, 21 /* SIGN_OUT */);
-
-// ---- requests: each carries an id (the engine keeps its kind); `reply` takes every answer
-
-/** @param {string} username @param {string} email @param {string} password */
-export const login = (/** @type {Engine} */ engine, username, email, password) => request(call(engine, 10 /* LOGIN */, username, email, password));
-
-/** @param {string} email @param {string} password @param {string} name */
-export const register = (/** @type {Engine} */ engine, email, password, name) => request(call(engine, 11 /* REGISTER */, email, password, name));
-
-/** @param {string} code @param {string} recoveryCode */
-export const verifyMfa = (/** @type {Engine} */ engine, code, recoveryCode) => request(call(engine, 12 /* MFA_VERIFY */, code, recoveryCode));
-
-/** @param {string} provider @param {string} redirectTo @param {string} challenge
- * @param {string} state @param {boolean} link */
-export const socialStart = (/** @type {Engine} */ engine, provider, redirectTo, challenge, state, link) => request(call(engine, 13 /* SOCIAL_START */, provider, redirectTo, challenge, state, +link));
-
-/** The callback's request (`link` set for a link's), or undefined when the
- * page is no callback. @param {string} pending @param {Returned} returned
- * @returns {EngineRequest | undefined} */
-export const socialFinish = (/** @type {Engine} */ engine, pending, returned) => parsed(call(engine, 14 /* SOCIAL_FINISH */, pending, JSON.stringify(returned)));
-
-/** @param {string} refreshToken the credential `refreshToken()` gave */
-export const refreshRequest = (/** @type {Engine} */ engine, refreshToken) => request(call(engine, 15 /* REFRESH_REQUEST */, refreshToken));
-
-/** The best-effort revocation, when the protocol has one (else undefined).
- * @returns {EngineRequest | undefined} */
-export const logout = (/** @type {Engine} */ engine) => parsed(call(engine, 16 /* LOGOUT */));
-
-/** The `me` request, or undefined when the protocol has none (see `claims`).
- * @returns {EngineRequest | undefined} */
-export const me = (/** @type {Engine} */ engine) => parsed(call(engine, 17 /* ME */));
+// ---- the ops that need a function ------------------------------------------------------
 
 /** @param {SessionsCall} which @param {string} [id] the session to revoke (absent: "") */
-export const sessions = (/** @type {Engine} */ engine, which, id) => request(call(engine, 18 /* SESSIONS */, id, "", "", "", which));
+export const sessions = (/** @type {Client} */ client, which, id) => request(call(client, SESSIONS, id, "", "", "", which));
 
 /** @param {AccountCall} which @param {string} [arg] the token or provider (absent: "") */
-export const account = (/** @type {Engine} */ engine, which, arg) => request(call(engine, 19 /* ACCOUNT */, arg, "", "", "", which));
+export const account = (/** @type {Client} */ client, which, arg) => request(call(client, ACCOUNT, arg, "", "", "", which));
 
 /** A passkey request (core::passkey); `a`..`c` are the call's arguments: the
  * password (0), the email and name (2), the ceremony, the credential's JSON and the
  * passkey's name (1, 3, 5), the id and the new name (7), the id (8).
  * @param {PasskeyCall} which @param {string} [a] @param {string} [b] @param {string} [c]
  *   absent: "" (as every op reads an absent string) */
-export const passkey = (/** @type {Engine} */ engine, which, a, b, c) => request(call(engine, 35 /* PASSKEY */, a, b, c, "", which));
+export const passkey = (/** @type {Client} */ client, which, a, b, c) => request(call(client, PASSKEY, a, b, c, "", which));
 
-/** The answer to `req`: a request to send next (Better Auth's exchange), or the
+/** The answer to a request: a request to send next (Better Auth's exchange), or the
  * answer's text: "" (done), "login" (log in now), "mfa" (a second factor follows),
  * or the JSON text of what was asked for (the user, a list, the provider's URL).
- * @param {EngineRequest} req @param {Reply} reply the response, as js/http.js `read` gives it
+ * @param {Reply} reply the response, as js/http.js `read` gives it
  * @returns {EngineRequest | string} */
-export const reply = (/** @type {Engine} */ engine, req, reply) => {
-  const [body, date, retryAfter, authToken, status] = reply;
-  const answer = call(engine, 20 /* REPLY */, body, date, retryAfter, authToken, req.id, status);
+export const reply = (/** @type {Client} */ client, reply) => {
+  const answer = call(client, REPLY, ...reply);
   return answer[0] === ">" ? request(answer.slice(1)) : answer;
 };
-
-// ---- the token ------------------------------------------------------------------------
-
-/** @returns {Access} */
-export const access = (/** @type {Engine} */ engine) => {
-  const answer = call(engine, 22 /* ACCESS */);
-  return answer[0] === "1" ? { token: answer.slice(1) } : /** @type {Access} */ (answer);
-};
-
-/** The token after a refresh attempt (failed or not), or null. */
-export const usable = (/** @type {Engine} */ engine) => call(engine, 23 /* USABLE */) || null;
-
-/** The access token held now (expired or not), or "". */
-export const current = (/** @type {Engine} */ engine) => call(engine, 34 /* CURRENT */);
-
-/** Whether a request to `url` may carry the bearer. */
-export const bearerAllowed = (/** @type {Engine} */ engine, /** @type {string} */ url) => call(engine, 24 /* BEARER_ALLOWED */, url) === "1";
-
-/** The claims of the access token, for protocols without `me`. @returns {object | undefined} */
-export const claims = (/** @type {Engine} */ engine) => parsed(call(engine, 32 /* CLAIMS */));
-
-// ---- refreshing -------------------------------------------------------------------
-
-/** The refresh credential; throws when there is none (and, once expired, signs out). */
-export const refreshToken = (/** @type {Engine} */ engine) => call(engine, 25 /* REFRESH_TOKEN */);
-
-/** Record how a refresh went: `failure` is the error the shell met (null: it
- * succeeded). True while a retry is pending. @param {AuthError | null | undefined} failure */
-export const refreshOutcome = (/** @type {Engine} */ engine, failure) => {
-  // A failure without a code (not an AuthError) is counted as a network one.
-  return call(engine, 27 /* REFRESH_OUTCOME */, failure ? String(failure.code) : "", "", "", "", failure?.retryAfter, Math.random()) === "1";
-};
-
-/** The backoff to sit out before refreshing, in ms; 0: none (the engine answers "" for
- * none and a wait only while it is still ahead: never "0"). */
-export const backoffWait = (/** @type {Engine} */ engine) => Number(call(engine, 28 /* BACKOFF_WAIT */));
-
-/** During backoff: the error to answer at once instead of refreshing, or null. */
-export const postponed = (/** @type {Engine} */ engine) => {
-  const text = call(engine, 29 /* POSTPONED */);
-  return text ? errorFromText(text) : null;
-};
-
-/** Delay until the proactive refresh in ms as the engine writes it ("0" and below: now),
- * or "" for no timer.
- * @param {string} page the page's state (tabs.js `pageFlags`) */
-export const nextWake = (/** @type {Engine} */ engine, page) => call(engine, 30 /* NEXT_WAKE */, page);
-
-/** Whether to refresh now (timer, tab shown, back online). @param {string} page */
-export const refreshNow = (/** @type {Engine} */ engine, page) => call(engine, 31 /* REFRESH_NOW */, page) === "1";
-
-// ---- DPoP (src/core/dpop.rs decides; js/dpop.js holds the key and signs) ------------
-
-/** The claims of a proof as JSON text ("" when `url` is no absolute http(s) URL, which
- * no caller passes: see js/dpop.js `proof`).
- * @param {string} method @param {string} url @param {string} jti
- * @param {string} ath the access token's hash, "" for an auth request */
-export const dpopClaims = (/** @type {Engine} */ engine, method, url, jti, ath) => call(engine, 36 /* DPOP_CLAIMS */, method, url, jti, ath);
-
-/** What `response` to a request for `url` means for DPoP (its nonce is remembered).
- * @param {string} url @param {Response} response
- * @param {string} body its text where it matters (token routes), else ""
- * @returns {DpopVerdict} */
-export const dpopAnswer = (/** @type {Engine} */ engine, url, response, body) => {
-  const header = (/** @type {string} */ name) => response.headers.get(name) ?? "";
-  // One string for both: a 401 is read by its WWW-Authenticate, any other by its body.
-  const said = response.status === 401 ? header("WWW-Authenticate") : body;
-  return /** @type {DpopVerdict} */ (call(engine, 37 /* DPOP_ANSWER */, url, header("DPoP-Nonce"), header("Date"), said, 0, response.status));
-};
-
-/** Signed out: the nonces go with the key. */
-export const dpopClear = (/** @type {Engine} */ engine) => call(engine, 38 /* DPOP_CLEAR */);
 
 // ---- tokens (decodeJwt, isExpired: src/web/functions.rs) ------------------------------
 // A token crosses through a buffer in the wasm's memory: its UTF-8 is written there, the
@@ -322,7 +152,7 @@ let tokenView = new Uint8Array(0);
 /** The buffer's bytes; made again after the wasm's memory grew (the old view is then empty). */
 function tokenBuffer() {
   if (!tokenView.byteLength) {
-    tokenView = new Uint8Array(engineMemory().buffer, engineCall(0, 41 /* SCRATCH */), engineCall(0, 41 /* SCRATCH */, 1));
+    tokenView = new Uint8Array(engineMemory().buffer, engineCall(0, SCRATCH), engineCall(0, SCRATCH, 1));
   }
   return tokenView;
 }

@@ -4,9 +4,9 @@ import { authError } from "./auth-error.js";
 /** A request as the engine describes it: `id` names it in the answer (js/engine.js
  * `reply`); `link`: a link's callback (the signed-in user's call).
  * @typedef {{ id: number, method: string, url: string, type?: string, body?: string, bearer?: string, cookie?: boolean, link?: boolean }} EngineRequest */
-/** A response as the engine's `reply` takes it (a list: a minifier never shortens an
- * object's member names).
- * @typedef {[body: string, date: string, retryAfter: string, authToken: string, status: number]} Reply */
+/** A response as the engine's REPLY takes it, its arguments in order (a list: a
+ * minifier never shortens an object's member names): the request's id, then its status.
+ * @typedef {[body: string, date: string, retryAfter: string, authToken: string, id: number, status: number]} Reply */
 
 /** A rejected fetch: aborted by its signal, or a network failure (offline, DNS,
  * CORS, refused connection); the browser does not say which of the latter.
@@ -53,10 +53,10 @@ export function build(req, timeoutMs) {
   }
 }
 
-/** What the engine's `reply` takes.
- * @param {Response} response
+/** What the engine's `reply` takes: `response` to the request `id`.
+ * @param {Response} response @param {number} id
  * @returns {Promise<Reply>} */
-export async function read(response) {
+export async function read(response, id) {
   const header = (/** @type {string} */ name) => response.headers.get(name) ?? "";
   let body;
   try {
@@ -65,5 +65,5 @@ export async function read(response) {
     throw fetchError(err);
   }
   // Better Auth's rate limiter says X-Retry-After.
-  return [body, header("Date"), header("Retry-After") || header("X-Retry-After"), header("set-auth-token"), response.status];
+  return [body, header("Date"), header("Retry-After") || header("X-Retry-After"), header("set-auth-token"), id, response.status];
 }

@@ -40,7 +40,7 @@ const descriptors = (list) => (Array.isArray(list) ? list.map((d) => ({ ...d, id
  * options (their base64url fields decoded here); `conditional` (get only): the passkeys
  * wait in the autofill of a field with `autocomplete="... webauthn"` until the person
  * picks one. The credential as WebAuthn's JSON (the attestation's or the assertion's
- * fields, whichever the response has). Its DOMExceptions as AuthErrors (ceremonyError);
+ * fields, whichever the response has). Its DOMExceptions as AuthErrors;
  * its callers (js/client.js) have refused a browser without WebAuthn already (requirePasskeys).
  * @param {boolean} create @param {any} publicKey @param {AbortSignal | undefined} signal
  * @param {boolean} [conditional] */
@@ -56,7 +56,19 @@ export async function passkeyCeremony(create, publicKey, signal, conditional) {
   try {
     credential = await (create ? navigator.credentials.create(request) : navigator.credentials.get(request));
   } catch (err) {
-    throw ceremonyError(err);
+    // Its DOMExceptions as AuthErrors.
+    switch (/** @type {any} */ (err)?.name) {
+      case "NotAllowedError":
+      case "AbortError":
+        throw authError("aborted", "The passkey request was cancelled or timed out");
+      case "InvalidStateError":
+        throw authError("validation", "This authenticator already holds a passkey for this account");
+      case "SecurityError":
+      case "NotSupportedError":
+        throw authError("config", "Passkeys are not allowed on this page (its domain must be WEBAUTHN_RP_ID or under it)");
+      default:
+        throw authError("aborted", "The passkey request did not complete");
+    }
   }
   if (credential?.type !== "public-key") throw authError("aborted", "No passkey was chosen");
   const { response } = credential;
@@ -76,20 +88,4 @@ export async function passkeyCeremony(create, publicKey, signal, conditional) {
     authenticatorAttachment: credential.authenticatorAttachment ?? null,
     clientExtensionResults: credential.getClientExtensionResults(),
   });
-}
-
-/** @param {any} err */
-export function ceremonyError(err) {
-  switch (err?.name) {
-    case "NotAllowedError":
-    case "AbortError":
-      return authError("aborted", "The passkey request was cancelled or timed out");
-    case "InvalidStateError":
-      return authError("validation", "This authenticator already holds a passkey for this account");
-    case "SecurityError":
-    case "NotSupportedError":
-      return authError("config", "Passkeys are not allowed on this page (its domain must be WEBAUTHN_RP_ID or under it)");
-    default:
-      return authError("aborted", "The passkey request did not complete");
-  }
 }

@@ -18,14 +18,14 @@ export async function challengeOf(verifier) {
 
 /** Where a callback arrived (or must arrive): the URL's origin and path as the URL
  * parser normalises them (the browser's address bar does the same), without query or
- * fragment. */
-/** @param {string} href */
+ * fragment; "" when it cannot parse `href`.
+ * @param {string} href */
 export function arrivalOf(href) {
   try {
     const url = new URL(href);
     return url.origin + url.pathname;
   } catch {
-    throw authError("config", "redirectTo must be an absolute http(s) URL of this app");
+    return "";
   }
 }
 
@@ -38,7 +38,7 @@ export function savePending(key, value) {
   try {
     sessionStorage.setItem(pendingKey(key), value);
   } catch {
-    throw authError("storage", "Social sign-in needs sessionStorage to survive the redirect");
+    throw authError("storage", "Social sign-in needs sessionStorage");
   }
 }
 

@@ -11,7 +11,7 @@ function openWeb(kind) {
 }
 
 /** @typedef {{ key: string, kind: string, read(): string | null, write(value: string | null): boolean }} Store
- * `kind`: what is really in use; `write` stores (null removes) and answers true when
+ * `kind`: what is really in use; `write` stores ("" or null removes) and answers true when
  * storage just fell back to memory. Some browsers hand out a storage object whose every
  * access throws: the first read() (the client's, before its first snapshot) finds out. */
 
@@ -45,8 +45,8 @@ export function openStore(kind, key) {
       memory = value;
       if (!web) return false;
       try {
-        if (value === null) web.removeItem(key);
-        else web.setItem(key, value);
+        if (value) web.setItem(key, value);
+        else web.removeItem(key);
         return false;
       } catch {
         return fallBack();

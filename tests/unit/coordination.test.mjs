@@ -5,7 +5,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { AuthError } from "../../js/auth-error.js";
-import { CLAIM_WINDOW_MS, Coordination, SUCCESSOR_WAIT_MS } from "../../js/coordination.js";
+import { Coordination } from "../../js/coordination.js";
+import { CLAIM_WINDOW_MS, SUCCESSOR_WAIT_MS } from "../../js/tabs.js";
 
 /** Virtual time: `sleep` and `after` timers fire in time order, each once every
  * promise the previous one settled has run. */
@@ -109,7 +110,8 @@ function browser({ locks = true, channelDelay = 5, storageDelay = 5, cookie = fa
     /** @type {import("../../js/coordination.js").Host} */
     const host = {
       settings: { key: "k", cookie, lockTimeout },
-      engine: { fingerprint: (token) => `fp-${token}`, superseded: (token) => state.token !== token },
+      fingerprint: (token) => `fp-${token}`,
+      superseded: (token) => state.token !== token,
       adoptStored: () => {
         state.token = tab.stored;
       },

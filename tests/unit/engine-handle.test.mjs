@@ -14,7 +14,7 @@ import { runInNewContext } from "node:vm";
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const dir = mkdtempSync(path.join(tmpdir(), "engine-handle-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
-for (const file of ["engine.js", "auth-error.js"]) copyFileSync(path.join(ROOT, "js", file), path.join(dir, file));
+for (const file of ["engine.js", "ops.js", "auth-error.js"]) copyFileSync(path.join(ROOT, "js", file), path.join(dir, file));
 // The stand-in: the input buffer is at 4096 (INPUT); answers are written at 2048 and their
 // [address, length] at 1024, as the engine keeps its answer; what each other call got is recorded; `globalThis.wasmAnswer` says
 // what the next call answers (a function: it may throw, as a trap does).
@@ -35,7 +35,9 @@ export function engineCall(handle, op) {
 export const decodeJwtScratch = () => 0, isExpiredScratch = () => false;
 `,
 );
-const { Engine, status } = await import(path.join(dir, "engine.js"));
+const { engineOf, STATUS, call } = await import(path.join(dir, "engine.js"));
+// The ops take the client: anything holding the engine (the function engineOf makes) as `engine`.
+const status = (/** @type {any} */ engine) => call({ engine }, STATUS);
 const { calls } = await import(path.join(dir, "auth_wasm.js"));
 const { AuthError } = await import(path.join(dir, "auth-error.js"));
 
@@ -45,7 +47,7 @@ const answering = (answer) => {
 };
 const configured = () => {
   answering((_, op) => (op === 0 ? "7" : op === 5 ? "anonymous" : ""));
-  return new Engine("{}", () => {});
+  return engineOf("{}", () => {});
 };
 
 test("CONFIGURE's answer is the handle every later call passes", () => {
@@ -58,7 +60,7 @@ test("CONFIGURE's answer is the handle every later call passes", () => {
 test("a refused handle is an AuthError (config), and the failure is told", () => {
   let told = 0;
   answering((_, op) => (op === 0 ? "7" : ""));
-  const engine = new Engine("{}", () => told++);
+  const engine = engineOf("{}", () => told++);
   answering(() => '!{"code":"config","message":"The client is not configured"}');
   assert.throws(() => status(engine), (err) => err instanceof AuthError && err.code === "config" && err.message === "The client is not configured");
   assert.equal(told, 1);
@@ -71,7 +73,7 @@ test("a trap is an AuthError (config), not the wasm's RuntimeError", () => {
   });
   assert.throws(() => status(engine), (err) => err instanceof AuthError && err.code === "config" && /engine failed \(RuntimeError: unreachable\)/.test(err.message));
   // The constructor's CONFIGURE too.
-  assert.throws(() => new Engine("{}", () => {}), (err) => err instanceof AuthError && err.code === "config");
+  assert.throws(() => engineOf("{}", () => {}), (err) => err instanceof AuthError && err.code === "config");
 });
 
 test("an Engine's handle is freed (FREE) once the Engine is collected", async () => {
@@ -79,7 +81,7 @@ test("an Engine's handle is freed (FREE) once the Engine is collected", async ()
   const gc = runInNewContext("gc");
   calls.length = 0;
   answering((_, op) => (op === 0 ? "9" : ""));
-  (() => new Engine("{}", () => {}))();
+  (() => engineOf("{}", () => {}))();
   const freed = () => calls.filter(([handle]) => handle === 9);
   for (let round = 0; round < 100 && freed().length === 0; round++) {
     gc();
