@@ -575,10 +575,11 @@ impl Engine {
 
     /// Whether another tab already replaced `refresh_token` (as far as this one knows).
     pub fn superseded(&self, refresh_token: &str) -> bool {
-        self.session
-            .as_ref()
-            .and_then(|s| s.refresh_token.as_deref())
-            != Some(refresh_token)
+        // A pattern, not `Option<&str> !=` (a monomorph of its own in the wasm).
+        !matches!(
+            &self.session,
+            Some(Session { refresh_token: Some(t), .. }) if t.as_str() == refresh_token
+        )
     }
 
     pub fn refresh_request(&mut self, refresh_token: &str) -> Issued {
