@@ -52,7 +52,7 @@ pub fn start_request(
     if cfg.protocol == Protocol::BetterAuth {
         if link {
             return Err(AuthError::config(
-                "linkWith is not available with better-auth: link accounts in Better Auth",
+                "linkWith is not available with better-auth",
             ));
         }
         return Ok(better_auth::social_start_request(
@@ -355,6 +355,7 @@ mod tests {
         assert_eq!(started.url, "http://127.0.0.1:8000/api/auth/sign-in/social");
         let err = start_request(&ba, "acme", "http://x.test/cb", "c", "s", true).unwrap_err();
         assert_eq!(err.code, ErrorCode::Config);
+        assert_eq!(err.message, "linkWith is not available with better-auth");
         let err = start_request(&ba, "../x", "http://x.test/cb", "c", "s", false).unwrap_err();
         assert_eq!(err.code, ErrorCode::Config);
     }
