@@ -48,7 +48,8 @@ pub fn request(cfg: &Config, op: AccountOp) -> Result<HttpRequest, AuthError> {
             &cfg.endpoints.identities
         }
     };
-    let Some(base) = endpoint.as_deref() else {
+    // A pattern on the reference, not `as_deref()` (a call answering through memory).
+    let Some(base) = endpoint else {
         return Err(AuthError::config(
             "This call needs the json protocol's account endpoints",
         ));
@@ -78,7 +79,7 @@ pub fn request(cfg: &Config, op: AccountOp) -> Result<HttpRequest, AuthError> {
                     provider_path = [base, "/", &percent_encode(provider)].concat();
                     ("DELETE", provider_path.as_str())
                 }
-                _ => ("GET", base),
+                _ => ("GET", base.as_str()),
             };
             Ok(HttpRequest {
                 method,

@@ -34,7 +34,8 @@ pub fn start_request(
     state: &str,
     link: bool,
 ) -> Result<HttpRequest, AuthError> {
-    let Some(base) = cfg.endpoints.social.as_deref() else {
+    // A pattern on the reference, not `as_deref()` (a call answering through memory).
+    let Some(base) = &cfg.endpoints.social else {
         return Err(AuthError::config(
             "Social sign-in needs the json protocol's social endpoint",
         ));
@@ -237,7 +238,7 @@ fn checked_request(
             // Better Auth took the code on its own callback and set its session cookie.
             return better_auth::session_request(cfg);
         }
-        let (Some(code), Some(base)) = (returned.code, cfg.endpoints.social.as_deref()) else {
+        let (Some(code), Some(base)) = (returned.code, &cfg.endpoints.social) else {
             break 'refused (ProviderError, "The sign-in provider sent no code");
         };
         let path = [base, "/", provider, "/callback"].concat();
