@@ -405,7 +405,7 @@ impl Engine {
             }
         };
         // Better Auth's two-factor plugin has its own routes (core::better_auth).
-        let request = match (self.cfg.protocol, self.cfg.endpoints.mfa.as_deref()) {
+        let request = match (self.cfg.protocol, &self.cfg.endpoints.mfa) {
             (Protocol::BetterAuth, Some(path)) => Some(better_auth::two_factor_request(
                 &self.cfg, path, recovery, code,
             )),
