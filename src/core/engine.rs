@@ -852,7 +852,13 @@ impl Engine {
 
     /// The claims, for protocols without a `me` endpoint.
     pub fn claims(&self) -> Option<&str> {
-        self.session.as_ref()?.claims.as_deref()
+        // A pattern, not `as_deref` (a call answering through memory).
+        match &self.session {
+            Some(Session {
+                claims: Some(c), ..
+            }) => Some(c),
+            _ => None,
+        }
     }
 
     /// The `me` answer: the user as JSON text (`user_updated`); a revoked session
