@@ -75,9 +75,10 @@ pub struct Outgoing {
 
 /// Whether the current token can be used now.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Access {
+pub enum Access<'a> {
     SignedOut,
-    Use(String),
+    /// The session's token, borrowed: the shell's answer copies it once.
+    Use(&'a str),
     /// Refresh first (then ask again).
     Refresh,
     /// Expired with nothing to renew it; `true` the first time (emit the event).
@@ -519,7 +520,7 @@ impl Engine {
     // ---- using the token ---------------------------------------------------------------
 
     /// The token to send now, or what must happen first.
-    pub fn access(&mut self, local: Millis) -> Access {
+    pub fn access(&mut self, local: Millis) -> Access<'_> {
         let now = self.now(local);
         let Some(s) = self.session.as_ref() else {
             return Access::SignedOut;
@@ -537,7 +538,11 @@ impl Engine {
             }
             return Access::Expired(first);
         }
-        Access::Use(s.access_token.clone())
+        // Borrowed again (the one above may not outlive `set_error`'s path).
+        match &self.session {
+            Some(s) => Access::Use(&s.access_token),
+            None => Access::SignedOut,
+        }
     }
 
     /// The token after a refresh attempt (failed or not): still usable, or None.

@@ -390,7 +390,7 @@ pub fn call_handle(
         }
         // "1" and the token, or the word js/engine.js answers as it is.
         op::ACCESS => match e.access(x) {
-            Access::Use(token) => ["1", &token].concat(),
+            Access::Use(token) => ["1", token].concat(),
             Access::Refresh => "refresh".to_owned(),
             Access::Expired(true) => "expired".to_owned(),
             Access::SignedOut | Access::Expired(false) => "none".to_owned(),
