@@ -235,7 +235,7 @@ impl Engine {
             return false;
         }
         self.session = incoming;
-        self.error = None;
+        self.set_error(None);
         true
     }
 
@@ -345,7 +345,7 @@ impl Engine {
                 if let Some(methods) = better_auth::two_factor_methods(reply.status, body) {
                     // The challenge is Better Auth's cookie; nothing to keep but the methods.
                     self.mfa = Some((String::new(), methods));
-                    self.error = None;
+                    self.set_error(None);
                     return Ok(Answer::Mfa);
                 }
             }
@@ -373,7 +373,7 @@ impl Engine {
         if matches!(op, Op::Login | Op::Social) {
             if let Some(challenge) = protocol::parse_mfa_challenge(reply.status, body) {
                 self.mfa = Some(challenge);
-                self.error = None;
+                self.set_error(None);
                 return Ok(Answer::Mfa);
             }
         }
@@ -492,7 +492,7 @@ impl Engine {
             }
         }
         self.session = Some(session);
-        self.error = None;
+        self.set_error(None);
         if event == Event::SignedIn {
             // Signed in: a pending second factor (Better Auth's, answered through an
             // exchange) is over.
@@ -762,7 +762,7 @@ impl Engine {
     ) -> Result<String, AuthError> {
         match account::parse_answer(op, &Self::response(reply, local)) {
             Ok(text) => {
-                self.error = None;
+                self.set_error(None);
                 Ok(text)
             }
             Err(e) => self.fail(e),
@@ -798,7 +798,7 @@ impl Engine {
     ) -> Result<String, AuthError> {
         match passkey::parse_answer(kind, &Self::response(reply, local)) {
             Ok(text) => {
-                self.error = None;
+                self.set_error(None);
                 Ok(text)
             }
             Err(e) => self.fail(e),
@@ -874,7 +874,7 @@ impl Engine {
                 if let Some(s) = self.session.as_mut() {
                     s.user = Some(user.clone());
                 }
-                self.error = None;
+                self.set_error(None);
                 Ok(user)
             }
             Err(e) => {
