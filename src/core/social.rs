@@ -18,10 +18,9 @@ use super::error::{AuthError, ErrorCode};
 use super::json::{self, Json};
 use super::object::Object;
 use super::protocol::{
-    error_from_response, invalid_response, post, Credential, HttpRequest, HttpResponse, Op,
-    JSON_TYPE,
+    error_from_response, invalid_response, Credential, HttpRequest, HttpResponse, Op, JSON_TYPE,
 };
-use super::url::origin_of;
+use super::url::{join, origin_of};
 
 /// `POST {social}/{provider}/start` with the PKCE challenge, the state and where
 /// the provider must send the user back. `link`: link the provider to the
@@ -64,18 +63,48 @@ pub fn start_request(
             state,
         ));
     }
-    let path = [base, "/", provider, "/start"].concat();
     let mut body = Object::new();
     body.str("redirect_uri", redirect_to)
         .str("code_challenge", challenge)
         .str("code_challenge_method", "S256")
         .str("state", state);
-    if !link {
-        return Ok(post(cfg, &path, JSON_TYPE, body.end()));
+    let credential = if link {
+        body.raw("link", "true");
+        Credential::Access
+    } else {
+        Credential::None
+    };
+    Ok(provider_post(
+        cfg,
+        base,
+        provider,
+        "/start",
+        body.end(),
+        credential,
+    ))
+}
+
+/// `POST {base}/{provider}{action}`: the URL as the joined base with the provider's
+/// segment pushed on (no path `concat`ed, joined again and dropped; as the passkeys').
+fn provider_post(
+    cfg: &Config,
+    base: &str,
+    provider: &str,
+    action: &str,
+    body: String,
+    credential: Credential,
+) -> HttpRequest {
+    let mut url = join(&cfg.base_url, base);
+    url.push_str("/");
+    url.push_str(provider);
+    url.push_str(action);
+    HttpRequest {
+        method: "POST",
+        url,
+        content_type: Some(JSON_TYPE),
+        body: Some(body),
+        credential,
     }
-    let mut request = post(cfg, &path, JSON_TYPE, body.raw("link", "true").end());
-    request.credential = Credential::Access;
-    Ok(request)
 }
 
 pub(super) fn is_provider_id(id: &str) -> bool {
@@ -241,7 +270,6 @@ fn checked_request(
         let (Some(code), Some(base)) = (returned.code, &cfg.endpoints.social) else {
             break 'refused (ProviderError, "The sign-in provider sent no code");
         };
-        let path = [base, "/", provider, "/callback"].concat();
         let mut body = Object::new();
         body.str("code", code)
             .str("code_verifier", verifier)
@@ -249,11 +277,19 @@ fn checked_request(
             // Forwarded so the backend checks it too (RFC 9207 is the client's check; the
             // backend's flow knows the issuer as well).
             .opt_str("iss", returned.iss);
-        let mut request = post(cfg, &path, JSON_TYPE, body.end());
-        if matches!(pending.get("link"), Some(Json::Bool(true))) {
-            request.credential = Credential::Access;
-        }
-        return Ok(request);
+        let credential = if matches!(pending.get("link"), Some(Json::Bool(true))) {
+            Credential::Access
+        } else {
+            Credential::None
+        };
+        return Ok(provider_post(
+            cfg,
+            base,
+            provider,
+            "/callback",
+            body.end(),
+            credential,
+        ));
     };
     Err(AuthError::new(code, message))
 }
@@ -475,6 +511,21 @@ mod tests {
             r.body.as_deref(),
             Some(r#"{"code":"the-code","code_verifier":"v-456","flow":"f.l.w"}"#),
             "a provider that does not send iss"
+        );
+    }
+
+    /// The code and verifier go to the configured social endpoint, whatever the tab's
+    /// record names as its provider (it is pushed on after the joined endpoint; a
+    /// record's `://` once made the whole path read as an absolute URL).
+    #[test]
+    fn the_callback_goes_under_the_configured_endpoint() {
+        let odd = PENDING.replace(r#""provider":"acme""#, r#""provider":"x://evil.test""#);
+        let r = finish_request(&cfg("json"), Some(&odd), returned("s-123", "c", ""))
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            r.url,
+            "http://127.0.0.1:8000/auth/oauth/x://evil.test/callback"
         );
     }
 
