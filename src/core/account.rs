@@ -9,8 +9,8 @@ use super::error::{AuthError, ErrorCode};
 use super::json::{self, Json};
 use super::object::Object;
 use super::protocol::{
-    error_from_response, invalid_response, json_object, percent_encode, post, Credential,
-    HttpRequest, HttpResponse, Op, JSON_TYPE,
+    error_from_response, invalid_response, json_object, percent_encode, Credential, HttpRequest,
+    HttpResponse, Op, JSON_TYPE,
 };
 use super::social::is_provider_id;
 use super::url::join;
@@ -54,42 +54,49 @@ pub fn request(cfg: &Config, op: AccountOp) -> Result<HttpRequest, AuthError> {
             "This call needs the json protocol's account endpoints",
         ));
     };
+    // What the caller gave, checked before anything is made.
     match op {
-        AccountOp::VerifyEmail(token) => {
-            if token.is_empty() {
-                return Err(invalid_field("token", "The link has no token", "Required"));
-            }
-            Ok(post(cfg, base, JSON_TYPE, json_object(&[("token", token)])))
+        AccountOp::VerifyEmail("") => {
+            return Err(invalid_field("token", "The link has no token", "Required"))
         }
-        AccountOp::ResendVerification => {
-            let mut r = post(cfg, &[base, "/resend"].concat(), JSON_TYPE, "{}".to_owned());
-            r.credential = Credential::Access;
-            Ok(r)
+        AccountOp::Unlink(provider) if !is_provider_id(provider) => {
+            return Err(AuthError::config(
+                "unlink needs a provider id (letters, digits, - and _)",
+            ))
         }
-        _ => {
-            // The list's path borrowed as it is (no copy to join).
-            let provider_path;
-            let (method, path) = match op {
-                AccountOp::Unlink(provider) => {
-                    if !is_provider_id(provider) {
-                        return Err(AuthError::config(
-                            "unlink needs a provider id (letters, digits, - and _)",
-                        ));
-                    }
-                    provider_path = [base, "/", &percent_encode(provider)].concat();
-                    ("DELETE", provider_path.as_str())
-                }
-                _ => ("GET", base.as_str()),
-            };
-            Ok(HttpRequest {
-                method,
-                url: join(&cfg.base_url, path),
-                content_type: None,
-                body: None,
-                credential: Credential::Access,
-            })
-        }
+        _ => {}
     }
+    // The joined endpoint with the call's segment pushed on (no path `concat`ed, joined
+    // again and dropped; as the passkeys' and sessions').
+    let mut url = join(&cfg.base_url, base);
+    let (method, body) = match op {
+        AccountOp::VerifyEmail(token) => ("POST", Some(json_object(&[("token", token)]))),
+        AccountOp::ResendVerification => {
+            url.push_str("/resend");
+            ("POST", Some("{}".to_owned()))
+        }
+        AccountOp::Unlink(provider) => {
+            url.push_str("/");
+            url.push_str(&percent_encode(provider));
+            ("DELETE", None)
+        }
+        _ => ("GET", None),
+    };
+    Ok(HttpRequest {
+        method,
+        url,
+        content_type: if body.is_some() {
+            Some(JSON_TYPE)
+        } else {
+            None
+        },
+        body,
+        credential: if op.needs_session() {
+            Credential::Access
+        } else {
+            Credential::None
+        },
+    })
 }
 
 /// The answer to `op`: the identities as JSON text for `Identities`, else "".
