@@ -9,8 +9,8 @@ use super::error::{AuthError, ErrorCode};
 use super::json::{self, Json};
 use super::object::Object;
 use super::protocol::{
-    error_from_response, invalid_response, json_object, percent_encode, Credential, HttpRequest,
-    HttpResponse, Op, JSON_TYPE,
+    error_from_response, invalid_response, json_object, Credential, HttpRequest, HttpResponse, Op,
+    JSON_TYPE,
 };
 use super::social::is_provider_id;
 use super::url::join;
@@ -75,9 +75,11 @@ pub fn request(cfg: &Config, op: AccountOp) -> Result<HttpRequest, AuthError> {
             url.push_str("/resend");
             ("POST", Some("{}".to_owned()))
         }
+        // A provider id is letters, digits, `-` and `_` (checked above): nothing in it to
+        // percent-encode.
         AccountOp::Unlink(provider) => {
             url.push_str("/");
-            url.push_str(&percent_encode(provider));
+            url.push_str(provider);
             ("DELETE", None)
         }
         _ => ("GET", None),
