@@ -12,7 +12,7 @@ use super::clock::{Clock, Millis};
 use super::config::{Config, Protocol};
 use super::dpop::Dpop;
 use super::error::{AuthError, ErrorCode};
-use super::json::{self, write_num, write_str};
+use super::json::{self, write_num, write_str, Json};
 use super::object::Object;
 use super::passkey::{self, PasskeyOp};
 use super::persist;
@@ -320,10 +320,22 @@ impl Engine {
         reply: &Reply,
         local: Millis,
     ) -> Result<Answer, AuthError> {
-        let resp = Self::response(reply, local);
-        // Read once for every question below (and the error mapping).
+        // Parsed once for every question (and the error mapping), read borrowed by a
+        // function of its own: dropped here once, not at each of its nine returns.
         let parsed = json::parse(reply.body);
-        let body = parsed.as_ref();
+        self.sign_in_read(op, reply, parsed.as_ref(), local)
+    }
+
+    /// `sign_in_answer` with the body parsed (`body`: `json::parse` of `reply.body`).
+    #[inline(never)]
+    fn sign_in_read(
+        &mut self,
+        op: Op,
+        reply: &Reply,
+        body: Option<&Json>,
+        local: Millis,
+    ) -> Result<Answer, AuthError> {
+        let resp = Self::response(reply, local);
         if op == Op::Register
             && (200..300).contains(&reply.status)
             && !protocol::has_tokens(&self.cfg, body, reply.auth_token)
