@@ -78,7 +78,7 @@ pub fn request(cfg: &Config, op: AccountOp) -> Result<HttpRequest, AuthError> {
         // A provider id is letters, digits, `-` and `_` (checked above): nothing in it to
         // percent-encode.
         AccountOp::Unlink(provider) => {
-            url.push_str("/");
+            url.push('/');
             url.push_str(provider);
             ("DELETE", None)
         }

@@ -95,7 +95,7 @@ fn provider_post(
     credential: Credential,
 ) -> HttpRequest {
     let mut url = join(&cfg.base_url, base);
-    url.push_str("/");
+    url.push('/');
     url.push_str(provider);
     url.push_str(action);
     HttpRequest {
