@@ -294,7 +294,7 @@ fn checked_request(
     Err(AuthError::new(code, message))
 }
 
-const MISMATCH: &str = "This sign-in was not started in this tab (state mismatch): start it again";
+const MISMATCH: &str = "This sign-in was not started in this tab: start it again";
 
 fn mismatch() -> AuthError {
     AuthError::new(ErrorCode::StateMismatch, MISMATCH)
@@ -609,9 +609,11 @@ mod tests {
             (Some("garbage"), returned("s-123", "code", "")),
             (Some(r#"{"state":"s-123"}"#), returned("s-123", "code", "")),
         ] {
+            let err = finish_request(&c, pending, ret).unwrap_err();
+            assert_eq!(err.code, ErrorCode::StateMismatch);
             assert_eq!(
-                finish_request(&c, pending, ret).unwrap_err().code,
-                ErrorCode::StateMismatch
+                err.message,
+                "This sign-in was not started in this tab: start it again"
             );
         }
     }
