@@ -205,24 +205,26 @@ pub fn finish_request(
     if returned.state.is_none() && returned.code.is_none() && returned.error.is_none() {
         return Ok(None);
     }
-    match pending.and_then(json::object) {
-        // Read borrowed by one function: the parsed record is dropped here once, not at
-        // each of its refusals.
-        Some(pending) => checked_request(cfg, &pending, returned).map(Some),
-        None => Err(mismatch()),
-    }
+    // Read borrowed by one function: the parsed record is dropped here once, not at each
+    // of its refusals (no record is one of them).
+    let parsed = pending.and_then(json::object);
+    checked_request(cfg, parsed.as_ref(), returned).map(Some)
 }
 
-/// `finish_request` once there is a pending record: its checks in order, then the
-/// callback request. Every refusal leaves the checks with its code and message, made
-/// into one error in one place.
+/// `finish_request` past the page check: the pending record's checks in order (none is a
+/// state mismatch), then the callback request. Every refusal leaves the checks with its
+/// code and message, made into one error in one place.
 fn checked_request(
     cfg: &Config,
-    pending: &Json,
+    pending: Option<&Json>,
     returned: Returned,
 ) -> Result<HttpRequest, AuthError> {
     use ErrorCode::{ConsentDenied, ProviderError, StateMismatch};
     let (code, message) = 'refused: {
+        // None: this tab started nothing (or its record is unreadable).
+        let Some(pending) = pending else {
+            break 'refused (StateMismatch, MISMATCH);
+        };
         let (Some(provider), Some(state), Some(verifier), Some(flow), Some(issuer), Some(redirect)) = (
             pending.str_of("provider"),
             pending.str_of("state"),
@@ -295,10 +297,6 @@ fn checked_request(
 }
 
 const MISMATCH: &str = "This sign-in was not started in this tab: start it again";
-
-fn mismatch() -> AuthError {
-    AuthError::new(ErrorCode::StateMismatch, MISMATCH)
-}
 
 #[cfg(test)]
 mod tests {
