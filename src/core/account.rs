@@ -48,24 +48,24 @@ pub fn request(cfg: &Config, op: AccountOp) -> Result<HttpRequest, AuthError> {
             &cfg.endpoints.identities
         }
     };
-    // A pattern on the reference, not `as_deref()` (a call answering through memory).
-    let Some(base) = endpoint else {
-        return Err(AuthError::config(
-            "This call needs the json protocol's account endpoints",
-        ));
-    };
-    // What the caller gave, checked before anything is made.
-    match op {
-        AccountOp::VerifyEmail("") => {
+    // The endpoint (a pattern on the reference, not `as_deref()`: a call answering through
+    // memory), then what the caller gave, checked before anything is made; the two
+    // `config` refusals made in one place.
+    let refused = match (endpoint, op) {
+        (None, _) => "This call needs the json protocol's account endpoints",
+        (Some(_), AccountOp::VerifyEmail("")) => {
             return Err(invalid_field("token", "The link has no token", "Required"))
         }
-        AccountOp::Unlink(provider) if !is_provider_id(provider) => {
-            return Err(AuthError::config(
-                "unlink needs a provider id (letters, digits, - and _)",
-            ))
+        (Some(_), AccountOp::Unlink(provider)) if !is_provider_id(provider) => {
+            "unlink needs a provider id (letters, digits, - and _)"
         }
-        _ => {}
-    }
+        (Some(base), _) => return Ok(account_request(cfg, base, op)),
+    };
+    Err(AuthError::config(refused))
+}
+
+/// `request`'s request once its endpoint and arguments are known good.
+fn account_request(cfg: &Config, base: &str, op: AccountOp) -> HttpRequest {
     // The joined endpoint with the call's segment pushed on (no path `concat`ed, joined
     // again and dropped; as the passkeys' and sessions').
     let mut url = join(&cfg.base_url, base);
@@ -84,7 +84,7 @@ pub fn request(cfg: &Config, op: AccountOp) -> Result<HttpRequest, AuthError> {
         }
         _ => ("GET", None),
     };
-    Ok(HttpRequest {
+    HttpRequest {
         method,
         url,
         content_type: if body.is_some() {
@@ -98,7 +98,7 @@ pub fn request(cfg: &Config, op: AccountOp) -> Result<HttpRequest, AuthError> {
         } else {
             Credential::None
         },
-    })
+    }
 }
 
 /// The answer to `op`: the identities as JSON text for `Identities`, else "".
