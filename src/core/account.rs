@@ -9,8 +9,8 @@ use super::error::{AuthError, ErrorCode};
 use super::json::{self, Json};
 use super::object::Object;
 use super::protocol::{
-    error_from_response, invalid_response, json_object, percent_encode, post, Credential,
-    HttpRequest, HttpResponse, Op, JSON_TYPE,
+    error_from_response, invalid_response, json_object, Credential, HttpRequest, HttpResponse, Op,
+    JSON_TYPE,
 };
 use super::social::is_provider_id;
 use super::url::join;
@@ -48,46 +48,56 @@ pub fn request(cfg: &Config, op: AccountOp) -> Result<HttpRequest, AuthError> {
             &cfg.endpoints.identities
         }
     };
-    let Some(base) = endpoint.as_deref() else {
-        return Err(AuthError::config(
-            "This call needs the json protocol's account endpoints",
-        ));
+    // The endpoint (a pattern on the reference, not `as_deref()`: a call answering through
+    // memory), then what the caller gave, checked before anything is made; the two
+    // `config` refusals made in one place.
+    let refused = match (endpoint, op) {
+        (None, _) => "This call needs the json protocol's account endpoints",
+        (Some(_), AccountOp::VerifyEmail("")) => {
+            return Err(invalid_field("token", "The link has no token", "Required"))
+        }
+        (Some(_), AccountOp::Unlink(provider)) if !is_provider_id(provider) => {
+            "unlink needs a provider id (letters, digits, - and _)"
+        }
+        (Some(base), _) => return Ok(account_request(cfg, base, op)),
     };
-    match op {
-        AccountOp::VerifyEmail(token) => {
-            if token.is_empty() {
-                return Err(invalid_field("token", "The link has no token", "Required"));
-            }
-            Ok(post(cfg, base, JSON_TYPE, json_object(&[("token", token)])))
-        }
+    Err(AuthError::config(refused))
+}
+
+/// `request`'s request once its endpoint and arguments are known good.
+fn account_request(cfg: &Config, base: &str, op: AccountOp) -> HttpRequest {
+    // The joined endpoint with the call's segment pushed on (no path `concat`ed, joined
+    // again and dropped; as the passkeys' and sessions').
+    let mut url = join(&cfg.base_url, base);
+    let (method, body) = match op {
+        AccountOp::VerifyEmail(token) => ("POST", Some(json_object(&[("token", token)]))),
         AccountOp::ResendVerification => {
-            let mut r = post(cfg, &[base, "/resend"].concat(), JSON_TYPE, "{}".to_owned());
-            r.credential = Credential::Access;
-            Ok(r)
+            url.push_str("/resend");
+            ("POST", Some("{}".to_owned()))
         }
-        _ => {
-            // The list's path borrowed as it is (no copy to join).
-            let provider_path;
-            let (method, path) = match op {
-                AccountOp::Unlink(provider) => {
-                    if !is_provider_id(provider) {
-                        return Err(AuthError::config(
-                            "unlink needs a provider id (letters, digits, - and _)",
-                        ));
-                    }
-                    provider_path = [base, "/", &percent_encode(provider)].concat();
-                    ("DELETE", provider_path.as_str())
-                }
-                _ => ("GET", base),
-            };
-            Ok(HttpRequest {
-                method,
-                url: join(&cfg.base_url, path),
-                content_type: None,
-                body: None,
-                credential: Credential::Access,
-            })
+        // A provider id is letters, digits, `-` and `_` (checked above): nothing in it to
+        // percent-encode.
+        AccountOp::Unlink(provider) => {
+            url.push('/');
+            url.push_str(provider);
+            ("DELETE", None)
         }
+        _ => ("GET", None),
+    };
+    HttpRequest {
+        method,
+        url,
+        content_type: if body.is_some() {
+            Some(JSON_TYPE)
+        } else {
+            None
+        },
+        body,
+        credential: if op.needs_session() {
+            Credential::Access
+        } else {
+            Credential::None
+        },
     }
 }
 

@@ -12,7 +12,7 @@ use super::clock::{Clock, Millis};
 use super::config::{Config, Protocol};
 use super::dpop::Dpop;
 use super::error::{AuthError, ErrorCode};
-use super::json::{self, write_num, write_str};
+use super::json::{self, write_num, write_str, Json};
 use super::object::Object;
 use super::passkey::{self, PasskeyOp};
 use super::persist;
@@ -75,9 +75,10 @@ pub struct Outgoing {
 
 /// Whether the current token can be used now.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Access {
+pub enum Access<'a> {
     SignedOut,
-    Use(String),
+    /// The session's token, borrowed: the shell's answer copies it once.
+    Use(&'a str),
     /// Refresh first (then ask again).
     Refresh,
     /// Expired with nothing to renew it; `true` the first time (emit the event).
@@ -234,7 +235,7 @@ impl Engine {
             return false;
         }
         self.session = incoming;
-        self.error = None;
+        self.set_error(None);
         true
     }
 
@@ -319,10 +320,22 @@ impl Engine {
         reply: &Reply,
         local: Millis,
     ) -> Result<Answer, AuthError> {
-        let resp = Self::response(reply, local);
-        // Read once for every question below (and the error mapping).
+        // Parsed once for every question (and the error mapping), read borrowed by a
+        // function of its own: dropped here once, not at each of its nine returns.
         let parsed = json::parse(reply.body);
-        let body = parsed.as_ref();
+        self.sign_in_read(op, reply, parsed.as_ref(), local)
+    }
+
+    /// `sign_in_answer` with the body parsed (`body`: `json::parse` of `reply.body`).
+    #[inline(never)]
+    fn sign_in_read(
+        &mut self,
+        op: Op,
+        reply: &Reply,
+        body: Option<&Json>,
+        local: Millis,
+    ) -> Result<Answer, AuthError> {
+        let resp = Self::response(reply, local);
         if op == Op::Register
             && (200..300).contains(&reply.status)
             && !protocol::has_tokens(&self.cfg, body, reply.auth_token)
@@ -344,7 +357,7 @@ impl Engine {
                 if let Some(methods) = better_auth::two_factor_methods(reply.status, body) {
                     // The challenge is Better Auth's cookie; nothing to keep but the methods.
                     self.mfa = Some((String::new(), methods));
-                    self.error = None;
+                    self.set_error(None);
                     return Ok(Answer::Mfa);
                 }
             }
@@ -372,7 +385,7 @@ impl Engine {
         if matches!(op, Op::Login | Op::Social) {
             if let Some(challenge) = protocol::parse_mfa_challenge(reply.status, body) {
                 self.mfa = Some(challenge);
-                self.error = None;
+                self.set_error(None);
                 return Ok(Answer::Mfa);
             }
         }
@@ -405,7 +418,7 @@ impl Engine {
             }
         };
         // Better Auth's two-factor plugin has its own routes (core::better_auth).
-        let request = match (self.cfg.protocol, self.cfg.endpoints.mfa.as_deref()) {
+        let request = match (self.cfg.protocol, &self.cfg.endpoints.mfa) {
             (Protocol::BetterAuth, Some(path)) => Some(better_auth::two_factor_request(
                 &self.cfg, path, recovery, code,
             )),
@@ -491,7 +504,7 @@ impl Engine {
             }
         }
         self.session = Some(session);
-        self.error = None;
+        self.set_error(None);
         if event == Event::SignedIn {
             // Signed in: a pending second factor (Better Auth's, answered through an
             // exchange) is over.
@@ -519,7 +532,7 @@ impl Engine {
     // ---- using the token ---------------------------------------------------------------
 
     /// The token to send now, or what must happen first.
-    pub fn access(&mut self, local: Millis) -> Access {
+    pub fn access(&mut self, local: Millis) -> Access<'_> {
         let now = self.now(local);
         let Some(s) = self.session.as_ref() else {
             return Access::SignedOut;
@@ -537,7 +550,11 @@ impl Engine {
             }
             return Access::Expired(first);
         }
-        Access::Use(s.access_token.clone())
+        // Borrowed again (the one above may not outlive `set_error`'s path).
+        match &self.session {
+            Some(s) => Access::Use(&s.access_token),
+            None => Access::SignedOut,
+        }
     }
 
     /// The token after a refresh attempt (failed or not): still usable, or None.
@@ -575,10 +592,11 @@ impl Engine {
 
     /// Whether another tab already replaced `refresh_token` (as far as this one knows).
     pub fn superseded(&self, refresh_token: &str) -> bool {
-        self.session
-            .as_ref()
-            .and_then(|s| s.refresh_token.as_deref())
-            != Some(refresh_token)
+        // A pattern, not `Option<&str> !=` (a monomorph of its own in the wasm).
+        !matches!(
+            &self.session,
+            Some(Session { refresh_token: Some(t), .. }) if t.as_str() == refresh_token
+        )
     }
 
     pub fn refresh_request(&mut self, refresh_token: &str) -> Issued {
@@ -756,7 +774,7 @@ impl Engine {
     ) -> Result<String, AuthError> {
         match account::parse_answer(op, &Self::response(reply, local)) {
             Ok(text) => {
-                self.error = None;
+                self.set_error(None);
                 Ok(text)
             }
             Err(e) => self.fail(e),
@@ -792,7 +810,7 @@ impl Engine {
     ) -> Result<String, AuthError> {
         match passkey::parse_answer(kind, &Self::response(reply, local)) {
             Ok(text) => {
-                self.error = None;
+                self.set_error(None);
                 Ok(text)
             }
             Err(e) => self.fail(e),
@@ -851,7 +869,13 @@ impl Engine {
 
     /// The claims, for protocols without a `me` endpoint.
     pub fn claims(&self) -> Option<&str> {
-        self.session.as_ref()?.claims.as_deref()
+        // A pattern, not `as_deref` (a call answering through memory).
+        match &self.session {
+            Some(Session {
+                claims: Some(c), ..
+            }) => Some(c),
+            _ => None,
+        }
     }
 
     /// The `me` answer: the user as JSON text (`user_updated`); a revoked session
@@ -862,7 +886,7 @@ impl Engine {
                 if let Some(s) = self.session.as_mut() {
                     s.user = Some(user.clone());
                 }
-                self.error = None;
+                self.set_error(None);
                 Ok(user)
             }
             Err(e) => {

@@ -77,10 +77,12 @@ impl PasskeyOp<'_> {
 
 /// The request for `op`; `config` when the protocol has no passkey endpoints.
 pub fn request(cfg: &Config, op: PasskeyOp) -> Result<HttpRequest, AuthError> {
-    let base =
-        cfg.endpoints.passkeys.as_deref().ok_or_else(|| {
-            AuthError::config("Passkeys need the json protocol's passkey endpoints")
-        })?;
+    // A pattern on the reference, not `as_deref()` (a call answering through memory).
+    let Some(base) = &cfg.endpoints.passkeys else {
+        return Err(AuthError::config(
+            "Passkeys need the json protocol's passkey endpoints",
+        ));
+    };
     // (method, path under `base`, what it ends with (an id, `/options`), the JSON body).
     let (method, path, id, body) = match op {
         PasskeyOp::RegisterOptions { password } => (

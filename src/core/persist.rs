@@ -50,7 +50,16 @@ pub fn encode(session: &Session) -> String {
 /// Read a stored value. Also accepts the unversioned `{access_token, refresh_token}`
 /// object that apps built on the seed stored, migrating it to version 1.
 pub fn decode(text: &str, now: Millis) -> Result<Session, Discard> {
-    let value = json::object(text).ok_or(Discard::NotJson)?;
+    match json::object(text) {
+        // Read borrowed by one function: the parsed record is dropped here once, not at
+        // each of its refusals.
+        Some(value) => decode_record(&value, now),
+        None => Err(Discard::NotJson),
+    }
+}
+
+/// `decode` once the text is a JSON object.
+fn decode_record(value: &Json, now: Millis) -> Result<Session, Discard> {
     match value.get("v") {
         None => {}
         Some(Json::Num(v)) if v.value() == VERSION => {}

@@ -5,7 +5,6 @@ use crate::prelude::*;
 
 use super::clock::Millis;
 use super::error::{AuthError, ErrorCode};
-use super::json;
 use super::jwt::{self, looks_like_jwt};
 
 /// Tokens from a sign-in or refresh response (core::protocol reads them from the
@@ -97,19 +96,16 @@ impl Session {
             // wasm would copy and drop): the same judge, `decode_in_place`.
             let mut buf = session.access_token.as_bytes().to_vec();
             let ([exp, _, iat], text) = jwt::decode_in_place(&mut buf)?;
-            let Some(payload) = json::parse(text) else {
-                return Err(AuthError::new(
-                    ErrorCode::InvalidToken,
-                    "Token segment is not a base64url JSON object",
-                ));
-            };
             if let Some(exp) = exp {
                 session.expires_at = Some(exp as f64 * 1000.0);
             }
             if let Some(iat) = iat {
                 session.issued_at = iat as f64 * 1000.0;
             }
-            session.claims = Some(payload.to_text());
+            // The payload's own text, as decodeJwt hands it to `JSON.parse`:
+            // `decode_in_place` judged it a JSON object exactly as `json::parse` would,
+            // and JS parses it (the view, CLAIMS), so it is not parsed and written again.
+            session.claims = Some(text.to_owned());
         }
         Ok(session)
     }
@@ -211,6 +207,20 @@ pub(crate) mod tests {
             s.claims.as_deref(),
             Some(r#"{"sub":"1","iat":1000,"exp":1900}"#)
         );
+    }
+
+    #[test]
+    fn the_claims_are_the_payloads_own_text() {
+        // As decodeJwt hands it to `JSON.parse`: not parsed and written again here.
+        let payload = r#"{ "sub": "1", "name": "\u00e9", "exp": 1.9e3 }"#;
+        let s = Session::from_tokens(tokens(jwt(payload), None, None), 0.0).unwrap();
+        assert_eq!(s.claims.as_deref(), Some(payload));
+        assert_eq!(s.expires_at, Some(1900.0 * S));
+        // Judged as `json::parse` judges it: a payload that is no JSON object is refused.
+        for bad in [r#"["sub"]"#, r#"{"sub":1"#, r#"{"sub":1} x"#] {
+            let err = Session::from_tokens(tokens(jwt(bad), None, None), 0.0).unwrap_err();
+            assert_eq!(err.code, ErrorCode::InvalidToken, "{bad}");
+        }
     }
 
     #[test]

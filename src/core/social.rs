@@ -18,10 +18,9 @@ use super::error::{AuthError, ErrorCode};
 use super::json::{self, Json};
 use super::object::Object;
 use super::protocol::{
-    error_from_response, invalid_response, post, Credential, HttpRequest, HttpResponse, Op,
-    JSON_TYPE,
+    error_from_response, invalid_response, Credential, HttpRequest, HttpResponse, Op, JSON_TYPE,
 };
-use super::url::origin_of;
+use super::url::{join, origin_of};
 
 /// `POST {social}/{provider}/start` with the PKCE challenge, the state and where
 /// the provider must send the user back. `link`: link the provider to the
@@ -34,7 +33,8 @@ pub fn start_request(
     state: &str,
     link: bool,
 ) -> Result<HttpRequest, AuthError> {
-    let Some(base) = cfg.endpoints.social.as_deref() else {
+    // A pattern on the reference, not `as_deref()` (a call answering through memory).
+    let Some(base) = &cfg.endpoints.social else {
         return Err(AuthError::config(
             "Social sign-in needs the json protocol's social endpoint",
         ));
@@ -52,7 +52,7 @@ pub fn start_request(
     if cfg.protocol == Protocol::BetterAuth {
         if link {
             return Err(AuthError::config(
-                "linkWith is not available with better-auth: link accounts in Better Auth",
+                "linkWith is not available with better-auth",
             ));
         }
         return Ok(better_auth::social_start_request(
@@ -63,18 +63,48 @@ pub fn start_request(
             state,
         ));
     }
-    let path = [base, "/", provider, "/start"].concat();
     let mut body = Object::new();
     body.str("redirect_uri", redirect_to)
         .str("code_challenge", challenge)
         .str("code_challenge_method", "S256")
         .str("state", state);
-    if !link {
-        return Ok(post(cfg, &path, JSON_TYPE, body.end()));
+    let credential = if link {
+        body.raw("link", "true");
+        Credential::Access
+    } else {
+        Credential::None
+    };
+    Ok(provider_post(
+        cfg,
+        base,
+        provider,
+        "/start",
+        body.end(),
+        credential,
+    ))
+}
+
+/// `POST {base}/{provider}{action}`: the URL as the joined base with the provider's
+/// segment pushed on (no path `concat`ed, joined again and dropped; as the passkeys').
+fn provider_post(
+    cfg: &Config,
+    base: &str,
+    provider: &str,
+    action: &str,
+    body: String,
+    credential: Credential,
+) -> HttpRequest {
+    let mut url = join(&cfg.base_url, base);
+    url.push('/');
+    url.push_str(provider);
+    url.push_str(action);
+    HttpRequest {
+        method: "POST",
+        url,
+        content_type: Some(JSON_TYPE),
+        body: Some(body),
+        credential,
     }
-    let mut request = post(cfg, &path, JSON_TYPE, body.raw("link", "true").end());
-    request.credential = Credential::Access;
-    Ok(request)
 }
 
 pub(super) fn is_provider_id(id: &str) -> bool {
@@ -175,24 +205,26 @@ pub fn finish_request(
     if returned.state.is_none() && returned.code.is_none() && returned.error.is_none() {
         return Ok(None);
     }
-    match pending.and_then(json::object) {
-        // Read borrowed by one function: the parsed record is dropped here once, not at
-        // each of its refusals.
-        Some(pending) => checked_request(cfg, &pending, returned).map(Some),
-        None => Err(mismatch()),
-    }
+    // Read borrowed by one function: the parsed record is dropped here once, not at each
+    // of its refusals (no record is one of them).
+    let parsed = pending.and_then(json::object);
+    checked_request(cfg, parsed.as_ref(), returned).map(Some)
 }
 
-/// `finish_request` once there is a pending record: its checks in order, then the
-/// callback request. Every refusal leaves the checks with its code and message, made
-/// into one error in one place.
+/// `finish_request` past the page check: the pending record's checks in order (none is a
+/// state mismatch), then the callback request. Every refusal leaves the checks with its
+/// code and message, made into one error in one place.
 fn checked_request(
     cfg: &Config,
-    pending: &Json,
+    pending: Option<&Json>,
     returned: Returned,
 ) -> Result<HttpRequest, AuthError> {
     use ErrorCode::{ConsentDenied, ProviderError, StateMismatch};
     let (code, message) = 'refused: {
+        // None: this tab started nothing (or its record is unreadable).
+        let Some(pending) = pending else {
+            break 'refused (StateMismatch, MISMATCH);
+        };
         let (Some(provider), Some(state), Some(verifier), Some(flow), Some(issuer), Some(redirect)) = (
             pending.str_of("provider"),
             pending.str_of("state"),
@@ -237,10 +269,9 @@ fn checked_request(
             // Better Auth took the code on its own callback and set its session cookie.
             return better_auth::session_request(cfg);
         }
-        let (Some(code), Some(base)) = (returned.code, cfg.endpoints.social.as_deref()) else {
+        let (Some(code), Some(base)) = (returned.code, &cfg.endpoints.social) else {
             break 'refused (ProviderError, "The sign-in provider sent no code");
         };
-        let path = [base, "/", provider, "/callback"].concat();
         let mut body = Object::new();
         body.str("code", code)
             .str("code_verifier", verifier)
@@ -248,20 +279,24 @@ fn checked_request(
             // Forwarded so the backend checks it too (RFC 9207 is the client's check; the
             // backend's flow knows the issuer as well).
             .opt_str("iss", returned.iss);
-        let mut request = post(cfg, &path, JSON_TYPE, body.end());
-        if matches!(pending.get("link"), Some(Json::Bool(true))) {
-            request.credential = Credential::Access;
-        }
-        return Ok(request);
+        let credential = if matches!(pending.get("link"), Some(Json::Bool(true))) {
+            Credential::Access
+        } else {
+            Credential::None
+        };
+        return Ok(provider_post(
+            cfg,
+            base,
+            provider,
+            "/callback",
+            body.end(),
+            credential,
+        ));
     };
     Err(AuthError::new(code, message))
 }
 
-const MISMATCH: &str = "This sign-in was not started in this tab (state mismatch): start it again";
-
-fn mismatch() -> AuthError {
-    AuthError::new(ErrorCode::StateMismatch, MISMATCH)
-}
+const MISMATCH: &str = "This sign-in was not started in this tab: start it again";
 
 #[cfg(test)]
 mod tests {
@@ -355,6 +390,7 @@ mod tests {
         assert_eq!(started.url, "http://127.0.0.1:8000/api/auth/sign-in/social");
         let err = start_request(&ba, "acme", "http://x.test/cb", "c", "s", true).unwrap_err();
         assert_eq!(err.code, ErrorCode::Config);
+        assert_eq!(err.message, "linkWith is not available with better-auth");
         let err = start_request(&ba, "../x", "http://x.test/cb", "c", "s", false).unwrap_err();
         assert_eq!(err.code, ErrorCode::Config);
     }
@@ -476,6 +512,21 @@ mod tests {
         );
     }
 
+    /// The code and verifier go to the configured social endpoint, whatever the tab's
+    /// record names as its provider (it is pushed on after the joined endpoint; a
+    /// record's `://` once made the whole path read as an absolute URL).
+    #[test]
+    fn the_callback_goes_under_the_configured_endpoint() {
+        let odd = PENDING.replace(r#""provider":"acme""#, r#""provider":"x://evil.test""#);
+        let r = finish_request(&cfg("json"), Some(&odd), returned("s-123", "c", ""))
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            r.url,
+            "http://127.0.0.1:8000/auth/oauth/x://evil.test/callback"
+        );
+    }
+
     /// RFC 9700 4.4: a sign-in started with one provider must not send a code that
     /// another provider issued (and the verifier) to the first one's token endpoint.
     #[test]
@@ -556,9 +607,11 @@ mod tests {
             (Some("garbage"), returned("s-123", "code", "")),
             (Some(r#"{"state":"s-123"}"#), returned("s-123", "code", "")),
         ] {
+            let err = finish_request(&c, pending, ret).unwrap_err();
+            assert_eq!(err.code, ErrorCode::StateMismatch);
             assert_eq!(
-                finish_request(&c, pending, ret).unwrap_err().code,
-                ErrorCode::StateMismatch
+                err.message,
+                "This sign-in was not started in this tab: start it again"
             );
         }
     }

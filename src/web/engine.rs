@@ -228,11 +228,15 @@ fn call_input(len: usize) -> usize {
 /// does not fit or is no UTF-8 (js/engine.js writes neither) reads as "".
 fn args(lens: [u32; 4]) -> [&'static str; 4] {
     let mut rest: &[u8] = input();
-    lens.map(|len| {
-        let (arg, tail) = rest.split_at_checked(len as usize).unwrap_or_default();
+    let mut args = [""; 4];
+    // A zip of the two arrays, not `lens.map(..)`: the array map's generic code (its
+    // `try_map` and drain) was linked for this one call.
+    for (arg, &len) in args.iter_mut().zip(&lens) {
+        let (bytes, tail) = rest.split_at_checked(len as usize).unwrap_or_default();
         rest = tail;
-        utf8(arg).unwrap_or_default()
-    })
+        *arg = utf8(bytes).unwrap_or_default();
+    }
+    args
 }
 
 /// Keeps `answer` (dropping the one before) and answers where its address and length are.
@@ -390,7 +394,7 @@ pub fn call_handle(
         }
         // "1" and the token, or the word js/engine.js answers as it is.
         op::ACCESS => match e.access(x) {
-            Access::Use(token) => ["1", &token].concat(),
+            Access::Use(token) => ["1", token].concat(),
             Access::Refresh => "refresh".to_owned(),
             Access::Expired(true) => "expired".to_owned(),
             Access::SignedOut | Access::Expired(false) => "none".to_owned(),
