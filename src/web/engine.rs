@@ -45,7 +45,7 @@ fn request_text(issued: &Issued, cookie: bool) -> String {
     text.end()
 }
 
-/// The operations of `call_handle`: the one table, which js/engine.js and
+/// The operations of `call_handle`: the one table, which js/ops.js and
 /// tests/engine_wasm.rs copy (tests/ops-table.test.mjs fails when a copy differs).
 mod op {
     pub const CONFIGURE: u32 = 0;
