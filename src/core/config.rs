@@ -115,8 +115,8 @@ pub struct RawConfig<'a> {
     pub leeway: Option<f64>,
     /// `allowedOrigins` as given (`validate` checks it).
     pub allowed_origins: Option<&'a Json>,
-    /// (operation, path) pairs from `endpoints`.
-    pub endpoints: Vec<(String, String)>,
+    /// `endpoints` as given (`validate` checks it): operation -> path.
+    pub endpoints: Option<&'a Json>,
     /// `retry.baseDelay` / `retry.maxDelay`, ms.
     pub retry_base_delay: Option<f64>,
     pub retry_max_delay: Option<f64>,
@@ -198,11 +198,11 @@ impl<'a> RawConfig<'a> {
         // refused with the message for a wrong type: one refusal per option.
         // Judged by `validate`, in place: a check here and a read there measured larger.
         let allowed_origins = present("allowedOrigins");
-        // `endpoints` and `fields`: objects of strings, read by one function (each
-        // instance of the iterator chain costs the wasm).
+        let endpoints = present("endpoints");
+        // `fields`: an object of strings.
         let pairs = |key: &str| -> Result<Vec<(String, String)>, AuthError> {
             let mut out = Vec::new();
-            let wrong = || AuthError::config_named(key, " must be an object of paths");
+            let wrong = || AuthError::config_named(key, WRONG_PAIRS);
             let members: &[(String, Json)] = match present(key) {
                 None => &[],
                 Some(Json::Obj(members)) => members,
@@ -216,7 +216,6 @@ impl<'a> RawConfig<'a> {
             }
             Ok(out)
         };
-        let endpoints = pairs("endpoints")?;
         let fields = pairs("fields")?;
         let retry = present("retry");
         // Read in the order the errors are reported.
@@ -256,6 +255,9 @@ impl<'a> RawConfig<'a> {
         })
     }
 }
+
+/// The refusal of `endpoints` or `fields` when it is no object of texts.
+const WRONG_PAIRS: &str = " must be an object of paths";
 
 fn wrong_origins() -> AuthError {
     AuthError::config("allowedOrigins must be an array of origins")
@@ -412,9 +414,17 @@ impl Config {
             // `[String]::contains` for this one site besides that one.
             allowed_origins.push(origin);
         }
+        let wrong_endpoints = || AuthError::config_named("endpoints", WRONG_PAIRS);
+        let members: &[(String, Json)] = match raw.endpoints {
+            None => &[],
+            Some(Json::Obj(members)) => members,
+            Some(_) => return Err(wrong_endpoints()),
+        };
         let mut endpoints = Endpoints::defaults(protocol);
-        // By reference (a clone per path): no `vec::IntoIter` in the wasm.
-        for (op, path) in &raw.endpoints {
+        for (op, path) in members {
+            let Json::Str(path) = path else {
+                return Err(wrong_endpoints());
+            };
             if path.is_empty() {
                 return Err(AuthError::config(
                     "endpoints entries must be non-empty paths",
@@ -800,7 +810,7 @@ mod tests {
                 ..raw("http://localhost")
             },
             RawConfig {
-                endpoints: vec![("signin".into(), "/x".into())],
+                endpoints: Some(&Json::Obj(vec![("signin".into(), Json::Str("/x".into()))])),
                 ..raw("http://localhost")
             },
             RawConfig {
@@ -828,11 +838,11 @@ mod tests {
     fn oauth2_defaults_and_overrides() {
         let c = Config::validate(RawConfig {
             protocol: Some("oauth2-password"),
-            endpoints: vec![
-                ("login".into(), "/auth/token".into()),
-                ("refresh".into(), "/auth/token".into()),
-                ("me".into(), "/auth/me".into()),
-            ],
+            endpoints: Some(&Json::Obj(vec![
+                ("login".into(), Json::Str("/auth/token".into())),
+                ("refresh".into(), Json::Str("/auth/token".into())),
+                ("me".into(), Json::Str("/auth/me".into())),
+            ])),
             ..raw("http://localhost:8000")
         })
         .unwrap();
