@@ -179,20 +179,21 @@ impl<'a> RawConfig<'a> {
                 Some(_) => Err(AuthError::config_named(key, " must be a string")),
             }
         };
-        // The member `key` of `object` (the options or `retry`), named `name` in errors.
-        let number =
-            |object: Option<&Json>, key: &str, name: &str| -> Result<Option<f64>, AuthError> {
-                // A match, not `and_then(..)`: that monomorph would be this closure's alone.
-                let member = match object {
-                    Some(object) => object.get(key),
-                    None => None,
-                };
-                match member {
-                    None | Some(Json::Null) => Ok(None),
-                    Some(Json::Num(n)) => Ok(Some(n.value())),
-                    Some(_) => Err(AuthError::config_named(name, " must be a number")),
-                }
+        // The member `key` of `object` (the options or `retry`). One that is no number
+        // reads as NaN, which `validate` refuses as out of its range: the one refusal
+        // of a number option says what it must be.
+        let number = |object: Option<&Json>, key: &str| -> Option<f64> {
+            // A match, not `and_then(..)`: that monomorph would be this closure's alone.
+            let member = match object {
+                Some(object) => object.get(key),
+                None => None,
             };
+            match member {
+                None | Some(Json::Null) => None,
+                Some(Json::Num(n)) => Some(n.value()),
+                Some(_) => Some(f64::NAN),
+            }
+        };
         // Loops, not `collect::<Result<..>>`: that adapter costs half a KB of wasm.
         // A list that is not all strings, or an object whose values are not, is
         // refused with the message for a wrong type: one refusal per option.
@@ -224,12 +225,12 @@ impl<'a> RawConfig<'a> {
         let storage = text("storage")?;
         let storage_key = text("storageKey")?;
         let options = Some(value);
-        let refresh_margin = number(options, "refreshMargin", "refreshMargin")?;
-        let leeway = number(options, "leeway", "leeway")?;
-        let retry_base_delay = number(retry, "baseDelay", "retry.baseDelay")?;
-        let retry_max_delay = number(retry, "maxDelay", "retry.maxDelay")?;
-        let lock_timeout = number(options, "lockTimeout", "lockTimeout")?;
-        let timeout = number(options, "timeout", "timeout")?;
+        let refresh_margin = number(options, "refreshMargin");
+        let leeway = number(options, "leeway");
+        let retry_base_delay = number(retry, "baseDelay");
+        let retry_max_delay = number(retry, "maxDelay");
+        let lock_timeout = number(options, "lockTimeout");
+        let timeout = number(options, "timeout");
         let refresh_transport = text("refreshTransport")?;
         let dpop = match present("dpop") {
             None => None,
@@ -629,7 +630,7 @@ mod tests {
             (r#"{"baseUrl":8000}"#, "baseUrl must be a string"),
             (
                 r#"{"baseUrl":"http://localhost","leeway":"30"}"#,
-                "leeway must be a number",
+                "leeway must be a number of seconds between 0 and 86400",
             ),
             (
                 r#"{"baseUrl":"http://localhost","allowedOrigins":"x"}"#,
@@ -649,7 +650,7 @@ mod tests {
             ),
             (
                 r#"{"baseUrl":"http://localhost","retry":{"baseDelay":"x"}}"#,
-                "retry.baseDelay must be a number",
+                "retry.baseDelay must be a number of milliseconds between 0 and 3600000",
             ),
         ] {
             let err = from_json(text).unwrap_err();
