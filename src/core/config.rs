@@ -170,13 +170,14 @@ impl<'a> RawConfig<'a> {
     /// take their defaults; a member of the wrong type is a `config` error.
     pub fn from_json(value: &'a Json) -> Result<RawConfig<'a>, AuthError> {
         let present = |key: &str| value.get(key).filter(|v| !matches!(v, Json::Null));
-        // Matches, not `map(..).transpose()`: less code per closure.
-        // Borrowed: `validate` copies what it keeps.
-        let text = |key: &str| -> Result<Option<&'a str>, AuthError> {
+        // Borrowed: `validate` copies what it keeps. One that is no text reads as the
+        // empty text, which `validate` refuses for each text option saying what it
+        // must be: one refusal per option, no `Result` per read.
+        let text = |key: &str| -> Option<&'a str> {
             match present(key) {
-                None => Ok(None),
-                Some(Json::Str(s)) => Ok(Some(s)),
-                Some(_) => Err(AuthError::config_named(key, " must be a string")),
+                None => None,
+                Some(Json::Str(s)) => Some(s),
+                Some(_) => Some(""),
             }
         };
         // The member `key` of `object` (the options or `retry`). One that is no number
@@ -219,11 +220,10 @@ impl<'a> RawConfig<'a> {
         };
         let fields = pairs("fields")?;
         let retry = present("retry");
-        // Read in the order the errors are reported.
-        let base_url = text("baseUrl")?;
-        let protocol = text("protocol")?;
-        let storage = text("storage")?;
-        let storage_key = text("storageKey")?;
+        let base_url = text("baseUrl");
+        let protocol = text("protocol");
+        let storage = text("storage");
+        let storage_key = text("storageKey");
         let options = Some(value);
         let refresh_margin = number(options, "refreshMargin");
         let leeway = number(options, "leeway");
@@ -231,7 +231,7 @@ impl<'a> RawConfig<'a> {
         let retry_max_delay = number(retry, "maxDelay");
         let lock_timeout = number(options, "lockTimeout");
         let timeout = number(options, "timeout");
-        let refresh_transport = text("refreshTransport")?;
+        let refresh_transport = text("refreshTransport");
         let dpop = match present("dpop") {
             None => None,
             Some(Json::Bool(on)) => Some(*on),
@@ -370,7 +370,7 @@ impl Config {
         // Next to storage, as in `Config` (and before anything below owns memory).
         let storage_key = raw.storage_key.unwrap_or("auth-wasm");
         if storage_key.is_empty() {
-            return Err(AuthError::config("storageKey must not be empty"));
+            return Err(AuthError::config("storageKey must be a non-empty string"));
         }
         let refresh_cookie = match raw.refresh_transport {
             None | Some("body") => false,
@@ -545,12 +545,12 @@ mod tests {
         );
         assert_eq!(
             message(r#"{"baseUrl":1,"protocol":2}"#),
-            "baseUrl must be a string"
+            "baseUrl must be an absolute http(s) URL"
         );
         // storageKey next to storage, before the options after it in `Config`.
         assert_eq!(
             message(r#"{"baseUrl":"http://localhost","storageKey":"","fields":{"x":"y"}}"#),
-            "storageKey must not be empty"
+            "storageKey must be a non-empty string"
         );
         // allowedOrigins is judged in its place in `Config`, after storage.
         assert_eq!(
@@ -627,7 +627,24 @@ mod tests {
         for (text, message) in [
             ("[]", "AuthClient needs a config object with baseUrl"),
             ("not json", "AuthClient needs a config object with baseUrl"),
-            (r#"{"baseUrl":8000}"#, "baseUrl must be a string"),
+            (r#"{"baseUrl":8000}"#, "baseUrl must be an absolute http(s) URL"),
+            // A text option that is no text has the one refusal of its wrong values.
+            (
+                r#"{"baseUrl":"http://localhost","protocol":1}"#,
+                "protocol must be \"json\", \"oauth2-password\" or \"better-auth\"",
+            ),
+            (
+                r#"{"baseUrl":"http://localhost","storage":true}"#,
+                "storage must be \"local\", \"session\" or \"memory\"",
+            ),
+            (
+                r#"{"baseUrl":"http://localhost","storageKey":1}"#,
+                "storageKey must be a non-empty string",
+            ),
+            (
+                r#"{"baseUrl":"http://localhost","refreshTransport":{}}"#,
+                "refreshTransport must be \"body\" or \"cookie\"",
+            ),
             (
                 r#"{"baseUrl":"http://localhost","leeway":"30"}"#,
                 "leeway must be a number of seconds between 0 and 86400",
