@@ -126,8 +126,9 @@ pub struct RawConfig<'a> {
     pub timeout: Option<f64>,
     /// `refreshTransport`: "body" (default) or "cookie".
     pub refresh_transport: Option<&'a str>,
-    /// `dpop`: bind tokens to a key of this browser (RFC 9449).
-    pub dpop: Option<bool>,
+    /// `dpop` as given (`validate` checks it): bind tokens to a key of this browser
+    /// (RFC 9449).
+    pub dpop: Option<&'a Json>,
     /// (name, path) pairs from `fields`.
     pub fields: Vec<(String, String)>,
 }
@@ -232,11 +233,7 @@ impl<'a> RawConfig<'a> {
         let lock_timeout = number(options, "lockTimeout");
         let timeout = number(options, "timeout");
         let refresh_transport = text("refreshTransport");
-        let dpop = match present("dpop") {
-            None => None,
-            Some(Json::Bool(on)) => Some(*on),
-            Some(_) => return Err(AuthError::config("dpop must be true or false")),
-        };
+        let dpop = present("dpop");
         Ok(RawConfig {
             base_url,
             protocol,
@@ -384,7 +381,11 @@ impl Config {
                 ))
             }
         };
-        let dpop = raw.dpop.unwrap_or(false);
+        let dpop = match raw.dpop {
+            None => false,
+            Some(Json::Bool(on)) => *on,
+            Some(_) => return Err(AuthError::config("dpop must be true or false")),
+        };
         if dpop && protocol == Protocol::BetterAuth {
             // Better Auth issues no DPoP-bound tokens: the proof would be ignored and
             // the tokens bearer tokens after all.
