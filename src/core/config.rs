@@ -7,7 +7,7 @@ use super::error::AuthError;
 use super::fields::Fields;
 use super::json::{self, Json};
 use super::schedule::Backoff;
-use super::url::{is_loopback_origin, origin_of, trim_end_slashes};
+use super::url::{is_trustworthy_origin, origin_of, trim_end_slashes};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Protocol {
@@ -502,7 +502,7 @@ impl Config {
 }
 
 fn require_https(origin: &str, name: &str) -> Result<(), AuthError> {
-    if origin.starts_with("https://") || is_loopback_origin(origin) {
+    if is_trustworthy_origin(origin) {
         Ok(())
     } else {
         Err(AuthError::config_named(

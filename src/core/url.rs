@@ -106,19 +106,6 @@ fn valid_port(port: &str) -> bool {
     (1..=5).contains(&i)
 }
 
-/// Host of an origin produced by `origin_of`.
-fn host_of(origin: &str) -> &str {
-    // Matches, not `map_or`/`and_then` with closures: each a monomorph of its own.
-    let rest = match split_scheme(origin) {
-        Some((_, rest)) => rest,
-        None => origin,
-    };
-    match host_end(rest) {
-        Some(end) => rest.get(..end).unwrap_or(rest),
-        None => rest,
-    }
-}
-
 /// Where the host of `host[:port]` ends: after an IPv6 literal's `]` (None when it is
 /// not closed), else at the first `:` or the end.
 fn host_end(host_port: &str) -> Option<usize> {
@@ -137,13 +124,25 @@ fn host_end(host_port: &str) -> Option<usize> {
     (!literal).then_some(end)
 }
 
-/// localhost, 127.0.0.0/8 and [::1]: where plain http is acceptable.
-pub fn is_loopback_origin(origin: &str) -> bool {
-    let host = host_of(origin);
-    host == "localhost"
-        || host.ends_with(".localhost")
-        || host == "[::1]"
-        || (host.starts_with("127.") && is_ipv4(host))
+/// Whether an origin as `origin_of` writes it is potentially trustworthy (W3C Secure
+/// Contexts): https, or plain http on localhost, 127.0.0.0/8 or [::1].
+pub fn is_trustworthy_origin(origin: &str) -> bool {
+    if origin.starts_with("https://") {
+        return true;
+    }
+    // Its scheme and host as written (lower case), no search for `://`.
+    let Some(host_port) = origin.strip_prefix("http://") else {
+        return false;
+    };
+    let host = match host_end(host_port) {
+        Some(end) => host_port.get(..end).unwrap_or(host_port),
+        None => host_port,
+    };
+    // A match, not `host == "localhost"`: no `<&str as PartialEq<&str>>` call per text.
+    match host {
+        "localhost" | "[::1]" => true,
+        _ => host.ends_with(".localhost") || (host.starts_with("127.") && is_ipv4(host)),
+    }
 }
 
 /// Four dot-separated decimal octets (leading zeros allowed, as before). A byte scan:
@@ -253,23 +252,27 @@ mod tests {
     }
 
     #[test]
-    fn loopback_detection() {
+    fn https_or_loopback_is_trustworthy() {
         for o in [
+            "https://example.com",
+            "https://example.com:8443",
             "http://localhost:8000",
             "http://127.0.0.1",
             "http://127.1.2.3:9",
             "http://[::1]:3000",
             "http://app.localhost",
         ] {
-            assert!(is_loopback_origin(o), "{o}");
+            assert!(is_trustworthy_origin(o), "{o}");
         }
         for o in [
             "http://example.com",
             "http://127.0.0.1.evil.com",
             "http://localhost.evil.com",
             "http://10.0.0.1",
+            "ftp://localhost",
+            "localhost",
         ] {
-            assert!(!is_loopback_origin(o), "{o}");
+            assert!(!is_trustworthy_origin(o), "{o}");
         }
     }
 
