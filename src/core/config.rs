@@ -257,6 +257,10 @@ impl<'a> RawConfig<'a> {
 /// The refusal of `endpoints` or `fields` when it is no object of texts.
 const WRONG_PAIRS: &str = " must be an object of paths";
 
+fn wrong_endpoints() -> AuthError {
+    AuthError::config_named("endpoints", WRONG_PAIRS)
+}
+
 fn wrong_origins() -> AuthError {
     AuthError::config("allowedOrigins must be an array of origins")
 }
@@ -416,7 +420,6 @@ impl Config {
             // `[String]::contains` for this one site besides that one.
             allowed_origins.push(origin);
         }
-        let wrong_endpoints = || AuthError::config_named("endpoints", WRONG_PAIRS);
         let members: &[(String, Json)] = match raw.endpoints {
             None => &[],
             Some(Json::Obj(members)) => members,
