@@ -111,19 +111,20 @@ pub struct RawConfig<'a> {
     pub protocol: Option<&'a str>,
     pub storage: Option<&'a str>,
     pub storage_key: Option<&'a str>,
-    pub refresh_margin: Option<f64>,
-    pub leeway: Option<f64>,
+    /// The number options as given (`validate` checks them), seconds.
+    pub refresh_margin: Option<&'a Json>,
+    pub leeway: Option<&'a Json>,
     /// `allowedOrigins` as given (`validate` checks it).
     pub allowed_origins: Option<&'a Json>,
     /// `endpoints` as given (`validate` checks it): operation -> path.
     pub endpoints: Option<&'a Json>,
     /// `retry.baseDelay` / `retry.maxDelay`, ms.
-    pub retry_base_delay: Option<f64>,
-    pub retry_max_delay: Option<f64>,
+    pub retry_base_delay: Option<&'a Json>,
+    pub retry_max_delay: Option<&'a Json>,
     /// `lockTimeout`, ms.
-    pub lock_timeout: Option<f64>,
+    pub lock_timeout: Option<&'a Json>,
     /// `timeout`, ms: the longest wait for the backend on the client's own requests.
-    pub timeout: Option<f64>,
+    pub timeout: Option<&'a Json>,
     /// `refreshTransport`: "body" (default) or "cookie".
     pub refresh_transport: Option<&'a str>,
     /// `dpop` as given (`validate` checks it): bind tokens to a key of this browser
@@ -181,21 +182,6 @@ impl<'a> RawConfig<'a> {
                 Some(_) => Some(""),
             }
         };
-        // The member `key` of `object` (the options or `retry`). One that is no number
-        // reads as NaN, which `validate` refuses as out of its range: the one refusal
-        // of a number option says what it must be.
-        let number = |object: Option<&Json>, key: &str| -> Option<f64> {
-            // A match, not `and_then(..)`: that monomorph would be this closure's alone.
-            let member = match object {
-                Some(object) => object.get(key),
-                None => None,
-            };
-            match member {
-                None | Some(Json::Null) => None,
-                Some(Json::Num(n)) => Some(n.value()),
-                Some(_) => Some(f64::NAN),
-            }
-        };
         // Loops, not `collect::<Result<..>>`: that adapter costs half a KB of wasm.
         // A list that is not all strings, or an object whose values are not, is
         // refused with the message for a wrong type: one refusal per option.
@@ -221,17 +207,21 @@ impl<'a> RawConfig<'a> {
         };
         let fields = pairs("fields")?;
         let retry = present("retry");
+        // A match, not `and_then(..)`: that monomorph would be this closure's alone.
+        let retry_member = |key: &str| match retry {
+            Some(retry) => retry.get(key),
+            None => None,
+        };
         let base_url = text("baseUrl");
         let protocol = text("protocol");
         let storage = text("storage");
         let storage_key = text("storageKey");
-        let options = Some(value);
-        let refresh_margin = number(options, "refreshMargin");
-        let leeway = number(options, "leeway");
-        let retry_base_delay = number(retry, "baseDelay");
-        let retry_max_delay = number(retry, "maxDelay");
-        let lock_timeout = number(options, "lockTimeout");
-        let timeout = number(options, "timeout");
+        let refresh_margin = present("refreshMargin");
+        let leeway = present("leeway");
+        let retry_base_delay = retry_member("baseDelay");
+        let retry_max_delay = retry_member("maxDelay");
+        let lock_timeout = present("lockTimeout");
+        let timeout = present("timeout");
         let refresh_transport = text("refreshTransport");
         let dpop = present("dpop");
         Ok(RawConfig {
@@ -265,24 +255,24 @@ fn wrong_origins() -> AuthError {
     AuthError::config("allowedOrigins must be an array of origins")
 }
 
-/// `value` (or `default`) when it is a number from 0 to `max`; else a config error
-/// naming the option. One function for both units: each copy costs the wasm.
+/// `value` (or `default`, absent or null) when it is a number from 0 to `max`; else
+/// (no number, or out of range: one refusal that says what it must be) a config
+/// error naming the option. One function for both units: each copy costs the wasm.
 fn bounded(
-    value: Option<f64>,
+    value: Option<&Json>,
     default: f64,
     max: f64,
     name: &str,
     rule: &str,
 ) -> Result<f64, AuthError> {
     match value {
-        None => Ok(default),
-        // NaN and the infinities are outside the range.
-        Some(v) if (0.0..=max).contains(&v) => Ok(v),
+        None | Some(Json::Null) => Ok(default),
+        Some(Json::Num(n)) if (0.0..=max).contains(&n.value()) => Ok(n.value()),
         Some(_) => Err(AuthError::config_named(name, rule)),
     }
 }
 
-fn millis(value: Option<f64>, default: f64, name: &str) -> Result<f64, AuthError> {
+fn millis(value: Option<&Json>, default: f64, name: &str) -> Result<f64, AuthError> {
     bounded(
         value,
         default,
@@ -293,7 +283,7 @@ fn millis(value: Option<f64>, default: f64, name: &str) -> Result<f64, AuthError
 }
 
 /// Whole seconds are taken by the caller (`as i64`): no `Result::map` of its own.
-fn seconds(value: Option<f64>, default: f64, name: &str) -> Result<f64, AuthError> {
+fn seconds(value: Option<&Json>, default: f64, name: &str) -> Result<f64, AuthError> {
     bounded(
         value,
         default,
@@ -775,9 +765,9 @@ mod tests {
         assert_eq!(c.backoff, Backoff::default());
         assert_eq!(c.lock_timeout_ms, 10_000.0);
         let tuned = Config::validate(RawConfig {
-            retry_base_delay: Some(200.0),
-            retry_max_delay: Some(800.0),
-            lock_timeout: Some(500.0),
+            retry_base_delay: Some(&Json::Num(200.0.into())),
+            retry_max_delay: Some(&Json::Num(800.0.into())),
+            lock_timeout: Some(&Json::Num(500.0.into())),
             ..raw("http://localhost")
         })
         .unwrap();
@@ -836,11 +826,11 @@ mod tests {
                 ..raw("http://localhost")
             },
             RawConfig {
-                refresh_margin: Some(-1.0),
+                refresh_margin: Some(&Json::Num((-1.0).into())),
                 ..raw("http://localhost")
             },
             RawConfig {
-                leeway: Some(f64::NAN),
+                leeway: Some(&Json::Num(f64::NAN.into())),
                 ..raw("http://localhost")
             },
             RawConfig {
