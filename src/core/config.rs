@@ -255,41 +255,50 @@ fn wrong_origins() -> AuthError {
     AuthError::config("allowedOrigins must be an array of origins")
 }
 
-/// `value` (or `default`, absent or null) when it is a number from 0 to `max`; else
-/// (no number, or out of range: one refusal that says what it must be) a config
-/// error naming the option. One function for both units: each copy costs the wasm.
+/// `value` (or `default`, absent or null) when it is a number from 0 to `max`. Else
+/// (no number, or out of range: one refusal that says what it must be) `default`,
+/// and a config error naming the option kept in `wrong` unless an earlier one is.
+/// One function for both units: each copy costs the wasm.
 fn bounded(
     value: Option<&Json>,
     default: f64,
     max: f64,
     name: &str,
     rule: &str,
-) -> Result<f64, AuthError> {
+    wrong: &mut Option<AuthError>,
+) -> f64 {
     match value {
-        None | Some(Json::Null) => Ok(default),
-        Some(Json::Num(n)) if (0.0..=max).contains(&n.value()) => Ok(n.value()),
-        Some(_) => Err(AuthError::config_named(name, rule)),
+        None | Some(Json::Null) => default,
+        Some(Json::Num(n)) if (0.0..=max).contains(&n.value()) => n.value(),
+        Some(_) => {
+            if wrong.is_none() {
+                *wrong = Some(AuthError::config_named(name, rule));
+            }
+            default
+        }
     }
 }
 
-fn millis(value: Option<&Json>, default: f64, name: &str) -> Result<f64, AuthError> {
+fn millis(value: Option<&Json>, default: f64, name: &str, wrong: &mut Option<AuthError>) -> f64 {
     bounded(
         value,
         default,
         3_600_000.0,
         name,
         " must be a number of milliseconds between 0 and 3600000",
+        wrong,
     )
 }
 
-/// Whole seconds are taken by the caller (`as i64`): no `Result::map` of its own.
-fn seconds(value: Option<&Json>, default: f64, name: &str) -> Result<f64, AuthError> {
+/// Whole seconds are taken by the caller (`as i64`).
+fn seconds(value: Option<&Json>, default: f64, name: &str, wrong: &mut Option<AuthError>) -> f64 {
     bounded(
         value,
         default,
         86_400.0,
         name,
         " must be a number of seconds between 0 and 86400",
+        wrong,
     )
 }
 
@@ -314,24 +323,25 @@ impl Config {
     fn check(raw: &RawConfig) -> Result<Config, AuthError> {
         // `raw` is read in place, never moved from. The numbers are checked first, while
         // nothing is owned that a refusal would drop, and their error reported below.
-        let numbers = (|| {
-            Ok((
-                seconds(raw.refresh_margin, 60.0, "refreshMargin")?,
-                seconds(raw.leeway, 30.0, "leeway")?,
-                millis(
-                    raw.retry_base_delay,
-                    Backoff::default().base_ms,
-                    "retry.baseDelay",
-                )?,
-                millis(
-                    raw.retry_max_delay,
-                    Backoff::default().cap_ms,
-                    "retry.maxDelay",
-                )?,
-                millis(raw.lock_timeout, 10_000.0, "lockTimeout")?,
-                millis(raw.timeout, 15_000.0, "timeout")?,
-            ))
-        })();
+        // The first wrong one's refusal is kept in `wrong_number` (no `Result` per number).
+        let mut wrong_number = None;
+        let wrong = &mut wrong_number;
+        let refresh_margin = seconds(raw.refresh_margin, 60.0, "refreshMargin", wrong);
+        let leeway = seconds(raw.leeway, 30.0, "leeway", wrong);
+        let base_ms = millis(
+            raw.retry_base_delay,
+            Backoff::default().base_ms,
+            "retry.baseDelay",
+            wrong,
+        );
+        let cap_ms = millis(
+            raw.retry_max_delay,
+            Backoff::default().cap_ms,
+            "retry.maxDelay",
+            wrong,
+        );
+        let lock_timeout_ms = millis(raw.lock_timeout, 10_000.0, "lockTimeout", wrong);
+        let timeout_ms = millis(raw.timeout, 15_000.0, "timeout", wrong);
         // Absent or empty, it is no absolute URL either: one refusal says what it must be.
         let base_url = trim(raw.base_url.unwrap_or(""));
         let Some(base_origin) = origin_of(base_url) else {
@@ -460,7 +470,9 @@ impl Config {
         }
         let fields = Fields::from_pairs(&raw.fields)?;
         // Reported after every option before them, as their order in `Config` says.
-        let (refresh_margin, leeway, base_ms, cap_ms, lock_timeout_ms, timeout_ms) = numbers?;
+        if let Some(wrong) = wrong_number {
+            return Err(wrong);
+        }
         Ok(Config {
             base_url: trim_end_slashes(base_url).to_owned(),
             protocol,
@@ -621,7 +633,10 @@ mod tests {
         for (text, message) in [
             ("[]", "AuthClient needs a config object with baseUrl"),
             ("not json", "AuthClient needs a config object with baseUrl"),
-            (r#"{"baseUrl":8000}"#, "baseUrl must be an absolute http(s) URL"),
+            (
+                r#"{"baseUrl":8000}"#,
+                "baseUrl must be an absolute http(s) URL",
+            ),
             // A text option that is no text has the one refusal of its wrong values.
             (
                 r#"{"baseUrl":"http://localhost","protocol":1}"#,
@@ -867,7 +882,9 @@ mod tests {
     #[test]
     fn bearer_goes_only_to_allowed_origins() {
         let c = Config::validate(RawConfig {
-            allowed_origins: Some(&Json::Arr(vec![Json::Str("https://files.example.com/ignored/path".into())])),
+            allowed_origins: Some(&Json::Arr(vec![Json::Str(
+                "https://files.example.com/ignored/path".into(),
+            )])),
             ..raw("http://127.0.0.1:8000")
         })
         .unwrap();
