@@ -321,27 +321,7 @@ impl Config {
     }
 
     fn check(raw: &RawConfig) -> Result<Config, AuthError> {
-        // `raw` is read in place, never moved from. The numbers are checked first, while
-        // nothing is owned that a refusal would drop, and their error reported below.
-        // The first wrong one's refusal is kept in `wrong_number` (no `Result` per number).
-        let mut wrong_number = None;
-        let wrong = &mut wrong_number;
-        let refresh_margin = seconds(raw.refresh_margin, 60.0, "refreshMargin", wrong);
-        let leeway = seconds(raw.leeway, 30.0, "leeway", wrong);
-        let base_ms = millis(
-            raw.retry_base_delay,
-            Backoff::default().base_ms,
-            "retry.baseDelay",
-            wrong,
-        );
-        let cap_ms = millis(
-            raw.retry_max_delay,
-            Backoff::default().cap_ms,
-            "retry.maxDelay",
-            wrong,
-        );
-        let lock_timeout_ms = millis(raw.lock_timeout, 10_000.0, "lockTimeout", wrong);
-        let timeout_ms = millis(raw.timeout, 15_000.0, "timeout", wrong);
+        // `raw` is read in place, never moved from.
         // Absent or empty, it is no absolute URL either: one refusal says what it must be.
         let base_url = trim(raw.base_url.unwrap_or(""));
         let Some(base_origin) = origin_of(base_url) else {
@@ -469,7 +449,27 @@ impl Config {
             ));
         }
         let fields = Fields::from_pairs(&raw.fields)?;
-        // Reported after every option before them, as their order in `Config` says.
+        // The numbers last, as their refusals are reported (after every option before
+        // them in `Config`): the first wrong one's is kept in `wrong_number` (no
+        // `Result` per number), one exit for all.
+        let mut wrong_number = None;
+        let wrong = &mut wrong_number;
+        let refresh_margin = seconds(raw.refresh_margin, 60.0, "refreshMargin", wrong);
+        let leeway = seconds(raw.leeway, 30.0, "leeway", wrong);
+        let base_ms = millis(
+            raw.retry_base_delay,
+            Backoff::default().base_ms,
+            "retry.baseDelay",
+            wrong,
+        );
+        let cap_ms = millis(
+            raw.retry_max_delay,
+            Backoff::default().cap_ms,
+            "retry.maxDelay",
+            wrong,
+        );
+        let lock_timeout_ms = millis(raw.lock_timeout, 10_000.0, "lockTimeout", wrong);
+        let timeout_ms = millis(raw.timeout, 15_000.0, "timeout", wrong);
         if let Some(wrong) = wrong_number {
             return Err(wrong);
         }
