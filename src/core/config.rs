@@ -265,40 +265,32 @@ fn bounded(
     max: f64,
     name: &str,
     rule: &str,
-    wrong: &mut Option<AuthError>,
-) -> f64 {
+) -> Result<f64, AuthError> {
     match value {
-        None | Some(Json::Null) => default,
-        Some(Json::Num(n)) if (0.0..=max).contains(&n.value()) => n.value(),
-        Some(_) => {
-            if wrong.is_none() {
-                *wrong = Some(AuthError::config_named(name, rule));
-            }
-            default
-        }
+        None | Some(Json::Null) => Ok(default),
+        Some(Json::Num(n)) if (0.0..=max).contains(&n.value()) => Ok(n.value()),
+        Some(_) => Err(AuthError::config_named(name, rule)),
     }
 }
 
-fn millis(value: Option<&Json>, default: f64, name: &str, wrong: &mut Option<AuthError>) -> f64 {
+fn millis(value: Option<&Json>, default: f64, name: &str) -> Result<f64, AuthError> {
     bounded(
         value,
         default,
         3_600_000.0,
         name,
         " must be a number of milliseconds between 0 and 3600000",
-        wrong,
     )
 }
 
 /// Whole seconds are taken by the caller (`as i64`).
-fn seconds(value: Option<&Json>, default: f64, name: &str, wrong: &mut Option<AuthError>) -> f64 {
+fn seconds(value: Option<&Json>, default: f64, name: &str) -> Result<f64, AuthError> {
     bounded(
         value,
         default,
         86_400.0,
         name,
         " must be a number of seconds between 0 and 86400",
-        wrong,
     )
 }
 
@@ -449,30 +441,23 @@ impl Config {
             ));
         }
         let fields = Fields::from_pairs(&raw.fields)?;
-        // The numbers last, as their refusals are reported (after every option before
-        // them in `Config`): the first wrong one's is kept in `wrong_number` (no
-        // `Result` per number), one exit for all.
-        let mut wrong_number = None;
-        let wrong = &mut wrong_number;
-        let refresh_margin = seconds(raw.refresh_margin, 60.0, "refreshMargin", wrong);
-        let leeway = seconds(raw.leeway, 30.0, "leeway", wrong);
+        // The numbers last, where their refusals are reported (after every option
+        // before them in `Config`): checked first, their error had to be kept alive
+        // across every other refusal.
+        let refresh_margin = seconds(raw.refresh_margin, 60.0, "refreshMargin")?;
+        let leeway = seconds(raw.leeway, 30.0, "leeway")?;
         let base_ms = millis(
             raw.retry_base_delay,
             Backoff::default().base_ms,
             "retry.baseDelay",
-            wrong,
-        );
+        )?;
         let cap_ms = millis(
             raw.retry_max_delay,
             Backoff::default().cap_ms,
             "retry.maxDelay",
-            wrong,
-        );
-        let lock_timeout_ms = millis(raw.lock_timeout, 10_000.0, "lockTimeout", wrong);
-        let timeout_ms = millis(raw.timeout, 15_000.0, "timeout", wrong);
-        if let Some(wrong) = wrong_number {
-            return Err(wrong);
-        }
+        )?;
+        let lock_timeout_ms = millis(raw.lock_timeout, 10_000.0, "lockTimeout")?;
+        let timeout_ms = millis(raw.timeout, 15_000.0, "timeout")?;
         Ok(Config {
             base_url: trim_end_slashes(base_url).to_owned(),
             protocol,
@@ -535,7 +520,7 @@ mod tests {
 
     #[test]
     fn the_first_wrong_option_is_the_one_reported() {
-        // The numbers are checked first but reported after the options before them.
+        // The numbers are checked and reported after the options before them.
         let message = |text: &str| from_json(text).unwrap_err().message.clone();
         assert_eq!(
             message(r#"{"baseUrl":"http://localhost","endpoints":{"x":"/x"},"leeway":-1}"#),
