@@ -87,11 +87,15 @@ fn split_host_port(host_port: &str) -> Option<(&str, Option<&str>)> {
     if host.is_empty() {
         return None;
     }
-    // A `&str` pattern, not a `char`: a `char` pattern links `encode_utf8_raw` for it.
-    match rest.strip_prefix(":") {
-        Some(port) => valid_port(port).then_some((host, Some(port))),
-        None if rest.is_empty() => Some((host, None)),
-        None => None,
+    // The byte after the host matched, not `strip_prefix(":")`: no `strip_prefix` in
+    // the wasm for this and `is_trustworthy_origin` (nor `encode_utf8_raw`, for a `char`).
+    match rest.as_bytes().first() {
+        None => Some((host, None)),
+        Some(b':') => {
+            let port = rest.get(1..)?;
+            valid_port(port).then_some((host, Some(port)))
+        }
+        Some(_) => None,
     }
 }
 
@@ -131,9 +135,11 @@ pub fn is_trustworthy_origin(origin: &str) -> bool {
         return true;
     }
     // Its scheme and host as written (lower case), no search for `://`.
-    let Some(host_port) = origin.strip_prefix("http://") else {
+    const HTTP: &str = "http://";
+    if !origin.starts_with(HTTP) {
         return false;
-    };
+    }
+    let host_port = origin.get(HTTP.len()..).unwrap_or_default();
     let host = match host_end(host_port) {
         Some(end) => host_port.get(..end).unwrap_or(host_port),
         None => host_port,
