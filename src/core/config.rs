@@ -110,7 +110,8 @@ pub struct RawConfig<'a> {
     pub base_url: Option<&'a str>,
     pub protocol: Option<&'a str>,
     pub storage: Option<&'a str>,
-    pub storage_key: Option<&'a str>,
+    /// `storageKey` as given (`validate` checks it).
+    pub storage_key: Option<&'a Json>,
     /// The number options as given (`validate` checks them), seconds.
     pub refresh_margin: Option<&'a Json>,
     pub leeway: Option<&'a Json>,
@@ -215,7 +216,7 @@ impl<'a> RawConfig<'a> {
         let base_url = text("baseUrl");
         let protocol = text("protocol");
         let storage = text("storage");
-        let storage_key = text("storageKey");
+        let storage_key = present("storageKey");
         let refresh_margin = present("refreshMargin");
         let leeway = present("leeway");
         let retry_base_delay = retry_member("baseDelay");
@@ -341,10 +342,11 @@ impl Config {
             }
         };
         // Next to storage, as in `Config` (and before anything below owns memory).
-        let storage_key = raw.storage_key.unwrap_or("auth-wasm");
-        if storage_key.is_empty() {
-            return Err(AuthError::config("storageKey must be a non-empty string"));
-        }
+        let storage_key = match raw.storage_key {
+            None => "auth-wasm",
+            Some(Json::Str(key)) if !key.is_empty() => key,
+            Some(_) => return Err(AuthError::config("storageKey must be a non-empty string")),
+        };
         let refresh_cookie = match raw.refresh_transport {
             None | Some("body") => false,
             Some("cookie") if protocol == Protocol::Json => true,
@@ -838,7 +840,7 @@ mod tests {
                 ..raw("http://localhost")
             },
             RawConfig {
-                storage_key: Some(""),
+                storage_key: Some(&Json::Str(String::new())),
                 ..raw("http://localhost")
             },
         ] {
