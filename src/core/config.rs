@@ -253,7 +253,7 @@ fn wrong_endpoints() -> AuthError {
 }
 
 fn wrong_origins() -> AuthError {
-    AuthError::config("allowedOrigins must be an array of origins")
+    AuthError::config("allowedOrigins must be an array of absolute http(s) origins")
 }
 
 /// `value` (or `default`, absent or null) when it is a number from 0 to `max`. Else
@@ -374,7 +374,8 @@ impl Config {
         // Pushed, not `vec![..]` (a boxed array made into a `Vec`): the push is linked anyway.
         let mut allowed_origins = Vec::new();
         allowed_origins.push(base_origin);
-        // A list that is not all texts is refused as one of the wrong type.
+        // One refusal for a value that is no list, an item that is no text and one that
+        // is no absolute http(s) URL: what the list must be.
         let origins: &[Json] = match raw.allowed_origins {
             None => &[],
             Some(Json::Arr(items)) => items,
@@ -385,9 +386,7 @@ impl Config {
                 return Err(wrong_origins());
             };
             let Some(origin) = origin_of(url) else {
-                return Err(AuthError::config(
-                    "allowedOrigins entries must be absolute http(s) origins",
-                ));
+                return Err(wrong_origins());
             };
             require_https(&origin, "allowedOrigins")?;
             // Duplicates kept: `bearer_allowed` answers the same, and the check linked
@@ -647,11 +646,19 @@ mod tests {
             ),
             (
                 r#"{"baseUrl":"http://localhost","allowedOrigins":"x"}"#,
-                "allowedOrigins must be an array of origins",
+                "allowedOrigins must be an array of absolute http(s) origins",
             ),
             (
                 r#"{"baseUrl":"http://localhost","allowedOrigins":[1]}"#,
-                "allowedOrigins must be an array of origins",
+                "allowedOrigins must be an array of absolute http(s) origins",
+            ),
+            (
+                r#"{"baseUrl":"http://localhost","allowedOrigins":["cdn.example.com"]}"#,
+                "allowedOrigins must be an array of absolute http(s) origins",
+            ),
+            (
+                r#"{"baseUrl":"http://localhost","allowedOrigins":["http://cdn.example.com"]}"#,
+                "allowedOrigins must use https: unless it is localhost or 127.0.0.1",
             ),
             (
                 r#"{"baseUrl":"http://localhost","endpoints":{"me":1}}"#,
