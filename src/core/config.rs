@@ -400,13 +400,12 @@ impl Config {
         };
         let mut endpoints = Endpoints::defaults(protocol);
         for (op, path) in members {
+            // One refusal for a value that is no text and an empty one (no path either).
             let Json::Str(path) = path else {
                 return Err(wrong_endpoints());
             };
             if path.is_empty() {
-                return Err(AuthError::config(
-                    "endpoints entries must be non-empty paths",
-                ));
+                return Err(wrong_endpoints());
             }
             // The slot chosen first, then one assignment (one drop of the default it
             // replaces, not one per key).
@@ -666,6 +665,10 @@ mod tests {
             ),
             (
                 r#"{"baseUrl":"http://localhost","endpoints":"/auth"}"#,
+                "endpoints must be an object of paths",
+            ),
+            (
+                r#"{"baseUrl":"http://localhost","endpoints":{"me":""}}"#,
                 "endpoints must be an object of paths",
             ),
             (
