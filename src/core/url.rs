@@ -49,13 +49,18 @@ pub fn origin_of(url: &str) -> Option<String> {
     } else {
         return None;
     };
-    let authority = rest.get(..position(rest, |b| matches!(b, b'/' | b'?' | b'#')))?;
-    // Credentials in the URL are not part of the origin: the host follows the last `@`.
-    let mut at = authority.len();
-    while at > 0 && authority.as_bytes().get(at - 1).copied() != Some(b'@') {
-        at -= 1;
+    // One scan for the authority's end (the first `/`, `?` or `#`) and the host's
+    // start: credentials are not part of the origin, the host follows the last `@`.
+    let (mut start, mut end) = (0, 0);
+    while let Some(&b) = rest.as_bytes().get(end) {
+        match b {
+            b'/' | b'?' | b'#' => break,
+            b'@' => start = end + 1,
+            _ => {}
+        }
+        end += 1;
     }
-    let (host, port) = split_host_port(authority.get(at..)?)?;
+    let (host, port) = split_host_port(rest.get(start..end)?)?;
     let mut origin = String::from(prefix);
     origin.push_str(host);
     origin.make_ascii_lowercase();
@@ -64,20 +69,6 @@ pub fn origin_of(url: &str) -> Option<String> {
         origin.push_str(port);
     }
     Some(origin)
-}
-
-/// Offset of the first byte matching `stop`, or the length. These scans are plain
-/// loops: `Iterator::position` and `rposition` over bytes are unrolled, several times
-/// the code.
-fn position(text: &str, stop: impl Fn(u8) -> bool) -> usize {
-    let mut i = 0;
-    while let Some(&b) = text.as_bytes().get(i) {
-        if stop(b) {
-            break;
-        }
-        i += 1;
-    }
-    i
 }
 
 /// The host (non-empty; an IPv6 literal with its brackets) and the port, if any.
