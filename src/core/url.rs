@@ -29,19 +29,16 @@ fn scan(hay: &str, needle: &str, ignore_case: bool) -> Option<usize> {
     None
 }
 
-/// Split at the first `://`.
-fn split_scheme(url: &str) -> Option<(&str, &str)> {
-    let at = find(url, "://")?;
-    Some((url.get(..at)?, url.get(at + 3..)?))
-}
-
 /// `scheme://host[:port]` with scheme and host lowercased and default ports dropped.
 /// None for anything that is not an absolute http(s) URL.
 ///
 /// Byte scans: `split_once(char)`, `rfind(char)` and `to_ascii_lowercase` each link a
 /// generic searcher or a copy.
 pub fn origin_of(url: &str) -> Option<String> {
-    let (scheme, rest) = split_scheme(trim(url))?;
+    let url = trim(url);
+    // The scheme ends at the first `://`; the rest is scanned by offsets in `url`.
+    let at = find(url, "://")?;
+    let scheme = url.get(..at)?;
     let (prefix, default_port) = if scheme.eq_ignore_ascii_case("https") {
         ("https://", "443")
     } else if scheme.eq_ignore_ascii_case("http") {
@@ -51,8 +48,8 @@ pub fn origin_of(url: &str) -> Option<String> {
     };
     // One scan for the authority's end (the first `/`, `?` or `#`) and the host's
     // start: credentials are not part of the origin, the host follows the last `@`.
-    let (mut start, mut end) = (0, 0);
-    while let Some(&b) = rest.as_bytes().get(end) {
+    let (mut start, mut end) = (at + 3, at + 3);
+    while let Some(&b) = url.as_bytes().get(end) {
         match b {
             b'/' | b'?' | b'#' => break,
             b'@' => start = end + 1,
@@ -60,7 +57,7 @@ pub fn origin_of(url: &str) -> Option<String> {
         }
         end += 1;
     }
-    let (host, port) = split_host_port(rest.get(start..end)?)?;
+    let (host, port) = split_host_port(url.get(start..end)?)?;
     let mut origin = String::from(prefix);
     origin.push_str(host);
     origin.make_ascii_lowercase();
