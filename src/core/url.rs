@@ -71,16 +71,16 @@ pub fn origin_of(url: &str) -> Option<String> {
 /// The host (non-empty; an IPv6 literal with its brackets) and the port, if any.
 fn split_host_port(host_port: &str) -> Option<(&str, Option<&str>)> {
     let end = host_end(host_port)?;
-    let (host, rest) = (host_port.get(..end)?, host_port.get(end..)?);
+    let host = host_port.get(..end)?;
     if host.is_empty() {
         return None;
     }
     // The byte after the host matched, not `strip_prefix(":")`: no `strip_prefix` in
     // the wasm for this and `is_trustworthy_origin` (nor `encode_utf8_raw`, for a `char`).
-    match rest.as_bytes().first() {
+    match host_port.as_bytes().get(end) {
         None => Some((host, None)),
         Some(b':') => {
-            let port = rest.get(1..)?;
+            let port = host_port.get(end + 1..)?;
             valid_port(port).then_some((host, Some(port)))
         }
         Some(_) => None,
