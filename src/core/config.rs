@@ -274,6 +274,9 @@ fn bounded(
     }
 }
 
+/// Inlined, as `seconds`: out of line, each wrapper cost more than the two constants
+/// it passes (measured: -28 B gzip inlined).
+#[inline(always)]
 fn millis(value: Option<&Json>, default: f64, name: &str) -> Result<f64, AuthError> {
     bounded(
         value,
@@ -285,6 +288,7 @@ fn millis(value: Option<&Json>, default: f64, name: &str) -> Result<f64, AuthErr
 }
 
 /// Whole seconds are taken by the caller (`as i64`).
+#[inline(always)]
 fn seconds(value: Option<&Json>, default: f64, name: &str) -> Result<f64, AuthError> {
     bounded(
         value,
