@@ -207,11 +207,10 @@ impl<'a> RawConfig<'a> {
             Ok(out)
         };
         let fields = pairs("fields")?;
-        let retry = present("retry");
-        // A match, not `and_then(..)`: that monomorph would be this closure's alone.
-        let retry_member = |key: &str| match retry {
-            Some(retry) => retry.get(key),
-            None => None,
+        // One match for both members, not a closure or `and_then(..)`: a function each.
+        let (retry_base_delay, retry_max_delay) = match present("retry") {
+            Some(retry) => (retry.get("baseDelay"), retry.get("maxDelay")),
+            None => (None, None),
         };
         let base_url = text("baseUrl");
         let protocol = text("protocol");
@@ -219,8 +218,6 @@ impl<'a> RawConfig<'a> {
         let storage_key = present("storageKey");
         let refresh_margin = present("refreshMargin");
         let leeway = present("leeway");
-        let retry_base_delay = retry_member("baseDelay");
-        let retry_max_delay = retry_member("maxDelay");
         let lock_timeout = present("lockTimeout");
         let timeout = present("timeout");
         let refresh_transport = text("refreshTransport");
