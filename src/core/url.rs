@@ -70,7 +70,7 @@ pub fn origin_of(url: &str) -> Option<String> {
 
 /// The host (non-empty; an IPv6 literal with its brackets) and the port, if any.
 fn split_host_port(host_port: &str) -> Option<(&str, Option<&str>)> {
-    let end = host_end(host_port)?;
+    let end = host_end(host_port);
     let host = host_port.get(..end)?;
     if host.is_empty() {
         return None;
@@ -98,9 +98,10 @@ fn valid_port(port: &str) -> bool {
     (1..=5).contains(&i)
 }
 
-/// Where the host of `host[:port]` ends: after an IPv6 literal's `]` (None when it is
-/// not closed), else at the first `:` or the end.
-fn host_end(host_port: &str) -> Option<usize> {
+/// Where the host of `host[:port]` ends: after an IPv6 literal's `]` (0, no host,
+/// when it is not closed), else at the first `:` or the end. An offset, not an
+/// `Option`: that is answered through memory.
+fn host_end(host_port: &str) -> usize {
     let b = host_port.as_bytes();
     let literal = b.first().copied() == Some(b'[');
     let stop = if literal { b']' } else { b':' };
@@ -109,11 +110,15 @@ fn host_end(host_port: &str) -> Option<usize> {
     let mut end = 0;
     while let Some(&c) = b.get(end) {
         if c == stop {
-            return Some(end + usize::from(literal));
+            return end + usize::from(literal);
         }
         end += 1;
     }
-    (!literal).then_some(end)
+    if literal {
+        0
+    } else {
+        end
+    }
 }
 
 /// Whether an origin as `origin_of` writes it is potentially trustworthy (W3C Secure
@@ -128,10 +133,7 @@ pub fn is_trustworthy_origin(origin: &str) -> bool {
         return false;
     }
     let host_port = origin.get(HTTP.len()..).unwrap_or_default();
-    let host = match host_end(host_port) {
-        Some(end) => host_port.get(..end).unwrap_or(host_port),
-        None => host_port,
-    };
+    let host = host_port.get(..host_end(host_port)).unwrap_or(host_port);
     // A match, not `host == "localhost"`: no `<&str as PartialEq<&str>>` call per text.
     match host {
         "localhost" | "[::1]" => true,
