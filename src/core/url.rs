@@ -6,27 +6,34 @@ use crate::prelude::*;
 /// Byte offset of `needle` in `hay`. A plain scan: these strings are short, and
 /// `str::find` with a string pattern links a two-way searcher (~1.5 KB of wasm).
 pub fn find(hay: &str, needle: &str) -> Option<usize> {
-    scan(hay, needle, false)
+    match scan(hay, needle, false) {
+        NOT_FOUND => None,
+        at => Some(at),
+    }
 }
 
 /// Whether `hay` contains `needle`, ASCII letters compared without case: no
 /// lowercased copies.
 pub fn contains_ignore_case(hay: &str, needle: &str) -> bool {
-    scan(hay, needle, true).is_some()
+    scan(hay, needle, true) != NOT_FOUND
 }
 
-/// The first window of `hay` equal to `needle` (ASCII case ignored if asked).
-fn scan(hay: &str, needle: &str, ignore_case: bool) -> Option<usize> {
+/// `scan`'s answer when `needle` is not in `hay` (no offset is this large).
+const NOT_FOUND: usize = usize::MAX;
+
+/// The offset of the first window of `hay` equal to `needle` (ASCII case ignored if
+/// asked), or `NOT_FOUND`: an offset, not an `Option`, which is answered through memory.
+fn scan(hay: &str, needle: &str, ignore_case: bool) -> usize {
     let (h, n) = (hay.as_bytes(), needle.as_bytes());
     // A loop, not `(0..).find(..)`: the iterator's closure is a function of its own.
     let mut i = 0;
     while let Some(window) = h.get(i..i + n.len()) {
         if window == n || (ignore_case && window.eq_ignore_ascii_case(n)) {
-            return Some(i);
+            return i;
         }
         i += 1;
     }
-    None
+    NOT_FOUND
 }
 
 /// `scheme://host[:port]` with scheme and host lowercased and default ports dropped.
