@@ -45,10 +45,11 @@ pub fn origin_of(url: &str) -> Option<String> {
     let url = trim(url);
     // The scheme ends at the first `://`; the rest is scanned by offsets in `url`.
     let at = find(url, "://")?;
-    let scheme = url.get(..at)?;
-    let (prefix, default_port) = if scheme.eq_ignore_ascii_case("https") {
+    // Its bytes: no `str::get` (and its char boundary check) for ASCII compared as such.
+    let scheme = url.as_bytes().get(..at)?;
+    let (prefix, default_port) = if scheme.eq_ignore_ascii_case(b"https") {
         ("https://", "443")
-    } else if scheme.eq_ignore_ascii_case("http") {
+    } else if scheme.eq_ignore_ascii_case(b"http") {
         ("http://", "80")
     } else {
         return None;
