@@ -103,8 +103,10 @@ impl Endpoints {
     }
 }
 
-/// What the JS caller passed, before validation. Its texts are borrowed from the
-/// parsed options: `validate` copies what it keeps, once.
+/// What the JS caller passed, before validation, borrowed from the parsed options:
+/// `validate` judges each option where `Config` has it and copies what it keeps, once.
+/// The options other modules' tests do not build are kept as given (`&Json`): read
+/// here and judged there, each cost the wasm a second match.
 #[derive(Debug, Clone, Default)]
 pub struct RawConfig<'a> {
     pub base_url: Option<&'a str>,
@@ -170,7 +172,8 @@ pub struct Config {
 
 impl<'a> RawConfig<'a> {
     /// The parsed options object (`JSON.stringify`'s text). Absent or null members
-    /// take their defaults; a member of the wrong type is a `config` error.
+    /// take their defaults; `fields` of the wrong shape is refused here (it is copied
+    /// into pairs), every other wrong member by `validate`.
     pub fn from_json(value: &'a Json) -> Result<RawConfig<'a>, AuthError> {
         let present = |key: &str| value.get(key).filter(|v| !matches!(v, Json::Null));
         // Borrowed: `validate` copies what it keeps. One that is no text reads as the
@@ -183,30 +186,20 @@ impl<'a> RawConfig<'a> {
                 Some(_) => Some(""),
             }
         };
-        // Loops, not `collect::<Result<..>>`: that adapter costs half a KB of wasm.
-        // A list that is not all strings, or an object whose values are not, is
-        // refused with the message for a wrong type: one refusal per option.
-        // Judged by `validate`, in place: a check here and a read there measured larger.
-        let allowed_origins = present("allowedOrigins");
-        let endpoints = present("endpoints");
-        // `fields`: an object of strings.
-        let pairs = |key: &str| -> Result<Vec<(String, String)>, AuthError> {
-            let mut out = Vec::new();
-            let wrong = || AuthError::config_named(key, WRONG_PAIRS);
-            let members: &[(String, Json)] = match present(key) {
-                None => &[],
-                Some(Json::Obj(members)) => members,
-                Some(_) => return Err(wrong()),
-            };
-            for (name, v) in members {
-                let Some(path) = v.as_str() else {
-                    return Err(wrong());
-                };
-                out.push((name.clone(), path.to_owned()));
-            }
-            Ok(out)
+        // `fields`: an object of texts, or one refusal. A loop, not
+        // `collect::<Result<..>>`: that adapter costs half a KB of wasm.
+        let mut fields = Vec::new();
+        let members: &[(String, Json)] = match present("fields") {
+            None => &[],
+            Some(Json::Obj(members)) => members,
+            Some(_) => return Err(wrong_fields()),
         };
-        let fields = pairs("fields")?;
+        for (name, v) in members {
+            let Some(path) = v.as_str() else {
+                return Err(wrong_fields());
+            };
+            fields.push((name.clone(), path.to_owned()));
+        }
         // One match for both members, not a closure or `and_then(..)`: a function each.
         let (retry_base_delay, retry_max_delay) = match present("retry") {
             Some(retry) => (retry.get("baseDelay"), retry.get("maxDelay")),
@@ -229,14 +222,14 @@ impl<'a> RawConfig<'a> {
             storage_key,
             refresh_margin,
             leeway,
-            allowed_origins,
-            endpoints,
             retry_base_delay,
             retry_max_delay,
             lock_timeout,
             timeout,
             refresh_transport,
             dpop,
+            allowed_origins: present("allowedOrigins"),
+            endpoints: present("endpoints"),
             fields,
         })
     }
@@ -249,14 +242,17 @@ fn wrong_endpoints() -> AuthError {
     AuthError::config_named("endpoints", WRONG_PAIRS)
 }
 
+fn wrong_fields() -> AuthError {
+    AuthError::config_named("fields", WRONG_PAIRS)
+}
+
 fn wrong_origins() -> AuthError {
     AuthError::config("allowedOrigins must be an array of absolute http(s) origins")
 }
 
-/// `value` (or `default`, absent or null) when it is a number from 0 to `max`. Else
-/// (no number, or out of range: one refusal that says what it must be) `default`,
-/// and a config error naming the option kept in `wrong` unless an earlier one is.
-/// One function for both units: each copy costs the wasm.
+/// `value` (or `default`, absent or null) when it is a number from 0 to `max`; else
+/// (no number, or out of range: one refusal that says what it must be) a config
+/// error naming the option. One function for both units: each copy costs the wasm.
 fn bounded(
     value: Option<&Json>,
     default: f64,
