@@ -205,29 +205,19 @@ impl<'a> RawConfig<'a> {
             Some(retry) => (retry.get("baseDelay"), retry.get("maxDelay")),
             None => (None, None),
         };
-        let base_url = text("baseUrl");
-        let protocol = text("protocol");
-        let storage = text("storage");
-        let storage_key = present("storageKey");
-        let refresh_margin = present("refreshMargin");
-        let leeway = present("leeway");
-        let lock_timeout = present("lockTimeout");
-        let timeout = present("timeout");
-        let refresh_transport = text("refreshTransport");
-        let dpop = present("dpop");
         Ok(RawConfig {
-            base_url,
-            protocol,
-            storage,
-            storage_key,
-            refresh_margin,
-            leeway,
+            base_url: text("baseUrl"),
+            protocol: text("protocol"),
+            storage: text("storage"),
+            storage_key: present("storageKey"),
+            refresh_margin: present("refreshMargin"),
+            leeway: present("leeway"),
             retry_base_delay,
             retry_max_delay,
-            lock_timeout,
-            timeout,
-            refresh_transport,
-            dpop,
+            lock_timeout: present("lockTimeout"),
+            timeout: present("timeout"),
+            refresh_transport: text("refreshTransport"),
+            dpop: present("dpop"),
             allowed_origins: present("allowedOrigins"),
             endpoints: present("endpoints"),
             fields,
