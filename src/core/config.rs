@@ -192,11 +192,11 @@ impl<'a> RawConfig<'a> {
         let members: &[(String, Json)] = match present("fields") {
             None => &[],
             Some(Json::Obj(members)) => members,
-            Some(_) => return Err(wrong_fields()),
+            Some(_) => return Err(wrong_pairs("fields")),
         };
         for (name, v) in members {
             let Some(path) = v.as_str() else {
-                return Err(wrong_fields());
+                return Err(wrong_pairs("fields"));
             };
             fields.push((name.clone(), path.to_owned()));
         }
@@ -228,12 +228,8 @@ impl<'a> RawConfig<'a> {
 /// The refusal of `endpoints` or `fields` when it is no object of texts.
 const WRONG_PAIRS: &str = " must be an object of paths";
 
-fn wrong_endpoints() -> AuthError {
-    AuthError::config_named("endpoints", WRONG_PAIRS)
-}
-
-fn wrong_fields() -> AuthError {
-    AuthError::config_named("fields", WRONG_PAIRS)
+fn wrong_pairs(name: &str) -> AuthError {
+    AuthError::config_named(name, WRONG_PAIRS)
 }
 
 fn wrong_origins() -> AuthError {
@@ -383,16 +379,16 @@ impl Config {
         let members: &[(String, Json)] = match raw.endpoints {
             None => &[],
             Some(Json::Obj(members)) => members,
-            Some(_) => return Err(wrong_endpoints()),
+            Some(_) => return Err(wrong_pairs("endpoints")),
         };
         let mut endpoints = Endpoints::defaults(protocol);
         for (op, path) in members {
             // One refusal for a value that is no text and an empty one (no path either).
             let Json::Str(path) = path else {
-                return Err(wrong_endpoints());
+                return Err(wrong_pairs("endpoints"));
             };
             if path.is_empty() {
-                return Err(wrong_endpoints());
+                return Err(wrong_pairs("endpoints"));
             }
             // The slot chosen first, then one assignment (one drop of the default it
             // replaces, not one per key).
