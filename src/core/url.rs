@@ -44,7 +44,11 @@ fn scan(hay: &str, needle: &str, ignore_case: bool) -> usize {
 pub fn origin_of(url: &str) -> Option<String> {
     let url = trim(url);
     // The scheme ends at the first `://`; the rest is scanned by offsets in `url`.
-    let at = find(url, "://")?;
+    // `scan` itself: its offset, not `find`'s `Option` answered through memory.
+    let at = scan(url, "://", false);
+    if at == NOT_FOUND {
+        return None;
+    }
     // Its bytes: no `str::get` (and its char boundary check) for ASCII compared as such.
     let scheme = url.as_bytes().get(..at)?;
     let (prefix, default_port) = if scheme.eq_ignore_ascii_case(b"https") {
