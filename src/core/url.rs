@@ -178,7 +178,8 @@ fn is_ipv4(host: &str) -> bool {
 
 /// `base` joined with an endpoint path (`/auth/login`) or used as-is for an absolute URL.
 pub fn join(base: &str, path: &str) -> String {
-    if find(path, "://").is_some() {
+    // `scan` itself: its offset, not `find`'s `Option` answered through memory.
+    if scan(path, "://", false) != NOT_FOUND {
         return path.to_owned();
     }
     let mut out = trim_end_slashes(base).to_owned();
