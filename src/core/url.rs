@@ -16,7 +16,9 @@ pub fn find(hay: &str, needle: &str) -> Option<usize> {
 }
 
 /// Whether `hay` contains `needle`, ASCII letters compared without case: no
-/// lowercased copies.
+/// lowercased copies. Inlined, as `find`: a call to `scan` at its callers, not a
+/// wrapper's (measured -8 B gzip).
+#[inline(always)]
 pub fn contains_ignore_case(hay: &str, needle: &str) -> bool {
     scan(hay, needle, true) != NOT_FOUND
 }
