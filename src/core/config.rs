@@ -7,7 +7,7 @@ use super::error::AuthError;
 use super::fields::Fields;
 use super::json::{self, Json};
 use super::schedule::Backoff;
-use super::url::{is_loopback_origin, origin_of, trim_end_slashes};
+use super::url::{is_trustworthy_origin, origin_of, trim_end_slashes};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Protocol {
@@ -103,30 +103,36 @@ impl Endpoints {
     }
 }
 
-/// What the JS caller passed, before validation. Its texts are borrowed from the
-/// parsed options: `validate` copies what it keeps, once.
+/// What the JS caller passed, before validation, borrowed from the parsed options:
+/// `validate` judges each option where `Config` has it and copies what it keeps, once.
+/// The options other modules' tests do not build are kept as given (`&Json`): read
+/// here and judged there, each cost the wasm a second match.
 #[derive(Debug, Clone, Default)]
 pub struct RawConfig<'a> {
     pub base_url: Option<&'a str>,
     pub protocol: Option<&'a str>,
     pub storage: Option<&'a str>,
-    pub storage_key: Option<&'a str>,
-    pub refresh_margin: Option<f64>,
-    pub leeway: Option<f64>,
-    pub allowed_origins: Vec<String>,
-    /// (operation, path) pairs from `endpoints`.
-    pub endpoints: Vec<(String, String)>,
+    /// `storageKey` as given (`validate` checks it).
+    pub storage_key: Option<&'a Json>,
+    /// The number options as given (`validate` checks them), seconds.
+    pub refresh_margin: Option<&'a Json>,
+    pub leeway: Option<&'a Json>,
+    /// `allowedOrigins` as given (`validate` checks it).
+    pub allowed_origins: Option<&'a Json>,
+    /// `endpoints` as given (`validate` checks it): operation -> path.
+    pub endpoints: Option<&'a Json>,
     /// `retry.baseDelay` / `retry.maxDelay`, ms.
-    pub retry_base_delay: Option<f64>,
-    pub retry_max_delay: Option<f64>,
+    pub retry_base_delay: Option<&'a Json>,
+    pub retry_max_delay: Option<&'a Json>,
     /// `lockTimeout`, ms.
-    pub lock_timeout: Option<f64>,
+    pub lock_timeout: Option<&'a Json>,
     /// `timeout`, ms: the longest wait for the backend on the client's own requests.
-    pub timeout: Option<f64>,
+    pub timeout: Option<&'a Json>,
     /// `refreshTransport`: "body" (default) or "cookie".
     pub refresh_transport: Option<&'a str>,
-    /// `dpop`: bind tokens to a key of this browser (RFC 9449).
-    pub dpop: Option<bool>,
+    /// `dpop` as given (`validate` checks it): bind tokens to a key of this browser
+    /// (RFC 9449).
+    pub dpop: Option<&'a Json>,
     /// (name, path) pairs from `fields`.
     pub fields: Vec<(String, String)>,
 }
@@ -166,128 +172,91 @@ pub struct Config {
 
 impl<'a> RawConfig<'a> {
     /// The parsed options object (`JSON.stringify`'s text). Absent or null members
-    /// take their defaults; a member of the wrong type is a `config` error.
+    /// take their defaults; `fields` of the wrong shape is refused here (it is copied
+    /// into pairs), every other wrong member by `validate`.
     pub fn from_json(value: &'a Json) -> Result<RawConfig<'a>, AuthError> {
         let present = |key: &str| value.get(key).filter(|v| !matches!(v, Json::Null));
-        // Matches, not `map(..).transpose()`: less code per closure.
-        // Borrowed: `validate` copies what it keeps.
-        let text = |key: &str| -> Result<Option<&'a str>, AuthError> {
+        // Borrowed: `validate` copies what it keeps. One that is no text reads as the
+        // empty text, which `validate` refuses for each text option saying what it
+        // must be: one refusal per option, no `Result` per read.
+        let text = |key: &str| -> Option<&'a str> {
             match present(key) {
-                None => Ok(None),
-                Some(Json::Str(s)) => Ok(Some(s)),
-                Some(_) => Err(AuthError::config_named(key, " must be a string")),
+                None => None,
+                Some(Json::Str(s)) => Some(s),
+                Some(_) => Some(""),
             }
         };
-        // The member `key` of `object` (the options or `retry`), named `name` in errors.
-        let number =
-            |object: Option<&Json>, key: &str, name: &str| -> Result<Option<f64>, AuthError> {
-                // A match, not `and_then(..)`: that monomorph would be this closure's alone.
-                let member = match object {
-                    Some(object) => object.get(key),
-                    None => None,
-                };
-                match member {
-                    None | Some(Json::Null) => Ok(None),
-                    Some(Json::Num(n)) => Ok(Some(n.value())),
-                    Some(_) => Err(AuthError::config_named(name, " must be a number")),
-                }
-            };
-        // Loops, not `collect::<Result<..>>`: that adapter costs half a KB of wasm.
-        // A list that is not all strings, or an object whose values are not, is
-        // refused with the message for a wrong type: one refusal per option.
-        let mut allowed_origins = Vec::new();
-        let origins: &[Json] = match present("allowedOrigins") {
+        // `fields`: an object of texts, or one refusal. A loop, not
+        // `collect::<Result<..>>`: that adapter costs half a KB of wasm.
+        let mut fields = Vec::new();
+        let members: &[(String, Json)] = match present("fields") {
             None => &[],
-            Some(Json::Arr(items)) => items,
-            Some(_) => return Err(wrong_origins()),
+            Some(Json::Obj(members)) => members,
+            Some(_) => return Err(wrong_pairs("fields")),
         };
-        for item in origins {
-            let Some(origin) = item.as_str() else {
-                return Err(wrong_origins());
+        for (name, v) in members {
+            let Some(path) = v.as_str() else {
+                return Err(wrong_pairs("fields"));
             };
-            allowed_origins.push(origin.to_owned());
+            fields.push((name.clone(), path.to_owned()));
         }
-        // `endpoints` and `fields`: objects of strings, read by one function (each
-        // instance of the iterator chain costs the wasm).
-        let pairs = |key: &str| -> Result<Vec<(String, String)>, AuthError> {
-            let mut out = Vec::new();
-            let wrong = || AuthError::config_named(key, " must be an object of paths");
-            let members: &[(String, Json)] = match present(key) {
-                None => &[],
-                Some(Json::Obj(members)) => members,
-                Some(_) => return Err(wrong()),
-            };
-            for (name, v) in members {
-                let Some(path) = v.as_str() else {
-                    return Err(wrong());
-                };
-                out.push((name.clone(), path.to_owned()));
-            }
-            Ok(out)
-        };
-        let endpoints = pairs("endpoints")?;
-        let fields = pairs("fields")?;
-        let retry = present("retry");
-        // Read in the order the errors are reported.
-        let base_url = text("baseUrl")?;
-        let protocol = text("protocol")?;
-        let storage = text("storage")?;
-        let storage_key = text("storageKey")?;
-        let options = Some(value);
-        let refresh_margin = number(options, "refreshMargin", "refreshMargin")?;
-        let leeway = number(options, "leeway", "leeway")?;
-        let retry_base_delay = number(retry, "baseDelay", "retry.baseDelay")?;
-        let retry_max_delay = number(retry, "maxDelay", "retry.maxDelay")?;
-        let lock_timeout = number(options, "lockTimeout", "lockTimeout")?;
-        let timeout = number(options, "timeout", "timeout")?;
-        let refresh_transport = text("refreshTransport")?;
-        let dpop = match present("dpop") {
-            None => None,
-            Some(Json::Bool(on)) => Some(*on),
-            Some(_) => return Err(AuthError::config("dpop must be true or false")),
+        // One match for both members, not a closure or `and_then(..)`: a function each.
+        let (retry_base_delay, retry_max_delay) = match present("retry") {
+            Some(retry) => (retry.get("baseDelay"), retry.get("maxDelay")),
+            None => (None, None),
         };
         Ok(RawConfig {
-            base_url,
-            protocol,
-            storage,
-            storage_key,
-            refresh_margin,
-            leeway,
-            allowed_origins,
-            endpoints,
+            base_url: text("baseUrl"),
+            protocol: text("protocol"),
+            storage: text("storage"),
+            storage_key: present("storageKey"),
+            refresh_margin: present("refreshMargin"),
+            leeway: present("leeway"),
             retry_base_delay,
             retry_max_delay,
-            lock_timeout,
-            timeout,
-            refresh_transport,
-            dpop,
+            lock_timeout: present("lockTimeout"),
+            timeout: present("timeout"),
+            refresh_transport: text("refreshTransport"),
+            dpop: present("dpop"),
+            allowed_origins: present("allowedOrigins"),
+            endpoints: present("endpoints"),
             fields,
         })
     }
 }
 
-fn wrong_origins() -> AuthError {
-    AuthError::config("allowedOrigins must be an array of origins")
+/// The refusal of `endpoints` or `fields` when it is no object of texts.
+const WRONG_PAIRS: &str = " must be an object of paths";
+
+fn wrong_pairs(name: &str) -> AuthError {
+    AuthError::config_named(name, WRONG_PAIRS)
 }
 
-/// `value` (or `default`) when it is a number from 0 to `max`; else a config error
-/// naming the option. One function for both units: each copy costs the wasm.
+fn wrong_origins() -> AuthError {
+    AuthError::config("allowedOrigins must be an array of absolute http(s) origins")
+}
+
+/// `value` (or `default`, absent or null) when it is a number from 0 to `max`; else
+/// (no number, or out of range: one refusal that says what it must be) a config
+/// error naming the option. One function for both units: each copy costs the wasm.
 fn bounded(
-    value: Option<f64>,
+    value: Option<&Json>,
     default: f64,
     max: f64,
     name: &str,
     rule: &str,
 ) -> Result<f64, AuthError> {
     match value {
-        None => Ok(default),
-        // NaN and the infinities are outside the range.
-        Some(v) if (0.0..=max).contains(&v) => Ok(v),
+        None | Some(Json::Null) => Ok(default),
+        Some(Json::Num(n)) if (0.0..=max).contains(&n.value()) => Ok(n.value()),
         Some(_) => Err(AuthError::config_named(name, rule)),
     }
 }
 
-fn millis(value: Option<f64>, default: f64, name: &str) -> Result<f64, AuthError> {
+/// Inlined, as `seconds`: out of line, each wrapper cost more than the two constants
+/// it passes (measured: -28 B gzip inlined).
+#[inline(always)]
+fn millis(value: Option<&Json>, default: f64, name: &str) -> Result<f64, AuthError> {
     bounded(
         value,
         default,
@@ -297,8 +266,9 @@ fn millis(value: Option<f64>, default: f64, name: &str) -> Result<f64, AuthError
     )
 }
 
-/// Whole seconds are taken by the caller (`as i64`): no `Result::map` of its own.
-fn seconds(value: Option<f64>, default: f64, name: &str) -> Result<f64, AuthError> {
+/// Whole seconds are taken by the caller (`as i64`).
+#[inline(always)]
+fn seconds(value: Option<&Json>, default: f64, name: &str) -> Result<f64, AuthError> {
     bounded(
         value,
         default,
@@ -327,26 +297,7 @@ impl Config {
     }
 
     fn check(raw: &RawConfig) -> Result<Config, AuthError> {
-        // `raw` is read in place, never moved from. The numbers are checked first, while
-        // nothing is owned that a refusal would drop, and their error reported below.
-        let numbers = (|| {
-            Ok((
-                seconds(raw.refresh_margin, 60.0, "refreshMargin")?,
-                seconds(raw.leeway, 30.0, "leeway")?,
-                millis(
-                    raw.retry_base_delay,
-                    Backoff::default().base_ms,
-                    "retry.baseDelay",
-                )?,
-                millis(
-                    raw.retry_max_delay,
-                    Backoff::default().cap_ms,
-                    "retry.maxDelay",
-                )?,
-                millis(raw.lock_timeout, 10_000.0, "lockTimeout")?,
-                millis(raw.timeout, 15_000.0, "timeout")?,
-            ))
-        })();
+        // `raw` is read in place, never moved from.
         // Absent or empty, it is no absolute URL either: one refusal says what it must be.
         let base_url = trim(raw.base_url.unwrap_or(""));
         let Some(base_origin) = origin_of(base_url) else {
@@ -374,10 +325,11 @@ impl Config {
             }
         };
         // Next to storage, as in `Config` (and before anything below owns memory).
-        let storage_key = raw.storage_key.unwrap_or("auth-wasm");
-        if storage_key.is_empty() {
-            return Err(AuthError::config("storageKey must not be empty"));
-        }
+        let storage_key = match raw.storage_key {
+            None => "auth-wasm",
+            Some(Json::Str(key)) if !key.is_empty() => key,
+            Some(_) => return Err(AuthError::config("storageKey must be a non-empty string")),
+        };
         let refresh_cookie = match raw.refresh_transport {
             None | Some("body") => false,
             Some("cookie") if protocol == Protocol::Json => true,
@@ -390,7 +342,11 @@ impl Config {
                 ))
             }
         };
-        let dpop = raw.dpop.unwrap_or(false);
+        let dpop = match raw.dpop {
+            None => false,
+            Some(Json::Bool(on)) => *on,
+            Some(_) => return Err(AuthError::config("dpop must be true or false")),
+        };
         if dpop && protocol == Protocol::BetterAuth {
             // Better Auth issues no DPoP-bound tokens: the proof would be ignored and
             // the tokens bearer tokens after all.
@@ -401,24 +357,38 @@ impl Config {
         // Pushed, not `vec![..]` (a boxed array made into a `Vec`): the push is linked anyway.
         let mut allowed_origins = Vec::new();
         allowed_origins.push(base_origin);
-        for url in &raw.allowed_origins {
+        // One refusal for a value that is no list, an item that is no text and one that
+        // is no absolute http(s) URL: what the list must be.
+        let origins: &[Json] = match raw.allowed_origins {
+            None => &[],
+            Some(Json::Arr(items)) => items,
+            Some(_) => return Err(wrong_origins()),
+        };
+        for item in origins {
+            let Json::Str(url) = item else {
+                return Err(wrong_origins());
+            };
             let Some(origin) = origin_of(url) else {
-                return Err(AuthError::config(
-                    "allowedOrigins entries must be absolute http(s) origins",
-                ));
+                return Err(wrong_origins());
             };
             require_https(&origin, "allowedOrigins")?;
-            if !allowed_origins.contains(&origin) {
-                allowed_origins.push(origin);
-            }
+            // Duplicates kept: `bearer_allowed` answers the same, and the check linked
+            // `[String]::contains` for this one site besides that one.
+            allowed_origins.push(origin);
         }
+        let members: &[(String, Json)] = match raw.endpoints {
+            None => &[],
+            Some(Json::Obj(members)) => members,
+            Some(_) => return Err(wrong_pairs("endpoints")),
+        };
         let mut endpoints = Endpoints::defaults(protocol);
-        // By reference (a clone per path): no `vec::IntoIter` in the wasm.
-        for (op, path) in &raw.endpoints {
+        for (op, path) in members {
+            // One refusal for a value that is no text and an empty one (no path either).
+            let Json::Str(path) = path else {
+                return Err(wrong_pairs("endpoints"));
+            };
             if path.is_empty() {
-                return Err(AuthError::config(
-                    "endpoints entries must be non-empty paths",
-                ));
+                return Err(wrong_pairs("endpoints"));
             }
             // The slot chosen first, then one assignment (one drop of the default it
             // replaces, not one per key).
@@ -454,8 +424,23 @@ impl Config {
             ));
         }
         let fields = Fields::from_pairs(&raw.fields)?;
-        // Reported after every option before them, as their order in `Config` says.
-        let (refresh_margin, leeway, base_ms, cap_ms, lock_timeout_ms, timeout_ms) = numbers?;
+        // The numbers last, where their refusals are reported (after every option
+        // before them in `Config`): checked first, their error had to be kept alive
+        // across every other refusal.
+        let refresh_margin = seconds(raw.refresh_margin, 60.0, "refreshMargin")?;
+        let leeway = seconds(raw.leeway, 30.0, "leeway")?;
+        let base_ms = millis(
+            raw.retry_base_delay,
+            Backoff::default().base_ms,
+            "retry.baseDelay",
+        )?;
+        let cap_ms = millis(
+            raw.retry_max_delay,
+            Backoff::default().cap_ms,
+            "retry.maxDelay",
+        )?;
+        let lock_timeout_ms = millis(raw.lock_timeout, 10_000.0, "lockTimeout")?;
+        let timeout_ms = millis(raw.timeout, 15_000.0, "timeout")?;
         Ok(Config {
             base_url: trim_end_slashes(base_url).to_owned(),
             protocol,
@@ -490,7 +475,7 @@ impl Config {
 }
 
 fn require_https(origin: &str, name: &str) -> Result<(), AuthError> {
-    if origin.starts_with("https://") || is_loopback_origin(origin) {
+    if is_trustworthy_origin(origin) {
         Ok(())
     } else {
         Err(AuthError::config_named(
@@ -518,7 +503,7 @@ mod tests {
 
     #[test]
     fn the_first_wrong_option_is_the_one_reported() {
-        // The numbers are checked first but reported after the options before them.
+        // The numbers are checked and reported after the options before them.
         let message = |text: &str| from_json(text).unwrap_err().message.clone();
         assert_eq!(
             message(r#"{"baseUrl":"http://localhost","endpoints":{"x":"/x"},"leeway":-1}"#),
@@ -534,12 +519,17 @@ mod tests {
         );
         assert_eq!(
             message(r#"{"baseUrl":1,"protocol":2}"#),
-            "baseUrl must be a string"
+            "baseUrl must be an absolute http(s) URL"
         );
         // storageKey next to storage, before the options after it in `Config`.
         assert_eq!(
             message(r#"{"baseUrl":"http://localhost","storageKey":"","fields":{"x":"y"}}"#),
-            "storageKey must not be empty"
+            "storageKey must be a non-empty string"
+        );
+        // allowedOrigins is judged in its place in `Config`, after storage.
+        assert_eq!(
+            message(r#"{"baseUrl":"http://localhost","allowedOrigins":[1],"storage":"x"}"#),
+            "storage must be \"local\", \"session\" or \"memory\""
         );
     }
 
@@ -611,18 +601,46 @@ mod tests {
         for (text, message) in [
             ("[]", "AuthClient needs a config object with baseUrl"),
             ("not json", "AuthClient needs a config object with baseUrl"),
-            (r#"{"baseUrl":8000}"#, "baseUrl must be a string"),
+            (
+                r#"{"baseUrl":8000}"#,
+                "baseUrl must be an absolute http(s) URL",
+            ),
+            // A text option that is no text has the one refusal of its wrong values.
+            (
+                r#"{"baseUrl":"http://localhost","protocol":1}"#,
+                "protocol must be \"json\", \"oauth2-password\" or \"better-auth\"",
+            ),
+            (
+                r#"{"baseUrl":"http://localhost","storage":true}"#,
+                "storage must be \"local\", \"session\" or \"memory\"",
+            ),
+            (
+                r#"{"baseUrl":"http://localhost","storageKey":1}"#,
+                "storageKey must be a non-empty string",
+            ),
+            (
+                r#"{"baseUrl":"http://localhost","refreshTransport":{}}"#,
+                "refreshTransport must be \"body\" or \"cookie\"",
+            ),
             (
                 r#"{"baseUrl":"http://localhost","leeway":"30"}"#,
-                "leeway must be a number",
+                "leeway must be a number of seconds between 0 and 86400",
             ),
             (
                 r#"{"baseUrl":"http://localhost","allowedOrigins":"x"}"#,
-                "allowedOrigins must be an array of origins",
+                "allowedOrigins must be an array of absolute http(s) origins",
             ),
             (
                 r#"{"baseUrl":"http://localhost","allowedOrigins":[1]}"#,
-                "allowedOrigins must be an array of origins",
+                "allowedOrigins must be an array of absolute http(s) origins",
+            ),
+            (
+                r#"{"baseUrl":"http://localhost","allowedOrigins":["cdn.example.com"]}"#,
+                "allowedOrigins must be an array of absolute http(s) origins",
+            ),
+            (
+                r#"{"baseUrl":"http://localhost","allowedOrigins":["http://cdn.example.com"]}"#,
+                "allowedOrigins must use https: unless it is localhost or 127.0.0.1",
             ),
             (
                 r#"{"baseUrl":"http://localhost","endpoints":{"me":1}}"#,
@@ -633,8 +651,12 @@ mod tests {
                 "endpoints must be an object of paths",
             ),
             (
+                r#"{"baseUrl":"http://localhost","endpoints":{"me":""}}"#,
+                "endpoints must be an object of paths",
+            ),
+            (
                 r#"{"baseUrl":"http://localhost","retry":{"baseDelay":"x"}}"#,
-                "retry.baseDelay must be a number",
+                "retry.baseDelay must be a number of milliseconds between 0 and 3600000",
             ),
         ] {
             let err = from_json(text).unwrap_err();
@@ -738,9 +760,9 @@ mod tests {
         assert_eq!(c.backoff, Backoff::default());
         assert_eq!(c.lock_timeout_ms, 10_000.0);
         let tuned = Config::validate(RawConfig {
-            retry_base_delay: Some(200.0),
-            retry_max_delay: Some(800.0),
-            lock_timeout: Some(500.0),
+            retry_base_delay: Some(&Json::Num(200.0.into())),
+            retry_max_delay: Some(&Json::Num(800.0.into())),
+            lock_timeout: Some(&Json::Num(500.0.into())),
             ..raw("http://localhost")
         })
         .unwrap();
@@ -795,23 +817,23 @@ mod tests {
                 ..raw("http://localhost")
             },
             RawConfig {
-                endpoints: vec![("signin".into(), "/x".into())],
+                endpoints: Some(&Json::Obj(vec![("signin".into(), Json::Str("/x".into()))])),
                 ..raw("http://localhost")
             },
             RawConfig {
-                refresh_margin: Some(-1.0),
+                refresh_margin: Some(&Json::Num((-1.0).into())),
                 ..raw("http://localhost")
             },
             RawConfig {
-                leeway: Some(f64::NAN),
+                leeway: Some(&Json::Num(f64::NAN.into())),
                 ..raw("http://localhost")
             },
             RawConfig {
-                allowed_origins: vec!["http://cdn.example.com".into()],
+                allowed_origins: Some(&Json::Arr(vec![Json::Str("http://cdn.example.com".into())])),
                 ..raw("http://localhost")
             },
             RawConfig {
-                storage_key: Some(""),
+                storage_key: Some(&Json::Str(String::new())),
                 ..raw("http://localhost")
             },
         ] {
@@ -823,11 +845,11 @@ mod tests {
     fn oauth2_defaults_and_overrides() {
         let c = Config::validate(RawConfig {
             protocol: Some("oauth2-password"),
-            endpoints: vec![
-                ("login".into(), "/auth/token".into()),
-                ("refresh".into(), "/auth/token".into()),
-                ("me".into(), "/auth/me".into()),
-            ],
+            endpoints: Some(&Json::Obj(vec![
+                ("login".into(), Json::Str("/auth/token".into())),
+                ("refresh".into(), Json::Str("/auth/token".into())),
+                ("me".into(), Json::Str("/auth/me".into())),
+            ])),
             ..raw("http://localhost:8000")
         })
         .unwrap();
@@ -840,7 +862,9 @@ mod tests {
     #[test]
     fn bearer_goes_only_to_allowed_origins() {
         let c = Config::validate(RawConfig {
-            allowed_origins: vec!["https://files.example.com/ignored/path".into()],
+            allowed_origins: Some(&Json::Arr(vec![Json::Str(
+                "https://files.example.com/ignored/path".into(),
+            )])),
             ..raw("http://127.0.0.1:8000")
         })
         .unwrap();
@@ -854,5 +878,14 @@ mod tests {
         assert!(!c.bearer_allowed("https://127.0.0.1:8000/"));
         assert!(!c.bearer_allowed("http://127.0.0.1:8000.evil.com/"));
         assert!(!c.bearer_allowed("/relative"));
+        // An origin listed twice (or the base's again) is kept twice: the same answers.
+        let twice = from_json(
+            r#"{"baseUrl":"http://localhost","allowedOrigins":["http://localhost/","https://a.example","https://a.example/x"]}"#,
+        )
+        .unwrap();
+        assert_eq!(twice.allowed_origins.len(), 4);
+        assert!(twice.bearer_allowed("https://a.example/y"));
+        assert!(twice.bearer_allowed("http://localhost/y"));
+        assert!(!twice.bearer_allowed("https://b.example/"));
     }
 }

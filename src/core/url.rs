@@ -5,34 +5,40 @@ use crate::prelude::*;
 
 /// Byte offset of `needle` in `hay`. A plain scan: these strings are short, and
 /// `str::find` with a string pattern links a two-way searcher (~1.5 KB of wasm).
+/// Inlined: at its callers the `Option` is a test of `scan`'s offset (`is_some()` one
+/// comparison), not a value answered through memory (measured -50 B gzip).
+#[inline(always)]
 pub fn find(hay: &str, needle: &str) -> Option<usize> {
-    scan(hay, needle, false)
+    match scan(hay, needle, false) {
+        NOT_FOUND => None,
+        at => Some(at),
+    }
 }
 
 /// Whether `hay` contains `needle`, ASCII letters compared without case: no
-/// lowercased copies.
+/// lowercased copies. Inlined, as `find`: a call to `scan` at its callers, not a
+/// wrapper's (measured -8 B gzip).
+#[inline(always)]
 pub fn contains_ignore_case(hay: &str, needle: &str) -> bool {
-    scan(hay, needle, true).is_some()
+    scan(hay, needle, true) != NOT_FOUND
 }
 
-/// The first window of `hay` equal to `needle` (ASCII case ignored if asked).
-fn scan(hay: &str, needle: &str, ignore_case: bool) -> Option<usize> {
+/// `scan`'s answer when `needle` is not in `hay` (no offset is this large).
+const NOT_FOUND: usize = usize::MAX;
+
+/// The offset of the first window of `hay` equal to `needle` (ASCII case ignored if
+/// asked), or `NOT_FOUND`: an offset, not an `Option`, which is answered through memory.
+fn scan(hay: &str, needle: &str, ignore_case: bool) -> usize {
     let (h, n) = (hay.as_bytes(), needle.as_bytes());
     // A loop, not `(0..).find(..)`: the iterator's closure is a function of its own.
     let mut i = 0;
     while let Some(window) = h.get(i..i + n.len()) {
         if window == n || (ignore_case && window.eq_ignore_ascii_case(n)) {
-            return Some(i);
+            return i;
         }
         i += 1;
     }
-    None
-}
-
-/// Split at the first `://`.
-fn split_scheme(url: &str) -> Option<(&str, &str)> {
-    let at = find(url, "://")?;
-    Some((url.get(..at)?, url.get(at + 3..)?))
+    NOT_FOUND
 }
 
 /// `scheme://host[:port]` with scheme and host lowercased and default ports dropped.
@@ -41,21 +47,34 @@ fn split_scheme(url: &str) -> Option<(&str, &str)> {
 /// Byte scans: `split_once(char)`, `rfind(char)` and `to_ascii_lowercase` each link a
 /// generic searcher or a copy.
 pub fn origin_of(url: &str) -> Option<String> {
-    let (scheme, rest) = split_scheme(trim(url))?;
-    let (prefix, default_port) = if scheme.eq_ignore_ascii_case("https") {
+    let url = trim(url);
+    // The scheme ends at the first `://`; the rest is scanned by offsets in `url`.
+    // `scan` itself: its offset, not `find`'s `Option` answered through memory.
+    let at = scan(url, "://", false);
+    if at == NOT_FOUND {
+        return None;
+    }
+    // Its bytes: no `str::get` (and its char boundary check) for ASCII compared as such.
+    let scheme = url.as_bytes().get(..at)?;
+    let (prefix, default_port) = if scheme.eq_ignore_ascii_case(b"https") {
         ("https://", "443")
-    } else if scheme.eq_ignore_ascii_case("http") {
+    } else if scheme.eq_ignore_ascii_case(b"http") {
         ("http://", "80")
     } else {
         return None;
     };
-    let authority = rest.get(..position(rest, |b| matches!(b, b'/' | b'?' | b'#')))?;
-    // Credentials in the URL are not part of the origin: the host follows the last `@`.
-    let mut at = authority.len();
-    while at > 0 && authority.as_bytes().get(at - 1).copied() != Some(b'@') {
-        at -= 1;
+    // One scan for the authority's end (the first `/`, `?` or `#`) and the host's
+    // start: credentials are not part of the origin, the host follows the last `@`.
+    let (mut start, mut end) = (at + 3, at + 3);
+    while let Some(&b) = url.as_bytes().get(end) {
+        match b {
+            b'/' | b'?' | b'#' => break,
+            b'@' => start = end + 1,
+            _ => {}
+        }
+        end += 1;
     }
-    let (host, port) = split_host_port(authority.get(at..)?)?;
+    let (host, port) = split_host_port(url.get(start..end)?)?;
     let mut origin = String::from(prefix);
     origin.push_str(host);
     origin.make_ascii_lowercase();
@@ -66,32 +85,22 @@ pub fn origin_of(url: &str) -> Option<String> {
     Some(origin)
 }
 
-/// Offset of the first byte matching `stop`, or the length. These scans are plain
-/// loops: `Iterator::position` and `rposition` over bytes are unrolled, several times
-/// the code.
-fn position(text: &str, stop: impl Fn(u8) -> bool) -> usize {
-    let mut i = 0;
-    while let Some(&b) = text.as_bytes().get(i) {
-        if stop(b) {
-            break;
-        }
-        i += 1;
-    }
-    i
-}
-
 /// The host (non-empty; an IPv6 literal with its brackets) and the port, if any.
 fn split_host_port(host_port: &str) -> Option<(&str, Option<&str>)> {
-    let end = host_end(host_port)?;
-    let (host, rest) = (host_port.get(..end)?, host_port.get(end..)?);
+    let end = host_end(host_port);
+    let host = host_port.get(..end)?;
     if host.is_empty() {
         return None;
     }
-    // A `&str` pattern, not a `char`: a `char` pattern links `encode_utf8_raw` for it.
-    match rest.strip_prefix(":") {
-        Some(port) => valid_port(port).then_some((host, Some(port))),
-        None if rest.is_empty() => Some((host, None)),
-        None => None,
+    // The byte after the host matched, not `strip_prefix(":")`: no `strip_prefix` in
+    // the wasm for this and `is_trustworthy_origin` (nor `encode_utf8_raw`, for a `char`).
+    match host_port.as_bytes().get(end) {
+        None => Some((host, None)),
+        Some(b':') => {
+            let port = host_port.get(end + 1..)?;
+            valid_port(port).then_some((host, Some(port)))
+        }
+        Some(_) => None,
     }
 }
 
@@ -106,22 +115,10 @@ fn valid_port(port: &str) -> bool {
     (1..=5).contains(&i)
 }
 
-/// Host of an origin produced by `origin_of`.
-fn host_of(origin: &str) -> &str {
-    // Matches, not `map_or`/`and_then` with closures: each a monomorph of its own.
-    let rest = match split_scheme(origin) {
-        Some((_, rest)) => rest,
-        None => origin,
-    };
-    match host_end(rest) {
-        Some(end) => rest.get(..end).unwrap_or(rest),
-        None => rest,
-    }
-}
-
-/// Where the host of `host[:port]` ends: after an IPv6 literal's `]` (None when it is
-/// not closed), else at the first `:` or the end.
-fn host_end(host_port: &str) -> Option<usize> {
+/// Where the host of `host[:port]` ends: after an IPv6 literal's `]` (0, no host,
+/// when it is not closed), else at the first `:` or the end. An offset, not an
+/// `Option`: that is answered through memory.
+fn host_end(host_port: &str) -> usize {
     let b = host_port.as_bytes();
     let literal = b.first().copied() == Some(b'[');
     let stop = if literal { b']' } else { b':' };
@@ -130,20 +127,35 @@ fn host_end(host_port: &str) -> Option<usize> {
     let mut end = 0;
     while let Some(&c) = b.get(end) {
         if c == stop {
-            return Some(end + usize::from(literal));
+            return end + usize::from(literal);
         }
         end += 1;
     }
-    (!literal).then_some(end)
+    if literal {
+        0
+    } else {
+        end
+    }
 }
 
-/// localhost, 127.0.0.0/8 and [::1]: where plain http is acceptable.
-pub fn is_loopback_origin(origin: &str) -> bool {
-    let host = host_of(origin);
-    host == "localhost"
-        || host.ends_with(".localhost")
-        || host == "[::1]"
-        || (host.starts_with("127.") && is_ipv4(host))
+/// Whether an origin as `origin_of` writes it is potentially trustworthy (W3C Secure
+/// Contexts): https, or plain http on localhost, 127.0.0.0/8 or [::1].
+pub fn is_trustworthy_origin(origin: &str) -> bool {
+    if origin.starts_with("https://") {
+        return true;
+    }
+    // Its scheme and host as written (lower case), no search for `://`.
+    const HTTP: &str = "http://";
+    if !origin.starts_with(HTTP) {
+        return false;
+    }
+    let host_port = origin.get(HTTP.len()..).unwrap_or_default();
+    let host = host_port.get(..host_end(host_port)).unwrap_or(host_port);
+    // A match, not `host == "localhost"`: no `<&str as PartialEq<&str>>` call per text.
+    match host {
+        "localhost" | "[::1]" => true,
+        _ => host.ends_with(".localhost") || (host.starts_with("127.") && is_ipv4(host)),
+    }
 }
 
 /// Four dot-separated decimal octets (leading zeros allowed, as before). A byte scan:
@@ -171,7 +183,8 @@ fn is_ipv4(host: &str) -> bool {
 
 /// `base` joined with an endpoint path (`/auth/login`) or used as-is for an absolute URL.
 pub fn join(base: &str, path: &str) -> String {
-    if find(path, "://").is_some() {
+    // `scan` itself: its offset, not `find`'s `Option` answered through memory.
+    if scan(path, "://", false) != NOT_FOUND {
         return path.to_owned();
     }
     let mut out = trim_end_slashes(base).to_owned();
@@ -253,23 +266,27 @@ mod tests {
     }
 
     #[test]
-    fn loopback_detection() {
+    fn https_or_loopback_is_trustworthy() {
         for o in [
+            "https://example.com",
+            "https://example.com:8443",
             "http://localhost:8000",
             "http://127.0.0.1",
             "http://127.1.2.3:9",
             "http://[::1]:3000",
             "http://app.localhost",
         ] {
-            assert!(is_loopback_origin(o), "{o}");
+            assert!(is_trustworthy_origin(o), "{o}");
         }
         for o in [
             "http://example.com",
             "http://127.0.0.1.evil.com",
             "http://localhost.evil.com",
             "http://10.0.0.1",
+            "ftp://localhost",
+            "localhost",
         ] {
-            assert!(!is_loopback_origin(o), "{o}");
+            assert!(!is_trustworthy_origin(o), "{o}");
         }
     }
 
