@@ -526,7 +526,7 @@ fn field_errors(body: Option<&Json>) -> Vec<(String, String)> {
         Some(Json::Obj(members)) => {
             for (k, v) in members {
                 if let Some(msg) = v.as_str() {
-                    out.push((k.clone(), msg.to_owned()));
+                    push_field(&mut out, k, msg);
                 }
             }
         }
@@ -539,7 +539,7 @@ fn field_errors(body: Option<&Json>) -> Vec<(String, String)> {
                         (v, matches!(k.as_str(), "non_field_errors" | "errors"))
                     {
                         if let Some(Json::Str(msg)) = items.first() {
-                            out.push((k.clone(), msg.clone()));
+                            push_field(&mut out, k, msg);
                         }
                     }
                 }
@@ -560,13 +560,20 @@ fn field_errors(body: Option<&Json>) -> Vec<(String, String)> {
                         }
                     }
                     if let Some(msg) = item.str_of("msg") {
-                        out.push((name.to_owned(), msg.to_owned()));
+                        push_field(&mut out, name, msg);
                     }
                 }
             }
         }
     }
     out
+}
+
+/// A field's error, copied into the list: one out-of-line copy for every form that
+/// names one (the fields' object, DRF's lists, FastAPI's `detail`, Better Auth's code).
+#[inline(never)]
+fn push_field(out: &mut Vec<(String, String)>, name: &str, message: &str) {
+    out.push((name.to_owned(), message.to_owned()));
 }
 
 /// What the error body says about duplicates, in the forms backends use: its code
@@ -721,8 +728,7 @@ fn error_from(op: Op, resp: &HttpResponse, body: Option<&Json>) -> AuthError {
     if code == Validation {
         err.fields = field_errors(body);
         if let (Some((_, Some(field))), true) = (better_auth, err.fields.is_empty()) {
-            let message = err.message.clone();
-            err.fields.push((field.to_owned(), message));
+            push_field(&mut err.fields, field, message);
         }
     }
     err
