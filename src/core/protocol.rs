@@ -688,10 +688,11 @@ fn error_from(op: Op, resp: &HttpResponse, body: Option<&Json>) -> AuthError {
         // An unverified account holds the provider's email: nothing was linked.
         (409, Some(UserExists)) => (UserExists, None),
         // A verification link works once, for 24 hours, and only as signed.
-        _ if client_error && code_in_body == "verification_used" => {
-            (CodeUsed, Some("This verification link was already used"))
-        }
-        _ if client_error && code_in_body.starts_with("verification_") => (InvalidToken, None),
+        // One prefix test, then the code matched (no second comparison of the text).
+        _ if client_error && code_in_body.starts_with("verification_") => match code_in_body {
+            "verification_used" => (CodeUsed, Some("This verification link was already used")),
+            _ => (InvalidToken, None),
+        },
         (_, Some(ProviderError)) => (ProviderError, None),
         (500..=599, _) => (Server, None),
         _ if body.is_none() && !client_error => (InvalidResponse, None),
