@@ -494,16 +494,13 @@ pub(super) fn invalid_response(message: &str, status: u16) -> AuthError {
     AuthError::new(ErrorCode::InvalidResponse, message).with_status(status)
 }
 
-/// The parsed `body` of `resp` when it is an object, or why it is none.
+/// The parsed `body` of `resp` when it is an object. One refusal for an empty body,
+/// HTML or another JSON value: none is what the protocol promises.
 fn parse_body<'a>(resp: &HttpResponse, body: Option<&'a Json>) -> Result<&'a Json, AuthError> {
     match body {
         Some(v @ Json::Obj(_)) => Ok(v),
-        _ if trim(resp.body).is_empty() => Err(invalid_response(
-            "The server sent an empty body",
-            resp.status,
-        )),
         _ => Err(invalid_response(
-            "The server did not answer JSON",
+            "The server did not answer a JSON object",
             resp.status,
         )),
     }
