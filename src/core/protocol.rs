@@ -470,16 +470,16 @@ pub fn parse_user(protocol: Protocol, resp: &HttpResponse) -> Result<String, Aut
     if !(200..300).contains(&resp.status) {
         return Err(error_from_response(Op::Me, resp));
     }
-    // Better Auth's get-session answers `null` once the session is gone.
-    // Matched, not `==`: no `&&str` constant and comparison call.
-    if protocol == Protocol::BetterAuth && matches!(trim(resp.body), "null") {
+    let parsed = json::parse(resp.body);
+    // Better Auth's get-session answers `null` once the session is gone: read from
+    // the parsed body (no text trimmed and compared).
+    if protocol == Protocol::BetterAuth && matches!(parsed, Some(Json::Null)) {
         return Err(
             // The engine's text for an expired session (one copy in the data).
             AuthError::new(ErrorCode::SessionExpired, "The session has expired")
                 .with_status(resp.status),
         );
     }
-    let parsed = json::parse(resp.body);
     let body = parse_body(resp, parsed.as_ref())?;
     // Better Auth: {"session": {...}, "user": {...}}.
     match (body.get("session"), body.get("user")) {
@@ -973,12 +973,15 @@ pub(crate) mod tests {
             .unwrap(),
             r#"{"id":"u1","email":"a@b.c"}"#
         );
-        assert_eq!(
-            parse_user(Protocol::BetterAuth, &resp(200, "null"))
-                .unwrap_err()
-                .code,
-            ErrorCode::SessionExpired
-        );
+        // Read as JSON: its white space around `null` is the same answer.
+        for gone in ["null", " null\r\n"] {
+            assert_eq!(
+                parse_user(Protocol::BetterAuth, &resp(200, gone))
+                    .unwrap_err()
+                    .code,
+                ErrorCode::SessionExpired
+            );
+        }
     }
 
     #[test]
