@@ -17,8 +17,8 @@ use super::config::Config;
 use super::error::{AuthError, ErrorCode};
 use super::json::Json;
 use super::object::Object;
-use super::protocol::{json_object, post, Credential, HttpRequest, JSON_TYPE};
-use super::url::{find, join, trim_end_slashes};
+use super::protocol::{get, json_object, post, Credential, HttpRequest, JSON_TYPE};
+use super::url::{find, trim_end_slashes};
 
 /// What the pending record says in place of an issuer: Better Auth checked the
 /// provider's, so no `iss` comes back to the app.
@@ -60,13 +60,8 @@ pub fn session_request(cfg: &Config) -> Result<HttpRequest, AuthError> {
     let path = cfg.endpoints.me.as_deref().ok_or_else(|| {
         AuthError::config("Social sign-in with better-auth needs endpoints.me (get-session)")
     })?;
-    Ok(HttpRequest {
-        method: "GET",
-        url: join(&cfg.base_url, path),
-        content_type: None,
-        body: None,
-        credential: Credential::None,
-    })
+    // With the cookie only: no bearer yet.
+    Ok(get(cfg, path, Credential::None))
 }
 
 /// The session token of a get-session answer (`{"session": {"token"}, "user"}`), as

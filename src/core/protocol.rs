@@ -121,7 +121,7 @@ pub(super) fn post(
     }
 }
 
-fn get(cfg: &Config, path: &str, credential: Credential) -> HttpRequest {
+pub(super) fn get(cfg: &Config, path: &str, credential: Credential) -> HttpRequest {
     HttpRequest {
         method: "GET",
         url: join(&cfg.base_url, path),
