@@ -369,25 +369,19 @@ pub enum SessionsOp<'a> {
 /// None when the protocol has no sessions endpoint.
 pub fn sessions_request(cfg: &Config, what: SessionsOp) -> Option<HttpRequest> {
     let base = cfg.endpoints.sessions.as_deref()?;
-    // The base joined, then the id's segment pushed on (no path copied and joined
-    // again, as passkeys' URLs).
-    let mut url = join(&cfg.base_url, base);
-    let method = match what {
-        SessionsOp::List => "GET",
-        SessionsOp::RevokeAll => "DELETE",
+    // `get`'s request (no second construction), then the id's segment pushed onto its
+    // joined URL (no path copied and joined again, as passkeys' URLs) and the method.
+    let mut request = get(cfg, base, Credential::Access);
+    match what {
+        SessionsOp::List => {}
+        SessionsOp::RevokeAll => request.method = "DELETE",
         SessionsOp::Revoke(id) => {
-            url.push('/');
-            escape_into(&mut url, id, false);
-            "DELETE"
+            request.url.push('/');
+            escape_into(&mut request.url, id, false);
+            request.method = "DELETE";
         }
-    };
-    Some(HttpRequest {
-        method,
-        url,
-        content_type: None,
-        body: None,
-        credential: Credential::Access,
-    })
+    }
+    Some(request)
 }
 
 /// A path segment with everything but unreserved characters percent-encoded.
