@@ -277,23 +277,19 @@ pub fn parse_tokens(
     }
     let body = parse_body(resp, body)?;
     let fields = &cfg.fields;
-    let text_at = |path: &str| match lookup(body, path) {
-        Some(Json::Str(t)) if !t.is_empty() => Some(t.as_str()),
-        _ => None,
-    };
     // Better Auth's /token answers {"token": "<jwt>"}; the refresh credential stays
     // the session token the client already holds.
-    let access_token = text_at(&fields.access_token)
-        .or_else(|| {
-            body.str_of("token")
-                .filter(|_| cfg.protocol == Protocol::BetterAuth)
-        })
-        .ok_or_else(|| {
-            invalid_response(
-                &["The response has no access token at ", &fields.access_token].concat(),
-                resp.status,
-            )
-        })?;
+    // Matches, not `or_else`/`filter`/`ok_or_else` closures.
+    let access_token = match text_at(body, &fields.access_token) {
+        None if cfg.protocol == Protocol::BetterAuth => text_at(body, "token"),
+        token => token,
+    };
+    let Some(access_token) = access_token else {
+        return Err(invalid_response(
+            &["The response has no access token at ", &fields.access_token].concat(),
+            resp.status,
+        ));
+    };
     // Matched, not `as_deref().and_then(..)` (a closure).
     let user = match &fields.user {
         Some(path) => lookup(body, path),
@@ -322,7 +318,7 @@ pub fn parse_tokens(
     }
     Ok(TokenSet {
         access_token: access_token.to_owned(),
-        refresh_token: text_at(&fields.refresh_token).map(str::to_owned),
+        refresh_token: text_at(body, &fields.refresh_token).map(str::to_owned),
         expires_in: lookup(body, &fields.expires_in)
             .and_then(Json::as_f64)
             .filter(|n| n.is_finite() && *n >= 0.0),
@@ -456,7 +452,16 @@ pub fn has_tokens(cfg: &Config, body: Option<&Json>, set_auth_token: Option<&str
         &cfg.fields.access_token
     };
     set_auth_token.is_some_and(|t| !t.is_empty() && better_auth)
-        || body.is_some_and(|b| matches!(lookup(b, path), Some(Json::Str(t)) if !t.is_empty()))
+        || body.is_some_and(|b| text_at(b, path).is_some())
+}
+
+/// The text at `path` in `body` when it is a string and not empty: a token's test for
+/// the sign-in answer, the refresh and the register answer alike.
+fn text_at<'a>(body: &'a Json, path: &str) -> Option<&'a str> {
+    match lookup(body, path) {
+        Some(Json::Str(t)) if !t.is_empty() => Some(t),
+        _ => None,
+    }
 }
 
 /// A successful `me` response: a JSON object, returned as JSON text.
@@ -952,6 +957,17 @@ pub(crate) mod tests {
             &resp(200, r#"{"token":"eyJ.jwt.sig"}"#)
         )
         .is_err());
+        // An empty exchange token is none, as an empty access_token.
+        assert_eq!(
+            tokens(
+                &cfg("better-auth"),
+                Op::Refresh,
+                &resp(200, r#"{"token":""}"#)
+            )
+            .unwrap_err()
+            .code,
+            ErrorCode::InvalidResponse
+        );
         assert_eq!(
             (jwt.access_token.as_str(), jwt.refresh_token),
             ("eyJ.jwt.sig", None)
