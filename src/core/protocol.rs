@@ -584,7 +584,9 @@ fn says_already_exists(code: &str, text: &str) -> bool {
 }
 
 /// Better Auth's `{message, code}` errors, by code family: the field
-/// they concern, and the AuthError code.
+/// they concern, and the AuthError code. The families are upper case and compared
+/// as written, so other backends' lower-case codes never match (no test of the
+/// code's case first).
 fn better_auth_code(code: &str) -> Option<(ErrorCode, Option<&'static str>)> {
     // A match on the text, not `==` per code (each a `&&str` constant in the data).
     match code {
@@ -654,15 +656,7 @@ fn error_from(op: Op, resp: &HttpResponse, body: Option<&Json>) -> AuthError {
         None => "",
     };
     let said = server_message(body);
-    let mut upper = !code_in_body.is_empty();
-    for b in code_in_body.bytes() {
-        upper &= b.is_ascii_uppercase() || b == b'_';
-    }
-    let better_auth = if upper {
-        better_auth_code(code_in_body)
-    } else {
-        None
-    };
+    let better_auth = better_auth_code(code_in_body);
     let client_error = (400..500).contains(&status);
     // The codes of this crate's own (the reference backend's) that a body names, read
     // once by `ErrorCode::parse`: no comparison of the text per code.
@@ -1040,6 +1034,14 @@ pub(crate) mod tests {
                 None,
             ),
             (Op::Refresh, 401, "", ErrorCode::RefreshFailed, None),
+            // A lower-case look-alike is no Better Auth family: no field named.
+            (
+                Op::Register,
+                400,
+                r#"{"code":"password_too_short"}"#,
+                ErrorCode::Validation,
+                None,
+            ),
         ];
         for (op, status, body, code, field) in cases {
             let e = error_from_response(*op, &resp(*status, body));
