@@ -29,6 +29,9 @@ pub enum Verdict {
 #[derive(Debug, Clone, Default)]
 pub struct Dpop {
     nonces: Vec<(String, String)>,
+    /// The slot a new origin takes once `nonces` is full: the oldest, as they are
+    /// replaced in turn (first in, first out).
+    oldest: usize,
     /// The server's clock, from answers' `Date`: a proof's `iat` is checked against it
     /// within a minute, tighter than the clock of many devices.
     clock: Clock,
@@ -168,12 +171,15 @@ impl Dpop {
                 n.push_str(nonce);
             }
             None => {
-                if self.nonces.len() >= MAX_ORIGINS {
-                    // The oldest goes (retain, not remove(0): no panicking index path).
-                    let mut first = true;
-                    self.nonces.retain(|_| !core::mem::take(&mut first));
+                let entry = (origin, nonce.to_owned());
+                if self.nonces.len() < MAX_ORIGINS {
+                    self.nonces.push(entry);
+                } else if let Some(oldest) = self.nonces.get_mut(self.oldest) {
+                    // Written over in place: no `retain` or `remove(0)` shifting the
+                    // list (each linked a function of its own; `remove` a panic path).
+                    *oldest = entry;
+                    self.oldest = (self.oldest + 1) % MAX_ORIGINS;
                 }
-                self.nonces.push((origin, nonce.to_owned()));
             }
         }
     }
@@ -181,6 +187,7 @@ impl Dpop {
     /// Forget every nonce (signed out: the next key starts afresh).
     pub fn clear(&mut self) {
         self.nonces.clear();
+        self.oldest = 0;
     }
 }
 
@@ -412,6 +419,19 @@ mod tests {
         assert_eq!(
             claims(&d, "https://h39.example/", None).str_of("nonce"),
             Some("n")
+        );
+        // The last sixteen new origins are kept, the ones before forgotten oldest first.
+        for i in [24, 25, 39] {
+            let origin = ["https://h", &i.to_string(), ".example/"].concat();
+            assert_eq!(claims(&d, &origin, None).str_of("nonce"), Some("n"), "{i}");
+        }
+        assert_eq!(
+            claims(&d, "https://h23.example/", None).str_of("nonce"),
+            None
+        );
+        assert_eq!(
+            claims(&d, "https://h0.example/", None).str_of("nonce"),
+            None
         );
     }
 
