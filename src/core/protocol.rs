@@ -144,7 +144,10 @@ pub fn login_request(cfg: &Config, id_key: &str, identifier: &str, password: &st
             };
             (
                 JSON_TYPE,
-                json_object(&[(id_key, identifier), ("password", password)]),
+                Object::new()
+                    .str(id_key, identifier)
+                    .str("password", password)
+                    .end(),
             )
         }
         Protocol::OAuth2Password => (
