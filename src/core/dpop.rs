@@ -172,13 +172,17 @@ impl Dpop {
             }
             None => {
                 let entry = (origin, nonce.to_owned());
-                if self.nonces.len() < MAX_ORIGINS {
-                    self.nonces.push(entry);
-                } else if let Some(oldest) = self.nonces.get_mut(self.oldest) {
+                let full = self.nonces.len() >= MAX_ORIGINS;
+                // One match, so `entry` is moved on every path (no drop of it left for
+                // a path that cannot be taken).
+                match self.nonces.get_mut(self.oldest) {
                     // Written over in place: no `retain` or `remove(0)` shifting the
                     // list (each linked a function of its own; `remove` a panic path).
-                    *oldest = entry;
-                    self.oldest = (self.oldest + 1) % MAX_ORIGINS;
+                    Some(oldest) if full => {
+                        *oldest = entry;
+                        self.oldest = (self.oldest + 1) % MAX_ORIGINS;
+                    }
+                    _ => self.nonces.push(entry),
                 }
             }
         }
