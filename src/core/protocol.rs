@@ -460,7 +460,7 @@ pub fn has_tokens(cfg: &Config, body: Option<&Json>, set_auth_token: Option<&str
 
 /// The text at `path` in `body` when it is a string and not empty: a token's test for
 /// the sign-in answer, the refresh and the register answer alike.
-fn text_at<'a>(body: &'a Json, path: &str) -> Option<&'a str> {
+pub(super) fn text_at<'a>(body: &'a Json, path: &str) -> Option<&'a str> {
     match lookup(body, path) {
         Some(Json::Str(t)) if !t.is_empty() => Some(t),
         _ => None,
