@@ -217,14 +217,13 @@ pub fn logout_request(cfg: &Config, refresh_token: Option<&str>) -> Option<HttpR
     // others the access token, and the refresh token unless a cookie carries it.
     let better_auth = cfg.protocol == Protocol::BetterAuth;
     let body = token_body(cfg, if better_auth { None } else { refresh_token });
-    Some(HttpRequest {
-        credential: if better_auth {
-            Credential::Refresh
-        } else {
-            Credential::Access
-        },
-        ..post(cfg, path, JSON_TYPE, body)
-    })
+    let mut request = post(cfg, path, JSON_TYPE, body);
+    request.credential = if better_auth {
+        Credential::Refresh
+    } else {
+        Credential::Access
+    };
+    Some(request)
 }
 
 /// None: no `me` endpoint; the user comes from the token's claims.
