@@ -517,14 +517,14 @@ fn server_message(body: Option<&Json>) -> Option<&str> {
 }
 
 /// Field errors from `{"fields": {name: msg}}`, FastAPI's `{"detail": [{loc, msg}]}`
-/// or Django REST framework's `{name: [msg, ...]}`.
-fn field_errors(body: Option<&Json>) -> Vec<(String, String)> {
-    let mut out = Vec::new();
+/// or Django REST framework's `{name: [msg, ...]}`, pushed onto `out` (the error's own
+/// list: no list returned and the error's empty one dropped for it).
+fn field_errors(out: &mut Vec<(String, String)>, body: Option<&Json>) {
     match body.and_then(|b| b.get("fields")) {
         Some(Json::Obj(members)) => {
             for (k, v) in members {
                 if let Some(msg) = v.as_str() {
-                    push_field(&mut out, k, msg);
+                    push_field(out, k, msg);
                 }
             }
         }
@@ -537,7 +537,7 @@ fn field_errors(body: Option<&Json>) -> Vec<(String, String)> {
                         (v, matches!(k.as_str(), "non_field_errors" | "errors"))
                     {
                         if let Some(Json::Str(msg)) = items.first() {
-                            push_field(&mut out, k, msg);
+                            push_field(out, k, msg);
                         }
                     }
                 }
@@ -558,13 +558,19 @@ fn field_errors(body: Option<&Json>) -> Vec<(String, String)> {
                         }
                     }
                     if let Some(msg) = item.str_of("msg") {
-                        push_field(&mut out, name, msg);
+                        push_field(out, name, msg);
                     }
                 }
             }
         }
     }
-    out
+}
+
+/// Whether the error body names fields (the forms `field_errors` reads).
+fn names_fields(body: Option<&Json>) -> bool {
+    let mut found = Vec::new();
+    field_errors(&mut found, body);
+    !found.is_empty()
 }
 
 /// A field's error, copied into the list: one out-of-line copy for every form that
@@ -692,7 +698,7 @@ fn error_from(op: Op, resp: &HttpResponse, body: Option<&Json>) -> AuthError {
             Op::Login if status == 422 && matches!(named, Some(Validation)) => (Validation, None),
             // A 400 naming fields (DRF: `{"password": ["This field may not be
             // blank."]}`) refuses the form, not the credentials.
-            Op::Login if status == 400 && !field_errors(body).is_empty() => (Validation, None),
+            Op::Login if status == 400 && names_fields(body) => (Validation, None),
             Op::Login if matches!(status, 400 | 401 | 403 | 422) => (InvalidCredentials, None),
             Op::Register
                 if status == 409 || says_already_exists(code_in_body, said.unwrap_or("")) =>
@@ -719,7 +725,7 @@ fn error_from(op: Op, resp: &HttpResponse, body: Option<&Json>) -> AuthError {
             .and_then(|v| parse_retry_after(v, resp.now));
     }
     if code == Validation {
-        err.fields = field_errors(body);
+        field_errors(&mut err.fields, body);
         if let (Some((_, Some(field))), true) = (better_auth, err.fields.is_empty()) {
             push_field(&mut err.fields, field, message);
         }
