@@ -9,12 +9,6 @@ pub fn find(hay: &str, needle: &str) -> Option<usize> {
     scan(hay, needle, false)
 }
 
-/// Whether `hay` contains `needle`, ASCII letters compared without case: no
-/// lowercased copies.
-pub fn contains_ignore_case(hay: &str, needle: &str) -> bool {
-    scan(hay, needle, true).is_some()
-}
-
 /// The first window of `hay` equal to `needle` (ASCII case ignored if asked).
 fn scan(hay: &str, needle: &str, ignore_case: bool) -> Option<usize> {
     let (h, n) = (hay.as_bytes(), needle.as_bytes());
@@ -290,19 +284,6 @@ mod tests {
         assert_eq!(find("aab", "ab"), Some(1));
         assert_eq!(find("", ""), Some(0));
         assert_eq!(find("é://", "://"), Some(2));
-    }
-
-    #[test]
-    fn contains_ignoring_ascii_case() {
-        assert!(contains_ignore_case(
-            "User Already Exists",
-            "already exists"
-        ));
-        assert!(contains_ignore_case("ALREADY_EXISTS", "already_exists"));
-        assert!(contains_ignore_case("x", ""));
-        assert!(!contains_ignore_case("already", "already exists"));
-        assert!(!contains_ignore_case("", "a"));
-        assert!(!contains_ignore_case("alreadyexists", "already exists"));
     }
 
     #[test]
