@@ -394,18 +394,18 @@ pub fn parse_sessions(resp: &HttpResponse) -> Result<String, AuthError> {
     if !(200..300).contains(&resp.status) {
         return Err(error_from_response(Op::Me, resp));
     }
+    // One text for a list that is none and a session without its id, worded as
+    // account's and passkey's lists are.
+    const REFUSED: &str = "The session list is not what the backend sends";
     let Some(Json::Arr(items)) = json::parse(resp.body) else {
-        return Err(invalid_response(
-            "The session list is not a JSON array",
-            resp.status,
-        ));
+        return Err(invalid_response(REFUSED, resp.status));
     };
     // Written as it is read (no `Json` tree of the answer); a comma before every
     // object but the first.
     let mut out = String::from("[");
     for item in &items {
         let Some(id) = item.str_of("id") else {
-            return Err(invalid_response("A session has no id", resp.status));
+            return Err(invalid_response(REFUSED, resp.status));
         };
         let current = matches!(item.get("current"), Some(Json::Bool(true)));
         if out.len() > 1 {
@@ -838,7 +838,7 @@ pub(crate) mod tests {
             parse_sessions(&resp(200, r#"[{"id":"a"},{"ip":"x"}]"#))
                 .unwrap_err()
                 .message,
-            "A session has no id"
+            "The session list is not what the backend sends"
         );
     }
 
