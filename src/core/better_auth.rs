@@ -110,13 +110,19 @@ pub fn two_factor_methods(status: u16, body: Option<&Json>) -> Option<Vec<String
 /// `{mfa}/verify-backup-code` with a recovery code (`recovery`; the pending sign-in
 /// travels in Better Auth's cookie).
 pub fn two_factor_request(cfg: &Config, base: &str, recovery: bool, code: &str) -> HttpRequest {
-    let path = if recovery {
-        "/verify-backup-code"
+    // The base joined, then the route's segment pushed on (no path concatenated and
+    // joined again). An empty base joins to the base URL and its `/`.
+    let base = trim_end_slashes(base);
+    let mut request = post(cfg, base, JSON_TYPE, json_object(&[("code", code)]));
+    if !base.is_empty() {
+        request.url.push('/');
+    }
+    request.url.push_str(if recovery {
+        "verify-backup-code"
     } else {
-        "/verify-totp"
-    };
-    let path = [trim_end_slashes(base), path].concat();
-    post(cfg, &path, JSON_TYPE, json_object(&[("code", code)]))
+        "verify-totp"
+    });
+    request
 }
 
 #[cfg(test)]
@@ -238,5 +244,10 @@ mod tests {
             backup.url,
             "http://127.0.0.1:8000/api/auth/two-factor/verify-backup-code"
         );
+        // The routes at the root, or at another origin.
+        let root = two_factor_request(&c, "/", false, "1");
+        assert_eq!(root.url, "http://127.0.0.1:8000/verify-totp");
+        let other = two_factor_request(&c, "https://auth.example/tf//", true, "1");
+        assert_eq!(other.url, "https://auth.example/tf/verify-backup-code");
     }
 }
