@@ -724,7 +724,11 @@ fn error_from(op: Op, resp: &HttpResponse, body: Option<&Json>) -> AuthError {
             }
             Op::Register if matches!(status, 400 | 422) => (Validation, None),
             // An unknown passkey, an answer that did not verify, a wrong step-up password.
-            Op::Passkey if matches!(code_in_body, "invalid_credentials" | "passkey_invalid") => {
+            // `invalid_credentials` as `ErrorCode::parse` read it (no second comparison).
+            Op::Passkey
+                if matches!(named, Some(InvalidCredentials))
+                    || matches!(code_in_body, "passkey_invalid") =>
+            {
                 (InvalidCredentials, Some("This passkey was not accepted"))
             }
             Op::Passkey if status == 404 => (Validation, Some("No such passkey")),
