@@ -1063,6 +1063,15 @@ pub(crate) mod tests {
                 None,
             ),
             (Op::Refresh, 401, "", ErrorCode::RefreshFailed, None),
+            // A family's text with a digit after it is still the family (the code is
+            // not first tested for upper case only).
+            (
+                Op::Register,
+                400,
+                r#"{"code":"PASSWORD_TOO_SHORT_8"}"#,
+                ErrorCode::Validation,
+                Some("password"),
+            ),
             // A lower-case look-alike is no Better Auth family: no field named.
             (
                 Op::Register,
@@ -1289,6 +1298,13 @@ pub(crate) mod tests {
             let e = tokens(&cfg("json"), Op::Login, &resp(200, body)).unwrap_err();
             assert_eq!(e.code, ErrorCode::InvalidResponse, "{body}");
             assert_eq!(e.status, Some(200));
+            // Nothing, HTML and an array: one text for what is no JSON object.
+            if matches!(body, "" | "[]") || body.starts_with('<') {
+                assert_eq!(
+                    e.message, "The server did not answer a JSON object",
+                    "{body}"
+                );
+            }
         }
     }
 
