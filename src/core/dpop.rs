@@ -128,18 +128,20 @@ impl Dpop {
         // The body read once: a 400's `error`, a token answer's `token_type`. One
         // expression, no early return (nothing to drop at each).
         let parsed = json::parse(body);
-        // What the refusal says: a 401's `WWW-Authenticate` or a 400's `error`.
-        let (bad_proof, use_nonce) = match status {
-            401 => (
-                find(www_authenticate, "invalid_dpop_proof").is_some(),
-                find(www_authenticate, "use_dpop_nonce").is_some(),
-            ),
-            _ => match parsed.as_ref().and_then(|b| b.str_of("error")) {
-                Some("invalid_dpop_proof") => (true, false),
-                Some("use_dpop_nonce") => (false, true),
-                _ => (false, false),
+        // What the refusal says: a 401's `WWW-Authenticate` or a 400's `error`, each
+        // searched for the two codes (the `error` member holds exactly one when it
+        // names it: one search for both, not a second comparison of the member).
+        let said = match status {
+            401 => www_authenticate,
+            _ => match &parsed {
+                Some(b) => b.str_of("error").unwrap_or(""),
+                None => "",
             },
         };
+        let (bad_proof, use_nonce) = (
+            find(said, "invalid_dpop_proof").is_some(),
+            find(said, "use_dpop_nonce").is_some(),
+        );
         match status {
             400 | 401 if (clock_moved && bad_proof) || (nonce.is_some() && use_nonce) => {
                 Verdict::Retry
