@@ -304,6 +304,21 @@ mod tests {
             d.answer("https://a.example/token", 400, None, "", body, None, 0.0),
             Verdict::Done
         );
+        // The member is searched as the 401's header is: the code with text around it
+        // is still the code.
+        let padded = r#"{"error":" use_dpop_nonce"}"#;
+        assert_eq!(
+            d.answer(
+                "https://a.example/token",
+                400,
+                Some("n2"),
+                "",
+                padded,
+                None,
+                0.0
+            ),
+            Verdict::Retry
+        );
         let challenge = r#"DPoP error="use_dpop_nonce", algs="ES256""#;
         assert_eq!(
             d.answer(
