@@ -468,10 +468,11 @@ pub(super) fn text_at<'a>(body: &'a Json, path: &str) -> Option<&'a str> {
 
 /// A successful `me` response: a JSON object, returned as JSON text.
 pub fn parse_user(protocol: Protocol, resp: &HttpResponse) -> Result<String, AuthError> {
-    if !(200..300).contains(&resp.status) {
-        return Err(error_from_response(Op::Me, resp));
-    }
+    // Parsed once, for the error's mapping as for the user.
     let parsed = json::parse(resp.body);
+    if !(200..300).contains(&resp.status) {
+        return Err(error_from(Op::Me, resp, parsed.as_ref()));
+    }
     // Better Auth's get-session answers `null` once the session is gone: read from
     // the parsed body (no text trimmed and compared).
     if protocol == Protocol::BetterAuth && matches!(parsed, Some(Json::Null)) {
