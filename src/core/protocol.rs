@@ -257,8 +257,8 @@ pub fn parse_session_token(
         }
     }
     // A match, not `filter`/`map`/`ok_or_else` closures.
-    match parse_body(resp, body)?.str_of("token") {
-        Some(token) if !token.is_empty() => Ok(token.to_owned()),
+    match text_at(parse_body(resp, body)?, "token") {
+        Some(token) => Ok(token.to_owned()),
         _ => Err(invalid_response(
             "The response has no session token (is the bearer plugin enabled?)",
             resp.status,
