@@ -339,10 +339,7 @@ pub fn parse_mfa_challenge(status: u16, body: Option<&Json>) -> Option<(String, 
     if !matches!(body.get("mfa_required"), Some(Json::Bool(true))) {
         return None;
     }
-    let challenge = body
-        .str_of("challenge")
-        .filter(|c| !c.is_empty())?
-        .to_owned();
+    let challenge = text_at(body, "challenge")?.to_owned();
     // A loop, not `filter_map(..).collect()`: the adapter's `next` is a function of its own.
     let mut methods = Vec::new();
     if let Some(Json::Arr(items)) = body.get("methods") {
