@@ -17,7 +17,7 @@ use super::config::Config;
 use super::error::{AuthError, ErrorCode};
 use super::json::Json;
 use super::object::Object;
-use super::protocol::{get, json_object, post, text_at, Credential, HttpRequest, JSON_TYPE};
+use super::protocol::{get, post, text_at, Credential, HttpRequest, JSON_TYPE};
 use super::url::{find, trim_end_slashes};
 
 /// What the pending record says in place of an issuer: Better Auth checked the
@@ -113,7 +113,7 @@ pub fn two_factor_request(cfg: &Config, base: &str, recovery: bool, code: &str) 
     // The base joined, then the route's segment pushed on (no path concatenated and
     // joined again). An empty base joins to the base URL and its `/`.
     let base = trim_end_slashes(base);
-    let mut request = post(cfg, base, JSON_TYPE, json_object(&[("code", code)]));
+    let mut request = post(cfg, base, JSON_TYPE, Object::new().str("code", code).end());
     if !base.is_empty() {
         request.url.push('/');
     }
