@@ -218,23 +218,24 @@ pub fn logout_request(cfg: &Config, refresh_token: Option<&str>) -> Option<HttpR
     let better_auth = cfg.protocol == Protocol::BetterAuth;
     let body = token_body(cfg, if better_auth { None } else { refresh_token });
     let mut request = post(cfg, path, JSON_TYPE, body);
-    request.credential = if better_auth {
-        Credential::Refresh
-    } else {
-        Credential::Access
-    };
+    request.credential = session_bearer(cfg);
     Some(request)
 }
 
 /// None: no `me` endpoint; the user comes from the token's claims.
 pub fn me_request(cfg: &Config) -> Option<HttpRequest> {
     let path = cfg.endpoints.me.as_deref()?;
-    let credential = if cfg.protocol == Protocol::BetterAuth {
+    Some(get(cfg, path, session_bearer(cfg)))
+}
+
+/// The bearer of a call about the session itself (`me`, sign-out): Better Auth's
+/// session token, the others' access token.
+fn session_bearer(cfg: &Config) -> Credential {
+    if cfg.protocol == Protocol::BetterAuth {
         Credential::Refresh
     } else {
         Credential::Access
-    };
-    Some(get(cfg, path, credential))
+    }
 }
 
 /// Better Auth's sign-in / sign-up answer: the session token, from the bearer
