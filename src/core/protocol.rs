@@ -175,12 +175,14 @@ pub fn register_request(
     // Written member by member (no `Vec` of pairs grown for the optional name).
     let mut body = Object::new();
     body.str("email", email).str("password", password);
-    match name {
-        Some(name) => body.str("name", name),
-        // Better Auth requires a name; an empty one is accepted.
-        None if cfg.protocol == Protocol::BetterAuth => body.str("name", ""),
-        None => &mut body,
-    };
+    // Better Auth requires a name; an empty one is accepted. One writer call.
+    body.opt_str(
+        "name",
+        match name {
+            None if cfg.protocol == Protocol::BetterAuth => Some(""),
+            name => name,
+        },
+    );
     Ok(post(cfg, path, JSON_TYPE, body.end()))
 }
 
