@@ -397,13 +397,15 @@ pub fn parse_sessions(resp: &HttpResponse) -> Result<String, AuthError> {
     // One text for a list that is none and a session without its id, worded as
     // account's and passkey's lists are.
     const REFUSED: &str = "The session list is not what the backend sends";
-    let Some(Json::Arr(items)) = json::parse(resp.body) else {
+    // Borrowed from the parsed value (one drop of it on every path).
+    let parsed = json::parse(resp.body);
+    let Some(Json::Arr(items)) = &parsed else {
         return Err(invalid_response(REFUSED, resp.status));
     };
     // Written as it is read (no `Json` tree of the answer); a comma before every
     // object but the first.
     let mut out = String::from("[");
-    for item in &items {
+    for item in items {
         let Some(id) = item.str_of("id") else {
             return Err(invalid_response(REFUSED, resp.status));
         };
