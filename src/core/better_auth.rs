@@ -17,8 +17,8 @@ use super::config::Config;
 use super::error::{AuthError, ErrorCode};
 use super::json::Json;
 use super::object::Object;
-use super::protocol::{json_object, post, Credential, HttpRequest, JSON_TYPE};
-use super::url::{find, join, trim_end_slashes};
+use super::protocol::{get, post, text_at, Credential, HttpRequest, JSON_TYPE};
+use super::url::{find, trim_end_slashes};
 
 /// What the pending record says in place of an issuer: Better Auth checked the
 /// provider's, so no `iss` comes back to the app.
@@ -60,23 +60,16 @@ pub fn session_request(cfg: &Config) -> Result<HttpRequest, AuthError> {
     let path = cfg.endpoints.me.as_deref().ok_or_else(|| {
         AuthError::config("Social sign-in with better-auth needs endpoints.me (get-session)")
     })?;
-    Ok(HttpRequest {
-        method: "GET",
-        url: join(&cfg.base_url, path),
-        content_type: None,
-        body: None,
-        credential: Credential::None,
-    })
+    // With the cookie only: no bearer yet.
+    Ok(get(cfg, path, Credential::None))
 }
 
 /// The session token of a get-session answer (`{"session": {"token"}, "user"}`), as
 /// `json::parse` read it. Its `null` (no session cookie came back) means the sign-in
 /// did not finish.
 pub fn session_token_of(body: Option<&Json>) -> Option<String> {
-    match body?.get("session")?.str_of("token") {
-        Some(token) if !token.is_empty() => Some(token.to_owned()),
-        _ => None,
-    }
+    // The path reader of the token answers (no second walk written here).
+    text_at(body?, "session.token").map(str::to_owned)
 }
 
 pub fn no_session() -> AuthError {
@@ -117,13 +110,19 @@ pub fn two_factor_methods(status: u16, body: Option<&Json>) -> Option<Vec<String
 /// `{mfa}/verify-backup-code` with a recovery code (`recovery`; the pending sign-in
 /// travels in Better Auth's cookie).
 pub fn two_factor_request(cfg: &Config, base: &str, recovery: bool, code: &str) -> HttpRequest {
-    let path = if recovery {
-        "/verify-backup-code"
+    // The base joined, then the route's segment pushed on (no path concatenated and
+    // joined again). An empty base joins to the base URL and its `/`.
+    let base = trim_end_slashes(base);
+    let mut request = post(cfg, base, JSON_TYPE, Object::new().str("code", code).end());
+    if !base.is_empty() {
+        request.url.push('/');
+    }
+    request.url.push_str(if recovery {
+        "verify-backup-code"
     } else {
-        "/verify-totp"
-    };
-    let path = [trim_end_slashes(base), path].concat();
-    post(cfg, &path, JSON_TYPE, json_object(&[("code", code)]))
+        "verify-totp"
+    });
+    request
 }
 
 #[cfg(test)]
@@ -245,5 +244,10 @@ mod tests {
             backup.url,
             "http://127.0.0.1:8000/api/auth/two-factor/verify-backup-code"
         );
+        // The routes at the root, or at another origin.
+        let root = two_factor_request(&c, "/", false, "1");
+        assert_eq!(root.url, "http://127.0.0.1:8000/verify-totp");
+        let other = two_factor_request(&c, "https://auth.example/tf//", true, "1");
+        assert_eq!(other.url, "https://auth.example/tf/verify-backup-code");
     }
 }

@@ -29,6 +29,9 @@ pub enum Verdict {
 #[derive(Debug, Clone, Default)]
 pub struct Dpop {
     nonces: Vec<(String, String)>,
+    /// The slot a new origin takes once `nonces` is full: the oldest, as they are
+    /// replaced in turn (first in, first out).
+    oldest: usize,
     /// The server's clock, from answers' `Date`: a proof's `iat` is checked against it
     /// within a minute, tighter than the clock of many devices.
     clock: Clock,
@@ -125,18 +128,20 @@ impl Dpop {
         // The body read once: a 400's `error`, a token answer's `token_type`. One
         // expression, no early return (nothing to drop at each).
         let parsed = json::parse(body);
-        // What the refusal says: a 401's `WWW-Authenticate` or a 400's `error`.
-        let (bad_proof, use_nonce) = match status {
-            401 => (
-                find(www_authenticate, "invalid_dpop_proof").is_some(),
-                find(www_authenticate, "use_dpop_nonce").is_some(),
-            ),
-            _ => match parsed.as_ref().and_then(|b| b.str_of("error")) {
-                Some("invalid_dpop_proof") => (true, false),
-                Some("use_dpop_nonce") => (false, true),
-                _ => (false, false),
+        // What the refusal says: a 401's `WWW-Authenticate` or a 400's `error`, each
+        // searched for the two codes (the `error` member holds exactly one when it
+        // names it: one search for both, not a second comparison of the member).
+        let said = match status {
+            401 => www_authenticate,
+            _ => match &parsed {
+                Some(b) => b.str_of("error").unwrap_or(""),
+                None => "",
             },
         };
+        let (bad_proof, use_nonce) = (
+            find(said, "invalid_dpop_proof").is_some(),
+            find(said, "use_dpop_nonce").is_some(),
+        );
         match status {
             400 | 401 if (clock_moved && bad_proof) || (nonce.is_some() && use_nonce) => {
                 Verdict::Retry
@@ -168,12 +173,19 @@ impl Dpop {
                 n.push_str(nonce);
             }
             None => {
-                if self.nonces.len() >= MAX_ORIGINS {
-                    // The oldest goes (retain, not remove(0): no panicking index path).
-                    let mut first = true;
-                    self.nonces.retain(|_| !core::mem::take(&mut first));
+                let entry = (origin, nonce.to_owned());
+                let full = self.nonces.len() >= MAX_ORIGINS;
+                // One match, so `entry` is moved on every path (no drop of it left for
+                // a path that cannot be taken).
+                match self.nonces.get_mut(self.oldest) {
+                    // Written over in place: no `retain` or `remove(0)` shifting the
+                    // list (each linked a function of its own; `remove` a panic path).
+                    Some(oldest) if full => {
+                        *oldest = entry;
+                        self.oldest = (self.oldest + 1) % MAX_ORIGINS;
+                    }
+                    _ => self.nonces.push(entry),
                 }
-                self.nonces.push((origin, nonce.to_owned()));
             }
         }
     }
@@ -181,6 +193,7 @@ impl Dpop {
     /// Forget every nonce (signed out: the next key starts afresh).
     pub fn clear(&mut self) {
         self.nonces.clear();
+        self.oldest = 0;
     }
 }
 
@@ -290,6 +303,21 @@ mod tests {
         assert_eq!(
             d.answer("https://a.example/token", 400, None, "", body, None, 0.0),
             Verdict::Done
+        );
+        // The member is searched as the 401's header is: the code with text around it
+        // is still the code.
+        let padded = r#"{"error":" use_dpop_nonce"}"#;
+        assert_eq!(
+            d.answer(
+                "https://a.example/token",
+                400,
+                Some("n2"),
+                "",
+                padded,
+                None,
+                0.0
+            ),
+            Verdict::Retry
         );
         let challenge = r#"DPoP error="use_dpop_nonce", algs="ES256""#;
         assert_eq!(
@@ -412,6 +440,19 @@ mod tests {
         assert_eq!(
             claims(&d, "https://h39.example/", None).str_of("nonce"),
             Some("n")
+        );
+        // The last sixteen new origins are kept, the ones before forgotten oldest first.
+        for i in [24, 25, 39] {
+            let origin = ["https://h", &i.to_string(), ".example/"].concat();
+            assert_eq!(claims(&d, &origin, None).str_of("nonce"), Some("n"), "{i}");
+        }
+        assert_eq!(
+            claims(&d, "https://h23.example/", None).str_of("nonce"),
+            None
+        );
+        assert_eq!(
+            claims(&d, "https://h0.example/", None).str_of("nonce"),
+            None
         );
     }
 

@@ -11,7 +11,7 @@ use super::fields::lookup;
 use super::json::{self, Json};
 use super::object::Object;
 use super::session::TokenSet;
-use super::url::{contains_ignore_case, find, join};
+use super::url::{find, join};
 
 /// An operation, which decides how an error status is read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -121,7 +121,7 @@ pub(super) fn post(
     }
 }
 
-fn get(cfg: &Config, path: &str, credential: Credential) -> HttpRequest {
+pub(super) fn get(cfg: &Config, path: &str, credential: Credential) -> HttpRequest {
     HttpRequest {
         method: "GET",
         url: join(&cfg.base_url, path),
@@ -144,7 +144,10 @@ pub fn login_request(cfg: &Config, id_key: &str, identifier: &str, password: &st
             };
             (
                 JSON_TYPE,
-                json_object(&[(id_key, identifier), ("password", password)]),
+                Object::new()
+                    .str(id_key, identifier)
+                    .str("password", password)
+                    .end(),
             )
         }
         Protocol::OAuth2Password => (
@@ -172,12 +175,14 @@ pub fn register_request(
     // Written member by member (no `Vec` of pairs grown for the optional name).
     let mut body = Object::new();
     body.str("email", email).str("password", password);
-    match name {
-        Some(name) => body.str("name", name),
-        // Better Auth requires a name; an empty one is accepted.
-        None if cfg.protocol == Protocol::BetterAuth => body.str("name", ""),
-        None => &mut body,
-    };
+    // Better Auth requires a name; an empty one is accepted. One writer call.
+    body.opt_str(
+        "name",
+        match name {
+            None if cfg.protocol == Protocol::BetterAuth => Some(""),
+            name => name,
+        },
+    );
     Ok(post(cfg, path, JSON_TYPE, body.end()))
 }
 
@@ -214,25 +219,25 @@ pub fn logout_request(cfg: &Config, refresh_token: Option<&str>) -> Option<HttpR
     // others the access token, and the refresh token unless a cookie carries it.
     let better_auth = cfg.protocol == Protocol::BetterAuth;
     let body = token_body(cfg, if better_auth { None } else { refresh_token });
-    Some(HttpRequest {
-        credential: if better_auth {
-            Credential::Refresh
-        } else {
-            Credential::Access
-        },
-        ..post(cfg, path, JSON_TYPE, body)
-    })
+    let mut request = post(cfg, path, JSON_TYPE, body);
+    request.credential = session_bearer(cfg);
+    Some(request)
 }
 
 /// None: no `me` endpoint; the user comes from the token's claims.
 pub fn me_request(cfg: &Config) -> Option<HttpRequest> {
     let path = cfg.endpoints.me.as_deref()?;
-    let credential = if cfg.protocol == Protocol::BetterAuth {
+    Some(get(cfg, path, session_bearer(cfg)))
+}
+
+/// The bearer of a call about the session itself (`me`, sign-out): Better Auth's
+/// session token, the others' access token.
+fn session_bearer(cfg: &Config) -> Credential {
+    if cfg.protocol == Protocol::BetterAuth {
         Credential::Refresh
     } else {
         Credential::Access
-    };
-    Some(get(cfg, path, credential))
+    }
 }
 
 /// Better Auth's sign-in / sign-up answer: the session token, from the bearer
@@ -255,8 +260,8 @@ pub fn parse_session_token(
         }
     }
     // A match, not `filter`/`map`/`ok_or_else` closures.
-    match parse_body(resp, body)?.str_of("token") {
-        Some(token) if !token.is_empty() => Ok(token.to_owned()),
+    match text_at(parse_body(resp, body)?, "token") {
+        Some(token) => Ok(token.to_owned()),
         _ => Err(invalid_response(
             "The response has no session token (is the bearer plugin enabled?)",
             resp.status,
@@ -277,23 +282,19 @@ pub fn parse_tokens(
     }
     let body = parse_body(resp, body)?;
     let fields = &cfg.fields;
-    let text_at = |path: &str| match lookup(body, path) {
-        Some(Json::Str(t)) if !t.is_empty() => Some(t.as_str()),
-        _ => None,
-    };
     // Better Auth's /token answers {"token": "<jwt>"}; the refresh credential stays
     // the session token the client already holds.
-    let access_token = text_at(&fields.access_token)
-        .or_else(|| {
-            body.str_of("token")
-                .filter(|_| cfg.protocol == Protocol::BetterAuth)
-        })
-        .ok_or_else(|| {
-            invalid_response(
-                &["The response has no access token at ", &fields.access_token].concat(),
-                resp.status,
-            )
-        })?;
+    // Matches, not `or_else`/`filter`/`ok_or_else` closures.
+    let access_token = match text_at(body, &fields.access_token) {
+        None if cfg.protocol == Protocol::BetterAuth => text_at(body, "token"),
+        token => token,
+    };
+    let Some(access_token) = access_token else {
+        return Err(invalid_response(
+            &["The response has no access token at ", &fields.access_token].concat(),
+            resp.status,
+        ));
+    };
     // Matched, not `as_deref().and_then(..)` (a closure).
     let user = match &fields.user {
         Some(path) => lookup(body, path),
@@ -322,7 +323,7 @@ pub fn parse_tokens(
     }
     Ok(TokenSet {
         access_token: access_token.to_owned(),
-        refresh_token: text_at(&fields.refresh_token).map(str::to_owned),
+        refresh_token: text_at(body, &fields.refresh_token).map(str::to_owned),
         expires_in: lookup(body, &fields.expires_in)
             .and_then(Json::as_f64)
             .filter(|n| n.is_finite() && *n >= 0.0),
@@ -341,10 +342,7 @@ pub fn parse_mfa_challenge(status: u16, body: Option<&Json>) -> Option<(String, 
     if !matches!(body.get("mfa_required"), Some(Json::Bool(true))) {
         return None;
     }
-    let challenge = body
-        .str_of("challenge")
-        .filter(|c| !c.is_empty())?
-        .to_owned();
+    let challenge = text_at(body, "challenge")?.to_owned();
     // A loop, not `filter_map(..).collect()`: the adapter's `next` is a function of its own.
     let mut methods = Vec::new();
     if let Some(Json::Arr(items)) = body.get("methods") {
@@ -369,25 +367,19 @@ pub enum SessionsOp<'a> {
 /// None when the protocol has no sessions endpoint.
 pub fn sessions_request(cfg: &Config, what: SessionsOp) -> Option<HttpRequest> {
     let base = cfg.endpoints.sessions.as_deref()?;
-    // The base joined, then the id's segment pushed on (no path copied and joined
-    // again, as passkeys' URLs).
-    let mut url = join(&cfg.base_url, base);
-    let method = match what {
-        SessionsOp::List => "GET",
-        SessionsOp::RevokeAll => "DELETE",
+    // `get`'s request (no second construction), then the id's segment pushed onto its
+    // joined URL (no path copied and joined again, as passkeys' URLs) and the method.
+    let mut request = get(cfg, base, Credential::Access);
+    match what {
+        SessionsOp::List => {}
+        SessionsOp::RevokeAll => request.method = "DELETE",
         SessionsOp::Revoke(id) => {
-            url.push('/');
-            escape_into(&mut url, id, false);
-            "DELETE"
+            request.url.push('/');
+            escape_into(&mut request.url, id, false);
+            request.method = "DELETE";
         }
-    };
-    Some(HttpRequest {
-        method,
-        url,
-        content_type: None,
-        body: None,
-        credential: Credential::Access,
-    })
+    }
+    Some(request)
 }
 
 /// A path segment with everything but unreserved characters percent-encoded (its test
@@ -404,18 +396,20 @@ pub fn parse_sessions(resp: &HttpResponse) -> Result<String, AuthError> {
     if !(200..300).contains(&resp.status) {
         return Err(error_from_response(Op::Me, resp));
     }
-    let Some(Json::Arr(items)) = json::parse(resp.body) else {
-        return Err(invalid_response(
-            "The session list is not a JSON array",
-            resp.status,
-        ));
+    // One text for a list that is none and a session without its id, worded as
+    // account's and passkey's lists are.
+    const REFUSED: &str = "The session list is not what the backend sends";
+    // Borrowed from the parsed value (one drop of it on every path).
+    let parsed = json::parse(resp.body);
+    let Some(Json::Arr(items)) = &parsed else {
+        return Err(invalid_response(REFUSED, resp.status));
     };
     // Written as it is read (no `Json` tree of the answer); a comma before every
     // object but the first.
     let mut out = String::from("[");
-    for item in &items {
+    for item in items {
         let Some(id) = item.str_of("id") else {
-            return Err(invalid_response("A session has no id", resp.status));
+            return Err(invalid_response(REFUSED, resp.status));
         };
         let current = matches!(item.get("current"), Some(Json::Bool(true)));
         if out.len() > 1 {
@@ -464,24 +458,34 @@ pub fn has_tokens(cfg: &Config, body: Option<&Json>, set_auth_token: Option<&str
         &cfg.fields.access_token
     };
     set_auth_token.is_some_and(|t| !t.is_empty() && better_auth)
-        || body.is_some_and(|b| matches!(lookup(b, path), Some(Json::Str(t)) if !t.is_empty()))
+        || body.is_some_and(|b| text_at(b, path).is_some())
+}
+
+/// The text at `path` in `body` when it is a string and not empty: a token's test for
+/// the sign-in answer, the refresh and the register answer alike.
+pub(super) fn text_at<'a>(body: &'a Json, path: &str) -> Option<&'a str> {
+    match lookup(body, path) {
+        Some(Json::Str(t)) if !t.is_empty() => Some(t),
+        _ => None,
+    }
 }
 
 /// A successful `me` response: a JSON object, returned as JSON text.
 pub fn parse_user(protocol: Protocol, resp: &HttpResponse) -> Result<String, AuthError> {
+    // Parsed once, for the error's mapping as for the user.
+    let parsed = json::parse(resp.body);
     if !(200..300).contains(&resp.status) {
-        return Err(error_from_response(Op::Me, resp));
+        return Err(error_from(Op::Me, resp, parsed.as_ref()));
     }
-    // Better Auth's get-session answers `null` once the session is gone.
-    // Matched, not `==`: no `&&str` constant and comparison call.
-    if protocol == Protocol::BetterAuth && matches!(trim(resp.body), "null") {
+    // Better Auth's get-session answers `null` once the session is gone: read from
+    // the parsed body (no text trimmed and compared).
+    if protocol == Protocol::BetterAuth && matches!(parsed, Some(Json::Null)) {
         return Err(
             // The engine's text for an expired session (one copy in the data).
             AuthError::new(ErrorCode::SessionExpired, "The session has expired")
                 .with_status(resp.status),
         );
     }
-    let parsed = json::parse(resp.body);
     let body = parse_body(resp, parsed.as_ref())?;
     // Better Auth: {"session": {...}, "user": {...}}.
     match (body.get("session"), body.get("user")) {
@@ -496,16 +500,13 @@ pub(super) fn invalid_response(message: &str, status: u16) -> AuthError {
     AuthError::new(ErrorCode::InvalidResponse, message).with_status(status)
 }
 
-/// The parsed `body` of `resp` when it is an object, or why it is none.
+/// The parsed `body` of `resp` when it is an object. One refusal for an empty body,
+/// HTML or another JSON value: none is what the protocol promises.
 fn parse_body<'a>(resp: &HttpResponse, body: Option<&'a Json>) -> Result<&'a Json, AuthError> {
     match body {
         Some(v @ Json::Obj(_)) => Ok(v),
-        _ if trim(resp.body).is_empty() => Err(invalid_response(
-            "The server sent an empty body",
-            resp.status,
-        )),
         _ => Err(invalid_response(
-            "The server did not answer JSON",
+            "The server did not answer a JSON object",
             resp.status,
         )),
     }
@@ -521,14 +522,14 @@ fn server_message(body: Option<&Json>) -> Option<&str> {
 }
 
 /// Field errors from `{"fields": {name: msg}}`, FastAPI's `{"detail": [{loc, msg}]}`
-/// or Django REST framework's `{name: [msg, ...]}`.
-fn field_errors(body: Option<&Json>) -> Vec<(String, String)> {
-    let mut out = Vec::new();
+/// or Django REST framework's `{name: [msg, ...]}`, pushed onto `out` (the error's own
+/// list: no list returned and the error's empty one dropped for it).
+fn field_errors(out: &mut Vec<(String, String)>, body: Option<&Json>) {
     match body.and_then(|b| b.get("fields")) {
         Some(Json::Obj(members)) => {
             for (k, v) in members {
                 if let Some(msg) = v.as_str() {
-                    out.push((k.clone(), msg.to_owned()));
+                    push_field(out, k, msg);
                 }
             }
         }
@@ -541,7 +542,7 @@ fn field_errors(body: Option<&Json>) -> Vec<(String, String)> {
                         (v, matches!(k.as_str(), "non_field_errors" | "errors"))
                     {
                         if let Some(Json::Str(msg)) = items.first() {
-                            out.push((k.clone(), msg.clone()));
+                            push_field(out, k, msg);
                         }
                     }
                 }
@@ -562,13 +563,26 @@ fn field_errors(body: Option<&Json>) -> Vec<(String, String)> {
                         }
                     }
                     if let Some(msg) = item.str_of("msg") {
-                        out.push((name.to_owned(), msg.to_owned()));
+                        push_field(out, name, msg);
                     }
                 }
             }
         }
     }
-    out
+}
+
+/// Whether the error body names fields (the forms `field_errors` reads).
+fn names_fields(body: Option<&Json>) -> bool {
+    let mut found = Vec::new();
+    field_errors(&mut found, body);
+    !found.is_empty()
+}
+
+/// A field's error, copied into the list: one out-of-line copy for every form that
+/// names one (the fields' object, DRF's lists, FastAPI's `detail`, Better Auth's code).
+#[inline(never)]
+fn push_field(out: &mut Vec<(String, String)>, name: &str, message: &str) {
+    out.push((name.to_owned(), message.to_owned()));
 }
 
 /// What the error body says about duplicates, in the forms backends use: its code
@@ -582,8 +596,27 @@ fn says_already_exists(code: &str, text: &str) -> bool {
         || contains_ignore_case(text, "already registered")
 }
 
+/// Whether `hay` contains `needle`, ASCII letters compared without case: each window
+/// by `str::eq_ignore_ascii_case`, which the engine links anyway (a window scan of
+/// bytes linked a second, out-of-line copy of std's comparison for this one test).
+fn contains_ignore_case(hay: &str, needle: &str) -> bool {
+    let mut start = 0;
+    while start + needle.len() <= hay.len() {
+        // A window inside a character is no text (`get` says None), and no match.
+        if let Some(window) = hay.get(start..start + needle.len()) {
+            if window.eq_ignore_ascii_case(needle) {
+                return true;
+            }
+        }
+        start += 1;
+    }
+    false
+}
+
 /// Better Auth's `{message, code}` errors, by code family: the field
-/// they concern, and the AuthError code.
+/// they concern, and the AuthError code. The families are upper case and compared
+/// as written, so other backends' lower-case codes never match (no test of the
+/// code's case first).
 fn better_auth_code(code: &str) -> Option<(ErrorCode, Option<&'static str>)> {
     // A match on the text, not `==` per code (each a `&&str` constant in the data).
     match code {
@@ -653,15 +686,7 @@ fn error_from(op: Op, resp: &HttpResponse, body: Option<&Json>) -> AuthError {
         None => "",
     };
     let said = server_message(body);
-    let mut upper = !code_in_body.is_empty();
-    for b in code_in_body.bytes() {
-        upper &= b.is_ascii_uppercase() || b == b'_';
-    }
-    let better_auth = if upper {
-        better_auth_code(code_in_body)
-    } else {
-        None
-    };
+    let better_auth = better_auth_code(code_in_body);
     let client_error = (400..500).contains(&status);
     // The codes of this crate's own (the reference backend's) that a body names, read
     // once by `ErrorCode::parse`: no comparison of the text per code.
@@ -683,10 +708,11 @@ fn error_from(op: Op, resp: &HttpResponse, body: Option<&Json>) -> AuthError {
         // An unverified account holds the provider's email: nothing was linked.
         (409, Some(UserExists)) => (UserExists, None),
         // A verification link works once, for 24 hours, and only as signed.
-        _ if client_error && code_in_body == "verification_used" => {
-            (CodeUsed, Some("This verification link was already used"))
-        }
-        _ if client_error && code_in_body.starts_with("verification_") => (InvalidToken, None),
+        // One prefix test, then the code matched (no second comparison of the text).
+        _ if client_error && code_in_body.starts_with("verification_") => match code_in_body {
+            "verification_used" => (CodeUsed, Some("This verification link was already used")),
+            _ => (InvalidToken, None),
+        },
         (_, Some(ProviderError)) => (ProviderError, None),
         (500..=599, _) => (Server, None),
         _ if body.is_none() && !client_error => (InvalidResponse, None),
@@ -694,7 +720,7 @@ fn error_from(op: Op, resp: &HttpResponse, body: Option<&Json>) -> AuthError {
             Op::Login if status == 422 && matches!(named, Some(Validation)) => (Validation, None),
             // A 400 naming fields (DRF: `{"password": ["This field may not be
             // blank."]}`) refuses the form, not the credentials.
-            Op::Login if status == 400 && !field_errors(body).is_empty() => (Validation, None),
+            Op::Login if status == 400 && names_fields(body) => (Validation, None),
             Op::Login if matches!(status, 400 | 401 | 403 | 422) => (InvalidCredentials, None),
             Op::Register
                 if status == 409 || says_already_exists(code_in_body, said.unwrap_or("")) =>
@@ -703,7 +729,11 @@ fn error_from(op: Op, resp: &HttpResponse, body: Option<&Json>) -> AuthError {
             }
             Op::Register if matches!(status, 400 | 422) => (Validation, None),
             // An unknown passkey, an answer that did not verify, a wrong step-up password.
-            Op::Passkey if matches!(code_in_body, "invalid_credentials" | "passkey_invalid") => {
+            // `invalid_credentials` as `ErrorCode::parse` read it (no second comparison).
+            Op::Passkey
+                if matches!(named, Some(InvalidCredentials))
+                    || matches!(code_in_body, "passkey_invalid") =>
+            {
                 (InvalidCredentials, Some("This passkey was not accepted"))
             }
             Op::Passkey if status == 404 => (Validation, Some("No such passkey")),
@@ -721,10 +751,9 @@ fn error_from(op: Op, resp: &HttpResponse, body: Option<&Json>) -> AuthError {
             .and_then(|v| parse_retry_after(v, resp.now));
     }
     if code == Validation {
-        err.fields = field_errors(body);
+        field_errors(&mut err.fields, body);
         if let (Some((_, Some(field))), true) = (better_auth, err.fields.is_empty()) {
-            let message = err.message.clone();
-            err.fields.push((field.to_owned(), message));
+            push_field(&mut err.fields, field, message);
         }
     }
     err
@@ -818,7 +847,7 @@ pub(crate) mod tests {
             parse_sessions(&resp(200, r#"[{"id":"a"},{"ip":"x"}]"#))
                 .unwrap_err()
                 .message,
-            "A session has no id"
+            "The session list is not what the backend sends"
         );
     }
 
@@ -956,6 +985,17 @@ pub(crate) mod tests {
             &resp(200, r#"{"token":"eyJ.jwt.sig"}"#)
         )
         .is_err());
+        // An empty exchange token is none, as an empty access_token.
+        assert_eq!(
+            tokens(
+                &cfg("better-auth"),
+                Op::Refresh,
+                &resp(200, r#"{"token":""}"#)
+            )
+            .unwrap_err()
+            .code,
+            ErrorCode::InvalidResponse
+        );
         assert_eq!(
             (jwt.access_token.as_str(), jwt.refresh_token),
             ("eyJ.jwt.sig", None)
@@ -971,12 +1011,15 @@ pub(crate) mod tests {
             .unwrap(),
             r#"{"id":"u1","email":"a@b.c"}"#
         );
-        assert_eq!(
-            parse_user(Protocol::BetterAuth, &resp(200, "null"))
-                .unwrap_err()
-                .code,
-            ErrorCode::SessionExpired
-        );
+        // Read as JSON: its white space around `null` is the same answer.
+        for gone in ["null", " null\r\n"] {
+            assert_eq!(
+                parse_user(Protocol::BetterAuth, &resp(200, gone))
+                    .unwrap_err()
+                    .code,
+                ErrorCode::SessionExpired
+            );
+        }
     }
 
     #[test]
@@ -1025,6 +1068,23 @@ pub(crate) mod tests {
                 None,
             ),
             (Op::Refresh, 401, "", ErrorCode::RefreshFailed, None),
+            // A family's text with a digit after it is still the family (the code is
+            // not first tested for upper case only).
+            (
+                Op::Register,
+                400,
+                r#"{"code":"PASSWORD_TOO_SHORT_8"}"#,
+                ErrorCode::Validation,
+                Some("password"),
+            ),
+            // A lower-case look-alike is no Better Auth family: no field named.
+            (
+                Op::Register,
+                400,
+                r#"{"code":"password_too_short"}"#,
+                ErrorCode::Validation,
+                None,
+            ),
         ];
         for (op, status, body, code, field) in cases {
             let e = error_from_response(*op, &resp(*status, body));
@@ -1243,6 +1303,13 @@ pub(crate) mod tests {
             let e = tokens(&cfg("json"), Op::Login, &resp(200, body)).unwrap_err();
             assert_eq!(e.code, ErrorCode::InvalidResponse, "{body}");
             assert_eq!(e.status, Some(200));
+            // Nothing, HTML and an array: one text for what is no JSON object.
+            if matches!(body, "" | "[]") || body.starts_with('<') {
+                assert_eq!(
+                    e.message, "The server did not answer a JSON object",
+                    "{body}"
+                );
+            }
         }
     }
 
@@ -1433,6 +1500,25 @@ pub(crate) mod tests {
             ),
         );
         assert_eq!(e.code, ErrorCode::RefreshFailed);
+    }
+
+    #[test]
+    fn contains_ignoring_ascii_case() {
+        assert!(contains_ignore_case(
+            "User Already Exists",
+            "already exists"
+        ));
+        assert!(contains_ignore_case("ALREADY_EXISTS", "already_exists"));
+        assert!(contains_ignore_case("x", ""));
+        assert!(!contains_ignore_case("already", "already exists"));
+        assert!(!contains_ignore_case("", "a"));
+        assert!(!contains_ignore_case("alreadyexists", "already exists"));
+        // Windows that start or end inside a character are skipped, not a failure.
+        assert!(contains_ignore_case(
+            "é déjà: Already Registered é",
+            "already registered"
+        ));
+        assert!(!contains_ignore_case("éé", "a"));
     }
 
     #[test]

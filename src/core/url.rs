@@ -9,31 +9,23 @@ use crate::prelude::*;
 /// comparison), not a value answered through memory (measured -50 B gzip).
 #[inline(always)]
 pub fn find(hay: &str, needle: &str) -> Option<usize> {
-    match scan(hay, needle, false) {
+    match scan(hay, needle) {
         NOT_FOUND => None,
         at => Some(at),
     }
 }
 
-/// Whether `hay` contains `needle`, ASCII letters compared without case: no
-/// lowercased copies. Inlined, as `find`: a call to `scan` at its callers, not a
-/// wrapper's (measured -8 B gzip).
-#[inline(always)]
-pub fn contains_ignore_case(hay: &str, needle: &str) -> bool {
-    scan(hay, needle, true) != NOT_FOUND
-}
-
 /// `scan`'s answer when `needle` is not in `hay` (no offset is this large).
 const NOT_FOUND: usize = usize::MAX;
 
-/// The offset of the first window of `hay` equal to `needle` (ASCII case ignored if
-/// asked), or `NOT_FOUND`: an offset, not an `Option`, which is answered through memory.
-fn scan(hay: &str, needle: &str, ignore_case: bool) -> usize {
+/// The offset of the first window of `hay` equal to `needle`, or `NOT_FOUND`: an
+/// offset, not an `Option`, which is answered through memory.
+fn scan(hay: &str, needle: &str) -> usize {
     let (h, n) = (hay.as_bytes(), needle.as_bytes());
     // A loop, not `(0..).find(..)`: the iterator's closure is a function of its own.
     let mut i = 0;
     while let Some(window) = h.get(i..i + n.len()) {
-        if window == n || (ignore_case && window.eq_ignore_ascii_case(n)) {
+        if window == n {
             return i;
         }
         i += 1;
@@ -50,7 +42,7 @@ pub fn origin_of(url: &str) -> Option<String> {
     let url = trim(url);
     // The scheme ends at the first `://`; the rest is scanned by offsets in `url`.
     // `scan` itself: its offset, not `find`'s `Option` answered through memory.
-    let at = scan(url, "://", false);
+    let at = scan(url, "://");
     if at == NOT_FOUND {
         return None;
     }
@@ -184,7 +176,7 @@ fn is_ipv4(host: &str) -> bool {
 /// `base` joined with an endpoint path (`/auth/login`) or used as-is for an absolute URL.
 pub fn join(base: &str, path: &str) -> String {
     // `scan` itself: its offset, not `find`'s `Option` answered through memory.
-    if scan(path, "://", false) != NOT_FOUND {
+    if scan(path, "://") != NOT_FOUND {
         return path.to_owned();
     }
     let mut out = trim_end_slashes(base).to_owned();
@@ -307,19 +299,6 @@ mod tests {
         assert_eq!(find("aab", "ab"), Some(1));
         assert_eq!(find("", ""), Some(0));
         assert_eq!(find("é://", "://"), Some(2));
-    }
-
-    #[test]
-    fn contains_ignoring_ascii_case() {
-        assert!(contains_ignore_case(
-            "User Already Exists",
-            "already exists"
-        ));
-        assert!(contains_ignore_case("ALREADY_EXISTS", "already_exists"));
-        assert!(contains_ignore_case("x", ""));
-        assert!(!contains_ignore_case("already", "already exists"));
-        assert!(!contains_ignore_case("", "a"));
-        assert!(!contains_ignore_case("alreadyexists", "already exists"));
     }
 
     #[test]
