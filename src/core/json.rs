@@ -392,9 +392,15 @@ impl Parser<'_, '_> {
                 let object = open == b'{';
                 let close = open + 2; // `]` and `}` follow `[` and `{` two places on.
                 self.i += 1;
-                let (mut items, mut members) = (Vec::new(), Vec::new());
+                // The value being read, its list grown in place: one value to drop
+                // whatever happens (two lists were each dropped on every exit).
+                let mut list = if object {
+                    Json::Obj(Vec::new())
+                } else {
+                    Json::Arr(Vec::new())
+                };
                 self.ws();
-                // Every refusal leaves by one exit (`break 'read false`): the lists are
+                // Every refusal leaves by one exit (`break 'read false`): the list is
                 // dropped in one place, not at each.
                 let read = 'read: {
                     if self.b.get(self.i).copied() != Some(close) {
@@ -450,10 +456,10 @@ impl Parser<'_, '_> {
                                 break 'read false;
                             };
                             if full {
-                                if object {
-                                    members.push((key, value));
-                                } else {
-                                    items.push(value);
+                                match &mut list {
+                                    Json::Obj(members) => members.push((key, value)),
+                                    Json::Arr(items) => items.push(value),
+                                    _ => {}
                                 }
                             } else if let Some(found) = slot.and_then(|j| self.found.get_mut(j)) {
                                 *found = Seen::of(Some(&value));
@@ -472,11 +478,7 @@ impl Parser<'_, '_> {
                     return None;
                 }
                 self.i += 1;
-                Some(if object {
-                    Json::Obj(members)
-                } else {
-                    Json::Arr(items)
-                })
+                Some(list)
             }
             b'-' | b'0'..=b'9' => {
                 let start = self.i;
