@@ -543,19 +543,22 @@ impl Parser<'_, '_> {
             .then_some(if negative { -value } else { value })
     }
 
-    fn hex4(&mut self) -> Option<u32> {
+    /// Four hex digits' value, or `u32::MAX` when they are not: no `Option` to return
+    /// through memory, and no test of its own (`char::from_u32` and the surrogate ranges
+    /// refuse `u32::MAX`).
+    fn hex4(&mut self) -> u32 {
         let mut v = 0u32;
         for _ in 0..4 {
             // A match, not `char::to_digit(16)` (a general radix conversion).
-            let d = match *self.b.get(self.i)? {
-                d @ b'0'..=b'9' => d - b'0',
-                d @ (b'a'..=b'f' | b'A'..=b'F') => (d | 0x20) - b'a' + 10,
-                _ => return None,
+            let d = match self.b.get(self.i) {
+                Some(&d @ b'0'..=b'9') => d - b'0',
+                Some(&d @ (b'a'..=b'f' | b'A'..=b'F')) => (d | 0x20) - b'a' + 10,
+                _ => return u32::MAX,
             };
             v = v * 16 + u32::from(d);
             self.i += 1;
         }
-        Some(v)
+        v
     }
 
     /// Reads a string literal: into `self.last` when `store`, else only checked. Answers
@@ -601,10 +604,10 @@ impl Parser<'_, '_> {
                         b'r' => '\r',
                         b't' => '\t',
                         b'u' => {
-                            let hi = self.hex4()?;
+                            let hi = self.hex4();
                             let code = if (0xD800..0xDC00).contains(&hi) {
                                 self.eat(b"\\u")?;
-                                let lo = self.hex4()?;
+                                let lo = self.hex4();
                                 if !(0xDC00..0xE000).contains(&lo) {
                                     return None;
                                 }
