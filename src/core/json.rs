@@ -318,7 +318,6 @@ struct Parser<'a, 'k> {
     /// The input, for slices that end at ASCII bytes (char boundaries): `get`, not
     /// `from_utf8` or indexing, so no validation and no panic path in the wasm.
     text: &'a str,
-    b: &'a [u8],
     i: usize,
     /// The last string read when it was stored (cleared by each `string` that stores).
     last: String,
@@ -332,7 +331,6 @@ impl<'a, 'k> Parser<'a, 'k> {
     fn new(text: &'a str, keep: Option<&'k [&'k str]>) -> Self {
         Parser {
             text,
-            b: text.as_bytes(),
             i: 0,
             last: String::new(),
             keep,
@@ -343,13 +341,18 @@ impl<'a, 'k> Parser<'a, 'k> {
     fn whole(&mut self) -> Option<Json> {
         let value = self.value(0)?;
         self.ws();
-        (self.i == self.b.len()).then_some(value)
+        (self.i == self.b().len()).then_some(value)
     }
 }
 
-impl Parser<'_, '_> {
+impl<'a> Parser<'a, '_> {
+    /// The input's bytes (not a field of their own: one pointer and length less to store).
+    fn b(&self) -> &'a [u8] {
+        self.text.as_bytes()
+    }
+
     fn ws(&mut self) {
-        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.b.get(self.i) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.b().get(self.i) {
             self.i += 1;
         }
     }
@@ -358,7 +361,7 @@ impl Parser<'_, '_> {
     /// mostly one byte long (`:` after every key).
     fn eat(&mut self, lit: &[u8]) -> Option<()> {
         for &c in lit {
-            if self.b.get(self.i) != Some(&c) {
+            if self.b().get(self.i) != Some(&c) {
                 return None;
             }
             self.i += 1;
@@ -371,7 +374,7 @@ impl Parser<'_, '_> {
             return None;
         }
         self.ws();
-        match *self.b.get(self.i)? {
+        match *self.b().get(self.i)? {
             b'n' => self.eat(b"null").map(|_| Json::Null),
             b't' => self.eat(b"true").map(|_| Json::Bool(true)),
             b'f' => self.eat(b"false").map(|_| Json::Bool(false)),
@@ -403,7 +406,7 @@ impl Parser<'_, '_> {
                 // Every refusal leaves by one exit (`break 'read false`): the list is
                 // dropped in one place, not at each.
                 let read = 'read: {
-                    if self.b.get(self.i).copied() != Some(close) {
+                    if self.b().get(self.i).copied() != Some(close) {
                         loop {
                             let full = self.keep.is_none();
                             // Skimming: which of the keys asked for this member is.
@@ -412,7 +415,7 @@ impl Parser<'_, '_> {
                             let mut key = String::new();
                             if object {
                                 self.ws();
-                                if self.b.get(self.i).copied() != Some(b'"') {
+                                if self.b().get(self.i).copied() != Some(b'"') {
                                     break 'read false;
                                 }
                                 let from = self.i;
@@ -465,7 +468,7 @@ impl Parser<'_, '_> {
                                 *found = Seen::of(Some(&value));
                             }
                             self.ws();
-                            match self.b.get(self.i).copied() {
+                            match self.b().get(self.i).copied() {
                                 Some(b',') => self.i += 1,
                                 Some(c) if c == close => break,
                                 _ => break 'read false,
@@ -497,7 +500,7 @@ impl Parser<'_, '_> {
     fn digits(&mut self) -> Option<(f64, i32)> {
         let start = self.i;
         let mut value = 0f64;
-        while let Some(d @ b'0'..=b'9') = self.b.get(self.i) {
+        while let Some(d @ b'0'..=b'9') = self.b().get(self.i) {
             value = value * 10.0 + f64::from(d - b'0');
             self.i += 1;
         }
@@ -511,7 +514,7 @@ impl Parser<'_, '_> {
         let negative = self.eat(b"-").is_some();
         let int_start = self.i;
         let (int, int_len) = self.digits()?;
-        if int_len > 1 && self.b.get(int_start).copied() == Some(b'0') {
+        if int_len > 1 && self.b().get(int_start).copied() == Some(b'0') {
             return None;
         }
         let mut value = int;
@@ -519,9 +522,9 @@ impl Parser<'_, '_> {
             let (frac, frac_len) = self.digits()?;
             value += frac / pow10(frac_len);
         }
-        if let Some(b'e' | b'E') = self.b.get(self.i) {
+        if let Some(b'e' | b'E') = self.b().get(self.i) {
             self.i += 1;
-            let exp_negative = match self.b.get(self.i) {
+            let exp_negative = match self.b().get(self.i) {
                 Some(b'-') => {
                     self.i += 1;
                     true
@@ -550,7 +553,7 @@ impl Parser<'_, '_> {
         let mut v = 0u32;
         for _ in 0..4 {
             // A match, not `char::to_digit(16)` (a general radix conversion).
-            let d = match self.b.get(self.i) {
+            let d = match self.b().get(self.i) {
                 Some(&d @ b'0'..=b'9') => d - b'0',
                 Some(&d @ (b'a'..=b'f' | b'A'..=b'F')) => (d | 0x20) - b'a' + 10,
                 _ => return u32::MAX,
@@ -573,7 +576,7 @@ impl Parser<'_, '_> {
             // The run to the next quote, escape or control byte, on a local index (the
             // hottest loop of decodeJwt).
             let (start, mut i) = (self.i, self.i);
-            while let Some(&c) = self.b.get(i) {
+            while let Some(&c) = self.b().get(i) {
                 if c == b'"' || c == b'\\' || c < 0x20 {
                     break;
                 }
@@ -584,7 +587,7 @@ impl Parser<'_, '_> {
             if store {
                 self.last.push_str(self.text.get(start..i)?);
             }
-            let escaped = match *self.b.get(i)? {
+            let escaped = match *self.b().get(i)? {
                 b'"' => {
                     self.i += 1;
                     return Some(any_escape);
@@ -592,7 +595,7 @@ impl Parser<'_, '_> {
                 b'\\' => {
                     any_escape = true;
                     self.i += 1;
-                    let esc = *self.b.get(self.i)?;
+                    let esc = *self.b().get(self.i)?;
                     self.i += 1;
                     match esc {
                         b'"' => '"',
