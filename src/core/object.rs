@@ -58,9 +58,9 @@ impl Object {
 
     /// The object's text.
     pub fn end(&mut self) -> String {
-        let mut text = core::mem::take(&mut self.0);
-        text.push('}');
-        text
+        // Closed in place, then taken: no copy of the text's handle to push on.
+        self.0.push('}');
+        core::mem::take(&mut self.0)
     }
 }
 
