@@ -410,7 +410,8 @@ impl<'a> Parser<'a, '_> {
                         loop {
                             let full = self.keep.is_none();
                             // Skimming: which of the keys asked for this member is.
-                            let mut slot = None;
+                            // None of them: an index past `found` (`get_mut` answers None).
+                            let mut slot = usize::MAX;
                             // Empty for an array's item or when skimming (no allocation).
                             let mut key = String::new();
                             if object {
@@ -444,7 +445,7 @@ impl<'a> Parser<'a, '_> {
                                     let mut j = 0;
                                     while let Some(k) = keep.get(j) {
                                         if k.as_bytes().first() == first && **k == *name {
-                                            slot = Some(j);
+                                            slot = j;
                                             break;
                                         }
                                         j += 1;
@@ -464,7 +465,7 @@ impl<'a> Parser<'a, '_> {
                                     Json::Arr(items) => items.push(value),
                                     _ => {}
                                 }
-                            } else if let Some(found) = slot.and_then(|j| self.found.get_mut(j)) {
+                            } else if let Some(found) = self.found.get_mut(slot) {
                                 *found = Seen::of(Some(&value));
                             }
                             self.ws();
