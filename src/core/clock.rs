@@ -130,12 +130,8 @@ pub fn parse_retry_after(value: &str, now: Millis) -> Option<u32> {
         return Some(secs);
     }
     let at = parse_http_date(value)? as f64 * 1000.0;
-    let wait = super::float::ceil((at - now) / 1000.0);
-    Some(if wait <= 0.0 {
-        0
-    } else {
-        wait.min(u32::MAX as f64) as u32
-    })
+    // `as` saturates: a date past is 0, one beyond u32's seconds u32::MAX.
+    Some(super::float::ceil((at - now) / 1000.0) as u32)
 }
 
 #[cfg(test)]
@@ -235,6 +231,15 @@ mod tests {
         );
         assert_eq!(
             parse_retry_after("Sun, 06 Nov 1994 08:49:00 GMT", now),
+            Some(0)
+        );
+        // Waits beyond u32's seconds saturate (a cast, not a comparison of its own).
+        assert_eq!(
+            parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT", 0.0),
+            Some(u32::MAX)
+        );
+        assert_eq!(
+            parse_retry_after("Thu, 01 Jan 1970 00:00:00 GMT", 1.0),
             Some(0)
         );
         assert_eq!(parse_retry_after("-1", now), None);
