@@ -192,14 +192,11 @@ pub fn write_num(out: &mut String, n: f64) {
         out.push('-');
     }
     let n = n.abs();
-    let whole = float::trunc(n);
+    let mut whole = float::trunc(n);
     let mut frac = float::round((n - whole) * 1e9) as i64;
-    let (whole, carry) = if frac >= 1_000_000_000 {
-        (whole + 1.0, true)
-    } else {
-        (whole, false)
-    };
-    if carry {
+    // A fraction that rounds up to one is a carry into the whole part.
+    if frac >= 1_000_000_000 {
+        whole += 1.0;
         frac = 0;
     }
     write_int(out, whole as i64);
