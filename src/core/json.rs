@@ -409,8 +409,6 @@ impl<'a> Parser<'a, '_> {
                             // Skimming: which of the keys asked for this member is.
                             // None of them: an index past `found` (`get_mut` answers None).
                             let mut slot = usize::MAX;
-                            // Empty for an array's item or when skimming (no allocation).
-                            let mut key = String::new();
                             if object {
                                 self.ws();
                                 if self.b().get(self.i).copied() != Some(b'"') {
@@ -421,7 +419,12 @@ impl<'a> Parser<'a, '_> {
                                     break 'read false;
                                 };
                                 if full {
-                                    key = core::mem::take(&mut self.last);
+                                    // The member goes in now, its value (null until read)
+                                    // set below: no key held, and dropped at each exit, by
+                                    // this loop.
+                                    if let Json::Obj(members) = &mut list {
+                                        members.push((core::mem::take(&mut self.last), Json::Null));
+                                    }
                                 } else if let (0, Some(keep)) = (depth, self.keep) {
                                     // Compared as written, or read again to compare it
                                     // unescaped (`"e\u0078p"` is `exp`).
@@ -458,7 +461,11 @@ impl<'a> Parser<'a, '_> {
                             };
                             if full {
                                 match &mut list {
-                                    Json::Obj(members) => members.push((key, value)),
+                                    Json::Obj(members) => {
+                                        if let Some(member) = members.last_mut() {
+                                            member.1 = value;
+                                        }
+                                    }
                                     Json::Arr(items) => items.push(value),
                                     _ => {}
                                 }
