@@ -139,12 +139,13 @@ fn decode_segment(
     start: usize,
     end: usize,
 ) -> Result<([Seen; SKIM_KEYS], &str), AuthError> {
-    let len = base64url_decode_in_place(buf, start, end);
-    let buf: &[u8] = buf;
     // One error for the three ways to fail (one copy of it in the wasm).
-    if let Some(text) = len.and_then(|len| utf8(buf.get(..len)?)) {
-        if let Some(seen) = json::skim(text, TIME_CLAIMS) {
-            return Ok((seen, text));
+    if let Some(len) = base64url_decode_in_place(buf, start, end) {
+        let buf: &[u8] = buf;
+        if let Some(text) = buf.get(..len).and_then(utf8) {
+            if let Some(seen) = json::skim(text, TIME_CLAIMS) {
+                return Ok((seen, text));
+            }
         }
     }
     Err(invalid(MALFORMED_SEGMENT))
