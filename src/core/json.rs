@@ -268,17 +268,14 @@ pub fn write_str(out: &mut String, s: &str) {
 
 /// Parse a whole JSON text (surrounding whitespace allowed). None when it is not JSON.
 pub fn parse(text: &str) -> Option<Json> {
-    Parser::new(text, None).whole()
+    Parser::new(text, None).whole(false)
 }
 
 /// `parse`, when the text is an object: the one reader of response bodies, stored
-/// values and option objects (a match, not `.filter(Json::is_object)`, whose
-/// `Option::filter` was a function of its own).
+/// values and option objects. Any other text is refused at its first byte (nothing
+/// read, built and dropped).
 pub fn object(text: &str) -> Option<Json> {
-    match parse(text) {
-        Some(value @ Json::Obj(_)) => Some(value),
-        _ => None,
-    }
+    Parser::new(text, None).whole(true)
 }
 
 /// What `skim` read of a member it was asked for (the last one of that name, as `get`
@@ -311,8 +308,8 @@ pub const SKIM_KEYS: usize = 3;
 /// into one string).
 pub fn skim(text: &str, keys: &[&str]) -> Option<[Seen; SKIM_KEYS]> {
     let mut parser = Parser::new(text, Some(keys));
-    let value = parser.whole()?;
-    value.is_object().then_some(parser.found)
+    parser.whole(true)?;
+    Some(parser.found)
 }
 
 struct Parser<'a, 'k> {
@@ -339,7 +336,13 @@ impl<'a, 'k> Parser<'a, 'k> {
         }
     }
 
-    fn whole(&mut self) -> Option<Json> {
+    /// The text's one value; with `object`, only when it is an object (a value is one
+    /// when it starts with `{`).
+    fn whole(&mut self, object: bool) -> Option<Json> {
+        self.ws();
+        if object && self.b().get(self.i).copied() != Some(b'{') {
+            return None;
+        }
         let value = self.value(0)?;
         self.ws();
         (self.i == self.b().len()).then_some(value)
