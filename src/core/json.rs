@@ -852,6 +852,14 @@ mod tests {
     }
 
     #[test]
+    fn object_reads_objects_only() {
+        assert_eq!(object(" \n{\"a\":[1]} "), parse(r#"{"a":[1]}"#));
+        for not_an_object in ["", " ", "[{}]", "1", r#""{}""#, "null", "{}x", "{", " }"] {
+            assert_eq!(object(not_an_object), None, "{not_an_object:?}");
+        }
+    }
+
+    #[test]
     fn duplicate_keys_take_the_last() {
         assert_eq!(parse(r#"{"a":1,"a":2}"#).unwrap().num_of("a"), Some(2.0));
     }
