@@ -29,17 +29,19 @@ pub enum Json {
 
 const MAX_DEPTH: usize = 64;
 
-/// A number and, when it was read, its source text. Writing gives that text back
-/// unchanged, so every number read survives read -> write -> read exactly and its
-/// text is stable (a fuzz run found `-11e-11` written as `-0`). A shortest round-trip
-/// float formatter with a correctly rounded parser would do the same at a cost of
-/// kilobytes of wasm (docs/design-notes.md, "Size"); the text is already validated
-/// JSON, and JS reads it (`JSON.parse`) to the same value JSON.stringify started from.
+/// A number and its text: as read, or `write_num`'s for one the crate made. Writing
+/// gives that text back unchanged, so every number read survives read -> write -> read
+/// exactly and its text is stable (a fuzz run found `-11e-11` written as `-0`). A
+/// shortest round-trip float formatter with a correctly rounded parser would do the same
+/// at a cost of kilobytes of wasm (docs/design-notes.md, "Size"); the text is already
+/// validated JSON, and JS reads it (`JSON.parse`) to the same value JSON.stringify
+/// started from. One text always (no `Option`): the writer only copies it.
 #[derive(Debug, Clone)]
 #[cfg_attr(any(test, fuzzing), derive(PartialEq))]
 pub struct Number {
     value: f64,
-    lexeme: Option<String>,
+    /// Empty for a number skimmed (`skim` keeps none).
+    lexeme: String,
 }
 
 impl Number {
@@ -48,13 +50,12 @@ impl Number {
     }
 }
 
-/// A number the crate computed (an epoch time): written by `write_num`.
+/// A number the crate computed (an epoch time), its text by `write_num`.
 impl From<f64> for Number {
     fn from(value: f64) -> Self {
-        Number {
-            value,
-            lexeme: None,
-        }
+        let mut lexeme = String::new();
+        write_num(&mut lexeme, value);
+        Number { value, lexeme }
     }
 }
 
@@ -121,10 +122,7 @@ impl Json {
         match self {
             Json::Null => out.push_str("null"),
             Json::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-            Json::Num(Number {
-                lexeme: Some(text), ..
-            }) => out.push_str(text),
-            Json::Num(n) => write_num(out, n.value),
+            Json::Num(n) => out.push_str(&n.lexeme),
             Json::Str(s) => write_str(out, s),
             Json::Arr(items) => {
                 out.push_str("[");
@@ -500,8 +498,8 @@ impl<'a> Parser<'a, '_> {
                 let value = self.number()?;
                 // Skimmed, a number is checked, not kept: its text is not copied.
                 let lexeme = match self.keep {
-                    None => Some(self.text.get(start..self.i)?.to_owned()),
-                    Some(_) => None,
+                    None => self.text.get(start..self.i)?.to_owned(),
+                    Some(_) => String::new(),
                 };
                 Some(Json::Num(Number { value, lexeme }))
             }
