@@ -39,8 +39,8 @@ static ALLOCATOR: talc::cell::TalcSyncCell<talc::wasm::WasmGrowAndClaim, Bins> =
 /// (i32 instructions) instead of a `u64`, and a bit of it spare (talc then skips a test
 /// for the last list): 31 B gzip less code. The same first 30 lists (16 B steps to
 /// 256 B, then two per power of two, to 32 KiB); every larger free chunk is in the last
-/// one, which talc searches for one big enough. The engine's allocations are strings
-/// and small vectors far below that.
+/// one, which talc searches for one big enough. The engine's allocations are mostly
+/// strings and small vectors far below that (a large answer's text is one allocation).
 #[cfg(all(target_arch = "wasm32", not(feature = "std")))]
 struct Bins;
 
