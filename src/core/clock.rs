@@ -65,7 +65,8 @@ impl Clock {
 /// number parsing in the wasm.
 pub fn parse_http_date(text: &str) -> Option<i64> {
     const SHAPE: &[u8; 29] = b"aaa, 00 aaa 0000 00:00:00 GMT";
-    const MONTHS: &[u8; 36] = b"JanFebMarAprMayJunJulAugSepOctNovDec";
+    // From March, as the days are counted below: February's leap day ends the year.
+    const MONTHS: &[u8; 36] = b"MarAprMayJunJulAugSepOctNovDecJanFeb";
     let b = text.as_bytes();
     if b.len() != SHAPE.len() {
         return None;
@@ -91,17 +92,31 @@ pub fn parse_http_date(text: &str) -> Option<i64> {
         }
         n
     };
-    let mut month = 1;
-    while MONTHS.get(month * 3 - 3..month * 3)? != b.get(8..11)? {
+    // Months since March; the name's three letters compared as bytes (a slice
+    // comparison is a function of its own, also linked by url.rs).
+    let mut month = 0;
+    while let Some(&[x, y, z]) = MONTHS.get(month * 3..month * 3 + 3) {
+        if [x, y, z] == [b.get(8).copied()?, b.get(9).copied()?, b.get(10).copied()?] {
+            break;
+        }
         month += 1;
     }
-    let month = month as i64;
+    if month == 12 {
+        return None;
+    }
     let (day, year) = (field(5, 2), field(12, 4));
     let (h, m, s) = (field(17, 2), field(20, 2), field(23, 2));
     if !(1..=31).contains(&day) || h > 23 || m > 59 || s > 60 || year < 1970 {
         return None;
     }
-    Some(days_from_civil(year, month, day) * 86_400 + h * 3600 + m * 60 + s)
+    // Days since 1970-01-01 by Howard Hinnant's `days_from_civil`, its years counted
+    // from March (January and February belong to the year before). The year is 1969 or
+    // later, so its 400-year eras need no rounding towards minus infinity: the leap days
+    // are the year's quarters less its centuries plus its fourth centuries; 719,468 days
+    // from 0000-03-01 to 1970-01-01.
+    let y = year - i64::from(month >= 10);
+    let days = y * 365 + y / 4 - y / 100 + y / 400 + (153 * month as i64 + 2) / 5 + day - 719_469;
+    Some(days * 86_400 + h * 3600 + m * 60 + s)
 }
 
 /// A non-empty run of ASCII digits as a number; None for anything else or beyond u32.
@@ -115,17 +130,6 @@ pub(crate) fn decimal(text: &str) -> Option<u32> {
     })
 }
 
-/// Days since 1970-01-01 (Howard Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
 /// `Retry-After` as seconds from now: delta-seconds or an HTTP-date (RFC 9110 10.2.3).
 pub fn parse_retry_after(value: &str, now: Millis) -> Option<u32> {
     let value = crate::prelude::trim(value);
@@ -133,12 +137,8 @@ pub fn parse_retry_after(value: &str, now: Millis) -> Option<u32> {
         return Some(secs);
     }
     let at = parse_http_date(value)? as f64 * 1000.0;
-    let wait = super::float::ceil((at - now) / 1000.0);
-    Some(if wait <= 0.0 {
-        0
-    } else {
-        wait.min(u32::MAX as f64) as u32
-    })
+    // `as` saturates: a date past is 0, one beyond u32's seconds u32::MAX.
+    Some(super::float::ceil((at - now) / 1000.0) as u32)
 }
 
 #[cfg(test)]
@@ -160,6 +160,32 @@ mod tests {
             parse_http_date("Tue, 29 Feb 2028 23:59:59 GMT"),
             Some(1_835_481_599)
         );
+    }
+
+    #[test]
+    fn every_day_from_1970_to_2400_is_a_day_after_the_one_before() {
+        // Leap years by the Gregorian rule (2000 and 2400 are, 2100 is not): each date
+        // counted from the one before, from 1970-01-01 on (0 s), against the parser.
+        const MONTHS: [&str; 12] = [
+            "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+        ];
+        let mut expected = 0;
+        for year in 1970..=2400 {
+            let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+            for (m, month) in MONTHS.iter().enumerate() {
+                let days = match m {
+                    1 if leap => 29,
+                    1 => 28,
+                    3 | 5 | 8 | 10 => 30,
+                    _ => 31,
+                };
+                for day in 1..=days {
+                    let text = std::format!("Mon, {day:02} {month} {year} 00:00:00 GMT");
+                    assert_eq!(parse_http_date(&text), Some(expected), "{text}");
+                    expected += 86_400;
+                }
+            }
+        }
     }
 
     #[test]
@@ -212,6 +238,15 @@ mod tests {
         );
         assert_eq!(
             parse_retry_after("Sun, 06 Nov 1994 08:49:00 GMT", now),
+            Some(0)
+        );
+        // Waits beyond u32's seconds saturate (a cast, not a comparison of its own).
+        assert_eq!(
+            parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT", 0.0),
+            Some(u32::MAX)
+        );
+        assert_eq!(
+            parse_retry_after("Thu, 01 Jan 1970 00:00:00 GMT", 1.0),
             Some(0)
         );
         assert_eq!(parse_retry_after("-1", now), None);

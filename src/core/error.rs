@@ -124,36 +124,43 @@ impl AuthError {
     }
 }
 
+/// Every code, in `as_str`'s order: in the data, not an array built on the stack at each
+/// `parse`.
+static CODES: [ErrorCode; 20] = {
+    use ErrorCode::*;
+    [
+        InvalidCredentials,
+        UserExists,
+        Validation,
+        Unauthorized,
+        SessionExpired,
+        RefreshFailed,
+        RateLimited,
+        Network,
+        Server,
+        InvalidResponse,
+        InvalidToken,
+        Storage,
+        Config,
+        Aborted,
+        InvalidCode,
+        ChallengeExpired,
+        StateMismatch,
+        ConsentDenied,
+        CodeUsed,
+        ProviderError,
+    ]
+};
+
 impl ErrorCode {
     /// The inverse of `as_str`.
     pub fn parse(code: &str) -> Option<ErrorCode> {
-        use ErrorCode::*;
-        [
-            InvalidCredentials,
-            UserExists,
-            Validation,
-            Unauthorized,
-            SessionExpired,
-            RefreshFailed,
-            RateLimited,
-            Network,
-            Server,
-            InvalidResponse,
-            InvalidToken,
-            Storage,
-            Config,
-            Aborted,
-            InvalidCode,
-            ChallengeExpired,
-            StateMismatch,
-            ConsentDenied,
-            CodeUsed,
-            ProviderError,
-        ]
-        .into_iter()
-        // `str` with `str`, not `&str` with `&str` (whose `PartialEq` takes both by
-        // reference: each text spilled to the stack).
-        .find(|c| *c.as_str() == *code)
+        CODES
+            .iter()
+            // `str` with `str`, not `&str` with `&str` (whose `PartialEq` takes both by
+            // reference: each text spilled to the stack).
+            .find(|c| *c.as_str() == *code)
+            .copied()
     }
 }
 

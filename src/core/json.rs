@@ -3,6 +3,10 @@
 //! without linking serde_json into the wasm (docs/design-notes.md, "Size").
 //! Hostile input is bounded: nesting depth is limited and nothing panics.
 
+// ASCII is pushed as one-byte texts (`push_str(",")`), not as chars: `String::push` tests
+// its char for UTF-8 encoding first; with object.rs's, the 16 calls cost 25 B gzip more.
+#![allow(clippy::single_char_add_str)]
+
 use crate::prelude::*;
 
 use super::float;
@@ -25,17 +29,19 @@ pub enum Json {
 
 const MAX_DEPTH: usize = 64;
 
-/// A number and, when it was read, its source text. Writing gives that text back
-/// unchanged, so every number read survives read -> write -> read exactly and its
-/// text is stable (a fuzz run found `-11e-11` written as `-0`). A shortest round-trip
-/// float formatter with a correctly rounded parser would do the same at a cost of
-/// kilobytes of wasm (docs/design-notes.md, "Size"); the text is already validated
-/// JSON, and JS reads it (`JSON.parse`) to the same value JSON.stringify started from.
+/// A number and its text: as read, or `write_num`'s for one the crate made. Writing
+/// gives that text back unchanged, so every number read survives read -> write -> read
+/// exactly and its text is stable (a fuzz run found `-11e-11` written as `-0`). A
+/// shortest round-trip float formatter with a correctly rounded parser would do the same
+/// at a cost of kilobytes of wasm (docs/design-notes.md, "Size"); the text is already
+/// validated JSON, and JS reads it (`JSON.parse`) to the same value JSON.stringify
+/// started from. One text always (no `Option`): the writer only copies it.
 #[derive(Debug, Clone)]
 #[cfg_attr(any(test, fuzzing), derive(PartialEq))]
 pub struct Number {
     value: f64,
-    lexeme: Option<String>,
+    /// Empty for a number skimmed (`skim` keeps none).
+    lexeme: String,
 }
 
 impl Number {
@@ -44,13 +50,12 @@ impl Number {
     }
 }
 
-/// A number the crate computed (an epoch time): written by `write_num`.
+/// A number the crate computed (an epoch time), its text by `write_num`.
 impl From<f64> for Number {
     fn from(value: f64) -> Self {
-        Number {
-            value,
-            lexeme: None,
-        }
+        let mut lexeme = String::new();
+        write_num(&mut lexeme, value);
+        Number { value, lexeme }
     }
 }
 
@@ -117,32 +122,29 @@ impl Json {
         match self {
             Json::Null => out.push_str("null"),
             Json::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-            Json::Num(Number {
-                lexeme: Some(text), ..
-            }) => out.push_str(text),
-            Json::Num(n) => write_num(out, n.value),
+            Json::Num(n) => out.push_str(&n.lexeme),
             Json::Str(s) => write_str(out, s),
             Json::Arr(items) => {
-                out.push('[');
+                out.push_str("[");
                 for (i, item) in items.iter().enumerate() {
                     if i > 0 {
-                        out.push(',');
+                        out.push_str(",");
                     }
                     item.write(out);
                 }
-                out.push(']');
+                out.push_str("]");
             }
             Json::Obj(members) => {
-                out.push('{');
+                out.push_str("{");
                 for (i, (k, v)) in members.iter().enumerate() {
                     if i > 0 {
-                        out.push(',');
+                        out.push_str(",");
                     }
                     write_str(out, k);
-                    out.push(':');
+                    out.push_str(":");
                     v.write(out);
                 }
-                out.push('}');
+                out.push_str("}");
             }
         }
     }
@@ -184,27 +186,24 @@ pub fn write_num(out: &mut String, n: f64) {
             exp += 1;
         }
         write_num(out, n / pow10(exp));
-        out.push('e');
+        out.push_str("e");
         write_int(out, i64::from(exp));
         return;
     }
     if n < 0.0 {
-        out.push('-');
+        out.push_str("-");
     }
     let n = n.abs();
-    let whole = float::trunc(n);
+    let mut whole = float::trunc(n);
     let mut frac = float::round((n - whole) * 1e9) as i64;
-    let (whole, carry) = if frac >= 1_000_000_000 {
-        (whole + 1.0, true)
-    } else {
-        (whole, false)
-    };
-    if carry {
+    // A fraction that rounds up to one is a carry into the whole part.
+    if frac >= 1_000_000_000 {
+        whole += 1.0;
         frac = 0;
     }
     write_int(out, whole as i64);
     if frac > 0 {
-        out.push('.');
+        out.push_str(".");
         // Nine places, leading zeros kept, trailing zeros left off.
         let mut places = 9;
         while frac % 10 == 0 {
@@ -217,7 +216,7 @@ pub fn write_num(out: &mut String, n: f64) {
 
 pub fn write_int(out: &mut String, n: i64) {
     if n < 0 {
-        out.push('-');
+        out.push_str("-");
     }
     write_digits(out, n.unsigned_abs(), 1);
 }
@@ -235,7 +234,7 @@ fn write_digits(out: &mut String, v: u64, width: u32) {
 /// between escapes are copied whole (no UTF-8 decoding and re-encoding per char).
 pub fn write_str(out: &mut String, s: &str) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    out.push('"');
+    out.push_str("\"");
     let bytes = s.as_bytes();
     let mut run = 0;
     // An indexed loop, not `bytes().enumerate()` (smaller in the wasm).
@@ -262,22 +261,19 @@ pub fn write_str(out: &mut String, s: &str) {
         }
     }
     out.push_str(s.get(run..).unwrap_or_default());
-    out.push('"');
+    out.push_str("\"");
 }
 
 /// Parse a whole JSON text (surrounding whitespace allowed). None when it is not JSON.
 pub fn parse(text: &str) -> Option<Json> {
-    Parser::new(text, None).whole()
+    Parser::new(text, None).whole(false)
 }
 
 /// `parse`, when the text is an object: the one reader of response bodies, stored
-/// values and option objects (a match, not `.filter(Json::is_object)`, whose
-/// `Option::filter` was a function of its own).
+/// values and option objects. Any other text is refused at its first byte (nothing
+/// read, built and dropped).
 pub fn object(text: &str) -> Option<Json> {
-    match parse(text) {
-        Some(value @ Json::Obj(_)) => Some(value),
-        _ => None,
-    }
+    Parser::new(text, None).whole(true)
 }
 
 /// What `skim` read of a member it was asked for (the last one of that name, as `get`
@@ -310,15 +306,14 @@ pub const SKIM_KEYS: usize = 3;
 /// into one string).
 pub fn skim(text: &str, keys: &[&str]) -> Option<[Seen; SKIM_KEYS]> {
     let mut parser = Parser::new(text, Some(keys));
-    let value = parser.whole()?;
-    value.is_object().then_some(parser.found)
+    parser.whole(true)?;
+    Some(parser.found)
 }
 
 struct Parser<'a, 'k> {
     /// The input, for slices that end at ASCII bytes (char boundaries): `get`, not
     /// `from_utf8` or indexing, so no validation and no panic path in the wasm.
     text: &'a str,
-    b: &'a [u8],
     i: usize,
     /// The last string read when it was stored (cleared by each `string` that stores).
     last: String,
@@ -332,7 +327,6 @@ impl<'a, 'k> Parser<'a, 'k> {
     fn new(text: &'a str, keep: Option<&'k [&'k str]>) -> Self {
         Parser {
             text,
-            b: text.as_bytes(),
             i: 0,
             last: String::new(),
             keep,
@@ -340,16 +334,27 @@ impl<'a, 'k> Parser<'a, 'k> {
         }
     }
 
-    fn whole(&mut self) -> Option<Json> {
+    /// The text's one value; with `object`, only when it is an object (a value is one
+    /// when it starts with `{`).
+    fn whole(&mut self, object: bool) -> Option<Json> {
+        self.ws();
+        if object && self.b().get(self.i).copied() != Some(b'{') {
+            return None;
+        }
         let value = self.value(0)?;
         self.ws();
-        (self.i == self.b.len()).then_some(value)
+        (self.i == self.b().len()).then_some(value)
     }
 }
 
-impl Parser<'_, '_> {
+impl<'a> Parser<'a, '_> {
+    /// The input's bytes (not a field of their own: one pointer and length less to store).
+    fn b(&self) -> &'a [u8] {
+        self.text.as_bytes()
+    }
+
     fn ws(&mut self) {
-        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.b.get(self.i) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.b().get(self.i) {
             self.i += 1;
         }
     }
@@ -358,7 +363,7 @@ impl Parser<'_, '_> {
     /// mostly one byte long (`:` after every key).
     fn eat(&mut self, lit: &[u8]) -> Option<()> {
         for &c in lit {
-            if self.b.get(self.i) != Some(&c) {
+            if self.b().get(self.i) != Some(&c) {
                 return None;
             }
             self.i += 1;
@@ -371,7 +376,7 @@ impl Parser<'_, '_> {
             return None;
         }
         self.ws();
-        match *self.b.get(self.i)? {
+        match *self.b().get(self.i)? {
             b'n' => self.eat(b"null").map(|_| Json::Null),
             b't' => self.eat(b"true").map(|_| Json::Bool(true)),
             b'f' => self.eat(b"false").map(|_| Json::Bool(false)),
@@ -392,21 +397,26 @@ impl Parser<'_, '_> {
                 let object = open == b'{';
                 let close = open + 2; // `]` and `}` follow `[` and `{` two places on.
                 self.i += 1;
-                let (mut items, mut members) = (Vec::new(), Vec::new());
+                // The value being read, its list grown in place: one value to drop
+                // whatever happens (two lists were each dropped on every exit).
+                let mut list = if object {
+                    Json::Obj(Vec::new())
+                } else {
+                    Json::Arr(Vec::new())
+                };
                 self.ws();
-                // Every refusal leaves by one exit (`break 'read false`): the lists are
+                // Every refusal leaves by one exit (`break 'read false`): the list is
                 // dropped in one place, not at each.
                 let read = 'read: {
-                    if self.b.get(self.i).copied() != Some(close) {
+                    if self.b().get(self.i).copied() != Some(close) {
                         loop {
                             let full = self.keep.is_none();
                             // Skimming: which of the keys asked for this member is.
-                            let mut slot = None;
-                            // Empty for an array's item or when skimming (no allocation).
-                            let mut key = String::new();
+                            // None of them: an index past `found` (`get_mut` answers None).
+                            let mut slot = usize::MAX;
                             if object {
                                 self.ws();
-                                if self.b.get(self.i).copied() != Some(b'"') {
+                                if self.b().get(self.i).copied() != Some(b'"') {
                                     break 'read false;
                                 }
                                 let from = self.i;
@@ -414,7 +424,12 @@ impl Parser<'_, '_> {
                                     break 'read false;
                                 };
                                 if full {
-                                    key = core::mem::take(&mut self.last);
+                                    // The member goes in now, its value (null until read)
+                                    // set below: no key held, and dropped at each exit, by
+                                    // this loop.
+                                    if let Json::Obj(members) = &mut list {
+                                        members.push((core::mem::take(&mut self.last), Json::Null));
+                                    }
                                 } else if let (0, Some(keep)) = (depth, self.keep) {
                                     // Compared as written, or read again to compare it
                                     // unescaped (`"e\u0078p"` is `exp`).
@@ -435,7 +450,7 @@ impl Parser<'_, '_> {
                                     let mut j = 0;
                                     while let Some(k) = keep.get(j) {
                                         if k.as_bytes().first() == first && **k == *name {
-                                            slot = Some(j);
+                                            slot = j;
                                             break;
                                         }
                                         j += 1;
@@ -450,16 +465,20 @@ impl Parser<'_, '_> {
                                 break 'read false;
                             };
                             if full {
-                                if object {
-                                    members.push((key, value));
-                                } else {
-                                    items.push(value);
+                                match &mut list {
+                                    Json::Obj(members) => {
+                                        if let Some(member) = members.last_mut() {
+                                            member.1 = value;
+                                        }
+                                    }
+                                    Json::Arr(items) => items.push(value),
+                                    _ => {}
                                 }
-                            } else if let Some(found) = slot.and_then(|j| self.found.get_mut(j)) {
+                            } else if let Some(found) = self.found.get_mut(slot) {
                                 *found = Seen::of(Some(&value));
                             }
                             self.ws();
-                            match self.b.get(self.i).copied() {
+                            match self.b().get(self.i).copied() {
                                 Some(b',') => self.i += 1,
                                 Some(c) if c == close => break,
                                 _ => break 'read false,
@@ -472,19 +491,15 @@ impl Parser<'_, '_> {
                     return None;
                 }
                 self.i += 1;
-                Some(if object {
-                    Json::Obj(members)
-                } else {
-                    Json::Arr(items)
-                })
+                Some(list)
             }
             b'-' | b'0'..=b'9' => {
                 let start = self.i;
                 let value = self.number()?;
                 // Skimmed, a number is checked, not kept: its text is not copied.
                 let lexeme = match self.keep {
-                    None => Some(self.text.get(start..self.i)?.to_owned()),
-                    Some(_) => None,
+                    None => self.text.get(start..self.i)?.to_owned(),
+                    Some(_) => String::new(),
                 };
                 Some(Json::Num(Number { value, lexeme }))
             }
@@ -495,7 +510,7 @@ impl Parser<'_, '_> {
     fn digits(&mut self) -> Option<(f64, i32)> {
         let start = self.i;
         let mut value = 0f64;
-        while let Some(d @ b'0'..=b'9') = self.b.get(self.i) {
+        while let Some(d @ b'0'..=b'9') = self.b().get(self.i) {
             value = value * 10.0 + f64::from(d - b'0');
             self.i += 1;
         }
@@ -509,7 +524,7 @@ impl Parser<'_, '_> {
         let negative = self.eat(b"-").is_some();
         let int_start = self.i;
         let (int, int_len) = self.digits()?;
-        if int_len > 1 && self.b.get(int_start).copied() == Some(b'0') {
+        if int_len > 1 && self.b().get(int_start).copied() == Some(b'0') {
             return None;
         }
         let mut value = int;
@@ -517,9 +532,9 @@ impl Parser<'_, '_> {
             let (frac, frac_len) = self.digits()?;
             value += frac / pow10(frac_len);
         }
-        if let Some(b'e' | b'E') = self.b.get(self.i) {
+        if let Some(b'e' | b'E') = self.b().get(self.i) {
             self.i += 1;
-            let exp_negative = match self.b.get(self.i) {
+            let exp_negative = match self.b().get(self.i) {
                 Some(b'-') => {
                     self.i += 1;
                     true
@@ -541,19 +556,22 @@ impl Parser<'_, '_> {
             .then_some(if negative { -value } else { value })
     }
 
-    fn hex4(&mut self) -> Option<u32> {
+    /// Four hex digits' value, or `u32::MAX` when they are not: no `Option` to return
+    /// through memory, and no test of its own (`char::from_u32` and the surrogate ranges
+    /// refuse `u32::MAX`).
+    fn hex4(&mut self) -> u32 {
         let mut v = 0u32;
         for _ in 0..4 {
             // A match, not `char::to_digit(16)` (a general radix conversion).
-            let d = match *self.b.get(self.i)? {
-                d @ b'0'..=b'9' => d - b'0',
-                d @ (b'a'..=b'f' | b'A'..=b'F') => (d | 0x20) - b'a' + 10,
-                _ => return None,
+            let d = match self.b().get(self.i) {
+                Some(&d @ b'0'..=b'9') => d - b'0',
+                Some(&d @ (b'a'..=b'f' | b'A'..=b'F')) => (d | 0x20) - b'a' + 10,
+                _ => return u32::MAX,
             };
             v = v * 16 + u32::from(d);
             self.i += 1;
         }
-        Some(v)
+        v
     }
 
     /// Reads a string literal: into `self.last` when `store`, else only checked. Answers
@@ -568,7 +586,7 @@ impl Parser<'_, '_> {
             // The run to the next quote, escape or control byte, on a local index (the
             // hottest loop of decodeJwt).
             let (start, mut i) = (self.i, self.i);
-            while let Some(&c) = self.b.get(i) {
+            while let Some(&c) = self.b().get(i) {
                 if c == b'"' || c == b'\\' || c < 0x20 {
                     break;
                 }
@@ -579,7 +597,7 @@ impl Parser<'_, '_> {
             if store {
                 self.last.push_str(self.text.get(start..i)?);
             }
-            let escaped = match *self.b.get(i)? {
+            let escaped = match *self.b().get(i)? {
                 b'"' => {
                     self.i += 1;
                     return Some(any_escape);
@@ -587,7 +605,7 @@ impl Parser<'_, '_> {
                 b'\\' => {
                     any_escape = true;
                     self.i += 1;
-                    let esc = *self.b.get(self.i)?;
+                    let esc = *self.b().get(self.i)?;
                     self.i += 1;
                     match esc {
                         b'"' => '"',
@@ -599,10 +617,10 @@ impl Parser<'_, '_> {
                         b'r' => '\r',
                         b't' => '\t',
                         b'u' => {
-                            let hi = self.hex4()?;
+                            let hi = self.hex4();
                             let code = if (0xD800..0xDC00).contains(&hi) {
                                 self.eat(b"\\u")?;
-                                let lo = self.hex4()?;
+                                let lo = self.hex4();
                                 if !(0xDC00..0xE000).contains(&lo) {
                                     return None;
                                 }
@@ -828,6 +846,14 @@ mod tests {
             r#"{"exp":1}x"#,
         ] {
             assert_eq!(skim(not_an_object, &["exp"]), None, "{not_an_object}");
+        }
+    }
+
+    #[test]
+    fn object_reads_objects_only() {
+        assert_eq!(object(" \n{\"a\":[1]} "), parse(r#"{"a":[1]}"#));
+        for not_an_object in ["", " ", "[{}]", "1", r#""{}""#, "null", "{}x", "{", " }"] {
+            assert_eq!(object(not_an_object), None, "{not_an_object:?}");
         }
     }
 

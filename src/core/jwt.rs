@@ -139,24 +139,32 @@ fn decode_segment(
     start: usize,
     end: usize,
 ) -> Result<([Seen; SKIM_KEYS], &str), AuthError> {
-    let len = base64url_decode_in_place(buf, start, end);
-    let buf: &[u8] = buf;
     // One error for the three ways to fail (one copy of it in the wasm).
-    if let Some(text) = len.and_then(|len| utf8(buf.get(..len)?)) {
-        if let Some(seen) = json::skim(text, TIME_CLAIMS) {
-            return Ok((seen, text));
+    if let Some(len) = base64url_decode_in_place(buf, start, end) {
+        let buf: &[u8] = buf;
+        if let Some(text) = buf.get(..len).and_then(utf8) {
+            if let Some(seen) = json::skim(text, TIME_CLAIMS) {
+                return Ok((seen, text));
+            }
         }
     }
     Err(invalid(MALFORMED_SEGMENT))
 }
 
-/// NumericDate claims may be fractional (RFC 7519 2); we act on whole seconds.
-fn numeric_date(seen: Seen) -> Result<Option<i64>, AuthError> {
-    match seen {
-        Seen::Nothing => Ok(None),
-        Seen::Num(n) if n.is_finite() => Ok(Some(float::floor(n) as i64)),
-        _ => Err(invalid("Token time claim is not a number")),
+/// NumericDate claims may be fractional (RFC 7519 2); we act on whole seconds. All three
+/// by one loop: one refusal and one result written, not one of each per claim.
+fn numeric_dates(seen: [Seen; SKIM_KEYS]) -> Result<[Option<i64>; SKIM_KEYS], AuthError> {
+    let mut dates = [None; SKIM_KEYS];
+    let mut i = 0;
+    while let (Some(seen), Some(date)) = (seen.get(i), dates.get_mut(i)) {
+        *date = match *seen {
+            Seen::Nothing => None,
+            Seen::Num(n) if n.is_finite() => Some(float::floor(n) as i64),
+            _ => return Err(invalid("Token time claim is not a number")),
+        };
+        i += 1;
     }
+    Ok(dates)
 }
 
 /// Decode a compact JWS (`header.payload.signature`).
@@ -219,11 +227,8 @@ pub fn decode_in_place(buf: &mut [u8]) -> Result<([Option<i64>; 3], &str), AuthE
     }
     // The header only has to be an object (its time claims, if any, are not the token's).
     decode_segment(buf, 0, first)?;
-    let ([exp, nbf, iat], text) = decode_segment(buf, first + 1, second)?;
-    Ok((
-        [numeric_date(exp)?, numeric_date(nbf)?, numeric_date(iat)?],
-        text,
-    ))
+    let (seen, text) = decode_segment(buf, first + 1, second)?;
+    Ok((numeric_dates(seen)?, text))
 }
 
 /// `is_expired_at` for the token in `buf` (see `decode_in_place`); a malformed token

@@ -2,6 +2,10 @@
 //! requests, errors, settings, the view, DPoP claims, passkeys). One out-of-line writer
 //! per kind of value instead of a comma, a quoted key and a colon pushed at every member.
 
+// ASCII is pushed as one-byte texts, as in json.rs (`String::push` tests its char for
+// UTF-8 encoding first).
+#![allow(clippy::single_char_add_str)]
+
 use crate::prelude::*;
 
 use super::json::{write_int, write_str};
@@ -17,10 +21,10 @@ impl Object {
     #[inline(never)]
     fn key(&mut self, key: &str) -> &mut String {
         if self.0.len() > 1 {
-            self.0.push(',');
+            self.0.push_str(",");
         }
         write_str(&mut self.0, key);
-        self.0.push(':');
+        self.0.push_str(":");
         &mut self.0
     }
 
@@ -58,9 +62,9 @@ impl Object {
 
     /// The object's text.
     pub fn end(&mut self) -> String {
-        let mut text = core::mem::take(&mut self.0);
-        text.push('}');
-        text
+        // Closed in place, then taken: no copy of the text's handle to push on.
+        self.0.push_str("}");
+        core::mem::take(&mut self.0)
     }
 }
 
