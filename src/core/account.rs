@@ -104,12 +104,12 @@ fn account_request(cfg: &Config, base: &str, op: AccountOp) -> HttpRequest {
 /// The answer to `op`: the identities as JSON text for `Identities`, else "".
 pub fn parse_answer(op: AccountOp, resp: &HttpResponse) -> Result<String, AuthError> {
     if !(200..300).contains(&resp.status) {
-        let body = json::object(resp.body);
-        // Asking again for an address already verified: done, nothing to send.
+        // Asking again for an address already verified: done, nothing to send. The body
+        // parsed for this one case only (`error_from_response` reads it itself).
         if matches!(op, AccountOp::ResendVerification)
             && resp.status == 409
             && matches!(
-                body.as_ref().and_then(|b| b.str_of("code")),
+                json::object(resp.body).as_ref().and_then(|b| b.str_of("code")),
                 Some("already_verified")
             )
         {
