@@ -109,7 +109,9 @@ pub fn parse_answer(op: AccountOp, resp: &HttpResponse) -> Result<String, AuthEr
         if matches!(op, AccountOp::ResendVerification)
             && resp.status == 409
             && matches!(
-                json::object(resp.body).as_ref().and_then(|b| b.str_of("code")),
+                json::object(resp.body)
+                    .as_ref()
+                    .and_then(|b| b.str_of("code")),
                 Some("already_verified")
             )
         {

@@ -623,16 +623,25 @@ impl Engine {
         }
     }
 
-    /// Record how the refresh went; true while a retry is pending.
-    pub fn refresh_outcome(&mut self, err: Option<&AuthError>, local: Millis, random: f64) -> bool {
+    /// Record how the refresh went: `failed`, the failure's code (None: it succeeded),
+    /// with its Retry-After in seconds; true while a retry is pending.
+    pub fn refresh_outcome(
+        &mut self,
+        failed: Option<ErrorCode>,
+        retry_after: Option<u32>,
+        local: Millis,
+        random: f64,
+    ) -> bool {
         let now = self.now(local);
-        match err {
+        match failed {
             None => {
                 self.retry.succeeded(now);
                 false
             }
-            Some(e) => {
-                self.retry.failed(e, now, &self.cfg.backoff, random) && self.session.is_some()
+            Some(code) => {
+                self.retry
+                    .failed(code, retry_after, now, &self.cfg.backoff, random)
+                    && self.session.is_some()
             }
         }
     }
@@ -1134,21 +1143,19 @@ pub(crate) mod tests {
             .unwrap_err();
         assert_eq!(err.code, ErrorCode::Server);
         assert_eq!(e.status(T0), Status::Authenticated, "the session is kept");
-        assert!(e.refresh_outcome(Some(&err), T0, 0.5));
+        assert!(e.refresh_outcome(Some(err.code), err.retry_after, T0, 0.5));
         assert!(e.backoff_wait(T0).is_some());
         // The token is still usable: callers get the last error at once.
         let code_of = |text: String| {
             crate::core::json::parse(&text).and_then(|j| j.str_of("code").map(str::to_owned))
         };
         assert_eq!(e.postponed(T0).and_then(code_of).as_deref(), Some("server"));
-        let mut limited = AuthError::new(ErrorCode::RateLimited, "slow down");
-        limited.retry_after = Some(600);
-        assert!(e.refresh_outcome(Some(&limited), T0, 0.5));
+        assert!(e.refresh_outcome(Some(ErrorCode::RateLimited), Some(600), T0, 0.5));
         e.set_error(None);
         let limited = crate::core::json::parse(&e.postponed(T0).unwrap()).unwrap();
         assert_eq!(limited.str_of("code"), Some("rate_limited"));
         assert_eq!(limited.num_of("retryAfter"), Some(600.0));
-        assert!(!e.refresh_outcome(None, T0 + 700_000.0, 0.5));
+        assert!(!e.refresh_outcome(None, None, T0 + 700_000.0, 0.5));
         assert_eq!(e.backoff_wait(T0 + 700_000.0), None);
     }
 
