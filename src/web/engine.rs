@@ -361,7 +361,7 @@ pub fn call_handle(
         // FAIL records the failure the shell met, then answers it as ERROR does.
         op::ERROR | op::FAIL => {
             if op == op::FAIL {
-                e.set_error(Some(&shell_error(a, b, y, 0)));
+                e.set_error(Some(&shell_error(a, b, y)));
             }
             e.error_json().unwrap_or_default().to_owned()
         }
@@ -520,11 +520,9 @@ fn shell_code(code: &str) -> ErrorCode {
     ErrorCode::parse(code).unwrap_or(ErrorCode::Network)
 }
 
-/// An error the shell met, from its code, message, status (0: none) and Retry-After in
-/// seconds (0: none).
-fn shell_error(code: &str, message: &str, status: f64, retry_after: u32) -> AuthError {
+/// An error the shell met (FAIL), from its code, message and status (0: none).
+fn shell_error(code: &str, message: &str, status: f64) -> AuthError {
     let mut err = AuthError::new(shell_code(code), message);
     err.status = (status > 0.0).then_some(status as u16);
-    err.retry_after = (retry_after > 0).then_some(retry_after);
     err
 }
