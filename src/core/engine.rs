@@ -749,8 +749,11 @@ impl Engine {
         pending: Option<&str>,
         returned: Returned,
     ) -> Result<Option<Issued>, AuthError> {
-        match social::finish_request(&self.cfg, pending, returned) {
-            Ok(Some(request)) => {
+        if !returned.is_callback() {
+            return Ok(None);
+        }
+        match social::callback_request(&self.cfg, pending, returned) {
+            Ok(request) => {
                 let kind = if request.credential == Credential::Access {
                     Kind::Account(AccountOp::Linked)
                 } else {
@@ -758,7 +761,6 @@ impl Engine {
                 };
                 Ok(Some(self.issue_request(kind, request)))
             }
-            Ok(None) => Ok(None),
             Err(e) => self.fail(e),
         }
     }

@@ -173,6 +173,11 @@ pub struct Returned<'a> {
 }
 
 impl<'a> Returned<'a> {
+    /// Whether the page is a callback at all (a state, a code or an error came back).
+    pub fn is_callback(&self) -> bool {
+        self.state.is_some() || self.code.is_some() || self.error.is_some()
+    }
+
     /// From the shell's `{"state", "code", "error", "iss", "at"}` (absent or empty
     /// members are None).
     pub fn from_json(value: &'a Json) -> Self {
@@ -187,8 +192,9 @@ impl<'a> Returned<'a> {
     }
 }
 
-/// The callback request for the page the provider sent the user back to; None
-/// when the URL is no callback at all (no state, code or error).
+/// The callback request for the page the provider sent the user back to, once it is
+/// one (`Returned::is_callback`, which the engine asks first: no `Option` wrapped
+/// around the request here and taken off there).
 ///
 /// `pending`: what the shell kept from the start (`{"provider", "state",
 /// "verifier", "flow", "issuer", "issRequired", "redirect", "link"?}`), None when this
@@ -197,21 +203,18 @@ impl<'a> Returned<'a> {
 /// this sign-in went to (path and `iss`), also before an error is believed. A link's
 /// callback carries the access token (`Credential::Access`): the backend attaches the
 /// provider to the user who started it.
-pub fn finish_request(
+pub fn callback_request(
     cfg: &Config,
     pending: Option<&str>,
     returned: Returned,
-) -> Result<Option<HttpRequest>, AuthError> {
-    if returned.state.is_none() && returned.code.is_none() && returned.error.is_none() {
-        return Ok(None);
-    }
+) -> Result<HttpRequest, AuthError> {
     // Read borrowed by one function: the parsed record is dropped here once, not at each
     // of its refusals (no record is one of them).
     let parsed = pending.and_then(json::object);
-    checked_request(cfg, parsed.as_ref(), returned).map(Some)
+    checked_request(cfg, parsed.as_ref(), returned)
 }
 
-/// `finish_request` past the page check: the pending record's checks in order (none is a
+/// `callback_request` with the pending record parsed: its checks in order (none is a
 /// state mismatch), then the callback request. Every refusal leaves the checks with its
 /// code and message, made into one error in one place.
 fn checked_request(
@@ -302,6 +305,18 @@ const MISMATCH: &str = "This sign-in was not started in this tab: start it again
 mod tests {
     use super::*;
     use crate::core::protocol::tests::{cfg, resp};
+
+    /// The page's request as the engine asks for it: None when it is no callback.
+    fn finish_request(
+        cfg: &Config,
+        pending: Option<&str>,
+        returned: Returned,
+    ) -> Result<Option<HttpRequest>, AuthError> {
+        if !returned.is_callback() {
+            return Ok(None);
+        }
+        callback_request(cfg, pending, returned).map(Some)
+    }
 
     const ISSUER: &str = "https://id.acme.test";
     const CALLBACK: &str = "http://localhost:3000/auth/callback/acme";
