@@ -608,11 +608,12 @@ impl Engine {
 
     /// The refresh answer: new tokens (`token_refreshed`), or an error; a rejected
     /// refresh token signs out (`session_expired`), anything else keeps the session.
-    pub fn refresh_answer(&mut self, reply: &Reply, local: Millis) -> Result<Event, AuthError> {
+    pub fn refresh_answer(&mut self, reply: &Reply, local: Millis) -> Result<Answer, AuthError> {
         match self.tokens(Op::Refresh, reply, local) {
+            // `Done`, as `reply` answers it (no event mapped here and again there).
             Ok(tokens) => self
                 .sign_in(tokens, Event::TokenRefreshed, local)
-                .map(|_| Event::TokenRefreshed),
+                .map(|_| Answer::Done),
             Err(e) => {
                 // Signed out, the error recorded by the one `fail` below.
                 if e.code == ErrorCode::RefreshFailed {
@@ -1123,10 +1124,7 @@ pub(crate) mod tests {
         let out = e.refresh_request("r1");
         assert_eq!(out.out.request.url, "http://127.0.0.1:8000/auth/refresh");
         let body = tokens((T0 / 1000.0) as i64 + 1800, "r2");
-        assert_eq!(
-            e.refresh_answer(&reply(200, &body), T0),
-            Ok(Event::TokenRefreshed)
-        );
+        assert_eq!(e.refresh_answer(&reply(200, &body), T0), Ok(Answer::Done));
         assert!(e.superseded("r1"));
         assert!(e.view(T0).contains("a@b.c"), "the user survives a refresh");
         let err = e
@@ -1626,7 +1624,7 @@ pub(crate) mod tests {
         let rotated = format!(r#"{{"access":"{}","refresh":"r2"}}"#, access(exp + 300));
         assert_eq!(
             e.refresh_answer(&reply(200, &rotated), T0),
-            Ok(Event::TokenRefreshed)
+            Ok(Answer::Done)
         );
         assert!(e.superseded("r1"));
         assert_eq!(
