@@ -349,9 +349,7 @@ impl Engine {
                     Err(e) => return self.fail(e),
                 };
                 tokens.refresh_token = Some(session_token);
-                return self
-                    .sign_in(tokens, Event::SignedIn, local)
-                    .map(|_| Answer::Done);
+                return self.sign_in(tokens, Event::SignedIn, local);
             }
             if op == Op::Login {
                 if let Some(methods) = better_auth::two_factor_methods(reply.status, body) {
@@ -390,9 +388,7 @@ impl Engine {
             }
         }
         match protocol::parse_tokens(&self.cfg, op, &resp, body) {
-            Ok(tokens) => self
-                .sign_in(tokens, Event::SignedIn, local)
-                .map(|_| Answer::Done),
+            Ok(tokens) => self.sign_in(tokens, Event::SignedIn, local),
             Err(e) => self.fail(e),
         }
     }
@@ -444,7 +440,6 @@ impl Engine {
             Ok(tokens) => {
                 self.mfa = None;
                 self.sign_in(tokens, Event::SignedIn, local)
-                    .map(|_| Answer::Done)
             }
             Err(e) => {
                 // A mistyped code (422: not six digits), a wrong one, or a wait keep the
@@ -474,8 +469,14 @@ impl Engine {
     }
 
     /// Take new tokens. A refresh keeps the user and, when not rotated, the
-    /// refresh token.
-    fn sign_in(&mut self, tokens: TokenSet, event: Event, local: Millis) -> Result<(), AuthError> {
+    /// refresh token. Answers `Done`, as each of its four callers answers (no `()`
+    /// mapped to it at each).
+    fn sign_in(
+        &mut self,
+        tokens: TokenSet,
+        event: Event,
+        local: Millis,
+    ) -> Result<Answer, AuthError> {
         let mut session = match Session::from_tokens(tokens, self.now(local)) {
             Ok(s) => s,
             Err(e) => {
@@ -510,7 +511,7 @@ impl Engine {
             // exchange) is over.
             self.mfa = None;
         }
-        Ok(())
+        Ok(Answer::Done)
     }
 
     /// Signed out here (the shell stores, broadcasts and emits `event`).
@@ -611,9 +612,7 @@ impl Engine {
     pub fn refresh_answer(&mut self, reply: &Reply, local: Millis) -> Result<Answer, AuthError> {
         match self.tokens(Op::Refresh, reply, local) {
             // `Done`, as `reply` answers it (no event mapped here and again there).
-            Ok(tokens) => self
-                .sign_in(tokens, Event::TokenRefreshed, local)
-                .map(|_| Answer::Done),
+            Ok(tokens) => self.sign_in(tokens, Event::TokenRefreshed, local),
             Err(e) => {
                 // Signed out, the error recorded by the one `fail` below.
                 if e.code == ErrorCode::RefreshFailed {
