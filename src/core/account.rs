@@ -12,7 +12,7 @@ use super::protocol::{
     error_from_response, invalid_response, json_object, Credential, HttpRequest, HttpResponse, Op,
     JSON_TYPE,
 };
-use super::social::is_provider_id;
+use super::social::{is_provider_id, NOT_A_PROVIDER_ID};
 use super::url::join;
 
 /// Which account call.
@@ -56,9 +56,7 @@ pub fn request(cfg: &Config, op: AccountOp) -> Result<HttpRequest, AuthError> {
         (Some(_), AccountOp::VerifyEmail("")) => {
             return Err(invalid_field("token", "The link has no token", "Required"))
         }
-        (Some(_), AccountOp::Unlink(provider)) if !is_provider_id(provider) => {
-            "unlink needs a provider id (letters, digits, - and _)"
-        }
+        (Some(_), AccountOp::Unlink(provider)) if !is_provider_id(provider) => NOT_A_PROVIDER_ID,
         (Some(base), _) => return Ok(account_request(cfg, base, op)),
     };
     Err(AuthError::config(refused))
@@ -212,9 +210,13 @@ mod tests {
             (unlink.method, unlink.url.as_str()),
             ("DELETE", "http://127.0.0.1:8000/auth/identities/acme")
         );
+        let bad = request(&c, AccountOp::Unlink("../x")).unwrap_err();
         assert_eq!(
-            request(&c, AccountOp::Unlink("../x")).unwrap_err().code,
-            ErrorCode::Config
+            (bad.code, bad.message.as_str()),
+            (
+                ErrorCode::Config,
+                "A provider id is letters, digits, - and _"
+            )
         );
         assert_eq!(
             request(&cfg("better-auth"), AccountOp::Identities)

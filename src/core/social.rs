@@ -40,9 +40,7 @@ pub fn start_request(
         ));
     };
     if !is_provider_id(provider) {
-        return Err(AuthError::config(
-            "signInWith needs a provider id (letters, digits, - and _)",
-        ));
+        return Err(AuthError::config(NOT_A_PROVIDER_ID));
     }
     if origin_of(redirect_to).is_none() {
         return Err(AuthError::config(
@@ -106,6 +104,10 @@ fn provider_post(
         credential,
     }
 }
+
+/// The refusal of a provider id `is_provider_id` refuses: one text for signInWith,
+/// linkWith and unlink (signInWith's named that call for linkWith's too).
+pub(super) const NOT_A_PROVIDER_ID: &str = "A provider id is letters, digits, - and _";
 
 pub(super) fn is_provider_id(id: &str) -> bool {
     // A plain loop: `bytes().all(..)` is unrolled (larger in the wasm).
@@ -389,6 +391,12 @@ mod tests {
             let err = start_request(&c, provider, redirect, "c", "s", false).unwrap_err();
             assert_eq!(err.code, ErrorCode::Config, "{provider} {redirect}");
         }
+        // signInWith's and linkWith's refusal of the id, unlink's text too.
+        let link = start_request(&c, "a b", "http://localhost:3000/cb", "c", "s", true);
+        assert_eq!(
+            link.unwrap_err().message,
+            "A provider id is letters, digits, - and _"
+        );
         let err = start_request(
             &cfg("oauth2-password"),
             "acme",
