@@ -359,17 +359,17 @@ impl Engine {
                     return Ok(Answer::Mfa);
                 }
             }
+            // Each branch refuses by itself (no `Result` made of the first and read again).
             let session_token = if op == Op::Social && (200..300).contains(&resp.status) {
                 match better_auth::session_token_of(body) {
-                    Some(t) => Ok(t),
-                    None => Err(better_auth::no_session()),
+                    Some(t) => t,
+                    None => return self.fail(better_auth::no_session()),
                 }
             } else {
-                protocol::parse_session_token(op, &resp, reply.auth_token, body)
-            };
-            let session_token = match session_token {
-                Ok(t) => t,
-                Err(e) => return self.fail(e),
+                match protocol::parse_session_token(op, &resp, reply.auth_token, body) {
+                    Ok(t) => t,
+                    Err(e) => return self.fail(e),
+                }
             };
             let request = protocol::refresh_request(&self.cfg, &session_token);
             self.exchanging = Some(session_token.clone());
