@@ -458,6 +458,9 @@ impl Engine {
 
     /// A token answer read by `protocol::parse_tokens` (the body parsed here): the
     /// second factor's and the refresh's, which ask nothing else of it.
+    /// Inlined into its two callers: out of line its `Result<TokenSet, _>` went through
+    /// memory to each.
+    #[inline(always)]
     fn tokens(&self, op: Op, reply: &Reply, local: Millis) -> Result<TokenSet, AuthError> {
         let parsed = json::parse(reply.body);
         protocol::parse_tokens(
