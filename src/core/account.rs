@@ -12,7 +12,7 @@ use super::protocol::{
     error_from_response, invalid_response, json_object, Credential, HttpRequest, HttpResponse, Op,
     JSON_TYPE,
 };
-use super::social::is_provider_id;
+use super::social::{is_provider_id, NOT_A_PROVIDER_ID};
 use super::url::join;
 
 /// Which account call.
@@ -56,9 +56,7 @@ pub fn request(cfg: &Config, op: AccountOp) -> Result<HttpRequest, AuthError> {
         (Some(_), AccountOp::VerifyEmail("")) => {
             return Err(invalid_field("token", "The link has no token", "Required"))
         }
-        (Some(_), AccountOp::Unlink(provider)) if !is_provider_id(provider) => {
-            "unlink needs a provider id (letters, digits, - and _)"
-        }
+        (Some(_), AccountOp::Unlink(provider)) if !is_provider_id(provider) => NOT_A_PROVIDER_ID,
         (Some(base), _) => return Ok(account_request(cfg, base, op)),
     };
     Err(AuthError::config(refused))
@@ -104,12 +102,14 @@ fn account_request(cfg: &Config, base: &str, op: AccountOp) -> HttpRequest {
 /// The answer to `op`: the identities as JSON text for `Identities`, else "".
 pub fn parse_answer(op: AccountOp, resp: &HttpResponse) -> Result<String, AuthError> {
     if !(200..300).contains(&resp.status) {
-        let body = json::object(resp.body);
-        // Asking again for an address already verified: done, nothing to send.
+        // Asking again for an address already verified: done, nothing to send. The body
+        // parsed for this one case only (`error_from_response` reads it itself).
         if matches!(op, AccountOp::ResendVerification)
             && resp.status == 409
             && matches!(
-                body.as_ref().and_then(|b| b.str_of("code")),
+                json::object(resp.body)
+                    .as_ref()
+                    .and_then(|b| b.str_of("code")),
                 Some("already_verified")
             )
         {
@@ -210,9 +210,13 @@ mod tests {
             (unlink.method, unlink.url.as_str()),
             ("DELETE", "http://127.0.0.1:8000/auth/identities/acme")
         );
+        let bad = request(&c, AccountOp::Unlink("../x")).unwrap_err();
         assert_eq!(
-            request(&c, AccountOp::Unlink("../x")).unwrap_err().code,
-            ErrorCode::Config
+            (bad.code, bad.message.as_str()),
+            (
+                ErrorCode::Config,
+                "A provider id is letters, digits, - and _"
+            )
         );
         assert_eq!(
             request(&cfg("better-auth"), AccountOp::Identities)

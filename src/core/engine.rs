@@ -349,9 +349,7 @@ impl Engine {
                     Err(e) => return self.fail(e),
                 };
                 tokens.refresh_token = Some(session_token);
-                return self
-                    .sign_in(tokens, Event::SignedIn, local)
-                    .map(|_| Answer::Done);
+                return self.sign_in(tokens, Event::SignedIn, local);
             }
             if op == Op::Login {
                 if let Some(methods) = better_auth::two_factor_methods(reply.status, body) {
@@ -361,17 +359,17 @@ impl Engine {
                     return Ok(Answer::Mfa);
                 }
             }
+            // Each branch refuses by itself (no `Result` made of the first and read again).
             let session_token = if op == Op::Social && (200..300).contains(&resp.status) {
                 match better_auth::session_token_of(body) {
-                    Some(t) => Ok(t),
-                    None => Err(better_auth::no_session()),
+                    Some(t) => t,
+                    None => return self.fail(better_auth::no_session()),
                 }
             } else {
-                protocol::parse_session_token(op, &resp, reply.auth_token, body)
-            };
-            let session_token = match session_token {
-                Ok(t) => t,
-                Err(e) => return self.fail(e),
+                match protocol::parse_session_token(op, &resp, reply.auth_token, body) {
+                    Ok(t) => t,
+                    Err(e) => return self.fail(e),
+                }
             };
             let request = protocol::refresh_request(&self.cfg, &session_token);
             self.exchanging = Some(session_token.clone());
@@ -390,9 +388,7 @@ impl Engine {
             }
         }
         match protocol::parse_tokens(&self.cfg, op, &resp, body) {
-            Ok(tokens) => self
-                .sign_in(tokens, Event::SignedIn, local)
-                .map(|_| Answer::Done),
+            Ok(tokens) => self.sign_in(tokens, Event::SignedIn, local),
             Err(e) => self.fail(e),
         }
     }
@@ -444,7 +440,6 @@ impl Engine {
             Ok(tokens) => {
                 self.mfa = None;
                 self.sign_in(tokens, Event::SignedIn, local)
-                    .map(|_| Answer::Done)
             }
             Err(e) => {
                 // A mistyped code (422: not six digits), a wrong one, or a wait keep the
@@ -463,6 +458,9 @@ impl Engine {
 
     /// A token answer read by `protocol::parse_tokens` (the body parsed here): the
     /// second factor's and the refresh's, which ask nothing else of it.
+    /// Inlined into its two callers: out of line its `Result<TokenSet, _>` went through
+    /// memory to each.
+    #[inline(always)]
     fn tokens(&self, op: Op, reply: &Reply, local: Millis) -> Result<TokenSet, AuthError> {
         let parsed = json::parse(reply.body);
         protocol::parse_tokens(
@@ -474,8 +472,14 @@ impl Engine {
     }
 
     /// Take new tokens. A refresh keeps the user and, when not rotated, the
-    /// refresh token.
-    fn sign_in(&mut self, tokens: TokenSet, event: Event, local: Millis) -> Result<(), AuthError> {
+    /// refresh token. Answers `Done`, as each of its four callers answers (no `()`
+    /// mapped to it at each).
+    fn sign_in(
+        &mut self,
+        tokens: TokenSet,
+        event: Event,
+        local: Millis,
+    ) -> Result<Answer, AuthError> {
         let mut session = match Session::from_tokens(tokens, self.now(local)) {
             Ok(s) => s,
             Err(e) => {
@@ -510,7 +514,7 @@ impl Engine {
             // exchange) is over.
             self.mfa = None;
         }
-        Ok(())
+        Ok(Answer::Done)
     }
 
     /// Signed out here (the shell stores, broadcasts and emits `event`).
@@ -608,11 +612,10 @@ impl Engine {
 
     /// The refresh answer: new tokens (`token_refreshed`), or an error; a rejected
     /// refresh token signs out (`session_expired`), anything else keeps the session.
-    pub fn refresh_answer(&mut self, reply: &Reply, local: Millis) -> Result<Event, AuthError> {
+    pub fn refresh_answer(&mut self, reply: &Reply, local: Millis) -> Result<Answer, AuthError> {
         match self.tokens(Op::Refresh, reply, local) {
-            Ok(tokens) => self
-                .sign_in(tokens, Event::TokenRefreshed, local)
-                .map(|_| Event::TokenRefreshed),
+            // `Done`, as `reply` answers it (no event mapped here and again there).
+            Ok(tokens) => self.sign_in(tokens, Event::TokenRefreshed, local),
             Err(e) => {
                 // Signed out, the error recorded by the one `fail` below.
                 if e.code == ErrorCode::RefreshFailed {
@@ -623,22 +626,33 @@ impl Engine {
         }
     }
 
-    /// Record how the refresh went; true while a retry is pending.
-    pub fn refresh_outcome(&mut self, err: Option<&AuthError>, local: Millis, random: f64) -> bool {
+    /// Record how the refresh went: `failed`, the failure's code (None: it succeeded),
+    /// with its Retry-After in seconds; true while a retry is pending.
+    pub fn refresh_outcome(
+        &mut self,
+        failed: Option<ErrorCode>,
+        retry_after: Option<u32>,
+        local: Millis,
+        random: f64,
+    ) -> bool {
         let now = self.now(local);
-        match err {
+        match failed {
             None => {
                 self.retry.succeeded(now);
                 false
             }
-            Some(e) => {
-                self.retry.failed(e, now, &self.cfg.backoff, random) && self.session.is_some()
+            Some(code) => {
+                self.retry
+                    .failed(code, retry_after, now, &self.cfg.backoff, random)
+                    && self.session.is_some()
             }
         }
     }
 
     /// Remaining backoff after failures (the floor after a success only paces the
-    /// timer; explicit calls pass it).
+    /// timer; explicit calls pass it). Inlined: its `Option<f64>` folds into its two callers'
+    /// tests instead of going through memory.
+    #[inline(always)]
     pub fn backoff_wait(&self, local: Millis) -> Option<Millis> {
         let now = self.now(local);
         self.retry
@@ -738,8 +752,11 @@ impl Engine {
         pending: Option<&str>,
         returned: Returned,
     ) -> Result<Option<Issued>, AuthError> {
-        match social::finish_request(&self.cfg, pending, returned) {
-            Ok(Some(request)) => {
+        if !returned.is_callback() {
+            return Ok(None);
+        }
+        match social::callback_request(&self.cfg, pending, returned) {
+            Ok(request) => {
                 let kind = if request.credential == Credential::Access {
                     Kind::Account(AccountOp::Linked)
                 } else {
@@ -747,7 +764,6 @@ impl Engine {
                 };
                 Ok(Some(self.issue_request(kind, request)))
             }
-            Ok(None) => Ok(None),
             Err(e) => self.fail(e),
         }
     }
@@ -1110,10 +1126,7 @@ pub(crate) mod tests {
         let out = e.refresh_request("r1");
         assert_eq!(out.out.request.url, "http://127.0.0.1:8000/auth/refresh");
         let body = tokens((T0 / 1000.0) as i64 + 1800, "r2");
-        assert_eq!(
-            e.refresh_answer(&reply(200, &body), T0),
-            Ok(Event::TokenRefreshed)
-        );
+        assert_eq!(e.refresh_answer(&reply(200, &body), T0), Ok(Answer::Done));
         assert!(e.superseded("r1"));
         assert!(e.view(T0).contains("a@b.c"), "the user survives a refresh");
         let err = e
@@ -1132,21 +1145,19 @@ pub(crate) mod tests {
             .unwrap_err();
         assert_eq!(err.code, ErrorCode::Server);
         assert_eq!(e.status(T0), Status::Authenticated, "the session is kept");
-        assert!(e.refresh_outcome(Some(&err), T0, 0.5));
+        assert!(e.refresh_outcome(Some(err.code), err.retry_after, T0, 0.5));
         assert!(e.backoff_wait(T0).is_some());
         // The token is still usable: callers get the last error at once.
         let code_of = |text: String| {
             crate::core::json::parse(&text).and_then(|j| j.str_of("code").map(str::to_owned))
         };
         assert_eq!(e.postponed(T0).and_then(code_of).as_deref(), Some("server"));
-        let mut limited = AuthError::new(ErrorCode::RateLimited, "slow down");
-        limited.retry_after = Some(600);
-        assert!(e.refresh_outcome(Some(&limited), T0, 0.5));
+        assert!(e.refresh_outcome(Some(ErrorCode::RateLimited), Some(600), T0, 0.5));
         e.set_error(None);
         let limited = crate::core::json::parse(&e.postponed(T0).unwrap()).unwrap();
         assert_eq!(limited.str_of("code"), Some("rate_limited"));
         assert_eq!(limited.num_of("retryAfter"), Some(600.0));
-        assert!(!e.refresh_outcome(None, T0 + 700_000.0, 0.5));
+        assert!(!e.refresh_outcome(None, None, T0 + 700_000.0, 0.5));
         assert_eq!(e.backoff_wait(T0 + 700_000.0), None);
     }
 
@@ -1615,7 +1626,7 @@ pub(crate) mod tests {
         let rotated = format!(r#"{{"access":"{}","refresh":"r2"}}"#, access(exp + 300));
         assert_eq!(
             e.refresh_answer(&reply(200, &rotated), T0),
-            Ok(Event::TokenRefreshed)
+            Ok(Answer::Done)
         );
         assert!(e.superseded("r1"));
         assert_eq!(

@@ -7,6 +7,7 @@ use crate::prelude::*;
 use super::clock::Millis;
 use super::float;
 use super::json::{self, write_num, write_str, Json};
+use super::jwt::looks_like_jwt;
 use super::session::Session;
 
 pub const VERSION: f64 = 1.0;
@@ -50,16 +51,22 @@ pub fn encode(session: &Session) -> String {
 /// Read a stored value. Also accepts the unversioned `{access_token, refresh_token}`
 /// object that apps built on the seed stored, migrating it to version 1.
 pub fn decode(text: &str, now: Millis) -> Result<Session, Discard> {
+    read(text, now, false)
+}
+
+/// `decode`, or `decode_at_start` (`at_start`): one reader, the start's rule checked
+/// before the session is built (not on a session moved out of `decode` and back).
+fn read(text: &str, now: Millis, at_start: bool) -> Result<Session, Discard> {
     match json::object(text) {
         // Read borrowed by one function: the parsed record is dropped here once, not at
         // each of its refusals.
-        Some(value) => decode_record(&value, now),
+        Some(value) => decode_record(&value, now, at_start),
         None => Err(Discard::NotJson),
     }
 }
 
-/// `decode` once the text is a JSON object.
-fn decode_record(value: &Json, now: Millis) -> Result<Session, Discard> {
+/// `read` once the text is a JSON object.
+fn decode_record(value: &Json, now: Millis, at_start: bool) -> Result<Session, Discard> {
     match value.get("v") {
         None => {}
         Some(Json::Num(v)) if v.value() == VERSION => {}
@@ -76,13 +83,13 @@ fn decode_record(value: &Json, now: Millis) -> Result<Session, Discard> {
     // Whole milliseconds, as `encode` writes them, within 2^53 (exact in a double: the
     // year 285,616); anything else is not a time this crate stored (a fuzz run found
     // 1111111111111111111111111112 and 1.5 changing on a second write).
-    let time = |key: &str| match value.get(key) {
-        None | Some(Json::Null) => Ok(None),
-        Some(Json::Num(n)) if n.value().abs() <= MAX_EXACT_MS => Ok(Some(float::floor(n.value()))),
-        Some(_) => Err(Discard::BadShape),
-    };
-    let expires_at = time("expires_at")?;
-    let issued_at = time("issued_at")?;
+    let expires_at = stored_time(value, "expires_at")?;
+    let issued_at = stored_time(value, "issued_at")?;
+    // An opaque token has no claims: its expiry is the stored one or none (a JWT's
+    // claims are its own, read by `Session::restore`).
+    if at_start && expires_at.is_none() && !looks_like_jwt(access) {
+        return Err(Discard::NoExpiry);
+    }
     let user = match value.get("user") {
         None | Some(Json::Null) => None,
         Some(u @ Json::Obj(_)) => Some(u.to_text()),
@@ -100,16 +107,23 @@ fn decode_record(value: &Json, now: Millis) -> Result<Session, Discard> {
     .map_err(|_| Discard::BadToken)
 }
 
+/// A stored time (`decode_record`'s rule). Inlined: out of line its
+/// `Result<Option<f64>, _>` went through memory to each of its two calls.
+#[inline(always)]
+fn stored_time(value: &Json, key: &str) -> Result<Option<Millis>, Discard> {
+    match value.get(key) {
+        None | Some(Json::Null) => Ok(None),
+        Some(Json::Num(n)) if n.value().abs() <= MAX_EXACT_MS => Ok(Some(float::floor(n.value()))),
+        Some(_) => Err(Discard::BadShape),
+    }
+}
+
 /// Read the stored value at start-up. An opaque (non-JWT) access token is kept only
 /// with the expiry the record stored: with neither `exp` nor `expires_at` nothing says
 /// when it stops working, so it is removed like any unreadable value. (A sibling tab's
 /// session is adopted with `decode`: a tab must not sign out because another signed in.)
 pub fn decode_at_start(text: &str, now: Millis) -> Result<Session, Discard> {
-    let session = decode(text, now)?;
-    if session.claims.is_none() && session.expires_at.is_none() {
-        return Err(Discard::NoExpiry);
-    }
-    Ok(session)
+    read(text, now, true)
 }
 
 #[cfg(test)]
@@ -200,6 +214,20 @@ mod tests {
             let text = format!(r#"{{"v":1,"access_token":"{}"}}"#, jwt(claims));
             assert!(decode_at_start(&text, 0.0).is_ok(), "{claims}");
         }
+    }
+
+    #[test]
+    fn the_start_rule_is_judged_by_the_token_before_the_session_is_built() {
+        // A JWT is judged by `Session::restore` (its claims, its `exp`); an opaque token
+        // without a stored expiry is refused before the rest of the record is read.
+        let bad_jwt = r#"{"v":1,"access_token":"eyJ.b.c"}"#;
+        assert_eq!(decode_at_start(bad_jwt, 0.0), Err(Discard::BadToken));
+        let opaque = r#"{"v":1,"access_token":"opaque","user":1}"#;
+        assert_eq!(decode_at_start(opaque, 0.0), Err(Discard::NoExpiry));
+        assert_eq!(decode(opaque, 0.0), Err(Discard::BadShape));
+        let empty = r#"{"v":1,"access_token":""}"#;
+        assert!(decode_at_start(empty, 0.0).is_err());
+        assert_eq!(decode(empty, 0.0), Err(Discard::BadToken));
     }
 
     #[test]

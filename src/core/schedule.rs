@@ -3,7 +3,7 @@
 //! supplies `now`, a random number and the page's visibility/online state).
 
 use super::clock::Millis;
-use super::error::{AuthError, ErrorCode};
+use super::error::ErrorCode;
 use super::session::Session;
 
 /// Exponential backoff with full jitter (the AWS architecture blog's variant):
@@ -45,10 +45,19 @@ pub struct RetryState {
 }
 
 impl RetryState {
-    /// After a failed refresh at `now`. Returns whether to retry at all.
-    pub fn failed(&mut self, err: &AuthError, now: Millis, backoff: &Backoff, random: f64) -> bool {
+    /// After a refresh at `now` failed with `code` (and the answer's Retry-After in
+    /// seconds). Returns whether to retry at all. The two parts it reads, not an
+    /// `AuthError`: the shell's failure is made into no error just for this.
+    pub fn failed(
+        &mut self,
+        code: ErrorCode,
+        retry_after: Option<u32>,
+        now: Millis,
+        backoff: &Backoff,
+        random: f64,
+    ) -> bool {
         // One path for both kinds of retry (`delay` is never below `MIN_RETRY_MS`).
-        let wait = match (err.code, err.retry_after) {
+        let wait = match (code, retry_after) {
             (ErrorCode::RateLimited, Some(s)) => f64::from(s) * 1000.0,
             (
                 ErrorCode::Network
@@ -155,12 +164,6 @@ mod tests {
         .unwrap()
     }
 
-    fn err(code: ErrorCode, retry_after: Option<u32>) -> AuthError {
-        let mut e = AuthError::new(code, "x");
-        e.retry_after = retry_after;
-        e
-    }
-
     #[test]
     fn backoff_grows_exponentially_with_full_jitter_and_a_cap() {
         let b = Backoff {
@@ -234,7 +237,7 @@ mod tests {
         let b = Backoff::default();
         let mut r = RetryState::default();
         let now = 850.0 * S;
-        assert!(r.failed(&err(ErrorCode::Server, None), now, &b, 0.5));
+        assert!(r.failed(ErrorCode::Server, None, now, &b, 0.5));
         assert_eq!(r.failures, 1);
         assert_eq!(
             next_wake(Some(&s), 60, &r, VISIBLE),
@@ -242,8 +245,8 @@ mod tests {
         );
         assert!(!refresh_now(Some(&s), now + 500.0, 60, &r, VISIBLE));
         assert!(refresh_now(Some(&s), now + MIN_RETRY_MS, 60, &r, VISIBLE));
-        assert!(r.failed(&err(ErrorCode::Network, None), now, &b, 0.5));
-        assert!(r.failed(&err(ErrorCode::Network, None), now, &b, 0.5));
+        assert!(r.failed(ErrorCode::Network, None, now, &b, 0.5));
+        assert!(r.failed(ErrorCode::Network, None, now, &b, 0.5));
         assert_eq!(r.not_before, Some(now + 2000.0), "third try: half of 4 s");
         r.succeeded(now);
         assert_eq!(r.failures, 0);
@@ -253,7 +256,8 @@ mod tests {
     fn rate_limits_wait_retry_after() {
         let mut r = RetryState::default();
         assert!(r.failed(
-            &err(ErrorCode::RateLimited, Some(2)),
+            ErrorCode::RateLimited,
+            Some(2),
             100.0 * S,
             &Backoff::default(),
             0.0
@@ -270,7 +274,8 @@ mod tests {
             not_before: Some(5.0),
         };
         assert!(!r.failed(
-            &err(ErrorCode::RefreshFailed, None),
+            ErrorCode::RefreshFailed,
+            None,
             0.0,
             &Backoff::default(),
             0.5

@@ -134,7 +134,9 @@ impl Session {
         }
     }
 
-    /// When a refresh becomes due (server clock), None when it never does.
+    /// When a refresh becomes due (server clock), None when it never does. Inlined: out
+    /// of line its `Option<f64>` went through memory to each of its two callers.
+    #[inline(always)]
     pub fn refresh_at(&self, refresh_margin: i64) -> Option<Millis> {
         self.refresh_token.as_ref()?;
         self.expires_at

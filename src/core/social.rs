@@ -40,9 +40,7 @@ pub fn start_request(
         ));
     };
     if !is_provider_id(provider) {
-        return Err(AuthError::config(
-            "signInWith needs a provider id (letters, digits, - and _)",
-        ));
+        return Err(AuthError::config(NOT_A_PROVIDER_ID));
     }
     if origin_of(redirect_to).is_none() {
         return Err(AuthError::config(
@@ -106,6 +104,10 @@ fn provider_post(
         credential,
     }
 }
+
+/// The refusal of a provider id `is_provider_id` refuses: one text for signInWith,
+/// linkWith and unlink (signInWith's named that call for linkWith's too).
+pub(super) const NOT_A_PROVIDER_ID: &str = "A provider id is letters, digits, - and _";
 
 pub(super) fn is_provider_id(id: &str) -> bool {
     // A plain loop: `bytes().all(..)` is unrolled (larger in the wasm).
@@ -173,6 +175,11 @@ pub struct Returned<'a> {
 }
 
 impl<'a> Returned<'a> {
+    /// Whether the page is a callback at all (a state, a code or an error came back).
+    pub fn is_callback(&self) -> bool {
+        self.state.is_some() || self.code.is_some() || self.error.is_some()
+    }
+
     /// From the shell's `{"state", "code", "error", "iss", "at"}` (absent or empty
     /// members are None).
     pub fn from_json(value: &'a Json) -> Self {
@@ -187,8 +194,9 @@ impl<'a> Returned<'a> {
     }
 }
 
-/// The callback request for the page the provider sent the user back to; None
-/// when the URL is no callback at all (no state, code or error).
+/// The callback request for the page the provider sent the user back to, once it is
+/// one (`Returned::is_callback`, which the engine asks first: no `Option` wrapped
+/// around the request here and taken off there).
 ///
 /// `pending`: what the shell kept from the start (`{"provider", "state",
 /// "verifier", "flow", "issuer", "issRequired", "redirect", "link"?}`), None when this
@@ -197,21 +205,18 @@ impl<'a> Returned<'a> {
 /// this sign-in went to (path and `iss`), also before an error is believed. A link's
 /// callback carries the access token (`Credential::Access`): the backend attaches the
 /// provider to the user who started it.
-pub fn finish_request(
+pub fn callback_request(
     cfg: &Config,
     pending: Option<&str>,
     returned: Returned,
-) -> Result<Option<HttpRequest>, AuthError> {
-    if returned.state.is_none() && returned.code.is_none() && returned.error.is_none() {
-        return Ok(None);
-    }
+) -> Result<HttpRequest, AuthError> {
     // Read borrowed by one function: the parsed record is dropped here once, not at each
     // of its refusals (no record is one of them).
     let parsed = pending.and_then(json::object);
-    checked_request(cfg, parsed.as_ref(), returned).map(Some)
+    checked_request(cfg, parsed.as_ref(), returned)
 }
 
-/// `finish_request` past the page check: the pending record's checks in order (none is a
+/// `callback_request` with the pending record parsed: its checks in order (none is a
 /// state mismatch), then the callback request. Every refusal leaves the checks with its
 /// code and message, made into one error in one place.
 fn checked_request(
@@ -303,6 +308,18 @@ mod tests {
     use super::*;
     use crate::core::protocol::tests::{cfg, resp};
 
+    /// The page's request as the engine asks for it: None when it is no callback.
+    fn finish_request(
+        cfg: &Config,
+        pending: Option<&str>,
+        returned: Returned,
+    ) -> Result<Option<HttpRequest>, AuthError> {
+        if !returned.is_callback() {
+            return Ok(None);
+        }
+        callback_request(cfg, pending, returned).map(Some)
+    }
+
     const ISSUER: &str = "https://id.acme.test";
     const CALLBACK: &str = "http://localhost:3000/auth/callback/acme";
     const PENDING: &str = r#"{"provider":"acme","state":"s-123","verifier":"v-456","flow":"f.l.w","issuer":"https://id.acme.test","issRequired":false,"redirect":"http://localhost:3000/auth/callback/acme"}"#;
@@ -374,6 +391,12 @@ mod tests {
             let err = start_request(&c, provider, redirect, "c", "s", false).unwrap_err();
             assert_eq!(err.code, ErrorCode::Config, "{provider} {redirect}");
         }
+        // signInWith's and linkWith's refusal of the id, unlink's text too.
+        let link = start_request(&c, "a b", "http://localhost:3000/cb", "c", "s", true);
+        assert_eq!(
+            link.unwrap_err().message,
+            "A provider id is letters, digits, - and _"
+        );
         let err = start_request(
             &cfg("oauth2-password"),
             "acme",

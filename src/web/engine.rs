@@ -218,8 +218,11 @@ fn kept() -> &'static mut (String, [u32; 2]) {
 /// of `engine_call`: an export of its own cost the wasm and the glue 35 B gzip more.
 fn call_input(len: usize) -> usize {
     let input = input();
-    if input.len() < len {
-        input.resize(len, 0);
+    // Grown by zeroed chunks (it may end longer than asked): `extend_from_slice` is
+    // the reserve and copy `push_str` links anyway; `resize` linked its generic
+    // `extend_with` for this one call.
+    while input.len() < len {
+        input.extend_from_slice(&[0; 256]);
     }
     input.as_ptr() as usize
 }
@@ -361,7 +364,7 @@ pub fn call_handle(
         // FAIL records the failure the shell met, then answers it as ERROR does.
         op::ERROR | op::FAIL => {
             if op == op::FAIL {
-                e.set_error(Some(&shell_error(a, b, y, 0)));
+                e.set_error(Some(&shell_error(a, b, y)));
             }
             e.error_json().unwrap_or_default().to_owned()
         }
@@ -407,9 +410,10 @@ pub fn call_handle(
         // Retry-After in seconds, 0 for none), never the engine's last error: a
         // failure the engine never saw (offline, a sibling tab's refresh that never
         // arrived) must not count as a success.
+        // The code and the wait are all the record reads: no error made of them.
         op::REFRESH_OUTCOME => {
-            let err = opt(a).map(|code| shell_error(code, "", 0.0, n));
-            flag(e.refresh_outcome(err.as_ref(), x, y))
+            let failed = opt(a).map(shell_code);
+            flag(e.refresh_outcome(failed, (n > 0).then_some(n), x, y))
         }
         // Two times in milliseconds, "" for none, written by one arm.
         op::BACKOFF_WAIT | op::NEXT_WAKE => {
@@ -514,14 +518,14 @@ fn request_op(
     })
 }
 
-/// An error the shell met, from its code (unknown: `network`), message, status
-/// (0: none) and Retry-After in seconds (0: none).
-fn shell_error(code: &str, message: &str, status: f64, retry_after: u32) -> AuthError {
-    let mut err = AuthError::new(
-        ErrorCode::parse(code).unwrap_or(ErrorCode::Network),
-        message,
-    );
+/// The code of an error the shell met (unknown: `network`).
+fn shell_code(code: &str) -> ErrorCode {
+    ErrorCode::parse(code).unwrap_or(ErrorCode::Network)
+}
+
+/// An error the shell met (FAIL), from its code, message and status (0: none).
+fn shell_error(code: &str, message: &str, status: f64) -> AuthError {
+    let mut err = AuthError::new(shell_code(code), message);
     err.status = (status > 0.0).then_some(status as u16);
-    err.retry_after = (retry_after > 0).then_some(retry_after);
     err
 }

@@ -114,7 +114,7 @@ impl Engine {
         let text = match kind {
             Kind::SignIn(op) => return self.sign_in_answer(op, reply, local),
             Kind::Mfa => return self.mfa_answer(reply, local),
-            Kind::Refresh => return self.refresh_answer(reply, local).map(|_| Answer::Done),
+            Kind::Refresh => return self.refresh_answer(reply, local),
             // Sent best effort: signing out never waits for, nor reads, its answer.
             Kind::Logout => return Ok(Answer::Done),
             Kind::Me => self.me_answer(reply, local),
