@@ -70,7 +70,9 @@ impl Fields {
                 };
                 return Err(AuthError::config(&["fields.", name, shape].concat()));
             }
-            *slot = value.clone();
+            // Written into the slot's own text (no clone allocated and the default dropped).
+            slot.clear();
+            slot.push_str(value);
         }
         Ok(fields)
     }
