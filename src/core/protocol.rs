@@ -743,7 +743,11 @@ fn error_from(op: Op, resp: &HttpResponse, body: Option<&Json>) -> AuthError {
             _ => (InvalidResponse, None),
         },
     };
-    let message = said.or(special).unwrap_or_else(|| fallback_message(code));
+    // Matches, not `or` and `unwrap_or_else`'s closure.
+    let message = match (said, special) {
+        (Some(m), _) | (None, Some(m)) => m,
+        (None, None) => fallback_message(code),
+    };
     let mut err = AuthError::new(code, message).with_status(status);
     if code == RateLimited {
         err.retry_after = resp
