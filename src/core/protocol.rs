@@ -208,7 +208,8 @@ fn token_body(cfg: &Config, refresh_token: Option<&str>) -> String {
     match refresh_token {
         Some(token) if !cfg.refresh_cookie => json_object(&[(&cfg.fields.refresh_body, token)]),
         // The cookie carries the token: nothing to send but the request itself.
-        _ => "{}".to_owned(),
+        // `{}` by the same writer (no text of its own copied).
+        _ => json_object(&[]),
     }
 }
 
