@@ -91,16 +91,16 @@ pub fn two_factor_methods(status: u16, body: Option<&Json>) -> Option<Vec<String
     if !matches!(body.get("twoFactorRedirect"), Some(Json::Bool(true))) {
         return None;
     }
-    // A loop, not `iter().any(..)` (smaller in the wasm).
-    let mut totp = false;
+    // A loop, not `iter().any(..)` (smaller in the wasm); the first `totp` copied from
+    // the body's text and the search ended (no flag to test after it).
+    let mut methods = Vec::new();
     if let Some(Json::Arr(items)) = body.get("twoFactorMethods") {
         for m in items {
-            totp |= matches!(m.as_str(), Some("totp"));
+            if let Some(totp @ "totp") = m.as_str() {
+                methods.push(totp.to_owned());
+                break;
+            }
         }
-    }
-    let mut methods = Vec::new();
-    if totp {
-        methods.push("totp".to_owned());
     }
     methods.push("recovery_code".to_owned());
     Some(methods)
