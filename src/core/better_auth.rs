@@ -18,7 +18,7 @@ use super::error::{AuthError, ErrorCode};
 use super::json::Json;
 use super::object::Object;
 use super::protocol::{get, post, text_at, Credential, HttpRequest, JSON_TYPE};
-use super::url::{find, trim_end_slashes};
+use super::url::{find, scan, trim_end_slashes};
 
 /// What the pending record says in place of an issuer: Better Auth checked the
 /// provider's, so no `iss` comes back to the app.
@@ -47,8 +47,10 @@ pub fn social_start_request(
 /// `url` with `state=<state>` added to its query (before any fragment). The state is
 /// base64url, which needs no escaping.
 fn with_state(url: &str, state: &str) -> String {
-    // `get`, not `split_at`: no panic path (and its formatting code) in the wasm.
-    let at = find(url, "#").unwrap_or(url.len());
+    // `get`, not `split_at`: no panic path (and its formatting code) in the wasm. No
+    // `#`: `scan`'s offset is past any text, so `get` answers None for both halves
+    // (the whole URL, no fragment) and no offset is chosen first.
+    let at = scan(url, "#");
     let (head, fragment) = (url.get(..at).unwrap_or(url), url.get(at..).unwrap_or(""));
     let joiner = if find(head, "?").is_some() { "&" } else { "?" };
     [head, joiner, "state=", state, fragment].concat()
