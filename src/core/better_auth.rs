@@ -157,7 +157,10 @@ mod tests {
             "http://a.test/cb?x=1&state=s#top"
         );
         // No `#`: the whole URL, no fragment; no `?`: the state starts the query.
-        assert_eq!(with_state("http://a.test/cb", "s"), "http://a.test/cb?state=s");
+        assert_eq!(
+            with_state("http://a.test/cb", "s"),
+            "http://a.test/cb?state=s"
+        );
     }
 
     #[test]
