@@ -231,6 +231,21 @@ mod tests {
             methods,
             Some(vec!["totp".to_owned(), "recovery_code".to_owned()])
         );
+        // `totp` once however often (and wherever) it is named; without it, recovery only.
+        assert_eq!(
+            two_factor_methods(&resp(
+                200,
+                r#"{"twoFactorRedirect":true,"twoFactorMethods":[1,"otp","totp","totp"]}"#,
+            )),
+            Some(vec!["totp".to_owned(), "recovery_code".to_owned()])
+        );
+        assert_eq!(
+            two_factor_methods(&resp(
+                200,
+                r#"{"twoFactorRedirect":true,"twoFactorMethods":["otp","TOTP"]}"#,
+            )),
+            Some(vec!["recovery_code".to_owned()])
+        );
         assert_eq!(
             two_factor_methods(&resp(200, r#"{"token":"t","user":{}}"#)),
             None
