@@ -18,7 +18,7 @@ use super::error::{AuthError, ErrorCode};
 use super::json::Json;
 use super::object::Object;
 use super::protocol::{get, post, text_at, Credential, HttpRequest, JSON_TYPE};
-use super::url::{find, trim_end_slashes};
+use super::url::{find, scan, trim_end_slashes};
 
 /// What the pending record says in place of an issuer: Better Auth checked the
 /// provider's, so no `iss` comes back to the app.
@@ -47,8 +47,10 @@ pub fn social_start_request(
 /// `url` with `state=<state>` added to its query (before any fragment). The state is
 /// base64url, which needs no escaping.
 fn with_state(url: &str, state: &str) -> String {
-    // `get`, not `split_at`: no panic path (and its formatting code) in the wasm.
-    let at = find(url, "#").unwrap_or(url.len());
+    // `get`, not `split_at`: no panic path (and its formatting code) in the wasm. No
+    // `#`: `scan`'s offset is past any text, so `get` answers None for both halves
+    // (the whole URL, no fragment) and no offset is chosen first.
+    let at = scan(url, "#");
     let (head, fragment) = (url.get(..at).unwrap_or(url), url.get(at..).unwrap_or(""));
     let joiner = if find(head, "?").is_some() { "&" } else { "?" };
     [head, joiner, "state=", state, fragment].concat()
@@ -91,16 +93,16 @@ pub fn two_factor_methods(status: u16, body: Option<&Json>) -> Option<Vec<String
     if !matches!(body.get("twoFactorRedirect"), Some(Json::Bool(true))) {
         return None;
     }
-    // A loop, not `iter().any(..)` (smaller in the wasm).
-    let mut totp = false;
+    // A loop, not `iter().any(..)` (smaller in the wasm); the first `totp` copied from
+    // the body's text and the search ended (no flag to test after it).
+    let mut methods = Vec::new();
     if let Some(Json::Arr(items)) = body.get("twoFactorMethods") {
         for m in items {
-            totp |= matches!(m.as_str(), Some("totp"));
+            if let Some(totp @ "totp") = m.as_str() {
+                methods.push(totp.to_owned());
+                break;
+            }
         }
-    }
-    let mut methods = Vec::new();
-    if totp {
-        methods.push("totp".to_owned());
     }
     methods.push("recovery_code".to_owned());
     Some(methods)
@@ -153,6 +155,11 @@ mod tests {
         assert_eq!(
             with_state("http://a.test/cb?x=1#top", "s"),
             "http://a.test/cb?x=1&state=s#top"
+        );
+        // No `#`: the whole URL, no fragment; no `?`: the state starts the query.
+        assert_eq!(
+            with_state("http://a.test/cb", "s"),
+            "http://a.test/cb?state=s"
         );
     }
 
@@ -223,6 +230,21 @@ mod tests {
         assert_eq!(
             methods,
             Some(vec!["totp".to_owned(), "recovery_code".to_owned()])
+        );
+        // `totp` once however often (and wherever) it is named; without it, recovery only.
+        assert_eq!(
+            two_factor_methods(&resp(
+                200,
+                r#"{"twoFactorRedirect":true,"twoFactorMethods":[1,"otp","totp","totp"]}"#,
+            )),
+            Some(vec!["totp".to_owned(), "recovery_code".to_owned()])
+        );
+        assert_eq!(
+            two_factor_methods(&resp(
+                200,
+                r#"{"twoFactorRedirect":true,"twoFactorMethods":["otp","TOTP"]}"#,
+            )),
+            Some(vec!["recovery_code".to_owned()])
         );
         assert_eq!(
             two_factor_methods(&resp(200, r#"{"token":"t","user":{}}"#)),

@@ -415,7 +415,10 @@ impl Config {
                     slot.insert(String::new())
                 }
             };
-            *slot = path.clone();
+            // Written into the slot's own text (no clone allocated and the old one
+            // dropped), as `Fields::from_pairs` does.
+            slot.clear();
+            slot.push_str(path);
         }
         // Better Auth's answers have one shape (its session token and `{token}`).
         if protocol == Protocol::BetterAuth && !raw.fields.is_empty() {

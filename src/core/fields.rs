@@ -70,7 +70,9 @@ impl Fields {
                 };
                 return Err(AuthError::config(&["fields.", name, shape].concat()));
             }
-            *slot = value.clone();
+            // Written into the slot's own text (no clone allocated and the default dropped).
+            slot.clear();
+            slot.push_str(value);
         }
         Ok(fields)
     }
@@ -101,15 +103,19 @@ fn segments(path: &str) -> usize {
 pub fn lookup<'a>(body: &'a Json, path: &str) -> Option<&'a Json> {
     // A byte scan for the dots, not `str::split(char)`: its searcher (and memchr) would be
     // linked for this one call.
+    // The path's end closes the last segment as a dot does: one member read for all.
     let (mut value, mut start, mut i) = (body, 0, 0);
-    while let Some(&byte) = path.as_bytes().get(i) {
-        if byte == b'.' {
+    loop {
+        let byte = path.as_bytes().get(i);
+        if matches!(byte, Some(b'.') | None) {
             value = value.get(path.get(start..i)?)?;
+            if byte.is_none() {
+                return Some(value);
+            }
             start = i + 1;
         }
         i += 1;
     }
-    value.get(path.get(start..)?)
 }
 
 #[cfg(test)]

@@ -208,7 +208,8 @@ fn token_body(cfg: &Config, refresh_token: Option<&str>) -> String {
     match refresh_token {
         Some(token) if !cfg.refresh_cookie => json_object(&[(&cfg.fields.refresh_body, token)]),
         // The cookie carries the token: nothing to send but the request itself.
-        _ => "{}".to_owned(),
+        // `{}` by the same writer (no text of its own copied).
+        _ => json_object(&[]),
     }
 }
 
@@ -743,7 +744,11 @@ fn error_from(op: Op, resp: &HttpResponse, body: Option<&Json>) -> AuthError {
             _ => (InvalidResponse, None),
         },
     };
-    let message = said.or(special).unwrap_or_else(|| fallback_message(code));
+    // Matches, not `or` and `unwrap_or_else`'s closure.
+    let message = match (said, special) {
+        (Some(m), _) | (None, Some(m)) => m,
+        (None, None) => fallback_message(code),
+    };
     let mut err = AuthError::new(code, message).with_status(status);
     if code == RateLimited {
         err.retry_after = resp

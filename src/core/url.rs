@@ -20,7 +20,7 @@ const NOT_FOUND: usize = usize::MAX;
 
 /// The offset of the first window of `hay` equal to `needle`, or `NOT_FOUND`: an
 /// offset, not an `Option`, which is answered through memory.
-fn scan(hay: &str, needle: &str) -> usize {
+pub(super) fn scan(hay: &str, needle: &str) -> usize {
     let (h, n) = (hay.as_bytes(), needle.as_bytes());
     // A loop, not `(0..).find(..)`: the iterator's closure is a function of its own.
     let mut i = 0;
