@@ -260,7 +260,7 @@ fn checked_request(
         if !iss_ok {
             break 'refused (
                 StateMismatch,
-                "This sign-in answer came from another provider than the one it was started with: start it again",
+                "This sign-in answer came from another provider: start it again",
             );
         }
         match returned.error {
@@ -587,6 +587,11 @@ mod tests {
             let err = finish_request(&c, Some(pending), ret).unwrap_err();
             assert_eq!(err.code, ErrorCode::StateMismatch, "{ret:?}");
         }
+        // The text says what happened, briefly (the same text as protocol.rs's default).
+        assert_eq!(
+            finish_request(&c, Some(PENDING), other_iss).unwrap_err().message,
+            "This sign-in answer came from another provider: start it again"
+        );
         // A pending record from before issuers were kept is no proof either.
         let old = r#"{"provider":"acme","state":"s-123","verifier":"v-456","flow":"f.l.w"}"#;
         assert_eq!(
