@@ -589,7 +589,9 @@ mod tests {
         }
         // The text says what happened, briefly (the same text as protocol.rs's default).
         assert_eq!(
-            finish_request(&c, Some(PENDING), other_iss).unwrap_err().message,
+            finish_request(&c, Some(PENDING), other_iss)
+                .unwrap_err()
+                .message,
             "This sign-in answer came from another provider: start it again"
         );
         // A pending record from before issuers were kept is no proof either.
