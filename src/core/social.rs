@@ -241,12 +241,13 @@ fn checked_request(
             break 'refused (StateMismatch, MISMATCH);
         };
         // Not secret-dependent timing: the state is not a secret once it is in a URL.
-        if returned.state != Some(state) {
+        // Matches, not `!= Some(..)`: no `Option<&str>` comparison in the wasm.
+        if !matches!(returned.state, Some(s) if s == state) {
             break 'refused (StateMismatch, MISMATCH);
         }
         // The mix-up cases: the same code as a state mismatch (the answer belongs to
         // another sign-in), their own messages.
-        if returned.at != Some(redirect) {
+        if !matches!(returned.at, Some(at) if at == redirect) {
             break 'refused (
                 StateMismatch,
                 "This sign-in answer arrived on another redirect URI: start it again",
