@@ -49,9 +49,13 @@ pub fn social_start_request(
 fn with_state(url: &str, state: &str) -> String {
     // `get`, not `split_at`: no panic path (and its formatting code) in the wasm. No
     // `#`: `scan`'s offset is past any text, so `get` answers None for both halves
-    // (the whole URL, no fragment) and no offset is chosen first.
+    // (the whole URL, no fragment) and no offset is chosen first. `0..` and `..len`
+    // written out: one `str::get` form in the wasm (see url.rs's `split_host_port`).
     let at = scan(url, "#");
-    let (head, fragment) = (url.get(..at).unwrap_or(url), url.get(at..).unwrap_or(""));
+    let (head, fragment) = (
+        url.get(0..at).unwrap_or(url),
+        url.get(at..url.len()).unwrap_or(""),
+    );
     let joiner = if find(head, "?").is_some() { "&" } else { "?" };
     [head, joiner, "state=", state, fragment].concat()
 }

@@ -260,7 +260,8 @@ pub fn write_str(out: &mut String, s: &str) {
             out.push(char::from(HEX[usize::from(b & 15)]));
         }
     }
-    out.push_str(s.get(run..).unwrap_or_default());
+    // `..len`: one `str::get` form in the wasm (see url.rs's `split_host_port`).
+    out.push_str(s.get(run..s.len()).unwrap_or_default());
     out.push_str("\"");
 }
 

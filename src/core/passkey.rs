@@ -158,10 +158,13 @@ fn finish_body(f: Finish) -> Result<String, AuthError> {
     let parsed = json::parse(f.credential);
     let shaped = match &parsed {
         Some(c) => {
-            let id = c.str_of("id");
-            c.str_of("type") == Some("public-key")
-                && matches!(id, Some(id) if !id.is_empty())
-                && c.str_of("rawId") == id
+            // Matches, not `Option<&str>` compared with `==` (a function of its own in
+            // the wasm, linked for these and social.rs's two alone).
+            matches!(c.str_of("type"), Some("public-key"))
+                && matches!(
+                    (c.str_of("id"), c.str_of("rawId")),
+                    (Some(id), Some(raw_id)) if !id.is_empty() && id == raw_id
+                )
                 && matches!(c.get("response"), Some(Json::Obj(_)))
         }
         None => false,
@@ -456,6 +459,11 @@ mod tests {
             r#"{"id":"AQI","rawId":"AQI","type":"password","response":{}}"#,
             r#"{"id":"AQI","rawId":"BQI","type":"public-key","response":{}}"#,
             r#"{"id":"AQI","rawId":"AQI","type":"public-key"}"#,
+            // The ids: present, equal and not empty.
+            r#"{"id":"","rawId":"","type":"public-key","response":{}}"#,
+            r#"{"rawId":"AQI","type":"public-key","response":{}}"#,
+            r#"{"id":"AQI","type":"public-key","response":{}}"#,
+            r#"{"type":"public-key","response":{}}"#,
         ];
         for credential in not_a_credential {
             assert_eq!(

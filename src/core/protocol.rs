@@ -653,7 +653,7 @@ fn fallback_message(code: ErrorCode) -> &'static str {
         // Word for word the text src/core/social.rs uses for the same refusal: one copy
         // in the wasm's data.
         ErrorCode::StateMismatch => {
-            "This sign-in answer came from another provider than the one it was started with: start it again"
+            "This sign-in answer came from another provider: start it again"
         }
         ErrorCode::CodeUsed => "This sign-in link was already used: sign in again",
         ErrorCode::ProviderError => "The sign-in provider failed",

@@ -241,12 +241,13 @@ fn checked_request(
             break 'refused (StateMismatch, MISMATCH);
         };
         // Not secret-dependent timing: the state is not a secret once it is in a URL.
-        if returned.state != Some(state) {
+        // Matches, not `!= Some(..)`: no `Option<&str>` comparison in the wasm.
+        if !matches!(returned.state, Some(s) if s == state) {
             break 'refused (StateMismatch, MISMATCH);
         }
         // The mix-up cases: the same code as a state mismatch (the answer belongs to
         // another sign-in), their own messages.
-        if returned.at != Some(redirect) {
+        if !matches!(returned.at, Some(at) if at == redirect) {
             break 'refused (
                 StateMismatch,
                 "This sign-in answer arrived on another redirect URI: start it again",
@@ -260,7 +261,7 @@ fn checked_request(
         if !iss_ok {
             break 'refused (
                 StateMismatch,
-                "This sign-in answer came from another provider than the one it was started with: start it again",
+                "This sign-in answer came from another provider: start it again",
             );
         }
         match returned.error {
@@ -587,6 +588,13 @@ mod tests {
             let err = finish_request(&c, Some(pending), ret).unwrap_err();
             assert_eq!(err.code, ErrorCode::StateMismatch, "{ret:?}");
         }
+        // The text says what happened, briefly (the same text as protocol.rs's default).
+        assert_eq!(
+            finish_request(&c, Some(PENDING), other_iss)
+                .unwrap_err()
+                .message,
+            "This sign-in answer came from another provider: start it again"
+        );
         // A pending record from before issuers were kept is no proof either.
         let old = r#"{"provider":"acme","state":"s-123","verifier":"v-456","flow":"f.l.w"}"#;
         assert_eq!(

@@ -80,7 +80,9 @@ pub fn origin_of(url: &str) -> Option<String> {
 /// The host (non-empty; an IPv6 literal with its brackets) and the port, if any.
 fn split_host_port(host_port: &str) -> Option<(&str, Option<&str>)> {
     let end = host_end(host_port);
-    let host = host_port.get(..end)?;
+    // `0..end`, and `n..len` below: every `str::get` of the crate takes a `Range`, so the
+    // wasm has that form alone, not also a `RangeTo` (61 B) and a `RangeFrom` (80 B) one.
+    let host = host_port.get(0..end)?;
     if host.is_empty() {
         return None;
     }
@@ -89,7 +91,7 @@ fn split_host_port(host_port: &str) -> Option<(&str, Option<&str>)> {
     match host_port.as_bytes().get(end) {
         None => Some((host, None)),
         Some(b':') => {
-            let port = host_port.get(end + 1..)?;
+            let port = host_port.get(end + 1..host_port.len())?;
             valid_port(port).then_some((host, Some(port)))
         }
         Some(_) => None,
@@ -141,8 +143,9 @@ pub fn is_trustworthy_origin(origin: &str) -> bool {
     if !origin.starts_with(HTTP) {
         return false;
     }
-    let host_port = origin.get(HTTP.len()..).unwrap_or_default();
-    let host = host_port.get(..host_end(host_port)).unwrap_or(host_port);
+    // `..len` and `0..`: one `str::get` form (see `split_host_port`).
+    let host_port = origin.get(HTTP.len()..origin.len()).unwrap_or_default();
+    let host = host_port.get(0..host_end(host_port)).unwrap_or(host_port);
     // A match, not `host == "localhost"`: no `<&str as PartialEq<&str>>` call per text.
     match host {
         "localhost" | "[::1]" => true,
@@ -194,7 +197,8 @@ pub fn trim_end_slashes(base: &str) -> &str {
     while end > 0 && base.as_bytes().get(end - 1).copied() == Some(b'/') {
         end -= 1;
     }
-    base.get(..end).unwrap_or(base)
+    // `0..end`: one `str::get` form (see `split_host_port`).
+    base.get(0..end).unwrap_or(base)
 }
 
 #[cfg(test)]
