@@ -6,7 +6,7 @@
 export const MAX_TIMEOUT_MS = 2147483647;
 // js/coordination.js's timing and memory, here because this module imports nothing:
 // esbuild writes each use as its number (it inlines no top-level constant of a module
-// with imports, nor one after a statement that may have effects, as Symbol() below).
+// with imports, nor one after a statement that may have effects, as a call).
 /** How long losers of a claim round (no Web Locks) listen for competing claims. */
 export const CLAIM_WINDOW_MS = 150;
 /** How long a tab waits for the tokens another tab refreshed to reach it. */
@@ -15,7 +15,9 @@ export const SUCCESSOR_WAIT_MS = 5000;
 export const SUCCESSOR_POLL_MS = 50;
 /** Spent fingerprints remembered from other tabs. */
 export const SPENT_MEMORY = 16;
-export const TIMED_OUT = Symbol("timed out");
+/** What `withLock` answers when the wait ran out: an object of its own, which no
+ * callback returns (a Symbol's description costs the bundle its call and text). */
+export const TIMED_OUT = {};
 
 export const sleep = (/** @type {number} */ ms) => new Promise((resolve) => setTimeout(resolve, Math.min(ms, MAX_TIMEOUT_MS)));
 
