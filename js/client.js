@@ -574,10 +574,8 @@ export class AuthClient {
       try {
         await this.#refreshShared();
       } catch (err) {
-        if (!op.call(this, op.USABLE)) {
-          if (signedOutByIt(err)) return null;
-          throw err;
-        }
+        // Still a usable token (failed or not) answers it; signed out by it, none; else thrown.
+        if (!signedOutByIt(err) && !op.call(this, op.USABLE)) throw err;
       }
       return op.call(this, op.USABLE) || null;
     }
