@@ -130,9 +130,8 @@ export class AuthClient {
   /** Send one of the client's own requests (with a proof under DPoP); not recorded.
    * @param {EngineRequest} req */
   async #sendOwn(req) {
-    const request = build(req, this.settings.timeout);
     // Under DPoP the answer may issue tokens, which must be bound.
-    return read(await (this.#dpop ? this.#dpop.fetch(request, req.bearer, true) : fetchRequest(request)), req.id);
+    return read(await this.#withToken(build(req, this.settings.timeout), req.bearer, true), req.id);
   }
 
   // ---- the public API ------------------------------------------------------------------
@@ -613,11 +612,12 @@ export class AuthClient {
     return again;
   }
 
-  /** Send `request` with the access token: a DPoP-bound one with its proof, else as bearer.
-   * @param {Request} request @param {string} token */
-  #withToken(request, token) {
-    if (this.#dpop) return this.#dpop.fetch(request, token);
-    request.headers.set("Authorization", `Bearer ${token}`);
+  /** Send `request` with the access token (if any): a DPoP-bound one with its proof, else
+   * as bearer. `tokens`: the answer may issue tokens (js/dpop.js binds them).
+   * @param {Request} request @param {string} [token] @param {boolean} [tokens] */
+  #withToken(request, token, tokens) {
+    if (this.#dpop) return this.#dpop.fetch(request, token, tokens);
+    if (token) request.headers.set("Authorization", `Bearer ${token}`);
     return fetchRequest(request);
   }
 
