@@ -48,9 +48,9 @@ export async function passkeyCeremony(create, publicKey, signal, conditional) {
   const list = create ? "excludeCredentials" : "allowCredentials";
   const options = { ...publicKey, challenge: fromBase64url(publicKey.challenge), [list]: descriptors(publicKey[list]) };
   if (create) options.user = { ...publicKey.user, id: fromBase64url(publicKey.user.id) };
+  // An undefined member is absent (WebIDL dictionaries): the default mediation.
   /** @type {any} */
-  const request = { publicKey: options, signal };
-  if (conditional) request.mediation = "conditional";
+  const request = { publicKey: options, signal, mediation: conditional ? "conditional" : undefined };
   /** @type {any} */
   let credential;
   try {
