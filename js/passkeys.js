@@ -46,8 +46,13 @@ const descriptors = (list) => (Array.isArray(list) ? list.map((d) => ({ ...d, id
  * @param {boolean} [conditional] */
 export async function passkeyCeremony(create, publicKey, signal, conditional) {
   const list = create ? "excludeCredentials" : "allowCredentials";
-  const options = { ...publicKey, challenge: fromBase64url(publicKey.challenge), [list]: descriptors(publicKey[list]) };
-  if (create) options.user = { ...publicKey.user, id: fromBase64url(publicKey.user.id) };
+  // `user` (create only) undefined for get: absent, as WebIDL reads dictionaries.
+  const options = {
+    ...publicKey,
+    challenge: fromBase64url(publicKey.challenge),
+    [list]: descriptors(publicKey[list]),
+    user: create ? { ...publicKey.user, id: fromBase64url(publicKey.user.id) } : undefined,
+  };
   // An undefined member is absent (WebIDL dictionaries): the default mediation.
   /** @type {any} */
   const request = { publicKey: options, signal, mediation: conditional ? "conditional" : undefined };
