@@ -77,14 +77,14 @@ export async function passkeyCeremony(create, publicKey, signal, conditional) {
   }
   if (credential?.type !== "public-key") throw authError("aborted", "No passkey was chosen");
   const { response } = credential;
+  // `transports` (create only) undefined for get: JSON.stringify leaves it out.
   /** @type {Record<string, unknown>} */
-  const fields = {};
+  const fields = { transports: create ? (typeof response.getTransports === "function" ? response.getTransports() : []) : undefined };
   // An attestation has attestationObject; an assertion authenticatorData, signature and
   // userHandle (null when the authenticator kept none).
   for (const name of ["clientDataJSON", "attestationObject", "authenticatorData", "signature", "userHandle"]) {
     if (name in response) fields[name] = response[name] && toBase64url(response[name]);
   }
-  if (create) fields.transports = typeof response.getTransports === "function" ? response.getTransports() : [];
   return JSON.stringify({
     id: credential.id,
     rawId: toBase64url(credential.rawId),
