@@ -36,7 +36,8 @@ export const lockManager = () => {
  * @param {() => Promise<T>} callback
  * @returns {Promise<T | typeof TIMED_OUT>} */
 export const withLock = async (locks, name, timeoutMs, callback) => {
-  const signal = typeof AbortSignal.timeout === "function" ? AbortSignal.timeout(timeoutMs) : undefined;
+  // None where AbortSignal.timeout is missing (an older engine): the lock is waited for.
+  const signal = AbortSignal.timeout?.(timeoutMs);
   try {
     // An absent signal (undefined) is no option, as WebIDL reads dictionaries.
     return await locks.request(name, { signal }, callback);
