@@ -24,7 +24,7 @@ export const sleep = (/** @type {number} */ ms) => new Promise((resolve) => setT
 /** `navigator.locks`, where the browser has it. */
 export const lockManager = () => {
   const locks = globalThis.navigator?.locks;
-  return typeof locks?.request === "function" ? locks : null;
+  return locks?.request ? locks : null;
 };
 
 /** Run `callback` holding the exclusive lock `name`, waiting at most `timeoutMs` for
