@@ -112,7 +112,7 @@ export function dpopSigner(storageKey, client) {
   // A key can be kept where there are IndexedDB and WebCrypto (a secure context).
   // Whether it makes non-extractable P-256 keys shows only when it tries (the first
   // proof): that rejects with `config` too.
-  if (!globalThis.indexedDB || typeof globalThis.crypto?.subtle?.sign !== "function") throw unavailable();
+  if (!globalThis.indexedDB || !globalThis.crypto?.subtle) throw unavailable();
 
   /** @type {DpopSigner["proof"]} */
   const proof = async (method, url, token) => {
