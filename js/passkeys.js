@@ -17,7 +17,7 @@ export function fromBase64url(text) {
 /** Refuses (AuthError `config`) where this browser has no WebAuthn at all (a secure
  * context with PublicKeyCredential): every passkey method asks this first. */
 export function requirePasskeys() {
-  if (typeof PublicKeyCredential !== "function" || !globalThis.navigator?.credentials) {
+  if (!globalThis.PublicKeyCredential || !globalThis.navigator?.credentials) {
     throw authError("config", "This browser has no passkeys (WebAuthn needs https or localhost)");
   }
 }
