@@ -79,7 +79,7 @@ export async function passkeyCeremony(create, publicKey, signal, conditional) {
   const { response } = credential;
   // `transports` (create only) undefined for get: JSON.stringify leaves it out.
   /** @type {Record<string, unknown>} */
-  const fields = { transports: create ? (typeof response.getTransports === "function" ? response.getTransports() : []) : undefined };
+  const fields = { transports: create ? (response.getTransports?.() ?? []) : undefined };
   // An attestation has attestationObject; an assertion authenticatorData, signature and
   // userHandle (null when the authenticator kept none).
   for (const name of ["clientDataJSON", "attestationObject", "authenticatorData", "signature", "userHandle"]) {
