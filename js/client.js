@@ -734,7 +734,7 @@ export class AuthClient {
       });
       if (catchUp) this.adoptStored();
     }
-    if (typeof BroadcastChannel === "function") {
+    if (globalThis.BroadcastChannel) {
       const coordination = this.#coordination;
       // Named as coordination.js names its locks: storageKey, then what it is for.
       const channel = new BroadcastChannel(`${this.settings.key}:sync`);
