@@ -49,7 +49,9 @@ function withStore(mode, body) {
       // requests still run): no close on each way out.
       db.close();
     };
-  }).catch(() => Promise.reject(unavailable()));
+  }).catch(() => {
+    throw unavailable();
+  });
 }
 
 /** Whether `record` is a key this module stored: anything else under the id (another
@@ -126,7 +128,9 @@ export function dpopSigner(storageKey, client) {
     const claims = call(client, DPOP_CLAIMS, method.toUpperCase(), url, crypto.randomUUID(), ath);
     const input = `${b64url(encoder.encode(JSON.stringify({ typ: "dpop+jwt", alg: "ES256", jwk: key.jwk })))}.${b64url(encoder.encode(claims))}`;
     // A key the platform will not use (an evicted or broken store) fails typed, not as a DOMException.
-    const signature = await crypto.subtle.sign(ES256, key.privateKey, encoder.encode(input)).catch(() => Promise.reject(unavailable()));
+    const signature = await crypto.subtle.sign(ES256, key.privateKey, encoder.encode(input)).catch(() => {
+      throw unavailable();
+    });
     return `${input}.${b64url(signature)}`;
   };
 
