@@ -21,9 +21,10 @@ export const TIMED_OUT = {};
 
 export const sleep = (/** @type {number} */ ms) => new Promise((resolve) => setTimeout(resolve, Math.min(ms, MAX_TIMEOUT_MS)));
 
-/** `navigator.locks`, where the browser has it. */
+/** `navigator.locks`, where the browser has it (typed as present, which it may not be).
+ * @returns {LockManager | null} */
 export const lockManager = () => {
-  const locks = globalThis.navigator?.locks;
+  const locks = /** @type {any} */ (globalThis.navigator)?.locks;
   return locks?.request ? locks : null;
 };
 
