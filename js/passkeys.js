@@ -61,19 +61,13 @@ export async function passkeyCeremony(create, publicKey, signal, conditional) {
   try {
     credential = await (create ? navigator.credentials.create(request) : navigator.credentials.get(request));
   } catch (err) {
-    // Its DOMExceptions as AuthErrors.
-    switch (/** @type {any} */ (err)?.name) {
-      case "NotAllowedError":
-      case "AbortError":
-        throw authError("aborted", "The passkey request was cancelled or timed out");
-      case "InvalidStateError":
-        throw authError("validation", "This authenticator already holds a passkey for this account");
-      case "SecurityError":
-      case "NotSupportedError":
-        throw authError("config", "Passkeys are not allowed on this page (its domain must be WEBAUTHN_RP_ID or under it)");
-      default:
-        throw authError("aborted", "The passkey request did not complete");
-    }
+    // Its DOMExceptions as AuthErrors (any other failure: aborted, did not complete).
+    const name = /** @type {any} */ (err)?.name;
+    throw name === "InvalidStateError"
+      ? authError("validation", "This authenticator already holds a passkey for this account")
+      : name === "SecurityError" || name === "NotSupportedError"
+        ? authError("config", "Passkeys are not allowed on this page (its domain must be WEBAUTHN_RP_ID or under it)")
+        : authError("aborted", name === "NotAllowedError" || name === "AbortError" ? "The passkey request was cancelled or timed out" : "The passkey request did not complete");
   }
   if (credential?.type !== "public-key") throw authError("aborted", "No passkey was chosen");
   const { response } = credential;
