@@ -58,12 +58,9 @@ export function build(req, timeoutMs) {
  * @returns {Promise<Reply>} */
 export async function read(response, id) {
   const header = (/** @type {string} */ name) => response.headers.get(name) ?? "";
-  let body;
-  try {
-    body = await response.text();
-  } catch (err) {
+  const body = await response.text().catch((err) => {
     throw fetchError(err);
-  }
+  });
   // Better Auth's rate limiter says X-Retry-After.
   return [body, header("Date"), header("Retry-After") || header("X-Retry-After"), header("set-auth-token"), id, response.status];
 }
