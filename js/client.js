@@ -381,9 +381,10 @@ export class AuthClient {
 
   /** `{ Authorization: "Bearer ..." }`, or `{}` when there is no usable token.
    * With DPoP a header alone cannot carry the proof: `config` (use dpopHeaders). */
-  authHeader() {
-    if (this.#dpop) return Promise.reject(authError("config", "With dpop: true use dpopHeaders() or fetch()"));
-    return this.getAccessToken().then((token) => (token ? { Authorization: `Bearer ${token}` } : {}));
+  async authHeader() {
+    if (this.#dpop) throw authError("config", "With dpop: true use dpopHeaders() or fetch()");
+    const token = await this.getAccessToken();
+    return token ? { Authorization: `Bearer ${token}` } : {};
   }
 
   /** With DPoP: `{ Authorization: "DPoP ...", DPoP: proof }` for one `method` request
