@@ -9,8 +9,8 @@ import { toBase64url as b64url } from "./base64url.js";
 import { DPOP_ANSWER, DPOP_CLAIMS, DPOP_CLEAR, call, encoder } from "./engine.js";
 import { fetchRequest } from "./http.js";
 
-const DB_NAME = "auth-wasm-dpop";
-const STORE = "keys";
+// The keys live in IndexedDB's database "auth-wasm-dpop", object store "keys": the names
+// written where used (esbuild keeps a constant of a module with imports as a declaration).
 // ES256: the key's parameters and the signature's in one object (each algorithm's
 // dictionary reads its own members: generateKey the curve, sign the hash).
 const ES256 = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" };
@@ -28,18 +28,18 @@ const unavailable = () => authError("config", "dpop: true needs IndexedDB and We
  * @returns {Promise<T | undefined>} */
 function withStore(mode, body) {
   return new Promise((resolve, reject) => {
-    const open = indexedDB.open(DB_NAME, 1);
-    open.onupgradeneeded = () => open.result.createObjectStore(STORE);
+    const open = indexedDB.open("auth-wasm-dpop", 1);
+    open.onupgradeneeded = () => open.result.createObjectStore("keys");
     open.onerror = reject;
     open.onsuccess = () => {
       const db = open.result;
       /** @type {T | undefined} */
       let result;
       try {
-        const tx = db.transaction(STORE, mode);
+        const tx = db.transaction("keys", mode);
         tx.oncomplete = () => resolve(result);
         tx.onerror = tx.onabort = reject;
-        body(tx.objectStore(STORE), (value) => {
+        body(tx.objectStore("keys"), (value) => {
           result = value;
         });
       } catch {
