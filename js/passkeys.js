@@ -32,9 +32,10 @@ export async function autofillSupported() {
   }
 }
 
-/** Credential descriptors with their ids as bytes; none when the options have none.
+/** Credential descriptors with their ids as bytes; none (undefined: absent, which WebAuthn
+ * reads as its default, an empty list) when the options have no list.
  * @param {any[] | undefined} list */
-const descriptors = (list) => (Array.isArray(list) ? list.map((d) => ({ ...d, id: fromBase64url(String(d.id)) })) : []);
+const descriptors = (list) => (Array.isArray(list) ? list.map((d) => ({ ...d, id: fromBase64url(String(d.id)) })) : undefined);
 
 /** One ceremony: navigator.credentials.create (`create`) or .get with the ceremony's
  * options (their base64url fields decoded here); `conditional` (get only): the passkeys
