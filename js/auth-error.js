@@ -14,7 +14,8 @@ export class AuthError extends Error {
     this.code = code;
     this.status = status;
     this.retryAfter = retryAfter;
-    if (fields !== undefined) this.fields = fields;
+    // An object or none: absent (not undefined) when none.
+    if (fields) this.fields = fields;
   }
 }
 

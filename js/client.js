@@ -130,9 +130,8 @@ export class AuthClient {
   /** Send one of the client's own requests (with a proof under DPoP); not recorded.
    * @param {EngineRequest} req */
   async #sendOwn(req) {
-    const request = build(req, this.settings.timeout);
     // Under DPoP the answer may issue tokens, which must be bound.
-    return read(await (this.#dpop ? this.#dpop.fetch(request, req.bearer, true) : fetchRequest(request)), req.id);
+    return read(await this.#withToken(build(req, this.settings.timeout), req.bearer, true), req.id);
   }
 
   // ---- the public API ------------------------------------------------------------------
@@ -382,9 +381,10 @@ export class AuthClient {
 
   /** `{ Authorization: "Bearer ..." }`, or `{}` when there is no usable token.
    * With DPoP a header alone cannot carry the proof: `config` (use dpopHeaders). */
-  authHeader() {
-    if (this.#dpop) return Promise.reject(authError("config", "With dpop: true use dpopHeaders() or fetch()"));
-    return this.getAccessToken().then((token) => (token ? { Authorization: `Bearer ${token}` } : {}));
+  async authHeader() {
+    if (this.#dpop) throw authError("config", "With dpop: true use dpopHeaders() or fetch()");
+    const token = await this.getAccessToken();
+    return token ? { Authorization: `Bearer ${token}` } : {};
   }
 
   /** With DPoP: `{ Authorization: "DPoP ...", DPoP: proof }` for one `method` request
@@ -425,11 +425,8 @@ export class AuthClient {
   me() {
     return this.#run(async () => {
       const req = parsed(op.call(this, op.ME));
-      if (!req) {
-        const claims = parsed(op.call(this, op.CLAIMS));
-        if (claims) return claims;
-        throw this.#fail(authError("session_expired", "Not signed in"));
-      }
+      // No `me` endpoint: the claims, or the engine's refusal of a session without them.
+      if (!req) return op.request(op.call(this, op.CLAIMS));
       let user;
       try {
         // An API's `me` goes through the bearer rules with refresh-and-replay; Better
@@ -577,10 +574,8 @@ export class AuthClient {
       try {
         await this.#refreshShared();
       } catch (err) {
-        if (!op.call(this, op.USABLE)) {
-          if (signedOutByIt(err)) return null;
-          throw err;
-        }
+        // Still a usable token (failed or not) answers it; signed out by it, none; else thrown.
+        if (!signedOutByIt(err) && !op.call(this, op.USABLE)) throw err;
       }
       return op.call(this, op.USABLE) || null;
     }
@@ -618,11 +613,12 @@ export class AuthClient {
     return again;
   }
 
-  /** Send `request` with the access token: a DPoP-bound one with its proof, else as bearer.
-   * @param {Request} request @param {string} token */
-  #withToken(request, token) {
-    if (this.#dpop) return this.#dpop.fetch(request, token);
-    request.headers.set("Authorization", `Bearer ${token}`);
+  /** Send `request` with the access token (if any): a DPoP-bound one with its proof, else
+   * as bearer. `tokens`: the answer may issue tokens (js/dpop.js binds them).
+   * @param {Request} request @param {string} [token] @param {boolean} [tokens] */
+  #withToken(request, token, tokens) {
+    if (this.#dpop) return this.#dpop.fetch(request, token, tokens);
+    if (token) request.headers.set("Authorization", `Bearer ${token}`);
     return fetchRequest(request);
   }
 
@@ -739,7 +735,7 @@ export class AuthClient {
       });
       if (catchUp) this.adoptStored();
     }
-    if (typeof BroadcastChannel === "function") {
+    if (globalThis.BroadcastChannel) {
       const coordination = this.#coordination;
       // Named as coordination.js names its locks: storageKey, then what it is for.
       const channel = new BroadcastChannel(`${this.settings.key}:sync`);

@@ -76,16 +76,17 @@ export class Coordination {
    * tokens another tab's refresh of the same token produced. */
   async refresh(/** @type {string} */ refreshToken) {
     const { locks } = this;
-    if (!locks) return this.#refreshOnce(refreshToken, null);
-    const outcome = await withLock(locks, this.#lockName("refresh"), this.#host.settings.lockTimeout, () => this.#refreshOnce(refreshToken, locks));
-    // A hung tab holds the lock: go ahead rather than block forever.
-    if (outcome === TIMED_OUT) await this.#refreshOnce(refreshToken, locks);
+    // Without the lock where there are no Web Locks, or where a hung tab holds it (go
+    // ahead rather than block forever).
+    if (!locks || (await withLock(locks, this.#lockName("refresh"), this.#host.settings.lockTimeout, () => this.#refreshOnce(refreshToken, locks))) === TIMED_OUT) {
+      await this.#refreshOnce(refreshToken, locks);
+    }
   }
 
   /** Under the lock (`locks`): use another tab's result when there is one, else refresh.
    * Without Web Locks: announce a claim, listen briefly; the lowest id wins and a tab
    * already refreshing that token always wins. Losers wait for the result.
-   * @param {string} refreshToken @param {LockManager | null} locks */
+   * @param {string} refreshToken @param {LockManager | null | undefined} locks none: no Web Locks */
   async #refreshOnce(refreshToken, locks) {
     // The cookie is the one refresh credential, and the browser always holds its
     // latest value: under the lock a refresh can never spend a dead one, and without

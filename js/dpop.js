@@ -9,8 +9,8 @@ import { toBase64url as b64url } from "./base64url.js";
 import { DPOP_ANSWER, DPOP_CLAIMS, DPOP_CLEAR, call, encoder } from "./engine.js";
 import { fetchRequest } from "./http.js";
 
-const DB_NAME = "auth-wasm-dpop";
-const STORE = "keys";
+// The keys live in IndexedDB's database "auth-wasm-dpop", object store "keys": the names
+// written where used (esbuild keeps a constant of a module with imports as a declaration).
 // ES256: the key's parameters and the signature's in one object (each algorithm's
 // dictionary reads its own members: generateKey the curve, sign the hash).
 const ES256 = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" };
@@ -28,18 +28,18 @@ const unavailable = () => authError("config", "dpop: true needs IndexedDB and We
  * @returns {Promise<T | undefined>} */
 function withStore(mode, body) {
   return new Promise((resolve, reject) => {
-    const open = indexedDB.open(DB_NAME, 1);
-    open.onupgradeneeded = () => open.result.createObjectStore(STORE);
+    const open = indexedDB.open("auth-wasm-dpop", 1);
+    open.onupgradeneeded = () => open.result.createObjectStore("keys");
     open.onerror = reject;
     open.onsuccess = () => {
       const db = open.result;
       /** @type {T | undefined} */
       let result;
       try {
-        const tx = db.transaction(STORE, mode);
+        const tx = db.transaction("keys", mode);
         tx.oncomplete = () => resolve(result);
         tx.onerror = tx.onabort = reject;
-        body(tx.objectStore(STORE), (value) => {
+        body(tx.objectStore("keys"), (value) => {
           result = value;
         });
       } catch {
@@ -49,7 +49,9 @@ function withStore(mode, body) {
       // requests still run): no close on each way out.
       db.close();
     };
-  }).catch(() => Promise.reject(unavailable()));
+  }).catch(() => {
+    throw unavailable();
+  });
 }
 
 /** Whether `record` is a key this module stored: anything else under the id (another
@@ -112,7 +114,7 @@ export function dpopSigner(storageKey, client) {
   // A key can be kept where there are IndexedDB and WebCrypto (a secure context).
   // Whether it makes non-extractable P-256 keys shows only when it tries (the first
   // proof): that rejects with `config` too.
-  if (typeof indexedDB !== "object" || indexedDB === null || typeof globalThis.crypto?.subtle?.sign !== "function") throw unavailable();
+  if (!globalThis.indexedDB || !globalThis.crypto?.subtle) throw unavailable();
 
   /** @type {DpopSigner["proof"]} */
   const proof = async (method, url, token) => {
@@ -126,7 +128,9 @@ export function dpopSigner(storageKey, client) {
     const claims = call(client, DPOP_CLAIMS, method.toUpperCase(), url, crypto.randomUUID(), ath);
     const input = `${b64url(encoder.encode(JSON.stringify({ typ: "dpop+jwt", alg: "ES256", jwk: key.jwk })))}.${b64url(encoder.encode(claims))}`;
     // A key the platform will not use (an evicted or broken store) fails typed, not as a DOMException.
-    const signature = await crypto.subtle.sign(ES256, key.privateKey, encoder.encode(input)).catch(() => Promise.reject(unavailable()));
+    const signature = await crypto.subtle.sign(ES256, key.privateKey, encoder.encode(input)).catch(() => {
+      throw unavailable();
+    });
     return `${input}.${b64url(signature)}`;
   };
 

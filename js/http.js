@@ -46,7 +46,7 @@ export function build(req, timeoutMs) {
   if (req.bearer) headers.Authorization = `Bearer ${req.bearer}`;
   if (req.cookie) headers["X-CSRF"] = "1";
   try {
-    const signal = timeoutMs > 0 && typeof AbortSignal.timeout === "function" ? AbortSignal.timeout(timeoutMs) : undefined;
+    const signal = timeoutMs > 0 ? AbortSignal.timeout?.(timeoutMs) : undefined;
     return new Request(req.url, { method: req.method, headers, body: req.body, signal, credentials: req.cookie ? "include" : undefined });
   } catch {
     throw authError("config", "Could not build the request");
@@ -58,12 +58,9 @@ export function build(req, timeoutMs) {
  * @returns {Promise<Reply>} */
 export async function read(response, id) {
   const header = (/** @type {string} */ name) => response.headers.get(name) ?? "";
-  let body;
-  try {
-    body = await response.text();
-  } catch (err) {
+  const body = await response.text().catch((err) => {
     throw fetchError(err);
-  }
+  });
   // Better Auth's rate limiter says X-Retry-After.
   return [body, header("Date"), header("Retry-After") || header("X-Retry-After"), header("set-auth-token"), id, response.status];
 }

@@ -82,7 +82,8 @@ export const POSTPONED = 29;
 export const NEXT_WAKE = 30;
 /** `a`: the page's state -> "1" to refresh now (timer, tab shown, back online). */
 export const REFRESH_NOW = 31;
-/** -> the access token's claims as JSON, for protocols without `me`; "" for none. */
+/** -> the access token's claims as JSON, for protocols without `me` (`me()`'s answer);
+ * throws `session_expired` "Not signed in" (recorded) when the session has none. */
 export const CLAIMS = 32;
 /** `a`: a refresh token -> a short fingerprint naming it without revealing it. */
 export const FINGERPRINT = 33;

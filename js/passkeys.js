@@ -17,7 +17,7 @@ export function fromBase64url(text) {
 /** Refuses (AuthError `config`) where this browser has no WebAuthn at all (a secure
  * context with PublicKeyCredential): every passkey method asks this first. */
 export function requirePasskeys() {
-  if (typeof PublicKeyCredential !== "function" || !globalThis.navigator?.credentials) {
+  if (!globalThis.PublicKeyCredential || !globalThis.navigator?.credentials) {
     throw authError("config", "This browser has no passkeys (WebAuthn needs https or localhost)");
   }
 }
@@ -32,9 +32,10 @@ export async function autofillSupported() {
   }
 }
 
-/** Credential descriptors with their ids as bytes; none when the options have none.
+/** Credential descriptors with their ids as bytes; none (undefined: absent, which WebAuthn
+ * reads as its default, an empty list) when the options have no list.
  * @param {any[] | undefined} list */
-const descriptors = (list) => (Array.isArray(list) ? list.map((d) => ({ ...d, id: fromBase64url(String(d.id)) })) : []);
+const descriptors = (list) => (Array.isArray(list) ? list.map((d) => ({ ...d, id: fromBase64url(String(d.id)) })) : undefined);
 
 /** One ceremony: navigator.credentials.create (`create`) or .get with the ceremony's
  * options (their base64url fields decoded here); `conditional` (get only): the passkeys
@@ -46,40 +47,39 @@ const descriptors = (list) => (Array.isArray(list) ? list.map((d) => ({ ...d, id
  * @param {boolean} [conditional] */
 export async function passkeyCeremony(create, publicKey, signal, conditional) {
   const list = create ? "excludeCredentials" : "allowCredentials";
-  const options = { ...publicKey, challenge: fromBase64url(publicKey.challenge), [list]: descriptors(publicKey[list]) };
-  if (create) options.user = { ...publicKey.user, id: fromBase64url(publicKey.user.id) };
+  // `user` (create only) undefined for get: absent, as WebIDL reads dictionaries.
+  const options = {
+    ...publicKey,
+    challenge: fromBase64url(publicKey.challenge),
+    [list]: descriptors(publicKey[list]),
+    user: create ? { ...publicKey.user, id: fromBase64url(publicKey.user.id) } : undefined,
+  };
+  // An undefined member is absent (WebIDL dictionaries): the default mediation.
   /** @type {any} */
-  const request = { publicKey: options, signal };
-  if (conditional) request.mediation = "conditional";
+  const request = { publicKey: options, signal, mediation: conditional ? "conditional" : undefined };
   /** @type {any} */
   let credential;
   try {
     credential = await (create ? navigator.credentials.create(request) : navigator.credentials.get(request));
   } catch (err) {
-    // Its DOMExceptions as AuthErrors.
-    switch (/** @type {any} */ (err)?.name) {
-      case "NotAllowedError":
-      case "AbortError":
-        throw authError("aborted", "The passkey request was cancelled or timed out");
-      case "InvalidStateError":
-        throw authError("validation", "This authenticator already holds a passkey for this account");
-      case "SecurityError":
-      case "NotSupportedError":
-        throw authError("config", "Passkeys are not allowed on this page (its domain must be WEBAUTHN_RP_ID or under it)");
-      default:
-        throw authError("aborted", "The passkey request did not complete");
-    }
+    // Its DOMExceptions as AuthErrors (any other failure: aborted, did not complete).
+    const name = /** @type {any} */ (err)?.name;
+    throw name === "InvalidStateError"
+      ? authError("validation", "This authenticator already holds a passkey for this account")
+      : name === "SecurityError" || name === "NotSupportedError"
+        ? authError("config", "Passkeys are not allowed on this page (its domain must be WEBAUTHN_RP_ID or under it)")
+        : authError("aborted", name === "NotAllowedError" || name === "AbortError" ? "The passkey request was cancelled or timed out" : "The passkey request did not complete");
   }
   if (credential?.type !== "public-key") throw authError("aborted", "No passkey was chosen");
   const { response } = credential;
+  // `transports` (create only) undefined for get: JSON.stringify leaves it out.
   /** @type {Record<string, unknown>} */
-  const fields = {};
+  const fields = { transports: create ? (response.getTransports?.() ?? []) : undefined };
   // An attestation has attestationObject; an assertion authenticatorData, signature and
   // userHandle (null when the authenticator kept none).
   for (const name of ["clientDataJSON", "attestationObject", "authenticatorData", "signature", "userHandle"]) {
     if (name in response) fields[name] = response[name] && toBase64url(response[name]);
   }
-  if (create) fields.transports = typeof response.getTransports === "function" ? response.getTransports() : [];
   return JSON.stringify({
     id: credential.id,
     rawId: toBase64url(credential.rawId),

@@ -4,7 +4,8 @@
 function openWeb(kind) {
   if (kind === "memory" || typeof window === "undefined") return null;
   try {
-    return kind === "local" ? window.localStorage : window.sessionStorage;
+    // localStorage or sessionStorage (the engine allows no other kind).
+    return window[/** @type {"localStorage" | "sessionStorage"} */ (`${kind}Storage`)];
   } catch {
     return null;
   }

@@ -6,7 +6,7 @@
 export const MAX_TIMEOUT_MS = 2147483647;
 // js/coordination.js's timing and memory, here because this module imports nothing:
 // esbuild writes each use as its number (it inlines no top-level constant of a module
-// with imports, nor one after a statement that may have effects, as Symbol() below).
+// with imports, nor one after a statement that may have effects, as a call).
 /** How long losers of a claim round (no Web Locks) listen for competing claims. */
 export const CLAIM_WINDOW_MS = 150;
 /** How long a tab waits for the tokens another tab refreshed to reach it. */
@@ -15,14 +15,17 @@ export const SUCCESSOR_WAIT_MS = 5000;
 export const SUCCESSOR_POLL_MS = 50;
 /** Spent fingerprints remembered from other tabs. */
 export const SPENT_MEMORY = 16;
-export const TIMED_OUT = Symbol("timed out");
+/** What `withLock` answers when the wait ran out: an object of its own, which no
+ * callback returns (a Symbol's description costs the bundle its call and text). */
+export const TIMED_OUT = {};
 
 export const sleep = (/** @type {number} */ ms) => new Promise((resolve) => setTimeout(resolve, Math.min(ms, MAX_TIMEOUT_MS)));
 
-/** `navigator.locks`, where the browser has it. */
+/** `navigator.locks`, where the browser has it (typed as present, which it may not be).
+ * @returns {LockManager | null} */
 export const lockManager = () => {
-  const locks = globalThis.navigator?.locks;
-  return typeof locks?.request === "function" ? locks : null;
+  const locks = /** @type {any} */ (globalThis.navigator)?.locks;
+  return locks?.request ? locks : null;
 };
 
 /** Run `callback` holding the exclusive lock `name`, waiting at most `timeoutMs` for
@@ -34,7 +37,8 @@ export const lockManager = () => {
  * @param {() => Promise<T>} callback
  * @returns {Promise<T | typeof TIMED_OUT>} */
 export const withLock = async (locks, name, timeoutMs, callback) => {
-  const signal = typeof AbortSignal.timeout === "function" ? AbortSignal.timeout(timeoutMs) : undefined;
+  // None where AbortSignal.timeout is missing (an older engine): the lock is waited for.
+  const signal = AbortSignal.timeout?.(timeoutMs);
   try {
     // An absent signal (undefined) is no option, as WebIDL reads dictionaries.
     return await locks.request(name, { signal }, callback);

@@ -883,14 +883,16 @@ impl Engine {
         Ok(Some(self.issue(Kind::Me, Outgoing { request, bearer })))
     }
 
-    /// The claims, for protocols without a `me` endpoint.
-    pub fn claims(&self) -> Option<&str> {
+    /// The claims, for protocols without a `me` endpoint: `me()`'s answer there, so a
+    /// session without them (or none) is refused as `me` refuses one signed out
+    /// (recorded: the shell throws it as it is).
+    pub fn claims(&mut self) -> Result<String, AuthError> {
         // A pattern, not `as_deref` (a call answering through memory).
         match &self.session {
             Some(Session {
                 claims: Some(c), ..
-            }) => Some(c),
-            _ => None,
+            }) => Ok(c.clone()),
+            _ => self.fail(not_signed_in()),
         }
     }
 
@@ -1011,6 +1013,17 @@ pub(crate) mod tests {
         assert!(other.restore(Some(&stored), T0));
         assert_eq!(other.bearer(Credential::Refresh).as_deref(), Some("r1"));
         assert!(!other.restore(Some("garbage"), T0));
+    }
+
+    #[test]
+    fn claims_answer_me_without_an_endpoint_and_a_session_without_them_is_refused() {
+        let mut e = engine("json");
+        let err = e.claims().unwrap_err();
+        assert_eq!(err.code, ErrorCode::SessionExpired);
+        assert_eq!(err.message, "Not signed in");
+        assert_eq!(e.error_code(), Some(ErrorCode::SessionExpired));
+        signed_in(&mut e, "r1");
+        assert!(e.claims().unwrap().contains(r#""sub":"u1""#));
     }
 
     #[test]

@@ -427,7 +427,7 @@ pub fn call_handle(
         op::POSTPONED => e.postponed(x).unwrap_or_default(),
         op::REFRESH_NOW => flag(e.refresh_now(x, page(a))),
         op::CURRENT => e.bearer(Credential::Access).unwrap_or_default(),
-        op::CLAIMS => e.claims().unwrap_or_default().to_owned(),
+        op::CLAIMS => e.claims().unwrap_or_else(failure),
         // The claims of a proof (`a`: method, `b`: url, `c`: jti, `d`: ath or ""),
         // "" when `b` is no absolute http(s) URL.
         op::DPOP_CLAIMS => e.dpop.claims(a, b, c, x, opt(d)).unwrap_or_default(),
