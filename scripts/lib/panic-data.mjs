@@ -93,42 +93,41 @@ export function addressesNamed(file) {
   return [...code.matchAll(/\(i32\.const (\d+)\)|offset=(\d+)/g)].map((m) => Number(m[1] ?? m[2]));
 }
 
-/** The panic-only texts left in `wasm`'s data, one line each (scripts/test-wasm: none). */
-export function panicDataIn(wasm) {
-  const found = [];
+/** Every panic-only text in `wasm`'s data: what it is, its bytes, where they are in the
+ * file (`at`) and the address they are placed at (`address`). */
+function panicTexts(wasm) {
+  const texts = [];
   for (const segment of dataSegments(wasm)) {
-    const text = Buffer.from(wasm.subarray(segment.bytesAt, segment.bytesAt + segment.length)).toString("latin1");
-    for (const { what, pattern } of PANIC_ONLY) {
-      for (const match of text.matchAll(pattern)) found.push(`${what}: ${match[0].slice(0, 40)}`);
-    }
-  }
-  return found;
-}
-
-/** Zeroes, in `wasm` (changed in place), the panic-only data; `named()` lists the addresses
- * the code names. Returns what was zeroed, one line each. Throws when code names an
- * address inside the digit table. */
-export function zeroPanicData(wasm, named) {
-  let addresses = null;
-  const zeroed = [];
-  for (const segment of dataSegments(wasm)) {
-    const text = Buffer.from(wasm.subarray(segment.bytesAt, segment.bytesAt + segment.length)).toString("latin1");
+    const data = Buffer.from(wasm.subarray(segment.bytesAt, segment.bytesAt + segment.length)).toString("latin1");
     for (const { what, pattern, unread } of PANIC_ONLY) {
-      for (const match of text.matchAll(pattern)) {
-        const start = segment.address + match.index;
-        const end = start + match[0].length;
-        if (unread) {
-          addresses ??= named();
-          if (addresses.some((address) => address >= start - 8 && address < end)) {
-            throw new Error(`code names an address in ${what} at ${start}: something formats numbers with core::fmt again; find what, or stop zeroing it`);
-          }
-        }
-        wasm.fill(0, segment.bytesAt + match.index, segment.bytesAt + match.index + match[0].length);
-        zeroed.push(`${what} (${match[0].length} B at ${start})`);
+      for (const match of data.matchAll(pattern)) {
+        texts.push({ what, unread, text: match[0], at: segment.bytesAt + match.index, address: segment.address + match.index });
       }
     }
   }
-  return zeroed;
+  return texts;
+}
+
+/** The panic-only texts left in `wasm`'s data, one line each (scripts/test-wasm: none). */
+export function panicDataIn(wasm) {
+  return panicTexts(wasm).map(({ what, text }) => `${what}: ${text.slice(0, 40)}`);
+}
+
+/** Zeroes, in `wasm` (changed in place), the panic-only data; `named()` lists the addresses
+ * the code names. Returns what was zeroed, one line each. Throws, zeroing nothing, when code
+ * names an address inside the digit table. */
+export function zeroPanicData(wasm, named) {
+  const texts = panicTexts(wasm);
+  if (texts.some(({ unread }) => unread)) {
+    const addresses = named();
+    for (const { what, text, address, unread } of texts) {
+      if (unread && addresses.some((named) => named >= address - 8 && named < address + text.length)) {
+        throw new Error(`code names an address in ${what} at ${address}: something formats numbers with core::fmt again; find what, or stop zeroing it`);
+      }
+    }
+  }
+  for (const { text, at } of texts) wasm.fill(0, at, at + text.length);
+  return texts.map(({ what, text, address }) => `${what} (${text.length} B at ${address})`);
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url) && process.argv[2] === "--check") {
