@@ -333,9 +333,11 @@ impl Config {
         let refresh_cookie = match raw.refresh_transport {
             None | Some("body") => false,
             Some("cookie") if protocol == Protocol::Json => true,
-            Some("cookie") => return Err(AuthError::config(
-                "refreshTransport \"cookie\" works with protocol \"json\" (the reference backend)",
-            )),
+            Some("cookie") => {
+                return Err(AuthError::config(
+                    "refreshTransport \"cookie\" works with protocol \"json\"",
+                ))
+            }
             Some(_) => {
                 return Err(AuthError::config(
                     "refreshTransport must be \"body\" or \"cookie\"",
@@ -351,7 +353,7 @@ impl Config {
             // Better Auth issues no DPoP-bound tokens: the proof would be ignored and
             // the tokens bearer tokens after all.
             return Err(AuthError::config(
-                "dpop works with protocol \"json\" or \"oauth2-password\" (Better Auth does not bind tokens)",
+                "dpop works with protocol \"json\" or \"oauth2-password\"",
             ));
         }
         // Pushed, not `vec![..]` (a boxed array made into a `Vec`): the push is linked anyway.
@@ -549,11 +551,22 @@ mod tests {
                 .unwrap()
                 .dpop
         );
-        for bad in [
-            r#"{"baseUrl":"http://localhost","dpop":"yes"}"#,
-            r#"{"baseUrl":"http://localhost","protocol":"better-auth","dpop":true}"#,
+        for (bad, message) in [
+            (
+                r#"{"baseUrl":"http://localhost","dpop":"yes"}"#,
+                "dpop must be true or false",
+            ),
+            (
+                r#"{"baseUrl":"http://localhost","protocol":"better-auth","dpop":true}"#,
+                "dpop works with protocol \"json\" or \"oauth2-password\"",
+            ),
         ] {
-            assert_eq!(from_json(bad).unwrap_err().code, ErrorCode::Config, "{bad}");
+            let err = from_json(bad).unwrap_err();
+            assert_eq!(
+                (err.code, err.message.as_str()),
+                (ErrorCode::Config, message),
+                "{bad}"
+            );
         }
     }
 
@@ -587,13 +600,20 @@ mod tests {
                 .unwrap()
                 .refresh_cookie
         );
-        for text in [
-            r#"{"baseUrl":"http://localhost","protocol":"better-auth","refreshTransport":"cookie"}"#,
-            r#"{"baseUrl":"http://localhost","refreshTransport":"header"}"#,
+        for (text, message) in [
+            (
+                r#"{"baseUrl":"http://localhost","protocol":"better-auth","refreshTransport":"cookie"}"#,
+                "refreshTransport \"cookie\" works with protocol \"json\"",
+            ),
+            (
+                r#"{"baseUrl":"http://localhost","refreshTransport":"header"}"#,
+                "refreshTransport must be \"body\" or \"cookie\"",
+            ),
         ] {
+            let err = from_json(text).unwrap_err();
             assert_eq!(
-                from_json(text).unwrap_err().code,
-                ErrorCode::Config,
+                (err.code, err.message.as_str()),
+                (ErrorCode::Config, message),
                 "{text}"
             );
         }
