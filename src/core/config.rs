@@ -262,7 +262,7 @@ fn millis(value: Option<&Json>, default: f64, name: &str) -> Result<f64, AuthErr
         default,
         3_600_000.0,
         name,
-        " must be a number of milliseconds between 0 and 3600000",
+        " must be 0 to 3600000 milliseconds",
     )
 }
 
@@ -274,7 +274,7 @@ fn seconds(value: Option<&Json>, default: f64, name: &str) -> Result<f64, AuthEr
         default,
         86_400.0,
         name,
-        " must be a number of seconds between 0 and 86400",
+        " must be 0 to 86400 seconds",
     )
 }
 
@@ -520,7 +520,7 @@ mod tests {
         );
         assert_eq!(
             message(r#"{"baseUrl":"http://localhost","leeway":-1,"timeout":-1}"#),
-            "leeway must be a number of seconds between 0 and 86400"
+            "leeway must be 0 to 86400 seconds"
         );
         assert_eq!(
             message(r#"{"baseUrl":1,"protocol":2}"#),
@@ -647,7 +647,7 @@ mod tests {
             ),
             (
                 r#"{"baseUrl":"http://localhost","leeway":"30"}"#,
-                "leeway must be a number of seconds between 0 and 86400",
+                "leeway must be 0 to 86400 seconds",
             ),
             (
                 r#"{"baseUrl":"http://localhost","allowedOrigins":"x"}"#,
@@ -679,7 +679,7 @@ mod tests {
             ),
             (
                 r#"{"baseUrl":"http://localhost","retry":{"baseDelay":"x"}}"#,
-                "retry.baseDelay must be a number of milliseconds between 0 and 3600000",
+                "retry.baseDelay must be 0 to 3600000 milliseconds",
             ),
         ] {
             let err = from_json(text).unwrap_err();
