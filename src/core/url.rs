@@ -89,8 +89,8 @@ pub fn origin_of(url: &str) -> Option<String> {
 /// of a `Range` (`0..kept`): every `str::get` of the crate takes a `Range`, so the wasm
 /// has that form alone, not also a `RangeTo` (61 B) and a `RangeFrom` (80 B) one.
 fn split_host_port(host_port: &str, default_port: u32) -> usize {
-    let end = host_end(host_port);
     let b = host_port.as_bytes();
+    let end = host_end(b);
     // The byte after the host matched, not `strip_prefix(":")`: no `strip_prefix` in
     // the wasm for this and `is_trustworthy_origin` (nor `encode_utf8_raw`, for a `char`).
     match b.get(end) {
@@ -127,8 +127,7 @@ fn port_number(b: &[u8], mut at: usize) -> u32 {
 /// Where the host of `host[:port]` ends: after an IPv6 literal's `]` (0, no host,
 /// when it is not closed), else at the first `:` or the end. An offset, not an
 /// `Option`: that is answered through memory.
-fn host_end(host_port: &str) -> usize {
-    let b = host_port.as_bytes();
+fn host_end(b: &[u8]) -> usize {
     let literal = b.first().copied() == Some(b'[');
     let stop = if literal { b']' } else { b':' };
     // One loop for both forms; `get` by the caller, not indexing: no panic path (and
@@ -158,9 +157,12 @@ pub fn is_trustworthy_origin(origin: &str) -> bool {
     if !origin.starts_with(HTTP) {
         return false;
     }
-    // `..len` and `0..`: one `str::get` form (see `split_host_port`).
-    let host_port = origin.get(HTTP.len()..origin.len()).unwrap_or_default();
-    let host = host_port.get(0..host_end(host_port)).unwrap_or(host_port);
+    // The host's end found in the bytes after the scheme, the host then taken by one
+    // `str::get` (a `Range`: one form, see `split_host_port`).
+    let after_scheme = origin.as_bytes().get(HTTP.len()..).unwrap_or_default();
+    let host = origin
+        .get(HTTP.len()..HTTP.len() + host_end(after_scheme))
+        .unwrap_or_default();
     // A match, not `host == "localhost"`: no `<&str as PartialEq<&str>>` call per text.
     match host {
         "localhost" | "[::1]" => true,
