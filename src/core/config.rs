@@ -282,12 +282,14 @@ impl Config {
     /// The options as `JSON.stringify` wrote them, read and validated.
     pub fn from_json(text: &str) -> Result<Config, AuthError> {
         // `let .. else`, not `ok_or_else(..)?`: that monomorph is this module's alone.
-        let Some(value) = json::object(text) else {
+        // Borrowed where it was answered (bound by value, it was moved first).
+        let parsed = json::object(text);
+        let Some(value) = &parsed else {
             return Err(AuthError::config(
                 "AuthClient needs a config object with baseUrl",
             ));
         };
-        RawConfig::from_json(&value).and_then(Config::validate)
+        RawConfig::from_json(value).and_then(Config::validate)
     }
 
     pub fn validate(raw: RawConfig) -> Result<Config, AuthError> {
