@@ -782,6 +782,12 @@ mod tests {
     fn defaults() {
         let c = Config::validate(raw("http://localhost:8000/")).unwrap();
         assert_eq!(c.base_url, "http://localhost:8000");
+        // Trimmed once here: `url::join` takes the base as `Config` holds it.
+        let api = Config::validate(raw("http://localhost:8000/api//")).unwrap();
+        assert_eq!(
+            crate::core::url::join(&api.base_url, "/auth/login"),
+            "http://localhost:8000/api/auth/login"
+        );
         assert_eq!(c.protocol, Protocol::Json);
         assert_eq!(c.storage, StorageKind::Local);
         assert_eq!(c.session_key(), "auth-wasm:session");

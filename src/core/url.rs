@@ -194,12 +194,14 @@ fn is_ipv4(host: &str) -> bool {
 }
 
 /// `base` joined with an endpoint path (`/auth/login`) or used as-is for an absolute URL.
+/// `base` is `Config::base_url`, which has no trailing slash (`Config` trims them once,
+/// not every join).
 pub fn join(base: &str, path: &str) -> String {
     // `scan` itself: its offset, not `find`'s `Option` answered through memory.
     if scan(path, "://") != NOT_FOUND {
         return path.to_owned();
     }
-    let mut out = trim_end_slashes(base).to_owned();
+    let mut out = base.to_owned();
     if !path.starts_with("/") {
         out.push('/');
     }
@@ -347,7 +349,7 @@ mod tests {
 
     #[test]
     fn joins_paths() {
-        assert_eq!(join("http://a/", "/auth/login"), "http://a/auth/login");
+        assert_eq!(join("http://a", "/auth/login"), "http://a/auth/login");
         assert_eq!(join("http://a/api", "token"), "http://a/api/token");
         assert_eq!(join("http://a", "https://b/x"), "https://b/x");
     }
