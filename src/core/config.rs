@@ -195,7 +195,8 @@ impl<'a> RawConfig<'a> {
             Some(_) => return Err(wrong_pairs("fields")),
         };
         for (name, v) in members {
-            let Some(path) = v.as_str() else {
+            // Matched, not `as_str()`: its `Option` is answered through memory.
+            let Json::Str(path) = v else {
                 return Err(wrong_pairs("fields"));
             };
             fields.push((name.clone(), path.to_owned()));
