@@ -1,5 +1,5 @@
-//! The constructor's options, validated. The shell reads the JS object into
-//! `RawConfig` (plain values); every rule lives here.
+//! The constructor's options, validated. The shell passes the JS object as
+//! `JSON.stringify` wrote it (`Config::from_json`); every rule lives here.
 
 use crate::prelude::*;
 
@@ -103,10 +103,10 @@ impl Endpoints {
     }
 }
 
-/// What the JS caller passed, before validation, borrowed from the parsed options:
+/// Options as plain values, for other modules' tests and the fuzz target
+/// (`Config::validate`); the package reads the options object itself (`Options`).
 /// `validate` judges each option where `Config` has it and copies what it keeps, once.
-/// The options other modules' tests do not build are kept as given (`&Json`): read
-/// here and judged there, each cost the wasm a second match.
+/// The options other modules' tests do not build are kept as given (`&Json`).
 #[derive(Debug, Clone, Default)]
 pub struct RawConfig<'a> {
     pub base_url: Option<&'a str>,
@@ -170,15 +170,45 @@ pub struct Config {
     pub fields: Fields,
 }
 
-impl<'a> RawConfig<'a> {
-    /// The parsed options object (`JSON.stringify`'s text). Absent or null members
-    /// take their defaults; `fields` of the wrong shape is refused here (it is copied
-    /// into pairs), every other wrong member by `validate`.
-    pub fn from_json(value: &'a Json) -> Result<RawConfig<'a>, AuthError> {
-        // `fields`: an object of texts, or one refusal. A loop, not
-        // `collect::<Result<..>>`: that adapter costs half a KB of wasm.
+/// Where `check` reads the options: the parsed options object (`Config::from_json`,
+/// the package's one path) or a `RawConfig` (other modules' tests, the fuzz target).
+/// `check` is generic over it, so the wasm links the object's reading alone: each
+/// option read where it is judged, no `RawConfig` written and read back (-69 B gzip).
+trait Options<'a>: Copy {
+    /// A text option (`baseUrl`, `protocol`, `storage`, `refreshTransport`).
+    fn text(self, key: &str) -> Option<&'a str>;
+    /// Any other option, as given.
+    fn value(self, key: &str) -> Option<&'a Json>;
+    /// `retry.baseDelay` and `retry.maxDelay`.
+    fn retry(self) -> (Option<&'a Json>, Option<&'a Json>);
+    /// `fields` as (name, path) pairs, or its one refusal when it is of the wrong shape.
+    fn fields(self) -> Result<Vec<(String, String)>, AuthError>;
+}
+
+/// The options object (`JSON.stringify`'s text, parsed). Absent or null members take
+/// their defaults; a wrong member is refused by `check`.
+impl<'a> Options<'a> for &'a Json {
+    fn text(self, key: &str) -> Option<&'a str> {
+        text(self, key)
+    }
+
+    fn value(self, key: &str) -> Option<&'a Json> {
+        present(self, key)
+    }
+
+    fn retry(self) -> (Option<&'a Json>, Option<&'a Json>) {
+        // One match for both members, not a closure or `and_then(..)`: a function each.
+        match present(self, "retry") {
+            Some(retry) => (retry.get("baseDelay"), retry.get("maxDelay")),
+            None => (None, None),
+        }
+    }
+
+    fn fields(self) -> Result<Vec<(String, String)>, AuthError> {
+        // An object of texts, or one refusal. A loop, not `collect::<Result<..>>`:
+        // that adapter costs half a KB of wasm.
         let mut fields = Vec::new();
-        let members: &[(String, Json)] = match present(value, "fields") {
+        let members: &[(String, Json)] = match present(self, "fields") {
             None => &[],
             Some(Json::Obj(members)) => members,
             Some(_) => return Err(wrong_pairs("fields")),
@@ -190,34 +220,48 @@ impl<'a> RawConfig<'a> {
             };
             fields.push((name.clone(), path.to_owned()));
         }
-        // One match for both members, not a closure or `and_then(..)`: a function each.
-        let (retry_base_delay, retry_max_delay) = match present(value, "retry") {
-            Some(retry) => (retry.get("baseDelay"), retry.get("maxDelay")),
-            None => (None, None),
-        };
-        Ok(RawConfig {
-            base_url: text(value, "baseUrl"),
-            protocol: text(value, "protocol"),
-            storage: text(value, "storage"),
-            storage_key: present(value, "storageKey"),
-            refresh_margin: present(value, "refreshMargin"),
-            leeway: present(value, "leeway"),
-            retry_base_delay,
-            retry_max_delay,
-            lock_timeout: present(value, "lockTimeout"),
-            timeout: present(value, "timeout"),
-            refresh_transport: text(value, "refreshTransport"),
-            dpop: present(value, "dpop"),
-            allowed_origins: present(value, "allowedOrigins"),
-            endpoints: present(value, "endpoints"),
-            fields,
-        })
+        Ok(fields)
+    }
+}
+
+/// The options as other modules' tests and the fuzz target build them.
+impl<'a> Options<'a> for &RawConfig<'a> {
+    fn text(self, key: &str) -> Option<&'a str> {
+        match key {
+            "baseUrl" => self.base_url,
+            "protocol" => self.protocol,
+            "storage" => self.storage,
+            "refreshTransport" => self.refresh_transport,
+            _ => None,
+        }
+    }
+
+    fn value(self, key: &str) -> Option<&'a Json> {
+        match key {
+            "storageKey" => self.storage_key,
+            "refreshMargin" => self.refresh_margin,
+            "leeway" => self.leeway,
+            "lockTimeout" => self.lock_timeout,
+            "timeout" => self.timeout,
+            "dpop" => self.dpop,
+            "allowedOrigins" => self.allowed_origins,
+            "endpoints" => self.endpoints,
+            _ => None,
+        }
+    }
+
+    fn retry(self) -> (Option<&'a Json>, Option<&'a Json>) {
+        (self.retry_base_delay, self.retry_max_delay)
+    }
+
+    fn fields(self) -> Result<Vec<(String, String)>, AuthError> {
+        Ok(self.fields.clone())
     }
 }
 
 /// The member `key` of the options, None when absent or null. Functions, not
-/// closures in `from_json`: a closure read the options through its environment (a
-/// pointer to the stack slot holding them), `text` through `present`'s (-32 B gzip).
+/// closures: a closure read the options through its environment (a pointer to the
+/// stack slot holding them), `text` through `present`'s (-32 B gzip).
 fn present<'a>(options: &'a Json, key: &str) -> Option<&'a Json> {
     options.get(key).filter(|v| !matches!(v, Json::Null))
 }
@@ -297,7 +341,7 @@ impl Config {
                 "AuthClient needs a config object with baseUrl",
             ));
         };
-        RawConfig::from_json(value).and_then(Config::validate)
+        Config::check(value)
     }
 
     pub fn validate(raw: RawConfig) -> Result<Config, AuthError> {
@@ -306,15 +350,16 @@ impl Config {
         Config::check(&raw)
     }
 
-    fn check(raw: &RawConfig) -> Result<Config, AuthError> {
-        // `raw` is read in place, never moved from.
+    fn check<'a>(raw: impl Options<'a>) -> Result<Config, AuthError> {
+        // `fields` of the wrong shape is reported first (it is copied into pairs).
+        let pairs = raw.fields()?;
         // Absent or empty, it is no absolute URL either: one refusal says what it must be.
-        let base_url = trim(raw.base_url.unwrap_or(""));
+        let base_url = trim(raw.text("baseUrl").unwrap_or(""));
         let Some(base_origin) = origin_of(base_url) else {
             return Err(AuthError::config("baseUrl must be an absolute http(s) URL"));
         };
         require_https(&base_origin, "baseUrl")?;
-        let protocol = match raw.protocol {
+        let protocol = match raw.text("protocol") {
             None | Some("json") => Protocol::Json,
             Some("oauth2-password") => Protocol::OAuth2Password,
             Some("better-auth") => Protocol::BetterAuth,
@@ -324,7 +369,7 @@ impl Config {
                 ))
             }
         };
-        let storage = match raw.storage {
+        let storage = match raw.text("storage") {
             None | Some("local") => StorageKind::Local,
             Some("session") => StorageKind::Session,
             Some("memory") => StorageKind::Memory,
@@ -335,12 +380,12 @@ impl Config {
             }
         };
         // Next to storage, as in `Config` (and before anything below owns memory).
-        let storage_key = match raw.storage_key {
+        let storage_key = match raw.value("storageKey") {
             None => "auth-wasm",
             Some(Json::Str(key)) if !key.is_empty() => key,
             Some(_) => return Err(AuthError::config("storageKey must be a non-empty string")),
         };
-        let refresh_cookie = match raw.refresh_transport {
+        let refresh_cookie = match raw.text("refreshTransport") {
             None | Some("body") => false,
             Some("cookie") if protocol == Protocol::Json => true,
             Some("cookie") => {
@@ -354,7 +399,7 @@ impl Config {
                 ))
             }
         };
-        let dpop = match raw.dpop {
+        let dpop = match raw.value("dpop") {
             None => false,
             Some(Json::Bool(on)) => *on,
             Some(_) => return Err(AuthError::config("dpop must be true or false")),
@@ -371,7 +416,7 @@ impl Config {
         allowed_origins.push(base_origin);
         // One refusal for a value that is no list, an item that is no text and one that
         // is no absolute http(s) URL: what the list must be.
-        let origins: &[Json] = match raw.allowed_origins {
+        let origins: &[Json] = match raw.value("allowedOrigins") {
             None => &[],
             Some(Json::Arr(items)) => items,
             Some(_) => return Err(wrong_origins()),
@@ -388,7 +433,7 @@ impl Config {
             // a second `[String]` search.
             allowed_origins.push(origin);
         }
-        let members: &[(String, Json)] = match raw.endpoints {
+        let members: &[(String, Json)] = match raw.value("endpoints") {
             None => &[],
             Some(Json::Obj(members)) => members,
             Some(_) => return Err(wrong_pairs("endpoints")),
@@ -433,29 +478,26 @@ impl Config {
             slot.push_str(path);
         }
         // Better Auth's answers have one shape (its session token and `{token}`).
-        if protocol == Protocol::BetterAuth && !raw.fields.is_empty() {
+        if protocol == Protocol::BetterAuth && !pairs.is_empty() {
             return Err(AuthError::config(
                 "fields works with protocol \"json\" or \"oauth2-password\"",
             ));
         }
-        let fields = Fields::from_pairs(&raw.fields)?;
+        let fields = Fields::from_pairs(&pairs)?;
         // The numbers last, where their refusals are reported (after every option
         // before them in `Config`): checked first, their error had to be kept alive
         // across every other refusal.
-        let refresh_margin = seconds(raw.refresh_margin, 60.0, "refreshMargin")?;
-        let leeway = seconds(raw.leeway, 30.0, "leeway")?;
+        let refresh_margin = seconds(raw.value("refreshMargin"), 60.0, "refreshMargin")?;
+        let leeway = seconds(raw.value("leeway"), 30.0, "leeway")?;
+        let (retry_base_delay, retry_max_delay) = raw.retry();
         let base_ms = millis(
-            raw.retry_base_delay,
+            retry_base_delay,
             Backoff::default().base_ms,
             "retry.baseDelay",
         )?;
-        let cap_ms = millis(
-            raw.retry_max_delay,
-            Backoff::default().cap_ms,
-            "retry.maxDelay",
-        )?;
-        let lock_timeout_ms = millis(raw.lock_timeout, 10_000.0, "lockTimeout")?;
-        let timeout_ms = millis(raw.timeout, 15_000.0, "timeout")?;
+        let cap_ms = millis(retry_max_delay, Backoff::default().cap_ms, "retry.maxDelay")?;
+        let lock_timeout_ms = millis(raw.value("lockTimeout"), 10_000.0, "lockTimeout")?;
+        let timeout_ms = millis(raw.value("timeout"), 15_000.0, "timeout")?;
         Ok(Config {
             base_url: trim_end_slashes(base_url).to_owned(),
             protocol,
@@ -884,6 +926,122 @@ mod tests {
             },
         ] {
             assert_eq!(Config::validate(r).unwrap_err().code, ErrorCode::Config);
+        }
+    }
+
+    #[test]
+    fn a_raw_config_is_read_as_the_options_object() {
+        // Each option `check` reads by its key, set wrong in a `RawConfig`: refused as
+        // in the options object (the key matched to its field).
+        let wrong = Json::Str("x".into());
+        for (r, message) in [
+            (
+                RawConfig {
+                    base_url: None,
+                    ..raw("")
+                },
+                "baseUrl must be an absolute http(s) URL",
+            ),
+            (
+                RawConfig {
+                    protocol: Some("x"),
+                    ..raw("http://localhost")
+                },
+                "protocol must be \"json\", \"oauth2-password\" or \"better-auth\"",
+            ),
+            (
+                RawConfig {
+                    storage: Some("x"),
+                    ..raw("http://localhost")
+                },
+                "storage must be \"local\", \"session\" or \"memory\"",
+            ),
+            (
+                RawConfig {
+                    storage_key: Some(&Json::Null),
+                    ..raw("http://localhost")
+                },
+                "storageKey must be a non-empty string",
+            ),
+            (
+                RawConfig {
+                    refresh_transport: Some("x"),
+                    ..raw("http://localhost")
+                },
+                "refreshTransport must be \"body\" or \"cookie\"",
+            ),
+            (
+                RawConfig {
+                    dpop: Some(&wrong),
+                    ..raw("http://localhost")
+                },
+                "dpop must be true or false",
+            ),
+            (
+                RawConfig {
+                    allowed_origins: Some(&wrong),
+                    ..raw("http://localhost")
+                },
+                "allowedOrigins must be an array of http(s) origins",
+            ),
+            (
+                RawConfig {
+                    endpoints: Some(&wrong),
+                    ..raw("http://localhost")
+                },
+                "endpoints must be an object of paths",
+            ),
+            (
+                RawConfig {
+                    fields: vec![("x".into(), "y".into())],
+                    ..raw("http://localhost")
+                },
+                "fields keys are accessToken, refreshToken, expiresIn, user and refreshBody",
+            ),
+            (
+                RawConfig {
+                    refresh_margin: Some(&wrong),
+                    ..raw("http://localhost")
+                },
+                "refreshMargin must be 0 to 86400 seconds",
+            ),
+            (
+                RawConfig {
+                    leeway: Some(&wrong),
+                    ..raw("http://localhost")
+                },
+                "leeway must be 0 to 86400 seconds",
+            ),
+            (
+                RawConfig {
+                    retry_base_delay: Some(&wrong),
+                    ..raw("http://localhost")
+                },
+                "retry.baseDelay must be 0 to 3600000 milliseconds",
+            ),
+            (
+                RawConfig {
+                    retry_max_delay: Some(&wrong),
+                    ..raw("http://localhost")
+                },
+                "retry.maxDelay must be 0 to 3600000 milliseconds",
+            ),
+            (
+                RawConfig {
+                    lock_timeout: Some(&wrong),
+                    ..raw("http://localhost")
+                },
+                "lockTimeout must be 0 to 3600000 milliseconds",
+            ),
+            (
+                RawConfig {
+                    timeout: Some(&wrong),
+                    ..raw("http://localhost")
+                },
+                "timeout must be 0 to 3600000 milliseconds",
+            ),
+        ] {
+            assert_eq!(Config::validate(r).unwrap_err().message, message);
         }
     }
 
