@@ -175,7 +175,8 @@ pub struct Config {
 /// `check` is generic over it, so the wasm links the object's reading alone: each
 /// option read where it is judged, no `RawConfig` written and read back (-69 B gzip).
 trait Options<'a>: Copy {
-    /// A text option (`baseUrl`, `protocol`, `storage`, `refreshTransport`), or
+    /// A text option (`baseUrl`, `protocol`, `storage`, `storageKey`,
+    /// `refreshTransport`), or
     /// `default` when it is absent.
     fn text(self, key: &str, default: &'static str) -> &'a str;
     /// Any other option, as given.
@@ -237,6 +238,7 @@ impl<'a> Options<'a> for &RawConfig<'a> {
             "protocol" => self.protocol,
             "storage" => self.storage,
             "refreshTransport" => self.refresh_transport,
+            "storageKey" => return as_text(self.storage_key, default),
             _ => None,
         };
         text.unwrap_or(default)
@@ -244,7 +246,6 @@ impl<'a> Options<'a> for &RawConfig<'a> {
 
     fn value(self, key: &str) -> Option<&'a Json> {
         match key {
-            "storageKey" => self.storage_key,
             "refreshMargin" => self.refresh_margin,
             "leeway" => self.leeway,
             "lockTimeout" => self.lock_timeout,
@@ -277,7 +278,12 @@ fn present<'a>(options: &'a Json, key: &str) -> Option<&'a Json> {
 /// is no text reads as the empty text, which `check` refuses for each text option
 /// saying what it must be: one refusal per option, no `Result` per read.
 fn text<'a>(options: &'a Json, key: &str, default: &'a str) -> &'a str {
-    match present(options, key) {
+    as_text(present(options, key), default)
+}
+
+/// An option's value read as `text` reads it.
+fn as_text<'a>(value: Option<&'a Json>, default: &'a str) -> &'a str {
+    match value {
         None => default,
         Some(Json::Str(s)) => s,
         Some(_) => "",
@@ -387,11 +393,11 @@ impl Config {
             }
         };
         // Next to storage, as in `Config` (and before anything below owns memory).
-        let storage_key = match raw.value("storageKey") {
-            None => "auth-wasm",
-            Some(Json::Str(key)) if !key.is_empty() => key,
-            Some(_) => return Err(AuthError::config("storageKey must be a non-empty string")),
-        };
+        // A text: one that is none reads as empty, refused as such.
+        let storage_key = raw.text("storageKey", "auth-wasm");
+        if storage_key.is_empty() {
+            return Err(AuthError::config("storageKey must be a non-empty string"));
+        }
         let refresh_cookie = match raw.text("refreshTransport", "body") {
             "body" => false,
             "cookie" if protocol == Protocol::Json => true,
