@@ -176,8 +176,7 @@ pub struct Config {
 /// option read where it is judged, no `RawConfig` written and read back (-69 B gzip).
 trait Options<'a>: Copy {
     /// A text option (`baseUrl`, `protocol`, `storage`, `storageKey`,
-    /// `refreshTransport`), or
-    /// `default` when it is absent.
+    /// `refreshTransport`), or `default` when it is absent.
     fn text(self, key: &str, default: &'static str) -> &'a str;
     /// Any other option, as given.
     fn value(self, key: &str) -> Option<&'a Json>;
