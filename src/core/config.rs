@@ -646,7 +646,8 @@ mod tests {
         let c = from_json(
             r#"{"baseUrl":"http://127.0.0.1:8000","protocol":"better-auth","storage":null,
                "refreshMargin":90,"allowedOrigins":["https://files.example.com"],
-               "endpoints":{"me":"/me"},"retry":{"baseDelay":500,"maxDelay":4000},"lockTimeout":2000}"#,
+               "endpoints":{"me":"/me"},"retry":{"baseDelay":500,"maxDelay":4000},"lockTimeout":2000,
+               "leeway":5,"dpop":false,"storageKey":"k","refreshTransport":"body"}"#,
         )
         .unwrap();
         assert_eq!(c.protocol, Protocol::BetterAuth);
@@ -656,6 +657,10 @@ mod tests {
         assert_eq!((c.backoff.base_ms, c.backoff.cap_ms), (500.0, 4000.0));
         assert_eq!(c.lock_timeout_ms, 2000.0);
         assert_eq!(c.timeout_ms, 15_000.0, "the default");
+        assert_eq!((c.leeway, c.storage_key.as_str()), (5, "k"));
+        assert!(!c.dpop && !c.refresh_cookie);
+        let timed = from_json(r#"{"baseUrl":"http://localhost","timeout":2500}"#).unwrap();
+        assert_eq!(timed.timeout_ms, 2500.0);
         assert!(c.bearer_allowed("https://files.example.com/x"));
     }
 
