@@ -453,12 +453,10 @@ impl Config {
         let mut endpoints = Endpoints::defaults(protocol);
         for (op, path) in members {
             // One refusal for a value that is no text and an empty one (no path either).
-            let Json::Str(path) = path else {
-                return Err(wrong_pairs("endpoints"));
+            let path = match path {
+                Json::Str(path) if !path.is_empty() => path,
+                _ => return Err(wrong_pairs("endpoints")),
             };
-            if path.is_empty() {
-                return Err(wrong_pairs("endpoints"));
-            }
             // The slot chosen first, then one assignment (one drop of the default it
             // replaces, not one per key).
             let slot = match op.as_str() {
