@@ -48,10 +48,11 @@ pub fn origin_of(url: &str) -> Option<String> {
     }
     // Its bytes: no `str::get` (and its char boundary check) for ASCII compared as such.
     let scheme = url.as_bytes().get(..at)?;
+    // The default ports 443 and 80 as `port_number` reads them.
     let (prefix, default_port) = if scheme.eq_ignore_ascii_case(b"https") {
-        ("https://", "443")
+        ("https://", 1443)
     } else if scheme.eq_ignore_ascii_case(b"http") {
-        ("http://", "80")
+        ("http://", 180)
     } else {
         return None;
     };
@@ -66,54 +67,67 @@ pub fn origin_of(url: &str) -> Option<String> {
         }
         end += 1;
     }
-    let (host, port) = split_host_port(url.get(start..end)?)?;
-    let mut origin = String::from(prefix);
-    origin.push_str(host);
-    origin.make_ascii_lowercase();
-    if let Some(port) = port.filter(|p| *p != default_port) {
-        origin.push(':');
-        origin.push_str(port);
+    let host_port = url.get(start..end)?;
+    let kept = split_host_port(host_port, default_port);
+    if kept == 0 {
+        return None;
     }
+    // The authority as written, less a default port: no host and port taken apart
+    // and put back together with a `:` (two `str::get`s and a `push(char)` fewer).
+    let mut origin = String::from(prefix);
+    origin.push_str(host_port.get(0..kept)?);
+    origin.make_ascii_lowercase();
     Some(origin)
 }
 
-/// The host (non-empty; an IPv6 literal with its brackets) and the port, if any.
-fn split_host_port(host_port: &str) -> Option<(&str, Option<&str>)> {
-    let end = host_end(host_port);
-    // `0..end`, and `n..len` below: every `str::get` of the crate takes a `Range`, so the
-    // wasm has that form alone, not also a `RangeTo` (61 B) and a `RangeFrom` (80 B) one.
-    let host = host_port.get(0..end)?;
-    if host.is_empty() {
-        return None;
-    }
+/// How much of `host[:port]` an origin keeps: all of it, or the host alone when the
+/// port is the scheme's `default_port`. 0 (no origin keeps nothing) when the host is
+/// empty (an IPv6 literal's brackets included) or the port is not 1 to 5 digits. An
+/// offset with a sentinel, not an `Option`: that is answered through memory.
+///
+/// The port is read as bytes, and the caller takes the kept part by one `str::get`
+/// of a `Range` (`0..kept`): every `str::get` of the crate takes a `Range`, so the wasm
+/// has that form alone, not also a `RangeTo` (61 B) and a `RangeFrom` (80 B) one.
+fn split_host_port(host_port: &str, default_port: u32) -> usize {
+    let b = host_port.as_bytes();
+    let end = host_end(b);
     // The byte after the host matched, not `strip_prefix(":")`: no `strip_prefix` in
     // the wasm for this and `is_trustworthy_origin` (nor `encode_utf8_raw`, for a `char`).
-    match host_port.as_bytes().get(end) {
-        None => Some((host, None)),
-        Some(b':') => {
-            let port = host_port.get(end + 1..host_port.len())?;
-            valid_port(port).then_some((host, Some(port)))
-        }
-        Some(_) => None,
+    match b.get(end) {
+        None => end,
+        Some(b':') if end > 0 => match port_number(b, end + 1) {
+            0 => 0,
+            port if port == default_port => end,
+            _ => b.len(),
+        },
+        Some(_) => 0,
     }
 }
 
-fn valid_port(port: &str) -> bool {
-    let mut i = 0;
-    while let Some(b) = port.as_bytes().get(i).copied() {
-        if !b.is_ascii_digit() {
-            return false;
+/// The port's digits (from `at` in `b` to its end) read after a leading 1: `443` is
+/// 1443, `0443` 10443, one number per text, so that a port is the scheme's default as
+/// written (leading zeros count, as before) when the numbers are equal; no slice
+/// comparison linked for it. 0 when the port is not 1 to 5 digits.
+fn port_number(b: &[u8], mut at: usize) -> u32 {
+    let mut n = 1;
+    while let Some(&digit) = b.get(at) {
+        if !digit.is_ascii_digit() || n >= 100_000 {
+            return 0;
         }
-        i += 1;
+        n = n * 10 + u32::from(digit - b'0');
+        at += 1;
     }
-    (1..=5).contains(&i)
+    if n < 10 {
+        0
+    } else {
+        n
+    }
 }
 
 /// Where the host of `host[:port]` ends: after an IPv6 literal's `]` (0, no host,
 /// when it is not closed), else at the first `:` or the end. An offset, not an
 /// `Option`: that is answered through memory.
-fn host_end(host_port: &str) -> usize {
-    let b = host_port.as_bytes();
+fn host_end(b: &[u8]) -> usize {
     let literal = b.first().copied() == Some(b'[');
     let stop = if literal { b']' } else { b':' };
     // One loop for both forms; `get` by the caller, not indexing: no panic path (and
@@ -143,9 +157,12 @@ pub fn is_trustworthy_origin(origin: &str) -> bool {
     if !origin.starts_with(HTTP) {
         return false;
     }
-    // `..len` and `0..`: one `str::get` form (see `split_host_port`).
-    let host_port = origin.get(HTTP.len()..origin.len()).unwrap_or_default();
-    let host = host_port.get(0..host_end(host_port)).unwrap_or(host_port);
+    // The host's end found in the bytes after the scheme, the host then taken by one
+    // `str::get` (a `Range`: one form, see `split_host_port`).
+    let after_scheme = origin.as_bytes().get(HTTP.len()..).unwrap_or_default();
+    let host = origin
+        .get(HTTP.len()..HTTP.len() + host_end(after_scheme))
+        .unwrap_or_default();
     // A match, not `host == "localhost"`: no `<&str as PartialEq<&str>>` call per text.
     match host {
         "localhost" | "[::1]" => true,
@@ -177,13 +194,17 @@ fn is_ipv4(host: &str) -> bool {
 }
 
 /// `base` joined with an endpoint path (`/auth/login`) or used as-is for an absolute URL.
+/// `base` is `Config::base_url`, which has no trailing slash (`Config` trims them once,
+/// not every join).
 pub fn join(base: &str, path: &str) -> String {
     // `scan` itself: its offset, not `find`'s `Option` answered through memory.
     if scan(path, "://") != NOT_FOUND {
         return path.to_owned();
     }
-    let mut out = trim_end_slashes(base).to_owned();
-    if !path.starts_with("/") {
+    let mut out = base.to_owned();
+    // Its first byte matched: no `str::starts_with` call (nor `!= Some(&b'/')`, which
+    // linked `Option`'s `PartialEq`: +75 B gzip).
+    if !matches!(path.as_bytes().first(), Some(b'/')) {
         out.push('/');
     }
     out.push_str(path);
@@ -227,6 +248,19 @@ mod tests {
             origin_of("http://h:00080/").as_deref(),
             Some("http://h:00080")
         );
+        // A port is dropped when it is the scheme's default as written: leading
+        // zeros keep it, another scheme's default is kept.
+        for (url, origin) in [
+            ("http://h:080", "http://h:080"),
+            ("https://h:0443/", "https://h:0443"),
+            ("https://h:80", "https://h:80"),
+            ("http://h:443", "http://h:443"),
+            ("HTTPS://H:443#x", "https://h"),
+            ("http://h:99999", "http://h:99999"),
+            ("http://h:0", "http://h:0"),
+        ] {
+            assert_eq!(origin_of(url).as_deref(), Some(origin), "{url}");
+        }
         assert_eq!(
             origin_of("http://[::1]:3000/").as_deref(),
             Some("http://[::1]:3000")
@@ -254,6 +288,9 @@ mod tests {
             "http://h:x",
             "http://h:",
             "http://h:123456",
+            "http://h:000080",
+            "http://[::1]x",
+            "http://[::1]:",
             "http://h:8o",
             "http://[::1",
         ] {
@@ -314,7 +351,7 @@ mod tests {
 
     #[test]
     fn joins_paths() {
-        assert_eq!(join("http://a/", "/auth/login"), "http://a/auth/login");
+        assert_eq!(join("http://a", "/auth/login"), "http://a/auth/login");
         assert_eq!(join("http://a/api", "token"), "http://a/api/token");
         assert_eq!(join("http://a", "https://b/x"), "https://b/x");
     }
