@@ -404,7 +404,11 @@ pub fn call_handle(
         },
         op::USABLE => e.usable_token(x).unwrap_or_default(),
         op::BEARER_ALLOWED => flag(e.bearer_allowed(a)),
-        op::REFRESH_TOKEN => e.refresh_token(x).unwrap_or_else(failure),
+        // Matches, not `unwrap_or_else(failure)`: its monomorph was a function of its own.
+        op::REFRESH_TOKEN => match e.refresh_token(x) {
+            Ok(token) => token,
+            Err(err) => failure(err),
+        },
         op::SUPERSEDED => flag(e.superseded(a)),
         // The failure the shell met (`a`: its code, "" for none; `n`: its
         // Retry-After in seconds, 0 for none), never the engine's last error: a
@@ -427,7 +431,10 @@ pub fn call_handle(
         op::POSTPONED => e.postponed(x).unwrap_or_default(),
         op::REFRESH_NOW => flag(e.refresh_now(x, page(a))),
         op::CURRENT => e.bearer(Credential::Access).unwrap_or_default(),
-        op::CLAIMS => e.claims().unwrap_or_else(failure),
+        op::CLAIMS => match e.claims() {
+            Ok(claims) => claims,
+            Err(err) => failure(err),
+        },
         // The claims of a proof (`a`: method, `b`: url, `c`: jti, `d`: ath or ""),
         // "" when `b` is no absolute http(s) URL.
         op::DPOP_CLAIMS => e.dpop.claims(a, b, c, x, opt(d)).unwrap_or_default(),
