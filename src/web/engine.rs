@@ -25,8 +25,9 @@ use crate::core::social::Returned;
 /// A request as JSON text: `{"id","method","url","type"?,"body"?,"bearer"?,"cookie"?,"link"?}`;
 /// `id` names it in the answer (`REPLY`); `cookie`: send credentials and the CSRF
 /// header (the refresh token is a cookie); `link`: a link's callback, the signed-in
-/// user's call. The shell needs no other part of the request's kind.
-fn request_text(issued: &Issued, cookie: bool) -> String {
+/// user's call. The shell needs no other part of the request's kind. Taken by value: the
+/// request is dropped here, not at each of the two callers.
+fn request_text(issued: Issued, cookie: bool) -> String {
     let out = &issued.out;
     let r = &out.request;
     let mut text = Object::new();
@@ -387,7 +388,7 @@ pub fn call_handle(
                 Ok(Answer::LogIn) => "login".to_owned(),
                 Ok(Answer::Mfa) => "mfa".to_owned(),
                 Ok(Answer::Text(text)) => text,
-                Ok(Answer::Next(next)) => [">", &request_text(&next, cookie)].concat(),
+                Ok(Answer::Next(next)) => [">", &request_text(next, cookie)].concat(),
                 Err(err) => failure(err),
             }
         }
@@ -520,7 +521,7 @@ fn request_op(
         _ => return None,
     };
     Some(match issued {
-        Ok(issued) => request_text(&issued, e.cfg.refresh_cookie),
+        Ok(issued) => request_text(issued, e.cfg.refresh_cookie),
         Err(err) => failure(err),
     })
 }
