@@ -110,7 +110,9 @@ impl Session {
         Ok(session)
     }
 
-    /// Expired at `now`, tolerating `leeway` seconds.
+    /// Expired at `now`, tolerating `leeway` seconds. Out of line: it was written out
+    /// at each of its callers (access, the usable token, postponed, the status).
+    #[inline(never)]
     pub fn is_expired(&self, now: Millis, leeway: i64) -> bool {
         self.expires_at
             .is_some_and(|exp| now >= exp + leeway as f64 * 1000.0)
