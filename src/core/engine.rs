@@ -294,7 +294,7 @@ impl Engine {
         self.exchanging = None;
         self.mfa = None;
         let request = protocol::login_request(&self.cfg, key, identifier, password);
-        Ok(self.issue_request(Kind::SignIn(Op::Login), request))
+        self.issue_request(Kind::SignIn(Op::Login), request)
     }
 
     /// The sign-up request for `{email, password, name?}`.
@@ -310,7 +310,7 @@ impl Engine {
         };
         self.exchanging = None;
         match protocol::register_request(&self.cfg, email, password, name) {
-            Ok(r) => Ok(self.issue_request(Kind::SignIn(Op::Register), r)),
+            Ok(r) => self.issue_request(Kind::SignIn(Op::Register), r),
             Err(e) => self.fail(e),
         }
     }
@@ -424,7 +424,7 @@ impl Engine {
             _ => protocol::mfa_request(&self.cfg, challenge, recovery, code),
         };
         match request {
-            Some(request) => Ok(self.issue_request(Kind::Mfa, request)),
+            Some(request) => self.issue_request(Kind::Mfa, request),
             None => self.fail(AuthError::config(
                 "Two-factor sign-in needs the json protocol's mfa endpoint",
             )),
@@ -735,7 +735,7 @@ impl Engine {
             self.mfa = None;
         }
         match social::start_request(&self.cfg, provider, redirect_to, challenge, state, link) {
-            Ok(request) => Ok(self.issue_request(Kind::SocialStart, request)),
+            Ok(request) => self.issue_request(Kind::SocialStart, request),
             Err(e) => self.fail(e),
         }
     }
@@ -765,7 +765,13 @@ impl Engine {
                 } else {
                     Kind::SignIn(Op::Social)
                 };
-                Ok(Some(self.issue_request(kind, request)))
+                Ok(Some(self.issue(
+                    kind,
+                    Outgoing {
+                        request,
+                        bearer: None,
+                    },
+                )))
             }
             Err(e) => self.fail(e),
         }
@@ -779,7 +785,7 @@ impl Engine {
             return self.fail(not_signed_in());
         }
         match account::request(&self.cfg, op) {
-            Ok(request) => Ok(self.issue_request(Kind::Account(op.blank()), request)),
+            Ok(request) => self.issue_request(Kind::Account(op.blank()), request),
             Err(e) => self.fail(e),
         }
     }
@@ -815,7 +821,7 @@ impl Engine {
             Kind::Passkey(op.answer())
         };
         match passkey::request(&self.cfg, op) {
-            Ok(request) => Ok(self.issue_request(kind, request)),
+            Ok(request) => self.issue_request(kind, request),
             Err(e) => self.fail(e),
         }
     }
@@ -844,7 +850,7 @@ impl Engine {
             return self.fail(not_signed_in());
         }
         match protocol::sessions_request(&self.cfg, what) {
-            Some(request) => Ok(self.issue_request(Kind::Sessions(what.blank()), request)),
+            Some(request) => self.issue_request(Kind::Sessions(what.blank()), request),
             None => self.fail(AuthError::config(
                 "Sessions need the json protocol's sessions endpoint",
             )),
