@@ -77,12 +77,6 @@ impl Session {
         user: Option<String>,
         now: Millis,
     ) -> Result<Session, AuthError> {
-        if access_token.is_empty() {
-            return Err(AuthError::new(
-                ErrorCode::InvalidToken,
-                "Empty access token",
-            ));
-        }
         let mut session = Session {
             access_token,
             refresh_token,
@@ -91,6 +85,14 @@ impl Session {
             claims: None,
             user,
         };
+        // Checked once the parts are one `Session`: both refusals drop it whole (the
+        // parts were dropped one by one here).
+        if session.access_token.is_empty() {
+            return Err(AuthError::new(
+                ErrorCode::InvalidToken,
+                "Empty access token",
+            ));
+        }
         if looks_like_jwt(&session.access_token) {
             // `jwt::decode` without its `sub`, which nothing here reads (and which the
             // wasm would copy and drop): the same judge, `decode_in_place`.
