@@ -798,13 +798,14 @@ impl Engine {
         reply: &Reply,
         local: Millis,
     ) -> Result<String, AuthError> {
-        match account::parse_answer(op, &Self::response(reply, local)) {
-            Ok(text) => {
-                self.set_error(None);
-                Ok(text)
-            }
-            Err(e) => self.fail(e),
-        }
+        // Recorded as it is (cleared, or the failure), then answered: the text not moved
+        // out of the `Result` and into another.
+        let answer = account::parse_answer(op, &Self::response(reply, local));
+        self.set_error(match &answer {
+            Ok(_) => None,
+            Err(e) => Some(e),
+        });
+        answer
     }
 
     // ---- passkeys ----------------------------------------------------------------------
@@ -834,13 +835,14 @@ impl Engine {
         reply: &Reply,
         local: Millis,
     ) -> Result<String, AuthError> {
-        match passkey::parse_answer(kind, &Self::response(reply, local)) {
-            Ok(text) => {
-                self.set_error(None);
-                Ok(text)
-            }
-            Err(e) => self.fail(e),
-        }
+        // Recorded as it is (cleared, or the failure), then answered: the text not moved
+        // out of the `Result` and into another.
+        let answer = passkey::parse_answer(kind, &Self::response(reply, local));
+        self.set_error(match &answer {
+            Ok(_) => None,
+            Err(e) => Some(e),
+        });
+        answer
     }
 
     // ---- sessions (devices) ---------------------------------------------------------------
