@@ -911,21 +911,25 @@ impl Engine {
     /// The `me` answer: the user as JSON text (`user_updated`); a revoked session
     /// signs out (`session_expired`).
     pub fn me_answer(&mut self, reply: &Reply, local: Millis) -> Result<String, AuthError> {
-        match protocol::parse_user(self.cfg.protocol, &Self::response(reply, local)) {
+        // Recorded as it is (cleared, or the failure), then answered, as the account's.
+        let answer = protocol::parse_user(self.cfg.protocol, &Self::response(reply, local));
+        match &answer {
             Ok(user) => {
                 if let Some(s) = self.session.as_mut() {
                     s.user = Some(user.clone());
                 }
-                self.set_error(None);
-                Ok(user)
             }
             Err(e) => {
                 if e.code == ErrorCode::SessionExpired {
                     self.sign_out(None);
                 }
-                self.fail(e)
             }
         }
+        self.set_error(match &answer {
+            Ok(_) => None,
+            Err(e) => Some(e),
+        });
+        answer
     }
 }
 
