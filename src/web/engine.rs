@@ -228,20 +228,30 @@ fn call_input(len: usize) -> usize {
     input.as_ptr() as usize
 }
 
-/// The arguments of `lens` bytes each, one after the other in the input buffer; one that
-/// does not fit or is no UTF-8 (js/engine.js writes neither) reads as "".
-fn args(lens: [u32; 4]) -> [&'static str; 4] {
-    let mut rest: &[u8] = input();
+/// The four arguments: the input buffer's first `len` bytes, split at each 0xFF (a byte
+/// UTF-8 never has; js/engine.js writes one after each argument, the buffer's end ends
+/// one too). One that is no UTF-8, or all of them when `len` is beyond the buffer
+/// (js/engine.js writes neither), reads as ""; a fifth and later part is not read.
+fn args(len: u32) -> [&'static str; 4] {
+    let bytes: &[u8] = input().get(..len as usize).unwrap_or_default();
     let mut args = [""; 4];
-    // A zip of the two arrays, not `lens.map(..)`: the array map's generic code (its
-    // `try_map` and drain) was linked for this one call.
-    for (arg, &len) in args.iter_mut().zip(&lens) {
-        let (bytes, tail) = rest.split_at_checked(len as usize).unwrap_or_default();
-        rest = tail;
-        *arg = utf8(bytes).unwrap_or_default();
+    // One pass over the bytes by index (no iterator adapters: their generic code).
+    let (mut which, mut start, mut end) = (0, 0, 0);
+    while end <= bytes.len() {
+        if bytes.get(end).is_none_or(|&b| b == ARG_END) {
+            if let (Some(arg), Some(part)) = (args.get_mut(which), bytes.get(start..end)) {
+                *arg = utf8(part).unwrap_or_default();
+            }
+            which += 1;
+            start = end + 1;
+        }
+        end += 1;
     }
     args
 }
+
+/// What ends each argument in the input buffer: a byte UTF-8 never has.
+const ARG_END: u8 = 0xFF;
 
 /// Keeps `answer` (dropping the one before) and answers where its address and length are.
 fn keep(answer: String) -> usize {
@@ -258,31 +268,25 @@ fn keep(answer: String) -> usize {
 /// their texts, no class in the glue.
 static ENGINES: Shared<Vec<Option<engine::Engine>>> = Shared::new(Vec::new());
 
-/// `call_handle` through the wasm's memory (js/engine.js): its strings `a`..`d` are the
-/// input buffer's first `la`, `lb`, `lc`, `ld` bytes. Answers the address of two u32s,
-/// the address and length of the answer's UTF-8, which stays until the next call; but
-/// INPUT answers the address of at least `n` bytes for that input (`call_input`), and
-/// SCRATCH the token buffer's address (`n` = 0) or length (src/web/functions.rs).
-#[allow(clippy::too_many_arguments)]
+/// `call_handle` through the wasm's memory (js/engine.js): `key` is the handle shifted
+/// left by 6 bits with the op in the low 6 (`handle << 6 | op`), its strings `a`..`d` the
+/// input buffer's first `len` bytes (`args`). Five arguments, not nine: wasm-bindgen's
+/// export wrapper writes every argument and three pointers for it to the stack and reads
+/// them back (its closure's captures), about 36 B gzip an argument. Answers the address
+/// of two u32s, the address and length of the answer's UTF-8, which stays until the next
+/// call; but INPUT answers the address of at least `n` bytes for that input
+/// (`call_input`), and SCRATCH the token buffer's address (`n` = 0) or length
+/// (src/web/functions.rs).
 #[wasm_bindgen(js_name = engineCall)]
-pub fn engine_call(
-    handle: u32,
-    op: u32,
-    n: u32,
-    x: f64,
-    y: f64,
-    la: u32,
-    lb: u32,
-    lc: u32,
-    ld: u32,
-) -> usize {
+pub fn engine_call(key: u32, n: u32, x: f64, y: f64, len: u32) -> usize {
+    let (handle, op) = (key >> 6, key & 63);
     if op == op::INPUT {
         return call_input(n as usize);
     }
     if op == op::SCRATCH {
         return if n == 0 { jwt_scratch() } else { MAX_TOKEN_LEN };
     }
-    let [a, b, c, d] = args([la, lb, lc, ld]);
+    let [a, b, c, d] = args(len);
     keep(call_handle(handle, op, n, x, y, a, b, c, d))
 }
 
