@@ -5,7 +5,7 @@
 
 use auth_wasm::core::jwt::MAX_TOKEN_LEN;
 use auth_wasm::web::engine::{call_handle, engine_call};
-use auth_wasm::web::functions::{decode_jwt, decode_jwt_scratch, is_expired};
+use auth_wasm::web::functions::{decode_jwt, is_expired};
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -30,6 +30,8 @@ const DPOP_CLEAR: u32 = 38;
 const FREE: u32 = 39;
 const INPUT: u32 = 40;
 const SCRATCH: u32 = 41;
+const EXPIRED: u32 = 42;
+const DECODE: u32 = 43;
 
 fn call(e: u32, op: u32, x: f64, y: f64, a: &str) -> String {
     call_handle(e, op, 0, x, y, a, "", "", "")
@@ -244,8 +246,8 @@ fn token_helpers_leave_the_payload_text_as_sent() {
 }
 
 /// What js/engine.js asks once for the token buffer: the op SCRATCH answers its address
-/// (`n` = 0) and its length, and a token written there is what `decodeJwtScratch` judges,
-/// its payload left at that address.
+/// (`n` = 0) and its length, and a token written there is what the ops DECODE (its
+/// payload left at that address) and EXPIRED judge.
 #[wasm_bindgen_test]
 fn the_token_buffer_is_where_scratch_says() {
     let at = engine_call(SCRATCH, 0, 0.0, 0.0, 0) as *mut u8;
@@ -257,10 +259,23 @@ fn the_token_buffer_is_where_scratch_says() {
     let token = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiI0MiJ9.sig";
     // SAFETY: SCRATCH answered a buffer of MAX_TOKEN_LEN bytes, longer than the token.
     unsafe { core::ptr::copy_nonoverlapping(token.as_ptr(), at, token.len()) };
-    let len = decode_jwt_scratch(token.len());
+    // No `exp`: never expired, whatever the time; nor is a leeway of NaN (none) a refusal.
+    let expired = |len: usize| engine_call(EXPIRED, len as u32, 1e15, f64::NAN, 0);
+    assert_eq!(expired(token.len()), 0);
+    // The answer as js/engine.js reads it (`| 0`): an i32.
+    let len = engine_call(DECODE, token.len() as u32, 0.0, 0.0, 0) as i32;
     assert_eq!(len, 12);
     let payload = unsafe { core::slice::from_raw_parts(at, 12) };
     assert_eq!(payload, br#"{"sub":"42"}"#);
+    // Decoded in place, the buffer now holds no token: malformed, so expired, and its
+    // decoding is the error's JSON (-1 - its length).
+    assert_eq!(expired(token.len()), 1);
+    let error = engine_call(DECODE, token.len() as u32, 0.0, 0.0, 0) as i32;
+    assert!(error < 0);
+    let text = unsafe { core::slice::from_raw_parts(at, (-1 - error) as usize) };
+    assert!(text.starts_with(br#"{"code":"invalid_token""#));
+    // Longer than the buffer: expired (malformed), as before.
+    assert_eq!(expired(MAX_TOKEN_LEN + 1), 1);
 }
 
 /// A refresh that failed in the shell (offline, a sibling tab's refresh that never

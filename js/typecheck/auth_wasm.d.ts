@@ -9,20 +9,14 @@
  * followed by a 255 byte. Answers the address of two u32s: the address and
  * length of the answer's UTF-8, kept until the next call; INPUT answers the address of at
  * least `n` bytes for the next call's strings; SCRATCH the token buffer's address (`n` =
- * 0) or its length in bytes. An argument left out is 0 (NaN for `x`, `y`): FREE, INPUT
+ * 0) or its length in bytes; EXPIRED and DECODE judge the token of `n` bytes there
+ * (js/ops.js). An argument left out is 0 (NaN for `x`, `y`): FREE, INPUT
  * and SCRATCH read none of the rest. */
 export function engineCall(key: number, n?: number, x?: number, y?: number, len?: number): number;
 
 /** The wasm's memory: added to the glue by scripts/lib/finish-package.mjs (the export
  * read in JS, not a wasm function). */
 export function engineMemory(): WebAssembly.Memory;
-
-/** Decodes the token of `len` bytes in the buffer: the payload's JSON text left at its
- * start and its length, or the AuthError's JSON there and -1 - its length. */
-export function decodeJwtScratch(len: number): number;
-
-/** Whether the token of `len` bytes in the buffer is expired at `nowMs`, allowing `leeway` seconds (NaN: none). */
-export function isExpiredScratch(len: number, leeway: number, nowMs: number): boolean;
 
 /** wasm-bindgen's async loader (web target), used by the ./slim entry's init(). */
 export default function init(options: {

@@ -7,7 +7,7 @@ use crate::prelude::*;
 
 use wasm_bindgen::prelude::*;
 
-use super::functions::jwt_scratch;
+use super::functions::{decode_jwt_scratch, is_expired_scratch, jwt_scratch};
 use super::Shared;
 use crate::core::account::AccountOp;
 use crate::core::config::Config;
@@ -94,6 +94,15 @@ mod op {
     /// Not the engine's either: `engine_call` answers where the token buffer starts
     /// (`n` = 0) or its length in bytes (else): two exports of their own cost more.
     pub const SCRATCH: u32 = 41;
+    /// Not the engine's either: `isExpired` for the token of `n` bytes in the token
+    /// buffer, at `x` (the device's clock) allowing `y` seconds (src/web/functions.rs):
+    /// 1 or 0. An op, not an export of its own: wasm-bindgen's wrapper of one costs its
+    /// arguments written to the stack and read back.
+    pub const EXPIRED: u32 = 42;
+    /// Not the engine's either: `decodeJwt` for the token of `n` bytes in the token
+    /// buffer (src/web/functions.rs): the payload's length, or -1 - the error's length
+    /// as a u32 (js/engine.js reads it back with `| 0`).
+    pub const DECODE: u32 = 43;
 }
 
 /// `which`: 0 verify email (`arg`: the token), 1 resend verification, 2 identities,
@@ -285,6 +294,12 @@ pub fn engine_call(key: u32, n: u32, x: f64, y: f64, len: u32) -> usize {
     }
     if op == op::SCRATCH {
         return if n == 0 { jwt_scratch() } else { MAX_TOKEN_LEN };
+    }
+    if op == op::EXPIRED {
+        return is_expired_scratch(n as usize, y, x).into();
+    }
+    if op == op::DECODE {
+        return decode_jwt_scratch(n as usize) as usize;
     }
     let [a, b, c, d] = args(len);
     keep(call_handle(handle, op, n, x, y, a, b, c, d))

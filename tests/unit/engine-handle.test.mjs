@@ -34,7 +34,6 @@ export function engineCall(key) {
   new DataView(memory.buffer).setUint32(1028, bytes.length, true);
   return 1024;
 }
-export const decodeJwtScratch = () => 0, isExpiredScratch = () => false;
 `,
 );
 const { engineOf, STATUS, call } = await import(path.join(dir, "engine.js"));
