@@ -251,10 +251,7 @@ fn token_helpers_leave_the_payload_text_as_sent() {
 #[wasm_bindgen_test]
 fn the_token_buffer_is_where_scratch_says() {
     let at = engine_call(SCRATCH, 0, 0.0, 0.0, 0) as *mut u8;
-    assert_eq!(
-        engine_call(SCRATCH, 1, 0.0, 0.0, 0),
-        MAX_TOKEN_LEN
-    );
+    assert_eq!(engine_call(SCRATCH, 1, 0.0, 0.0, 0), MAX_TOKEN_LEN);
     // {"alg":"HS256"} . {"sub":"42"} . sig
     let token = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiI0MiJ9.sig";
     // SAFETY: SCRATCH answered a buffer of MAX_TOKEN_LEN bytes, longer than the token.
@@ -412,7 +409,10 @@ fn dpop_decisions_cross_the_boundary() {
 /// each followed by 0xFF, the answer read where the engine says it is. `len`: the length
 /// passed instead of the bytes written.
 fn call_in_memory(handle: u32, op: u32, args: [&[u8]; 4], len: Option<u32>) -> String {
-    let input: Vec<u8> = args.iter().flat_map(|arg| [*arg, &[0xFF]].concat()).collect();
+    let input: Vec<u8> = args
+        .iter()
+        .flat_map(|arg| [*arg, &[0xFF]].concat())
+        .collect();
     let at = engine_call(INPUT, input.len() as u32, 0.0, 0.0, 0) as *mut u8;
     // SAFETY: INPUT gave at least the arguments' total length.
     unsafe { core::ptr::copy_nonoverlapping(input.as_ptr(), at, input.len()) };

@@ -801,10 +801,13 @@ impl Engine {
         // Recorded as it is (cleared, or the failure), then answered: the text not moved
         // out of the `Result` and into another.
         let answer = account::parse_answer(op, &Self::response(reply, local));
-        self.set_error(match &answer {
+        // A match: `answer.as_ref().err()` measured 24 B gzip larger over the three sites.
+        #[allow(clippy::manual_ok_err)]
+        let failed = match &answer {
             Ok(_) => None,
             Err(e) => Some(e),
-        });
+        };
+        self.set_error(failed);
         answer
     }
 
@@ -838,10 +841,13 @@ impl Engine {
         // Recorded as it is (cleared, or the failure), then answered: the text not moved
         // out of the `Result` and into another.
         let answer = passkey::parse_answer(kind, &Self::response(reply, local));
-        self.set_error(match &answer {
+        // A match: `answer.as_ref().err()` measured 24 B gzip larger over the three sites.
+        #[allow(clippy::manual_ok_err)]
+        let failed = match &answer {
             Ok(_) => None,
             Err(e) => Some(e),
-        });
+        };
+        self.set_error(failed);
         answer
     }
 
@@ -925,10 +931,13 @@ impl Engine {
                 }
             }
         }
-        self.set_error(match &answer {
+        // A match: `answer.as_ref().err()` measured 24 B gzip larger over the three sites.
+        #[allow(clippy::manual_ok_err)]
+        let failed = match &answer {
             Ok(_) => None,
             Err(e) => Some(e),
-        });
+        };
+        self.set_error(failed);
         answer
     }
 }
