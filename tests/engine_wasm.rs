@@ -259,18 +259,23 @@ fn the_token_buffer_is_where_scratch_says() {
     // No `exp`: never expired, whatever the time; nor is a leeway of NaN (none) a refusal.
     let expired = |len: usize| engine_call(EXPIRED, len as u32, 1e15, f64::NAN, 0);
     assert_eq!(expired(token.len()), 0);
+    // Judged in place (as js/engine.js, which writes the token before each op): written
+    // again. SAFETY: as above.
+    unsafe { core::ptr::copy_nonoverlapping(token.as_ptr(), at, token.len()) };
     // The answer as js/engine.js reads it (`| 0`): an i32.
     let len = engine_call(DECODE, token.len() as u32, 0.0, 0.0, 0) as i32;
     assert_eq!(len, 12);
     let payload = unsafe { core::slice::from_raw_parts(at, 12) };
     assert_eq!(payload, br#"{"sub":"42"}"#);
-    // Decoded in place, the buffer now holds no token: malformed, so expired, and its
-    // decoding is the error's JSON (-1 - its length).
-    assert_eq!(expired(token.len()), 1);
+    // Decoded in place, the buffer now holds no token: its decoding is the error's JSON
+    // (-1 - its length), and it is expired (malformed).
     let error = engine_call(DECODE, token.len() as u32, 0.0, 0.0, 0) as i32;
     assert!(error < 0);
     let text = unsafe { core::slice::from_raw_parts(at, (-1 - error) as usize) };
     assert!(text.starts_with(br#"{"code":"invalid_token""#));
+    // SAFETY: as above (11 bytes, fewer than the token's).
+    unsafe { core::ptr::copy_nonoverlapping(b"not.a.token".as_ptr(), at, 11) };
+    assert_eq!(expired(11), 1);
     // Longer than the buffer: expired (malformed), as before.
     assert_eq!(expired(MAX_TOKEN_LEN + 1), 1);
 }
