@@ -378,7 +378,7 @@ pub fn call_handle(
         }
         op::RESTORE => flag(e.restore(opt(a), x)),
         op::ADOPT => flag(e.adopt(opt(a), x)),
-        op::PERSISTED => e.persisted().unwrap_or_default(),
+        op::PERSISTED => e.persisted(),
         op::STATUS => e.status(x).as_str().to_owned(),
         op::VIEW => e.view(x),
         // FAIL records the failure the shell met, then answers it as ERROR does.
@@ -422,7 +422,7 @@ pub fn call_handle(
             Access::Expired(true) => "expired".to_owned(),
             Access::SignedOut | Access::Expired(false) => "none".to_owned(),
         },
-        op::USABLE => e.usable_token(x).unwrap_or_default(),
+        op::USABLE => e.usable_token(x),
         op::BEARER_ALLOWED => flag(e.bearer_allowed(a)),
         // Matches, not `unwrap_or_else(failure)`: its monomorph was a function of its own.
         op::REFRESH_TOKEN => match e.refresh_token(x) {
@@ -448,7 +448,7 @@ pub fn call_handle(
             };
             at.map(num).unwrap_or_default()
         }
-        op::POSTPONED => e.postponed(x).unwrap_or_default(),
+        op::POSTPONED => e.postponed(x),
         op::REFRESH_NOW => flag(e.refresh_now(x, page(a))),
         op::CURRENT => e.bearer(Credential::Access).unwrap_or_default(),
         op::CLAIMS => match e.claims() {
