@@ -457,7 +457,7 @@ pub fn call_handle(
         },
         // The claims of a proof (`a`: method, `b`: url, `c`: jti, `d`: ath or ""),
         // "" when `b` is no absolute http(s) URL.
-        op::DPOP_CLAIMS => e.dpop.claims(a, b, c, x, opt(d)).unwrap_or_default(),
+        op::DPOP_CLAIMS => e.dpop.claims(a, b, c, x, opt(d)),
         // An answer's verdict, as js/engine.js answers it: "done" (as it is), "retry",
         // "unbound". `a`: url, `y`:
         // status, `b`: DPoP-Nonce, `c`: Date, `d`: WWW-Authenticate for a 401, else
