@@ -446,7 +446,11 @@ pub fn call_handle(
             } else {
                 e.backoff_wait(x)
             };
-            at.map(num).unwrap_or_default()
+            // A match: `map(num)`'s `Option<String>` went through memory to be copied.
+            match at {
+                Some(t) => num(t),
+                None => String::new(),
+            }
         }
         op::POSTPONED => e.postponed(x),
         op::REFRESH_NOW => flag(e.refresh_now(x, page(a))),
