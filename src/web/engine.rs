@@ -18,7 +18,7 @@ use crate::core::json;
 use crate::core::jwt::MAX_TOKEN_LEN;
 use crate::core::object::Object;
 use crate::core::passkey::{Finish, PasskeyOp};
-use crate::core::protocol::{Credential, SessionsOp};
+use crate::core::protocol::SessionsOp;
 use crate::core::schedule::Page;
 use crate::core::social::Returned;
 
@@ -454,7 +454,12 @@ pub fn call_handle(
         }
         op::POSTPONED => e.postponed(x),
         op::REFRESH_NOW => flag(e.refresh_now(x, page(a))),
-        op::CURRENT => e.bearer(Credential::Access).unwrap_or_default(),
+        // The session's access token, "" signed out: read where it is (no
+        // `Option<String>` of `bearer` copied through memory).
+        op::CURRENT => match e.session() {
+            Some(s) => s.access_token.clone(),
+            None => String::new(),
+        },
         op::CLAIMS => match e.claims() {
             Ok(claims) => claims,
             Err(err) => failure(err),
