@@ -388,8 +388,13 @@ pub fn call_handle(
             }
             e.error_json().unwrap_or_default().to_owned()
         }
-        op::CLEAR_ERROR => {
-            e.set_error(None);
+        // The three ops that answer nothing, by one arm (one "" made).
+        op::CLEAR_ERROR | op::SIGN_OUT | op::DPOP_CLEAR => {
+            match op {
+                op::CLEAR_ERROR => e.set_error(None),
+                op::SIGN_OUT => e.sign_out(None),
+                _ => e.dpop.clear(),
+            }
             String::new()
         }
         // `n`: the request's id; `y`: the status; `a`..`d`: body, Date,
@@ -410,10 +415,6 @@ pub fn call_handle(
                 Ok(Answer::Next(next)) => [">", &request_text(next, cookie)].concat(),
                 Err(err) => failure(err),
             }
-        }
-        op::SIGN_OUT => {
-            e.sign_out(None);
-            String::new()
         }
         // "1" and the token, or the word js/engine.js answers as it is.
         op::ACCESS => match e.access(x) {
@@ -480,10 +481,6 @@ pub fn call_handle(
                 Verdict::Unbound => "unbound",
             }
             .to_owned()
-        }
-        op::DPOP_CLEAR => {
-            e.dpop.clear();
-            String::new()
         }
         _ => failure(AuthError::config("Unknown engine operation")),
     }
