@@ -507,13 +507,12 @@ impl Engine {
         // Taken from the previous session in place (no partial move: the old session is
         // dropped whole when replaced).
         if let (Some(previous), Event::TokenRefreshed) = (self.session.as_mut(), event) {
-            // A refresh answer that carries the user (`fields.user`) updates it. Swapped,
-            // not assigned: an assignment dropped the `None` it replaced (a call each).
+            // A refresh answer that carries the user (`fields.user`) updates it.
             if session.user.is_none() {
-                core::mem::swap(&mut session.user, &mut previous.user);
+                session.user = previous.user.take();
             }
             if session.refresh_token.is_none() {
-                core::mem::swap(&mut session.refresh_token, &mut previous.refresh_token);
+                session.refresh_token = previous.refresh_token.take();
             }
         }
         self.session = Some(session);
