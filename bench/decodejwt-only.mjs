@@ -83,13 +83,20 @@ async function measure({ count, rounds, raw }) {
       const decoder = new TextDecoder();
       // Made again for each call: a view is emptied when the wasm's memory grows.
       // The buffer's address and length: exports of their own in older builds, else the
-      // op SCRATCH (41) of engineCall.
-      const [at, length] = w.jwtScratch ? [w.jwtScratch(), w.jwtScratchLength()] : [w.engineCall(0, 41), w.engineCall(0, 41, 1)];
+      // op SCRATCH (41) of engineCall: its second argument before the handle and op were
+      // one number (five arguments since), its first after.
+      const [at, length] = w.jwtScratch
+        ? [w.jwtScratch(), w.jwtScratchLength()]
+        : w.engineCall.length === 5
+          ? [w.engineCall(41), w.engineCall(41, 1)]
+          : [w.engineCall(0, 41), w.engineCall(0, 41, 1)];
       const view = () => new Uint8Array(w.engineMemory().buffer, at, length);
-      fns[`${i} wasm call alone`] = () => w.decodeJwtScratch(encoder.encodeInto(next(), view()).written);
+      // The decoding: an export of its own in older builds, else the op DECODE (43).
+      const decode = w.decodeJwtScratch ?? ((/** @type {number} */ len) => w.engineCall(43, len) | 0);
+      fns[`${i} wasm call alone`] = () => decode(encoder.encodeInto(next(), view()).written);
       fns[`${i} wasm call + TextDecoder + JSON.parse`] = () => {
         const v = view();
-        return JSON.parse(decoder.decode(v.subarray(0, w.decodeJwtScratch(encoder.encodeInto(next(), v).written)))).exp < now();
+        return JSON.parse(decoder.decode(v.subarray(0, decode(encoder.encodeInto(next(), v).written)))).exp < now();
       };
     }
   }

@@ -5,9 +5,9 @@
 // that holds the Engine (a handle in the wasm) first. One way to call: an op returns its
 // answer or throws the AuthError the engine met (and recorded: it shows in the
 // snapshot); those that cannot fail never throw.
-import { decodeJwtScratch, engineCall, engineMemory, isExpiredScratch } from "./auth_wasm.js";
+import { engineCall, engineMemory } from "./auth_wasm.js";
 import { authError, errorFromText } from "./auth-error.js";
-import { ACCOUNT, CONFIGURE, FREE, INPUT, PASSKEY, REPLY, SCRATCH, SESSIONS } from "./ops.js";
+import { ACCOUNT, CONFIGURE, DECODE, EXPIRED, FREE, INPUT, PASSKEY, REPLY, SCRATCH, SESSIONS } from "./ops.js";
 
 export * from "./ops.js";
 
@@ -64,7 +64,7 @@ export const call = (client, ...args) => client.engine(...args);
 
 // An engine's slot in the wasm is freed once its Engine is collected (the shell never
 // frees one by hand).
-const engines = new FinalizationRegistry((/** @type {number} */ handle) => engineCall(handle, FREE));
+const engines = new FinalizationRegistry((/** @type {number} */ handle) => engineCall((handle << 6) | FREE));
 
 /** A new engine for `config` (JSON text; undefined: none); throws AuthError `config` for an
  * invalid one. `onFailure` is told before a failure is thrown (the recorded error changed).
@@ -87,19 +87,22 @@ export function engineOf(config, onFailure) {
   const run = (op, a = "", b = "", c = "", d = "", n, y = 0) => {
     let answer;
     try {
-      let at = 0;
-      // Each string's length in bytes, passed as `la`..`ld`; the input buffer is asked
-      // for (INPUT) only when a string is not empty: most calls (the token, the status)
-      // pass none, and this is getAccessToken's path.
-      const lengths = [a, b, c, d].map((arg) => {
-        if (!arg) return 0;
-        // At most 3 UTF-8 bytes per UTF-16 code unit.
-        at ||= engineCall(0, INPUT, 3 * (a + b + c + d).length);
-        const { written } = encoder.encodeInto(arg, memoryBytes().subarray(at));
-        at += written;
-        return written;
-      });
-      at = engineCall(/** @type {number} */ (handle), op, /** @type {number} */ (n), Date.now(), y, ...lengths);
+      // The strings' UTF-8 one after the other, each followed by 255 (a byte UTF-8 never
+      // has), `len` bytes in all; the input buffer is asked for (INPUT) only when a string
+      // is not empty: most calls (the token, the status) pass none, and this is
+      // getAccessToken's path. The handle and the op are one number.
+      let len = 0;
+      if (a || b || c || d) {
+        // At most 3 UTF-8 bytes per UTF-16 code unit, and the four 255s.
+        const at = engineCall(INPUT, 3 * (a + b + c + d).length + 4);
+        const bytes = memoryBytes();
+        for (const arg of [a, b, c, d]) {
+          // null (RESTORE's and ADOPT's absent text) is "", as the engine reads it.
+          len += encoder.encodeInto(arg || "", bytes.subarray(at + len)).written;
+          bytes[at + len++] = 255;
+        }
+      }
+      const at = engineCall((/** @type {number} */ (handle) << 6) | op, n, Date.now(), y, len);
       const bytes = memoryBytes();
       const start = memoryWords.getUint32(at, true);
       answer = decoder.decode(bytes.subarray(start, start + memoryWords.getUint32(at + 4, true)));
@@ -152,7 +155,7 @@ let tokenView = new Uint8Array(0);
 /** The buffer's bytes; made again after the wasm's memory grew (the old view is then empty). */
 function tokenBuffer() {
   if (!tokenView.byteLength) {
-    tokenView = new Uint8Array(engineMemory().buffer, engineCall(0, SCRATCH), engineCall(0, SCRATCH, 1));
+    tokenView = new Uint8Array(engineMemory().buffer, engineCall(SCRATCH), engineCall(SCRATCH, 1));
   }
   return tokenView;
 }
@@ -171,7 +174,8 @@ function putToken(token) {
  * @param {string} token
  * @returns {import("./index.js").JwtClaims} */
 export function decodeJwt(token) {
-  const answer = decodeJwtScratch(putToken(token));
+  // An i32 read back from engineCall's u32 (`| 0`): negative for an error.
+  const answer = engineCall(DECODE, putToken(token)) | 0;
   const text = decoder.decode(tokenBuffer().subarray(0, answer < 0 ? -1 - answer : answer));
   if (answer < 0) throw errorFromText(text);
   return JSON.parse(text);
@@ -183,5 +187,5 @@ export function decodeJwt(token) {
  * @param {number | null} [leeway] */
 export function isExpired(token, leeway) {
   // NaN, not null (which the wasm's f64 would read as 0): the engine reads it as none.
-  return isExpiredScratch(putToken(token), leeway ?? NaN, Date.now());
+  return engineCall(EXPIRED, putToken(token), Date.now(), leeway ?? NaN) > 0;
 }

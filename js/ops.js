@@ -110,3 +110,9 @@ export const FREE = 39;
 export const INPUT = 40;
 /** Not the engine's either: the token buffer's address (`n` = 0) or length (else). */
 export const SCRATCH = 41;
+/** Not the engine's either: whether the token of `n` bytes in the token buffer is expired
+ * at `x` (the device's clock), allowing `y` seconds (NaN: none) -> 1 or 0. */
+export const EXPIRED = 42;
+/** Not the engine's either: the token of `n` bytes in the token buffer decoded in place
+ * -> the payload's length, or -1 - the error's length (read as an i32: `| 0`). */
+export const DECODE = 43;

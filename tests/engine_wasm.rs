@@ -5,7 +5,7 @@
 
 use auth_wasm::core::jwt::MAX_TOKEN_LEN;
 use auth_wasm::web::engine::{call_handle, engine_call};
-use auth_wasm::web::functions::{decode_jwt, decode_jwt_scratch, is_expired};
+use auth_wasm::web::functions::{decode_jwt, is_expired};
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -30,6 +30,8 @@ const DPOP_CLEAR: u32 = 38;
 const FREE: u32 = 39;
 const INPUT: u32 = 40;
 const SCRATCH: u32 = 41;
+const EXPIRED: u32 = 42;
+const DECODE: u32 = 43;
 
 fn call(e: u32, op: u32, x: f64, y: f64, a: &str) -> String {
     call_handle(e, op, 0, x, y, a, "", "", "")
@@ -244,23 +246,38 @@ fn token_helpers_leave_the_payload_text_as_sent() {
 }
 
 /// What js/engine.js asks once for the token buffer: the op SCRATCH answers its address
-/// (`n` = 0) and its length, and a token written there is what `decodeJwtScratch` judges,
-/// its payload left at that address.
+/// (`n` = 0) and its length, and a token written there is what the ops DECODE (its
+/// payload left at that address) and EXPIRED judge.
 #[wasm_bindgen_test]
 fn the_token_buffer_is_where_scratch_says() {
-    let at = engine_call(0, SCRATCH, 0, 0.0, 0.0, 0, 0, 0, 0) as *mut u8;
-    assert_eq!(
-        engine_call(0, SCRATCH, 1, 0.0, 0.0, 0, 0, 0, 0),
-        MAX_TOKEN_LEN
-    );
+    let at = engine_call(SCRATCH, 0, 0.0, 0.0, 0) as *mut u8;
+    assert_eq!(engine_call(SCRATCH, 1, 0.0, 0.0, 0), MAX_TOKEN_LEN);
     // {"alg":"HS256"} . {"sub":"42"} . sig
     let token = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiI0MiJ9.sig";
     // SAFETY: SCRATCH answered a buffer of MAX_TOKEN_LEN bytes, longer than the token.
     unsafe { core::ptr::copy_nonoverlapping(token.as_ptr(), at, token.len()) };
-    let len = decode_jwt_scratch(token.len());
+    // No `exp`: never expired, whatever the time; nor is a leeway of NaN (none) a refusal.
+    let expired = |len: usize| engine_call(EXPIRED, len as u32, 1e15, f64::NAN, 0);
+    assert_eq!(expired(token.len()), 0);
+    // Judged in place (as js/engine.js, which writes the token before each op): written
+    // again. SAFETY: as above.
+    unsafe { core::ptr::copy_nonoverlapping(token.as_ptr(), at, token.len()) };
+    // The answer as js/engine.js reads it (`| 0`): an i32.
+    let len = engine_call(DECODE, token.len() as u32, 0.0, 0.0, 0) as i32;
     assert_eq!(len, 12);
     let payload = unsafe { core::slice::from_raw_parts(at, 12) };
     assert_eq!(payload, br#"{"sub":"42"}"#);
+    // Decoded in place, the buffer now holds no token: its decoding is the error's JSON
+    // (-1 - its length), and it is expired (malformed).
+    let error = engine_call(DECODE, token.len() as u32, 0.0, 0.0, 0) as i32;
+    assert!(error < 0);
+    let text = unsafe { core::slice::from_raw_parts(at, (-1 - error) as usize) };
+    assert!(text.starts_with(br#"{"code":"invalid_token""#));
+    // SAFETY: as above (11 bytes, fewer than the token's).
+    unsafe { core::ptr::copy_nonoverlapping(b"not.a.token".as_ptr(), at, 11) };
+    assert_eq!(expired(11), 1);
+    // Longer than the buffer: expired (malformed), as before.
+    assert_eq!(expired(MAX_TOKEN_LEN + 1), 1);
 }
 
 /// A refresh that failed in the shell (offline, a sibling tab's refresh that never
@@ -393,21 +410,19 @@ fn dpop_decisions_cross_the_boundary() {
     assert!(!claims.contains("nonce"), "{claims}");
 }
 
-/// What js/engine.js's `#call` does: the arguments' UTF-8 written into the input buffer,
-/// the answer read where the engine says it is.
-fn call_in_memory(handle: u32, op: u32, args: [&str; 4], lens: Option<[u32; 4]>) -> String {
-    let len = args.iter().map(|a| a.len()).sum::<usize>() as u32;
-    let at = engine_call(0, INPUT, len, 0.0, 0.0, 0, 0, 0, 0) as *mut u8;
-    let mut written = [0u32; 4];
-    let mut offset = 0;
-    for (i, arg) in args.iter().enumerate() {
-        // SAFETY: INPUT gave at least the arguments' total length.
-        unsafe { core::ptr::copy_nonoverlapping(arg.as_ptr(), at.add(offset), arg.len()) };
-        offset += arg.len();
-        written[i] = arg.len() as u32;
-    }
-    let [la, lb, lc, ld] = lens.unwrap_or(written);
-    let kept = engine_call(handle, op, 0, 0.0, 0.0, la, lb, lc, ld) as *const [u32; 2];
+/// What js/engine.js's `run` does: the arguments' UTF-8 written into the input buffer,
+/// each followed by 0xFF, the answer read where the engine says it is. `len`: the length
+/// passed instead of the bytes written.
+fn call_in_memory(handle: u32, op: u32, args: [&[u8]; 4], len: Option<u32>) -> String {
+    let input: Vec<u8> = args
+        .iter()
+        .flat_map(|arg| [*arg, &[0xFF]].concat())
+        .collect();
+    let at = engine_call(INPUT, input.len() as u32, 0.0, 0.0, 0) as *mut u8;
+    // SAFETY: INPUT gave at least the arguments' total length.
+    unsafe { core::ptr::copy_nonoverlapping(input.as_ptr(), at, input.len()) };
+    let len = len.unwrap_or(input.len() as u32);
+    let kept = engine_call(handle << 6 | op, 0, 0.0, 0.0, len) as *const [u32; 2];
     // SAFETY: the engine answers the address of [address, length] of its kept answer.
     let [ptr, len] = unsafe { *kept };
     let bytes = unsafe { core::slice::from_raw_parts(ptr as *const u8, len as usize) };
@@ -425,30 +440,37 @@ fn arguments_and_answers_cross_through_the_wasms_memory() {
         r#""}"#,
     ]
     .concat();
-    let e: u32 = call_in_memory(0, CONFIGURE, [&config, "", "", ""], None)
+    let e: u32 = call_in_memory(0, CONFIGURE, [config.as_bytes(), b"", b"", b""], None)
         .parse()
         .unwrap();
-    let settings = call_in_memory(e, SETTINGS, ["", "", "", ""], None);
+    let settings = call_in_memory(e, SETTINGS, [b"", b"", b"", b""], None);
     assert!(core::arch::wasm32::memory_size(0) > pages);
     assert_eq!(
         settings,
         call_handle(e, SETTINGS, 0, 0.0, 0.0, "", "", "", "")
     );
     assert!(settings.contains(&[r#""key":""#, &key, "\""].concat()));
-    // The second argument, not the first: each starts where the one before ended.
-    let login = call_in_memory(e, LOGIN, ["", "zoë@b.c", "pw 🙂", ""], None);
+    // The second argument, not the first: each starts after the 0xFF that ends the one
+    // before.
+    let login = call_in_memory(
+        e,
+        LOGIN,
+        [b"", "zoë@b.c".as_bytes(), "pw 🙂".as_bytes(), b""],
+        None,
+    );
     assert!(
         login.contains("zoë@b.c") && login.contains("pw 🙂"),
         "{login}"
     );
-    // Lengths past the buffer, or splitting a character, read as "": a bad argument, no
-    // panic and nothing read beyond what was written.
-    let split = call_in_memory(e, LOGIN, ["", "ë", "pw", ""], Some([0, 1, 2, 0]));
+    // An argument that is no UTF-8 (half a character), or a length past the buffer (all
+    // of them), reads as "": a bad argument, no panic and nothing read beyond what was
+    // written.
+    let split = call_in_memory(e, LOGIN, [b"", &"ë".as_bytes()[..1], b"pw", b""], None);
     assert!(
         split.starts_with('!') && split.contains("validation"),
         "{split}"
     );
-    let past = call_in_memory(e, LOGIN, ["", "a@b.c", "pw", ""], Some([0, 5, u32::MAX, 0]));
+    let past = call_in_memory(e, LOGIN, [b"", b"a@b.c", b"pw", b""], Some(u32::MAX));
     assert!(
         past.starts_with('!') && past.contains("validation"),
         "{past}"

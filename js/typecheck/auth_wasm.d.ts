@@ -2,26 +2,21 @@
 // src/web/functions.rs, and the web target's loaders), for checking js/ before any build. The build's own file is
 // the one shipped; scripts/test-wasm type-checks the built package against index.d.ts.
 
-/** core::engine behind one call over a handle (js/engine.js is its one caller): the
- * engine `handle` names (CONFIGURE answers a new one; FREE frees it), `op`, a count `n`,
- * numbers `x`, `y`, strings `a`..`d` ("" = absent), the first `la`..`ld` bytes of the
- * input buffer. Answers the address of two u32s: the address and length of the answer's
- * UTF-8, kept until the next call; INPUT answers the address of at least `n` bytes for
- * the next call's strings; SCRATCH the token buffer's address (`n` = 0) or its length in
- * bytes. An argument left out is 0 (NaN for `x`, `y`): FREE, INPUT and SCRATCH read none
- * of the rest. */
-export function engineCall(handle: number, op: number, n?: number, x?: number, y?: number, la?: number, lb?: number, lc?: number, ld?: number): number;
+/** core::engine behind one call over a handle (js/engine.js is its one caller): `key`
+ * is the engine's handle shifted left by 6 with the op in the low 6 bits (`handle << 6 |
+ * op`; CONFIGURE answers a new handle, FREE frees it), a count `n`, numbers `x`, `y`, and
+ * the strings `a`..`d` ("" = absent): the first `len` bytes of the input buffer, each
+ * followed by a 255 byte. Answers the address of two u32s: the address and
+ * length of the answer's UTF-8, kept until the next call; INPUT answers the address of at
+ * least `n` bytes for the next call's strings; SCRATCH the token buffer's address (`n` =
+ * 0) or its length in bytes; EXPIRED and DECODE judge the token of `n` bytes there
+ * (js/ops.js). An argument left out is 0 (NaN for `x`, `y`): FREE, INPUT
+ * and SCRATCH read none of the rest. */
+export function engineCall(key: number, n?: number, x?: number, y?: number, len?: number): number;
 
 /** The wasm's memory: added to the glue by scripts/lib/finish-package.mjs (the export
  * read in JS, not a wasm function). */
 export function engineMemory(): WebAssembly.Memory;
-
-/** Decodes the token of `len` bytes in the buffer: the payload's JSON text left at its
- * start and its length, or the AuthError's JSON there and -1 - its length. */
-export function decodeJwtScratch(len: number): number;
-
-/** Whether the token of `len` bytes in the buffer is expired at `nowMs`, allowing `leeway` seconds (NaN: none). */
-export function isExpiredScratch(len: number, leeway: number, nowMs: number): boolean;
 
 /** wasm-bindgen's async loader (web target), used by the ./slim entry's init(). */
 export default function init(options: {

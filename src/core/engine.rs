@@ -202,9 +202,14 @@ impl Engine {
         out.end()
     }
 
-    /// The text to store for the current session (None: remove it).
-    pub fn persisted(&self) -> Option<String> {
-        self.session.as_ref().map(persist::encode)
+    /// The text to store for the current session ("": remove it). A text, not an
+    /// `Option`: the boundary answers "" for none, and an `Option<String>` went through
+    /// memory to be copied into its answer.
+    pub fn persisted(&self) -> String {
+        match &self.session {
+            Some(s) => persist::encode(s),
+            None => String::new(),
+        }
     }
 
     /// Restore what storage held at start-up; false when it was unreadable (the
@@ -260,6 +265,9 @@ impl Engine {
         Outgoing { request, bearer }
     }
 
+    // Out of line: the copy of the reply's fields was written out at each of its seven
+    // callers.
+    #[inline(never)]
     fn response<'a>(reply: &Reply<'a>, local: Millis) -> HttpResponse<'a> {
         HttpResponse {
             status: reply.status,
@@ -291,7 +299,7 @@ impl Engine {
         self.exchanging = None;
         self.mfa = None;
         let request = protocol::login_request(&self.cfg, key, identifier, password);
-        Ok(self.issue_request(Kind::SignIn(Op::Login), request))
+        self.issue_request(Kind::SignIn(Op::Login), request)
     }
 
     /// The sign-up request for `{email, password, name?}`.
@@ -307,7 +315,7 @@ impl Engine {
         };
         self.exchanging = None;
         match protocol::register_request(&self.cfg, email, password, name) {
-            Ok(r) => Ok(self.issue_request(Kind::SignIn(Op::Register), r)),
+            Ok(r) => self.issue_request(Kind::SignIn(Op::Register), r),
             Err(e) => self.fail(e),
         }
     }
@@ -421,7 +429,7 @@ impl Engine {
             _ => protocol::mfa_request(&self.cfg, challenge, recovery, code),
         };
         match request {
-            Some(request) => Ok(self.issue_request(Kind::Mfa, request)),
+            Some(request) => self.issue_request(Kind::Mfa, request),
             None => self.fail(AuthError::config(
                 "Two-factor sign-in needs the json protocol's mfa endpoint",
             )),
@@ -561,12 +569,13 @@ impl Engine {
         }
     }
 
-    /// The token after a refresh attempt (failed or not): still usable, or None.
-    pub fn usable_token(&self, local: Millis) -> Option<String> {
+    /// The token after a refresh attempt (failed or not): still usable, or "" (a text,
+    /// as `persisted`).
+    pub fn usable_token(&self, local: Millis) -> String {
         let now = self.now(local);
         match self.session.as_ref() {
-            Some(s) if !s.is_expired(now, self.cfg.leeway) => Some(s.access_token.clone()),
-            _ => None,
+            Some(s) if !s.is_expired(now, self.cfg.leeway) => s.access_token.clone(),
+            _ => String::new(),
         }
     }
 
@@ -663,10 +672,12 @@ impl Engine {
 
     /// During backoff, the error to answer at once instead of a request (as JSON
     /// text, `error_json`): the last one while the token is still usable,
-    /// `rate_limited` when the wait is too long to sit out; None: go ahead (after
+    /// `rate_limited` when the wait is too long to sit out; "": go ahead (after
     /// `backoff_wait`).
-    pub fn postponed(&self, local: Millis) -> Option<String> {
-        let wait = self.backoff_wait(local)?;
+    pub fn postponed(&self, local: Millis) -> String {
+        let Some(wait) = self.backoff_wait(local) else {
+            return String::new();
+        };
         // Whether the token is still usable, without a copy of it.
         let now = self.now(local);
         let usable = match &self.session {
@@ -675,17 +686,18 @@ impl Engine {
         };
         if usable {
             if let Some(last) = self.error_json() {
-                return Some(last.to_owned());
+                return last.to_owned();
             }
         }
-        (wait > MAX_INLINE_WAIT_MS).then(|| {
-            let mut err = AuthError::new(
-                ErrorCode::RateLimited,
-                "Refreshing is paused; try again later",
-            );
-            err.retry_after = Some(crate::core::float::ceil(wait / 1000.0) as u32);
-            error_json(&err)
-        })
+        if wait <= MAX_INLINE_WAIT_MS {
+            return String::new();
+        }
+        let mut err = AuthError::new(
+            ErrorCode::RateLimited,
+            "Refreshing is paused; try again later",
+        );
+        err.retry_after = Some(crate::core::float::ceil(wait / 1000.0) as u32);
+        error_json(&err)
     }
 
     /// Local-clock delay until the proactive refresh; None: no timer (nothing to
@@ -732,7 +744,7 @@ impl Engine {
             self.mfa = None;
         }
         match social::start_request(&self.cfg, provider, redirect_to, challenge, state, link) {
-            Ok(request) => Ok(self.issue_request(Kind::SocialStart, request)),
+            Ok(request) => self.issue_request(Kind::SocialStart, request),
             Err(e) => self.fail(e),
         }
     }
@@ -762,7 +774,13 @@ impl Engine {
                 } else {
                     Kind::SignIn(Op::Social)
                 };
-                Ok(Some(self.issue_request(kind, request)))
+                Ok(Some(self.issue(
+                    kind,
+                    Outgoing {
+                        request,
+                        bearer: None,
+                    },
+                )))
             }
             Err(e) => self.fail(e),
         }
@@ -776,7 +794,7 @@ impl Engine {
             return self.fail(not_signed_in());
         }
         match account::request(&self.cfg, op) {
-            Ok(request) => Ok(self.issue_request(Kind::Account(op.blank()), request)),
+            Ok(request) => self.issue_request(Kind::Account(op.blank()), request),
             Err(e) => self.fail(e),
         }
     }
@@ -788,13 +806,17 @@ impl Engine {
         reply: &Reply,
         local: Millis,
     ) -> Result<String, AuthError> {
-        match account::parse_answer(op, &Self::response(reply, local)) {
-            Ok(text) => {
-                self.set_error(None);
-                Ok(text)
-            }
-            Err(e) => self.fail(e),
-        }
+        // Recorded as it is (cleared, or the failure), then answered: the text not moved
+        // out of the `Result` and into another.
+        let answer = account::parse_answer(op, &Self::response(reply, local));
+        // A match: `answer.as_ref().err()` measured 24 B gzip larger over the three sites.
+        #[allow(clippy::manual_ok_err)]
+        let failed = match &answer {
+            Ok(_) => None,
+            Err(e) => Some(e),
+        };
+        self.set_error(failed);
+        answer
     }
 
     // ---- passkeys ----------------------------------------------------------------------
@@ -812,7 +834,7 @@ impl Engine {
             Kind::Passkey(op.answer())
         };
         match passkey::request(&self.cfg, op) {
-            Ok(request) => Ok(self.issue_request(kind, request)),
+            Ok(request) => self.issue_request(kind, request),
             Err(e) => self.fail(e),
         }
     }
@@ -824,13 +846,17 @@ impl Engine {
         reply: &Reply,
         local: Millis,
     ) -> Result<String, AuthError> {
-        match passkey::parse_answer(kind, &Self::response(reply, local)) {
-            Ok(text) => {
-                self.set_error(None);
-                Ok(text)
-            }
-            Err(e) => self.fail(e),
-        }
+        // Recorded as it is (cleared, or the failure), then answered: the text not moved
+        // out of the `Result` and into another.
+        let answer = passkey::parse_answer(kind, &Self::response(reply, local));
+        // A match: `answer.as_ref().err()` measured 24 B gzip larger over the three sites.
+        #[allow(clippy::manual_ok_err)]
+        let failed = match &answer {
+            Ok(_) => None,
+            Err(e) => Some(e),
+        };
+        self.set_error(failed);
+        answer
     }
 
     // ---- sessions (devices) ---------------------------------------------------------------
@@ -841,7 +867,7 @@ impl Engine {
             return self.fail(not_signed_in());
         }
         match protocol::sessions_request(&self.cfg, what) {
-            Some(request) => Ok(self.issue_request(Kind::Sessions(what.blank()), request)),
+            Some(request) => self.issue_request(Kind::Sessions(what.blank()), request),
             None => self.fail(AuthError::config(
                 "Sessions need the json protocol's sessions endpoint",
             )),
@@ -899,21 +925,28 @@ impl Engine {
     /// The `me` answer: the user as JSON text (`user_updated`); a revoked session
     /// signs out (`session_expired`).
     pub fn me_answer(&mut self, reply: &Reply, local: Millis) -> Result<String, AuthError> {
-        match protocol::parse_user(self.cfg.protocol, &Self::response(reply, local)) {
+        // Recorded as it is (cleared, or the failure), then answered, as the account's.
+        let answer = protocol::parse_user(self.cfg.protocol, &Self::response(reply, local));
+        match &answer {
             Ok(user) => {
                 if let Some(s) = self.session.as_mut() {
                     s.user = Some(user.clone());
                 }
-                self.set_error(None);
-                Ok(user)
             }
             Err(e) => {
                 if e.code == ErrorCode::SessionExpired {
                     self.sign_out(None);
                 }
-                self.fail(e)
             }
         }
+        // A match: `answer.as_ref().err()` measured 24 B gzip larger over the three sites.
+        #[allow(clippy::manual_ok_err)]
+        let failed = match &answer {
+            Ok(_) => None,
+            Err(e) => Some(e),
+        };
+        self.set_error(failed);
+        answer
     }
 }
 
@@ -1008,7 +1041,7 @@ pub(crate) mod tests {
         signed_in(&mut e, "r1");
         assert_eq!(e.status(T0), Status::Authenticated);
         assert!(e.error_code().is_none());
-        let stored = e.persisted().unwrap();
+        let stored = e.persisted();
         let mut other = engine("json");
         assert!(other.restore(Some(&stored), T0));
         assert_eq!(other.bearer(Credential::Refresh).as_deref(), Some("r1"));
@@ -1083,7 +1116,7 @@ pub(crate) mod tests {
         let bare = r#"{"v":1,"access_token":"opaque","refresh_token":"r","expires_at":null}"#;
         assert!(!e.restore(Some(bare), T0), "the shell must remove it");
         assert_eq!(e.status(T0), Status::Anonymous);
-        assert_eq!(e.persisted(), None);
+        assert_eq!(e.persisted(), "");
         let dated = format!(
             r#"{{"v":1,"access_token":"opaque","refresh_token":"r","expires_at":{}}}"#,
             T0 + 60_000.0
@@ -1164,10 +1197,10 @@ pub(crate) mod tests {
         let code_of = |text: String| {
             crate::core::json::parse(&text).and_then(|j| j.str_of("code").map(str::to_owned))
         };
-        assert_eq!(e.postponed(T0).and_then(code_of).as_deref(), Some("server"));
+        assert_eq!(code_of(e.postponed(T0)).as_deref(), Some("server"));
         assert!(e.refresh_outcome(Some(ErrorCode::RateLimited), Some(600), T0, 0.5));
         e.set_error(None);
-        let limited = crate::core::json::parse(&e.postponed(T0).unwrap()).unwrap();
+        let limited = crate::core::json::parse(&e.postponed(T0)).unwrap();
         assert_eq!(limited.str_of("code"), Some("rate_limited"));
         assert_eq!(limited.num_of("retryAfter"), Some(600.0));
         assert!(!e.refresh_outcome(None, None, T0 + 700_000.0, 0.5));
@@ -1349,7 +1382,7 @@ pub(crate) mod tests {
             Some("{}")
         );
         assert!(
-            !e.persisted().unwrap().contains("refresh_token\":null"),
+            !e.persisted().contains("refresh_token\":null"),
             "refreshable after restore"
         );
     }
@@ -1562,8 +1595,8 @@ pub(crate) mod tests {
         signed_in(&mut a, "r1");
         let text = a.persisted();
         let mut b = engine("json");
-        assert!(b.adopt(text.as_deref(), T0));
-        assert!(!b.adopt(text.as_deref(), T0));
+        assert!(b.adopt(Some(&text), T0));
+        assert!(!b.adopt(Some(&text), T0));
         assert!(!b.adopt(Some("{garbage"), T0), "garbage is ignored");
         assert_eq!(b.status(T0), Status::Authenticated);
         assert!(b.adopt(None, T0));
@@ -1650,7 +1683,7 @@ pub(crate) mod tests {
         let plain = format!(r#"{{"access":"{}"}}"#, access(exp + 600));
         e.refresh_answer(&reply(200, &plain), T0).unwrap();
         assert!(!e.superseded("r2"));
-        assert!(e.persisted().unwrap().contains(r#""refresh_token":"r2""#));
+        assert!(e.persisted().contains(r#""refresh_token":"r2""#));
         // BLACKLIST_AFTER_ROTATION: a spent or blacklisted token is a 401 that signs out.
         let err = e
             .refresh_answer(
@@ -1663,7 +1696,7 @@ pub(crate) mod tests {
             .unwrap_err();
         assert_eq!(err.code, ErrorCode::RefreshFailed);
         assert_eq!(e.status(T0), Status::Anonymous);
-        assert_eq!(e.persisted(), None);
+        assert_eq!(e.persisted(), "");
     }
 
     #[test]
@@ -1691,7 +1724,7 @@ pub(crate) mod tests {
             "an opaque token lives expiresIn seconds"
         );
         let mut restored = engine_with_fields(&[]);
-        assert!(restored.restore(e.persisted().as_deref(), T0));
+        assert!(restored.restore(Some(&e.persisted()), T0));
         assert!(
             restored.view(T0).contains("Ada"),
             "the user is stored with the session"

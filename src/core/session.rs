@@ -77,12 +77,6 @@ impl Session {
         user: Option<String>,
         now: Millis,
     ) -> Result<Session, AuthError> {
-        if access_token.is_empty() {
-            return Err(AuthError::new(
-                ErrorCode::InvalidToken,
-                "Empty access token",
-            ));
-        }
         let mut session = Session {
             access_token,
             refresh_token,
@@ -91,6 +85,14 @@ impl Session {
             claims: None,
             user,
         };
+        // Checked once the parts are one `Session`: both refusals drop it whole (the
+        // parts were dropped one by one here).
+        if session.access_token.is_empty() {
+            return Err(AuthError::new(
+                ErrorCode::InvalidToken,
+                "Empty access token",
+            ));
+        }
         if looks_like_jwt(&session.access_token) {
             // `jwt::decode` without its `sub`, which nothing here reads (and which the
             // wasm would copy and drop): the same judge, `decode_in_place`.
@@ -110,7 +112,9 @@ impl Session {
         Ok(session)
     }
 
-    /// Expired at `now`, tolerating `leeway` seconds.
+    /// Expired at `now`, tolerating `leeway` seconds. Out of line: it was written out
+    /// at each of its callers (access, the usable token, postponed, the status).
+    #[inline(never)]
     pub fn is_expired(&self, now: Millis, leeway: i64) -> bool {
         self.expires_at
             .is_some_and(|exp| now >= exp + leeway as f64 * 1000.0)

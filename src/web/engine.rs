@@ -7,7 +7,7 @@ use crate::prelude::*;
 
 use wasm_bindgen::prelude::*;
 
-use super::functions::jwt_scratch;
+use super::functions::{decode_jwt_scratch, is_expired_scratch, jwt_scratch};
 use super::Shared;
 use crate::core::account::AccountOp;
 use crate::core::config::Config;
@@ -18,15 +18,16 @@ use crate::core::json;
 use crate::core::jwt::MAX_TOKEN_LEN;
 use crate::core::object::Object;
 use crate::core::passkey::{Finish, PasskeyOp};
-use crate::core::protocol::{Credential, SessionsOp};
+use crate::core::protocol::SessionsOp;
 use crate::core::schedule::Page;
 use crate::core::social::Returned;
 
 /// A request as JSON text: `{"id","method","url","type"?,"body"?,"bearer"?,"cookie"?,"link"?}`;
 /// `id` names it in the answer (`REPLY`); `cookie`: send credentials and the CSRF
 /// header (the refresh token is a cookie); `link`: a link's callback, the signed-in
-/// user's call. The shell needs no other part of the request's kind.
-fn request_text(issued: &Issued, cookie: bool) -> String {
+/// user's call. The shell needs no other part of the request's kind. Taken by value: the
+/// request is dropped here, not at each of the two callers.
+fn request_text(issued: Issued, cookie: bool) -> String {
     let out = &issued.out;
     let r = &out.request;
     let mut text = Object::new();
@@ -93,6 +94,15 @@ mod op {
     /// Not the engine's either: `engine_call` answers where the token buffer starts
     /// (`n` = 0) or its length in bytes (else): two exports of their own cost more.
     pub const SCRATCH: u32 = 41;
+    /// Not the engine's either: `isExpired` for the token of `n` bytes in the token
+    /// buffer, at `x` (the device's clock) allowing `y` seconds (src/web/functions.rs):
+    /// 1 or 0. An op, not an export of its own: wasm-bindgen's wrapper of one costs its
+    /// arguments written to the stack and read back.
+    pub const EXPIRED: u32 = 42;
+    /// Not the engine's either: `decodeJwt` for the token of `n` bytes in the token
+    /// buffer (src/web/functions.rs): the payload's length, or -1 - the error's length
+    /// as a u32 (js/engine.js reads it back with `| 0`).
+    pub const DECODE: u32 = 43;
 }
 
 /// `which`: 0 verify email (`arg`: the token), 1 resend verification, 2 identities,
@@ -227,20 +237,30 @@ fn call_input(len: usize) -> usize {
     input.as_ptr() as usize
 }
 
-/// The arguments of `lens` bytes each, one after the other in the input buffer; one that
-/// does not fit or is no UTF-8 (js/engine.js writes neither) reads as "".
-fn args(lens: [u32; 4]) -> [&'static str; 4] {
-    let mut rest: &[u8] = input();
+/// The four arguments: the input buffer's first `len` bytes, split at each 0xFF (a byte
+/// UTF-8 never has; js/engine.js writes one after each argument, the buffer's end ends
+/// one too). One that is no UTF-8, or all of them when `len` is beyond the buffer
+/// (js/engine.js writes neither), reads as ""; a fifth and later part is not read.
+fn args(len: u32) -> [&'static str; 4] {
+    let bytes: &[u8] = input().get(..len as usize).unwrap_or_default();
     let mut args = [""; 4];
-    // A zip of the two arrays, not `lens.map(..)`: the array map's generic code (its
-    // `try_map` and drain) was linked for this one call.
-    for (arg, &len) in args.iter_mut().zip(&lens) {
-        let (bytes, tail) = rest.split_at_checked(len as usize).unwrap_or_default();
-        rest = tail;
-        *arg = utf8(bytes).unwrap_or_default();
+    // One pass over the bytes by index (no iterator adapters: their generic code).
+    let (mut which, mut start, mut end) = (0, 0, 0);
+    while end <= bytes.len() {
+        if bytes.get(end).is_none_or(|&b| b == ARG_END) {
+            if let (Some(arg), Some(part)) = (args.get_mut(which), bytes.get(start..end)) {
+                *arg = utf8(part).unwrap_or_default();
+            }
+            which += 1;
+            start = end + 1;
+        }
+        end += 1;
     }
     args
 }
+
+/// What ends each argument in the input buffer: a byte UTF-8 never has.
+const ARG_END: u8 = 0xFF;
 
 /// Keeps `answer` (dropping the one before) and answers where its address and length are.
 fn keep(answer: String) -> usize {
@@ -257,31 +277,31 @@ fn keep(answer: String) -> usize {
 /// their texts, no class in the glue.
 static ENGINES: Shared<Vec<Option<engine::Engine>>> = Shared::new(Vec::new());
 
-/// `call_handle` through the wasm's memory (js/engine.js): its strings `a`..`d` are the
-/// input buffer's first `la`, `lb`, `lc`, `ld` bytes. Answers the address of two u32s,
-/// the address and length of the answer's UTF-8, which stays until the next call; but
-/// INPUT answers the address of at least `n` bytes for that input (`call_input`), and
-/// SCRATCH the token buffer's address (`n` = 0) or length (src/web/functions.rs).
-#[allow(clippy::too_many_arguments)]
+/// `call_handle` through the wasm's memory (js/engine.js): `key` is the handle shifted
+/// left by 6 bits with the op in the low 6 (`handle << 6 | op`), its strings `a`..`d` the
+/// input buffer's first `len` bytes (`args`). Five arguments, not nine: wasm-bindgen's
+/// export wrapper writes every argument and three pointers for it to the stack and reads
+/// them back (its closure's captures), about 36 B gzip an argument. Answers the address
+/// of two u32s, the address and length of the answer's UTF-8, which stays until the next
+/// call; but INPUT answers the address of at least `n` bytes for that input
+/// (`call_input`), and SCRATCH the token buffer's address (`n` = 0) or length
+/// (src/web/functions.rs).
 #[wasm_bindgen(js_name = engineCall)]
-pub fn engine_call(
-    handle: u32,
-    op: u32,
-    n: u32,
-    x: f64,
-    y: f64,
-    la: u32,
-    lb: u32,
-    lc: u32,
-    ld: u32,
-) -> usize {
+pub fn engine_call(key: u32, n: u32, x: f64, y: f64, len: u32) -> usize {
+    let (handle, op) = (key >> 6, key & 63);
     if op == op::INPUT {
         return call_input(n as usize);
     }
     if op == op::SCRATCH {
         return if n == 0 { jwt_scratch() } else { MAX_TOKEN_LEN };
     }
-    let [a, b, c, d] = args([la, lb, lc, ld]);
+    if op == op::EXPIRED {
+        return is_expired_scratch(n as usize, y, x).into();
+    }
+    if op == op::DECODE {
+        return decode_jwt_scratch(n as usize) as usize;
+    }
+    let [a, b, c, d] = args(len);
     keep(call_handle(handle, op, n, x, y, a, b, c, d))
 }
 
@@ -358,7 +378,7 @@ pub fn call_handle(
         }
         op::RESTORE => flag(e.restore(opt(a), x)),
         op::ADOPT => flag(e.adopt(opt(a), x)),
-        op::PERSISTED => e.persisted().unwrap_or_default(),
+        op::PERSISTED => e.persisted(),
         op::STATUS => e.status(x).as_str().to_owned(),
         op::VIEW => e.view(x),
         // FAIL records the failure the shell met, then answers it as ERROR does.
@@ -368,8 +388,13 @@ pub fn call_handle(
             }
             e.error_json().unwrap_or_default().to_owned()
         }
-        op::CLEAR_ERROR => {
-            e.set_error(None);
+        // The three ops that answer nothing, by one arm (one "" made).
+        op::CLEAR_ERROR | op::SIGN_OUT | op::DPOP_CLEAR => {
+            match op {
+                op::CLEAR_ERROR => e.set_error(None),
+                op::SIGN_OUT => e.sign_out(None),
+                _ => e.dpop.clear(),
+            }
             String::new()
         }
         // `n`: the request's id; `y`: the status; `a`..`d`: body, Date,
@@ -387,13 +412,9 @@ pub fn call_handle(
                 Ok(Answer::LogIn) => "login".to_owned(),
                 Ok(Answer::Mfa) => "mfa".to_owned(),
                 Ok(Answer::Text(text)) => text,
-                Ok(Answer::Next(next)) => [">", &request_text(&next, cookie)].concat(),
+                Ok(Answer::Next(next)) => [">", &request_text(next, cookie)].concat(),
                 Err(err) => failure(err),
             }
-        }
-        op::SIGN_OUT => {
-            e.sign_out(None);
-            String::new()
         }
         // "1" and the token, or the word js/engine.js answers as it is.
         op::ACCESS => match e.access(x) {
@@ -402,9 +423,13 @@ pub fn call_handle(
             Access::Expired(true) => "expired".to_owned(),
             Access::SignedOut | Access::Expired(false) => "none".to_owned(),
         },
-        op::USABLE => e.usable_token(x).unwrap_or_default(),
+        op::USABLE => e.usable_token(x),
         op::BEARER_ALLOWED => flag(e.bearer_allowed(a)),
-        op::REFRESH_TOKEN => e.refresh_token(x).unwrap_or_else(failure),
+        // Matches, not `unwrap_or_else(failure)`: its monomorph was a function of its own.
+        op::REFRESH_TOKEN => match e.refresh_token(x) {
+            Ok(token) => token,
+            Err(err) => failure(err),
+        },
         op::SUPERSEDED => flag(e.superseded(a)),
         // The failure the shell met (`a`: its code, "" for none; `n`: its
         // Retry-After in seconds, 0 for none), never the engine's last error: a
@@ -422,15 +447,27 @@ pub fn call_handle(
             } else {
                 e.backoff_wait(x)
             };
-            at.map(num).unwrap_or_default()
+            // A match: `map(num)`'s `Option<String>` went through memory to be copied.
+            match at {
+                Some(t) => num(t),
+                None => String::new(),
+            }
         }
-        op::POSTPONED => e.postponed(x).unwrap_or_default(),
+        op::POSTPONED => e.postponed(x),
         op::REFRESH_NOW => flag(e.refresh_now(x, page(a))),
-        op::CURRENT => e.bearer(Credential::Access).unwrap_or_default(),
-        op::CLAIMS => e.claims().unwrap_or_else(failure),
+        // The session's access token, "" signed out: read where it is (no
+        // `Option<String>` of `bearer` copied through memory).
+        op::CURRENT => match e.session() {
+            Some(s) => s.access_token.clone(),
+            None => String::new(),
+        },
+        op::CLAIMS => match e.claims() {
+            Ok(claims) => claims,
+            Err(err) => failure(err),
+        },
         // The claims of a proof (`a`: method, `b`: url, `c`: jti, `d`: ath or ""),
         // "" when `b` is no absolute http(s) URL.
-        op::DPOP_CLAIMS => e.dpop.claims(a, b, c, x, opt(d)).unwrap_or_default(),
+        op::DPOP_CLAIMS => e.dpop.claims(a, b, c, x, opt(d)),
         // An answer's verdict, as js/engine.js answers it: "done" (as it is), "retry",
         // "unbound". `a`: url, `y`:
         // status, `b`: DPoP-Nonce, `c`: Date, `d`: WWW-Authenticate for a 401, else
@@ -444,10 +481,6 @@ pub fn call_handle(
                 Verdict::Unbound => "unbound",
             }
             .to_owned()
-        }
-        op::DPOP_CLEAR => {
-            e.dpop.clear();
-            String::new()
         }
         _ => failure(AuthError::config("Unknown engine operation")),
     }
@@ -513,7 +546,7 @@ fn request_op(
         _ => return None,
     };
     Some(match issued {
-        Ok(issued) => request_text(&issued, e.cfg.refresh_cookie),
+        Ok(issued) => request_text(issued, e.cfg.refresh_cookie),
         Err(err) => failure(err),
     })
 }

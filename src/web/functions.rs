@@ -8,8 +8,6 @@
 
 use crate::prelude::*;
 
-use wasm_bindgen::prelude::*;
-
 use super::Shared;
 use crate::core::engine::error_json;
 use crate::core::jwt::{self, MAX_TOKEN_LEN};
@@ -33,7 +31,7 @@ pub fn jwt_scratch() -> usize {
 /// Decodes the token of `len` bytes in the scratch buffer (a `len` beyond the buffer:
 /// a token too long for it). Leaves at the buffer's start either the payload's JSON text,
 /// answering its length, or the `invalid_token` AuthError as JSON, answering -1 - length.
-#[wasm_bindgen(js_name = decodeJwtScratch)]
+/// The op DECODE of `engineCall` (src/web/engine.rs), not an export of its own.
 pub fn decode_jwt_scratch(len: usize) -> i32 {
     let buf = scratch();
     let decoded = match buf.get_mut(..len) {
@@ -57,7 +55,7 @@ pub fn decode_jwt_scratch(len: usize) -> i32 {
 /// device's clock, from the caller: no import for it), allowing `leeway` seconds (NaN,
 /// as JS passes `undefined`, or anything not finite and >= 0: none). A malformed token
 /// counts as expired.
-#[wasm_bindgen(js_name = isExpiredScratch)]
+/// The op EXPIRED of `engineCall` (src/web/engine.rs), not an export of its own.
 pub fn is_expired_scratch(len: usize, leeway: f64, now_ms: f64) -> bool {
     let leeway = if leeway.is_finite() && leeway >= 0.0 {
         leeway as i64

@@ -44,7 +44,7 @@ test("each export's wrapper of numbers is an arrow function with its conversion 
 test("no string is copied by the glue and no class wraps the engine: one call over a handle", () => {
   // js/engine.js writes the strings into the engine's input buffer (src/web/engine.rs)
   // and holds the handle; a class (its free(), finaliser, borrow checks) fails the build.
-  assert.match(finished, /\bwasm\.engineCall\(handle, op, n, x, y, la, lb, lc, ld\)/);
+  assert.match(finished, /\bwasm\.engineCall\(key, n, x, y, len\)/);
   assert.match(finished, /\(\{module_or_path\} = module_or_path\);/);
   assert.match(finished, /init\(\) needs the wasm's URL or bytes/);
   for (const added of [
@@ -136,7 +136,7 @@ const IMPORTING = `function __wbg_get_imports() {
         "./auth_wasm_bg.js": import0,
     };
 }
-const f = () => wasm.engineCall(0, 0, 0, 0, 0, 0, 0, 0, 0);
+const f = () => wasm.engineCall(0, 0, 0, 0, 0);
 `;
 const IMPORTING_NAMES = { imports: [["./auth_wasm_bg.js", "__wbg_now_463ac581d2fc7ea3", "a"]], exports: [["engineCall", "b"]] };
 

@@ -126,14 +126,20 @@ impl Engine {
         text.map(Answer::Text)
     }
 
-    pub(super) fn issue_request(&mut self, kind: Kind, request: HttpRequest) -> Issued {
-        self.issue(
+    /// A request with no bearer, issued, answered as `Ok` as all its callers answer it
+    /// (the request written into their `Result` once, here, not moved into it at each).
+    pub(super) fn issue_request(
+        &mut self,
+        kind: Kind,
+        request: HttpRequest,
+    ) -> Result<Issued, AuthError> {
+        Ok(self.issue(
             kind,
             Outgoing {
                 request,
                 bearer: None,
             },
-        )
+        ))
     }
 
     // Not inlined: every request-building method ends here.
