@@ -570,7 +570,7 @@ export class AuthClient {
    * first "expired"). */
   async #accessToken(access = op.call(this, op.ACCESS)) {
     if (access[0] === "1") return access.slice(1);
-    if (access === "refresh") {
+    if (access === "r") {
       try {
         await this.#refreshShared();
       } catch (err) {
@@ -579,8 +579,8 @@ export class AuthClient {
       }
       return op.call(this, op.USABLE) || null;
     }
-    // Nothing can renew it: said once, the session stays visible as expired.
-    if (access === "expired") this.#emit("session_expired");
+    // Nothing can renew it: said once ("e"), the session stays visible as expired.
+    if (access === "e") this.#emit("session_expired");
     return null;
   }
 

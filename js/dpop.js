@@ -147,8 +147,8 @@ export function dpopSigner(storageKey, client) {
       // a token route's answer (an error, or the token type).
       const said = status === 401 ? header("WWW-Authenticate") : tokens && status < 500 ? await response.clone().text().catch(() => "") : "";
       const verdict = call(client, DPOP_ANSWER, request.url, header("DPoP-Nonce"), header("Date"), said, 0, status);
-      if (verdict === "unbound") throw authError("invalid_response", "The backend did not bind the tokens to the DPoP key");
-      if (verdict !== "retry" || !spare) return response;
+      if (verdict === "u") throw authError("invalid_response", "The backend did not bind the tokens to the DPoP key");
+      if (!verdict || !spare) return response;
       request = spare;
     }
   };

@@ -57,8 +57,8 @@ export const ACCOUNT = 19;
 export const REPLY = 20;
 /** -> "" (signed out). */
 export const SIGN_OUT = 21;
-/** -> what the current token allows: "1" and the token (use it), "refresh" (refresh
- * first), "expired" (said once, the first time) or "none" (after that, or signed out). */
+/** -> what the current token allows: "1" and the token (use it), "r" (refresh first),
+ * "e" (expired: said once, the first time) or "" (after that, or signed out). */
 export const ACCESS = 22;
 /** -> the token after a refresh attempt (failed or not), or "". */
 export const USABLE = 23;
@@ -97,9 +97,9 @@ export const PASSKEY = 35;
 export const DPOP_CLAIMS = 36;
 /** What an answer to a request means for DPoP (its nonce is remembered): `a`..`d`: the
  * request's URL, the answer's DPoP-Nonce and Date, its WWW-Authenticate for a 401 (else
- * its body where it matters: token routes, else ""); `y`: its status -> "done" (as it
- * is), "retry" (send again with a fresh proof: a new nonce, a corrected clock) or
- * "unbound" (tokens the backend did not bind: never used as bearer). */
+ * its body where it matters: token routes, else ""); `y`: its status -> "" (take it as
+ * it is), "r" (send again with a fresh proof: a new nonce, a corrected clock) or "u"
+ * (tokens the backend did not bind: never used as bearer). */
 export const DPOP_ANSWER = 37;
 /** -> "" (signed out: the nonces go with the key). */
 export const DPOP_CLEAR = 38;
