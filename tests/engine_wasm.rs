@@ -115,7 +115,10 @@ fn access_answers_one_character_besides_the_token() {
     let now = js_sys::Date::now();
     let token = jwt((now / 1000.0) as i64 + 900);
     for (body, late) in [
-        (format!(r#"{{"access_token":"{token}","refresh_token":"r1"}}"#), "r"),
+        (
+            format!(r#"{{"access_token":"{token}","refresh_token":"r1"}}"#),
+            "r",
+        ),
         (format!(r#"{{"access_token":"{token}"}}"#), "e"),
     ] {
         let e = configured(r#"{"baseUrl":"http://127.0.0.1:8000"}"#);
