@@ -240,7 +240,7 @@ export class AuthClient {
    * fetched again, so `snapshot.user.email_verified` says true. */
   verifyEmail(/** @type {string} */ token) {
     return this.#run(async () => {
-      await this.#exchange(op.account(this, 0 /* verify email */, String(token ?? "")));
+      await this.#exchange(op.account(this, 0 /* verify email */, token));
       if (op.call(this, op.STATUS) !== "anonymous") await this.me();
       return this.getSnapshot();
     });
@@ -258,7 +258,7 @@ export class AuthClient {
 
   /** Unlink a provider from the signed-in user (never the last way to sign in). */
   unlink(/** @type {string} */ provider) {
-    return this.#run(() => this.#askAuthorized(op.account(this, 3 /* unlink */, String(provider ?? ""))));
+    return this.#run(() => this.#askAuthorized(op.account(this, 3 /* unlink */, provider)));
   }
 
   // ---- passkeys (the ceremony itself is js/passkeys.js) ------------------------------------
@@ -316,12 +316,12 @@ export class AuthClient {
 
   /** Rename one of the signed-in user's passkeys. */
   renamePasskey(/** @type {string} */ id, /** @type {string} */ name) {
-    return this.#run(() => this.#passkeyCall(7 /* rename */, String(id ?? ""), String(name ?? "")));
+    return this.#run(() => this.#passkeyCall(7 /* rename */, id, name));
   }
 
   /** Remove one of the signed-in user's passkeys (never the last way to sign in). */
   removePasskey(/** @type {string} */ id) {
-    return this.#run(() => this.#passkeyCall(8 /* remove */, String(id ?? "")));
+    return this.#run(() => this.#passkeyCall(8 /* remove */, id));
   }
 
   /** A passkey request that is no sign-in (its answer, parsed); the user's go through the
@@ -339,7 +339,7 @@ export class AuthClient {
 
   /** End one session (device); its tokens stop working at once. */
   revokeSession(/** @type {string} */ id) {
-    return this.#run(() => this.#askAuthorized(op.sessions(this, 1 /* revoke */, String(id))));
+    return this.#run(() => this.#askAuthorized(op.sessions(this, 1 /* revoke */, id)));
   }
 
   /** Sign out here, and revoke the session at the backend when it can;

@@ -74,8 +74,9 @@ const engines = new FinalizationRegistry((/** @type {number} */ handle) => engin
  * answers where its address and length are (little-endian u32s, as the wasm's memory is).
  * The views are checked after each call, which may have grown the memory (a new buffer;
  * the old one's views are then empty). A trap (a bug, or the memory exhausted) is an
- * AuthError too, never the wasm's RuntimeError. A string absent (or null) is passed as
- * "" (length 0, no default needed); `n` absent: 0 (the wasm reads `undefined` as 0 for
+ * AuthError too, never the wasm's RuntimeError. A string absent (or null, or any falsy
+ * value) is passed as "" (length 0, no default needed); any other value as its text;
+ * `n` absent: 0 (the wasm reads `undefined` as 0 for
  * its u32; `y`, an f64, would read NaN, hence its default).
  * @param {string | undefined} config @param {() => void} onFailure
  * @returns {Engine} */
@@ -94,11 +95,11 @@ export function engineOf(config, onFailure) {
       // pass none, and this is getAccessToken's path.
       const lengths = [a, b, c, d].map((arg) => {
         if (!arg) return 0;
-        // At most 3 UTF-8 bytes per UTF-16 code unit. An absent string joins as
-        // "undefined" or "null" (or a number, for two before the first string): the bound is
-        // then larger than needed, never smaller.
-        at ||= engineCall(0, INPUT, 3 * (/** @type {string} */ (a) + b + c + d).length);
-        const { written } = encoder.encodeInto(arg, memoryBytes().subarray(at));
+        // At most 3 UTF-8 bytes per UTF-16 code unit. An argument crosses as its text
+        // (the public methods pass what they were given; Node's encodeInto takes only a
+        // string), which `join` reads as String does: the bound holds whatever was passed.
+        at ||= engineCall(0, INPUT, 3 * [a, b, c, d].join("").length);
+        const { written } = encoder.encodeInto(String(arg), memoryBytes().subarray(at));
         at += written;
         return written;
       });

@@ -22,10 +22,16 @@ writeFileSync(
   path.join(dir, "auth_wasm.js"),
   `const memory = new WebAssembly.Memory({ initial: 1 });
 export const calls = [];
+export const inputAsks = [];
+export const lengths = [];
 export const engineMemory = () => memory;
-export function engineCall(handle, op) {
-  if (op === 40 /* INPUT */) return 4096;
+export function engineCall(handle, op, n, x, y, ...lens) {
+  if (op === 40 /* INPUT */) {
+    inputAsks.push(n);
+    return 4096;
+  }
   calls.push([handle, op]);
+  lengths.push(lens);
   const bytes = new TextEncoder().encode(globalThis.wasmAnswer(handle, op));
   new Uint8Array(memory.buffer).set(bytes, 2048);
   new DataView(memory.buffer).setUint32(1024, 2048, true);
@@ -38,7 +44,7 @@ export const decodeJwtScratch = () => 0, isExpiredScratch = () => false;
 const { engineOf, STATUS, call } = await import(path.join(dir, "engine.js"));
 // The ops take the client: anything holding the engine (the function engineOf makes) as `engine`.
 const status = (/** @type {any} */ engine) => call({ engine }, STATUS);
-const { calls } = await import(path.join(dir, "auth_wasm.js"));
+const { calls, inputAsks, lengths, engineMemory } = await import(path.join(dir, "auth_wasm.js"));
 const { AuthError } = await import(path.join(dir, "auth-error.js"));
 
 /** @param {(handle: number, op: number) => string} answer */
@@ -90,4 +96,16 @@ test("an Engine's handle is freed (FREE) once the Engine is collected", async ()
   // Its CONFIGURE passed no handle yet (the wasm reads 0), then FREE once, with its own.
   assert.deepEqual(calls[0], [undefined, 0]);
   assert.deepEqual(freed(), [[9, 39]]);
+});
+
+test("the strings cross as their text (a falsy one as none), within the input asked for", () => {
+  const engine = configured();
+  inputAsks.length = 0;
+  // As a public method passes what it was given: a number's text, none for undefined or null.
+  engine(5, undefined, 42, "é€😀", null);
+  assert.deepEqual(lengths.at(-1), [0, 2, 9, 0]);
+  assert.equal(new TextDecoder().decode(new Uint8Array(engineMemory().buffer, 4096, 11)), "42é€😀");
+  // Asked once, for at least the bytes written.
+  assert.equal(inputAsks.length, 1);
+  assert.ok(inputAsks[0] >= 11, String(inputAsks[0]));
 });
