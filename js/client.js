@@ -240,7 +240,7 @@ export class AuthClient {
    * fetched again, so `snapshot.user.email_verified` says true. */
   verifyEmail(/** @type {string} */ token) {
     return this.#run(async () => {
-      await this.#exchange(op.account(this, 0 /* verify email */, token));
+      await this.#exchange(op.subcall(this, op.ACCOUNT, 0 /* verify email */, token));
       if (op.call(this, op.STATUS) !== "anonymous") await this.me();
       return this.getSnapshot();
     });
@@ -248,17 +248,17 @@ export class AuthClient {
 
   /** Mail the signed-in user another verification link. */
   resendVerification() {
-    return this.#run(() => this.#askAuthorized(op.account(this, 1 /* resend verification */)));
+    return this.#run(() => this.#askAuthorized(op.subcall(this, op.ACCOUNT, 1 /* resend verification */)));
   }
 
   /** The providers linked to the signed-in user. */
   identities() {
-    return this.#run(() => this.#askAuthorized(op.account(this, 2 /* identities */)));
+    return this.#run(() => this.#askAuthorized(op.subcall(this, op.ACCOUNT, 2 /* identities */)));
   }
 
   /** Unlink a provider from the signed-in user (never the last way to sign in). */
   unlink(/** @type {string} */ provider) {
-    return this.#run(() => this.#askAuthorized(op.account(this, 3 /* unlink */, provider)));
+    return this.#run(() => this.#askAuthorized(op.subcall(this, op.ACCOUNT, 3 /* unlink */, provider)));
   }
 
   // ---- passkeys (the ceremony itself is js/passkeys.js) ------------------------------------
@@ -280,7 +280,7 @@ export class AuthClient {
       requirePasskeys();
       const started = await this.#passkeyCall(2 /* sign-up options */, text(input, "email"), text(input, "name"));
       const credential = await passkeyCeremony(true, started.options, signalOf(input));
-      return this.#signIn(op.passkey(this, 3 /* sign up */, started.ceremony, credential, text(input, "passkeyName")));
+      return this.#signIn(op.subcall(this, op.PASSKEY, 3 /* sign up */, started.ceremony, credential, text(input, "passkeyName")));
     });
   }
 
@@ -302,7 +302,7 @@ export class AuthClient {
       try {
         const started = await this.#passkeyCall(4 /* sign-in options */);
         const credential = await passkeyCeremony(false, started.options, signal, autofill);
-        return await this.#signIn(op.passkey(this, 5 /* sign in */, started.ceremony, credential));
+        return await this.#signIn(op.subcall(this, op.PASSKEY, 5 /* sign in */, started.ceremony, credential));
       } finally {
         if (this.#passkeyWait === wait) this.#passkeyWait = null;
       }
@@ -328,18 +328,18 @@ export class AuthClient {
    * bearer rules. @param {import("./engine.js").PasskeyCall} which
    * @param {string} [a] @param {string} [b] @param {string} [c] absent: "" */
   async #passkeyCall(which, a, b, c) {
-    const req = op.passkey(this, which, a, b, c);
+    const req = op.subcall(this, op.PASSKEY, which, a, b, c);
     return which === 2 || which === 4 ? parsed(/** @type {string} */ (await this.#exchange(req))) : this.#askAuthorized(req);
   }
 
   /** The user's sessions (devices), the current one marked. */
   sessions() {
-    return this.#run(() => this.#askAuthorized(op.sessions(this, 0 /* list */)));
+    return this.#run(() => this.#askAuthorized(op.subcall(this, op.SESSIONS, 0 /* list */)));
   }
 
   /** End one session (device); its tokens stop working at once. */
   revokeSession(/** @type {string} */ id) {
-    return this.#run(() => this.#askAuthorized(op.sessions(this, 1 /* revoke */, id)));
+    return this.#run(() => this.#askAuthorized(op.subcall(this, op.SESSIONS, 1 /* revoke */, id)));
   }
 
   /** Sign out here, and revoke the session at the backend when it can;
@@ -348,7 +348,7 @@ export class AuthClient {
     return this.#run(async () => {
       if (options?.everywhere) {
         // Must reach the server: unlike a plain logout, this one reports failure.
-        await this.#askAuthorized(op.sessions(this, 2 /* revoke all */));
+        await this.#askAuthorized(op.subcall(this, op.SESSIONS, 2 /* revoke all */));
       }
       const req = parsed(op.call(this, op.LOGOUT));
       if (req) {

@@ -123,18 +123,14 @@ export function engineOf(config, onFailure) {
 
 // ---- the ops that need a function ------------------------------------------------------
 
-/** @param {SessionsCall} which @param {string} [id] the session to revoke (absent: "") */
-export const sessions = (/** @type {Client} */ client, which, id) => request(call(client, SESSIONS, id, "", "", "", which));
-
-/** @param {AccountCall} which @param {string} [arg] the token or provider (absent: "") */
-export const account = (/** @type {Client} */ client, which, arg) => request(call(client, ACCOUNT, arg, "", "", "", which));
-
-/** A passkey request (core::passkey); `a`..`c` are the call's arguments: the
- * password (0), the email and name (2), the ceremony, the credential's JSON and the
- * passkey's name (1, 3, 5), the id and the new name (7), the id (8).
- * @param {PasskeyCall} which @param {string} [a] @param {string} [b] @param {string} [c]
- *   absent: "" (as every op reads an absent string) */
-export const passkey = (/** @type {Client} */ client, which, a, b, c) => request(call(client, PASSKEY, a, b, c, "", which));
+/** The request of one call of SESSIONS (`which`: a `SessionsCall`; `a`: the session to
+ * revoke), ACCOUNT (an `AccountCall`; `a`: the token or provider) or PASSKEY (a
+ * `PasskeyCall`; `a`..`c`: the password (0), the email and name (2), the ceremony, the
+ * credential's JSON and the passkey's name (1, 3, 5), the id and the new name (7), the
+ * id (8)). One function for the three ops: a function each cost the bundle 17 B more.
+ * @param {Client} client @param {number} code the op @param {number} which
+ * @param {string} [a] @param {string} [b] @param {string} [c] absent: "" */
+export const subcall = (client, code, which, a, b, c) => request(call(client, code, a, b, c, "", which));
 
 /** The answer to a request: a request to send next (Better Auth's exchange), or the
  * answer's text: "" (done), "login" (log in now), "mfa" (a second factor follows),

@@ -49,9 +49,9 @@ export const REFRESH_REQUEST = 15;
 export const LOGOUT = 16;
 /** -> the `me` request, or "" when the protocol has none (CLAIMS then). */
 export const ME = 17;
-/** js/engine.js `sessions`. */
+/** js/engine.js `subcall` (`n`: which; `a`: the session to revoke) -> a request. */
 export const SESSIONS = 18;
-/** js/engine.js `account`. */
+/** js/engine.js `subcall` (`n`: which; `a`: the token or provider) -> a request. */
 export const ACCOUNT = 19;
 /** js/engine.js `reply`. */
 export const REPLY = 20;
@@ -89,7 +89,7 @@ export const CLAIMS = 32;
 export const FINGERPRINT = 33;
 /** -> the access token held now (expired or not), or "". */
 export const CURRENT = 34;
-/** js/engine.js `passkey`. */
+/** js/engine.js `subcall` (`n`: which; `a`..`c`: its arguments) -> a request. */
 export const PASSKEY = 35;
 /** `a`..`d`: method, URL, jti, the access token's hash ("" for an auth request) -> the
  * claims of a proof as JSON ("" when the URL is no absolute http(s) one, which no caller
