@@ -670,7 +670,7 @@ export class AuthClient {
       throw err;
     }
     // A caller that cannot use its token any more waits out a short backoff.
-    const wait = Number(op.call(this, op.BACKOFF_WAIT));
+    const wait = +op.call(this, op.BACKOFF_WAIT);
     if (wait) await sleep(wait);
     if (!online()) throw authError("network", "The browser is offline");
     this.#startCoordination();
