@@ -627,14 +627,14 @@ export class AuthClient {
   /** Join the refresh in flight, or start it. */
   #refreshShared() {
     if (!this.#flight) {
-      const flight = this.#refreshRequest();
-      this.#flight = flight;
-      // Cleared once settled (first in line, before any caller's continuation),
-      // also when refreshRequest failed before its first await.
-      const clear = () => {
+      // Cleared once settled, before any caller's continuation (callers await what
+      // `finally` answers: it settles after its callback), also when refreshRequest
+      // failed before its first await; a flight started after free() is not cleared by
+      // the one before.
+      const flight = this.#refreshRequest().finally(() => {
         if (this.#flight === flight) this.#flight = 0;
-      };
-      flight.then(clear, clear);
+      });
+      this.#flight = flight;
     }
     return this.#flight;
   }
