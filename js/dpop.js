@@ -142,11 +142,11 @@ export function dpopSigner(storageKey, client) {
       request.headers.set("DPoP", await proof(request.method, request.url, token));
       const response = await fetchRequest(request);
       const { status, headers } = response;
-      const header = (/** @type {string} */ name) => headers.get(name) ?? "";
       // A 401 is read by its WWW-Authenticate, any other by its body, which matters for
-      // a token route's answer (an error, or the token type).
-      const said = status === 401 ? header("WWW-Authenticate") : tokens && status < 500 ? await response.clone().text().catch(() => "") : "";
-      const verdict = call(client, DPOP_ANSWER, request.url, header("DPoP-Nonce"), header("Date"), said, 0, status);
+      // a token route's answer (an error, or the token type). An absent header (null)
+      // reaches the engine as none.
+      const said = status === 401 ? headers.get("WWW-Authenticate") : tokens && status < 500 ? await response.clone().text().catch(() => "") : "";
+      const verdict = call(client, DPOP_ANSWER, request.url, headers.get("DPoP-Nonce"), headers.get("Date"), said, 0, status);
       if (verdict === "u") throw authError("invalid_response", "The backend did not bind the tokens to the DPoP key");
       if (!verdict || !spare) return response;
       request = spare;

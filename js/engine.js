@@ -55,7 +55,7 @@ function memoryBytes() {
  * `a`..`d` ("" = absent; null too, which RESTORE and ADOPT pass), a count `n` and a
  * number `y`; its answer's text. A closure over the engine's handle, not a class: no
  * private fields, accessor nor `static` block to write.
- * @typedef {(op: number, a?: string | null, b?: string, c?: string, d?: string, n?: number, y?: number) => string} Engine */
+ * @typedef {(op: number, a?: string | null, b?: string | null, c?: string | null, d?: string | null, n?: number, y?: number) => string} Engine */
 
 /** An op of the client's engine. It takes the client, not its engine: `op.call(this, ...)`
  * at each of the client's fifty uses, the `.engine` read once here.
