@@ -120,7 +120,7 @@ export function dpopSigner(storageKey, client) {
   const proof = async (method, url, token) => {
     // The key is read each time: another tab may have signed out and in again.
     const key = await keyOf(storageKey);
-    const ath = token ? b64url(await crypto.subtle.digest("SHA-256", encoder.encode(token))) : "";
+    const ath = token && b64url(await crypto.subtle.digest("SHA-256", encoder.encode(token)));
     // Every `url` here has claims (core::dpop::claims answers none only where origin_of
     // does): dpopHeaders and the client's fetch send a proof only where bearerAllowed
     // (origin_of) said yes, and the client's own requests go to baseUrl, which config
