@@ -77,7 +77,8 @@ const engines = new FinalizationRegistry((/** @type {number} */ handle) => engin
  * AuthError too, never the wasm's RuntimeError. A string absent (or null, or any falsy
  * value) is passed as "" (length 0, no default needed); any other value as its text;
  * `n` absent: 0 (the wasm reads `undefined` as 0 for
- * its u32; `y`, an f64, would read NaN, hence its default).
+ * its u32); `y` absent: NaN (an f64), which no op that reads `y` is passed without it
+ * but FAIL, which reads it as no status, as it reads 0.
  * @param {string | undefined} config @param {() => void} onFailure
  * @returns {Engine} */
 export function engineOf(config, onFailure) {
@@ -86,7 +87,7 @@ export function engineOf(config, onFailure) {
    * @type {number | undefined} */
   let handle;
   /** @type {Engine} */
-  const run = (op, a, b, c, d, n, y = 0) => {
+  const run = (op, a, b, c, d, n, y) => {
     let answer;
     try {
       let at = 0;
