@@ -56,7 +56,7 @@ export class AuthClient {
   /** @type {ReturnType<typeof setTimeout> | 0} */
   #pendingStart;
   // The recorded error's text and AuthError: both start undefined, so the first
-  // #recorded() finds the text differs and sets them.
+  // snapshot finds the text differs and sets them.
   /** @type {string | undefined} */
   #errText;
   /** @type {AuthError | null | undefined} */
@@ -95,17 +95,6 @@ export class AuthClient {
   }
 
   // ---- the engine ----------------------------------------------------------------
-
-  /** The recorded error: the same AuthError instance until it changes.
-   * @returns {AuthError | null} */
-  #recorded() {
-    const text = op.call(this, op.ERROR);
-    if (text !== this.#errText) {
-      this.#errText = text;
-      this.#errObj = text ? errorFromText(text) : null;
-    }
-    return /** @type {AuthError | null} */ (this.#errObj);
-  }
 
   /** Record a failure the shell met (it shows in the snapshot); returns the engine's copy. */
   #fail(/** @type {AuthError} */ err) {
@@ -490,8 +479,14 @@ export class AuthClient {
     const status = op.call(this, op.STATUS);
     // The snapshot holds while the engine's status is the one it shows.
     if (this.#snap?.status === status) return this.#snap;
+    // The recorded error: the same AuthError instance until it changes.
+    const text = op.call(this, op.ERROR);
+    if (text !== this.#errText) {
+      this.#errText = text;
+      this.#errObj = text ? errorFromText(text) : null;
+    }
     // The engine's view and the shell's three fields.
-    return (this.#snap = Object.freeze(/** @type {any} */ ({ .../** @type {op.View} */ (op.request(op.call(this, op.VIEW))), refreshing: this.#refreshing, storage: this.#store.kind, error: this.#recorded() })));
+    return (this.#snap = Object.freeze(/** @type {any} */ ({ .../** @type {op.View} */ (op.request(op.call(this, op.VIEW))), refreshing: this.#refreshing, storage: this.#store.kind, error: this.#errObj })));
   }
 
   #emit(/** @type {AuthEvent} */ event) {
