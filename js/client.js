@@ -634,14 +634,29 @@ export class AuthClient {
     return this.#flight;
   }
 
-  /** The flight: wait out backoff, coordinate with other tabs, record the outcome. */
+  /** The flight: wait out backoff, take the refresh credential, coordinate with other tabs
+   * (one of them refreshes), record the outcome. */
   async #refreshRequest() {
     const postponed = op.call(this, op.POSTPONED);
     // Backing off: nothing was attempted, so the retry state stays as it is.
     if (postponed) throw errorFromText(postponed);
     let failure;
     try {
-      await this.#refreshCoordinated();
+      const hadSession = op.call(this, op.STATUS) !== "anonymous";
+      let refreshToken;
+      try {
+        refreshToken = op.call(this, op.REFRESH_TOKEN);
+      } catch (err) {
+        // Expired with nothing to renew it: the engine signed out.
+        if (hadSession && op.call(this, op.STATUS) === "anonymous") this.changed("session_expired");
+        throw err;
+      }
+      // A caller that cannot use its token any more waits out a short backoff.
+      const wait = +op.call(this, op.BACKOFF_WAIT);
+      if (wait) await sleep(wait);
+      if (!online()) throw authError("network", "The browser is offline");
+      this.#startCoordination();
+      await this.#coordination.refresh(refreshToken);
     } catch (err) {
       failure = err;
     }
@@ -652,24 +667,6 @@ export class AuthClient {
     this.#setRefreshing(op.call(this, op.REFRESH_OUTCOME, failure ? String(failure.code) : "", "", "", "", failure?.retryAfter, Math.random()) === "1");
     this.#schedule();
     if (failure) throw failure;
-  }
-
-  async #refreshCoordinated() {
-    const hadSession = op.call(this, op.STATUS) !== "anonymous";
-    let refreshToken;
-    try {
-      refreshToken = op.call(this, op.REFRESH_TOKEN);
-    } catch (err) {
-      // Expired with nothing to renew it: the engine signed out.
-      if (hadSession && op.call(this, op.STATUS) === "anonymous") this.changed("session_expired");
-      throw err;
-    }
-    // A caller that cannot use its token any more waits out a short backoff.
-    const wait = +op.call(this, op.BACKOFF_WAIT);
-    if (wait) await sleep(wait);
-    if (!online()) throw authError("network", "The browser is offline");
-    this.#startCoordination();
-    return this.#coordination.refresh(refreshToken);
   }
 
   /** The refresh request itself and its answer (js/coordination.js decides which tab
