@@ -564,7 +564,6 @@ export class AuthClient {
    * engine's answer when the caller already asked (asking twice would hide the
    * first "expired"). */
   async #accessToken(access = op.call(this, op.ACCESS)) {
-    if (access[0] === "1") return access.slice(1);
     if (access === "r") {
       try {
         await this.#refreshShared();
@@ -576,7 +575,8 @@ export class AuthClient {
     }
     // Nothing can renew it: said once ("e"), the session stays visible as expired.
     if (access === "e") this.#emit("session_expired");
-    return null;
+    // "1" and the token: the token; "e" or "" (none): null.
+    return access.slice(1) || null;
   }
 
   async #authorized(/** @type {Request} */ request) {
