@@ -65,12 +65,13 @@ export const holdMarker = (locks, name) => {
 };
 
 /** Whether some tab holds `name` now (the lock manager is one sequential
- * authority, unlike storage, which reaches other tabs late).
+ * authority, unlike storage, which reaches other tabs late): truthy when one does
+ * (its one caller tests truthiness; no `held` list answers undefined).
  * @param {LockManager} locks
  * @param {string} name */
 export const isHeld = async (locks, name) => {
   try {
-    return !!(await locks.query()).held?.some((lock) => lock.name === name);
+    return (await locks.query()).held?.some((lock) => lock.name === name);
   } catch {
     return false;
   }
