@@ -52,7 +52,8 @@ function memoryBytes() {
   return memoryBytesView;
 }
 /** An engine in the wasm, as the function that runs its ops: an op with its strings
- * `a`..`d` ("" = absent; null too, which RESTORE and ADOPT pass), a count `n` and a
+ * `a`..`d` ("", null or undefined = absent: RESTORE and ADOPT pass null, the DPoP and
+ * social calls what `get` answers; anything else crosses as its text), a count `n` and a
  * number `y`; its answer's text. A closure over the engine's handle, not a class: no
  * private fields, accessor nor `static` block to write.
  * @typedef {(op: number, a?: string | null, b?: string | null, c?: string | null, d?: string | null, n?: number, y?: number) => string} Engine */
