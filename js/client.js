@@ -56,7 +56,7 @@ export class AuthClient {
   /** @type {ReturnType<typeof setTimeout> | 0} */
   #pendingStart;
   // The recorded error's text and AuthError: both start undefined, so the first
-  // #recorded() finds the text differs and sets them.
+  // snapshot finds the text differs and sets them.
   /** @type {string | undefined} */
   #errText;
   /** @type {AuthError | null | undefined} */
@@ -88,24 +88,31 @@ export class AuthClient {
     // for them (about 1 ms in Chromium), or at once when a change or a refresh needs them.
     this.#pendingStart = setTimeout(() => this.#startCoordination(true));
     // With the refresh token in an httpOnly cookie, a new page holds no tokens:
-    // the session comes back by a silent refresh (operations wait for it).
+    // the session comes back by a silent refresh (operations wait for it). No cookie (or
+    // a dead one) is simply signed out, not an error. Written here, its one use: a
+    // method of its own cost the bundle 5 B more.
     if (this.settings.cookie && typeof window !== "undefined" && op.call(this, op.STATUS) === "anonymous") {
-      this.#restoring = this.#restoreByCookie();
+      this.#restoring = (async () => {
+        this.#setRefreshing(true);
+        let restored = true;
+        try {
+          await this.#exchange(op.request(op.call(this, op.REFRESH_REQUEST, "cookie")));
+        } catch (err) {
+          if (err.code === "refresh_failed") op.call(this, op.CLEAR_ERROR);
+          restored = false;
+        } finally {
+          this.#restoring = 0;
+          this.#setRefreshing(false);
+        }
+        // Settled without a session: listeners still hear that `refreshing` ended.
+        if (restored) this.changed("signed_in");
+        else this.#emit("synced");
+        this.#schedule();
+      })();
     }
   }
 
   // ---- the engine ----------------------------------------------------------------
-
-  /** The recorded error: the same AuthError instance until it changes.
-   * @returns {AuthError | null} */
-  #recorded() {
-    const text = op.call(this, op.ERROR);
-    if (text !== this.#errText) {
-      this.#errText = text;
-      this.#errObj = text ? errorFromText(text) : null;
-    }
-    return /** @type {AuthError | null} */ (this.#errObj);
-  }
 
   /** Record a failure the shell met (it shows in the snapshot); returns the engine's copy. */
   #fail(/** @type {AuthError} */ err) {
@@ -240,7 +247,7 @@ export class AuthClient {
    * fetched again, so `snapshot.user.email_verified` says true. */
   verifyEmail(/** @type {string} */ token) {
     return this.#run(async () => {
-      await this.#exchange(op.account(this, 0 /* verify email */, String(token ?? "")));
+      await this.#exchange(op.subcall(this, op.ACCOUNT, 0 /* verify email */, token));
       if (op.call(this, op.STATUS) !== "anonymous") await this.me();
       return this.getSnapshot();
     });
@@ -248,17 +255,17 @@ export class AuthClient {
 
   /** Mail the signed-in user another verification link. */
   resendVerification() {
-    return this.#run(() => this.#askAuthorized(op.account(this, 1 /* resend verification */)));
+    return this.#run(() => this.#askAuthorized(op.subcall(this, op.ACCOUNT, 1 /* resend verification */)));
   }
 
   /** The providers linked to the signed-in user. */
   identities() {
-    return this.#run(() => this.#askAuthorized(op.account(this, 2 /* identities */)));
+    return this.#run(() => this.#askAuthorized(op.subcall(this, op.ACCOUNT, 2 /* identities */)));
   }
 
   /** Unlink a provider from the signed-in user (never the last way to sign in). */
   unlink(/** @type {string} */ provider) {
-    return this.#run(() => this.#askAuthorized(op.account(this, 3 /* unlink */, String(provider ?? ""))));
+    return this.#run(() => this.#askAuthorized(op.subcall(this, op.ACCOUNT, 3 /* unlink */, provider)));
   }
 
   // ---- passkeys (the ceremony itself is js/passkeys.js) ------------------------------------
@@ -280,7 +287,7 @@ export class AuthClient {
       requirePasskeys();
       const started = await this.#passkeyCall(2 /* sign-up options */, text(input, "email"), text(input, "name"));
       const credential = await passkeyCeremony(true, started.options, signalOf(input));
-      return this.#signIn(op.passkey(this, 3 /* sign up */, started.ceremony, credential, text(input, "passkeyName")));
+      return this.#signIn(op.subcall(this, op.PASSKEY, 3 /* sign up */, started.ceremony, credential, text(input, "passkeyName")));
     });
   }
 
@@ -302,7 +309,7 @@ export class AuthClient {
       try {
         const started = await this.#passkeyCall(4 /* sign-in options */);
         const credential = await passkeyCeremony(false, started.options, signal, autofill);
-        return await this.#signIn(op.passkey(this, 5 /* sign in */, started.ceremony, credential));
+        return await this.#signIn(op.subcall(this, op.PASSKEY, 5 /* sign in */, started.ceremony, credential));
       } finally {
         if (this.#passkeyWait === wait) this.#passkeyWait = null;
       }
@@ -316,30 +323,30 @@ export class AuthClient {
 
   /** Rename one of the signed-in user's passkeys. */
   renamePasskey(/** @type {string} */ id, /** @type {string} */ name) {
-    return this.#run(() => this.#passkeyCall(7 /* rename */, String(id ?? ""), String(name ?? "")));
+    return this.#run(() => this.#passkeyCall(7 /* rename */, id, name));
   }
 
   /** Remove one of the signed-in user's passkeys (never the last way to sign in). */
   removePasskey(/** @type {string} */ id) {
-    return this.#run(() => this.#passkeyCall(8 /* remove */, String(id ?? "")));
+    return this.#run(() => this.#passkeyCall(8 /* remove */, id));
   }
 
   /** A passkey request that is no sign-in (its answer, parsed); the user's go through the
    * bearer rules. @param {import("./engine.js").PasskeyCall} which
    * @param {string} [a] @param {string} [b] @param {string} [c] absent: "" */
   async #passkeyCall(which, a, b, c) {
-    const req = op.passkey(this, which, a, b, c);
+    const req = op.subcall(this, op.PASSKEY, which, a, b, c);
     return which === 2 || which === 4 ? parsed(/** @type {string} */ (await this.#exchange(req))) : this.#askAuthorized(req);
   }
 
   /** The user's sessions (devices), the current one marked. */
   sessions() {
-    return this.#run(() => this.#askAuthorized(op.sessions(this, 0 /* list */)));
+    return this.#run(() => this.#askAuthorized(op.subcall(this, op.SESSIONS, 0 /* list */)));
   }
 
   /** End one session (device); its tokens stop working at once. */
   revokeSession(/** @type {string} */ id) {
-    return this.#run(() => this.#askAuthorized(op.sessions(this, 1 /* revoke */, String(id))));
+    return this.#run(() => this.#askAuthorized(op.subcall(this, op.SESSIONS, 1 /* revoke */, id)));
   }
 
   /** Sign out here, and revoke the session at the backend when it can;
@@ -348,7 +355,7 @@ export class AuthClient {
     return this.#run(async () => {
       if (options?.everywhere) {
         // Must reach the server: unlike a plain logout, this one reports failure.
-        await this.#askAuthorized(op.sessions(this, 2 /* revoke all */));
+        await this.#askAuthorized(op.subcall(this, op.SESSIONS, 2 /* revoke all */));
       }
       const req = parsed(op.call(this, op.LOGOUT));
       if (req) {
@@ -490,8 +497,14 @@ export class AuthClient {
     const status = op.call(this, op.STATUS);
     // The snapshot holds while the engine's status is the one it shows.
     if (this.#snap?.status === status) return this.#snap;
+    // The recorded error: the same AuthError instance until it changes.
+    const text = op.call(this, op.ERROR);
+    if (text !== this.#errText) {
+      this.#errText = text;
+      this.#errObj = text ? errorFromText(text) : null;
+    }
     // The engine's view and the shell's three fields.
-    return (this.#snap = Object.freeze(/** @type {any} */ ({ .../** @type {op.View} */ (op.request(op.call(this, op.VIEW))), refreshing: this.#refreshing, storage: this.#store.kind, error: this.#recorded() })));
+    return (this.#snap = Object.freeze(/** @type {any} */ ({ .../** @type {op.View} */ (op.request(op.call(this, op.VIEW))), refreshing: this.#refreshing, storage: this.#store.kind, error: this.#errObj })));
   }
 
   #emit(/** @type {AuthEvent} */ event) {
@@ -524,26 +537,6 @@ export class AuthClient {
 
   // ---- signing in ---------------------------------------------------------------------------
 
-  /** Cookie transport, on a page without a session: one silent refresh. No cookie
-   * (or a dead one) is simply signed out, not an error. */
-  async #restoreByCookie() {
-    this.#setRefreshing(true);
-    let restored = true;
-    try {
-      await this.#exchange(op.request(op.call(this, op.REFRESH_REQUEST, "cookie")));
-    } catch (err) {
-      if (err.code === "refresh_failed") op.call(this, op.CLEAR_ERROR);
-      restored = false;
-    } finally {
-      this.#restoring = 0;
-      this.#setRefreshing(false);
-    }
-    // Settled without a session: listeners still hear that `refreshing` ended.
-    if (restored) this.changed("signed_in");
-    else this.#emit("synced");
-    this.#schedule();
-  }
-
   /** Send a sign-in (and the exchange it may lead to); the snapshot after it (status
    * mfa_required when a second factor follows), or "login" when the account was created
    * without signing in. */
@@ -569,8 +562,7 @@ export class AuthClient {
    * engine's answer when the caller already asked (asking twice would hide the
    * first "expired"). */
   async #accessToken(access = op.call(this, op.ACCESS)) {
-    if (access[0] === "1") return access.slice(1);
-    if (access === "refresh") {
+    if (access === "r") {
       try {
         await this.#refreshShared();
       } catch (err) {
@@ -579,9 +571,10 @@ export class AuthClient {
       }
       return op.call(this, op.USABLE) || null;
     }
-    // Nothing can renew it: said once, the session stays visible as expired.
-    if (access === "expired") this.#emit("session_expired");
-    return null;
+    // Nothing can renew it: said once ("e"), the session stays visible as expired.
+    if (access === "e") this.#emit("session_expired");
+    // "1" and the token: the token; "e" or "" (none): null.
+    return access.slice(1) || null;
   }
 
   async #authorized(/** @type {Request} */ request) {
@@ -627,26 +620,41 @@ export class AuthClient {
   /** Join the refresh in flight, or start it. */
   #refreshShared() {
     if (!this.#flight) {
-      const flight = this.#refreshRequest();
-      this.#flight = flight;
-      // Cleared once settled (first in line, before any caller's continuation),
-      // also when refreshRequest failed before its first await.
-      const clear = () => {
+      // Cleared once settled, before any caller's continuation (callers await what
+      // `finally` answers: it settles after its callback), also when refreshRequest
+      // failed before its first await; a flight started after free() is not cleared by
+      // the one before.
+      const flight = this.#refreshRequest().finally(() => {
         if (this.#flight === flight) this.#flight = 0;
-      };
-      flight.then(clear, clear);
+      });
+      this.#flight = flight;
     }
     return this.#flight;
   }
 
-  /** The flight: wait out backoff, coordinate with other tabs, record the outcome. */
+  /** The flight: wait out backoff, take the refresh credential, coordinate with other tabs
+   * (one of them refreshes), record the outcome. */
   async #refreshRequest() {
     const postponed = op.call(this, op.POSTPONED);
     // Backing off: nothing was attempted, so the retry state stays as it is.
     if (postponed) throw errorFromText(postponed);
     let failure;
     try {
-      await this.#refreshCoordinated();
+      const hadSession = op.call(this, op.STATUS) !== "anonymous";
+      let refreshToken;
+      try {
+        refreshToken = op.call(this, op.REFRESH_TOKEN);
+      } catch (err) {
+        // Expired with nothing to renew it: the engine signed out.
+        if (hadSession && op.call(this, op.STATUS) === "anonymous") this.changed("session_expired");
+        throw err;
+      }
+      // A caller that cannot use its token any more waits out a short backoff.
+      const wait = +op.call(this, op.BACKOFF_WAIT);
+      if (wait) await sleep(wait);
+      if (!online()) throw authError("network", "The browser is offline");
+      this.#startCoordination();
+      await this.#coordination.refresh(refreshToken);
     } catch (err) {
       failure = err;
     }
@@ -657,24 +665,6 @@ export class AuthClient {
     this.#setRefreshing(op.call(this, op.REFRESH_OUTCOME, failure ? String(failure.code) : "", "", "", "", failure?.retryAfter, Math.random()) === "1");
     this.#schedule();
     if (failure) throw failure;
-  }
-
-  async #refreshCoordinated() {
-    const hadSession = op.call(this, op.STATUS) !== "anonymous";
-    let refreshToken;
-    try {
-      refreshToken = op.call(this, op.REFRESH_TOKEN);
-    } catch (err) {
-      // Expired with nothing to renew it: the engine signed out.
-      if (hadSession && op.call(this, op.STATUS) === "anonymous") this.changed("session_expired");
-      throw err;
-    }
-    // A caller that cannot use its token any more waits out a short backoff.
-    const wait = Number(op.call(this, op.BACKOFF_WAIT));
-    if (wait) await sleep(wait);
-    if (!online()) throw authError("network", "The browser is offline");
-    this.#startCoordination();
-    return this.#coordination.refresh(refreshToken);
   }
 
   /** The refresh request itself and its answer (js/coordination.js decides which tab

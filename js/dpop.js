@@ -120,7 +120,7 @@ export function dpopSigner(storageKey, client) {
   const proof = async (method, url, token) => {
     // The key is read each time: another tab may have signed out and in again.
     const key = await keyOf(storageKey);
-    const ath = token ? b64url(await crypto.subtle.digest("SHA-256", encoder.encode(token))) : "";
+    const ath = token && b64url(await crypto.subtle.digest("SHA-256", encoder.encode(token)));
     // Every `url` here has claims (core::dpop::claims answers none only where origin_of
     // does): dpopHeaders and the client's fetch send a proof only where bearerAllowed
     // (origin_of) said yes, and the client's own requests go to baseUrl, which config
@@ -142,13 +142,13 @@ export function dpopSigner(storageKey, client) {
       request.headers.set("DPoP", await proof(request.method, request.url, token));
       const response = await fetchRequest(request);
       const { status, headers } = response;
-      const header = (/** @type {string} */ name) => headers.get(name) ?? "";
       // A 401 is read by its WWW-Authenticate, any other by its body, which matters for
-      // a token route's answer (an error, or the token type).
-      const said = status === 401 ? header("WWW-Authenticate") : tokens && status < 500 ? await response.clone().text().catch(() => "") : "";
-      const verdict = call(client, DPOP_ANSWER, request.url, header("DPoP-Nonce"), header("Date"), said, 0, status);
-      if (verdict === "unbound") throw authError("invalid_response", "The backend did not bind the tokens to the DPoP key");
-      if (verdict !== "retry" || !spare) return response;
+      // a token route's answer (an error, or the token type). An absent header (null)
+      // reaches the engine as none.
+      const said = status === 401 ? headers.get("WWW-Authenticate") : tokens && status < 500 ? await response.clone().text().catch(() => "") : "";
+      const verdict = call(client, DPOP_ANSWER, request.url, headers.get("DPoP-Nonce"), headers.get("Date"), said, 0, status);
+      if (verdict === "u") throw authError("invalid_response", "The backend did not bind the tokens to the DPoP key");
+      if (!verdict || !spare) return response;
       request = spare;
     }
   };

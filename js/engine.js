@@ -52,10 +52,11 @@ function memoryBytes() {
   return memoryBytesView;
 }
 /** An engine in the wasm, as the function that runs its ops: an op with its strings
- * `a`..`d` ("" = absent; null too, which RESTORE and ADOPT pass), a count `n` and a
+ * `a`..`d` ("", null or undefined = absent: RESTORE and ADOPT pass null, the DPoP and
+ * social calls what `get` answers; anything else crosses as its text), a count `n` and a
  * number `y`; its answer's text. A closure over the engine's handle, not a class: no
  * private fields, accessor nor `static` block to write.
- * @typedef {(op: number, a?: string | null, b?: string, c?: string, d?: string, n?: number, y?: number) => string} Engine */
+ * @typedef {(op: number, a?: string | null, b?: string | null, c?: string | null, d?: string | null, n?: number, y?: number) => string} Engine */
 
 /** An op of the client's engine. It takes the client, not its engine: `op.call(this, ...)`
  * at each of the client's fifty uses, the `.engine` read once here.
@@ -74,8 +75,11 @@ const engines = new FinalizationRegistry((/** @type {number} */ handle) => engin
  * answers where its address and length are (little-endian u32s, as the wasm's memory is).
  * The views are checked after each call, which may have grown the memory (a new buffer;
  * the old one's views are then empty). A trap (a bug, or the memory exhausted) is an
- * AuthError too, never the wasm's RuntimeError. `n` absent: 0 (the wasm reads `undefined`
- * as 0 for its u32; `y`, an f64, would read NaN, hence its default).
+ * AuthError too, never the wasm's RuntimeError. A string absent (or null, or any falsy
+ * value) is passed as "" (length 0, no default needed); any other value as its text;
+ * `n` absent: 0 (the wasm reads `undefined` as 0 for
+ * its u32); `y` absent: NaN (an f64), which no op that reads `y` is passed without it
+ * but FAIL, which reads it as no status, as it reads 0.
  * @param {string | undefined} config @param {() => void} onFailure
  * @returns {Engine} */
 export function engineOf(config, onFailure) {
@@ -84,7 +88,7 @@ export function engineOf(config, onFailure) {
    * @type {number | undefined} */
   let handle;
   /** @type {Engine} */
-  const run = (op, a = "", b = "", c = "", d = "", n, y = 0) => {
+  const run = (op, a, b, c, d, n, y) => {
     let answer;
     try {
       // The strings' UTF-8 one after the other, each followed by 255 (a byte UTF-8 never
@@ -93,12 +97,15 @@ export function engineOf(config, onFailure) {
       // getAccessToken's path. The handle and the op are one number.
       let len = 0;
       if (a || b || c || d) {
-        // At most 3 UTF-8 bytes per UTF-16 code unit, and the four 255s.
-        const at = engineCall(INPUT, 3 * (a + b + c + d).length + 4);
+        // At most 3 UTF-8 bytes per UTF-16 code unit, and the four 255s. An argument
+        // crosses as its text (the public methods pass what they were given; Node's
+        // encodeInto takes only a string), which `join` reads as String does: the bound
+        // holds whatever was passed.
+        const at = engineCall(INPUT, 3 * [a, b, c, d].join("").length + 4);
         const bytes = memoryBytes();
         for (const arg of [a, b, c, d]) {
-          // null (RESTORE's and ADOPT's absent text) is "", as the engine reads it.
-          len += encoder.encodeInto(arg || "", bytes.subarray(at + len)).written;
+          // A falsy one (null: RESTORE's and ADOPT's absent text) is "", as the engine reads it.
+          if (arg) len += encoder.encodeInto(String(arg), bytes.subarray(at + len)).written;
           bytes[at + len++] = 255;
         }
       }
@@ -122,18 +129,14 @@ export function engineOf(config, onFailure) {
 
 // ---- the ops that need a function ------------------------------------------------------
 
-/** @param {SessionsCall} which @param {string} [id] the session to revoke (absent: "") */
-export const sessions = (/** @type {Client} */ client, which, id) => request(call(client, SESSIONS, id, "", "", "", which));
-
-/** @param {AccountCall} which @param {string} [arg] the token or provider (absent: "") */
-export const account = (/** @type {Client} */ client, which, arg) => request(call(client, ACCOUNT, arg, "", "", "", which));
-
-/** A passkey request (core::passkey); `a`..`c` are the call's arguments: the
- * password (0), the email and name (2), the ceremony, the credential's JSON and the
- * passkey's name (1, 3, 5), the id and the new name (7), the id (8).
- * @param {PasskeyCall} which @param {string} [a] @param {string} [b] @param {string} [c]
- *   absent: "" (as every op reads an absent string) */
-export const passkey = (/** @type {Client} */ client, which, a, b, c) => request(call(client, PASSKEY, a, b, c, "", which));
+/** The request of one call of SESSIONS (`which`: a `SessionsCall`; `a`: the session to
+ * revoke), ACCOUNT (an `AccountCall`; `a`: the token or provider) or PASSKEY (a
+ * `PasskeyCall`; `a`..`c`: the password (0), the email and name (2), the ceremony, the
+ * credential's JSON and the passkey's name (1, 3, 5), the id and the new name (7), the
+ * id (8)). One function for the three ops: a function each cost the bundle 17 B more.
+ * @param {Client} client @param {number} code the op @param {number} which
+ * @param {string} [a] @param {string} [b] @param {string} [c] absent: "" */
+export const subcall = (client, code, which, a, b, c) => request(call(client, code, a, b, c, "", which));
 
 /** The answer to a request: a request to send next (Better Auth's exchange), or the
  * answer's text: "" (done), "login" (log in now), "mfa" (a second factor follows),
@@ -178,7 +181,8 @@ export function decodeJwt(token) {
   const answer = engineCall(DECODE, putToken(token)) | 0;
   const text = decoder.decode(tokenBuffer().subarray(0, answer < 0 ? -1 - answer : answer));
   if (answer < 0) throw errorFromText(text);
-  return JSON.parse(text);
+  // JSON.parse through the module's one reader (the bundle spells it once).
+  return request(text);
 }
 
 /** Whether `token` is expired now (device clock), allowing `leeway` seconds (none when

@@ -3,7 +3,7 @@ import { authError } from "./auth-error.js";
 
 /** A request as the engine describes it: `id` names it in the answer (js/engine.js
  * `reply`); `link`: a link's callback (the signed-in user's call).
- * @typedef {{ id: number, method: string, url: string, type?: string, body?: string, bearer?: string, cookie?: boolean, link?: boolean }} EngineRequest */
+ * @typedef {{ id: number, method: string, url: string, type?: string, body?: string, bearer?: string, cookie?: true, link?: true }} EngineRequest */
 /** A response as the engine's REPLY takes it, its arguments in order (a list: a
  * minifier never shortens an object's member names): the request's id, then its status.
  * @typedef {[body: string, date: string, retryAfter: string, authToken: string, id: number, status: number]} Reply */
@@ -36,7 +36,8 @@ export async function fetchRequest(request) {
  * `timeoutMs` bounds the whole exchange (the client's own requests, not the app's).
  * `cookie`: the refresh token is an httpOnly cookie, so credentials go along, with the
  * header that tells the backend this is no cross-site form post (else the default,
- * same-origin).
+ * same-origin: the engine writes `cookie` only as true, so an absent one leaves
+ * `credentials` undefined, which WebIDL reads as absent).
  * @param {EngineRequest} req
  * @param {number} timeoutMs */
 export function build(req, timeoutMs) {
@@ -47,7 +48,7 @@ export function build(req, timeoutMs) {
   if (req.cookie) headers["X-CSRF"] = "1";
   try {
     const signal = timeoutMs > 0 ? AbortSignal.timeout?.(timeoutMs) : undefined;
-    return new Request(req.url, { method: req.method, headers, body: req.body, signal, credentials: req.cookie ? "include" : undefined });
+    return new Request(req.url, { method: req.method, headers, body: req.body, signal, credentials: req.cookie && "include" });
   } catch {
     throw authError("config", "Could not build the request");
   }

@@ -49,16 +49,16 @@ export const REFRESH_REQUEST = 15;
 export const LOGOUT = 16;
 /** -> the `me` request, or "" when the protocol has none (CLAIMS then). */
 export const ME = 17;
-/** js/engine.js `sessions`. */
+/** js/engine.js `subcall` (`n`: which; `a`: the session to revoke) -> a request. */
 export const SESSIONS = 18;
-/** js/engine.js `account`. */
+/** js/engine.js `subcall` (`n`: which; `a`: the token or provider) -> a request. */
 export const ACCOUNT = 19;
 /** js/engine.js `reply`. */
 export const REPLY = 20;
 /** -> "" (signed out). */
 export const SIGN_OUT = 21;
-/** -> what the current token allows: "1" and the token (use it), "refresh" (refresh
- * first), "expired" (said once, the first time) or "none" (after that, or signed out). */
+/** -> what the current token allows: "1" and the token (use it), "r" (refresh first),
+ * "e" (expired: said once, the first time) or "" (after that, or signed out). */
 export const ACCESS = 22;
 /** -> the token after a refresh attempt (failed or not), or "". */
 export const USABLE = 23;
@@ -89,7 +89,7 @@ export const CLAIMS = 32;
 export const FINGERPRINT = 33;
 /** -> the access token held now (expired or not), or "". */
 export const CURRENT = 34;
-/** js/engine.js `passkey`. */
+/** js/engine.js `subcall` (`n`: which; `a`..`c`: its arguments) -> a request. */
 export const PASSKEY = 35;
 /** `a`..`d`: method, URL, jti, the access token's hash ("" for an auth request) -> the
  * claims of a proof as JSON ("" when the URL is no absolute http(s) one, which no caller
@@ -97,9 +97,9 @@ export const PASSKEY = 35;
 export const DPOP_CLAIMS = 36;
 /** What an answer to a request means for DPoP (its nonce is remembered): `a`..`d`: the
  * request's URL, the answer's DPoP-Nonce and Date, its WWW-Authenticate for a 401 (else
- * its body where it matters: token routes, else ""); `y`: its status -> "done" (as it
- * is), "retry" (send again with a fresh proof: a new nonce, a corrected clock) or
- * "unbound" (tokens the backend did not bind: never used as bearer). */
+ * its body where it matters: token routes, else ""); `y`: its status -> "" (take it as
+ * it is), "r" (send again with a fresh proof: a new nonce, a corrected clock) or "u"
+ * (tokens the backend did not bind: never used as bearer). */
 export const DPOP_ANSWER = 37;
 /** -> "" (signed out: the nonces go with the key). */
 export const DPOP_CLEAR = 38;

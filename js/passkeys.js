@@ -22,11 +22,12 @@ export function requirePasskeys() {
   }
 }
 
-/** Whether it offers passkeys in the autofill of a field (conditional mediation).
- * Its caller (js/client.js) has refused a browser without WebAuthn already. */
+/** Whether it offers passkeys in the autofill of a field (conditional mediation): truthy
+ * when it does (its caller tests truthiness; a browser without the method answers
+ * undefined). Its caller (js/client.js) has refused a browser without WebAuthn already. */
 export async function autofillSupported() {
   try {
-    return (await /** @type {any} */ (PublicKeyCredential).isConditionalMediationAvailable?.()) === true;
+    return await /** @type {any} */ (PublicKeyCredential).isConditionalMediationAvailable?.();
   } catch {
     return false;
   }

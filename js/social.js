@@ -42,14 +42,13 @@ export function savePending(key, value) {
   }
 }
 
-/** The pending sign-in (or ""), removed: a callback is handled once.
+/** The pending sign-in, removed: a callback is handled once. None (null, or undefined
+ * where sessionStorage throws) is passed to the engine as it is.
  * @param {string} key the client's storageKey */
 export function takePending(key) {
   try {
-    const value = sessionStorage.getItem(pendingKey(key)) ?? "";
+    const value = sessionStorage.getItem(pendingKey(key));
     sessionStorage.removeItem(pendingKey(key));
     return value;
-  } catch {
-    return "";
-  }
+  } catch {}
 }

@@ -21,11 +21,12 @@ export const TIMED_OUT = {};
 
 export const sleep = (/** @type {number} */ ms) => new Promise((resolve) => setTimeout(resolve, Math.min(ms, MAX_TIMEOUT_MS)));
 
-/** `navigator.locks`, where the browser has it (typed as present, which it may not be).
- * @returns {LockManager | null} */
+/** `navigator.locks`, where the browser has it (typed as present, which it may not be);
+ * else undefined, which coordination reads as none.
+ * @returns {LockManager | undefined} */
 export const lockManager = () => {
   const locks = /** @type {any} */ (globalThis.navigator)?.locks;
-  return locks?.request ? locks : null;
+  return locks?.request && locks;
 };
 
 /** Run `callback` holding the exclusive lock `name`, waiting at most `timeoutMs` for
@@ -65,12 +66,13 @@ export const holdMarker = (locks, name) => {
 };
 
 /** Whether some tab holds `name` now (the lock manager is one sequential
- * authority, unlike storage, which reaches other tabs late).
+ * authority, unlike storage, which reaches other tabs late): truthy when one does
+ * (its one caller tests truthiness; no `held` list answers undefined).
  * @param {LockManager} locks
  * @param {string} name */
 export const isHeld = async (locks, name) => {
   try {
-    return !!(await locks.query()).held?.some((lock) => lock.name === name);
+    return (await locks.query()).held?.some((lock) => lock.name === name);
   } catch {
     return false;
   }

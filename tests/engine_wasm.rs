@@ -104,9 +104,36 @@ fn a_login_round_trip_across_the_boundary() {
     let req = call_handle(e, LOGIN, 0, 0.0, 0.0, "", "a@b.c", "pw", "");
     let html = reply(e, &req, now, 502.0, "<html>bad gateway</html>");
     assert!(html.starts_with(r#"!{"code":"server""#), "{html}");
-    // Signed out: no token, said as the word js/engine.js answers.
+    // Signed out: no token, said as "" (js/client.js compares the one character it
+    // answers otherwise: "r" refresh first, "e" expired).
     call(e, SIGN_OUT, now, 0.0, "");
-    assert_eq!(call(e, ACCESS, now, 0.0, ""), "none");
+    assert_eq!(call(e, ACCESS, now, 0.0, ""), "");
+}
+
+/// ACCESS answers "1" and the token, or one character js/client.js compares: "r"
+/// (refresh first), "e" (expired with nothing to renew it: said once), then "".
+#[wasm_bindgen_test]
+fn access_answers_one_character_besides_the_token() {
+    let now = js_sys::Date::now();
+    let token = jwt((now / 1000.0) as i64 + 900);
+    for (body, late) in [
+        (
+            format!(r#"{{"access_token":"{token}","refresh_token":"r1"}}"#),
+            "r",
+        ),
+        (format!(r#"{{"access_token":"{token}"}}"#), "e"),
+    ] {
+        let e = configured(r#"{"baseUrl":"http://127.0.0.1:8000"}"#);
+        let req = call_handle(e, LOGIN, 0, 0.0, 0.0, "", "a@b.c", "pw", "");
+        assert_eq!(reply(e, &req, now, 200.0, &body), "");
+        assert_eq!(call(e, ACCESS, now, 0.0, ""), ["1", &token].concat());
+        // An hour on: past the token's expiry.
+        let later = now + 3_600_000.0;
+        assert_eq!(call(e, ACCESS, later, 0.0, ""), late, "{body}");
+        if late == "e" {
+            assert_eq!(call(e, ACCESS, later, 0.0, ""), "");
+        }
+    }
 }
 
 #[wasm_bindgen_test]
@@ -384,7 +411,7 @@ fn dpop_decisions_cross_the_boundary() {
     let body = r#"{"error":"use_dpop_nonce"}"#;
     assert_eq!(
         call_handle(e, DPOP_ANSWER, 0, now, 400.0, url, "n-1", "", body),
-        "retry"
+        "r"
     );
     let claims = call_handle(e, DPOP_CLAIMS, 0, now, 0.0, "GET", url, "j2", "h");
     assert!(claims.ends_with(r#","nonce":"n-1","ath":"h"}"#), "{claims}");
@@ -392,17 +419,17 @@ fn dpop_decisions_cross_the_boundary() {
     let www = r#"DPoP error="use_dpop_nonce""#;
     assert_eq!(
         call_handle(e, DPOP_ANSWER, 0, now, 401.0, url, "n-2", "", www),
-        "retry"
+        "r"
     );
     assert_eq!(
         call_handle(e, DPOP_ANSWER, 0, now, 401.0, url, "n-3", "", "DPoP"),
-        "done"
+        ""
     );
     // Tokens issued as bearer under dpop: true are refused.
     let bearer = r#"{"access_token":"t","token_type":"Bearer"}"#;
     assert_eq!(
         call_handle(e, DPOP_ANSWER, 0, now, 200.0, url, "", "", bearer),
-        "unbound"
+        "u"
     );
     // Signed out: the nonce is forgotten.
     assert_eq!(call_handle(e, DPOP_CLEAR, 0, now, 0.0, "", "", "", ""), "");

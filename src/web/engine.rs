@@ -416,12 +416,13 @@ pub fn call_handle(
                 Err(err) => failure(err),
             }
         }
-        // "1" and the token, or the word js/engine.js answers as it is.
+        // "1" and the token, else one character js/client.js compares: "r" (refresh
+        // first), "e" (expired, said once), "" (none).
         op::ACCESS => match e.access(x) {
             Access::Use(token) => ["1", token].concat(),
-            Access::Refresh => "refresh".to_owned(),
-            Access::Expired(true) => "expired".to_owned(),
-            Access::SignedOut | Access::Expired(false) => "none".to_owned(),
+            Access::Refresh => "r".to_owned(),
+            Access::Expired(true) => "e".to_owned(),
+            Access::SignedOut | Access::Expired(false) => String::new(),
         },
         op::USABLE => e.usable_token(x),
         op::BEARER_ALLOWED => flag(e.bearer_allowed(a)),
@@ -468,17 +469,17 @@ pub fn call_handle(
         // The claims of a proof (`a`: method, `b`: url, `c`: jti, `d`: ath or ""),
         // "" when `b` is no absolute http(s) URL.
         op::DPOP_CLAIMS => e.dpop.claims(a, b, c, x, opt(d)),
-        // An answer's verdict, as js/engine.js answers it: "done" (as it is), "retry",
-        // "unbound". `a`: url, `y`:
-        // status, `b`: DPoP-Nonce, `c`: Date, `d`: WWW-Authenticate for a 401, else
-        // the body (core::dpop reads only the one that status makes relevant).
+        // An answer's verdict, one character js/dpop.js compares: "" (as it is), "r"
+        // (send again), "u" (tokens not bound). `a`: url, `y`: status, `b`: DPoP-Nonce,
+        // `c`: Date, `d`: WWW-Authenticate for a 401, else the body (core::dpop reads
+        // only the one that status makes relevant).
         op::DPOP_ANSWER => {
             let status = y as u16;
             let (www, body) = if status == 401 { (d, "") } else { ("", d) };
             match e.dpop.answer(a, status, opt(b), www, body, opt(c), x) {
-                Verdict::Done => "done",
-                Verdict::Retry => "retry",
-                Verdict::Unbound => "unbound",
+                Verdict::Done => "",
+                Verdict::Retry => "r",
+                Verdict::Unbound => "u",
             }
             .to_owned()
         }

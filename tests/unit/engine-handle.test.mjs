@@ -22,12 +22,18 @@ writeFileSync(
   path.join(dir, "auth_wasm.js"),
   `const memory = new WebAssembly.Memory({ initial: 1 });
 export const calls = [];
+export const inputAsks = [];
+export const lengths = [];
 export const engineMemory = () => memory;
-export function engineCall(key) {
+export function engineCall(key, n, x, y, len) {
   // The handle and the op as js/engine.js passes them: one number, \`handle << 6 | op\`.
   const [handle, op] = [key >> 6, key & 63];
-  if (op === 40 /* INPUT */) return 4096;
+  if (op === 40 /* INPUT */) {
+    inputAsks.push(n);
+    return 4096;
+  }
   calls.push([handle, op]);
+  lengths.push(len);
   const bytes = new TextEncoder().encode(globalThis.wasmAnswer(handle, op));
   new Uint8Array(memory.buffer).set(bytes, 2048);
   new DataView(memory.buffer).setUint32(1024, 2048, true);
@@ -39,7 +45,7 @@ export function engineCall(key) {
 const { engineOf, STATUS, call } = await import(path.join(dir, "engine.js"));
 // The ops take the client: anything holding the engine (the function engineOf makes) as `engine`.
 const status = (/** @type {any} */ engine) => call({ engine }, STATUS);
-const { calls } = await import(path.join(dir, "auth_wasm.js"));
+const { calls, inputAsks, lengths, engineMemory } = await import(path.join(dir, "auth_wasm.js"));
 const { AuthError } = await import(path.join(dir, "auth-error.js"));
 
 /** @param {(handle: number, op: number) => string} answer */
@@ -91,4 +97,18 @@ test("an Engine's handle is freed (FREE) once the Engine is collected", async ()
   // Its CONFIGURE passed no handle yet (0 in the key), then FREE once, with its own.
   assert.deepEqual(calls[0], [0, 0]);
   assert.deepEqual(freed(), [[9, 39]]);
+});
+
+test("the strings cross as their text (a falsy one as none), within the input asked for", () => {
+  const engine = configured();
+  inputAsks.length = 0;
+  // As a public method passes what it was given: a number's text, none for undefined or null.
+  engine(5, undefined, 42, "é€😀", null);
+  // Each string's UTF-8 followed by 255, a byte UTF-8 never has: 0 + 3 + 10 + 1 + 1 bytes.
+  const expected = [255, ...new TextEncoder().encode("42"), 255, ...new TextEncoder().encode("é€😀"), 255, 255];
+  assert.equal(lengths.at(-1), expected.length);
+  assert.deepEqual([...new Uint8Array(engineMemory().buffer, 4096, expected.length)], expected);
+  // Asked once, for at least the bytes written.
+  assert.equal(inputAsks.length, 1);
+  assert.ok(inputAsks[0] >= expected.length, String(inputAsks[0]));
 });
