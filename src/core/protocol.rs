@@ -71,21 +71,6 @@ pub(super) fn json_object(members: &[(&str, &str)]) -> String {
     object.end()
 }
 
-/// application/x-www-form-urlencoded (WHATWG URL "urlencoded serializer").
-fn form(pairs: &[(&str, &str)]) -> String {
-    let mut out = String::new();
-    for (k, v) in pairs {
-        // No `enumerate`: an `&` before every pair but the first.
-        if !out.is_empty() {
-            out.push('&');
-        }
-        escape_into(&mut out, k, true);
-        out.push('=');
-        escape_into(&mut out, v, true);
-    }
-    out
-}
-
 /// Percent-encodes `text` onto `out`: for a form (`*` kept, space as `+`) or a path
 /// segment (`~` kept). One loop for both: each copy costs the wasm.
 fn escape_into(out: &mut String, text: &str, form: bool) {
@@ -150,14 +135,15 @@ pub fn login_request(cfg: &Config, id_key: &str, identifier: &str, password: &st
                     .end(),
             )
         }
-        Protocol::OAuth2Password => (
-            FORM_TYPE,
-            form(&[
-                ("grant_type", "password"),
-                ("username", identifier),
-                ("password", password),
-            ]),
-        ),
+        // application/x-www-form-urlencoded (WHATWG URL "urlencoded serializer"): the
+        // fixed names written as text, the values escaped onto it (no pair list).
+        Protocol::OAuth2Password => {
+            let mut body = String::from("grant_type=password&username=");
+            escape_into(&mut body, identifier, true);
+            body.push_str("&password=");
+            escape_into(&mut body, password, true);
+            (FORM_TYPE, body)
+        }
     };
     post(cfg, &cfg.endpoints.login, content_type, body)
 }
@@ -191,13 +177,14 @@ pub fn refresh_request(cfg: &Config, refresh_token: &str) -> HttpRequest {
         // The JWT is exchanged again with the session token (jwt plugin).
         Protocol::BetterAuth => return get(cfg, &cfg.endpoints.refresh, Credential::Refresh),
         Protocol::Json => (JSON_TYPE, token_body(cfg, Some(refresh_token))),
-        Protocol::OAuth2Password => (
-            FORM_TYPE,
-            form(&[
-                ("grant_type", "refresh_token"),
-                (&cfg.fields.refresh_body, refresh_token),
-            ]),
-        ),
+        // A form as login's; the field's name is the configured one.
+        Protocol::OAuth2Password => {
+            let mut body = String::from("grant_type=refresh_token&");
+            escape_into(&mut body, &cfg.fields.refresh_body, true);
+            body.push('=');
+            escape_into(&mut body, refresh_token, true);
+            (FORM_TYPE, body)
+        }
     };
     post(cfg, &cfg.endpoints.refresh, content_type, body)
 }
@@ -888,7 +875,9 @@ pub(crate) mod tests {
     #[test]
     fn forms_and_path_segments_keep_their_own_unreserved_sets() {
         // A form keeps `*` and writes a space as `+`; a path segment keeps `~`.
-        assert_eq!(form(&[("k y", "a*~ é")]), "k+y=a*%7E+%C3%A9");
+        let mut form = String::new();
+        escape_into(&mut form, "k y=a*~ é", true);
+        assert_eq!(form, "k+y%3Da*%7E+%C3%A9");
         assert_eq!(percent_encode("a*~ é/-._"), "a%2A~%20%C3%A9%2F-._");
     }
 
