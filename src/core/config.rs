@@ -683,16 +683,10 @@ mod tests {
                 c.fields.access_token.as_str(),
                 c.fields.refresh_token.as_str(),
                 c.fields.refresh_body.as_str(),
-                c.fields.user.as_deref(),
+                c.fields.user.as_str(),
                 c.fields.expires_in.as_str()
             ),
-            (
-                "access",
-                "refresh",
-                "refresh",
-                Some("data.user"),
-                "data.ttl"
-            )
+            ("access", "refresh", "refresh", "data.user", "data.ttl")
         );
         for text in [
             r#"{"baseUrl":"http://localhost","fields":null}"#,

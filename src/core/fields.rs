@@ -24,8 +24,10 @@ pub struct Fields {
     pub refresh_token: String,
     /// Seconds the access token lives (for opaque tokens; a JWT's `exp` wins).
     pub expires_in: String,
-    /// The user object, when the answer carries one; None: from `me()` or the claims.
-    pub user: Option<String>,
+    /// The user object, when the answer carries one; empty: from `me()` or the claims
+    /// (a configured path is never empty: `from_pairs` refuses one). A text, not an
+    /// `Option`: its slot is written as the others are.
+    pub user: String,
     /// The body field (JSON member or form field) the refresh token is sent under on
     /// refresh and logout.
     pub refresh_body: String,
@@ -37,7 +39,7 @@ impl Default for Fields {
             access_token: "access_token".into(),
             refresh_token: "refresh_token".into(),
             expires_in: "expires_in".into(),
-            user: None,
+            user: String::new(),
             refresh_body: "refresh_token".into(),
         }
     }
@@ -54,7 +56,7 @@ impl Fields {
                 "accessToken" => (&mut fields.access_token, false),
                 "refreshToken" => (&mut fields.refresh_token, false),
                 "expiresIn" => (&mut fields.expires_in, false),
-                "user" => (fields.user.insert(String::new()), false),
+                "user" => (&mut fields.user, false),
                 "refreshBody" => (&mut fields.refresh_body, true),
                 _ => return Err(AuthError::config(
                     "fields keys are accessToken, refreshToken, expiresIn, user and refreshBody",
@@ -181,7 +183,10 @@ mod tests {
             ),
             ("access_token", "refresh_token", "expires_in")
         );
-        assert_eq!((f.user, f.refresh_body.as_str()), (None, "refresh_token"));
+        assert_eq!(
+            (f.user.as_str(), f.refresh_body.as_str()),
+            ("", "refresh_token")
+        );
     }
 
     #[test]
@@ -200,7 +205,7 @@ mod tests {
                 access_token: "data.access".into(),
                 refresh_token: "data.refresh".into(),
                 expires_in: "data.ttl".into(),
-                user: Some("data.user".into()),
+                user: "data.user".into(),
                 refresh_body: "refresh".into(),
             }
         );

@@ -283,10 +283,10 @@ pub fn parse_tokens(
             resp.status,
         ));
     };
-    // Matched, not `as_deref().and_then(..)` (a closure).
-    let user = match &fields.user {
-        Some(path) => lookup(body, path),
-        None => None,
+    // No user path: none (an empty path would read a member named "").
+    let user = match fields.user.as_str() {
+        "" => None,
+        path => lookup(body, path),
     };
     let user = match user {
         None | Some(Json::Null) => None,
