@@ -56,8 +56,16 @@ fn with_state(url: &str, state: &str) -> String {
         url.get(0..at).unwrap_or(url),
         url.get(at..url.len()).unwrap_or(""),
     );
-    let joiner = if find(head, "?").is_some() { "&" } else { "?" };
-    [head, joiner, "state=", state, fragment].concat()
+    // Written onto the head's copy (no list of five parts for `concat`).
+    let mut out = head.to_owned();
+    out.push_str(if find(head, "?").is_some() {
+        "&state="
+    } else {
+        "?state="
+    });
+    out.push_str(state);
+    out.push_str(fragment);
+    out
 }
 
 /// Back from the provider (state and page already checked): Better Auth's session,
