@@ -9,7 +9,7 @@
 
 use crate::prelude::*;
 
-use super::error::AuthError;
+use super::error::{AuthError, ErrorCode};
 use super::json::Json;
 
 /// Deeper than any token answer seen; the bound keeps a hostile config cheap.
@@ -70,7 +70,11 @@ impl Fields {
                 } else {
                     " must be member names joined by dots, like \"data.token\""
                 };
-                return Err(AuthError::config(&["fields.", name, shape].concat()));
+                // The text moved into the error (no copy of it made and this one dropped).
+                return Err(AuthError::new(
+                    ErrorCode::Config,
+                    ["fields.", name, shape].concat(),
+                ));
             }
             // Written into the slot's own text (no clone allocated and the default dropped).
             slot.clear();
