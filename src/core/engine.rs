@@ -12,7 +12,7 @@ use super::clock::{Clock, Millis};
 use super::config::{Config, Protocol};
 use super::dpop::Dpop;
 use super::error::{AuthError, ErrorCode};
-use super::json::{self, write_num, write_str, Json};
+use super::json::{self, write_num, Json};
 use super::object::Object;
 use super::passkey::{self, PasskeyOp};
 use super::persist;
@@ -98,8 +98,9 @@ pub struct Engine {
     error: Option<(ErrorCode, String)>,
     /// Better Auth: the session token of a sign-in whose JWT exchange is pending.
     exchanging: Option<String>,
-    /// A two-factor sign-in halfway: the challenge and the methods offered.
-    mfa: Option<(String, Vec<String>)>,
+    /// A two-factor sign-in halfway: the challenge and the methods offered, as the
+    /// view's JSON (`{"methods":[..]}`, written once by the answer's reader).
+    mfa: Option<(String, String)>,
     /// The requests the shell sent and has not answered (see requests.rs).
     requests: requests::Pending,
     /// The DPoP decisions (nonces, the server's clock) for js/dpop.js, which signs.
@@ -183,22 +184,13 @@ impl Engine {
             Some(e) => write_num(expires, crate::core::float::round(e - self.clock.offset_ms)),
             None => expires.push_str("null"),
         }
-        let mfa = out.member("mfa");
-        match self.mfa.as_ref() {
-            Some((_, methods)) => {
-                mfa.push_str("{\"methods\":[");
-                // No `enumerate`: a comma before every method but the first.
-                let start = mfa.len();
-                for m in methods {
-                    if mfa.len() > start {
-                        mfa.push(',');
-                    }
-                    write_str(mfa, m);
-                }
-                mfa.push_str("]}");
-            }
-            None => mfa.push_str("null"),
-        }
+        out.raw(
+            "mfa",
+            match &self.mfa {
+                Some((_, methods)) => methods,
+                None => "null",
+            },
+        );
         out.end()
     }
 

@@ -8,7 +8,7 @@ use super::clock::{parse_retry_after, Millis};
 use super::config::{Config, Protocol};
 use super::error::{AuthError, ErrorCode};
 use super::fields::lookup;
-use super::json::{self, Json};
+use super::json::{self, write_str, Json};
 use super::object::Object;
 use super::session::TokenSet;
 use super::url::{find, join};
@@ -320,9 +320,10 @@ pub fn parse_tokens(
 }
 
 /// A 2xx sign-in answer asking for a second factor: the challenge and the methods
-/// offered (`{"mfa_required": true, "challenge", "methods"}`). `body` is `json::parse`
-/// of the answer's body.
-pub fn parse_mfa_challenge(status: u16, body: Option<&Json>) -> Option<(String, Vec<String>)> {
+/// offered (`{"mfa_required": true, "challenge", "methods"}`), the methods as the view
+/// shows them (`{"methods":["totp"]}`: written once here, no list of texts kept to be
+/// written at every view). `body` is `json::parse` of the answer's body.
+pub fn parse_mfa_challenge(status: u16, body: Option<&Json>) -> Option<(String, String)> {
     if !(200..300).contains(&status) {
         return None;
     }
@@ -331,15 +332,20 @@ pub fn parse_mfa_challenge(status: u16, body: Option<&Json>) -> Option<(String, 
         return None;
     }
     let challenge = text_at(body, "challenge")?.to_owned();
-    // A loop, not `filter_map(..).collect()`: the adapter's `next` is a function of its own.
-    let mut methods = Vec::new();
+    // The strings of `methods`, in order; a comma before every one but the first.
+    let mut methods = String::from("{\"methods\":[");
+    let start = methods.len();
     if let Some(Json::Arr(items)) = body.get("methods") {
         for method in items {
             if let Some(method) = method.as_str() {
-                methods.push(method.to_owned());
+                if methods.len() > start {
+                    methods.push(',');
+                }
+                write_str(&mut methods, method);
             }
         }
     }
+    methods.push_str("]}");
     Some((challenge, methods))
 }
 
@@ -778,7 +784,7 @@ pub(crate) mod tests {
         parse_session_token(op, resp, header, json::parse(resp.body).as_ref())
     }
 
-    fn challenge_of(resp: &HttpResponse) -> Option<(String, Vec<String>)> {
+    fn challenge_of(resp: &HttpResponse) -> Option<(String, String)> {
         parse_mfa_challenge(resp.status, json::parse(resp.body).as_ref())
     }
 
@@ -802,11 +808,19 @@ pub(crate) mod tests {
             challenge(
                 r#"{"mfa_required":true,"challenge":"c","methods":["totp",1,null,"backup"]}"#
             ),
-            Some(("c".to_owned(), vec!["totp".to_owned(), "backup".to_owned()]))
+            Some((
+                "c".to_owned(),
+                r#"{"methods":["totp","backup"]}"#.to_owned()
+            ))
         );
         assert_eq!(
             challenge(r#"{"mfa_required":true,"challenge":"c","methods":"totp"}"#),
-            Some(("c".to_owned(), Vec::new()))
+            Some(("c".to_owned(), r#"{"methods":[]}"#.to_owned()))
+        );
+        // Written as the view shows them: JSON strings, escaped.
+        assert_eq!(
+            challenge(r#"{"mfa_required":true,"challenge":"c","methods":["a\"b\u00e9"]}"#),
+            Some(("c".to_owned(), r#"{"methods":["a\"bé"]}"#.to_owned()))
         );
         for not_one in [
             r#"{"mfa_required":false,"challenge":"c"}"#,
