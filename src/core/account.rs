@@ -9,8 +9,7 @@ use super::error::{AuthError, ErrorCode};
 use super::json::{self, Json};
 use super::object::Object;
 use super::protocol::{
-    error_from_response, invalid_response, json_object, Credential, HttpRequest, HttpResponse, Op,
-    JSON_TYPE,
+    error_from_response, invalid_response, Credential, HttpRequest, HttpResponse, Op, JSON_TYPE,
 };
 use super::social::{is_provider_id, NOT_A_PROVIDER_ID};
 use super::url::join;
@@ -68,7 +67,7 @@ fn account_request(cfg: &Config, base: &str, op: AccountOp) -> HttpRequest {
     // again and dropped; as the passkeys' and sessions').
     let mut url = join(&cfg.base_url, base);
     let (method, body) = match op {
-        AccountOp::VerifyEmail(token) => ("POST", Some(json_object(&[("token", token)]))),
+        AccountOp::VerifyEmail(token) => ("POST", Some(Object::new().str("token", token).end())),
         AccountOp::ResendVerification => {
             url.push_str("/resend");
             ("POST", Some("{}".to_owned()))

@@ -62,15 +62,6 @@ pub struct HttpResponse<'a> {
     pub now: Millis,
 }
 
-/// A JSON object of string members, through the engine's one object writer.
-pub(super) fn json_object(members: &[(&str, &str)]) -> String {
-    let mut object = Object::new();
-    for (key, value) in members {
-        object.str(key, value);
-    }
-    object.end()
-}
-
 /// Percent-encodes `text` onto `out`: for a form (`*` kept, space as `+`) or a path
 /// segment (`~` kept). One loop for both: each copy costs the wasm.
 fn escape_into(out: &mut String, text: &str, form: bool) {
@@ -192,12 +183,14 @@ pub fn refresh_request(cfg: &Config, refresh_token: &str) -> HttpRequest {
 /// The JSON body of a refresh or logout: the refresh token under its field, or `{}`
 /// when a cookie carries it (or there is none to send). One writer for both requests.
 fn token_body(cfg: &Config, refresh_token: Option<&str>) -> String {
-    match refresh_token {
-        Some(token) if !cfg.refresh_cookie => json_object(&[(&cfg.fields.refresh_body, token)]),
-        // The cookie carries the token: nothing to send but the request itself.
-        // `{}` by the same writer (no text of its own copied).
-        _ => json_object(&[]),
+    let mut body = Object::new();
+    if let Some(token) = refresh_token {
+        // The cookie carries the token: nothing to send but the request itself (`{}`).
+        if !cfg.refresh_cookie {
+            body.str(&cfg.fields.refresh_body, token);
+        }
     }
+    body.end()
 }
 
 /// None: the backend has no logout call; signing out is local only.
