@@ -70,11 +70,12 @@ impl Fields {
                 } else {
                     " must be member names joined by dots, like \"data.token\""
                 };
-                // The text moved into the error (no copy of it made and this one dropped).
-                return Err(AuthError::new(
-                    ErrorCode::Config,
-                    ["fields.", name, shape].concat(),
-                ));
+                // Written onto one text, moved into the error (no parts listed for
+                // `concat`, no copy of the text made and this one dropped).
+                let mut message = String::from("fields.");
+                message.push_str(name);
+                message.push_str(shape);
+                return Err(AuthError::new(ErrorCode::Config, message));
             }
             // Written into the slot's own text (no clone allocated and the default dropped).
             slot.clear();
