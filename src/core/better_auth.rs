@@ -211,7 +211,7 @@ mod tests {
             true,
         )
         .unwrap_err();
-        assert_eq!(unknown.status, Some(404));
+        assert_eq!(unknown.status, 404);
     }
 
     #[test]

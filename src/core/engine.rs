@@ -915,8 +915,8 @@ pub fn error_json(err: &AuthError) -> String {
     let mut out = Object::new();
     out.str("code", err.code.as_str())
         .str("message", &err.message);
-    if let Some(status) = err.status {
-        out.int("status", status.into());
+    if err.status != 0 {
+        out.int("status", err.status.into());
     }
     if let Some(wait) = err.retry_after {
         out.int("retryAfter", wait.into());

@@ -70,8 +70,9 @@ pub struct AuthError(Box<ErrorDetail>);
 pub struct ErrorDetail {
     pub code: ErrorCode,
     pub message: String,
-    /// HTTP status when the failure came from a response.
-    pub status: Option<u16>,
+    /// HTTP status when the failure came from a response; 0 when it did not (no
+    /// response has status 0: a plain number, not an `Option` tagged at every error).
+    pub status: u16,
     /// Seconds to wait, for `rate_limited`.
     pub retry_after: Option<u32>,
     /// Field name -> message, for `validation`.
@@ -102,14 +103,14 @@ impl AuthError {
         AuthError(Box::new(ErrorDetail {
             code,
             message,
-            status: None,
+            status: 0,
             retry_after: None,
             fields: Vec::new(),
         }))
     }
 
     pub fn with_status(mut self, status: u16) -> Self {
-        self.status = Some(status);
+        self.status = status;
         self
     }
 
@@ -195,5 +196,21 @@ mod tests {
             assert_eq!(ErrorCode::parse(code).map(ErrorCode::as_str), Some(code));
         }
         assert_eq!(ErrorCode::parse("nope"), None);
+    }
+
+    #[test]
+    fn a_status_is_written_only_when_a_response_gave_one() {
+        use crate::core::engine::error_json;
+        let local = AuthError::new(ErrorCode::Network, "offline");
+        assert_eq!(local.status, 0);
+        assert_eq!(
+            error_json(&local),
+            r#"{"code":"network","message":"offline"}"#
+        );
+        let answered = AuthError::new(ErrorCode::Server, "down").with_status(503);
+        assert_eq!(
+            error_json(&answered),
+            r#"{"code":"server","message":"down","status":503}"#
+        );
     }
 }

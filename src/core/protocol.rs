@@ -1303,7 +1303,7 @@ pub(crate) mod tests {
         ] {
             let e = tokens(&cfg("json"), Op::Login, &resp(200, body)).unwrap_err();
             assert_eq!(e.code, ErrorCode::InvalidResponse, "{body}");
-            assert_eq!(e.status, Some(200));
+            assert_eq!(e.status, 200);
             // Nothing, HTML and an array: one text for what is no JSON object.
             if matches!(body, "" | "[]") || body.starts_with('<') {
                 assert_eq!(
@@ -1391,7 +1391,7 @@ pub(crate) mod tests {
         for (op, status, body, code) in cases {
             let e = error_from_response(*op, &resp(*status, body));
             assert_eq!(e.code, *code, "{op:?} {status} {body}");
-            assert_eq!(e.status, Some(*status));
+            assert_eq!(e.status, *status);
         }
     }
 
