@@ -502,10 +502,17 @@ fn parse_body<'a>(resp: &HttpResponse, body: Option<&'a Json>) -> Result<&'a Jso
 /// The server's own message (`detail`, `message`, `error_description`) when it is short text.
 fn server_message(body: Option<&Json>) -> Option<&str> {
     let body = body?;
-    ["detail", "message", "error_description"]
-        .iter()
-        .find_map(|k| body.str_of(k))
-        .filter(|m| !m.is_empty() && m.len() <= 300)
+    // The first of the three that is text (a loop, not `find_map`/`filter` closures).
+    for key in ["detail", "message", "error_description"] {
+        if let Some(m) = body.str_of(key) {
+            return if !m.is_empty() && m.len() <= 300 {
+                Some(m)
+            } else {
+                None
+            };
+        }
+    }
+    None
 }
 
 /// Field errors from `{"fields": {name: msg}}`, FastAPI's `{"detail": [{loc, msg}]}`
