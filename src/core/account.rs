@@ -5,7 +5,7 @@
 use crate::prelude::*;
 
 use super::config::Config;
-use super::error::{AuthError, ErrorCode};
+use super::error::{push_field, AuthError, ErrorCode};
 use super::json::{self, Json};
 use super::object::Object;
 use super::protocol::{
@@ -163,7 +163,7 @@ fn identities(items: &[Json]) -> Option<String> {
 /// (core::error belongs to the leaf modules).
 pub(super) fn invalid_field(field: &str, message: &str, note: &str) -> AuthError {
     let mut err = AuthError::new(ErrorCode::Validation, message);
-    err.fields.push((field.to_owned(), note.to_owned()));
+    push_field(&mut err.fields, field, note);
     err
 }
 

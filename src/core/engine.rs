@@ -922,11 +922,11 @@ pub fn error_json(err: &AuthError) -> String {
         out.int("retryAfter", wait.into());
     }
     if !err.fields.is_empty() {
-        let mut fields = Object::new();
-        for (k, v) in &err.fields {
-            fields.str(k, v);
-        }
-        out.raw("fields", &fields.end());
+        // The members as the error holds them, closed into an object here.
+        let fields = out.member("fields");
+        fields.push('{');
+        fields.push_str(&err.fields);
+        fields.push('}');
     }
     out.end()
 }
@@ -1302,7 +1302,7 @@ pub(crate) mod tests {
         );
         let err = e.register(Some("a@b.c"), None, None).unwrap_err();
         assert_eq!(
-            err.fields,
+            err.field_list(),
             vec![("password".to_owned(), "This field is required".to_owned())]
         );
     }

@@ -2,6 +2,8 @@
 
 use crate::prelude::*;
 
+use super::json::write_str;
+
 /// The failure classes (README.md, "Using auth-wasm": the table of `code`s); `as_str` is
 /// the code JS sees.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,8 +77,10 @@ pub struct ErrorDetail {
     pub status: u16,
     /// Seconds to wait, for `rate_limited`.
     pub retry_after: Option<u32>,
-    /// Field name -> message, for `validation`.
-    pub fields: Vec<(String, String)>,
+    /// Field name -> message, for `validation`: the members of a JSON object as they
+    /// were found (`"email":"bad","password":"short"`; empty: none), written by
+    /// `push_field`. Text, not a list of pairs: the error's JSON takes it as it is.
+    pub fields: String,
 }
 
 impl ::core::ops::Deref for AuthError {
@@ -105,7 +109,7 @@ impl AuthError {
             message,
             status: 0,
             retry_after: None,
-            fields: Vec::new(),
+            fields: String::new(),
         }))
     }
 
@@ -123,6 +127,19 @@ impl AuthError {
     pub fn config_named(name: &str, rule: &str) -> Self {
         AuthError::new(ErrorCode::Config, [name, rule].concat())
     }
+}
+
+/// A field's error onto an error's `fields` (one writer for every form that names one:
+/// the engine's and account's checks, the fields' object, DRF's lists, FastAPI's
+/// `detail`, Better Auth's code).
+#[inline(never)]
+pub fn push_field(fields: &mut String, name: &str, message: &str) {
+    if !fields.is_empty() {
+        fields.push(',');
+    }
+    write_str(fields, name);
+    fields.push(':');
+    write_str(fields, message);
 }
 
 /// Every code, in `as_str`'s order: in the data, not an array built on the stack at each
@@ -162,6 +179,21 @@ impl ErrorCode {
             // reference: each text spilled to the stack).
             .find(|c| *c.as_str() == *code)
             .copied()
+    }
+}
+
+#[cfg(test)]
+impl ErrorDetail {
+    /// `fields` as (name, message) pairs, in order (for the tests' comparisons).
+    pub fn field_list(&self) -> Vec<(String, String)> {
+        let text = ["{", &self.fields, "}"].concat();
+        match super::json::parse(&text) {
+            Some(super::json::Json::Obj(members)) => members
+                .into_iter()
+                .map(|(k, v)| (k, v.as_str().unwrap_or("(not text)").to_owned()))
+                .collect(),
+            _ => vec![("(not JSON)".to_owned(), text)],
+        }
     }
 }
 
@@ -211,6 +243,25 @@ mod tests {
         assert_eq!(
             error_json(&answered),
             r#"{"code":"server","message":"down","status":503}"#
+        );
+    }
+
+    #[test]
+    fn fields_are_written_in_order_as_json_members() {
+        use crate::core::engine::error_json;
+        let mut err = AuthError::new(ErrorCode::Validation, "bad");
+        push_field(&mut err.fields, "email", "not \"an\" email");
+        push_field(&mut err.fields, "pass\nword", "é");
+        assert_eq!(
+            error_json(&err),
+            r#"{"code":"validation","message":"bad","fields":{"email":"not \"an\" email","pass\nword":"é"}}"#
+        );
+        assert_eq!(
+            err.field_list(),
+            vec![
+                ("email".to_owned(), "not \"an\" email".to_owned()),
+                ("pass\nword".to_owned(), "é".to_owned())
+            ]
         );
     }
 }

@@ -6,7 +6,7 @@ use crate::prelude::*;
 
 use super::clock::{parse_retry_after, Millis};
 use super::config::{Config, Protocol};
-use super::error::{AuthError, ErrorCode};
+use super::error::{push_field, AuthError, ErrorCode};
 use super::fields::lookup;
 use super::json::{self, write_str, Json};
 use super::object::Object;
@@ -516,9 +516,9 @@ fn server_message(body: Option<&Json>) -> Option<&str> {
 }
 
 /// Field errors from `{"fields": {name: msg}}`, FastAPI's `{"detail": [{loc, msg}]}`
-/// or Django REST framework's `{name: [msg, ...]}`, pushed onto `out` (the error's own
-/// list: no list returned and the error's empty one dropped for it).
-fn field_errors(out: &mut Vec<(String, String)>, body: Option<&Json>) {
+/// or Django REST framework's `{name: [msg, ...]}`, written onto `out` (the error's own
+/// `fields` text, by `push_field`: nothing returned and the error's empty one dropped).
+fn field_errors(out: &mut String, body: Option<&Json>) {
     match body.and_then(|b| b.get("fields")) {
         Some(Json::Obj(members)) => {
             for (k, v) in members {
@@ -567,16 +567,9 @@ fn field_errors(out: &mut Vec<(String, String)>, body: Option<&Json>) {
 
 /// Whether the error body names fields (the forms `field_errors` reads).
 fn names_fields(body: Option<&Json>) -> bool {
-    let mut found = Vec::new();
+    let mut found = String::new();
     field_errors(&mut found, body);
     !found.is_empty()
-}
-
-/// A field's error, copied into the list: one out-of-line copy for every form that
-/// names one (the fields' object, DRF's lists, FastAPI's `detail`, Better Auth's code).
-#[inline(never)]
-fn push_field(out: &mut Vec<(String, String)>, name: &str, message: &str) {
-    out.push((name.to_owned(), message.to_owned()));
 }
 
 /// What the error body says about duplicates, in the forms backends use: its code
@@ -1097,7 +1090,11 @@ pub(crate) mod tests {
         for (op, status, body, code, field) in cases {
             let e = error_from_response(*op, &resp(*status, body));
             assert_eq!(e.code, *code, "{body}");
-            assert_eq!(e.fields.first().map(|(f, _)| f.as_str()), *field, "{body}");
+            assert_eq!(
+                e.field_list().first().map(|(f, _)| f.clone()),
+                field.map(str::to_owned),
+                "{body}"
+            );
         }
         let mut r = resp(429, r#"{"message":"Too many requests"}"#);
         r.retry_after = Some("12");
@@ -1413,7 +1410,7 @@ pub(crate) mod tests {
         );
         assert_eq!(e.message, "The request has invalid fields");
         assert_eq!(
-            e.fields,
+            e.field_list(),
             vec![
                 ("email".into(), "not an email".into()),
                 ("password".into(), "too short".into())
@@ -1423,7 +1420,7 @@ pub(crate) mod tests {
             Op::Register,
             &resp(422, r#"{"detail":[{"loc":["body","email"],"msg":"bad"}]}"#),
         );
-        assert_eq!(e.fields, vec![("email".into(), "bad".into())]);
+        assert_eq!(e.field_list(), vec![("email".into(), "bad".into())]);
         // The field is the last string of `loc` (an index after it is skipped); none: "body".
         let e = error_from_response(
             Op::Register,
@@ -1433,7 +1430,7 @@ pub(crate) mod tests {
             ),
         );
         assert_eq!(
-            e.fields,
+            e.field_list(),
             vec![
                 ("emails".into(), "bad".into()),
                 ("body".into(), "x".into()),
@@ -1468,7 +1465,7 @@ pub(crate) mod tests {
         );
         assert_eq!(e.code, ErrorCode::Validation);
         assert_eq!(
-            e.fields,
+            e.field_list(),
             vec![
                 ("username".into(), "This field may not be blank.".into()),
                 ("password".into(), "This field is required.".into())
@@ -1483,7 +1480,7 @@ pub(crate) mod tests {
         ] {
             let e = error_from_response(Op::Login, &resp(400, body));
             assert_eq!(
-                (e.code, e.fields.len()),
+                (e.code, e.field_list().len()),
                 (ErrorCode::InvalidCredentials, 0),
                 "{body}"
             );
@@ -1493,7 +1490,7 @@ pub(crate) mod tests {
             &resp(400, r#"{"email":["Enter a valid email address."]}"#),
         );
         assert_eq!(
-            (e.code, e.fields.clone()),
+            (e.code, e.field_list()),
             (
                 ErrorCode::Validation,
                 vec![("email".into(), "Enter a valid email address.".into())]
