@@ -133,8 +133,8 @@ pub struct RawConfig<'a> {
     /// `dpop` as given (`validate` checks it): bind tokens to a key of this browser
     /// (RFC 9449).
     pub dpop: Option<&'a Json>,
-    /// (name, path) pairs from `fields`.
-    pub fields: Vec<(String, String)>,
+    /// `fields`' members as given, every value a text (`from_json` checks it).
+    pub fields: &'a [(String, Json)],
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -188,17 +188,16 @@ impl<'a> RawConfig<'a> {
         };
         // `fields`: an object of texts, or one refusal. A loop, not
         // `collect::<Result<..>>`: that adapter costs half a KB of wasm.
-        let mut fields = Vec::new();
-        let members: &[(String, Json)] = match present("fields") {
+        // Checked here, kept borrowed (no pairs copied): `Fields::from_pairs` reads them.
+        let fields: &[(String, Json)] = match present("fields") {
             None => &[],
             Some(Json::Obj(members)) => members,
             Some(_) => return Err(wrong_pairs("fields")),
         };
-        for (name, v) in members {
-            let Some(path) = v.as_str() else {
+        for (_, v) in fields {
+            if !matches!(v, Json::Str(_)) {
                 return Err(wrong_pairs("fields"));
-            };
-            fields.push((name.clone(), path.to_owned()));
+            }
         }
         // One match for both members, not a closure or `and_then(..)`: a function each.
         let (retry_base_delay, retry_max_delay) = match present("retry") {
@@ -426,7 +425,7 @@ impl Config {
                 "fields works with protocol \"json\" or \"oauth2-password\"",
             ));
         }
-        let fields = Fields::from_pairs(&raw.fields)?;
+        let fields = Fields::from_pairs(raw.fields)?;
         // The numbers last, where their refusals are reported (after every option
         // before them in `Config`): checked first, their error had to be kept alive
         // across every other refusal.

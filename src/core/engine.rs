@@ -1591,10 +1591,7 @@ pub(crate) mod tests {
         Engine::new(
             Config::validate(RawConfig {
                 base_url: Some("http://127.0.0.1:8000"),
-                fields: fields
-                    .iter()
-                    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                    .collect(),
+                fields: &crate::core::fields::tests::pairs(fields),
                 ..RawConfig::default()
             })
             .unwrap(),

@@ -47,11 +47,17 @@ impl Default for Fields {
 
 impl Fields {
     /// From the `fields` option's (name, value) pairs; every value is checked.
-    pub fn from_pairs(pairs: &[(String, String)]) -> Result<Fields, AuthError> {
+    /// `pairs` are the option's members as parsed (config.rs checked each is a text;
+    /// one that is not reads as empty, refused below).
+    pub fn from_pairs(pairs: &[(String, Json)]) -> Result<Fields, AuthError> {
         let mut fields = Fields::default();
         // By reference, as config's endpoints: no `vec::IntoIter` (its `next` and drop)
         // in the wasm.
         for (name, value) in pairs {
+            let value = match value {
+                Json::Str(text) => text.as_str(),
+                _ => "",
+            };
             let (slot, one_name) = match name.as_str() {
                 "accessToken" => (&mut fields.access_token, false),
                 "refreshToken" => (&mut fields.refresh_token, false),
@@ -126,15 +132,15 @@ pub fn lookup<'a>(body: &'a Json, path: &str) -> Option<&'a Json> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::core::error::ErrorCode;
     use crate::core::json;
 
-    fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
+    pub(crate) fn pairs(items: &[(&str, &str)]) -> Vec<(String, Json)> {
         items
             .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .map(|(k, v)| ((*k).to_owned(), Json::Str((*v).to_owned())))
             .collect()
     }
 
@@ -241,6 +247,12 @@ mod tests {
             assert_eq!(err.code, ErrorCode::Config, "{key}: {value:?}");
             assert!(err.message.starts_with("fields"), "{}", err.message);
         }
+        // A member that is not text (config.rs refuses it first) reads as empty: refused.
+        let not_text = [("accessToken".to_owned(), Json::Null)];
+        assert_eq!(
+            Fields::from_pairs(&not_text).unwrap_err().code,
+            ErrorCode::Config
+        );
         let message = |key: &str, value: &str| {
             Fields::from_pairs(&pairs(&[(key, value)]))
                 .unwrap_err()

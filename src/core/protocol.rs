@@ -1128,10 +1128,7 @@ pub(crate) mod tests {
         Config::validate(RawConfig {
             base_url: Some("http://127.0.0.1:8000"),
             protocol: Some(protocol),
-            fields: fields
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect(),
+            fields: &crate::core::fields::tests::pairs(fields),
             ..RawConfig::default()
         })
         .unwrap()
