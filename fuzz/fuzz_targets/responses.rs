@@ -24,7 +24,7 @@ fuzz_target!(|input: (u16, u8, &str, &str)| {
             ("refreshBody", "refresh"),
         ]
         .iter()
-        .map(|(k, v)| ((*k).into(), (*v).into()))
+        .map(|(k, v)| ((*k).into(), json::Json::Str((*v).into())))
         .collect()
     } else {
         Vec::new()
@@ -32,7 +32,7 @@ fuzz_target!(|input: (u16, u8, &str, &str)| {
     let Ok(cfg) = Config::validate(RawConfig {
         base_url: Some("http://127.0.0.1:8000"),
         protocol: Some(PROTOCOLS[usize::from(pick) % 3]),
-        fields,
+        fields: &fields,
         ..RawConfig::default()
     }) else {
         return;

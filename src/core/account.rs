@@ -5,12 +5,11 @@
 use crate::prelude::*;
 
 use super::config::Config;
-use super::error::{AuthError, ErrorCode};
+use super::error::{push_field, AuthError, ErrorCode};
 use super::json::{self, Json};
 use super::object::Object;
 use super::protocol::{
-    error_from_response, invalid_response, json_object, Credential, HttpRequest, HttpResponse, Op,
-    JSON_TYPE,
+    error_from_response, invalid_response, Credential, HttpRequest, HttpResponse, Op, JSON_TYPE,
 };
 use super::social::{is_provider_id, NOT_A_PROVIDER_ID};
 use super::url::join;
@@ -68,7 +67,7 @@ fn account_request(cfg: &Config, base: &str, op: AccountOp) -> HttpRequest {
     // again and dropped; as the passkeys' and sessions').
     let mut url = join(&cfg.base_url, base);
     let (method, body) = match op {
-        AccountOp::VerifyEmail(token) => ("POST", Some(json_object(&[("token", token)]))),
+        AccountOp::VerifyEmail(token) => ("POST", Some(Object::new().str("token", token).end())),
         AccountOp::ResendVerification => {
             url.push_str("/resend");
             ("POST", Some("{}".to_owned()))
@@ -164,7 +163,7 @@ fn identities(items: &[Json]) -> Option<String> {
 /// (core::error belongs to the leaf modules).
 pub(super) fn invalid_field(field: &str, message: &str, note: &str) -> AuthError {
     let mut err = AuthError::new(ErrorCode::Validation, message);
-    err.fields.push((field.to_owned(), note.to_owned()));
+    push_field(&mut err.fields, field, note);
     err
 }
 

@@ -133,8 +133,9 @@ pub struct RawConfig<'a> {
     /// `dpop` as given (`validate` checks it): bind tokens to a key of this browser
     /// (RFC 9449).
     pub dpop: Option<&'a Json>,
-    /// (name, path) pairs from `fields`.
-    pub fields: Vec<(String, String)>,
+    /// `fields`' members as given, every value a text (the options object's reader
+    /// checks it).
+    pub fields: &'a [(String, Json)],
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -182,8 +183,9 @@ trait Options<'a>: Copy {
     fn value(self, key: &str) -> Option<&'a Json>;
     /// `retry.baseDelay` and `retry.maxDelay`.
     fn retry(self) -> (Option<&'a Json>, Option<&'a Json>);
-    /// `fields` as (name, path) pairs, or its one refusal when it is of the wrong shape.
-    fn fields(self) -> Result<Vec<(String, String)>, AuthError>;
+    /// `fields`' members, every value a text, or its one refusal when it is of the
+    /// wrong shape. Borrowed (no pairs copied): `Fields::from_pairs` reads them.
+    fn fields(self) -> Result<&'a [(String, Json)], AuthError>;
 }
 
 /// The options object (`JSON.stringify`'s text, parsed). Absent or null members take
@@ -209,23 +211,20 @@ impl<'a> Options<'a> for &'a Json {
     }
 
     #[inline(always)]
-    fn fields(self) -> Result<Vec<(String, String)>, AuthError> {
+    fn fields(self) -> Result<&'a [(String, Json)], AuthError> {
         // An object of texts, or one refusal. A loop, not `collect::<Result<..>>`:
         // that adapter costs half a KB of wasm.
-        let mut fields = Vec::new();
         let members: &[(String, Json)] = match present(self, "fields") {
             None => &[],
             Some(Json::Obj(members)) => members,
             Some(_) => return Err(wrong_pairs("fields")),
         };
-        for (name, v) in members {
-            // Matched, not `as_str()`: its `Option` is answered through memory.
-            let Json::Str(path) = v else {
+        for (_, v) in members {
+            if !matches!(v, Json::Str(_)) {
                 return Err(wrong_pairs("fields"));
-            };
-            fields.push((name.clone(), path.to_owned()));
+            }
         }
-        Ok(fields)
+        Ok(members)
     }
 }
 
@@ -260,8 +259,8 @@ impl<'a> Options<'a> for &RawConfig<'a> {
         (self.retry_base_delay, self.retry_max_delay)
     }
 
-    fn fields(self) -> Result<Vec<(String, String)>, AuthError> {
-        Ok(self.fields.clone())
+    fn fields(self) -> Result<&'a [(String, Json)], AuthError> {
+        Ok(self.fields)
     }
 }
 
@@ -363,7 +362,7 @@ impl Config {
     }
 
     fn check<'a>(raw: impl Options<'a>) -> Result<Config, AuthError> {
-        // `fields` of the wrong shape is reported first (it is copied into pairs).
+        // `fields` of the wrong shape is reported first.
         let pairs = raw.fields()?;
         // Absent or empty, it is no absolute URL either: one refusal says what it must be.
         let base_url = trim(raw.text("baseUrl", ""));
@@ -493,7 +492,7 @@ impl Config {
                 "fields works with protocol \"json\" or \"oauth2-password\"",
             ));
         }
-        let fields = Fields::from_pairs(&pairs)?;
+        let fields = Fields::from_pairs(pairs)?;
         // The numbers last, where their refusals are reported (after every option
         // before them in `Config`): checked first, their error had to be kept alive
         // across every other refusal.
@@ -777,16 +776,10 @@ mod tests {
                 c.fields.access_token.as_str(),
                 c.fields.refresh_token.as_str(),
                 c.fields.refresh_body.as_str(),
-                c.fields.user.as_deref(),
+                c.fields.user.as_str(),
                 c.fields.expires_in.as_str()
             ),
-            (
-                "access",
-                "refresh",
-                "refresh",
-                Some("data.user"),
-                "data.ttl"
-            )
+            ("access", "refresh", "refresh", "data.user", "data.ttl")
         );
         for text in [
             r#"{"baseUrl":"http://localhost","fields":null}"#,
@@ -949,6 +942,7 @@ mod tests {
         // Each option `check` reads by its key, set wrong in a `RawConfig`: refused as
         // in the options object (the key matched to its field).
         let wrong = Json::Str("x".into());
+        let unknown_field = crate::core::fields::tests::pairs(&[("x", "y")]);
         for (r, message) in [
             (
                 RawConfig {
@@ -1008,7 +1002,7 @@ mod tests {
             ),
             (
                 RawConfig {
-                    fields: vec![("x".into(), "y".into())],
+                    fields: &unknown_field,
                     ..raw("http://localhost")
                 },
                 "fields keys are accessToken, refreshToken, expiresIn, user and refreshBody",

@@ -12,7 +12,7 @@ use super::clock::{Clock, Millis};
 use super::config::{Config, Protocol};
 use super::dpop::Dpop;
 use super::error::{AuthError, ErrorCode};
-use super::json::{self, write_num, write_str, Json};
+use super::json::{self, write_num, Json};
 use super::object::Object;
 use super::passkey::{self, PasskeyOp};
 use super::persist;
@@ -98,8 +98,9 @@ pub struct Engine {
     error: Option<(ErrorCode, String)>,
     /// Better Auth: the session token of a sign-in whose JWT exchange is pending.
     exchanging: Option<String>,
-    /// A two-factor sign-in halfway: the challenge and the methods offered.
-    mfa: Option<(String, Vec<String>)>,
+    /// A two-factor sign-in halfway: the challenge and the methods offered, as the
+    /// view's JSON (`{"methods":[..]}`, written once by the answer's reader).
+    mfa: Option<(String, String)>,
     /// The requests the shell sent and has not answered (see requests.rs).
     requests: requests::Pending,
     /// The DPoP decisions (nonces, the server's clock) for js/dpop.js, which signs.
@@ -183,22 +184,13 @@ impl Engine {
             Some(e) => write_num(expires, crate::core::float::round(e - self.clock.offset_ms)),
             None => expires.push_str("null"),
         }
-        let mfa = out.member("mfa");
-        match self.mfa.as_ref() {
-            Some((_, methods)) => {
-                mfa.push_str("{\"methods\":[");
-                // No `enumerate`: a comma before every method but the first.
-                let start = mfa.len();
-                for m in methods {
-                    if mfa.len() > start {
-                        mfa.push(',');
-                    }
-                    write_str(mfa, m);
-                }
-                mfa.push_str("]}");
-            }
-            None => mfa.push_str("null"),
-        }
+        out.raw(
+            "mfa",
+            match &self.mfa {
+                Some((_, methods)) => methods,
+                None => "null",
+            },
+        );
         out.end()
     }
 
@@ -956,18 +948,18 @@ pub fn error_json(err: &AuthError) -> String {
     let mut out = Object::new();
     out.str("code", err.code.as_str())
         .str("message", &err.message);
-    if let Some(status) = err.status {
-        out.int("status", status.into());
+    if err.status != 0 {
+        out.int("status", err.status.into());
     }
     if let Some(wait) = err.retry_after {
         out.int("retryAfter", wait.into());
     }
     if !err.fields.is_empty() {
-        let mut fields = Object::new();
-        for (k, v) in &err.fields {
-            fields.str(k, v);
-        }
-        out.raw("fields", &fields.end());
+        // The members as the error holds them, closed into an object here.
+        let fields = out.member("fields");
+        fields.push('{');
+        fields.push_str(&err.fields);
+        fields.push('}');
     }
     out.end()
 }
@@ -1343,7 +1335,7 @@ pub(crate) mod tests {
         );
         let err = e.register(Some("a@b.c"), None, None).unwrap_err();
         assert_eq!(
-            err.fields,
+            err.field_list(),
             vec![("password".to_owned(), "This field is required".to_owned())]
         );
     }
@@ -1632,10 +1624,7 @@ pub(crate) mod tests {
         Engine::new(
             Config::validate(RawConfig {
                 base_url: Some("http://127.0.0.1:8000"),
-                fields: fields
-                    .iter()
-                    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                    .collect(),
+                fields: &crate::core::fields::tests::pairs(fields),
                 ..RawConfig::default()
             })
             .unwrap(),

@@ -2,6 +2,8 @@
 
 use crate::prelude::*;
 
+use super::json::write_str;
+
 /// The failure classes (README.md, "Using auth-wasm": the table of `code`s); `as_str` is
 /// the code JS sees.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,12 +72,15 @@ pub struct AuthError(Box<ErrorDetail>);
 pub struct ErrorDetail {
     pub code: ErrorCode,
     pub message: String,
-    /// HTTP status when the failure came from a response.
-    pub status: Option<u16>,
+    /// HTTP status when the failure came from a response; 0 when it did not (no
+    /// response has status 0: a plain number, not an `Option` tagged at every error).
+    pub status: u16,
     /// Seconds to wait, for `rate_limited`.
     pub retry_after: Option<u32>,
-    /// Field name -> message, for `validation`.
-    pub fields: Vec<(String, String)>,
+    /// Field name -> message, for `validation`: the members of a JSON object as they
+    /// were found (`"email":"bad","password":"short"`; empty: none), written by
+    /// `push_field`. Text, not a list of pairs: the error's JSON takes it as it is.
+    pub fields: String,
 }
 
 impl ::core::ops::Deref for AuthError {
@@ -102,14 +107,14 @@ impl AuthError {
         AuthError(Box::new(ErrorDetail {
             code,
             message,
-            status: None,
+            status: 0,
             retry_after: None,
-            fields: Vec::new(),
+            fields: String::new(),
         }))
     }
 
     pub fn with_status(mut self, status: u16) -> Self {
-        self.status = Some(status);
+        self.status = status;
         self
     }
 
@@ -122,6 +127,19 @@ impl AuthError {
     pub fn config_named(name: &str, rule: &str) -> Self {
         AuthError::new(ErrorCode::Config, [name, rule].concat())
     }
+}
+
+/// A field's error onto an error's `fields` (one writer for every form that names one:
+/// the engine's and account's checks, the fields' object, DRF's lists, FastAPI's
+/// `detail`, Better Auth's code).
+#[inline(never)]
+pub fn push_field(fields: &mut String, name: &str, message: &str) {
+    if !fields.is_empty() {
+        fields.push(',');
+    }
+    write_str(fields, name);
+    fields.push(':');
+    write_str(fields, message);
 }
 
 /// Every code, in `as_str`'s order: in the data, not an array built on the stack at each
@@ -165,6 +183,21 @@ impl ErrorCode {
 }
 
 #[cfg(test)]
+impl ErrorDetail {
+    /// `fields` as (name, message) pairs, in order (for the tests' comparisons).
+    pub fn field_list(&self) -> Vec<(String, String)> {
+        let text = ["{", &self.fields, "}"].concat();
+        match super::json::parse(&text) {
+            Some(super::json::Json::Obj(members)) => members
+                .into_iter()
+                .map(|(k, v)| (k, v.as_str().unwrap_or("(not text)").to_owned()))
+                .collect(),
+            _ => vec![("(not JSON)".to_owned(), text)],
+        }
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
@@ -195,5 +228,40 @@ mod tests {
             assert_eq!(ErrorCode::parse(code).map(ErrorCode::as_str), Some(code));
         }
         assert_eq!(ErrorCode::parse("nope"), None);
+    }
+
+    #[test]
+    fn a_status_is_written_only_when_a_response_gave_one() {
+        use crate::core::engine::error_json;
+        let local = AuthError::new(ErrorCode::Network, "offline");
+        assert_eq!(local.status, 0);
+        assert_eq!(
+            error_json(&local),
+            r#"{"code":"network","message":"offline"}"#
+        );
+        let answered = AuthError::new(ErrorCode::Server, "down").with_status(503);
+        assert_eq!(
+            error_json(&answered),
+            r#"{"code":"server","message":"down","status":503}"#
+        );
+    }
+
+    #[test]
+    fn fields_are_written_in_order_as_json_members() {
+        use crate::core::engine::error_json;
+        let mut err = AuthError::new(ErrorCode::Validation, "bad");
+        push_field(&mut err.fields, "email", "not \"an\" email");
+        push_field(&mut err.fields, "pass\nword", "é");
+        assert_eq!(
+            error_json(&err),
+            r#"{"code":"validation","message":"bad","fields":{"email":"not \"an\" email","pass\nword":"é"}}"#
+        );
+        assert_eq!(
+            err.field_list(),
+            vec![
+                ("email".to_owned(), "not \"an\" email".to_owned()),
+                ("pass\nword".to_owned(), "é".to_owned())
+            ]
+        );
     }
 }

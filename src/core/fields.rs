@@ -9,7 +9,7 @@
 
 use crate::prelude::*;
 
-use super::error::AuthError;
+use super::error::{AuthError, ErrorCode};
 use super::json::Json;
 
 /// Deeper than any token answer seen; the bound keeps a hostile config cheap.
@@ -24,8 +24,10 @@ pub struct Fields {
     pub refresh_token: String,
     /// Seconds the access token lives (for opaque tokens; a JWT's `exp` wins).
     pub expires_in: String,
-    /// The user object, when the answer carries one; None: from `me()` or the claims.
-    pub user: Option<String>,
+    /// The user object, when the answer carries one; empty: from `me()` or the claims
+    /// (a configured path is never empty: `from_pairs` refuses one). A text, not an
+    /// `Option`: its slot is written as the others are.
+    pub user: String,
     /// The body field (JSON member or form field) the refresh token is sent under on
     /// refresh and logout.
     pub refresh_body: String,
@@ -37,7 +39,7 @@ impl Default for Fields {
             access_token: "access_token".into(),
             refresh_token: "refresh_token".into(),
             expires_in: "expires_in".into(),
-            user: None,
+            user: String::new(),
             refresh_body: "refresh_token".into(),
         }
     }
@@ -45,16 +47,22 @@ impl Default for Fields {
 
 impl Fields {
     /// From the `fields` option's (name, value) pairs; every value is checked.
-    pub fn from_pairs(pairs: &[(String, String)]) -> Result<Fields, AuthError> {
+    /// `pairs` are the option's members as parsed (config.rs checked each is a text;
+    /// one that is not reads as empty, refused below).
+    pub fn from_pairs(pairs: &[(String, Json)]) -> Result<Fields, AuthError> {
         let mut fields = Fields::default();
         // By reference, as config's endpoints: no `vec::IntoIter` (its `next` and drop)
         // in the wasm.
         for (name, value) in pairs {
+            let value = match value {
+                Json::Str(text) => text.as_str(),
+                _ => "",
+            };
             let (slot, one_name) = match name.as_str() {
                 "accessToken" => (&mut fields.access_token, false),
                 "refreshToken" => (&mut fields.refresh_token, false),
                 "expiresIn" => (&mut fields.expires_in, false),
-                "user" => (fields.user.insert(String::new()), false),
+                "user" => (&mut fields.user, false),
                 "refreshBody" => (&mut fields.refresh_body, true),
                 _ => return Err(AuthError::config(
                     "fields keys are accessToken, refreshToken, expiresIn, user and refreshBody",
@@ -68,7 +76,12 @@ impl Fields {
                 } else {
                     " must be member names joined by dots, like \"data.token\""
                 };
-                return Err(AuthError::config(&["fields.", name, shape].concat()));
+                // Written onto one text, moved into the error (no parts listed for
+                // `concat`, no copy of the text made and this one dropped).
+                let mut message = String::from("fields.");
+                message.push_str(name);
+                message.push_str(shape);
+                return Err(AuthError::new(ErrorCode::Config, message));
             }
             // Written into the slot's own text (no clone allocated and the default dropped).
             slot.clear();
@@ -119,15 +132,15 @@ pub fn lookup<'a>(body: &'a Json, path: &str) -> Option<&'a Json> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::core::error::ErrorCode;
     use crate::core::json;
 
-    fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
+    pub(crate) fn pairs(items: &[(&str, &str)]) -> Vec<(String, Json)> {
         items
             .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .map(|(k, v)| ((*k).to_owned(), Json::Str((*v).to_owned())))
             .collect()
     }
 
@@ -181,7 +194,10 @@ mod tests {
             ),
             ("access_token", "refresh_token", "expires_in")
         );
-        assert_eq!((f.user, f.refresh_body.as_str()), (None, "refresh_token"));
+        assert_eq!(
+            (f.user.as_str(), f.refresh_body.as_str()),
+            ("", "refresh_token")
+        );
     }
 
     #[test]
@@ -200,7 +216,7 @@ mod tests {
                 access_token: "data.access".into(),
                 refresh_token: "data.refresh".into(),
                 expires_in: "data.ttl".into(),
-                user: Some("data.user".into()),
+                user: "data.user".into(),
                 refresh_body: "refresh".into(),
             }
         );
@@ -231,6 +247,12 @@ mod tests {
             assert_eq!(err.code, ErrorCode::Config, "{key}: {value:?}");
             assert!(err.message.starts_with("fields"), "{}", err.message);
         }
+        // A member that is not text (config.rs refuses it first) reads as empty: refused.
+        let not_text = [("accessToken".to_owned(), Json::Null)];
+        assert_eq!(
+            Fields::from_pairs(&not_text).unwrap_err().code,
+            ErrorCode::Config
+        );
         let message = |key: &str, value: &str| {
             Fields::from_pairs(&pairs(&[(key, value)]))
                 .unwrap_err()

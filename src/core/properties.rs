@@ -184,7 +184,7 @@ proptest! {
         decoy in json_value(),
     ) {
         let path = names.join(".");
-        let fields = Fields::from_pairs(&[("accessToken".to_owned(), path.clone())]).unwrap();
+        let fields = Fields::from_pairs(&[("accessToken".to_owned(), crate::core::json::Json::Str(path.clone()))]).unwrap();
         // {"n1": {"n2": ... {"nk": token}}} beside a decoy member.
         let mut body = Json::Str(token.clone());
         for name in names.iter().rev() {
@@ -199,7 +199,7 @@ proptest! {
 
     #[test]
     fn any_fields_value_is_a_path_or_a_config_error(key in "accessToken|refreshToken|expiresIn|user|refreshBody|other", value in ".{0,40}") {
-        match Fields::from_pairs(&[(key, value.clone())]) {
+        match Fields::from_pairs(&[(key, crate::core::json::Json::Str(value.clone()))]) {
             Ok(_) => prop_assert!(!value.is_empty() && !value.starts_with('.') && !value.ends_with('.') && !value.contains("..")),
             Err(e) => prop_assert_eq!(e.code, crate::core::error::ErrorCode::Config),
         }

@@ -6,9 +6,9 @@ use crate::prelude::*;
 
 use super::clock::{parse_retry_after, Millis};
 use super::config::{Config, Protocol};
-use super::error::{AuthError, ErrorCode};
+use super::error::{push_field, AuthError, ErrorCode};
 use super::fields::lookup;
-use super::json::{self, Json};
+use super::json::{self, write_str, Json};
 use super::object::Object;
 use super::session::TokenSet;
 use super::url::{find, join};
@@ -60,30 +60,6 @@ pub struct HttpResponse<'a> {
     pub retry_after: Option<&'a str>,
     /// Local time the response arrived (for an HTTP-date Retry-After).
     pub now: Millis,
-}
-
-/// A JSON object of string members, through the engine's one object writer.
-pub(super) fn json_object(members: &[(&str, &str)]) -> String {
-    let mut object = Object::new();
-    for (key, value) in members {
-        object.str(key, value);
-    }
-    object.end()
-}
-
-/// application/x-www-form-urlencoded (WHATWG URL "urlencoded serializer").
-fn form(pairs: &[(&str, &str)]) -> String {
-    let mut out = String::new();
-    for (k, v) in pairs {
-        // No `enumerate`: an `&` before every pair but the first.
-        if !out.is_empty() {
-            out.push('&');
-        }
-        escape_into(&mut out, k, true);
-        out.push('=');
-        escape_into(&mut out, v, true);
-    }
-    out
 }
 
 /// Percent-encodes `text` onto `out`: for a form (`*` kept, space as `+`) or a path
@@ -150,14 +126,15 @@ pub fn login_request(cfg: &Config, id_key: &str, identifier: &str, password: &st
                     .end(),
             )
         }
-        Protocol::OAuth2Password => (
-            FORM_TYPE,
-            form(&[
-                ("grant_type", "password"),
-                ("username", identifier),
-                ("password", password),
-            ]),
-        ),
+        // application/x-www-form-urlencoded (WHATWG URL "urlencoded serializer"): the
+        // fixed names written as text, the values escaped onto it (no pair list).
+        Protocol::OAuth2Password => {
+            let mut body = String::from("grant_type=password&username=");
+            escape_into(&mut body, identifier, true);
+            body.push_str("&password=");
+            escape_into(&mut body, password, true);
+            (FORM_TYPE, body)
+        }
     };
     post(cfg, &cfg.endpoints.login, content_type, body)
 }
@@ -191,13 +168,14 @@ pub fn refresh_request(cfg: &Config, refresh_token: &str) -> HttpRequest {
         // The JWT is exchanged again with the session token (jwt plugin).
         Protocol::BetterAuth => return get(cfg, &cfg.endpoints.refresh, Credential::Refresh),
         Protocol::Json => (JSON_TYPE, token_body(cfg, Some(refresh_token))),
-        Protocol::OAuth2Password => (
-            FORM_TYPE,
-            form(&[
-                ("grant_type", "refresh_token"),
-                (&cfg.fields.refresh_body, refresh_token),
-            ]),
-        ),
+        // A form as login's; the field's name is the configured one.
+        Protocol::OAuth2Password => {
+            let mut body = String::from("grant_type=refresh_token&");
+            escape_into(&mut body, &cfg.fields.refresh_body, true);
+            body.push('=');
+            escape_into(&mut body, refresh_token, true);
+            (FORM_TYPE, body)
+        }
     };
     post(cfg, &cfg.endpoints.refresh, content_type, body)
 }
@@ -205,12 +183,14 @@ pub fn refresh_request(cfg: &Config, refresh_token: &str) -> HttpRequest {
 /// The JSON body of a refresh or logout: the refresh token under its field, or `{}`
 /// when a cookie carries it (or there is none to send). One writer for both requests.
 fn token_body(cfg: &Config, refresh_token: Option<&str>) -> String {
-    match refresh_token {
-        Some(token) if !cfg.refresh_cookie => json_object(&[(&cfg.fields.refresh_body, token)]),
-        // The cookie carries the token: nothing to send but the request itself.
-        // `{}` by the same writer (no text of its own copied).
-        _ => json_object(&[]),
+    let mut body = Object::new();
+    if let Some(token) = refresh_token {
+        // The cookie carries the token: nothing to send but the request itself (`{}`).
+        if !cfg.refresh_cookie {
+            body.str(&cfg.fields.refresh_body, token);
+        }
     }
+    body.end()
 }
 
 /// None: the backend has no logout call; signing out is local only.
@@ -296,10 +276,10 @@ pub fn parse_tokens(
             resp.status,
         ));
     };
-    // Matched, not `as_deref().and_then(..)` (a closure).
-    let user = match &fields.user {
-        Some(path) => lookup(body, path),
-        None => None,
+    // No user path: none (an empty path would read a member named "").
+    let user = match fields.user.as_str() {
+        "" => None,
+        path => lookup(body, path),
     };
     let user = match user {
         None | Some(Json::Null) => None,
@@ -333,9 +313,10 @@ pub fn parse_tokens(
 }
 
 /// A 2xx sign-in answer asking for a second factor: the challenge and the methods
-/// offered (`{"mfa_required": true, "challenge", "methods"}`). `body` is `json::parse`
-/// of the answer's body.
-pub fn parse_mfa_challenge(status: u16, body: Option<&Json>) -> Option<(String, Vec<String>)> {
+/// offered (`{"mfa_required": true, "challenge", "methods"}`), the methods as the view
+/// shows them (`{"methods":["totp"]}`: written once here, no list of texts kept to be
+/// written at every view). `body` is `json::parse` of the answer's body.
+pub fn parse_mfa_challenge(status: u16, body: Option<&Json>) -> Option<(String, String)> {
     if !(200..300).contains(&status) {
         return None;
     }
@@ -344,15 +325,20 @@ pub fn parse_mfa_challenge(status: u16, body: Option<&Json>) -> Option<(String, 
         return None;
     }
     let challenge = text_at(body, "challenge")?.to_owned();
-    // A loop, not `filter_map(..).collect()`: the adapter's `next` is a function of its own.
-    let mut methods = Vec::new();
+    // The strings of `methods`, in order; a comma before every one but the first.
+    let mut methods = String::from("{\"methods\":[");
+    let start = methods.len();
     if let Some(Json::Arr(items)) = body.get("methods") {
         for method in items {
             if let Some(method) = method.as_str() {
-                methods.push(method.to_owned());
+                if methods.len() > start {
+                    methods.push(',');
+                }
+                write_str(&mut methods, method);
             }
         }
     }
+    methods.push_str("]}");
     Some((challenge, methods))
 }
 
@@ -516,16 +502,23 @@ fn parse_body<'a>(resp: &HttpResponse, body: Option<&'a Json>) -> Result<&'a Jso
 /// The server's own message (`detail`, `message`, `error_description`) when it is short text.
 fn server_message(body: Option<&Json>) -> Option<&str> {
     let body = body?;
-    ["detail", "message", "error_description"]
-        .iter()
-        .find_map(|k| body.str_of(k))
-        .filter(|m| !m.is_empty() && m.len() <= 300)
+    // The first of the three that is text (a loop, not `find_map`/`filter` closures).
+    for key in ["detail", "message", "error_description"] {
+        if let Some(m) = body.str_of(key) {
+            return if !m.is_empty() && m.len() <= 300 {
+                Some(m)
+            } else {
+                None
+            };
+        }
+    }
+    None
 }
 
 /// Field errors from `{"fields": {name: msg}}`, FastAPI's `{"detail": [{loc, msg}]}`
-/// or Django REST framework's `{name: [msg, ...]}`, pushed onto `out` (the error's own
-/// list: no list returned and the error's empty one dropped for it).
-fn field_errors(out: &mut Vec<(String, String)>, body: Option<&Json>) {
+/// or Django REST framework's `{name: [msg, ...]}`, written onto `out` (the error's own
+/// `fields` text, by `push_field`: nothing returned and the error's empty one dropped).
+fn field_errors(out: &mut String, body: Option<&Json>) {
     match body.and_then(|b| b.get("fields")) {
         Some(Json::Obj(members)) => {
             for (k, v) in members {
@@ -574,16 +567,9 @@ fn field_errors(out: &mut Vec<(String, String)>, body: Option<&Json>) {
 
 /// Whether the error body names fields (the forms `field_errors` reads).
 fn names_fields(body: Option<&Json>) -> bool {
-    let mut found = Vec::new();
+    let mut found = String::new();
     field_errors(&mut found, body);
     !found.is_empty()
-}
-
-/// A field's error, copied into the list: one out-of-line copy for every form that
-/// names one (the fields' object, DRF's lists, FastAPI's `detail`, Better Auth's code).
-#[inline(never)]
-fn push_field(out: &mut Vec<(String, String)>, name: &str, message: &str) {
-    out.push((name.to_owned(), message.to_owned()));
 }
 
 /// What the error body says about duplicates, in the forms backends use: its code
@@ -791,7 +777,7 @@ pub(crate) mod tests {
         parse_session_token(op, resp, header, json::parse(resp.body).as_ref())
     }
 
-    fn challenge_of(resp: &HttpResponse) -> Option<(String, Vec<String>)> {
+    fn challenge_of(resp: &HttpResponse) -> Option<(String, String)> {
         parse_mfa_challenge(resp.status, json::parse(resp.body).as_ref())
     }
 
@@ -815,11 +801,19 @@ pub(crate) mod tests {
             challenge(
                 r#"{"mfa_required":true,"challenge":"c","methods":["totp",1,null,"backup"]}"#
             ),
-            Some(("c".to_owned(), vec!["totp".to_owned(), "backup".to_owned()]))
+            Some((
+                "c".to_owned(),
+                r#"{"methods":["totp","backup"]}"#.to_owned()
+            ))
         );
         assert_eq!(
             challenge(r#"{"mfa_required":true,"challenge":"c","methods":"totp"}"#),
-            Some(("c".to_owned(), Vec::new()))
+            Some(("c".to_owned(), r#"{"methods":[]}"#.to_owned()))
+        );
+        // Written as the view shows them: JSON strings, escaped.
+        assert_eq!(
+            challenge(r#"{"mfa_required":true,"challenge":"c","methods":["a\"b\u00e9"]}"#),
+            Some(("c".to_owned(), r#"{"methods":["a\"bé"]}"#.to_owned()))
         );
         for not_one in [
             r#"{"mfa_required":false,"challenge":"c"}"#,
@@ -888,7 +882,9 @@ pub(crate) mod tests {
     #[test]
     fn forms_and_path_segments_keep_their_own_unreserved_sets() {
         // A form keeps `*` and writes a space as `+`; a path segment keeps `~`.
-        assert_eq!(form(&[("k y", "a*~ é")]), "k+y=a*%7E+%C3%A9");
+        let mut form = String::new();
+        escape_into(&mut form, "k y=a*~ é", true);
+        assert_eq!(form, "k+y%3Da*%7E+%C3%A9");
         assert_eq!(percent_encode("a*~ é/-._"), "a%2A~%20%C3%A9%2F-._");
     }
 
@@ -1094,7 +1090,11 @@ pub(crate) mod tests {
         for (op, status, body, code, field) in cases {
             let e = error_from_response(*op, &resp(*status, body));
             assert_eq!(e.code, *code, "{body}");
-            assert_eq!(e.fields.first().map(|(f, _)| f.as_str()), *field, "{body}");
+            assert_eq!(
+                e.field_list().first().map(|(f, _)| f.clone()),
+                field.map(str::to_owned),
+                "{body}"
+            );
         }
         let mut r = resp(429, r#"{"message":"Too many requests"}"#);
         r.retry_after = Some("12");
@@ -1128,10 +1128,7 @@ pub(crate) mod tests {
         Config::validate(RawConfig {
             base_url: Some("http://127.0.0.1:8000"),
             protocol: Some(protocol),
-            fields: fields
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect(),
+            fields: &crate::core::fields::tests::pairs(fields),
             ..RawConfig::default()
         })
         .unwrap()
@@ -1307,7 +1304,7 @@ pub(crate) mod tests {
         ] {
             let e = tokens(&cfg("json"), Op::Login, &resp(200, body)).unwrap_err();
             assert_eq!(e.code, ErrorCode::InvalidResponse, "{body}");
-            assert_eq!(e.status, Some(200));
+            assert_eq!(e.status, 200);
             // Nothing, HTML and an array: one text for what is no JSON object.
             if matches!(body, "" | "[]") || body.starts_with('<') {
                 assert_eq!(
@@ -1395,7 +1392,7 @@ pub(crate) mod tests {
         for (op, status, body, code) in cases {
             let e = error_from_response(*op, &resp(*status, body));
             assert_eq!(e.code, *code, "{op:?} {status} {body}");
-            assert_eq!(e.status, Some(*status));
+            assert_eq!(e.status, *status);
         }
     }
 
@@ -1410,7 +1407,7 @@ pub(crate) mod tests {
         );
         assert_eq!(e.message, "The request has invalid fields");
         assert_eq!(
-            e.fields,
+            e.field_list(),
             vec![
                 ("email".into(), "not an email".into()),
                 ("password".into(), "too short".into())
@@ -1420,7 +1417,7 @@ pub(crate) mod tests {
             Op::Register,
             &resp(422, r#"{"detail":[{"loc":["body","email"],"msg":"bad"}]}"#),
         );
-        assert_eq!(e.fields, vec![("email".into(), "bad".into())]);
+        assert_eq!(e.field_list(), vec![("email".into(), "bad".into())]);
         // The field is the last string of `loc` (an index after it is skipped); none: "body".
         let e = error_from_response(
             Op::Register,
@@ -1430,7 +1427,7 @@ pub(crate) mod tests {
             ),
         );
         assert_eq!(
-            e.fields,
+            e.field_list(),
             vec![
                 ("emails".into(), "bad".into()),
                 ("body".into(), "x".into()),
@@ -1465,7 +1462,7 @@ pub(crate) mod tests {
         );
         assert_eq!(e.code, ErrorCode::Validation);
         assert_eq!(
-            e.fields,
+            e.field_list(),
             vec![
                 ("username".into(), "This field may not be blank.".into()),
                 ("password".into(), "This field is required.".into())
@@ -1480,7 +1477,7 @@ pub(crate) mod tests {
         ] {
             let e = error_from_response(Op::Login, &resp(400, body));
             assert_eq!(
-                (e.code, e.fields.len()),
+                (e.code, e.field_list().len()),
                 (ErrorCode::InvalidCredentials, 0),
                 "{body}"
             );
@@ -1490,7 +1487,7 @@ pub(crate) mod tests {
             &resp(400, r#"{"email":["Enter a valid email address."]}"#),
         );
         assert_eq!(
-            (e.code, e.fields.clone()),
+            (e.code, e.field_list()),
             (
                 ErrorCode::Validation,
                 vec![("email".into(), "Enter a valid email address.".into())]

@@ -662,7 +662,7 @@ mod tests {
     fn a_used_code_is_its_own_error() {
         let body = r#"{"detail":"This sign-in code was already used","code":"code_used"}"#;
         let err = error_from_response(Op::Social, &resp(400, body));
-        assert_eq!((err.code, err.status), (ErrorCode::CodeUsed, Some(400)));
+        assert_eq!((err.code, err.status), (ErrorCode::CodeUsed, 400));
         let mixed =
             r#"{"detail":"The answer came from another sign-in provider","code":"state_mismatch"}"#;
         let err = error_from_response(Op::Social, &resp(400, mixed));

@@ -560,6 +560,7 @@ fn shell_code(code: &str) -> ErrorCode {
 /// An error the shell met (FAIL), from its code, message and status (0: none).
 fn shell_error(code: &str, message: &str, status: f64) -> AuthError {
     let mut err = AuthError::new(shell_code(code), message);
-    err.status = (status > 0.0).then_some(status as u16);
+    // 0 (or below, or not a number) is none, as `AuthError::status` says it.
+    err.status = status as u16;
     err
 }
