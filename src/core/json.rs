@@ -342,9 +342,13 @@ impl<'a, 'k> Parser<'a, 'k> {
         if object && self.b().get(self.i).copied() != Some(b'{') {
             return None;
         }
-        let value = self.value(0)?;
+        // The value's `Option` answered as `value` gave it (no copy of it made first).
+        let value = self.value(0);
         self.ws();
-        (self.i == self.b().len()).then_some(value)
+        if self.i != self.b().len() {
+            return None;
+        }
+        value
     }
 }
 
