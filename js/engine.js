@@ -5,9 +5,9 @@
 // that holds the Engine (a handle in the wasm) first. One way to call: an op returns its
 // answer or throws the AuthError the engine met (and recorded: it shows in the
 // snapshot); those that cannot fail never throw.
-import { decodeJwtScratch, engineCall, engineMemory, isExpiredScratch } from "./auth_wasm.js";
+import { engineCall, engineMemory } from "./auth_wasm.js";
 import { authError, errorFromText } from "./auth-error.js";
-import { ACCOUNT, CONFIGURE, FREE, INPUT, PASSKEY, REPLY, SCRATCH, SESSIONS } from "./ops.js";
+import { ACCOUNT, CONFIGURE, DECODE_JWT, FREE, INPUT, IS_EXPIRED, PASSKEY, REPLY, SCRATCH, SESSIONS } from "./ops.js";
 
 export * from "./ops.js";
 
@@ -171,7 +171,8 @@ function putToken(token) {
  * @param {string} token
  * @returns {import("./index.js").JwtClaims} */
 export function decodeJwt(token) {
-  const answer = decodeJwtScratch(putToken(token));
+  // The engine's i32 answer, read back as one (the call's answer is unsigned).
+  const answer = engineCall(0, DECODE_JWT, putToken(token)) | 0;
   const text = decoder.decode(tokenBuffer().subarray(0, answer < 0 ? -1 - answer : answer));
   if (answer < 0) throw errorFromText(text);
   return JSON.parse(text);
@@ -183,5 +184,5 @@ export function decodeJwt(token) {
  * @param {number | null} [leeway] */
 export function isExpired(token, leeway) {
   // NaN, not null (which the wasm's f64 would read as 0): the engine reads it as none.
-  return isExpiredScratch(putToken(token), leeway ?? NaN, Date.now());
+  return engineCall(0, IS_EXPIRED, putToken(token), leeway ?? NaN, Date.now()) > 0;
 }

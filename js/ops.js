@@ -110,3 +110,9 @@ export const FREE = 39;
 export const INPUT = 40;
 /** Not the engine's either: the token buffer's address (`n` = 0) or length (else). */
 export const SCRATCH = 41;
+/** Not the engine's: (`n`: the token's length in the token buffer) -> decodeJwt's
+ * answer, an i32 (src/web/functions.rs). */
+export const DECODE_JWT = 42;
+/** Not the engine's: (`n`: the token's length, `x`: the leeway, `y`: the time) -> 1
+ * when expired, else 0. */
+export const IS_EXPIRED = 43;

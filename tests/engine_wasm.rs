@@ -30,6 +30,8 @@ const DPOP_CLEAR: u32 = 38;
 const FREE: u32 = 39;
 const INPUT: u32 = 40;
 const SCRATCH: u32 = 41;
+const DECODE_JWT: u32 = 42;
+const IS_EXPIRED: u32 = 43;
 
 fn call(e: u32, op: u32, x: f64, y: f64, a: &str) -> String {
     call_handle(e, op, 0, x, y, a, "", "", "")
@@ -244,8 +246,10 @@ fn token_helpers_leave_the_payload_text_as_sent() {
 }
 
 /// What js/engine.js asks once for the token buffer: the op SCRATCH answers its address
-/// (`n` = 0) and its length, and a token written there is what `decodeJwtScratch` judges,
-/// its payload left at that address.
+/// (`n` = 0) and its length, and a token written there is what the ops DECODE_JWT and
+/// IS_EXPIRED judge, its payload left at that address; DECODE_JWT's refusal is an i32
+/// below zero (-1 - the error's length) as the call's unsigned answer, which JS reads
+/// back with `| 0`.
 #[wasm_bindgen_test]
 fn the_token_buffer_is_where_scratch_says() {
     let at = engine_call(0, SCRATCH, 0, 0.0, 0.0, 0, 0, 0, 0) as *mut u8;
@@ -261,6 +265,41 @@ fn the_token_buffer_is_where_scratch_says() {
     assert_eq!(len, 12);
     let payload = unsafe { core::slice::from_raw_parts(at, 12) };
     assert_eq!(payload, br#"{"sub":"42"}"#);
+    let put = |token: &str| {
+        // SAFETY: as above.
+        unsafe { core::ptr::copy_nonoverlapping(token.as_ptr(), at, token.len()) };
+        token.len() as u32
+    };
+    let n = put(token);
+    assert_eq!(engine_call(0, DECODE_JWT, n, 0.0, 0.0, 0, 0, 0, 0), 12);
+    // No `exp`: never expired by its claims; a malformed token always is.
+    let n = put(token);
+    assert_eq!(engine_call(0, IS_EXPIRED, n, f64::NAN, 1e15, 0, 0, 0, 0), 0);
+    // {"exp":1000}: expired at 1000 s, not at 999 s nor with a second's leeway.
+    let expiring = "eyJhbGciOiJIUzI1NiJ9.eyJleHAiOjEwMDB9.sig";
+    let n = put(expiring);
+    assert_eq!(
+        engine_call(0, IS_EXPIRED, n, f64::NAN, 999_999.0, 0, 0, 0, 0),
+        0
+    );
+    let n = put(expiring);
+    assert_eq!(
+        engine_call(0, IS_EXPIRED, n, f64::NAN, 1_000_000.0, 0, 0, 0, 0),
+        1
+    );
+    let n = put(expiring);
+    assert_eq!(
+        engine_call(0, IS_EXPIRED, n, 1.0, 1_000_000.0, 0, 0, 0, 0),
+        0
+    );
+    let n = put("not.a.jwt");
+    assert_eq!(engine_call(0, IS_EXPIRED, n, f64::NAN, 0.0, 0, 0, 0, 0), 1);
+    let n = put("not.a.jwt");
+    let refused = engine_call(0, DECODE_JWT, n, 0.0, 0.0, 0, 0, 0, 0) as u32 as i32;
+    assert!(refused < 0, "{refused}");
+    let error = unsafe { core::slice::from_raw_parts(at, (-1 - refused) as usize) };
+    let error = core::str::from_utf8(error).unwrap_or_default();
+    assert!(error.contains(r#""code":"invalid_token""#), "{error}");
 }
 
 /// A refresh that failed in the shell (offline, a sibling tab's refresh that never

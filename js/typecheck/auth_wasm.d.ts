@@ -8,20 +8,16 @@
  * input buffer. Answers the address of two u32s: the address and length of the answer's
  * UTF-8, kept until the next call; INPUT answers the address of at least `n` bytes for
  * the next call's strings; SCRATCH the token buffer's address (`n` = 0) or its length in
- * bytes. An argument left out is 0 (NaN for `x`, `y`): FREE, INPUT and SCRATCH read none
- * of the rest. */
+ * bytes; DECODE_JWT decodes the token of `n` bytes in that buffer (the payload's JSON text
+ * left at its start and its length, or the AuthError's JSON there and -1 - its length, an
+ * i32 read back with `| 0`); IS_EXPIRED answers 1 when that token is expired at `y` (ms)
+ * allowing `x` seconds (NaN: none), else 0. An argument left out is 0 (NaN for `x`, `y`):
+ * FREE, INPUT, SCRATCH and DECODE_JWT read none of the rest. */
 export function engineCall(handle: number, op: number, n?: number, x?: number, y?: number, la?: number, lb?: number, lc?: number, ld?: number): number;
 
 /** The wasm's memory: added to the glue by scripts/lib/finish-package.mjs (the export
  * read in JS, not a wasm function). */
 export function engineMemory(): WebAssembly.Memory;
-
-/** Decodes the token of `len` bytes in the buffer: the payload's JSON text left at its
- * start and its length, or the AuthError's JSON there and -1 - its length. */
-export function decodeJwtScratch(len: number): number;
-
-/** Whether the token of `len` bytes in the buffer is expired at `nowMs`, allowing `leeway` seconds (NaN: none). */
-export function isExpiredScratch(len: number, leeway: number, nowMs: number): boolean;
 
 /** wasm-bindgen's async loader (web target), used by the ./slim entry's init(). */
 export default function init(options: {

@@ -7,7 +7,7 @@ use crate::prelude::*;
 
 use wasm_bindgen::prelude::*;
 
-use super::functions::jwt_scratch;
+use super::functions::{decode_jwt_scratch, is_expired_scratch, jwt_scratch};
 use super::Shared;
 use crate::core::account::AccountOp;
 use crate::core::config::Config;
@@ -93,6 +93,12 @@ mod op {
     /// Not the engine's either: `engine_call` answers where the token buffer starts
     /// (`n` = 0) or its length in bytes (else): two exports of their own cost more.
     pub const SCRATCH: u32 = 41;
+    /// Not the engine's: decodeJwt of the token of `n` bytes in the token buffer
+    /// (`decode_jwt_scratch`, whose i32 answer is read back by JS as one).
+    pub const DECODE_JWT: u32 = 42;
+    /// Not the engine's: isExpired of the token of `n` bytes in the token buffer, with
+    /// `x` the leeway and `y` the time (`is_expired_scratch`): 1 expired, else 0.
+    pub const IS_EXPIRED: u32 = 43;
 }
 
 /// `which`: 0 verify email (`arg`: the token), 1 resend verification, 2 identities,
@@ -261,7 +267,8 @@ static ENGINES: Shared<Vec<Option<engine::Engine>>> = Shared::new(Vec::new());
 /// input buffer's first `la`, `lb`, `lc`, `ld` bytes. Answers the address of two u32s,
 /// the address and length of the answer's UTF-8, which stays until the next call; but
 /// INPUT answers the address of at least `n` bytes for that input (`call_input`), and
-/// SCRATCH the token buffer's address (`n` = 0) or length (src/web/functions.rs).
+/// SCRATCH the token buffer's address (`n` = 0) or length, DECODE_JWT and IS_EXPIRED
+/// decodeJwt's and isExpired's answers for the token there (src/web/functions.rs).
 #[allow(clippy::too_many_arguments)]
 #[wasm_bindgen(js_name = engineCall)]
 pub fn engine_call(
@@ -280,6 +287,12 @@ pub fn engine_call(
     }
     if op == op::SCRATCH {
         return if n == 0 { jwt_scratch() } else { MAX_TOKEN_LEN };
+    }
+    if op == op::DECODE_JWT {
+        return decode_jwt_scratch(n as usize) as usize;
+    }
+    if op == op::IS_EXPIRED {
+        return usize::from(is_expired_scratch(n as usize, x, y));
     }
     let [a, b, c, d] = args([la, lb, lc, ld]);
     keep(call_handle(handle, op, n, x, y, a, b, c, d))

@@ -8,8 +8,6 @@
 
 use crate::prelude::*;
 
-use wasm_bindgen::prelude::*;
-
 use super::Shared;
 use crate::core::engine::error_json;
 use crate::core::jwt::{self, MAX_TOKEN_LEN};
@@ -31,9 +29,10 @@ pub fn jwt_scratch() -> usize {
 }
 
 /// Decodes the token of `len` bytes in the scratch buffer (a `len` beyond the buffer:
-/// a token too long for it). Leaves at the buffer's start either the payload's JSON text,
+/// a token too long for it), for the op DECODE_JWT of `engineCall` (src/web/engine.rs:
+/// that call's wasm-bindgen export already made, not one of its own, whose argument
+/// handling cost more than the op's test; JS reads the answer back as an i32). Leaves at the buffer's start either the payload's JSON text,
 /// answering its length, or the `invalid_token` AuthError as JSON, answering -1 - length.
-#[wasm_bindgen(js_name = decodeJwtScratch)]
 pub fn decode_jwt_scratch(len: usize) -> i32 {
     let buf = scratch();
     let decoded = match buf.get_mut(..len) {
@@ -54,10 +53,10 @@ pub fn decode_jwt_scratch(len: usize) -> i32 {
 }
 
 /// Whether the token of `len` bytes in the scratch buffer is expired at `now_ms` (the
-/// device's clock, from the caller: no import for it), allowing `leeway` seconds (NaN,
+/// device's clock, from the caller: no import for it), for the op IS_EXPIRED of
+/// `engineCall` (as DECODE_JWT's, above), allowing `leeway` seconds (NaN,
 /// as JS passes `undefined`, or anything not finite and >= 0: none). A malformed token
 /// counts as expired.
-#[wasm_bindgen(js_name = isExpiredScratch)]
 pub fn is_expired_scratch(len: usize, leeway: f64, now_ms: f64) -> bool {
     let leeway = if leeway.is_finite() && leeway >= 0.0 {
         leeway as i64

@@ -32,7 +32,6 @@ export function engineCall(handle, op) {
   new DataView(memory.buffer).setUint32(1028, bytes.length, true);
   return 1024;
 }
-export const decodeJwtScratch = () => 0, isExpiredScratch = () => false;
 `,
 );
 const { engineOf, STATUS, call } = await import(path.join(dir, "engine.js"));
