@@ -49,7 +49,7 @@ impl Number {
     /// read gives the value it read; one the crate made from a non-finite `f64` (written
     /// `null`, as JSON has no such number) gives NaN.
     pub fn value(&self) -> f64 {
-        Parser::new(&self.lexeme, None).number().unwrap_or(f64::NAN)
+        Parser::new(&self.lexeme, None).number()
     }
 }
 
@@ -511,7 +511,10 @@ impl<'a> Parser<'a, '_> {
             }
             b'-' | b'0'..=b'9' => {
                 let start = self.i;
-                let value = self.number()?;
+                let value = self.number();
+                if value.is_nan() {
+                    return None;
+                }
                 // Skimmed, a number is checked, not kept: its text is not copied.
                 let lexeme = match self.keep {
                     None => self.text.get(start..self.i)?.to_owned(),
@@ -536,17 +539,23 @@ impl<'a> Parser<'a, '_> {
     }
 
     /// Hand-rolled so the wasm does not link the float parser; exact for integers
-    /// up to 2^53, within an ulp or so for fractions (claims are integers).
-    fn number(&mut self) -> Option<f64> {
+    /// up to 2^53, within an ulp or so for fractions (claims are integers). NaN for what
+    /// is not a number or is beyond f64 (no number gives NaN): no `Option<f64>`
+    /// answered through memory.
+    fn number(&mut self) -> f64 {
         let negative = self.eat(b"-").is_some();
         let int_start = self.i;
-        let (int, int_len) = self.digits()?;
+        let Some((int, int_len)) = self.digits() else {
+            return f64::NAN;
+        };
         if int_len > 1 && self.b().get(int_start).copied() == Some(b'0') {
-            return None;
+            return f64::NAN;
         }
         let mut value = int;
         if self.eat(b".").is_some() {
-            let (frac, frac_len) = self.digits()?;
+            let Some((frac, frac_len)) = self.digits() else {
+                return f64::NAN;
+            };
             value += frac / pow10(frac_len);
         }
         if let Some(b'e' | b'E') = self.b().get(self.i) {
@@ -562,15 +571,22 @@ impl<'a> Parser<'a, '_> {
                 }
                 _ => false,
             };
-            let (exp, _) = self.digits()?;
+            let Some((exp, _)) = self.digits() else {
+                return f64::NAN;
+            };
             let exp = exp.min(400.0) as i32;
             value *= pow10(if exp_negative { -exp } else { exp });
         }
         // Beyond f64 (1e400) there is no number to give back; refusing it keeps
         // parse(to_text(v)) == v (found by fuzz/fuzz_targets/json.rs).
-        value
-            .is_finite()
-            .then_some(if negative { -value } else { value })
+        if !value.is_finite() {
+            return f64::NAN;
+        }
+        if negative {
+            -value
+        } else {
+            value
+        }
     }
 
     /// Four hex digits' value, or `u32::MAX` when they are not: no `Option` to return
