@@ -5,8 +5,6 @@
 
 use crate::prelude::*;
 
-use wasm_bindgen::prelude::*;
-
 use super::functions::{decode_jwt_scratch, is_expired_scratch, jwt_scratch};
 use super::Shared;
 use crate::core::account::AccountOp;
@@ -269,9 +267,16 @@ static ENGINES: Shared<Vec<Option<engine::Engine>>> = Shared::new(Vec::new());
 /// INPUT answers the address of at least `n` bytes for that input (`call_input`), and
 /// SCRATCH the token buffer's address (`n` = 0) or length, DECODE_JWT and IS_EXPIRED
 /// decodeJwt's and isExpired's answers for the token there (src/web/functions.rs).
+///
+/// A plain wasm export, not a wasm-bindgen one: its arguments and answer are numbers,
+/// which cross as they are either way, and wasm-bindgen's wrapper passes them to its
+/// `maybe_catch_unwind` closure by reference (each argument and three more pointers
+/// stored on the stack, 461 B of wasm for these nine). scripts/lib/glue.mjs writes its
+/// JS function (`>>> 0`, as wasm-bindgen's wrapper did); `jwt_scratch` stays a
+/// wasm-bindgen export, as wasm-bindgen's CLI fails on a wasm with none.
 #[allow(clippy::too_many_arguments)]
-#[wasm_bindgen(js_name = engineCall)]
-pub fn engine_call(
+#[export_name = "engineCall"]
+pub extern "C" fn engine_call(
     handle: u32,
     op: u32,
     n: u32,
