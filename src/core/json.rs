@@ -527,15 +527,20 @@ impl<'a> Parser<'a, '_> {
         }
     }
 
-    fn digits(&mut self) -> Option<(f64, i32)> {
+    /// The run of digits at `i` as a number; NaN when there is none (a value in a
+    /// register, not an `Option` through memory; the caller counts them by `i`).
+    fn digits(&mut self) -> f64 {
         let start = self.i;
         let mut value = 0f64;
         while let Some(d @ b'0'..=b'9') = self.b().get(self.i) {
             value = value * 10.0 + f64::from(d - b'0');
             self.i += 1;
         }
-        let count = i32::try_from(self.i - start).unwrap_or(i32::MAX);
-        (count > 0).then_some((value, count))
+        if self.i == start {
+            f64::NAN
+        } else {
+            value
+        }
     }
 
     /// Hand-rolled so the wasm does not link the float parser; exact for integers
@@ -545,17 +550,15 @@ impl<'a> Parser<'a, '_> {
     fn number(&mut self) -> f64 {
         let negative = self.eat(b"-").is_some();
         let int_start = self.i;
-        let Some((int, int_len)) = self.digits() else {
-            return f64::NAN;
-        };
-        if int_len > 1 && self.b().get(int_start).copied() == Some(b'0') {
+        // NaN (no digits) carries through to the answer.
+        let mut value = self.digits();
+        if self.i - int_start > 1 && self.b().get(int_start).copied() == Some(b'0') {
             return f64::NAN;
         }
-        let mut value = int;
         if self.eat(b".").is_some() {
-            let Some((frac, frac_len)) = self.digits() else {
-                return f64::NAN;
-            };
+            let frac_start = self.i;
+            let frac = self.digits();
+            let frac_len = i32::try_from(self.i - frac_start).unwrap_or(i32::MAX);
             value += frac / pow10(frac_len);
         }
         if let Some(b'e' | b'E') = self.b().get(self.i) {
@@ -571,9 +574,11 @@ impl<'a> Parser<'a, '_> {
                 }
                 _ => false,
             };
-            let Some((exp, _)) = self.digits() else {
+            // NaN (no digits) reads as 0 here: refused by a NaN multiplier instead.
+            let exp = self.digits();
+            if exp.is_nan() {
                 return f64::NAN;
-            };
+            }
             let exp = exp.min(400.0) as i32;
             value *= pow10(if exp_negative { -exp } else { exp });
         }
