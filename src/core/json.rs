@@ -793,6 +793,16 @@ mod tests {
             "01",
             "1.",
             "-",
+            // A number's parts without digits (each refused by `digits`' NaN or the
+            // exponent's own test), skimmed as parsed.
+            "-.5",
+            ".5",
+            "1.e5",
+            "1e",
+            "1e+",
+            "-e5",
+            "[1E-]",
+            "{\"exp\":1e}",
             "tru",
             "nul",
             "\"unterminated",
@@ -805,6 +815,7 @@ mod tests {
             "{\"a\":1}x",
         ] {
             assert_eq!(parse(bad), None, "{bad:?}");
+            assert_eq!(skim(bad, &["exp"]), None, "{bad:?}");
         }
     }
 
