@@ -598,8 +598,10 @@ impl<'a> Parser<'a, '_> {
     /// through memory, and no test of its own (`char::from_u32` and the surrogate ranges
     /// refuse `u32::MAX`).
     fn hex4(&mut self) -> u32 {
-        let mut v = 0u32;
-        for _ in 0..4 {
+        let (mut v, end) = (0u32, self.i + 4);
+        // To an end index, not a count of four (which kept the count and the bounds of
+        // the input apart in the loop).
+        while self.i < end {
             // A match, not `char::to_digit(16)` (a general radix conversion).
             let d = match self.b().get(self.i) {
                 Some(&d @ b'0'..=b'9') => d - b'0',
