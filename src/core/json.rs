@@ -107,7 +107,11 @@ impl Json {
     }
 
     pub fn num_of(&self, key: &str) -> Option<f64> {
-        self.get(key).and_then(Json::as_f64)
+        // A match, as `str_of` (no `Option::and_then` with `as_f64`).
+        match self.get(key) {
+            Some(Json::Num(n)) => Some(n.value()),
+            _ => None,
+        }
     }
 
     pub fn is_object(&self) -> bool {
