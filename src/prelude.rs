@@ -39,20 +39,22 @@ fn cat(parts: &[&str]) -> String {
 /// `str::trim`: the same characters go (Unicode's White_Space), found by their UTF-8
 /// bytes. std's `trim` links a generic `trim_matches`, a reverse UTF-8 decoder and a
 /// char-set matcher (about 700 B of wasm); every trim in the crate calls this one.
+/// One forward scan: a space's bytes are skipped whole, and any other byte (a
+/// character's first or a continuation byte, which starts no space) is kept, so the
+/// text kept runs from the first kept byte to the end of the last.
 pub(crate) fn trim(text: &str) -> &str {
-    let (b, mut start, mut end) = (text.as_bytes(), 0, text.len());
-    while let n @ 1.. = space_len(b.get(start..end).unwrap_or_default()) {
-        start += n;
-    }
-    // From the back: the last character starts after its continuation bytes.
-    while let Some(last) = b
-        .get(start..end)
-        .and_then(|rest| rest.iter().rposition(|&c| c & 0xC0 != 0x80))
-    {
-        if space_len(b.get(start + last..end).unwrap_or_default()) != end - start - last {
-            break;
+    let (b, mut i, mut start, mut end) = (text.as_bytes(), 0, 0, 0);
+    while i < b.len() {
+        match space_len(b.get(i..b.len()).unwrap_or_default()) {
+            0 => {
+                if end == 0 {
+                    start = i;
+                }
+                i += 1;
+                end = i;
+            }
+            n => i += n,
         }
-        end = start + last;
     }
     // Whole characters went from either end: both are character boundaries.
     text.get(start..end).unwrap_or_default()

@@ -103,7 +103,11 @@ export function finishGlue(glue) {
   // externref, whose shim cost the wasm ~700 B (357 B gzip).
   expect(/\n {4}wasm = instance\.exports;\n/.test(out), "expected `wasm = instance.exports;`");
   expect(!/\bexport (function|const) engineMemory\b/.test(out), "an engineMemory export of its own");
-  return `${out}\nexport const engineMemory = () => wasm.memory;\n`;
+  // `engineCall` (js/engine.js's one way into the engine) is a plain wasm export, not a
+  // wasm-bindgen one (src/web/engine.rs: its wrapper's argument handling cost 461 B of
+  // wasm): its function written here as wasm-bindgen wrote it, the address as unsigned.
+  expect(!/\bexport (function|const) engineCall\b/.test(out), "an engineCall export of its own");
+  return `${out}\nexport const engineCall = (key, n, x, y, len) => wasm.engineCall(key, n, x, y, len) >>> 0;\nexport const engineMemory = () => wasm.memory;\n`;
 }
 
 /** The glue with the wasm's minified names (scripts/build's `wasm-opt

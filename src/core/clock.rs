@@ -84,14 +84,6 @@ pub fn parse_http_date(text: &str) -> Option<i64> {
             return None;
         }
     }
-    // Digits where the shape has them (just checked): read without further checks.
-    let field = |at: usize, len: usize| {
-        let mut n = 0i64;
-        for i in at..at + len {
-            n = n * 10 + i64::from(b.get(i).copied().unwrap_or(b'0').wrapping_sub(b'0'));
-        }
-        n
-    };
     // Months since March; the name's three letters compared as bytes (a slice
     // comparison is a function of its own, also linked by url.rs).
     let mut month = 0;
@@ -104,8 +96,8 @@ pub fn parse_http_date(text: &str) -> Option<i64> {
     if month == 12 {
         return None;
     }
-    let (day, year) = (field(5, 2), field(12, 4));
-    let (h, m, s) = (field(17, 2), field(20, 2), field(23, 2));
+    let (day, year) = (field(b, 5, 2), field(b, 12, 4));
+    let (h, m, s) = (field(b, 17, 2), field(b, 20, 2), field(b, 23, 2));
     if !(1..=31).contains(&day) || h > 23 || m > 59 || s > 60 || year < 1970 {
         return None;
     }
@@ -117,6 +109,17 @@ pub fn parse_http_date(text: &str) -> Option<i64> {
     let y = year - i64::from(month >= 10);
     let days = y * 365 + y / 4 - y / 100 + y / 400 + (153 * month as i64 + 2) / 5 + day - 719_469;
     Some(days * 86_400 + h * 3600 + m * 60 + s)
+}
+
+/// The `len` digits of `b` from `at`, where the HTTP-date's shape has digits (checked
+/// first): read without further checks. A function, not a closure over `b`: the text's
+/// pointer and length are passed, not the address of a reference to them.
+fn field(b: &[u8], at: usize, len: usize) -> i64 {
+    let mut n = 0i64;
+    for i in at..at + len {
+        n = n * 10 + i64::from(b.get(i).copied().unwrap_or(b'0').wrapping_sub(b'0'));
+    }
+    n
 }
 
 /// A non-empty run of ASCII digits as a number; None for anything else or beyond u32.

@@ -39,14 +39,17 @@ const MAX_DEPTH: usize = 64;
 #[derive(Debug, Clone)]
 #[cfg_attr(any(test, fuzzing), derive(PartialEq))]
 pub struct Number {
-    value: f64,
     /// Empty for a number skimmed (`skim` keeps none).
     lexeme: String,
 }
 
 impl Number {
+    /// Read again from its text (the parser's, or `write_num`'s): no `f64` kept beside
+    /// it, so a `Json` is 16 bytes, not 24, wherever it is moved. A number the parser
+    /// read gives the value it read; one the crate made from a non-finite `f64` (written
+    /// `null`, as JSON has no such number) gives NaN.
     pub fn value(&self) -> f64 {
-        self.value
+        Parser::new(&self.lexeme, None).number()
     }
 }
 
@@ -55,7 +58,7 @@ impl From<f64> for Number {
     fn from(value: f64) -> Self {
         let mut lexeme = String::new();
         write_num(&mut lexeme, value);
-        Number { value, lexeme }
+        Number { lexeme }
     }
 }
 
@@ -88,7 +91,7 @@ impl Json {
 
     pub fn as_f64(&self) -> Option<f64> {
         match self {
-            Json::Num(n) => Some(n.value),
+            Json::Num(n) => Some(n.value()),
             _ => None,
         }
     }
@@ -104,7 +107,11 @@ impl Json {
     }
 
     pub fn num_of(&self, key: &str) -> Option<f64> {
-        self.get(key).and_then(Json::as_f64)
+        // A match, as `str_of` (no `Option::and_then` with `as_f64`).
+        match self.get(key) {
+            Some(Json::Num(n)) => Some(n.value()),
+            _ => None,
+        }
     }
 
     pub fn is_object(&self) -> bool {
@@ -291,7 +298,7 @@ impl Seen {
     pub fn of(value: Option<&Json>) -> Seen {
         match value {
             None | Some(Json::Null) => Seen::Nothing,
-            Some(Json::Num(n)) => Seen::Num(n.value),
+            Some(Json::Num(n)) => Seen::Num(n.value()),
             Some(_) => Seen::Other,
         }
     }
@@ -322,6 +329,8 @@ struct Parser<'a, 'k> {
     keep: Option<&'k [&'k str]>,
     /// Skimming: what was read of them, in `keep`'s order.
     found: [Seen; SKIM_KEYS],
+    /// The last number's value (skimming keeps it for `found`; a `Number` keeps its text).
+    number: f64,
 }
 
 impl<'a, 'k> Parser<'a, 'k> {
@@ -332,6 +341,7 @@ impl<'a, 'k> Parser<'a, 'k> {
             last: String::new(),
             keep,
             found: [Seen::Nothing; SKIM_KEYS],
+            number: 0.0,
         }
     }
 
@@ -342,9 +352,13 @@ impl<'a, 'k> Parser<'a, 'k> {
         if object && self.b().get(self.i).copied() != Some(b'{') {
             return None;
         }
-        let value = self.value(0)?;
+        // The value's `Option` answered as `value` gave it (no copy of it made first).
+        let value = self.value(0);
         self.ws();
-        (self.i == self.b().len()).then_some(value)
+        if self.i != self.b().len() {
+            return None;
+        }
+        value
     }
 }
 
@@ -476,7 +490,12 @@ impl<'a> Parser<'a, '_> {
                                     _ => {}
                                 }
                             } else if let Some(found) = self.found.get_mut(slot) {
-                                *found = Seen::of(Some(&value));
+                                // A number's value is the last one read (it holds no other).
+                                *found = match &value {
+                                    Json::Null => Seen::Nothing,
+                                    Json::Num(_) => Seen::Num(self.number),
+                                    _ => Seen::Other,
+                                };
                             }
                             self.ws();
                             match self.b().get(self.i).copied() {
@@ -496,41 +515,54 @@ impl<'a> Parser<'a, '_> {
             }
             b'-' | b'0'..=b'9' => {
                 let start = self.i;
-                let value = self.number()?;
+                let value = self.number();
+                if value.is_nan() {
+                    return None;
+                }
                 // Skimmed, a number is checked, not kept: its text is not copied.
                 let lexeme = match self.keep {
                     None => self.text.get(start..self.i)?.to_owned(),
                     Some(_) => String::new(),
                 };
-                Some(Json::Num(Number { value, lexeme }))
+                self.number = value;
+                Some(Json::Num(Number { lexeme }))
             }
             _ => None,
         }
     }
 
-    fn digits(&mut self) -> Option<(f64, i32)> {
+    /// The run of digits at `i` as a number; NaN when there is none (a value in a
+    /// register, not an `Option` through memory; the caller counts them by `i`).
+    fn digits(&mut self) -> f64 {
         let start = self.i;
         let mut value = 0f64;
         while let Some(d @ b'0'..=b'9') = self.b().get(self.i) {
             value = value * 10.0 + f64::from(d - b'0');
             self.i += 1;
         }
-        let count = i32::try_from(self.i - start).unwrap_or(i32::MAX);
-        (count > 0).then_some((value, count))
+        if self.i == start {
+            f64::NAN
+        } else {
+            value
+        }
     }
 
     /// Hand-rolled so the wasm does not link the float parser; exact for integers
-    /// up to 2^53, within an ulp or so for fractions (claims are integers).
-    fn number(&mut self) -> Option<f64> {
+    /// up to 2^53, within an ulp or so for fractions (claims are integers). NaN for what
+    /// is not a number or is beyond f64 (no number gives NaN): no `Option<f64>`
+    /// answered through memory.
+    fn number(&mut self) -> f64 {
         let negative = self.eat(b"-").is_some();
         let int_start = self.i;
-        let (int, int_len) = self.digits()?;
-        if int_len > 1 && self.b().get(int_start).copied() == Some(b'0') {
-            return None;
+        // NaN (no digits) carries through to the answer.
+        let mut value = self.digits();
+        if self.i - int_start > 1 && self.b().get(int_start).copied() == Some(b'0') {
+            return f64::NAN;
         }
-        let mut value = int;
         if self.eat(b".").is_some() {
-            let (frac, frac_len) = self.digits()?;
+            let frac_start = self.i;
+            let frac = self.digits();
+            let frac_len = i32::try_from(self.i - frac_start).unwrap_or(i32::MAX);
             value += frac / pow10(frac_len);
         }
         if let Some(b'e' | b'E') = self.b().get(self.i) {
@@ -546,23 +578,34 @@ impl<'a> Parser<'a, '_> {
                 }
                 _ => false,
             };
-            let (exp, _) = self.digits()?;
+            // NaN (no digits) reads as 0 here: refused by a NaN multiplier instead.
+            let exp = self.digits();
+            if exp.is_nan() {
+                return f64::NAN;
+            }
             let exp = exp.min(400.0) as i32;
             value *= pow10(if exp_negative { -exp } else { exp });
         }
         // Beyond f64 (1e400) there is no number to give back; refusing it keeps
         // parse(to_text(v)) == v (found by fuzz/fuzz_targets/json.rs).
-        value
-            .is_finite()
-            .then_some(if negative { -value } else { value })
+        if !value.is_finite() {
+            return f64::NAN;
+        }
+        if negative {
+            -value
+        } else {
+            value
+        }
     }
 
     /// Four hex digits' value, or `u32::MAX` when they are not: no `Option` to return
     /// through memory, and no test of its own (`char::from_u32` and the surrogate ranges
     /// refuse `u32::MAX`).
     fn hex4(&mut self) -> u32 {
-        let mut v = 0u32;
-        for _ in 0..4 {
+        let (mut v, end) = (0u32, self.i + 4);
+        // To an end index, not a count of four (which kept the count and the bounds of
+        // the input apart in the loop).
+        while self.i < end {
             // A match, not `char::to_digit(16)` (a general radix conversion).
             let d = match self.b().get(self.i) {
                 Some(&d @ b'0'..=b'9') => d - b'0',
@@ -756,6 +799,16 @@ mod tests {
             "01",
             "1.",
             "-",
+            // A number's parts without digits (each refused by `digits`' NaN or the
+            // exponent's own test), skimmed as parsed.
+            "-.5",
+            ".5",
+            "1.e5",
+            "1e",
+            "1e+",
+            "-e5",
+            "[1E-]",
+            "{\"exp\":1e}",
             "tru",
             "nul",
             "\"unterminated",
@@ -768,6 +821,7 @@ mod tests {
             "{\"a\":1}x",
         ] {
             assert_eq!(parse(bad), None, "{bad:?}");
+            assert_eq!(skim(bad, &["exp"]), None, "{bad:?}");
         }
     }
 

@@ -159,7 +159,8 @@ fn numeric_dates(seen: [Seen; SKIM_KEYS]) -> Result<[Option<i64>; SKIM_KEYS], Au
     while let (Some(seen), Some(date)) = (seen.get(i), dates.get_mut(i)) {
         *date = match *seen {
             Seen::Nothing => None,
-            Seen::Num(n) if n.is_finite() => Some(float::floor(n) as i64),
+            // Finite: the reader refuses a number beyond f64.
+            Seen::Num(n) => Some(float::floor(n) as i64),
             _ => return Err(invalid("Token time claim is not a number")),
         };
         i += 1;

@@ -5,7 +5,6 @@
 
 use crate::prelude::*;
 
-use wasm_bindgen::prelude::*;
 
 use super::functions::{decode_jwt_scratch, is_expired_scratch, jwt_scratch};
 use super::Shared;
@@ -286,8 +285,15 @@ static ENGINES: Shared<Vec<Option<engine::Engine>>> = Shared::new(Vec::new());
 /// call; but INPUT answers the address of at least `n` bytes for that input
 /// (`call_input`), and SCRATCH the token buffer's address (`n` = 0) or length
 /// (src/web/functions.rs).
-#[wasm_bindgen(js_name = engineCall)]
-pub fn engine_call(key: u32, n: u32, x: f64, y: f64, len: u32) -> usize {
+///
+/// A plain wasm export, not a wasm-bindgen one: its arguments and answer are numbers,
+/// which cross as they are either way, and wasm-bindgen's wrapper passes them to its
+/// `maybe_catch_unwind` closure by reference (each argument and three more pointers
+/// stored on the stack). scripts/lib/glue.mjs writes its JS function (`>>> 0`, as
+/// wasm-bindgen's wrapper did); `jwt_scratch` stays a wasm-bindgen export, as
+/// wasm-bindgen's CLI fails on a wasm with none.
+#[export_name = "engineCall"]
+pub extern "C" fn engine_call(key: u32, n: u32, x: f64, y: f64, len: u32) -> usize {
     let (handle, op) = (key >> 6, key & 63);
     if op == op::INPUT {
         return call_input(n as usize);

@@ -24,6 +24,12 @@ fn scratch() -> &'static mut [u8; MAX_TOKEN_LEN] {
 /// a wasm function returning it, whose externref shim cost the wasm ~700 B). Its length
 /// is `MAX_TOKEN_LEN` (a longer token is refused). Both are answered by the op SCRATCH
 /// of `engineCall` (src/web/engine.rs), asked once: exports of their own cost 17 B gzip more.
+///
+/// The crate's one wasm-bindgen export (`jwtScratch`, which JS does not call): its CLI,
+/// which writes the glue, fails on a wasm with none ("failed to find intrinsics"), and
+/// `engineCall` is a plain export (src/web/engine.rs). With no arguments, its wrapper
+/// has nothing to store.
+#[wasm_bindgen::prelude::wasm_bindgen(js_name = jwtScratch)]
 pub fn jwt_scratch() -> usize {
     SCRATCH.address()
 }

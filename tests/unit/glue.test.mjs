@@ -95,6 +95,11 @@ test("instantiate(module) in place of initSync: the engine's instance, made once
 test("engineMemory() reads the instance's memory export (decodeJwt's buffer; e2e/client.test.mjs runs it)", () => {
   assert.doesNotMatch(raw, /\bexport (function|const) engineMemory\b/);
   assert.match(finished, /\nexport const engineMemory = \(\) => wasm\.memory;\n$/);
+  // engineCall, a plain wasm export that wasm-bindgen does not wrap (src/web/engine.rs):
+  // written by glue.mjs, its answer (an address) unsigned; a glue with one of its own fails.
+  assert.doesNotMatch(raw, /\bexport (function|const) engineCall\b/);
+  assert.match(finished, /\nexport const engineCall = \(key, n, x, y, len\) => wasm\.engineCall\(key, n, x, y, len\) >>> 0;\n/);
+  assert.throws(() => finishGlue(`${raw}\nexport function engineCall() {}\n`), /wasm-bindgen's web target changed/);
   // A glue with an engineMemory of its own, or that keeps the exports elsewhere: look again.
   assert.throws(() => finishGlue(`${raw}\nexport function engineMemory() {}\n`), /wasm-bindgen's web target changed/);
   assert.throws(() => finishGlue(raw.replace("    wasm = instance.exports;", "    wasm = instance['exports'];")), /wasm-bindgen's web target changed/);
