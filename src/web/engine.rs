@@ -5,7 +5,6 @@
 
 use crate::prelude::*;
 
-
 use super::functions::{decode_jwt_scratch, is_expired_scratch, jwt_scratch};
 use super::Shared;
 use crate::core::account::AccountOp;
