@@ -13,20 +13,9 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import binaryen from "binaryen";
+import { sections, uleb } from "./wasm-binary.mjs";
 
 const gzipSize = (bytes) => gzipSync(bytes, { level: 9 }).length;
-
-function readU32(bytes, at) {
-  let value = 0;
-  let shift = 0;
-  let byte;
-  do {
-    byte = bytes[at++];
-    value |= (byte & 0x7f) << shift;
-    shift += 7;
-  } while (byte & 0x80);
-  return [value >>> 0, at];
-}
 
 function skipLeb(bytes, at) {
   while (bytes[at++] & 0x80);
@@ -44,19 +33,6 @@ function writeU32(value) {
   return Uint8Array.from(out);
 }
 
-/** The sections of a module: [{ id, start, end }] (start: the content's first byte). */
-function sections(bytes) {
-  const found = [];
-  let at = 8;
-  while (at < bytes.length) {
-    const id = bytes[at];
-    const [size, start] = readU32(bytes, at + 1);
-    found.push({ id, header: at, start, end: start + size });
-    at = start + size;
-  }
-  return found;
-}
-
 /** The code section's content (the function bodies with their count). */
 export function codeSection(bytes) {
   const code = sections(bytes).find((s) => s.id === 10);
@@ -69,12 +45,12 @@ export function codeSection(bytes) {
  * and refuses anything else, so that an unknown opcode never goes unnoticed. */
 function functionRefs(body) {
   const refs = [];
-  let [groups, at] = readU32(body, 0);
+  let [groups, at] = uleb(body, 0);
   for (let g = 0; g < groups; g++) at = skipLeb(body, at) + 1;
   while (at < body.length) {
     const op = body[at++];
     if (op === 0x10 || op === 0x12 || op === 0xd2) {
-      const [index, end] = readU32(body, at);
+      const [index, end] = uleb(body, at);
       refs.push({ at, end, index });
       at = end;
     } else if (op === 0x02 || op === 0x03 || op === 0x04) {
@@ -83,16 +59,16 @@ function functionRefs(body) {
       at = skipLeb(body, at);
     } else if (op === 0x0e) {
       let targets;
-      [targets, at] = readU32(body, at);
+      [targets, at] = uleb(body, at);
       for (let t = 0; t <= targets; t++) at = skipLeb(body, at);
     } else if (op === 0x11 || op === 0x13) {
       at = skipLeb(body, skipLeb(body, at));
     } else if (op === 0x1c) {
       let types;
-      [types, at] = readU32(body, at);
+      [types, at] = uleb(body, at);
       at += types;
     } else if (op >= 0x28 && op <= 0x3e) {
-      const [align, next] = readU32(body, at);
+      const [align, next] = uleb(body, at);
       at = skipLeb(body, align & 0x40 ? skipLeb(body, next) : next);
     } else if (op === 0x41 || op === 0x42) {
       at = skipLeb(body, at);
@@ -104,7 +80,7 @@ function functionRefs(body) {
       at += 1;
     } else if (op === 0xfc) {
       let sub;
-      [sub, at] = readU32(body, at);
+      [sub, at] = uleb(body, at);
       const immediates = [0, 0, 0, 0, 0, 0, 0, 0, 2, 1, 2, 1, 2, 1, 2, 1, 1, 1][sub];
       if (immediates === undefined) throw new Error(`function-order: unknown 0xfc ${sub}`);
       for (let k = 0; k < immediates; k++) at = skipLeb(body, at);
@@ -124,11 +100,11 @@ export function orderModel(bytes) {
   if (!code) throw new Error("function-order: the module has no code");
   let imported = 0;
   if (imports) {
-    let [count, at] = readU32(bytes, imports.start);
+    let [count, at] = uleb(bytes, imports.start);
     for (let k = 0; k < count; k++) {
       for (let name = 0; name < 2; name++) {
         let length;
-        [length, at] = readU32(bytes, at);
+        [length, at] = uleb(bytes, at);
         at += length;
       }
       const kind = bytes[at++];
@@ -137,10 +113,10 @@ export function orderModel(bytes) {
       if (kind !== 0) throw new Error("function-order: only function imports are expected");
     }
   }
-  let [count, at] = readU32(bytes, code.start);
+  let [count, at] = uleb(bytes, code.start);
   const bodies = [];
   for (let k = 0; k < count; k++) {
-    const [size, start] = readU32(bytes, at);
+    const [size, start] = uleb(bytes, at);
     const body = bytes.subarray(start, start + size);
     bodies.push({ body, refs: functionRefs(body) });
     at = start + size;

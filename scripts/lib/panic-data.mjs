@@ -15,60 +15,29 @@
 import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-
-/** Reads an unsigned LEB128 of `wasm` at `at`: [value, next offset]. */
-function uleb(wasm, at) {
-  let value = 0;
-  let shift = 0;
-  for (;;) {
-    const byte = wasm[at++];
-    value += (byte & 0x7f) * 2 ** shift;
-    shift += 7;
-    if (byte < 0x80) return [value, at];
-  }
-}
-
-/** Reads a signed LEB128 (an i32.const's immediate) of `wasm` at `at`: [value, next offset]. */
-function sleb(wasm, at) {
-  let value = 0;
-  let shift = 0;
-  let byte;
-  do {
-    byte = wasm[at++];
-    value += (byte & 0x7f) * 2 ** shift;
-    shift += 7;
-  } while (byte >= 0x80);
-  if (byte & 0x40) value -= 2 ** shift;
-  return [value, at];
-}
+import { sections, sleb, uleb } from "./wasm-binary.mjs";
 
 /** The active data segments of memory 0: where each one's bytes are in `wasm` and the
  * address they are placed at. */
 function dataSegments(wasm) {
   const segments = [];
-  let at = 8;
-  while (at < wasm.length) {
-    const id = wasm[at];
-    const [size, body] = uleb(wasm, at + 1);
-    if (id === 11) {
-      let [count, p] = uleb(wasm, body);
-      while (count-- > 0) {
-        const [flags, afterFlags] = uleb(wasm, p);
-        p = afterFlags;
-        let memory = 0;
-        if (flags === 2) [memory, p] = uleb(wasm, p);
-        let address = null;
-        if (flags !== 1) {
-          if (wasm[p] !== 0x41) throw new Error("a data segment placed by an expression that is not i32.const");
-          [address, p] = sleb(wasm, p + 1);
-          if (wasm[p++] !== 0x0b) throw new Error("a data segment's offset expression is not one i32.const");
-        }
-        const [length, bytesAt] = uleb(wasm, p);
-        if (address !== null && memory === 0) segments.push({ address, bytesAt, length });
-        p = bytesAt + length;
+  for (const section of sections(wasm).filter((s) => s.id === 11)) {
+    let [count, p] = uleb(wasm, section.start);
+    while (count-- > 0) {
+      const [flags, afterFlags] = uleb(wasm, p);
+      p = afterFlags;
+      let memory = 0;
+      if (flags === 2) [memory, p] = uleb(wasm, p);
+      let address = null;
+      if (flags !== 1) {
+        if (wasm[p] !== 0x41) throw new Error("a data segment placed by an expression that is not i32.const");
+        [address, p] = sleb(wasm, p + 1);
+        if (wasm[p++] !== 0x0b) throw new Error("a data segment's offset expression is not one i32.const");
       }
+      const [length, bytesAt] = uleb(wasm, p);
+      if (address !== null && memory === 0) segments.push({ address, bytesAt, length });
+      p = bytesAt + length;
     }
-    at = body + size;
   }
   return segments;
 }
