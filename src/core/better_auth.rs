@@ -50,7 +50,7 @@ fn with_state(url: &str, state: &str) -> String {
     // `get`, not `split_at`: no panic path (and its formatting code) in the wasm. No
     // `#`: `scan`'s offset is past any text, so `get` answers None for both halves
     // (the whole URL, no fragment) and no offset is chosen first. `0..` and `..len`
-    // written out: one `str::get` form in the wasm (see url.rs's `split_host_port`).
+    // written out: one `str::get` form in the wasm (see url.rs's `origin_authority_len`).
     let at = scan(url, "#");
     let (head, fragment) = (
         url.get(0..at).unwrap_or(url),

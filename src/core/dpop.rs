@@ -51,7 +51,7 @@ fn htu(url: &str) -> Option<&str> {
     while end < bytes.len() && bytes[end] != b'?' && bytes[end] != b'#' {
         end += 1;
     }
-    // `0..end`: one `str::get` form in the wasm (see url.rs's `split_host_port`).
+    // `0..end`: one `str::get` form in the wasm (see url.rs's `origin_authority_len`).
     url.get(0..end)
 }
 

@@ -267,7 +267,7 @@ pub fn write_str(out: &mut String, s: &str) {
             out.push(char::from(HEX[usize::from(b & 15)]));
         }
     }
-    // `..len`: one `str::get` form in the wasm (see url.rs's `split_host_port`).
+    // `..len`: one `str::get` form in the wasm (see url.rs's `origin_authority_len`).
     out.push_str(s.get(run..s.len()).unwrap_or_default());
     out.push_str("\"");
 }

@@ -68,7 +68,7 @@ pub fn origin_of(url: &str) -> Option<String> {
         end += 1;
     }
     let host_port = url.get(start..end)?;
-    let kept = split_host_port(host_port, default_port);
+    let kept = origin_authority_len(host_port, default_port);
     if kept == 0 {
         return None;
     }
@@ -88,7 +88,7 @@ pub fn origin_of(url: &str) -> Option<String> {
 /// The port is read as bytes, and the caller takes the kept part by one `str::get`
 /// of a `Range` (`0..kept`): every `str::get` of the crate takes a `Range`, so the wasm
 /// has that form alone, not also a `RangeTo` (61 B) and a `RangeFrom` (80 B) one.
-fn split_host_port(host_port: &str, default_port: u32) -> usize {
+fn origin_authority_len(host_port: &str, default_port: u32) -> usize {
     let b = host_port.as_bytes();
     let end = host_end(b);
     // The byte after the host matched, not `strip_prefix(":")`: no `strip_prefix` in
@@ -158,7 +158,7 @@ pub fn is_trustworthy_origin(origin: &str) -> bool {
         return false;
     }
     // The host's end found in the bytes after the scheme, the host then taken by one
-    // `str::get` (a `Range`: one form, see `split_host_port`).
+    // `str::get` (a `Range`: one form, see `origin_authority_len`).
     let after_scheme = origin.as_bytes().get(HTTP.len()..).unwrap_or_default();
     let host = origin
         .get(HTTP.len()..HTTP.len() + host_end(after_scheme))
@@ -218,7 +218,7 @@ pub fn trim_end_slashes(base: &str) -> &str {
     while end > 0 && base.as_bytes().get(end - 1).copied() == Some(b'/') {
         end -= 1;
     }
-    // `0..end`: one `str::get` form (see `split_host_port`).
+    // `0..end`: one `str::get` form (see `origin_authority_len`).
     base.get(0..end).unwrap_or(base)
 }
 
