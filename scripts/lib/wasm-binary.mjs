@@ -1,5 +1,5 @@
 // Reading a wasm module's bytes: LEB128 numbers and the sections. Shared by the build's
-// steps that read the module as bytes (scripts/lib/panic-data.mjs, function-order.mjs).
+// steps that read the module as bytes (scripts/lib/panic-data.mjs, gzip-order.mjs).
 
 /** Reads an unsigned LEB128 of `wasm` at `at`: [value, next offset]. */
 export function uleb(wasm, at) {
