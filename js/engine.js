@@ -89,7 +89,7 @@ export function engineOf(config, onFailure) {
   let handle;
   /** @type {Engine} */
   const run = (op, a, b, c, d, n, y) => {
-    let answer;
+    let answer, failed;
     try {
       // The strings' UTF-8 one after the other, each followed by 255 (a byte UTF-8 never
       // has), `len` bytes in all; the input buffer is asked for (INPUT) only when a string
@@ -113,12 +113,13 @@ export function engineOf(config, onFailure) {
       const bytes = memoryBytes();
       const start = memoryWords.getUint32(at, true);
       answer = decoder.decode(bytes.subarray(start, start + memoryWords.getUint32(at + 4, true)));
+      failed = memoryWords.getUint32(at + 8, true);
     } catch (err) {
       throw authError("config", `auth-wasm: the engine failed (${err})`);
     }
-    if (answer[0] === "!") {
+    if (failed) {
       onFailure();
-      throw errorFromText(answer.slice(1));
+      throw errorFromText(answer);
     }
     return answer;
   };

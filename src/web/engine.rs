@@ -163,10 +163,12 @@ fn num(n: f64) -> String {
     text
 }
 
-/// A failure: `!` and the error's JSON. Taken by value: the error is dropped here, not
-/// at each caller.
+/// A failure: the error's JSON, its answer marked as one (`keep`'s third word), not a
+/// `!` written before it (a second text and a copy). Taken by value: the error is
+/// dropped here, not at each caller.
 fn failure(e: AuthError) -> String {
-    ["!", &engine::error_json(&e)].concat()
+    kept().1[2] = 1;
+    engine::error_json(&e)
 }
 
 fn page(flags: &str) -> Page {
@@ -213,11 +215,12 @@ fn input() -> &'static mut Vec<u8> {
 }
 
 /// The last answer of `call`, kept until the next one so that JS reads its UTF-8 in place:
-/// the text and `[address, length]` of its bytes. Returning a `String` instead costs
-/// wasm-bindgen's copy out and the glue's decode-and-free.
-static KEPT: Shared<(String, [u32; 2])> = Shared::new((String::new(), [0; 2]));
+/// the text and `[address, length, failed]` of its bytes (`failed` 1: the text is the
+/// AuthError's JSON, `failure`). Returning a `String` instead costs wasm-bindgen's copy
+/// out and the glue's decode-and-free.
+static KEPT: Shared<(String, [u32; 3])> = Shared::new((String::new(), [0; 3]));
 
-fn kept() -> &'static mut (String, [u32; 2]) {
+fn kept() -> &'static mut (String, [u32; 3]) {
     KEPT.get()
 }
 
@@ -263,7 +266,8 @@ const ARG_END: u8 = 0xFF;
 /// Keeps `answer` (dropping the one before) and answers where its address and length are.
 fn keep(answer: String) -> usize {
     let kept = kept();
-    kept.1 = [answer.as_ptr() as u32, answer.len() as u32];
+    kept.1[0] = answer.as_ptr() as u32;
+    kept.1[1] = answer.len() as u32;
     kept.0 = answer;
     kept.1.as_ptr() as usize
 }
@@ -307,6 +311,8 @@ pub extern "C" fn engine_call(key: u32, n: u32, x: f64, y: f64, len: u32) -> usi
         return decode_jwt_scratch(n as usize) as usize;
     }
     let [a, b, c, d] = args(len);
+    // Not a failure until `failure` says so.
+    kept().1[2] = 0;
     keep(call_handle(handle, op, n, x, y, a, b, c, d))
 }
 
