@@ -412,7 +412,7 @@ pub fn call_handle(
         // Retry-After, set-auth-token. A next request starts with `>`.
         op::REPLY => {
             let reply = Reply {
-                status: y as u16,
+                status: status_of(y),
                 body: a,
                 date: opt(b),
                 retry_after: opt(c),
@@ -485,7 +485,7 @@ pub fn call_handle(
         // `c`: Date, `d`: WWW-Authenticate for a 401, else the body (core::dpop reads
         // only the one that status makes relevant).
         op::DPOP_ANSWER => {
-            let status = y as u16;
+            let status = status_of(y);
             let (www, body) = if status == 401 { (d, "") } else { ("", d) };
             match e.dpop.answer(a, status, opt(b), www, body, opt(c), x) {
                 Verdict::Done => "",
@@ -563,6 +563,12 @@ fn request_op(
     })
 }
 
+/// An HTTP status passed as a number: through `u32`, not `as u16`'s clamp to 65,535 (a
+/// status is below 600, or 0 for none; NaN and below 0 read as 0 either way).
+fn status_of(n: f64) -> u16 {
+    n as u32 as u16
+}
+
 /// The code of an error the shell met (unknown: `network`).
 fn shell_code(code: &str) -> ErrorCode {
     ErrorCode::parse(code).unwrap_or(ErrorCode::Network)
@@ -572,6 +578,6 @@ fn shell_code(code: &str) -> ErrorCode {
 fn shell_error(code: &str, message: &str, status: f64) -> AuthError {
     let mut err = AuthError::new(shell_code(code), message);
     // 0 (or below, or not a number) is none, as `AuthError::status` says it.
-    err.status = status as u16;
+    err.status = status_of(status);
     err
 }
