@@ -167,7 +167,7 @@ fn num(n: f64) -> String {
 /// `!` written before it (a second text and a copy). Taken by value: the error is
 /// dropped here, not at each caller.
 fn failure(e: AuthError) -> String {
-    kept().1[2] = 1;
+    kept().1[2] = FAILED;
     engine::error_json(&e)
 }
 
@@ -262,6 +262,11 @@ fn args(len: u32) -> [&'static str; 4] {
 
 /// What ends each argument in the input buffer: a byte UTF-8 never has.
 const ARG_END: u8 = 0xFF;
+
+/// The kept answer's third word: the text is an AuthError's JSON (`failure`).
+const FAILED: u32 = 1;
+/// The kept answer's third word: the text is the next request's JSON (REPLY).
+const NEXT: u32 = 2;
 
 /// Keeps `answer` (dropping the one before) and answers where its address and length are.
 fn keep(answer: String) -> usize {
@@ -423,7 +428,12 @@ pub fn call_handle(
                 Ok(Answer::LogIn) => "login".to_owned(),
                 Ok(Answer::Mfa) => "mfa".to_owned(),
                 Ok(Answer::Text(text)) => text,
-                Ok(Answer::Next(next)) => [">", &request_text(next, cookie)].concat(),
+                // Marked as a request by the kept answer's third word (js/engine.js answers
+                // it parsed), not by a `>` written before it (a second text and a copy).
+                Ok(Answer::Next(next)) => {
+                    kept().1[2] = NEXT;
+                    request_text(next, cookie)
+                }
                 Err(err) => failure(err),
             }
         }
