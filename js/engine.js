@@ -73,7 +73,8 @@ const engines = new FinalizationRegistry((/** @type {number} */ handle) => engin
  *
  * Every op also gets the local time. The strings cross as UTF-8 written into the engine's
  * input buffer; the answer's UTF-8 stays in the wasm's memory until the next call, which
- * answers where its address and length are (little-endian u32s, as the wasm's memory is).
+ * answers where its address and length are, and its kind (little-endian u32s, as the
+ * wasm's memory is): 1 an AuthError's JSON (thrown), 2 REPLY's next request (parsed).
  * The views are checked after each call, which may have grown the memory (a new buffer;
  * the old one's views are then empty). A trap (a bug, or the memory exhausted) is an
  * AuthError too, never the wasm's RuntimeError. A string absent (or null, or any falsy

@@ -215,9 +215,9 @@ fn input() -> &'static mut Vec<u8> {
 }
 
 /// The last answer of `call`, kept until the next one so that JS reads its UTF-8 in place:
-/// the text and `[address, length, failed]` of its bytes (`failed` 1: the text is the
-/// AuthError's JSON, `failure`). Returning a `String` instead costs wasm-bindgen's copy
-/// out and the glue's decode-and-free.
+/// the text and `[address, length, kind]` of its bytes (`kind`: 0 the answer, `FAILED`,
+/// `NEXT`). Returning a `String` instead costs wasm-bindgen's copy out and the glue's
+/// decode-and-free.
 static KEPT: Shared<(String, [u32; 3])> = Shared::new((String::new(), [0; 3]));
 
 fn kept() -> &'static mut (String, [u32; 3]) {
@@ -289,8 +289,8 @@ static ENGINES: Shared<Vec<Option<engine::Engine>>> = Shared::new(Vec::new());
 /// input buffer's first `len` bytes (`args`). Five arguments, not nine: wasm-bindgen's
 /// export wrapper writes every argument and three pointers for it to the stack and reads
 /// them back (its closure's captures), about 36 B gzip an argument. Answers the address
-/// of two u32s, the address and length of the answer's UTF-8, which stays until the next
-/// call; but INPUT answers the address of at least `n` bytes for that input
+/// of three u32s, the address and length of the answer's UTF-8, which stays until the
+/// next call, and its kind (0, `FAILED` or `NEXT`); but INPUT answers the address of at least `n` bytes for that input
 /// (`call_input`), and SCRATCH the token buffer's address (`n` = 0) or length
 /// (src/web/functions.rs).
 ///
@@ -316,15 +316,16 @@ pub extern "C" fn engine_call(key: u32, n: u32, x: f64, y: f64, len: u32) -> usi
         return decode_jwt_scratch(n as usize) as usize;
     }
     let [a, b, c, d] = args(len);
-    // Not a failure until `failure` says so.
+    // A plain answer unless `failure` or REPLY says otherwise.
     kept().1[2] = 0;
     keep(call_handle(handle, op, n, x, y, a, b, c, d))
 }
 
 /// `op` (see `mod op`) on the engine `handle` names, with a count `n`, numbers `x`, `y`
 /// and strings `a`..`d` ("" = absent); js/engine.js is the one caller (through
-/// `engine_call`) and says what each op takes. Answers text; a failure starts with `!`
-/// followed by the AuthError as JSON. CONFIGURE (`handle` unread) makes an engine in the
+/// `engine_call`) and says what each op takes. Answers text; a failure answers the
+/// AuthError as JSON and marks the answer as one (`failure`), REPLY's next request its
+/// JSON marked `NEXT`. CONFIGURE (`handle` unread) makes an engine in the
 /// first free slot and answers its handle (a refused config takes no slot); FREE frees
 /// the handle's slot (js/engine.js, once its `Engine` is collected); a handle no engine
 /// holds is refused as unconfigured. FINGERPRINT reads no engine.
@@ -414,7 +415,7 @@ pub fn call_handle(
             String::new()
         }
         // `n`: the request's id; `y`: the status; `a`..`d`: body, Date,
-        // Retry-After, set-auth-token. A next request starts with `>`.
+        // Retry-After, set-auth-token. A next request is marked `NEXT`.
         op::REPLY => {
             let reply = Reply {
                 status: status_of(y),
