@@ -171,6 +171,8 @@ fn failure(e: AuthError) -> String {
     engine::error_json(&e)
 }
 
+// Inlined into its two callers: out of line its `Page` was answered through memory.
+#[inline(always)]
 fn page(flags: &str) -> Page {
     // One loop over the bytes: `str::contains(char)`'s char searcher and two
     // `bytes().any(..)` (unrolled) cost the wasm more.
