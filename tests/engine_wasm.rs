@@ -395,7 +395,10 @@ fn a_failure_the_shell_met_keeps_its_status() {
     let down = r#"{"code":"server","message":"Down","status":503}"#;
     assert_eq!(fail(503.0), down);
     assert_eq!(call(e, ERROR, 0.0, 0.0, ""), down);
-    assert_eq!(fail(404.9), r#"{"code":"server","message":"Down","status":404}"#);
+    assert_eq!(
+        fail(404.9),
+        r#"{"code":"server","message":"Down","status":404}"#
+    );
     for none in [0.0, -1.0, f64::NAN] {
         assert_eq!(fail(none), r#"{"code":"server","message":"Down"}"#);
     }
