@@ -292,9 +292,9 @@ static ENGINES: Shared<Vec<Option<engine::Engine>>> = Shared::new(Vec::new());
 /// export wrapper writes every argument and three pointers for it to the stack and reads
 /// them back (its closure's captures), about 36 B gzip an argument. Answers the address
 /// of three u32s, the address and length of the answer's UTF-8, which stays until the
-/// next call, and its kind (0, `FAILED` or `NEXT`); but INPUT answers the address of at least `n` bytes for that input
-/// (`call_input`), and SCRATCH the token buffer's address (`n` = 0) or length
-/// (src/web/functions.rs).
+/// next call, and its kind (0, `FAILED` or `NEXT`); but INPUT answers the address of at
+/// least `n` bytes for that input (`call_input`), and SCRATCH the token buffer's address
+/// (`n` = 0) or length (src/web/functions.rs).
 ///
 /// A plain wasm export, not a wasm-bindgen one: its arguments and answer are numbers,
 /// which cross as they are either way, and wasm-bindgen's wrapper passes them to its
