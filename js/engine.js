@@ -54,7 +54,8 @@ function memoryBytes() {
 /** An engine in the wasm, as the function that runs its ops: an op with its strings
  * `a`..`d` ("", null or undefined = absent: RESTORE and ADOPT pass null, the DPoP and
  * social calls what `get` answers; anything else crosses as its text), a count `n` and a
- * number `y`; its answer's text. A closure over the engine's handle, not a class: no
+ * number `y`; its answer's text (but REPLY's next request, which it answers parsed:
+ * see `reply`). A closure over the engine's handle, not a class: no
  * private fields, accessor nor `static` block to write.
  * @typedef {(op: number, a?: string | null, b?: string | null, c?: string | null, d?: string | null, n?: number, y?: number) => string} Engine */
 
@@ -72,7 +73,8 @@ const engines = new FinalizationRegistry((/** @type {number} */ handle) => engin
  *
  * Every op also gets the local time. The strings cross as UTF-8 written into the engine's
  * input buffer; the answer's UTF-8 stays in the wasm's memory until the next call, which
- * answers where its address and length are (little-endian u32s, as the wasm's memory is).
+ * answers where its address and length are, and its kind (little-endian u32s, as the
+ * wasm's memory is): 1 an AuthError's JSON (thrown), 2 REPLY's next request (parsed).
  * The views are checked after each call, which may have grown the memory (a new buffer;
  * the old one's views are then empty). A trap (a bug, or the memory exhausted) is an
  * AuthError too, never the wasm's RuntimeError. A string absent (or null, or any falsy
@@ -89,7 +91,9 @@ export function engineOf(config, onFailure) {
   let handle;
   /** @type {Engine} */
   const run = (op, a, b, c, d, n, y) => {
-    let answer;
+    // `failed`: the kept answer's third word, 1 an AuthError's JSON, 2 REPLY's next
+    // request (src/web/engine.rs `keep`).
+    let answer, failed;
     try {
       // The strings' UTF-8 one after the other, each followed by 255 (a byte UTF-8 never
       // has), `len` bytes in all; the input buffer is asked for (INPUT) only when a string
@@ -113,12 +117,15 @@ export function engineOf(config, onFailure) {
       const bytes = memoryBytes();
       const start = memoryWords.getUint32(at, true);
       answer = decoder.decode(bytes.subarray(start, start + memoryWords.getUint32(at + 4, true)));
+      failed = memoryWords.getUint32(at + 8, true);
     } catch (err) {
       throw authError("config", `auth-wasm: the engine failed (${err})`);
     }
-    if (answer[0] === "!") {
+    if (failed) {
+      // REPLY's next request (2), answered parsed: no `>` before its text to test and cut.
+      if (failed > 1) return /** @type {any} */ (request(answer));
       onFailure();
-      throw errorFromText(answer.slice(1));
+      throw errorFromText(answer);
     }
     return answer;
   };
@@ -143,10 +150,7 @@ export const subcall = (client, code, which, a, b, c) => request(call(client, co
  * or the JSON text of what was asked for (the user, a list, the provider's URL).
  * @param {Reply} reply the response, as js/http.js `read` gives it
  * @returns {EngineRequest | string} */
-export const reply = (/** @type {Client} */ client, reply) => {
-  const answer = call(client, REPLY, ...reply);
-  return answer[0] === ">" ? request(answer.slice(1)) : answer;
-};
+export const reply = (/** @type {Client} */ client, reply) => call(client, REPLY, ...reply);
 
 // ---- tokens (decodeJwt, isExpired: src/web/functions.rs) ------------------------------
 // A token crosses through a buffer in the wasm's memory: its UTF-8 is written there, the

@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use auth_wasm::core::jwt::MAX_TOKEN_LEN;
-use auth_wasm::web::engine::{call_handle, engine_call};
+use auth_wasm::web::engine::{call_handle as call_text, engine_call};
 use auth_wasm::web::functions::{decode_jwt, is_expired};
 use wasm_bindgen_test::*;
 
@@ -13,6 +13,8 @@ wasm_bindgen_test_configure!(run_in_browser);
 const CONFIGURE: u32 = 0;
 const SETTINGS: u32 = 1;
 const STATUS: u32 = 5;
+const ERROR: u32 = 7;
+const FAIL: u32 = 8;
 const LOGIN: u32 = 10;
 const SOCIAL_START: u32 = 13;
 const SOCIAL_FINISH: u32 = 14;
@@ -32,6 +34,31 @@ const INPUT: u32 = 40;
 const SCRATCH: u32 = 41;
 const EXPIRED: u32 = 42;
 const DECODE: u32 = 43;
+
+/// `op` through `engine_call` as js/engine.js makes the call (`call_kept`), the answer's
+/// text with `!` before a failure's and `>` before REPLY's next request (the kept answer's
+/// third word says which), as the tests read them.
+#[allow(clippy::too_many_arguments)]
+fn call_handle(
+    handle: u32,
+    op: u32,
+    n: u32,
+    x: f64,
+    y: f64,
+    a: &str,
+    b: &str,
+    c: &str,
+    d: &str,
+) -> String {
+    let args = [a.as_bytes(), b.as_bytes(), c.as_bytes(), d.as_bytes()];
+    let (text, kind) = call_kept(handle, op, n, x, y, args, None);
+    match kind {
+        0 => text,
+        1 => ["!", &text].concat(),
+        2 => [">", &text].concat(),
+        _ => panic!("kind {kind}: {text}"),
+    }
+}
 
 fn call(e: u32, op: u32, x: f64, y: f64, a: &str) -> String {
     call_handle(e, op, 0, x, y, a, "", "", "")
@@ -325,6 +352,58 @@ fn a_refresh_failure_the_shell_met_counts_as_a_failure() {
     assert!(!wait.is_empty(), "the failure starts a backoff");
 }
 
+/// The kept answer's third word says what its text is: 1 an AuthError's JSON, 2 REPLY's
+/// next request (its JSON), 0 anything else; no mark is written before the text, and a
+/// call's kind is its own (a failure's does not outlive it).
+#[wasm_bindgen_test]
+fn the_kept_answers_kind_says_a_failure_or_a_next_request() {
+    let e = configured(r#"{"baseUrl":"http://127.0.0.1:3000","protocol":"better-auth"}"#);
+    let none = [b"" as &[u8]; 4];
+    let (status, kind) = call_kept(e, STATUS, 0, 0.0, 0.0, none, None);
+    assert_eq!((status.as_str(), kind), ("anonymous", 0));
+    let (refused, kind) = call_kept(e, LOGIN, 0, 0.0, 0.0, none, None);
+    assert_eq!(kind, 1);
+    assert!(refused.starts_with(r#"{"code":"validation","#), "{refused}");
+    let (unknown, kind) = call_kept(u32::MAX, STATUS, 0, 0.0, 0.0, none, None);
+    assert_eq!(kind, 1);
+    assert_eq!(
+        unknown,
+        r#"{"code":"config","message":"The client is not configured"}"#
+    );
+    let args = [b"" as &[u8], b"a@b.c", b"pw", b""];
+    let (login, kind) = call_kept(e, LOGIN, 0, 0.0, 0.0, args, None);
+    assert_eq!(kind, 0, "{login}");
+    let now = js_sys::Date::now();
+    let body = br#"{"token":"sess-1","user":{"id":"u1"}}"#;
+    let args = [body as &[u8], b"", b"", b"sess-1"];
+    let (next, kind) = call_kept(e, REPLY, id_of(&login), now, 200.0, args, None);
+    assert_eq!(kind, 2);
+    assert!(next.starts_with(r#"{"id":"#), "{next}");
+    // The request's answer given twice: the second is a failure, then a plain answer again.
+    let args = [b"{}" as &[u8], b"", b"", b""];
+    let (_, kind) = call_kept(e, REPLY, id_of(&login), now, 200.0, args, None);
+    assert_eq!(kind, 1);
+    assert_eq!(call_kept(e, STATUS, 0, now, 0.0, none, None).1, 0);
+}
+
+/// FAIL records the failure the shell met, its status read as a whole number (0, below
+/// 0 or NaN: none), and answers it as ERROR does.
+#[wasm_bindgen_test]
+fn a_failure_the_shell_met_keeps_its_status() {
+    let e = configured(r#"{"baseUrl":"http://127.0.0.1:8000"}"#);
+    let fail = |status: f64| call_handle(e, FAIL, 0, 0.0, status, "server", "Down", "", "");
+    let down = r#"{"code":"server","message":"Down","status":503}"#;
+    assert_eq!(fail(503.0), down);
+    assert_eq!(call(e, ERROR, 0.0, 0.0, ""), down);
+    assert_eq!(
+        fail(404.9),
+        r#"{"code":"server","message":"Down","status":404}"#
+    );
+    for none in [0.0, -1.0, f64::NAN] {
+        assert_eq!(fail(none), r#"{"code":"server","message":"Down"}"#);
+    }
+}
+
 /// Better Auth's exchange: the answer to the sign-in is the next request (`>` and its
 /// JSON, a new id), and its answer, given by that id alone, signs in.
 #[wasm_bindgen_test]
@@ -438,9 +517,18 @@ fn dpop_decisions_cross_the_boundary() {
 }
 
 /// What js/engine.js's `run` does: the arguments' UTF-8 written into the input buffer,
-/// each followed by 0xFF, the answer read where the engine says it is. `len`: the length
-/// passed instead of the bytes written.
-fn call_in_memory(handle: u32, op: u32, args: [&[u8]; 4], len: Option<u32>) -> String {
+/// each followed by 0xFF, the answer read where the engine says it is: its text and its
+/// kind (0 text, 1 an AuthError's JSON, 2 REPLY's next request). `len`: the length passed
+/// instead of the bytes written.
+fn call_kept(
+    handle: u32,
+    op: u32,
+    n: u32,
+    x: f64,
+    y: f64,
+    args: [&[u8]; 4],
+    len: Option<u32>,
+) -> (String, u32) {
     let input: Vec<u8> = args
         .iter()
         .flat_map(|arg| [*arg, &[0xFF]].concat())
@@ -449,11 +537,15 @@ fn call_in_memory(handle: u32, op: u32, args: [&[u8]; 4], len: Option<u32>) -> S
     // SAFETY: INPUT gave at least the arguments' total length.
     unsafe { core::ptr::copy_nonoverlapping(input.as_ptr(), at, input.len()) };
     let len = len.unwrap_or(input.len() as u32);
-    let kept = engine_call(handle << 6 | op, 0, 0.0, 0.0, len) as *const [u32; 2];
-    // SAFETY: the engine answers the address of [address, length] of its kept answer.
-    let [ptr, len] = unsafe { *kept };
+    let kept = engine_call(handle << 6 | op, n, x, y, len) as *const [u32; 3];
+    // SAFETY: the engine answers the address of [address, length, kind] of its kept answer.
+    let [ptr, len, kind] = unsafe { *kept };
     let bytes = unsafe { core::slice::from_raw_parts(ptr as *const u8, len as usize) };
-    String::from_utf8(bytes.to_vec()).unwrap()
+    (String::from_utf8(bytes.to_vec()).unwrap(), kind)
+}
+
+fn call_in_memory(handle: u32, op: u32, args: [&[u8]; 4], len: Option<u32>) -> String {
+    call_kept(handle, op, 0, 0.0, 0.0, args, len).0
 }
 
 #[wasm_bindgen_test]
@@ -474,7 +566,7 @@ fn arguments_and_answers_cross_through_the_wasms_memory() {
     assert!(core::arch::wasm32::memory_size(0) > pages);
     assert_eq!(
         settings,
-        call_handle(e, SETTINGS, 0, 0.0, 0.0, "", "", "", "")
+        call_text(e, SETTINGS, 0, 0.0, 0.0, "", "", "", "")
     );
     assert!(settings.contains(&[r#""key":""#, &key, "\""].concat()));
     // The second argument, not the first: each starts after the 0xFF that ends the one
@@ -492,14 +584,16 @@ fn arguments_and_answers_cross_through_the_wasms_memory() {
     // An argument that is no UTF-8 (half a character), or a length past the buffer (all
     // of them), reads as "": a bad argument, no panic and nothing read beyond what was
     // written.
-    let split = call_in_memory(e, LOGIN, [b"", &"ë".as_bytes()[..1], b"pw", b""], None);
+    let args = [b"" as &[u8], &"ë".as_bytes()[..1], b"pw", b""];
+    let (split, kind) = call_kept(e, LOGIN, 0, 0.0, 0.0, args, None);
     assert!(
-        split.starts_with('!') && split.contains("validation"),
+        kind == 1 && split.starts_with(r#"{"code":"validation""#),
         "{split}"
     );
-    let past = call_in_memory(e, LOGIN, [b"", b"a@b.c", b"pw", b""], Some(u32::MAX));
+    let args = [b"" as &[u8], b"a@b.c", b"pw", b""];
+    let (past, kind) = call_kept(e, LOGIN, 0, 0.0, 0.0, args, Some(u32::MAX));
     assert!(
-        past.starts_with('!') && past.contains("validation"),
+        kind == 1 && past.starts_with(r#"{"code":"validation""#),
         "{past}"
     );
 }

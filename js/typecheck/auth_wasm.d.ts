@@ -6,8 +6,9 @@
  * is the engine's handle shifted left by 6 with the op in the low 6 bits (`handle << 6 |
  * op`; CONFIGURE answers a new handle, FREE frees it), a count `n`, numbers `x`, `y`, and
  * the strings `a`..`d` ("" = absent): the first `len` bytes of the input buffer, each
- * followed by a 255 byte. Answers the address of two u32s: the address and
- * length of the answer's UTF-8, kept until the next call; INPUT answers the address of at
+ * followed by a 255 byte. Answers the address of three u32s: the address and
+ * length of the answer's UTF-8, kept until the next call, and its kind (0; 1: an
+ * AuthError's JSON; 2: REPLY's next request's JSON); INPUT answers the address of at
  * least `n` bytes for the next call's strings; SCRATCH the token buffer's address (`n` =
  * 0) or its length in bytes; EXPIRED and DECODE judge the token of `n` bytes there
  * (js/ops.js). An argument left out is 0 (NaN for `x`, `y`): FREE, INPUT

@@ -146,6 +146,8 @@ impl Engine {
     }
 
     /// The last failure as JSON text (`error_json`).
+    // Inlined into its two callers: out of line its `Option<&str>` went through memory.
+    #[inline(always)]
     pub fn error_json(&self) -> Option<&str> {
         self.error.as_ref().map(|(_, text)| text.as_str())
     }

@@ -163,12 +163,16 @@ fn num(n: f64) -> String {
     text
 }
 
-/// A failure: `!` and the error's JSON. Taken by value: the error is dropped here, not
-/// at each caller.
+/// A failure: the error's JSON, its answer marked as one (`keep`'s third word), not a
+/// `!` written before it (a second text and a copy). Taken by value: the error is
+/// dropped here, not at each caller.
 fn failure(e: AuthError) -> String {
-    ["!", &engine::error_json(&e)].concat()
+    kept().1[2] = FAILED;
+    engine::error_json(&e)
 }
 
+// Inlined into its two callers: out of line its `Page` was answered through memory.
+#[inline(always)]
 fn page(flags: &str) -> Page {
     // One loop over the bytes: `str::contains(char)`'s char searcher and two
     // `bytes().any(..)` (unrolled) cost the wasm more.
@@ -213,11 +217,12 @@ fn input() -> &'static mut Vec<u8> {
 }
 
 /// The last answer of `call`, kept until the next one so that JS reads its UTF-8 in place:
-/// the text and `[address, length]` of its bytes. Returning a `String` instead costs
-/// wasm-bindgen's copy out and the glue's decode-and-free.
-static KEPT: Shared<(String, [u32; 2])> = Shared::new((String::new(), [0; 2]));
+/// the text and `[address, length, kind]` of its bytes (`kind`: 0 the answer, `FAILED`,
+/// `NEXT`). Returning a `String` instead costs wasm-bindgen's copy out and the glue's
+/// decode-and-free.
+static KEPT: Shared<(String, [u32; 3])> = Shared::new((String::new(), [0; 3]));
 
-fn kept() -> &'static mut (String, [u32; 2]) {
+fn kept() -> &'static mut (String, [u32; 3]) {
     KEPT.get()
 }
 
@@ -260,10 +265,16 @@ fn args(len: u32) -> [&'static str; 4] {
 /// What ends each argument in the input buffer: a byte UTF-8 never has.
 const ARG_END: u8 = 0xFF;
 
+/// The kept answer's third word: the text is an AuthError's JSON (`failure`).
+const FAILED: u32 = 1;
+/// The kept answer's third word: the text is the next request's JSON (REPLY).
+const NEXT: u32 = 2;
+
 /// Keeps `answer` (dropping the one before) and answers where its address and length are.
 fn keep(answer: String) -> usize {
     let kept = kept();
-    kept.1 = [answer.as_ptr() as u32, answer.len() as u32];
+    kept.1[0] = answer.as_ptr() as u32;
+    kept.1[1] = answer.len() as u32;
     kept.0 = answer;
     kept.1.as_ptr() as usize
 }
@@ -280,10 +291,10 @@ static ENGINES: Shared<Vec<Option<engine::Engine>>> = Shared::new(Vec::new());
 /// input buffer's first `len` bytes (`args`). Five arguments, not nine: wasm-bindgen's
 /// export wrapper writes every argument and three pointers for it to the stack and reads
 /// them back (its closure's captures), about 36 B gzip an argument. Answers the address
-/// of two u32s, the address and length of the answer's UTF-8, which stays until the next
-/// call; but INPUT answers the address of at least `n` bytes for that input
-/// (`call_input`), and SCRATCH the token buffer's address (`n` = 0) or length
-/// (src/web/functions.rs).
+/// of three u32s, the address and length of the answer's UTF-8, which stays until the
+/// next call, and its kind (0, `FAILED` or `NEXT`); but INPUT answers the address of at
+/// least `n` bytes for that input (`call_input`), and SCRATCH the token buffer's address
+/// (`n` = 0) or length (src/web/functions.rs).
 ///
 /// A plain wasm export, not a wasm-bindgen one: its arguments and answer are numbers,
 /// which cross as they are either way, and wasm-bindgen's wrapper passes them to its
@@ -307,13 +318,16 @@ pub extern "C" fn engine_call(key: u32, n: u32, x: f64, y: f64, len: u32) -> usi
         return decode_jwt_scratch(n as usize) as usize;
     }
     let [a, b, c, d] = args(len);
+    // A plain answer unless `failure` or REPLY says otherwise.
+    kept().1[2] = 0;
     keep(call_handle(handle, op, n, x, y, a, b, c, d))
 }
 
 /// `op` (see `mod op`) on the engine `handle` names, with a count `n`, numbers `x`, `y`
 /// and strings `a`..`d` ("" = absent); js/engine.js is the one caller (through
-/// `engine_call`) and says what each op takes. Answers text; a failure starts with `!`
-/// followed by the AuthError as JSON. CONFIGURE (`handle` unread) makes an engine in the
+/// `engine_call`) and says what each op takes. Answers text; a failure answers the
+/// AuthError as JSON and marks the answer as one (`failure`), REPLY's next request its
+/// JSON marked `NEXT`. CONFIGURE (`handle` unread) makes an engine in the
 /// first free slot and answers its handle (a refused config takes no slot); FREE frees
 /// the handle's slot (js/engine.js, once its `Engine` is collected); a handle no engine
 /// holds is refused as unconfigured. FINGERPRINT reads no engine.
@@ -403,10 +417,10 @@ pub fn call_handle(
             String::new()
         }
         // `n`: the request's id; `y`: the status; `a`..`d`: body, Date,
-        // Retry-After, set-auth-token. A next request starts with `>`.
+        // Retry-After, set-auth-token. A next request is marked `NEXT`.
         op::REPLY => {
             let reply = Reply {
-                status: y as u16,
+                status: status_of(y),
                 body: a,
                 date: opt(b),
                 retry_after: opt(c),
@@ -417,7 +431,12 @@ pub fn call_handle(
                 Ok(Answer::LogIn) => "login".to_owned(),
                 Ok(Answer::Mfa) => "mfa".to_owned(),
                 Ok(Answer::Text(text)) => text,
-                Ok(Answer::Next(next)) => [">", &request_text(next, cookie)].concat(),
+                // Marked as a request by the kept answer's third word (js/engine.js answers
+                // it parsed), not by a `>` written before it (a second text and a copy).
+                Ok(Answer::Next(next)) => {
+                    kept().1[2] = NEXT;
+                    request_text(next, cookie)
+                }
                 Err(err) => failure(err),
             }
         }
@@ -479,7 +498,7 @@ pub fn call_handle(
         // `c`: Date, `d`: WWW-Authenticate for a 401, else the body (core::dpop reads
         // only the one that status makes relevant).
         op::DPOP_ANSWER => {
-            let status = y as u16;
+            let status = status_of(y);
             let (www, body) = if status == 401 { (d, "") } else { ("", d) };
             match e.dpop.answer(a, status, opt(b), www, body, opt(c), x) {
                 Verdict::Done => "",
@@ -557,6 +576,12 @@ fn request_op(
     })
 }
 
+/// An HTTP status passed as a number: through `u32`, not `as u16`'s clamp to 65,535 (a
+/// status is below 600, or 0 for none; NaN and below 0 read as 0 either way).
+fn status_of(n: f64) -> u16 {
+    n as u32 as u16
+}
+
 /// The code of an error the shell met (unknown: `network`).
 fn shell_code(code: &str) -> ErrorCode {
     ErrorCode::parse(code).unwrap_or(ErrorCode::Network)
@@ -566,6 +591,6 @@ fn shell_code(code: &str) -> ErrorCode {
 fn shell_error(code: &str, message: &str, status: f64) -> AuthError {
     let mut err = AuthError::new(shell_code(code), message);
     // 0 (or below, or not a number) is none, as `AuthError::status` says it.
-    err.status = status as u16;
+    err.status = status_of(status);
     err
 }

@@ -16,8 +16,10 @@ const dir = mkdtempSync(path.join(tmpdir(), "engine-handle-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 for (const file of ["engine.js", "ops.js", "auth-error.js"]) copyFileSync(path.join(ROOT, "js", file), path.join(dir, file));
 // The stand-in: the input buffer is at 4096 (INPUT); answers are written at 2048 and their
-// [address, length] at 1024, as the engine keeps its answer; what each other call got is recorded; `globalThis.wasmAnswer` says
-// what the next call answers (a function: it may throw, as a trap does).
+// [address, length, kind] at 1024, as the engine keeps its answer; what each other call got is recorded; `globalThis.wasmAnswer` says
+// what the next call answers (a function: it may throw, as a trap does): a text starting
+// with "!" is a failure (kind 1) and one with ">" REPLY's next request (kind 2), the
+// mark not written.
 writeFileSync(
   path.join(dir, "auth_wasm.js"),
   `const memory = new WebAssembly.Memory({ initial: 1 });
@@ -34,15 +36,18 @@ export function engineCall(key, n, x, y, len) {
   }
   calls.push([handle, op]);
   lengths.push(len);
-  const bytes = new TextEncoder().encode(globalThis.wasmAnswer(handle, op));
+  const answer = globalThis.wasmAnswer(handle, op);
+  const kind = answer[0] === "!" ? 1 : answer[0] === ">" ? 2 : 0;
+  const bytes = new TextEncoder().encode(kind ? answer.slice(1) : answer);
   new Uint8Array(memory.buffer).set(bytes, 2048);
   new DataView(memory.buffer).setUint32(1024, 2048, true);
   new DataView(memory.buffer).setUint32(1028, bytes.length, true);
+  new DataView(memory.buffer).setUint32(1032, kind, true);
   return 1024;
 }
 `,
 );
-const { engineOf, STATUS, call } = await import(path.join(dir, "engine.js"));
+const { engineOf, STATUS, REPLY, call, reply } = await import(path.join(dir, "engine.js"));
 // The ops take the client: anything holding the engine (the function engineOf makes) as `engine`.
 const status = (/** @type {any} */ engine) => call({ engine }, STATUS);
 const { calls, inputAsks, lengths, engineMemory } = await import(path.join(dir, "auth_wasm.js"));
@@ -70,6 +75,24 @@ test("a refused handle is an AuthError (config), and the failure is told", () =>
   const engine = engineOf("{}", () => told++);
   answering(() => '!{"code":"config","message":"The client is not configured"}');
   assert.throws(() => status(engine), (err) => err instanceof AuthError && err.code === "config" && err.message === "The client is not configured");
+  assert.equal(told, 1);
+});
+
+test("the kept answer's kind: a failure is thrown, REPLY's next request answered parsed, any other text as it is", () => {
+  let told = 0;
+  answering((_, op) => (op === 0 ? "7" : ""));
+  const engine = engineOf("{}", () => told++);
+  const client = { engine };
+  // The text of a failure or a request is all JSON: no mark before it (the kind says).
+  answering(() => '{"code":"network","message":"!"}');
+  assert.equal(call(client, STATUS), '{"code":"network","message":"!"}');
+  answering(() => '>{"id":2,"method":"POST","url":"http://x.test/t"}');
+  assert.deepEqual(reply(client, [200, "{}"]), { id: 2, method: "POST", url: "http://x.test/t" });
+  assert.deepEqual(calls.at(-1), [7, REPLY]);
+  answering(() => '{"id":"u1"}');
+  assert.equal(reply(client, [200, "{}"]), '{"id":"u1"}');
+  answering(() => '!{"code":"server","message":">"}');
+  assert.throws(() => reply(client, [502, ""]), (err) => err instanceof AuthError && err.code === "server" && err.message === ">");
   assert.equal(told, 1);
 });
 
