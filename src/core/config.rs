@@ -7,7 +7,7 @@ use super::error::AuthError;
 use super::fields::Fields;
 use super::json::{self, Json};
 use super::schedule::Backoff;
-use super::url::{is_trustworthy_origin, origin_of, trim_end_slashes};
+use super::url::{find, is_trustworthy_origin, origin_of, trim_end_slashes};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Protocol {
@@ -148,8 +148,10 @@ pub struct Config {
     pub refresh_margin: i64,
     /// Seconds of tolerance on `exp`/`nbf`.
     pub leeway: i64,
-    /// Origins (normalised) that may receive the bearer, the base URL's first.
-    pub allowed_origins: Vec<String>,
+    /// Origins (normalised) that may receive the bearer, the base URL's first, each
+    /// followed by `ORIGIN_END` (see `bearer_allowed`). One text, not a `Vec<String>`:
+    /// that linked its own `push` and drop for this one list.
+    pub allowed_origins: String,
     pub endpoints: Endpoints,
     /// Backoff of failed refreshes.
     pub backoff: Backoff,
@@ -422,9 +424,8 @@ impl Config {
                 "dpop works with protocol \"json\" or \"oauth2-password\"",
             ));
         }
-        // Pushed, not `vec![..]` (a boxed array made into a `Vec`): the push is linked anyway.
-        let mut allowed_origins = Vec::new();
-        allowed_origins.push(base_origin);
+        let mut allowed_origins = base_origin;
+        allowed_origins.push_str(ORIGIN_END);
         // One refusal for a value that is no list, an item that is no text and one that
         // is no absolute http(s) URL: what the list must be.
         let origins: &[Json] = match raw.value("allowedOrigins") {
@@ -440,9 +441,9 @@ impl Config {
                 return Err(wrong_origins());
             };
             require_https(&origin, "allowedOrigins")?;
-            // Duplicates kept: `bearer_allowed` answers the same, and the check linked
-            // a second `[String]` search.
-            allowed_origins.push(origin);
+            // Duplicates kept: `bearer_allowed` answers the same.
+            allowed_origins.push_str(&origin);
+            allowed_origins.push_str(ORIGIN_END);
         }
         let members: &[(String, Json)] = match raw.value("endpoints") {
             None => &[],
@@ -530,22 +531,27 @@ impl Config {
         [self.storage_key.as_str(), ":session"].concat()
     }
 
-    /// Whether a request to `url` (absolute) may carry the bearer.
-    // `any`, which clippy would make `contains`: see the comment inside.
-    #[allow(clippy::manual_contains)]
+    /// Whether a request to `url` (absolute) may carry the bearer: its origin followed
+    /// by `ORIGIN_END` is in the list. That text is found only where it is a whole
+    /// listed origin: an origin is `http://` or `https://` and a host[:port] without
+    /// `/` or `#`, so the text's `://` can only be a listed origin's (the scheme before
+    /// it the same, `http` being no `ttps` and `https` no `#http`) and its `#` the end
+    /// of that one.
     pub fn bearer_allowed(&self, url: &str) -> bool {
         // A match, not `is_some_and(..)`: that monomorph would be this closure's alone.
-        // `any` with `==`, not `contains`: `[String]::contains` linked `slice_contains`
-        // for this one call.
         match origin_of(url) {
-            Some(origin) => self
-                .allowed_origins
-                .iter()
-                .any(|allowed| *allowed == origin),
+            Some(mut origin) => {
+                origin.push_str(ORIGIN_END);
+                find(&self.allowed_origins, &origin).is_some()
+            }
             None => false,
         }
     }
 }
+
+/// What follows each origin in `Config::allowed_origins`: no origin has it (`origin_of`
+/// ends the authority at the first `/`, `?` or `#`).
+const ORIGIN_END: &str = "#";
 
 fn require_https(origin: &str, name: &str) -> Result<(), AuthError> {
     if is_trustworthy_origin(origin) {
@@ -1073,6 +1079,38 @@ mod tests {
     }
 
     #[test]
+    fn the_origin_list_answers_as_a_list_of_origins() {
+        // Every URL of a pool against every list of two of its origins (after the base's):
+        // allowed exactly when its origin is one of the list's.
+        let mut pool = Vec::new();
+        for scheme in ["http://", "https://", "HTTPS://"] {
+            for host in ["a", "a.b", "b.a", "ab", "localhost", "127.0.0.1", "[::1]"] {
+                for port in ["", ":80", ":443", ":8443", ":1", ":080"] {
+                    pool.push([scheme, host, port, "/p"].concat());
+                }
+            }
+        }
+        let origins: Vec<String> = pool.iter().filter_map(|u| origin_of(u)).collect();
+        for first in (0..origins.len()).step_by(5) {
+            for second in (0..origins.len()).step_by(7) {
+                let list = [origins[first].as_str(), origins[second].as_str()];
+                let options = format!(
+                    r#"{{"baseUrl":"http://localhost:3000","allowedOrigins":["{}","{}"]}}"#,
+                    list[0], list[1]
+                );
+                let Ok(c) = from_json(&options) else {
+                    continue; // an http origin that is not loopback
+                };
+                for url in &pool {
+                    let origin = origin_of(url).unwrap();
+                    let expected = origin == "http://localhost:3000" || list.contains(&&*origin);
+                    assert_eq!(c.bearer_allowed(url), expected, "{url} {list:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
     fn bearer_goes_only_to_allowed_origins() {
         let c = Config::validate(RawConfig {
             allowed_origins: Some(&Json::Arr(vec![Json::Str(
@@ -1096,9 +1134,26 @@ mod tests {
             r#"{"baseUrl":"http://localhost","allowedOrigins":["http://localhost/","https://a.example","https://a.example/x"]}"#,
         )
         .unwrap();
-        assert_eq!(twice.allowed_origins.len(), 4);
+        assert_eq!(
+            twice.allowed_origins,
+            "http://localhost#http://localhost#https://a.example#https://a.example#"
+        );
         assert!(twice.bearer_allowed("https://a.example/y"));
         assert!(twice.bearer_allowed("http://localhost/y"));
         assert!(!twice.bearer_allowed("https://b.example/"));
+        // Found only as a whole listed origin: not another scheme's, nor a host's end
+        // or start, nor a listed origin with a port.
+        for (url, allowed) in [
+            ("https://localhost/", false),
+            ("http://a.example/", false),
+            ("https://example/", false),
+            ("https://a.exampl/", false),
+            ("https://a.example:8443/", false),
+            ("https://b.a.example/", false),
+            ("https://a.example:443/", true),
+            ("HTTPS://A.EXAMPLE/", true),
+        ] {
+            assert_eq!(twice.bearer_allowed(url), allowed, "{url}");
+        }
     }
 }
