@@ -183,14 +183,23 @@ impl<'a> Returned<'a> {
     /// From the shell's `{"state", "code", "error", "iss", "at"}` (absent or empty
     /// members are None).
     pub fn from_json(value: &'a Json) -> Self {
-        let field = |key| value.str_of(key).filter(|s| !s.is_empty());
         Returned {
-            state: field("state"),
-            code: field("code"),
-            error: field("error"),
-            iss: field("iss"),
-            at: field("at"),
+            state: non_empty(value, "state"),
+            code: non_empty(value, "code"),
+            error: non_empty(value, "error"),
+            iss: non_empty(value, "iss"),
+            at: non_empty(value, "at"),
         }
+    }
+}
+
+/// The text member `key` of `value`, None when absent or empty. A function, not a
+/// closure: the closure read `value` through its environment (a pointer to the stack
+/// slot holding it); one match, not `str_of(..).filter(..)` (-15 B gzip).
+fn non_empty<'a>(value: &'a Json, key: &str) -> Option<&'a str> {
+    match value.get(key) {
+        Some(Json::Str(s)) if !s.is_empty() => Some(s),
+        _ => None,
     }
 }
 
