@@ -8,7 +8,7 @@
 use crate::prelude::*;
 
 use super::account::invalid_field;
-use super::config::Config;
+use super::config::{path, Config};
 use super::error::{AuthError, ErrorCode};
 use super::json::{self, Json};
 use super::object::Object;
@@ -78,7 +78,7 @@ impl PasskeyOp<'_> {
 /// The request for `op`; `config` when the protocol has no passkey endpoints.
 pub fn request(cfg: &Config, op: PasskeyOp) -> Result<HttpRequest, AuthError> {
     // A pattern on the reference, not `as_deref()` (a call answering through memory).
-    let Some(base) = &cfg.endpoints.passkeys else {
+    let Some(base) = path(&cfg.endpoints.passkeys) else {
         return Err(AuthError::config(
             "Passkeys need the json protocol's passkey endpoints",
         ));

@@ -13,7 +13,7 @@
 use crate::prelude::*;
 
 use super::better_auth;
-use super::config::{Config, Protocol};
+use super::config::{path, Config, Protocol};
 use super::error::{AuthError, ErrorCode};
 use super::json::{self, Json};
 use super::object::Object;
@@ -34,7 +34,7 @@ pub fn start_request(
     link: bool,
 ) -> Result<HttpRequest, AuthError> {
     // A pattern on the reference, not `as_deref()` (a call answering through memory).
-    let Some(base) = &cfg.endpoints.social else {
+    let Some(base) = path(&cfg.endpoints.social) else {
         return Err(AuthError::config(
             "Social sign-in needs the json protocol's social endpoint",
         ));
@@ -284,7 +284,7 @@ fn checked_request(
             // Better Auth took the code on its own callback and set its session cookie.
             return better_auth::session_request(cfg);
         }
-        let (Some(code), Some(base)) = (returned.code, &cfg.endpoints.social) else {
+        let (Some(code), Some(base)) = (returned.code, path(&cfg.endpoints.social)) else {
             break 'refused (ProviderError, "The sign-in provider sent no code");
         };
         let mut body = Object::new();
