@@ -292,18 +292,27 @@ fn passkey(out: &mut String, item: &Json) -> Option<()> {
     };
     out.push_str(
         &object
-            .raw("backupEligible", eligible)
-            .raw("backedUp", backed_up)
+            .raw("backupEligible", json_bool(eligible))
+            .raw("backedUp", json_bool(backed_up))
             .end(),
     );
     Some(())
 }
 
-/// A boolean member of `item` as JSON text; None when it is no boolean.
-fn flag(item: &Json, key: &str) -> Option<&'static str> {
+/// A boolean member of `item`; None when it is no boolean. An `Option<bool>`, one
+/// value in a register, not the `Option<&str>` of its text answered through memory.
+fn flag(item: &Json, key: &str) -> Option<bool> {
     match item.get(key) {
-        Some(Json::Bool(b)) => Some(if *b { "true" } else { "false" }),
+        Some(Json::Bool(b)) => Some(*b),
         _ => None,
+    }
+}
+
+fn json_bool(b: bool) -> &'static str {
+    if b {
+        "true"
+    } else {
+        "false"
     }
 }
 
