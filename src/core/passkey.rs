@@ -163,7 +163,7 @@ fn finish_body(f: Finish) -> Result<String, AuthError> {
             matches!(c.str_of("type"), Some("public-key"))
                 && matches!(
                     (c.str_of("id"), c.str_of("rawId")),
-                    (Some(id), Some(raw_id)) if !id.is_empty() && id == raw_id
+                    (Some(id), Some(raw_id)) if !id.is_empty() && *id == *raw_id
                 )
                 && matches!(c.get("response"), Some(Json::Obj(_)))
         }
