@@ -15,6 +15,7 @@ use super::object::Object;
 use super::protocol::{
     error_from_response, invalid_response, Credential, HttpRequest, HttpResponse, Op, JSON_TYPE,
 };
+use super::social::non_empty;
 use super::url::join;
 
 /// Which passkey call.
@@ -266,9 +267,10 @@ fn read_answer(kind: Answer, body: &Json, text: &str, out: &mut String) -> Optio
 /// creation needs (rp, user, a challenge) or a request (a challenge). They go to the
 /// shell as the backend wrote them, `{"ceremony","options"}`.
 fn options(request: bool, body: &Json) -> Option<()> {
-    body.str_of("ceremony").filter(|c| !c.is_empty())?;
+    // social's reader of non-empty texts: no `filter` closure of its own here.
+    non_empty(body, "ceremony")?;
     let options = body.get("options")?;
-    options.str_of("challenge").filter(|c| !c.is_empty())?;
+    non_empty(options, "challenge")?;
     if !request {
         options.get("rp")?.str_of("name")?;
         options.get("user")?.str_of("id")?;

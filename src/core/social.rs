@@ -196,7 +196,7 @@ impl<'a> Returned<'a> {
 /// The text member `key` of `value`, None when absent or empty. A function, not a
 /// closure: the closure read `value` through its environment (a pointer to the stack
 /// slot holding it); one match, not `str_of(..).filter(..)` (-15 B gzip).
-fn non_empty<'a>(value: &'a Json, key: &str) -> Option<&'a str> {
+pub(super) fn non_empty<'a>(value: &'a Json, key: &str) -> Option<&'a str> {
     match value.get(key) {
         Some(Json::Str(s)) if !s.is_empty() => Some(s),
         _ => None,
