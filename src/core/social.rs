@@ -127,33 +127,13 @@ pub fn parse_started(resp: &HttpResponse, better_auth: bool) -> Result<String, A
     if !(200..300).contains(&resp.status) {
         return Err(error_from_response(Op::Social, resp));
     }
-    let read = json::object(resp.body).and_then(|body| {
-        let (url_key, flow, issuer, iss_required) = if better_auth {
-            let flow = better_auth::FLOW;
-            ("url", flow, flow, false)
-        } else {
-            let iss_required =
-                matches!(body.get("iss_parameter_supported"), Some(Json::Bool(true)));
-            (
-                "authorization_url",
-                body.str_of("flow")?,
-                body.str_of("issuer")?,
-                iss_required,
-            )
-        };
-        let url = body.str_of(url_key)?;
-        if origin_of(url).is_none() || flow.is_empty() || issuer.is_empty() {
-            return None;
-        }
-        Some(
-            Object::new()
-                .str("url", url)
-                .str("flow", flow)
-                .str("issuer", issuer)
-                .raw("issRequired", if iss_required { "true" } else { "false" })
-                .end(),
-        )
-    });
+    // Borrowed where it was answered (by value through `and_then`, the `Json` was
+    // moved into the closure first).
+    let parsed = json::object(resp.body);
+    let read = match &parsed {
+        Some(body) => started(body, better_auth),
+        None => None,
+    };
     match read {
         Some(text) => Ok(text),
         None => Err(invalid_response(
@@ -161,6 +141,35 @@ pub fn parse_started(resp: &HttpResponse, better_auth: bool) -> Result<String, A
             resp.status,
         )),
     }
+}
+
+/// The start answer `body` as the shell takes it (see `parse_started`); None when it
+/// lacks a member.
+fn started(body: &Json, better_auth: bool) -> Option<String> {
+    let (url_key, flow, issuer, iss_required) = if better_auth {
+        let flow = better_auth::FLOW;
+        ("url", flow, flow, false)
+    } else {
+        let iss_required = matches!(body.get("iss_parameter_supported"), Some(Json::Bool(true)));
+        (
+            "authorization_url",
+            body.str_of("flow")?,
+            body.str_of("issuer")?,
+            iss_required,
+        )
+    };
+    let url = body.str_of(url_key)?;
+    if origin_of(url).is_none() || flow.is_empty() || issuer.is_empty() {
+        return None;
+    }
+    Some(
+        Object::new()
+            .str("url", url)
+            .str("flow", flow)
+            .str("issuer", issuer)
+            .raw("issRequired", if iss_required { "true" } else { "false" })
+            .end(),
+    )
 }
 
 /// What came back: the callback URL's query, and where it arrived (`at`: the URL's
