@@ -223,8 +223,10 @@ pub fn parse_answer(kind: Answer, resp: &HttpResponse) -> Result<String, AuthErr
         return Ok(String::new());
     }
     let mut out = String::new();
-    let read = match json::parse(resp.body) {
-        Some(body) => read_answer(kind, &body, resp.body, &mut out),
+    // Borrowed where it was answered (bound by value, the `Json` was moved first).
+    let parsed = json::parse(resp.body);
+    let read = match &parsed {
+        Some(body) => read_answer(kind, body, resp.body, &mut out),
         None => None,
     };
     match read {
