@@ -248,14 +248,24 @@ fn checked_request(
         let Some(pending) = pending else {
             break 'refused (StateMismatch, MISMATCH);
         };
-        let (Some(provider), Some(state), Some(verifier), Some(flow), Some(issuer), Some(redirect)) = (
-            pending.str_of("provider"),
-            pending.str_of("state"),
-            pending.str_of("verifier"),
-            pending.str_of("flow"),
-            pending.str_of("issuer"),
-            pending.str_of("redirect"),
-        ) else {
+        // One `let .. else` each (every one the same refusal): no tuple of six
+        // `Option`s written and read back.
+        let Some(provider) = pending.str_of("provider") else {
+            break 'refused (StateMismatch, MISMATCH);
+        };
+        let Some(state) = pending.str_of("state") else {
+            break 'refused (StateMismatch, MISMATCH);
+        };
+        let Some(verifier) = pending.str_of("verifier") else {
+            break 'refused (StateMismatch, MISMATCH);
+        };
+        let Some(flow) = pending.str_of("flow") else {
+            break 'refused (StateMismatch, MISMATCH);
+        };
+        let Some(issuer) = pending.str_of("issuer") else {
+            break 'refused (StateMismatch, MISMATCH);
+        };
+        let Some(redirect) = pending.str_of("redirect") else {
             break 'refused (StateMismatch, MISMATCH);
         };
         // Not secret-dependent timing: the state is not a secret once it is in a URL.
@@ -621,6 +631,30 @@ mod tests {
                 .code,
             ErrorCode::StateMismatch
         );
+        // A record without any one of its texts is no proof, whatever came back (an
+        // error is not believed before it).
+        for member in [
+            r#""provider":"acme","#,
+            r#""state":"s-123","#,
+            r#""verifier":"v-456","#,
+            r#""flow":"f.l.w","#,
+            r#""issuer":"https://id.acme.test","#,
+            r#","redirect":"http://localhost:3000/auth/callback/acme""#,
+        ] {
+            let without = PENDING.replace(member, "");
+            assert_ne!(without, PENDING);
+            for back in [
+                returned("s-123", "code", ""),
+                returned("s-123", "", "access_denied"),
+            ] {
+                let err = finish_request(&c, Some(&without), back).unwrap_err();
+                assert_eq!(
+                    (err.code, err.message.as_str()),
+                    (ErrorCode::StateMismatch, MISMATCH),
+                    "{without}"
+                );
+            }
+        }
         // The right provider, with or without iss as it advertised, goes through.
         assert!(finish_request(&c, Some(PENDING_ISS), returned("s-123", "code", "")).is_ok());
         assert!(finish_request(&c, Some(PENDING), no_iss).is_ok());
