@@ -162,10 +162,13 @@ fn finish_body(f: Finish) -> Result<String, AuthError> {
             // Matches, not `Option<&str>` compared with `==` (a function of its own in
             // the wasm, linked for these and social.rs's two alone).
             matches!(c.str_of("type"), Some("public-key"))
-                && matches!(
-                    (c.str_of("id"), c.str_of("rawId")),
-                    (Some(id), Some(raw_id)) if !id.is_empty() && *id == *raw_id
-                )
+                // A match each, not a tuple of two `Option`s written and read back.
+                && match c.str_of("id") {
+                    Some(id) if !id.is_empty() => {
+                        matches!(c.str_of("rawId"), Some(raw_id) if *raw_id == *id)
+                    }
+                    _ => false,
+                }
                 && matches!(c.get("response"), Some(Json::Obj(_)))
         }
         None => false,
