@@ -179,11 +179,13 @@ fn finish_body(f: Finish) -> Result<String, AuthError> {
             "The authenticator's answer is not a public-key credential",
         ));
     }
-    // The credential as the shell wrote it (just parsed: well-formed JSON).
+    // The credential as the shell wrote it (just parsed: well-formed JSON). Not trimmed:
+    // `json::parse` took it, so what surrounds it is JSON whitespace, which the body may
+    // hold there (and `JSON.stringify` writes none).
     Ok(Object::new()
         .str("ceremony", f.ceremony)
         .str("name", f.name.unwrap_or(""))
-        .raw("credential", trim(f.credential))
+        .raw("credential", f.credential)
         .end())
 }
 
@@ -416,15 +418,20 @@ mod tests {
             .unwrap()
             .body
             .unwrap();
-        assert_eq!(
-            body,
-            [
-                r#"{"ceremony":"c.e.r","name":"Laptop","credential":"#,
-                CREDENTIAL,
-                "}"
-            ]
-            .concat()
-        );
+        let expected = [
+            r#"{"ceremony":"c.e.r","name":"Laptop","credential":"#,
+            CREDENTIAL,
+            "}",
+        ]
+        .concat();
+        assert_eq!(body, expected);
+        // A credential with JSON whitespace around it makes a body of the same value.
+        let padded = [" \n", CREDENTIAL, "\t\r "].concat();
+        let body = request(&c, PasskeyOp::SignIn(finish(&padded)))
+            .unwrap()
+            .body
+            .unwrap();
+        assert_eq!(json::parse(&body), json::parse(&expected));
         let options = request(
             &c,
             PasskeyOp::SignUpOptions {
