@@ -289,13 +289,12 @@ fn options(request: bool, body: &Json) -> Option<()> {
 /// A passkey as the JS API shows it, written to `out`.
 fn passkey(out: &mut String, item: &Json) -> Option<()> {
     let (eligible, backed_up) = (flag(item, "backup_eligible")?, flag(item, "backed_up")?);
-    let last_used = item.str_of("last_used_at");
     let mut object = Object::new();
     object
         .str("id", item.str_of("id")?)
         .str("name", item.str_of("name")?)
         .str("createdAt", item.str_of("created_at").unwrap_or(""));
-    match last_used {
+    match item.str_of("last_used_at") {
         Some(at) => object.str("lastUsedAt", at),
         None => object.raw("lastUsedAt", "null"),
     };
