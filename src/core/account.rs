@@ -4,7 +4,7 @@
 
 use crate::prelude::*;
 
-use super::config::Config;
+use super::config::{path, Config};
 use super::error::{push_field, AuthError, ErrorCode};
 use super::json::{self, Json};
 use super::object::Object;
@@ -50,7 +50,7 @@ pub fn request(cfg: &Config, op: AccountOp) -> Result<HttpRequest, AuthError> {
     // The endpoint (a pattern on the reference, not `as_deref()`: a call answering through
     // memory), then what the caller gave, checked before anything is made; the two
     // `config` refusals made in one place.
-    let refused = match (endpoint, op) {
+    let refused = match (path(endpoint), op) {
         (None, _) => "This call needs the json protocol's account endpoints",
         (Some(_), AccountOp::VerifyEmail("")) => {
             return Err(invalid_field("token", "The link has no token", "Required"))

@@ -13,7 +13,7 @@
 
 use crate::prelude::*;
 
-use super::config::Config;
+use super::config::{path, Config};
 use super::error::{AuthError, ErrorCode};
 use super::json::Json;
 use super::object::Object;
@@ -71,7 +71,7 @@ fn with_state(url: &str, state: &str) -> String {
 /// Back from the provider (state and page already checked): Better Auth's session,
 /// read with the session cookie its callback set (`me`: its get-session).
 pub fn session_request(cfg: &Config) -> Result<HttpRequest, AuthError> {
-    let path = cfg.endpoints.me.as_deref().ok_or_else(|| {
+    let path = path(&cfg.endpoints.me).ok_or_else(|| {
         AuthError::config("Social sign-in with better-auth needs endpoints.me (get-session)")
     })?;
     // With the cookie only: no bearer yet.

@@ -7,7 +7,7 @@ use super::error::AuthError;
 use super::fields::Fields;
 use super::json::{self, Json};
 use super::schedule::Backoff;
-use super::url::{is_trustworthy_origin, origin_of, trim_end_slashes};
+use super::url::{find, is_trustworthy_origin, origin_of, trim_end_slashes};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Protocol {
@@ -33,71 +33,76 @@ impl StorageKind {
     }
 }
 
-/// Paths (or absolute URLs) per operation. None: the protocol has no such call.
+/// Paths (or absolute URLs) per operation. Empty: the protocol has no such call
+/// (`path` answers None for it). Texts, not `Option<String>`s: no tag to test, write
+/// and drop around each (no configured path is empty: `check` refuses one).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Endpoints {
     pub login: String,
-    pub register: Option<String>,
+    pub register: String,
     pub refresh: String,
-    pub logout: Option<String>,
-    pub me: Option<String>,
+    pub logout: String,
+    pub me: String,
     /// The second step of a two-factor sign-in (the reference backend's).
-    pub mfa: Option<String>,
+    pub mfa: String,
     /// The user's sessions (devices): list, revoke one, revoke all.
-    pub sessions: Option<String>,
+    pub sessions: String,
     /// Social sign-in: `{social}/{provider}/start` and `/callback`.
-    pub social: Option<String>,
+    pub social: String,
     /// Email verification: POST the link's token here; `{verify_email}/resend`.
-    pub verify_email: Option<String>,
+    pub verify_email: String,
     /// The user's linked providers; `{identities}/{provider}` unlinks one.
-    pub identities: Option<String>,
+    pub identities: String,
     /// Passkeys (WebAuthn): `{passkeys}/signin/options`, `/signin`, `/signup...`,
     /// `/register...`, the list, and `{passkeys}/{id}` to rename or remove one.
-    pub passkeys: Option<String>,
+    pub passkeys: String,
 }
 
 impl Endpoints {
+    /// Every member by a call, the empty ones too (`"".into()` allocates nothing):
+    /// with `String::new()` (or `..Default::default()`) among them the struct was built
+    /// on the stack and copied out (+190 B gzip).
     fn defaults(protocol: Protocol) -> Self {
         match protocol {
             Protocol::Json => Endpoints {
                 login: "/auth/login".into(),
-                register: Some("/auth/register".into()),
+                register: "/auth/register".into(),
                 refresh: "/auth/refresh".into(),
-                logout: Some("/auth/logout".into()),
-                me: Some("/auth/me".into()),
-                mfa: Some("/auth/mfa/verify".into()),
-                sessions: Some("/auth/sessions".into()),
-                social: Some("/auth/oauth".into()),
-                verify_email: Some("/auth/verify-email".into()),
-                identities: Some("/auth/identities".into()),
-                passkeys: Some("/auth/passkeys".into()),
+                logout: "/auth/logout".into(),
+                me: "/auth/me".into(),
+                mfa: "/auth/mfa/verify".into(),
+                sessions: "/auth/sessions".into(),
+                social: "/auth/oauth".into(),
+                verify_email: "/auth/verify-email".into(),
+                identities: "/auth/identities".into(),
+                passkeys: "/auth/passkeys".into(),
             },
             Protocol::BetterAuth => Endpoints {
                 login: "/api/auth/sign-in/email".into(),
-                register: Some("/api/auth/sign-up/email".into()),
+                register: "/api/auth/sign-up/email".into(),
                 refresh: "/api/auth/token".into(),
-                logout: Some("/api/auth/sign-out".into()),
-                me: Some("/api/auth/get-session".into()),
+                logout: "/api/auth/sign-out".into(),
+                me: "/api/auth/get-session".into(),
                 // The two-factor plugin's base path (verify-totp, verify-backup-code).
-                mfa: Some("/api/auth/two-factor".into()),
-                sessions: None,
-                social: Some("/api/auth/sign-in/social".into()),
-                verify_email: None,
-                identities: None,
-                passkeys: None,
+                mfa: "/api/auth/two-factor".into(),
+                sessions: "".into(),
+                social: "/api/auth/sign-in/social".into(),
+                verify_email: "".into(),
+                identities: "".into(),
+                passkeys: "".into(),
             },
             Protocol::OAuth2Password => Endpoints {
                 login: "/token".into(),
-                register: None,
+                register: "".into(),
                 refresh: "/token".into(),
-                logout: None,
-                me: None,
-                mfa: None,
-                sessions: None,
-                social: None,
-                verify_email: None,
-                identities: None,
-                passkeys: None,
+                logout: "".into(),
+                me: "".into(),
+                mfa: "".into(),
+                sessions: "".into(),
+                social: "".into(),
+                verify_email: "".into(),
+                identities: "".into(),
+                passkeys: "".into(),
             },
         }
     }
@@ -148,8 +153,10 @@ pub struct Config {
     pub refresh_margin: i64,
     /// Seconds of tolerance on `exp`/`nbf`.
     pub leeway: i64,
-    /// Origins (normalised) that may receive the bearer, the base URL's first.
-    pub allowed_origins: Vec<String>,
+    /// Origins (normalised) that may receive the bearer, the base URL's first, each
+    /// followed by `ORIGIN_END` (see `bearer_allowed`). One text, not a `Vec<String>`:
+    /// that linked its own `push` and drop for this one list.
+    pub allowed_origins: String,
     pub endpoints: Endpoints,
     /// Backoff of failed refreshes.
     pub backoff: Backoff,
@@ -341,6 +348,17 @@ fn seconds(value: Option<&Json>, default: f64, name: &str) -> Result<f64, AuthEr
     )
 }
 
+/// An endpoint's path (an `Endpoints` member), None when the protocol has no such
+/// call (empty).
+#[inline(always)]
+pub fn path(endpoint: &str) -> Option<&str> {
+    if endpoint.is_empty() {
+        None
+    } else {
+        Some(endpoint)
+    }
+}
+
 impl Config {
     /// The options as `JSON.stringify` wrote them, read and validated.
     pub fn from_json(text: &str) -> Result<Config, AuthError> {
@@ -422,9 +440,8 @@ impl Config {
                 "dpop works with protocol \"json\" or \"oauth2-password\"",
             ));
         }
-        // Pushed, not `vec![..]` (a boxed array made into a `Vec`): the push is linked anyway.
-        let mut allowed_origins = Vec::new();
-        allowed_origins.push(base_origin);
+        let mut allowed_origins = base_origin;
+        allowed_origins.push_str(ORIGIN_END);
         // One refusal for a value that is no list, an item that is no text and one that
         // is no absolute http(s) URL: what the list must be.
         let origins: &[Json] = match raw.value("allowedOrigins") {
@@ -440,9 +457,9 @@ impl Config {
                 return Err(wrong_origins());
             };
             require_https(&origin, "allowedOrigins")?;
-            // Duplicates kept: `bearer_allowed` answers the same, and the check linked
-            // a second `[String]` search.
-            allowed_origins.push(origin);
+            // Duplicates kept: `bearer_allowed` answers the same.
+            allowed_origins.push_str(&origin);
+            allowed_origins.push_str(ORIGIN_END);
         }
         let members: &[(String, Json)] = match raw.value("endpoints") {
             None => &[],
@@ -460,25 +477,20 @@ impl Config {
             // replaces, not one per key).
             let slot = match op.as_str() {
                 "login" => &mut endpoints.login,
+                "register" => &mut endpoints.register,
                 "refresh" => &mut endpoints.refresh,
-                optional => {
-                    let slot = match optional {
-                        "register" => &mut endpoints.register,
-                        "logout" => &mut endpoints.logout,
-                        "me" => &mut endpoints.me,
-                        "mfa" => &mut endpoints.mfa,
-                        "sessions" => &mut endpoints.sessions,
-                        "social" => &mut endpoints.social,
-                        "verifyEmail" => &mut endpoints.verify_email,
-                        "identities" => &mut endpoints.identities,
-                        "passkeys" => &mut endpoints.passkeys,
-                        _ => {
-                            return Err(AuthError::config(
-                                "endpoints keys are login, register, refresh, logout, me, mfa, sessions, social, verifyEmail, identities and passkeys",
-                            ))
-                        }
-                    };
-                    slot.insert(String::new())
+                "logout" => &mut endpoints.logout,
+                "me" => &mut endpoints.me,
+                "mfa" => &mut endpoints.mfa,
+                "sessions" => &mut endpoints.sessions,
+                "social" => &mut endpoints.social,
+                "verifyEmail" => &mut endpoints.verify_email,
+                "identities" => &mut endpoints.identities,
+                "passkeys" => &mut endpoints.passkeys,
+                _ => {
+                    return Err(AuthError::config(
+                        "endpoints keys are login, register, refresh, logout, me, mfa, sessions, social, verifyEmail, identities and passkeys",
+                    ))
                 }
             };
             // Written into the slot's own text (no clone allocated and the old one
@@ -530,22 +542,27 @@ impl Config {
         [self.storage_key.as_str(), ":session"].concat()
     }
 
-    /// Whether a request to `url` (absolute) may carry the bearer.
-    // `any`, which clippy would make `contains`: see the comment inside.
-    #[allow(clippy::manual_contains)]
+    /// Whether a request to `url` (absolute) may carry the bearer: its origin followed
+    /// by `ORIGIN_END` is in the list. That text is found only where it is a whole
+    /// listed origin: an origin is `http://` or `https://` and a host[:port] without
+    /// `/` or `#`, so the text's `://` can only be a listed origin's (the scheme before
+    /// it the same, `http` being no `ttps` and `https` no `#http`) and its `#` the end
+    /// of that one.
     pub fn bearer_allowed(&self, url: &str) -> bool {
         // A match, not `is_some_and(..)`: that monomorph would be this closure's alone.
-        // `any` with `==`, not `contains`: `[String]::contains` linked `slice_contains`
-        // for this one call.
         match origin_of(url) {
-            Some(origin) => self
-                .allowed_origins
-                .iter()
-                .any(|allowed| *allowed == origin),
+            Some(mut origin) => {
+                origin.push_str(ORIGIN_END);
+                find(&self.allowed_origins, &origin).is_some()
+            }
             None => false,
         }
     }
 }
+
+/// What follows each origin in `Config::allowed_origins`: no origin has it (`origin_of`
+/// ends the authority at the first `/`, `?` or `#`).
+const ORIGIN_END: &str = "#";
 
 fn require_https(origin: &str, name: &str) -> Result<(), AuthError> {
     if is_trustworthy_origin(origin) {
@@ -650,7 +667,7 @@ mod tests {
         assert_eq!(c.protocol, Protocol::BetterAuth);
         assert_eq!(c.storage, StorageKind::Local);
         assert_eq!(c.refresh_margin, 90);
-        assert_eq!(c.endpoints.me.as_deref(), Some("/me"));
+        assert_eq!(c.endpoints.me, "/me");
         assert_eq!((c.backoff.base_ms, c.backoff.cap_ms), (500.0, 4000.0));
         assert_eq!(c.lock_timeout_ms, 2000.0);
         assert_eq!(c.timeout_ms, 15_000.0, "the default");
@@ -1067,9 +1084,41 @@ mod tests {
         })
         .unwrap();
         assert_eq!(c.endpoints.login, "/auth/token");
-        assert_eq!(c.endpoints.me.as_deref(), Some("/auth/me"));
-        assert_eq!(c.endpoints.register, None);
-        assert_eq!(c.endpoints.logout, None);
+        assert_eq!(c.endpoints.me, "/auth/me");
+        assert_eq!(path(&c.endpoints.register), None);
+        assert_eq!(path(&c.endpoints.logout), None);
+    }
+
+    #[test]
+    fn the_origin_list_answers_as_a_list_of_origins() {
+        // Every URL of a pool against every list of two of its origins (after the base's):
+        // allowed exactly when its origin is one of the list's.
+        let mut pool = Vec::new();
+        for scheme in ["http://", "https://", "HTTPS://"] {
+            for host in ["a", "a.b", "b.a", "ab", "localhost", "127.0.0.1", "[::1]"] {
+                for port in ["", ":80", ":443", ":8443", ":1", ":080"] {
+                    pool.push([scheme, host, port, "/p"].concat());
+                }
+            }
+        }
+        let origins: Vec<String> = pool.iter().filter_map(|u| origin_of(u)).collect();
+        for first in (0..origins.len()).step_by(5) {
+            for second in (0..origins.len()).step_by(7) {
+                let list = [origins[first].as_str(), origins[second].as_str()];
+                let options = format!(
+                    r#"{{"baseUrl":"http://localhost:3000","allowedOrigins":["{}","{}"]}}"#,
+                    list[0], list[1]
+                );
+                let Ok(c) = from_json(&options) else {
+                    continue; // an http origin that is not loopback
+                };
+                for url in &pool {
+                    let origin = origin_of(url).unwrap();
+                    let expected = origin == "http://localhost:3000" || list.contains(&&*origin);
+                    assert_eq!(c.bearer_allowed(url), expected, "{url} {list:?}");
+                }
+            }
+        }
     }
 
     #[test]
@@ -1096,9 +1145,26 @@ mod tests {
             r#"{"baseUrl":"http://localhost","allowedOrigins":["http://localhost/","https://a.example","https://a.example/x"]}"#,
         )
         .unwrap();
-        assert_eq!(twice.allowed_origins.len(), 4);
+        assert_eq!(
+            twice.allowed_origins,
+            "http://localhost#http://localhost#https://a.example#https://a.example#"
+        );
         assert!(twice.bearer_allowed("https://a.example/y"));
         assert!(twice.bearer_allowed("http://localhost/y"));
         assert!(!twice.bearer_allowed("https://b.example/"));
+        // Found only as a whole listed origin: not another scheme's, nor a host's end
+        // or start, nor a listed origin with a port.
+        for (url, allowed) in [
+            ("https://localhost/", false),
+            ("http://a.example/", false),
+            ("https://example/", false),
+            ("https://a.exampl/", false),
+            ("https://a.example:8443/", false),
+            ("https://b.a.example/", false),
+            ("https://a.example:443/", true),
+            ("HTTPS://A.EXAMPLE/", true),
+        ] {
+            assert_eq!(twice.bearer_allowed(url), allowed, "{url}");
+        }
     }
 }

@@ -9,7 +9,7 @@ use crate::prelude::*;
 use super::account::{self, AccountOp};
 use super::better_auth;
 use super::clock::{Clock, Millis};
-use super::config::{Config, Protocol};
+use super::config::{path, Config, Protocol};
 use super::dpop::Dpop;
 use super::error::{AuthError, ErrorCode};
 use super::json::{self, write_num, Json};
@@ -428,7 +428,7 @@ impl Engine {
             }
         };
         // Better Auth's two-factor plugin has its own routes (core::better_auth).
-        let request = match (self.cfg.protocol, &self.cfg.endpoints.mfa) {
+        let request = match (self.cfg.protocol, path(&self.cfg.endpoints.mfa)) {
             (Protocol::BetterAuth, Some(path)) => Some(better_auth::two_factor_request(
                 &self.cfg, path, recovery, code,
             )),

@@ -8,13 +8,14 @@
 use crate::prelude::*;
 
 use super::account::invalid_field;
-use super::config::Config;
+use super::config::{path, Config};
 use super::error::{AuthError, ErrorCode};
 use super::json::{self, Json};
 use super::object::Object;
 use super::protocol::{
     error_from_response, invalid_response, Credential, HttpRequest, HttpResponse, Op, JSON_TYPE,
 };
+use super::social::non_empty;
 use super::url::join;
 
 /// Which passkey call.
@@ -78,7 +79,7 @@ impl PasskeyOp<'_> {
 /// The request for `op`; `config` when the protocol has no passkey endpoints.
 pub fn request(cfg: &Config, op: PasskeyOp) -> Result<HttpRequest, AuthError> {
     // A pattern on the reference, not `as_deref()` (a call answering through memory).
-    let Some(base) = &cfg.endpoints.passkeys else {
+    let Some(base) = path(&cfg.endpoints.passkeys) else {
         return Err(AuthError::config(
             "Passkeys need the json protocol's passkey endpoints",
         ));
@@ -161,10 +162,13 @@ fn finish_body(f: Finish) -> Result<String, AuthError> {
             // Matches, not `Option<&str>` compared with `==` (a function of its own in
             // the wasm, linked for these and social.rs's two alone).
             matches!(c.str_of("type"), Some("public-key"))
-                && matches!(
-                    (c.str_of("id"), c.str_of("rawId")),
-                    (Some(id), Some(raw_id)) if !id.is_empty() && id == raw_id
-                )
+                // A match each, not a tuple of two `Option`s written and read back.
+                && match c.str_of("id") {
+                    Some(id) if !id.is_empty() => {
+                        matches!(c.str_of("rawId"), Some(raw_id) if *raw_id == *id)
+                    }
+                    _ => false,
+                }
                 && matches!(c.get("response"), Some(Json::Obj(_)))
         }
         None => false,
@@ -175,11 +179,13 @@ fn finish_body(f: Finish) -> Result<String, AuthError> {
             "The authenticator's answer is not a public-key credential",
         ));
     }
-    // The credential as the shell wrote it (just parsed: well-formed JSON).
+    // The credential as the shell wrote it (just parsed: well-formed JSON). Not trimmed:
+    // `json::parse` took it, so what surrounds it is JSON whitespace, which the body may
+    // hold there (and `JSON.stringify` writes none).
     Ok(Object::new()
         .str("ceremony", f.ceremony)
         .str("name", f.name.unwrap_or(""))
-        .raw("credential", trim(f.credential))
+        .raw("credential", f.credential)
         .end())
 }
 
@@ -222,8 +228,10 @@ pub fn parse_answer(kind: Answer, resp: &HttpResponse) -> Result<String, AuthErr
         return Ok(String::new());
     }
     let mut out = String::new();
-    let read = match json::parse(resp.body) {
-        Some(body) => read_answer(kind, &body, resp.body, &mut out),
+    // Borrowed where it was answered (bound by value, the `Json` was moved first).
+    let parsed = json::parse(resp.body);
+    let read = match &parsed {
+        Some(body) => read_answer(kind, body, resp.body, &mut out),
         None => None,
     };
     match read {
@@ -266,9 +274,10 @@ fn read_answer(kind: Answer, body: &Json, text: &str, out: &mut String) -> Optio
 /// creation needs (rp, user, a challenge) or a request (a challenge). They go to the
 /// shell as the backend wrote them, `{"ceremony","options"}`.
 fn options(request: bool, body: &Json) -> Option<()> {
-    body.str_of("ceremony").filter(|c| !c.is_empty())?;
+    // social's reader of non-empty texts: no `filter` closure of its own here.
+    non_empty(body, "ceremony")?;
     let options = body.get("options")?;
-    options.str_of("challenge").filter(|c| !c.is_empty())?;
+    non_empty(options, "challenge")?;
     if !request {
         options.get("rp")?.str_of("name")?;
         options.get("user")?.str_of("id")?;
@@ -280,30 +289,38 @@ fn options(request: bool, body: &Json) -> Option<()> {
 /// A passkey as the JS API shows it, written to `out`.
 fn passkey(out: &mut String, item: &Json) -> Option<()> {
     let (eligible, backed_up) = (flag(item, "backup_eligible")?, flag(item, "backed_up")?);
-    let last_used = item.str_of("last_used_at");
     let mut object = Object::new();
     object
         .str("id", item.str_of("id")?)
         .str("name", item.str_of("name")?)
         .str("createdAt", item.str_of("created_at").unwrap_or(""));
-    match last_used {
+    match item.str_of("last_used_at") {
         Some(at) => object.str("lastUsedAt", at),
         None => object.raw("lastUsedAt", "null"),
     };
     out.push_str(
         &object
-            .raw("backupEligible", eligible)
-            .raw("backedUp", backed_up)
+            .raw("backupEligible", json_bool(eligible))
+            .raw("backedUp", json_bool(backed_up))
             .end(),
     );
     Some(())
 }
 
-/// A boolean member of `item` as JSON text; None when it is no boolean.
-fn flag(item: &Json, key: &str) -> Option<&'static str> {
+/// A boolean member of `item`; None when it is no boolean. An `Option<bool>`, one
+/// value in a register, not the `Option<&str>` of its text answered through memory.
+fn flag(item: &Json, key: &str) -> Option<bool> {
     match item.get(key) {
-        Some(Json::Bool(b)) => Some(if *b { "true" } else { "false" }),
+        Some(Json::Bool(b)) => Some(*b),
         _ => None,
+    }
+}
+
+fn json_bool(b: bool) -> &'static str {
+    if b {
+        "true"
+    } else {
+        "false"
     }
 }
 
@@ -400,15 +417,20 @@ mod tests {
             .unwrap()
             .body
             .unwrap();
-        assert_eq!(
-            body,
-            [
-                r#"{"ceremony":"c.e.r","name":"Laptop","credential":"#,
-                CREDENTIAL,
-                "}"
-            ]
-            .concat()
-        );
+        let expected = [
+            r#"{"ceremony":"c.e.r","name":"Laptop","credential":"#,
+            CREDENTIAL,
+            "}",
+        ]
+        .concat();
+        assert_eq!(body, expected);
+        // A credential with JSON whitespace around it makes a body of the same value.
+        let padded = [" \n", CREDENTIAL, "\t\r "].concat();
+        let body = request(&c, PasskeyOp::SignIn(finish(&padded)))
+            .unwrap()
+            .body
+            .unwrap();
+        assert_eq!(json::parse(&body), json::parse(&expected));
         let options = request(
             &c,
             PasskeyOp::SignUpOptions {

@@ -5,7 +5,7 @@
 use crate::prelude::*;
 
 use super::clock::{parse_retry_after, Millis};
-use super::config::{Config, Protocol};
+use super::config::{path, Config, Protocol};
 use super::error::{push_field, AuthError, ErrorCode};
 use super::fields::lookup;
 use super::json::{self, write_str, Json};
@@ -145,10 +145,8 @@ pub fn register_request(
     password: &str,
     name: Option<&str>,
 ) -> Result<HttpRequest, AuthError> {
-    let path =
-        cfg.endpoints.register.as_deref().ok_or_else(|| {
-            AuthError::config("register needs endpoints.register with this protocol")
-        })?;
+    let path = path(&cfg.endpoints.register)
+        .ok_or_else(|| AuthError::config("register needs endpoints.register with this protocol"))?;
     // Written member by member (no `Vec` of pairs grown for the optional name).
     let mut body = Object::new();
     body.str("email", email).str("password", password);
@@ -195,7 +193,7 @@ fn token_body(cfg: &Config, refresh_token: Option<&str>) -> String {
 
 /// None: the backend has no logout call; signing out is local only.
 pub fn logout_request(cfg: &Config, refresh_token: Option<&str>) -> Option<HttpRequest> {
-    let path = cfg.endpoints.logout.as_deref()?;
+    let path = path(&cfg.endpoints.logout)?;
     // Better Auth's sign-out takes the session token as the bearer and no body; the
     // others the access token, and the refresh token unless a cookie carries it.
     let better_auth = cfg.protocol == Protocol::BetterAuth;
@@ -207,7 +205,7 @@ pub fn logout_request(cfg: &Config, refresh_token: Option<&str>) -> Option<HttpR
 
 /// None: no `me` endpoint; the user comes from the token's claims.
 pub fn me_request(cfg: &Config) -> Option<HttpRequest> {
-    let path = cfg.endpoints.me.as_deref()?;
+    let path = path(&cfg.endpoints.me)?;
     Some(get(cfg, path, session_bearer(cfg)))
 }
 
@@ -353,7 +351,7 @@ pub enum SessionsOp<'a> {
 /// A sessions request (with the access token, through the shell's bearer rules);
 /// None when the protocol has no sessions endpoint.
 pub fn sessions_request(cfg: &Config, what: SessionsOp) -> Option<HttpRequest> {
-    let base = cfg.endpoints.sessions.as_deref()?;
+    let base = path(&cfg.endpoints.sessions)?;
     // `get`'s request (no second construction), then the id's segment pushed onto its
     // joined URL (no path copied and joined again, as passkeys' URLs) and the method.
     let mut request = get(cfg, base, Credential::Access);
@@ -426,7 +424,7 @@ pub fn mfa_request(
     recovery: bool,
     code: &str,
 ) -> Option<HttpRequest> {
-    let path = cfg.endpoints.mfa.as_deref()?;
+    let path = path(&cfg.endpoints.mfa)?;
     let key = if recovery { "recovery_code" } else { "code" };
     let body = Object::new()
         .str("challenge", challenge)
@@ -1143,7 +1141,7 @@ pub(crate) mod tests {
         );
         let c = Config {
             endpoints: Endpoints {
-                logout: Some("/api/token/blacklist/".into()),
+                logout: "/api/token/blacklist/".into(),
                 ..c.endpoints.clone()
             },
             ..c

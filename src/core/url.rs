@@ -146,22 +146,22 @@ fn host_end(b: &[u8]) -> usize {
     }
 }
 
-/// Whether an origin as `origin_of` writes it is potentially trustworthy (W3C Secure
-/// Contexts): https, or plain http on localhost, 127.0.0.0/8 or [::1].
+/// Whether an origin as `origin_of` writes it (`http://` or `https://` and the
+/// authority, lower case; nothing else is asked) is potentially trustworthy (W3C
+/// Secure Contexts): https, or plain http on localhost, 127.0.0.0/8 or [::1].
 pub fn is_trustworthy_origin(origin: &str) -> bool {
-    if origin.starts_with("https://") {
+    // The scheme told by its fifth byte, the one place `http://` and `https://`
+    // differ: no `starts_with` call for either.
+    const HTTP: usize = "http://".len();
+    let b = origin.as_bytes();
+    if matches!(b.get(4), Some(b's')) {
         return true;
-    }
-    // Its scheme and host as written (lower case), no search for `://`.
-    const HTTP: &str = "http://";
-    if !origin.starts_with(HTTP) {
-        return false;
     }
     // The host's end found in the bytes after the scheme, the host then taken by one
     // `str::get` (a `Range`: one form, see `origin_authority_len`).
-    let after_scheme = origin.as_bytes().get(HTTP.len()..).unwrap_or_default();
+    let after_scheme = b.get(HTTP..).unwrap_or_default();
     let host = origin
-        .get(HTTP.len()..HTTP.len() + host_end(after_scheme))
+        .get(HTTP..HTTP + host_end(after_scheme))
         .unwrap_or_default();
     // A match, not `host == "localhost"`: no `<&str as PartialEq<&str>>` call per text.
     match host {
@@ -316,10 +316,21 @@ mod tests {
             "http://127.0.0.1.evil.com",
             "http://localhost.evil.com",
             "http://10.0.0.1",
-            "ftp://localhost",
-            "localhost",
+            "http://[::2]:3000",
         ] {
             assert!(!is_trustworthy_origin(o), "{o}");
+        }
+        // What `config` asks: `origin_of`'s answers, the scheme in any case.
+        for (url, trustworthy) in [
+            ("HTTPS://Example.com/x", true),
+            ("https://h:80", true),
+            ("HTTP://LOCALHOST:1/", true),
+            ("http://user@127.0.0.1/", true),
+            ("http://s.example", false),
+            ("http://[::1]:443", true),
+        ] {
+            let origin = origin_of(url).unwrap();
+            assert_eq!(is_trustworthy_origin(&origin), trustworthy, "{url}");
         }
     }
 
