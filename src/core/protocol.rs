@@ -305,9 +305,17 @@ pub fn parse_tokens(
     Ok(TokenSet {
         access_token: access_token.to_owned(),
         refresh_token: text_at(body, &fields.refresh_token).map(str::to_owned),
-        expires_in: lookup(body, &fields.expires_in)
-            .and_then(Json::as_f64)
-            .filter(|n| n.is_finite() && *n >= 0.0),
+        expires_in: match lookup(body, &fields.expires_in) {
+            // Finite and not below zero by one comparison of the bits: after `+ 0.0`
+            // (-0 becomes +0), those are exactly the numbers below +infinity's
+            // 0x7FF0... (a sign bit or NaN's exponent is above it). `is_finite() && n >= 0.0`
+            // was lowered to a float classification by bit masks three times as large.
+            Some(Json::Num(n)) => match n.value() + 0.0 {
+                n if n.to_bits() < f64::INFINITY.to_bits() => Some(n),
+                _ => None,
+            },
+            _ => None,
+        },
         user: user.map(Json::to_text),
     })
 }
@@ -1289,6 +1297,24 @@ pub(crate) mod tests {
             r#"{"id":1,"username":"ada"}"#,
             None
         ));
+    }
+
+    #[test]
+    fn expires_in_is_kept_only_when_finite_and_not_negative() {
+        for (body, kept) in [
+            (r#"{"access_token":"a","expires_in":300}"#, Some(300.0)),
+            (r#"{"access_token":"a","expires_in":0.5}"#, Some(0.5)),
+            (r#"{"access_token":"a","expires_in":0}"#, Some(0.0)),
+            (r#"{"access_token":"a","expires_in":-0}"#, Some(0.0)),
+            (r#"{"access_token":"a","expires_in":-1}"#, None),
+            (r#"{"access_token":"a","expires_in":-1e-300}"#, None),
+            (r#"{"access_token":"a","expires_in":"300"}"#, None),
+            (r#"{"access_token":"a","expires_in":null}"#, None),
+            (r#"{"access_token":"a"}"#, None),
+        ] {
+            let t = tokens(&cfg("json"), Op::Login, &resp(200, body)).unwrap();
+            assert_eq!(t.expires_in, kept, "{body}");
+        }
     }
 
     #[test]
