@@ -277,9 +277,11 @@ pub fn parse_tokens(
         ));
     };
     // No user path: none (an empty path would read a member named "").
-    let user = match fields.user.as_str() {
-        "" => None,
-        path => lookup(body, path),
+    // `is_empty`, not a match on `""`: that was a call to `str`'s comparison.
+    let user = if fields.user.is_empty() {
+        None
+    } else {
+        lookup(body, &fields.user)
     };
     let user = match user {
         None | Some(Json::Null) => None,
