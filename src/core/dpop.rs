@@ -106,15 +106,14 @@ impl Dpop {
     /// whether the request must go again with it. `use_dpop_nonce` comes as a 400
     /// with `{"error":"use_dpop_nonce"}` from a token endpoint (RFC 9449 8) or as a
     /// 401 whose `WWW-Authenticate` says so from a resource (RFC 9449 9); without a
-    /// new nonce there is nothing a retry could change.
-    #[allow(clippy::too_many_arguments)]
+    /// new nonce there is nothing a retry could change. `said`: a 401's
+    /// `WWW-Authenticate`, else the body (one text: the status says which).
     pub fn answer(
         &mut self,
         url: &str,
         status: u16,
         nonce: Option<&str>,
-        www_authenticate: &str,
-        body: &str,
+        said: &str,
         date: Option<&str>,
         now_ms: Millis,
     ) -> Verdict {
@@ -131,13 +130,14 @@ impl Dpop {
             self.remember(origin, nonce);
         }
         // The body read once: a 400's `error`, a token answer's `token_type`. One
-        // expression, no early return (nothing to drop at each).
-        let parsed = json::parse(body);
+        // expression, no early return (nothing to drop at each). A 401's header is
+        // parsed too (no test of the status first): nothing reads what that gives.
+        let parsed = json::parse(said);
         // What the refusal says: a 401's `WWW-Authenticate` or a 400's `error`, each
         // searched for the two codes (the `error` member holds exactly one when it
         // names it: one search for both, not a second comparison of the member).
         let said = match status {
-            401 => www_authenticate,
+            401 => said,
             _ => match &parsed {
                 Some(b) => b.str_of("error").unwrap_or(""),
                 None => "",
@@ -255,7 +255,6 @@ mod tests {
                 200,
                 Some("n1"),
                 "",
-                "",
                 None,
                 0.0
             ),
@@ -273,7 +272,7 @@ mod tests {
             claims(&d, "https://b.example/notes", None).get("nonce"),
             None
         );
-        d.answer("https://a.example/", 200, Some("n2"), "", "", None, 0.0);
+        d.answer("https://a.example/", 200, Some("n2"), "", None, 0.0);
         assert_eq!(
             claims(&d, "https://a.example/notes", None).str_of("nonce"),
             Some("n2")
@@ -290,19 +289,11 @@ mod tests {
         let mut d = Dpop::new();
         let body = r#"{"error":"use_dpop_nonce"}"#;
         assert_eq!(
-            d.answer(
-                "https://a.example/token",
-                400,
-                Some("n"),
-                "",
-                body,
-                None,
-                0.0
-            ),
+            d.answer("https://a.example/token", 400, Some("n"), body, None, 0.0),
             Verdict::Retry
         );
         assert_eq!(
-            d.answer("https://a.example/token", 400, None, "", body, None, 0.0),
+            d.answer("https://a.example/token", 400, None, body, None, 0.0),
             Verdict::Done
         );
         // The member is searched as the 401's header is: the code with text around it
@@ -313,7 +304,6 @@ mod tests {
                 "https://a.example/token",
                 400,
                 Some("n2"),
-                "",
                 padded,
                 None,
                 0.0
@@ -327,7 +317,6 @@ mod tests {
                 401,
                 Some("m"),
                 challenge,
-                "",
                 None,
                 0.0
             ),
@@ -340,7 +329,6 @@ mod tests {
                 401,
                 Some("m"),
                 r#"DPoP error="invalid_dpop_proof""#,
-                "",
                 None,
                 0.0
             ),
@@ -351,7 +339,6 @@ mod tests {
                 "https://a.example/token",
                 400,
                 Some("n"),
-                "",
                 r#"{"error":"invalid_grant"}"#,
                 None,
                 0.0
@@ -363,7 +350,6 @@ mod tests {
                 "https://a.example/token",
                 400,
                 Some("n"),
-                "",
                 "not json",
                 None,
                 0.0
@@ -381,14 +367,14 @@ mod tests {
         let refused = r#"DPoP error="invalid_dpop_proof""#;
         let date = Some("Sun, 06 Nov 1994 08:49:37 GMT");
         assert_eq!(
-            d.answer("https://a.example/x", 401, None, refused, "", date, local),
+            d.answer("https://a.example/x", 401, None, refused, date, local),
             Verdict::Retry
         );
         let c = json::parse(&d.claims("GET", "https://a.example/x", "j", local, None)).unwrap();
         assert!((c.num_of("iat").unwrap() - server_ms / 1000.0).abs() <= 1.0);
         // The clock already right: the refusal is the caller's answer (no loop).
         assert_eq!(
-            d.answer("https://a.example/x", 401, None, refused, "", date, local),
+            d.answer("https://a.example/x", 401, None, refused, date, local),
             Verdict::Done
         );
     }
@@ -398,19 +384,11 @@ mod tests {
         let mut d = Dpop::new();
         let body = r#"{"error":"use_dpop_nonce"}"#;
         assert_eq!(
-            d.answer(
-                "https://a.example/t",
-                400,
-                Some("a\"b"),
-                "",
-                body,
-                None,
-                0.0
-            ),
+            d.answer("https://a.example/t", 400, Some("a\"b"), body, None, 0.0),
             Verdict::Done
         );
         assert_eq!(
-            d.answer("https://a.example/t", 400, Some(""), "", body, None, 0.0),
+            d.answer("https://a.example/t", 400, Some(""), body, None, 0.0),
             Verdict::Done
         );
         assert_eq!(
@@ -427,7 +405,6 @@ mod tests {
                 &["https://h", &i.to_string(), ".example/"].concat(),
                 200,
                 Some("n"),
-                "",
                 "",
                 None,
                 0.0,
@@ -462,7 +439,6 @@ mod tests {
                 url,
                 200,
                 None,
-                "",
                 r#"{"access_token":"t","token_type":"DPoP"}"#,
                 None,
                 0.0
@@ -474,7 +450,6 @@ mod tests {
                 url,
                 201,
                 None,
-                "",
                 r#"{"access_token":"t","token_type":"bearer"}"#,
                 None,
                 0.0
@@ -482,12 +457,12 @@ mod tests {
             Verdict::Unbound
         );
         assert_eq!(
-            d.answer(url, 200, None, "", r#"{"access_token":"t"}"#, None, 0.0),
+            d.answer(url, 200, None, r#"{"access_token":"t"}"#, None, 0.0),
             Verdict::Unbound
         );
         // Not a token answer (a two-factor challenge, a user): nothing to say.
         assert_eq!(
-            d.answer(url, 200, None, "", r#"{"challenge":"c"}"#, None, 0.0),
+            d.answer(url, 200, None, r#"{"challenge":"c"}"#, None, 0.0),
             Verdict::Done
         );
     }

@@ -479,9 +479,7 @@ pub fn call_handle(
         // `c`: Date, `d`: WWW-Authenticate for a 401, else the body (core::dpop reads
         // only the one that status makes relevant).
         op::DPOP_ANSWER => {
-            let status = y as u16;
-            let (www, body) = if status == 401 { (d, "") } else { ("", d) };
-            match e.dpop.answer(a, status, opt(b), www, body, opt(c), x) {
+            match e.dpop.answer(a, y as u16, opt(b), d, opt(c), x) {
                 Verdict::Done => "",
                 Verdict::Retry => "r",
                 Verdict::Unbound => "u",
