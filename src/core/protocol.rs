@@ -498,7 +498,9 @@ pub(super) fn invalid_response(message: &str, status: u16) -> AuthError {
 }
 
 /// The parsed `body` of `resp` when it is an object. One refusal for an empty body,
-/// HTML or another JSON value: none is what the protocol promises.
+/// HTML or another JSON value: none is what the protocol promises. Inlined into its
+/// three callers: out of line, its `Result` came back through memory to be read.
+#[inline(always)]
 fn parse_body<'a>(resp: &HttpResponse, body: Option<&'a Json>) -> Result<&'a Json, AuthError> {
     match body {
         Some(v @ Json::Obj(_)) => Ok(v),
