@@ -107,23 +107,25 @@ impl Dpop {
     /// with `{"error":"use_dpop_nonce"}` from a token endpoint (RFC 9449 8) or as a
     /// 401 whose `WWW-Authenticate` says so from a resource (RFC 9449 9); without a
     /// new nonce there is nothing a retry could change. `said`: a 401's
-    /// `WWW-Authenticate`, else the body (one text: the status says which).
+    /// `WWW-Authenticate`, else the body (one text: the status says which). `nonce`
+    /// and `date`: the headers, "" for none, as the boundary has them (no `Option`
+    /// made of each: "" is no valid nonce and no HTTP-date).
     pub fn answer(
         &mut self,
         url: &str,
         status: u16,
-        nonce: Option<&str>,
+        nonce: &str,
         said: &str,
-        date: Option<&str>,
+        date: &str,
         now_ms: Millis,
     ) -> Verdict {
         let Some(origin) = origin_of(url) else {
             return Verdict::Done;
         };
-        let clock_moved = date.is_some_and(|d| self.clock.observe_date(d, now_ms));
+        let clock_moved = self.clock.observe_date(date, now_ms);
         // Trimmed once, checked by a match (not `filter(..)`: a closure).
-        let nonce = match nonce.map(trim) {
-            Some(n) if valid_nonce(n) => Some(n),
+        let nonce = match trim(nonce) {
+            n if valid_nonce(n) => Some(n),
             _ => None,
         };
         if let Some(nonce) = nonce {
@@ -250,14 +252,7 @@ mod tests {
     fn nonces_are_remembered_per_origin_and_go_only_there() {
         let mut d = Dpop::new();
         assert_eq!(
-            d.answer(
-                "https://a.example/auth/login",
-                200,
-                Some("n1"),
-                "",
-                None,
-                0.0
-            ),
+            d.answer("https://a.example/auth/login", 200, "n1", "", "", 0.0),
             Verdict::Done
         );
         assert_eq!(
@@ -272,7 +267,7 @@ mod tests {
             claims(&d, "https://b.example/notes", None).get("nonce"),
             None
         );
-        d.answer("https://a.example/", 200, Some("n2"), "", None, 0.0);
+        d.answer("https://a.example/", 200, "n2", "", "", 0.0);
         assert_eq!(
             claims(&d, "https://a.example/notes", None).str_of("nonce"),
             Some("n2")
@@ -289,37 +284,23 @@ mod tests {
         let mut d = Dpop::new();
         let body = r#"{"error":"use_dpop_nonce"}"#;
         assert_eq!(
-            d.answer("https://a.example/token", 400, Some("n"), body, None, 0.0),
+            d.answer("https://a.example/token", 400, "n", body, "", 0.0),
             Verdict::Retry
         );
         assert_eq!(
-            d.answer("https://a.example/token", 400, None, body, None, 0.0),
+            d.answer("https://a.example/token", 400, "", body, "", 0.0),
             Verdict::Done
         );
         // The member is searched as the 401's header is: the code with text around it
         // is still the code.
         let padded = r#"{"error":" use_dpop_nonce"}"#;
         assert_eq!(
-            d.answer(
-                "https://a.example/token",
-                400,
-                Some("n2"),
-                padded,
-                None,
-                0.0
-            ),
+            d.answer("https://a.example/token", 400, "n2", padded, "", 0.0),
             Verdict::Retry
         );
         let challenge = r#"DPoP error="use_dpop_nonce", algs="ES256""#;
         assert_eq!(
-            d.answer(
-                "https://a.example/notes",
-                401,
-                Some("m"),
-                challenge,
-                None,
-                0.0
-            ),
+            d.answer("https://a.example/notes", 401, "m", challenge, "", 0.0),
             Verdict::Retry
         );
         // Another error, or a 400 that is a wrong password: the caller's answer.
@@ -327,9 +308,9 @@ mod tests {
             d.answer(
                 "https://a.example/notes",
                 401,
-                Some("m"),
+                "m",
                 r#"DPoP error="invalid_dpop_proof""#,
-                None,
+                "",
                 0.0
             ),
             Verdict::Done
@@ -338,22 +319,15 @@ mod tests {
             d.answer(
                 "https://a.example/token",
                 400,
-                Some("n"),
+                "n",
                 r#"{"error":"invalid_grant"}"#,
-                None,
+                "",
                 0.0
             ),
             Verdict::Done
         );
         assert_eq!(
-            d.answer(
-                "https://a.example/token",
-                400,
-                Some("n"),
-                "not json",
-                None,
-                0.0
-            ),
+            d.answer("https://a.example/token", 400, "n", "not json", "", 0.0),
             Verdict::Done
         );
     }
@@ -365,16 +339,16 @@ mod tests {
         let server_ms = 784_111_777_000.0;
         let local = server_ms - 600_000.0;
         let refused = r#"DPoP error="invalid_dpop_proof""#;
-        let date = Some("Sun, 06 Nov 1994 08:49:37 GMT");
+        let date = "Sun, 06 Nov 1994 08:49:37 GMT";
         assert_eq!(
-            d.answer("https://a.example/x", 401, None, refused, date, local),
+            d.answer("https://a.example/x", 401, "", refused, date, local),
             Verdict::Retry
         );
         let c = json::parse(&d.claims("GET", "https://a.example/x", "j", local, None)).unwrap();
         assert!((c.num_of("iat").unwrap() - server_ms / 1000.0).abs() <= 1.0);
         // The clock already right: the refusal is the caller's answer (no loop).
         assert_eq!(
-            d.answer("https://a.example/x", 401, None, refused, date, local),
+            d.answer("https://a.example/x", 401, "", refused, date, local),
             Verdict::Done
         );
     }
@@ -384,11 +358,11 @@ mod tests {
         let mut d = Dpop::new();
         let body = r#"{"error":"use_dpop_nonce"}"#;
         assert_eq!(
-            d.answer("https://a.example/t", 400, Some("a\"b"), body, None, 0.0),
+            d.answer("https://a.example/t", 400, "a\"b", body, "", 0.0),
             Verdict::Done
         );
         assert_eq!(
-            d.answer("https://a.example/t", 400, Some(""), body, None, 0.0),
+            d.answer("https://a.example/t", 400, "", body, "", 0.0),
             Verdict::Done
         );
         assert_eq!(
@@ -404,9 +378,9 @@ mod tests {
             d.answer(
                 &["https://h", &i.to_string(), ".example/"].concat(),
                 200,
-                Some("n"),
+                "n",
                 "",
-                None,
+                "",
                 0.0,
             );
         }
@@ -438,9 +412,9 @@ mod tests {
             d.answer(
                 url,
                 200,
-                None,
+                "",
                 r#"{"access_token":"t","token_type":"DPoP"}"#,
-                None,
+                "",
                 0.0
             ),
             Verdict::Done
@@ -449,20 +423,20 @@ mod tests {
             d.answer(
                 url,
                 201,
-                None,
+                "",
                 r#"{"access_token":"t","token_type":"bearer"}"#,
-                None,
+                "",
                 0.0
             ),
             Verdict::Unbound
         );
         assert_eq!(
-            d.answer(url, 200, None, r#"{"access_token":"t"}"#, None, 0.0),
+            d.answer(url, 200, "", r#"{"access_token":"t"}"#, "", 0.0),
             Verdict::Unbound
         );
         // Not a token answer (a two-factor challenge, a user): nothing to say.
         assert_eq!(
-            d.answer(url, 200, None, r#"{"challenge":"c"}"#, None, 0.0),
+            d.answer(url, 200, "", r#"{"challenge":"c"}"#, "", 0.0),
             Verdict::Done
         );
     }

@@ -478,14 +478,12 @@ pub fn call_handle(
         // (send again), "u" (tokens not bound). `a`: url, `y`: status, `b`: DPoP-Nonce,
         // `c`: Date, `d`: WWW-Authenticate for a 401, else the body (core::dpop reads
         // only the one that status makes relevant).
-        op::DPOP_ANSWER => {
-            match e.dpop.answer(a, y as u16, opt(b), d, opt(c), x) {
-                Verdict::Done => "",
-                Verdict::Retry => "r",
-                Verdict::Unbound => "u",
-            }
-            .to_owned()
+        op::DPOP_ANSWER => match e.dpop.answer(a, y as u16, b, d, c, x) {
+            Verdict::Done => "",
+            Verdict::Retry => "r",
+            Verdict::Unbound => "u",
         }
+        .to_owned(),
         _ => failure(AuthError::config("Unknown engine operation")),
     }
 }
