@@ -76,15 +76,8 @@ impl Dpop {
     /// (base64url SHA-256 of the access token, the shell's hash) for a resource
     /// request. "" when `url` is no absolute http(s) URL (no proof can name it): a text,
     /// not an `Option`, as the boundary answers it (an `Option<String>` went through
-    /// memory to be copied into the answer).
-    pub fn claims(
-        &self,
-        method: &str,
-        url: &str,
-        jti: &str,
-        now_ms: Millis,
-        ath: Option<&str>,
-    ) -> String {
+    /// memory to be copied into the answer). `ath` "" for none, as the boundary has it.
+    pub fn claims(&self, method: &str, url: &str, jti: &str, now_ms: Millis, ath: &str) -> String {
         // `htu` first: nothing owned yet at its early return.
         let Some(htu) = htu(url) else {
             return String::new();
@@ -92,14 +85,17 @@ impl Dpop {
         let Some(origin) = origin_of(url) else {
             return String::new();
         };
-        Object::new()
+        let mut proof = Object::new();
+        proof
             .str("jti", jti)
             .str("htm", method)
             .str("htu", htu)
             .int("iat", (self.clock.now(now_ms) / 1000.0) as i64)
-            .opt_str("nonce", self.nonce_for(&origin))
-            .opt_str("ath", ath)
-            .end()
+            .opt_str("nonce", self.nonce_for(&origin));
+        if !ath.is_empty() {
+            proof.str("ath", ath);
+        }
+        proof.end()
     }
 
     /// An answer from `url`: remember its `DPoP-Nonce` for the origin, and say
@@ -225,7 +221,7 @@ mod tests {
     use super::*;
 
     fn claims(d: &Dpop, url: &str, ath: Option<&str>) -> Json {
-        json::parse(&d.claims("GET", url, "id-1", 1_700_000_000_500.0, ath)).unwrap()
+        json::parse(&d.claims("GET", url, "id-1", 1_700_000_000_500.0, ath.unwrap_or(""))).unwrap()
     }
 
     #[test]
@@ -238,8 +234,8 @@ mod tests {
         assert_eq!(c.num_of("iat"), Some(1_700_000_000.0));
         assert_eq!(c.get("nonce"), None);
         assert_eq!(c.get("ath"), None);
-        assert_eq!(d.claims("GET", "/relative", "id", 0.0, None), "");
-        assert_eq!(d.claims("GET", "ftp://x.example/", "id", 0.0, None), "");
+        assert_eq!(d.claims("GET", "/relative", "id", 0.0, ""), "");
+        assert_eq!(d.claims("GET", "ftp://x.example/", "id", 0.0, ""), "");
     }
 
     #[test]
@@ -344,7 +340,7 @@ mod tests {
             d.answer("https://a.example/x", 401, "", refused, date, local),
             Verdict::Retry
         );
-        let c = json::parse(&d.claims("GET", "https://a.example/x", "j", local, None)).unwrap();
+        let c = json::parse(&d.claims("GET", "https://a.example/x", "j", local, "")).unwrap();
         assert!((c.num_of("iat").unwrap() - server_ms / 1000.0).abs() <= 1.0);
         // The clock already right: the refusal is the caller's answer (no loop).
         assert_eq!(

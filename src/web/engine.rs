@@ -473,7 +473,7 @@ pub fn call_handle(
         },
         // The claims of a proof (`a`: method, `b`: url, `c`: jti, `d`: ath or ""),
         // "" when `b` is no absolute http(s) URL.
-        op::DPOP_CLAIMS => e.dpop.claims(a, b, c, x, opt(d)),
+        op::DPOP_CLAIMS => e.dpop.claims(a, b, c, x, d),
         // An answer's verdict, one character js/dpop.js compares: "" (as it is), "r"
         // (send again), "u" (tokens not bound). `a`: url, `y`: status, `b`: DPoP-Nonce,
         // `c`: Date, `d`: WWW-Authenticate for a 401, else the body (core::dpop reads
