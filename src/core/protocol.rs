@@ -57,7 +57,8 @@ pub const FORM_TYPE: &str = "application/x-www-form-urlencoded";
 pub struct HttpResponse<'a> {
     pub status: u16,
     pub body: &'a str,
-    pub retry_after: Option<&'a str>,
+    /// `Retry-After`, "" for none (as the shell passes it: no `Option` made of it).
+    pub retry_after: &'a str,
     /// Local time the response arrived (for an HTTP-date Retry-After).
     pub now: Millis,
 }
@@ -227,18 +228,16 @@ fn session_bearer(cfg: &Config) -> Credential {
 pub fn parse_session_token(
     op: Op,
     resp: &HttpResponse,
-    set_auth_token: Option<&str>,
+    set_auth_token: &str,
     body: Option<&Json>,
 ) -> Result<String, AuthError> {
     if !(200..300).contains(&resp.status) {
         return Err(error_from(op, resp, body));
     }
-    // A match, not `map(trim).filter(..)` (see dpop's nonce).
-    if let Some(token) = set_auth_token {
-        let token = trim(token);
-        if !token.is_empty() {
-            return Ok(token.to_owned());
-        }
+    // The header as the shell passes it, "" for none.
+    let token = trim(set_auth_token);
+    if !token.is_empty() {
+        return Ok(token.to_owned());
     }
     // A match, not `filter`/`map`/`ok_or_else` closures.
     match text_at(parse_body(resp, body)?, "token") {
@@ -446,16 +445,15 @@ pub fn mfa_request(
 }
 
 /// Whether a 2xx register response signed the user in (else the client logs in).
-/// `body` is `json::parse` of the response's body.
-pub fn has_tokens(cfg: &Config, body: Option<&Json>, set_auth_token: Option<&str>) -> bool {
+/// `body` is `json::parse` of the response's body; `set_auth_token` "" for none.
+pub fn has_tokens(cfg: &Config, body: Option<&Json>, set_auth_token: &str) -> bool {
     let better_auth = cfg.protocol == Protocol::BetterAuth;
     let path = if better_auth {
         "token"
     } else {
         &cfg.fields.access_token
     };
-    set_auth_token.is_some_and(|t| !t.is_empty() && better_auth)
-        || body.is_some_and(|b| text_at(b, path).is_some())
+    (better_auth && !set_auth_token.is_empty()) || body.is_some_and(|b| text_at(b, path).is_some())
 }
 
 /// The text at `path` in `body` when it is a string and not empty: a token's test for
@@ -751,9 +749,8 @@ fn error_from(op: Op, resp: &HttpResponse, body: Option<&Json>) -> AuthError {
     };
     let mut err = AuthError::new(code, message).with_status(status);
     if code == RateLimited {
-        err.retry_after = resp
-            .retry_after
-            .and_then(|v| parse_retry_after(v, resp.now));
+        // "" for none is no number and no HTTP-date: None.
+        err.retry_after = parse_retry_after(resp.retry_after, resp.now);
     }
     if code == Validation {
         field_errors(&mut err.fields, body);
@@ -788,7 +785,12 @@ pub(crate) mod tests {
         resp: &HttpResponse,
         header: Option<&str>,
     ) -> Result<String, AuthError> {
-        parse_session_token(op, resp, header, json::parse(resp.body).as_ref())
+        parse_session_token(
+            op,
+            resp,
+            header.unwrap_or(""),
+            json::parse(resp.body).as_ref(),
+        )
     }
 
     fn challenge_of(resp: &HttpResponse) -> Option<(String, String)> {
@@ -796,14 +798,14 @@ pub(crate) mod tests {
     }
 
     fn registered_signed_in(cfg: &Config, body: &str, header: Option<&str>) -> bool {
-        has_tokens(cfg, json::parse(body).as_ref(), header)
+        has_tokens(cfg, json::parse(body).as_ref(), header.unwrap_or(""))
     }
 
     pub(crate) fn resp(status: u16, body: &str) -> HttpResponse<'_> {
         HttpResponse {
             status,
             body,
-            retry_after: None,
+            retry_after: "",
             now: 0.0,
         }
     }
@@ -1111,7 +1113,7 @@ pub(crate) mod tests {
             );
         }
         let mut r = resp(429, r#"{"message":"Too many requests"}"#);
-        r.retry_after = Some("12");
+        r.retry_after = "12";
         assert_eq!(error_from_response(Op::Login, &r).retry_after, Some(12));
     }
 
@@ -1558,12 +1560,12 @@ pub(crate) mod tests {
     #[test]
     fn rate_limits_carry_retry_after_in_both_forms() {
         let mut r = resp(429, "{}");
-        r.retry_after = Some("7");
+        r.retry_after = "7";
         assert_eq!(error_from_response(Op::Login, &r).retry_after, Some(7));
-        r.retry_after = Some("Thu, 01 Jan 1970 00:00:30 GMT");
+        r.retry_after = "Thu, 01 Jan 1970 00:00:30 GMT";
         r.now = 10_000.0;
         assert_eq!(error_from_response(Op::Login, &r).retry_after, Some(20));
-        r.retry_after = None;
+        r.retry_after = "";
         assert_eq!(error_from_response(Op::Login, &r).retry_after, None);
     }
 

@@ -409,8 +409,8 @@ pub fn call_handle(
                 status: y as u16,
                 body: a,
                 date: opt(b),
-                retry_after: opt(c),
-                auth_token: opt(d),
+                retry_after: c,
+                auth_token: d,
             };
             match e.reply(n, &reply, x) {
                 Ok(Answer::Done) => String::new(),
