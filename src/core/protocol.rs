@@ -696,8 +696,11 @@ fn error_from(op: Op, resp: &HttpResponse, body: Option<&Json>) -> AuthError {
         // The second step of a two-factor sign-in says which it was; the backend's own
         // RFC 9207 check says the answer is from another provider; a social sign-in's
         // code works once (a reload or a replayed link).
-        (_, Some(c @ (InvalidCode | ChallengeExpired | StateMismatch | CodeUsed)))
-            if client_error =>
+        // One test of the status, then of the code (the four are neighbours in
+        // `ErrorCode`: one range test), not the status tested again per code.
+        (_, Some(c))
+            if client_error
+                && matches!(c, InvalidCode | ChallengeExpired | StateMismatch | CodeUsed) =>
         {
             (c, None)
         }
