@@ -339,7 +339,7 @@ pub fn parse_mfa_challenge(status: u16, body: Option<&Json>) -> Option<(String, 
     let start = methods.len();
     if let Some(Json::Arr(items)) = body.get("methods") {
         for method in items {
-            if let Some(method) = method.as_str() {
+            if let Json::Str(method) = method {
                 if methods.len() > start {
                     methods.push(',');
                 }
@@ -534,7 +534,7 @@ fn field_errors(out: &mut String, body: Option<&Json>) {
     match body.and_then(|b| b.get("fields")) {
         Some(Json::Obj(members)) => {
             for (k, v) in members {
-                if let Some(msg) = v.as_str() {
+                if let Json::Str(msg) = v {
                     push_field(out, k, msg);
                 }
             }
