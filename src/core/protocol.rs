@@ -516,7 +516,7 @@ fn server_message(body: Option<&Json>) -> Option<&str> {
     let body = body?;
     // The first of the three that is text (a loop, not `find_map`/`filter` closures).
     for key in ["detail", "message", "error_description"] {
-        if let Some(m) = body.str_of(key) {
+        if let Some(Json::Str(m)) = body.get(key) {
             return if !m.is_empty() && m.len() <= 300 {
                 Some(m)
             } else {
