@@ -568,7 +568,7 @@ fn field_errors(out: &mut String, body: Option<&Json>) {
                             }
                         }
                     }
-                    if let Some(msg) = item.str_of("msg") {
+                    if let Some(Json::Str(msg)) = item.get("msg") {
                         push_field(out, name, msg);
                     }
                 }
