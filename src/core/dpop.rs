@@ -136,8 +136,12 @@ impl Dpop {
         // names it: one search for both, not a second comparison of the member).
         let said = match status {
             401 => said,
+            // `get` and a pattern (no `str_of`: its `Option` went through memory).
             _ => match &parsed {
-                Some(b) => b.str_of("error").unwrap_or(""),
+                Some(b) => match b.get("error") {
+                    Some(Json::Str(error)) => error,
+                    _ => "",
+                },
                 None => "",
             },
         };
