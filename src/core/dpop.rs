@@ -216,8 +216,7 @@ fn valid_nonce(n: &str) -> bool {
 
 /// A token answer's `token_type` (RFC 9449 5: "DPoP" when the token is bound).
 fn token_type_is_dpop(body: &Json) -> bool {
-    body.str_of("token_type")
-        .is_some_and(|t| t.eq_ignore_ascii_case("dpop"))
+    matches!(body.get("token_type"), Some(Json::Str(t)) if t.eq_ignore_ascii_case("dpop"))
 }
 
 #[cfg(test)]
