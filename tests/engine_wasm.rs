@@ -248,6 +248,15 @@ fn token_helpers() {
     assert!(!is_expired(&jwt(now + 60), None, now_ms));
     assert!(is_expired(&jwt(now - 60), None, now_ms));
     assert!(!is_expired(&jwt(now - 60), Some(120.0), now_ms));
+    // A leeway not finite or below zero is none.
+    for none in [-120.0, f64::INFINITY, f64::NEG_INFINITY] {
+        assert!(is_expired(&jwt(now - 60), Some(none), now_ms), "{none}");
+    }
+    assert!(
+        !is_expired(&jwt(now - 60), Some(1e300), now_ms),
+        "saturated"
+    );
+    assert!(is_expired(&jwt(now - 60), Some(-0.0), now_ms), "-0 is 0");
     assert!(is_expired("garbage", None, now_ms));
     assert!(
         is_expired(&format!("{}.", jwt(now + 60)), None, now_ms),

@@ -41,14 +41,14 @@ fuzz_target!(|input: (u16, u8, &str, &str)| {
     let resp = HttpResponse {
         status,
         body,
-        retry_after: Some(header),
+        retry_after: header,
         now: 1.7e12,
     };
     let parsed = json::parse(body);
     let _ = protocol::parse_tokens(&cfg, op, &resp, parsed.as_ref());
-    let _ = protocol::parse_session_token(op, &resp, Some(header), parsed.as_ref());
+    let _ = protocol::parse_session_token(op, &resp, header, parsed.as_ref());
     let _ = protocol::parse_user(cfg.protocol, &resp);
-    let _ = protocol::has_tokens(&cfg, parsed.as_ref(), Some(header));
+    let _ = protocol::has_tokens(&cfg, parsed.as_ref(), header);
     let err = protocol::error_from_response(op, &resp);
     assert!(!err.message.is_empty());
     let mut engine = Engine::new(cfg);
@@ -56,8 +56,8 @@ fuzz_target!(|input: (u16, u8, &str, &str)| {
         status,
         body,
         date: Some(header),
-        retry_after: Some(header),
-        auth_token: Some(header),
+        retry_after: header,
+        auth_token: header,
     };
     let _ = engine.observe(reply.date, 1.7e12);
     let _ = engine.sign_in_answer(op, &reply, 1.7e12);

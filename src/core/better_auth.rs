@@ -110,7 +110,8 @@ pub fn two_factor_methods(status: u16, body: Option<&Json>) -> Option<String> {
     let mut methods = r#"{"methods":["recovery_code"]}"#;
     if let Some(Json::Arr(items)) = body.get("twoFactorMethods") {
         for m in items {
-            if let Some("totp") = m.as_str() {
+            // A pattern, not `Json::as_str` (its `Option` answered through memory).
+            if matches!(m, Json::Str(t) if matches!(t.as_str(), "totp")) {
                 methods = r#"{"methods":["totp","recovery_code"]}"#;
                 break;
             }

@@ -76,15 +76,8 @@ impl Dpop {
     /// (base64url SHA-256 of the access token, the shell's hash) for a resource
     /// request. "" when `url` is no absolute http(s) URL (no proof can name it): a text,
     /// not an `Option`, as the boundary answers it (an `Option<String>` went through
-    /// memory to be copied into the answer).
-    pub fn claims(
-        &self,
-        method: &str,
-        url: &str,
-        jti: &str,
-        now_ms: Millis,
-        ath: Option<&str>,
-    ) -> String {
+    /// memory to be copied into the answer). `ath` "" for none, as the boundary has it.
+    pub fn claims(&self, method: &str, url: &str, jti: &str, now_ms: Millis, ath: &str) -> String {
         // `htu` first: nothing owned yet at its early return.
         let Some(htu) = htu(url) else {
             return String::new();
@@ -92,54 +85,63 @@ impl Dpop {
         let Some(origin) = origin_of(url) else {
             return String::new();
         };
-        Object::new()
+        let mut proof = Object::new();
+        proof
             .str("jti", jti)
             .str("htm", method)
             .str("htu", htu)
             .int("iat", (self.clock.now(now_ms) / 1000.0) as i64)
-            .opt_str("nonce", self.nonce_for(&origin))
-            .opt_str("ath", ath)
-            .end()
+            .opt_str("nonce", self.nonce_for(&origin));
+        if !ath.is_empty() {
+            proof.str("ath", ath);
+        }
+        proof.end()
     }
 
     /// An answer from `url`: remember its `DPoP-Nonce` for the origin, and say
     /// whether the request must go again with it. `use_dpop_nonce` comes as a 400
     /// with `{"error":"use_dpop_nonce"}` from a token endpoint (RFC 9449 8) or as a
     /// 401 whose `WWW-Authenticate` says so from a resource (RFC 9449 9); without a
-    /// new nonce there is nothing a retry could change.
-    #[allow(clippy::too_many_arguments)]
+    /// new nonce there is nothing a retry could change. `said`: a 401's
+    /// `WWW-Authenticate`, else the body (one text: the status says which). `nonce`
+    /// and `date`: the headers, "" for none, as the boundary has them (no `Option`
+    /// made of each: "" is no valid nonce and no HTTP-date).
     pub fn answer(
         &mut self,
         url: &str,
         status: u16,
-        nonce: Option<&str>,
-        www_authenticate: &str,
-        body: &str,
-        date: Option<&str>,
+        nonce: &str,
+        said: &str,
+        date: &str,
         now_ms: Millis,
     ) -> Verdict {
         let Some(origin) = origin_of(url) else {
             return Verdict::Done;
         };
-        let clock_moved = date.is_some_and(|d| self.clock.observe_date(d, now_ms));
+        let clock_moved = self.clock.observe_date(date, now_ms);
         // Trimmed once, checked by a match (not `filter(..)`: a closure).
-        let nonce = match nonce.map(trim) {
-            Some(n) if valid_nonce(n) => Some(n),
+        let nonce = match trim(nonce) {
+            n if valid_nonce(n) => Some(n),
             _ => None,
         };
         if let Some(nonce) = nonce {
             self.remember(origin, nonce);
         }
         // The body read once: a 400's `error`, a token answer's `token_type`. One
-        // expression, no early return (nothing to drop at each).
-        let parsed = json::parse(body);
+        // expression, no early return (nothing to drop at each). A 401's header is
+        // parsed too (no test of the status first): nothing reads what that gives.
+        let parsed = json::parse(said);
         // What the refusal says: a 401's `WWW-Authenticate` or a 400's `error`, each
         // searched for the two codes (the `error` member holds exactly one when it
         // names it: one search for both, not a second comparison of the member).
         let said = match status {
-            401 => www_authenticate,
+            401 => said,
+            // `get` and a pattern (no `str_of`: its `Option` went through memory).
             _ => match &parsed {
-                Some(b) => b.str_of("error").unwrap_or(""),
+                Some(b) => match b.get("error") {
+                    Some(Json::Str(error)) => error,
+                    _ => "",
+                },
                 None => "",
             },
         };
@@ -214,8 +216,7 @@ fn valid_nonce(n: &str) -> bool {
 
 /// A token answer's `token_type` (RFC 9449 5: "DPoP" when the token is bound).
 fn token_type_is_dpop(body: &Json) -> bool {
-    body.str_of("token_type")
-        .is_some_and(|t| t.eq_ignore_ascii_case("dpop"))
+    matches!(body.get("token_type"), Some(Json::Str(t)) if t.eq_ignore_ascii_case("dpop"))
 }
 
 #[cfg(test)]
@@ -223,7 +224,7 @@ mod tests {
     use super::*;
 
     fn claims(d: &Dpop, url: &str, ath: Option<&str>) -> Json {
-        json::parse(&d.claims("GET", url, "id-1", 1_700_000_000_500.0, ath)).unwrap()
+        json::parse(&d.claims("GET", url, "id-1", 1_700_000_000_500.0, ath.unwrap_or(""))).unwrap()
     }
 
     #[test]
@@ -236,8 +237,8 @@ mod tests {
         assert_eq!(c.num_of("iat"), Some(1_700_000_000.0));
         assert_eq!(c.get("nonce"), None);
         assert_eq!(c.get("ath"), None);
-        assert_eq!(d.claims("GET", "/relative", "id", 0.0, None), "");
-        assert_eq!(d.claims("GET", "ftp://x.example/", "id", 0.0, None), "");
+        assert_eq!(d.claims("GET", "/relative", "id", 0.0, ""), "");
+        assert_eq!(d.claims("GET", "ftp://x.example/", "id", 0.0, ""), "");
     }
 
     #[test]
@@ -250,15 +251,7 @@ mod tests {
     fn nonces_are_remembered_per_origin_and_go_only_there() {
         let mut d = Dpop::new();
         assert_eq!(
-            d.answer(
-                "https://a.example/auth/login",
-                200,
-                Some("n1"),
-                "",
-                "",
-                None,
-                0.0
-            ),
+            d.answer("https://a.example/auth/login", 200, "n1", "", "", 0.0),
             Verdict::Done
         );
         assert_eq!(
@@ -273,7 +266,7 @@ mod tests {
             claims(&d, "https://b.example/notes", None).get("nonce"),
             None
         );
-        d.answer("https://a.example/", 200, Some("n2"), "", "", None, 0.0);
+        d.answer("https://a.example/", 200, "n2", "", "", 0.0);
         assert_eq!(
             claims(&d, "https://a.example/notes", None).str_of("nonce"),
             Some("n2")
@@ -290,47 +283,23 @@ mod tests {
         let mut d = Dpop::new();
         let body = r#"{"error":"use_dpop_nonce"}"#;
         assert_eq!(
-            d.answer(
-                "https://a.example/token",
-                400,
-                Some("n"),
-                "",
-                body,
-                None,
-                0.0
-            ),
+            d.answer("https://a.example/token", 400, "n", body, "", 0.0),
             Verdict::Retry
         );
         assert_eq!(
-            d.answer("https://a.example/token", 400, None, "", body, None, 0.0),
+            d.answer("https://a.example/token", 400, "", body, "", 0.0),
             Verdict::Done
         );
         // The member is searched as the 401's header is: the code with text around it
         // is still the code.
         let padded = r#"{"error":" use_dpop_nonce"}"#;
         assert_eq!(
-            d.answer(
-                "https://a.example/token",
-                400,
-                Some("n2"),
-                "",
-                padded,
-                None,
-                0.0
-            ),
+            d.answer("https://a.example/token", 400, "n2", padded, "", 0.0),
             Verdict::Retry
         );
         let challenge = r#"DPoP error="use_dpop_nonce", algs="ES256""#;
         assert_eq!(
-            d.answer(
-                "https://a.example/notes",
-                401,
-                Some("m"),
-                challenge,
-                "",
-                None,
-                0.0
-            ),
+            d.answer("https://a.example/notes", 401, "m", challenge, "", 0.0),
             Verdict::Retry
         );
         // Another error, or a 400 that is a wrong password: the caller's answer.
@@ -338,10 +307,9 @@ mod tests {
             d.answer(
                 "https://a.example/notes",
                 401,
-                Some("m"),
+                "m",
                 r#"DPoP error="invalid_dpop_proof""#,
                 "",
-                None,
                 0.0
             ),
             Verdict::Done
@@ -350,24 +318,15 @@ mod tests {
             d.answer(
                 "https://a.example/token",
                 400,
-                Some("n"),
-                "",
+                "n",
                 r#"{"error":"invalid_grant"}"#,
-                None,
+                "",
                 0.0
             ),
             Verdict::Done
         );
         assert_eq!(
-            d.answer(
-                "https://a.example/token",
-                400,
-                Some("n"),
-                "",
-                "not json",
-                None,
-                0.0
-            ),
+            d.answer("https://a.example/token", 400, "n", "not json", "", 0.0),
             Verdict::Done
         );
     }
@@ -379,16 +338,16 @@ mod tests {
         let server_ms = 784_111_777_000.0;
         let local = server_ms - 600_000.0;
         let refused = r#"DPoP error="invalid_dpop_proof""#;
-        let date = Some("Sun, 06 Nov 1994 08:49:37 GMT");
+        let date = "Sun, 06 Nov 1994 08:49:37 GMT";
         assert_eq!(
-            d.answer("https://a.example/x", 401, None, refused, "", date, local),
+            d.answer("https://a.example/x", 401, "", refused, date, local),
             Verdict::Retry
         );
-        let c = json::parse(&d.claims("GET", "https://a.example/x", "j", local, None)).unwrap();
+        let c = json::parse(&d.claims("GET", "https://a.example/x", "j", local, "")).unwrap();
         assert!((c.num_of("iat").unwrap() - server_ms / 1000.0).abs() <= 1.0);
         // The clock already right: the refusal is the caller's answer (no loop).
         assert_eq!(
-            d.answer("https://a.example/x", 401, None, refused, "", date, local),
+            d.answer("https://a.example/x", 401, "", refused, date, local),
             Verdict::Done
         );
     }
@@ -398,19 +357,11 @@ mod tests {
         let mut d = Dpop::new();
         let body = r#"{"error":"use_dpop_nonce"}"#;
         assert_eq!(
-            d.answer(
-                "https://a.example/t",
-                400,
-                Some("a\"b"),
-                "",
-                body,
-                None,
-                0.0
-            ),
+            d.answer("https://a.example/t", 400, "a\"b", body, "", 0.0),
             Verdict::Done
         );
         assert_eq!(
-            d.answer("https://a.example/t", 400, Some(""), "", body, None, 0.0),
+            d.answer("https://a.example/t", 400, "", body, "", 0.0),
             Verdict::Done
         );
         assert_eq!(
@@ -426,10 +377,9 @@ mod tests {
             d.answer(
                 &["https://h", &i.to_string(), ".example/"].concat(),
                 200,
-                Some("n"),
+                "n",
                 "",
                 "",
-                None,
                 0.0,
             );
         }
@@ -461,10 +411,9 @@ mod tests {
             d.answer(
                 url,
                 200,
-                None,
                 "",
                 r#"{"access_token":"t","token_type":"DPoP"}"#,
-                None,
+                "",
                 0.0
             ),
             Verdict::Done
@@ -473,21 +422,20 @@ mod tests {
             d.answer(
                 url,
                 201,
-                None,
                 "",
                 r#"{"access_token":"t","token_type":"bearer"}"#,
-                None,
+                "",
                 0.0
             ),
             Verdict::Unbound
         );
         assert_eq!(
-            d.answer(url, 200, None, "", r#"{"access_token":"t"}"#, None, 0.0),
+            d.answer(url, 200, "", r#"{"access_token":"t"}"#, "", 0.0),
             Verdict::Unbound
         );
         // Not a token answer (a two-factor challenge, a user): nothing to say.
         assert_eq!(
-            d.answer(url, 200, None, "", r#"{"challenge":"c"}"#, None, 0.0),
+            d.answer(url, 200, "", r#"{"challenge":"c"}"#, "", 0.0),
             Verdict::Done
         );
     }

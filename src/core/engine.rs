@@ -61,9 +61,10 @@ pub struct Reply<'a> {
     pub status: u16,
     pub body: &'a str,
     pub date: Option<&'a str>,
-    pub retry_after: Option<&'a str>,
-    /// Better Auth's bearer plugin: `set-auth-token`.
-    pub auth_token: Option<&'a str>,
+    /// "" for none, as the shell passes it (core::protocol reads it so).
+    pub retry_after: &'a str,
+    /// Better Auth's bearer plugin: `set-auth-token`, "" for none.
+    pub auth_token: &'a str,
 }
 
 /// A request with the bearer it carries.
@@ -988,8 +989,8 @@ pub(crate) mod tests {
             status,
             body,
             date: None,
-            retry_after: None,
-            auth_token: None,
+            retry_after: "",
+            auth_token: "",
         }
     }
 
@@ -1229,7 +1230,7 @@ pub(crate) mod tests {
         assert_eq!(e.status(T0), Status::MfaRequired, "another try");
         let again = e.verify_mfa(Some("654321"), None).unwrap();
         let verified = Reply {
-            auth_token: Some("sess-2"),
+            auth_token: "sess-2",
             ..reply(200, r#"{"token":"sess-2","user":{"id":"u1"}}"#)
         };
         let Ok(Answer::Next(exchange)) = e.reply(again.id, &verified, T0) else {
@@ -1289,7 +1290,7 @@ pub(crate) mod tests {
         let mut e = engine("better-auth");
         e.login(None, Some("a@b.c"), Some("pw")).unwrap();
         let first = Reply {
-            auth_token: Some("sess-1"),
+            auth_token: "sess-1",
             ..reply(200, r#"{"token":"sess-1","user":{"id":"u1"}}"#)
         };
         let Answer::Next(Issued { out, .. }) = e.sign_in_answer(Op::Login, &first, T0).unwrap()

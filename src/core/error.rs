@@ -5,7 +5,9 @@ use crate::prelude::*;
 use super::json::write_str;
 
 /// The failure classes (README.md, "Using auth-wasm": the table of `code`s); `as_str` is
-/// the code JS sees.
+/// the code JS sees. The order is the wasm's only: `CodeUsed` follows `InvalidCode`,
+/// `ChallengeExpired` and `StateMismatch` so `protocol::error_from` tests the four
+/// as one range.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorCode {
     InvalidCredentials,
@@ -25,8 +27,8 @@ pub enum ErrorCode {
     InvalidCode,
     ChallengeExpired,
     StateMismatch,
-    ConsentDenied,
     CodeUsed,
+    ConsentDenied,
     ProviderError,
 }
 
@@ -164,8 +166,8 @@ static CODES: [ErrorCode; 20] = {
         InvalidCode,
         ChallengeExpired,
         StateMismatch,
-        ConsentDenied,
         CodeUsed,
+        ConsentDenied,
         ProviderError,
     ]
 };

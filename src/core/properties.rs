@@ -167,10 +167,10 @@ proptest! {
         for protocol in PROTOCOLS {
             let cfg = config(protocol);
             for op in OPS {
-                let resp = HttpResponse { status, body: &text, retry_after: Some(&text), now };
+                let resp = HttpResponse { status, body: &text, retry_after: &text, now };
                 let parsed = json::parse(&text);
                 let _ = protocol::parse_tokens(&cfg, op, &resp, parsed.as_ref());
-                let _ = protocol::parse_session_token(op, &resp, Some(&text), parsed.as_ref());
+                let _ = protocol::parse_session_token(op, &resp, &text, parsed.as_ref());
                 let _ = protocol::parse_user(cfg.protocol, &resp);
                 let _ = protocol::error_from_response(op, &resp);
             }
@@ -193,7 +193,7 @@ proptest! {
         prop_assert_eq!(lookup(&body, &fields.access_token).and_then(Json::as_str), Some(token.as_str()));
         let cfg = Config { fields, ..config("json") };
         let text = body.to_text();
-        let resp = HttpResponse { status: 200, body: &text, retry_after: None, now: 0.0 };
+        let resp = HttpResponse { status: 200, body: &text, retry_after: "", now: 0.0 };
         prop_assert_eq!(protocol::parse_tokens(&cfg, Op::Login, &resp, Some(&body)).unwrap().access_token, token);
     }
 
@@ -307,7 +307,7 @@ proptest! {
         date in proptest::option::of(".{0,40}"),
     ) {
         let mut engine = Engine::new(config(PROTOCOLS[protocol]));
-        let reply = Reply { status, body: &body, date: date.as_deref(), retry_after: Some(&body), auth_token: Some(&body) };
+        let reply = Reply { status, body: &body, date: date.as_deref(), retry_after: &body, auth_token: &body };
         let _ = engine.sign_in_answer(Op::Login, &reply, 1e12);
         let _ = engine.refresh_answer(&reply, 1e12);
         let _ = engine.me_answer(&reply, 1e12);

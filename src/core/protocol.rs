@@ -57,7 +57,8 @@ pub const FORM_TYPE: &str = "application/x-www-form-urlencoded";
 pub struct HttpResponse<'a> {
     pub status: u16,
     pub body: &'a str,
-    pub retry_after: Option<&'a str>,
+    /// `Retry-After`, "" for none (as the shell passes it: no `Option` made of it).
+    pub retry_after: &'a str,
     /// Local time the response arrived (for an HTTP-date Retry-After).
     pub now: Millis,
 }
@@ -225,18 +226,16 @@ fn session_bearer(cfg: &Config) -> Credential {
 pub fn parse_session_token(
     op: Op,
     resp: &HttpResponse,
-    set_auth_token: Option<&str>,
+    set_auth_token: &str,
     body: Option<&Json>,
 ) -> Result<String, AuthError> {
     if !(200..300).contains(&resp.status) {
         return Err(error_from(op, resp, body));
     }
-    // A match, not `map(trim).filter(..)` (see dpop's nonce).
-    if let Some(token) = set_auth_token {
-        let token = trim(token);
-        if !token.is_empty() {
-            return Ok(token.to_owned());
-        }
+    // The header as the shell passes it, "" for none.
+    let token = trim(set_auth_token);
+    if !token.is_empty() {
+        return Ok(token.to_owned());
     }
     // A match, not `filter`/`map`/`ok_or_else` closures.
     match text_at(parse_body(resp, body)?, "token") {
@@ -275,9 +274,11 @@ pub fn parse_tokens(
         ));
     };
     // No user path: none (an empty path would read a member named "").
-    let user = match fields.user.as_str() {
-        "" => None,
-        path => lookup(body, path),
+    // `is_empty`, not a match on `""`: that was a call to `str`'s comparison.
+    let user = if fields.user.is_empty() {
+        None
+    } else {
+        lookup(body, &fields.user)
     };
     let user = match user {
         None | Some(Json::Null) => None,
@@ -303,9 +304,17 @@ pub fn parse_tokens(
     Ok(TokenSet {
         access_token: access_token.to_owned(),
         refresh_token: text_at(body, &fields.refresh_token).map(str::to_owned),
-        expires_in: lookup(body, &fields.expires_in)
-            .and_then(Json::as_f64)
-            .filter(|n| n.is_finite() && *n >= 0.0),
+        expires_in: match lookup(body, &fields.expires_in) {
+            // Finite and not below zero by one comparison of the bits: after `+ 0.0`
+            // (-0 becomes +0), those are exactly the numbers below +infinity's
+            // 0x7FF0... (a sign bit or NaN's exponent is above it). `is_finite() && n >= 0.0`
+            // was lowered to a float classification by bit masks three times as large.
+            Some(Json::Num(n)) => match n.value() + 0.0 {
+                n if n.to_bits() < f64::INFINITY.to_bits() => Some(n),
+                _ => None,
+            },
+            _ => None,
+        },
         user: user.map(Json::to_text),
     })
 }
@@ -328,7 +337,7 @@ pub fn parse_mfa_challenge(status: u16, body: Option<&Json>) -> Option<(String, 
     let start = methods.len();
     if let Some(Json::Arr(items)) = body.get("methods") {
         for method in items {
-            if let Some(method) = method.as_str() {
+            if let Json::Str(method) = method {
                 if methods.len() > start {
                     methods.push(',');
                 }
@@ -434,20 +443,21 @@ pub fn mfa_request(
 }
 
 /// Whether a 2xx register response signed the user in (else the client logs in).
-/// `body` is `json::parse` of the response's body.
-pub fn has_tokens(cfg: &Config, body: Option<&Json>, set_auth_token: Option<&str>) -> bool {
+/// `body` is `json::parse` of the response's body; `set_auth_token` "" for none.
+pub fn has_tokens(cfg: &Config, body: Option<&Json>, set_auth_token: &str) -> bool {
     let better_auth = cfg.protocol == Protocol::BetterAuth;
     let path = if better_auth {
         "token"
     } else {
         &cfg.fields.access_token
     };
-    set_auth_token.is_some_and(|t| !t.is_empty() && better_auth)
-        || body.is_some_and(|b| text_at(b, path).is_some())
+    (better_auth && !set_auth_token.is_empty()) || body.is_some_and(|b| text_at(b, path).is_some())
 }
 
 /// The text at `path` in `body` when it is a string and not empty: a token's test for
-/// the sign-in answer, the refresh and the register answer alike.
+/// the sign-in answer, the refresh and the register answer alike. Inlined: out of
+/// line, its `Option<&str>` came back through memory at each of its seven callers.
+#[inline(always)]
 pub(super) fn text_at<'a>(body: &'a Json, path: &str) -> Option<&'a str> {
     match lookup(body, path) {
         Some(Json::Str(t)) if !t.is_empty() => Some(t),
@@ -486,7 +496,9 @@ pub(super) fn invalid_response(message: &str, status: u16) -> AuthError {
 }
 
 /// The parsed `body` of `resp` when it is an object. One refusal for an empty body,
-/// HTML or another JSON value: none is what the protocol promises.
+/// HTML or another JSON value: none is what the protocol promises. Inlined into its
+/// three callers: out of line, its `Result` came back through memory to be read.
+#[inline(always)]
 fn parse_body<'a>(resp: &HttpResponse, body: Option<&'a Json>) -> Result<&'a Json, AuthError> {
     match body {
         Some(v @ Json::Obj(_)) => Ok(v),
@@ -502,7 +514,7 @@ fn server_message(body: Option<&Json>) -> Option<&str> {
     let body = body?;
     // The first of the three that is text (a loop, not `find_map`/`filter` closures).
     for key in ["detail", "message", "error_description"] {
-        if let Some(m) = body.str_of(key) {
+        if let Some(Json::Str(m)) = body.get(key) {
             return if !m.is_empty() && m.len() <= 300 {
                 Some(m)
             } else {
@@ -520,7 +532,7 @@ fn field_errors(out: &mut String, body: Option<&Json>) {
     match body.and_then(|b| b.get("fields")) {
         Some(Json::Obj(members)) => {
             for (k, v) in members {
-                if let Some(msg) = v.as_str() {
+                if let Json::Str(msg) = v {
                     push_field(out, k, msg);
                 }
             }
@@ -554,7 +566,7 @@ fn field_errors(out: &mut String, body: Option<&Json>) {
                             }
                         }
                     }
-                    if let Some(msg) = item.str_of("msg") {
+                    if let Some(Json::Str(msg)) = item.get("msg") {
                         push_field(out, name, msg);
                     }
                 }
@@ -662,11 +674,15 @@ fn error_from(op: Op, resp: &HttpResponse, body: Option<&Json>) -> AuthError {
         Some(b @ Json::Obj(_)) => Some(b),
         _ => None,
     };
-    // Matches, not `and_then`/`or_else` closures.
+    // Matches, not `and_then`/`or_else` closures; the members by `get` and a
+    // `Json::Str` pattern (`str_of` answered its `Option<&str>` through memory).
     let code_in_body = match body {
-        Some(b) => match b.str_of("code") {
-            Some(code) => code,
-            None => b.str_of("error").unwrap_or(""),
+        Some(b) => match b.get("code") {
+            Some(Json::Str(code)) => code,
+            _ => match b.get("error") {
+                Some(Json::Str(code)) => code,
+                _ => "",
+            },
         },
         None => "",
     };
@@ -682,8 +698,11 @@ fn error_from(op: Op, resp: &HttpResponse, body: Option<&Json>) -> AuthError {
         // The second step of a two-factor sign-in says which it was; the backend's own
         // RFC 9207 check says the answer is from another provider; a social sign-in's
         // code works once (a reload or a replayed link).
-        (_, Some(c @ (InvalidCode | ChallengeExpired | StateMismatch | CodeUsed)))
-            if client_error =>
+        // One test of the status, then of the code (the four are neighbours in
+        // `ErrorCode`: one range test), not the status tested again per code.
+        (_, Some(c))
+            if client_error
+                && matches!(c, InvalidCode | ChallengeExpired | StateMismatch | CodeUsed) =>
         {
             (c, None)
         }
@@ -735,9 +754,8 @@ fn error_from(op: Op, resp: &HttpResponse, body: Option<&Json>) -> AuthError {
     };
     let mut err = AuthError::new(code, message).with_status(status);
     if code == RateLimited {
-        err.retry_after = resp
-            .retry_after
-            .and_then(|v| parse_retry_after(v, resp.now));
+        // "" for none is no number and no HTTP-date: None.
+        err.retry_after = parse_retry_after(resp.retry_after, resp.now);
     }
     if code == Validation {
         field_errors(&mut err.fields, body);
@@ -772,7 +790,12 @@ pub(crate) mod tests {
         resp: &HttpResponse,
         header: Option<&str>,
     ) -> Result<String, AuthError> {
-        parse_session_token(op, resp, header, json::parse(resp.body).as_ref())
+        parse_session_token(
+            op,
+            resp,
+            header.unwrap_or(""),
+            json::parse(resp.body).as_ref(),
+        )
     }
 
     fn challenge_of(resp: &HttpResponse) -> Option<(String, String)> {
@@ -780,14 +803,14 @@ pub(crate) mod tests {
     }
 
     fn registered_signed_in(cfg: &Config, body: &str, header: Option<&str>) -> bool {
-        has_tokens(cfg, json::parse(body).as_ref(), header)
+        has_tokens(cfg, json::parse(body).as_ref(), header.unwrap_or(""))
     }
 
     pub(crate) fn resp(status: u16, body: &str) -> HttpResponse<'_> {
         HttpResponse {
             status,
             body,
-            retry_after: None,
+            retry_after: "",
             now: 0.0,
         }
     }
@@ -1095,7 +1118,7 @@ pub(crate) mod tests {
             );
         }
         let mut r = resp(429, r#"{"message":"Too many requests"}"#);
-        r.retry_after = Some("12");
+        r.retry_after = "12";
         assert_eq!(error_from_response(Op::Login, &r).retry_after, Some(12));
     }
 
@@ -1287,6 +1310,24 @@ pub(crate) mod tests {
             r#"{"id":1,"username":"ada"}"#,
             None
         ));
+    }
+
+    #[test]
+    fn expires_in_is_kept_only_when_finite_and_not_negative() {
+        for (body, kept) in [
+            (r#"{"access_token":"a","expires_in":300}"#, Some(300.0)),
+            (r#"{"access_token":"a","expires_in":0.5}"#, Some(0.5)),
+            (r#"{"access_token":"a","expires_in":0}"#, Some(0.0)),
+            (r#"{"access_token":"a","expires_in":-0}"#, Some(0.0)),
+            (r#"{"access_token":"a","expires_in":-1}"#, None),
+            (r#"{"access_token":"a","expires_in":-1e-300}"#, None),
+            (r#"{"access_token":"a","expires_in":"300"}"#, None),
+            (r#"{"access_token":"a","expires_in":null}"#, None),
+            (r#"{"access_token":"a"}"#, None),
+        ] {
+            let t = tokens(&cfg("json"), Op::Login, &resp(200, body)).unwrap();
+            assert_eq!(t.expires_in, kept, "{body}");
+        }
     }
 
     #[test]
@@ -1524,12 +1565,12 @@ pub(crate) mod tests {
     #[test]
     fn rate_limits_carry_retry_after_in_both_forms() {
         let mut r = resp(429, "{}");
-        r.retry_after = Some("7");
+        r.retry_after = "7";
         assert_eq!(error_from_response(Op::Login, &r).retry_after, Some(7));
-        r.retry_after = Some("Thu, 01 Jan 1970 00:00:30 GMT");
+        r.retry_after = "Thu, 01 Jan 1970 00:00:30 GMT";
         r.now = 10_000.0;
         assert_eq!(error_from_response(Op::Login, &r).retry_after, Some(20));
-        r.retry_after = None;
+        r.retry_after = "";
         assert_eq!(error_from_response(Op::Login, &r).retry_after, None);
     }
 

@@ -423,8 +423,8 @@ pub fn call_handle(
                 status: status_of(y),
                 body: a,
                 date: opt(b),
-                retry_after: opt(c),
-                auth_token: opt(d),
+                retry_after: c,
+                auth_token: d,
             };
             match e.reply(n, &reply, x) {
                 Ok(Answer::Done) => String::new(),
@@ -492,21 +492,17 @@ pub fn call_handle(
         },
         // The claims of a proof (`a`: method, `b`: url, `c`: jti, `d`: ath or ""),
         // "" when `b` is no absolute http(s) URL.
-        op::DPOP_CLAIMS => e.dpop.claims(a, b, c, x, opt(d)),
+        op::DPOP_CLAIMS => e.dpop.claims(a, b, c, x, d),
         // An answer's verdict, one character js/dpop.js compares: "" (as it is), "r"
         // (send again), "u" (tokens not bound). `a`: url, `y`: status, `b`: DPoP-Nonce,
         // `c`: Date, `d`: WWW-Authenticate for a 401, else the body (core::dpop reads
         // only the one that status makes relevant).
-        op::DPOP_ANSWER => {
-            let status = status_of(y);
-            let (www, body) = if status == 401 { (d, "") } else { ("", d) };
-            match e.dpop.answer(a, status, opt(b), www, body, opt(c), x) {
-                Verdict::Done => "",
-                Verdict::Retry => "r",
-                Verdict::Unbound => "u",
-            }
-            .to_owned()
+        op::DPOP_ANSWER => match e.dpop.answer(a, status_of(y), b, d, c, x) {
+            Verdict::Done => "",
+            Verdict::Retry => "r",
+            Verdict::Unbound => "u",
         }
+        .to_owned(),
         _ => failure(AuthError::config("Unknown engine operation")),
     }
 }

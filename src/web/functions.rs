@@ -63,7 +63,11 @@ pub fn decode_jwt_scratch(len: usize) -> i32 {
 /// counts as expired.
 /// The op EXPIRED of `engineCall` (src/web/engine.rs), not an export of its own.
 pub fn is_expired_scratch(len: usize, leeway: f64, now_ms: f64) -> bool {
-    let leeway = if leeway.is_finite() && leeway >= 0.0 {
+    // Finite and not below zero by one comparison of the bits: after `+ 0.0` (-0
+    // becomes +0) those are exactly the numbers below +infinity's (a sign bit or NaN's
+    // exponent is above it); `is_finite() && >= 0.0` was lowered to a float
+    // classification by bit masks (core::protocol's `expires_in` reads the same way).
+    let leeway = if (leeway + 0.0).to_bits() < f64::INFINITY.to_bits() {
         leeway as i64
     } else {
         0

@@ -279,7 +279,7 @@ mod tests {
         let mut e = engine("better-auth");
         let req = login(&mut e);
         let first = Reply {
-            auth_token: Some("sess-1"),
+            auth_token: "sess-1",
             ..reply(200, r#"{"token":"sess-1","user":{"id":"u1"}}"#)
         };
         let Ok(Answer::Next(next)) = e.reply(req.id, &first, T0) else {
