@@ -20,7 +20,8 @@ import { MAX_TIMEOUT_MS, lockManager, online, pageFlags, sleep } from "./tabs.js
 /** @typedef {import("./index.js").AuthEvent} AuthEvent */
 /** @typedef {import("./index.js").AuthListener} AuthListener */
 
-const text = (/** @type {any} */ obj, /** @type {string} */ key) => (obj !== null && typeof obj === "object" && typeof obj[key] === "string" ? obj[key] : "");
+// A string member of the caller's input, else "" (absent); a primitive has none.
+const text = (/** @type {any} */ obj, /** @type {string} */ key) => (typeof obj?.[key] === "string" ? obj[key] : "");
 const unauthorized = () => authError("unauthorized", "Not authorized", 401);
 const signalOf = (/** @type {any} */ options) => (options?.signal instanceof AbortSignal ? options.signal : undefined);
 const signedOutByIt = (/** @type {AuthError} */ err) => err.code === "refresh_failed" || err.code === "session_expired";

@@ -170,9 +170,10 @@ export class Coordination {
 
   /** A message from another tab (anything else on the channel is ignored). */
   onMessage(/** @type {any} */ data) {
-    // A primitive has none of these (its `t` is undefined): ignored like any other.
+    // A primitive has none of these (its `t` is undefined): ignored like any other. A
+    // claim's `fp` need only be present: one that is no string equals no fingerprint here.
     const { t, fp, id, spent, text } = data ?? {};
-    if (t === "claim" && typeof fp === "string" && fp && typeof id === "number") {
+    if (t === "claim" && fp && typeof id === "number") {
       if (this.busy === fp || this.#spent.includes(fp)) this.#post({ t: "busy", fp });
       if (this.#claim?.fp === fp) {
         if (id < this.#claim.id) this.#lost = true;
@@ -184,7 +185,8 @@ export class Coordination {
       // starts with #lost false.
       this.#lost = true;
     } else if (t === "session") {
-      if (typeof spent === "string" && spent) this.#noteSpent(spent);
+      // Only this origin's tabs post here: a `spent` is a fingerprint they sent, or absent.
+      if (spent) this.#noteSpent(spent);
       this.#host.adoptText(typeof text === "string" ? text : null);
     }
   }
