@@ -8,9 +8,11 @@ export class AuthError extends Error {
    * @param {number} [status]
    * @param {number} [retryAfter]
    * @param {Readonly<Record<string, string>>} [fields] */
+  // A field: set on each instance before the constructor's body, as an assignment there was.
+  name = "AuthError";
+
   constructor(code, message, status, retryAfter, fields) {
     super(message);
-    this.name = "AuthError";
     this.code = code;
     this.status = status;
     this.retryAfter = retryAfter;
