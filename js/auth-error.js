@@ -3,14 +3,14 @@
 /** @typedef {import("./auth-error.js").AuthErrorCode} AuthErrorCode */
 
 export class AuthError extends Error {
+  // A field: set on each instance right after super(), as an assignment there was.
+  name = "AuthError";
+
   /** @param {AuthErrorCode} code
    * @param {string} message
    * @param {number} [status]
    * @param {number} [retryAfter]
    * @param {Readonly<Record<string, string>>} [fields] */
-  // A field: set on each instance before the constructor's body, as an assignment there was.
-  name = "AuthError";
-
   constructor(code, message, status, retryAfter, fields) {
     super(message);
     this.code = code;

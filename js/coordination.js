@@ -171,7 +171,9 @@ export class Coordination {
   /** A message from another tab (anything else on the channel is ignored). */
   onMessage(/** @type {any} */ data) {
     // A primitive has none of these (its `t` is undefined): ignored like any other. A
-    // claim's `fp` need only be present: one that is no string equals no fingerprint here.
+    // claim's `fp` need only be present: one that is no string equals no fingerprint here
+    // (typed as what this origin's tabs send).
+    /** @type {{ t?: unknown, fp?: string, id?: unknown, spent?: string, text?: unknown }} */
     const { t, fp, id, spent, text } = data ?? {};
     if (t === "claim" && fp && typeof id === "number") {
       if (this.busy === fp || this.#spent.includes(fp)) this.#post({ t: "busy", fp });
