@@ -17,7 +17,7 @@ const ES256 = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" };
 
 /** @typedef {{ privateKey: CryptoKey, jwk: { kty: string, crv: string, x: string, y: string } }} DpopKey */
 
-const unavailable = () => authError("config", "dpop: true needs IndexedDB and WebCrypto P-256 keys");
+const unavailable = () => authError("config", "dpop: true needs IndexedDB and WebCrypto");
 
 /** One transaction on the key store: `body` queues its requests (their handlers keep what
  * they read); settles when the transaction has committed. Every failure (open, the
@@ -143,7 +143,7 @@ export function dpopSigner(storageKey, client) {
       // reaches the engine as none.
       const said = status === 401 ? headers.get("WWW-Authenticate") : tokens && status < 500 ? await response.clone().text().catch(() => "") : "";
       const verdict = call(client, DPOP_ANSWER, request.url, headers.get("DPoP-Nonce"), headers.get("Date"), said, 0, status);
-      if (verdict === "u") throw authError("invalid_response", "The backend did not bind the tokens to the DPoP key");
+      if (verdict === "u") throw authError("invalid_response", "The tokens are not DPoP-bound");
       if (!verdict || !spare) return response;
       request = spare;
     }

@@ -10,7 +10,7 @@ export function fromBase64url(text) {
   try {
     return Uint8Array.from(atob(text.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0)).buffer;
   } catch {
-    throw authError("invalid_response", "The passkey options are not what the backend sends");
+    throw authError("invalid_response", "Invalid passkey options");
   }
 }
 
@@ -18,7 +18,7 @@ export function fromBase64url(text) {
  * context with PublicKeyCredential): every passkey method asks this first. */
 export function requirePasskeys() {
   if (!globalThis.PublicKeyCredential || !globalThis.navigator?.credentials) {
-    throw authError("config", "This browser has no passkeys (WebAuthn needs https or localhost)");
+    throw authError("config", "Passkeys need WebAuthn (https or localhost)");
   }
 }
 
@@ -68,7 +68,7 @@ export async function passkeyCeremony(create, publicKey, signal, conditional) {
     throw name === "InvalidStateError"
       ? authError("validation", "This authenticator already holds a passkey for this account")
       : name === "SecurityError" || name === "NotSupportedError"
-        ? authError("config", "Passkeys are not allowed on this page (its domain must be WEBAUTHN_RP_ID or under it)")
+        ? authError("config", "This page's domain is not WEBAUTHN_RP_ID or under it")
         : authError("aborted", name === "NotAllowedError" || name === "AbortError" ? "The passkey request was cancelled or timed out" : "The passkey request did not complete");
   }
   if (credential?.type !== "public-key") throw authError("aborted", "No passkey was chosen");

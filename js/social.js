@@ -12,7 +12,7 @@ export const randomText = (/** @type {number} */ bytes) => base64url(crypto.getR
 /** RFC 7636 S256: base64url(SHA-256(verifier)). */
 /** @param {string} verifier */
 export async function challengeOf(verifier) {
-  if (!globalThis.crypto?.subtle) throw authError("config", "Social sign-in needs a secure context (https or localhost)");
+  if (!globalThis.crypto?.subtle) throw authError("config", "Social sign-in needs https or localhost");
   return base64url(await crypto.subtle.digest("SHA-256", encoder.encode(verifier)));
 }
 
