@@ -64,12 +64,9 @@ export class Coordination {
     this.#id = id;
   }
 
-  #lockName(/** @type {string} */ suffix) {
-    return `${this.#host.settings.key}:${suffix}`;
-  }
-
+  /** The marker's name: lock names start with storageKey, then what they are for. */
   #spentName(/** @type {string} */ refreshToken) {
-    return this.#lockName(`spent:${this.#host.fingerprint(refreshToken)}`);
+    return `${this.#host.settings.key}:spent:${this.#host.fingerprint(refreshToken)}`;
   }
 
   /** Refresh `refreshToken` once across tabs: this tab sends the request, or takes the
@@ -78,7 +75,7 @@ export class Coordination {
     const { locks } = this;
     // Without the lock where there are no Web Locks, or where a hung tab holds it (go
     // ahead rather than block forever).
-    if (!locks || (await withLock(locks, this.#lockName("refresh"), this.#host.settings.lockTimeout, () => this.#refreshOnce(refreshToken, locks))) === TIMED_OUT) {
+    if (!locks || (await withLock(locks, `${this.#host.settings.key}:refresh`, this.#host.settings.lockTimeout, () => this.#refreshOnce(refreshToken, locks))) === TIMED_OUT) {
       await this.#refreshOnce(refreshToken, locks);
     }
   }
