@@ -55,7 +55,7 @@ export class Coordination {
 
   /** @param {Host} host @param {Partial<Means>} [means] the page's own when absent (the
    * client's: no locks nor channel until it starts coordinating) */
-  constructor(host, { locks, channel, clock = { now: () => Date.now(), sleep }, id = Math.random() } = {}) {
+  constructor(host, { locks, channel, clock = { now: Date.now, sleep }, id = Math.random() } = {}) {
     this.#host = host;
     // Absent (undefined) reads as none, as null does.
     this.locks = locks;
