@@ -22,16 +22,11 @@ export function requirePasskeys() {
   }
 }
 
-/** Whether it offers passkeys in the autofill of a field (conditional mediation): truthy
- * when it does (its caller tests truthiness; a browser without the method answers
- * undefined). Its caller (js/client.js) has refused a browser without WebAuthn already. */
-export async function autofillSupported() {
-  try {
-    return await /** @type {any} */ (PublicKeyCredential).isConditionalMediationAvailable?.();
-  } catch {
-    return false;
-  }
-}
+/** Whether it offers passkeys in the autofill of a field (conditional mediation): a
+ * promise of a truthy value when it does (its caller tests truthiness), or undefined
+ * where the browser has no such method (a promise method: it rejects, never throws).
+ * Its caller (js/client.js) has refused a browser without WebAuthn already. */
+export const autofillSupported = () => /** @type {any} */ (PublicKeyCredential).isConditionalMediationAvailable?.().catch(() => false);
 
 /** Credential descriptors with their ids as bytes; none (undefined: absent, which WebAuthn
  * reads as its default, an empty list) when the options have no list.
