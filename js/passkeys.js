@@ -15,9 +15,10 @@ export function fromBase64url(text) {
 }
 
 /** Refuses (AuthError `config`) where this browser has no WebAuthn at all (a secure
- * context with PublicKeyCredential): every passkey method asks this first. */
+ * context with PublicKeyCredential; navigator.credentials is there wherever it is, both
+ * being secure contexts' only): every passkey method asks this first. */
 export function requirePasskeys() {
-  if (!globalThis.PublicKeyCredential || !globalThis.navigator?.credentials) {
+  if (!globalThis.PublicKeyCredential) {
     throw authError("config", "Passkeys need WebAuthn (https or localhost)");
   }
 }
