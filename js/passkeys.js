@@ -5,7 +5,8 @@
 import { authError } from "./auth-error.js";
 import { toBase64url } from "./base64url.js";
 
-/** @param {string} text base64url, padded or not (atob's forgiving decode takes either) */
+/** @param {string} text base64url, padded or not (atob's forgiving decode takes either);
+ * anything else (a missing field) is refused as `.replace` throws. */
 export function fromBase64url(text) {
   try {
     return Uint8Array.from(atob(text.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0)).buffer;
@@ -32,7 +33,7 @@ export const autofillSupported = () => /** @type {any} */ (PublicKeyCredential).
 /** Credential descriptors with their ids as bytes; none (undefined: absent, which WebAuthn
  * reads as its default, an empty list) when the options have no list.
  * @param {any[] | undefined} list */
-const descriptors = (list) => (Array.isArray(list) ? list.map((d) => ({ ...d, id: fromBase64url(String(d.id)) })) : undefined);
+const descriptors = (list) => (Array.isArray(list) ? list.map((d) => ({ ...d, id: fromBase64url(d.id) })) : undefined);
 
 /** One ceremony: navigator.credentials.create (`create`) or .get with the ceremony's
  * options (their base64url fields decoded here); `conditional` (get only): the passkeys
