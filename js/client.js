@@ -545,16 +545,14 @@ export class AuthClient {
     for (;;) {
       const next = await this.#exchange(req);
       if (next === "login") return next;
-      if (next === "mfa") {
-        // Password accepted, no session yet: the snapshot says mfa_required.
-        this.#emit("mfa_required");
+      if (typeof next === "string") {
+        // "mfa": password accepted, no session yet (the snapshot says mfa_required).
+        if (next === "mfa") this.#emit("mfa_required");
+        else this.changed("signed_in");
         return this.getSnapshot();
       }
-      if (typeof next === "string") break;
       req = next;
     }
-    this.changed("signed_in");
-    return this.getSnapshot();
   }
 
   // ---- using the token ------------------------------------------------------------------------
