@@ -95,12 +95,12 @@ export class AuthClient {
     if (this.settings.cookie && typeof window !== "undefined" && op.call(this, op.STATUS) === "anonymous") {
       this.#restoring = (async () => {
         this.#setRefreshing(true);
-        let restored = true;
+        let restored;
         try {
           await this.#exchange(op.request(op.call(this, op.REFRESH_REQUEST, "cookie")));
+          restored = true;
         } catch (err) {
           if (err.code === "refresh_failed") op.call(this, op.CLEAR_ERROR);
-          restored = false;
         } finally {
           this.#restoring = 0;
           this.#setRefreshing(false);
