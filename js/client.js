@@ -198,8 +198,9 @@ export class AuthClient {
     // A link starts as the signed-in user (bearer rules, refresh-and-replay).
     /** @type {{ url: string, flow: string, issuer: string, issRequired: boolean }} */
     const started = link ? await this.#askAuthorized(req) : parsed(/** @type {string} */ (await this.#exchange(req)));
-    // Kept with the start answer's fields as they are (the engine reads what it needs).
-    savePending(this.settings.key, JSON.stringify({ ...started, provider: id, state, verifier, redirect, link: link || undefined }));
+    // Kept with the start answer's fields as they are (the engine reads what it needs;
+    // `link` counts only as true).
+    savePending(this.settings.key, JSON.stringify({ ...started, provider: id, state, verifier, redirect, link }));
     location.assign(started.url);
   }
 
