@@ -582,13 +582,9 @@ export class AuthClient {
     if (callerSetAuth || !op.call(this, op.BEARER_ALLOWED, request.url)) return fetchRequest(request);
     const token = await this.#accessToken();
     if (!token) return fetchRequest(request);
-    let replay;
-    try {
-      // Kept unsent (its body unread) for the one replay.
-      replay = request.clone();
-    } catch {
-      throw authError("config", "The request body cannot be replayed");
-    }
+    // Kept unsent (its body unread) for the one replay. Never throws: every request here
+    // was made just now (fetch()'s copy, build()'s), and only a used body cannot be cloned.
+    const replay = request.clone();
     const response = await this.#withToken(request, token);
     if (response.status !== 401) return response;
     // The token may already have been replaced by a concurrent refresh.
