@@ -21,23 +21,18 @@ export function openStore(kind, key) {
   let web = openWeb(kind);
   /** @type {string | null} */
   let memory = null;
-  /** Switch to memory; true when this call changed the storage in use. */
-  const fallBack = () => {
-    const wasWeb = web !== null;
-    web = null;
-    store.kind = "memory";
-    return wasWeb;
-  };
-  /** @type {Store} */
-  const store = {
+  // A failed access switches to memory (`web` none), which `kind` then says.
+  return {
     key,
-    kind: web ? kind : "memory",
+    get kind() {
+      return web ? kind : "memory";
+    },
     read() {
       if (web) {
         try {
           return web.getItem(key);
         } catch {
-          fallBack();
+          web = null;
         }
       }
       return memory;
@@ -50,9 +45,10 @@ export function openStore(kind, key) {
         else web.removeItem(key);
         return false;
       } catch {
-        return fallBack();
+        // Only web storage fails: the storage in use changed.
+        web = null;
+        return true;
       }
     },
   };
-  return store;
 }
