@@ -48,7 +48,7 @@ export class AuthClient {
   #stopped;
   /** @type {Coordination} */
   #coordination;
-  /** @type {AbortController | null | undefined} a passkey ceremony waiting (the autofill's) */
+  /** @type {AbortController | undefined} the last passkey sign-in's (a waiting autofill's) */
   #passkeyWait;
   /** Its abort (free()) removes the page's listeners and closes the channel. */
   #listening = new AbortController();
@@ -302,19 +302,16 @@ export class AuthClient {
       requirePasskeys();
       const autofill = options?.autofill === true;
       if (autofill && !(await autofillSupported())) return null;
-      // One ceremony at a time: a browser refuses a second while one waits.
+      // One ceremony at a time: a browser refuses a second while one waits. (The last one's
+      // controller is kept after it ends: aborting a ceremony that has ended does nothing.)
       this.#passkeyWait?.abort();
       const wait = new AbortController();
       this.#passkeyWait = wait;
       const caller = signalOf(options);
       const signal = caller ? AbortSignal.any([caller, wait.signal]) : wait.signal;
-      try {
-        const started = await this.#passkeyCall(4 /* sign-in options */);
-        const credential = await passkeyCeremony(false, started.options, signal, autofill);
-        return await this.#signIn(op.subcall(this, op.PASSKEY, 5 /* sign in */, started.ceremony, credential));
-      } finally {
-        if (this.#passkeyWait === wait) this.#passkeyWait = null;
-      }
+      const started = await this.#passkeyCall(4 /* sign-in options */);
+      const credential = await passkeyCeremony(false, started.options, signal, autofill);
+      return this.#signIn(op.subcall(this, op.PASSKEY, 5 /* sign in */, started.ceremony, credential));
     });
   }
 
