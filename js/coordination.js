@@ -40,7 +40,7 @@ export class Coordination {
   #host;
   /** @type {(() => void)[]} releases of the spent markers held */
   #markers = [];
-  /** @type {{ fp: string, id: number } | null | undefined} this tab's claim during a claim round */
+  /** @type {{ t: "claim", fp: string, id: number } | null | undefined} this tab's claim during a claim round */
   #claim;
   /** @type {boolean | undefined} whether it lost (read only during a round, which sets it first) */
   #lost;
@@ -93,10 +93,10 @@ export class Coordination {
     if (locks) return (await isHeld(locks, this.#spentName(refreshToken))) ? this.#awaitSuccessor(refreshToken) : this.#refreshHere(refreshToken);
     const fp = this.#host.fingerprint(refreshToken);
     if (this.#spent.includes(fp)) return this.#awaitSuccessor(refreshToken);
-    const id = this.#id;
-    this.#claim = { fp, id };
+    // The claim is the message that announces it (said again as it is).
+    this.#claim = { t: "claim", fp, id: this.#id };
     this.#lost = false;
-    this.#post({ t: "claim", fp, id });
+    this.#post(this.#claim);
     await this.#clock.sleep(CLAIM_WINDOW_MS);
     this.#claim = null;
     if (this.#superseded(refreshToken)) return;
@@ -177,7 +177,7 @@ export class Coordination {
       if (this.#claim?.fp === fp) {
         if (id < this.#claim.id) this.#lost = true;
         // A tab that claimed after ours went out never heard it: say it again.
-        else if (!this.#lost) this.#post({ t: "claim", fp, id: this.#claim.id });
+        else if (!this.#lost) this.#post(this.#claim);
       }
     } else if (t === "busy" && this.#claim?.fp === fp) {
       // Also reached outside a claim round by a busy without fp: harmless, each round
