@@ -688,7 +688,7 @@ export class AuthClient {
 
   /** Timer fired, tab shown or focused, network back: refresh if due, else re-arm. */
   #wake() {
-    if (this.#stopped) return;
+    // Never after free(): it clears the timer and its abort removes the listeners.
     if (op.call(this, op.REFRESH_NOW, pageFlags())) this.#refreshShared().catch(() => {});
     else this.#schedule();
   }
