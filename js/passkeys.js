@@ -80,7 +80,8 @@ export async function passkeyCeremony(create, publicKey, signal, conditional) {
   }
   return JSON.stringify({
     id: credential.id,
-    rawId: toBase64url(credential.rawId),
+    // `id` is rawId's base64url already (WebAuthn's PublicKeyCredential.id).
+    rawId: credential.id,
     type: credential.type,
     response: fields,
     authenticatorAttachment: credential.authenticatorAttachment ?? null,
