@@ -710,10 +710,9 @@ export class AuthClient {
     for (const type of ["focus", "online", "offline"]) listen(window, type, wake);
     // Adopt what another tab wrote to localStorage (sign-in, refresh, sign-out).
     if (this.#store.kind === "local") {
-      listen(window, "storage", (event) => {
-        // key null: storage.clear() in another tab.
-        if ((event.key === null || event.key === this.#store.key) && this.adoptStored()) this.#schedule();
-      });
+      // Any key's change (null: storage.clear()): the session's is re-read, which the
+      // engine adopts only when it differs.
+      listen(window, "storage", () => this.adoptStored() && this.#schedule());
       if (catchUp) this.adoptStored();
     }
     if (globalThis.BroadcastChannel) {

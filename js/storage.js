@@ -11,7 +11,7 @@ function openWeb(kind) {
   }
 }
 
-/** @typedef {{ key: string, kind: string, read(): string | null, write(value: string | null): boolean }} Store
+/** @typedef {{ kind: string, read(): string | null, write(value: string | null): boolean }} Store
  * `kind`: what is really in use; `write` stores ("" or null removes) and answers true when
  * storage just fell back to memory. Some browsers hand out a storage object whose every
  * access throws: the first read() (the client's, before its first snapshot) finds out. */
@@ -23,7 +23,6 @@ export function openStore(kind, key) {
   let memory = null;
   // A failed access switches to memory (`web` none), which `kind` then says.
   return {
-    key,
     get kind() {
       return web ? kind : "memory";
     },
