@@ -200,7 +200,7 @@ export class AuthClient {
     const started = link ? await this.#askAuthorized(req) : parsed(/** @type {string} */ (await this.#exchange(req)));
     // Kept with the start answer's fields as they are (the engine reads what it needs;
     // `link` counts only as true).
-    savePending(this.settings.key, JSON.stringify({ ...started, provider: id, state, verifier, redirect, link }));
+    savePending(`${this.settings.key}:social`, JSON.stringify({ ...started, provider: id, state, verifier, redirect, link }));
     location.assign(started.url);
   }
 
@@ -234,7 +234,7 @@ export class AuthClient {
         history.replaceState(history.state, "", here.href);
       }
       // Taken only now: a page without callback parameters leaves a pending sign-in be.
-      const req = parsed(op.call(this, op.SOCIAL_FINISH, takePending(this.settings.key), JSON.stringify(returned)));
+      const req = parsed(op.call(this, op.SOCIAL_FINISH, takePending(`${this.settings.key}:social`), JSON.stringify(returned)));
       if (!req) return null;
       if (req.link) {
         // A link: the provider is now the signed-in user's; the session is unchanged.

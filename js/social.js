@@ -30,13 +30,12 @@ export function arrivalOf(href) {
 }
 
 // The pending sign-in of this tab, in sessionStorage (it must survive the redirect),
-// under the client's storageKey.
-const pendingKey = (/** @type {string} */ key) => `${key}:social`;
+// under `${storageKey}:social` (the client names it, as it names the session's key).
 
-/** @param {string} key the client's storageKey @param {string} value */
-export function savePending(key, value) {
+/** @param {string} name `${storageKey}:social` @param {string} value */
+export function savePending(name, value) {
   try {
-    sessionStorage.setItem(pendingKey(key), value);
+    sessionStorage.setItem(name, value);
   } catch {
     throw authError("storage", "Social sign-in needs sessionStorage");
   }
@@ -44,11 +43,11 @@ export function savePending(key, value) {
 
 /** The pending sign-in, removed: a callback is handled once. None (null, or undefined
  * where sessionStorage throws) is passed to the engine as it is.
- * @param {string} key the client's storageKey */
-export function takePending(key) {
+ * @param {string} name `${storageKey}:social` */
+export function takePending(name) {
   try {
-    const value = sessionStorage.getItem(pendingKey(key));
-    sessionStorage.removeItem(pendingKey(key));
+    const value = sessionStorage.getItem(name);
+    sessionStorage.removeItem(name);
     return value;
   } catch {}
 }
