@@ -21,13 +21,10 @@ export const TIMED_OUT = {};
 
 export const sleep = (/** @type {number} */ ms) => new Promise((resolve) => setTimeout(resolve, Math.min(ms, MAX_TIMEOUT_MS)));
 
-/** `navigator.locks`, where the browser has it (typed as present, which it may not be);
- * else undefined, which coordination reads as none.
+/** `navigator.locks`, where the browser has it (a secure context; typed as present, which
+ * it may not be): a LockManager, else undefined, which coordination reads as none.
  * @returns {LockManager | undefined} */
-export const lockManager = () => {
-  const locks = /** @type {any} */ (globalThis.navigator)?.locks;
-  return locks?.request && locks;
-};
+export const lockManager = () => /** @type {any} */ (globalThis.navigator)?.locks;
 
 /** Run `callback` holding the exclusive lock `name`, waiting at most `timeoutMs` for
  * it; TIMED_OUT when it was not granted: the wait ran out (a hung holder), or the lock
