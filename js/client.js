@@ -152,11 +152,9 @@ export class AuthClient {
   /** Create an account and sign in (logging in when the response has no tokens). */
   register(/** @type {import("./index.js").RegisterInput} */ input) {
     return this.#run(async () => {
-      const email = text(input, "email");
-      const password = text(input, "password");
-      const req = op.request(op.call(this, op.REGISTER, email, password, text(input, "name")));
-      const done = await this.#signIn(req);
-      return done === "login" ? this.#signIn(op.request(op.call(this, op.LOGIN, "", email, password))) : done;
+      const done = await this.#signIn(op.request(op.call(this, op.REGISTER, text(input, "email"), text(input, "password"), text(input, "name"))));
+      // Created without signing in: the login that follows reads the same email and password.
+      return done === "login" ? this.login(input) : done;
     });
   }
 
