@@ -70,9 +70,10 @@ export async function passkeyCeremony(create, publicKey, signal, conditional) {
   }
   if (credential?.type !== "public-key") throw authError("aborted", "No passkey was chosen");
   const { response } = credential;
-  // `transports` (create only) undefined for get: JSON.stringify leaves it out.
+  // `transports`: an attestation's (create) only; an assertion has no getTransports, so
+  // undefined, which JSON.stringify leaves out (as it does where a browser lacks it).
   /** @type {Record<string, unknown>} */
-  const fields = { transports: create ? (response.getTransports?.() ?? []) : undefined };
+  const fields = { transports: response.getTransports?.() };
   // An attestation has attestationObject; an assertion authenticatorData, signature and
   // userHandle (null when the authenticator kept none).
   for (const name of ["clientDataJSON", "attestationObject", "authenticatorData", "signature", "userHandle"]) {
