@@ -85,7 +85,8 @@ export async function passkeyCeremony(create, publicKey, signal, conditional) {
     rawId: credential.id,
     type: credential.type,
     response: fields,
-    authenticatorAttachment: credential.authenticatorAttachment ?? null,
+    // null where unknown; a browser without the attribute leaves it out (optional in WebAuthn's JSON).
+    authenticatorAttachment: credential.authenticatorAttachment,
     clientExtensionResults: credential.getClientExtensionResults(),
   });
 }
