@@ -454,9 +454,8 @@ export class AuthClient {
     /** @type {AuthListener} */
     const entry = (snapshot, event) => listener(snapshot, event);
     this.#listeners.add(entry);
-    return () => {
-      this.#listeners.delete(entry);
-    };
+    // (It answers delete's boolean, which the API's `() => void` leaves unread.)
+    return () => this.#listeners.delete(entry);
   }
 
   /** Release listeners, timers, the channel and lock markers. */
