@@ -4,16 +4,20 @@
 // between tabs, timers, listeners. Every refresh goes through one shared promise
 // (`flight`), so concurrent callers in a tab send a single refresh request, and
 // through a Web Lock (or a claim round on the channel), so tabs send one between them.
-import { authError, errorFromText, isAuthError } from "./auth-error.js";
-import { dpopSigner } from "./dpop.js";
-import * as op from "./engine.js";
+
+// In the order that gzips the bundle smallest (esbuild places modules in the order they
+// are first imported; none runs code of another as it loads): -16 B when measured, a
+// few bytes either way after any change elsewhere.
 import { parsed } from "./engine.js";
+import { MAX_TIMEOUT_MS, lockManager, online, pageFlags, sleep } from "./tabs.js";
 import { build, fetchRequest, read } from "./http.js";
-import { openStore } from "./storage.js";
+import * as op from "./engine.js";
 import { autofillSupported, passkeyCeremony, requirePasskeys } from "./passkeys.js";
 import { arrivalOf, challengeOf, randomText, savePending, takePending } from "./social.js";
+import { dpopSigner } from "./dpop.js";
+import { openStore } from "./storage.js";
+import { authError, errorFromText, isAuthError } from "./auth-error.js";
 import { Coordination } from "./coordination.js";
-import { MAX_TIMEOUT_MS, lockManager, online, pageFlags, sleep } from "./tabs.js";
 
 /** @typedef {import("./http.js").EngineRequest} EngineRequest */
 /** @typedef {import("./auth-error.js").AuthError} AuthError */
