@@ -3,6 +3,9 @@
 /** @typedef {import("./auth-error.js").AuthErrorCode} AuthErrorCode */
 
 export class AuthError extends Error {
+  // A field: set on each instance right after super(), as an assignment there was.
+  name = "AuthError";
+
   /** @param {AuthErrorCode} code
    * @param {string} message
    * @param {number} [status]
@@ -10,7 +13,6 @@ export class AuthError extends Error {
    * @param {Readonly<Record<string, string>>} [fields] */
   constructor(code, message, status, retryAfter, fields) {
     super(message);
-    this.name = "AuthError";
     this.code = code;
     this.status = status;
     this.retryAfter = retryAfter;

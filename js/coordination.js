@@ -40,7 +40,7 @@ export class Coordination {
   #host;
   /** @type {(() => void)[]} releases of the spent markers held */
   #markers = [];
-  /** @type {{ fp: string, id: number } | null | undefined} this tab's claim during a claim round */
+  /** @type {{ t: "claim", fp: string, id: number } | null | undefined} this tab's claim during a claim round */
   #claim;
   /** @type {boolean | undefined} whether it lost (read only during a round, which sets it first) */
   #lost;
@@ -55,7 +55,7 @@ export class Coordination {
 
   /** @param {Host} host @param {Partial<Means>} [means] the page's own when absent (the
    * client's: no locks nor channel until it starts coordinating) */
-  constructor(host, { locks, channel, clock = { now: () => Date.now(), sleep }, id = Math.random() } = {}) {
+  constructor(host, { locks, channel, clock = { now: Date.now, sleep }, id = Math.random() } = {}) {
     this.#host = host;
     // Absent (undefined) reads as none, as null does.
     this.locks = locks;
@@ -64,12 +64,9 @@ export class Coordination {
     this.#id = id;
   }
 
-  #lockName(/** @type {string} */ suffix) {
-    return `${this.#host.settings.key}:${suffix}`;
-  }
-
+  /** The marker's name: lock names start with storageKey, then what they are for. */
   #spentName(/** @type {string} */ refreshToken) {
-    return this.#lockName(`spent:${this.#host.fingerprint(refreshToken)}`);
+    return `${this.#host.settings.key}:spent:${this.#host.fingerprint(refreshToken)}`;
   }
 
   /** Refresh `refreshToken` once across tabs: this tab sends the request, or takes the
@@ -78,7 +75,7 @@ export class Coordination {
     const { locks } = this;
     // Without the lock where there are no Web Locks, or where a hung tab holds it (go
     // ahead rather than block forever).
-    if (!locks || (await withLock(locks, this.#lockName("refresh"), this.#host.settings.lockTimeout, () => this.#refreshOnce(refreshToken, locks))) === TIMED_OUT) {
+    if (!locks || (await withLock(locks, `${this.#host.settings.key}:refresh`, this.#host.settings.lockTimeout, () => this.#refreshOnce(refreshToken, locks))) === TIMED_OUT) {
       await this.#refreshOnce(refreshToken, locks);
     }
   }
@@ -96,10 +93,10 @@ export class Coordination {
     if (locks) return (await isHeld(locks, this.#spentName(refreshToken))) ? this.#awaitSuccessor(refreshToken) : this.#refreshHere(refreshToken);
     const fp = this.#host.fingerprint(refreshToken);
     if (this.#spent.includes(fp)) return this.#awaitSuccessor(refreshToken);
-    const id = this.#id;
-    this.#claim = { fp, id };
+    // The claim is the message that announces it (said again as it is).
+    this.#claim = { t: "claim", fp, id: this.#id };
     this.#lost = false;
-    this.#post({ t: "claim", fp, id });
+    this.#post(this.#claim);
     await this.#clock.sleep(CLAIM_WINDOW_MS);
     this.#claim = null;
     if (this.#superseded(refreshToken)) return;
@@ -170,21 +167,25 @@ export class Coordination {
 
   /** A message from another tab (anything else on the channel is ignored). */
   onMessage(/** @type {any} */ data) {
-    // A primitive has none of these (its `t` is undefined): ignored like any other.
+    // A primitive has none of these (its `t` is undefined): ignored like any other. A
+    // claim's `fp` need only be present: one that is no string equals no fingerprint here
+    // (typed as what this origin's tabs send).
+    /** @type {{ t?: unknown, fp?: string, id?: unknown, spent?: string, text?: unknown }} */
     const { t, fp, id, spent, text } = data ?? {};
-    if (t === "claim" && typeof fp === "string" && fp && typeof id === "number") {
+    if (t === "claim" && fp && typeof id === "number") {
       if (this.busy === fp || this.#spent.includes(fp)) this.#post({ t: "busy", fp });
       if (this.#claim?.fp === fp) {
         if (id < this.#claim.id) this.#lost = true;
         // A tab that claimed after ours went out never heard it: say it again.
-        else if (!this.#lost) this.#post({ t: "claim", fp, id: this.#claim.id });
+        else if (!this.#lost) this.#post(this.#claim);
       }
     } else if (t === "busy" && this.#claim?.fp === fp) {
       // Also reached outside a claim round by a busy without fp: harmless, each round
       // starts with #lost false.
       this.#lost = true;
     } else if (t === "session") {
-      if (typeof spent === "string" && spent) this.#noteSpent(spent);
+      // Only this origin's tabs post here: a `spent` is a fingerprint they sent, or absent.
+      if (spent) this.#noteSpent(spent);
       this.#host.adoptText(typeof text === "string" ? text : null);
     }
   }

@@ -17,15 +17,14 @@ const ES256 = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" };
 
 /** @typedef {{ privateKey: CryptoKey, jwk: { kty: string, crv: string, x: string, y: string } }} DpopKey */
 
-const unavailable = () => authError("config", "dpop: true needs IndexedDB and WebCrypto P-256 keys");
+const unavailable = () => authError("config", "dpop: true needs IndexedDB and WebCrypto");
 
-/** One transaction on the key store. `body` queues its requests and calls `done(value)`;
- * the promise settles when the transaction has committed. Every failure (open, the
- * transaction, a throw of the executor) is `unavailable` once, at the end.
- * @template T
+/** One transaction on the key store: `body` queues its requests (their handlers keep what
+ * they read); settles when the transaction has committed. Every failure (open, the
+ * transaction, a throw of the body) is `unavailable` once, at the end.
  * @param {IDBTransactionMode} mode
- * @param {(store: IDBObjectStore, done: (value: T) => void) => void} body
- * @returns {Promise<T | undefined>} */
+ * @param {(store: IDBObjectStore) => void} body
+ * @returns {Promise<unknown>} */
 function withStore(mode, body) {
   return new Promise((resolve, reject) => {
     const open = indexedDB.open("auth-wasm-dpop", 1);
@@ -33,15 +32,11 @@ function withStore(mode, body) {
     open.onerror = reject;
     open.onsuccess = () => {
       const db = open.result;
-      /** @type {T | undefined} */
-      let result;
       try {
         const tx = db.transaction("keys", mode);
-        tx.oncomplete = () => resolve(result);
+        tx.oncomplete = resolve;
         tx.onerror = tx.onabort = reject;
-        body(tx.objectStore("keys"), (value) => {
-          result = value;
-        });
+        body(tx.objectStore("keys"));
       } catch {
         reject();
       }
@@ -67,21 +62,19 @@ const isKeyRecord = (record) =>
 async function keyOf(id) {
   /** @type {DpopKey | undefined} */
   let made;
+  /** @type {DpopKey | undefined} */
+  let key;
   // The stored key; none read-only, else `made` stored unless a key is there by now.
   const take = (/** @type {IDBTransactionMode} */ mode) =>
-    withStore(mode, (/** @type {IDBObjectStore} */ store, /** @type {(v: DpopKey) => void} */ done) => {
+    withStore(mode, (store) => {
       const get = store.get(id);
       get.onsuccess = () => {
-        if (isKeyRecord(get.result)) {
-          done(get.result);
-        } else if (made) {
-          store.put(made, id);
-          done(made);
-        }
+        if (isKeyRecord(get.result)) key = get.result;
+        else if (made) store.put((key = made), id);
       };
     });
-  const found = await take("readonly");
-  if (found) return found;
+  await take("readonly");
+  if (key) return key;
   try {
     // Only the private key is used (to sign); the public one is exported, never used.
     const pair = /** @type {CryptoKeyPair} */ (await crypto.subtle.generateKey(ES256, false, ["sign"]));
@@ -92,7 +85,10 @@ async function keyOf(id) {
   }
   // The same test as a stored key's: a private key that cannot be exported, a public JWK.
   if (!isKeyRecord(made)) throw unavailable();
-  return (await take("readwrite")) ?? made;
+  await take("readwrite");
+  // The transaction committed: the key it found or stored (any: tsc cannot see the handler
+  // set `key`).
+  return /** @type {any} */ (key);
 }
 
 /** What signs proofs with this client's key and sends requests with them.
@@ -147,7 +143,7 @@ export function dpopSigner(storageKey, client) {
       // reaches the engine as none.
       const said = status === 401 ? headers.get("WWW-Authenticate") : tokens && status < 500 ? await response.clone().text().catch(() => "") : "";
       const verdict = call(client, DPOP_ANSWER, request.url, headers.get("DPoP-Nonce"), headers.get("Date"), said, 0, status);
-      if (verdict === "u") throw authError("invalid_response", "The backend did not bind the tokens to the DPoP key");
+      if (verdict === "u") throw authError("invalid_response", "The tokens are not DPoP-bound");
       if (!verdict || !spare) return response;
       request = spare;
     }
@@ -158,7 +154,7 @@ export function dpopSigner(storageKey, client) {
     fetch,
     drop: async () => {
       call(client, DPOP_CLEAR);
-      await withStore("readwrite", (/** @type {IDBObjectStore} */ store) => store.delete(storageKey)).catch(() => {});
+      await withStore("readwrite", (store) => store.delete(storageKey)).catch(() => {});
     },
   };
 }

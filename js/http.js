@@ -17,7 +17,7 @@ import { authError } from "./auth-error.js";
  * @param {AbortSignal} [signal] the request's signal */
 export function fetchError(err, signal) {
   // A signal has a reason only once aborted.
-  if (err?.name === "TimeoutError" || signal?.reason?.name === "TimeoutError") return authError("network", "The server did not answer in time");
+  if (err?.name === "TimeoutError" || signal?.reason?.name === "TimeoutError") return authError("network", "The request timed out");
   return err?.name === "AbortError"
     ? authError("aborted", "The request was aborted")
     : authError("network", "The server could not be reached");

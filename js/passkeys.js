@@ -5,38 +5,35 @@
 import { authError } from "./auth-error.js";
 import { toBase64url } from "./base64url.js";
 
-/** @param {string} text base64url, padded or not (atob's forgiving decode takes either) */
+/** @param {string} text base64url, padded or not (atob's forgiving decode takes either);
+ * anything else (a missing field) is refused as `.replace` throws. */
 export function fromBase64url(text) {
   try {
     return Uint8Array.from(atob(text.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0)).buffer;
   } catch {
-    throw authError("invalid_response", "The passkey options are not what the backend sends");
+    throw authError("invalid_response", "Invalid passkey options");
   }
 }
 
 /** Refuses (AuthError `config`) where this browser has no WebAuthn at all (a secure
- * context with PublicKeyCredential): every passkey method asks this first. */
+ * context with PublicKeyCredential; navigator.credentials is there wherever it is, both
+ * being secure contexts' only): every passkey method asks this first. */
 export function requirePasskeys() {
-  if (!globalThis.PublicKeyCredential || !globalThis.navigator?.credentials) {
-    throw authError("config", "This browser has no passkeys (WebAuthn needs https or localhost)");
+  if (!globalThis.PublicKeyCredential) {
+    throw authError("config", "Passkeys need WebAuthn (https or localhost)");
   }
 }
 
-/** Whether it offers passkeys in the autofill of a field (conditional mediation): truthy
- * when it does (its caller tests truthiness; a browser without the method answers
- * undefined). Its caller (js/client.js) has refused a browser without WebAuthn already. */
-export async function autofillSupported() {
-  try {
-    return await /** @type {any} */ (PublicKeyCredential).isConditionalMediationAvailable?.();
-  } catch {
-    return false;
-  }
-}
+/** Whether it offers passkeys in the autofill of a field (conditional mediation): a
+ * promise of a truthy value when it does (its caller tests truthiness), or undefined
+ * where the browser has no such method (a promise method: it rejects, never throws).
+ * Its caller (js/client.js) has refused a browser without WebAuthn already. */
+export const autofillSupported = () => /** @type {any} */ (PublicKeyCredential).isConditionalMediationAvailable?.().catch(() => false);
 
 /** Credential descriptors with their ids as bytes; none (undefined: absent, which WebAuthn
  * reads as its default, an empty list) when the options have no list.
  * @param {any[] | undefined} list */
-const descriptors = (list) => (Array.isArray(list) ? list.map((d) => ({ ...d, id: fromBase64url(String(d.id)) })) : undefined);
+const descriptors = (list) => (Array.isArray(list) ? list.map((d) => ({ ...d, id: fromBase64url(d.id) })) : undefined);
 
 /** One ceremony: navigator.credentials.create (`create`) or .get with the ceremony's
  * options (their base64url fields decoded here); `conditional` (get only): the passkeys
@@ -68,14 +65,15 @@ export async function passkeyCeremony(create, publicKey, signal, conditional) {
     throw name === "InvalidStateError"
       ? authError("validation", "This authenticator already holds a passkey for this account")
       : name === "SecurityError" || name === "NotSupportedError"
-        ? authError("config", "Passkeys are not allowed on this page (its domain must be WEBAUTHN_RP_ID or under it)")
+        ? authError("config", "This page's domain is not WEBAUTHN_RP_ID or under it")
         : authError("aborted", name === "NotAllowedError" || name === "AbortError" ? "The passkey request was cancelled or timed out" : "The passkey request did not complete");
   }
   if (credential?.type !== "public-key") throw authError("aborted", "No passkey was chosen");
   const { response } = credential;
-  // `transports` (create only) undefined for get: JSON.stringify leaves it out.
+  // `transports`: an attestation's (create) only; an assertion has no getTransports, so
+  // undefined, which JSON.stringify leaves out (as it does where a browser lacks it).
   /** @type {Record<string, unknown>} */
-  const fields = { transports: create ? (response.getTransports?.() ?? []) : undefined };
+  const fields = { transports: response.getTransports?.() };
   // An attestation has attestationObject; an assertion authenticatorData, signature and
   // userHandle (null when the authenticator kept none).
   for (const name of ["clientDataJSON", "attestationObject", "authenticatorData", "signature", "userHandle"]) {
@@ -83,10 +81,12 @@ export async function passkeyCeremony(create, publicKey, signal, conditional) {
   }
   return JSON.stringify({
     id: credential.id,
-    rawId: toBase64url(credential.rawId),
+    // `id` is rawId's base64url already (WebAuthn's PublicKeyCredential.id).
+    rawId: credential.id,
     type: credential.type,
     response: fields,
-    authenticatorAttachment: credential.authenticatorAttachment ?? null,
+    // null where unknown; a browser without the attribute leaves it out (optional in WebAuthn's JSON).
+    authenticatorAttachment: credential.authenticatorAttachment,
     clientExtensionResults: credential.getClientExtensionResults(),
   });
 }

@@ -12,7 +12,7 @@ export const randomText = (/** @type {number} */ bytes) => base64url(crypto.getR
 /** RFC 7636 S256: base64url(SHA-256(verifier)). */
 /** @param {string} verifier */
 export async function challengeOf(verifier) {
-  if (!globalThis.crypto?.subtle) throw authError("config", "Social sign-in needs a secure context (https or localhost)");
+  if (!globalThis.crypto?.subtle) throw authError("config", "Social sign-in needs https or localhost");
   return base64url(await crypto.subtle.digest("SHA-256", encoder.encode(verifier)));
 }
 
@@ -30,13 +30,12 @@ export function arrivalOf(href) {
 }
 
 // The pending sign-in of this tab, in sessionStorage (it must survive the redirect),
-// under the client's storageKey.
-const pendingKey = (/** @type {string} */ key) => `${key}:social`;
+// under `${storageKey}:social` (the client names it, as it names the session's key).
 
-/** @param {string} key the client's storageKey @param {string} value */
-export function savePending(key, value) {
+/** @param {string} name `${storageKey}:social` @param {string} value */
+export function savePending(name, value) {
   try {
-    sessionStorage.setItem(pendingKey(key), value);
+    sessionStorage.setItem(name, value);
   } catch {
     throw authError("storage", "Social sign-in needs sessionStorage");
   }
@@ -44,11 +43,11 @@ export function savePending(key, value) {
 
 /** The pending sign-in, removed: a callback is handled once. None (null, or undefined
  * where sessionStorage throws) is passed to the engine as it is.
- * @param {string} key the client's storageKey */
-export function takePending(key) {
+ * @param {string} name `${storageKey}:social` */
+export function takePending(name) {
   try {
-    const value = sessionStorage.getItem(pendingKey(key));
-    sessionStorage.removeItem(pendingKey(key));
+    const value = sessionStorage.getItem(name);
+    sessionStorage.removeItem(name);
     return value;
   } catch {}
 }

@@ -11,7 +11,7 @@ function openWeb(kind) {
   }
 }
 
-/** @typedef {{ key: string, kind: string, read(): string | null, write(value: string | null): boolean }} Store
+/** @typedef {{ kind: string, read(): string | null, write(value: string | null): boolean }} Store
  * `kind`: what is really in use; `write` stores ("" or null removes) and answers true when
  * storage just fell back to memory. Some browsers hand out a storage object whose every
  * access throws: the first read() (the client's, before its first snapshot) finds out. */
@@ -21,23 +21,17 @@ export function openStore(kind, key) {
   let web = openWeb(kind);
   /** @type {string | null} */
   let memory = null;
-  /** Switch to memory; true when this call changed the storage in use. */
-  const fallBack = () => {
-    const wasWeb = web !== null;
-    web = null;
-    store.kind = "memory";
-    return wasWeb;
-  };
-  /** @type {Store} */
-  const store = {
-    key,
-    kind: web ? kind : "memory",
+  // A failed access switches to memory (`web` none), which `kind` then says.
+  return {
+    get kind() {
+      return web ? kind : "memory";
+    },
     read() {
       if (web) {
         try {
           return web.getItem(key);
         } catch {
-          fallBack();
+          web = null;
         }
       }
       return memory;
@@ -50,9 +44,10 @@ export function openStore(kind, key) {
         else web.removeItem(key);
         return false;
       } catch {
-        return fallBack();
+        // Only web storage fails: the storage in use changed.
+        web = null;
+        return true;
       }
     },
   };
-  return store;
 }

@@ -21,16 +21,15 @@ export const TIMED_OUT = {};
 
 export const sleep = (/** @type {number} */ ms) => new Promise((resolve) => setTimeout(resolve, Math.min(ms, MAX_TIMEOUT_MS)));
 
-/** `navigator.locks`, where the browser has it (typed as present, which it may not be);
- * else undefined, which coordination reads as none.
+/** `navigator.locks`, where the browser has it (a secure context; typed as present, which
+ * it may not be): a LockManager, else undefined, which coordination reads as none.
  * @returns {LockManager | undefined} */
-export const lockManager = () => {
-  const locks = /** @type {any} */ (globalThis.navigator)?.locks;
-  return locks?.request && locks;
-};
+export const lockManager = () => /** @type {any} */ (globalThis.navigator)?.locks;
 
 /** Run `callback` holding the exclusive lock `name`, waiting at most `timeoutMs` for
- * it; TIMED_OUT when the wait ran out (a hung holder).
+ * it; TIMED_OUT when it was not granted: the wait ran out (a hung holder), or the lock
+ * manager refused the request (a page it does not serve: a detached frame, an opaque
+ * origin), where the caller goes ahead without the lock as it does without Web Locks.
  * @template T
  * @param {LockManager} locks
  * @param {string} name
@@ -38,15 +37,19 @@ export const lockManager = () => {
  * @param {() => Promise<T>} callback
  * @returns {Promise<T | typeof TIMED_OUT>} */
 export const withLock = async (locks, name, timeoutMs, callback) => {
-  // None where AbortSignal.timeout is missing (an older engine): the lock is waited for.
-  const signal = AbortSignal.timeout?.(timeoutMs);
+  /** @type {true | undefined} */
+  let granted;
   try {
-    // An absent signal (undefined) is no option, as WebIDL reads dictionaries.
-    return await locks.request(name, { signal }, callback);
+    // No signal where AbortSignal.timeout is missing (an older engine): the lock is
+    // waited for (an absent signal is no option, as WebIDL reads dictionaries).
+    return await locks.request(name, { signal: AbortSignal.timeout?.(timeoutMs) }, () => {
+      granted = true;
+      return callback();
+    });
   } catch (err) {
-    // An AuthError from the callback has a string code; the lock's own abort has not.
-    if ((err?.name === "TimeoutError" || err?.name === "AbortError") && typeof err.code !== "string") return TIMED_OUT;
-    throw err;
+    // The callback's own failure is the caller's; anything before it is no lock.
+    if (granted) throw err;
+    return TIMED_OUT;
   }
 };
 

@@ -245,6 +245,27 @@ test("a hung tab holding the refresh lock is outwaited after lockTimeout", async
   assertOneRefresh(b);
 });
 
+test("a lock manager that refuses the refresh lock (a detached frame): the tab refreshes without it", async () => {
+  const b = browser();
+  const tab = b.open(0.3);
+  const locks = /** @type {Locks} */ (b.locks);
+  const request = locks.request.bind(locks);
+  locks.request = async (name, options, callback) => {
+    if (name === "k:refresh") throw new DOMException("The document is not fully active.", "InvalidStateError");
+    return request(name, options, callback);
+  };
+  await tab.coordination.refresh("r0");
+  assertOneRefresh(b);
+});
+
+test("a failure of the refresh under the lock is the caller's, not a lock wait run out", async () => {
+  const b = browser();
+  const tab = b.open(0.3);
+  b.server.token = "r9";
+  await assert.rejects(tab.coordination.refresh("r0"), (err) => err instanceof AuthError && err.code === "refresh_failed");
+  assert.equal(b.server.refreshes, 1, "sent once, not again without the lock");
+});
+
 test("a tab that closes holding the refresh lock lets the next one refresh", async () => {
   const b = browser();
   const tab = b.open(0.3);
