@@ -10,9 +10,12 @@
 // the files uncompressed (run.mjs measures both; gzip is what production hosts send).
 // ISOLATED=1 serves every page cross-origin isolated, so performance.now() and the marks
 // an instrumented package copy sets (bench/startup-marks.mjs; reported after the JS's
-// arrival) tick in 5 µs. HEAD=1 loads each start-up bundle as a module script in the
-// page's <head> (as Vite's and Next's pages reference their entry: the preload scanner
-// requests it with the .wasm's hint) instead of by the page's inline import().
+// arrival) tick in 5 µs. Each start-up bundle is a module script at the end of the page's
+// <head>, as Vite's build writes its entry (the preload scanner requests it with the
+// .wasm's hint); HEAD=0 loads it by the page's inline import() instead, as before (a page
+// no bundler writes: the bundle is requested after the body is parsed). HINTS=1 adds
+// the hint's other forms and places, and supabase's page with the hint (unused), to
+// measure the hint's own cost.
 import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -29,7 +32,7 @@ const [loads = "40", filter = ""] = process.argv.slice(2);
 mkdirSync(path.dirname(PKG_WEB), { recursive: true });
 execFileSync("bash", ["-c", `source scripts/lib/web-pkg.sh && build_web_pkg "$0"`, PKG_WEB], { cwd: ROOT, stdio: "inherit" });
 const baselines = process.env.BASELINE ? process.env.BASELINE.split(",").map((dir) => path.resolve(dir)) : null;
-const candidates = (await buildSite(PKG_WEB, baselines, { scriptInHead: process.env.HEAD === "1" })).filter((c) => new RegExp(filter).test(c.name));
+const candidates = (await buildSite(PKG_WEB, baselines, { scriptInHead: process.env.HEAD !== "0", hintVariants: process.env.HINTS === "1" })).filter((c) => new RegExp(filter).test(c.name));
 
 const stops = [];
 try {

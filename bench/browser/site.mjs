@@ -48,10 +48,22 @@ const STARTUP = {
     createAuthClient({ baseURL: window.API });`,
 };
 
+const SUPABASE = STARTUP["@supabase/auth-js"];
+/** Other forms and places of the hint, and a control, for work on start-up
+ * (bench/startup-only.mjs HINTS=1): `head` goes before the page's script, `after` after it
+ * (still in <head> when the script is), `link` is sent as the page's `Link:` header. */
+const HINT_VARIANTS = {
+  "auth-wasm (browser build, hint after the script)": { source: authWasm("browser.js"), after: WASM_HINT },
+  "auth-wasm (browser build, hint fetchpriority=low)": { source: authWasm("browser.js"), head: WASM_HINT.replace(">", ' fetchpriority="low">') },
+  "auth-wasm (browser build, hint as a Link: header)": { source: authWasm("browser.js"), link: `<${WASM_PATH}>; rel=preload; as=fetch; crossorigin` },
+  // The hint's own cost to the page: supabase's page with the same preload, unused.
+  "@supabase/auth-js (control: the .wasm preloaded, unused)": { source: SUPABASE, head: WASM_HINT },
+};
+
 // (A module script in <head> is deferred: it runs after the body's inline script.)
-const page = (title, script, head = "") => `<!doctype html><html><head><meta charset="utf-8"><title>${title}</title>${head}</head><body>
-<script>window.API = new URLSearchParams(location.search).get("api");</script>
-${script ? `<script type="module">${script}</script>` : ""}</body></html>`;
+const page = (title, script, { head = "", after = "", listen = "" } = {}) => `<!doctype html><html><head><meta charset="utf-8"><title>${title}</title>${head}</head><body>
+<script>window.API = new URLSearchParams(location.search).get("api");${listen}</script>
+${script ? `<script type="module">${script}</script>` : ""}${after}</body></html>`;
 
 /** The page reports to the runner itself (startup.mjs): one console message, after
  * the time is taken. */
@@ -66,23 +78,27 @@ const READY_REPORT = report(`{ ready: performance.now(), resources: ${RESOURCES}
 const readyScript = (bundle) => `import(${JSON.stringify(bundle)}).then(
   () => ${READY_REPORT},
   (e) => ${report("{ failed: String(e && e.message || e) }")});`;
-/** The other way to load a start-up bundle (`scriptInHead`): as an app built by Vite or
- * Next references its entry, a module script in <head> that the preload scanner finds
- * at once (beside the .wasm's hint), its own last statement reporting ready; a failure
- * reaches the window's error event. */
-const headScript = (bundle) => `<script type="module" src="${bundle}"></script>`;
+/** The page as Vite's build writes it (`scriptInHead`, the default): the entry a module
+ * script at the end of <head>, `crossorigin`, after what the app's index.html put there
+ * (the hint), so the preload scanner requests both at once; the bundle's own last
+ * statement reports ready; a failure reaches the window's error event (the listener is
+ * in the body's inline script, which runs before any deferred module script). */
+const headScript = (bundle) => `<script type="module" crossorigin src="${bundle}"></script>`;
 const FAILURE_LISTENER = `addEventListener("error", (e) => ${report("{ failed: String(e.message) }")});`;
 
 /** @param {string} pkgDir @param {string[] | null} [baselineDir] other package directories
- * @param {{ scriptInHead?: boolean }} [options] start-up bundles as module scripts in
- * <head> (headScript) instead of imported by the page's inline script */
-export async function buildSite(pkgDir, baselineDir = null, { scriptInHead = false } = {}) {
+ * @param {{ scriptInHead?: boolean, hintVariants?: boolean }} [options] scriptInHead
+ * (default): start-up bundles as module scripts in <head> (headScript), as Vite's build
+ * writes its entry; false: imported by the page's inline script, a page no bundler writes
+ * (its bundle is requested only once the body is parsed and the inline module ran, well
+ * after a hint in <head>). hintVariants: HINT_VARIANTS too. */
+export async function buildSite(pkgDir, baselineDir = null, { scriptInHead = true, hintVariants = false } = {}) {
   /** A start-up page for `bundle` (its path on the site) of source `source`: the source
    * to bundle and the page. */
-  const startupPage = (name, source, bundle, head = "") =>
+  const startupPage = (name, source, bundle, { head = "", after = "" } = {}) =>
     scriptInHead
-      ? { source: `${source}\n${READY_REPORT};`, html: page(name, "", `<script>${FAILURE_LISTENER}</script>${head}${headScript(bundle)}`) }
-      : { source, html: page(name, readyScript(bundle), head) };
+      ? { source: `${source}\n${READY_REPORT};`, html: page(name, "", { head: `${head}${headScript(bundle)}${after}`, listen: FAILURE_LISTENER }) }
+      : { source, html: page(name, readyScript(bundle), { head, after }) };
   rmSync(OUT, { recursive: true, force: true });
   mkdirSync(path.join(OUT, "startup"), { recursive: true });
   const bundle = async (source, file) => {
@@ -100,19 +116,22 @@ export async function buildSite(pkgDir, baselineDir = null, { scriptInHead = fal
       logLevel: "silent",
     });
   };
-  const names = Object.keys(STARTUP);
+  const candidates = { ...STARTUP, ...(hintVariants ? HINT_VARIANTS : {}) };
+  const names = Object.keys(candidates);
   for (const [i, name] of names.entries()) {
-    const { source, head } = typeof STARTUP[name] === "string" ? { source: STARTUP[name] } : STARTUP[name];
-    const built = startupPage(name, source, `/startup/${i}.js`, head);
+    const { source, link, ...hint } = typeof candidates[name] === "string" ? { source: candidates[name] } : candidates[name];
+    const built = startupPage(name, source, `/startup/${i}.js`, hint);
     await bundle(built.source, `startup/${i}.js`);
     writeFileSync(path.join(OUT, "startup", `${i}.html`), built.html);
+    // The page's `Link:` header (static-server.mjs sends a page's <page>.link).
+    if (link) writeFileSync(path.join(OUT, "startup", `${i}.html.link`), link);
   }
   // Other builds of the package's JS (same .wasm) beside this one, in the same run:
   // before/after figures for start-up work (bench/startup-only.mjs BASELINE=<pkg dir>[,...]).
   const extra = [];
   for (const [i, dir] of (baselineDir ?? []).entries()) {
     const name = `baseline ${path.basename(dir)}: browser build, .wasm preloaded`;
-    const built = startupPage(name, authWasm("browser.js"), `/startup/baseline-${i}.js`, WASM_HINT);
+    const built = startupPage(name, authWasm("browser.js"), `/startup/baseline-${i}.js`, { head: WASM_HINT });
     await build({
       stdin: { contents: `import "./browser/bundle-start.mjs";\n${built.source}`, resolveDir: BENCH, loader: "js" },
       bundle: true, minify: true, format: "esm", platform: "browser", target: "es2022",
