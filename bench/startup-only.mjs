@@ -15,7 +15,10 @@
 // .wasm's hint); HEAD=0 loads it by the page's inline import() instead, as before (a page
 // no bundler writes: the bundle is requested after the body is parsed). HINTS=1 adds
 // the hint's other forms and places, and supabase's page with the hint (unused), to
-// measure the hint's own cost.
+// measure the hint's own cost. NET=<rtt ms>[,<kbit/s>] puts Chromium's network emulation
+// (DevTools throttling, in the network service) on every request of the run, the empty
+// page's too: loopback has no round trip and no bandwidth limit, which hides what a
+// second file costs on a real link (its bytes) and what the hint saves there (a round trip).
 import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -49,31 +52,44 @@ try {
   await backend.register(email, PASSWORD);
   const context = await chromium.browser.newContext();
   const page = await context.newPage();
+  if (process.env.NET) {
+    const [rtt, kbps] = process.env.NET.split(",").map(Number);
+    const cdp = await context.newCDPSession(page);
+    await cdp.send("Network.enable");
+    // Throughput in bytes per second; -1 is none.
+    const throughput = kbps ? (kbps * 1024) / 8 : -1;
+    await cdp.send("Network.emulateNetworkConditions", { offline: false, latency: rtt, downloadThroughput: throughput, uploadThroughput: throughput });
+  }
   const session = await signIn(page, site, backend.url, email, PASSWORD);
   await seedPeers(page, site, backend.url, session);
   const rows = await startup({ page, site, api: backend.url, candidates, loads: Number(loads) });
   console.log([...startupTable(rows), "", ...startupFetchTable(rows)].join("\n"));
   // One trace per candidate: tracing starts (and the profiler's start-up cost is paid)
   // on a load of the empty page, then the candidate's load is the one to read.
-  for (const [i, c] of (process.env.TRACE ? candidates : []).entries()) {
+  // TRACE_LOADS=<n>: n rounds of them, interleaved, without the CPU profiler
+  // (<file>-<i>-<round>.json), for statistics over traces (each thread's wall and CPU time).
+  const traceRounds = Number(process.env.TRACE_LOADS ?? 1);
+  const traced = process.env.TRACE ? Array.from({ length: traceRounds }, (_, round) => candidates.map((c, i) => ({ c, i, round }))).flat() : [];
+  for (const { c, i, round } of traced) {
     const cdp = await context.newCDPSession(page);
     const events = [];
     cdp.on("Tracing.dataCollected", (e) => events.push(...e.value));
     const done = new Promise((resolve) => cdp.once("Tracing.tracingComplete", resolve));
     await cdp.send("Tracing.start", {
       transferMode: "ReportEvents",
-      traceConfig: { includedCategories: ["devtools.timeline", "disabled-by-default-devtools.timeline", "v8.execute", "disabled-by-default-v8.cpu_profiler", "v8", "v8.wasm", "blink.user_timing", "loading", "disabled-by-default-devtools.timeline.frame"] },
+      traceConfig: { includedCategories: ["devtools.timeline", "disabled-by-default-devtools.timeline", "v8.execute", ...(traceRounds > 1 ? [] : ["disabled-by-default-v8.cpu_profiler"]), "v8", "v8.wasm", "blink.user_timing", "loading", "disabled-by-default-devtools.timeline.frame"] },
     });
     for (const url of [`${site.url}/empty.html`, `${site.url}${c.path}`]) {
       const ready = page.waitForEvent("console", { predicate: (m) => m.text().startsWith(`${READY} `) });
       await page.goto(`${url}?api=${encodeURIComponent(backend.url)}`, { waitUntil: "commit" });
-      console.log(`traced ${url}: ${(await ready).text()}`);
+      const text = (await ready).text();
+      if (traceRounds === 1) console.log(`traced ${url}: ${text}`);
     }
     await page.waitForTimeout(200);
     await cdp.send("Tracing.end");
     await done;
     await cdp.detach();
-    writeFileSync(process.env.TRACE.replace(/(\.json)?$/, `-${i}.json`), JSON.stringify({ traceEvents: events }));
+    writeFileSync(process.env.TRACE.replace(/(\.json)?$/, traceRounds > 1 ? `-${i}-${round}.json` : `-${i}.json`), JSON.stringify({ traceEvents: events }));
   }
 } finally {
   for (const stop of stops.reverse()) await stop().catch((e) => console.error(`stop failed: ${e.message}`));

@@ -49,6 +49,7 @@ const STARTUP = {
 };
 
 const SUPABASE = STARTUP["@supabase/auth-js"];
+const COMPILE_SCRIPT = `<script>self.authWasmModule = WebAssembly.compileStreaming(fetch("${WASM_PATH}"))</script>`;
 /** Other forms and places of the hint, and a control, for work on start-up
  * (bench/startup-only.mjs HINTS=1): `head` goes before the page's script, `after` after it
  * (still in <head> when the script is), `link` is sent as the page's `Link:` header. */
@@ -56,6 +57,11 @@ const HINT_VARIANTS = {
   "auth-wasm (browser build, hint after the script)": { source: authWasm("browser.js"), after: WASM_HINT },
   "auth-wasm (browser build, hint fetchpriority=low)": { source: authWasm("browser.js"), head: WASM_HINT.replace(">", ' fetchpriority="low">') },
   "auth-wasm (browser build, hint as a Link: header)": { source: authWasm("browser.js"), link: `<${WASM_PATH}>; rel=preload; as=fetch; crossorigin` },
+  // The page starts the compile itself (a classic script in <head>, before the entry) and
+  // the package takes the promise from a global, if its engine-url.js reads one (else it
+  // fetches again): the compile then runs while the JS downloads and parses.
+  "auth-wasm (browser build, compiled by the page's script)": { source: authWasm("browser.js"), head: COMPILE_SCRIPT, pkg: process.env.COMPILE_PKG },
+  "auth-wasm (browser build, hint + compiled by the page's script)": { source: authWasm("browser.js"), head: WASM_HINT + COMPILE_SCRIPT, pkg: process.env.COMPILE_PKG },
   // The hint's own cost to the page: supabase's page with the same preload, unused.
   "@supabase/auth-js (control: the .wasm preloaded, unused)": { source: SUPABASE, head: WASM_HINT },
 };
@@ -101,7 +107,7 @@ export async function buildSite(pkgDir, baselineDir = null, { scriptInHead = tru
       : { source, html: page(name, readyScript(bundle), { head, after }) };
   rmSync(OUT, { recursive: true, force: true });
   mkdirSync(path.join(OUT, "startup"), { recursive: true });
-  const bundle = async (source, file) => {
+  const bundle = async (source, file, pkg = pkgDir) => {
     await build({
       stdin: { contents: source.startsWith("import") ? `import "./browser/bundle-start.mjs";\n${source}` : source, resolveDir: BENCH, loader: "js" },
       bundle: true,
@@ -111,7 +117,7 @@ export async function buildSite(pkgDir, baselineDir = null, { scriptInHead = tru
       target: "es2022",
       // The JS of the package is bundled like the peers' (browser.js's .wasm stays beside
       // the bundle, copied below; index.js carries it inlined).
-      alias: { "@pkg": pkgDir },
+      alias: { "@pkg": pkg },
       outfile: path.join(OUT, file),
       logLevel: "silent",
     });
@@ -119,9 +125,9 @@ export async function buildSite(pkgDir, baselineDir = null, { scriptInHead = tru
   const candidates = { ...STARTUP, ...(hintVariants ? HINT_VARIANTS : {}) };
   const names = Object.keys(candidates);
   for (const [i, name] of names.entries()) {
-    const { source, link, ...hint } = typeof candidates[name] === "string" ? { source: candidates[name] } : candidates[name];
+    const { source, link, pkg, ...hint } = typeof candidates[name] === "string" ? { source: candidates[name] } : candidates[name];
     const built = startupPage(name, source, `/startup/${i}.js`, hint);
-    await bundle(built.source, `startup/${i}.js`);
+    await bundle(built.source, `startup/${i}.js`, pkg);
     writeFileSync(path.join(OUT, "startup", `${i}.html`), built.html);
     // The page's `Link:` header (static-server.mjs sends a page's <page>.link).
     if (link) writeFileSync(path.join(OUT, "startup", `${i}.html.link`), link);
