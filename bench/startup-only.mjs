@@ -19,6 +19,11 @@
 // (DevTools throttling, in the network service) on every request of the run, the empty
 // page's too: loopback has no round trip and no bandwidth limit, which hides what a
 // second file costs on a real link (its bytes) and what the hint saves there (a round trip).
+// COMPILE_PKG=<pkg dir> adds pages that start the .wasm's compile themselves (an inline
+// script setting globalThis.authWasmModule, with and without the hint), bundled with that
+// directory's JS, whose engine-url.js must take the global (site.mjs compileVariants).
+// Every start-up table also gives each load divided by supabase's load of the same round
+// (median of the ratios): the machine's drift, which moves both, cancels out.
 import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -35,7 +40,7 @@ const [loads = "40", filter = ""] = process.argv.slice(2);
 mkdirSync(path.dirname(PKG_WEB), { recursive: true });
 execFileSync("bash", ["-c", `source scripts/lib/web-pkg.sh && build_web_pkg "$0"`, PKG_WEB], { cwd: ROOT, stdio: "inherit" });
 const baselines = process.env.BASELINE ? process.env.BASELINE.split(",").map((dir) => path.resolve(dir)) : null;
-const candidates = (await buildSite(PKG_WEB, baselines, { scriptInHead: process.env.HEAD !== "0", hintVariants: process.env.HINTS === "1" })).filter((c) => new RegExp(filter).test(c.name));
+const candidates = (await buildSite(PKG_WEB, baselines, { scriptInHead: process.env.HEAD !== "0", hintVariants: process.env.HINTS === "1", compilePkg: process.env.COMPILE_PKG ? path.resolve(process.env.COMPILE_PKG) : "" })).filter((c) => new RegExp(filter).test(c.name));
 
 const stops = [];
 try {

@@ -57,14 +57,18 @@ const HINT_VARIANTS = {
   "auth-wasm (browser build, hint after the script)": { source: authWasm("browser.js"), after: WASM_HINT },
   "auth-wasm (browser build, hint fetchpriority=low)": { source: authWasm("browser.js"), head: WASM_HINT.replace(">", ' fetchpriority="low">') },
   "auth-wasm (browser build, hint as a Link: header)": { source: authWasm("browser.js"), link: `<${WASM_PATH}>; rel=preload; as=fetch; crossorigin` },
-  // The page starts the compile itself (a classic script in <head>, before the entry) and
-  // the package takes the promise from a global, if its engine-url.js reads one (else it
-  // fetches again): the compile then runs while the JS downloads and parses.
-  "auth-wasm (browser build, compiled by the page's script)": { source: authWasm("browser.js"), head: COMPILE_SCRIPT, pkg: process.env.COMPILE_PKG },
-  "auth-wasm (browser build, hint + compiled by the page's script)": { source: authWasm("browser.js"), head: WASM_HINT + COMPILE_SCRIPT, pkg: process.env.COMPILE_PKG },
   // The hint's own cost to the page: supabase's page with the same preload, unused.
   "@supabase/auth-js (control: the .wasm preloaded, unused)": { source: SUPABASE, head: WASM_HINT },
 };
+/** The page starts the compile itself (a classic script in <head>, before the entry) and
+ * the package, built from `pkg`, takes the promise from the global (an engine-url.js that
+ * reads `globalThis.authWasmModule`: docs/design-notes.md, "why the browser build starts
+ * slower than supabase"): the compile then runs while the JS downloads and parses. For
+ * the lead's choice of that API (startup-only.mjs COMPILE_PKG=<dir>). */
+const compileVariants = (pkg) => ({
+  "auth-wasm (browser build, compiled by the page's script)": { source: authWasm("browser.js"), head: COMPILE_SCRIPT, pkg },
+  "auth-wasm (browser build, hint + compiled by the page's script)": { source: authWasm("browser.js"), head: WASM_HINT + COMPILE_SCRIPT, pkg },
+});
 
 // (A module script in <head> is deferred: it runs after the body's inline script.)
 const page = (title, script, { head = "", after = "", listen = "" } = {}) => `<!doctype html><html><head><meta charset="utf-8"><title>${title}</title>${head}</head><body>
@@ -93,12 +97,13 @@ const headScript = (bundle) => `<script type="module" crossorigin src="${bundle}
 const FAILURE_LISTENER = `addEventListener("error", (e) => ${report("{ failed: String(e.message) }")});`;
 
 /** @param {string} pkgDir @param {string[] | null} [baselineDir] other package directories
- * @param {{ scriptInHead?: boolean, hintVariants?: boolean }} [options] scriptInHead
+ * @param {{ scriptInHead?: boolean, hintVariants?: boolean, compilePkg?: string }} [options] scriptInHead
  * (default): start-up bundles as module scripts in <head> (headScript), as Vite's build
  * writes its entry; false: imported by the page's inline script, a page no bundler writes
  * (its bundle is requested only once the body is parsed and the inline module ran, well
- * after a hint in <head>). hintVariants: HINT_VARIANTS too. */
-export async function buildSite(pkgDir, baselineDir = null, { scriptInHead = true, hintVariants = false } = {}) {
+ * after a hint in <head>). hintVariants: HINT_VARIANTS too; compilePkg: compileVariants
+ * of that package directory too. */
+export async function buildSite(pkgDir, baselineDir = null, { scriptInHead = true, hintVariants = false, compilePkg = "" } = {}) {
   /** A start-up page for `bundle` (its path on the site) of source `source`: the source
    * to bundle and the page. */
   const startupPage = (name, source, bundle, { head = "", after = "" } = {}) =>
@@ -122,7 +127,7 @@ export async function buildSite(pkgDir, baselineDir = null, { scriptInHead = tru
       logLevel: "silent",
     });
   };
-  const candidates = { ...STARTUP, ...(hintVariants ? HINT_VARIANTS : {}) };
+  const candidates = { ...STARTUP, ...(hintVariants ? HINT_VARIANTS : {}), ...(compilePkg ? compileVariants(compilePkg) : {}) };
   const names = Object.keys(candidates);
   for (const [i, name] of names.entries()) {
     const { source, link, pkg, ...hint } = typeof candidates[name] === "string" ? { source: candidates[name] } : candidates[name];
