@@ -48,10 +48,32 @@ const STARTUP = {
     createAuthClient({ baseURL: window.API });`,
 };
 
+const SUPABASE = STARTUP["@supabase/auth-js"];
+const COMPILE_SCRIPT = `<script>self.authWasmModule = WebAssembly.compileStreaming(fetch("${WASM_PATH}"))</script>`;
+/** Other forms and places of the hint, and a control, for work on start-up
+ * (bench/startup-only.mjs HINTS=1): `head` goes before the page's script, `after` after it
+ * (still in <head> when the script is), `link` is sent as the page's `Link:` header. */
+const HINT_VARIANTS = {
+  "auth-wasm (browser build, hint after the script)": { source: authWasm("browser.js"), after: WASM_HINT },
+  "auth-wasm (browser build, hint fetchpriority=low)": { source: authWasm("browser.js"), head: WASM_HINT.replace(">", ' fetchpriority="low">') },
+  "auth-wasm (browser build, hint as a Link: header)": { source: authWasm("browser.js"), link: `<${WASM_PATH}>; rel=preload; as=fetch; crossorigin` },
+  // The hint's own cost to the page: supabase's page with the same preload, unused.
+  "@supabase/auth-js (control: the .wasm preloaded, unused)": { source: SUPABASE, head: WASM_HINT },
+};
+/** The page starts the compile itself (a classic script in <head>, before the entry) and
+ * the package, built from `pkg`, takes the promise from the global (an engine-url.js that
+ * reads `globalThis.authWasmModule`: docs/design-notes.md, "why the browser build starts
+ * slower than supabase"): the compile then runs while the JS downloads and parses. For
+ * the lead's choice of that API (startup-only.mjs COMPILE_PKG=<dir>). */
+const compileVariants = (pkg) => ({
+  "auth-wasm (browser build, compiled by the page's script)": { source: authWasm("browser.js"), head: COMPILE_SCRIPT, pkg },
+  "auth-wasm (browser build, hint + compiled by the page's script)": { source: authWasm("browser.js"), head: WASM_HINT + COMPILE_SCRIPT, pkg },
+});
+
 // (A module script in <head> is deferred: it runs after the body's inline script.)
-const page = (title, script, head = "") => `<!doctype html><html><head><meta charset="utf-8"><title>${title}</title>${head}</head><body>
-<script>window.API = new URLSearchParams(location.search).get("api");</script>
-${script ? `<script type="module">${script}</script>` : ""}</body></html>`;
+const page = (title, script, { head = "", after = "", listen = "" } = {}) => `<!doctype html><html><head><meta charset="utf-8"><title>${title}</title>${head}</head><body>
+<script>window.API = new URLSearchParams(location.search).get("api");${listen}</script>
+${script ? `<script type="module">${script}</script>` : ""}${after}</body></html>`;
 
 /** The page reports to the runner itself (startup.mjs): one console message, after
  * the time is taken. */
@@ -66,26 +88,31 @@ const READY_REPORT = report(`{ ready: performance.now(), resources: ${RESOURCES}
 const readyScript = (bundle) => `import(${JSON.stringify(bundle)}).then(
   () => ${READY_REPORT},
   (e) => ${report("{ failed: String(e && e.message || e) }")});`;
-/** The other way to load a start-up bundle (`scriptInHead`): as an app built by Vite or
- * Next references its entry, a module script in <head> that the preload scanner finds
- * at once (beside the .wasm's hint), its own last statement reporting ready; a failure
- * reaches the window's error event. */
-const headScript = (bundle) => `<script type="module" src="${bundle}"></script>`;
+/** The page as Vite's build writes it (`scriptInHead`, the default): the entry a module
+ * script at the end of <head>, `crossorigin`, after what the app's index.html put there
+ * (the hint), so the preload scanner requests both at once; the bundle's own last
+ * statement reports ready; a failure reaches the window's error event (the listener is
+ * in the body's inline script, which runs before any deferred module script). */
+const headScript = (bundle) => `<script type="module" crossorigin src="${bundle}"></script>`;
 const FAILURE_LISTENER = `addEventListener("error", (e) => ${report("{ failed: String(e.message) }")});`;
 
 /** @param {string} pkgDir @param {string[] | null} [baselineDir] other package directories
- * @param {{ scriptInHead?: boolean }} [options] start-up bundles as module scripts in
- * <head> (headScript) instead of imported by the page's inline script */
-export async function buildSite(pkgDir, baselineDir = null, { scriptInHead = false } = {}) {
+ * @param {{ scriptInHead?: boolean, hintVariants?: boolean, compilePkg?: string }} [options] scriptInHead
+ * (default): start-up bundles as module scripts in <head> (headScript), as Vite's build
+ * writes its entry; false: imported by the page's inline script, a page no bundler writes
+ * (its bundle is requested only once the body is parsed and the inline module ran, well
+ * after a hint in <head>). hintVariants: HINT_VARIANTS too; compilePkg: compileVariants
+ * of that package directory too. */
+export async function buildSite(pkgDir, baselineDir = null, { scriptInHead = true, hintVariants = false, compilePkg = "" } = {}) {
   /** A start-up page for `bundle` (its path on the site) of source `source`: the source
    * to bundle and the page. */
-  const startupPage = (name, source, bundle, head = "") =>
+  const startupPage = (name, source, bundle, { head = "", after = "" } = {}) =>
     scriptInHead
-      ? { source: `${source}\n${READY_REPORT};`, html: page(name, "", `<script>${FAILURE_LISTENER}</script>${head}${headScript(bundle)}`) }
-      : { source, html: page(name, readyScript(bundle), head) };
+      ? { source: `${source}\n${READY_REPORT};`, html: page(name, "", { head: `${head}${headScript(bundle)}${after}`, listen: FAILURE_LISTENER }) }
+      : { source, html: page(name, readyScript(bundle), { head, after }) };
   rmSync(OUT, { recursive: true, force: true });
   mkdirSync(path.join(OUT, "startup"), { recursive: true });
-  const bundle = async (source, file) => {
+  const bundle = async (source, file, pkg = pkgDir) => {
     await build({
       stdin: { contents: source.startsWith("import") ? `import "./browser/bundle-start.mjs";\n${source}` : source, resolveDir: BENCH, loader: "js" },
       bundle: true,
@@ -95,24 +122,27 @@ export async function buildSite(pkgDir, baselineDir = null, { scriptInHead = fal
       target: "es2022",
       // The JS of the package is bundled like the peers' (browser.js's .wasm stays beside
       // the bundle, copied below; index.js carries it inlined).
-      alias: { "@pkg": pkgDir },
+      alias: { "@pkg": pkg },
       outfile: path.join(OUT, file),
       logLevel: "silent",
     });
   };
-  const names = Object.keys(STARTUP);
+  const candidates = { ...STARTUP, ...(hintVariants ? HINT_VARIANTS : {}), ...(compilePkg ? compileVariants(compilePkg) : {}) };
+  const names = Object.keys(candidates);
   for (const [i, name] of names.entries()) {
-    const { source, head } = typeof STARTUP[name] === "string" ? { source: STARTUP[name] } : STARTUP[name];
-    const built = startupPage(name, source, `/startup/${i}.js`, head);
-    await bundle(built.source, `startup/${i}.js`);
+    const { source, link, pkg, ...hint } = typeof candidates[name] === "string" ? { source: candidates[name] } : candidates[name];
+    const built = startupPage(name, source, `/startup/${i}.js`, hint);
+    await bundle(built.source, `startup/${i}.js`, pkg);
     writeFileSync(path.join(OUT, "startup", `${i}.html`), built.html);
+    // The page's `Link:` header (static-server.mjs sends a page's <page>.link).
+    if (link) writeFileSync(path.join(OUT, "startup", `${i}.html.link`), link);
   }
   // Other builds of the package's JS (same .wasm) beside this one, in the same run:
   // before/after figures for start-up work (bench/startup-only.mjs BASELINE=<pkg dir>[,...]).
   const extra = [];
   for (const [i, dir] of (baselineDir ?? []).entries()) {
     const name = `baseline ${path.basename(dir)}: browser build, .wasm preloaded`;
-    const built = startupPage(name, authWasm("browser.js"), `/startup/baseline-${i}.js`, WASM_HINT);
+    const built = startupPage(name, authWasm("browser.js"), `/startup/baseline-${i}.js`, { head: WASM_HINT });
     await build({
       stdin: { contents: `import "./browser/bundle-start.mjs";\n${built.source}`, resolveDir: BENCH, loader: "js" },
       bundle: true, minify: true, format: "esm", platform: "browser", target: "es2022",

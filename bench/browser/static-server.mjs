@@ -25,6 +25,8 @@ export function startServer({ out, pkgDir, flags }) {
     const file = path.join(root, path.normalize(rel).replace(/^(\.\.[/\\])+/, ""));
     if (!file.startsWith(root) || !existsSync(file) || !statSync(file).isFile()) return res.writeHead(404).end();
     const headers = { "Content-Type": types[path.extname(file)] ?? "application/octet-stream", "Cache-Control": "no-store" };
+    // A page's `Link:` header, if site.mjs wrote one beside it (a preload sent as a header).
+    if (file.endsWith(".html") && existsSync(`${file}.link`)) headers.Link = readFileSync(`${file}.link`, "utf8");
     // The hot-path page is cross-origin isolated: performance.now() then ticks in
     // 5 µs instead of 100 µs, fine enough for the fetch overhead (CORS fetches to the
     // backend are allowed under require-corp). `site.isolated` does the same for every
