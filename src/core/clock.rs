@@ -123,14 +123,27 @@ fn field(b: &[u8], at: usize, len: usize) -> i64 {
 }
 
 /// A non-empty run of ASCII digits as a number; None for anything else or beyond u32.
+/// A loop on a `u64` that stops past u32, not `try_fold` with `to_digit(10)` (a general
+/// radix conversion) and checked arithmetic.
 pub(crate) fn decimal(text: &str) -> Option<u32> {
-    if text.is_empty() {
-        return None;
+    let (b, mut i, mut n) = (text.as_bytes(), 0, 0u64);
+    while let Some(&c) = b.get(i) {
+        let digit = c.wrapping_sub(b'0');
+        if digit > 9 {
+            return None;
+        }
+        n = n * 10 + u64::from(digit);
+        if n > u64::from(u32::MAX) {
+            return None;
+        }
+        i += 1;
     }
-    text.bytes().try_fold(0u32, |n, b| {
-        let digit = char::from(b).to_digit(10)?;
-        n.checked_mul(10)?.checked_add(digit)
-    })
+    // None for the empty text.
+    if i == 0 {
+        None
+    } else {
+        u32::try_from(n).ok()
+    }
 }
 
 /// `Retry-After` as seconds from now: delta-seconds or an HTTP-date (RFC 9110 10.2.3).
@@ -225,7 +238,21 @@ mod tests {
         assert_eq!(decimal("0"), Some(0));
         assert_eq!(decimal("0042"), Some(42));
         assert_eq!(decimal("4294967295"), Some(u32::MAX));
-        for bad in ["", "4294967296", "+1", "-1", " 1", "1 ", "1.0", "١"] {
+        // Leading zeros past ten digits are no overflow.
+        assert_eq!(decimal("000000000000000000000042"), Some(42));
+        for bad in [
+            "",
+            "4294967296",
+            "99999999999999999999999",
+            "+1",
+            "-1",
+            " 1",
+            "1 ",
+            "1.0",
+            "١",
+            "/",
+            ":",
+        ] {
             assert_eq!(decimal(bad), None, "{bad:?}");
         }
     }
