@@ -154,7 +154,9 @@ fn decode_segment(
 /// A time claim as `decode_in_place` answers it (absent or a number), in whole seconds:
 /// NumericDate claims may be fractional (RFC 7519 2); we act on whole seconds. Converted
 /// where used, not into an array of its own in `decode_in_place` (its loop, and the
-/// claims copied twice more through memory).
+/// claims copied twice more through memory). Inlined: its `Option<i64>` would come back
+/// through memory.
+#[inline(always)]
 pub fn seconds(claim: Seen) -> Option<i64> {
     match claim {
         // Finite: the reader refuses a number beyond f64.
