@@ -60,18 +60,18 @@ impl Clock {
     }
 }
 
-/// IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`, RFC 9110 5.6.7) to epoch seconds.
-/// The obsolete formats are not produced by any current server and are refused.
-/// Read by fixed positions (the format has one length): no generic splitting or
-/// number parsing in the wasm.
+/// `http_date_secs` as an `Option` of whole seconds, for the tests.
+#[cfg(test)]
 pub fn parse_http_date(text: &str) -> Option<i64> {
     let secs = http_date_secs(text);
     (!secs.is_nan()).then_some(secs as i64)
 }
 
-/// `parse_http_date`'s seconds as an `f64`, NaN for what is not such a date: both callers
-/// compute in milliseconds, and an `f64` comes back in a register (an `Option<i64>` came
-/// through memory).
+/// IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`, RFC 9110 5.6.7) to epoch seconds, NaN
+/// for anything else: both callers compute in milliseconds, and an `f64` comes back in a
+/// register (an `Option<i64>` came through memory). The obsolete formats are not produced
+/// by any current server and are refused. Read by fixed positions (the format has one
+/// length): no generic splitting or number parsing in the wasm.
 fn http_date_secs(text: &str) -> f64 {
     const SHAPE: &[u8; 29] = b"aaa, 00 aaa 0000 00:00:00 GMT";
     // From March, as the days are counted below: February's leap day ends the year.
