@@ -82,6 +82,8 @@ impl Json {
         None
     }
 
+    /// Inlined: its `Option<&str>` would come back through memory.
+    #[inline(always)]
     pub fn as_str(&self) -> Option<&str> {
         match self {
             Json::Str(s) => Some(s),
