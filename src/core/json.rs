@@ -98,7 +98,9 @@ impl Json {
         }
     }
 
-    /// A string member, or None when absent or of another type.
+    /// A string member, or None when absent or of another type. Inlined: its
+    /// `Option<&str>` would come back through memory.
+    #[inline(always)]
     pub fn str_of(&self, key: &str) -> Option<&str> {
         // A match, not `and_then(Json::as_str)`: with protocol's two readers written
         // the same way, that `Option::and_then` leaves the wasm.
