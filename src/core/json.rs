@@ -91,6 +91,8 @@ impl Json {
         }
     }
 
+    /// Inlined: its `Option<f64>` would come back through memory.
+    #[inline(always)]
     pub fn as_f64(&self) -> Option<f64> {
         match self {
             Json::Num(n) => Some(n.value()),
