@@ -29,6 +29,8 @@ pub enum Status {
 }
 
 impl Status {
+    /// Inlined: its text would come back through memory.
+    #[inline(always)]
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Anonymous => "anonymous",
