@@ -316,8 +316,8 @@ pub const SKIM_KEYS: usize = 3;
 /// Checks a whole JSON text exactly as `parse` does, without building it, for the hot
 /// path of `decodeJwt` (which hands the text itself to `JSON.parse`): None unless the
 /// text is JSON and an object; else the values of the top-level members named in `keys`
-/// (up to `SKIM_KEYS`), in their order. Allocates one string, for the top-level keys
-/// (each read into it, unescaped, to compare).
+/// (up to `SKIM_KEYS`), in their order. Allocates nothing (a key with escapes is read
+/// into one string).
 pub fn skim(text: &str, keys: &[&str]) -> Option<[Seen; SKIM_KEYS]> {
     let mut parser = Parser::new(text, Some(keys));
     parser.whole(true)?;
@@ -440,12 +440,10 @@ impl<'a> Parser<'a, '_> {
                                 if self.b().get(self.i).copied() != Some(b'"') {
                                     break 'read false;
                                 }
-                                // Skimming, a top-level key is read into `last` too
-                                // (unescaped: `"e\u0078p"` is `exp`) to compare it.
-                                let named = full || depth == 0;
-                                if self.string(named).is_none() {
+                                let from = self.i;
+                                let Some(escaped) = self.string(full) else {
                                     break 'read false;
-                                }
+                                };
                                 if full {
                                     // The member goes in now, its value (null until read)
                                     // set below: no key held, and dropped at each exit, by
@@ -454,7 +452,18 @@ impl<'a> Parser<'a, '_> {
                                         members.push((core::mem::take(&mut self.last), Json::Null));
                                     }
                                 } else if let (0, Some(keep)) = (depth, self.keep) {
-                                    let name = &self.last;
+                                    // Compared as written, or read again to compare it
+                                    // unescaped (`"e\u0078p"` is `exp`).
+                                    let Some(mut name) = self.text.get(from + 1..self.i - 1) else {
+                                        break 'read false;
+                                    };
+                                    if escaped {
+                                        self.i = from;
+                                        if self.string(true).is_none() {
+                                            break 'read false;
+                                        }
+                                        name = &self.last;
+                                    }
                                     // First bytes compared inline: most keys differ there
                                     // (a string comparison is three calls in the wasm).
                                     // A loop, not `position` (unrolled in the wasm).
@@ -615,12 +624,14 @@ impl<'a> Parser<'a, '_> {
         v
     }
 
-    /// Reads a string literal: into `self.last` when `store`, else only checked.
-    fn string(&mut self, store: bool) -> Option<()> {
+    /// Reads a string literal: into `self.last` when `store`, else only checked. Answers
+    /// whether it held an escape.
+    fn string(&mut self, store: bool) -> Option<bool> {
         self.i += 1; // opening quote
         if store {
             self.last.clear();
         }
+        let mut any_escape = false;
         loop {
             // The run to the next quote, escape or control byte, on a local index (the
             // hottest loop of decodeJwt).
@@ -639,9 +650,10 @@ impl<'a> Parser<'a, '_> {
             let escaped = match *self.b().get(i)? {
                 b'"' => {
                     self.i += 1;
-                    return Some(());
+                    return Some(any_escape);
                 }
                 b'\\' => {
+                    any_escape = true;
                     self.i += 1;
                     let esc = *self.b().get(self.i)?;
                     self.i += 1;
