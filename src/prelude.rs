@@ -78,8 +78,22 @@ fn space_len(b: &[u8]) -> usize {
 /// `core::str::from_utf8(bytes).ok()`: the same bytes are accepted (RFC 3629: no overlong
 /// form, no surrogate, nothing above U+10FFFF), checked one character at a time. std's
 /// validator (680 B of wasm, with its word-at-a-time ASCII path) was linked for the
-/// engine's arguments and a JWT's segments alone.
+/// engine's arguments and a JWT's segments alone. Inlined: the check answers a `bool` in
+/// a register (an `Option<&str>` came back through memory to each of its two callers).
+#[inline(always)]
 pub(crate) fn utf8(bytes: &[u8]) -> Option<&str> {
+    if is_utf8(bytes) {
+        // SAFETY: every character is well formed UTF-8 (`is_utf8` checks the rules
+        // `from_utf8` checks; the tests below compare the two on every sequence of up to
+        // three bytes and on every four-byte lead).
+        Some(unsafe { core::str::from_utf8_unchecked(bytes) })
+    } else {
+        None
+    }
+}
+
+/// `utf8`'s check.
+fn is_utf8(bytes: &[u8]) -> bool {
     let mut i = 0;
     while let Some(&lead) = bytes.get(i) {
         // Eight ASCII bytes a step (no high bit set): decodeJwt's payloads are ASCII.
@@ -96,25 +110,22 @@ pub(crate) fn utf8(bytes: &[u8]) -> Option<&str> {
             0xC2..=0xDF => (1, 0x80),
             0xE0..=0xEF => (2, 0x800),
             0xF0..=0xF4 => (3, 0x1_0000),
-            _ => return None,
+            _ => return false,
         };
         let mut point = u32::from(lead) & (0x7F >> more);
         for _ in 0..more {
             i += 1;
             match bytes.get(i) {
                 Some(&next) if next & 0xC0 == 0x80 => point = point << 6 | u32::from(next & 0x3F),
-                _ => return None,
+                _ => return false,
             }
         }
         if point < least || point > 0x10_FFFF || (0xD800..0xE000).contains(&point) {
-            return None;
+            return false;
         }
         i += 1;
     }
-    // SAFETY: every character above is well formed UTF-8 (the rules `from_utf8` checks;
-    // the tests below compare the two on every sequence of up to three bytes and on
-    // every four-byte lead).
-    Some(unsafe { core::str::from_utf8_unchecked(bytes) })
+    true
 }
 
 #[cfg(test)]

@@ -25,19 +25,20 @@ impl Clock {
     /// Learn from a response's `Date` header received at local time `local`.
     /// Returns true when the estimate changed.
     pub fn observe_date(&mut self, date_header: &str, local: Millis) -> bool {
-        let Some(server_secs) = parse_http_date(date_header) else {
+        let server_secs = http_date_secs(date_header);
+        if server_secs.is_nan() {
             return false;
-        };
+        }
         self.from_date = true;
         self.adopt_estimate(server_secs, local)
     }
 
     /// Take `server_secs` (a whole-second server time seen at `local`) as the new
     /// estimate when it moves the offset by a second or more.
-    fn adopt_estimate(&mut self, server_secs: i64, local: Millis) -> bool {
+    fn adopt_estimate(&mut self, server_secs: f64, local: Millis) -> bool {
         // Whole seconds are truncated: the server's time is on average half a second
         // later than they say.
-        let raw = server_secs as f64 * 1000.0 + 500.0 - local;
+        let raw = server_secs * 1000.0 + 500.0 - local;
         let next = if raw.abs() < MIN_CORRECTED_SKEW_MS {
             0.0
         } else {
@@ -55,21 +56,29 @@ impl Clock {
     /// Learn from a fresh token's `iat` when no `Date` header is readable (a
     /// cross-origin backend that does not expose it). Returns true when changed.
     pub fn observe_iat(&mut self, iat_secs: i64, local: Millis) -> bool {
-        !self.from_date && self.adopt_estimate(iat_secs, local)
+        !self.from_date && self.adopt_estimate(iat_secs as f64, local)
     }
 }
 
-/// IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`, RFC 9110 5.6.7) to epoch seconds.
-/// The obsolete formats are not produced by any current server and are refused.
-/// Read by fixed positions (the format has one length): no generic splitting or
-/// number parsing in the wasm.
+/// `http_date_secs` as an `Option` of whole seconds, for the tests.
+#[cfg(test)]
 pub fn parse_http_date(text: &str) -> Option<i64> {
+    let secs = http_date_secs(text);
+    (!secs.is_nan()).then_some(secs as i64)
+}
+
+/// IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`, RFC 9110 5.6.7) to epoch seconds, NaN
+/// for anything else: both callers compute in milliseconds, and an `f64` comes back in a
+/// register (an `Option<i64>` came through memory). The obsolete formats are not produced
+/// by any current server and are refused. Read by fixed positions (the format has one
+/// length): no generic splitting or number parsing in the wasm.
+fn http_date_secs(text: &str) -> f64 {
     const SHAPE: &[u8; 29] = b"aaa, 00 aaa 0000 00:00:00 GMT";
     // From March, as the days are counted below: February's leap day ends the year.
     const MONTHS: &[u8; 36] = b"MarAprMayJunJulAugSepOctNovDecJanFeb";
     let b = text.as_bytes();
     if b.len() != SHAPE.len() {
-        return None;
+        return f64::NAN;
     }
     // Loops by index, not iterator adapters (`zip`, `all`, `skip`, `take`, `fold`):
     // each adapter's `next` can be a function of its own.
@@ -81,25 +90,31 @@ pub fn parse_http_date(text: &str) -> Option<i64> {
             _ => c == *s,
         };
         if !fits {
-            return None;
+            return f64::NAN;
         }
     }
     // Months since March; the name's three letters compared as bytes (a slice
     // comparison is a function of its own, also linked by url.rs).
     let mut month = 0;
     while let Some(&[x, y, z]) = MONTHS.get(month * 3..month * 3 + 3) {
-        if [x, y, z] == [b.get(8).copied()?, b.get(9).copied()?, b.get(10).copied()?] {
+        if [x, y, z]
+            == [
+                b.get(8).copied().unwrap_or(0),
+                b.get(9).copied().unwrap_or(0),
+                b.get(10).copied().unwrap_or(0),
+            ]
+        {
             break;
         }
         month += 1;
     }
     if month == 12 {
-        return None;
+        return f64::NAN;
     }
     let (day, year) = (field(b, 5, 2), field(b, 12, 4));
     let (h, m, s) = (field(b, 17, 2), field(b, 20, 2), field(b, 23, 2));
     if !(1..=31).contains(&day) || h > 23 || m > 59 || s > 60 || year < 1970 {
-        return None;
+        return f64::NAN;
     }
     // Days since 1970-01-01 by Howard Hinnant's `days_from_civil`, its years counted
     // from March (January and February belong to the year before). The year is 1969 or
@@ -108,7 +123,8 @@ pub fn parse_http_date(text: &str) -> Option<i64> {
     // from 0000-03-01 to 1970-01-01.
     let y = year - i64::from(month >= 10);
     let days = y * 365 + y / 4 - y / 100 + y / 400 + (153 * month as i64 + 2) / 5 + day - 719_469;
-    Some(days * 86_400 + h * 3600 + m * 60 + s)
+    // Exact: whole seconds up to the year 9999 are far below 2^53.
+    (days * 86_400 + h * 3600 + m * 60 + s) as f64
 }
 
 /// The `len` digits of `b` from `at`, where the HTTP-date's shape has digits (checked
@@ -123,14 +139,27 @@ fn field(b: &[u8], at: usize, len: usize) -> i64 {
 }
 
 /// A non-empty run of ASCII digits as a number; None for anything else or beyond u32.
+/// A loop on a `u64` that stops past u32, not `try_fold` with `to_digit(10)` (a general
+/// radix conversion) and checked arithmetic.
 pub(crate) fn decimal(text: &str) -> Option<u32> {
-    if text.is_empty() {
-        return None;
+    let (b, mut i, mut n) = (text.as_bytes(), 0, 0u64);
+    while let Some(&c) = b.get(i) {
+        let digit = c.wrapping_sub(b'0');
+        if digit > 9 {
+            return None;
+        }
+        n = n * 10 + u64::from(digit);
+        if n > u64::from(u32::MAX) {
+            return None;
+        }
+        i += 1;
     }
-    text.bytes().try_fold(0u32, |n, b| {
-        let digit = char::from(b).to_digit(10)?;
-        n.checked_mul(10)?.checked_add(digit)
-    })
+    // None for the empty text.
+    if i == 0 {
+        None
+    } else {
+        u32::try_from(n).ok()
+    }
 }
 
 /// `Retry-After` as seconds from now: delta-seconds or an HTTP-date (RFC 9110 10.2.3).
@@ -139,7 +168,10 @@ pub fn parse_retry_after(value: &str, now: Millis) -> Option<u32> {
     if let Some(secs) = decimal(value) {
         return Some(secs);
     }
-    let at = parse_http_date(value)? as f64 * 1000.0;
+    let at = http_date_secs(value) * 1000.0;
+    if at.is_nan() {
+        return None;
+    }
     // `as` saturates: a date past is 0, one beyond u32's seconds u32::MAX.
     Some(super::float::ceil((at - now) / 1000.0) as u32)
 }
@@ -225,7 +257,21 @@ mod tests {
         assert_eq!(decimal("0"), Some(0));
         assert_eq!(decimal("0042"), Some(42));
         assert_eq!(decimal("4294967295"), Some(u32::MAX));
-        for bad in ["", "4294967296", "+1", "-1", " 1", "1 ", "1.0", "١"] {
+        // Leading zeros past ten digits are no overflow.
+        assert_eq!(decimal("000000000000000000000042"), Some(42));
+        for bad in [
+            "",
+            "4294967296",
+            "99999999999999999999999",
+            "+1",
+            "-1",
+            " 1",
+            "1 ",
+            "1.0",
+            "١",
+            "/",
+            ":",
+        ] {
             assert_eq!(decimal(bad), None, "{bad:?}");
         }
     }

@@ -82,6 +82,8 @@ impl Json {
         None
     }
 
+    /// Inlined: its `Option<&str>` would come back through memory.
+    #[inline(always)]
     pub fn as_str(&self) -> Option<&str> {
         match self {
             Json::Str(s) => Some(s),
@@ -89,6 +91,8 @@ impl Json {
         }
     }
 
+    /// Inlined: its `Option<f64>` would come back through memory.
+    #[inline(always)]
     pub fn as_f64(&self) -> Option<f64> {
         match self {
             Json::Num(n) => Some(n.value()),
@@ -96,7 +100,9 @@ impl Json {
         }
     }
 
-    /// A string member, or None when absent or of another type.
+    /// A string member, or None when absent or of another type. Inlined: its
+    /// `Option<&str>` would come back through memory.
+    #[inline(always)]
     pub fn str_of(&self, key: &str) -> Option<&str> {
         // A match, not `and_then(Json::as_str)`: with protocol's two readers written
         // the same way, that `Option::and_then` leaves the wasm.

@@ -151,21 +151,18 @@ fn decode_segment(
     Err(invalid(MALFORMED_SEGMENT))
 }
 
-/// NumericDate claims may be fractional (RFC 7519 2); we act on whole seconds. All three
-/// by one loop: one refusal and one result written, not one of each per claim.
-fn numeric_dates(seen: [Seen; SKIM_KEYS]) -> Result<[Option<i64>; SKIM_KEYS], AuthError> {
-    let mut dates = [None; SKIM_KEYS];
-    let mut i = 0;
-    while let (Some(seen), Some(date)) = (seen.get(i), dates.get_mut(i)) {
-        *date = match *seen {
-            Seen::Nothing => None,
-            // Finite: the reader refuses a number beyond f64.
-            Seen::Num(n) => Some(float::floor(n) as i64),
-            _ => return Err(invalid("Token time claim is not a number")),
-        };
-        i += 1;
+/// A time claim as `decode_in_place` answers it (absent or a number), in whole seconds:
+/// NumericDate claims may be fractional (RFC 7519 2); we act on whole seconds. Converted
+/// where used, not into an array of its own in `decode_in_place` (its loop, and the
+/// claims copied twice more through memory). Inlined: its `Option<i64>` would come back
+/// through memory.
+#[inline(always)]
+pub fn seconds(claim: Seen) -> Option<i64> {
+    match claim {
+        // Finite: the reader refuses a number beyond f64.
+        Seen::Num(n) => Some(float::floor(n) as i64),
+        _ => None,
     }
-    Ok(dates)
 }
 
 /// Decode a compact JWS (`header.payload.signature`).
@@ -175,9 +172,9 @@ pub fn decode(token: &str) -> Result<Claims, AuthError> {
     // Judged by `decode_in_place`; read in full for `sub` and the text.
     let payload = json::parse(text).ok_or_else(|| invalid(MALFORMED_SEGMENT))?;
     Ok(Claims {
-        exp,
-        nbf,
-        iat,
+        exp: seconds(exp),
+        nbf: seconds(nbf),
+        iat: seconds(iat),
         sub: payload.str_of("sub").map(str::to_owned),
         json: payload.to_text(),
     })
@@ -191,9 +188,9 @@ pub fn too_long() -> AuthError {
 /// The one judge of a token, for `decode` and for the wasm's fast `decodeJwt` (which
 /// hands the payload's own text to `JSON.parse`, src/web/functions.rs): `buf` holds the
 /// token's bytes; on success its payload's JSON text is left at the buffer's start and
-/// returned with its time claims `[exp, nbf, iat]`. The payload is checked without being
+/// returned with its time claims `[exp, nbf, iat]`, each absent or a number (`seconds`). The payload is checked without being
 /// built (`json::skim`), so every caller accepts exactly the same tokens.
-pub fn decode_in_place(buf: &mut [u8]) -> Result<([Option<i64>; 3], &str), AuthError> {
+pub fn decode_in_place(buf: &mut [u8]) -> Result<([Seen; SKIM_KEYS], &str), AuthError> {
     if buf.len() > MAX_TOKEN_LEN {
         return Err(too_long());
     }
@@ -229,14 +226,21 @@ pub fn decode_in_place(buf: &mut [u8]) -> Result<([Option<i64>; 3], &str), AuthE
     // The header only has to be an object (its time claims, if any, are not the token's).
     decode_segment(buf, 0, first)?;
     let (seen, text) = decode_segment(buf, first + 1, second)?;
-    Ok((numeric_dates(seen)?, text))
+    // One refusal for the three claims.
+    if matches!(
+        seen,
+        [Seen::Other, _, _] | [_, Seen::Other, _] | [_, _, Seen::Other]
+    ) {
+        return Err(invalid("Token time claim is not a number"));
+    }
+    Ok((seen, text))
 }
 
 /// `is_expired_at` for the token in `buf` (see `decode_in_place`); a malformed token
 /// counts as expired: it can never be used.
 pub fn is_expired_in_place(buf: &mut [u8], now: i64, leeway: i64) -> bool {
     match decode_in_place(buf) {
-        Ok(([exp, ..], _)) => exp.is_some_and(|exp| now >= exp.saturating_add(leeway)),
+        Ok(([exp, ..], _)) => seconds(exp).is_some_and(|exp| now >= exp.saturating_add(leeway)),
         Err(_) => true,
     }
 }
@@ -434,7 +438,10 @@ mod tests {
         let payload = r#"{ "sub":"42", "exp": 1e3, "r": 0.12345678912345, "n":"Zoë 😀" }"#;
         let mut buf = token(payload).into_bytes();
         let (times, text) = decode_in_place(&mut buf).unwrap();
-        assert_eq!((times, text), ([Some(1000), None, None], payload));
+        assert_eq!(
+            (times, text),
+            ([Seen::Num(1000.0), Seen::Nothing, Seen::Nothing], payload)
+        );
         assert!(buf.starts_with(payload.as_bytes()));
         for bad in [
             "[1]",
@@ -560,7 +567,10 @@ mod tests {
             let (times, text) = decode_in_place(&mut buf).unwrap();
             assert_eq!(
                 (times, text),
-                ([Some(7), None, None], r#"{"exp":7}"#),
+                (
+                    [Seen::Num(7.0), Seen::Nothing, Seen::Nothing],
+                    r#"{"exp":7}"#
+                ),
                 "{pad}"
             );
         }

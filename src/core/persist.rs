@@ -6,8 +6,9 @@ use crate::prelude::*;
 
 use super::clock::Millis;
 use super::float;
-use super::json::{self, write_num, write_str, Json};
+use super::json::{self, write_num, Json};
 use super::jwt::looks_like_jwt;
+use super::object::Object;
 use super::session::Session;
 
 pub const VERSION: f64 = 1.0;
@@ -27,25 +28,22 @@ pub enum Discard {
 }
 
 pub fn encode(session: &Session) -> String {
-    let mut out = String::from("{\"v\":1,\"access_token\":");
-    write_str(&mut out, &session.access_token);
-    out.push_str(",\"refresh_token\":");
+    // By the one object writer (its out-of-line members), not literal pushes.
+    let mut out = Object::new();
+    out.raw("v", "1").str("access_token", &session.access_token);
     match &session.refresh_token {
-        Some(t) => write_str(&mut out, t),
-        None => out.push_str("null"),
-    }
-    out.push_str(",\"expires_at\":");
+        Some(t) => out.str("refresh_token", t),
+        None => out.raw("refresh_token", "null"),
+    };
     // Written in place (not through a `Json` value and its own string).
+    let expires = out.member("expires_at");
     match session.expires_at {
-        Some(e) => write_num(&mut out, float::floor(e)),
-        None => out.push_str("null"),
+        Some(e) => write_num(expires, float::floor(e)),
+        None => expires.push_str("null"),
     }
-    out.push_str(",\"issued_at\":");
-    write_num(&mut out, float::floor(session.issued_at));
-    out.push_str(",\"user\":");
-    out.push_str(session.user.as_deref().unwrap_or("null"));
-    out.push('}');
-    out
+    write_num(out.member("issued_at"), float::floor(session.issued_at));
+    out.raw("user", session.user.as_deref().unwrap_or("null"));
+    out.end()
 }
 
 /// Read a stored value. Also accepts the unversioned `{access_token, refresh_token}`
@@ -149,6 +147,37 @@ mod tests {
         let text = encode(&s);
         assert!(text.starts_with("{\"v\":1,"));
         assert_eq!(decode(&text, 0.0).unwrap(), s);
+    }
+
+    #[test]
+    fn writes_the_stored_text_member_by_member() {
+        // As the literal pushes wrote it before the object writer did.
+        let s = Session::restore(
+            "o\"paque".into(),
+            None,
+            Some(123_456.7),
+            Some(100_000.0),
+            None,
+            0.0,
+        )
+        .unwrap();
+        assert_eq!(
+            encode(&s),
+            r#"{"v":1,"access_token":"o\"paque","refresh_token":null,"expires_at":123456,"issued_at":100000,"user":null}"#
+        );
+        let s = Session::restore(
+            "opaque".into(),
+            Some("r".into()),
+            None,
+            None,
+            Some(r#"{"id":"1"}"#.into()),
+            5.5,
+        )
+        .unwrap();
+        assert_eq!(
+            encode(&s),
+            r#"{"v":1,"access_token":"opaque","refresh_token":"r","expires_at":null,"issued_at":5,"user":{"id":"1"}}"#
+        );
     }
 
     #[test]

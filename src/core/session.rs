@@ -29,6 +29,8 @@ pub enum Status {
 }
 
 impl Status {
+    /// Inlined: its text would come back through memory.
+    #[inline(always)]
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Anonymous => "anonymous",
@@ -98,10 +100,10 @@ impl Session {
             // wasm would copy and drop): the same judge, `decode_in_place`.
             let mut buf = session.access_token.as_bytes().to_vec();
             let ([exp, _, iat], text) = jwt::decode_in_place(&mut buf)?;
-            if let Some(exp) = exp {
+            if let Some(exp) = jwt::seconds(exp) {
                 session.expires_at = Some(exp as f64 * 1000.0);
             }
-            if let Some(iat) = iat {
+            if let Some(iat) = jwt::seconds(iat) {
                 session.issued_at = iat as f64 * 1000.0;
             }
             // The payload's own text, as decodeJwt hands it to `JSON.parse`:
