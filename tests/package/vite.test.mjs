@@ -6,6 +6,7 @@
 // the inlined one (the `development` condition). The fixture has no setting: its Worker
 // imports `auth-wasm/worker` (no top-level await), which Vite's default iife Worker holds.
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import test from "node:test";
 import { assertSeparateWasm, expectedRealChecks, fixture, freePort, pageQuery, pageResult, run, startRealBackend, startServer } from "./lib.mjs";
@@ -24,7 +25,10 @@ async function assertPage(url) {
 test("vite build, then vite preview in Chromium", async () => {
   run(vite, ["build"], { cwd: dir });
   // The page's JS fetches the .wasm; only the Worker's bundle (auth-wasm/worker) inlines it.
-  assertSeparateWasm(path.join(dir, "dist"), dir, /^worker-/);
+  const wasm = assertSeparateWasm(path.join(dir, "dist"), dir, /^worker-/);
+  // README's preload hint names the package's file; the build points it at that one asset.
+  const hint = readFileSync(path.join(dir, "dist", "index.html"), "utf8").match(/<link rel="preload" href="([^"]+)" as="fetch" crossorigin/);
+  assert.equal(hint?.[1], `/${path.relative(path.join(dir, "dist"), wasm).split(path.sep).join("/")}`);
   const port = await freePort();
   const server = await startServer(vite, ["preview", "--port", String(port), "--strictPort", "--host", "127.0.0.1"], `http://127.0.0.1:${port}/`, { cwd: dir });
   await assertPage(`http://127.0.0.1:${port}/`);
