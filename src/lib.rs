@@ -12,7 +12,11 @@ extern crate alloc;
 #[cfg(test)]
 extern crate std;
 
-#[cfg(any(test, all(target_arch = "wasm32", not(feature = "std"))))]
+// The package's allocator, and its native tests (wasm-bindgen tests keep std's).
+#[cfg(any(
+    all(test, not(target_arch = "wasm32")),
+    all(target_arch = "wasm32", not(feature = "std"))
+))]
 mod allocator;
 pub mod core;
 mod prelude;
