@@ -55,7 +55,7 @@ fuzz_target!(|input: (u16, u8, &str, &str)| {
     let reply = Reply {
         status,
         body,
-        date: Some(header),
+        date: header,
         retry_after: header,
         auth_token: header,
     };

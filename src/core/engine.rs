@@ -60,7 +60,8 @@ impl Event {
 pub struct Reply<'a> {
     pub status: u16,
     pub body: &'a str,
-    pub date: Option<&'a str>,
+    /// `Date`, "" for none (no HTTP-date: `observe` learns nothing from it).
+    pub date: &'a str,
     /// "" for none, as the shell passes it (core::protocol reads it so).
     pub retry_after: &'a str,
     /// Better Auth's bearer plugin: `set-auth-token`, "" for none.
@@ -253,8 +254,9 @@ impl Engine {
 
     /// Learn the server's clock from a response's `Date`; true when it moved. `reply`
     /// does it for every answer before reading it (the `*_answer` methods do not).
-    pub fn observe(&mut self, date: Option<&str>, local: Millis) -> bool {
-        date.is_some_and(|d| self.clock.observe_date(d, local))
+    /// `date` is "" for none (no HTTP-date: false), as the shell passes it.
+    pub fn observe(&mut self, date: &str, local: Millis) -> bool {
+        self.clock.observe_date(date, local)
     }
 
     /// The token a request built here asks for.
@@ -988,7 +990,7 @@ pub(crate) mod tests {
         Reply {
             status,
             body,
-            date: None,
+            date: "",
             retry_after: "",
             auth_token: "",
         }

@@ -422,7 +422,7 @@ pub fn call_handle(
             let reply = Reply {
                 status: status_of(y),
                 body: a,
-                date: opt(b),
+                date: b,
                 retry_after: c,
                 auth_token: d,
             };
