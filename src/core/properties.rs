@@ -307,7 +307,7 @@ proptest! {
         date in proptest::option::of(".{0,40}"),
     ) {
         let mut engine = Engine::new(config(PROTOCOLS[protocol]));
-        let reply = Reply { status, body: &body, date: date.as_deref(), retry_after: &body, auth_token: &body };
+        let reply = Reply { status, body: &body, date: date.as_deref().unwrap_or(""), retry_after: &body, auth_token: &body };
         let _ = engine.sign_in_answer(Op::Login, &reply, 1e12);
         let _ = engine.refresh_answer(&reply, 1e12);
         let _ = engine.me_answer(&reply, 1e12);
