@@ -425,6 +425,7 @@ pub fn call_handle(
                 date: b,
                 retry_after: c,
                 auth_token: d,
+                now: x,
             };
             match e.reply(n, &reply, x) {
                 Ok(Answer::Done) => String::new(),
