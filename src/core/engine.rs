@@ -176,15 +176,22 @@ impl Engine {
     /// `expiresAt` on the device's clock (what `Date.now()` compares with).
     pub fn view(&self, local: Millis) -> String {
         let session = self.session.as_ref();
+        // `Option<&String>` (one pointer, in a register), not `as_deref`'s `Option<&str>`
+        // answered through memory.
         let (user, claims) = match session {
-            Some(s) => (s.user.as_deref(), s.claims.as_deref()),
+            Some(s) => (s.user.as_ref(), s.claims.as_ref()),
             None => (None, None),
         };
-        let user = user.or(claims);
+        fn text(part: Option<&String>) -> &str {
+            match part {
+                Some(t) => t,
+                None => "null",
+            }
+        }
         let mut out = Object::new();
         out.str("status", self.status(local).as_str())
-            .raw("user", user.unwrap_or("null"))
-            .raw("claims", claims.unwrap_or("null"));
+            .raw("user", text(user.or(claims)))
+            .raw("claims", text(claims));
         // Numbers and the methods written straight into the view (no text of their own).
         let expires = out.member("expiresAt");
         match session.and_then(|s| s.expires_at) {
@@ -523,7 +530,12 @@ impl Engine {
     /// The best-effort revocation request, when the protocol has one.
     pub fn logout(&mut self) -> Option<Issued> {
         let session = self.session.as_ref()?;
-        let request = protocol::logout_request(&self.cfg, session.refresh_token.as_deref())?;
+        // A pattern, not `as_deref` (out of line, its `Option<&str>` through memory).
+        let refresh_token = match &session.refresh_token {
+            Some(t) => Some(t.as_str()),
+            None => None,
+        };
+        let request = protocol::logout_request(&self.cfg, refresh_token)?;
         let out = self.outgoing(request);
         Some(self.issue(Kind::Logout, out))
     }
