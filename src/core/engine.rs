@@ -528,6 +528,7 @@ impl Engine {
     }
 
     /// The best-effort revocation request, when the protocol has one.
+    #[allow(clippy::manual_map)]
     pub fn logout(&mut self) -> Option<Issued> {
         let session = self.session.as_ref()?;
         // A pattern, not `as_deref` (out of line, its `Option<&str>` through memory).
