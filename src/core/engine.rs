@@ -465,12 +465,7 @@ impl Engine {
     #[inline(always)]
     fn tokens(&self, op: Op, reply: &Reply) -> Result<TokenSet, AuthError> {
         let parsed = json::parse(reply.body);
-        protocol::parse_tokens(
-            &self.cfg,
-            op,
-            reply,
-            parsed.as_ref(),
-        )
+        protocol::parse_tokens(&self.cfg, op, reply, parsed.as_ref())
     }
 
     /// Take new tokens. A refresh keeps the user and, when not rotated, the
@@ -799,11 +794,7 @@ impl Engine {
     }
 
     /// Its answer: the identity list as JSON text (for `Identities`), or "".
-    pub fn account_answer(
-        &mut self,
-        op: AccountOp,
-        reply: &Reply,
-    ) -> Result<String, AuthError> {
+    pub fn account_answer(&mut self, op: AccountOp, reply: &Reply) -> Result<String, AuthError> {
         let answer = account::parse_answer(op, reply);
         self.record(&answer);
         answer
@@ -1138,10 +1129,7 @@ pub(crate) mod tests {
         let mut e = engine("json");
         signed_in(&mut e, "r1");
         let me = reply(200, r#"{"id":"u1","email":"a@b.c"}"#);
-        assert_eq!(
-            e.me_answer(&me).unwrap(),
-            r#"{"id":"u1","email":"a@b.c"}"#
-        );
+        assert_eq!(e.me_answer(&me).unwrap(), r#"{"id":"u1","email":"a@b.c"}"#);
         let out = e.refresh_request("r1");
         assert_eq!(out.out.request.url, "http://127.0.0.1:8000/auth/refresh");
         let body = tokens((T0 / 1000.0) as i64 + 1800, "r2");
