@@ -3,7 +3,7 @@
 #![no_main]
 
 use auth_wasm::core::config::{Config, RawConfig};
-use auth_wasm::core::engine::{Engine, Reply};
+use auth_wasm::core::engine::Engine;
 use auth_wasm::core::json;
 use auth_wasm::core::protocol::{self, HttpResponse, Op};
 use libfuzzer_sys::fuzz_target;
@@ -41,7 +41,9 @@ fuzz_target!(|input: (u16, u8, &str, &str)| {
     let resp = HttpResponse {
         status,
         body,
+        date: header,
         retry_after: header,
+        auth_token: header,
         now: 1.7e12,
     };
     let parsed = json::parse(body);
@@ -52,16 +54,9 @@ fuzz_target!(|input: (u16, u8, &str, &str)| {
     let err = protocol::error_from_response(op, &resp);
     assert!(!err.message.is_empty());
     let mut engine = Engine::new(cfg);
-    let reply = Reply {
-        status,
-        body,
-        date: Some(header),
-        retry_after: header,
-        auth_token: header,
-    };
-    let _ = engine.observe(reply.date, 1.7e12);
-    let _ = engine.sign_in_answer(op, &reply, 1.7e12);
-    let _ = engine.refresh_answer(&reply, 1.7e12);
-    let _ = engine.me_answer(&reply, 1.7e12);
+    let _ = engine.observe(resp.date, 1.7e12);
+    let _ = engine.sign_in_answer(op, &resp, 1.7e12);
+    let _ = engine.refresh_answer(&resp, 1.7e12);
+    let _ = engine.me_answer(&resp);
     let _ = engine.view(1.7e12);
 });

@@ -55,17 +55,9 @@ impl Event {
     }
 }
 
-/// A response as the shell read it.
-#[derive(Debug, Clone, Copy)]
-pub struct Reply<'a> {
-    pub status: u16,
-    pub body: &'a str,
-    pub date: Option<&'a str>,
-    /// "" for none, as the shell passes it (core::protocol reads it so).
-    pub retry_after: &'a str,
-    /// Better Auth's bearer plugin: `set-auth-token`, "" for none.
-    pub auth_token: &'a str,
-}
+/// A response as the shell read it: the protocol's own (its fields are not copied into
+/// another struct at each answer; the boundary sets `now` to the local time it passes).
+pub type Reply<'a> = HttpResponse<'a>;
 
 /// A request with the bearer it carries.
 #[derive(Debug, Clone, PartialEq)]
@@ -184,15 +176,22 @@ impl Engine {
     /// `expiresAt` on the device's clock (what `Date.now()` compares with).
     pub fn view(&self, local: Millis) -> String {
         let session = self.session.as_ref();
+        // `Option<&String>` (one pointer, in a register), not `as_deref`'s `Option<&str>`
+        // answered through memory.
         let (user, claims) = match session {
-            Some(s) => (s.user.as_deref(), s.claims.as_deref()),
+            Some(s) => (s.user.as_ref(), s.claims.as_ref()),
             None => (None, None),
         };
-        let user = user.or(claims);
+        fn text(part: Option<&String>) -> &str {
+            match part {
+                Some(t) => t,
+                None => "null",
+            }
+        }
         let mut out = Object::new();
         out.str("status", self.status(local).as_str())
-            .raw("user", user.unwrap_or("null"))
-            .raw("claims", claims.unwrap_or("null"));
+            .raw("user", text(user.or(claims)))
+            .raw("claims", text(claims));
         // Numbers and the methods written straight into the view (no text of their own).
         let expires = out.member("expiresAt");
         match session.and_then(|s| s.expires_at) {
@@ -253,8 +252,9 @@ impl Engine {
 
     /// Learn the server's clock from a response's `Date`; true when it moved. `reply`
     /// does it for every answer before reading it (the `*_answer` methods do not).
-    pub fn observe(&mut self, date: Option<&str>, local: Millis) -> bool {
-        date.is_some_and(|d| self.clock.observe_date(d, local))
+    /// `date` is "" for none (no HTTP-date: false), as the shell passes it.
+    pub fn observe(&mut self, date: &str, local: Millis) -> bool {
+        self.clock.observe_date(date, local)
     }
 
     /// The token a request built here asks for.
@@ -270,18 +270,6 @@ impl Engine {
     fn outgoing(&self, request: HttpRequest) -> Outgoing {
         let bearer = self.bearer(request.credential);
         Outgoing { request, bearer }
-    }
-
-    // Out of line: the copy of the reply's fields was written out at each of its seven
-    // callers.
-    #[inline(never)]
-    fn response<'a>(reply: &Reply<'a>, local: Millis) -> HttpResponse<'a> {
-        HttpResponse {
-            status: reply.status,
-            body: reply.body,
-            retry_after: reply.retry_after,
-            now: local,
-        }
     }
 
     // ---- signing in and out --------------------------------------------------------
@@ -350,7 +338,6 @@ impl Engine {
         body: Option<&Json>,
         local: Millis,
     ) -> Result<Answer, AuthError> {
-        let resp = Self::response(reply, local);
         if op == Op::Register
             && (200..300).contains(&reply.status)
             && !protocol::has_tokens(&self.cfg, body, reply.auth_token)
@@ -359,7 +346,7 @@ impl Engine {
         }
         if self.cfg.protocol == Protocol::BetterAuth {
             if let Some(session_token) = self.exchanging.take() {
-                let mut tokens = match protocol::parse_tokens(&self.cfg, op, &resp, body) {
+                let mut tokens = match protocol::parse_tokens(&self.cfg, op, reply, body) {
                     Ok(t) => t,
                     Err(e) => return self.fail(e),
                 };
@@ -375,13 +362,13 @@ impl Engine {
                 }
             }
             // Each branch refuses by itself (no `Result` made of the first and read again).
-            let session_token = if op == Op::Social && (200..300).contains(&resp.status) {
+            let session_token = if op == Op::Social && (200..300).contains(&reply.status) {
                 match better_auth::session_token_of(body) {
                     Some(t) => t,
                     None => return self.fail(better_auth::no_session()),
                 }
             } else {
-                match protocol::parse_session_token(op, &resp, reply.auth_token, body) {
+                match protocol::parse_session_token(op, reply, reply.auth_token, body) {
                     Ok(t) => t,
                     Err(e) => return self.fail(e),
                 }
@@ -402,7 +389,7 @@ impl Engine {
                 return Ok(Answer::Mfa);
             }
         }
-        match protocol::parse_tokens(&self.cfg, op, &resp, body) {
+        match protocol::parse_tokens(&self.cfg, op, reply, body) {
             Ok(tokens) => self.sign_in(tokens, Event::SignedIn, local),
             Err(e) => self.fail(e),
         }
@@ -451,7 +438,7 @@ impl Engine {
         if self.cfg.protocol == Protocol::BetterAuth && (200..300).contains(&reply.status) {
             return self.sign_in_answer(Op::Login, reply, local);
         }
-        match self.tokens(Op::Login, reply, local) {
+        match self.tokens(Op::Login, reply) {
             Ok(tokens) => {
                 self.mfa = None;
                 self.sign_in(tokens, Event::SignedIn, local)
@@ -476,14 +463,9 @@ impl Engine {
     /// Inlined into its two callers: out of line its `Result<TokenSet, _>` went through
     /// memory to each.
     #[inline(always)]
-    fn tokens(&self, op: Op, reply: &Reply, local: Millis) -> Result<TokenSet, AuthError> {
+    fn tokens(&self, op: Op, reply: &Reply) -> Result<TokenSet, AuthError> {
         let parsed = json::parse(reply.body);
-        protocol::parse_tokens(
-            &self.cfg,
-            op,
-            &Self::response(reply, local),
-            parsed.as_ref(),
-        )
+        protocol::parse_tokens(&self.cfg, op, reply, parsed.as_ref())
     }
 
     /// Take new tokens. A refresh keeps the user and, when not rotated, the
@@ -541,9 +523,15 @@ impl Engine {
     }
 
     /// The best-effort revocation request, when the protocol has one.
+    #[allow(clippy::manual_map)]
     pub fn logout(&mut self) -> Option<Issued> {
         let session = self.session.as_ref()?;
-        let request = protocol::logout_request(&self.cfg, session.refresh_token.as_deref())?;
+        // A pattern, not `as_deref` (out of line, its `Option<&str>` through memory).
+        let refresh_token = match &session.refresh_token {
+            Some(t) => Some(t.as_str()),
+            None => None,
+        };
+        let request = protocol::logout_request(&self.cfg, refresh_token)?;
         let out = self.outgoing(request);
         Some(self.issue(Kind::Logout, out))
     }
@@ -629,7 +617,7 @@ impl Engine {
     /// The refresh answer: new tokens (`token_refreshed`), or an error; a rejected
     /// refresh token signs out (`session_expired`), anything else keeps the session.
     pub fn refresh_answer(&mut self, reply: &Reply, local: Millis) -> Result<Answer, AuthError> {
-        match self.tokens(Op::Refresh, reply, local) {
+        match self.tokens(Op::Refresh, reply) {
             // `Done`, as `reply` answers it (no event mapped here and again there).
             Ok(tokens) => self.sign_in(tokens, Event::TokenRefreshed, local),
             Err(e) => {
@@ -757,10 +745,9 @@ impl Engine {
     }
 
     /// Its answer: `{"url", "flow"}` (see core::social::parse_started).
-    pub fn social_started(&mut self, reply: &Reply, local: Millis) -> Result<String, AuthError> {
-        let resp = Self::response(reply, local);
+    pub fn social_started(&mut self, reply: &Reply) -> Result<String, AuthError> {
         let better_auth = self.cfg.protocol == Protocol::BetterAuth;
-        social::parse_started(&resp, better_auth).or_else(|e| self.fail(e))
+        social::parse_started(reply, better_auth).or_else(|e| self.fail(e))
     }
 
     /// The callback request, or None when the page is no callback: a sign-in's
@@ -807,13 +794,8 @@ impl Engine {
     }
 
     /// Its answer: the identity list as JSON text (for `Identities`), or "".
-    pub fn account_answer(
-        &mut self,
-        op: AccountOp,
-        reply: &Reply,
-        local: Millis,
-    ) -> Result<String, AuthError> {
-        let answer = account::parse_answer(op, &Self::response(reply, local));
+    pub fn account_answer(&mut self, op: AccountOp, reply: &Reply) -> Result<String, AuthError> {
+        let answer = account::parse_answer(op, reply);
         self.record(&answer);
         answer
     }
@@ -843,9 +825,8 @@ impl Engine {
         &mut self,
         kind: passkey::Answer,
         reply: &Reply,
-        local: Millis,
     ) -> Result<String, AuthError> {
-        let answer = passkey::parse_answer(kind, &Self::response(reply, local));
+        let answer = passkey::parse_answer(kind, reply);
         self.record(&answer);
         answer
     }
@@ -870,13 +851,11 @@ impl Engine {
         &mut self,
         what: SessionsOp,
         reply: &Reply,
-        local: Millis,
     ) -> Result<String, AuthError> {
-        let resp = Self::response(reply, local);
         let result = match what {
-            SessionsOp::List => protocol::parse_sessions(&resp),
+            SessionsOp::List => protocol::parse_sessions(reply),
             _ if (200..300).contains(&reply.status) => Ok(String::new()),
-            _ => Err(protocol::error_from_response(Op::Me, &resp)),
+            _ => Err(protocol::error_from_response(Op::Me, reply)),
         };
         result.or_else(|e| self.fail(e))
     }
@@ -915,8 +894,8 @@ impl Engine {
 
     /// The `me` answer: the user as JSON text (`user_updated`); a revoked session
     /// signs out (`session_expired`).
-    pub fn me_answer(&mut self, reply: &Reply, local: Millis) -> Result<String, AuthError> {
-        let answer = protocol::parse_user(self.cfg.protocol, &Self::response(reply, local));
+    pub fn me_answer(&mut self, reply: &Reply) -> Result<String, AuthError> {
+        let answer = protocol::parse_user(self.cfg.protocol, reply);
         match &answer {
             Ok(user) => {
                 if let Some(s) = self.session.as_mut() {
@@ -988,9 +967,10 @@ pub(crate) mod tests {
         Reply {
             status,
             body,
-            date: None,
+            date: "",
             retry_after: "",
             auth_token: "",
+            now: T0,
         }
     }
 
@@ -1149,10 +1129,7 @@ pub(crate) mod tests {
         let mut e = engine("json");
         signed_in(&mut e, "r1");
         let me = reply(200, r#"{"id":"u1","email":"a@b.c"}"#);
-        assert_eq!(
-            e.me_answer(&me, T0).unwrap(),
-            r#"{"id":"u1","email":"a@b.c"}"#
-        );
+        assert_eq!(e.me_answer(&me).unwrap(), r#"{"id":"u1","email":"a@b.c"}"#);
         let out = e.refresh_request("r1");
         assert_eq!(out.out.request.url, "http://127.0.0.1:8000/auth/refresh");
         let body = tokens((T0 / 1000.0) as i64 + 1800, "r2");
@@ -1443,7 +1420,7 @@ pub(crate) mod tests {
         assert_eq!(req.out.request.credential, Credential::None);
         let used = reply(400, r#"{"detail":"used","code":"verification_used"}"#);
         assert_eq!(
-            e.account_answer(AccountOp::VerifyEmail("tok"), &used, T0)
+            e.account_answer(AccountOp::VerifyEmail("tok"), &used)
                 .unwrap_err()
                 .code,
             ErrorCode::CodeUsed
@@ -1463,7 +1440,7 @@ pub(crate) mod tests {
             .unwrap();
         assert_eq!(start.out.request.credential, Credential::Access);
         assert_eq!(
-            e.account_answer(AccountOp::Linked, &reply(200, r#"{"linked":"acme"}"#), T0),
+            e.account_answer(AccountOp::Linked, &reply(200, r#"{"linked":"acme"}"#)),
             Ok(String::new())
         );
         assert_eq!(
@@ -1548,7 +1525,7 @@ pub(crate) mod tests {
         );
         let body = r#"[{"id":"s1","created_at":"2026-11-25T00:00:00Z","last_used_at":"2026-11-25T01:00:00Z","user_agent":"Chrome","ip":"127.0.0.1","current":true}]"#;
         assert_eq!(
-            e.sessions_answer(SessionsOp::List, &reply(200, body), T0)
+            e.sessions_answer(SessionsOp::List, &reply(200, body))
                 .unwrap(),
             r#"[{"id":"s1","createdAt":"2026-11-25T00:00:00Z","lastUsedAt":"2026-11-25T01:00:00Z","userAgent":"Chrome","ip":"127.0.0.1","current":true}]"#
         );
@@ -1563,10 +1540,10 @@ pub(crate) mod tests {
         );
         let missing = reply(404, r#"{"detail":"No such session","code":"not_found"}"#);
         assert!(e
-            .sessions_answer(SessionsOp::Revoke("x"), &missing, T0)
+            .sessions_answer(SessionsOp::Revoke("x"), &missing)
             .is_err());
         assert_eq!(
-            e.sessions_answer(SessionsOp::List, &reply(200, "<html>"), T0)
+            e.sessions_answer(SessionsOp::List, &reply(200, "<html>"))
                 .unwrap_err()
                 .code,
             ErrorCode::InvalidResponse

@@ -167,7 +167,7 @@ proptest! {
         for protocol in PROTOCOLS {
             let cfg = config(protocol);
             for op in OPS {
-                let resp = HttpResponse { status, body: &text, retry_after: &text, now };
+                let resp = HttpResponse { status, body: &text, date: "", retry_after: &text, auth_token: "", now };
                 let parsed = json::parse(&text);
                 let _ = protocol::parse_tokens(&cfg, op, &resp, parsed.as_ref());
                 let _ = protocol::parse_session_token(op, &resp, &text, parsed.as_ref());
@@ -193,7 +193,7 @@ proptest! {
         prop_assert_eq!(lookup(&body, &fields.access_token).and_then(Json::as_str), Some(token.as_str()));
         let cfg = Config { fields, ..config("json") };
         let text = body.to_text();
-        let resp = HttpResponse { status: 200, body: &text, retry_after: "", now: 0.0 };
+        let resp = HttpResponse { status: 200, body: &text, date: "", retry_after: "", auth_token: "", now: 0.0 };
         prop_assert_eq!(protocol::parse_tokens(&cfg, Op::Login, &resp, Some(&body)).unwrap().access_token, token);
     }
 
@@ -307,10 +307,10 @@ proptest! {
         date in proptest::option::of(".{0,40}"),
     ) {
         let mut engine = Engine::new(config(PROTOCOLS[protocol]));
-        let reply = Reply { status, body: &body, date: date.as_deref(), retry_after: &body, auth_token: &body };
+        let reply = Reply { status, body: &body, date: date.as_deref().unwrap_or(""), retry_after: &body, auth_token: &body, now: 1e12 };
         let _ = engine.sign_in_answer(Op::Login, &reply, 1e12);
         let _ = engine.refresh_answer(&reply, 1e12);
-        let _ = engine.me_answer(&reply, 1e12);
+        let _ = engine.me_answer(&reply);
         let _ = engine.view(1e12);
     }
 }

@@ -57,8 +57,12 @@ pub const FORM_TYPE: &str = "application/x-www-form-urlencoded";
 pub struct HttpResponse<'a> {
     pub status: u16,
     pub body: &'a str,
+    /// `Date`, "" for none (no HTTP-date: the engine's clock learns nothing from it).
+    pub date: &'a str,
     /// `Retry-After`, "" for none (as the shell passes it: no `Option` made of it).
     pub retry_after: &'a str,
+    /// Better Auth's bearer plugin: `set-auth-token`, "" for none.
+    pub auth_token: &'a str,
     /// Local time the response arrived (for an HTTP-date Retry-After).
     pub now: Millis,
 }
@@ -810,7 +814,9 @@ pub(crate) mod tests {
         HttpResponse {
             status,
             body,
+            date: "",
             retry_after: "",
+            auth_token: "",
             now: 0.0,
         }
     }

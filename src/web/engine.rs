@@ -32,9 +32,14 @@ fn request_text(issued: Issued, cookie: bool) -> String {
     text.int("id", issued.id.into())
         .str("method", r.method)
         .str("url", &r.url)
-        .opt_str("type", r.content_type)
-        .opt_str("body", r.body.as_deref())
-        .opt_str("bearer", out.bearer.as_deref());
+        .opt_str("type", r.content_type);
+    // Patterns, not `as_deref` (out of line, its `Option<&str>` answered through memory).
+    if let Some(body) = &r.body {
+        text.str("body", body);
+    }
+    if let Some(bearer) = &out.bearer {
+        text.str("bearer", bearer);
+    }
     if cookie && issued.kind.carries_cookie() {
         text.raw("cookie", "true");
     }
@@ -422,9 +427,10 @@ pub fn call_handle(
             let reply = Reply {
                 status: status_of(y),
                 body: a,
-                date: opt(b),
+                date: b,
                 retry_after: c,
                 auth_token: d,
+                now: x,
             };
             match e.reply(n, &reply, x) {
                 Ok(Answer::Done) => String::new(),

@@ -117,11 +117,11 @@ impl Engine {
             Kind::Refresh => return self.refresh_answer(reply, local),
             // Sent best effort: signing out never waits for, nor reads, its answer.
             Kind::Logout => return Ok(Answer::Done),
-            Kind::Me => self.me_answer(reply, local),
-            Kind::Sessions(what) => self.sessions_answer(what, reply, local),
-            Kind::Account(op) => self.account_answer(op, reply, local),
-            Kind::SocialStart => self.social_started(reply, local),
-            Kind::Passkey(kind) => self.passkey_answer(kind, reply, local),
+            Kind::Me => self.me_answer(reply),
+            Kind::Sessions(what) => self.sessions_answer(what, reply),
+            Kind::Account(op) => self.account_answer(op, reply),
+            Kind::SocialStart => self.social_started(reply),
+            Kind::Passkey(kind) => self.passkey_answer(kind, reply),
         };
         text.map(Answer::Text)
     }
