@@ -7,7 +7,7 @@ use super::error::AuthError;
 use super::fields::Fields;
 use super::json::{self, Json};
 use super::schedule::Backoff;
-use super::url::{find, is_trustworthy_origin, origin_of, trim_end_slashes};
+use super::url::{find, is_trustworthy_origin, push_origin, trim_end_slashes};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Protocol {
@@ -403,10 +403,12 @@ impl Config {
         let pairs = raw.fields()?;
         // Absent or empty, it is no absolute URL either: one refusal says what it must be.
         let base_url = trim(raw.text("baseUrl", ""));
-        let Some(base_origin) = origin_of(base_url) else {
+        // The allowed origins' text starts with the base's origin, written there.
+        let mut allowed_origins = String::new();
+        if !push_origin(&mut allowed_origins, base_url) {
             return Err(AuthError::config("baseUrl must be an absolute http(s) URL"));
-        };
-        require_https(&base_origin, "baseUrl")?;
+        }
+        require_https(&allowed_origins, "baseUrl")?;
         let protocol = match raw.text("protocol", "json") {
             "json" => Protocol::Json,
             "oauth2-password" => Protocol::OAuth2Password,
@@ -459,7 +461,6 @@ impl Config {
                 "dpop works with protocol \"json\" or \"oauth2-password\"",
             ));
         }
-        let mut allowed_origins = base_origin;
         allowed_origins.push_str(ORIGIN_END);
         // One refusal for a value that is no list, an item that is no text and one that
         // is no absolute http(s) URL: what the list must be.
@@ -472,12 +473,16 @@ impl Config {
             let Json::Str(url) = item else {
                 return Err(wrong_origins());
             };
-            let Some(origin) = origin_of(url) else {
+            // Written onto the list where it is judged (duplicates kept:
+            // `bearer_allowed` answers the same).
+            let at = allowed_origins.len();
+            if !push_origin(&mut allowed_origins, url) {
                 return Err(wrong_origins());
-            };
-            require_https(&origin, "allowedOrigins")?;
-            // Duplicates kept: `bearer_allowed` answers the same.
-            allowed_origins.push_str(&origin);
+            }
+            require_https(
+                allowed_origins.get(at..allowed_origins.len()).unwrap_or_default(),
+                "allowedOrigins",
+            )?;
             allowed_origins.push_str(ORIGIN_END);
         }
         let members: &[(String, Json)] = match raw.value("endpoints") {
@@ -569,12 +574,10 @@ impl Config {
     /// of that one.
     pub fn bearer_allowed(&self, url: &str) -> bool {
         // A match, not `is_some_and(..)`: that monomorph would be this closure's alone.
-        match origin_of(url) {
-            Some(mut origin) => {
-                origin.push_str(ORIGIN_END);
-                find(&self.allowed_origins, &origin).is_some()
-            }
-            None => false,
+        let mut origin = String::new();
+        push_origin(&mut origin, url) && {
+            origin.push_str(ORIGIN_END);
+            find(&self.allowed_origins, &origin).is_some()
         }
     }
 }
@@ -598,6 +601,7 @@ fn require_https(origin: &str, name: &str) -> Result<(), AuthError> {
 mod tests {
     use super::*;
     use crate::core::error::ErrorCode;
+    use crate::core::url::origin_of;
 
     fn raw(base: &str) -> RawConfig<'_> {
         RawConfig {
