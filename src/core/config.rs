@@ -480,7 +480,9 @@ impl Config {
                 return Err(wrong_origins());
             }
             require_https(
-                allowed_origins.get(at..allowed_origins.len()).unwrap_or_default(),
+                allowed_origins
+                    .get(at..allowed_origins.len())
+                    .unwrap_or_default(),
                 "allowedOrigins",
             )?;
             allowed_origins.push_str(ORIGIN_END);
