@@ -7,7 +7,7 @@ use super::error::AuthError;
 use super::fields::Fields;
 use super::json::{self, Json};
 use super::schedule::Backoff;
-use super::url::{find, is_trustworthy_origin, origin_of, trim_end_slashes};
+use super::url::{find, is_trustworthy_origin, push_origin, trim_end_slashes};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Protocol {
@@ -198,6 +198,10 @@ trait Options<'a>: Copy {
 /// The options object (`JSON.stringify`'s text, parsed). Absent or null members take
 /// their defaults; a wrong member is refused by `check`.
 impl<'a> Options<'a> for &'a Json {
+    // Inlined with `text` and `as_text` (all three, or nothing changes): out of line,
+    // its `&str` came back through memory to each of its five callers in `check`
+    // (-21 B gzip).
+    #[inline(always)]
     fn text(self, key: &str, default: &'static str) -> &'a str {
         text(self, key, default)
     }
@@ -282,11 +286,13 @@ fn present<'a>(options: &'a Json, key: &str) -> Option<&'a Json> {
 /// when absent or null: a text, not an `Option` to match again (-41 B gzip). One that
 /// is no text reads as the empty text, which `check` refuses for each text option
 /// saying what it must be: one refusal per option, no `Result` per read.
+#[inline(always)]
 fn text<'a>(options: &'a Json, key: &str, default: &'a str) -> &'a str {
     as_text(present(options, key), default)
 }
 
 /// An option's value read as `text` reads it.
+#[inline(always)]
 fn as_text<'a>(value: Option<&'a Json>, default: &'a str) -> &'a str {
     match value {
         None => default,
@@ -309,6 +315,9 @@ fn wrong_origins() -> AuthError {
 /// `value` (or `default`, absent or null) when it is a number from 0 to `max`; else
 /// (no number, or out of range: one refusal that says what it must be) a config
 /// error naming the option. One function for both units: each copy costs the wasm.
+/// Inlined over its judge (`in_range`): the judge answers an `f64` in a register, where
+/// the `Result<f64, _>` came back through memory to each of the six reads.
+#[inline(always)]
 fn bounded(
     value: Option<&Json>,
     default: f64,
@@ -316,10 +325,20 @@ fn bounded(
     name: &str,
     rule: &str,
 ) -> Result<f64, AuthError> {
+    let n = in_range(value, default, max);
+    if n.is_nan() {
+        Err(AuthError::config_named(name, rule))
+    } else {
+        Ok(n)
+    }
+}
+
+/// `bounded`'s judge: the number, or NaN (which no JSON number is) for a refusal.
+fn in_range(value: Option<&Json>, default: f64, max: f64) -> f64 {
     match value {
-        None | Some(Json::Null) => Ok(default),
-        Some(Json::Num(n)) if (0.0..=max).contains(&n.value()) => Ok(n.value()),
-        Some(_) => Err(AuthError::config_named(name, rule)),
+        None | Some(Json::Null) => default,
+        Some(Json::Num(n)) if (0.0..=max).contains(&n.value()) => n.value(),
+        Some(_) => f64::NAN,
     }
 }
 
@@ -384,10 +403,12 @@ impl Config {
         let pairs = raw.fields()?;
         // Absent or empty, it is no absolute URL either: one refusal says what it must be.
         let base_url = trim(raw.text("baseUrl", ""));
-        let Some(base_origin) = origin_of(base_url) else {
+        // The allowed origins' text starts with the base's origin, written there.
+        let mut allowed_origins = String::new();
+        if !push_origin(&mut allowed_origins, base_url) {
             return Err(AuthError::config("baseUrl must be an absolute http(s) URL"));
-        };
-        require_https(&base_origin, "baseUrl")?;
+        }
+        require_https(&allowed_origins, "baseUrl")?;
         let protocol = match raw.text("protocol", "json") {
             "json" => Protocol::Json,
             "oauth2-password" => Protocol::OAuth2Password,
@@ -440,7 +461,6 @@ impl Config {
                 "dpop works with protocol \"json\" or \"oauth2-password\"",
             ));
         }
-        let mut allowed_origins = base_origin;
         allowed_origins.push_str(ORIGIN_END);
         // One refusal for a value that is no list, an item that is no text and one that
         // is no absolute http(s) URL: what the list must be.
@@ -453,12 +473,18 @@ impl Config {
             let Json::Str(url) = item else {
                 return Err(wrong_origins());
             };
-            let Some(origin) = origin_of(url) else {
+            // Written onto the list where it is judged (duplicates kept:
+            // `bearer_allowed` answers the same).
+            let at = allowed_origins.len();
+            if !push_origin(&mut allowed_origins, url) {
                 return Err(wrong_origins());
-            };
-            require_https(&origin, "allowedOrigins")?;
-            // Duplicates kept: `bearer_allowed` answers the same.
-            allowed_origins.push_str(&origin);
+            }
+            require_https(
+                allowed_origins
+                    .get(at..allowed_origins.len())
+                    .unwrap_or_default(),
+                "allowedOrigins",
+            )?;
             allowed_origins.push_str(ORIGIN_END);
         }
         let members: &[(String, Json)] = match raw.value("endpoints") {
@@ -550,12 +576,10 @@ impl Config {
     /// of that one.
     pub fn bearer_allowed(&self, url: &str) -> bool {
         // A match, not `is_some_and(..)`: that monomorph would be this closure's alone.
-        match origin_of(url) {
-            Some(mut origin) => {
-                origin.push_str(ORIGIN_END);
-                find(&self.allowed_origins, &origin).is_some()
-            }
-            None => false,
+        let mut origin = String::new();
+        push_origin(&mut origin, url) && {
+            origin.push_str(ORIGIN_END);
+            find(&self.allowed_origins, &origin).is_some()
         }
     }
 }
@@ -579,6 +603,7 @@ fn require_https(origin: &str, name: &str) -> Result<(), AuthError> {
 mod tests {
     use super::*;
     use crate::core::error::ErrorCode;
+    use crate::core::url::origin_of;
 
     fn raw(base: &str) -> RawConfig<'_> {
         RawConfig {

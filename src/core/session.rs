@@ -71,6 +71,10 @@ impl Session {
 
     /// Rebuild from stored or received parts; `expires_at`/`issued_at` are used only
     /// when the token carries no `exp`/`iat` (opaque tokens).
+    ///
+    /// Inlined over `restore_from`, which takes the two times as plain `f64`s (NaN for
+    /// none): an `Option<f64>` argument is written to memory by each caller.
+    #[inline(always)]
     pub fn restore(
         access_token: String,
         refresh_token: Option<String>,
@@ -79,11 +83,33 @@ impl Session {
         user: Option<String>,
         now: Millis,
     ) -> Result<Session, AuthError> {
+        Session::restore_from(
+            access_token,
+            refresh_token,
+            expires_at.unwrap_or(f64::NAN),
+            issued_at.unwrap_or(now),
+            user,
+        )
+    }
+
+    /// `restore` with its times as `f64`s: `expires_at` NaN for none, `issued_at` the
+    /// token's receipt when it had none.
+    fn restore_from(
+        access_token: String,
+        refresh_token: Option<String>,
+        expires_at: Millis,
+        issued_at: Millis,
+        user: Option<String>,
+    ) -> Result<Session, AuthError> {
         let mut session = Session {
             access_token,
             refresh_token,
-            expires_at,
-            issued_at: issued_at.unwrap_or(now),
+            expires_at: if expires_at.is_nan() {
+                None
+            } else {
+                Some(expires_at)
+            },
+            issued_at,
             claims: None,
             user,
         };

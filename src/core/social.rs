@@ -159,7 +159,7 @@ fn started(body: &Json, better_auth: bool) -> Option<String> {
         )
     };
     let url = body.str_of(url_key)?;
-    if origin_of(url).is_none() || flow.is_empty() || issuer.is_empty() {
+    if flow.is_empty() || issuer.is_empty() || origin_of(url).is_none() {
         return None;
     }
     Some(

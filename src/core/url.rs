@@ -38,23 +38,43 @@ pub(super) fn scan(hay: &str, needle: &str) -> usize {
 ///
 /// Byte scans: `split_once(char)`, `rfind(char)` and `to_ascii_lowercase` each link a
 /// generic searcher or a copy.
+///
+/// `push_origin` into a text of its own.
 pub fn origin_of(url: &str) -> Option<String> {
+    let mut origin = String::new();
+    if push_origin(&mut origin, url) {
+        Some(origin)
+    } else {
+        None
+    }
+}
+
+/// `url`'s origin (as `origin_of` writes it) appended to `out`; false (nothing
+/// appended) when it has none. Whoever keeps origins in one text writes them there
+/// directly (`Config`'s allowed origins), and whoever only asks whether there is one
+/// gives an empty text (no allocation when there is none).
+///
+/// `out` before the origin must be lower case already (it is lowercased whole with
+/// it): empty, or `Config`'s list of origins and their `#`s.
+pub fn push_origin(out: &mut String, url: &str) -> bool {
     let url = trim(url);
     // The scheme ends at the first `://`; the rest is scanned by offsets in `url`.
     // `scan` itself: its offset, not `find`'s `Option` answered through memory.
     let at = scan(url, "://");
     if at == NOT_FOUND {
-        return None;
+        return false;
     }
     // Its bytes: no `str::get` (and its char boundary check) for ASCII compared as such.
-    let scheme = url.as_bytes().get(..at)?;
+    let Some(scheme) = url.as_bytes().get(..at) else {
+        return false;
+    };
     // The default ports 443 and 80 as `port_number` reads them.
     let (prefix, default_port) = if scheme.eq_ignore_ascii_case(b"https") {
         ("https://", 1443)
     } else if scheme.eq_ignore_ascii_case(b"http") {
         ("http://", 180)
     } else {
-        return None;
+        return false;
     };
     // One scan for the authority's end (the first `/`, `?` or `#`) and the host's
     // start: credentials are not part of the origin, the host follows the last `@`.
@@ -67,17 +87,22 @@ pub fn origin_of(url: &str) -> Option<String> {
         }
         end += 1;
     }
-    let host_port = url.get(start..end)?;
+    let Some(host_port) = url.get(start..end) else {
+        return false;
+    };
     let kept = origin_authority_len(host_port, default_port);
     if kept == 0 {
-        return None;
+        return false;
     }
     // The authority as written, less a default port: no host and port taken apart
     // and put back together with a `:` (two `str::get`s and a `push(char)` fewer).
-    let mut origin = String::from(prefix);
-    origin.push_str(host_port.get(0..kept)?);
-    origin.make_ascii_lowercase();
-    Some(origin)
+    let Some(authority) = host_port.get(0..kept) else {
+        return false;
+    };
+    out.push_str(prefix);
+    out.push_str(authority);
+    out.make_ascii_lowercase();
+    true
 }
 
 /// How much of `host[:port]` an origin keeps: all of it, or the host alone when the
@@ -225,6 +250,17 @@ pub fn trim_end_slashes(base: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_origin_is_pushed_after_the_text_or_nothing_is() {
+        let mut list = String::from("http://a#");
+        assert!(push_origin(&mut list, " HTTPS://B.example:443/x"));
+        assert_eq!(list, "http://a#https://b.example");
+        for url in ["", "b.example", "ftp://b", "http://", "http://h:0x/"] {
+            assert!(!push_origin(&mut list, url), "{url}");
+            assert_eq!(list, "http://a#https://b.example", "{url}");
+        }
+    }
 
     #[test]
     fn origins_are_normalised() {
