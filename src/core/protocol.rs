@@ -593,17 +593,17 @@ fn says_already_exists(code: &str, text: &str) -> bool {
         || contains_ignore_case(text, "already registered")
 }
 
-/// Whether `hay` contains `needle`, ASCII letters compared without case: each window
-/// by `str::eq_ignore_ascii_case`, which the engine links anyway (a window scan of
-/// bytes linked a second, out-of-line copy of std's comparison for this one test).
+/// Whether `hay` contains `needle` (ASCII), ASCII letters compared without case: each
+/// window of bytes by `eq_ignore_ascii_case`, which the engine links anyway (a byte loop
+/// of its own linked a second, out-of-line copy of std's comparison for this one test).
+/// Bytes, not `str::get` windows (whose `Option<&str>` came back through memory): an
+/// ASCII needle matches only ASCII bytes, so a window inside a character never matches.
 fn contains_ignore_case(hay: &str, needle: &str) -> bool {
+    let (hay, needle) = (hay.as_bytes(), needle.as_bytes());
     let mut start = 0;
-    while start + needle.len() <= hay.len() {
-        // A window inside a character is no text (`get` says None), and no match.
-        if let Some(window) = hay.get(start..start + needle.len()) {
-            if window.eq_ignore_ascii_case(needle) {
-                return true;
-            }
+    while let Some(window) = hay.get(start..start + needle.len()) {
+        if window.eq_ignore_ascii_case(needle) {
+            return true;
         }
         start += 1;
     }
