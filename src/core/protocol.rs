@@ -1551,6 +1551,32 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn the_server_message_is_the_first_text_of_detail_message_error_description() {
+        let said = |body: &str| {
+            error_from_response(Op::Me, &resp(500, body))
+                .message
+                .clone()
+        };
+        assert_eq!(
+            said(r#"{"detail":"d","message":"m","error_description":"e"}"#),
+            "d"
+        );
+        // A member that is not text is passed over (FastAPI's `detail` list).
+        assert_eq!(said(r#"{"detail":[{"msg":"x"}],"message":"m"}"#), "m");
+        assert_eq!(said(r#"{"message":7,"error_description":"e"}"#), "e");
+        // The first text decides: empty or over 300 bytes, the fallback (no later one).
+        assert_eq!(said(r#"{"detail":"","message":"m"}"#), "The server failed");
+        let long = [
+            "{\"message\":\"",
+            &"x".repeat(301),
+            "\",\"error_description\":\"e\"}",
+        ]
+        .concat();
+        assert_eq!(said(&long), "The server failed");
+        assert_eq!(said("{}"), "The server failed");
+    }
+
+    #[test]
     fn contains_ignoring_ascii_case() {
         assert!(contains_ignore_case(
             "User Already Exists",
