@@ -33,6 +33,9 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    /// Inlined: its `&str` would come back through memory (to `parse`'s loop and the
+    /// error's JSON).
+    #[inline(always)]
     pub fn as_str(self) -> &'static str {
         match self {
             ErrorCode::InvalidCredentials => "invalid_credentials",

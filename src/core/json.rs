@@ -482,26 +482,31 @@ impl<'a> Parser<'a, '_> {
                                     break 'read false;
                                 }
                             }
-                            let Some(value) = self.value(depth + 1) else {
-                                break 'read false;
-                            };
-                            if full {
-                                match &mut list {
-                                    Json::Obj(members) => {
-                                        if let Some(member) = members.last_mut() {
-                                            member.1 = value;
-                                        }
-                                    }
-                                    Json::Arr(items) => items.push(value),
-                                    _ => {}
-                                }
-                            } else if let Some(found) = self.found.get_mut(slot) {
-                                // A number's value is the last one read (it holds no other).
-                                *found = match &value {
-                                    Json::Null => Seen::Nothing,
-                                    Json::Num(_) => Seen::Num(self.number),
-                                    _ => Seen::Other,
+                            // The value's scope ends with this block: one place where it
+                            // is dropped when not kept (not one at each of the exits below).
+                            {
+                                let Some(value) = self.value(depth + 1) else {
+                                    break 'read false;
                                 };
+                                if full {
+                                    match &mut list {
+                                        Json::Obj(members) => {
+                                            if let Some(member) = members.last_mut() {
+                                                member.1 = value;
+                                            }
+                                        }
+                                        Json::Arr(items) => items.push(value),
+                                        _ => {}
+                                    }
+                                } else if let Some(found) = self.found.get_mut(slot) {
+                                    // A number's value is the last one read (it holds no
+                                    // other).
+                                    *found = match &value {
+                                        Json::Null => Seen::Nothing,
+                                        Json::Num(_) => Seen::Num(self.number),
+                                        _ => Seen::Other,
+                                    };
+                                }
                             }
                             self.ws();
                             match self.b().get(self.i).copied() {

@@ -516,17 +516,24 @@ fn parse_body<'a>(resp: &HttpResponse, body: Option<&'a Json>) -> Result<&'a Jso
 /// The server's own message (`detail`, `message`, `error_description`) when it is short text.
 fn server_message(body: Option<&Json>) -> Option<&str> {
     let body = body?;
-    // The first of the three that is text (a loop, not `find_map`/`filter` closures).
-    for key in ["detail", "message", "error_description"] {
-        if let Some(Json::Str(m)) = body.get(key) {
-            return if !m.is_empty() && m.len() <= 300 {
-                Some(m)
-            } else {
-                None
-            };
-        }
+    // The first of the three that is text, by one `get` each (a loop over the keys
+    // stored the three texts onto the stack at every call; no `find_map`/`filter`
+    // closures).
+    let m = match body.get("detail") {
+        Some(Json::Str(m)) => m,
+        _ => match body.get("message") {
+            Some(Json::Str(m)) => m,
+            _ => match body.get("error_description") {
+                Some(Json::Str(m)) => m,
+                _ => return None,
+            },
+        },
+    };
+    if !m.is_empty() && m.len() <= 300 {
+        Some(m)
+    } else {
+        None
     }
-    None
 }
 
 /// Field errors from `{"fields": {name: msg}}`, FastAPI's `{"detail": [{loc, msg}]}`
@@ -597,17 +604,17 @@ fn says_already_exists(code: &str, text: &str) -> bool {
         || contains_ignore_case(text, "already registered")
 }
 
-/// Whether `hay` contains `needle`, ASCII letters compared without case: each window
-/// by `str::eq_ignore_ascii_case`, which the engine links anyway (a window scan of
-/// bytes linked a second, out-of-line copy of std's comparison for this one test).
+/// Whether `hay` contains `needle` (ASCII), ASCII letters compared without case: each
+/// window of bytes by `eq_ignore_ascii_case`, which the engine links anyway (a byte loop
+/// of its own linked a second, out-of-line copy of std's comparison for this one test).
+/// Bytes, not `str::get` windows (whose `Option<&str>` came back through memory): an
+/// ASCII needle matches only ASCII bytes, so a window inside a character never matches.
 fn contains_ignore_case(hay: &str, needle: &str) -> bool {
+    let (hay, needle) = (hay.as_bytes(), needle.as_bytes());
     let mut start = 0;
-    while start + needle.len() <= hay.len() {
-        // A window inside a character is no text (`get` says None), and no match.
-        if let Some(window) = hay.get(start..start + needle.len()) {
-            if window.eq_ignore_ascii_case(needle) {
-                return true;
-            }
+    while let Some(window) = hay.get(start..start + needle.len()) {
+        if window.eq_ignore_ascii_case(needle) {
+            return true;
         }
         start += 1;
     }
@@ -1547,6 +1554,32 @@ pub(crate) mod tests {
             ),
         );
         assert_eq!(e.code, ErrorCode::RefreshFailed);
+    }
+
+    #[test]
+    fn the_server_message_is_the_first_text_of_detail_message_error_description() {
+        let said = |body: &str| {
+            error_from_response(Op::Me, &resp(500, body))
+                .message
+                .clone()
+        };
+        assert_eq!(
+            said(r#"{"detail":"d","message":"m","error_description":"e"}"#),
+            "d"
+        );
+        // A member that is not text is passed over (FastAPI's `detail` list).
+        assert_eq!(said(r#"{"detail":[{"msg":"x"}],"message":"m"}"#), "m");
+        assert_eq!(said(r#"{"message":7,"error_description":"e"}"#), "e");
+        // The first text decides: empty or over 300 bytes, the fallback (no later one).
+        assert_eq!(said(r#"{"detail":"","message":"m"}"#), "The server failed");
+        let long = [
+            "{\"message\":\"",
+            &"x".repeat(301),
+            "\",\"error_description\":\"e\"}",
+        ]
+        .concat();
+        assert_eq!(said(&long), "The server failed");
+        assert_eq!(said("{}"), "The server failed");
     }
 
     #[test]
