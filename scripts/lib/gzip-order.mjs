@@ -215,7 +215,7 @@ export function orderModel(bytes) {
   return { count, bodies, withLocals, write, renumberLocals };
 }
 
-/** The identity layout of a module of `count` functions. */
+/** The identity layout of `bodies`: wasm-opt's order, every local its own number. */
 const identity = (bodies) => ({
   order: [...bodies.keys()],
   locals: bodies.map((b) => [...Array(b.params + b.localTypes.length).keys()]),
@@ -237,15 +237,15 @@ export function searchLayout(bytes, steps) {
   };
   const layout = identity(bodies);
   // A function is picked for a local swap in proportion to its local references (at most 200).
-  const withLocals = bodies.flatMap((b, k) =>
+  const localSwapPicks = bodies.flatMap((b, k) =>
     b.localTypes.length > 1 ? Array(Math.min(200, b.localRefs.length)).fill(k) : []);
   // Each body as its locals are numbered now (written again only when they change).
   const current = bodies.map((b) => b.body);
   let best = gzipSize(write(layout, current));
   for (let step = 0; step < steps; step++) {
     let undo;
-    if (withLocals.length > 0 && random(2) === 0) {
-      const k = withLocals[random(withLocals.length)];
+    if (localSwapPicks.length > 0 && random(2) === 0) {
+      const k = localSwapPicks[random(localSwapPicks.length)];
       const { params, localTypes } = bodies[k];
       const [i, j] = [random(localTypes.length), random(localTypes.length)];
       if (i === j || localTypes[i] !== localTypes[j]) continue;
