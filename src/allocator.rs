@@ -7,7 +7,7 @@
 //! up to twice its size; the engine's heap is small (tokens, a user, a response's text)
 //! and its sizes repeat, so what a class once needed it reuses. Measured against the
 //! allocators made for wasm (docs/design-notes.md, "the allocator"): talc 5 (the previous
-//! one) 492 B gzip more, lol_alloc's `FreeListAllocator` 92 B more and decodeJwt 20%
+//! one) 486 B gzip more, lol_alloc's `FreeListAllocator` 86 B more and decodeJwt 20%
 //! slower (its free list is searched on every call).
 //!
 //! The logic is generic over where pages come from, so native tests drive it over a
