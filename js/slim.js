@@ -1,6 +1,6 @@
 // auth-wasm/slim: the same API without the wasm inlined in JS, for apps that serve
 // auth_wasm_bg.wasm themselves (3.8 KB gzip less than the default entry, whose wasm is
-// inlined in hex). `await init(urlOrBytes)` once before using anything else.
+// inlined as a Latin-1 string). `await init(urlOrBytes)` once before using anything else.
 import initEngine from "./auth_wasm.js";
 import { authError } from "./auth-error.js";
 

@@ -29,7 +29,7 @@ const STARTUP = {
   // What a browser production build gets (the `browser` + `production` conditions).
   "auth-wasm (browser build, .wasm preloaded)": { source: authWasm("browser.js"), head: WASM_HINT },
   "auth-wasm (browser build, no hint)": authWasm("browser.js"),
-  // The universal entry (dev servers, Node, webpack's client): the wasm inlined in hex.
+  // The universal entry (dev servers, Node, webpack's client): the wasm inlined as a Latin-1 string.
   "auth-wasm (wasm inlined, index.js)": authWasm("index.js"),
   "@supabase/auth-js": `import { GoTrueClient } from "@supabase/auth-js";
     const client = new GoTrueClient({ url: window.API, storageKey: "bench-supabase", autoRefreshToken: false, detectSessionInUrl: false });

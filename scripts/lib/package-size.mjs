@@ -1,6 +1,6 @@
 // What a page pays for auth-wasm, bundled and minified by esbuild as the benchmarks
 // bundle each peer: the browser entry that production builds resolve (its JS plus the
-// .wasm it fetches), the universal entry (its JS with the wasm inlined in hex: all a
+// .wasm it fetches), the universal entry (its JS with the wasm inlined as Latin-1: all a
 // page loads), and the ./slim entry's JS plus the .wasm. Used by scripts/test-wasm (the
 // budgets) and bench/.
 import { readFileSync } from "node:fs";
