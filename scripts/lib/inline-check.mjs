@@ -1,8 +1,9 @@
-// Fails unless pkg/engine-inline.js's string is the .wasm byte for byte: read as its char
-// codes (the loop of Node 20-24), through btoa (what fromBase64 decodes in browsers), and
-// after esbuild printed it again as bundlers do (escaped or not: `charset` ascii, its
-// default, and utf8, Vite's). Usage: node scripts/lib/inline-check.mjs [pkg] (run by
-// scripts/test-wasm after scripts/build).
+// Fails unless pkg/engine-inline.js's own decoder makes the .wasm byte for byte of its
+// string: through the native path browsers take (btoa, then Uint8Array.fromBase64, stood in
+// for here where Node lacks it) and the loop Node 20-24 take, and again after esbuild
+// printed the string as bundlers do (escaped or not: `charset` ascii, its default, and
+// utf8, Vite's). Usage: node scripts/lib/inline-check.mjs [pkg] (run by scripts/test-wasm
+// after scripts/build).
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { transform } from "esbuild";
@@ -10,26 +11,38 @@ import { transform } from "esbuild";
 const dir = process.argv[2] ?? "pkg";
 const wasm = readFileSync(path.join(dir, "auth_wasm_bg.wasm"));
 const source = readFileSync(path.join(dir, "engine-inline.js"), "utf8");
-const literal = /^const text = ("(?:[^"\\]|\\.)*");$/m.exec(source)?.[1];
-if (!literal) throw new Error("engine-inline.js: no `const text = \"...\";` line");
+const IMPORT = 'import { instantiate } from "./auth_wasm.js";';
+const COMPILE = "instantiate(new WebAssembly.Module(bytes));";
+const TEXT = /^const text = ("(?:[^"\\]|\\.)*");$/m;
+if (!source.includes(IMPORT) || !source.includes(COMPILE) || !TEXT.test(source)) {
+  throw new Error("engine-inline.js: not the shape this check reads (its import, `const text = \"...\";`, its compile)");
+}
 
-/** The string a module exporting `literal` evaluates to. */
+/** What a module's default export evaluates to. */
 const evaluate = async (code) => (await import(`data:text/javascript;base64,${Buffer.from(code).toString("base64")}`)).default;
+/** fromBase64 as the platform has it: a new Uint8Array over a buffer of its own. */
+const NATIVE = "Uint8Array.fromBase64 ??= (text) => new Uint8Array(Buffer.from(text, 'base64'));\n";
 
+/** The bytes engine-inline.js's decoder makes of `literal` (a string literal's source). */
+const decoded = (literal, native) =>
+  evaluate(`${native ? NATIVE : ""}${source.replace(IMPORT, "").replace(TEXT, () => `const text = ${literal};`).replace(COMPILE, "export default bytes;")}`);
+
+const literal = /** @type {RegExpExecArray} */ (TEXT.exec(source))[1];
+const printed = async (charset) => (await transform(`x(${literal});`, { minify: true, charset })).code.trim().replace(/^x\(/, "").replace(/\);?$/, "");
+const cases = [
+  ["as shipped", literal],
+  ["as esbuild prints it (charset ascii)", await printed("ascii")],
+  ["as esbuild prints it (charset utf8)", await printed("utf8")],
+];
 const failures = [];
-const check = (name, text) => {
-  const codes = Uint8Array.from(text, (c) => c.charCodeAt(0));
-  if ([...text].some((c) => c.charCodeAt(0) > 0xff)) failures.push(`${name}: a char above U+00FF`);
-  else if (!Buffer.from(codes).equals(wasm)) failures.push(`${name}: char codes differ from the .wasm`);
-  else if (!Buffer.from(btoa(text), "base64").equals(wasm)) failures.push(`${name}: btoa's bytes differ from the .wasm`);
-};
-check("engine-inline.js", await evaluate(`export default ${literal};`));
-for (const charset of ["ascii", "utf8"]) {
-  const printed = await transform(`export default ${literal};`, { minify: true, format: "esm", charset });
-  check(`esbuild (charset ${charset})`, await evaluate(printed.code));
+for (const [name, text] of cases) {
+  for (const native of [true, false]) {
+    const bytes = await decoded(text, native && !Uint8Array.fromBase64);
+    if (!Buffer.from(bytes).equals(wasm)) failures.push(`${name}, ${native ? "btoa + fromBase64" : "the loop"}: not the .wasm`);
+  }
 }
 if (failures.length) {
   console.error(failures.join("\n"));
   process.exit(1);
 }
-console.log(`inline: engine-inline.js holds the ${wasm.length}-byte .wasm as Latin-1 (read directly, through btoa, and as esbuild prints it)`);
+console.log(`inline: engine-inline.js decodes to the ${wasm.length}-byte .wasm (native path and loop; as shipped and as esbuild prints it)`);
