@@ -60,15 +60,14 @@ export async function passkeyCeremony(create, publicKey, signal, conditional) {
   try {
     credential = await (create ? navigator.credentials.create(request) : navigator.credentials.get(request));
   } catch (err) {
-    // Its DOMExceptions as AuthErrors (any other failure: aborted, did not complete).
+    // Two DOMExceptions say what to fix; any other failure (cancelled, timed out, aborted
+    // by the signal, did not complete) leaves no credential: `aborted` below.
     const name = /** @type {any} */ (err)?.name;
-    throw name === "InvalidStateError"
-      ? authError("validation", "This authenticator already holds a passkey for this account")
-      : name === "SecurityError" || name === "NotSupportedError"
-        ? authError("config", "This page's domain is not WEBAUTHN_RP_ID or under it")
-        : authError("aborted", name === "NotAllowedError" || name === "AbortError" ? "The passkey request was cancelled or timed out" : "The passkey request did not complete");
+    if (name === "InvalidStateError") throw authError("validation", "This authenticator already holds a passkey for this account");
+    if (name === "SecurityError" || name === "NotSupportedError") throw authError("config", "This page's domain is not WEBAUTHN_RP_ID or under it");
   }
-  if (credential?.type !== "public-key") throw authError("aborted", "No passkey was chosen");
+  // No credential: failed as above, or none chosen (a get that answered null).
+  if (credential?.type !== "public-key") throw authError("aborted", "The passkey request was cancelled, timed out or failed");
   const { response } = credential;
   // `transports`: an attestation's (create) only; an assertion has no getTransports, so
   // undefined, which JSON.stringify leaves out (as it does where a browser lacks it).
