@@ -19,7 +19,9 @@ export const SPENT_MEMORY = 16;
  * callback returns (a Symbol's description costs the bundle its call and text). */
 export const TIMED_OUT = {};
 
-export const sleep = (/** @type {number} */ ms) => new Promise((resolve) => setTimeout(resolve, Math.min(ms, MAX_TIMEOUT_MS)));
+/** Waits are short (a claim window, a poll, a backoff the engine sits out only up to a
+ * minute: POSTPONED refuses a longer one), far below setTimeout's limit. */
+export const sleep = (/** @type {number} */ ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** `navigator.locks`, where the browser has it (a secure context; typed as present, which
  * it may not be): a LockManager, else undefined, which coordination reads as none.
