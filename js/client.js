@@ -24,8 +24,6 @@ import { Coordination } from "./coordination.js";
 /** @typedef {import("./index.js").AuthEvent} AuthEvent */
 /** @typedef {import("./index.js").AuthListener} AuthListener */
 
-// A string member of the caller's input, else "" (absent); a primitive has none.
-const text = (/** @type {any} */ obj, /** @type {string} */ key) => (typeof obj?.[key] === "string" ? obj[key] : "");
 const unauthorized = () => authError("unauthorized", "Not authorized", 401);
 const signalOf = (/** @type {any} */ options) => (options?.signal instanceof AbortSignal ? options.signal : undefined);
 const signedOutByIt = (/** @type {AuthError} */ err) => err.code === "refresh_failed" || err.code === "session_expired";
@@ -148,15 +146,19 @@ export class AuthClient {
 
   // ---- the public API ------------------------------------------------------------------
 
+  // The inputs' members go to the engine as they are (`input?.email`), which passes a
+  // falsy one (absent, null, "") as none and any other as its text (a string as it is),
+  // and judges what it got: a primitive input has none of them.
+
   /** Sign in with `{ username, password }` or `{ email, password }`. */
-  login(/** @type {import("./index.js").LoginCredentials} */ credentials) {
-    return this.#run(() => this.#signIn(op.request(op.call(this, op.LOGIN, text(credentials, "username"), text(credentials, "email"), text(credentials, "password")))));
+  login(/** @type {import("./index.js").LoginCredentials & { username?: string, email?: string }} */ credentials) {
+    return this.#run(() => this.#signIn(op.request(op.call(this, op.LOGIN, credentials?.username, credentials?.email, credentials?.password))));
   }
 
   /** Create an account and sign in (logging in when the response has no tokens). */
   register(/** @type {import("./index.js").RegisterInput} */ input) {
     return this.#run(async () => {
-      const done = await this.#signIn(op.request(op.call(this, op.REGISTER, text(input, "email"), text(input, "password"), text(input, "name"))));
+      const done = await this.#signIn(op.request(op.call(this, op.REGISTER, input?.email, input?.password, input?.name)));
       // Created without signing in: the login that follows reads the same email and password.
       return done === "login" ? this.login(input) : done;
     });
@@ -164,8 +166,8 @@ export class AuthClient {
 
   /** The second step of a two-factor sign-in (status `mfa_required`): a code from
    * the authenticator app, or one of the recovery codes. */
-  verifyMfa(/** @type {{ code: string } | { recoveryCode: string }} */ input) {
-    return this.#run(() => this.#signIn(op.request(op.call(this, op.MFA_VERIFY, text(input, "code"), text(input, "recoveryCode")))));
+  verifyMfa(/** @type {{ code?: string, recoveryCode?: string }} */ input) {
+    return this.#run(() => this.#signIn(op.request(op.call(this, op.MFA_VERIFY, input?.code, input?.recoveryCode))));
   }
 
   /** Social sign-in: off to the provider (through the backend), which sends the user
@@ -189,7 +191,7 @@ export class AuthClient {
     const verifier = randomText(32);
     const state = randomText(16);
     const id = String(provider ?? "");
-    const redirectTo = text(options, "redirectTo");
+    const redirectTo = options?.redirectTo;
     // The redirect URI and the issuer let the callback prove it answers this sign-in,
     // not another provider's (RFC 9207, mix-up). An address the URL parser cannot read
     // goes to the engine as none, which it refuses as it refuses any it cannot read
@@ -279,9 +281,9 @@ export class AuthClient {
   registerPasskey(/** @type {import("./index.js").RegisterPasskeyOptions | undefined} */ options) {
     return this.#run(async () => {
       requirePasskeys();
-      const started = await this.#passkeyCall(0 /* register options */, text(options, "password"));
+      const started = await this.#passkeyCall(0 /* register options */, options?.password);
       const credential = await passkeyCeremony(true, started.options, signalOf(options));
-      return this.#passkeyCall(1 /* register */, started.ceremony, credential, text(options, "name"));
+      return this.#passkeyCall(1 /* register */, started.ceremony, credential, options?.name);
     });
   }
 
@@ -289,9 +291,9 @@ export class AuthClient {
   signUpWithPasskey(/** @type {import("./index.js").PasskeySignUpInput} */ input) {
     return this.#run(async () => {
       requirePasskeys();
-      const started = await this.#passkeyCall(2 /* sign-up options */, text(input, "email"), text(input, "name"));
+      const started = await this.#passkeyCall(2 /* sign-up options */, input?.email, input?.name);
       const credential = await passkeyCeremony(true, started.options, signalOf(input));
-      return this.#signIn(op.subcall(this, op.PASSKEY, 3 /* sign up */, started.ceremony, credential, text(input, "passkeyName")));
+      return this.#signIn(op.subcall(this, op.PASSKEY, 3 /* sign up */, started.ceremony, credential, input?.passkeyName));
     });
   }
 
