@@ -25,7 +25,6 @@ import { Coordination } from "./coordination.js";
 /** @typedef {import("./index.js").AuthListener} AuthListener */
 
 const unauthorized = () => authError("unauthorized", "Not authorized", 401);
-const signalOf = (/** @type {any} */ options) => (options?.signal instanceof AbortSignal ? options.signal : undefined);
 const signedOutByIt = (/** @type {AuthError} */ err) => err.code === "refresh_failed" || err.code === "session_expired";
 
 export class AuthClient {
@@ -282,7 +281,7 @@ export class AuthClient {
     return this.#run(async () => {
       requirePasskeys();
       const started = await this.#passkeyCall(0 /* register options */, options?.password);
-      const credential = await passkeyCeremony(true, started.options, signalOf(options));
+      const credential = await passkeyCeremony(true, started.options, options?.signal);
       return this.#passkeyCall(1 /* register */, started.ceremony, credential, options?.name);
     });
   }
@@ -292,7 +291,7 @@ export class AuthClient {
     return this.#run(async () => {
       requirePasskeys();
       const started = await this.#passkeyCall(2 /* sign-up options */, input?.email, input?.name);
-      const credential = await passkeyCeremony(true, started.options, signalOf(input));
+      const credential = await passkeyCeremony(true, started.options, input?.signal);
       return this.#signIn(op.subcall(this, op.PASSKEY, 3 /* sign up */, started.ceremony, credential, input?.passkeyName));
     });
   }
@@ -311,8 +310,10 @@ export class AuthClient {
       this.#passkeyWait?.abort();
       const wait = new AbortController();
       this.#passkeyWait = wait;
-      const caller = signalOf(options);
-      const signal = caller ? AbortSignal.any([caller, wait.signal]) : wait.signal;
+      // Not a signal (a caller's mistake): the ceremony's own alone, as AbortSignal.any
+      // would throw a TypeError.
+      const caller = options?.signal;
+      const signal = caller instanceof AbortSignal ? AbortSignal.any([caller, wait.signal]) : wait.signal;
       const started = await this.#passkeyCall(4 /* sign-in options */);
       const credential = await passkeyCeremony(false, started.options, signal, autofill);
       return this.#signIn(op.subcall(this, op.PASSKEY, 5 /* sign in */, started.ceremony, credential));

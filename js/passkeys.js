@@ -41,6 +41,8 @@ const descriptors = (list) => (Array.isArray(list) ? list.map((d) => ({ ...d, id
  * picks one. The credential as WebAuthn's JSON (the attestation's or the assertion's
  * fields, whichever the response has). Its DOMExceptions as AuthErrors;
  * its callers (js/client.js) have refused a browser without WebAuthn already (requirePasskeys).
+ * `signal`: the caller's as given (anything else than an AbortSignal fails the ceremony
+ * as WebIDL refuses it: `aborted`).
  * @param {boolean} create @param {any} publicKey @param {AbortSignal | undefined} signal
  * @param {boolean} [conditional] */
 export async function passkeyCeremony(create, publicKey, signal, conditional) {
