@@ -404,16 +404,16 @@ export class AuthClient {
     return this.#run(async () => {
       const dpop = this.#dpop;
       if (!dpop) throw authError("config", "dpopHeaders needs dpop: true");
+      // One the URL parser cannot read is none, which no origin allows: one refusal.
+      /** @type {string | undefined} */
       let absolute;
       try {
         absolute = new URL(url, globalThis.location?.href).href;
-      } catch {
-        throw authError("config", "dpopHeaders needs a URL");
-      }
-      if (!op.call(this, op.BEARER_ALLOWED, absolute)) throw authError("config", "The token goes only to baseUrl's origin and allowedOrigins");
+      } catch {}
+      if (!op.call(this, op.BEARER_ALLOWED, absolute)) throw authError("config", "dpopHeaders needs a URL of baseUrl's origin or allowedOrigins");
       const token = await this.#accessToken();
       if (!token) return {};
-      return { Authorization: `DPoP ${token}`, DPoP: await dpop.proof(method, absolute, token) };
+      return { Authorization: `DPoP ${token}`, DPoP: await dpop.proof(method, /** @type {string} */ (absolute), token) };
     });
   }
 
