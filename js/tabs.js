@@ -23,11 +23,6 @@ export const TIMED_OUT = {};
  * minute: POSTPONED refuses a longer one), far below setTimeout's limit. */
 export const sleep = (/** @type {number} */ ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** `navigator.locks`, where the browser has it (a secure context; typed as present, which
- * it may not be): a LockManager, else undefined, which coordination reads as none.
- * @returns {LockManager | undefined} */
-export const lockManager = () => /** @type {any} */ (globalThis.navigator)?.locks;
-
 /** Run `callback` holding the exclusive lock `name`, waiting at most `timeoutMs` for
  * it; TIMED_OUT when it was not granted: the wait ran out (a hung holder), or the lock
  * manager refused the request (a page it does not serve: a detached frame, an opaque
