@@ -24,6 +24,8 @@ import { Coordination } from "./coordination.js";
 /** @typedef {import("./index.js").AuthEvent} AuthEvent */
 /** @typedef {import("./index.js").AuthListener} AuthListener */
 
+// A page (not a server, a worker, a test runner): timers, page events and the cookie restore.
+const page = typeof window !== "undefined";
 const unauthorized = () => authError("unauthorized", "Not authorized", 401);
 const signedOutByIt = (/** @type {AuthError} */ err) => err.code === "refresh_failed" || err.code === "session_expired";
 
@@ -93,7 +95,7 @@ export class AuthClient {
     // the session comes back by a silent refresh (operations wait for it). No cookie (or
     // a dead one) is simply signed out, not an error. Written here, its one use: a
     // method of its own cost the bundle 5 B more.
-    if (this.settings.cookie && typeof window !== "undefined" && op.call(this, op.STATUS) === "anonymous") {
+    if (this.settings.cookie && page && op.call(this, op.STATUS) === "anonymous") {
       this.#restoring = (async () => {
         this.#setRefreshing(true);
         let restored;
@@ -684,7 +686,7 @@ export class AuthClient {
   /** Arm (or clear) the timer for the next refresh, as the engine says. */
   #schedule() {
     clearTimeout(this.#timer);
-    if (this.#stopped || typeof window === "undefined") return;
+    if (this.#stopped || !page) return;
     const delay = op.call(this, op.NEXT_WAKE, pageFlags());
     if (!delay) return;
     this.#timer = setTimeout(() => this.#wake(), Math.min(+delay, MAX_TIMEOUT_MS));
@@ -708,7 +710,7 @@ export class AuthClient {
     // browser has it (a secure context; typed as present, which it may not be): a
     // LockManager, else undefined, which coordination reads as none.
     this.#coordination.locks = /** @type {any} */ (globalThis.navigator)?.locks;
-    if (this.#stopped || typeof window === "undefined") return;
+    if (this.#stopped || !page) return;
     const { signal } = this.#listening;
     const listen = (/** @type {EventTarget} */ target, /** @type {string} */ type, /** @type {(event: any) => void} */ handler) => target.addEventListener(type, handler, { signal });
     const wake = () => this.#wake();
