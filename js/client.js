@@ -544,19 +544,18 @@ export class AuthClient {
 
   /** Send a sign-in (and the exchange it may lead to); the snapshot after it (status
    * mfa_required when a second factor follows), or "login" when the account was created
-   * without signing in. */
-  async #signIn(/** @type {EngineRequest} */ req) {
-    for (;;) {
-      const next = await this.#exchange(req);
-      if (next === "login") return next;
-      if (typeof next === "string") {
-        // "mfa": password accepted, no session yet (the snapshot says mfa_required).
-        if (next === "mfa") this.#emit("mfa_required");
-        else this.changed("signed_in");
-        return this.getSnapshot();
-      }
-      req = next;
-    }
+   * without signing in.
+   * @param {EngineRequest} req
+   * @returns {Promise<Readonly<import("./index.js").AuthSnapshot> | "login">} */
+  async #signIn(req) {
+    const next = await this.#exchange(req);
+    // The next request (Better Auth's exchange): sent the same way.
+    if (typeof next !== "string") return this.#signIn(next);
+    if (next === "login") return next;
+    // "mfa": password accepted, no session yet (the snapshot says mfa_required).
+    if (next === "mfa") this.#emit("mfa_required");
+    else this.changed("signed_in");
+    return this.getSnapshot();
   }
 
   // ---- using the token ------------------------------------------------------------------------
