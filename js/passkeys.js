@@ -68,8 +68,9 @@ export async function passkeyCeremony(create, publicKey, signal, conditional) {
     if (name === "InvalidStateError") throw authError("validation", "This authenticator already holds a passkey for this account");
     if (name === "SecurityError" || name === "NotSupportedError") throw authError("config", "This page's domain is not WEBAUTHN_RP_ID or under it");
   }
-  // No credential: failed as above, or none chosen (a get that answered null).
-  if (credential?.type !== "public-key") throw authError("aborted", "The passkey request was cancelled, timed out or failed");
+  // No credential: failed as above, or none chosen (a get that answered null); a publicKey
+  // request answers nothing but a PublicKeyCredential (its type "public-key").
+  if (!credential) throw authError("aborted", "The passkey request was cancelled, timed out or failed");
   const { response } = credential;
   // `transports`: an attestation's (create) only; an assertion has no getTransports, so
   // undefined, which JSON.stringify leaves out (as it does where a browser lacks it).
