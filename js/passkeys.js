@@ -30,11 +30,6 @@ export function requirePasskeys() {
  * Its caller (js/client.js) has refused a browser without WebAuthn already. */
 export const autofillSupported = () => /** @type {any} */ (PublicKeyCredential).isConditionalMediationAvailable?.().catch(() => false);
 
-/** Credential descriptors with their ids as bytes; none (undefined: absent, which WebAuthn
- * reads as its default, an empty list) when the options have no list.
- * @param {any[] | undefined} list */
-const descriptors = (list) => (Array.isArray(list) ? list.map((d) => ({ ...d, id: fromBase64url(d.id) })) : undefined);
-
 /** One ceremony: navigator.credentials.create (`create`) or .get with the ceremony's
  * options (their base64url fields decoded here); `conditional` (get only): the passkeys
  * wait in the autofill of a field with `autocomplete="... webauthn"` until the person
@@ -51,7 +46,10 @@ export async function passkeyCeremony(create, publicKey, signal, conditional) {
   const options = {
     ...publicKey,
     challenge: fromBase64url(publicKey.challenge),
-    [list]: descriptors(publicKey[list]),
+    // The descriptors with their ids as bytes; none (undefined: absent, which WebAuthn reads
+    // as its default, an empty list) when the options have no list (of the JSON's values
+    // only an array has a `map`).
+    [list]: publicKey[list]?.map?.((/** @type {any} */ d) => ({ ...d, id: fromBase64url(d.id) })),
     user: create ? { ...publicKey.user, id: fromBase64url(publicKey.user.id) } : undefined,
   };
   // An undefined member is absent (WebIDL dictionaries): the default mediation.
