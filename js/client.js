@@ -305,7 +305,7 @@ export class AuthClient {
   signInWithPasskey(/** @type {import("./index.js").PasskeySignInOptions | undefined} */ options) {
     return this.#run(async () => {
       requirePasskeys();
-      const autofill = options?.autofill === true;
+      const autofill = options?.autofill;
       if (autofill && !(await autofillSupported())) return null;
       // One ceremony at a time: a browser refuses a second while one waits. (The last one's
       // controller is kept after it ends: aborting a ceremony that has ended does nothing.)
