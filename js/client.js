@@ -10,7 +10,7 @@
 // few bytes either way after any change elsewhere.
 import { parsed } from "./engine.js";
 import { MAX_TIMEOUT_MS, online, pageFlags, sleep } from "./tabs.js";
-import { build, fetchRequest, read } from "./http.js";
+import { build, fetchError, fetchRequest, read } from "./http.js";
 import * as op from "./engine.js";
 import { autofillSupported, passkeyCeremony, requirePasskeys } from "./passkeys.js";
 import { arrivalOf, challengeOf, randomText, savePending, takePending } from "./social.js";
@@ -132,8 +132,9 @@ export class AuthClient {
     try {
       reply = await this.#sendOwn(req);
     } catch (err) {
-      // Anything not typed yet (a TypeError from a broken platform API) fails as fetch does.
-      throw this.#fail(isAuthError(err) ? err : authError("network", "The request could not be sent"));
+      // Anything not typed yet (a TypeError from a broken platform API) fails as fetch's
+      // own failures do (js/http.js: network, "The server could not be reached").
+      throw this.#fail(isAuthError(err) ? err : fetchError(err));
     }
     return op.reply(this, reply);
   }
