@@ -35,7 +35,8 @@ function withStore(mode, body) {
       try {
         const tx = db.transaction("keys", mode);
         tx.oncomplete = resolve;
-        tx.onerror = tx.onabort = reject;
+        // A failed request or commit aborts the transaction, which then fires `abort`.
+        tx.onabort = reject;
         body(tx.objectStore("keys"));
       } catch {
         reject();
