@@ -186,9 +186,10 @@ export class Coordination {
       // starts with #lost false.
       this.#lost = true;
     } else if (t === "session") {
-      // Only this origin's tabs post here: a `spent` is a fingerprint they sent, or absent.
+      // Only this origin's tabs post here: a `spent` is a fingerprint they sent, or absent;
+      // `text` what they stored (broadcast's).
       if (spent) this.#noteSpent(spent);
-      this.#host.adoptText(typeof text === "string" ? text : null);
+      this.#host.adoptText(/** @type {string | null} */ (text));
     }
   }
 
