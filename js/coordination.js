@@ -169,12 +169,13 @@ export class Coordination {
 
   /** A message from another tab (anything else on the channel is ignored). */
   onMessage(/** @type {any} */ data) {
-    // A primitive has none of these (its `t` is undefined): ignored like any other. A
-    // claim's `fp` need only be present: one that is no string equals no fingerprint here
-    // (typed as what this origin's tabs send).
-    /** @type {{ t?: unknown, fp?: string, id?: unknown, spent?: string, text?: unknown }} */
+    // A primitive has none of these (its `t` is undefined): ignored like any other. Only
+    // this origin's tabs post here: a claim's `fp` need only be present (none would equal
+    // `busy` when this tab refreshes nothing), its `id` is their number (typed as what
+    // they send).
+    /** @type {{ t?: unknown, fp?: string, id: number, spent?: string, text: string | null }} */
     const { t, fp, id, spent, text } = data ?? {};
-    if (t === "claim" && fp && typeof id === "number") {
+    if (t === "claim" && fp) {
       if (this.busy === fp || this.#spent.includes(fp)) this.#post({ t: "busy", fp });
       if (this.#claim?.fp === fp) {
         if (id < this.#claim.id) this.#lost = true;
@@ -189,7 +190,7 @@ export class Coordination {
       // Only this origin's tabs post here: a `spent` is a fingerprint they sent, or absent;
       // `text` what they stored (broadcast's).
       if (spent) this.#noteSpent(spent);
-      this.#host.adoptText(/** @type {string | null} */ (text));
+      this.#host.adoptText(text);
     }
   }
 
