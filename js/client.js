@@ -648,9 +648,10 @@ export class AuthClient {
         if (hadSession && op.call(this, op.STATUS) === "anonymous") this.changed("session_expired");
         throw err;
       }
-      // A caller that cannot use its token any more waits out a short backoff.
-      const wait = +op.call(this, op.BACKOFF_WAIT);
-      if (wait) await sleep(wait);
+      // A caller that cannot use its token any more waits out a short backoff ("" none,
+      // never "0"; setTimeout reads the text as its number).
+      const wait = op.call(this, op.BACKOFF_WAIT);
+      if (wait) await sleep(/** @type {any} */ (wait));
       if (!online()) throw authError("network", "The browser is offline");
       this.#startCoordination();
       await this.#coordination.refresh(refreshToken);
@@ -689,7 +690,8 @@ export class AuthClient {
     if (this.#stopped || !page) return;
     const delay = op.call(this, op.NEXT_WAKE, pageFlags());
     if (!delay) return;
-    this.#timer = setTimeout(() => this.#wake(), Math.min(+delay, MAX_TIMEOUT_MS));
+    // (Math.min reads the text as its number.)
+    this.#timer = setTimeout(() => this.#wake(), Math.min(/** @type {any} */ (delay), MAX_TIMEOUT_MS));
   }
 
   /** Timer fired, tab shown or focused, network back: refresh if due, else re-arm. */
