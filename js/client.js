@@ -471,7 +471,6 @@ export class AuthClient {
   /** Release listeners, timers, the channel and lock markers. */
   free() {
     this.#listeners.clear();
-    this.#flight = 0;
     this.#stopped = true;
     this.#passkeyWait?.abort();
     clearTimeout(this.#timer);
@@ -618,17 +617,13 @@ export class AuthClient {
 
   /** Join the refresh in flight, or start it. */
   #refreshShared() {
-    if (!this.#flight) {
-      // Cleared once settled, before any caller's continuation (callers await what
-      // `finally` answers: it settles after its callback), also when refreshRequest
-      // failed before its first await; a flight started after free() is not cleared by
-      // the one before.
-      const flight = this.#refreshRequest().finally(() => {
-        if (this.#flight === flight) this.#flight = 0;
-      });
-      this.#flight = flight;
-    }
-    return this.#flight;
+    // Cleared once settled, before any caller's continuation (callers await what `finally`
+    // answers: it settles after its callback), also when refreshRequest failed before its
+    // first await (the callback still runs after this assignment). Only its own callback
+    // clears it (free() leaves a flight to settle), so no flight clears another.
+    return (this.#flight ||= this.#refreshRequest().finally(() => {
+      this.#flight = 0;
+    }));
   }
 
   /** The flight: wait out backoff, take the refresh credential, coordinate with other tabs
