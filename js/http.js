@@ -60,10 +60,10 @@ export function build(req, timeoutMs) {
  * @returns {Promise<Reply>} */
 export async function read(response, id) {
   // An absent header (null) reaches the engine as none.
-  const header = (/** @type {string} */ name) => response.headers.get(name);
+  const { headers } = response;
   const body = await response.text().catch((err) => {
     throw fetchError(err);
   });
   // Better Auth's rate limiter says X-Retry-After.
-  return [body, header("Date"), header("Retry-After") || header("X-Retry-After"), header("set-auth-token"), id, response.status];
+  return [body, headers.get("Date"), headers.get("Retry-After") || headers.get("X-Retry-After"), headers.get("set-auth-token"), id, response.status];
 }
