@@ -724,7 +724,8 @@ export class AuthClient {
       const coordination = this.#coordination;
       // Named as coordination.js names its locks: storageKey, then what it is for.
       const channel = new BroadcastChannel(`${this.settings.key}:sync`);
-      listen(channel, "message", (event) => coordination.onMessage(event.data));
+      // Closed by the signal's abort (a closed channel delivers nothing): no `listen`.
+      channel.onmessage = (event) => coordination.onMessage(event.data);
       coordination.channel = channel;
       // Not a listener by `listen`: the signal removes those before its abort event.
       signal.onabort = () => {
