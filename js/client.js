@@ -9,7 +9,7 @@
 // are first imported; none runs code of another as it loads): -16 B when measured, a
 // few bytes either way after any change elsewhere.
 import { parsed } from "./engine.js";
-import { MAX_TIMEOUT_MS, online, pageFlags, sleep } from "./tabs.js";
+import { MAX_TIMEOUT_MS, pageFlags, sleep } from "./tabs.js";
 import { build, fetchError, fetchRequest, read } from "./http.js";
 import * as op from "./engine.js";
 import { autofillSupported, passkeyCeremony, requirePasskeys } from "./passkeys.js";
@@ -647,7 +647,8 @@ export class AuthClient {
       // never "0"; setTimeout reads the text as its number).
       const wait = op.call(this, op.BACKOFF_WAIT);
       if (wait) await sleep(/** @type {any} */ (wait));
-      if (!online()) throw authError("network", "The browser is offline");
+      // Tried even where the browser says it is offline (navigator.onLine): fetch judges
+      // that, and its failure is recorded as the network one it is.
       this.#startCoordination();
       await this.#coordination.refresh(refreshToken);
     } catch (err) {

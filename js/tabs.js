@@ -78,10 +78,8 @@ export const isHeld = async (locks, name) => {
   }
 };
 
-export const online = () => globalThis.navigator?.onLine ?? true;
-
-/** The engine's page flags: h = hidden, o = online. */
+/** The engine's page flags: h = hidden, o = online (without a navigator: online). */
 export const pageFlags = () => {
   const hidden = typeof document !== "undefined" && document.hidden;
-  return (hidden ? "h" : "") + (online() ? "o" : "");
+  return (hidden ? "h" : "") + ((globalThis.navigator?.onLine ?? true) ? "o" : "");
 };
