@@ -77,7 +77,9 @@ export async function passkeyCeremony(create, publicKey, signal, conditional) {
   // An attestation has attestationObject; an assertion authenticatorData, signature and
   // userHandle (null when the authenticator kept none).
   for (const name of ["clientDataJSON", "attestationObject", "authenticatorData", "signature", "userHandle"]) {
-    if (name in response) fields[name] = response[name] && toBase64url(response[name]);
+    // One the response has not is undefined, which JSON.stringify leaves out; a null
+    // (userHandle) stays null.
+    fields[name] = response[name] && toBase64url(response[name]);
   }
   return JSON.stringify({
     id: credential.id,
