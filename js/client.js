@@ -425,9 +425,8 @@ export class AuthClient {
     return this.#run(async () => {
       let request;
       try {
-        // As fetch would interpret its arguments (a null init is none, as WebIDL reads
-        // dictionaries); a Request is copied, not consumed.
-        request = input instanceof Request && init == null ? input.clone() : new Request(input, init);
+        // As fetch would interpret its arguments; a Request is copied, not consumed.
+        request = new Request(input instanceof Request ? input.clone() : input, init);
       } catch {
         throw authError("config", "Invalid fetch input");
       }
