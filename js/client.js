@@ -666,9 +666,9 @@ export class AuthClient {
    * sends it, then stores and tells). */
   async refreshWith(/** @type {string} */ refreshToken) {
     this.#setRefreshing(true);
-    const req = op.request(op.call(this, op.REFRESH_REQUEST, refreshToken));
     try {
-      await this.#exchange(req);
+      // (REFRESH_REQUEST never fails: only the exchange is caught.)
+      await this.#exchange(op.request(op.call(this, op.REFRESH_REQUEST, refreshToken)));
     } catch (err) {
       // A refused refresh ends the session; a network failure keeps it (backoff
       // decides when again).
