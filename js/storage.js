@@ -7,13 +7,13 @@
 
 /** @param {string} kind @param {string} key @returns {Store} */
 export function openStore(kind, key) {
-  // localStorage or sessionStorage (the engine allows no other kind but "memory", for
-  // which the window has no `memoryStorage`): none (undefined) where there is no window
-  // (its ReferenceError) or the access throws.
-  /** @type {Storage | null | undefined} */
+  // localStorage or sessionStorage (the engine allows no other kind but "memory", which
+  // never reads the window: a page's own `memoryStorage` global is not taken); none
+  // (false, undefined) where there is no window (its ReferenceError) or the access throws.
+  /** @type {Storage | false | null | undefined} */
   let web;
   try {
-    web = window[/** @type {"localStorage" | "sessionStorage"} */ (`${kind}Storage`)];
+    web = kind !== "memory" && window[/** @type {"localStorage" | "sessionStorage"} */ (`${kind}Storage`)];
   } catch {}
   /** @type {string | null} */
   let memory = null;
