@@ -49,7 +49,13 @@ test("storage: web storage until an access throws, then memory (said once by wri
     assert.equal(other.kind, "session");
     assert.equal(other.read(), null);
     assert.equal(other.kind, "memory");
-    assert.equal(openStore("memory", "k:session").kind, "memory");
+    // "memory" never reads the window, not even a global of that name.
+    const other2 = storage();
+    /** @type {any} */ (globalThis).window = { memoryStorage: other2 };
+    const memory = openStore("memory", "k:session");
+    assert.equal(memory.write("s3"), false);
+    assert.equal(memory.kind, "memory");
+    assert.equal(other2.items.size, 0);
   } finally {
     delete (/** @type {any} */ (globalThis).window);
   }
