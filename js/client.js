@@ -9,8 +9,8 @@
 // are first imported; none runs code of another as it loads): -16 B when measured, a
 // few bytes either way after any change elsewhere.
 import { parsed } from "./engine.js";
-import { MAX_TIMEOUT_MS, lockManager, online, pageFlags, sleep } from "./tabs.js";
-import { build, fetchRequest, read } from "./http.js";
+import { MAX_TIMEOUT_MS, pageFlags, sleep } from "./tabs.js";
+import { build, fetchError, fetchRequest, read } from "./http.js";
 import * as op from "./engine.js";
 import { autofillSupported, passkeyCeremony, requirePasskeys } from "./passkeys.js";
 import { arrivalOf, challengeOf, randomText, savePending, takePending } from "./social.js";
@@ -24,10 +24,9 @@ import { Coordination } from "./coordination.js";
 /** @typedef {import("./index.js").AuthEvent} AuthEvent */
 /** @typedef {import("./index.js").AuthListener} AuthListener */
 
-// A string member of the caller's input, else "" (absent); a primitive has none.
-const text = (/** @type {any} */ obj, /** @type {string} */ key) => (typeof obj?.[key] === "string" ? obj[key] : "");
+// A page (not a server, a worker, a test runner): timers, page events and the cookie restore.
+const page = typeof window !== "undefined";
 const unauthorized = () => authError("unauthorized", "Not authorized", 401);
-const signalOf = (/** @type {any} */ options) => (options?.signal instanceof AbortSignal ? options.signal : undefined);
 const signedOutByIt = (/** @type {AuthError} */ err) => err.code === "refresh_failed" || err.code === "session_expired";
 
 export class AuthClient {
@@ -96,7 +95,7 @@ export class AuthClient {
     // the session comes back by a silent refresh (operations wait for it). No cookie (or
     // a dead one) is simply signed out, not an error. Written here, its one use: a
     // method of its own cost the bundle 5 B more.
-    if (this.settings.cookie && typeof window !== "undefined" && op.call(this, op.STATUS) === "anonymous") {
+    if (this.settings.cookie && page && op.call(this, op.STATUS) === "anonymous") {
       this.#restoring = (async () => {
         this.#setRefreshing(true);
         let restored;
@@ -133,8 +132,9 @@ export class AuthClient {
     try {
       reply = await this.#sendOwn(req);
     } catch (err) {
-      // Anything not typed yet (a TypeError from a broken platform API) fails as fetch does.
-      throw this.#fail(isAuthError(err) ? err : authError("network", "The request could not be sent"));
+      // Anything not typed yet (a TypeError from a broken platform API) fails as fetch's
+      // own failures do (js/http.js: network, "The server could not be reached").
+      throw this.#fail(isAuthError(err) ? err : fetchError(err));
     }
     return op.reply(this, reply);
   }
@@ -148,15 +148,19 @@ export class AuthClient {
 
   // ---- the public API ------------------------------------------------------------------
 
+  // The inputs' members go to the engine as they are (`input?.email`), which passes a
+  // falsy one (absent, null, "") as none and any other as its text (a string as it is),
+  // and judges what it got: a primitive input has none of them.
+
   /** Sign in with `{ username, password }` or `{ email, password }`. */
-  login(/** @type {import("./index.js").LoginCredentials} */ credentials) {
-    return this.#run(() => this.#signIn(op.request(op.call(this, op.LOGIN, text(credentials, "username"), text(credentials, "email"), text(credentials, "password")))));
+  login(/** @type {import("./index.js").LoginCredentials & { username?: string, email?: string }} */ credentials) {
+    return this.#run(() => this.#signIn(op.request(op.call(this, op.LOGIN, credentials?.username, credentials?.email, credentials?.password))));
   }
 
   /** Create an account and sign in (logging in when the response has no tokens). */
   register(/** @type {import("./index.js").RegisterInput} */ input) {
     return this.#run(async () => {
-      const done = await this.#signIn(op.request(op.call(this, op.REGISTER, text(input, "email"), text(input, "password"), text(input, "name"))));
+      const done = await this.#signIn(op.request(op.call(this, op.REGISTER, input?.email, input?.password, input?.name)));
       // Created without signing in: the login that follows reads the same email and password.
       return done === "login" ? this.login(input) : done;
     });
@@ -164,8 +168,8 @@ export class AuthClient {
 
   /** The second step of a two-factor sign-in (status `mfa_required`): a code from
    * the authenticator app, or one of the recovery codes. */
-  verifyMfa(/** @type {{ code: string } | { recoveryCode: string }} */ input) {
-    return this.#run(() => this.#signIn(op.request(op.call(this, op.MFA_VERIFY, text(input, "code"), text(input, "recoveryCode")))));
+  verifyMfa(/** @type {{ code?: string, recoveryCode?: string }} */ input) {
+    return this.#run(() => this.#signIn(op.request(op.call(this, op.MFA_VERIFY, input?.code, input?.recoveryCode))));
   }
 
   /** Social sign-in: off to the provider (through the backend), which sends the user
@@ -189,7 +193,7 @@ export class AuthClient {
     const verifier = randomText(32);
     const state = randomText(16);
     const id = String(provider ?? "");
-    const redirectTo = text(options, "redirectTo");
+    const redirectTo = options?.redirectTo;
     // The redirect URI and the issuer let the callback prove it answers this sign-in,
     // not another provider's (RFC 9207, mix-up). An address the URL parser cannot read
     // goes to the engine as none, which it refuses as it refuses any it cannot read
@@ -279,9 +283,9 @@ export class AuthClient {
   registerPasskey(/** @type {import("./index.js").RegisterPasskeyOptions | undefined} */ options) {
     return this.#run(async () => {
       requirePasskeys();
-      const started = await this.#passkeyCall(0 /* register options */, text(options, "password"));
-      const credential = await passkeyCeremony(true, started.options, signalOf(options));
-      return this.#passkeyCall(1 /* register */, started.ceremony, credential, text(options, "name"));
+      const started = await this.#passkeyCall(0 /* register options */, options?.password);
+      const credential = await passkeyCeremony(true, started.options, options?.signal);
+      return this.#passkeyCall(1 /* register */, started.ceremony, credential, options?.name);
     });
   }
 
@@ -289,9 +293,9 @@ export class AuthClient {
   signUpWithPasskey(/** @type {import("./index.js").PasskeySignUpInput} */ input) {
     return this.#run(async () => {
       requirePasskeys();
-      const started = await this.#passkeyCall(2 /* sign-up options */, text(input, "email"), text(input, "name"));
-      const credential = await passkeyCeremony(true, started.options, signalOf(input));
-      return this.#signIn(op.subcall(this, op.PASSKEY, 3 /* sign up */, started.ceremony, credential, text(input, "passkeyName")));
+      const started = await this.#passkeyCall(2 /* sign-up options */, input?.email, input?.name);
+      const credential = await passkeyCeremony(true, started.options, input?.signal);
+      return this.#signIn(op.subcall(this, op.PASSKEY, 3 /* sign up */, started.ceremony, credential, input?.passkeyName));
     });
   }
 
@@ -302,15 +306,17 @@ export class AuthClient {
   signInWithPasskey(/** @type {import("./index.js").PasskeySignInOptions | undefined} */ options) {
     return this.#run(async () => {
       requirePasskeys();
-      const autofill = options?.autofill === true;
+      const autofill = options?.autofill;
       if (autofill && !(await autofillSupported())) return null;
       // One ceremony at a time: a browser refuses a second while one waits. (The last one's
       // controller is kept after it ends: aborting a ceremony that has ended does nothing.)
       this.#passkeyWait?.abort();
       const wait = new AbortController();
       this.#passkeyWait = wait;
-      const caller = signalOf(options);
-      const signal = caller ? AbortSignal.any([caller, wait.signal]) : wait.signal;
+      // Not a signal (a caller's mistake): the ceremony's own alone, as AbortSignal.any
+      // would throw a TypeError.
+      const caller = options?.signal;
+      const signal = caller instanceof AbortSignal ? AbortSignal.any([caller, wait.signal]) : wait.signal;
       const started = await this.#passkeyCall(4 /* sign-in options */);
       const credential = await passkeyCeremony(false, started.options, signal, autofill);
       return this.#signIn(op.subcall(this, op.PASSKEY, 5 /* sign in */, started.ceremony, credential));
@@ -401,16 +407,16 @@ export class AuthClient {
     return this.#run(async () => {
       const dpop = this.#dpop;
       if (!dpop) throw authError("config", "dpopHeaders needs dpop: true");
+      // One the URL parser cannot read is none, which no origin allows: one refusal.
+      /** @type {string | undefined} */
       let absolute;
       try {
         absolute = new URL(url, globalThis.location?.href).href;
-      } catch {
-        throw authError("config", "dpopHeaders needs a URL");
-      }
-      if (!op.call(this, op.BEARER_ALLOWED, absolute)) throw authError("config", "The token goes only to baseUrl's origin and allowedOrigins");
+      } catch {}
+      if (!op.call(this, op.BEARER_ALLOWED, absolute)) throw authError("config", "dpopHeaders needs a URL of baseUrl's origin or allowedOrigins");
       const token = await this.#accessToken();
       if (!token) return {};
-      return { Authorization: `DPoP ${token}`, DPoP: await dpop.proof(method, absolute, token) };
+      return { Authorization: `DPoP ${token}`, DPoP: await dpop.proof(method, /** @type {string} */ (absolute), token) };
     });
   }
 
@@ -419,9 +425,8 @@ export class AuthClient {
     return this.#run(async () => {
       let request;
       try {
-        // As fetch would interpret its arguments (a null init is none, as WebIDL reads
-        // dictionaries); a Request is copied, not consumed.
-        request = input instanceof Request && init == null ? input.clone() : new Request(input, init);
+        // As fetch would interpret its arguments; a Request is copied, not consumed.
+        request = new Request(input instanceof Request ? input.clone() : input, init);
       } catch {
         throw authError("config", "Invalid fetch input");
       }
@@ -465,7 +470,6 @@ export class AuthClient {
   /** Release listeners, timers, the channel and lock markers. */
   free() {
     this.#listeners.clear();
-    this.#flight = 0;
     this.#stopped = true;
     this.#passkeyWait?.abort();
     clearTimeout(this.#timer);
@@ -539,19 +543,18 @@ export class AuthClient {
 
   /** Send a sign-in (and the exchange it may lead to); the snapshot after it (status
    * mfa_required when a second factor follows), or "login" when the account was created
-   * without signing in. */
-  async #signIn(/** @type {EngineRequest} */ req) {
-    for (;;) {
-      const next = await this.#exchange(req);
-      if (next === "login") return next;
-      if (typeof next === "string") {
-        // "mfa": password accepted, no session yet (the snapshot says mfa_required).
-        if (next === "mfa") this.#emit("mfa_required");
-        else this.changed("signed_in");
-        return this.getSnapshot();
-      }
-      req = next;
-    }
+   * without signing in.
+   * @param {EngineRequest} req
+   * @returns {Promise<Readonly<import("./index.js").AuthSnapshot> | "login">} */
+  async #signIn(req) {
+    const next = await this.#exchange(req);
+    // The next request (Better Auth's exchange): sent the same way.
+    if (typeof next !== "string") return this.#signIn(next);
+    if (next === "login") return next;
+    // "mfa": password accepted, no session yet (the snapshot says mfa_required).
+    if (next === "mfa") this.#emit("mfa_required");
+    else this.changed("signed_in");
+    return this.getSnapshot();
   }
 
   // ---- using the token ------------------------------------------------------------------------
@@ -613,17 +616,13 @@ export class AuthClient {
 
   /** Join the refresh in flight, or start it. */
   #refreshShared() {
-    if (!this.#flight) {
-      // Cleared once settled, before any caller's continuation (callers await what
-      // `finally` answers: it settles after its callback), also when refreshRequest
-      // failed before its first await; a flight started after free() is not cleared by
-      // the one before.
-      const flight = this.#refreshRequest().finally(() => {
-        if (this.#flight === flight) this.#flight = 0;
-      });
-      this.#flight = flight;
-    }
-    return this.#flight;
+    // Cleared once settled, before any caller's continuation (callers await what `finally`
+    // answers: it settles after its callback), also when refreshRequest failed before its
+    // first await (the callback still runs after this assignment). Only its own callback
+    // clears it (free() leaves a flight to settle), so no flight clears another.
+    return (this.#flight ||= this.#refreshRequest().finally(() => {
+      this.#flight = 0;
+    }));
   }
 
   /** The flight: wait out backoff, take the refresh credential, coordinate with other tabs
@@ -643,10 +642,12 @@ export class AuthClient {
         if (hadSession && op.call(this, op.STATUS) === "anonymous") this.changed("session_expired");
         throw err;
       }
-      // A caller that cannot use its token any more waits out a short backoff.
-      const wait = +op.call(this, op.BACKOFF_WAIT);
-      if (wait) await sleep(wait);
-      if (!online()) throw authError("network", "The browser is offline");
+      // A caller that cannot use its token any more waits out a short backoff ("" none,
+      // never "0"; setTimeout reads the text as its number).
+      const wait = op.call(this, op.BACKOFF_WAIT);
+      if (wait) await sleep(/** @type {any} */ (wait));
+      // Tried even where the browser says it is offline (navigator.onLine): fetch judges
+      // that, and its failure is recorded as the network one it is.
       this.#startCoordination();
       await this.#coordination.refresh(refreshToken);
     } catch (err) {
@@ -665,9 +666,9 @@ export class AuthClient {
    * sends it, then stores and tells). */
   async refreshWith(/** @type {string} */ refreshToken) {
     this.#setRefreshing(true);
-    const req = op.request(op.call(this, op.REFRESH_REQUEST, refreshToken));
     try {
-      await this.#exchange(req);
+      // (REFRESH_REQUEST never fails: only the exchange is caught.)
+      await this.#exchange(op.request(op.call(this, op.REFRESH_REQUEST, refreshToken)));
     } catch (err) {
       // A refused refresh ends the session; a network failure keeps it (backoff
       // decides when again).
@@ -681,10 +682,11 @@ export class AuthClient {
   /** Arm (or clear) the timer for the next refresh, as the engine says. */
   #schedule() {
     clearTimeout(this.#timer);
-    if (this.#stopped || typeof window === "undefined") return;
+    if (this.#stopped || !page) return;
     const delay = op.call(this, op.NEXT_WAKE, pageFlags());
     if (!delay) return;
-    this.#timer = setTimeout(() => this.#wake(), Math.min(+delay, MAX_TIMEOUT_MS));
+    // (Math.min reads the text as its number.)
+    this.#timer = setTimeout(() => this.#wake(), Math.min(/** @type {any} */ (delay), MAX_TIMEOUT_MS));
   }
 
   /** Timer fired, tab shown or focused, network back: refresh if due, else re-arm. */
@@ -701,9 +703,11 @@ export class AuthClient {
     if (!this.#pendingStart) return;
     // The deferred task, if it has not run yet, then finds it done (not cleared: a no-op).
     this.#pendingStart = 0;
-    // Here too: the first use of navigator.locks costs about 0.15 ms in Chromium.
-    this.#coordination.locks = lockManager();
-    if (this.#stopped || typeof window === "undefined") return;
+    // Here too: the first use of navigator.locks costs about 0.15 ms in Chromium. Where the
+    // browser has it (a secure context; typed as present, which it may not be): a
+    // LockManager, else undefined, which coordination reads as none.
+    this.#coordination.locks = /** @type {any} */ (globalThis.navigator)?.locks;
+    if (this.#stopped || !page) return;
     const { signal } = this.#listening;
     const listen = (/** @type {EventTarget} */ target, /** @type {string} */ type, /** @type {(event: any) => void} */ handler) => target.addEventListener(type, handler, { signal });
     const wake = () => this.#wake();
@@ -720,7 +724,8 @@ export class AuthClient {
       const coordination = this.#coordination;
       // Named as coordination.js names its locks: storageKey, then what it is for.
       const channel = new BroadcastChannel(`${this.settings.key}:sync`);
-      listen(channel, "message", (event) => coordination.onMessage(event.data));
+      // Closed by the signal's abort (a closed channel delivers nothing): no `listen`.
+      channel.onmessage = (event) => coordination.onMessage(event.data);
       coordination.channel = channel;
       // Not a listener by `listen`: the signal removes those before its abort event.
       signal.onabort = () => {

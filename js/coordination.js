@@ -46,22 +46,24 @@ export class Coordination {
   #lost;
   /** @type {string[]} fingerprints of refresh tokens spent (newest last) */
   #spent = [];
-  /** @type {Means["clock"]} */
-  #clock;
-  /** @type {number} */
-  #id;
   /** @type {string | null | undefined} the fingerprint this tab is refreshing (claim rounds) */
   busy;
+  // The page's means (Means): public fields, so that one Object.assign takes the injected
+  // ones; locks and channel start undefined, which reads as none.
+  /** @type {Means["locks"] | undefined} */
+  locks;
+  /** @type {Means["channel"] | undefined} */
+  channel;
+  /** @type {Means["clock"]} */
+  clock = { now: Date.now, sleep };
+  /** @type {Means["id"]} */
+  id = Math.random();
 
   /** @param {Host} host @param {Partial<Means>} [means] the page's own when absent (the
    * client's: no locks nor channel until it starts coordinating) */
-  constructor(host, { locks, channel, clock = { now: Date.now, sleep }, id = Math.random() } = {}) {
+  constructor(host, means) {
     this.#host = host;
-    // Absent (undefined) reads as none, as null does.
-    this.locks = locks;
-    this.channel = channel;
-    this.#clock = clock;
-    this.#id = id;
+    Object.assign(this, means);
   }
 
   /** The marker's name: lock names start with storageKey, then what they are for. */
@@ -94,10 +96,10 @@ export class Coordination {
     const fp = this.#host.fingerprint(refreshToken);
     if (this.#spent.includes(fp)) return this.#awaitSuccessor(refreshToken);
     // The claim is the message that announces it (said again as it is).
-    this.#claim = { t: "claim", fp, id: this.#id };
+    this.#claim = { t: "claim", fp, id: this.id };
     this.#lost = false;
     this.#post(this.#claim);
-    await this.#clock.sleep(CLAIM_WINDOW_MS);
+    await this.clock.sleep(CLAIM_WINDOW_MS);
     this.#claim = null;
     if (this.#superseded(refreshToken)) return;
     if (this.#lost || this.#spent.includes(fp)) return this.#awaitSuccessor(refreshToken);
@@ -118,7 +120,7 @@ export class Coordination {
 
   /** Wait until the tokens another tab obtained reach this one. */
   async #awaitSuccessor(/** @type {string} */ refreshToken) {
-    const clock = this.#clock;
+    const clock = this.clock;
     const deadline = clock.now() + SUCCESSOR_WAIT_MS;
     while (clock.now() < deadline) {
       if (this.#superseded(refreshToken)) return;
@@ -167,12 +169,13 @@ export class Coordination {
 
   /** A message from another tab (anything else on the channel is ignored). */
   onMessage(/** @type {any} */ data) {
-    // A primitive has none of these (its `t` is undefined): ignored like any other. A
-    // claim's `fp` need only be present: one that is no string equals no fingerprint here
-    // (typed as what this origin's tabs send).
-    /** @type {{ t?: unknown, fp?: string, id?: unknown, spent?: string, text?: unknown }} */
+    // A primitive has none of these (its `t` is undefined): ignored like any other. Only
+    // this origin's tabs post here: a claim's `fp` need only be present (none would equal
+    // `busy` when this tab refreshes nothing), its `id` is their number (typed as what
+    // they send).
+    /** @type {{ t?: unknown, fp?: string, id: number, spent?: string, text: string | null }} */
     const { t, fp, id, spent, text } = data ?? {};
-    if (t === "claim" && fp && typeof id === "number") {
+    if (t === "claim" && fp) {
       if (this.busy === fp || this.#spent.includes(fp)) this.#post({ t: "busy", fp });
       if (this.#claim?.fp === fp) {
         if (id < this.#claim.id) this.#lost = true;
@@ -184,9 +187,10 @@ export class Coordination {
       // starts with #lost false.
       this.#lost = true;
     } else if (t === "session") {
-      // Only this origin's tabs post here: a `spent` is a fingerprint they sent, or absent.
+      // Only this origin's tabs post here: a `spent` is a fingerprint they sent, or absent;
+      // `text` what they stored (broadcast's).
       if (spent) this.#noteSpent(spent);
-      this.#host.adoptText(typeof text === "string" ? text : null);
+      this.#host.adoptText(text);
     }
   }
 

@@ -6,7 +6,8 @@ import { authError } from "./auth-error.js";
  * @typedef {{ id: number, method: string, url: string, type?: string, body?: string, bearer?: string, cookie?: true, link?: true }} EngineRequest */
 /** A response as the engine's REPLY takes it, its arguments in order (a list: a
  * minifier never shortens an object's member names): the request's id, then its status.
- * @typedef {[body: string, date: string, retryAfter: string, authToken: string, id: number, status: number]} Reply */
+ * @typedef {[body: string, date: string | null, retryAfter: string | null, authToken: string | null, id: number, status: number]} Reply
+ * (a header absent: null, which the engine reads as none) */
 
 /** A rejected fetch: aborted by its signal, or a network failure (offline, DNS,
  * CORS, refused connection); the browser does not say which of the latter.
@@ -58,10 +59,11 @@ export function build(req, timeoutMs) {
  * @param {Response} response @param {number} id
  * @returns {Promise<Reply>} */
 export async function read(response, id) {
-  const header = (/** @type {string} */ name) => response.headers.get(name) ?? "";
+  // An absent header (null) reaches the engine as none.
+  const { headers } = response;
   const body = await response.text().catch((err) => {
     throw fetchError(err);
   });
   // Better Auth's rate limiter says X-Retry-After.
-  return [body, header("Date"), header("Retry-After") || header("X-Retry-After"), header("set-auth-token"), id, response.status];
+  return [body, headers.get("Date"), headers.get("Retry-After") || headers.get("X-Retry-After"), headers.get("set-auth-token"), id, response.status];
 }

@@ -30,17 +30,14 @@ export function requirePasskeys() {
  * Its caller (js/client.js) has refused a browser without WebAuthn already. */
 export const autofillSupported = () => /** @type {any} */ (PublicKeyCredential).isConditionalMediationAvailable?.().catch(() => false);
 
-/** Credential descriptors with their ids as bytes; none (undefined: absent, which WebAuthn
- * reads as its default, an empty list) when the options have no list.
- * @param {any[] | undefined} list */
-const descriptors = (list) => (Array.isArray(list) ? list.map((d) => ({ ...d, id: fromBase64url(d.id) })) : undefined);
-
 /** One ceremony: navigator.credentials.create (`create`) or .get with the ceremony's
  * options (their base64url fields decoded here); `conditional` (get only): the passkeys
  * wait in the autofill of a field with `autocomplete="... webauthn"` until the person
  * picks one. The credential as WebAuthn's JSON (the attestation's or the assertion's
  * fields, whichever the response has). Its DOMExceptions as AuthErrors;
  * its callers (js/client.js) have refused a browser without WebAuthn already (requirePasskeys).
+ * `signal`: the caller's as given (anything else than an AbortSignal fails the ceremony
+ * as WebIDL refuses it: `aborted`).
  * @param {boolean} create @param {any} publicKey @param {AbortSignal | undefined} signal
  * @param {boolean} [conditional] */
 export async function passkeyCeremony(create, publicKey, signal, conditional) {
@@ -49,7 +46,10 @@ export async function passkeyCeremony(create, publicKey, signal, conditional) {
   const options = {
     ...publicKey,
     challenge: fromBase64url(publicKey.challenge),
-    [list]: descriptors(publicKey[list]),
+    // The descriptors with their ids as bytes; none (undefined: absent, which WebAuthn reads
+    // as its default, an empty list) when the options have no list (of the JSON's values
+    // only an array has a `map`).
+    [list]: publicKey[list]?.map?.((/** @type {any} */ d) => ({ ...d, id: fromBase64url(d.id) })),
     user: create ? { ...publicKey.user, id: fromBase64url(publicKey.user.id) } : undefined,
   };
   // An undefined member is absent (WebIDL dictionaries): the default mediation.
@@ -60,15 +60,15 @@ export async function passkeyCeremony(create, publicKey, signal, conditional) {
   try {
     credential = await (create ? navigator.credentials.create(request) : navigator.credentials.get(request));
   } catch (err) {
-    // Its DOMExceptions as AuthErrors (any other failure: aborted, did not complete).
+    // Two DOMExceptions say what to fix; any other failure (cancelled, timed out, aborted
+    // by the signal, did not complete) leaves no credential: `aborted` below.
     const name = /** @type {any} */ (err)?.name;
-    throw name === "InvalidStateError"
-      ? authError("validation", "This authenticator already holds a passkey for this account")
-      : name === "SecurityError" || name === "NotSupportedError"
-        ? authError("config", "This page's domain is not WEBAUTHN_RP_ID or under it")
-        : authError("aborted", name === "NotAllowedError" || name === "AbortError" ? "The passkey request was cancelled or timed out" : "The passkey request did not complete");
+    if (name === "InvalidStateError") throw authError("validation", "This authenticator already holds a passkey for this account");
+    if (name === "SecurityError" || name === "NotSupportedError") throw authError("config", "This page's domain is not WEBAUTHN_RP_ID or under it");
   }
-  if (credential?.type !== "public-key") throw authError("aborted", "No passkey was chosen");
+  // No credential: failed as above, or none chosen (a get that answered null); a publicKey
+  // request answers nothing but a PublicKeyCredential (its type "public-key").
+  if (!credential) throw authError("aborted", "The passkey request was cancelled, timed out or failed");
   const { response } = credential;
   // `transports`: an attestation's (create) only; an assertion has no getTransports, so
   // undefined, which JSON.stringify leaves out (as it does where a browser lacks it).
@@ -77,7 +77,9 @@ export async function passkeyCeremony(create, publicKey, signal, conditional) {
   // An attestation has attestationObject; an assertion authenticatorData, signature and
   // userHandle (null when the authenticator kept none).
   for (const name of ["clientDataJSON", "attestationObject", "authenticatorData", "signature", "userHandle"]) {
-    if (name in response) fields[name] = response[name] && toBase64url(response[name]);
+    // One the response has not is undefined, which JSON.stringify leaves out; a null
+    // (userHandle) stays null.
+    fields[name] = response[name] && toBase64url(response[name]);
   }
   return JSON.stringify({
     id: credential.id,

@@ -1,16 +1,5 @@
 // Where the session is kept: localStorage, sessionStorage or memory. Storage that
 // throws (disabled, private mode, quota) falls back to memory, and says so.
-/** @param {string} kind "local" | "session" | "memory" */
-function openWeb(kind) {
-  if (kind === "memory" || typeof window === "undefined") return null;
-  try {
-    // localStorage or sessionStorage (the engine allows no other kind).
-    return window[/** @type {"localStorage" | "sessionStorage"} */ (`${kind}Storage`)];
-  } catch {
-    return null;
-  }
-}
-
 /** @typedef {{ kind: string, read(): string | null, write(value: string | null): boolean }} Store
  * `kind`: what is really in use; `write` stores ("" or null removes) and answers true when
  * storage just fell back to memory. Some browsers hand out a storage object whose every
@@ -18,7 +7,14 @@ function openWeb(kind) {
 
 /** @param {string} kind @param {string} key @returns {Store} */
 export function openStore(kind, key) {
-  let web = openWeb(kind);
+  // localStorage or sessionStorage (the engine allows no other kind but "memory", which
+  // never reads the window: a page's own `memoryStorage` global is not taken); none
+  // (false, undefined) where there is no window (its ReferenceError) or the access throws.
+  /** @type {Storage | false | null | undefined} */
+  let web;
+  try {
+    web = kind !== "memory" && window[/** @type {"localStorage" | "sessionStorage"} */ (`${kind}Storage`)];
+  } catch {}
   /** @type {string | null} */
   let memory = null;
   // A failed access switches to memory (`web` none), which `kind` then says.

@@ -19,12 +19,9 @@ export const SPENT_MEMORY = 16;
  * callback returns (a Symbol's description costs the bundle its call and text). */
 export const TIMED_OUT = {};
 
-export const sleep = (/** @type {number} */ ms) => new Promise((resolve) => setTimeout(resolve, Math.min(ms, MAX_TIMEOUT_MS)));
-
-/** `navigator.locks`, where the browser has it (a secure context; typed as present, which
- * it may not be): a LockManager, else undefined, which coordination reads as none.
- * @returns {LockManager | undefined} */
-export const lockManager = () => /** @type {any} */ (globalThis.navigator)?.locks;
+/** Waits are short (a claim window, a poll, a backoff the engine sits out only up to a
+ * minute: POSTPONED refuses a longer one), far below setTimeout's limit. */
+export const sleep = (/** @type {number} */ ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Run `callback` holding the exclusive lock `name`, waiting at most `timeoutMs` for
  * it; TIMED_OUT when it was not granted: the wait ran out (a hung holder), or the lock
@@ -81,10 +78,8 @@ export const isHeld = async (locks, name) => {
   }
 };
 
-export const online = () => globalThis.navigator?.onLine ?? true;
-
-/** The engine's page flags: h = hidden, o = online. */
+/** The engine's page flags: h = hidden, o = online (without a navigator: online). */
 export const pageFlags = () => {
   const hidden = typeof document !== "undefined" && document.hidden;
-  return (hidden ? "h" : "") + (online() ? "o" : "");
+  return (hidden ? "h" : "") + ((globalThis.navigator?.onLine ?? true) ? "o" : "");
 };

@@ -6,7 +6,7 @@ import { test } from "node:test";
 import { AuthError } from "../../js/auth-error.js";
 import { toBase64url } from "../../js/base64url.js";
 import { fetchError } from "../../js/http.js";
-import { fromBase64url, requirePasskeys } from "../../js/passkeys.js";
+import { fromBase64url, passkeyCeremony, requirePasskeys } from "../../js/passkeys.js";
 import { openStore } from "../../js/storage.js";
 
 /** A Storage whose every access throws once `broken` is set. */
@@ -49,7 +49,13 @@ test("storage: web storage until an access throws, then memory (said once by wri
     assert.equal(other.kind, "session");
     assert.equal(other.read(), null);
     assert.equal(other.kind, "memory");
-    assert.equal(openStore("memory", "k:session").kind, "memory");
+    // "memory" never reads the window, not even a global of that name.
+    const other2 = storage();
+    /** @type {any} */ (globalThis).window = { memoryStorage: other2 };
+    const memory = openStore("memory", "k:session");
+    assert.equal(memory.write("s3"), false);
+    assert.equal(memory.kind, "memory");
+    assert.equal(other2.items.size, 0);
   } finally {
     delete (/** @type {any} */ (globalThis).window);
   }
@@ -84,5 +90,66 @@ test("fetch's failures: a timeout (by the error or the signal's reason), an abor
     const mapped = fetchError(err, /** @type {AbortSignal | undefined} */ (signal));
     assert.ok(mapped instanceof AuthError);
     assert.deepEqual([mapped.code, mapped.message], [code, message]);
+  }
+});
+
+test("passkeys: how a ceremony ends, as an AuthError or the credential's JSON", async () => {
+  /** @type {(request: any) => Promise<any>} */
+  let get = async () => null;
+  /** @type {any} */
+  let asked;
+  const saved = Object.getOwnPropertyDescriptor(globalThis, "navigator");
+  Object.defineProperty(globalThis, "navigator", {
+    configurable: true,
+    value: { credentials: { get: (/** @type {any} */ request) => ((asked = request), get(request)) } },
+  });
+  try {
+    const options = { challenge: "AAE", allowCredentials: [{ type: "public-key", id: "-_8" }] };
+    const refused = async (/** @type {string} */ code, /** @type {string} */ message) =>
+      assert.rejects(passkeyCeremony(false, options, undefined), (err) => err instanceof AuthError && err.code === code && err.message === message);
+    const cancelled = "The passkey request was cancelled, timed out or failed";
+    // None chosen (null), cancelled, aborted, or any other failure: one `aborted`.
+    await refused("aborted", cancelled);
+    for (const name of ["NotAllowedError", "AbortError", "UnknownError"]) {
+      get = async () => {
+        throw new DOMException("no", name);
+      };
+      await refused("aborted", cancelled);
+    }
+    get = async () => {
+      throw new DOMException("no", "InvalidStateError");
+    };
+    await refused("validation", "This authenticator already holds a passkey for this account");
+    get = async () => {
+      throw new DOMException("no", "SecurityError");
+    };
+    await refused("config", "This page's domain is not WEBAUTHN_RP_ID or under it");
+    assert.deepEqual([...new Uint8Array(asked.publicKey.allowCredentials[0].id)], [251, 255], "the descriptors' ids as bytes");
+    assert.equal(asked.publicKey.user, undefined);
+    assert.equal(asked.mediation, undefined);
+
+    // An assertion: its fields as base64url, userHandle null kept, no attestationObject.
+    const bytes = (/** @type {number[]} */ b) => new Uint8Array(b).buffer;
+    get = async () => ({
+      id: "cred",
+      type: "public-key",
+      authenticatorAttachment: null,
+      response: { clientDataJSON: bytes([1]), authenticatorData: bytes([2]), signature: bytes([3]), userHandle: null },
+      getClientExtensionResults: () => ({}),
+    });
+    const json = JSON.parse(await passkeyCeremony(false, { challenge: "AAE" }, undefined, true));
+    assert.equal(asked.mediation, "conditional");
+    assert.equal(asked.publicKey.allowCredentials, undefined, "no list: absent");
+    assert.deepEqual(json, {
+      id: "cred",
+      rawId: "cred",
+      type: "public-key",
+      response: { clientDataJSON: "AQ", authenticatorData: "Ag", signature: "Aw", userHandle: null },
+      authenticatorAttachment: null,
+      clientExtensionResults: {},
+    });
+  } finally {
+    if (saved) Object.defineProperty(globalThis, "navigator", saved);
+    else delete (/** @type {any} */ (globalThis).navigator);
   }
 });
