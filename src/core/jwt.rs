@@ -158,10 +158,12 @@ fn decode_segment(
 /// through memory.
 #[inline(always)]
 pub fn seconds(claim: Seen) -> Option<i64> {
-    match claim {
-        // Finite: the reader refuses a number beyond f64.
-        Seen::Num(n) => Some(float::floor(n) as i64),
-        _ => None,
+    // A number is finite (the reader refuses one beyond f64); `NOTHING` and `OTHER`
+    // are not.
+    if claim.0.is_finite() {
+        Some(float::floor(claim.0) as i64)
+    } else {
+        None
     }
 }
 
@@ -227,10 +229,8 @@ pub fn decode_in_place(buf: &mut [u8]) -> Result<([Seen; SKIM_KEYS], &str), Auth
     decode_segment(buf, 0, first)?;
     let (seen, text) = decode_segment(buf, first + 1, second)?;
     // One refusal for the three claims.
-    if matches!(
-        seen,
-        [Seen::Other, _, _] | [_, Seen::Other, _] | [_, _, Seen::Other]
-    ) {
+    let [exp, nbf, iat] = seen;
+    if exp.0 == Seen::OTHER.0 || nbf.0 == Seen::OTHER.0 || iat.0 == Seen::OTHER.0 {
         return Err(invalid("Token time claim is not a number"));
     }
     Ok((seen, text))
@@ -440,7 +440,7 @@ mod tests {
         let (times, text) = decode_in_place(&mut buf).unwrap();
         assert_eq!(
             (times, text),
-            ([Seen::Num(1000.0), Seen::Nothing, Seen::Nothing], payload)
+            ([Seen(1000.0), Seen::NOTHING, Seen::NOTHING], payload)
         );
         assert!(buf.starts_with(payload.as_bytes()));
         for bad in [
@@ -568,7 +568,7 @@ mod tests {
             assert_eq!(
                 (times, text),
                 (
-                    [Seen::Num(7.0), Seen::Nothing, Seen::Nothing],
+                    [Seen(7.0), Seen::NOTHING, Seen::NOTHING],
                     r#"{"exp":7}"#
                 ),
                 "{pad}"
