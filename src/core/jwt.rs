@@ -575,10 +575,7 @@ mod tests {
             let (times, text) = decode_in_place(&mut buf).unwrap();
             assert_eq!(
                 (times, text),
-                (
-                    [Seen(7.0), Seen::NOTHING, Seen::NOTHING],
-                    r#"{"exp":7}"#
-                ),
+                ([Seen(7.0), Seen::NOTHING, Seen::NOTHING], r#"{"exp":7}"#),
                 "{pad}"
             );
         }
