@@ -402,153 +402,171 @@ impl<'a> Parser<'a, '_> {
     }
 
     fn value(&mut self, depth: usize) -> Option<Json> {
-        if depth > MAX_DEPTH {
-            return None;
-        }
-        self.ws();
-        match *self.b().get(self.i)? {
-            b'n' => self.eat(b"null").map(|_| Json::Null),
-            b't' => self.eat(b"true").map(|_| Json::Bool(true)),
-            b'f' => self.eat(b"false").map(|_| Json::Bool(false)),
-            b'"' => {
-                let full = self.keep.is_none();
-                self.string(full)?;
-                // Taken, not cloned: `string` starts each literal it stores afresh.
-                // Skimmed, only its kind matters: a value with nothing to free.
-                Some(if full {
-                    Json::Str(core::mem::take(&mut self.last))
-                } else {
-                    Json::Bool(false)
-                })
+        // Every refusal leaves this block: one `None` written into the answer, not one at
+        // each of the nine.
+        'refused: {
+            if depth > MAX_DEPTH {
+                break 'refused;
             }
-            // Arrays and objects share one loop (an object's member is a key, then a
-            // value like an item): one copy of it in the wasm.
-            open @ (b'[' | b'{') => {
-                let object = open == b'{';
-                let close = open + 2; // `]` and `}` follow `[` and `{` two places on.
-                self.i += 1;
-                // The value being read, its list grown in place: one value to drop
-                // whatever happens (two lists were each dropped on every exit).
-                let mut list = if object {
-                    Json::Obj(Vec::new())
-                } else {
-                    Json::Arr(Vec::new())
-                };
-                self.ws();
-                // Every refusal leaves by one exit (`break 'read false`): the list is
-                // dropped in one place, not at each.
-                let read = 'read: {
-                    if self.b().get(self.i).copied() != Some(close) {
-                        loop {
-                            let full = self.keep.is_none();
-                            // Skimming: which of the keys asked for this member is.
-                            // None of them: an index past `found` (`get_mut` answers None).
-                            let mut slot = usize::MAX;
-                            if object {
-                                self.ws();
-                                if self.b().get(self.i).copied() != Some(b'"') {
-                                    break 'read false;
-                                }
-                                let from = self.i;
-                                let Some(escaped) = self.string(full) else {
-                                    break 'read false;
-                                };
-                                if full {
-                                    // The member goes in now, its value (null until read)
-                                    // set below: no key held, and dropped at each exit, by
-                                    // this loop.
-                                    if let Json::Obj(members) = &mut list {
-                                        members.push((core::mem::take(&mut self.last), Json::Null));
+            self.ws();
+            let Some(&first) = self.b().get(self.i) else {
+                break 'refused;
+            };
+            let value = match first {
+                b'n' if self.eat(b"null").is_some() => Json::Null,
+                b't' if self.eat(b"true").is_some() => Json::Bool(true),
+                b'f' if self.eat(b"false").is_some() => Json::Bool(false),
+                b'"' => {
+                    let full = self.keep.is_none();
+                    if self.string(full).is_none() {
+                        break 'refused;
+                    }
+                    // Taken, not cloned: `string` starts each literal it stores afresh.
+                    // Skimmed, only its kind matters: a value with nothing to free.
+                    if full {
+                        Json::Str(core::mem::take(&mut self.last))
+                    } else {
+                        Json::Bool(false)
+                    }
+                }
+                // Arrays and objects share one loop (an object's member is a key, then a
+                // value like an item): one copy of it in the wasm.
+                open @ (b'[' | b'{') => {
+                    let object = open == b'{';
+                    let close = open + 2; // `]` and `}` follow `[` and `{` two places on.
+                    self.i += 1;
+                    // The value being read, its list grown in place: one value to drop
+                    // whatever happens (two lists were each dropped on every exit).
+                    let mut list = if object {
+                        Json::Obj(Vec::new())
+                    } else {
+                        Json::Arr(Vec::new())
+                    };
+                    self.ws();
+                    // Every refusal leaves by one exit (`break 'read false`): the list is
+                    // dropped in one place, not at each.
+                    let read = 'read: {
+                        if self.b().get(self.i).copied() != Some(close) {
+                            loop {
+                                let full = self.keep.is_none();
+                                // Skimming: which of the keys asked for this member is.
+                                // None of them: an index past `found` (`get_mut` answers None).
+                                let mut slot = usize::MAX;
+                                if object {
+                                    self.ws();
+                                    if self.b().get(self.i).copied() != Some(b'"') {
+                                        break 'read false;
                                     }
-                                } else if let (0, Some(keep)) = (depth, self.keep) {
-                                    // Compared as written, or read again to compare it
-                                    // unescaped (`"e\u0078p"` is `exp`).
-                                    let Some(mut name) = self.text.get(from + 1..self.i - 1) else {
+                                    let from = self.i;
+                                    let Some(escaped) = self.string(full) else {
                                         break 'read false;
                                     };
-                                    if escaped {
-                                        self.i = from;
-                                        if self.string(true).is_none() {
+                                    if full {
+                                        // The member goes in now, its value (null until read)
+                                        // set below: no key held, and dropped at each exit, by
+                                        // this loop.
+                                        if let Json::Obj(members) = &mut list {
+                                            members.push((
+                                                core::mem::take(&mut self.last),
+                                                Json::Null,
+                                            ));
+                                        }
+                                    } else if let (0, Some(keep)) = (depth, self.keep) {
+                                        // Compared as written, or read again to compare it
+                                        // unescaped (`"e\u0078p"` is `exp`).
+                                        let Some(mut name) = self.text.get(from + 1..self.i - 1)
+                                        else {
                                             break 'read false;
+                                        };
+                                        if escaped {
+                                            self.i = from;
+                                            if self.string(true).is_none() {
+                                                break 'read false;
+                                            }
+                                            name = &self.last;
                                         }
-                                        name = &self.last;
+                                        // First bytes compared inline: most keys differ there
+                                        // (a string comparison is three calls in the wasm).
+                                        // A loop, not `position` (unrolled in the wasm).
+                                        let first = name.as_bytes().first();
+                                        let mut j = 0;
+                                        while let Some(k) = keep.get(j) {
+                                            if k.as_bytes().first() == first && **k == *name {
+                                                slot = j;
+                                                break;
+                                            }
+                                            j += 1;
+                                        }
                                     }
-                                    // First bytes compared inline: most keys differ there
-                                    // (a string comparison is three calls in the wasm).
-                                    // A loop, not `position` (unrolled in the wasm).
-                                    let first = name.as_bytes().first();
-                                    let mut j = 0;
-                                    while let Some(k) = keep.get(j) {
-                                        if k.as_bytes().first() == first && **k == *name {
-                                            slot = j;
-                                            break;
+                                    self.ws();
+                                    if self.eat(b":").is_none() {
+                                        break 'read false;
+                                    }
+                                }
+                                // The value's scope ends with this block: one place where it
+                                // is dropped when not kept (not one at each of the exits below).
+                                {
+                                    let Some(value) = self.value(depth + 1) else {
+                                        break 'read false;
+                                    };
+                                    if full {
+                                        match &mut list {
+                                            Json::Obj(members) => {
+                                                if let Some(member) = members.last_mut() {
+                                                    member.1 = value;
+                                                }
+                                            }
+                                            Json::Arr(items) => items.push(value),
+                                            _ => {}
                                         }
-                                        j += 1;
+                                    } else if let Some(found) = self.found.get_mut(slot) {
+                                        // A number's value is the last one read (it holds no
+                                        // other).
+                                        *found = match &value {
+                                            Json::Null => Seen::NOTHING,
+                                            Json::Num(_) => Seen(self.number),
+                                            _ => Seen::OTHER,
+                                        };
                                     }
                                 }
                                 self.ws();
-                                if self.eat(b":").is_none() {
-                                    break 'read false;
+                                match self.b().get(self.i).copied() {
+                                    Some(b',') => self.i += 1,
+                                    Some(c) if c == close => break,
+                                    _ => break 'read false,
                                 }
-                            }
-                            // The value's scope ends with this block: one place where it
-                            // is dropped when not kept (not one at each of the exits below).
-                            {
-                                let Some(value) = self.value(depth + 1) else {
-                                    break 'read false;
-                                };
-                                if full {
-                                    match &mut list {
-                                        Json::Obj(members) => {
-                                            if let Some(member) = members.last_mut() {
-                                                member.1 = value;
-                                            }
-                                        }
-                                        Json::Arr(items) => items.push(value),
-                                        _ => {}
-                                    }
-                                } else if let Some(found) = self.found.get_mut(slot) {
-                                    // A number's value is the last one read (it holds no
-                                    // other).
-                                    *found = match &value {
-                                        Json::Null => Seen::NOTHING,
-                                        Json::Num(_) => Seen(self.number),
-                                        _ => Seen::OTHER,
-                                    };
-                                }
-                            }
-                            self.ws();
-                            match self.b().get(self.i).copied() {
-                                Some(b',') => self.i += 1,
-                                Some(c) if c == close => break,
-                                _ => break 'read false,
                             }
                         }
+                        true
+                    };
+                    if !read {
+                        break 'refused;
                     }
-                    true
-                };
-                if !read {
-                    return None;
+                    self.i += 1;
+                    list
                 }
-                self.i += 1;
-                Some(list)
-            }
-            b'-' | b'0'..=b'9' => {
-                let start = self.i;
-                let value = self.number();
-                if value.is_nan() {
-                    return None;
+                b'-' | b'0'..=b'9' => {
+                    let start = self.i;
+                    let value = self.number();
+                    if value.is_nan() {
+                        break 'refused;
+                    }
+                    // Skimmed, a number is checked, not kept: its text is not copied.
+                    let lexeme = match self.keep {
+                        None => match self.text.get(start..self.i) {
+                            Some(lexeme) => lexeme.to_owned(),
+                            None => break 'refused,
+                        },
+                        Some(_) => String::new(),
+                    };
+                    self.number = value;
+                    Json::Num(Number { lexeme })
                 }
-                // Skimmed, a number is checked, not kept: its text is not copied.
-                let lexeme = match self.keep {
-                    None => self.text.get(start..self.i)?.to_owned(),
-                    Some(_) => String::new(),
-                };
-                self.number = value;
-                Some(Json::Num(Number { lexeme }))
-            }
-            _ => None,
+                _ => break 'refused,
+            };
+            return Some(value);
         }
+        None
     }
 
     /// The run of digits at `i` as a number; NaN when there is none (a value in a
