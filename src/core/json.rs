@@ -645,9 +645,10 @@ impl<'a> Parser<'a, '_> {
         // the input apart in the loop).
         while self.i < end {
             // A match, not `char::to_digit(16)` (a general radix conversion).
+            // A letter `| 0x20` is one of `a..=f` for `A..=F` and `a..=f` only.
             let d = match self.b().get(self.i) {
                 Some(&d @ b'0'..=b'9') => d - b'0',
-                Some(&d @ (b'a'..=b'f' | b'A'..=b'F')) => (d | 0x20) - b'a' + 10,
+                Some(&d) if (d | 0x20).wrapping_sub(b'a') < 6 => (d | 0x20) - b'a' + 10,
                 _ => return u32::MAX,
             };
             v = v * 16 + u32::from(d);
@@ -819,6 +820,11 @@ mod tests {
             r#""\u12""#,
         ] {
             assert_eq!(parse(bad), None, "{bad}");
+        }
+        // Every ASCII byte as the third digit: a hex digit of either case, or refused.
+        for b in 0x20..0x7Fu8 {
+            let text = format!(r#""\u00{}0""#, char::from(b));
+            assert_eq!(parse(&text).is_some(), b.is_ascii_hexdigit(), "{text}");
         }
         assert_eq!(parse(r#""\ud83d""#), None, "lone surrogate");
         assert_eq!(parse(r#""\ud83dx""#), None);
