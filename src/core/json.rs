@@ -367,13 +367,9 @@ impl<'a, 'k> Parser<'a, 'k> {
         if object && self.b().get(self.i).copied() != Some(b'{') {
             return None;
         }
-        // The value's `Option` answered as `value` gave it (no copy of it made first).
-        let value = self.value(0);
-        self.ws();
-        if self.i != self.b().len() {
-            return None;
-        }
-        value
+        // The value's `Option` answered as `value` gives it (no copy of it, and no drop
+        // here: `value` checks the text's end at depth 0).
+        self.value(0)
     }
 }
 
@@ -564,6 +560,13 @@ impl<'a> Parser<'a, '_> {
                 }
                 _ => break 'refused,
             };
+            // The text's one value (depth 0) ends it, but for whitespace.
+            if depth == 0 {
+                self.ws();
+                if self.i != self.b().len() {
+                    break 'refused;
+                }
+            }
             return Some(value);
         }
         None
