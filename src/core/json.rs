@@ -301,6 +301,8 @@ pub struct Seen(pub f64);
 impl Seen {
     pub const NOTHING: Seen = Seen(f64::NAN);
     pub const OTHER: Seen = Seen(f64::INFINITY);
+    /// `skim_or_refused`'s mark of a text that is no JSON object (in the first place).
+    pub const REFUSED: Seen = Seen(f64::NEG_INFINITY);
 
     /// How `skim` sees a value `parse` read.
     pub fn of(value: Option<&Json>) -> Seen {
@@ -326,11 +328,21 @@ pub const SKIM_KEYS: usize = 3;
 /// path of `decodeJwt` (which hands the text itself to `JSON.parse`): None unless the
 /// text is JSON and an object; else the values of the top-level members named in `keys`
 /// (up to `SKIM_KEYS`), in their order. Allocates nothing (a key with escapes is read
-/// into one string).
+/// into one string). `skim_or_refused`'s answer as an `Option`.
 pub fn skim(text: &str, keys: &[&str]) -> Option<[Seen; SKIM_KEYS]> {
+    let seen = skim_or_refused(text, keys);
+    (seen[0] != Seen::REFUSED).then_some(seen)
+}
+
+/// `skim`, its None as `Seen::REFUSED` first: no `Option` tag set, tested and copied
+/// past (jwt's `decode_segment`).
+#[inline(always)]
+pub fn skim_or_refused(text: &str, keys: &[&str]) -> [Seen; SKIM_KEYS] {
     let mut parser = Parser::new(text, Some(keys));
-    parser.whole(true)?;
-    Some(parser.found)
+    if parser.whole(true).is_none() {
+        parser.found[0] = Seen::REFUSED;
+    }
+    parser.found
 }
 
 struct Parser<'a, 'k> {

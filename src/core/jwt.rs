@@ -139,7 +139,8 @@ fn decode_segment(buf: &mut [u8], start: usize, end: usize) -> Option<([Seen; SK
     if let Some(len) = base64url_decode_in_place(buf, start, end) {
         let buf: &[u8] = buf;
         if let Some(text) = buf.get(..len).and_then(utf8) {
-            if let Some(seen) = json::skim(text, TIME_CLAIMS) {
+            let seen = json::skim_or_refused(text, TIME_CLAIMS);
+            if seen[0].0 != Seen::REFUSED.0 {
                 return Some((seen, text));
             }
         }
