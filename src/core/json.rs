@@ -620,17 +620,11 @@ impl<'a> Parser<'a, '_> {
         }
         if let Some(b'e' | b'E') = self.b().get(self.i) {
             self.i += 1;
-            let exp_negative = match self.b().get(self.i) {
-                Some(b'-') => {
-                    self.i += 1;
-                    true
-                }
-                Some(b'+') => {
-                    self.i += 1;
-                    false
-                }
-                _ => false,
-            };
+            let sign = self.b().get(self.i).copied();
+            let exp_negative = sign == Some(b'-');
+            if let Some(b'-' | b'+') = sign {
+                self.i += 1;
+            }
             // NaN (no digits) reads as 0 here: refused by a NaN multiplier instead.
             let exp = self.digits();
             if exp.is_nan() {
