@@ -291,22 +291,33 @@ pub fn object(text: &str) -> Option<Json> {
 }
 
 /// What `skim` read of a member it was asked for (the last one of that name, as `get`
-/// takes): absent or `null`, a number, or a value of another kind.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Seen {
-    Nothing,
-    Num(f64),
-    Other,
-}
+/// takes): a number's value, `NOTHING` (NaN) when absent or `null`, `OTHER` (infinity)
+/// for a value of another kind. One `f64`, not an enum of three: no number the reader
+/// accepts is NaN or infinite (it refuses one beyond f64), and `skim`'s three answers
+/// are 24 bytes, not 48, wherever they are set, compared and moved.
+#[derive(Debug, Clone, Copy)]
+pub struct Seen(pub f64);
 
 impl Seen {
+    pub const NOTHING: Seen = Seen(f64::NAN);
+    pub const OTHER: Seen = Seen(f64::INFINITY);
+    /// `skim_or_refused`'s mark of a text that is no JSON object (in the first place).
+    pub const REFUSED: Seen = Seen(f64::NEG_INFINITY);
+
     /// How `skim` sees a value `parse` read.
     pub fn of(value: Option<&Json>) -> Seen {
         match value {
-            None | Some(Json::Null) => Seen::Nothing,
-            Some(Json::Num(n)) => Seen::Num(n.value()),
-            Some(_) => Seen::Other,
+            None | Some(Json::Null) => Seen::NOTHING,
+            Some(Json::Num(n)) => Seen(n.value()),
+            Some(_) => Seen::OTHER,
         }
+    }
+}
+
+/// By their bits (for tests and the fuzz targets: `NOTHING` equals itself).
+impl PartialEq for Seen {
+    fn eq(&self, other: &Seen) -> bool {
+        self.0.to_bits() == other.0.to_bits()
     }
 }
 
@@ -317,11 +328,21 @@ pub const SKIM_KEYS: usize = 3;
 /// path of `decodeJwt` (which hands the text itself to `JSON.parse`): None unless the
 /// text is JSON and an object; else the values of the top-level members named in `keys`
 /// (up to `SKIM_KEYS`), in their order. Allocates nothing (a key with escapes is read
-/// into one string).
+/// into one string). `skim_or_refused`'s answer as an `Option`.
 pub fn skim(text: &str, keys: &[&str]) -> Option<[Seen; SKIM_KEYS]> {
+    let seen = skim_or_refused(text, keys);
+    (seen[0] != Seen::REFUSED).then_some(seen)
+}
+
+/// `skim`, its None as `Seen::REFUSED` first: no `Option` tag set, tested and copied
+/// past (jwt's `decode_segment`).
+#[inline(always)]
+pub fn skim_or_refused(text: &str, keys: &[&str]) -> [Seen; SKIM_KEYS] {
     let mut parser = Parser::new(text, Some(keys));
-    parser.whole(true)?;
-    Some(parser.found)
+    if parser.whole(true).is_none() {
+        parser.found[0] = Seen::REFUSED;
+    }
+    parser.found
 }
 
 struct Parser<'a, 'k> {
@@ -346,7 +367,7 @@ impl<'a, 'k> Parser<'a, 'k> {
             i: 0,
             last: String::new(),
             keep,
-            found: [Seen::Nothing; SKIM_KEYS],
+            found: [Seen::NOTHING; SKIM_KEYS],
             number: 0.0,
         }
     }
@@ -358,13 +379,9 @@ impl<'a, 'k> Parser<'a, 'k> {
         if object && self.b().get(self.i).copied() != Some(b'{') {
             return None;
         }
-        // The value's `Option` answered as `value` gave it (no copy of it made first).
-        let value = self.value(0);
-        self.ws();
-        if self.i != self.b().len() {
-            return None;
-        }
-        value
+        // The value's `Option` answered as `value` gives it (no copy of it, and no drop
+        // here: `value` checks the text's end at depth 0).
+        self.value(0)
     }
 }
 
@@ -393,153 +410,178 @@ impl<'a> Parser<'a, '_> {
     }
 
     fn value(&mut self, depth: usize) -> Option<Json> {
-        if depth > MAX_DEPTH {
-            return None;
-        }
-        self.ws();
-        match *self.b().get(self.i)? {
-            b'n' => self.eat(b"null").map(|_| Json::Null),
-            b't' => self.eat(b"true").map(|_| Json::Bool(true)),
-            b'f' => self.eat(b"false").map(|_| Json::Bool(false)),
-            b'"' => {
-                let full = self.keep.is_none();
-                self.string(full)?;
-                // Taken, not cloned: `string` starts each literal it stores afresh.
-                // Skimmed, only its kind matters: a value with nothing to free.
-                Some(if full {
-                    Json::Str(core::mem::take(&mut self.last))
-                } else {
-                    Json::Bool(false)
-                })
+        // Every refusal leaves this block: one `None` written into the answer, not one at
+        // each of the nine.
+        'refused: {
+            if depth > MAX_DEPTH {
+                break 'refused;
             }
-            // Arrays and objects share one loop (an object's member is a key, then a
-            // value like an item): one copy of it in the wasm.
-            open @ (b'[' | b'{') => {
-                let object = open == b'{';
-                let close = open + 2; // `]` and `}` follow `[` and `{` two places on.
-                self.i += 1;
-                // The value being read, its list grown in place: one value to drop
-                // whatever happens (two lists were each dropped on every exit).
-                let mut list = if object {
-                    Json::Obj(Vec::new())
-                } else {
-                    Json::Arr(Vec::new())
-                };
-                self.ws();
-                // Every refusal leaves by one exit (`break 'read false`): the list is
-                // dropped in one place, not at each.
-                let read = 'read: {
-                    if self.b().get(self.i).copied() != Some(close) {
-                        loop {
-                            let full = self.keep.is_none();
-                            // Skimming: which of the keys asked for this member is.
-                            // None of them: an index past `found` (`get_mut` answers None).
-                            let mut slot = usize::MAX;
-                            if object {
-                                self.ws();
-                                if self.b().get(self.i).copied() != Some(b'"') {
-                                    break 'read false;
-                                }
-                                let from = self.i;
-                                let Some(escaped) = self.string(full) else {
-                                    break 'read false;
-                                };
-                                if full {
-                                    // The member goes in now, its value (null until read)
-                                    // set below: no key held, and dropped at each exit, by
-                                    // this loop.
-                                    if let Json::Obj(members) = &mut list {
-                                        members.push((core::mem::take(&mut self.last), Json::Null));
+            self.ws();
+            let Some(&first) = self.b().get(self.i) else {
+                break 'refused;
+            };
+            let value = match first {
+                b'n' if self.eat(b"null").is_some() => Json::Null,
+                b't' if self.eat(b"true").is_some() => Json::Bool(true),
+                b'f' if self.eat(b"false").is_some() => Json::Bool(false),
+                b'"' => {
+                    let full = self.keep.is_none();
+                    if self.string(full).is_none() {
+                        break 'refused;
+                    }
+                    // Taken, not cloned: `string` starts each literal it stores afresh.
+                    // Skimmed, only its kind matters: a value with nothing to free.
+                    if full {
+                        Json::Str(core::mem::take(&mut self.last))
+                    } else {
+                        Json::Bool(false)
+                    }
+                }
+                // Arrays and objects share one loop (an object's member is a key, then a
+                // value like an item): one copy of it in the wasm.
+                open @ (b'[' | b'{') => {
+                    let object = open == b'{';
+                    let close = open + 2; // `]` and `}` follow `[` and `{` two places on.
+                    self.i += 1;
+                    // The value being read, its list grown in place: one value to drop
+                    // whatever happens (two lists were each dropped on every exit).
+                    let mut list = if object {
+                        Json::Obj(Vec::new())
+                    } else {
+                        Json::Arr(Vec::new())
+                    };
+                    self.ws();
+                    // Every refusal leaves by one exit (`break 'read false`): the list is
+                    // dropped in one place, not at each.
+                    let read = 'read: {
+                        if self.b().get(self.i).copied() != Some(close) {
+                            loop {
+                                let full = self.keep.is_none();
+                                // Skimming: which of the keys asked for this member is.
+                                // None of them: an index past `found` (`get_mut` answers None).
+                                let mut slot = usize::MAX;
+                                if object {
+                                    self.ws();
+                                    if self.b().get(self.i).copied() != Some(b'"') {
+                                        break 'read false;
                                     }
-                                } else if let (0, Some(keep)) = (depth, self.keep) {
-                                    // Compared as written, or read again to compare it
-                                    // unescaped (`"e\u0078p"` is `exp`).
-                                    let Some(mut name) = self.text.get(from + 1..self.i - 1) else {
+                                    let from = self.i;
+                                    let Some(escaped) = self.string(full) else {
                                         break 'read false;
                                     };
-                                    if escaped {
-                                        self.i = from;
-                                        if self.string(true).is_none() {
+                                    if full {
+                                        // The member goes in now, its value (null until read)
+                                        // set below: no key held, and dropped at each exit, by
+                                        // this loop.
+                                        if let Json::Obj(members) = &mut list {
+                                            members.push((
+                                                core::mem::take(&mut self.last),
+                                                Json::Null,
+                                            ));
+                                        }
+                                    } else if let (0, Some(keep)) = (depth, self.keep) {
+                                        // Compared as written, or read again to compare it
+                                        // unescaped (`"e\u0078p"` is `exp`).
+                                        let Some(mut name) = self.text.get(from + 1..self.i - 1)
+                                        else {
                                             break 'read false;
+                                        };
+                                        if escaped {
+                                            self.i = from;
+                                            if self.string(true).is_none() {
+                                                break 'read false;
+                                            }
+                                            name = &self.last;
                                         }
-                                        name = &self.last;
+                                        // First bytes compared inline: most keys differ there
+                                        // (a string comparison is three calls in the wasm).
+                                        // A loop, not `position` (unrolled in the wasm).
+                                        let first = name.as_bytes().first();
+                                        let mut j = 0;
+                                        while let Some(k) = keep.get(j) {
+                                            if k.as_bytes().first() == first && **k == *name {
+                                                slot = j;
+                                                break;
+                                            }
+                                            j += 1;
+                                        }
                                     }
-                                    // First bytes compared inline: most keys differ there
-                                    // (a string comparison is three calls in the wasm).
-                                    // A loop, not `position` (unrolled in the wasm).
-                                    let first = name.as_bytes().first();
-                                    let mut j = 0;
-                                    while let Some(k) = keep.get(j) {
-                                        if k.as_bytes().first() == first && **k == *name {
-                                            slot = j;
-                                            break;
+                                    self.ws();
+                                    if self.eat(b":").is_none() {
+                                        break 'read false;
+                                    }
+                                }
+                                // The value's scope ends with this block: one place where it
+                                // is dropped when not kept (not one at each of the exits below).
+                                {
+                                    let Some(value) = self.value(depth + 1) else {
+                                        break 'read false;
+                                    };
+                                    if full {
+                                        match &mut list {
+                                            Json::Obj(members) => {
+                                                if let Some(member) = members.last_mut() {
+                                                    member.1 = value;
+                                                }
+                                            }
+                                            Json::Arr(items) => items.push(value),
+                                            _ => {}
                                         }
-                                        j += 1;
+                                    } else if let Some(found) = self.found.get_mut(slot) {
+                                        // A number's value is the last one read (it holds no
+                                        // other).
+                                        *found = match &value {
+                                            Json::Null => Seen::NOTHING,
+                                            Json::Num(_) => Seen(self.number),
+                                            _ => Seen::OTHER,
+                                        };
                                     }
                                 }
                                 self.ws();
-                                if self.eat(b":").is_none() {
-                                    break 'read false;
+                                match self.b().get(self.i).copied() {
+                                    Some(b',') => self.i += 1,
+                                    Some(c) if c == close => break,
+                                    _ => break 'read false,
                                 }
-                            }
-                            // The value's scope ends with this block: one place where it
-                            // is dropped when not kept (not one at each of the exits below).
-                            {
-                                let Some(value) = self.value(depth + 1) else {
-                                    break 'read false;
-                                };
-                                if full {
-                                    match &mut list {
-                                        Json::Obj(members) => {
-                                            if let Some(member) = members.last_mut() {
-                                                member.1 = value;
-                                            }
-                                        }
-                                        Json::Arr(items) => items.push(value),
-                                        _ => {}
-                                    }
-                                } else if let Some(found) = self.found.get_mut(slot) {
-                                    // A number's value is the last one read (it holds no
-                                    // other).
-                                    *found = match &value {
-                                        Json::Null => Seen::Nothing,
-                                        Json::Num(_) => Seen::Num(self.number),
-                                        _ => Seen::Other,
-                                    };
-                                }
-                            }
-                            self.ws();
-                            match self.b().get(self.i).copied() {
-                                Some(b',') => self.i += 1,
-                                Some(c) if c == close => break,
-                                _ => break 'read false,
                             }
                         }
+                        true
+                    };
+                    if !read {
+                        break 'refused;
                     }
-                    true
-                };
-                if !read {
-                    return None;
+                    self.i += 1;
+                    list
                 }
-                self.i += 1;
-                Some(list)
-            }
-            b'-' | b'0'..=b'9' => {
-                let start = self.i;
-                let value = self.number();
-                if value.is_nan() {
-                    return None;
+                b'-' | b'0'..=b'9' => {
+                    let start = self.i;
+                    let value = self.number();
+                    if value.is_nan() {
+                        break 'refused;
+                    }
+                    // Skimmed, a number is checked, not kept: its text is not copied.
+                    let lexeme = match self.keep {
+                        None => match self.text.get(start..self.i) {
+                            Some(lexeme) => lexeme.to_owned(),
+                            None => break 'refused,
+                        },
+                        Some(_) => String::new(),
+                    };
+                    self.number = value;
+                    Json::Num(Number { lexeme })
                 }
-                // Skimmed, a number is checked, not kept: its text is not copied.
-                let lexeme = match self.keep {
-                    None => self.text.get(start..self.i)?.to_owned(),
-                    Some(_) => String::new(),
-                };
-                self.number = value;
-                Some(Json::Num(Number { lexeme }))
+                _ => break 'refused,
+            };
+            // The text's one value (depth 0) ends it, but for whitespace.
+            if depth == 0 {
+                self.ws();
+                if self.i != self.b().len() {
+                    break 'refused;
+                }
             }
-            _ => None,
+            return Some(value);
         }
+        None
     }
 
     /// The run of digits at `i` as a number; NaN when there is none (a value in a
@@ -578,17 +620,11 @@ impl<'a> Parser<'a, '_> {
         }
         if let Some(b'e' | b'E') = self.b().get(self.i) {
             self.i += 1;
-            let exp_negative = match self.b().get(self.i) {
-                Some(b'-') => {
-                    self.i += 1;
-                    true
-                }
-                Some(b'+') => {
-                    self.i += 1;
-                    false
-                }
-                _ => false,
-            };
+            let sign = self.b().get(self.i).copied();
+            let exp_negative = sign == Some(b'-');
+            if let Some(b'-' | b'+') = sign {
+                self.i += 1;
+            }
             // NaN (no digits) reads as 0 here: refused by a NaN multiplier instead.
             let exp = self.digits();
             if exp.is_nan() {
@@ -618,9 +654,10 @@ impl<'a> Parser<'a, '_> {
         // the input apart in the loop).
         while self.i < end {
             // A match, not `char::to_digit(16)` (a general radix conversion).
+            // A letter `| 0x20` is one of `a..=f` for `A..=F` and `a..=f` only.
             let d = match self.b().get(self.i) {
                 Some(&d @ b'0'..=b'9') => d - b'0',
-                Some(&d @ (b'a'..=b'f' | b'A'..=b'F')) => (d | 0x20) - b'a' + 10,
+                Some(&d) if (d | 0x20).wrapping_sub(b'a') < 6 => (d | 0x20) - b'a' + 10,
                 _ => return u32::MAX,
             };
             v = v * 16 + u32::from(d);
@@ -793,6 +830,11 @@ mod tests {
         ] {
             assert_eq!(parse(bad), None, "{bad}");
         }
+        // Every ASCII byte as the third digit: a hex digit of either case, or refused.
+        for b in 0x20..0x7Fu8 {
+            let text = format!(r#""\u00{}0""#, char::from(b));
+            assert_eq!(parse(&text).is_some(), b.is_ascii_hexdigit(), "{text}");
+        }
         assert_eq!(parse(r#""\ud83d""#), None, "lone surrogate");
         assert_eq!(parse(r#""\ud83dx""#), None);
     }
@@ -898,11 +940,11 @@ mod tests {
         let text = r#"{"exp":1,"x":{"exp":2},"e\u0078p":3.5,"nbf":"soon","iat":[1],"sub":null}"#;
         let [exp, nbf, iat] = skim(text, &["exp", "nbf", "iat"]).unwrap();
         // The last top-level `exp` (an escaped key is the same key); nested ones are not.
-        assert_eq!(exp, Seen::Num(3.5));
-        assert_eq!((nbf, iat), (Seen::Other, Seen::Other));
-        assert_eq!(skim(r#"{"sub":null}"#, &["sub"]).unwrap()[0], Seen::Nothing);
-        assert_eq!(skim(r#"{"sub":{}}"#, &["sub"]).unwrap()[0], Seen::Other);
-        assert_eq!(skim("{}", &["exp"]).unwrap(), [Seen::Nothing; SKIM_KEYS]);
+        assert_eq!(exp, Seen(3.5));
+        assert_eq!((nbf, iat), (Seen::OTHER, Seen::OTHER));
+        assert_eq!(skim(r#"{"sub":null}"#, &["sub"]).unwrap()[0], Seen::NOTHING);
+        assert_eq!(skim(r#"{"sub":{}}"#, &["sub"]).unwrap()[0], Seen::OTHER);
+        assert_eq!(skim("{}", &["exp"]).unwrap(), [Seen::NOTHING; SKIM_KEYS]);
         for not_an_object in [
             "[1]",
             "1",

@@ -133,22 +133,19 @@ const MALFORMED_SEGMENT: &str = "Token segment is not a base64url JSON object";
 const TIME_CLAIMS: &[&str] = &["exp", "nbf", "iat"];
 
 /// The segment `buf[start..end]` decoded in place to the buffer's start, which must be a
-/// JSON object in UTF-8: its time claims as skimmed (`json::skim`), and its text.
-fn decode_segment(
-    buf: &mut [u8],
-    start: usize,
-    end: usize,
-) -> Result<([Seen; SKIM_KEYS], &str), AuthError> {
-    // One error for the three ways to fail (one copy of it in the wasm).
+/// JSON object in UTF-8: its time claims as skimmed (`json::skim`), and its text. None
+/// for the three ways to fail: `decode_in_place` makes the one error.
+fn decode_segment(buf: &mut [u8], start: usize, end: usize) -> Option<([Seen; SKIM_KEYS], &str)> {
     if let Some(len) = base64url_decode_in_place(buf, start, end) {
         let buf: &[u8] = buf;
         if let Some(text) = buf.get(..len).and_then(utf8) {
-            if let Some(seen) = json::skim(text, TIME_CLAIMS) {
-                return Ok((seen, text));
+            let seen = json::skim_or_refused(text, TIME_CLAIMS);
+            if seen[0].0 != Seen::REFUSED.0 {
+                return Some((seen, text));
             }
         }
     }
-    Err(invalid(MALFORMED_SEGMENT))
+    None
 }
 
 /// A time claim as `decode_in_place` answers it (absent or a number), in whole seconds:
@@ -158,10 +155,12 @@ fn decode_segment(
 /// through memory.
 #[inline(always)]
 pub fn seconds(claim: Seen) -> Option<i64> {
-    match claim {
-        // Finite: the reader refuses a number beyond f64.
-        Seen::Num(n) => Some(float::floor(n) as i64),
-        _ => None,
+    // A number is finite (the reader refuses one beyond f64); `NOTHING` and `OTHER`
+    // are not.
+    if claim.0.is_finite() {
+        Some(float::floor(claim.0) as i64)
+    } else {
+        None
     }
 }
 
@@ -182,8 +181,10 @@ pub fn decode(token: &str) -> Result<Claims, AuthError> {
 
 /// A token over `MAX_TOKEN_LEN` bytes is refused with this before any work.
 pub fn too_long() -> AuthError {
-    invalid("Token is too long")
+    invalid(TOO_LONG)
 }
+
+const TOO_LONG: &str = "Token is too long";
 
 /// The one judge of a token, for `decode` and for the wasm's fast `decodeJwt` (which
 /// hands the payload's own text to `JSON.parse`, src/web/functions.rs): `buf` holds the
@@ -191,49 +192,57 @@ pub fn too_long() -> AuthError {
 /// returned with its time claims `[exp, nbf, iat]`, each absent or a number (`seconds`). The payload is checked without being
 /// built (`json::skim`), so every caller accepts exactly the same tokens.
 pub fn decode_in_place(buf: &mut [u8]) -> Result<([Seen; SKIM_KEYS], &str), AuthError> {
-    if buf.len() > MAX_TOKEN_LEN {
-        return Err(too_long());
-    }
-    // The two dots, by a plain scan (an iterator chain here is three functions).
-    let (mut dots, mut first, mut second) = (0, 0, 0);
-    // Indexed below its length (no bounds check), not `iter().enumerate()`.
-    let mut i = 0;
-    while i < buf.len() {
-        // Eight bytes a step while none of them is a dot (a token is mostly base64url):
-        // a byte of `word ^ DOTS` is zero where there is one, and then `x - ONES` has a
-        // high bit set (so do bytes above 0x80, which no valid token has: they take
-        // the byte-by-byte path below, as a dot does).
-        if let Some(Ok(word)) = buf.get(i..i + 8).map(<[u8; 8]>::try_from) {
-            let x = u64::from_le_bytes(word) ^ DOTS;
-            if x.wrapping_sub(ONES) & HIGHS == 0 {
-                i += 8;
-                continue;
-            }
+    // Every refusal leaves this block with its message: one error made, and written
+    // into the answer, in one place (not at each of the four).
+    let message = 'refused: {
+        if buf.len() > MAX_TOKEN_LEN {
+            break 'refused TOO_LONG;
         }
-        if buf[i] == b'.' {
-            match dots {
-                0 => first = i,
-                1 => second = i,
-                _ => {}
+        // The two dots, by a plain scan (an iterator chain here is three functions).
+        let (mut dots, mut first, mut second) = (0, 0, 0);
+        // Indexed below its length (no bounds check), not `iter().enumerate()`.
+        let mut i = 0;
+        while i < buf.len() {
+            // Eight bytes a step while none of them is a dot (a token is mostly
+            // base64url): a byte of `word ^ DOTS` is zero where there is one, and then
+            // `x - ONES` has a high bit set (so do bytes above 0x80, which no valid token
+            // has: they take the byte-by-byte path below, as a dot does).
+            if let Some(Ok(word)) = buf.get(i..i + 8).map(<[u8; 8]>::try_from) {
+                let x = u64::from_le_bytes(word) ^ DOTS;
+                if x.wrapping_sub(ONES) & HIGHS == 0 {
+                    i += 8;
+                    continue;
+                }
             }
-            dots += 1;
+            if buf[i] == b'.' {
+                match dots {
+                    0 => first = i,
+                    1 => second = i,
+                    _ => {}
+                }
+                dots += 1;
+            }
+            i += 1;
         }
-        i += 1;
-    }
-    if dots != 2 {
-        return Err(invalid("Token does not have three segments"));
-    }
-    // The header only has to be an object (its time claims, if any, are not the token's).
-    decode_segment(buf, 0, first)?;
-    let (seen, text) = decode_segment(buf, first + 1, second)?;
-    // One refusal for the three claims.
-    if matches!(
-        seen,
-        [Seen::Other, _, _] | [_, Seen::Other, _] | [_, _, Seen::Other]
-    ) {
-        return Err(invalid("Token time claim is not a number"));
-    }
-    Ok((seen, text))
+        if dots != 2 {
+            break 'refused "Token does not have three segments";
+        }
+        // The header only has to be an object (its time claims, if any, are not the
+        // token's).
+        if decode_segment(buf, 0, first).is_none() {
+            break 'refused MALFORMED_SEGMENT;
+        }
+        let Some((seen, text)) = decode_segment(buf, first + 1, second) else {
+            break 'refused MALFORMED_SEGMENT;
+        };
+        // One refusal for the three claims.
+        let [exp, nbf, iat] = seen;
+        if exp.0 == Seen::OTHER.0 || nbf.0 == Seen::OTHER.0 || iat.0 == Seen::OTHER.0 {
+            break 'refused "Token time claim is not a number";
+        }
+        return Ok((seen, text));
+    };
+    Err(invalid(message))
 }
 
 /// `is_expired_at` for the token in `buf` (see `decode_in_place`); a malformed token
@@ -440,7 +449,7 @@ mod tests {
         let (times, text) = decode_in_place(&mut buf).unwrap();
         assert_eq!(
             (times, text),
-            ([Seen::Num(1000.0), Seen::Nothing, Seen::Nothing], payload)
+            ([Seen(1000.0), Seen::NOTHING, Seen::NOTHING], payload)
         );
         assert!(buf.starts_with(payload.as_bytes()));
         for bad in [
@@ -567,10 +576,7 @@ mod tests {
             let (times, text) = decode_in_place(&mut buf).unwrap();
             assert_eq!(
                 (times, text),
-                (
-                    [Seen::Num(7.0), Seen::Nothing, Seen::Nothing],
-                    r#"{"exp":7}"#
-                ),
+                ([Seen(7.0), Seen::NOTHING, Seen::NOTHING], r#"{"exp":7}"#),
                 "{pad}"
             );
         }

@@ -55,54 +55,65 @@ pub fn decode(text: &str, now: Millis) -> Result<Session, Discard> {
 /// `decode`, or `decode_at_start` (`at_start`): one reader, the start's rule checked
 /// before the session is built (not on a session moved out of `decode` and back).
 fn read(text: &str, now: Millis, at_start: bool) -> Result<Session, Discard> {
-    match json::object(text) {
-        // Read borrowed by one function: the parsed record is dropped here once, not at
-        // each of its refusals.
-        Some(value) => decode_record(&value, now, at_start),
-        None => Err(Discard::NotJson),
-    }
+    // Read borrowed by one function: the parsed record is dropped here once, not at
+    // each of its refusals.
+    decode_record(json::object(text).as_ref(), now, at_start)
 }
 
-/// `read` once the text is a JSON object.
-fn decode_record(value: &Json, now: Millis, at_start: bool) -> Result<Session, Discard> {
-    match value.get("v") {
-        None => {}
-        Some(Json::Num(v)) if v.value() == VERSION => {}
-        Some(_) => return Err(Discard::UnknownVersion),
-    }
-    // Everything read and checked borrowed, copied once all of it is (no drops of
-    // copies at the refusals in between).
-    let access = value.str_of("access_token").ok_or(Discard::BadShape)?;
-    let refresh = match value.get("refresh_token") {
-        None | Some(Json::Null) => None,
-        Some(Json::Str(s)) if !s.is_empty() => Some(s.as_str()),
-        Some(_) => return Err(Discard::BadShape),
+/// `read`'s judge of the text as read: None when it is no JSON object.
+fn decode_record(value: Option<&Json>, now: Millis, at_start: bool) -> Result<Session, Discard> {
+    // Every refusal leaves this block with its reason: the answer's error written in one
+    // place, not at each of the seven.
+    let discard = 'refused: {
+        let Some(value) = value else {
+            break 'refused Discard::NotJson;
+        };
+        match value.get("v") {
+            None => {}
+            Some(Json::Num(v)) if v.value() == VERSION => {}
+            Some(_) => break 'refused Discard::UnknownVersion,
+        }
+        // Everything read and checked borrowed, copied once all of it is (no drops of
+        // copies at the refusals in between).
+        let Some(access) = value.str_of("access_token") else {
+            break 'refused Discard::BadShape;
+        };
+        let refresh = match value.get("refresh_token") {
+            None | Some(Json::Null) => None,
+            Some(Json::Str(s)) if !s.is_empty() => Some(s.as_str()),
+            Some(_) => break 'refused Discard::BadShape,
+        };
+        // Whole milliseconds, as `encode` writes them, within 2^53 (exact in a double:
+        // the year 285,616); anything else is not a time this crate stored (a fuzz run
+        // found 1111111111111111111111111112 and 1.5 changing on a second write).
+        let Ok(expires_at) = stored_time(value, "expires_at") else {
+            break 'refused Discard::BadShape;
+        };
+        let Ok(issued_at) = stored_time(value, "issued_at") else {
+            break 'refused Discard::BadShape;
+        };
+        // An opaque token has no claims: its expiry is the stored one or none (a JWT's
+        // claims are its own, read by `Session::restore`).
+        if at_start && expires_at.is_none() && !looks_like_jwt(access) {
+            break 'refused Discard::NoExpiry;
+        }
+        let user = match value.get("user") {
+            None | Some(Json::Null) => None,
+            Some(u @ Json::Obj(_)) => Some(u.to_text()),
+            Some(_) => break 'refused Discard::BadShape,
+        };
+        return Session::restore(
+            access.to_owned(),
+            // `map(str::to_owned)`, as other modules copy an optional text.
+            refresh.map(str::to_owned),
+            expires_at,
+            issued_at,
+            user,
+            now,
+        )
+        .map_err(|_| Discard::BadToken);
     };
-    // Whole milliseconds, as `encode` writes them, within 2^53 (exact in a double: the
-    // year 285,616); anything else is not a time this crate stored (a fuzz run found
-    // 1111111111111111111111111112 and 1.5 changing on a second write).
-    let expires_at = stored_time(value, "expires_at")?;
-    let issued_at = stored_time(value, "issued_at")?;
-    // An opaque token has no claims: its expiry is the stored one or none (a JWT's
-    // claims are its own, read by `Session::restore`).
-    if at_start && expires_at.is_none() && !looks_like_jwt(access) {
-        return Err(Discard::NoExpiry);
-    }
-    let user = match value.get("user") {
-        None | Some(Json::Null) => None,
-        Some(u @ Json::Obj(_)) => Some(u.to_text()),
-        Some(_) => return Err(Discard::BadShape),
-    };
-    Session::restore(
-        access.to_owned(),
-        // `map(str::to_owned)`, as other modules copy an optional text.
-        refresh.map(str::to_owned),
-        expires_at,
-        issued_at,
-        user,
-        now,
-    )
-    .map_err(|_| Discard::BadToken)
+    Err(discard)
 }
 
 /// A stored time (`decode_record`'s rule). Inlined: out of line its

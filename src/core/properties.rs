@@ -222,7 +222,7 @@ proptest! {
                 for (key, seen) in ["a", "exp"].iter().zip(skimmed) {
                     prop_assert_eq!(json::Seen::of(full.get(key)), seen, "{}", text);
                 }
-                prop_assert_eq!(skimmed[2], json::Seen::Nothing);
+                prop_assert_eq!(skimmed[2], json::Seen::NOTHING);
             }
         }
     }
