@@ -91,36 +91,45 @@ pub fn request(cfg: &Config, op: PasskeyOp) -> Result<HttpRequest, AuthError> {
             return Err(AuthError::config("A passkey id is what passkeys() lists"));
         }
     }
-    // (method, path under `base`, what it ends with (an id, `/options`), the JSON body).
-    let (method, path, id, body) = match op {
-        PasskeyOp::RegisterOptions { password } => (
-            "POST",
-            "/register",
-            OPTIONS,
-            Some(Object::new().opt_str("password", password).end()),
-        ),
+    // One body written by the arm that has one (List and Remove send none): one
+    // `Object` made and ended, not one per arm with its `Option<String>` carried out.
+    let mut body = Object::new();
+    // (method, path under `base`, what it ends with (an id, `/options`)).
+    let (method, path, id) = match op {
+        PasskeyOp::RegisterOptions { password } => {
+            body.opt_str("password", password);
+            ("POST", "/register", OPTIONS)
+        }
         PasskeyOp::SignUpOptions { email, name } => {
             if email.is_empty() {
                 return Err(invalid_field("email", "Enter your email", "Required"));
             }
-            let body = Object::new()
-                .str("email", email)
-                .str("name", name.unwrap_or(""))
-                .end();
-            ("POST", "/signup", OPTIONS, Some(body))
+            body.str("email", email).str("name", name.unwrap_or(""));
+            ("POST", "/signup", OPTIONS)
         }
-        PasskeyOp::SignInOptions => ("POST", "/signin", OPTIONS, Some(Object::new().end())),
-        PasskeyOp::Register(f) => ("POST", "/register", "", Some(finish_body(f)?)),
-        PasskeyOp::SignUp(f) => ("POST", "/signup", "", Some(finish_body(f)?)),
-        PasskeyOp::SignIn(f) => ("POST", "/signin", "", Some(finish_body(f)?)),
-        PasskeyOp::List => ("GET", "", "", None),
-        PasskeyOp::Rename { id, name } => (
-            "PATCH",
-            "/",
-            id,
-            Some(Object::new().str("name", name).end()),
-        ),
-        PasskeyOp::Remove { id } => ("DELETE", "/", id, None),
+        PasskeyOp::SignInOptions => ("POST", "/signin", OPTIONS),
+        PasskeyOp::Register(f) => {
+            finish_body(&mut body, f)?;
+            ("POST", "/register", "")
+        }
+        PasskeyOp::SignUp(f) => {
+            finish_body(&mut body, f)?;
+            ("POST", "/signup", "")
+        }
+        PasskeyOp::SignIn(f) => {
+            finish_body(&mut body, f)?;
+            ("POST", "/signin", "")
+        }
+        PasskeyOp::List => ("GET", "", ""),
+        PasskeyOp::Rename { id, name } => {
+            body.str("name", name);
+            ("PATCH", "/", id)
+        }
+        PasskeyOp::Remove { id } => ("DELETE", "/", id),
+    };
+    let body = match op {
+        PasskeyOp::List | PasskeyOp::Remove { .. } => None,
+        _ => Some(body.end()),
     };
     let mut url = join(&cfg.base_url, base);
     url.push_str(path);
@@ -153,9 +162,10 @@ fn is_passkey_id(id: &str) -> bool {
 
 /// `{"ceremony","name","credential"}`: the credential must be the JSON of a public-key
 /// credential (id, rawId and type "public-key", a `response` object). Not inlined: the
-/// three ceremonies' finishing calls each call it.
+/// three ceremonies' finishing calls each call it. Written into `body` (`request`'s
+/// one object): its `Result` is the error's pointer alone.
 #[inline(never)]
-fn finish_body(f: Finish) -> Result<String, AuthError> {
+fn finish_body(body: &mut Object, f: Finish) -> Result<(), AuthError> {
     let parsed = json::parse(f.credential);
     let shaped = match &parsed {
         Some(c) => {
@@ -182,11 +192,10 @@ fn finish_body(f: Finish) -> Result<String, AuthError> {
     // The credential as the shell wrote it (just parsed: well-formed JSON). Not trimmed:
     // `json::parse` took it, so what surrounds it is JSON whitespace, which the body may
     // hold there (and `JSON.stringify` writes none).
-    Ok(Object::new()
-        .str("ceremony", f.ceremony)
+    body.str("ceremony", f.ceremony)
         .str("name", f.name.unwrap_or(""))
-        .raw("credential", f.credential)
-        .end())
+        .raw("credential", f.credential);
+    Ok(())
 }
 
 /// What the answer to a passkey call holds (no borrowed arguments: it is kept while
