@@ -66,20 +66,29 @@ fn account_request(cfg: &Config, base: &str, op: AccountOp) -> HttpRequest {
     // The joined endpoint with the call's segment pushed on (no path `concat`ed, joined
     // again and dropped; as the passkeys' and sessions').
     let mut url = join(&cfg.base_url, base);
-    let (method, body) = match op {
-        AccountOp::VerifyEmail(token) => ("POST", Some(Object::new().str("token", token).end())),
+    // One body, written by the arm that has one (as the passkeys').
+    let mut body = Object::new();
+    let method = match op {
+        AccountOp::VerifyEmail(token) => {
+            body.str("token", token);
+            "POST"
+        }
         AccountOp::ResendVerification => {
             url.push_str("/resend");
-            ("POST", Some("{}".to_owned()))
+            "POST"
         }
         // A provider id is letters, digits, `-` and `_` (checked above): nothing in it to
         // percent-encode.
         AccountOp::Unlink(provider) => {
             url.push('/');
             url.push_str(provider);
-            ("DELETE", None)
+            "DELETE"
         }
-        _ => ("GET", None),
+        _ => "GET",
+    };
+    let body = match op {
+        AccountOp::VerifyEmail(_) | AccountOp::ResendVerification => Some(body.end()),
+        _ => None,
     };
     HttpRequest {
         method,
