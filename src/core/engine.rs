@@ -659,10 +659,8 @@ impl Engine {
     #[inline(always)]
     pub fn backoff_wait(&self, local: Millis) -> Option<Millis> {
         let now = self.now(local);
-        self.retry
-            .not_before
-            .filter(|_| self.retry.failures > 0 && !self.retry.allows(now))
-            .map(|t| t - now)
+        // Not allowed yet: `not_before` is a time, not `NO_WAIT`.
+        (self.retry.failures > 0 && !self.retry.allows(now)).then(|| self.retry.not_before - now)
     }
 
     /// During backoff, the error to answer at once instead of a request (as JSON
