@@ -1036,7 +1036,7 @@ pub(crate) mod tests {
         let finish = Finish {
             ceremony: "c",
             credential,
-            name: None,
+            name: "",
         };
         let first = e.passkey(PasskeyOp::SignIn(finish)).unwrap();
         assert_eq!(first.kind, Kind::SignIn(Op::Passkey));

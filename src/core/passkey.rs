@@ -30,7 +30,8 @@ pub enum PasskeyOp<'a> {
     /// Options to create an account with a passkey only.
     SignUpOptions {
         email: &'a str,
-        name: Option<&'a str>,
+        /// The account's name, "" for none (written as given: the shell's argument).
+        name: &'a str,
     },
     /// The credential that creates it (answered by a sign-in).
     SignUp(Finish<'a>),
@@ -55,7 +56,9 @@ pub enum PasskeyOp<'a> {
 pub struct Finish<'a> {
     pub ceremony: &'a str,
     pub credential: &'a str,
-    pub name: Option<&'a str>,
+    /// "" for none: written as given (an `Option` was made of the shell's "" by the
+    /// boundary and unmade here).
+    pub name: &'a str,
 }
 
 impl PasskeyOp<'_> {
@@ -104,7 +107,7 @@ pub fn request(cfg: &Config, op: PasskeyOp) -> Result<HttpRequest, AuthError> {
             if email.is_empty() {
                 return Err(invalid_field("email", "Enter your email", "Required"));
             }
-            body.str("email", email).str("name", name.unwrap_or(""));
+            body.str("email", email).str("name", name);
             ("POST", "/signup", OPTIONS)
         }
         PasskeyOp::SignInOptions => ("POST", "/signin", OPTIONS),
@@ -193,7 +196,7 @@ fn finish_body(body: &mut Object, f: Finish) -> Result<(), AuthError> {
     // `json::parse` took it, so what surrounds it is JSON whitespace, which the body may
     // hold there (and `JSON.stringify` writes none).
     body.str("ceremony", f.ceremony)
-        .str("name", f.name.unwrap_or(""))
+        .str("name", f.name)
         .raw("credential", f.credential);
     Ok(())
 }
@@ -344,7 +347,7 @@ mod tests {
         Finish {
             ceremony: "c.e.r",
             credential,
-            name: Some("Laptop"),
+            name: "Laptop",
         }
     }
 
@@ -369,7 +372,7 @@ mod tests {
             (
                 PasskeyOp::SignUpOptions {
                     email: "a@b.c",
-                    name: None,
+                    name: "",
                 },
                 "POST",
                 "/auth/passkeys/signup/options",
@@ -444,7 +447,7 @@ mod tests {
             &c,
             PasskeyOp::SignUpOptions {
                 email: "a\"@b.c",
-                name: Some("Ada"),
+                name: "Ada",
             },
         )
         .unwrap();
@@ -456,7 +459,7 @@ mod tests {
             &c,
             PasskeyOp::SignUpOptions {
                 email: "a@b.c",
-                name: None,
+                name: "",
             },
         )
         .unwrap();
@@ -509,7 +512,7 @@ mod tests {
             &c,
             PasskeyOp::SignUpOptions {
                 email: "",
-                name: None,
+                name: "",
             },
         )
         .unwrap_err();
@@ -527,7 +530,7 @@ mod tests {
         let out = parse_answer(
             PasskeyOp::SignUpOptions {
                 email: "a@b.c",
-                name: None,
+                name: "",
             }
             .answer(),
             &resp(200, create),

@@ -127,15 +127,12 @@ fn passkey_op<'a>(which: u32, a: &'a str, b: &'a str, c: &'a str) -> PasskeyOp<'
     let finish = Finish {
         ceremony: a,
         credential: b,
-        name: opt(c),
+        name: c,
     };
     match which {
         0 => PasskeyOp::RegisterOptions { password: opt(a) },
         1 => PasskeyOp::Register(finish),
-        2 => PasskeyOp::SignUpOptions {
-            email: a,
-            name: opt(b),
-        },
+        2 => PasskeyOp::SignUpOptions { email: a, name: b },
         3 => PasskeyOp::SignUp(finish),
         4 => PasskeyOp::SignInOptions,
         5 => PasskeyOp::SignIn(finish),
