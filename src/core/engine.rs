@@ -1025,7 +1025,7 @@ pub(crate) mod tests {
     fn a_passkey_sign_in_signs_in_like_a_password_and_never_asks_for_a_second_factor() {
         use crate::core::passkey::Finish;
         let mut e = engine("json");
-        let add = PasskeyOp::RegisterOptions { password: None };
+        let add = PasskeyOp::RegisterOptions { password: "" };
         assert_eq!(e.passkey(add).unwrap_err().code, ErrorCode::SessionExpired);
         let options = e.passkey(PasskeyOp::SignInOptions).unwrap();
         assert_eq!(

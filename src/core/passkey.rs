@@ -23,7 +23,8 @@ use super::url::join;
 pub enum PasskeyOp<'a> {
     /// Options to add a passkey to the signed-in account (`password`: step-up).
     RegisterOptions {
-        password: Option<&'a str>,
+        /// "" for none (no step-up: the member is left out).
+        password: &'a str,
     },
     /// The credential that adds it.
     Register(Finish<'a>),
@@ -100,7 +101,9 @@ pub fn request(cfg: &Config, op: PasskeyOp) -> Result<HttpRequest, AuthError> {
     // (method, path under `base`, what it ends with (an id, `/options`)).
     let (method, path, id) = match op {
         PasskeyOp::RegisterOptions { password } => {
-            body.opt_str("password", password);
+            if !password.is_empty() {
+                body.str("password", password);
+            }
             ("POST", "/register", OPTIONS)
         }
         PasskeyOp::SignUpOptions { email, name } => {
@@ -356,9 +359,7 @@ mod tests {
         let c = cfg("json");
         let cases: [(PasskeyOp, &str, &str, Credential); 9] = [
             (
-                PasskeyOp::RegisterOptions {
-                    password: Some("pw"),
-                },
+                PasskeyOp::RegisterOptions { password: "pw" },
                 "POST",
                 "/auth/passkeys/register/options",
                 Credential::Access,
@@ -467,7 +468,7 @@ mod tests {
             no_name.body.as_deref(),
             Some(r#"{"email":"a@b.c","name":""}"#)
         );
-        let step_up = request(&c, PasskeyOp::RegisterOptions { password: None }).unwrap();
+        let step_up = request(&c, PasskeyOp::RegisterOptions { password: "" }).unwrap();
         assert_eq!(step_up.body.as_deref(), Some("{}"));
     }
 
@@ -544,7 +545,7 @@ mod tests {
             r#"{"ceremony":"c","options":{"challenge":"AAEC"}}"#,
         ] {
             let err = parse_answer(
-                PasskeyOp::RegisterOptions { password: None }.answer(),
+                PasskeyOp::RegisterOptions { password: "" }.answer(),
                 &resp(200, broken),
             )
             .unwrap_err();

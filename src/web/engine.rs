@@ -130,7 +130,7 @@ fn passkey_op<'a>(which: u32, a: &'a str, b: &'a str, c: &'a str) -> PasskeyOp<'
         name: c,
     };
     match which {
-        0 => PasskeyOp::RegisterOptions { password: opt(a) },
+        0 => PasskeyOp::RegisterOptions { password: a },
         1 => PasskeyOp::Register(finish),
         2 => PasskeyOp::SignUpOptions { email: a, name: b },
         3 => PasskeyOp::SignUp(finish),
