@@ -753,7 +753,7 @@ impl Engine {
     /// user's call (answered as `account_answer(AccountOp::Linked, ..)`).
     pub fn social_finish(
         &mut self,
-        pending: Option<&str>,
+        pending: &str,
         returned: Returned,
     ) -> Result<Option<Issued>, AuthError> {
         if !returned.is_callback() {
@@ -1358,7 +1358,7 @@ pub(crate) mod tests {
             at: Some("http://localhost:3000/cb"),
         };
         assert_eq!(
-            e.social_finish(Some(pending), returned("forged"))
+            e.social_finish(pending, returned("forged"))
                 .unwrap_err()
                 .code,
             ErrorCode::StateMismatch
@@ -1368,10 +1368,7 @@ pub(crate) mod tests {
             Some(ErrorCode::StateMismatch),
             "shown in the snapshot"
         );
-        let req = e
-            .social_finish(Some(pending), returned("st"))
-            .unwrap()
-            .unwrap();
+        let req = e.social_finish(pending, returned("st")).unwrap().unwrap();
         assert_eq!(
             req.out.request.url,
             "http://127.0.0.1:8000/auth/oauth/acme/callback"

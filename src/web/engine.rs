@@ -543,7 +543,7 @@ fn request_op(
                     Some(callback) => Returned::from_json(callback),
                     None => Returned::default(),
                 };
-                e.social_finish(opt(a), returned)
+                e.social_finish(a, returned)
             };
             match finished {
                 Ok(Some(issued)) => Ok(issued),
