@@ -40,11 +40,11 @@ impl AccountOp<'_> {
 pub fn request(cfg: &Config, op: AccountOp) -> Result<HttpRequest, AuthError> {
     // The endpoint first, so a protocol without it is refused in one place.
     let endpoint = match op {
-        AccountOp::VerifyEmail(_) | AccountOp::ResendVerification => &cfg.endpoints.verify_email,
+        AccountOp::VerifyEmail(_) | AccountOp::ResendVerification => cfg.endpoints.verify_email(),
         // `Linked` is only an answer's kind (its request is core::social's): the shell
         // never asks for it, and it would read as the list.
         AccountOp::Identities | AccountOp::Unlink(_) | AccountOp::Linked => {
-            &cfg.endpoints.identities
+            cfg.endpoints.identities()
         }
     };
     // The endpoint (a pattern on the reference, not `as_deref()`: a call answering through

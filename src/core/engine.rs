@@ -416,7 +416,7 @@ impl Engine {
             }
         };
         // Better Auth's two-factor plugin has its own routes (core::better_auth).
-        let request = match (self.cfg.protocol, path(&self.cfg.endpoints.mfa)) {
+        let request = match (self.cfg.protocol, path(self.cfg.endpoints.mfa())) {
             (Protocol::BetterAuth, Some(path)) => Some(better_auth::two_factor_request(
                 &self.cfg, path, recovery, code,
             )),
@@ -660,7 +660,7 @@ impl Engine {
     pub fn backoff_wait(&self, local: Millis) -> Option<Millis> {
         let now = self.now(local);
         // Not allowed yet: `not_before` is a time, not `NO_WAIT`.
-        (self.retry.failures > 0 && !self.retry.allows(now)).then(|| self.retry.not_before - now)
+        (self.retry.failures > 0 && !self.retry.allows(now)).then_some(self.retry.not_before - now)
     }
 
     /// During backoff, the error to answer at once instead of a request (as JSON

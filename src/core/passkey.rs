@@ -83,7 +83,7 @@ impl PasskeyOp<'_> {
 /// The request for `op`; `config` when the protocol has no passkey endpoints.
 pub fn request(cfg: &Config, op: PasskeyOp) -> Result<HttpRequest, AuthError> {
     // A pattern on the reference, not `as_deref()` (a call answering through memory).
-    let Some(base) = path(&cfg.endpoints.passkeys) else {
+    let Some(base) = path(cfg.endpoints.passkeys()) else {
         return Err(AuthError::config(
             "Passkeys need the json protocol's passkey endpoints",
         ));

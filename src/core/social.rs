@@ -34,7 +34,7 @@ pub fn start_request(
     link: bool,
 ) -> Result<HttpRequest, AuthError> {
     // A pattern on the reference, not `as_deref()` (a call answering through memory).
-    let Some(base) = path(&cfg.endpoints.social) else {
+    let Some(base) = path(cfg.endpoints.social()) else {
         return Err(AuthError::config(
             "Social sign-in needs the json protocol's social endpoint",
         ));
@@ -303,7 +303,7 @@ fn checked_request(
             // Better Auth took the code on its own callback and set its session cookie.
             return better_auth::session_request(cfg);
         }
-        let (Some(code), Some(base)) = (returned.code, path(&cfg.endpoints.social)) else {
+        let (Some(code), Some(base)) = (returned.code, path(cfg.endpoints.social())) else {
             break 'refused (ProviderError, "The sign-in provider sent no code");
         };
         let mut body = Object::new();
