@@ -454,7 +454,7 @@ impl Config {
         if !push_origin(&mut allowed_origins, base_url) {
             return Err(AuthError::config("baseUrl must be an absolute http(s) URL"));
         }
-        require_https(&allowed_origins, "baseUrl")?;
+        require_https(&allowed_origins, 0, "baseUrl")?;
         let protocol = match raw.text("protocol", "json") {
             "json" => Protocol::Json,
             "oauth2-password" => Protocol::OAuth2Password,
@@ -525,12 +525,7 @@ impl Config {
             if !push_origin(&mut allowed_origins, url) {
                 return Err(wrong_origins());
             }
-            require_https(
-                allowed_origins
-                    .get(at..allowed_origins.len())
-                    .unwrap_or_default(),
-                "allowedOrigins",
-            )?;
+            require_https(&allowed_origins, at, "allowedOrigins")?;
             allowed_origins.push_str(ORIGIN_END);
         }
         let members: &[(String, Json)] = match raw.value("endpoints") {
@@ -620,8 +615,10 @@ impl Config {
 /// ends the authority at the first `/`, `?` or `#`).
 const ORIGIN_END: &str = "#";
 
-fn require_https(origin: &str, name: &str) -> Result<(), AuthError> {
-    if is_trustworthy_origin(origin) {
+/// The origin written at `at` in `list` (the allowed origins' text) refused unless it is
+/// trustworthy: taken from the list here, for both callers.
+fn require_https(list: &str, at: usize, name: &str) -> Result<(), AuthError> {
+    if is_trustworthy_origin(list.get(at..list.len()).unwrap_or_default()) {
         Ok(())
     } else {
         Err(AuthError::config_named(
