@@ -280,16 +280,6 @@ mod tests {
         assert_eq!(r.not_before, 102.0 * S);
         assert!(!r.allows(101.9 * S));
         assert!(r.allows(102.0 * S));
-        // No Retry-After (0): the backoff's own wait, never below its floor.
-        let mut r = RetryState::default();
-        assert!(r.failed(
-            ErrorCode::RateLimited,
-            0,
-            100.0 * S,
-            &Backoff::default(),
-            0.0
-        ));
-        assert_eq!(r.not_before, 100.0 * S + MIN_RETRY_MS);
     }
 
     #[test]
