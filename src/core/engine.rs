@@ -635,7 +635,7 @@ impl Engine {
     pub fn refresh_outcome(
         &mut self,
         failed: Option<ErrorCode>,
-        retry_after: u32,
+        retry_after: Option<u32>,
         local: Millis,
         random: f64,
     ) -> bool {
@@ -1150,19 +1150,19 @@ pub(crate) mod tests {
             .unwrap_err();
         assert_eq!(err.code, ErrorCode::Server);
         assert_eq!(e.status(T0), Status::Authenticated, "the session is kept");
-        assert!(e.refresh_outcome(Some(err.code), err.retry_after.unwrap_or(0), T0, 0.5));
+        assert!(e.refresh_outcome(Some(err.code), err.retry_after, T0, 0.5));
         assert!(e.backoff_wait(T0).is_some());
         // The token is still usable: callers get the last error at once.
         let code_of = |text: String| {
             crate::core::json::parse(&text).and_then(|j| j.str_of("code").map(str::to_owned))
         };
         assert_eq!(code_of(e.postponed(T0)).as_deref(), Some("server"));
-        assert!(e.refresh_outcome(Some(ErrorCode::RateLimited), 600, T0, 0.5));
+        assert!(e.refresh_outcome(Some(ErrorCode::RateLimited), Some(600), T0, 0.5));
         e.set_error(None);
         let limited = crate::core::json::parse(&e.postponed(T0)).unwrap();
         assert_eq!(limited.str_of("code"), Some("rate_limited"));
         assert_eq!(limited.num_of("retryAfter"), Some(600.0));
-        assert!(!e.refresh_outcome(None, 0, T0 + 700_000.0, 0.5));
+        assert!(!e.refresh_outcome(None, None, T0 + 700_000.0, 0.5));
         assert_eq!(e.backoff_wait(T0 + 700_000.0), None);
     }
 

@@ -60,20 +60,19 @@ impl Default for RetryState {
 
 impl RetryState {
     /// After a refresh at `now` failed with `code` (and the answer's Retry-After in
-    /// seconds, 0 for none: a plain number, as the shell passes it). Returns whether to
-    /// retry at all. The two parts it reads, not an
+    /// seconds). Returns whether to retry at all. The two parts it reads, not an
     /// `AuthError`: the shell's failure is made into no error just for this.
     pub fn failed(
         &mut self,
         code: ErrorCode,
-        retry_after: u32,
+        retry_after: Option<u32>,
         now: Millis,
         backoff: &Backoff,
         random: f64,
     ) -> bool {
         // One path for both kinds of retry (`delay` is never below `MIN_RETRY_MS`).
         let wait = match (code, retry_after) {
-            (ErrorCode::RateLimited, s) if s > 0 => f64::from(s) * 1000.0,
+            (ErrorCode::RateLimited, Some(s)) => f64::from(s) * 1000.0,
             (
                 ErrorCode::Network
                 | ErrorCode::Server
@@ -252,7 +251,7 @@ mod tests {
         let b = Backoff::default();
         let mut r = RetryState::default();
         let now = 850.0 * S;
-        assert!(r.failed(ErrorCode::Server, 0, now, &b, 0.5));
+        assert!(r.failed(ErrorCode::Server, None, now, &b, 0.5));
         assert_eq!(r.failures, 1);
         assert_eq!(
             next_wake(Some(&s), 60, &r, VISIBLE),
@@ -260,8 +259,8 @@ mod tests {
         );
         assert!(!refresh_now(Some(&s), now + 500.0, 60, &r, VISIBLE));
         assert!(refresh_now(Some(&s), now + MIN_RETRY_MS, 60, &r, VISIBLE));
-        assert!(r.failed(ErrorCode::Network, 0, now, &b, 0.5));
-        assert!(r.failed(ErrorCode::Network, 0, now, &b, 0.5));
+        assert!(r.failed(ErrorCode::Network, None, now, &b, 0.5));
+        assert!(r.failed(ErrorCode::Network, None, now, &b, 0.5));
         assert_eq!(r.not_before, now + 2000.0, "third try: half of 4 s");
         r.succeeded(now);
         assert_eq!(r.failures, 0);
@@ -272,7 +271,7 @@ mod tests {
         let mut r = RetryState::default();
         assert!(r.failed(
             ErrorCode::RateLimited,
-            2,
+            Some(2),
             100.0 * S,
             &Backoff::default(),
             0.0
@@ -298,7 +297,13 @@ mod tests {
             failures: 3,
             not_before: 5.0,
         };
-        assert!(!r.failed(ErrorCode::RefreshFailed, 0, 0.0, &Backoff::default(), 0.5));
+        assert!(!r.failed(
+            ErrorCode::RefreshFailed,
+            None,
+            0.0,
+            &Backoff::default(),
+            0.5
+        ));
         assert_eq!(r, RetryState::default());
     }
 

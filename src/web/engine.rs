@@ -466,7 +466,7 @@ pub fn call_handle(
         // The code and the wait are all the record reads: no error made of them.
         op::REFRESH_OUTCOME => {
             let failed = opt(a).map(shell_code);
-            flag(e.refresh_outcome(failed, n, x, y))
+            flag(e.refresh_outcome(failed, (n > 0).then_some(n), x, y))
         }
         // Two times in milliseconds, "" for none, written by one arm.
         op::BACKOFF_WAIT | op::NEXT_WAKE => {
