@@ -40,11 +40,11 @@ impl AccountOp<'_> {
 pub fn request(cfg: &Config, op: AccountOp) -> Result<HttpRequest, AuthError> {
     // The endpoint first, so a protocol without it is refused in one place.
     let endpoint = match op {
-        AccountOp::VerifyEmail(_) | AccountOp::ResendVerification => &cfg.endpoints.verify_email,
+        AccountOp::VerifyEmail(_) | AccountOp::ResendVerification => cfg.endpoints.verify_email(),
         // `Linked` is only an answer's kind (its request is core::social's): the shell
         // never asks for it, and it would read as the list.
         AccountOp::Identities | AccountOp::Unlink(_) | AccountOp::Linked => {
-            &cfg.endpoints.identities
+            cfg.endpoints.identities()
         }
     };
     // The endpoint (a pattern on the reference, not `as_deref()`: a call answering through
@@ -66,20 +66,29 @@ fn account_request(cfg: &Config, base: &str, op: AccountOp) -> HttpRequest {
     // The joined endpoint with the call's segment pushed on (no path `concat`ed, joined
     // again and dropped; as the passkeys' and sessions').
     let mut url = join(&cfg.base_url, base);
-    let (method, body) = match op {
-        AccountOp::VerifyEmail(token) => ("POST", Some(Object::new().str("token", token).end())),
+    // One body, written by the arm that has one (as the passkeys').
+    let mut body = Object::new();
+    let method = match op {
+        AccountOp::VerifyEmail(token) => {
+            body.str("token", token);
+            "POST"
+        }
         AccountOp::ResendVerification => {
             url.push_str("/resend");
-            ("POST", Some("{}".to_owned()))
+            "POST"
         }
         // A provider id is letters, digits, `-` and `_` (checked above): nothing in it to
         // percent-encode.
         AccountOp::Unlink(provider) => {
             url.push('/');
             url.push_str(provider);
-            ("DELETE", None)
+            "DELETE"
         }
-        _ => ("GET", None),
+        _ => "GET",
+    };
+    let body = match op {
+        AccountOp::VerifyEmail(_) | AccountOp::ResendVerification => Some(body.end()),
+        _ => None,
     };
     HttpRequest {
         method,

@@ -71,8 +71,8 @@ fn with_state(url: &str, state: &str) -> String {
 /// Back from the provider (state and page already checked): Better Auth's session,
 /// read with the session cookie its callback set (`me`: its get-session).
 pub fn session_request(cfg: &Config) -> Result<HttpRequest, AuthError> {
-    let path = path(&cfg.endpoints.me).ok_or_else(|| {
-        AuthError::config("Social sign-in with better-auth needs endpoints.me (get-session)")
+    let path = path(cfg.endpoints.me()).ok_or_else(|| {
+        AuthError::config("Social sign-in with better-auth needs endpoints.me() (get-session)")
     })?;
     // With the cookie only: no bearer yet.
     Ok(get(cfg, path, Credential::None))

@@ -416,7 +416,7 @@ impl Engine {
             }
         };
         // Better Auth's two-factor plugin has its own routes (core::better_auth).
-        let request = match (self.cfg.protocol, path(&self.cfg.endpoints.mfa)) {
+        let request = match (self.cfg.protocol, path(self.cfg.endpoints.mfa())) {
             (Protocol::BetterAuth, Some(path)) => Some(better_auth::two_factor_request(
                 &self.cfg, path, recovery, code,
             )),
@@ -659,10 +659,8 @@ impl Engine {
     #[inline(always)]
     pub fn backoff_wait(&self, local: Millis) -> Option<Millis> {
         let now = self.now(local);
-        self.retry
-            .not_before
-            .filter(|_| self.retry.failures > 0 && !self.retry.allows(now))
-            .map(|t| t - now)
+        // Not allowed yet: `not_before` is a time, not `NO_WAIT`.
+        (self.retry.failures > 0 && !self.retry.allows(now)).then_some(self.retry.not_before - now)
     }
 
     /// During backoff, the error to answer at once instead of a request (as JSON
@@ -755,7 +753,7 @@ impl Engine {
     /// user's call (answered as `account_answer(AccountOp::Linked, ..)`).
     pub fn social_finish(
         &mut self,
-        pending: Option<&str>,
+        pending: &str,
         returned: Returned,
     ) -> Result<Option<Issued>, AuthError> {
         if !returned.is_callback() {
@@ -1027,7 +1025,7 @@ pub(crate) mod tests {
     fn a_passkey_sign_in_signs_in_like_a_password_and_never_asks_for_a_second_factor() {
         use crate::core::passkey::Finish;
         let mut e = engine("json");
-        let add = PasskeyOp::RegisterOptions { password: None };
+        let add = PasskeyOp::RegisterOptions { password: "" };
         assert_eq!(e.passkey(add).unwrap_err().code, ErrorCode::SessionExpired);
         let options = e.passkey(PasskeyOp::SignInOptions).unwrap();
         assert_eq!(
@@ -1038,7 +1036,7 @@ pub(crate) mod tests {
         let finish = Finish {
             ceremony: "c",
             credential,
-            name: None,
+            name: "",
         };
         let first = e.passkey(PasskeyOp::SignIn(finish)).unwrap();
         assert_eq!(first.kind, Kind::SignIn(Op::Passkey));
@@ -1360,7 +1358,7 @@ pub(crate) mod tests {
             at: Some("http://localhost:3000/cb"),
         };
         assert_eq!(
-            e.social_finish(Some(pending), returned("forged"))
+            e.social_finish(pending, returned("forged"))
                 .unwrap_err()
                 .code,
             ErrorCode::StateMismatch
@@ -1370,10 +1368,7 @@ pub(crate) mod tests {
             Some(ErrorCode::StateMismatch),
             "shown in the snapshot"
         );
-        let req = e
-            .social_finish(Some(pending), returned("st"))
-            .unwrap()
-            .unwrap();
+        let req = e.social_finish(pending, returned("st")).unwrap().unwrap();
         assert_eq!(
             req.out.request.url,
             "http://127.0.0.1:8000/auth/oauth/acme/callback"

@@ -23,14 +23,16 @@ use super::url::join;
 pub enum PasskeyOp<'a> {
     /// Options to add a passkey to the signed-in account (`password`: step-up).
     RegisterOptions {
-        password: Option<&'a str>,
+        /// "" for none (no step-up: the member is left out).
+        password: &'a str,
     },
     /// The credential that adds it.
     Register(Finish<'a>),
     /// Options to create an account with a passkey only.
     SignUpOptions {
         email: &'a str,
-        name: Option<&'a str>,
+        /// The account's name, "" for none (written as given: the shell's argument).
+        name: &'a str,
     },
     /// The credential that creates it (answered by a sign-in).
     SignUp(Finish<'a>),
@@ -55,7 +57,9 @@ pub enum PasskeyOp<'a> {
 pub struct Finish<'a> {
     pub ceremony: &'a str,
     pub credential: &'a str,
-    pub name: Option<&'a str>,
+    /// "" for none: written as given (an `Option` was made of the shell's "" by the
+    /// boundary and unmade here).
+    pub name: &'a str,
 }
 
 impl PasskeyOp<'_> {
@@ -79,7 +83,7 @@ impl PasskeyOp<'_> {
 /// The request for `op`; `config` when the protocol has no passkey endpoints.
 pub fn request(cfg: &Config, op: PasskeyOp) -> Result<HttpRequest, AuthError> {
     // A pattern on the reference, not `as_deref()` (a call answering through memory).
-    let Some(base) = path(&cfg.endpoints.passkeys) else {
+    let Some(base) = path(cfg.endpoints.passkeys()) else {
         return Err(AuthError::config(
             "Passkeys need the json protocol's passkey endpoints",
         ));
@@ -91,36 +95,47 @@ pub fn request(cfg: &Config, op: PasskeyOp) -> Result<HttpRequest, AuthError> {
             return Err(AuthError::config("A passkey id is what passkeys() lists"));
         }
     }
-    // (method, path under `base`, what it ends with (an id, `/options`), the JSON body).
-    let (method, path, id, body) = match op {
-        PasskeyOp::RegisterOptions { password } => (
-            "POST",
-            "/register",
-            OPTIONS,
-            Some(Object::new().opt_str("password", password).end()),
-        ),
+    // One body written by the arm that has one (List and Remove send none): one
+    // `Object` made and ended, not one per arm with its `Option<String>` carried out.
+    let mut body = Object::new();
+    // (method, path under `base`, what it ends with (an id, `/options`)).
+    let (method, path, id) = match op {
+        PasskeyOp::RegisterOptions { password } => {
+            if !password.is_empty() {
+                body.str("password", password);
+            }
+            ("POST", "/register", OPTIONS)
+        }
         PasskeyOp::SignUpOptions { email, name } => {
             if email.is_empty() {
                 return Err(invalid_field("email", "Enter your email", "Required"));
             }
-            let body = Object::new()
-                .str("email", email)
-                .str("name", name.unwrap_or(""))
-                .end();
-            ("POST", "/signup", OPTIONS, Some(body))
+            body.str("email", email).str("name", name);
+            ("POST", "/signup", OPTIONS)
         }
-        PasskeyOp::SignInOptions => ("POST", "/signin", OPTIONS, Some(Object::new().end())),
-        PasskeyOp::Register(f) => ("POST", "/register", "", Some(finish_body(f)?)),
-        PasskeyOp::SignUp(f) => ("POST", "/signup", "", Some(finish_body(f)?)),
-        PasskeyOp::SignIn(f) => ("POST", "/signin", "", Some(finish_body(f)?)),
-        PasskeyOp::List => ("GET", "", "", None),
-        PasskeyOp::Rename { id, name } => (
-            "PATCH",
-            "/",
-            id,
-            Some(Object::new().str("name", name).end()),
-        ),
-        PasskeyOp::Remove { id } => ("DELETE", "/", id, None),
+        PasskeyOp::SignInOptions => ("POST", "/signin", OPTIONS),
+        PasskeyOp::Register(f) => {
+            finish_body(&mut body, f)?;
+            ("POST", "/register", "")
+        }
+        PasskeyOp::SignUp(f) => {
+            finish_body(&mut body, f)?;
+            ("POST", "/signup", "")
+        }
+        PasskeyOp::SignIn(f) => {
+            finish_body(&mut body, f)?;
+            ("POST", "/signin", "")
+        }
+        PasskeyOp::List => ("GET", "", ""),
+        PasskeyOp::Rename { id, name } => {
+            body.str("name", name);
+            ("PATCH", "/", id)
+        }
+        PasskeyOp::Remove { id } => ("DELETE", "/", id),
+    };
+    let body = match op {
+        PasskeyOp::List | PasskeyOp::Remove { .. } => None,
+        _ => Some(body.end()),
     };
     let mut url = join(&cfg.base_url, base);
     url.push_str(path);
@@ -153,9 +168,10 @@ fn is_passkey_id(id: &str) -> bool {
 
 /// `{"ceremony","name","credential"}`: the credential must be the JSON of a public-key
 /// credential (id, rawId and type "public-key", a `response` object). Not inlined: the
-/// three ceremonies' finishing calls each call it.
+/// three ceremonies' finishing calls each call it. Written into `body` (`request`'s
+/// one object): its `Result` is the error's pointer alone.
 #[inline(never)]
-fn finish_body(f: Finish) -> Result<String, AuthError> {
+fn finish_body(body: &mut Object, f: Finish) -> Result<(), AuthError> {
     let parsed = json::parse(f.credential);
     let shaped = match &parsed {
         Some(c) => {
@@ -182,11 +198,10 @@ fn finish_body(f: Finish) -> Result<String, AuthError> {
     // The credential as the shell wrote it (just parsed: well-formed JSON). Not trimmed:
     // `json::parse` took it, so what surrounds it is JSON whitespace, which the body may
     // hold there (and `JSON.stringify` writes none).
-    Ok(Object::new()
-        .str("ceremony", f.ceremony)
-        .str("name", f.name.unwrap_or(""))
-        .raw("credential", f.credential)
-        .end())
+    body.str("ceremony", f.ceremony)
+        .str("name", f.name)
+        .raw("credential", f.credential);
+    Ok(())
 }
 
 /// What the answer to a passkey call holds (no borrowed arguments: it is kept while
@@ -335,7 +350,7 @@ mod tests {
         Finish {
             ceremony: "c.e.r",
             credential,
-            name: Some("Laptop"),
+            name: "Laptop",
         }
     }
 
@@ -344,9 +359,7 @@ mod tests {
         let c = cfg("json");
         let cases: [(PasskeyOp, &str, &str, Credential); 9] = [
             (
-                PasskeyOp::RegisterOptions {
-                    password: Some("pw"),
-                },
+                PasskeyOp::RegisterOptions { password: "pw" },
                 "POST",
                 "/auth/passkeys/register/options",
                 Credential::Access,
@@ -360,7 +373,7 @@ mod tests {
             (
                 PasskeyOp::SignUpOptions {
                     email: "a@b.c",
-                    name: None,
+                    name: "",
                 },
                 "POST",
                 "/auth/passkeys/signup/options",
@@ -435,7 +448,7 @@ mod tests {
             &c,
             PasskeyOp::SignUpOptions {
                 email: "a\"@b.c",
-                name: Some("Ada"),
+                name: "Ada",
             },
         )
         .unwrap();
@@ -447,7 +460,7 @@ mod tests {
             &c,
             PasskeyOp::SignUpOptions {
                 email: "a@b.c",
-                name: None,
+                name: "",
             },
         )
         .unwrap();
@@ -455,7 +468,7 @@ mod tests {
             no_name.body.as_deref(),
             Some(r#"{"email":"a@b.c","name":""}"#)
         );
-        let step_up = request(&c, PasskeyOp::RegisterOptions { password: None }).unwrap();
+        let step_up = request(&c, PasskeyOp::RegisterOptions { password: "" }).unwrap();
         assert_eq!(step_up.body.as_deref(), Some("{}"));
     }
 
@@ -500,7 +513,7 @@ mod tests {
             &c,
             PasskeyOp::SignUpOptions {
                 email: "",
-                name: None,
+                name: "",
             },
         )
         .unwrap_err();
@@ -518,7 +531,7 @@ mod tests {
         let out = parse_answer(
             PasskeyOp::SignUpOptions {
                 email: "a@b.c",
-                name: None,
+                name: "",
             }
             .answer(),
             &resp(200, create),
@@ -532,7 +545,7 @@ mod tests {
             r#"{"ceremony":"c","options":{"challenge":"AAEC"}}"#,
         ] {
             let err = parse_answer(
-                PasskeyOp::RegisterOptions { password: None }.answer(),
+                PasskeyOp::RegisterOptions { password: "" }.answer(),
                 &resp(200, broken),
             )
             .unwrap_err();

@@ -15,7 +15,7 @@ use crate::core::json::{self, Json};
 use crate::core::persist;
 use crate::core::protocol::{self, HttpResponse, Op};
 use crate::core::schedule::{
-    next_wake, refresh_now, Backoff, Page, RetryState, Wake, MIN_RETRY_MS,
+    next_wake, refresh_now, Backoff, Page, RetryState, Wake, MIN_RETRY_MS, NO_WAIT,
 };
 use crate::core::session::{tests::jwt, Session};
 use crate::core::{jwt as jwt_mod, url};
@@ -281,7 +281,7 @@ proptest! {
         let token = jwt(&format!(r#"{{"sub":"s","iat":{iat},"exp":{}}}"#, iat + life));
         let session = Session::restore(token, Some("r".into()), None, None, None, 0.0).unwrap();
         let exp = (iat + life) as f64 * 1000.0;
-        let retry = RetryState { failures: 1, not_before };
+        let retry = RetryState { failures: 1, not_before: not_before.unwrap_or(NO_WAIT) };
         let page = Page { hidden, online };
         match next_wake(Some(&session), margin, &retry, page) {
             Wake::At(at) => {

@@ -141,7 +141,7 @@ pub fn login_request(cfg: &Config, id_key: &str, identifier: &str, password: &st
             (FORM_TYPE, body)
         }
     };
-    post(cfg, &cfg.endpoints.login, content_type, body)
+    post(cfg, cfg.endpoints.login(), content_type, body)
 }
 
 pub fn register_request(
@@ -150,8 +150,9 @@ pub fn register_request(
     password: &str,
     name: Option<&str>,
 ) -> Result<HttpRequest, AuthError> {
-    let path = path(&cfg.endpoints.register)
-        .ok_or_else(|| AuthError::config("register needs endpoints.register with this protocol"))?;
+    let path = path(cfg.endpoints.register()).ok_or_else(|| {
+        AuthError::config("register needs endpoints.register() with this protocol")
+    })?;
     // Written member by member (no `Vec` of pairs grown for the optional name).
     let mut body = Object::new();
     body.str("email", email).str("password", password);
@@ -169,7 +170,7 @@ pub fn register_request(
 pub fn refresh_request(cfg: &Config, refresh_token: &str) -> HttpRequest {
     let (content_type, body) = match cfg.protocol {
         // The JWT is exchanged again with the session token (jwt plugin).
-        Protocol::BetterAuth => return get(cfg, &cfg.endpoints.refresh, Credential::Refresh),
+        Protocol::BetterAuth => return get(cfg, cfg.endpoints.refresh(), Credential::Refresh),
         Protocol::Json => (JSON_TYPE, token_body(cfg, Some(refresh_token))),
         // A form as login's; the field's name is the configured one.
         Protocol::OAuth2Password => {
@@ -180,7 +181,7 @@ pub fn refresh_request(cfg: &Config, refresh_token: &str) -> HttpRequest {
             (FORM_TYPE, body)
         }
     };
-    post(cfg, &cfg.endpoints.refresh, content_type, body)
+    post(cfg, cfg.endpoints.refresh(), content_type, body)
 }
 
 /// The JSON body of a refresh or logout: the refresh token under its field, or `{}`
@@ -198,7 +199,7 @@ fn token_body(cfg: &Config, refresh_token: Option<&str>) -> String {
 
 /// None: the backend has no logout call; signing out is local only.
 pub fn logout_request(cfg: &Config, refresh_token: Option<&str>) -> Option<HttpRequest> {
-    let path = path(&cfg.endpoints.logout)?;
+    let path = path(cfg.endpoints.logout())?;
     // Better Auth's sign-out takes the session token as the bearer and no body; the
     // others the access token, and the refresh token unless a cookie carries it.
     let better_auth = cfg.protocol == Protocol::BetterAuth;
@@ -210,7 +211,7 @@ pub fn logout_request(cfg: &Config, refresh_token: Option<&str>) -> Option<HttpR
 
 /// None: no `me` endpoint; the user comes from the token's claims.
 pub fn me_request(cfg: &Config) -> Option<HttpRequest> {
-    let path = path(&cfg.endpoints.me)?;
+    let path = path(cfg.endpoints.me())?;
     Some(get(cfg, path, session_bearer(cfg)))
 }
 
@@ -364,7 +365,7 @@ pub enum SessionsOp<'a> {
 /// A sessions request (with the access token, through the shell's bearer rules);
 /// None when the protocol has no sessions endpoint.
 pub fn sessions_request(cfg: &Config, what: SessionsOp) -> Option<HttpRequest> {
-    let base = path(&cfg.endpoints.sessions)?;
+    let base = path(cfg.endpoints.sessions())?;
     // `get`'s request (no second construction), then the id's segment pushed onto its
     // joined URL (no path copied and joined again, as passkeys' URLs) and the method.
     let mut request = get(cfg, base, Credential::Access);
@@ -437,7 +438,7 @@ pub fn mfa_request(
     recovery: bool,
     code: &str,
 ) -> Option<HttpRequest> {
-    let path = path(&cfg.endpoints.mfa)?;
+    let path = path(cfg.endpoints.mfa())?;
     let key = if recovery { "recovery_code" } else { "code" };
     let body = Object::new()
         .str("challenge", challenge)
@@ -780,7 +781,7 @@ fn error_from(op: Op, resp: &HttpResponse, body: Option<&Json>) -> AuthError {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::core::config::{Endpoints, RawConfig};
+    use crate::core::config::RawConfig;
 
     pub(crate) fn cfg(protocol: &str) -> Config {
         Config::validate(RawConfig {
@@ -1175,13 +1176,10 @@ pub(crate) mod tests {
             refresh_request(&c, "r1").body.as_deref(),
             Some(r#"{"refresh":"r1"}"#)
         );
-        let c = Config {
-            endpoints: Endpoints {
-                logout: "/api/token/blacklist/".into(),
-                ..c.endpoints.clone()
-            },
-            ..c
-        };
+        let mut c = c;
+        if let Some(logout) = c.endpoints.slot("logout") {
+            *logout = "/api/token/blacklist/".into();
+        }
         let out = logout_request(&c, Some("r1")).unwrap();
         assert_eq!(
             (out.url.as_str(), out.body.as_deref()),

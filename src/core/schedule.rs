@@ -36,12 +36,26 @@ impl Backoff {
 pub const MIN_RETRY_MS: Millis = 1_000.0;
 
 /// Failure memory between attempts.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RetryState {
     /// Consecutive transient failures.
     pub failures: u32,
-    /// No attempt before this time (server clock).
-    pub not_before: Option<Millis>,
+    /// No attempt before this time (server clock); `NO_WAIT` (minus infinity) when any
+    /// time will do. A plain `f64`, not an `Option`: every test of it is one comparison
+    /// (`allows`) or a `max` (`next_wake`), no tag written and read.
+    pub not_before: Millis,
+}
+
+/// `RetryState::not_before` when nothing was failed or succeeded yet: before every time.
+pub const NO_WAIT: Millis = f64::NEG_INFINITY;
+
+impl Default for RetryState {
+    fn default() -> Self {
+        RetryState {
+            failures: 0,
+            not_before: NO_WAIT,
+        }
+    }
 }
 
 impl RetryState {
@@ -72,7 +86,7 @@ impl RetryState {
                 return false;
             }
         };
-        self.not_before = Some(now + wait.max(MIN_RETRY_MS));
+        self.not_before = now + wait.max(MIN_RETRY_MS);
         self.failures = self.failures.saturating_add(1);
         true
     }
@@ -81,13 +95,13 @@ impl RetryState {
         // Keep a floor between refreshes even on success (see MIN_RETRY_MS).
         *self = RetryState {
             failures: 0,
-            not_before: Some(now + MIN_RETRY_MS),
+            not_before: now + MIN_RETRY_MS,
         };
     }
 
     /// May an attempt start at `now`?
     pub fn allows(&self, now: Millis) -> bool {
-        self.not_before.is_none_or(|t| now >= t)
+        now >= self.not_before
     }
 }
 
@@ -125,7 +139,7 @@ pub fn next_wake(
     if !page.online {
         return Wake::WhenOnline;
     }
-    Wake::At(retry.not_before.map_or(at, |t| at.max(t)))
+    Wake::At(at.max(retry.not_before))
 }
 
 /// Should a refresh start now (timer fired, tab became visible, came online)?
@@ -247,7 +261,7 @@ mod tests {
         assert!(refresh_now(Some(&s), now + MIN_RETRY_MS, 60, &r, VISIBLE));
         assert!(r.failed(ErrorCode::Network, None, now, &b, 0.5));
         assert!(r.failed(ErrorCode::Network, None, now, &b, 0.5));
-        assert_eq!(r.not_before, Some(now + 2000.0), "third try: half of 4 s");
+        assert_eq!(r.not_before, now + 2000.0, "third try: half of 4 s");
         r.succeeded(now);
         assert_eq!(r.failures, 0);
     }
@@ -262,16 +276,26 @@ mod tests {
             &Backoff::default(),
             0.0
         ));
-        assert_eq!(r.not_before, Some(102.0 * S));
+        assert_eq!(r.not_before, 102.0 * S);
         assert!(!r.allows(101.9 * S));
         assert!(r.allows(102.0 * S));
+    }
+
+    #[test]
+    fn no_failure_yet_allows_any_time_and_moves_no_wake() {
+        let r = RetryState::default();
+        assert_eq!(r.not_before, NO_WAIT);
+        assert!(r.allows(-1e300) && r.allows(0.0));
+        // A token due before the epoch on the server's clock: the wake is its own time.
+        let s = session(-1000, -900);
+        assert!(matches!(next_wake(Some(&s), 60, &r, VISIBLE), Wake::At(at) if at < 0.0));
     }
 
     #[test]
     fn a_rejected_refresh_is_never_retried() {
         let mut r = RetryState {
             failures: 3,
-            not_before: Some(5.0),
+            not_before: 5.0,
         };
         assert!(!r.failed(
             ErrorCode::RefreshFailed,

@@ -34,7 +34,7 @@ pub fn start_request(
     link: bool,
 ) -> Result<HttpRequest, AuthError> {
     // A pattern on the reference, not `as_deref()` (a call answering through memory).
-    let Some(base) = path(&cfg.endpoints.social) else {
+    let Some(base) = path(cfg.endpoints.social()) else {
         return Err(AuthError::config(
             "Social sign-in needs the json protocol's social endpoint",
         ));
@@ -217,20 +217,20 @@ pub(super) fn non_empty<'a>(value: &'a Json, key: &str) -> Option<&'a str> {
 /// around the request here and taken off there).
 ///
 /// `pending`: what the shell kept from the start (`{"provider", "state",
-/// "verifier", "flow", "issuer", "issRequired", "redirect", "link"?}`), None when this
-/// tab started nothing. The state is checked first, so a forged callback (even one
+/// "verifier", "flow", "issuer", "issRequired", "redirect", "link"?}`), "" when this
+/// tab started nothing (no object, as an unreadable record). The state is checked first, so a forged callback (even one
 /// saying "denied") is reported as such; then that the answer is from the provider
 /// this sign-in went to (path and `iss`), also before an error is believed. A link's
 /// callback carries the access token (`Credential::Access`): the backend attaches the
 /// provider to the user who started it.
 pub fn callback_request(
     cfg: &Config,
-    pending: Option<&str>,
+    pending: &str,
     returned: Returned,
 ) -> Result<HttpRequest, AuthError> {
     // Read borrowed by one function: the parsed record is dropped here once, not at each
     // of its refusals (no record is one of them).
-    let parsed = pending.and_then(json::object);
+    let parsed = json::object(pending);
     checked_request(cfg, parsed.as_ref(), returned)
 }
 
@@ -303,7 +303,7 @@ fn checked_request(
             // Better Auth took the code on its own callback and set its session cookie.
             return better_auth::session_request(cfg);
         }
-        let (Some(code), Some(base)) = (returned.code, path(&cfg.endpoints.social)) else {
+        let (Some(code), Some(base)) = (returned.code, path(cfg.endpoints.social())) else {
             break 'refused (ProviderError, "The sign-in provider sent no code");
         };
         let mut body = Object::new();
@@ -346,7 +346,7 @@ mod tests {
         if !returned.is_callback() {
             return Ok(None);
         }
-        callback_request(cfg, pending, returned).map(Some)
+        callback_request(cfg, pending.unwrap_or(""), returned).map(Some)
     }
 
     const ISSUER: &str = "https://id.acme.test";

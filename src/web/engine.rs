@@ -127,15 +127,12 @@ fn passkey_op<'a>(which: u32, a: &'a str, b: &'a str, c: &'a str) -> PasskeyOp<'
     let finish = Finish {
         ceremony: a,
         credential: b,
-        name: opt(c),
+        name: c,
     };
     match which {
-        0 => PasskeyOp::RegisterOptions { password: opt(a) },
+        0 => PasskeyOp::RegisterOptions { password: a },
         1 => PasskeyOp::Register(finish),
-        2 => PasskeyOp::SignUpOptions {
-            email: a,
-            name: opt(b),
-        },
+        2 => PasskeyOp::SignUpOptions { email: a, name: b },
         3 => PasskeyOp::SignUp(finish),
         4 => PasskeyOp::SignInOptions,
         5 => PasskeyOp::SignIn(finish),
@@ -546,7 +543,7 @@ fn request_op(
                     Some(callback) => Returned::from_json(callback),
                     None => Returned::default(),
                 };
-                e.social_finish(opt(a), returned)
+                e.social_finish(a, returned)
             };
             match finished {
                 Ok(Some(issued)) => Ok(issued),

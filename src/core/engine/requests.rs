@@ -308,11 +308,11 @@ mod tests {
             iss: Some("https://id.test"),
             at: Some("http://localhost:3000/cb"),
         };
-        let link = e.social_finish(Some(pending), returned).unwrap().unwrap();
+        let link = e.social_finish(pending, returned).unwrap().unwrap();
         assert_eq!(link.kind, Kind::Account(AccountOp::Linked));
         // As today: a link's callback goes with the client's own requests' cookie.
         assert!(link.kind.carries_cookie());
-        let no_callback = e.social_finish(Some(pending), Returned::default());
+        let no_callback = e.social_finish(pending, Returned::default());
         assert_eq!(no_callback, Ok(None));
         assert!(!Kind::Me.carries_cookie());
         assert!(!Kind::Sessions(SessionsOp::List).carries_cookie());
