@@ -344,7 +344,8 @@ impl Engine {
         {
             return Ok(Answer::LogIn);
         }
-        if self.cfg.protocol == Protocol::BetterAuth {
+        let better_auth = self.cfg.protocol == Protocol::BetterAuth;
+        if better_auth {
             if let Some(session_token) = self.exchanging.take() {
                 let mut tokens = match protocol::parse_tokens(&self.cfg, op, reply, body) {
                     Ok(t) => t,
@@ -353,14 +354,22 @@ impl Engine {
                 tokens.refresh_token = Some(session_token);
                 return self.sign_in(tokens, Event::SignedIn, local);
             }
-            if op == Op::Login {
-                if let Some(methods) = better_auth::two_factor_methods(reply.status, body) {
-                    // The challenge is Better Auth's cookie; nothing to keep but the methods.
-                    self.mfa = Some((String::new(), methods));
-                    self.set_error(None);
-                    return Ok(Answer::Mfa);
-                }
+        }
+        // A second factor asked for, kept at one place for both protocols.
+        let challenge = match (better_auth, op) {
+            // The challenge is Better Auth's cookie; nothing to keep but the methods.
+            (true, Op::Login) => {
+                better_auth::two_factor_methods(reply.status, body).map(|m| (String::new(), m))
             }
+            (false, Op::Login | Op::Social) => protocol::parse_mfa_challenge(reply.status, body),
+            _ => None,
+        };
+        if let Some(challenge) = challenge {
+            self.mfa = Some(challenge);
+            self.set_error(None);
+            return Ok(Answer::Mfa);
+        }
+        if better_auth {
             // Each branch refuses by itself (no `Result` made of the first and read again).
             let session_token = if op == Op::Social && (200..300).contains(&reply.status) {
                 match better_auth::session_token_of(body) {
@@ -381,13 +390,6 @@ impl Engine {
                 bearer: Some(session_token),
             };
             return Ok(Answer::Next(self.issue(Kind::SignIn(op), out)));
-        }
-        if matches!(op, Op::Login | Op::Social) {
-            if let Some(challenge) = protocol::parse_mfa_challenge(reply.status, body) {
-                self.mfa = Some(challenge);
-                self.set_error(None);
-                return Ok(Answer::Mfa);
-            }
         }
         match protocol::parse_tokens(&self.cfg, op, reply, body) {
             Ok(tokens) => self.sign_in(tokens, Event::SignedIn, local),
