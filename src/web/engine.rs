@@ -449,7 +449,12 @@ pub fn call_handle(
         // "1" and the token, else one character js/client.js compares: "r" (refresh
         // first), "e" (expired, said once), "" (none).
         op::ACCESS => match e.access(x) {
-            Access::Use(token) => ["1", token].concat(),
+            Access::Use(token) => {
+                // Pushed, not `concat`: its parts' array was written to the stack.
+                let mut text = "1".to_owned();
+                text.push_str(token);
+                text
+            }
             Access::Refresh => "r".to_owned(),
             Access::Expired(true) => "e".to_owned(),
             Access::SignedOut | Access::Expired(false) => String::new(),
