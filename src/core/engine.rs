@@ -292,7 +292,7 @@ impl Engine {
             return self.fail(missing_field("password", "Enter your password"));
         };
         self.exchanging = None;
-        self.mfa = None;
+        self.end_mfa();
         let request = protocol::login_request(&self.cfg, key, identifier, password);
         self.issue_request(Kind::SignIn(Op::Login), request)
     }
@@ -442,7 +442,7 @@ impl Engine {
         }
         match self.tokens(Op::Login, reply) {
             Ok(tokens) => {
-                self.mfa = None;
+                self.end_mfa();
                 self.sign_in(tokens, Event::SignedIn, local)
             }
             Err(e) => {
@@ -453,7 +453,7 @@ impl Engine {
                     ErrorCode::InvalidCode | ErrorCode::RateLimited | ErrorCode::Validation
                 );
                 if !retry {
-                    self.mfa = None;
+                    self.end_mfa();
                 }
                 self.fail(e)
             }
@@ -511,9 +511,16 @@ impl Engine {
         if event == Event::SignedIn {
             // Signed in: a pending second factor (Better Auth's, answered through an
             // exchange) is over.
-            self.mfa = None;
+            self.end_mfa();
         }
         Ok(Answer::Done)
+    }
+
+    /// No two-factor sign-in halfway any more. Out of line: the challenge's drop and the
+    /// store were written out at each of its callers.
+    #[inline(never)]
+    fn end_mfa(&mut self) {
+        self.mfa = None;
     }
 
     /// Signed out here (the shell stores, broadcasts and emits `event`).
@@ -521,7 +528,7 @@ impl Engine {
         self.session = None;
         self.set_error(err);
         self.exchanging = None;
-        self.mfa = None;
+        self.end_mfa();
     }
 
     /// The best-effort revocation request, when the protocol has one.
@@ -738,7 +745,7 @@ impl Engine {
             return self.fail(not_signed_in());
         }
         if !link {
-            self.mfa = None;
+            self.end_mfa();
         }
         match social::start_request(&self.cfg, provider, redirect_to, challenge, state, link) {
             Ok(request) => self.issue_request(Kind::SocialStart, request),
@@ -811,7 +818,7 @@ impl Engine {
             return self.fail(not_signed_in());
         }
         let kind = if op.signs_in() {
-            self.mfa = None;
+            self.end_mfa();
             Kind::SignIn(Op::Passkey)
         } else {
             Kind::Passkey(op.answer())
