@@ -400,8 +400,6 @@ pub fn call_handle(
             }
             out.end()
         }
-        op::RESTORE => flag(e.restore(opt(a), x)),
-        op::ADOPT => flag(e.adopt(opt(a), x)),
         op::PERSISTED => e.persisted(),
         op::STATUS => e.status(x).as_str().to_owned(),
         op::VIEW => e.view(x),
@@ -460,22 +458,33 @@ pub fn call_handle(
             Access::SignedOut | Access::Expired(false) => String::new(),
         },
         op::USABLE => e.usable_token(x),
-        op::BEARER_ALLOWED => flag(e.bearer_allowed(a)),
         // Matches, not `unwrap_or_else(failure)`: its monomorph was a function of its own.
         op::REFRESH_TOKEN => match e.refresh_token(x) {
             Ok(token) => token,
             Err(err) => failure(err),
         },
-        op::SUPERSEDED => flag(e.superseded(a)),
-        // The failure the shell met (`a`: its code, "" for none; `n`: its
-        // Retry-After in seconds, 0 for none), never the engine's last error: a
-        // failure the engine never saw (offline, a sibling tab's refresh that never
-        // arrived) must not count as a success.
-        // The code and the wait are all the record reads: no error made of them.
-        op::REFRESH_OUTCOME => {
-            let failed = opt(a).map(shell_code);
-            flag(e.refresh_outcome(failed, (n > 0).then_some(n), x, y))
-        }
+        // The ops that answer a flag, written by one arm (one `flag` call).
+        op::RESTORE
+        | op::ADOPT
+        | op::BEARER_ALLOWED
+        | op::SUPERSEDED
+        | op::REFRESH_OUTCOME
+        | op::REFRESH_NOW => flag(match op {
+            op::RESTORE => e.restore(opt(a), x),
+            op::ADOPT => e.adopt(opt(a), x),
+            op::BEARER_ALLOWED => e.bearer_allowed(a),
+            op::SUPERSEDED => e.superseded(a),
+            // The failure the shell met (`a`: its code, "" for none; `n`: its
+            // Retry-After in seconds, 0 for none), never the engine's last error: a
+            // failure the engine never saw (offline, a sibling tab's refresh that never
+            // arrived) must not count as a success.
+            // The code and the wait are all the record reads: no error made of them.
+            op::REFRESH_OUTCOME => {
+                let failed = opt(a).map(shell_code);
+                e.refresh_outcome(failed, (n > 0).then_some(n), x, y)
+            }
+            _ => e.refresh_now(x, page(a)),
+        }),
         // Two times in milliseconds, "" for none, written by one arm.
         op::BACKOFF_WAIT | op::NEXT_WAKE => {
             let at = if op == op::NEXT_WAKE {
@@ -490,7 +499,6 @@ pub fn call_handle(
             }
         }
         op::POSTPONED => e.postponed(x),
-        op::REFRESH_NOW => flag(e.refresh_now(x, page(a))),
         // The session's access token, "" signed out: read where it is (no
         // `Option<String>` of `bearer` copied through memory).
         op::CURRENT => match e.session() {
