@@ -881,11 +881,15 @@ impl Engine {
         let Some(request) = protocol::me_request(&self.cfg) else {
             return Ok(None);
         };
-        let bearer = match request.credential {
-            Credential::Refresh => self.bearer(Credential::Refresh),
-            _ => None,
+        // `outgoing` for the refresh credential: `bearer` then has one caller.
+        let out = match request.credential {
+            Credential::Refresh => self.outgoing(request),
+            _ => Outgoing {
+                request,
+                bearer: None,
+            },
         };
-        Ok(Some(self.issue(Kind::Me, Outgoing { request, bearer })))
+        Ok(Some(self.issue(Kind::Me, out)))
     }
 
     /// The claims, for protocols without a `me` endpoint: `me()`'s answer there, so a
