@@ -294,7 +294,7 @@ impl Engine {
         self.exchanging = None;
         self.end_mfa();
         let request = protocol::login_request(&self.cfg, key, identifier, password);
-        self.issue_request(Kind::SignIn(Op::Login), request)
+        self.issue_request(Kind::SignIn(Op::Login), Ok(request))
     }
 
     /// The sign-up request for `{email, password, name?}`.
@@ -309,10 +309,8 @@ impl Engine {
             return self.fail(missing_field(field, "This field is required"));
         };
         self.exchanging = None;
-        match protocol::register_request(&self.cfg, email, password, name) {
-            Ok(r) => self.issue_request(Kind::SignIn(Op::Register), r),
-            Err(e) => self.fail(e),
-        }
+        let request = protocol::register_request(&self.cfg, email, password, name);
+        self.issue_request(Kind::SignIn(Op::Register), request)
     }
 
     /// The answer to a login, register or social callback request (or to the exchange
@@ -425,7 +423,7 @@ impl Engine {
             _ => protocol::mfa_request(&self.cfg, challenge, recovery, code),
         };
         match request {
-            Some(request) => self.issue_request(Kind::Mfa, request),
+            Some(request) => self.issue_request(Kind::Mfa, Ok(request)),
             None => self.fail(AuthError::config(
                 "Two-factor sign-in needs the json protocol's mfa endpoint",
             )),
@@ -747,10 +745,9 @@ impl Engine {
         if !link {
             self.end_mfa();
         }
-        match social::start_request(&self.cfg, provider, redirect_to, challenge, state, link) {
-            Ok(request) => self.issue_request(Kind::SocialStart, request),
-            Err(e) => self.fail(e),
-        }
+        let request =
+            social::start_request(&self.cfg, provider, redirect_to, challenge, state, link);
+        self.issue_request(Kind::SocialStart, request)
     }
 
     /// Its answer: `{"url", "flow"}` (see core::social::parse_started).
@@ -796,10 +793,8 @@ impl Engine {
         if op.needs_session() && self.session.is_none() {
             return self.fail(not_signed_in());
         }
-        match account::request(&self.cfg, op) {
-            Ok(request) => self.issue_request(Kind::Account(op.blank()), request),
-            Err(e) => self.fail(e),
-        }
+        let request = account::request(&self.cfg, op);
+        self.issue_request(Kind::Account(op.blank()), request)
     }
 
     /// Its answer: the identity list as JSON text (for `Identities`), or "".
@@ -823,10 +818,8 @@ impl Engine {
         } else {
             Kind::Passkey(op.answer())
         };
-        match passkey::request(&self.cfg, op) {
-            Ok(request) => self.issue_request(kind, request),
-            Err(e) => self.fail(e),
-        }
+        let request = passkey::request(&self.cfg, op);
+        self.issue_request(kind, request)
     }
 
     /// The answer to a passkey call that is no sign-in: options, a passkey, the list, or "".
@@ -848,7 +841,7 @@ impl Engine {
             return self.fail(not_signed_in());
         }
         match protocol::sessions_request(&self.cfg, what) {
-            Some(request) => self.issue_request(Kind::Sessions(what.blank()), request),
+            Some(request) => self.issue_request(Kind::Sessions(what.blank()), Ok(request)),
             None => self.fail(AuthError::config(
                 "Sessions need the json protocol's sessions endpoint",
             )),
