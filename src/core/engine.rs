@@ -292,9 +292,9 @@ impl Engine {
             return self.fail(missing_field("password", "Enter your password"));
         };
         self.exchanging = None;
-        self.mfa = None;
+        self.end_mfa();
         let request = protocol::login_request(&self.cfg, key, identifier, password);
-        self.issue_request(Kind::SignIn(Op::Login), request)
+        self.issue_request(Kind::SignIn(Op::Login), Ok(request))
     }
 
     /// The sign-up request for `{email, password, name?}`.
@@ -309,10 +309,8 @@ impl Engine {
             return self.fail(missing_field(field, "This field is required"));
         };
         self.exchanging = None;
-        match protocol::register_request(&self.cfg, email, password, name) {
-            Ok(r) => self.issue_request(Kind::SignIn(Op::Register), r),
-            Err(e) => self.fail(e),
-        }
+        let request = protocol::register_request(&self.cfg, email, password, name);
+        self.issue_request(Kind::SignIn(Op::Register), request)
     }
 
     /// The answer to a login, register or social callback request (or to the exchange
@@ -344,7 +342,8 @@ impl Engine {
         {
             return Ok(Answer::LogIn);
         }
-        if self.cfg.protocol == Protocol::BetterAuth {
+        let better_auth = self.cfg.protocol == Protocol::BetterAuth;
+        if better_auth {
             if let Some(session_token) = self.exchanging.take() {
                 let mut tokens = match protocol::parse_tokens(&self.cfg, op, reply, body) {
                     Ok(t) => t,
@@ -353,14 +352,22 @@ impl Engine {
                 tokens.refresh_token = Some(session_token);
                 return self.sign_in(tokens, Event::SignedIn, local);
             }
-            if op == Op::Login {
-                if let Some(methods) = better_auth::two_factor_methods(reply.status, body) {
-                    // The challenge is Better Auth's cookie; nothing to keep but the methods.
-                    self.mfa = Some((String::new(), methods));
-                    self.set_error(None);
-                    return Ok(Answer::Mfa);
-                }
+        }
+        // A second factor asked for, kept at one place for both protocols.
+        let challenge = match (better_auth, op) {
+            // The challenge is Better Auth's cookie; nothing to keep but the methods.
+            (true, Op::Login) => {
+                better_auth::two_factor_methods(reply.status, body).map(|m| (String::new(), m))
             }
+            (false, Op::Login | Op::Social) => protocol::parse_mfa_challenge(reply.status, body),
+            _ => None,
+        };
+        if let Some(challenge) = challenge {
+            self.mfa = Some(challenge);
+            self.set_error(None);
+            return Ok(Answer::Mfa);
+        }
+        if better_auth {
             // Each branch refuses by itself (no `Result` made of the first and read again).
             let session_token = if op == Op::Social && (200..300).contains(&reply.status) {
                 match better_auth::session_token_of(body) {
@@ -381,13 +388,6 @@ impl Engine {
                 bearer: Some(session_token),
             };
             return Ok(Answer::Next(self.issue(Kind::SignIn(op), out)));
-        }
-        if matches!(op, Op::Login | Op::Social) {
-            if let Some(challenge) = protocol::parse_mfa_challenge(reply.status, body) {
-                self.mfa = Some(challenge);
-                self.set_error(None);
-                return Ok(Answer::Mfa);
-            }
         }
         match protocol::parse_tokens(&self.cfg, op, reply, body) {
             Ok(tokens) => self.sign_in(tokens, Event::SignedIn, local),
@@ -423,7 +423,7 @@ impl Engine {
             _ => protocol::mfa_request(&self.cfg, challenge, recovery, code),
         };
         match request {
-            Some(request) => self.issue_request(Kind::Mfa, request),
+            Some(request) => self.issue_request(Kind::Mfa, Ok(request)),
             None => self.fail(AuthError::config(
                 "Two-factor sign-in needs the json protocol's mfa endpoint",
             )),
@@ -440,7 +440,7 @@ impl Engine {
         }
         match self.tokens(Op::Login, reply) {
             Ok(tokens) => {
-                self.mfa = None;
+                self.end_mfa();
                 self.sign_in(tokens, Event::SignedIn, local)
             }
             Err(e) => {
@@ -451,7 +451,7 @@ impl Engine {
                     ErrorCode::InvalidCode | ErrorCode::RateLimited | ErrorCode::Validation
                 );
                 if !retry {
-                    self.mfa = None;
+                    self.end_mfa();
                 }
                 self.fail(e)
             }
@@ -509,9 +509,16 @@ impl Engine {
         if event == Event::SignedIn {
             // Signed in: a pending second factor (Better Auth's, answered through an
             // exchange) is over.
-            self.mfa = None;
+            self.end_mfa();
         }
         Ok(Answer::Done)
+    }
+
+    /// No two-factor sign-in halfway any more. Out of line: the challenge's drop and the
+    /// store were written out at each of its callers.
+    #[inline(never)]
+    fn end_mfa(&mut self) {
+        self.mfa = None;
     }
 
     /// Signed out here (the shell stores, broadcasts and emits `event`).
@@ -519,7 +526,7 @@ impl Engine {
         self.session = None;
         self.set_error(err);
         self.exchanging = None;
-        self.mfa = None;
+        self.end_mfa();
     }
 
     /// The best-effort revocation request, when the protocol has one.
@@ -734,12 +741,11 @@ impl Engine {
             return self.fail(not_signed_in());
         }
         if !link {
-            self.mfa = None;
+            self.end_mfa();
         }
-        match social::start_request(&self.cfg, provider, redirect_to, challenge, state, link) {
-            Ok(request) => self.issue_request(Kind::SocialStart, request),
-            Err(e) => self.fail(e),
-        }
+        let request =
+            social::start_request(&self.cfg, provider, redirect_to, challenge, state, link);
+        self.issue_request(Kind::SocialStart, request)
     }
 
     /// Its answer: `{"url", "flow"}` (see core::social::parse_started).
@@ -785,10 +791,8 @@ impl Engine {
         if op.needs_session() && self.session.is_none() {
             return self.fail(not_signed_in());
         }
-        match account::request(&self.cfg, op) {
-            Ok(request) => self.issue_request(Kind::Account(op.blank()), request),
-            Err(e) => self.fail(e),
-        }
+        let request = account::request(&self.cfg, op);
+        self.issue_request(Kind::Account(op.blank()), request)
     }
 
     /// Its answer: the identity list as JSON text (for `Identities`), or "".
@@ -807,15 +811,13 @@ impl Engine {
             return self.fail(not_signed_in());
         }
         let kind = if op.signs_in() {
-            self.mfa = None;
+            self.end_mfa();
             Kind::SignIn(Op::Passkey)
         } else {
             Kind::Passkey(op.answer())
         };
-        match passkey::request(&self.cfg, op) {
-            Ok(request) => self.issue_request(kind, request),
-            Err(e) => self.fail(e),
-        }
+        let request = passkey::request(&self.cfg, op);
+        self.issue_request(kind, request)
     }
 
     /// The answer to a passkey call that is no sign-in: options, a passkey, the list, or "".
@@ -837,7 +839,7 @@ impl Engine {
             return self.fail(not_signed_in());
         }
         match protocol::sessions_request(&self.cfg, what) {
-            Some(request) => self.issue_request(Kind::Sessions(what.blank()), request),
+            Some(request) => self.issue_request(Kind::Sessions(what.blank()), Ok(request)),
             None => self.fail(AuthError::config(
                 "Sessions need the json protocol's sessions endpoint",
             )),
@@ -870,11 +872,15 @@ impl Engine {
         let Some(request) = protocol::me_request(&self.cfg) else {
             return Ok(None);
         };
-        let bearer = match request.credential {
-            Credential::Refresh => self.bearer(Credential::Refresh),
-            _ => None,
+        // `outgoing` for the refresh credential: `bearer` then has one caller.
+        let out = match request.credential {
+            Credential::Refresh => self.outgoing(request),
+            _ => Outgoing {
+                request,
+                bearer: None,
+            },
         };
-        Ok(Some(self.issue(Kind::Me, Outgoing { request, bearer })))
+        Ok(Some(self.issue(Kind::Me, out)))
     }
 
     /// The claims, for protocols without a `me` endpoint: `me()`'s answer there, so a

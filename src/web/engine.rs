@@ -397,8 +397,6 @@ pub fn call_handle(
             }
             out.end()
         }
-        op::RESTORE => flag(e.restore(opt(a), x)),
-        op::ADOPT => flag(e.adopt(opt(a), x)),
         op::PERSISTED => e.persisted(),
         op::STATUS => e.status(x).as_str().to_owned(),
         op::VIEW => e.view(x),
@@ -446,28 +444,44 @@ pub fn call_handle(
         // "1" and the token, else one character js/client.js compares: "r" (refresh
         // first), "e" (expired, said once), "" (none).
         op::ACCESS => match e.access(x) {
-            Access::Use(token) => ["1", token].concat(),
+            Access::Use(token) => {
+                // Pushed, not `concat`: its parts' array was written to the stack.
+                let mut text = "1".to_owned();
+                text.push_str(token);
+                text
+            }
             Access::Refresh => "r".to_owned(),
             Access::Expired(true) => "e".to_owned(),
             Access::SignedOut | Access::Expired(false) => String::new(),
         },
         op::USABLE => e.usable_token(x),
-        op::BEARER_ALLOWED => flag(e.bearer_allowed(a)),
         // Matches, not `unwrap_or_else(failure)`: its monomorph was a function of its own.
         op::REFRESH_TOKEN => match e.refresh_token(x) {
             Ok(token) => token,
             Err(err) => failure(err),
         },
-        op::SUPERSEDED => flag(e.superseded(a)),
-        // The failure the shell met (`a`: its code, "" for none; `n`: its
-        // Retry-After in seconds, 0 for none), never the engine's last error: a
-        // failure the engine never saw (offline, a sibling tab's refresh that never
-        // arrived) must not count as a success.
-        // The code and the wait are all the record reads: no error made of them.
-        op::REFRESH_OUTCOME => {
-            let failed = opt(a).map(shell_code);
-            flag(e.refresh_outcome(failed, (n > 0).then_some(n), x, y))
-        }
+        // The ops that answer a flag, written by one arm (one `flag` call).
+        op::RESTORE
+        | op::ADOPT
+        | op::BEARER_ALLOWED
+        | op::SUPERSEDED
+        | op::REFRESH_OUTCOME
+        | op::REFRESH_NOW => flag(match op {
+            op::RESTORE => e.restore(opt(a), x),
+            op::ADOPT => e.adopt(opt(a), x),
+            op::BEARER_ALLOWED => e.bearer_allowed(a),
+            op::SUPERSEDED => e.superseded(a),
+            // The failure the shell met (`a`: its code, "" for none; `n`: its
+            // Retry-After in seconds, 0 for none), never the engine's last error: a
+            // failure the engine never saw (offline, a sibling tab's refresh that never
+            // arrived) must not count as a success.
+            // The code and the wait are all the record reads: no error made of them.
+            op::REFRESH_OUTCOME => {
+                let failed = opt(a).map(shell_code);
+                e.refresh_outcome(failed, (n > 0).then_some(n), x, y)
+            }
+            _ => e.refresh_now(x, page(a)),
+        }),
         // Two times in milliseconds, "" for none, written by one arm.
         op::BACKOFF_WAIT | op::NEXT_WAKE => {
             let at = if op == op::NEXT_WAKE {
@@ -482,7 +496,6 @@ pub fn call_handle(
             }
         }
         op::POSTPONED => e.postponed(x),
-        op::REFRESH_NOW => flag(e.refresh_now(x, page(a))),
         // The session's access token, "" signed out: read where it is (no
         // `Option<String>` of `bearer` copied through memory).
         op::CURRENT => match e.session() {
@@ -581,7 +594,9 @@ fn status_of(n: f64) -> u16 {
     n as u32 as u16
 }
 
-/// The code of an error the shell met (unknown: `network`).
+/// The code of an error the shell met (unknown: `network`). Inlined into its two
+/// callers (REFRESH_OUTCOME's and FAIL's), where out of line it was a function of 22 B.
+#[inline(always)]
 fn shell_code(code: &str) -> ErrorCode {
     ErrorCode::parse(code).unwrap_or(ErrorCode::Network)
 }

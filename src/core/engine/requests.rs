@@ -126,20 +126,25 @@ impl Engine {
         text.map(Answer::Text)
     }
 
-    /// A request with no bearer, issued, answered as `Ok` as all its callers answer it
-    /// (the request written into their `Result` once, here, not moved into it at each).
+    /// A request with no bearer, as its builder answered it: issued, or its failure
+    /// recorded. The builders' `Result` read here, once, not matched (with an issue and
+    /// a `fail`) at each of four callers; the issued request written into the caller's
+    /// `Result` here too, not moved into it at each of seven.
     pub(super) fn issue_request(
         &mut self,
         kind: Kind,
-        request: HttpRequest,
+        request: Result<HttpRequest, AuthError>,
     ) -> Result<Issued, AuthError> {
-        Ok(self.issue(
-            kind,
-            Outgoing {
-                request,
-                bearer: None,
-            },
-        ))
+        match request {
+            Ok(request) => Ok(self.issue(
+                kind,
+                Outgoing {
+                    request,
+                    bearer: None,
+                },
+            )),
+            Err(e) => self.fail(e),
+        }
     }
 
     // Not inlined: every request-building method ends here.
