@@ -305,21 +305,26 @@ pub fn parse_tokens(
             ));
         }
     }
-    Ok(TokenSet {
-        access_token: access_token.to_owned(),
-        refresh_token: text_at(body, &fields.refresh_token).map(str::to_owned),
-        expires_in: match lookup(body, &fields.expires_in) {
-            // Finite and not below zero by one comparison of the bits: after `+ 0.0`
-            // (-0 becomes +0), those are exactly the numbers below +infinity's
-            // 0x7FF0... (a sign bit or NaN's exponent is above it). `is_finite() && n >= 0.0`
-            // was lowered to a float classification by bit masks three times as large.
-            Some(Json::Num(n)) => match n.value() + 0.0 {
-                n if n.to_bits() < f64::INFINITY.to_bits() => n,
-                _ => f64::NAN,
-            },
+    let expires_in = match lookup(body, &fields.expires_in) {
+        // Finite and not below zero by one comparison of the bits: after `+ 0.0`
+        // (-0 becomes +0), those are exactly the numbers below +infinity's
+        // 0x7FF0... (a sign bit or NaN's exponent is above it). `is_finite() && n >= 0.0`
+        // was lowered to a float classification by bit masks three times as large.
+        Some(Json::Num(n)) => match n.value() + 0.0 {
+            n if n.to_bits() < f64::INFINITY.to_bits() => n,
             _ => f64::NAN,
         },
-        user: user.map(Json::to_text),
+        _ => f64::NAN,
+    };
+    let user = user.map(Json::to_text);
+    let refresh_token = text_at(body, &fields.refresh_token).map(str::to_owned);
+    // The access token's copy made last, in the answer itself: the values made before
+    // the `TokenSet` were each written to the stack and copied into the answer.
+    Ok(TokenSet {
+        access_token: access_token.to_owned(),
+        refresh_token,
+        expires_in,
+        user,
     })
 }
 
