@@ -125,7 +125,7 @@ impl Dpop {
             _ => None,
         };
         if let Some(nonce) = nonce {
-            self.remember(origin, nonce);
+            self.remember(&origin, nonce);
         }
         // The body read once: a 400's `error`, a token answer's `token_type`. One
         // expression, no early return (nothing to drop at each). A 401's header is
@@ -164,12 +164,13 @@ impl Dpop {
     }
 
     /// `nonce` as `origin`'s last, copied once into its slot or a new one (the oldest
-    /// goes past `MAX_ORIGINS`).
-    fn remember(&mut self, origin: String, nonce: &str) {
+    /// goes past `MAX_ORIGINS`). `origin` borrowed and copied for a new slot only: the
+    /// `String` moved in was carried through the stack three times on its way.
+    fn remember(&mut self, origin: &str, nonce: &str) {
         // A loop, not `iter_mut().find(..)` (smaller in the wasm).
         let mut slot = None;
         for (o, n) in &mut self.nonces {
-            if *o == origin {
+            if o == origin {
                 slot = Some(n);
             }
         }
@@ -180,7 +181,7 @@ impl Dpop {
                 n.push_str(nonce);
             }
             None => {
-                let entry = (origin, nonce.to_owned());
+                let entry = (origin.to_owned(), nonce.to_owned());
                 let full = self.nonces.len() >= MAX_ORIGINS;
                 // One match, so `entry` is moved on every path (no drop of it left for
                 // a path that cannot be taken).
