@@ -6,7 +6,9 @@ use crate::prelude::*;
 
 use super::clock::{parse_retry_after, Millis};
 use super::config::{path, Config, Protocol};
-use super::error::{push_field, AuthError, ErrorCode};
+use super::error::{
+    laid_out, laid_out_len, lay_out, lengths_of, push_field, starts_of, AuthError, ErrorCode,
+};
 use super::fields::lookup;
 use super::json::{self, write_str, Json};
 use super::object::Object;
@@ -650,30 +652,63 @@ fn better_auth_code(code: &str) -> Option<(ErrorCode, Option<&'static str>)> {
     }
 }
 
-/// The message of an error whose body has none of its own, by code (the few that
-/// say more are chosen in `error_from_response`). One table, not a message per arm.
-#[inline(never)]
+/// The message of an error whose body has none of its own, per code in `ErrorCode`'s
+/// order (the few that say more are chosen in `error_from`). Laid out at compile time
+/// as one text, each message once, with where each code's starts and its length (no
+/// table of 20 pointers and 20 lengths, as a `match` was lowered to).
+const FALLBACK: [&str; 20] = [
+    // InvalidCredentials, UserExists, Validation
+    "Invalid email or password",
+    "An account with this email already exists",
+    "Some fields are invalid",
+    // Unauthorized: the engine's text for the same outcome (src/core/engine.rs).
+    "Not signed in",
+    // SessionExpired: never answered here.
+    UNEXPECTED,
+    // RefreshFailed: the engine's text for the same outcome (src/core/engine.rs).
+    "The session cannot be refreshed",
+    // RateLimited
+    "Too many attempts; try again later",
+    // Network: never answered here.
+    UNEXPECTED,
+    // Server, InvalidResponse, InvalidToken
+    "The server failed",
+    UNEXPECTED,
+    "This verification link is not valid",
+    // Storage, Config, Aborted: never answered here.
+    UNEXPECTED,
+    UNEXPECTED,
+    UNEXPECTED,
+    // InvalidCode, ChallengeExpired
+    "The code is not valid",
+    "The sign-in took too long: enter your password again",
+    // StateMismatch: word for word the text src/core/social.rs uses for the same refusal.
+    "This sign-in answer came from another provider: start it again",
+    // CodeUsed
+    "This sign-in link was already used: sign in again",
+    // ConsentDenied: never answered here.
+    UNEXPECTED,
+    // ProviderError
+    "The sign-in provider failed",
+];
+const UNEXPECTED: &str = "The server answered something unexpected";
+const FALLBACK_TEXT: &str = laid_out(&FALLBACK_BYTES);
+const FALLBACK_BYTES: [u8; laid_out_len(&FALLBACK)] = lay_out(&FALLBACK);
+const FALLBACK_START: [u16; 20] = starts_of(&FALLBACK);
+const FALLBACK_LEN: [u8; 20] = lengths_of(&FALLBACK);
+
+/// `FALLBACK`'s message for `code`. Inlined into its one caller.
+#[inline(always)]
 fn fallback_message(code: ErrorCode) -> &'static str {
-    match code {
-        ErrorCode::RateLimited => "Too many attempts; try again later",
-        ErrorCode::InvalidCode => "The code is not valid",
-        ErrorCode::ChallengeExpired => "The sign-in took too long: enter your password again",
-        ErrorCode::InvalidCredentials => "Invalid email or password",
-        ErrorCode::UserExists => "An account with this email already exists",
-        ErrorCode::Validation => "Some fields are invalid",
-        ErrorCode::InvalidToken => "This verification link is not valid",
-        // Word for word the text src/core/social.rs uses for the same refusal: one copy
-        // in the wasm's data.
-        ErrorCode::StateMismatch => {
-            "This sign-in answer came from another provider: start it again"
+    let i = code as usize;
+    match (FALLBACK_START.get(i), FALLBACK_LEN.get(i)) {
+        (Some(&start), Some(&len)) => {
+            let start = usize::from(start);
+            FALLBACK_TEXT
+                .get(start..start + usize::from(len))
+                .unwrap_or("")
         }
-        ErrorCode::CodeUsed => "This sign-in link was already used: sign in again",
-        ErrorCode::ProviderError => "The sign-in provider failed",
-        ErrorCode::Server => "The server failed",
-        // The engine's text for the same outcome (src/core/engine.rs): one copy in the data.
-        ErrorCode::RefreshFailed => "The session cannot be refreshed",
-        ErrorCode::Unauthorized => "Not signed in",
-        _ => "The server answered something unexpected",
+        _ => "",
     }
 }
 
@@ -1582,6 +1617,46 @@ pub(crate) mod tests {
         .concat();
         assert_eq!(said(&long), "The server failed");
         assert_eq!(said("{}"), "The server failed");
+    }
+
+    #[test]
+    fn every_code_has_its_fallback_message() {
+        // By name (the messages are laid out at compile time by offsets).
+        use ErrorCode::*;
+        let unexpected = "The server answered something unexpected";
+        for (code, message) in [
+            (InvalidCredentials, "Invalid email or password"),
+            (UserExists, "An account with this email already exists"),
+            (Validation, "Some fields are invalid"),
+            (Unauthorized, "Not signed in"),
+            (SessionExpired, unexpected),
+            (RefreshFailed, "The session cannot be refreshed"),
+            (RateLimited, "Too many attempts; try again later"),
+            (Network, unexpected),
+            (Server, "The server failed"),
+            (InvalidResponse, unexpected),
+            (InvalidToken, "This verification link is not valid"),
+            (Storage, unexpected),
+            (Config, unexpected),
+            (Aborted, unexpected),
+            (InvalidCode, "The code is not valid"),
+            (
+                ChallengeExpired,
+                "The sign-in took too long: enter your password again",
+            ),
+            (
+                StateMismatch,
+                "This sign-in answer came from another provider: start it again",
+            ),
+            (
+                CodeUsed,
+                "This sign-in link was already used: sign in again",
+            ),
+            (ConsentDenied, unexpected),
+            (ProviderError, "The sign-in provider failed"),
+        ] {
+            assert_eq!(fallback_message(code), message, "{code:?}");
+        }
     }
 
     #[test]
