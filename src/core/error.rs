@@ -244,7 +244,15 @@ impl AuthError {
     /// A `config` error about the option `name` (`name` then `rule`): one function
     /// for the many call sites that would each inline a `concat`.
     pub fn config_named(name: &str, rule: &str) -> Self {
-        AuthError::new(ErrorCode::Config, [name, rule].concat())
+        AuthError::joined(ErrorCode::Config, name, rule)
+    }
+
+    /// An error whose message is `head` then `tail` (a name or path named by it): one
+    /// function for config's options and protocol's paths (no `concat` of a list
+    /// written on the stack and dropped at each).
+    #[inline(never)]
+    pub fn joined(code: ErrorCode, head: &str, tail: &str) -> Self {
+        AuthError::new(code, [head, tail].concat())
     }
 }
 

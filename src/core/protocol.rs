@@ -274,10 +274,12 @@ pub fn parse_tokens(
         token => token,
     };
     let Some(access_token) = access_token else {
-        return Err(invalid_response(
-            &["The response has no access token at ", &fields.access_token].concat(),
-            resp.status,
-        ));
+        return Err(AuthError::joined(
+            ErrorCode::InvalidResponse,
+            "The response has no access token at ",
+            &fields.access_token,
+        )
+        .with_status(resp.status));
     };
     // No user path: none (an empty path would read a member named "").
     // `is_empty`, not a match on `""`: that was a call to `str`'s comparison.
