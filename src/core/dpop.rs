@@ -119,12 +119,11 @@ impl Dpop {
             return Verdict::Done;
         };
         let clock_moved = self.clock.observe_date(date, now_ms);
-        // Trimmed once, checked by a match (not `filter(..)`: a closure).
-        let nonce = match trim(nonce) {
-            n if valid_nonce(n) => Some(n),
-            _ => None,
-        };
-        if let Some(nonce) = nonce {
+        // Trimmed once, checked once: whether it is one to remember and retry with
+        // (a flag, not an `Option` made of the text and matched twice).
+        let nonce = trim(nonce);
+        let new_nonce = valid_nonce(nonce);
+        if new_nonce {
             self.remember(&origin, nonce);
         }
         // The body read once: a 400's `error`, a token answer's `token_type`. One
@@ -150,9 +149,7 @@ impl Dpop {
             find(said, "use_dpop_nonce").is_some(),
         );
         match status {
-            400 | 401 if (clock_moved && bad_proof) || (nonce.is_some() && use_nonce) => {
-                Verdict::Retry
-            }
+            400 | 401 if (clock_moved && bad_proof) || (new_nonce && use_nonce) => Verdict::Retry,
             200..=299 => match &parsed {
                 Some(b) if b.get("access_token").is_some() && !token_type_is_dpop(b) => {
                     Verdict::Unbound
