@@ -321,7 +321,7 @@ pub fn parse_tokens(
         _ => f64::NAN,
     };
     let user = user.map(Json::to_text);
-    let refresh_token = text_at(body, &fields.refresh_token).map(str::to_owned);
+    let refresh_token = text_at(body, &fields.refresh_token).cloned();
     // The access token's copy made last, in the answer itself: the values made before
     // the `TokenSet` were each written to the stack and copied into the answer.
     Ok(TokenSet {
@@ -468,10 +468,12 @@ pub fn has_tokens(cfg: &Config, body: Option<&Json>, set_auth_token: &str) -> bo
 }
 
 /// The text at `path` in `body` when it is a string and not empty: a token's test for
-/// the sign-in answer, the refresh and the register answer alike. Inlined: out of
-/// line, its `Option<&str>` came back through memory at each of its seven callers.
-#[inline(always)]
-pub(super) fn text_at<'a>(body: &'a Json, path: &str) -> Option<&'a str> {
+/// the sign-in answer, the refresh and the register answer alike. Out of line, answering
+/// the `String` it found: `Option<&String>` is one pointer (0 for none), returned as a
+/// value; an `Option<&str>` (pointer and length) came back through memory, so it was
+/// inlined into each of its seven callers.
+#[inline(never)]
+pub(super) fn text_at<'a>(body: &'a Json, path: &str) -> Option<&'a String> {
     match lookup(body, path) {
         Some(Json::Str(t)) if !t.is_empty() => Some(t),
         _ => None,
