@@ -8,6 +8,7 @@ use crate::prelude::*;
 use super::clock::{Clock, Millis};
 use super::json::{self, Json};
 use super::object::Object;
+use super::protocol::member_text;
 use super::url::{find, origin_of};
 
 /// What an answer means for DPoP.
@@ -135,12 +136,10 @@ impl Dpop {
         // names it: one search for both, not a second comparison of the member).
         let said = match status {
             401 => said,
-            // `get` and a pattern (no `str_of`: its `Option` went through memory).
+            // protocol's `member_text` ("" for none; no `str_of`: its `Option` went
+            // through memory).
             _ => match &parsed {
-                Some(b) => match b.get("error") {
-                    Some(Json::Str(error)) => error,
-                    _ => "",
-                },
+                Some(b) => member_text(b, "error"),
                 None => "",
             },
         };

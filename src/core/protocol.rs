@@ -402,7 +402,7 @@ pub(super) fn percent_encode(segment: &str) -> String {
 /// pointer answered as a value (`str_of`'s `Option<&str>` came back through memory at
 /// each of the session list's four members).
 #[inline(never)]
-fn member_text<'a>(body: &'a Json, key: &str) -> &'a String {
+pub(super) fn member_text<'a>(body: &'a Json, key: &str) -> &'a String {
     static EMPTY: String = String::new();
     match body.get(key) {
         Some(Json::Str(text)) => text,
