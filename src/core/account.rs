@@ -9,7 +9,8 @@ use super::error::{push_field, AuthError, ErrorCode};
 use super::json::{self, Json};
 use super::object::Object;
 use super::protocol::{
-    error_from_response, invalid_response, Credential, HttpRequest, HttpResponse, Op, JSON_TYPE,
+    error_from_response, invalid_response, member_text, Credential, HttpRequest, HttpResponse, Op,
+    JSON_TYPE,
 };
 use super::social::{is_provider_id, NOT_A_PROVIDER_ID};
 use super::url::join;
@@ -159,7 +160,7 @@ fn identities(items: &[Json]) -> Option<String> {
         }
         let identity = Object::new()
             .str("provider", provider)
-            .str("createdAt", item.str_of("created_at").unwrap_or(""))
+            .str("createdAt", member_text(item, "created_at"))
             .end();
         out.push_str(&identity);
     }

@@ -83,7 +83,7 @@ pub fn session_request(cfg: &Config) -> Result<HttpRequest, AuthError> {
 /// did not finish.
 pub fn session_token_of(body: Option<&Json>) -> Option<String> {
     // The path reader of the token answers (no second walk written here).
-    text_at(body?, "session.token").map(str::to_owned)
+    text_at(body?, "session.token").cloned()
 }
 
 pub fn no_session() -> AuthError {

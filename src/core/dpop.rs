@@ -8,6 +8,7 @@ use crate::prelude::*;
 use super::clock::{Clock, Millis};
 use super::json::{self, Json};
 use super::object::Object;
+use super::protocol::member_text;
 use super::url::{find, origin_of};
 
 /// What an answer means for DPoP.
@@ -119,13 +120,12 @@ impl Dpop {
             return Verdict::Done;
         };
         let clock_moved = self.clock.observe_date(date, now_ms);
-        // Trimmed once, checked by a match (not `filter(..)`: a closure).
-        let nonce = match trim(nonce) {
-            n if valid_nonce(n) => Some(n),
-            _ => None,
-        };
-        if let Some(nonce) = nonce {
-            self.remember(origin, nonce);
+        // Trimmed once, checked once: whether it is one to remember and retry with
+        // (a flag, not an `Option` made of the text and matched twice).
+        let nonce = trim(nonce);
+        let new_nonce = valid_nonce(nonce);
+        if new_nonce {
+            self.remember(&origin, nonce);
         }
         // The body read once: a 400's `error`, a token answer's `token_type`. One
         // expression, no early return (nothing to drop at each). A 401's header is
@@ -136,12 +136,10 @@ impl Dpop {
         // names it: one search for both, not a second comparison of the member).
         let said = match status {
             401 => said,
-            // `get` and a pattern (no `str_of`: its `Option` went through memory).
+            // protocol's `member_text` ("" for none; no `str_of`: its `Option` went
+            // through memory).
             _ => match &parsed {
-                Some(b) => match b.get("error") {
-                    Some(Json::Str(error)) => error,
-                    _ => "",
-                },
+                Some(b) => member_text(b, "error"),
                 None => "",
             },
         };
@@ -150,9 +148,7 @@ impl Dpop {
             find(said, "use_dpop_nonce").is_some(),
         );
         match status {
-            400 | 401 if (clock_moved && bad_proof) || (nonce.is_some() && use_nonce) => {
-                Verdict::Retry
-            }
+            400 | 401 if (clock_moved && bad_proof) || (new_nonce && use_nonce) => Verdict::Retry,
             200..=299 => match &parsed {
                 Some(b) if b.get("access_token").is_some() && !token_type_is_dpop(b) => {
                     Verdict::Unbound
@@ -164,12 +160,13 @@ impl Dpop {
     }
 
     /// `nonce` as `origin`'s last, copied once into its slot or a new one (the oldest
-    /// goes past `MAX_ORIGINS`).
-    fn remember(&mut self, origin: String, nonce: &str) {
+    /// goes past `MAX_ORIGINS`). `origin` borrowed and copied for a new slot only: the
+    /// `String` moved in was carried through the stack three times on its way.
+    fn remember(&mut self, origin: &str, nonce: &str) {
         // A loop, not `iter_mut().find(..)` (smaller in the wasm).
         let mut slot = None;
         for (o, n) in &mut self.nonces {
-            if *o == origin {
+            if o == origin {
                 slot = Some(n);
             }
         }
@@ -180,7 +177,7 @@ impl Dpop {
                 n.push_str(nonce);
             }
             None => {
-                let entry = (origin, nonce.to_owned());
+                let entry = (origin.to_owned(), nonce.to_owned());
                 let full = self.nonces.len() >= MAX_ORIGINS;
                 // One match, so `entry` is moved on every path (no drop of it left for
                 // a path that cannot be taken).

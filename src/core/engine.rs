@@ -480,9 +480,10 @@ impl Engine {
         let mut session = match Session::from_tokens(tokens, self.now(local)) {
             Ok(s) => s,
             Err(e) => {
-                return self.fail(AuthError::new(
+                return self.fail(AuthError::joined(
                     ErrorCode::InvalidResponse,
-                    ["The server sent a malformed token: ", &e.message].concat(),
+                    "The server sent a malformed token: ",
+                    &e.message,
                 ))
             }
         };

@@ -32,32 +32,146 @@ pub enum ErrorCode {
     ProviderError,
 }
 
+/// Each code's text, in `ErrorCode`'s order.
+const CODE_NAMES: [&str; 20] = [
+    "invalid_credentials",
+    "user_exists",
+    "validation",
+    "unauthorized",
+    "session_expired",
+    "refresh_failed",
+    "rate_limited",
+    "network",
+    "server",
+    "invalid_response",
+    "invalid_token",
+    "storage",
+    "config",
+    "aborted",
+    "invalid_code",
+    "challenge_expired",
+    "state_mismatch",
+    "code_used",
+    "consent_denied",
+    "provider_error",
+];
+/// The codes' texts end to end, and where each starts (`CODE_STARTS[i]..CODE_STARTS[i +
+/// 1]`), laid out at compile time: 21 bytes of offsets, not the 20 pointers and 20
+/// lengths (160 bytes of the wasm's data) of a `match` lowered to a table.
+const CODE_TEXTS: &str = laid_out(&CODE_BYTES);
+const CODE_BYTES: [u8; laid_out_len(&CODE_NAMES)] = lay_out(&CODE_NAMES);
+const CODE_STARTS: [u8; 20 + 1] = {
+    let mut starts = [0; 20 + 1];
+    let mut i = 0;
+    while i < CODE_NAMES.len() {
+        // The texts total 235 bytes: each offset fits a byte (the test
+        // `every_code_reads_back_as_its_text` would see one that did not).
+        starts[i + 1] = starts[i] + CODE_NAMES[i].len() as u8;
+        i += 1;
+    }
+    starts
+};
+
+/// How long `texts` are laid end to end by `lay_out`, each once (a text equal to an
+/// earlier one is not written again).
+pub(super) const fn laid_out_len(texts: &[&str]) -> usize {
+    let mut len = 0;
+    let mut i = 0;
+    while i < texts.len() {
+        if first_of(texts, i) == i {
+            len += texts[i].len();
+        }
+        i += 1;
+    }
+    len
+}
+
+/// `texts` end to end, each once, at compile time (`laid_out_len` bytes).
+pub(super) const fn lay_out<const LEN: usize>(texts: &[&str]) -> [u8; LEN] {
+    let mut out = [0; LEN];
+    let (mut at, mut i) = (0, 0);
+    while i < texts.len() {
+        if first_of(texts, i) == i {
+            let bytes = texts[i].as_bytes();
+            let mut b = 0;
+            while b < bytes.len() {
+                out[at] = bytes[b];
+                at += 1;
+                b += 1;
+            }
+        }
+        i += 1;
+    }
+    out
+}
+
+/// Where each of `texts` starts in `lay_out`'s bytes.
+pub(super) const fn starts_of<const N: usize>(texts: &[&str; N]) -> [u16; N] {
+    let mut starts = [0; N];
+    let (mut at, mut i) = (0, 0);
+    while i < N {
+        let first = first_of(texts, i);
+        if first == i {
+            starts[i] = at as u16;
+            at += texts[i].len();
+        } else {
+            starts[i] = starts[first];
+        }
+        i += 1;
+    }
+    starts
+}
+
+/// Each of `texts`' lengths (under 256 bytes each: a message, not a document; the
+/// tests of each table read every text back).
+pub(super) const fn lengths_of<const N: usize>(texts: &[&str; N]) -> [u8; N] {
+    let mut lens = [0; N];
+    let mut i = 0;
+    while i < N {
+        lens[i] = texts[i].len() as u8;
+        i += 1;
+    }
+    lens
+}
+
+/// The first of `texts` equal to `texts[i]` (`i` when none before it is).
+const fn first_of(texts: &[&str], i: usize) -> usize {
+    let mut j = 0;
+    while j < i {
+        let (a, b) = (texts[j].as_bytes(), texts[i].as_bytes());
+        let mut same = a.len() == b.len();
+        let mut k = 0;
+        while same && k < a.len() {
+            same = a[k] == b[k];
+            k += 1;
+        }
+        if same {
+            return j;
+        }
+        j += 1;
+    }
+    i
+}
+
+/// `lay_out`'s bytes as text (they are the texts' own UTF-8).
+pub(super) const fn laid_out(bytes: &'static [u8]) -> &'static str {
+    match core::str::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(_) => "",
+    }
+}
+
 impl ErrorCode {
-    /// Inlined: its `&str` would come back through memory (to `parse`'s loop and the
-    /// error's JSON).
+    /// The code JS sees. Inlined: its `&str` would come back through memory (to
+    /// `parse`'s loop and the error's JSON).
     #[inline(always)]
     pub fn as_str(self) -> &'static str {
-        match self {
-            ErrorCode::InvalidCredentials => "invalid_credentials",
-            ErrorCode::UserExists => "user_exists",
-            ErrorCode::Validation => "validation",
-            ErrorCode::Unauthorized => "unauthorized",
-            ErrorCode::SessionExpired => "session_expired",
-            ErrorCode::RefreshFailed => "refresh_failed",
-            ErrorCode::RateLimited => "rate_limited",
-            ErrorCode::Network => "network",
-            ErrorCode::Server => "server",
-            ErrorCode::InvalidResponse => "invalid_response",
-            ErrorCode::InvalidToken => "invalid_token",
-            ErrorCode::Storage => "storage",
-            ErrorCode::Config => "config",
-            ErrorCode::Aborted => "aborted",
-            ErrorCode::InvalidCode => "invalid_code",
-            ErrorCode::ChallengeExpired => "challenge_expired",
-            ErrorCode::StateMismatch => "state_mismatch",
-            ErrorCode::ConsentDenied => "consent_denied",
-            ErrorCode::CodeUsed => "code_used",
-            ErrorCode::ProviderError => "provider_error",
+        let i = self as usize;
+        match (CODE_STARTS.get(i), CODE_STARTS.get(i + 1)) {
+            (Some(&start), Some(&end)) => CODE_TEXTS
+                .get(usize::from(start)..usize::from(end))
+                .unwrap_or(""),
+            _ => "",
         }
     }
 }
@@ -130,7 +244,15 @@ impl AuthError {
     /// A `config` error about the option `name` (`name` then `rule`): one function
     /// for the many call sites that would each inline a `concat`.
     pub fn config_named(name: &str, rule: &str) -> Self {
-        AuthError::new(ErrorCode::Config, [name, rule].concat())
+        AuthError::joined(ErrorCode::Config, name, rule)
+    }
+
+    /// An error whose message is `head` then `tail` (a name or path named by it): one
+    /// function for config's options and protocol's paths (no `concat` of a list
+    /// written on the stack and dropped at each).
+    #[inline(never)]
+    pub fn joined(code: ErrorCode, head: &str, tail: &str) -> Self {
+        AuthError::new(code, [head, tail].concat())
     }
 }
 
@@ -233,6 +355,49 @@ mod tests {
             assert_eq!(ErrorCode::parse(code).map(ErrorCode::as_str), Some(code));
         }
         assert_eq!(ErrorCode::parse("nope"), None);
+    }
+
+    #[test]
+    fn every_code_reads_back_as_its_text() {
+        // Each variant by name (the texts are laid out at compile time by offsets:
+        // a text read from its neighbour's range would still round-trip above).
+        use ErrorCode::*;
+        let pairs = [
+            (InvalidCredentials, "invalid_credentials"),
+            (UserExists, "user_exists"),
+            (Validation, "validation"),
+            (Unauthorized, "unauthorized"),
+            (SessionExpired, "session_expired"),
+            (RefreshFailed, "refresh_failed"),
+            (RateLimited, "rate_limited"),
+            (Network, "network"),
+            (Server, "server"),
+            (InvalidResponse, "invalid_response"),
+            (InvalidToken, "invalid_token"),
+            (Storage, "storage"),
+            (Config, "config"),
+            (Aborted, "aborted"),
+            (InvalidCode, "invalid_code"),
+            (ChallengeExpired, "challenge_expired"),
+            (StateMismatch, "state_mismatch"),
+            (CodeUsed, "code_used"),
+            (ConsentDenied, "consent_denied"),
+            (ProviderError, "provider_error"),
+        ];
+        for (code, text) in pairs {
+            assert_eq!(code.as_str(), text);
+        }
+        assert_eq!(CODES.len(), pairs.len());
+        assert_eq!(CODE_TEXTS.len(), usize::from(CODE_STARTS[20]));
+    }
+
+    #[test]
+    fn texts_are_laid_out_once_each() {
+        const TEXTS: [&str; 4] = ["ab", "c", "ab", "é"];
+        const BYTES: [u8; laid_out_len(&TEXTS)] = lay_out(&TEXTS);
+        assert_eq!(laid_out(&BYTES), "abcé");
+        assert_eq!(starts_of(&TEXTS), [0, 2, 0, 3]);
+        assert_eq!(lengths_of(&TEXTS), [2, 1, 2, 2]);
     }
 
     #[test]

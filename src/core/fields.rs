@@ -9,7 +9,7 @@
 
 use crate::prelude::*;
 
-use super::error::{AuthError, ErrorCode};
+use super::error::AuthError;
 use super::json::Json;
 
 /// Deeper than any token answer seen; the bound keeps a hostile config cheap.
@@ -76,12 +76,11 @@ impl Fields {
                 } else {
                     " must be member names joined by dots, like \"data.token\""
                 };
-                // Written onto one text, moved into the error (no parts listed for
-                // `concat`, no copy of the text made and this one dropped).
-                let mut message = String::from("fields.");
-                message.push_str(name);
-                message.push_str(shape);
-                return Err(AuthError::new(ErrorCode::Config, message));
+                // `fields.` and the name by `joined`, the shape pushed onto its
+                // message (no text of our own made and moved into the error).
+                let mut err = AuthError::config_named("fields.", name);
+                err.message.push_str(shape);
+                return Err(err);
             }
             // Written into the slot's own text (no clone allocated and the default dropped).
             slot.clear();

@@ -13,7 +13,8 @@ use super::error::{AuthError, ErrorCode};
 use super::json::{self, Json};
 use super::object::Object;
 use super::protocol::{
-    error_from_response, invalid_response, Credential, HttpRequest, HttpResponse, Op, JSON_TYPE,
+    error_from_response, invalid_response, member_text, Credential, HttpRequest, HttpResponse, Op,
+    JSON_TYPE,
 };
 use super::social::non_empty;
 use super::url::join;
@@ -308,7 +309,7 @@ fn passkey(out: &mut String, item: &Json) -> Option<()> {
     object
         .str("id", item.str_of("id")?)
         .str("name", item.str_of("name")?)
-        .str("createdAt", item.str_of("created_at").unwrap_or(""));
+        .str("createdAt", member_text(item, "created_at"));
     match item.str_of("last_used_at") {
         Some(at) => object.str("lastUsedAt", at),
         None => object.raw("lastUsedAt", "null"),

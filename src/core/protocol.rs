@@ -6,7 +6,9 @@ use crate::prelude::*;
 
 use super::clock::{parse_retry_after, Millis};
 use super::config::{path, Config, Protocol};
-use super::error::{push_field, AuthError, ErrorCode};
+use super::error::{
+    laid_out, laid_out_len, lay_out, lengths_of, push_field, starts_of, AuthError, ErrorCode,
+};
 use super::fields::lookup;
 use super::json::{self, write_str, Json};
 use super::object::Object;
@@ -273,10 +275,12 @@ pub fn parse_tokens(
         token => token,
     };
     let Some(access_token) = access_token else {
-        return Err(invalid_response(
-            &["The response has no access token at ", &fields.access_token].concat(),
-            resp.status,
-        ));
+        return Err(AuthError::joined(
+            ErrorCode::InvalidResponse,
+            "The response has no access token at ",
+            &fields.access_token,
+        )
+        .with_status(resp.status));
     };
     // No user path: none (an empty path would read a member named "").
     // `is_empty`, not a match on `""`: that was a call to `str`'s comparison.
@@ -306,21 +310,26 @@ pub fn parse_tokens(
             ));
         }
     }
+    let expires_in = match lookup(body, &fields.expires_in) {
+        // Finite and not below zero by one comparison of the bits: after `+ 0.0`
+        // (-0 becomes +0), those are exactly the numbers below +infinity's
+        // 0x7FF0... (a sign bit or NaN's exponent is above it). `is_finite() && n >= 0.0`
+        // was lowered to a float classification by bit masks three times as large.
+        Some(Json::Num(n)) => match n.value() + 0.0 {
+            n if n.to_bits() < f64::INFINITY.to_bits() => n,
+            _ => f64::NAN,
+        },
+        _ => f64::NAN,
+    };
+    let user = user.map(Json::to_text);
+    let refresh_token = text_at(body, &fields.refresh_token).cloned();
+    // The access token's copy made last, in the answer itself: the values made before
+    // the `TokenSet` were each written to the stack and copied into the answer.
     Ok(TokenSet {
         access_token: access_token.to_owned(),
-        refresh_token: text_at(body, &fields.refresh_token).map(str::to_owned),
-        expires_in: match lookup(body, &fields.expires_in) {
-            // Finite and not below zero by one comparison of the bits: after `+ 0.0`
-            // (-0 becomes +0), those are exactly the numbers below +infinity's
-            // 0x7FF0... (a sign bit or NaN's exponent is above it). `is_finite() && n >= 0.0`
-            // was lowered to a float classification by bit masks three times as large.
-            Some(Json::Num(n)) => match n.value() + 0.0 {
-                n if n.to_bits() < f64::INFINITY.to_bits() => Some(n),
-                _ => None,
-            },
-            _ => None,
-        },
-        user: user.map(Json::to_text),
+        refresh_token,
+        expires_in,
+        user,
     })
 }
 
@@ -390,6 +399,18 @@ pub(super) fn percent_encode(segment: &str) -> String {
     out
 }
 
+/// The text of `body`'s member `key`, or "" (an empty `static`): out of line, one
+/// pointer answered as a value (`str_of`'s `Option<&str>` came back through memory at
+/// each of the session list's four members).
+#[inline(never)]
+pub(super) fn member_text<'a>(body: &'a Json, key: &str) -> &'a String {
+    static EMPTY: String = String::new();
+    match body.get(key) {
+        Some(Json::Str(text)) => text,
+        _ => &EMPTY,
+    }
+}
+
 /// The session list as JSON text for JS: `[{id, createdAt, lastUsedAt, userAgent, ip, current}]`.
 pub fn parse_sessions(resp: &HttpResponse) -> Result<String, AuthError> {
     if !(200..300).contains(&resp.status) {
@@ -417,10 +438,10 @@ pub fn parse_sessions(resp: &HttpResponse) -> Result<String, AuthError> {
         out.push_str(
             &Object::new()
                 .str("id", id)
-                .str("createdAt", item.str_of("created_at").unwrap_or(""))
-                .str("lastUsedAt", item.str_of("last_used_at").unwrap_or(""))
-                .str("userAgent", item.str_of("user_agent").unwrap_or(""))
-                .str("ip", item.str_of("ip").unwrap_or(""))
+                .str("createdAt", member_text(item, "created_at"))
+                .str("lastUsedAt", member_text(item, "last_used_at"))
+                .str("userAgent", member_text(item, "user_agent"))
+                .str("ip", member_text(item, "ip"))
                 .raw("current", if current { "true" } else { "false" })
                 .end(),
         );
@@ -460,10 +481,12 @@ pub fn has_tokens(cfg: &Config, body: Option<&Json>, set_auth_token: &str) -> bo
 }
 
 /// The text at `path` in `body` when it is a string and not empty: a token's test for
-/// the sign-in answer, the refresh and the register answer alike. Inlined: out of
-/// line, its `Option<&str>` came back through memory at each of its seven callers.
-#[inline(always)]
-pub(super) fn text_at<'a>(body: &'a Json, path: &str) -> Option<&'a str> {
+/// the sign-in answer, the refresh and the register answer alike. Out of line, answering
+/// the `String` it found: `Option<&String>` is one pointer (0 for none), returned as a
+/// value; an `Option<&str>` (pointer and length) came back through memory, so it was
+/// inlined into each of its seven callers.
+#[inline(never)]
+pub(super) fn text_at<'a>(body: &'a Json, path: &str) -> Option<&'a String> {
     match lookup(body, path) {
         Some(Json::Str(t)) if !t.is_empty() => Some(t),
         _ => None,
@@ -646,30 +669,63 @@ fn better_auth_code(code: &str) -> Option<(ErrorCode, Option<&'static str>)> {
     }
 }
 
-/// The message of an error whose body has none of its own, by code (the few that
-/// say more are chosen in `error_from_response`). One table, not a message per arm.
-#[inline(never)]
+/// The message of an error whose body has none of its own, per code in `ErrorCode`'s
+/// order (the few that say more are chosen in `error_from`). Laid out at compile time
+/// as one text, each message once, with where each code's starts and its length (no
+/// table of 20 pointers and 20 lengths, as a `match` was lowered to).
+const FALLBACK: [&str; 20] = [
+    // InvalidCredentials, UserExists, Validation
+    "Invalid email or password",
+    "An account with this email already exists",
+    "Some fields are invalid",
+    // Unauthorized: the engine's text for the same outcome (src/core/engine.rs).
+    "Not signed in",
+    // SessionExpired: never answered here.
+    UNEXPECTED,
+    // RefreshFailed: the engine's text for the same outcome (src/core/engine.rs).
+    "The session cannot be refreshed",
+    // RateLimited
+    "Too many attempts; try again later",
+    // Network: never answered here.
+    UNEXPECTED,
+    // Server, InvalidResponse, InvalidToken
+    "The server failed",
+    UNEXPECTED,
+    "This verification link is not valid",
+    // Storage, Config, Aborted: never answered here.
+    UNEXPECTED,
+    UNEXPECTED,
+    UNEXPECTED,
+    // InvalidCode, ChallengeExpired
+    "The code is not valid",
+    "The sign-in took too long: enter your password again",
+    // StateMismatch: word for word the text src/core/social.rs uses for the same refusal.
+    "This sign-in answer came from another provider: start it again",
+    // CodeUsed
+    "This sign-in link was already used: sign in again",
+    // ConsentDenied: never answered here.
+    UNEXPECTED,
+    // ProviderError
+    "The sign-in provider failed",
+];
+const UNEXPECTED: &str = "The server answered something unexpected";
+const FALLBACK_TEXT: &str = laid_out(&FALLBACK_BYTES);
+const FALLBACK_BYTES: [u8; laid_out_len(&FALLBACK)] = lay_out(&FALLBACK);
+const FALLBACK_START: [u16; 20] = starts_of(&FALLBACK);
+const FALLBACK_LEN: [u8; 20] = lengths_of(&FALLBACK);
+
+/// `FALLBACK`'s message for `code`. Inlined into its one caller.
+#[inline(always)]
 fn fallback_message(code: ErrorCode) -> &'static str {
-    match code {
-        ErrorCode::RateLimited => "Too many attempts; try again later",
-        ErrorCode::InvalidCode => "The code is not valid",
-        ErrorCode::ChallengeExpired => "The sign-in took too long: enter your password again",
-        ErrorCode::InvalidCredentials => "Invalid email or password",
-        ErrorCode::UserExists => "An account with this email already exists",
-        ErrorCode::Validation => "Some fields are invalid",
-        ErrorCode::InvalidToken => "This verification link is not valid",
-        // Word for word the text src/core/social.rs uses for the same refusal: one copy
-        // in the wasm's data.
-        ErrorCode::StateMismatch => {
-            "This sign-in answer came from another provider: start it again"
+    let i = code as usize;
+    match (FALLBACK_START.get(i), FALLBACK_LEN.get(i)) {
+        (Some(&start), Some(&len)) => {
+            let start = usize::from(start);
+            FALLBACK_TEXT
+                .get(start..start + usize::from(len))
+                .unwrap_or("")
         }
-        ErrorCode::CodeUsed => "This sign-in link was already used: sign in again",
-        ErrorCode::ProviderError => "The sign-in provider failed",
-        ErrorCode::Server => "The server failed",
-        // The engine's text for the same outcome (src/core/engine.rs): one copy in the data.
-        ErrorCode::RefreshFailed => "The session cannot be refreshed",
-        ErrorCode::Unauthorized => "Not signed in",
-        _ => "The server answered something unexpected",
+        _ => "",
     }
 }
 
@@ -1142,21 +1198,23 @@ pub(crate) mod tests {
         let bound = r#"{"access_token":"a","token_type":"DPoP","refresh_token":"r"}"#;
         assert!(tokens(&cfg("json"), Op::Login, &resp(200, bound)).is_ok());
         assert_eq!(
-            t,
-            TokenSet {
-                access_token: "a".into(),
-                refresh_token: Some("r".into()),
-                expires_in: Some(900.0),
-                user: None,
-            }
+            (t.access_token.as_str(), t.refresh_token.as_deref()),
+            ("a", Some("r"))
         );
+        assert_eq!((expiry(&t), t.user), (Some(900.0), None));
         let t = tokens(
             &cfg("json"),
             Op::Login,
             &resp(200, r#"{"access_token":"a"}"#),
         )
         .unwrap();
-        assert_eq!((t.refresh_token, t.expires_in), (None, None));
+        assert_eq!((t.refresh_token.as_deref(), expiry(&t)), (None, None));
+    }
+
+    /// `expires_in` as an `Option` (NaN is none; NaN never equals itself, so a
+    /// `TokenSet` is compared member by member).
+    fn expiry(t: &TokenSet) -> Option<f64> {
+        (!t.expires_in.is_nan()).then_some(t.expires_in)
     }
 
     fn with_fields(protocol: &str, fields: &[(&str, &str)]) -> Config {
@@ -1210,14 +1268,10 @@ pub(crate) mod tests {
         )
         .unwrap();
         assert_eq!(
-            t,
-            TokenSet {
-                access_token: "a1".into(),
-                refresh_token: Some("r1".into()),
-                expires_in: None,
-                user: None
-            }
+            (t.access_token.as_str(), t.refresh_token.as_deref()),
+            ("a1", Some("r1"))
         );
+        assert_eq!((expiry(&t), t.user), (None, None));
         let t = tokens(&simplejwt, Op::Refresh, &resp(200, r#"{"access":"a2"}"#)).unwrap();
         assert_eq!(
             (t.access_token.as_str(), t.refresh_token),
@@ -1258,13 +1312,12 @@ pub(crate) mod tests {
         )
         .unwrap();
         assert_eq!(
-            t,
-            TokenSet {
-                access_token: "opaque".into(),
-                refresh_token: Some("r".into()),
-                expires_in: Some(300.0),
-                user: Some(r#"{"id":7,"email":"a@b.c"}"#.into())
-            }
+            (t.access_token.as_str(), t.refresh_token.as_deref()),
+            ("opaque", Some("r"))
+        );
+        assert_eq!(
+            (expiry(&t), t.user.as_deref()),
+            (Some(300.0), Some(r#"{"id":7,"email":"a@b.c"}"#))
         );
         let t = tokens(
             &nested,
@@ -1272,7 +1325,7 @@ pub(crate) mod tests {
             &resp(200, r#"{"data":{"token":"t","user":null}}"#),
         )
         .unwrap();
-        assert_eq!((t.refresh_token, t.expires_in, t.user), (None, None, None));
+        assert_eq!((expiry(&t), t.refresh_token, t.user), (None, None, None));
         for body in [
             r#"{"data":{"token":"t","user":"u1"}}"#,
             r#"{"data":{"token":"t","user":[{"id":1}]}}"#,
@@ -1337,7 +1390,7 @@ pub(crate) mod tests {
             (r#"{"access_token":"a"}"#, None),
         ] {
             let t = tokens(&cfg("json"), Op::Login, &resp(200, body)).unwrap();
-            assert_eq!(t.expires_in, kept, "{body}");
+            assert_eq!(expiry(&t), kept, "{body}");
         }
     }
 
@@ -1578,6 +1631,46 @@ pub(crate) mod tests {
         .concat();
         assert_eq!(said(&long), "The server failed");
         assert_eq!(said("{}"), "The server failed");
+    }
+
+    #[test]
+    fn every_code_has_its_fallback_message() {
+        // By name (the messages are laid out at compile time by offsets).
+        use ErrorCode::*;
+        let unexpected = "The server answered something unexpected";
+        for (code, message) in [
+            (InvalidCredentials, "Invalid email or password"),
+            (UserExists, "An account with this email already exists"),
+            (Validation, "Some fields are invalid"),
+            (Unauthorized, "Not signed in"),
+            (SessionExpired, unexpected),
+            (RefreshFailed, "The session cannot be refreshed"),
+            (RateLimited, "Too many attempts; try again later"),
+            (Network, unexpected),
+            (Server, "The server failed"),
+            (InvalidResponse, unexpected),
+            (InvalidToken, "This verification link is not valid"),
+            (Storage, unexpected),
+            (Config, unexpected),
+            (Aborted, unexpected),
+            (InvalidCode, "The code is not valid"),
+            (
+                ChallengeExpired,
+                "The sign-in took too long: enter your password again",
+            ),
+            (
+                StateMismatch,
+                "This sign-in answer came from another provider: start it again",
+            ),
+            (
+                CodeUsed,
+                "This sign-in link was already used: sign in again",
+            ),
+            (ConsentDenied, unexpected),
+            (ProviderError, "The sign-in provider failed"),
+        ] {
+            assert_eq!(fallback_message(code), message, "{code:?}");
+        }
     }
 
     #[test]

@@ -13,8 +13,9 @@ use super::jwt::{self, looks_like_jwt};
 pub struct TokenSet {
     pub access_token: String,
     pub refresh_token: Option<String>,
-    /// `expires_in` seconds, for opaque tokens.
-    pub expires_in: Option<f64>,
+    /// `expires_in` seconds, for opaque tokens; NaN for none (a plain number: an
+    /// `Option<f64>`'s tag was written by the reader and matched again here).
+    pub expires_in: f64,
     /// The user object as JSON text, when `fields.user` finds one in the answer.
     pub user: Option<String>,
 }
@@ -59,13 +60,13 @@ impl Session {
     /// Build from a sign-in or refresh response received at server time `now`.
     /// A JWT is decoded for `exp`/`iat`; an opaque token lives `expires_in` seconds.
     pub fn from_tokens(tokens: TokenSet, now: Millis) -> Result<Session, AuthError> {
-        Session::restore(
+        // NaN (none) stays NaN: no expiry.
+        Session::restore_from(
             tokens.access_token,
             tokens.refresh_token,
-            tokens.expires_in.map(|s| now + s * 1000.0),
-            None,
-            tokens.user,
+            now + tokens.expires_in * 1000.0,
             now,
+            tokens.user,
         )
     }
 
@@ -217,7 +218,7 @@ pub(crate) mod tests {
         TokenSet {
             access_token: access,
             refresh_token: refresh.map(str::to_owned),
-            expires_in,
+            expires_in: expires_in.unwrap_or(f64::NAN),
             user: None,
         }
     }
