@@ -104,8 +104,18 @@ impl Json {
     /// `Option<&str>` would come back through memory.
     #[inline(always)]
     pub fn str_of(&self, key: &str) -> Option<&str> {
-        // A match, not `and_then(Json::as_str)`: with protocol's two readers written
-        // the same way, that `Option::and_then` leaves the wasm.
+        // A match, not `Option::map`: no monomorph for one line.
+        match self.text_of(key) {
+            Some(s) => Some(s),
+            None => None,
+        }
+    }
+
+    /// `str_of`'s reader, out of line: `Option<&String>` is one pointer (0 for none)
+    /// returned as a value, so each caller tests one word, not `get`'s answer and the
+    /// member's kind.
+    #[inline(never)]
+    pub fn text_of(&self, key: &str) -> Option<&String> {
         match self.get(key) {
             Some(Json::Str(s)) => Some(s),
             _ => None,
