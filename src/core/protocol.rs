@@ -741,15 +741,12 @@ fn error_from(op: Op, resp: &HttpResponse, body: Option<&Json>) -> AuthError {
         Some(b @ Json::Obj(_)) => Some(b),
         _ => None,
     };
-    // Matches, not `and_then`/`or_else` closures; the members by `get` and a
-    // `Json::Str` pattern (`str_of` answered its `Option<&str>` through memory).
-    let code_in_body = match body {
-        Some(b) => match b.get("code") {
-            Some(Json::Str(code)) => code,
-            _ => match b.get("error") {
-                Some(Json::Str(code)) => code,
-                _ => "",
-            },
+    // Matches, not `and_then`/`or_else` closures; the members by `text_of` (one
+    // pointer answered as a value), "" for none.
+    let code_in_body: &str = match body {
+        Some(b) => match b.text_of("code") {
+            Some(code) => code,
+            None => member_text(b, "error"),
         },
         None => "",
     };
