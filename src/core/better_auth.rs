@@ -102,7 +102,7 @@ pub fn two_factor_methods(status: u16, body: Option<&Json>) -> Option<String> {
         return None;
     }
     let body = body?;
-    if !matches!(body.get("twoFactorRedirect"), Some(Json::Bool(true))) {
+    if !body.is_true("twoFactorRedirect") {
         return None;
     }
     // The methods as the view shows them (protocol::parse_mfa_challenge): one of two

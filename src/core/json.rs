@@ -122,6 +122,13 @@ impl Json {
         }
     }
 
+    /// Whether member `key` is `true` (absent, `false` or another kind: no). Out of
+    /// line: one call and a `bool` at each of its callers, not `get`'s answer matched.
+    #[inline(never)]
+    pub fn is_true(&self, key: &str) -> bool {
+        matches!(self.get(key), Some(Json::Bool(true)))
+    }
+
     pub fn num_of(&self, key: &str) -> Option<f64> {
         // A match, as `str_of` (no `Option::and_then` with `as_f64`).
         match self.get(key) {

@@ -342,7 +342,7 @@ pub fn parse_mfa_challenge(status: u16, body: Option<&Json>) -> Option<(String, 
         return None;
     }
     let body = body?;
-    if !matches!(body.get("mfa_required"), Some(Json::Bool(true))) {
+    if !body.is_true("mfa_required") {
         return None;
     }
     let challenge = text_at(body, "challenge")?.to_owned();
@@ -430,7 +430,7 @@ pub fn parse_sessions(resp: &HttpResponse) -> Result<String, AuthError> {
         let Some(id) = item.str_of("id") else {
             return Err(invalid_response(REFUSED, resp.status));
         };
-        let current = matches!(item.get("current"), Some(Json::Bool(true)));
+        let current = item.is_true("current");
         if out.len() > 1 {
             out.push(',');
         }
