@@ -129,6 +129,16 @@ impl Json {
         matches!(self.get(key), Some(Json::Bool(true)))
     }
 
+    /// Member `key`'s items when it is a list. Out of line, answering one pointer (0
+    /// for none) as a value: not `get`'s answer matched at each caller.
+    #[inline(never)]
+    pub fn list_of(&self, key: &str) -> Option<&Vec<Json>> {
+        match self.get(key) {
+            Some(Json::Arr(items)) => Some(items),
+            _ => None,
+        }
+    }
+
     pub fn num_of(&self, key: &str) -> Option<f64> {
         // A match, as `str_of` (no `Option::and_then` with `as_f64`).
         match self.get(key) {

@@ -268,7 +268,7 @@ fn read_answer(kind: Answer, body: &Json, text: &str, out: &mut String) -> Optio
             out.push_str(text);
         }
         Answer::List => {
-            let Some(Json::Arr(items)) = body.get("passkeys") else {
+            let Some(items) = body.list_of("passkeys") else {
                 return None;
             };
             out.push('[');

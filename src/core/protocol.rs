@@ -349,7 +349,7 @@ pub fn parse_mfa_challenge(status: u16, body: Option<&Json>) -> Option<(String, 
     // The strings of `methods`, in order; a comma before every one but the first.
     let mut methods = String::from("{\"methods\":[");
     let start = methods.len();
-    if let Some(Json::Arr(items)) = body.get("methods") {
+    if let Some(items) = body.list_of("methods") {
         for method in items {
             if let Json::Str(method) = method {
                 if methods.len() > start {
@@ -585,12 +585,12 @@ fn field_errors(out: &mut String, body: Option<&Json>) {
                     }
                 }
             }
-            if let Some(Json::Arr(items)) = body.and_then(|b| b.get("detail")) {
+            if let Some(items) = body.and_then(|b| b.list_of("detail")) {
                 for item in items {
                     // The last string of `loc` names the field (a loop from the end,
                     // not `rev().find_map(..)`).
                     let mut name = "body";
-                    if let Some(Json::Arr(loc)) = item.get("loc") {
+                    if let Some(loc) = item.list_of("loc") {
                         let mut i = loc.len();
                         while i > 0 {
                             i -= 1;
