@@ -600,7 +600,7 @@ fn field_errors(out: &mut String, body: Option<&Json>) {
                             }
                         }
                     }
-                    if let Some(Json::Str(msg)) = item.get("msg") {
+                    if let Some(msg) = item.text_of("msg") {
                         push_field(out, name, msg);
                     }
                 }
