@@ -766,6 +766,32 @@ mod tests {
     use super::*;
 
     #[test]
+    fn member_readers_answer_only_their_kind() {
+        // The last of duplicate keys, as `get`; any other kind, or none, is None/false.
+        let v = parse(r#"{"t":true,"f":false,"s":"x","l":[1,"a"],"n":null,"t2":"true","s":"y"}"#)
+            .unwrap();
+        assert!(v.is_true("t"));
+        for key in ["f", "s", "l", "n", "t2", "absent"] {
+            assert!(!v.is_true(key), "{key}");
+        }
+        assert_eq!(v.text_of("s").map(String::as_str), Some("y"));
+        assert_eq!(v.str_of("s"), Some("y"));
+        for key in ["t", "l", "n", "absent"] {
+            assert_eq!(v.text_of(key), None, "{key}");
+            assert_eq!(v.str_of(key), None, "{key}");
+        }
+        for key in ["t", "s", "n", "absent"] {
+            assert_eq!(v.list_of(key), None, "{key}");
+        }
+        assert_eq!(v.list_of("l").map(Vec::len), Some(2));
+        // Not an object: nothing to read.
+        let list = parse("[true]").unwrap();
+        assert!(!list.is_true("0"));
+        assert_eq!(list.text_of("0"), None);
+        assert_eq!(list.list_of("0"), None);
+    }
+
+    #[test]
     fn integers_up_to_2_pow_53_are_written_exactly() {
         // Fuzzing regression: 9000002037063323 came back as 9000002037000000.
         for n in [
