@@ -136,9 +136,9 @@ pub fn parse_answer(op: AccountOp, resp: &HttpResponse) -> Result<String, AuthEr
     }
     let body = json::parse(resp.body);
     // Read borrowed by one function: the parsed body is dropped once, not at each refusal.
-    let list = match body.as_ref().and_then(|b| b.get("identities")) {
-        Some(Json::Arr(items)) => identities(items),
-        _ => None,
+    let list = match body.as_ref().and_then(|b| b.list_of("identities")) {
+        Some(items) => identities(items),
+        None => None,
     };
     list.ok_or_else(|| {
         invalid_response(

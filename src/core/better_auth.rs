@@ -102,13 +102,13 @@ pub fn two_factor_methods(status: u16, body: Option<&Json>) -> Option<String> {
         return None;
     }
     let body = body?;
-    if !matches!(body.get("twoFactorRedirect"), Some(Json::Bool(true))) {
+    if !body.is_true("twoFactorRedirect") {
         return None;
     }
     // The methods as the view shows them (protocol::parse_mfa_challenge): one of two
     // texts. A loop, not `iter().any(..)` (smaller in the wasm).
     let mut methods = r#"{"methods":["recovery_code"]}"#;
-    if let Some(Json::Arr(items)) = body.get("twoFactorMethods") {
+    if let Some(items) = body.list_of("twoFactorMethods") {
         for m in items {
             // A pattern, not `Json::as_str` (its `Option` answered through memory).
             if matches!(m, Json::Str(t) if matches!(t.as_str(), "totp")) {

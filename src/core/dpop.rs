@@ -213,7 +213,7 @@ fn valid_nonce(n: &str) -> bool {
 
 /// A token answer's `token_type` (RFC 9449 5: "DPoP" when the token is bound).
 fn token_type_is_dpop(body: &Json) -> bool {
-    matches!(body.get("token_type"), Some(Json::Str(t)) if t.eq_ignore_ascii_case("dpop"))
+    matches!(body.text_of("token_type"), Some(t) if t.eq_ignore_ascii_case("dpop"))
 }
 
 #[cfg(test)]

@@ -104,10 +104,37 @@ impl Json {
     /// `Option<&str>` would come back through memory.
     #[inline(always)]
     pub fn str_of(&self, key: &str) -> Option<&str> {
-        // A match, not `and_then(Json::as_str)`: with protocol's two readers written
-        // the same way, that `Option::and_then` leaves the wasm.
+        // A match, not `Option::map`: no monomorph for one line.
+        match self.text_of(key) {
+            Some(s) => Some(s),
+            None => None,
+        }
+    }
+
+    /// `str_of`'s reader, out of line: `Option<&String>` is one pointer (0 for none)
+    /// returned as a value, so each caller tests one word, not `get`'s answer and the
+    /// member's kind.
+    #[inline(never)]
+    pub fn text_of(&self, key: &str) -> Option<&String> {
         match self.get(key) {
             Some(Json::Str(s)) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// Whether member `key` is `true` (absent, `false` or another kind: no). Out of
+    /// line: one call and a `bool` at each of its callers, not `get`'s answer matched.
+    #[inline(never)]
+    pub fn is_true(&self, key: &str) -> bool {
+        matches!(self.get(key), Some(Json::Bool(true)))
+    }
+
+    /// Member `key`'s items when it is a list. Out of line, answering one pointer (0
+    /// for none) as a value: not `get`'s answer matched at each caller.
+    #[inline(never)]
+    pub fn list_of(&self, key: &str) -> Option<&Vec<Json>> {
+        match self.get(key) {
+            Some(Json::Arr(items)) => Some(items),
             _ => None,
         }
     }
@@ -737,6 +764,32 @@ impl<'a> Parser<'a, '_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn member_readers_answer_only_their_kind() {
+        // The last of duplicate keys, as `get`; any other kind, or none, is None/false.
+        let v = parse(r#"{"t":true,"f":false,"s":"x","l":[1,"a"],"n":null,"t2":"true","s":"y"}"#)
+            .unwrap();
+        assert!(v.is_true("t"));
+        for key in ["f", "s", "l", "n", "t2", "absent"] {
+            assert!(!v.is_true(key), "{key}");
+        }
+        assert_eq!(v.text_of("s").map(String::as_str), Some("y"));
+        assert_eq!(v.str_of("s"), Some("y"));
+        for key in ["t", "l", "n", "absent"] {
+            assert_eq!(v.text_of(key), None, "{key}");
+            assert_eq!(v.str_of(key), None, "{key}");
+        }
+        for key in ["t", "s", "n", "absent"] {
+            assert_eq!(v.list_of(key), None, "{key}");
+        }
+        assert_eq!(v.list_of("l").map(Vec::len), Some(2));
+        // Not an object: nothing to read.
+        let list = parse("[true]").unwrap();
+        assert!(!list.is_true("0"));
+        assert_eq!(list.text_of("0"), None);
+        assert_eq!(list.list_of("0"), None);
+    }
 
     #[test]
     fn integers_up_to_2_pow_53_are_written_exactly() {

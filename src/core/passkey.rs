@@ -268,9 +268,7 @@ fn read_answer(kind: Answer, body: &Json, text: &str, out: &mut String) -> Optio
             out.push_str(text);
         }
         Answer::List => {
-            let Some(Json::Arr(items)) = body.get("passkeys") else {
-                return None;
-            };
+            let items = body.list_of("passkeys")?;
             out.push('[');
             for item in items {
                 // No `enumerate`: a comma after anything but the opening bracket.

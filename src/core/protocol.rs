@@ -342,14 +342,14 @@ pub fn parse_mfa_challenge(status: u16, body: Option<&Json>) -> Option<(String, 
         return None;
     }
     let body = body?;
-    if !matches!(body.get("mfa_required"), Some(Json::Bool(true))) {
+    if !body.is_true("mfa_required") {
         return None;
     }
     let challenge = text_at(body, "challenge")?.to_owned();
     // The strings of `methods`, in order; a comma before every one but the first.
     let mut methods = String::from("{\"methods\":[");
     let start = methods.len();
-    if let Some(Json::Arr(items)) = body.get("methods") {
+    if let Some(items) = body.list_of("methods") {
         for method in items {
             if let Json::Str(method) = method {
                 if methods.len() > start {
@@ -399,15 +399,14 @@ pub(super) fn percent_encode(segment: &str) -> String {
     out
 }
 
-/// The text of `body`'s member `key`, or "" (an empty `static`): out of line, one
-/// pointer answered as a value (`str_of`'s `Option<&str>` came back through memory at
-/// each of the session list's four members).
-#[inline(never)]
+/// The text of `body`'s member `key`, or "" (an empty `static`): one pointer, by
+/// `Json::text_of` (out of line, its answer a value), not `str_of`'s pointer and length.
+#[inline(always)]
 pub(super) fn member_text<'a>(body: &'a Json, key: &str) -> &'a String {
     static EMPTY: String = String::new();
-    match body.get(key) {
-        Some(Json::Str(text)) => text,
-        _ => &EMPTY,
+    match body.text_of(key) {
+        Some(text) => text,
+        None => &EMPTY,
     }
 }
 
@@ -431,7 +430,7 @@ pub fn parse_sessions(resp: &HttpResponse) -> Result<String, AuthError> {
         let Some(id) = item.str_of("id") else {
             return Err(invalid_response(REFUSED, resp.status));
         };
-        let current = matches!(item.get("current"), Some(Json::Bool(true)));
+        let current = item.is_true("current");
         if out.len() > 1 {
             out.push(',');
         }
@@ -586,12 +585,12 @@ fn field_errors(out: &mut String, body: Option<&Json>) {
                     }
                 }
             }
-            if let Some(Json::Arr(items)) = body.and_then(|b| b.get("detail")) {
+            if let Some(items) = body.and_then(|b| b.list_of("detail")) {
                 for item in items {
                     // The last string of `loc` names the field (a loop from the end,
                     // not `rev().find_map(..)`).
                     let mut name = "body";
-                    if let Some(Json::Arr(loc)) = item.get("loc") {
+                    if let Some(loc) = item.list_of("loc") {
                         let mut i = loc.len();
                         while i > 0 {
                             i -= 1;
@@ -601,7 +600,7 @@ fn field_errors(out: &mut String, body: Option<&Json>) {
                             }
                         }
                     }
-                    if let Some(Json::Str(msg)) = item.get("msg") {
+                    if let Some(msg) = item.text_of("msg") {
                         push_field(out, name, msg);
                     }
                 }
@@ -742,15 +741,12 @@ fn error_from(op: Op, resp: &HttpResponse, body: Option<&Json>) -> AuthError {
         Some(b @ Json::Obj(_)) => Some(b),
         _ => None,
     };
-    // Matches, not `and_then`/`or_else` closures; the members by `get` and a
-    // `Json::Str` pattern (`str_of` answered its `Option<&str>` through memory).
-    let code_in_body = match body {
-        Some(b) => match b.get("code") {
-            Some(Json::Str(code)) => code,
-            _ => match b.get("error") {
-                Some(Json::Str(code)) => code,
-                _ => "",
-            },
+    // Matches, not `and_then`/`or_else` closures; the members by `text_of` (one
+    // pointer answered as a value), "" for none.
+    let code_in_body: &str = match body {
+        Some(b) => match b.text_of("code") {
+            Some(code) => code,
+            None => member_text(b, "error"),
         },
         None => "",
     };

@@ -150,7 +150,7 @@ fn started(body: &Json, better_auth: bool) -> Option<String> {
         let flow = better_auth::FLOW;
         ("url", flow, flow, false)
     } else {
-        let iss_required = matches!(body.get("iss_parameter_supported"), Some(Json::Bool(true)));
+        let iss_required = body.is_true("iss_parameter_supported");
         (
             "authorization_url",
             body.str_of("flow")?,
@@ -281,7 +281,7 @@ fn checked_request(
                 "This sign-in answer arrived on another redirect URI: start it again",
             );
         }
-        let iss_required = matches!(pending.get("issRequired"), Some(Json::Bool(true)));
+        let iss_required = pending.is_true("issRequired");
         let iss_ok = match returned.iss {
             Some(iss) => *iss == *issuer,
             None => !iss_required,
@@ -313,7 +313,7 @@ fn checked_request(
             // Forwarded so the backend checks it too (RFC 9207 is the client's check; the
             // backend's flow knows the issuer as well).
             .opt_str("iss", returned.iss);
-        let credential = if matches!(pending.get("link"), Some(Json::Bool(true))) {
+        let credential = if pending.is_true("link") {
             Credential::Access
         } else {
             Credential::None
