@@ -83,75 +83,86 @@ impl PasskeyOp<'_> {
 
 /// The request for `op`; `config` when the protocol has no passkey endpoints.
 pub fn request(cfg: &Config, op: PasskeyOp) -> Result<HttpRequest, AuthError> {
-    // A pattern on the reference, not `as_deref()` (a call answering through memory).
-    let Some(base) = path(cfg.endpoints.passkeys()) else {
-        return Err(AuthError::config(
-            "Passkeys need the json protocol's passkey endpoints",
-        ));
-    };
-    // The id checked once for both calls that name one, by a test answered in a register
-    // (a `Result<&str, _>` went through memory at each).
-    if let PasskeyOp::Rename { id, .. } | PasskeyOp::Remove { id } = op {
-        if !is_passkey_id(id) {
-            return Err(AuthError::config("A passkey id is what passkeys() lists"));
-        }
-    }
-    // One body written by the arm that has one (List and Remove send none): one
-    // `Object` made and ended, not one per arm with its `Option<String>` carried out.
-    let mut body = Object::new();
-    // (method, path under `base`, what it ends with (an id, `/options`)).
-    let (method, path, id) = match op {
-        PasskeyOp::RegisterOptions { password } => {
-            if !password.is_empty() {
-                body.str("password", password);
+    // Every refusal leaves by one exit: the `Result` is written once, not at each
+    // (-4 B gzip).
+    let refusal = 'refused: {
+        // A pattern on the reference, not `as_deref()` (a call answering through memory).
+        let Some(base) = path(cfg.endpoints.passkeys()) else {
+            break 'refused AuthError::config(
+                "Passkeys need the json protocol's passkey endpoints",
+            );
+        };
+        // The id checked once for both calls that name one, by a test answered in a register
+        // (a `Result<&str, _>` went through memory at each).
+        if let PasskeyOp::Rename { id, .. } | PasskeyOp::Remove { id } = op {
+            if !is_passkey_id(id) {
+                break 'refused AuthError::config("A passkey id is what passkeys() lists");
             }
-            ("POST", "/register", OPTIONS)
         }
-        PasskeyOp::SignUpOptions { email, name } => {
-            if email.is_empty() {
-                return Err(invalid_field("email", "Enter your email", "Required"));
+        // One body written by the arm that has one (List and Remove send none): one
+        // `Object` made and ended, not one per arm with its `Option<String>` carried out.
+        let mut body = Object::new();
+        // (method, path under `base`, what it ends with (an id, `/options`)).
+        let (method, path, id) = match op {
+            PasskeyOp::RegisterOptions { password } => {
+                if !password.is_empty() {
+                    body.str("password", password);
+                }
+                ("POST", "/register", OPTIONS)
             }
-            body.str("email", email).str("name", name);
-            ("POST", "/signup", OPTIONS)
-        }
-        PasskeyOp::SignInOptions => ("POST", "/signin", OPTIONS),
-        PasskeyOp::Register(f) => {
-            finish_body(&mut body, f)?;
-            ("POST", "/register", "")
-        }
-        PasskeyOp::SignUp(f) => {
-            finish_body(&mut body, f)?;
-            ("POST", "/signup", "")
-        }
-        PasskeyOp::SignIn(f) => {
-            finish_body(&mut body, f)?;
-            ("POST", "/signin", "")
-        }
-        PasskeyOp::List => ("GET", "", ""),
-        PasskeyOp::Rename { id, name } => {
-            body.str("name", name);
-            ("PATCH", "/", id)
-        }
-        PasskeyOp::Remove { id } => ("DELETE", "/", id),
+            PasskeyOp::SignUpOptions { email, name } => {
+                if email.is_empty() {
+                    break 'refused invalid_field("email", "Enter your email", "Required");
+                }
+                body.str("email", email).str("name", name);
+                ("POST", "/signup", OPTIONS)
+            }
+            PasskeyOp::SignInOptions => ("POST", "/signin", OPTIONS),
+            PasskeyOp::Register(f) => {
+                if let Err(refusal) = finish_body(&mut body, f) {
+                    break 'refused refusal;
+                }
+                ("POST", "/register", "")
+            }
+            PasskeyOp::SignUp(f) => {
+                if let Err(refusal) = finish_body(&mut body, f) {
+                    break 'refused refusal;
+                }
+                ("POST", "/signup", "")
+            }
+            PasskeyOp::SignIn(f) => {
+                if let Err(refusal) = finish_body(&mut body, f) {
+                    break 'refused refusal;
+                }
+                ("POST", "/signin", "")
+            }
+            PasskeyOp::List => ("GET", "", ""),
+            PasskeyOp::Rename { id, name } => {
+                body.str("name", name);
+                ("PATCH", "/", id)
+            }
+            PasskeyOp::Remove { id } => ("DELETE", "/", id),
+        };
+        let body = match op {
+            PasskeyOp::List | PasskeyOp::Remove { .. } => None,
+            _ => Some(body.end()),
+        };
+        let mut url = join(&cfg.base_url, base);
+        url.push_str(path);
+        url.push_str(id);
+        return Ok(HttpRequest {
+            method,
+            url,
+            content_type: body.is_some().then_some(JSON_TYPE),
+            body,
+            credential: if op.needs_session() {
+                Credential::Access
+            } else {
+                Credential::None
+            },
+        });
     };
-    let body = match op {
-        PasskeyOp::List | PasskeyOp::Remove { .. } => None,
-        _ => Some(body.end()),
-    };
-    let mut url = join(&cfg.base_url, base);
-    url.push_str(path);
-    url.push_str(id);
-    Ok(HttpRequest {
-        method,
-        url,
-        content_type: body.is_some().then_some(JSON_TYPE),
-        body,
-        credential: if op.needs_session() {
-            Credential::Access
-        } else {
-            Credential::None
-        },
-    })
+    Err(refusal)
 }
 
 const OPTIONS: &str = "/options";

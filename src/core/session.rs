@@ -115,30 +115,34 @@ impl Session {
             user,
         };
         // Checked once the parts are one `Session`: both refusals drop it whole (the
-        // parts were dropped one by one here).
-        if session.access_token.is_empty() {
-            return Err(AuthError::new(
-                ErrorCode::InvalidToken,
-                "Empty access token",
-            ));
-        }
-        if looks_like_jwt(&session.access_token) {
-            // `jwt::decode` without its `sub`, which nothing here reads (and which the
-            // wasm would copy and drop): the same judge, `decode_in_place`.
-            let mut buf = session.access_token.as_bytes().to_vec();
-            let ([exp, _, iat], text) = jwt::decode_in_place(&mut buf)?;
-            if let Some(exp) = jwt::seconds(exp) {
-                session.expires_at = Some(exp as f64 * 1000.0);
+        // parts were dropped one by one here). Both leave by one exit: the `Result` is
+        // written once, not at each refusal.
+        let refusal = 'refused: {
+            if session.access_token.is_empty() {
+                break 'refused AuthError::new(ErrorCode::InvalidToken, "Empty access token");
             }
-            if let Some(iat) = jwt::seconds(iat) {
-                session.issued_at = iat as f64 * 1000.0;
+            if looks_like_jwt(&session.access_token) {
+                // `jwt::decode` without its `sub`, which nothing here reads (and which the
+                // wasm would copy and drop): the same judge, `decode_in_place`.
+                let mut buf = session.access_token.as_bytes().to_vec();
+                let ([exp, _, iat], text) = match jwt::decode_in_place(&mut buf) {
+                    Ok(decoded) => decoded,
+                    Err(refusal) => break 'refused refusal,
+                };
+                if let Some(exp) = jwt::seconds(exp) {
+                    session.expires_at = Some(exp as f64 * 1000.0);
+                }
+                if let Some(iat) = jwt::seconds(iat) {
+                    session.issued_at = iat as f64 * 1000.0;
+                }
+                // The payload's own text, as decodeJwt hands it to `JSON.parse`:
+                // `decode_in_place` judged it a JSON object exactly as `json::parse` would,
+                // and JS parses it (the view, CLAIMS), so it is not parsed and written again.
+                session.claims = Some(text.to_owned());
             }
-            // The payload's own text, as decodeJwt hands it to `JSON.parse`:
-            // `decode_in_place` judged it a JSON object exactly as `json::parse` would,
-            // and JS parses it (the view, CLAIMS), so it is not parsed and written again.
-            session.claims = Some(text.to_owned());
-        }
-        Ok(session)
+            return Ok(session);
+        };
+        Err(refusal)
     }
 
     /// Expired at `now`, tolerating `leeway` seconds. Out of line: it was written out

@@ -33,53 +33,52 @@ pub fn start_request(
     state: &str,
     link: bool,
 ) -> Result<HttpRequest, AuthError> {
-    // A pattern on the reference, not `as_deref()` (a call answering through memory).
-    let Some(base) = path(cfg.endpoints.social()) else {
-        return Err(AuthError::config(
-            "Social sign-in needs the json protocol's social endpoint",
-        ));
-    };
-    if !is_provider_id(provider) {
-        return Err(AuthError::config(NOT_A_PROVIDER_ID));
-    }
-    if origin_of(redirect_to).is_none() {
-        return Err(AuthError::config(
-            "redirectTo must be an absolute http(s) URL of this app",
-        ));
-    }
-    if cfg.protocol == Protocol::BetterAuth {
-        if link {
-            return Err(AuthError::config(
-                "linkWith is not available with better-auth",
+    // Every refusal is a config error: its text chosen by one exit, the error made and
+    // the `Result` written once (-2 B gzip, inlined entry).
+    let refused = 'refused: {
+        // A pattern on the reference, not `as_deref()` (a call answering through memory).
+        let Some(base) = path(cfg.endpoints.social()) else {
+            break 'refused "Social sign-in needs the json protocol's social endpoint";
+        };
+        if !is_provider_id(provider) {
+            break 'refused NOT_A_PROVIDER_ID;
+        }
+        if origin_of(redirect_to).is_none() {
+            break 'refused "redirectTo must be an absolute http(s) URL of this app";
+        }
+        if cfg.protocol == Protocol::BetterAuth {
+            if link {
+                break 'refused "linkWith is not available with better-auth";
+            }
+            return Ok(better_auth::social_start_request(
+                cfg,
+                base,
+                provider,
+                redirect_to,
+                state,
             ));
         }
-        return Ok(better_auth::social_start_request(
+        let mut body = Object::new();
+        body.str("redirect_uri", redirect_to)
+            .str("code_challenge", challenge)
+            .str("code_challenge_method", "S256")
+            .str("state", state);
+        let credential = if link {
+            body.raw("link", "true");
+            Credential::Access
+        } else {
+            Credential::None
+        };
+        return Ok(provider_post(
             cfg,
             base,
             provider,
-            redirect_to,
-            state,
+            "/start",
+            body.end(),
+            credential,
         ));
-    }
-    let mut body = Object::new();
-    body.str("redirect_uri", redirect_to)
-        .str("code_challenge", challenge)
-        .str("code_challenge_method", "S256")
-        .str("state", state);
-    let credential = if link {
-        body.raw("link", "true");
-        Credential::Access
-    } else {
-        Credential::None
     };
-    Ok(provider_post(
-        cfg,
-        base,
-        provider,
-        "/start",
-        body.end(),
-        credential,
-    ))
+    Err(AuthError::config(refused))
 }
 
 /// `POST {base}/{provider}{action}`: the URL as the joined base with the provider's
@@ -124,23 +123,27 @@ pub(super) fn is_provider_id(id: &str) -> bool {
 /// `better_auth`: Better Auth's `{url, redirect}`, whose flow is its own (it checks
 /// the provider's answer itself), read by the same code.
 pub fn parse_started(resp: &HttpResponse, better_auth: bool) -> Result<String, AuthError> {
-    if !(200..300).contains(&resp.status) {
-        return Err(error_from_response(Op::Social, resp));
-    }
-    // Borrowed where it was answered (by value through `and_then`, the `Json` was
-    // moved into the closure first).
-    let parsed = json::object(resp.body);
-    let read = match &parsed {
-        Some(body) => started(body, better_auth),
-        None => None,
+    // Both refusals leave by one exit: the `Result` is written once (-31 B gzip).
+    let refusal = 'refused: {
+        if !(200..300).contains(&resp.status) {
+            break 'refused error_from_response(Op::Social, resp);
+        }
+        // Borrowed where it was answered (by value through `and_then`, the `Json` was
+        // moved into the closure first).
+        let parsed = json::object(resp.body);
+        let read = match &parsed {
+            Some(body) => started(body, better_auth),
+            None => None,
+        };
+        match read {
+            Some(text) => return Ok(text),
+            None => invalid_response(
+                "The start of the sign-in has no authorization URL or issuer",
+                resp.status,
+            ),
+        }
     };
-    match read {
-        Some(text) => Ok(text),
-        None => Err(invalid_response(
-            "The start of the sign-in has no authorization URL or issuer",
-            resp.status,
-        )),
-    }
+    Err(refusal)
 }
 
 /// The start answer `body` as the shell takes it (see `parse_started`); None when it
