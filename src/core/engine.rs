@@ -336,63 +336,69 @@ impl Engine {
         body: Option<&Json>,
         local: Millis,
     ) -> Result<Answer, AuthError> {
-        if op == Op::Register
-            && (200..300).contains(&reply.status)
-            && !protocol::has_tokens(&self.cfg, body, reply.auth_token)
-        {
-            return Ok(Answer::LogIn);
-        }
-        let better_auth = self.cfg.protocol == Protocol::BetterAuth;
-        if better_auth {
-            if let Some(session_token) = self.exchanging.take() {
-                let mut tokens = match protocol::parse_tokens(&self.cfg, op, reply, body) {
-                    Ok(t) => t,
-                    Err(e) => return self.fail(e),
+        // Every refusal leaves through one exit (`break 'fail`): the `Result` answered
+        // through memory is then written once for them, not at each return.
+        let err = 'fail: {
+            if op == Op::Register
+                && (200..300).contains(&reply.status)
+                && !protocol::has_tokens(&self.cfg, body, reply.auth_token)
+            {
+                return Ok(Answer::LogIn);
+            }
+            let better_auth = self.cfg.protocol == Protocol::BetterAuth;
+            if better_auth {
+                if let Some(session_token) = self.exchanging.take() {
+                    let mut tokens = match protocol::parse_tokens(&self.cfg, op, reply, body) {
+                        Ok(t) => t,
+                        Err(e) => break 'fail e,
+                    };
+                    tokens.refresh_token = Some(session_token);
+                    return self.sign_in(tokens, Event::SignedIn, local);
+                }
+            }
+            // A second factor asked for, kept at one place for both protocols.
+            let challenge = match (better_auth, op) {
+                // The challenge is Better Auth's cookie; nothing to keep but the methods.
+                (true, Op::Login) => better_auth::two_factor_methods(reply.status, body)
+                    .map(|m| (String::new(), m)),
+                (false, Op::Login | Op::Social) => {
+                    protocol::parse_mfa_challenge(reply.status, body)
+                }
+                _ => None,
+            };
+            if let Some(challenge) = challenge {
+                self.mfa = Some(challenge);
+                self.set_error(None);
+                return Ok(Answer::Mfa);
+            }
+            if better_auth {
+                // Each branch refuses by itself (no `Result` made of the first and read again).
+                let session_token = if op == Op::Social && (200..300).contains(&reply.status) {
+                    match better_auth::session_token_of(body) {
+                        Some(t) => t,
+                        None => break 'fail better_auth::no_session(),
+                    }
+                } else {
+                    match protocol::parse_session_token(op, reply, reply.auth_token, body) {
+                        Ok(t) => t,
+                        Err(e) => break 'fail e,
+                    }
                 };
-                tokens.refresh_token = Some(session_token);
-                return self.sign_in(tokens, Event::SignedIn, local);
+                let request = protocol::refresh_request(&self.cfg, &session_token);
+                self.exchanging = Some(session_token.clone());
+                // Sent next, answered as a sign-in again (`exchanging` says which step).
+                let out = Outgoing {
+                    request,
+                    bearer: Some(session_token),
+                };
+                return Ok(Answer::Next(self.issue(Kind::SignIn(op), out)));
             }
-        }
-        // A second factor asked for, kept at one place for both protocols.
-        let challenge = match (better_auth, op) {
-            // The challenge is Better Auth's cookie; nothing to keep but the methods.
-            (true, Op::Login) => {
-                better_auth::two_factor_methods(reply.status, body).map(|m| (String::new(), m))
+            match protocol::parse_tokens(&self.cfg, op, reply, body) {
+                Ok(tokens) => return self.sign_in(tokens, Event::SignedIn, local),
+                Err(e) => e,
             }
-            (false, Op::Login | Op::Social) => protocol::parse_mfa_challenge(reply.status, body),
-            _ => None,
         };
-        if let Some(challenge) = challenge {
-            self.mfa = Some(challenge);
-            self.set_error(None);
-            return Ok(Answer::Mfa);
-        }
-        if better_auth {
-            // Each branch refuses by itself (no `Result` made of the first and read again).
-            let session_token = if op == Op::Social && (200..300).contains(&reply.status) {
-                match better_auth::session_token_of(body) {
-                    Some(t) => t,
-                    None => return self.fail(better_auth::no_session()),
-                }
-            } else {
-                match protocol::parse_session_token(op, reply, reply.auth_token, body) {
-                    Ok(t) => t,
-                    Err(e) => return self.fail(e),
-                }
-            };
-            let request = protocol::refresh_request(&self.cfg, &session_token);
-            self.exchanging = Some(session_token.clone());
-            // Sent next, answered as a sign-in again (`exchanging` says which step).
-            let out = Outgoing {
-                request,
-                bearer: Some(session_token),
-            };
-            return Ok(Answer::Next(self.issue(Kind::SignIn(op), out)));
-        }
-        match protocol::parse_tokens(&self.cfg, op, reply, body) {
-            Ok(tokens) => self.sign_in(tokens, Event::SignedIn, local),
-            Err(e) => self.fail(e),
-        }
+        self.fail(err)
     }
 
     /// The second step of a two-factor sign-in: a code from the app, or a recovery code.
