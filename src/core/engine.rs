@@ -764,31 +764,33 @@ impl Engine {
     /// The callback request, or None when the page is no callback: a sign-in's
     /// (answered as `sign_in_answer(Op::Social, ..)`), or a link's, the signed-in
     /// user's call (answered as `account_answer(AccountOp::Linked, ..)`).
+    /// An `Option` of a `Result` (not a `Result` of an `Option`): the boundary's
+    /// `Result<Issued, _>` is then the `Some`'s payload as it is, not rebuilt by a copy.
     pub fn social_finish(
         &mut self,
         pending: &str,
         returned: Returned,
-    ) -> Result<Option<Issued>, AuthError> {
+    ) -> Option<Result<Issued, AuthError>> {
         if !returned.is_callback() {
-            return Ok(None);
+            return None;
         }
-        match social::callback_request(&self.cfg, pending, returned) {
+        Some(match social::callback_request(&self.cfg, pending, returned) {
             Ok(request) => {
                 let kind = if request.credential == Credential::Access {
                     Kind::Account(AccountOp::Linked)
                 } else {
                     Kind::SignIn(Op::Social)
                 };
-                Ok(Some(self.issue(
+                Ok(self.issue(
                     kind,
                     Outgoing {
                         request,
                         bearer: None,
                     },
-                )))
+                ))
             }
             Err(e) => self.fail(e),
-        }
+        })
     }
 
     // ---- the account: email verification, linked providers ----------------------------
@@ -872,13 +874,12 @@ impl Engine {
     /// The `me` request; None when the protocol has none (the claims are the user).
     /// The bearer is set only for the refresh credential (Better Auth's session);
     /// an access-token request goes through the shell's refresh-and-replay instead.
-    pub fn me(&mut self) -> Result<Option<Issued>, AuthError> {
+    /// An `Option` of a `Result`, as `social_finish`.
+    pub fn me(&mut self) -> Option<Result<Issued, AuthError>> {
         if self.session.is_none() {
-            return self.fail(not_signed_in());
+            return Some(self.fail(not_signed_in()));
         }
-        let Some(request) = protocol::me_request(&self.cfg) else {
-            return Ok(None);
-        };
+        let request = protocol::me_request(&self.cfg)?;
         // `outgoing` for the refresh credential: `bearer` then has one caller.
         let out = match request.credential {
             Credential::Refresh => self.outgoing(request),
@@ -887,7 +888,7 @@ impl Engine {
                 bearer: None,
             },
         };
-        Ok(Some(self.issue(Kind::Me, out)))
+        Some(Ok(self.issue(Kind::Me, out)))
     }
 
     /// The claims, for protocols without a `me` endpoint: `me()`'s answer there, so a
@@ -1372,6 +1373,7 @@ pub(crate) mod tests {
         };
         assert_eq!(
             e.social_finish(pending, returned("forged"))
+                .unwrap()
                 .unwrap_err()
                 .code,
             ErrorCode::StateMismatch
