@@ -503,12 +503,13 @@ impl Engine {
         // Taken from the previous session in place (no partial move: the old session is
         // dropped whole when replaced).
         if let (Some(previous), Event::TokenRefreshed) = (self.session.as_mut(), event) {
-            // A refresh answer that carries the user (`fields.user`) updates it.
+            // A refresh answer that carries the user (`fields.user`) updates it. Swapped
+            // with the `None` here (not assigned `take()`'s): no drop of that `None`.
             if session.user.is_none() {
-                session.user = previous.user.take();
+                core::mem::swap(&mut session.user, &mut previous.user);
             }
             if session.refresh_token.is_none() {
-                session.refresh_token = previous.refresh_token.take();
+                core::mem::swap(&mut session.refresh_token, &mut previous.refresh_token);
             }
         }
         self.session = Some(session);
