@@ -267,11 +267,6 @@ impl Engine {
         }
     }
 
-    fn outgoing(&self, request: HttpRequest) -> Outgoing {
-        let bearer = self.bearer(request.credential);
-        Outgoing { request, bearer }
-    }
-
     // ---- signing in and out --------------------------------------------------------
 
     /// The login request for `{username | email, password}`.
@@ -547,8 +542,15 @@ impl Engine {
             None => None,
         };
         let request = protocol::logout_request(&self.cfg, refresh_token)?;
-        let out = self.outgoing(request);
-        Some(self.issue(Kind::Logout, out))
+        // The bearer read here, from the session at hand (`outgoing`, shared with `me`,
+        // answered its `Outgoing` through memory): the access token, or Better Auth's
+        // session token (the two credentials a sign-out takes).
+        let bearer = if request.credential == Credential::Access {
+            Some(session.access_token.clone())
+        } else {
+            session.refresh_token.clone()
+        };
+        Some(self.issue(Kind::Logout, Outgoing { request, bearer }))
     }
 
     // ---- using the token ---------------------------------------------------------------
@@ -877,19 +879,16 @@ impl Engine {
     /// an access-token request goes through the shell's refresh-and-replay instead.
     /// An `Option` of a `Result`, as `social_finish`.
     pub fn me(&mut self) -> Option<Result<Issued, AuthError>> {
-        if self.session.is_none() {
+        let Some(session) = &self.session else {
             return Some(self.fail(not_signed_in()));
-        }
-        let request = protocol::me_request(&self.cfg)?;
-        // `outgoing` for the refresh credential: `bearer` then has one caller.
-        let out = match request.credential {
-            Credential::Refresh => self.outgoing(request),
-            _ => Outgoing {
-                request,
-                bearer: None,
-            },
         };
-        Some(Ok(self.issue(Kind::Me, out)))
+        let request = protocol::me_request(&self.cfg)?;
+        // Only the refresh credential (Better Auth's session) is sent from here.
+        let bearer = match request.credential {
+            Credential::Refresh => session.refresh_token.clone(),
+            _ => None,
+        };
+        Some(Ok(self.issue(Kind::Me, Outgoing { request, bearer })))
     }
 
     /// The claims, for protocols without a `me` endpoint: `me()`'s answer there, so a
