@@ -354,8 +354,9 @@ impl Engine {
             // A second factor asked for, kept at one place for both protocols.
             let challenge = match (better_auth, op) {
                 // The challenge is Better Auth's cookie; nothing to keep but the methods.
-                (true, Op::Login) => better_auth::two_factor_methods(reply.status, body)
-                    .map(|m| (String::new(), m)),
+                (true, Op::Login) => {
+                    better_auth::two_factor_methods(reply.status, body).map(|m| (String::new(), m))
+                }
                 (false, Op::Login | Op::Social) => {
                     protocol::parse_mfa_challenge(reply.status, body)
                 }
@@ -402,33 +403,35 @@ impl Engine {
         code: Option<&str>,
         recovery_code: Option<&str>,
     ) -> Result<Issued, AuthError> {
-        let Some((challenge, _)) = self.mfa.as_ref() else {
-            return self.fail(AuthError::new(
-                ErrorCode::ChallengeExpired,
-                "Sign in with your password first",
-            ));
-        };
-        // The app's code when given, else a recovery code: chosen once for both protocols.
-        let (recovery, code) = match (code, recovery_code) {
-            (Some(c), _) => (false, c),
-            (None, Some(r)) => (true, r),
-            (None, None) => {
-                return self.fail(missing_field("code", "Enter the code from your app"))
+        // Every refusal through one exit (`break 'fail`): one `Result` written for them.
+        let err = 'fail: {
+            let Some((challenge, _)) = self.mfa.as_ref() else {
+                break 'fail AuthError::new(
+                    ErrorCode::ChallengeExpired,
+                    "Sign in with your password first",
+                );
+            };
+            // The app's code when given, else a recovery code: chosen once for both protocols.
+            let (recovery, code) = match (code, recovery_code) {
+                (Some(c), _) => (false, c),
+                (None, Some(r)) => (true, r),
+                (None, None) => break 'fail missing_field("code", "Enter the code from your app"),
+            };
+            // Better Auth's two-factor plugin has its own routes (core::better_auth).
+            let request = match (self.cfg.protocol, path(self.cfg.endpoints.mfa())) {
+                (Protocol::BetterAuth, Some(path)) => Some(better_auth::two_factor_request(
+                    &self.cfg, path, recovery, code,
+                )),
+                _ => protocol::mfa_request(&self.cfg, challenge, recovery, code),
+            };
+            match request {
+                Some(request) => return self.issue_request(Kind::Mfa, Ok(request)),
+                None => {
+                    AuthError::config("Two-factor sign-in needs the json protocol's mfa endpoint")
+                }
             }
         };
-        // Better Auth's two-factor plugin has its own routes (core::better_auth).
-        let request = match (self.cfg.protocol, path(self.cfg.endpoints.mfa())) {
-            (Protocol::BetterAuth, Some(path)) => Some(better_auth::two_factor_request(
-                &self.cfg, path, recovery, code,
-            )),
-            _ => protocol::mfa_request(&self.cfg, challenge, recovery, code),
-        };
-        match request {
-            Some(request) => self.issue_request(Kind::Mfa, Ok(request)),
-            None => self.fail(AuthError::config(
-                "Two-factor sign-in needs the json protocol's mfa endpoint",
-            )),
-        }
+        self.fail(err)
     }
 
     /// The answer to `verify_mfa`'s request: signed in, or a typed error; a wrong
@@ -777,23 +780,25 @@ impl Engine {
         if !returned.is_callback() {
             return None;
         }
-        Some(match social::callback_request(&self.cfg, pending, returned) {
-            Ok(request) => {
-                let kind = if request.credential == Credential::Access {
-                    Kind::Account(AccountOp::Linked)
-                } else {
-                    Kind::SignIn(Op::Social)
-                };
-                Ok(self.issue(
-                    kind,
-                    Outgoing {
-                        request,
-                        bearer: None,
-                    },
-                ))
-            }
-            Err(e) => self.fail(e),
-        })
+        Some(
+            match social::callback_request(&self.cfg, pending, returned) {
+                Ok(request) => {
+                    let kind = if request.credential == Credential::Access {
+                        Kind::Account(AccountOp::Linked)
+                    } else {
+                        Kind::SignIn(Op::Social)
+                    };
+                    Ok(self.issue(
+                        kind,
+                        Outgoing {
+                            request,
+                            bearer: None,
+                        },
+                    ))
+                }
+                Err(e) => self.fail(e),
+            },
+        )
     }
 
     // ---- the account: email verification, linked providers ----------------------------
