@@ -780,25 +780,13 @@ impl Engine {
         if !returned.is_callback() {
             return None;
         }
-        Some(
-            match social::callback_request(&self.cfg, pending, returned) {
-                Ok(request) => {
-                    let kind = if request.credential == Credential::Access {
-                        Kind::Account(AccountOp::Linked)
-                    } else {
-                        Kind::SignIn(Op::Social)
-                    };
-                    Ok(self.issue(
-                        kind,
-                        Outgoing {
-                            request,
-                            bearer: None,
-                        },
-                    ))
-                }
-                Err(e) => self.fail(e),
-            },
-        )
+        let request = social::callback_request(&self.cfg, pending, returned);
+        // Through `issue_request` (issued, or the failure recorded), as the builders' others.
+        let kind = match &request {
+            Ok(r) if r.credential == Credential::Access => Kind::Account(AccountOp::Linked),
+            _ => Kind::SignIn(Op::Social),
+        };
+        Some(self.issue_request(kind, request))
     }
 
     // ---- the account: email verification, linked providers ----------------------------
