@@ -267,11 +267,6 @@ impl Engine {
         }
     }
 
-    fn outgoing(&self, request: HttpRequest) -> Outgoing {
-        let bearer = self.bearer(request.credential);
-        Outgoing { request, bearer }
-    }
-
     // ---- signing in and out --------------------------------------------------------
 
     /// The login request for `{username | email, password}`.
@@ -336,63 +331,70 @@ impl Engine {
         body: Option<&Json>,
         local: Millis,
     ) -> Result<Answer, AuthError> {
-        if op == Op::Register
-            && (200..300).contains(&reply.status)
-            && !protocol::has_tokens(&self.cfg, body, reply.auth_token)
-        {
-            return Ok(Answer::LogIn);
-        }
-        let better_auth = self.cfg.protocol == Protocol::BetterAuth;
-        if better_auth {
-            if let Some(session_token) = self.exchanging.take() {
-                let mut tokens = match protocol::parse_tokens(&self.cfg, op, reply, body) {
-                    Ok(t) => t,
-                    Err(e) => return self.fail(e),
+        // Every refusal leaves through one exit (`break 'fail`): the `Result` answered
+        // through memory is then written once for them, not at each return.
+        let err = 'fail: {
+            if op == Op::Register
+                && (200..300).contains(&reply.status)
+                && !protocol::has_tokens(&self.cfg, body, reply.auth_token)
+            {
+                return Ok(Answer::LogIn);
+            }
+            let better_auth = self.cfg.protocol == Protocol::BetterAuth;
+            if better_auth {
+                if let Some(session_token) = self.exchanging.take() {
+                    let mut tokens = match protocol::parse_tokens(&self.cfg, op, reply, body) {
+                        Ok(t) => t,
+                        Err(e) => break 'fail e,
+                    };
+                    tokens.refresh_token = Some(session_token);
+                    return self.sign_in(tokens, Event::SignedIn, local);
+                }
+            }
+            // A second factor asked for, kept at one place for both protocols.
+            let challenge = match (better_auth, op) {
+                // The challenge is Better Auth's cookie; nothing to keep but the methods.
+                (true, Op::Login) => {
+                    better_auth::two_factor_methods(reply.status, body).map(|m| (String::new(), m))
+                }
+                (false, Op::Login | Op::Social) => {
+                    protocol::parse_mfa_challenge(reply.status, body)
+                }
+                _ => None,
+            };
+            if let Some(challenge) = challenge {
+                self.mfa = Some(challenge);
+                self.set_error(None);
+                return Ok(Answer::Mfa);
+            }
+            if better_auth {
+                // Each branch refuses by itself (no `Result` made of the first and read again).
+                let session_token = if op == Op::Social && (200..300).contains(&reply.status) {
+                    match better_auth::session_token_of(body) {
+                        Some(t) => t,
+                        None => break 'fail better_auth::no_session(),
+                    }
+                } else {
+                    match protocol::parse_session_token(op, reply, reply.auth_token, body) {
+                        Ok(t) => t,
+                        Err(e) => break 'fail e,
+                    }
                 };
-                tokens.refresh_token = Some(session_token);
-                return self.sign_in(tokens, Event::SignedIn, local);
+                let request = protocol::refresh_request(&self.cfg, &session_token);
+                self.exchanging = Some(session_token.clone());
+                // Sent next, answered as a sign-in again (`exchanging` says which step).
+                let out = Outgoing {
+                    request,
+                    bearer: Some(session_token),
+                };
+                return Ok(Answer::Next(self.issue(Kind::SignIn(op), out)));
             }
-        }
-        // A second factor asked for, kept at one place for both protocols.
-        let challenge = match (better_auth, op) {
-            // The challenge is Better Auth's cookie; nothing to keep but the methods.
-            (true, Op::Login) => {
-                better_auth::two_factor_methods(reply.status, body).map(|m| (String::new(), m))
+            match protocol::parse_tokens(&self.cfg, op, reply, body) {
+                Ok(tokens) => return self.sign_in(tokens, Event::SignedIn, local),
+                Err(e) => e,
             }
-            (false, Op::Login | Op::Social) => protocol::parse_mfa_challenge(reply.status, body),
-            _ => None,
         };
-        if let Some(challenge) = challenge {
-            self.mfa = Some(challenge);
-            self.set_error(None);
-            return Ok(Answer::Mfa);
-        }
-        if better_auth {
-            // Each branch refuses by itself (no `Result` made of the first and read again).
-            let session_token = if op == Op::Social && (200..300).contains(&reply.status) {
-                match better_auth::session_token_of(body) {
-                    Some(t) => t,
-                    None => return self.fail(better_auth::no_session()),
-                }
-            } else {
-                match protocol::parse_session_token(op, reply, reply.auth_token, body) {
-                    Ok(t) => t,
-                    Err(e) => return self.fail(e),
-                }
-            };
-            let request = protocol::refresh_request(&self.cfg, &session_token);
-            self.exchanging = Some(session_token.clone());
-            // Sent next, answered as a sign-in again (`exchanging` says which step).
-            let out = Outgoing {
-                request,
-                bearer: Some(session_token),
-            };
-            return Ok(Answer::Next(self.issue(Kind::SignIn(op), out)));
-        }
-        match protocol::parse_tokens(&self.cfg, op, reply, body) {
-            Ok(tokens) => self.sign_in(tokens, Event::SignedIn, local),
-            Err(e) => self.fail(e),
-        }
+        self.fail(err)
     }
 
     /// The second step of a two-factor sign-in: a code from the app, or a recovery code.
@@ -401,33 +403,35 @@ impl Engine {
         code: Option<&str>,
         recovery_code: Option<&str>,
     ) -> Result<Issued, AuthError> {
-        let Some((challenge, _)) = self.mfa.as_ref() else {
-            return self.fail(AuthError::new(
-                ErrorCode::ChallengeExpired,
-                "Sign in with your password first",
-            ));
-        };
-        // The app's code when given, else a recovery code: chosen once for both protocols.
-        let (recovery, code) = match (code, recovery_code) {
-            (Some(c), _) => (false, c),
-            (None, Some(r)) => (true, r),
-            (None, None) => {
-                return self.fail(missing_field("code", "Enter the code from your app"))
+        // Every refusal through one exit (`break 'fail`): one `Result` written for them.
+        let err = 'fail: {
+            let Some((challenge, _)) = self.mfa.as_ref() else {
+                break 'fail AuthError::new(
+                    ErrorCode::ChallengeExpired,
+                    "Sign in with your password first",
+                );
+            };
+            // The app's code when given, else a recovery code: chosen once for both protocols.
+            let (recovery, code) = match (code, recovery_code) {
+                (Some(c), _) => (false, c),
+                (None, Some(r)) => (true, r),
+                (None, None) => break 'fail missing_field("code", "Enter the code from your app"),
+            };
+            // Better Auth's two-factor plugin has its own routes (core::better_auth).
+            let request = match (self.cfg.protocol, path(self.cfg.endpoints.mfa())) {
+                (Protocol::BetterAuth, Some(path)) => Some(better_auth::two_factor_request(
+                    &self.cfg, path, recovery, code,
+                )),
+                _ => protocol::mfa_request(&self.cfg, challenge, recovery, code),
+            };
+            match request {
+                Some(request) => return self.issue_request(Kind::Mfa, Ok(request)),
+                None => {
+                    AuthError::config("Two-factor sign-in needs the json protocol's mfa endpoint")
+                }
             }
         };
-        // Better Auth's two-factor plugin has its own routes (core::better_auth).
-        let request = match (self.cfg.protocol, path(self.cfg.endpoints.mfa())) {
-            (Protocol::BetterAuth, Some(path)) => Some(better_auth::two_factor_request(
-                &self.cfg, path, recovery, code,
-            )),
-            _ => protocol::mfa_request(&self.cfg, challenge, recovery, code),
-        };
-        match request {
-            Some(request) => self.issue_request(Kind::Mfa, Ok(request)),
-            None => self.fail(AuthError::config(
-                "Two-factor sign-in needs the json protocol's mfa endpoint",
-            )),
-        }
+        self.fail(err)
     }
 
     /// The answer to `verify_mfa`'s request: signed in, or a typed error; a wrong
@@ -497,12 +501,13 @@ impl Engine {
         // Taken from the previous session in place (no partial move: the old session is
         // dropped whole when replaced).
         if let (Some(previous), Event::TokenRefreshed) = (self.session.as_mut(), event) {
-            // A refresh answer that carries the user (`fields.user`) updates it.
+            // A refresh answer that carries the user (`fields.user`) updates it. Swapped
+            // with the `None` here (not assigned `take()`'s): no drop of that `None`.
             if session.user.is_none() {
-                session.user = previous.user.take();
+                core::mem::swap(&mut session.user, &mut previous.user);
             }
             if session.refresh_token.is_none() {
-                session.refresh_token = previous.refresh_token.take();
+                core::mem::swap(&mut session.refresh_token, &mut previous.refresh_token);
             }
         }
         self.session = Some(session);
@@ -540,8 +545,15 @@ impl Engine {
             None => None,
         };
         let request = protocol::logout_request(&self.cfg, refresh_token)?;
-        let out = self.outgoing(request);
-        Some(self.issue(Kind::Logout, out))
+        // The bearer read here, from the session at hand (`outgoing`, shared with `me`,
+        // answered its `Outgoing` through memory): the access token, or Better Auth's
+        // session token (the two credentials a sign-out takes).
+        let bearer = if request.credential == Credential::Access {
+            Some(session.access_token.clone())
+        } else {
+            session.refresh_token.clone()
+        };
+        Some(self.issue(Kind::Logout, Outgoing { request, bearer }))
     }
 
     // ---- using the token ---------------------------------------------------------------
@@ -758,31 +770,23 @@ impl Engine {
     /// The callback request, or None when the page is no callback: a sign-in's
     /// (answered as `sign_in_answer(Op::Social, ..)`), or a link's, the signed-in
     /// user's call (answered as `account_answer(AccountOp::Linked, ..)`).
+    /// An `Option` of a `Result` (not a `Result` of an `Option`): the boundary's
+    /// `Result<Issued, _>` is then the `Some`'s payload as it is, not rebuilt by a copy.
     pub fn social_finish(
         &mut self,
         pending: &str,
         returned: Returned,
-    ) -> Result<Option<Issued>, AuthError> {
+    ) -> Option<Result<Issued, AuthError>> {
         if !returned.is_callback() {
-            return Ok(None);
+            return None;
         }
-        match social::callback_request(&self.cfg, pending, returned) {
-            Ok(request) => {
-                let kind = if request.credential == Credential::Access {
-                    Kind::Account(AccountOp::Linked)
-                } else {
-                    Kind::SignIn(Op::Social)
-                };
-                Ok(Some(self.issue(
-                    kind,
-                    Outgoing {
-                        request,
-                        bearer: None,
-                    },
-                )))
-            }
-            Err(e) => self.fail(e),
-        }
+        let request = social::callback_request(&self.cfg, pending, returned);
+        // Through `issue_request` (issued, or the failure recorded), as the builders' others.
+        let kind = match &request {
+            Ok(r) if r.credential == Credential::Access => Kind::Account(AccountOp::Linked),
+            _ => Kind::SignIn(Op::Social),
+        };
+        Some(self.issue_request(kind, request))
     }
 
     // ---- the account: email verification, linked providers ----------------------------
@@ -866,22 +870,18 @@ impl Engine {
     /// The `me` request; None when the protocol has none (the claims are the user).
     /// The bearer is set only for the refresh credential (Better Auth's session);
     /// an access-token request goes through the shell's refresh-and-replay instead.
-    pub fn me(&mut self) -> Result<Option<Issued>, AuthError> {
-        if self.session.is_none() {
-            return self.fail(not_signed_in());
-        }
-        let Some(request) = protocol::me_request(&self.cfg) else {
-            return Ok(None);
+    /// An `Option` of a `Result`, as `social_finish`.
+    pub fn me(&mut self) -> Option<Result<Issued, AuthError>> {
+        let Some(session) = &self.session else {
+            return Some(self.fail(not_signed_in()));
         };
-        // `outgoing` for the refresh credential: `bearer` then has one caller.
-        let out = match request.credential {
-            Credential::Refresh => self.outgoing(request),
-            _ => Outgoing {
-                request,
-                bearer: None,
-            },
+        let request = protocol::me_request(&self.cfg)?;
+        // Only the refresh credential (Better Auth's session) is sent from here.
+        let bearer = match request.credential {
+            Credential::Refresh => session.refresh_token.clone(),
+            _ => None,
         };
-        Ok(Some(self.issue(Kind::Me, out)))
+        Some(Ok(self.issue(Kind::Me, Outgoing { request, bearer })))
     }
 
     /// The claims, for protocols without a `me` endpoint: `me()`'s answer there, so a
@@ -1366,6 +1366,7 @@ pub(crate) mod tests {
         };
         assert_eq!(
             e.social_finish(pending, returned("forged"))
+                .unwrap()
                 .unwrap_err()
                 .code,
             ErrorCode::StateMismatch

@@ -559,9 +559,8 @@ fn request_op(
                 e.social_finish(a, returned)
             };
             match finished {
-                Ok(Some(issued)) => Ok(issued),
-                Ok(None) => return nothing(),
-                Err(err) => Err(err),
+                Some(issued) => issued,
+                None => return nothing(),
             }
         }
         op::REFRESH_REQUEST => Ok(e.refresh_request(a)),
@@ -570,9 +569,8 @@ fn request_op(
             None => return nothing(),
         },
         op::ME => match e.me() {
-            Ok(Some(issued)) => Ok(issued),
-            Ok(None) => return nothing(),
-            Err(err) => Err(err),
+            Some(issued) => issued,
+            None => return nothing(),
         },
         // `n`: 0 list, 1 revoke `a` (its id), 2 revoke all.
         op::SESSIONS => e.sessions(sessions_op(n, a)),

@@ -318,7 +318,7 @@ mod tests {
         // As today: a link's callback goes with the client's own requests' cookie.
         assert!(link.kind.carries_cookie());
         let no_callback = e.social_finish(pending, Returned::default());
-        assert_eq!(no_callback, Ok(None));
+        assert_eq!(no_callback, None);
         assert!(!Kind::Me.carries_cookie());
         assert!(!Kind::Sessions(SessionsOp::List).carries_cookie());
         assert!(!Kind::Account(AccountOp::Identities).carries_cookie());
