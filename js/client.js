@@ -25,7 +25,8 @@ import { Coordination } from "./coordination.js";
 /** @typedef {import("./index.js").AuthListener} AuthListener */
 
 // A page (not a server, a worker, a test runner): timers, page events and the cookie restore.
-const page = typeof window !== "undefined";
+// Its window, read as a flag (a `window` global defined as the test runners do counts).
+const page = globalThis.window;
 const unauthorized = () => authError("unauthorized", "Not authorized", 401);
 const signedOutByIt = (/** @type {AuthError} */ err) => err.code === "refresh_failed" || err.code === "session_expired";
 
@@ -711,7 +712,7 @@ export class AuthClient {
     const { signal } = this.#listening;
     const listen = (/** @type {EventTarget} */ target, /** @type {string} */ type, /** @type {(event: any) => void} */ handler) => target.addEventListener(type, handler, { signal });
     const wake = () => this.#wake();
-    if (typeof document !== "undefined") listen(document, "visibilitychange", wake);
+    if (globalThis.document) listen(document, "visibilitychange", wake);
     for (const type of ["focus", "online", "offline"]) listen(window, type, wake);
     // Adopt what another tab wrote to localStorage (sign-in, refresh, sign-out).
     if (this.#store.kind === "local") {
