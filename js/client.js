@@ -548,9 +548,10 @@ export class AuthClient {
    * @param {EngineRequest} req
    * @returns {Promise<Readonly<import("./index.js").AuthSnapshot> | "login">} */
   async #signIn(req) {
-    const next = await this.#exchange(req);
-    // The next request (Better Auth's exchange): sent the same way.
-    if (typeof next !== "string") return this.#signIn(next);
+    const next = /** @type {any} */ (await this.#exchange(req));
+    // The next request (Better Auth's exchange), told by its url (the engine's other
+    // answers are texts): sent the same way.
+    if (next.url) return this.#signIn(next);
     if (next === "login") return next;
     // "mfa": password accepted, no session yet (the snapshot says mfa_required).
     if (next === "mfa") this.#emit("mfa_required");
