@@ -312,8 +312,7 @@ export class AuthClient {
       // One ceremony at a time: a browser refuses a second while one waits. (The last one's
       // controller is kept after it ends: aborting a ceremony that has ended does nothing.)
       this.#passkeyWait?.abort();
-      const wait = new AbortController();
-      this.#passkeyWait = wait;
+      const wait = (this.#passkeyWait = new AbortController());
       // Not a signal (a caller's mistake): the ceremony's own alone, as AbortSignal.any
       // would throw a TypeError.
       const caller = options?.signal;
@@ -725,10 +724,9 @@ export class AuthClient {
     if (globalThis.BroadcastChannel) {
       const coordination = this.#coordination;
       // Named as coordination.js names its locks: storageKey, then what it is for.
-      const channel = new BroadcastChannel(`${this.settings.key}:sync`);
+      const channel = (coordination.channel = new BroadcastChannel(`${this.settings.key}:sync`));
       // Closed by the signal's abort (a closed channel delivers nothing): no `listen`.
       channel.onmessage = (event) => coordination.onMessage(event.data);
-      coordination.channel = channel;
       // Not a listener by `listen`: the signal removes those before its abort event.
       signal.onabort = () => {
         channel.close();
