@@ -25,7 +25,8 @@ import { Coordination } from "./coordination.js";
 /** @typedef {import("./index.js").AuthListener} AuthListener */
 
 // A page (not a server, a worker, a test runner): timers, page events and the cookie restore.
-const page = typeof window !== "undefined";
+// Its window, read as a flag (a `window` global defined as the test runners do counts).
+const page = globalThis.window;
 const unauthorized = () => authError("unauthorized", "Not authorized", 401);
 const signedOutByIt = (/** @type {AuthError} */ err) => err.code === "refresh_failed" || err.code === "session_expired";
 
@@ -311,8 +312,7 @@ export class AuthClient {
       // One ceremony at a time: a browser refuses a second while one waits. (The last one's
       // controller is kept after it ends: aborting a ceremony that has ended does nothing.)
       this.#passkeyWait?.abort();
-      const wait = new AbortController();
-      this.#passkeyWait = wait;
+      const wait = (this.#passkeyWait = new AbortController());
       // Not a signal (a caller's mistake): the ceremony's own alone, as AbortSignal.any
       // would throw a TypeError.
       const caller = options?.signal;
@@ -547,9 +547,10 @@ export class AuthClient {
    * @param {EngineRequest} req
    * @returns {Promise<Readonly<import("./index.js").AuthSnapshot> | "login">} */
   async #signIn(req) {
-    const next = await this.#exchange(req);
-    // The next request (Better Auth's exchange): sent the same way.
-    if (typeof next !== "string") return this.#signIn(next);
+    const next = /** @type {any} */ (await this.#exchange(req));
+    // The next request (Better Auth's exchange), told by its url (the engine's other
+    // answers are texts): sent the same way.
+    if (next.url) return this.#signIn(next);
     if (next === "login") return next;
     // "mfa": password accepted, no session yet (the snapshot says mfa_required).
     if (next === "mfa") this.#emit("mfa_required");
@@ -711,7 +712,7 @@ export class AuthClient {
     const { signal } = this.#listening;
     const listen = (/** @type {EventTarget} */ target, /** @type {string} */ type, /** @type {(event: any) => void} */ handler) => target.addEventListener(type, handler, { signal });
     const wake = () => this.#wake();
-    if (typeof document !== "undefined") listen(document, "visibilitychange", wake);
+    if (globalThis.document) listen(document, "visibilitychange", wake);
     for (const type of ["focus", "online", "offline"]) listen(window, type, wake);
     // Adopt what another tab wrote to localStorage (sign-in, refresh, sign-out).
     if (this.#store.kind === "local") {
@@ -723,10 +724,9 @@ export class AuthClient {
     if (globalThis.BroadcastChannel) {
       const coordination = this.#coordination;
       // Named as coordination.js names its locks: storageKey, then what it is for.
-      const channel = new BroadcastChannel(`${this.settings.key}:sync`);
+      const channel = (coordination.channel = new BroadcastChannel(`${this.settings.key}:sync`));
       // Closed by the signal's abort (a closed channel delivers nothing): no `listen`.
       channel.onmessage = (event) => coordination.onMessage(event.data);
-      coordination.channel = channel;
       // Not a listener by `listen`: the signal removes those before its abort event.
       signal.onabort = () => {
         channel.close();

@@ -96,9 +96,8 @@ export class Coordination {
     const fp = this.#host.fingerprint(refreshToken);
     if (this.#spent.includes(fp)) return this.#awaitSuccessor(refreshToken);
     // The claim is the message that announces it (said again as it is).
-    this.#claim = { t: "claim", fp, id: this.id };
     this.#lost = false;
-    this.#post(this.#claim);
+    this.#post((this.#claim = { t: "claim", fp, id: this.id }));
     await this.clock.sleep(CLAIM_WINDOW_MS);
     this.#claim = null;
     if (this.#superseded(refreshToken)) return;

@@ -8,6 +8,7 @@ import { authError } from "./auth-error.js";
 import { toBase64url as b64url } from "./base64url.js";
 import { DPOP_ANSWER, DPOP_CLAIMS, DPOP_CLEAR, call, encoder } from "./engine.js";
 import { fetchRequest } from "./http.js";
+import { challengeOf } from "./social.js";
 
 // The keys live in IndexedDB's database "auth-wasm-dpop", object store "keys": the names
 // written where used (esbuild keeps a constant of a module with imports as a declaration).
@@ -117,7 +118,8 @@ export function dpopSigner(storageKey, client) {
   const proof = async (method, url, token) => {
     // The key is read each time: another tab may have signed out and in again.
     const key = await keyOf(storageKey);
-    const ath = token && b64url(await crypto.subtle.digest("SHA-256", encoder.encode(token)));
+    // RFC 9449's ath is the token's S256 challenge (dpopSigner checked WebCrypto).
+    const ath = token && (await challengeOf(token));
     // Every `url` here has claims (core::dpop::claims answers none only where origin_of
     // does): dpopHeaders and the client's fetch send a proof only where bearerAllowed
     // (origin_of) said yes, and the client's own requests go to baseUrl, which config

@@ -6,10 +6,11 @@ import { authError } from "./auth-error.js";
 import { toBase64url } from "./base64url.js";
 
 /** @param {string} text base64url, padded or not (atob's forgiving decode takes either);
- * anything else (a missing field) is refused as `.replace` throws. */
+ * anything else (a missing field) is refused as `.replace` throws. The bytes as a
+ * Uint8Array: WebAuthn takes any BufferSource. */
 export function fromBase64url(text) {
   try {
-    return Uint8Array.from(atob(text.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0)).buffer;
+    return Uint8Array.from(atob(text.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0));
   } catch {
     throw authError("invalid_response", "Invalid passkey options");
   }

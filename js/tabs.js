@@ -80,6 +80,6 @@ export const isHeld = async (locks, name) => {
 
 /** The engine's page flags: h = hidden, o = online (without a navigator: online). */
 export const pageFlags = () => {
-  const hidden = typeof document !== "undefined" && document.hidden;
+  const hidden = globalThis.document?.hidden;
   return (hidden ? "h" : "") + ((globalThis.navigator?.onLine ?? true) ? "o" : "");
 };
