@@ -12,7 +12,9 @@ const url = process.argv[2];
 const TIMEOUT_MS = 120_000;
 
 const profile = mkdtempSync(path.join(tmpdir(), "auth-wasm-wbt-firefox-"));
-const browser = await puppeteer.launch({ browser: "firefox", protocol: "webDriverBiDi", executablePath: "/usr/bin/firefox-esr", headless: true, userDataDir: profile });
+// Launch waits as long as the tests may take (puppeteer's default, 30 s, was once too short
+// for Firefox to start on this two-core machine under load).
+const browser = await puppeteer.launch({ browser: "firefox", protocol: "webDriverBiDi", executablePath: "/usr/bin/firefox-esr", headless: true, userDataDir: profile, timeout: TIMEOUT_MS });
 let output = "";
 try {
   const page = await browser.newPage();
