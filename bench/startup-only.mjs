@@ -2,9 +2,9 @@
 //   node bench/startup-only.mjs [LOADS] [name-filter]
 // prints the start-up table (the empty page and every candidate whose name matches the
 // filter (a regular expression), round-robin as in run.mjs); writes nothing.
-// BASELINE=<dir>[,<dir>...] adds the browser build of other package directories' JS
-// (before a change, say, or variants of one) with the same .wasm, preloaded, to the same
-// run (named "baseline <dir>: ... preloaded", for the filter). With TRACE=<file.json>, one more
+// BASELINE=<dir>[,<dir>...] adds the entry (index.js, the wasm inlined) of other package
+// directories (before a change, say, or variants of one) to the same run (named
+// "baseline <dir>: wasm inlined", for the filter). With TRACE=<file.json>, one more
 // load of each matching candidate is recorded as a Chromium trace (<file>-<i>.json:
 // devtools categories, with the V8 CPU profile) for the Performance panel. GZIP=0 serves
 // the files uncompressed (run.mjs measures both; gzip is what production hosts send).

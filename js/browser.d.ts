@@ -1,2 +1,3 @@
-// auth-wasm's browser entry (browser.js): the same API as index.js.
+// auth-wasm/browser (browser.js): the same API as the package's entry, the wasm fetched as
+// a file of its own.
 export * from "./index.js";

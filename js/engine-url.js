@@ -1,6 +1,5 @@
-// The engine of browser production builds (browser.js, chosen by the `browser` +
-// `production` export conditions: Vite's build, Next's client bundles with Turbopack).
-// The wasm stays a separate file: these bundlers emit it as an asset from the
+// The engine of `auth-wasm/browser` (browser.js), for apps that want the wasm as a file of
+// its own: bundlers (Vite, webpack 5, Turbopack) emit it as an asset from the
 // `new URL(..., import.meta.url)` below, and a page with no bundler fetches it from beside
 // this module. The fetch starts as this module is evaluated (README's preload hint starts
 // it with the page instead, and this fetch then reuses it) and the wasm compiles while it

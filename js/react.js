@@ -36,8 +36,8 @@ export function AuthProvider({ client, config, children }) {
     let cancelled = false;
     /** @type {AuthClient | null} */
     let created = null;
-    // By name, not "./index.js": the entry the app resolved (browser.js in a browser
-    // production build), so a bundle holds one engine.
+    // By name, not "./index.js": the entry the app resolved, so a bundle holds one engine.
+    // (An app on auth-wasm/browser passes `client`, or it would also get this one.)
     import("auth-wasm").then(({ AuthClient }) => {
       if (cancelled) return;
       created = new AuthClient(JSON.parse(/** @type {string} */ (configKey)));

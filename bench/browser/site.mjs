@@ -19,18 +19,18 @@ const authWasm = (entry) => `import { AuthClient } from "@pkg/${entry}";
 
 /** Where a start-up bundle's `new URL("./auth_wasm_bg.wasm", import.meta.url)` points. */
 const WASM_PATH = "/startup/auth_wasm_bg.wasm";
-/** The preload hint README documents for the browser build: the .wasm is fetched while
+/** The preload hint README documents for auth-wasm/browser: the .wasm is fetched while
  * the page's JS is, instead of after it ran. */
 const WASM_HINT = `<link rel="preload" href="${WASM_PATH}" as="fetch" crossorigin>`;
 
 /** Start-up candidates: the bundle's evaluation ends once the client holds the stored
  * session. A string is the bundle's source; an object adds the page's <head>. */
 const STARTUP = {
-  // What a browser production build gets (the `browser` + `production` conditions).
-  "auth-wasm (browser build, .wasm preloaded)": { source: authWasm("browser.js"), head: WASM_HINT },
-  "auth-wasm (browser build, no hint)": authWasm("browser.js"),
-  // The universal entry (dev servers, Node, webpack's client): the wasm inlined as a Latin-1 string.
+  // What every build gets, browser production builds too: the wasm inlined as a Latin-1 string.
   "auth-wasm (wasm inlined, index.js)": authWasm("index.js"),
+  // auth-wasm/browser: the .wasm a file of its own, fetched beside the JS.
+  "auth-wasm/browser (.wasm preloaded)": { source: authWasm("browser.js"), head: WASM_HINT },
+  "auth-wasm/browser (no hint)": authWasm("browser.js"),
   "@supabase/auth-js": `import { GoTrueClient } from "@supabase/auth-js";
     const client = new GoTrueClient({ url: window.API, storageKey: "bench-supabase", autoRefreshToken: false, detectSessionInUrl: false });
     const { data } = await client.getSession();
@@ -54,9 +54,9 @@ const COMPILE_SCRIPT = `<script>self.authWasmModule = WebAssembly.compileStreami
  * (bench/startup-only.mjs HINTS=1): `head` goes before the page's script, `after` after it
  * (still in <head> when the script is), `link` is sent as the page's `Link:` header. */
 const HINT_VARIANTS = {
-  "auth-wasm (browser build, hint after the script)": { source: authWasm("browser.js"), after: WASM_HINT },
-  "auth-wasm (browser build, hint fetchpriority=low)": { source: authWasm("browser.js"), head: WASM_HINT.replace(">", ' fetchpriority="low">') },
-  "auth-wasm (browser build, hint as a Link: header)": { source: authWasm("browser.js"), link: `<${WASM_PATH}>; rel=preload; as=fetch; crossorigin` },
+  "auth-wasm/browser (hint after the script)": { source: authWasm("browser.js"), after: WASM_HINT },
+  "auth-wasm/browser (hint fetchpriority=low)": { source: authWasm("browser.js"), head: WASM_HINT.replace(">", ' fetchpriority="low">') },
+  "auth-wasm/browser (hint as a Link: header)": { source: authWasm("browser.js"), link: `<${WASM_PATH}>; rel=preload; as=fetch; crossorigin` },
   // The hint's own cost to the page: supabase's page with the same preload, unused.
   "@supabase/auth-js (control: the .wasm preloaded, unused)": { source: SUPABASE, head: WASM_HINT },
 };
@@ -66,8 +66,8 @@ const HINT_VARIANTS = {
  * slower than supabase"): the compile then runs while the JS downloads and parses. For
  * the lead's choice of that API (startup-only.mjs COMPILE_PKG=<dir>). */
 const compileVariants = (pkg) => ({
-  "auth-wasm (browser build, compiled by the page's script)": { source: authWasm("browser.js"), head: COMPILE_SCRIPT, pkg },
-  "auth-wasm (browser build, hint + compiled by the page's script)": { source: authWasm("browser.js"), head: WASM_HINT + COMPILE_SCRIPT, pkg },
+  "auth-wasm/browser (compiled by the page's script)": { source: authWasm("browser.js"), head: COMPILE_SCRIPT, pkg },
+  "auth-wasm/browser (hint + compiled by the page's script)": { source: authWasm("browser.js"), head: WASM_HINT + COMPILE_SCRIPT, pkg },
 });
 
 // (A module script in <head> is deferred: it runs after the body's inline script.)
@@ -141,8 +141,8 @@ export async function buildSite(pkgDir, baselineDir = null, { scriptInHead = tru
   // before/after figures for start-up work (bench/startup-only.mjs BASELINE=<pkg dir>[,...]).
   const extra = [];
   for (const [i, dir] of (baselineDir ?? []).entries()) {
-    const name = `baseline ${path.basename(dir)}: browser build, .wasm preloaded`;
-    const built = startupPage(name, authWasm("browser.js"), `/startup/baseline-${i}.js`, { head: WASM_HINT });
+    const name = `baseline ${path.basename(dir)}: wasm inlined`;
+    const built = startupPage(name, authWasm("index.js"), `/startup/baseline-${i}.js`);
     await build({
       stdin: { contents: `import "./browser/bundle-start.mjs";\n${built.source}`, resolveDir: BENCH, loader: "js" },
       bundle: true, minify: true, format: "esm", platform: "browser", target: "es2022",

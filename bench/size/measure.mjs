@@ -1,5 +1,5 @@
-// Size of auth-wasm (the browser entry of production builds: JS + the separate wasm; the
-// universal entry, its wasm inlined; ./slim: JS + the wasm) beside each peer's minimal usage
+// Size of auth-wasm (its entry, the wasm inlined, what browser production builds load;
+// auth-wasm/browser: JS + the separate wasm; ./slim: JS + the wasm) beside each peer's minimal usage
 // bundled with esbuild (minified, browser, ESM): raw, gzip -9 and brotli (quality 11).
 import { execSync } from "node:child_process";
 import { writeFileSync, mkdirSync } from "node:fs";
@@ -12,15 +12,15 @@ const BENCH = path.resolve(import.meta.dirname, "..");
 const ROOT = path.resolve(BENCH, "..");
 const PKG = path.join(ROOT, "pkg");
 /** The row the others are compared with: what a browser production build loads. */
-const REFERENCE = "auth-wasm, browser build: total";
+const REFERENCE = "auth-wasm (the wasm inlined): total";
 
 export async function measureSizes() {
-  const { browser, total, slim } = await packageSize(PKG);
+  const { total, separate, slim } = await packageSize(PKG);
   const rows = [
-    { name: REFERENCE, ...browser.total },
-    { name: "auth-wasm, browser build: JS (shell + glue)", ...browser.js },
-    { name: "auth-wasm, browser build: wasm", ...browser.wasm },
-    { name: "auth-wasm, wasm inlined (dev, Node, tests): total", ...total },
+    { name: REFERENCE, ...total },
+    { name: "auth-wasm/browser: total", ...separate.total },
+    { name: "auth-wasm/browser: JS (shell + glue)", ...separate.js },
+    { name: "auth-wasm/browser: wasm", ...separate.wasm },
     { name: "auth-wasm/slim: total", ...slim.total },
   ];
   const out = path.join(BENCH, ".out");

@@ -216,25 +216,27 @@ export function filesUnder(dir) {
 // The wasm's first 8 bytes ("\0asm", version 1) as engine-inline.js's string holds them:
 // each XORed with 53 (scripts/lib/finish-package.mjs's KEY), all printable ASCII, so no
 // bundler escapes them.
-const INLINE_WASM_MARK = Buffer.from([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00].map((byte) => byte ^ 53)).toString("latin1");
+export const INLINE_WASM_MARK = Buffer.from([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00].map((byte) => byte ^ 53)).toString("latin1");
 
-/** A browser production build's output: the package's .wasm emitted as a file of its own
- * (byte for byte) and no JS holding the inlined wasm, but the files `inlinedIn` matches (a
- * Worker's bundle of `auth-wasm/worker`). Returns the .wasm's path. */
-export function assertSeparateWasm(outputDir, installed, inlinedIn = null) {
+/** The JS files under `dir` that carry the inlined wasm. */
+const carryingInlined = (files) => files.filter((file) => /\.m?js$/.test(file) && readFileSync(file, "latin1").includes(INLINE_WASM_MARK));
+
+/** A build's output with the package's .wasm emitted as a file of its own (byte for byte,
+ * once: auth-wasm/browser) and `inlined` JS files carrying the inlined wasm (the package's
+ * entry, where the same build also uses it). Returns the .wasm's path. */
+export function assertSeparateWasm(outputDir, installed, { inlined = 0 } = {}) {
   const wasm = readFileSync(path.join(installed, "node_modules", "auth-wasm", "auth_wasm_bg.wasm"));
   const files = filesUnder(outputDir);
   const emitted = files.filter((file) => file.endsWith(".wasm") && readFileSync(file).equals(wasm));
   assert.equal(emitted.length, 1, `the package's .wasm is emitted once under ${outputDir}: ${files.filter((f) => f.endsWith(".wasm"))}`);
-  const inlined = files.filter((file) => /\.m?js$/.test(file) && readFileSync(file, "latin1").includes(INLINE_WASM_MARK));
-  assert.deepEqual(inlined.filter((file) => !inlinedIn?.test(path.basename(file))), [], "no JS carries the wasm inlined");
-  if (inlinedIn) assert.equal(inlined.length, 1, `the Worker's bundle carries the inlined wasm: ${inlined}`);
+  assert.equal(carryingInlined(files).length, inlined, `JS carrying the wasm inlined: ${carryingInlined(files)}`);
   return emitted[0];
 }
 
-/** A build that keeps the inlined wasm: no .wasm file, and some JS holds the inlined wasm. */
+/** A build of the package's entry: no .wasm file, and one JS file (one engine, whatever
+ * else of the package the app imports) carries the inlined wasm. */
 export function assertInlinedWasm(outputDir) {
   const files = filesUnder(outputDir);
   assert.deepEqual(files.filter((file) => file.endsWith(".wasm")), [], `no .wasm is emitted under ${outputDir}`);
-  assert.ok(files.some((file) => /\.m?js$/.test(file) && readFileSync(file, "latin1").includes(INLINE_WASM_MARK)), "some JS carries the wasm inlined");
+  assert.equal(carryingInlined(files).length, 1, `one JS file carries the wasm inlined: ${carryingInlined(files)}`);
 }

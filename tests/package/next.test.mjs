@@ -7,15 +7,13 @@
 // (and bundles auth-wasm/next/client's mirror). auth-wasm/next on the server: the proxy
 // protects /members, a route handler sets the HttpOnly cookie from a genuine token only,
 // and a Server Component reads the session from it.
-// Turbopack's client bundles get the browser entry (the .wasm emitted under static/);
-// webpack's keep the inlined one (the `webpack` condition: Next's client compile has no
-// target with async functions, so webpack warned about the browser entry's top-level
-// await on every build), as does the server (the `node` condition).
+// Both bundlers' client bundles carry the package's entry with the wasm inlined, in one
+// chunk (one engine), as does the server.
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
 import path from "node:path";
 import test from "node:test";
-import { TOKEN, assertInlinedWasm, assertSeparateWasm, expectedRealChecks, fixture, freePort, pageQuery, pageResult, run, startRealBackend, startServer } from "./lib.mjs";
+import { TOKEN, assertInlinedWasm, expectedRealChecks, fixture, freePort, pageQuery, pageResult, run, startRealBackend, startServer } from "./lib.mjs";
 
 const dir = fixture("next");
 /** The fixture's secret (app/server-auth.js) and an HS256 token for "ada" signed with `key`. */
@@ -38,8 +36,7 @@ for (const bundler of ["turbopack", "webpack"]) {
     const warnings = build.split("\n").filter((line) => /⚠|warn/i.test(line) && !/No build cache found/.test(line));
     assert.deepEqual(warnings, [], build);
     const clientOutput = path.join(dir, env.NEXT_DIST_DIR, "static");
-    if (bundler === "turbopack") assertSeparateWasm(clientOutput, dir);
-    else assertInlinedWasm(clientOutput);
+    assertInlinedWasm(clientOutput);
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
     const server = await startServer(next, ["start", "--port", String(port), "--hostname", "127.0.0.1"], `${base}/`, { cwd: dir, env });
@@ -48,8 +45,8 @@ for (const bundler of ["turbopack", "webpack"]) {
     assert.deepEqual(result, { main: clientChecks, server: { sub: "ada", expired: false } });
     assert.deepEqual(errors, []);
 
-    // The React binding works from the same entry: with Turbopack, assertSeparateWasm above
-    // also proves its import of the package did not bring the inlined engine along.
+    // The React binding works from the same entry: assertInlinedWasm above also proves its
+    // import of the package brought no second engine along.
     const react = await pageResult(`${base}/react`);
     assert.deepEqual(react.result, { status: "anonymous", sameClass: true });
     assert.deepEqual(react.errors, []);
