@@ -11,6 +11,7 @@
 import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { finishGlue, minifyWasmNames } from "./glue.mjs";
+import { KEY, latin1Literal } from "./inline-form.mjs";
 
 const [dir, version] = process.argv.slice(2);
 const pkg = (name) => path.join(dir, name);
@@ -24,15 +25,6 @@ const modules = new Set(WebAssembly.Module.imports(new WebAssembly.Module(readFi
 if (modules.size > 1) throw new Error(`auth_wasm_bg.wasm: expected at most one import module, found ${[...modules].join(", ")}`);
 writeFileSync(pkg(GLUE), minifyWasmNames(finishGlue(readFileSync(pkg(GLUE), "utf8")), names, [...modules][0]));
 
-// One character per byte (Latin-1), not hex or base64: it keeps the wasm's byte
-// boundaries, so gzip and brotli still see its repeats, and a byte costs one or two bytes
-// of UTF-8 instead of hex's two. Each byte is XORed with KEY first: the wasm's most
-// frequent byte, 0, becomes "5" instead of a NUL that bundlers print as `\0`, and other
-// frequent bytes leave the control characters they escape. Measured on this wasm (gzip -9
-// of the string as esbuild prints it, UTF-8 / ASCII output): hex +2.8 KB over the .wasm
-// alone, Latin-1 +1.9 / +2.4 KB, XORed with 53 (the best of all 256 keys in both)
-// +0.7 / +1.0 KB. docs/design-notes.md, "the inlined wasm as Latin-1".
-const KEY = 53;
 const wasm = readFileSync(pkg("auth_wasm_bg.wasm"));
 writeFileSync(
   pkg("engine-inline.js"),
@@ -68,14 +60,3 @@ const manifest = JSON.parse(readFileSync("js/package.json", "utf8"));
 manifest.version = version;
 manifest.files = files;
 writeFileSync(pkg("package.json"), JSON.stringify(manifest, null, 2) + "\n");
-
-/** The bytes as the body of a double-quoted JS string literal, char code = byte: escaped
- * only where a string literal must be (quote, backslash, line breaks); other control
- * characters, NUL among them, are legal in string literals and stay as they are (escaping
- * NUL as `\0` alone cost 0.5 KB gzip: bundlers that print it so pay it, the file does not). */
-function latin1Literal(bytes) {
-  const escapes = { 0x22: '\\"', 0x5c: "\\\\", 0x0a: "\\n", 0x0d: "\\r" };
-  let text = "";
-  for (const byte of bytes) text += escapes[byte] ?? String.fromCharCode(byte);
-  return text;
-}

@@ -11,6 +11,7 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { after } from "node:test";
 import { chromium } from "playwright-core";
+import { HEADER_MARK } from "../../scripts/lib/inline-form.mjs";
 
 export const ROOT = path.resolve(import.meta.dirname, "../..");
 export const TARBALL = process.env.PACKAGE_TARBALL;
@@ -213,10 +214,8 @@ export function filesUnder(dir) {
     .map((entry) => path.join(entry.parentPath, entry.name));
 }
 
-// The wasm's first 8 bytes ("\0asm", version 1) as engine-inline.js's string holds them:
-// each XORed with 53 (scripts/lib/finish-package.mjs's KEY), all printable ASCII, so no
-// bundler escapes them.
-export const INLINE_WASM_MARK = Buffer.from([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00].map((byte) => byte ^ 53)).toString("latin1");
+// The inlined wasm's header as engine-inline.js's string holds it (scripts/lib/inline-form.mjs).
+export const INLINE_WASM_MARK = HEADER_MARK;
 
 /** The JS files under `dir` that carry the inlined wasm. */
 const carryingInlined = (files) => files.filter((file) => /\.m?js$/.test(file) && readFileSync(file, "latin1").includes(INLINE_WASM_MARK));
