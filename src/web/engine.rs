@@ -378,169 +378,8 @@ pub fn call_handle(
         return not_configured();
     };
     let cookie = e.cfg.refresh_cookie;
-    if let Some(text) = request_op(e, op, n, a, b, c, d) {
-        return text;
-    }
-    match op {
-        op::SETTINGS => {
-            let mut out = Object::new();
-            out.str("storage", e.cfg.storage.as_str())
-                .str("key", &e.cfg.storage_key);
-            // Numbers written into the object (no text of their own).
-            json::write_num(out.member("lockTimeout"), e.cfg.lock_timeout_ms);
-            json::write_num(out.member("timeout"), e.cfg.timeout_ms);
-            if cookie {
-                out.raw("cookie", "true");
-            }
-            if e.cfg.dpop {
-                out.raw("dpop", "true");
-            }
-            out.end()
-        }
-        op::PERSISTED => e.persisted(),
-        op::STATUS => e.status(x).as_str().to_owned(),
-        op::VIEW => e.view(x),
-        // FAIL records the failure the shell met, then answers it as ERROR does.
-        op::ERROR | op::FAIL => {
-            if op == op::FAIL {
-                e.set_error(Some(&shell_error(a, b, y)));
-            }
-            e.error_json().unwrap_or_default().to_owned()
-        }
-        // The three ops that answer nothing, by one arm (one "" made).
-        op::CLEAR_ERROR | op::SIGN_OUT | op::DPOP_CLEAR => {
-            match op {
-                op::CLEAR_ERROR => e.set_error(None),
-                op::SIGN_OUT => e.sign_out(None),
-                _ => e.dpop.clear(),
-            }
-            String::new()
-        }
-        // `n`: the request's id; `y`: the status; `a`..`d`: body, Date,
-        // Retry-After, set-auth-token. A next request is marked `NEXT`.
-        op::REPLY => {
-            let reply = Reply {
-                status: status_of(y),
-                body: a,
-                date: b,
-                retry_after: c,
-                auth_token: d,
-                now: x,
-            };
-            match e.reply(n, &reply, x) {
-                Ok(Answer::Done) => String::new(),
-                Ok(Answer::LogIn) => "login".to_owned(),
-                Ok(Answer::Mfa) => "mfa".to_owned(),
-                Ok(Answer::Text(text)) => text,
-                // Marked as a request by the kept answer's third word (js/engine.js answers
-                // it parsed), not by a `>` written before it (a second text and a copy).
-                Ok(Answer::Next(next)) => {
-                    kept().1[2] = NEXT;
-                    request_text(next, cookie)
-                }
-                Err(err) => failure(err),
-            }
-        }
-        // "1" and the token, else one character js/client.js compares: "r" (refresh
-        // first), "e" (expired, said once), "" (none).
-        op::ACCESS => match e.access(x) {
-            Access::Use(token) => {
-                // Pushed, not `concat`: its parts' array was written to the stack.
-                let mut text = "1".to_owned();
-                text.push_str(token);
-                text
-            }
-            Access::Refresh => "r".to_owned(),
-            Access::Expired(true) => "e".to_owned(),
-            Access::SignedOut | Access::Expired(false) => String::new(),
-        },
-        op::USABLE => e.usable_token(x),
-        // Matches, not `unwrap_or_else(failure)`: its monomorph was a function of its own.
-        op::REFRESH_TOKEN => match e.refresh_token(x) {
-            Ok(token) => token,
-            Err(err) => failure(err),
-        },
-        // The ops that answer a flag, written by one arm (one `flag` call).
-        op::RESTORE
-        | op::ADOPT
-        | op::BEARER_ALLOWED
-        | op::SUPERSEDED
-        | op::REFRESH_OUTCOME
-        | op::REFRESH_NOW => flag(match op {
-            op::RESTORE => e.restore(opt(a), x),
-            op::ADOPT => e.adopt(opt(a), x),
-            op::BEARER_ALLOWED => e.bearer_allowed(a),
-            op::SUPERSEDED => e.superseded(a),
-            // The failure the shell met (`a`: its code, "" for none; `n`: its
-            // Retry-After in seconds, 0 for none), never the engine's last error: a
-            // failure the engine never saw (offline, a sibling tab's refresh that never
-            // arrived) must not count as a success.
-            // The code and the wait are all the record reads: no error made of them.
-            op::REFRESH_OUTCOME => {
-                let failed = opt(a).map(shell_code);
-                e.refresh_outcome(failed, (n > 0).then_some(n), x, y)
-            }
-            _ => e.refresh_now(x, page(a)),
-        }),
-        // Two times in milliseconds, "" for none, written by one arm.
-        op::BACKOFF_WAIT | op::NEXT_WAKE => {
-            let at = if op == op::NEXT_WAKE {
-                e.next_wake(x, page(a))
-            } else {
-                e.backoff_wait(x)
-            };
-            // A match: `map(num)`'s `Option<String>` went through memory to be copied.
-            match at {
-                Some(t) => num(t),
-                None => String::new(),
-            }
-        }
-        op::POSTPONED => e.postponed(x),
-        // The session's access token, "" signed out: read where it is (no
-        // `Option<String>` of `bearer` copied through memory).
-        op::CURRENT => match e.session() {
-            Some(s) => s.access_token.clone(),
-            None => String::new(),
-        },
-        op::CLAIMS => match e.claims() {
-            Ok(claims) => claims,
-            Err(err) => failure(err),
-        },
-        // The claims of a proof (`a`: method, `b`: url, `c`: jti, `d`: ath or ""),
-        // "" when `b` is no absolute http(s) URL.
-        op::DPOP_CLAIMS => e.dpop.claims(a, b, c, x, d),
-        // An answer's verdict, one character js/dpop.js compares: "" (as it is), "r"
-        // (send again), "u" (tokens not bound). `a`: url, `y`: status, `b`: DPoP-Nonce,
-        // `c`: Date, `d`: WWW-Authenticate for a 401, else the body (core::dpop reads
-        // only the one that status makes relevant).
-        op::DPOP_ANSWER => match e.dpop.answer(a, status_of(y), b, d, c, x) {
-            Verdict::Done => "",
-            Verdict::Retry => "r",
-            Verdict::Unbound => "u",
-        }
-        .to_owned(),
-        _ => failure(AuthError::config("Unknown engine operation")),
-    }
-}
-
-fn not_configured() -> String {
-    failure(AuthError::config("The client is not configured"))
-}
-
-/// The ops that ask for a request: the request's text ("": nothing to send) or the
-/// failure's; None for every other op.
-fn request_op(
-    e: &mut engine::Engine,
-    op: u32,
-    n: u32,
-    a: &str,
-    b: &str,
-    c: &str,
-    d: &str,
-) -> Option<String> {
-    // The three ops that may have nothing to send answer "" at once; the others' results
-    // are one type, read once below.
-    let nothing = || Some(String::new());
+    // One match for every op (one jump table): the ops that ask for a request give it
+    // (or the failure) to the tail below; the others answer their text at once.
     let issued = match op {
         op::LOGIN => e.login(opt(a), opt(b), opt(c)),
         op::REGISTER => e.register(opt(a), opt(b), opt(c)),
@@ -560,17 +399,17 @@ fn request_op(
             };
             match finished {
                 Some(issued) => issued,
-                None => return nothing(),
+                None => return String::new(),
             }
         }
         op::REFRESH_REQUEST => Ok(e.refresh_request(a)),
         op::LOGOUT => match e.logout() {
             Some(issued) => Ok(issued),
-            None => return nothing(),
+            None => return String::new(),
         },
         op::ME => match e.me() {
             Some(issued) => issued,
-            None => return nothing(),
+            None => return String::new(),
         },
         // `n`: 0 list, 1 revoke `a` (its id), 2 revoke all.
         op::SESSIONS => e.sessions(sessions_op(n, a)),
@@ -578,12 +417,165 @@ fn request_op(
         op::ACCOUNT => e.account(account_op(n, a)),
         // `n`: which (see `passkey_op`); `a`..`c`: its arguments.
         op::PASSKEY => e.passkey(passkey_op(n, a, b, c)),
-        _ => return None,
+        op::SETTINGS => {
+            let mut out = Object::new();
+            out.str("storage", e.cfg.storage.as_str())
+                .str("key", &e.cfg.storage_key);
+            // Numbers written into the object (no text of their own).
+            json::write_num(out.member("lockTimeout"), e.cfg.lock_timeout_ms);
+            json::write_num(out.member("timeout"), e.cfg.timeout_ms);
+            if cookie {
+                out.raw("cookie", "true");
+            }
+            if e.cfg.dpop {
+                out.raw("dpop", "true");
+            }
+            return out.end();
+        }
+        op::PERSISTED => return e.persisted(),
+        op::STATUS => return e.status(x).as_str().to_owned(),
+        op::VIEW => return e.view(x),
+        // FAIL records the failure the shell met, then answers it as ERROR does.
+        op::ERROR | op::FAIL => {
+            if op == op::FAIL {
+                e.set_error(Some(&shell_error(a, b, y)));
+            }
+            return e.error_json().unwrap_or_default().to_owned();
+        }
+        // The three ops that answer nothing, by one arm (one "" made).
+        op::CLEAR_ERROR | op::SIGN_OUT | op::DPOP_CLEAR => {
+            match op {
+                op::CLEAR_ERROR => e.set_error(None),
+                op::SIGN_OUT => e.sign_out(None),
+                _ => e.dpop.clear(),
+            }
+            return String::new();
+        }
+        // `n`: the request's id; `y`: the status; `a`..`d`: body, Date,
+        // Retry-After, set-auth-token. A next request is marked `NEXT`.
+        op::REPLY => {
+            let reply = Reply {
+                status: status_of(y),
+                body: a,
+                date: b,
+                retry_after: c,
+                auth_token: d,
+                now: x,
+            };
+            return match e.reply(n, &reply, x) {
+                Ok(Answer::Done) => String::new(),
+                Ok(Answer::LogIn) => "login".to_owned(),
+                Ok(Answer::Mfa) => "mfa".to_owned(),
+                Ok(Answer::Text(text)) => text,
+                // Marked as a request by the kept answer's third word (js/engine.js answers
+                // it parsed), not by a `>` written before it (a second text and a copy).
+                Ok(Answer::Next(next)) => {
+                    kept().1[2] = NEXT;
+                    request_text(next, cookie)
+                }
+                Err(err) => failure(err),
+            };
+        }
+        // "1" and the token, else one character js/client.js compares: "r" (refresh
+        // first), "e" (expired, said once), "" (none).
+        op::ACCESS => {
+            return match e.access(x) {
+                Access::Use(token) => {
+                    // Pushed, not `concat`: its parts' array was written to the stack.
+                    let mut text = "1".to_owned();
+                    text.push_str(token);
+                    text
+                }
+                Access::Refresh => "r".to_owned(),
+                Access::Expired(true) => "e".to_owned(),
+                Access::SignedOut | Access::Expired(false) => String::new(),
+            };
+        }
+        op::USABLE => return e.usable_token(x),
+        // Matches, not `unwrap_or_else(failure)`: its monomorph was a function of its own.
+        op::REFRESH_TOKEN => {
+            return match e.refresh_token(x) {
+                Ok(token) => token,
+                Err(err) => failure(err),
+            }
+        }
+        // The ops that answer a flag, written by one arm (one `flag` call).
+        op::RESTORE
+        | op::ADOPT
+        | op::BEARER_ALLOWED
+        | op::SUPERSEDED
+        | op::REFRESH_OUTCOME
+        | op::REFRESH_NOW => {
+            return flag(match op {
+                op::RESTORE => e.restore(opt(a), x),
+                op::ADOPT => e.adopt(opt(a), x),
+                op::BEARER_ALLOWED => e.bearer_allowed(a),
+                op::SUPERSEDED => e.superseded(a),
+                // The failure the shell met (`a`: its code, "" for none; `n`: its
+                // Retry-After in seconds, 0 for none), never the engine's last error: a
+                // failure the engine never saw (offline, a sibling tab's refresh that never
+                // arrived) must not count as a success.
+                // The code and the wait are all the record reads: no error made of them.
+                op::REFRESH_OUTCOME => {
+                    let failed = opt(a).map(shell_code);
+                    e.refresh_outcome(failed, (n > 0).then_some(n), x, y)
+                }
+                _ => e.refresh_now(x, page(a)),
+            });
+        }
+        // Two times in milliseconds, "" for none, written by one arm.
+        op::BACKOFF_WAIT | op::NEXT_WAKE => {
+            let at = if op == op::NEXT_WAKE {
+                e.next_wake(x, page(a))
+            } else {
+                e.backoff_wait(x)
+            };
+            // A match: `map(num)`'s `Option<String>` went through memory to be copied.
+            return match at {
+                Some(t) => num(t),
+                None => String::new(),
+            };
+        }
+        op::POSTPONED => return e.postponed(x),
+        // The session's access token, "" signed out: read where it is (no
+        // `Option<String>` of `bearer` copied through memory).
+        op::CURRENT => {
+            return match e.session() {
+                Some(s) => s.access_token.clone(),
+                None => String::new(),
+            }
+        }
+        op::CLAIMS => {
+            return match e.claims() {
+                Ok(claims) => claims,
+                Err(err) => failure(err),
+            }
+        }
+        // The claims of a proof (`a`: method, `b`: url, `c`: jti, `d`: ath or ""),
+        // "" when `b` is no absolute http(s) URL.
+        op::DPOP_CLAIMS => return e.dpop.claims(a, b, c, x, d),
+        // An answer's verdict, one character js/dpop.js compares: "" (as it is), "r"
+        // (send again), "u" (tokens not bound). `a`: url, `y`: status, `b`: DPoP-Nonce,
+        // `c`: Date, `d`: WWW-Authenticate for a 401, else the body (core::dpop reads
+        // only the one that status makes relevant).
+        op::DPOP_ANSWER => {
+            return match e.dpop.answer(a, status_of(y), b, d, c, x) {
+                Verdict::Done => "",
+                Verdict::Retry => "r",
+                Verdict::Unbound => "u",
+            }
+            .to_owned()
+        }
+        _ => return failure(AuthError::config("Unknown engine operation")),
     };
-    Some(match issued {
-        Ok(issued) => request_text(issued, e.cfg.refresh_cookie),
+    match issued {
+        Ok(issued) => request_text(issued, cookie),
         Err(err) => failure(err),
-    })
+    }
+}
+
+fn not_configured() -> String {
+    failure(AuthError::config("The client is not configured"))
 }
 
 /// An HTTP status passed as a number: through `u32`, not `as u16`'s clamp to 65,535 (a
