@@ -367,15 +367,14 @@ pub fn call_handle(
         }
         return num(slot as f64);
     }
-    let Some(slot) = engines.get_mut(handle as usize) else {
-        return not_configured();
-    };
-    if op == op::FREE {
-        *slot = None;
-        return String::new();
-    }
-    let Some(e) = slot.as_mut() else {
-        return not_configured();
+    // One refusal for a handle beyond the table and a freed one.
+    let e = match engines.get_mut(handle as usize) {
+        Some(slot) if op == op::FREE => {
+            *slot = None;
+            return String::new();
+        }
+        Some(Some(e)) => e,
+        _ => return not_configured(),
     };
     let cookie = e.cfg.refresh_cookie;
     // One match for every op (one jump table): the ops that ask for a request give it
