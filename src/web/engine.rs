@@ -380,42 +380,6 @@ pub fn call_handle(
     // One match for every op (one jump table): the ops that ask for a request give it
     // (or the failure) to the tail below; the others answer their text at once.
     let issued = match op {
-        op::LOGIN => e.login(opt(a), opt(b), opt(c)),
-        op::REGISTER => e.register(opt(a), opt(b), opt(c)),
-        op::MFA_VERIFY => e.verify_mfa(opt(a), opt(b)),
-        // `n`: 1 for a link of the provider to the signed-in user.
-        op::SOCIAL_START => e.social_start(a, b, c, d, n == 1),
-        op::SOCIAL_FINISH => {
-            // b: the callback as `{"state","code","error","iss","at"}` (js/engine.js).
-            // The parsed callback dropped before the result is read (one drop site).
-            let finished = {
-                let parsed = json::object(b);
-                let returned = match &parsed {
-                    Some(callback) => Returned::from_json(callback),
-                    None => Returned::default(),
-                };
-                e.social_finish(a, returned)
-            };
-            match finished {
-                Some(issued) => issued,
-                None => return String::new(),
-            }
-        }
-        op::REFRESH_REQUEST => Ok(e.refresh_request(a)),
-        op::LOGOUT => match e.logout() {
-            Some(issued) => Ok(issued),
-            None => return String::new(),
-        },
-        op::ME => match e.me() {
-            Some(issued) => issued,
-            None => return String::new(),
-        },
-        // `n`: 0 list, 1 revoke `a` (its id), 2 revoke all.
-        op::SESSIONS => e.sessions(sessions_op(n, a)),
-        // `n`: which (see `account_op`); `a`: its argument.
-        op::ACCOUNT => e.account(account_op(n, a)),
-        // `n`: which (see `passkey_op`); `a`..`c`: its arguments.
-        op::PASSKEY => e.passkey(passkey_op(n, a, b, c)),
         op::SETTINGS => {
             let mut out = Object::new();
             out.str("storage", e.cfg.storage.as_str())
@@ -565,6 +529,42 @@ pub fn call_handle(
             }
             .to_owned()
         }
+        op::LOGIN => e.login(opt(a), opt(b), opt(c)),
+        op::REGISTER => e.register(opt(a), opt(b), opt(c)),
+        op::MFA_VERIFY => e.verify_mfa(opt(a), opt(b)),
+        // `n`: 1 for a link of the provider to the signed-in user.
+        op::SOCIAL_START => e.social_start(a, b, c, d, n == 1),
+        op::SOCIAL_FINISH => {
+            // b: the callback as `{"state","code","error","iss","at"}` (js/engine.js).
+            // The parsed callback dropped before the result is read (one drop site).
+            let finished = {
+                let parsed = json::object(b);
+                let returned = match &parsed {
+                    Some(callback) => Returned::from_json(callback),
+                    None => Returned::default(),
+                };
+                e.social_finish(a, returned)
+            };
+            match finished {
+                Some(issued) => issued,
+                None => return String::new(),
+            }
+        }
+        op::REFRESH_REQUEST => Ok(e.refresh_request(a)),
+        op::LOGOUT => match e.logout() {
+            Some(issued) => Ok(issued),
+            None => return String::new(),
+        },
+        op::ME => match e.me() {
+            Some(issued) => issued,
+            None => return String::new(),
+        },
+        // `n`: 0 list, 1 revoke `a` (its id), 2 revoke all.
+        op::SESSIONS => e.sessions(sessions_op(n, a)),
+        // `n`: which (see `account_op`); `a`: its argument.
+        op::ACCOUNT => e.account(account_op(n, a)),
+        // `n`: which (see `passkey_op`); `a`..`c`: its arguments.
+        op::PASSKEY => e.passkey(passkey_op(n, a, b, c)),
         _ => return failure(AuthError::config("Unknown engine operation")),
     };
     match issued {
