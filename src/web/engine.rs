@@ -529,47 +529,37 @@ pub fn call_handle(
             }
             .to_owned()
         }
-        op::LOGIN => e.login(opt(a), opt(b), opt(c)),
-        op::REGISTER => e.register(opt(a), opt(b), opt(c)),
-        op::MFA_VERIFY => e.verify_mfa(opt(a), opt(b)),
+        op::LOGIN => Some(e.login(opt(a), opt(b), opt(c))),
+        op::REGISTER => Some(e.register(opt(a), opt(b), opt(c))),
+        op::MFA_VERIFY => Some(e.verify_mfa(opt(a), opt(b))),
         // `n`: 1 for a link of the provider to the signed-in user.
-        op::SOCIAL_START => e.social_start(a, b, c, d, n == 1),
+        op::SOCIAL_START => Some(e.social_start(a, b, c, d, n == 1)),
         op::SOCIAL_FINISH => {
             // b: the callback as `{"state","code","error","iss","at"}` (js/engine.js).
             // The parsed callback dropped before the result is read (one drop site).
-            let finished = {
-                let parsed = json::object(b);
-                let returned = match &parsed {
-                    Some(callback) => Returned::from_json(callback),
-                    None => Returned::default(),
-                };
-                e.social_finish(a, returned)
+            let parsed = json::object(b);
+            let returned = match &parsed {
+                Some(callback) => Returned::from_json(callback),
+                None => Returned::default(),
             };
-            match finished {
-                Some(issued) => issued,
-                None => return String::new(),
-            }
+            e.social_finish(a, returned)
         }
-        op::REFRESH_REQUEST => Ok(e.refresh_request(a)),
-        op::LOGOUT => match e.logout() {
-            Some(issued) => Ok(issued),
-            None => return String::new(),
-        },
-        op::ME => match e.me() {
-            Some(issued) => issued,
-            None => return String::new(),
-        },
+        op::REFRESH_REQUEST => Some(Ok(e.refresh_request(a))),
+        op::LOGOUT => e.logout().map(Ok),
+        op::ME => e.me(),
         // `n`: 0 list, 1 revoke `a` (its id), 2 revoke all.
-        op::SESSIONS => e.sessions(sessions_op(n, a)),
+        op::SESSIONS => Some(e.sessions(sessions_op(n, a))),
         // `n`: which (see `account_op`); `a`: its argument.
-        op::ACCOUNT => e.account(account_op(n, a)),
+        op::ACCOUNT => Some(e.account(account_op(n, a))),
         // `n`: which (see `passkey_op`); `a`..`c`: its arguments.
-        op::PASSKEY => e.passkey(passkey_op(n, a, b, c)),
+        op::PASSKEY => Some(e.passkey(passkey_op(n, a, b, c))),
         _ => return failure(AuthError::config("Unknown engine operation")),
     };
+    // None: nothing to send (no logout or `me` request, no callback), answered "" here once.
     match issued {
-        Ok(issued) => request_text(issued, cookie),
-        Err(err) => failure(err),
+        Some(Ok(issued)) => request_text(issued, cookie),
+        Some(Err(err)) => failure(err),
+        None => String::new(),
     }
 }
 
