@@ -367,21 +367,19 @@ pub fn call_handle(
         }
         return num(slot as f64);
     }
-    let Some(slot) = engines.get_mut(handle as usize) else {
-        return not_configured();
-    };
-    if op == op::FREE {
-        *slot = None;
-        return String::new();
-    }
-    let Some(e) = slot.as_mut() else {
-        return not_configured();
+    // One refusal for a handle beyond the table and a freed one.
+    let e = match engines.get_mut(handle as usize) {
+        Some(slot) if op == op::FREE => {
+            *slot = None;
+            return String::new();
+        }
+        Some(Some(e)) => e,
+        _ => return not_configured(),
     };
     let cookie = e.cfg.refresh_cookie;
-    if let Some(text) = request_op(e, op, n, a, b, c, d) {
-        return text;
-    }
-    match op {
+    // One match for every op (one jump table): the ops that ask for a request give it
+    // (or the failure) to the tail below; the others answer their text at once.
+    let issued = match op {
         op::SETTINGS => {
             let mut out = Object::new();
             out.str("storage", e.cfg.storage.as_str())
@@ -395,17 +393,17 @@ pub fn call_handle(
             if e.cfg.dpop {
                 out.raw("dpop", "true");
             }
-            out.end()
+            return out.end();
         }
-        op::PERSISTED => e.persisted(),
-        op::STATUS => e.status(x).as_str().to_owned(),
-        op::VIEW => e.view(x),
+        op::PERSISTED => return e.persisted(),
+        op::STATUS => return e.status(x).as_str().to_owned(),
+        op::VIEW => return e.view(x),
         // FAIL records the failure the shell met, then answers it as ERROR does.
         op::ERROR | op::FAIL => {
             if op == op::FAIL {
                 e.set_error(Some(&shell_error(a, b, y)));
             }
-            e.error_json().unwrap_or_default().to_owned()
+            return e.error_json().unwrap_or_default().to_owned();
         }
         // The three ops that answer nothing, by one arm (one "" made).
         op::CLEAR_ERROR | op::SIGN_OUT | op::DPOP_CLEAR => {
@@ -414,7 +412,7 @@ pub fn call_handle(
                 op::SIGN_OUT => e.sign_out(None),
                 _ => e.dpop.clear(),
             }
-            String::new()
+            return String::new();
         }
         // `n`: the request's id; `y`: the status; `a`..`d`: body, Date,
         // Retry-After, set-auth-token. A next request is marked `NEXT`.
@@ -427,7 +425,7 @@ pub fn call_handle(
                 auth_token: d,
                 now: x,
             };
-            match e.reply(n, &reply, x) {
+            return match e.reply(n, &reply, x) {
                 Ok(Answer::Done) => String::new(),
                 Ok(Answer::LogIn) => "login".to_owned(),
                 Ok(Answer::Mfa) => "mfa".to_owned(),
@@ -439,49 +437,55 @@ pub fn call_handle(
                     request_text(next, cookie)
                 }
                 Err(err) => failure(err),
-            }
+            };
         }
         // "1" and the token, else one character js/client.js compares: "r" (refresh
         // first), "e" (expired, said once), "" (none).
-        op::ACCESS => match e.access(x) {
-            Access::Use(token) => {
-                // Pushed, not `concat`: its parts' array was written to the stack.
-                let mut text = "1".to_owned();
-                text.push_str(token);
-                text
-            }
-            Access::Refresh => "r".to_owned(),
-            Access::Expired(true) => "e".to_owned(),
-            Access::SignedOut | Access::Expired(false) => String::new(),
-        },
-        op::USABLE => e.usable_token(x),
+        op::ACCESS => {
+            return match e.access(x) {
+                Access::Use(token) => {
+                    // Pushed, not `concat`: its parts' array was written to the stack.
+                    let mut text = "1".to_owned();
+                    text.push_str(token);
+                    text
+                }
+                Access::Refresh => "r".to_owned(),
+                Access::Expired(true) => "e".to_owned(),
+                Access::SignedOut | Access::Expired(false) => String::new(),
+            };
+        }
+        op::USABLE => return e.usable_token(x),
         // Matches, not `unwrap_or_else(failure)`: its monomorph was a function of its own.
-        op::REFRESH_TOKEN => match e.refresh_token(x) {
-            Ok(token) => token,
-            Err(err) => failure(err),
-        },
+        op::REFRESH_TOKEN => {
+            return match e.refresh_token(x) {
+                Ok(token) => token,
+                Err(err) => failure(err),
+            }
+        }
         // The ops that answer a flag, written by one arm (one `flag` call).
         op::RESTORE
         | op::ADOPT
         | op::BEARER_ALLOWED
         | op::SUPERSEDED
         | op::REFRESH_OUTCOME
-        | op::REFRESH_NOW => flag(match op {
-            op::RESTORE => e.restore(opt(a), x),
-            op::ADOPT => e.adopt(opt(a), x),
-            op::BEARER_ALLOWED => e.bearer_allowed(a),
-            op::SUPERSEDED => e.superseded(a),
-            // The failure the shell met (`a`: its code, "" for none; `n`: its
-            // Retry-After in seconds, 0 for none), never the engine's last error: a
-            // failure the engine never saw (offline, a sibling tab's refresh that never
-            // arrived) must not count as a success.
-            // The code and the wait are all the record reads: no error made of them.
-            op::REFRESH_OUTCOME => {
-                let failed = opt(a).map(shell_code);
-                e.refresh_outcome(failed, (n > 0).then_some(n), x, y)
-            }
-            _ => e.refresh_now(x, page(a)),
-        }),
+        | op::REFRESH_NOW => {
+            return flag(match op {
+                op::RESTORE => e.restore(opt(a), x),
+                op::ADOPT => e.adopt(opt(a), x),
+                op::BEARER_ALLOWED => e.bearer_allowed(a),
+                op::SUPERSEDED => e.superseded(a),
+                // The failure the shell met (`a`: its code, "" for none; `n`: its
+                // Retry-After in seconds, 0 for none), never the engine's last error: a
+                // failure the engine never saw (offline, a sibling tab's refresh that never
+                // arrived) must not count as a success.
+                // The code and the wait are all the record reads: no error made of them.
+                op::REFRESH_OUTCOME => {
+                    let failed = opt(a).map(shell_code);
+                    e.refresh_outcome(failed, (n > 0).then_some(n), x, y)
+                }
+                _ => e.refresh_now(x, page(a)),
+            });
+        }
         // Two times in milliseconds, "" for none, written by one arm.
         op::BACKOFF_WAIT | op::NEXT_WAKE => {
             let at = if op == op::NEXT_WAKE {
@@ -490,100 +494,77 @@ pub fn call_handle(
                 e.backoff_wait(x)
             };
             // A match: `map(num)`'s `Option<String>` went through memory to be copied.
-            match at {
+            return match at {
                 Some(t) => num(t),
+                None => String::new(),
+            };
+        }
+        op::POSTPONED => return e.postponed(x),
+        // The session's access token, "" signed out: read where it is (no
+        // `Option<String>` of `bearer` copied through memory).
+        op::CURRENT => {
+            return match e.session() {
+                Some(s) => s.access_token.clone(),
                 None => String::new(),
             }
         }
-        op::POSTPONED => e.postponed(x),
-        // The session's access token, "" signed out: read where it is (no
-        // `Option<String>` of `bearer` copied through memory).
-        op::CURRENT => match e.session() {
-            Some(s) => s.access_token.clone(),
-            None => String::new(),
-        },
-        op::CLAIMS => match e.claims() {
-            Ok(claims) => claims,
-            Err(err) => failure(err),
-        },
+        op::CLAIMS => {
+            return match e.claims() {
+                Ok(claims) => claims,
+                Err(err) => failure(err),
+            }
+        }
         // The claims of a proof (`a`: method, `b`: url, `c`: jti, `d`: ath or ""),
         // "" when `b` is no absolute http(s) URL.
-        op::DPOP_CLAIMS => e.dpop.claims(a, b, c, x, d),
+        op::DPOP_CLAIMS => return e.dpop.claims(a, b, c, x, d),
         // An answer's verdict, one character js/dpop.js compares: "" (as it is), "r"
         // (send again), "u" (tokens not bound). `a`: url, `y`: status, `b`: DPoP-Nonce,
         // `c`: Date, `d`: WWW-Authenticate for a 401, else the body (core::dpop reads
         // only the one that status makes relevant).
-        op::DPOP_ANSWER => match e.dpop.answer(a, status_of(y), b, d, c, x) {
-            Verdict::Done => "",
-            Verdict::Retry => "r",
-            Verdict::Unbound => "u",
+        op::DPOP_ANSWER => {
+            return match e.dpop.answer(a, status_of(y), b, d, c, x) {
+                Verdict::Done => "",
+                Verdict::Retry => "r",
+                Verdict::Unbound => "u",
+            }
+            .to_owned()
         }
-        .to_owned(),
-        _ => failure(AuthError::config("Unknown engine operation")),
+        op::LOGIN => Some(e.login(opt(a), opt(b), opt(c))),
+        op::REGISTER => Some(e.register(opt(a), opt(b), opt(c))),
+        op::MFA_VERIFY => Some(e.verify_mfa(opt(a), opt(b))),
+        // `n`: 1 for a link of the provider to the signed-in user.
+        op::SOCIAL_START => Some(e.social_start(a, b, c, d, n == 1)),
+        op::SOCIAL_FINISH => {
+            // b: the callback as `{"state","code","error","iss","at"}` (js/engine.js).
+            // The parsed callback dropped before the result is read (one drop site).
+            let parsed = json::object(b);
+            let returned = match &parsed {
+                Some(callback) => Returned::from_json(callback),
+                None => Returned::default(),
+            };
+            e.social_finish(a, returned)
+        }
+        op::REFRESH_REQUEST => Some(Ok(e.refresh_request(a))),
+        op::LOGOUT => e.logout().map(Ok),
+        op::ME => e.me(),
+        // `n`: 0 list, 1 revoke `a` (its id), 2 revoke all.
+        op::SESSIONS => Some(e.sessions(sessions_op(n, a))),
+        // `n`: which (see `account_op`); `a`: its argument.
+        op::ACCOUNT => Some(e.account(account_op(n, a))),
+        // `n`: which (see `passkey_op`); `a`..`c`: its arguments.
+        op::PASSKEY => Some(e.passkey(passkey_op(n, a, b, c))),
+        _ => return failure(AuthError::config("Unknown engine operation")),
+    };
+    // None: nothing to send (no logout or `me` request, no callback), answered "" here once.
+    match issued {
+        Some(Ok(issued)) => request_text(issued, cookie),
+        Some(Err(err)) => failure(err),
+        None => String::new(),
     }
 }
 
 fn not_configured() -> String {
     failure(AuthError::config("The client is not configured"))
-}
-
-/// The ops that ask for a request: the request's text ("": nothing to send) or the
-/// failure's; None for every other op.
-fn request_op(
-    e: &mut engine::Engine,
-    op: u32,
-    n: u32,
-    a: &str,
-    b: &str,
-    c: &str,
-    d: &str,
-) -> Option<String> {
-    // The three ops that may have nothing to send answer "" at once; the others' results
-    // are one type, read once below.
-    let nothing = || Some(String::new());
-    let issued = match op {
-        op::LOGIN => e.login(opt(a), opt(b), opt(c)),
-        op::REGISTER => e.register(opt(a), opt(b), opt(c)),
-        op::MFA_VERIFY => e.verify_mfa(opt(a), opt(b)),
-        // `n`: 1 for a link of the provider to the signed-in user.
-        op::SOCIAL_START => e.social_start(a, b, c, d, n == 1),
-        op::SOCIAL_FINISH => {
-            // b: the callback as `{"state","code","error","iss","at"}` (js/engine.js).
-            // The parsed callback dropped before the result is read (one drop site).
-            let finished = {
-                let parsed = json::object(b);
-                let returned = match &parsed {
-                    Some(callback) => Returned::from_json(callback),
-                    None => Returned::default(),
-                };
-                e.social_finish(a, returned)
-            };
-            match finished {
-                Some(issued) => issued,
-                None => return nothing(),
-            }
-        }
-        op::REFRESH_REQUEST => Ok(e.refresh_request(a)),
-        op::LOGOUT => match e.logout() {
-            Some(issued) => Ok(issued),
-            None => return nothing(),
-        },
-        op::ME => match e.me() {
-            Some(issued) => issued,
-            None => return nothing(),
-        },
-        // `n`: 0 list, 1 revoke `a` (its id), 2 revoke all.
-        op::SESSIONS => e.sessions(sessions_op(n, a)),
-        // `n`: which (see `account_op`); `a`: its argument.
-        op::ACCOUNT => e.account(account_op(n, a)),
-        // `n`: which (see `passkey_op`); `a`..`c`: its arguments.
-        op::PASSKEY => e.passkey(passkey_op(n, a, b, c)),
-        _ => return None,
-    };
-    Some(match issued {
-        Ok(issued) => request_text(issued, e.cfg.refresh_cookie),
-        Err(err) => failure(err),
-    })
 }
 
 /// An HTTP status passed as a number: through `u32`, not `as u16`'s clamp to 65,535 (a

@@ -123,6 +123,9 @@ impl Engine {
             Kind::SocialStart => self.social_started(reply),
             Kind::Passkey(kind) => self.passkey_answer(kind, reply),
         };
+        // Recorded once here for the five (sessions' and a social start's success keep
+        // the last failure, as they always did).
+        self.record(&text, matches!(kind, Kind::Sessions(_) | Kind::SocialStart));
         text.map(Answer::Text)
     }
 
@@ -197,6 +200,45 @@ mod tests {
 
     fn login(e: &mut Engine) -> Issued {
         e.login(None, Some("a@b.c"), Some("pw")).unwrap()
+    }
+
+    #[test]
+    fn a_text_answer_is_recorded_and_only_sessions_and_a_social_start_keep_the_last_failure() {
+        let mut e = engine("json");
+        let refused = AuthError::new(ErrorCode::Network, "offline");
+        // Set up signed in with a failure recorded.
+        let req = login(&mut e);
+        let body = format!(
+            r#"{{"access_token":"{}","token_type":"bearer"}}"#,
+            jwt(r#"{"sub":"u1","iat":1700000000,"exp":1700000900}"#)
+        );
+        assert_eq!(e.reply(req.id, &reply(200, &body), T0), Ok(Answer::Done));
+        e.set_error(Some(&refused));
+        // A sessions list and a social start that succeed keep it.
+        let list = e.sessions(SessionsOp::List).unwrap();
+        assert_eq!(
+            e.reply(list.id, &reply(200, "[]"), T0),
+            Ok(Answer::Text("[]".to_owned()))
+        );
+        assert_eq!(e.error_code(), Some(ErrorCode::Network));
+        let start = e
+            .social_start("acme", "http://localhost:3000/cb", "c", "s", false)
+            .unwrap();
+        let started = r#"{"authorization_url":"https://idp.example/a","flow":"f1","issuer":"https://idp.example"}"#;
+        assert!(e.reply(start.id, &reply(200, started), T0).is_ok());
+        assert_eq!(e.error_code(), Some(ErrorCode::Network));
+        // Their failures are recorded.
+        let revoke = e.sessions(SessionsOp::RevokeAll).unwrap();
+        let gone = reply(404, r#"{"detail":"No such session","code":"not_found"}"#);
+        assert!(e.reply(revoke.id, &gone, T0).is_err());
+        assert_ne!(e.error_code(), Some(ErrorCode::Network));
+        assert!(e.error_code().is_some());
+        // An account call that succeeds clears the last failure.
+        e.set_error(Some(&refused));
+        let identities = e.account(AccountOp::Identities).unwrap();
+        let none = r#"{"identities":[],"has_password":true}"#;
+        assert!(e.reply(identities.id, &reply(200, none), T0).is_ok());
+        assert_eq!(e.error_code(), None);
     }
 
     fn tokens() -> String {
