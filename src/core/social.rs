@@ -18,9 +18,10 @@ use super::error::{AuthError, ErrorCode};
 use super::json::{self, Json};
 use super::object::Object;
 use super::protocol::{
-    error_from_response, invalid_response, Credential, HttpRequest, HttpResponse, Op, JSON_TYPE,
+    error_from_response, invalid_response, post, Credential, HttpRequest, HttpResponse, Op,
+    JSON_TYPE,
 };
-use super::url::{join, origin_of};
+use super::url::origin_of;
 
 /// `POST {social}/{provider}/start` with the PKCE challenge, the state and where
 /// the provider must send the user back. `link`: link the provider to the
@@ -91,21 +92,16 @@ fn provider_post(
     body: String,
     credential: Credential,
 ) -> HttpRequest {
-    let mut url = join(&cfg.base_url, base);
-    url.push('/');
-    url.push_str(provider);
-    url.push_str(action);
-    HttpRequest {
-        method: "POST",
-        url,
-        content_type: Some(JSON_TYPE),
-        body: Some(body),
-        credential,
-    }
+    // `post`'s request, the provider's segment pushed onto its joined URL (as
+    // protocol's sessions request): no URL made aside and copied into the answer.
+    let mut request = post(cfg, base, JSON_TYPE, body);
+    request.url.push('/');
+    request.url.push_str(provider);
+    request.url.push_str(action);
+    request.credential = credential;
+    request
 }
 
-/// The refusal of a provider id `is_provider_id` refuses: one text for signInWith,
-/// linkWith and unlink (signInWith's named that call for linkWith's too).
 pub(super) const NOT_A_PROVIDER_ID: &str = "A provider id is letters, digits, - and _";
 
 pub(super) fn is_provider_id(id: &str) -> bool {
