@@ -248,23 +248,24 @@ fn checked_request(
             break 'refused (StateMismatch, MISMATCH);
         };
         // One `let .. else` each (every one the same refusal): no tuple of six
-        // `Option`s written and read back.
-        let Some(provider) = pending.str_of("provider") else {
+        // `Option`s written and read back. `text_of`'s `&String` (one word each, its
+        // text read where it is used), not `str_of`'s pointer and length held.
+        let Some(provider) = pending.text_of("provider") else {
             break 'refused (StateMismatch, MISMATCH);
         };
-        let Some(state) = pending.str_of("state") else {
+        let Some(state) = pending.text_of("state") else {
             break 'refused (StateMismatch, MISMATCH);
         };
-        let Some(verifier) = pending.str_of("verifier") else {
+        let Some(verifier) = pending.text_of("verifier") else {
             break 'refused (StateMismatch, MISMATCH);
         };
-        let Some(flow) = pending.str_of("flow") else {
+        let Some(flow) = pending.text_of("flow") else {
             break 'refused (StateMismatch, MISMATCH);
         };
-        let Some(issuer) = pending.str_of("issuer") else {
+        let Some(issuer) = pending.text_of("issuer") else {
             break 'refused (StateMismatch, MISMATCH);
         };
-        let Some(redirect) = pending.str_of("redirect") else {
+        let Some(redirect) = pending.text_of("redirect") else {
             break 'refused (StateMismatch, MISMATCH);
         };
         // Not secret-dependent timing: the state is not a secret once it is in a URL.
