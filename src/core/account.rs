@@ -139,7 +139,7 @@ pub fn parse_answer(op: AccountOp, resp: &HttpResponse) -> Result<String, AuthEr
 fn identities(items: &[Json]) -> Option<String> {
     let mut out = String::from("[");
     for item in items {
-        let provider = item.str_of("provider")?;
+        let provider = item.text_of("provider")?;
         // No `enumerate`: a comma after anything but the opening bracket.
         if out.len() > 1 {
             out.push(',');

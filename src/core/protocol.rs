@@ -432,7 +432,7 @@ pub fn parse_sessions(resp: &HttpResponse) -> Result<String, AuthError> {
     // object but the first.
     let mut out = String::from("[");
     for item in items {
-        let Some(id) = item.str_of("id") else {
+        let Some(id) = item.text_of("id") else {
             return Err(invalid_response(REFUSED, resp.status));
         };
         let current = item.is_true("current");

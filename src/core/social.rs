@@ -157,7 +157,7 @@ fn started(body: &Json, better_auth: bool) -> Option<String> {
             iss_required,
         )
     };
-    let url = body.str_of(url_key)?;
+    let url = body.text_of(url_key)?;
     if flow.is_empty() || issuer.is_empty() || origin_of(url).is_none() {
         return None;
     }
