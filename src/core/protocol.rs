@@ -325,7 +325,11 @@ pub fn parse_tokens(
             _ => f64::NAN,
         };
         let user = user.map(Json::to_text);
-        let refresh_token = text_at(body, &fields.refresh_token).cloned();
+        // A match, not `Option::cloned` (a monomorph linked for this call alone).
+        let refresh_token = match text_at(body, &fields.refresh_token) {
+            Some(token) => Some(token.clone()),
+            None => None,
+        };
         // The access token's copy made last, in the answer itself: the values made before
         // the `TokenSet` were each written to the stack and copied into the answer.
         return Ok(TokenSet {
