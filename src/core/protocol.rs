@@ -518,13 +518,15 @@ pub fn parse_user(protocol: Protocol, resp: &HttpResponse) -> Result<String, Aut
         );
     }
     let body = parse_body(resp, parsed.as_ref())?;
-    // Better Auth: {"session": {...}, "user": {...}}.
-    match (body.get("session"), body.get("user")) {
-        (Some(_), Some(user @ Json::Obj(_))) if protocol == Protocol::BetterAuth => {
-            Ok(user.to_text())
+    // Better Auth: {"session": {...}, "user": {...}}: its user, else the whole body.
+    // The members read for Better Auth alone, and one `to_text` for both answers.
+    let mut user = body;
+    if protocol == Protocol::BetterAuth && body.get("session").is_some() {
+        if let Some(inner @ Json::Obj(_)) = body.get("user") {
+            user = inner;
         }
-        _ => Ok(body.to_text()),
     }
+    Ok(user.to_text())
 }
 
 pub(super) fn invalid_response(message: &str, status: u16) -> AuthError {
