@@ -270,12 +270,12 @@ fn checked_request(
         };
         // Not secret-dependent timing: the state is not a secret once it is in a URL.
         // Matches, not `!= Some(..)`: no `Option<&str>` comparison in the wasm.
-        if !matches!(returned.state, Some(s) if *s == *state) {
+        if !matches!(returned.state, Some(s) if *s == **state) {
             break 'refused (StateMismatch, MISMATCH);
         }
         // The mix-up cases: the same code as a state mismatch (the answer belongs to
         // another sign-in), their own messages.
-        if !matches!(returned.at, Some(at) if *at == *redirect) {
+        if !matches!(returned.at, Some(at) if *at == **redirect) {
             break 'refused (
                 StateMismatch,
                 "This sign-in answer arrived on another redirect URI: start it again",
@@ -283,7 +283,7 @@ fn checked_request(
         }
         let iss_required = pending.is_true("issRequired");
         let iss_ok = match returned.iss {
-            Some(iss) => *iss == *issuer,
+            Some(iss) => *iss == **issuer,
             None => !iss_required,
         };
         if !iss_ok {
