@@ -46,11 +46,21 @@ impl Default for Fields {
 }
 
 impl Fields {
-    /// From the `fields` option's (name, value) pairs; every value is checked.
-    /// `pairs` are the option's members as parsed (config.rs checked each is a text;
-    /// one that is not reads as empty, refused below).
+    /// From the `fields` option's (name, value) pairs: the defaults, then `read`.
+    #[cfg(test)]
     pub fn from_pairs(pairs: &[(String, Json)]) -> Result<Fields, AuthError> {
         let mut fields = Fields::default();
+        fields.read(pairs)?;
+        Ok(fields)
+    }
+
+    /// The `fields` option's (name, value) pairs written over these paths; every value
+    /// is checked. `pairs` are the option's members as parsed (config.rs checked each is
+    /// a text; one that is not reads as empty, refused below). Written in place and
+    /// answering the error alone (one word): a `Result<Fields, _>` was written to memory
+    /// and copied out.
+    pub fn read(&mut self, pairs: &[(String, Json)]) -> Result<(), AuthError> {
+        let fields = self;
         // By reference, as config's endpoints: no `vec::IntoIter` (its `next` and drop)
         // in the wasm.
         for (name, value) in pairs {
@@ -86,7 +96,7 @@ impl Fields {
             slot.clear();
             slot.push_str(value);
         }
-        Ok(fields)
+        Ok(())
     }
 }
 
