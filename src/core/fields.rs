@@ -60,7 +60,6 @@ impl Fields {
     /// answering the error alone (one word): a `Result<Fields, _>` was written to memory
     /// and copied out.
     pub fn read(&mut self, pairs: &[(String, Json)]) -> Result<(), AuthError> {
-        let fields = self;
         // By reference, as config's endpoints: no `vec::IntoIter` (its `next` and drop)
         // in the wasm.
         for (name, value) in pairs {
@@ -69,11 +68,11 @@ impl Fields {
                 _ => "",
             };
             let (slot, one_name) = match name.as_str() {
-                "accessToken" => (&mut fields.access_token, false),
-                "refreshToken" => (&mut fields.refresh_token, false),
-                "expiresIn" => (&mut fields.expires_in, false),
-                "user" => (&mut fields.user, false),
-                "refreshBody" => (&mut fields.refresh_body, true),
+                "accessToken" => (&mut self.access_token, false),
+                "refreshToken" => (&mut self.refresh_token, false),
+                "expiresIn" => (&mut self.expires_in, false),
+                "user" => (&mut self.user, false),
+                "refreshBody" => (&mut self.refresh_body, true),
                 _ => return Err(AuthError::config(
                     "fields keys are accessToken, refreshToken, expiresIn, user and refreshBody",
                 )),
