@@ -326,6 +326,7 @@ pub fn parse_tokens(
         };
         let user = user.map(Json::to_text);
         // A match, not `Option::cloned` (a monomorph linked for this call alone).
+        #[allow(clippy::manual_map)]
         let refresh_token = match text_at(body, &fields.refresh_token) {
             Some(token) => Some(token.clone()),
             None => None,
