@@ -9,11 +9,10 @@ use super::error::{push_field, AuthError, ErrorCode};
 use super::json::{self, Json};
 use super::object::Object;
 use super::protocol::{
-    error_from_response, invalid_response, member_text, Credential, HttpRequest, HttpResponse, Op,
-    JSON_TYPE,
+    error_from_response, get, invalid_response, member_text, post, Credential, HttpRequest,
+    HttpResponse, Op, JSON_TYPE,
 };
 use super::social::{is_provider_id, NOT_A_PROVIDER_ID};
-use super::url::join;
 
 /// Which account call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,48 +63,35 @@ pub fn request(cfg: &Config, op: AccountOp) -> Result<HttpRequest, AuthError> {
 
 /// `request`'s request once its endpoint and arguments are known good.
 fn account_request(cfg: &Config, base: &str, op: AccountOp) -> HttpRequest {
-    // The joined endpoint with the call's segment pushed on (no path `concat`ed, joined
-    // again and dropped; as the passkeys' and sessions').
-    let mut url = join(&cfg.base_url, base);
-    // One body, written by the arm that has one (as the passkeys').
-    let mut body = Object::new();
-    let method = match op {
+    // `post`'s or `get`'s request, the call's segment pushed onto its joined URL (no
+    // URL, body and content type made aside and moved into a request of our own; no
+    // path `concat`ed, joined again and dropped: as the passkeys' and sessions').
+    let mut request = match op {
+        // The one call without a session.
         AccountOp::VerifyEmail(token) => {
-            body.str("token", token);
-            "POST"
+            return post(
+                cfg,
+                base,
+                JSON_TYPE,
+                Object::new().str("token", token).end(),
+            )
         }
         AccountOp::ResendVerification => {
-            url.push_str("/resend");
-            "POST"
+            let mut request = post(cfg, base, JSON_TYPE, Object::new().end());
+            request.url.push_str("/resend");
+            request
         }
-        // A provider id is letters, digits, `-` and `_` (checked above): nothing in it to
-        // percent-encode.
-        AccountOp::Unlink(provider) => {
-            url.push('/');
-            url.push_str(provider);
-            "DELETE"
-        }
-        _ => "GET",
+        _ => get(cfg, base, Credential::None),
     };
-    let body = match op {
-        AccountOp::VerifyEmail(_) | AccountOp::ResendVerification => Some(body.end()),
-        _ => None,
-    };
-    HttpRequest {
-        method,
-        url,
-        content_type: if body.is_some() {
-            Some(JSON_TYPE)
-        } else {
-            None
-        },
-        body,
-        credential: if op.needs_session() {
-            Credential::Access
-        } else {
-            Credential::None
-        },
+    // A provider id is letters, digits, `-` and `_` (checked above): nothing in it to
+    // percent-encode.
+    if let AccountOp::Unlink(provider) = op {
+        request.url.push('/');
+        request.url.push_str(provider);
+        request.method = "DELETE";
     }
+    request.credential = Credential::Access;
+    request
 }
 
 /// The answer to `op`: the identities as JSON text for `Identities`, else "".
@@ -153,7 +139,7 @@ pub fn parse_answer(op: AccountOp, resp: &HttpResponse) -> Result<String, AuthEr
 fn identities(items: &[Json]) -> Option<String> {
     let mut out = String::from("[");
     for item in items {
-        let provider = item.str_of("provider")?;
+        let provider = item.text_of("provider")?;
         // No `enumerate`: a comma after anything but the opening bracket.
         if out.len() > 1 {
             out.push(',');

@@ -568,10 +568,11 @@ impl Config {
                     "fields works with protocol \"json\" or \"oauth2-password\"",
                 );
             }
-            let fields = match Fields::from_pairs(pairs) {
-                Ok(fields) => fields,
-                Err(refusal) => break 'refused refusal,
-            };
+            // The defaults, the option's paths written over them in place.
+            let mut fields = Fields::default();
+            if let Err(refusal) = fields.read(pairs) {
+                break 'refused refusal;
+            }
             // The numbers last, where their refusals are reported (after every option
             // before them in `Config`): checked first, their error had to be kept alive
             // across every other refusal.

@@ -371,7 +371,7 @@ impl Engine {
                 // Each branch refuses by itself (no `Result` made of the first and read again).
                 let session_token = if op == Op::Social && (200..300).contains(&reply.status) {
                     match better_auth::session_token_of(body) {
-                        Some(t) => t,
+                        Some(t) => t.clone(),
                         None => break 'fail better_auth::no_session(),
                     }
                 } else {

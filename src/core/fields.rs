@@ -46,11 +46,20 @@ impl Default for Fields {
 }
 
 impl Fields {
-    /// From the `fields` option's (name, value) pairs; every value is checked.
-    /// `pairs` are the option's members as parsed (config.rs checked each is a text;
-    /// one that is not reads as empty, refused below).
+    /// From the `fields` option's (name, value) pairs: the defaults, then `read`.
+    #[cfg(test)]
     pub fn from_pairs(pairs: &[(String, Json)]) -> Result<Fields, AuthError> {
         let mut fields = Fields::default();
+        fields.read(pairs)?;
+        Ok(fields)
+    }
+
+    /// The `fields` option's (name, value) pairs written over these paths; every value
+    /// is checked. `pairs` are the option's members as parsed (config.rs checked each is
+    /// a text; one that is not reads as empty, refused below). Written in place and
+    /// answering the error alone (one word): a `Result<Fields, _>` was written to memory
+    /// and copied out.
+    pub fn read(&mut self, pairs: &[(String, Json)]) -> Result<(), AuthError> {
         // By reference, as config's endpoints: no `vec::IntoIter` (its `next` and drop)
         // in the wasm.
         for (name, value) in pairs {
@@ -59,11 +68,11 @@ impl Fields {
                 _ => "",
             };
             let (slot, one_name) = match name.as_str() {
-                "accessToken" => (&mut fields.access_token, false),
-                "refreshToken" => (&mut fields.refresh_token, false),
-                "expiresIn" => (&mut fields.expires_in, false),
-                "user" => (&mut fields.user, false),
-                "refreshBody" => (&mut fields.refresh_body, true),
+                "accessToken" => (&mut self.access_token, false),
+                "refreshToken" => (&mut self.refresh_token, false),
+                "expiresIn" => (&mut self.expires_in, false),
+                "user" => (&mut self.user, false),
+                "refreshBody" => (&mut self.refresh_body, true),
                 _ => return Err(AuthError::config(
                     "fields keys are accessToken, refreshToken, expiresIn, user and refreshBody",
                 )),
@@ -86,7 +95,7 @@ impl Fields {
             slot.clear();
             slot.push_str(value);
         }
-        Ok(fields)
+        Ok(())
     }
 }
 

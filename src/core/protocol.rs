@@ -262,75 +262,85 @@ pub fn parse_tokens(
     resp: &HttpResponse,
     body: Option<&Json>,
 ) -> Result<TokenSet, AuthError> {
-    if !(200..300).contains(&resp.status) {
-        return Err(error_from(op, resp, body));
-    }
-    let body = parse_body(resp, body)?;
-    let fields = &cfg.fields;
-    // Better Auth's /token answers {"token": "<jwt>"}; the refresh credential stays
-    // the session token the client already holds.
-    // Matches, not `or_else`/`filter`/`ok_or_else` closures.
-    let access_token = match text_at(body, &fields.access_token) {
-        None if cfg.protocol == Protocol::BetterAuth => text_at(body, "token"),
-        token => token,
-    };
-    let Some(access_token) = access_token else {
-        return Err(AuthError::joined(
-            ErrorCode::InvalidResponse,
-            "The response has no access token at ",
-            &fields.access_token,
-        )
-        .with_status(resp.status));
-    };
-    // No user path: none (an empty path would read a member named "").
-    // `is_empty`, not a match on `""`: that was a call to `str`'s comparison.
-    let user = if fields.user.is_empty() {
-        None
-    } else {
-        lookup(body, &fields.user)
-    };
-    let user = match user {
-        None | Some(Json::Null) => None,
-        // Written out last, when nothing can refuse the answer any more.
-        Some(user @ Json::Obj(_)) => Some(user),
-        Some(_) => {
-            return Err(invalid_response(
-                "The user in the response is not an object",
-                resp.status,
-            ))
+    // Every refusal breaks out of one block: the `Result`'s error written once, not
+    // its tag and pointer at each of five exits (leaf6's pattern).
+    let refusal = 'fail: {
+        if !(200..300).contains(&resp.status) {
+            break 'fail error_from(op, resp, body);
         }
-    };
-    // "DPoP" (RFC 9449 5): a token bound to the key whose proof went with the request;
-    // with `dpop: true` an answer that is not is refused before this (core::dpop).
-    if let Some(kind) = body.str_of("token_type") {
-        if !kind.eq_ignore_ascii_case("bearer") && !kind.eq_ignore_ascii_case("dpop") {
-            return Err(invalid_response(
-                "The token_type is not bearer or DPoP",
-                resp.status,
-            ));
+        let body = match parse_body(resp, body) {
+            Ok(body) => body,
+            Err(e) => break 'fail e,
+        };
+        let fields = &cfg.fields;
+        // Better Auth's /token answers {"token": "<jwt>"}; the refresh credential stays
+        // the session token the client already holds.
+        // Matches, not `or_else`/`filter`/`ok_or_else` closures.
+        let access_token = match text_at(body, &fields.access_token) {
+            None if cfg.protocol == Protocol::BetterAuth => text_at(body, "token"),
+            token => token,
+        };
+        let Some(access_token) = access_token else {
+            break 'fail AuthError::joined(
+                ErrorCode::InvalidResponse,
+                "The response has no access token at ",
+                &fields.access_token,
+            )
+            .with_status(resp.status);
+        };
+        // No user path: none (an empty path would read a member named "").
+        // `is_empty`, not a match on `""`: that was a call to `str`'s comparison.
+        let user = if fields.user.is_empty() {
+            None
+        } else {
+            lookup(body, &fields.user)
+        };
+        let user = match user {
+            None | Some(Json::Null) => None,
+            // Written out last, when nothing can refuse the answer any more.
+            Some(user @ Json::Obj(_)) => Some(user),
+            Some(_) => {
+                break 'fail invalid_response(
+                    "The user in the response is not an object",
+                    resp.status,
+                )
+            }
+        };
+        // "DPoP" (RFC 9449 5): a token bound to the key whose proof went with the request;
+        // with `dpop: true` an answer that is not is refused before this (core::dpop).
+        if let Some(kind) = body.str_of("token_type") {
+            if !kind.eq_ignore_ascii_case("bearer") && !kind.eq_ignore_ascii_case("dpop") {
+                break 'fail invalid_response("The token_type is not bearer or DPoP", resp.status);
+            }
         }
-    }
-    let expires_in = match lookup(body, &fields.expires_in) {
-        // Finite and not below zero by one comparison of the bits: after `+ 0.0`
-        // (-0 becomes +0), those are exactly the numbers below +infinity's
-        // 0x7FF0... (a sign bit or NaN's exponent is above it). `is_finite() && n >= 0.0`
-        // was lowered to a float classification by bit masks three times as large.
-        Some(Json::Num(n)) => match n.value() + 0.0 {
-            n if n.to_bits() < f64::INFINITY.to_bits() => n,
+        let expires_in = match lookup(body, &fields.expires_in) {
+            // Finite and not below zero by one comparison of the bits: after `+ 0.0`
+            // (-0 becomes +0), those are exactly the numbers below +infinity's
+            // 0x7FF0... (a sign bit or NaN's exponent is above it). `is_finite() && n >= 0.0`
+            // was lowered to a float classification by bit masks three times as large.
+            Some(Json::Num(n)) => match n.value() + 0.0 {
+                n if n.to_bits() < f64::INFINITY.to_bits() => n,
+                _ => f64::NAN,
+            },
             _ => f64::NAN,
-        },
-        _ => f64::NAN,
+        };
+        let user = user.map(Json::to_text);
+        // A match, not `Option::cloned` (a monomorph linked for this call alone).
+        #[allow(clippy::manual_map)]
+        let refresh_token = match text_at(body, &fields.refresh_token) {
+            Some(token) => Some(token.clone()),
+            None => None,
+        };
+        // The access token's copy made last, in the answer itself: the values made before
+        // the `TokenSet` were each written to the stack and copied into the answer.
+        return Ok(TokenSet {
+            access_token: access_token.to_owned(),
+            refresh_token,
+            expires_in,
+            user,
+        });
     };
-    let user = user.map(Json::to_text);
-    let refresh_token = text_at(body, &fields.refresh_token).cloned();
-    // The access token's copy made last, in the answer itself: the values made before
-    // the `TokenSet` were each written to the stack and copied into the answer.
-    Ok(TokenSet {
-        access_token: access_token.to_owned(),
-        refresh_token,
-        expires_in,
-        user,
-    })
+    Err(refusal)
 }
 
 /// A 2xx sign-in answer asking for a second factor: the challenge and the methods
@@ -427,7 +437,7 @@ pub fn parse_sessions(resp: &HttpResponse) -> Result<String, AuthError> {
     // object but the first.
     let mut out = String::from("[");
     for item in items {
-        let Some(id) = item.str_of("id") else {
+        let Some(id) = item.text_of("id") else {
             return Err(invalid_response(REFUSED, resp.status));
         };
         let current = item.is_true("current");
@@ -509,13 +519,15 @@ pub fn parse_user(protocol: Protocol, resp: &HttpResponse) -> Result<String, Aut
         );
     }
     let body = parse_body(resp, parsed.as_ref())?;
-    // Better Auth: {"session": {...}, "user": {...}}.
-    match (body.get("session"), body.get("user")) {
-        (Some(_), Some(user @ Json::Obj(_))) if protocol == Protocol::BetterAuth => {
-            Ok(user.to_text())
+    // Better Auth: {"session": {...}, "user": {...}}: its user, else the whole body.
+    // The members read for Better Auth alone, and one `to_text` for both answers.
+    let mut user = body;
+    if protocol == Protocol::BetterAuth && body.get("session").is_some() {
+        if let Some(inner @ Json::Obj(_)) = body.get("user") {
+            user = inner;
         }
-        _ => Ok(body.to_text()),
     }
+    Ok(user.to_text())
 }
 
 pub(super) fn invalid_response(message: &str, status: u16) -> AuthError {

@@ -18,9 +18,10 @@ use super::error::{AuthError, ErrorCode};
 use super::json::{self, Json};
 use super::object::Object;
 use super::protocol::{
-    error_from_response, invalid_response, Credential, HttpRequest, HttpResponse, Op, JSON_TYPE,
+    error_from_response, invalid_response, post, Credential, HttpRequest, HttpResponse, Op,
+    JSON_TYPE,
 };
-use super::url::{join, origin_of};
+use super::url::origin_of;
 
 /// `POST {social}/{provider}/start` with the PKCE challenge, the state and where
 /// the provider must send the user back. `link`: link the provider to the
@@ -91,21 +92,16 @@ fn provider_post(
     body: String,
     credential: Credential,
 ) -> HttpRequest {
-    let mut url = join(&cfg.base_url, base);
-    url.push('/');
-    url.push_str(provider);
-    url.push_str(action);
-    HttpRequest {
-        method: "POST",
-        url,
-        content_type: Some(JSON_TYPE),
-        body: Some(body),
-        credential,
-    }
+    // `post`'s request, the provider's segment pushed onto its joined URL (as
+    // protocol's sessions request): no URL made aside and copied into the answer.
+    let mut request = post(cfg, base, JSON_TYPE, body);
+    request.url.push('/');
+    request.url.push_str(provider);
+    request.url.push_str(action);
+    request.credential = credential;
+    request
 }
 
-/// The refusal of a provider id `is_provider_id` refuses: one text for signInWith,
-/// linkWith and unlink (signInWith's named that call for linkWith's too).
 pub(super) const NOT_A_PROVIDER_ID: &str = "A provider id is letters, digits, - and _";
 
 pub(super) fn is_provider_id(id: &str) -> bool {
@@ -161,7 +157,7 @@ fn started(body: &Json, better_auth: bool) -> Option<String> {
             iss_required,
         )
     };
-    let url = body.str_of(url_key)?;
+    let url = body.text_of(url_key)?;
     if flow.is_empty() || issuer.is_empty() || origin_of(url).is_none() {
         return None;
     }
@@ -252,33 +248,34 @@ fn checked_request(
             break 'refused (StateMismatch, MISMATCH);
         };
         // One `let .. else` each (every one the same refusal): no tuple of six
-        // `Option`s written and read back.
-        let Some(provider) = pending.str_of("provider") else {
+        // `Option`s written and read back. `text_of`'s `&String` (one word each, its
+        // text read where it is used), not `str_of`'s pointer and length held.
+        let Some(provider) = pending.text_of("provider") else {
             break 'refused (StateMismatch, MISMATCH);
         };
-        let Some(state) = pending.str_of("state") else {
+        let Some(state) = pending.text_of("state") else {
             break 'refused (StateMismatch, MISMATCH);
         };
-        let Some(verifier) = pending.str_of("verifier") else {
+        let Some(verifier) = pending.text_of("verifier") else {
             break 'refused (StateMismatch, MISMATCH);
         };
-        let Some(flow) = pending.str_of("flow") else {
+        let Some(flow) = pending.text_of("flow") else {
             break 'refused (StateMismatch, MISMATCH);
         };
-        let Some(issuer) = pending.str_of("issuer") else {
+        let Some(issuer) = pending.text_of("issuer") else {
             break 'refused (StateMismatch, MISMATCH);
         };
-        let Some(redirect) = pending.str_of("redirect") else {
+        let Some(redirect) = pending.text_of("redirect") else {
             break 'refused (StateMismatch, MISMATCH);
         };
         // Not secret-dependent timing: the state is not a secret once it is in a URL.
         // Matches, not `!= Some(..)`: no `Option<&str>` comparison in the wasm.
-        if !matches!(returned.state, Some(s) if *s == *state) {
+        if !matches!(returned.state, Some(s) if *s == **state) {
             break 'refused (StateMismatch, MISMATCH);
         }
         // The mix-up cases: the same code as a state mismatch (the answer belongs to
         // another sign-in), their own messages.
-        if !matches!(returned.at, Some(at) if *at == *redirect) {
+        if !matches!(returned.at, Some(at) if *at == **redirect) {
             break 'refused (
                 StateMismatch,
                 "This sign-in answer arrived on another redirect URI: start it again",
@@ -286,7 +283,7 @@ fn checked_request(
         }
         let iss_required = pending.is_true("issRequired");
         let iss_ok = match returned.iss {
-            Some(iss) => *iss == *issuer,
+            Some(iss) => *iss == **issuer,
             None => !iss_required,
         };
         if !iss_ok {
