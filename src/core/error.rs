@@ -223,13 +223,16 @@ impl AuthError {
     /// `new`'s body once, not once per message type (`&str`, `String`).
     #[inline(never)]
     fn boxed(code: ErrorCode, message: String) -> Self {
-        AuthError(Box::new(ErrorDetail {
+        let mut error = AuthError(Box::new(ErrorDetail {
             code,
-            message,
+            message: String::new(),
             status: 0,
             retry_after: None,
             fields: String::new(),
-        }))
+        }));
+        // The empty text replaced holds no allocation: nothing to drop.
+        core::mem::forget(core::mem::replace(&mut error.message, message));
+        error
     }
 
     pub fn with_status(mut self, status: u16) -> Self {
@@ -252,7 +255,12 @@ impl AuthError {
     /// written on the stack and dropped at each).
     #[inline(never)]
     pub fn joined(code: ErrorCode, head: &str, tail: &str) -> Self {
-        AuthError::new(code, [head, tail].concat())
+        // Written into the error's own text: no list of the parts on the stack, no text
+        // made and moved in.
+        let mut error = AuthError::boxed(code, String::new());
+        error.message.push_str(head);
+        error.message.push_str(tail);
+        error
     }
 }
 
