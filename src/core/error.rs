@@ -216,8 +216,8 @@ impl ::core::ops::DerefMut for AuthError {
 }
 
 impl AuthError {
-    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        AuthError::boxed(code, message.into())
+    pub fn new(code: ErrorCode, message: impl Message) -> Self {
+        message.into_error(code)
     }
 
     /// `new`'s body once, not once per message type (`&str`, `String`).
@@ -261,6 +261,24 @@ impl AuthError {
         error.message.push_str(head);
         error.message.push_str(tail);
         error
+    }
+}
+
+/// A message `AuthError::new` takes: a fixed text is written into the error's own text
+/// (`joined`; no text made first and moved in), an owned one moved in.
+pub trait Message {
+    fn into_error(self, code: ErrorCode) -> AuthError;
+}
+
+impl Message for &str {
+    fn into_error(self, code: ErrorCode) -> AuthError {
+        AuthError::joined(code, self, "")
+    }
+}
+
+impl Message for String {
+    fn into_error(self, code: ErrorCode) -> AuthError {
+        AuthError::boxed(code, self)
     }
 }
 
