@@ -138,7 +138,9 @@ impl Session {
                 // The payload's own text, as decodeJwt hands it to `JSON.parse`:
                 // `decode_in_place` judged it a JSON object exactly as `json::parse` would,
                 // and JS parses it (the view, CLAIMS), so it is not parsed and written again.
-                session.claims = Some(text.to_owned());
+                // `claims` is still the `None` set above: the value replaced holds
+                // nothing to drop (an assignment calls the drop all the same).
+                core::mem::forget(session.claims.replace(text.to_owned()));
             }
             return Ok(session);
         };
