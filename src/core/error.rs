@@ -220,16 +220,23 @@ impl AuthError {
         message.into_error(code)
     }
 
-    /// `new`'s body once, not once per message type (`&str`, `String`).
-    #[inline(never)]
-    fn boxed(code: ErrorCode, message: String) -> Self {
-        let mut error = AuthError(Box::new(ErrorDetail {
+    /// An error with no message yet, allocated with its parts set in place (a message
+    /// moved into `Box::new`'s argument was copied through the stack first).
+    #[inline(always)]
+    fn empty(code: ErrorCode) -> Self {
+        AuthError(Box::new(ErrorDetail {
             code,
             message: String::new(),
             status: 0,
             retry_after: None,
             fields: String::new(),
-        }));
+        }))
+    }
+
+    /// An error with an owned message, moved in.
+    #[inline(never)]
+    fn boxed(code: ErrorCode, message: String) -> Self {
+        let mut error = AuthError::empty(code);
         // The empty text replaced holds no allocation: nothing to drop.
         core::mem::forget(core::mem::replace(&mut error.message, message));
         error
@@ -257,7 +264,7 @@ impl AuthError {
     pub fn joined(code: ErrorCode, head: &str, tail: &str) -> Self {
         // Written into the error's own text: no list of the parts on the stack, no text
         // made and moved in.
-        let mut error = AuthError::boxed(code, String::new());
+        let mut error = AuthError::empty(code);
         error.message.push_str(head);
         error.message.push_str(tail);
         error
