@@ -192,10 +192,20 @@ impl Session {
 pub fn same_state(a: Option<&Session>, b: Option<&Session>) -> bool {
     match (a, b) {
         (Some(a), Some(b)) => {
-            a.access_token == b.access_token
-                && a.refresh_token == b.refresh_token
-                && a.user == b.user
+            *a.access_token == *b.access_token
+                && same_text(&a.refresh_token, &b.refresh_token)
+                && same_text(&a.user, &b.user)
         }
+        (None, None) => true,
+        _ => false,
+    }
+}
+
+/// `a == b`, the texts compared as `str`s (std's `String` and `Option` comparisons were
+/// two functions of their own, linked for `same_state` alone).
+fn same_text(a: &Option<String>, b: &Option<String>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => **a == **b,
         (None, None) => true,
         _ => false,
     }
