@@ -262,24 +262,30 @@ impl AuthError {
     /// written on the stack and dropped at each).
     #[inline(never)]
     pub fn joined(code: ErrorCode, head: &str, tail: &str) -> Self {
-        // Written into the error's own text: no list of the parts on the stack, no text
-        // made and moved in.
-        let mut error = AuthError::empty(code);
-        error.message.push_str(head);
+        let mut error = AuthError::text(code, head);
         error.message.push_str(tail);
+        error
+    }
+
+    /// An error with a fixed message, written into the error's own text (no text made
+    /// first and moved in): `new`'s body for a `&str`, and `joined`'s start.
+    #[inline(never)]
+    fn text(code: ErrorCode, message: &str) -> Self {
+        let mut error = AuthError::empty(code);
+        error.message.push_str(message);
         error
     }
 }
 
 /// A message `AuthError::new` takes: a fixed text is written into the error's own text
-/// (`joined`; no text made first and moved in), an owned one moved in.
+/// (`text`), an owned one moved in (`boxed`).
 pub trait Message {
     fn into_error(self, code: ErrorCode) -> AuthError;
 }
 
 impl Message for &str {
     fn into_error(self, code: ErrorCode) -> AuthError {
-        AuthError::joined(code, self, "")
+        AuthError::text(code, self)
     }
 }
 
