@@ -440,6 +440,56 @@ mod tests {
     }
 
     #[test]
+    fn every_constructor_makes_its_code_and_message_and_nothing_else() {
+        let owned = String::from("owned é");
+        for (err, code, message) in [
+            (
+                AuthError::new(ErrorCode::Network, "fixed"),
+                ErrorCode::Network,
+                "fixed",
+            ),
+            (
+                AuthError::new(ErrorCode::Server, owned.clone()),
+                ErrorCode::Server,
+                "owned é",
+            ),
+            (
+                AuthError::new(ErrorCode::Storage, ""),
+                ErrorCode::Storage,
+                "",
+            ),
+            (
+                AuthError::joined(ErrorCode::InvalidResponse, "head: ", "tail"),
+                ErrorCode::InvalidResponse,
+                "head: tail",
+            ),
+            (
+                AuthError::joined(ErrorCode::Config, "", ""),
+                ErrorCode::Config,
+                "",
+            ),
+            (AuthError::config("rule"), ErrorCode::Config, "rule"),
+            (
+                AuthError::config_named("storage", " must be one of"),
+                ErrorCode::Config,
+                "storage must be one of",
+            ),
+        ] {
+            assert_eq!(
+                (
+                    err.code,
+                    err.message.as_str(),
+                    err.status,
+                    err.retry_after,
+                    err.fields.as_str()
+                ),
+                (code, message, 0, None, ""),
+                "{message}"
+            );
+        }
+    }
+
+    #[test]
     fn a_status_is_written_only_when_a_response_gave_one() {
         use crate::core::engine::error_json;
         let local = AuthError::new(ErrorCode::Network, "offline");

@@ -297,6 +297,43 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn the_same_state_is_the_same_tokens_and_user() {
+        let session = |access: &str, refresh: Option<&str>, user: Option<&str>| {
+            Session::restore(
+                access.into(),
+                refresh.map(Into::into),
+                Some(1.0),
+                Some(0.0),
+                user.map(Into::into),
+                0.0,
+            )
+            .unwrap()
+        };
+        let a = session("a", Some("r"), Some("{}"));
+        assert!(same_state(None, None));
+        assert!(!same_state(Some(&a), None));
+        assert!(!same_state(None, Some(&a)));
+        assert!(same_state(Some(&a), Some(&a.clone())));
+        // Times and claims are not compared: the tokens and the user are the state.
+        let mut later = a.clone();
+        later.expires_at = Some(5.0);
+        assert!(same_state(Some(&a), Some(&later)));
+        for other in [
+            session("b", Some("r"), Some("{}")),
+            session("a", Some("s"), Some("{}")),
+            session("a", None, Some("{}")),
+            session("a", Some(""), Some("{}")),
+            session("a", Some("r"), None),
+            session("a", Some("r"), Some("{ }")),
+        ] {
+            assert!(!same_state(Some(&a), Some(&other)), "{other:?}");
+            assert!(!same_state(Some(&other), Some(&a)), "{other:?}");
+        }
+        let bare = session("a", None, None);
+        assert!(same_state(Some(&bare), Some(&session("a", None, None))));
+    }
+
+    #[test]
     fn status_with_leeway() {
         let s =
             Session::from_tokens(tokens(jwt(r#"{"iat":0,"exp":1000}"#), None, None), 0.0).unwrap();
