@@ -216,20 +216,30 @@ impl ::core::ops::DerefMut for AuthError {
 }
 
 impl AuthError {
-    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        AuthError::boxed(code, message.into())
+    pub fn new(code: ErrorCode, message: impl Message) -> Self {
+        message.into_error(code)
     }
 
-    /// `new`'s body once, not once per message type (`&str`, `String`).
-    #[inline(never)]
-    fn boxed(code: ErrorCode, message: String) -> Self {
+    /// An error with no message yet, allocated with its parts set in place (a message
+    /// moved into `Box::new`'s argument was copied through the stack first).
+    #[inline(always)]
+    fn empty(code: ErrorCode) -> Self {
         AuthError(Box::new(ErrorDetail {
             code,
-            message,
+            message: String::new(),
             status: 0,
             retry_after: None,
             fields: String::new(),
         }))
+    }
+
+    /// An error with an owned message, moved in.
+    #[inline(never)]
+    fn boxed(code: ErrorCode, message: String) -> Self {
+        let mut error = AuthError::empty(code);
+        // The empty text replaced holds no allocation: nothing to drop.
+        core::mem::forget(core::mem::replace(&mut error.message, message));
+        error
     }
 
     pub fn with_status(mut self, status: u16) -> Self {
@@ -252,20 +262,51 @@ impl AuthError {
     /// written on the stack and dropped at each).
     #[inline(never)]
     pub fn joined(code: ErrorCode, head: &str, tail: &str) -> Self {
-        AuthError::new(code, [head, tail].concat())
+        let mut error = AuthError::text(code, head);
+        error.message.push_str(tail);
+        error
+    }
+
+    /// An error with a fixed message, written into the error's own text (no text made
+    /// first and moved in): `new`'s body for a `&str`, and `joined`'s start.
+    #[inline(never)]
+    fn text(code: ErrorCode, message: &str) -> Self {
+        let mut error = AuthError::empty(code);
+        error.message.push_str(message);
+        error
+    }
+}
+
+/// A message `AuthError::new` takes: a fixed text is written into the error's own text
+/// (`text`), an owned one moved in (`boxed`).
+pub trait Message {
+    fn into_error(self, code: ErrorCode) -> AuthError;
+}
+
+impl Message for &str {
+    fn into_error(self, code: ErrorCode) -> AuthError {
+        AuthError::text(code, self)
+    }
+}
+
+impl Message for String {
+    fn into_error(self, code: ErrorCode) -> AuthError {
+        AuthError::boxed(code, self)
     }
 }
 
 /// A field's error onto an error's `fields` (one writer for every form that names one:
 /// the engine's and account's checks, the fields' object, DRF's lists, FastAPI's
-/// `detail`, Better Auth's code).
+/// `detail`, Better Auth's code). Its ASCII punctuation pushed as one-byte texts, as in
+/// json.rs and object.rs (`String::push` tests its char for UTF-8 encoding first).
 #[inline(never)]
+#[allow(clippy::single_char_add_str)]
 pub fn push_field(fields: &mut String, name: &str, message: &str) {
     if !fields.is_empty() {
-        fields.push(',');
+        fields.push_str(",");
     }
     write_str(fields, name);
-    fields.push(':');
+    fields.push_str(":");
     write_str(fields, message);
 }
 
@@ -398,6 +439,56 @@ mod tests {
         assert_eq!(laid_out(&BYTES), "abcé");
         assert_eq!(starts_of(&TEXTS), [0, 2, 0, 3]);
         assert_eq!(lengths_of(&TEXTS), [2, 1, 2, 2]);
+    }
+
+    #[test]
+    fn every_constructor_makes_its_code_and_message_and_nothing_else() {
+        let owned = String::from("owned é");
+        for (err, code, message) in [
+            (
+                AuthError::new(ErrorCode::Network, "fixed"),
+                ErrorCode::Network,
+                "fixed",
+            ),
+            (
+                AuthError::new(ErrorCode::Server, owned.clone()),
+                ErrorCode::Server,
+                "owned é",
+            ),
+            (
+                AuthError::new(ErrorCode::Storage, ""),
+                ErrorCode::Storage,
+                "",
+            ),
+            (
+                AuthError::joined(ErrorCode::InvalidResponse, "head: ", "tail"),
+                ErrorCode::InvalidResponse,
+                "head: tail",
+            ),
+            (
+                AuthError::joined(ErrorCode::Config, "", ""),
+                ErrorCode::Config,
+                "",
+            ),
+            (AuthError::config("rule"), ErrorCode::Config, "rule"),
+            (
+                AuthError::config_named("storage", " must be one of"),
+                ErrorCode::Config,
+                "storage must be one of",
+            ),
+        ] {
+            assert_eq!(
+                (
+                    err.code,
+                    err.message.as_str(),
+                    err.status,
+                    err.retry_after,
+                    err.fields.as_str()
+                ),
+                (code, message, 0, None, ""),
+                "{message}"
+            );
+        }
     }
 
     #[test]

@@ -138,7 +138,9 @@ impl Session {
                 // The payload's own text, as decodeJwt hands it to `JSON.parse`:
                 // `decode_in_place` judged it a JSON object exactly as `json::parse` would,
                 // and JS parses it (the view, CLAIMS), so it is not parsed and written again.
-                session.claims = Some(text.to_owned());
+                // `claims` is still the `None` set above: the value replaced holds
+                // nothing to drop (an assignment calls the drop all the same).
+                core::mem::forget(session.claims.replace(text.to_owned()));
             }
             return Ok(session);
         };
@@ -190,10 +192,20 @@ impl Session {
 pub fn same_state(a: Option<&Session>, b: Option<&Session>) -> bool {
     match (a, b) {
         (Some(a), Some(b)) => {
-            a.access_token == b.access_token
-                && a.refresh_token == b.refresh_token
-                && a.user == b.user
+            *a.access_token == *b.access_token
+                && same_text(&a.refresh_token, &b.refresh_token)
+                && same_text(&a.user, &b.user)
         }
+        (None, None) => true,
+        _ => false,
+    }
+}
+
+/// `a == b`, the texts compared as `str`s (std's `String` and `Option` comparisons were
+/// two functions of their own, linked for `same_state` alone).
+fn same_text(a: &Option<String>, b: &Option<String>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => **a == **b,
         (None, None) => true,
         _ => false,
     }
@@ -282,6 +294,43 @@ pub(crate) mod tests {
             ErrorCode::InvalidToken
         );
         assert!(Session::from_tokens(tokens(String::new(), None, None), 0.0).is_err());
+    }
+
+    #[test]
+    fn the_same_state_is_the_same_tokens_and_user() {
+        let session = |access: &str, refresh: Option<&str>, user: Option<&str>| {
+            Session::restore(
+                access.into(),
+                refresh.map(Into::into),
+                Some(1.0),
+                Some(0.0),
+                user.map(Into::into),
+                0.0,
+            )
+            .unwrap()
+        };
+        let a = session("a", Some("r"), Some("{}"));
+        assert!(same_state(None, None));
+        assert!(!same_state(Some(&a), None));
+        assert!(!same_state(None, Some(&a)));
+        assert!(same_state(Some(&a), Some(&a.clone())));
+        // Times and claims are not compared: the tokens and the user are the state.
+        let mut later = a.clone();
+        later.expires_at = Some(5.0);
+        assert!(same_state(Some(&a), Some(&later)));
+        for other in [
+            session("b", Some("r"), Some("{}")),
+            session("a", Some("s"), Some("{}")),
+            session("a", None, Some("{}")),
+            session("a", Some(""), Some("{}")),
+            session("a", Some("r"), None),
+            session("a", Some("r"), Some("{ }")),
+        ] {
+            assert!(!same_state(Some(&a), Some(&other)), "{other:?}");
+            assert!(!same_state(Some(&other), Some(&a)), "{other:?}");
+        }
+        let bare = session("a", None, None);
+        assert!(same_state(Some(&bare), Some(&session("a", None, None))));
     }
 
     #[test]
