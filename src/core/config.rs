@@ -449,10 +449,7 @@ impl Config {
         // once, not at each of its 25 refusals (-35 B gzip).
         let refusal = 'refused: {
             // `fields` of the wrong shape is reported first.
-            let pairs = match raw.fields() {
-                Ok(pairs) => pairs,
-                Err(refusal) => break 'refused refusal,
-            };
+            let pairs = ok_or_break!(raw.fields(), 'refused);
             // Absent or empty, it is no absolute URL either: one refusal says what it
             // must be.
             let base_url = trim(raw.text("baseUrl", ""));
@@ -461,9 +458,7 @@ impl Config {
             if !push_origin(&mut allowed_origins, base_url) {
                 break 'refused AuthError::config("baseUrl must be an absolute http(s) URL");
             }
-            if let Err(refusal) = require_https(&allowed_origins, 0, "baseUrl") {
-                break 'refused refusal;
-            }
+            ok_or_break!(require_https(&allowed_origins, 0, "baseUrl"), 'refused);
             let protocol = match raw.text("protocol", "json") {
                 "json" => Protocol::Json,
                 "oauth2-password" => Protocol::OAuth2Password,
@@ -534,9 +529,7 @@ impl Config {
                 if !push_origin(&mut allowed_origins, url) {
                     break 'refused wrong_origins();
                 }
-                if let Err(refusal) = require_https(&allowed_origins, at, "allowedOrigins") {
-                    break 'refused refusal;
-                }
+                ok_or_break!(require_https(&allowed_origins, at, "allowedOrigins"), 'refused);
                 allowed_origins.push_str(ORIGIN_END);
             }
             let members: &[(String, Json)] = match raw.value("endpoints") {
@@ -568,43 +561,26 @@ impl Config {
                     "fields works with protocol \"json\" or \"oauth2-password\"",
                 );
             }
-            let fields = match Fields::from_pairs(pairs) {
-                Ok(fields) => fields,
-                Err(refusal) => break 'refused refusal,
-            };
+            let fields = ok_or_break!(Fields::from_pairs(pairs), 'refused);
             // The numbers last, where their refusals are reported (after every option
             // before them in `Config`): checked first, their error had to be kept alive
             // across every other refusal.
-            let refresh_margin = match seconds(raw.value("refreshMargin"), 60.0, "refreshMargin") {
-                Ok(n) => n,
-                Err(refusal) => break 'refused refusal,
-            };
-            let leeway = match seconds(raw.value("leeway"), 30.0, "leeway") {
-                Ok(n) => n,
-                Err(refusal) => break 'refused refusal,
-            };
+            let refresh_margin =
+                ok_or_break!(seconds(raw.value("refreshMargin"), 60.0, "refreshMargin"), 'refused);
+            let leeway = ok_or_break!(seconds(raw.value("leeway"), 30.0, "leeway"), 'refused);
             let (retry_base_delay, retry_max_delay) = raw.retry();
-            let base_ms = match millis(
-                retry_base_delay,
-                Backoff::default().base_ms,
-                "retry.baseDelay",
-            ) {
-                Ok(n) => n,
-                Err(refusal) => break 'refused refusal,
-            };
-            let cap_ms = match millis(retry_max_delay, Backoff::default().cap_ms, "retry.maxDelay")
-            {
-                Ok(n) => n,
-                Err(refusal) => break 'refused refusal,
-            };
-            let lock_timeout_ms = match millis(raw.value("lockTimeout"), 10_000.0, "lockTimeout") {
-                Ok(n) => n,
-                Err(refusal) => break 'refused refusal,
-            };
-            let timeout_ms = match millis(raw.value("timeout"), 15_000.0, "timeout") {
-                Ok(n) => n,
-                Err(refusal) => break 'refused refusal,
-            };
+            let base_ms = ok_or_break!(
+                millis(retry_base_delay, Backoff::default().base_ms, "retry.baseDelay"),
+                'refused
+            );
+            let cap_ms = ok_or_break!(
+                millis(retry_max_delay, Backoff::default().cap_ms, "retry.maxDelay"),
+                'refused
+            );
+            let lock_timeout_ms =
+                ok_or_break!(millis(raw.value("lockTimeout"), 10_000.0, "lockTimeout"), 'refused);
+            let timeout_ms =
+                ok_or_break!(millis(raw.value("timeout"), 15_000.0, "timeout"), 'refused);
             return Ok(Config {
                 base_url: trim_end_slashes(base_url).to_owned(),
                 protocol,

@@ -119,21 +119,15 @@ pub fn request(cfg: &Config, op: PasskeyOp) -> Result<HttpRequest, AuthError> {
             }
             PasskeyOp::SignInOptions => ("POST", "/signin", OPTIONS),
             PasskeyOp::Register(f) => {
-                if let Err(refusal) = finish_body(&mut body, f) {
-                    break 'refused refusal;
-                }
+                ok_or_break!(finish_body(&mut body, f), 'refused);
                 ("POST", "/register", "")
             }
             PasskeyOp::SignUp(f) => {
-                if let Err(refusal) = finish_body(&mut body, f) {
-                    break 'refused refusal;
-                }
+                ok_or_break!(finish_body(&mut body, f), 'refused);
                 ("POST", "/signup", "")
             }
             PasskeyOp::SignIn(f) => {
-                if let Err(refusal) = finish_body(&mut body, f) {
-                    break 'refused refusal;
-                }
+                ok_or_break!(finish_body(&mut body, f), 'refused);
                 ("POST", "/signin", "")
             }
             PasskeyOp::List => ("GET", "", ""),
