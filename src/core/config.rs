@@ -7,7 +7,7 @@ use super::error::AuthError;
 use super::fields::Fields;
 use super::json::{self, Json};
 use super::schedule::Backoff;
-use super::url::{find, is_trustworthy_origin, push_origin, trim_end_slashes};
+use super::url::{find, push_origin, trim_end_slashes, Origin};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Protocol {
@@ -455,10 +455,13 @@ impl Config {
             let base_url = trim(raw.text("baseUrl", ""));
             // The allowed origins' text starts with the base's origin, written there.
             let mut allowed_origins = String::new();
-            if !push_origin(&mut allowed_origins, base_url) {
-                break 'refused AuthError::config("baseUrl must be an absolute http(s) URL");
+            match push_origin(&mut allowed_origins, base_url) {
+                Origin::Trustworthy => {}
+                Origin::Plain => break 'refused not_https("baseUrl"),
+                Origin::None => {
+                    break 'refused AuthError::config("baseUrl must be an absolute http(s) URL")
+                }
             }
-            ok_or_break!(require_https(&allowed_origins, 0, "baseUrl"), 'refused);
             let protocol = match raw.text("protocol", "json") {
                 "json" => Protocol::Json,
                 "oauth2-password" => Protocol::OAuth2Password,
@@ -525,11 +528,11 @@ impl Config {
                 };
                 // Written onto the list where it is judged (duplicates kept:
                 // `bearer_allowed` answers the same).
-                let at = allowed_origins.len();
-                if !push_origin(&mut allowed_origins, url) {
-                    break 'refused wrong_origins();
+                match push_origin(&mut allowed_origins, url) {
+                    Origin::Trustworthy => {}
+                    Origin::Plain => break 'refused not_https("allowedOrigins"),
+                    Origin::None => break 'refused wrong_origins(),
                 }
-                ok_or_break!(require_https(&allowed_origins, at, "allowedOrigins"), 'refused);
                 allowed_origins.push_str(ORIGIN_END);
             }
             let members: &[(String, Json)] = match raw.value("endpoints") {
@@ -615,7 +618,7 @@ impl Config {
     pub fn bearer_allowed(&self, url: &str) -> bool {
         // A match, not `is_some_and(..)`: that monomorph would be this closure's alone.
         let mut origin = String::new();
-        push_origin(&mut origin, url) && {
+        push_origin(&mut origin, url) != Origin::None && {
             origin.push_str(ORIGIN_END);
             find(&self.allowed_origins, &origin).is_some()
         }
@@ -626,17 +629,9 @@ impl Config {
 /// ends the authority at the first `/`, `?` or `#`).
 const ORIGIN_END: &str = "#";
 
-/// The origin written at `at` in `list` (the allowed origins' text) refused unless it is
-/// trustworthy: taken from the list here, for both callers.
-fn require_https(list: &str, at: usize, name: &str) -> Result<(), AuthError> {
-    if is_trustworthy_origin(list.get(at..list.len()).unwrap_or_default()) {
-        Ok(())
-    } else {
-        Err(AuthError::config_named(
-            name,
-            " must use https: unless it is localhost or 127.0.0.1",
-        ))
-    }
+/// The refusal of an origin (`name`'s) that is not potentially trustworthy.
+fn not_https(name: &str) -> AuthError {
+    AuthError::config_named(name, " must use https: unless it is localhost or 127.0.0.1")
 }
 
 #[cfg(test)]
