@@ -16,23 +16,6 @@ pub enum Protocol {
     BetterAuth,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StorageKind {
-    Local,
-    Session,
-    Memory,
-}
-
-impl StorageKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            StorageKind::Local => "local",
-            StorageKind::Session => "session",
-            StorageKind::Memory => "memory",
-        }
-    }
-}
-
 /// Paths (or absolute URLs) per operation, read by one method each (`login()`, ...).
 /// Empty: the protocol has no such call (`path` answers None for it). Texts, not
 /// `Option<String>`s: no tag to test, write and drop around each (no configured path
@@ -193,7 +176,11 @@ pub struct RawConfig<'a> {
 pub struct Config {
     pub base_url: String,
     pub protocol: Protocol,
-    pub storage: StorageKind,
+    /// Where the shell keeps the session: "local", "session" or "memory", the
+    /// option's own text (`check` accepts no other), which the shell's settings carry.
+    /// A text, not an enum: nothing here tells them apart, and an enum's names were a
+    /// table of pointers and lengths in the data for the one place that wrote them.
+    pub storage: &'static str,
     pub storage_key: String,
     /// Seconds before `exp` at which a refresh is due.
     pub refresh_margin: i64,
@@ -473,9 +460,9 @@ impl Config {
                 }
             };
             let storage = match raw.text("storage", "local") {
-                "local" => StorageKind::Local,
-                "session" => StorageKind::Session,
-                "memory" => StorageKind::Memory,
+                "local" => "local",
+                "session" => "session",
+                "memory" => "memory",
                 _ => {
                     break 'refused AuthError::config(
                         "storage must be \"local\", \"session\" or \"memory\"",
@@ -803,7 +790,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(c.protocol, Protocol::BetterAuth);
-        assert_eq!(c.storage, StorageKind::Local);
+        assert_eq!(c.storage, "local");
         assert_eq!(c.refresh_margin, 90);
         assert_eq!(c.endpoints.me(), "/me");
         assert_eq!((c.backoff.base_ms, c.backoff.cap_ms), (500.0, 4000.0));
@@ -814,6 +801,27 @@ mod tests {
         let timed = from_json(r#"{"baseUrl":"http://localhost","timeout":2500}"#).unwrap();
         assert_eq!(timed.timeout_ms, 2500.0);
         assert!(c.bearer_allowed("https://files.example.com/x"));
+    }
+
+    /// Each storage is kept as its own name (the shell's settings carry it), "local"
+    /// when absent or null.
+    #[test]
+    fn each_storage_keeps_its_name() {
+        for (given, kept) in [
+            (r#""local""#, "local"),
+            (r#""session""#, "session"),
+            (r#""memory""#, "memory"),
+            ("null", "local"),
+        ] {
+            let text = format!(r#"{{"baseUrl":"http://localhost","storage":{given}}}"#);
+            assert_eq!(from_json(&text).unwrap().storage, kept, "{given}");
+        }
+        assert_eq!(
+            from_json(r#"{"baseUrl":"http://localhost"}"#)
+                .unwrap()
+                .storage,
+            "local"
+        );
     }
 
     #[test]
@@ -1004,7 +1012,7 @@ mod tests {
             "http://localhost:8000/api/auth/login"
         );
         assert_eq!(c.protocol, Protocol::Json);
-        assert_eq!(c.storage, StorageKind::Local);
+        assert_eq!(c.storage, "local");
         assert_eq!(c.session_key(), "auth-wasm:session");
         assert_eq!((c.refresh_margin, c.leeway), (60, 30));
         assert_eq!(c.endpoints.login(), "/auth/login");
