@@ -24,30 +24,34 @@ pub enum Protocol {
 /// eleven members took 33 calls for the three protocols, and its drop is one loop
 /// (-47 B gzip).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Endpoints([String; 11]);
+pub struct Endpoints([String; ENDPOINTS]);
 
-/// Each protocol's default paths in `Endpoints`' order, separated by spaces (no path
-/// has one); an empty path (no such call) is nothing between two.
-const JSON_PATHS: &str = "/auth/login /auth/register /auth/refresh /auth/logout /auth/me /auth/mfa/verify /auth/sessions /auth/oauth /auth/verify-email /auth/identities /auth/passkeys";
+/// How many endpoints a protocol has (`Endpoints`' places).
+const ENDPOINTS: usize = 11;
+
+/// Each protocol's default paths in `Endpoints`' order, the protocols in `Protocol`'s
+/// order (json, oauth2-password, better-auth), separated by spaces (no path has one);
+/// an empty path (no such call) is nothing between two. One text, not one per
+/// protocol: no table of their pointers and lengths in the data.
 /// Better Auth's `mfa` is the two-factor plugin's base path (verify-totp,
 /// verify-backup-code).
-const BETTER_AUTH_PATHS: &str = "/api/auth/sign-in/email /api/auth/sign-up/email /api/auth/token /api/auth/sign-out /api/auth/get-session /api/auth/two-factor  /api/auth/sign-in/social";
-const OAUTH2_PATHS: &str = "/token  /token";
+const DEFAULT_PATHS: &str = concat!(
+    "/auth/login /auth/register /auth/refresh /auth/logout /auth/me /auth/mfa/verify /auth/sessions /auth/oauth /auth/verify-email /auth/identities /auth/passkeys ",
+    "/token  /token         ",
+    "/api/auth/sign-in/email /api/auth/sign-up/email /api/auth/token /api/auth/sign-out /api/auth/get-session /api/auth/two-factor  /api/auth/sign-in/social",
+);
 
 impl Endpoints {
-    /// `protocol`'s paths, pushed byte by byte (ASCII) into their places.
+    /// `protocol`'s paths, pushed byte by byte (ASCII) into their places: the paths
+    /// before them (the protocols before it) fall at places past the end, skipped.
     fn defaults(protocol: Protocol) -> Self {
-        let paths = match protocol {
-            Protocol::Json => JSON_PATHS,
-            Protocol::BetterAuth => BETTER_AUTH_PATHS,
-            Protocol::OAuth2Password => OAUTH2_PATHS,
-        };
+        let first = ENDPOINTS * protocol as usize;
         let mut endpoints = Endpoints(Default::default());
-        let mut at = 0;
-        for &b in paths.as_bytes() {
+        let mut at: usize = 0;
+        for &b in DEFAULT_PATHS.as_bytes() {
             if b == b' ' {
                 at += 1;
-            } else if let Some(path) = endpoints.0.get_mut(at) {
+            } else if let Some(path) = endpoints.0.get_mut(at.wrapping_sub(first)) {
                 path.push(char::from(b));
             }
         }
