@@ -102,7 +102,9 @@ pub fn push_origin(out: &mut String, url: &str) -> Origin {
     let Some(host_port) = url.get(start..end) else {
         return Origin::None;
     };
-    let kept = origin_authority_len(host_port, default_port);
+    // The host's end found once, for the authority kept and the host judged.
+    let host_len = host_end(host_port.as_bytes());
+    let kept = origin_authority_len(host_port, host_len, default_port);
     if kept == 0 {
         return Origin::None;
     }
@@ -121,7 +123,7 @@ pub fn push_origin(out: &mut String, url: &str) -> Origin {
         return Origin::Trustworthy;
     }
     let host = out
-        .get(host_start..host_start + host_end(authority.as_bytes()))
+        .get(host_start..host_start + host_len)
         .unwrap_or_default();
     if is_loopback_host(host) {
         Origin::Trustworthy
@@ -130,17 +132,17 @@ pub fn push_origin(out: &mut String, url: &str) -> Origin {
     }
 }
 
-/// How much of `host[:port]` an origin keeps: all of it, or the host alone when the
-/// port is the scheme's `default_port`. 0 (no origin keeps nothing) when the host is
+/// How much of `host[:port]` an origin keeps, its host ending at `end` (`host_end`'s
+/// answer, which the caller also judges the host by): all of it, or the host alone
+/// when the port is the scheme's `default_port`. 0 (no origin keeps nothing) when the host is
 /// empty (an IPv6 literal's brackets included) or the port is not 1 to 5 digits. An
 /// offset with a sentinel, not an `Option`: that is answered through memory.
 ///
 /// The port is read as bytes, and the caller takes the kept part by one `str::get`
 /// of a `Range` (`0..kept`): every `str::get` of the crate takes a `Range`, so the wasm
 /// has that form alone, not also a `RangeTo` (61 B) and a `RangeFrom` (80 B) one.
-fn origin_authority_len(host_port: &str, default_port: u32) -> usize {
+fn origin_authority_len(host_port: &str, end: usize, default_port: u32) -> usize {
     let b = host_port.as_bytes();
-    let end = host_end(b);
     // The byte after the host matched, not `strip_prefix(":")`: no `strip_prefix` in
     // the wasm for this and `is_loopback_host` (nor `encode_utf8_raw`, for a `char`).
     match b.get(end) {
