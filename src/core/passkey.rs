@@ -137,9 +137,10 @@ pub fn request(cfg: &Config, op: PasskeyOp) -> Result<HttpRequest, AuthError> {
             }
             PasskeyOp::Remove { id } => ("DELETE", "/", id),
         };
-        let body = match op {
-            PasskeyOp::List | PasskeyOp::Remove { .. } => None,
-            _ => Some(body.end()),
+        // The type with the body, by the same arm (no test of the body's tag after).
+        let (body, content_type) = match op {
+            PasskeyOp::List | PasskeyOp::Remove { .. } => (None, None),
+            _ => (Some(body.end()), Some(JSON_TYPE)),
         };
         let mut url = join(&cfg.base_url, base);
         url.push_str(path);
@@ -147,7 +148,7 @@ pub fn request(cfg: &Config, op: PasskeyOp) -> Result<HttpRequest, AuthError> {
         return Ok(HttpRequest {
             method,
             url,
-            content_type: body.is_some().then_some(JSON_TYPE),
+            content_type,
             body,
             credential: if op.needs_session() {
                 Credential::Access
