@@ -430,6 +430,10 @@ mod tests {
                 ),
                 "{op:?}"
             );
+            // JSON's type goes with a body, and only List and Remove send none.
+            let sends_body = !matches!(op, PasskeyOp::List | PasskeyOp::Remove { .. });
+            assert_eq!(r.body.is_some(), sends_body, "{op:?}");
+            assert_eq!(r.content_type, sends_body.then_some(JSON_TYPE), "{op:?}");
         }
         let body = request(&c, PasskeyOp::SignIn(finish(CREDENTIAL)))
             .unwrap()
