@@ -7,30 +7,13 @@ use super::error::AuthError;
 use super::fields::Fields;
 use super::json::{self, Json};
 use super::schedule::Backoff;
-use super::url::{find, is_trustworthy_origin, push_origin, trim_end_slashes};
+use super::url::{find, push_origin, trim_end_slashes, Origin};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Protocol {
     Json,
     OAuth2Password,
     BetterAuth,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StorageKind {
-    Local,
-    Session,
-    Memory,
-}
-
-impl StorageKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            StorageKind::Local => "local",
-            StorageKind::Session => "session",
-            StorageKind::Memory => "memory",
-        }
-    }
 }
 
 /// Paths (or absolute URLs) per operation, read by one method each (`login()`, ...).
@@ -41,30 +24,36 @@ impl StorageKind {
 /// eleven members took 33 calls for the three protocols, and its drop is one loop
 /// (-47 B gzip).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Endpoints([String; 11]);
+pub struct Endpoints([String; ENDPOINTS]);
 
-/// Each protocol's default paths in `Endpoints`' order, separated by spaces (no path
-/// has one); an empty path (no such call) is nothing between two.
-const JSON_PATHS: &str = "/auth/login /auth/register /auth/refresh /auth/logout /auth/me /auth/mfa/verify /auth/sessions /auth/oauth /auth/verify-email /auth/identities /auth/passkeys";
+/// How many endpoints a protocol has (`Endpoints`' places).
+const ENDPOINTS: usize = 11;
+
+/// Each protocol's default paths in `Endpoints`' order, the protocols in `Protocol`'s
+/// order (json, oauth2-password, better-auth), separated by spaces (no path has one);
+/// an empty path (no such call) is nothing between two. One text, not one per
+/// protocol: no table of their pointers and lengths in the data.
 /// Better Auth's `mfa` is the two-factor plugin's base path (verify-totp,
 /// verify-backup-code).
-const BETTER_AUTH_PATHS: &str = "/api/auth/sign-in/email /api/auth/sign-up/email /api/auth/token /api/auth/sign-out /api/auth/get-session /api/auth/two-factor  /api/auth/sign-in/social";
-const OAUTH2_PATHS: &str = "/token  /token";
+const DEFAULT_PATHS: &str = concat!(
+    "/auth/login /auth/register /auth/refresh /auth/logout /auth/me /auth/mfa/verify /auth/sessions /auth/oauth /auth/verify-email /auth/identities /auth/passkeys ",
+    "/token  /token         ",
+    "/api/auth/sign-in/email /api/auth/sign-up/email /api/auth/token /api/auth/sign-out /api/auth/get-session /api/auth/two-factor  /api/auth/sign-in/social",
+);
 
 impl Endpoints {
-    /// `protocol`'s paths, pushed byte by byte (ASCII) into their places.
+    /// `protocol`'s paths, pushed byte by byte (ASCII) into their places: the paths
+    /// before them (the protocols before it) fall at places past the end, skipped.
     fn defaults(protocol: Protocol) -> Self {
-        let paths = match protocol {
-            Protocol::Json => JSON_PATHS,
-            Protocol::BetterAuth => BETTER_AUTH_PATHS,
-            Protocol::OAuth2Password => OAUTH2_PATHS,
-        };
-        let mut endpoints = Endpoints(Default::default());
-        let mut at = 0;
-        for &b in paths.as_bytes() {
+        let first = ENDPOINTS * protocol as usize;
+        // `from_fn`, not `Default::default()`: that wrote the eleven empty texts as 17
+        // unrolled 8-byte stores, this is one loop (-20 B gzip).
+        let mut endpoints = Endpoints(core::array::from_fn(|_| String::new()));
+        let mut at: usize = 0;
+        for &b in DEFAULT_PATHS.as_bytes() {
             if b == b' ' {
                 at += 1;
-            } else if let Some(path) = endpoints.0.get_mut(at) {
+            } else if let Some(path) = endpoints.0.get_mut(at.wrapping_sub(first)) {
                 path.push(char::from(b));
             }
         }
@@ -193,7 +182,11 @@ pub struct RawConfig<'a> {
 pub struct Config {
     pub base_url: String,
     pub protocol: Protocol,
-    pub storage: StorageKind,
+    /// Where the shell keeps the session: "local", "session" or "memory", the
+    /// option's own text (`check` accepts no other), which the shell's settings carry.
+    /// A text, not an enum: nothing here tells them apart, and an enum's names were a
+    /// table of pointers and lengths in the data for the one place that wrote them.
+    pub storage: &'static str,
     pub storage_key: String,
     /// Seconds before `exp` at which a refresh is due.
     pub refresh_margin: i64,
@@ -449,20 +442,18 @@ impl Config {
         // once, not at each of its 25 refusals (-35 B gzip).
         let refusal = 'refused: {
             // `fields` of the wrong shape is reported first.
-            let pairs = match raw.fields() {
-                Ok(pairs) => pairs,
-                Err(refusal) => break 'refused refusal,
-            };
+            let pairs = ok_or_break!(raw.fields(), 'refused);
             // Absent or empty, it is no absolute URL either: one refusal says what it
             // must be.
             let base_url = trim(raw.text("baseUrl", ""));
             // The allowed origins' text starts with the base's origin, written there.
             let mut allowed_origins = String::new();
-            if !push_origin(&mut allowed_origins, base_url) {
-                break 'refused AuthError::config("baseUrl must be an absolute http(s) URL");
-            }
-            if let Err(refusal) = require_https(&allowed_origins, 0, "baseUrl") {
-                break 'refused refusal;
+            match push_origin(&mut allowed_origins, base_url) {
+                Origin::Trustworthy => {}
+                Origin::Plain => break 'refused not_https("baseUrl"),
+                Origin::None => {
+                    break 'refused AuthError::config("baseUrl must be an absolute http(s) URL")
+                }
             }
             let protocol = match raw.text("protocol", "json") {
                 "json" => Protocol::Json,
@@ -475,9 +466,9 @@ impl Config {
                 }
             };
             let storage = match raw.text("storage", "local") {
-                "local" => StorageKind::Local,
-                "session" => StorageKind::Session,
-                "memory" => StorageKind::Memory,
+                "local" => "local",
+                "session" => "session",
+                "memory" => "memory",
                 _ => {
                     break 'refused AuthError::config(
                         "storage must be \"local\", \"session\" or \"memory\"",
@@ -530,12 +521,10 @@ impl Config {
                 };
                 // Written onto the list where it is judged (duplicates kept:
                 // `bearer_allowed` answers the same).
-                let at = allowed_origins.len();
-                if !push_origin(&mut allowed_origins, url) {
-                    break 'refused wrong_origins();
-                }
-                if let Err(refusal) = require_https(&allowed_origins, at, "allowedOrigins") {
-                    break 'refused refusal;
+                match push_origin(&mut allowed_origins, url) {
+                    Origin::Trustworthy => {}
+                    Origin::Plain => break 'refused not_https("allowedOrigins"),
+                    Origin::None => break 'refused wrong_origins(),
                 }
                 allowed_origins.push_str(ORIGIN_END);
             }
@@ -570,42 +559,26 @@ impl Config {
             }
             // The defaults, the option's paths written over them in place.
             let mut fields = Fields::default();
-            if let Err(refusal) = fields.read(pairs) {
-                break 'refused refusal;
-            }
+            ok_or_break!(fields.read(pairs), 'refused);
             // The numbers last, where their refusals are reported (after every option
             // before them in `Config`): checked first, their error had to be kept alive
             // across every other refusal.
-            let refresh_margin = match seconds(raw.value("refreshMargin"), 60.0, "refreshMargin") {
-                Ok(n) => n,
-                Err(refusal) => break 'refused refusal,
-            };
-            let leeway = match seconds(raw.value("leeway"), 30.0, "leeway") {
-                Ok(n) => n,
-                Err(refusal) => break 'refused refusal,
-            };
+            let refresh_margin =
+                ok_or_break!(seconds(raw.value("refreshMargin"), 60.0, "refreshMargin"), 'refused);
+            let leeway = ok_or_break!(seconds(raw.value("leeway"), 30.0, "leeway"), 'refused);
             let (retry_base_delay, retry_max_delay) = raw.retry();
-            let base_ms = match millis(
-                retry_base_delay,
-                Backoff::default().base_ms,
-                "retry.baseDelay",
-            ) {
-                Ok(n) => n,
-                Err(refusal) => break 'refused refusal,
-            };
-            let cap_ms = match millis(retry_max_delay, Backoff::default().cap_ms, "retry.maxDelay")
-            {
-                Ok(n) => n,
-                Err(refusal) => break 'refused refusal,
-            };
-            let lock_timeout_ms = match millis(raw.value("lockTimeout"), 10_000.0, "lockTimeout") {
-                Ok(n) => n,
-                Err(refusal) => break 'refused refusal,
-            };
-            let timeout_ms = match millis(raw.value("timeout"), 15_000.0, "timeout") {
-                Ok(n) => n,
-                Err(refusal) => break 'refused refusal,
-            };
+            let base_ms = ok_or_break!(
+                millis(retry_base_delay, Backoff::default().base_ms, "retry.baseDelay"),
+                'refused
+            );
+            let cap_ms = ok_or_break!(
+                millis(retry_max_delay, Backoff::default().cap_ms, "retry.maxDelay"),
+                'refused
+            );
+            let lock_timeout_ms =
+                ok_or_break!(millis(raw.value("lockTimeout"), 10_000.0, "lockTimeout"), 'refused);
+            let timeout_ms =
+                ok_or_break!(millis(raw.value("timeout"), 15_000.0, "timeout"), 'refused);
             return Ok(Config {
                 base_url: trim_end_slashes(base_url).to_owned(),
                 protocol,
@@ -640,7 +613,7 @@ impl Config {
     pub fn bearer_allowed(&self, url: &str) -> bool {
         // A match, not `is_some_and(..)`: that monomorph would be this closure's alone.
         let mut origin = String::new();
-        push_origin(&mut origin, url) && {
+        push_origin(&mut origin, url) != Origin::None && {
             origin.push_str(ORIGIN_END);
             find(&self.allowed_origins, &origin).is_some()
         }
@@ -651,17 +624,9 @@ impl Config {
 /// ends the authority at the first `/`, `?` or `#`).
 const ORIGIN_END: &str = "#";
 
-/// The origin written at `at` in `list` (the allowed origins' text) refused unless it is
-/// trustworthy: taken from the list here, for both callers.
-fn require_https(list: &str, at: usize, name: &str) -> Result<(), AuthError> {
-    if is_trustworthy_origin(list.get(at..list.len()).unwrap_or_default()) {
-        Ok(())
-    } else {
-        Err(AuthError::config_named(
-            name,
-            " must use https: unless it is localhost or 127.0.0.1",
-        ))
-    }
+/// The refusal of an origin (`name`'s) that is not potentially trustworthy.
+fn not_https(name: &str) -> AuthError {
+    AuthError::config_named(name, " must use https: unless it is localhost or 127.0.0.1")
 }
 
 #[cfg(test)]
@@ -833,7 +798,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(c.protocol, Protocol::BetterAuth);
-        assert_eq!(c.storage, StorageKind::Local);
+        assert_eq!(c.storage, "local");
         assert_eq!(c.refresh_margin, 90);
         assert_eq!(c.endpoints.me(), "/me");
         assert_eq!((c.backoff.base_ms, c.backoff.cap_ms), (500.0, 4000.0));
@@ -844,6 +809,27 @@ mod tests {
         let timed = from_json(r#"{"baseUrl":"http://localhost","timeout":2500}"#).unwrap();
         assert_eq!(timed.timeout_ms, 2500.0);
         assert!(c.bearer_allowed("https://files.example.com/x"));
+    }
+
+    /// Each storage is kept as its own name (the shell's settings carry it), "local"
+    /// when absent or null.
+    #[test]
+    fn each_storage_keeps_its_name() {
+        for (given, kept) in [
+            (r#""local""#, "local"),
+            (r#""session""#, "session"),
+            (r#""memory""#, "memory"),
+            ("null", "local"),
+        ] {
+            let text = format!(r#"{{"baseUrl":"http://localhost","storage":{given}}}"#);
+            assert_eq!(from_json(&text).unwrap().storage, kept, "{given}");
+        }
+        assert_eq!(
+            from_json(r#"{"baseUrl":"http://localhost"}"#)
+                .unwrap()
+                .storage,
+            "local"
+        );
     }
 
     #[test]
@@ -1034,7 +1020,7 @@ mod tests {
             "http://localhost:8000/api/auth/login"
         );
         assert_eq!(c.protocol, Protocol::Json);
-        assert_eq!(c.storage, StorageKind::Local);
+        assert_eq!(c.storage, "local");
         assert_eq!(c.session_key(), "auth-wasm:session");
         assert_eq!((c.refresh_margin, c.leeway), (60, 30));
         assert_eq!(c.endpoints.login(), "/auth/login");

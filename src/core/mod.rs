@@ -3,6 +3,19 @@
 //! Public only what the fuzz targets (fuzz/fuzz_targets/) drive; the rest is the
 //! crate's own. The modules form no cycle (core::layering's test keeps it so).
 
+/// The `Ok` value of `$result`, or its error sent out of the labelled block `$exit`
+/// (`break $exit error`): the one-exit form of `?` for functions whose refusals all
+/// leave by one block, so that the answer is written once (design-notes, leaf6, r3cfg).
+/// The label is passed in: labels are hygienic, a macro cannot name its caller's.
+macro_rules! ok_or_break {
+    ($result:expr, $exit:lifetime) => {
+        match $result {
+            Ok(value) => value,
+            Err(refusal) => break $exit refusal,
+        }
+    };
+}
+
 pub(crate) mod account;
 pub(crate) mod better_auth;
 pub(crate) mod clock;

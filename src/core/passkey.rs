@@ -119,21 +119,15 @@ pub fn request(cfg: &Config, op: PasskeyOp) -> Result<HttpRequest, AuthError> {
             }
             PasskeyOp::SignInOptions => ("POST", "/signin", OPTIONS),
             PasskeyOp::Register(f) => {
-                if let Err(refusal) = finish_body(&mut body, f) {
-                    break 'refused refusal;
-                }
+                ok_or_break!(finish_body(&mut body, f), 'refused);
                 ("POST", "/register", "")
             }
             PasskeyOp::SignUp(f) => {
-                if let Err(refusal) = finish_body(&mut body, f) {
-                    break 'refused refusal;
-                }
+                ok_or_break!(finish_body(&mut body, f), 'refused);
                 ("POST", "/signup", "")
             }
             PasskeyOp::SignIn(f) => {
-                if let Err(refusal) = finish_body(&mut body, f) {
-                    break 'refused refusal;
-                }
+                ok_or_break!(finish_body(&mut body, f), 'refused);
                 ("POST", "/signin", "")
             }
             PasskeyOp::List => ("GET", "", ""),
@@ -143,9 +137,10 @@ pub fn request(cfg: &Config, op: PasskeyOp) -> Result<HttpRequest, AuthError> {
             }
             PasskeyOp::Remove { id } => ("DELETE", "/", id),
         };
-        let body = match op {
-            PasskeyOp::List | PasskeyOp::Remove { .. } => None,
-            _ => Some(body.end()),
+        // The type with the body, by the same arm (no test of the body's tag after).
+        let (body, content_type) = match op {
+            PasskeyOp::List | PasskeyOp::Remove { .. } => (None, None),
+            _ => (Some(body.end()), Some(JSON_TYPE)),
         };
         let mut url = join(&cfg.base_url, base);
         url.push_str(path);
@@ -153,7 +148,7 @@ pub fn request(cfg: &Config, op: PasskeyOp) -> Result<HttpRequest, AuthError> {
         return Ok(HttpRequest {
             method,
             url,
-            content_type: body.is_some().then_some(JSON_TYPE),
+            content_type,
             body,
             credential: if op.needs_session() {
                 Credential::Access
@@ -435,6 +430,10 @@ mod tests {
                 ),
                 "{op:?}"
             );
+            // JSON's type goes with a body, and only List and Remove send none.
+            let sends_body = !matches!(op, PasskeyOp::List | PasskeyOp::Remove { .. });
+            assert_eq!(r.body.is_some(), sends_body, "{op:?}");
+            assert_eq!(r.content_type, sends_body.then_some(JSON_TYPE), "{op:?}");
         }
         let body = request(&c, PasskeyOp::SignIn(finish(CREDENTIAL)))
             .unwrap()

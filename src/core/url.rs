@@ -42,31 +42,43 @@ pub(super) fn scan(hay: &str, needle: &str) -> usize {
 /// `push_origin` into a text of its own.
 pub fn origin_of(url: &str) -> Option<String> {
     let mut origin = String::new();
-    if push_origin(&mut origin, url) {
+    if push_origin(&mut origin, url) != Origin::None {
         Some(origin)
     } else {
         None
     }
 }
 
-/// `url`'s origin (as `origin_of` writes it) appended to `out`; false (nothing
-/// appended) when it has none. Whoever keeps origins in one text writes them there
-/// directly (`Config`'s allowed origins), and whoever only asks whether there is one
-/// gives an empty text (no allocation when there is none).
+/// What `push_origin` found in a URL: no origin (nothing appended), or one, judged by
+/// the W3C Secure Contexts rule (potentially trustworthy: https, or plain http on
+/// localhost, 127.0.0.0/8 or [::1]). Judged where the origin is written: the host and
+/// scheme are at hand there, where a judge of the written text took it back from the
+/// list by two `str::get`s (config's `baseUrl` and `allowedOrigins`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    None,
+    Plain,
+    Trustworthy,
+}
+
+/// `url`'s origin (as `origin_of` writes it) appended to `out`, and what it is;
+/// `Origin::None` (nothing appended) when it has none. Whoever keeps origins in one
+/// text writes them there directly (`Config`'s allowed origins), and whoever only asks
+/// whether there is one gives an empty text (no allocation when there is none).
 ///
 /// `out` before the origin must be lower case already (it is lowercased whole with
 /// it): empty, or `Config`'s list of origins and their `#`s.
-pub fn push_origin(out: &mut String, url: &str) -> bool {
+pub fn push_origin(out: &mut String, url: &str) -> Origin {
     let url = trim(url);
     // The scheme ends at the first `://`; the rest is scanned by offsets in `url`.
     // `scan` itself: its offset, not `find`'s `Option` answered through memory.
     let at = scan(url, "://");
     if at == NOT_FOUND {
-        return false;
+        return Origin::None;
     }
     // Its bytes: no `str::get` (and its char boundary check) for ASCII compared as such.
     let Some(scheme) = url.as_bytes().get(..at) else {
-        return false;
+        return Origin::None;
     };
     // The default ports 443 and 80 as `port_number` reads them.
     let (prefix, default_port) = if scheme.eq_ignore_ascii_case(b"https") {
@@ -74,7 +86,7 @@ pub fn push_origin(out: &mut String, url: &str) -> bool {
     } else if scheme.eq_ignore_ascii_case(b"http") {
         ("http://", 180)
     } else {
-        return false;
+        return Origin::None;
     };
     // One scan for the authority's end (the first `/`, `?` or `#`) and the host's
     // start: credentials are not part of the origin, the host follows the last `@`.
@@ -88,36 +100,51 @@ pub fn push_origin(out: &mut String, url: &str) -> bool {
         end += 1;
     }
     let Some(host_port) = url.get(start..end) else {
-        return false;
+        return Origin::None;
     };
-    let kept = origin_authority_len(host_port, default_port);
+    // The host's end found once, for the authority kept and the host judged.
+    let host_len = host_end(host_port.as_bytes());
+    let kept = origin_authority_len(host_port, host_len, default_port);
     if kept == 0 {
-        return false;
+        return Origin::None;
     }
     // The authority as written, less a default port: no host and port taken apart
     // and put back together with a `:` (two `str::get`s and a `push(char)` fewer).
     let Some(authority) = host_port.get(0..kept) else {
-        return false;
+        return Origin::None;
     };
     out.push_str(prefix);
+    let host_start = out.len();
     out.push_str(authority);
     out.make_ascii_lowercase();
-    true
+    // https is trustworthy whatever its host; plain http by its host, read lowercased
+    // from `out` (where `authority` was written) by one `str::get`.
+    if default_port == 1443 {
+        return Origin::Trustworthy;
+    }
+    let host = out
+        .get(host_start..host_start + host_len)
+        .unwrap_or_default();
+    if is_loopback_host(host) {
+        Origin::Trustworthy
+    } else {
+        Origin::Plain
+    }
 }
 
-/// How much of `host[:port]` an origin keeps: all of it, or the host alone when the
-/// port is the scheme's `default_port`. 0 (no origin keeps nothing) when the host is
+/// How much of `host[:port]` an origin keeps, its host ending at `end` (`host_end`'s
+/// answer, which the caller also judges the host by): all of it, or the host alone
+/// when the port is the scheme's `default_port`. 0 (no origin keeps nothing) when the host is
 /// empty (an IPv6 literal's brackets included) or the port is not 1 to 5 digits. An
 /// offset with a sentinel, not an `Option`: that is answered through memory.
 ///
 /// The port is read as bytes, and the caller takes the kept part by one `str::get`
 /// of a `Range` (`0..kept`): every `str::get` of the crate takes a `Range`, so the wasm
 /// has that form alone, not also a `RangeTo` (61 B) and a `RangeFrom` (80 B) one.
-fn origin_authority_len(host_port: &str, default_port: u32) -> usize {
+fn origin_authority_len(host_port: &str, end: usize, default_port: u32) -> usize {
     let b = host_port.as_bytes();
-    let end = host_end(b);
     // The byte after the host matched, not `strip_prefix(":")`: no `strip_prefix` in
-    // the wasm for this and `is_trustworthy_origin` (nor `encode_utf8_raw`, for a `char`).
+    // the wasm for this and `is_loopback_host` (nor `encode_utf8_raw`, for a `char`).
     match b.get(end) {
         None => end,
         Some(b':') if end > 0 => match port_number(b, end + 1) {
@@ -171,23 +198,9 @@ fn host_end(b: &[u8]) -> usize {
     }
 }
 
-/// Whether an origin as `origin_of` writes it (`http://` or `https://` and the
-/// authority, lower case; nothing else is asked) is potentially trustworthy (W3C
-/// Secure Contexts): https, or plain http on localhost, 127.0.0.0/8 or [::1].
-pub fn is_trustworthy_origin(origin: &str) -> bool {
-    // The scheme told by its fifth byte, the one place `http://` and `https://`
-    // differ: no `starts_with` call for either.
-    const HTTP: usize = "http://".len();
-    let b = origin.as_bytes();
-    if matches!(b.get(4), Some(b's')) {
-        return true;
-    }
-    // The host's end found in the bytes after the scheme, the host then taken by one
-    // `str::get` (a `Range`: one form, see `origin_authority_len`).
-    let after_scheme = b.get(HTTP..).unwrap_or_default();
-    let host = origin
-        .get(HTTP..HTTP + host_end(after_scheme))
-        .unwrap_or_default();
+/// Whether a host (lower case) of a plain http origin makes it potentially
+/// trustworthy: localhost (and its subdomains), 127.0.0.0/8 or [::1].
+fn is_loopback_host(host: &str) -> bool {
     // A match, not `host == "localhost"`: no `<&str as PartialEq<&str>>` call per text.
     match host {
         "localhost" | "[::1]" => true,
@@ -254,10 +267,13 @@ mod tests {
     #[test]
     fn an_origin_is_pushed_after_the_text_or_nothing_is() {
         let mut list = String::from("http://a#");
-        assert!(push_origin(&mut list, " HTTPS://B.example:443/x"));
+        assert_eq!(
+            push_origin(&mut list, " HTTPS://B.example:443/x"),
+            Origin::Trustworthy
+        );
         assert_eq!(list, "http://a#https://b.example");
         for url in ["", "b.example", "ftp://b", "http://", "http://h:0x/"] {
-            assert!(!push_origin(&mut list, url), "{url}");
+            assert_eq!(push_origin(&mut list, url), Origin::None, "{url}");
             assert_eq!(list, "http://a#https://b.example", "{url}");
         }
     }
@@ -334,6 +350,11 @@ mod tests {
         }
     }
 
+    /// `push_origin`'s judgement of `url`, the origin written into an empty text.
+    fn judged(url: &str) -> Origin {
+        push_origin(&mut String::new(), url)
+    }
+
     #[test]
     fn https_or_loopback_is_trustworthy() {
         for o in [
@@ -345,7 +366,7 @@ mod tests {
             "http://[::1]:3000",
             "http://app.localhost",
         ] {
-            assert!(is_trustworthy_origin(o), "{o}");
+            assert_eq!(judged(o), Origin::Trustworthy, "{o}");
         }
         for o in [
             "http://example.com",
@@ -354,20 +375,37 @@ mod tests {
             "http://10.0.0.1",
             "http://[::2]:3000",
         ] {
-            assert!(!is_trustworthy_origin(o), "{o}");
+            assert_eq!(judged(o), Origin::Plain, "{o}");
         }
-        // What `config` asks: `origin_of`'s answers, the scheme in any case.
+        // What `config` asks: any URL, the scheme and host in any case, credentials,
+        // ports and paths around the host.
         for (url, trustworthy) in [
             ("HTTPS://Example.com/x", true),
             ("https://h:80", true),
             ("HTTP://LOCALHOST:1/", true),
             ("http://user@127.0.0.1/", true),
+            ("http://127.0.0.1@s.example/", false),
             ("http://s.example", false),
             ("http://[::1]:443", true),
+            ("http://App.LocalHost:80/a", true),
         ] {
-            let origin = origin_of(url).unwrap();
-            assert_eq!(is_trustworthy_origin(&origin), trustworthy, "{url}");
+            let judgement = if trustworthy {
+                Origin::Trustworthy
+            } else {
+                Origin::Plain
+            };
+            assert_eq!(judged(url), judgement, "{url}");
         }
+        // After a list's text (config's allowed origins): the host judged is the one
+        // just written.
+        let mut list = String::from("http://localhost#");
+        assert_eq!(push_origin(&mut list, "http://a.example"), Origin::Plain);
+        assert_eq!(list, "http://localhost#http://a.example");
+        assert_eq!(
+            push_origin(&mut list, "http://x.localhost/"),
+            Origin::Trustworthy
+        );
+        assert_eq!(judged("ftp://localhost"), Origin::None);
     }
 
     #[cfg(not(target_arch = "wasm32"))]

@@ -382,7 +382,7 @@ pub fn call_handle(
     let issued = match op {
         op::SETTINGS => {
             let mut out = Object::new();
-            out.str("storage", e.cfg.storage.as_str())
+            out.str("storage", e.cfg.storage)
                 .str("key", &e.cfg.storage_key);
             // Numbers written into the object (no text of their own).
             json::write_num(out.member("lockTimeout"), e.cfg.lock_timeout_ms);
