@@ -676,3 +676,28 @@ fn a_fingerprint_is_fnv1a_in_sixteen_hex_digits() {
         assert_eq!(call(u32::MAX, FINGERPRINT, 0.0, 0.0, token), hex);
     }
 }
+
+/// The wasm's stack is 64 KiB (build.rs): the deepest JSON the engine accepts is read,
+/// stored and written back within it, and one level deeper is refused, never a trap.
+#[wasm_bindgen_test]
+fn the_deepest_json_accepted_fits_the_wasms_stack() {
+    const PERSISTED: u32 = 4;
+    const ME: u32 = 17;
+    let e = configured(r#"{"baseUrl":"http://127.0.0.1:8000"}"#);
+    let now = js_sys::Date::now();
+    let token = jwt((now / 1000.0) as i64 + 900);
+    let req = call_handle(e, LOGIN, 0, 0.0, 0.0, "", "a@b.c", "pw", "");
+    let body = format!(r#"{{"access_token":"{token}","refresh_token":"r1"}}"#);
+    assert_eq!(reply(e, &req, now, 200.0, &body), "");
+    // `levels` objects, each the member "a" of the one around it: the user `me` answers
+    // is the body (depth 0), so 65 levels reach the deepest accepted, 64.
+    let nested = |levels: usize| [r#"{"a":"#.repeat(levels - 1), "{}".into(), "}".repeat(levels - 1)].concat();
+    let deepest = nested(65);
+    let req = call_handle(e, ME, 0, 0.0, 0.0, "", "", "", "");
+    assert_eq!(reply(e, &req, now, 200.0, &deepest), deepest);
+    let stored = call(e, PERSISTED, now, 0.0, "");
+    assert!(stored.contains(&deepest), "{stored}");
+    let req = call_handle(e, ME, 0, 0.0, 0.0, "", "", "", "");
+    let refused = reply(e, &req, now, 200.0, &nested(66));
+    assert!(refused.starts_with(r#"!{"code":"invalid_response""#), "{refused}");
+}
