@@ -1,5 +1,5 @@
-// Fails unless pkg/engine-inline.js's own decoder makes the .wasm byte for byte of its
-// string: through the native path browsers take (btoa, then Uint8Array.fromBase64, stood in
+// Fails unless pkg/engine-inline.js's own decoder makes the .wasm byte for byte of
+// wasm-text.js's string: through the native path browsers take (btoa, then Uint8Array.fromBase64, stood in
 // for here where Node lacks it) and the loop Node 20-24 take, and again after esbuild
 // printed the string as bundlers do (escaped or not: `charset` ascii, its default, and
 // utf8, Vite's). Usage: node scripts/lib/inline-check.mjs [pkg] (run by scripts/test-wasm
@@ -11,11 +11,12 @@ import { transform } from "esbuild";
 const dir = process.argv[2] ?? "pkg";
 const wasm = readFileSync(path.join(dir, "auth_wasm_bg.wasm"));
 const source = readFileSync(path.join(dir, "engine-inline.js"), "utf8");
-const IMPORT = 'import { instantiate } from "./auth_wasm.js";';
+const textModule = readFileSync(path.join(dir, "wasm-text.js"), "utf8");
+const IMPORTS = 'import { text } from "./wasm-text.js";\nimport { instantiate } from "./auth_wasm.js";';
 const COMPILE = "instantiate(new WebAssembly.Module(bytes));";
-const TEXT = /^const text = ("(?:[^"\\]|\\.)*");$/m;
-if (!source.includes(IMPORT) || !source.includes(COMPILE) || !TEXT.test(source)) {
-  throw new Error("engine-inline.js: not the shape this check reads (its import, `const text = \"...\";`, its compile)");
+const TEXT = /^export const text = ("(?:[^"\\]|\\.)*");$/m;
+if (!source.includes(IMPORTS) || !source.includes(COMPILE) || !TEXT.test(textModule)) {
+  throw new Error("engine-inline.js, wasm-text.js: not the shape this check reads (the imports, `export const text = \"...\";`, the compile)");
 }
 
 /** What a module's default export evaluates to. */
@@ -25,9 +26,9 @@ const NATIVE = "Uint8Array.fromBase64 ??= (text) => new Uint8Array(Buffer.from(t
 
 /** The bytes engine-inline.js's decoder makes of `literal` (a string literal's source). */
 const decoded = (literal, native) =>
-  evaluate(`${native ? NATIVE : ""}${source.replace(IMPORT, "").replace(TEXT, () => `const text = ${literal};`).replace(COMPILE, "export default bytes;")}`);
+  evaluate(`${native ? NATIVE : ""}const text = ${literal};\n${source.replace(IMPORTS, "").replace(COMPILE, "export default bytes;")}`);
 
-const literal = /** @type {RegExpExecArray} */ (TEXT.exec(source))[1];
+const literal = /** @type {RegExpExecArray} */ (TEXT.exec(textModule))[1];
 const printed = async (charset) => (await transform(`x(${literal});`, { minify: true, charset })).code.trim().replace(/^x\(/, "").replace(/\);?$/, "");
 const cases = [
   ["as shipped", literal],

@@ -1,4 +1,4 @@
-// The form engine-inline.js carries the wasm in, shared by scripts/lib/finish-package.mjs
+// The form wasm-text.js carries the wasm in (engine-inline.js decodes it), shared by scripts/lib/finish-package.mjs
 // (which writes it) and tests/package/lib.mjs (which finds it in bundlers' output).
 //
 // One character per byte (Latin-1), not hex or base64: it keeps the wasm's byte

@@ -214,7 +214,7 @@ export function filesUnder(dir) {
     .map((entry) => path.join(entry.parentPath, entry.name));
 }
 
-// The inlined wasm's header as engine-inline.js's string holds it (scripts/lib/inline-form.mjs).
+// The inlined wasm's header as wasm-text.js's string holds it (scripts/lib/inline-form.mjs).
 export const INLINE_WASM_MARK = HEADER_MARK;
 
 /** The JS files under `dir` that carry the inlined wasm. */
