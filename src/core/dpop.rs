@@ -62,9 +62,10 @@ impl Dpop {
     }
 
     fn nonce_for(&self, origin: &str) -> Option<&str> {
-        // A loop, not `iter().find(..).map(..)` (smaller in the wasm).
+        // A loop, not `iter().find(..).map(..)` (smaller in the wasm). `str` with `str`
+        // (`**o`): `String == str` linked a `PartialEq` monomorph for these two alone.
         for (o, n) in &self.nonces {
-            if o == origin {
+            if **o == *origin {
                 return Some(n);
             }
         }
@@ -166,7 +167,7 @@ impl Dpop {
         // A loop, not `iter_mut().find(..)` (smaller in the wasm).
         let mut slot = None;
         for (o, n) in &mut self.nonces {
-            if o == origin {
+            if **o == *origin {
                 slot = Some(n);
             }
         }
