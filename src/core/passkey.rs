@@ -180,9 +180,10 @@ fn finish_body(body: &mut Object, f: Finish) -> Result<(), AuthError> {
             // the wasm, linked for these and social.rs's two alone).
             matches!(c.str_of("type"), Some("public-key"))
                 // A match each, not a tuple of two `Option`s written and read back.
-                && match c.str_of("id") {
+                // `text_of`'s one word held across the second read (not `str_of`'s two).
+                && match c.text_of("id") {
                     Some(id) if !id.is_empty() => {
-                        matches!(c.str_of("rawId"), Some(raw_id) if *raw_id == *id)
+                        matches!(c.text_of("rawId"), Some(raw_id) if **raw_id == **id)
                     }
                     _ => false,
                 }
