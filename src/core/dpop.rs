@@ -61,10 +61,13 @@ impl Dpop {
         Dpop::default()
     }
 
-    fn nonce_for(&self, origin: &str) -> Option<&str> {
-        // A loop, not `iter().find(..).map(..)` (smaller in the wasm).
+    /// `Option<&String>`: one word answered (0 for none), not `Option<&str>`'s two
+    /// through memory.
+    fn nonce_for(&self, origin: &str) -> Option<&String> {
+        // A loop, not `iter().find(..).map(..)` (smaller in the wasm). `str` with `str`
+        // (`**o`): `String == str` linked a `PartialEq` monomorph for these two alone.
         for (o, n) in &self.nonces {
-            if o == origin {
+            if **o == *origin {
                 return Some(n);
             }
         }
@@ -91,8 +94,10 @@ impl Dpop {
             .str("jti", jti)
             .str("htm", method)
             .str("htu", htu)
-            .int("iat", (self.clock.now(now_ms) / 1000.0) as i64)
-            .opt_str("nonce", self.nonce_for(&origin));
+            .int("iat", (self.clock.now(now_ms) / 1000.0) as i64);
+        if let Some(nonce) = self.nonce_for(&origin) {
+            proof.str("nonce", nonce);
+        }
         if !ath.is_empty() {
             proof.str("ath", ath);
         }
@@ -166,7 +171,7 @@ impl Dpop {
         // A loop, not `iter_mut().find(..)` (smaller in the wasm).
         let mut slot = None;
         for (o, n) in &mut self.nonces {
-            if o == origin {
+            if **o == *origin {
                 slot = Some(n);
             }
         }

@@ -13,11 +13,10 @@ use super::error::{AuthError, ErrorCode};
 use super::json::{self, Json};
 use super::object::Object;
 use super::protocol::{
-    error_from_response, invalid_response, member_text, Credential, HttpRequest, HttpResponse, Op,
-    JSON_TYPE,
+    error_from_response, get, invalid_response, member_text, post, Credential, HttpRequest,
+    HttpResponse, Op, JSON_TYPE,
 };
 use super::social::non_empty;
-use super::url::join;
 
 /// Which passkey call.
 #[derive(Debug, Clone, Copy)]
@@ -137,25 +136,20 @@ pub fn request(cfg: &Config, op: PasskeyOp) -> Result<HttpRequest, AuthError> {
             }
             PasskeyOp::Remove { id } => ("DELETE", "/", id),
         };
-        // The type with the body, by the same arm (no test of the body's tag after).
-        let (body, content_type) = match op {
-            PasskeyOp::List | PasskeyOp::Remove { .. } => (None, None),
-            _ => (Some(body.end()), Some(JSON_TYPE)),
+        // `post`'s request for a body, `get`'s for none (List and Remove), the call's path
+        // pushed onto its joined URL: no URL, body and type made aside and moved into a
+        // request of our own (as account's and social's).
+        let mut request = match op {
+            PasskeyOp::List | PasskeyOp::Remove { .. } => get(cfg, base, Credential::None),
+            _ => post(cfg, base, JSON_TYPE, body.end()),
         };
-        let mut url = join(&cfg.base_url, base);
-        url.push_str(path);
-        url.push_str(id);
-        return Ok(HttpRequest {
-            method,
-            url,
-            content_type,
-            body,
-            credential: if op.needs_session() {
-                Credential::Access
-            } else {
-                Credential::None
-            },
-        });
+        request.method = method;
+        request.url.push_str(path);
+        request.url.push_str(id);
+        if op.needs_session() {
+            request.credential = Credential::Access;
+        }
+        return Ok(request);
     };
     Err(refusal)
 }
@@ -186,9 +180,10 @@ fn finish_body(body: &mut Object, f: Finish) -> Result<(), AuthError> {
             // the wasm, linked for these and social.rs's two alone).
             matches!(c.str_of("type"), Some("public-key"))
                 // A match each, not a tuple of two `Option`s written and read back.
-                && match c.str_of("id") {
+                // `text_of`'s one word held across the second read (not `str_of`'s two).
+                && match c.text_of("id") {
                     Some(id) if !id.is_empty() => {
-                        matches!(c.str_of("rawId"), Some(raw_id) if *raw_id == *id)
+                        matches!(c.text_of("rawId"), Some(raw_id) if **raw_id == **id)
                     }
                     _ => false,
                 }
