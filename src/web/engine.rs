@@ -354,12 +354,17 @@ pub fn call_handle(
             Ok(cfg) => cfg,
             Err(e) => return failure(e),
         };
+        // The first free slot, else a new one.
         let mut slot = 0;
-        while engines.get(slot).is_some_and(Option::is_some) {
-            slot += 1;
-        }
-        if slot == engines.len() {
-            engines.push(None);
+        loop {
+            match engines.get(slot) {
+                Some(Some(_)) => slot += 1,
+                Some(None) => break,
+                None => {
+                    engines.push(None);
+                    break;
+                }
+            }
         }
         // One place the engine is made in (each branch of a push-or-assign made its own).
         if let Some(free) = engines.get_mut(slot) {

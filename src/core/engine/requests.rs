@@ -89,11 +89,11 @@ pub struct Pending {
 }
 
 impl Default for Pending {
-    // An array repeat, not the derived element-by-element default (smaller in the wasm).
+    // `from_fn`, not an array repeat: the repeat was built aside and copied in.
     fn default() -> Self {
         Pending {
             next_id: 0,
-            open: [(0, None); REMEMBERED],
+            open: core::array::from_fn(|_| (0, None)),
         }
     }
 }
