@@ -159,7 +159,7 @@ pub(crate) mod tests {
         let body = json::parse(
             r#"{"access":"a","data":{"token":"t","session":{"refresh":{"value":"r"}},"ttl":60},
                "user":{"id":1},"a":{"b":{"c":{"d":{"e":{"f":{"g":{"h":"deep"}}}}}}},
-               "odd-name_1":"o","list":["x"]}"#,
+               "odd-name_1":"o","list":["x"],"é":{"ü":"u"}}"#,
         )
         .unwrap();
         let str_at = |p: &str| lookup(&body, p).and_then(Json::as_str);
@@ -176,6 +176,7 @@ pub(crate) mod tests {
             Some("o"),
             "any member name without dots"
         );
+        assert_eq!(str_at("é.ü"), Some("u"), "segments of multi-byte characters");
         assert_eq!(lookup(&body, "data.ttl").and_then(Json::as_f64), Some(60.0));
         assert!(
             matches!(lookup(&body, "user"), Some(Json::Obj(_))),

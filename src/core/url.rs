@@ -406,6 +406,12 @@ mod tests {
             Origin::Trustworthy
         );
         assert_eq!(judged("ftp://localhost"), Origin::None);
+        // No scheme, or one that is not ASCII, before the `://`: none, nothing written.
+        for url in ["://localhost", "é://localhost", "httpé://a.example"] {
+            let mut out = String::new();
+            assert_eq!(push_origin(&mut out, url), Origin::None, "{url}");
+            assert_eq!(out, "", "{url}");
+        }
     }
 
     #[cfg(not(target_arch = "wasm32"))]
