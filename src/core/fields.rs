@@ -176,7 +176,11 @@ pub(crate) mod tests {
             Some("o"),
             "any member name without dots"
         );
-        assert_eq!(str_at("é.ü"), Some("u"), "segments of multi-byte characters");
+        assert_eq!(
+            str_at("é.ü"),
+            Some("u"),
+            "segments of multi-byte characters"
+        );
         assert_eq!(lookup(&body, "data.ttl").and_then(Json::as_f64), Some(60.0));
         assert!(
             matches!(lookup(&body, "user"), Some(Json::Obj(_))),
