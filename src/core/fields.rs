@@ -129,7 +129,9 @@ pub fn lookup<'a>(body: &'a Json, path: &str) -> Option<&'a Json> {
     loop {
         let byte = path.as_bytes().get(i);
         if matches!(byte, Some(b'.') | None) {
-            value = value.get(path.get(start..i)?)?;
+            // Both ends are char boundaries (after a dot, at a dot or the end): the slice
+            // is always there (no refusal written for a case that cannot happen).
+            value = value.get(path.get(start..i).unwrap_or_default())?;
             if byte.is_none() {
                 return Some(value);
             }
@@ -157,7 +159,7 @@ pub(crate) mod tests {
         let body = json::parse(
             r#"{"access":"a","data":{"token":"t","session":{"refresh":{"value":"r"}},"ttl":60},
                "user":{"id":1},"a":{"b":{"c":{"d":{"e":{"f":{"g":{"h":"deep"}}}}}}},
-               "odd-name_1":"o","list":["x"]}"#,
+               "odd-name_1":"o","list":["x"],"é":{"ü":"u"}}"#,
         )
         .unwrap();
         let str_at = |p: &str| lookup(&body, p).and_then(Json::as_str);
@@ -173,6 +175,11 @@ pub(crate) mod tests {
             str_at("odd-name_1"),
             Some("o"),
             "any member name without dots"
+        );
+        assert_eq!(
+            str_at("é.ü"),
+            Some("u"),
+            "segments of multi-byte characters"
         );
         assert_eq!(lookup(&body, "data.ttl").and_then(Json::as_f64), Some(60.0));
         assert!(

@@ -75,7 +75,7 @@ fn decode_record(value: Option<&Json>, now: Millis, at_start: bool) -> Result<Se
         }
         // Everything read and checked borrowed, copied once all of it is (no drops of
         // copies at the refusals in between).
-        let Some(access) = value.str_of("access_token") else {
+        let Some(access) = value.text_of("access_token") else {
             break 'refused Discard::BadShape;
         };
         let refresh = match value.get("refresh_token") {

@@ -125,10 +125,7 @@ impl Session {
                 // `jwt::decode` without its `sub`, which nothing here reads (and which the
                 // wasm would copy and drop): the same judge, `decode_in_place`.
                 let mut buf = session.access_token.as_bytes().to_vec();
-                let ([exp, _, iat], text) = match jwt::decode_in_place(&mut buf) {
-                    Ok(decoded) => decoded,
-                    Err(refusal) => break 'refused refusal,
-                };
+                let ([exp, _, iat], text) = ok_or_break!(jwt::decode_in_place(&mut buf), 'refused);
                 if let Some(exp) = jwt::seconds(exp) {
                     session.expires_at = Some(exp as f64 * 1000.0);
                 }

@@ -77,9 +77,9 @@ pub fn push_origin(out: &mut String, url: &str) -> Origin {
         return Origin::None;
     }
     // Its bytes: no `str::get` (and its char boundary check) for ASCII compared as such.
-    let Some(scheme) = url.as_bytes().get(..at) else {
-        return Origin::None;
-    };
+    // `at` is inside the text (`scan` found `://` there): the slice is always there, and
+    // an empty one would be neither scheme (no refusal written for it).
+    let scheme = url.as_bytes().get(..at).unwrap_or_default();
     // The default ports 443 and 80 as `port_number` reads them.
     let (prefix, default_port) = if scheme.eq_ignore_ascii_case(b"https") {
         ("https://", 1443)
@@ -406,6 +406,12 @@ mod tests {
             Origin::Trustworthy
         );
         assert_eq!(judged("ftp://localhost"), Origin::None);
+        // No scheme, or one that is not ASCII, before the `://`: none, nothing written.
+        for url in ["://localhost", "é://localhost", "httpé://a.example"] {
+            let mut out = String::new();
+            assert_eq!(push_origin(&mut out, url), Origin::None, "{url}");
+            assert_eq!(out, "", "{url}");
+        }
     }
 
     #[cfg(not(target_arch = "wasm32"))]
