@@ -749,11 +749,10 @@ export class AuthClient {
   }
 
   /** Take a session another tab produced: `stored`, or (absent) what it wrote to storage,
-   * re-read; never writes back. True when it differed (listeners told). */
+   * re-read; never writes back. True when it differed (listeners told), else falsy. */
   adoptStored(/** @type {string | null} */ stored = this.#store.read()) {
-    if (!op.call(this, op.ADOPT, stored)) return false;
-    this.#emit("synced");
-    return true;
+    // ADOPT answers "1" when it differed, else "" (falsy: this one's answer then).
+    return op.call(this, op.ADOPT, stored) && (this.#emit("synced"), true);
   }
 
   /** Adopt a session another tab sent (its storage may not have reached us yet). */
