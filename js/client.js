@@ -738,16 +738,6 @@ export class AuthClient {
 
   // ---- state between tabs (coordination.js's host) -------------------------------------------------
 
-  /** Whether the session no longer holds `refreshToken` (another tab's refresh replaced it). */
-  superseded(/** @type {string} */ refreshToken) {
-    return op.call(this, op.SUPERSEDED, refreshToken);
-  }
-
-  /** A short fingerprint naming a refresh token without revealing it. */
-  fingerprint(/** @type {string} */ token) {
-    return op.call(this, op.FINGERPRINT, token);
-  }
-
   /** Take a session another tab produced: `stored`, or (absent) what it wrote to storage,
    * re-read; never writes back. True when it differed (listeners told), else falsy. */
   adoptStored(/** @type {string | null} */ stored = this.#store.read()) {

@@ -5,6 +5,7 @@
 // channel and clock are injected (tests/unit/coordination.test.mjs runs every race
 // over fakes); the refresh itself and the session are the client's (js/client.js).
 import { authError } from "./auth-error.js";
+import { FINGERPRINT, SUPERSEDED } from "./ops.js";
 import { CLAIM_WINDOW_MS, SPENT_MEMORY, SUCCESSOR_POLL_MS, SUCCESSOR_WAIT_MS, TIMED_OUT, holdMarker, isHeld, sleep, withLock } from "./tabs.js";
 
 /** What coordination needs from the client (js/client.js; the unit tests' fake tabs).
@@ -13,9 +14,9 @@ import { CLAIM_WINDOW_MS, SPENT_MEMORY, SUCCESSOR_POLL_MS, SUCCESSOR_WAIT_MS, TI
  *   names start with `key`; `cookie`: the refresh token is an httpOnly cookie, whose latest
  *   value the browser holds, so there is nothing to claim or mark; `lockTimeout`: how long
  *   to wait for the refresh lock (a hung holder)
- * @property {(token: string) => string} fingerprint a name for a token that does not reveal it
- * @property {(token: string) => unknown} superseded whether the session no longer holds a
- *   token (truthy: yes)
+ * @property {import("./engine.js").Engine} engine the session's engine, asked directly (no
+ *   client method in between) for FINGERPRINT, a name for a token that does not reveal it,
+ *   and SUPERSEDED, whether the session no longer holds a token ("1": yes)
  * @property {() => unknown} adoptStored take what another tab wrote to storage
  * @property {(stored: string | null) => void} adoptText take a session another tab sent
  * @property {(token: string) => Promise<void>} refreshWith send the refresh request and take
@@ -68,7 +69,7 @@ export class Coordination {
 
   /** The marker's name: lock names start with storageKey, then what they are for. */
   #spentName(/** @type {string} */ refreshToken) {
-    return `${this.#host.settings.key}:spent:${this.#host.fingerprint(refreshToken)}`;
+    return `${this.#host.settings.key}:spent:${this.#host.engine(FINGERPRINT, refreshToken)}`;
   }
 
   /** Refresh `refreshToken` once across tabs: this tab sends the request, or takes the
@@ -93,7 +94,7 @@ export class Coordination {
     if (this.#host.settings.cookie) return this.#refreshHere(refreshToken);
     if (this.#superseded(refreshToken)) return;
     if (locks) return (await isHeld(locks, this.#spentName(refreshToken))) ? this.#awaitSuccessor(refreshToken) : this.#refreshHere(refreshToken);
-    const fp = this.#host.fingerprint(refreshToken);
+    const fp = this.#host.engine(FINGERPRINT, refreshToken);
     if (this.#spent.includes(fp)) return this.#awaitSuccessor(refreshToken);
     // The claim is the message that announces it (said again as it is).
     this.#lost = false;
@@ -114,7 +115,7 @@ export class Coordination {
    * tab can see now. */
   #superseded(/** @type {string} */ refreshToken) {
     this.#host.adoptStored();
-    return this.#host.superseded(refreshToken);
+    return this.#host.engine(SUPERSEDED, refreshToken);
   }
 
   /** Wait until the tokens another tab obtained reach this one. */
@@ -136,13 +137,13 @@ export class Coordination {
     // replaced is spent: Better Auth's session token survives its exchange, and
     // marking it would make this tab's next exchange wait for a successor that never
     // comes.
-    if (this.#host.superseded(refreshToken)) this.#rememberSpent(refreshToken);
+    if (this.#host.engine(SUPERSEDED, refreshToken)) this.#rememberSpent(refreshToken);
     this.#host.changed("token_refreshed");
   }
 
   #rememberSpent(/** @type {string} */ refreshToken) {
     if (this.#host.settings.cookie) return;
-    this.#noteSpent(this.#host.fingerprint(refreshToken));
+    this.#noteSpent(this.#host.engine(FINGERPRINT, refreshToken));
     const { locks } = this;
     if (!locks) return;
     this.#markers.push(holdMarker(locks, this.#spentName(refreshToken)));
