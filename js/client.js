@@ -580,9 +580,8 @@ export class AuthClient {
   }
 
   async #authorized(/** @type {Request} */ request) {
-    const callerSetAuth = request.headers.has("Authorization");
-    if (callerSetAuth || !op.call(this, op.BEARER_ALLOWED, request.url)) return fetchRequest(request);
-    const token = await this.#accessToken();
+    // None where the caller set its own Authorization, or the origin is not allowed.
+    const token = !request.headers.has("Authorization") && op.call(this, op.BEARER_ALLOWED, request.url) && (await this.#accessToken());
     if (!token) return fetchRequest(request);
     // Kept unsent (its body unread) for the one replay. Never throws: every request here
     // was made just now (fetch()'s copy, build()'s), and only a used body cannot be cloned.
