@@ -489,7 +489,9 @@ export class AuthClient {
    * @returns {Promise<T>} */
   async #run(operation) {
     try {
-      if (this.#restoring) await this.#restoring;
+      // Awaited whether or not a restore is under way (0 or undefined: one microtask; the
+      // operation then starts in the same task).
+      await this.#restoring;
       return await operation();
     } finally {
       this.#schedule();
