@@ -230,16 +230,17 @@ export class AuthClient {
         throw authError("config", "handleRedirect needs an absolute URL");
       }
       const query = here.searchParams;
-      const names = ["state", "code", "error", "iss", "error_description", "session_state"];
+      // Told before the parameters leave `here` (its href follows its searchParams).
+      const current = here.href === location.href;
       // The engine reads state, code, error, iss and at (an absent one is null).
       /** @type {any} */
       const returned = { at: arrivalOf(here.href) };
-      for (const name of names) returned[name] = query.get(name);
-      if (!returned.state && !returned.code && !returned.error) return null;
-      if (here.href === location.href) {
-        for (const name of names) query.delete(name);
-        history.replaceState(history.state, "", here.href);
+      for (const name of ["state", "code", "error", "iss", "error_description", "session_state"]) {
+        returned[name] = query.get(name);
+        query.delete(name);
       }
+      if (!returned.state && !returned.code && !returned.error) return null;
+      if (current) history.replaceState(history.state, "", here.href);
       // Taken only now: a page without callback parameters leaves a pending sign-in be.
       const req = parsed(op.call(this, op.SOCIAL_FINISH, takePending(`${this.settings.key}:social`), JSON.stringify(returned)));
       if (!req) return null;
