@@ -295,7 +295,7 @@ export class AuthClient {
   signUpWithPasskey(/** @type {import("./index.js").PasskeySignUpInput} */ input) {
     return this.#run(async () => {
       requirePasskeys();
-      const started = await this.#passkeyCall(2 /* sign-up options */, input?.email, input?.name);
+      const started = parsed(/** @type {string} */ (await this.#exchange(op.subcall(this, op.PASSKEY, 2 /* sign-up options */, input?.email, input?.name))));
       const credential = await passkeyCeremony(true, started.options, input?.signal);
       return this.#signIn(op.subcall(this, op.PASSKEY, 3 /* sign up */, started.ceremony, credential, input?.passkeyName));
     });
@@ -318,7 +318,7 @@ export class AuthClient {
       // would throw a TypeError.
       const caller = options?.signal;
       const signal = caller instanceof AbortSignal ? AbortSignal.any([caller, wait.signal]) : wait.signal;
-      const started = await this.#passkeyCall(4 /* sign-in options */);
+      const started = parsed(/** @type {string} */ (await this.#exchange(op.subcall(this, op.PASSKEY, 4 /* sign-in options */))));
       const credential = await passkeyCeremony(false, started.options, signal, autofill);
       return this.#signIn(op.subcall(this, op.PASSKEY, 5 /* sign in */, started.ceremony, credential));
     });
@@ -339,12 +339,12 @@ export class AuthClient {
     return this.#run(() => this.#passkeyCall(8 /* remove */, id));
   }
 
-  /** A passkey request that is no sign-in (its answer, parsed); the user's go through the
-   * bearer rules. @param {import("./engine.js").PasskeyCall} which
+  /** A passkey request of the signed-in user (its answer, parsed), through the bearer
+   * rules (sign-up's and sign-in's options are exchanged where they are asked for).
+   * @param {import("./engine.js").PasskeyCall} which
    * @param {string} [a] @param {string} [b] @param {string} [c] absent: "" */
-  async #passkeyCall(which, a, b, c) {
-    const req = op.subcall(this, op.PASSKEY, which, a, b, c);
-    return which === 2 || which === 4 ? parsed(/** @type {string} */ (await this.#exchange(req))) : this.#askAuthorized(req);
+  #passkeyCall(which, a, b, c) {
+    return this.#askAuthorized(op.subcall(this, op.PASSKEY, which, a, b, c));
   }
 
   /** The user's sessions (devices), the current one marked. */
