@@ -285,9 +285,9 @@ export class AuthClient {
   registerPasskey(/** @type {import("./index.js").RegisterPasskeyOptions | undefined} */ options) {
     return this.#run(async () => {
       requirePasskeys();
-      const started = await this.#passkeyCall(0 /* register options */, options?.password);
+      const started = await this.#askAuthorized(op.subcall(this, op.PASSKEY, 0 /* register options */, options?.password));
       const credential = await passkeyCeremony(true, started.options, options?.signal);
-      return this.#passkeyCall(1 /* register */, started.ceremony, credential, options?.name);
+      return this.#askAuthorized(op.subcall(this, op.PASSKEY, 1 /* register */, started.ceremony, credential, options?.name));
     });
   }
 
@@ -326,25 +326,17 @@ export class AuthClient {
 
   /** The signed-in user's passkeys. */
   passkeys() {
-    return this.#run(() => this.#passkeyCall(6 /* list */));
+    return this.#run(() => this.#askAuthorized(op.subcall(this, op.PASSKEY, 6 /* list */)));
   }
 
   /** Rename one of the signed-in user's passkeys. */
   renamePasskey(/** @type {string} */ id, /** @type {string} */ name) {
-    return this.#run(() => this.#passkeyCall(7 /* rename */, id, name));
+    return this.#run(() => this.#askAuthorized(op.subcall(this, op.PASSKEY, 7 /* rename */, id, name)));
   }
 
   /** Remove one of the signed-in user's passkeys (never the last way to sign in). */
   removePasskey(/** @type {string} */ id) {
-    return this.#run(() => this.#passkeyCall(8 /* remove */, id));
-  }
-
-  /** A passkey request of the signed-in user (its answer, parsed), through the bearer
-   * rules (sign-up's and sign-in's options are exchanged where they are asked for).
-   * @param {import("./engine.js").PasskeyCall} which
-   * @param {string} [a] @param {string} [b] @param {string} [c] absent: "" */
-  #passkeyCall(which, a, b, c) {
-    return this.#askAuthorized(op.subcall(this, op.PASSKEY, which, a, b, c));
+    return this.#run(() => this.#askAuthorized(op.subcall(this, op.PASSKEY, 8 /* remove */, id)));
   }
 
   /** The user's sessions (devices), the current one marked. */
