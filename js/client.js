@@ -13,7 +13,7 @@ import { MAX_TIMEOUT_MS, pageFlags, sleep } from "./tabs.js";
 import { build, fetchError, fetchRequest, read } from "./http.js";
 import * as op from "./engine.js";
 import { autofillSupported, passkeyCeremony, requirePasskeys } from "./passkeys.js";
-import { arrivalOf, challengeOf, randomText, savePending, takePending } from "./social.js";
+import { arrivalOf, challengeOf, randomText } from "./social.js";
 import { dpopSigner } from "./dpop.js";
 import { openStore } from "./storage.js";
 import { authError, errorFromText, isAuthError } from "./auth-error.js";
@@ -207,7 +207,12 @@ export class AuthClient {
     const started = link ? await this.#askAuthorized(req) : parsed(/** @type {string} */ (await this.#exchange(req)));
     // Kept with the start answer's fields as they are (the engine reads what it needs;
     // `link` counts only as true).
-    savePending(`${this.settings.key}:social`, JSON.stringify({ ...started, provider: id, state, verifier, redirect, link }));
+    // The pending sign-in, in this tab's sessionStorage (it must survive the redirect).
+    try {
+      sessionStorage.setItem(`${this.settings.key}:social`, JSON.stringify({ ...started, provider: id, state, verifier, redirect, link }));
+    } catch {
+      throw authError("storage", "Social sign-in needs sessionStorage");
+    }
     location.assign(started.url);
   }
 
@@ -242,7 +247,15 @@ export class AuthClient {
       if (!returned.state && !returned.code && !returned.error) return null;
       if (current) history.replaceState(history.state, "", here.href);
       // Taken only now: a page without callback parameters leaves a pending sign-in be.
-      const req = parsed(op.call(this, op.SOCIAL_FINISH, takePending(`${this.settings.key}:social`), JSON.stringify(returned)));
+      // The pending sign-in, removed (a callback is handled once); none (null, or undefined
+      // where sessionStorage throws) goes to the engine as it is.
+      const name = `${this.settings.key}:social`;
+      let pending;
+      try {
+        pending = sessionStorage.getItem(name);
+        sessionStorage.removeItem(name);
+      } catch {}
+      const req = parsed(op.call(this, op.SOCIAL_FINISH, pending, JSON.stringify(returned)));
       if (!req) return null;
       if (req.link) {
         // A link: the provider is now the signed-in user's; the session is unchanged.
