@@ -12,7 +12,7 @@ import { parsed } from "./engine.js";
 import { MAX_TIMEOUT_MS, pageFlags, sleep } from "./tabs.js";
 import { build, fetchError, fetchRequest, read } from "./http.js";
 import * as op from "./engine.js";
-import { autofillSupported, passkeyCeremony, requirePasskeys } from "./passkeys.js";
+import { passkeyCeremony, requirePasskeys } from "./passkeys.js";
 import { arrivalOf, challengeOf, randomText } from "./social.js";
 import { dpopSigner } from "./dpop.js";
 import { openStore } from "./storage.js";
@@ -322,7 +322,10 @@ export class AuthClient {
     return this.#run(async () => {
       requirePasskeys();
       const autofill = options?.autofill;
-      if (autofill && !(await autofillSupported())) return null;
+      // Whether the browser offers passkeys in the autofill of a field (conditional
+      // mediation): a truthy answer when it does; undefined where it has no such method
+      // (a promise method: it rejects, never throws).
+      if (autofill && !(await /** @type {any} */ (PublicKeyCredential).isConditionalMediationAvailable?.().catch(() => false))) return null;
       // One ceremony at a time: a browser refuses a second while one waits. (The last one's
       // controller is kept after it ends: aborting a ceremony that has ended does nothing.)
       this.#passkeyWait?.abort();
