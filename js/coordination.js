@@ -136,19 +136,17 @@ export class Coordination {
     // tab that gets the lock next sees one or the other. Only a credential the answer
     // replaced is spent: Better Auth's session token survives its exchange, and
     // marking it would make this tab's next exchange wait for a successor that never
-    // comes.
-    if (this.#host.engine(SUPERSEDED, refreshToken)) this.#rememberSpent(refreshToken);
+    // comes. (A cookie is never spent: the browser holds its latest value.)
+    if (!this.#host.settings.cookie && this.#host.engine(SUPERSEDED, refreshToken)) {
+      this.#noteSpent(this.#host.engine(FINGERPRINT, refreshToken));
+      const { locks } = this;
+      if (locks) {
+        this.#markers.push(holdMarker(locks, this.#spentName(refreshToken)));
+        // Older markers name tokens no tab can still hold.
+        while (this.#markers.length > 2) /** @type {() => void} */ (this.#markers.shift())();
+      }
+    }
     this.#host.changed("token_refreshed");
-  }
-
-  #rememberSpent(/** @type {string} */ refreshToken) {
-    if (this.#host.settings.cookie) return;
-    this.#noteSpent(this.#host.engine(FINGERPRINT, refreshToken));
-    const { locks } = this;
-    if (!locks) return;
-    this.#markers.push(holdMarker(locks, this.#spentName(refreshToken)));
-    // Older markers name tokens no tab can still hold.
-    while (this.#markers.length > 2) /** @type {() => void} */ (this.#markers.shift())();
   }
 
   #noteSpent(/** @type {string} */ fp) {
