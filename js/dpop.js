@@ -51,12 +51,6 @@ function withStore(mode, body) {
   });
 }
 
-/** Whether `record` is a key this module stored: anything else under the id (another
- * script's record, a broken write) is no key, and is replaced by a new one.
- * @param {any} record @returns {record is DpopKey} */
-const isKeyRecord = (record) =>
-  record?.privateKey instanceof CryptoKey && !record.privateKey.extractable && ["kty", "crv", "x", "y"].every((k) => typeof record.jwk?.[k] === "string");
-
 /** The key of `id`: the stored one, else a new one stored, unless another tab stored
  * one first (one read-write transaction decides, so all tabs end up with the same).
  * @param {string} id
@@ -71,7 +65,10 @@ async function keyOf(id) {
     withStore(mode, (store) => {
       const get = store.get(id);
       get.onsuccess = () => {
-        if (isKeyRecord(get.result)) key = get.result;
+        // A key this module stored: anything else under the id (another script's record,
+        // a broken write) is no key, and is replaced by a new one.
+        const record = get.result;
+        if (record?.privateKey instanceof CryptoKey && !record.privateKey.extractable && ["kty", "crv", "x", "y"].every((k) => typeof record.jwk?.[k] === "string")) key = record;
         else if (made) store.put((key = made), id);
       };
     });
