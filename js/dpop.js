@@ -77,7 +77,7 @@ async function keyOf(id) {
   try {
     // Only the private key is used (to sign); the public one is exported, never used.
     // WebCrypto makes the private key as asked (not extractable) and exports an EC public
-    // key with kty, crv, x and y: what isKeyRecord asks of a stored one holds, untested.
+    // key with kty, crv, x and y: what the read asks of a stored one holds, untested.
     const pair = /** @type {CryptoKeyPair} */ (await crypto.subtle.generateKey(ES256, false, ["sign"]));
     const { kty, crv, x, y } = await crypto.subtle.exportKey("jwk", pair.publicKey);
     made = /** @type {DpopKey} */ ({ privateKey: pair.privateKey, jwk: { kty, crv, x, y } });
