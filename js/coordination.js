@@ -6,7 +6,7 @@
 // over fakes); the refresh itself and the session are the client's (js/client.js).
 import { authError } from "./auth-error.js";
 import { FINGERPRINT, SUPERSEDED } from "./ops.js";
-import { CLAIM_WINDOW_MS, SPENT_MEMORY, SUCCESSOR_POLL_MS, SUCCESSOR_WAIT_MS, TIMED_OUT, holdMarker, isHeld, sleep, withLock } from "./tabs.js";
+import { CLAIM_WINDOW_MS, SPENT_MEMORY, SUCCESSOR_POLL_MS, SUCCESSOR_WAIT_MS, TIMED_OUT, isHeld, sleep, withLock } from "./tabs.js";
 
 /** What coordination needs from the client (js/client.js; the unit tests' fake tabs).
  * @typedef {object} Host
@@ -39,7 +39,7 @@ export class Coordination {
   // Private where nothing outside reads them: a minifier shortens `#` names only.
   /** @type {Host} */
   #host;
-  /** @type {(() => void)[]} releases of the spent markers held */
+  /** @type {((value?: unknown) => void)[]} releases of the spent markers held */
   #markers = [];
   /** @type {{ t: "claim", fp: string, id: number } | null | undefined} this tab's claim during a claim round */
   #claim;
@@ -141,7 +141,10 @@ export class Coordination {
       this.#noteSpent(this.#host.engine(FINGERPRINT, refreshToken));
       const { locks } = this;
       if (locks) {
-        this.#markers.push(holdMarker(locks, this.#spentName(refreshToken)));
+        // Held until released (or the tab closes): a marker other tabs see through
+        // `locks.query()`. The executor runs at once: its release is kept as it is made.
+        const held = new Promise((release) => this.#markers.push(release));
+        locks.request(this.#spentName(refreshToken), { ifAvailable: true }, () => held).catch(() => {});
         // Older markers name tokens no tab can still hold.
         while (this.#markers.length > 2) /** @type {() => void} */ (this.#markers.shift())();
       }

@@ -1,4 +1,4 @@
-// Cross-tab primitives: Web Locks (a refresh lock, spent-token markers), sleeping,
+// Cross-tab primitives: Web Locks (a refresh lock; the spent-token markers are held by js/coordination.js), sleeping,
 // and the page state the scheduler needs. No decisions: the engine makes them.
 
 /** Longest delay setTimeout honours (2^31 - 1 ms; a longer one fires at once). A
@@ -48,21 +48,6 @@ export const withLock = async (locks, name, timeoutMs, callback) => {
     if (granted) throw err;
     return TIMED_OUT;
   }
-};
-
-/** Hold the lock `name` until the returned function is called (or the tab closes):
- * a marker other tabs see through `locks.query()`.
- * @param {LockManager} locks
- * @param {string} name
- * @returns {() => void} */
-export const holdMarker = (locks, name) => {
-  /** @type {(value?: unknown) => void} */
-  let release;
-  // The executor runs at once: `release` is set when the promise exists.
-  const held = new Promise((resolve) => (release = resolve));
-  locks.request(name, { ifAvailable: true }, () => held).catch(() => {});
-  // @ts-ignore: set by the executor above (tsc cannot see it run)
-  return release;
 };
 
 /** Whether some tab holds `name` now (the lock manager is one sequential
