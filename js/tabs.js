@@ -1,5 +1,5 @@
-// Cross-tab primitives: Web Locks (a refresh lock; the spent-token markers are held by js/coordination.js), sleeping,
-// and the page state the scheduler needs. No decisions: the engine makes them.
+// Cross-tab primitives: Web Locks (a refresh lock; js/coordination.js holds the spent-token
+// markers), sleeping, and the page state the scheduler needs. No decisions: the engine makes them.
 
 /** Longest delay setTimeout honours (2^31 - 1 ms; a longer one fires at once). A
  * negative delay needs no clamp: setTimeout reads it as 0. */
