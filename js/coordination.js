@@ -6,7 +6,7 @@
 // over fakes); the refresh itself and the session are the client's (js/client.js).
 import { authError } from "./auth-error.js";
 import { FINGERPRINT, SUPERSEDED } from "./ops.js";
-import { CLAIM_WINDOW_MS, SPENT_MEMORY, SUCCESSOR_POLL_MS, SUCCESSOR_WAIT_MS, TIMED_OUT, isHeld, sleep, withLock } from "./tabs.js";
+import { CLAIM_WINDOW_MS, SPENT_MEMORY, SUCCESSOR_POLL_MS, SUCCESSOR_WAIT_MS, TIMED_OUT, sleep, withLock } from "./tabs.js";
 
 /** What coordination needs from the client (js/client.js; the unit tests' fake tabs).
  * @typedef {object} Host
@@ -93,7 +93,16 @@ export class Coordination {
     // Web Locks there is nothing to claim.
     if (this.#host.settings.cookie) return this.#refreshHere(refreshToken);
     if (this.#superseded(refreshToken)) return;
-    if (locks) return (await isHeld(locks, this.#spentName(refreshToken))) ? this.#awaitSuccessor(refreshToken) : this.#refreshHere(refreshToken);
+    if (locks) {
+      // Whether some tab holds the marker now (the lock manager is one sequential
+      // authority, unlike storage, which reaches other tabs late); none where it fails.
+      const name = this.#spentName(refreshToken);
+      let held;
+      try {
+        held = (await locks.query()).held?.some((lock) => lock.name === name);
+      } catch {}
+      return held ? this.#awaitSuccessor(refreshToken) : this.#refreshHere(refreshToken);
+    }
     const fp = this.#host.engine(FINGERPRINT, refreshToken);
     if (this.#spent.includes(fp)) return this.#awaitSuccessor(refreshToken);
     // The claim is the message that announces it (said again as it is).

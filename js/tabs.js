@@ -50,19 +50,6 @@ export const withLock = async (locks, name, timeoutMs, callback) => {
   }
 };
 
-/** Whether some tab holds `name` now (the lock manager is one sequential
- * authority, unlike storage, which reaches other tabs late): truthy when one does
- * (its one caller tests truthiness; no `held` list answers undefined).
- * @param {LockManager} locks
- * @param {string} name */
-export const isHeld = async (locks, name) => {
-  try {
-    return (await locks.query()).held?.some((lock) => lock.name === name);
-  } catch {
-    return false;
-  }
-};
-
 /** The engine's page flags: h = hidden, o = online (without a navigator: online). */
 export const pageFlags = () => {
   const hidden = globalThis.document?.hidden;
