@@ -6,7 +6,7 @@
 // over fakes); the refresh itself and the session are the client's (js/client.js).
 import { authError } from "./auth-error.js";
 import { FINGERPRINT, SUPERSEDED } from "./ops.js";
-import { CLAIM_WINDOW_MS, SPENT_MEMORY, SUCCESSOR_POLL_MS, SUCCESSOR_WAIT_MS, TIMED_OUT, sleep, withLock } from "./tabs.js";
+import { CLAIM_WINDOW_MS, SPENT_MEMORY, SUCCESSOR_POLL_MS, SUCCESSOR_WAIT_MS, sleep } from "./tabs.js";
 
 /** What coordination needs from the client (js/client.js; the unit tests' fake tabs).
  * @typedef {object} Host
@@ -76,11 +76,25 @@ export class Coordination {
    * tokens another tab's refresh of the same token produced. */
   async refresh(/** @type {string} */ refreshToken) {
     const { locks } = this;
-    // Without the lock where there are no Web Locks, or where a hung tab holds it (go
-    // ahead rather than block forever).
-    if (!locks || (await withLock(locks, `${this.#host.settings.key}:refresh`, this.#host.settings.lockTimeout, () => this.#refreshOnce(refreshToken, locks))) === TIMED_OUT) {
-      await this.#refreshOnce(refreshToken, locks);
+    if (locks) {
+      /** @type {true | undefined} */
+      let granted;
+      try {
+        // No signal where AbortSignal.timeout is missing (an older engine): the lock is
+        // waited for (an absent signal is no option, as WebIDL reads dictionaries).
+        return await locks.request(`${this.#host.settings.key}:refresh`, { signal: AbortSignal.timeout?.(this.#host.settings.lockTimeout) }, () => {
+          granted = true;
+          return this.#refreshOnce(refreshToken, locks);
+        });
+      } catch (err) {
+        // The refresh's own failure is the caller's; anything before it is no lock.
+        if (granted) throw err;
+      }
     }
+    // Without the lock where there are no Web Locks, where a hung tab holds it (go ahead
+    // rather than block forever), or where the lock manager refused the request (a page
+    // it does not serve: a detached frame, an opaque origin).
+    await this.#refreshOnce(refreshToken, locks);
   }
 
   /** Under the lock (`locks`): use another tab's result when there is one, else refresh.
