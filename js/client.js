@@ -12,8 +12,8 @@ import { parsed } from "./engine.js";
 import { MAX_TIMEOUT_MS, pageFlags, sleep } from "./tabs.js";
 import { build, fetchError, fetchRequest, read } from "./http.js";
 import * as op from "./engine.js";
-import { autofillSupported, passkeyCeremony, requirePasskeys } from "./passkeys.js";
-import { arrivalOf, challengeOf, randomText, savePending, takePending } from "./social.js";
+import { passkeyCeremony, requirePasskeys } from "./passkeys.js";
+import { arrivalOf, challengeOf, randomText } from "./social.js";
 import { dpopSigner } from "./dpop.js";
 import { openStore } from "./storage.js";
 import { authError, errorFromText, isAuthError } from "./auth-error.js";
@@ -207,7 +207,12 @@ export class AuthClient {
     const started = link ? await this.#askAuthorized(req) : parsed(/** @type {string} */ (await this.#exchange(req)));
     // Kept with the start answer's fields as they are (the engine reads what it needs;
     // `link` counts only as true).
-    savePending(`${this.settings.key}:social`, JSON.stringify({ ...started, provider: id, state, verifier, redirect, link }));
+    // The pending sign-in, in this tab's sessionStorage (it must survive the redirect).
+    try {
+      sessionStorage.setItem(`${this.settings.key}:social`, JSON.stringify({ ...started, provider: id, state, verifier, redirect, link }));
+    } catch {
+      throw authError("storage", "Social sign-in needs sessionStorage");
+    }
     location.assign(started.url);
   }
 
@@ -230,18 +235,27 @@ export class AuthClient {
         throw authError("config", "handleRedirect needs an absolute URL");
       }
       const query = here.searchParams;
-      const names = ["state", "code", "error", "iss", "error_description", "session_state"];
+      // Told before the parameters leave `here` (its href follows its searchParams).
+      const current = here.href === location.href;
       // The engine reads state, code, error, iss and at (an absent one is null).
       /** @type {any} */
       const returned = { at: arrivalOf(here.href) };
-      for (const name of names) returned[name] = query.get(name);
-      if (!returned.state && !returned.code && !returned.error) return null;
-      if (here.href === location.href) {
-        for (const name of names) query.delete(name);
-        history.replaceState(history.state, "", here.href);
+      for (const name of ["state", "code", "error", "iss", "error_description", "session_state"]) {
+        returned[name] = query.get(name);
+        query.delete(name);
       }
+      if (!returned.state && !returned.code && !returned.error) return null;
+      if (current) history.replaceState(history.state, "", here.href);
       // Taken only now: a page without callback parameters leaves a pending sign-in be.
-      const req = parsed(op.call(this, op.SOCIAL_FINISH, takePending(`${this.settings.key}:social`), JSON.stringify(returned)));
+      // The pending sign-in, removed (a callback is handled once); none (null, or undefined
+      // where sessionStorage throws) goes to the engine as it is.
+      const name = `${this.settings.key}:social`;
+      let pending;
+      try {
+        pending = sessionStorage.getItem(name);
+        sessionStorage.removeItem(name);
+      } catch {}
+      const req = parsed(op.call(this, op.SOCIAL_FINISH, pending, JSON.stringify(returned)));
       if (!req) return null;
       if (req.link) {
         // A link: the provider is now the signed-in user's; the session is unchanged.
@@ -284,9 +298,9 @@ export class AuthClient {
   registerPasskey(/** @type {import("./index.js").RegisterPasskeyOptions | undefined} */ options) {
     return this.#run(async () => {
       requirePasskeys();
-      const started = await this.#passkeyCall(0 /* register options */, options?.password);
+      const started = await this.#askAuthorized(op.subcall(this, op.PASSKEY, 0 /* register options */, options?.password));
       const credential = await passkeyCeremony(true, started.options, options?.signal);
-      return this.#passkeyCall(1 /* register */, started.ceremony, credential, options?.name);
+      return this.#askAuthorized(op.subcall(this, op.PASSKEY, 1 /* register */, started.ceremony, credential, options?.name));
     });
   }
 
@@ -294,7 +308,7 @@ export class AuthClient {
   signUpWithPasskey(/** @type {import("./index.js").PasskeySignUpInput} */ input) {
     return this.#run(async () => {
       requirePasskeys();
-      const started = await this.#passkeyCall(2 /* sign-up options */, input?.email, input?.name);
+      const started = parsed(/** @type {string} */ (await this.#exchange(op.subcall(this, op.PASSKEY, 2 /* sign-up options */, input?.email, input?.name))));
       const credential = await passkeyCeremony(true, started.options, input?.signal);
       return this.#signIn(op.subcall(this, op.PASSKEY, 3 /* sign up */, started.ceremony, credential, input?.passkeyName));
     });
@@ -308,7 +322,10 @@ export class AuthClient {
     return this.#run(async () => {
       requirePasskeys();
       const autofill = options?.autofill;
-      if (autofill && !(await autofillSupported())) return null;
+      // Whether the browser offers passkeys in the autofill of a field (conditional
+      // mediation): a truthy answer when it does; undefined where it has no such method
+      // (a promise method: it rejects, never throws).
+      if (autofill && !(await /** @type {any} */ (PublicKeyCredential).isConditionalMediationAvailable?.().catch(() => false))) return null;
       // One ceremony at a time: a browser refuses a second while one waits. (The last one's
       // controller is kept after it ends: aborting a ceremony that has ended does nothing.)
       this.#passkeyWait?.abort();
@@ -317,7 +334,7 @@ export class AuthClient {
       // would throw a TypeError.
       const caller = options?.signal;
       const signal = caller instanceof AbortSignal ? AbortSignal.any([caller, wait.signal]) : wait.signal;
-      const started = await this.#passkeyCall(4 /* sign-in options */);
+      const started = parsed(/** @type {string} */ (await this.#exchange(op.subcall(this, op.PASSKEY, 4 /* sign-in options */))));
       const credential = await passkeyCeremony(false, started.options, signal, autofill);
       return this.#signIn(op.subcall(this, op.PASSKEY, 5 /* sign in */, started.ceremony, credential));
     });
@@ -325,25 +342,17 @@ export class AuthClient {
 
   /** The signed-in user's passkeys. */
   passkeys() {
-    return this.#run(() => this.#passkeyCall(6 /* list */));
+    return this.#run(() => this.#askAuthorized(op.subcall(this, op.PASSKEY, 6 /* list */)));
   }
 
   /** Rename one of the signed-in user's passkeys. */
   renamePasskey(/** @type {string} */ id, /** @type {string} */ name) {
-    return this.#run(() => this.#passkeyCall(7 /* rename */, id, name));
+    return this.#run(() => this.#askAuthorized(op.subcall(this, op.PASSKEY, 7 /* rename */, id, name)));
   }
 
   /** Remove one of the signed-in user's passkeys (never the last way to sign in). */
   removePasskey(/** @type {string} */ id) {
-    return this.#run(() => this.#passkeyCall(8 /* remove */, id));
-  }
-
-  /** A passkey request that is no sign-in (its answer, parsed); the user's go through the
-   * bearer rules. @param {import("./engine.js").PasskeyCall} which
-   * @param {string} [a] @param {string} [b] @param {string} [c] absent: "" */
-  async #passkeyCall(which, a, b, c) {
-    const req = op.subcall(this, op.PASSKEY, which, a, b, c);
-    return which === 2 || which === 4 ? parsed(/** @type {string} */ (await this.#exchange(req))) : this.#askAuthorized(req);
+    return this.#run(() => this.#askAuthorized(op.subcall(this, op.PASSKEY, 8 /* remove */, id)));
   }
 
   /** The user's sessions (devices), the current one marked. */
@@ -489,7 +498,9 @@ export class AuthClient {
    * @returns {Promise<T>} */
   async #run(operation) {
     try {
-      if (this.#restoring) await this.#restoring;
+      // Awaited whether or not a restore is under way (0 or undefined: one microtask; the
+      // operation then starts in the same task).
+      await this.#restoring;
       return await operation();
     } finally {
       this.#schedule();
@@ -580,9 +591,8 @@ export class AuthClient {
   }
 
   async #authorized(/** @type {Request} */ request) {
-    const callerSetAuth = request.headers.has("Authorization");
-    if (callerSetAuth || !op.call(this, op.BEARER_ALLOWED, request.url)) return fetchRequest(request);
-    const token = await this.#accessToken();
+    // None where the caller set its own Authorization, or the origin is not allowed.
+    const token = !request.headers.has("Authorization") && op.call(this, op.BEARER_ALLOWED, request.url) && (await this.#accessToken());
     if (!token) return fetchRequest(request);
     // Kept unsent (its body unread) for the one replay. Never throws: every request here
     // was made just now (fetch()'s copy, build()'s), and only a used body cannot be cloned.
@@ -738,22 +748,11 @@ export class AuthClient {
 
   // ---- state between tabs (coordination.js's host) -------------------------------------------------
 
-  /** Whether the session no longer holds `refreshToken` (another tab's refresh replaced it). */
-  superseded(/** @type {string} */ refreshToken) {
-    return op.call(this, op.SUPERSEDED, refreshToken);
-  }
-
-  /** A short fingerprint naming a refresh token without revealing it. */
-  fingerprint(/** @type {string} */ token) {
-    return op.call(this, op.FINGERPRINT, token);
-  }
-
   /** Take a session another tab produced: `stored`, or (absent) what it wrote to storage,
-   * re-read; never writes back. True when it differed (listeners told). */
+   * re-read; never writes back. True when it differed (listeners told), else falsy. */
   adoptStored(/** @type {string | null} */ stored = this.#store.read()) {
-    if (!op.call(this, op.ADOPT, stored)) return false;
-    this.#emit("synced");
-    return true;
+    // ADOPT answers "1" when it differed, else "" (falsy: this one's answer then).
+    return op.call(this, op.ADOPT, stored) && (this.#emit("synced"), true);
   }
 
   /** Adopt a session another tab sent (its storage may not have reached us yet). */

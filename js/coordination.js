@@ -5,7 +5,8 @@
 // channel and clock are injected (tests/unit/coordination.test.mjs runs every race
 // over fakes); the refresh itself and the session are the client's (js/client.js).
 import { authError } from "./auth-error.js";
-import { CLAIM_WINDOW_MS, SPENT_MEMORY, SUCCESSOR_POLL_MS, SUCCESSOR_WAIT_MS, TIMED_OUT, holdMarker, isHeld, sleep, withLock } from "./tabs.js";
+import { FINGERPRINT, SUPERSEDED } from "./ops.js";
+import { CLAIM_WINDOW_MS, SPENT_MEMORY, SUCCESSOR_POLL_MS, SUCCESSOR_WAIT_MS, sleep } from "./tabs.js";
 
 /** What coordination needs from the client (js/client.js; the unit tests' fake tabs).
  * @typedef {object} Host
@@ -13,9 +14,9 @@ import { CLAIM_WINDOW_MS, SPENT_MEMORY, SUCCESSOR_POLL_MS, SUCCESSOR_WAIT_MS, TI
  *   names start with `key`; `cookie`: the refresh token is an httpOnly cookie, whose latest
  *   value the browser holds, so there is nothing to claim or mark; `lockTimeout`: how long
  *   to wait for the refresh lock (a hung holder)
- * @property {(token: string) => string} fingerprint a name for a token that does not reveal it
- * @property {(token: string) => unknown} superseded whether the session no longer holds a
- *   token (truthy: yes)
+ * @property {import("./engine.js").Engine} engine the session's engine, asked directly (no
+ *   client method in between) for FINGERPRINT, a name for a token that does not reveal it,
+ *   and SUPERSEDED, whether the session no longer holds a token ("1": yes)
  * @property {() => unknown} adoptStored take what another tab wrote to storage
  * @property {(stored: string | null) => void} adoptText take a session another tab sent
  * @property {(token: string) => Promise<void>} refreshWith send the refresh request and take
@@ -38,7 +39,7 @@ export class Coordination {
   // Private where nothing outside reads them: a minifier shortens `#` names only.
   /** @type {Host} */
   #host;
-  /** @type {(() => void)[]} releases of the spent markers held */
+  /** @type {((value?: unknown) => void)[]} releases of the spent markers held */
   #markers = [];
   /** @type {{ t: "claim", fp: string, id: number } | null | undefined} this tab's claim during a claim round */
   #claim;
@@ -68,18 +69,32 @@ export class Coordination {
 
   /** The marker's name: lock names start with storageKey, then what they are for. */
   #spentName(/** @type {string} */ refreshToken) {
-    return `${this.#host.settings.key}:spent:${this.#host.fingerprint(refreshToken)}`;
+    return `${this.#host.settings.key}:spent:${this.#host.engine(FINGERPRINT, refreshToken)}`;
   }
 
   /** Refresh `refreshToken` once across tabs: this tab sends the request, or takes the
    * tokens another tab's refresh of the same token produced. */
   async refresh(/** @type {string} */ refreshToken) {
     const { locks } = this;
-    // Without the lock where there are no Web Locks, or where a hung tab holds it (go
-    // ahead rather than block forever).
-    if (!locks || (await withLock(locks, `${this.#host.settings.key}:refresh`, this.#host.settings.lockTimeout, () => this.#refreshOnce(refreshToken, locks))) === TIMED_OUT) {
-      await this.#refreshOnce(refreshToken, locks);
+    if (locks) {
+      /** @type {true | undefined} */
+      let granted;
+      try {
+        // No signal where AbortSignal.timeout is missing (an older engine): the lock is
+        // waited for (an absent signal is no option, as WebIDL reads dictionaries).
+        return await locks.request(`${this.#host.settings.key}:refresh`, { signal: AbortSignal.timeout?.(this.#host.settings.lockTimeout) }, () => {
+          granted = true;
+          return this.#refreshOnce(refreshToken, locks);
+        });
+      } catch (err) {
+        // The refresh's own failure is the caller's; anything before it is no lock.
+        if (granted) throw err;
+      }
     }
+    // Without the lock where there are no Web Locks, where a hung tab holds it (go ahead
+    // rather than block forever), or where the lock manager refused the request (a page
+    // it does not serve: a detached frame, an opaque origin).
+    await this.#refreshOnce(refreshToken, locks);
   }
 
   /** Under the lock (`locks`): use another tab's result when there is one, else refresh.
@@ -92,8 +107,17 @@ export class Coordination {
     // Web Locks there is nothing to claim.
     if (this.#host.settings.cookie) return this.#refreshHere(refreshToken);
     if (this.#superseded(refreshToken)) return;
-    if (locks) return (await isHeld(locks, this.#spentName(refreshToken))) ? this.#awaitSuccessor(refreshToken) : this.#refreshHere(refreshToken);
-    const fp = this.#host.fingerprint(refreshToken);
+    if (locks) {
+      // Whether some tab holds the marker now (the lock manager is one sequential
+      // authority, unlike storage, which reaches other tabs late); none where it fails.
+      const name = this.#spentName(refreshToken);
+      let held;
+      try {
+        held = (await locks.query()).held?.some((lock) => lock.name === name);
+      } catch {}
+      return held ? this.#awaitSuccessor(refreshToken) : this.#refreshHere(refreshToken);
+    }
+    const fp = this.#host.engine(FINGERPRINT, refreshToken);
     if (this.#spent.includes(fp)) return this.#awaitSuccessor(refreshToken);
     // The claim is the message that announces it (said again as it is).
     this.#lost = false;
@@ -114,7 +138,7 @@ export class Coordination {
    * tab can see now. */
   #superseded(/** @type {string} */ refreshToken) {
     this.#host.adoptStored();
-    return this.#host.superseded(refreshToken);
+    return this.#host.engine(SUPERSEDED, refreshToken);
   }
 
   /** Wait until the tokens another tab obtained reach this one. */
@@ -135,19 +159,20 @@ export class Coordination {
     // tab that gets the lock next sees one or the other. Only a credential the answer
     // replaced is spent: Better Auth's session token survives its exchange, and
     // marking it would make this tab's next exchange wait for a successor that never
-    // comes.
-    if (this.#host.superseded(refreshToken)) this.#rememberSpent(refreshToken);
+    // comes. (A cookie is never spent: the browser holds its latest value.)
+    if (!this.#host.settings.cookie && this.#host.engine(SUPERSEDED, refreshToken)) {
+      this.#noteSpent(this.#host.engine(FINGERPRINT, refreshToken));
+      const { locks } = this;
+      if (locks) {
+        // Held until released (or the tab closes): a marker other tabs see through
+        // `locks.query()`. The executor runs at once: its release is kept as it is made.
+        const held = new Promise((release) => this.#markers.push(release));
+        locks.request(this.#spentName(refreshToken), { ifAvailable: true }, () => held).catch(() => {});
+        // Older markers name tokens no tab can still hold.
+        while (this.#markers.length > 2) /** @type {() => void} */ (this.#markers.shift())();
+      }
+    }
     this.#host.changed("token_refreshed");
-  }
-
-  #rememberSpent(/** @type {string} */ refreshToken) {
-    if (this.#host.settings.cookie) return;
-    this.#noteSpent(this.#host.fingerprint(refreshToken));
-    const { locks } = this;
-    if (!locks) return;
-    this.#markers.push(holdMarker(locks, this.#spentName(refreshToken)));
-    // Older markers name tokens no tab can still hold.
-    while (this.#markers.length > 2) /** @type {() => void} */ (this.#markers.shift())();
   }
 
   #noteSpent(/** @type {string} */ fp) {

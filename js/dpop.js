@@ -51,12 +51,6 @@ function withStore(mode, body) {
   });
 }
 
-/** Whether `record` is a key this module stored: anything else under the id (another
- * script's record, a broken write) is no key, and is replaced by a new one.
- * @param {any} record @returns {record is DpopKey} */
-const isKeyRecord = (record) =>
-  record?.privateKey instanceof CryptoKey && !record.privateKey.extractable && ["kty", "crv", "x", "y"].every((k) => typeof record.jwk?.[k] === "string");
-
 /** The key of `id`: the stored one, else a new one stored, unless another tab stored
  * one first (one read-write transaction decides, so all tabs end up with the same).
  * @param {string} id
@@ -71,7 +65,10 @@ async function keyOf(id) {
     withStore(mode, (store) => {
       const get = store.get(id);
       get.onsuccess = () => {
-        if (isKeyRecord(get.result)) key = get.result;
+        // A key this module stored: anything else under the id (another script's record,
+        // a broken write) is no key, and is replaced by a new one.
+        const record = get.result;
+        if (record?.privateKey instanceof CryptoKey && !record.privateKey.extractable && ["kty", "crv", "x", "y"].every((k) => typeof record.jwk?.[k] === "string")) key = record;
         else if (made) store.put((key = made), id);
       };
     });
@@ -80,7 +77,7 @@ async function keyOf(id) {
   try {
     // Only the private key is used (to sign); the public one is exported, never used.
     // WebCrypto makes the private key as asked (not extractable) and exports an EC public
-    // key with kty, crv, x and y: what isKeyRecord asks of a stored one holds, untested.
+    // key with kty, crv, x and y: what the read asks of a stored one holds, untested.
     const pair = /** @type {CryptoKeyPair} */ (await crypto.subtle.generateKey(ES256, false, ["sign"]));
     const { kty, crv, x, y } = await crypto.subtle.exportKey("jwk", pair.publicKey);
     made = /** @type {DpopKey} */ ({ privateKey: pair.privateKey, jwk: { kty, crv, x, y } });

@@ -25,12 +25,6 @@ export function requirePasskeys() {
   }
 }
 
-/** Whether it offers passkeys in the autofill of a field (conditional mediation): a
- * promise of a truthy value when it does (its caller tests truthiness), or undefined
- * where the browser has no such method (a promise method: it rejects, never throws).
- * Its caller (js/client.js) has refused a browser without WebAuthn already. */
-export const autofillSupported = () => /** @type {any} */ (PublicKeyCredential).isConditionalMediationAvailable?.().catch(() => false);
-
 /** One ceremony: navigator.credentials.create (`create`) or .get with the ceremony's
  * options (their base64url fields decoded here); `conditional` (get only): the passkeys
  * wait in the autofill of a field with `autocomplete="... webauthn"` until the person

@@ -1,7 +1,7 @@
 // Social sign-in's browser side: the PKCE verifier and state (crypto.getRandomValues),
-// the S256 challenge (SubtleCrypto), and the pending sign-in kept in sessionStorage
-// across the redirect (per tab, as the verifier must be). The engine decides the rest
-// (src/core/social.rs).
+// the S256 challenge (SubtleCrypto), the callback's address. The pending sign-in is kept
+// in sessionStorage across the redirect (per tab, as the verifier must be) by js/client.js,
+// where it is written and taken. The engine decides the rest (src/core/social.rs).
 import { authError } from "./auth-error.js";
 import { toBase64url as base64url } from "./base64url.js";
 import { encoder } from "./engine.js";
@@ -27,27 +27,4 @@ export function arrivalOf(href) {
   } catch {
     return "";
   }
-}
-
-// The pending sign-in of this tab, in sessionStorage (it must survive the redirect),
-// under `${storageKey}:social` (the client names it, as it names the session's key).
-
-/** @param {string} name `${storageKey}:social` @param {string} value */
-export function savePending(name, value) {
-  try {
-    sessionStorage.setItem(name, value);
-  } catch {
-    throw authError("storage", "Social sign-in needs sessionStorage");
-  }
-}
-
-/** The pending sign-in, removed: a callback is handled once. None (null, or undefined
- * where sessionStorage throws) is passed to the engine as it is.
- * @param {string} name `${storageKey}:social` */
-export function takePending(name) {
-  try {
-    const value = sessionStorage.getItem(name);
-    sessionStorage.removeItem(name);
-    return value;
-  } catch {}
 }

@@ -1,5 +1,5 @@
-// Cross-tab primitives: Web Locks (a refresh lock, spent-token markers), sleeping,
-// and the page state the scheduler needs. No decisions: the engine makes them.
+// Cross-tab timing (js/coordination.js holds the Web Locks: the refresh lock, the spent-token
+// markers), sleeping, and the page state the scheduler needs. No decisions: the engine makes them.
 
 /** Longest delay setTimeout honours (2^31 - 1 ms; a longer one fires at once). A
  * negative delay needs no clamp: setTimeout reads it as 0. */
@@ -15,68 +15,9 @@ export const SUCCESSOR_WAIT_MS = 5000;
 export const SUCCESSOR_POLL_MS = 50;
 /** Spent fingerprints remembered from other tabs. */
 export const SPENT_MEMORY = 16;
-/** What `withLock` answers when the wait ran out: an object of its own, which no
- * callback returns (a Symbol's description costs the bundle its call and text). */
-export const TIMED_OUT = {};
-
 /** Waits are short (a claim window, a poll, a backoff the engine sits out only up to a
  * minute: POSTPONED refuses a longer one), far below setTimeout's limit. */
 export const sleep = (/** @type {number} */ ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Run `callback` holding the exclusive lock `name`, waiting at most `timeoutMs` for
- * it; TIMED_OUT when it was not granted: the wait ran out (a hung holder), or the lock
- * manager refused the request (a page it does not serve: a detached frame, an opaque
- * origin), where the caller goes ahead without the lock as it does without Web Locks.
- * @template T
- * @param {LockManager} locks
- * @param {string} name
- * @param {number} timeoutMs
- * @param {() => Promise<T>} callback
- * @returns {Promise<T | typeof TIMED_OUT>} */
-export const withLock = async (locks, name, timeoutMs, callback) => {
-  /** @type {true | undefined} */
-  let granted;
-  try {
-    // No signal where AbortSignal.timeout is missing (an older engine): the lock is
-    // waited for (an absent signal is no option, as WebIDL reads dictionaries).
-    return await locks.request(name, { signal: AbortSignal.timeout?.(timeoutMs) }, () => {
-      granted = true;
-      return callback();
-    });
-  } catch (err) {
-    // The callback's own failure is the caller's; anything before it is no lock.
-    if (granted) throw err;
-    return TIMED_OUT;
-  }
-};
-
-/** Hold the lock `name` until the returned function is called (or the tab closes):
- * a marker other tabs see through `locks.query()`.
- * @param {LockManager} locks
- * @param {string} name
- * @returns {() => void} */
-export const holdMarker = (locks, name) => {
-  /** @type {(value?: unknown) => void} */
-  let release;
-  // The executor runs at once: `release` is set when the promise exists.
-  const held = new Promise((resolve) => (release = resolve));
-  locks.request(name, { ifAvailable: true }, () => held).catch(() => {});
-  // @ts-ignore: set by the executor above (tsc cannot see it run)
-  return release;
-};
-
-/** Whether some tab holds `name` now (the lock manager is one sequential
- * authority, unlike storage, which reaches other tabs late): truthy when one does
- * (its one caller tests truthiness; no `held` list answers undefined).
- * @param {LockManager} locks
- * @param {string} name */
-export const isHeld = async (locks, name) => {
-  try {
-    return (await locks.query()).held?.some((lock) => lock.name === name);
-  } catch {
-    return false;
-  }
-};
 
 /** The engine's page flags: h = hidden, o = online (without a navigator: online). */
 export const pageFlags = () => {

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { AuthError } from "../../js/auth-error.js";
 import { Coordination } from "../../js/coordination.js";
+import { FINGERPRINT } from "../../js/ops.js";
 import { CLAIM_WINDOW_MS, SUCCESSOR_WAIT_MS } from "../../js/tabs.js";
 
 /** Virtual time: `sleep` and `after` timers fire in time order, each once every
@@ -110,8 +111,8 @@ function browser({ locks = true, channelDelay = 5, storageDelay = 5, cookie = fa
     /** @type {import("../../js/coordination.js").Host} */
     const host = {
       settings: { key: "k", cookie, lockTimeout },
-      fingerprint: (token) => `fp-${token}`,
-      superseded: (token) => state.token !== token,
+      // The engine's two ops coordination asks: FINGERPRINT, else SUPERSEDED.
+      engine: (code, token) => (code === FINGERPRINT ? `fp-${token}` : state.token !== token ? "1" : ""),
       adoptStored: () => {
         state.token = tab.stored;
       },
