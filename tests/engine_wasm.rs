@@ -691,7 +691,14 @@ fn the_deepest_json_accepted_fits_the_wasms_stack() {
     assert_eq!(reply(e, &req, now, 200.0, &body), "");
     // `levels` objects, each the member "a" of the one around it: the user `me` answers
     // is the body (depth 0), so 65 levels reach the deepest accepted, 64.
-    let nested = |levels: usize| [r#"{"a":"#.repeat(levels - 1), "{}".into(), "}".repeat(levels - 1)].concat();
+    let nested = |levels: usize| {
+        [
+            r#"{"a":"#.repeat(levels - 1),
+            "{}".into(),
+            "}".repeat(levels - 1),
+        ]
+        .concat()
+    };
     let deepest = nested(65);
     let req = call_handle(e, ME, 0, 0.0, 0.0, "", "", "", "");
     assert_eq!(reply(e, &req, now, 200.0, &deepest), deepest);
@@ -699,5 +706,8 @@ fn the_deepest_json_accepted_fits_the_wasms_stack() {
     assert!(stored.contains(&deepest), "{stored}");
     let req = call_handle(e, ME, 0, 0.0, 0.0, "", "", "", "");
     let refused = reply(e, &req, now, 200.0, &nested(66));
-    assert!(refused.starts_with(r#"!{"code":"invalid_response""#), "{refused}");
+    assert!(
+        refused.starts_with(r#"!{"code":"invalid_response""#),
+        "{refused}"
+    );
 }
