@@ -194,6 +194,10 @@ export async function launchFirefox() {
     headless: true,
     userDataDir: profile,
     extraPrefsFirefox: PREFS,
+    // Launch waits as long as a test may (puppeteer's default, 30 s, was too short for the
+    // run's first Firefox once, in CI on this two-core machine: every test of that file
+    // then failed in its hook; scripts/lib/wasm-test-firefox.mjs waits as long).
+    timeout: 120_000,
   });
   return {
     browser: {
