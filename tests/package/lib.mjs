@@ -215,10 +215,10 @@ export function filesUnder(dir) {
 }
 
 // The inlined wasm's header as wasm-text.js's string holds it (scripts/lib/inline-form.mjs).
-export const INLINE_WASM_MARK = HEADER_MARK;
+const INLINE_WASM_MARK = HEADER_MARK;
 
-/** The JS files under `dir` that carry the inlined wasm. */
-const carryingInlined = (files) => files.filter((file) => /\.m?js$/.test(file) && readFileSync(file, "latin1").includes(INLINE_WASM_MARK));
+/** Those of `files` that are JS carrying the inlined wasm. */
+export const carryingInlined = (files) => files.filter((file) => /\.m?js$/.test(file) && readFileSync(file, "latin1").includes(INLINE_WASM_MARK));
 
 /** A build's output with the package's .wasm emitted as a file of its own (byte for byte,
  * once: auth-wasm/browser) and `inlined` JS files carrying the inlined wasm (the package's

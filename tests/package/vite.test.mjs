@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import test from "node:test";
-import { INLINE_WASM_MARK, assertSeparateWasm, expectedRealChecks, filesUnder, fixture, freePort, pageQuery, pageResult, run, startRealBackend, startServer } from "./lib.mjs";
+import { assertSeparateWasm, carryingInlined, expectedRealChecks, filesUnder, fixture, freePort, pageQuery, pageResult, run, startRealBackend, startServer } from "./lib.mjs";
 
 const dir = fixture("vite");
 const vite = path.join(dir, "node_modules", ".bin", "vite");
@@ -34,7 +34,7 @@ test("vite build, then vite preview in Chromium", async () => {
   // own script is not that chunk.
   const wasm = assertSeparateWasm(dist, dir, { inlined: 2 });
   const script = (html) => path.join(dist, readFileSync(path.join(dist, html), "utf8").match(/<script type="module" crossorigin src="\/([^"]+)"/)?.[1] ?? "none");
-  const carrying = filesUnder(dist).filter((file) => /\.js$/.test(file) && readFileSync(file, "latin1").includes(INLINE_WASM_MARK));
+  const carrying = carryingInlined(filesUnder(dist));
   assert.ok(carrying.some((file) => path.basename(file).startsWith("worker-")), `the Worker's bundle carries the wasm: ${carrying}`);
   assert.ok(!carrying.includes(script("browser.html")), "auth-wasm/browser's page script does not carry the inlined wasm");
   // README's preload hint names the package's file; the build points it at that one asset.
