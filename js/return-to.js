@@ -20,5 +20,8 @@ export function safeReturnTo(value, origin) {
   } catch {
     return null;
   }
+  // Dot segments are gone only now: "/.//host" and "/..//host" are the path "//host",
+  // which a browser reads as another host, so the path is judged again as parsed.
+  if (url.pathname.startsWith("//")) return null;
   return `${url.pathname}${url.search}${url.hash}`;
 }
