@@ -26,7 +26,8 @@ const unknown = (/** @type {"missing" | "expired" | "unverified"} */ reason) => 
 
 /** @param {string} text */
 function base64urlBytes(text) {
-  if (!/^[A-Za-z0-9_-]*$/.test(text)) return null;
+  // 4n+1 characters is no base64url text: atob would throw (readSession must answer).
+  if (!/^[A-Za-z0-9_-]*$/.test(text) || text.length % 4 === 1) return null;
   const binary = atob(text.replace(/-/g, "+").replace(/_/g, "/").padEnd(Math.ceil(text.length / 4) * 4, "="));
   return Uint8Array.from(binary, (c) => c.charCodeAt(0));
 }

@@ -44,6 +44,9 @@ test("readSession: genuine, expired (unknown), missing (unknown), and every forg
     "no sub": sign({ ...CLAIMS, sub: undefined, exp: now() + 60 }),
     "expired and tampered": `${h}.${b64({ ...CLAIMS, sub: "u2", exp: now() - 1 })}.${s}`,
     garbage: "not.a.jwt",
+    // A part of a length no base64url text has (4n+1): atob threw, and readSession with it.
+    "a header of 4n+1 characters": `A.${b64({ ...CLAIMS, exp: now() + 60 })}.${s}`,
+    "a signature of 4n+1 characters": `${h}.${b64({ ...CLAIMS, exp: now() + 60 })}.${s}A`,
   };
   for (const [name, value] of Object.entries(forgeries)) assert.equal((await auth.readSession(value)).status, "signed_out", name);
   // The seed's raw-secret setup: the raw secret signs, no typ needed.
@@ -64,6 +67,8 @@ test("protect: a body-less 307 to sign-in with the path and query, a bad cookie 
   const forged = await auth.protect(request("/admin", sign({ ...CLAIMS, exp: now() + 60 }, { key: Buffer.alloc(32) })), { paths });
   assert.equal(forged.status, 307);
   assert.match(forged.headers.get("set-cookie"), /^auth-wasm-at=; Path=\/; Max-Age=0; HttpOnly; SameSite=Lax$/);
+  // A cookie no token could be (set by a sibling subdomain, say): the sign-in page, not a throw.
+  assert.equal((await auth.protect(request("/dashboard", "A.b.c"), { paths })).status, 307);
   assert.equal(await auth.protect(request("/dashboard", sign({ ...CLAIMS, exp: now() + 60 })), { paths }), undefined);
   assert.equal(await auth.protect(request("/dashboard", sign({ ...CLAIMS, exp: now() - 5 })), { paths }), undefined, "expired: the page renders 'unknown'");
   assert.equal(matchesPath("/notes", ["/notes/"]), true);
@@ -97,7 +102,7 @@ test("sessionRoute: same-origin JSON only, genuine access tokens only; HttpOnly,
 
 test("safeReturnTo (auth-wasm/next and /next/client share it): a path on this origin or nothing", () => {
   assert.equal(safeReturnTo("/notes?x=1#top", APP), "/notes?x=1#top");
-  for (const bad of ["https://evil.example/", "//evil.example/x", "/\\evil.example", "/\t/evil.example", "javascript:alert(1)", "notes", "", null, undefined]) {
+  for (const bad of ["https://evil.example/", "//evil.example/x", "/\\evil.example", "/.//evil.example", "/..//evil.example", "/\t/evil.example", "javascript:alert(1)", "notes", "", null, undefined]) {
     assert.equal(safeReturnTo(bad, APP), null, String(bad));
   }
 });
