@@ -16,6 +16,7 @@ import base64
 import hashlib
 import hmac
 import json
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -266,7 +267,9 @@ class DpopVerifier:
         jti, htm, htu, iat = (claims.get(k) for k in ("jti", "htm", "htu", "iat"))
         if not (isinstance(jti, str) and 8 <= len(jti) <= 256 and isinstance(htm, str) and isinstance(htu, str)):
             raise invalid("The DPoP proof's claims are not valid")
-        if not isinstance(iat, int | float) or isinstance(iat, bool):
+        # Finite: JSON's NaN (Python's parser reads it) compares false with both bounds
+        # of the window below, so it would never be too old.
+        if not isinstance(iat, int | float) or isinstance(iat, bool) or not math.isfinite(iat):
             raise invalid("The DPoP proof's iat is not a number")
         # 8, 9: this request.
         if htm != method:

@@ -163,8 +163,10 @@ class OAuthStartIn(BaseModel):
     code_challenge: str = Field(min_length=43, max_length=43, pattern=B64URL)
     code_challenge_method: str = Field(default="S256", pattern="^S256$")
     state: str = Field(min_length=16, max_length=512, pattern=B64URL)
-    # Link this provider to the signed-in user (bearer required) instead of signing in.
+    # Link this provider to the signed-in user (bearer required) instead of signing in;
+    # step-up: the password, or a sign-in of the last 10 minutes (step_up.py).
     link: bool = False
+    password: str | None = Field(default=None, max_length=1024)
 
 
 class OAuthStartOut(BaseModel):

@@ -21,14 +21,23 @@ STEP_UP_MAX_AGE = 600
 
 
 def require_step_up(
-    state: AppState, db: Session, principal: Principal, password: str | None, action: str = "change two-factor settings"
+    state: AppState,
+    db: Session,
+    principal: Principal,
+    password: str | None,
+    action: str = "change two-factor settings",
+    *,
+    recent_sign_in: bool = False,
 ) -> None:
     """Returns when the request proved it; else 403 `invalid_credentials` (wrong or
-    missing password) or 403 `recent_sign_in_required` (no password, old sign-in)."""
+    missing password) or 403 `recent_sign_in_required` (no password, old sign-in).
+    `recent_sign_in`: a sign-in of the last STEP_UP_MAX_AGE seconds is enough for an
+    account with a password too, when no password is sent (linking a provider: the
+    SDK's linkWith sends none)."""
     user = principal.user
     # A stolen session must not turn this into a password oracle.
     enforce(state.auth_limiter, f"step-up:{user.id}")
-    if user.password_hash:
+    if user.password_hash and (password is not None or not recent_sign_in):
         if not password or not state.passwords.verify(user.password_hash, password):
             raise ApiError(403, "invalid_credentials", f"Enter your current password to {action}")
         return

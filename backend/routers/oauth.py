@@ -19,6 +19,7 @@ from ..deps import AppState, Db, DpopBinding, State, bearer_scheme, client_key, 
 from ..errors import ApiError
 from ..ratelimit import enforce
 from ..schemas import LinkedOut, MfaChallengeOut, OAuthCallbackIn, OAuthProviderOut, OAuthStartIn, OAuthStartOut, TokenPair
+from ..step_up import require_step_up
 from .auth import _deliver, _has_second_factor, _sign_in
 
 router = APIRouter(prefix="/auth/oauth", tags=["social sign-in"])
@@ -62,7 +63,14 @@ def start(
     client = _client(state, provider)
     _check_redirect(state, body.redirect_uri)
     del token  # declared for OpenAPI; get_principal reads the header (Bearer or DPoP)
-    link_user = get_principal(request, response, state, db).user.id if body.link else None
+    link_user = None
+    if body.link:
+        # A linked provider signs in to the account from then on: a change of how it
+        # signs in, so step-up as for adding a passkey (a stolen access token alone must
+        # not link the thief's provider account).
+        principal = get_principal(request, response, state, db)
+        require_step_up(state, db, principal, body.password, "link a sign-in provider", recent_sign_in=True)
+        link_user = principal.user.id
     nonce = oidc.new_nonce()
     url = client.authorization_url(body.redirect_uri, body.state, nonce, body.code_challenge)
     issuer = client.config.issuer

@@ -15,7 +15,7 @@ from fastapi import Depends, FastAPI
 from fastapi.testclient import TestClient
 from jwt.algorithms import ECAlgorithm
 
-from backend.dpop import MemoryReplayCache, Nonces, access_token_hash, normalise_htu, thumbprint
+from backend.dpop import DpopError, DpopVerifier, MemoryReplayCache, Nonces, access_token_hash, normalise_htu, thumbprint
 from backend.resource import access_dependency
 from backend.security import AccessClaims
 
@@ -226,6 +226,32 @@ def test_an_old_or_future_proof_is_refused(signed_in):
     refused_proof(dpop_get(client, key, token, iat=int(time.time()) - 120))
     refused_proof(dpop_get(client, key, token, iat=int(time.time()) + 60))
     assert dpop_get(client, key, token, iat=int(time.time()) - 30).status_code == 200
+
+
+def test_a_proof_whose_iat_is_no_finite_number_is_refused():
+    """Check 11 (iat in the window): JSON's NaN, which Python's parser reads, compares
+    false with both bounds, so a proof with `iat: NaN` was never too old. Signed once by
+    whoever could use the client's key (a script on the page), it passed at any time,
+    and again each time the replay cache had forgotten its jti (max_age + 2 leeway):
+    one proof for POST /auth/refresh (no `ath`) served again and again without the key."""
+    now = [1_000_000.0]
+    verifier = DpopVerifier(
+        Nonces([SECRET], 300, clock=lambda: now[0]),
+        MemoryReplayCache(clock=lambda: now[0]),
+        max_age=60,
+        leeway=5,
+        require_nonce=False,
+        clock=lambda: now[0],
+    )
+    key = Key()
+    url = f"{BASE}/auth/refresh"
+    for iat in (float("nan"), float("inf"), float("-inf")):
+        proof = key.proof("POST", url, iat=iat)
+        for _ in range(2):
+            with pytest.raises(DpopError):
+                verifier.verify([proof], "POST", url)
+            now[0] += 3600  # an hour on: past max_age and the replay cache's memory
+    assert verifier.verify([key.proof("POST", url, iat=int(now[0]))], "POST", url).jkt == key.jkt
 
 
 def test_a_proof_signed_by_another_key_is_refused(signed_in):

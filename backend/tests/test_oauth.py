@@ -242,9 +242,11 @@ def test_a_user_created_by_social_sign_in_is_verified(app_client, provider):
     assert app_client.get("/auth/me", headers=bearer(r.json()["access_token"])).json()["email_verified"] is True
 
 
-def link(client, provider, token, provider_id="acme"):
+def link(client, provider, token, provider_id="acme", password=None):
     verifier, challenge = pkce()
     body = {"redirect_uri": REDIRECT, "code_challenge": challenge, "state": b64url(secrets.token_bytes(16)), "link": True}
+    if password is not None:
+        body["password"] = password
     started = client.post(f"/auth/oauth/{provider_id}/start", json=body, headers=bearer(token) if token else {})
     if started.status_code != 200:
         return started
@@ -269,6 +271,36 @@ def test_a_signed_in_user_links_a_provider_and_then_signs_in_with_it(app_client,
     other = register(app_client, email="carol@example.com")
     taken = link(app_client, provider, other["access_token"])
     assert (taken.status_code, taken.json()["code"]) == (409, "user_exists")
+
+
+def test_a_stolen_access_token_alone_cannot_link_the_thiefs_provider(app_client, provider):
+    """A linked provider account signs in to the account from then on, without its
+    password: adding one changes how the account signs in, so it takes step-up as adding
+    a passkey does. Before, any access token linked (a thief holding one for its 15
+    minutes kept the account for good through their own provider account); now one of a
+    session started over 10 minutes ago is refused unless the password comes with it."""
+    from datetime import timedelta
+
+    from backend.db import AuthSession, utcnow
+
+    victim = register(app_client, email="bob@example.com")
+    victim_id = claims_of(victim["access_token"])["sub"]
+    with app_client.app.state.auth.sessions() as db:  # signed in 11 minutes ago
+        db.query(AuthSession).update({AuthSession.created_at: utcnow() - timedelta(minutes=11)})
+        db.commit()
+    # The thief has the access token and a provider account of their own (alice-1).
+    r = link(app_client, provider, victim["access_token"])
+    assert (r.status_code, r.json().get("code")) == (403, "recent_sign_in_required"), r.text
+    assert identities(app_client, victim["access_token"])["identities"] == []
+    r = link(app_client, provider, victim["access_token"], password="not the password")
+    assert (r.status_code, r.json().get("code")) == (403, "invalid_credentials"), r.text
+    signed, _ = sign_in(app_client, provider)
+    assert claims_of(signed.json()["access_token"])["sub"] != victim_id, "the thief's provider signs in as the victim"
+    # The owner links with the password (or just after signing in: the tests above).
+    bob = {**provider.claims, "sub": "bob-1", "email": "bob@example.com"}
+    provider.claims = bob
+    r = link(app_client, provider, victim["access_token"], password="correct horse")
+    assert (r.status_code, r.json()) == (200, {"linked": "acme"}), r.text
 
 
 def test_a_link_is_finished_only_by_the_user_who_started_it(app_client, provider):
