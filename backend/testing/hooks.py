@@ -62,6 +62,13 @@ def fault_response(fault: Fault) -> Response:
         )
     if fault.body == "empty":
         return Response(b"", status_code=fault.status, headers=headers)
+    if fault.body == "unsendable_token":
+        # A token pair whose access token no HTTP header can carry (a newline in it).
+        return JSONResponse(
+            {"access_token": "opaque\ntoken", "token_type": "Bearer", "expires_in": 900, "refresh_token": "r"},
+            status_code=fault.status,
+            headers=headers,
+        )
     code = "rate_limited" if fault.status == 429 else "server" if fault.status >= 500 else "fault"
     return JSONResponse(
         {"detail": "Injected fault", "code": code}, status_code=fault.status, headers=headers
@@ -97,7 +104,7 @@ class FaultIn(BaseModel):
     status: int = Field(ge=200, le=599)
     times: int = Field(default=1, ge=1, le=1000)
     retry_after: int | None = Field(default=None, ge=0)
-    body: Literal["json", "html", "empty"] = "json"
+    body: Literal["json", "html", "empty", "unsendable_token"] = "json"
     delay_ms: int = Field(default=0, ge=0, le=60_000)
 
 

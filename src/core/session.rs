@@ -118,8 +118,11 @@ impl Session {
         // parts were dropped one by one here). Both leave by one exit: the `Result` is
         // written once, not at each refusal.
         let refusal = 'refused: {
-            if session.access_token.is_empty() {
-                break 'refused AuthError::new(ErrorCode::InvalidToken, "Empty access token");
+            if !header_safe(&session.access_token) {
+                break 'refused AuthError::new(
+                    ErrorCode::InvalidToken,
+                    "Access token empty or not visible ASCII",
+                );
             }
             if looks_like_jwt(&session.access_token) {
                 // `jwt::decode` without its `sub`, which nothing here reads (and which the
@@ -182,6 +185,19 @@ impl Session {
     pub fn refresh_due(&self, now: Millis, refresh_margin: i64) -> bool {
         self.refresh_at(refresh_margin).is_some_and(|at| now >= at)
     }
+}
+
+/// A token the shell can put in a header as it is: one or more visible ASCII bytes
+/// (RFC 6750's b64token and RFC 9449's are narrower still). Any other would make the
+/// shell's `Headers.set` throw a `TypeError` at every `auth.fetch` (a newline, a byte
+/// over 0xFF), or the header be sent changed (spaces trimmed): refused where the token
+/// comes in, from an answer or from storage. A plain loop: `all` is unrolled.
+fn header_safe(token: &str) -> bool {
+    let mut ok = !token.is_empty();
+    for &b in token.as_bytes() {
+        ok &= b > b' ' && b < 0x7f;
+    }
+    ok
 }
 
 /// Whether two (optional) sessions are the same state: what another tab sends is
@@ -291,6 +307,40 @@ pub(crate) mod tests {
             ErrorCode::InvalidToken
         );
         assert!(Session::from_tokens(tokens(String::new(), None, None), 0.0).is_err());
+    }
+
+    #[test]
+    fn a_token_no_header_can_carry_is_refused_from_answers_and_storage() {
+        // `Headers.set` throws on a newline or a character over U+00FF, and trims spaces:
+        // such a token, accepted, made every auth.fetch reject with a TypeError.
+        for bad in [
+            "a\nb",
+            "a\rb",
+            "tok\u{e9}n",
+            "t\u{100}",
+            " lead",
+            "trail ",
+            "in side",
+            "a\tb",
+            "\u{7f}",
+            "a\0b",
+        ] {
+            let answered = Session::from_tokens(tokens(bad.into(), None, Some(60.0)), 0.0);
+            assert_eq!(
+                answered.map(|_| ()).unwrap_err().code,
+                ErrorCode::InvalidToken,
+                "{bad:?}"
+            );
+            let stored = Session::restore(bad.into(), Some("r".into()), Some(1.0), None, None, 0.0);
+            assert_eq!(
+                stored.map(|_| ()).unwrap_err().code,
+                ErrorCode::InvalidToken,
+                "{bad:?}"
+            );
+        }
+        // Every visible ASCII byte is kept, as opaque tokens of any server may use them.
+        let visible: String = (b'!'..=b'~').map(char::from).collect();
+        assert!(Session::from_tokens(tokens(visible, None, Some(60.0)), 0.0).is_ok());
     }
 
     #[test]
