@@ -200,7 +200,16 @@ def issuance_jkt(state: AppState, request: Request) -> str | None:
     return jkt
 
 
+def dpop_required_up_front(request: Request, state: Annotated[AppState, Depends(get_state)]) -> None:
+    """On routes whose every success issues tokens: DPOP=required refuses a request
+    without a proof before the route runs, not at the end (`_sign_in`) after it created
+    an account or spent a passkey ceremony the user would then have to start again."""
+    issuance_jkt(state, request)
+
+
 DpopBinding = [Depends(dpop_binding)]
+# The binding, and under DPOP=required no side effects for a request without a proof.
+DpopIssuance = [*DpopBinding, Depends(dpop_required_up_front)]
 
 
 def require_local_accounts(state: Annotated[AppState, Depends(get_state)]) -> None:

@@ -2,18 +2,22 @@
 // binds the tokens to a key the page cannot export; notes work through auth.fetch;
 // the tokens copied out of storage are refused anywhere else (another browser
 // context, with no key or its own); reloads and a second tab keep the same key;
-// logout deletes it.
+// logout deletes it; a passkey sign-up and sign-in bind the same way.
 // e2e-engines: chromium
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, test } from "node:test";
-import { Lab, labBackend, openLab, useStack, watchConsole } from "./harness.mjs";
+import { Lab, authenticator, freePort, labBackend, openLab, useStack, watchConsole } from "./harness.mjs";
 
 let context;
 let page;
 let problems;
 
-const backend = labBackend();
-const lab = new Lab(process.env.E2E_LAB_PKG);
+// The lab page is also served as http://localhost (passkeys need a domain RP ID; the
+// other tests use its 127.0.0.1 address, which the backend's loopback pattern allows).
+const LAB_PORT = await freePort();
+const LAB = `http://localhost:${LAB_PORT}`;
+const backend = labBackend({ CORS_ORIGINS: LAB, WEBAUTHN_RP_ID: "localhost" });
+const lab = new Lab(process.env.E2E_LAB_PKG, LAB_PORT);
 const chromium = useStack(backend, lab);
 
 /** In-page helpers: a DPoP client, the stored session, the IndexedDB key record, and
@@ -35,6 +39,23 @@ async function helpers(target) {
             const record = get.result;
             open.result.close();
             resolve(record ? { x: record.jwk.x, extractable: record.privateKey.extractable } : null);
+          };
+        };
+      });
+    // RFC 7638's thumbprint of a stored key's public JWK: what a token bound to it names in cnf.jkt.
+    window.keyThumbprint = () =>
+      new Promise((resolve, reject) => {
+        const open = indexedDB.open("auth-wasm-dpop", 1);
+        open.onupgradeneeded = () => open.result.createObjectStore("keys");
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const get = open.result.transaction("keys").objectStore("keys").get("auth-wasm");
+          get.onsuccess = async () => {
+            open.result.close();
+            const jwk = get.result?.jwk;
+            if (!jwk) return resolve(null);
+            const members = JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y });
+            resolve(b64(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(members))));
           };
         };
       });
@@ -253,4 +274,32 @@ test("garbage where the key should be (another script's record) is an AuthError,
   assert.equal(r.status, "anonymous");
   assert.equal(r.notes, 200, "a new sign-in replaces the garbage with a key of its own");
   assert.equal(r.keyIsRecord, true);
+});
+
+test("passkeys with dpop: true: sign-up and sign-in get tokens bound to the client's key, and auth.fetch works", async () => {
+  await openLab(page, lab, `${LAB}/`);
+  await helpers(page);
+  await authenticator(context, page);
+  const r = await page.evaluate(async () => {
+    const c = window.client();
+    const outcome = (promise) => promise.then((snapshot) => snapshot.status, (e) => `rejected: ${e.code} ${e.message}`);
+    // What binds a session: cnf.jkt is the stored key's, the copied token is no bearer, auth.fetch signs for it.
+    const bound = async () => {
+      const { access_token } = window.stored();
+      const asBearer = await fetch(`${window.API}/notes`, { headers: { Authorization: `Bearer ${access_token}` } });
+      const added = await c.fetch(`${window.API}/notes`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ text: "passkey" }) });
+      return { jktIsTheKeys: window.claimsOf(access_token).cnf?.jkt === (await window.keyThumbprint()), asBearer: asBearer.status, added: added.status };
+    };
+    const email = `dpop-pk-${Date.now()}-${Math.random().toString(16).slice(2)}@example.com`;
+    const signedUp = await outcome(c.signUpWithPasskey({ email, name: "Pia" }));
+    const afterSignUp = signedUp === "authenticated" ? await bound() : null;
+    await c.logout();
+    const signedIn = await outcome(c.signInWithPasskey());
+    const afterSignIn = signedIn === "authenticated" ? await bound() : null;
+    const me = signedIn === "authenticated" ? (await c.me()).email === email : null;
+    return { signedUp, afterSignUp, signedIn, afterSignIn, me };
+  });
+  const boundSession = { jktIsTheKeys: true, asBearer: 401, added: 201 };
+  assert.deepEqual(r, { signedUp: "authenticated", afterSignUp: boundSession, signedIn: "authenticated", afterSignIn: boundSession, me: true });
+  assert.deepEqual(problems, []);
 });

@@ -214,6 +214,20 @@ export function labBackend(env = {}) {
   return new Backend({ RATE_LIMIT_AUTH: "1000/60", RATE_LIMIT_REFRESH: "1000/60", CORS_ORIGIN_REGEX: LOOPBACK_ORIGINS, ...env }, null);
 }
 
+/** A virtual platform authenticator for `page` (Chromium only: the DevTools
+ * protocol's WebAuthn domain), user verification on, presence simulated: every ceremony
+ * completes as if the person touched the sensor. */
+export async function authenticator(context, page) {
+  const cdp = await context.newCDPSession(page);
+  await cdp.send("WebAuthn.enable", { enableUI: false });
+  const add = () =>
+    cdp.send("WebAuthn.addVirtualAuthenticator", {
+      options: { protocol: "ctap2", transport: "internal", hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+    });
+  const { authenticatorId } = await add();
+  return { cdp, id: authenticatorId, add };
+}
+
 /** Go to the lab page (`url`: one of its addresses) and wait until its client loaded. */
 export async function openLab(page, lab, url = `${lab.url}/`) {
   await page.goto(url);

@@ -7,26 +7,13 @@
 // MiniBrowser no WebAuthn (docs/design-notes.md, "Passkeys").
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { Backend, Lab, WWW, Web, freePort, labBackend, openLab, uniqueEmail, useStack, watchConsole } from "./harness.mjs";
+import { Backend, Lab, WWW, Web, authenticator, freePort, labBackend, openLab, uniqueEmail, useStack, watchConsole } from "./harness.mjs";
 
 const LAB_PORT = await freePort();
 const LAB = `http://localhost:${LAB_PORT}`;
 const backend = labBackend({ CORS_ORIGINS: LAB, WEBAUTHN_RP_ID: "localhost" });
 const lab = new Lab(process.env.E2E_LAB_PKG, LAB_PORT);
 const stack = useStack(backend, lab);
-
-/** A virtual platform authenticator for `page` (user verification on, presence
- * simulated: every ceremony completes as if the person touched the sensor). */
-async function authenticator(context, page) {
-  const cdp = await context.newCDPSession(page);
-  await cdp.send("WebAuthn.enable", { enableUI: false });
-  const add = () =>
-    cdp.send("WebAuthn.addVirtualAuthenticator", {
-      options: { protocol: "ctap2", transport: "internal", hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
-    });
-  const { authenticatorId } = await add();
-  return { cdp, id: authenticatorId, add };
-}
 
 async function labPage() {
   const context = await stack.browser.newContext();

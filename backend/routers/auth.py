@@ -16,6 +16,7 @@ from ..deps import (
     CurrentUser,
     Db,
     DpopBinding,
+    DpopIssuance,
     LocalAccounts,
     State,
     client_ip,
@@ -109,7 +110,9 @@ def _send_verification(state: AppState, tasks: BackgroundTasks, user: User) -> N
     tasks.add_task(mailer.deliver, state.mailer, state.verifier.mail(user))
 
 
-@router.post("/register", status_code=201, response_model=TokenPair, dependencies=[*LocalAccounts, *DpopBinding])
+# DpopIssuance, not DpopBinding alone: under DPOP=required a sign-up without a proof
+# is refused before the account exists (it used to be created, then refused).
+@router.post("/register", status_code=201, response_model=TokenPair, dependencies=[*LocalAccounts, *DpopIssuance])
 def register(
     body: RegisterIn, request: Request, response: Response, tasks: BackgroundTasks, state: State, db: Db
 ) -> TokenPair:

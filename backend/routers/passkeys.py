@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from .. import passkeys
 from ..db import Passkey, User, as_utc, new_id
-from ..deps import CurrentPrincipal, CurrentUser, Db, State, client_key
+from ..deps import CurrentPrincipal, CurrentUser, Db, DpopIssuance, State, client_key
 from ..errors import ApiError
 from ..passkeys import REGISTER, SIGN_IN, SIGN_UP
 from ..ratelimit import enforce
@@ -110,7 +110,10 @@ def signup_options(body: PasskeySignUpOptionsIn, request: Request, state: State,
     return _options(token, options)
 
 
-@router.post("/signup", status_code=201, response_model=TokenPair)
+# DpopIssuance: the tokens bind to the request's DPoP key as at password sign-in, and
+# under DPOP=required a request without a proof is refused before the ceremony is
+# spent or the account created.
+@router.post("/signup", status_code=201, response_model=TokenPair, dependencies=DpopIssuance)
 def signup(
     body: PasskeyCredentialIn, request: Request, response: Response, tasks: BackgroundTasks, state: State, db: Db
 ) -> TokenPair:
@@ -146,7 +149,7 @@ def signin_options(state: State) -> PasskeyOptionsOut:
     return _options(token, options)
 
 
-@router.post("/signin", response_model=TokenPair)
+@router.post("/signin", response_model=TokenPair, dependencies=DpopIssuance)
 def signin(body: PasskeyCredentialIn, request: Request, response: Response, state: State, db: Db) -> TokenPair:
     """Tokens and a session as a password sign-in gives, without a two-factor step."""
     enforce(state.auth_limiter, f"passkey:{client_key(request)}")

@@ -368,6 +368,21 @@ def test_required_mode_refuses_bearer_sign_ins_and_bearer_tokens(make_client):
     assert r.status_code == 401 and r.headers["WWW-Authenticate"].startswith("DPoP ")
 
 
+def test_required_mode_refuses_a_sign_up_without_a_proof_before_creating_the_account(make_client):
+    from backend.db import User
+
+    client = make_client(dpop="required")
+    body = {"email": "b@example.com", "password": "correct horse", "name": "B"}
+    r = client.post("/auth/register", json=body)
+    assert r.status_code == 400 and r.json()["error"] == "invalid_dpop_proof"
+    with client.app.state.auth.sessions() as db:
+        assert db.query(User).filter(User.email == "b@example.com").count() == 0
+    # The address is still free for the same sign-up with a proof.
+    key = Key()
+    r = client.post("/auth/register", json=body, headers={"DPoP": key.proof("POST", f"{BASE}/auth/register", nonce=nonce_of(client))})
+    assert r.status_code == 201 and r.json()["token_type"] == "DPoP", r.text
+
+
 def test_off_mode_ignores_proofs_and_refuses_the_dpop_scheme(make_client):
     client = make_client(dpop="off")
     key = Key()

@@ -318,3 +318,74 @@ def test_a_malformed_credential_is_refused_never_a_server_error(client, credenti
     known = {**credential, "id": added_id(auth), "rawId": added_id(auth)} if credential else credential
     r = client.post("/auth/passkeys/signin", json={"ceremony": started["ceremony"], "credential": known})
     assert r.status_code in (400, 401), r.text
+
+
+# ---- with DPoP: a passkey sign-in binds its tokens as a password sign-in does ----------
+
+
+def _dpop_post(client, key, path: str, body: dict):
+    """POST with a proof for `path` under the server's current nonce (as the SDK sends it)."""
+    from .test_dpop import BASE, nonce_of
+
+    return client.post(path, json=body, headers={"DPoP": key.proof("POST", f"{BASE}{path}", nonce=nonce_of(client))})
+
+
+def _session_jkt(client, access_token: str) -> str | None:
+    from backend.db import AuthSession
+
+    with client.app.state.auth.sessions() as db:
+        return db.get(AuthSession, claims_of(access_token)["sid"]).dpop_jkt
+
+
+def _user_exists(client, email: str) -> bool:
+    from sqlalchemy import select
+
+    from backend.db import User
+
+    with client.app.state.auth.sessions() as db:
+        return db.scalars(select(User.id).where(User.email == email)).first() is not None
+
+
+def test_a_passkey_sign_up_and_sign_in_with_a_dpop_proof_get_bound_tokens_and_session(client):
+    from .test_dpop import Key, dpop_get
+
+    key, auth = Key(), SoftAuthenticator()
+    started = client.post("/auth/passkeys/signup/options", json={"email": "pia@example.com", "name": "Pia"}).json()
+    credential = auth.create(started["options"])
+    r = _dpop_post(client, key, "/auth/passkeys/signup", {"ceremony": started["ceremony"], "credential": credential})
+    assert r.status_code == 201, r.text
+    for pair in (r.json(), None):
+        if pair is None:
+            started = sign_in_options(client)
+            r = _dpop_post(client, key, "/auth/passkeys/signin", {"ceremony": started["ceremony"], "credential": auth.get(started["options"])})
+            assert r.status_code == 200, r.text
+            pair = r.json()
+        assert pair["token_type"] == "DPoP"
+        assert claims_of(pair["access_token"])["cnf"] == {"jkt": key.jkt}
+        # The session is bound too: its refresh token needs a proof from the same key.
+        assert _session_jkt(client, pair["access_token"]) == key.jkt
+        assert client.post("/auth/refresh", json={"refresh_token": pair["refresh_token"]}).status_code == 401
+        me = dpop_get(client, key, pair["access_token"])
+        assert me.status_code == 200 and me.json()["email"] == "pia@example.com", me.text
+
+
+def test_under_dpop_required_a_passkey_sign_up_or_sign_in_without_a_proof_is_refused_and_changes_nothing(make_client):
+    from .test_dpop import Key
+
+    client = make_client(dpop="required")
+    key, auth = Key(), SoftAuthenticator()
+    started = client.post("/auth/passkeys/signup/options", json={"email": "pia@example.com", "name": "Pia"}).json()
+    body = {"ceremony": started["ceremony"], "credential": auth.create(started["options"])}
+    r = client.post("/auth/passkeys/signup", json=body)
+    assert (r.status_code, r.json()["error"]) == (400, "invalid_dpop_proof"), r.text
+    # Refused before anything happened: no account, and the ceremony is still unspent.
+    assert not _user_exists(client, "pia@example.com")
+    r = _dpop_post(client, key, "/auth/passkeys/signup", body)
+    assert r.status_code == 201 and r.json()["token_type"] == "DPoP", r.text
+
+    started = sign_in_options(client)
+    body = {"ceremony": started["ceremony"], "credential": auth.get(started["options"])}
+    r = client.post("/auth/passkeys/signin", json=body)
+    assert (r.status_code, r.json()["error"]) == (400, "invalid_dpop_proof"), r.text
+    r = _dpop_post(client, key, "/auth/passkeys/signin", body)
+    assert r.status_code == 200 and claims_of(r.json()["access_token"])["cnf"] == {"jkt": key.jkt}, r.text
