@@ -10,7 +10,7 @@ from fastapi import APIRouter, Body, Request, Response
 
 from .. import mfa
 from ..db import RecoveryCode, TotpFactor, User
-from ..deps import AppState, CurrentPrincipal, CurrentUser, Db, DpopBinding, State
+from ..deps import AppState, CurrentPrincipal, CurrentUser, Db, DpopIssuance, State
 from ..errors import ApiError, rate_limited
 from ..notices import security_notice
 from ..ratelimit import enforce
@@ -136,7 +136,9 @@ def disable(body: TotpDisableIn, principal: CurrentPrincipal, state: State, db: 
     return Response(status_code=204)
 
 
-@router.post("/verify", response_model=TokenPair, dependencies=DpopBinding)
+# DpopIssuance: under DPOP=required a proofless request is refused before its code
+# and challenge are spent (the client would have to sign in again).
+@router.post("/verify", response_model=TokenPair, dependencies=DpopIssuance)
 def verify(body: MfaVerifyIn, request: Request, response: Response, state: State, db: Db) -> TokenPair:
     """The second step of a sign-in: the challenge and a TOTP or recovery code. A
     challenge gives one session, and dies after five wrong codes."""

@@ -383,6 +383,38 @@ def test_required_mode_refuses_a_sign_up_without_a_proof_before_creating_the_acc
     assert r.status_code == 201 and r.json()["token_type"] == "DPoP", r.text
 
 
+def test_required_mode_refuses_a_two_factor_step_without_a_proof_before_spending_it(make_client):
+    """A proofless /auth/mfa/verify under DPOP=required is refused before its code and
+    challenge are checked: the same challenge and code then succeed with a proof (they
+    used to be spent first, then refused)."""
+    import pyotp
+
+    client = make_client(dpop="required")
+    key = Key()
+    token = sign_up(client, key)["access_token"]
+
+    def dpop_post(path: str, body: dict[str, Any]):
+        proof = key.proof("POST", f"{BASE}{path}", nonce=nonce_of(client), token=token)
+        return client.post(path, json=body, headers={"Authorization": f"DPoP {token}", "DPoP": proof})
+
+    enrolled = dpop_post("/auth/mfa/totp/enroll", {"password": "correct horse"})
+    assert enrolled.status_code == 200, enrolled.text
+    totp = pyotp.TOTP(enrolled.json()["secret"])
+    # The confirming code's step is spent: the sign-in's code is the next one.
+    assert dpop_post("/auth/mfa/totp/confirm", {"code": totp.now(), "password": "correct horse"}).status_code == 200
+    login = client.post(
+        "/auth/login",
+        json={"email": "ada@example.com", "password": "correct horse"},
+        headers={"DPoP": key.proof("POST", f"{BASE}/auth/login", nonce=nonce_of(client))},
+    )
+    assert login.status_code == 200 and login.json().get("mfa_required"), login.text
+    body = {"challenge": login.json()["challenge"], "code": totp.at(time.time() + totp.interval)}
+    r = client.post("/auth/mfa/verify", json=body)
+    assert r.status_code == 400 and r.json()["error"] == "invalid_dpop_proof", r.text
+    r = client.post("/auth/mfa/verify", json=body, headers={"DPoP": key.proof("POST", f"{BASE}/auth/mfa/verify", nonce=nonce_of(client))})
+    assert r.status_code == 200 and r.json()["token_type"] == "DPoP", r.text
+
+
 def test_off_mode_ignores_proofs_and_refuses_the_dpop_scheme(make_client):
     client = make_client(dpop="off")
     key = Key()
