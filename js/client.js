@@ -181,14 +181,15 @@ export class AuthClient {
   }
 
   /** Link a provider to the signed-in user: the same trip through the provider as
-   * `signInWith`, finished by `handleRedirect()` on the page it comes back to. */
-  linkWith(/** @type {string} */ provider, /** @type {import("./index.js").SocialSignInOptions} */ options) {
+   * `signInWith`, finished by `handleRedirect()` on the page it comes back to.
+   * `password`: the step-up the backend asks of a sign-in older than 10 minutes. */
+  linkWith(/** @type {string} */ provider, /** @type {import("./index.js").LinkWithOptions} */ options) {
     return this.#run(() => this.#startSocial(provider, options, true));
   }
 
   /** signInWith and linkWith: PKCE, state, the start request, the pending record, off.
    * @param {string} provider
-   * @param {import("./index.js").SocialSignInOptions} options
+   * @param {import("./index.js").LinkWithOptions} options
    * @param {boolean} link */
   async #startSocial(provider, options, link) {
     const verifier = randomText(32);
@@ -201,7 +202,8 @@ export class AuthClient {
     // (`config`, "redirectTo must be an absolute http(s) URL of this app"): the two
     // parsers differ (an IPv6 host that is none, "http://[x]/", passes the engine's).
     const redirect = arrivalOf(redirectTo);
-    const req = op.request(op.call(this, op.SOCIAL_START, id, redirect && redirectTo, await challengeOf(verifier), state, +link));
+    // A link's step-up password after `y` (unread): a sign-in passes none.
+    const req = op.request(op.call(this, op.SOCIAL_START, id, redirect && redirectTo, await challengeOf(verifier), state, +link, 0, link && options?.password));
     // A link starts as the signed-in user (bearer rules, refresh-and-replay).
     /** @type {{ url: string, flow: string, issuer: string, issRequired: boolean }} */
     const started = link ? await this.#askAuthorized(req) : parsed(/** @type {string} */ (await this.#exchange(req)));

@@ -52,12 +52,12 @@ function memoryBytes() {
   return memoryBytesView;
 }
 /** An engine in the wasm, as the function that runs its ops: an op with its strings
- * `a`..`d` ("", null or undefined = absent: RESTORE and ADOPT pass null, the DPoP and
- * social calls what `get` answers; anything else crosses as its text), a count `n` and a
- * number `y`; its answer's text (but REPLY's next request, which it answers parsed:
+ * `a`..`d` and `p` ("", null, false or undefined = absent: RESTORE and ADOPT pass null, the DPoP and
+ * social calls what `get` answers; anything else crosses as its text; `p`, last, only
+ * SOCIAL_START's step-up password), a count `n` and a number `y`; its answer's text (but REPLY's next request, which it answers parsed:
  * see `reply`). A closure over the engine's handle, not a class: no
  * private fields, accessor nor `static` block to write.
- * @typedef {(op: number, a?: string | null, b?: string | null, c?: string | null, d?: string | null, n?: number, y?: number) => string} Engine */
+ * @typedef {(op: number, a?: string | null, b?: string | null, c?: string | null, d?: string | null, n?: number, y?: number, p?: string | false) => string} Engine */
 
 /** An op of the client's engine. It takes the client, not its engine: `op.call(this, ...)`
  * at each of the client's fifty uses, the `.engine` read once here.
@@ -90,7 +90,7 @@ export function engineOf(config, onFailure) {
    * @type {number | undefined} */
   let handle;
   /** @type {Engine} */
-  const run = (op, a, b, c, d, n, y) => {
+  const run = (op, a, b, c, d, n, y, p) => {
     // `failed`: the kept answer's third word, 1 an AuthError's JSON, 2 REPLY's next
     // request (src/web/engine.rs `keep`).
     let answer, failed;
@@ -100,14 +100,14 @@ export function engineOf(config, onFailure) {
       // is not empty: most calls (the token, the status) pass none, and this is
       // getAccessToken's path. The handle and the op are one number.
       let len = 0;
-      if (a || b || c || d) {
-        // At most 3 UTF-8 bytes per UTF-16 code unit, and the four 255s. An argument
+      if (a || b || c || d || p) {
+        // At most 3 UTF-8 bytes per UTF-16 code unit, and the five 255s. An argument
         // crosses as its text (the public methods pass what they were given; Node's
         // encodeInto takes only a string), which `join` reads as String does: the bound
         // holds whatever was passed.
-        const at = engineCall(INPUT, 3 * [a, b, c, d].join("").length + 4);
+        const at = engineCall(INPUT, 3 * [a, b, c, d, p].join("").length + 5);
         const bytes = memoryBytes();
-        for (const arg of [a, b, c, d]) {
+        for (const arg of [a, b, c, d, p]) {
           // A falsy one (null: RESTORE's and ADOPT's absent text) is "", as the engine reads it.
           if (arg) len += encoder.encodeInto(String(arg), bytes.subarray(at + len)).written;
           bytes[at + len++] = 255;

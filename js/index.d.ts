@@ -206,6 +206,14 @@ export interface SocialSignInOptions {
   redirectTo: string;
 }
 
+export interface LinkWithOptions extends SocialSignInOptions {
+  /** The account's password (step-up, sent in the start request): linking a provider
+   * changes how the account signs in, so the backend asks for it once the sign-in is
+   * over 10 minutes old. Leave it out right after signing in, or for an account
+   * without a password (which must sign in again instead); "" is the same as none. */
+  password?: string;
+}
+
 export type AuthListener = (snapshot: AuthSnapshot, event: AuthEvent) => void;
 export type AuthHeader = { Authorization: string } | Record<string, never>;
 /** `Authorization: DPoP <token>` and its proof, for one request (DPoP only). */
@@ -244,10 +252,12 @@ export declare class AuthClient {
   handleRedirect(url?: string): Promise<AuthSnapshot | null>;
   /** Link a provider to the signed-in user: the same trip through the provider as
    * `signInWith`, finished by `handleRedirect()` on the `redirectTo` page (it resolves
-   * with the unchanged session). Rejects with `session_expired` when signed out, and
-   * as `signInWith` does; `handleRedirect` rejects with `user_exists` when the provider
-   * account belongs to another user. */
-  linkWith(provider: string, options: SocialSignInOptions): Promise<void>;
+   * with the unchanged session). Rejects with `session_expired` when signed out,
+   * `unauthorized` (status 403, the backend's sentence as the message) when the sign-in
+   * is over 10 minutes old and no `password` came, or a wrong one did (ask for the
+   * password and call again with it), and as `signInWith` does; `handleRedirect`
+   * rejects with `user_exists` when the provider account belongs to another user. */
+  linkWith(provider: string, options: LinkWithOptions): Promise<void>;
   /** The providers linked to the signed-in user. */
   identities(): Promise<Identity[]>;
   /** Unlink a provider from the signed-in user. Rejects with `validation` when it is

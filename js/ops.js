@@ -38,7 +38,8 @@ export const LOGIN = 10;
 export const REGISTER = 11;
 /** `a`, `b`: the code, the recovery code -> a request. */
 export const MFA_VERIFY = 12;
-/** `a`..`d`: provider, redirectTo, the PKCE challenge, state; `n`: 1 for a link -> a request. */
+/** `a`..`d`: provider, redirectTo, the PKCE challenge, state; `n`: 1 for a link; `p` (after `y`):
+ * the link's step-up password -> a request. */
 export const SOCIAL_START = 13;
 /** `a`: the pending sign-in, `b`: the callback's parameters (js/engine.js `Returned`) as JSON -> the
  * callback's request (`link` set for a link's), or "" when the page is no callback. */

@@ -209,6 +209,42 @@ fn account_calls_and_a_link_across_the_boundary() {
     assert_eq!(linked, "");
 }
 
+/// SOCIAL_START's fifth text, after the four every op has: a link's step-up password,
+/// which js/client.js passes only for linkWith. It reaches the link's start body; a
+/// sign-in's start never carries one, whatever the fifth text holds.
+#[wasm_bindgen_test]
+fn a_links_password_crosses_as_the_fifth_text() {
+    let e = configured(r#"{"baseUrl":"http://127.0.0.1:8000"}"#);
+    let now = js_sys::Date::now();
+    let login = call_handle(e, LOGIN, 0, 0.0, 0.0, "", "a@b.c", "pw", "");
+    let body = format!(
+        r#"{{"access_token":"{}","refresh_token":"r1"}}"#,
+        jwt((now / 1000.0) as i64 + 900)
+    );
+    assert_eq!(reply(e, &login, now, 200.0, &body), "");
+    let start = |link: u32, password: &str| {
+        let args: [&[u8]; 5] = [
+            b"acme",
+            b"http://localhost:3000/cb",
+            b"ch",
+            b"st",
+            password.as_bytes(),
+        ];
+        call_kept(e, SOCIAL_START, link, now, 0.0, args, None).0
+    };
+    let linked = start(1, "correct horse");
+    assert!(
+        linked.contains(r#"\"link\":true,\"password\":\"correct horse\"}"#),
+        "{linked}"
+    );
+    assert!(!start(1, "").contains("password"));
+    let signed_in = start(0, "correct horse");
+    assert!(
+        !signed_in.contains("password") && !signed_in.contains("link"),
+        "{signed_in}"
+    );
+}
+
 /// The ACCOUNT op never asks for a link (its request is SOCIAL_START's): no `which`
 /// reaches a refusal of its own, each is the list's request or the account calls' refusal.
 #[wasm_bindgen_test]
@@ -529,13 +565,13 @@ fn dpop_decisions_cross_the_boundary() {
 /// each followed by 0xFF, the answer read where the engine says it is: its text and its
 /// kind (0 text, 1 an AuthError's JSON, 2 REPLY's next request). `len`: the length passed
 /// instead of the bytes written.
-fn call_kept(
+fn call_kept<const N: usize>(
     handle: u32,
     op: u32,
     n: u32,
     x: f64,
     y: f64,
-    args: [&[u8]; 4],
+    args: [&[u8]; N],
     len: Option<u32>,
 ) -> (String, u32) {
     let input: Vec<u8> = args
@@ -575,7 +611,7 @@ fn arguments_and_answers_cross_through_the_wasms_memory() {
     assert!(core::arch::wasm32::memory_size(0) > pages);
     assert_eq!(
         settings,
-        call_text(e, SETTINGS, 0, 0.0, 0.0, "", "", "", "")
+        call_text(e, SETTINGS, 0, 0.0, 0.0, "", "", "", "", "")
     );
     assert!(settings.contains(&[r#""key":""#, &key, "\""].concat()));
     // The second argument, not the first: each starts after the 0xFF that ends the one

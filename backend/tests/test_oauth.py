@@ -303,6 +303,19 @@ def test_a_stolen_access_token_alone_cannot_link_the_thiefs_provider(app_client,
     assert (r.status_code, r.json()) == (200, {"linked": "acme"}), r.text
 
 
+def test_a_password_sent_with_a_link_is_checked_even_just_after_signing_in(app_client, provider):
+    """A password in the start body is verified whenever it comes, a recent sign-in or
+    not: "" is a wrong one. So the SDK's linkWith leaves an empty `password` out (a
+    recent sign-in then suffices) rather than sending it."""
+    pair = register(app_client, email="bob@example.com")
+    for wrong in ("", "not the password"):
+        r = link(app_client, provider, pair["access_token"], password=wrong)
+        assert (r.status_code, r.json().get("code")) == (403, "invalid_credentials"), r.text
+    assert identities(app_client, pair["access_token"])["identities"] == []
+    r = link(app_client, provider, pair["access_token"], password="correct horse")
+    assert (r.status_code, r.json()) == (200, {"linked": "acme"}), r.text
+
+
 def test_a_link_is_finished_only_by_the_user_who_started_it(app_client, provider):
     bob = register(app_client, email="bob@example.com")
     mallory = register(app_client, email="mallory@example.com")

@@ -740,20 +740,21 @@ impl Engine {
 
     // ---- social sign-in ---------------------------------------------------------------
 
-    /// The request that starts a social sign-in (see core::social); `link`: a link
-    /// of the provider to the signed-in user instead.
+    /// The request that starts a social sign-in (see core::social); `link`: Some for a
+    /// link of the provider to the signed-in user instead, with its step-up password
+    /// ("" for none).
     pub fn social_start(
         &mut self,
         provider: &str,
         redirect_to: &str,
         challenge: &str,
         state: &str,
-        link: bool,
+        link: Option<&str>,
     ) -> Result<Issued, AuthError> {
-        if link && self.session.is_none() {
+        if link.is_some() && self.session.is_none() {
             return self.fail(not_signed_in());
         }
-        if !link {
+        if link.is_none() {
             self.end_mfa();
         }
         let request =
@@ -1406,7 +1407,7 @@ pub(crate) mod tests {
             ErrorCode::SessionExpired
         );
         assert_eq!(
-            e.social_start("acme", "http://localhost:3000/cb", "c", "s", true)
+            e.social_start("acme", "http://localhost:3000/cb", "c", "s", Some(""))
                 .unwrap_err()
                 .code,
             ErrorCode::SessionExpired,
@@ -1432,7 +1433,7 @@ pub(crate) mod tests {
             Credential::Access
         );
         let start = e
-            .social_start("acme", "http://localhost:3000/cb", "c", "s", true)
+            .social_start("acme", "http://localhost:3000/cb", "c", "s", Some(""))
             .unwrap();
         assert_eq!(start.out.request.credential, Credential::Access);
         assert_eq!(

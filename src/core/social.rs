@@ -24,15 +24,17 @@ use super::protocol::{
 use super::url::origin_of;
 
 /// `POST {social}/{provider}/start` with the PKCE challenge, the state and where
-/// the provider must send the user back. `link`: link the provider to the
-/// signed-in user (the request carries the access token) instead of signing in.
+/// the provider must send the user back. `link`: Some to link the provider to the
+/// signed-in user (the request carries the access token) instead of signing in, with
+/// the account's password for step-up ("" for none: the member is left out, and a
+/// sign-in of the last minutes must do). A sign-in (None) has no password to send.
 pub fn start_request(
     cfg: &Config,
     provider: &str,
     redirect_to: &str,
     challenge: &str,
     state: &str,
-    link: bool,
+    link: Option<&str>,
 ) -> Result<HttpRequest, AuthError> {
     // Every refusal is a config error: its text chosen by one exit, the error made and
     // the `Result` written once (-2 B gzip, inlined entry).
@@ -48,7 +50,7 @@ pub fn start_request(
             break 'refused "redirectTo must be an absolute http(s) URL of this app";
         }
         if cfg.protocol == Protocol::BetterAuth {
-            if link {
+            if link.is_some() {
                 break 'refused "linkWith is not available with better-auth";
             }
             return Ok(better_auth::social_start_request(
@@ -64,8 +66,12 @@ pub fn start_request(
             .str("code_challenge", challenge)
             .str("code_challenge_method", "S256")
             .str("state", state);
-        let credential = if link {
+        let credential = if let Some(password) = link {
             body.raw("link", "true");
+            // Step-up (backend/step_up.py): an empty one would be a wrong password.
+            if !password.is_empty() {
+                body.str("password", password);
+            }
             Credential::Access
         } else {
             Credential::None
@@ -382,7 +388,7 @@ mod tests {
             "http://localhost:3000/cb?x=1",
             "ch",
             "st",
-            false,
+            None,
         )
         .unwrap();
         assert_eq!(r.url, "http://127.0.0.1:8000/auth/oauth/acme/start");
@@ -398,7 +404,7 @@ mod tests {
     fn a_link_starts_and_finishes_with_the_access_token() {
         let c = cfg("json");
         let start =
-            start_request(&c, "acme", "http://localhost:3000/cb", "ch", "st", true).unwrap();
+            start_request(&c, "acme", "http://localhost:3000/cb", "ch", "st", Some("")).unwrap();
         assert_eq!(start.credential, Credential::Access);
         assert!(start
             .body
@@ -415,6 +421,28 @@ mod tests {
         assert_eq!(sign_in.credential, Credential::None);
     }
 
+    /// Linking takes step-up (backend/step_up.py): the password rides in the link's
+    /// start body when given, is left out when empty (the backend would take "" as a
+    /// wrong password, where a recent sign-in would have done), and a sign-in has no
+    /// slot for one.
+    #[test]
+    fn a_links_start_carries_the_step_up_password_only_when_given() {
+        let c = cfg("json");
+        let body = |link| {
+            start_request(&c, "acme", "http://localhost:3000/cb", "ch", "st", link)
+                .unwrap()
+                .body
+                .unwrap()
+        };
+        assert_eq!(
+            body(Some("correct \"horse\"")),
+            r#"{"redirect_uri":"http://localhost:3000/cb","code_challenge":"ch","code_challenge_method":"S256","state":"st","link":true,"password":"correct \"horse\""}"#
+        );
+        assert!(!body(Some("")).contains("password"));
+        assert!(!body(None).contains("password"));
+        assert!(!body(None).contains("link"));
+    }
+
     #[test]
     fn start_refuses_bad_input_and_other_protocols() {
         let c = cfg("json");
@@ -424,11 +452,11 @@ mod tests {
             ("acme", "/relative"),
             ("acme", "javascript:alert(1)"),
         ] {
-            let err = start_request(&c, provider, redirect, "c", "s", false).unwrap_err();
+            let err = start_request(&c, provider, redirect, "c", "s", None).unwrap_err();
             assert_eq!(err.code, ErrorCode::Config, "{provider} {redirect}");
         }
         // signInWith's and linkWith's refusal of the id, unlink's text too.
-        let link = start_request(&c, "a b", "http://localhost:3000/cb", "c", "s", true);
+        let link = start_request(&c, "a b", "http://localhost:3000/cb", "c", "s", Some(""));
         assert_eq!(
             link.unwrap_err().message,
             "A provider id is letters, digits, - and _"
@@ -439,18 +467,18 @@ mod tests {
             "http://x.test/",
             "c",
             "s",
-            false,
+            None,
         )
         .unwrap_err();
         assert_eq!(err.code, ErrorCode::Config);
         // Better Auth signs in through its social endpoint; it links accounts itself.
         let ba = cfg("better-auth");
-        let started = start_request(&ba, "acme", "http://x.test/cb", "c", "s", false).unwrap();
+        let started = start_request(&ba, "acme", "http://x.test/cb", "c", "s", None).unwrap();
         assert_eq!(started.url, "http://127.0.0.1:8000/api/auth/sign-in/social");
-        let err = start_request(&ba, "acme", "http://x.test/cb", "c", "s", true).unwrap_err();
+        let err = start_request(&ba, "acme", "http://x.test/cb", "c", "s", Some("")).unwrap_err();
         assert_eq!(err.code, ErrorCode::Config);
         assert_eq!(err.message, "linkWith is not available with better-auth");
-        let err = start_request(&ba, "../x", "http://x.test/cb", "c", "s", false).unwrap_err();
+        let err = start_request(&ba, "../x", "http://x.test/cb", "c", "s", None).unwrap_err();
         assert_eq!(err.code, ErrorCode::Config);
     }
 

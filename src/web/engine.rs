@@ -208,7 +208,7 @@ fn fingerprint(token: &str) -> String {
     out
 }
 
-/// Where js/engine.js writes a call's four string arguments, their UTF-8 one after the
+/// Where js/engine.js writes a call's five string arguments, their UTF-8 one after the
 /// other (`TextEncoder.encodeInto`). Taking `&str` arguments instead costs wasm-bindgen's
 /// copy in per argument (`Box<[u8]>::from_abi`, which links `Vec::into_boxed_slice`'s
 /// shrink path and panic text) and the glue's `passStringToWasm0` and allocator exports.
@@ -242,13 +242,13 @@ fn call_input(len: usize) -> usize {
     input.as_ptr() as usize
 }
 
-/// The four arguments: the input buffer's first `len` bytes, split at each 0xFF (a byte
+/// The five arguments: the input buffer's first `len` bytes, split at each 0xFF (a byte
 /// UTF-8 never has; js/engine.js writes one after each argument, the buffer's end ends
 /// one too). One that is no UTF-8, or all of them when `len` is beyond the buffer
-/// (js/engine.js writes neither), reads as ""; a fifth and later part is not read.
-fn args(len: u32) -> [&'static str; 4] {
+/// (js/engine.js writes neither), reads as ""; a sixth and later part is not read.
+fn args(len: u32) -> [&'static str; 5] {
     let bytes: &[u8] = input().get(..len as usize).unwrap_or_default();
-    let mut args = [""; 4];
+    let mut args = [""; 5];
     // One pass over the bytes by index (no iterator adapters: their generic code).
     let (mut which, mut start, mut end) = (0, 0, 0);
     while end <= bytes.len() {
@@ -289,7 +289,7 @@ fn keep(answer: String) -> usize {
 static ENGINES: Shared<Vec<Option<engine::Engine>>> = Shared::new(Vec::new());
 
 /// `call_handle` through the wasm's memory (js/engine.js): `key` is the handle shifted
-/// left by 6 bits with the op in the low 6 (`handle << 6 | op`), its strings `a`..`d` the
+/// left by 6 bits with the op in the low 6 (`handle << 6 | op`), its strings `a`..`d` and `p` the
 /// input buffer's first `len` bytes (`args`). Five arguments, not nine: wasm-bindgen's
 /// export wrapper writes every argument and three pointers for it to the stack and reads
 /// them back (its closure's captures), about 36 B gzip an argument. Answers the address
@@ -319,14 +319,15 @@ pub extern "C" fn engine_call(key: u32, n: u32, x: f64, y: f64, len: u32) -> usi
     if op == op::DECODE {
         return decode_jwt_scratch(n as usize) as usize;
     }
-    let [a, b, c, d] = args(len);
+    let [a, b, c, d, p] = args(len);
     // A plain answer unless `failure` or REPLY says otherwise.
     kept().1[2] = 0;
-    keep(call_handle(handle, op, n, x, y, a, b, c, d))
+    keep(call_handle(handle, op, n, x, y, a, b, c, d, p))
 }
 
 /// `op` (see `mod op`) on the engine `handle` names, with a count `n`, numbers `x`, `y`
-/// and strings `a`..`d` ("" = absent); js/engine.js is the one caller (through
+/// and strings `a`..`d` and `p` ("" = absent; `p`: SOCIAL_START's password, the one op
+/// with five texts); js/engine.js is the one caller (through
 /// `engine_call`) and says what each op takes. Answers text; a failure answers the
 /// AuthError as JSON and marks the answer as one (`failure`), REPLY's next request its
 /// JSON marked `NEXT`. CONFIGURE (`handle` unread) makes an engine in the
@@ -344,6 +345,7 @@ pub fn call_handle(
     b: &str,
     c: &str,
     d: &str,
+    p: &str,
 ) -> String {
     if op == op::FINGERPRINT {
         return fingerprint(a);
@@ -537,8 +539,9 @@ pub fn call_handle(
         op::LOGIN => Some(e.login(opt(a), opt(b), opt(c))),
         op::REGISTER => Some(e.register(opt(a), opt(b), opt(c))),
         op::MFA_VERIFY => Some(e.verify_mfa(opt(a), opt(b))),
-        // `n`: 1 for a link of the provider to the signed-in user.
-        op::SOCIAL_START => Some(e.social_start(a, b, c, d, n == 1)),
+        // `n`: 1 for a link of the provider to the signed-in user, `p` its step-up
+        // password ("" for none); a sign-in reads no password.
+        op::SOCIAL_START => Some(e.social_start(a, b, c, d, (n == 1).then_some(p))),
         op::SOCIAL_FINISH => {
             // b: the callback as `{"state","code","error","iss","at"}` (js/engine.js).
             // The parsed callback dropped before the result is read (one drop site).

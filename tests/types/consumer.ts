@@ -14,7 +14,9 @@ import {
   type AuthStatus,
   type Identity,
   type JwtClaims,
+  type LinkWithOptions,
   type Passkey,
+  type SocialSignInOptions,
 } from "auth-wasm";
 
 type IsAny<T> = 0 extends 1 & T ? true : false;
@@ -136,6 +138,15 @@ export async function flows(): Promise<void> {
   void verified.user?.email_verified;
   await auth.resendVerification();
   await auth.linkWith("acme", { redirectTo: "http://localhost:3000/auth/callback" });
+  // Step-up for a sign-in over 10 minutes old: the password goes with the link.
+  try {
+    await auth.linkWith("acme", { redirectTo: "http://localhost:3000/auth/callback", password: "pw" });
+  } catch (err) {
+    if (isAuthError(err) && err.code === "unauthorized") void err.status;
+  }
+  const linkOptions: LinkWithOptions = { redirectTo: "http://localhost:3000/auth/callback" };
+  const signInOptions: SocialSignInOptions = linkOptions;
+  void signInOptions;
   for (const identity of await auth.identities()) await auth.unlink(identity.provider);
   const added: Passkey = await auth.registerPasskey({ name: "Laptop", password: "pw" });
   await auth.renamePasskey(added.id, "Work laptop");
@@ -162,6 +173,10 @@ void auth.login({ email: "a@b.co" });
 void auth.signInWith("acme");
 // @ts-expect-error linkWith needs where to come back to
 void auth.linkWith("acme");
+// @ts-expect-error a social sign-in takes no password (only linkWith's step-up does)
+void auth.signInWith("acme", { redirectTo: "http://localhost:3000/auth/callback", password: "pw" });
+// @ts-expect-error the step-up password is text
+void auth.linkWith("acme", { redirectTo: "http://localhost:3000/auth/callback", password: 1234 });
 // @ts-expect-error a passkey sign-up needs the email
 void auth.signUpWithPasskey({ name: "Ada" });
 // @ts-expect-error renamePasskey needs the new name

@@ -127,11 +127,20 @@ test("the strings cross as their text (a falsy one as none), within the input as
   inputAsks.length = 0;
   // As a public method passes what it was given: a number's text, none for undefined or null.
   engine(5, undefined, 42, "é€😀", null);
-  // Each string's UTF-8 followed by 255, a byte UTF-8 never has: 0 + 3 + 10 + 1 + 1 bytes.
-  const expected = [255, ...new TextEncoder().encode("42"), 255, ...new TextEncoder().encode("é€😀"), 255, 255];
+  // Each string's UTF-8 followed by 255, a byte UTF-8 never has: 0 + 3 + 10 + 1 + 1 + 1
+  // bytes (the fifth, SOCIAL_START's password, absent).
+  const expected = [255, ...new TextEncoder().encode("42"), 255, ...new TextEncoder().encode("é€😀"), 255, 255, 255];
   assert.equal(lengths.at(-1), expected.length);
   assert.deepEqual([...new Uint8Array(engineMemory().buffer, 4096, expected.length)], expected);
   // Asked once, for at least the bytes written.
   assert.equal(inputAsks.length, 1);
   assert.ok(inputAsks[0] >= expected.length, String(inputAsks[0]));
+  // The fifth text comes after `n` and `y` (linkWith's password), alone too; `false` (what
+  // signInWith passes there) is none.
+  engine(13, "", "", "", "", 1, 0, "pw€");
+  const fifth = [255, 255, 255, 255, ...new TextEncoder().encode("pw€"), 255];
+  assert.equal(lengths.at(-1), fifth.length);
+  assert.deepEqual([...new Uint8Array(engineMemory().buffer, 4096, fifth.length)], fifth);
+  engine(13, "acme", "", "", "", 0, 0, false);
+  assert.equal(lengths.at(-1), 4 + 5);
 });

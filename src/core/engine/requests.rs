@@ -222,7 +222,7 @@ mod tests {
         );
         assert_eq!(e.error_code(), Some(ErrorCode::Network));
         let start = e
-            .social_start("acme", "http://localhost:3000/cb", "c", "s", false)
+            .social_start("acme", "http://localhost:3000/cb", "c", "s", None)
             .unwrap();
         let started = r#"{"authorization_url":"https://idp.example/a","flow":"f1","issuer":"https://idp.example"}"#;
         assert!(e.reply(start.id, &reply(200, started), T0).is_ok());

@@ -16,12 +16,16 @@ interface Provider {
 }
 
 /** The providers linked to the account, each with "Unlink"; the others with "Link"
- * (a trip through the provider that comes back to /auth/callback, then here). */
+ * (a trip through the provider that comes back to /auth/callback, then here). Linking
+ * takes step-up once the sign-in is over 10 minutes old: the backend refuses the start
+ * (403, its sentence says why), and the password is asked for and sent with a retry. */
 function LinkedProviders() {
   const { client } = useAuth();
   const [linked, setLinked] = useState<Identity[] | null>(null);
   const [providers, setProviders] = useState<Provider[]>([]);
   const [error, setError] = useState<string | null>(null);
+  // The provider whose link waits for the password.
+  const [stepUp, setStepUp] = useState<Provider | null>(null);
 
   const load = useCallback(async () => {
     if (!client) return;
@@ -40,16 +44,28 @@ function LinkedProviders() {
       .catch(() => {});
   }, [load]);
 
-  async function link(provider: Provider) {
+  async function link(provider: Provider, password?: string) {
     if (!client) return;
     setError(null);
     try {
       sessionStorage.setItem(AFTER_CALLBACK, "/security");
-      await client.linkWith(provider.id, { redirectTo: `${window.location.origin}/auth/callback` });
+      await client.linkWith(provider.id, { redirectTo: `${window.location.origin}/auth/callback`, password });
     } catch (err) {
       sessionStorage.removeItem(AFTER_CALLBACK);
-      setError(describeError(err));
+      // Step-up refused (`recent_sign_in_required`, or `invalid_credentials` for a wrong
+      // password): the backend's sentence, and the password field.
+      if (err instanceof Error && "code" in err && "status" in err && err.code === "unauthorized" && err.status === 403) {
+        setStepUp(provider);
+        setError(err.message);
+      } else {
+        setError(describeError(err));
+      }
     }
+  }
+
+  function linkWithPassword(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    if (stepUp) void link(stepUp, passwordOf(event.currentTarget));
   }
 
   async function unlink(provider: string) {
@@ -73,6 +89,24 @@ function LinkedProviders() {
         <div className="alert" role="alert" data-testid="identities-error">
           {error}
         </div>
+      )}
+      {stepUp && (
+        <form onSubmit={linkWithPassword} aria-label={`Link ${stepUp.name}`}>
+          <PasswordField id="link-password" />
+          <button type="submit" className="button">
+            Link {stepUp.name}
+          </button>
+          <button
+            type="button"
+            className="button secondary"
+            onClick={() => {
+              setStepUp(null);
+              setError(null);
+            }}
+          >
+            Cancel
+          </button>
+        </form>
       )}
       <ul className="list">
         {providers.map((p) => {
