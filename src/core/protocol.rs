@@ -817,6 +817,9 @@ fn error_from(op: Op, resp: &HttpResponse, body: Option<&Json>) -> AuthError {
                 (InvalidCredentials, Some("This passkey was not accepted"))
             }
             Op::Passkey if status == 404 => (Validation, Some("No such passkey")),
+            // A link's step-up password was wrong (backend/step_up.py); "sign in again"
+            // (`recent_sign_in_required`) stays `unauthorized` below.
+            Op::Social if matches!(named, Some(InvalidCredentials)) => (InvalidCredentials, None),
             Op::Refresh if matches!(status, 400 | 401 | 403) => (RefreshFailed, None),
             _ if matches!(status, 401 | 403) => (Unauthorized, None),
             _ if status == 422 || status == 400 => (Validation, None),

@@ -443,6 +443,30 @@ mod tests {
         assert!(!body(None).contains("link"));
     }
 
+    /// What `linkWith` rejects with when step-up refuses the link: a wrong password is
+    /// `invalid_credentials` (as for `registerPasskey`), an old sign-in `unauthorized`.
+    #[test]
+    fn a_refused_links_step_up_says_which_step_failed() {
+        let refused = |body: &str| {
+            let err = parse_started(&resp(403, body), false).unwrap_err();
+            (err.code, err.message.to_string(), err.status)
+        };
+        assert_eq!(
+            refused(
+                r#"{"detail":"Enter your current password to link a sign-in provider","code":"invalid_credentials"}"#
+            ),
+            (
+                ErrorCode::InvalidCredentials,
+                "Enter your current password to link a sign-in provider".to_owned(),
+                403
+            )
+        );
+        assert_eq!(
+            refused(r#"{"detail":"Sign in again","code":"recent_sign_in_required"}"#).0,
+            ErrorCode::Unauthorized
+        );
+    }
+
     #[test]
     fn start_refuses_bad_input_and_other_protocols() {
         let c = cfg("json");

@@ -54,7 +54,7 @@ function LinkedProviders() {
       sessionStorage.removeItem(AFTER_CALLBACK);
       // Step-up refused (`recent_sign_in_required`, or `invalid_credentials` for a wrong
       // password): the backend's sentence, and the password field.
-      if (err instanceof Error && "code" in err && "status" in err && err.code === "unauthorized" && err.status === 403) {
+      if (err instanceof Error && "code" in err && "status" in err && (err.code === "unauthorized" || err.code === "invalid_credentials") && err.status === 403) {
         setStepUp(provider);
         setError(err.message);
       } else {
