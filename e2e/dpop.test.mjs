@@ -28,7 +28,8 @@ async function helpers(target) {
     window.client = () => new window.AuthClient({ baseUrl: api, dpop: true });
     window.stored = () => JSON.parse(localStorage.getItem("auth-wasm:session") ?? "null");
     window.claimsOf = (jwt) => JSON.parse(atob(jwt.split(".")[1].replace(/-/g, "+").replace(/_/g, "/")));
-    window.keyRecord = () =>
+    // The client's stored key record (js/dpop.js), read as the package wrote it.
+    const storedKey = () =>
       new Promise((resolve, reject) => {
         const open = indexedDB.open("auth-wasm-dpop", 1);
         open.onupgradeneeded = () => open.result.createObjectStore("keys");
@@ -36,29 +37,22 @@ async function helpers(target) {
         open.onsuccess = () => {
           const get = open.result.transaction("keys").objectStore("keys").get("auth-wasm");
           get.onsuccess = () => {
-            const record = get.result;
             open.result.close();
-            resolve(record ? { x: record.jwk.x, extractable: record.privateKey.extractable } : null);
+            resolve(get.result ?? null);
           };
         };
       });
+    window.keyRecord = async () => {
+      const record = await storedKey();
+      return record ? { x: record.jwk.x, extractable: record.privateKey.extractable } : null;
+    };
     // RFC 7638's thumbprint of a stored key's public JWK: what a token bound to it names in cnf.jkt.
-    window.keyThumbprint = () =>
-      new Promise((resolve, reject) => {
-        const open = indexedDB.open("auth-wasm-dpop", 1);
-        open.onupgradeneeded = () => open.result.createObjectStore("keys");
-        open.onerror = () => reject(open.error);
-        open.onsuccess = () => {
-          const get = open.result.transaction("keys").objectStore("keys").get("auth-wasm");
-          get.onsuccess = async () => {
-            open.result.close();
-            const jwk = get.result?.jwk;
-            if (!jwk) return resolve(null);
-            const members = JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y });
-            resolve(b64(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(members))));
-          };
-        };
-      });
+    window.keyThumbprint = async () => {
+      const jwk = (await storedKey())?.jwk;
+      if (!jwk) return null;
+      const members = JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y });
+      return b64(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(members)));
+    };
     window.rejection = (promise) =>
       promise.then(
         () => ({ rejected: false }),

@@ -111,6 +111,19 @@ fn jwt(exp: i64) -> String {
     )
 }
 
+/// An engine of the reference backend, signed in now with a JWT good for 15 minutes.
+fn signed_in() -> (u32, f64) {
+    let e = configured(r#"{"baseUrl":"http://127.0.0.1:8000"}"#);
+    let now = js_sys::Date::now();
+    let login = call_handle(e, LOGIN, 0, 0.0, 0.0, "", "a@b.c", "pw", "");
+    let body = format!(
+        r#"{{"access_token":"{}","refresh_token":"r1"}}"#,
+        jwt((now / 1000.0) as i64 + 900)
+    );
+    assert_eq!(reply(e, &login, now, 200.0, &body), "");
+    (e, now)
+}
+
 #[wasm_bindgen_test]
 fn a_login_round_trip_across_the_boundary() {
     let e = configured(r#"{"baseUrl":"http://127.0.0.1:8000"}"#);
@@ -214,14 +227,7 @@ fn account_calls_and_a_link_across_the_boundary() {
 /// sign-in's start never carries one, whatever the fifth text holds.
 #[wasm_bindgen_test]
 fn a_links_password_crosses_as_the_fifth_text() {
-    let e = configured(r#"{"baseUrl":"http://127.0.0.1:8000"}"#);
-    let now = js_sys::Date::now();
-    let login = call_handle(e, LOGIN, 0, 0.0, 0.0, "", "a@b.c", "pw", "");
-    let body = format!(
-        r#"{{"access_token":"{}","refresh_token":"r1"}}"#,
-        jwt((now / 1000.0) as i64 + 900)
-    );
-    assert_eq!(reply(e, &login, now, 200.0, &body), "");
+    let (e, now) = signed_in();
     let start = |link: u32, password: &str| {
         let args: [&[u8]; 5] = [
             b"acme",
@@ -249,14 +255,7 @@ fn a_links_password_crosses_as_the_fifth_text() {
 /// reaches a refusal of its own, each is the list's request or the account calls' refusal.
 #[wasm_bindgen_test]
 fn no_account_op_is_a_link() {
-    let e = configured(r#"{"baseUrl":"http://127.0.0.1:8000"}"#);
-    let now = js_sys::Date::now();
-    let login = call_handle(e, LOGIN, 0, 0.0, 0.0, "", "a@b.c", "pw", "");
-    let body = format!(
-        r#"{{"access_token":"{}","refresh_token":"r1"}}"#,
-        jwt((now / 1000.0) as i64 + 900)
-    );
-    assert_eq!(reply(e, &login, now, 200.0, &body), "");
+    let (e, now) = signed_in();
     for which in [2, 4, 5, 9, u32::MAX] {
         let req = call_handle(e, ACCOUNT, which, now, 0.0, "acme", "", "", "");
         assert!(
