@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from .. import mfa, oidc
 from ..db import OAuthIdentity, User
-from ..deps import AppState, Db, DpopBinding, State, bearer_scheme, client_key, get_principal
+from ..deps import AppState, Db, DpopBinding, State, bearer_scheme, client_key, get_principal, issuance_jkt
 from ..errors import ApiError
 from ..ratelimit import enforce
 from ..schemas import LinkedOut, MfaChallengeOut, OAuthCallbackIn, OAuthProviderOut, OAuthStartIn, OAuthStartOut, TokenPair
@@ -103,6 +103,9 @@ def callback(
         identity = client.finish(body.code, body.code_verifier, flow)
         _link(db, provider, identity, flow.link_user)
         return LinkedOut(linked=provider)
+    # A sign-in ends in tokens (or a two-factor step that needs them): DPOP=required
+    # refuses a proofless one here, before the code is redeemed and a first-time user made.
+    issuance_jkt(state, request)
     identity = client.finish(body.code, body.code_verifier, flow)
     user = _linked_user(db, provider, identity)
     if not user.is_active:

@@ -163,6 +163,25 @@ def sign_in(client, provider, **callback_overrides):
     return client.post("/auth/oauth/acme/callback", json=body), body
 
 
+def test_under_dpop_required_a_proofless_callback_spends_no_code_and_creates_nobody(tmp_path, provider):
+    """DPOP=required refuses a sign-in's callback without a proof before the code is
+    redeemed at the provider or a first-time user is created (it used to do both, then
+    refuse at token issue): the same code and flow then succeed with a proof."""
+    from backend.db import User
+
+    from .test_dpop import BASE, Key, nonce_of
+
+    app = create_app(make_settings(tmp_path, oauth_providers=PROVIDERS, dpop="required"), oauth_transport=httpx.MockTransport(provider.handler))
+    with TestClient(app) as client:
+        r, body = sign_in(client, provider)
+        assert r.status_code == 400 and r.json()["error"] == "invalid_dpop_proof", r.text
+        with app.state.auth.sessions() as db:
+            assert db.query(User).filter(User.email == "alice@example.com").count() == 0
+        proof = Key().proof("POST", f"{BASE}/auth/oauth/acme/callback", nonce=nonce_of(client))
+        r = client.post("/auth/oauth/acme/callback", json=body, headers={"DPoP": proof})
+        assert r.status_code == 200 and r.json()["token_type"] == "DPoP", r.text
+
+
 def test_providers_are_listed_without_secrets(app_client):
     r = app_client.get("/auth/oauth/providers")
     assert r.json() == [{"id": "acme", "name": "Acme ID"}]
