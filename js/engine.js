@@ -52,11 +52,12 @@ function memoryBytes() {
   return memoryBytesView;
 }
 /** An engine in the wasm, as the function that runs its ops: an op with its strings
- * `a`..`d` and `p` ("", null, false or undefined = absent: RESTORE and ADOPT pass null, the DPoP and
- * social calls what `get` answers; anything else crosses as its text; `p`, last, only
- * SOCIAL_START's step-up password), a count `n` and a number `y`; its answer's text (but REPLY's next request, which it answers parsed:
- * see `reply`). A closure over the engine's handle, not a class: no
- * private fields, accessor nor `static` block to write.
+ * `a`..`d` and `p` ("", null, false or undefined = absent: RESTORE and ADOPT pass null,
+ * the DPoP and social calls what `get` answers; anything else crosses as its text; `p`,
+ * last, only SOCIAL_START's step-up password), a count `n` and a number `y`; its
+ * answer's text (but REPLY's next request, which it answers parsed: see `reply`). A
+ * closure over the engine's handle, not a class: no private fields, accessor nor
+ * `static` block to write.
  * @typedef {(op: number, a?: string | null, b?: string | null, c?: string | null, d?: string | null, n?: number, y?: number, p?: string | false) => string} Engine */
 
 /** An op of the client's engine. It takes the client, not its engine: `op.call(this, ...)`

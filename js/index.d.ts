@@ -252,11 +252,12 @@ export declare class AuthClient {
   handleRedirect(url?: string): Promise<AuthSnapshot | null>;
   /** Link a provider to the signed-in user: the same trip through the provider as
    * `signInWith`, finished by `handleRedirect()` on the `redirectTo` page (it resolves
-   * with the unchanged session). Rejects with `session_expired` when signed out,
-   * `unauthorized` (status 403, the backend's sentence as the message) when the sign-in
-   * is over 10 minutes old and no `password` came, or a wrong one did (ask for the
-   * password and call again with it), and as `signInWith` does; `handleRedirect`
-   * rejects with `user_exists` when the provider account belongs to another user. */
+   * with the unchanged session). Rejects with `session_expired` when signed out; with
+   * status 403 and the backend's sentence as the message when step-up refuses the link:
+   * `unauthorized` when the sign-in is over 10 minutes old and no `password` came (ask
+   * for the password and call again with it), `invalid_credentials` when a wrong one
+   * did; and as `signInWith` does. `handleRedirect` rejects with `user_exists` when the
+   * provider account belongs to another user. */
   linkWith(provider: string, options: LinkWithOptions): Promise<void>;
   /** The providers linked to the signed-in user. */
   identities(): Promise<Identity[]>;
