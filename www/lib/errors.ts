@@ -2,7 +2,7 @@ import type { AuthError } from "auth-wasm";
 
 // A type-only import: importing auth-wasm's runtime here would load the wasm during
 // server rendering. The client's errors are recognised by name instead.
-function isAuthError(err: unknown): err is AuthError {
+export function isAuthError(err: unknown): err is AuthError {
   return err instanceof Error && err.name === "AuthError" && "code" in err;
 }
 

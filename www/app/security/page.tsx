@@ -8,7 +8,7 @@ import { Protected } from "@/components/Gates";
 import { Passkeys } from "@/components/Passkeys";
 import { api } from "@/lib/api";
 import { AFTER_CALLBACK, BACKEND_URL } from "@/lib/config";
-import { describeError } from "@/lib/errors";
+import { describeError, isAuthError } from "@/lib/errors";
 
 interface Provider {
   id: string;
@@ -32,7 +32,7 @@ function LinkedProviders() {
     try {
       setLinked(await client.identities());
     } catch (err) {
-      setError(err instanceof Error && "code" in err && err.code === "validation" ? err.message : describeError(err));
+      setError(isAuthError(err) && err.code === "validation" ? err.message : describeError(err));
     }
   }, [client]);
 
@@ -52,9 +52,9 @@ function LinkedProviders() {
       await client.linkWith(provider.id, { redirectTo: `${window.location.origin}/auth/callback`, password });
     } catch (err) {
       sessionStorage.removeItem(AFTER_CALLBACK);
-      // Step-up refused (`recent_sign_in_required`, or `invalid_credentials` for a wrong
-      // password): the backend's sentence, and the password field.
-      if (err instanceof Error && "code" in err && "status" in err && (err.code === "unauthorized" || err.code === "invalid_credentials") && err.status === 403) {
+      // Step-up refused (`unauthorized`: the sign-in is too old; `invalid_credentials`: a
+      // wrong password): the backend's sentence, and the password field.
+      if (isAuthError(err) && err.status === 403 && (err.code === "unauthorized" || err.code === "invalid_credentials")) {
         setStepUp(provider);
         setError(err.message);
       } else {
@@ -76,7 +76,7 @@ function LinkedProviders() {
       await load();
     } catch (err) {
       // "validation": the last way to sign in; the backend's message says so.
-      setError(err instanceof Error && "code" in err && err.code === "validation" ? err.message : describeError(err));
+      setError(isAuthError(err) && err.code === "validation" ? err.message : describeError(err));
     }
   }
 
